@@ -1,0 +1,210 @@
+//! Importers: one file per source format, each turning bytes into the same
+//! [`ImportedSchedule`]. Pure functions: no I/O, no clock.
+
+pub mod frab_xml;
+pub mod ics;
+pub mod pretalx_json;
+pub mod text;
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+
+use crate::domain::model::ImportedSchedule;
+
+/// The largest input any importer accepts by default (64 MiB): ten thousand talks with long
+/// abstracts fit in a fraction of it; anything larger is refused before parsing.
+pub const DEFAULT_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// A schedule source format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// iCalendar (RFC 5545), as pretalx and calendar apps export it.
+    Ics,
+    /// pretalx / frab `schedule.json`.
+    Json,
+    /// frab / pentabarf `schedule.xml`.
+    Xml,
+    /// Plain-text talk pages: listings, proposal pages, reStructuredText notes.
+    Text,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Ics, Format::Json, Format::Xml, Format::Text];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ics => "ics",
+            Self::Json => "json",
+            Self::Xml => "xml",
+            Self::Text => "text",
+        }
+    }
+
+    /// Guesses the format from the first meaningful bytes of the input.
+    pub fn detect(input: &[u8]) -> Format {
+        let text = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+        let start = text
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(text.len());
+        let head = &text[start..];
+        let upper: Vec<u8> = head.iter().take(15).map(u8::to_ascii_uppercase).collect();
+        if upper.starts_with(b"BEGIN:VCALENDAR") {
+            Format::Ics
+        } else if head.starts_with(b"{") || head.starts_with(b"[") {
+            Format::Json
+        } else if head.starts_with(b"<") {
+            Format::Xml
+        } else {
+            Format::Text
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "ics" | "ical" | "icalendar" => Ok(Self::Ics),
+            "json" | "pretalx" | "frab-json" => Ok(Self::Json),
+            "xml" | "frab" | "pentabarf" => Ok(Self::Xml),
+            "text" | "txt" | "rst" => Ok(Self::Text),
+            other => Err(format!(
+                "unknown format {other:?}: expected one of ics, json, xml, text"
+            )),
+        }
+    }
+}
+
+/// What the caller knows that the file may not say.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The conference zone: used for floating iCalendar times, frab events without `<date>`,
+    /// and overriding nothing the file states with an explicit offset or VTIMEZONE.
+    pub time_zone: Option<Tz>,
+    /// Inputs larger than this are refused.
+    pub max_bytes: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            time_zone: None,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+/// Why an input could not be imported. The message names the place (line, element) and the
+/// cause; it is safe to show to the organiser who supplied the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("the input is {size} bytes, over the {limit}-byte limit")]
+    TooLarge { size: usize, limit: usize },
+    #[error("line {line}: the input is not valid UTF-8")]
+    InvalidUtf8 { line: usize },
+    #[error("line {line}: {message}")]
+    AtLine { line: usize, message: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ImportError {
+    /// An error at a 1-based line number.
+    pub fn at_line(line: usize, message: impl Into<String>) -> Self {
+        Self::AtLine {
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// An error without a position (for example: "no VEVENT in the calendar").
+    pub fn msg(message: impl Into<String>) -> Self {
+        Self::Other(message.into())
+    }
+}
+
+/// Checks size and encoding, then parses `input` in the given format (or the detected one).
+pub fn parse(
+    input: &[u8],
+    format: Option<Format>,
+    options: &ImportOptions,
+) -> Result<ImportedSchedule, ImportError> {
+    let text = decode(input, options.max_bytes)?;
+    let format = format.unwrap_or_else(|| Format::detect(text.as_bytes()));
+    match format {
+        Format::Ics => ics::parse(text, options),
+        Format::Json => pretalx_json::parse(text, options),
+        Format::Xml => frab_xml::parse(text, options),
+        Format::Text => text::parse(text, options),
+    }
+}
+
+/// Enforces the size cap, checks UTF-8 (naming the line of the first bad byte) and drops a
+/// byte-order mark.
+pub fn decode(input: &[u8], max_bytes: usize) -> Result<&str, ImportError> {
+    if input.len() > max_bytes {
+        return Err(ImportError::TooLarge {
+            size: input.len(),
+            limit: max_bytes,
+        });
+    }
+    let text = std::str::from_utf8(input).map_err(|e| {
+        let line = input[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        ImportError::InvalidUtf8 { line }
+    })?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_detected_from_their_first_bytes() {
+        assert_eq!(Format::detect(b"\xEF\xBB\xBF\r\nBEGIN:VCALENDAR\r\n"), Format::Ics);
+        assert_eq!(Format::detect(b"begin:vcalendar\n"), Format::Ics);
+        assert_eq!(Format::detect(b"  {\"schedule\": {}}"), Format::Json);
+        assert_eq!(Format::detect(b"<?xml version=\"1.0\"?><schedule/>"), Format::Xml);
+        assert_eq!(Format::detect(b"top of page\n\nTalks"), Format::Text);
+        assert_eq!(Format::detect(b""), Format::Text);
+    }
+
+    #[test]
+    fn format_names_parse_and_unknown_ones_are_refused() {
+        assert_eq!("ICS".parse::<Format>(), Ok(Format::Ics));
+        assert_eq!("frab".parse::<Format>(), Ok(Format::Xml));
+        let err = "pdf".parse::<Format>().unwrap_err();
+        assert!(err.contains("pdf") && err.contains("ics"), "{err}");
+    }
+
+    #[test]
+    fn oversized_input_is_refused_before_parsing() {
+        let err = decode(&[b'a'; 11], 10).unwrap_err();
+        assert_eq!(err, ImportError::TooLarge { size: 11, limit: 10 });
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_line() {
+        let err = decode(b"one\ntwo\nthr\xffee\n", 1000).unwrap_err();
+        assert_eq!(err, ImportError::InvalidUtf8 { line: 3 });
+        assert_eq!(err.to_string(), "line 3: the input is not valid UTF-8");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped() {
+        assert_eq!(decode(b"\xEF\xBB\xBFhello", 100), Ok("hello"));
+    }
+}
