@@ -4,3 +4,7 @@
 //! commands and reminders -> Discord. See the README's architecture map.
 
 pub mod domain;
+pub mod store;
+pub mod config;
+pub mod embedded_db;
+pub mod fetch;

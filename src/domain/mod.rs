@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod export;
+pub mod html;
 pub mod import;
 pub mod model;
 pub mod text;

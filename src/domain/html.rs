@@ -1,0 +1,1 @@
+//! HTML fragments (frab/pentabarf abstracts) turned into readable plain text. (being written)

@@ -1,0 +1,1 @@
+//! http(s) schedule sources. (being written)

@@ -1,0 +1,48 @@
+//! The PostgreSQL store: all SQL lives under this module, one file per aggregate.
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The schema migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// A store failure. `Unavailable` means the database could not be reached.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database URL is not valid: {0}")]
+    BadUrl(String),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("applying database migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+/// Opens a connection pool. Fails fast (5 s) when the database cannot be reached.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    // The URL may hold a password: never echo it in the error.
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::BadUrl(redact_error(&e.to_string())))?;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .map_err(StoreError::Unavailable)
+}
+
+/// Applies pending migrations (idempotent; safe with several processes starting at once,
+/// sqlx takes an advisory lock).
+pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+fn redact_error(message: &str) -> String {
+    // sqlx's URL errors do not include the URL itself, but keep them short regardless.
+    message.chars().take(200).collect()
+}
