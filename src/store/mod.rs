@@ -1,5 +1,9 @@
 //! The PostgreSQL store: all SQL lives under this module, one file per aggregate.
 
+pub mod conferences;
+pub mod imports;
+pub mod talks;
+
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
@@ -20,6 +24,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    /// Data that cannot be stored or a stored value that does not parse.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Opens a connection pool. Fails fast (5 s) when the database cannot be reached.

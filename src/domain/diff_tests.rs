@@ -1,0 +1,336 @@
+use super::*;
+use crate::domain::model::{Slot, TalkKind};
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("valid RFC 3339 in test")
+}
+
+fn slot(start: &str, end: &str) -> Option<Slot> {
+    Some(Slot {
+        start: at(start),
+        end: at(end),
+        all_day: false,
+    })
+}
+
+fn speaker(name: &str, bio: Option<&str>) -> SpeakerData {
+    SpeakerData {
+        source_id: None,
+        name: name.to_owned(),
+        biography: bio.map(str::to_owned),
+    }
+}
+
+fn timetable_talk(id: &str, title: &str, room: &str, start: &str, end: &str) -> TalkData {
+    TalkData {
+        source_id: Some(id.to_owned()),
+        title: title.to_owned(),
+        speakers: vec![speaker("Ada Lovelace", None)],
+        room: Some(room.to_owned()),
+        slot: slot(start, end),
+        ..TalkData::default()
+    }
+}
+
+fn listing_talk(title: &str, speaker_name: &str, description: &str) -> TalkData {
+    TalkData {
+        title: title.to_owned(),
+        speakers: vec![speaker(speaker_name, Some("Writes code."))],
+        description: Some(description.to_owned()),
+        track: Some("Fundamentals".to_owned()),
+        level: Some("Intermediate".to_owned()),
+        ..TalkData::default()
+    }
+}
+
+fn schedule(scope: ScheduleScope, talks: Vec<TalkData>) -> ImportedSchedule {
+    ImportedSchedule {
+        talks,
+        ..ImportedSchedule::new(scope)
+    }
+}
+
+/// Stores the plan's result the way the store would, handing out ids from `next_id`.
+fn apply(stored: &[StoredTalk], plan: &ImportPlan) -> Vec<StoredTalk> {
+    let mut result: Vec<StoredTalk> = stored.to_vec();
+    for update in &plan.updates {
+        let talk = result
+            .iter_mut()
+            .find(|t| t.id == update.id)
+            .expect("update of a stored talk");
+        talk.data = update.data.clone();
+        if update.reschedules {
+            talk.schedule_version += 1;
+        }
+    }
+    let next = result.iter().map(|t| t.id.0).max().unwrap_or(0) + 1;
+    for (offset, data) in plan.inserts.iter().enumerate() {
+        result.push(StoredTalk {
+            id: TalkId(next + offset as i64),
+            schedule_version: 1,
+            data: data.clone(),
+        });
+    }
+    result
+}
+
+fn import(stored: &[StoredTalk], imported: &ImportedSchedule) -> (ImportPlan, Vec<StoredTalk>) {
+    let plan = plan_import(stored, imported).expect("plan");
+    let after = apply(stored, &plan);
+    (plan, after)
+}
+
+fn two_talks() -> ImportedSchedule {
+    schedule(
+        ScheduleScope::Timetable,
+        vec![
+            timetable_talk("A", "Glue", "Barn", "2026-04-25T22:45:00Z", "2026-04-25T23:10:00Z"),
+            timetable_talk("B", "Compute", "Loft", "2026-04-25T23:15:00Z", "2026-04-25T23:40:00Z"),
+        ],
+    )
+}
+
+#[test]
+fn a_first_import_adds_every_talk() {
+    let (plan, after) = import(&[], &two_talks());
+
+    assert_eq!(plan.diff.added.len(), 2);
+    assert_eq!(plan.diff.added[0].title, "Glue");
+    assert_eq!(plan.diff.added[0].after.room.as_deref(), Some("Barn"));
+    assert!(plan.diff.changed.is_empty() && plan.diff.cancelled.is_empty());
+    assert_eq!(after.len(), 2);
+}
+
+#[test]
+fn reimporting_an_unchanged_schedule_changes_nothing() {
+    let (_, stored) = import(&[], &two_talks());
+
+    let (plan, after) = import(&stored, &two_talks());
+
+    assert!(plan.diff.is_empty(), "{:?}", plan.diff);
+    assert_eq!(plan.diff.unchanged, 2);
+    assert!(plan.inserts.is_empty() && plan.updates.is_empty());
+    assert_eq!(after, stored);
+}
+
+#[test]
+fn a_moved_talk_reports_start_end_and_room_and_bumps_its_version() {
+    let (_, stored) = import(&[], &two_talks());
+    let mut moved = two_talks();
+    moved.talks[0].slot = slot("2026-04-26T00:00:00Z", "2026-04-26T00:25:00Z");
+    moved.talks[0].room = Some("Loft".to_owned());
+
+    let (plan, after) = import(&stored, &moved);
+
+    assert_eq!(plan.diff.changed.len(), 1);
+    let change = &plan.diff.changed[0];
+    assert_eq!(change.fields, vec![Field::Start, Field::End, Field::Room]);
+    let before = change.before.as_ref().expect("before");
+    assert_eq!(before.room.as_deref(), Some("Barn"));
+    assert_eq!(before.start, Some(at("2026-04-25T22:45:00Z")));
+    assert_eq!(change.after.start, Some(at("2026-04-26T00:00:00Z")));
+    assert_eq!(plan.diff.unchanged, 1);
+    let glue = after.iter().find(|t| t.data.title == "Glue").expect("glue");
+    assert_eq!(glue.schedule_version, 2);
+}
+
+#[test]
+fn a_talk_missing_from_the_timetable_is_cancelled_not_deleted() {
+    let (_, stored) = import(&[], &two_talks());
+    let mut shorter = two_talks();
+    shorter.talks.remove(1);
+
+    let (plan, after) = import(&stored, &shorter);
+
+    assert_eq!(plan.diff.cancelled.len(), 1);
+    assert_eq!(plan.diff.cancelled[0].title, "Compute");
+    assert_eq!(after.len(), 2, "nothing is deleted");
+    let compute = after.iter().find(|t| t.data.title == "Compute").expect("kept");
+    assert_eq!(compute.data.status, TalkStatus::Cancelled);
+    assert_eq!(compute.schedule_version, 2);
+
+    // Importing the shorter timetable again does not cancel twice.
+    let (again, _) = import(&after, &shorter);
+    assert!(again.diff.is_empty(), "{:?}", again.diff);
+}
+
+#[test]
+fn a_cancelled_talk_that_comes_back_is_confirmed_again() {
+    let (_, stored) = import(&[], &two_talks());
+    let mut shorter = two_talks();
+    shorter.talks.remove(1);
+    let (_, cancelled) = import(&stored, &shorter);
+
+    let (plan, after) = import(&cancelled, &two_talks());
+
+    assert_eq!(plan.diff.changed.len(), 1);
+    assert_eq!(plan.diff.changed[0].fields, vec![Field::Status]);
+    let compute = after.iter().find(|t| t.data.title == "Compute").expect("kept");
+    assert_eq!(compute.data.status, TalkStatus::Confirmed);
+}
+
+#[test]
+fn a_status_cancelled_in_the_source_is_reported_as_cancelled() {
+    let (_, stored) = import(&[], &two_talks());
+    let mut with_cancellation = two_talks();
+    with_cancellation.talks[1].status = TalkStatus::Cancelled;
+
+    let (plan, _) = import(&stored, &with_cancellation);
+
+    assert_eq!(plan.diff.cancelled.len(), 1);
+    assert_eq!(plan.diff.cancelled[0].talk_id, Some(2));
+}
+
+#[test]
+fn renamed_talks_and_new_speakers_are_reported_by_field() {
+    let (_, stored) = import(&[], &two_talks());
+    let mut renamed = two_talks();
+    renamed.talks[0].title = "Glue, revisited".to_owned();
+    renamed.talks[1].speakers.push(speaker("Grace Hopper", None));
+
+    let (plan, _) = import(&stored, &renamed);
+
+    let fields: Vec<(String, Vec<Field>)> = plan
+        .diff
+        .changed
+        .iter()
+        .map(|c| (c.title.clone(), c.fields.clone()))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            ("Glue, revisited".to_owned(), vec![Field::Title]),
+            ("Compute".to_owned(), vec![Field::Speakers]),
+        ]
+    );
+    assert!(plan.updates.iter().all(|u| !u.reschedules));
+    assert!(plan.updates[1].speakers_changed);
+}
+
+#[test]
+fn a_listing_enriches_a_scheduled_talk_matched_by_normalised_title() {
+    let (_, stored) = import(&[], &two_talks());
+    let listing = schedule(
+        ScheduleScope::Catalogue,
+        vec![listing_talk("GLUE!", "Ada Lovelace", "Sticks things together.")],
+    );
+
+    let (plan, after) = import(&stored, &listing);
+
+    assert!(plan.inserts.is_empty());
+    assert_eq!(plan.diff.changed.len(), 1);
+    assert_eq!(
+        plan.diff.changed[0].fields,
+        vec![Field::Description, Field::Track, Field::Level, Field::Biography]
+    );
+    let glue = after.iter().find(|t| t.data.title == "Glue").expect("title kept");
+    assert_eq!(glue.data.room.as_deref(), Some("Barn"), "placement untouched");
+    assert_eq!(glue.schedule_version, 1);
+    assert_eq!(glue.data.speakers[0].biography.as_deref(), Some("Writes code."));
+}
+
+#[test]
+fn a_listing_never_cancels_timetable_talks() {
+    let (_, stored) = import(&[], &two_talks());
+    let listing = schedule(
+        ScheduleScope::Catalogue,
+        vec![listing_talk("Something else", "Bob", "New.")],
+    );
+
+    let (plan, after) = import(&stored, &listing);
+
+    assert!(plan.diff.cancelled.is_empty());
+    assert_eq!(plan.diff.added.len(), 1);
+    assert!(after.iter().all(|t| t.data.status == TalkStatus::Confirmed));
+    let added = &after[2].data;
+    assert_eq!((added.source_id.as_ref(), added.slot), (None, None));
+}
+
+#[test]
+fn overlapping_listings_do_not_duplicate_talks() {
+    let first = schedule(
+        ScheduleScope::Catalogue,
+        vec![
+            listing_talk("Python 103: Memory Model", "Wesley Chun", "First."),
+            listing_talk("Flask for Fun", "Armin Ronacher", "Flask."),
+        ],
+    );
+    let second = schedule(
+        ScheduleScope::Catalogue,
+        vec![listing_talk("Python 103 - Memory Model", "Wesley Chun", "First.")],
+    );
+    let (_, stored) = import(&[], &first);
+
+    let (plan, after) = import(&stored, &second);
+
+    assert!(plan.inserts.is_empty());
+    assert_eq!(plan.diff.unchanged, 1);
+    assert_eq!(after.len(), 2);
+}
+
+#[test]
+fn a_timetable_adopts_a_catalogue_entry_imported_before_it() {
+    let listing = schedule(
+        ScheduleScope::Catalogue,
+        vec![listing_talk("Glue", "Ada Lovelace", "Sticks things together.")],
+    );
+    let (_, stored) = import(&[], &listing);
+
+    let (plan, after) = import(&stored, &two_talks());
+
+    assert_eq!(plan.diff.added.len(), 1, "only Compute is new");
+    assert_eq!(plan.diff.changed.len(), 1);
+    let glue = after.iter().find(|t| t.data.title == "Glue").expect("glue");
+    assert_eq!(glue.data.source_id.as_deref(), Some("A"));
+    assert_eq!(glue.data.description.as_deref(), Some("Sticks things together."));
+    assert_eq!(glue.data.slot, slot("2026-04-25T22:45:00Z", "2026-04-25T23:10:00Z"));
+    assert_eq!(after.len(), 2);
+}
+
+#[test]
+fn same_titled_catalogue_entries_are_told_apart_by_speaker() {
+    let listing = schedule(
+        ScheduleScope::Catalogue,
+        vec![
+            listing_talk("Lightning talks", "Ada Lovelace", "Day one."),
+            listing_talk("Lightning talks", "Grace Hopper", "Day two."),
+        ],
+    );
+    let (_, stored) = import(&[], &listing);
+    assert_eq!(stored.len(), 1, "same title merges within a listing");
+
+    let mut timetable = two_talks();
+    timetable.talks[0].title = "Lightning talks".to_owned();
+    timetable.talks[0].speakers = vec![speaker("Grace Hopper", None)];
+    let (_, after) = import(&stored, &timetable);
+
+    let adopted = after
+        .iter()
+        .find(|t| t.data.source_id.as_deref() == Some("A"))
+        .expect("adopted");
+    assert_eq!(adopted.id, TalkId(1));
+}
+
+#[test]
+fn a_duplicate_source_id_in_one_import_is_refused() {
+    let mut imported = two_talks();
+    imported.talks[1].source_id = Some("A".to_owned());
+
+    let err = plan_import(&[], &imported).unwrap_err();
+
+    assert_eq!(
+        err.to_string(),
+        "the id \"A\" is used by two talks in the import (\"Glue\" and \"Compute\")"
+    );
+}
+
+#[test]
+fn a_kind_change_is_reported() {
+    let (_, stored) = import(&[], &two_talks());
+    let mut other = two_talks();
+    other.talks[0].kind = TalkKind::Other;
+
+    let (plan, _) = import(&stored, &other);
+
+    assert_eq!(plan.diff.changed[0].fields, vec![Field::Kind]);
+}

@@ -1,0 +1,127 @@
+//! Imports: applying an imported schedule to a conference in one transaction, and the
+//! record of each import with its diff.
+
+use chrono_tz::Tz;
+use sqlx::{PgPool, Row};
+
+use crate::domain::diff::{plan_import, ImportDiff};
+use crate::domain::import::Format;
+use crate::domain::model::{Conference, ConferenceSlug, ImportedSchedule, ScheduleScope};
+use crate::store::conferences::{self, ConferenceUpsert};
+use crate::store::{talks, StoreError};
+
+/// One import to apply.
+#[derive(Debug, Clone)]
+pub struct ImportRequest<'a> {
+    pub slug: &'a ConferenceSlug,
+    /// Where the schedule came from (path or URL), recorded with the import.
+    pub source: &'a str,
+    pub format: Format,
+    pub schedule: &'a ImportedSchedule,
+    /// `--timezone`: wins over the zone the source states.
+    pub time_zone_override: Option<Tz>,
+    /// The zone of a conference created by this import when neither the flag nor the source
+    /// names one.
+    pub default_time_zone: Tz,
+    /// Plan and report, then roll everything back.
+    pub dry_run: bool,
+}
+
+/// What an import did (or, for a dry run, would do).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportOutcome {
+    pub conference: Conference,
+    pub diff: ImportDiff,
+    /// The id of the stored import record (`None` for a dry run).
+    pub import_id: Option<i64>,
+}
+
+/// Applies an imported schedule: conference upsert, diff against the stored talks, bulk
+/// writes and the import record, all in one transaction. Any error leaves the database as it
+/// was; so does a dry run.
+pub async fn apply_import(
+    pool: &PgPool,
+    request: ImportRequest<'_>,
+) -> Result<ImportOutcome, StoreError> {
+    let schedule = request.schedule;
+    let is_timetable = schedule.scope == ScheduleScope::Timetable;
+    let mut tx = pool.begin().await?;
+    let row = conferences::upsert_and_lock(
+        &mut tx,
+        &ConferenceUpsert {
+            slug: request.slug,
+            name: schedule.name.as_deref(),
+            time_zone: request.time_zone_override.or(schedule.time_zone),
+            default_time_zone: request.default_time_zone,
+            // Only a timetable is "the source" of a conference; listings merely enrich it.
+            source_url: is_timetable.then_some(request.source),
+        },
+    )
+    .await?;
+    let stored = talks::load(&mut tx, row.id).await?;
+    let mut plan =
+        plan_import(&stored, schedule).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let stated: Vec<_> = schedule
+        .talks
+        .iter()
+        .flat_map(|t| t.speakers.iter().cloned())
+        .collect();
+    talks::apply(&mut tx, row.id, &mut plan, &stated).await?;
+    if is_timetable && !schedule.days.is_empty() {
+        conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
+    }
+    if request.dry_run {
+        tx.rollback().await?;
+        return Ok(ImportOutcome {
+            conference: row.conference,
+            diff: plan.diff,
+            import_id: None,
+        });
+    }
+    let import_id = record(&mut tx, row.id, &request, &plan.diff).await?;
+    tx.commit().await?;
+    Ok(ImportOutcome {
+        conference: row.conference,
+        diff: plan.diff,
+        import_id: Some(import_id),
+    })
+}
+
+async fn record(
+    conn: &mut sqlx::PgConnection,
+    conference_id: i64,
+    request: &ImportRequest<'_>,
+    diff: &ImportDiff,
+) -> Result<i64, StoreError> {
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    let diff_json =
+        serde_json::to_value(diff).map_err(|e| StoreError::Invalid(format!("diff: {e}")))?;
+    let id = sqlx::query_scalar(
+        "INSERT INTO imports (conference_id, source, format, added, changed, cancelled, unchanged, diff)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(conference_id)
+    .bind(request.source)
+    .bind(request.format.as_str())
+    .bind(count(diff.added.len()))
+    .bind(count(diff.changed.len()))
+    .bind(count(diff.cancelled.len()))
+    .bind(count(diff.unchanged))
+    .bind(diff_json)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// The stored diff of an import.
+pub async fn diff_of(pool: &PgPool, import_id: i64) -> Result<Option<ImportDiff>, StoreError> {
+    let row = sqlx::query("SELECT diff FROM imports WHERE id = $1")
+        .bind(import_id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|r| {
+        let value: serde_json::Value = r.try_get("diff")?;
+        serde_json::from_value(value).map_err(|e| StoreError::Invalid(format!("stored diff: {e}")))
+    })
+    .transpose()
+}
