@@ -1,0 +1,106 @@
+//! The configuration as written: plain serde types with the documented defaults. Every
+//! section denies unknown keys so that a typo is an error, not a silently ignored setting.
+//! [`super::Settings`] is built from this after validation.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::domain::import::DEFAULT_MAX_BYTES;
+
+use super::LogFormat;
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawSettings {
+    pub database: RawDatabase,
+    pub discord: RawDiscord,
+    pub defaults: RawDefaults,
+    pub guilds: Vec<RawGuild>,
+    pub import: RawImport,
+    pub log: RawLog,
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawDatabase {
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+}
+
+impl Default for RawDatabase {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 10,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawDiscord {
+    pub token: Option<SecretString>,
+    pub application_id: Option<u64>,
+    pub guild_ids: Vec<u64>,
+    pub proxy_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawDefaults {
+    pub time_zone: String,
+    pub lead_minutes: u32,
+    pub conference: Option<String>,
+}
+
+impl Default for RawDefaults {
+    fn default() -> Self {
+        Self {
+            time_zone: "UTC".to_owned(),
+            lead_minutes: 10,
+            conference: None,
+        }
+    }
+}
+
+/// One `[[guilds]]` entry; both keys are required.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGuild {
+    pub guild_id: u64,
+    pub conference: String,
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawImport {
+    pub max_bytes: usize,
+    pub fetch_timeout_secs: u64,
+    pub user_agent: String,
+}
+
+impl Default for RawImport {
+    fn default() -> Self {
+        Self {
+            max_bytes: DEFAULT_MAX_BYTES,
+            fetch_timeout_secs: 30,
+            user_agent: super::default_user_agent(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawLog {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
+    }
+}

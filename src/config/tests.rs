@@ -1,0 +1,430 @@
+use std::io::Write;
+use std::path::Path;
+
+use chrono::TimeDelta;
+use secrecy::ExposeSecret;
+
+use super::*;
+
+const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gx1y2z.s3cr3t-t0k3n-value";
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
+fn toml_file(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    file
+}
+
+fn load_file(text: &str, vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    let file = toml_file(text);
+    Settings::load(Some(file.path()), &env(vars))
+}
+
+fn error_of(result: Result<Settings, ConfigError>) -> String {
+    match result {
+        Ok(_) => panic!("expected a configuration error"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn defaults_load_when_nothing_is_set() {
+    let settings = Settings::load(None, &[]).unwrap();
+
+    assert!(settings.database.url.is_none());
+    assert_eq!(settings.database.max_connections, 10);
+    assert!(settings.discord.token.is_none());
+    assert_eq!(settings.discord.application_id, None);
+    assert!(settings.discord.guild_ids.is_empty());
+    assert_eq!(settings.defaults.time_zone, chrono_tz::UTC);
+    assert_eq!(settings.defaults.lead_time, TimeDelta::minutes(10));
+    assert!(settings.guilds.entries.is_empty());
+    assert_eq!(
+        settings.import.max_bytes,
+        crate::domain::import::DEFAULT_MAX_BYTES
+    );
+    assert_eq!(settings.import.fetch_timeout, Duration::from_secs(30));
+    assert_eq!(
+        settings.import.user_agent,
+        format!("confbot/{}", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(settings.log.format, LogFormat::Text);
+    assert_eq!(settings.log.level, "info");
+}
+
+#[test]
+fn values_from_the_file_are_typed() {
+    let text = r#"
+        [database]
+        url = "postgres://bot:pw@db/confbot"
+        max_connections = 4
+        [discord]
+        application_id = 1234
+        guild_ids = [111, 222]
+        proxy_url = "http://127.0.0.1:9000"
+        [defaults]
+        time_zone = "Europe/Berlin"
+        lead_minutes = 15
+        conference = "pycon-de"
+        [[guilds]]
+        guild_id = 111
+        conference = "pybay-2025"
+        [import]
+        fetch_timeout_secs = 5
+        [log]
+        format = "json"
+        level = "confbot=debug"
+    "#;
+
+    let settings = load_file(text, &[]).unwrap();
+
+    let url = settings.database.url.as_ref().unwrap().expose_secret();
+    assert_eq!(url, "postgres://bot:pw@db/confbot");
+    assert_eq!(settings.database.max_connections, 4);
+    assert_eq!(settings.discord.application_id, Some(1234));
+    assert_eq!(settings.discord.guild_ids, vec![111, 222]);
+    let proxy = settings.discord.proxy_url.as_ref().map(Url::as_str);
+    assert_eq!(proxy, Some("http://127.0.0.1:9000/"));
+    assert_eq!(settings.defaults.time_zone, chrono_tz::Europe::Berlin);
+    assert_eq!(settings.defaults.lead_time, TimeDelta::minutes(15));
+    assert_eq!(
+        settings.guilds.conference_for(111).unwrap().as_str(),
+        "pybay-2025"
+    );
+    assert_eq!(
+        settings.guilds.conference_for(999).unwrap().as_str(),
+        "pycon-de"
+    );
+    assert_eq!(settings.import.fetch_timeout, Duration::from_secs(5));
+    assert_eq!(settings.log.format, LogFormat::Json);
+    assert_eq!(settings.log.level, "confbot=debug");
+}
+
+#[test]
+fn a_confbot_env_var_overrides_the_file() {
+    let text = "[database]\nmax_connections = 4\n[defaults]\ntime_zone = \"UTC\"\n";
+    let vars = [
+        ("CONFBOT__DATABASE__MAX_CONNECTIONS", "7"),
+        ("CONFBOT__DEFAULTS__TIME_ZONE", "America/Los_Angeles"),
+        ("CONFBOT__DISCORD__GUILD_IDS", "[5, 6]"),
+    ];
+
+    let settings = load_file(text, &vars).unwrap();
+
+    assert_eq!(settings.database.max_connections, 7);
+    assert_eq!(settings.defaults.time_zone, chrono_tz::America::Los_Angeles);
+    assert_eq!(settings.discord.guild_ids, vec![5, 6]);
+}
+
+#[test]
+fn database_url_and_discord_token_are_read_from_their_conventional_variables() {
+    let text = "[database]\nurl = \"postgres://file/db\"\n";
+    let vars = [
+        ("DATABASE_URL", "postgres://env/db"),
+        ("DISCORD_TOKEN", TOKEN),
+    ];
+
+    let settings = load_file(text, &vars).unwrap();
+
+    let url = settings.database.url.as_ref().unwrap().expose_secret();
+    assert_eq!(url, "postgres://env/db");
+    assert_eq!(
+        settings.discord.token.as_ref().unwrap().expose_secret(),
+        TOKEN
+    );
+}
+
+#[test]
+fn the_confbot_form_wins_over_the_conventional_variable() {
+    let vars = [
+        ("DATABASE_URL", "postgres://plain/db"),
+        ("CONFBOT__DATABASE__URL", "postgres://prefixed/db"),
+    ];
+
+    let settings = Settings::load(None, &env(&vars)).unwrap();
+
+    let url = settings.database.url.as_ref().unwrap().expose_secret();
+    assert_eq!(url, "postgres://prefixed/db");
+}
+
+#[test]
+fn an_empty_database_url_means_the_embedded_database() {
+    let settings = Settings::load(None, &env(&[("DATABASE_URL", "")])).unwrap();
+
+    assert!(settings.database.url.is_none());
+}
+
+#[test]
+fn the_file_named_by_confbot_config_is_read_without_an_explicit_path() {
+    let file = toml_file("[database]\nmax_connections = 3\n");
+    let path = file.path().to_str().unwrap();
+
+    let settings = Settings::load(None, &env(&[("CONFBOT_CONFIG", path)])).unwrap();
+
+    assert_eq!(settings.database.max_connections, 3);
+}
+
+#[test]
+fn a_missing_config_file_is_an_error_naming_it() {
+    let path = Path::new("/nonexistent/confbot-settings.toml");
+
+    let message = error_of(Settings::load(Some(path), &[]));
+
+    assert_eq!(
+        message,
+        "config file /nonexistent/confbot-settings.toml does not exist"
+    );
+}
+
+#[test]
+fn an_unknown_section_in_the_file_is_named_with_the_file() {
+    let file = toml_file("[databse]\nurl = \"postgres://x/y\"\n");
+
+    let message = error_of(Settings::load(Some(file.path()), &[]));
+
+    let expected = format!(
+        "unknown key \"databse\" in config file {}; expected one of \
+         database, discord, defaults, guilds, import, log",
+        file.path().display()
+    );
+    assert_eq!(message, expected);
+}
+
+#[test]
+fn an_unknown_key_inside_a_section_is_named_with_its_section() {
+    let file = toml_file("[database]\nmax_conections = 3\n");
+
+    let message = error_of(Settings::load(Some(file.path()), &[]));
+
+    let expected = format!(
+        "unknown key \"database.max_conections\" in config file {}; expected one of \
+         url, max_connections",
+        file.path().display()
+    );
+    assert_eq!(message, expected);
+}
+
+#[test]
+fn an_unknown_confbot_env_key_is_named_with_its_variable() {
+    let vars = env(&[("CONFBOT__LOG__LEVL", "debug")]);
+
+    let message = error_of(Settings::load(None, &vars));
+
+    assert_eq!(
+        message,
+        "unknown key \"log.levl\" in environment variable CONFBOT__LOG__LEVL; \
+         expected one of format, level"
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_named_with_key_and_source() {
+    let file = toml_file("[database]\nmax_connections = \"many\"\n");
+
+    let message = error_of(Settings::load(Some(file.path()), &[]));
+
+    let expected = format!(
+        "database.max_connections: invalid type: found string \"many\", expected u32 \
+         (from config file {})",
+        file.path().display()
+    );
+    assert_eq!(message, expected);
+}
+
+#[test]
+fn a_bad_env_value_is_named_with_its_variable() {
+    let vars = env(&[("CONFBOT__DATABASE__MAX_CONNECTIONS", "many")]);
+
+    let message = error_of(Settings::load(None, &vars));
+
+    assert_eq!(
+        message,
+        "database.max_connections: invalid type: found string \"many\", expected u32 \
+         (from environment variable CONFBOT__DATABASE__MAX_CONNECTIONS)"
+    );
+}
+
+#[test]
+fn a_lead_time_over_two_hours_is_refused() {
+    let vars = env(&[("CONFBOT__DEFAULTS__LEAD_MINUTES", "500")]);
+
+    let message = error_of(Settings::load(None, &vars));
+
+    assert_eq!(
+        message,
+        "defaults.lead_minutes: 500 is over the maximum 120 \
+         (from environment variable CONFBOT__DEFAULTS__LEAD_MINUTES)"
+    );
+}
+
+#[test]
+fn an_unknown_time_zone_is_refused() {
+    let file = toml_file("[defaults]\ntime_zone = \"Mars/Olympus_Mons\"\n");
+
+    let message = error_of(Settings::load(Some(file.path()), &[]));
+
+    let expected = format!(
+        "defaults.time_zone: unknown time zone \"Mars/Olympus_Mons\" (from config file {})",
+        file.path().display()
+    );
+    assert_eq!(message, expected);
+}
+
+#[test]
+fn a_guild_mapped_to_an_invalid_slug_is_refused() {
+    let file = toml_file("[[guilds]]\nguild_id = 42\nconference = \"PyCon DE\"\n");
+
+    let message = error_of(Settings::load(Some(file.path()), &[]));
+
+    let expected = format!(
+        "guilds[0].conference: invalid conference slug \"PyCon DE\": use 1-64 lowercase \
+         letters, digits, '-' or '_', starting with a letter or digit (from config file {})",
+        file.path().display()
+    );
+    assert_eq!(message, expected);
+}
+
+#[test]
+fn a_guild_listed_twice_is_refused() {
+    let text = "[[guilds]]\nguild_id = 42\nconference = \"a\"\n\
+                [[guilds]]\nguild_id = 42\nconference = \"b\"\n";
+
+    let message = error_of(load_file(text, &[]));
+
+    assert!(message.starts_with("guilds[1].guild_id: guild 42 is listed twice (from config file"));
+}
+
+#[test]
+fn debug_output_of_the_settings_hides_the_secrets() {
+    let vars = [
+        ("DISCORD_TOKEN", TOKEN),
+        ("DATABASE_URL", "postgres://bot:hunter2@db/confbot"),
+        (
+            "CONFBOT__DISCORD__PROXY_URL",
+            "http://user:proxypass@127.0.0.1:9000",
+        ),
+    ];
+
+    let settings = Settings::load(None, &env(&vars)).unwrap();
+    let debug = format!("{settings:?}");
+
+    assert!(!debug.contains(TOKEN));
+    assert!(!debug.contains("hunter2"));
+    assert!(!debug.contains("proxypass"));
+    assert!(debug.contains("token: Some(\"[redacted]\")"));
+    assert!(debug.contains("http://127.0.0.1:9000/"));
+}
+
+#[test]
+fn an_error_next_to_a_token_does_not_contain_the_token() {
+    let text = format!("[discord]\ntoken = \"{TOKEN}\"\n[database]\nmax_connections = \"x\"\n");
+
+    let message = error_of(load_file(&text, &[]));
+
+    assert!(message.starts_with("database.max_connections: invalid type"));
+    assert!(!message.contains(TOKEN));
+}
+
+#[test]
+fn a_token_of_the_wrong_type_is_reported_without_its_value() {
+    let message = error_of(load_file("[discord]\ntoken = 918273645546372819\n", &[]));
+
+    assert!(message.starts_with("discord.token: invalid type: expected a string"));
+    assert!(!message.contains("918273645546372819"));
+}
+
+#[test]
+fn a_syntax_error_on_the_token_line_does_not_quote_the_line() {
+    let text = format!("[discord]\ntoken = \"{TOKEN}\n");
+
+    let message = error_of(load_file(&text, &[]));
+
+    assert!(message.contains("is not valid TOML: TOML parse error at line 2"));
+    assert!(!message.contains("s3cr3t"));
+}
+
+#[test]
+fn a_database_url_that_is_not_postgres_is_refused_without_quoting_it() {
+    let vars = env(&[("DATABASE_URL", "mysql://root:hunter2@db")]);
+
+    let message = error_of(Settings::load(None, &vars));
+
+    assert_eq!(
+        message,
+        "database.url: expected a postgres:// or postgresql:// URL \
+         (from environment variable DATABASE_URL)"
+    );
+}
+
+#[test]
+fn the_example_config_loads_and_states_the_true_defaults() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+
+    let example = Settings::load(Some(&path), &[]).unwrap();
+    let defaults = Settings::load(None, &[]).unwrap();
+
+    assert_eq!(format!("{example:?}"), format!("{defaults:?}"));
+}
+
+#[test]
+fn a_guild_entry_without_a_conference_names_the_entry() {
+    let vars = env(&[("CONFBOT__GUILDS", "[{guild_id = 1}]")]);
+
+    let message = error_of(Settings::load(None, &vars));
+
+    assert_eq!(
+        message,
+        "guilds[0]: missing required key \"conference\" (from environment variable CONFBOT__GUILDS)"
+    );
+}
+
+#[test]
+fn a_bad_list_item_names_its_position() {
+    let vars = env(&[("CONFBOT__DISCORD__GUILD_IDS", "[1, x]")]);
+
+    let message = error_of(Settings::load(None, &vars));
+
+    assert_eq!(
+        message,
+        "discord.guild_ids[1]: invalid type: found string \"x\", expected u64 \
+         (from environment variable CONFBOT__DISCORD__GUILD_IDS)"
+    );
+}
+
+#[test]
+fn an_unknown_log_format_lists_the_choices() {
+    let vars = env(&[("CONFBOT__LOG__FORMAT", "xml")]);
+
+    let message = error_of(Settings::load(None, &vars));
+
+    assert_eq!(
+        message,
+        "log.format: unknown value \"xml\"; expected one of text, json \
+         (from environment variable CONFBOT__LOG__FORMAT)"
+    );
+}
+
+#[test]
+fn a_guild_without_an_entry_gets_the_default_conference() {
+    let vars = env(&[
+        (
+            "CONFBOT__GUILDS",
+            "[{guild_id = 7, conference = \"pybay\"}]",
+        ),
+        ("CONFBOT__DEFAULTS__CONFERENCE", "fosdem"),
+    ]);
+
+    let settings = Settings::load(None, &vars).unwrap();
+
+    assert_eq!(settings.guilds.conference_for(7).unwrap().as_str(), "pybay");
+    assert_eq!(
+        settings.guilds.conference_for(8).unwrap().as_str(),
+        "fosdem"
+    );
+}
