@@ -1,0 +1,6 @@
+//! The integration tests: one test binary (fast to link), one module per area.
+//! Every test that needs a database takes a fresh one from `harness::TestDb`.
+
+mod harness;
+
+mod embedded_db;
