@@ -5,6 +5,7 @@
 
 pub mod domain;
 pub mod store;
+pub mod cli;
 pub mod config;
 pub mod embedded_db;
 pub mod fetch;

@@ -170,3 +170,48 @@ pub async fn list(conn: &mut PgConnection) -> Result<Vec<ConferenceSummary>, Sto
         })
         .collect()
 }
+
+/// The HTTP validators (ETag, Last-Modified) of the conference's last fetch of `url`; none
+/// when the conference does not exist or its source is another URL.
+pub async fn source_validators(
+    pool: &sqlx::PgPool,
+    slug: &ConferenceSlug,
+    url: &str,
+) -> Result<(Option<String>, Option<String>), StoreError> {
+    let row = sqlx::query(
+        "SELECT source_etag, source_last_modified FROM conferences
+         WHERE slug = $1 AND source_url = $2",
+    )
+    .bind(slug.as_str())
+    .bind(url)
+    .fetch_optional(pool)
+    .await?;
+    match row {
+        Some(r) => Ok((
+            r.try_get("source_etag")?,
+            r.try_get("source_last_modified")?,
+        )),
+        None => Ok((None, None)),
+    }
+}
+
+/// Remembers the validators of a successful fetch of the conference's source.
+pub async fn set_source_validators(
+    pool: &sqlx::PgPool,
+    slug: &ConferenceSlug,
+    url: &str,
+    etag: Option<String>,
+    last_modified: Option<String>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE conferences SET source_etag = $3, source_last_modified = $4
+         WHERE slug = $1 AND source_url = $2",
+    )
+    .bind(slug.as_str())
+    .bind(url)
+    .bind(etag)
+    .bind(last_modified)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

@@ -4,3 +4,4 @@
 mod harness;
 
 mod embedded_db;
+mod import;

@@ -1,0 +1,147 @@
+//! `confbot import SOURCE --conference SLUG`: read, parse, diff and store in one transaction.
+
+use anyhow::{bail, Context};
+use chrono_tz::Tz;
+
+use crate::cli::{connect_configured, output, ImportArgs};
+use crate::config::Settings;
+use crate::domain::import::{self, Format, ImportOptions};
+use crate::domain::model::{ConferenceSlug, ImportedSchedule};
+use crate::domain::time::zone_by_name;
+use crate::fetch::{is_url, Fetched, Fetcher, Validators};
+use crate::store;
+use crate::store::imports::{apply_import, ImportRequest};
+
+pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
+    let slug = ConferenceSlug::parse(&args.conference)?;
+    let zone_override = args
+        .timezone
+        .as_deref()
+        .map(|name| {
+            zone_by_name(name).with_context(|| {
+                format!("--timezone {name:?} is not a known IANA zone (e.g. Europe/Berlin)")
+            })
+        })
+        .transpose()?;
+    let pool = connect_configured(settings).await?;
+    let existing = store::conferences::find(&mut *pool.acquire().await?, &slug).await?;
+
+    let Some(Source { bytes, validators }) =
+        read_source(settings, &pool, &args.source, &slug).await?
+    else {
+        println!(
+            "{slug}: {} has not changed since the last import (HTTP 304).",
+            args.source
+        );
+        return Ok(());
+    };
+
+    let options = ImportOptions {
+        // The conference's zone reads floating times; an explicit flag wins.
+        time_zone: zone_override.or(existing.as_ref().map(|c| c.conference.time_zone)),
+        max_bytes: settings.import.max_bytes,
+    };
+    let format = args.format.map(Format::from);
+    let source = args.source.clone();
+    let (detected, schedule) = tokio::task::spawn_blocking(move || parse(&bytes, format, &options))
+        .await
+        .context("the parser stopped unexpectedly")?
+        .with_context(|| format!("cannot import {source}"))?;
+
+    let outcome = apply_import(
+        &pool,
+        ImportRequest {
+            slug: &slug,
+            source: &args.source,
+            format: detected,
+            schedule: &schedule,
+            time_zone_override: zone_override,
+            default_time_zone: default_zone(settings),
+            dry_run: args.dry_run,
+        },
+    )
+    .await
+    .with_context(|| format!("cannot import {}", args.source))?;
+    if let (Some(v), false) = (validators, args.dry_run) {
+        store::conferences::set_source_validators(
+            &pool,
+            &slug,
+            &args.source,
+            v.etag,
+            v.last_modified,
+        )
+        .await?;
+    }
+    print!(
+        "{}",
+        output::import_report(&outcome.conference, &outcome.diff, args.dry_run)
+    );
+    Ok(())
+}
+
+fn default_zone(settings: &Settings) -> Tz {
+    settings.defaults.time_zone
+}
+
+fn parse(
+    bytes: &[u8],
+    format: Option<Format>,
+    options: &ImportOptions,
+) -> Result<(Format, ImportedSchedule), import::ImportError> {
+    let format = format.unwrap_or_else(|| Format::detect(bytes));
+    Ok((format, import::parse(bytes, Some(format), options)?))
+}
+
+/// The bytes of a source, and the HTTP validators to remember for the next fetch.
+struct Source {
+    bytes: Vec<u8>,
+    validators: Option<Validators>,
+}
+
+/// Reads a file (refusing one over the size cap before reading it) or fetches a URL with the
+/// validators of the conference's last fetch. `None`: the server said "not modified".
+async fn read_source(
+    settings: &Settings,
+    pool: &sqlx::PgPool,
+    source: &str,
+    slug: &ConferenceSlug,
+) -> anyhow::Result<Option<Source>> {
+    if is_url(source) {
+        let (etag, last_modified) =
+            store::conferences::source_validators(pool, slug, source).await?;
+        let validators = Validators {
+            etag,
+            last_modified,
+        };
+        let fetcher = Fetcher::new(&settings.import)?;
+        return Ok(match fetcher.fetch(source, &validators).await? {
+            Fetched::NotModified => None,
+            Fetched::Body {
+                bytes, validators, ..
+            } => Some(Source {
+                bytes,
+                validators: Some(validators),
+            }),
+        });
+    }
+    if source.contains("://") {
+        bail!("{source}: only local files and http(s) URLs can be imported");
+    }
+    let meta = tokio::fs::metadata(source)
+        .await
+        .with_context(|| format!("cannot read {source}"))?;
+    let limit = settings.import.max_bytes;
+    if meta.len() > limit as u64 {
+        bail!(
+            "{source} is {} bytes, over the {limit}-byte limit (import.max_bytes)",
+            meta.len()
+        );
+    }
+    let bytes = tokio::fs::read(source)
+        .await
+        .with_context(|| format!("cannot read {source}"))?;
+    Ok(Some(Source {
+        bytes,
+        validators: None,
+    }))
+}

@@ -1,0 +1,177 @@
+//! The command line: argument types (clap) and one function per subcommand. Every
+//! subcommand is a thin shell: load settings, open the store, call the domain, print.
+
+mod demo;
+mod export;
+mod import;
+pub mod output;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+
+use crate::config::Settings;
+use crate::embedded_db::EmbeddedPostgres;
+use crate::store;
+
+/// confbot: a Discord bot for conference communities.
+#[derive(Debug, Parser)]
+#[command(name = "confbot", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML). Defaults to $CONFBOT_CONFIG; without either, built-in
+    /// defaults and environment variables are used.
+    #[arg(long, global = true, env = "CONFBOT_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Import a schedule (file or http(s) URL) into a conference; a re-import is a diff.
+    Import(ImportArgs),
+    /// Print a conference's talks as JSON or iCalendar.
+    Export(ExportArgs),
+    /// List the stored conferences.
+    Conferences,
+    /// Try confbot with nothing configured: a private throwaway database, a bundled sample
+    /// conference, its schedule printed.
+    Demo,
+}
+
+/// Arguments of `confbot import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// A file path or an http(s) URL.
+    pub source: String,
+    /// The conference's slug (created on first import), e.g. `nbpy-2026`.
+    #[arg(long, value_name = "SLUG")]
+    pub conference: String,
+    /// The conference's IANA time zone (e.g. `America/Los_Angeles`): used for floating times
+    /// and wins over the zone the source names.
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// The source format; detected from the content when omitted.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Show what would change without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Source formats accepted by `--format`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// iCalendar (.ics), e.g. pretalx's export.
+    Ics,
+    /// pretalx / frab schedule.json.
+    Json,
+    /// frab / pentabarf schedule.xml.
+    Xml,
+    /// Plain-text talk listings, proposal pages, reStructuredText notes.
+    Text,
+}
+
+impl From<FormatArg> for crate::domain::import::Format {
+    fn from(value: FormatArg) -> Self {
+        use crate::domain::import::Format;
+        match value {
+            FormatArg::Ics => Format::Ics,
+            FormatArg::Json => Format::Json,
+            FormatArg::Xml => Format::Xml,
+            FormatArg::Text => Format::Text,
+        }
+    }
+}
+
+/// Arguments of `confbot export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The conference's slug.
+    #[arg(long, value_name = "SLUG")]
+    pub conference: String,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Ics,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::from_env(cli.config.as_deref())?;
+    init_tracing(&settings);
+    match cli.command {
+        Command::Migrate => {
+            let pool = connect_configured(&settings).await?;
+            store::migrate(&pool).await?;
+            println!("Database schema is up to date.");
+            Ok(())
+        }
+        Command::Import(args) => import::run(&settings, args).await,
+        Command::Export(args) => export::run(&settings, args).await,
+        Command::Conferences => {
+            let pool = connect_configured(&settings).await?;
+            let mut conn = pool.acquire().await?;
+            let list = store::conferences::list(&mut conn).await?;
+            print!("{}", output::conference_list(&list));
+            Ok(())
+        }
+        Command::Demo => demo::run(&settings).await,
+    }
+}
+
+fn init_tracing(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.log.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests calling `run` twice) is harmless: keep the first.
+    let _ = match settings.log.format {
+        crate::config::LogFormat::Json => builder.json().try_init(),
+        crate::config::LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Connects to the configured database and applies migrations. Commands that keep data
+/// (import, export, ...) need a real database: the throwaway one would lose it on exit.
+pub async fn connect_configured(settings: &Settings) -> anyhow::Result<PgPool> {
+    let url = settings.database.url.as_ref().context(
+        "no database configured: set DATABASE_URL (or database.url in the config file); \
+         only `confbot demo` runs on a private throwaway database",
+    )?;
+    let pool = store::connect(url.expose_secret(), settings.database.max_connections).await?;
+    store::migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// The configured database, or a private throwaway one when none is configured.
+pub async fn connect_or_embedded(
+    settings: &Settings,
+) -> anyhow::Result<(PgPool, Option<EmbeddedPostgres>)> {
+    if settings.database.url.is_some() {
+        return Ok((connect_configured(settings).await?, None));
+    }
+    eprintln!("No database configured: starting a private throwaway PostgreSQL (removed on exit).");
+    let embedded = EmbeddedPostgres::start().await?;
+    let pool = store::connect(embedded.url(), settings.database.max_connections).await?;
+    store::migrate(&pool).await?;
+    Ok((pool, Some(embedded)))
+}

@@ -1,0 +1,252 @@
+//! Plain-text renderings for the terminal: import reports, conference lists and the
+//! programme. Times are shown in the conference's own zone, days are its local days.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::diff::{DiffEntry, ImportDiff, Placement};
+use crate::domain::model::{Conference, StoredTalk, TalkKind, TalkStatus};
+use crate::store::conferences::ConferenceSummary;
+
+fn local(instant: DateTime<Utc>, zone: Tz) -> String {
+    instant
+        .with_timezone(&zone)
+        .format("%a %d %b %H:%M %Z")
+        .to_string()
+}
+
+fn placement(p: &Placement, zone: Tz) -> String {
+    let when = p
+        .start
+        .map_or_else(|| "unscheduled".to_owned(), |s| local(s, zone));
+    match &p.room {
+        Some(room) => format!("{when}, {room}"),
+        None => when,
+    }
+}
+
+/// What an import changed: a summary line, then one line per added, changed or cancelled
+/// talk.
+pub fn import_report(conference: &Conference, diff: &ImportDiff, dry_run: bool) -> String {
+    let zone = conference.time_zone;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}{} ({}): {} added, {} changed, {} cancelled, {} unchanged",
+        if dry_run {
+            "[dry run, nothing saved] "
+        } else {
+            ""
+        },
+        conference.slug,
+        zone.name(),
+        diff.added.len(),
+        diff.changed.len(),
+        diff.cancelled.len(),
+        diff.unchanged
+    );
+    let line = |out: &mut String, mark: char, entry: &DiffEntry, detail: String| {
+        let _ = writeln!(out, "  {mark} {}: {detail}", entry.title);
+    };
+    for entry in &diff.added {
+        line(&mut out, '+', entry, placement(&entry.after, zone));
+    }
+    for entry in &diff.changed {
+        let fields: Vec<&str> = entry.fields.iter().map(|f| f.as_str()).collect();
+        let mut detail = format!("changed {}", fields.join(", "));
+        if entry.fields.iter().any(|f| f.affects_schedule()) {
+            if let Some(before) = &entry.before {
+                let _ = write!(
+                    detail,
+                    " (was {}; now {}{})",
+                    placement(before, zone),
+                    placement(&entry.after, zone),
+                    if entry.after.status == TalkStatus::Cancelled.as_str() {
+                        ", cancelled"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        line(&mut out, '~', entry, detail);
+    }
+    for entry in &diff.cancelled {
+        line(&mut out, '-', entry, "cancelled".to_owned());
+    }
+    out
+}
+
+/// One line per stored conference.
+pub fn conference_list(list: &[ConferenceSummary]) -> String {
+    if list.is_empty() {
+        return "No conferences yet: `confbot import SOURCE --conference SLUG` creates one.\n"
+            .to_owned();
+    }
+    let mut out = String::new();
+    for c in list {
+        let zone = c.conference.time_zone;
+        let span = match (c.first_start, c.last_end) {
+            (Some(first), Some(last)) => format!("{} – {}", local(first, zone), local(last, zone)),
+            _ => "no scheduled talks".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}\t{} talks ({} cancelled)\t{}",
+            c.conference.slug,
+            c.conference.name,
+            zone.name(),
+            c.talks,
+            c.cancelled,
+            span
+        );
+    }
+    out
+}
+
+/// The programme grouped by the conference's local days, then unscheduled catalogue entries.
+pub fn programme(conference: &Conference, talks: &[StoredTalk]) -> String {
+    let zone = conference.time_zone;
+    let mut out = format!("{} — times in {}\n", conference.name, zone.name());
+    let mut current_day = None;
+    let mut unscheduled = Vec::new();
+    for talk in talks {
+        let data = &talk.data;
+        let Some(slot) = data.slot else {
+            unscheduled.push(talk);
+            continue;
+        };
+        let start = slot.start.with_timezone(&zone);
+        let day = start.date_naive();
+        if current_day != Some(day) {
+            let _ = writeln!(out, "\n{}", start.format("%A %d %B %Y"));
+            current_day = Some(day);
+        }
+        let when = if slot.all_day || data.kind == TalkKind::Other {
+            "all day    ".to_owned()
+        } else {
+            format!(
+                "{}–{}",
+                start.format("%H:%M"),
+                slot.end.with_timezone(&zone).format("%H:%M")
+            )
+        };
+        let speakers: Vec<&str> = data.speakers.iter().map(|s| s.name.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "  {when}  {:<8} {}{}{}",
+            data.room.as_deref().unwrap_or("-"),
+            data.title,
+            if speakers.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", speakers.join(", "))
+            },
+            if data.status == TalkStatus::Cancelled {
+                "  [CANCELLED]"
+            } else {
+                ""
+            }
+        );
+    }
+    if !unscheduled.is_empty() {
+        let _ = writeln!(out, "\nNot scheduled yet");
+        for talk in unscheduled {
+            let _ = writeln!(out, "  {}", talk.data.title);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::diff::Field;
+    use crate::domain::model::{ConferenceSlug, Slot, TalkData, TalkId};
+
+    fn conference() -> Conference {
+        Conference {
+            slug: ConferenceSlug::parse("nbpy-2026").expect("slug"),
+            name: "NBPy".to_owned(),
+            time_zone: Tz::America__Los_Angeles,
+            source_url: None,
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("instant")
+    }
+
+    #[test]
+    fn an_import_report_shows_moves_in_the_conference_zone() {
+        let diff = ImportDiff {
+            changed: vec![DiffEntry {
+                talk_id: Some(1),
+                source_id: Some("A".to_owned()),
+                title: "Glue".to_owned(),
+                fields: vec![Field::Start, Field::Room],
+                before: Some(Placement {
+                    start: Some(at("2026-04-25T22:45:00Z")),
+                    end: None,
+                    room: Some("Barn".to_owned()),
+                    status: "confirmed".to_owned(),
+                }),
+                after: Placement {
+                    start: Some(at("2026-04-25T23:45:00Z")),
+                    end: None,
+                    room: Some("Loft".to_owned()),
+                    status: "confirmed".to_owned(),
+                },
+            }],
+            unchanged: 3,
+            ..ImportDiff::default()
+        };
+
+        let report = import_report(&conference(), &diff, false);
+
+        assert_eq!(
+            report,
+            "nbpy-2026 (America/Los_Angeles): 0 added, 1 changed, 0 cancelled, 3 unchanged\n  \
+             ~ Glue: changed start, room (was Sat 25 Apr 15:45 PDT, Barn; now Sat 25 Apr 16:45 PDT, Loft)\n"
+        );
+    }
+
+    #[test]
+    fn the_programme_groups_talks_by_local_day_not_utc_date() {
+        // 02:00 UTC on the 26th is the evening of the 25th in Los Angeles.
+        let talk = |id: i64, title: &str, start: &str, end: &str| StoredTalk {
+            id: TalkId(id),
+            schedule_version: 1,
+            data: TalkData {
+                title: title.to_owned(),
+                room: Some("Barn".to_owned()),
+                slot: Some(Slot {
+                    start: at(start),
+                    end: at(end),
+                    all_day: false,
+                }),
+                ..TalkData::default()
+            },
+        };
+        let talks = [
+            talk(1, "Evening", "2026-04-26T02:00:00Z", "2026-04-26T02:30:00Z"),
+            talk(
+                2,
+                "Next morning",
+                "2026-04-26T16:00:00Z",
+                "2026-04-26T16:30:00Z",
+            ),
+        ];
+
+        let text = programme(&conference(), &talks);
+
+        assert_eq!(
+            text,
+            "NBPy — times in America/Los_Angeles\n\nSaturday 25 April 2026\n  \
+             19:00–19:30  Barn     Evening\n\nSunday 26 April 2026\n  \
+             09:00–09:30  Barn     Next morning\n"
+        );
+    }
+}
