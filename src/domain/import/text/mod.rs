@@ -12,6 +12,8 @@ mod rst;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
+
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ScheduleScope, SpeakerData, TalkData};
 use crate::domain::text::{clean, clean_line, name_key, title_key};
@@ -255,11 +257,15 @@ fn split_names(line: &str) -> Vec<String> {
 /// Folds talks with the same [`title_key`] into the first one, keeping first-seen order.
 fn merge_duplicates(talks: Vec<TalkData>) -> Vec<TalkData> {
     let mut merged: Vec<TalkData> = Vec::with_capacity(talks.len());
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(talks.len());
     for talk in talks {
         let key = title_key(&talk.title);
-        match merged.iter_mut().find(|t| title_key(&t.title) == key) {
+        match index.get(&key).and_then(|&i| merged.get_mut(i)) {
             Some(existing) => merge_talk(existing, talk),
-            None => merged.push(talk),
+            None => {
+                index.insert(key, merged.len());
+                merged.push(talk);
+            }
         }
     }
     merged

@@ -160,6 +160,34 @@ fn names_a_person(item: &str) -> bool {
         && (1..=5).contains(&before.split_whitespace().count())
 }
 
+/// Reads an author section's items. When some items carry a link or handle, those name
+/// the speakers and every other item describes the speaker named before it (or the first
+/// one); without links, the first item is the speaker and the rest describe them.
+fn read_authors(items: &[String], names: &mut Vec<String>, bios: &mut Vec<Vec<String>>) {
+    let linked = items.iter().any(|item| names_a_person(item));
+    let first_new = names.len();
+    let mut before_any_name = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let is_name = if linked { names_a_person(item) } else { i == 0 };
+        if is_name {
+            for name in split_names(item) {
+                names.push(name);
+                bios.push(Vec::new());
+            }
+        } else if names.len() > first_new {
+            if let Some(bio) = bios.last_mut() {
+                bio.push(item.clone());
+            }
+        } else {
+            before_any_name.push(item.clone());
+        }
+    }
+    if let Some(first) = bios.get_mut(first_new) {
+        before_any_name.append(first);
+        *first = before_any_name;
+    }
+}
+
 /// `:Author: Name` docinfo fields (in the title's body) also name speakers.
 fn author_field(text: &str) -> Option<&str> {
     let rest = text.trim().strip_prefix(':')?;
@@ -187,16 +215,7 @@ pub(super) fn parse(lines: &[Line<'_>]) -> Vec<TalkData> {
                 .as_deref()
                 .is_some_and(|t| AUTHOR_TITLES.contains(&title_key(t).as_str()));
         if is_author {
-            for (i, item) in items(&section.body).into_iter().enumerate() {
-                if i == 0 || names_a_person(&item) {
-                    for name in split_names(&item) {
-                        names.push(name);
-                        bios.push(Vec::new());
-                    }
-                } else if let Some(bio) = bios.last_mut() {
-                    bio.push(item);
-                }
-            }
+            read_authors(&items(&section.body), &mut names, &mut bios);
             continue;
         }
         section.body.retain(|line| match author_field(line.text) {

@@ -123,3 +123,16 @@ Some text.\n";
     assert_eq!(bio(talk, "Bo Chan"), None);
     assert_eq!(talk.description.as_deref(), Some("Intro\nSome text."));
 }
+
+#[test]
+fn an_author_item_before_the_linked_name_still_describes_that_speaker() {
+    let notes = "=====\nTitle\n=====\n\nAuthor\n------\n  * Works at Google\n\
+  * Avery Pennarun (http://twitter.com/apenwarr)\n";
+
+    let schedule = import(notes);
+
+    let talk = talk(&schedule, "Title");
+    assert_eq!(names(talk), ["Avery Pennarun"]);
+    assert_eq!(bio(talk, "Avery Pennarun"), Some("Works at Google"));
+    assert_eq!(talk.description, None);
+}
