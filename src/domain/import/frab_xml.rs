@@ -1,9 +1,486 @@
-//! (being written)
+//! frab / pentabarf `schedule.xml` (also written by pretalx): `<schedule><conference>`, then
+//! `<day date start end>` → `<room name>` → `<event guid id>` with `<date>`, `<start>`,
+//! `<duration>`, `<title>`, `<abstract>`, `<persons>` and friends.
+//!
+//! Untrusted input: DTD entity declarations are refused outright (no entity expansion at all,
+//! so no "billion laughs"), and every error names the line and element.
 
+pub(super) mod fields;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use roxmltree::{Document, Node, NodeId, ParsingOptions};
+
+use crate::domain::html;
 use crate::domain::import::{ImportError, ImportOptions};
-use crate::domain::model::ImportedSchedule;
+use crate::domain::model::{
+    ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, SpeakerData, TalkData,
+};
+use crate::domain::text::clean_line;
+use crate::domain::time::{local_to_utc, zone_by_name};
+use fields::{parse_clock, parse_date, parse_duration, parse_stamp};
 
-/// Parses the input.
-pub fn parse(_input: &str, _options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
-    Err(ImportError::msg("this format is not supported yet"))
+/// Parses a frab/pentabarf `schedule.xml` into the whole timetable.
+pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
+    refuse_entity_declarations(input)?;
+    refuse_deep_nesting(input)?;
+    // A DTD without entity declarations (a bare `<!DOCTYPE schedule>`) is harmless.
+    let xml_options = ParsingOptions {
+        allow_dtd: true,
+        ..ParsingOptions::default()
+    };
+    let doc = Document::parse_with_options(input, xml_options).map_err(|e| {
+        let pos = e.pos();
+        ImportError::at_line(pos.row as usize, format!("malformed XML: {e}"))
+    })?;
+    let reader = Reader { doc: &doc };
+    let root = doc.root_element();
+    if root.tag_name().name() != "schedule" {
+        return Err(reader.error(
+            root,
+            "the root element should be <schedule> (a frab/pentabarf schedule.xml)",
+        ));
+    }
+
+    let conference = child(root, "conference");
+    let file_zone = match conference.and_then(|c| child(c, "time_zone_name")) {
+        Some(node) => {
+            let name = text_of(node);
+            let zone = zone_by_name(&name).ok_or_else(|| {
+                reader.error(node, format!("unknown time zone {:?}", shorten(&name)))
+            })?;
+            Some(zone)
+        }
+        None => None,
+    };
+    let day_change = match conference.and_then(|c| child(c, "day_change")) {
+        Some(node) => Some(
+            parse_clock(&text_of(node))
+                .ok_or_else(|| reader.error(node, "<day_change> should be a time such as 04:00"))?,
+        ),
+        None => None,
+    };
+
+    let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
+    schedule.name = conference
+        .and_then(|c| child(c, "title"))
+        .and_then(|t| clean_line(&text_of(t)));
+    schedule.time_zone = file_zone;
+    let context = Context {
+        reader,
+        zone: file_zone.or(options.time_zone),
+        day_change,
+    };
+
+    let mut seen: HashMap<String, NodeId> = HashMap::new();
+    for day_node in elements(root, "day") {
+        let day = context.day(day_node)?;
+        schedule.days.extend(day.programme_day);
+        for room in elements(day_node, "room") {
+            let room_name = room.attribute("name").and_then(clean_line);
+            for event in elements(room, "event") {
+                let talk = context.event(event, &day, room_name.as_deref())?;
+                if let Some(id) = &talk.source_id {
+                    if let Some(first) = seen.insert(id.clone(), event.id()) {
+                        let first_line = doc.get_node(first).map_or(0, |n| reader.line(n));
+                        return Err(reader.error(
+                            event,
+                            format!("the id {:?} is also used on line {first_line}", shorten(id)),
+                        ));
+                    }
+                }
+                schedule.talks.push(talk);
+            }
+        }
+    }
+    Ok(schedule)
 }
+
+/// Entity declarations are how XML bombs and external-file reads work; no real schedule needs
+/// them, so they are refused before the parser sees them.
+fn refuse_entity_declarations(input: &str) -> Result<(), ImportError> {
+    match input.find("<!ENTITY") {
+        Some(at) => {
+            let line = input
+                .get(..at)
+                .map_or(1, |head| head.matches('\n').count() + 1);
+            Err(ImportError::at_line(
+                line,
+                "DTD entities are not accepted: remove the <!ENTITY ...> declarations",
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+/// How deeply elements may nest. A schedule with HTML abstracts needs about 20 levels.
+const MAX_DEPTH: usize = 128;
+
+/// roxmltree parses nested elements recursively, so a hostile file nesting thousands of
+/// elements would overflow the stack (2 MiB on a tokio worker) and abort the process. This
+/// scan counts nesting first. It may over-count on malformed input, never under-count up to
+/// the point where the parser would stop with an error: comments, CDATA, processing
+/// instructions and declarations are skipped, and `/>` only ends a start tag outside quotes.
+fn refuse_deep_nesting(input: &str) -> Result<(), ImportError> {
+    let bytes = input.as_bytes();
+    let find_from = |from: usize, needle: &str| {
+        input
+            .get(from..)
+            .and_then(|rest| rest.find(needle))
+            .map_or(bytes.len(), |at| from + at + needle.len())
+    };
+    let mut depth: usize = 0;
+    let mut i = 0;
+    while let Some(rel) = input.get(i..).and_then(|rest| rest.find('<')) {
+        let lt = i + rel;
+        let rest = input.get(lt..).unwrap_or_default();
+        i = if rest.starts_with("<!--") {
+            find_from(lt + 4, "-->")
+        } else if rest.starts_with("<![CDATA[") {
+            find_from(lt + 9, "]]>")
+        } else if rest.starts_with("<?") {
+            find_from(lt + 2, "?>")
+        } else if rest.starts_with("<!") {
+            find_from(lt + 2, ">")
+        } else if rest.starts_with("</") {
+            depth = depth.saturating_sub(1);
+            lt + 2
+        } else {
+            let mut quote = None;
+            let mut end = None;
+            for (k, &b) in bytes.iter().enumerate().skip(lt + 1) {
+                match (quote, b) {
+                    (Some(q), _) if b == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, b'"' | b'\'') => quote = Some(b),
+                    (None, b'>') => {
+                        end = Some(k);
+                        break;
+                    }
+                    (None, _) => {}
+                }
+            }
+            let Some(end) = end else { break };
+            if bytes.get(end.wrapping_sub(1)) != Some(&b'/') {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    let line = input.get(..lt).map_or(1, |h| h.matches('\n').count() + 1);
+                    return Err(ImportError::at_line(
+                        line,
+                        format!(
+                            "elements are nested more than {MAX_DEPTH} levels deep; \
+                             a schedule needs far fewer"
+                        ),
+                    ));
+                }
+            }
+            end + 1
+        };
+    }
+    Ok(())
+}
+
+/// Positions and labels for error messages.
+#[derive(Clone, Copy)]
+struct Reader<'a, 'input> {
+    doc: &'a Document<'input>,
+}
+
+impl Reader<'_, '_> {
+    fn line(&self, node: Node<'_, '_>) -> usize {
+        self.doc.text_pos_at(node.range().start).row as usize
+    }
+
+    /// An error at `node`: `line 14: <event id="1235">: missing <start>`.
+    fn error(&self, node: Node<'_, '_>, message: impl std::fmt::Display) -> ImportError {
+        ImportError::at_line(self.line(node), format!("{}: {message}", label(node)))
+    }
+}
+
+/// The element as an organiser would find it in the file: its name and identifying attribute.
+fn label(node: Node<'_, '_>) -> String {
+    let name = node.tag_name().name();
+    ["guid", "id", "index", "name", "date"]
+        .iter()
+        .find_map(|attr| {
+            node.attribute(*attr)
+                .map(|value| format!("<{name} {attr}=\"{}\">", shorten(value)))
+        })
+        .unwrap_or_else(|| format!("<{name}>"))
+}
+
+/// Keeps quoted input in messages short.
+fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().filter(|c| !c.is_control()).take(60).collect();
+    if s.chars().count() > 60 {
+        out.push('…');
+    }
+    out
+}
+
+/// What every day and event needs to know.
+struct Context<'a, 'input> {
+    reader: Reader<'a, 'input>,
+    /// The conference zone: the file's, else the caller's.
+    zone: Option<Tz>,
+    /// frab's `<day_change>`: when one programme day ends and the next begins.
+    day_change: Option<NaiveTime>,
+}
+
+/// A `<day>` as the events inside it need it.
+struct Day {
+    date: Option<NaiveDate>,
+    /// The local time of day the programme day starts: a talk earlier than it is after midnight.
+    starts_at: Option<NaiveTime>,
+    programme_day: Option<ProgrammeDay>,
+}
+
+impl Context<'_, '_> {
+    fn day(&self, node: Node<'_, '_>) -> Result<Day, ImportError> {
+        let stamp_attr = |attr: &str| match node.attribute(attr) {
+            Some(value) => parse_stamp(value).map(Some).ok_or_else(|| {
+                self.reader.error(
+                    node,
+                    format!("{attr}=\"{}\" is not an ISO 8601 date-time", shorten(value)),
+                )
+            }),
+            None => Ok(None),
+        };
+        let start = stamp_attr("start")?;
+        let end = stamp_attr("end")?;
+        let date = match node.attribute("date") {
+            Some(value) => Some(parse_date(value).ok_or_else(|| {
+                self.reader.error(
+                    node,
+                    format!(
+                        "date=\"{}\" is not a date such as 2024-02-03",
+                        shorten(value)
+                    ),
+                )
+            })?),
+            None => start.map(|s| s.local_date()),
+        };
+        let starts_at = start.map(|s| s.local_time()).or(self.day_change);
+
+        // Missing bounds follow frab: the day starts at `day_change` on its date and ends
+        // where the next calendar day's starts.
+        let boundary = |d: NaiveDate| {
+            let zone = self.zone?;
+            Some(local_to_utc(
+                &zone,
+                d.and_time(self.day_change.unwrap_or(NaiveTime::MIN)),
+            ))
+        };
+        let programme_day = date.and_then(|date| {
+            let start = start
+                .and_then(|s| s.to_utc(self.zone))
+                .or_else(|| boundary(date))?;
+            let end = end
+                .and_then(|e| e.to_utc(self.zone))
+                .or_else(|| date.succ_opt().and_then(boundary))?;
+            Some(ProgrammeDay { date, start, end })
+        });
+        Ok(Day {
+            date,
+            starts_at,
+            programme_day,
+        })
+    }
+
+    fn event(
+        &self,
+        node: Node<'_, '_>,
+        day: &Day,
+        room_name: Option<&str>,
+    ) -> Result<TalkData, ImportError> {
+        let r = self.reader;
+        let source_id = ["guid", "id"]
+            .iter()
+            .filter_map(|attr| node.attribute(*attr).and_then(clean_line))
+            .next()
+            .ok_or_else(|| r.error(node, "the event has no guid or id attribute"))?;
+        let raw_title = child(node, "title").map(text_of).unwrap_or_default();
+        let (title, title_cancelled) = fields::split_cancelled(&raw_title);
+        let title = clean_line(title).ok_or_else(|| r.error(node, "missing <title>"))?;
+        let status_text = child(node, "status")
+            .or_else(|| child(node, "state"))
+            .map(text_of);
+        let start = self.event_start(node, day)?;
+        let duration_node =
+            child(node, "duration").ok_or_else(|| r.error(node, "missing <duration>"))?;
+        let duration_text = text_of(duration_node);
+        let duration = parse_duration(&duration_text).ok_or_else(|| {
+            r.error(
+                node,
+                format!(
+                    "<duration> \"{}\" should be HH:MM or HH:MM:SS",
+                    shorten(&duration_text)
+                ),
+            )
+        })?;
+        let end = start
+            .checked_add_signed(duration)
+            .ok_or_else(|| r.error(node, "the event ends out of range"))?;
+        let line_field = |name: &str| child(node, name).and_then(|n| clean_line(&text_of(n)));
+        let talk_type = line_field("type");
+        Ok(TalkData {
+            source_id: Some(source_id),
+            title,
+            subtitle: line_field("subtitle"),
+            abstract_text: child(node, "abstract").and_then(rich_element),
+            description: child(node, "description").and_then(rich_element),
+            speakers: persons(node),
+            track: line_field("track"),
+            level: None,
+            kind: fields::kind_for_type(talk_type.as_deref()),
+            talk_type,
+            language: line_field("language"),
+            room: room_name.map(str::to_owned).or_else(|| line_field("room")),
+            slot: Some(Slot {
+                start,
+                end,
+                all_day: false,
+            }),
+            status: fields::status(title_cancelled, status_text.as_deref()),
+            url: child(node, "url").and_then(|n| fields::web_url(&text_of(n))),
+        })
+    }
+
+    /// The true start: `<date>` when given (it carries its offset), else the day's date and
+    /// `<start>` in the conference zone.
+    fn event_start(&self, node: Node<'_, '_>, day: &Day) -> Result<DateTime<Utc>, ImportError> {
+        let r = self.reader;
+        let no_zone = "has no offset and the schedule names no time zone: add <time_zone_name> \
+                       or choose the conference's time zone";
+        if let Some(date_node) = child(node, "date").filter(|n| !text_of(*n).trim().is_empty()) {
+            let value = text_of(date_node);
+            let stamp = parse_stamp(&value).ok_or_else(|| {
+                r.error(
+                    node,
+                    format!(
+                        "<date> \"{}\" is not an ISO 8601 date-time",
+                        shorten(&value)
+                    ),
+                )
+            })?;
+            return stamp
+                .to_utc(self.zone)
+                .ok_or_else(|| r.error(node, format!("<date> {no_zone}")));
+        }
+        let start_node = child(node, "start").ok_or_else(|| r.error(node, "missing <start>"))?;
+        let start_text = text_of(start_node);
+        let clock = parse_clock(&start_text).ok_or_else(|| {
+            r.error(
+                node,
+                format!(
+                    "<start> \"{}\" should be a time such as 09:30",
+                    shorten(&start_text)
+                ),
+            )
+        })?;
+        let date = day.date.ok_or_else(|| {
+            r.error(
+                node,
+                "the event has no <date>, and its <day> has no date attribute",
+            )
+        })?;
+        let zone = self
+            .zone
+            .ok_or_else(|| r.error(node, format!("the event's <start> {no_zone}")))?;
+        fields::start_from_day(date, clock, day.starts_at, zone)
+            .ok_or_else(|| r.error(node, "the event's date is out of range"))
+    }
+}
+
+/// `<persons><person id="2">Name</person></persons>`.
+fn persons(event: Node<'_, '_>) -> Vec<SpeakerData> {
+    let Some(list) = child(event, "persons") else {
+        return Vec::new();
+    };
+    elements(list, "person")
+        .filter_map(|person| {
+            let name = clean_line(&text_of(person))?;
+            Some(SpeakerData {
+                source_id: person.attribute("id").and_then(clean_line),
+                name,
+                biography: None,
+            })
+        })
+        .collect()
+}
+
+/// The first child element called `name`.
+fn child<'a, 'input>(node: Node<'a, 'input>, name: &str) -> Option<Node<'a, 'input>> {
+    node.children()
+        .find(|c| c.is_element() && c.tag_name().name() == name)
+}
+
+/// All child elements called `name`.
+fn elements<'a, 'input: 'a>(
+    node: Node<'a, 'input>,
+    name: &'a str,
+) -> impl Iterator<Item = Node<'a, 'input>> + 'a {
+    node.children()
+        .filter(move |c| c.is_element() && c.tag_name().name() == name)
+}
+
+/// All the text inside an element (CDATA included), tags ignored.
+fn text_of(node: Node<'_, '_>) -> String {
+    node.descendants()
+        .filter(Node::is_text)
+        .filter_map(|n| n.text())
+        .collect()
+}
+
+/// A free-text element as readable text. Abstracts hold HTML either as child elements
+/// (`<abstract><p>..</p></abstract>`) or as escaped text (`&lt;p&gt;..`); both end up in
+/// [`html::html_to_text`].
+fn rich_element(node: Node<'_, '_>) -> Option<String> {
+    if node.children().any(|c| c.is_element()) {
+        crate::domain::text::clean(&html::html_to_text(&inner_markup(node)))
+    } else {
+        fields::rich_text(&text_of(node))
+    }
+}
+
+/// Rebuilds an element's content as HTML source. Iterative (a stack of open elements) rather
+/// than recursive, so deeply nested input cannot exhaust the call stack.
+fn inner_markup(node: Node<'_, '_>) -> String {
+    let mut out = String::new();
+    let mut open: Vec<Node<'_, '_>> = Vec::new();
+    for descendant in node.descendants().skip(1) {
+        while let Some(top) = open.last() {
+            if descendant.parent() == Some(*top) {
+                break;
+            }
+            out.push_str(&format!("</{}>", top.tag_name().name()));
+            open.pop();
+        }
+        if descendant.is_element() {
+            let name = descendant.tag_name().name();
+            match descendant.attribute("href") {
+                Some(href) => out.push_str(&format!("<{name} href=\"{}\">", escape(href))),
+                None => out.push_str(&format!("<{name}>")),
+            }
+            open.push(descendant);
+        } else if let Some(text) = descendant.text().filter(|_| descendant.is_text()) {
+            out.push_str(&escape(text));
+        }
+    }
+    while let Some(top) = open.pop() {
+        out.push_str(&format!("</{}>", top.tag_name().name()));
+    }
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,9 +1,415 @@
-//! (being written)
+//! pretalx / frab `schedule.json`: `schedule.conference` with `days[]`, each day's `rooms`
+//! object mapping a room name to its talks. A talk's `date` carries its true start with an
+//! offset; older exports only give the day's `date` and a wall-clock `start`.
+//!
+//! The JSON is read into typed structs that tolerate unknown fields, absent fields and
+//! `null`s, so real exports parse and a malformed one fails with serde's line and column.
 
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Deserializer};
+
+use super::frab_xml::fields::{self, parse_clock, parse_date, parse_duration, parse_stamp, Stamp};
 use crate::domain::import::{ImportError, ImportOptions};
-use crate::domain::model::ImportedSchedule;
+use crate::domain::model::{
+    ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, SpeakerData, TalkData,
+};
+use crate::domain::text::clean_line;
+use crate::domain::time::{local_to_utc, zone_by_name};
 
-/// Parses the input.
-pub fn parse(_input: &str, _options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
-    Err(ImportError::msg("this format is not supported yet"))
+/// Parses a pretalx/frab `schedule.json` into the whole timetable.
+pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
+    // serde would read a top-level array as a struct's fields in order; say plainly instead.
+    if input.trim_start().starts_with('[') {
+        return Err(ImportError::at_line(
+            1,
+            "the JSON is a list; a pretalx/frab schedule.json is an object holding \
+             schedule.conference",
+        ));
+    }
+    let root: Root = serde_json::from_str(input).map_err(json_error)?;
+    let conference = root.schedule.and_then(|s| s.conference).ok_or_else(|| {
+        ImportError::msg(
+            "the JSON has no schedule.conference object: is this a pretalx or frab schedule.json?",
+        )
+    })?;
+    let file_zone = match conference.time_zone_name.as_deref().map(str::trim) {
+        Some(name) if !name.is_empty() => Some(zone_by_name(name).ok_or_else(|| {
+            ImportError::msg(format!(
+                "schedule.conference.time_zone_name: unknown time zone {:?}",
+                shorten(name)
+            ))
+        })?),
+        _ => None,
+    };
+
+    let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
+    schedule.name = [&conference.title, &conference.acronym]
+        .into_iter()
+        .find_map(|v| v.as_deref().and_then(clean_line));
+    schedule.time_zone = file_zone;
+    let context = Context {
+        zone: file_zone.or(options.time_zone),
+        rooms: room_display_names(&conference.rooms),
+    };
+
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (index, day) in conference.days.iter().enumerate() {
+        let position = format!("day {}", index + 1);
+        let day_info = context.day(day, &position)?;
+        schedule.days.extend(day_info.programme_day);
+        for (room_key, talks) in &day.rooms {
+            for (n, talk) in talks.iter().flatten().enumerate() {
+                let place = format!("{position}, room {:?}, talk {}", shorten(room_key), n + 1);
+                let data = context.talk(talk, &day_info, room_key, &place)?;
+                if let Some(id) = &data.source_id {
+                    if let Some(first) = seen.insert(id.clone(), place.clone()) {
+                        return Err(ImportError::msg(format!(
+                            "{place}: the id {:?} is also used by {first}",
+                            shorten(id)
+                        )));
+                    }
+                }
+                schedule.talks.push(data);
+            }
+        }
+    }
+    // Rooms come out of a JSON object in name order; time order reads better everywhere.
+    schedule
+        .talks
+        .sort_by_key(|t| (t.slot.map(|s| s.start), t.room.clone()));
+    Ok(schedule)
 }
+
+/// serde_json's message with its position moved to the front: `line 3: column 7: expected
+/// `,` or `}``.
+fn json_error(e: serde_json::Error) -> ImportError {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    if e.line() == 0 {
+        ImportError::msg(format!("invalid JSON: {message}"))
+    } else {
+        ImportError::at_line(e.line(), format!("column {}: {message}", e.column()))
+    }
+}
+
+/// Keeps quoted input in messages short.
+fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().filter(|c| !c.is_control()).take(60).collect();
+    if s.chars().count() > 60 {
+        out.push('…');
+    }
+    out
+}
+
+/// Room names as attendees know them. FOSDEM-style exports name rooms by slug (`janson`,
+/// `j1106`) and put the sign on the door in `description` (`Janson`, `J.1.106`); pretalx names
+/// rooms properly and uses `description` for directions ("Take the stairs..."). So the
+/// description wins only over a slug-like name, and only when it is a short single line.
+fn room_display_names(rooms: &[RoomInfo]) -> HashMap<String, String> {
+    rooms
+        .iter()
+        .filter_map(|room| {
+            let name = room.name.as_deref().map(str::trim)?;
+            let slug_like = name.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+            });
+            let description = room
+                .description
+                .as_deref()
+                .filter(|d| !d.contains('\n') && d.chars().count() <= 60)
+                .and_then(clean_line);
+            let display = match description {
+                Some(d) if slug_like => d,
+                _ => clean_line(name)?,
+            };
+            Some((name.to_owned(), display))
+        })
+        .collect()
+}
+
+struct Context {
+    zone: Option<Tz>,
+    rooms: HashMap<String, String>,
+}
+
+/// A day as its talks need it.
+struct DayInfo {
+    date: Option<NaiveDate>,
+    /// The local time of day the programme day starts: a talk earlier than it is after midnight.
+    starts_at: Option<NaiveTime>,
+    programme_day: Option<ProgrammeDay>,
+}
+
+impl Context {
+    fn day(&self, day: &Day, position: &str) -> Result<DayInfo, ImportError> {
+        let stamp = |field: &str, value: &Option<String>| -> Result<Option<Stamp>, ImportError> {
+            match value.as_deref() {
+                Some(v) => parse_stamp(v).map(Some).ok_or_else(|| {
+                    ImportError::msg(format!(
+                        "{position}: {field} {:?} is not an ISO 8601 date-time",
+                        shorten(v)
+                    ))
+                }),
+                None => Ok(None),
+            }
+        };
+        let start = stamp("day_start", &day.day_start)?;
+        let end = stamp("day_end", &day.day_end)?;
+        let date = match day.date.as_deref() {
+            Some(v) => Some(parse_date(v).ok_or_else(|| {
+                ImportError::msg(format!(
+                    "{position}: date {:?} is not a date such as 2024-02-03",
+                    shorten(v)
+                ))
+            })?),
+            None => start.map(Stamp::local_date),
+        };
+        let starts_at = start.map(Stamp::local_time);
+        // Missing bounds: the day runs from its start time (else midnight) to the same time on
+        // the next calendar date, in the conference zone.
+        let boundary = |d: NaiveDate| {
+            let zone = self.zone?;
+            Some(local_to_utc(
+                &zone,
+                d.and_time(starts_at.unwrap_or(NaiveTime::MIN)),
+            ))
+        };
+        let programme_day = date.and_then(|date| {
+            let start = start
+                .and_then(|s| s.to_utc(self.zone))
+                .or_else(|| boundary(date))?;
+            let end = end
+                .and_then(|e| e.to_utc(self.zone))
+                .or_else(|| date.succ_opt().and_then(boundary))?;
+            Some(ProgrammeDay { date, start, end })
+        });
+        Ok(DayInfo {
+            date,
+            starts_at,
+            programme_day,
+        })
+    }
+
+    fn talk(
+        &self,
+        talk: &Talk,
+        day: &DayInfo,
+        room_key: &str,
+        place: &str,
+    ) -> Result<TalkData, ImportError> {
+        let raw_title = talk.title.as_deref().unwrap_or_default();
+        let (title, title_cancelled) = fields::split_cancelled(raw_title);
+        let title = clean_line(title);
+        let source_id = [&talk.guid, &talk.code, &talk.id]
+            .into_iter()
+            .find_map(|v| v.as_ref().and_then(Scalar::text));
+        // Name the talk as the organiser would search for it.
+        let who = match (&title, &source_id) {
+            (Some(t), Some(id)) => format!("talk {:?} ({})", shorten(t), shorten(id)),
+            (Some(t), None) => format!("{place} ({:?})", shorten(t)),
+            (None, Some(id)) => format!("talk {}", shorten(id)),
+            (None, None) => place.to_owned(),
+        };
+        let fail = |message: String| ImportError::msg(format!("{who}: {message}"));
+        let source_id = source_id.ok_or_else(|| fail("has no guid, code or id".into()))?;
+        let title = title.ok_or_else(|| fail("has no title".into()))?;
+
+        let start = self.talk_start(talk, day).map_err(fail)?;
+        let duration_text = talk
+            .duration
+            .as_deref()
+            .ok_or_else(|| fail("has no duration".into()))?;
+        let duration = parse_duration(duration_text).ok_or_else(|| {
+            fail(format!(
+                "duration {:?} should be HH:MM or HH:MM:SS",
+                shorten(duration_text)
+            ))
+        })?;
+        let end = start
+            .checked_add_signed(duration)
+            .ok_or_else(|| fail("ends out of range".into()))?;
+
+        let line = |v: &Option<String>| v.as_deref().and_then(clean_line);
+        let rich = |v: &Option<String>| v.as_deref().and_then(fields::rich_text);
+        let room_name = talk.room.as_deref().unwrap_or(room_key);
+        let talk_type = line(&talk.talk_type);
+        let status_text = talk.status.as_deref().or(talk.state.as_deref());
+        Ok(TalkData {
+            source_id: Some(source_id),
+            title,
+            subtitle: line(&talk.subtitle),
+            abstract_text: rich(&talk.abstract_text),
+            description: rich(&talk.description),
+            speakers: talk.persons.iter().filter_map(Person::speaker).collect(),
+            track: line(&talk.track),
+            level: None,
+            kind: fields::kind_for_type(talk_type.as_deref()),
+            talk_type,
+            language: line(&talk.language),
+            room: self
+                .rooms
+                .get(room_name.trim())
+                .cloned()
+                .or_else(|| clean_line(room_name)),
+            slot: Some(Slot {
+                start,
+                end,
+                all_day: false,
+            }),
+            status: fields::status(title_cancelled, status_text),
+            url: talk.url.as_deref().and_then(fields::web_url),
+        })
+    }
+
+    /// The true start: `date` when given (it carries its offset), else the day's date and
+    /// `start` in the conference zone.
+    fn talk_start(&self, talk: &Talk, day: &DayInfo) -> Result<DateTime<Utc>, String> {
+        let no_zone = "has no offset and the schedule names no time zone: add \
+                       time_zone_name or choose the conference's time zone";
+        if let Some(value) = talk.date.as_deref().filter(|v| !v.trim().is_empty()) {
+            let stamp = parse_stamp(value)
+                .ok_or_else(|| format!("date {:?} is not an ISO 8601 date-time", shorten(value)))?;
+            return stamp
+                .to_utc(self.zone)
+                .ok_or_else(|| format!("date {no_zone}"));
+        }
+        let start_text = talk.start.as_deref().ok_or("has neither date nor start")?;
+        let clock = parse_clock(start_text).ok_or_else(|| {
+            format!(
+                "start {:?} should be a time such as 09:30",
+                shorten(start_text)
+            )
+        })?;
+        let date = day.date.ok_or("has no date, and neither has its day")?;
+        let zone = self.zone.ok_or_else(|| format!("start {no_zone}"))?;
+        fields::start_from_day(date, clock, day.starts_at, zone)
+            .ok_or_else(|| "the date is out of range".to_owned())
+    }
+}
+
+/// Reads `null` as the type's default (an empty list), as `#[serde(default)]` only covers
+/// absent fields.
+fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a pretalx/frab schedule object")]
+struct Root {
+    schedule: Option<ScheduleJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a schedule object")]
+struct ScheduleJson {
+    conference: Option<Conference>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a conference object")]
+struct Conference {
+    acronym: Option<String>,
+    title: Option<String>,
+    time_zone_name: Option<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    rooms: Vec<RoomInfo>,
+    #[serde(default, deserialize_with = "null_default")]
+    days: Vec<Day>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a room object")]
+struct RoomInfo {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a day object")]
+struct Day {
+    date: Option<String>,
+    day_start: Option<String>,
+    day_end: Option<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    rooms: BTreeMap<String, Option<Vec<Talk>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a talk object")]
+struct Talk {
+    guid: Option<Scalar>,
+    code: Option<Scalar>,
+    id: Option<Scalar>,
+    date: Option<String>,
+    start: Option<String>,
+    duration: Option<String>,
+    room: Option<String>,
+    title: Option<String>,
+    subtitle: Option<String>,
+    track: Option<String>,
+    #[serde(rename = "type")]
+    talk_type: Option<String>,
+    language: Option<String>,
+    #[serde(rename = "abstract")]
+    abstract_text: Option<String>,
+    description: Option<String>,
+    url: Option<String>,
+    status: Option<String>,
+    state: Option<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    persons: Vec<Person>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a person object")]
+struct Person {
+    code: Option<Scalar>,
+    id: Option<Scalar>,
+    public_name: Option<String>,
+    name: Option<String>,
+    full_name: Option<String>,
+    biography: Option<String>,
+}
+
+impl Person {
+    fn speaker(&self) -> Option<SpeakerData> {
+        let name = [&self.public_name, &self.name, &self.full_name]
+            .into_iter()
+            .find_map(|v| v.as_deref().and_then(clean_line))?;
+        Some(SpeakerData {
+            source_id: [&self.code, &self.id]
+                .into_iter()
+                .find_map(|v| v.as_ref().and_then(Scalar::text)),
+            name,
+            biography: self.biography.as_deref().and_then(fields::rich_text),
+        })
+    }
+}
+
+/// An identifier written as a string or a number (`"id": 1234`, `"code": "GK99DE"`).
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "a string or a number")]
+enum Scalar {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl Scalar {
+    fn text(&self) -> Option<String> {
+        match self {
+            Self::Text(s) => clean_line(s),
+            Self::Number(n) => Some(n.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
