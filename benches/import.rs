@@ -1,0 +1,2 @@
+//! Import benchmark (being written). See BENCHMARKS.md.
+fn main() {}
