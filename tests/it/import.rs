@@ -12,6 +12,7 @@ use sqlx::PgPool;
 
 use crate::harness::TestDb;
 
+const DEMO_ICS: &str = include_str!("../../src/cli/demo/schedule.ics");
 const SEED_ICS: &str = include_str!("../fixtures/seed000-nbpy-pretalx.ics");
 const LISTING_001: &str = include_str!("../fixtures/seed001-listing-fundamentals.txt");
 const LISTING_004: &str = include_str!("../fixtures/seed004-listing-pybay.txt");
@@ -67,7 +68,10 @@ async fn talks(pool: &PgPool, conference: &str) -> Vec<StoredTalk> {
 }
 
 async fn count(pool: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.expect("count")
+    sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .expect("count")
 }
 
 #[tokio::test]
@@ -79,7 +83,10 @@ async fn the_pretalx_seed_is_stored_at_its_true_instant_in_barn() {
     assert_eq!(outcome.diff.added.len(), 1);
     let stored = talks(&db.pool, "nbpy-2026").await;
     let talk = &stored[0].data;
-    assert_eq!(talk.title, "Python as Orchestrator: When to Glue, When to Compute");
+    assert_eq!(
+        talk.title,
+        "Python as Orchestrator: When to Glue, When to Compute"
+    );
     assert_eq!(talk.room.as_deref(), Some("Barn"));
     let slot = talk.slot.expect("scheduled");
     assert_eq!(slot.start, at("2026-04-25T22:45:00Z"));
@@ -97,7 +104,11 @@ async fn reimporting_an_unchanged_schedule_changes_nothing() {
     let db = TestDb::new().await;
     import_text(&db.pool, "anyconf", ANYCONF_JSON).await;
     let before = talks(&db.pool, "anyconf").await;
-    let updated_before = count(&db.pool, "SELECT count(*) FROM talks WHERE updated_at > created_at").await;
+    let updated_before = count(
+        &db.pool,
+        "SELECT count(*) FROM talks WHERE updated_at > created_at",
+    )
+    .await;
 
     let outcome = import_text(&db.pool, "anyconf", ANYCONF_JSON).await;
 
@@ -105,7 +116,11 @@ async fn reimporting_an_unchanged_schedule_changes_nothing() {
     assert_eq!(outcome.diff.unchanged, before.len());
     assert_eq!(talks(&db.pool, "anyconf").await, before);
     assert_eq!(
-        count(&db.pool, "SELECT count(*) FROM talks WHERE updated_at > created_at").await,
+        count(
+            &db.pool,
+            "SELECT count(*) FROM talks WHERE updated_at > created_at"
+        )
+        .await,
         updated_before
     );
     assert_eq!(count(&db.pool, "SELECT count(*) FROM imports").await, 2);
@@ -116,14 +131,23 @@ async fn a_moved_talk_is_reported_stored_with_its_diff_and_gets_a_new_version() 
     let db = TestDb::new().await;
     import_text(&db.pool, "nbpy-2026", SEED_ICS).await;
     let moved = SEED_ICS
-        .replace("DTSTART;TZID=PST:20260425T154500", "DTSTART;TZID=PST:20260425T164500")
-        .replace("DTEND;TZID=PST:20260425T161000", "DTEND;TZID=PST:20260425T171000")
+        .replace(
+            "DTSTART;TZID=PST:20260425T154500",
+            "DTSTART;TZID=PST:20260425T164500",
+        )
+        .replace(
+            "DTEND;TZID=PST:20260425T161000",
+            "DTEND;TZID=PST:20260425T171000",
+        )
         .replace("LOCATION:Barn", "LOCATION:Loft");
 
     let outcome = import_text(&db.pool, "nbpy-2026", &moved).await;
 
     assert_eq!(outcome.diff.changed.len(), 1);
-    assert_eq!(outcome.diff.changed[0].fields, vec![Field::Start, Field::End, Field::Room]);
+    assert_eq!(
+        outcome.diff.changed[0].fields,
+        vec![Field::Start, Field::End, Field::Room]
+    );
     let stored_diff = store::imports::diff_of(&db.pool, outcome.import_id.expect("recorded"))
         .await
         .expect("query")
@@ -131,24 +155,38 @@ async fn a_moved_talk_is_reported_stored_with_its_diff_and_gets_a_new_version() 
     assert_eq!(stored_diff, outcome.diff);
     let talk = &talks(&db.pool, "nbpy-2026").await[0];
     assert_eq!(talk.schedule_version, 2);
-    assert_eq!(talk.data.slot.map(|s| s.start), Some(at("2026-04-25T23:45:00Z")));
+    assert_eq!(
+        talk.data.slot.map(|s| s.start),
+        Some(at("2026-04-25T23:45:00Z"))
+    );
     assert_eq!(talk.data.room.as_deref(), Some("Loft"));
 }
 
 #[tokio::test]
 async fn a_talk_that_disappears_is_cancelled_and_kept() {
     let db = TestDb::new().await;
-    import_text(&db.pool, "nbpy-2026", SEED_ICS).await;
-    let start = SEED_ICS.find("BEGIN:VEVENT").expect("event");
-    let end = SEED_ICS.find("END:VCALENDAR").expect("end");
-    let empty = format!("{}{}", &SEED_ICS[..start], &SEED_ICS[end..]);
+    import_text(&db.pool, "demo", DEMO_ICS).await;
+    let closing = DEMO_ICS
+        .find("UID:pretalx-demo-conf-DEMO08")
+        .expect("closing talk");
+    let start = DEMO_ICS[..closing]
+        .rfind("BEGIN:VEVENT")
+        .expect("event start");
+    let end = DEMO_ICS.find("END:VCALENDAR").expect("end");
+    let without_closing = format!("{}{}", &DEMO_ICS[..start], &DEMO_ICS[end..]);
 
-    let outcome = import_text(&db.pool, "nbpy-2026", &empty).await;
+    let outcome = import_text(&db.pool, "demo", &without_closing).await;
 
     assert_eq!(outcome.diff.cancelled.len(), 1);
-    let stored = talks(&db.pool, "nbpy-2026").await;
-    assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].data.status, TalkStatus::Cancelled);
+    assert_eq!(outcome.diff.cancelled[0].title, "Closing");
+    assert_eq!(outcome.diff.unchanged, 7);
+    let stored = talks(&db.pool, "demo").await;
+    assert_eq!(stored.len(), 8, "nothing is deleted");
+    let closing = stored
+        .iter()
+        .find(|t| t.data.title == "Closing")
+        .expect("kept");
+    assert_eq!(closing.data.status, TalkStatus::Cancelled);
 }
 
 #[tokio::test]
@@ -207,7 +245,10 @@ async fn overlapping_listings_do_not_duplicate_talks() {
         .collect();
     keys.sort();
     keys.dedup();
-    assert!(keys.len() < first.talks.len() + second.talks.len(), "the samples overlap");
+    assert!(
+        keys.len() < first.talks.len() + second.talks.len(),
+        "the samples overlap"
+    );
 
     import_schedule(&db.pool, "pybay", &first, false).await;
     let outcome = import_schedule(&db.pool, "pybay", &second, false).await;
@@ -242,7 +283,10 @@ async fn a_listing_enriches_the_timetable_talk_with_description_and_bio() {
     assert_eq!(talk.description.as_deref(), Some("Where Python belongs."));
     assert_eq!(talk.track.as_deref(), Some("Performant Python"));
     assert_eq!(talk.level.as_deref(), Some("Intermediate"));
-    assert_eq!(talk.speakers[0].biography.as_deref(), Some("Freya builds data systems."));
+    assert_eq!(
+        talk.speakers[0].biography.as_deref(),
+        Some("Freya builds data systems.")
+    );
     assert_eq!(talk.room.as_deref(), Some("Barn"), "placement untouched");
     assert_eq!(stored[0].schedule_version, 1);
 
@@ -250,7 +294,10 @@ async fn a_listing_enriches_the_timetable_talk_with_description_and_bio() {
     let again = import_text(&db.pool, "nbpy-2026", SEED_ICS).await;
     assert!(again.diff.is_empty(), "{:?}", again.diff);
     let talk = &talks(&db.pool, "nbpy-2026").await[0].data;
-    assert_eq!(talk.speakers[0].biography.as_deref(), Some("Freya builds data systems."));
+    assert_eq!(
+        talk.speakers[0].biography.as_deref(),
+        Some("Freya builds data systems.")
+    );
 }
 
 #[tokio::test]
@@ -260,7 +307,10 @@ async fn schedule_json_and_xml_of_one_conference_agree() {
     import_text(&db.pool, "from-json", ANYCONF_JSON).await;
     import_text(&db.pool, "from-xml", ANYCONF_XML).await;
 
-    let (json, xml) = (talks(&db.pool, "from-json").await, talks(&db.pool, "from-xml").await);
+    let (json, xml) = (
+        talks(&db.pool, "from-json").await,
+        talks(&db.pool, "from-xml").await,
+    );
     assert_eq!(json.len(), 1);
     assert_eq!(xml.len(), 1);
     for talk in [&json[0].data, &xml[0].data] {
@@ -277,7 +327,9 @@ async fn schedule_json_and_xml_of_one_conference_agree() {
         .expect("exists");
     assert_eq!(conference.conference.time_zone, Tz::Europe__Brussels);
     assert_eq!(conference.conference.name, "AnyConf 2024");
-    let days = store::conferences::days(&mut conn, conference.id).await.expect("days");
+    let days = store::conferences::days(&mut conn, conference.id)
+        .await
+        .expect("days");
     assert_eq!(days.len(), 1);
     assert_eq!(days[0].start, at("2024-02-03T03:00:00Z"));
 }

@@ -5,3 +5,4 @@ mod harness;
 
 mod embedded_db;
 mod import;
+mod cli;
