@@ -72,6 +72,9 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         )
         .await?;
     }
+    for warning in &schedule.warnings {
+        eprintln!("warning: {}: {warning}", args.source);
+    }
     print!(
         "{}",
         output::import_report(&outcome.conference, &outcome.diff, args.dry_run)

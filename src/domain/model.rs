@@ -213,6 +213,9 @@ pub struct ImportedSchedule {
     pub time_zone: Option<Tz>,
     pub days: Vec<ProgrammeDay>,
     pub talks: Vec<TalkData>,
+    /// Things the importer skipped or guessed, for the organiser ("line 484: a \"Track,
+    /// Level\" line has no title above it; skipped"). The import still succeeds.
+    pub warnings: Vec<String>,
 }
 
 impl ImportedSchedule {
@@ -224,6 +227,7 @@ impl ImportedSchedule {
             time_zone: None,
             days: Vec::new(),
             talks: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }

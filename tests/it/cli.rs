@@ -121,6 +121,31 @@ async fn a_truncated_calendar_is_refused_with_its_line_and_nothing_is_stored() {
 }
 
 #[tokio::test]
+async fn overlapping_listings_import_without_duplicates_and_skipped_blocks_are_reported() {
+    let db = TestDb::new().await;
+    let import = |name: &str| {
+        run(confbot(Some(&db.url))
+            .args(["import", "--conference", "pybay"])
+            .arg(fixture(name)))
+    };
+
+    let (code, first, stderr) = import("seed001-listing-fundamentals.txt");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(first.contains("16 added, 0 changed"), "{first}");
+    let (code, second, stderr) = import("seed004-listing-pybay.txt");
+    assert_eq!(code, 0, "{stderr}");
+
+    // 37 talks in the second listing, 15 of them already known from the first.
+    assert!(second.contains("22 added"), "{second}");
+    assert_eq!(talk_count(&db).await, 16 + 22);
+    assert!(
+        stderr.contains("warning: ")
+            && stderr.contains("line 484: a \"Track, Level\" line has no talk title"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
 async fn a_dry_run_prints_the_diff_and_stores_nothing() {
     let db = TestDb::new().await;
 

@@ -155,7 +155,10 @@ fn heading(paras: &[Paragraph<'_>], from: usize, anchor: usize) -> Heading {
 
 /// Parses every talk block of a listing page; blocks without a title are skipped (they
 /// cannot be matched to anything) unless no block has one.
-pub(super) fn parse(lines: &[Line<'_>]) -> Result<Vec<TalkData>, ImportError> {
+pub(super) fn parse(
+    lines: &[Line<'_>],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<TalkData>, ImportError> {
     let last_anchor = lines.iter().rposition(|l| track_level(l.text).is_some());
     let end = lines
         .iter()
@@ -197,10 +200,9 @@ pub(super) fn parse(lines: &[Line<'_>]) -> Result<Vec<TalkData>, ImportError> {
         }
     }
     for line in &untitled {
-        tracing::warn!(
-            line,
-            "talk listing: a \"Track, Level\" line has no title above it; skipped"
-        );
+        warnings.push(format!(
+            "line {line}: a \"Track, Level\" line has no talk title above it; skipped"
+        ));
     }
     match untitled.first() {
         Some(&line) if talks.is_empty() => Err(ImportError::at_line(

@@ -34,8 +34,9 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         });
     }
     let lines = split_lines(input);
+    let mut warnings = Vec::new();
     let talks = match detect(&lines) {
-        Shape::Listing => listing::parse(&lines)?,
+        Shape::Listing => listing::parse(&lines, &mut warnings)?,
         Shape::Rst => rst::parse(&lines),
         Shape::Proposal => proposal::parse(&lines)?,
         Shape::Unknown => Vec::new(),
@@ -46,6 +47,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     }
     let mut schedule = ImportedSchedule::new(ScheduleScope::Catalogue);
     schedule.talks = talks;
+    schedule.warnings = warnings;
     Ok(schedule)
 }
 
