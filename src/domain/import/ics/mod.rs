@@ -1,0 +1,73 @@
+//! iCalendar (RFC 5545) importer, as pretalx, calendar apps and our own export write it.
+//!
+//! The pipeline: [`lexer`] (unfolding, parameters, escapes, physical line numbers) ->
+//! [`tree`] (BEGIN/END nesting) -> [`vtimezone`] (the file's own zone rules) -> [`when`]
+//! (DTSTART/DTEND/DURATION to UTC) -> [`event`] (VEVENT fields). Unknown components
+//! (VALARM, VTODO, ...) and unknown properties are ignored; RRULEs on VEVENTs are not
+//! expanded (a conference timetable lists each session once).
+
+mod event;
+mod lexer;
+mod tree;
+mod values;
+mod vtimezone;
+mod when;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_zones;
+
+use chrono_tz::Tz;
+
+use crate::domain::import::{ImportError, ImportOptions};
+use crate::domain::model::{ImportedSchedule, ScheduleScope};
+use crate::domain::text::clean_line;
+use crate::domain::time::zone_by_name;
+
+use self::when::Zones;
+
+/// Parses an iCalendar file into the whole timetable: one talk per VEVENT.
+///
+/// Times resolve as: `...Z` = UTC; `TZID=X` = the file's VTIMEZONE `X` if it has one (never
+/// the name: pretalx writes `PST` even for Manila), else the IANA or Windows zone `X`;
+/// floating times and all-day dates = the conference zone (`options.time_zone`, else
+/// `X-WR-TIMEZONE`). Every error names the physical line it concerns.
+///
+/// A calendar without any VEVENT is refused: importing it as the full timetable would cancel
+/// every talk, which a broken or empty feed must never do.
+pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
+    if input.len() > options.max_bytes {
+        return Err(ImportError::TooLarge {
+            size: input.len(),
+            limit: options.max_bytes,
+        });
+    }
+    let input = input.strip_prefix('\u{feff}').unwrap_or(input);
+    let calendars = tree::calendars(lexer::content_lines(input)?)?;
+
+    let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
+    for calendar in &calendars {
+        let text = |name: &str| calendar.property(name).and_then(|p| clean_line(&p.text()));
+        let file_zone: Option<Tz> = text("X-WR-TIMEZONE").and_then(|name| zone_by_name(&name));
+        schedule.name = schedule.name.take().or_else(|| text("X-WR-CALNAME"));
+        schedule.time_zone = schedule.time_zone.or(file_zone).or(options.time_zone);
+
+        let defined = vtimezone::zones_of(calendar)?;
+        let zones = Zones {
+            defined: &defined,
+            // The organiser's --timezone is deliberate; X-WR-TIMEZONE is only a hint.
+            conference: options.time_zone.or(file_zone),
+        };
+        let pretalx = text("PRODID").is_some_and(|p| p.to_ascii_lowercase().contains("pretalx"));
+        for vevent in calendar.children_named("VEVENT") {
+            schedule.talks.push(event::talk(vevent, &zones, pretalx)?);
+        }
+    }
+    if schedule.talks.is_empty() {
+        return Err(ImportError::msg(
+            "the calendar contains no VEVENT: refusing to import an empty timetable",
+        ));
+    }
+    Ok(schedule)
+}

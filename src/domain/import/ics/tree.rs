@@ -1,0 +1,179 @@
+//! Content lines -> the `BEGIN`/`END` component tree, checking that every component is closed
+//! by its own `END`.
+
+use super::lexer::{preview, ContentLine};
+use crate::domain::import::ImportError;
+
+/// Real calendars nest three deep (VCALENDAR > VTIMEZONE > STANDARD); the cap keeps a hostile
+/// file from building a tree so deep that dropping it overflows the stack.
+const MAX_DEPTH: usize = 16;
+
+/// One `BEGIN:X` ... `END:X` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Component {
+    /// Upper-cased component name (`VEVENT`).
+    pub name: String,
+    /// The line of its `BEGIN`.
+    pub line: usize,
+    pub properties: Vec<ContentLine>,
+    pub children: Vec<Component>,
+}
+
+impl Component {
+    /// The first property called `name`.
+    pub fn property(&self, name: &str) -> Option<&ContentLine> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// Every property called `name`, in file order.
+    pub fn properties_named<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a ContentLine> + 'a {
+        self.properties.iter().filter(move |p| p.name == name)
+    }
+
+    /// The child components called `name`.
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Component> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+}
+
+/// Builds the top-level `VCALENDAR` components.
+pub(super) fn calendars(lines: Vec<ContentLine>) -> Result<Vec<Component>, ImportError> {
+    let mut roots = Vec::new();
+    let mut open: Vec<Component> = Vec::new();
+    for line in lines {
+        match line.name.as_str() {
+            "BEGIN" => {
+                let name = line.value.trim().to_ascii_uppercase();
+                if name.is_empty() {
+                    return Err(ImportError::at_line(
+                        line.line,
+                        "BEGIN without a component name",
+                    ));
+                }
+                if open.is_empty() && name != "VCALENDAR" {
+                    return Err(ImportError::at_line(
+                        line.line,
+                        format!("expected BEGIN:VCALENDAR, found BEGIN:{}", preview(&name)),
+                    ));
+                }
+                if open.len() >= MAX_DEPTH {
+                    return Err(ImportError::at_line(
+                        line.line,
+                        "components are nested too deeply",
+                    ));
+                }
+                open.push(Component {
+                    name,
+                    line: line.line,
+                    properties: Vec::new(),
+                    children: Vec::new(),
+                });
+            }
+            "END" => {
+                let name = line.value.trim().to_ascii_uppercase();
+                let Some(component) = open.pop() else {
+                    return Err(ImportError::at_line(
+                        line.line,
+                        format!("END:{} without a matching BEGIN", preview(&name)),
+                    ));
+                };
+                if component.name != name {
+                    return Err(ImportError::at_line(
+                        line.line,
+                        format!(
+                            "END:{} does not match BEGIN:{} on line {}",
+                            preview(&name),
+                            preview(&component.name),
+                            component.line
+                        ),
+                    ));
+                }
+                match open.last_mut() {
+                    Some(parent) => parent.children.push(component),
+                    None => roots.push(component),
+                }
+            }
+            _ => match open.last_mut() {
+                Some(component) => component.properties.push(line),
+                None => {
+                    return Err(ImportError::at_line(
+                        line.line,
+                        format!("{} outside BEGIN:VCALENDAR ... END:VCALENDAR", line.name),
+                    ))
+                }
+            },
+        }
+    }
+    if let Some(unclosed) = open.last() {
+        return Err(ImportError::at_line(
+            unclosed.line,
+            format!(
+                "BEGIN:{0} is never closed by END:{0}: the file looks truncated",
+                preview(&unclosed.name)
+            ),
+        ));
+    }
+    if roots.is_empty() {
+        return Err(ImportError::msg(
+            "no BEGIN:VCALENDAR found: this is not an iCalendar file",
+        ));
+    }
+    Ok(roots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::lexer::content_lines;
+    use super::*;
+
+    fn tree(input: &str) -> Result<Vec<Component>, ImportError> {
+        calendars(content_lines(input)?)
+    }
+
+    #[test]
+    fn nested_components_keep_their_properties_and_begin_lines() {
+        let roots =
+            tree("BEGIN:VCALENDAR\nX-A:1\nbegin:vevent\nUID:u\nEND:VEVENT\nEND:VCALENDAR").unwrap();
+        let event = roots[0].children_named("VEVENT").next().unwrap();
+        assert_eq!(event.line, 3);
+        assert_eq!(event.property("UID").unwrap().value, "u");
+        assert_eq!(roots[0].property("X-A").unwrap().value, "1");
+    }
+
+    #[test]
+    fn a_truncated_file_names_the_unclosed_begin() {
+        let err = tree("BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\nEND:VEVENT\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 1: BEGIN:VCALENDAR is never closed by END:VCALENDAR: the file looks truncated"
+        );
+    }
+
+    #[test]
+    fn a_mismatched_end_names_both_lines() {
+        let err = tree("BEGIN:VCALENDAR\nBEGIN:VEVENT\nEND:VTODO\nEND:VCALENDAR").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 3: END:VTODO does not match BEGIN:VEVENT on line 2"
+        );
+    }
+
+    #[test]
+    fn content_outside_a_calendar_is_refused() {
+        let err = tree("SUMMARY:x\n").unwrap_err();
+        assert_eq!(
+            err,
+            ImportError::at_line(1, "SUMMARY outside BEGIN:VCALENDAR ... END:VCALENDAR")
+        );
+        assert!(tree("BEGIN:VEVENT\nEND:VEVENT").is_err());
+        assert!(tree("").is_err());
+        let deep = "BEGIN:VCALENDAR\n".to_owned() + &"BEGIN:X\n".repeat(100);
+        assert_eq!(
+            tree(&deep).unwrap_err(),
+            ImportError::at_line(17, "components are nested too deeply")
+        );
+    }
+}
