@@ -35,11 +35,17 @@ impl ZoneRules for FixedOffset {
 pub fn local_to_utc(zone: &impl ZoneRules, local: NaiveDateTime) -> DateTime<Utc> {
     let before = zone.offset_at(local - Duration::days(1));
     let after = zone.offset_at(local + Duration::days(1));
-    let as_utc = |offset: FixedOffset| local - Duration::seconds(i64::from(offset.local_minus_utc()));
+    let as_utc =
+        |offset: FixedOffset| local - Duration::seconds(i64::from(offset.local_minus_utc()));
 
     // A candidate offset is valid when the instant it gives really has that offset.
     let mut valid: Vec<FixedOffset> = Vec::with_capacity(4);
-    for candidate in [before, after, zone.offset_at(as_utc(before)), zone.offset_at(as_utc(after))] {
+    for candidate in [
+        before,
+        after,
+        zone.offset_at(as_utc(before)),
+        zone.offset_at(as_utc(after)),
+    ] {
         if zone.offset_at(as_utc(candidate)) == candidate && !valid.contains(&candidate) {
             valid.push(candidate);
         }
@@ -64,6 +70,87 @@ pub fn zone_by_name(name: &str) -> Option<Tz> {
         .ok()
         .or_else(|| Tz::from_str_insensitive(name).ok())
         .or_else(|| windows_zone(name))
+}
+
+/// Zones a conference is most likely to be in, tried first when several IANA zones behave
+/// identically (the Windows table's primary zones follow).
+const COMMON_ZONES: &[&str] = &[
+    "America/Los_Angeles",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Toronto",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Brussels",
+    "Europe/Amsterdam",
+    "Europe/Helsinki",
+    "Europe/Athens",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Manila",
+    "Australia/Sydney",
+    "Australia/Brisbane",
+    "Pacific/Auckland",
+    "Africa/Johannesburg",
+    "Africa/Lagos",
+];
+
+/// Finds an IANA zone that behaves exactly like `rules` (the same offset at noon UTC on every
+/// day of the year starting at `around`), so a file that only carries a VTIMEZONE such as
+/// pretalx's `TZID=PST` still gives its conference a real zone for local days and display.
+/// Several zones may qualify (Los Angeles, Vancouver, Tijuana): a zone whose abbreviation
+/// matches one of `abbreviations` (the VTIMEZONE's TZNAMEs) wins, then common conference zones,
+/// then the Windows table's primary zones, then the alphabetically first. The instants
+/// themselves never depend on this choice: they come from the file's own rules.
+pub fn equivalent_zone(
+    rules: &impl ZoneRules,
+    abbreviations: &[&str],
+    around: NaiveDateTime,
+) -> Option<Tz> {
+    let noon = around.date().and_hms_opt(12, 0, 0)?;
+    let samples: Vec<(NaiveDateTime, FixedOffset)> = (0..366)
+        .map(|day| {
+            let at = noon + Duration::days(day);
+            (at, rules.offset_at(at))
+        })
+        .collect();
+    let behaves_alike = |zone: &Tz| {
+        samples
+            .iter()
+            .all(|(at, offset)| zone.offset_at(*at) == *offset)
+    };
+    let names_match = |zone: &Tz| {
+        use chrono_tz::OffsetName;
+        samples.iter().step_by(30).any(|(at, _)| {
+            zone.offset_from_utc_datetime(at)
+                .abbreviation()
+                .is_some_and(|abbr| abbreviations.contains(&abbr))
+        })
+    };
+    let rank = |zone: &Tz| {
+        let name = zone.name();
+        let common = COMMON_ZONES.iter().position(|z| *z == name);
+        let windows = WINDOWS_ZONES.iter().position(|(_, z)| *z == name);
+        // Legacy aliases (US/Pacific, Etc/GMT+8, PST8PDT) come last.
+        let legacy = !name.contains('/') || name.starts_with("Etc/") || name.starts_with("US/");
+        (
+            !names_match(zone),
+            legacy,
+            common.unwrap_or(usize::MAX),
+            windows.unwrap_or(usize::MAX),
+            name,
+        )
+    };
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .filter(|zone| behaves_alike(zone))
+        .min_by_key(|zone| rank(zone))
+        .copied()
 }
 
 /// Maps a Windows time-zone name (as Outlook and Exchange write in `TZID`) to its IANA zone,
@@ -258,51 +345,109 @@ mod tests {
     #[test]
     fn an_ordinary_local_time_uses_the_offset_in_force() {
         let la: Tz = "America/Los_Angeles".parse().expect("zone");
-        assert_eq!(local_to_utc(&la, local(2026, 4, 25, 15, 45)), utc("2026-04-25T22:45:00Z"));
-        assert_eq!(local_to_utc(&la, local(2026, 1, 10, 9, 0)), utc("2026-01-10T17:00:00Z"));
+        assert_eq!(
+            local_to_utc(&la, local(2026, 4, 25, 15, 45)),
+            utc("2026-04-25T22:45:00Z")
+        );
+        assert_eq!(
+            local_to_utc(&la, local(2026, 1, 10, 9, 0)),
+            utc("2026-01-10T17:00:00Z")
+        );
     }
 
     #[test]
     fn an_ambiguous_local_time_means_its_first_occurrence() {
         // 2026-11-01 01:30 happens twice in Los Angeles: first in PDT (-7).
         let la: Tz = "America/Los_Angeles".parse().expect("zone");
-        assert_eq!(local_to_utc(&la, local(2026, 11, 1, 1, 30)), utc("2026-11-01T08:30:00Z"));
+        assert_eq!(
+            local_to_utc(&la, local(2026, 11, 1, 1, 30)),
+            utc("2026-11-01T08:30:00Z")
+        );
         // Southern hemisphere: Sydney falls back on 2026-04-05 03:00 -> 02:00.
         let syd: Tz = "Australia/Sydney".parse().expect("zone");
-        assert_eq!(local_to_utc(&syd, local(2026, 4, 5, 2, 30)), utc("2026-04-04T15:30:00Z"));
+        assert_eq!(
+            local_to_utc(&syd, local(2026, 4, 5, 2, 30)),
+            utc("2026-04-04T15:30:00Z")
+        );
     }
 
     #[test]
     fn a_local_time_in_a_gap_uses_the_offset_from_before_the_gap() {
         // 2026-03-08 02:30 does not exist in Los Angeles; read as -08:00 = 03:30 PDT.
         let la: Tz = "America/Los_Angeles".parse().expect("zone");
-        assert_eq!(local_to_utc(&la, local(2026, 3, 8, 2, 30)), utc("2026-03-08T10:30:00Z"));
+        assert_eq!(
+            local_to_utc(&la, local(2026, 3, 8, 2, 30)),
+            utc("2026-03-08T10:30:00Z")
+        );
         // Sydney springs forward on 2026-10-04 02:00 -> 03:00; 02:30 read as +10:00.
         let syd: Tz = "Australia/Sydney".parse().expect("zone");
-        assert_eq!(local_to_utc(&syd, local(2026, 10, 4, 2, 30)), utc("2026-10-03T16:30:00Z"));
+        assert_eq!(
+            local_to_utc(&syd, local(2026, 10, 4, 2, 30)),
+            utc("2026-10-03T16:30:00Z")
+        );
     }
 
     #[test]
     fn zones_are_found_by_iana_or_windows_name() {
-        assert_eq!(zone_by_name("\"Europe/Brussels\""), Some(Tz::Europe__Brussels));
+        assert_eq!(
+            zone_by_name("\"Europe/Brussels\""),
+            Some(Tz::Europe__Brussels)
+        );
         assert_eq!(zone_by_name("europe/brussels"), Some(Tz::Europe__Brussels));
-        assert_eq!(zone_by_name("W. Europe Standard Time"), Some(Tz::Europe__Berlin));
-        assert_eq!(zone_by_name("Pacific Standard Time"), Some(Tz::America__Los_Angeles));
+        assert_eq!(
+            zone_by_name("W. Europe Standard Time"),
+            Some(Tz::Europe__Berlin)
+        );
+        assert_eq!(
+            zone_by_name("Pacific Standard Time"),
+            Some(Tz::America__Los_Angeles)
+        );
         assert_eq!(zone_by_name("PST"), None);
         assert_eq!(zone_by_name(""), None);
     }
 
     #[test]
+    fn a_zone_behaving_like_pacific_rules_is_found_by_its_rules_and_abbreviation() {
+        let la: Tz = "America/Los_Angeles".parse().expect("zone");
+        let manila: Tz = "Asia/Manila".parse().expect("zone");
+        let sydney: Tz = "Australia/Sydney".parse().expect("zone");
+        let april = local(2026, 4, 25, 0, 0);
+
+        assert_eq!(equivalent_zone(&la, &["PST", "PDT"], april), Some(la));
+        // pretalx writes TZID=PST for Manila too: +08:00 all year, abbreviation PST.
+        let plus_eight = FixedOffset::east_opt(8 * 3600).expect("offset");
+        assert_eq!(equivalent_zone(&plus_eight, &["PST"], april), Some(manila));
+        assert_eq!(
+            equivalent_zone(&sydney, &["AEST", "AEDT"], april),
+            Some(sydney)
+        );
+        // Without a matching abbreviation the common zone wins over its look-alikes.
+        assert_eq!(equivalent_zone(&la, &[], april), Some(la));
+        // Rules no real zone follows.
+        let odd = FixedOffset::east_opt(3 * 3600 + 17 * 60).expect("offset");
+        assert_eq!(equivalent_zone(&odd, &[], april), None);
+    }
+
+    #[test]
     fn every_windows_zone_maps_to_a_known_iana_zone() {
         for (windows, iana) in WINDOWS_ZONES {
-            assert!(iana.parse::<Tz>().is_ok(), "{windows} -> {iana} is not in chrono-tz");
+            assert!(
+                iana.parse::<Tz>().is_ok(),
+                "{windows} -> {iana} is not in chrono-tz"
+            );
         }
     }
 
     #[test]
     fn discord_timestamps_carry_the_unix_second() {
         let t = utc("2026-04-25T22:45:00Z");
-        assert_eq!(discord_timestamp(t, TimestampStyle::Relative), "<t:1777157100:R>");
-        assert_eq!(discord_timestamp(t, TimestampStyle::LongDateTime), "<t:1777157100:F>");
+        assert_eq!(
+            discord_timestamp(t, TimestampStyle::Relative),
+            "<t:1777157100:R>"
+        );
+        assert_eq!(
+            discord_timestamp(t, TimestampStyle::LongDateTime),
+            "<t:1777157100:F>"
+        );
     }
 }
