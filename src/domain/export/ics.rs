@@ -29,13 +29,20 @@ pub const PRODID: &str = "-//confbot//confbot//EN";
 /// DTSTAMP is fixed at the Unix epoch: the domain has no clock, and a deterministic file
 /// lets HTTP caches and ETags see that an unchanged programme is unchanged.
 pub fn to_ics(conference: &Conference, talks: &[StoredTalk]) -> String {
+    let name = one_line(&conference.name);
+    // RFC 7986 NAME is TEXT, but the crate does not know it and would write it unescaped
+    // (`Calendar::name` does): an explicit VALUE=TEXT makes it escape the value.
+    let calendar_name = Property::new("NAME", &name)
+        .add_parameter("VALUE", "TEXT")
+        .done();
     let mut calendar = Calendar::empty();
     calendar
         .append_property(Property::new("VERSION", "2.0"))
         .append_property(Property::new("PRODID", PRODID))
         .append_property(Property::new("CALSCALE", "GREGORIAN"))
         .append_property(Property::new("METHOD", "PUBLISH"))
-        .name(&one_line(&conference.name))
+        .append_property(calendar_name)
+        .append_property(Property::new("X-WR-CALNAME", &name))
         .append_property(Property::new("X-WR-TIMEZONE", conference.time_zone.name()));
     for talk in talks {
         if let Some(event) = event(talk, conference.time_zone) {
@@ -307,6 +314,15 @@ mod tests {
         assert!(exported
             .starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//confbot//confbot//EN\r\n"));
         assert!(exported.contains("X-WR-TIMEZONE:America/Los_Angeles\r\n"));
+        let escaped_name = "North Bay Python\\; 2026\\, \"Barn\" edition\r\n";
+        assert!(
+            exported.contains(&format!("NAME;VALUE=TEXT:{escaped_name}")),
+            "{exported}"
+        );
+        assert!(
+            exported.contains(&format!("X-WR-CALNAME:{escaped_name}")),
+            "{exported}"
+        );
         assert!(exported.contains("SEQUENCE:3\r\n"));
         assert_eq!(exported, to_ics(&conference(), &talks()));
     }

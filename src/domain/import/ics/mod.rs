@@ -1,8 +1,8 @@
 //! iCalendar (RFC 5545) importer, as pretalx, calendar apps and our own export write it.
 //!
-//! The pipeline: [`lexer`] (unfolding, parameters, escapes, physical line numbers) ->
-//! [`tree`] (BEGIN/END nesting) -> [`vtimezone`] (the file's own zone rules) -> [`when`]
-//! (DTSTART/DTEND/DURATION to UTC) -> [`event`] (VEVENT fields). Unknown components
+//! The pipeline: `lexer` (unfolding, parameters, escapes, physical line numbers) -> `tree`
+//! (BEGIN/END nesting) -> `vtimezone` (the file's own zone rules) -> `when`
+//! (DTSTART/DTEND/DURATION to UTC) -> `event` (VEVENT fields). Unknown components
 //! (VALARM, VTODO, ...) and unknown properties are ignored; RRULEs on VEVENTs are not
 //! expanded (a conference timetable lists each session once).
 
@@ -32,7 +32,7 @@ use self::when::Zones;
 /// Times resolve as: `...Z` = UTC; `TZID=X` = the file's VTIMEZONE `X` if it has one (never
 /// the name: pretalx writes `PST` even for Manila), else the IANA or Windows zone `X`;
 /// floating times and all-day dates = the conference zone (`options.time_zone`, else
-/// `X-WR-TIMEZONE`). Every error names the physical line it concerns.
+/// `X-WR-TIMEZONE`). Every error about a place in the file names its physical line.
 ///
 /// A calendar without any VEVENT is refused: importing it as the full timetable would cancel
 /// every talk, which a broken or empty feed must never do.
@@ -50,7 +50,11 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     for calendar in &calendars {
         let text = |name: &str| calendar.property(name).and_then(|p| clean_line(&p.text()));
         let file_zone: Option<Tz> = text("X-WR-TIMEZONE").and_then(|name| zone_by_name(&name));
-        schedule.name = schedule.name.take().or_else(|| text("X-WR-CALNAME"));
+        schedule.name = schedule
+            .name
+            .take()
+            .or_else(|| text("X-WR-CALNAME"))
+            .or_else(|| text("NAME"));
         schedule.time_zone = schedule.time_zone.or(file_zone).or(options.time_zone);
 
         let defined = vtimezone::zones_of(calendar)?;

@@ -265,6 +265,24 @@ proptest! {
     }
 
     #[test]
+    fn random_vtimezone_rules_never_panic(
+        start in "[0-9]{8}T[0-9]{6}",
+        rule in "(FREQ=(YEARLY|MONTHLY|WEEKLY|DAILY|HOURLY|SECONDLY|X);)?(BYMONTH=[0-9]{1,2};)?\
+                 (BYDAY=[+-]?[0-9]{0,3}(SU|MO|X);)?(BYMONTHDAY=-?[0-9]{1,2};)?\
+                 (UNTIL=[0-9]{8}(T[0-9]{6}Z?)?;)?(COUNT=[0-9]{1,10};)?(INTERVAL=[0-9]{1,5};)?\
+                 (BYSETPOS=-?[0-9]{1,3};)?(BYYEARDAY=-?[0-9]{1,3};)?(BYWEEKNO=-?[0-9]{1,2};)?\
+                 (WKST=(MO|SU);)?(BYHOUR=[0-9]{1,2};)?",
+        local in "20[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])T[0-2][0-9]0000",
+    ) {
+        let input = SEED
+            .replace("DTSTART:20071104T030000", &format!("DTSTART:{start}"))
+            .replace("RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11", &format!("RRULE:{rule}"))
+            .replace("DTSTART;TZID=PST:20260425T154500", &format!("DTSTART;TZID=PST:{local}"))
+            .replace("DTEND;TZID=PST:20260425T161000", "DURATION:PT25M");
+        let _ = parse(&input, &ImportOptions::default());
+    }
+
+    #[test]
     fn mutated_or_truncated_seeds_never_panic(edits in prop::collection::vec(edit(), 0..4), cut in 0usize..=1000) {
         let mut text: Vec<char> = SEED.chars().collect();
         for (at, delete, insert) in edits {
