@@ -15,26 +15,27 @@
 //!   killed or crashed parent process leaves no orphan postgres behind. A normal exit, `stop`
 //!   or `Drop` shut it down cleanly and remove its directory.
 
+mod process;
 mod setup;
 
-use setup::{find_bin_dir, run_initdb, service_user, ServiceUser};
+use process::{run_as, spawn_server, stop_child, Server};
+use setup::{find_bin_dir, remove_stale_dirs, run_initdb, service_user};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::str::FromStr;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// Names the server directories, so leftovers of killed processes can be found.
+const DIR_PREFIX: &str = "confbot-pg-";
 /// The role and database the embedded server is created with.
 const NAME: &str = "confbot";
 /// The port only names the socket file (`.s.PGSQL.5432`); no TCP port is opened.
 const PORT: u16 = 5432;
 /// How long the server may take to accept connections after it was spawned.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a fast shutdown may take before the server is stopped harder.
-const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the embedded server could not be started. Meant for the operator: each variant says
 /// what to do about it.
@@ -86,15 +87,6 @@ pub struct EmbeddedPostgres {
     dir: Option<tempfile::TempDir>,
 }
 
-/// The `postgres` child and the keep-alive of the thread that spawned it.
-#[derive(Debug)]
-struct Server {
-    child: Child,
-    /// Dropping this ends the spawning thread (see [`spawn_server`]); only done once the
-    /// server has exited.
-    _keep_alive: mpsc::Sender<()>,
-}
-
 impl EmbeddedPostgres {
     /// Starts a server in a new temporary directory (under `/tmp` on Unix: short enough for a
     /// socket path and reachable by the `postgres` user when running as root).
@@ -142,8 +134,9 @@ impl EmbeddedPostgres {
     fn launch(parent: &Path) -> Result<EmbeddedPostgres, EmbeddedDbError> {
         let bin_dir = find_bin_dir()?;
         let user = service_user()?;
+        remove_stale_dirs(parent, DIR_PREFIX);
         let dir = tempfile::Builder::new()
-            .prefix("confbot-pg-")
+            .prefix(DIR_PREFIX)
             .tempdir_in(parent)
             .map_err(EmbeddedDbError::io(format!(
                 "creating a directory in {}",
@@ -285,83 +278,6 @@ fn check_socket_path(socket_dir: &Path) -> Result<(), EmbeddedDbError> {
         ));
     }
     Ok(())
-}
-
-/// Makes `command` run as the service user (when running as root). Setting the ids in the
-/// forked child rather than going through `runuser` keeps `postgres` our direct child, which
-/// the parent-death signal below needs, and needs no PAM session.
-fn run_as(command: &mut Command, user: Option<&ServiceUser>) {
-    use std::os::unix::process::CommandExt;
-    if let Some(user) = user {
-        command.uid(user.uid).gid(user.gid);
-    }
-}
-
-/// Spawns the server from a dedicated thread that blocks until `_keep_alive` is dropped.
-/// On Linux the child asks for SIGQUIT (immediate shutdown) when that thread dies, which
-/// happens when our process dies for any reason. The signal is bound to the spawning *thread*,
-/// so it must not be a runtime worker that could end while the server is still wanted.
-fn spawn_server(mut command: Command) -> io::Result<Server> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: prctl is async-signal-safe and touches no memory of the parent. It runs
-        // after the uid switch, which would otherwise clear the setting.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGQUIT) == 0 {
-                    Ok(())
-                } else {
-                    Err(io::Error::last_os_error())
-                }
-            });
-        }
-    }
-    let (child_tx, child_rx) = mpsc::channel();
-    let (keep_alive, keep_alive_rx) = mpsc::channel::<()>();
-    std::thread::Builder::new()
-        .name("embedded-postgres".into())
-        .spawn(move || {
-            let _ = child_tx.send(command.spawn());
-            // Returns (with an error) once the Sender is dropped; the thread then ends.
-            let _ = keep_alive_rx.recv();
-        })?;
-    let child = child_rx
-        .recv()
-        .map_err(|_| io::Error::other("the spawning thread ended early"))??;
-    Ok(Server {
-        child,
-        _keep_alive: keep_alive,
-    })
-}
-
-/// Fast shutdown (SIGINT, what `pg_ctl stop -m fast` sends), then immediate (SIGQUIT), then
-/// SIGKILL. The child is reaped, so its pid cannot be reused while we signal it.
-fn stop_child(child: &mut Child) {
-    let Ok(pid) = libc::pid_t::try_from(child.id()) else {
-        let _ = child.kill();
-        let _ = child.wait();
-        return;
-    };
-    for (signal, patience) in [
-        (libc::SIGINT, STOP_TIMEOUT),
-        (libc::SIGQUIT, Duration::from_secs(5)),
-    ] {
-        if !matches!(child.try_wait(), Ok(None)) {
-            return;
-        }
-        // SAFETY: plain syscall; `pid` is our unreaped child.
-        unsafe { libc::kill(pid, signal) };
-        let deadline = Instant::now() + patience;
-        while Instant::now() < deadline {
-            if !matches!(child.try_wait(), Ok(None)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// Percent-encodes a path for a URL query value, keeping `/` and unreserved characters.

@@ -48,12 +48,12 @@ async fn a_test_database_url_leads_to_that_database() {
 
 #[tokio::test]
 async fn many_test_databases_can_be_created_at_once() {
-    let dbs = futures_join_all((0..8).map(|_| TestDb::new())).await;
+    let dbs = futures_join_all((0..4).map(|_| TestDb::new())).await;
 
     let mut names: Vec<&str> = dbs.iter().map(TestDb::name).collect();
     names.sort_unstable();
     names.dedup();
-    assert_eq!(names.len(), 8);
+    assert_eq!(names.len(), 4);
 }
 
 /// Runs the futures concurrently on this test's runtime (no `futures` crate needed).

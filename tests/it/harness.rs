@@ -7,7 +7,8 @@
 //!
 //! Which server:
 //! - `CONFBOT_TEST_DATABASE_URL` set: that server (an admin URL whose user may create
-//!   databases). `.ci/run` sets it when a local server runs.
+//!   databases; PostgreSQL 13 or newer for `DROP DATABASE .. WITH (FORCE)`). `.ci/run` sets
+//!   it when a local server runs.
 //! - otherwise one private [`EmbeddedPostgres`] per test process, started by the first test
 //!   that asks. It needs the PostgreSQL server binaries; without them every test fails with
 //!   the reason (tests never skip silently).
@@ -39,7 +40,7 @@ pub const SERVER_URL_VAR: &str = "CONFBOT_TEST_DATABASE_URL";
 /// run can be recognised (and dropped) by age.
 const TEST_DB_PREFIX: &str = "confbot_test_";
 /// Serialises template creation between test processes sharing one server.
-const TEMPLATE_LOCK: i64 = 0x636f_6e66_626f_74; // "confbot"
+const TEMPLATE_LOCK: i64 = 0x0063_6f6e_6662_6f74; // "confbot" in ASCII
 
 /// The server chosen for this process, or why there is none (kept so that every test reports
 /// it instead of retrying the start).

@@ -3,6 +3,6 @@
 
 mod harness;
 
+mod cli;
 mod embedded_db;
 mod import;
-mod cli;
