@@ -37,6 +37,6 @@ COPY --from=builder /usr/local/bin/confbot /usr/local/bin/confbot
 USER confbot
 WORKDIR /home/confbot
 ENTRYPOINT ["confbot"]
-# `run` starts the bot (connect, migrate, serve until SIGTERM). Until that subcommand lands,
-# override it, e.g. `docker run confbot --help`.
-CMD ["run"]
+# The Discord bot (`confbot run`) arrives with the Discord issue; until then the image is a
+# schedule tool: `docker run -e DATABASE_URL=... confbot import URL --conference SLUG`.
+CMD ["--help"]
