@@ -16,15 +16,18 @@ mod when;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_vtimezone;
+#[cfg(test)]
 mod tests_zones;
 
 use chrono_tz::Tz;
 
 use crate::domain::import::{ImportError, ImportOptions};
-use crate::domain::model::{ImportedSchedule, ScheduleScope};
+use crate::domain::model::{ImportedSchedule, ScheduleScope, TalkData};
 use crate::domain::text::clean_line;
-use crate::domain::time::zone_by_name;
+use crate::domain::time::{equivalent_zone, zone_by_name};
 
+use self::tree::Component;
 use self::when::Zones;
 
 /// Parses an iCalendar file into the whole timetable: one talk per VEVENT.
@@ -32,7 +35,8 @@ use self::when::Zones;
 /// Times resolve as: `...Z` = UTC; `TZID=X` = the file's VTIMEZONE `X` if it has one (never
 /// the name: pretalx writes `PST` even for Manila), else the IANA or Windows zone `X`;
 /// floating times and all-day dates = the conference zone (`options.time_zone`, else
-/// `X-WR-TIMEZONE`). Every error about a place in the file names its physical line.
+/// `X-WR-TIMEZONE`). The reported `time_zone` is `X-WR-TIMEZONE`, else `options.time_zone`,
+/// else the IANA zone behaving like the first event's VTIMEZONE. Every error about a place in the file names its physical line.
 ///
 /// A calendar without any VEVENT is refused: importing it as the full timetable would cancel
 /// every talk, which a broken or empty feed must never do.
@@ -67,6 +71,9 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         for vevent in calendar.children_named("VEVENT") {
             schedule.talks.push(event::talk(vevent, &zones, pretalx)?);
         }
+        if schedule.time_zone.is_none() {
+            schedule.time_zone = zone_like_first_event(calendar, &zones, &schedule.talks);
+        }
     }
     if schedule.talks.is_empty() {
         return Err(ImportError::msg(
@@ -74,4 +81,17 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         ));
     }
     Ok(schedule)
+}
+
+/// pretalx files carry no X-WR-TIMEZONE, only a VTIMEZONE named like `PST`: the IANA zone
+/// that behaves like the first event's VTIMEZONE becomes the reported conference zone (for
+/// local days and display). The instants never depend on it: they come from the file's rules.
+fn zone_like_first_event(calendar: &Component, zones: &Zones, talks: &[TalkData]) -> Option<Tz> {
+    let tzid = calendar
+        .children_named("VEVENT")
+        .find_map(|event| event.property("DTSTART")?.param("TZID"))?;
+    let rules = zones.defined_zone(tzid)?;
+    let around = talks.iter().find_map(|t| t.slot)?.start.naive_utc();
+    let names: Vec<&str> = rules.names.iter().map(String::as_str).collect();
+    equivalent_zone(rules, &names, around)
 }

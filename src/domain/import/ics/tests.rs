@@ -66,7 +66,11 @@ fn the_seed_pretalx_export_gives_exactly_its_one_talk() {
         (talk.status, talk.kind),
         (TalkStatus::Confirmed, TalkKind::Talk)
     );
-    assert_eq!(schedule.time_zone, None);
+    // No X-WR-TIMEZONE: the zone that behaves like the file's `PST` VTIMEZONE.
+    assert_eq!(
+        schedule.time_zone,
+        Some(chrono_tz::Tz::America__Los_Angeles)
+    );
 }
 
 #[test]

@@ -151,12 +151,22 @@ fn sydney_talks_use_standard_time_in_april_and_daylight_time_in_october() {
 
 #[test]
 fn tzid_pst_with_a_manila_vtimezone_gives_manila_times_not_los_angeles_ones() {
-    let talks = talks(MANILA);
+    let schedule = parse(MANILA, &ImportOptions::default()).unwrap();
+    let talk = &schedule.talks[0];
     assert_eq!(
-        slot(&talks[0]),
+        slot(talk),
         (utc("2026-02-21T02:00:00Z"), utc("2026-02-21T02:30:00Z"))
     );
-    assert_eq!(talks[0].title, "Opening remarks");
+    assert_eq!(talk.title, "Opening remarks");
+    assert_eq!(schedule.time_zone, Some(Tz::Asia__Manila));
+}
+
+#[test]
+fn the_reported_zone_is_the_iana_zone_behaving_like_the_events_vtimezone() {
+    let sydney = parse(SYDNEY, &ImportOptions::default()).unwrap();
+    assert_eq!(sydney.time_zone, Some(Tz::Australia__Sydney));
+    let flagged = parse(SYDNEY, &with_zone(Some(Tz::Australia__Melbourne))).unwrap();
+    assert_eq!(flagged.time_zone, Some(Tz::Australia__Melbourne));
 }
 
 #[test]

@@ -74,14 +74,19 @@ impl<'a> Zones<'a> {
         Ok(Moment::Time { local, zone })
     }
 
-    fn zone_for(&self, tzid: &str, prop: &ContentLine) -> Result<Zone<'a>, ImportError> {
-        let tzid = tzid.trim();
+    /// The file's VTIMEZONE with this TZID (exact match first, then ignoring case).
+    pub fn defined_zone(&self, tzid: &str) -> Option<&'a VTimeZone> {
         let defined = self.defined;
-        if let Some(zone) = defined
+        let tzid = tzid.trim();
+        defined
             .iter()
             .find(|z| z.tzid == tzid)
             .or_else(|| defined.iter().find(|z| z.tzid.eq_ignore_ascii_case(tzid)))
-        {
+    }
+
+    fn zone_for(&self, tzid: &str, prop: &ContentLine) -> Result<Zone<'a>, ImportError> {
+        let tzid = tzid.trim();
+        if let Some(zone) = self.defined_zone(tzid) {
             return Ok(Zone::Defined(zone));
         }
         zone_by_name(tzid).map(Zone::Named).ok_or_else(|| {
