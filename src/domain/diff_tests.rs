@@ -84,8 +84,20 @@ fn two_talks() -> ImportedSchedule {
     schedule(
         ScheduleScope::Timetable,
         vec![
-            timetable_talk("A", "Glue", "Barn", "2026-04-25T22:45:00Z", "2026-04-25T23:10:00Z"),
-            timetable_talk("B", "Compute", "Loft", "2026-04-25T23:15:00Z", "2026-04-25T23:40:00Z"),
+            timetable_talk(
+                "A",
+                "Glue",
+                "Barn",
+                "2026-04-25T22:45:00Z",
+                "2026-04-25T23:10:00Z",
+            ),
+            timetable_talk(
+                "B",
+                "Compute",
+                "Loft",
+                "2026-04-25T23:15:00Z",
+                "2026-04-25T23:40:00Z",
+            ),
         ],
     )
 }
@@ -145,7 +157,10 @@ fn a_talk_missing_from_the_timetable_is_cancelled_not_deleted() {
     assert_eq!(plan.diff.cancelled.len(), 1);
     assert_eq!(plan.diff.cancelled[0].title, "Compute");
     assert_eq!(after.len(), 2, "nothing is deleted");
-    let compute = after.iter().find(|t| t.data.title == "Compute").expect("kept");
+    let compute = after
+        .iter()
+        .find(|t| t.data.title == "Compute")
+        .expect("kept");
     assert_eq!(compute.data.status, TalkStatus::Cancelled);
     assert_eq!(compute.schedule_version, 2);
 
@@ -165,7 +180,10 @@ fn a_cancelled_talk_that_comes_back_is_confirmed_again() {
 
     assert_eq!(plan.diff.changed.len(), 1);
     assert_eq!(plan.diff.changed[0].fields, vec![Field::Status]);
-    let compute = after.iter().find(|t| t.data.title == "Compute").expect("kept");
+    let compute = after
+        .iter()
+        .find(|t| t.data.title == "Compute")
+        .expect("kept");
     assert_eq!(compute.data.status, TalkStatus::Confirmed);
 }
 
@@ -186,7 +204,9 @@ fn renamed_talks_and_new_speakers_are_reported_by_field() {
     let (_, stored) = import(&[], &two_talks());
     let mut renamed = two_talks();
     renamed.talks[0].title = "Glue, revisited".to_owned();
-    renamed.talks[1].speakers.push(speaker("Grace Hopper", None));
+    renamed.talks[1]
+        .speakers
+        .push(speaker("Grace Hopper", None));
 
     let (plan, _) = import(&stored, &renamed);
 
@@ -212,7 +232,11 @@ fn a_listing_enriches_a_scheduled_talk_matched_by_normalised_title() {
     let (_, stored) = import(&[], &two_talks());
     let listing = schedule(
         ScheduleScope::Catalogue,
-        vec![listing_talk("GLUE!", "Ada Lovelace", "Sticks things together.")],
+        vec![listing_talk(
+            "GLUE!",
+            "Ada Lovelace",
+            "Sticks things together.",
+        )],
     );
 
     let (plan, after) = import(&stored, &listing);
@@ -221,12 +245,27 @@ fn a_listing_enriches_a_scheduled_talk_matched_by_normalised_title() {
     assert_eq!(plan.diff.changed.len(), 1);
     assert_eq!(
         plan.diff.changed[0].fields,
-        vec![Field::Description, Field::Track, Field::Level, Field::Biography]
+        vec![
+            Field::Description,
+            Field::Track,
+            Field::Level,
+            Field::Biography
+        ]
     );
-    let glue = after.iter().find(|t| t.data.title == "Glue").expect("title kept");
-    assert_eq!(glue.data.room.as_deref(), Some("Barn"), "placement untouched");
+    let glue = after
+        .iter()
+        .find(|t| t.data.title == "Glue")
+        .expect("title kept");
+    assert_eq!(
+        glue.data.room.as_deref(),
+        Some("Barn"),
+        "placement untouched"
+    );
     assert_eq!(glue.schedule_version, 1);
-    assert_eq!(glue.data.speakers[0].biography.as_deref(), Some("Writes code."));
+    assert_eq!(
+        glue.data.speakers[0].biography.as_deref(),
+        Some("Writes code.")
+    );
 }
 
 #[test]
@@ -257,7 +296,11 @@ fn overlapping_listings_do_not_duplicate_talks() {
     );
     let second = schedule(
         ScheduleScope::Catalogue,
-        vec![listing_talk("Python 103 - Memory Model", "Wesley Chun", "First.")],
+        vec![listing_talk(
+            "Python 103 - Memory Model",
+            "Wesley Chun",
+            "First.",
+        )],
     );
     let (_, stored) = import(&[], &first);
 
@@ -272,7 +315,11 @@ fn overlapping_listings_do_not_duplicate_talks() {
 fn a_timetable_adopts_a_catalogue_entry_imported_before_it() {
     let listing = schedule(
         ScheduleScope::Catalogue,
-        vec![listing_talk("Glue", "Ada Lovelace", "Sticks things together.")],
+        vec![listing_talk(
+            "Glue",
+            "Ada Lovelace",
+            "Sticks things together.",
+        )],
     );
     let (_, stored) = import(&[], &listing);
 
@@ -282,8 +329,14 @@ fn a_timetable_adopts_a_catalogue_entry_imported_before_it() {
     assert_eq!(plan.diff.changed.len(), 1);
     let glue = after.iter().find(|t| t.data.title == "Glue").expect("glue");
     assert_eq!(glue.data.source_id.as_deref(), Some("A"));
-    assert_eq!(glue.data.description.as_deref(), Some("Sticks things together."));
-    assert_eq!(glue.data.slot, slot("2026-04-25T22:45:00Z", "2026-04-25T23:10:00Z"));
+    assert_eq!(
+        glue.data.description.as_deref(),
+        Some("Sticks things together.")
+    );
+    assert_eq!(
+        glue.data.slot,
+        slot("2026-04-25T22:45:00Z", "2026-04-25T23:10:00Z")
+    );
     assert_eq!(after.len(), 2);
 }
 

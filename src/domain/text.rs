@@ -58,7 +58,10 @@ mod tests {
             title_key("good enough is good enough")
         );
         assert_eq!(title_key("Café — Über-Python"), "cafe uber python");
-        assert_eq!(title_key("  Python   103:  Memory Model "), "python 103 memory model");
+        assert_eq!(
+            title_key("  Python   103:  Memory Model "),
+            "python 103 memory model"
+        );
         assert_ne!(title_key("Python 103"), title_key("Python 102"));
     }
 

@@ -174,10 +174,16 @@ mod tests {
 
     #[test]
     fn formats_are_detected_from_their_first_bytes() {
-        assert_eq!(Format::detect(b"\xEF\xBB\xBF\r\nBEGIN:VCALENDAR\r\n"), Format::Ics);
+        assert_eq!(
+            Format::detect(b"\xEF\xBB\xBF\r\nBEGIN:VCALENDAR\r\n"),
+            Format::Ics
+        );
         assert_eq!(Format::detect(b"begin:vcalendar\n"), Format::Ics);
         assert_eq!(Format::detect(b"  {\"schedule\": {}}"), Format::Json);
-        assert_eq!(Format::detect(b"<?xml version=\"1.0\"?><schedule/>"), Format::Xml);
+        assert_eq!(
+            Format::detect(b"<?xml version=\"1.0\"?><schedule/>"),
+            Format::Xml
+        );
         assert_eq!(Format::detect(b"top of page\n\nTalks"), Format::Text);
         assert_eq!(Format::detect(b""), Format::Text);
     }
@@ -193,7 +199,13 @@ mod tests {
     #[test]
     fn oversized_input_is_refused_before_parsing() {
         let err = decode(&[b'a'; 11], 10).unwrap_err();
-        assert_eq!(err, ImportError::TooLarge { size: 11, limit: 10 });
+        assert_eq!(
+            err,
+            ImportError::TooLarge {
+                size: 11,
+                limit: 10
+            }
+        );
     }
 
     #[test]
