@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::model::{Slot, TalkKind};
+use crate::domain::model::{Slot, SpeakerData, TalkKind};
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("valid RFC 3339 in test")

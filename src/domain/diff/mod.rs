@@ -17,9 +17,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::model::{
-    ImportedSchedule, ScheduleScope, SpeakerData, StoredTalk, TalkData, TalkId, TalkStatus,
+    ImportedSchedule, ScheduleScope, StoredTalk, TalkData, TalkId, TalkStatus,
 };
 use crate::domain::text::{name_key, title_key};
+
+mod merge;
+
+pub use merge::changed_fields;
+use merge::{merge, new_talk};
 
 /// A field whose change the diff reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -373,133 +378,5 @@ fn best_by_speakers<'a>(
         .copied()
 }
 
-/// A talk first seen in this import.
-fn new_talk(talk: &TalkData, scope: ScheduleScope) -> TalkData {
-    let mut data = talk.clone();
-    if scope == ScheduleScope::Catalogue {
-        // Listings carry no schedule: they create unscheduled catalogue entries.
-        data.source_id = None;
-        data.slot = None;
-        data.room = None;
-    }
-    data
-}
-
-/// Applies what `incoming` states onto `current`.
-fn merge(current: &TalkData, incoming: &TalkData, scope: ScheduleScope) -> TalkData {
-    let mut merged = current.clone();
-    fn take(field: &mut Option<String>, value: &Option<String>) {
-        if value.is_some() {
-            field.clone_from(value);
-        }
-    }
-    take(&mut merged.subtitle, &incoming.subtitle);
-    take(&mut merged.abstract_text, &incoming.abstract_text);
-    take(&mut merged.description, &incoming.description);
-    take(&mut merged.track, &incoming.track);
-    take(&mut merged.level, &incoming.level);
-    take(&mut merged.talk_type, &incoming.talk_type);
-    take(&mut merged.language, &incoming.language);
-    take(&mut merged.url, &incoming.url);
-    merged.speakers = merge_speakers(&current.speakers, &incoming.speakers, scope);
-    if scope == ScheduleScope::Timetable {
-        // The timetable owns identity, naming and placement.
-        merged.source_id.clone_from(&incoming.source_id);
-        merged.title.clone_from(&incoming.title);
-        take(&mut merged.room, &incoming.room);
-        if incoming.slot.is_some() {
-            merged.slot = incoming.slot;
-        }
-        merged.status = incoming.status;
-        merged.kind = incoming.kind;
-    }
-    merged
-}
-
-/// The timetable decides who speaks; a listing only adds speakers where none are known.
-/// Biographies are kept unless the incoming side states one.
-fn merge_speakers(
-    current: &[SpeakerData],
-    incoming: &[SpeakerData],
-    scope: ScheduleScope,
-) -> Vec<SpeakerData> {
-    let names_from_incoming =
-        !incoming.is_empty() && (scope == ScheduleScope::Timetable || current.is_empty());
-    let base = if names_from_incoming {
-        incoming
-    } else {
-        current
-    };
-    base.iter()
-        .map(|speaker| {
-            let key = name_key(&speaker.name);
-            let find = |list: &[SpeakerData]| -> Option<SpeakerData> {
-                list.iter().find(|s| name_key(&s.name) == key).cloned()
-            };
-            let (old, new) = (find(current), find(incoming));
-            SpeakerData {
-                source_id: new
-                    .as_ref()
-                    .and_then(|s| s.source_id.clone())
-                    .or_else(|| old.as_ref().and_then(|s| s.source_id.clone())),
-                name: speaker.name.clone(),
-                biography: new
-                    .and_then(|s| s.biography)
-                    .or_else(|| old.and_then(|s| s.biography)),
-            }
-        })
-        .collect()
-}
-
-/// The reported fields that differ between two versions of a talk.
-pub fn changed_fields(before: &TalkData, after: &TalkData) -> Vec<Field> {
-    let mut fields = Vec::new();
-    let mut check = |changed: bool, field: Field| {
-        if changed {
-            fields.push(field);
-        }
-    };
-    check(
-        before.slot.map(|s| s.start) != after.slot.map(|s| s.start),
-        Field::Start,
-    );
-    check(
-        before.slot.map(|s| s.end) != after.slot.map(|s| s.end),
-        Field::End,
-    );
-    check(before.room != after.room, Field::Room);
-    check(before.title != after.title, Field::Title);
-    let names = |t: &TalkData| {
-        t.speakers
-            .iter()
-            .map(|s| s.name.clone())
-            .collect::<Vec<_>>()
-    };
-    check(names(before) != names(after), Field::Speakers);
-    check(before.status != after.status, Field::Status);
-    check(before.kind != after.kind, Field::Kind);
-    check(before.subtitle != after.subtitle, Field::Subtitle);
-    check(before.abstract_text != after.abstract_text, Field::Abstract);
-    check(before.description != after.description, Field::Description);
-    check(before.track != after.track, Field::Track);
-    check(before.level != after.level, Field::Level);
-    check(before.talk_type != after.talk_type, Field::Type);
-    check(before.language != after.language, Field::Language);
-    check(before.url != after.url, Field::Url);
-    let bios = |t: &TalkData| {
-        t.speakers
-            .iter()
-            .map(|s| s.biography.clone())
-            .collect::<Vec<_>>()
-    };
-    check(
-        names(before) == names(after) && bios(before) != bios(after),
-        Field::Biography,
-    );
-    // A source id adopted by a catalogue entry is not a user-visible change on its own.
-    fields
-}
-
 #[cfg(test)]
-#[path = "diff_tests.rs"]
 mod tests;
