@@ -5,9 +5,12 @@
 //! any input: every slice boundary is the position of an ASCII byte found by searching, which
 //! is always a UTF-8 character boundary.
 
-use std::borrow::Cow;
-
 use crate::domain::text;
+
+mod entities;
+
+pub(crate) use entities::decode_entities;
+use entities::entity_at;
 
 /// How far past a `<` we look for the `>` closing a tag. Real tags are short; the cap keeps
 /// hostile input such as `<a "<a "<a "...` linear instead of quadratic.
@@ -222,7 +225,9 @@ fn parse_tag(html: &str, lt: usize) -> Option<Tag<'_>> {
 }
 
 /// The offset of the `>` ending a tag whose attributes start `tail`, skipping `>` inside
-/// quoted values; falls back to the first `>` when a quote never closes.
+/// quoted values; falls back to the first `>` when a quote never closes. A `<` outside quotes
+/// means this was no tag (`a <b c<d>`). Stopping there also keeps hostile input linear: a
+/// scan that starts at one `<` ends by the next unquoted one.
 fn closing_bracket(tail: &str) -> Option<usize> {
     let window = || tail.bytes().take(MAX_TAG_LEN);
     let mut quote: Option<u8> = None;
@@ -232,10 +237,11 @@ fn closing_bracket(tail: &str) -> Option<usize> {
             (Some(_), _) => {}
             (None, b'"' | b'\'') => quote = Some(b),
             (None, b'>') => return Some(i),
+            (None, b'<') => return None,
             (None, _) => {}
         }
     }
-    window().position(|b| b == b'>')
+    window().take_while(|&b| b != b'<').position(|b| b == b'>')
 }
 
 /// The decoded value of attribute `wanted` in a tag's attribute text.
@@ -292,86 +298,6 @@ fn attribute(attrs: &str, wanted: &str) -> Option<String> {
         }
     }
     None
-}
-
-/// Replaces character entities (`&amp;`, `&#233;`, `&#x1F600;`) with their characters; an
-/// unknown or malformed entity stays as written.
-pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
-    if !s.contains('&') {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(rest.get(..amp).unwrap_or_default());
-        let after = rest.get(amp + 1..).unwrap_or_default();
-        match entity_at(after) {
-            Some((c, len)) => {
-                out.push(c);
-                rest = after.get(len..).unwrap_or_default();
-            }
-            None => {
-                out.push('&');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
-}
-
-/// The character of the entity at the start of `s` (just after its `&`), and how many bytes
-/// it spans including the `;`.
-fn entity_at(s: &str) -> Option<(char, usize)> {
-    let semi = s.get(..s.len().min(33))?.find(';')?;
-    let name = s.get(..semi)?;
-    let c = if let Some(number) = name.strip_prefix('#') {
-        let (digits, radix) = match number.strip_prefix(['x', 'X']) {
-            Some(hex) => (hex, 16),
-            None => (number, 10),
-        };
-        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-            return None;
-        }
-        // Out-of-range, NUL and surrogate code points become the replacement character,
-        // as browsers do.
-        u32::from_str_radix(digits, radix)
-            .ok()
-            .filter(|&n| n != 0)
-            .and_then(char::from_u32)
-            .unwrap_or('\u{FFFD}')
-    } else {
-        named_entity(name)?
-    };
-    Some((c, semi + 1))
-}
-
-/// The named entities abstracts actually use.
-fn named_entity(name: &str) -> Option<char> {
-    Some(match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        "nbsp" => ' ',
-        "ndash" => '–',
-        "mdash" => '—',
-        "hellip" => '…',
-        "lsquo" => '‘',
-        "rsquo" => '’',
-        "ldquo" => '“',
-        "rdquo" => '”',
-        "laquo" => '«',
-        "raquo" => '»',
-        "bull" => '•',
-        "middot" => '·',
-        "copy" => '©',
-        "reg" => '®',
-        "trade" => '™',
-        "euro" => '€',
-        _ => return None,
-    })
 }
 
 /// The text being built, with pending separators that only materialise before the next

@@ -113,8 +113,16 @@ fn html_is_recognised_and_markdown_is_not() {
     assert!(!looks_like_html(""));
 }
 
+/// The case count: modest by default so the suite stays fast; `PROPTEST_CASES` raises it.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn any_input_converts_without_panicking(s in "\\PC*") {
@@ -141,4 +149,22 @@ proptest! {
         let _ = html_to_text(&html);
         let _ = looks_like_html(&html);
     }
+}
+
+#[test]
+fn a_tag_broken_by_a_new_tag_is_kept_as_text() {
+    assert_eq!(html_to_text("a <b c<i>d</i>"), "a <b cd");
+    assert_eq!(html_to_text(r#"<a href="x>y">z</a>"#), "z");
+}
+
+#[test]
+fn hostile_unterminated_tags_are_handled_in_linear_time() {
+    let hostile = "<a \"".repeat(200_000);
+
+    let started = std::time::Instant::now();
+    let text = html_to_text(&hostile);
+
+    assert!(text.starts_with("<a \""), "{}", &text[..20]);
+    // Quadratic behaviour took seconds here; linear takes milliseconds even unoptimised.
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }

@@ -6,6 +6,7 @@
 //! so no "billion laughs"), and every error names the line and element.
 
 pub(super) mod fields;
+mod guards;
 
 use std::collections::HashMap;
 
@@ -20,12 +21,12 @@ use crate::domain::model::{
 };
 use crate::domain::text::clean_line;
 use crate::domain::time::{local_to_utc, zone_by_name};
-use fields::{parse_clock, parse_date, parse_duration, parse_stamp};
+use fields::{parse_clock, parse_date, parse_duration, parse_stamp, shorten};
 
 /// Parses a frab/pentabarf `schedule.xml` into the whole timetable.
 pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
-    refuse_entity_declarations(input)?;
-    refuse_deep_nesting(input)?;
+    guards::refuse_entity_declarations(input)?;
+    guards::refuse_deep_nesting(input)?;
     // A DTD without entity declarations (a bare `<!DOCTYPE schedule>`) is harmless.
     let xml_options = ParsingOptions {
         allow_dtd: true,
@@ -98,90 +99,6 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     Ok(schedule)
 }
 
-/// Entity declarations are how XML bombs and external-file reads work; no real schedule needs
-/// them, so they are refused before the parser sees them.
-fn refuse_entity_declarations(input: &str) -> Result<(), ImportError> {
-    match input.find("<!ENTITY") {
-        Some(at) => {
-            let line = input
-                .get(..at)
-                .map_or(1, |head| head.matches('\n').count() + 1);
-            Err(ImportError::at_line(
-                line,
-                "DTD entities are not accepted: remove the <!ENTITY ...> declarations",
-            ))
-        }
-        None => Ok(()),
-    }
-}
-
-/// How deeply elements may nest. A schedule with HTML abstracts needs about 20 levels.
-const MAX_DEPTH: usize = 128;
-
-/// roxmltree parses nested elements recursively, so a hostile file nesting thousands of
-/// elements would overflow the stack (2 MiB on a tokio worker) and abort the process. This
-/// scan counts nesting first. It may over-count on malformed input, never under-count up to
-/// the point where the parser would stop with an error: comments, CDATA, processing
-/// instructions and declarations are skipped, and `/>` only ends a start tag outside quotes.
-fn refuse_deep_nesting(input: &str) -> Result<(), ImportError> {
-    let bytes = input.as_bytes();
-    let find_from = |from: usize, needle: &str| {
-        input
-            .get(from..)
-            .and_then(|rest| rest.find(needle))
-            .map_or(bytes.len(), |at| from + at + needle.len())
-    };
-    let mut depth: usize = 0;
-    let mut i = 0;
-    while let Some(rel) = input.get(i..).and_then(|rest| rest.find('<')) {
-        let lt = i + rel;
-        let rest = input.get(lt..).unwrap_or_default();
-        i = if rest.starts_with("<!--") {
-            find_from(lt + 4, "-->")
-        } else if rest.starts_with("<![CDATA[") {
-            find_from(lt + 9, "]]>")
-        } else if rest.starts_with("<?") {
-            find_from(lt + 2, "?>")
-        } else if rest.starts_with("<!") {
-            find_from(lt + 2, ">")
-        } else if rest.starts_with("</") {
-            depth = depth.saturating_sub(1);
-            lt + 2
-        } else {
-            let mut quote = None;
-            let mut end = None;
-            for (k, &b) in bytes.iter().enumerate().skip(lt + 1) {
-                match (quote, b) {
-                    (Some(q), _) if b == q => quote = None,
-                    (Some(_), _) => {}
-                    (None, b'"' | b'\'') => quote = Some(b),
-                    (None, b'>') => {
-                        end = Some(k);
-                        break;
-                    }
-                    (None, _) => {}
-                }
-            }
-            let Some(end) = end else { break };
-            if bytes.get(end.wrapping_sub(1)) != Some(&b'/') {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    let line = input.get(..lt).map_or(1, |h| h.matches('\n').count() + 1);
-                    return Err(ImportError::at_line(
-                        line,
-                        format!(
-                            "elements are nested more than {MAX_DEPTH} levels deep; \
-                             a schedule needs far fewer"
-                        ),
-                    ));
-                }
-            }
-            end + 1
-        };
-    }
-    Ok(())
-}
-
 /// Positions and labels for error messages.
 #[derive(Clone, Copy)]
 struct Reader<'a, 'input> {
@@ -202,22 +119,13 @@ impl Reader<'_, '_> {
 /// The element as an organiser would find it in the file: its name and identifying attribute.
 fn label(node: Node<'_, '_>) -> String {
     let name = node.tag_name().name();
-    ["guid", "id", "index", "name", "date"]
+    ["id", "guid", "index", "name", "date"]
         .iter()
         .find_map(|attr| {
             node.attribute(*attr)
                 .map(|value| format!("<{name} {attr}=\"{}\">", shorten(value)))
         })
         .unwrap_or_else(|| format!("<{name}>"))
-}
-
-/// Keeps quoted input in messages short.
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().filter(|c| !c.is_control()).take(60).collect();
-    if s.chars().count() > 60 {
-        out.push('…');
-    }
-    out
 }
 
 /// What every day and event needs to know.

@@ -5,19 +5,21 @@
 //! The JSON is read into typed structs that tolerate unknown fields, absent fields and
 //! `null`s, so real exports parse and a malformed one fails with serde's line and column.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use serde::{Deserialize, Deserializer};
 
-use super::frab_xml::fields::{self, parse_clock, parse_date, parse_duration, parse_stamp, Stamp};
-use crate::domain::import::{ImportError, ImportOptions};
-use crate::domain::model::{
-    ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, SpeakerData, TalkData,
+use super::frab_xml::fields::{
+    self, parse_clock, parse_date, parse_duration, parse_stamp, shorten, Stamp,
 };
+use crate::domain::import::{ImportError, ImportOptions};
+use crate::domain::model::{ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, TalkData};
 use crate::domain::text::clean_line;
 use crate::domain::time::{local_to_utc, zone_by_name};
+use wire::{Day, Person, RoomInfo, Root, Scalar, Talk};
+
+mod wire;
 
 /// Parses a pretalx/frab `schedule.json` into the whole timetable.
 pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
@@ -94,15 +96,6 @@ fn json_error(e: serde_json::Error) -> ImportError {
     } else {
         ImportError::at_line(e.line(), format!("column {}: {message}", e.column()))
     }
-}
-
-/// Keeps quoted input in messages short.
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().filter(|c| !c.is_control()).take(60).collect();
-    if s.chars().count() > 60 {
-        out.push('…');
-    }
-    out
 }
 
 /// Room names as attendees know them. FOSDEM-style exports name rooms by slug (`janson`,
@@ -288,126 +281,6 @@ impl Context {
         let zone = self.zone.ok_or_else(|| format!("start {no_zone}"))?;
         fields::start_from_day(date, clock, day.starts_at, zone)
             .ok_or_else(|| "the date is out of range".to_owned())
-    }
-}
-
-/// Reads `null` as the type's default (an empty list), as `#[serde(default)]` only covers
-/// absent fields.
-fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "a pretalx/frab schedule object")]
-struct Root {
-    schedule: Option<ScheduleJson>,
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "a schedule object")]
-struct ScheduleJson {
-    conference: Option<Conference>,
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "a conference object")]
-struct Conference {
-    acronym: Option<String>,
-    title: Option<String>,
-    time_zone_name: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    rooms: Vec<RoomInfo>,
-    #[serde(default, deserialize_with = "null_default")]
-    days: Vec<Day>,
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "a room object")]
-struct RoomInfo {
-    name: Option<String>,
-    description: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "a day object")]
-struct Day {
-    date: Option<String>,
-    day_start: Option<String>,
-    day_end: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    rooms: BTreeMap<String, Option<Vec<Talk>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "a talk object")]
-struct Talk {
-    guid: Option<Scalar>,
-    code: Option<Scalar>,
-    id: Option<Scalar>,
-    date: Option<String>,
-    start: Option<String>,
-    duration: Option<String>,
-    room: Option<String>,
-    title: Option<String>,
-    subtitle: Option<String>,
-    track: Option<String>,
-    #[serde(rename = "type")]
-    talk_type: Option<String>,
-    language: Option<String>,
-    #[serde(rename = "abstract")]
-    abstract_text: Option<String>,
-    description: Option<String>,
-    url: Option<String>,
-    status: Option<String>,
-    state: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    persons: Vec<Person>,
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "a person object")]
-struct Person {
-    code: Option<Scalar>,
-    id: Option<Scalar>,
-    public_name: Option<String>,
-    name: Option<String>,
-    full_name: Option<String>,
-    biography: Option<String>,
-}
-
-impl Person {
-    fn speaker(&self) -> Option<SpeakerData> {
-        let name = [&self.public_name, &self.name, &self.full_name]
-            .into_iter()
-            .find_map(|v| v.as_deref().and_then(clean_line))?;
-        Some(SpeakerData {
-            source_id: [&self.code, &self.id]
-                .into_iter()
-                .find_map(|v| v.as_ref().and_then(Scalar::text)),
-            name,
-            biography: self.biography.as_deref().and_then(fields::rich_text),
-        })
-    }
-}
-
-/// An identifier written as a string or a number (`"id": 1234`, `"code": "GK99DE"`).
-#[derive(Deserialize)]
-#[serde(untagged, expecting = "a string or a number")]
-enum Scalar {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-impl Scalar {
-    fn text(&self) -> Option<String> {
-        match self {
-            Self::Text(s) => clean_line(s),
-            Self::Number(n) => Some(n.to_string()),
-        }
     }
 }
 

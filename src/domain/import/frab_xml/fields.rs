@@ -219,6 +219,15 @@ pub(crate) fn web_url(value: &str) -> Option<String> {
     (lower.starts_with("https://") || lower.starts_with("http://")).then_some(url)
 }
 
+/// Keeps input quoted in error messages short and free of control characters.
+pub(crate) fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().filter(|c| !c.is_control()).take(60).collect();
+    if s.chars().count() > 60 {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

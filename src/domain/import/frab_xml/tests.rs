@@ -355,8 +355,16 @@ fn truncate(s: &str, at: usize) -> &str {
     &s[..at]
 }
 
+/// The case count: modest by default so the suite stays fast; `PROPTEST_CASES` raises it.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(ProptestConfig { cases: cases(128), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_input_never_panics(input in "\\PC*") {
