@@ -1,10 +1,12 @@
 //! The domain core: the schedule model, time zones, importers, the import diff and exports.
 //! Pure code: no tokio, sqlx, serenity or HTTP, and no clock (`now` is always a parameter).
 
+pub mod commands;
 pub mod diff;
 pub mod export;
 pub mod html;
 pub mod import;
 pub mod model;
+pub mod programme;
 pub mod text;
 pub mod time;

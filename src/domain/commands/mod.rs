@@ -1,0 +1,183 @@
+//! Attendee commands as plain functions: (programme snapshot, now, input) -> [`Reply`].
+//!
+//! Nothing here knows Discord or SQL. The Discord adapter (`crate::discord`) turns a `Reply`
+//! into messages, embeds and buttons; the console (`crate::console`) prints it as text. Both
+//! therefore give the same answers.
+//!
+//! Text in a reply is Discord-flavoured markdown: imported text is already escaped (see
+//! [`escape_markdown`]) and times are Discord timestamps (`<t:UNIX:F>`), which the console
+//! renders in the conference zone.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::model::TalkId;
+use crate::domain::programme::Programme;
+
+/// Discord's limits, respected at character boundaries by every reply.
+pub mod limits {
+    pub const CONTENT: usize = 2000;
+    pub const EMBED_TITLE: usize = 256;
+    pub const EMBED_DESCRIPTION: usize = 4096;
+    pub const FIELD_NAME: usize = 256;
+    pub const FIELD_VALUE: usize = 1024;
+    pub const FIELDS: usize = 25;
+    pub const EMBED_TOTAL: usize = 6000;
+    pub const EMBEDS_PER_MESSAGE: usize = 10;
+    pub const AUTOCOMPLETE_CHOICES: usize = 25;
+    pub const CHOICE_NAME: usize = 100;
+    pub const CHOICE_VALUE: usize = 100;
+}
+
+/// An attendee command with its parsed options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/talk query`
+    Talk { query: String },
+    /// `/next [room] [track]`
+    Next {
+        room: Option<String>,
+        track: Option<String>,
+    },
+    /// `/now [room]`
+    Now { room: Option<String> },
+    /// `/schedule [day] [room]`; `day` is a programme day as `YYYY-MM-DD` or a weekday name.
+    Schedule {
+        day: Option<String>,
+        room: Option<String>,
+    },
+    /// `/speaker name`
+    Speaker { name: String },
+    /// `/help`
+    Help,
+}
+
+/// Who sees a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Everybody in the channel.
+    Public,
+    /// Only the person who asked.
+    Ephemeral,
+}
+
+/// An answer: one or more messages (the first answers the interaction, the rest are
+/// follow-ups), each within Discord's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub visibility: Visibility,
+    pub messages: Vec<Message>,
+}
+
+/// One message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message {
+    /// Markdown, at most [`limits::CONTENT`] characters.
+    pub content: String,
+    pub embeds: Vec<Embed>,
+    pub buttons: Vec<Button>,
+}
+
+/// A Discord embed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Embed {
+    pub title: String,
+    pub url: Option<String>,
+    pub description: String,
+    pub fields: Vec<EmbedField>,
+    pub footer: Option<String>,
+}
+
+/// A name/value pair in an embed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbedField {
+    pub name: String,
+    pub value: String,
+    pub inline: bool,
+}
+
+/// A button under a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    pub action: ButtonAction,
+}
+
+/// What a button does when clicked. The adapter encodes it in the `custom_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ButtonAction {
+    /// Subscribe the clicker to a talk's reminders.
+    RemindMe(TalkId),
+}
+
+/// One autocomplete suggestion: what the user sees and what the option's value becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub name: String,
+    pub value: String,
+}
+
+/// Which option of which command is being typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutocompleteField {
+    /// `/talk query`: titles and speaker names.
+    TalkQuery,
+    /// `/speaker name`
+    SpeakerName,
+    Room,
+    Track,
+    Day,
+}
+
+/// Answers a command. Pure: the same programme, instant and input give the same reply.
+pub fn answer(programme: &Programme, now: DateTime<Utc>, command: &Command) -> Reply {
+    let _ = (programme, now, command);
+    todo_reply()
+}
+
+/// Suggests up to 25 choices for a partially typed option.
+pub fn autocomplete(programme: &Programme, field: AutocompleteField, typed: &str) -> Vec<Choice> {
+    let _ = (programme, field, typed);
+    Vec::new()
+}
+
+fn todo_reply() -> Reply {
+    Reply {
+        visibility: Visibility::Ephemeral,
+        messages: vec![Message {
+            content: "This command is not available yet.".to_owned(),
+            ..Message::default()
+        }],
+    }
+}
+
+/// Escapes Discord markdown and neutralises mentions in untrusted (imported) text, so a
+/// title like `**@everyone** <@&123>` shows literally. (Pinging is also disabled by the
+/// adapter through `allowed_mentions`; this keeps the text itself harmless too.)
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']' | '(' | ')' | '<' | '-' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '@' => {
+                // A zero-width space after @ stops "@everyone" from being read as a mention.
+                out.push('@');
+                out.push('\u{200b}');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Cuts `text` to at most `max` characters (not bytes), ending with "…" when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
