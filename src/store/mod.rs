@@ -2,6 +2,7 @@
 
 pub mod conferences;
 pub mod imports;
+pub mod programme;
 pub mod talks;
 
 use sqlx::migrate::Migrator;

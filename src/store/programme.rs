@@ -1,0 +1,40 @@
+//! Loading a conference's whole programme as one snapshot for the attendee commands.
+
+use sqlx::PgPool;
+
+use crate::domain::model::ConferenceSlug;
+use crate::domain::programme::Programme;
+use crate::store::{conferences, talks, StoreError};
+
+/// The conference's programme, or `None` when no such conference exists. Read in one
+/// repeatable-read transaction so talks and days come from the same moment.
+pub async fn load(pool: &PgPool, slug: &ConferenceSlug) -> Result<Option<Programme>, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let Some(row) = conferences::find(&mut tx, slug).await? else {
+        return Ok(None);
+    };
+    let days = conferences::days(&mut tx, row.id).await?;
+    let talks = talks::load(&mut tx, row.id).await?;
+    tx.commit().await?;
+    Ok(Some(Programme {
+        conference: row.conference,
+        days,
+        talks,
+    }))
+}
+
+/// A number that changes whenever the conference's programme may have changed (the latest
+/// import's id, 0 before the first): a cached snapshot is fresh while this stays the same.
+pub async fn version(pool: &PgPool, slug: &ConferenceSlug) -> Result<i64, StoreError> {
+    let version: Option<i64> = sqlx::query_scalar(
+        "SELECT max(i.id) FROM imports i JOIN conferences c ON c.id = i.conference_id
+         WHERE c.slug = $1",
+    )
+    .bind(slug.as_str())
+    .fetch_one(pool)
+    .await?;
+    Ok(version.unwrap_or(0))
+}
