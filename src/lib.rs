@@ -9,3 +9,6 @@ pub mod domain;
 pub mod embedded_db;
 pub mod fetch;
 pub mod store;
+
+#[cfg(test)]
+mod test_support;

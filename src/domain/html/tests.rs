@@ -113,16 +113,8 @@ fn html_is_recognised_and_markdown_is_not() {
     assert!(!looks_like_html(""));
 }
 
-/// The case count: modest by default so the suite stays fast; `PROPTEST_CASES` raises it.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
+    #![proptest_config(crate::test_support::proptest_config(256))]
 
     #[test]
     fn any_input_converts_without_panicking(s in "\\PC*") {

@@ -346,25 +346,8 @@ fn nesting_inside_comments_and_quoted_attributes_is_counted_correctly() {
     assert_eq!(parse_ok(&fine).talks, vec![]);
 }
 
-/// Cuts `s` at byte `at` (moved back to a character boundary).
-fn truncate(s: &str, at: usize) -> &str {
-    let mut at = at.min(s.len());
-    while !s.is_char_boundary(at) {
-        at -= 1;
-    }
-    &s[..at]
-}
-
-/// The case count: modest by default so the suite stays fast; `PROPTEST_CASES` raises it.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(128), ..ProptestConfig::default() })]
+    #![proptest_config(crate::test_support::proptest_config(128))]
 
     #[test]
     fn arbitrary_input_never_panics(input in "\\PC*") {
@@ -373,7 +356,7 @@ proptest! {
 
     #[test]
     fn truncated_fixtures_never_panic(at in 0usize..2000) {
-        let _ = parse(truncate(FOSDEM, at), &ImportOptions::default());
+        let _ = parse(crate::test_support::prefix_at(FOSDEM, at), &ImportOptions::default());
     }
 
     #[test]
@@ -382,7 +365,7 @@ proptest! {
     ) {
         let mut xml = FOSDEM.to_owned();
         for (at, insert) in edits {
-            let at = truncate(&xml, at).len();
+            let at = crate::test_support::prefix_at(&xml, at).len();
             xml.insert_str(at, &insert);
         }
         let _ = parse(&xml, &ImportOptions { time_zone: Some(Tz::UTC), ..ImportOptions::default() });

@@ -227,13 +227,6 @@ fn a_truncated_seed_names_the_unclosed_component() {
     assert_eq!(line_of(&import(without_end).unwrap_err()), 1);
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
-}
-
 /// One edit of the seed: at a position (per mille of its length), delete some characters
 /// and insert a fragment that is likely to matter to the parser.
 fn edit() -> impl Strategy<Value = (usize, usize, String)> {
@@ -254,7 +247,7 @@ fn edit() -> impl Strategy<Value = (usize, usize, String)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(crate::test_support::proptest_config(64))]
 
     #[test]
     fn arbitrary_text_never_panics(input in any::<String>()) {

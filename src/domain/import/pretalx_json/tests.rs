@@ -255,25 +255,8 @@ fn pretalx_room_descriptions_do_not_replace_proper_names() {
     assert_eq!(names["k"], "k");
 }
 
-/// Cuts `s` at byte `at` (moved back to a character boundary).
-fn truncate(s: &str, at: usize) -> &str {
-    let mut at = at.min(s.len());
-    while !s.is_char_boundary(at) {
-        at -= 1;
-    }
-    &s[..at]
-}
-
-/// The case count: modest by default so the suite stays fast; `PROPTEST_CASES` raises it.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(128), ..ProptestConfig::default() })]
+    #![proptest_config(crate::test_support::proptest_config(128))]
 
     #[test]
     fn arbitrary_input_never_panics(input in "\\PC*") {
@@ -282,7 +265,7 @@ proptest! {
 
     #[test]
     fn truncated_fixtures_never_panic(at in 0usize..2600) {
-        let _ = parse(truncate(ANYCONF, at), &ImportOptions::default());
+        let _ = parse(crate::test_support::prefix_at(ANYCONF, at), &ImportOptions::default());
     }
 
     #[test]
@@ -291,7 +274,7 @@ proptest! {
     ) {
         let mut json = ANYCONF.to_owned();
         for (at, insert) in edits {
-            let at = truncate(&json, at).len();
+            let at = crate::test_support::prefix_at(&json, at).len();
             json.insert_str(at, &insert);
         }
         let _ = parse(&json, &ImportOptions { time_zone: Some(Tz::UTC), ..ImportOptions::default() });

@@ -27,14 +27,6 @@ const TRICKY_LINES: [&str; 16] = [
     "é\u{a0}\u{301}\t\r",
 ];
 
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    ProptestConfig::with_cases(cases)
-}
-
 /// Whatever the importer returns, it never panics and never returns an untitled talk.
 fn check(input: &str) {
     if let Ok(schedule) = parse(input, &ImportOptions::default()) {
@@ -64,7 +56,7 @@ fn mutate(sample: &str, edits: &[(usize, u8, usize)]) -> String {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(crate::test_support::proptest_config(64))]
 
     #[test]
     fn arbitrary_text_never_panics(input in any::<String>()) {
