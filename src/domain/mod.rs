@@ -8,5 +8,6 @@ pub mod html;
 pub mod import;
 pub mod model;
 pub mod programme;
+pub mod search;
 pub mod text;
 pub mod time;

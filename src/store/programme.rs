@@ -19,11 +19,7 @@ pub async fn load(pool: &PgPool, slug: &ConferenceSlug) -> Result<Option<Program
     let days = conferences::days(&mut tx, row.id).await?;
     let talks = talks::load(&mut tx, row.id).await?;
     tx.commit().await?;
-    Ok(Some(Programme {
-        conference: row.conference,
-        days,
-        talks,
-    }))
+    Ok(Some(Programme::new(row.conference, days, talks)))
 }
 
 /// A number that changes whenever the conference's programme may have changed (the latest
