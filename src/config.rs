@@ -39,6 +39,11 @@ pub const CONFIG_PATH_VAR: &str = "CONFBOT_CONFIG";
 pub const ENV_PREFIX: &str = "CONFBOT__";
 /// The longest reminder lead time accepted, in minutes.
 pub const MAX_LEAD_MINUTES: u32 = 120;
+/// How long an interaction's answer may take before it is deferred, by default (ms).
+pub const DEFAULT_DEFER_AFTER_MS: u64 = 1500;
+/// The longest `discord.defer_after_ms`: the deferral itself must still reach Discord within
+/// its 3-second deadline.
+pub const MAX_DEFER_AFTER_MS: u64 = 2500;
 
 /// All settings, validated. `Debug` is safe: secrets print as redacted.
 #[derive(Debug)]
@@ -70,6 +75,9 @@ pub struct DiscordSettings {
     pub guild_ids: Vec<u64>,
     /// An http(s) proxy for Discord's REST API (used by tests with a local stand-in).
     pub proxy_url: Option<Url>,
+    /// How long an answer may take before the interaction is deferred (Discord wants a first
+    /// response within 3 s; a deferred one is completed by editing it).
+    pub defer_after: Duration,
 }
 
 /// `[defaults]`: values for conferences and guilds that do not set their own.
@@ -232,6 +240,14 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
         },
     };
 
+    if raw.discord.defer_after_ms > MAX_DEFER_AFTER_MS {
+        let message = format!(
+            "{} is over the maximum {MAX_DEFER_AFTER_MS}",
+            raw.discord.defer_after_ms
+        );
+        return Err(invalid("discord.defer_after_ms", message));
+    }
+
     let Some(time_zone) = zone_by_name(&raw.defaults.time_zone) else {
         let message = format!("unknown time zone {:?}", raw.defaults.time_zone);
         return Err(invalid("defaults.time_zone", message));
@@ -295,6 +311,7 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
             application_id: raw.discord.application_id,
             guild_ids: raw.discord.guild_ids,
             proxy_url,
+            defer_after: Duration::from_millis(raw.discord.defer_after_ms),
         },
         defaults: DefaultSettings {
             time_zone,
@@ -345,6 +362,7 @@ impl fmt::Debug for DiscordSettings {
             .field("application_id", &self.application_id)
             .field("guild_ids", &self.guild_ids)
             .field("proxy_url", &proxy)
+            .field("defer_after", &self.defer_after)
             .finish()
     }
 }

@@ -5,6 +5,7 @@ mod demo;
 mod export;
 mod import;
 pub mod output;
+mod run;
 
 use std::path::PathBuf;
 
@@ -43,6 +44,9 @@ pub enum Command {
     /// Try confbot with nothing configured: a private throwaway database, a bundled sample
     /// conference, its schedule printed.
     Demo,
+    /// Run the Discord bot: register the slash commands and answer them until SIGTERM or
+    /// Ctrl-C. Needs DISCORD_TOKEN and a database.
+    Run,
 }
 
 /// Arguments of `confbot import`.
@@ -132,6 +136,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => demo::run(&settings).await,
+        Command::Run => run::run(&settings).await,
     }
 }
 

@@ -36,13 +36,26 @@ impl Default for RawDatabase {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawDiscord {
     pub token: Option<SecretString>,
     pub application_id: Option<u64>,
     pub guild_ids: Vec<u64>,
     pub proxy_url: Option<String>,
+    pub defer_after_ms: u64,
+}
+
+impl Default for RawDiscord {
+    fn default() -> Self {
+        Self {
+            token: None,
+            application_id: None,
+            guild_ids: Vec::new(),
+            proxy_url: None,
+            defer_after_ms: super::DEFAULT_DEFER_AFTER_MS,
+        }
+    }
 }
 
 #[derive(Deserialize)]

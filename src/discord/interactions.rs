@@ -1,0 +1,282 @@
+//! Interaction routing: slash commands, autocomplete and button clicks.
+//!
+//! Each handler parses the interaction, calls one pure function of `domain::commands` and
+//! renders the reply. Discord drops an interaction that gets no first response within 3 s,
+//! so a command's answer runs under a timer ([`Router::defer_after`]): when it is not ready
+//! in time the interaction is deferred ("confbot is thinking...") and the answer is edited in
+//! when it arrives.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serenity::all::{
+    AutocompleteChoice, CommandInteraction, ComponentInteraction, Context,
+    CreateAutocompleteResponse, CreateInteractionResponse, CreateInteractionResponseMessage,
+    GuildId,
+};
+use serenity::http::Http;
+
+use crate::config::GuildConferences;
+use crate::domain::commands::{self, limits, ButtonAction, Message, Reply, Visibility};
+use crate::domain::programme::Programme;
+
+use super::cache::{CacheError, ProgrammeCache};
+use super::{registry, render};
+
+/// Shown when something failed inside confbot; the details go to the log only.
+const GENERIC_FAILURE: &str =
+    "Sorry, something went wrong on my side. The organisers can find the details in confbot's log.";
+/// Shown when the database does not answer and no earlier snapshot exists.
+const UNAVAILABLE: &str =
+    "The schedule is unavailable right now (its database does not answer). Please try again in a minute.";
+
+/// Why a command got no answer from the command logic. The split decides what the user sees:
+/// a user error explains itself; anything else is logged with its causes and the user gets a
+/// fixed text (an internal error's Display may name hosts, tables or SQL).
+#[derive(Debug)]
+enum Failure {
+    /// Safe to show as is.
+    User(String),
+    /// The database is down (and nothing is cached).
+    Unavailable(anyhow::Error),
+}
+
+impl Failure {
+    fn into_reply(self) -> Reply {
+        let content = match self {
+            Failure::User(text) => text,
+            Failure::Unavailable(error) => {
+                tracing::error!("no programme for an interaction: {error:#}");
+                UNAVAILABLE.to_owned()
+            }
+        };
+        ephemeral_text(content)
+    }
+}
+
+fn ephemeral_text(content: impl Into<String>) -> Reply {
+    Reply {
+        visibility: Visibility::Ephemeral,
+        messages: vec![Message {
+            content: content.into(),
+            ..Message::default()
+        }],
+    }
+}
+
+/// Everything an interaction handler needs; shared by all of them.
+pub struct Router {
+    pub cache: ProgrammeCache,
+    pub guilds: GuildConferences,
+    /// How long a command's answer may take before the interaction is deferred.
+    pub defer_after: Duration,
+}
+
+impl Router {
+    /// Answers a slash command: in time, or deferred and then edited.
+    #[tracing::instrument(skip_all, fields(command = %interaction.data.name, interaction = %interaction.id))]
+    pub async fn command(&self, ctx: &Context, interaction: &CommandInteraction) {
+        let work = self.reply_to(interaction);
+        tokio::pin!(work);
+        let sent = match tokio::time::timeout(self.defer_after, &mut work).await {
+            Ok(reply) => send(&ctx.http, interaction, &reply).await,
+            Err(_elapsed) => {
+                // The deferral must go out now, before the visibility of the answer is known:
+                // use the command's usual one (`/talk` shared, the rest private).
+                let public = registry::find(&interaction.data.name).is_some_and(|spec| spec.public);
+                tracing::info!(after = ?self.defer_after, "answer not ready: deferring");
+                let deferred = CreateInteractionResponse::Defer(
+                    CreateInteractionResponseMessage::new().ephemeral(!public),
+                );
+                match interaction.create_response(&ctx.http, deferred).await {
+                    Ok(()) => {
+                        let reply = work.await;
+                        complete_deferred(&ctx.http, interaction, &reply, public).await
+                    }
+                    Err(error) => Err(error.into()),
+                }
+            }
+        };
+        if let Err(error) = sent {
+            tracing::error!("answering the command failed: {error:#}");
+        }
+    }
+
+    /// The reply to a command, or the explanation why there is none.
+    async fn reply_to(&self, interaction: &CommandInteraction) -> Reply {
+        let command = match registry::parse(&interaction.data.name, &interaction.data.options) {
+            Ok(command) => command,
+            Err(error) => return Failure::User(error.to_string()).into_reply(),
+        };
+        match self.programme(interaction.guild_id).await {
+            Ok(programme) => commands::answer(&programme, Utc::now(), &command),
+            Err(failure) => failure.into_reply(),
+        }
+    }
+
+    /// Suggestions for the option being typed. Autocomplete cannot be deferred: when the
+    /// programme is not at hand in time, Discord gets an empty list rather than nothing.
+    #[tracing::instrument(skip_all, fields(command = %interaction.data.name))]
+    pub async fn autocomplete(&self, ctx: &Context, interaction: &CommandInteraction) {
+        let choices = match interaction.data.autocomplete() {
+            Some(focused) => {
+                match registry::autocomplete_field(&interaction.data.name, focused.name) {
+                    Some(field) => {
+                        let programme = tokio::time::timeout(
+                            self.defer_after,
+                            self.programme(interaction.guild_id),
+                        );
+                        match programme.await {
+                            Ok(Ok(programme)) => {
+                                commands::autocomplete(&programme, field, focused.value)
+                            }
+                            Ok(Err(failure)) => {
+                                tracing::warn!(?failure, "no suggestions: no programme");
+                                Vec::new()
+                            }
+                            Err(_elapsed) => {
+                                tracing::warn!(
+                                    "no suggestions: the programme was not ready in time"
+                                );
+                                Vec::new()
+                            }
+                        }
+                    }
+                    None => Vec::new(),
+                }
+            }
+            None => Vec::new(),
+        };
+        let choices = choices
+            .into_iter()
+            // A value Discord would reject is left out rather than failing the whole list.
+            .filter(|choice| choice.value.chars().count() <= limits::CHOICE_VALUE)
+            .take(limits::AUTOCOMPLETE_CHOICES)
+            .map(|choice| {
+                AutocompleteChoice::new(
+                    commands::truncate(&choice.name, limits::CHOICE_NAME),
+                    choice.value,
+                )
+            })
+            .collect();
+        let response = CreateInteractionResponse::Autocomplete(
+            CreateAutocompleteResponse::new().set_choices(choices),
+        );
+        if let Err(error) = interaction.create_response(&ctx.http, response).await {
+            let error = anyhow::Error::from(error);
+            tracing::error!("sending suggestions failed: {error:#}");
+        }
+    }
+
+    /// A button click: answered privately to the clicker.
+    #[tracing::instrument(skip_all, fields(custom_id = %interaction.data.custom_id))]
+    pub async fn component(&self, ctx: &Context, interaction: &ComponentInteraction) {
+        let text = match render::parse_custom_id(&interaction.data.custom_id) {
+            // Until the reminders issue lands the button exists but cannot subscribe yet.
+            Some(ButtonAction::RemindMe(_)) => {
+                "Reminders are coming soon: confbot will be able to remind you before this talk starts."
+            }
+            None => "This button no longer works: ask me again with a slash command.",
+        };
+        let response = CreateInteractionResponse::Message(render::response(
+            &Message {
+                content: text.to_owned(),
+                ..Message::default()
+            },
+            true,
+        ));
+        if let Err(error) = interaction.create_response(&ctx.http, response).await {
+            let error = anyhow::Error::from(error);
+            tracing::error!("answering the button failed: {error:#}");
+        }
+    }
+
+    /// The programme of the conference the guild is mapped to (DMs: the default conference).
+    async fn programme(
+        &self,
+        guild: Option<GuildId>,
+    ) -> Result<std::sync::Arc<Programme>, Failure> {
+        let slug = match guild {
+            Some(guild) => self.guilds.conference_for(guild.get()),
+            None => self.guilds.default_conference.as_ref(),
+        };
+        let Some(slug) = slug else {
+            return Err(Failure::User(
+                "This server is not linked to a conference yet: an organiser can add it to \
+                 confbot's configuration ([[guilds]] or defaults.conference)."
+                    .to_owned(),
+            ));
+        };
+        self.cache.get(slug).await.map_err(|error| match error {
+            CacheError::NotImported(slug) => Failure::User(format!(
+                "The schedule of {slug} has not been imported yet: try again once the organisers have."
+            )),
+            CacheError::Store(error) => Failure::Unavailable(error.into()),
+        })
+    }
+}
+
+/// Sends a ready reply: the first message as the response, the rest as follow-ups.
+async fn send(http: &Http, interaction: &CommandInteraction, reply: &Reply) -> anyhow::Result<()> {
+    let ephemeral = reply.visibility == Visibility::Ephemeral;
+    let (first, rest) = split(reply);
+    let response = CreateInteractionResponse::Message(render::response(&first, ephemeral));
+    interaction.create_response(http, response).await?;
+    followups(http, interaction, rest, ephemeral).await
+}
+
+/// Completes a deferred response with the reply. A private reply to a publicly deferred
+/// command (typically an error to `/talk`) must not end up public: the placeholder is deleted
+/// and the reply sent as private follow-ups instead.
+async fn complete_deferred(
+    http: &Http,
+    interaction: &CommandInteraction,
+    reply: &Reply,
+    deferred_public: bool,
+) -> anyhow::Result<()> {
+    let reply_ephemeral = reply.visibility == Visibility::Ephemeral;
+    let (first, rest) = split(reply);
+    if deferred_public && reply_ephemeral {
+        interaction.delete_response(http).await?;
+        let first = render::followup(&first, true);
+        interaction.create_followup(http, first).await?;
+    } else {
+        interaction
+            .edit_response(http, render::edit(&first))
+            .await?;
+    }
+    // After a private deferral everything stays private, whatever the reply asked for.
+    followups(http, interaction, rest, reply_ephemeral || !deferred_public).await
+}
+
+async fn followups(
+    http: &Http,
+    interaction: &CommandInteraction,
+    messages: &[Message],
+    ephemeral: bool,
+) -> anyhow::Result<()> {
+    for message in messages {
+        interaction
+            .create_followup(http, render::followup(message, ephemeral))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The first message and the rest. A reply without messages would leave the user with
+/// silence: it becomes the generic failure text (and a log line).
+fn split(reply: &Reply) -> (Message, &[Message]) {
+    match reply.messages.split_first() {
+        Some((first, rest)) => (first.clone(), rest),
+        None => {
+            tracing::error!("the command logic returned a reply without messages");
+            (
+                Message {
+                    content: GENERIC_FAILURE.to_owned(),
+                    ..Message::default()
+                },
+                &[],
+            )
+        }
+    }
+}

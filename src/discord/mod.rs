@@ -1,0 +1,162 @@
+//! The serenity adapter: connects to Discord over the gateway, registers the slash commands
+//! and answers interactions with the pure command logic of [`crate::domain::commands`].
+//!
+//! - [`registry`]: every command, its description and options; registration and parsing.
+//! - [`interactions`]: routing, the 3-second deadline, user-safe errors.
+//! - [`render`]: a `Reply` as serenity builders (mentions always disabled).
+//! - [`cache`]: programme snapshots per conference, refreshed when an import lands.
+
+mod cache;
+mod interactions;
+pub mod registry;
+pub mod render;
+
+use std::future::Future;
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use secrecy::{ExposeSecret, SecretString};
+use serenity::all::{
+    ApplicationId, ClientBuilder, Command as GlobalCommand, Context, EventHandler, GatewayIntents,
+    GuildId, HttpBuilder, Interaction, Ready,
+};
+use serenity::async_trait;
+use serenity::http::Http;
+use sqlx::PgPool;
+
+use crate::config::Settings;
+
+use cache::ProgrammeCache;
+use interactions::Router;
+
+/// How often a cached programme's version is checked against the database at most.
+const VERSION_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// How long shutdown waits for the gateway connection to close.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The configured bot token, or an error telling the operator how to set it.
+pub fn token(settings: &Settings) -> anyhow::Result<&SecretString> {
+    settings.discord.token.as_ref().context(
+        "no Discord bot token: set DISCORD_TOKEN (or discord.token in the config file) to the \
+         token from the Discord developer portal",
+    )
+}
+
+/// Runs the bot until `shutdown` completes (then closes the gateway connection cleanly) or
+/// the connection fails for good (e.g. a rejected token).
+///
+/// Intents: GUILDS only. Interactions arrive without any privileged intent, and the bot
+/// reads no messages. With `discord.proxy_url` every REST call goes to that proxy and
+/// serenity's own rate limiter is off: the proxy owns rate limiting.
+pub async fn run(
+    settings: &Settings,
+    pool: PgPool,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let token = token(settings)?;
+    let mut http = HttpBuilder::new(token.expose_secret());
+    if let Some(proxy) = &settings.discord.proxy_url {
+        http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
+    }
+    // Known up front it allows REST calls before READY; otherwise READY provides it.
+    if let Some(id) = settings.discord.application_id.and_then(NonZeroU64::new) {
+        http = http.application_id(ApplicationId::from(id));
+    }
+    let handler = Handler {
+        router: Router {
+            cache: ProgrammeCache::new(pool, VERSION_CHECK_EVERY),
+            guilds: settings.guilds.clone(),
+            defer_after: settings.discord.defer_after,
+        },
+        guild_ids: settings.discord.guild_ids.clone(),
+        registered: AtomicBool::new(false),
+    };
+    let mut client = ClientBuilder::new_with_http(http.build(), GatewayIntents::GUILDS)
+        .event_handler(handler)
+        .await
+        .context("setting up the Discord client")?;
+    let shards = Arc::clone(&client.shard_manager);
+
+    let gateway = client.start();
+    tokio::pin!(gateway);
+    tokio::select! {
+        ended = &mut gateway => ended.context("the Discord gateway connection ended"),
+        () = shutdown => {
+            tracing::info!("shutting down: closing the Discord connection");
+            shards.shutdown_all().await;
+            // `start` returns once the shards are gone. Before any shard has connected there
+            // is nothing to close and it may never return: bounded wait.
+            match tokio::time::timeout(SHUTDOWN_GRACE, gateway).await {
+                Ok(ended) => ended.context("closing the Discord gateway connection"),
+                Err(_elapsed) => {
+                    tracing::warn!("the gateway did not close within {SHUTDOWN_GRACE:?}");
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+/// serenity's event handler: READY registers commands, interactions go to the router.
+struct Handler {
+    router: Router,
+    guild_ids: Vec<u64>,
+    /// Set after the first successful registration: a reconnect (a new READY) does not
+    /// register again.
+    registered: AtomicBool,
+}
+
+#[async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        tracing::info!(
+            user = %ready.user.name,
+            guilds = ready.guilds.len(),
+            "connected to Discord"
+        );
+        if self.registered.load(Ordering::Acquire) {
+            return;
+        }
+        match register(&ctx.http, &self.guild_ids).await {
+            Ok(()) => self.registered.store(true, Ordering::Release),
+            Err(error) => tracing::error!("registering the slash commands failed: {error:#}"),
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        match interaction {
+            Interaction::Command(command) => self.router.command(&ctx, &command).await,
+            Interaction::Autocomplete(command) => self.router.autocomplete(&ctx, &command).await,
+            Interaction::Component(component) => self.router.component(&ctx, &component).await,
+            other => tracing::debug!(kind = ?other.kind(), "ignoring an interaction"),
+        }
+    }
+}
+
+/// Registers every command: in each configured guild (changes show at once), or globally
+/// when none is configured (Discord may take a while to show changes).
+async fn register(http: &Http, guild_ids: &[u64]) -> anyhow::Result<()> {
+    let commands = registry::registrations();
+    if guild_ids.is_empty() {
+        GlobalCommand::set_global_commands(http, commands)
+            .await
+            .context("registering the global commands")?;
+        tracing::info!("registered the commands globally");
+        return Ok(());
+    }
+    for &id in guild_ids {
+        let Some(guild) = NonZeroU64::new(id).map(GuildId::from) else {
+            tracing::error!("discord.guild_ids contains 0, which is not a guild: skipped");
+            continue;
+        };
+        guild
+            .set_commands(http, commands.clone())
+            .await
+            .with_context(|| format!("registering the commands in guild {id}"))?;
+        tracing::info!(guild = id, "registered the commands");
+    }
+    Ok(())
+}

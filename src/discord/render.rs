@@ -1,0 +1,220 @@
+//! A [`Reply`]'s messages as serenity builders: the interaction response, follow-ups and the
+//! edit that completes a deferred response.
+//!
+//! Every builder carries an empty `allowed_mentions`: text built from an imported schedule
+//! may contain `@everyone` or `<@&role>`, and it must ping nobody. Discord applies the
+//! setting per message, so follow-ups and edits need it as much as the first response.
+
+use serenity::all::{
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
+    CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    EditInteractionResponse,
+};
+
+use crate::domain::commands::{Button, ButtonAction, Embed, Message};
+use crate::domain::model::TalkId;
+
+/// Discord's limits on message components.
+const BUTTONS_PER_ROW: usize = 5;
+const ROWS_PER_MESSAGE: usize = 5;
+
+/// The `custom_id` prefix of "Remind me" buttons.
+const REMIND_PREFIX: &str = "remind:";
+
+/// The `custom_id` of a button: `remind:<talk id>` (at most 27 characters, well under
+/// Discord's 100).
+pub fn custom_id(action: ButtonAction) -> String {
+    match action {
+        ButtonAction::RemindMe(TalkId(id)) => format!("{REMIND_PREFIX}{id}"),
+    }
+}
+
+/// The action a clicked button's `custom_id` stands for, if it is one of ours.
+pub fn parse_custom_id(custom_id: &str) -> Option<ButtonAction> {
+    let id = custom_id.strip_prefix(REMIND_PREFIX)?.parse().ok()?;
+    Some(ButtonAction::RemindMe(TalkId(id)))
+}
+
+/// Mentions allowed in confbot's messages: none.
+pub fn no_mentions() -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
+}
+
+/// The first message as the interaction response.
+pub fn response(message: &Message, ephemeral: bool) -> CreateInteractionResponseMessage {
+    let parts = Parts::of(message);
+    let mut builder = CreateInteractionResponseMessage::new()
+        .embeds(parts.embeds)
+        .components(parts.rows)
+        .ephemeral(ephemeral)
+        .allowed_mentions(no_mentions());
+    if let Some(content) = parts.content {
+        builder = builder.content(content);
+    }
+    builder
+}
+
+/// A further message, sent after the response.
+pub fn followup(message: &Message, ephemeral: bool) -> CreateInteractionResponseFollowup {
+    let parts = Parts::of(message);
+    let mut builder = CreateInteractionResponseFollowup::new()
+        .embeds(parts.embeds)
+        .components(parts.rows)
+        .ephemeral(ephemeral)
+        .allowed_mentions(no_mentions());
+    if let Some(content) = parts.content {
+        builder = builder.content(content);
+    }
+    builder
+}
+
+/// The first message as the edit of a deferred response. The content is always set (to ""
+/// when there is none) so the "thinking..." placeholder does not linger.
+pub fn edit(message: &Message) -> EditInteractionResponse {
+    let parts = Parts::of(message);
+    EditInteractionResponse::new()
+        .content(parts.content.unwrap_or_default())
+        .embeds(parts.embeds)
+        .components(parts.rows)
+        .allowed_mentions(no_mentions())
+}
+
+/// A message's pieces as serenity values.
+struct Parts {
+    /// `None` when empty: Discord rejects an empty `content` next to embeds in some routes.
+    content: Option<String>,
+    embeds: Vec<CreateEmbed>,
+    rows: Vec<CreateActionRow>,
+}
+
+impl Parts {
+    fn of(message: &Message) -> Self {
+        Self {
+            content: Some(message.content.clone()).filter(|content| !content.is_empty()),
+            embeds: message.embeds.iter().map(embed).collect(),
+            rows: rows(&message.buttons),
+        }
+    }
+}
+
+fn embed(embed: &Embed) -> CreateEmbed {
+    let mut builder = CreateEmbed::new().title(&embed.title);
+    if let Some(url) = &embed.url {
+        builder = builder.url(url);
+    }
+    if !embed.description.is_empty() {
+        builder = builder.description(&embed.description);
+    }
+    builder = builder.fields(
+        embed
+            .fields
+            .iter()
+            .map(|field| (field.name.clone(), field.value.clone(), field.inline)),
+    );
+    if let Some(footer) = &embed.footer {
+        builder = builder.footer(CreateEmbedFooter::new(footer));
+    }
+    builder
+}
+
+/// Buttons in rows of five; more than Discord allows are dropped rather than failing the
+/// whole message.
+fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
+    buttons
+        .chunks(BUTTONS_PER_ROW)
+        .take(ROWS_PER_MESSAGE)
+        .map(|chunk| {
+            CreateActionRow::Buttons(
+                chunk
+                    .iter()
+                    .map(|button| {
+                        CreateButton::new(custom_id(button.action))
+                            .label(&button.label)
+                            .style(ButtonStyle::Primary)
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::commands::EmbedField;
+
+    fn talk_message() -> Message {
+        Message {
+            content: "@everyone look".to_owned(),
+            embeds: vec![Embed {
+                title: "Python as Orchestrator".to_owned(),
+                url: Some("https://example.org/t/1".to_owned()),
+                description: String::new(),
+                fields: vec![EmbedField {
+                    name: "Room".to_owned(),
+                    value: "Barn".to_owned(),
+                    inline: true,
+                }],
+                footer: None,
+            }],
+            buttons: vec![Button {
+                label: "Remind me".to_owned(),
+                action: ButtonAction::RemindMe(TalkId(42)),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_response_carries_embeds_a_remind_button_and_pings_nobody() {
+        let body = serde_json::to_value(response(&talk_message(), true)).expect("json");
+
+        assert_eq!(
+            body["allowed_mentions"],
+            json!({"parse": [], "users": [], "roles": []})
+        );
+        assert_eq!(body["embeds"][0]["title"], "Python as Orchestrator");
+        assert_eq!(body["embeds"][0]["fields"][0]["value"], "Barn");
+        assert_eq!(
+            body["components"][0]["components"][0]["custom_id"],
+            "remind:42"
+        );
+        assert_eq!(body["flags"], 64);
+    }
+
+    #[test]
+    fn follow_ups_and_edits_ping_nobody_either() {
+        let followup = serde_json::to_value(followup(&talk_message(), false)).expect("json");
+        let edit = serde_json::to_value(edit(&talk_message())).expect("json");
+
+        assert_eq!(followup["allowed_mentions"]["parse"], json!([]));
+        assert_eq!(edit["allowed_mentions"]["parse"], json!([]));
+        assert_eq!(edit["content"], "@everyone look");
+    }
+
+    #[test]
+    fn custom_ids_round_trip_and_foreign_ones_are_not_ours() {
+        let action = ButtonAction::RemindMe(TalkId(i64::MAX));
+
+        assert_eq!(parse_custom_id(&custom_id(action)), Some(action));
+        assert!(custom_id(action).len() <= 100);
+        assert_eq!(parse_custom_id("remind:x"), None);
+        assert_eq!(parse_custom_id("vote:1"), None);
+    }
+
+    #[test]
+    fn more_buttons_than_discord_allows_are_dropped() {
+        let buttons = vec![
+            Button {
+                label: "Remind me".to_owned(),
+                action: ButtonAction::RemindMe(TalkId(1)),
+            };
+            30
+        ];
+
+        let rows = serde_json::to_value(rows(&buttons)).expect("json");
+
+        assert_eq!(rows.as_array().map(Vec::len), Some(5));
+    }
+}
