@@ -247,4 +247,6 @@ fn collect_speakers(talks: &[StoredTalk]) -> Vec<Speaker> {
 }
 
 #[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
 mod tests;
