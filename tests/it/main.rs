@@ -4,5 +4,6 @@
 mod harness;
 
 mod cli;
+mod discord;
 mod embedded_db;
 mod import;

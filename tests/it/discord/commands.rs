@@ -1,0 +1,227 @@
+//! Registration, each command, autocomplete, buttons and mentions through the stand-in.
+
+use serde_json::{json, Value};
+
+use super::payloads::{self, APP_ID, GUILD_ID};
+use super::{data, is_ephemeral, Bot, ORCHESTRATOR};
+
+#[tokio::test]
+async fn commands_are_registered_in_the_configured_guild_with_described_options() {
+    let bot = Bot::start().await;
+
+    let identify = bot.standin.wait_for_identify().await;
+    let path = format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands");
+    let registration = bot
+        .standin
+        .wait_for("guild command registration", |r| r.is("PUT", &path))
+        .await;
+
+    assert_eq!(identify["intents"], 1, "GUILDS only, nothing privileged");
+    let commands = registration.body.as_array().expect("a list of commands");
+    let names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["talk", "next", "now", "schedule", "speaker", "help"]
+    );
+    assert!(commands
+        .iter()
+        .all(|c| c["description"].as_str().is_some_and(|d| !d.is_empty())));
+    let talk_query = &commands[0]["options"][0];
+    assert_eq!(talk_query["name"], "query");
+    assert_eq!(talk_query["type"], 3);
+    assert_eq!(talk_query["required"], true);
+    assert_eq!(talk_query["autocomplete"], true);
+    let next_options: Vec<&str> = commands[1]["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(next_options, ["room", "track"]);
+    assert!(
+        !bot.standin
+            .requests()
+            .iter()
+            .any(|r| r.path == format!("/api/v10/applications/{APP_ID}/commands")),
+        "no global registration when guild ids are configured"
+    );
+    bot.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn talk_autocomplete_suggests_titles_and_talk_answers_with_an_embed_and_a_remind_button() {
+    let bot = Bot::start().await;
+    let (id, token) = bot.next_interaction();
+
+    bot.standin
+        .send_interaction(payloads::autocomplete(
+            id,
+            &token,
+            "talk",
+            &[("query", "orchestr")],
+            "query",
+        ))
+        .await;
+    let suggestions = bot.callback(&token).await;
+    let (talk, _) = bot.slash("talk", &[("query", "glue compute")]).await;
+    let answer = bot.callback(&talk).await;
+
+    assert_eq!(suggestions.body["type"], 8);
+    let choices = data(&suggestions)["choices"].as_array().expect("choices");
+    assert!(choices.len() <= 25);
+    assert!(
+        choices.iter().any(|c| c["name"]
+            .as_str()
+            .is_some_and(|n| n.contains("Python as Orchestrator"))),
+        "{choices:?}"
+    );
+    assert_eq!(answer.body["type"], 4);
+    let message = data(&answer);
+    assert_eq!(message["allowed_mentions"]["parse"], json!([]));
+    assert!(!is_ephemeral(message), "/talk can be shared");
+    let title = message["embeds"][0]["title"]
+        .as_str()
+        .expect("an embed title");
+    assert!(title.contains("Python as Orchestrator"), "{title}");
+    let button = &message["components"][0]["components"][0];
+    assert!(
+        button["custom_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("remind:")),
+        "{button}"
+    );
+}
+
+#[tokio::test]
+async fn next_and_now_answer_privately_about_the_talks_around_now() {
+    let bot = Bot::start().await;
+
+    let (next, _) = bot.slash("next", &[]).await;
+    let (now, _) = bot.slash("now", &[("room", "Barn")]).await;
+    let next = bot.callback(&next).await;
+    let now = bot.callback(&now).await;
+
+    assert_eq!(next.body["type"], 4);
+    assert!(is_ephemeral(data(&next)));
+    assert!(
+        text(data(&next)).contains("Flask for Fun and Profit"),
+        "{}",
+        next.body
+    );
+    assert_eq!(now.body["type"], 4);
+    assert!(
+        text(data(&now)).contains("Python as Orchestrator"),
+        "{}",
+        now.body
+    );
+}
+
+#[tokio::test]
+async fn a_long_schedule_is_paged_into_follow_ups_within_discord_limits() {
+    let bot = Bot::start().await;
+
+    let (token, _) = bot.slash("schedule", &[]).await;
+    let first = bot.callback(&token).await;
+    let second = bot.followup(&token, 0).await;
+
+    assert_eq!(first.body["type"], 4);
+    let messages = [data(&first).clone(), second.body.clone()];
+    for message in &messages {
+        assert!(
+            message["content"]
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .count()
+                <= 2000
+        );
+        assert_eq!(message["allowed_mentions"]["parse"], json!([]));
+    }
+    let all: String = messages.iter().map(text).collect();
+    assert!(all.contains("Lightning talk 0"), "{all}");
+}
+
+#[tokio::test]
+async fn the_remind_me_button_answers_privately_that_reminders_are_coming() {
+    let bot = Bot::start().await;
+    let (id, token) = bot.next_interaction();
+
+    bot.standin
+        .send_interaction(payloads::button(id, &token, "remind:1"))
+        .await;
+    let answer = bot.callback(&token).await;
+
+    assert_eq!(answer.body["type"], 4);
+    assert!(is_ephemeral(data(&answer)));
+    assert!(
+        text(data(&answer)).starts_with("Reminders are coming soon"),
+        "{}",
+        answer.body
+    );
+    assert_eq!(data(&answer)["allowed_mentions"]["parse"], json!([]));
+}
+
+#[tokio::test]
+async fn a_hostile_title_pings_nobody_in_any_message() {
+    let hostile = format!("@everyone <@&1> {ORCHESTRATOR}");
+    let bot = Bot::start_with_title(&hostile, &[]).await;
+
+    let (talk, _) = bot.slash("talk", &[("query", "orchestrator")]).await;
+    let (now, _) = bot.slash("now", &[]).await;
+    let (schedule, _) = bot.slash("schedule", &[]).await;
+    for token in [&talk, &now, &schedule] {
+        bot.callback(token).await;
+    }
+
+    let messages: Vec<Value> = bot
+        .standin
+        .requests()
+        .into_iter()
+        .filter_map(|r| match r.body["type"].as_u64() {
+            Some(4) => Some(r.body["data"].clone()),
+            _ if r.path.starts_with("/api/v10/webhooks/") && r.method != "DELETE" => Some(r.body),
+            _ => None,
+        })
+        .collect();
+    assert!(messages.len() >= 3);
+    for message in &messages {
+        assert_eq!(message["allowed_mentions"]["parse"], json!([]), "{message}");
+        assert_eq!(message["allowed_mentions"]["roles"], json!([]), "{message}");
+    }
+    let shown: String = messages.iter().map(text).collect();
+    assert!(
+        !shown.contains("@everyone"),
+        "the text itself is defused too: {shown}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_command_gets_a_private_explanation() {
+    let bot = Bot::start().await;
+
+    let (token, _) = bot.slash("karaoke", &[]).await;
+    let answer = bot.callback(&token).await;
+
+    assert_eq!(answer.body["type"], 4);
+    assert!(is_ephemeral(data(&answer)));
+    assert!(text(data(&answer)).contains("/karaoke"), "{}", answer.body);
+    assert!(text(data(&answer)).contains("/help"));
+}
+
+/// A message's visible text: content, embed titles, descriptions and fields.
+fn text(message: &Value) -> String {
+    let mut out = message["content"].as_str().unwrap_or_default().to_owned();
+    for embed in message["embeds"].as_array().into_iter().flatten() {
+        for key in ["title", "description"] {
+            out.push('\n');
+            out.push_str(embed[key].as_str().unwrap_or_default());
+        }
+        for field in embed["fields"].as_array().into_iter().flatten() {
+            out.push('\n');
+            out.push_str(field["name"].as_str().unwrap_or_default());
+            out.push('\n');
+            out.push_str(field["value"].as_str().unwrap_or_default());
+        }
+    }
+    out
+}

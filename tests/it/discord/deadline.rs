@@ -1,0 +1,84 @@
+//! Discord's 3-second deadline: a slow database makes the bot defer, then edit the answer in.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{data, is_ephemeral, Bot};
+
+#[tokio::test]
+async fn a_slow_database_gets_a_deferred_response_in_time_and_the_answer_afterwards() {
+    let bot = Bot::start().await;
+    bot.standin.wait_for_identify().await;
+    // Another transaction holds the imports table: the bot's first snapshot load (it has none
+    // yet) waits on the version query until the lock is released.
+    let mut blocker = bot.db.pool.begin().await.expect("transaction");
+    sqlx::query("LOCK TABLE imports IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .expect("lock");
+
+    let (token, sent) = bot.slash("now", &[]).await;
+    let deferred = bot.callback(&token).await;
+    let edits_while_locked = bot
+        .standin
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    blocker.rollback().await.expect("release the lock");
+    let edit = bot.edit(&token).await;
+
+    let waited = deferred.at.duration_since(sent);
+    assert_eq!(deferred.body["type"], 5, "a deferred response");
+    assert!(
+        is_ephemeral(data(&deferred)),
+        "/now is private, so is its placeholder"
+    );
+    assert!(
+        waited >= Duration::from_millis(1_400),
+        "deferred only after trying: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(3),
+        "within Discord's deadline: {waited:?}"
+    );
+    assert_eq!(edits_while_locked, 0);
+    assert!(edit.at > deferred.at);
+    assert_eq!(edit.body["allowed_mentions"]["parse"], json!([]));
+    assert!(
+        edit.body["content"].as_str().is_some_and(|c| !c.is_empty())
+            || edit.body["embeds"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty()),
+        "the edit carries the answer: {}",
+        edit.body
+    );
+    bot.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn a_shorter_configured_deadline_defers_sooner() {
+    let bot = Bot::start_with_title(
+        super::ORCHESTRATOR,
+        &[("CONFBOT__DISCORD__DEFER_AFTER_MS", "200")],
+    )
+    .await;
+    bot.standin.wait_for_identify().await;
+    let mut blocker = bot.db.pool.begin().await.expect("transaction");
+    sqlx::query("LOCK TABLE imports IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .expect("lock");
+
+    let (token, sent) = bot.slash("talk", &[("query", "orchestrator")]).await;
+    let deferred = bot.callback(&token).await;
+    blocker.rollback().await.expect("release the lock");
+    let edit = bot.edit(&token).await;
+
+    let waited = deferred.at.duration_since(sent);
+    assert_eq!(deferred.body["type"], 5);
+    assert!(!is_ephemeral(data(&deferred)), "/talk is deferred publicly");
+    assert!(waited < Duration::from_millis(1_000), "{waited:?}");
+    assert_eq!(edit.body["allowed_mentions"]["parse"], json!([]));
+}

@@ -1,0 +1,235 @@
+//! The real confbot app against a local Discord stand-in: registration, commands,
+//! autocomplete, buttons, mentions, deadlines; in-process and as the built binary.
+//!
+//! [`Bot::start`] gives each test a fresh database with a schedule around the current time,
+//! a stand-in, and `confbot::discord::run` connected to it through `discord.proxy_url`.
+
+mod binary;
+mod commands;
+mod deadline;
+mod payloads;
+mod standin;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono_tz::Tz;
+use confbot::config::Settings;
+use confbot::domain::import::{self, Format, ImportOptions};
+use confbot::domain::model::ConferenceSlug;
+use confbot::store::imports::{apply_import, ImportRequest};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::harness::TestDb;
+use payloads::{APP_ID, GUILD_ID};
+use standin::{Recorded, StandIn};
+
+/// The conference the test guild is mapped to.
+pub const CONFERENCE: &str = "livecon";
+/// The talk running when a test starts (in Barn, until 20 minutes from now).
+pub const ORCHESTRATOR: &str = "Python as Orchestrator: When to Glue, When to Compute";
+/// Lightning talks in the schedule: enough that a day's programme needs several messages.
+pub const LIGHTNING_TALKS: usize = 150;
+
+/// A running bot, its stand-in and its database.
+pub struct Bot {
+    pub standin: StandIn,
+    pub db: TestDb,
+    stop: Option<oneshot::Sender<()>>,
+    app: tokio::task::JoinHandle<anyhow::Result<()>>,
+    next_id: AtomicU64,
+}
+
+impl Bot {
+    /// A bot whose guild sees [`CONFERENCE`], imported from [`live_schedule`] with `title`
+    /// for the talk running now.
+    pub async fn start_with_title(title: &str, extra_env: &[(&str, &str)]) -> Bot {
+        let db = TestDb::new().await;
+        import_ics(&db, &live_schedule(Utc::now(), title)).await;
+        let standin = StandIn::start().await;
+        let mut env = vec![
+            ("DISCORD_TOKEN".to_owned(), "stand-in-token".to_owned()),
+            ("DATABASE_URL".to_owned(), db.url.clone()),
+            ("CONFBOT__DISCORD__PROXY_URL".to_owned(), standin.url()),
+            (
+                "CONFBOT__DISCORD__GUILD_IDS".to_owned(),
+                format!("[{GUILD_ID}]"),
+            ),
+            (
+                "CONFBOT__DEFAULTS__CONFERENCE".to_owned(),
+                CONFERENCE.to_owned(),
+            ),
+        ];
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let settings = Settings::load(None, &env).expect("settings");
+        // Its own pool, as in production: a test holding locks through `db.pool` then
+        // competes with the bot like another process would.
+        let pool = confbot::store::connect(&db.url, 5).await.expect("bot pool");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            confbot::discord::run(&settings, pool, shutdown).await
+        });
+        Bot {
+            standin,
+            db,
+            stop: Some(stop),
+            app,
+            next_id: AtomicU64::new(7_000),
+        }
+    }
+
+    /// A bot with the usual schedule.
+    pub async fn start() -> Bot {
+        Bot::start_with_title(ORCHESTRATOR, &[]).await
+    }
+
+    /// A fresh interaction id and token.
+    pub fn next_interaction(&self) -> (u64, String) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        (id, format!("token-{id}"))
+    }
+
+    /// Invokes `/command` with string options; returns the token and when it was sent.
+    pub async fn slash(&self, command: &str, options: &[(&str, &str)]) -> (String, Instant) {
+        let (id, token) = self.next_interaction();
+        let sent = self
+            .standin
+            .send_interaction(payloads::slash(id, &token, command, options))
+            .await;
+        (token, sent)
+    }
+
+    /// The interaction callback (first response) for `token`.
+    pub async fn callback(&self, token: &str) -> Recorded {
+        let suffix = format!("/{token}/callback");
+        self.standin
+            .wait_for("interaction callback", |r| {
+                r.method == "POST" && r.path.ends_with(&suffix)
+            })
+            .await
+    }
+
+    /// The edit of the original response for `token`.
+    pub async fn edit(&self, token: &str) -> Recorded {
+        let path = format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original");
+        self.standin
+            .wait_for("edit of the original response", |r| r.is("PATCH", &path))
+            .await
+    }
+
+    /// The `n`-th (from 0) follow-up message for `token`.
+    pub async fn followup(&self, token: &str, n: usize) -> Recorded {
+        let path = format!("/api/v10/webhooks/{APP_ID}/{token}");
+        let count = |requests: Vec<Recorded>| requests.into_iter().filter(|r| r.is("POST", &path));
+        self.standin
+            .wait_for("follow-up", |_| count(self.standin.requests()).count() > n)
+            .await;
+        count(self.standin.requests()).nth(n).expect("follow-up")
+    }
+
+    /// Stops the bot as SIGTERM would and returns how `run` ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(standin::WAIT, &mut self.app)
+            .await
+            .expect("the bot stops in time")
+            .expect("the bot task did not panic")
+    }
+}
+
+/// Imports an iCalendar schedule into [`CONFERENCE`].
+pub async fn import_ics(db: &TestDb, ics: &str) {
+    let schedule = import::parse(ics.as_bytes(), None, &ImportOptions::default()).expect("parses");
+    let slug = ConferenceSlug::parse(CONFERENCE).expect("slug");
+    apply_import(
+        &db.pool,
+        ImportRequest {
+            slug: &slug,
+            source: "test",
+            format: Format::Ics,
+            schedule: &schedule,
+            time_zone_override: None,
+            default_time_zone: Tz::UTC,
+            dry_run: false,
+        },
+    )
+    .await
+    .expect("import succeeds");
+}
+
+/// A pretalx-style calendar (in UTC) built around `now`: `title` runs in Barn from 10
+/// minutes ago for 30 minutes, two talks follow in Loft and Barn, and [`LIGHTNING_TALKS`]
+/// five-minute talks fill three stages from the start of today.
+pub fn live_schedule(now: DateTime<Utc>, title: &str) -> String {
+    let now = now.duration_trunc(TimeDelta::minutes(1)).expect("truncate");
+    let midnight = now.duration_trunc(TimeDelta::days(1)).expect("truncate");
+    let mut talks = vec![
+        (
+            "LIVE01".to_owned(),
+            now - TimeDelta::minutes(10),
+            30,
+            "Barn",
+            format!("{title} - Freya Bhushan Mehta"),
+        ),
+        (
+            "LIVE02".to_owned(),
+            now + TimeDelta::minutes(30),
+            45,
+            "Loft",
+            "Flask for Fun and Profit - Armin Ronacher".to_owned(),
+        ),
+        (
+            "LIVE03".to_owned(),
+            now + TimeDelta::minutes(40),
+            30,
+            "Barn",
+            "What to do when your data is large\\, but not big - Dillon Niederhut".to_owned(),
+        ),
+    ];
+    for i in 0..LIGHTNING_TALKS {
+        let stage = ["Stage A", "Stage B", "Stage C"][i % 3];
+        let start = midnight + TimeDelta::minutes(5 * (i / 3) as i64);
+        let summary = format!("Lightning talk {i}: notes from a test suite - Speaker {i}");
+        talks.push((format!("LT{i:03}"), start, 5, stage, summary));
+    }
+    let stamp = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    let mut ics = String::from(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-CALNAME:Live Conf\r\nX-WR-TIMEZONE:UTC\r\n\
+         PRODID:-//pretalx//pretalx.example.org//livecon\r\n",
+    );
+    for (code, start, minutes, room, summary) in talks {
+        ics.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:pretalx-livecon-{code}@pretalx.example.org\r\n\
+             DTSTART:{}\r\nDTEND:{}\r\nDESCRIPTION:About {code}.\r\nDTSTAMP:20260101T000000Z\r\n\
+             LOCATION:{room}\r\nSUMMARY:{summary}\r\n\
+             URL:https://pretalx.example.org/livecon/talk/{code}/\r\nEND:VEVENT\r\n",
+            stamp(start),
+            stamp(start + TimeDelta::minutes(minutes)),
+        ));
+    }
+    ics.push_str("END:VCALENDAR\r\n");
+    ics
+}
+
+/// The JSON body's `data` of an interaction callback (type 4 or 5 responses).
+pub fn data(callback: &Recorded) -> &Value {
+    &callback.body["data"]
+}
+
+/// Whether a message body sets `flags` to ephemeral (64).
+pub fn is_ephemeral(message: &Value) -> bool {
+    message["flags"]
+        .as_u64()
+        .is_some_and(|flags| flags & 64 != 0)
+}

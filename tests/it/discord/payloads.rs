@@ -1,0 +1,144 @@
+//! The JSON Discord sends, trimmed to what serenity 0.12.5 requires (see NOTES.md): gateway
+//! READY, INTERACTION_CREATE payloads, and the message objects REST calls return.
+
+use serde_json::{json, Value};
+
+/// The application (bot) id the stand-in announces in READY.
+pub const APP_ID: u64 = 4_000_000_000_000_001;
+/// The guild the stand-in's bot is in.
+pub const GUILD_ID: u64 = 4_000_000_000_000_002;
+/// The channel interactions come from.
+pub const CHANNEL_ID: u64 = 4_000_000_000_000_003;
+/// The attendee who uses the commands.
+pub const USER_ID: u64 = 4_000_000_000_000_004;
+const BOT_USER_ID: u64 = 4_000_000_000_000_005;
+
+fn user(id: u64, name: &str, bot: bool) -> Value {
+    json!({"id": id.to_string(), "username": name, "discriminator": "0", "global_name": name,
+           "avatar": null, "bot": bot})
+}
+
+/// The READY dispatch: serenity takes the application id from it (command registration
+/// needs it).
+pub fn ready(session: &str, resume_url: &str) -> Value {
+    json!({
+        "v": 10,
+        "user": user(BOT_USER_ID, "confbot", true),
+        "guilds": [{"id": GUILD_ID.to_string(), "unavailable": true}],
+        "session_id": session,
+        "resume_gateway_url": resume_url,
+        "application": {"id": APP_ID.to_string(), "flags": 0},
+    })
+}
+
+/// The fields every interaction has, for an interaction of `kind` with `data`.
+fn interaction(id: u64, token: &str, kind: u8, data: Value) -> Value {
+    json!({
+        "id": id.to_string(),
+        "application_id": APP_ID.to_string(),
+        "type": kind,
+        "data": data,
+        "guild_id": GUILD_ID.to_string(),
+        "channel_id": CHANNEL_ID.to_string(),
+        "user": user(USER_ID, "attendee", false),
+        "token": token,
+        "version": 1,
+        "app_permissions": "0",
+        "locale": "en-GB",
+        "guild_locale": "en-GB",
+        "entitlements": [],
+        "attachment_size_limit": 8_388_608,
+    })
+}
+
+/// String options as Discord sends them (`type` 3); `focused` marks the one being typed.
+fn options(values: &[(&str, &str)], focused: Option<&str>) -> Value {
+    values
+        .iter()
+        .map(|(name, value)| {
+            let mut option = json!({"name": name, "type": 3, "value": value});
+            if focused == Some(*name) {
+                option["focused"] = json!(true);
+            }
+            option
+        })
+        .collect()
+}
+
+/// A slash command invocation (interaction type 2).
+pub fn slash(id: u64, token: &str, command: &str, values: &[(&str, &str)]) -> Value {
+    let data = json!({"id": "5000", "name": command, "type": 1, "options": options(values, None)});
+    interaction(id, token, 2, data)
+}
+
+/// An autocomplete request (interaction type 4) while `focused` is being typed.
+pub fn autocomplete(
+    id: u64,
+    token: &str,
+    command: &str,
+    values: &[(&str, &str)],
+    focused: &str,
+) -> Value {
+    let data = json!({"id": "5000", "name": command, "type": 1,
+                      "options": options(values, Some(focused))});
+    interaction(id, token, 4, data)
+}
+
+/// A button click (interaction type 3) on a message the bot sent earlier.
+pub fn button(id: u64, token: &str, custom_id: &str) -> Value {
+    let mut value = interaction(
+        id,
+        token,
+        3,
+        json!({"custom_id": custom_id, "component_type": 2}),
+    );
+    let components = json!([{"type": 1, "components": [
+        {"type": 2, "style": 1, "label": "Remind me", "custom_id": custom_id}]}]);
+    value["message"] = message(9_000, "", &json!([]), &components);
+    value
+}
+
+/// A message object as Discord returns it from message-creating calls.
+pub fn message(id: u64, content: &str, embeds: &Value, components: &Value) -> Value {
+    json!({
+        "id": id.to_string(),
+        "channel_id": CHANNEL_ID.to_string(),
+        "author": user(BOT_USER_ID, "confbot", true),
+        "content": content,
+        "timestamp": "2026-04-25T17:00:00.000000+00:00",
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": embeds,
+        "components": components,
+        "pinned": false,
+        "type": 0,
+        "flags": 0,
+        "application_id": APP_ID.to_string(),
+    })
+}
+
+#[test]
+fn serenity_reads_every_payload_the_stand_in_sends() {
+    use serenity::all::{Interaction, Message, Ready};
+
+    let ready: Ready = serde_json::from_value(ready("s", "ws://x")).expect("READY");
+    let slash: Interaction =
+        serde_json::from_value(slash(1, "t", "next", &[("room", "Barn")])).expect("command");
+    let typing: Interaction =
+        serde_json::from_value(autocomplete(2, "t", "talk", &[("query", "orch")], "query"))
+            .expect("autocomplete");
+    let click: Interaction = serde_json::from_value(button(3, "t", "remind:1")).expect("component");
+    let _: Message =
+        serde_json::from_value(message(4, "hi", &json!([]), &json!([]))).expect("message");
+
+    assert_eq!(ready.application.id.get(), APP_ID);
+    assert!(matches!(slash, Interaction::Command(c) if c.data.name == "next"));
+    assert!(
+        matches!(typing, Interaction::Autocomplete(c) if c.data.autocomplete().map(|o| o.value) == Some("orch"))
+    );
+    assert!(matches!(click, Interaction::Component(c) if c.data.custom_id == "remind:1"));
+}
