@@ -8,6 +8,14 @@
 //! [`escape_markdown`]) and times are Discord timestamps (`<t:UNIX:F>`), which the console
 //! renders in the conference zone.
 
+mod complete;
+mod help;
+mod next;
+mod render;
+mod schedule;
+mod speaker;
+mod talk;
+
 use chrono::{DateTime, Utc};
 
 use crate::domain::model::TalkId;
@@ -128,26 +136,27 @@ pub enum AutocompleteField {
     Day,
 }
 
-/// Answers a command. Pure: the same programme, instant and input give the same reply.
+/// Answers a command. Pure: the same programme, instant and input give the same reply, and
+/// every reply respects Discord's limits.
 pub fn answer(programme: &Programme, now: DateTime<Utc>, command: &Command) -> Reply {
-    let _ = (programme, now, command);
-    todo_reply()
+    let reply = match command {
+        Command::Talk { query } => talk::answer(programme, now, query),
+        Command::Next { room, track } => {
+            next::next(programme, now, room.as_deref(), track.as_deref())
+        }
+        Command::Now { room } => next::now(programme, now, room.as_deref()),
+        Command::Schedule { day, room } => {
+            schedule::answer(programme, now, day.as_deref(), room.as_deref())
+        }
+        Command::Speaker { name } => speaker::answer(programme, now, name),
+        Command::Help => help::answer(programme),
+    };
+    render::fit(reply)
 }
 
 /// Suggests up to 25 choices for a partially typed option.
 pub fn autocomplete(programme: &Programme, field: AutocompleteField, typed: &str) -> Vec<Choice> {
-    let _ = (programme, field, typed);
-    Vec::new()
-}
-
-fn todo_reply() -> Reply {
-    Reply {
-        visibility: Visibility::Ephemeral,
-        messages: vec![Message {
-            content: "This command is not available yet.".to_owned(),
-            ..Message::default()
-        }],
-    }
+    complete::suggest(programme, field, typed)
 }
 
 /// Escapes Discord markdown and neutralises mentions in untrusted (imported) text, so a
