@@ -19,10 +19,10 @@ impl Filter<'_> {
             return false;
         };
         self.room
-            .is_none_or(|r| talk.data.room.as_deref() == Some(r))
+            .map_or(true, |r| talk.data.room.as_deref() == Some(r))
             && self
                 .track
-                .is_none_or(|t| talk.data.track.as_deref() == Some(t))
+                .map_or(true, |t| talk.data.track.as_deref() == Some(t))
     }
 
     /// " in Barn", " in track Web", or nothing.

@@ -46,7 +46,7 @@ pub(super) fn answer(
     let talks: Vec<usize> = (0..programme.talks.len())
         .filter(|&i| programme.talk_day(i) == Some(date))
         .filter(|&i| {
-            room.is_none_or(|r| {
+            room.map_or(true, |r| {
                 programme
                     .talks
                     .get(i)

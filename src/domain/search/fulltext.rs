@@ -36,10 +36,8 @@ impl FullText {
                 }
             };
             add(&d.title, TITLE);
-            for field in [&d.subtitle, &d.track] {
-                if let Some(text) = field {
-                    add(text, NAME);
-                }
+            for text in [&d.subtitle, &d.track].into_iter().flatten() {
+                add(text, NAME);
             }
             for speaker in &d.speakers {
                 add(&speaker.name, NAME);
@@ -47,10 +45,8 @@ impl FullText {
                     add(bio, BODY);
                 }
             }
-            for field in [&d.abstract_text, &d.description] {
-                if let Some(text) = field {
-                    add(text, BODY);
-                }
+            for text in [&d.abstract_text, &d.description].into_iter().flatten() {
+                add(text, BODY);
             }
         }
         // Sort by word, talk, heaviest weight first, so dedup keeps the best field.
