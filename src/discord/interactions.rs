@@ -6,6 +6,7 @@
 //! in time the interaction is deferred ("confbot is thinking...") and the answer is edited in
 //! when it arrives.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -108,10 +109,19 @@ impl Router {
             Ok(command) => command,
             Err(error) => return Failure::User(error.to_string()).into_reply(),
         };
-        match self.programme(interaction.guild_id).await {
-            Ok(programme) => commands::answer(&programme, Utc::now(), &command),
-            Err(failure) => failure.into_reply(),
-        }
+        let programme = match self.programme(interaction.guild_id).await {
+            Ok(programme) => programme,
+            Err(failure) => return failure.into_reply(),
+        };
+        // The command logic must not panic; if it does anyway, the user still gets an answer
+        // (and the log the details) instead of Discord's "The application did not respond".
+        let answer = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            commands::answer(&programme, Utc::now(), &command)
+        }));
+        answer.unwrap_or_else(|_| {
+            tracing::error!(?command, "the command logic panicked");
+            ephemeral_text(GENERIC_FAILURE)
+        })
     }
 
     /// Suggestions for the option being typed. Autocomplete cannot be deferred: when the

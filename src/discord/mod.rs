@@ -65,6 +65,7 @@ pub async fn run(
     if let Some(id) = settings.discord.application_id.and_then(NonZeroU64::new) {
         http = http.application_id(ApplicationId::from(id));
     }
+    let in_flight = Arc::new(InFlight::default());
     let handler = Handler {
         router: Router {
             cache: ProgrammeCache::new(pool, VERSION_CHECK_EVERY),
@@ -73,6 +74,7 @@ pub async fn run(
         },
         guild_ids: settings.discord.guild_ids.clone(),
         registered: AtomicBool::new(false),
+        in_flight: Arc::clone(&in_flight),
     };
     let mut client = ClientBuilder::new_with_http(http.build(), GatewayIntents::GUILDS)
         .event_handler(handler)
@@ -82,7 +84,7 @@ pub async fn run(
 
     let gateway = client.start();
     tokio::pin!(gateway);
-    tokio::select! {
+    let ended = tokio::select! {
         ended = &mut gateway => ended.context("the Discord gateway connection ended"),
         () = shutdown => {
             tracing::info!("shutting down: closing the Discord connection");
@@ -97,6 +99,43 @@ pub async fn run(
                 }
             }
         }
+    };
+    // Interactions already received are answered (their tokens stay valid for 15 minutes
+    // whatever the gateway does); serenity runs them as detached tasks, which would
+    // otherwise die with the process.
+    if tokio::time::timeout(SHUTDOWN_GRACE, in_flight.idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some interactions were still being answered at exit");
+    }
+    ended
+}
+
+/// Counts the interactions being answered, so shutdown can wait for them.
+#[derive(Default)]
+struct InFlight(tokio::sync::watch::Sender<usize>);
+
+impl InFlight {
+    fn enter(self: &Arc<Self>) -> InFlightGuard {
+        self.0.send_modify(|count| *count += 1);
+        InFlightGuard(Arc::clone(self))
+    }
+
+    async fn idle(&self) {
+        // The sender lives in `self`, so the channel cannot close while this waits.
+        let _ = self.0.subscribe().wait_for(|count| *count == 0).await;
+    }
+}
+
+/// One interaction being answered; counted down when dropped (also on panic).
+struct InFlightGuard(Arc<InFlight>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0
+             .0
+            .send_modify(|count| *count = count.saturating_sub(1));
     }
 }
 
@@ -107,6 +146,7 @@ struct Handler {
     /// Set after the first successful registration: a reconnect (a new READY) does not
     /// register again.
     registered: AtomicBool,
+    in_flight: Arc<InFlight>,
 }
 
 #[async_trait]
@@ -127,6 +167,7 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let _answering = self.in_flight.enter();
         match interaction {
             Interaction::Command(command) => self.router.command(&ctx, &command).await,
             Interaction::Autocomplete(command) => self.router.autocomplete(&ctx, &command).await,
