@@ -190,3 +190,6 @@ pub fn truncate(text: &str, max: usize) -> String {
     out.push('…');
     out
 }
+
+#[cfg(test)]
+mod tests;

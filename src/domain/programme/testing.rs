@@ -41,7 +41,11 @@ pub fn from_source(slug: &str, source: &str) -> Programme {
         .enumerate()
         .map(|(i, data)| stored(i, data))
         .collect();
-    Programme::new(conference(slug, zone), schedule.days, talks)
+    let mut conference = conference(slug, zone);
+    if let Some(name) = schedule.name {
+        conference.name = name;
+    }
+    Programme::new(conference, schedule.days, talks)
 }
 
 /// The seed programme (`nbpy-2026`).
@@ -89,5 +93,7 @@ pub fn programme(zone: Tz, days: Vec<ProgrammeDay>, talks: Vec<TalkData>) -> Pro
         .enumerate()
         .map(|(i, d)| stored(i, d))
         .collect();
-    Programme::new(conference("test-conf", zone), days, talks)
+    let mut conference = conference("test-conf", zone);
+    conference.name = "Test Conf".to_owned();
+    Programme::new(conference, days, talks)
 }
