@@ -1,9 +1,10 @@
 //! Registration, each command, autocomplete, buttons and mentions through the stand-in.
 
+use chrono::TimeDelta;
 use serde_json::{json, Value};
 
 use super::payloads::{self, APP_ID, GUILD_ID};
-use super::{data, is_ephemeral, Bot, ORCHESTRATOR};
+use super::{data, is_ephemeral, Bot, LIGHTNING_TALKS, ORCHESTRATOR};
 
 #[tokio::test]
 async fn commands_are_registered_in_the_configured_guild_with_described_options() {
@@ -79,10 +80,15 @@ async fn talk_autocomplete_suggests_titles_and_talk_answers_with_an_embed_and_a_
     let message = data(&answer);
     assert_eq!(message["allowed_mentions"]["parse"], json!([]));
     assert!(!is_ephemeral(message), "/talk can be shared");
-    let title = message["embeds"][0]["title"]
-        .as_str()
-        .expect("an embed title");
-    assert!(title.contains("Python as Orchestrator"), "{title}");
+    assert_eq!(message["embeds"][0]["title"], ORCHESTRATOR);
+    let start = (bot.now - TimeDelta::minutes(10)).timestamp();
+    let card = text(message);
+    assert!(card.contains(&format!("<t:{start}:F>")), "{card}");
+    assert!(card.contains(&format!("<t:{start}:R>")), "{card}");
+    assert!(
+        card.contains("Freya Bhushan Mehta") && card.contains("Barn"),
+        "{card}"
+    );
     let button = &message["components"][0]["components"][0];
     assert!(
         button["custom_id"]
@@ -103,17 +109,22 @@ async fn next_and_now_answer_privately_about_the_talks_around_now() {
 
     assert_eq!(next.body["type"], 4);
     assert!(is_ephemeral(data(&next)));
+    let flask = (bot.now + TimeDelta::minutes(30)).timestamp();
+    let next = text(data(&next));
+    assert!(next.contains("**Flask for Fun and Profit**"), "{next}");
     assert!(
-        text(data(&next)).contains("Flask for Fun and Profit"),
-        "{}",
-        next.body
+        next.contains(&format!("starts <t:{flask}:R> in Loft")),
+        "{next}"
     );
     assert_eq!(now.body["type"], 4);
+    assert!(is_ephemeral(data(&now)));
+    let ends = (bot.now + TimeDelta::minutes(20)).timestamp();
+    let now = text(data(&now));
     assert!(
-        text(data(&now)).contains("Python as Orchestrator"),
-        "{}",
-        now.body
+        now.contains(ORCHESTRATOR) && now.contains("in Barn now"),
+        "{now}"
     );
+    assert!(now.contains(&format!("<t:{ends}:R>")), "{now}");
 }
 
 #[tokio::test]
@@ -122,23 +133,28 @@ async fn a_long_schedule_is_paged_into_follow_ups_within_discord_limits() {
 
     let (token, _) = bot.slash("schedule", &[]).await;
     let first = bot.callback(&token).await;
-    let second = bot.followup(&token, 0).await;
+    let last = format!("Lightning talk {}:", LIGHTNING_TALKS - 1);
+    let followups = bot
+        .followups_until(&token, |pages| {
+            pages.iter().any(|p| text(&p.body).contains(&last))
+        })
+        .await;
 
     assert_eq!(first.body["type"], 4);
-    let messages = [data(&first).clone(), second.body.clone()];
-    for message in &messages {
-        assert!(
-            message["content"]
-                .as_str()
-                .unwrap_or_default()
-                .chars()
-                .count()
-                <= 2000
-        );
-        assert_eq!(message["allowed_mentions"]["parse"], json!([]));
+    assert!(!followups.is_empty(), "paged into follow-ups");
+    let pages: Vec<Value> = std::iter::once(data(&first).clone())
+        .chain(followups.into_iter().map(|r| r.body))
+        .collect();
+    for page in &pages {
+        assert!(text(page).chars().count() <= 2000, "{page}");
+        assert_eq!(page["allowed_mentions"]["parse"], json!([]));
+        assert!(is_ephemeral(page));
     }
-    let all: String = messages.iter().map(text).collect();
-    assert!(all.contains("Lightning talk 0"), "{all}");
+    let all: String = pages.iter().map(text).collect();
+    for i in 0..LIGHTNING_TALKS {
+        let line = format!("**Lightning talk {i}: notes from a test suite**");
+        assert_eq!(all.matches(&line).count(), 1, "{line} once");
+    }
 }
 
 #[tokio::test]

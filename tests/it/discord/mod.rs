@@ -37,6 +37,8 @@ pub const LIGHTNING_TALKS: usize = 150;
 pub struct Bot {
     pub standin: StandIn,
     pub db: TestDb,
+    /// The minute the schedule was built around (see [`live_schedule`]).
+    pub now: DateTime<Utc>,
     stop: Option<oneshot::Sender<()>>,
     app: tokio::task::JoinHandle<anyhow::Result<()>>,
     next_id: AtomicU64,
@@ -47,7 +49,10 @@ impl Bot {
     /// for the talk running now.
     pub async fn start_with_title(title: &str, extra_env: &[(&str, &str)]) -> Bot {
         let db = TestDb::new().await;
-        import_ics(&db, &live_schedule(Utc::now(), title)).await;
+        let now = Utc::now()
+            .duration_trunc(TimeDelta::minutes(1))
+            .expect("truncate");
+        import_ics(&db, &live_schedule(now, title)).await;
         let standin = StandIn::start().await;
         let mut env = vec![
             ("DISCORD_TOKEN".to_owned(), "stand-in-token".to_owned()),
@@ -81,6 +86,7 @@ impl Bot {
         Bot {
             standin,
             db,
+            now,
             stop: Some(stop),
             app,
             next_id: AtomicU64::new(7_000),
@@ -126,14 +132,26 @@ impl Bot {
             .await
     }
 
-    /// The `n`-th (from 0) follow-up message for `token`.
-    pub async fn followup(&self, token: &str, n: usize) -> Recorded {
+    /// The follow-up messages for `token` received so far, in order.
+    pub fn followups(&self, token: &str) -> Vec<Recorded> {
         let path = format!("/api/v10/webhooks/{APP_ID}/{token}");
-        let count = |requests: Vec<Recorded>| requests.into_iter().filter(|r| r.is("POST", &path));
+        let requests = self.standin.requests();
+        requests
+            .into_iter()
+            .filter(|r| r.is("POST", &path))
+            .collect()
+    }
+
+    /// Waits until the follow-ups for `token` satisfy `done`, and returns them.
+    pub async fn followups_until(
+        &self,
+        token: &str,
+        done: impl Fn(&[Recorded]) -> bool,
+    ) -> Vec<Recorded> {
         self.standin
-            .wait_for("follow-up", |_| count(self.standin.requests()).count() > n)
+            .wait_for("follow-ups", |_| done(&self.followups(token)))
             .await;
-        count(self.standin.requests()).nth(n).expect("follow-up")
+        self.followups(token)
     }
 
     /// Stops the bot as SIGTERM would and returns how `run` ended.
