@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod discord;
 pub mod domain;
 pub mod embedded_db;

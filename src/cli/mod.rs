@@ -1,6 +1,7 @@
 //! The command line: argument types (clap) and one function per subcommand. Every
 //! subcommand is a thin shell: load settings, open the store, call the domain, print.
 
+mod console;
 mod demo;
 mod export;
 mod import;
@@ -47,6 +48,9 @@ pub enum Command {
     /// Run the Discord bot: register the slash commands and answer them until SIGTERM or
     /// Ctrl-C. Needs DISCORD_TOKEN and a database.
     Run,
+    /// Answer attendee commands typed on standard input (`/next room:Barn`,
+    /// `/talk query:"glue compute"`) exactly as the bot would, without Discord.
+    Console(console::ConsoleArgs),
 }
 
 /// Arguments of `confbot import`.
@@ -137,6 +141,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo => demo::run(&settings).await,
         Command::Run => run::run(&settings).await,
+        Command::Console(args) => console::run(&settings, args).await,
     }
 }
 
