@@ -11,11 +11,8 @@ use super::standin::{StandIn, WAIT};
 use super::{data, import_ics, live_schedule, ORCHESTRATOR};
 use crate::harness::{confbot_bin, TestDb};
 
-#[tokio::test]
-async fn confbot_run_registers_answers_help_and_exits_cleanly_on_sigterm() {
-    let db = TestDb::new().await;
-    import_ics(&db, &live_schedule(Utc::now(), ORCHESTRATOR)).await;
-    let standin = StandIn::start().await;
+/// The binary with none of the tester's own confbot settings in its environment.
+fn confbot() -> tokio::process::Command {
     let mut command = tokio::process::Command::new(confbot_bin());
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
@@ -23,7 +20,15 @@ async fn confbot_run_registers_answers_help_and_exits_cleanly_on_sigterm() {
             command.env_remove(key);
         }
     }
-    let mut bot = command
+    command
+}
+
+#[tokio::test]
+async fn confbot_run_registers_answers_help_and_exits_cleanly_on_sigterm() {
+    let db = TestDb::new().await;
+    import_ics(&db, &live_schedule(Utc::now(), ORCHESTRATOR)).await;
+    let standin = StandIn::start().await;
+    let mut bot = confbot()
         .arg("run")
         .env("DISCORD_TOKEN", "stand-in-token")
         .env("DATABASE_URL", &db.url)
@@ -81,5 +86,17 @@ async fn confbot_run_registers_answers_help_and_exits_cleanly_on_sigterm() {
     assert!(
         !stderr.contains("stand-in-token"),
         "the token is never logged"
+    );
+}
+
+#[tokio::test]
+async fn confbot_run_without_a_token_says_how_to_set_one() {
+    let output = confbot().arg("run").output().await.expect("confbot runs");
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("error: no Discord bot token: set DISCORD_TOKEN"),
+        "{stderr}"
     );
 }
