@@ -4,6 +4,7 @@
 mod harness;
 
 mod cli;
+mod console;
 mod discord;
 mod embedded_db;
 mod import;
