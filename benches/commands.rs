@@ -1,0 +1,2 @@
+//! Command latency benchmark (being written). See BENCHMARKS.md.
+fn main() {}
