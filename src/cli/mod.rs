@@ -148,7 +148,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 fn init_tracing(settings: &Settings) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.log.level))
+        // Postgres NOTICEs ("relation already exists, skipping" on every migrate) are noise.
+        .or_else(|_| {
+            EnvFilter::try_new(format!(
+                "{},sqlx::postgres::notice=warn",
+                settings.log.level
+            ))
+        })
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
