@@ -8,6 +8,7 @@ pub mod html;
 pub mod import;
 pub mod model;
 pub mod programme;
+pub mod reminders;
 pub mod search;
 pub mod text;
 pub mod time;

@@ -1,0 +1,101 @@
+//! The decision at delivery time: send (with text rendered from the true `now`) or drop.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+
+use super::text::reminder_content;
+use super::{PlannedPost, PostBody, PostKind, Target};
+use crate::domain::commands::{Button, ButtonAction, Message};
+use crate::domain::model::TalkId;
+
+/// What to do with a due post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Send this message now.
+    Send(Message),
+    /// Do not send; log the reason and mark the post done.
+    Drop(DropReason),
+}
+
+/// Why a post is not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropReason {
+    /// The talk started (or was to start) at `at`, before the post could go out: a
+    /// reminder or notice after the start helps nobody.
+    TooLate {
+        talk: TalkId,
+        kind: PostKind,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLate {
+                talk,
+                kind,
+                at,
+                now,
+            } => write!(
+                f,
+                "{} for talk {} dropped at {}: the talk started at {}",
+                kind.as_str(),
+                talk.0,
+                now.to_rfc3339_opts(SecondsFormat::Secs, true),
+                at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            ),
+        }
+    }
+}
+
+/// Decides a post at `now`, whether or not it is due yet (the caller chose to send it):
+/// dropped once `now` is past its expiry (the talk's start; at the start instant itself
+/// a reminder still goes out, saying "starting now"), else sent. A reminder's text
+/// states the time left at `now`; channel reminders carry a "Remind me" button.
+pub fn decide(post: &PlannedPost, now: DateTime<Utc>) -> Decision {
+    if let Some(at) = post.expires.filter(|at| now > *at) {
+        return Decision::Drop(DropReason::TooLate {
+            talk: post.key.talk,
+            kind: post.key.kind,
+            at,
+            now,
+        });
+    }
+    let content = match &post.body {
+        PostBody::Reminder(body) => reminder_content(body, now),
+        PostBody::Notice { content } => content.clone(),
+    };
+    let remind_me =
+        matches!(post.key.target, Target::Channel(_)) && post.key.kind == PostKind::Reminder;
+    let buttons = remind_me
+        .then(|| Button {
+            label: "Remind me".to_owned(),
+            action: ButtonAction::RemindMe(post.key.talk),
+        })
+        .into_iter()
+        .collect();
+    Decision::Send(Message {
+        content,
+        embeds: Vec::new(),
+        buttons,
+    })
+}
+
+/// The posts due at `now` with their decisions, in plan order. `grace` counts posts due
+/// up to that much later as due too, so a loop woken a few milliseconds early sends them
+/// instead of sleeping again; posts not yet due are left out.
+pub fn due_now(
+    planned: &[PlannedPost],
+    now: DateTime<Utc>,
+    grace: Duration,
+) -> Vec<(&PlannedPost, Decision)> {
+    let horizon = now.checked_add_signed(grace).unwrap_or(now);
+    planned
+        .iter()
+        .filter(|p| p.due <= horizon)
+        .map(|p| (p, decide(p, now)))
+        .collect()
+}
