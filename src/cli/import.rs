@@ -37,8 +37,10 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
     };
 
     let options = ImportOptions {
-        // The conference's zone reads floating times; an explicit flag wins.
-        time_zone: zone_override.or(existing.as_ref().map(|c| c.conference.time_zone)),
+        // An explicit flag wins over the file; the stored zone only fills in for a file that
+        // names none (it may be just the default a talk listing created the conference with).
+        time_zone: zone_override,
+        stored_time_zone: existing.as_ref().map(|c| c.conference.time_zone),
         max_bytes: settings.import.max_bytes,
     };
     let format = args.format.map(Format::from);

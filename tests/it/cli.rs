@@ -230,6 +230,49 @@ async fn floating_times_without_a_zone_ask_for_timezone() {
     );
 }
 
+#[tokio::test]
+async fn a_timetable_imported_after_a_listing_uses_its_own_zone_not_the_default_one() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let berlin = dir.path().join("berlin.ics");
+    std::fs::write(
+        &berlin,
+        "BEGIN:VCALENDAR\nVERSION:2.0\nX-WR-TIMEZONE:Europe/Berlin\nBEGIN:VEVENT\nUID:f1\n\
+         DTSTART:20260328T150000\nDURATION:PT1H\nSUMMARY:Floating\nEND:VEVENT\nEND:VCALENDAR\n",
+    )
+    .expect("write");
+    let import = |slug: &str, file: &Path| {
+        let (code, stdout, stderr) = run(confbot(Some(&db.url))
+            .args(["import", "--conference", slug])
+            .arg(file));
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    // A listing creates each conference with the configured default zone (UTC).
+    let listing = fixture("seed001-listing-fundamentals.txt");
+    import("berlin", &listing);
+    import("nbpy", &listing);
+
+    let berlin_report = import("berlin", &berlin);
+    let nbpy_report = import("nbpy", &fixture("seed000-nbpy-pretalx.ics"));
+
+    assert!(
+        berlin_report.starts_with("berlin (Europe/Berlin): 1 added"),
+        "{berlin_report}"
+    );
+    let start: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT starts_at FROM talks WHERE source_id = 'f1'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("start");
+    // 15:00 in Berlin on 28 March (CET, +1) is 14:00 UTC, not 15:00 as in the stored UTC.
+    assert_eq!(start.to_rfc3339(), "2026-03-28T14:00:00+00:00");
+    assert!(
+        nbpy_report.starts_with("nbpy (America/Los_Angeles): 1 added"),
+        "{nbpy_report}"
+    );
+}
+
 #[test]
 fn commands_that_keep_data_refuse_to_run_without_a_database() {
     let (code, _, stderr) = run(confbot(None).args(["conferences"]));

@@ -90,6 +90,11 @@ pub struct ImportOptions {
     /// The conference zone: used for floating iCalendar times, frab events without `<date>`,
     /// and overriding nothing the file states with an explicit offset or VTIMEZONE.
     pub time_zone: Option<Tz>,
+    /// The zone already stored for the conference: the last resort for those times when
+    /// neither `time_zone` nor the file names a zone. Unlike `time_zone` it never beats the
+    /// file's own zone (`X-WR-TIMEZONE`): a conference created by a talk listing has only the
+    /// configured default, and reading a timetable's floating times in it would be hours off.
+    pub stored_time_zone: Option<Tz>,
     /// Inputs larger than this are refused.
     pub max_bytes: usize,
 }
@@ -98,6 +103,7 @@ impl Default for ImportOptions {
     fn default() -> Self {
         Self {
             time_zone: None,
+            stored_time_zone: None,
             max_bytes: DEFAULT_MAX_BYTES,
         }
     }

@@ -35,7 +35,7 @@ use self::when::Zones;
 /// Times resolve as: `...Z` = UTC; `TZID=X` = the file's VTIMEZONE `X` if it has one (never
 /// the name: pretalx writes `PST` even for Manila), else the IANA or Windows zone `X`;
 /// floating times and all-day dates = the conference zone (`options.time_zone`, else
-/// `X-WR-TIMEZONE`). The reported `time_zone` is `X-WR-TIMEZONE`, else `options.time_zone`,
+/// `X-WR-TIMEZONE`, else `options.stored_time_zone`). The reported `time_zone` is `X-WR-TIMEZONE`, else `options.time_zone`,
 /// else the IANA zone behaving like the first event's VTIMEZONE. Every error about a place in the file names its physical line.
 ///
 /// A calendar without any VEVENT is refused: importing it as the full timetable would cancel
@@ -64,8 +64,9 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         let defined = vtimezone::zones_of(calendar)?;
         let zones = Zones {
             defined: &defined,
-            // The organiser's --timezone is deliberate; X-WR-TIMEZONE is only a hint.
-            conference: options.time_zone.or(file_zone),
+            // The organiser's --timezone is deliberate; X-WR-TIMEZONE is only a hint, but
+            // one that beats the zone a conference may merely have been given by default.
+            conference: options.time_zone.or(file_zone).or(options.stored_time_zone),
         };
         let pretalx = text("PRODID").is_some_and(|p| p.to_ascii_lowercase().contains("pretalx"));
         for vevent in calendar.children_named("VEVENT") {

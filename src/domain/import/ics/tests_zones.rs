@@ -221,6 +221,23 @@ fn floating_times_use_the_timezone_option_before_x_wr_timezone() {
 }
 
 #[test]
+fn the_stored_conference_zone_reads_floating_times_only_when_the_file_names_no_zone() {
+    let stored = ImportOptions {
+        stored_time_zone: Some(Tz::UTC),
+        ..ImportOptions::default()
+    };
+    let with_header = one_event("X-WR-TIMEZONE:Europe/Berlin\n", "DTSTART:20260701T100000");
+    let bare = one_event("", "DTSTART:20260701T100000");
+
+    let from_header = parse(&with_header, &stored).unwrap();
+    let from_stored = parse(&bare, &stored).unwrap();
+
+    assert_eq!(slot(&from_header.talks[0]).0, utc("2026-07-01T08:00:00Z"));
+    assert_eq!(from_header.time_zone, Some(Tz::Europe__Berlin));
+    assert_eq!(slot(&from_stored.talks[0]).0, utc("2026-07-01T10:00:00Z"));
+}
+
+#[test]
 fn floating_times_without_any_zone_are_an_error_asking_for_timezone() {
     let err = parse(&one_event("", "DTSTART:20260701T100000"), &with_zone(None)).unwrap_err();
     match &err {
