@@ -71,7 +71,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     schedule.time_zone = file_zone;
     let context = Context {
         reader,
-        zone: file_zone.or(options.time_zone),
+        zone: file_zone.or(options.time_zone).or(options.stored_time_zone),
         day_change,
     };
 

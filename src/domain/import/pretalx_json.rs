@@ -53,7 +53,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         .find_map(|v| v.as_deref().and_then(clean_line));
     schedule.time_zone = file_zone;
     let context = Context {
-        zone: file_zone.or(options.time_zone),
+        zone: file_zone.or(options.time_zone).or(options.stored_time_zone),
         rooms: room_display_names(&conference.rooms),
     };
 
