@@ -96,6 +96,14 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
             }
         }
     }
+    if schedule.talks.is_empty() {
+        // Applied as the full timetable it would cancel every stored talk: a broken or
+        // not-yet-filled export must never do that (the iCalendar importer refuses too).
+        return Err(reader.error(
+            root,
+            "no <day><room><event> found: refusing to import an empty timetable",
+        ));
+    }
     Ok(schedule)
 }
 

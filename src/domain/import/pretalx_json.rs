@@ -78,6 +78,13 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
             }
         }
     }
+    if schedule.talks.is_empty() {
+        // Applied as the full timetable it would cancel every stored talk: a broken or
+        // not-yet-filled export must never do that (the iCalendar importer refuses too).
+        return Err(ImportError::msg(
+            "the schedule.json contains no talk: refusing to import an empty timetable",
+        ));
+    }
     // Rooms come out of a JSON object in name order; time order reads better everywhere.
     schedule
         .talks

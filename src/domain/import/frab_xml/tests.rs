@@ -223,9 +223,17 @@ fn an_entity_bomb_is_refused_before_parsing() {
 
 #[test]
 fn a_doctype_without_entities_is_accepted() {
-    let xml = "<!DOCTYPE schedule>\n<schedule><conference><title>X</title></conference></schedule>";
+    let xml = schedule(
+        "UTC",
+        "2024-02-03",
+        "<event id=\"1\"><start>10:00</start><duration>00:30</duration><title>T</title></event>",
+    )
+    .replace(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+        "<!DOCTYPE schedule>",
+    );
 
-    assert_eq!(parse_ok(xml).name.as_deref(), Some("X"));
+    assert_eq!(parse_ok(&xml).name.as_deref(), Some("Test Conf"));
 }
 
 #[test]
@@ -305,6 +313,14 @@ fn an_unknown_zone_and_a_wrong_root_are_named() {
 }
 
 #[test]
+fn a_schedule_without_events_is_refused_rather_than_cancelling_everything() {
+    assert_eq!(
+        parse_err(&schedule("Europe/Brussels", "2024-02-03", "")),
+        "line 2: <schedule>: no <day><room><event> found: refusing to import an empty timetable"
+    );
+}
+
+#[test]
 fn a_break_is_listed_but_not_a_talk() {
     let events = "<event id=\"b\"><start>12:00</start><duration>01:00</duration><title>Lunch</title><type>break</type></event>";
 
@@ -343,7 +359,8 @@ fn nesting_inside_comments_and_quoted_attributes_is_counted_correctly() {
         "<a><b/>".repeat(100),
         "</a>".repeat(100)
     );
-    assert_eq!(parse_ok(&fine).talks, vec![]);
+    // Parsed all the way through: refused only because it holds no event.
+    assert!(parse_err(&fine).contains("empty timetable"));
 }
 
 proptest! {

@@ -224,6 +224,14 @@ fn valid_json_of_another_shape_is_refused_clearly() {
 }
 
 #[test]
+fn a_schedule_without_talks_is_refused_rather_than_cancelling_everything() {
+    assert_eq!(
+        parse_err(&schedule("Europe/Brussels", "2024-05-01", "")),
+        "the schedule.json contains no talk: refusing to import an empty timetable"
+    );
+}
+
+#[test]
 fn an_unknown_zone_is_named() {
     assert_eq!(
         parse_err(&schedule("Mars/Olympus", "2024-05-01", "")),
