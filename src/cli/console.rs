@@ -49,11 +49,20 @@ pub async fn run(settings: &Settings, args: ConsoleArgs) -> anyhow::Result<()> {
             zone.name()
         );
     }
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    while let Some(line) = lines.next_line().await? {
+    // Lines are read as bytes: one line that is not UTF-8 (a pasted binary, a wrong
+    // encoding) gets an error like any other bad line instead of ending the session.
+    let mut lines = BufReader::new(tokio::io::stdin()).split(b'\n');
+    let mut number = 0_usize;
+    while let Some(bytes) = lines.next_segment().await? {
+        number += 1;
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            println!("error: line {number} is not valid UTF-8\n");
+            continue;
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line);
         // The clock is read per line so a long session stays current; --at pins it.
         let now = args.at.unwrap_or_else(Utc::now);
-        match parse_line(&line) {
+        match parse_line(line) {
             Ok(None) => {}
             Ok(Some(command)) => {
                 let reply = answer(&programme, now, &command);

@@ -23,7 +23,7 @@ fn confbot(database_url: &str) -> Command {
 }
 
 /// Runs `confbot console` with `input` on stdin: (exit code, stdout, stderr).
-fn console(db: &TestDb, args: &[&str], input: &str) -> (i32, String, String) {
+fn console(db: &TestDb, args: &[&str], input: impl AsRef<[u8]>) -> (i32, String, String) {
     let mut child = confbot(&db.url)
         .arg("console")
         .args(args)
@@ -36,7 +36,7 @@ fn console(db: &TestDb, args: &[&str], input: &str) -> (i32, String, String) {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(input.as_bytes())
+        .write_all(input.as_ref())
         .expect("write stdin");
     let output = child.wait_with_output().expect("confbot finishes");
     (
@@ -125,6 +125,25 @@ async fn a_bad_line_gets_a_one_line_error_and_the_next_line_is_still_answered() 
          Nothing is on right now. The conference is over: the last talk, Python as \
          Orchestrator: When to Glue, When to Compute — Freya Bhushan Mehta in Barn, ended \
          12 hours 50 minutes ago (16:10).\n\n"
+    );
+}
+
+#[tokio::test]
+async fn a_line_that_is_not_utf8_gets_an_error_and_the_session_goes_on() {
+    let db = TestDb::new().await;
+    import_seed(&db);
+
+    let (code, stdout, stderr) = console(
+        &db,
+        &["--conference", "nbpy-2026", "--at", "2026-04-26T12:00:00Z"],
+        b"/talk query:\xff\xfe\r\n/next room:Cellar\r\n",
+    );
+
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "error: line 1 is not valid UTF-8\n\n\
+         There is no room “Cellar” in this programme. Rooms: Barn.\n\n"
     );
 }
 
