@@ -36,7 +36,7 @@ use self::when::Zones;
 /// the name: pretalx writes `PST` even for Manila), else the IANA or Windows zone `X`;
 /// floating times and all-day dates = the conference zone (`options.time_zone`, else
 /// `X-WR-TIMEZONE`, else `options.stored_time_zone`). The reported `time_zone` is `X-WR-TIMEZONE`, else `options.time_zone`,
-/// else the IANA zone behaving like the first event's VTIMEZONE. Every error about a place in the file names its physical line.
+/// else the IANA zone behaving like the first event's VTIMEZONE (or named by its TZID). Every error about a place in the file names its physical line.
 ///
 /// A calendar without any VEVENT is refused: importing it as the full timetable would cancel
 /// every talk, which a broken or empty feed must never do.
@@ -86,12 +86,17 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
 
 /// pretalx files carry no X-WR-TIMEZONE, only a VTIMEZONE named like `PST`: the IANA zone
 /// that behaves like the first event's VTIMEZONE becomes the reported conference zone (for
-/// local days and display). The instants never depend on it: they come from the file's rules.
+/// local days and display); a TZID without a VTIMEZONE is the zone it names. The instants never depend on it: they come from the file's rules.
 fn zone_like_first_event(calendar: &Component, zones: &Zones, talks: &[TalkData]) -> Option<Tz> {
     let tzid = calendar
         .children_named("VEVENT")
         .find_map(|event| event.property("DTSTART")?.param("TZID"))?;
-    let rules = zones.defined_zone(tzid)?;
+    let Some(rules) = zones.defined_zone(tzid) else {
+        // No VTIMEZONE: the TZID names the zone itself (IANA or Windows), as for the times.
+        // Without this the conference would stay on the default zone (UTC) and its local
+        // days would be keyed by UTC date.
+        return zone_by_name(tzid);
+    };
     let around = talks.iter().find_map(|t| t.slot)?.start.naive_utc();
     let names: Vec<&str> = rules.names.iter().map(String::as_str).collect();
     equivalent_zone(rules, &names, around)

@@ -170,6 +170,18 @@ fn the_reported_zone_is_the_iana_zone_behaving_like_the_events_vtimezone() {
 }
 
 #[test]
+fn the_reported_zone_is_the_one_a_tzid_names_when_the_file_has_no_vtimezone() {
+    let input = one_event(
+        "",
+        "DTSTART;TZID=\"Europe/Brussels\":20260207T093000\nDURATION:PT30M",
+    );
+
+    let schedule = parse(&input, &ImportOptions::default()).unwrap();
+
+    assert_eq!(schedule.time_zone, Some(Tz::Europe__Brussels));
+}
+
+#[test]
 fn an_outlook_tzid_resolves_with_and_without_its_vtimezone_block() {
     let with_block = talks(OUTLOOK);
     assert_eq!(
