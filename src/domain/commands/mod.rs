@@ -159,8 +159,8 @@ pub fn autocomplete(programme: &Programme, field: AutocompleteField, typed: &str
     complete::suggest(programme, field, typed)
 }
 
-/// Escapes Discord markdown and neutralises mentions in untrusted (imported) text, so a
-/// title like `**@everyone** <@&123>` shows literally. (Pinging is also disabled by the
+/// Escapes Discord markdown and neutralises mentions and bidi overrides in untrusted
+/// (imported) text, so a title like `**@everyone** <@&123>` shows literally. (Pinging is also disabled by the
 /// adapter through `allowed_mentions`; this keeps the text itself harmless too.)
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
@@ -175,6 +175,9 @@ pub fn escape_markdown(text: &str) -> String {
                 out.push('@');
                 out.push('\u{200b}');
             }
+            // Bidi embeddings, overrides and isolates: one left open in a title would reverse
+            // the rest of the line (times, room) as Discord shows it.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
             _ => out.push(c),
         }
     }

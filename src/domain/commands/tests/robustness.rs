@@ -120,3 +120,29 @@ fn a_huge_abstract_is_trimmed_to_the_embed_limits() {
     );
     assert!(reply.messages[0].embeds[0].description.ends_with('…'));
 }
+
+#[test]
+fn a_right_to_left_override_in_a_title_cannot_reverse_the_rest_of_the_line() {
+    let spoof = talk(
+        "\u{202e}Evil",
+        "Ann\u{2067}",
+        "Hall",
+        "2026-04-25T10:00:00Z",
+        30,
+    );
+    let p = programme(Tz::UTC, vec![], vec![spoof]);
+
+    let reply = answer(
+        &p,
+        Utc.with_ymd_and_hms(2026, 4, 25, 9, 0, 0).unwrap(),
+        &Command::Next {
+            room: None,
+            track: None,
+        },
+    );
+
+    assert_eq!(
+        content(&reply),
+        "**Evil** — Ann: starts <t:1777111200:R> in Hall (<t:1777111200:t>)"
+    );
+}
