@@ -14,7 +14,7 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     let mut conn = pool.acquire().await?;
     let row = store::conferences::find(&mut conn, &slug)
         .await?
-        .with_context(|| format!("no conference {slug:?}: import a schedule into it first"))?;
+        .with_context(|| format!("no conference {slug}: import a schedule into it first"))?;
     let talks = store::talks::load(&mut conn, row.id).await?;
     let rendered = match args.format {
         ExportFormat::Json => export::json::to_json(&talks) + "\n",

@@ -273,6 +273,25 @@ async fn a_timetable_imported_after_a_listing_uses_its_own_zone_not_the_default_
     );
 }
 
+#[tokio::test]
+async fn exporting_an_unknown_conference_names_its_slug() {
+    let db = TestDb::new().await;
+
+    let (code, stdout, stderr) = run(confbot(Some(&db.url)).args([
+        "export",
+        "--conference",
+        "nope-2026",
+        "--format",
+        "json",
+    ]));
+
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(
+        stderr.trim_end(),
+        "error: no conference nope-2026: import a schedule into it first"
+    );
+}
+
 #[test]
 fn commands_that_keep_data_refuse_to_run_without_a_database() {
     let (code, _, stderr) = run(confbot(None).args(["conferences"]));
