@@ -2,7 +2,9 @@
 
 pub mod conferences;
 pub mod imports;
+pub mod outbox;
 pub mod programme;
+pub mod subscriptions;
 pub mod talks;
 
 use sqlx::migrate::Migrator;
@@ -48,6 +50,19 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreErr
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     MIGRATOR.run(pool).await?;
     Ok(())
+}
+
+/// A Discord id (u64) as stored in a `bigint` column: the same 64 bits, reinterpreted.
+/// Lossless both ways ([`id_from_db`] undoes it exactly); ids above `i64::MAX` become
+/// negative in SQL, which is fine because ids are only ever compared for equality.
+pub(crate) fn id_to_db(id: u64) -> i64 {
+    // A bit-cast, not a range conversion: every u64 has exactly one i64 with the same bits.
+    i64::from_ne_bytes(id.to_ne_bytes())
+}
+
+/// A stored `bigint` Discord id back as the u64 it was (see [`id_to_db`]).
+pub(crate) fn id_from_db(id: i64) -> u64 {
+    u64::from_ne_bytes(id.to_ne_bytes())
 }
 
 fn redact_error(message: &str) -> String {

@@ -8,3 +8,4 @@ mod console;
 mod discord;
 mod embedded_db;
 mod import;
+mod reminders_store;

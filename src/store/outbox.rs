@@ -1,0 +1,305 @@
+//! The reminder outbox: every post to make, one row per [`PostKey`]. The row is the truth
+//! about what is due and what was sent, so a restart loses nothing and sends nothing twice.
+//!
+//! Planning writes rows with [`enqueue`] and retires stale ones with
+//! [`retire_unplanned_reminders`]; neither touches a row under a live lease. Delivery:
+//! 1. [`claim_due`] takes due rows with a lease, in one `FOR UPDATE SKIP LOCKED` statement:
+//!    concurrent workers (threads or processes) get disjoint rows.
+//! 2. The worker sends each row (with its [`OutboxEntry::nonce`] and Discord's
+//!    `enforce_nonce`), then calls [`mark_sent`], [`mark_dropped`] or [`mark_failed`]. Each
+//!    is refused unless the row is still claimed by that worker, so a worker whose lease ran
+//!    out (and whose row another worker took) cannot overwrite the newer outcome.
+//! 3. A crashed worker's rows become claimable when their lease ends; a sent-but-unmarked
+//!    row is then sent again with the same nonce, which Discord answers with the first
+//!    message instead of a duplicate as long as it comes within Discord's nonce window (a
+//!    few minutes): keep leases well under that.
+//!
+//! Every instant that decides something is a parameter (`now`), never SQL's `now()`, so
+//! tests and `simulate` control time.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgExecutor, Row};
+
+use crate::domain::model::TalkId;
+use crate::domain::reminders::{PlannedPost, PostBody, PostKey, PostKind, Target};
+use crate::store::{id_from_db, id_to_db, StoreError};
+
+mod claims;
+
+pub use claims::{claim_due, mark_dropped, mark_failed, mark_sent, next_due, release};
+
+/// Errors and reasons are kept for organisers, not as full logs: at most this many chars.
+const MAX_REASON: usize = 1000;
+
+/// Why [`retire_unplanned_reminders`] drops a row.
+pub const UNPLANNED: &str =
+    "no longer planned: the talk moved or was cancelled, or the subscription or channel changed";
+
+/// Where a row is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting for its due time, or being sent (see [`OutboxEntry::claimed_by`]).
+    Pending,
+    Sent,
+    /// Not sent on purpose (too late, no longer planned); the reason is in `last_error`.
+    Dropped,
+    /// Given up after an error that a retry cannot fix.
+    Failed,
+}
+
+impl OutboxStatus {
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        match s {
+            "pending" => Ok(Self::Pending),
+            "sent" => Ok(Self::Sent),
+            "dropped" => Ok(Self::Dropped),
+            "failed" => Ok(Self::Failed),
+            other => Err(StoreError::Invalid(format!(
+                "unknown outbox status {other:?}"
+            ))),
+        }
+    }
+}
+
+/// One outbox row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub conference_id: i64,
+    /// What to send, where and when, as planned.
+    pub post: PlannedPost,
+    pub status: OutboxStatus,
+    /// Failed attempts so far.
+    pub attempts: i32,
+    /// Stable for the row's life: send it with every attempt.
+    pub nonce: String,
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<DateTime<Utc>>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The drop reason, the failure, or the error before the pending retry.
+    pub last_error: Option<String>,
+}
+
+/// What [`enqueue`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Enqueued {
+    /// Rows added for keys the outbox did not have.
+    pub added: usize,
+    /// Existing rows re-planned: a pending row whose due time or text changed (a new lead
+    /// time keeps the key), or a retired reminder the plan calls for again (re-subscribed).
+    pub replanned: usize,
+}
+
+fn target_to_db(target: Target) -> (&'static str, i64) {
+    match target {
+        Target::Channel(id) => ("channel", id_to_db(id)),
+        Target::Dm(id) => ("dm", id_to_db(id)),
+    }
+}
+
+fn kind_from_db(kind: &str) -> Result<PostKind, StoreError> {
+    [PostKind::Reminder, PostKind::Moved, PostKind::Cancelled]
+        .into_iter()
+        .find(|k| k.as_str() == kind)
+        .ok_or_else(|| StoreError::Invalid(format!("unknown outbox kind {kind:?}")))
+}
+
+fn clip(text: &str) -> String {
+    text.chars().take(MAX_REASON).collect()
+}
+
+const COLUMNS: &str = "id, conference_id, target_kind, target_id, talk_id, kind,
+    schedule_version, due_at, expires_at, body, status, attempts, nonce, claimed_by,
+    claimed_until, sent_at, last_error";
+
+fn row_to_entry(row: &PgRow) -> Result<OutboxEntry, StoreError> {
+    let target_kind: String = row.try_get("target_kind")?;
+    let target_id = id_from_db(row.try_get("target_id")?);
+    let target = match target_kind.as_str() {
+        "channel" => Target::Channel(target_id),
+        "dm" => Target::Dm(target_id),
+        other => {
+            return Err(StoreError::Invalid(format!(
+                "unknown outbox target kind {other:?}"
+            )))
+        }
+    };
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
+    let body: serde_json::Value = row.try_get("body")?;
+    let body: PostBody = serde_json::from_value(body)
+        .map_err(|e| StoreError::Invalid(format!("stored outbox body: {e}")))?;
+    Ok(OutboxEntry {
+        id: row.try_get("id")?,
+        conference_id: row.try_get("conference_id")?,
+        post: PlannedPost {
+            key: PostKey {
+                target,
+                talk: TalkId(row.try_get("talk_id")?),
+                kind: kind_from_db(&kind)?,
+                schedule_version: row.try_get("schedule_version")?,
+            },
+            due: row.try_get("due_at")?,
+            expires: row.try_get("expires_at")?,
+            body,
+        },
+        status: OutboxStatus::parse(&status)?,
+        attempts: row.try_get("attempts")?,
+        nonce: row.try_get("nonce")?,
+        claimed_by: row.try_get("claimed_by")?,
+        claimed_until: row.try_get("claimed_until")?,
+        sent_at: row.try_get("sent_at")?,
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+/// Puts planned posts in the outbox, in one statement. A key already there is not added
+/// again (`ON CONFLICT` on the unique key, so concurrent planners cannot duplicate it);
+/// its row is re-planned only if still pending and not being sent, or if it was retired.
+/// Posts already expired at `now` are left out: they could only be dropped.
+pub async fn enqueue(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    posts: &[PlannedPost],
+    now: DateTime<Utc>,
+) -> Result<Enqueued, StoreError> {
+    // One statement may not update a row twice: keep the first post of each key.
+    let mut seen = HashSet::new();
+    let posts: Vec<&PlannedPost> = posts
+        .iter()
+        .filter(|p| !p.expires.is_some_and(|at| now > at))
+        .filter(|p| seen.insert(p.key))
+        .collect();
+    if posts.is_empty() {
+        return Ok(Enqueued::default());
+    }
+    let targets: Vec<(&str, i64)> = posts.iter().map(|p| target_to_db(p.key.target)).collect();
+    let bodies = posts
+        .iter()
+        .map(|p| serde_json::to_value(&p.body))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Invalid(format!("outbox body: {e}")))?;
+    // `xmax = 0` tells a freshly inserted row from one updated by ON CONFLICT.
+    let inserted: Vec<bool> = sqlx::query_scalar(
+        "INSERT INTO outbox (conference_id, target_kind, target_id, talk_id, kind,
+                             schedule_version, due_at, expires_at, body)
+         SELECT $1, p.* FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::text[],
+                                    $6::integer[], $7::timestamptz[], $8::timestamptz[],
+                                    $9::jsonb[])
+             AS p(target_kind, target_id, talk_id, kind, schedule_version, due_at,
+                  expires_at, body)
+         ON CONFLICT (target_kind, target_id, talk_id, kind, schedule_version) DO UPDATE SET
+             due_at = EXCLUDED.due_at,
+             expires_at = EXCLUDED.expires_at,
+             body = EXCLUDED.body,
+             status = 'pending',
+             retired_at = NULL,
+             last_error = CASE WHEN outbox.status = 'pending' THEN outbox.last_error END
+         WHERE (outbox.claimed_until IS NULL OR outbox.claimed_until <= $10)
+           AND ((outbox.status = 'pending'
+                 AND (outbox.due_at, outbox.expires_at, outbox.body)
+                     IS DISTINCT FROM (EXCLUDED.due_at, EXCLUDED.expires_at, EXCLUDED.body))
+                OR (outbox.status = 'dropped' AND outbox.retired_at IS NOT NULL))
+         RETURNING (xmax = 0)",
+    )
+    .bind(conference_id)
+    .bind(targets.iter().map(|(kind, _)| *kind).collect::<Vec<_>>())
+    .bind(targets.iter().map(|(_, id)| *id).collect::<Vec<_>>())
+    .bind(posts.iter().map(|p| p.key.talk.0).collect::<Vec<_>>())
+    .bind(
+        posts
+            .iter()
+            .map(|p| p.key.kind.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        posts
+            .iter()
+            .map(|p| p.key.schedule_version)
+            .collect::<Vec<_>>(),
+    )
+    .bind(posts.iter().map(|p| p.due).collect::<Vec<_>>())
+    .bind(posts.iter().map(|p| p.expires).collect::<Vec<_>>())
+    .bind(bodies)
+    .bind(now)
+    .fetch_all(db)
+    .await?;
+    let added = inserted.iter().filter(|new| **new).count();
+    Ok(Enqueued {
+        added,
+        replanned: inserted.len() - added,
+    })
+}
+
+/// Drops the conference's pending reminders whose key is not in `planned` (the current
+/// plan): a moved talk's reminders for its old schedule version, a cancelled talk's, an
+/// ended subscription's. Reason [`UNPLANNED`]. Rows being sent under a live lease are left
+/// alone: the send is already under way and its outcome will be recorded. Change notices
+/// (moved/cancelled) are never retired. Returns how many rows were dropped.
+pub async fn retire_unplanned_reminders(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    planned: &[PostKey],
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let keys: Vec<&PostKey> = planned
+        .iter()
+        .filter(|k| k.kind == PostKind::Reminder)
+        .collect();
+    let targets: Vec<(&str, i64)> = keys.iter().map(|k| target_to_db(k.target)).collect();
+    let done = sqlx::query(
+        "UPDATE outbox o SET status = 'dropped', retired_at = $2, last_error = $3,
+                             claimed_by = NULL, claimed_until = NULL
+         WHERE o.conference_id = $1 AND o.kind = 'reminder' AND o.status = 'pending'
+           AND (o.claimed_until IS NULL OR o.claimed_until <= $2)
+           AND NOT EXISTS (
+               SELECT 1 FROM UNNEST($4::text[], $5::bigint[], $6::bigint[], $7::integer[])
+                   AS k(target_kind, target_id, talk_id, schedule_version)
+               WHERE k.target_kind = o.target_kind AND k.target_id = o.target_id
+                 AND k.talk_id = o.talk_id AND k.schedule_version = o.schedule_version)",
+    )
+    .bind(conference_id)
+    .bind(now)
+    .bind(UNPLANNED)
+    .bind(targets.iter().map(|(kind, _)| *kind).collect::<Vec<_>>())
+    .bind(targets.iter().map(|(_, id)| *id).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.talk.0).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.schedule_version).collect::<Vec<_>>())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// How many rows are pending (claimed or not).
+pub async fn pending_count(db: impl PgExecutor<'_>) -> Result<i64, StoreError> {
+    let count = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'pending'")
+        .fetch_one(db)
+        .await?;
+    Ok(count)
+}
+
+/// One row by id.
+pub async fn entry(db: impl PgExecutor<'_>, id: i64) -> Result<Option<OutboxEntry>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(row_to_entry).transpose()
+}
+
+/// Every row of the conference, by due time then id (for `simulate`, operations, tests).
+pub async fn of_conference(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+) -> Result<Vec<OutboxEntry>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE conference_id = $1 ORDER BY due_at, id"
+    ))
+    .bind(conference_id)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(row_to_entry).collect()
+}

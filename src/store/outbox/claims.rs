@@ -1,0 +1,156 @@
+//! The delivery side of the outbox: when work is next due, claiming it under a lease, and
+//! recording each row's outcome (see the protocol in [`super`]).
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgExecutor;
+
+use super::{clip, row_to_entry, OutboxEntry};
+use crate::store::StoreError;
+
+/// The earliest instant at which [`claim_due`] can return something: the first unclaimed
+/// pending row's due time, or a claimed row's lease end. May lie in the past (work is
+/// waiting: claim at once); `None` when nothing is pending. The delivery loop sleeps until
+/// then or until it is told the plan changed.
+pub async fn next_due(db: impl PgExecutor<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    // LEAST ignores NULLs. Each half is served by one of the partial indexes.
+    let next = sqlx::query_scalar(
+        "SELECT LEAST(
+             (SELECT due_at FROM outbox WHERE status = 'pending' AND claimed_until IS NULL
+              ORDER BY due_at LIMIT 1),
+             (SELECT min(GREATEST(due_at, claimed_until)) FROM outbox
+              WHERE status = 'pending' AND claimed_until IS NOT NULL))",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(next)
+}
+
+/// Claims up to `limit` rows due at `now` (pending, and unclaimed or with an expired lease)
+/// for `worker` until `now + lease`, earliest first and channels before DMs at one instant.
+/// One statement: the rows are locked with `FOR UPDATE SKIP LOCKED` (a row another worker
+/// is claiming right now is skipped, not waited for) and the claim is written before the
+/// locks are released, so two workers never get the same row.
+pub async fn claim_due(
+    db: impl PgExecutor<'_>,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: u32,
+) -> Result<Vec<OutboxEntry>, StoreError> {
+    let until = now
+        .checked_add_signed(lease)
+        .ok_or_else(|| StoreError::Invalid(format!("a lease of {lease} is out of range")))?;
+    // A CTE rather than `WHERE id IN (subquery)`: it runs exactly once, so the LIMIT and the
+    // locks apply to one set of rows.
+    let rows = sqlx::query(
+        "WITH due AS (
+             SELECT id FROM outbox
+             WHERE status = 'pending' AND due_at <= $2
+               AND (claimed_until IS NULL OR claimed_until <= $2)
+             ORDER BY due_at, target_kind, id
+             LIMIT $4
+             FOR UPDATE SKIP LOCKED)
+         UPDATE outbox o SET claimed_by = $1, claimed_until = $3
+         FROM due WHERE o.id = due.id
+         RETURNING o.*",
+    )
+    .bind(worker)
+    .bind(now)
+    .bind(until)
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
+    let mut claimed = rows
+        .iter()
+        .map(row_to_entry)
+        .collect::<Result<Vec<_>, _>>()?;
+    // RETURNING has no order of its own.
+    claimed.sort_by(|a, b| {
+        (a.post.due, a.post.key.target, a.id).cmp(&(b.post.due, b.post.key.target, b.id))
+    });
+    Ok(claimed)
+}
+
+/// Records that row `id` was sent at `now`. Refused (returns `false`) unless the row is
+/// pending and still claimed by `worker`: after a lease expired and another worker took the
+/// row, that worker's outcome stands. A late worker whose row nobody took yet may still
+/// record its send, which is the truth and prevents a resend.
+pub async fn mark_sent(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = $3, claimed_by = NULL, claimed_until = NULL
+         WHERE id = $1 AND status = 'pending' AND claimed_by = $2",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records that `worker` decided not to send row `id` (e.g. the talk already started),
+/// with the reason. Refused like [`mark_sent`] unless the row is still this worker's.
+pub async fn mark_dropped(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'dropped', last_error = $3,
+                           claimed_by = NULL, claimed_until = NULL
+         WHERE id = $1 AND status = 'pending' AND claimed_by = $2",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(clip(reason))
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failed attempt of `worker` on row `id`: with `retry_at` the row is pending
+/// again, due then (backoff, `retry_after`), else it is given up as failed (e.g. a closed
+/// DM). Either way `attempts` grows by one and the error is kept. Refused like
+/// [`mark_sent`] unless the row is still this worker's.
+pub async fn mark_failed(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $3,
+                           status = CASE WHEN $4::timestamptz IS NULL THEN 'failed'
+                                         ELSE 'pending' END,
+                           due_at = COALESCE($4, due_at),
+                           claimed_by = NULL, claimed_until = NULL
+         WHERE id = $1 AND status = 'pending' AND claimed_by = $2",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(clip(error))
+    .bind(retry_at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives back every claim of `worker` (graceful shutdown), so other workers or the next
+/// start need not wait for the leases to run out. Returns how many rows were released.
+pub async fn release(db: impl PgExecutor<'_>, worker: &str) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL
+         WHERE status = 'pending' AND claimed_until IS NOT NULL AND claimed_by = $1",
+    )
+    .bind(worker)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
