@@ -21,9 +21,14 @@ fn placement(p: &Placement, zone: Tz) -> String {
     let when = p
         .start
         .map_or_else(|| "unscheduled".to_owned(), |s| local(s, zone));
-    match &p.room {
+    let placed = match &p.room {
         Some(room) => format!("{when}, {room}"),
         None => when,
+    };
+    if p.status == TalkStatus::Cancelled.as_str() {
+        format!("{placed}, cancelled")
+    } else {
+        placed
     }
 }
 
@@ -60,14 +65,9 @@ pub fn import_report(conference: &Conference, diff: &ImportDiff, dry_run: bool) 
             if let Some(before) = &entry.before {
                 let _ = write!(
                     detail,
-                    " (was {}; now {}{})",
+                    " (was {}; now {})",
                     placement(before, zone),
                     placement(&entry.after, zone),
-                    if entry.after.status == TalkStatus::Cancelled.as_str() {
-                        ", cancelled"
-                    } else {
-                        ""
-                    }
                 );
             }
         }
@@ -210,6 +210,51 @@ mod tests {
             report,
             "nbpy-2026 (America/Los_Angeles): 0 added, 1 changed, 0 cancelled, 3 unchanged\n  \
              ~ Glue: changed start, room (was Sat 25 Apr 15:45 PDT, Barn; now Sat 25 Apr 16:45 PDT, Loft)\n"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_talk_says_so_in_the_report() {
+        let cancelled = Placement {
+            start: Some(at("2026-04-25T22:45:00Z")),
+            end: None,
+            room: Some("Barn".to_owned()),
+            status: "cancelled".to_owned(),
+        };
+        let diff = ImportDiff {
+            added: vec![DiffEntry {
+                talk_id: Some(2),
+                source_id: None,
+                title: "Gone".to_owned(),
+                fields: vec![],
+                before: None,
+                after: cancelled.clone(),
+            }],
+            changed: vec![DiffEntry {
+                talk_id: Some(1),
+                source_id: None,
+                title: "Back".to_owned(),
+                fields: vec![Field::Status],
+                before: Some(cancelled.clone()),
+                after: Placement {
+                    status: "confirmed".to_owned(),
+                    ..cancelled
+                },
+            }],
+            ..ImportDiff::default()
+        };
+
+        let report = import_report(&conference(), &diff, false);
+
+        assert!(
+            report.contains("+ Gone: Sat 25 Apr 15:45 PDT, Barn, cancelled\n"),
+            "{report}"
+        );
+        assert!(
+            report.contains(
+                "~ Back: changed status (was Sat 25 Apr 15:45 PDT, Barn, cancelled; now Sat 25 Apr 15:45 PDT, Barn)"
+            ),
+            "{report}"
         );
     }
 
