@@ -1,0 +1,99 @@
+//! One import split into its phases, to see where the time goes. It repeats the steps of
+//! `store::imports::apply_import` (conference upsert, load, plan, write, commit) with a clock
+//! around each; the import record (`INSERT INTO imports`, private to the store) is replaced by
+//! serialising the diff to JSON, which is the part of that insert that grows with the talks.
+
+use std::time::{Duration, Instant};
+
+use confbot::domain::diff::plan_import;
+use confbot::domain::import::{self, ImportOptions};
+use confbot::domain::model::{ConferenceSlug, ScheduleScope};
+use confbot::store::conferences::{self, ConferenceUpsert};
+use confbot::store::talks;
+use sqlx::PgPool;
+
+use super::measure::timed;
+use super::Input;
+
+/// The phases of one import.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Phases {
+    pub parse: Duration,
+    /// Begin + conference upsert and row lock.
+    pub upsert: Duration,
+    /// `talks::load`: the stored programme.
+    pub load: Duration,
+    /// `diff::plan_import`.
+    pub plan: Duration,
+    /// `talks::apply` + `conferences::replace_days`.
+    pub write: Duration,
+    /// The diff as JSON (what the import record stores).
+    pub diff_json: Duration,
+    pub commit: Duration,
+    /// Whether the plan changed nothing.
+    pub unchanged: bool,
+}
+
+impl Phases {
+    pub fn total(&self) -> Duration {
+        self.parse + self.upsert + self.load + self.plan + self.write + self.diff_json + self.commit
+    }
+}
+
+/// Imports `input` into the conference `slug`, timing each phase.
+pub async fn measure(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result<Phases> {
+    let slug = ConferenceSlug::parse(slug)?;
+    let source = input.path.display().to_string();
+    let mut phases = Phases::default();
+
+    let start = Instant::now();
+    let schedule = import::parse(&input.bytes, Some(input.format), &ImportOptions::default())?;
+    phases.parse = start.elapsed();
+    let is_timetable = schedule.scope == ScheduleScope::Timetable;
+
+    let start = Instant::now();
+    let mut tx = pool.begin().await?;
+    let row = conferences::upsert_and_lock(
+        &mut tx,
+        &ConferenceUpsert {
+            slug: &slug,
+            name: schedule.name.as_deref(),
+            time_zone: schedule.time_zone,
+            default_time_zone: chrono_tz::America::Los_Angeles,
+            source_url: is_timetable.then_some(source.as_str()),
+        },
+    )
+    .await?;
+    phases.upsert = start.elapsed();
+
+    let (stored, took) = timed(talks::load(&mut tx, row.id)).await;
+    let stored = stored?;
+    phases.load = took;
+
+    let start = Instant::now();
+    let mut plan = plan_import(&stored, &schedule)?;
+    phases.plan = start.elapsed();
+    phases.unchanged = plan.diff.is_empty();
+
+    let stated: Vec<_> = schedule
+        .talks
+        .iter()
+        .flat_map(|t| t.speakers.iter().cloned())
+        .collect();
+    let start = Instant::now();
+    talks::apply(&mut tx, row.id, &mut plan, &stated).await?;
+    if is_timetable && !schedule.days.is_empty() {
+        conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
+    }
+    phases.write = start.elapsed();
+
+    let start = Instant::now();
+    let json = serde_json::to_value(&plan.diff)?;
+    phases.diff_json = start.elapsed();
+    drop(json);
+
+    let (committed, took) = timed(tx.commit()).await;
+    committed?;
+    phases.commit = took;
+    Ok(phases)
+}
