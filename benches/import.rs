@@ -25,6 +25,8 @@ mod phases;
 mod render;
 #[path = "import/report.rs"]
 mod report;
+#[path = "import/setup.rs"]
+mod setup;
 #[path = "import/words.rs"]
 mod words;
 
@@ -97,9 +99,9 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    let talks = talk_count()?;
-    let runs: usize = env_number("CONFBOT_BENCH_RUNS")?.unwrap_or(5).max(1);
-    let target = target_dir()?;
+    let talks = setup::talk_count()?;
+    let runs: usize = setup::env_number("CONFBOT_BENCH_RUNS")?.unwrap_or(5).max(1);
+    let target = setup::target_dir()?;
     let data_dir = target.join("bench-data");
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -128,7 +130,7 @@ fn run() -> anyhow::Result<()> {
         data_dir.display(),
         started.elapsed().as_secs_f64()
     );
-    check_formats_agree(&inputs)?;
+    setup::check_formats_agree(&inputs)?;
 
     let binary = target.join("release").join("confbot");
     let binary = binary.is_file().then_some(binary);
@@ -404,78 +406,4 @@ async fn forget(pool: &PgPool, slug: &str) -> anyhow::Result<()> {
 async fn analyze(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::query("ANALYZE").execute(pool).await?;
     Ok(())
-}
-
-/// The three timetable formats describe the same programme: the same talks at the same UTC
-/// instants in the same rooms. A mismatch means a generator (or importer) bug, and numbers
-/// measured on different data would not be comparable.
-fn check_formats_agree(inputs: &[Input]) -> anyhow::Result<()> {
-    let mut reference: Option<(Format, Vec<String>)> = None;
-    for input in inputs.iter().filter(|i| i.format != Format::Text) {
-        let schedule =
-            match import::parse(&input.bytes, Some(input.format), &ImportOptions::default()) {
-                Ok(schedule) => schedule,
-                Err(e) => bail!("{} does not import: {e}", input.path.display()),
-            };
-        let mut talks: Vec<String> = schedule
-            .talks
-            .iter()
-            .map(|t| {
-                let slot = t.slot.map(|s| format!("{} {}", s.start, s.end));
-                format!(
-                    "{} | {slot:?} | {:?} | {}",
-                    t.title,
-                    t.room,
-                    t.speakers.len()
-                )
-            })
-            .collect();
-        talks.sort();
-        match &reference {
-            None => reference = Some((input.format, talks)),
-            Some((first, expected)) => {
-                if let Some((a, b)) = expected.iter().zip(&talks).find(|(a, b)| a != b) {
-                    bail!("{first} and {} disagree: {a:?} vs {b:?}", input.format);
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Where cargo puts its output: the bench runs as `target/release/deps/import-HASH`.
-fn target_dir() -> anyhow::Result<PathBuf> {
-    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
-        return Ok(PathBuf::from(dir));
-    }
-    let exe = std::env::current_exe().context("locating the benchmark executable")?;
-    exe.ancestors()
-        .nth(3)
-        .map(Path::to_path_buf)
-        .context("the benchmark is not inside a cargo target directory")
-}
-
-/// `CONFBOT_BENCH_TALKS`, else the first argument that is not a flag (cargo passes
-/// `--bench`), else 10,000.
-fn talk_count() -> anyhow::Result<usize> {
-    if let Some(n) = env_number("CONFBOT_BENCH_TALKS")? {
-        return Ok(n.max(1));
-    }
-    match std::env::args().skip(1).find(|a| !a.starts_with('-')) {
-        Some(arg) => arg
-            .parse()
-            .with_context(|| format!("the talk count {arg:?} is not a number")),
-        None => Ok(10_000),
-    }
-}
-
-fn env_number(name: &str) -> anyhow::Result<Option<usize>> {
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => value
-            .trim()
-            .parse()
-            .map(Some)
-            .with_context(|| format!("{name}={value:?} is not a number")),
-        _ => Ok(None),
-    }
 }
