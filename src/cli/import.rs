@@ -36,6 +36,23 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         return Ok(());
     };
 
+    // A source identical to the conference's latest import (same bytes, format and zone
+    // flag) cannot change anything: say so without parsing it.
+    let fingerprint = fingerprint(&bytes, args.format.map(Format::from), zone_override);
+    if !args.dry_run
+        && !args.force
+        && store::imports::latest_fingerprint(&pool, &slug)
+            .await?
+            .as_deref()
+            == Some(fingerprint.as_str())
+    {
+        println!(
+            "{slug}: {} is identical to the last import; nothing changed.",
+            args.source
+        );
+        return Ok(());
+    }
+
     let options = ImportOptions {
         // An explicit flag wins over the file; the stored zone only fills in for a file that
         // names none (it may be just the default a talk listing created the conference with).
@@ -64,6 +81,9 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
     )
     .await
     .with_context(|| format!("cannot import {}", args.source))?;
+    if let Some(import_id) = outcome.import_id {
+        store::imports::set_fingerprint(&pool, import_id, &fingerprint).await?;
+    }
     if let (Some(v), false) = (validators, args.dry_run) {
         store::conferences::set_source_validators(
             &pool,
@@ -82,6 +102,23 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         output::import_report(&outcome.conference, &outcome.diff, args.dry_run)
     );
     Ok(())
+}
+
+/// SHA-256 over what decides an import's result besides the stored data: the source bytes,
+/// the `--format` and the `--timezone` flags.
+fn fingerprint(bytes: &[u8], format: Option<Format>, zone: Option<Tz>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(format.map_or("auto", Format::as_str).as_bytes());
+    hasher.update([0]);
+    hasher.update(zone.map_or("", |z| z.name()).as_bytes());
+    hasher.update([0]);
+    hasher.update(bytes);
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn default_zone(settings: &Settings) -> Tz {

@@ -71,6 +71,10 @@ pub struct ImportArgs {
     /// Show what would change without changing anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Import even when the source is byte for byte the one imported last (normally
+    /// recognised and skipped, since it cannot change anything).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Source formats accepted by `--format`.

@@ -80,11 +80,30 @@ pub async fn apply_import(
     }
     let import_id = record(&mut tx, row.id, &request, &plan.diff).await?;
     tx.commit().await?;
+    if plan.inserts.len() >= ANALYZE_AFTER_INSERTS {
+        refresh_statistics(pool).await;
+    }
     Ok(ImportOutcome {
         conference: row.conference,
         diff: plan.diff,
         import_id: Some(import_id),
     })
+}
+
+/// An import adding at least this many talks refreshes the planner statistics right away.
+const ANALYZE_AFTER_INSERTS: usize = 500;
+
+/// Statistics gathered while the tables were (nearly) empty make Postgres switch the
+/// prepared statements that load a programme to a generic plan of nested sequential scans:
+/// seconds instead of milliseconds until autovacuum's next ANALYZE. After a large import we
+/// analyze at once. Best effort: the import has already committed.
+async fn refresh_statistics(pool: &PgPool) {
+    if let Err(error) = sqlx::query("ANALYZE talks, talk_speakers, speakers, rooms, tracks")
+        .execute(pool)
+        .await
+    {
+        tracing::warn!(%error, "ANALYZE after a large import failed");
+    }
 }
 
 async fn record(
@@ -124,4 +143,33 @@ pub async fn diff_of(pool: &PgPool, import_id: i64) -> Result<Option<ImportDiff>
         serde_json::from_value(value).map_err(|e| StoreError::Invalid(format!("stored diff: {e}")))
     })
     .transpose()
+}
+
+/// The source fingerprint of the conference's latest import, if it recorded one.
+pub async fn latest_fingerprint(
+    pool: &PgPool,
+    slug: &ConferenceSlug,
+) -> Result<Option<String>, StoreError> {
+    let fingerprint: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT i.fingerprint FROM imports i JOIN conferences c ON c.id = i.conference_id
+         WHERE c.slug = $1 ORDER BY i.id DESC LIMIT 1",
+    )
+    .bind(slug.as_str())
+    .fetch_optional(pool)
+    .await?;
+    Ok(fingerprint.flatten())
+}
+
+/// Records what the source of an import was, byte for byte (see `latest_fingerprint`).
+pub async fn set_fingerprint(
+    pool: &PgPool,
+    import_id: i64,
+    fingerprint: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE imports SET fingerprint = $2 WHERE id = $1")
+        .bind(import_id)
+        .bind(fingerprint)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -5,14 +5,14 @@ use std::process::{Command, Output};
 
 use crate::harness::{confbot_bin, TestDb};
 
-fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
 }
 
 /// The binary with a clean environment: only the given database (if any), no config file.
-fn confbot(database_url: Option<&str>) -> Command {
+pub(crate) fn confbot(database_url: Option<&str>) -> Command {
     let mut command = Command::new(confbot_bin());
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
@@ -27,7 +27,7 @@ fn confbot(database_url: Option<&str>) -> Command {
     command
 }
 
-fn run(command: &mut Command) -> (i32, String, String) {
+pub(crate) fn run(command: &mut Command) -> (i32, String, String) {
     let Output {
         status,
         stdout,
@@ -40,7 +40,7 @@ fn run(command: &mut Command) -> (i32, String, String) {
     )
 }
 
-async fn talk_count(db: &TestDb) -> i64 {
+pub(crate) async fn talk_count(db: &TestDb) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM talks")
         .fetch_one(&db.pool)
         .await
@@ -66,8 +66,16 @@ async fn import_twice_then_export_json_as_an_operator_would() {
     let (code, second, _) = import();
     assert_eq!(code, 0);
     assert!(
-        second.contains("0 added, 0 changed, 0 cancelled, 1 unchanged"),
+        second.contains("is identical to the last import; nothing changed"),
         "{second}"
+    );
+    let (code, forced, _) = run(confbot(Some(&db.url))
+        .args(["import", "--force", "--conference", "nbpy-2026"])
+        .arg(&seed));
+    assert_eq!(code, 0);
+    assert!(
+        forced.contains("0 added, 0 changed, 0 cancelled, 1 unchanged"),
+        "{forced}"
     );
 
     let (code, json, stderr) = run(confbot(Some(&db.url)).args([
@@ -351,75 +359,4 @@ fn the_demo_runs_with_nothing_configured() {
         "{stdout}"
     );
     assert!(stdout.contains("[CANCELLED]"), "{stdout}");
-}
-
-/// Serves `body` at every path with ETag `"v1"`, answering 304 to a request that sends it
-/// back and 404 to paths ending in `missing`. Returns the base URL and the request count.
-async fn schedule_server(body: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let requests = std::sync::Arc::new(AtomicUsize::new(0));
-    let count = std::sync::Arc::clone(&requests);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            let mut head = Vec::new();
-            let mut buffer = [0u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buffer).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buffer[..n]),
-                }
-            }
-            let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-            let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-            let response = if path.ends_with("missing") {
-                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    .to_owned()
-            } else if head.contains("if-none-match: \"v1\"") {
-                "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n".to_owned()
-            } else {
-                format!(
-                    "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nContent-Type: text/calendar\r\n\
-                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-            };
-            let _ = stream.write_all(response.as_bytes()).await;
-            let _ = stream.shutdown().await;
-        }
-    });
-    (base, requests)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn importing_from_a_url_sends_the_etag_back_and_an_unchanged_schedule_costs_one_304() {
-    let db = TestDb::new().await;
-    let seed = std::fs::read_to_string(fixture("seed000-nbpy-pretalx.ics")).expect("seed");
-    let (base, requests) = schedule_server(seed).await;
-    let url = format!("{base}/nbpy-2026/schedule.ics");
-    let import =
-        |url: &str| run(confbot(Some(&db.url)).args(["import", url, "--conference", "nbpy-2026"]));
-
-    let (code, first, stderr) = import(&url);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(first.contains("1 added"), "{first}");
-
-    let (code, second, stderr) = import(&url);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(
-        second.contains("has not changed since the last import (HTTP 304)"),
-        "{second}"
-    );
-    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 2);
-
-    let (code, _, stderr) = import(&format!("{base}/missing"));
-    assert_eq!(code, 1);
-    assert!(stderr.contains("404"), "{stderr}");
-    assert_eq!(talk_count(&db).await, 1);
 }

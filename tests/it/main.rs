@@ -4,6 +4,7 @@
 mod harness;
 
 mod cli;
+mod cli_sources;
 mod console;
 mod discord;
 mod embedded_db;
