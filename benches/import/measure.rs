@@ -80,6 +80,8 @@ pub fn import_process(
         .arg(SPAWNER_FLAG)
         .arg(binary)
         .arg("import")
+        // The full path even for the re-import: an identical source would be skipped.
+        .arg("--force")
         .arg(file)
         .args(["--conference", slug])
         .env("DATABASE_URL", database_url)
