@@ -19,7 +19,27 @@ pub async fn load(pool: &PgPool, slug: &ConferenceSlug) -> Result<Option<Program
     let days = conferences::days(&mut tx, row.id).await?;
     let talks = talks::load(&mut tx, row.id).await?;
     tx.commit().await?;
-    Ok(Some(Programme::new(row.conference, days, talks)))
+    // Building the lookups and the search index takes about a second for 10,000 talks: off the
+    // async workers, so a Discord handler waiting on it can still defer before its deadline.
+    let programme = tokio::task::spawn_blocking(move || {
+        let programme = Programme::new(row.conference, days, talks);
+        release_freed_memory();
+        programme
+    })
+    .await
+    .map_err(|e| StoreError::Invalid(format!("building the programme failed: {e}")))?;
+    Ok(Some(programme))
+}
+
+/// Hands the index build's temporaries back to the operating system: glibc keeps freed
+/// memory of a burst resident otherwise, and a bot idles most of the time.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free pages of the allocator's own arenas; it has no
+    // preconditions and does not touch live allocations.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// A number that changes whenever the conference's programme may have changed (the latest
