@@ -1,6 +1,6 @@
 //! Talks, their speakers, rooms and tracks: loading a conference's programme and writing an
-//! import plan in bulk (one statement per table, arrays bound with `UNNEST`, so ten thousand
-//! talks cost a handful of round trips).
+//! import plan in bulk (arrays bound with `UNNEST`, one statement per table and thousand
+//! talks, so ten thousand talks cost a few dozen round trips).
 
 use std::collections::HashMap;
 
