@@ -32,12 +32,33 @@ pub fn name_key(name: &str) -> String {
 /// Trims a free-text value and turns an empty one into `None`. Control characters other than
 /// line breaks and tabs are removed: imported text is untrusted.
 pub fn clean(value: &str) -> Option<String> {
+    // Nearly every value has nothing to remove: trim it as it is instead of rebuilding it char
+    // by char (this was 12 % of an unchanged re-import of 10,000 talks).
+    if !has_dropped_control(value) {
+        let trimmed = value.trim();
+        return (!trimmed.is_empty()).then(|| trimmed.to_owned());
+    }
     let cleaned: String = value
         .chars()
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
         .collect();
     let trimmed = cleaned.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+/// Whether `value` holds a control character [`clean`] removes: one of C0 (U+0000-U+001F,
+/// except `\n` and `\t`), DEL or C1 (U+0080-U+009F, UTF-8 `C2 80`-`C2 9F`), exactly the
+/// chars `char::is_control` accepts. Scans bytes, which is several times faster than decoding.
+fn has_dropped_control(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'\n' | b'\t' => false,
+        0x00..=0x1F | 0x7F => true,
+        0xC2 => bytes
+            .get(i + 1)
+            .is_some_and(|next| (0x80..=0x9F).contains(next)),
+        _ => false,
+    })
 }
 
 /// Like [`clean`], for one-line values (titles, names, rooms): line breaks and runs of white
@@ -70,5 +91,30 @@ mod tests {
         assert_eq!(clean("  \t "), None);
         assert_eq!(clean(" a\u{7}b\nc "), Some("ab\nc".to_owned()));
         assert_eq!(clean_line(" a \n  b "), Some("a b".to_owned()));
+    }
+
+    #[test]
+    fn clean_keeps_text_without_control_characters_and_drops_del_and_c1_controls() {
+        assert_eq!(
+            clean(" Café £5\tÜber\n€ "),
+            Some("Café £5\tÜber\n€".to_owned())
+        );
+        assert_eq!(clean("a\u{7f}b\u{85}c\u{9f}d"), Some("abcd".to_owned()));
+        assert_eq!(clean("\u{80}\u{a0}x\u{a0}"), Some("x".to_owned()));
+        assert_eq!(clean("\r\n a\r\nb \r"), Some("a\nb".to_owned()));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config(256))]
+
+        #[test]
+        fn clean_removes_exactly_the_control_characters_it_promises(value in "\\PC*|[\\x00-\\u{a0} a\u{e9}]*") {
+            let filtered: String = value
+                .chars()
+                .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+                .collect();
+            let expected = Some(filtered.trim()).filter(|t| !t.is_empty()).map(str::to_owned);
+            proptest::prop_assert_eq!(clean(&value), expected);
+        }
     }
 }
