@@ -16,9 +16,8 @@ pub(super) fn new_talk(talk: &TalkData, scope: ScheduleScope) -> TalkData {
     data
 }
 
-/// Applies what `incoming` states onto `current`.
-pub(super) fn merge(current: &TalkData, incoming: &TalkData, scope: ScheduleScope) -> TalkData {
-    let mut merged = current.clone();
+/// Applies what `incoming` states onto `merged` (the current version of the talk), in place.
+pub(super) fn merge(merged: &mut TalkData, incoming: &TalkData, scope: ScheduleScope) {
     fn take(field: &mut Option<String>, value: &Option<String>) {
         if value.is_some() {
             field.clone_from(value);
@@ -32,7 +31,7 @@ pub(super) fn merge(current: &TalkData, incoming: &TalkData, scope: ScheduleScop
     take(&mut merged.talk_type, &incoming.talk_type);
     take(&mut merged.language, &incoming.language);
     take(&mut merged.url, &incoming.url);
-    merged.speakers = merge_speakers(&current.speakers, &incoming.speakers, scope);
+    merged.speakers = merge_speakers(&merged.speakers, &incoming.speakers, scope);
     if scope == ScheduleScope::Timetable {
         // The timetable owns identity, naming and placement.
         merged.source_id.clone_from(&incoming.source_id);
@@ -44,7 +43,6 @@ pub(super) fn merge(current: &TalkData, incoming: &TalkData, scope: ScheduleScop
         merged.status = incoming.status;
         merged.kind = incoming.kind;
     }
-    merged
 }
 
 /// The timetable decides who speaks; a listing only adds speakers where none are known.
@@ -64,22 +62,23 @@ fn merge_speakers(
     base.iter()
         .map(|speaker| {
             let key = name_key(&speaker.name);
-            let find = |list: &[SpeakerData]| -> Option<SpeakerData> {
-                list.iter().find(|s| name_key(&s.name) == key).cloned()
-            };
-            let (old, new) = (find(current), find(incoming));
+            let (old, new) = (find_by_key(current, &key), find_by_key(incoming, &key));
             SpeakerData {
                 source_id: new
-                    .as_ref()
                     .and_then(|s| s.source_id.clone())
-                    .or_else(|| old.as_ref().and_then(|s| s.source_id.clone())),
+                    .or_else(|| old.and_then(|s| s.source_id.clone())),
                 name: speaker.name.clone(),
                 biography: new
-                    .and_then(|s| s.biography)
-                    .or_else(|| old.and_then(|s| s.biography)),
+                    .and_then(|s| s.biography.clone())
+                    .or_else(|| old.and_then(|s| s.biography.clone())),
             }
         })
         .collect()
+}
+
+/// The speaker of `list` whose name has the key `key`.
+fn find_by_key<'a>(list: &'a [SpeakerData], key: &str) -> Option<&'a SpeakerData> {
+    list.iter().find(|s| name_key(&s.name) == key)
 }
 
 /// The reported fields that differ between two versions of a talk.
@@ -100,13 +99,13 @@ pub fn changed_fields(before: &TalkData, after: &TalkData) -> Vec<Field> {
     );
     check(before.room != after.room, Field::Room);
     check(before.title != after.title, Field::Title);
-    let names = |t: &TalkData| {
-        t.speakers
-            .iter()
-            .map(|s| s.name.clone())
-            .collect::<Vec<_>>()
-    };
-    check(names(before) != names(after), Field::Speakers);
+    // Compared in place: copying every name and biography was a visible share of a re-import.
+    let same_names = before
+        .speakers
+        .iter()
+        .map(|s| &s.name)
+        .eq(after.speakers.iter().map(|s| &s.name));
+    check(!same_names, Field::Speakers);
     check(before.status != after.status, Field::Status);
     check(before.kind != after.kind, Field::Kind);
     check(before.subtitle != after.subtitle, Field::Subtitle);
@@ -117,16 +116,12 @@ pub fn changed_fields(before: &TalkData, after: &TalkData) -> Vec<Field> {
     check(before.talk_type != after.talk_type, Field::Type);
     check(before.language != after.language, Field::Language);
     check(before.url != after.url, Field::Url);
-    let bios = |t: &TalkData| {
-        t.speakers
-            .iter()
-            .map(|s| s.biography.clone())
-            .collect::<Vec<_>>()
-    };
-    check(
-        names(before) == names(after) && bios(before) != bios(after),
-        Field::Biography,
-    );
+    let same_bios = before
+        .speakers
+        .iter()
+        .map(|s| &s.biography)
+        .eq(after.speakers.iter().map(|s| &s.biography));
+    check(same_names && !same_bios, Field::Biography);
     // A source id adopted by a catalogue entry is not a user-visible change on its own.
     fields
 }

@@ -11,6 +11,7 @@
 //!   to it survive; if it comes back it is confirmed again.
 //! - A field the source does not state (`None`) keeps its stored value.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -171,7 +172,9 @@ pub fn plan_import(
 ) -> Result<ImportPlan, PlanError> {
     check_unique_source_ids(&imported.talks)?;
     let mut index = Index::new(stored);
-    let mut working: Vec<TalkData> = stored.iter().map(|t| t.data.clone()).collect();
+    // A stored talk is copied only when the import touches it.
+    let mut working: Vec<Cow<'_, TalkData>> =
+        stored.iter().map(|t| Cow::Borrowed(&t.data)).collect();
     let mut touched: HashSet<usize> = HashSet::new();
     let mut inserts: Vec<TalkData> = Vec::new();
 
@@ -182,11 +185,11 @@ pub fn plan_import(
         };
         match target {
             Some(Target::Stored(i)) => {
-                working[i] = merge(&working[i], talk, imported.scope);
+                merge(working[i].to_mut(), talk, imported.scope);
                 index.note_source_id(i, &working[i]);
                 touched.insert(i);
             }
-            Some(Target::New(i)) => inserts[i] = merge(&inserts[i], talk, imported.scope),
+            Some(Target::New(i)) => merge(&mut inserts[i], talk, imported.scope),
             None => {
                 index.note_new(inserts.len(), talk);
                 inserts.push(new_talk(talk, imported.scope));
@@ -201,7 +204,7 @@ pub fn plan_import(
                 && talk.source_id.is_some()
                 && talk.status == TalkStatus::Confirmed
             {
-                talk.status = TalkStatus::Cancelled;
+                talk.to_mut().status = TalkStatus::Cancelled;
                 touched.insert(i);
             }
         }
@@ -211,15 +214,20 @@ pub fn plan_import(
     let mut touched: Vec<usize> = touched.into_iter().collect();
     touched.sort_unstable();
     for i in touched {
-        let (before, after) = (&stored[i].data, &working[i]);
-        let fields = changed_fields(before, after);
+        let Some(stored_talk) = stored.get(i) else {
+            continue;
+        };
+        let before = &stored_talk.data;
+        // Every touched talk was merged or cancelled, so this moves the copy, never clones.
+        let after = std::mem::replace(&mut working[i], Cow::Borrowed(before)).into_owned();
+        let fields = changed_fields(before, &after);
         if fields.is_empty() {
             plan.diff.unchanged += 1;
             if before.source_id != after.source_id {
                 // A catalogue entry adopted a timetable id: persist it, nothing to report.
                 plan.updates.push(TalkUpdate {
-                    id: stored[i].id,
-                    data: after.clone(),
+                    id: stored_talk.id,
+                    data: after,
                     reschedules: false,
                     speakers_changed: false,
                 });
@@ -227,28 +235,27 @@ pub fn plan_import(
             continue;
         }
         let entry = DiffEntry {
-            talk_id: Some(stored[i].id.0),
+            talk_id: Some(stored_talk.id.0),
             source_id: after.source_id.clone(),
             title: after.title.clone(),
             before: Some(Placement::of(before)),
-            after: Placement::of(after),
+            after: Placement::of(&after),
             fields: Vec::new(),
         };
+        let reschedules = fields.iter().any(|f| f.affects_schedule());
+        let speakers_changed = fields.contains(&Field::Speakers);
         let cancelled_now =
             before.status == TalkStatus::Confirmed && after.status == TalkStatus::Cancelled;
         if cancelled_now && fields == [Field::Status] {
             plan.diff.cancelled.push(entry);
         } else {
-            plan.diff.changed.push(DiffEntry {
-                fields: fields.clone(),
-                ..entry
-            });
+            plan.diff.changed.push(DiffEntry { fields, ..entry });
         }
         plan.updates.push(TalkUpdate {
-            id: stored[i].id,
-            data: after.clone(),
-            reschedules: fields.iter().any(|f| f.affects_schedule()),
-            speakers_changed: fields.contains(&Field::Speakers),
+            id: stored_talk.id,
+            data: after,
+            reschedules,
+            speakers_changed,
         });
     }
     plan.diff.added = inserts
@@ -309,7 +316,10 @@ impl Index {
 
     fn note_source_id(&mut self, i: usize, talk: &TalkData) {
         if let Some(id) = &talk.source_id {
-            self.by_source_id.insert(id.clone(), i);
+            // A re-imported talk keeps its id: no need to copy the key again.
+            if self.by_source_id.get(id) != Some(&i) {
+                self.by_source_id.insert(id.clone(), i);
+            }
         }
     }
 
@@ -321,7 +331,7 @@ impl Index {
     }
 
     /// By source id, else a not-yet-scheduled catalogue entry with the same title.
-    fn find_for_timetable(&self, talk: &TalkData, working: &[TalkData]) -> Option<Target> {
+    fn find_for_timetable(&self, talk: &TalkData, working: &[Cow<'_, TalkData>]) -> Option<Target> {
         if let Some(i) = talk
             .source_id
             .as_ref()
@@ -337,7 +347,7 @@ impl Index {
             .filter(|t| matches!(t, Target::Stored(i) if working[*i].source_id.is_none()))
             .collect();
         best_by_speakers(&candidates, talk, |t| match t {
-            Target::Stored(i) => working.get(i),
+            Target::Stored(i) => working.get(i).map(Cow::as_ref),
             Target::New(_) => None,
         })
     }
@@ -346,12 +356,12 @@ impl Index {
     fn find_by_title(
         &self,
         talk: &TalkData,
-        working: &[TalkData],
+        working: &[Cow<'_, TalkData>],
         inserts: &[TalkData],
     ) -> Option<Target> {
         let candidates = self.by_title.get(&title_key(&talk.title))?;
         best_by_speakers(candidates, talk, |t| match t {
-            Target::Stored(i) => working.get(i),
+            Target::Stored(i) => working.get(i).map(Cow::as_ref),
             Target::New(i) => inserts.get(i),
         })
     }
