@@ -149,6 +149,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// One malloc arena for the whole process. glibc gives each thread that allocates its own
+/// arena and keeps freed memory there; an import parses on a blocking thread and stores on a
+/// worker, so a 10,000-talk import peaked at 121 MB with per-thread arenas and 96 MB with one
+/// (BENCHMARKS.md). confbot's threads mostly wait on I/O, so the shared lock costs nothing
+/// measurable. Must run before the async runtime starts its threads.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before other threads exist.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 fn init_tracing(settings: &Settings) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
