@@ -20,7 +20,7 @@ use crate::domain::model::{
     ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, SpeakerData, TalkData,
 };
 use crate::domain::text::clean_line;
-use crate::domain::time::{local_to_utc, zone_by_name};
+use crate::domain::time::zone_by_name;
 use fields::{parse_clock, parse_date, parse_duration, parse_stamp, shorten};
 
 /// Parses a frab/pentabarf `schedule.xml` into the whole timetable.
@@ -180,24 +180,8 @@ impl Context<'_, '_> {
         };
         let starts_at = start.map(|s| s.local_time()).or(self.day_change);
 
-        // Missing bounds follow frab: the day starts at `day_change` on its date and ends
-        // where the next calendar day's starts.
-        let boundary = |d: NaiveDate| {
-            let zone = self.zone?;
-            Some(local_to_utc(
-                &zone,
-                d.and_time(self.day_change.unwrap_or(NaiveTime::MIN)),
-            ))
-        };
-        let programme_day = date.and_then(|date| {
-            let start = start
-                .and_then(|s| s.to_utc(self.zone))
-                .or_else(|| boundary(date))?;
-            let end = end
-                .and_then(|e| e.to_utc(self.zone))
-                .or_else(|| date.succ_opt().and_then(boundary))?;
-            Some(ProgrammeDay { date, start, end })
-        });
+        // Missing bounds follow frab: the day starts at `day_change` on its date.
+        let programme_day = fields::programme_day(date, start, end, self.day_change, self.zone);
         Ok(Day {
             date,
             starts_at,

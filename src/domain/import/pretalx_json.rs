@@ -16,7 +16,7 @@ use super::frab_xml::fields::{
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, TalkData};
 use crate::domain::text::clean_line;
-use crate::domain::time::{local_to_utc, zone_by_name};
+use crate::domain::time::zone_by_name;
 use wire::{Day, Person, RoomInfo, Root, Scalar, Talk};
 
 mod wire;
@@ -171,22 +171,7 @@ impl Context {
         let starts_at = start.map(Stamp::local_time);
         // Missing bounds: the day runs from its start time (else midnight) to the same time on
         // the next calendar date, in the conference zone.
-        let boundary = |d: NaiveDate| {
-            let zone = self.zone?;
-            Some(local_to_utc(
-                &zone,
-                d.and_time(starts_at.unwrap_or(NaiveTime::MIN)),
-            ))
-        };
-        let programme_day = date.and_then(|date| {
-            let start = start
-                .and_then(|s| s.to_utc(self.zone))
-                .or_else(|| boundary(date))?;
-            let end = end
-                .and_then(|e| e.to_utc(self.zone))
-                .or_else(|| date.succ_opt().and_then(boundary))?;
-            Some(ProgrammeDay { date, start, end })
-        });
+        let programme_day = fields::programme_day(date, start, end, starts_at, self.zone);
         Ok(DayInfo {
             date,
             starts_at,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime
 use chrono_tz::Tz;
 
 use crate::domain::html;
-use crate::domain::model::{TalkKind, TalkStatus};
+use crate::domain::model::{ProgrammeDay, TalkKind, TalkStatus};
 use crate::domain::text;
 use crate::domain::time::local_to_utc;
 
@@ -84,6 +84,34 @@ impl Stamp {
             Self::Floating(local) => local.date(),
         }
     }
+}
+
+/// A programme day from the bounds the source gives; a missing bound is derived in the
+/// conference zone: the day starts at `day_start` (a clock time; midnight if unknown) on its
+/// date and ends where the next calendar date's day starts. `None` without a date, or when a
+/// bound is floating and no zone is known.
+pub(crate) fn programme_day(
+    date: Option<NaiveDate>,
+    start: Option<Stamp>,
+    end: Option<Stamp>,
+    day_start: Option<NaiveTime>,
+    zone: Option<Tz>,
+) -> Option<ProgrammeDay> {
+    let date = date?;
+    let boundary = |d: NaiveDate| {
+        let zone = zone?;
+        Some(local_to_utc(
+            &zone,
+            d.and_time(day_start.unwrap_or(NaiveTime::MIN)),
+        ))
+    };
+    let start = start
+        .and_then(|s| s.to_utc(zone))
+        .or_else(|| boundary(date))?;
+    let end = end
+        .and_then(|e| e.to_utc(zone))
+        .or_else(|| date.succ_opt().and_then(boundary))?;
+    Some(ProgrammeDay { date, start, end })
 }
 
 /// Parses an ISO 8601 date-time: RFC 3339 (`2024-02-03T09:00:00+01:00`, `...Z`), the same
