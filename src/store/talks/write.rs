@@ -231,11 +231,8 @@ async fn write_talks(
     Ok(())
 }
 
-/// One optional text column of `talks`, borrowed for binding.
-fn texts<'a>(
-    talks: &[(i64, &'a TalkData)],
-    field: impl Fn(&'a TalkData) -> Option<&'a str>,
-) -> Vec<Option<&'a str>> {
+/// One column of `talks` as an array for `UNNEST`, borrowing text where it can.
+fn column<'a, T>(talks: &[(i64, &'a TalkData)], field: impl Fn(&'a TalkData) -> T) -> Vec<T> {
     talks.iter().map(|(_, t)| field(t)).collect()
 }
 
@@ -248,7 +245,6 @@ async fn write_talk_chunk(
     tracks: &HashMap<String, i64>,
     mode: Write,
 ) -> Result<(), StoreError> {
-    let text = |f: fn(&TalkData) -> Option<&str>| texts(talks, f);
     let lookup =
         |names: &HashMap<String, i64>, name: Option<&str>| name.and_then(|n| names.get(n).copied());
     let columns = "id, source_id, title_key, title, subtitle, abstract, description, track_id,
@@ -277,68 +273,23 @@ async fn write_talk_chunk(
     sqlx::query(&sql)
         .bind(conference_id)
         .bind(talks.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-        .bind(text(|t| t.source_id.as_deref()))
-        .bind(
-            talks
-                .iter()
-                .map(|(_, t)| title_key(&t.title))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            talks
-                .iter()
-                .map(|(_, t)| t.title.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(text(|t| t.subtitle.as_deref()))
-        .bind(text(|t| t.abstract_text.as_deref()))
-        .bind(text(|t| t.description.as_deref()))
-        .bind(
-            talks
-                .iter()
-                .map(|(_, t)| lookup(tracks, t.track.as_deref()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(text(|t| t.level.as_deref()))
-        .bind(text(|t| t.talk_type.as_deref()))
-        .bind(text(|t| t.language.as_deref()))
-        .bind(
-            talks
-                .iter()
-                .map(|(_, t)| lookup(rooms, t.room.as_deref()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            talks
-                .iter()
-                .map(|(_, t)| t.slot.map(|s| s.start))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            talks
-                .iter()
-                .map(|(_, t)| t.slot.map(|s| s.end))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            talks
-                .iter()
-                .map(|(_, t)| t.slot.is_some_and(|s| s.all_day))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            talks
-                .iter()
-                .map(|(_, t)| t.status.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            talks
-                .iter()
-                .map(|(_, t)| t.kind.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(text(|t| t.url.as_deref()))
+        .bind(column(talks, |t| t.source_id.as_deref()))
+        .bind(column(talks, |t| title_key(&t.title)))
+        .bind(column(talks, |t| t.title.as_str()))
+        .bind(column(talks, |t| t.subtitle.as_deref()))
+        .bind(column(talks, |t| t.abstract_text.as_deref()))
+        .bind(column(talks, |t| t.description.as_deref()))
+        .bind(column(talks, |t| lookup(tracks, t.track.as_deref())))
+        .bind(column(talks, |t| t.level.as_deref()))
+        .bind(column(talks, |t| t.talk_type.as_deref()))
+        .bind(column(talks, |t| t.language.as_deref()))
+        .bind(column(talks, |t| lookup(rooms, t.room.as_deref())))
+        .bind(column(talks, |t| t.slot.map(|s| s.start)))
+        .bind(column(talks, |t| t.slot.map(|s| s.end)))
+        .bind(column(talks, |t| t.slot.is_some_and(|s| s.all_day)))
+        .bind(column(talks, |t| t.status.as_str()))
+        .bind(column(talks, |t| t.kind.as_str()))
+        .bind(column(talks, |t| t.url.as_deref()))
         .execute(conn)
         .await?;
     Ok(())
