@@ -23,3 +23,14 @@ pub fn prefix_at(s: &str, at: usize) -> &str {
     }
     &s[..at]
 }
+
+/// `base` with each `(byte offset, text)` edit inserted in turn (offsets moved back to a
+/// character boundary, past the end meaning the end): random mutations for fuzzing a parser.
+pub fn with_insertions(base: &str, edits: Vec<(usize, String)>) -> String {
+    let mut text = base.to_owned();
+    for (at, insert) in edits {
+        let at = prefix_at(&text, at).len();
+        text.insert_str(at, &insert);
+    }
+    text
+}

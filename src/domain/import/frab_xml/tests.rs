@@ -380,11 +380,7 @@ proptest! {
     fn mutated_fixtures_never_panic(
         edits in proptest::collection::vec((0usize..2000, "[<>/&;:0-9a-z\"' \n-]{0,3}"), 1..6)
     ) {
-        let mut xml = FOSDEM.to_owned();
-        for (at, insert) in edits {
-            let at = crate::test_support::prefix_at(&xml, at).len();
-            xml.insert_str(at, &insert);
-        }
+        let xml = crate::test_support::with_insertions(FOSDEM, edits);
         let _ = parse(&xml, &ImportOptions { time_zone: Some(Tz::UTC), ..ImportOptions::default() });
         let stripped = xml.replace("<date>", "<x>").replace("</date>", "</x>");
         let _ = parse(&stripped, &ImportOptions::default());

@@ -280,11 +280,7 @@ proptest! {
     fn mutated_fixtures_never_panic(
         edits in proptest::collection::vec((0usize..2600, "[{}\\[\\]:,\"0-9a-z .+-]{0,3}"), 1..6)
     ) {
-        let mut json = ANYCONF.to_owned();
-        for (at, insert) in edits {
-            let at = crate::test_support::prefix_at(&json, at).len();
-            json.insert_str(at, &insert);
-        }
+        let json = crate::test_support::with_insertions(ANYCONF, edits);
         let _ = parse(&json, &ImportOptions { time_zone: Some(Tz::UTC), ..ImportOptions::default() });
         let undated = json.replace("\"date\": \"2024-02-03T", "\"x\": \"");
         let _ = parse(&undated, &ImportOptions::default());
