@@ -4,12 +4,13 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use confbot::domain::diff::Field;
 use confbot::domain::export;
-use confbot::domain::import::{self, Format, ImportOptions};
-use confbot::domain::model::{ConferenceSlug, ImportedSchedule, StoredTalk, TalkStatus};
+use confbot::domain::import::Format;
+use confbot::domain::model::{ConferenceSlug, StoredTalk, TalkStatus};
 use confbot::store;
-use confbot::store::imports::{apply_import, ImportOutcome, ImportRequest};
+use confbot::store::imports::{apply_import, ImportRequest};
 use sqlx::PgPool;
 
+use crate::fixtures::{import_schedule, import_text, parse};
 use crate::harness::TestDb;
 
 const DEMO_ICS: &str = include_str!("../../src/cli/demo/schedule.ics");
@@ -25,37 +26,6 @@ fn at(s: &str) -> DateTime<Utc> {
 
 fn slug(s: &str) -> ConferenceSlug {
     ConferenceSlug::parse(s).expect("slug")
-}
-
-fn parse(text: &str) -> ImportedSchedule {
-    import::parse(text.as_bytes(), None, &ImportOptions::default()).expect("fixture parses")
-}
-
-async fn import_text(pool: &PgPool, conference: &str, text: &str) -> ImportOutcome {
-    import_schedule(pool, conference, &parse(text), false).await
-}
-
-async fn import_schedule(
-    pool: &PgPool,
-    conference: &str,
-    schedule: &ImportedSchedule,
-    dry_run: bool,
-) -> ImportOutcome {
-    let slug = slug(conference);
-    apply_import(
-        pool,
-        ImportRequest {
-            slug: &slug,
-            source: "test",
-            format: Format::Ics,
-            schedule,
-            time_zone_override: None,
-            default_time_zone: Tz::UTC,
-            dry_run,
-        },
-    )
-    .await
-    .expect("import succeeds")
 }
 
 async fn talks(pool: &PgPool, conference: &str) -> Vec<StoredTalk> {

@@ -1,6 +1,7 @@
 //! The integration tests: one test binary (fast to link), one module per area.
 //! Every test that needs a database takes a fresh one from `harness::TestDb`.
 
+mod fixtures;
 mod harness;
 
 mod cli;

@@ -4,14 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
-use confbot::domain::import::{self, Format, ImportOptions};
 use confbot::domain::model::{ConferenceSlug, TalkId};
 use confbot::domain::reminders::{
     plan, ChannelPlan, LeadTime, PlannedPost, PostBody, PostKey, PostKind, Subscription,
     SubscriptionTarget, Target,
 };
-use confbot::store::imports::{apply_import, ImportRequest};
 use confbot::store::outbox::{self, OutboxStatus};
 use confbot::store::{programme, subscriptions};
 use sqlx::PgPool;
@@ -37,23 +34,7 @@ fn lead(minutes: i64) -> LeadTime {
 /// Imports the seed schedule (`ics`, the seed file or an edited copy) as "nbpy-2026" and
 /// returns the conference id and its one talk.
 async fn import_seed(pool: &PgPool, ics: &str) -> (i64, TalkId) {
-    let slug = ConferenceSlug::parse("nbpy-2026").expect("slug");
-    let schedule =
-        import::parse(ics.as_bytes(), None, &ImportOptions::default()).expect("seed parses");
-    apply_import(
-        pool,
-        ImportRequest {
-            slug: &slug,
-            source: "test",
-            format: Format::Ics,
-            schedule: &schedule,
-            time_zone_override: None,
-            default_time_zone: Tz::UTC,
-            dry_run: false,
-        },
-    )
-    .await
-    .expect("import succeeds");
+    crate::fixtures::import_text(pool, "nbpy-2026", ics).await;
     let ids: (i64, i64) = sqlx::query_as("SELECT conference_id, id FROM talks")
         .fetch_one(pool)
         .await

@@ -14,11 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use chrono_tz::Tz;
 use confbot::config::Settings;
-use confbot::domain::import::{self, Format, ImportOptions};
-use confbot::domain::model::ConferenceSlug;
-use confbot::store::imports::{apply_import, ImportRequest};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -168,22 +164,7 @@ impl Bot {
 
 /// Imports an iCalendar schedule into [`CONFERENCE`].
 pub async fn import_ics(db: &TestDb, ics: &str) {
-    let schedule = import::parse(ics.as_bytes(), None, &ImportOptions::default()).expect("parses");
-    let slug = ConferenceSlug::parse(CONFERENCE).expect("slug");
-    apply_import(
-        &db.pool,
-        ImportRequest {
-            slug: &slug,
-            source: "test",
-            format: Format::Ics,
-            schedule: &schedule,
-            time_zone_override: None,
-            default_time_zone: Tz::UTC,
-            dry_run: false,
-        },
-    )
-    .await
-    .expect("import succeeds");
+    crate::fixtures::import_text(&db.pool, CONFERENCE, ics).await;
 }
 
 /// A pretalx-style calendar (in UTC) built around `now`: `title` runs in Barn from 10

@@ -1,0 +1,41 @@
+//! Schedules into a test database: parse a fixture and import it the way `confbot import` does.
+
+use chrono_tz::Tz;
+use confbot::domain::import::{self, Format, ImportOptions};
+use confbot::domain::model::{ConferenceSlug, ImportedSchedule};
+use confbot::store::imports::{apply_import, ImportOutcome, ImportRequest};
+use sqlx::PgPool;
+
+/// Parses a fixture in whatever format it is (detected), with no zone given.
+pub fn parse(text: &str) -> ImportedSchedule {
+    import::parse(text.as_bytes(), None, &ImportOptions::default()).expect("fixture parses")
+}
+
+/// Parses `text` and imports it into `conference` (created if new, UTC by default).
+pub async fn import_text(pool: &PgPool, conference: &str, text: &str) -> ImportOutcome {
+    import_schedule(pool, conference, &parse(text), false).await
+}
+
+/// Imports a parsed schedule into `conference`; panics if the import fails.
+pub async fn import_schedule(
+    pool: &PgPool,
+    conference: &str,
+    schedule: &ImportedSchedule,
+    dry_run: bool,
+) -> ImportOutcome {
+    let slug = ConferenceSlug::parse(conference).expect("slug");
+    apply_import(
+        pool,
+        ImportRequest {
+            slug: &slug,
+            source: "test",
+            format: Format::Ics,
+            schedule,
+            time_zone_override: None,
+            default_time_zone: Tz::UTC,
+            dry_run,
+        },
+    )
+    .await
+    .expect("import succeeds")
+}
