@@ -27,6 +27,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::domain::model::ConferenceSlug;
+use crate::domain::reminders::{ChannelPlan, LeadTime};
 use crate::domain::time::zone_by_name;
 
 pub use error::ConfigError;
@@ -41,6 +42,9 @@ pub const ENV_PREFIX: &str = "CONFBOT__";
 pub const MAX_LEAD_MINUTES: u32 = 120;
 /// How long an interaction's answer may take before it is deferred, by default (ms).
 pub const DEFAULT_DEFER_AFTER_MS: u64 = 1500;
+/// Discord's global rate limit (requests per second), which reminder delivery paces itself
+/// under by default.
+pub const DEFAULT_RATE_PER_SECOND: u32 = 50;
 /// The longest `discord.defer_after_ms`: the deferral itself must still reach Discord within
 /// its 3-second deadline.
 pub const MAX_DEFER_AFTER_MS: u64 = 2500;
@@ -55,6 +59,7 @@ pub struct Settings {
     pub guilds: GuildConferences,
     pub import: ImportSettings,
     pub log: LogSettings,
+    pub reminders: ReminderSettings,
 }
 
 /// `[database]`.
@@ -113,6 +118,29 @@ impl GuildConferences {
             .find(|entry| entry.guild_id == guild_id)
             .map(|entry| &entry.conference)
             .or(self.default_conference.as_ref())
+    }
+}
+
+/// `[reminders]`: channel reminders and delivery pacing.
+#[derive(Debug, Clone)]
+pub struct ReminderSettings {
+    /// How long before a talk its channel reminder is posted.
+    pub channel_lead: LeadTime,
+    /// Requests per second the delivery loop allows itself towards Discord (its global
+    /// limit is 50); at least 1.
+    pub rate_per_second: u32,
+    /// Configured channel plans by conference (`[[reminders.conferences]]`); a plan stored
+    /// by an organiser command wins over these.
+    pub channels: Vec<(ConferenceSlug, ChannelPlan)>,
+}
+
+impl ReminderSettings {
+    /// The configured channel plan of a conference, if any.
+    pub fn channel_plan(&self, slug: &ConferenceSlug) -> Option<&ChannelPlan> {
+        self.channels
+            .iter()
+            .find(|(conference, _)| conference == slug)
+            .map(|(_, plan)| plan)
     }
 }
 
@@ -294,6 +322,7 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
         let message = "must be printable ASCII without line breaks".to_owned();
         return Err(invalid("import.user_agent", message));
     }
+    let reminders = reminder_settings(raw.reminders, &invalid)?;
     if let Err(error) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
         return Err(invalid("log.level", error.to_string()));
     }
@@ -330,6 +359,68 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
             format: raw.log.format,
             level: raw.log.level,
         },
+        reminders,
+    })
+}
+
+/// `[reminders]` typed: lead time in range, a positive rate, each conference's channel plan
+/// once with valid slugs and channel ids.
+fn reminder_settings(
+    raw: raw::RawReminders,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<ReminderSettings, ConfigError> {
+    let channel_lead = LeadTime::from_minutes(i64::from(raw.channel_lead_minutes))
+        .map_err(|error| invalid("reminders.channel_lead_minutes", error.to_string()))?;
+    if raw.rate_per_second == 0 {
+        return Err(invalid(
+            "reminders.rate_per_second",
+            "must be at least 1".into(),
+        ));
+    }
+    let mut channels: Vec<(ConferenceSlug, ChannelPlan)> = Vec::new();
+    for (index, entry) in raw.conferences.into_iter().enumerate() {
+        let key = |field: &str| format!("reminders.conferences[{index}].{field}");
+        let slug = ConferenceSlug::parse(&entry.conference)
+            .map_err(|error| invalid(&key("conference"), error.to_string()))?;
+        if channels.iter().any(|(known, _)| *known == slug) {
+            let message = format!("conference {slug} is listed twice");
+            return Err(invalid(&key("conference"), message));
+        }
+        let mut names = std::collections::BTreeMap::new();
+        let mut channel = |raw: raw::RawChannel, field: String| {
+            let (id, name) = match raw {
+                raw::RawChannel::Id(id) => (id, None),
+                raw::RawChannel::Named { id, name } => (id, Some(name)),
+            };
+            if id == 0 {
+                return Err(invalid(&field, "0 is not a channel id".into()));
+            }
+            if let Some(name) = name.filter(|name| !name.trim().is_empty()) {
+                names.insert(id, name);
+            }
+            Ok(id)
+        };
+        let default = entry
+            .default_channel
+            .map(|raw| channel(raw, key("default_channel")))
+            .transpose()?;
+        let mut by_room = std::collections::BTreeMap::new();
+        for (room, raw_channel) in entry.rooms {
+            let id = channel(raw_channel, key(&format!("rooms.{room}")))?;
+            by_room.insert(room, id);
+        }
+        let plan = ChannelPlan {
+            by_room,
+            default,
+            lead: channel_lead,
+            names,
+        };
+        channels.push((slug, plan));
+    }
+    Ok(ReminderSettings {
+        channel_lead,
+        rate_per_second: raw.rate_per_second,
+        channels,
     })
 }
 

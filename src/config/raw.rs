@@ -18,6 +18,7 @@ pub(super) struct RawSettings {
     pub guilds: Vec<RawGuild>,
     pub import: RawImport,
     pub log: RawLog,
+    pub reminders: RawReminders,
 }
 
 #[derive(Deserialize)]
@@ -116,4 +117,42 @@ impl Default for RawLog {
             level: "info".to_owned(),
         }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawReminders {
+    pub channel_lead_minutes: u32,
+    pub rate_per_second: u32,
+    pub conferences: Vec<RawReminderChannels>,
+}
+
+impl Default for RawReminders {
+    fn default() -> Self {
+        Self {
+            channel_lead_minutes: 10,
+            rate_per_second: super::DEFAULT_RATE_PER_SECOND,
+            conferences: Vec::new(),
+        }
+    }
+}
+
+/// One `[[reminders.conferences]]` entry: where a conference's channel reminders go.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReminderChannels {
+    pub conference: String,
+    #[serde(default)]
+    pub default_channel: Option<RawChannel>,
+    /// Room name -> channel.
+    #[serde(default)]
+    pub rooms: std::collections::BTreeMap<String, RawChannel>,
+}
+
+/// A channel: its id, or `{ id = ..., name = "..." }` to show a name in `simulate` and logs.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawChannel {
+    Id(u64),
+    Named { id: u64, name: String },
 }

@@ -190,7 +190,7 @@ fn an_unknown_section_in_the_file_is_named_with_the_file() {
 
     let expected = format!(
         "unknown key \"databse\" in config file {}; expected one of \
-         database, discord, defaults, guilds, import, log",
+         database, discord, defaults, guilds, import, log, reminders",
         file.path().display()
     );
     assert_eq!(message, expected);
@@ -427,4 +427,70 @@ fn a_guild_without_an_entry_gets_the_default_conference() {
         settings.guilds.conference_for(8).unwrap().as_str(),
         "fosdem"
     );
+}
+
+#[test]
+fn reminder_channels_per_conference_are_typed_with_names() {
+    let text = r#"
+        [reminders]
+        channel_lead_minutes = 5
+        rate_per_second = 20
+        [[reminders.conferences]]
+        conference = "nbpy-2026"
+        default_channel = { id = 10, name = "talks" }
+        rooms = { "Barn" = 20, "Main Hall" = { id = 30, name = "main-hall" } }
+    "#;
+
+    let settings = load_file(text, &[]).unwrap();
+
+    let reminders = &settings.reminders;
+    assert_eq!(reminders.channel_lead.minutes(), 5);
+    assert_eq!(reminders.rate_per_second, 20);
+    let slug = "nbpy-2026".parse().unwrap();
+    let plan = reminders.channel_plan(&slug).unwrap();
+    assert_eq!(plan.default, Some(10));
+    assert_eq!(plan.by_room.get("Barn"), Some(&20));
+    assert_eq!(plan.by_room.get("Main Hall"), Some(&30));
+    assert_eq!(plan.lead.minutes(), 5);
+    assert_eq!(plan.names.get(&10).map(String::as_str), Some("talks"));
+    assert_eq!(plan.names.get(&20), None);
+    assert!(reminders.channel_plan(&"other".parse().unwrap()).is_none());
+}
+
+#[test]
+fn a_reminder_conference_listed_twice_or_a_zero_channel_is_refused() {
+    let twice = r#"
+        [[reminders.conferences]]
+        conference = "a"
+        [[reminders.conferences]]
+        conference = "a"
+    "#;
+    let zero = r#"
+        [[reminders.conferences]]
+        conference = "a"
+        rooms = { "Barn" = 0 }
+    "#;
+
+    let twice = error_of(load_file(twice, &[]));
+    let zero = error_of(load_file(zero, &[]));
+
+    assert!(
+        twice.contains("reminders.conferences[1].conference"),
+        "{twice}"
+    );
+    assert!(twice.contains("listed twice"), "{twice}");
+    assert!(
+        zero.contains("reminders.conferences[0].rooms.Barn"),
+        "{zero}"
+    );
+    assert!(zero.contains("not a channel id"), "{zero}");
+}
+
+#[test]
+fn a_zero_delivery_rate_is_refused() {
+    let vars = env(&[("CONFBOT__REMINDERS__RATE_PER_SECOND", "0")]);
+
+    let message = error_of(Settings::load(None, &vars));
+
+    assert!(message.contains("reminders.rate_per_second"), "{message}");
 }
