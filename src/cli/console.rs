@@ -26,7 +26,7 @@ pub struct ConsoleArgs {
     pub at: Option<DateTime<Utc>>,
 }
 
-fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+pub(super) fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text.trim())
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("not an RFC 3339 instant such as 2026-04-25T22:00:00Z ({e})"))

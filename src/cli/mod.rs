@@ -7,6 +7,7 @@ mod export;
 mod import;
 pub mod output;
 mod run;
+mod simulate;
 
 use std::path::PathBuf;
 
@@ -51,6 +52,10 @@ pub enum Command {
     /// Answer attendee commands typed on standard input (`/next room:Barn`,
     /// `/talk query:"glue compute"`) exactly as the bot would, without Discord.
     Console(console::ConsoleArgs),
+    /// Print every reminder the scheduler would post in a window, in order, one per line:
+    /// due instant (RFC 3339 UTC), target (`channel:<name or id>` / `dm:<user id>`), text.
+    /// Sends nothing.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Arguments of `confbot import`.
@@ -146,6 +151,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => demo::run(&settings).await,
         Command::Run => run::run(&settings).await,
         Command::Console(args) => console::run(&settings, args).await,
+        Command::Simulate(args) => simulate::run(&settings, args).await,
     }
 }
 

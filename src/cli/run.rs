@@ -1,16 +1,74 @@
-//! `confbot run`: the bot itself, until SIGTERM or Ctrl-C.
+//! `confbot run`: the bot itself, until SIGTERM or Ctrl-C: the Discord gateway answering
+//! interactions, and the scheduler planning and delivering reminders.
+
+use std::sync::Arc;
+
+use tokio::sync::{watch, Notify};
 
 use crate::config::Settings;
-use crate::discord;
+use crate::discord::{self, sender::DiscordSender};
+use crate::jobs::{self, Clock, DeliveryOptions, PlanSettings};
 
-/// Connects to the database and to Discord and answers interactions until stopped.
+/// Connects to the database and to Discord, answers interactions and delivers reminders
+/// until stopped. When either half ends for good (a rejected token), the other is stopped.
 pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     // Checked before connecting to the database, so a missing token fails at once.
-    discord::token(settings)?;
+    let token = discord::token(settings)?.clone();
     let pool = super::connect_configured(settings).await?;
-    discord::run(settings, pool, stop_requested()).await?;
+    let base = settings
+        .discord
+        .proxy_url
+        .as_ref()
+        .map_or("https://discord.com", |url| url.as_str());
+    let sender = DiscordSender::new(base, token, settings.reminders.rate_per_second)?;
+    let (stop, stopping) = watch::channel(false);
+    let plan_changed = Arc::new(Notify::new());
+    let options = DeliveryOptions::for_rate(worker_name(), settings.reminders.rate_per_second);
+    let scheduler = jobs::run(
+        pool.clone(),
+        PlanSettings::from_settings(settings),
+        sender,
+        Clock::wall(),
+        options,
+        Arc::clone(&plan_changed),
+        wait_for(stopping.clone()),
+    );
+    let bot = async {
+        let ended = discord::run(settings, pool.clone(), wait_for(stopping.clone())).await;
+        // The bot is gone (stopped or failed): stop the scheduler too.
+        let _ = stop.send(true);
+        ended
+    };
+    let signals = async {
+        tokio::select! {
+            () = stop_requested() => {
+                let _ = stop.send(true);
+            }
+            () = wait_for(stopping.clone()) => {}
+        }
+    };
+    let (bot, scheduler, ()) = tokio::join!(bot, scheduler, signals);
+    pool.close().await;
+    bot?;
+    scheduler?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Completes once a stop was requested.
+async fn wait_for(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// This process's name in outbox claims: host and process id, unique among the processes
+/// sharing a database.
+fn worker_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "confbot".to_owned());
+    // Containers all run as pid 1: the start time tells two of them apart anyway.
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    format!("{host}-{}-{started:08x}", std::process::id())
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM (what `docker stop` and systemd send).

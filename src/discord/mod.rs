@@ -8,8 +8,10 @@
 
 mod cache;
 mod interactions;
+mod pacer;
 pub mod registry;
 pub mod render;
+pub mod sender;
 
 use std::future::Future;
 use std::num::NonZeroU64;

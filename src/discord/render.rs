@@ -8,7 +8,7 @@
 use serenity::all::{
     ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
     CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
-    EditInteractionResponse,
+    CreateMessage, EditInteractionResponse, Nonce,
 };
 
 use crate::domain::commands::{Button, ButtonAction, Embed, Message};
@@ -77,6 +77,23 @@ pub fn edit(message: &Message) -> EditInteractionResponse {
         .embeds(parts.embeds)
         .components(parts.rows)
         .allowed_mentions(no_mentions())
+}
+
+/// A message posted to a channel or DM by the delivery loop, with its outbox nonce and
+/// `enforce_nonce`: Discord answers a repeat within a few minutes with the first message
+/// instead of posting it twice.
+pub fn channel_message(message: &Message, nonce: &str) -> CreateMessage {
+    let parts = Parts::of(message);
+    let mut builder = CreateMessage::new()
+        .embeds(parts.embeds)
+        .components(parts.rows)
+        .allowed_mentions(no_mentions())
+        .nonce(Nonce::String(nonce.to_owned()))
+        .enforce_nonce(true);
+    if let Some(content) = parts.content {
+        builder = builder.content(content);
+    }
+    builder
 }
 
 /// A message's pieces as serenity values.
@@ -191,6 +208,20 @@ mod tests {
         assert_eq!(followup["allowed_mentions"]["parse"], json!([]));
         assert_eq!(edit["allowed_mentions"]["parse"], json!([]));
         assert_eq!(edit["content"], "@everyone look");
+    }
+
+    #[test]
+    fn a_delivered_message_carries_its_nonce_enforced_and_pings_nobody() {
+        let body = serde_json::to_value(channel_message(&talk_message(), "abc123")).expect("json");
+
+        assert_eq!(body["nonce"], "abc123");
+        assert_eq!(body["enforce_nonce"], true);
+        assert_eq!(body["allowed_mentions"]["parse"], json!([]));
+        assert_eq!(body["content"], "@everyone look");
+        assert_eq!(
+            body["components"][0]["components"][0]["custom_id"],
+            "remind:42"
+        );
     }
 
     #[test]

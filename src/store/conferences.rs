@@ -142,6 +142,33 @@ pub async fn days(
         .collect()
 }
 
+/// Every stored conference, by id.
+pub async fn all(conn: &mut PgConnection) -> Result<Vec<ConferenceRow>, StoreError> {
+    let rows =
+        sqlx::query("SELECT id, slug, name, time_zone, source_url FROM conferences ORDER BY id")
+            .fetch_all(conn)
+            .await?;
+    rows.iter().map(row_to_conference).collect()
+}
+
+/// Locks the conference's row until the transaction ends (imports take the same lock, so a
+/// planner holding it plans against a programme no import is changing) and returns its
+/// programme version: the latest import's id, 0 before the first (see
+/// `store::programme::version`). `None` when the conference is gone.
+pub async fn lock_and_version(
+    conn: &mut PgConnection,
+    conference_id: i64,
+) -> Result<Option<i64>, StoreError> {
+    let version: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT (SELECT max(i.id) FROM imports i WHERE i.conference_id = c.id)
+         FROM conferences c WHERE c.id = $1 FOR UPDATE",
+    )
+    .bind(conference_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(version.map(|v| v.unwrap_or(0)))
+}
+
 /// Every conference with talk counts and its time span.
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<ConferenceSummary>, StoreError> {
     let rows = sqlx::query(

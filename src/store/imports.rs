@@ -1,8 +1,9 @@
 //! Imports: applying an imported schedule to a conference in one transaction, and the
 //! record of each import with its diff.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sqlx::{PgPool, Row};
+use sqlx::{PgConnection, PgPool, Row};
 
 use crate::domain::diff::{plan_import, ImportDiff};
 use crate::domain::import::Format;
@@ -170,6 +171,45 @@ pub async fn set_fingerprint(
         .bind(import_id)
         .bind(fingerprint)
         .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The conference's imports whose change notices are not planned yet, oldest first, with
+/// their diffs. The rows stay locked (`FOR UPDATE SKIP LOCKED`) until the transaction ends,
+/// so two planners never plan one import's notices twice: the other one skips them.
+pub async fn unplanned_notices(
+    conn: &mut PgConnection,
+    conference_id: i64,
+) -> Result<Vec<(i64, ImportDiff)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, diff FROM imports WHERE conference_id = $1 AND notices_planned_at IS NULL
+         ORDER BY id FOR UPDATE SKIP LOCKED",
+    )
+    .bind(conference_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let value: serde_json::Value = row.try_get("diff")?;
+            let diff = serde_json::from_value(value)
+                .map_err(|e| StoreError::Invalid(format!("stored diff: {e}")))?;
+            Ok((row.try_get("id")?, diff))
+        })
+        .collect()
+}
+
+/// Records that the change notices of these imports are planned (in the transaction that
+/// put them in the outbox).
+pub async fn mark_notices_planned(
+    conn: &mut PgConnection,
+    import_ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE imports SET notices_planned_at = $2 WHERE id = ANY($1)")
+        .bind(import_ids)
+        .bind(now)
+        .execute(conn)
         .await?;
     Ok(())
 }

@@ -29,7 +29,7 @@ use crate::store::{id_from_db, id_to_db, StoreError};
 
 mod claims;
 
-pub use claims::{claim_due, mark_dropped, mark_failed, mark_sent, next_due, release};
+pub use claims::{claim_due, mark_dropped, mark_failed, mark_sent, next_due, postpone, release};
 
 /// Errors and reasons are kept for organisers, not as full logs: at most this many chars.
 const MAX_REASON: usize = 1000;
@@ -156,6 +156,13 @@ fn row_to_entry(row: &PgRow) -> Result<OutboxEntry, StoreError> {
     })
 }
 
+/// The due time a re-planned pending row gets. A row waiting for a retry (a backoff or a
+/// rate limit's `retry_after` moved its due time and left `last_error`) keeps the later of
+/// its retry time and the plan's, so a replan never cuts a backoff short.
+const RETRY_AWARE_DUE: &str =
+    "CASE WHEN outbox.status = 'pending' AND outbox.last_error IS NOT NULL
+         THEN GREATEST(outbox.due_at, EXCLUDED.due_at) ELSE EXCLUDED.due_at END";
+
 /// Puts planned posts in the outbox, in one statement. A key already there is not added
 /// again (`ON CONFLICT` on the unique key, so concurrent planners cannot duplicate it);
 /// its row is re-planned only if still pending and not being sent, or if it was retired.
@@ -183,7 +190,7 @@ pub async fn enqueue(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| StoreError::Invalid(format!("outbox body: {e}")))?;
     // `xmax = 0` tells a freshly inserted row from one updated by ON CONFLICT.
-    let inserted: Vec<bool> = sqlx::query_scalar(
+    let inserted: Vec<bool> = sqlx::query_scalar(&format!(
         "INSERT INTO outbox (conference_id, target_kind, target_id, talk_id, kind,
                              schedule_version, due_at, expires_at, body)
          SELECT $1, p.* FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::text[],
@@ -192,7 +199,7 @@ pub async fn enqueue(
              AS p(target_kind, target_id, talk_id, kind, schedule_version, due_at,
                   expires_at, body)
          ON CONFLICT (target_kind, target_id, talk_id, kind, schedule_version) DO UPDATE SET
-             due_at = EXCLUDED.due_at,
+             due_at = {RETRY_AWARE_DUE},
              expires_at = EXCLUDED.expires_at,
              body = EXCLUDED.body,
              status = 'pending',
@@ -201,10 +208,10 @@ pub async fn enqueue(
          WHERE (outbox.claimed_until IS NULL OR outbox.claimed_until <= $10)
            AND ((outbox.status = 'pending'
                  AND (outbox.due_at, outbox.expires_at, outbox.body)
-                     IS DISTINCT FROM (EXCLUDED.due_at, EXCLUDED.expires_at, EXCLUDED.body))
+                     IS DISTINCT FROM ({RETRY_AWARE_DUE}, EXCLUDED.expires_at, EXCLUDED.body))
                 OR (outbox.status = 'dropped' AND outbox.retired_at IS NOT NULL))
-         RETURNING (xmax = 0)",
-    )
+         RETURNING (xmax = 0)"
+    ))
     .bind(conference_id)
     .bind(targets.iter().map(|(kind, _)| *kind).collect::<Vec<_>>())
     .bind(targets.iter().map(|(_, id)| *id).collect::<Vec<_>>())

@@ -26,7 +26,8 @@ pub async fn next_due(db: impl PgExecutor<'_>) -> Result<Option<DateTime<Utc>>, 
 }
 
 /// Claims up to `limit` rows due at `now` (pending, and unclaimed or with an expired lease)
-/// for `worker` until `now + lease`, earliest first and channels before DMs at one instant.
+/// for `worker` until `now + lease`: every due channel post before any DM (a fan-out of
+/// thousands of DMs must not hold back a room's reminder), then earliest first.
 /// One statement: the rows are locked with `FOR UPDATE SKIP LOCKED` (a row another worker
 /// is claiming right now is skipped, not waited for) and the claim is written before the
 /// locks are released, so two workers never get the same row.
@@ -47,7 +48,7 @@ pub async fn claim_due(
              SELECT id FROM outbox
              WHERE status = 'pending' AND due_at <= $2
                AND (claimed_until IS NULL OR claimed_until <= $2)
-             ORDER BY due_at, target_kind, id
+             ORDER BY target_kind, due_at, id
              LIMIT $4
              FOR UPDATE SKIP LOCKED)
          UPDATE outbox o SET claimed_by = $1, claimed_until = $3
@@ -65,10 +66,15 @@ pub async fn claim_due(
         .map(row_to_entry)
         .collect::<Result<Vec<_>, _>>()?;
     // RETURNING has no order of its own.
-    claimed.sort_by(|a, b| {
-        (a.post.due, a.post.key.target, a.id).cmp(&(b.post.due, b.post.key.target, b.id))
-    });
+    claimed.sort_by_key(|e| (is_dm(e), e.post.due, e.id));
     Ok(claimed)
+}
+
+fn is_dm(entry: &OutboxEntry) -> bool {
+    matches!(
+        entry.post.key.target,
+        crate::domain::reminders::Target::Dm(_)
+    )
 }
 
 /// Records that row `id` was sent at `now`. Refused (returns `false`) unless the row is
@@ -137,6 +143,29 @@ pub async fn mark_failed(
     .bind(worker)
     .bind(clip(error))
     .bind(retry_at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts row `id` back to pending, due at `until`, without counting a failed attempt: for
+/// waits that are no fault of the post (a rate limit's `retry_after`). The reason is kept.
+/// Refused like [`mark_sent`] unless the row is still this worker's.
+pub async fn postpone(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    until: DateTime<Utc>,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET due_at = $3, last_error = $4, claimed_by = NULL, claimed_until = NULL
+         WHERE id = $1 AND status = 'pending' AND claimed_by = $2",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(until)
+    .bind(clip(reason))
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

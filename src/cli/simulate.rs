@@ -1,0 +1,60 @@
+//! `confbot simulate --conference SLUG --from T1 --to T2`: every post the scheduler would
+//! make in a window, one per line, from the stored programme, subscriptions, lead times
+//! and channel plan. Nothing is sent or written.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+use crate::cli::connect_configured;
+use crate::cli::console::parse_instant;
+use crate::config::Settings;
+use crate::domain::model::ConferenceSlug;
+use crate::domain::reminders::simulate;
+use crate::jobs::{PlanSettings, Planner};
+use crate::store;
+
+/// Arguments of `confbot simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// The conference's slug, e.g. `nbpy-2026`.
+    #[arg(long, value_name = "SLUG")]
+    pub conference: String,
+    /// The window's start (RFC 3339, included), e.g. `2026-04-25T22:00:00Z`.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub from: DateTime<Utc>,
+    /// The window's end (RFC 3339, excluded).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub to: DateTime<Utc>,
+}
+
+/// Prints "due instant TAB target TAB text" for each post due in the window, in order.
+pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> {
+    let slug = ConferenceSlug::parse(&args.conference)?;
+    anyhow::ensure!(
+        args.from < args.to,
+        "--from ({}) must be before --to ({})",
+        args.from.to_rfc3339(),
+        args.to.to_rfc3339()
+    );
+    let pool = connect_configured(settings).await?;
+    let mut conn = pool.acquire().await?;
+    let row = store::conferences::find(&mut conn, &slug)
+        .await?
+        .with_context(|| format!("no conference {slug}: import its schedule first"))?;
+    drop(conn);
+    let mut planner = Planner::new(pool.clone(), PlanSettings::from_settings(settings));
+    let inputs = planner.inputs(&row).await?;
+    pool.close().await;
+    let lines = simulate(
+        &inputs.programme,
+        &inputs.subscriptions,
+        &inputs.leads,
+        inputs.default_lead,
+        &inputs.channels,
+        args.from..args.to,
+    );
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! Pacing towards Discord's global rate limit: at most `rate` requests a second from this
+//! process, whatever serenity's own limiter does (it is off behind `discord.proxy_url`, and
+//! it does not hold other requests back after a global 429).
+//!
+//! Slots are handed out evenly, one every `1/rate` seconds, to whoever asks first; a
+//! global 429 pushes every later slot past its `retry_after`. Even spacing (no bursts)
+//! keeps any one-second window at or under the limit, so a fan-out runs at the allowed
+//! rate instead of alternating bursts and penalties.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Hands out send slots at a fixed rate.
+#[derive(Debug)]
+pub struct Pacer {
+    interval: Duration,
+    /// The earliest instant the next slot may start.
+    next: Mutex<Instant>,
+}
+
+impl Pacer {
+    /// A pacer for `rate` requests per second (at least 1).
+    pub fn new(rate: u32) -> Self {
+        Self {
+            interval: Duration::from_secs(1) / rate.max(1),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Waits for this caller's slot. Each call gets its own slot, `interval` after the
+    /// previous one (or at once when the pacer has been idle).
+    pub async fn acquire(&self) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let slot = (*next).max(Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// Holds every slot back until `wait` from now (a global 429's `retry_after`).
+    pub fn pause(&self, wait: Duration) {
+        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+        *next = (*next).max(Instant::now() + wait);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn slots_are_spaced_evenly_at_the_rate() {
+        let pacer = Pacer::new(50);
+        let start = Instant::now();
+
+        let mut at = Vec::new();
+        for _ in 0..5 {
+            pacer.acquire().await;
+            at.push(Instant::now() - start);
+        }
+
+        let ms: Vec<u128> = at.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [0, 20, 40, 60, 80]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_back_the_next_slots() {
+        let pacer = Pacer::new(10);
+        let start = Instant::now();
+        pacer.acquire().await;
+
+        pacer.pause(Duration::from_secs(2));
+        pacer.acquire().await;
+        let after_pause = Instant::now() - start;
+        pacer.acquire().await;
+        let next = Instant::now() - start;
+
+        assert_eq!(after_pause, Duration::from_secs(2));
+        assert_eq!(next, Duration::from_millis(2100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_pacer_does_not_bank_slots() {
+        let pacer = Pacer::new(10);
+        pacer.acquire().await;
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let start = Instant::now();
+
+        pacer.acquire().await;
+        pacer.acquire().await;
+
+        assert_eq!(Instant::now() - start, Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,128 @@
+//! The delivery loop's clock: the wall clock in production; a clock set to another instant,
+//! or running faster, for rehearsals (`confbot demo --fast N`) and tests.
+//!
+//! Every instant that decides something comes from [`Clock::now`], and every sleep goes
+//! through [`Clock::sleep_until`], so a shifted or accelerated clock moves the whole
+//! scheduler consistently.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::time::Instant;
+
+/// A source of "now" and of sleeps until an instant.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// `Utc::now()`: follows the system clock, including NTP corrections.
+    Wall,
+    /// `start` at the monotonic instant `origin`, running `speed` times faster.
+    Shifted {
+        origin: Instant,
+        start: DateTime<Utc>,
+        speed: u32,
+    },
+}
+
+impl Clock {
+    /// The system's wall clock.
+    pub fn wall() -> Self {
+        Self { kind: Kind::Wall }
+    }
+
+    /// A clock that reads `start` now and then runs `speed` times as fast as real time
+    /// (a speed of 0 counts as 1).
+    pub fn starting_at(start: DateTime<Utc>, speed: u32) -> Self {
+        Self {
+            kind: Kind::Shifted {
+                origin: Instant::now(),
+                start,
+                speed: speed.max(1),
+            },
+        }
+    }
+
+    /// The current instant on this clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        match self.kind {
+            Kind::Wall => Utc::now(),
+            Kind::Shifted {
+                origin,
+                start,
+                speed,
+            } => {
+                let elapsed = origin.elapsed().saturating_mul(speed);
+                chrono::Duration::from_std(elapsed)
+                    .ok()
+                    .and_then(|elapsed| start.checked_add_signed(elapsed))
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC)
+            }
+        }
+    }
+
+    /// How much real time passes until this clock reads `at` (zero if it already has).
+    pub fn real_time_until(&self, at: DateTime<Utc>) -> Duration {
+        let ahead = (at - self.now()).to_std().unwrap_or(Duration::ZERO);
+        match self.kind {
+            Kind::Wall => ahead,
+            Kind::Shifted { speed, .. } => ahead / speed,
+        }
+    }
+
+    /// Sleeps until the clock reads `at`. With the wall clock the remaining time is
+    /// re-read after the sleep, so a system clock that was stepped back is waited out.
+    pub async fn sleep_until(&self, at: DateTime<Utc>) {
+        loop {
+            let wait = self.real_time_until(at);
+            if wait.is_zero() {
+                return;
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instant(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shifted_clock_starts_at_its_instant_and_advances_with_time() {
+        let clock = Clock::starting_at(instant("2026-04-25T22:34:50Z"), 1);
+
+        let at_start = clock.now();
+        tokio::time::advance(Duration::from_secs(10)).await;
+
+        assert_eq!(at_start, instant("2026-04-25T22:34:50Z"));
+        assert_eq!(clock.now(), instant("2026-04-25T22:35:00Z"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fast_clock_sleeps_a_fraction_of_the_clock_time() {
+        let clock = Clock::starting_at(instant("2026-04-25T22:00:00Z"), 60);
+
+        let wait = clock.real_time_until(instant("2026-04-25T22:10:00Z"));
+        clock.sleep_until(instant("2026-04-25T22:10:00Z")).await;
+
+        assert_eq!(wait, Duration::from_secs(10));
+        assert!(clock.now() >= instant("2026-04-25T22:10:00Z"));
+        assert!(clock.now() < instant("2026-04-25T22:10:01Z"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_instant_in_the_past_needs_no_sleep() {
+        let clock = Clock::starting_at(instant("2026-04-25T22:00:00Z"), 1);
+
+        let wait = clock.real_time_until(instant("2026-04-25T21:00:00Z"));
+
+        assert_eq!(wait, Duration::ZERO);
+    }
+}

@@ -1,0 +1,44 @@
+//! The one outbound effect of the delivery loop, behind a trait: posting a message to a
+//! channel or a user's DMs. The Discord implementation lives in `crate::discord::sender`;
+//! tests may use their own.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::domain::commands::Message;
+use crate::domain::reminders::Target;
+
+/// Sends one message. Implementations must send `nonce` with Discord's `enforce_nonce`, so a
+/// retry of the same post within Discord's window returns the first message instead of
+/// posting twice, must disable every mention, and pace their own requests (a DM may take
+/// two: opening the DM channel, then the message); after a global 429 they hold every
+/// request back and return [`SendError::RateLimited`] with `global`, and the caller retries.
+pub trait Deliver: Send + Sync + 'static {
+    fn deliver(
+        &self,
+        target: Target,
+        message: &Message,
+        nonce: &str,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+/// Why a send failed, as the delivery loop needs to tell it apart.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// 429: wait `retry_after`. `global`: every request must wait, not only this route's.
+    #[error("rate limited for {retry_after:?}{}", if *global { " (global)" } else { "" })]
+    RateLimited { retry_after: Duration, global: bool },
+    /// 5xx, a timeout or a network error: worth retrying with backoff.
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// 403 with code 50007: the user does not accept DMs from the bot. Not retried.
+    #[error("the user does not accept direct messages (50007)")]
+    ClosedDm,
+    /// The channel is gone or the bot may not post there (10003, 50001, 50013). Not
+    /// retried; reported to the organisers.
+    #[error("cannot post in the channel: {0}")]
+    ChannelUnavailable(String),
+    /// Any other refusal (4xx): retrying the same request cannot help.
+    #[error("refused: {0}")]
+    Rejected(String),
+}

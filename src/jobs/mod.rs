@@ -1,0 +1,228 @@
+//! The scheduler: keeps the reminder outbox in step with the plan and delivers it.
+//!
+//! - [`planner`]: replans a conference whenever something may have changed: a
+//!   `confbot_plan` notification from PostgreSQL (any process's import, subscription, lead
+//!   or channel change), a change made in this process, and a reconciliation sweep that
+//!   tokio-cron-scheduler runs every minute (it also catches notifications missed while
+//!   the listening connection was reconnecting).
+//! - [`delivery`]: sleeps until the next due post, claims, sends, records.
+//! - [`clock`]: the wall clock, or a shifted/accelerated one for rehearsals and tests.
+//!
+//! Timers and cron only wake the loops: what is due and what was sent lives in the outbox.
+
+pub mod clock;
+pub mod deliver;
+pub mod delivery;
+pub mod planner;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use tokio::sync::{mpsc, watch, Notify};
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+pub use clock::Clock;
+pub use deliver::{Deliver, SendError};
+pub use delivery::DeliveryOptions;
+pub use planner::{PlanSettings, Planner, Replanned};
+
+/// The PostgreSQL notification channel of plan changes; the payload is a conference id.
+pub const PLAN_CHANNEL: &str = "confbot_plan";
+/// The reconciliation sweep: every minute, at second 0 (tokio-cron-scheduler's cron has a
+/// seconds field).
+const SWEEP: &str = "0 * * * * *";
+/// How long the planner waits before listening again after losing its connection.
+const RELISTEN_AFTER: Duration = Duration::from_secs(5);
+
+/// Runs the planner and the delivery loop until `shutdown` completes.
+///
+/// `plan_changed` is notified by this process's Discord handlers after a subscription,
+/// lead or channel change; the same change also arrives as a PostgreSQL notification, which
+/// is what other processes see.
+pub async fn run<D: Deliver>(
+    pool: PgPool,
+    plan_settings: PlanSettings,
+    deliver: D,
+    clock: Clock,
+    options: DeliveryOptions,
+    plan_changed: Arc<Notify>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop) = watch::channel(false);
+    let wake_delivery = Arc::new(Notify::new());
+    let (sweep_tx, sweep_rx) = mpsc::channel::<()>(1);
+    let mut scheduler = start_sweeps(sweep_tx).await?;
+
+    let planning = plan_loop(
+        Planner::new(pool.clone(), plan_settings),
+        pool.clone(),
+        clock,
+        plan_changed,
+        Arc::clone(&wake_delivery),
+        sweep_rx,
+        stop.clone(),
+    );
+    let delivering = delivery::run(
+        pool,
+        deliver,
+        clock,
+        options,
+        wake_delivery,
+        stopped(stop.clone()),
+    );
+    let stopper = async {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    tokio::join!(planning, delivering, stopper);
+    if let Err(error) = scheduler.shutdown().await {
+        tracing::warn!("stopping the sweep scheduler: {error}");
+    }
+    Ok(())
+}
+
+/// Completes once `stop` turns true.
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// The reconciliation sweep: an async job (a panicking sync job would never run again).
+async fn start_sweeps(sweep: mpsc::Sender<()>) -> anyhow::Result<JobScheduler> {
+    let scheduler = JobScheduler::new().await?;
+    scheduler
+        .add(Job::new_async(SWEEP, move |_id, _scheduler| {
+            let sweep = sweep.clone();
+            Box::pin(async move {
+                // A sweep already waiting is enough.
+                let _ = sweep.try_send(());
+            })
+        })?)
+        .await?;
+    scheduler.start().await?;
+    Ok(scheduler)
+}
+
+/// What the plan loop has to replan next.
+#[derive(Debug, Default)]
+struct Pending {
+    all: bool,
+    conferences: BTreeSet<i64>,
+}
+
+async fn plan_loop(
+    mut planner: Planner,
+    pool: PgPool,
+    clock: Clock,
+    plan_changed: Arc<Notify>,
+    wake_delivery: Arc<Notify>,
+    mut sweeps: mpsc::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut listener = listen(&pool).await;
+    // Everything once at start: changes made while no planner ran.
+    let mut pending = Pending {
+        all: true,
+        ..Pending::default()
+    };
+    loop {
+        if pending.all || !pending.conferences.is_empty() {
+            let work = std::mem::take(&mut pending);
+            let now = clock.now();
+            let done = if work.all {
+                planner.replan_all(now).await
+            } else {
+                let mut total = Ok(Replanned::default());
+                for id in work.conferences {
+                    total = planner.replan_id(id, now).await;
+                    if total.is_err() {
+                        break;
+                    }
+                }
+                total
+            };
+            match done {
+                Ok(done) if done.touched_outbox() => wake_delivery.notify_one(),
+                Ok(_) => {}
+                // Logged with its causes by the planner's span; the next sweep retries.
+                Err(_) => pending.all = true,
+            }
+            continue;
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = plan_changed.notified() => pending.all = true,
+            Some(()) = sweeps.recv() => pending.all = true,
+            notification = next_notification(&mut listener) => match notification {
+                Some(id) => {
+                    match id {
+                        Some(id) => pending.conferences.insert(id),
+                        None => std::mem::replace(&mut pending.all, true),
+                    };
+                    drain(&mut listener, &mut pending).await;
+                }
+                None => {
+                    // The listener is gone: after a pause, listen anew and replan
+                    // everything (notifications may have been missed meanwhile).
+                    tokio::select! {
+                        _ = stop.changed() => return,
+                        () = tokio::time::sleep(RELISTEN_AFTER) => {}
+                    }
+                    listener = listen(&pool).await;
+                    pending.all = true;
+                }
+            },
+        }
+    }
+}
+
+/// A listener on [`PLAN_CHANNEL`], or `None` (logged) when the database does not answer.
+async fn listen(pool: &PgPool) -> Option<PgListener> {
+    let listener = async {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(PLAN_CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    match listener.await {
+        Ok(listener) => Some(listener),
+        Err(error) => {
+            tracing::warn!("cannot listen for plan changes (the sweep still runs): {error}");
+            None
+        }
+    }
+}
+
+/// The next notification: `Some(Some(id))` names a conference, `Some(None)` a payload that
+/// is no id (replan everything); `None` when the listener failed or there is none.
+async fn next_notification(listener: &mut Option<PgListener>) -> Option<Option<i64>> {
+    let active = listener.as_mut()?;
+    match active.recv().await {
+        Ok(notification) => Some(notification.payload().parse().ok()),
+        Err(error) => {
+            tracing::warn!("lost the plan-change listener: {error}");
+            *listener = None;
+            None
+        }
+    }
+}
+
+/// Takes the notifications already buffered, so a burst (a bulk import, a fan of clicks)
+/// costs one replan per conference.
+async fn drain(listener: &mut Option<PgListener>, pending: &mut Pending) {
+    let Some(active) = listener.as_mut() else {
+        return;
+    };
+    while let Ok(Ok(notification)) =
+        tokio::time::timeout(Duration::from_millis(5), active.recv()).await
+    {
+        match notification.payload().parse() {
+            Ok(id) => {
+                pending.conferences.insert(id);
+            }
+            Err(_) => pending.all = true,
+        }
+    }
+}

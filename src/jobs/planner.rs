@@ -1,0 +1,289 @@
+//! Keeping the outbox in step with the plan: for a conference, the pure planner
+//! (`domain::reminders::plan`) runs on the current programme, subscriptions, lead times and
+//! channel plan, and the store makes the outbox match it: new posts added, changed ones
+//! re-planned, posts no longer planned (a moved or cancelled talk's, an ended
+//! subscription's) retired, and each new import's change notices queued once.
+//!
+//! Replanning is idempotent and cheap for an unchanged plan, so it runs whenever anything
+//! may have changed (a `confbot_plan` notification, a subscription made in this process,
+//! the periodic sweep) without bookkeeping of what changed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use crate::config::Settings;
+use crate::domain::model::ConferenceSlug;
+use crate::domain::programme::Programme;
+use crate::domain::reminders::{
+    change_notices, plan, ChannelPlan, LeadTime, PlannedPost, Subscription,
+};
+use crate::store::conferences::{self, ConferenceRow};
+use crate::store::{self, outbox, subscriptions, StoreError};
+
+/// What planning needs from the settings.
+#[derive(Debug, Clone)]
+pub struct PlanSettings {
+    /// A subscriber's lead time until they choose their own.
+    pub default_lead: LeadTime,
+    /// The channel lead of conferences without a channel plan.
+    pub channel_lead: LeadTime,
+    /// Configured channel plans (a plan stored by `/channel` wins).
+    pub channels: Vec<(ConferenceSlug, ChannelPlan)>,
+}
+
+impl PlanSettings {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let minutes = settings.defaults.lead_time.num_minutes();
+        Self {
+            // Validated to 0..=120 when the settings were loaded.
+            default_lead: LeadTime::from_minutes(minutes)
+                .unwrap_or(settings.reminders.channel_lead),
+            channel_lead: settings.reminders.channel_lead,
+            channels: settings.reminders.channels.clone(),
+        }
+    }
+
+    fn configured_channels(&self, slug: &ConferenceSlug) -> ChannelPlan {
+        self.channels
+            .iter()
+            .find(|(conference, _)| conference == slug)
+            .map(|(_, plan)| plan.clone())
+            .unwrap_or_else(|| ChannelPlan {
+                by_room: Default::default(),
+                default: None,
+                lead: self.channel_lead,
+                names: Default::default(),
+            })
+    }
+}
+
+/// Everything the pure planner takes for one conference.
+pub struct PlanInputs {
+    pub programme: Arc<Programme>,
+    pub subscriptions: Vec<Subscription>,
+    pub leads: HashMap<u64, LeadTime>,
+    pub default_lead: LeadTime,
+    pub channels: ChannelPlan,
+}
+
+impl PlanInputs {
+    /// Every reminder these inputs call for.
+    pub fn plan(&self) -> Vec<PlannedPost> {
+        plan(
+            &self.programme,
+            &self.subscriptions,
+            &self.leads,
+            self.default_lead,
+            &self.channels,
+        )
+    }
+}
+
+/// What one replan did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Replanned {
+    /// Reminders the plan calls for.
+    pub planned: usize,
+    /// Outbox rows added (reminders and notices).
+    pub added: usize,
+    /// Pending rows whose time or text changed, or retired rows brought back.
+    pub replanned: usize,
+    /// Pending reminders dropped because the plan no longer calls for them.
+    pub retired: u64,
+    /// Change notices queued from new imports.
+    pub notices: usize,
+}
+
+impl Replanned {
+    /// Whether the outbox may now hold work due earlier than before.
+    pub fn touched_outbox(&self) -> bool {
+        self.added > 0 || self.replanned > 0
+    }
+
+    fn add(&mut self, other: Replanned) {
+        self.planned += other.planned;
+        self.added += other.added;
+        self.replanned += other.replanned;
+        self.retired += other.retired;
+        self.notices += other.notices;
+    }
+}
+
+/// Plans for every conference, keeping each programme snapshot until its version changes.
+pub struct Planner {
+    pool: PgPool,
+    settings: PlanSettings,
+    /// Conference id -> (programme version, snapshot).
+    programmes: HashMap<i64, (i64, Arc<Programme>)>,
+}
+
+/// How often a replan retries when an import lands while it loads the programme.
+const ATTEMPTS: usize = 3;
+
+impl Planner {
+    pub fn new(pool: PgPool, settings: PlanSettings) -> Self {
+        Self {
+            pool,
+            settings,
+            programmes: HashMap::new(),
+        }
+    }
+
+    /// Replans every stored conference.
+    pub async fn replan_all(&mut self, now: DateTime<Utc>) -> Result<Replanned, StoreError> {
+        let rows = conferences::all(&mut *self.pool.acquire().await?).await?;
+        let mut total = Replanned::default();
+        for row in &rows {
+            total.add(self.replan(row, now).await?);
+        }
+        // Conferences deleted meanwhile need no snapshot.
+        self.programmes
+            .retain(|id, _| rows.iter().any(|row| row.id == *id));
+        Ok(total)
+    }
+
+    /// Replans the conference with this id (a `confbot_plan` notification's payload);
+    /// nothing when it does not exist.
+    pub async fn replan_id(
+        &mut self,
+        conference_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Replanned, StoreError> {
+        let rows = conferences::all(&mut *self.pool.acquire().await?).await?;
+        match rows.iter().find(|row| row.id == conference_id) {
+            Some(row) => self.replan(row, now).await,
+            None => Ok(Replanned::default()),
+        }
+    }
+
+    /// Makes the conference's outbox match its plan at `now`, in one transaction under the
+    /// conference's lock (so no import changes the programme meanwhile).
+    #[tracing::instrument(skip_all, fields(conference = %row.conference.slug), err)]
+    pub async fn replan(
+        &mut self,
+        row: &ConferenceRow,
+        now: DateTime<Utc>,
+    ) -> Result<Replanned, StoreError> {
+        for _ in 0..ATTEMPTS {
+            let (version, programme) = self.programme(row).await?;
+            let mut tx = self.pool.begin().await?;
+            match conferences::lock_and_version(&mut tx, row.id).await? {
+                None => return Ok(Replanned::default()),
+                Some(locked) if locked != version => {
+                    // An import landed after the snapshot was loaded: load it again.
+                    tx.rollback().await?;
+                    self.programmes.remove(&row.id);
+                    continue;
+                }
+                Some(_) => {}
+            }
+            let inputs = self.inputs_in(&mut tx, row, programme).await?;
+            let done = apply_plan(&mut tx, row.id, &inputs, now).await?;
+            tx.commit().await?;
+            if done.retired > 0 || done.touched_outbox() {
+                tracing::info!(
+                    planned = done.planned,
+                    added = done.added,
+                    replanned = done.replanned,
+                    retired = done.retired,
+                    notices = done.notices,
+                    "outbox updated"
+                );
+            }
+            return Ok(done);
+        }
+        Err(StoreError::Invalid(format!(
+            "the programme of {} kept changing while it was planned; the next sweep retries",
+            row.conference.slug
+        )))
+    }
+
+    /// The plan inputs of a conference as they are now (for `confbot simulate`).
+    pub async fn inputs(&mut self, row: &ConferenceRow) -> Result<PlanInputs, StoreError> {
+        let (_, programme) = self.programme(row).await?;
+        let mut conn = self.pool.acquire().await?;
+        self.inputs_in(&mut conn, row, programme).await
+    }
+
+    async fn inputs_in(
+        &self,
+        conn: &mut PgConnection,
+        row: &ConferenceRow,
+        programme: Arc<Programme>,
+    ) -> Result<PlanInputs, StoreError> {
+        let subscriptions = subscriptions::of_conference(&mut *conn, row.id).await?;
+        let leads = subscriptions::leads(&mut *conn, row.id).await?;
+        let channels = match subscriptions::channel_plan(&mut *conn, row.id).await? {
+            Some(stored) => stored,
+            None => self.settings.configured_channels(&row.conference.slug),
+        };
+        Ok(PlanInputs {
+            programme,
+            subscriptions,
+            leads,
+            default_lead: self.settings.default_lead,
+            channels,
+        })
+    }
+
+    /// The conference's snapshot and its version, loaded again only when it changed.
+    async fn programme(
+        &mut self,
+        row: &ConferenceRow,
+    ) -> Result<(i64, Arc<Programme>), StoreError> {
+        let slug = &row.conference.slug;
+        let version = store::programme::version(&self.pool, slug).await?;
+        if let Some((cached, programme)) = self.programmes.get(&row.id) {
+            if *cached == version {
+                return Ok((version, Arc::clone(programme)));
+            }
+        }
+        let programme = store::programme::load(&self.pool, slug)
+            .await?
+            .ok_or_else(|| StoreError::Invalid(format!("conference {slug} disappeared")))?;
+        let programme = Arc::new(programme);
+        self.programmes
+            .insert(row.id, (version, Arc::clone(&programme)));
+        Ok((version, programme))
+    }
+}
+
+/// The store side of a replan: reminders enqueued, stale ones retired, new imports' change
+/// notices queued and marked planned, all in the caller's transaction.
+async fn apply_plan(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    inputs: &PlanInputs,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
+    let planned = inputs.plan();
+    let keys: Vec<_> = planned.iter().map(|post| post.key).collect();
+    let enqueued = outbox::enqueue(&mut *conn, conference_id, &planned, now).await?;
+    let retired = outbox::retire_unplanned_reminders(&mut *conn, conference_id, &keys, now).await?;
+    let mut done = Replanned {
+        planned: planned.len(),
+        added: enqueued.added,
+        replanned: enqueued.replanned,
+        retired,
+        notices: 0,
+    };
+    let imports = store::imports::unplanned_notices(&mut *conn, conference_id).await?;
+    if !imports.is_empty() {
+        let notices: Vec<PlannedPost> = imports
+            .iter()
+            .flat_map(|(_, diff)| {
+                change_notices(diff, &inputs.programme, &inputs.subscriptions, now)
+            })
+            .collect();
+        let queued = outbox::enqueue(&mut *conn, conference_id, &notices, now).await?;
+        let ids: Vec<i64> = imports.iter().map(|(id, _)| *id).collect();
+        store::imports::mark_notices_planned(&mut *conn, &ids, now).await?;
+        done.notices = queued.added;
+        done.added += queued.added;
+        done.replanned += queued.replanned;
+    }
+    Ok(done)
+}
