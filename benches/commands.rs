@@ -20,6 +20,10 @@ mod generate;
 mod heap;
 #[path = "commands/inprocess.rs"]
 mod inprocess;
+// The stand-in's delivery routes: part of the stand-in, unused by this benchmark.
+#[allow(dead_code)]
+#[path = "../tests/it/discord/messages.rs"]
+mod messages;
 #[path = "../tests/it/discord/payloads.rs"]
 #[allow(dead_code)] // shared with the integration tests, which use all of it
 mod payloads;

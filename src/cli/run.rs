@@ -7,7 +7,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::config::Settings;
 use crate::discord::{self, sender::DiscordSender};
-use crate::jobs::{self, Clock, DeliveryOptions, PlanSettings};
+use crate::jobs::{self, Clock, DeliveryOptions, PlanSettings, Setup};
 
 /// Connects to the database and to Discord, answers interactions and delivers reminders
 /// until stopped. When either half ends for good (a rejected token), the other is stopped.
@@ -24,15 +24,14 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     let (stop, stopping) = watch::channel(false);
     let plan_changed = Arc::new(Notify::new());
     let options = DeliveryOptions::for_rate(worker_name(), settings.reminders.rate_per_second);
-    let scheduler = jobs::run(
-        pool.clone(),
-        PlanSettings::from_settings(settings),
-        sender,
-        Clock::wall(),
-        options,
-        Arc::clone(&plan_changed),
-        wait_for(stopping.clone()),
-    );
+    let setup = Setup {
+        plan: PlanSettings::from_settings(settings),
+        clock: Clock::wall(),
+        delivery: options,
+        plan_changed: Arc::clone(&plan_changed),
+        outcomes: Arc::default(),
+    };
+    let scheduler = jobs::run(pool.clone(), sender, setup, wait_for(stopping.clone()));
     let bot = async {
         let ended = discord::run(settings, pool.clone(), wait_for(stopping.clone())).await;
         // The bot is gone (stopped or failed): stop the scheduler too.

@@ -55,12 +55,47 @@ impl DeliveryOptions {
     }
 }
 
+/// How many rows reached each outcome since start: for logs, metrics and tests, which
+/// wait on [`Outcomes::subscribe`] instead of polling the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutcomeCounts {
+    pub sent: u64,
+    /// Not sent on purpose (the talk started).
+    pub dropped: u64,
+    /// Given up (closed DM, unusable channel, refused, out of attempts).
+    pub failed: u64,
+    /// Pending again after a temporary failure (backoff).
+    pub retried: u64,
+    /// Pending again after a rate limit, attempt not counted.
+    pub postponed: u64,
+}
+
+/// Outcome counters, shared between the loop and whoever watches it.
+#[derive(Debug, Default)]
+pub struct Outcomes(watch::Sender<OutcomeCounts>);
+
+impl Outcomes {
+    pub fn counts(&self) -> OutcomeCounts {
+        *self.0.borrow()
+    }
+
+    /// A receiver that sees every change of the counts.
+    pub fn subscribe(&self) -> watch::Receiver<OutcomeCounts> {
+        self.0.subscribe()
+    }
+
+    fn bump(&self, count: impl FnOnce(&mut OutcomeCounts) -> &mut u64) {
+        self.0.send_modify(|counts| *count(counts) += 1);
+    }
+}
+
 /// Shared by the loop and its send tasks.
 struct Shared<D> {
     pool: PgPool,
     deliver: D,
     clock: Clock,
     options: DeliveryOptions,
+    outcomes: Arc<Outcomes>,
 }
 
 /// Runs the delivery loop until `shutdown` completes, then stops claiming, cancels the
@@ -71,6 +106,7 @@ pub async fn run<D: Deliver>(
     deliver: D,
     clock: Clock,
     options: DeliveryOptions,
+    outcomes: Arc<Outcomes>,
     wake: Arc<Notify>,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -79,6 +115,7 @@ pub async fn run<D: Deliver>(
         deliver,
         clock,
         options,
+        outcomes,
     });
     let (stop_tx, stop) = watch::channel(false);
     let work = work_loop(Arc::clone(&shared), wake, stop);
@@ -170,9 +207,13 @@ async fn deliver_due<D: Deliver>(
                 }
             }
             _ = stop.changed() => {
-                // Shutting down: unsent rows are released by the caller.
-                tasks.abort_all();
-                while tasks.join_next().await.is_some() {}
+                // Shutting down: sends under way may finish (and be recorded) for a
+                // moment; the rest are cancelled and their rows released by the caller.
+                let finishing = async { while tasks.join_next().await.is_some() {} };
+                if tokio::time::timeout(FINISH_GRACE, finishing).await.is_err() {
+                    tasks.abort_all();
+                    while tasks.join_next().await.is_some() {}
+                }
                 break;
             }
         }
@@ -180,13 +221,20 @@ async fn deliver_due<D: Deliver>(
     count
 }
 
+/// How long sends under way may take to finish at shutdown.
+const FINISH_GRACE: Duration = Duration::from_secs(5);
+
 /// How many times one send is retried after a global rate limit (the sender's pacer holds
 /// every request back meanwhile) before the row is postponed.
 const GLOBAL_WAITS: usize = 5;
 
+/// Which counter an outcome bumps.
+type Counter = fn(&mut OutcomeCounts) -> &mut u64;
+
 /// Sends one claimed row (or drops it when too late) and records the outcome.
 async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
     let options = &shared.options;
+    let (pool, worker, id) = (&shared.pool, options.worker.as_str(), entry.id);
     let key = entry.post.key;
     let target = describe(key.target);
     for _ in 0..GLOBAL_WAITS {
@@ -195,16 +243,8 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
         let message = match decide(&entry.post, now) {
             Decision::Drop(reason) => {
                 tracing::info!(target = %target, "{reason}");
-                record(
-                    outbox::mark_dropped(
-                        &shared.pool,
-                        entry.id,
-                        &options.worker,
-                        &reason.to_string(),
-                    )
-                    .await,
-                    entry.id,
-                );
+                let outcome = outbox::mark_dropped(pool, id, worker, &reason.to_string()).await;
+                record(&shared, outcome, id, |c| &mut c.dropped);
                 return;
             }
             Decision::Send(message) => message,
@@ -214,11 +254,13 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
             .deliver(key.target, &message, &entry.nonce)
             .await;
         let now = shared.clock.now();
-        let outcome = match result {
+        let (outcome, counter): (_, Counter) = match result {
             Ok(()) => {
                 let late_ms = (now - entry.post.due).num_milliseconds();
                 tracing::info!(target = %target, talk = key.talk.0, kind = key.kind.as_str(), late_ms, "sent");
-                outbox::mark_sent(&shared.pool, entry.id, &options.worker, now).await
+                (outbox::mark_sent(pool, id, worker, now).await, |c| {
+                    &mut c.sent
+                })
             }
             Err(SendError::RateLimited {
                 retry_after,
@@ -229,73 +271,53 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
             }
             Err(error @ SendError::RateLimited { retry_after, .. }) => {
                 let until = later(now, retry_after);
-                outbox::postpone(
-                    &shared.pool,
-                    entry.id,
-                    &options.worker,
-                    until,
-                    &error.to_string(),
-                )
-                .await
+                let outcome = outbox::postpone(pool, id, worker, until, &error.to_string()).await;
+                (outcome, |c| &mut c.postponed)
             }
             Err(error @ SendError::Transient(_)) => {
                 let attempts = entry.attempts + 1;
                 let retry =
                     (attempts < options.max_attempts).then(|| later(now, backoff(attempts)));
                 tracing::warn!(target = %target, attempts, retry = ?retry, "send failed: {error}");
-                outbox::mark_failed(
-                    &shared.pool,
-                    entry.id,
-                    &options.worker,
-                    &error.to_string(),
-                    retry,
-                )
-                .await
+                let outcome =
+                    outbox::mark_failed(pool, id, worker, &error.to_string(), retry).await;
+                if retry.is_some() {
+                    (outcome, |c| &mut c.retried)
+                } else {
+                    (outcome, |c| &mut c.failed)
+                }
             }
             Err(error @ SendError::ChannelUnavailable(_)) => {
                 // The organisers must hear of it: their reminders are not reaching anybody.
                 tracing::error!(target = %target, "reminder channel unusable, organisers must fix it: {error}");
-                outbox::mark_failed(
-                    &shared.pool,
-                    entry.id,
-                    &options.worker,
-                    &error.to_string(),
-                    None,
-                )
-                .await
+                let outcome = outbox::mark_failed(pool, id, worker, &error.to_string(), None).await;
+                (outcome, |c| &mut c.failed)
             }
             Err(error @ (SendError::ClosedDm | SendError::Rejected(_))) => {
                 tracing::info!(target = %target, "not delivered, not retried: {error}");
-                outbox::mark_failed(
-                    &shared.pool,
-                    entry.id,
-                    &options.worker,
-                    &error.to_string(),
-                    None,
-                )
-                .await
+                let outcome = outbox::mark_failed(pool, id, worker, &error.to_string(), None).await;
+                (outcome, |c| &mut c.failed)
             }
         };
-        record(outcome, entry.id);
+        record(&shared, outcome, id, counter);
         return;
     }
-    let now = shared.clock.now();
-    let outcome = outbox::postpone(
-        &shared.pool,
-        entry.id,
-        &options.worker,
-        later(now, Duration::from_secs(1)),
-        "global rate limit",
-    )
-    .await;
-    record(outcome, entry.id);
+    let until = later(shared.clock.now(), Duration::from_secs(1));
+    let outcome = outbox::postpone(pool, id, worker, until, "global rate limit").await;
+    record(&shared, outcome, id, |c| &mut c.postponed);
 }
 
-/// Logs an outcome that could not be recorded. The row then stays claimed until its lease
-/// ends and is sent again with the same nonce: Discord deduplicates it.
-fn record(outcome: Result<bool, crate::store::StoreError>, id: i64) {
+/// Counts a recorded outcome, or logs one that could not be recorded: the row then stays
+/// claimed until its lease ends and is sent again with the same nonce, which Discord
+/// deduplicates.
+fn record<D>(
+    shared: &Shared<D>,
+    outcome: Result<bool, crate::store::StoreError>,
+    id: i64,
+    counter: Counter,
+) {
     match outcome {
-        Ok(true) => {}
+        Ok(true) => shared.outcomes.bump(counter),
         Ok(false) => tracing::warn!(
             row = id,
             "the claim had expired and another worker owns the row now"

@@ -27,7 +27,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 
 pub use clock::Clock;
 pub use deliver::{Deliver, SendError};
-pub use delivery::DeliveryOptions;
+pub use delivery::{DeliveryOptions, OutcomeCounts, Outcomes};
 pub use planner::{PlanSettings, Planner, Replanned};
 
 /// The PostgreSQL notification channel of plan changes; the payload is a conference id.
@@ -38,20 +38,33 @@ const SWEEP: &str = "0 * * * * *";
 /// How long the planner waits before listening again after losing its connection.
 const RELISTEN_AFTER: Duration = Duration::from_secs(5);
 
+/// How the scheduler runs.
+pub struct Setup {
+    pub plan: PlanSettings,
+    pub clock: Clock,
+    pub delivery: DeliveryOptions,
+    /// Notified by this process's Discord handlers after a subscription, lead or channel
+    /// change; the same change also arrives as a PostgreSQL notification, which is what
+    /// other processes see.
+    pub plan_changed: Arc<Notify>,
+    /// Counts of delivery outcomes, for whoever watches (metrics, tests).
+    pub outcomes: Arc<Outcomes>,
+}
+
 /// Runs the planner and the delivery loop until `shutdown` completes.
-///
-/// `plan_changed` is notified by this process's Discord handlers after a subscription,
-/// lead or channel change; the same change also arrives as a PostgreSQL notification, which
-/// is what other processes see.
 pub async fn run<D: Deliver>(
     pool: PgPool,
-    plan_settings: PlanSettings,
     deliver: D,
-    clock: Clock,
-    options: DeliveryOptions,
-    plan_changed: Arc<Notify>,
+    setup: Setup,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    let Setup {
+        plan: plan_settings,
+        clock,
+        delivery: options,
+        plan_changed,
+        outcomes,
+    } = setup;
     let (stop_tx, stop) = watch::channel(false);
     let wake_delivery = Arc::new(Notify::new());
     let (sweep_tx, sweep_rx) = mpsc::channel::<()>(1);
@@ -71,6 +84,7 @@ pub async fn run<D: Deliver>(
         deliver,
         clock,
         options,
+        outcomes,
         wake_delivery,
         stopped(stop.clone()),
     );

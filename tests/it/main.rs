@@ -10,4 +10,5 @@ mod console;
 mod discord;
 mod embedded_db;
 mod import;
+mod reminders;
 mod reminders_store;

@@ -7,8 +7,9 @@
 mod binary;
 mod commands;
 mod deadline;
+pub mod messages;
 mod payloads;
-mod standin;
+pub mod standin;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;

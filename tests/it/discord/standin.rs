@@ -25,6 +25,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 
+use super::messages::Messages;
 use super::payloads;
 
 /// How long a wait helper waits before failing the test.
@@ -60,6 +61,8 @@ struct Shared {
     identifies: Mutex<Vec<Value>>,
     next_message_id: Mutex<u64>,
     addr: Mutex<Option<SocketAddr>>,
+    /// DM channels and channel messages (the reminder delivery routes).
+    messages: Messages,
 }
 
 /// The running stand-in; stopped when dropped.
@@ -101,6 +104,11 @@ impl StandIn {
     /// The base URL to give the bot as `discord.proxy_url`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The delivery side: messages created, failure modes, rate limits.
+    pub fn messages(&self) -> &Messages {
+        &self.shared.messages
     }
 
     /// Every REST request so far.
@@ -173,6 +181,12 @@ async fn rest(
     shared.recorded.send_modify(|count| *count += 1);
 
     let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
+    if let Some(response) = shared
+        .messages
+        .handle(method.as_str(), &segments, &json_body)
+    {
+        return response;
+    }
     let ws_url = format!("ws://{}/ws", shared.addr.lock().unwrap().expect("address"));
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["gateway"]) => Json(json!({"url": ws_url})).into_response(),

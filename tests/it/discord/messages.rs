@@ -1,0 +1,327 @@
+//! The stand-in's message delivery side: DM channels, channel messages with Discord's
+//! nonce deduplication, and Discord's failure modes on demand (closed DMs, deleted
+//! channels, global and per-route rate limits with 429 `retry_after`, 5xx storms).
+//!
+//! `POST /users/@me/channels {"recipient_id"}` opens (or returns) a user's DM channel;
+//! `POST /channels/{id}/messages` creates a message unless the channel is a closed DM
+//! (403, code 50007), a missing channel (404, code 10003), rate limited (429) or failing
+//! on purpose (502). With `enforce_nonce` a repeated nonce in one channel returns the first
+//! message and creates nothing, as Discord does within its window.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+use super::payloads;
+
+/// DM channel ids start here, so they never collide with the guild channels tests use.
+const FIRST_DM_CHANNEL: u64 = 9_000_000_000_000_000;
+
+/// One message the stand-in created.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub channel: u64,
+    /// The user whose DM channel it went to; `None` for a guild channel.
+    pub dm_user: Option<u64>,
+    pub content: String,
+    pub nonce: Option<String>,
+    /// The whole JSON body as sent.
+    pub body: Value,
+}
+
+/// Rate limits the stand-in enforces, like Discord's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// Requests per rolling second over all delivery routes; over it: a global 429.
+    pub global_per_second: Option<u32>,
+    /// Messages per channel per window (Discord: 5 per 5 s); over it: a route 429. Every
+    /// answer carries the bucket's `X-RateLimit-Remaining` and `-Reset-After`.
+    pub per_channel: Option<(u32, Duration)>,
+}
+
+/// What the stand-in counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Message POSTs received (including refused and deduplicated ones).
+    pub attempts: usize,
+    /// Messages created.
+    pub created: usize,
+    /// POSTs answered with an earlier message because their nonce was seen.
+    pub deduplicated: usize,
+    /// 429s sent (global or per route).
+    pub rate_limited: usize,
+    /// DM channel opens.
+    pub dm_opens: usize,
+}
+
+#[derive(Default)]
+struct State {
+    limits: Limits,
+    dm_channels: HashMap<u64, u64>,
+    closed_dms: HashSet<u64>,
+    missing_channels: HashSet<u64>,
+    /// The next this many message POSTs get a global 429 with this wait.
+    storm: Option<(usize, Duration)>,
+    /// The next this many message POSTs get a 502.
+    server_errors: usize,
+    recent: VecDeque<Instant>,
+    buckets: HashMap<u64, (u32, Instant)>,
+    nonces: HashMap<(u64, String), u64>,
+    posted: Vec<Posted>,
+    counts: Counts,
+    next_id: u64,
+}
+
+/// The delivery side's state; shared by the stand-in's routes and the test.
+#[derive(Default)]
+pub struct Messages {
+    state: Mutex<State>,
+    /// Bumped on every created message, so waiters wake up.
+    created: watch::Sender<usize>,
+}
+
+impl Messages {
+    pub fn set_limits(&self, limits: Limits) {
+        self.state.lock().unwrap().limits = limits;
+    }
+
+    /// The user has closed their DMs: messages to their DM channel get 403 / 50007.
+    pub fn close_dms(&self, user: u64) {
+        self.state.lock().unwrap().closed_dms.insert(user);
+    }
+
+    /// The channel was deleted: messages to it get 404 / 10003.
+    pub fn delete_channel(&self, channel: u64) {
+        self.state.lock().unwrap().missing_channels.insert(channel);
+    }
+
+    /// The next `count` message POSTs get a global 429 asking to wait `retry_after`.
+    pub fn storm(&self, count: usize, retry_after: Duration) {
+        self.state.lock().unwrap().storm = Some((count, retry_after));
+    }
+
+    /// The next `count` message POSTs get a 502.
+    pub fn fail_next(&self, count: usize) {
+        self.state.lock().unwrap().server_errors = count;
+    }
+
+    pub fn posted(&self) -> Vec<Posted> {
+        self.state.lock().unwrap().posted.clone()
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.state.lock().unwrap().counts
+    }
+
+    /// Waits until at least `count` messages were created; panics after `wait`.
+    pub async fn wait_for_created(&self, count: usize, wait: Duration) -> Vec<Posted> {
+        let mut created = self.created.subscribe();
+        let reached = tokio::time::timeout(wait, created.wait_for(|n| *n >= count)).await;
+        if reached.is_err() {
+            let posted: Vec<String> = self
+                .posted()
+                .iter()
+                .map(|p| format!("{} {:?}", p.channel, p.content))
+                .collect();
+            panic!(
+                "{count} messages not created within {wait:?} ({:?}); created:\n{}",
+                self.counts(),
+                posted.join("\n")
+            );
+        }
+        self.posted()
+    }
+
+    /// Answers a delivery route, or `None` when the request is not one.
+    pub fn handle(&self, method: &str, segments: &[&str], body: &Value) -> Option<Response> {
+        match (method, segments) {
+            ("POST", ["users", "@me", "channels"]) => Some(self.open_dm(body)),
+            ("POST", ["channels", channel, "messages"]) => {
+                let channel = channel.parse().ok()?;
+                Some(self.create_message(channel, body))
+            }
+            _ => None,
+        }
+    }
+
+    fn open_dm(&self, body: &Value) -> Response {
+        let Some(user) = body["recipient_id"]
+            .as_str()
+            .and_then(|id| id.parse::<u64>().ok())
+        else {
+            return error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
+        };
+        let mut state = self.state.lock().unwrap();
+        if let Some(limited) = global_limit(&mut state) {
+            return limited;
+        }
+        state.counts.dm_opens += 1;
+        let next = FIRST_DM_CHANNEL + state.dm_channels.len() as u64;
+        let channel = *state.dm_channels.entry(user).or_insert(next);
+        Json(
+            json!({"id": channel.to_string(), "type": 1, "last_message_id": null,
+                    "recipients": [{"id": user.to_string(), "username": "attendee",
+                                    "discriminator": "0", "avatar": null}]}),
+        )
+        .into_response()
+    }
+
+    fn create_message(&self, channel: u64, body: &Value) -> Response {
+        let mut state = self.state.lock().unwrap();
+        state.counts.attempts += 1;
+        if let Some(limited) = global_limit(&mut state) {
+            return limited;
+        }
+        if let Some((left, wait)) = state.storm {
+            state.storm = (left > 1).then_some((left - 1, wait));
+            state.counts.rate_limited += 1;
+            return too_many(wait, true);
+        }
+        if state.server_errors > 0 {
+            state.server_errors -= 1;
+            return error(StatusCode::BAD_GATEWAY, 0, "stand-in: bad gateway");
+        }
+        let dm_user = state
+            .dm_channels
+            .iter()
+            .find(|(_, dm)| **dm == channel)
+            .map(|(user, _)| *user);
+        if dm_user.is_some_and(|user| state.closed_dms.contains(&user)) {
+            return error(
+                StatusCode::FORBIDDEN,
+                50007,
+                "Cannot send messages to this user",
+            );
+        }
+        if state.missing_channels.contains(&channel) {
+            return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+        }
+        let bucket = match route_bucket(&mut state, channel) {
+            Ok(bucket) => bucket,
+            Err(limited) => return *limited,
+        };
+        let nonce = body["nonce"].as_str().map(str::to_owned);
+        let content = body["content"].as_str().unwrap_or_default().to_owned();
+        let enforce = body["enforce_nonce"].as_bool().unwrap_or(false);
+        if let (true, Some(nonce)) = (enforce, &nonce) {
+            if let Some(first) = state.nonces.get(&(channel, nonce.clone())).copied() {
+                state.counts.deduplicated += 1;
+                return with_bucket(message(first, channel, &content, body), bucket);
+            }
+        }
+        state.next_id += 1;
+        let id = 20_000_000 + state.next_id;
+        if let Some(nonce) = &nonce {
+            state.nonces.insert((channel, nonce.clone()), id);
+        }
+        state.posted.push(Posted {
+            channel,
+            dm_user,
+            content: content.clone(),
+            nonce,
+            body: body.clone(),
+        });
+        state.counts.created += 1;
+        let created = state.counts.created;
+        drop(state);
+        self.created.send_replace(created);
+        with_bucket(message(id, channel, &content, body), bucket)
+    }
+}
+
+/// A global 429 when the last second already saw the allowed number of requests.
+fn global_limit(state: &mut State) -> Option<Response> {
+    let limit = state.limits.global_per_second?;
+    let now = Instant::now();
+    while state
+        .recent
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+    {
+        state.recent.pop_front();
+    }
+    if state.recent.len() >= limit as usize {
+        let oldest = state.recent.front().copied().unwrap_or(now);
+        let wait = Duration::from_secs(1).saturating_sub(now.duration_since(oldest));
+        state.counts.rate_limited += 1;
+        return Some(too_many(wait, true));
+    }
+    state.recent.push_back(now);
+    None
+}
+
+/// The channel's bucket after this request: `Ok((remaining, reset_after))`, or a route 429.
+fn route_bucket(
+    state: &mut State,
+    channel: u64,
+) -> Result<Option<(u32, Duration)>, Box<Response>> {
+    let Some((limit, window)) = state.limits.per_channel else {
+        return Ok(None);
+    };
+    let now = Instant::now();
+    let (used, reset) = state.buckets.entry(channel).or_insert((0, now + window));
+    if now >= *reset {
+        *used = 0;
+        *reset = now + window;
+    }
+    let reset_after = reset.saturating_duration_since(now);
+    if *used >= limit {
+        state.counts.rate_limited += 1;
+        let mut response = too_many(reset_after, false);
+        add_bucket_headers(response.headers_mut(), 0, reset_after);
+        return Err(Box::new(response));
+    }
+    *used += 1;
+    Ok(Some((limit - *used, reset_after)))
+}
+
+fn with_bucket(mut response: Response, bucket: Option<(u32, Duration)>) -> Response {
+    if let Some((remaining, reset_after)) = bucket {
+        add_bucket_headers(response.headers_mut(), remaining, reset_after);
+    }
+    response
+}
+
+fn add_bucket_headers(headers: &mut HeaderMap, remaining: u32, reset_after: Duration) {
+    let number = |text: String| HeaderValue::from_str(&text).expect("ascii");
+    headers.insert("x-ratelimit-remaining", number(remaining.to_string()));
+    headers.insert(
+        "x-ratelimit-reset-after",
+        number(format!("{:.3}", reset_after.as_secs_f64())),
+    );
+}
+
+fn too_many(retry_after: Duration, global: bool) -> Response {
+    let secs = retry_after.as_secs_f64();
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(
+            json!({"message": "You are being rate limited.", "retry_after": secs,
+                    "global": global, "code": 0}),
+        ),
+    )
+        .into_response();
+    if global {
+        response
+            .headers_mut()
+            .insert("x-ratelimit-global", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+fn error(status: StatusCode, code: u64, message: &str) -> Response {
+    (status, Json(json!({"message": message, "code": code}))).into_response()
+}
+
+fn message(id: u64, channel: u64, content: &str, body: &Value) -> Response {
+    let field = |name: &str| body.get(name).cloned().unwrap_or(json!([]));
+    let mut object = payloads::message(id, content, &field("embeds"), &field("components"));
+    object["channel_id"] = json!(channel.to_string());
+    Json(object).into_response()
+}

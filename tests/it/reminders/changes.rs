@@ -1,0 +1,154 @@
+//! Schedule changes while the scheduler runs: a re-import moves or cancels a talk, the
+//! subscribers hear of it once, and the reminders follow the new schedule.
+
+use chrono::{DateTime, Duration, Utc};
+use confbot::jobs::{Clock, PlanSettings, Planner};
+use confbot::store::outbox::OutboxStatus;
+
+use super::{ics, ids, import, outbox_of, plan_settings, subscribe, Scheduler, Talk, BARN, LOBBY};
+use crate::harness::TestDb;
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("RFC 3339")
+}
+
+const T0: &str = "2026-06-01T09:00:00Z";
+
+fn schedule(start: DateTime<Utc>, room: &str, cancelled: bool) -> String {
+    ics(&[Talk {
+        uid: "move-me",
+        title: "Moving Target",
+        room,
+        start,
+        cancelled,
+    }])
+}
+
+/// Plans once outside the scheduler, so the outbox holds the first schedule's reminders
+/// before anything changes.
+async fn plan_now(pool: &sqlx::PgPool, now: DateTime<Utc>) {
+    let settings: PlanSettings = plan_settings();
+    Planner::new(pool.clone(), settings)
+        .replan_all(now)
+        .await
+        .expect("plan");
+}
+
+#[tokio::test]
+async fn a_moved_talk_notifies_its_subscriber_and_is_reminded_at_its_new_time_and_room() {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    import(&db.pool, &schedule(t0 + Duration::hours(2), "Barn", false)).await;
+    let (conference, talk) = ids(&db.pool, "move-me").await;
+    subscribe(&db.pool, conference, 42, talk).await;
+    plan_now(&db.pool, t0).await;
+    let before = outbox_of(&db.pool, conference).await;
+    let standin = crate::discord::standin::StandIn::start().await;
+    let scheduler =
+        Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "w1", |_| {}).await;
+
+    // Moved to ten minutes and one second from now, in the Loft.
+    let new_start = t0 + Duration::minutes(10) + Duration::seconds(1);
+    import(&db.pool, &schedule(new_start, "Loft", false)).await;
+    scheduler
+        .wait_for("the notice and both reminders", |c| c.sent == 3)
+        .await;
+    scheduler.stop().await;
+
+    let posted = standin.messages().posted();
+    let dms: Vec<&str> = posted
+        .iter()
+        .filter(|p| p.dm_user == Some(42))
+        .map(|p| p.content.as_str())
+        .collect();
+    assert_eq!(dms.len(), 2, "{dms:?}");
+    assert!(
+        dms[0].starts_with(&format!(
+            "Moved: **Moving Target** now <t:{}:F> in Loft (was <t:{}:F> in Barn)",
+            new_start.timestamp(),
+            (t0 + Duration::hours(2)).timestamp()
+        )),
+        "{dms:?}"
+    );
+    assert!(dms[1].contains("starting in 10 minutes in Loft"), "{dms:?}");
+    let channels: Vec<u64> = posted
+        .iter()
+        .filter(|p| p.dm_user.is_none())
+        .map(|p| p.channel)
+        .collect();
+    assert_eq!(
+        channels,
+        [LOBBY],
+        "the Loft has no channel of its own; Barn's old reminder is gone"
+    );
+    assert_eq!(before.len(), 2);
+    let after = outbox_of(&db.pool, conference).await;
+    for old in &before {
+        let row = after.iter().find(|r| r.id == old.id).expect("old row kept");
+        assert_eq!(
+            row.status,
+            OutboxStatus::Dropped,
+            "the old version is retired"
+        );
+    }
+    assert!(standin
+        .messages()
+        .posted()
+        .iter()
+        .all(|p| p.channel != BARN));
+}
+
+#[tokio::test]
+async fn a_cancelled_talk_is_announced_once_never_reminded_and_comes_back_when_uncancelled() {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    let start = t0 + Duration::minutes(10) + Duration::seconds(2);
+    import(&db.pool, &schedule(start, "Barn", false)).await;
+    let (conference, talk) = ids(&db.pool, "move-me").await;
+    subscribe(&db.pool, conference, 42, talk).await;
+    plan_now(&db.pool, t0).await;
+    let standin = crate::discord::standin::StandIn::start().await;
+    let scheduler =
+        Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "w1", |_| {}).await;
+
+    import(&db.pool, &schedule(start, "Barn", true)).await;
+    scheduler
+        .wait_for("the cancellation notice", |c| c.sent == 1)
+        .await;
+    // Importing the cancelled schedule again changes nothing and tells nobody again.
+    import(&db.pool, &schedule(start, "Barn", true)).await;
+    let cancelled_rows = outbox_of(&db.pool, conference).await;
+    // Un-cancelled: reminded again (in two seconds, by channel and DM).
+    import(&db.pool, &schedule(start, "Barn", false)).await;
+    scheduler.wait_for("both reminders", |c| c.sent == 3).await;
+    scheduler.stop().await;
+
+    let posted = standin.messages().posted();
+    let contents: Vec<&str> = posted.iter().map(|p| p.content.as_str()).collect();
+    assert!(
+        contents[0].starts_with("Cancelled: **Moving Target** (was <t:"),
+        "{contents:?}"
+    );
+    assert_eq!(
+        contents
+            .iter()
+            .filter(|c| c.starts_with("Cancelled"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        contents
+            .iter()
+            .filter(|c| c.contains("starting in 10 minutes in Barn"))
+            .count(),
+        2
+    );
+    let pending_while_cancelled = cancelled_rows
+        .iter()
+        .filter(|r| r.status == OutboxStatus::Pending && r.post.key.kind.as_str() == "reminder")
+        .count();
+    assert_eq!(
+        pending_while_cancelled, 0,
+        "no reminder waits for a cancelled talk"
+    );
+}

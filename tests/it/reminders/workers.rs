@@ -1,0 +1,162 @@
+//! Exactly once across crashes and processes: a worker killed mid-fan-out, a graceful
+//! restart, and two workers on one database. The stand-in counts every message created per
+//! nonce (one outbox row, one nonce), so a duplicate or a loss shows.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use confbot::jobs::Clock;
+use confbot::store::outbox::OutboxStatus;
+
+use super::{ics, ids, import, outbox_of, subscribe, Scheduler, Talk, WAIT};
+use crate::harness::TestDb;
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("RFC 3339")
+}
+
+/// A talk due for its reminders at `t0`, with `users` subscribers.
+async fn fan_out(db: &TestDb, t0: DateTime<Utc>, users: u64) -> i64 {
+    import(
+        &db.pool,
+        &ics(&[Talk {
+            uid: "big",
+            title: "Everybody Comes",
+            room: "Barn",
+            start: t0 + Duration::minutes(10),
+            cancelled: false,
+        }]),
+    )
+    .await;
+    let (conference, talk) = ids(&db.pool, "big").await;
+    for user in 1..=users {
+        subscribe(&db.pool, conference, user, talk).await;
+    }
+    conference
+}
+
+async fn sent_rows(db: &TestDb, conference: i64) -> usize {
+    outbox_of(&db.pool, conference)
+        .await
+        .iter()
+        .filter(|r| r.status == OutboxStatus::Sent)
+        .count()
+}
+
+/// Every created message per nonce: each must be exactly 1.
+fn per_nonce(standin: &crate::discord::standin::StandIn) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for post in standin.messages().posted() {
+        *counts
+            .entry(post.nonce.expect("every post has a nonce"))
+            .or_insert(0) += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_fan_out_loses_nothing_and_doubles_nothing_after_a_restart() {
+    let db = TestDb::new().await;
+    let t0 = at("2026-06-01T09:00:00Z");
+    let conference = fan_out(&db, t0, 120).await;
+    let standin = crate::discord::standin::StandIn::start().await;
+    // Slow enough to be killed in the middle; short leases so the restart need not wait.
+    let slow = |o: &mut confbot::jobs::DeliveryOptions| {
+        o.lease = std::time::Duration::from_secs(2);
+    };
+    standin
+        .messages()
+        .set_limits(crate::discord::messages::Limits {
+            global_per_second: Some(100),
+            per_channel: None,
+        });
+
+    let first =
+        Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "crashy", slow).await;
+    standin.messages().wait_for_created(40, WAIT).await;
+    first.kill().await;
+    let created_before_restart = standin.messages().counts().created;
+    let marked_before_restart = sent_rows(&db, conference).await;
+    let second = Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "heir", slow).await;
+    // The heir sends the rest, and, once their lease ends, the rows the killed worker sent
+    // but never marked (same nonce: the stand-in answers with the first message).
+    let remaining = 121 - marked_before_restart;
+    second
+        .wait_for("every remaining row sent", |c| c.sent as usize == remaining)
+        .await;
+    let rows = outbox_of(&db.pool, conference).await;
+    second.stop().await;
+
+    let counts = per_nonce(&standin);
+    assert_eq!(counts.len(), 121, "every row created a message");
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "no nonce created two messages"
+    );
+    assert_eq!(rows.len(), 121);
+    assert!(rows.iter().all(|r| r.status == OutboxStatus::Sent));
+    assert!(created_before_restart < 121, "the kill came mid-fan-out");
+}
+
+#[tokio::test]
+async fn a_graceful_stop_releases_claims_and_the_next_worker_finishes_at_once() {
+    let db = TestDb::new().await;
+    let t0 = at("2026-06-01T09:00:00Z");
+    let conference = fan_out(&db, t0, 80).await;
+    let standin = crate::discord::standin::StandIn::start().await;
+    standin
+        .messages()
+        .set_limits(crate::discord::messages::Limits {
+            global_per_second: Some(100),
+            per_channel: None,
+        });
+
+    // Leases of an hour: only the release lets the second worker in before the test ends.
+    let long =
+        |o: &mut confbot::jobs::DeliveryOptions| o.lease = std::time::Duration::from_secs(3600);
+    let first = Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "first", long).await;
+    standin.messages().wait_for_created(20, WAIT).await;
+    first.stop().await;
+    let second =
+        Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "second", long).await;
+    standin.messages().wait_for_created(81, WAIT).await;
+    second.stop().await;
+
+    let counts = per_nonce(&standin);
+    assert_eq!(counts.len(), 81);
+    assert!(counts.values().all(|n| *n == 1));
+    assert_eq!(
+        standin.messages().counts().deduplicated,
+        0,
+        "nothing was even resent"
+    );
+    let rows = outbox_of(&db.pool, conference).await;
+    assert!(rows.iter().all(|r| r.status == OutboxStatus::Sent));
+}
+
+#[tokio::test]
+async fn two_workers_on_one_database_share_a_fan_out_without_sending_anything_twice() {
+    let db = TestDb::new().await;
+    let t0 = at("2026-06-01T09:00:00Z");
+    let conference = fan_out(&db, t0, 150).await;
+    let standin = crate::discord::standin::StandIn::start().await;
+
+    let a = Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "a", |_| {}).await;
+    let b = Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "b", |_| {}).await;
+    standin.messages().wait_for_created(151, WAIT).await;
+    let (a_sent, b_sent) = (a.outcomes.counts().sent, b.outcomes.counts().sent);
+    a.stop().await;
+    b.stop().await;
+
+    let counts = per_nonce(&standin);
+    assert_eq!(counts.len(), 151);
+    assert!(counts.values().all(|n| *n == 1));
+    assert_eq!(standin.messages().counts().deduplicated, 0);
+    let rows = outbox_of(&db.pool, conference).await;
+    assert!(
+        rows.iter().all(|r| r.status == OutboxStatus::Sent),
+        "{:?}",
+        rows.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(a_sent + b_sent <= 151);
+}
