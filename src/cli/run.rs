@@ -1,5 +1,9 @@
 //! `confbot run`: the bot itself, until SIGTERM or Ctrl-C.
 
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
 use crate::config::Settings;
 use crate::discord;
 
@@ -8,7 +12,10 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     // Checked before connecting to the database, so a missing token fails at once.
     discord::token(settings)?;
     let pool = super::connect_configured(settings).await?;
-    discord::run(settings, pool, stop_requested()).await?;
+    // Notified on every subscription, lead or channel change; the reminder planner will
+    // listen on it.
+    let plan_changed = Arc::new(Notify::new());
+    discord::run(settings, pool, plan_changed, stop_requested()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -6,9 +6,9 @@
 //! setting per message, so follow-ups and edits need it as much as the first response.
 
 use serenity::all::{
-    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
-    CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
-    EditInteractionResponse,
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
+    CreateEmbed, CreateEmbedFooter, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, EditInteractionResponse,
 };
 
 use crate::domain::commands::{Button, ButtonAction, Embed, Message};
@@ -47,7 +47,8 @@ pub fn response(message: &Message, ephemeral: bool) -> CreateInteractionResponse
         .embeds(parts.embeds)
         .components(parts.rows)
         .ephemeral(ephemeral)
-        .allowed_mentions(no_mentions());
+        .allowed_mentions(no_mentions())
+        .add_files(parts.files);
     if let Some(content) = parts.content {
         builder = builder.content(content);
     }
@@ -61,7 +62,8 @@ pub fn followup(message: &Message, ephemeral: bool) -> CreateInteractionResponse
         .embeds(parts.embeds)
         .components(parts.rows)
         .ephemeral(ephemeral)
-        .allowed_mentions(no_mentions());
+        .allowed_mentions(no_mentions())
+        .add_files(parts.files);
     if let Some(content) = parts.content {
         builder = builder.content(content);
     }
@@ -72,11 +74,15 @@ pub fn followup(message: &Message, ephemeral: bool) -> CreateInteractionResponse
 /// when there is none) so the "thinking..." placeholder does not linger.
 pub fn edit(message: &Message) -> EditInteractionResponse {
     let parts = Parts::of(message);
-    EditInteractionResponse::new()
+    let builder = EditInteractionResponse::new()
         .content(parts.content.unwrap_or_default())
         .embeds(parts.embeds)
         .components(parts.rows)
-        .allowed_mentions(no_mentions())
+        .allowed_mentions(no_mentions());
+    parts
+        .files
+        .into_iter()
+        .fold(builder, EditInteractionResponse::new_attachment)
 }
 
 /// A message's pieces as serenity values.
@@ -85,6 +91,8 @@ struct Parts {
     content: Option<String>,
     embeds: Vec<CreateEmbed>,
     rows: Vec<CreateActionRow>,
+    /// Sent as `multipart/form-data` beside the JSON (`payload_json`).
+    files: Vec<CreateAttachment>,
 }
 
 impl Parts {
@@ -93,6 +101,11 @@ impl Parts {
             content: Some(message.content.clone()).filter(|content| !content.is_empty()),
             embeds: message.embeds.iter().map(embed).collect(),
             rows: rows(&message.buttons),
+            files: message
+                .attachments
+                .iter()
+                .map(|file| CreateAttachment::bytes(file.bytes.clone(), file.filename.clone()))
+                .collect(),
         }
     }
 }
@@ -163,6 +176,7 @@ mod tests {
                 label: "Remind me".to_owned(),
                 action: ButtonAction::RemindMe(TalkId(42)),
             }],
+            attachments: Vec::new(),
         }
     }
 
