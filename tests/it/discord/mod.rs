@@ -9,6 +9,7 @@ mod commands;
 mod deadline;
 mod payloads;
 mod standin;
+mod subscriptions;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
