@@ -208,6 +208,29 @@ mod tests {
     }
 
     #[test]
+    fn attachments_are_listed_in_the_json_of_responses_follow_ups_and_edits() {
+        let message = Message {
+            content: "Your talks".to_owned(),
+            attachments: vec![crate::domain::commands::Attachment {
+                filename: "mytalks.ics".to_owned(),
+                bytes: b"BEGIN:VCALENDAR".to_vec(),
+            }],
+            ..Message::default()
+        };
+
+        let bodies = [
+            serde_json::to_value(response(&message, true)).expect("json"),
+            serde_json::to_value(followup(&message, true)).expect("json"),
+            serde_json::to_value(edit(&message)).expect("json"),
+        ];
+
+        for body in &bodies {
+            assert_eq!(body["attachments"][0]["filename"], "mytalks.ics", "{body}");
+            assert_eq!(body["allowed_mentions"]["parse"], json!([]));
+        }
+    }
+
+    #[test]
     fn custom_ids_round_trip_and_foreign_ones_are_not_ours() {
         let action = ButtonAction::RemindMe(TalkId(i64::MAX));
 

@@ -11,6 +11,7 @@ use serenity::all::{
     CreateInteractionResponseMessage, GuildId, Permissions,
 };
 
+use crate::domain::commands::channels;
 use crate::domain::commands::subscriptions::{self, ReminderCommand, Resolved, TargetQuery};
 use crate::domain::commands::Reply;
 use crate::domain::model::TalkId;
@@ -49,7 +50,7 @@ impl Router {
                 guild = asker.guild.map(GuildId::get),
                 "refused /channel: not an organiser"
             );
-            return subscriptions::not_an_organiser(asker.guild.is_some());
+            return channels::not_an_organiser(asker.guild.is_some());
         }
         let programme = match self.programme(asker.guild).await {
             Ok(programme) => programme,
@@ -264,7 +265,7 @@ impl Router {
                     names: Default::default(),
                 }),
         };
-        let plan = match subscriptions::with_channel(programme, base, room, channel, channel_name) {
+        let plan = match channels::with_channel(programme, base, room, channel, channel_name) {
             Ok(plan) => plan,
             Err(reply) => return Ok(reply),
         };
@@ -273,10 +274,10 @@ impl Router {
         // configuration) stop the change rather than dropping their reminders silently.
         let unknown = store::set_channel_plan(&mut conn, conference, &plan).await?;
         if !unknown.is_empty() {
-            return Ok(subscriptions::unknown_rooms(programme, &unknown));
+            return Ok(channels::unknown_rooms(programme, &unknown));
         }
         self.plan_changed.notify_one();
-        Ok(subscriptions::channel_plan(programme, &plan))
+        Ok(channels::channel_plan(programme, &plan))
     }
 
     /// The store id of the snapshot's conference. The snapshot was loaded from a stored

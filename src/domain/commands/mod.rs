@@ -8,6 +8,7 @@
 //! [`escape_markdown`]) and times are Discord timestamps (`<t:UNIX:F>`), which the console
 //! renders in the conference zone.
 
+pub mod channels;
 mod complete;
 mod help;
 mod next;

@@ -3,7 +3,7 @@
 //! The Discord adapter (`crate::discord::subscriptions`) reads and writes the store; what a
 //! subscription points at, which talks overlap and every text shown are decided here, from
 //! the programme snapshot and plain values. Every reply is ephemeral: subscriptions are
-//! personal, and the channel map is the organisers' business.
+//! personal. The organisers' `/channel` replies are in [`super::channels`].
 
 use std::collections::HashSet;
 
@@ -14,7 +14,7 @@ use super::{escape_markdown, limits, truncate, Attachment, Reply, Visibility};
 use crate::domain::export::ics::to_ics;
 use crate::domain::model::{StoredTalk, TalkId, TalkStatus};
 use crate::domain::programme::Programme;
-use crate::domain::reminders::{ChannelPlan, LeadTime, SubscriptionTarget};
+use crate::domain::reminders::{LeadTime, SubscriptionTarget};
 use crate::domain::text::title_key;
 
 /// The file name of the calendar `/mytalks` attaches.
@@ -24,7 +24,7 @@ const CANDIDATES: usize = 10;
 /// How many overlapping talks one line names.
 const MAX_OVERLAPS_SHOWN: usize = 5;
 /// Room kept in the last message for the note saying the list goes on.
-const MORE_NOTE_CHARS: usize = 120;
+pub(super) const MORE_NOTE_CHARS: usize = 120;
 
 /// A reminder command with its parsed options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,86 +330,13 @@ pub fn lead_set(lead: LeadTime) -> Reply {
     )))
 }
 
-/// Sets `channel` for `room` (as the programme spells it; an earlier entry for the same
-/// room under another spelling is replaced), or as the default channel without a room.
-/// The error lists the rooms when `room` is not one.
-pub fn with_channel(
-    programme: &Programme,
-    mut plan: ChannelPlan,
-    room: Option<&str>,
-    channel: u64,
-    channel_name: Option<&str>,
-) -> Result<ChannelPlan, Reply> {
-    match room {
-        Some(typed) => {
-            let Some(room) = programme.find_room(typed) else {
-                return Err(unknown_rooms(programme, &[typed.to_owned()]));
-            };
-            let key = title_key(room);
-            plan.by_room.retain(|name, _| title_key(name) != key);
-            plan.by_room.insert(room.to_owned(), channel);
-        }
-        None => plan.default = Some(channel),
-    }
-    if let Some(name) = channel_name.filter(|n| !n.trim().is_empty()) {
-        plan.names.insert(channel, name.to_owned());
-    }
-    Ok(plan)
-}
-
-/// Rooms that are not in the programme: an error listing the ones that are.
-pub fn unknown_rooms(programme: &Programme, unknown: &[String]) -> Reply {
-    render::fit(ephemeral(format!(
-        "There is no room {} in this programme. Rooms: {}.",
-        unknown
-            .iter()
-            .map(|r| quoted(r))
-            .collect::<Vec<_>>()
-            .join(", "),
-        name_list(programme.rooms().iter().map(String::as_str))
-    )))
-}
-
-/// The whole channel map after a change, channels as `<#id>` mentions.
-pub fn channel_plan(programme: &Programme, plan: &ChannelPlan) -> Reply {
-    let mut pages = Pages::default();
-    pages.line(&format!(
-        "**Reminder channels for {}** (posted {} each talk):",
-        truncate(&escape_markdown(&programme.conference.name), 200),
-        lead_phrase(plan.lead)
-    ));
-    let mut lines: Vec<String> = plan
-        .by_room
-        .iter()
-        .map(|(room, channel)| format!("{} → <#{channel}>", name(room)))
-        .collect();
-    lines.push(match plan.default {
-        Some(channel) => format!("Every other room → <#{channel}>"),
-        None => "Every other room → no channel reminders".to_owned(),
-    });
-    push_lines(&mut pages, &lines, "… and more rooms.");
-    render::fit(Reply {
-        visibility: Visibility::Ephemeral,
-        messages: pages.finish(),
-    })
-}
-
-/// The refusal for someone who may not change the channels (or a DM, where nobody may).
-pub fn not_an_organiser(in_a_server: bool) -> Reply {
-    ephemeral(if in_a_server {
-        "Only organisers (with the Manage Server permission) can set reminder channels.".to_owned()
-    } else {
-        "`/channel` works in a server only, for its organisers.".to_owned()
-    })
-}
-
 /// A "Remind me" button whose talk is no longer in the programme.
 pub fn talk_gone() -> Reply {
     ephemeral("That talk is no longer in the programme.".to_owned())
 }
 
 /// Adds `lines` to `pages`; when they do not all fit in [`MAX_MESSAGES`], ends with `more`.
-fn push_lines(pages: &mut Pages, lines: &[String], more: &str) {
+pub(super) fn push_lines(pages: &mut Pages, lines: &[String], more: &str) {
     for line in lines {
         if !pages.fits(line, MAX_MESSAGES, MORE_NOTE_CHARS) {
             pages.line(more);
@@ -420,7 +347,7 @@ fn push_lines(pages: &mut Pages, lines: &[String], more: &str) {
 }
 
 /// "10 minutes before", "1 minute before", or "at the start of" for a lead of 0.
-fn lead_phrase(lead: LeadTime) -> String {
+pub(super) fn lead_phrase(lead: LeadTime) -> String {
     match lead.minutes() {
         0 => "at the start of".to_owned(),
         1 => "1 minute before".to_owned(),
@@ -433,7 +360,7 @@ fn bold_title(talk: &StoredTalk) -> String {
 }
 
 /// A room or track name from the programme, escaped and short.
-fn name(text: &str) -> String {
+pub(super) fn name(text: &str) -> String {
     truncate(&escape_markdown(text), 100)
 }
 

@@ -288,6 +288,37 @@ async fn unsubscribe_says_whether_there_was_a_subscription() {
     assert_every_message_pings_nobody(&bot);
 }
 
+#[tokio::test]
+async fn the_target_options_autocomplete_like_the_lookup_commands() {
+    let bot = Bot::start().await;
+    let typing = |command: &'static str, option: &'static str, typed: &'static str| {
+        move |id: u64, token: &str| {
+            payloads::autocomplete(id, token, command, &[(option, typed)], option)
+        }
+    };
+
+    let talks = ask(&bot, typing("subscribe", "talk", "orchestr")).await;
+    let rooms = ask(&bot, typing("unsubscribe", "room", "ba")).await;
+    let channel_rooms = ask(&bot, typing("channel", "room", "lo")).await;
+
+    let names = |callback: &Recorded| -> Vec<String> {
+        assert_eq!(callback.body["type"], 8);
+        data(callback)["choices"]
+            .as_array()
+            .expect("choices")
+            .iter()
+            .filter_map(|c| c["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert!(
+        names(&talks).iter().any(|n| n.starts_with(ORCHESTRATOR)),
+        "{:?}",
+        names(&talks)
+    );
+    assert_eq!(names(&rooms), ["Barn"]);
+    assert_eq!(names(&channel_rooms), ["Loft"]);
+}
+
 /// `/channel channel:<id> [room:..]` from a member with `permissions`.
 fn channel(channel: u64, room: Option<&str>, permissions: u64) -> impl FnOnce(u64, &str) -> Value {
     let room = room.map(str::to_owned);

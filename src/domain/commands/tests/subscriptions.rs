@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 
 use super::*;
+use crate::domain::commands::channels::{channel_plan, with_channel};
 use crate::domain::commands::subscriptions::{
-    channel_plan, lead_set, lead_shown, my_talks, overlaps, resolve, subscribed, unsubscribed,
-    with_channel, Resolved, TargetQuery, MYTALKS_FILENAME,
+    lead_set, lead_shown, my_talks, overlaps, resolve, subscribed, unsubscribed, Resolved,
+    TargetQuery, MYTALKS_FILENAME,
 };
 use crate::domain::import::{self, ImportOptions};
 use crate::domain::model::{TalkId, TalkStatus};
