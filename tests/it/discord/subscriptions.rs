@@ -163,6 +163,30 @@ async fn subscribing_to_a_talk_stores_it_and_mytalks_lists_it_with_a_calendar_th
 }
 
 #[tokio::test]
+async fn a_slow_mytalks_is_deferred_privately_and_its_edit_still_carries_the_calendar() {
+    let bot = Bot::start().await;
+    slash(&bot, "subscribe", &[("talk", "glue compute")]).await;
+    // Another transaction holds the subscriptions table: reading them waits until released.
+    let mut blocker = bot.db.pool.begin().await.expect("transaction");
+    sqlx::query("LOCK TABLE subscriptions IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .expect("lock");
+
+    let (token, _) = bot.slash("mytalks", &[]).await;
+    let deferred = bot.callback(&token).await;
+    blocker.rollback().await.expect("release the lock");
+    let edit = bot.edit(&token).await;
+
+    assert_eq!(deferred.body["type"], 5, "deferred");
+    assert!(is_ephemeral(data(&deferred)), "privately");
+    assert!(text(&edit.body).contains(&format!("**{ORCHESTRATOR}**")));
+    assert_eq!(edit.attachments.len(), 1, "{:?}", edit.body);
+    assert_eq!(edit.attachments[0].filename, "mytalks.ics");
+    assert_eq!(edit.body["allowed_mentions"]["parse"], json!([]));
+}
+
+#[tokio::test]
 async fn an_unknown_talk_or_two_targets_at_once_are_refused_and_nothing_is_stored() {
     let bot = Bot::start().await;
 
@@ -388,4 +412,37 @@ async fn channel_is_refused_to_non_organisers_and_in_dms_and_stored_for_organise
         Some("barn-talks")
     );
     assert_every_message_pings_nobody(&bot);
+}
+
+#[tokio::test]
+async fn the_first_channel_change_starts_from_the_configured_map() {
+    let configured = format!(
+        "[{{conference=\"{CONFERENCE}\", default_channel=6, rooms={{Loft={{id=5, name=\"loft\"}}}}}}]"
+    );
+    let env = [
+        ("CONFBOT__REMINDERS__CONFERENCES", configured.as_str()),
+        ("CONFBOT__REMINDERS__CHANNEL_LEAD_MINUTES", "3"),
+    ];
+    let bot = Bot::start_with_title(ORCHESTRATOR, &env).await;
+    let conference = conference_id(&bot).await;
+
+    let answer = ask(&bot, channel(BARN_CHANNEL, Some("Barn"), MANAGE_GUILD)).await;
+
+    assert_eq!(
+        private_text(&answer),
+        format!(
+            "**Reminder channels for Live Conf** (posted 3 minutes before each talk):\n\
+             Barn → <#{BARN_CHANNEL}>\n\
+             Loft → <#5>\n\
+             Every other room → <#6>"
+        )
+    );
+    let plan = subscriptions::channel_plan(&bot.db.pool, conference)
+        .await
+        .expect("plan")
+        .expect("stored");
+    assert_eq!(plan.by_room.len(), 2);
+    assert_eq!(plan.default, Some(6));
+    assert_eq!(plan.lead.minutes(), 3);
+    assert_eq!(plan.names.get(&5).map(String::as_str), Some("loft"));
 }
