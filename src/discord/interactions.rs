@@ -1,7 +1,8 @@
 //! Interaction routing: slash commands, autocomplete and button clicks.
 //!
 //! Each handler parses the interaction, calls one pure function of `domain::commands` and
-//! renders the reply. Discord drops an interaction that gets no first response within 3 s,
+//! renders the reply. The reminder commands and the "Remind me" button also read and write
+//! the store: they are routed to `super::subscriptions`. Discord drops an interaction that gets no first response within 3 s,
 //! so a command's answer runs under a timer ([`Router::defer_after`]): when it is not ready
 //! in time the interaction is deferred ("confbot is thinking...") and the answer is edited in
 //! when it arrives.
