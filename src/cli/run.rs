@@ -33,7 +33,13 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     };
     let scheduler = jobs::run(pool.clone(), sender, setup, wait_for(stopping.clone()));
     let bot = async {
-        let ended = discord::run(settings, pool.clone(), wait_for(stopping.clone())).await;
+        let ended = discord::run(
+            settings,
+            pool.clone(),
+            Arc::clone(&plan_changed),
+            wait_for(stopping.clone()),
+        )
+        .await;
         // The bot is gone (stopped or failed): stop the scheduler too.
         let _ = stop.send(true);
         ended

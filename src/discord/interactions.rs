@@ -1,12 +1,14 @@
 //! Interaction routing: slash commands, autocomplete and button clicks.
 //!
 //! Each handler parses the interaction, calls one pure function of `domain::commands` and
-//! renders the reply. Discord drops an interaction that gets no first response within 3 s,
+//! renders the reply. The reminder commands and the "Remind me" button also read and write
+//! the store: they are routed to `super::subscriptions`. Discord drops an interaction that gets no first response within 3 s,
 //! so a command's answer runs under a timer ([`Router::defer_after`]): when it is not ready
 //! in time the interaction is deferred ("confbot is thinking...") and the answer is edited in
 //! when it arrives.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -17,15 +19,20 @@ use serenity::all::{
 };
 use serenity::http::Http;
 
-use crate::config::GuildConferences;
+use sqlx::PgPool;
+use tokio::sync::Notify;
+
+use crate::config::{GuildConferences, ReminderSettings};
 use crate::domain::commands::{self, limits, ButtonAction, Message, Reply, Visibility};
 use crate::domain::programme::Programme;
+use crate::domain::reminders::LeadTime;
 
 use super::cache::{CacheError, ProgrammeCache};
-use super::{registry, render};
+use super::registry::{self, Invocation};
+use super::render;
 
 /// Shown when something failed inside confbot; the details go to the log only.
-const GENERIC_FAILURE: &str =
+pub(super) const GENERIC_FAILURE: &str =
     "Sorry, something went wrong on my side. The organisers can find the details in confbot's log.";
 /// Shown when the database does not answer and no earlier snapshot exists.
 const UNAVAILABLE: &str =
@@ -35,7 +42,7 @@ const UNAVAILABLE: &str =
 /// a user error explains itself; anything else is logged with its causes and the user gets a
 /// fixed text (an internal error's Display may name hosts, tables or SQL).
 #[derive(Debug)]
-enum Failure {
+pub(super) enum Failure {
     /// Safe to show as is.
     User(String),
     /// The database is down (and nothing is cached).
@@ -43,7 +50,7 @@ enum Failure {
 }
 
 impl Failure {
-    fn into_reply(self) -> Reply {
+    pub(super) fn into_reply(self) -> Reply {
         let content = match self {
             Failure::User(text) => text,
             Failure::Unavailable(error) => {
@@ -55,7 +62,7 @@ impl Failure {
     }
 }
 
-fn ephemeral_text(content: impl Into<String>) -> Reply {
+pub(super) fn ephemeral_text(content: impl Into<String>) -> Reply {
     Reply {
         visibility: Visibility::Ephemeral,
         messages: vec![Message {
@@ -71,6 +78,15 @@ pub struct Router {
     pub guilds: GuildConferences,
     /// How long a command's answer may take before the interaction is deferred.
     pub defer_after: Duration,
+    /// Subscriptions, lead times and the channel plan are read and written here.
+    pub pool: PgPool,
+    /// The lead time of users who never chose one (`defaults.lead_minutes`).
+    pub default_lead: LeadTime,
+    /// The configured channel plans and channel lead (`[reminders]`).
+    pub reminders: ReminderSettings,
+    /// Notified after every change of subscriptions, lead times or channels, so the
+    /// reminder planner replans now instead of at its next deadline.
+    pub plan_changed: Arc<Notify>,
 }
 
 impl Router {
@@ -106,7 +122,10 @@ impl Router {
     /// The reply to a command, or the explanation why there is none.
     async fn reply_to(&self, interaction: &CommandInteraction) -> Reply {
         let command = match registry::parse(&interaction.data.name, &interaction.data.options) {
-            Ok(command) => command,
+            Ok(Invocation::Lookup(command)) => command,
+            Ok(Invocation::Reminders(command)) => {
+                return self.reminders(interaction, command).await
+            }
             Err(error) => return Failure::User(error.to_string()).into_reply(),
         };
         let programme = match self.programme(interaction.guild_id).await {
@@ -181,16 +200,15 @@ impl Router {
     /// A button click: answered privately to the clicker.
     #[tracing::instrument(skip_all, fields(custom_id = %interaction.data.custom_id))]
     pub async fn component(&self, ctx: &Context, interaction: &ComponentInteraction) {
-        let text = match render::parse_custom_id(&interaction.data.custom_id) {
-            // Until the reminders issue lands the button exists but cannot subscribe yet.
-            Some(ButtonAction::RemindMe(_)) => {
-                "Reminders are coming soon: confbot will be able to remind you before this talk starts."
-            }
-            None => "This button no longer works: ask me again with a slash command.",
-        };
+        if let Some(ButtonAction::RemindMe(talk)) =
+            render::parse_custom_id(&interaction.data.custom_id)
+        {
+            return self.remind_me(ctx, interaction, talk).await;
+        }
         let response = CreateInteractionResponse::Message(render::response(
             &Message {
-                content: text.to_owned(),
+                content: "This button no longer works: ask me again with a slash command."
+                    .to_owned(),
                 ..Message::default()
             },
             true,
@@ -202,7 +220,7 @@ impl Router {
     }
 
     /// The programme of the conference the guild is mapped to (DMs: the default conference).
-    async fn programme(
+    pub(super) async fn programme(
         &self,
         guild: Option<GuildId>,
     ) -> Result<std::sync::Arc<Programme>, Failure> {
@@ -275,7 +293,7 @@ async fn followups(
 
 /// The first message and the rest. A reply without messages would leave the user with
 /// silence: it becomes the generic failure text (and a log line).
-fn split(reply: &Reply) -> (Message, &[Message]) {
+pub(super) fn split(reply: &Reply) -> (Message, &[Message]) {
     match reply.messages.split_first() {
         Some((first, rest)) => (first.clone(), rest),
         None => {

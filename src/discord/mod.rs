@@ -3,6 +3,7 @@
 //!
 //! - [`registry`]: every command, its description and options; registration and parsing.
 //! - [`interactions`]: routing, the 3-second deadline, user-safe errors.
+//! - [`subscriptions`]: the reminder commands and the "Remind me" button, against the store.
 //! - [`render`]: a `Reply` as serenity builders (mentions always disabled).
 //! - [`cache`]: programme snapshots per conference, refreshed when an import lands.
 
@@ -12,6 +13,7 @@ mod pacer;
 pub mod registry;
 pub mod render;
 pub mod sender;
+mod subscriptions;
 
 use std::future::Future;
 use std::num::NonZeroU64;
@@ -28,8 +30,10 @@ use serenity::all::{
 use serenity::async_trait;
 use serenity::http::Http;
 use sqlx::PgPool;
+use tokio::sync::Notify;
 
 use crate::config::Settings;
+use crate::domain::reminders::LeadTime;
 
 use cache::ProgrammeCache;
 use interactions::Router;
@@ -53,12 +57,18 @@ pub fn token(settings: &Settings) -> anyhow::Result<&SecretString> {
 /// Intents: GUILDS only. Interactions arrive without any privileged intent, and the bot
 /// reads no messages. With `discord.proxy_url` every REST call goes to that proxy and
 /// serenity's own rate limiter is off: the proxy owns rate limiting.
+///
+/// `plan_changed` is notified after every change to subscriptions, lead times or reminder
+/// channels (the reminder planner listens on it).
 pub async fn run(
     settings: &Settings,
     pool: PgPool,
+    plan_changed: Arc<Notify>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let token = token(settings)?;
+    let default_lead = LeadTime::from_minutes(settings.defaults.lead_time.num_minutes())
+        .context("defaults.lead_minutes")?;
     let mut http = HttpBuilder::new(token.expose_secret());
     if let Some(proxy) = &settings.discord.proxy_url {
         http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
@@ -70,9 +80,13 @@ pub async fn run(
     let in_flight = Arc::new(InFlight::default());
     let handler = Handler {
         router: Router {
-            cache: ProgrammeCache::new(pool, VERSION_CHECK_EVERY),
+            cache: ProgrammeCache::new(pool.clone(), VERSION_CHECK_EVERY),
             guilds: settings.guilds.clone(),
             defer_after: settings.discord.defer_after,
+            pool,
+            default_lead,
+            reminders: settings.reminders.clone(),
+            plan_changed,
         },
         guild_ids: settings.discord.guild_ids.clone(),
         registered: AtomicBool::new(false),

@@ -2,9 +2,14 @@
 //! the registration payloads built from it, and the parsing of an invocation back into a
 //! [`Command`]. Registration and parsing read the same table, so they cannot disagree.
 
-use serenity::all::{CommandDataOption, CommandOptionType, CreateCommand, CreateCommandOption};
+use serenity::all::{
+    ChannelType, CommandDataOption, CommandOptionType, CreateCommand, CreateCommandOption,
+    Permissions,
+};
 
+use crate::domain::commands::subscriptions::{ReminderCommand, TargetQuery};
 use crate::domain::commands::{AutocompleteField, Command};
+use crate::domain::reminders::LeadTime;
 
 /// One slash command as registered with Discord.
 #[derive(Debug, Clone, Copy)]
@@ -17,16 +22,30 @@ pub struct CommandSpec {
     /// private to the asker. Only used when the answer has to be deferred before its own
     /// visibility is known.
     pub public: bool,
+    /// Who sees the command in Discord's menu by default (`None`: everybody). Only a hint
+    /// for server admins, who can change it: handlers still check permissions themselves.
+    pub default_member_permissions: Option<Permissions>,
 }
 
-/// A string option of a command.
+/// An option of a command.
 #[derive(Debug, Clone, Copy)]
 pub struct OptionSpec {
     pub name: &'static str,
     pub description: &'static str,
     pub required: bool,
-    /// Which suggestions Discord asks for while the option is typed.
-    pub autocomplete: Option<AutocompleteField>,
+    pub kind: OptionKind,
+}
+
+/// What an option holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionKind {
+    /// Text; with a field, Discord asks for suggestions while it is typed.
+    String(Option<AutocompleteField>),
+    /// A whole number from `min` to `max`: registered with Discord and checked again when
+    /// parsing (a client or an older registration may send anything).
+    Integer { min: u64, max: u64 },
+    /// A text or announcement channel of the server.
+    Channel,
 }
 
 const fn option(
@@ -39,15 +58,54 @@ const fn option(
         name,
         description,
         required,
-        autocomplete: Some(autocomplete),
+        kind: OptionKind::String(Some(autocomplete)),
     }
 }
 
 const ROOM: OptionSpec = option("room", "Only this room", false, AutocompleteField::Room);
 
+/// `/subscribe` and `/unsubscribe` take exactly one of these (checked when parsing: Discord
+/// has no "one of" constraint).
+const TARGET_OPTIONS: [&str; 3] = ["talk", "room", "track"];
+const TARGETS: &[OptionSpec] = &[
+    option(
+        "talk",
+        "A talk: words from its title or a speaker's name",
+        false,
+        AutocompleteField::TalkQuery,
+    ),
+    option(
+        "room",
+        "Every talk in this room",
+        false,
+        AutocompleteField::Room,
+    ),
+    option(
+        "track",
+        "Every talk of this track",
+        false,
+        AutocompleteField::Track,
+    ),
+];
+
 /// Every command confbot offers. `/help` and the registration are built from this list.
 pub fn commands() -> &'static [CommandSpec] {
     COMMANDS
+}
+
+/// An attendee command: everybody, deferred privately.
+const fn private(
+    name: &'static str,
+    description: &'static str,
+    options: &'static [OptionSpec],
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        description,
+        options,
+        public: false,
+        default_member_permissions: None,
+    }
 }
 
 /// A constant so that the nested option lists are `'static`.
@@ -62,26 +120,25 @@ const COMMANDS: &[CommandSpec] = &[
             AutocompleteField::TalkQuery,
         )],
         public: true,
+        default_member_permissions: None,
     },
-    CommandSpec {
-        name: "next",
-        description: "The next talk in each room",
-        options: &[
+    private(
+        "next",
+        "The next talk in each room",
+        &[
             ROOM,
             option("track", "Only this track", false, AutocompleteField::Track),
         ],
-        public: false,
-    },
-    CommandSpec {
-        name: "now",
-        description: "What is running right now, and for how long",
-        options: &[ROOM],
-        public: false,
-    },
-    CommandSpec {
-        name: "schedule",
-        description: "A day's programme",
-        options: &[
+    ),
+    private(
+        "now",
+        "What is running right now, and for how long",
+        &[ROOM],
+    ),
+    private(
+        "schedule",
+        "A day's programme",
+        &[
             option(
                 "day",
                 "The programme day (default: today)",
@@ -90,25 +147,66 @@ const COMMANDS: &[CommandSpec] = &[
             ),
             ROOM,
         ],
-        public: false,
-    },
-    CommandSpec {
-        name: "speaker",
-        description: "A speaker's talks and biography",
-        options: &[option(
+    ),
+    private(
+        "speaker",
+        "A speaker's talks and biography",
+        &[option(
             "name",
             "The speaker's name",
             true,
             AutocompleteField::SpeakerName,
         )],
-        public: false,
-    },
+    ),
+    private(
+        "subscribe",
+        "Be reminded before a talk, or every talk of a room or track",
+        TARGETS,
+    ),
+    private(
+        "unsubscribe",
+        "Stop reminders for a talk, room or track",
+        TARGETS,
+    ),
+    private(
+        "mytalks",
+        "Your subscriptions, with a calendar file of your talks",
+        &[],
+    ),
+    private(
+        "remind",
+        "How many minutes before a talk you are reminded",
+        &[OptionSpec {
+            name: "lead",
+            description: "Minutes before the start (0 to 120); leave out to see the current one",
+            required: false,
+            kind: OptionKind::Integer {
+                min: 0,
+                max: LeadTime::MAX_MINUTES as u64,
+            },
+        }],
+    ),
     CommandSpec {
-        name: "help",
-        description: "What confbot does and how to use it",
-        options: &[],
+        name: "channel",
+        description: "Organisers: the channel where a room's reminders are posted",
+        options: &[
+            OptionSpec {
+                name: "channel",
+                description: "The channel for the reminders",
+                required: true,
+                kind: OptionKind::Channel,
+            },
+            option(
+                "room",
+                "The room (leave out: the channel for every other room)",
+                false,
+                AutocompleteField::Room,
+            ),
+        ],
         public: false,
+        default_member_permissions: Some(Permissions::MANAGE_GUILD),
     },
+    private("help", "What confbot does and how to use it", &[]),
 ];
 
 /// The registry entry of a command name.
@@ -123,18 +221,40 @@ pub fn registrations() -> Vec<CreateCommand> {
         .iter()
         .map(|spec| {
             let options = spec.options.iter().map(|option| {
-                CreateCommandOption::new(CommandOptionType::String, option.name, option.description)
-                    .required(option.required)
-                    .set_autocomplete(option.autocomplete.is_some())
+                let builder = |kind| {
+                    CreateCommandOption::new(kind, option.name, option.description)
+                        .required(option.required)
+                };
+                match option.kind {
+                    OptionKind::String(autocomplete) => {
+                        builder(CommandOptionType::String).set_autocomplete(autocomplete.is_some())
+                    }
+                    OptionKind::Integer { min, max } => builder(CommandOptionType::Integer)
+                        .min_int_value(min)
+                        .max_int_value(max),
+                    OptionKind::Channel => builder(CommandOptionType::Channel)
+                        .channel_types(vec![ChannelType::Text, ChannelType::News]),
+                }
             });
-            CreateCommand::new(spec.name)
+            let mut command = CreateCommand::new(spec.name)
                 .description(spec.description)
-                .set_options(options.collect())
+                .set_options(options.collect());
+            if let Some(permissions) = spec.default_member_permissions {
+                command = command.default_member_permissions(permissions);
+            }
+            command
         })
         .collect()
 }
 
-/// Why an invocation could not become a [`Command`]; the Display is shown to the user.
+/// A parsed invocation: answered from the programme alone, or about the user's reminders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invocation {
+    Lookup(Command),
+    Reminders(ReminderCommand),
+}
+
+/// Why an invocation could not be parsed; the Display is shown to the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     /// A command this version of confbot does not offer (e.g. registered by an older one).
@@ -143,113 +263,129 @@ pub enum ParseError {
     /// A required option was left out or is empty.
     #[error("Please fill in the option `{0}`.")]
     MissingOption(&'static str),
+    /// None or several of options of which exactly one is needed.
+    #[error("Please give exactly one of `talk`, `room` or `track`.")]
+    ExactlyOneTarget,
+    /// An integer outside its registered range (or not an integer at all).
+    #[error("`{option}` is a whole number from {min} to {max}.")]
+    OutOfRange {
+        option: &'static str,
+        min: u64,
+        max: u64,
+    },
 }
 
-/// Reads an invocation's options into a [`Command`]. Empty or whitespace-only options count
-/// as not given; unknown options are ignored (Discord only sends registered ones).
-pub fn parse(name: &str, options: &[CommandDataOption]) -> Result<Command, ParseError> {
+/// Reads an invocation's options. Empty or whitespace-only text options count as not
+/// given; integers are checked against their registered range; unknown options are ignored
+/// (Discord only sends registered ones).
+pub fn parse(name: &str, options: &[CommandDataOption]) -> Result<Invocation, ParseError> {
+    let spec = find(name).ok_or_else(|| ParseError::UnknownCommand(name.to_owned()))?;
+    let given = |key: &str| options.iter().find(|option| option.name == key);
     let get = |key: &str| -> Option<String> {
-        options
-            .iter()
-            .find(|option| option.name == key)
+        given(key)
             .and_then(|option| option.value.as_str())
             .map(str::trim)
             .filter(|value| !value.is_empty())
             .map(str::to_owned)
     };
     let required = |key: &'static str| get(key).ok_or(ParseError::MissingOption(key));
-    Ok(match name {
-        "talk" => Command::Talk {
+    let integer = |key: &str| -> Result<Option<u64>, ParseError> {
+        let Some(option) = spec.options.iter().find(|o| o.name == key) else {
+            return Ok(None);
+        };
+        let OptionKind::Integer { min, max } = option.kind else {
+            return Ok(None);
+        };
+        let out_of_range = ParseError::OutOfRange {
+            option: option.name,
+            min,
+            max,
+        };
+        match given(key).map(|o| o.value.as_i64()) {
+            None => Ok(None),
+            Some(value) => value
+                .and_then(|v| u64::try_from(v).ok())
+                .filter(|v| (min..=max).contains(v))
+                .map(Some)
+                .ok_or(out_of_range),
+        }
+    };
+    let target = || -> Result<TargetQuery, ParseError> {
+        let given: Vec<(&str, String)> = TARGET_OPTIONS
+            .iter()
+            .filter_map(|key| get(key).map(|value| (*key, value)))
+            .collect();
+        match given.as_slice() {
+            [("talk", value)] => Ok(TargetQuery::Talk(value.clone())),
+            [("room", value)] => Ok(TargetQuery::Room(value.clone())),
+            [("track", value)] => Ok(TargetQuery::Track(value.clone())),
+            _ => Err(ParseError::ExactlyOneTarget),
+        }
+    };
+    let lookup = |command| Ok(Invocation::Lookup(command));
+    let reminders = |command| Ok(Invocation::Reminders(command));
+    match spec.name {
+        "talk" => lookup(Command::Talk {
             query: required("query")?,
-        },
-        "next" => Command::Next {
+        }),
+        "next" => lookup(Command::Next {
             room: get("room"),
             track: get("track"),
-        },
-        "now" => Command::Now { room: get("room") },
-        "schedule" => Command::Schedule {
+        }),
+        "now" => lookup(Command::Now { room: get("room") }),
+        "schedule" => lookup(Command::Schedule {
             day: get("day"),
             room: get("room"),
-        },
-        "speaker" => Command::Speaker {
+        }),
+        "speaker" => lookup(Command::Speaker {
             name: required("name")?,
-        },
-        "help" => Command::Help,
-        other => return Err(ParseError::UnknownCommand(other.to_owned())),
-    })
+        }),
+        "help" => lookup(Command::Help),
+        "subscribe" => reminders(ReminderCommand::Subscribe(target()?)),
+        "unsubscribe" => reminders(ReminderCommand::Unsubscribe(target()?)),
+        "mytalks" => reminders(ReminderCommand::MyTalks),
+        "remind" => {
+            let lead = integer("lead")?
+                .map(|minutes| {
+                    // The registered range and LeadTime's agree; this guards the day they
+                    // would not.
+                    i64::try_from(minutes)
+                        .ok()
+                        .and_then(|m| LeadTime::from_minutes(m).ok())
+                        .ok_or(ParseError::OutOfRange {
+                            option: "lead",
+                            min: 0,
+                            max: u64::from(LeadTime::MAX_MINUTES),
+                        })
+                })
+                .transpose()?;
+            reminders(ReminderCommand::Remind { lead })
+        }
+        "channel" => {
+            let channel = given("channel")
+                .and_then(|option| option.value.as_channel_id())
+                .ok_or(ParseError::MissingOption("channel"))?;
+            reminders(ReminderCommand::Channel {
+                channel: channel.get(),
+                room: get("room"),
+            })
+        }
+        other => Err(ParseError::UnknownCommand(other.to_owned())),
+    }
 }
 
 /// Which suggestions an option being typed wants, if it autocompletes.
 pub fn autocomplete_field(command: &str, option: &str) -> Option<AutocompleteField> {
-    find(command)?
+    match find(command)?
         .options
         .iter()
         .find(|spec| spec.name == option)?
-        .autocomplete
+        .kind
+    {
+        OptionKind::String(field) => field,
+        OptionKind::Integer { .. } | OptionKind::Channel => None,
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn string_option(name: &str, value: &str) -> CommandDataOption {
-        serde_json::from_value(serde_json::json!({"name": name, "type": 3, "value": value}))
-            .expect("option json")
-    }
-
-    #[test]
-    fn every_command_has_a_short_lowercase_name_and_a_description_discord_accepts() {
-        for spec in commands() {
-            assert!(
-                spec.name.chars().all(|c| c.is_ascii_lowercase()),
-                "{}",
-                spec.name
-            );
-            assert!((1..=100).contains(&spec.description.chars().count()));
-            for option in spec.options {
-                assert!((1..=100).contains(&option.description.chars().count()));
-            }
-        }
-        assert_eq!(registrations().len(), 6);
-    }
-
-    #[test]
-    fn options_become_a_command_with_blank_ones_left_out() {
-        let options = [
-            string_option("room", " Barn "),
-            string_option("track", "  "),
-        ];
-
-        let command = parse("next", &options);
-
-        assert_eq!(
-            command,
-            Ok(Command::Next {
-                room: Some("Barn".to_owned()),
-                track: None
-            })
-        );
-    }
-
-    #[test]
-    fn a_missing_required_option_and_an_unknown_command_are_user_errors() {
-        assert_eq!(parse("talk", &[]), Err(ParseError::MissingOption("query")));
-        assert_eq!(
-            parse("karaoke", &[]),
-            Err(ParseError::UnknownCommand("karaoke".to_owned()))
-        );
-    }
-
-    #[test]
-    fn autocompleted_options_name_their_field() {
-        assert_eq!(
-            autocomplete_field("talk", "query"),
-            Some(AutocompleteField::TalkQuery)
-        );
-        assert_eq!(
-            autocomplete_field("schedule", "day"),
-            Some(AutocompleteField::Day)
-        );
-        assert_eq!(autocomplete_field("help", "query"), None);
-    }
-}
+mod tests;

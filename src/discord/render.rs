@@ -6,9 +6,9 @@
 //! setting per message, so follow-ups and edits need it as much as the first response.
 
 use serenity::all::{
-    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
-    CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
-    CreateMessage, EditInteractionResponse, Nonce,
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
+    CreateEmbed, CreateEmbedFooter, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Nonce,
 };
 
 use crate::domain::commands::{Button, ButtonAction, Embed, Message};
@@ -47,7 +47,8 @@ pub fn response(message: &Message, ephemeral: bool) -> CreateInteractionResponse
         .embeds(parts.embeds)
         .components(parts.rows)
         .ephemeral(ephemeral)
-        .allowed_mentions(no_mentions());
+        .allowed_mentions(no_mentions())
+        .add_files(parts.files);
     if let Some(content) = parts.content {
         builder = builder.content(content);
     }
@@ -61,7 +62,8 @@ pub fn followup(message: &Message, ephemeral: bool) -> CreateInteractionResponse
         .embeds(parts.embeds)
         .components(parts.rows)
         .ephemeral(ephemeral)
-        .allowed_mentions(no_mentions());
+        .allowed_mentions(no_mentions())
+        .add_files(parts.files);
     if let Some(content) = parts.content {
         builder = builder.content(content);
     }
@@ -72,11 +74,15 @@ pub fn followup(message: &Message, ephemeral: bool) -> CreateInteractionResponse
 /// when there is none) so the "thinking..." placeholder does not linger.
 pub fn edit(message: &Message) -> EditInteractionResponse {
     let parts = Parts::of(message);
-    EditInteractionResponse::new()
+    let builder = EditInteractionResponse::new()
         .content(parts.content.unwrap_or_default())
         .embeds(parts.embeds)
         .components(parts.rows)
-        .allowed_mentions(no_mentions())
+        .allowed_mentions(no_mentions());
+    parts
+        .files
+        .into_iter()
+        .fold(builder, EditInteractionResponse::new_attachment)
 }
 
 /// A message posted to a channel or DM by the delivery loop, with its outbox nonce and
@@ -102,6 +108,8 @@ struct Parts {
     content: Option<String>,
     embeds: Vec<CreateEmbed>,
     rows: Vec<CreateActionRow>,
+    /// Sent as `multipart/form-data` beside the JSON (`payload_json`).
+    files: Vec<CreateAttachment>,
 }
 
 impl Parts {
@@ -110,6 +118,11 @@ impl Parts {
             content: Some(message.content.clone()).filter(|content| !content.is_empty()),
             embeds: message.embeds.iter().map(embed).collect(),
             rows: rows(&message.buttons),
+            files: message
+                .attachments
+                .iter()
+                .map(|file| CreateAttachment::bytes(file.bytes.clone(), file.filename.clone()))
+                .collect(),
         }
     }
 }
@@ -180,6 +193,7 @@ mod tests {
                 label: "Remind me".to_owned(),
                 action: ButtonAction::RemindMe(TalkId(42)),
             }],
+            attachments: Vec::new(),
         }
     }
 
@@ -222,6 +236,29 @@ mod tests {
             body["components"][0]["components"][0]["custom_id"],
             "remind:42"
         );
+    }
+
+    #[test]
+    fn attachments_are_listed_in_the_json_of_responses_follow_ups_and_edits() {
+        let message = Message {
+            content: "Your talks".to_owned(),
+            attachments: vec![crate::domain::commands::Attachment {
+                filename: "mytalks.ics".to_owned(),
+                bytes: b"BEGIN:VCALENDAR".to_vec(),
+            }],
+            ..Message::default()
+        };
+
+        let bodies = [
+            serde_json::to_value(response(&message, true)).expect("json"),
+            serde_json::to_value(followup(&message, true)).expect("json"),
+            serde_json::to_value(edit(&message)).expect("json"),
+        ];
+
+        for body in &bodies {
+            assert_eq!(body["attachments"][0]["filename"], "mytalks.ics", "{body}");
+            assert_eq!(body["allowed_mentions"]["parse"], json!([]));
+        }
     }
 
     #[test]

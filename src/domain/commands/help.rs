@@ -17,6 +17,11 @@ pub(super) fn answer(programme: &Programme) -> Reply {
          `/schedule [day] [room]` — a day's programme (`today`, `tomorrow`, `saturday` or \
          `2026-04-25`).\n\
          `/speaker name` — a speaker's biography and talks.\n\
+         `/subscribe talk|room|track` — be reminded before a talk, or every talk of a room or \
+         track; `/unsubscribe` stops it.\n\
+         `/mytalks` — your subscriptions, with a calendar file of your talks.\n\
+         `/remind [lead]` — how many minutes before a talk you are reminded.\n\
+         `/channel channel [room]` — organisers: where a room's reminders are posted.\n\
          `/help` — this message.\n\
          Only `/talk` answers are visible to the channel; everything else is just for you."
     ))

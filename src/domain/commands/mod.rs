@@ -8,12 +8,14 @@
 //! [`escape_markdown`]) and times are Discord timestamps (`<t:UNIX:F>`), which the console
 //! renders in the conference zone.
 
+pub mod channels;
 mod complete;
 mod help;
 mod next;
 mod render;
 mod schedule;
 mod speaker;
+pub mod subscriptions;
 mod talk;
 
 use chrono::{DateTime, Utc};
@@ -34,6 +36,10 @@ pub mod limits {
     pub const AUTOCOMPLETE_CHOICES: usize = 25;
     pub const CHOICE_NAME: usize = 100;
     pub const CHOICE_VALUE: usize = 100;
+    /// Attachments per message, and the size an attachment is kept under (Discord's
+    /// smallest upload limit; a server may allow more).
+    pub const ATTACHMENTS: usize = 10;
+    pub const ATTACHMENT_BYTES: usize = 8 * 1024 * 1024;
 }
 
 /// An attendee command with its parsed options.
@@ -83,6 +89,16 @@ pub struct Message {
     pub content: String,
     pub embeds: Vec<Embed>,
     pub buttons: Vec<Button>,
+    /// Files sent with the message (e.g. the `.ics` of `/mytalks`).
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file name shown in Discord, e.g. `mytalks.ics`.
+    pub filename: String,
+    pub bytes: Vec<u8>,
 }
 
 /// A Discord embed.

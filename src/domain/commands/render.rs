@@ -217,6 +217,10 @@ pub(super) fn fit(mut reply: Reply) -> Reply {
             budget = budget.saturating_sub(size);
             keep
         });
+        message.attachments.truncate(limits::ATTACHMENTS);
+        message
+            .attachments
+            .retain(|file| file.bytes.len() <= limits::ATTACHMENT_BYTES);
         // Five rows of five buttons; labels up to 80 characters.
         message.buttons.truncate(25);
         for button in &mut message.buttons {

@@ -81,6 +81,7 @@ pub fn decide(post: &PlannedPost, now: DateTime<Utc>) -> Decision {
         content,
         embeds: Vec::new(),
         buttons,
+        attachments: Vec::new(),
     })
 }
 

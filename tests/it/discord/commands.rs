@@ -22,7 +22,19 @@ async fn commands_are_registered_in_the_configured_guild_with_described_options(
     let names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
     assert_eq!(
         names,
-        ["talk", "next", "now", "schedule", "speaker", "help"]
+        [
+            "talk",
+            "next",
+            "now",
+            "schedule",
+            "speaker",
+            "subscribe",
+            "unsubscribe",
+            "mytalks",
+            "remind",
+            "channel",
+            "help"
+        ]
     );
     assert!(commands
         .iter()
@@ -158,26 +170,6 @@ async fn a_long_schedule_is_paged_into_follow_ups_within_discord_limits() {
 }
 
 #[tokio::test]
-async fn the_remind_me_button_answers_privately_that_reminders_are_coming() {
-    let bot = Bot::start().await;
-    let (id, token) = bot.next_interaction();
-
-    bot.standin
-        .send_interaction(payloads::button(id, &token, "remind:1"))
-        .await;
-    let answer = bot.callback(&token).await;
-
-    assert_eq!(answer.body["type"], 4);
-    assert!(is_ephemeral(data(&answer)));
-    assert!(
-        text(data(&answer)).starts_with("Reminders are coming soon"),
-        "{}",
-        answer.body
-    );
-    assert_eq!(data(&answer)["allowed_mentions"]["parse"], json!([]));
-}
-
-#[tokio::test]
 async fn a_hostile_title_pings_nobody_in_any_message() {
     let hostile = format!("@everyone <@&1> {ORCHESTRATOR}");
     let bot = Bot::start_with_title(&hostile, &[]).await;
@@ -225,7 +217,7 @@ async fn an_unknown_command_gets_a_private_explanation() {
 }
 
 /// A message's visible text: content, embed titles, descriptions and fields.
-fn text(message: &Value) -> String {
+pub fn text(message: &Value) -> String {
     let mut out = message["content"].as_str().unwrap_or_default().to_owned();
     for embed in message["embeds"].as_array().into_iter().flatten() {
         for key in ["title", "description"] {

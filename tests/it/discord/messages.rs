@@ -257,10 +257,7 @@ fn global_limit(state: &mut State) -> Option<Response> {
 }
 
 /// The channel's bucket after this request: `Ok((remaining, reset_after))`, or a route 429.
-fn route_bucket(
-    state: &mut State,
-    channel: u64,
-) -> Result<Option<(u32, Duration)>, Box<Response>> {
+fn route_bucket(state: &mut State, channel: u64) -> Result<Option<(u32, Duration)>, Box<Response>> {
     let Some((limit, window)) = state.limits.per_channel else {
         return Ok(None);
     };

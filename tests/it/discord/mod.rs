@@ -5,19 +5,22 @@
 //! a stand-in, and `confbot::discord::run` connected to it through `discord.proxy_url`.
 
 mod binary;
+mod channels;
 mod commands;
 mod deadline;
 pub mod messages;
 mod payloads;
 pub mod standin;
+mod subscriptions;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use confbot::config::Settings;
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 
 use crate::harness::TestDb;
 use payloads::{APP_ID, GUILD_ID};
@@ -36,6 +39,8 @@ pub struct Bot {
     pub db: TestDb,
     /// The minute the schedule was built around (see [`live_schedule`]).
     pub now: DateTime<Utc>,
+    /// The bot's `plan_changed`: notified on every subscription, lead or channel change.
+    pub plan_changed: Arc<Notify>,
     stop: Option<oneshot::Sender<()>>,
     app: tokio::task::JoinHandle<anyhow::Result<()>>,
     next_id: AtomicU64,
@@ -74,16 +79,19 @@ impl Bot {
         // competes with the bot like another process would.
         let pool = confbot::store::connect(&db.url, 5).await.expect("bot pool");
         let (stop, stopped) = oneshot::channel::<()>();
+        let plan_changed = Arc::new(Notify::new());
+        let notified = Arc::clone(&plan_changed);
         let app = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            confbot::discord::run(&settings, pool, shutdown).await
+            confbot::discord::run(&settings, pool, plan_changed, shutdown).await
         });
         Bot {
             standin,
             db,
             now,
+            plan_changed: notified,
             stop: Some(stop),
             app,
             next_id: AtomicU64::new(7_000),

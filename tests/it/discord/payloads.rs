@@ -65,6 +65,62 @@ fn options(values: &[(&str, &str)], focused: Option<&str>) -> Value {
         .collect()
 }
 
+/// An option of any type as Discord sends it: 3 string, 4 integer, 7 channel (its id as a
+/// string, with the channel in the interaction's `resolved` block: see [`resolved_channel`]).
+pub fn option(name: &str, kind: u8, value: Value) -> Value {
+    json!({"name": name, "type": kind, "value": value})
+}
+
+/// A slash command invocation with options of any type (see [`option`]).
+pub fn slash_with(id: u64, token: &str, command: &str, options: Vec<Value>) -> Value {
+    let data = json!({"id": "5000", "name": command, "type": 1, "options": options});
+    interaction(id, token, 2, data)
+}
+
+/// The interaction as a guild member with these permissions (the bitfield as Discord
+/// sends it, a decimal string) sends it: `member` instead of `user`.
+pub fn as_member(mut interaction: Value, permissions: u64) -> Value {
+    if let Some(fields) = interaction.as_object_mut() {
+        fields.remove("user");
+        fields.insert(
+            "member".to_owned(),
+            json!({
+                "user": user(USER_ID, "attendee", false),
+                "roles": [],
+                "joined_at": "2026-01-01T00:00:00.000000+00:00",
+                "deaf": false,
+                "mute": false,
+                "flags": 0,
+                "permissions": permissions.to_string(),
+            }),
+        );
+    }
+    interaction
+}
+
+/// The interaction sent in a direct message: no guild, no member.
+pub fn in_dm(mut interaction: Value) -> Value {
+    if let Some(fields) = interaction.as_object_mut() {
+        fields.remove("guild_id");
+        fields.remove("guild_locale");
+        fields.remove("member");
+        fields.insert("user".to_owned(), user(USER_ID, "attendee", false));
+    }
+    interaction
+}
+
+/// Adds a text channel to the command's `resolved` block, as Discord does for a channel
+/// option.
+pub fn resolved_channel(mut interaction: Value, channel: u64, name: &str) -> Value {
+    interaction["data"]["resolved"]["channels"][channel.to_string()] = json!({
+        "id": channel.to_string(),
+        "name": name,
+        "type": 0,
+        "permissions": "0",
+    });
+    interaction
+}
+
 /// A slash command invocation (interaction type 2).
 pub fn slash(id: u64, token: &str, command: &str, values: &[(&str, &str)]) -> Value {
     let data = json!({"id": "5000", "name": command, "type": 1, "options": options(values, None)});
@@ -132,6 +188,17 @@ fn serenity_reads_every_payload_the_stand_in_sends() {
         serde_json::from_value(autocomplete(2, "t", "talk", &[("query", "orch")], "query"))
             .expect("autocomplete");
     let click: Interaction = serde_json::from_value(button(3, "t", "remind:1")).expect("component");
+    let channel = resolved_channel(
+        as_member(
+            slash_with(5, "t", "channel", vec![option("channel", 7, json!("77"))]),
+            32,
+        ),
+        77,
+        "barn-talks",
+    );
+    let channel: Interaction = serde_json::from_value(channel).expect("member command");
+    let dm: Interaction =
+        serde_json::from_value(in_dm(self::slash(6, "t", "mytalks", &[]))).expect("DM");
     let _: Message =
         serde_json::from_value(message(4, "hi", &json!([]), &json!([]))).expect("message");
 
@@ -141,4 +208,18 @@ fn serenity_reads_every_payload_the_stand_in_sends() {
         matches!(typing, Interaction::Autocomplete(c) if c.data.autocomplete().map(|o| o.value) == Some("orch"))
     );
     assert!(matches!(click, Interaction::Component(c) if c.data.custom_id == "remind:1"));
+    let Interaction::Command(channel) = channel else {
+        panic!("a command")
+    };
+    assert_eq!(
+        channel.user.id.get(),
+        USER_ID,
+        "the user comes from member.user"
+    );
+    assert_eq!(
+        channel.member.and_then(|m| m.permissions).map(|p| p.bits()),
+        Some(32)
+    );
+    assert_eq!(channel.data.resolved.channels.len(), 1);
+    assert!(matches!(dm, Interaction::Command(c) if c.guild_id.is_none()));
 }

@@ -2,7 +2,8 @@
 //!
 //! The bot reaches it through `discord.proxy_url` (serenity's proxy mode rewrites
 //! `https://discord.com` to the stand-in's address), so the real app runs unchanged. Every
-//! REST request is recorded (method, path, JSON body, arrival time); tests wait for the one
+//! REST request is recorded (method, path, JSON body, attached files, arrival time); tests
+//! wait for the one
 //! they expect with [`StandIn::wait_for`], never with sleeps. Interactions are injected into
 //! the gateway session with [`StandIn::send_interaction`].
 //!
@@ -18,7 +19,8 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -37,10 +39,20 @@ pub struct Recorded {
     pub method: Method,
     /// Without the query string, e.g. `/api/v10/interactions/1/tok/callback`.
     pub path: String,
-    /// The JSON body (`Value::Null` when there was none).
+    /// The JSON body (`Value::Null` when there was none). For a `multipart/form-data`
+    /// request (a message with files) it is the `payload_json` part.
     pub body: Value,
+    /// The files of a `multipart/form-data` request (`files[n]` parts), in order.
+    pub attachments: Vec<Attachment>,
     /// When it arrived.
     pub at: Instant,
+}
+
+/// A file attached to a recorded request.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub filename: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Recorded {
@@ -168,14 +180,16 @@ async fn rest(
     State(shared): State<Arc<Shared>>,
     method: Method,
     uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_owned();
-    let json_body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (json_body, attachments) = read_body(&headers, &body);
     shared.requests.lock().unwrap().push(Recorded {
         method: method.clone(),
         path: path.clone(),
         body: json_body.clone(),
+        attachments,
         at: Instant::now(),
     });
     shared.recorded.send_modify(|count| *count += 1);
@@ -222,6 +236,83 @@ async fn rest(
         )
             .into_response(),
     }
+}
+
+/// A request body: JSON, or `multipart/form-data` as serenity sends messages with files (a
+/// `payload_json` part with the JSON and one `files[n]` part per file).
+fn read_body(headers: &HeaderMap, body: &[u8]) -> (Value, Vec<Attachment>) {
+    let boundary = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| value.starts_with("multipart/form-data"))
+        .and_then(|value| parameter(value, "boundary"));
+    let Some(boundary) = boundary else {
+        return (
+            serde_json::from_slice(body).unwrap_or(Value::Null),
+            Vec::new(),
+        );
+    };
+    let delimiter = format!("--{boundary}");
+    let mut json = Value::Null;
+    let mut files = Vec::new();
+    // Parts sit between delimiters: CRLF, headers, a blank line, the content, CRLF. The
+    // closing delimiter is followed by "--".
+    for part in split(body, delimiter.as_bytes()).into_iter().skip(1) {
+        if part.starts_with(b"--") {
+            break;
+        }
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let Some(blank) = find(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..blank]);
+        let content = &part[blank + 4..];
+        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
+        let Some(disposition) = head.lines().find(|line| {
+            line.to_ascii_lowercase()
+                .starts_with("content-disposition:")
+        }) else {
+            continue;
+        };
+        match (
+            parameter(disposition, "name").as_deref(),
+            parameter(disposition, "filename"),
+        ) {
+            (Some("payload_json"), _) => {
+                json = serde_json::from_slice(content).unwrap_or(Value::Null);
+            }
+            (_, Some(filename)) => files.push(Attachment {
+                filename,
+                bytes: content.to_vec(),
+            }),
+            _ => {}
+        }
+    }
+    (json, files)
+}
+
+/// `key=value` or `key="value"` among a header value's `;`-separated parameters.
+fn parameter(header: &str, key: &str) -> Option<String> {
+    header.split(';').find_map(|item| {
+        let (name, value) = item.trim().split_once('=')?;
+        (name.eq_ignore_ascii_case(key)).then(|| value.trim_matches('"').to_owned())
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+fn split<'a>(mut body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    while let Some(at) = find(body, delimiter) {
+        parts.push(&body[..at]);
+        body = &body[at + delimiter.len()..];
+    }
+    parts.push(body);
+    parts
 }
 
 async fn gateway(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade) -> Response {

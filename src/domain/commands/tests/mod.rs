@@ -5,6 +5,7 @@ mod days;
 mod lookups;
 mod next;
 mod robustness;
+mod subscriptions;
 
 use super::*;
 

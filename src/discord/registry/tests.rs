@@ -1,0 +1,167 @@
+//! The registry's table, registration payloads and parsing.
+
+use super::*;
+
+fn string_option(name: &str, value: &str) -> CommandDataOption {
+    serde_json::from_value(serde_json::json!({"name": name, "type": 3, "value": value}))
+        .expect("option json")
+}
+
+#[test]
+fn every_command_has_a_short_lowercase_name_and_a_description_discord_accepts() {
+    for spec in commands() {
+        assert!(
+            spec.name.chars().all(|c| c.is_ascii_lowercase()),
+            "{}",
+            spec.name
+        );
+        assert!((1..=100).contains(&spec.description.chars().count()));
+        for option in spec.options {
+            assert!((1..=100).contains(&option.description.chars().count()));
+        }
+    }
+    assert_eq!(registrations().len(), 11);
+}
+
+#[test]
+fn options_become_a_command_with_blank_ones_left_out() {
+    let options = [
+        string_option("room", " Barn "),
+        string_option("track", "  "),
+    ];
+
+    let command = parse("next", &options);
+
+    assert_eq!(
+        command,
+        Ok(Invocation::Lookup(Command::Next {
+            room: Some("Barn".to_owned()),
+            track: None
+        }))
+    );
+}
+
+#[test]
+fn a_missing_required_option_and_an_unknown_command_are_user_errors() {
+    assert_eq!(parse("talk", &[]), Err(ParseError::MissingOption("query")));
+    assert_eq!(
+        parse("karaoke", &[]),
+        Err(ParseError::UnknownCommand("karaoke".to_owned()))
+    );
+}
+
+#[test]
+fn autocompleted_options_name_their_field() {
+    assert_eq!(
+        autocomplete_field("talk", "query"),
+        Some(AutocompleteField::TalkQuery)
+    );
+    assert_eq!(
+        autocomplete_field("schedule", "day"),
+        Some(AutocompleteField::Day)
+    );
+    assert_eq!(autocomplete_field("help", "query"), None);
+}
+
+fn option(json: serde_json::Value) -> CommandDataOption {
+    serde_json::from_value(json).expect("option json")
+}
+
+fn registered(name: &str) -> serde_json::Value {
+    let index = commands()
+        .iter()
+        .position(|spec| spec.name == name)
+        .expect("registered");
+    serde_json::to_value(&registrations()[index]).expect("json")
+}
+
+#[test]
+fn subscribe_takes_exactly_one_of_talk_room_and_track() {
+    let one = [string_option("talk", "orchestrator")];
+    let two = [
+        string_option("talk", "orchestrator"),
+        string_option("room", "Barn"),
+    ];
+    let blank = [string_option("room", "  ")];
+
+    assert_eq!(
+        parse("subscribe", &one),
+        Ok(Invocation::Reminders(ReminderCommand::Subscribe(
+            TargetQuery::Talk("orchestrator".to_owned())
+        )))
+    );
+    assert_eq!(parse("subscribe", &two), Err(ParseError::ExactlyOneTarget));
+    assert_eq!(parse("unsubscribe", &[]), Err(ParseError::ExactlyOneTarget));
+    assert_eq!(
+        parse("subscribe", &blank),
+        Err(ParseError::ExactlyOneTarget)
+    );
+}
+
+#[test]
+fn remind_checks_the_registered_range_on_the_server_side_too() {
+    let lead = |value: i64| {
+        [option(
+            serde_json::json!({"name": "lead", "type": 4, "value": value}),
+        )]
+    };
+
+    assert_eq!(
+        parse("remind", &lead(5)),
+        Ok(Invocation::Reminders(ReminderCommand::Remind {
+            lead: Some(LeadTime::from_minutes(5).expect("in range"))
+        }))
+    );
+    for refused in [121, 500, -1, i64::MIN] {
+        assert_eq!(
+            parse("remind", &lead(refused)),
+            Err(ParseError::OutOfRange {
+                option: "lead",
+                min: 0,
+                max: 120
+            }),
+            "{refused}"
+        );
+    }
+    assert_eq!(
+        parse("remind", &[]),
+        Ok(Invocation::Reminders(ReminderCommand::Remind {
+            lead: None
+        }))
+    );
+    let body = registered("remind");
+    assert_eq!(body["options"][0]["type"], 4);
+    assert_eq!(body["options"][0]["min_value"], 0);
+    assert_eq!(body["options"][0]["max_value"], 120);
+}
+
+#[test]
+fn channel_is_registered_for_managers_and_reads_a_channel_option() {
+    let options = [
+        option(serde_json::json!({"name": "channel", "type": 7, "value": "18000000000000000001"})),
+        string_option("room", "Barn"),
+    ];
+
+    assert_eq!(
+        parse("channel", &options),
+        Ok(Invocation::Reminders(ReminderCommand::Channel {
+            channel: 18_000_000_000_000_000_001,
+            room: Some("Barn".to_owned())
+        }))
+    );
+    assert_eq!(
+        parse("channel", &[]),
+        Err(ParseError::MissingOption("channel"))
+    );
+    let body = registered("channel");
+    assert_eq!(body["default_member_permissions"], "32", "MANAGE_GUILD");
+    assert_eq!(body["options"][0]["type"], 7);
+    assert_eq!(body["options"][1]["autocomplete"], true);
+    assert!(registered("subscribe")["default_member_permissions"].is_null());
+    assert_eq!(
+        autocomplete_field("channel", "room"),
+        Some(AutocompleteField::Room)
+    );
+    assert_eq!(autocomplete_field("channel", "channel"), None);
+    assert_eq!(autocomplete_field("remind", "lead"), None);
+}

@@ -1,0 +1,354 @@
+//! The reminder commands (`/subscribe`, `/unsubscribe`, `/mytalks`, `/remind`, `/channel`)
+//! and the "Remind me" button: store reads and writes around the pure logic of
+//! [`crate::domain::commands::subscriptions`], which builds every reply.
+//!
+//! Every successful change (a subscription added or removed, a lead time or channel set)
+//! notifies [`Router::plan_changed`], so the reminder planner replans at once. A store
+//! failure is logged with its causes; the user gets the generic text.
+
+use serenity::all::{
+    CommandInteraction, ComponentInteraction, Context, CreateInteractionResponse,
+    CreateInteractionResponseMessage, GuildId, Permissions,
+};
+
+use crate::domain::commands::channels;
+use crate::domain::commands::subscriptions::{self, ReminderCommand, Resolved, TargetQuery};
+use crate::domain::commands::Reply;
+use crate::domain::model::TalkId;
+use crate::domain::programme::Programme;
+use crate::domain::reminders::{ChannelPlan, LeadTime, SubscriptionTarget};
+use crate::store::subscriptions::{self as store, SubscriptionRef};
+use crate::store::{conferences, StoreError};
+
+use super::interactions::{ephemeral_text, split, Router, GENERIC_FAILURE};
+use super::render;
+
+/// Who is asking, and where.
+#[derive(Debug, Clone, Copy)]
+struct Asker {
+    /// `None` in a direct message.
+    guild: Option<GuildId>,
+    user: u64,
+}
+
+impl Router {
+    /// The reply to a reminder command.
+    pub(super) async fn reminders(
+        &self,
+        interaction: &CommandInteraction,
+        command: ReminderCommand,
+    ) -> Reply {
+        let asker = Asker {
+            guild: interaction.guild_id,
+            user: interaction.user.id.get(),
+        };
+        // Checked here, whatever Discord's default_member_permissions showed: server admins
+        // can open the command to everybody, and a client may send anything.
+        if matches!(command, ReminderCommand::Channel { .. }) && !is_organiser(interaction) {
+            tracing::warn!(
+                user = asker.user,
+                guild = asker.guild.map(GuildId::get),
+                "refused /channel: not an organiser"
+            );
+            return channels::not_an_organiser(asker.guild.is_some());
+        }
+        let programme = match self.programme(asker.guild).await {
+            Ok(programme) => programme,
+            Err(failure) => return failure.into_reply(),
+        };
+        let answer = match command {
+            ReminderCommand::Subscribe(query) => {
+                match subscriptions::resolve(&programme, &query, &[]) {
+                    Ok(target) => self.subscribe(&programme, asker, target).await,
+                    Err(reply) => Ok(reply),
+                }
+            }
+            ReminderCommand::Unsubscribe(query) => {
+                self.unsubscribe(&programme, asker, &query).await
+            }
+            ReminderCommand::MyTalks => self.my_talks(&programme, asker).await,
+            ReminderCommand::Remind { lead } => self.remind(&programme, asker, lead).await,
+            ReminderCommand::Channel { channel, room } => {
+                // Discord sends the channel's name in the `resolved` block.
+                let name = interaction
+                    .data
+                    .resolved
+                    .channels
+                    .iter()
+                    .find(|(id, _)| id.get() == channel)
+                    .and_then(|(_, resolved)| resolved.name.clone());
+                let set = self
+                    .set_channel(&programme, channel, room.as_deref(), name.as_deref())
+                    .await;
+                if set.is_ok() {
+                    tracing::info!(user = asker.user, channel, room, "reminder channel set");
+                }
+                set
+            }
+        };
+        answer.unwrap_or_else(|error| {
+            let error = anyhow::Error::from(error);
+            tracing::error!(user = asker.user, "a reminder command failed: {error:#}");
+            ephemeral_text(GENERIC_FAILURE)
+        })
+    }
+
+    /// A "Remind me" click: subscribes the clicker to the talk and confirms privately. Like
+    /// a command, the answer is deferred when the store is slow.
+    pub(super) async fn remind_me(
+        &self,
+        ctx: &Context,
+        interaction: &ComponentInteraction,
+        talk: TalkId,
+    ) {
+        let work = self.remind_me_reply(interaction, talk);
+        tokio::pin!(work);
+        let sent = match tokio::time::timeout(self.defer_after, &mut work).await {
+            Ok(reply) => {
+                let (first, _) = split(&reply);
+                let response = CreateInteractionResponse::Message(render::response(&first, true));
+                interaction.create_response(&ctx.http, response).await
+            }
+            Err(_elapsed) => {
+                tracing::info!(after = ?self.defer_after, "button answer not ready: deferring");
+                let deferred = CreateInteractionResponse::Defer(
+                    CreateInteractionResponseMessage::new().ephemeral(true),
+                );
+                match interaction.create_response(&ctx.http, deferred).await {
+                    Ok(()) => {
+                        let reply = work.await;
+                        let (first, _) = split(&reply);
+                        interaction
+                            .edit_response(&ctx.http, render::edit(&first))
+                            .await
+                            .map(drop)
+                    }
+                    Err(error) => Err(error),
+                }
+            }
+        };
+        if let Err(error) = sent {
+            let error = anyhow::Error::from(error);
+            tracing::error!("answering the button failed: {error:#}");
+        }
+    }
+
+    async fn remind_me_reply(&self, interaction: &ComponentInteraction, talk: TalkId) -> Reply {
+        let asker = Asker {
+            guild: interaction.guild_id,
+            user: interaction.user.id.get(),
+        };
+        let programme = match self.programme(asker.guild).await {
+            Ok(programme) => programme,
+            Err(failure) => return failure.into_reply(),
+        };
+        // A card from before a re-import (or from another conference) may name a talk this
+        // programme does not have.
+        let Some(talk) = programme.talks.iter().find(|t| t.id == talk) else {
+            return subscriptions::talk_gone();
+        };
+        self.subscribe(&programme, asker, Resolved::Talk(talk))
+            .await
+            .unwrap_or_else(|error| {
+                let error = anyhow::Error::from(error);
+                tracing::error!(
+                    user = asker.user,
+                    "subscribing from a button failed: {error:#}"
+                );
+                ephemeral_text(GENERIC_FAILURE)
+            })
+    }
+
+    async fn subscribe(
+        &self,
+        programme: &Programme,
+        asker: Asker,
+        target: Resolved<'_>,
+    ) -> Result<Reply, StoreError> {
+        let conference = self.conference_id(programme).await?;
+        let Some(reference) = self.reference(conference, &target).await? else {
+            return Ok(gone(&target));
+        };
+        let guild = asker.guild.map(GuildId::get);
+        let added = store::subscribe(&self.pool, conference, guild, asker.user, reference).await?;
+        if added {
+            self.plan_changed.notify_one();
+        }
+        let lead = self.lead_of(conference, asker.user).await?.0;
+        let overlapping = match target {
+            Resolved::Talk(talk) => {
+                let mine = talk_ids(&store::of_user(&self.pool, conference, asker.user).await?);
+                subscriptions::overlaps(programme, talk, &mine)
+            }
+            Resolved::Room(_) | Resolved::Track(_) => Vec::new(),
+        };
+        Ok(subscriptions::subscribed(
+            &target,
+            lead,
+            added,
+            &overlapping,
+        ))
+    }
+
+    async fn unsubscribe(
+        &self,
+        programme: &Programme,
+        asker: Asker,
+        query: &TargetQuery,
+    ) -> Result<Reply, StoreError> {
+        let conference = self.conference_id(programme).await?;
+        let mine = talk_ids(&store::of_user(&self.pool, conference, asker.user).await?);
+        let target = match subscriptions::resolve(programme, query, &mine) {
+            Ok(target) => target,
+            Err(reply) => return Ok(reply),
+        };
+        let existed = match self.reference(conference, &target).await? {
+            Some(reference) => {
+                store::unsubscribe(&self.pool, conference, asker.user, reference).await?
+            }
+            None => false,
+        };
+        if existed {
+            self.plan_changed.notify_one();
+        }
+        Ok(subscriptions::unsubscribed(&target, existed))
+    }
+
+    async fn my_talks(&self, programme: &Programme, asker: Asker) -> Result<Reply, StoreError> {
+        let conference = self.conference_id(programme).await?;
+        let mine = store::of_user(&self.pool, conference, asker.user).await?;
+        let targets: Vec<SubscriptionTarget> = mine.into_iter().map(|s| s.target).collect();
+        let lead = self.lead_of(conference, asker.user).await?.0;
+        Ok(subscriptions::my_talks(programme, &targets, lead))
+    }
+
+    async fn remind(
+        &self,
+        programme: &Programme,
+        asker: Asker,
+        lead: Option<LeadTime>,
+    ) -> Result<Reply, StoreError> {
+        let conference = self.conference_id(programme).await?;
+        match lead {
+            Some(lead) => {
+                store::set_lead(&self.pool, conference, asker.user, lead).await?;
+                self.plan_changed.notify_one();
+                Ok(subscriptions::lead_set(lead))
+            }
+            None => {
+                let (lead, own) = self.lead_of(conference, asker.user).await?;
+                Ok(subscriptions::lead_shown(lead, own))
+            }
+        }
+    }
+
+    /// Sets a room's (or the default) reminder channel, starting from the stored plan, else
+    /// the configured one, else an empty plan with the configured channel lead.
+    async fn set_channel(
+        &self,
+        programme: &Programme,
+        channel: u64,
+        room: Option<&str>,
+        channel_name: Option<&str>,
+    ) -> Result<Reply, StoreError> {
+        let conference = self.conference_id(programme).await?;
+        let base = match store::channel_plan(&self.pool, conference).await? {
+            Some(plan) => plan,
+            None => self
+                .reminders
+                .channel_plan(&programme.conference.slug)
+                .cloned()
+                .unwrap_or_else(|| ChannelPlan {
+                    by_room: Default::default(),
+                    default: None,
+                    lead: self.reminders.channel_lead,
+                    names: Default::default(),
+                }),
+        };
+        let plan = match channels::with_channel(programme, base, room, channel, channel_name) {
+            Ok(plan) => plan,
+            Err(reply) => return Ok(reply),
+        };
+        let mut conn = self.pool.acquire().await?;
+        // Rooms of the stored or configured plan the store does not know (a typo in the
+        // configuration) stop the change rather than dropping their reminders silently.
+        let unknown = store::set_channel_plan(&mut conn, conference, &plan).await?;
+        if !unknown.is_empty() {
+            return Ok(channels::unknown_rooms(programme, &unknown));
+        }
+        self.plan_changed.notify_one();
+        Ok(channels::channel_plan(programme, &plan))
+    }
+
+    /// The store id of the snapshot's conference. The snapshot was loaded from a stored
+    /// conference and conferences are never deleted, so a missing one is an internal error.
+    async fn conference_id(&self, programme: &Programme) -> Result<i64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let slug = &programme.conference.slug;
+        conferences::find(&mut conn, slug)
+            .await?
+            .map(|row| row.id)
+            .ok_or_else(|| StoreError::Invalid(format!("conference {slug} is not stored")))
+    }
+
+    /// The store id of a target; `None` when a re-import removed its room or track since
+    /// the snapshot was taken.
+    async fn reference(
+        &self,
+        conference: i64,
+        target: &Resolved<'_>,
+    ) -> Result<Option<SubscriptionRef>, StoreError> {
+        Ok(match target {
+            Resolved::Talk(talk) => Some(SubscriptionRef::Talk(talk.id)),
+            Resolved::Room(room) => store::room_id(&self.pool, conference, room)
+                .await?
+                .map(SubscriptionRef::Room),
+            Resolved::Track(track) => store::track_id(&self.pool, conference, track)
+                .await?
+                .map(SubscriptionRef::Track),
+        })
+    }
+
+    /// The user's lead time and whether they chose it (else `defaults.lead_minutes`).
+    async fn lead_of(&self, conference: i64, user: u64) -> Result<(LeadTime, bool), StoreError> {
+        Ok(match store::lead(&self.pool, conference, user).await? {
+            Some(lead) => (lead, true),
+            None => (self.default_lead, false),
+        })
+    }
+}
+
+/// Whether the member may change the server's reminder channels: Manage Server or
+/// Administrator, as Discord computed them for this interaction. Never in a DM.
+fn is_organiser(interaction: &CommandInteraction) -> bool {
+    interaction.guild_id.is_some()
+        && interaction
+            .member
+            .as_ref()
+            .and_then(|member| member.permissions)
+            .is_some_and(|granted| {
+                granted.contains(Permissions::MANAGE_GUILD)
+                    || granted.contains(Permissions::ADMINISTRATOR)
+            })
+}
+
+fn talk_ids(mine: &[store::UserSubscription]) -> Vec<TalkId> {
+    mine.iter()
+        .filter_map(|s| match s.target {
+            SubscriptionTarget::Talk(id) => Some(id),
+            SubscriptionTarget::Room(_) | SubscriptionTarget::Track(_) => None,
+        })
+        .collect()
+}
+
+/// A room or track that vanished between the snapshot and the store.
+fn gone(target: &Resolved<'_>) -> Reply {
+    let what = match target {
+        Resolved::Talk(_) => "That talk",
+        Resolved::Room(_) => "That room",
+        Resolved::Track(_) => "That track",
+    };
+    ephemeral_text(format!(
+        "{what} is no longer in the programme: try again in a moment."
+    ))
+}
