@@ -3,6 +3,7 @@
 //! routes and a real database. Schedules are built around the scheduler's clock, so a
 //! reminder falls due a second or two after a test starts.
 
+mod announcements;
 mod binary;
 mod changes;
 mod delivery;
