@@ -299,9 +299,12 @@ pub fn relative(instant: DateTime<Utc>, now: DateTime<Utc>) -> String {
     };
     let span = if total < 60 {
         unit(total, "second")
-    } else if total < 3600 {
-        unit(total / 60, "minute")
+    } else if (total + 30) / 60 < 60 {
+        // To the nearest minute, as Discord shows it: 9 min 59 s is "in 10 minutes".
+        unit((total + 30) / 60, "minute")
     } else if total < 86_400 {
+        // 59 min 30 s and more rounds up to the hour.
+        let total = total.max(3600);
         let (hours, minutes) = (total / 3600, total % 3600 / 60);
         if minutes == 0 {
             unit(hours, "hour")

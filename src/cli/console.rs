@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::console::{parse_line, render};
 use crate::domain::commands::answer;
 use crate::domain::model::ConferenceSlug;
+use crate::domain::programme::Programme;
 use crate::store;
 
 /// Arguments of `confbot console`.
@@ -49,6 +50,17 @@ pub async fn run(settings: &Settings, args: ConsoleArgs) -> anyhow::Result<()> {
             zone.name()
         );
     }
+    // The clock is read per line so a long session stays current; --at pins it.
+    let at = args.at;
+    serve(&programme, move || at.unwrap_or_else(Utc::now)).await
+}
+
+/// Answers each line of standard input with `now()` as the clock, until end of input.
+pub(super) async fn serve(
+    programme: &Programme,
+    now: impl Fn() -> DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let zone = programme.conference.time_zone;
     // Lines are read as bytes: one line that is not UTF-8 (a pasted binary, a wrong
     // encoding) gets an error like any other bad line instead of ending the session.
     let mut lines = BufReader::new(tokio::io::stdin()).split(b'\n');
@@ -60,12 +72,11 @@ pub async fn run(settings: &Settings, args: ConsoleArgs) -> anyhow::Result<()> {
             continue;
         };
         let line = line.strip_suffix('\r').unwrap_or(line);
-        // The clock is read per line so a long session stays current; --at pins it.
-        let now = args.at.unwrap_or_else(Utc::now);
+        let now = now();
         match parse_line(line) {
             Ok(None) => {}
             Ok(Some(command)) => {
-                let reply = answer(&programme, now, &command);
+                let reply = answer(programme, now, &command);
                 println!("{}", render(&reply, zone, now));
             }
             Err(error) => println!("error: {error}\n"),

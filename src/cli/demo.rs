@@ -1,23 +1,58 @@
 //! `confbot demo`: the newcomer's first command. Needs nothing configured: it brings up a
 //! private throwaway PostgreSQL (unless a database is configured), imports a bundled sample
-//! conference (a pretalx iCalendar export plus a talk listing that enriches it) and prints
-//! the programme in the conference's own time zone.
+//! conference (a pretalx iCalendar export plus a talk listing that enriches it), prints the
+//! programme in the conference's own time zone, and then runs the real scheduler and the
+//! console together on a demo clock set just before the first talk: reminders are printed
+//! as they would be posted (room channels and the demo attendee's DMs), and typed commands
+//! (`/next`, `/now`, `/talk query:...`) are answered at the demo clock's time. `--fast N`
+//! runs the clock N times faster so the reminders can be watched arriving.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use tokio::sync::{watch, Notify};
 
 use crate::cli::{connect_or_embedded, output};
 use crate::config::Settings;
+use crate::console::render_text;
+use crate::domain::commands::Message;
 use crate::domain::import::{self, Format, ImportOptions};
-use crate::domain::model::ConferenceSlug;
+use crate::domain::model::{ConferenceSlug, TalkId};
+use crate::domain::programme::Programme;
+use crate::domain::reminders::{ChannelPlan, Target};
+use crate::jobs::{self, Clock, Deliver, DeliveryOptions, PlanSettings, SendError, Setup};
 use crate::store;
 use crate::store::imports::{apply_import, ImportRequest};
+use crate::store::subscriptions::SubscriptionRef;
 
 /// The bundled sample: a two-day conference in America/Los_Angeles, exported by pretalx
 /// (TZID=PST with a VTIMEZONE), and a plain-text listing of some of its talks.
 const SAMPLE_ICS: &str = include_str!("demo/schedule.ics");
 const SAMPLE_LISTING: &str = include_str!("demo/listing.txt");
+/// The demo's room channels (ids are made up; names are what is shown).
+const CHANNELS: [(&str, u64, &str); 2] = [("Barn", 1001, "barn"), ("Loft", 1002, "loft")];
+/// The demo attendee, subscribed to the second talk.
+const ATTENDEE: u64 = 1;
+/// The demo clock starts this long before the first reminder is due (at least: a fast
+/// clock gets a second of real time, so start-up does not make the first reminder late).
+const HEAD_START: Duration = Duration::seconds(20);
 
-pub async fn run(settings: &Settings) -> anyhow::Result<()> {
+/// Arguments of `confbot demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Run the demo clock N times faster than real time (e.g. 60: a minute per second), to
+    /// watch the reminders arrive.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub fast: u32,
+}
+
+pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
     let (pool, embedded) = connect_or_embedded(settings).await?;
-    let result = show(settings, &pool).await;
+    let result = demo(settings, &pool, args).await;
     pool.close().await;
     if let Some(db) = embedded {
         db.stop().await;
@@ -26,8 +61,69 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     result
 }
 
-async fn show(settings: &Settings, pool: &sqlx::PgPool) -> anyhow::Result<()> {
+async fn demo(settings: &Settings, pool: &sqlx::PgPool, args: DemoArgs) -> anyhow::Result<()> {
     let slug = ConferenceSlug::parse("demo-conf")?;
+    import_sample(settings, pool, &slug).await?;
+    let programme = store::programme::load(pool, &slug)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo conference vanished"))?;
+    println!();
+    print!(
+        "{}",
+        output::programme(&programme.conference, &programme.talks)
+    );
+
+    let Some(start) = first_reminder(&programme, settings) else {
+        return Ok(());
+    };
+    prepare_reminders(settings, pool, &programme).await?;
+    let head_start = HEAD_START.max(Duration::seconds(i64::from(args.fast)));
+    let clock_start = start.checked_sub_signed(head_start).unwrap_or(start);
+    let clock = Clock::starting_at(clock_start, args.fast);
+    let zone = programme.conference.time_zone;
+    println!(
+        "\nThe demo clock now reads {} and runs {}× real time. Reminders appear below as \
+         confbot would post them; type /next, /now, /talk query:..., /help (Ctrl-D ends).\n",
+        clock_start
+            .with_timezone(&zone)
+            .format("%a %-d %b %H:%M:%S %Z"),
+        args.fast
+    );
+    if !std::io::stdin().is_terminal() {
+        eprintln!("(standard input is not a terminal: the demo ends when it is closed)");
+    }
+
+    let (stop, stopping) = watch::channel(false);
+    let setup = Setup {
+        plan: PlanSettings::from_settings(settings),
+        clock,
+        delivery: DeliveryOptions::for_rate("demo".to_owned(), 50),
+        plan_changed: Arc::new(Notify::new()),
+        outcomes: Arc::default(),
+    };
+    let printer = Printer { zone, clock };
+    let scheduler = jobs::run(pool.clone(), printer, setup, async move {
+        let mut stopping = stopping;
+        let _ = stopping.wait_for(|stop| *stop).await;
+    });
+    let console = async {
+        let answered = tokio::select! {
+            answered = super::console::serve(&programme, || clock.now()) => answered,
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        };
+        let _ = stop.send(true);
+        answered
+    };
+    let (scheduler, console) = tokio::join!(scheduler, console);
+    scheduler?;
+    console
+}
+
+async fn import_sample(
+    settings: &Settings,
+    pool: &sqlx::PgPool,
+    slug: &ConferenceSlug,
+) -> anyhow::Result<()> {
     for (name, text) in [
         ("bundled sample schedule.ics", SAMPLE_ICS),
         ("bundled sample listing.txt", SAMPLE_LISTING),
@@ -37,7 +133,7 @@ async fn show(settings: &Settings, pool: &sqlx::PgPool) -> anyhow::Result<()> {
         let outcome = apply_import(
             pool,
             ImportRequest {
-                slug: &slug,
+                slug,
                 source: name,
                 format,
                 schedule: &schedule,
@@ -53,12 +149,91 @@ async fn show(settings: &Settings, pool: &sqlx::PgPool) -> anyhow::Result<()> {
             output::import_report(&outcome.conference, &outcome.diff, false)
         );
     }
+    Ok(())
+}
+
+/// The remindable talks in programme order.
+fn remindable(programme: &Programme) -> impl Iterator<Item = (TalkId, DateTime<Utc>)> + '_ {
+    programme
+        .attendable()
+        .filter_map(|i| programme.talks.get(i))
+        .filter_map(|talk| Some((talk.id, talk.data.slot?.start)))
+}
+
+/// When the first channel reminder is due.
+fn first_reminder(programme: &Programme, settings: &Settings) -> Option<DateTime<Utc>> {
+    let (_, start) = remindable(programme).next()?;
+    start.checked_sub_signed(settings.reminders.channel_lead.duration())
+}
+
+/// Room channels for Barn and Loft, and the demo attendee subscribed to the second talk.
+async fn prepare_reminders(
+    settings: &Settings,
+    pool: &sqlx::PgPool,
+    programme: &Programme,
+) -> anyhow::Result<()> {
     let mut conn = pool.acquire().await?;
-    let row = store::conferences::find(&mut conn, &slug)
+    let row = store::conferences::find(&mut conn, &programme.conference.slug)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo conference vanished"))?;
-    let talks = store::talks::load(&mut conn, row.id).await?;
-    println!();
-    print!("{}", output::programme(&row.conference, &talks));
+    let plan = ChannelPlan {
+        by_room: CHANNELS
+            .iter()
+            .map(|(room, id, _)| ((*room).to_owned(), *id))
+            .collect(),
+        default: None,
+        lead: settings.reminders.channel_lead,
+        names: CHANNELS
+            .iter()
+            .map(|(_, id, name)| (*id, (*name).to_owned()))
+            .collect::<BTreeMap<_, _>>(),
+    };
+    store::subscriptions::set_channel_plan(&mut conn, row.id, &plan).await?;
+    if let Some((talk, _)) = remindable(programme).nth(1) {
+        store::subscriptions::subscribe(
+            &mut *conn,
+            row.id,
+            None,
+            ATTENDEE,
+            SubscriptionRef::Talk(talk),
+        )
+        .await?;
+    }
     Ok(())
+}
+
+/// Delivers by printing: what confbot would post, where, at the demo clock's time.
+struct Printer {
+    zone: Tz,
+    clock: Clock,
+}
+
+impl Deliver for Printer {
+    async fn deliver(
+        &self,
+        target: Target,
+        message: &Message,
+        _nonce: &str,
+    ) -> Result<(), SendError> {
+        let now = self.clock.now();
+        let place = match target {
+            Target::Channel(id) => CHANNELS
+                .iter()
+                .find(|(_, channel, _)| *channel == id)
+                .map_or_else(|| format!("#{id}"), |(_, _, name)| format!("#{name}")),
+            Target::Dm(_) => "DM to you".to_owned(),
+        };
+        let text = render_text(&message.content, self.zone, now);
+        let buttons: String = message
+            .buttons
+            .iter()
+            .map(|b| format!(" [{}]", b.label))
+            .collect();
+        println!(
+            "[{}] {place}: {}{buttons}",
+            now.with_timezone(&self.zone).format("%H:%M:%S"),
+            text.replace('\n', " ")
+        );
+        Ok(())
+    }
 }

@@ -44,8 +44,9 @@ pub enum Command {
     /// List the stored conferences.
     Conferences,
     /// Try confbot with nothing configured: a private throwaway database, a bundled sample
-    /// conference, its schedule printed.
-    Demo,
+    /// conference, its schedule printed, then its reminders arriving on a demo clock while
+    /// you type commands.
+    Demo(demo::DemoArgs),
     /// Run the Discord bot: register the slash commands and answer them until SIGTERM or
     /// Ctrl-C. Needs DISCORD_TOKEN and a database.
     Run,
@@ -131,7 +132,9 @@ pub enum ExportFormat {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_env(cli.config.as_deref())?;
-    init_tracing(&settings);
+    // The demo talks to a person on the terminal: only warnings in between, unless asked.
+    let quiet = matches!(cli.command, Command::Demo(_));
+    init_tracing(&settings, quiet);
     match cli.command {
         Command::Migrate => {
             let pool = connect_configured(&settings).await?;
@@ -148,7 +151,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", output::conference_list(&list));
             Ok(())
         }
-        Command::Demo => demo::run(&settings).await,
+        Command::Demo(args) => demo::run(&settings, args).await,
         Command::Run => run::run(&settings).await,
         Command::Console(args) => console::run(&settings, args).await,
         Command::Simulate(args) => simulate::run(&settings, args).await,
@@ -168,14 +171,19 @@ pub fn tune_allocator() {
     }
 }
 
-fn init_tracing(settings: &Settings) {
+fn init_tracing(settings: &Settings, quiet: bool) {
     use tracing_subscriber::EnvFilter;
+    let level = if quiet {
+        "warn"
+    } else {
+        settings.log.level.as_str()
+    };
     let filter = EnvFilter::try_from_default_env()
-        // Postgres NOTICEs ("relation already exists, skipping" on every migrate) are noise.
+        // Postgres NOTICEs ("relation already exists, skipping" on every migrate) and the
+        // cron scheduler's start-up chatter are noise.
         .or_else(|_| {
             EnvFilter::try_new(format!(
-                "{},sqlx::postgres::notice=warn",
-                settings.log.level
+                "{level},sqlx::postgres::notice=warn,tokio_cron_scheduler=warn"
             ))
         })
         .unwrap_or_else(|_| EnvFilter::new("info"));

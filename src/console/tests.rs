@@ -188,3 +188,14 @@ proptest::proptest! {
         let _ = render_text(&text, Tz::Australia__Sydney, utc("2026-04-25T22:00:00Z"));
     }
 }
+
+#[test]
+fn relative_times_round_to_the_nearest_minute_like_discord() {
+    let now = utc("2026-04-25T09:20:01Z");
+
+    assert_eq!(relative(utc("2026-04-25T09:30:00Z"), now), "in 10 minutes");
+    assert_eq!(relative(utc("2026-04-25T09:21:30Z"), now), "in 1 minute");
+    assert_eq!(relative(utc("2026-04-25T10:19:45Z"), now), "in 1 hour");
+    assert_eq!(relative(utc("2026-04-25T09:20:31Z"), now), "in 30 seconds");
+    assert_eq!(relative(utc("2026-04-25T09:10:02Z"), now), "10 minutes ago");
+}

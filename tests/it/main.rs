@@ -7,6 +7,7 @@ mod harness;
 mod cli;
 mod cli_sources;
 mod console;
+mod demo;
 mod discord;
 mod embedded_db;
 mod import;
