@@ -9,9 +9,9 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use super::compact::{next_varint, push_varint};
 use super::vocabulary::Vocabulary;
 use super::{top, TextHit};
+use crate::domain::compact::{next_varint, push_varint};
 use crate::domain::model::StoredTalk;
 use crate::domain::text::title_key;
 

@@ -11,17 +11,16 @@
 //! Everything a query compares against is folded and indexed at build time; a query only
 //! folds its own text and walks short posting lists.
 
-mod compact;
 mod fulltext;
 mod vocabulary;
 
 use std::cmp::Ordering;
 
+use crate::domain::compact::{Lists, StrList};
 use crate::domain::model::StoredTalk;
 use crate::domain::programme::Speaker;
 use crate::domain::text::title_key;
 
-use compact::{Lists, StrList};
 use fulltext::FullText;
 use vocabulary::Vocabulary;
 

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::compact::{Lists, StrList};
+use crate::domain::compact::{Lists, StrList};
 
 /// Distinct words, sorted, each identified by its position.
 #[derive(Debug, Clone, Default)]

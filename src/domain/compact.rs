@@ -1,9 +1,9 @@
-//! Flat containers for the index: one allocation per container instead of one per word or
-//! per list. A snapshot lives as long as the process, so every header, malloc chunk and
+//! Flat containers for the programme snapshot and its search index: one allocation per
+//! container instead of one per string or per list. A snapshot lives as long as the process, so every header, malloc chunk and
 //! growth slack it keeps is resident for good (issue 3's idle-memory target).
 
 /// Strings stored back to back: string `i` is `text[ends[i - 1]..ends[i]]`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct StrList {
     text: Box<str>,
     ends: Box<[u32]>,
@@ -55,7 +55,7 @@ impl StrList {
 
 /// Lists of `u32` stored back to back (compressed sparse rows): list `i` is
 /// `items[ends[i - 1]..ends[i]]`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Lists {
     items: Box<[u32]>,
     ends: Box<[u32]>,
@@ -67,6 +67,12 @@ impl Lists {
     pub(crate) fn from_pairs(mut pairs: Vec<(u32, u32)>, lists: usize) -> Self {
         pairs.sort_unstable();
         pairs.dedup();
+        Self::from_grouped(&pairs, lists)
+    }
+
+    /// From `(list, item)` pairs already grouped by ascending list, keeping each list's
+    /// items in the order given (duplicates too).
+    pub(crate) fn from_grouped(pairs: &[(u32, u32)], lists: usize) -> Self {
         let mut ends = Vec::with_capacity(lists);
         let mut at = 0;
         for list in 0..lists {
@@ -77,7 +83,7 @@ impl Lists {
             ends.push(u32::try_from(at).unwrap_or(u32::MAX));
         }
         Self {
-            items: pairs.into_iter().map(|p| p.1).collect(),
+            items: pairs.iter().map(|p| p.1).collect(),
             ends: ends.into_boxed_slice(),
         }
     }
@@ -137,6 +143,10 @@ mod tests {
         assert!(lists.get(1).is_empty());
         assert_eq!(lists.get(2), [1, 7]);
         assert!(lists.get(3).is_empty() && lists.get(9).is_empty());
+        let grouped = Lists::from_grouped(&[(0, 5), (0, 5), (0, 1), (2, 0)], 3);
+        assert_eq!(grouped.get(0), [5, 5, 1]);
+        assert!(grouped.get(1).is_empty());
+        assert_eq!(grouped.get(2), [0]);
     }
 
     #[test]
