@@ -25,9 +25,11 @@ use texts::Texts;
 pub struct Programme {
     pub conference: Conference,
     pub days: Vec<ProgrammeDay>,
-    /// The talks without their long texts: `abstract_text`, `description` and every
-    /// speaker's `biography` are `None` here; read them with [`Programme::abstract_text`],
-    /// [`Programme::description`] and [`Programme::biography`].
+    /// The talks without their long texts and the fields no command reads: `abstract_text`,
+    /// `description`, `source_id`, `talk_type`, `language` and every speaker's `biography`
+    /// and `source_id` are `None` here. Read the texts with [`Programme::abstract_text`],
+    /// [`Programme::description`] and [`Programme::biography`], a whole talk with
+    /// [`Programme::full_talk`].
     pub talks: Vec<StoredTalk>,
     texts: Texts,
     derived: Derived,
@@ -103,13 +105,19 @@ impl Programme {
         self.texts.biography(index, speaker)
     }
 
-    /// The talk at `index` with its long texts put back, as the store holds it.
+    /// The talk at `index` with every field put back, as the store holds it.
     pub fn full_talk(&self, index: usize) -> Option<StoredTalk> {
         let mut talk = self.talks.get(index)?.clone();
-        talk.data.abstract_text = self.abstract_text(index);
-        talk.data.description = self.description(index);
-        for (position, speaker) in talk.data.speakers.iter_mut().enumerate() {
-            speaker.biography = self.biography(index, position);
+        let taken = self.texts.taken(index);
+        let d = &mut talk.data;
+        d.abstract_text = taken.abstract_text;
+        d.description = taken.description;
+        d.source_id = taken.source_id;
+        d.talk_type = taken.talk_type;
+        d.language = taken.language;
+        for (speaker, (bio, id)) in d.speakers.iter_mut().zip(taken.speakers) {
+            speaker.biography = bio;
+            speaker.source_id = id;
         }
         Some(talk)
     }

@@ -73,10 +73,14 @@ fn speakers_are_gathered_across_talks_with_their_first_biography() {
 }
 
 #[test]
-fn long_texts_live_beside_the_talks_and_come_back_whole() {
+fn long_texts_and_unread_fields_live_beside_the_talks_and_come_back_whole() {
     let mut late = talk("Late", "Ann", "Hall", "2026-04-25T18:00:00Z", 30);
     late.abstract_text = Some("Ann's *abstract*, with ünïcode.".to_owned());
     late.speakers[0].biography = Some("Ann writes.".to_owned());
+    late.speakers[0].source_id = Some("ANN".to_owned());
+    late.source_id = Some("uid-late".to_owned());
+    late.talk_type = Some("Talk".to_owned());
+    late.language = Some("en".to_owned());
     let mut early = talk("Early", "Ann", "Hall", "2026-04-25T09:00:00Z", 30);
     early.description = Some("Only a description.".to_owned());
     early.speakers[0].biography = Some("Ann writes.".to_owned());
@@ -84,6 +88,7 @@ fn long_texts_live_beside_the_talks_and_come_back_whole() {
 
     assert!(p.talks.iter().all(|t| t.data.abstract_text.is_none()
         && t.data.description.is_none()
+        && t.data.source_id.is_none()
         && t.data.speakers.iter().all(|s| s.biography.is_none())));
     assert_eq!(p.full_talk(0).map(|t| t.data), Some(early));
     assert_eq!(p.full_talk(1).map(|t| t.data), Some(late));

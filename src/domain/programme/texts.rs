@@ -1,10 +1,12 @@
-//! The long texts of a snapshot's talks (abstracts, descriptions, speakers' biographies),
-//! kept out of the talks in a compact form.
+//! The long texts of a snapshot's talks (abstracts, descriptions, speakers' biographies)
+//! and the fields no command reads (source ids, submission type, language), kept out of the
+//! talks in a compact form.
 //!
-//! They are most of a snapshot's bytes, a command shows at most one of them, and a snapshot
-//! stays resident for as long as the bot runs. So each distinct text is stored once (a
-//! speaker's biography comes with every talk they give) and as token ids against one shared
-//! dictionary: a text is split into runs of letters and digits and runs of everything else,
+//! The long texts are most of a snapshot's bytes, a command shows at most one of them, and
+//! a snapshot stays resident for as long as the bot runs; the unread fields cost a malloc
+//! chunk each per talk. So each distinct text is stored once (a speaker's biography comes
+//! with every talk they give, most talks say "Talk" and "en") and as token ids against one
+//! shared dictionary: a text is split into runs of letters and digits and runs of everything else,
 //! the runs are numbered by frequency (the common ones take one byte) and a text becomes
 //! the varint ids of its runs. Joining the runs gives back the exact text.
 
@@ -13,7 +15,7 @@ use std::collections::HashMap;
 use crate::domain::compact::{next_varint, push_varint, Lists, StrList};
 use crate::domain::model::StoredTalk;
 
-/// The long texts taken out of a programme's talks.
+/// The texts taken out of a programme's talks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Texts {
     /// Every distinct run, the most frequent first.
@@ -21,15 +23,32 @@ pub(super) struct Texts {
     /// Text id -> its runs' ids as varints: `coded[ends[id - 1]..ends[id]]`.
     coded: Box<[u8]>,
     ends: Box<[u32]>,
-    /// Per talk: text id + 1 of its abstract and description, 0 for none.
+    /// Per talk: text id + 1 of each field, 0 for none.
     abstracts: Box<[u32]>,
     descriptions: Box<[u32]>,
-    /// Per talk, per speaker (in the talk's order): text id + 1 of the biography, 0 for none.
+    source_ids: Box<[u32]>,
+    talk_types: Box<[u32]>,
+    languages: Box<[u32]>,
+    /// Per talk, per speaker (in the talk's order): text id + 1 of the biography and of the
+    /// source id, 0 for none.
     biographies: Lists,
+    speaker_ids: Lists,
+}
+
+/// What [`Texts::take`] puts back into a talk.
+pub(super) struct Taken {
+    pub(super) abstract_text: Option<String>,
+    pub(super) description: Option<String>,
+    pub(super) source_id: Option<String>,
+    pub(super) talk_type: Option<String>,
+    pub(super) language: Option<String>,
+    /// Per speaker: biography and source id.
+    pub(super) speakers: Vec<(Option<String>, Option<String>)>,
 }
 
 impl Texts {
-    /// Moves the abstracts, descriptions and biographies out of `talks` (leaving `None`).
+    /// Moves the abstracts, descriptions, source ids, submission types, languages and the
+    /// speakers' biographies and source ids out of `talks` (leaving `None`).
     pub(super) fn take(talks: &mut [StoredTalk]) -> Self {
         let mut distinct: Vec<String> = Vec::new();
         let mut ids: HashMap<String, u32> = HashMap::new();
@@ -43,16 +62,23 @@ impl Texts {
             ids.insert(text, id);
             id + 1
         };
-        let mut abstracts = Vec::with_capacity(talks.len());
-        let mut descriptions = Vec::with_capacity(talks.len());
+        let n = talks.len();
+        let (mut abstracts, mut descriptions) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut source_ids, mut talk_types) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut languages = Vec::with_capacity(n);
         let mut biographies: Vec<(u32, u32)> = Vec::new();
+        let mut speaker_ids: Vec<(u32, u32)> = Vec::new();
         for (index, talk) in talks.iter_mut().enumerate() {
             let d = &mut talk.data;
             abstracts.push(intern(d.abstract_text.take()));
             descriptions.push(intern(d.description.take()));
+            source_ids.push(intern(d.source_id.take()));
+            talk_types.push(intern(d.talk_type.take()));
+            languages.push(intern(d.language.take()));
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             for speaker in &mut d.speakers {
                 biographies.push((index, intern(speaker.biography.take())));
+                speaker_ids.push((index, intern(speaker.source_id.take())));
             }
         }
         drop(ids);
@@ -63,7 +89,11 @@ impl Texts {
             ends,
             abstracts: abstracts.into_boxed_slice(),
             descriptions: descriptions.into_boxed_slice(),
-            biographies: Lists::from_grouped(&biographies, talks.len()),
+            source_ids: source_ids.into_boxed_slice(),
+            talk_types: talk_types.into_boxed_slice(),
+            languages: languages.into_boxed_slice(),
+            biographies: Lists::from_grouped(&biographies, n),
+            speaker_ids: Lists::from_grouped(&speaker_ids, n),
         }
     }
 
@@ -80,6 +110,25 @@ impl Texts {
     /// The biography the talk at `talk` gives its speaker at `speaker`.
     pub(super) fn biography(&self, talk: usize, speaker: usize) -> Option<String> {
         self.text(self.biographies.get(talk).get(speaker).copied())
+    }
+
+    /// Everything taken out of the talk at `talk`.
+    pub(super) fn taken(&self, talk: usize) -> Taken {
+        let field = |ids: &[u32]| self.text(ids.get(talk).copied());
+        let bios = self.biographies.get(talk);
+        let ids = self.speaker_ids.get(talk);
+        Taken {
+            abstract_text: field(&self.abstracts),
+            description: field(&self.descriptions),
+            source_id: field(&self.source_ids),
+            talk_type: field(&self.talk_types),
+            language: field(&self.languages),
+            speakers: bios
+                .iter()
+                .zip(ids)
+                .map(|(&bio, &id)| (self.text(Some(bio)), self.text(Some(id))))
+                .collect(),
+        }
     }
 
     fn text(&self, stored: Option<u32>) -> Option<String> {
@@ -190,6 +239,31 @@ mod tests {
         assert!(talks.iter().all(|t| t.data.abstract_text.is_none()
             && t.data.description.is_none()
             && t.data.speakers.iter().all(|s| s.biography.is_none())));
+    }
+
+    #[test]
+    fn the_unread_fields_come_back_too() {
+        let mut one = talk(None, &[Some("Bio"), None]);
+        one.data.source_id = Some("ABC123".to_owned());
+        one.data.talk_type = Some("Talk".to_owned());
+        one.data.language = Some("en".to_owned());
+        one.data.speakers[1].source_id = Some("P7".to_owned());
+        let mut talks = vec![one];
+        let texts = Texts::take(&mut talks);
+        let taken = texts.taken(0);
+        assert_eq!(taken.source_id.as_deref(), Some("ABC123"));
+        assert_eq!(taken.talk_type.as_deref(), Some("Talk"));
+        assert_eq!(taken.language.as_deref(), Some("en"));
+        assert_eq!(
+            taken.speakers,
+            [
+                (Some("Bio".to_owned()), None),
+                (None, Some("P7".to_owned()))
+            ]
+        );
+        let d = &talks[0].data;
+        assert!(d.source_id.is_none() && d.talk_type.is_none() && d.language.is_none());
+        assert!(d.speakers.iter().all(|s| s.source_id.is_none()));
     }
 
     #[test]
