@@ -46,7 +46,7 @@ pub async fn load(
                 id: TalkId(id),
                 schedule_version: r.try_get("schedule_version")?,
                 data: TalkData {
-                    source_id: r.try_get("source_id")?,
+                    source_id: None,
                     title: r.try_get("title")?,
                     subtitle: r.try_get("subtitle")?,
                     abstract_text: None,
@@ -54,8 +54,8 @@ pub async fn load(
                     speakers: speakers.remove(&id).unwrap_or_default(),
                     track: r.try_get("track")?,
                     level: r.try_get("level")?,
-                    talk_type: r.try_get("talk_type")?,
-                    language: r.try_get("language")?,
+                    talk_type: None,
+                    language: None,
                     room: r.try_get("room")?,
                     slot: starts_at.zip(ends_at).map(|(start, end)| Slot {
                         start,
@@ -69,13 +69,18 @@ pub async fn load(
             })
         })
         .collect::<Result<Vec<StoredTalk>, StoreError>>()?;
-    // The long texts are decoded last, so they lie together on the heap: a programme
-    // snapshot takes them out of the talks (`domain::programme`), and freed in one stretch
-    // they give whole pages back to the system, where freed between each talk's small
-    // strings they left resident holes (several MB for 10,000 talks, BENCHMARKS.md).
+    // The fields a programme snapshot takes out of the talks (`domain::programme::texts`:
+    // the long texts and the ones no command reads) are decoded last, so they lie together
+    // on the heap: freed in one stretch they give whole pages back to the system, where
+    // freed between each talk's other strings they left resident holes (5 MB for 10,000
+    // talks, BENCHMARKS.md).
     for (talk, r) in talks.iter_mut().zip(&rows) {
-        talk.data.abstract_text = r.try_get("abstract")?;
-        talk.data.description = r.try_get("description")?;
+        let d = &mut talk.data;
+        d.source_id = r.try_get("source_id")?;
+        d.talk_type = r.try_get("talk_type")?;
+        d.language = r.try_get("language")?;
+        d.abstract_text = r.try_get("abstract")?;
+        d.description = r.try_get("description")?;
     }
     Ok(talks)
 }
@@ -101,12 +106,13 @@ async fn load_speakers(
             .or_default()
             .push(SpeakerData {
                 name: r.try_get("name")?,
-                source_id: r.try_get("source_id")?,
+                source_id: None,
                 biography: None,
             });
     }
-    // Biographies last, for the same reason as the talks' long texts (see `load`). The rows
-    // come grouped by talk in position order, so the n-th row of a talk is its n-th speaker.
+    // Biographies and source ids last, for the same reason as the talks' long texts (see
+    // `load`). The rows come grouped by talk in position order, so the n-th row of a talk
+    // is its n-th speaker.
     let mut previous: Option<(i64, usize)> = None;
     for r in &rows {
         let talk: i64 = r.try_get("talk_id")?;
@@ -116,6 +122,7 @@ async fn load_speakers(
         };
         previous = Some((talk, position));
         if let Some(speaker) = by_talk.get_mut(&talk).and_then(|s| s.get_mut(position)) {
+            speaker.source_id = r.try_get("source_id")?;
             speaker.biography = r.try_get("biography")?;
         }
     }
