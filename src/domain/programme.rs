@@ -4,8 +4,8 @@
 //! answer in microseconds without a database round trip. Everything a command looks up more
 //! than once (rooms, tracks, the programme day of each talk, speakers, the search index) is
 //! computed once in [`Programme::new`]. The long texts (abstracts, descriptions,
-//! biographies) are kept apart in a compact form (see `texts`), since the snapshot stays
-//! resident while the bot runs.
+//! biographies) and the fields no command reads are kept apart in a compact form (see
+//! `texts`), since the snapshot stays resident while the bot runs.
 
 use std::fmt;
 
