@@ -268,6 +268,10 @@ pub struct SnapshotCost {
     pub index: Samples,
     /// Heap bytes of the talks as loaded (titles, abstracts, speakers, bios).
     pub talks_bytes: usize,
+    /// Of those, the bytes of the long texts (abstracts, descriptions, biographies).
+    pub long_text_bytes: usize,
+    /// Heap bytes of the talks as the snapshot keeps them (long texts taken out).
+    pub kept_talks_bytes: usize,
     /// Heap bytes of the search index.
     pub index_bytes: usize,
     /// Heap bytes of the whole snapshot (talks, lookups, index).
@@ -281,18 +285,34 @@ pub async fn snapshot_cost(pool: &PgPool, slug: &ConferenceSlug) -> anyhow::Resu
     let stored = confbot::store::programme::load(pool, slug)
         .await?
         .context("the benchmark conference is not stored")?;
+    // The talks as the store gives them, long texts included (the snapshot keeps those apart).
+    let loaded: Vec<_> = (0..stored.talks.len())
+        .filter_map(|i| stored.full_talk(i))
+        .collect();
+    let long_text_bytes = loaded
+        .iter()
+        .map(|t| {
+            let d = &t.data;
+            let text = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+            text(&d.abstract_text)
+                + text(&d.description)
+                + d.speakers.iter().map(|s| text(&s.biography)).sum::<usize>()
+        })
+        .sum();
     let mut build = Samples::default();
     let mut index = Samples::default();
     let mut cost = SnapshotCost {
         build: Samples::default(),
         index: Samples::default(),
         talks_bytes: 0,
+        long_text_bytes,
+        kept_talks_bytes: 0,
         index_bytes: 0,
         programme_bytes: 0,
         build_peak: 0,
     };
     for _ in 0..3 {
-        let (talks, talks_bytes) = heap::held(|| stored.talks.clone());
+        let (talks, talks_bytes) = heap::held(|| loaded.clone());
         let (conference, days) = (stored.conference.clone(), stored.days.clone());
         let before = heap::allocated();
         heap::reset_peak();
@@ -302,9 +322,12 @@ pub async fn snapshot_cost(pool: &PgPool, slug: &ConferenceSlug) -> anyhow::Resu
         cost.build_peak = heap::peak().saturating_sub(before) + talks_bytes;
         let start = Instant::now();
         let (search, index_bytes) =
-            heap::held(|| SearchIndex::build(&programme.talks, programme.speakers()));
+            heap::held(|| SearchIndex::build(&loaded, programme.speakers()));
         index.push(start.elapsed());
         drop(search);
+        let (kept, kept_talks_bytes) = heap::held(|| programme.talks.clone());
+        drop(kept);
+        cost.kept_talks_bytes = kept_talks_bytes;
         cost.talks_bytes = talks_bytes;
         // The talks moved into the programme: its own bytes are the rest.
         cost.programme_bytes = programme_bytes + talks_bytes;

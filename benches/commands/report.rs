@@ -98,15 +98,19 @@ pub fn render(inputs: &Inputs<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "Heap held by one snapshot: {} MB in all: the talks as loaded {} MB, the search index \
-         {} MB, other lookups {} MB. A cold load holds {} MB of heap afterwards and up to {} MB \
-         while it runs (`Programme::new` alone: up to {} MB).\n",
+        "Heap held by one snapshot: {} MB in all: the talks without their long texts {} MB, the \
+         long texts (compacted) and other lookups {} MB, the search index {} MB. The talks as \
+         loaded take {} MB, {} MB of it abstracts, descriptions and biographies. A cold load \
+         holds {} MB of heap afterwards and up to {} MB while it runs (`Programme::new` alone: \
+         up to {} MB).\n",
         mib(snapshot.programme_bytes),
-        mib(snapshot.talks_bytes),
-        mib(snapshot.index_bytes),
+        mib(snapshot.kept_talks_bytes),
         mib(snapshot
             .programme_bytes
-            .saturating_sub(snapshot.talks_bytes + snapshot.index_bytes)),
+            .saturating_sub(snapshot.kept_talks_bytes + snapshot.index_bytes)),
+        mib(snapshot.index_bytes),
+        mib(snapshot.talks_bytes),
+        mib(snapshot.long_text_bytes),
         mib(inputs.store.load_heap),
         mib(inputs.store.load_peak),
         mib(snapshot.build_peak)

@@ -3,6 +3,7 @@
 
 pub mod announcements;
 pub mod commands;
+pub(crate) mod compact;
 pub mod diff;
 pub mod export;
 pub mod html;

@@ -3,7 +3,9 @@
 //! Loaded once from the store and replaced when an import changes the schedule, so commands
 //! answer in microseconds without a database round trip. Everything a command looks up more
 //! than once (rooms, tracks, the programme day of each talk, speakers, the search index) is
-//! computed once in [`Programme::new`].
+//! computed once in [`Programme::new`]. The long texts (abstracts, descriptions,
+//! biographies) and the fields no command reads are kept apart in a compact form (see
+//! `texts`), since the snapshot stays resident while the bot runs.
 
 use std::fmt;
 
@@ -13,6 +15,8 @@ use crate::domain::model::{Conference, ProgrammeDay, StoredTalk, TalkKind, TalkS
 use crate::domain::search::SearchIndex;
 use crate::domain::text::{name_key, title_key};
 
+use texts::Texts;
+
 /// A conference, its programme days and its talks (ordered by start, unscheduled last).
 ///
 /// Build it with [`Programme::new`]; the public fields are for reading (changing them would
@@ -21,7 +25,13 @@ use crate::domain::text::{name_key, title_key};
 pub struct Programme {
     pub conference: Conference,
     pub days: Vec<ProgrammeDay>,
+    /// The talks without their long texts and the fields no command reads: `abstract_text`,
+    /// `description`, `source_id`, `talk_type`, `language` and every speaker's `biography`
+    /// and `source_id` are `None` here. Read the texts with [`Programme::abstract_text`],
+    /// [`Programme::description`] and [`Programme::biography`], a whole talk with
+    /// [`Programme::full_talk`].
     pub talks: Vec<StoredTalk>,
+    texts: Texts,
     derived: Derived,
 }
 
@@ -70,10 +80,46 @@ impl Programme {
             conference,
             days,
             talks,
+            texts: Texts::default(),
             derived: Derived::default(),
         };
+        // The search index and the speakers read the long texts, so they come first.
         programme.derived = programme.derive();
+        programme.texts = Texts::take(&mut programme.talks);
         programme
+    }
+
+    /// The abstract of the talk at `index` (see [`Programme::talks`]).
+    pub fn abstract_text(&self, index: usize) -> Option<String> {
+        self.texts.abstract_text(index)
+    }
+
+    /// The description of the talk at `index`.
+    pub fn description(&self, index: usize) -> Option<String> {
+        self.texts.description(index)
+    }
+
+    /// The biography the talk at `index` gives its speaker at position `speaker` (a
+    /// person's biography for the whole programme is [`Speaker::biography`]).
+    pub fn biography(&self, index: usize, speaker: usize) -> Option<String> {
+        self.texts.biography(index, speaker)
+    }
+
+    /// The talk at `index` with every field put back, as the store holds it.
+    pub fn full_talk(&self, index: usize) -> Option<StoredTalk> {
+        let mut talk = self.talks.get(index)?.clone();
+        let taken = self.texts.taken(index);
+        let d = &mut talk.data;
+        d.abstract_text = taken.abstract_text;
+        d.description = taken.description;
+        d.source_id = taken.source_id;
+        d.talk_type = taken.talk_type;
+        d.language = taken.language;
+        for (speaker, (bio, id)) in d.speakers.iter_mut().zip(taken.speakers) {
+            speaker.biography = bio;
+            speaker.source_id = id;
+        }
+        Some(talk)
     }
 
     fn derive(&self) -> Derived {
@@ -181,7 +227,10 @@ impl Programme {
 impl PartialEq for Programme {
     /// Two snapshots are equal when their data are; the lookups follow from the data.
     fn eq(&self, other: &Self) -> bool {
-        self.conference == other.conference && self.days == other.days && self.talks == other.talks
+        self.conference == other.conference
+            && self.days == other.days
+            && self.talks == other.talks
+            && self.texts == other.texts
     }
 }
 
@@ -245,6 +294,8 @@ fn collect_speakers(talks: &[StoredTalk]) -> Vec<Speaker> {
     keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
     keyed.into_iter().map(|(_, s)| s).collect()
 }
+
+mod texts;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -33,7 +33,8 @@ pub async fn load(
     .fetch_all(&mut *conn)
     .await?;
     let mut speakers = load_speakers(conn, conference_id).await?;
-    rows.iter()
+    let mut talks = rows
+        .iter()
         .map(|r| {
             let id: i64 = r.try_get("id")?;
             let starts_at: Option<DateTime<Utc>> = r.try_get("starts_at")?;
@@ -45,16 +46,16 @@ pub async fn load(
                 id: TalkId(id),
                 schedule_version: r.try_get("schedule_version")?,
                 data: TalkData {
-                    source_id: r.try_get("source_id")?,
+                    source_id: None,
                     title: r.try_get("title")?,
                     subtitle: r.try_get("subtitle")?,
-                    abstract_text: r.try_get("abstract")?,
-                    description: r.try_get("description")?,
+                    abstract_text: None,
+                    description: None,
                     speakers: speakers.remove(&id).unwrap_or_default(),
                     track: r.try_get("track")?,
                     level: r.try_get("level")?,
-                    talk_type: r.try_get("talk_type")?,
-                    language: r.try_get("language")?,
+                    talk_type: None,
+                    language: None,
                     room: r.try_get("room")?,
                     slot: starts_at.zip(ends_at).map(|(start, end)| Slot {
                         start,
@@ -67,7 +68,21 @@ pub async fn load(
                 },
             })
         })
-        .collect()
+        .collect::<Result<Vec<StoredTalk>, StoreError>>()?;
+    // The fields a programme snapshot takes out of the talks (`domain::programme::texts`:
+    // the long texts and the ones no command reads) are decoded last, so they lie together
+    // on the heap: freed in one stretch they give whole pages back to the system, where
+    // freed between each talk's other strings they left resident holes (5 MB for 10,000
+    // talks, BENCHMARKS.md).
+    for (talk, r) in talks.iter_mut().zip(&rows) {
+        let d = &mut talk.data;
+        d.source_id = r.try_get("source_id")?;
+        d.talk_type = r.try_get("talk_type")?;
+        d.language = r.try_get("language")?;
+        d.abstract_text = r.try_get("abstract")?;
+        d.description = r.try_get("description")?;
+    }
+    Ok(talks)
 }
 
 async fn load_speakers(
@@ -91,9 +106,25 @@ async fn load_speakers(
             .or_default()
             .push(SpeakerData {
                 name: r.try_get("name")?,
-                source_id: r.try_get("source_id")?,
-                biography: r.try_get("biography")?,
+                source_id: None,
+                biography: None,
             });
+    }
+    // Biographies and source ids last, for the same reason as the talks' long texts (see
+    // `load`). The rows come grouped by talk in position order, so the n-th row of a talk
+    // is its n-th speaker.
+    let mut previous: Option<(i64, usize)> = None;
+    for r in &rows {
+        let talk: i64 = r.try_get("talk_id")?;
+        let position = match previous {
+            Some((t, p)) if t == talk => p + 1,
+            _ => 0,
+        };
+        previous = Some((talk, position));
+        if let Some(speaker) = by_talk.get_mut(&talk).and_then(|s| s.get_mut(position)) {
+            speaker.source_id = r.try_get("source_id")?;
+            speaker.biography = r.try_get("biography")?;
+        }
     }
     Ok(by_talk)
 }

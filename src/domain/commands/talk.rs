@@ -37,7 +37,7 @@ pub(super) fn answer(programme: &Programme, now: DateTime<Utc>, query: &str) -> 
     let Some(talk) = programme.talks.get(best) else {
         return ephemeral("That talk is no longer in the programme.".to_owned());
     };
-    let mut embed = talk_embed(programme, talk);
+    let mut embed = talk_embed(programme, best, talk);
     let also: Vec<String> = others
         .iter()
         .filter_map(|&i| programme.talks.get(i))
@@ -76,14 +76,18 @@ fn remindable(talk: &StoredTalk) -> bool {
 }
 
 /// The talk card: title, link, abstract, speakers, start and end, room, track, level.
-pub(super) fn talk_embed(programme: &Programme, talk: &StoredTalk) -> Embed {
+/// `talk` is `programme.talks[index]`.
+pub(super) fn talk_embed(programme: &Programme, index: usize, talk: &StoredTalk) -> Embed {
     let d = &talk.data;
     let mut description = String::new();
     if d.status == TalkStatus::Cancelled {
         description.push_str("**Cancelled:** this talk will not take place.\n\n");
     }
-    if let Some(text) = d.abstract_text.as_deref().or(d.description.as_deref()) {
-        description.push_str(&escape_markdown(text));
+    let text = programme
+        .abstract_text(index)
+        .or_else(|| programme.description(index));
+    if let Some(text) = text {
+        description.push_str(&escape_markdown(&text));
     }
     let mut fields = Vec::new();
     let names = speakers(talk);

@@ -73,6 +73,32 @@ fn speakers_are_gathered_across_talks_with_their_first_biography() {
 }
 
 #[test]
+fn long_texts_and_unread_fields_live_beside_the_talks_and_come_back_whole() {
+    let mut late = talk("Late", "Ann", "Hall", "2026-04-25T18:00:00Z", 30);
+    late.abstract_text = Some("Ann's *abstract*, with ünïcode.".to_owned());
+    late.speakers[0].biography = Some("Ann writes.".to_owned());
+    late.speakers[0].source_id = Some("ANN".to_owned());
+    late.source_id = Some("uid-late".to_owned());
+    late.talk_type = Some("Talk".to_owned());
+    late.language = Some("en".to_owned());
+    let mut early = talk("Early", "Ann", "Hall", "2026-04-25T09:00:00Z", 30);
+    early.description = Some("Only a description.".to_owned());
+    early.speakers[0].biography = Some("Ann writes.".to_owned());
+    let p = programme(Tz::UTC, vec![], vec![late.clone(), early.clone()]);
+
+    assert!(p.talks.iter().all(|t| t.data.abstract_text.is_none()
+        && t.data.description.is_none()
+        && t.data.source_id.is_none()
+        && t.data.speakers.iter().all(|s| s.biography.is_none())));
+    assert_eq!(p.full_talk(0).map(|t| t.data), Some(early));
+    assert_eq!(p.full_talk(1).map(|t| t.data), Some(late));
+    assert_eq!(p.abstract_text(0), None);
+    assert_eq!(p.description(0).as_deref(), Some("Only a description."));
+    assert_eq!(p.biography(1, 0).as_deref(), Some("Ann writes."));
+    assert_eq!(p.full_talk(2), None);
+}
+
+#[test]
 fn talks_are_ordered_by_start_with_unscheduled_ones_last() {
     let mut unscheduled = talk("Later maybe", "Ann", "Hall", "2026-04-25T10:00:00Z", 30);
     unscheduled.slot = None;

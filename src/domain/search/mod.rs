@@ -16,6 +16,7 @@ mod vocabulary;
 
 use std::cmp::Ordering;
 
+use crate::domain::compact::{Lists, StrList};
 use crate::domain::model::StoredTalk;
 use crate::domain::programme::Speaker;
 use crate::domain::text::title_key;
@@ -74,25 +75,22 @@ pub struct TextHit {
 /// The search index of one programme snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct SearchIndex {
-    /// Titles (in programme order), then speaker names (in speaker order).
-    entries: Vec<Entry>,
+    /// Folded keys of the entries: titles (in programme order), then speaker names (in
+    /// speaker order).
+    keys: StrList,
+    /// What each entry points at (same index as `keys`).
+    targets: Box<[Target]>,
     /// Words of the entries' keys.
     vocabulary: Vocabulary,
     /// Vocabulary word id -> entries containing it (ascending).
-    word_entries: Vec<Vec<u32>>,
+    word_entries: Lists,
     full_text: FullText,
-}
-
-#[derive(Debug, Clone)]
-struct Entry {
-    key: Box<str>,
-    target: Target,
 }
 
 impl SearchIndex {
     /// Indexes `talks` (as ordered in the programme) and `speakers`.
     pub fn build(talks: &[StoredTalk], speakers: &[Speaker]) -> Self {
-        let entries: Vec<Entry> = talks
+        let (keys, targets): (Vec<String>, Vec<Target>) = talks
             .iter()
             .enumerate()
             .map(|(i, t)| (title_key(&t.data.title), Target::Talk(i)))
@@ -103,30 +101,21 @@ impl SearchIndex {
                     .map(|(i, s)| (title_key(&s.name), Target::Speaker(i))),
             )
             .filter(|(key, _)| !key.is_empty())
-            .map(|(key, target)| Entry {
-                key: key.into_boxed_str(),
-                target,
-            })
-            .collect();
-        let words: Vec<Box<str>> = entries
-            .iter()
-            .flat_map(|e| e.key.split(' '))
-            .map(Box::from)
-            .collect();
-        let vocabulary = Vocabulary::build(words, true);
-        let mut word_entries: Vec<Vec<u32>> = vec![Vec::new(); vocabulary.len()];
-        for (index, entry) in entries.iter().enumerate() {
+            .unzip();
+        let vocabulary = Vocabulary::build(keys.iter().flat_map(|k| k.split(' ')), true);
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        for (index, key) in keys.iter().enumerate() {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
-            for word in entry.key.split(' ') {
-                if let Some(list) = vocabulary.id(word).and_then(|id| word_entries.get_mut(id)) {
-                    if list.last() != Some(&index) {
-                        list.push(index);
-                    }
+            for word in key.split(' ') {
+                if let Some(id) = vocabulary.id(word) {
+                    pairs.push((u32::try_from(id).unwrap_or(u32::MAX), index));
                 }
             }
         }
+        let word_entries = Lists::from_pairs(pairs, vocabulary.len());
         Self {
-            entries,
+            keys: StrList::new(keys.iter().map(String::as_str)),
+            targets: targets.into_boxed_slice(),
             vocabulary,
             word_entries,
             full_text: FullText::build(talks),
@@ -145,7 +134,7 @@ impl SearchIndex {
         if words.is_empty() || limit == 0 {
             return Vec::new();
         }
-        let n = self.entries.len();
+        let n = self.targets.len();
         let mut total = vec![0f32; n];
         let mut prefixed = vec![0u8; n];
         let mut current = vec![0f32; n];
@@ -162,7 +151,7 @@ impl SearchIndex {
                     .similar(word, SIMILARITY_THRESHOLD, &mut counts, &mut matches);
             }
             for &(id, similarity) in &matches {
-                for &entry in self.word_entries.get(id).map_or(&[][..], Vec::as_slice) {
+                for &entry in self.word_entries.get(id) {
                     if let Some(best) = current.get_mut(entry as usize) {
                         if *best == 0.0 {
                             touched.push(entry);
@@ -193,10 +182,10 @@ impl SearchIndex {
             .into_iter()
             .filter_map(|entry| {
                 let e = entry as usize;
-                let item = self.entries.get(e)?;
+                let target = *self.targets.get(e)?;
                 let score = total.get(e)? / word_count;
                 let tier = if usize::from(*prefixed.get(e)?) >= words.len() {
-                    if item.key.starts_with(query.as_str()) {
+                    if self.keys.get(e).starts_with(query.as_str()) {
                         MatchTier::Prefix
                     } else {
                         MatchTier::WordPrefix
@@ -209,7 +198,7 @@ impl SearchIndex {
                 Some((
                     entry,
                     NameHit {
-                        target: item.target,
+                        target,
                         tier,
                         score,
                     },

@@ -2,41 +2,58 @@
 //! trigram similarity (each word padded with two spaces before and one after; similarity =
 //! shared trigrams / trigrams in either).
 
-use std::collections::HashMap;
 use std::ops::Range;
+
+use crate::domain::compact::{Lists, StrList};
 
 /// Distinct words, sorted, each identified by its position.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Vocabulary {
-    words: Vec<Box<str>>,
+    words: StrList,
     /// Number of distinct trigrams of each word (empty when built without trigrams).
-    gram_counts: Vec<u16>,
-    /// Trigram -> ids of the words containing it.
-    postings: HashMap<u64, Vec<u32>>,
+    gram_counts: Box<[u16]>,
+    /// Every trigram of any word, sorted; position `i` owns list `i` of `gram_words`.
+    grams: Box<[u64]>,
+    /// Trigram position -> ids of the words containing it (ascending).
+    gram_words: Lists,
 }
 
 impl Vocabulary {
     /// Sorts and deduplicates `words`; with `trigrams`, indexes them for [`Self::similar`].
-    pub(super) fn build(mut words: Vec<Box<str>>, trigrams: bool) -> Self {
+    pub(super) fn build<'a>(words: impl IntoIterator<Item = &'a str>, trigrams: bool) -> Self {
+        let mut words: Vec<&str> = words.into_iter().collect();
         words.sort_unstable();
         words.dedup();
         let mut vocabulary = Self {
-            words,
-            gram_counts: Vec::new(),
-            postings: HashMap::new(),
+            words: StrList::new(words.iter().copied()),
+            ..Self::default()
         };
         if trigrams {
+            // (trigram, word id) pairs, then one sorted list of trigrams and one word list
+            // per trigram: no growing map of vectors left behind.
+            let mut pairs: Vec<(u64, u32)> = Vec::new();
+            let mut counts = Vec::with_capacity(words.len());
             let mut grams = Vec::new();
-            for (id, word) in vocabulary.words.iter().enumerate() {
+            for (id, word) in words.iter().enumerate() {
                 trigrams_of(word, &mut grams);
-                vocabulary
-                    .gram_counts
-                    .push(u16::try_from(grams.len()).unwrap_or(u16::MAX));
+                counts.push(u16::try_from(grams.len()).unwrap_or(u16::MAX));
                 let id = u32::try_from(id).unwrap_or(u32::MAX);
-                for gram in &grams {
-                    vocabulary.postings.entry(*gram).or_default().push(id);
-                }
+                pairs.extend(grams.iter().map(|&gram| (gram, id)));
             }
+            pairs.sort_unstable();
+            let mut distinct: Vec<u64> = pairs.iter().map(|p| p.0).collect();
+            distinct.dedup();
+            let positioned: Vec<(u32, u32)> = pairs
+                .iter()
+                .map(|&(gram, id)| {
+                    let at = distinct.partition_point(|&g| g < gram);
+                    (u32::try_from(at).unwrap_or(u32::MAX), id)
+                })
+                .collect();
+            drop(pairs);
+            vocabulary.gram_words = Lists::from_pairs(positioned, distinct.len());
+            vocabulary.grams = distinct.into_boxed_slice();
+            vocabulary.gram_counts = counts.into_boxed_slice();
         }
         vocabulary
     }
@@ -46,19 +63,25 @@ impl Vocabulary {
         self.words.len()
     }
 
+    /// Word `id`; empty when out of range.
+    #[cfg(test)]
+    pub(super) fn word(&self, id: usize) -> &str {
+        self.words.get(id)
+    }
+
     /// The id of a word, if present.
     pub(super) fn id(&self, word: &str) -> Option<usize> {
-        self.words.binary_search_by(|w| (**w).cmp(word)).ok()
+        let at = self.words.partition_point(|w| w < word);
+        (at < self.len() && self.words.get(at) == word).then_some(at)
     }
 
     /// The ids of the words starting with `prefix` (a contiguous range: the list is sorted).
     pub(super) fn prefixed(&self, prefix: &str) -> Range<usize> {
-        let start = self.words.partition_point(|w| &**w < prefix);
-        let len = self
+        let start = self.words.partition_point(|w| w < prefix);
+        let end = self
             .words
-            .get(start..)
-            .map_or(0, |rest| rest.partition_point(|w| w.starts_with(prefix)));
-        start..start + len
+            .partition_point(|w| w < prefix || w.starts_with(prefix));
+        start..end.max(start)
     }
 
     /// Adds to `out` every word whose trigram similarity to `word` is at least `threshold`,
@@ -79,7 +102,10 @@ impl Vocabulary {
         counts.resize(self.words.len(), 0);
         let mut touched: Vec<u32> = Vec::new();
         for gram in &grams {
-            for &id in self.postings.get(gram).map_or(&[][..], Vec::as_slice) {
+            let Ok(at) = self.grams.binary_search(gram) else {
+                continue;
+            };
+            for &id in self.gram_words.get(at) {
                 if let Some(count) = counts.get_mut(id as usize) {
                     if *count == 0 {
                         touched.push(id);
@@ -130,7 +156,7 @@ mod tests {
     use super::*;
 
     fn vocabulary(words: &[&str]) -> Vocabulary {
-        Vocabulary::build(words.iter().map(|w| Box::from(*w)).collect(), true)
+        Vocabulary::build(words.iter().copied(), true)
     }
 
     #[test]
@@ -156,7 +182,7 @@ mod tests {
         let v = vocabulary(&["orchestrator", "python", "orchard"]);
         let mut out = Vec::new();
         v.similar("orchestrater", 0.3, &mut Vec::new(), &mut out);
-        let found: Vec<&str> = out.iter().map(|(id, _)| &*v.words[*id]).collect();
+        let found: Vec<&str> = out.iter().map(|(id, _)| v.word(*id)).collect();
         assert_eq!(found, ["orchestrator"]);
         // 10 shared trigrams of 13 + 13 - 10 = 16, as pg_trgm's similarity() says.
         assert!((out[0].1 - 10.0 / 16.0).abs() < 1e-6, "{}", out[0].1);
@@ -166,7 +192,7 @@ mod tests {
     fn prefixes_select_a_contiguous_range_of_words() {
         let v = vocabulary(&["pyramid", "python", "pythonic", "rust"]);
         let range = v.prefixed("pyth");
-        let found: Vec<&str> = v.words[range].iter().map(|w| &**w).collect();
+        let found: Vec<&str> = range.map(|id| v.word(id)).collect();
         assert_eq!(found, ["python", "pythonic"]);
         assert!(v.prefixed("zzz").is_empty());
         assert_eq!(v.id("rust"), Some(3));
