@@ -236,13 +236,19 @@ pub fn my_talks(
                 .to_owned(),
         ));
     }
-    let talks: Vec<&StoredTalk> = programme
-        .talks
+    let indexes: Vec<usize> = (0..programme.talks.len())
+        .filter(|&i| programme.talks.get(i).is_some_and(|t| ids.contains(&t.id)))
+        .collect();
+    let talks: Vec<&StoredTalk> = indexes
         .iter()
-        .filter(|t| ids.contains(&t.id))
+        .filter_map(|&i| programme.talks.get(i))
         .collect();
     let gone = ids.len().saturating_sub(talks.len());
-    let owned: Vec<StoredTalk> = talks.iter().map(|&t| t.clone()).collect();
+    // The calendar carries the stable UIDs and descriptions the snapshot keeps apart.
+    let owned: Vec<StoredTalk> = indexes
+        .iter()
+        .filter_map(|&i| programme.full_talk(i))
+        .collect();
     let calendar = owned
         .iter()
         .any(|t| t.data.slot.is_some())

@@ -327,3 +327,17 @@ fn a_room_channel_replaces_another_spelling_and_the_map_is_echoed_with_mentions(
     );
     assert!(content(&channel_plan(&p, &plan)).ends_with("Every other room → no channel reminders"));
 }
+
+#[test]
+fn the_my_talks_calendar_keeps_the_sources_uid_and_description_the_snapshot_holds_apart() {
+    let p = crate::domain::programme::testing::seed();
+    let talk = p.talks[0].id;
+
+    let reply = my_talks(&p, &[SubscriptionTarget::Talk(talk)], lead(10));
+
+    let ics = String::from_utf8(reply.messages[0].attachments[0].bytes.clone()).expect("utf-8");
+    assert!(
+        ics.contains("UID:pretalx-nbpy-2026-ERUJ9T@pretalx.northbaypython.org"),
+        "{ics}"
+    );
+}
