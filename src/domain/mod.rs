@@ -4,9 +4,11 @@
 pub mod commands;
 pub mod diff;
 pub mod export;
+pub mod guild_settings;
 pub mod html;
 pub mod import;
 pub mod model;
+pub mod organisers;
 pub mod programme;
 pub mod reminders;
 pub mod search;

@@ -1,6 +1,7 @@
 //! The PostgreSQL store: all SQL lives under this module, one file per aggregate.
 
 pub mod conferences;
+pub mod guilds;
 pub mod imports;
 pub mod outbox;
 pub mod programme;
