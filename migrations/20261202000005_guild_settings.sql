@@ -37,3 +37,13 @@ CREATE TABLE audit_log (
     at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX audit_log_guild_recent ON audit_log (guild_id, id DESC);
+
+-- reminder_channels holds one room -> channel map per conference, but several servers may
+-- follow one conference: the first server to set the map with /channel manages it, and
+-- /channel from any other server is refused, so one server cannot redirect (or read back)
+-- another's reminder channels.
+CREATE TABLE channel_plan_owners (
+    conference_id bigint PRIMARY KEY REFERENCES conferences (id) ON DELETE CASCADE,
+    guild_id      bigint NOT NULL,
+    claimed_at    timestamptz NOT NULL DEFAULT now()
+);

@@ -4,21 +4,26 @@
 //! - [`registry`]: every command, its description and options; registration and parsing.
 //! - [`interactions`]: routing, the 3-second deadline, user-safe errors.
 //! - [`subscriptions`]: the reminder commands and the "Remind me" button, against the store.
+//! - [`organisers`]: who is an organiser (the one check), servers' settings, channel checks.
+//! - [`setup`]: `/setup` and `/status`, the organiser commands.
 //! - [`render`]: a `Reply` as serenity builders (mentions always disabled).
 //! - [`cache`]: programme snapshots per conference, refreshed when an import lands.
 
 mod cache;
+mod channels;
 mod interactions;
+mod organisers;
 mod pacer;
 pub mod registry;
 pub mod render;
 pub mod sender;
+mod setup;
 mod subscriptions;
 
 use std::future::Future;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -37,6 +42,7 @@ use crate::domain::reminders::LeadTime;
 
 use cache::ProgrammeCache;
 use interactions::Router;
+use organisers::SettingsCache;
 
 /// How often a cached programme's version is checked against the database at most.
 const VERSION_CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -87,6 +93,8 @@ pub async fn run(
             default_lead,
             reminders: settings.reminders.clone(),
             plan_changed,
+            settings_cache: SettingsCache::default(),
+            bot_user: OnceLock::new(),
         },
         guild_ids: settings.discord.guild_ids.clone(),
         registered: AtomicBool::new(false),
@@ -173,6 +181,8 @@ impl EventHandler for Handler {
             guilds = ready.guilds.len(),
             "connected to Discord"
         );
+        // The same bot on every READY; the first one sets it.
+        let _ = self.router.bot_user.set(ready.user.id.get());
         if self.registered.load(Ordering::Acquire) {
             return;
         }

@@ -15,7 +15,9 @@ use crate::domain::time::zone_by_name;
 
 /// The refresh interval range of a schedule source, in minutes: often enough for a
 /// programme changing on the day, rarely enough not to hammer the source.
-pub const REFRESH_MINUTES: std::ops::RangeInclusive<u32> = 5..=1440;
+pub const REFRESH_MINUTES: std::ops::RangeInclusive<u32> = REFRESH_MIN..=REFRESH_MAX;
+pub const REFRESH_MIN: u32 = 5;
+pub const REFRESH_MAX: u32 = 1440;
 /// The longest schedule source URL accepted.
 const MAX_URL_CHARS: usize = 500;
 

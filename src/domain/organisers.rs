@@ -66,6 +66,70 @@ pub fn missing_to_post(bot_permissions: u64) -> Vec<&'static str> {
     .collect()
 }
 
+/// Whom a channel permission overwrite applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverwriteTarget {
+    Role(u64),
+    Member(u64),
+}
+
+/// A channel's permission overwrite: bits allowed and denied for a role or a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overwrite {
+    pub target: OverwriteTarget,
+    pub allow: u64,
+    pub deny: u64,
+}
+
+/// A member's permissions in a channel, by Discord's documented algorithm: the @everyone
+/// role (whose id is the guild's) and the member's roles give the base; Administrator
+/// grants everything; then the channel's @everyone overwrite, the member's roles'
+/// overwrites together, and the member's own overwrite, each denying then allowing.
+/// `roles` are the guild's roles with their permission bits.
+pub fn channel_permissions(
+    guild_id: u64,
+    roles: &[(u64, u64)],
+    member_id: u64,
+    member_roles: &[u64],
+    overwrites: &[Overwrite],
+) -> u64 {
+    let role_bits = |id: u64| {
+        roles
+            .iter()
+            .find(|(role, _)| *role == id)
+            .map_or(0, |(_, bits)| *bits)
+    };
+    let mut granted = member_roles
+        .iter()
+        .fold(role_bits(guild_id), |bits, role| bits | role_bits(*role));
+    if granted & bits::ADMINISTRATOR != 0 {
+        return u64::MAX;
+    }
+    let mut apply = |allow: u64, deny: u64| granted = (granted & !deny) | allow;
+    let everyone = Overwrite {
+        target: OverwriteTarget::Role(guild_id),
+        allow: 0,
+        deny: 0,
+    };
+    let everyone = overwrites
+        .iter()
+        .find(|o| o.target == OverwriteTarget::Role(guild_id))
+        .unwrap_or(&everyone);
+    apply(everyone.allow, everyone.deny);
+    let (allow, deny) = overwrites
+        .iter()
+        .filter(|o| matches!(o.target, OverwriteTarget::Role(role) if role != guild_id && member_roles.contains(&role)))
+        .fold((0, 0), |(allow, deny), o| (allow | o.allow, deny | o.deny));
+    apply(allow, deny);
+    if let Some(own) = overwrites
+        .iter()
+        .find(|o| o.target == OverwriteTarget::Member(member_id))
+    {
+        apply(own.allow, own.deny);
+    }
+    granted
+}
+
 #[cfg(test)]
 mod tests {
     use super::bits::*;
@@ -115,6 +179,55 @@ mod tests {
     #[test]
     fn nobody_is_an_organiser_in_a_direct_message() {
         assert_eq!(check(None, Some(ROLE)), Access::NotInAServer);
+    }
+
+    #[test]
+    fn channel_overwrites_deny_then_allow_by_everyone_roles_and_member() {
+        const GUILD: u64 = 100;
+        const BOT: u64 = 7;
+        let post = VIEW_CHANNEL | SEND_MESSAGES;
+        let roles = [(GUILD, post), (ROLE, 0)];
+        let muted = Overwrite {
+            target: OverwriteTarget::Role(GUILD),
+            allow: 0,
+            deny: SEND_MESSAGES,
+        };
+        let bot_role_allowed = Overwrite {
+            target: OverwriteTarget::Role(ROLE),
+            allow: SEND_MESSAGES,
+            deny: 0,
+        };
+        let bot_denied = Overwrite {
+            target: OverwriteTarget::Member(BOT),
+            allow: 0,
+            deny: VIEW_CHANNEL,
+        };
+
+        assert_eq!(channel_permissions(GUILD, &roles, BOT, &[], &[]), post);
+        assert_eq!(
+            channel_permissions(GUILD, &roles, BOT, &[], &[muted]),
+            VIEW_CHANNEL
+        );
+        let with_role =
+            channel_permissions(GUILD, &roles, BOT, &[ROLE], &[muted, bot_role_allowed]);
+        assert_eq!(with_role, post);
+        let denied = channel_permissions(
+            GUILD,
+            &roles,
+            BOT,
+            &[ROLE],
+            &[muted, bot_role_allowed, bot_denied],
+        );
+        assert_eq!(denied, SEND_MESSAGES);
+        let admin = [(GUILD, 0), (ROLE, ADMINISTRATOR)];
+        assert!(missing_to_post(channel_permissions(
+            GUILD,
+            &admin,
+            BOT,
+            &[ROLE],
+            &[bot_denied]
+        ))
+        .is_empty());
     }
 
     #[test]

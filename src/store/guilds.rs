@@ -174,13 +174,16 @@ pub async fn append(
     Ok(())
 }
 
+/// user, action, before, after, at.
+type AuditRow = (i64, String, Option<Value>, Option<Value>, DateTime<Utc>);
+
 /// The server's most recent audit entries, newest first, at most `limit`.
 pub async fn recent_audit(
     db: impl PgExecutor<'_>,
     guild_id: u64,
     limit: u32,
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    let rows: Vec<(i64, String, Option<Value>, Option<Value>, DateTime<Utc>)> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT user_id, action, before, after, at FROM audit_log
          WHERE guild_id = $1 ORDER BY id DESC LIMIT $2",
     )
@@ -217,4 +220,32 @@ pub async fn organiser_log_channel(
     .fetch_optional(db)
     .await?;
     Ok(channel.map(id_from_db))
+}
+
+/// Claims the conference's reminder channel map for `guild_id` unless another server
+/// manages it already (see the `channel_plan_owners` table). Returns the managing server
+/// when it is another one (then the caller must not change the map). Call it in the
+/// transaction that changes the map: the claim is undone with it.
+pub async fn claim_channel_plan(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    guild_id: u64,
+) -> Result<Option<u64>, StoreError> {
+    // Insert-or-read in one statement would need a no-op update; two statements under the
+    // primary key are race free: a concurrent first claim makes ours DO NOTHING.
+    sqlx::query(
+        "INSERT INTO channel_plan_owners (conference_id, guild_id) VALUES ($1, $2)
+         ON CONFLICT (conference_id) DO NOTHING",
+    )
+    .bind(conference_id)
+    .bind(id_to_db(guild_id))
+    .execute(&mut *conn)
+    .await?;
+    let owner: i64 =
+        sqlx::query_scalar("SELECT guild_id FROM channel_plan_owners WHERE conference_id = $1")
+            .bind(conference_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let owner = id_from_db(owner);
+    Ok((owner != guild_id).then_some(owner))
 }

@@ -148,7 +148,8 @@ impl Field {
 
     /// The value, formatted; an unset one says what applies instead.
     fn value(self, settings: &GuildSettings) -> String {
-        let channel = |id: Option<u64>| id.map_or_else(|| "none".to_owned(), |id| format!("<#{id}>"));
+        let channel =
+            |id: Option<u64>| id.map_or_else(|| "none".to_owned(), |id| format!("<#{id}>"));
         match self {
             Field::Conference => settings
                 .conference
@@ -236,7 +237,9 @@ mod tests {
         assert!(text.contains("Default reminder lead: 5 minutes"), "{text}");
         assert!(text.contains("Announcement channel: none"), "{text}");
         assert!(text.contains("configuration's first values"), "{text}");
-        assert!(!show(&settings, true).messages[0].content.contains("first values"));
+        assert!(!show(&settings, true).messages[0]
+            .content
+            .contains("first values"));
     }
 
     #[test]
