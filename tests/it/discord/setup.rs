@@ -52,10 +52,7 @@ fn sub(
             .iter()
             .find(|o| o["type"] == 7)
             .and_then(|o| o["value"].as_str().and_then(|v| v.parse::<u64>().ok()));
-        let nested = payloads::option(subcommand, 1, json!(null));
-        let mut nested = nested;
-        nested.as_object_mut().expect("object").remove("value");
-        nested["options"] = json!(options);
+        let nested = json!({"name": subcommand, "type": 1, "options": options});
         let interaction = payloads::slash_with(id, token, command, vec![nested]);
         let interaction =
             payloads::as_member_of(interaction, who.guild, who.user, who.permissions, who.roles);
