@@ -266,3 +266,55 @@ async fn one_server_cannot_read_or_change_another_servers_settings_audit_or_chan
     assert_eq!(a.time_zone, Some(chrono_tz::Europe::Berlin));
     assert_eq!(b.time_zone, Some(chrono_tz::Asia::Tokyo));
 }
+
+#[tokio::test]
+async fn subscriptions_made_in_one_server_are_not_shown_or_removed_from_a_server_following_another_conference(
+) {
+    let bot = Bot::start().await;
+    crate::fixtures::import_text(&bot.db.pool, OTHER_CONFERENCE, &other_schedule(bot.now)).await;
+    let member_of =
+        |guild: u64, command: &'static str, options: &'static [(&'static str, &'static str)]| {
+            move |id: u64, token: &str| {
+                payloads::as_member_of(
+                    payloads::slash(id, token, command, options),
+                    guild,
+                    USER_ID,
+                    0,
+                    &[],
+                )
+            }
+        };
+    ask(
+        &bot,
+        organiser(
+            OTHER_GUILD_ID,
+            OTHER_USER,
+            "setup",
+            Some(("conference", slug(OTHER_CONFERENCE))),
+        ),
+    )
+    .await;
+
+    // The same attendee is a member of both servers.
+    let subscribed = ask(&bot, member_of(GUILD_ID, "subscribe", &[("room", "Barn")])).await;
+    let in_b = ask(&bot, member_of(OTHER_GUILD_ID, "mytalks", &[])).await;
+    let removed_in_b = ask(
+        &bot,
+        member_of(OTHER_GUILD_ID, "unsubscribe", &[("room", "Barn")]),
+    )
+    .await;
+    let in_a = ask(&bot, member_of(GUILD_ID, "mytalks", &[])).await;
+
+    assert!(private_text(&subscribed).contains("Barn"));
+    assert!(
+        private_text(&in_b).starts_with("You have no subscriptions yet"),
+        "{}",
+        in_b.body
+    );
+    assert!(
+        !private_text(&removed_in_b).contains("unsubscribed"),
+        "{}",
+        removed_in_b.body
+    );
+    assert!(private_text(&in_a).contains("Barn"), "{}", in_a.body);
+}
