@@ -137,7 +137,7 @@ impl Router {
             "refused an organiser command: not an organiser"
         );
         let action = format!("refused {command}");
-        if let Err(error) = guilds::append(&self.pool, guild, user, &action, None, None).await {
+        if let Err(error) = guilds::append_refusal(&self.pool, guild, user, &action).await {
             let error = anyhow::Error::from(error);
             tracing::error!(user, guild, "auditing a refusal failed: {error:#}");
         }

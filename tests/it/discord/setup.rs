@@ -111,22 +111,24 @@ async fn a_non_organiser_is_refused_nothing_is_stored_and_the_attempt_is_audited
     let _capturing = log.capture();
     let bot = Bot::start().await;
 
-    let refused = ask(
-        &bot,
+    let timezone = || {
         sub(
             "setup",
             "timezone",
             vec![text("zone", "Europe/Berlin")],
             ATTENDEE,
-        ),
-    )
-    .await;
+        )
+    };
+    let refused = ask(&bot, timezone()).await;
+    // Repeated at once: refused again, but audited once (anyone can trigger refusals).
+    let again = ask(&bot, timezone()).await;
     let audit_refused = ask(&bot, sub("status", "audit", vec![], ATTENDEE)).await;
 
     assert_eq!(
         private_text(&refused),
         "Only this server's organisers (Manage Server, or the organiser role) can use `/setup timezone`."
     );
+    assert_eq!(private_text(&again), private_text(&refused));
     assert!(private_text(&audit_refused).contains("`/status audit`"));
     assert_eq!(setup_row(&bot.db, GUILD_ID).await, None, "nothing stored");
     let audit = guilds::recent_audit(&bot.db.pool, GUILD_ID, 20)
@@ -141,6 +143,11 @@ async fn a_non_organiser_is_refused_nothing_is_stored_and_the_attempt_is_audited
         ]
     );
     let log = log.text();
+    assert_eq!(
+        log.matches("refused an organiser command").count(),
+        3,
+        "every refusal is logged: {log}"
+    );
     assert!(
         log.contains("refused an organiser command")
             && log.contains(&format!("user={USER_ID}"))
