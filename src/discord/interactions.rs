@@ -2,7 +2,9 @@
 //!
 //! Each handler parses the interaction, calls one pure function of `domain::commands` and
 //! renders the reply. The reminder commands and the "Remind me" button also read and write
-//! the store: they are routed to `super::subscriptions`. Discord drops an interaction that gets no first response within 3 s,
+//! the store: they are routed to `super::subscriptions`; the organiser commands to
+//! `super::channels`, `super::setup` and `super::status`, each behind the organiser check of
+//! `super::organisers`. Discord drops an interaction that gets no first response within 3 s,
 //! so a command's answer runs under a timer ([`Router::defer_after`]): when it is not ready
 //! in time the interaction is deferred ("confbot is thinking...") and the answer is edited in
 //! when it arrives.
