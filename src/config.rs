@@ -108,6 +108,9 @@ pub struct GuildConferences {
 pub struct GuildConference {
     pub guild_id: u64,
     pub conference: ConferenceSlug,
+    /// Members with this role are organisers (besides Manage Server); the first value of
+    /// the guild's `/setup role`, which wins once set.
+    pub organiser_role: Option<u64>,
 }
 
 impl GuildConferences {
@@ -118,6 +121,14 @@ impl GuildConferences {
             .find(|entry| entry.guild_id == guild_id)
             .map(|entry| &entry.conference)
             .or(self.default_conference.as_ref())
+    }
+
+    /// The configured organiser role of a guild, if its entry names one.
+    pub fn organiser_role_for(&self, guild_id: u64) -> Option<u64> {
+        self.entries
+            .iter()
+            .find(|entry| entry.guild_id == guild_id)
+            .and_then(|entry| entry.organiser_role)
     }
 }
 
@@ -303,9 +314,14 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
             let message = format!("guild {} is listed twice", guild.guild_id);
             return Err(invalid(&format!("guilds[{index}].guild_id"), message));
         }
+        if guild.organiser_role == Some(0) {
+            let message = "0 is not a role id".to_owned();
+            return Err(invalid(&format!("guilds[{index}].organiser_role"), message));
+        }
         entries.push(GuildConference {
             guild_id: guild.guild_id,
             conference,
+            organiser_role: guild.organiser_role,
         });
     }
 

@@ -77,12 +77,14 @@ impl Default for RawDefaults {
     }
 }
 
-/// One `[[guilds]]` entry; both keys are required.
+/// One `[[guilds]]` entry; `guild_id` and `conference` are required.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawGuild {
     pub guild_id: u64,
     pub conference: String,
+    #[serde(default)]
+    pub organiser_role: Option<u64>,
 }
 
 #[derive(Deserialize)]

@@ -2,13 +2,15 @@
 //!
 //! Each handler parses the interaction, calls one pure function of `domain::commands` and
 //! renders the reply. The reminder commands and the "Remind me" button also read and write
-//! the store: they are routed to `super::subscriptions`. Discord drops an interaction that gets no first response within 3 s,
+//! the store: they are routed to `super::subscriptions`; the organiser commands to
+//! `super::channels`, `super::setup` and `super::status`, each behind the organiser check of
+//! `super::organisers`. Discord drops an interaction that gets no first response within 3 s,
 //! so a command's answer runs under a timer ([`Router::defer_after`]): when it is not ready
 //! in time the interaction is deferred ("confbot is thinking...") and the answer is edited in
 //! when it arrives.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -28,6 +30,7 @@ use crate::domain::programme::Programme;
 use crate::domain::reminders::LeadTime;
 
 use super::cache::{CacheError, ProgrammeCache};
+use super::organisers::SettingsCache;
 use super::registry::{self, Invocation};
 use super::render;
 
@@ -87,13 +90,17 @@ pub struct Router {
     /// Notified after every change of subscriptions, lead times or channels, so the
     /// reminder planner replans now instead of at its next deadline.
     pub plan_changed: Arc<Notify>,
+    /// Servers' `/setup` settings, briefly cached (see `super::organisers`).
+    pub settings_cache: SettingsCache,
+    /// The bot's own user id, from READY: its permissions decide where it can post.
+    pub bot_user: OnceLock<u64>,
 }
 
 impl Router {
     /// Answers a slash command: in time, or deferred and then edited.
     #[tracing::instrument(skip_all, fields(command = %interaction.data.name, interaction = %interaction.id))]
     pub async fn command(&self, ctx: &Context, interaction: &CommandInteraction) {
-        let work = self.reply_to(interaction);
+        let work = self.reply_to(ctx, interaction);
         tokio::pin!(work);
         let sent = match tokio::time::timeout(self.defer_after, &mut work).await {
             Ok(reply) => send(&ctx.http, interaction, &reply).await,
@@ -120,12 +127,14 @@ impl Router {
     }
 
     /// The reply to a command, or the explanation why there is none.
-    async fn reply_to(&self, interaction: &CommandInteraction) -> Reply {
+    async fn reply_to(&self, ctx: &Context, interaction: &CommandInteraction) -> Reply {
         let command = match registry::parse(&interaction.data.name, &interaction.data.options) {
             Ok(Invocation::Lookup(command)) => command,
             Ok(Invocation::Reminders(command)) => {
-                return self.reminders(interaction, command).await
+                return self.reminders(ctx, interaction, command).await
             }
+            Ok(Invocation::Setup(command)) => return self.setup(ctx, interaction, command).await,
+            Ok(Invocation::Status(command)) => return self.status(interaction, command).await,
             Err(error) => return Failure::User(error.to_string()).into_reply(),
         };
         let programme = match self.programme(interaction.guild_id).await {
@@ -219,23 +228,30 @@ impl Router {
         }
     }
 
-    /// The programme of the conference the guild is mapped to (DMs: the default conference).
+    /// The programme of the conference the guild follows: its `/setup conference`, else its
+    /// `[[guilds]]` entry, else `defaults.conference` (DMs: the default conference).
     pub(super) async fn programme(
         &self,
         guild: Option<GuildId>,
     ) -> Result<std::sync::Arc<Programme>, Failure> {
         let slug = match guild {
-            Some(guild) => self.guilds.conference_for(guild.get()),
-            None => self.guilds.default_conference.as_ref(),
+            Some(guild) => {
+                self.settings(guild.get())
+                    .await
+                    .map_err(|error| Failure::Unavailable(error.into()))?
+                    .settings
+                    .conference
+            }
+            None => self.guilds.default_conference.clone(),
         };
         let Some(slug) = slug else {
             return Err(Failure::User(
-                "This server is not linked to a conference yet: an organiser can add it to \
-                 confbot's configuration ([[guilds]] or defaults.conference)."
+                "This server is not linked to a conference yet: an organiser can choose one \
+                 with `/setup conference`."
                     .to_owned(),
             ));
         };
-        self.cache.get(slug).await.map_err(|error| match error {
+        self.cache.get(&slug).await.map_err(|error| match error {
             CacheError::NotImported(slug) => Failure::User(format!(
                 "The schedule of {slug} has not been imported yet: try again once the organisers have."
             )),

@@ -4,21 +4,27 @@
 //! - [`registry`]: every command, its description and options; registration and parsing.
 //! - [`interactions`]: routing, the 3-second deadline, user-safe errors.
 //! - [`subscriptions`]: the reminder commands and the "Remind me" button, against the store.
+//! - [`organisers`]: who is an organiser (the one check), servers' settings, channel checks.
+//! - [`setup`], [`status`]: the organiser commands `/setup` and `/status`.
 //! - [`render`]: a `Reply` as serenity builders (mentions always disabled).
 //! - [`cache`]: programme snapshots per conference, refreshed when an import lands.
 
 mod cache;
+mod channels;
 mod interactions;
+mod organisers;
 mod pacer;
 pub mod registry;
 pub mod render;
 pub mod sender;
+mod setup;
+mod status;
 mod subscriptions;
 
 use std::future::Future;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -37,6 +43,7 @@ use crate::domain::reminders::LeadTime;
 
 use cache::ProgrammeCache;
 use interactions::Router;
+use organisers::SettingsCache;
 
 /// How often a cached programme's version is checked against the database at most.
 const VERSION_CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -87,6 +94,8 @@ pub async fn run(
             default_lead,
             reminders: settings.reminders.clone(),
             plan_changed,
+            settings_cache: SettingsCache::default(),
+            bot_user: OnceLock::new(),
         },
         guild_ids: settings.discord.guild_ids.clone(),
         registered: AtomicBool::new(false),
@@ -173,6 +182,8 @@ impl EventHandler for Handler {
             guilds = ready.guilds.len(),
             "connected to Discord"
         );
+        // The same bot on every READY; the first one sets it.
+        let _ = self.router.bot_user.set(ready.user.id.get());
         if self.registered.load(Ordering::Acquire) {
             return;
         }

@@ -7,9 +7,16 @@ use serenity::all::{
     Permissions,
 };
 
+use crate::domain::commands::setup::SetupCommand;
+use crate::domain::commands::status::StatusCommand;
 use crate::domain::commands::subscriptions::{ReminderCommand, TargetQuery};
 use crate::domain::commands::{AutocompleteField, Command};
 use crate::domain::reminders::LeadTime;
+
+mod options;
+mod organisers;
+
+use options::Given;
 
 /// One slash command as registered with Discord.
 #[derive(Debug, Clone, Copy)]
@@ -28,7 +35,7 @@ pub struct CommandSpec {
 }
 
 /// An option of a command.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OptionSpec {
     pub name: &'static str,
     pub description: &'static str,
@@ -46,6 +53,13 @@ pub enum OptionKind {
     Integer { min: u64, max: u64 },
     /// A text or announcement channel of the server.
     Channel,
+    /// A role of the server.
+    Role,
+    /// Text, one of these values (Discord shows them as a list).
+    Choice(&'static [&'static str]),
+    /// A subcommand with its own options (`/setup timezone zone:`); a command's options are
+    /// either all subcommands or none.
+    Subcommand(&'static [OptionSpec]),
 }
 
 const fn option(
@@ -206,6 +220,8 @@ const COMMANDS: &[CommandSpec] = &[
         public: false,
         default_member_permissions: Some(Permissions::MANAGE_GUILD),
     },
+    organisers::SETUP,
+    organisers::STATUS,
     private("help", "What confbot does and how to use it", &[]),
 ];
 
@@ -220,25 +236,9 @@ pub fn registrations() -> Vec<CreateCommand> {
     commands()
         .iter()
         .map(|spec| {
-            let options = spec.options.iter().map(|option| {
-                let builder = |kind| {
-                    CreateCommandOption::new(kind, option.name, option.description)
-                        .required(option.required)
-                };
-                match option.kind {
-                    OptionKind::String(autocomplete) => {
-                        builder(CommandOptionType::String).set_autocomplete(autocomplete.is_some())
-                    }
-                    OptionKind::Integer { min, max } => builder(CommandOptionType::Integer)
-                        .min_int_value(min)
-                        .max_int_value(max),
-                    OptionKind::Channel => builder(CommandOptionType::Channel)
-                        .channel_types(vec![ChannelType::Text, ChannelType::News]),
-                }
-            });
             let mut command = CreateCommand::new(spec.name)
                 .description(spec.description)
-                .set_options(options.collect());
+                .set_options(spec.options.iter().map(registration).collect());
             if let Some(permissions) = spec.default_member_permissions {
                 command = command.default_member_permissions(permissions);
             }
@@ -247,11 +247,47 @@ pub fn registrations() -> Vec<CreateCommand> {
         .collect()
 }
 
+/// The registration payload of one option (a subcommand with its own options).
+fn registration(option: &OptionSpec) -> CreateCommandOption {
+    let builder = |kind| {
+        CreateCommandOption::new(kind, option.name, option.description).required(option.required)
+    };
+    match option.kind {
+        OptionKind::String(autocomplete) => {
+            builder(CommandOptionType::String).set_autocomplete(autocomplete.is_some())
+        }
+        OptionKind::Integer { min, max } => builder(CommandOptionType::Integer)
+            .min_int_value(min)
+            .max_int_value(max),
+        OptionKind::Channel => builder(CommandOptionType::Channel)
+            .channel_types(vec![ChannelType::Text, ChannelType::News]),
+        OptionKind::Role => builder(CommandOptionType::Role),
+        OptionKind::Choice(values) => values
+            .iter()
+            .fold(builder(CommandOptionType::String), |option, value| {
+                option.add_string_choice(*value, *value)
+            }),
+        // Discord refuses `required` on a subcommand.
+        OptionKind::Subcommand(options) => options.iter().fold(
+            CreateCommandOption::new(
+                CommandOptionType::SubCommand,
+                option.name,
+                option.description,
+            ),
+            |subcommand, option| subcommand.add_sub_option(registration(option)),
+        ),
+    }
+}
+
 /// A parsed invocation: answered from the programme alone, or about the user's reminders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invocation {
     Lookup(Command),
     Reminders(ReminderCommand),
+    /// Organisers only (checked by the handler).
+    Setup(SetupCommand),
+    /// Organisers only (checked by the handler).
+    Status(StatusCommand),
 }
 
 /// Why an invocation could not be parsed; the Display is shown to the user.
@@ -266,6 +302,15 @@ pub enum ParseError {
     /// None or several of options of which exactly one is needed.
     #[error("Please give exactly one of `talk`, `room` or `track`.")]
     ExactlyOneTarget,
+    /// A subcommand-only command invoked without one (an older registration).
+    #[error("Please pick one of the subcommands of /{0}.")]
+    MissingSubcommand(&'static str),
+    /// An option value that is not one of its choices.
+    #[error("`{option}` is one of: {choices}.")]
+    NotAChoice {
+        option: &'static str,
+        choices: String,
+    },
     /// An integer outside its registered range (or not an integer at all).
     #[error("`{option}` is a whole number from {min} to {max}.")]
     OutOfRange {
@@ -280,40 +325,11 @@ pub enum ParseError {
 /// (Discord only sends registered ones).
 pub fn parse(name: &str, options: &[CommandDataOption]) -> Result<Invocation, ParseError> {
     let spec = find(name).ok_or_else(|| ParseError::UnknownCommand(name.to_owned()))?;
-    let given = |key: &str| options.iter().find(|option| option.name == key);
-    let get = |key: &str| -> Option<String> {
-        given(key)
-            .and_then(|option| option.value.as_str())
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-            .map(str::to_owned)
-    };
-    let required = |key: &'static str| get(key).ok_or(ParseError::MissingOption(key));
-    let integer = |key: &str| -> Result<Option<u64>, ParseError> {
-        let Some(option) = spec.options.iter().find(|o| o.name == key) else {
-            return Ok(None);
-        };
-        let OptionKind::Integer { min, max } = option.kind else {
-            return Ok(None);
-        };
-        let out_of_range = ParseError::OutOfRange {
-            option: option.name,
-            min,
-            max,
-        };
-        match given(key).map(|o| o.value.as_i64()) {
-            None => Ok(None),
-            Some(value) => value
-                .and_then(|v| u64::try_from(v).ok())
-                .filter(|v| (min..=max).contains(v))
-                .map(Some)
-                .ok_or(out_of_range),
-        }
-    };
+    let given = Given::new(spec.options, options);
     let target = || -> Result<TargetQuery, ParseError> {
         let given: Vec<(&str, String)> = TARGET_OPTIONS
             .iter()
-            .filter_map(|key| get(key).map(|value| (*key, value)))
+            .filter_map(|key| given.text(key).map(|value| (*key, value)))
             .collect();
         match given.as_slice() {
             [("talk", value)] => Ok(TargetQuery::Talk(value.clone())),
@@ -326,50 +342,35 @@ pub fn parse(name: &str, options: &[CommandDataOption]) -> Result<Invocation, Pa
     let reminders = |command| Ok(Invocation::Reminders(command));
     match spec.name {
         "talk" => lookup(Command::Talk {
-            query: required("query")?,
+            query: given.required("query")?,
         }),
         "next" => lookup(Command::Next {
-            room: get("room"),
-            track: get("track"),
+            room: given.text("room"),
+            track: given.text("track"),
         }),
-        "now" => lookup(Command::Now { room: get("room") }),
+        "now" => lookup(Command::Now {
+            room: given.text("room"),
+        }),
         "schedule" => lookup(Command::Schedule {
-            day: get("day"),
-            room: get("room"),
+            day: given.text("day"),
+            room: given.text("room"),
         }),
         "speaker" => lookup(Command::Speaker {
-            name: required("name")?,
+            name: given.required("name")?,
         }),
         "help" => lookup(Command::Help),
         "subscribe" => reminders(ReminderCommand::Subscribe(target()?)),
         "unsubscribe" => reminders(ReminderCommand::Unsubscribe(target()?)),
         "mytalks" => reminders(ReminderCommand::MyTalks),
-        "remind" => {
-            let lead = integer("lead")?
-                .map(|minutes| {
-                    // The registered range and LeadTime's agree; this guards the day they
-                    // would not.
-                    i64::try_from(minutes)
-                        .ok()
-                        .and_then(|m| LeadTime::from_minutes(m).ok())
-                        .ok_or(ParseError::OutOfRange {
-                            option: "lead",
-                            min: 0,
-                            max: u64::from(LeadTime::MAX_MINUTES),
-                        })
-                })
-                .transpose()?;
-            reminders(ReminderCommand::Remind { lead })
-        }
-        "channel" => {
-            let channel = given("channel")
-                .and_then(|option| option.value.as_channel_id())
-                .ok_or(ParseError::MissingOption("channel"))?;
-            reminders(ReminderCommand::Channel {
-                channel: channel.get(),
-                room: get("room"),
-            })
-        }
+        "remind" => reminders(ReminderCommand::Remind {
+            lead: given.lead("lead")?,
+        }),
+        "channel" => reminders(ReminderCommand::Channel {
+            channel: given.required_channel("channel")?,
+            room: given.text("room"),
+        }),
+        "setup" => organisers::parse_setup(&given).map(Invocation::Setup),
+        "status" => organisers::parse_status(&given).map(Invocation::Status),
         other => Err(ParseError::UnknownCommand(other.to_owned())),
     }
 }
@@ -383,7 +384,11 @@ pub fn autocomplete_field(command: &str, option: &str) -> Option<AutocompleteFie
         .kind
     {
         OptionKind::String(field) => field,
-        OptionKind::Integer { .. } | OptionKind::Channel => None,
+        OptionKind::Integer { .. }
+        | OptionKind::Channel
+        | OptionKind::Role
+        | OptionKind::Choice(_)
+        | OptionKind::Subcommand(_) => None,
     }
 }
 

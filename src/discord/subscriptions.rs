@@ -1,6 +1,7 @@
-//! The reminder commands (`/subscribe`, `/unsubscribe`, `/mytalks`, `/remind`, `/channel`)
-//! and the "Remind me" button: store reads and writes around the pure logic of
-//! [`crate::domain::commands::subscriptions`], which builds every reply.
+//! The reminder commands (`/subscribe`, `/unsubscribe`, `/mytalks`, `/remind`; `/channel`
+//! is routed on to `super::channels`) and the "Remind me" button: store reads and writes
+//! around the pure logic of [`crate::domain::commands::subscriptions`], which builds every
+//! reply.
 //!
 //! Every successful change (a subscription added or removed, a lead time or channel set)
 //! notifies [`Router::plan_changed`], so the reminder planner replans at once. A store
@@ -8,15 +9,14 @@
 
 use serenity::all::{
     CommandInteraction, ComponentInteraction, Context, CreateInteractionResponse,
-    CreateInteractionResponseMessage, GuildId, Permissions,
+    CreateInteractionResponseMessage, GuildId,
 };
 
-use crate::domain::commands::channels;
 use crate::domain::commands::subscriptions::{self, ReminderCommand, Resolved, TargetQuery};
 use crate::domain::commands::Reply;
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
-use crate::domain::reminders::{ChannelPlan, LeadTime, SubscriptionTarget};
+use crate::domain::reminders::{LeadTime, SubscriptionTarget};
 use crate::store::subscriptions::{self as store, SubscriptionRef};
 use crate::store::{conferences, StoreError};
 
@@ -35,6 +35,7 @@ impl Router {
     /// The reply to a reminder command.
     pub(super) async fn reminders(
         &self,
+        ctx: &Context,
         interaction: &CommandInteraction,
         command: ReminderCommand,
     ) -> Reply {
@@ -42,15 +43,8 @@ impl Router {
             guild: interaction.guild_id,
             user: interaction.user.id.get(),
         };
-        // Checked here, whatever Discord's default_member_permissions showed: server admins
-        // can open the command to everybody, and a client may send anything.
-        if matches!(command, ReminderCommand::Channel { .. }) && !is_organiser(interaction) {
-            tracing::warn!(
-                user = asker.user,
-                guild = asker.guild.map(GuildId::get),
-                "refused /channel: not an organiser"
-            );
-            return channels::not_an_organiser(asker.guild.is_some());
+        if let ReminderCommand::Channel { channel, room } = command {
+            return self.channel(ctx, interaction, channel, room).await;
         }
         let programme = match self.programme(asker.guild).await {
             Ok(programme) => programme,
@@ -68,23 +62,8 @@ impl Router {
             }
             ReminderCommand::MyTalks => self.my_talks(&programme, asker).await,
             ReminderCommand::Remind { lead } => self.remind(&programme, asker, lead).await,
-            ReminderCommand::Channel { channel, room } => {
-                // Discord sends the channel's name in the `resolved` block.
-                let name = interaction
-                    .data
-                    .resolved
-                    .channels
-                    .iter()
-                    .find(|(id, _)| id.get() == channel)
-                    .and_then(|(_, resolved)| resolved.name.clone());
-                let set = self
-                    .set_channel(&programme, channel, room.as_deref(), name.as_deref())
-                    .await;
-                if set.is_ok() {
-                    tracing::info!(user = asker.user, channel, room, "reminder channel set");
-                }
-                set
-            }
+            // Answered above, after the organiser check.
+            ReminderCommand::Channel { .. } => Ok(ephemeral_text(GENERIC_FAILURE)),
         };
         answer.unwrap_or_else(|error| {
             let error = anyhow::Error::from(error);
@@ -242,47 +221,9 @@ impl Router {
         }
     }
 
-    /// Sets a room's (or the default) reminder channel, starting from the stored plan, else
-    /// the configured one, else an empty plan with the configured channel lead.
-    async fn set_channel(
-        &self,
-        programme: &Programme,
-        channel: u64,
-        room: Option<&str>,
-        channel_name: Option<&str>,
-    ) -> Result<Reply, StoreError> {
-        let conference = self.conference_id(programme).await?;
-        let base = match store::channel_plan(&self.pool, conference).await? {
-            Some(plan) => plan,
-            None => self
-                .reminders
-                .channel_plan(&programme.conference.slug)
-                .cloned()
-                .unwrap_or_else(|| ChannelPlan {
-                    by_room: Default::default(),
-                    default: None,
-                    lead: self.reminders.channel_lead,
-                    names: Default::default(),
-                }),
-        };
-        let plan = match channels::with_channel(programme, base, room, channel, channel_name) {
-            Ok(plan) => plan,
-            Err(reply) => return Ok(reply),
-        };
-        let mut conn = self.pool.acquire().await?;
-        // Rooms of the stored or configured plan the store does not know (a typo in the
-        // configuration) stop the change rather than dropping their reminders silently.
-        let unknown = store::set_channel_plan(&mut conn, conference, &plan).await?;
-        if !unknown.is_empty() {
-            return Ok(channels::unknown_rooms(programme, &unknown));
-        }
-        self.plan_changed.notify_one();
-        Ok(channels::channel_plan(programme, &plan))
-    }
-
     /// The store id of the snapshot's conference. The snapshot was loaded from a stored
     /// conference and conferences are never deleted, so a missing one is an internal error.
-    async fn conference_id(&self, programme: &Programme) -> Result<i64, StoreError> {
+    pub(super) async fn conference_id(&self, programme: &Programme) -> Result<i64, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let slug = &programme.conference.slug;
         conferences::find(&mut conn, slug)
@@ -316,20 +257,6 @@ impl Router {
             None => (self.default_lead, false),
         })
     }
-}
-
-/// Whether the member may change the server's reminder channels: Manage Server or
-/// Administrator, as Discord computed them for this interaction. Never in a DM.
-fn is_organiser(interaction: &CommandInteraction) -> bool {
-    interaction.guild_id.is_some()
-        && interaction
-            .member
-            .as_ref()
-            .and_then(|member| member.permissions)
-            .is_some_and(|granted| {
-                granted.contains(Permissions::MANAGE_GUILD)
-                    || granted.contains(Permissions::ADMINISTRATOR)
-            })
 }
 
 fn talk_ids(mine: &[store::UserSubscription]) -> Vec<TalkId> {

@@ -10,6 +10,7 @@ mod console;
 mod demo;
 mod discord;
 mod embedded_db;
+mod guilds_store;
 mod import;
 mod reminders;
 mod reminders_store;

@@ -1,5 +1,6 @@
 //! `/channel channel [room]`: the organisers' room → reminder channel map, pure. The
-//! adapter checks who may change it, reads the plan to start from and stores the result.
+//! adapter checks who may change it (the organiser check shared by every organiser command),
+//! reads the plan to start from and stores the result.
 
 use super::render::{self, ephemeral, name_list, quoted, Pages};
 use super::subscriptions::{lead_phrase, name, push_lines};
@@ -72,11 +73,11 @@ pub fn channel_plan(programme: &Programme, plan: &ChannelPlan) -> Reply {
     })
 }
 
-/// The refusal for someone who may not change the channels (or a DM, where nobody may).
-pub fn not_an_organiser(in_a_server: bool) -> Reply {
-    ephemeral(if in_a_server {
-        "Only organisers (with the Manage Server permission) can set reminder channels.".to_owned()
-    } else {
-        "`/channel` works in a server only, for its organisers.".to_owned()
-    })
+/// Another server following the same conference manages its reminder channels.
+pub fn managed_by_another_server() -> Reply {
+    ephemeral(
+        "Another server following this conference manages its reminder channels, so they \
+         cannot be changed from here."
+            .to_owned(),
+    )
 }

@@ -14,7 +14,9 @@ mod help;
 mod next;
 mod render;
 mod schedule;
+pub mod setup;
 mod speaker;
+pub mod status;
 pub mod subscriptions;
 mod talk;
 

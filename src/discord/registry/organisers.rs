@@ -1,0 +1,163 @@
+//! The organiser commands' registry entries (`/setup`, `/status`) and their parsing. Part
+//! of the one command table ([`super::commands`]); kept here so the table's file stays
+//! readable.
+
+use serenity::all::Permissions;
+
+use super::options::Given;
+use super::{CommandSpec, OptionKind, OptionSpec, ParseError};
+use crate::domain::commands::setup::SetupCommand;
+use crate::domain::commands::status::StatusCommand;
+use crate::domain::guild_settings::{ChannelKind, REFRESH_MAX, REFRESH_MIN};
+use crate::domain::reminders::LeadTime;
+
+const fn subcommand(
+    name: &'static str,
+    description: &'static str,
+    options: &'static [OptionSpec],
+) -> OptionSpec {
+    OptionSpec {
+        name,
+        description,
+        required: false,
+        kind: OptionKind::Subcommand(options),
+    }
+}
+
+const fn required(name: &'static str, description: &'static str, kind: OptionKind) -> OptionSpec {
+    OptionSpec {
+        name,
+        description,
+        required: true,
+        kind,
+    }
+}
+
+const TEXT: OptionKind = OptionKind::String(None);
+/// The `kind` values of `/setup channel`, as [`ChannelKind::as_str`] spells them.
+const CHANNEL_KINDS: &[&str] = &["announcements", "organiser-log"];
+
+/// `/setup`: organisers only; Discord shows it to Manage Server by default, the handler
+/// checks every invocation anyway.
+pub(super) const SETUP: CommandSpec = CommandSpec {
+    name: "setup",
+    description: "Organisers: this server's confbot settings",
+    options: &[
+        subcommand("show", "Every setting of this server", &[]),
+        subcommand(
+            "conference",
+            "The conference this server follows",
+            &[required(
+                "slug",
+                "The conference's slug, e.g. pycon-2026",
+                TEXT,
+            )],
+        ),
+        subcommand(
+            "timezone",
+            "This server's time zone",
+            &[required("zone", "An IANA zone, e.g. Europe/Berlin", TEXT)],
+        ),
+        subcommand(
+            "source",
+            "Where the schedule is re-imported from, and how often",
+            &[
+                required("url", "The schedule's http(s) address", TEXT),
+                required(
+                    "refresh",
+                    "Minutes between re-imports",
+                    OptionKind::Integer {
+                        min: REFRESH_MIN as u64,
+                        max: REFRESH_MAX as u64,
+                    },
+                ),
+            ],
+        ),
+        subcommand(
+            "channel",
+            "The announcement or organiser log channel",
+            &[
+                required("kind", "Which channel", OptionKind::Choice(CHANNEL_KINDS)),
+                required("channel", "The channel", OptionKind::Channel),
+            ],
+        ),
+        subcommand(
+            "role",
+            "The role whose members are organisers (besides Manage Server)",
+            &[required("role", "The organiser role", OptionKind::Role)],
+        ),
+        subcommand(
+            "lead",
+            "How early attendees are reminded until they choose (/remind)",
+            &[required(
+                "minutes",
+                "Minutes before a talk (0 to 120)",
+                OptionKind::Integer {
+                    min: 0,
+                    max: LeadTime::MAX_MINUTES as u64,
+                },
+            )],
+        ),
+    ],
+    public: false,
+    default_member_permissions: Some(Permissions::MANAGE_GUILD),
+};
+
+/// `/status`: organisers only. Each view is a subcommand (an overview can join `audit`).
+pub(super) const STATUS: CommandSpec = CommandSpec {
+    name: "status",
+    description: "Organisers: what confbot did in this server",
+    options: &[subcommand(
+        "audit",
+        "The latest organiser actions: who changed what, before and after",
+        &[],
+    )],
+    public: false,
+    default_member_permissions: Some(Permissions::MANAGE_GUILD),
+};
+
+/// A `/setup` invocation.
+pub(super) fn parse_setup(given: &Given<'_>) -> Result<SetupCommand, ParseError> {
+    let (name, options) = given.subcommand("setup")?;
+    Ok(match name {
+        "show" => SetupCommand::Show,
+        "conference" => SetupCommand::Conference(options.required("slug")?),
+        "timezone" => SetupCommand::TimeZone(options.required("zone")?),
+        "source" => SetupCommand::Source {
+            url: options.required("url")?,
+            refresh_minutes: u32::try_from(options.required_integer("refresh")?)
+                .map_err(|_| ParseError::MissingOption("refresh"))?,
+        },
+        "channel" => SetupCommand::Channel {
+            kind: ChannelKind::parse(options.required_choice("kind")?)
+                .ok_or(ParseError::MissingOption("kind"))?,
+            channel: options.required_channel("channel")?,
+        },
+        "role" => SetupCommand::Role(options.required_role("role")?),
+        "lead" => SetupCommand::Lead(
+            options
+                .lead("minutes")?
+                .ok_or(ParseError::MissingOption("minutes"))?,
+        ),
+        _ => return Err(ParseError::MissingSubcommand("setup")),
+    })
+}
+
+/// A `/status` invocation.
+pub(super) fn parse_status(given: &Given<'_>) -> Result<StatusCommand, ParseError> {
+    match given.subcommand("status")?.0 {
+        "audit" => Ok(StatusCommand::Audit),
+        _ => Err(ParseError::MissingSubcommand("status")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_channel_kinds_offered_are_the_ones_the_domain_knows() {
+        let known: Vec<&str> = ChannelKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        assert_eq!(CHANNEL_KINDS, known.as_slice());
+    }
+}

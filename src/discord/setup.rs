@@ -1,0 +1,173 @@
+//! `/setup`: a server's settings, against the store. Each invocation goes
+//! through [`Router::authorize`] first; each change is validated (the store knows the
+//! conference, the zone is real, the channel is usable, the URL is http(s)), stored with
+//! its audit entry in one transaction and echoed back. Replies come from
+//! [`crate::domain::commands::setup`].
+
+use serenity::all::{ChannelType, CommandInteraction, Context};
+
+use crate::domain::commands::setup::{self, SetupCommand};
+use crate::domain::commands::Reply;
+use crate::domain::guild_settings::{self, SetupChange};
+use crate::store::{conferences, guilds};
+
+use super::interactions::{ephemeral_text, Router, GENERIC_FAILURE};
+use super::organisers::{Effective, Unusable};
+
+impl Router {
+    /// The reply to `/setup`.
+    pub(super) async fn setup(
+        &self,
+        ctx: &Context,
+        interaction: &CommandInteraction,
+        command: SetupCommand,
+    ) -> Reply {
+        let user = interaction.user.id.get();
+        let guild = match self
+            .authorize(
+                interaction.guild_id,
+                interaction.member.as_deref(),
+                user,
+                command.name(),
+            )
+            .await
+        {
+            Ok(guild) => guild,
+            Err(refusal) => return refusal,
+        };
+        let answer = match self.validate(ctx, interaction, guild, command).await {
+            Ok(Ok(Some(change))) => self.store_change(guild, user, &change).await,
+            Ok(Ok(None)) => self
+                .settings(guild)
+                .await
+                .map(|effective| setup::show(&effective.settings, effective.stored))
+                .map_err(anyhow::Error::from),
+            Ok(Err(reply)) => Ok(reply),
+            Err(error) => Err(error),
+        };
+        answer.unwrap_or_else(|error| {
+            tracing::error!(user, guild, "/setup failed: {error:#}");
+            ephemeral_text(GENERIC_FAILURE)
+        })
+    }
+
+    /// The change a `/setup` invocation asks for (`None`: show the settings), or the reply
+    /// saying why it cannot be made.
+    async fn validate(
+        &self,
+        ctx: &Context,
+        interaction: &CommandInteraction,
+        guild: u64,
+        command: SetupCommand,
+    ) -> anyhow::Result<Result<Option<SetupChange>, Reply>> {
+        let invalid =
+            |error: guild_settings::SetupError| Ok(Err(setup::invalid(&error.to_string())));
+        Ok(Ok(Some(match command {
+            SetupCommand::Show => return Ok(Ok(None)),
+            SetupCommand::Conference(typed) => {
+                let slug = match guild_settings::parse_conference(&typed) {
+                    Ok(slug) => slug,
+                    Err(error) => return invalid(error),
+                };
+                let mut conn = self.pool.acquire().await?;
+                // Any stored conference may be followed; a server's own settings, audit and
+                // channels stay its own whatever it follows.
+                if conferences::find(&mut conn, &slug).await?.is_none() {
+                    let known: Vec<String> = conferences::all(&mut conn)
+                        .await?
+                        .into_iter()
+                        .map(|row| row.conference.slug.to_string())
+                        .collect();
+                    return Ok(Err(setup::unknown_conference(&typed, &known)));
+                }
+                SetupChange::Conference(slug)
+            }
+            SetupCommand::TimeZone(typed) => match guild_settings::parse_zone(&typed) {
+                Ok(zone) => SetupChange::TimeZone(zone),
+                Err(error) => return invalid(error),
+            },
+            SetupCommand::Source {
+                url,
+                refresh_minutes,
+            } => match guild_settings::parse_source(&url, refresh_minutes) {
+                Ok(change) => change,
+                Err(error) => return invalid(error),
+            },
+            SetupCommand::Channel { kind, channel } => {
+                if let Err(reply) = self
+                    .usable_channel(ctx, interaction, guild, channel)
+                    .await?
+                {
+                    return Ok(Err(reply));
+                }
+                SetupChange::Channel { kind, channel }
+            }
+            SetupCommand::Role(role) => {
+                // @everyone's id is the server's: it would make every member an organiser.
+                if role == guild {
+                    return Ok(Err(setup::invalid(
+                        "@everyone cannot be the organiser role: pick a role only organisers have.",
+                    )));
+                }
+                SetupChange::Role(role)
+            }
+            SetupCommand::Lead(lead) => SetupChange::Lead(lead),
+        })))
+    }
+
+    /// Checks a channel option: a text or announcement channel of this server (the
+    /// interaction's resolved data, then Discord itself) where the bot can post.
+    pub(super) async fn usable_channel(
+        &self,
+        ctx: &Context,
+        interaction: &CommandInteraction,
+        guild: u64,
+        channel: u64,
+    ) -> anyhow::Result<Result<(), Reply>> {
+        let resolved = interaction
+            .data
+            .resolved
+            .channels
+            .iter()
+            .find(|(id, _)| id.get() == channel)
+            .map(|(_, resolved)| resolved.kind);
+        if resolved.is_some_and(|kind| !matches!(kind, ChannelType::Text | ChannelType::News)) {
+            return Ok(Err(setup::unusable_channel(
+                channel,
+                "it is not a text or announcement channel.",
+            )));
+        }
+        match self.check_postable(&ctx.http, guild, channel).await {
+            Ok(()) => Ok(Ok(())),
+            Err(Unusable::Because(reason)) => Ok(Err(setup::unusable_channel(channel, &reason))),
+            Err(Unusable::Failed(error)) => Err(error.context("checking the channel")),
+        }
+    }
+
+    /// Stores the change with its audit entry and echoes it.
+    async fn store_change(
+        &self,
+        guild: u64,
+        user: u64,
+        change: &SetupChange,
+    ) -> anyhow::Result<Reply> {
+        let mut conn = self.pool.acquire().await?;
+        let (before, after) =
+            guilds::change(&mut conn, guild, &self.seed(guild), user, change).await?;
+        // This process sees the change at once (a new conference answers the next /next).
+        self.settings_cache.put(
+            guild,
+            Effective {
+                settings: after.clone(),
+                stored: true,
+            },
+        );
+        tracing::info!(
+            user,
+            guild,
+            action = change.action(),
+            "organiser setting changed"
+        );
+        Ok(setup::changed(change, &before, &after))
+    }
+}

@@ -1,0 +1,256 @@
+//! `/setup`: a server's own settings, as organisers change them from Discord. Pure: the
+//! adapter checks who may, validates against the store and Discord, stores the change and
+//! asks here for every reply. Every reply is private to the organiser.
+
+use super::render::{ephemeral, fit, quoted};
+use super::{escape_markdown, truncate, Reply};
+use crate::domain::guild_settings::{ChannelKind, GuildSettings, SetupChange};
+use crate::domain::organisers::Access;
+use crate::domain::reminders::LeadTime;
+
+/// A parsed `/setup` invocation; text values are validated by the adapter after the
+/// organiser check (a non-organiser learns nothing about what would have been accepted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetupCommand {
+    Show,
+    Conference(String),
+    TimeZone(String),
+    Source { url: String, refresh_minutes: u32 },
+    Channel { kind: ChannelKind, channel: u64 },
+    Role(u64),
+    Lead(LeadTime),
+}
+
+impl SetupCommand {
+    /// The command as an organiser typed it, for logs and the audit of refusals.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SetupCommand::Show => "/setup show",
+            SetupCommand::Conference(_) => "/setup conference",
+            SetupCommand::TimeZone(_) => "/setup timezone",
+            SetupCommand::Source { .. } => "/setup source",
+            SetupCommand::Channel { .. } => "/setup channel",
+            SetupCommand::Role(_) => "/setup role",
+            SetupCommand::Lead(_) => "/setup lead",
+        }
+    }
+}
+
+/// The refusal for anyone but an organiser, for every organiser command (`command` as
+/// typed, e.g. "/setup timezone").
+pub fn not_an_organiser(access: Access, command: &str) -> Reply {
+    ephemeral(match access {
+        Access::NotInAServer => format!("`{command}` works in a server only, for its organisers."),
+        Access::Organiser | Access::NotAnOrganiser => format!(
+            "Only this server's organisers (Manage Server, or the organiser role) can use `{command}`."
+        ),
+    })
+}
+
+/// The echo of a stored change: the setting, what it was and what it is now.
+pub fn changed(change: &SetupChange, before: &GuildSettings, after: &GuildSettings) -> Reply {
+    let lines: Vec<String> = fields(change)
+        .into_iter()
+        .map(|field| {
+            format!(
+                "**{}**: {} → {}",
+                field.label(),
+                field.value(before),
+                field.value(after)
+            )
+        })
+        .collect();
+    fit(ephemeral(format!("Saved.\n{}", lines.join("\n"))))
+}
+
+/// `/setup show`: every setting. `stored` says whether an organiser changed any yet (else
+/// they are the configuration's first values).
+pub fn show(settings: &GuildSettings, stored: bool) -> Reply {
+    let mut lines = vec!["**This server's confbot settings**".to_owned()];
+    lines.extend(
+        Field::ALL
+            .iter()
+            .map(|field| format!("{}: {}", field.label(), field.value(settings))),
+    );
+    lines.push("Reminder channels per room: see `/channel`.".to_owned());
+    if !stored {
+        lines.push(
+            "_These are the configuration's first values: no organiser has changed them yet._"
+                .to_owned(),
+        );
+    }
+    fit(ephemeral(lines.join("\n")))
+}
+
+/// A conference slug that is not stored: the ones that are.
+pub fn unknown_conference(slug: &str, known: &[String]) -> Reply {
+    let known = if known.is_empty() {
+        "none yet: import a schedule first (`confbot import`)".to_owned()
+    } else {
+        known
+            .iter()
+            .map(|slug| format!("`{}`", truncate(slug, 64)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    fit(ephemeral(format!(
+        "There is no conference {} in confbot. Conferences: {known}.",
+        quoted(&truncate(slug, 64))
+    )))
+}
+
+/// A channel the bot cannot use, with the reason (`<#id>` mentions nobody).
+pub fn unusable_channel(channel: u64, reason: &str) -> Reply {
+    ephemeral(format!("I can't use <#{channel}>: {reason}"))
+}
+
+/// A value refused by validation, with its reason (already safe to show).
+pub fn invalid(reason: &str) -> Reply {
+    ephemeral(reason.to_owned())
+}
+
+/// One setting as shown to organisers.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Conference,
+    TimeZone,
+    Source,
+    Refresh,
+    Channel(ChannelKind),
+    Role,
+    Lead,
+}
+
+impl Field {
+    const ALL: [Field; 8] = [
+        Field::Conference,
+        Field::TimeZone,
+        Field::Source,
+        Field::Refresh,
+        Field::Channel(ChannelKind::Announcements),
+        Field::Channel(ChannelKind::OrganiserLog),
+        Field::Role,
+        Field::Lead,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Field::Conference => "Conference",
+            Field::TimeZone => "Time zone",
+            Field::Source => "Schedule source",
+            Field::Refresh => "Refreshed every",
+            Field::Channel(ChannelKind::Announcements) => "Announcement channel",
+            Field::Channel(ChannelKind::OrganiserLog) => "Organiser log channel",
+            Field::Role => "Organiser role",
+            Field::Lead => "Default reminder lead",
+        }
+    }
+
+    /// The value, formatted; an unset one says what applies instead.
+    fn value(self, settings: &GuildSettings) -> String {
+        let channel =
+            |id: Option<u64>| id.map_or_else(|| "none".to_owned(), |id| format!("<#{id}>"));
+        match self {
+            Field::Conference => settings
+                .conference
+                .as_ref()
+                .map_or_else(|| "none".to_owned(), |slug| format!("`{slug}`")),
+            Field::TimeZone => settings.time_zone.map_or_else(
+                || "the conference's".to_owned(),
+                |zone| format!("`{}`", zone.name()),
+            ),
+            Field::Source => settings.source_url.as_deref().map_or_else(
+                || "none".to_owned(),
+                // In angle brackets: Discord shows the link without an embed preview.
+                |url| format!("<{}>", escape_markdown(&truncate(url, 500))),
+            ),
+            Field::Refresh => settings
+                .refresh_minutes
+                .map_or_else(|| "never".to_owned(), |m| format!("{m} minutes")),
+            Field::Channel(ChannelKind::Announcements) => channel(settings.announcement_channel),
+            Field::Channel(ChannelKind::OrganiserLog) => channel(settings.organiser_log_channel),
+            Field::Role => settings.organiser_role.map_or_else(
+                || "none (Manage Server only)".to_owned(),
+                |role| format!("<@&{role}>"),
+            ),
+            Field::Lead => settings.default_lead.map_or_else(
+                || "confbot's default".to_owned(),
+                |lead| match lead.minutes() {
+                    0 => "at the start".to_owned(),
+                    1 => "1 minute".to_owned(),
+                    minutes => format!("{minutes} minutes"),
+                },
+            ),
+        }
+    }
+}
+
+/// The settings a change touches.
+fn fields(change: &SetupChange) -> Vec<Field> {
+    match change {
+        SetupChange::Conference(_) => vec![Field::Conference],
+        SetupChange::TimeZone(_) => vec![Field::TimeZone],
+        SetupChange::Source { .. } => vec![Field::Source, Field::Refresh],
+        SetupChange::Channel { kind, .. } => vec![Field::Channel(*kind)],
+        SetupChange::Role(_) => vec![Field::Role],
+        SetupChange::Lead(_) => vec![Field::Lead],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::ConferenceSlug;
+
+    fn text(reply: &Reply) -> &str {
+        &reply.messages[0].content
+    }
+
+    #[test]
+    fn a_change_is_echoed_with_its_value_before_and_after() {
+        let before = GuildSettings::seeded(ConferenceSlug::parse("livecon").ok(), None);
+        let change = SetupChange::TimeZone(chrono_tz::Europe::Berlin);
+        let after = change.apply(&before);
+
+        let reply = changed(&change, &before, &after);
+
+        assert_eq!(
+            text(&reply),
+            "Saved.\n**Time zone**: the conference's → `Europe/Berlin`"
+        );
+        assert_eq!(reply.visibility, super::super::Visibility::Ephemeral);
+    }
+
+    #[test]
+    fn show_lists_every_setting_and_says_when_they_come_from_the_configuration() {
+        let settings = GuildSettings {
+            organiser_role: Some(77),
+            default_lead: LeadTime::from_minutes(5).ok(),
+            ..GuildSettings::seeded(ConferenceSlug::parse("livecon").ok(), None)
+        };
+
+        let shown = show(&settings, false);
+
+        let text = text(&shown);
+        assert!(text.contains("Conference: `livecon`"), "{text}");
+        assert!(text.contains("Organiser role: <@&77>"), "{text}");
+        assert!(text.contains("Default reminder lead: 5 minutes"), "{text}");
+        assert!(text.contains("Announcement channel: none"), "{text}");
+        assert!(text.contains("configuration's first values"), "{text}");
+        assert!(!show(&settings, true).messages[0]
+            .content
+            .contains("first values"));
+    }
+
+    #[test]
+    fn the_refusal_names_the_command_and_says_who_may() {
+        assert_eq!(
+            text(&not_an_organiser(Access::NotAnOrganiser, "/setup timezone")),
+            "Only this server's organisers (Manage Server, or the organiser role) can use `/setup timezone`."
+        );
+        assert_eq!(
+            text(&not_an_organiser(Access::NotInAServer, "/channel")),
+            "`/channel` works in a server only, for its organisers."
+        );
+    }
+}

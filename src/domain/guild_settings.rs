@@ -1,0 +1,308 @@
+//! A server's own settings (`/setup`), pure: the values, the typed changes an organiser can
+//! make, their validation, and the before/after of a change as the audit log keeps it.
+//!
+//! `None` in a field means "not set": the conference's zone, no announcement channel,
+//! `defaults.lead_minutes`, and so on. The first values of a server come from the
+//! configuration ([`GuildSettings::seeded`] is built by the adapter from `[[guilds]]` /
+//! `defaults.conference`); once an organiser changes anything, the stored row wins.
+
+use chrono_tz::Tz;
+use serde_json::{json, Map, Value};
+
+use crate::domain::model::ConferenceSlug;
+use crate::domain::reminders::LeadTime;
+use crate::domain::time::zone_by_name;
+
+/// The refresh interval range of a schedule source, in minutes: often enough for a
+/// programme changing on the day, rarely enough not to hammer the source.
+pub const REFRESH_MINUTES: std::ops::RangeInclusive<u32> = REFRESH_MIN..=REFRESH_MAX;
+pub const REFRESH_MIN: u32 = 5;
+pub const REFRESH_MAX: u32 = 1440;
+/// The longest schedule source URL accepted.
+const MAX_URL_CHARS: usize = 500;
+
+/// Everything `/setup` can set for one server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuildSettings {
+    /// The conference whose programme the server's commands answer from.
+    pub conference: Option<ConferenceSlug>,
+    /// The server's zone; `None`: the conference's.
+    pub time_zone: Option<Tz>,
+    /// Where the schedule is re-imported from, and how often.
+    pub source_url: Option<String>,
+    pub refresh_minutes: Option<u32>,
+    pub announcement_channel: Option<u64>,
+    /// Where sync results and delivery failures are posted for organisers.
+    pub organiser_log_channel: Option<u64>,
+    /// Members with this role are organisers (besides Manage Server).
+    pub organiser_role: Option<u64>,
+    /// The reminder lead of attendees who never chose one; `None`: `defaults.lead_minutes`.
+    pub default_lead: Option<LeadTime>,
+}
+
+impl GuildSettings {
+    /// A server's first values, from the configuration.
+    pub fn seeded(conference: Option<ConferenceSlug>, organiser_role: Option<u64>) -> Self {
+        Self {
+            conference,
+            organiser_role,
+            ..Self::default()
+        }
+    }
+}
+
+/// One audit log entry: who did what when, and the touched fields before and after
+/// (`Null` for a refused attempt).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub user: u64,
+    pub action: String,
+    pub before: Value,
+    pub after: Value,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A server channel `/setup channel` can set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelKind {
+    Announcements,
+    OrganiserLog,
+}
+
+impl ChannelKind {
+    /// Every kind, as the `kind` option offers them.
+    pub const ALL: [ChannelKind; 2] = [ChannelKind::Announcements, ChannelKind::OrganiserLog];
+
+    /// The option value (and audit field) of the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Announcements => "announcements",
+            ChannelKind::OrganiserLog => "organiser-log",
+        }
+    }
+
+    /// The settings field (and audit key) the kind sets.
+    pub fn field(self) -> &'static str {
+        match self {
+            ChannelKind::Announcements => "announcement_channel",
+            ChannelKind::OrganiserLog => "organiser_log_channel",
+        }
+    }
+
+    /// The kind an option value names.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == value)
+    }
+}
+
+/// One validated `/setup` change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetupChange {
+    Conference(ConferenceSlug),
+    TimeZone(Tz),
+    Source { url: String, refresh_minutes: u32 },
+    Channel { kind: ChannelKind, channel: u64 },
+    Role(u64),
+    Lead(LeadTime),
+}
+
+/// Why a `/setup` value was refused; the Display is shown to the organiser.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    #[error("`{0}` is not a time zone I know: use an IANA name such as `Europe/Berlin` or `America/Los_Angeles`.")]
+    UnknownZone(String),
+    #[error("The schedule source must be an http:// or https:// address, not `{0}`.")]
+    NotHttp(String),
+    #[error("The refresh interval is {min} to {max} minutes.", min = REFRESH_MINUTES.start(), max = REFRESH_MINUTES.end())]
+    Refresh,
+    #[error("{0}")]
+    Slug(String),
+}
+
+/// A zone typed by an organiser: an IANA name (or a Windows name, which
+/// [`zone_by_name`] maps to one).
+pub fn parse_zone(typed: &str) -> Result<Tz, SetupError> {
+    zone_by_name(typed).ok_or_else(|| SetupError::UnknownZone(shorten(typed)))
+}
+
+/// A schedule source: an absolute http(s) URL with a host.
+pub fn parse_source(typed: &str, refresh_minutes: u32) -> Result<SetupChange, SetupError> {
+    let typed = typed.trim();
+    // The `url` crate (through reqwest's re-export) parses only; nothing is fetched here.
+    let parsed = reqwest::Url::parse(typed).ok().filter(|url| {
+        matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some_and(|host| !host.is_empty())
+    });
+    if parsed.is_none() || typed.chars().count() > MAX_URL_CHARS {
+        return Err(SetupError::NotHttp(shorten(typed)));
+    }
+    if !REFRESH_MINUTES.contains(&refresh_minutes) {
+        return Err(SetupError::Refresh);
+    }
+    Ok(SetupChange::Source {
+        url: typed.to_owned(),
+        refresh_minutes,
+    })
+}
+
+/// A conference slug typed by an organiser (whether it is stored is the adapter's check).
+pub fn parse_conference(typed: &str) -> Result<ConferenceSlug, SetupError> {
+    ConferenceSlug::parse(typed.trim()).map_err(|error| SetupError::Slug(error.to_string()))
+}
+
+fn shorten(text: &str) -> String {
+    text.chars().take(80).collect()
+}
+
+impl SetupChange {
+    /// The audit action name: the subcommand that made the change.
+    pub fn action(&self) -> &'static str {
+        match self {
+            SetupChange::Conference(_) => "setup conference",
+            SetupChange::TimeZone(_) => "setup timezone",
+            SetupChange::Source { .. } => "setup source",
+            SetupChange::Channel { .. } => "setup channel",
+            SetupChange::Role(_) => "setup role",
+            SetupChange::Lead(_) => "setup lead",
+        }
+    }
+
+    /// The settings with this change made.
+    pub fn apply(&self, settings: &GuildSettings) -> GuildSettings {
+        let mut after = settings.clone();
+        match self {
+            SetupChange::Conference(slug) => after.conference = Some(slug.clone()),
+            SetupChange::TimeZone(zone) => after.time_zone = Some(*zone),
+            SetupChange::Source {
+                url,
+                refresh_minutes,
+            } => {
+                after.source_url = Some(url.clone());
+                after.refresh_minutes = Some(*refresh_minutes);
+            }
+            SetupChange::Channel { kind, channel } => match kind {
+                ChannelKind::Announcements => after.announcement_channel = Some(*channel),
+                ChannelKind::OrganiserLog => after.organiser_log_channel = Some(*channel),
+            },
+            SetupChange::Role(role) => after.organiser_role = Some(*role),
+            SetupChange::Lead(lead) => after.default_lead = Some(*lead),
+        }
+        after
+    }
+
+    /// The fields this change touches, read from `settings`, as a JSON object: the audit
+    /// log's `before` (read before the change) and `after` (read after it). Ids are strings,
+    /// as Discord writes them (JSON numbers lose precision above 2^53 in many readers).
+    pub fn audit_fields(&self, settings: &GuildSettings) -> Value {
+        let id = |id: Option<u64>| id.map_or(Value::Null, |id| json!(id.to_string()));
+        let mut fields = Map::new();
+        match self {
+            SetupChange::Conference(_) => {
+                let slug = settings.conference.as_ref().map(ConferenceSlug::as_str);
+                fields.insert("conference".into(), json!(slug));
+            }
+            SetupChange::TimeZone(_) => {
+                let zone = settings.time_zone.map(|zone| zone.name().to_owned());
+                fields.insert("time_zone".into(), json!(zone));
+            }
+            SetupChange::Source { .. } => {
+                fields.insert("source_url".into(), json!(settings.source_url));
+                fields.insert("refresh_minutes".into(), json!(settings.refresh_minutes));
+            }
+            SetupChange::Channel { kind, .. } => {
+                let channel = match kind {
+                    ChannelKind::Announcements => settings.announcement_channel,
+                    ChannelKind::OrganiserLog => settings.organiser_log_channel,
+                };
+                fields.insert(kind.field().into(), id(channel));
+            }
+            SetupChange::Role(_) => {
+                fields.insert("organiser_role".into(), id(settings.organiser_role));
+            }
+            SetupChange::Lead(_) => {
+                let minutes = settings.default_lead.map(LeadTime::minutes);
+                fields.insert("default_lead_minutes".into(), json!(minutes));
+            }
+        }
+        Value::Object(fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_real_iana_zone_is_accepted_and_a_made_up_one_refused() {
+        assert_eq!(parse_zone(" Europe/Berlin "), Ok(chrono_tz::Europe::Berlin));
+        assert_eq!(
+            parse_zone("Mars/Olympus_Mons"),
+            Err(SetupError::UnknownZone("Mars/Olympus_Mons".into()))
+        );
+        assert!(parse_zone("").is_err());
+    }
+
+    #[test]
+    fn a_source_must_be_http_or_https_with_a_host_and_a_sane_interval() {
+        assert_eq!(
+            parse_source("https://pretalx.example.org/x/schedule.ics", 15),
+            Ok(SetupChange::Source {
+                url: "https://pretalx.example.org/x/schedule.ics".into(),
+                refresh_minutes: 15
+            })
+        );
+        for bad in [
+            "ftp://example.org/s.ics",
+            "file:///etc/passwd",
+            "example.org",
+            "http://",
+        ] {
+            assert!(
+                matches!(parse_source(bad, 15), Err(SetupError::NotHttp(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_source("http://example.org", 1),
+            Err(SetupError::Refresh)
+        );
+        assert_eq!(
+            parse_source("http://example.org", 2000),
+            Err(SetupError::Refresh)
+        );
+    }
+
+    #[test]
+    fn a_change_touches_only_its_fields_and_the_audit_shows_them_before_and_after() {
+        let before = GuildSettings::seeded(ConferenceSlug::parse("livecon").ok(), None);
+        let change = SetupChange::Channel {
+            kind: ChannelKind::OrganiserLog,
+            channel: 18_000_000_000_000_000_001,
+        };
+
+        let after = change.apply(&before);
+
+        assert_eq!(
+            after.organiser_log_channel,
+            Some(18_000_000_000_000_000_001)
+        );
+        assert_eq!(after.conference, before.conference);
+        assert_eq!(after.announcement_channel, None);
+        assert_eq!(
+            change.audit_fields(&before),
+            json!({"organiser_log_channel": null})
+        );
+        assert_eq!(
+            change.audit_fields(&after),
+            json!({"organiser_log_channel": "18000000000000000001"})
+        );
+    }
+
+    #[test]
+    fn every_channel_kind_round_trips_through_its_option_value() {
+        for kind in ChannelKind::ALL {
+            assert_eq!(ChannelKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ChannelKind::parse("general"), None);
+    }
+}
