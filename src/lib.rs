@@ -10,6 +10,7 @@ pub mod discord;
 pub mod domain;
 pub mod embedded_db;
 pub mod fetch;
+pub mod importer;
 pub mod jobs;
 pub mod store;
 

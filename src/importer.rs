@@ -1,0 +1,191 @@
+//! One import, from a file or URL to the store: read (files refused over the size cap
+//! before reading, URLs fetched with the conference's last validators), skip a source
+//! identical to the latest import, parse off the async workers, apply in one transaction,
+//! remember the fingerprint and validators. `confbot import`, the live sync and `/sync`
+//! all run exactly this.
+
+use anyhow::{bail, Context};
+use chrono_tz::Tz;
+use sqlx::PgPool;
+
+use crate::config::ImportSettings;
+use crate::domain::import::{self, Format, ImportOptions};
+use crate::domain::model::{ConferenceSlug, ImportedSchedule};
+use crate::fetch::{is_url, Fetched, Fetcher, Validators};
+use crate::store;
+use crate::store::imports::{apply_import, ImportOutcome, ImportRequest};
+
+/// What to import.
+#[derive(Debug, Clone)]
+pub struct ImportJob<'a> {
+    pub slug: &'a ConferenceSlug,
+    /// A file path or an http(s) URL.
+    pub source: &'a str,
+    /// `None`: detected from the content.
+    pub format: Option<Format>,
+    /// Wins over the zone the source names.
+    pub zone_override: Option<Tz>,
+    /// The zone of a conference this import creates when nothing names one.
+    pub default_zone: Tz,
+    pub dry_run: bool,
+    /// Import even a source identical to the latest import.
+    pub force: bool,
+    /// Refuse sources that are not timetables (a listing, or an HTML page read as one):
+    /// the live sync must never turn an error page into catalogue entries.
+    pub timetable_only: bool,
+}
+
+/// What an import did.
+#[derive(Debug)]
+pub enum Imported {
+    /// The server answered 304: nothing to do.
+    NotModified,
+    /// Byte for byte the latest import (same format and zone flags): nothing can change.
+    Identical,
+    /// Parsed and applied (or, for a dry run, rolled back); with the parser's warnings.
+    Applied {
+        outcome: ImportOutcome,
+        warnings: Vec<String>,
+    },
+}
+
+/// Runs one import. Any error leaves the database as it was.
+pub async fn run(
+    settings: &ImportSettings,
+    pool: &PgPool,
+    job: &ImportJob<'_>,
+) -> anyhow::Result<Imported> {
+    let slug = job.slug;
+    let existing = store::conferences::find(&mut *pool.acquire().await?, slug).await?;
+    let Some(Source { bytes, validators }) = read_source(settings, pool, job.source, slug).await?
+    else {
+        return Ok(Imported::NotModified);
+    };
+    let fingerprint = fingerprint(&bytes, job.format, job.zone_override);
+    if !job.dry_run
+        && !job.force
+        && store::imports::latest_fingerprint(pool, slug)
+            .await?
+            .as_deref()
+            == Some(fingerprint.as_str())
+    {
+        return Ok(Imported::Identical);
+    }
+    let format = job.format.unwrap_or_else(|| Format::detect(&bytes));
+    if job.timetable_only && format == Format::Text {
+        bail!(
+            "{} is not a schedule (no iCalendar, schedule.json or schedule.xml): perhaps an \
+             error page or a login page",
+            job.source
+        );
+    }
+    let options = ImportOptions {
+        // An explicit flag wins over the file; the stored zone only fills in for a file that
+        // names none (it may be just the default a talk listing created the conference with).
+        time_zone: job.zone_override,
+        stored_time_zone: existing.as_ref().map(|c| c.conference.time_zone),
+        max_bytes: settings.max_bytes,
+    };
+    let source = job.source.to_owned();
+    let schedule: ImportedSchedule =
+        tokio::task::spawn_blocking(move || import::parse(&bytes, Some(format), &options))
+            .await
+            .context("the parser stopped unexpectedly")?
+            .with_context(|| format!("cannot import {source}"))?;
+    let outcome = apply_import(
+        pool,
+        ImportRequest {
+            slug,
+            source: job.source,
+            format,
+            schedule: &schedule,
+            time_zone_override: job.zone_override,
+            default_time_zone: job.default_zone,
+            dry_run: job.dry_run,
+        },
+    )
+    .await
+    .with_context(|| format!("cannot import {}", job.source))?;
+    if let Some(import_id) = outcome.import_id {
+        store::imports::set_fingerprint(pool, import_id, &fingerprint).await?;
+    }
+    if let (Some(v), false) = (validators, job.dry_run) {
+        store::conferences::set_source_validators(pool, slug, job.source, v.etag, v.last_modified)
+            .await?;
+    }
+    Ok(Imported::Applied {
+        outcome,
+        warnings: schedule.warnings.iter().map(ToString::to_string).collect(),
+    })
+}
+
+/// SHA-256 over what decides an import's result besides the stored data: the source bytes,
+/// the `--format` and the `--timezone` flags.
+fn fingerprint(bytes: &[u8], format: Option<Format>, zone: Option<Tz>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(format.map_or("auto", Format::as_str).as_bytes());
+    hasher.update([0]);
+    hasher.update(zone.map_or("", |z| z.name()).as_bytes());
+    hasher.update([0]);
+    hasher.update(bytes);
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The bytes of a source, and the HTTP validators to remember for the next fetch.
+struct Source {
+    bytes: Vec<u8>,
+    validators: Option<Validators>,
+}
+
+/// Reads a file (refusing one over the size cap before reading it) or fetches a URL with the
+/// validators of the conference's last fetch. `None`: the server said "not modified".
+async fn read_source(
+    settings: &ImportSettings,
+    pool: &PgPool,
+    source: &str,
+    slug: &ConferenceSlug,
+) -> anyhow::Result<Option<Source>> {
+    if is_url(source) {
+        let (etag, last_modified) =
+            store::conferences::source_validators(pool, slug, source).await?;
+        let validators = Validators {
+            etag,
+            last_modified,
+        };
+        let fetcher = Fetcher::new(settings)?;
+        return Ok(match fetcher.fetch(source, &validators).await? {
+            Fetched::NotModified => None,
+            Fetched::Body {
+                bytes, validators, ..
+            } => Some(Source {
+                bytes,
+                validators: Some(validators),
+            }),
+        });
+    }
+    if source.contains("://") {
+        bail!("{source}: only local files and http(s) URLs can be imported");
+    }
+    let meta = tokio::fs::metadata(source)
+        .await
+        .with_context(|| format!("cannot read {source}"))?;
+    let limit = settings.max_bytes;
+    if meta.len() > limit as u64 {
+        bail!(
+            "{source} is {} bytes, over the {limit}-byte limit (import.max_bytes)",
+            meta.len()
+        );
+    }
+    let bytes = tokio::fs::read(source)
+        .await
+        .with_context(|| format!("cannot read {source}"))?;
+    Ok(Some(Source {
+        bytes,
+        validators: None,
+    }))
+}
