@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod importer;
 pub mod jobs;
 pub mod store;
+pub mod sync;
 
 #[cfg(test)]
 mod test_support;

@@ -100,6 +100,8 @@ async fn demo(settings: &Settings, pool: &sqlx::PgPool, args: DemoArgs) -> anyho
         delivery: DeliveryOptions::for_rate("demo".to_owned(), 50),
         plan_changed: Arc::new(Notify::new()),
         outcomes: Arc::default(),
+        // The demo's conference comes from bundled files, not a URL.
+        sync: None,
     };
     let printer = Printer { zone, clock };
     let scheduler = jobs::run(pool.clone(), printer, setup, async move {

@@ -7,7 +7,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::config::Settings;
 use crate::discord::{self, sender::DiscordSender};
-use crate::jobs::{self, Clock, DeliveryOptions, PlanSettings, Setup};
+use crate::jobs::{self, Clock, DeliveryOptions, PlanSettings, Setup, SyncSettings};
 
 /// Connects to the database and to Discord, answers interactions and delivers reminders
 /// until stopped. When either half ends for good (a rejected token), the other is stopped.
@@ -30,6 +30,10 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         delivery: options,
         plan_changed: Arc::clone(&plan_changed),
         outcomes: Arc::default(),
+        sync: Some(SyncSettings {
+            import: settings.import.clone(),
+            default_zone: settings.defaults.time_zone,
+        }),
     };
     let scheduler = jobs::run(pool.clone(), sender, setup, wait_for(stopping.clone()));
     let bot = async {

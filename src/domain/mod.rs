@@ -14,5 +14,6 @@ pub mod organisers;
 pub mod programme;
 pub mod reminders;
 pub mod search;
+pub mod sync;
 pub mod text;
 pub mod time;

@@ -92,10 +92,12 @@ impl Outcomes {
 /// Shared by the loop and its send tasks.
 struct Shared<D> {
     pool: PgPool,
-    deliver: D,
+    deliver: Arc<D>,
     clock: Clock,
     options: DeliveryOptions,
     outcomes: Arc<Outcomes>,
+    /// Channels already reported unusable to the organisers by this process.
+    reported: std::sync::Mutex<std::collections::HashSet<u64>>,
 }
 
 /// Runs the delivery loop until `shutdown` completes, then stops claiming, cancels the
@@ -103,7 +105,7 @@ struct Shared<D> {
 /// start, takes them at once instead of after the lease).
 pub async fn run<D: Deliver>(
     pool: PgPool,
-    deliver: D,
+    deliver: Arc<D>,
     clock: Clock,
     options: DeliveryOptions,
     outcomes: Arc<Outcomes>,
@@ -116,6 +118,7 @@ pub async fn run<D: Deliver>(
         clock,
         options,
         outcomes,
+        reported: std::sync::Mutex::default(),
     });
     let (stop_tx, stop) = watch::channel(false);
     let work = work_loop(Arc::clone(&shared), wake, stop);
@@ -290,6 +293,9 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
             Err(error @ SendError::ChannelUnavailable(_)) => {
                 // The organisers must hear of it: their reminders are not reaching anybody.
                 tracing::error!(target = %target, "reminder channel unusable, organisers must fix it: {error}");
+                if let Target::Channel(channel) = key.target {
+                    report_unusable(&shared, entry.conference_id, channel, &error).await;
+                }
                 let outcome = outbox::mark_failed(pool, id, worker, &error.to_string(), None).await;
                 (outcome, |c| &mut c.failed)
             }
@@ -305,6 +311,29 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
     let until = later(shared.clock.now(), Duration::from_secs(1));
     let outcome = outbox::postpone(pool, id, worker, until, "global rate limit").await;
     record(&shared, outcome, id, |c| &mut c.postponed);
+}
+
+/// Tells the organisers (once per channel and process) that a reminder channel cannot be
+/// posted in.
+async fn report_unusable<D: Deliver>(
+    shared: &Shared<D>,
+    conference_id: i64,
+    channel: u64,
+    error: &SendError,
+) {
+    let first = shared
+        .reported
+        .lock()
+        .map(|mut reported| reported.insert(channel))
+        .unwrap_or(false);
+    if first {
+        let text = format!(
+            "⚠️ Reminders cannot be posted in <#{channel}> ({error}). Give confbot access or pick \
+             another channel with `/channel`."
+        );
+        super::post_to_organisers(&shared.pool, shared.deliver.as_ref(), conference_id, &text)
+            .await;
+    }
 }
 
 /// Counts a recorded outcome, or logs one that could not be recorded: the row then stays

@@ -49,6 +49,15 @@ pub struct Setup {
     pub plan_changed: Arc<Notify>,
     /// Counts of delivery outcomes, for whoever watches (metrics, tests).
     pub outcomes: Arc<Outcomes>,
+    /// The live schedule sync (off in rehearsals such as the demo).
+    pub sync: Option<SyncSettings>,
+}
+
+/// What the live sync needs: the import limits and the zone of conferences a sync creates.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    pub import: crate::config::ImportSettings,
+    pub default_zone: chrono_tz::Tz,
 }
 
 /// Runs the planner and the delivery loop until `shutdown` completes.
@@ -64,11 +73,27 @@ pub async fn run<D: Deliver>(
         delivery: options,
         plan_changed,
         outcomes,
+        sync,
     } = setup;
+    let deliver = Arc::new(deliver);
     let (stop_tx, stop) = watch::channel(false);
     let wake_delivery = Arc::new(Notify::new());
     let (sweep_tx, sweep_rx) = mpsc::channel::<()>(1);
-    let mut scheduler = start_sweeps(sweep_tx).await?;
+    let (sync_tx, sync_rx) = mpsc::channel::<()>(1);
+    let mut scheduler = start_sweeps(vec![sweep_tx, sync_tx]).await?;
+    let syncing = async {
+        if let Some(settings) = &sync {
+            sync_loop(
+                pool.clone(),
+                settings,
+                Arc::clone(&deliver),
+                clock,
+                sync_rx,
+                stop.clone(),
+            )
+            .await;
+        }
+    };
 
     let planning = plan_loop(
         Planner::new(pool.clone(), plan_settings),
@@ -80,8 +105,8 @@ pub async fn run<D: Deliver>(
         stop.clone(),
     );
     let delivering = delivery::run(
-        pool,
-        deliver,
+        pool.clone(),
+        Arc::clone(&deliver),
         clock,
         options,
         outcomes,
@@ -92,7 +117,7 @@ pub async fn run<D: Deliver>(
         shutdown.await;
         let _ = stop_tx.send(true);
     };
-    tokio::join!(planning, delivering, stopper);
+    tokio::join!(planning, delivering, syncing, stopper);
     if let Err(error) = scheduler.shutdown().await {
         tracing::warn!("stopping the sweep scheduler: {error}");
     }
@@ -104,20 +129,106 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
-/// The reconciliation sweep: an async job (a panicking sync job would never run again).
-async fn start_sweeps(sweep: mpsc::Sender<()>) -> anyhow::Result<JobScheduler> {
+/// The minute ticks: the reconciliation sweep and the sync check, each fed a tick. An
+/// async job (a panicking sync job would never run again).
+async fn start_sweeps(ticks: Vec<mpsc::Sender<()>>) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await?;
     scheduler
         .add(Job::new_async(SWEEP, move |_id, _scheduler| {
-            let sweep = sweep.clone();
+            let ticks = ticks.clone();
             Box::pin(async move {
-                // A sweep already waiting is enough.
-                let _ = sweep.try_send(());
+                for tick in &ticks {
+                    // A tick already waiting is enough.
+                    let _ = tick.try_send(());
+                }
             })
         })?)
         .await?;
     scheduler.start().await?;
     Ok(scheduler)
+}
+
+/// Every minute: syncs the sources that are due, and posts what the organisers should know
+/// in their log channel (best effort: a lost log line loses no schedule data).
+async fn sync_loop<D: Deliver>(
+    pool: PgPool,
+    settings: &SyncSettings,
+    deliver: Arc<D>,
+    clock: Clock,
+    mut ticks: mpsc::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            tick = ticks.recv() => if tick.is_none() { return },
+        }
+        let targets = match crate::store::syncs::targets(&pool).await {
+            Ok(targets) => targets,
+            Err(error) => {
+                tracing::warn!("reading the schedule sources failed: {error}");
+                continue;
+            }
+        };
+        for target in targets {
+            let run = crate::sync::sync_target(
+                &pool,
+                &settings.import,
+                settings.default_zone,
+                &target,
+                false,
+                clock.now(),
+            )
+            .await;
+            match run {
+                Ok(Some(crate::sync::SyncRun {
+                    log: Some(text), ..
+                })) => {
+                    post_to_organisers(&pool, deliver.as_ref(), target.conference_id, &text).await;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!("schedule sync bookkeeping failed: {error}"),
+            }
+        }
+    }
+}
+
+/// Posts `text` in the organiser log channel of a server following the conference, if one
+/// set it (`/setup channel organiser-log`). Failures are logged.
+pub async fn post_to_organisers<D: Deliver>(
+    pool: &PgPool,
+    deliver: &D,
+    conference_id: i64,
+    text: &str,
+) {
+    let channel = match crate::store::guilds::organiser_log_channel(pool, conference_id).await {
+        Ok(Some(channel)) => channel,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::warn!("finding the organiser log channel failed: {error}");
+            return;
+        }
+    };
+    let message = crate::domain::commands::Message {
+        content: text.to_owned(),
+        ..Default::default()
+    };
+    // A fresh nonce: organiser log lines are not outbox rows.
+    let nonce = format!(
+        "log{:x}",
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    let nonce: String = nonce.chars().take(25).collect();
+    if let Err(error) = deliver
+        .deliver(
+            crate::domain::reminders::Target::Channel(channel),
+            &message,
+            &nonce,
+        )
+        .await
+    {
+        tracing::warn!(channel, "posting to the organiser log failed: {error}");
+    }
 }
 
 /// What the plan loop has to replan next.

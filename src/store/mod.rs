@@ -7,6 +7,7 @@ pub mod imports;
 pub mod outbox;
 pub mod programme;
 pub mod subscriptions;
+pub mod syncs;
 pub mod talks;
 
 use sqlx::migrate::Migrator;

@@ -14,3 +14,4 @@ mod guilds_store;
 mod import;
 mod reminders;
 mod reminders_store;
+mod sync;

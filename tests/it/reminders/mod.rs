@@ -148,6 +148,7 @@ impl Scheduler {
             delivery: options,
             plan_changed,
             outcomes: Arc::clone(&outcomes),
+            sync: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

@@ -1,0 +1,267 @@
+//! The live schedule sync against a schedule server on 127.0.0.1 whose answers the test
+//! changes: diffs reported to the organisers, a broken source keeping the last good
+//! schedule (reported once, recovered by itself), an unchanged source costing one 304.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use confbot::config::Settings;
+use confbot::store::syncs;
+use confbot::sync::sync_target;
+
+use crate::harness::TestDb;
+use crate::reminders::{ics, Talk};
+
+/// What the server answers: status, body, ETag; and how many requests it saw.
+#[derive(Default)]
+struct Served {
+    status: u16,
+    body: String,
+    etag: String,
+    requests: usize,
+    conditional: usize,
+}
+
+async fn serve(State(served): State<Arc<Mutex<Served>>>, headers: HeaderMap) -> impl IntoResponse {
+    let mut served = served.lock().unwrap();
+    served.requests += 1;
+    let sent = headers
+        .get("if-none-match")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if sent.as_deref() == Some(served.etag.as_str()) {
+        served.conditional += 1;
+        return (
+            StatusCode::NOT_MODIFIED,
+            [("etag", served.etag.clone())],
+            String::new(),
+        );
+    }
+    let status = StatusCode::from_u16(served.status).expect("status");
+    (status, [("etag", served.etag.clone())], served.body.clone())
+}
+
+async fn start_server(served: Arc<Mutex<Served>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "http://{}/schedule.ics",
+        listener.local_addr().expect("addr")
+    );
+    let app = axum::Router::new().fallback(serve).with_state(served);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("RFC 3339")
+}
+
+fn talks(moved: bool, cancelled: bool) -> String {
+    let keynote = Talk {
+        uid: "keynote",
+        title: "Keynote",
+        room: "Barn",
+        start: if moved {
+            at("2026-06-01T11:00:00Z")
+        } else {
+            at("2026-06-01T09:00:00Z")
+        },
+        cancelled: false,
+    };
+    let workshop = Talk {
+        uid: "workshop",
+        title: "Workshop",
+        room: "Loft",
+        start: at("2026-06-01T10:00:00Z"),
+        cancelled,
+    };
+    ics(&[keynote, workshop])
+}
+
+const LOG_CHANNEL: u64 = 6_000_000_000_000_001;
+
+/// A server following "synccon" from `url` every 5 minutes, with an organiser log.
+async fn follow(db: &TestDb, url: &str) -> syncs::SyncTarget {
+    sqlx::query(
+        "INSERT INTO guild_settings (guild_id, conference_slug, source_url, refresh_minutes,
+                                     organiser_log_channel, updated_by)
+         VALUES (77, 'synccon', $1, 5, $2, 1)",
+    )
+    .bind(url)
+    .bind(i64::try_from(LOG_CHANNEL).expect("fits"))
+    .execute(&db.pool)
+    .await
+    .expect("settings");
+    let targets = syncs::targets(&db.pool).await.expect("targets");
+    assert_eq!(targets.len(), 1);
+    targets.into_iter().next().expect("one")
+}
+
+#[tokio::test]
+async fn a_sync_imports_the_changes_reports_them_once_and_an_unchanged_source_costs_a_304() {
+    let db = TestDb::new().await;
+    crate::fixtures::import_text(&db.pool, "synccon", &talks(false, false)).await;
+    let served = Arc::new(Mutex::new(Served {
+        status: 200,
+        body: talks(true, true),
+        etag: "\"v2\"".to_owned(),
+        ..Served::default()
+    }));
+    let url = start_server(Arc::clone(&served)).await;
+    let target = follow(&db, &url).await;
+    let settings = Settings::load(None, &[]).expect("settings");
+    let now = at("2026-05-01T12:00:00Z");
+
+    let first = sync_target(&db.pool, &settings.import, Tz::UTC, &target, false, now)
+        .await
+        .expect("sync");
+    let too_soon = sync_target(
+        &db.pool,
+        &settings.import,
+        Tz::UTC,
+        &target,
+        false,
+        now + Duration::minutes(1),
+    )
+    .await
+    .expect("sync");
+    let again = sync_target(
+        &db.pool,
+        &settings.import,
+        Tz::UTC,
+        &target,
+        false,
+        now + Duration::minutes(5),
+    )
+    .await
+    .expect("sync");
+
+    let first = first.expect("due");
+    assert_eq!(first.result, Ok("1 moved, 1 cancelled".to_owned()));
+    let log = first.log.expect("a report");
+    assert!(
+        log.starts_with("📅 **Remind Con** schedule sync: 1 moved, 1 cancelled (from <"),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "• Moved: **Keynote** now <t:1780311600:F> in Barn (was <t:1780304400:F> in Barn)"
+        ),
+        "{log}"
+    );
+    assert!(log.contains("• Cancelled: **Workshop**"), "{log}");
+    assert!(
+        too_soon.is_none(),
+        "not due again within the refresh interval"
+    );
+    let again = again.expect("due again");
+    assert_eq!(
+        (again.result, again.log),
+        (Ok("unchanged".to_owned()), None)
+    );
+    let served = served.lock().unwrap();
+    assert_eq!(
+        (served.requests, served.conditional),
+        (2, 1),
+        "the second fetch was a 304"
+    );
+    let start: DateTime<Utc> =
+        sqlx::query_scalar("SELECT starts_at FROM talks WHERE source_id = 'keynote'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("keynote");
+    assert_eq!(start, at("2026-06-01T11:00:00Z"));
+}
+
+#[tokio::test]
+async fn a_broken_source_keeps_the_last_good_schedule_is_reported_once_and_recovers() {
+    let db = TestDb::new().await;
+    crate::fixtures::import_text(&db.pool, "synccon", &talks(false, false)).await;
+    let served = Arc::new(Mutex::new(Served {
+        status: 200,
+        body: "<html><body>Please log in</body></html>".to_owned(),
+        etag: "\"html\"".to_owned(),
+        ..Served::default()
+    }));
+    let url = start_server(Arc::clone(&served)).await;
+    let target = follow(&db, &url).await;
+    let settings = Settings::load(None, &[]).expect("settings");
+    let now = at("2026-05-01T12:00:00Z");
+    let sync = |minutes: i64| {
+        let (pool, import, target) = (db.pool.clone(), settings.import.clone(), target.clone());
+        async move {
+            sync_target(
+                &pool,
+                &import,
+                Tz::UTC,
+                &target,
+                true,
+                now + Duration::minutes(minutes),
+            )
+            .await
+            .expect("bookkeeping")
+            .expect("forced")
+        }
+    };
+
+    let html = sync(0).await;
+    {
+        let mut served = served.lock().unwrap();
+        served.status = 404;
+        served.etag = "\"gone\"".to_owned();
+    }
+    let missing = sync(5).await;
+    {
+        let mut served = served.lock().unwrap();
+        served.status = 200;
+        served.body = talks(true, false);
+        served.etag = "\"v3\"".to_owned();
+    }
+    let back = sync(10).await;
+
+    let error = html.result.expect_err("HTML is no schedule");
+    assert!(
+        error.contains("<html>: the root element should be <schedule>"),
+        "{error}"
+    );
+    let report = html.log.expect("the first failure is reported");
+    assert!(
+        report.starts_with("⚠️ **synccon** schedule sync from <"),
+        "{report}"
+    );
+    assert!(
+        report.contains("The last good schedule stays in use"),
+        "{report}"
+    );
+    assert!(missing.result.expect_err("404").contains("404"));
+    assert_eq!(
+        missing.log, None,
+        "a failure is reported once, not every interval"
+    );
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM talks WHERE status = 'confirmed'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(count, 2, "the failures changed nothing");
+    assert_eq!(back.result, Ok("1 moved".to_owned()));
+    let recovered = back.log.expect("recovery reported");
+    assert!(
+        recovered.starts_with("✅ **synccon** schedule sync from <"),
+        "{recovered}"
+    );
+    assert!(recovered.contains("works again: 1 moved."), "{recovered}");
+    assert!(recovered.contains("• Moved: **Keynote**"), "{recovered}");
+    let states = syncs::states(&db.pool, target.conference_id)
+        .await
+        .expect("states");
+    assert_eq!(states[0].last_error, None);
+    assert_eq!(states[0].last_result.as_deref(), Some("1 moved"));
+}
