@@ -167,12 +167,11 @@ async fn a_sync_imports_the_changes_reports_them_once_and_an_unchanged_source_co
         (again.result, again.log),
         (Ok("unchanged".to_owned()), None)
     );
-    let served = served.lock().unwrap();
-    assert_eq!(
-        (served.requests, served.conditional),
-        (2, 1),
-        "the second fetch was a 304"
-    );
+    let seen = {
+        let served = served.lock().unwrap();
+        (served.requests, served.conditional)
+    };
+    assert_eq!(seen, (2, 1), "the second fetch was a 304");
     let start: DateTime<Utc> =
         sqlx::query_scalar("SELECT starts_at FROM talks WHERE source_id = 'keynote'")
             .fetch_one(&db.pool)
