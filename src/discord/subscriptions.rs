@@ -250,11 +250,15 @@ impl Router {
         })
     }
 
-    /// The user's lead time and whether they chose it (else `defaults.lead_minutes`).
+    /// The user's lead time and whether they chose it (else the conference's `/setup lead`,
+    /// else `defaults.lead_minutes`: the planner's rule).
     async fn lead_of(&self, conference: i64, user: u64) -> Result<(LeadTime, bool), StoreError> {
         Ok(match store::lead(&self.pool, conference, user).await? {
             Some(lead) => (lead, true),
-            None => (self.default_lead, false),
+            None => {
+                let set = crate::store::guilds::default_lead(&self.pool, conference).await?;
+                (set.unwrap_or(self.default_lead), false)
+            }
         })
     }
 }

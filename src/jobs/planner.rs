@@ -224,7 +224,10 @@ impl Planner {
             programme,
             subscriptions,
             leads,
-            default_lead: self.settings.default_lead,
+            // A server's `/setup lead` wins over the configured default.
+            default_lead: store::guilds::default_lead(&mut *conn, row.id)
+                .await?
+                .unwrap_or(self.settings.default_lead),
             channels,
         })
     }

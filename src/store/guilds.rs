@@ -276,3 +276,26 @@ pub async fn claim_channel_plan(
     let owner = id_from_db(owner);
     Ok((owner != guild_id).then_some(owner))
 }
+
+/// The default reminder lead an organiser set with `/setup lead` for a conference (the most
+/// recently changed server following it that set one); `None`: `defaults.lead_minutes`.
+pub async fn default_lead(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+) -> Result<Option<LeadTime>, StoreError> {
+    let minutes: Option<i32> = sqlx::query_scalar(
+        "SELECT g.default_lead_minutes FROM guild_settings g
+         JOIN conferences c ON c.slug = g.conference_slug
+         WHERE c.id = $1 AND g.default_lead_minutes IS NOT NULL
+         ORDER BY g.updated_at DESC, g.guild_id LIMIT 1",
+    )
+    .bind(conference_id)
+    .fetch_optional(db)
+    .await?;
+    minutes
+        .map(|m| {
+            LeadTime::from_minutes(i64::from(m))
+                .map_err(|e| StoreError::Invalid(format!("stored default lead: {e}")))
+        })
+        .transpose()
+}

@@ -154,3 +154,50 @@ async fn a_cancelled_talk_is_announced_once_never_reminded_and_comes_back_when_u
         "no reminder waits for a cancelled talk"
     );
 }
+
+#[tokio::test]
+async fn a_servers_setup_lead_is_the_default_for_subscribers_who_chose_none() {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    let start = t0 + Duration::hours(2);
+    import(&db.pool, &schedule(start, "Barn", false)).await;
+    let (conference, talk) = ids(&db.pool, "move-me").await;
+    subscribe(&db.pool, conference, 42, talk).await;
+    subscribe(&db.pool, conference, 43, talk).await;
+    confbot::store::subscriptions::set_lead(&db.pool, conference, 43, super::ten())
+        .await
+        .expect("lead");
+    sqlx::query(
+        "INSERT INTO guild_settings (guild_id, conference_slug, default_lead_minutes, updated_by)
+         VALUES (5, $1, 25, 1)",
+    )
+    .bind(super::SLUG)
+    .execute(&db.pool)
+    .await
+    .expect("settings");
+
+    plan_now(&db.pool, t0).await;
+
+    use confbot::domain::reminders::Target;
+    let rows = outbox_of(&db.pool, conference).await;
+    let due = |target: Target| {
+        rows.iter()
+            .find(|r| r.post.key.target == target)
+            .map(|r| r.post.due)
+    };
+    assert_eq!(
+        due(Target::Dm(42)),
+        Some(start - Duration::minutes(25)),
+        "the server's default"
+    );
+    assert_eq!(
+        due(Target::Dm(43)),
+        Some(start - Duration::minutes(10)),
+        "their own choice"
+    );
+    assert_eq!(
+        due(Target::Channel(BARN)),
+        Some(start - Duration::minutes(10)),
+        "channels keep theirs"
+    );
+}
