@@ -94,6 +94,10 @@ pub struct Router {
     pub settings_cache: SettingsCache,
     /// The bot's own user id, from READY: its permissions decide where it can post.
     pub bot_user: OnceLock<u64>,
+    /// Import limits for `/sync`.
+    pub import: crate::config::ImportSettings,
+    /// The zone of a conference a sync creates when nothing names one.
+    pub default_zone: chrono_tz::Tz,
 }
 
 impl Router {
@@ -135,6 +139,7 @@ impl Router {
             }
             Ok(Invocation::Setup(command)) => return self.setup(ctx, interaction, command).await,
             Ok(Invocation::Status(command)) => return self.status(interaction, command).await,
+            Ok(Invocation::Sync) => return self.sync(ctx, interaction).await,
             Err(error) => return Failure::User(error.to_string()).into_reply(),
         };
         let programme = match self.programme(interaction.guild_id).await {

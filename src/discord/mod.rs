@@ -20,6 +20,7 @@ pub mod sender;
 mod setup;
 mod status;
 mod subscriptions;
+mod sync;
 
 use std::future::Future;
 use std::num::NonZeroU64;
@@ -96,6 +97,8 @@ pub async fn run(
             plan_changed,
             settings_cache: SettingsCache::default(),
             bot_user: OnceLock::new(),
+            import: settings.import.clone(),
+            default_zone: settings.defaults.time_zone,
         },
         guild_ids: settings.discord.guild_ids.clone(),
         registered: AtomicBool::new(false),

@@ -222,6 +222,7 @@ const COMMANDS: &[CommandSpec] = &[
     },
     organisers::SETUP,
     organisers::STATUS,
+    organisers::SYNC,
     private("help", "What confbot does and how to use it", &[]),
 ];
 
@@ -288,6 +289,8 @@ pub enum Invocation {
     Setup(SetupCommand),
     /// Organisers only (checked by the handler).
     Status(StatusCommand),
+    /// `/sync`: organisers only (checked by the handler).
+    Sync,
 }
 
 /// Why an invocation could not be parsed; the Display is shown to the user.
@@ -371,6 +374,7 @@ pub fn parse(name: &str, options: &[CommandDataOption]) -> Result<Invocation, Pa
         }),
         "setup" => organisers::parse_setup(&given).map(Invocation::Setup),
         "status" => organisers::parse_status(&given).map(Invocation::Status),
+        "sync" => Ok(Invocation::Sync),
         other => Err(ParseError::UnknownCommand(other.to_owned())),
     }
 }

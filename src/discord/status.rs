@@ -35,6 +35,7 @@ impl Router {
             StatusCommand::Audit => guilds::recent_audit(&self.pool, guild, AUDIT_ENTRIES)
                 .await
                 .map(|entries| status::audit(&entries)),
+            StatusCommand::Overview => self.overview(guild).await,
         };
         answer.unwrap_or_else(|error| {
             let error = anyhow::Error::from(error);

@@ -398,3 +398,45 @@ pub async fn of_conference(
     .await?;
     rows.iter().map(row_to_entry).collect()
 }
+
+/// The conference's next pending posts of `kind`, earliest first (for `/status overview`).
+pub async fn upcoming(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    kind: PostKind,
+    limit: u32,
+) -> Result<Vec<OutboxEntry>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbox
+         WHERE conference_id = $1 AND status = 'pending' AND kind = $2
+         ORDER BY due_at, id LIMIT $3"
+    ))
+    .bind(conference_id)
+    .bind(kind.as_str())
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(row_to_entry).collect()
+}
+
+/// The conference's posts given up since `since`, newest first, with when.
+pub async fn failures_since(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    since: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<(OutboxEntry, DateTime<Utc>)>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS}, failed_at FROM outbox
+         WHERE conference_id = $1 AND status = 'failed' AND failed_at >= $2
+         ORDER BY failed_at DESC, id DESC LIMIT $3"
+    ))
+    .bind(conference_id)
+    .bind(since)
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row_to_entry(row)?, row.try_get("failed_at")?)))
+        .collect()
+}

@@ -12,6 +12,6 @@ mod discord;
 mod embedded_db;
 mod guilds_store;
 mod import;
-mod reminders;
+pub mod reminders;
 mod reminders_store;
 mod sync;

@@ -107,11 +107,27 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
 pub(super) const STATUS: CommandSpec = CommandSpec {
     name: "status",
     description: "Organisers: what confbot did in this server",
-    options: &[subcommand(
-        "audit",
-        "The latest organiser actions: who changed what, before and after",
-        &[],
-    )],
+    options: &[
+        subcommand(
+            "overview",
+            "Conference, schedule sync, the next reminders and announcements, recent failures",
+            &[],
+        ),
+        subcommand(
+            "audit",
+            "The latest organiser actions: who changed what, before and after",
+            &[],
+        ),
+    ],
+    public: false,
+    default_member_permissions: Some(Permissions::MANAGE_GUILD),
+};
+
+/// `/sync`: organisers only; re-imports the server's schedule source now.
+pub(super) const SYNC: CommandSpec = CommandSpec {
+    name: "sync",
+    description: "Organisers: re-import the schedule from its source now (see /setup source)",
+    options: &[],
     public: false,
     default_member_permissions: Some(Permissions::MANAGE_GUILD),
 };
@@ -147,6 +163,7 @@ pub(super) fn parse_setup(given: &Given<'_>) -> Result<SetupCommand, ParseError>
 pub(super) fn parse_status(given: &Given<'_>) -> Result<StatusCommand, ParseError> {
     match given.subcommand("status")?.0 {
         "audit" => Ok(StatusCommand::Audit),
+        "overview" => Ok(StatusCommand::Overview),
         _ => Err(ParseError::MissingSubcommand("status")),
     }
 }

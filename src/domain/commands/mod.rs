@@ -12,6 +12,7 @@ pub mod channels;
 mod complete;
 mod help;
 mod next;
+pub mod overview;
 mod render;
 mod schedule;
 pub mod setup;

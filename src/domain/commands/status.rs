@@ -14,6 +14,7 @@ pub const AUDIT_ENTRIES: u32 = 20;
 /// A parsed `/status` invocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusCommand {
+    Overview,
     Audit,
 }
 
@@ -22,6 +23,7 @@ impl StatusCommand {
     pub fn name(self) -> &'static str {
         match self {
             StatusCommand::Audit => "/status audit",
+            StatusCommand::Overview => "/status overview",
         }
     }
 }

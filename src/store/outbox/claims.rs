@@ -136,6 +136,7 @@ pub async fn mark_failed(
                            status = CASE WHEN $4::timestamptz IS NULL THEN 'failed'
                                          ELSE 'pending' END,
                            due_at = COALESCE($4, due_at),
+                           failed_at = CASE WHEN $4::timestamptz IS NULL THEN now() END,
                            claimed_by = NULL, claimed_until = NULL
          WHERE id = $1 AND status = 'pending' AND claimed_by = $2",
     )

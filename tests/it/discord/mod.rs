@@ -15,6 +15,7 @@ mod setup;
 mod setup_guilds;
 pub mod standin;
 mod subscriptions;
+mod sync;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
