@@ -127,7 +127,7 @@ fn embeds_are_indented_blocks_and_buttons_are_bracketed() {
                 label: "Remind me".to_owned(),
                 action: ButtonAction::RemindMe(TalkId(1)),
             }],
-            attachments: Vec::new(),
+            ..Message::default()
         }],
     };
 

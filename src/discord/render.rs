@@ -8,9 +8,10 @@
 use serenity::all::{
     ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
     CreateEmbed, CreateEmbedFooter, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Nonce,
+    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Nonce, RoleId,
 };
 
+use crate::domain::announcements::Ping;
 use crate::domain::commands::{Button, ButtonAction, Embed, Message};
 use crate::domain::model::TalkId;
 
@@ -38,6 +39,19 @@ pub fn parse_custom_id(custom_id: &str) -> Option<ButtonAction> {
 /// Mentions allowed in confbot's messages: none.
 pub fn no_mentions() -> CreateAllowedMentions {
     CreateAllowedMentions::new()
+}
+
+/// What a delivered message may ping: nobody, unless an organiser chose a role or everyone
+/// for an announcement (then exactly that, and still no users).
+fn mentions_for(ping: Ping) -> CreateAllowedMentions {
+    match ping {
+        Ping::None => no_mentions(),
+        Ping::Role(role) => match std::num::NonZeroU64::new(role) {
+            Some(role) => no_mentions().roles([RoleId::from(role)]),
+            None => no_mentions(),
+        },
+        Ping::Everyone => no_mentions().everyone(true),
+    }
 }
 
 /// The first message as the interaction response.
@@ -93,7 +107,7 @@ pub fn channel_message(message: &Message, nonce: &str) -> CreateMessage {
     let mut builder = CreateMessage::new()
         .embeds(parts.embeds)
         .components(parts.rows)
-        .allowed_mentions(no_mentions())
+        .allowed_mentions(mentions_for(message.ping))
         .nonce(Nonce::String(nonce.to_owned()))
         .enforce_nonce(true);
     if let Some(content) = parts.content {
@@ -193,7 +207,7 @@ mod tests {
                 label: "Remind me".to_owned(),
                 action: ButtonAction::RemindMe(TalkId(42)),
             }],
-            attachments: Vec::new(),
+            ..Message::default()
         }
     }
 
@@ -236,6 +250,30 @@ mod tests {
             body["components"][0]["components"][0]["custom_id"],
             "remind:42"
         );
+    }
+
+    #[test]
+    fn an_announcement_pings_exactly_the_chosen_role_or_everyone_and_nobody_else() {
+        let with = |ping| Message {
+            content: "Doors open".to_owned(),
+            ping,
+            ..Message::default()
+        };
+
+        let none = serde_json::to_value(channel_message(&with(Ping::None), "n")).expect("json");
+        let role = serde_json::to_value(channel_message(&with(Ping::Role(77)), "n")).expect("json");
+        let all = serde_json::to_value(channel_message(&with(Ping::Everyone), "n")).expect("json");
+
+        assert_eq!(
+            none["allowed_mentions"],
+            json!({"parse": [], "users": [], "roles": []})
+        );
+        assert_eq!(
+            role["allowed_mentions"],
+            json!({"parse": [], "users": [], "roles": ["77"]})
+        );
+        assert_eq!(all["allowed_mentions"]["parse"], json!(["everyone"]));
+        assert_eq!(all["allowed_mentions"]["roles"], json!([]));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The domain core: the schedule model, time zones, importers, the import diff and exports.
 //! Pure code: no tokio, sqlx, serenity or HTTP, and no clock (`now` is always a parameter).
 
+pub mod announcements;
 pub mod commands;
 pub mod diff;
 pub mod export;

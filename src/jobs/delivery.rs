@@ -257,7 +257,7 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
         let (outcome, counter): (_, Counter) = match result {
             Ok(()) => {
                 let late_ms = (now - entry.post.due).num_milliseconds();
-                tracing::info!(target = %target, talk = key.talk.0, kind = key.kind.as_str(), late_ms, "sent");
+                tracing::info!(target = %target, subject = ?key.subject, kind = key.kind.as_str(), late_ms, "sent");
                 (outbox::mark_sent(pool, id, worker, now).await, |c| {
                     &mut c.sent
                 })

@@ -270,6 +270,17 @@ async fn apply_plan(
         retired,
         notices: 0,
     };
+    // Announcements: every occurrence from an hour back to two days ahead; the sweep keeps
+    // the window moving.
+    let announcements = store::announcements::scheduled(&mut *conn, conference_id).await?;
+    let posts: Vec<PlannedPost> = announcements.iter().flat_map(|a| a.posts(now)).collect();
+    let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
+    let queued = outbox::enqueue(&mut *conn, conference_id, &posts, now).await?;
+    done.added += queued.added;
+    done.replanned += queued.replanned;
+    done.retired +=
+        outbox::retire_unplanned_announcements(&mut *conn, conference_id, &keys, now).await?;
+
     let imports = store::imports::unplanned_notices(&mut *conn, conference_id).await?;
     if !imports.is_empty() {
         let notices: Vec<PlannedPost> = imports

@@ -1,5 +1,6 @@
 //! The PostgreSQL store: all SQL lives under this module, one file per aggregate.
 
+pub mod announcements;
 pub mod conferences;
 pub mod guilds;
 pub mod imports;

@@ -21,10 +21,11 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::{PgExecutor, Row};
+use sqlx::{PgConnection, PgExecutor, Row};
 
+use crate::domain::announcements::AnnouncementId;
 use crate::domain::model::TalkId;
-use crate::domain::reminders::{PlannedPost, PostBody, PostKey, PostKind, Target};
+use crate::domain::reminders::{PlannedPost, PostBody, PostKey, PostKind, Subject, Target};
 use crate::store::{id_from_db, id_to_db, StoreError};
 
 mod claims;
@@ -35,8 +36,8 @@ pub use claims::{claim_due, mark_dropped, mark_failed, mark_sent, next_due, post
 const MAX_REASON: usize = 1000;
 
 /// Why [`retire_unplanned_reminders`] drops a row.
-pub const UNPLANNED: &str =
-    "no longer planned: the talk moved or was cancelled, or the subscription or channel changed";
+pub const UNPLANNED: &str = "no longer planned: the talk moved or was cancelled, the \
+    subscription or channel changed, or the announcement was cancelled or rescheduled";
 
 /// Where a row is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +94,21 @@ pub struct Enqueued {
     pub replanned: usize,
 }
 
+/// The column naming a post's subject, and the predicate of its unique key's index (the
+/// conflict target of an upsert). Fixed strings, never input.
+fn subject_column(subject: Subject) -> (&'static str, &'static str) {
+    match subject {
+        Subject::Talk(_) => ("talk_id", ""),
+        Subject::Announcement(_) => ("announcement_id", " WHERE announcement_id IS NOT NULL"),
+    }
+}
+
+fn subject_id(subject: Subject) -> i64 {
+    match subject {
+        Subject::Talk(TalkId(id)) | Subject::Announcement(AnnouncementId(id)) => id,
+    }
+}
+
 fn target_to_db(target: Target) -> (&'static str, i64) {
     match target {
         Target::Channel(id) => ("channel", id_to_db(id)),
@@ -101,17 +117,22 @@ fn target_to_db(target: Target) -> (&'static str, i64) {
 }
 
 fn kind_from_db(kind: &str) -> Result<PostKind, StoreError> {
-    [PostKind::Reminder, PostKind::Moved, PostKind::Cancelled]
-        .into_iter()
-        .find(|k| k.as_str() == kind)
-        .ok_or_else(|| StoreError::Invalid(format!("unknown outbox kind {kind:?}")))
+    [
+        PostKind::Reminder,
+        PostKind::Moved,
+        PostKind::Cancelled,
+        PostKind::Announcement,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == kind)
+    .ok_or_else(|| StoreError::Invalid(format!("unknown outbox kind {kind:?}")))
 }
 
 fn clip(text: &str) -> String {
     text.chars().take(MAX_REASON).collect()
 }
 
-const COLUMNS: &str = "id, conference_id, target_kind, target_id, talk_id, kind,
+const COLUMNS: &str = "id, conference_id, target_kind, target_id, talk_id, announcement_id, kind,
     schedule_version, due_at, expires_at, body, status, attempts, nonce, claimed_by,
     claimed_until, sent_at, last_error";
 
@@ -138,7 +159,17 @@ fn row_to_entry(row: &PgRow) -> Result<OutboxEntry, StoreError> {
         post: PlannedPost {
             key: PostKey {
                 target,
-                talk: TalkId(row.try_get("talk_id")?),
+                subject: match (row.try_get("talk_id")?, row.try_get("announcement_id")?) {
+                    (Some(talk), None) => Subject::Talk(TalkId(talk)),
+                    (None, Some(announcement)) => {
+                        Subject::Announcement(AnnouncementId(announcement))
+                    }
+                    _ => {
+                        return Err(StoreError::Invalid(
+                            "an outbox row must have exactly one subject".to_owned(),
+                        ))
+                    }
+                },
                 kind: kind_from_db(&kind)?,
                 schedule_version: row.try_get("schedule_version")?,
             },
@@ -168,7 +199,7 @@ const RETRY_AWARE_DUE: &str =
 /// its row is re-planned only if still pending and not being sent, or if it was retired.
 /// Posts already expired at `now` are left out: they could only be dropped.
 pub async fn enqueue(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     conference_id: i64,
     posts: &[PlannedPost],
     now: DateTime<Utc>,
@@ -180,9 +211,33 @@ pub async fn enqueue(
         .filter(|p| !p.expires.is_some_and(|at| now > at))
         .filter(|p| seen.insert(p.key))
         .collect();
-    if posts.is_empty() {
-        return Ok(Enqueued::default());
+    let (talks, announcements): (Vec<&PlannedPost>, Vec<&PlannedPost>) = posts
+        .into_iter()
+        .partition(|p| matches!(p.key.subject, Subject::Talk(_)));
+    let mut done = Enqueued::default();
+    for group in [talks, announcements] {
+        let Some(first) = group.first() else {
+            continue;
+        };
+        let (column, arbiter) = subject_column(first.key.subject);
+        let group_done =
+            enqueue_group(&mut *conn, conference_id, &group, column, arbiter, now).await?;
+        done.added += group_done.added;
+        done.replanned += group_done.replanned;
     }
+    Ok(done)
+}
+
+/// One upsert for posts that all have the same kind of subject (its key column and the
+/// predicate of its unique index).
+async fn enqueue_group(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    posts: &[&PlannedPost],
+    column: &str,
+    arbiter: &str,
+    now: DateTime<Utc>,
+) -> Result<Enqueued, StoreError> {
     let targets: Vec<(&str, i64)> = posts.iter().map(|p| target_to_db(p.key.target)).collect();
     let bodies = posts
         .iter()
@@ -191,14 +246,15 @@ pub async fn enqueue(
         .map_err(|e| StoreError::Invalid(format!("outbox body: {e}")))?;
     // `xmax = 0` tells a freshly inserted row from one updated by ON CONFLICT.
     let inserted: Vec<bool> = sqlx::query_scalar(&format!(
-        "INSERT INTO outbox (conference_id, target_kind, target_id, talk_id, kind,
+        "INSERT INTO outbox (conference_id, target_kind, target_id, {column}, kind,
                              schedule_version, due_at, expires_at, body)
          SELECT $1, p.* FROM UNNEST($2::text[], $3::bigint[], $4::bigint[], $5::text[],
                                     $6::integer[], $7::timestamptz[], $8::timestamptz[],
                                     $9::jsonb[])
-             AS p(target_kind, target_id, talk_id, kind, schedule_version, due_at,
+             AS p(target_kind, target_id, subject_id, kind, schedule_version, due_at,
                   expires_at, body)
-         ON CONFLICT (target_kind, target_id, talk_id, kind, schedule_version) DO UPDATE SET
+         ON CONFLICT (target_kind, target_id, {column}, kind, schedule_version){arbiter}
+         DO UPDATE SET
              due_at = {RETRY_AWARE_DUE},
              expires_at = EXCLUDED.expires_at,
              body = EXCLUDED.body,
@@ -215,7 +271,12 @@ pub async fn enqueue(
     .bind(conference_id)
     .bind(targets.iter().map(|(kind, _)| *kind).collect::<Vec<_>>())
     .bind(targets.iter().map(|(_, id)| *id).collect::<Vec<_>>())
-    .bind(posts.iter().map(|p| p.key.talk.0).collect::<Vec<_>>())
+    .bind(
+        posts
+            .iter()
+            .map(|p| subject_id(p.key.subject))
+            .collect::<Vec<_>>(),
+    )
     .bind(
         posts
             .iter()
@@ -252,29 +313,56 @@ pub async fn retire_unplanned_reminders(
     planned: &[PostKey],
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let keys: Vec<&PostKey> = planned
-        .iter()
-        .filter(|k| k.kind == PostKind::Reminder)
-        .collect();
+    retire_unplanned(db, conference_id, PostKind::Reminder, planned, now).await
+}
+
+/// Like [`retire_unplanned_reminders`] for announcement posts: a cancelled announcement's
+/// pending occurrences, or those an edit of its schedule no longer calls for.
+pub async fn retire_unplanned_announcements(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    planned: &[PostKey],
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    retire_unplanned(db, conference_id, PostKind::Announcement, planned, now).await
+}
+
+async fn retire_unplanned(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    kind: PostKind,
+    planned: &[PostKey],
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let keys: Vec<&PostKey> = planned.iter().filter(|k| k.kind == kind).collect();
+    let column = match kind {
+        PostKind::Announcement => "announcement_id",
+        PostKind::Reminder | PostKind::Moved | PostKind::Cancelled => "talk_id",
+    };
     let targets: Vec<(&str, i64)> = keys.iter().map(|k| target_to_db(k.target)).collect();
-    let done = sqlx::query(
+    let done = sqlx::query(&format!(
         "UPDATE outbox o SET status = 'dropped', retired_at = $2, last_error = $3,
                              claimed_by = NULL, claimed_until = NULL
-         WHERE o.conference_id = $1 AND o.kind = 'reminder' AND o.status = 'pending'
+         WHERE o.conference_id = $1 AND o.kind = $8 AND o.status = 'pending'
            AND (o.claimed_until IS NULL OR o.claimed_until <= $2)
            AND NOT EXISTS (
                SELECT 1 FROM UNNEST($4::text[], $5::bigint[], $6::bigint[], $7::integer[])
-                   AS k(target_kind, target_id, talk_id, schedule_version)
+                   AS k(target_kind, target_id, subject_id, schedule_version)
                WHERE k.target_kind = o.target_kind AND k.target_id = o.target_id
-                 AND k.talk_id = o.talk_id AND k.schedule_version = o.schedule_version)",
-    )
+                 AND k.subject_id = o.{column} AND k.schedule_version = o.schedule_version)"
+    ))
     .bind(conference_id)
     .bind(now)
     .bind(UNPLANNED)
     .bind(targets.iter().map(|(kind, _)| *kind).collect::<Vec<_>>())
     .bind(targets.iter().map(|(_, id)| *id).collect::<Vec<_>>())
-    .bind(keys.iter().map(|k| k.talk.0).collect::<Vec<_>>())
+    .bind(
+        keys.iter()
+            .map(|k| subject_id(k.subject))
+            .collect::<Vec<_>>(),
+    )
     .bind(keys.iter().map(|k| k.schedule_version).collect::<Vec<_>>())
+    .bind(kind.as_str())
     .execute(db)
     .await?;
     Ok(done.rows_affected())

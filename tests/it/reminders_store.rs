@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, Utc};
 use confbot::domain::model::{ConferenceSlug, TalkId};
 use confbot::domain::reminders::{
-    plan, ChannelPlan, LeadTime, PlannedPost, PostBody, PostKey, PostKind, Subscription,
+    plan, ChannelPlan, LeadTime, PlannedPost, PostBody, PostKey, PostKind, Subject, Subscription,
     SubscriptionTarget, Target,
 };
 use confbot::store::outbox::{self, OutboxStatus};
@@ -47,7 +47,7 @@ fn post(target: Target, talk: TalkId, version: i32, due: DateTime<Utc>) -> Plann
     PlannedPost {
         key: PostKey {
             target,
-            talk,
+            subject: Subject::Talk(talk),
             kind: PostKind::Reminder,
             schedule_version: version,
         },
@@ -149,7 +149,7 @@ async fn discord_ids_above_i64_max_round_trip_through_every_table() {
     let mut conn = db.pool.acquire().await.expect("connection");
     let unknown = subscriptions::set_channel_plan(&mut conn, conference, &barn_plan()).await;
     outbox::enqueue(
-        &db.pool,
+        &mut conn,
         conference,
         &[post(Target::Dm(user), talk, 1, at("2026-04-25T20:45:00Z"))],
         at("2026-04-25T12:00:00Z"),
@@ -303,9 +303,14 @@ async fn the_seed_talk_is_enqueued_for_the_barn_channel_at_2235_utc() {
         .expect("lead");
 
     let planned = plan_from_store(&db.pool, conference).await;
-    let enqueued = outbox::enqueue(&db.pool, conference, &planned, at("2026-04-25T12:00:00Z"))
-        .await
-        .expect("enqueue");
+    let enqueued = outbox::enqueue(
+        &mut db.pool.acquire().await.expect("connection"),
+        conference,
+        &planned,
+        at("2026-04-25T12:00:00Z"),
+    )
+    .await
+    .expect("enqueue");
 
     assert_eq!(enqueued.added, 2);
     let rows = outbox::of_conference(&db.pool, conference)

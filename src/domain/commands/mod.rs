@@ -93,6 +93,9 @@ pub struct Message {
     pub buttons: Vec<Button>,
     /// Files sent with the message (e.g. the `.ics` of `/mytalks`).
     pub attachments: Vec<Attachment>,
+    /// Whom the message may ping: nobody, unless an organiser chose a role or everyone for
+    /// an announcement. The adapter turns it into `allowed_mentions`.
+    pub ping: crate::domain::announcements::Ping,
 }
 
 /// A file attached to a message.

@@ -64,7 +64,7 @@ pub(super) fn answer(programme: &Programme, now: DateTime<Utc>, query: &str) -> 
             content: String::new(),
             embeds: vec![embed],
             buttons,
-            attachments: Vec::new(),
+            ..Message::default()
         }],
     }
 }

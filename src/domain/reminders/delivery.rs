@@ -5,9 +5,9 @@ use std::fmt;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use super::text::reminder_content;
-use super::{PlannedPost, PostBody, PostKind, Target};
+use super::{PlannedPost, PostBody, PostKind, Subject, Target};
+use crate::domain::announcements::Ping;
 use crate::domain::commands::{Button, ButtonAction, Message};
-use crate::domain::model::TalkId;
 
 /// What to do with a due post.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub enum DropReason {
     /// The talk started (or was to start) at `at`, before the post could go out: a
     /// reminder or notice after the start helps nobody.
     TooLate {
-        talk: TalkId,
+        subject: Subject,
         kind: PostKind,
         at: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -35,18 +35,23 @@ impl fmt::Display for DropReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::TooLate {
-                talk,
+                subject,
                 kind,
                 at,
                 now,
-            } => write!(
-                f,
-                "{} for talk {} dropped at {}: the talk started at {}",
-                kind.as_str(),
-                talk.0,
-                now.to_rfc3339_opts(SecondsFormat::Secs, true),
-                at.to_rfc3339_opts(SecondsFormat::Secs, true),
-            ),
+            } => {
+                let (what, why) = match subject {
+                    Subject::Talk(talk) => (format!("talk {}", talk.0), "the talk started"),
+                    Subject::Announcement(id) => (format!("announcement {}", id.0), "it was stale"),
+                };
+                write!(
+                    f,
+                    "{} for {what} dropped at {}: {why} at {}",
+                    kind.as_str(),
+                    now.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                )
+            }
         }
     }
 }
@@ -58,22 +63,27 @@ impl fmt::Display for DropReason {
 pub fn decide(post: &PlannedPost, now: DateTime<Utc>) -> Decision {
     if let Some(at) = post.expires.filter(|at| now > *at) {
         return Decision::Drop(DropReason::TooLate {
-            talk: post.key.talk,
+            subject: post.key.subject,
             kind: post.key.kind,
             at,
             now,
         });
     }
-    let content = match &post.body {
-        PostBody::Reminder(body) => reminder_content(body, now),
-        PostBody::Notice { content } => content.clone(),
+    let (content, ping) = match &post.body {
+        PostBody::Reminder(body) => (reminder_content(body, now), Ping::None),
+        PostBody::Notice { content } => (content.clone(), Ping::None),
+        PostBody::Announcement { content, ping } => (content.clone(), *ping),
     };
     let remind_me =
         matches!(post.key.target, Target::Channel(_)) && post.key.kind == PostKind::Reminder;
-    let buttons = remind_me
-        .then(|| Button {
+    let buttons = post
+        .key
+        .subject
+        .talk()
+        .filter(|_| remind_me)
+        .map(|talk| Button {
             label: "Remind me".to_owned(),
-            action: ButtonAction::RemindMe(post.key.talk),
+            action: ButtonAction::RemindMe(talk),
         })
         .into_iter()
         .collect();
@@ -82,6 +92,7 @@ pub fn decide(post: &PlannedPost, now: DateTime<Utc>) -> Decision {
         embeds: Vec::new(),
         buttons,
         attachments: Vec::new(),
+        ping,
     })
 }
 

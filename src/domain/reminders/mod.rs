@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::announcements::AnnouncementId;
 use crate::domain::model::{StoredTalk, TalkId};
 use crate::domain::programme::Programme;
 use crate::domain::text::title_key;
@@ -99,6 +100,8 @@ pub enum PostKind {
     Reminder,
     Moved,
     Cancelled,
+    /// An organiser announcement (see `domain::announcements`).
+    Announcement,
 }
 
 impl PostKind {
@@ -108,6 +111,24 @@ impl PostKind {
             Self::Reminder => "reminder",
             Self::Moved => "moved",
             Self::Cancelled => "cancelled",
+            Self::Announcement => "announcement",
+        }
+    }
+}
+
+/// What a post is about: a talk (reminders, change notices) or an announcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    Talk(TalkId),
+    Announcement(AnnouncementId),
+}
+
+impl Subject {
+    /// The talk, for posts about one.
+    pub fn talk(self) -> Option<TalkId> {
+        match self {
+            Self::Talk(talk) => Some(talk),
+            Self::Announcement(_) => None,
         }
     }
 }
@@ -116,9 +137,10 @@ impl PostKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PostKey {
     pub target: Target,
-    pub talk: TalkId,
+    pub subject: Subject,
     pub kind: PostKind,
-    /// The talk's schedule version the post was planned from.
+    /// For a talk, its schedule version the post was planned from; for an announcement, the
+    /// occurrence's index.
     pub schedule_version: i32,
 }
 
@@ -187,7 +209,7 @@ pub fn next_deadline(planned: &[PlannedPost], now: DateTime<Utc>) -> Option<Date
 fn key(target: Target, talk: &StoredTalk, kind: PostKind) -> PostKey {
     PostKey {
         target,
-        talk: talk.id,
+        subject: Subject::Talk(talk.id),
         kind,
         schedule_version: talk.schedule_version,
     }

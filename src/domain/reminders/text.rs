@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::announcements::Ping;
 use crate::domain::commands::{escape_markdown, limits, truncate};
 use crate::domain::diff::Placement;
 use crate::domain::model::StoredTalk;
@@ -21,6 +22,8 @@ pub enum PostBody {
     Reminder(ReminderBody),
     /// A change notice: finished markdown, imported text already escaped.
     Notice { content: String },
+    /// An organiser's announcement: the text with its ping, and who may be pinged.
+    Announcement { content: String, ping: Ping },
 }
 
 /// The talk facts a reminder shows, as imported (unescaped: escaping happens on rendering).

@@ -12,7 +12,7 @@ use super::{data, import_ics, live_schedule, ORCHESTRATOR};
 use crate::harness::{confbot_bin, TestDb};
 
 /// The binary with none of the tester's own confbot settings in its environment.
-fn confbot() -> tokio::process::Command {
+pub fn confbot() -> tokio::process::Command {
     let mut command = tokio::process::Command::new(confbot_bin());
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();

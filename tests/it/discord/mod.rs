@@ -4,7 +4,7 @@
 //! [`Bot::start`] gives each test a fresh database with a schedule around the current time,
 //! a stand-in, and `confbot::discord::run` connected to it through `discord.proxy_url`.
 
-mod binary;
+pub mod binary;
 mod channels;
 mod commands;
 mod deadline;

@@ -102,7 +102,8 @@ async fn a_moved_talk_notifies_its_subscriber_and_is_reminded_at_its_new_time_an
 async fn a_cancelled_talk_is_announced_once_never_reminded_and_comes_back_when_uncancelled() {
     let db = TestDb::new().await;
     let t0 = at(T0);
-    let start = t0 + Duration::minutes(10) + Duration::seconds(2);
+    // An hour away: only the notice can be sent until the talk comes back.
+    let start = t0 + Duration::hours(1);
     import(&db.pool, &schedule(start, "Barn", false)).await;
     let (conference, talk) = ids(&db.pool, "move-me").await;
     subscribe(&db.pool, conference, 42, talk).await;
@@ -118,8 +119,9 @@ async fn a_cancelled_talk_is_announced_once_never_reminded_and_comes_back_when_u
     // Importing the cancelled schedule again changes nothing and tells nobody again.
     import(&db.pool, &schedule(start, "Barn", true)).await;
     let cancelled_rows = outbox_of(&db.pool, conference).await;
-    // Un-cancelled: reminded again (in two seconds, by channel and DM).
-    import(&db.pool, &schedule(start, "Barn", false)).await;
+    // Back, and soon: reminded again (in two seconds, by channel and DM).
+    let back = t0 + Duration::minutes(10) + Duration::seconds(2);
+    import(&db.pool, &schedule(back, "Barn", false)).await;
     scheduler.wait_for("both reminders", |c| c.sent == 3).await;
     scheduler.stop().await;
 

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use confbot::domain::reminders::Subject;
 use confbot::jobs::{Clock, Planner};
 use confbot::store::outbox::OutboxStatus;
 use serde_json::json;
@@ -46,8 +47,8 @@ async fn the_seed_talk_is_reminded_at_22_35_in_the_barn_channel_and_to_its_subsc
     .await;
     subscribe(&db.pool, conference, 42, talk).await;
     let standin = crate::discord::standin::StandIn::start().await;
-    // One second before the reminder is due.
-    let clock = Clock::starting_at(at("2026-04-25T22:34:59Z"), 1);
+    // Three seconds before the reminder is due: time for the scheduler to start.
+    let clock = Clock::starting_at(at("2026-04-25T22:34:57Z"), 1);
 
     let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
     scheduler
@@ -170,7 +171,7 @@ async fn error_of(
     let rows = outbox_of(pool, conference).await;
     let row = rows
         .iter()
-        .find(|r| r.post.key.talk == talk && r.status == status)
+        .find(|r| r.post.key.subject == Subject::Talk(talk) && r.status == status)
         .unwrap_or_else(|| panic!("no {status:?} row for {talk:?}: {rows:?}"));
     row.last_error.clone().unwrap_or_default()
 }

@@ -3,8 +3,11 @@
 //! routes and a real database. Schedules are built around the scheduler's clock, so a
 //! reminder falls due a second or two after a test starts.
 
+mod announcements;
+mod binary;
 mod changes;
 mod delivery;
+mod simulate;
 mod workers;
 
 use std::collections::BTreeMap;

@@ -15,9 +15,14 @@ fn minutes(n: i64) -> Duration {
 /// The seed conference with `count` DM posts due at [`DUE`] in its outbox.
 async fn with_fan_out(pool: &PgPool, count: u64) -> (i64, TalkId) {
     let (conference, talk) = import_seed(pool, SEED_ICS).await;
-    outbox::enqueue(pool, conference, &fan_out(talk, count, at(DUE)), at(DUE))
-        .await
-        .expect("enqueue");
+    outbox::enqueue(
+        &mut pool.acquire().await.expect("connection"),
+        conference,
+        &fan_out(talk, count, at(DUE)),
+        at(DUE),
+    )
+    .await
+    .expect("enqueue");
     (conference, talk)
 }
 
@@ -27,8 +32,20 @@ async fn enqueueing_the_same_plan_twice_adds_nothing_the_second_time() {
     let (conference, talk) = import_seed(&db.pool, SEED_ICS).await;
     let posts = fan_out(talk, 3, at(DUE));
 
-    let first = outbox::enqueue(&db.pool, conference, &posts, at(DUE)).await;
-    let second = outbox::enqueue(&db.pool, conference, &posts, at(DUE)).await;
+    let first = outbox::enqueue(
+        &mut db.pool.acquire().await.expect("connection"),
+        conference,
+        &posts,
+        at(DUE),
+    )
+    .await;
+    let second = outbox::enqueue(
+        &mut db.pool.acquire().await.expect("connection"),
+        conference,
+        &posts,
+        at(DUE),
+    )
+    .await;
 
     assert_eq!(first.expect("first").added, 3);
     assert_eq!(second.expect("second"), outbox::Enqueued::default());
@@ -86,9 +103,14 @@ async fn rows_not_yet_due_are_not_claimed_and_channels_come_before_dms() {
         post(Target::Channel(LOBBY_CHANNEL), talk, 1, at(DUE)),
         post(Target::Dm(2), talk, 1, at(DUE) + Duration::seconds(1)),
     ];
-    outbox::enqueue(&db.pool, conference, &posts, at(DUE))
-        .await
-        .expect("enqueue");
+    outbox::enqueue(
+        &mut db.pool.acquire().await.expect("connection"),
+        conference,
+        &posts,
+        at(DUE),
+    )
+    .await
+    .expect("enqueue");
 
     let claimed = outbox::claim_due(&db.pool, "w", at(DUE), minutes(1), 10).await;
 
@@ -150,9 +172,14 @@ async fn next_due_is_the_earliest_pending_row_or_a_lease_end() {
         post(Target::Dm(1), talk, 1, at(DUE)),
         post(Target::Dm(2), talk, 1, at(DUE) + minutes(5)),
     ];
-    outbox::enqueue(&db.pool, conference, &posts, at(DUE))
-        .await
-        .expect("enqueue");
+    outbox::enqueue(
+        &mut db.pool.acquire().await.expect("connection"),
+        conference,
+        &posts,
+        at(DUE),
+    )
+    .await
+    .expect("enqueue");
 
     let first = outbox::next_due(&db.pool).await.expect("first");
     outbox::claim_due(&db.pool, "w", at(DUE), minutes(1), 1)

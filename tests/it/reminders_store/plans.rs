@@ -10,9 +10,14 @@ const BEFORE: &str = "2026-04-25T12:00:00Z";
 async fn replan(pool: &PgPool, conference: i64) -> (outbox::Enqueued, u64) {
     let planned = plan_from_store(pool, conference).await;
     let keys: Vec<PostKey> = planned.iter().map(|p| p.key).collect();
-    let enqueued = outbox::enqueue(pool, conference, &planned, at(BEFORE))
-        .await
-        .expect("enqueue");
+    let enqueued = outbox::enqueue(
+        &mut pool.acquire().await.expect("connection"),
+        conference,
+        &planned,
+        at(BEFORE),
+    )
+    .await
+    .expect("enqueue");
     let retired = outbox::retire_unplanned_reminders(pool, conference, &keys, at(BEFORE))
         .await
         .expect("retire");
@@ -70,7 +75,7 @@ async fn a_moved_talks_old_reminder_is_dropped_and_the_new_one_kept() {
     let notice = PlannedPost {
         key: PostKey {
             target: Target::Dm(42),
-            talk,
+            subject: Subject::Talk(talk),
             kind: PostKind::Moved,
             schedule_version: 2,
         },
@@ -80,9 +85,14 @@ async fn a_moved_talks_old_reminder_is_dropped_and_the_new_one_kept() {
             content: "Moved".to_owned(),
         },
     };
-    outbox::enqueue(&db.pool, conference, &[notice], at(BEFORE))
-        .await
-        .expect("notice");
+    outbox::enqueue(
+        &mut db.pool.acquire().await.expect("connection"),
+        conference,
+        &[notice],
+        at(BEFORE),
+    )
+    .await
+    .expect("notice");
 
     let (enqueued, retired) = replan(&db.pool, conference).await;
 
@@ -181,9 +191,20 @@ async fn a_reminder_planned_after_its_talk_started_is_not_enqueued() {
     subscribe_to(&db.pool, conference, 42, talk).await;
     let planned = plan_from_store(&db.pool, conference).await;
 
-    let at_start =
-        outbox::enqueue(&db.pool, conference, &planned, at("2026-04-25T22:45:00Z")).await;
-    let after = outbox::enqueue(&db.pool, conference, &planned, at("2026-04-25T22:45:01Z")).await;
+    let at_start = outbox::enqueue(
+        &mut db.pool.acquire().await.expect("connection"),
+        conference,
+        &planned,
+        at("2026-04-25T22:45:00Z"),
+    )
+    .await;
+    let after = outbox::enqueue(
+        &mut db.pool.acquire().await.expect("connection"),
+        conference,
+        &planned,
+        at("2026-04-25T22:45:01Z"),
+    )
+    .await;
 
     assert_eq!(
         at_start.expect("at start").added,

@@ -39,7 +39,7 @@ fn the_seed_talk_is_reminded_in_the_barn_channel_and_to_a_subscriber_at_their_le
         posts[0].key,
         PostKey {
             target: Target::Channel(BARN),
-            talk: TalkId(1),
+            subject: Subject::Talk(TalkId(1)),
             kind: PostKind::Reminder,
             schedule_version: 1,
         }
@@ -154,7 +154,13 @@ fn posts_are_ordered_by_due_instant_then_channels_before_dms() {
 
     let order: Vec<(String, Target, TalkId)> = posts
         .iter()
-        .map(|p| (p.due.format("%H:%M").to_string(), p.key.target, p.key.talk))
+        .filter_map(|p| {
+            Some((
+                p.due.format("%H:%M").to_string(),
+                p.key.target,
+                p.key.subject.talk()?,
+            ))
+        })
         .collect();
     let expected = [
         ("09:50", Target::Channel(LOBBY), TalkId(2)),

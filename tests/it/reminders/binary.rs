@@ -1,0 +1,95 @@
+//! The built `confbot run` delivers reminders as an operator runs it: one process with the
+//! gateway and the scheduler, the channel plan from the environment, Discord reached
+//! through `discord.proxy_url`, stopped with SIGTERM.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use chrono::{DurationRound, TimeDelta, Utc};
+use tokio::io::AsyncReadExt;
+
+use super::{ics, ids, import, subscribe, Talk, BARN, SLUG, WAIT};
+use crate::discord::binary::confbot;
+use crate::discord::standin::StandIn;
+use crate::harness::TestDb;
+
+#[tokio::test]
+async fn confbot_run_posts_a_due_reminder_in_the_rooms_channel_and_by_dm_then_stops_on_sigterm() {
+    let db = TestDb::new().await;
+    // Due three seconds from now (whole seconds, as Discord timestamps are).
+    let now = Utc::now()
+        .duration_trunc(TimeDelta::seconds(1))
+        .expect("trunc");
+    let start = now + TimeDelta::minutes(10) + TimeDelta::seconds(3);
+    import(
+        &db.pool,
+        &ics(&[Talk {
+            uid: "live",
+            title: "Live From The Binary",
+            room: "Barn",
+            start,
+            cancelled: false,
+        }]),
+    )
+    .await;
+    let (conference, talk) = ids(&db.pool, "live").await;
+    subscribe(&db.pool, conference, 42, talk).await;
+    let standin = StandIn::start().await;
+    let mut bot = confbot()
+        .arg("run")
+        .env("DISCORD_TOKEN", "stand-in-token")
+        .env("DATABASE_URL", &db.url)
+        .env("CONFBOT__DISCORD__PROXY_URL", standin.url())
+        .env("CONFBOT__DEFAULTS__CONFERENCE", SLUG)
+        .env(
+            "CONFBOT__REMINDERS__CONFERENCES",
+            format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
+        )
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("confbot starts");
+    let mut pipe = bot.stderr.take().expect("stderr piped");
+    let log = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text).await;
+        text
+    });
+
+    let posted = standin.messages().wait_for_created(2, WAIT).await;
+    let pid = bot.id().expect("running") as libc::pid_t;
+    // SAFETY: sends a signal to the child this test started and still owns.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = tokio::time::timeout(WAIT, bot.wait())
+        .await
+        .expect("confbot exits after SIGTERM")
+        .expect("exit status");
+    let stderr = tokio::time::timeout(Duration::from_secs(5), log)
+        .await
+        .expect("the log ends with the process")
+        .expect("log reader");
+
+    let expected = format!(
+        "⏰ **Live From The Binary** — starting in 10 minutes in Barn (<t:{}:R>)",
+        start.timestamp()
+    );
+    let channel = posted
+        .iter()
+        .find(|p| p.channel == BARN)
+        .expect("Barn post");
+    let dm = posted.iter().find(|p| p.dm_user == Some(42)).expect("DM");
+    assert_eq!(channel.content, expected);
+    assert_eq!(dm.content, expected);
+    assert_eq!(status.code(), Some(0), "clean exit; log:\n{stderr}");
+    assert!(
+        !stderr.contains("stand-in-token"),
+        "the token is never logged"
+    );
+    let sent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'sent'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(sent, 2, "both recorded as sent before exit; log:\n{stderr}");
+}
