@@ -20,7 +20,7 @@ fn every_command_has_a_short_lowercase_name_and_a_description_discord_accepts() 
             assert!((1..=100).contains(&option.description.chars().count()));
         }
     }
-    assert_eq!(registrations().len(), 11);
+    assert_eq!(registrations().len(), 15);
 }
 
 #[test]
