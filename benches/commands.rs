@@ -16,6 +16,10 @@
 
 #[path = "commands/generate.rs"]
 mod generate;
+// The stand-in's guild routes (channel checks): part of the stand-in, unused here.
+#[allow(dead_code)]
+#[path = "../tests/it/discord/guilds.rs"]
+mod guilds;
 #[path = "commands/heap.rs"]
 mod heap;
 #[path = "commands/inprocess.rs"]

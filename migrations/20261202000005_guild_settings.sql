@@ -37,6 +37,8 @@ CREATE TABLE audit_log (
     at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX audit_log_guild_recent ON audit_log (guild_id, id DESC);
+-- "Was this refusal recorded a moment ago" (store::guilds::append_refusal).
+CREATE INDEX audit_log_user_recent ON audit_log (guild_id, user_id, at);
 
 -- reminder_channels holds one room -> channel map per conference, but several servers may
 -- follow one conference: the first server to set the map with /channel manages it, and

@@ -494,3 +494,21 @@ fn a_zero_delivery_rate_is_refused() {
 
     assert!(message.contains("reminders.rate_per_second"), "{message}");
 }
+
+#[test]
+fn a_guild_may_name_its_organiser_role_and_zero_is_refused() {
+    let text = "[[guilds]]\nguild_id = 7\nconference = \"a\"\norganiser_role = 99\n\
+                [[guilds]]\nguild_id = 8\nconference = \"b\"\n";
+    let settings = load_file(text, &[]).unwrap();
+    let zero = error_of(load_file(
+        "[[guilds]]\nguild_id = 7\nconference = \"a\"\norganiser_role = 0\n",
+        &[],
+    ));
+
+    assert_eq!(settings.guilds.organiser_role_for(7), Some(99));
+    assert_eq!(settings.guilds.organiser_role_for(8), None);
+    assert!(
+        zero.starts_with("guilds[0].organiser_role: 0 is not a role id"),
+        "{zero}"
+    );
+}

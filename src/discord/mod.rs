@@ -5,7 +5,7 @@
 //! - [`interactions`]: routing, the 3-second deadline, user-safe errors.
 //! - [`subscriptions`]: the reminder commands and the "Remind me" button, against the store.
 //! - [`organisers`]: who is an organiser (the one check), servers' settings, channel checks.
-//! - [`setup`]: `/setup` and `/status`, the organiser commands.
+//! - [`setup`], [`status`]: the organiser commands `/setup` and `/status`.
 //! - [`announcements`]: `/announce`, `/announcements`, the text modal and Confirm / Cancel.
 //! - [`render`]: a `Reply` as serenity builders (mentions always disabled).
 //! - [`cache`]: programme snapshots per conference, refreshed when an import lands.
@@ -20,6 +20,7 @@ pub mod registry;
 pub mod render;
 pub mod sender;
 mod setup;
+mod status;
 mod subscriptions;
 
 use std::future::Future;

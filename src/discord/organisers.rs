@@ -39,14 +39,15 @@ pub(super) struct Effective {
 }
 
 impl SettingsCache {
-    fn fresh(&self, guild: u64) -> Option<Effective> {
+    /// The entry, if younger than `max_age`.
+    fn younger_than(&self, guild: u64, max_age: Duration) -> Option<Effective> {
         let entries = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         entries
             .get(&guild)
-            .filter(|(at, _)| at.elapsed() < SETTINGS_TTL)
+            .filter(|(at, _)| at.elapsed() < max_age)
             .map(|(_, effective)| effective.clone())
     }
 
@@ -74,12 +75,25 @@ impl Router {
         )
     }
 
-    /// The server's settings: stored ones, else the configuration's.
+    /// The server's settings: stored ones, else the configuration's. While the database
+    /// is unreachable the last known ones are used, so attendees keep their answers from the
+    /// cached programme as before servers had settings.
     pub(super) async fn settings(&self, guild: u64) -> Result<Effective, StoreError> {
-        if let Some(effective) = self.settings_cache.fresh(guild) {
+        if let Some(effective) = self.settings_cache.younger_than(guild, SETTINGS_TTL) {
             return Ok(effective);
         }
-        let effective = match guilds::get(&self.pool, guild).await? {
+        let stored = match guilds::get(&self.pool, guild).await {
+            Ok(stored) => stored,
+            Err(error) => match self.settings_cache.younger_than(guild, Duration::MAX) {
+                Some(last) => {
+                    let error = anyhow::Error::from(error);
+                    tracing::warn!(guild, "using the last known server settings: {error:#}");
+                    return Ok(last);
+                }
+                None => return Err(error),
+            },
+        };
+        let effective = match stored {
             Some(settings) => Effective {
                 settings,
                 stored: true,
@@ -137,7 +151,7 @@ impl Router {
             "refused an organiser command: not an organiser"
         );
         let action = format!("refused {command}");
-        if let Err(error) = guilds::append(&self.pool, guild, user, &action, None, None).await {
+        if let Err(error) = guilds::append_refusal(&self.pool, guild, user, &action).await {
             let error = anyhow::Error::from(error);
             tracing::error!(user, guild, "auditing a refusal failed: {error:#}");
         }

@@ -1,16 +1,15 @@
-//! `/setup` and `/status`: the organiser commands, against the store. Each invocation goes
+//! `/setup`: a server's settings, against the store. Each invocation goes
 //! through [`Router::authorize`] first; each change is validated (the store knows the
 //! conference, the zone is real, the channel is usable, the URL is http(s)), stored with
 //! its audit entry in one transaction and echoed back. Replies come from
-//! [`crate::domain::commands::setup`] and [`crate::domain::commands::status`].
+//! [`crate::domain::commands::setup`].
 
 use serenity::all::{ChannelType, CommandInteraction, Context};
 
 use crate::domain::commands::setup::{self, SetupCommand};
-use crate::domain::commands::status::{self, StatusCommand, AUDIT_ENTRIES};
 use crate::domain::commands::Reply;
 use crate::domain::guild_settings::{self, SetupChange};
-use crate::store::{conferences, guilds, StoreError};
+use crate::store::{conferences, guilds};
 
 use super::interactions::{ephemeral_text, Router, GENERIC_FAILURE};
 use super::organisers::{Effective, Unusable};
@@ -170,36 +169,5 @@ impl Router {
             "organiser setting changed"
         );
         Ok(setup::changed(change, &before, &after))
-    }
-
-    /// The reply to `/status`.
-    pub(super) async fn status(
-        &self,
-        interaction: &CommandInteraction,
-        command: StatusCommand,
-    ) -> Reply {
-        let user = interaction.user.id.get();
-        let guild = match self
-            .authorize(
-                interaction.guild_id,
-                interaction.member.as_deref(),
-                user,
-                command.name(),
-            )
-            .await
-        {
-            Ok(guild) => guild,
-            Err(refusal) => return refusal,
-        };
-        let answer: Result<Reply, StoreError> = match command {
-            StatusCommand::Audit => guilds::recent_audit(&self.pool, guild, AUDIT_ENTRIES)
-                .await
-                .map(|entries| status::audit(&entries)),
-        };
-        answer.unwrap_or_else(|error| {
-            let error = anyhow::Error::from(error);
-            tracing::error!(user, guild, "/status failed: {error:#}");
-            ephemeral_text(GENERIC_FAILURE)
-        })
     }
 }

@@ -1,6 +1,7 @@
 //! The reminder commands (`/subscribe`, `/unsubscribe`, `/mytalks`, `/remind`; `/channel`
-//! is routed on to `super::channels`) and the "Remind me" button: store reads and writes around the pure logic of
-//! [`crate::domain::commands::subscriptions`], which builds every reply.
+//! is routed on to `super::channels`) and the "Remind me" button: store reads and writes
+//! around the pure logic of [`crate::domain::commands::subscriptions`], which builds every
+//! reply.
 //!
 //! Every successful change (a subscription added or removed, a lead time or channel set)
 //! notifies [`Router::plan_changed`], so the reminder planner replans at once. A store

@@ -174,6 +174,33 @@ pub async fn append(
     Ok(())
 }
 
+/// Records a refused attempt (`action`, e.g. "refused /setup timezone") unless the same
+/// user's same refusal in this server is already recorded within the last minute: anyone
+/// can trigger refusals, and repeating one must not grow the log without bound. (Two
+/// attempts racing may both be recorded; that is harmless.) Returns whether it was recorded.
+pub async fn append_refusal(
+    db: impl PgExecutor<'_>,
+    guild_id: u64,
+    user: u64,
+    action: &str,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO audit_log (guild_id, user_id, action)
+         SELECT $1, $2, $3
+         WHERE NOT EXISTS (
+             SELECT 1 FROM audit_log
+             WHERE guild_id = $1 AND user_id = $2 AND action = $3
+               AND at > now() - interval '1 minute')",
+    )
+    .bind(id_to_db(guild_id))
+    .bind(id_to_db(user))
+    .bind(action)
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
 /// user, action, before, after, at.
 type AuditRow = (i64, String, Option<Value>, Option<Value>, DateTime<Utc>);
 

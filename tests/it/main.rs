@@ -9,6 +9,7 @@ mod cli_sources;
 mod console;
 mod discord;
 mod embedded_db;
+mod guilds_store;
 mod import;
 mod reminders;
 mod reminders_store;

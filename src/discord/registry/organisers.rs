@@ -150,3 +150,14 @@ pub(super) fn parse_status(given: &Given<'_>) -> Result<StatusCommand, ParseErro
         _ => Err(ParseError::MissingSubcommand("status")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_channel_kinds_offered_are_the_ones_the_domain_knows() {
+        let known: Vec<&str> = ChannelKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        assert_eq!(CHANNEL_KINDS, known.as_slice());
+    }
+}

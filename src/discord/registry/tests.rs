@@ -18,6 +18,11 @@ fn every_command_has_a_short_lowercase_name_and_a_description_discord_accepts() 
         assert!((1..=100).contains(&spec.description.chars().count()));
         for option in spec.options {
             assert!((1..=100).contains(&option.description.chars().count()));
+            if let OptionKind::Subcommand(options) = option.kind {
+                for option in options {
+                    assert!((1..=100).contains(&option.description.chars().count()));
+                }
+            }
         }
     }
     assert_eq!(registrations().len(), 15);
@@ -164,4 +169,108 @@ fn channel_is_registered_for_managers_and_reads_a_channel_option() {
     );
     assert_eq!(autocomplete_field("channel", "channel"), None);
     assert_eq!(autocomplete_field("remind", "lead"), None);
+}
+
+fn subcommand(name: &str, options: serde_json::Value) -> CommandDataOption {
+    option(serde_json::json!({"name": name, "type": 1, "options": options}))
+}
+
+#[test]
+fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
+    use crate::domain::guild_settings::ChannelKind;
+
+    let zone = [subcommand(
+        "timezone",
+        serde_json::json!([{"name": "zone", "type": 3, "value": " Europe/Berlin "}]),
+    )];
+    let channel = [subcommand(
+        "channel",
+        serde_json::json!([{"name": "kind", "type": 3, "value": "organiser-log"},
+                           {"name": "channel", "type": 7, "value": "77"}]),
+    )];
+    let role = [subcommand(
+        "role",
+        serde_json::json!([{"name": "role", "type": 8, "value": "88"}]),
+    )];
+    let source = |refresh: i64| {
+        [subcommand(
+            "source",
+            serde_json::json!([{"name": "url", "type": 3, "value": "https://x.org/s.ics"},
+                               {"name": "refresh", "type": 4, "value": refresh}]),
+        )]
+    };
+
+    assert_eq!(
+        parse("setup", &zone),
+        Ok(Invocation::Setup(SetupCommand::TimeZone(
+            "Europe/Berlin".into()
+        )))
+    );
+    assert_eq!(
+        parse("setup", &channel),
+        Ok(Invocation::Setup(SetupCommand::Channel {
+            kind: ChannelKind::OrganiserLog,
+            channel: 77
+        }))
+    );
+    assert_eq!(
+        parse("setup", &role),
+        Ok(Invocation::Setup(SetupCommand::Role(88)))
+    );
+    assert_eq!(
+        parse("setup", &source(15)),
+        Ok(Invocation::Setup(SetupCommand::Source {
+            url: "https://x.org/s.ics".into(),
+            refresh_minutes: 15
+        }))
+    );
+    assert!(matches!(
+        parse("setup", &source(1)),
+        Err(ParseError::OutOfRange {
+            option: "refresh",
+            ..
+        })
+    ));
+    assert_eq!(
+        parse("setup", &[subcommand("show", serde_json::json!([]))]),
+        Ok(Invocation::Setup(SetupCommand::Show))
+    );
+    assert_eq!(
+        parse("setup", &[]),
+        Err(ParseError::MissingSubcommand("setup"))
+    );
+    assert_eq!(
+        parse("status", &[subcommand("audit", serde_json::json!([]))]),
+        Ok(Invocation::Status(StatusCommand::Audit))
+    );
+
+    let body = registered("setup");
+    assert_eq!(body["default_member_permissions"], "32", "MANAGE_GUILD");
+    let names: Vec<&str> = body["options"]
+        .as_array()
+        .expect("subcommands")
+        .iter()
+        .map(|o| o["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "show",
+            "conference",
+            "timezone",
+            "source",
+            "channel",
+            "role",
+            "lead"
+        ]
+    );
+    let channel = &body["options"][4];
+    assert_eq!(channel["type"], 1);
+    assert_eq!(
+        channel["options"][0]["choices"][1]["value"],
+        "organiser-log"
+    );
+    assert_eq!(channel["options"][1]["type"], 7);
+    assert_eq!(body["options"][5]["options"][0]["type"], 8, "a role option");
+    assert_eq!(registered("status")["options"][0]["name"], "audit");
 }

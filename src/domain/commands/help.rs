@@ -22,6 +22,8 @@ pub(super) fn answer(programme: &Programme) -> Reply {
          `/mytalks` — your subscriptions, with a calendar file of your talks.\n\
          `/remind [lead]` — how many minutes before a talk you are reminded.\n\
          `/channel channel [room]` — organisers: where a room's reminders are posted.\n\
+         `/setup` — organisers: this server's conference, zone, schedule source, channels, \
+         organiser role and default lead; `/status audit` — who changed what.\n\
          `/help` — this message.\n\
          Only `/talk` answers are visible to the channel; everything else is just for you."
     ))

@@ -53,7 +53,7 @@ async fn channel_is_refused_to_non_organisers_and_in_dms_and_stored_for_organise
 
     assert_eq!(
         private_text(&moderator),
-        "Only organisers (with the Manage Server permission) can set reminder channels."
+        "Only this server's organisers (Manage Server, or the organiser role) can use `/channel`."
     );
     assert_eq!(
         private_text(&in_dm),

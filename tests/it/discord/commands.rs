@@ -33,6 +33,8 @@ async fn commands_are_registered_in_the_configured_guild_with_described_options(
             "mytalks",
             "remind",
             "channel",
+            "setup",
+            "status",
             "help"
         ]
     );

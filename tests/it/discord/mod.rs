@@ -8,8 +8,11 @@ pub mod binary;
 mod channels;
 mod commands;
 mod deadline;
+pub mod guilds;
 pub mod messages;
 mod payloads;
+mod setup;
+mod setup_guilds;
 pub mod standin;
 mod subscriptions;
 

@@ -11,9 +11,12 @@ pub const GUILD_ID: u64 = 4_000_000_000_000_002;
 pub const CHANNEL_ID: u64 = 4_000_000_000_000_003;
 /// The attendee who uses the commands.
 pub const USER_ID: u64 = 4_000_000_000_000_004;
-const BOT_USER_ID: u64 = 4_000_000_000_000_005;
+/// The bot's own user.
+pub const BOT_USER_ID: u64 = 4_000_000_000_000_005;
+/// A second guild the bot is in (multi-guild tests).
+pub const OTHER_GUILD_ID: u64 = 4_000_000_000_000_006;
 
-fn user(id: u64, name: &str, bot: bool) -> Value {
+pub fn user(id: u64, name: &str, bot: bool) -> Value {
     json!({"id": id.to_string(), "username": name, "discriminator": "0", "global_name": name,
            "avatar": null, "bot": bot})
 }
@@ -79,14 +82,27 @@ pub fn slash_with(id: u64, token: &str, command: &str, options: Vec<Value>) -> V
 
 /// The interaction as a guild member with these permissions (the bitfield as Discord
 /// sends it, a decimal string) sends it: `member` instead of `user`.
-pub fn as_member(mut interaction: Value, permissions: u64) -> Value {
+pub fn as_member(interaction: Value, permissions: u64) -> Value {
+    as_member_of(interaction, GUILD_ID, USER_ID, permissions, &[])
+}
+
+/// The interaction as sent by `user` in `guild`, a member with these permissions and roles.
+pub fn as_member_of(
+    mut interaction: Value,
+    guild: u64,
+    user_id: u64,
+    permissions: u64,
+    roles: &[u64],
+) -> Value {
+    let roles: Vec<String> = roles.iter().map(u64::to_string).collect();
     if let Some(fields) = interaction.as_object_mut() {
         fields.remove("user");
+        fields.insert("guild_id".to_owned(), json!(guild.to_string()));
         fields.insert(
             "member".to_owned(),
             json!({
-                "user": user(USER_ID, "attendee", false),
-                "roles": [],
+                "user": user(user_id, "attendee", false),
+                "roles": roles,
                 "joined_at": "2026-01-01T00:00:00.000000+00:00",
                 "deaf": false,
                 "mute": false,

@@ -27,6 +27,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 
+use super::guilds::Guilds;
 use super::messages::Messages;
 use super::payloads;
 
@@ -75,6 +76,8 @@ struct Shared {
     addr: Mutex<Option<SocketAddr>>,
     /// DM channels and channel messages (the reminder delivery routes).
     messages: Messages,
+    /// Channels, roles and the bot's member (the bot's channel checks).
+    guilds: Guilds,
 }
 
 /// The running stand-in; stopped when dropped.
@@ -121,6 +124,11 @@ impl StandIn {
     /// The delivery side: messages created, failure modes, rate limits.
     pub fn messages(&self) -> &Messages {
         &self.shared.messages
+    }
+
+    /// The guild side: which channels exist and where the bot may post.
+    pub fn guilds(&self) -> &Guilds {
+        &self.shared.guilds
     }
 
     /// Every REST request so far.
@@ -199,6 +207,9 @@ async fn rest(
         .messages
         .handle(method.as_str(), &segments, &json_body)
     {
+        return response;
+    }
+    if let Some(response) = shared.guilds.handle(method.as_str(), &segments) {
         return response;
     }
     let ws_url = format!("ws://{}/ws", shared.addr.lock().unwrap().expect("address"));

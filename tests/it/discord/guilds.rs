@@ -1,0 +1,145 @@
+//! The stand-in's guild side, for the bot's channel checks: `GET /channels/{id}`,
+//! `GET /guilds/{id}/roles` and `GET /guilds/{id}/members/{user}`.
+//!
+//! Every guild has an @everyone role (its id is the guild's) allowing View Channel and Send
+//! Messages, and the bot is a member without other roles. A channel id nobody configured is
+//! a text channel of [`payloads::GUILD_ID`] without overwrites, where the bot can post;
+//! [`Guilds::set`] makes one muted for @everyone, of another guild, a voice channel, or
+//! missing (404, code 10003).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::payloads::{self, BOT_USER_ID, GUILD_ID};
+
+pub const VIEW_CHANNEL: u64 = 1 << 10;
+pub const SEND_MESSAGES: u64 = 1 << 11;
+
+/// What a configured channel is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// A text channel of `guild`; `muted`: @everyone may not send there.
+    Text { guild: u64, muted: bool },
+    /// A voice channel of the test guild.
+    Voice,
+    /// Deleted, or never there: 404.
+    Missing,
+}
+
+#[derive(Default)]
+pub struct Guilds {
+    channels: Mutex<HashMap<u64, Channel>>,
+}
+
+impl Guilds {
+    /// Makes `id` this kind of channel.
+    pub fn set(&self, id: u64, channel: Channel) {
+        self.channels.lock().unwrap().insert(id, channel);
+    }
+
+    /// Answers the guild routes; `None` for any other request.
+    pub(super) fn handle(&self, method: &str, segments: &[&str]) -> Option<Response> {
+        match (method, segments) {
+            ("GET", ["channels", id]) => {
+                let id: u64 = id.parse().ok()?;
+                let channel =
+                    self.channels
+                        .lock()
+                        .unwrap()
+                        .get(&id)
+                        .copied()
+                        .unwrap_or(Channel::Text {
+                            guild: GUILD_ID,
+                            muted: false,
+                        });
+                Some(channel_json(id, channel))
+            }
+            ("GET", ["guilds", guild, "roles"]) => {
+                Some(Json(roles(guild.parse().ok()?)).into_response())
+            }
+            ("GET", ["guilds", _, "members", user]) if *user == BOT_USER_ID.to_string() => {
+                Some(Json(bot_member()).into_response())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The guild's roles: @everyone only, allowed to view and send.
+fn roles(guild: u64) -> Value {
+    json!([{"id": guild.to_string(), "name": "@everyone", "color": 0,
+        "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
+        "hoist": false, "managed": false, "mentionable": false, "position": 0,
+        "permissions": (VIEW_CHANNEL | SEND_MESSAGES).to_string(), "icon": null,
+        "unicode_emoji": null, "flags": 0}])
+}
+
+/// The bot as a member of any guild, without roles.
+fn bot_member() -> Value {
+    json!({
+        "user": payloads::user(BOT_USER_ID, "confbot", true),
+        "roles": [],
+        "joined_at": "2026-01-01T00:00:00.000000+00:00",
+        "deaf": false, "mute": false, "flags": 0,
+    })
+}
+
+fn channel_json(id: u64, channel: Channel) -> Response {
+    match channel_value(id, channel) {
+        Some(value) => Json(value).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": "Unknown Channel", "code": 10003})),
+        )
+            .into_response(),
+    }
+}
+
+/// The channel object Discord returns; `None` for a missing channel.
+fn channel_value(id: u64, channel: Channel) -> Option<Value> {
+    let (guild, kind, overwrites) = match channel {
+        Channel::Missing => return None,
+        Channel::Voice => (GUILD_ID, 2, json!([])),
+        Channel::Text { guild, muted } => {
+            let overwrites = if muted {
+                json!([{"id": guild.to_string(), "type": 0, "allow": "0",
+                        "deny": SEND_MESSAGES.to_string()}])
+            } else {
+                json!([])
+            };
+            (guild, 0, overwrites)
+        }
+    };
+    Some(
+        json!({"id": id.to_string(), "type": kind, "guild_id": guild.to_string(),
+                "name": format!("channel-{id}"), "position": 0, "nsfw": false,
+                "permission_overwrites": overwrites, "parent_id": null, "topic": null,
+                "last_message_id": null, "rate_limit_per_user": 0}),
+    )
+}
+
+#[test]
+fn serenity_reads_the_guild_routes_answers() {
+    use serenity::all::{Channel as SerenityChannel, Member, Role};
+
+    let muted = Channel::Text {
+        guild: GUILD_ID,
+        muted: true,
+    };
+    let channel: SerenityChannel =
+        serde_json::from_value(channel_value(5, muted).expect("a channel")).expect("channel");
+    let roles: Vec<Role> = serde_json::from_value(roles(GUILD_ID)).expect("roles");
+    let member: Member = serde_json::from_value(bot_member()).expect("member");
+
+    let channel = channel.guild().expect("a guild channel");
+    assert_eq!(channel.guild_id.get(), GUILD_ID);
+    assert_eq!(channel.permission_overwrites.len(), 1);
+    assert_eq!(roles[0].permissions.bits(), VIEW_CHANNEL | SEND_MESSAGES);
+    assert_eq!(member.user.id.get(), BOT_USER_ID);
+    assert_eq!(channel_value(6, Channel::Missing), None);
+}

@@ -1,0 +1,165 @@
+//! `store::guilds` against PostgreSQL: changes seeded from the configuration, concurrent
+//! changes of one server without lost updates, servers kept apart, and the organiser log
+//! channel of a conference.
+
+use confbot::domain::guild_settings::{ChannelKind, GuildSettings, SetupChange};
+use confbot::domain::model::ConferenceSlug;
+use confbot::store::guilds;
+
+use crate::harness::TestDb;
+
+/// Above `i64::MAX`: stored bit-cast.
+const GUILD_A: u64 = 18_000_000_000_000_000_001;
+const GUILD_B: u64 = 2;
+const ALICE: u64 = 18_000_000_000_000_000_011;
+
+fn seed(slug: &str) -> GuildSettings {
+    GuildSettings::seeded(ConferenceSlug::parse(slug).ok(), Some(77))
+}
+
+async fn change(db: &TestDb, guild: u64, change: SetupChange, seed_slug: &str) {
+    let mut conn = db.pool.acquire().await.expect("connection");
+    guilds::change(&mut conn, guild, &seed(seed_slug), ALICE, &change)
+        .await
+        .expect("change");
+}
+
+#[tokio::test]
+async fn the_first_change_starts_from_the_seed_and_only_touches_its_field() {
+    let db = TestDb::new().await;
+    let mut conn = db.pool.acquire().await.expect("connection");
+    let zone = SetupChange::TimeZone(chrono_tz::Asia::Tokyo);
+
+    let nothing = guilds::get(&db.pool, GUILD_A).await.expect("get");
+    let (before, after) = guilds::change(&mut conn, GUILD_A, &seed("livecon"), ALICE, &zone)
+        .await
+        .expect("change");
+
+    assert_eq!(nothing, None);
+    assert_eq!(before, seed("livecon"));
+    assert_eq!(after.time_zone, Some(chrono_tz::Asia::Tokyo));
+    assert_eq!(after.organiser_role, Some(77), "seeded");
+    assert_eq!(
+        guilds::get(&db.pool, GUILD_A).await.expect("get"),
+        Some(after)
+    );
+    let audit = guilds::recent_audit(&db.pool, GUILD_A, 20)
+        .await
+        .expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].user, ALICE);
+    assert_eq!(audit[0].before, serde_json::json!({"time_zone": null}));
+    assert_eq!(
+        audit[0].after,
+        serde_json::json!({"time_zone": "Asia/Tokyo"})
+    );
+}
+
+#[tokio::test]
+async fn concurrent_changes_of_one_server_keep_both() {
+    let db = TestDb::new().await;
+    let zone = change(
+        &db,
+        GUILD_A,
+        SetupChange::TimeZone(chrono_tz::Asia::Tokyo),
+        "livecon",
+    );
+    let channel = change(
+        &db,
+        GUILD_A,
+        SetupChange::Channel {
+            kind: ChannelKind::Announcements,
+            channel: 5,
+        },
+        "livecon",
+    );
+    let lead = change(
+        &db,
+        GUILD_A,
+        SetupChange::Lead(confbot::domain::reminders::LeadTime::from_minutes(3).expect("lead")),
+        "livecon",
+    );
+
+    tokio::join!(zone, channel, lead);
+
+    let stored = guilds::get(&db.pool, GUILD_A)
+        .await
+        .expect("get")
+        .expect("row");
+    assert_eq!(stored.time_zone, Some(chrono_tz::Asia::Tokyo));
+    assert_eq!(stored.announcement_channel, Some(5));
+    assert_eq!(stored.default_lead.map(|l| l.minutes()), Some(3));
+    assert_eq!(
+        guilds::recent_audit(&db.pool, GUILD_A, 20)
+            .await
+            .expect("audit")
+            .len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn servers_are_apart_and_the_log_channel_follows_the_conference() {
+    let db = TestDb::new().await;
+    crate::fixtures::import_text(
+        &db.pool,
+        "livecon",
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-TIMEZONE:UTC\r\nBEGIN:VEVENT\r\nUID:a@x\r\n\
+         DTSTART:20260601T090000Z\r\nDTEND:20260601T093000Z\r\nSUMMARY:A talk\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .await;
+    let conference: i64 = sqlx::query_scalar("SELECT id FROM conferences WHERE slug = 'livecon'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("conference");
+    let log = |channel| SetupChange::Channel {
+        kind: ChannelKind::OrganiserLog,
+        channel,
+    };
+
+    let none = guilds::organiser_log_channel(&db.pool, conference)
+        .await
+        .expect("query");
+    change(&db, GUILD_B, log(9), "othercon").await;
+    let other_conference = guilds::organiser_log_channel(&db.pool, conference)
+        .await
+        .expect("query");
+    change(&db, GUILD_A, log(18_000_000_000_000_000_123), "livecon").await;
+
+    assert_eq!(none, None);
+    assert_eq!(other_conference, None, "B follows another conference");
+    assert_eq!(
+        guilds::organiser_log_channel(&db.pool, conference)
+            .await
+            .expect("query"),
+        Some(18_000_000_000_000_000_123)
+    );
+    let b = guilds::get(&db.pool, GUILD_B)
+        .await
+        .expect("get")
+        .expect("row");
+    assert_eq!(b.organiser_log_channel, Some(9), "A's change left B alone");
+    assert_eq!(
+        guilds::recent_audit(&db.pool, GUILD_B, 20)
+            .await
+            .expect("audit")
+            .len(),
+        1
+    );
+    assert!(
+        guilds::append_refusal(&db.pool, GUILD_A, ALICE, "refused /setup")
+            .await
+            .expect("a")
+    );
+    assert!(
+        !guilds::append_refusal(&db.pool, GUILD_A, ALICE, "refused /setup")
+            .await
+            .expect("b")
+    );
+    assert!(
+        guilds::append_refusal(&db.pool, GUILD_B, ALICE, "refused /setup")
+            .await
+            .expect("c")
+    );
+}
