@@ -35,6 +35,8 @@ async fn commands_are_registered_in_the_configured_guild_with_described_options(
             "channel",
             "setup",
             "status",
+            "announce",
+            "announcements",
             "help"
         ]
     );
