@@ -306,9 +306,12 @@ impl Router {
 
     async fn clicked(&self, interaction: &ComponentInteraction, action: ButtonAction) -> Answer {
         let user = interaction.user.id.get();
+        // As the audit of a refusal names it.
         let name = match action {
-            ButtonAction::ConfirmAnnouncement(_) | ButtonAction::ConfirmEdit { .. } => "Confirm",
-            _ => "Cancel",
+            ButtonAction::ConfirmAnnouncement(_) | ButtonAction::ConfirmEdit { .. } => {
+                "/announce Confirm"
+            }
+            _ => "/announce Cancel",
         };
         let guild = match self
             .authorize(

@@ -481,7 +481,7 @@ async fn announcements_lists_cancels_and_edits_after_a_preview_with_confirm() {
 }
 
 #[tokio::test]
-async fn two_servers_cannot_see_confirm_or_cancel_each_others_announcements() {
+async fn members_and_other_servers_cannot_confirm_see_or_cancel_announcements() {
     let bot = Bot::start().await;
     let (id, _) = draft(
         &bot,
@@ -490,6 +490,27 @@ async fn two_servers_cannot_see_confirm_or_cancel_each_others_announcements() {
     )
     .await;
 
+    let member_confirm = ask(
+        &bot,
+        click(GUILD_ID, MEMBER, &format!("announce-confirm:{}", id.0)),
+    )
+    .await;
+    let member_submit = ask(&bot, |interaction, token| {
+        payloads::as_member_of(
+            payloads::modal_submit(
+                interaction,
+                token,
+                &format!("announce:{}", id.0),
+                &[("text", "Mine")],
+            ),
+            GUILD_ID,
+            USER_ID,
+            MEMBER,
+            &[],
+        )
+    })
+    .await;
+    let still_draft = status(&bot, GUILD_ID, id).await;
     let foreign_confirm = ask(
         &bot,
         click(
@@ -518,6 +539,13 @@ async fn two_servers_cannot_see_confirm_or_cancel_each_others_announcements() {
     let foreign_edit = ask(&bot, announcements(OTHER_GUILD_ID, "edit", Some(id.0))).await;
     let own_list = ask(&bot, announcements(GUILD_ID, "list", None)).await;
 
+    assert!(private_text(&member_confirm).starts_with("Only this server's organisers"));
+    assert!(private_text(&member_submit).starts_with("Only this server's organisers"));
+    assert_eq!(
+        still_draft,
+        Status::Draft,
+        "a member's click and form change nothing"
+    );
     let not_found = format!("This server has no announcement #{} (any more).", id.0);
     assert!(private_text(&foreign_confirm).starts_with(&not_found));
     assert!(private_text(&foreign_submit).starts_with(&not_found));

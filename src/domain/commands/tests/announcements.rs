@@ -310,3 +310,21 @@ fn a_one_off_is_confirmable_until_an_hour_after_its_time() {
     assert!(text_of(&scheduled(&once, at("2026-06-01T12:00:00Z")))
         .starts_with("Scheduled: announcement #12 in <#55>, first post <t:"));
 }
+
+#[test]
+fn cron_with_seconds_first_is_read_as_six_fields() {
+    let now = at("2026-06-01T10:00:00Z");
+    let planned = plan(
+        &options(None, Some("0 30 8 * * 1-5")),
+        GUILD,
+        None,
+        BERLIN,
+        now,
+    )
+    .expect("plan");
+    let daily = announcement("x", Ping::None, Some("0 30 8 * * 1-5"));
+
+    assert!(planned.repeat.is_some());
+    // Tuesday 2 June 2026, 08:30 Berlin = 06:30 UTC.
+    assert_eq!(daily.next_after(now), Some(at("2026-06-02T06:30:00Z")));
+}
