@@ -12,13 +12,13 @@
 use chrono::Utc;
 use serde_json::{json, Value};
 use serenity::all::{
-    ActionRowComponent, CommandInteraction, ComponentInteraction, Context, CreateActionRow,
-    CreateInputText, CreateInteractionResponse, CreateModal, InputTextStyle, ModalInteraction,
+    ActionRowComponent, CommandInteraction, Context, CreateActionRow, CreateInputText,
+    CreateInteractionResponse, CreateModal, InputTextStyle, ModalInteraction,
 };
 
 use crate::domain::announcements::{Announcement, AnnouncementId, Ping, MAX_TEXT};
 use crate::domain::commands::announcements::{self as replies, AnnounceCommand};
-use crate::domain::commands::{ButtonAction, Reply, Visibility};
+use crate::domain::commands::{Reply, Visibility};
 use crate::store::announcements::{self as store, NewAnnouncement, Status, StoredAnnouncement};
 use crate::store::guilds;
 
@@ -30,6 +30,8 @@ const NEW_MODAL: &str = "announce:";
 const EDIT_MODAL: &str = "announce-edit:";
 /// The modal's text input.
 const TEXT_INPUT: &str = "text";
+
+mod buttons;
 
 /// Internal failures, logged with their causes; the organiser gets the generic text.
 type Answer = anyhow::Result<Reply>;
@@ -278,191 +280,6 @@ impl Router {
             ping: a.ping,
         };
         Ok(store::create_draft(&self.pool, &new).await?)
-    }
-
-    /// Confirm / Cancel under a preview.
-    pub(super) async fn announcement_button(
-        &self,
-        ctx: &Context,
-        interaction: &ComponentInteraction,
-        action: ButtonAction,
-    ) {
-        let user = interaction.user.id.get();
-        let reply = match self.clicked(interaction, action).await {
-            Ok(reply) => reply,
-            Err(error) => {
-                tracing::error!(user, "an announcement button failed: {error:#}");
-                ephemeral_text(GENERIC_FAILURE)
-            }
-        };
-        if let Err(error) = interaction
-            .create_response(&ctx.http, message(&reply))
-            .await
-        {
-            let error = anyhow::Error::from(error);
-            tracing::error!(user, "answering an announcement button failed: {error:#}");
-        }
-    }
-
-    async fn clicked(&self, interaction: &ComponentInteraction, action: ButtonAction) -> Answer {
-        let user = interaction.user.id.get();
-        // As the audit of a refusal names it.
-        let name = match action {
-            ButtonAction::ConfirmAnnouncement(_) | ButtonAction::ConfirmEdit { .. } => {
-                "/announce Confirm"
-            }
-            _ => "/announce Cancel",
-        };
-        let guild = match self
-            .authorize(
-                interaction.guild_id,
-                interaction.member.as_ref(),
-                user,
-                name,
-            )
-            .await
-        {
-            Ok(guild) => guild,
-            Err(refusal) => return Ok(refusal),
-        };
-        match action {
-            ButtonAction::ConfirmAnnouncement(id) => self.confirm(guild, user, id).await,
-            ButtonAction::CancelAnnouncement(id) => self.cancel(guild, user, id).await,
-            ButtonAction::ConfirmEdit {
-                announcement,
-                draft,
-            } => self.confirm_edit(guild, user, announcement, draft).await,
-            ButtonAction::DiscardEdit {
-                announcement,
-                draft,
-            } => {
-                let discarded = store::cancel(&self.pool, guild, draft).await?;
-                Ok(if discarded {
-                    replies::edit_discarded(announcement)
-                } else {
-                    replies::edit_already_done(announcement)
-                })
-            }
-            ButtonAction::RemindMe(_) => Ok(ephemeral_text(STALE)),
-        }
-    }
-
-    /// Schedules a draft. `schedule` only moves a draft, so of two clicks (or processes)
-    /// exactly one confirms; the other is told it is already scheduled.
-    async fn confirm(&self, guild: u64, user: u64, id: AnnouncementId) -> Answer {
-        let mut tx = self.pool.begin().await?;
-        let Some(stored) = store::get(&mut *tx, guild, id).await? else {
-            return Ok(replies::not_found(id));
-        };
-        let now = Utc::now();
-        match stored.status {
-            Status::Draft => {}
-            Status::Scheduled => return Ok(replies::already_scheduled(id)),
-            Status::Cancelled => return Ok(replies::already_cancelled(id)),
-        }
-        if stored.announcement.text.is_empty() {
-            return Ok(replies::not_found(id));
-        }
-        if !replies::has_future(&stored.announcement, now) {
-            return Ok(replies::time_passed(id));
-        }
-        if !store::schedule(&mut *tx, guild, id).await? {
-            return Ok(replies::already_scheduled(id));
-        }
-        let before = json!({"id": id.0, "status": "draft"});
-        let after = audit_fields(&stored.announcement, "scheduled");
-        guilds::append(
-            &mut *tx,
-            guild,
-            user,
-            "announce confirm",
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        tracing::info!(user, guild, announcement = id.0, "announcement scheduled");
-        // The table's trigger notifies every planner too; this one need not wait for it.
-        self.plan_changed.notify_one();
-        Ok(replies::scheduled(&stored.announcement, now))
-    }
-
-    /// Cancels a draft or a scheduled announcement; its pending posts are retired by the
-    /// replan this wakes.
-    async fn cancel(&self, guild: u64, user: u64, id: AnnouncementId) -> Answer {
-        let mut tx = self.pool.begin().await?;
-        let Some(stored) = store::get(&mut *tx, guild, id).await? else {
-            return Ok(replies::not_found(id));
-        };
-        let status = match stored.status {
-            Status::Cancelled => return Ok(replies::already_cancelled_nothing_changed(id)),
-            Status::Draft => "draft",
-            Status::Scheduled => "scheduled",
-        };
-        if !store::cancel(&mut *tx, guild, id).await? {
-            return Ok(replies::already_cancelled_nothing_changed(id));
-        }
-        let before = json!({"id": id.0, "status": status});
-        let after = json!({"id": id.0, "status": "cancelled"});
-        guilds::append(
-            &mut *tx,
-            guild,
-            user,
-            "announce cancel",
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        tracing::info!(user, guild, announcement = id.0, "announcement cancelled");
-        self.plan_changed.notify_one();
-        Ok(replies::cancelled(id, status == "scheduled"))
-    }
-
-    /// Applies an edit: the draft's text becomes the announcement's (pending posts take it
-    /// at the replan), and the draft is retired, in one transaction.
-    async fn confirm_edit(
-        &self,
-        guild: u64,
-        user: u64,
-        id: AnnouncementId,
-        draft: AnnouncementId,
-    ) -> Answer {
-        let mut tx = self.pool.begin().await?;
-        let (Some(stored), Some(edit)) = (
-            store::get(&mut *tx, guild, id).await?,
-            store::get(&mut *tx, guild, draft).await?,
-        ) else {
-            return Ok(replies::not_found(id));
-        };
-        if stored.status != Status::Scheduled {
-            return Ok(replies::not_editable(id));
-        }
-        // `cancel` takes the draft's row lock: of two clicks one applies the edit.
-        if edit.status != Status::Draft || !store::cancel(&mut *tx, guild, draft).await? {
-            return Ok(replies::edit_already_done(id));
-        }
-        let text = &edit.announcement.text;
-        if !store::set_text(&mut *tx, guild, id, text).await? {
-            return Ok(replies::not_editable(id));
-        }
-        let before = json!({"id": id.0, "text": stored.announcement.text});
-        let after = json!({"id": id.0, "text": text});
-        guilds::append(
-            &mut *tx,
-            guild,
-            user,
-            "announce edit",
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        tracing::info!(user, guild, announcement = id.0, "announcement text edited");
-        self.plan_changed.notify_one();
-        let mut announcement = stored.announcement;
-        announcement.text.clone_from(text);
-        Ok(replies::edited(&announcement, Utc::now()))
     }
 }
 

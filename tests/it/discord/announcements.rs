@@ -1,26 +1,24 @@
 //! Organiser announcements through the stand-in: `/announce` answered with the text modal,
-//! the modal's submit with a preview, Confirm and Cancel against the store, refusals that
-//! store nothing, `/announcements` (list, cancel, edit), servers kept apart, and one
-//! confirmed announcement delivered by the real scheduler.
+//! the modal's submit with a preview, Confirm and Cancel against the store, and refusals
+//! that store nothing. `/announcements`, servers kept apart and delivery: see
+//! `announcements_manage.rs`.
 
 use chrono::{TimeDelta, Utc};
 use confbot::domain::announcements::{AnnouncementId, Ping, MAX_TEXT};
-use confbot::jobs::Clock;
 use confbot::store::announcements::{self as store, Status};
 use serde_json::{json, Value};
 
 use super::guilds::Channel;
-use super::payloads::{self, GUILD_ID, OTHER_GUILD_ID, USER_ID};
+use super::payloads::{self, GUILD_ID, USER_ID};
 use super::standin::Recorded;
 use super::subscriptions::{ask, assert_every_message_pings_nobody, private_text};
 use super::{data, is_ephemeral, Bot};
-use crate::reminders::Scheduler;
 
-const MANAGE_GUILD: u64 = 1 << 5;
+pub(super) const MANAGE_GUILD: u64 = 1 << 5;
 /// Send Messages: a member, not an organiser.
-const MEMBER: u64 = 1 << 11;
-const NEWS: u64 = 4_000_000_000_000_100;
-const ROLE: u64 = 4_000_000_000_000_200;
+pub(super) const MEMBER: u64 = 1 << 11;
+pub(super) const NEWS: u64 = 4_000_000_000_000_100;
+pub(super) const ROLE: u64 = 4_000_000_000_000_200;
 
 /// `/announce` with `options` (name, type, value) from a member of `guild` with
 /// `permissions`; a channel option is resolved as Discord does.
@@ -53,7 +51,7 @@ fn announce(
 }
 
 /// `/announcements <subcommand> [id]` from an organiser of `guild`.
-fn announcements(
+pub(super) fn announcements(
     guild: u64,
     subcommand: &'static str,
     id: Option<i64>,
@@ -73,7 +71,7 @@ fn announcements(
 }
 
 /// A submitted text modal (interaction type 5) from an organiser of `guild`.
-fn submit(guild: u64, custom_id: &str, text: &str) -> impl FnOnce(u64, &str) -> Value {
+pub(super) fn submit(guild: u64, custom_id: &str, text: &str) -> impl FnOnce(u64, &str) -> Value {
     let custom_id = custom_id.to_owned();
     let text = text.to_owned();
     move |id, token| {
@@ -88,7 +86,11 @@ fn submit(guild: u64, custom_id: &str, text: &str) -> impl FnOnce(u64, &str) -> 
 }
 
 /// A click on `custom_id` by an organiser of `guild` (or, with `permissions`, anyone).
-fn click(guild: u64, permissions: u64, custom_id: &str) -> impl FnOnce(u64, &str) -> Value {
+pub(super) fn click(
+    guild: u64,
+    permissions: u64,
+    custom_id: &str,
+) -> impl FnOnce(u64, &str) -> Value {
     let custom_id = custom_id.to_owned();
     move |id, token| {
         payloads::as_member_of(
@@ -102,7 +104,7 @@ fn click(guild: u64, permissions: u64, custom_id: &str) -> impl FnOnce(u64, &str
 }
 
 /// The modal a callback opened: its `custom_id` and the pre-filled text.
-fn opened_modal(callback: &Recorded) -> (String, Option<String>) {
+pub(super) fn opened_modal(callback: &Recorded) -> (String, Option<String>) {
     assert_eq!(callback.body["type"], 9, "a modal: {}", callback.body);
     let modal = data(callback);
     let input = &modal["components"][0]["components"][0];
@@ -125,7 +127,7 @@ fn draft_id(custom_id: &str) -> AnnouncementId {
 }
 
 /// The button custom ids of a message response.
-fn buttons(callback: &Recorded) -> Vec<String> {
+pub(super) fn buttons(callback: &Recorded) -> Vec<String> {
     data(callback)["components"][0]["components"]
         .as_array()
         .map(|row| {
@@ -143,7 +145,7 @@ async fn count(bot: &Bot) -> i64 {
         .expect("count")
 }
 
-async fn status(bot: &Bot, guild: u64, id: AnnouncementId) -> Status {
+pub(super) async fn status(bot: &Bot, guild: u64, id: AnnouncementId) -> Status {
     store::get(&bot.db.pool, guild, id)
         .await
         .expect("get")
@@ -152,7 +154,7 @@ async fn status(bot: &Bot, guild: u64, id: AnnouncementId) -> Status {
 }
 
 /// `/announce` with `options` through to the preview: the draft's id and the preview.
-async fn draft(
+pub(super) async fn draft(
     bot: &Bot,
     options: Vec<(&'static str, u8, Value)>,
     text: &str,
@@ -385,225 +387,4 @@ async fn text_over_the_limit_is_refused_and_cancel_leaves_the_draft_cancelled() 
     );
     assert!(private_text(&confirm_after).contains("was cancelled"));
     assert_eq!(status(&bot, GUILD_ID, id).await, Status::Cancelled);
-}
-
-#[tokio::test]
-async fn announcements_lists_cancels_and_edits_after_a_preview_with_confirm() {
-    let bot = Bot::start().await;
-    let options = vec![
-        ("channel", 7, json!(NEWS.to_string())),
-        ("repeat", 3, json!("daily 09:00")),
-        ("ping", 3, json!("everyone")),
-    ];
-    let (id, _) = draft(&bot, options, "Coffee in the **lobby**").await;
-    ask(
-        &bot,
-        click(
-            GUILD_ID,
-            MANAGE_GUILD,
-            &format!("announce-confirm:{}", id.0),
-        ),
-    )
-    .await;
-
-    let listed = ask(&bot, announcements(GUILD_ID, "list", None)).await;
-    let edit = ask(&bot, announcements(GUILD_ID, "edit", Some(id.0))).await;
-    let (edit_modal, prefilled) = opened_modal(&edit);
-    let edit_preview = ask(&bot, submit(GUILD_ID, &edit_modal, "Tea in the lobby")).await;
-    let text_before_confirm = store::get(&bot.db.pool, GUILD_ID, id)
-        .await
-        .expect("get")
-        .expect("stored")
-        .announcement
-        .text;
-    let confirm_edit = buttons(&edit_preview)[0].clone();
-    let edited = ask(&bot, click(GUILD_ID, MANAGE_GUILD, &confirm_edit)).await;
-    let edited_again = ask(&bot, click(GUILD_ID, MANAGE_GUILD, &confirm_edit)).await;
-    let cancelled = ask(&bot, announcements(GUILD_ID, "cancel", Some(id.0))).await;
-    let empty = ask(&bot, announcements(GUILD_ID, "list", None)).await;
-
-    let list = private_text(&listed);
-    assert!(
-        list.starts_with("**Scheduled announcements** (1)"),
-        "{list}"
-    );
-    assert!(
-        list.contains(&format!("**#{}** in <#{NEWS}> · next <t:", id.0)),
-        "{list}"
-    );
-    assert!(
-        list.contains("repeats `0 9 * * *` · pings @everyone"),
-        "{list}"
-    );
-    assert!(list.contains("> Coffee in the \\*\\*lobby\\*\\*"), "{list}");
-    assert_eq!(edit_modal, format!("announce-edit:{}", id.0));
-    assert_eq!(prefilled.as_deref(), Some("Coffee in the **lobby**"));
-    assert_eq!(data(&edit_preview)["content"], "@everyone Tea in the lobby");
-    assert_eq!(
-        text_before_confirm, "Coffee in the **lobby**",
-        "not before Confirm"
-    );
-    assert!(confirm_edit.starts_with(&format!("announce-edit-confirm:{}:", id.0)));
-    assert!(private_text(&edited)
-        .starts_with(&format!("Saved: announcement #{} has its new text.", id.0)));
-    assert!(private_text(&edited_again).contains("already confirmed or discarded"));
-    assert_eq!(
-        private_text(&cancelled),
-        format!(
-            "Cancelled announcement #{}, nothing more will be posted.",
-            id.0
-        )
-    );
-    assert!(private_text(&empty).starts_with("No announcements are scheduled"));
-    let stored = store::get(&bot.db.pool, GUILD_ID, id)
-        .await
-        .expect("get")
-        .expect("stored");
-    assert_eq!(
-        (stored.status, stored.announcement.text.as_str()),
-        (Status::Cancelled, "Tea in the lobby")
-    );
-    let audit: Vec<String> = confbot::store::guilds::recent_audit(&bot.db.pool, GUILD_ID, 10)
-        .await
-        .expect("audit")
-        .into_iter()
-        .map(|entry| entry.action)
-        .collect();
-    assert_eq!(
-        audit,
-        [
-            "announce cancel",
-            "announce edit",
-            "announce confirm",
-            "announce create"
-        ]
-    );
-}
-
-#[tokio::test]
-async fn members_and_other_servers_cannot_confirm_see_or_cancel_announcements() {
-    let bot = Bot::start().await;
-    let (id, _) = draft(
-        &bot,
-        vec![("channel", 7, json!(NEWS.to_string()))],
-        "Ours only",
-    )
-    .await;
-
-    let member_confirm = ask(
-        &bot,
-        click(GUILD_ID, MEMBER, &format!("announce-confirm:{}", id.0)),
-    )
-    .await;
-    let member_submit = ask(&bot, |interaction, token| {
-        payloads::as_member_of(
-            payloads::modal_submit(
-                interaction,
-                token,
-                &format!("announce:{}", id.0),
-                &[("text", "Mine")],
-            ),
-            GUILD_ID,
-            USER_ID,
-            MEMBER,
-            &[],
-        )
-    })
-    .await;
-    let still_draft = status(&bot, GUILD_ID, id).await;
-    let foreign_confirm = ask(
-        &bot,
-        click(
-            OTHER_GUILD_ID,
-            MANAGE_GUILD,
-            &format!("announce-confirm:{}", id.0),
-        ),
-    )
-    .await;
-    let foreign_submit = ask(
-        &bot,
-        submit(OTHER_GUILD_ID, &format!("announce:{}", id.0), "Hijacked"),
-    )
-    .await;
-    ask(
-        &bot,
-        click(
-            GUILD_ID,
-            MANAGE_GUILD,
-            &format!("announce-confirm:{}", id.0),
-        ),
-    )
-    .await;
-    let foreign_list = ask(&bot, announcements(OTHER_GUILD_ID, "list", None)).await;
-    let foreign_cancel = ask(&bot, announcements(OTHER_GUILD_ID, "cancel", Some(id.0))).await;
-    let foreign_edit = ask(&bot, announcements(OTHER_GUILD_ID, "edit", Some(id.0))).await;
-    let own_list = ask(&bot, announcements(GUILD_ID, "list", None)).await;
-
-    assert!(private_text(&member_confirm).starts_with("Only this server's organisers"));
-    assert!(private_text(&member_submit).starts_with("Only this server's organisers"));
-    assert_eq!(
-        still_draft,
-        Status::Draft,
-        "a member's click and form change nothing"
-    );
-    let not_found = format!("This server has no announcement #{} (any more).", id.0);
-    assert!(private_text(&foreign_confirm).starts_with(&not_found));
-    assert!(private_text(&foreign_submit).starts_with(&not_found));
-    assert!(private_text(&foreign_list).starts_with("No announcements are scheduled"));
-    assert!(private_text(&foreign_cancel).starts_with(&not_found));
-    assert!(private_text(&foreign_edit).starts_with(&not_found));
-    assert!(private_text(&own_list).contains("> Ours only"));
-    let stored = store::get(&bot.db.pool, GUILD_ID, id)
-        .await
-        .expect("get")
-        .expect("stored");
-    assert_eq!(
-        (stored.status, stored.announcement.text.as_str()),
-        (Status::Scheduled, "Ours only")
-    );
-}
-
-#[tokio::test]
-async fn a_confirmed_announcement_is_posted_once_with_only_the_chosen_ping() {
-    let bot = Bot::start().await;
-    let options = vec![
-        ("channel", 7, json!(NEWS.to_string())),
-        ("when", 3, json!("now")),
-        ("ping", 3, json!("role")),
-        ("role", 8, json!(ROLE.to_string())),
-    ];
-    let (id, _) = draft(&bot, options, "Keynote starts @everyone").await;
-    ask(
-        &bot,
-        click(
-            GUILD_ID,
-            MANAGE_GUILD,
-            &format!("announce-confirm:{}", id.0),
-        ),
-    )
-    .await;
-
-    let scheduler = Scheduler::start(&bot.db.url, &bot.standin, Clock::wall(), "w", |_| {}).await;
-    scheduler
-        .wait_for("the announcement", |c| c.sent == 1)
-        .await;
-    scheduler.stop().await;
-
-    let posted: Vec<_> = bot
-        .standin
-        .messages()
-        .posted()
-        .into_iter()
-        .filter(|p| p.channel == NEWS)
-        .collect();
-    assert_eq!(posted.len(), 1, "{posted:?}");
-    assert_eq!(
-        posted[0].content,
-        format!("<@&{ROLE}> Keynote starts @everyone")
-    );
-    assert_eq!(
-        posted[0].body["allowed_mentions"],
-        json!({"parse": [], "users": [], "roles": [ROLE.to_string()]}),
-        "the role, not @everyone written in the text"
-    );
 }

@@ -5,6 +5,7 @@
 //! a stand-in, and `confbot::discord::run` connected to it through `discord.proxy_url`.
 
 mod announcements;
+mod announcements_manage;
 pub mod binary;
 mod channels;
 mod commands;

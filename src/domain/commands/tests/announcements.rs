@@ -3,7 +3,9 @@
 use chrono_tz::Tz;
 
 use super::*;
-use crate::domain::commands::limits;
+use crate::domain::announcements::Ping;
+use crate::domain::commands::render::MAX_MESSAGES;
+use crate::domain::commands::{limits, Button, ButtonAction, Visibility};
 
 const BERLIN: Tz = Tz::Europe__Berlin;
 const GUILD: u64 = 900;
