@@ -3,10 +3,11 @@
 //! Each handler parses the interaction, calls one pure function of `domain::commands` and
 //! renders the reply. The reminder commands and the "Remind me" button also read and write
 //! the store: they are routed to `super::subscriptions`; the announcement commands, their
-//! modal and buttons to `super::announcements`. Discord drops an interaction that gets no first response within 3 s,
-//! so a command's answer runs under a timer ([`Router::defer_after`]): when it is not ready
-//! in time the interaction is deferred ("confbot is thinking...") and the answer is edited in
-//! when it arrives.
+//! modal and buttons to `super::announcements`. Discord drops an interaction that gets no
+//! first response within 3 s, so a command's answer runs under a timer
+//! ([`Router::defer_after`]): when it is not ready in time the interaction is deferred
+//! ("confbot is thinking...") and the answer is edited in when it arrives. A command whose
+//! first response is a modal (`/announce`, `/announcements edit`) cannot be deferred.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};

@@ -235,3 +235,64 @@ async fn a_confirmed_announcement_is_posted_once_with_only_the_chosen_ping() {
         "the role, not @everyone written in the text"
     );
 }
+
+#[tokio::test]
+async fn without_a_channel_option_the_servers_announcement_channel_is_used() {
+    let bot = Bot::start().await;
+    let setup = ask(&bot, |id, token| {
+        let options = vec![
+            payloads::option("kind", 3, json!("announcements")),
+            payloads::option("channel", 7, json!(NEWS.to_string())),
+        ];
+        let command = payloads::slash_with(
+            id,
+            token,
+            "setup",
+            vec![json!({"name": "channel", "type": 1, "options": options})],
+        );
+        payloads::as_member_of(command, GUILD_ID, USER_ID, MANAGE_GUILD, &[])
+    })
+    .await;
+    assert!(private_text(&setup).starts_with("Saved."), "{}", setup.body);
+
+    let tomorrow = || (chrono::Utc::now() + chrono::TimeDelta::days(1)).date_naive();
+    let before = tomorrow();
+    let (id, preview) = draft(&bot, vec![("when", 3, json!("tomorrow 09:00"))], "Day two!").await;
+    let after = tomorrow();
+
+    let embed = data(&preview)["embeds"][0].to_string();
+    assert!(embed.contains(&format!("<#{NEWS}>")), "{embed}");
+    let stored = store::get(&bot.db.pool, GUILD_ID, id)
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(stored.announcement.channel, NEWS);
+    // The conference's zone is UTC: tomorrow at 09:00 UTC (either side of a midnight the
+    // test may straddle).
+    let nine = |day: chrono::NaiveDate| day.and_hms_opt(9, 0, 0).expect("time").and_utc();
+    assert!(
+        [nine(before), nine(after)].contains(&stored.announcement.first),
+        "{}",
+        stored.announcement.first
+    );
+}
+
+#[tokio::test]
+async fn announce_in_a_direct_message_is_refused() {
+    let bot = Bot::start().await;
+
+    let refused = ask(&bot, |id, token| {
+        payloads::in_dm(payloads::slash_with(id, token, "announce", Vec::new()))
+    })
+    .await;
+
+    assert_eq!(
+        private_text(&refused),
+        "`/announce` works in a server only, for its organisers."
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM announcements")
+        .fetch_one(&bot.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(stored, 0);
+}
