@@ -3,11 +3,13 @@
 //! Each handler parses the interaction, calls one pure function of `domain::commands` and
 //! renders the reply. The reminder commands and the "Remind me" button also read and write
 //! the store: they are routed to `super::subscriptions`; the organiser commands to
-//! `super::channels`, `super::setup` and `super::status`, each behind the organiser check of
-//! `super::organisers`. Discord drops an interaction that gets no first response within 3 s,
-//! so a command's answer runs under a timer ([`Router::defer_after`]): when it is not ready
-//! in time the interaction is deferred ("confbot is thinking...") and the answer is edited in
-//! when it arrives.
+//! `super::channels`, `super::setup`, `super::status`, `super::sync` and
+//! `super::announcements` (with the announcement modal and buttons), each behind the
+//! organiser check of `super::organisers`. Discord drops an interaction that gets no first
+//! response within 3 s, so a command's answer runs under a timer ([`Router::defer_after`]):
+//! when it is not ready in time the interaction is deferred ("confbot is thinking...") and
+//! the answer is edited in when it arrives. A command whose first response is a modal
+//! (`/announce`, `/announcements edit`) cannot be deferred.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
@@ -104,6 +106,14 @@ impl Router {
     /// Answers a slash command: in time, or deferred and then edited.
     #[tracing::instrument(skip_all, fields(command = %interaction.data.name, interaction = %interaction.id))]
     pub async fn command(&self, ctx: &Context, interaction: &CommandInteraction) {
+        // A modal must be the first response, so these cannot be deferred.
+        if let Ok(Invocation::Announce(command)) =
+            registry::parse(&interaction.data.name, &interaction.data.options)
+        {
+            if command.opens_modal() {
+                return self.announce_modal(ctx, interaction, command).await;
+            }
+        }
         let work = self.reply_to(ctx, interaction);
         tokio::pin!(work);
         let sent = match tokio::time::timeout(self.defer_after, &mut work).await {
@@ -140,6 +150,9 @@ impl Router {
             Ok(Invocation::Setup(command)) => return self.setup(ctx, interaction, command).await,
             Ok(Invocation::Status(command)) => return self.status(interaction, command).await,
             Ok(Invocation::Sync) => return self.sync(ctx, interaction).await,
+            Ok(Invocation::Announce(command)) => {
+                return self.announcements(interaction, command).await
+            }
             Err(error) => return Failure::User(error.to_string()).into_reply(),
         };
         let programme = match self.programme(interaction.guild_id).await {
@@ -214,10 +227,12 @@ impl Router {
     /// A button click: answered privately to the clicker.
     #[tracing::instrument(skip_all, fields(custom_id = %interaction.data.custom_id))]
     pub async fn component(&self, ctx: &Context, interaction: &ComponentInteraction) {
-        if let Some(ButtonAction::RemindMe(talk)) =
-            render::parse_custom_id(&interaction.data.custom_id)
-        {
-            return self.remind_me(ctx, interaction, talk).await;
+        match render::parse_custom_id(&interaction.data.custom_id) {
+            Some(ButtonAction::RemindMe(talk)) => {
+                return self.remind_me(ctx, interaction, talk).await
+            }
+            Some(action) => return self.announcement_button(ctx, interaction, action).await,
+            None => {}
         }
         let response = CreateInteractionResponse::Message(render::response(
             &Message {

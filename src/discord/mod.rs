@@ -6,9 +6,11 @@
 //! - [`subscriptions`]: the reminder commands and the "Remind me" button, against the store.
 //! - [`organisers`]: who is an organiser (the one check), servers' settings, channel checks.
 //! - [`setup`], [`status`]: the organiser commands `/setup` and `/status`.
+//! - [`announcements`]: `/announce`, `/announcements`, the text modal and Confirm / Cancel.
 //! - [`render`]: a `Reply` as serenity builders (mentions always disabled).
 //! - [`cache`]: programme snapshots per conference, refreshed when an import lands.
 
+mod announcements;
 mod cache;
 mod channels;
 mod interactions;
@@ -202,6 +204,7 @@ impl EventHandler for Handler {
             Interaction::Command(command) => self.router.command(&ctx, &command).await,
             Interaction::Autocomplete(command) => self.router.autocomplete(&ctx, &command).await,
             Interaction::Component(component) => self.router.component(&ctx, &component).await,
+            Interaction::Modal(modal) => self.router.modal(&ctx, &modal).await,
             other => tracing::debug!(kind = ?other.kind(), "ignoring an interaction"),
         }
     }

@@ -7,12 +7,14 @@ use serenity::all::{
     Permissions,
 };
 
+use crate::domain::commands::announcements::AnnounceCommand;
 use crate::domain::commands::setup::SetupCommand;
 use crate::domain::commands::status::StatusCommand;
 use crate::domain::commands::subscriptions::{ReminderCommand, TargetQuery};
 use crate::domain::commands::{AutocompleteField, Command};
 use crate::domain::reminders::LeadTime;
 
+mod announcements;
 mod options;
 mod organisers;
 
@@ -223,6 +225,8 @@ const COMMANDS: &[CommandSpec] = &[
     organisers::SETUP,
     organisers::STATUS,
     organisers::SYNC,
+    announcements::ANNOUNCE,
+    announcements::ANNOUNCEMENTS,
     private("help", "What confbot does and how to use it", &[]),
 ];
 
@@ -291,6 +295,8 @@ pub enum Invocation {
     Status(StatusCommand),
     /// `/sync`: organisers only (checked by the handler).
     Sync,
+    /// `/announce`, `/announcements`: organisers only (checked by the handler).
+    Announce(AnnounceCommand),
 }
 
 /// Why an invocation could not be parsed; the Display is shown to the user.
@@ -375,6 +381,8 @@ pub fn parse(name: &str, options: &[CommandDataOption]) -> Result<Invocation, Pa
         "setup" => organisers::parse_setup(&given).map(Invocation::Setup),
         "status" => organisers::parse_status(&given).map(Invocation::Status),
         "sync" => Ok(Invocation::Sync),
+        "announce" => announcements::parse_announce(&given).map(Invocation::Announce),
+        "announcements" => announcements::parse_announcements(&given).map(Invocation::Announce),
         other => Err(ParseError::UnknownCommand(other.to_owned())),
     }
 }

@@ -11,7 +11,7 @@ use serenity::all::{
     CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Nonce, RoleId,
 };
 
-use crate::domain::announcements::Ping;
+use crate::domain::announcements::{AnnouncementId, Ping};
 use crate::domain::commands::{Button, ButtonAction, Embed, Message};
 use crate::domain::model::TalkId;
 
@@ -19,21 +19,66 @@ use crate::domain::model::TalkId;
 const BUTTONS_PER_ROW: usize = 5;
 const ROWS_PER_MESSAGE: usize = 5;
 
-/// The `custom_id` prefix of "Remind me" buttons.
+/// The `custom_id` prefixes of confbot's buttons.
 const REMIND_PREFIX: &str = "remind:";
+const CONFIRM_PREFIX: &str = "announce-confirm:";
+const CANCEL_PREFIX: &str = "announce-cancel:";
+const EDIT_CONFIRM_PREFIX: &str = "announce-edit-confirm:";
+const EDIT_DISCARD_PREFIX: &str = "announce-edit-discard:";
 
-/// The `custom_id` of a button: `remind:<talk id>` (at most 27 characters, well under
-/// Discord's 100).
+/// The `custom_id` of a button: `remind:<talk id>`, `announce-confirm:<id>`,
+/// `announce-cancel:<id>`, `announce-edit-confirm:<id>:<draft>` or
+/// `announce-edit-discard:<id>:<draft>` (at most 62 characters, under Discord's 100).
 pub fn custom_id(action: ButtonAction) -> String {
     match action {
         ButtonAction::RemindMe(TalkId(id)) => format!("{REMIND_PREFIX}{id}"),
+        ButtonAction::ConfirmAnnouncement(AnnouncementId(id)) => format!("{CONFIRM_PREFIX}{id}"),
+        ButtonAction::CancelAnnouncement(AnnouncementId(id)) => format!("{CANCEL_PREFIX}{id}"),
+        ButtonAction::ConfirmEdit {
+            announcement,
+            draft,
+        } => format!("{EDIT_CONFIRM_PREFIX}{}:{}", announcement.0, draft.0),
+        ButtonAction::DiscardEdit {
+            announcement,
+            draft,
+        } => format!("{EDIT_DISCARD_PREFIX}{}:{}", announcement.0, draft.0),
     }
 }
 
 /// The action a clicked button's `custom_id` stands for, if it is one of ours.
 pub fn parse_custom_id(custom_id: &str) -> Option<ButtonAction> {
-    let id = custom_id.strip_prefix(REMIND_PREFIX)?.parse().ok()?;
-    Some(ButtonAction::RemindMe(TalkId(id)))
+    let pair = |rest: &str| -> Option<(AnnouncementId, AnnouncementId)> {
+        let (announcement, draft) = rest.split_once(':')?;
+        Some((
+            AnnouncementId(announcement.parse().ok()?),
+            AnnouncementId(draft.parse().ok()?),
+        ))
+    };
+    if let Some(id) = custom_id.strip_prefix(REMIND_PREFIX) {
+        return Some(ButtonAction::RemindMe(TalkId(id.parse().ok()?)));
+    }
+    if let Some(id) = custom_id.strip_prefix(CONFIRM_PREFIX) {
+        return Some(ButtonAction::ConfirmAnnouncement(AnnouncementId(
+            id.parse().ok()?,
+        )));
+    }
+    if let Some(id) = custom_id.strip_prefix(CANCEL_PREFIX) {
+        return Some(ButtonAction::CancelAnnouncement(AnnouncementId(
+            id.parse().ok()?,
+        )));
+    }
+    if let Some(rest) = custom_id.strip_prefix(EDIT_CONFIRM_PREFIX) {
+        let (announcement, draft) = pair(rest)?;
+        return Some(ButtonAction::ConfirmEdit {
+            announcement,
+            draft,
+        });
+    }
+    let (announcement, draft) = pair(custom_id.strip_prefix(EDIT_DISCARD_PREFIX)?)?;
+    Some(ButtonAction::DiscardEdit {
+        announcement,
+        draft,
+    })
 }
 
 /// Mentions allowed in confbot's messages: none.
@@ -174,12 +219,24 @@ fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
                     .map(|button| {
                         CreateButton::new(custom_id(button.action))
                             .label(&button.label)
-                            .style(ButtonStyle::Primary)
+                            .style(style(button.action))
                     })
                     .collect(),
             )
         })
         .collect()
+}
+
+/// Cancelling is the quiet choice; everything else is the primary one.
+fn style(action: ButtonAction) -> ButtonStyle {
+    match action {
+        ButtonAction::CancelAnnouncement(_) | ButtonAction::DiscardEdit { .. } => {
+            ButtonStyle::Secondary
+        }
+        ButtonAction::RemindMe(_)
+        | ButtonAction::ConfirmAnnouncement(_)
+        | ButtonAction::ConfirmEdit { .. } => ButtonStyle::Primary,
+    }
 }
 
 #[cfg(test)]
@@ -306,6 +363,25 @@ mod tests {
         assert_eq!(parse_custom_id(&custom_id(action)), Some(action));
         assert!(custom_id(action).len() <= 100);
         assert_eq!(parse_custom_id("remind:x"), None);
+        let announcement_actions = [
+            ButtonAction::ConfirmAnnouncement(AnnouncementId(i64::MAX)),
+            ButtonAction::CancelAnnouncement(AnnouncementId(3)),
+            ButtonAction::ConfirmEdit {
+                announcement: AnnouncementId(i64::MAX),
+                draft: AnnouncementId(i64::MAX),
+            },
+            ButtonAction::DiscardEdit {
+                announcement: AnnouncementId(1),
+                draft: AnnouncementId(2),
+            },
+        ];
+        for action in announcement_actions {
+            assert_eq!(parse_custom_id(&custom_id(action)), Some(action));
+            assert!(custom_id(action).len() <= 100);
+        }
+        assert_eq!(custom_id(announcement_actions[1]), "announce-cancel:3");
+        assert_eq!(parse_custom_id("announce-edit-confirm:1"), None);
+        assert_eq!(parse_custom_id("announce-confirm:1:2"), None);
         assert_eq!(parse_custom_id("vote:1"), None);
     }
 

@@ -85,25 +85,40 @@ impl<'a> Given<'a> {
             .transpose()
     }
 
-    /// A channel option's channel id, which must be given.
-    pub(super) fn required_channel(&self, key: &'static str) -> Result<u64, ParseError> {
+    /// A channel option's channel id, if given.
+    pub(super) fn channel(&self, key: &str) -> Option<u64> {
         self.option(key)
             .and_then(|option| option.value.as_channel_id())
             .map(|id| id.get())
-            .ok_or(ParseError::MissingOption(key))
+    }
+
+    /// A channel option's channel id, which must be given.
+    pub(super) fn required_channel(&self, key: &'static str) -> Result<u64, ParseError> {
+        self.channel(key).ok_or(ParseError::MissingOption(key))
+    }
+
+    /// A role option's role id, if given.
+    pub(super) fn role(&self, key: &str) -> Option<u64> {
+        self.option(key)
+            .and_then(|option| option.value.as_role_id())
+            .map(|id| id.get())
     }
 
     /// A role option's role id, which must be given.
     pub(super) fn required_role(&self, key: &'static str) -> Result<u64, ParseError> {
-        self.option(key)
-            .and_then(|option| option.value.as_role_id())
-            .map(|id| id.get())
-            .ok_or(ParseError::MissingOption(key))
+        self.role(key).ok_or(ParseError::MissingOption(key))
     }
 
     /// A choice option's value, which must be given and be one of its choices.
     pub(super) fn required_choice(&self, key: &'static str) -> Result<&'static str, ParseError> {
-        let typed = self.required(key)?;
+        self.choice(key)?.ok_or(ParseError::MissingOption(key))
+    }
+
+    /// A choice option's value if given; it must be one of its choices.
+    pub(super) fn choice(&self, key: &'static str) -> Result<Option<&'static str>, ParseError> {
+        let Some(typed) = self.text(key) else {
+            return Ok(None);
+        };
         let choices = match self.spec(key).map(|spec| spec.kind) {
             Some(OptionKind::Choice(choices)) => choices,
             _ => &[],
@@ -112,6 +127,7 @@ impl<'a> Given<'a> {
             .iter()
             .copied()
             .find(|choice| *choice == typed)
+            .map(Some)
             .ok_or_else(|| ParseError::NotAChoice {
                 option: key,
                 choices: choices.join(", "),

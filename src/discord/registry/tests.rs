@@ -25,7 +25,7 @@ fn every_command_has_a_short_lowercase_name_and_a_description_discord_accepts() 
             }
         }
     }
-    assert_eq!(registrations().len(), 13);
+    assert_eq!(registrations().len(), 16);
 }
 
 #[test]
@@ -272,5 +272,6 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
     );
     assert_eq!(channel["options"][1]["type"], 7);
     assert_eq!(body["options"][5]["options"][0]["type"], 8, "a role option");
-    assert_eq!(registered("status")["options"][0]["name"], "audit");
+    assert_eq!(registered("status")["options"][0]["name"], "overview");
+    assert_eq!(registered("status")["options"][1]["name"], "audit");
 }

@@ -24,6 +24,8 @@ pub(super) fn answer(programme: &Programme) -> Reply {
          `/channel channel [room]` — organisers: where a room's reminders are posted.\n\
          `/setup` — organisers: this server's conference, zone, schedule source, channels, \
          organiser role and default lead; `/status audit` — who changed what.\n\
+         `/announce` — organisers: post an announcement now, later or repeatedly, after a \
+         preview; `/announcements` lists, cancels or edits them.\n\
          `/help` — this message.\n\
          Only `/talk` answers are visible to the channel; everything else is just for you."
     ))

@@ -8,6 +8,7 @@
 //! [`escape_markdown`]) and times are Discord timestamps (`<t:UNIX:F>`), which the console
 //! renders in the conference zone.
 
+pub mod announcements;
 pub mod channels;
 mod complete;
 mod help;
@@ -23,6 +24,7 @@ mod talk;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::announcements::AnnouncementId;
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
 
@@ -137,6 +139,20 @@ pub struct Button {
 pub enum ButtonAction {
     /// Subscribe the clicker to a talk's reminders.
     RemindMe(TalkId),
+    /// An organiser confirms a previewed announcement draft: it is scheduled.
+    ConfirmAnnouncement(AnnouncementId),
+    /// An organiser cancels a previewed draft (or the announcement): nothing is posted.
+    CancelAnnouncement(AnnouncementId),
+    /// An organiser confirms an edit: the draft's text replaces the announcement's.
+    ConfirmEdit {
+        announcement: AnnouncementId,
+        draft: AnnouncementId,
+    },
+    /// An organiser drops an edit: the announcement keeps its text.
+    DiscardEdit {
+        announcement: AnnouncementId,
+        draft: AnnouncementId,
+    },
 }
 
 /// One autocomplete suggestion: what the user sees and what the option's value becomes.

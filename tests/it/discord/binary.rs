@@ -74,7 +74,7 @@ async fn confbot_run_registers_answers_help_and_exits_cleanly_on_sigterm() {
         .expect("the log ends with the process")
         .expect("log reader");
 
-    assert_eq!(registration.body.as_array().map(Vec::len), Some(13));
+    assert_eq!(registration.body.as_array().map(Vec::len), Some(16));
     assert_eq!(help.body["type"], 4);
     let help = data(&help)["content"].as_str().unwrap_or_default();
     assert!(

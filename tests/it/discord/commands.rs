@@ -35,6 +35,9 @@ async fn commands_are_registered_in_the_configured_guild_with_described_options(
             "channel",
             "setup",
             "status",
+            "sync",
+            "announce",
+            "announcements",
             "help"
         ]
     );

@@ -4,6 +4,8 @@
 //! [`Bot::start`] gives each test a fresh database with a schedule around the current time,
 //! a stand-in, and `confbot::discord::run` connected to it through `discord.proxy_url`.
 
+mod announcements;
+mod announcements_manage;
 pub mod binary;
 mod channels;
 mod commands;

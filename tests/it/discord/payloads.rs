@@ -170,6 +170,23 @@ pub fn button(id: u64, token: &str, custom_id: &str) -> Value {
     value
 }
 
+/// A submitted modal (interaction type 5): one text input per `(custom_id, value)`, each in
+/// its own action row, as Discord sends them (without `style` and `label`).
+pub fn modal_submit(id: u64, token: &str, custom_id: &str, inputs: &[(&str, &str)]) -> Value {
+    let rows: Vec<Value> = inputs
+        .iter()
+        .map(|(input, value)| {
+            json!({"type": 1, "components": [{"type": 4, "custom_id": input, "value": value}]})
+        })
+        .collect();
+    interaction(
+        id,
+        token,
+        5,
+        json!({"custom_id": custom_id, "components": rows}),
+    )
+}
+
 /// A message object as Discord returns it from message-creating calls.
 pub fn message(id: u64, content: &str, embeds: &Value, components: &Value) -> Value {
     json!({
@@ -204,6 +221,11 @@ fn serenity_reads_every_payload_the_stand_in_sends() {
         serde_json::from_value(autocomplete(2, "t", "talk", &[("query", "orch")], "query"))
             .expect("autocomplete");
     let click: Interaction = serde_json::from_value(button(3, "t", "remind:1")).expect("component");
+    let submitted: Interaction = serde_json::from_value(as_member(
+        modal_submit(7, "t", "announce:1", &[("text", "Doors open")]),
+        32,
+    ))
+    .expect("modal submit");
     let channel = resolved_channel(
         as_member(
             slash_with(5, "t", "channel", vec![option("channel", 7, json!("77"))]),
@@ -224,6 +246,14 @@ fn serenity_reads_every_payload_the_stand_in_sends() {
         matches!(typing, Interaction::Autocomplete(c) if c.data.autocomplete().map(|o| o.value) == Some("orch"))
     );
     assert!(matches!(click, Interaction::Component(c) if c.data.custom_id == "remind:1"));
+    let Interaction::Modal(submitted) = submitted else {
+        panic!("a modal submit")
+    };
+    assert_eq!(submitted.data.custom_id, "announce:1");
+    assert!(matches!(
+        &submitted.data.components[0].components[0],
+        serenity::all::ActionRowComponent::InputText(input) if input.value.as_deref() == Some("Doors open")
+    ));
     let Interaction::Command(channel) = channel else {
         panic!("a command")
     };
