@@ -23,7 +23,9 @@ pub(super) fn answer(programme: &Programme) -> Reply {
          `/remind [lead]` — how many minutes before a talk you are reminded.\n\
          `/channel channel [room]` — organisers: where a room's reminders are posted.\n\
          `/setup` — organisers: this server's conference, zone, schedule source, channels, \
-         organiser role and default lead; `/status audit` — who changed what.\n\
+         organiser role and default lead; `/sync` — re-import the schedule now; \
+         `/status overview` — the sync, what is next, recent failures; `/status audit` — who \
+         changed what.\n\
          `/announce` — organisers: post an announcement now, later or repeatedly, after a \
          preview; `/announcements` lists, cancels or edits them.\n\
          `/help` — this message.\n\
