@@ -79,6 +79,12 @@ impl Router {
                 }
             }
             self.plan_changed.notify_one();
+            let outcome = match &run.result {
+                Ok(summary) => serde_json::json!({"source_url": target.url, "result": summary}),
+                Err(error) => serde_json::json!({"source_url": target.url, "error": error}),
+            };
+            crate::store::guilds::append(&self.pool, guild, user, "sync", None, Some(&outcome))
+                .await?;
             Ok::<Reply, StoreError>(overview::synced(
                 run.result.as_deref().map_err(String::as_str),
             ))

@@ -155,6 +155,12 @@ async fn sync_posts_the_diff_to_the_organiser_log_and_the_moved_and_cancelled_ta
         overview.contains(&format!("DM <@42>: ⏰ {FLASK}")),
         "{overview}"
     );
+    let audited: (String, Value) =
+        sqlx::query_as("SELECT action, after FROM audit_log WHERE action = 'sync'")
+            .fetch_one(&bot.db.pool)
+            .await
+            .expect("the sync is audited");
+    assert_eq!(audited.1["result"], "1 moved, 1 cancelled");
 }
 
 #[tokio::test]

@@ -237,6 +237,14 @@ async fn a_deleted_channel_fails_its_post_without_retrying() {
     )
     .await;
     let (conference, t) = ids(&db.pool, "t").await;
+    sqlx::query(
+        "INSERT INTO guild_settings (guild_id, conference_slug, organiser_log_channel, updated_by)
+         VALUES (9, $1, 4444, 1)",
+    )
+    .bind(super::SLUG)
+    .execute(&db.pool)
+    .await
+    .expect("an organiser log");
     let standin = crate::discord::standin::StandIn::start().await;
     standin.messages().delete_channel(BARN);
 
@@ -249,8 +257,21 @@ async fn a_deleted_channel_fails_its_post_without_retrying() {
     let error = error_of(&db.pool, conference, t, OutboxStatus::Failed).await;
 
     assert!(error.contains("10003"), "{error}");
-    assert_eq!(standin.messages().counts().attempts, 1);
-    assert_eq!(standin.messages().counts().created, 0);
+    let posted = standin.messages().posted();
+    assert_eq!(posted.len(), 1, "only the organisers' warning");
+    assert_eq!(posted[0].channel, 4444);
+    assert!(
+        posted[0]
+            .content
+            .starts_with(&format!("⚠️ Reminders cannot be posted in <#{BARN}>")),
+        "{}",
+        posted[0].content
+    );
+    assert_eq!(
+        standin.messages().counts().attempts,
+        2,
+        "the failed post and the warning"
+    );
 }
 
 #[tokio::test]
