@@ -107,6 +107,22 @@ impl Router {
         Ok(effective)
     }
 
+    /// [`Router::authorize`] for a slash command: the invoking member, `command` as typed.
+    pub(super) async fn authorize_command(
+        &self,
+        interaction: &serenity::all::CommandInteraction,
+        command: &str,
+    ) -> Result<u64, Reply> {
+        let user = interaction.user.id.get();
+        self.authorize(
+            interaction.guild_id,
+            interaction.member.as_deref(),
+            user,
+            command,
+        )
+        .await
+    }
+
     /// Lets an organiser through with the server's id; anyone else (and a direct message)
     /// gets the refusal, which is logged and, in a server, audited as `refused {command}`.
     /// Every organiser command and button calls this before it reads or changes anything.

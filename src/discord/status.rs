@@ -19,15 +19,7 @@ impl Router {
         command: StatusCommand,
     ) -> Reply {
         let user = interaction.user.id.get();
-        let guild = match self
-            .authorize(
-                interaction.guild_id,
-                interaction.member.as_deref(),
-                user,
-                command.name(),
-            )
-            .await
-        {
+        let guild = match self.authorize_command(interaction, command.name()).await {
             Ok(guild) => guild,
             Err(refusal) => return refusal,
         };

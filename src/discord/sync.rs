@@ -21,15 +21,7 @@ impl Router {
     /// organiser log (like the periodic sync) and tells the organiser what happened.
     pub(super) async fn sync(&self, ctx: &Context, interaction: &CommandInteraction) -> Reply {
         let user = interaction.user.id.get();
-        let guild = match self
-            .authorize(
-                interaction.guild_id,
-                interaction.member.as_deref(),
-                user,
-                "/sync",
-            )
-            .await
-        {
+        let guild = match self.authorize_command(interaction, "/sync").await {
             Ok(guild) => guild,
             Err(refusal) => return refusal,
         };
