@@ -80,9 +80,22 @@ async fn setup_row(db: &TestDb, guild: u64) -> Option<(Option<String>, Option<St
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<Vec<u8>>>);
 
-impl Write for Log {
+thread_local! {
+    /// The log capturing this thread's events, if any.
+    static CAPTURE: std::cell::RefCell<Option<Log>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes an event to the capturing log of the thread it happens on (a `#[tokio::test]`
+/// runs the bot's tasks on its own thread), or nowhere.
+struct Routed;
+
+impl Write for Routed {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
+        CAPTURE.with(|capture| {
+            if let Some(log) = &*capture.borrow() {
+                log.0.lock().unwrap().extend_from_slice(bytes);
+            }
+        });
         Ok(bytes.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -90,15 +103,33 @@ impl Write for Log {
     }
 }
 
+/// Stops capturing when dropped.
+struct Capturing;
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURE.with(|capture| *capture.borrow_mut() = None);
+    }
+}
+
+static ROUTED: std::sync::Once = std::sync::Once::new();
+
 impl Log {
-    fn capture(&self) -> tracing::subscriber::DefaultGuard {
-        let log = self.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || log.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::WARN)
-            .finish();
-        tracing::subscriber::set_default(subscriber)
+    /// Captures this thread's warnings. One global subscriber routes by thread: scoped
+    /// (`set_default`) subscribers on several test threads at once race in tracing's
+    /// callsite-interest cache and may miss events.
+    fn capture(&self) -> Capturing {
+        ROUTED.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(|| Routed)
+                .with_ansi(false)
+                .with_max_level(tracing::Level::WARN)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in the test process");
+        });
+        CAPTURE.with(|capture| *capture.borrow_mut() = Some(self.clone()));
+        Capturing
     }
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
