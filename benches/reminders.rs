@@ -112,8 +112,8 @@ async fn bench(url: &str) -> anyhow::Result<()> {
     let fanout = env_number("CONFBOT_BENCH_FANOUT", 10_000);
     let fault_fanout = env_number("CONFBOT_BENCH_FAULT_FANOUT", 3_000);
     let kills = env_number("CONFBOT_BENCH_KILLS", 3);
-    let chosen = std::env::var("CONFBOT_BENCH_SCENARIOS")
-        .unwrap_or_else(|_| "one,sigkill,two".to_owned());
+    let chosen =
+        std::env::var("CONFBOT_BENCH_SCENARIOS").unwrap_or_else(|_| "one,sigkill,two".to_owned());
     let mut scenarios = Vec::new();
     for name in chosen.split(',').map(str::trim) {
         scenarios.push(match name {
@@ -223,7 +223,10 @@ async fn run_scenario(
         }
         for bot in bots_ref.borrow_mut().iter_mut() {
             if let Some(status) = bot.exited() {
-                anyhow::bail!("confbot exited by itself ({status}); see {:?}", launch_ref.log);
+                anyhow::bail!(
+                    "confbot exited by itself ({status}); see {:?}",
+                    launch_ref.log
+                );
             }
         }
         Ok(())

@@ -66,9 +66,12 @@ fn schedule(t0: DateTime<Utc>, span: Duration) -> ImportedSchedule {
     let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
     schedule.name = Some("RemindConf Bench".to_owned());
     schedule.time_zone = Some(Tz::UTC);
-    schedule
-        .talks
-        .push(talk(0, "Keynote: ten thousand reminders".to_owned(), HALL.to_owned(), t0 + lead));
+    schedule.talks.push(talk(
+        0,
+        "Keynote: ten thousand reminders".to_owned(),
+        HALL.to_owned(),
+        t0 + lead,
+    ));
     let per_room = usize::try_from((span.num_seconds() + 40) / ROOM_GAP_SECS + 1).unwrap_or(1);
     let stagger = ROOM_GAP_SECS * 1000 / ROOMS as i64;
     for r in 0..ROOMS {
@@ -79,7 +82,9 @@ fn schedule(t0: DateTime<Utc>, span: Duration) -> ImportedSchedule {
                 + Duration::milliseconds(stagger * r as i64);
             let number = schedule.talks.len();
             let title = format!("{} talk {}", room(r), k + 1);
-            schedule.talks.push(talk(number, title, room(r), due + lead));
+            schedule
+                .talks
+                .push(talk(number, title, room(r), due + lead));
         }
     }
     schedule

@@ -94,22 +94,23 @@ pub async fn measure(
     standin: &StandIn,
     stored: &Stored,
 ) -> anyhow::Result<Measured> {
-    let rows: Vec<(String, String, i64, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT o.nonce, o.target_kind, o.target_id, t.starts_at
+    let rows: Vec<(String, String, i64, i64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT o.nonce, o.target_kind, o.target_id, o.talk_id, t.starts_at
          FROM outbox o JOIN talks t ON t.id = o.talk_id WHERE o.conference_id = $1",
     )
     .bind(stored.conference_id)
     .fetch_all(pool)
     .await?;
-    // Nonce -> (planned key, planned due). The due time is computed from the talk, not read
+    // Nonce -> (planned post: target and talk, planned due). The due time is computed from the talk, not read
     // from `due_at`, which a rate-limit postponement moves.
     let lead = chrono::Duration::minutes(LEAD_MINUTES);
-    let planned: HashMap<String, ((String, i64), DateTime<Utc>)> = rows
+    type Key = (String, i64, i64);
+    let planned: HashMap<String, (Key, DateTime<Utc>)> = rows
         .into_iter()
-        .map(|(nonce, kind, target, starts)| (nonce, ((kind, target), starts - lead)))
+        .map(|(nonce, kind, target, talk, starts)| (nonce, ((kind, target, talk), starts - lead)))
         .collect();
     let posted = standin.messages().posted();
-    let mut per_key: HashMap<(String, i64), usize> = HashMap::new();
+    let mut per_key: HashMap<Key, usize> = HashMap::new();
     let mut unknown = 0;
     let mut lateness = Samples::default();
     let (mut first_dm, mut last_dm) = (None::<DateTime<Utc>>, None::<DateTime<Utc>>);
