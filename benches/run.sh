@@ -6,6 +6,10 @@
 #      prints how many times slower (or faster) it is than confbot's parser.
 # Environment: CONFBOT_BENCH_TALKS (default 10000), CONFBOT_BENCH_RUNS (default 5),
 # CONFBOT_BENCH_DATABASE_URL (default: an embedded throwaway server).
+# The other benchmarks run on their own (see BENCHMARKS.md): `cargo bench --bench commands`
+# and `cargo bench --bench reminders` (reminder delivery through the rate-limiting Discord
+# stand-in, about 13 minutes; CONFBOT_BENCH_FANOUT, CONFBOT_BENCH_FAULT_FANOUT,
+# CONFBOT_BENCH_KILLS and CONFBOT_BENCH_SCENARIOS scale it down).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -159,14 +159,24 @@ pub async fn lock_and_version(
     conn: &mut PgConnection,
     conference_id: i64,
 ) -> Result<Option<i64>, StoreError> {
-    let version: Option<Option<i64>> = sqlx::query_scalar(
-        "SELECT (SELECT max(i.id) FROM imports i WHERE i.conference_id = c.id)
-         FROM conferences c WHERE c.id = $1 FOR UPDATE",
-    )
-    .bind(conference_id)
-    .fetch_optional(conn)
-    .await?;
-    Ok(version.map(|v| v.unwrap_or(0)))
+    let locked: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM conferences WHERE id = $1 FOR UPDATE")
+            .bind(conference_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if locked.is_none() {
+        return Ok(None);
+    }
+    // A statement of its own, after the lock is held: in READ COMMITTED a statement's
+    // snapshot is taken when it starts, so a version read by the locking statement itself
+    // would miss an import that committed while this waited for its lock (and the planner
+    // would then plan the new import's notices against the old programme).
+    let version: Option<i64> =
+        sqlx::query_scalar("SELECT max(id) FROM imports WHERE conference_id = $1")
+            .bind(conference_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(Some(version.unwrap_or(0)))
 }
 
 /// Every conference with talk counts and its time span.

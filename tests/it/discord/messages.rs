@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -33,6 +33,12 @@ pub struct Posted {
     pub nonce: Option<String>,
     /// The whole JSON body as sent.
     pub body: Value,
+    /// When the stand-in created it (wall clock, to compare with the outbox's due times).
+    #[allow(
+        dead_code,
+        reason = "read by benches/reminders.rs, which includes this file"
+    )]
+    pub at: SystemTime,
 }
 
 /// Rate limits the stand-in enforces, like Discord's.
@@ -64,6 +70,8 @@ pub struct Counts {
 struct State {
     limits: Limits,
     dm_channels: HashMap<u64, u64>,
+    /// DM channel -> user, the reverse of `dm_channels` (a fan-out has thousands).
+    dm_users: HashMap<u64, u64>,
     closed_dms: HashSet<u64>,
     missing_channels: HashSet<u64>,
     /// The next this many message POSTs get a global 429 with this wait.
@@ -164,6 +172,7 @@ impl Messages {
         state.counts.dm_opens += 1;
         let next = FIRST_DM_CHANNEL + state.dm_channels.len() as u64;
         let channel = *state.dm_channels.entry(user).or_insert(next);
+        state.dm_users.insert(channel, user);
         Json(
             json!({"id": channel.to_string(), "type": 1, "last_message_id": null,
                     "recipients": [{"id": user.to_string(), "username": "attendee",
@@ -187,11 +196,7 @@ impl Messages {
             state.server_errors -= 1;
             return error(StatusCode::BAD_GATEWAY, 0, "stand-in: bad gateway");
         }
-        let dm_user = state
-            .dm_channels
-            .iter()
-            .find(|(_, dm)| **dm == channel)
-            .map(|(user, _)| *user);
+        let dm_user = state.dm_users.get(&channel).copied();
         if dm_user.is_some_and(|user| state.closed_dms.contains(&user)) {
             return error(
                 StatusCode::FORBIDDEN,
@@ -226,6 +231,7 @@ impl Messages {
             content: content.clone(),
             nonce,
             body: body.clone(),
+            at: SystemTime::now(),
         });
         state.counts.created += 1;
         let created = state.counts.created;

@@ -150,8 +150,13 @@ async fn a_cancelled_talk_is_announced_once_never_reminded_and_comes_back_when_u
         .filter(|r| r.status == OutboxStatus::Pending && r.post.key.kind.as_str() == "reminder")
         .count();
     assert_eq!(
-        pending_while_cancelled, 0,
-        "no reminder waits for a cancelled talk"
+        pending_while_cancelled,
+        0,
+        "no reminder waits for a cancelled talk: {:?}",
+        cancelled_rows
+            .iter()
+            .map(|r| (r.post.key, r.status, r.last_error.clone()))
+            .collect::<Vec<_>>()
     );
 }
 

@@ -1,0 +1,241 @@
+//! Reminder delivery benchmark behind BENCHMARKS.md: `cargo bench --bench reminders`.
+//!
+//! The built `confbot run` (as a child process, configured through the environment)
+//! delivers a generated conference's reminders to the Discord stand-in of the integration
+//! tests, which enforces Discord's rate limits (50 requests/s global, 5 messages per 5 s
+//! per channel, 429 with `retry_after`) and deduplicates nonces as Discord does. Scenarios:
+//! 1. `one`: one process, a fan-out of `CONFBOT_BENCH_FANOUT` (default 10,000) DMs while
+//!    8 rooms' channel reminders fall due every 2.5 s;
+//! 2. `sigkill`: the same with `CONFBOT_BENCH_FAULT_FANOUT` (default 3,000) DMs, the process
+//!    killed with SIGKILL `CONFBOT_BENCH_KILLS` (default 3) times at random points of the
+//!    fan-out and restarted at once;
+//! 3. `two`: two processes on one database at once, same fan-out size as `sigkill`.
+//!
+//! `CONFBOT_BENCH_SCENARIOS` (default `one,sigkill,two`) picks scenarios. Prints Markdown
+//! (also written to `target/bench-data/reminders-report.md`).
+
+#[path = "reminders/conference.rs"]
+mod conference;
+#[path = "reminders/measure.rs"]
+mod measure;
+// The stand-in: shared with the integration tests, which use all of it.
+#[allow(dead_code)]
+#[path = "../tests/it/discord/guilds.rs"]
+mod guilds;
+#[path = "../tests/it/discord/messages.rs"]
+mod messages;
+#[allow(dead_code)]
+#[path = "../tests/it/discord/payloads.rs"]
+mod payloads;
+#[path = "reminders/process.rs"]
+mod process;
+#[path = "reminders/report.rs"]
+mod report;
+#[allow(dead_code)]
+#[path = "../tests/it/discord/standin.rs"]
+mod standin;
+// Percentiles; the table helpers there are the command benchmark's.
+#[allow(dead_code)]
+#[path = "commands/stats.rs"]
+mod stats;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use confbot::embedded_db::EmbeddedPostgres;
+use sqlx::PgPool;
+
+use measure::Measured;
+use messages::Limits;
+use process::{Bot, Launch};
+use standin::StandIn;
+
+/// The benchmark's conference.
+const SLUG: &str = "bench-reminders";
+/// From storing the conference to the DMs' due time: the processes start, connect and plan.
+const LEAD_IN: Duration = Duration::from_secs(20);
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: starting the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let (url, embedded) = match std::env::var("CONFBOT_BENCH_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => (url, None),
+        _ => {
+            let db = EmbeddedPostgres::start().await?;
+            (db.url().to_owned(), Some(db))
+        }
+    };
+    let result = bench(&url).await;
+    if let Some(db) = embedded {
+        db.stop().await;
+    }
+    result
+}
+
+/// What a scenario runs: how many subscribers, processes at once, kills.
+struct Scenario {
+    label: String,
+    fanout: usize,
+    processes: usize,
+    kills: usize,
+}
+
+async fn bench(url: &str) -> anyhow::Result<()> {
+    let pool = confbot::store::connect(url, 4).await?;
+    confbot::store::migrate(&pool).await?;
+    let fanout = env_number("CONFBOT_BENCH_FANOUT", 10_000);
+    let fault_fanout = env_number("CONFBOT_BENCH_FAULT_FANOUT", 3_000);
+    let kills = env_number("CONFBOT_BENCH_KILLS", 3);
+    let chosen =
+        std::env::var("CONFBOT_BENCH_SCENARIOS").unwrap_or_else(|_| "one,sigkill,two".to_owned());
+    let mut scenarios = Vec::new();
+    for name in chosen.split(',').map(str::trim) {
+        scenarios.push(match name {
+            "one" => Scenario {
+                label: "one process".to_owned(),
+                fanout,
+                processes: 1,
+                kills: 0,
+            },
+            "sigkill" => Scenario {
+                label: format!("SIGKILL x{kills}, restarted"),
+                fanout: fault_fanout,
+                processes: 1,
+                kills,
+            },
+            "two" => Scenario {
+                label: "two processes".to_owned(),
+                fanout: fault_fanout,
+                processes: 2,
+                kills: 0,
+            },
+            other => anyhow::bail!("unknown scenario {other:?} (one, sigkill, two)"),
+        });
+    }
+    let binary = Path::new(env!("CARGO_BIN_EXE_confbot"));
+    let dir = binary
+        .parent()
+        .and_then(Path::parent)
+        .map_or_else(|| PathBuf::from("."), |target| target.join("bench-data"));
+    std::fs::create_dir_all(&dir)?;
+    let mut results = Vec::new();
+    for (index, scenario) in scenarios.iter().enumerate() {
+        eprintln!(
+            "scenario {}: {} DMs, {} process(es), {} kill(s)",
+            scenario.label, scenario.fanout, scenario.processes, scenario.kills
+        );
+        let log = dir.join(format!("reminders-confbot-{index}.log"));
+        let _ = std::fs::remove_file(&log);
+        let measured = run_scenario(&pool, url, binary, scenario, log).await?;
+        eprintln!("{}", report::scenario_line(&measured));
+        results.push(measured);
+    }
+    let text = report::markdown(&results);
+    println!("{text}");
+    std::fs::write(dir.join("reminders-report.md"), &text)?;
+    Ok(())
+}
+
+async fn run_scenario(
+    pool: &PgPool,
+    url: &str,
+    binary: &Path,
+    scenario: &Scenario,
+    log: PathBuf,
+) -> anyhow::Result<Measured> {
+    let standin = StandIn::start().await;
+    standin.messages().set_limits(Limits {
+        global_per_second: Some(50),
+        per_channel: Some((5, Duration::from_secs(5))),
+    });
+    // The fan-out's expected length at the allowed rate: two requests per subscriber.
+    let span = chrono::Duration::milliseconds(i64::try_from(scenario.fanout)? * 2 * 20);
+    let t0 = Utc::now() + chrono::Duration::from_std(LEAD_IN)?;
+    let stored = conference::store(pool, SLUG, t0, span, scenario.fanout).await?;
+    let launch = Launch {
+        binary,
+        database_url: url,
+        proxy_url: standin.url(),
+        conference: SLUG,
+        log,
+    };
+    let mut bots = (0..scenario.processes)
+        .map(|_| Bot::start(&launch))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // Kill points: seeded, so every run kills at the same shares of the fan-out (between
+    // 5 % and 95 % of the messages created).
+    let mut seed = 0x5EED_2026_u64;
+    let mut kill_at: Vec<usize> = (0..scenario.kills)
+        .map(|_| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let share = 0.05 + 0.9 * ((seed >> 11) as f64 / (1_u64 << 53) as f64);
+            (share * (scenario.fanout + stored.channel_posts) as f64) as usize
+        })
+        .collect();
+    kill_at.sort_unstable();
+    kill_at.reverse();
+    let deadline = Instant::now() + LEAD_IN + span.to_std()? * 3 + Duration::from_secs(180);
+    // The wait's tick kills and restarts; the cells let it borrow the bots between ticks.
+    let bots_cell = std::cell::RefCell::new(&mut bots);
+    let kill_at_cell = std::cell::RefCell::new(&mut kill_at);
+    let (bots_ref, kill_ref, launch_ref, standin_ref) =
+        (&bots_cell, &kill_at_cell, &launch, &standin);
+    measure::wait_until_done(pool, &stored, deadline, move || async move {
+        let created = standin_ref.messages().counts().created;
+        let due = kill_ref
+            .borrow()
+            .last()
+            .is_some_and(|&point| created >= point);
+        if due {
+            kill_ref.borrow_mut().pop();
+            let bot = bots_ref.borrow_mut().remove(0);
+            bot.kill().await?;
+            eprintln!("  SIGKILL after {created} messages created; restarting");
+            bots_ref.borrow_mut().push(Bot::start(launch_ref)?);
+        }
+        for bot in bots_ref.borrow_mut().iter_mut() {
+            if let Some(status) = bot.exited() {
+                anyhow::bail!(
+                    "confbot exited by itself ({status}); see {:?}",
+                    launch_ref.log
+                );
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    for bot in bots {
+        bot.stop().await?;
+    }
+    measure::measure(&scenario.label, pool, &standin, &stored).await
+}

@@ -1,0 +1,189 @@
+//! What one scenario delivered, counted by the stand-in and checked against the outbox:
+//! channel lateness, the fan-out's duration against the rate-limit bound, duplicates and
+//! losses.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use super::conference::{Stored, LEAD_MINUTES};
+use super::messages::Counts;
+use super::standin::StandIn;
+use super::stats::Samples;
+
+/// Discord's global limit, which the stand-in enforces: requests per second.
+pub const ALLOWED_PER_SECOND: f64 = 50.0;
+
+/// One scenario's numbers.
+pub struct Measured {
+    pub label: String,
+    pub fanout: usize,
+    pub channel_posts: usize,
+    /// Channel posts: stand-in arrival minus planned due time.
+    pub lateness: Samples,
+    /// From the DMs' due time to the first and the last DM created.
+    pub first_dm: Duration,
+    pub last_dm: Duration,
+    /// Requests the fan-out needed at least: a DM-channel open and a message per
+    /// subscriber, plus the channel posts made meanwhile (they share the global limit).
+    pub needed: usize,
+    /// Every delivery request the stand-in received during the fan-out (429s included).
+    pub received: usize,
+    pub counts: Counts,
+    /// Messages created beyond one per planned post.
+    pub duplicates: usize,
+    /// Planned posts that no message was created for.
+    pub lost: usize,
+    /// Outbox rows by status (`sent` should be all of them).
+    pub statuses: Vec<(String, i64)>,
+}
+
+impl Measured {
+    /// The time the fan-out needs at the allowed rate.
+    pub fn bound(&self) -> Duration {
+        Duration::from_secs_f64(self.needed as f64 / ALLOWED_PER_SECOND)
+    }
+
+    /// The rate achieved over the fan-out as a share of the allowed rate.
+    pub fn share_of_allowed(&self) -> f64 {
+        self.bound().as_secs_f64() / self.last_dm.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Waits until the outbox of the conference holds every planned post and none is pending
+/// (sent, dropped or failed), calling `tick` about every 200 ms meanwhile (a scenario kills
+/// processes from there). Fails after `deadline`.
+pub async fn wait_until_done<F, Fut>(
+    pool: &PgPool,
+    stored: &Stored,
+    deadline: Instant,
+    mut tick: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let expected = i64::try_from(stored.fanout + stored.channel_posts)?;
+    loop {
+        tick().await?;
+        let (rows, pending): (i64, i64) = sqlx::query_as(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'pending')
+             FROM outbox WHERE conference_id = $1",
+        )
+        .bind(stored.conference_id)
+        .fetch_one(pool)
+        .await?;
+        if rows >= expected && pending == 0 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "not done in time: {rows} of {expected} rows planned, {pending} pending"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Counts what the stand-in received for the conference stored as `stored`.
+pub async fn measure(
+    label: &str,
+    pool: &PgPool,
+    standin: &StandIn,
+    stored: &Stored,
+) -> anyhow::Result<Measured> {
+    let rows: Vec<(String, String, i64, i64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT o.nonce, o.target_kind, o.target_id, o.talk_id, t.starts_at
+         FROM outbox o JOIN talks t ON t.id = o.talk_id WHERE o.conference_id = $1",
+    )
+    .bind(stored.conference_id)
+    .fetch_all(pool)
+    .await?;
+    // Nonce -> (planned post: target and talk, planned due). The due time is computed from the talk, not read
+    // from `due_at`, which a rate-limit postponement moves.
+    let lead = chrono::Duration::minutes(LEAD_MINUTES);
+    type Key = (String, i64, i64);
+    let planned: HashMap<String, (Key, DateTime<Utc>)> = rows
+        .into_iter()
+        .map(|(nonce, kind, target, talk, starts)| (nonce, ((kind, target, talk), starts - lead)))
+        .collect();
+    let posted = standin.messages().posted();
+    let mut per_key: HashMap<Key, usize> = HashMap::new();
+    let mut unknown = 0;
+    let mut lateness = Samples::default();
+    let (mut first_dm, mut last_dm) = (None::<DateTime<Utc>>, None::<DateTime<Utc>>);
+    for post in &posted {
+        let at = DateTime::<Utc>::from(post.at);
+        let Some((key, due)) = post.nonce.as_ref().and_then(|n| planned.get(n)) else {
+            unknown += 1;
+            continue;
+        };
+        let count = per_key.entry(key.clone()).or_default();
+        *count += 1;
+        if *count > 1 {
+            continue;
+        }
+        if post.dm_user.is_some() {
+            first_dm = Some(first_dm.map_or(at, |t| t.min(at)));
+            last_dm = Some(last_dm.map_or(at, |t| t.max(at)));
+        } else {
+            lateness.push((at - *due).to_std().unwrap_or_default());
+        }
+    }
+    let duplicates = unknown + per_key.values().map(|n| n - 1).sum::<usize>();
+    let lost = (stored.fanout + stored.channel_posts).saturating_sub(per_key.len());
+    let since_t0 = |at: Option<DateTime<Utc>>| {
+        at.and_then(|at| (at - stored.t0).to_std().ok())
+            .unwrap_or_default()
+    };
+    let end = last_dm.context("no DM was delivered")?;
+    let in_window = |at: DateTime<Utc>| at >= stored.t0 && at <= end;
+    let channel_in_window = posted
+        .iter()
+        .filter(|p| p.dm_user.is_none() && in_window(DateTime::<Utc>::from(p.at)))
+        .count();
+    let received = received_in_window(standin, stored.t0, end);
+    let statuses = sqlx::query_as(
+        "SELECT status, count(*) FROM outbox WHERE conference_id = $1
+         GROUP BY status ORDER BY status",
+    )
+    .bind(stored.conference_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Measured {
+        label: label.to_owned(),
+        fanout: stored.fanout,
+        channel_posts: stored.channel_posts,
+        lateness,
+        first_dm: since_t0(first_dm),
+        last_dm: since_t0(last_dm),
+        needed: 2 * stored.fanout + channel_in_window,
+        received,
+        counts: standin.messages().counts(),
+        duplicates,
+        lost,
+        statuses,
+    })
+}
+
+/// Delivery requests (DM opens and message posts) that arrived between `from` and `to`.
+/// The stand-in stamps requests with a monotonic `Instant`: mapped to wall time through
+/// one reading of both clocks.
+fn received_in_window(standin: &StandIn, from: DateTime<Utc>, to: DateTime<Utc>) -> usize {
+    let (mono, wall) = (Instant::now(), Utc::now());
+    standin
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == "POST"
+                && (r.path.ends_with("/messages") || r.path.ends_with("/users/@me/channels"))
+        })
+        .filter(|r| {
+            let ago = chrono::Duration::from_std(mono.duration_since(r.at)).unwrap_or_default();
+            let at = wall - ago;
+            at >= from && at <= to
+        })
+        .count()
+}
