@@ -22,6 +22,7 @@ mod measure;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/guilds.rs"]
 mod guilds;
+#[allow(dead_code)]
 #[path = "../tests/it/discord/messages.rs"]
 mod messages;
 #[allow(dead_code)]
