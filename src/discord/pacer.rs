@@ -15,7 +15,9 @@ use tokio::time::Instant;
 /// Hands out send slots at a fixed rate.
 #[derive(Debug)]
 pub struct Pacer {
-    interval: Duration,
+    rate: u32,
+    /// `1/rate`, or `workers/rate` while several processes share the limit.
+    interval: Mutex<Duration>,
     /// The earliest instant the next slot may start.
     next: Mutex<Instant>,
 }
@@ -24,7 +26,8 @@ impl Pacer {
     /// A pacer for `rate` requests per second (at least 1).
     pub fn new(rate: u32) -> Self {
         Self {
-            interval: Duration::from_secs(1) / rate.max(1),
+            rate: rate.max(1),
+            interval: Mutex::new(Duration::from_secs(1) / rate.max(1)),
             next: Mutex::new(Instant::now()),
         }
     }
@@ -32,13 +35,20 @@ impl Pacer {
     /// Waits for this caller's slot. Each call gets its own slot, `interval` after the
     /// previous one (or at once when the pacer has been idle).
     pub async fn acquire(&self) {
+        let interval = *self.interval.lock().unwrap_or_else(|p| p.into_inner());
         let slot = {
             let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
             let slot = (*next).max(Instant::now());
-            *next = slot + self.interval;
+            *next = slot + interval;
             slot
         };
         tokio::time::sleep_until(slot).await;
+    }
+
+    /// Paces at `1/workers` of the rate: `workers` processes share the limit.
+    pub fn share_with(&self, workers: u32) {
+        let share = (self.rate / workers.max(1)).max(1);
+        *self.interval.lock().unwrap_or_else(|p| p.into_inner()) = Duration::from_secs(1) / share;
     }
 
     /// Holds every slot back until `wait` from now (a global 429's `retry_after`).
@@ -81,6 +91,25 @@ mod tests {
 
         assert_eq!(after_pause, Duration::from_secs(2));
         assert_eq!(next, Duration::from_millis(2100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_workers_each_take_half_the_rate() {
+        let pacer = Pacer::new(50);
+        pacer.share_with(2);
+        let start = Instant::now();
+
+        for _ in 0..3 {
+            pacer.acquire().await;
+        }
+        pacer.share_with(1);
+        pacer.acquire().await;
+        pacer.acquire().await;
+
+        assert_eq!(
+            Instant::now() - start,
+            Duration::from_millis(40 + 40 + 40 + 20)
+        );
     }
 
     #[tokio::test(start_paused = true)]

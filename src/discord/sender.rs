@@ -181,6 +181,10 @@ impl Deliver for DiscordSender {
         }
         sent.map(drop)
     }
+
+    fn share_with(&self, workers: u32) {
+        self.pacer.share_with(workers);
+    }
 }
 
 /// Discord's JSON error body (`{"code": 50007, "message": "..."}`, and for 429s

@@ -20,6 +20,12 @@ pub trait Deliver: Send + Sync + 'static {
         message: &Message,
         nonce: &str,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// `workers` processes deliver at the moment (this one included): an implementation
+    /// that paces itself under a global limit takes its share of it. Default: nothing.
+    fn share_with(&self, workers: u32) {
+        let _ = workers;
+    }
 }
 
 /// Why a send failed, as the delivery loop needs to tell it apart.

@@ -131,6 +131,9 @@ pub async fn run<D: Deliver>(
             work.await;
         }
     }
+    if let Err(error) = crate::store::workers::leave(&shared.pool, &shared.options.worker).await {
+        tracing::warn!("removing this worker's heartbeat failed (it expires by itself): {error}");
+    }
     match outbox::release(&shared.pool, &shared.options.worker).await {
         Ok(0) => {}
         Ok(released) => tracing::info!(released, "released unsent claims for other workers"),
@@ -146,7 +149,12 @@ async fn work_loop<D: Deliver>(
     mut stop: watch::Receiver<bool>,
 ) {
     let stopping = |stop: &watch::Receiver<bool>| *stop.borrow();
+    let mut last_heartbeat: Option<tokio::time::Instant> = None;
     while !stopping(&stop) {
+        if !last_heartbeat.is_some_and(|at| at.elapsed() < HEARTBEAT_EVERY) {
+            last_heartbeat = Some(tokio::time::Instant::now());
+            heartbeat(&shared).await;
+        }
         let batch = deliver_due(&shared, &mut stop).await;
         if batch > 0 {
             // More may be due: claim again before sleeping.
@@ -222,6 +230,22 @@ async fn deliver_due<D: Deliver>(
         }
     }
     count
+}
+
+/// How often a delivering worker records that it is alive, and how long a record counts.
+/// Workers share Discord's global limit by the number alive (see `store::workers`).
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+const ALIVE_FOR: chrono::Duration = chrono::Duration::seconds(10);
+
+/// Records this worker's heartbeat and takes its share of the global rate.
+async fn heartbeat<D: Deliver>(shared: &Shared<D>) {
+    let now = shared.clock.now();
+    match crate::store::workers::heartbeat(&shared.pool, &shared.options.worker, now, ALIVE_FOR)
+        .await
+    {
+        Ok(workers) => shared.deliver.share_with(workers),
+        Err(error) => tracing::warn!("recording the delivery heartbeat failed: {error}"),
+    }
 }
 
 /// How long sends under way may take to finish at shutdown.

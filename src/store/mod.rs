@@ -9,6 +9,7 @@ pub mod programme;
 pub mod subscriptions;
 pub mod syncs;
 pub mod talks;
+pub mod workers;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

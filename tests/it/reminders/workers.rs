@@ -160,3 +160,38 @@ async fn two_workers_on_one_database_share_a_fan_out_without_sending_anything_tw
     );
     assert!(a_sent + b_sent <= 151);
 }
+
+#[tokio::test]
+async fn workers_count_each_other_while_their_heartbeats_are_fresh() {
+    use confbot::store::workers;
+    let db = TestDb::new().await;
+    let t0 = at("2026-06-01T09:00:00Z");
+    let alive = Duration::seconds(10);
+
+    let alone = workers::heartbeat(&db.pool, "a", t0, alive)
+        .await
+        .expect("a");
+    let together = workers::heartbeat(&db.pool, "b", t0 + Duration::seconds(2), alive)
+        .await
+        .expect("b");
+    let a_again = workers::heartbeat(&db.pool, "a", t0 + Duration::seconds(3), alive)
+        .await
+        .expect("a");
+    let b_gone_quiet = workers::heartbeat(&db.pool, "a", t0 + Duration::seconds(13), alive)
+        .await
+        .expect("a");
+    workers::heartbeat(&db.pool, "b", t0 + Duration::seconds(14), alive)
+        .await
+        .expect("b");
+    workers::leave(&db.pool, "b").await.expect("leave");
+    let b_left = workers::heartbeat(&db.pool, "a", t0 + Duration::seconds(15), alive)
+        .await
+        .expect("a");
+
+    assert_eq!((alone, together, a_again), (1, 2, 2));
+    assert_eq!(
+        b_gone_quiet, 1,
+        "a heartbeat older than the window does not count"
+    );
+    assert_eq!(b_left, 1, "a worker that left does not count");
+}
