@@ -264,3 +264,49 @@ async fn a_broken_source_keeps_the_last_good_schedule_is_reported_once_and_recov
     assert_eq!(states[0].last_error, None);
     assert_eq!(states[0].last_result.as_deref(), Some("1 moved"));
 }
+
+#[tokio::test]
+async fn a_source_over_the_size_limit_is_refused_and_changes_nothing() {
+    let db = TestDb::new().await;
+    crate::fixtures::import_text(&db.pool, "synccon", &talks(false, false)).await;
+    let served = Arc::new(Mutex::new(Served {
+        status: 200,
+        // A valid schedule, but bigger than this deployment allows.
+        body: talks(true, true) + &" ".repeat(20_000),
+        etag: "\"big\"".to_owned(),
+        ..Served::default()
+    }));
+    let url = start_server(Arc::clone(&served)).await;
+    let target = follow(&db, &url).await;
+    let env = [("CONFBOT__IMPORT__MAX_BYTES".to_owned(), "10000".to_owned())];
+    let settings = Settings::load(None, &env).expect("settings");
+
+    let run = sync_target(
+        &db.pool,
+        &settings.import,
+        Tz::UTC,
+        &target,
+        true,
+        at("2026-05-01T12:00:00Z"),
+    )
+    .await
+    .expect("bookkeeping")
+    .expect("forced");
+
+    let error = run.result.expect_err("too large");
+    assert!(
+        error.contains("is larger than the limit of 10000 bytes"),
+        "{error}"
+    );
+    assert!(run.log.expect("reported").contains("failed"));
+    let start: DateTime<Utc> =
+        sqlx::query_scalar("SELECT starts_at FROM talks WHERE source_id = 'keynote'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("keynote");
+    assert_eq!(
+        start,
+        at("2026-06-01T09:00:00Z"),
+        "the last good schedule stays"
+    );
+}
