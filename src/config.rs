@@ -351,7 +351,8 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
     let listen = match raw.http.listen.filter(|listen| !listen.is_empty()) {
         None => None,
         Some(listen) => Some(listen.parse::<SocketAddr>().map_err(|_| {
-            let message = format!("expected an address and port such as \"127.0.0.1:9090\", not {listen:?}");
+            let message =
+                format!("expected an address and port such as \"127.0.0.1:9090\", not {listen:?}");
             invalid("http.listen", message)
         })?),
     };

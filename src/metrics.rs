@@ -107,10 +107,7 @@ impl Family {
     }
 
     pub fn observe(&self, name: &str, value: Duration) {
-        self.series
-            .get(name)
-            .unwrap_or(&self.other)
-            .observe(value);
+        self.series.get(name).unwrap_or(&self.other).observe(value);
     }
 
     /// Every series by name, `other` last.

@@ -532,6 +532,9 @@ fn an_ops_address_without_a_port_is_refused_with_its_key() {
 
     let message = error_of(Settings::load(None, &vars));
 
-    assert!(message.starts_with("http.listen: expected an address and port"), "{message}");
+    assert!(
+        message.starts_with("http.listen: expected an address and port"),
+        "{message}"
+    );
     assert!(message.contains("CONFBOT__HTTP__LISTEN"), "{message}");
 }

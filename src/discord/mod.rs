@@ -34,9 +34,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use secrecy::{ExposeSecret, SecretString};
 use serenity::all::{
-    ApplicationId, ClientBuilder, Command as GlobalCommand, Context, EventHandler, GatewayIntents,
-    ConnectionStage, GuildId, HttpBuilder, Interaction, Ready, ResumedEvent,
-    ShardStageUpdateEvent,
+    ApplicationId, ClientBuilder, Command as GlobalCommand, ConnectionStage, Context, EventHandler,
+    GatewayIntents, GuildId, HttpBuilder, Interaction, Ready, ResumedEvent, ShardStageUpdateEvent,
 };
 use serenity::async_trait;
 use serenity::http::Http;
@@ -142,6 +141,8 @@ pub async fn run_observed(
             }
         }
     };
+    // Closed (or lost for good): `/healthz` must not report a connection that is gone.
+    telemetry.close();
     // Interactions already received are answered (their tokens stay valid for 15 minutes
     // whatever the gateway does); serenity runs them as detached tasks, which would
     // otherwise die with the process.
@@ -238,7 +239,9 @@ impl EventHandler for Handler {
             Interaction::Autocomplete(command) => {
                 self.router.autocomplete(&ctx, &command).await;
                 let name = &command.data.name;
-                self.telemetry.autocompletes.observe(name, started.elapsed());
+                self.telemetry
+                    .autocompletes
+                    .observe(name, started.elapsed());
             }
             Interaction::Component(component) => self.router.component(&ctx, &component).await,
             other => tracing::debug!(kind = ?other.kind(), "ignoring an interaction"),

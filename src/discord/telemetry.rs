@@ -16,6 +16,9 @@ pub struct Telemetry {
     pub autocompletes: Family,
     /// READY or RESUMED seen and no disconnect since.
     connected: AtomicBool,
+    /// Set when the adapter stopped: serenity runs event handlers as detached tasks, so a
+    /// late "connected" could otherwise land after the final "disconnected".
+    closed: AtomicBool,
 }
 
 impl Default for Telemetry {
@@ -25,6 +28,7 @@ impl Default for Telemetry {
             commands: Family::new(names(), LATENCY_BUCKETS),
             autocompletes: Family::new(names(), LATENCY_BUCKETS),
             connected: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
         }
     }
 }
@@ -34,7 +38,15 @@ impl Telemetry {
         self.connected.load(Ordering::Acquire)
     }
 
-    pub(super) fn set_gateway_connected(&self, connected: bool) {
+    /// Recorded by the event handler (public for tests).
+    pub fn set_gateway_connected(&self, connected: bool) {
+        let connected = connected && !self.closed.load(Ordering::Acquire);
         self.connected.store(connected, Ordering::Release);
+    }
+
+    /// The adapter stopped: not connected from now on, whatever arrives late.
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.connected.store(false, Ordering::Release);
     }
 }

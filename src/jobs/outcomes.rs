@@ -126,7 +126,10 @@ impl Outcomes {
             .iter()
             .map(|kind| {
                 let row = &self.by_kind[kind_index(*kind)];
-                (*kind, std::array::from_fn(|i| row[i].load(Ordering::Relaxed)))
+                (
+                    *kind,
+                    std::array::from_fn(|i| row[i].load(Ordering::Relaxed)),
+                )
             })
             .collect()
     }
@@ -142,7 +145,8 @@ impl Outcomes {
         beat.map(|beat| beat.elapsed())
     }
 
-    pub(super) fn beat(&self) {
+    /// Recorded by the delivery loop on every turn (public for tests and rehearsals).
+    pub fn beat(&self) {
         *self.heartbeat.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
     }
 

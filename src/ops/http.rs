@@ -70,7 +70,9 @@ async fn route(method: &str, path: &str, ops: &Ops) -> Response {
             content_type: CONTENT_TYPE,
             body: page::render(ops).await,
         },
-        ("GET" | "HEAD", _) => Response::text("404 Not Found", "not found: try /healthz or /metrics\n"),
+        ("GET" | "HEAD", _) => {
+            Response::text("404 Not Found", "not found: try /healthz or /metrics\n")
+        }
         _ => Response::text("405 Method Not Allowed", "only GET and HEAD\n"),
     }
 }
@@ -110,7 +112,11 @@ fn request_line(head: &str) -> (&str, &str) {
     (method, target)
 }
 
-async fn write(stream: &mut TcpStream, response: &Response, head_only: bool) -> std::io::Result<()> {
+async fn write(
+    stream: &mut TcpStream,
+    response: &Response,
+    head_only: bool,
+) -> std::io::Result<()> {
     let head = format!(
         "HTTP/1.1 {}\r\ncontent-type: {}\r\ncontent-length: {}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n",
         response.status,

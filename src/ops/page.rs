@@ -29,11 +29,19 @@ pub async fn render(ops: &Ops) -> String {
 fn commands(page: &mut Encoder, ops: &Ops) {
     for (family, what, label) in [
         (&ops.telemetry.commands, "commands", "command"),
-        (&ops.telemetry.autocompletes, "autocompletes", "autocomplete request"),
+        (
+            &ops.telemetry.autocompletes,
+            "autocompletes",
+            "autocomplete request",
+        ),
     ] {
         let series = family.snapshot();
         let total = format!("confbot_{what}_total");
-        page.header(&total, "counter", &format!("Each {label} answered, by command."));
+        page.header(
+            &total,
+            "counter",
+            &format!("Each {label} answered, by command."),
+        );
         for (name, snapshot) in &series {
             #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
             page.sample(&total, &[("command", name)], snapshot.count() as f64);
@@ -69,17 +77,29 @@ fn delivery(page: &mut Encoder, ops: &Ops) {
         }
     }
     let name = "confbot_delivery_lateness_seconds";
-    page.header(name, "histogram", "Seconds between a post's due time and its send.");
+    page.header(
+        name,
+        "histogram",
+        "Seconds between a post's due time and its send.",
+    );
     page.histogram(name, &[], &ops.outcomes.lateness());
 }
 
 fn gauges(page: &mut Encoder, ops: &Ops) {
     let name = "confbot_gateway_connected";
     page.header(name, "gauge", "1 while the Discord gateway is connected.");
-    page.sample(name, &[], f64::from(u8::from(ops.telemetry.gateway_connected())));
+    page.sample(
+        name,
+        &[],
+        f64::from(u8::from(ops.telemetry.gateway_connected())),
+    );
     if let Some(age) = ops.outcomes.heartbeat_age() {
         let name = "confbot_delivery_heartbeat_age_seconds";
-        page.header(name, "gauge", "Seconds since the delivery loop last looked at the outbox.");
+        page.header(
+            name,
+            "gauge",
+            "Seconds since the delivery loop last looked at the outbox.",
+        );
         page.sample(name, &[], age.as_secs_f64());
     }
 }
@@ -92,7 +112,11 @@ async fn database(page: &mut Encoder, ops: &Ops) {
     };
     let read = tokio::time::timeout(DATABASE_TIMEOUT, read).await;
     let name = "confbot_metrics_database_up";
-    page.header(name, "gauge", "1 when this scrape could read the database gauges.");
+    page.header(
+        name,
+        "gauge",
+        "1 when this scrape could read the database gauges.",
+    );
     let Ok(Ok((pending, syncs))) = read else {
         page.sample(name, &[], 0.0);
         return;
@@ -100,9 +124,21 @@ async fn database(page: &mut Encoder, ops: &Ops) {
     page.sample(name, &[], 1.0);
     #[allow(clippy::cast_precision_loss)]
     let gauges = [
-        ("confbot_outbox_pending", "Outbox rows waiting to be sent (claimed or not).", pending as f64),
-        ("confbot_sync_sources", "Schedule sources synced at least once.", syncs.sources as f64),
-        ("confbot_sync_sources_failing", "Schedule sources whose last sync failed.", syncs.failing as f64),
+        (
+            "confbot_outbox_pending",
+            "Outbox rows waiting to be sent (claimed or not).",
+            pending as f64,
+        ),
+        (
+            "confbot_sync_sources",
+            "Schedule sources synced at least once.",
+            syncs.sources as f64,
+        ),
+        (
+            "confbot_sync_sources_failing",
+            "Schedule sources whose last sync failed.",
+            syncs.failing as f64,
+        ),
     ];
     for (name, help, value) in gauges {
         page.header(name, "gauge", help);
@@ -110,12 +146,24 @@ async fn database(page: &mut Encoder, ops: &Ops) {
     }
     if let Some(last) = syncs.last_success_at {
         let name = "confbot_sync_last_success_timestamp_seconds";
-        page.header(name, "gauge", "Unix time of the latest successful schedule sync.");
+        page.header(
+            name,
+            "gauge",
+            "Unix time of the latest successful schedule sync.",
+        );
         #[allow(clippy::cast_precision_loss)]
         page.sample(name, &[], last.timestamp_millis() as f64 / 1000.0);
         let name = "confbot_sync_last_success_age_seconds";
-        page.header(name, "gauge", "Seconds since the latest successful schedule sync.");
+        page.header(
+            name,
+            "gauge",
+            "Seconds since the latest successful schedule sync.",
+        );
         #[allow(clippy::cast_precision_loss)]
-        page.sample(name, &[], (Utc::now() - last).num_milliseconds() as f64 / 1000.0);
+        page.sample(
+            name,
+            &[],
+            (Utc::now() - last).num_milliseconds() as f64 / 1000.0,
+        );
     }
 }
