@@ -152,7 +152,9 @@ impl Bot {
     async fn spawn(binary: &Path, url: &str) -> anyhow::Result<Bot> {
         let standin = standin::StandIn::start().await;
         // A free port: bound, read, released (nothing else on this machine races for it).
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let mut command = tokio::process::Command::new(binary);
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
@@ -214,7 +216,11 @@ async fn get(client: &reqwest::Client, port: u16, path: &str) -> anyhow::Result<
         .get(format!("http://127.0.0.1:{port}{path}"))
         .send()
         .await?;
-    anyhow::ensure!(response.status().is_success(), "{path}: {}", response.status());
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
     Ok(response.text().await?)
 }
 

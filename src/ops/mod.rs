@@ -27,6 +27,9 @@ use crate::jobs::Outcomes;
 /// is worse than one that says "unreachable".
 pub const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Connections answered at once (a scraper and a health checker need one each).
+const MAX_CONNECTIONS: usize = 64;
+
 /// Everything the endpoint reads.
 pub struct Ops {
     pub pool: PgPool,
@@ -56,8 +59,14 @@ pub async fn serve(listener: TcpListener, ops: Arc<Ops>, shutdown: impl Future<O
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
+                // Each connection is held for at most the read timeout; past the cap a new one
+                // is closed at once, so idle clients cannot pile up tasks.
+                Ok((stream, _peer)) if connections.len() < MAX_CONNECTIONS => {
                     connections.spawn(http::answer(stream, Arc::clone(&ops)));
+                }
+                Ok((stream, peer)) => {
+                    tracing::warn!(%peer, "operations endpoint: too many connections, refused");
+                    drop(stream);
                 }
                 // Out of file descriptors and the like: the next accept may work.
                 Err(error) => tracing::warn!("operations endpoint: accept failed: {error}"),

@@ -27,16 +27,23 @@ pub async fn render(ops: &Ops) -> String {
 }
 
 fn commands(page: &mut Encoder, ops: &Ops) {
-    for (family, what, label) in [
-        (&ops.telemetry.commands, "commands", "command"),
+    let kinds = [
+        (
+            &ops.telemetry.commands,
+            "commands",
+            "command",
+            "slash command",
+        ),
         (
             &ops.telemetry.autocompletes,
             "autocompletes",
+            "autocomplete",
             "autocomplete request",
         ),
-    ] {
+    ];
+    for (family, plural, singular, label) in kinds {
         let series = family.snapshot();
-        let total = format!("confbot_{what}_total");
+        let total = format!("confbot_{plural}_total");
         page.header(
             &total,
             "counter",
@@ -46,13 +53,9 @@ fn commands(page: &mut Encoder, ops: &Ops) {
             #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
             page.sample(&total, &[("command", name)], snapshot.count() as f64);
         }
-        let singular = what.trim_end_matches('s');
         let duration = format!("confbot_{singular}_duration_seconds");
-        page.header(
-            &duration,
-            "histogram",
-            &format!("Seconds from a {label} arriving to its answer sent, by command."),
-        );
+        let help = format!("Seconds from a {label} arriving to its answer sent, by command.");
+        page.header(&duration, "histogram", &help);
         for (name, snapshot) in &series {
             page.histogram(&duration, &[("command", name)], snapshot);
         }
