@@ -1,21 +1,27 @@
 # syntax=docker/dockerfile:1
-# confbot: a release build in a small Debian image.
+# confbot: a release build in a small Debian image, running `confbot run`.
 #   docker build -t confbot .
-#   docker run --rm -e DATABASE_URL=postgres://... -e CONFBOT_DISCORD__TOKEN=... confbot
-# The image has no PostgreSQL server: give it DATABASE_URL (the embedded default needs the
-# server binaries and is meant for a laptop, not a container).
+#   docker run --rm -e DATABASE_URL=postgres://... -e DISCORD_TOKEN=... confbot
+# compose.yaml runs it next to PostgreSQL. The image has no PostgreSQL server: give it
+# DATABASE_URL (the embedded default needs the server binaries and is meant for a laptop).
+# What the runtime stage assumes (only libc6/libgcc-s1 libraries, glibc <= 2.36, nothing but
+# the binary needed) is proven by tests/it/ops/image.rs on every `cargo test`.
 
 ########## build ##########
 FROM rust:1-bookworm AS builder
 WORKDIR /app
 
 # Dependencies first, against placeholder sources, so this layer is rebuilt only when
-# Cargo.toml or Cargo.lock change and not on every source edit.
+# Cargo.toml or Cargo.lock change and not on every source edit. The manifest names bench
+# targets, which must exist for cargo to read it.
 COPY Cargo.toml Cargo.lock build.rs ./
-RUN mkdir -p src migrations \
+RUN mkdir -p src migrations benches \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
-    && cargo build --release --locked \
+    && echo 'fn main() {}' > benches/import.rs \
+    && cp benches/import.rs benches/commands.rs \
+    && cp benches/import.rs benches/ops.rs \
+    && cargo build --release --locked --bin confbot \
     && rm -rf src migrations
 
 # The real sources. COPY keeps the files' mtimes, which may be older than the placeholder
@@ -23,12 +29,13 @@ RUN mkdir -p src migrations \
 COPY migrations ./migrations
 COPY src ./src
 RUN touch src/main.rs src/lib.rs build.rs \
-    && cargo build --release --locked \
+    && cargo build --release --locked --bin confbot \
     && cp target/release/confbot /usr/local/bin/confbot
 
 ########## run ##########
 FROM debian:bookworm-slim
-# CA roots for HTTPS (Discord, schedule sources); sqlx speaks PostgreSQL itself, so no libpq.
+# CA roots for HTTPS (Discord, schedule sources); sqlx and rustls speak PostgreSQL and TLS
+# themselves, so no libpq and no libssl.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
@@ -36,7 +43,15 @@ RUN apt-get update \
 COPY --from=builder /usr/local/bin/confbot /usr/local/bin/confbot
 USER confbot
 WORKDIR /home/confbot
+# The operations endpoint on every interface of the container (publish it only where the
+# health checker and Prometheus run); JSON logs for the log collector.
+ENV CONFBOT__HTTP__LISTEN=0.0.0.0:9090 \
+    CONFBOT__LOG__FORMAT=json
+EXPOSE 9090
+# Slim images have no curl: the binary checks itself (GET /healthz, exit 0 or 1). The start
+# period covers migrations and the first gateway connection.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["confbot", "healthcheck"]
 ENTRYPOINT ["confbot"]
-# The Discord bot (`confbot run`) arrives with the Discord issue; until then the image is a
-# schedule tool: `docker run -e DATABASE_URL=... confbot import URL --conference SLUG`.
-CMD ["--help"]
+# Any subcommand works too: `docker run ... confbot import URL --conference SLUG`.
+CMD ["run"]

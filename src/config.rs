@@ -16,6 +16,7 @@ mod sources;
 mod tests;
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -57,6 +58,7 @@ pub struct Settings {
     pub defaults: DefaultSettings,
     /// Which conference each Discord guild talks about.
     pub guilds: GuildConferences,
+    pub http: HttpSettings,
     pub import: ImportSettings,
     pub log: LogSettings,
     pub reminders: ReminderSettings,
@@ -153,6 +155,13 @@ impl ReminderSettings {
             .find(|(conference, _)| conference == slug)
             .map(|(_, plan)| plan)
     }
+}
+
+/// `[http]`: the operations endpoint (`/healthz`, `/metrics`) of `confbot run`.
+#[derive(Debug, Clone, Default)]
+pub struct HttpSettings {
+    /// Where it listens; `None` (the default): no endpoint.
+    pub listen: Option<SocketAddr>,
 }
 
 /// `[import]`: limits for reading schedule sources.
@@ -339,6 +348,14 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
         return Err(invalid("import.user_agent", message));
     }
     let reminders = reminder_settings(raw.reminders, &invalid)?;
+    let listen = match raw.http.listen.filter(|listen| !listen.is_empty()) {
+        None => None,
+        Some(listen) => Some(listen.parse::<SocketAddr>().map_err(|_| {
+            let message =
+                format!("expected an address and port such as \"127.0.0.1:9090\", not {listen:?}");
+            invalid("http.listen", message)
+        })?),
+    };
     if let Err(error) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
         return Err(invalid("log.level", error.to_string()));
     }
@@ -366,6 +383,7 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
             entries,
             default_conference,
         },
+        http: HttpSettings { listen },
         import: ImportSettings {
             max_bytes: raw.import.max_bytes,
             fetch_timeout: Duration::from_secs(raw.import.fetch_timeout_secs),

@@ -225,6 +225,12 @@ fn redacted(url: &Url) -> String {
     url.to_string()
 }
 
+/// A source URL as logs may show it: without `user:password@`; text that is no URL is
+/// not shown at all (it could be anything).
+pub fn shown_url(url: &str) -> String {
+    Url::parse(url).map_or_else(|_| "<not a URL>".to_owned(), |url| redacted(&url))
+}
+
 fn header_value(text: Option<&str>) -> Option<HeaderValue> {
     text.and_then(|text| HeaderValue::from_str(text).ok())
 }

@@ -12,6 +12,8 @@ pub mod embedded_db;
 pub mod fetch;
 pub mod importer;
 pub mod jobs;
+pub mod metrics;
+pub mod ops;
 pub mod store;
 pub mod sync;
 

@@ -54,6 +54,8 @@ pub async fn sync_target(
         timetable_only: true,
     };
     let name = target.slug.as_str();
+    // The stored URL may carry credentials (`https://user:token@...`): logged without them.
+    let shown = crate::fetch::shown_url(&target.url);
     let run = match importer::run(settings, pool, &job).await {
         Ok(imported) => {
             let (result, report) = match imported {
@@ -68,7 +70,7 @@ pub async fn sync_target(
             };
             let recovered =
                 syncs::succeeded(pool, target.conference_id, &target.url, &result, now).await?;
-            tracing::info!(conference = name, url = %target.url, %result, "schedule synced");
+            tracing::info!(conference = name, url = %shown, %result, "schedule synced");
             let log = match (recovered, report) {
                 (Some(_), Some(report)) => Some(format!(
                     "{}\n{report}",
@@ -90,7 +92,7 @@ pub async fn sync_target(
             // with its line); it names no secret (fetch errors strip credentials).
             let error = format!("{error:#}");
             let first = syncs::failed(pool, target.conference_id, &target.url, &error, now).await?;
-            tracing::warn!(conference = name, url = %target.url, first, "schedule sync failed: {error}");
+            tracing::warn!(conference = name, url = %shown, first, "schedule sync failed: {error}");
             SyncRun {
                 log: first.then(|| sync::failure(name, &target.url, &error)),
                 result: Err(error),

@@ -57,6 +57,19 @@ pub enum Command {
     /// due instant (RFC 3339 UTC), target (`channel:<name or id>` / `dm:<user id>`), text.
     /// Sends nothing.
     Simulate(simulate::SimulateArgs),
+    /// Ask a running `confbot run` whether it is healthy (GET /healthz on `http.listen`, or
+    /// --addr): exit status 0 if so, 1 with the reasons if not. For container health
+    /// checks, where no curl is installed.
+    Healthcheck(HealthcheckArgs),
+}
+
+/// Arguments of `confbot healthcheck`.
+#[derive(Debug, clap::Args)]
+pub struct HealthcheckArgs {
+    /// The endpoint's address, e.g. `127.0.0.1:9090`; default `http.listen` (an unspecified
+    /// address such as `0.0.0.0` is reached on the loopback).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<std::net::SocketAddr>,
 }
 
 /// Arguments of `confbot import`.
@@ -133,7 +146,8 @@ pub enum ExportFormat {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_env(cli.config.as_deref())?;
     // The demo talks to a person on the terminal: only warnings in between, unless asked.
-    let quiet = matches!(cli.command, Command::Demo(_));
+    // A health check runs every few seconds: only its verdict, not a log line.
+    let quiet = matches!(cli.command, Command::Demo(_) | Command::Healthcheck(_));
     init_tracing(&settings, quiet);
     match cli.command {
         Command::Migrate => {
@@ -155,6 +169,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run => run::run(&settings).await,
         Command::Console(args) => console::run(&settings, args).await,
         Command::Simulate(args) => simulate::run(&settings, args).await,
+        Command::Healthcheck(args) => {
+            let addr = args.addr.or(settings.http.listen).context(
+                "no endpoint to check: set http.listen (CONFBOT__HTTP__LISTEN) or pass --addr",
+            )?;
+            print!("{}", crate::ops::check(addr).await?);
+            Ok(())
+        }
     }
 }
 

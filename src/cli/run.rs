@@ -1,5 +1,6 @@
 //! `confbot run`: the bot itself, until SIGTERM or Ctrl-C: the Discord gateway answering
-//! interactions, and the scheduler planning and delivering reminders.
+//! interactions, the scheduler planning and delivering reminders, and (with `[http]
+//! listen`) the operations endpoint.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use tokio::sync::{watch, Notify};
 use crate::config::Settings;
 use crate::discord::{self, sender::DiscordSender};
 use crate::jobs::{self, Clock, DeliveryOptions, PlanSettings, Setup, SyncSettings};
+use crate::ops::{self, Ops};
 
 /// Connects to the database and to Discord, answers interactions and delivers reminders
 /// until stopped. When either half ends for good (a rejected token), the other is stopped.
@@ -21,15 +23,35 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
         .as_ref()
         .map_or("https://discord.com", |url| url.as_str());
     let sender = DiscordSender::new(base, token, settings.reminders.rate_per_second)?;
+    // Bound before anything connects: a taken port fails the start, not a scrape later.
+    let listener = match settings.http.listen {
+        Some(addr) => Some(ops::bind(addr).await?),
+        None => None,
+    };
     let (stop, stopping) = watch::channel(false);
     let plan_changed = Arc::new(Notify::new());
     let options = DeliveryOptions::for_rate(worker_name(), settings.reminders.rate_per_second);
+    let telemetry = Arc::new(discord::Telemetry::default());
+    let outcomes = Arc::new(jobs::Outcomes::default());
+    // The loop looks at least every `max_sleep`; one missed turn is tolerated.
+    let stale_after = options.max_sleep * 2;
+    let endpoint = async {
+        if let Some(listener) = listener {
+            let ops = Arc::new(Ops {
+                pool: pool.clone(),
+                telemetry: Arc::clone(&telemetry),
+                outcomes: Arc::clone(&outcomes),
+                delivery_stale_after: stale_after,
+            });
+            ops::serve(listener, ops, wait_for(stopping.clone())).await;
+        }
+    };
     let setup = Setup {
         plan: PlanSettings::from_settings(settings),
         clock: Clock::wall(),
         delivery: options,
         plan_changed: Arc::clone(&plan_changed),
-        outcomes: Arc::default(),
+        outcomes: Arc::clone(&outcomes),
         sync: Some(SyncSettings {
             import: settings.import.clone(),
             default_zone: settings.defaults.time_zone,
@@ -37,10 +59,11 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     };
     let scheduler = jobs::run(pool.clone(), sender, setup, wait_for(stopping.clone()));
     let bot = async {
-        let ended = discord::run(
+        let ended = discord::run_observed(
             settings,
             pool.clone(),
             Arc::clone(&plan_changed),
+            Arc::clone(&telemetry),
             wait_for(stopping.clone()),
         )
         .await;
@@ -56,7 +79,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
             () = wait_for(stopping.clone()) => {}
         }
     };
-    let (bot, scheduler, ()) = tokio::join!(bot, scheduler, signals);
+    let (bot, scheduler, (), ()) = tokio::join!(bot, scheduler, signals, endpoint);
     pool.close().await;
     bot?;
     scheduler?;

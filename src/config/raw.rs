@@ -16,6 +16,7 @@ pub(super) struct RawSettings {
     pub discord: RawDiscord,
     pub defaults: RawDefaults,
     pub guilds: Vec<RawGuild>,
+    pub http: RawHttp,
     pub import: RawImport,
     pub log: RawLog,
     pub reminders: RawReminders,
@@ -85,6 +86,13 @@ pub(super) struct RawGuild {
     pub conference: String,
     #[serde(default)]
     pub organiser_role: Option<u64>,
+}
+
+/// `[http]`: the operations endpoint; off unless `listen` is set.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawHttp {
+    pub listen: Option<String>,
 }
 
 #[derive(Deserialize)]

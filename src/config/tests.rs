@@ -190,7 +190,7 @@ fn an_unknown_section_in_the_file_is_named_with_the_file() {
 
     let expected = format!(
         "unknown key \"databse\" in config file {}; expected one of \
-         database, discord, defaults, guilds, import, log, reminders",
+         database, discord, defaults, guilds, http, import, log, reminders",
         file.path().display()
     );
     assert_eq!(message, expected);
@@ -511,4 +511,30 @@ fn a_guild_may_name_its_organiser_role_and_zero_is_refused() {
         zero.starts_with("guilds[0].organiser_role: 0 is not a role id"),
         "{zero}"
     );
+}
+
+#[test]
+fn the_ops_endpoint_is_off_by_default_and_listens_where_configured() {
+    let defaults = Settings::load(None, &[]).unwrap();
+    let vars = env(&[("CONFBOT__HTTP__LISTEN", "0.0.0.0:9090")]);
+    let configured = Settings::load(None, &vars).unwrap();
+
+    assert_eq!(defaults.http.listen, None);
+    assert_eq!(
+        configured.http.listen,
+        Some("0.0.0.0:9090".parse().unwrap())
+    );
+}
+
+#[test]
+fn an_ops_address_without_a_port_is_refused_with_its_key() {
+    let vars = env(&[("CONFBOT__HTTP__LISTEN", "localhost")]);
+
+    let message = error_of(Settings::load(None, &vars));
+
+    assert!(
+        message.starts_with("http.listen: expected an address and port"),
+        "{message}"
+    );
+    assert!(message.contains("CONFBOT__HTTP__LISTEN"), "{message}");
 }

@@ -9,6 +9,7 @@
 //! - [`announcements`]: `/announce`, `/announcements`, the text modal and Confirm / Cancel.
 //! - [`render`]: a `Reply` as serenity builders (mentions always disabled).
 //! - [`cache`]: programme snapshots per conference, refreshed when an import lands.
+//! - [`Telemetry`]: answer latencies and the gateway's state, for the operations endpoint.
 
 mod announcements;
 mod cache;
@@ -23,18 +24,21 @@ mod setup;
 mod status;
 mod subscriptions;
 mod sync;
+mod telemetry;
+
+pub use telemetry::Telemetry;
 
 use std::future::Future;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use secrecy::{ExposeSecret, SecretString};
 use serenity::all::{
-    ApplicationId, ClientBuilder, Command as GlobalCommand, Context, EventHandler, GatewayIntents,
-    GuildId, HttpBuilder, Interaction, Ready,
+    ApplicationId, ClientBuilder, Command as GlobalCommand, ConnectionStage, Context, EventHandler,
+    GatewayIntents, GuildId, HttpBuilder, Interaction, Ready, ResumedEvent, ShardStageUpdateEvent,
 };
 use serenity::async_trait;
 use serenity::http::Http;
@@ -76,6 +80,17 @@ pub async fn run(
     plan_changed: Arc<Notify>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    run_observed(settings, pool, plan_changed, Arc::default(), shutdown).await
+}
+
+/// [`run`], recording into `telemetry` (what `confbot run`'s `/metrics` and `/healthz` read).
+pub async fn run_observed(
+    settings: &Settings,
+    pool: PgPool,
+    plan_changed: Arc<Notify>,
+    telemetry: Arc<Telemetry>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let token = token(settings)?;
     let default_lead = LeadTime::from_minutes(settings.defaults.lead_time.num_minutes())
         .context("defaults.lead_minutes")?;
@@ -105,6 +120,7 @@ pub async fn run(
         guild_ids: settings.discord.guild_ids.clone(),
         registered: AtomicBool::new(false),
         in_flight: Arc::clone(&in_flight),
+        telemetry: Arc::clone(&telemetry),
     };
     let mut client = ClientBuilder::new_with_http(http.build(), GatewayIntents::GUILDS)
         .event_handler(handler)
@@ -130,6 +146,8 @@ pub async fn run(
             }
         }
     };
+    // Closed (or lost for good): `/healthz` must not report a connection that is gone.
+    telemetry.close();
     // Interactions already received are answered (their tokens stay valid for 15 minutes
     // whatever the gateway does); serenity runs them as detached tasks, which would
     // otherwise die with the process.
@@ -177,6 +195,7 @@ struct Handler {
     /// register again.
     registered: AtomicBool,
     in_flight: Arc<InFlight>,
+    telemetry: Arc<Telemetry>,
 }
 
 #[async_trait]
@@ -187,6 +206,7 @@ impl EventHandler for Handler {
             guilds = ready.guilds.len(),
             "connected to Discord"
         );
+        self.telemetry.set_gateway_connected(true);
         // The same bot on every READY; the first one sets it.
         let _ = self.router.bot_user.set(ready.user.id.get());
         if self.registered.load(Ordering::Acquire) {
@@ -198,11 +218,36 @@ impl EventHandler for Handler {
         }
     }
 
+    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
+        self.telemetry.set_gateway_connected(true);
+    }
+
+    /// Every stage change of the (single) shard: anything but Connected means interactions
+    /// cannot arrive now, which `/healthz` reports.
+    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
+        let connected = matches!(event.new, ConnectionStage::Connected);
+        if !connected {
+            tracing::warn!(stage = %event.new, "the Discord gateway is not connected");
+        }
+        self.telemetry.set_gateway_connected(connected);
+    }
+
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let _answering = self.in_flight.enter();
+        let started = Instant::now();
         match interaction {
-            Interaction::Command(command) => self.router.command(&ctx, &command).await,
-            Interaction::Autocomplete(command) => self.router.autocomplete(&ctx, &command).await,
+            Interaction::Command(command) => {
+                self.router.command(&ctx, &command).await;
+                let name = &command.data.name;
+                self.telemetry.commands.observe(name, started.elapsed());
+            }
+            Interaction::Autocomplete(command) => {
+                self.router.autocomplete(&ctx, &command).await;
+                let name = &command.data.name;
+                self.telemetry
+                    .autocompletes
+                    .observe(name, started.elapsed());
+            }
             Interaction::Component(component) => self.router.component(&ctx, &component).await,
             Interaction::Modal(modal) => self.router.modal(&ctx, &modal).await,
             other => tracing::debug!(kind = ?other.kind(), "ignoring an interaction"),

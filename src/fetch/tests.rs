@@ -367,3 +367,12 @@ fn urls_are_told_apart_from_paths() {
     assert!(!is_url("C:\\schedules\\pycon.ics"));
     assert!(!is_url("weird name://not a scheme"));
 }
+
+#[test]
+fn a_source_url_is_logged_without_its_credentials() {
+    assert_eq!(
+        super::shown_url("https://bot:s3cret@pretalx.example.org/x/schedule.ics"),
+        "https://pretalx.example.org/x/schedule.ics"
+    );
+    assert_eq!(super::shown_url("not a url s3cret"), "<not a URL>");
+}

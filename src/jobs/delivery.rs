@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 
 use super::clock::Clock;
 use super::deliver::{Deliver, SendError};
+use super::outcomes::{Outcome, Outcomes};
 use crate::domain::reminders::{decide, Decision, Target};
 use crate::store::outbox::{self, OutboxEntry};
 
@@ -52,40 +53,6 @@ impl DeliveryOptions {
             max_attempts: 8,
             max_sleep: Duration::from_secs(60),
         }
-    }
-}
-
-/// How many rows reached each outcome since start: for logs, metrics and tests, which
-/// wait on [`Outcomes::subscribe`] instead of polling the database.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OutcomeCounts {
-    pub sent: u64,
-    /// Not sent on purpose (the talk started).
-    pub dropped: u64,
-    /// Given up (closed DM, unusable channel, refused, out of attempts).
-    pub failed: u64,
-    /// Pending again after a temporary failure (backoff).
-    pub retried: u64,
-    /// Pending again after a rate limit, attempt not counted.
-    pub postponed: u64,
-}
-
-/// Outcome counters, shared between the loop and whoever watches it.
-#[derive(Debug, Default)]
-pub struct Outcomes(watch::Sender<OutcomeCounts>);
-
-impl Outcomes {
-    pub fn counts(&self) -> OutcomeCounts {
-        *self.0.borrow()
-    }
-
-    /// A receiver that sees every change of the counts.
-    pub fn subscribe(&self) -> watch::Receiver<OutcomeCounts> {
-        self.0.subscribe()
-    }
-
-    fn bump(&self, count: impl FnOnce(&mut OutcomeCounts) -> &mut u64) {
-        self.0.send_modify(|counts| *count(counts) += 1);
     }
 }
 
@@ -151,6 +118,8 @@ async fn work_loop<D: Deliver>(
     let stopping = |stop: &watch::Receiver<bool>| *stop.borrow();
     let mut last_heartbeat: Option<tokio::time::Instant> = None;
     while !stopping(&stop) {
+        // At least every `max_sleep`: the health check's sign that this loop still turns.
+        shared.outcomes.beat();
         if !last_heartbeat.is_some_and(|at| at.elapsed() < HEARTBEAT_EVERY) {
             last_heartbeat = Some(tokio::time::Instant::now());
             heartbeat(&shared).await;
@@ -233,8 +202,10 @@ async fn deliver_due<D: Deliver>(
 }
 
 /// How often a delivering worker records that it is alive, and how long a record counts.
-/// Workers share Discord's global limit by the number alive (see `store::workers`).
-const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+/// Workers share Discord's global limit by the number alive (see `store::workers`); until a
+/// worker sees a newcomer both pace at their old share, so the interval bounds that overlap
+/// (one small upsert per interval while delivering).
+const HEARTBEAT_EVERY: Duration = Duration::from_millis(250);
 const ALIVE_FOR: chrono::Duration = chrono::Duration::seconds(10);
 
 /// Records this worker's heartbeat and takes its share of the global rate.
@@ -255,14 +226,12 @@ const FINISH_GRACE: Duration = Duration::from_secs(5);
 /// every request back meanwhile) before the row is postponed.
 const GLOBAL_WAITS: usize = 5;
 
-/// Which counter an outcome bumps.
-type Counter = fn(&mut OutcomeCounts) -> &mut u64;
-
 /// Sends one claimed row (or drops it when too late) and records the outcome.
 async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
     let options = &shared.options;
     let (pool, worker, id) = (&shared.pool, options.worker.as_str(), entry.id);
     let key = entry.post.key;
+    let kind = key.kind;
     let target = describe(key.target);
     for _ in 0..GLOBAL_WAITS {
         // Decided at each attempt: the text states the time left at the real send.
@@ -271,7 +240,7 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
             Decision::Drop(reason) => {
                 tracing::info!(target = %target, "{reason}");
                 let outcome = outbox::mark_dropped(pool, id, worker, &reason.to_string()).await;
-                record(&shared, outcome, id, |c| &mut c.dropped);
+                record(&shared, outcome, id, kind, Outcome::Dropped);
                 return;
             }
             Decision::Send(message) => message,
@@ -281,13 +250,16 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
             .deliver(key.target, &message, &entry.nonce)
             .await;
         let now = shared.clock.now();
-        let (outcome, counter): (_, Counter) = match result {
+        let (outcome, counter) = match result {
             Ok(()) => {
-                let late_ms = (now - entry.post.due).num_milliseconds();
-                tracing::info!(target = %target, subject = ?key.subject, kind = key.kind.as_str(), late_ms, "sent");
-                (outbox::mark_sent(pool, id, worker, now).await, |c| {
-                    &mut c.sent
-                })
+                let late = (now - entry.post.due).to_std().unwrap_or_default();
+                let late_ms = u64::try_from(late.as_millis()).unwrap_or(u64::MAX);
+                tracing::info!(target = %target, subject = ?key.subject, kind = kind.as_str(), late_ms, "sent");
+                shared.outcomes.observe_lateness(late);
+                (
+                    outbox::mark_sent(pool, id, worker, now).await,
+                    Outcome::Sent,
+                )
             }
             Err(SendError::RateLimited {
                 retry_after,
@@ -299,7 +271,7 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
             Err(error @ SendError::RateLimited { retry_after, .. }) => {
                 let until = later(now, retry_after);
                 let outcome = outbox::postpone(pool, id, worker, until, &error.to_string()).await;
-                (outcome, |c| &mut c.postponed)
+                (outcome, Outcome::Postponed)
             }
             Err(error @ SendError::Transient(_)) => {
                 let attempts = entry.attempts + 1;
@@ -309,9 +281,9 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
                 let outcome =
                     outbox::mark_failed(pool, id, worker, &error.to_string(), retry).await;
                 if retry.is_some() {
-                    (outcome, |c| &mut c.retried)
+                    (outcome, Outcome::Retried)
                 } else {
-                    (outcome, |c| &mut c.failed)
+                    (outcome, Outcome::Failed)
                 }
             }
             Err(error @ SendError::ChannelUnavailable(_)) => {
@@ -321,20 +293,20 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
                     report_unusable(&shared, entry.conference_id, channel, &error).await;
                 }
                 let outcome = outbox::mark_failed(pool, id, worker, &error.to_string(), None).await;
-                (outcome, |c| &mut c.failed)
+                (outcome, Outcome::Failed)
             }
             Err(error @ (SendError::ClosedDm | SendError::Rejected(_))) => {
                 tracing::info!(target = %target, "not delivered, not retried: {error}");
                 let outcome = outbox::mark_failed(pool, id, worker, &error.to_string(), None).await;
-                (outcome, |c| &mut c.failed)
+                (outcome, Outcome::Failed)
             }
         };
-        record(&shared, outcome, id, counter);
+        record(&shared, outcome, id, kind, counter);
         return;
     }
     let until = later(shared.clock.now(), Duration::from_secs(1));
     let outcome = outbox::postpone(pool, id, worker, until, "global rate limit").await;
-    record(&shared, outcome, id, |c| &mut c.postponed);
+    record(&shared, outcome, id, kind, Outcome::Postponed);
 }
 
 /// Tells the organisers (once per channel and process) that a reminder channel cannot be
@@ -367,10 +339,11 @@ fn record<D>(
     shared: &Shared<D>,
     outcome: Result<bool, crate::store::StoreError>,
     id: i64,
-    counter: Counter,
+    kind: crate::domain::reminders::PostKind,
+    counter: Outcome,
 ) {
     match outcome {
-        Ok(true) => shared.outcomes.bump(counter),
+        Ok(true) => shared.outcomes.bump(kind, counter),
         Ok(false) => tracing::warn!(
             row = id,
             "the claim had expired and another worker owns the row now"

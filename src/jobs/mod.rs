@@ -13,6 +13,7 @@
 pub mod clock;
 pub mod deliver;
 pub mod delivery;
+pub mod outcomes;
 pub mod planner;
 
 use std::collections::BTreeSet;
@@ -27,7 +28,8 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 
 pub use clock::Clock;
 pub use deliver::{Deliver, SendError};
-pub use delivery::{DeliveryOptions, OutcomeCounts, Outcomes};
+pub use delivery::DeliveryOptions;
+pub use outcomes::{Outcome, OutcomeCounts, Outcomes};
 pub use planner::{PlanSettings, Planner, Replanned};
 
 /// The PostgreSQL notification channel of plan changes; the payload is a conference id.

@@ -156,3 +156,30 @@ pub async fn states(
         })
         .collect()
 }
+
+/// Every source's last sync at a glance, for the metrics endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncSummary {
+    /// Sources synced at least once.
+    pub sources: i64,
+    /// Sources whose last attempt failed (`failing_since` set).
+    pub failing: i64,
+    /// The latest successful sync of any source.
+    pub last_success_at: Option<DateTime<Utc>>,
+}
+
+/// [`SyncSummary`] over every conference: one aggregate row.
+pub async fn summary(db: impl PgExecutor<'_>) -> Result<SyncSummary, StoreError> {
+    let row = sqlx::query(
+        "SELECT count(*) AS sources, count(failing_since) AS failing,
+                max(last_success_at) AS last_success_at
+         FROM schedule_syncs",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(SyncSummary {
+        sources: row.try_get("sources")?,
+        failing: row.try_get("failing")?,
+        last_success_at: row.try_get("last_success_at")?,
+    })
+}

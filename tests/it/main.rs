@@ -12,6 +12,7 @@ mod discord;
 mod embedded_db;
 mod guilds_store;
 mod import;
+mod ops;
 pub mod reminders;
 mod reminders_store;
 mod sync;

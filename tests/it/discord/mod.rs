@@ -12,7 +12,7 @@ mod commands;
 mod deadline;
 pub mod guilds;
 pub mod messages;
-mod payloads;
+pub mod payloads;
 mod setup;
 mod setup_guilds;
 pub mod standin;

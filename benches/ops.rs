@@ -1,0 +1,234 @@
+//! Operations benchmark behind BENCHMARKS.md: `cargo bench --bench ops`.
+//!
+//! Runs the built `confbot run` against the integration tests' Discord stand-in with the
+//! operations endpoint on, and measures:
+//! 1. startup to ready: from spawning the process to the callback of its first command
+//!    (`/help`, sent as soon as the bot identified on the gateway), over several starts;
+//! 2. resident memory (VmRSS) once idle: ready, one command answered, two quiet seconds;
+//! 3. the cost of a scrape: `CONFBOT_BENCH_SCRAPES` (default 1,000) sequential
+//!    `GET /metrics` and as many `GET /healthz`, each a new connection, p50/p99/max.
+//!
+//! Database: `CONFBOT_BENCH_DATABASE_URL`, else a private embedded server.
+
+// The stand-in's guild and delivery routes: part of the stand-in, unused here.
+#[allow(dead_code)]
+#[path = "../tests/it/discord/guilds.rs"]
+mod guilds;
+#[allow(dead_code)]
+#[path = "../tests/it/discord/messages.rs"]
+mod messages;
+#[allow(dead_code)] // shared with the integration tests, which use all of it
+#[path = "../tests/it/discord/payloads.rs"]
+mod payloads;
+#[allow(dead_code)]
+#[path = "../tests/it/discord/standin.rs"]
+mod standin;
+#[allow(dead_code)]
+#[path = "commands/stats.rs"]
+mod stats;
+
+use std::path::Path;
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use confbot::embedded_db::EmbeddedPostgres;
+
+use stats::{ms, Samples};
+
+/// Fresh processes started for the startup measurement.
+const STARTS: usize = 5;
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: starting the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let (url, embedded) = match std::env::var("CONFBOT_BENCH_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => (url, None),
+        _ => {
+            let db = EmbeddedPostgres::start().await?;
+            (db.url().to_owned(), Some(db))
+        }
+    };
+    let result = bench(&url).await;
+    if let Some(db) = embedded {
+        db.stop().await;
+    }
+    result
+}
+
+async fn bench(url: &str) -> anyhow::Result<()> {
+    let binary = Path::new(env!("CARGO_BIN_EXE_confbot"));
+    let scrapes: usize = std::env::var("CONFBOT_BENCH_SCRAPES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    // Migrations applied once, so every start below measures a start, not a first migrate.
+    let status = tokio::process::Command::new(binary)
+        .arg("migrate")
+        .env("DATABASE_URL", url)
+        .stdout(Stdio::null())
+        .status()
+        .await?;
+    anyhow::ensure!(status.success(), "confbot migrate failed");
+
+    let mut startup = Samples::default();
+    let mut idle_rss = 0;
+    let mut metrics = Samples::default();
+    let mut health = Samples::default();
+    let mut page_bytes = 0;
+    for start in 0..STARTS {
+        let mut bot = Bot::spawn(binary, url).await?;
+        startup.push(bot.ready_after);
+        if start == 0 {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            idle_rss = memory(bot.pid, "VmRSS")?;
+            let client = reqwest::Client::builder().no_proxy().build()?;
+            for _ in 0..scrapes {
+                let took = Instant::now();
+                let page = get(&client, bot.port, "/metrics").await?;
+                metrics.push(took.elapsed());
+                page_bytes = page.len();
+            }
+            for _ in 0..scrapes {
+                let took = Instant::now();
+                get(&client, bot.port, "/healthz").await?;
+                health.push(took.elapsed());
+            }
+        }
+        bot.stop().await?;
+    }
+
+    println!("## confbot run: operations ({STARTS} starts, {scrapes} scrapes)\n");
+    println!("| measurement | n | p50 ms | p99 ms | max ms |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for (what, samples) in [
+        ("startup to first command answered", &startup),
+        ("GET /metrics (new connection each)", &metrics),
+        ("GET /healthz (new connection each)", &health),
+    ] {
+        println!(
+            "| {what} | {} | {} | {} | {} |",
+            samples.len(),
+            ms(samples.p50()),
+            ms(samples.p99()),
+            ms(samples.max())
+        );
+    }
+    println!("\nRSS idle (ready, one command answered, 2 s quiet): {idle_rss} kB");
+    println!("/metrics page: {page_bytes} bytes");
+    Ok(())
+}
+
+/// A running `confbot run` with its endpoint on `port`.
+struct Bot {
+    child: tokio::process::Child,
+    pid: u32,
+    port: u16,
+    ready_after: Duration,
+    _standin: standin::StandIn,
+}
+
+impl Bot {
+    /// Starts the binary and returns once its first command was answered.
+    async fn spawn(binary: &Path, url: &str) -> anyhow::Result<Bot> {
+        let standin = standin::StandIn::start().await;
+        // A free port: bound, read, released (nothing else on this machine races for it).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut command = tokio::process::Command::new(binary);
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy().into_owned();
+            if key.starts_with("CONFBOT") || key == "DATABASE_URL" || key == "DISCORD_TOKEN" {
+                command.env_remove(key);
+            }
+        }
+        let spawned = Instant::now();
+        let child = command
+            .arg("run")
+            .env_remove("RUST_LOG")
+            .env("DISCORD_TOKEN", "stand-in-token")
+            .env("DATABASE_URL", url)
+            .env("CONFBOT__DISCORD__PROXY_URL", standin.url())
+            .env(
+                "CONFBOT__DISCORD__GUILD_IDS",
+                format!("[{}]", payloads::GUILD_ID),
+            )
+            .env("CONFBOT__HTTP__LISTEN", format!("127.0.0.1:{port}"))
+            .env("CONFBOT__LOG__LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting confbot run")?;
+        let pid = child.id().context("confbot exited at once")?;
+        // Queued right after the bot identifies, so it is handled right after READY.
+        standin
+            .send_interaction(payloads::slash(1, "bench-first", "help", &[]))
+            .await;
+        standin
+            .wait_for("the first callback", |r| {
+                r.path.ends_with("/bench-first/callback")
+            })
+            .await;
+        Ok(Bot {
+            child,
+            pid,
+            port,
+            ready_after: spawned.elapsed(),
+            _standin: standin,
+        })
+    }
+
+    async fn stop(&mut self) -> anyhow::Result<()> {
+        let pid = libc::pid_t::try_from(self.pid)?;
+        // SAFETY: signals the child this benchmark started and still owns.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let status = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await??;
+        if !status.success() {
+            bail!("confbot run exited with {status}");
+        }
+        Ok(())
+    }
+}
+
+async fn get(client: &reqwest::Client, port: u16, path: &str) -> anyhow::Result<String> {
+    let response = client
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    Ok(response.text().await?)
+}
+
+fn memory(pid: u32, field: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .with_context(|| format!("no {field} in /proc/{pid}/status"))
+}

@@ -1,0 +1,189 @@
+//! What the delivery loop reports to whoever watches it (metrics, health, tests): outcome
+//! counts in total and by kind of post, how late posts went out, and a heartbeat.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::domain::reminders::PostKind;
+use crate::metrics::{Histogram, HistogramSnapshot, LATENESS_BUCKETS};
+
+/// How many rows reached each outcome since start: for logs, metrics and tests, which
+/// wait on [`Outcomes::subscribe`] instead of polling the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutcomeCounts {
+    pub sent: u64,
+    /// Not sent on purpose (the talk started).
+    pub dropped: u64,
+    /// Given up (closed DM, unusable channel, refused, out of attempts).
+    pub failed: u64,
+    /// Pending again after a temporary failure (backoff).
+    pub retried: u64,
+    /// Pending again after a rate limit, attempt not counted.
+    pub postponed: u64,
+}
+
+/// What became of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Dropped,
+    Failed,
+    Retried,
+    Postponed,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Sent,
+        Outcome::Dropped,
+        Outcome::Failed,
+        Outcome::Retried,
+        Outcome::Postponed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Sent => "sent",
+            Outcome::Dropped => "dropped",
+            Outcome::Failed => "failed",
+            Outcome::Retried => "retried",
+            Outcome::Postponed => "postponed",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn field(self, counts: &mut OutcomeCounts) -> &mut u64 {
+        match self {
+            Outcome::Sent => &mut counts.sent,
+            Outcome::Dropped => &mut counts.dropped,
+            Outcome::Failed => &mut counts.failed,
+            Outcome::Retried => &mut counts.retried,
+            Outcome::Postponed => &mut counts.postponed,
+        }
+    }
+}
+
+/// Every kind of post, in the order of [`Outcomes::by_kind`].
+pub const KINDS: [PostKind; 4] = [
+    PostKind::Reminder,
+    PostKind::Moved,
+    PostKind::Cancelled,
+    PostKind::Announcement,
+];
+
+fn kind_index(kind: PostKind) -> usize {
+    match kind {
+        PostKind::Reminder => 0,
+        PostKind::Moved => 1,
+        PostKind::Cancelled => 2,
+        PostKind::Announcement => 3,
+    }
+}
+
+/// Outcome counters, shared between the loop and whoever watches it.
+#[derive(Debug)]
+pub struct Outcomes {
+    totals: watch::Sender<OutcomeCounts>,
+    /// `[kind][outcome]`, plain atomics: read only by scrapes.
+    by_kind: [[AtomicU64; 5]; 4],
+    /// `now - due` of every post sent.
+    lateness: Histogram,
+    /// When the loop last looked at the outbox. Monotonic and real time on purpose, not the
+    /// loop's [`super::Clock`]: liveness is about this process, not the rehearsed instant.
+    heartbeat: Mutex<Option<Instant>>,
+}
+
+impl Default for Outcomes {
+    fn default() -> Self {
+        Self {
+            totals: watch::Sender::default(),
+            by_kind: Default::default(),
+            lateness: Histogram::new(LATENESS_BUCKETS),
+            heartbeat: Mutex::new(None),
+        }
+    }
+}
+
+impl Outcomes {
+    pub fn counts(&self) -> OutcomeCounts {
+        *self.totals.borrow()
+    }
+
+    /// A receiver that sees every change of the counts.
+    pub fn subscribe(&self) -> watch::Receiver<OutcomeCounts> {
+        self.totals.subscribe()
+    }
+
+    /// The counts of each kind of post, in [`KINDS`] order, each by [`Outcome::ALL`].
+    pub fn by_kind(&self) -> Vec<(PostKind, [u64; 5])> {
+        KINDS
+            .iter()
+            .map(|kind| {
+                let row = &self.by_kind[kind_index(*kind)];
+                (
+                    *kind,
+                    std::array::from_fn(|i| row[i].load(Ordering::Relaxed)),
+                )
+            })
+            .collect()
+    }
+
+    /// How late sent posts went out.
+    pub fn lateness(&self) -> HistogramSnapshot {
+        self.lateness.snapshot()
+    }
+
+    /// How long ago the loop last looked at the outbox; `None` before it first did.
+    pub fn heartbeat_age(&self) -> Option<Duration> {
+        let beat = *self.heartbeat.lock().unwrap_or_else(|p| p.into_inner());
+        beat.map(|beat| beat.elapsed())
+    }
+
+    /// Recorded by the delivery loop on every turn (public for tests and rehearsals).
+    pub fn beat(&self) {
+        *self.heartbeat.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    pub(super) fn observe_lateness(&self, late: Duration) {
+        self.lateness.observe(late);
+    }
+
+    /// Counts one row's outcome. The per-kind counter first: a test woken by the total
+    /// then sees the kind's count as well.
+    pub(super) fn bump(&self, kind: PostKind, outcome: Outcome) {
+        self.by_kind[kind_index(kind)][outcome.index()].fetch_add(1, Ordering::Relaxed);
+        self.totals
+            .send_modify(|counts| *outcome.field(counts) += 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_count_in_total_and_by_kind() {
+        let outcomes = Outcomes::default();
+        outcomes.bump(PostKind::Reminder, Outcome::Sent);
+        outcomes.bump(PostKind::Announcement, Outcome::Failed);
+
+        assert_eq!(
+            outcomes.counts(),
+            OutcomeCounts {
+                sent: 1,
+                failed: 1,
+                ..OutcomeCounts::default()
+            }
+        );
+        let by_kind = outcomes.by_kind();
+        assert_eq!(by_kind[0], (PostKind::Reminder, [1, 0, 0, 0, 0]));
+        assert_eq!(by_kind[3], (PostKind::Announcement, [0, 0, 1, 0, 0]));
+        assert_eq!(outcomes.heartbeat_age(), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! The built `confbot run` with `[http] listen` and JSON logs, as an operator runs it.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+
+use chrono::{DurationRound, TimeDelta, Utc};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::mpsc;
+
+use crate::discord::binary::confbot;
+use crate::discord::payloads::{self, APP_ID, GUILD_ID};
+use crate::discord::standin::StandIn;
+use crate::harness::TestDb;
+use crate::reminders::{ics, ids, import, subscribe, Talk, BARN, SLUG, WAIT};
+
+use super::{get, scrape_until, SUBSCRIBER};
+
+#[tokio::test]
+async fn confbot_run_serves_health_and_metrics_and_logs_json_without_secrets_or_bodies() {
+    let db = TestDb::new().await;
+    let now = Utc::now()
+        .duration_trunc(TimeDelta::seconds(1))
+        .expect("trunc");
+    let start = now + TimeDelta::minutes(10) + TimeDelta::seconds(3);
+    let talk = Talk {
+        uid: "bin-ops",
+        title: "Secretive Talk",
+        room: "Barn",
+        start,
+        cancelled: false,
+    };
+    import(&db.pool, &ics(&[talk])).await;
+    let (conference, talk) = ids(&db.pool, "bin-ops").await;
+    subscribe(&db.pool, conference, SUBSCRIBER, talk).await;
+    let standin = StandIn::start().await;
+    let mut bot = confbot()
+        .arg("run")
+        .env("DISCORD_TOKEN", "stand-in-token")
+        .env("DATABASE_URL", &db.url)
+        .env("CONFBOT__DISCORD__PROXY_URL", standin.url())
+        .env("CONFBOT__DISCORD__GUILD_IDS", format!("[{GUILD_ID}]"))
+        .env("CONFBOT__DEFAULTS__CONFERENCE", SLUG)
+        .env(
+            "CONFBOT__REMINDERS__CONFERENCES",
+            format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
+        )
+        .env("CONFBOT__HTTP__LISTEN", "127.0.0.1:0")
+        .env("CONFBOT__LOG__FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("confbot starts");
+    // Lines as they come: the endpoint's port is in the first ones.
+    let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
+    let mut reader = BufReader::new(bot.stderr.take().expect("stderr piped")).lines();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = reader.next_line().await {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut log: Vec<String> = Vec::new();
+    let addr: SocketAddr = tokio::time::timeout(WAIT, async {
+        while let Some(line) = lines.recv().await {
+            log.push(line.clone());
+            let Ok(entry) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if let Some(bound) = entry["fields"]["bound"].as_str() {
+                return bound.parse().expect("an address");
+            }
+        }
+        panic!("confbot exited before listening; log:\n{}", log.join("\n"));
+    })
+    .await
+    .expect("the endpoint's address is logged");
+
+    let path = format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands");
+    standin
+        .wait_for("registration", |r| r.is("PUT", &path))
+        .await;
+    standin
+        .send_interaction(payloads::slash(31, "ops-bin-help", "help", &[]))
+        .await;
+    standin
+        .wait_for("the /help answer", |r| {
+            r.path.ends_with("/ops-bin-help/callback")
+        })
+        .await;
+    standin.messages().wait_for_created(2, WAIT).await;
+    let page = scrape_until(addr, "/help and both reminders counted", |page| {
+        page.value("confbot_commands_total{command=\"help\"}") >= 1.0
+            && page.value("confbot_deliveries_total{kind=\"reminder\",outcome=\"sent\"}") >= 2.0
+    })
+    .await;
+    let (status, body) = get(addr, "/healthz").await;
+    let check = confbot()
+        .args(["healthcheck", "--addr", &addr.to_string()])
+        .output()
+        .await
+        .expect("confbot healthcheck runs");
+    let pid = bot.id().expect("running") as libc::pid_t;
+    // SAFETY: sends a signal to the child this test started and still owns.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let exit = tokio::time::timeout(WAIT, bot.wait())
+        .await
+        .expect("confbot exits after SIGTERM")
+        .expect("exit status");
+    while let Some(line) = lines.recv().await {
+        log.push(line);
+    }
+    let log_text = log.join("\n");
+
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    assert_eq!(check.status.code(), Some(0), "{check:?}");
+    assert_eq!(String::from_utf8_lossy(&check.stdout), "ok\n");
+    assert_eq!(page.value("confbot_commands_total{command=\"help\"}"), 1.0);
+    assert_eq!(
+        page.value("confbot_deliveries_total{kind=\"reminder\",outcome=\"sent\"}"),
+        2.0
+    );
+    assert_eq!(exit.code(), Some(0), "clean exit; log:\n{log_text}");
+    for line in &log {
+        let entry: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(
+            entry["level"].is_string() && entry["fields"].is_object(),
+            "{line}"
+        );
+    }
+    assert!(log_text.contains("SIGTERM received"), "{log_text}");
+    assert!(
+        !log_text.contains("stand-in-token"),
+        "the token is never logged"
+    );
+    assert!(
+        !log_text.contains(&db.url),
+        "the database URL is never logged"
+    );
+    // Message bodies stay out of the log: neither the reminder's text nor /help's answer.
+    assert!(!log_text.contains("Secretive Talk"), "{log_text}");
+    assert!(!log_text.contains("`/talk query`"), "{log_text}");
+}

@@ -1,0 +1,103 @@
+//! `/healthz` and `/metrics` of the in-process [`Running`] bot.
+
+use crate::reminders::BARN;
+
+use super::{get, scrape_until, Running, SUBSCRIBER};
+
+#[tokio::test]
+async fn metrics_count_a_command_answered_through_the_stand_in_and_the_reminders_sent() {
+    let running = Running::start().await;
+
+    let help = running.slash(9_001, "help").await;
+    let posted = running
+        .scheduler
+        .wait_for("the reminder in Barn and by DM", |c| c.sent >= 2)
+        .await;
+    let page = scrape_until(running.addr, "/help counted", |page| {
+        page.value("confbot_commands_total{command=\"help\"}") >= 1.0
+    })
+    .await;
+    let created = running.standin.messages().posted();
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'sent'")
+        .fetch_one(&running.db.pool)
+        .await
+        .expect("count");
+    running.stop().await;
+
+    assert_eq!(help.body["type"], 4, "/help answered at once");
+    assert_eq!((posted.sent, recorded), (2, 2));
+    assert!(created.iter().any(|p| p.channel == BARN));
+    assert!(created.iter().any(|p| p.dm_user == Some(SUBSCRIBER)));
+    assert_eq!(page.value("confbot_commands_total{command=\"help\"}"), 1.0);
+    assert_eq!(page.value("confbot_commands_total{command=\"talk\"}"), 0.0);
+    assert_eq!(
+        page.value("confbot_command_duration_seconds_count{command=\"help\"}"),
+        1.0
+    );
+    assert_eq!(page.types["confbot_command_duration_seconds"], "histogram");
+    assert_eq!(
+        page.value("confbot_deliveries_total{kind=\"reminder\",outcome=\"sent\"}"),
+        2.0
+    );
+    assert_eq!(
+        page.value("confbot_deliveries_total{kind=\"reminder\",outcome=\"failed\"}"),
+        0.0
+    );
+    assert_eq!(page.value("confbot_delivery_lateness_seconds_count"), 2.0);
+    // Sent within a second of their due time, as the README promises.
+    assert_eq!(
+        page.value("confbot_delivery_lateness_seconds_bucket{le=\"1\"}"),
+        2.0
+    );
+    assert_eq!(page.value("confbot_outbox_pending"), 0.0);
+    assert_eq!(page.value("confbot_gateway_connected"), 1.0);
+    assert_eq!(page.value("confbot_metrics_database_up"), 1.0);
+    assert_eq!(page.value("confbot_sync_sources_failing"), 0.0);
+    assert!(page
+        .samples
+        .contains_key("confbot_delivery_heartbeat_age_seconds"));
+}
+
+#[tokio::test]
+async fn healthz_is_ok_while_the_database_the_gateway_and_the_delivery_loop_work() {
+    let running = Running::start().await;
+
+    let (status, body) = get(running.addr, "/healthz").await;
+    let (missing, _) = get(running.addr, "/nope").await;
+    running.stop().await;
+
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    assert_eq!(missing, 404);
+}
+
+#[tokio::test]
+async fn healthz_names_the_database_when_it_cannot_be_reached() {
+    let running = Running::start().await;
+
+    running.ops_pool.close().await;
+    let (status, body) = get(running.addr, "/healthz").await;
+    let (_, metrics) = get(running.addr, "/metrics").await;
+    running.stop().await;
+
+    assert_eq!(status, 503, "{body}");
+    assert!(body.starts_with("database: unreachable ("), "{body}");
+    assert_eq!(body.lines().count(), 1, "only the database fails: {body}");
+    let page = super::prometheus::parse(&metrics).expect("still a valid page");
+    assert_eq!(page.value("confbot_metrics_database_up"), 0.0);
+    assert!(!page.samples.contains_key("confbot_outbox_pending"));
+}
+
+#[tokio::test]
+async fn healthz_names_the_gateway_once_discord_is_disconnected() {
+    let mut running = Running::start().await;
+    assert!(running.telemetry.gateway_connected(), "READY was handled");
+
+    running.stop_bot().await;
+    let (status, body) = get(running.addr, "/healthz").await;
+    running.stop().await;
+
+    assert_eq!(
+        (status, body.as_str()),
+        (503, "gateway: not connected to Discord\n")
+    );
+}
