@@ -14,6 +14,8 @@
 //!
 //! It prints Markdown tables (also written to `target/bench-data/commands-report.md`).
 
+#[path = "common/entry.rs"]
+mod entry;
 #[path = "commands/generate.rs"]
 mod generate;
 // The stand-in's guild routes (channel checks): part of the stand-in, unused here.
@@ -53,7 +55,6 @@ use chrono_tz::Tz;
 use confbot::config::Settings;
 use confbot::domain::import::Format;
 use confbot::domain::model::ConferenceSlug;
-use confbot::embedded_db::EmbeddedPostgres;
 use confbot::store::imports::{apply_import, ImportRequest};
 use serenity::all::{CommandInteraction, Interaction};
 
@@ -72,39 +73,7 @@ const STANDIN_RUNS: usize = 300;
 static ALLOCATOR: heap::Counting = heap::Counting;
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: starting the runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn run() -> anyhow::Result<()> {
-    let (url, embedded) = match std::env::var("CONFBOT_BENCH_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => (url, None),
-        _ => {
-            let db = EmbeddedPostgres::start().await?;
-            (db.url().to_owned(), Some(db))
-        }
-    };
-    let result = bench(&url, embedded.is_some()).await;
-    if let Some(db) = embedded {
-        db.stop().await;
-    }
-    result
+    entry::run_with_database(|url, embedded| async move { bench(&url, embedded).await })
 }
 
 async fn bench(url: &str, embedded: bool) -> anyhow::Result<()> {

@@ -11,6 +11,8 @@
 //! Database: `CONFBOT_BENCH_DATABASE_URL`, else a private embedded server.
 
 // The stand-in's guild and delivery routes: part of the stand-in, unused here.
+#[path = "common/entry.rs"]
+mod entry;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/guilds.rs"]
 mod guilds;
@@ -32,7 +34,6 @@ use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use confbot::embedded_db::EmbeddedPostgres;
 
 use stats::{ms, Samples};
 
@@ -40,39 +41,7 @@ use stats::{ms, Samples};
 const STARTS: usize = 5;
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: starting the runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn run() -> anyhow::Result<()> {
-    let (url, embedded) = match std::env::var("CONFBOT_BENCH_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => (url, None),
-        _ => {
-            let db = EmbeddedPostgres::start().await?;
-            (db.url().to_owned(), Some(db))
-        }
-    };
-    let result = bench(&url).await;
-    if let Some(db) = embedded {
-        db.stop().await;
-    }
-    result
+    entry::run_with_database(|url, _embedded| async move { bench(&url).await })
 }
 
 async fn bench(url: &str) -> anyhow::Result<()> {

@@ -16,6 +16,8 @@
 
 #[path = "reminders/conference.rs"]
 mod conference;
+#[path = "common/entry.rs"]
+mod entry;
 #[path = "reminders/measure.rs"]
 mod measure;
 // The stand-in: shared with the integration tests, which use all of it.
@@ -45,7 +47,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use confbot::embedded_db::EmbeddedPostgres;
 use sqlx::PgPool;
 
 use measure::Measured;
@@ -66,39 +67,7 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: starting the runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn run() -> anyhow::Result<()> {
-    let (url, embedded) = match std::env::var("CONFBOT_BENCH_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => (url, None),
-        _ => {
-            let db = EmbeddedPostgres::start().await?;
-            (db.url().to_owned(), Some(db))
-        }
-    };
-    let result = bench(&url).await;
-    if let Some(db) = embedded {
-        db.stop().await;
-    }
-    result
+    entry::run_with_database(|url, _embedded| async move { bench(&url).await })
 }
 
 /// What a scenario runs: how many subscribers, processes at once, kills.
