@@ -4,6 +4,7 @@
 use serenity::all::Permissions;
 
 use super::options::Given;
+use super::organisers::subcommand;
 use super::{CommandSpec, OptionKind, OptionSpec, ParseError};
 use crate::domain::announcements::AnnouncementId;
 use crate::domain::commands::announcements::{
@@ -63,19 +64,6 @@ pub(super) const ANNOUNCE: CommandSpec = CommandSpec {
     public: false,
     default_member_permissions: Some(Permissions::MANAGE_GUILD),
 };
-
-const fn subcommand(
-    name: &'static str,
-    description: &'static str,
-    options: &'static [OptionSpec],
-) -> OptionSpec {
-    OptionSpec {
-        name,
-        description,
-        required: false,
-        kind: OptionKind::Subcommand(options),
-    }
-}
 
 /// `/announcements`: organisers only.
 pub(super) const ANNOUNCEMENTS: CommandSpec = CommandSpec {

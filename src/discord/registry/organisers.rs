@@ -11,7 +11,8 @@ use crate::domain::commands::status::StatusCommand;
 use crate::domain::guild_settings::{ChannelKind, REFRESH_MAX, REFRESH_MIN};
 use crate::domain::reminders::LeadTime;
 
-const fn subcommand(
+/// A subcommand with its options (shared by the organiser commands' entries).
+pub(super) const fn subcommand(
     name: &'static str,
     description: &'static str,
     options: &'static [OptionSpec],
