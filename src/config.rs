@@ -3,7 +3,7 @@
 //! The file is the explicit `--config PATH` or else `CONFBOT_CONFIG`; without either only
 //! defaults and the environment apply. Every key can be set from the environment as
 //! `CONFBOT__SECTION__KEY` (e.g. `CONFBOT__DATABASE__MAX_CONNECTIONS=4`). The conventional
-//! `DATABASE_URL` and `DISCORD_TOKEN` are honoured too: both forms override the file, and the
+//! `DATABASE_URL`, `DISCORD_TOKEN` and `DISCORD_PUBLIC_KEY` are honoured too: both forms override the file, and the
 //! `CONFBOT__` form wins over the conventional one because it is the more specific.
 //!
 //! Unknown keys are errors, values become typed (`Tz`, [`ConferenceSlug`], `Duration`), and
@@ -50,6 +50,9 @@ pub const DEFAULT_RATE_PER_SECOND: u32 = 50;
 /// its 3-second deadline.
 pub const MAX_DEFER_AFTER_MS: u64 = 2500;
 
+/// Where `confbot serve-interactions` listens unless `[interactions] listen` says otherwise.
+pub const DEFAULT_INTERACTIONS_LISTEN: &str = "127.0.0.1:8080";
+
 /// All settings, validated. `Debug` is safe: secrets print as redacted.
 #[derive(Debug)]
 pub struct Settings {
@@ -59,6 +62,7 @@ pub struct Settings {
     /// Which conference each Discord guild talks about.
     pub guilds: GuildConferences,
     pub http: HttpSettings,
+    pub interactions: InteractionsSettings,
     pub import: ImportSettings,
     pub log: LogSettings,
     pub reminders: ReminderSettings,
@@ -85,6 +89,9 @@ pub struct DiscordSettings {
     /// How long an answer may take before the interaction is deferred (Discord wants a first
     /// response within 3 s; a deferred one is completed by editing it).
     pub defer_after: Duration,
+    /// The application's Ed25519 public key from the developer portal (32 bytes, given as
+    /// 64 hex digits): `confbot serve-interactions` checks every request's signature with it.
+    pub public_key: Option<[u8; 32]>,
 }
 
 /// `[defaults]`: values for conferences and guilds that do not set their own.
@@ -162,6 +169,13 @@ impl ReminderSettings {
 pub struct HttpSettings {
     /// Where it listens; `None` (the default): no endpoint.
     pub listen: Option<SocketAddr>,
+}
+
+/// `[interactions]`: the HTTP interactions endpoint of `confbot serve-interactions`.
+#[derive(Debug, Clone)]
+pub struct InteractionsSettings {
+    /// Where it listens for Discord's POSTs (`/interactions`).
+    pub listen: SocketAddr,
 }
 
 /// `[import]`: limits for reading schedule sources.
@@ -356,6 +370,23 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
             invalid("http.listen", message)
         })?),
     };
+    let interactions_listen = raw.interactions.listen.parse::<SocketAddr>().map_err(|_| {
+        let message = format!(
+            "expected an address and port such as \"0.0.0.0:8080\", not {:?}",
+            raw.interactions.listen
+        );
+        invalid("interactions.listen", message)
+    })?;
+    let public_key = match raw.discord.public_key.filter(|key| !key.is_empty()) {
+        None => None,
+        Some(key) => Some(parse_public_key(&key).ok_or_else(|| {
+            let message = format!(
+                "expected the 64 hex digits of the application's public key, not {} characters",
+                key.chars().count()
+            );
+            invalid("discord.public_key", message)
+        })?),
+    };
     if let Err(error) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
         return Err(invalid("log.level", error.to_string()));
     }
@@ -374,6 +405,7 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
             guild_ids: raw.discord.guild_ids,
             proxy_url,
             defer_after: Duration::from_millis(raw.discord.defer_after_ms),
+            public_key,
         },
         defaults: DefaultSettings {
             time_zone,
@@ -384,6 +416,9 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
             default_conference,
         },
         http: HttpSettings { listen },
+        interactions: InteractionsSettings {
+            listen: interactions_listen,
+        },
         import: ImportSettings {
             max_bytes: raw.import.max_bytes,
             fetch_timeout: Duration::from_secs(raw.import.fetch_timeout_secs),
@@ -395,6 +430,20 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
         },
         reminders,
     })
+}
+
+/// 64 hex digits as 32 bytes; `None` for anything else.
+fn parse_public_key(hex: &str) -> Option<[u8; 32]> {
+    let hex = hex.trim().as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut key = [0_u8; 32];
+    for (byte, pair) in key.iter_mut().zip(hex.chunks_exact(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(key)
 }
 
 /// `[reminders]` typed: lead time in range, a positive rate, each conference's channel plan

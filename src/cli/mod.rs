@@ -7,6 +7,7 @@ mod export;
 mod import;
 pub mod output;
 mod run;
+mod serve;
 mod simulate;
 
 use std::path::PathBuf;
@@ -50,6 +51,11 @@ pub enum Command {
     /// Run the Discord bot: register the slash commands and answer them until SIGTERM or
     /// Ctrl-C. Needs DISCORD_TOKEN and a database.
     Run,
+    /// Answer Discord's HTTP interactions (POST /interactions, Ed25519-verified) instead of
+    /// the gateway: stateless replicas behind a load balancer, while `confbot run` workers
+    /// deliver reminders. Needs DISCORD_TOKEN, DISCORD_PUBLIC_KEY,
+    /// discord.application_id and a database.
+    ServeInteractions(serve::ServeArgs),
     /// Answer attendee commands typed on standard input (`/next room:Barn`,
     /// `/talk query:"glue compute"`) exactly as the bot would, without Discord.
     Console(console::ConsoleArgs),
@@ -167,6 +173,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo::run(&settings, args).await,
         Command::Run => run::run(&settings).await,
+        Command::ServeInteractions(args) => serve::run(&settings, args).await,
         Command::Console(args) => console::run(&settings, args).await,
         Command::Simulate(args) => simulate::run(&settings, args).await,
         Command::Healthcheck(args) => {

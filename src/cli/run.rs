@@ -42,6 +42,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
                 telemetry: Arc::clone(&telemetry),
                 outcomes: Arc::clone(&outcomes),
                 delivery_stale_after: stale_after,
+                parts: ops::Parts::ALL,
             });
             ops::serve(listener, ops, wait_for(stopping.clone())).await;
         }
@@ -88,7 +89,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// Completes once a stop was requested.
-async fn wait_for(mut stopping: watch::Receiver<bool>) {
+pub(super) async fn wait_for(mut stopping: watch::Receiver<bool>) {
     let _ = stopping.wait_for(|stop| *stop).await;
 }
 
@@ -104,7 +105,7 @@ fn worker_name() -> String {
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM (what `docker stop` and systemd send).
-async fn stop_requested() {
+pub(super) async fn stop_requested() {
     let interrupt = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!("cannot listen for Ctrl-C: {error}");

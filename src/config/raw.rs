@@ -17,6 +17,7 @@ pub(super) struct RawSettings {
     pub defaults: RawDefaults,
     pub guilds: Vec<RawGuild>,
     pub http: RawHttp,
+    pub interactions: RawInteractions,
     pub import: RawImport,
     pub log: RawLog,
     pub reminders: RawReminders,
@@ -46,6 +47,7 @@ pub(super) struct RawDiscord {
     pub guild_ids: Vec<u64>,
     pub proxy_url: Option<String>,
     pub defer_after_ms: u64,
+    pub public_key: Option<String>,
 }
 
 impl Default for RawDiscord {
@@ -56,6 +58,7 @@ impl Default for RawDiscord {
             guild_ids: Vec::new(),
             proxy_url: None,
             defer_after_ms: super::DEFAULT_DEFER_AFTER_MS,
+            public_key: None,
         }
     }
 }
@@ -93,6 +96,20 @@ pub(super) struct RawGuild {
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawHttp {
     pub listen: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawInteractions {
+    pub listen: String,
+}
+
+impl Default for RawInteractions {
+    fn default() -> Self {
+        Self {
+            listen: super::DEFAULT_INTERACTIONS_LISTEN.to_owned(),
+        }
+    }
 }
 
 #[derive(Deserialize)]

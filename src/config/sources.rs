@@ -12,9 +12,10 @@ use super::error::ConfigError;
 use super::ENV_PREFIX;
 
 /// The conventional variable names honoured besides the `CONFBOT__` form, and their keys.
-const CONVENTIONAL: [(&str, [&str; 2]); 2] = [
+const CONVENTIONAL: [(&str, [&str; 2]); 3] = [
     ("DATABASE_URL", ["database", "url"]),
     ("DISCORD_TOKEN", ["discord", "token"]),
+    ("DISCORD_PUBLIC_KEY", ["discord", "public_key"]),
 ];
 
 /// The TOML file layer; the file must exist (figment alone would silently skip it).
@@ -40,7 +41,7 @@ pub(super) fn file_layer(path: &Path) -> Result<Data<Toml>, ConfigError> {
 enum Scheme {
     /// `CONFBOT__SECTION__KEY`, any key.
     Prefixed,
-    /// `DATABASE_URL` and `DISCORD_TOKEN` only.
+    /// `DATABASE_URL`, `DISCORD_TOKEN` and `DISCORD_PUBLIC_KEY` only.
     Conventional,
 }
 
@@ -85,7 +86,7 @@ impl EnvLayer {
         }
     }
 
-    /// `DATABASE_URL` and `DISCORD_TOKEN`, taken verbatim.
+    /// `DATABASE_URL`, `DISCORD_TOKEN` and `DISCORD_PUBLIC_KEY`, taken verbatim.
     pub(super) fn conventional(env: &[(String, String)]) -> Self {
         let mut dict = Dict::new();
         for (name, path) in CONVENTIONAL {

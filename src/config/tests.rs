@@ -190,7 +190,7 @@ fn an_unknown_section_in_the_file_is_named_with_the_file() {
 
     let expected = format!(
         "unknown key \"databse\" in config file {}; expected one of \
-         database, discord, defaults, guilds, http, import, log, reminders",
+         database, discord, defaults, guilds, http, interactions, import, log, reminders",
         file.path().display()
     );
     assert_eq!(message, expected);
@@ -537,4 +537,37 @@ fn an_ops_address_without_a_port_is_refused_with_its_key() {
         "{message}"
     );
     assert!(message.contains("CONFBOT__HTTP__LISTEN"), "{message}");
+}
+
+#[test]
+fn the_public_key_is_read_as_32_bytes_from_its_conventional_variable() {
+    let hex = "0f".repeat(31) + "A0";
+    let settings = Settings::load(None, &env(&[("DISCORD_PUBLIC_KEY", hex.as_str())])).unwrap();
+
+    let mut expected = [0x0f_u8; 32];
+    expected[31] = 0xa0;
+    assert_eq!(settings.discord.public_key, Some(expected));
+}
+
+#[test]
+fn a_public_key_that_is_not_64_hex_digits_is_refused_by_name() {
+    for bad in ["abc", &"zz".repeat(32), &"0".repeat(65)] {
+        let vars = [("CONFBOT__DISCORD__PUBLIC_KEY", bad)];
+        let error = Settings::load(None, &env(&vars)).unwrap_err().to_string();
+        assert!(error.contains("discord.public_key"), "{bad}: {error}");
+    }
+}
+
+#[test]
+fn the_interactions_endpoint_listens_on_loopback_unless_configured() {
+    let settings = Settings::load(None, &env(&[])).unwrap();
+    assert_eq!(settings.interactions.listen.to_string(), "127.0.0.1:8080");
+
+    let vars = [("CONFBOT__INTERACTIONS__LISTEN", "0.0.0.0:8443")];
+    let settings = Settings::load(None, &env(&vars)).unwrap();
+    assert_eq!(settings.interactions.listen.to_string(), "0.0.0.0:8443");
+
+    let vars = [("CONFBOT__INTERACTIONS__LISTEN", "everywhere")];
+    let error = Settings::load(None, &env(&vars)).unwrap_err().to_string();
+    assert!(error.contains("interactions.listen"), "{error}");
 }

@@ -12,7 +12,7 @@
 use chrono::Utc;
 use serde_json::{json, Value};
 use serenity::all::{
-    ActionRowComponent, CommandInteraction, Context, CreateActionRow, CreateInputText,
+    ActionRowComponent, CommandInteraction, CreateActionRow, CreateInputText,
     CreateInteractionResponse, CreateModal, InputTextStyle, ModalInteraction,
 };
 
@@ -24,6 +24,7 @@ use crate::store::guilds;
 
 use super::interactions::{ephemeral_text, split, Router, GENERIC_FAILURE};
 use super::render;
+use super::respond::Ctx;
 
 /// The modal `custom_id`s: a new draft's text, or an edit of a scheduled announcement.
 const NEW_MODAL: &str = "announce:";
@@ -42,7 +43,7 @@ impl Router {
     /// new announcement, the channel check), or the reason there is none.
     pub(super) async fn announce_modal(
         &self,
-        ctx: &Context,
+        ctx: &Ctx,
         interaction: &CommandInteraction,
         command: AnnounceCommand,
     ) {
@@ -55,7 +56,7 @@ impl Router {
                 message(&ephemeral_text(GENERIC_FAILURE))
             }
         };
-        if let Err(error) = interaction.create_response(&ctx.http, response).await {
+        if let Err(error) = ctx.respond(interaction.id, &interaction.token, response).await {
             let error = anyhow::Error::from(error);
             tracing::error!(user, "answering /announce failed: {error:#}");
         }
@@ -63,7 +64,7 @@ impl Router {
 
     async fn open_modal(
         &self,
-        ctx: &Context,
+        ctx: &Ctx,
         interaction: &CommandInteraction,
         command: AnnounceCommand,
     ) -> anyhow::Result<Result<CreateModal, Reply>> {
@@ -187,7 +188,7 @@ impl Router {
     /// A submitted text modal: stores the text of a new draft (then the preview), or keeps
     /// an edit's text in a draft of its own (then the preview of the edit).
     #[tracing::instrument(skip_all, fields(custom_id = %interaction.data.custom_id))]
-    pub async fn modal(&self, ctx: &Context, interaction: &ModalInteraction) {
+    pub async fn modal(&self, ctx: &Ctx, interaction: &ModalInteraction) {
         let user = interaction.user.id.get();
         let reply = match self.submitted(interaction).await {
             Ok(reply) => reply,
@@ -196,8 +197,8 @@ impl Router {
                 ephemeral_text(GENERIC_FAILURE)
             }
         };
-        if let Err(error) = interaction
-            .create_response(&ctx.http, message(&reply))
+        if let Err(error) = ctx
+            .respond(interaction.id, &interaction.token, message(&reply))
             .await
         {
             let error = anyhow::Error::from(error);

@@ -8,7 +8,7 @@
 //! server cannot redirect its reminders.
 
 use serde_json::{json, Value};
-use serenity::all::{CommandInteraction, Context};
+use serenity::all::{CommandInteraction};
 
 use crate::domain::commands::channels;
 use crate::domain::commands::Reply;
@@ -18,12 +18,13 @@ use crate::store::guilds;
 use crate::store::subscriptions as store;
 
 use super::interactions::{ephemeral_text, Router, GENERIC_FAILURE};
+use super::respond::Ctx;
 
 impl Router {
     /// The reply to `/channel channel [room]`.
     pub(super) async fn channel(
         &self,
-        ctx: &Context,
+        ctx: &Ctx,
         interaction: &CommandInteraction,
         channel: u64,
         room: Option<String>,

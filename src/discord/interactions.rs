@@ -13,13 +13,13 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serenity::all::{
-    AutocompleteChoice, CommandInteraction, ComponentInteraction, Context,
+    AutocompleteChoice, CommandInteraction, ComponentInteraction,
     CreateAutocompleteResponse, CreateInteractionResponse, CreateInteractionResponseMessage,
-    GuildId,
+    GuildId, Interaction,
 };
 use serenity::http::Http;
 
@@ -35,6 +35,8 @@ use super::cache::{CacheError, ProgrammeCache};
 use super::organisers::SettingsCache;
 use super::registry::{self, Invocation};
 use super::render;
+use super::respond::Ctx;
+use super::Telemetry;
 
 /// Shown when something failed inside confbot; the details go to the log only.
 pub(super) const GENERIC_FAILURE: &str =
@@ -103,9 +105,29 @@ pub struct Router {
 }
 
 impl Router {
+    /// Answers one interaction, whichever way it arrived, and records how long it took.
+    pub async fn dispatch(&self, ctx: &Ctx, interaction: Interaction, telemetry: &Telemetry) {
+        let started = Instant::now();
+        match interaction {
+            Interaction::Command(command) => {
+                self.command(ctx, &command).await;
+                let name = &command.data.name;
+                telemetry.commands.observe(name, started.elapsed());
+            }
+            Interaction::Autocomplete(command) => {
+                self.autocomplete(ctx, &command).await;
+                let name = &command.data.name;
+                telemetry.autocompletes.observe(name, started.elapsed());
+            }
+            Interaction::Component(component) => self.component(ctx, &component).await,
+            Interaction::Modal(modal) => self.modal(ctx, &modal).await,
+            other => tracing::debug!(kind = ?other.kind(), "ignoring an interaction"),
+        }
+    }
+
     /// Answers a slash command: in time, or deferred and then edited.
     #[tracing::instrument(skip_all, fields(command = %interaction.data.name, interaction = %interaction.id))]
-    pub async fn command(&self, ctx: &Context, interaction: &CommandInteraction) {
+    pub async fn command(&self, ctx: &Ctx, interaction: &CommandInteraction) {
         // A modal must be the first response, so these cannot be deferred.
         if let Ok(Invocation::Announce(command)) =
             registry::parse(&interaction.data.name, &interaction.data.options)
@@ -117,7 +139,7 @@ impl Router {
         let work = self.reply_to(ctx, interaction);
         tokio::pin!(work);
         let sent = match tokio::time::timeout(self.defer_after, &mut work).await {
-            Ok(reply) => send(&ctx.http, interaction, &reply).await,
+            Ok(reply) => send(ctx, interaction, &reply).await,
             Err(_elapsed) => {
                 // The deferral must go out now, before the visibility of the answer is known:
                 // use the command's usual one (`/talk` shared, the rest private).
@@ -126,7 +148,7 @@ impl Router {
                 let deferred = CreateInteractionResponse::Defer(
                     CreateInteractionResponseMessage::new().ephemeral(!public),
                 );
-                match interaction.create_response(&ctx.http, deferred).await {
+                match ctx.respond(interaction.id, &interaction.token, deferred).await {
                     Ok(()) => {
                         let reply = work.await;
                         complete_deferred(&ctx.http, interaction, &reply, public).await
@@ -141,7 +163,7 @@ impl Router {
     }
 
     /// The reply to a command, or the explanation why there is none.
-    async fn reply_to(&self, ctx: &Context, interaction: &CommandInteraction) -> Reply {
+    async fn reply_to(&self, ctx: &Ctx, interaction: &CommandInteraction) -> Reply {
         let command = match registry::parse(&interaction.data.name, &interaction.data.options) {
             Ok(Invocation::Lookup(command)) => command,
             Ok(Invocation::Reminders(command)) => {
@@ -173,7 +195,7 @@ impl Router {
     /// Suggestions for the option being typed. Autocomplete cannot be deferred: when the
     /// programme is not at hand in time, Discord gets an empty list rather than nothing.
     #[tracing::instrument(skip_all, fields(command = %interaction.data.name))]
-    pub async fn autocomplete(&self, ctx: &Context, interaction: &CommandInteraction) {
+    pub async fn autocomplete(&self, ctx: &Ctx, interaction: &CommandInteraction) {
         let choices = match interaction.data.autocomplete() {
             Some(focused) => {
                 match registry::autocomplete_field(&interaction.data.name, focused.name) {
@@ -218,7 +240,7 @@ impl Router {
         let response = CreateInteractionResponse::Autocomplete(
             CreateAutocompleteResponse::new().set_choices(choices),
         );
-        if let Err(error) = interaction.create_response(&ctx.http, response).await {
+        if let Err(error) = ctx.respond(interaction.id, &interaction.token, response).await {
             let error = anyhow::Error::from(error);
             tracing::error!("sending suggestions failed: {error:#}");
         }
@@ -226,7 +248,7 @@ impl Router {
 
     /// A button click: answered privately to the clicker.
     #[tracing::instrument(skip_all, fields(custom_id = %interaction.data.custom_id))]
-    pub async fn component(&self, ctx: &Context, interaction: &ComponentInteraction) {
+    pub async fn component(&self, ctx: &Ctx, interaction: &ComponentInteraction) {
         match render::parse_custom_id(&interaction.data.custom_id) {
             Some(ButtonAction::RemindMe(talk)) => {
                 return self.remind_me(ctx, interaction, talk).await
@@ -242,7 +264,7 @@ impl Router {
             },
             true,
         ));
-        if let Err(error) = interaction.create_response(&ctx.http, response).await {
+        if let Err(error) = ctx.respond(interaction.id, &interaction.token, response).await {
             let error = anyhow::Error::from(error);
             tracing::error!("answering the button failed: {error:#}");
         }
@@ -281,12 +303,13 @@ impl Router {
 }
 
 /// Sends a ready reply: the first message as the response, the rest as follow-ups.
-async fn send(http: &Http, interaction: &CommandInteraction, reply: &Reply) -> anyhow::Result<()> {
+async fn send(ctx: &Ctx, interaction: &CommandInteraction, reply: &Reply) -> anyhow::Result<()> {
     let ephemeral = reply.visibility == Visibility::Ephemeral;
     let (first, rest) = split(reply);
     let response = CreateInteractionResponse::Message(render::response(&first, ephemeral));
-    interaction.create_response(http, response).await?;
-    followups(http, interaction, rest, ephemeral).await
+    ctx.respond(interaction.id, &interaction.token, response)
+        .await?;
+    followups(&ctx.http, interaction, rest, ephemeral).await
 }
 
 /// Completes a deferred response with the reply. A private reply to a publicly deferred

@@ -14,9 +14,11 @@
 mod announcements;
 mod cache;
 mod channels;
+pub mod endpoint;
 mod interactions;
 mod organisers;
 mod pacer;
+mod respond;
 pub mod registry;
 pub mod render;
 pub mod sender;
@@ -32,7 +34,7 @@ use std::future::Future;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::{ExposeSecret, SecretString};
@@ -92,37 +94,16 @@ pub async fn run_observed(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let token = token(settings)?;
-    let default_lead = LeadTime::from_minutes(settings.defaults.lead_time.num_minutes())
-        .context("defaults.lead_minutes")?;
-    let mut http = HttpBuilder::new(token.expose_secret());
-    if let Some(proxy) = &settings.discord.proxy_url {
-        http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
-    }
-    // Known up front it allows REST calls before READY; otherwise READY provides it.
-    if let Some(id) = settings.discord.application_id.and_then(NonZeroU64::new) {
-        http = http.application_id(ApplicationId::from(id));
-    }
     let in_flight = Arc::new(InFlight::default());
     let handler = Handler {
-        router: Router {
-            cache: ProgrammeCache::new(pool.clone(), VERSION_CHECK_EVERY),
-            guilds: settings.guilds.clone(),
-            defer_after: settings.discord.defer_after,
-            pool,
-            default_lead,
-            reminders: settings.reminders.clone(),
-            plan_changed,
-            settings_cache: SettingsCache::default(),
-            bot_user: OnceLock::new(),
-            import: settings.import.clone(),
-            default_zone: settings.defaults.time_zone,
-        },
+        router: router(settings, pool, plan_changed)?,
         guild_ids: settings.discord.guild_ids.clone(),
         registered: AtomicBool::new(false),
         in_flight: Arc::clone(&in_flight),
         telemetry: Arc::clone(&telemetry),
     };
-    let mut client = ClientBuilder::new_with_http(http.build(), GatewayIntents::GUILDS)
+    let http = http_client(settings, token);
+    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
         .event_handler(handler)
         .await
         .context("setting up the Discord client")?;
@@ -158,6 +139,39 @@ pub async fn run_observed(
         tracing::warn!("some interactions were still being answered at exit");
     }
     ended
+}
+
+/// The REST client: with `discord.proxy_url` every call goes to that proxy and serenity's
+/// own rate limiter is off (the proxy owns rate limiting).
+fn http_client(settings: &Settings, token: &SecretString) -> Http {
+    let mut http = HttpBuilder::new(token.expose_secret());
+    if let Some(proxy) = &settings.discord.proxy_url {
+        http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
+    }
+    // Known up front it allows REST calls before READY; otherwise READY provides it.
+    if let Some(id) = settings.discord.application_id.and_then(NonZeroU64::new) {
+        http = http.application_id(ApplicationId::from(id));
+    }
+    http.build()
+}
+
+/// The interaction router both modes (gateway and HTTP endpoint) answer with.
+fn router(settings: &Settings, pool: PgPool, plan_changed: Arc<Notify>) -> anyhow::Result<Router> {
+    let default_lead = LeadTime::from_minutes(settings.defaults.lead_time.num_minutes())
+        .context("defaults.lead_minutes")?;
+    Ok(Router {
+        cache: ProgrammeCache::new(pool.clone(), VERSION_CHECK_EVERY),
+        guilds: settings.guilds.clone(),
+        defer_after: settings.discord.defer_after,
+        pool,
+        default_lead,
+        reminders: settings.reminders.clone(),
+        plan_changed,
+        settings_cache: SettingsCache::default(),
+        bot_user: OnceLock::new(),
+        import: settings.import.clone(),
+        default_zone: settings.defaults.time_zone,
+    })
 }
 
 /// Counts the interactions being answered, so shutdown can wait for them.
@@ -234,24 +248,10 @@ impl EventHandler for Handler {
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let _answering = self.in_flight.enter();
-        let started = Instant::now();
-        match interaction {
-            Interaction::Command(command) => {
-                self.router.command(&ctx, &command).await;
-                let name = &command.data.name;
-                self.telemetry.commands.observe(name, started.elapsed());
-            }
-            Interaction::Autocomplete(command) => {
-                self.router.autocomplete(&ctx, &command).await;
-                let name = &command.data.name;
-                self.telemetry
-                    .autocompletes
-                    .observe(name, started.elapsed());
-            }
-            Interaction::Component(component) => self.router.component(&ctx, &component).await,
-            Interaction::Modal(modal) => self.router.modal(&ctx, &modal).await,
-            other => tracing::debug!(kind = ?other.kind(), "ignoring an interaction"),
-        }
+        let ctx = respond::Ctx::gateway(ctx.http);
+        self.router
+            .dispatch(&ctx, interaction, &self.telemetry)
+            .await;
     }
 }
 

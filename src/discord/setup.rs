@@ -4,7 +4,7 @@
 //! its audit entry in one transaction and echoed back. Replies come from
 //! [`crate::domain::commands::setup`].
 
-use serenity::all::{ChannelType, CommandInteraction, Context};
+use serenity::all::{ChannelType, CommandInteraction};
 
 use crate::domain::commands::setup::{self, SetupCommand};
 use crate::domain::commands::Reply;
@@ -12,13 +12,14 @@ use crate::domain::guild_settings::{self, SetupChange};
 use crate::store::{conferences, guilds};
 
 use super::interactions::{ephemeral_text, Router, GENERIC_FAILURE};
+use super::respond::Ctx;
 use super::organisers::{Effective, Unusable};
 
 impl Router {
     /// The reply to `/setup`.
     pub(super) async fn setup(
         &self,
-        ctx: &Context,
+        ctx: &Ctx,
         interaction: &CommandInteraction,
         command: SetupCommand,
     ) -> Reply {
@@ -47,7 +48,7 @@ impl Router {
     /// saying why it cannot be made.
     async fn validate(
         &self,
-        ctx: &Context,
+        ctx: &Ctx,
         interaction: &CommandInteraction,
         guild: u64,
         command: SetupCommand,
@@ -111,7 +112,7 @@ impl Router {
     /// interaction's resolved data, then Discord itself) where the bot can post.
     pub(super) async fn usable_channel(
         &self,
-        ctx: &Context,
+        ctx: &Ctx,
         interaction: &CommandInteraction,
         guild: u64,
         channel: u64,

@@ -8,7 +8,7 @@
 //! failure is logged with its causes; the user gets the generic text.
 
 use serenity::all::{
-    CommandInteraction, ComponentInteraction, Context, CreateInteractionResponse,
+    CommandInteraction, ComponentInteraction, CreateInteractionResponse,
     CreateInteractionResponseMessage, GuildId,
 };
 
@@ -22,6 +22,7 @@ use crate::store::{conferences, StoreError};
 
 use super::interactions::{ephemeral_text, split, Router, GENERIC_FAILURE};
 use super::render;
+use super::respond::Ctx;
 
 /// Who is asking, and where.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +36,7 @@ impl Router {
     /// The reply to a reminder command.
     pub(super) async fn reminders(
         &self,
-        ctx: &Context,
+        ctx: &Ctx,
         interaction: &CommandInteraction,
         command: ReminderCommand,
     ) -> Reply {
@@ -76,7 +77,7 @@ impl Router {
     /// a command, the answer is deferred when the store is slow.
     pub(super) async fn remind_me(
         &self,
-        ctx: &Context,
+        ctx: &Ctx,
         interaction: &ComponentInteraction,
         talk: TalkId,
     ) {
@@ -86,14 +87,14 @@ impl Router {
             Ok(reply) => {
                 let (first, _) = split(&reply);
                 let response = CreateInteractionResponse::Message(render::response(&first, true));
-                interaction.create_response(&ctx.http, response).await
+                ctx.respond(interaction.id, &interaction.token, response).await
             }
             Err(_elapsed) => {
                 tracing::info!(after = ?self.defer_after, "button answer not ready: deferring");
                 let deferred = CreateInteractionResponse::Defer(
                     CreateInteractionResponseMessage::new().ephemeral(true),
                 );
-                match interaction.create_response(&ctx.http, deferred).await {
+                match ctx.respond(interaction.id, &interaction.token, deferred).await {
                     Ok(()) => {
                         let reply = work.await;
                         let (first, _) = split(&reply);

@@ -1,7 +1,7 @@
 //! `/sync` and `/status overview` against the store: organisers only, each reading only the
 //! server's own conference and settings.
 
-use serenity::all::{ChannelId, CommandInteraction, Context};
+use serenity::all::{ChannelId, CommandInteraction};
 
 use crate::domain::commands::overview::{
     self, Overview, PostView, SyncView, FAILURES_SINCE, UPCOMING,
@@ -14,12 +14,13 @@ use crate::store::syncs::{self, SyncTarget};
 use crate::store::StoreError;
 
 use super::interactions::{ephemeral_text, Router, GENERIC_FAILURE};
+use super::respond::Ctx;
 use super::render;
 
 impl Router {
     /// `/sync`: re-imports the server's schedule source now, posts the report in the
     /// organiser log (like the periodic sync) and tells the organiser what happened.
-    pub(super) async fn sync(&self, ctx: &Context, interaction: &CommandInteraction) -> Reply {
+    pub(super) async fn sync(&self, ctx: &Ctx, interaction: &CommandInteraction) -> Reply {
         let user = interaction.user.id.get();
         let guild = match self.authorize_command(interaction, "/sync").await {
             Ok(guild) => guild,

@@ -1,7 +1,7 @@
 //! What the Discord adapter reports to the operations endpoint: answer latencies by
 //! command and whether the gateway is connected.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::metrics::{Family, LATENCY_BUCKETS};
 
@@ -14,6 +14,8 @@ pub struct Telemetry {
     pub commands: Family,
     /// Autocomplete requests, from arrival to the suggestions sent.
     pub autocompletes: Family,
+    /// Requests to the HTTP interactions endpoint refused (bad signature, stale, replayed).
+    rejected: AtomicU64,
     /// READY or RESUMED seen and no disconnect since.
     connected: AtomicBool,
     /// Set when the adapter stopped: serenity runs event handlers as detached tasks, so a
@@ -27,6 +29,7 @@ impl Default for Telemetry {
         Self {
             commands: Family::new(names(), LATENCY_BUCKETS),
             autocompletes: Family::new(names(), LATENCY_BUCKETS),
+            rejected: AtomicU64::new(0),
             connected: AtomicBool::new(false),
             closed: AtomicBool::new(false),
         }
@@ -42,6 +45,15 @@ impl Telemetry {
     pub fn set_gateway_connected(&self, connected: bool) {
         let connected = connected && !self.closed.load(Ordering::Acquire);
         self.connected.store(connected, Ordering::Release);
+    }
+
+    /// Requests the interactions endpoint refused so far.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn count_rejected(&self) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The adapter stopped: not connected from now on, whatever arrives late.

@@ -1,10 +1,10 @@
 //! `/healthz`: healthy when the database answers, the Discord gateway is connected and the
-//! delivery loop still turns. Each failing part is named, so the operator reading a 503 (or
+//! delivery loop still turns (the last two only where the process runs them). Each failing part is named, so the operator reading a 503 (or
 //! the orchestrator's log of it) knows where to look.
 
 use std::time::Duration;
 
-use super::{Ops, DATABASE_TIMEOUT};
+use super::{Ops, Parts, DATABASE_TIMEOUT};
 
 /// What was observed, as plain data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,9 @@ pub struct Probe {
     pub gateway_connected: bool,
     /// How long ago the delivery loop last looked at the outbox; `None`: not yet.
     pub delivery_heartbeat_age: Option<Duration>,
+    /// Which of the gateway and the delivery loop this process runs (the others are not
+    /// judged).
+    pub parts: Parts,
 }
 
 /// Every reason the process is unhealthy; empty when it is healthy.
@@ -22,10 +25,11 @@ pub fn problems(probe: &Probe, stale_after: Duration) -> Vec<String> {
     if let Err(error) = &probe.database {
         problems.push(format!("database: unreachable ({error})"));
     }
-    if !probe.gateway_connected {
+    if probe.parts.gateway && !probe.gateway_connected {
         problems.push("gateway: not connected to Discord".to_owned());
     }
     match probe.delivery_heartbeat_age {
+        _ if !probe.parts.delivery => {}
         None => problems.push("delivery: the loop has not started".to_owned()),
         Some(age) if age > stale_after => problems.push(format!(
             "delivery: the loop last ran {}s ago (stale after {}s)",
@@ -50,6 +54,7 @@ pub async fn probe(ops: &Ops) -> Probe {
         database,
         gateway_connected: ops.telemetry.gateway_connected(),
         delivery_heartbeat_age: ops.outcomes.heartbeat_age(),
+        parts: ops.parts,
     }
 }
 
@@ -64,6 +69,7 @@ mod tests {
             database: Ok(()),
             gateway_connected: true,
             delivery_heartbeat_age: Some(Duration::from_secs(3)),
+            parts: Parts::ALL,
         }
     }
 
@@ -78,6 +84,7 @@ mod tests {
             database: Err("connection refused".into()),
             gateway_connected: false,
             delivery_heartbeat_age: Some(Duration::from_secs(121)),
+            parts: Parts::ALL,
         };
 
         assert_eq!(
@@ -99,6 +106,26 @@ mod tests {
         assert_eq!(
             problems(&probe, STALE),
             ["delivery: the loop has not started"]
+        );
+    }
+
+    #[test]
+    fn an_interactions_replica_is_judged_by_its_database_only() {
+        let probe = Probe {
+            database: Ok(()),
+            gateway_connected: false,
+            delivery_heartbeat_age: None,
+            parts: Parts::INTERACTIONS,
+        };
+        assert!(problems(&probe, STALE).is_empty());
+
+        let probe = Probe {
+            database: Err("connection refused".into()),
+            ..probe
+        };
+        assert_eq!(
+            problems(&probe, STALE),
+            ["database: unreachable (connection refused)"]
         );
     }
 }

@@ -38,6 +38,30 @@ pub struct Ops {
     /// The delivery loop counts as stuck when it has not looked at the outbox for this
     /// long (it does at least every `max_sleep`; `confbot run` allows twice that).
     pub delivery_stale_after: Duration,
+    /// What this process runs, so health only judges those parts.
+    pub parts: Parts,
+}
+
+/// The parts of confbot a process runs: `confbot run` all of them, `confbot
+/// serve-interactions` neither the gateway nor the delivery loop (its replicas answer
+/// commands; workers deliver).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    pub gateway: bool,
+    pub delivery: bool,
+}
+
+impl Parts {
+    /// `confbot run`.
+    pub const ALL: Self = Self {
+        gateway: true,
+        delivery: true,
+    };
+    /// `confbot serve-interactions`.
+    pub const INTERACTIONS: Self = Self {
+        gateway: false,
+        delivery: false,
+    };
 }
 
 /// Binds the listener (before anything else starts, so a taken port fails the start).

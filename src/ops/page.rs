@@ -60,6 +60,14 @@ fn commands(page: &mut Encoder, ops: &Ops) {
             page.histogram(&duration, &[("command", name)], snapshot);
         }
     }
+    let name = "confbot_interactions_rejected_total";
+    page.header(
+        name,
+        "counter",
+        "Requests to the HTTP interactions endpoint refused: bad signature, stale or replayed.",
+    );
+    #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
+    page.sample(name, &[], ops.telemetry.rejected() as f64);
 }
 
 fn delivery(page: &mut Encoder, ops: &Ops) {

@@ -16,7 +16,7 @@ pub(crate) fn confbot(database_url: Option<&str>) -> Command {
     let mut command = Command::new(confbot_bin());
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
-        if key.starts_with("CONFBOT") || key == "DATABASE_URL" || key == "DISCORD_TOKEN" {
+        if key.starts_with("CONFBOT") || key == "DATABASE_URL" || key.starts_with("DISCORD_") {
             command.env_remove(key);
         }
     }
@@ -359,4 +359,26 @@ fn the_demo_runs_with_nothing_configured() {
         "{stdout}"
     );
     assert!(stdout.contains("[CANCELLED]"), "{stdout}");
+}
+
+#[test]
+fn serve_interactions_without_a_public_key_fails_at_once_naming_it() {
+    let (code, _, stderr) = run(confbot(None)
+        .env("DISCORD_TOKEN", "some-token")
+        .args(["serve-interactions"]));
+
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("DISCORD_PUBLIC_KEY"), "{stderr}");
+    assert!(!stderr.contains("some-token"), "the token is never printed: {stderr}");
+}
+
+#[test]
+fn serve_interactions_refuses_a_public_key_that_is_no_key() {
+    let (code, _, stderr) = run(confbot(None)
+        .env("DISCORD_TOKEN", "some-token")
+        .env("DISCORD_PUBLIC_KEY", "not-hex")
+        .args(["serve-interactions"]));
+
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("discord.public_key"), "{stderr}");
 }

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use serde_json::json;
-use serenity::all::{ComponentInteraction, Context};
+use serenity::all::{ComponentInteraction};
 
 use crate::domain::announcements::AnnouncementId;
 use crate::domain::commands::announcements as replies;
@@ -13,13 +13,14 @@ use crate::store::announcements::{self as store, Status};
 use crate::store::guilds;
 
 use super::super::interactions::{ephemeral_text, Router, GENERIC_FAILURE};
+use super::super::respond::Ctx;
 use super::{audit_fields, message, Answer, STALE};
 
 impl Router {
     /// Confirm / Cancel under a preview.
     pub(in crate::discord) async fn announcement_button(
         &self,
-        ctx: &Context,
+        ctx: &Ctx,
         interaction: &ComponentInteraction,
         action: ButtonAction,
     ) {
@@ -31,8 +32,8 @@ impl Router {
                 ephemeral_text(GENERIC_FAILURE)
             }
         };
-        if let Err(error) = interaction
-            .create_response(&ctx.http, message(&reply))
+        if let Err(error) = ctx
+            .respond(interaction.id, &interaction.token, message(&reply))
             .await
         {
             let error = anyhow::Error::from(error);

@@ -10,6 +10,7 @@ pub mod binary;
 mod channels;
 mod commands;
 mod deadline;
+mod endpoint;
 pub mod guilds;
 pub mod messages;
 pub mod payloads;

@@ -188,6 +188,7 @@ async fn the_binary_starts_from_an_empty_directory_with_a_clean_environment() {
         telemetry,
         outcomes,
         delivery_stale_after: Duration::from_secs(120),
+        parts: confbot::ops::Parts::ALL,
     });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let endpoint = tokio::spawn(ops::serve(listener, state, async {

@@ -107,6 +107,7 @@ impl Running {
             telemetry: Arc::clone(&telemetry),
             outcomes: Arc::clone(&scheduler.outcomes),
             delivery_stale_after: Duration::from_secs(120),
+            parts: confbot::ops::Parts::ALL,
         });
         let (stop_endpoint, endpoint_stopped) = oneshot::channel::<()>();
         let endpoint = tokio::spawn(ops::serve(listener, state, async {
