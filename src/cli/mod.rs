@@ -49,8 +49,8 @@ pub enum Command {
     /// you type commands.
     Demo(demo::DemoArgs),
     /// Run the Discord bot: register the slash commands and answer them until SIGTERM or
-    /// Ctrl-C. Needs DISCORD_TOKEN and a database.
-    Run,
+    /// Ctrl-C, and deliver reminders and announcements. Needs DISCORD_TOKEN and a database.
+    Run(run::RunArgs),
     /// Answer Discord's HTTP interactions (POST /interactions, Ed25519-verified) instead of
     /// the gateway: stateless replicas behind a load balancer, while `confbot run` workers
     /// deliver reminders. Needs DISCORD_TOKEN, DISCORD_PUBLIC_KEY,
@@ -172,7 +172,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo(args) => demo::run(&settings, args).await,
-        Command::Run => run::run(&settings).await,
+        Command::Run(args) => run::run(&settings, args).await,
         Command::ServeInteractions(args) => serve::run(&settings, args).await,
         Command::Console(args) => console::run(&settings, args).await,
         Command::Simulate(args) => simulate::run(&settings, args).await,

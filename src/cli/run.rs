@@ -1,6 +1,7 @@
 //! `confbot run`: the bot itself, until SIGTERM or Ctrl-C: the Discord gateway answering
 //! interactions, the scheduler planning and delivering reminders, and (with `[http]
-//! listen`) the operations endpoint.
+//! listen`) the operations endpoint. With `--no-gateway` it is a delivery worker only, for
+//! deployments whose commands are answered by `confbot serve-interactions` replicas.
 
 use std::sync::Arc;
 
@@ -11,9 +12,18 @@ use crate::discord::{self, sender::DiscordSender};
 use crate::jobs::{self, Clock, DeliveryOptions, PlanSettings, Setup, SyncSettings};
 use crate::ops::{self, Ops};
 
+/// Arguments of `confbot run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// A delivery worker only: no gateway connection and no command registration. For
+    /// deployments where `confbot serve-interactions` replicas answer the commands.
+    #[arg(long)]
+    pub no_gateway: bool,
+}
+
 /// Connects to the database and to Discord, answers interactions and delivers reminders
 /// until stopped. When either half ends for good (a rejected token), the other is stopped.
-pub async fn run(settings: &Settings) -> anyhow::Result<()> {
+pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
     // Checked before connecting to the database, so a missing token fails at once.
     let token = discord::token(settings)?.clone();
     let pool = super::connect_configured(settings).await?;
@@ -42,7 +52,10 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
                 telemetry: Arc::clone(&telemetry),
                 outcomes: Arc::clone(&outcomes),
                 delivery_stale_after: stale_after,
-                parts: ops::Parts::ALL,
+                parts: ops::Parts {
+                    gateway: !args.no_gateway,
+                    delivery: true,
+                },
             });
             ops::serve(listener, ops, wait_for(stopping.clone())).await;
         }
@@ -60,6 +73,11 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
     };
     let scheduler = jobs::run(pool.clone(), sender, setup, wait_for(stopping.clone()));
     let bot = async {
+        if args.no_gateway {
+            tracing::info!("delivery worker only: no Discord gateway connection");
+            wait_for(stopping.clone()).await;
+            return Ok(());
+        }
         let ended = discord::run_observed(
             settings,
             pool.clone(),

@@ -56,7 +56,10 @@ impl Router {
                 message(&ephemeral_text(GENERIC_FAILURE))
             }
         };
-        if let Err(error) = ctx.respond(interaction.id, &interaction.token, response).await {
+        if let Err(error) = ctx
+            .respond(interaction.id, &interaction.token, response)
+            .await
+        {
             let error = anyhow::Error::from(error);
             tracing::error!(user, "answering /announce failed: {error:#}");
         }

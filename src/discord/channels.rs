@@ -8,7 +8,7 @@
 //! server cannot redirect its reminders.
 
 use serde_json::{json, Value};
-use serenity::all::{CommandInteraction};
+use serenity::all::CommandInteraction;
 
 use crate::domain::commands::channels;
 use crate::domain::commands::Reply;

@@ -143,7 +143,11 @@ async fn receive(
         Err(error) => {
             // Signed by Discord, so a new interaction type rather than an attack.
             tracing::warn!("an interaction confbot cannot read: {error}");
-            return (StatusCode::BAD_REQUEST, "not an interaction confbot knows\n").into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                "not an interaction confbot knows\n",
+            )
+                .into_response();
         }
     };
     if let Interaction::Ping(_) = interaction {

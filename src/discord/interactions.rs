@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serenity::all::{
-    AutocompleteChoice, CommandInteraction, ComponentInteraction,
-    CreateAutocompleteResponse, CreateInteractionResponse, CreateInteractionResponseMessage,
-    GuildId, Interaction,
+    AutocompleteChoice, CommandInteraction, ComponentInteraction, CreateAutocompleteResponse,
+    CreateInteractionResponse, CreateInteractionResponseMessage, GuildId, Interaction,
 };
 use serenity::http::Http;
 
@@ -148,7 +147,10 @@ impl Router {
                 let deferred = CreateInteractionResponse::Defer(
                     CreateInteractionResponseMessage::new().ephemeral(!public),
                 );
-                match ctx.respond(interaction.id, &interaction.token, deferred).await {
+                match ctx
+                    .respond(interaction.id, &interaction.token, deferred)
+                    .await
+                {
                     Ok(()) => {
                         let reply = work.await;
                         complete_deferred(&ctx.http, interaction, &reply, public).await
@@ -240,7 +242,10 @@ impl Router {
         let response = CreateInteractionResponse::Autocomplete(
             CreateAutocompleteResponse::new().set_choices(choices),
         );
-        if let Err(error) = ctx.respond(interaction.id, &interaction.token, response).await {
+        if let Err(error) = ctx
+            .respond(interaction.id, &interaction.token, response)
+            .await
+        {
             let error = anyhow::Error::from(error);
             tracing::error!("sending suggestions failed: {error:#}");
         }
@@ -264,7 +269,10 @@ impl Router {
             },
             true,
         ));
-        if let Err(error) = ctx.respond(interaction.id, &interaction.token, response).await {
+        if let Err(error) = ctx
+            .respond(interaction.id, &interaction.token, response)
+            .await
+        {
             let error = anyhow::Error::from(error);
             tracing::error!("answering the button failed: {error:#}");
         }

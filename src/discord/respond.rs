@@ -58,7 +58,9 @@ impl Ctx {
                 // A dropped receiver: the HTTP request is gone (Discord gave up, or the
                 // endpoint shut down), so the answer cannot arrive any more.
                 return sender.send(response).map_err(|_unsent| {
-                    serenity::Error::Other("the interaction's HTTP request closed before the answer")
+                    serenity::Error::Other(
+                        "the interaction's HTTP request closed before the answer",
+                    )
                 });
             }
             // A second first response would be a bug of the handler; Discord rejects it as

@@ -12,8 +12,8 @@ use crate::domain::guild_settings::{self, SetupChange};
 use crate::store::{conferences, guilds};
 
 use super::interactions::{ephemeral_text, Router, GENERIC_FAILURE};
-use super::respond::Ctx;
 use super::organisers::{Effective, Unusable};
+use super::respond::Ctx;
 
 impl Router {
     /// The reply to `/setup`.

@@ -87,14 +87,18 @@ impl Router {
             Ok(reply) => {
                 let (first, _) = split(&reply);
                 let response = CreateInteractionResponse::Message(render::response(&first, true));
-                ctx.respond(interaction.id, &interaction.token, response).await
+                ctx.respond(interaction.id, &interaction.token, response)
+                    .await
             }
             Err(_elapsed) => {
                 tracing::info!(after = ?self.defer_after, "button answer not ready: deferring");
                 let deferred = CreateInteractionResponse::Defer(
                     CreateInteractionResponseMessage::new().ephemeral(true),
                 );
-                match ctx.respond(interaction.id, &interaction.token, deferred).await {
+                match ctx
+                    .respond(interaction.id, &interaction.token, deferred)
+                    .await
+                {
                     Ok(()) => {
                         let reply = work.await;
                         let (first, _) = split(&reply);

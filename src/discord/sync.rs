@@ -14,8 +14,8 @@ use crate::store::syncs::{self, SyncTarget};
 use crate::store::StoreError;
 
 use super::interactions::{ephemeral_text, Router, GENERIC_FAILURE};
-use super::respond::Ctx;
 use super::render;
+use super::respond::Ctx;
 
 impl Router {
     /// `/sync`: re-imports the server's schedule source now, posts the report in the

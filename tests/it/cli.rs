@@ -369,7 +369,10 @@ fn serve_interactions_without_a_public_key_fails_at_once_naming_it() {
 
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("DISCORD_PUBLIC_KEY"), "{stderr}");
-    assert!(!stderr.contains("some-token"), "the token is never printed: {stderr}");
+    assert!(
+        !stderr.contains("some-token"),
+        "the token is never printed: {stderr}"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use serde_json::json;
-use serenity::all::{ComponentInteraction};
+use serenity::all::ComponentInteraction;
 
 use crate::domain::announcements::AnnouncementId;
 use crate::domain::commands::announcements as replies;

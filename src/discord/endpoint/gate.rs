@@ -145,7 +145,10 @@ mod tests {
         let ts = NOW.to_string();
         let signature = sign(&ts, BODY);
 
-        assert_eq!(gate.check(Some(&signature), Some(&ts), BODY, at(NOW)), Ok(()));
+        assert_eq!(
+            gate.check(Some(&signature), Some(&ts), BODY, at(NOW)),
+            Ok(())
+        );
         assert_eq!(
             gate.check(Some(&signature), Some(&ts), BODY, at(NOW + 1)),
             Err(Rejection::Replayed)
@@ -159,9 +162,16 @@ mod tests {
         let signature = sign(&ts, BODY);
 
         let other = (NOW + 1).to_string();
-        let check = |sig: &str, ts: &str, body: &[u8]| gate.check(Some(sig), Some(ts), body, at(NOW));
-        assert_eq!(check(&signature, &ts, br#"{"type":2}"#), Err(Rejection::BadSignature));
-        assert_eq!(check(&signature, &other, BODY), Err(Rejection::BadSignature));
+        let check =
+            |sig: &str, ts: &str, body: &[u8]| gate.check(Some(sig), Some(ts), body, at(NOW));
+        assert_eq!(
+            check(&signature, &ts, br#"{"type":2}"#),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            check(&signature, &other, BODY),
+            Err(Rejection::BadSignature)
+        );
         assert_eq!(check("zz", &ts, BODY), Err(Rejection::BadSignature));
         assert_eq!(
             gate.check(None, Some(&ts), BODY, at(NOW)),
@@ -184,7 +194,10 @@ mod tests {
             gate.check(Some(&sign(&future, BODY)), Some(&future), BODY, at(NOW)),
             Err(Rejection::Future { seconds: 61 })
         );
-        assert_eq!(gate.check(Some(&sign(&edge, BODY)), Some(&edge), BODY, at(NOW)), Ok(()));
+        assert_eq!(
+            gate.check(Some(&sign(&edge, BODY)), Some(&edge), BODY, at(NOW)),
+            Ok(())
+        );
         let text = "soon";
         assert_eq!(
             gate.check(Some(&sign(text, BODY)), Some(text), BODY, at(NOW)),

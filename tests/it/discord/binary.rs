@@ -16,7 +16,7 @@ pub fn confbot() -> tokio::process::Command {
     let mut command = tokio::process::Command::new(confbot_bin());
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
-        if key.starts_with("CONFBOT") || key == "DATABASE_URL" || key == "DISCORD_TOKEN" {
+        if key.starts_with("CONFBOT") || key == "DATABASE_URL" || key.starts_with("DISCORD_") {
             command.env_remove(key);
         }
     }

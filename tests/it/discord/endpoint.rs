@@ -31,7 +31,7 @@ struct Replica {
 }
 
 /// The headers and body of one request.
-struct Signed {
+pub struct Signed {
     signature: String,
     timestamp: String,
     body: Vec<u8>,
@@ -59,11 +59,18 @@ impl Replica {
         .into_iter()
         .map(|(key, value)| (key.to_owned(), value))
         .collect();
-        env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let settings = Settings::load(None, &env).expect("settings");
         let pool = confbot::store::connect(&db.url, 5).await.expect("pool");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}/interactions", listener.local_addr().expect("addr"));
+        let url = format!(
+            "http://{}/interactions",
+            listener.local_addr().expect("addr")
+        );
         let telemetry = Arc::new(Telemetry::default());
         let (stop, stopped) = oneshot::channel::<()>();
         let recorder = Arc::clone(&telemetry);
@@ -96,29 +103,11 @@ impl Replica {
     }
 
     fn sign_at(&self, interaction: &Value, unix: i64) -> Signed {
-        let body = serde_json::to_vec(interaction).expect("json");
-        let timestamp = unix.to_string();
-        let message = [timestamp.as_bytes(), &body].concat();
-        Signed {
-            signature: hex(&self.key.sign(&message).to_bytes()),
-            timestamp,
-            body,
-        }
+        sign(&self.key, interaction, unix)
     }
 
     async fn post(&self, request: &Signed) -> (u16, String) {
-        let response = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("x-signature-ed25519", &request.signature)
-            .header("x-signature-timestamp", &request.timestamp)
-            .body(request.body.clone())
-            .send()
-            .await
-            .expect("the endpoint answers");
-        let status = response.status().as_u16();
-        (status, response.text().await.expect("body"))
+        post(&self.client, &self.url, request).await
     }
 
     async fn stop(mut self) {
@@ -133,7 +122,34 @@ impl Replica {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `interaction` as Discord sends it at `unix`: signed over timestamp + body.
+pub fn sign(key: &SigningKey, interaction: &Value, unix: i64) -> Signed {
+    let body = serde_json::to_vec(interaction).expect("json");
+    let timestamp = unix.to_string();
+    let message = [timestamp.as_bytes(), &body].concat();
+    Signed {
+        signature: hex(&key.sign(&message).to_bytes()),
+        timestamp,
+        body,
+    }
+}
+
+/// POSTs a signed request; the status and body of the answer.
+pub async fn post(client: &reqwest::Client, url: &str, request: &Signed) -> (u16, String) {
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-signature-ed25519", &request.signature)
+        .header("x-signature-timestamp", &request.timestamp)
+        .body(request.body.clone())
+        .send()
+        .await
+        .expect("the endpoint answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
@@ -273,7 +289,10 @@ async fn a_slow_answer_is_deferred_in_the_reply_and_edited_in_over_rest() {
     assert_eq!(status, 200, "{body}");
     let deferred = json_of(&body);
     assert_eq!(deferred["type"], 5, "a deferral: {deferred}");
-    assert_eq!(deferred["data"]["flags"], 64, "/now is private, so is its placeholder");
+    assert_eq!(
+        deferred["data"]["flags"], 64,
+        "/now is private, so is its placeholder"
+    );
     assert_eq!(edits_while_locked, 0);
     let path = format!("/api/v10/webhooks/{APP_ID}/token-904/messages/@original");
     let edit = replica
