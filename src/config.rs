@@ -6,11 +6,13 @@
 //! `DATABASE_URL` and `DISCORD_TOKEN` are honoured too: both forms override the file, and the
 //! `CONFBOT__` form wins over the conventional one because it is the more specific.
 //!
-//! Unknown keys are errors, values become typed (`Tz`, [`ConferenceSlug`], `Duration`), and
-//! secrets are [`SecretString`]s that no `Debug` output or error message reveals.
+//! Unknown keys are errors, values become typed (`Tz`, [`ConferenceSlug`], `Duration`,
+//! [`ShardRange`]), and secrets are [`SecretString`]s that no `Debug` output or error message
+//! reveals.
 
 mod error;
 mod raw;
+mod shards;
 mod sources;
 #[cfg(test)]
 mod tests;
@@ -33,6 +35,7 @@ use crate::domain::time::zone_by_name;
 
 pub use error::ConfigError;
 use raw::RawSettings;
+pub use shards::ShardRange;
 use sources::{file_layer, EnvLayer};
 
 /// The variable naming the config file when `--config` is not given.
@@ -85,6 +88,9 @@ pub struct DiscordSettings {
     /// How long an answer may take before the interaction is deferred (Discord wants a first
     /// response within 3 s; a deferred one is completed by editing it).
     pub defer_after: Duration,
+    /// The gateway shards this process runs, of how many in all (`discord.shards`,
+    /// `discord.shard_range`); by default the one shard of an unsharded bot.
+    pub shards: ShardRange,
 }
 
 /// `[defaults]`: values for conferences and guilds that do not set their own.
@@ -296,6 +302,15 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
         return Err(invalid("discord.defer_after_ms", message));
     }
 
+    let range = raw.discord.shard_range.as_ref().map(|range| match range {
+        raw::RawShardRange::Number(shard) => shards::RangeText::Number(*shard),
+        raw::RawShardRange::Text(text) => shards::RangeText::Text(text),
+    });
+    let shards = shards::parse(raw.discord.shards, range).map_err(|error| match error {
+        shards::ShardError::Shards(message) => invalid("discord.shards", message),
+        shards::ShardError::Range(message) => invalid("discord.shard_range", message),
+    })?;
+
     let Some(time_zone) = zone_by_name(&raw.defaults.time_zone) else {
         let message = format!("unknown time zone {:?}", raw.defaults.time_zone);
         return Err(invalid("defaults.time_zone", message));
@@ -374,6 +389,7 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
             guild_ids: raw.discord.guild_ids,
             proxy_url,
             defer_after: Duration::from_millis(raw.discord.defer_after_ms),
+            shards,
         },
         defaults: DefaultSettings {
             time_zone,
@@ -488,6 +504,7 @@ impl fmt::Debug for DiscordSettings {
             .field("guild_ids", &self.guild_ids)
             .field("proxy_url", &proxy)
             .field("defer_after", &self.defer_after)
+            .field("shards", &self.shards)
             .finish()
     }
 }
