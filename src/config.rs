@@ -6,11 +6,13 @@
 //! `DATABASE_URL`, `DISCORD_TOKEN` and `DISCORD_PUBLIC_KEY` are honoured too: both forms override the file, and the
 //! `CONFBOT__` form wins over the conventional one because it is the more specific.
 //!
-//! Unknown keys are errors, values become typed (`Tz`, [`ConferenceSlug`], `Duration`), and
-//! secrets are [`SecretString`]s that no `Debug` output or error message reveals.
+//! Unknown keys are errors, values become typed (`Tz`, [`ConferenceSlug`], `Duration`,
+//! [`ShardRange`]), and secrets are [`SecretString`]s that no `Debug` output or error message
+//! reveals.
 
 mod error;
 mod raw;
+mod shards;
 mod sources;
 #[cfg(test)]
 mod tests;
@@ -33,6 +35,7 @@ use crate::domain::time::zone_by_name;
 
 pub use error::ConfigError;
 use raw::RawSettings;
+pub use shards::ShardRange;
 use sources::{file_layer, EnvLayer};
 
 /// The variable naming the config file when `--config` is not given.
@@ -92,6 +95,9 @@ pub struct DiscordSettings {
     /// The application's Ed25519 public key from the developer portal (32 bytes, given as
     /// 64 hex digits): `confbot serve-interactions` checks every request's signature with it.
     pub public_key: Option<[u8; 32]>,
+    /// The gateway shards this process runs, of how many in all (`discord.shards`,
+    /// `discord.shard_range`); by default the one shard of an unsharded bot.
+    pub shards: ShardRange,
 }
 
 /// `[defaults]`: values for conferences and guilds that do not set their own.
@@ -310,6 +316,15 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
         return Err(invalid("discord.defer_after_ms", message));
     }
 
+    let range = raw.discord.shard_range.as_ref().map(|range| match range {
+        raw::RawShardRange::Number(shard) => shards::RangeText::Number(*shard),
+        raw::RawShardRange::Text(text) => shards::RangeText::Text(text),
+    });
+    let shards = shards::parse(raw.discord.shards, range).map_err(|error| match error {
+        shards::ShardError::Shards(message) => invalid("discord.shards", message),
+        shards::ShardError::Range(message) => invalid("discord.shard_range", message),
+    })?;
+
     let Some(time_zone) = zone_by_name(&raw.defaults.time_zone) else {
         let message = format!("unknown time zone {:?}", raw.defaults.time_zone);
         return Err(invalid("defaults.time_zone", message));
@@ -406,6 +421,7 @@ fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, ConfigError
             proxy_url,
             defer_after: Duration::from_millis(raw.discord.defer_after_ms),
             public_key,
+            shards,
         },
         defaults: DefaultSettings {
             time_zone,
@@ -537,6 +553,7 @@ impl fmt::Debug for DiscordSettings {
             .field("guild_ids", &self.guild_ids)
             .field("proxy_url", &proxy)
             .field("defer_after", &self.defer_after)
+            .field("shards", &self.shards)
             .finish()
     }
 }

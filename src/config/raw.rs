@@ -48,6 +48,21 @@ pub(super) struct RawDiscord {
     pub proxy_url: Option<String>,
     pub defer_after_ms: u64,
     pub public_key: Option<String>,
+    /// Gateway shards across every process.
+    pub shards: u32,
+    /// The shards this process runs; `None`: all of them.
+    pub shard_range: Option<RawShardRange>,
+}
+
+/// `discord.shard_range`: a shard number (`3`) or text (`"3"`, `"0-1"`), checked later.
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "expected a shard such as \"3\" or an inclusive range such as \"0-1\""
+)]
+pub(super) enum RawShardRange {
+    Number(u32),
+    Text(String),
 }
 
 impl Default for RawDiscord {
@@ -59,6 +74,8 @@ impl Default for RawDiscord {
             proxy_url: None,
             defer_after_ms: super::DEFAULT_DEFER_AFTER_MS,
             public_key: None,
+            shards: 1,
+            shard_range: None,
         }
     }
 }

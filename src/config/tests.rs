@@ -571,3 +571,120 @@ fn the_interactions_endpoint_listens_on_loopback_unless_configured() {
     let error = Settings::load(None, &env(&vars)).unwrap_err().to_string();
     assert!(error.contains("interactions.listen"), "{error}");
 }
+
+#[test]
+fn one_shard_run_here_is_the_default() {
+    let settings = Settings::load(None, &[]).unwrap();
+
+    assert_eq!(settings.discord.shards, ShardRange::default());
+    assert_eq!(settings.discord.shards.ids(), 0..=0);
+    assert_eq!(settings.discord.shards.total(), 1);
+}
+
+#[test]
+fn the_shard_range_is_read_from_the_environment() {
+    let vars = env(&[
+        ("CONFBOT__DISCORD__SHARDS", "4"),
+        ("CONFBOT__DISCORD__SHARD_RANGE", "2-3"),
+    ]);
+    let single = env(&[
+        ("CONFBOT__DISCORD__SHARDS", "2"),
+        ("CONFBOT__DISCORD__SHARD_RANGE", "1"),
+    ]);
+    let all = env(&[("CONFBOT__DISCORD__SHARDS", "3")]);
+
+    let range = Settings::load(None, &vars).unwrap().discord.shards;
+    let single = Settings::load(None, &single).unwrap().discord.shards;
+    let all = Settings::load(None, &all).unwrap().discord.shards;
+
+    assert_eq!((range.ids(), range.total()), (2..=3, 4));
+    assert_eq!((single.ids(), single.total()), (1..=1, 2));
+    assert_eq!((all.ids(), all.total()), (0..=2, 3));
+}
+
+#[test]
+fn the_shard_range_in_the_file_may_be_text_or_a_number() {
+    let text = load_file("[discord]\nshards = 4\nshard_range = \"0-1\"\n", &[]).unwrap();
+    let number = load_file("[discord]\nshards = 4\nshard_range = 3\n", &[]).unwrap();
+
+    assert_eq!(text.discord.shards.ids(), 0..=1);
+    assert_eq!(number.discord.shards.ids(), 3..=3);
+}
+
+#[test]
+fn zero_shards_are_refused_with_the_key_and_its_variable() {
+    let vars = env(&[("CONFBOT__DISCORD__SHARDS", "0")]);
+
+    let message = error_of(Settings::load(None, &vars));
+
+    assert_eq!(
+        message,
+        "discord.shards: must be at least 1 \
+         (from environment variable CONFBOT__DISCORD__SHARDS)"
+    );
+}
+
+#[test]
+fn a_shard_range_outside_the_shards_is_refused_with_its_key() {
+    let vars = env(&[
+        ("CONFBOT__DISCORD__SHARDS", "2"),
+        ("CONFBOT__DISCORD__SHARD_RANGE", "1-2"),
+    ]);
+
+    let message = error_of(Settings::load(None, &vars));
+
+    assert_eq!(
+        message,
+        "discord.shard_range: shard 2 does not exist: discord.shards is 2, so shards are \
+         numbered 0 to 1 (from environment variable CONFBOT__DISCORD__SHARD_RANGE)"
+    );
+}
+
+#[test]
+fn a_range_is_checked_against_the_default_of_one_shard() {
+    let file = toml_file("[discord]\nshard_range = \"0-1\"\n");
+
+    let message = error_of(Settings::load(Some(file.path()), &[]));
+
+    assert!(
+        message.starts_with("discord.shard_range: shard 1 does not exist: discord.shards is 1"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(&format!("(from config file {})", file.path().display())),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_reversed_or_malformed_shard_range_is_refused_with_its_key() {
+    let reversed = env(&[
+        ("CONFBOT__DISCORD__SHARDS", "4"),
+        ("CONFBOT__DISCORD__SHARD_RANGE", "3-1"),
+    ]);
+    let malformed = env(&[
+        ("CONFBOT__DISCORD__SHARDS", "4"),
+        ("CONFBOT__DISCORD__SHARD_RANGE", "0..1"),
+    ]);
+
+    let reversed = error_of(Settings::load(None, &reversed));
+    let malformed = error_of(Settings::load(None, &malformed));
+    let wrong_type = error_of(load_file("[discord]\nshard_range = [0, 1]\n", &[]));
+
+    assert!(
+        reversed.starts_with("discord.shard_range: 3-1 starts after it ends"),
+        "{reversed}"
+    );
+    assert!(
+        malformed.starts_with(
+            "discord.shard_range: expected a shard such as \"3\" or an inclusive range \
+             such as \"0-1\", not \"0..1\""
+        ),
+        "{malformed}"
+    );
+    assert!(
+        wrong_type.starts_with("discord.shard_range: ")
+            && wrong_type.contains("expected a shard such as \"3\""),
+        "{wrong_type}"
+    );
+}

@@ -1,6 +1,12 @@
 //! The serenity adapter: connects to Discord over the gateway, registers the slash commands
 //! and answers interactions with the pure command logic of [`crate::domain::commands`].
 //!
+//! Sharding: a process runs the gateway shards of `discord.shard_range` out of
+//! `discord.shards`; Discord sends each server's interactions to one shard, so several
+//! processes on one database split the servers between them. Only the process running
+//! shard 0 registers the commands (on that shard's READY), so they are not overwritten once
+//! per process.
+//!
 //! - [`registry`]: every command, its description and options; registration and parsing.
 //! - [`interactions`]: routing, the 3-second deadline, user-safe errors.
 //! - [`subscriptions`]: the reminder commands and the "Remind me" button, against the store.
@@ -9,7 +15,7 @@
 //! - [`announcements`]: `/announce`, `/announcements`, the text modal and Confirm / Cancel.
 //! - [`render`]: a `Reply` as serenity builders (mentions always disabled).
 //! - [`cache`]: programme snapshots per conference, refreshed when an import lands.
-//! - [`Telemetry`]: answer latencies and the gateway's state, for the operations endpoint.
+//! - [`Telemetry`]: answer latencies and each shard's connection, for the operations endpoint.
 
 mod announcements;
 mod cache;
@@ -28,7 +34,7 @@ mod subscriptions;
 mod sync;
 mod telemetry;
 
-pub use telemetry::Telemetry;
+pub use telemetry::{Gateway, ShardState, Telemetry};
 
 use std::future::Future;
 use std::num::NonZeroU64;
@@ -70,6 +76,8 @@ pub fn token(settings: &Settings) -> anyhow::Result<&SecretString> {
 /// Runs the bot until `shutdown` completes (then closes the gateway connection cleanly) or
 /// the connection fails for good (e.g. a rejected token).
 ///
+/// It runs the shards of `discord.shard_range` (by default the only one).
+///
 /// Intents: GUILDS only. Interactions arrive without any privileged intent, and the bot
 /// reads no messages. With `discord.proxy_url` every REST call goes to that proxy and
 /// serenity's own rate limiter is off: the proxy owns rate limiting.
@@ -107,15 +115,21 @@ pub async fn run_observed(
         .event_handler(handler)
         .await
         .context("setting up the Discord client")?;
-    let shards = Arc::clone(&client.shard_manager);
+    let manager = Arc::clone(&client.shard_manager);
 
-    let gateway = client.start();
+    let shards = settings.discord.shards;
+    telemetry.run_shards(shards.ids());
+    telemetry.watch_runners(&manager.runners);
+    tracing::info!(shards = %shards, "starting the Discord gateway");
+    // serenity 0.12 reads the range's end as inclusive (`start_shard_range(4..7, 10)` runs
+    // shards 4 to 7; `start()` is `0..0` of 1): `first..last` is exactly our range.
+    let gateway = client.start_shard_range(shards.first()..shards.last(), shards.total());
     tokio::pin!(gateway);
     let ended = tokio::select! {
         ended = &mut gateway => ended.context("the Discord gateway connection ended"),
         () = shutdown => {
             tracing::info!("shutting down: closing the Discord connection");
-            shards.shutdown_all().await;
+            manager.shutdown_all().await;
             // `start` returns once the shards are gone. Before any shard has connected there
             // is nothing to close and it may never return: bounded wait.
             match tokio::time::timeout(SHUTDOWN_GRACE, gateway).await {
@@ -201,12 +215,13 @@ impl Drop for InFlightGuard {
     }
 }
 
-/// serenity's event handler: READY registers commands, interactions go to the router.
+/// serenity's event handler: shard 0's READY registers commands, interactions go to the
+/// router. One handler serves every shard of the process; `ctx.shard_id` tells them apart.
 struct Handler {
     router: Router,
     guild_ids: Vec<u64>,
-    /// Set after the first successful registration: a reconnect (a new READY) does not
-    /// register again.
+    /// Set after the first successful registration: a reconnect (a new READY of shard 0)
+    /// does not register again.
     registered: AtomicBool,
     in_flight: Arc<InFlight>,
     telemetry: Arc<Telemetry>,
@@ -215,15 +230,20 @@ struct Handler {
 #[async_trait]
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
+        let shard = ctx.shard_id.0;
         tracing::info!(
+            shard,
+            shards = ready.shard.map_or(1, |info| info.total),
             user = %ready.user.name,
             guilds = ready.guilds.len(),
             "connected to Discord"
         );
-        self.telemetry.set_gateway_connected(true);
+        self.telemetry.set_shard_connected(shard, true);
         // The same bot on every READY; the first one sets it.
         let _ = self.router.bot_user.set(ready.user.id.get());
-        if self.registered.load(Ordering::Acquire) {
+        // Commands belong to the application, not to a shard: one registration, by the
+        // process running shard 0.
+        if shard != 0 || self.registered.load(Ordering::Acquire) {
             return;
         }
         match register(&ctx.http, &self.guild_ids).await {
@@ -232,18 +252,19 @@ impl EventHandler for Handler {
         }
     }
 
-    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
-        self.telemetry.set_gateway_connected(true);
+    async fn resume(&self, ctx: Context, _event: ResumedEvent) {
+        self.telemetry.set_shard_connected(ctx.shard_id.0, true);
     }
 
-    /// Every stage change of the (single) shard: anything but Connected means interactions
-    /// cannot arrive now, which `/healthz` reports.
+    /// Every stage change of a shard: anything but Connected means the interactions of its
+    /// servers cannot arrive now, which `/healthz` reports.
     async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
+        let shard = event.shard_id.0;
         let connected = matches!(event.new, ConnectionStage::Connected);
         if !connected {
-            tracing::warn!(stage = %event.new, "the Discord gateway is not connected");
+            tracing::warn!(shard, stage = %event.new, "a Discord gateway shard is not connected");
         }
-        self.telemetry.set_gateway_connected(connected);
+        self.telemetry.set_shard_connected(shard, connected);
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {

@@ -1,7 +1,8 @@
 //! The operations endpoint of `confbot run` (`[http] listen`): `GET /healthz` and
 //! `GET /metrics` for the platform's health check and for Prometheus.
 //!
-//! - [`health`]: what "healthy" means (database, gateway, delivery loop), decided purely.
+//! - [`health`]: what "healthy" means (database, every gateway shard of the process, delivery
+//!   loop), decided purely.
 //! - [`page`]: the metrics page, from the recorders of [`crate::discord::Telemetry`] and
 //!   [`crate::jobs::Outcomes`] plus two cheap queries.
 //! - [`http`]: a minimal HTTP/1.1 responder on tokio. Two GET routes with no bodies do not

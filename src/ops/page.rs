@@ -6,6 +6,7 @@
 use chrono::Utc;
 
 use super::{Ops, DATABASE_TIMEOUT};
+use crate::discord::Gateway;
 use crate::jobs::Outcome;
 use crate::metrics::Encoder;
 use crate::store::{outbox, syncs};
@@ -21,7 +22,8 @@ pub async fn render(ops: &Ops) -> String {
     );
     commands(&mut page, ops);
     delivery(&mut page, ops);
-    gauges(&mut page, ops);
+    let gateway = ops.telemetry.gateway().await;
+    gauges(&mut page, ops, &gateway);
     database(&mut page, ops).await;
     page.finish()
 }
@@ -96,14 +98,31 @@ fn delivery(page: &mut Encoder, ops: &Ops) {
     page.histogram(name, &[], &ops.outcomes.lateness());
 }
 
-fn gauges(page: &mut Encoder, ops: &Ops) {
-    let name = "confbot_gateway_connected";
-    page.header(name, "gauge", "1 while the Discord gateway is connected.");
-    page.sample(
-        name,
-        &[],
-        f64::from(u8::from(ops.telemetry.gateway_connected())),
-    );
+fn gauges(page: &mut Encoder, ops: &Ops, gateway: &Gateway) {
+    #[allow(clippy::cast_precision_loss)] // shard counts are small
+    let shards = [
+        (
+            "confbot_gateway_connected",
+            "1 while every gateway shard this process runs is connected.",
+            f64::from(u8::from(gateway.all_connected())),
+        ),
+        (
+            "confbot_gateway_shards",
+            "Gateway shards this process runs.",
+            gateway.shards.len() as f64,
+        ),
+        (
+            "confbot_gateway_shards_connected",
+            "Gateway shards of this process that are connected.",
+            gateway.connected() as f64,
+        ),
+    ];
+    // A process without a gateway (`serve-interactions`, `run --no-gateway`) has no shards
+    // to report: a 0 would read as "disconnected".
+    for (name, help, value) in shards.into_iter().filter(|_| ops.parts.gateway) {
+        page.header(name, "gauge", help);
+        page.sample(name, &[], value);
+    }
     if let Some(age) = ops.outcomes.heartbeat_age() {
         let name = "confbot_delivery_heartbeat_age_seconds";
         page.header(

@@ -1,5 +1,6 @@
 //! The real confbot app against a local Discord stand-in: registration, commands,
-//! autocomplete, buttons, mentions, deadlines; in-process and as the built binary.
+//! autocomplete, buttons, mentions, deadlines, two processes splitting the gateway shards;
+//! in-process and as the built binary.
 //!
 //! [`Bot::start`] gives each test a fresh database with a schedule around the current time,
 //! a stand-in, and `confbot::discord::run` connected to it through `discord.proxy_url`.
@@ -17,6 +18,7 @@ pub mod payloads;
 mod replicas;
 mod setup;
 mod setup_guilds;
+mod shards;
 pub mod standin;
 mod subscriptions;
 mod sync;

@@ -154,6 +154,7 @@ async fn an_http_replica_answers_the_subscription_and_a_gatewayless_worker_deliv
     let reminder = standin.messages().wait_for_created(1, WAIT).await.remove(0);
     let replica_health = get(replica_ops, "/healthz").await;
     let worker_health = get(worker_ops, "/healthz").await;
+    let (_, worker_metrics) = get(worker_ops, "/metrics").await;
     let (replica_exit, replica_log) = replica.stop().await;
     let (worker_exit, worker_log) = worker.stop().await;
 
@@ -171,6 +172,11 @@ async fn an_http_replica_answers_the_subscription_and_a_gatewayless_worker_deliv
     // Neither process needs the gateway, and their health says so.
     assert_eq!(replica_health, (200, "ok\n".to_owned()));
     assert_eq!(worker_health, (200, "ok\n".to_owned()));
+    assert!(
+        !worker_metrics.contains("confbot_gateway_connected"),
+        "no gateway, no gateway gauge: {worker_metrics}"
+    );
+    assert!(worker_metrics.contains("confbot_deliveries_total"));
     let gateway = standin
         .requests()
         .iter()

@@ -5,19 +5,26 @@
 //! REST request is recorded (method, path, JSON body, attached files, arrival time); tests
 //! wait for the one
 //! they expect with [`StandIn::wait_for`], never with sleeps. Interactions are injected into
-//! the gateway session with [`StandIn::send_interaction`].
+//! the gateway with [`StandIn::send_interaction`].
+//!
+//! The gateway takes several sessions at once, one per shard: each IDENTIFY's `shard`
+//! ([id, total], [0, 1] when absent) is recorded and echoed in READY, and an interaction goes
+//! to the session of the shard that owns its guild, by Discord's rule `(guild_id >> 22) %
+//! total` (direct messages to shard 0). [`StandIn::hold_ready`] keeps a shard's READY back,
+//! so a test sees that shard identified but not connected.
 //!
 //! REST answers: `GET /gateway[/bot]` give the websocket URL; `PUT .../commands` returns `[]`
 //! (serenity only needs a list); callbacks and deletes return 204; webhook posts and edits
 //! return a message object; anything else is recorded and answered 404, so an unexpected
 //! call shows up in the log of requests instead of silently succeeding.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -68,16 +75,40 @@ struct Shared {
     requests: Mutex<Vec<Recorded>>,
     /// Bumped on every recorded request, so waiters wake up.
     recorded: watch::Sender<usize>,
-    /// The current gateway session's outbox (set once it has identified).
-    session: watch::Sender<Option<mpsc::UnboundedSender<Value>>>,
+    /// The connected gateway sessions by shard id (set once READY is sent, removed when
+    /// the session ends).
+    sessions: watch::Sender<BTreeMap<u64, Session>>,
     /// Identify payloads received, in order.
-    identifies: Mutex<Vec<Value>>,
+    identifies: watch::Sender<Vec<Value>>,
+    /// Shards whose READY is held back (see [`StandIn::hold_ready`]).
+    held: watch::Sender<BTreeSet<u64>>,
     next_message_id: Mutex<u64>,
     addr: Mutex<Option<SocketAddr>>,
     /// DM channels and channel messages (the reminder delivery routes).
     messages: Messages,
     /// Channels, roles and the bot's member (the bot's channel checks).
     guilds: Guilds,
+}
+
+/// A gateway session that is READY: its shard and where its dispatches go.
+#[derive(Clone)]
+struct Session {
+    total: u64,
+    outbox: mpsc::UnboundedSender<Outgoing>,
+}
+
+/// What a test sends into a session.
+enum Outgoing {
+    /// An INTERACTION_CREATE with this payload.
+    Interaction(Value),
+    /// Close the connection as Discord does when it drops one (the bot reconnects).
+    Close,
+}
+
+/// The shard that receives the events of `guild` (`None`: a direct message) when the bot
+/// has `total` shards: Discord's `(guild_id >> 22) % num_shards`, DMs on shard 0.
+pub fn shard_of(guild: Option<u64>, total: u64) -> u64 {
+    guild.map_or(0, |guild| (guild >> 22) % total.max(1))
 }
 
 /// The running stand-in; stopped when dropped.
@@ -162,24 +193,104 @@ impl StandIn {
         })
     }
 
-    /// The identify payload of the first gateway session, once the bot has sent it.
+    /// The identify payload of the first gateway session, once that session is READY.
     pub async fn wait_for_identify(&self) -> Value {
-        let mut session = self.shared.session.subscribe();
-        tokio::time::timeout(WAIT, session.wait_for(Option::is_some))
+        let mut sessions = self.shared.sessions.subscribe();
+        tokio::time::timeout(WAIT, sessions.wait_for(|sessions| !sessions.is_empty()))
             .await
             .expect("the bot identifies on the gateway in time")
             .expect("stand-in alive");
-        self.shared.identifies.lock().unwrap()[0].clone()
+        self.identifies()[0].clone()
     }
 
-    /// Sends an INTERACTION_CREATE dispatch into the gateway session (waiting for the bot to
-    /// connect first). Returns when it is queued, and the instant it was.
+    /// Every identify payload so far, in order (held ones included).
+    pub fn identifies(&self) -> Vec<Value> {
+        self.shared.identifies.borrow().clone()
+    }
+
+    /// The `shard` ([id, total]) of every identify so far, in order.
+    pub fn identified_shards(&self) -> Vec<[u64; 2]> {
+        self.identifies().iter().map(shard_field).collect()
+    }
+
+    /// Waits until shard `id`'s session is READY.
+    pub async fn wait_for_session(&self, id: u64) {
+        let mut sessions = self.shared.sessions.subscribe();
+        let waited = tokio::time::timeout(
+            WAIT,
+            sessions.wait_for(|sessions| sessions.contains_key(&id)),
+        )
+        .await;
+        assert!(
+            waited.is_ok(),
+            "shard {id} not READY within {WAIT:?}; identified shards: {:?}",
+            self.identified_shards()
+        );
+    }
+
+    /// Identifies of shard `id` from now on get no READY until [`Self::release_ready`].
+    pub fn hold_ready(&self, id: u64) {
+        self.shared.held.send_modify(|held| {
+            held.insert(id);
+        });
+    }
+
+    /// Sends the READY held back for shard `id` (and answers its next identifies at once).
+    pub fn release_ready(&self, id: u64) {
+        self.shared.held.send_modify(|held| {
+            held.remove(&id);
+        });
+    }
+
+    /// Sends an INTERACTION_CREATE dispatch into the session of the shard owning the
+    /// interaction's guild (waiting for the bot to connect it first). Returns when it is
+    /// queued, and the instant it was.
     pub async fn send_interaction(&self, interaction: Value) -> Instant {
+        let guild = interaction["guild_id"]
+            .as_str()
+            .map(|id| id.parse::<u64>().expect("a guild id"));
+        // The shard count is the bot's: any session tells it.
         self.wait_for_identify().await;
-        let outbox = self.shared.session.borrow().clone().expect("a session");
+        let total = self
+            .shared
+            .sessions
+            .borrow()
+            .values()
+            .next()
+            .map(|s| s.total);
+        let shard = shard_of(guild, total.expect("a session"));
+        self.wait_for_session(shard).await;
+        let session = self.shared.sessions.borrow().get(&shard).cloned();
         let sent = Instant::now();
-        outbox.send(interaction).expect("gateway session open");
+        let outbox = session.expect("the shard's session").outbox;
+        outbox
+            .send(Outgoing::Interaction(interaction))
+            .expect("gateway session open");
         sent
+    }
+
+    /// Drops shard `id`'s connection (close code 4000, "unknown error": the bot reconnects
+    /// and identifies anew, since resuming is refused). Returns once the session is gone.
+    pub async fn disconnect(&self, id: u64) {
+        let session = self.shared.sessions.borrow().get(&id).cloned();
+        let session = session.unwrap_or_else(|| panic!("shard {id} has no session"));
+        let _ = session.outbox.send(Outgoing::Close);
+        let mut sessions = self.shared.sessions.subscribe();
+        let gone = sessions.wait_for(|sessions| {
+            !matches!(sessions.get(&id), Some(now) if now.outbox.same_channel(&session.outbox))
+        });
+        assert!(
+            tokio::time::timeout(WAIT, gone).await.is_ok(),
+            "shard {id}'s session did not end"
+        );
+    }
+}
+
+/// An identify's `shard` [id, total]; [0, 1] when it has none (an unsharded bot).
+fn shard_field(identify: &Value) -> [u64; 2] {
+    match identify["shard"].as_array().map(Vec::as_slice) {
+        Some([id, total]) => [id.as_u64().unwrap_or(0), total.as_u64().unwrap_or(1)],
+        _ => [0, 1],
     }
 }
 
@@ -330,40 +441,54 @@ async fn gateway(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade) -
     upgrade.on_upgrade(move |socket| session(shared, socket))
 }
 
-/// One gateway session: Hello, then Identify -> READY, heartbeats acknowledged, injected
-/// dispatches forwarded with increasing sequence numbers.
+/// One gateway session: Hello, then Identify -> READY (unless held), heartbeats
+/// acknowledged, injected dispatches forwarded with increasing sequence numbers. Once it ends
+/// its shard has no session until the bot identifies again.
 async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
-    // A long interval: tests are short, and serenity heartbeats on its own schedule anyway.
-    if send(
-        &mut socket,
-        json!({"op": 10, "d": {"heartbeat_interval": 41_250}}),
-    )
-    .await
-    .is_err()
-    {
-        return;
+    let (outbox, inbox) = mpsc::unbounded_channel::<Outgoing>();
+    let shard = serve(&shared, &mut socket, &outbox, inbox).await;
+    if let Some(shard) = shard {
+        shared.sessions.send_if_modified(|sessions| {
+            let ours = sessions
+                .get(&shard)
+                .is_some_and(|session| session.outbox.same_channel(&outbox));
+            ours && sessions.remove(&shard).is_some()
+        });
     }
-    let (outbox, mut inbox) = mpsc::unbounded_channel::<Value>();
+}
+
+/// Runs the session until the socket closes; returns the shard it identified as.
+async fn serve(
+    shared: &Shared,
+    socket: &mut WebSocket,
+    outbox: &mpsc::UnboundedSender<Outgoing>,
+    mut inbox: mpsc::UnboundedReceiver<Outgoing>,
+) -> Option<u64> {
+    // A long interval: tests are short, and serenity heartbeats on its own schedule anyway.
+    let hello = json!({"op": 10, "d": {"heartbeat_interval": 41_250}});
+    if send(socket, hello).await.is_err() {
+        return None;
+    }
+    let mut held = shared.held.subscribe();
     let mut sequence = 0_u64;
+    // [id, total] once identified; `ready` once its READY went out.
+    let mut shard: Option<[u64; 2]> = None;
+    let mut ready = false;
     loop {
         tokio::select! {
             frame = socket.recv() => {
-                let Some(Ok(frame)) = frame else { return };
+                let Some(Ok(frame)) = frame else { return shard.map(|[id, _]| id) };
                 let payload: Value = match frame {
                     WsMessage::Text(text) => serde_json::from_str(text.as_str()).unwrap_or(Value::Null),
-                    WsMessage::Close(_) => return,
+                    WsMessage::Close(_) => return shard.map(|[id, _]| id),
                     _ => continue,
                 };
                 let reply = match payload["op"].as_u64() {
                     Some(1) => Some(json!({"op": 11})),
                     Some(2) => {
-                        shared.identifies.lock().unwrap().push(payload["d"].clone());
-                        sequence += 1;
-                        let resume = format!("ws://{}/ws", shared.addr.lock().unwrap().expect("address"));
-                        let ready = payloads::ready("standin-session", &resume);
-                        let dispatch = json!({"op": 0, "s": sequence, "t": "READY", "d": ready});
-                        if send(&mut socket, dispatch).await.is_err() { return; }
-                        shared.session.send_replace(Some(outbox.clone()));
+                        let identified = shard_field(&payload["d"]);
+                        shard = Some(identified);
+                        shared.identifies.send_modify(|all| all.push(payload["d"].clone()));
                         None
                     }
                     // Resuming is not supported: "invalid session, identify anew".
@@ -371,13 +496,43 @@ async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
                     _ => None,
                 };
                 if let Some(reply) = reply {
-                    if send(&mut socket, reply).await.is_err() { return; }
+                    if send(socket, reply).await.is_err() { return shard.map(|[id, _]| id); }
                 }
             }
-            Some(interaction) = inbox.recv() => {
+            Ok(()) = held.changed(), if shard.is_some() && !ready => {}
+            Some(outgoing) = inbox.recv(), if ready => {
+                let Outgoing::Interaction(interaction) = outgoing else {
+                    let close = CloseFrame { code: 4000, reason: "stand-in: dropped".into() };
+                    let _ = socket.send(WsMessage::Close(Some(close))).await;
+                    return shard.map(|[id, _]| id);
+                };
                 sequence += 1;
                 let dispatch = json!({"op": 0, "s": sequence, "t": "INTERACTION_CREATE", "d": interaction});
-                if send(&mut socket, dispatch).await.is_err() { return; }
+                if send(socket, dispatch).await.is_err() { return shard.map(|[id, _]| id); }
+            }
+        }
+        // READY once identified and not held back (checked after every event, so a release
+        // sends it).
+        if let (Some([id, total]), false) = (shard, ready) {
+            if !held.borrow_and_update().contains(&id) {
+                sequence += 1;
+                let resume = format!("ws://{}/ws", shared.addr.lock().unwrap().expect("address"));
+                let mut body = payloads::ready("standin-session", &resume);
+                body["shard"] = json!([id, total]);
+                let dispatch = json!({"op": 0, "s": sequence, "t": "READY", "d": body});
+                if send(socket, dispatch).await.is_err() {
+                    return Some(id);
+                }
+                ready = true;
+                shared.sessions.send_modify(|sessions| {
+                    sessions.insert(
+                        id,
+                        Session {
+                            total,
+                            outbox: outbox.clone(),
+                        },
+                    );
+                });
             }
         }
     }

@@ -90,7 +90,10 @@ async fn healthz_names_the_database_when_it_cannot_be_reached() {
 #[tokio::test]
 async fn healthz_names_the_gateway_once_discord_is_disconnected() {
     let mut running = Running::start().await;
-    assert!(running.telemetry.gateway_connected(), "READY was handled");
+    assert!(
+        running.telemetry.gateway_connected().await,
+        "READY was handled"
+    );
 
     running.stop_bot().await;
     let (status, body) = get(running.addr, "/healthz").await;
@@ -99,5 +102,51 @@ async fn healthz_names_the_gateway_once_discord_is_disconnected() {
     assert_eq!(
         (status, body.as_str()),
         (503, "gateway: not connected to Discord\n")
+    );
+}
+
+#[tokio::test]
+async fn healthz_names_the_shard_that_is_not_connected_and_metrics_count_the_shards() {
+    let shards = [
+        ("CONFBOT__DISCORD__SHARDS", "2"),
+        ("CONFBOT__DISCORD__SHARD_RANGE", "0-1"),
+    ];
+    // Shard 1 identifies but gets no READY: connecting, not connected.
+    let running = Running::start_with(&shards, |standin| standin.hold_ready(1)).await;
+
+    let (down, reason) = get(running.addr, "/healthz").await;
+    let (_, text) = get(running.addr, "/metrics").await;
+    let half = super::prometheus::parse(&text).expect("a valid page");
+    running.standin.release_ready(1);
+    running.standin.wait_for_session(1).await;
+    let both = scrape_until(running.addr, "both shards connected", |page| {
+        page.value("confbot_gateway_connected") == 1.0
+    })
+    .await;
+    let (up, ok) = get(running.addr, "/healthz").await;
+    // Shard 1 dropped and not READY again: unhealthy once more.
+    running.standin.hold_ready(1);
+    running.standin.disconnect(1).await;
+    scrape_until(running.addr, "shard 1 seen disconnected", |page| {
+        page.value("confbot_gateway_shards_connected") == 1.0
+    })
+    .await;
+    let (again, dropped) = get(running.addr, "/healthz").await;
+    let identified = running.standin.identified_shards();
+    running.stop().await;
+
+    let expected = "gateway: 1 of 2 shards connected (shard 1 is not)\n";
+    assert_eq!((down, reason.as_str()), (503, expected));
+    assert_eq!(half.value("confbot_gateway_connected"), 0.0);
+    assert_eq!(half.value("confbot_gateway_shards"), 2.0);
+    assert_eq!(half.value("confbot_gateway_shards_connected"), 1.0);
+    assert_eq!(half.types["confbot_gateway_shards_connected"], "gauge");
+    assert_eq!(both.value("confbot_gateway_shards_connected"), 2.0);
+    assert_eq!((up, ok.as_str()), (200, "ok\n"));
+    assert_eq!((again, dropped.as_str()), (503, expected));
+    assert_eq!(
+        &identified[..2],
+        [[0, 2], [1, 2]],
+        "each shard of 2 identified"
     );
 }

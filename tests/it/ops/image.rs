@@ -178,7 +178,7 @@ async fn the_binary_starts_from_an_empty_directory_with_a_clean_environment() {
     // A healthy endpoint for `confbot healthcheck` to find (the image's CMD would be
     // `confbot run`; here the endpoint's parts are marked healthy by hand).
     let telemetry = Arc::new(Telemetry::default());
-    telemetry.set_gateway_connected(true);
+    telemetry.set_shard_connected(0, true);
     let outcomes = Arc::new(Outcomes::default());
     outcomes.beat();
     let listener = ops::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();

@@ -47,6 +47,12 @@ pub struct Running {
 impl Running {
     /// Starts everything and waits until the bot registered its commands (READY handled).
     pub async fn start() -> Running {
+        Running::start_with(&[], |_| {}).await
+    }
+
+    /// [`Running::start`] with these settings added, and `prepare` applied to the stand-in
+    /// before the bot connects to it.
+    pub async fn start_with(extra_env: &[(&str, &str)], prepare: impl FnOnce(&StandIn)) -> Running {
         let db = TestDb::new().await;
         let now = Utc::now()
             .duration_trunc(TimeDelta::seconds(1))
@@ -64,8 +70,9 @@ impl Running {
         let (conference, talk) = ids(&db.pool, "ops").await;
         subscribe(&db.pool, conference, SUBSCRIBER, talk).await;
         let standin = StandIn::start().await;
+        prepare(&standin);
 
-        let env: Vec<(String, String)> = [
+        let mut env: Vec<(String, String)> = [
             ("DISCORD_TOKEN", "stand-in-token".to_owned()),
             ("DATABASE_URL", db.url.clone()),
             ("CONFBOT__DISCORD__PROXY_URL", standin.url()),
@@ -75,6 +82,11 @@ impl Running {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let settings = Settings::load(None, &env).expect("settings");
         let telemetry = Arc::new(Telemetry::default());
         let bot_pool = confbot::store::connect(&db.url, 5).await.expect("bot pool");
