@@ -46,8 +46,10 @@ WORKDIR /home/confbot
 # The operations endpoint on every interface of the container (publish it only where the
 # health checker and Prometheus run); JSON logs for the log collector.
 ENV CONFBOT__HTTP__LISTEN=0.0.0.0:9090 \
+    CONFBOT__INTERACTIONS__LISTEN=0.0.0.0:8080 \
     CONFBOT__LOG__FORMAT=json
-EXPOSE 9090
+# 9090: /healthz and /metrics; 8080: POST /interactions of `confbot serve-interactions`.
+EXPOSE 9090 8080
 # Slim images have no curl: the binary checks itself (GET /healthz, exit 0 or 1). The start
 # period covers migrations and the first gateway connection.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \

@@ -17,7 +17,7 @@ use crate::ops::{self, Ops};
 pub struct RunArgs {
     /// A delivery worker only: no gateway connection and no command registration. For
     /// deployments where `confbot serve-interactions` replicas answer the commands.
-    #[arg(long)]
+    #[arg(long, env = "CONFBOT_NO_GATEWAY")]
     pub no_gateway: bool,
 }
 
