@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{data, is_ephemeral, lock_imports, Bot};
+use super::{data, is_ephemeral, lock_imports, patches, Bot};
 
 #[tokio::test]
 async fn a_slow_database_gets_a_deferred_response_in_time_and_the_answer_afterwards() {
@@ -16,12 +16,7 @@ async fn a_slow_database_gets_a_deferred_response_in_time_and_the_answer_afterwa
 
     let (token, sent) = bot.slash("now", &[]).await;
     let deferred = bot.callback(&token).await;
-    let edits_while_locked = bot
-        .standin
-        .requests()
-        .iter()
-        .filter(|r| r.method == "PATCH")
-        .count();
+    let edits_while_locked = patches(&bot.standin);
     blocker.rollback().await.expect("release the lock");
     let edit = bot.edit(&token).await;
 

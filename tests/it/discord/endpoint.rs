@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DurationRound, TimeDelta, Utc};
+use chrono::Utc;
 use confbot::discord::Telemetry;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 use super::payloads::{self, APP_ID, GUILD_ID};
 use super::standin::{StandIn, WAIT};
-use super::{import_ics, live_schedule, lock_imports, settings, CONFERENCE, ORCHESTRATOR};
+use super::{live_db, lock_imports, patches, settings, CONFERENCE, ORCHESTRATOR};
 use crate::harness::TestDb;
 
 /// An endpoint replica, its stand-in and database, and the key Discord would sign with.
@@ -38,11 +38,7 @@ pub struct Signed {
 
 impl Replica {
     async fn start(extra_env: &[(&str, &str)]) -> Replica {
-        let db = TestDb::new().await;
-        let now = Utc::now()
-            .duration_trunc(TimeDelta::minutes(1))
-            .expect("truncate");
-        import_ics(&db, &live_schedule(now, ORCHESTRATOR)).await;
+        let (db, _) = live_db(ORCHESTRATOR).await;
         let standin = StandIn::start().await;
         let key = SigningKey::from_bytes(&[42; 32]);
         let public_key: String = hex(&key.verifying_key().to_bytes());
@@ -262,12 +258,7 @@ async fn a_slow_answer_is_deferred_in_the_reply_and_edited_in_over_rest() {
 
     let request = replica.sign(&payloads::slash(904, "token-904", "now", &[]));
     let (status, body) = replica.post(&request).await;
-    let edits_while_locked = replica
-        .standin
-        .requests()
-        .iter()
-        .filter(|r| r.method == "PATCH")
-        .count();
+    let edits_while_locked = patches(&replica.standin);
     blocker.rollback().await.expect("release the lock");
 
     assert_eq!(status, 200, "{body}");

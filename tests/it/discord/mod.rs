@@ -60,11 +60,7 @@ impl Bot {
     /// A bot whose guild sees [`CONFERENCE`], imported from [`live_schedule`] with `title`
     /// for the talk running now.
     pub async fn start_with_title(title: &str, extra_env: &[(&str, &str)]) -> Bot {
-        let db = TestDb::new().await;
-        let now = Utc::now()
-            .duration_trunc(TimeDelta::minutes(1))
-            .expect("truncate");
-        import_ics(&db, &live_schedule(now, title)).await;
+        let (db, now) = live_db(title).await;
         let standin = StandIn::start().await;
         let settings = settings(&db, &standin, CONFERENCE, extra_env);
         // Its own pool, as in production: a test holding locks through `db.pool` then
@@ -151,6 +147,22 @@ impl Bot {
         self.followups(token)
     }
 
+    /// Every message the bot sent so far: interaction responses that are messages (type
+    /// 4), follow-ups and edits.
+    pub fn sent_messages(&self) -> Vec<Value> {
+        self.standin
+            .requests()
+            .into_iter()
+            .filter_map(|r| match r.body["type"].as_u64() {
+                Some(4) => Some(r.body["data"].clone()),
+                _ if r.path.starts_with("/api/v10/webhooks/") && r.method != "DELETE" => {
+                    Some(r.body)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Stops the bot as SIGTERM would and returns how `run` ended.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
@@ -207,6 +219,23 @@ pub async fn lock_imports(db: &TestDb) -> sqlx::Transaction<'static, sqlx::Postg
         .await
         .expect("lock");
     blocker
+}
+
+/// A fresh database with [`live_schedule`] (`title` running now) imported into
+/// [`CONFERENCE`], and the minute it was built around.
+pub async fn live_db(title: &str) -> (TestDb, DateTime<Utc>) {
+    let db = TestDb::new().await;
+    let now = Utc::now()
+        .duration_trunc(TimeDelta::minutes(1))
+        .expect("truncate");
+    import_ics(&db, &live_schedule(now, title)).await;
+    (db, now)
+}
+
+/// How many PATCH requests (edits of a message) the stand-in has received so far.
+pub fn patches(standin: &StandIn) -> usize {
+    let requests = standin.requests();
+    requests.iter().filter(|r| r.method == "PATCH").count()
 }
 
 /// Imports an iCalendar schedule into [`CONFERENCE`].

@@ -4,14 +4,13 @@
 
 use std::sync::Arc;
 
-use chrono::{DurationRound, TimeDelta, Utc};
 use confbot::discord::Telemetry;
 use tokio::sync::{oneshot, Notify};
 
 use super::commands::text;
 use super::payloads::{self, APP_ID, GUILD_ID, USER_ID};
 use super::standin::{self, shard_of, Recorded, StandIn};
-use super::{data, import_ics, live_schedule, settings, CONFERENCE, ORCHESTRATOR};
+use super::{data, live_db, settings, CONFERENCE, ORCHESTRATOR};
 use crate::harness::TestDb;
 
 /// A server whose events Discord sends to shard 1 of 2 ([`GUILD_ID`] is shard 0's).
@@ -99,11 +98,7 @@ async fn two_processes_each_run_one_shard_and_answer_the_servers_it_owns() {
         ),
         (0, 1)
     );
-    let db = TestDb::new().await;
-    let now = Utc::now()
-        .duration_trunc(TimeDelta::minutes(1))
-        .expect("truncate");
-    import_ics(&db, &live_schedule(now, ORCHESTRATOR)).await;
+    let (db, _) = live_db(ORCHESTRATOR).await;
     let standin = StandIn::start().await;
 
     // Shard 1's process alone first: it connects and answers, and registers nothing.
