@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::discord::binary::confbot;
+use crate::process::confbot;
 
 /// Waits for a line of the demo's output that contains `needle`; returns it.
 async fn line_with(

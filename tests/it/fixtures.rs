@@ -6,6 +6,23 @@ use confbot::domain::model::{ConferenceSlug, ImportedSchedule};
 use confbot::store::imports::{apply_import, ImportOutcome, ImportRequest};
 use sqlx::PgPool;
 
+/// The seed schedule (`seed000-nbpy-pretalx.ics`): one talk, 15:45–16:10 PST on 25 April
+/// 2026 in Barn.
+pub const SEED_ICS: &str = include_str!("../fixtures/seed000-nbpy-pretalx.ics");
+
+/// [`SEED_ICS`] with its talk moved an hour later (16:45–17:10, same room).
+pub fn seed_an_hour_later() -> String {
+    SEED_ICS
+        .replace(
+            "DTSTART;TZID=PST:20260425T154500",
+            "DTSTART;TZID=PST:20260425T164500",
+        )
+        .replace(
+            "DTEND;TZID=PST:20260425T161000",
+            "DTEND;TZID=PST:20260425T171000",
+        )
+}
+
 /// Parses a fixture in whatever format it is (detected), with no zone given.
 pub fn parse(text: &str) -> ImportedSchedule {
     import::parse(text.as_bytes(), None, &ImportOptions::default()).expect("fixture parses")

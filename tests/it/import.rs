@@ -10,11 +10,10 @@ use confbot::store;
 use confbot::store::imports::{apply_import, ImportRequest};
 use sqlx::PgPool;
 
-use crate::fixtures::{import_schedule, import_text, parse};
+use crate::fixtures::{import_schedule, import_text, parse, seed_an_hour_later, SEED_ICS};
 use crate::harness::TestDb;
 
 const DEMO_ICS: &str = include_str!("../../src/cli/demo/schedule.ics");
-const SEED_ICS: &str = include_str!("../fixtures/seed000-nbpy-pretalx.ics");
 const LISTING_001: &str = include_str!("../fixtures/seed001-listing-fundamentals.txt");
 const LISTING_004: &str = include_str!("../fixtures/seed004-listing-pybay.txt");
 const ANYCONF_JSON: &str = include_str!("../fixtures/pretalx-anyconf.json");
@@ -100,16 +99,7 @@ async fn reimporting_an_unchanged_schedule_changes_nothing() {
 async fn a_moved_talk_is_reported_stored_with_its_diff_and_gets_a_new_version() {
     let db = TestDb::new().await;
     import_text(&db.pool, "nbpy-2026", SEED_ICS).await;
-    let moved = SEED_ICS
-        .replace(
-            "DTSTART;TZID=PST:20260425T154500",
-            "DTSTART;TZID=PST:20260425T164500",
-        )
-        .replace(
-            "DTEND;TZID=PST:20260425T161000",
-            "DTEND;TZID=PST:20260425T171000",
-        )
-        .replace("LOCATION:Barn", "LOCATION:Loft");
+    let moved = seed_an_hour_later().replace("LOCATION:Barn", "LOCATION:Loft");
 
     let outcome = import_text(&db.pool, "nbpy-2026", &moved).await;
 

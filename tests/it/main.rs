@@ -3,6 +3,7 @@
 
 mod fixtures;
 mod harness;
+mod process;
 
 mod cli;
 mod cli_sources;

@@ -13,12 +13,12 @@ use confbot::store::outbox::{self, OutboxStatus};
 use confbot::store::{programme, subscriptions};
 use sqlx::PgPool;
 
+use crate::fixtures::SEED_ICS;
 use crate::harness::TestDb;
 
 mod claims;
 mod plans;
 
-const SEED_ICS: &str = include_str!("../fixtures/seed000-nbpy-pretalx.ics");
 /// A Discord channel id above `i64::MAX`: stored as a negative bigint, read back intact.
 const BARN_CHANNEL: u64 = 18_000_000_000_000_000_001;
 const LOBBY_CHANNEL: u64 = 900;
@@ -87,6 +87,16 @@ async fn plan_from_store(pool: &PgPool, conference: i64) -> Vec<PlannedPost> {
         lead(10),
         &channels.expect("query").unwrap_or(no_channels),
     )
+}
+
+/// The seed schedule imported (see [`import_seed`]) with [`barn_plan`] as its channel plan.
+async fn seed_with_barn_plan(pool: &PgPool) -> (i64, TalkId) {
+    let (conference, talk) = import_seed(pool, SEED_ICS).await;
+    let mut conn = pool.acquire().await.expect("connection");
+    subscriptions::set_channel_plan(&mut conn, conference, &barn_plan())
+        .await
+        .expect("channel plan");
+    (conference, talk)
 }
 
 fn barn_plan() -> ChannelPlan {
@@ -284,11 +294,7 @@ async fn a_channel_plan_naming_an_unknown_room_is_refused_and_nothing_is_stored(
 #[tokio::test]
 async fn the_seed_talk_is_enqueued_for_the_barn_channel_at_2235_utc() {
     let db = TestDb::new().await;
-    let (conference, talk) = import_seed(&db.pool, SEED_ICS).await;
-    let mut conn = db.pool.acquire().await.expect("connection");
-    subscriptions::set_channel_plan(&mut conn, conference, &barn_plan())
-        .await
-        .expect("channel plan");
+    let (conference, talk) = seed_with_barn_plan(&db.pool).await;
     subscriptions::subscribe(
         &db.pool,
         conference,

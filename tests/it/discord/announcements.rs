@@ -5,7 +5,7 @@
 
 use chrono::{TimeDelta, Utc};
 use confbot::domain::announcements::{AnnouncementId, Ping, MAX_TEXT};
-use confbot::store::announcements::{self as store, Status};
+use confbot::store::announcements::{self as store, Status, StoredAnnouncement};
 use serde_json::{json, Value};
 
 use super::guilds::Channel;
@@ -103,6 +103,15 @@ pub(super) fn click(
     }
 }
 
+/// A click on an announcement's Confirm button by a member of `guild` with `permissions`.
+pub(super) fn press_confirm(
+    guild: u64,
+    permissions: u64,
+    id: AnnouncementId,
+) -> impl FnOnce(u64, &str) -> Value {
+    click(guild, permissions, &format!("announce-confirm:{}", id.0))
+}
+
 /// The modal a callback opened: its `custom_id` and the pre-filled text.
 pub(super) fn opened_modal(callback: &Recorded) -> (String, Option<String>) {
     assert_eq!(callback.body["type"], 9, "a modal: {}", callback.body);
@@ -145,12 +154,30 @@ async fn count(bot: &Bot) -> i64 {
         .expect("count")
 }
 
-pub(super) async fn status(bot: &Bot, guild: u64, id: AnnouncementId) -> Status {
+/// The actions of the test guild's ten latest audit entries, newest first.
+pub(super) async fn audit_actions(bot: &Bot) -> Vec<String> {
+    confbot::store::guilds::recent_audit(&bot.db.pool, GUILD_ID, 10)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|entry| entry.action)
+        .collect()
+}
+
+/// The stored announcement `id` of `guild` (which must exist).
+pub(super) async fn stored_announcement(
+    bot: &Bot,
+    guild: u64,
+    id: AnnouncementId,
+) -> StoredAnnouncement {
     store::get(&bot.db.pool, guild, id)
         .await
         .expect("get")
         .expect("stored")
-        .status
+}
+
+pub(super) async fn status(bot: &Bot, guild: u64, id: AnnouncementId) -> Status {
+    stored_announcement(bot, guild, id).await.status
 }
 
 /// `/announce` with `options` through to the preview: the draft's id and the preview.
@@ -185,24 +212,8 @@ async fn announce_opens_a_modal_then_previews_and_confirm_schedules_it() {
         submit(GUILD_ID, &custom_id, "Doors open **now**\nsecond line"),
     )
     .await;
-    let confirm = ask(
-        &bot,
-        click(
-            GUILD_ID,
-            MANAGE_GUILD,
-            &format!("announce-confirm:{}", id.0),
-        ),
-    )
-    .await;
-    let again = ask(
-        &bot,
-        click(
-            GUILD_ID,
-            MANAGE_GUILD,
-            &format!("announce-confirm:{}", id.0),
-        ),
-    )
-    .await;
+    let confirm = ask(&bot, press_confirm(GUILD_ID, MANAGE_GUILD, id)).await;
+    let again = ask(&bot, press_confirm(GUILD_ID, MANAGE_GUILD, id)).await;
 
     assert_eq!(prefilled, None);
     assert_eq!(drafted, Status::Draft);
@@ -238,20 +249,12 @@ async fn announce_opens_a_modal_then_previews_and_confirm_schedules_it() {
         "{}",
         again.body
     );
-    let stored = store::get(&bot.db.pool, GUILD_ID, id)
-        .await
-        .expect("get")
-        .expect("stored");
+    let stored = stored_announcement(&bot, GUILD_ID, id).await;
     assert_eq!(stored.status, Status::Scheduled);
     assert_eq!(stored.announcement.text, "Doors open **now**\nsecond line");
     assert_eq!(stored.announcement.ping, Ping::Role(ROLE));
     assert_eq!(stored.announcement.channel, NEWS);
-    let audit: Vec<String> = confbot::store::guilds::recent_audit(&bot.db.pool, GUILD_ID, 10)
-        .await
-        .expect("audit")
-        .into_iter()
-        .map(|entry| entry.action)
-        .collect();
+    let audit = audit_actions(&bot).await;
     assert_eq!(audit, ["announce confirm", "announce create"]);
     assert_every_message_pings_nobody(&bot);
 }
@@ -267,44 +270,14 @@ async fn non_organisers_bad_times_repeats_and_channels_are_refused_and_nothing_i
         },
     );
     let channel = || ("channel", 7, json!(CHANNEL_ID_TEXT.to_string()));
+    // `/announce` from an organiser with a text channel and one more option.
+    let with_channel = |option| announce(GUILD_ID, MANAGE_GUILD, vec![channel(), option]);
 
     let member = ask(&bot, announce(GUILD_ID, MEMBER, vec![channel()])).await;
-    let garbled = ask(
-        &bot,
-        announce(
-            GUILD_ID,
-            MANAGE_GUILD,
-            vec![channel(), ("when", 3, json!("half past nine"))],
-        ),
-    )
-    .await;
-    let past = ask(
-        &bot,
-        announce(
-            GUILD_ID,
-            MANAGE_GUILD,
-            vec![channel(), ("when", 3, json!("2020-01-01 09:00"))],
-        ),
-    )
-    .await;
-    let cron = ask(
-        &bot,
-        announce(
-            GUILD_ID,
-            MANAGE_GUILD,
-            vec![channel(), ("repeat", 3, json!("61 * * * *"))],
-        ),
-    )
-    .await;
-    let no_role = ask(
-        &bot,
-        announce(
-            GUILD_ID,
-            MANAGE_GUILD,
-            vec![channel(), ("ping", 3, json!("role"))],
-        ),
-    )
-    .await;
+    let garbled = ask(&bot, with_channel(("when", 3, json!("half past nine")))).await;
+    let past = ask(&bot, with_channel(("when", 3, json!("2020-01-01 09:00")))).await;
+    let cron = ask(&bot, with_channel(("repeat", 3, json!("61 * * * *")))).await;
+    let no_role = ask(&bot, with_channel(("ping", 3, json!("role")))).await;
     let muted = ask(
         &bot,
         announce(
@@ -362,15 +335,7 @@ async fn text_over_the_limit_is_refused_and_cancel_leaves_the_draft_cancelled() 
         click(GUILD_ID, MANAGE_GUILD, &format!("announce-cancel:{}", id.0)),
     )
     .await;
-    let confirm_after = ask(
-        &bot,
-        click(
-            GUILD_ID,
-            MANAGE_GUILD,
-            &format!("announce-confirm:{}", id.0),
-        ),
-    )
-    .await;
+    let confirm_after = ask(&bot, press_confirm(GUILD_ID, MANAGE_GUILD, id)).await;
 
     assert!(private_text(&too_long).contains(&format!("{} characters long", MAX_TEXT + 1)));
     let untouched = store::get(&bot.db.pool, GUILD_ID, long)

@@ -3,12 +3,12 @@
 //! scheduler. Helpers: `announcements.rs`.
 
 use confbot::jobs::Clock;
-use confbot::store::announcements::{self as store, Status};
+use confbot::store::announcements::Status;
 use serde_json::json;
 
 use super::announcements::{
-    announcements, buttons, click, draft, opened_modal, status, submit, MANAGE_GUILD, MEMBER, NEWS,
-    ROLE,
+    announcements, audit_actions, buttons, click, draft, opened_modal, press_confirm, status,
+    stored_announcement, submit, MANAGE_GUILD, MEMBER, NEWS, ROLE,
 };
 use super::payloads::{self, GUILD_ID, OTHER_GUILD_ID, USER_ID};
 use super::subscriptions::{ask, private_text};
@@ -24,24 +24,14 @@ async fn announcements_lists_cancels_and_edits_after_a_preview_with_confirm() {
         ("ping", 3, json!("everyone")),
     ];
     let (id, _) = draft(&bot, options, "Coffee in the **lobby**").await;
-    ask(
-        &bot,
-        click(
-            GUILD_ID,
-            MANAGE_GUILD,
-            &format!("announce-confirm:{}", id.0),
-        ),
-    )
-    .await;
+    ask(&bot, press_confirm(GUILD_ID, MANAGE_GUILD, id)).await;
 
     let listed = ask(&bot, announcements(GUILD_ID, "list", None)).await;
     let edit = ask(&bot, announcements(GUILD_ID, "edit", Some(id.0))).await;
     let (edit_modal, prefilled) = opened_modal(&edit);
     let edit_preview = ask(&bot, submit(GUILD_ID, &edit_modal, "Tea in the lobby")).await;
-    let text_before_confirm = store::get(&bot.db.pool, GUILD_ID, id)
+    let text_before_confirm = stored_announcement(&bot, GUILD_ID, id)
         .await
-        .expect("get")
-        .expect("stored")
         .announcement
         .text;
     let confirm_edit = buttons(&edit_preview)[0].clone();
@@ -83,20 +73,12 @@ async fn announcements_lists_cancels_and_edits_after_a_preview_with_confirm() {
         )
     );
     assert!(private_text(&empty).starts_with("No announcements are scheduled"));
-    let stored = store::get(&bot.db.pool, GUILD_ID, id)
-        .await
-        .expect("get")
-        .expect("stored");
+    let stored = stored_announcement(&bot, GUILD_ID, id).await;
     assert_eq!(
         (stored.status, stored.announcement.text.as_str()),
         (Status::Cancelled, "Tea in the lobby")
     );
-    let audit: Vec<String> = confbot::store::guilds::recent_audit(&bot.db.pool, GUILD_ID, 10)
-        .await
-        .expect("audit")
-        .into_iter()
-        .map(|entry| entry.action)
-        .collect();
+    let audit = audit_actions(&bot).await;
     assert_eq!(
         audit,
         [
@@ -118,11 +100,7 @@ async fn members_and_other_servers_cannot_confirm_see_or_cancel_announcements() 
     )
     .await;
 
-    let member_confirm = ask(
-        &bot,
-        click(GUILD_ID, MEMBER, &format!("announce-confirm:{}", id.0)),
-    )
-    .await;
+    let member_confirm = ask(&bot, press_confirm(GUILD_ID, MEMBER, id)).await;
     let member_submit = ask(&bot, |interaction, token| {
         payloads::as_member_of(
             payloads::modal_submit(
@@ -139,29 +117,13 @@ async fn members_and_other_servers_cannot_confirm_see_or_cancel_announcements() 
     })
     .await;
     let still_draft = status(&bot, GUILD_ID, id).await;
-    let foreign_confirm = ask(
-        &bot,
-        click(
-            OTHER_GUILD_ID,
-            MANAGE_GUILD,
-            &format!("announce-confirm:{}", id.0),
-        ),
-    )
-    .await;
+    let foreign_confirm = ask(&bot, press_confirm(OTHER_GUILD_ID, MANAGE_GUILD, id)).await;
     let foreign_submit = ask(
         &bot,
         submit(OTHER_GUILD_ID, &format!("announce:{}", id.0), "Hijacked"),
     )
     .await;
-    ask(
-        &bot,
-        click(
-            GUILD_ID,
-            MANAGE_GUILD,
-            &format!("announce-confirm:{}", id.0),
-        ),
-    )
-    .await;
+    ask(&bot, press_confirm(GUILD_ID, MANAGE_GUILD, id)).await;
     let foreign_list = ask(&bot, announcements(OTHER_GUILD_ID, "list", None)).await;
     let foreign_cancel = ask(&bot, announcements(OTHER_GUILD_ID, "cancel", Some(id.0))).await;
     let foreign_edit = ask(&bot, announcements(OTHER_GUILD_ID, "edit", Some(id.0))).await;
@@ -181,10 +143,7 @@ async fn members_and_other_servers_cannot_confirm_see_or_cancel_announcements() 
     assert!(private_text(&foreign_cancel).starts_with(&not_found));
     assert!(private_text(&foreign_edit).starts_with(&not_found));
     assert!(private_text(&own_list).contains("> Ours only"));
-    let stored = store::get(&bot.db.pool, GUILD_ID, id)
-        .await
-        .expect("get")
-        .expect("stored");
+    let stored = stored_announcement(&bot, GUILD_ID, id).await;
     assert_eq!(
         (stored.status, stored.announcement.text.as_str()),
         (Status::Scheduled, "Ours only")
@@ -201,15 +160,7 @@ async fn a_confirmed_announcement_is_posted_once_with_only_the_chosen_ping() {
         ("role", 8, json!(ROLE.to_string())),
     ];
     let (id, _) = draft(&bot, options, "Keynote starts @everyone").await;
-    ask(
-        &bot,
-        click(
-            GUILD_ID,
-            MANAGE_GUILD,
-            &format!("announce-confirm:{}", id.0),
-        ),
-    )
-    .await;
+    ask(&bot, press_confirm(GUILD_ID, MANAGE_GUILD, id)).await;
 
     let scheduler = Scheduler::start(&bot.db.url, &bot.standin, Clock::wall(), "w", |_| {}).await;
     scheduler
@@ -262,10 +213,7 @@ async fn without_a_channel_option_the_servers_announcement_channel_is_used() {
 
     let embed = data(&preview)["embeds"][0].to_string();
     assert!(embed.contains(&format!("<#{NEWS}>")), "{embed}");
-    let stored = store::get(&bot.db.pool, GUILD_ID, id)
-        .await
-        .expect("get")
-        .expect("stored");
+    let stored = stored_announcement(&bot, GUILD_ID, id).await;
     assert_eq!(stored.announcement.channel, NEWS);
     // The conference's zone is UTC: tomorrow at 09:00 UTC (either side of a midnight the
     // test may straddle).

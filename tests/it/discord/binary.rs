@@ -1,53 +1,25 @@
 //! The built `confbot run`, started as an operator would, against the stand-in.
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use chrono::Utc;
-use tokio::io::AsyncReadExt;
 
 use super::payloads::{self, APP_ID, GUILD_ID};
 use super::standin::{StandIn, WAIT};
-use super::{data, import_ics, live_schedule, ORCHESTRATOR};
-use crate::harness::{confbot_bin, TestDb};
-
-/// The binary with none of the tester's own confbot settings in its environment.
-pub fn confbot() -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(confbot_bin());
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy().into_owned();
-        if key.starts_with("CONFBOT") || key == "DATABASE_URL" || key.starts_with("DISCORD_") {
-            command.env_remove(key);
-        }
-    }
-    command
-}
+use super::{bot_env, data, import_ics, live_schedule, CONFERENCE, ORCHESTRATOR};
+use crate::harness::TestDb;
+use crate::process::{confbot, Process};
 
 #[tokio::test]
 async fn confbot_run_registers_answers_help_and_exits_cleanly_on_sigterm() {
     let db = TestDb::new().await;
     import_ics(&db, &live_schedule(Utc::now(), ORCHESTRATOR)).await;
     let standin = StandIn::start().await;
-    let mut bot = confbot()
-        .arg("run")
-        .env("DISCORD_TOKEN", "stand-in-token")
-        .env("DATABASE_URL", &db.url)
-        .env("CONFBOT__DISCORD__PROXY_URL", standin.url())
-        .env("CONFBOT__DISCORD__GUILD_IDS", format!("[{GUILD_ID}]"))
-        .env("CONFBOT__DEFAULTS__CONFERENCE", super::CONFERENCE)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("confbot starts");
-    // Read the log as it comes, so a full pipe never blocks the bot.
-    let mut pipe = bot.stderr.take().expect("stderr piped");
-    let log = tokio::spawn(async move {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text).await;
-        text
-    });
+    let bot = Process::spawn(
+        confbot()
+            .arg("run")
+            .envs(bot_env(&db, &standin, CONFERENCE))
+            .env("CONFBOT__DISCORD__GUILD_IDS", format!("[{GUILD_ID}]")),
+        WAIT,
+    );
 
     let path = format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands");
     let registration = standin
@@ -62,17 +34,8 @@ async fn confbot_run_registers_answers_help_and_exits_cleanly_on_sigterm() {
             r.path.ends_with("/binary-help/callback")
         })
         .await;
-    let pid = bot.id().expect("running") as libc::pid_t;
-    // SAFETY: sends a signal to the child this test started and still owns.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let status = tokio::time::timeout(WAIT, bot.wait())
-        .await
-        .expect("confbot exits after SIGTERM")
-        .expect("exit status");
-    let stderr = tokio::time::timeout(Duration::from_secs(5), log)
-        .await
-        .expect("the log ends with the process")
-        .expect("log reader");
+    let exit = bot.stop().await;
+    let stderr = exit.log();
 
     assert_eq!(registration.body.as_array().map(Vec::len), Some(16));
     assert_eq!(help.body["type"], 4);
@@ -81,7 +44,7 @@ async fn confbot_run_registers_answers_help_and_exits_cleanly_on_sigterm() {
         help.contains("`/talk query`") && help.contains("Live Conf"),
         "{help}"
     );
-    assert_eq!(status.code(), Some(0), "clean exit; log:\n{stderr}");
+    assert_eq!(exit.code, Some(0), "clean exit; log:\n{stderr}");
     assert!(stderr.contains("SIGTERM received"), "{stderr}");
     assert!(
         !stderr.contains("stand-in-token"),

@@ -186,16 +186,7 @@ async fn a_hostile_title_pings_nobody_in_any_message() {
         bot.callback(token).await;
     }
 
-    let messages: Vec<Value> = bot
-        .standin
-        .requests()
-        .into_iter()
-        .filter_map(|r| match r.body["type"].as_u64() {
-            Some(4) => Some(r.body["data"].clone()),
-            _ if r.path.starts_with("/api/v10/webhooks/") && r.method != "DELETE" => Some(r.body),
-            _ => None,
-        })
-        .collect();
+    let messages = bot.sent_messages();
     assert!(messages.len() >= 3);
     for message in &messages {
         assert_eq!(message["allowed_mentions"]["parse"], json!([]), "{message}");

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{data, is_ephemeral, Bot};
+use super::{data, is_ephemeral, lock_imports, patches, Bot};
 
 #[tokio::test]
 async fn a_slow_database_gets_a_deferred_response_in_time_and_the_answer_afterwards() {
@@ -12,20 +12,11 @@ async fn a_slow_database_gets_a_deferred_response_in_time_and_the_answer_afterwa
     bot.standin.wait_for_identify().await;
     // Another transaction holds the imports table: the bot's first snapshot load (it has none
     // yet) waits on the version query until the lock is released.
-    let mut blocker = bot.db.pool.begin().await.expect("transaction");
-    sqlx::query("LOCK TABLE imports IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *blocker)
-        .await
-        .expect("lock");
+    let blocker = lock_imports(&bot.db).await;
 
     let (token, sent) = bot.slash("now", &[]).await;
     let deferred = bot.callback(&token).await;
-    let edits_while_locked = bot
-        .standin
-        .requests()
-        .iter()
-        .filter(|r| r.method == "PATCH")
-        .count();
+    let edits_while_locked = patches(&bot.standin);
     blocker.rollback().await.expect("release the lock");
     let edit = bot.edit(&token).await;
 
@@ -62,11 +53,7 @@ async fn a_shorter_configured_deadline_defers_sooner() {
     )
     .await;
     bot.standin.wait_for_identify().await;
-    let mut blocker = bot.db.pool.begin().await.expect("transaction");
-    sqlx::query("LOCK TABLE imports IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *blocker)
-        .await
-        .expect("lock");
+    let blocker = lock_imports(&bot.db).await;
 
     let (token, sent) = bot.slash("talk", &[("query", "orchestrator")]).await;
     let deferred = bot.callback(&token).await;

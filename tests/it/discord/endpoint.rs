@@ -5,8 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DurationRound, TimeDelta, Utc};
-use confbot::config::Settings;
+use chrono::Utc;
 use confbot::discord::Telemetry;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
@@ -15,7 +14,7 @@ use tokio::sync::oneshot;
 
 use super::payloads::{self, APP_ID, GUILD_ID};
 use super::standin::{StandIn, WAIT};
-use super::{import_ics, live_schedule, CONFERENCE, ORCHESTRATOR};
+use super::{live_db, lock_imports, patches, settings, CONFERENCE, ORCHESTRATOR};
 use crate::harness::TestDb;
 
 /// An endpoint replica, its stand-in and database, and the key Discord would sign with.
@@ -39,32 +38,17 @@ pub struct Signed {
 
 impl Replica {
     async fn start(extra_env: &[(&str, &str)]) -> Replica {
-        let db = TestDb::new().await;
-        let now = Utc::now()
-            .duration_trunc(TimeDelta::minutes(1))
-            .expect("truncate");
-        import_ics(&db, &live_schedule(now, ORCHESTRATOR)).await;
+        let (db, _) = live_db(ORCHESTRATOR).await;
         let standin = StandIn::start().await;
         let key = SigningKey::from_bytes(&[42; 32]);
         let public_key: String = hex(&key.verifying_key().to_bytes());
-        let mut env: Vec<(String, String)> = [
-            ("DISCORD_TOKEN", "stand-in-token".to_owned()),
-            ("DISCORD_PUBLIC_KEY", public_key),
-            ("CONFBOT__DISCORD__APPLICATION_ID", APP_ID.to_string()),
-            ("DATABASE_URL", db.url.clone()),
-            ("CONFBOT__DISCORD__PROXY_URL", standin.url()),
-            ("CONFBOT__DISCORD__GUILD_IDS", format!("[{GUILD_ID}]")),
-            ("CONFBOT__DEFAULTS__CONFERENCE", CONFERENCE.to_owned()),
-        ]
-        .into_iter()
-        .map(|(key, value)| (key.to_owned(), value))
-        .collect();
-        env.extend(
-            extra_env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let settings = Settings::load(None, &env).expect("settings");
+        let app_id = APP_ID.to_string();
+        let mut env = vec![
+            ("DISCORD_PUBLIC_KEY", public_key.as_str()),
+            ("CONFBOT__DISCORD__APPLICATION_ID", app_id.as_str()),
+        ];
+        env.extend_from_slice(extra_env);
+        let settings = settings(&db, &standin, CONFERENCE, &env);
         let pool = confbot::store::connect(&db.url, 5).await.expect("pool");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!(
@@ -270,20 +254,11 @@ async fn a_real_command_is_answered_in_the_http_reply_with_mentions_off() {
 async fn a_slow_answer_is_deferred_in_the_reply_and_edited_in_over_rest() {
     let replica = Replica::start(&[("CONFBOT__DISCORD__DEFER_AFTER_MS", "200")]).await;
     // The first programme load waits on this lock, so the answer cannot be ready in time.
-    let mut blocker = replica.db.pool.begin().await.expect("transaction");
-    sqlx::query("LOCK TABLE imports IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *blocker)
-        .await
-        .expect("lock");
+    let blocker = lock_imports(&replica.db).await;
 
     let request = replica.sign(&payloads::slash(904, "token-904", "now", &[]));
     let (status, body) = replica.post(&request).await;
-    let edits_while_locked = replica
-        .standin
-        .requests()
-        .iter()
-        .filter(|r| r.method == "PATCH")
-        .count();
+    let edits_while_locked = patches(&replica.standin);
     blocker.rollback().await.expect("release the lock");
 
     assert_eq!(status, 200, "{body}");

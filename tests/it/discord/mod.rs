@@ -7,7 +7,7 @@
 
 mod announcements;
 mod announcements_manage;
-pub mod binary;
+mod binary;
 mod channels;
 mod commands;
 mod deadline;
@@ -60,31 +60,9 @@ impl Bot {
     /// A bot whose guild sees [`CONFERENCE`], imported from [`live_schedule`] with `title`
     /// for the talk running now.
     pub async fn start_with_title(title: &str, extra_env: &[(&str, &str)]) -> Bot {
-        let db = TestDb::new().await;
-        let now = Utc::now()
-            .duration_trunc(TimeDelta::minutes(1))
-            .expect("truncate");
-        import_ics(&db, &live_schedule(now, title)).await;
+        let (db, now) = live_db(title).await;
         let standin = StandIn::start().await;
-        let mut env = vec![
-            ("DISCORD_TOKEN".to_owned(), "stand-in-token".to_owned()),
-            ("DATABASE_URL".to_owned(), db.url.clone()),
-            ("CONFBOT__DISCORD__PROXY_URL".to_owned(), standin.url()),
-            (
-                "CONFBOT__DISCORD__GUILD_IDS".to_owned(),
-                format!("[{GUILD_ID}]"),
-            ),
-            (
-                "CONFBOT__DEFAULTS__CONFERENCE".to_owned(),
-                CONFERENCE.to_owned(),
-            ),
-        ];
-        env.extend(
-            extra_env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let settings = Settings::load(None, &env).expect("settings");
+        let settings = settings(&db, &standin, CONFERENCE, extra_env);
         // Its own pool, as in production: a test holding locks through `db.pool` then
         // competes with the bot like another process would.
         let pool = confbot::store::connect(&db.url, 5).await.expect("bot pool");
@@ -169,6 +147,22 @@ impl Bot {
         self.followups(token)
     }
 
+    /// Every message the bot sent so far: interaction responses that are messages (type
+    /// 4), follow-ups and edits.
+    pub fn sent_messages(&self) -> Vec<Value> {
+        self.standin
+            .requests()
+            .into_iter()
+            .filter_map(|r| match r.body["type"].as_u64() {
+                Some(4) => Some(r.body["data"].clone()),
+                _ if r.path.starts_with("/api/v10/webhooks/") && r.method != "DELETE" => {
+                    Some(r.body)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Stops the bot as SIGTERM would and returns how `run` ended.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
@@ -179,6 +173,69 @@ impl Bot {
             .expect("the bot stops in time")
             .expect("the bot task did not panic")
     }
+}
+
+/// The environment of a bot on `db` that reaches Discord through `standin` and answers
+/// for `conference` by default (as a built binary is given it).
+pub fn bot_env(db: &TestDb, standin: &StandIn, conference: &str) -> Vec<(String, String)> {
+    [
+        ("DISCORD_TOKEN", "stand-in-token".to_owned()),
+        ("DATABASE_URL", db.url.clone()),
+        ("CONFBOT__DISCORD__PROXY_URL", standin.url()),
+        ("CONFBOT__DEFAULTS__CONFERENCE", conference.to_owned()),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value))
+    .collect()
+}
+
+/// The settings of a bot in process: [`bot_env`] with the commands registered in
+/// [`GUILD_ID`], and `extra_env` added.
+pub fn settings(
+    db: &TestDb,
+    standin: &StandIn,
+    conference: &str,
+    extra_env: &[(&str, &str)],
+) -> Settings {
+    let mut env = bot_env(db, standin, conference);
+    env.push((
+        "CONFBOT__DISCORD__GUILD_IDS".to_owned(),
+        format!("[{GUILD_ID}]"),
+    ));
+    env.extend(
+        extra_env
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+    );
+    Settings::load(None, &env).expect("settings")
+}
+
+/// Holds the imports table locked (ACCESS EXCLUSIVE) until the returned transaction ends:
+/// a bot's first programme load then waits on it, as on a slow database.
+pub async fn lock_imports(db: &TestDb) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut blocker = db.pool.begin().await.expect("transaction");
+    sqlx::query("LOCK TABLE imports IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .expect("lock");
+    blocker
+}
+
+/// A fresh database with [`live_schedule`] (`title` running now) imported into
+/// [`CONFERENCE`], and the minute it was built around.
+pub async fn live_db(title: &str) -> (TestDb, DateTime<Utc>) {
+    let db = TestDb::new().await;
+    let now = Utc::now()
+        .duration_trunc(TimeDelta::minutes(1))
+        .expect("truncate");
+    import_ics(&db, &live_schedule(now, title)).await;
+    (db, now)
+}
+
+/// How many PATCH requests (edits of a message) the stand-in has received so far.
+pub fn patches(standin: &StandIn) -> usize {
+    let requests = standin.requests();
+    requests.iter().filter(|r| r.method == "PATCH").count()
 }
 
 /// Imports an iCalendar schedule into [`CONFERENCE`].

@@ -40,6 +40,11 @@ fn zone(value: &str) -> Vec<Value> {
     vec![payloads::option("zone", 3, json!(value))]
 }
 
+/// `/setup timezone zone:<value>` from an organiser `user` of `guild`.
+fn set_zone(guild: u64, user: u64, value: &str) -> impl FnOnce(u64, &str) -> Value {
+    organiser(guild, user, "setup", Some(("timezone", zone(value))))
+}
+
 /// A one-talk conference: its keynote starts 20 minutes from `now` in Hall.
 fn other_schedule(now: DateTime<Utc>) -> String {
     let stamp = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
@@ -107,26 +112,8 @@ async fn setup_conference_changes_what_next_answers_in_that_server_only() {
 async fn status_audit_shows_who_changed_what_with_before_and_after() {
     let bot = Bot::start().await;
 
-    ask(
-        &bot,
-        organiser(
-            GUILD_ID,
-            USER_ID,
-            "setup",
-            Some(("timezone", zone("Europe/Berlin"))),
-        ),
-    )
-    .await;
-    ask(
-        &bot,
-        organiser(
-            GUILD_ID,
-            OTHER_USER,
-            "setup",
-            Some(("timezone", zone("Asia/Tokyo"))),
-        ),
-    )
-    .await;
+    ask(&bot, set_zone(GUILD_ID, USER_ID, "Europe/Berlin")).await;
+    ask(&bot, set_zone(GUILD_ID, OTHER_USER, "Asia/Tokyo")).await;
     let audit = ask(
         &bot,
         organiser(GUILD_ID, USER_ID, "status", Some(("audit", vec![]))),
@@ -176,16 +163,7 @@ async fn one_server_cannot_read_or_change_another_servers_settings_audit_or_chan
     );
 
     // A: an organiser sets the zone and the reminder channel map.
-    ask(
-        &bot,
-        organiser(
-            GUILD_ID,
-            USER_ID,
-            "setup",
-            Some(("timezone", zone("Europe/Berlin"))),
-        ),
-    )
-    .await;
+    ask(&bot, set_zone(GUILD_ID, USER_ID, "Europe/Berlin")).await;
     let a_channel = ask(&bot, |id, token| {
         let options = vec![payloads::option("channel", 7, json!("900"))];
         let interaction = payloads::slash_with(id, token, "channel", options);
@@ -209,16 +187,7 @@ async fn one_server_cannot_read_or_change_another_servers_settings_audit_or_chan
         ),
     )
     .await;
-    let b_zone = ask(
-        &bot,
-        organiser(
-            OTHER_GUILD_ID,
-            OTHER_USER,
-            "setup",
-            Some(("timezone", zone("Asia/Tokyo"))),
-        ),
-    )
-    .await;
+    let b_zone = ask(&bot, set_zone(OTHER_GUILD_ID, OTHER_USER, "Asia/Tokyo")).await;
     let b_channel = ask(&bot, channel(950)).await;
     let a_show = ask(
         &bot,

@@ -4,15 +4,13 @@
 
 use std::sync::Arc;
 
-use chrono::{DurationRound, TimeDelta, Utc};
-use confbot::config::Settings;
 use confbot::discord::Telemetry;
 use tokio::sync::{oneshot, Notify};
 
 use super::commands::text;
 use super::payloads::{self, APP_ID, GUILD_ID, USER_ID};
 use super::standin::{self, shard_of, Recorded, StandIn};
-use super::{data, import_ics, live_schedule, CONFERENCE, ORCHESTRATOR};
+use super::{data, live_db, settings, CONFERENCE, ORCHESTRATOR};
 use crate::harness::TestDb;
 
 /// A server whose events Discord sends to shard 1 of 2 ([`GUILD_ID`] is shard 0's).
@@ -28,19 +26,11 @@ struct Instance {
 impl Instance {
     /// Runs shards `range` of 2 against `standin`, on `db`.
     async fn start(db: &TestDb, standin: &StandIn, range: &str) -> Instance {
-        let env: Vec<(String, String)> = [
-            ("DISCORD_TOKEN", "stand-in-token".to_owned()),
-            ("DATABASE_URL", db.url.clone()),
-            ("CONFBOT__DISCORD__PROXY_URL", standin.url()),
-            ("CONFBOT__DISCORD__GUILD_IDS", format!("[{GUILD_ID}]")),
-            ("CONFBOT__DISCORD__SHARDS", "2".to_owned()),
-            ("CONFBOT__DISCORD__SHARD_RANGE", range.to_owned()),
-            ("CONFBOT__DEFAULTS__CONFERENCE", CONFERENCE.to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        let settings = Settings::load(None, &env).expect("settings");
+        let extra_env = [
+            ("CONFBOT__DISCORD__SHARDS", "2"),
+            ("CONFBOT__DISCORD__SHARD_RANGE", range),
+        ];
+        let settings = settings(db, standin, CONFERENCE, &extra_env);
         let pool = confbot::store::connect(&db.url, 5).await.expect("bot pool");
         let telemetry = Arc::new(Telemetry::default());
         let recorder = Arc::clone(&telemetry);
@@ -108,11 +98,7 @@ async fn two_processes_each_run_one_shard_and_answer_the_servers_it_owns() {
         ),
         (0, 1)
     );
-    let db = TestDb::new().await;
-    let now = Utc::now()
-        .duration_trunc(TimeDelta::minutes(1))
-        .expect("truncate");
-    import_ics(&db, &live_schedule(now, ORCHESTRATOR)).await;
+    let (db, _) = live_db(ORCHESTRATOR).await;
     let standin = StandIn::start().await;
 
     // Shard 1's process alone first: it connects and answers, and registers nothing.

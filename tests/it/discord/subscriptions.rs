@@ -73,16 +73,7 @@ pub(super) async fn plan_changed(bot: &Bot) {
 
 /// Every message the bot sent (responses, follow-ups, edits) pings nobody.
 pub(super) fn assert_every_message_pings_nobody(bot: &Bot) {
-    let messages: Vec<Value> = bot
-        .standin
-        .requests()
-        .into_iter()
-        .filter_map(|r| match r.body["type"].as_u64() {
-            Some(4) => Some(r.body["data"].clone()),
-            _ if r.path.starts_with("/api/v10/webhooks/") && r.method != "DELETE" => Some(r.body),
-            _ => None,
-        })
-        .collect();
+    let messages = bot.sent_messages();
     assert!(!messages.is_empty());
     for message in &messages {
         assert_eq!(

@@ -1,17 +1,13 @@
 //! The built `confbot run` with `[http] listen` and JSON logs, as an operator runs it.
 
-use std::net::SocketAddr;
-use std::process::Stdio;
-
 use chrono::{DurationRound, TimeDelta, Utc};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::sync::mpsc;
 
-use crate::discord::binary::confbot;
+use crate::discord::bot_env;
 use crate::discord::payloads::{self, APP_ID, GUILD_ID};
 use crate::discord::standin::StandIn;
 use crate::harness::TestDb;
+use crate::process::{confbot, Process};
 use crate::reminders::{ics, ids, import, subscribe, Talk, BARN, SLUG, WAIT};
 
 use super::{get, scrape_until, SUBSCRIBER};
@@ -34,48 +30,20 @@ async fn confbot_run_serves_health_and_metrics_and_logs_json_without_secrets_or_
     let (conference, talk) = ids(&db.pool, "bin-ops").await;
     subscribe(&db.pool, conference, SUBSCRIBER, talk).await;
     let standin = StandIn::start().await;
-    let mut bot = confbot()
-        .arg("run")
-        .env("DISCORD_TOKEN", "stand-in-token")
-        .env("DATABASE_URL", &db.url)
-        .env("CONFBOT__DISCORD__PROXY_URL", standin.url())
-        .env("CONFBOT__DISCORD__GUILD_IDS", format!("[{GUILD_ID}]"))
-        .env("CONFBOT__DEFAULTS__CONFERENCE", SLUG)
-        .env(
-            "CONFBOT__REMINDERS__CONFERENCES",
-            format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
-        )
-        .env("CONFBOT__HTTP__LISTEN", "127.0.0.1:0")
-        .env("CONFBOT__LOG__FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("confbot starts");
-    // Lines as they come: the endpoint's port is in the first ones.
-    let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
-    let mut reader = BufReader::new(bot.stderr.take().expect("stderr piped")).lines();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = reader.next_line().await {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let mut log: Vec<String> = Vec::new();
-    let addr: SocketAddr = tokio::time::timeout(WAIT, async {
-        while let Some(line) = lines.recv().await {
-            log.push(line.clone());
-            let Ok(entry) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            if let Some(bound) = entry["fields"]["bound"].as_str() {
-                return bound.parse().expect("an address");
-            }
-        }
-        panic!("confbot exited before listening; log:\n{}", log.join("\n"));
-    })
-    .await
-    .expect("the endpoint's address is logged");
+    let mut bot = Process::spawn_json(
+        confbot()
+            .arg("run")
+            .envs(bot_env(&db, &standin, SLUG))
+            .env("CONFBOT__DISCORD__GUILD_IDS", format!("[{GUILD_ID}]"))
+            .env(
+                "CONFBOT__REMINDERS__CONFERENCES",
+                format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
+            )
+            .env("CONFBOT__HTTP__LISTEN", "127.0.0.1:0"),
+        WAIT,
+    );
+    // The endpoint's port is in the first lines.
+    let addr = bot.bound("operations endpoint listening").await;
 
     let path = format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands");
     standin
@@ -101,17 +69,8 @@ async fn confbot_run_serves_health_and_metrics_and_logs_json_without_secrets_or_
         .output()
         .await
         .expect("confbot healthcheck runs");
-    let pid = bot.id().expect("running") as libc::pid_t;
-    // SAFETY: sends a signal to the child this test started and still owns.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let exit = tokio::time::timeout(WAIT, bot.wait())
-        .await
-        .expect("confbot exits after SIGTERM")
-        .expect("exit status");
-    while let Some(line) = lines.recv().await {
-        log.push(line);
-    }
-    let log_text = log.join("\n");
+    let exit = bot.stop().await;
+    let log_text = exit.log();
 
     assert_eq!((status, body.as_str()), (200, "ok\n"));
     assert_eq!(check.status.code(), Some(0), "{check:?}");
@@ -121,8 +80,8 @@ async fn confbot_run_serves_health_and_metrics_and_logs_json_without_secrets_or_
         page.value("confbot_deliveries_total{kind=\"reminder\",outcome=\"sent\"}"),
         2.0
     );
-    assert_eq!(exit.code(), Some(0), "clean exit; log:\n{log_text}");
-    for line in &log {
+    assert_eq!(exit.code, Some(0), "clean exit; log:\n{log_text}");
+    for line in &exit.lines {
         let entry: Value = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
         assert!(

@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DurationRound, TimeDelta, Utc};
-use confbot::config::Settings;
 use confbot::discord::Telemetry;
 use confbot::jobs::Clock;
 use confbot::ops::{self, Ops};
 use tokio::sync::{oneshot, Notify};
 
+use crate::discord;
 use crate::discord::payloads::{self, APP_ID, GUILD_ID};
 use crate::discord::standin::{Recorded, StandIn};
 use crate::harness::TestDb;
@@ -72,22 +72,7 @@ impl Running {
         let standin = StandIn::start().await;
         prepare(&standin);
 
-        let mut env: Vec<(String, String)> = [
-            ("DISCORD_TOKEN", "stand-in-token".to_owned()),
-            ("DATABASE_URL", db.url.clone()),
-            ("CONFBOT__DISCORD__PROXY_URL", standin.url()),
-            ("CONFBOT__DISCORD__GUILD_IDS", format!("[{GUILD_ID}]")),
-            ("CONFBOT__DEFAULTS__CONFERENCE", SLUG.to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        env.extend(
-            extra_env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let settings = Settings::load(None, &env).expect("settings");
+        let settings = discord::settings(&db, &standin, SLUG, extra_env);
         let telemetry = Arc::new(Telemetry::default());
         let bot_pool = confbot::store::connect(&db.url, 5).await.expect("bot pool");
         let (stop_bot, bot_stopped) = oneshot::channel::<()>();

@@ -4,12 +4,14 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use confbot::domain::announcements::{AnnouncementId, Ping, Repeat};
-use confbot::jobs::{Clock, Planner};
+use confbot::jobs::{Clock, OutcomeCounts, Planner};
 use confbot::store::announcements::{self, NewAnnouncement};
 use confbot::store::outbox::{OutboxStatus, UNPLANNED};
 use serde_json::json;
 
 use super::{ics, ids, import, outbox_of, plan_settings, Scheduler, Talk};
+use crate::discord::messages::Posted;
+use crate::discord::standin::StandIn;
 use crate::harness::TestDb;
 
 const GUILD: u64 = 31;
@@ -17,6 +19,29 @@ const CHANNEL: u64 = 8_000_000_000_000_001;
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("RFC 3339")
+}
+
+/// Runs the scheduler (worker "w") against a fresh stand-in on a clock starting at `t0`,
+/// `speed` times real time, until its counts reach `done`; returns what it posted.
+async fn deliver_until(
+    db: &TestDb,
+    t0: DateTime<Utc>,
+    speed: u32,
+    what: &str,
+    done: impl Fn(&OutcomeCounts) -> bool,
+) -> Vec<Posted> {
+    let standin = StandIn::start().await;
+    let scheduler = Scheduler::start(
+        &db.url,
+        &standin,
+        Clock::starting_at(t0, speed),
+        "w",
+        |_| {},
+    )
+    .await;
+    scheduler.wait_for(what, done).await;
+    scheduler.stop().await;
+    standin.messages().posted()
 }
 
 /// A conference to announce in; returns its id.
@@ -82,16 +107,8 @@ async fn a_confirmed_announcement_is_posted_once_at_its_time_pinging_only_the_ch
         Ping::Role(77),
     )
     .await;
-    let standin = crate::discord::standin::StandIn::start().await;
 
-    let scheduler =
-        Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "w", |_| {}).await;
-    scheduler
-        .wait_for("the announcement", |c| c.sent == 1)
-        .await;
-    scheduler.stop().await;
-
-    let posted = standin.messages().posted();
+    let posted = deliver_until(&db, t0, 1, "the announcement", |c| c.sent == 1).await;
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0].channel, CHANNEL);
     assert_eq!(posted[0].content, "<@&77> Doors open @everyone");
@@ -125,14 +142,8 @@ async fn a_repeating_announcement_posts_each_occurrence_once() {
         Ping::None,
     )
     .await;
-    let standin = crate::discord::standin::StandIn::start().await;
 
-    let scheduler =
-        Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 60), "w", |_| {}).await;
-    scheduler.wait_for("two occurrences", |c| c.sent >= 2).await;
-    scheduler.stop().await;
-
-    let posted = standin.messages().posted();
+    let posted = deliver_until(&db, t0, 60, "two occurrences", |c| c.sent >= 2).await;
     assert!(posted.len() >= 2);
     assert!(posted.iter().all(|p| p.content == "Hydrate!"));
     assert_eq!(posted[0].body["allowed_mentions"]["parse"], json!([]));
@@ -218,15 +229,8 @@ async fn a_cancelled_announcement_is_never_posted_and_an_edited_one_posts_the_ne
             .await
             .expect("edit")
     );
-    let standin = crate::discord::standin::StandIn::start().await;
-    let scheduler =
-        Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "w", |_| {}).await;
-    scheduler
-        .wait_for("the edited announcement", |c| c.sent == 1)
-        .await;
-    scheduler.stop().await;
 
-    let posted = standin.messages().posted();
+    let posted = deliver_until(&db, t0, 1, "the edited announcement", |c| c.sent == 1).await;
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0].content, "Lunch at 12:30");
     let rows = outbox_of(&db.pool, conference).await;

@@ -2,16 +2,13 @@
 //! gateway and the scheduler, the channel plan from the environment, Discord reached
 //! through `discord.proxy_url`, stopped with SIGTERM.
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use chrono::{DurationRound, TimeDelta, Utc};
-use tokio::io::AsyncReadExt;
 
 use super::{ics, ids, import, subscribe, Talk, BARN, SLUG, WAIT};
-use crate::discord::binary::confbot;
+use crate::discord::bot_env;
 use crate::discord::standin::StandIn;
 use crate::harness::TestDb;
+use crate::process::{confbot, Process};
 
 #[tokio::test]
 async fn confbot_run_posts_a_due_reminder_in_the_rooms_channel_and_by_dm_then_stops_on_sigterm() {
@@ -35,41 +32,17 @@ async fn confbot_run_posts_a_due_reminder_in_the_rooms_channel_and_by_dm_then_st
     let (conference, talk) = ids(&db.pool, "live").await;
     subscribe(&db.pool, conference, 42, talk).await;
     let standin = StandIn::start().await;
-    let mut bot = confbot()
-        .arg("run")
-        .env("DISCORD_TOKEN", "stand-in-token")
-        .env("DATABASE_URL", &db.url)
-        .env("CONFBOT__DISCORD__PROXY_URL", standin.url())
-        .env("CONFBOT__DEFAULTS__CONFERENCE", SLUG)
-        .env(
+    let bot = Process::spawn(
+        confbot().arg("run").envs(bot_env(&db, &standin, SLUG)).env(
             "CONFBOT__REMINDERS__CONFERENCES",
             format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
-        )
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("confbot starts");
-    let mut pipe = bot.stderr.take().expect("stderr piped");
-    let log = tokio::spawn(async move {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text).await;
-        text
-    });
+        ),
+        WAIT,
+    );
 
     let posted = standin.messages().wait_for_created(2, WAIT).await;
-    let pid = bot.id().expect("running") as libc::pid_t;
-    // SAFETY: sends a signal to the child this test started and still owns.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let status = tokio::time::timeout(WAIT, bot.wait())
-        .await
-        .expect("confbot exits after SIGTERM")
-        .expect("exit status");
-    let stderr = tokio::time::timeout(Duration::from_secs(5), log)
-        .await
-        .expect("the log ends with the process")
-        .expect("log reader");
+    let exit = bot.stop().await;
+    let stderr = exit.log();
 
     let expected = format!(
         "⏰ **Live From The Binary** — starting in 10 minutes in Barn (<t:{}:R>)",
@@ -82,7 +55,7 @@ async fn confbot_run_posts_a_due_reminder_in_the_rooms_channel_and_by_dm_then_st
     let dm = posted.iter().find(|p| p.dm_user == Some(42)).expect("DM");
     assert_eq!(channel.content, expected);
     assert_eq!(dm.content, expected);
-    assert_eq!(status.code(), Some(0), "clean exit; log:\n{stderr}");
+    assert_eq!(exit.code, Some(0), "clean exit; log:\n{stderr}");
     assert!(
         !stderr.contains("stand-in-token"),
         "the token is never logged"

@@ -10,9 +10,9 @@ use confbot::store::outbox::OutboxStatus;
 use serde_json::json;
 
 use super::{ics, ids, import, outbox_of, subscribe, Scheduler, Talk, BARN, LOBBY};
+use crate::fixtures::SEED_ICS;
 use crate::harness::TestDb;
 
-const SEED_ICS: &str = include_str!("../../fixtures/seed000-nbpy-pretalx.ics");
 const SEED_TEXT: &str = "⏰ **Python as Orchestrator: When to Glue, When to Compute** — \
     Freya Bhushan Mehta — starting in 10 minutes in Barn (<t:1777157100:R>)\n\
     <https://pretalx.northbaypython.org/nbpy-2026/talk/ERUJ9T/>";

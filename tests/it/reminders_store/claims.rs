@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use confbot::store::StoreError;
 use sqlx::postgres::PgPoolOptions;
 
 use super::*;
@@ -12,17 +13,27 @@ fn minutes(n: i64) -> Duration {
     Duration::minutes(n)
 }
 
-/// The seed conference with `count` DM posts due at [`DUE`] in its outbox.
-async fn with_fan_out(pool: &PgPool, count: u64) -> (i64, TalkId) {
-    let (conference, talk) = import_seed(pool, SEED_ICS).await;
+/// Enqueues `posts` into `conference`'s outbox at [`DUE`].
+async fn enqueue_at_due(
+    pool: &PgPool,
+    conference: i64,
+    posts: &[PlannedPost],
+) -> Result<outbox::Enqueued, StoreError> {
     outbox::enqueue(
         &mut pool.acquire().await.expect("connection"),
         conference,
-        &fan_out(talk, count, at(DUE)),
+        posts,
         at(DUE),
     )
     .await
-    .expect("enqueue");
+}
+
+/// The seed conference with `count` DM posts due at [`DUE`] in its outbox.
+async fn with_fan_out(pool: &PgPool, count: u64) -> (i64, TalkId) {
+    let (conference, talk) = import_seed(pool, SEED_ICS).await;
+    enqueue_at_due(pool, conference, &fan_out(talk, count, at(DUE)))
+        .await
+        .expect("enqueue");
     (conference, talk)
 }
 
@@ -32,20 +43,8 @@ async fn enqueueing_the_same_plan_twice_adds_nothing_the_second_time() {
     let (conference, talk) = import_seed(&db.pool, SEED_ICS).await;
     let posts = fan_out(talk, 3, at(DUE));
 
-    let first = outbox::enqueue(
-        &mut db.pool.acquire().await.expect("connection"),
-        conference,
-        &posts,
-        at(DUE),
-    )
-    .await;
-    let second = outbox::enqueue(
-        &mut db.pool.acquire().await.expect("connection"),
-        conference,
-        &posts,
-        at(DUE),
-    )
-    .await;
+    let first = enqueue_at_due(&db.pool, conference, &posts).await;
+    let second = enqueue_at_due(&db.pool, conference, &posts).await;
 
     assert_eq!(first.expect("first").added, 3);
     assert_eq!(second.expect("second"), outbox::Enqueued::default());
@@ -103,14 +102,9 @@ async fn rows_not_yet_due_are_not_claimed_and_channels_come_before_dms() {
         post(Target::Channel(LOBBY_CHANNEL), talk, 1, at(DUE)),
         post(Target::Dm(2), talk, 1, at(DUE) + Duration::seconds(1)),
     ];
-    outbox::enqueue(
-        &mut db.pool.acquire().await.expect("connection"),
-        conference,
-        &posts,
-        at(DUE),
-    )
-    .await
-    .expect("enqueue");
+    enqueue_at_due(&db.pool, conference, &posts)
+        .await
+        .expect("enqueue");
 
     let claimed = outbox::claim_due(&db.pool, "w", at(DUE), minutes(1), 10).await;
 
@@ -172,14 +166,9 @@ async fn next_due_is_the_earliest_pending_row_or_a_lease_end() {
         post(Target::Dm(1), talk, 1, at(DUE)),
         post(Target::Dm(2), talk, 1, at(DUE) + minutes(5)),
     ];
-    outbox::enqueue(
-        &mut db.pool.acquire().await.expect("connection"),
-        conference,
-        &posts,
-        at(DUE),
-    )
-    .await
-    .expect("enqueue");
+    enqueue_at_due(&db.pool, conference, &posts)
+        .await
+        .expect("enqueue");
 
     let first = outbox::next_due(&db.pool).await.expect("first");
     outbox::claim_due(&db.pool, "w", at(DUE), minutes(1), 1)

@@ -2,6 +2,7 @@
 //! subscriptions, posts planned too late.
 
 use super::*;
+use crate::fixtures::seed_an_hour_later;
 
 const BEFORE: &str = "2026-04-25T12:00:00Z";
 
@@ -56,22 +57,9 @@ async fn rows(pool: &PgPool, conference: i64) -> Vec<(DateTime<Utc>, Target, i32
 #[tokio::test]
 async fn a_moved_talks_old_reminder_is_dropped_and_the_new_one_kept() {
     let db = TestDb::new().await;
-    let (conference, talk) = import_seed(&db.pool, SEED_ICS).await;
-    let mut conn = db.pool.acquire().await.expect("connection");
-    subscriptions::set_channel_plan(&mut conn, conference, &barn_plan())
-        .await
-        .expect("channel plan");
+    let (conference, talk) = seed_with_barn_plan(&db.pool).await;
     replan(&db.pool, conference).await;
-    let an_hour_later = SEED_ICS
-        .replace(
-            "DTSTART;TZID=PST:20260425T154500",
-            "DTSTART;TZID=PST:20260425T164500",
-        )
-        .replace(
-            "DTEND;TZID=PST:20260425T161000",
-            "DTEND;TZID=PST:20260425T171000",
-        );
-    import_seed(&db.pool, &an_hour_later).await;
+    import_seed(&db.pool, &seed_an_hour_later()).await;
     let notice = PlannedPost {
         key: PostKey {
             target: Target::Dm(42),
