@@ -6,16 +6,26 @@
 //!    (`/help`, sent as soon as the bot identified on the gateway), over several starts;
 //! 2. resident memory (VmRSS) once idle: ready, one command answered, two quiet seconds;
 //! 3. the cost of a scrape: `CONFBOT_BENCH_SCRAPES` (default 1,000) sequential
-//!    `GET /metrics` and as many `GET /healthz`, each a new connection, p50/p99/max.
+//!    `GET /metrics` and as many `GET /healthz`, each a new connection, p50/p99/max;
+//! 4. resident memory with 10,000 talks and 100,000 subscriptions loaded (`ops/loaded.rs`):
+//!    before the data, once the planner has filled the outbox, after a command, idle, and
+//!    through a minute sweep.
 //!
+//! `CONFBOT_BENCH_OPS` picks the parts: `endpoint` (1-3), `loaded` (4), both by default.
 //! Database: `CONFBOT_BENCH_DATABASE_URL`, else a private embedded server.
 
 // The stand-in's guild and delivery routes: part of the stand-in, unused here.
 #[path = "common/entry.rs"]
 mod entry;
+// The command benchmark's programme; its input generators are unused here.
+#[allow(dead_code)]
+#[path = "commands/generate.rs"]
+mod generate;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/guilds.rs"]
 mod guilds;
+#[path = "ops/loaded.rs"]
+mod loaded;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/messages.rs"]
 mod messages;
@@ -28,8 +38,11 @@ mod standin;
 #[allow(dead_code)]
 #[path = "commands/stats.rs"]
 mod stats;
+#[allow(dead_code)]
+#[path = "commands/words.rs"]
+mod words;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -46,6 +59,20 @@ fn main() -> ExitCode {
 
 async fn bench(url: &str) -> anyhow::Result<()> {
     let binary = Path::new(env!("CARGO_BIN_EXE_confbot"));
+    let parts = std::env::var("CONFBOT_BENCH_OPS").unwrap_or_default();
+    let wanted = |part: &str| parts.is_empty() || parts.split(',').any(|p| p.trim() == part);
+    if wanted("endpoint") {
+        endpoint(binary, url).await?;
+    }
+    if wanted("loaded") {
+        let loaded = loaded::measure(binary, url).await?;
+        report_loaded(&loaded);
+    }
+    Ok(())
+}
+
+/// Startup to ready, idle memory and scrape cost (parts 1-3).
+async fn endpoint(binary: &Path, url: &str) -> anyhow::Result<()> {
     let scrapes: usize = std::env::var("CONFBOT_BENCH_SCRAPES")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -65,7 +92,7 @@ async fn bench(url: &str) -> anyhow::Result<()> {
     let mut health = Samples::default();
     let mut page_bytes = 0;
     for start in 0..STARTS {
-        let mut bot = Bot::spawn(binary, url).await?;
+        let mut bot = Bot::spawn(binary, url, &[], None).await?;
         startup.push(bot.ready_after);
         if start == 0 {
             tokio::time::sleep(Duration::from_secs(2)).await;
@@ -107,18 +134,60 @@ async fn bench(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn report_loaded(loaded: &loaded::Loaded) {
+    let mb = |kb: u64| format!("{:.1}", kb as f64 / 1024.0);
+    println!("\n## confbot run: memory with 10,000 talks and 100,000 subscriptions\n");
+    println!("| moment | VmRSS (MB) | of which RssAnon (MB) |");
+    println!("| --- | ---: | ---: |");
+    for (moment, rss, anon) in &loaded.rows {
+        println!("| {moment} | {} | {} |", mb(*rss), mb(*anon));
+    }
+    println!(
+        "| highest VmRSS sampled (every 50 ms) during the minute sweep | {} | |",
+        mb(loaded.sweep_max)
+    );
+    println!("| peak over the run (VmHWM) | {} | |", mb(loaded.peak));
+    println!(
+        "\nOutbox rows planned: {} (pending, none sent); subscriptions committed -> outbox \
+         filled: {:.2} s; minute sweep seen for {}; first command's response type {}.",
+        loaded.expected,
+        loaded.plan_took.as_secs_f64(),
+        loaded.sweep_took.map_or("-".to_owned(), |took| format!(
+            "{:.2} s",
+            took.as_secs_f64()
+        )),
+        loaded.first_command_kind
+    );
+}
+
+/// `target/bench-data`, next to the other benchmarks' output.
+fn bench_data(binary: &Path) -> PathBuf {
+    let dir = binary
+        .parent()
+        .and_then(Path::parent)
+        .map_or_else(|| PathBuf::from("."), |target| target.join("bench-data"));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
 /// A running `confbot run` with its endpoint on `port`.
 struct Bot {
     child: tokio::process::Child,
     pid: u32,
     port: u16,
     ready_after: Duration,
-    _standin: standin::StandIn,
+    standin: standin::StandIn,
 }
 
 impl Bot {
-    /// Starts the binary and returns once its first command was answered.
-    async fn spawn(binary: &Path, url: &str) -> anyhow::Result<Bot> {
+    /// Starts the binary (with `extra` settings, logging to `log` or nowhere) and returns
+    /// once its first command was answered.
+    async fn spawn(
+        binary: &Path,
+        url: &str,
+        extra: &[(&str, &str)],
+        log: Option<&Path>,
+    ) -> anyhow::Result<Bot> {
         let standin = standin::StandIn::start().await;
         // A free port: bound, read, released (nothing else on this machine races for it).
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -131,6 +200,12 @@ impl Bot {
                 command.env_remove(key);
             }
         }
+        let stderr = match log {
+            Some(path) => Stdio::from(
+                std::fs::File::create(path).with_context(|| format!("creating {path:?}"))?,
+            ),
+            None => Stdio::null(),
+        };
         let spawned = Instant::now();
         let child = command
             .arg("run")
@@ -144,8 +219,9 @@ impl Bot {
             )
             .env("CONFBOT__HTTP__LISTEN", format!("127.0.0.1:{port}"))
             .env("CONFBOT__LOG__LEVEL", "warn")
+            .envs(extra.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .context("starting confbot run")?;
@@ -164,7 +240,7 @@ impl Bot {
             pid,
             port,
             ready_after: spawned.elapsed(),
-            _standin: standin,
+            standin,
         })
     }
 

@@ -123,6 +123,10 @@ pub struct Planner {
 /// How often a replan retries when an import lands while it loads the programme.
 const ATTEMPTS: usize = 3;
 
+/// A plan at least this large leaves tens of megabytes of freed temporaries (posts, JSON
+/// bodies, bind buffers) that glibc would keep resident: they are handed back after it.
+const LARGE_PLAN: usize = 10_000;
+
 impl Planner {
     pub fn new(pool: PgPool, settings: PlanSettings) -> Self {
         Self {
@@ -182,7 +186,16 @@ impl Planner {
             }
             let inputs = self.inputs_in(&mut tx, row, programme).await?;
             let done = apply_plan(&mut tx, row.id, &inputs, now).await?;
+            drop(inputs);
+            if done.planned >= LARGE_PLAN {
+                // The plan's keys went out in one bind message (retiring needs them all at
+                // once): give the pooled connection's grown buffers back.
+                sqlx::Connection::shrink_buffers(&mut *tx);
+            }
             tx.commit().await?;
+            if done.planned >= LARGE_PLAN {
+                store::programme::release_freed_memory();
+            }
             if done.retired > 0 || done.touched_outbox() {
                 tracing::info!(
                     planned = done.planned,

@@ -194,10 +194,10 @@ const RETRY_AWARE_DUE: &str =
     "CASE WHEN outbox.status = 'pending' AND outbox.last_error IS NOT NULL
          THEN GREATEST(outbox.due_at, EXCLUDED.due_at) ELSE EXCLUDED.due_at END";
 
-/// Puts planned posts in the outbox, in one statement. A key already there is not added
-/// again (`ON CONFLICT` on the unique key, so concurrent planners cannot duplicate it);
-/// its row is re-planned only if still pending and not being sent, or if it was retired.
-/// Posts already expired at `now` are left out: they could only be dropped.
+/// Puts planned posts in the outbox, [`ENQUEUE_CHUNK`] rows per statement. A key already
+/// there is not added again (`ON CONFLICT` on the unique key, so concurrent planners cannot
+/// duplicate it); its row is re-planned only if still pending and not being sent, or if it
+/// was retired. Posts already expired at `now` are left out: they could only be dropped.
 pub async fn enqueue(
     conn: &mut PgConnection,
     conference_id: i64,
@@ -220,13 +220,22 @@ pub async fn enqueue(
             continue;
         };
         let (column, arbiter) = subject_column(first.key.subject);
-        let group_done =
-            enqueue_group(&mut *conn, conference_id, &group, column, arbiter, now).await?;
-        done.added += group_done.added;
-        done.replanned += group_done.replanned;
+        for chunk in group.chunks(ENQUEUE_CHUNK) {
+            let chunk_done =
+                enqueue_group(&mut *conn, conference_id, chunk, column, arbiter, now).await?;
+            done.added += chunk_done.added;
+            done.replanned += chunk_done.replanned;
+        }
     }
     Ok(done)
 }
+
+/// Rows per upsert of [`enqueue`]. One statement for a 100,000-post plan held every body as
+/// a JSON tree at once and sent a 30 MB bind message, whose buffer the pooled connection
+/// then keeps; chunks bound both (BENCHMARKS.md, "RSS with 10,000 talks and 100,000
+/// subscriptions"). Keys are unique across chunks, so the caller's transaction sees the
+/// same result.
+const ENQUEUE_CHUNK: usize = 5_000;
 
 /// One upsert for posts that all have the same kind of subject (its key column and the
 /// predicate of its unique index).

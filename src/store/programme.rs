@@ -31,9 +31,10 @@ pub async fn load(pool: &PgPool, slug: &ConferenceSlug) -> Result<Option<Program
     Ok(Some(programme))
 }
 
-/// Hands the index build's temporaries back to the operating system: glibc keeps freed
-/// memory of a burst resident otherwise, and a bot idles most of the time.
-fn release_freed_memory() {
+/// Hands a burst's temporaries (the index build's, a large replan's) back to the operating
+/// system: glibc keeps freed memory of a burst resident otherwise, and a bot idles most of
+/// the time.
+pub(crate) fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free pages of the allocator's own arenas; it has no
     // preconditions and does not touch live allocations.
