@@ -11,7 +11,11 @@
 //!    before the data, once the planner has filled the outbox, after a command, idle, and
 //!    through a minute sweep.
 //!
-//! `CONFBOT_BENCH_OPS` picks the parts: `endpoint` (1-3), `loaded` (4), both by default.
+//! 5. `confbot serve-interactions` (`ops/interactions.rs`): startup to the first signed
+//!    command answered, signed requests answered and forged ones refused, idle memory.
+//!
+//! `CONFBOT_BENCH_OPS` picks the parts (comma-separated): `endpoint` (1-3), `loaded` (4),
+//! `interactions` (5); all by default.
 //! Database: `CONFBOT_BENCH_DATABASE_URL`, else a private embedded server.
 
 // The stand-in's guild and delivery routes: part of the stand-in, unused here.
@@ -24,6 +28,8 @@ mod generate;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/guilds.rs"]
 mod guilds;
+#[path = "ops/interactions.rs"]
+mod interactions;
 #[path = "ops/loaded.rs"]
 mod loaded;
 #[allow(dead_code)]
@@ -67,6 +73,9 @@ async fn bench(url: &str) -> anyhow::Result<()> {
     if wanted("loaded") {
         let loaded = loaded::measure(binary, url).await?;
         report_loaded(&loaded);
+    }
+    if wanted("interactions") {
+        interactions::bench(binary, url).await?;
     }
     Ok(())
 }
@@ -193,13 +202,7 @@ impl Bot {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let mut command = tokio::process::Command::new(binary);
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy().into_owned();
-            if key.starts_with("CONFBOT") || key == "DATABASE_URL" || key == "DISCORD_TOKEN" {
-                command.env_remove(key);
-            }
-        }
+        let mut command = clean_command(binary);
         let stderr = match log {
             Some(path) => Stdio::from(
                 std::fs::File::create(path).with_context(|| format!("creating {path:?}"))?,
@@ -245,15 +248,32 @@ impl Bot {
     }
 
     async fn stop(&mut self) -> anyhow::Result<()> {
-        let pid = libc::pid_t::try_from(self.pid)?;
-        // SAFETY: signals the child this benchmark started and still owns.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-        let status = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await??;
-        if !status.success() {
-            bail!("confbot run exited with {status}");
-        }
-        Ok(())
+        terminate(&mut self.child, self.pid, "confbot run").await
     }
+}
+
+/// The binary with none of this shell's confbot, database or Discord settings.
+fn clean_command(binary: &Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(binary);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        if key.starts_with("CONFBOT") || key == "DATABASE_URL" || key.starts_with("DISCORD_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// SIGTERM, then a clean exit within 10 s or an error naming `what`.
+async fn terminate(child: &mut tokio::process::Child, pid: u32, what: &str) -> anyhow::Result<()> {
+    let pid = libc::pid_t::try_from(pid)?;
+    // SAFETY: signals the child this benchmark started and still owns.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await??;
+    if !status.success() {
+        bail!("{what} exited with {status}");
+    }
+    Ok(())
 }
 
 async fn get(client: &reqwest::Client, port: u16, path: &str) -> anyhow::Result<String> {
