@@ -1,7 +1,8 @@
 //! What the Dockerfile's runtime stage assumes, proven on the built binary (no Docker engine
 //! runs here): its shared libraries are all in debian:bookworm-slim's own packages (libc6,
 //! libgcc-s1: no libssl, no libpq), it needs no newer glibc than bookworm's 2.36, and it
-//! starts with nothing but itself: an empty working directory and a clean environment.
+//! starts with nothing but itself: an empty working directory and a clean environment. And
+//! the build stage's dependency layer: its placeholder sources make a manifest cargo reads.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -265,5 +266,76 @@ fn the_dockerfile_runtime_stage_is_the_one_these_tests_check() {
     assert_eq!(
         copies,
         ["COPY --from=builder /usr/local/bin/confbot /usr/local/bin/confbot"]
+    );
+}
+
+/// The shell commands of the build stage's dependency layer that make the placeholder
+/// sources: the `RUN mkdir -p src migrations benches` instruction up to its `cargo build`.
+fn placeholder_script(dockerfile: &str) -> String {
+    let start = dockerfile
+        .find("RUN mkdir -p src migrations benches")
+        .expect("the dependency layer's RUN");
+    let run = &dockerfile[start + "RUN ".len()..];
+    let end = run.find("&& cargo build").expect("its cargo build");
+    run[..end].replace("\\\n", " ")
+}
+
+/// The `[[bench]]` targets the manifest declares.
+fn bench_names(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_bench = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bench = line == "[[bench]]";
+        } else if let Some(name) = line.strip_prefix("name = ").filter(|_| in_bench) {
+            names.push(name.trim_matches('"').to_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn the_dockerfile_dependency_layer_gives_cargo_a_manifest_it_can_read() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).expect("Dockerfile");
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for file in ["Cargo.toml", "Cargo.lock", "build.rs"] {
+        std::fs::copy(root.join(file), dir.path().join(file)).expect(file);
+    }
+
+    let script = placeholder_script(&dockerfile);
+    let made = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .output()
+        .expect("sh runs");
+    assert!(made.status.success(), "{script}: {made:?}");
+    let benches = bench_names(&manifest);
+    assert!(benches.len() >= 4, "{benches:?}");
+    for bench in &benches {
+        let placeholder = dir.path().join("benches").join(format!("{bench}.rs"));
+        assert!(placeholder.exists(), "no placeholder for bench {bench}");
+    }
+    // `cargo fetch` parses the manifest with all its targets (a missing bench file fails it
+    // here, as it would fail the image's `cargo build`) and needs no network: every crate is
+    // already in the local registry cache.
+    let host = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV");
+    let host = String::from_utf8_lossy(&host.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: ").map(str::to_owned))
+        .expect("the host triple");
+    let fetched = Command::new(env!("CARGO"))
+        .args(["fetch", "--offline", "--locked", "--target", &host])
+        .current_dir(dir.path())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        fetched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
     );
 }
