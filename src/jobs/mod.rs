@@ -4,7 +4,9 @@
 //!   `confbot_plan` notification from PostgreSQL (any process's import, subscription, lead
 //!   or channel change), a change made in this process, and a reconciliation sweep that
 //!   tokio-cron-scheduler runs every minute (it also catches notifications missed while
-//!   the listening connection was reconnecting).
+//!   the listening connection was reconnecting; a reminder plan unchanged since this
+//!   process applied it is left alone by the sweep, and applied in full every
+//!   [`planner::FULL_EVERY`]).
 //! - [`delivery`]: sleeps until the next due post, claims, sends, records.
 //! - [`clock`]: the wall clock, or a shifted/accelerated one for rehearsals and tests.
 //!
@@ -236,7 +238,10 @@ pub async fn post_to_organisers<D: Deliver>(
 /// What the plan loop has to replan next.
 #[derive(Debug, Default)]
 struct Pending {
+    /// Every conference, each plan applied in full.
     all: bool,
+    /// The minute sweep: every conference, unchanged reminder plans left alone.
+    sweep: bool,
     conferences: BTreeSet<i64>,
 }
 
@@ -256,7 +261,7 @@ async fn plan_loop(
         ..Pending::default()
     };
     loop {
-        if pending.all || !pending.conferences.is_empty() {
+        if pending.all || pending.sweep || !pending.conferences.is_empty() {
             let work = std::mem::take(&mut pending);
             let now = clock.now();
             let done = if work.all {
@@ -268,6 +273,10 @@ async fn plan_loop(
                     if total.is_err() {
                         break;
                     }
+                }
+                // After the changed ones, whose plans it then finds applied.
+                if work.sweep && total.is_ok() {
+                    total = planner.sweep(now).await;
                 }
                 total
             };
@@ -282,7 +291,7 @@ async fn plan_loop(
         tokio::select! {
             _ = stop.changed() => return,
             () = plan_changed.notified() => pending.all = true,
-            Some(()) = sweeps.recv() => pending.all = true,
+            Some(()) = sweeps.recv() => pending.sweep = true,
             notification = next_notification(&mut listener) => match notification {
                 Some(id) => {
                     match id {

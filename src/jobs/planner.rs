@@ -4,14 +4,18 @@
 //! re-planned, posts no longer planned (a moved or cancelled talk's, an ended
 //! subscription's) retired, and each new import's change notices queued once.
 //!
-//! Replanning is idempotent and cheap for an unchanged plan, so it runs whenever anything
-//! may have changed (a `confbot_plan` notification, a subscription made in this process,
-//! the periodic sweep) without bookkeeping of what changed.
+//! Replanning is idempotent, so it runs whenever anything may have changed (a
+//! `confbot_plan` notification, a subscription made in this process, the periodic sweep)
+//! without bookkeeping of what changed. It is not free for a large plan (100,000
+//! subscriptions: seconds of comparing rows in PostgreSQL), so a sweep whose reminder plan
+//! is the one this process applied last ([`Planner::sweep`]) leaves the reminder rows alone;
+//! every [`FULL_EVERY`] a sweep applies the plan anyway, and any change applies it at once.
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use crate::config::Settings;
@@ -118,6 +122,29 @@ pub struct Planner {
     settings: PlanSettings,
     /// Conference id -> (programme version, snapshot).
     programmes: HashMap<i64, (i64, Arc<Programme>)>,
+    /// Conference id -> the reminder plan this process last applied in full.
+    applied: HashMap<i64, Applied>,
+}
+
+/// A reminder plan applied to the outbox: its digest and when.
+#[derive(Debug, Clone, Copy)]
+struct Applied {
+    digest: u64,
+    at: DateTime<Utc>,
+}
+
+/// How long a sweep may leave an unchanged reminder plan unapplied. Applying it repairs
+/// what no plan change shows: a row whose re-plan was skipped because it was being sent at
+/// that moment, or an outbox changed by hand.
+pub const FULL_EVERY: TimeDelta = TimeDelta::minutes(10);
+
+/// Why a conference is replanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// Something changed (or may have): apply the whole plan.
+    Change,
+    /// The periodic sweep: the reminder plan may be skipped when it is unchanged.
+    Sweep,
 }
 
 /// How often a replan retries when an import lands while it loads the programme.
@@ -133,18 +160,37 @@ impl Planner {
             pool,
             settings,
             programmes: HashMap::new(),
+            applied: HashMap::new(),
         }
     }
 
-    /// Replans every stored conference.
+    /// Replans every stored conference, applying every plan in full.
     pub async fn replan_all(&mut self, now: DateTime<Utc>) -> Result<Replanned, StoreError> {
+        self.replan_every(now, Trigger::Change).await
+    }
+
+    /// The periodic sweep: replans every stored conference, but leaves the reminder rows
+    /// alone where the reminder plan is the one this process applied last, less than
+    /// [`FULL_EVERY`] ago (announcements and change notices are always applied: their
+    /// window moves with `now`).
+    pub async fn sweep(&mut self, now: DateTime<Utc>) -> Result<Replanned, StoreError> {
+        self.replan_every(now, Trigger::Sweep).await
+    }
+
+    async fn replan_every(
+        &mut self,
+        now: DateTime<Utc>,
+        trigger: Trigger,
+    ) -> Result<Replanned, StoreError> {
         let rows = conferences::all(&mut *self.pool.acquire().await?).await?;
         let mut total = Replanned::default();
         for row in &rows {
-            total.add(self.replan(row, now).await?);
+            total.add(self.replan_for(row, now, trigger).await?);
         }
         // Conferences deleted meanwhile need no snapshot.
         self.programmes
+            .retain(|id, _| rows.iter().any(|row| row.id == *id));
+        self.applied
             .retain(|id, _| rows.iter().any(|row| row.id == *id));
         Ok(total)
     }
@@ -171,6 +217,20 @@ impl Planner {
         row: &ConferenceRow,
         now: DateTime<Utc>,
     ) -> Result<Replanned, StoreError> {
+        self.replan_for(row, now, Trigger::Change).await
+    }
+
+    async fn replan_for(
+        &mut self,
+        row: &ConferenceRow,
+        now: DateTime<Utc>,
+        trigger: Trigger,
+    ) -> Result<Replanned, StoreError> {
+        let unchanged_if = self
+            .applied
+            .get(&row.id)
+            .filter(|applied| trigger == Trigger::Sweep && now - applied.at < FULL_EVERY)
+            .map(|applied| applied.digest);
         for _ in 0..ATTEMPTS {
             let (version, programme) = self.programme(row).await?;
             let mut tx = self.pool.begin().await?;
@@ -185,7 +245,7 @@ impl Planner {
                 Some(_) => {}
             }
             let inputs = self.inputs_in(&mut tx, row, programme).await?;
-            let done = apply_plan(&mut tx, row.id, &inputs, now).await?;
+            let (done, digest) = apply_plan(&mut tx, row.id, &inputs, now, unchanged_if).await?;
             drop(inputs);
             if done.planned >= LARGE_PLAN {
                 // The plan's keys went out in one bind message (retiring needs them all at
@@ -193,6 +253,9 @@ impl Planner {
                 sqlx::Connection::shrink_buffers(&mut *tx);
             }
             tx.commit().await?;
+            if unchanged_if != Some(digest) {
+                self.applied.insert(row.id, Applied { digest, at: now });
+            }
             if done.planned >= LARGE_PLAN {
                 store::programme::release_freed_memory();
             }
@@ -267,25 +330,38 @@ impl Planner {
     }
 }
 
+/// The digest of a reminder plan: equal plans, equal digests (the plan's order is fixed).
+fn digest(planned: &[PlannedPost]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    planned.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// The store side of a replan: reminders enqueued, stale ones retired, new imports' change
-/// notices queued and marked planned, all in the caller's transaction.
+/// notices queued and marked planned, all in the caller's transaction. The reminder rows
+/// are left alone when the plan's digest is `unchanged_if`. Returns what was done and the
+/// reminder plan's digest.
 async fn apply_plan(
     conn: &mut PgConnection,
     conference_id: i64,
     inputs: &PlanInputs,
     now: DateTime<Utc>,
-) -> Result<Replanned, StoreError> {
+    unchanged_if: Option<u64>,
+) -> Result<(Replanned, u64), StoreError> {
     let planned = inputs.plan();
-    let keys: Vec<_> = planned.iter().map(|post| post.key).collect();
-    let enqueued = outbox::enqueue(&mut *conn, conference_id, &planned, now).await?;
-    let retired = outbox::retire_unplanned_reminders(&mut *conn, conference_id, &keys, now).await?;
+    let digest = digest(&planned);
     let mut done = Replanned {
         planned: planned.len(),
-        added: enqueued.added,
-        replanned: enqueued.replanned,
-        retired,
-        notices: 0,
+        ..Replanned::default()
     };
+    if unchanged_if != Some(digest) {
+        let keys: Vec<_> = planned.iter().map(|post| post.key).collect();
+        let enqueued = outbox::enqueue(&mut *conn, conference_id, &planned, now).await?;
+        done.added = enqueued.added;
+        done.replanned = enqueued.replanned;
+        done.retired =
+            outbox::retire_unplanned_reminders(&mut *conn, conference_id, &keys, now).await?;
+    }
     // Announcements: every occurrence from an hour back to two days ahead; the sweep keeps
     // the window moving.
     let announcements = store::announcements::scheduled(&mut *conn, conference_id).await?;
@@ -312,5 +388,5 @@ async fn apply_plan(
         done.added += queued.added;
         done.replanned += queued.replanned;
     }
-    Ok(done)
+    Ok((done, digest))
 }

@@ -145,7 +145,7 @@ pub struct PostKey {
 }
 
 /// One post the scheduler will make.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PlannedPost {
     pub key: PostKey,
     /// When to send it.

@@ -15,7 +15,7 @@ use crate::domain::time::{discord_timestamp, TimestampStyle};
 const MAX_URL: usize = 512;
 
 /// What a post says, kept as data (serialisable for an outbox row).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "body", rename_all = "snake_case")]
 pub enum PostBody {
     /// A reminder; its wording depends on when it is sent (see [`reminder_content`]).
@@ -27,7 +27,7 @@ pub enum PostBody {
 }
 
 /// The talk facts a reminder shows, as imported (unescaped: escaping happens on rendering).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ReminderBody {
     pub title: String,
     pub speakers: Vec<String>,

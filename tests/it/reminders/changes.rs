@@ -206,3 +206,85 @@ async fn a_servers_setup_lead_is_the_default_for_subscribers_who_chose_none() {
         "channels keep theirs"
     );
 }
+
+/// The pending reminders' due instants, oldest row first.
+async fn pending_due(pool: &sqlx::PgPool, conference: i64) -> Vec<DateTime<Utc>> {
+    sqlx::query_scalar(
+        "SELECT due_at FROM outbox WHERE conference_id = $1 AND status = 'pending' ORDER BY id",
+    )
+    .bind(conference)
+    .fetch_all(pool)
+    .await
+    .expect("pending rows")
+}
+
+#[tokio::test]
+async fn a_sweep_leaves_an_unchanged_reminder_plan_alone_until_a_full_apply_is_due() {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    import(&db.pool, &schedule(t0 + Duration::hours(2), "Barn", false)).await;
+    let (conference, talk) = ids(&db.pool, "move-me").await;
+    subscribe(&db.pool, conference, 42, talk).await;
+    let mut planner = Planner::new(db.pool.clone(), plan_settings());
+    planner.replan_all(t0).await.expect("plan");
+    let planned = pending_due(&db.pool, conference).await;
+    assert!(!planned.is_empty());
+    // The outbox drifts behind the planner's back (as a row re-planned while it was being
+    // sent would): every pending reminder a minute late.
+    let drift = |pool: sqlx::PgPool| async move {
+        sqlx::query(
+            "UPDATE outbox SET due_at = due_at + interval '1 minute' WHERE conference_id = $1",
+        )
+        .bind(conference)
+        .execute(&pool)
+        .await
+        .expect("drift");
+    };
+    drift(db.pool.clone()).await;
+
+    let swept = planner
+        .sweep(t0 + Duration::minutes(1))
+        .await
+        .expect("sweep");
+    let after_sweep = pending_due(&db.pool, conference).await;
+    let forced = planner
+        .replan_all(t0 + Duration::minutes(2))
+        .await
+        .expect("replan");
+    let after_change = pending_due(&db.pool, conference).await;
+    drift(db.pool.clone()).await;
+    let due = t0 + Duration::minutes(2) + confbot::jobs::planner::FULL_EVERY;
+    let early = planner
+        .sweep(due - Duration::seconds(1))
+        .await
+        .expect("sweep");
+    let late = planner.sweep(due).await.expect("sweep");
+    let after_full = pending_due(&db.pool, conference).await;
+    // A new subscription changes the plan: the next sweep applies it at once.
+    subscribe(&db.pool, conference, 43, talk).await;
+    let changed = planner
+        .sweep(due + Duration::minutes(1))
+        .await
+        .expect("sweep");
+
+    assert_eq!(swept.replanned, 0, "the unchanged plan was left alone");
+    assert_eq!(swept.planned, planned.len(), "but it was planned");
+    assert!(after_sweep
+        .iter()
+        .zip(&planned)
+        .all(|(a, p)| *a == *p + Duration::minutes(1)));
+    assert_eq!(
+        forced.replanned,
+        planned.len(),
+        "a change applies the plan in full"
+    );
+    assert_eq!(after_change, planned);
+    assert_eq!(early.replanned, 0);
+    assert_eq!(
+        late.replanned,
+        planned.len(),
+        "every FULL_EVERY a sweep applies it"
+    );
+    assert_eq!(after_full, planned);
+    assert_eq!(changed.added, 1, "the new subscriber's reminder");
+}
