@@ -102,6 +102,7 @@ async fn demo(settings: &Settings, pool: &sqlx::PgPool, args: DemoArgs) -> anyho
         outcomes: Arc::default(),
         // The demo's conference comes from bundled files, not a URL.
         sync: None,
+        snapshots: Arc::default(),
     };
     let printer = Printer { zone, clock };
     let scheduler = jobs::run(pool.clone(), printer, setup, async move {

@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::discord::{self, sender::DiscordSender};
 use crate::jobs::{self, Clock, DeliveryOptions, PlanSettings, Setup, SyncSettings};
 use crate::ops::{self, Ops};
+use crate::store::programme::Snapshots;
 
 /// Arguments of `confbot run`.
 #[derive(Debug, clap::Args)]
@@ -60,6 +61,8 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
             ops::serve(listener, ops, wait_for(stopping.clone())).await;
         }
     };
+    // One programme snapshot per conference version for the planner and the commands.
+    let snapshots = Arc::new(Snapshots::default());
     let setup = Setup {
         plan: PlanSettings::from_settings(settings),
         clock: Clock::wall(),
@@ -70,6 +73,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
             import: settings.import.clone(),
             default_zone: settings.defaults.time_zone,
         }),
+        snapshots: Arc::clone(&snapshots),
     };
     let scheduler = jobs::run(pool.clone(), sender, setup, wait_for(stopping.clone()));
     let bot = async {
@@ -83,6 +87,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
             pool.clone(),
             Arc::clone(&plan_changed),
             Arc::clone(&telemetry),
+            Arc::clone(&snapshots),
             wait_for(stopping.clone()),
         )
         .await;

@@ -3,7 +3,9 @@
 //! Commands answer from an in-memory [`Programme`] so that most interactions never touch the
 //! database. A snapshot is trusted for [`ProgrammeCache::check_every`]; after that the next
 //! interaction asks the store for the conference's version (one tiny query) and reloads the
-//! snapshot only when an import changed it.
+//! snapshot only when an import changed it. Snapshots come from a
+//! [`Snapshots`](store::programme::Snapshots) registry: `confbot run` shares it with the
+//! reminder planner, so a version both hold is in memory once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -13,6 +15,7 @@ use sqlx::PgPool;
 
 use crate::domain::model::ConferenceSlug;
 use crate::domain::programme::Programme;
+use crate::store::programme::Snapshots;
 use crate::store::{self, StoreError};
 
 /// Why no snapshot could be had.
@@ -31,6 +34,7 @@ pub struct ProgrammeCache {
     pool: PgPool,
     check_every: Duration,
     slots: Mutex<HashMap<ConferenceSlug, Arc<Slot>>>,
+    snapshots: Arc<Snapshots>,
 }
 
 /// One conference's snapshot and the lock that lets one task at a time refresh it.
@@ -51,12 +55,13 @@ struct Snapshot {
 
 impl ProgrammeCache {
     /// A cache reading from `pool`, checking a snapshot's version at most once per
-    /// `check_every`.
-    pub fn new(pool: PgPool, check_every: Duration) -> Self {
+    /// `check_every`, getting its snapshots from `snapshots`.
+    pub fn new(pool: PgPool, check_every: Duration, snapshots: Arc<Snapshots>) -> Self {
         Self {
             pool,
             check_every,
             slots: Mutex::new(HashMap::new()),
+            snapshots,
         }
     }
 
@@ -98,22 +103,31 @@ impl ProgrammeCache {
         slug: &ConferenceSlug,
         previous: Option<&Snapshot>,
     ) -> Result<Snapshot, CacheError> {
-        let version = store::programme::version(&self.pool, slug).await?;
+        let (conference_id, version) = store::programme::current(&self.pool, slug)
+            .await?
+            .ok_or_else(|| CacheError::NotImported(slug.clone()))?;
         if let Some(previous) = previous.filter(|snapshot| snapshot.version == version) {
             return Ok(Snapshot {
                 checked_at: Instant::now(),
                 ..previous.clone()
             });
         }
-        // An import landing between the version query and the load makes the snapshot newer
-        // than `version`: harmless, the next check sees a different version and reloads.
-        let programme = store::programme::load(&self.pool, slug)
+        // The registry's snapshot carries the version it was read at (newer than `version`
+        // when an import landed meanwhile; the next check then finds nothing changed).
+        let loaded = self
+            .snapshots
+            .get_or_load(&self.pool, slug, conference_id, version)
             .await?
             .ok_or_else(|| CacheError::NotImported(slug.clone()))?;
-        tracing::info!(conference = %slug, version, talks = programme.talks.len(), "programme loaded");
+        tracing::info!(
+            conference = %slug,
+            version = loaded.version,
+            talks = loaded.programme.talks.len(),
+            "programme loaded"
+        );
         Ok(Snapshot {
-            programme: Arc::new(programme),
-            version,
+            programme: loaded.programme,
+            version: loaded.version,
             checked_at: Instant::now(),
         })
     }

@@ -68,7 +68,7 @@ pub async fn serve(
     let http = Arc::new(super::http_client(settings, token));
     // Nothing in this process plans reminders: the workers hear about subscription changes
     // through the database's notifications.
-    let router = super::router(settings, pool, Arc::new(Notify::new()))?;
+    let router = super::router(settings, pool, Arc::new(Notify::new()), Arc::default())?;
     let in_flight = Arc::new(InFlight::default());
     let endpoint = Arc::new(Endpoint {
         router,

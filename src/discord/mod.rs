@@ -55,6 +55,7 @@ use tokio::sync::Notify;
 
 use crate::config::Settings;
 use crate::domain::reminders::LeadTime;
+use crate::store::programme::Snapshots;
 
 use cache::ProgrammeCache;
 use interactions::Router;
@@ -90,21 +91,31 @@ pub async fn run(
     plan_changed: Arc<Notify>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    run_observed(settings, pool, plan_changed, Arc::default(), shutdown).await
+    run_observed(
+        settings,
+        pool,
+        plan_changed,
+        Arc::default(),
+        Arc::default(),
+        shutdown,
+    )
+    .await
 }
 
-/// [`run`], recording into `telemetry` (what `confbot run`'s `/metrics` and `/healthz` read).
+/// [`run`], recording into `telemetry` (what `confbot run`'s `/metrics` and `/healthz` read)
+/// and taking programme snapshots from `snapshots` (shared with `confbot run`'s planner).
 pub async fn run_observed(
     settings: &Settings,
     pool: PgPool,
     plan_changed: Arc<Notify>,
     telemetry: Arc<Telemetry>,
+    snapshots: Arc<Snapshots>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let token = token(settings)?;
     let in_flight = Arc::new(InFlight::default());
     let handler = Handler {
-        router: router(settings, pool, plan_changed)?,
+        router: router(settings, pool, plan_changed, snapshots)?,
         guild_ids: settings.discord.guild_ids.clone(),
         registered: AtomicBool::new(false),
         in_flight: Arc::clone(&in_flight),
@@ -170,11 +181,16 @@ fn http_client(settings: &Settings, token: &SecretString) -> Http {
 }
 
 /// The interaction router both modes (gateway and HTTP endpoint) answer with.
-fn router(settings: &Settings, pool: PgPool, plan_changed: Arc<Notify>) -> anyhow::Result<Router> {
+fn router(
+    settings: &Settings,
+    pool: PgPool,
+    plan_changed: Arc<Notify>,
+    snapshots: Arc<Snapshots>,
+) -> anyhow::Result<Router> {
     let default_lead = LeadTime::from_minutes(settings.defaults.lead_time.num_minutes())
         .context("defaults.lead_minutes")?;
     Ok(Router {
-        cache: ProgrammeCache::new(pool.clone(), VERSION_CHECK_EVERY),
+        cache: ProgrammeCache::new(pool.clone(), VERSION_CHECK_EVERY, snapshots),
         guilds: settings.guilds.clone(),
         defer_after: settings.discord.defer_after,
         pool,

@@ -28,6 +28,8 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
+use crate::store::programme::Snapshots;
+
 pub use clock::Clock;
 pub use deliver::{Deliver, SendError};
 pub use delivery::DeliveryOptions;
@@ -55,6 +57,9 @@ pub struct Setup {
     pub outcomes: Arc<Outcomes>,
     /// The live schedule sync (off in rehearsals such as the demo).
     pub sync: Option<SyncSettings>,
+    /// Where the planner gets its programme snapshots: `confbot run` shares this registry
+    /// with the Discord command cache, so both hold one copy of a conference's programme.
+    pub snapshots: Arc<Snapshots>,
 }
 
 /// What the live sync needs: the import limits and the zone of conferences a sync creates.
@@ -78,6 +83,7 @@ pub async fn run<D: Deliver>(
         plan_changed,
         outcomes,
         sync,
+        snapshots,
     } = setup;
     let deliver = Arc::new(deliver);
     let (stop_tx, stop) = watch::channel(false);
@@ -100,7 +106,7 @@ pub async fn run<D: Deliver>(
     };
 
     let planning = plan_loop(
-        Planner::new(pool.clone(), plan_settings),
+        Planner::sharing(pool.clone(), plan_settings, snapshots),
         pool.clone(),
         clock,
         plan_changed,

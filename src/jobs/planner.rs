@@ -10,6 +10,10 @@
 //! subscriptions: seconds of comparing rows in PostgreSQL), so a sweep whose reminder plan
 //! is the one this process applied last ([`Planner::sweep`]) leaves the reminder rows alone;
 //! every [`FULL_EVERY`] a sweep applies the plan anyway, and any change applies it at once.
+//!
+//! The planner keeps each conference's programme snapshot until its version changes; it
+//! gets them from a [`Snapshots`] registry, which `confbot run` shares with the Discord
+//! command cache so that both hold the same snapshot.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -25,6 +29,7 @@ use crate::domain::reminders::{
     change_notices, plan, ChannelPlan, LeadTime, PlannedPost, Subscription,
 };
 use crate::store::conferences::{self, ConferenceRow};
+use crate::store::programme::Snapshots;
 use crate::store::{self, outbox, subscriptions, StoreError};
 
 /// What planning needs from the settings.
@@ -120,8 +125,10 @@ impl Replanned {
 pub struct Planner {
     pool: PgPool,
     settings: PlanSettings,
-    /// Conference id -> (programme version, snapshot).
+    /// Conference id -> (programme version, snapshot). Holding the snapshot here is what
+    /// keeps it alive in `snapshots`.
     programmes: HashMap<i64, (i64, Arc<Programme>)>,
+    snapshots: Arc<Snapshots>,
     /// Conference id -> the reminder plan this process last applied in full.
     applied: HashMap<i64, Applied>,
 }
@@ -155,12 +162,19 @@ const ATTEMPTS: usize = 3;
 const LARGE_PLAN: usize = 10_000;
 
 impl Planner {
+    /// A planner with a registry of its own.
     pub fn new(pool: PgPool, settings: PlanSettings) -> Self {
+        Self::sharing(pool, settings, Arc::default())
+    }
+
+    /// A planner getting its snapshots from `snapshots`, shared with other holders.
+    pub fn sharing(pool: PgPool, settings: PlanSettings, snapshots: Arc<Snapshots>) -> Self {
         Self {
             pool,
             settings,
             programmes: HashMap::new(),
             applied: HashMap::new(),
+            snapshots,
         }
     }
 
@@ -320,10 +334,15 @@ impl Planner {
                 return Ok((version, Arc::clone(programme)));
             }
         }
-        let programme = store::programme::load(&self.pool, slug)
+        let snapshot = self
+            .snapshots
+            .get_or_load(&self.pool, slug, row.id, version)
             .await?
+            .filter(|snapshot| snapshot.conference_id == row.id)
             .ok_or_else(|| StoreError::Invalid(format!("conference {slug} disappeared")))?;
-        let programme = Arc::new(programme);
+        // The version the snapshot was read at (newer than `version` when an import landed
+        // meanwhile): the one `replan` checks under the conference's lock.
+        let (version, programme) = (snapshot.version, snapshot.programme);
         self.programmes
             .insert(row.id, (version, Arc::clone(&programme)));
         Ok((version, programme))

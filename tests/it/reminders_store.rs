@@ -18,6 +18,7 @@ use crate::harness::TestDb;
 
 mod claims;
 mod plans;
+mod snapshots;
 
 /// A Discord channel id above `i64::MAX`: stored as a negative bigint, read back intact.
 const BARN_CHANNEL: u64 = 18_000_000_000_000_000_001;

@@ -40,7 +40,15 @@ impl Instance {
                 let _ = stopped.await;
             };
             let plan_changed = Arc::new(Notify::new());
-            confbot::discord::run_observed(&settings, pool, plan_changed, recorder, shutdown).await
+            confbot::discord::run_observed(
+                &settings,
+                pool,
+                plan_changed,
+                recorder,
+                Arc::default(),
+                shutdown,
+            )
+            .await
         });
         Instance {
             telemetry,

@@ -87,6 +87,7 @@ impl Running {
                 bot_pool,
                 plan_changed,
                 bot_telemetry,
+                Arc::default(),
                 shutdown,
             )
             .await

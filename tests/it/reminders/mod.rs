@@ -149,6 +149,7 @@ impl Scheduler {
             plan_changed,
             outcomes: Arc::clone(&outcomes),
             sync: None,
+            snapshots: Arc::default(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
