@@ -51,11 +51,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use chrono::Utc;
-use chrono_tz::Tz;
 use confbot::config::Settings;
-use confbot::domain::import::Format;
 use confbot::domain::model::ConferenceSlug;
-use confbot::store::imports::{apply_import, ImportRequest};
 use serenity::all::{CommandInteraction, Interaction};
 
 use inprocess::{Adapter, Cache, Steps};
@@ -87,20 +84,7 @@ async fn bench(url: &str, embedded: bool) -> anyhow::Result<()> {
         .execute(&pool)
         .await?;
     let started = Instant::now();
-    apply_import(
-        &pool,
-        ImportRequest {
-            slug: &slug,
-            source: "benches/commands/generate.rs",
-            format: Format::Json,
-            schedule: &schedule,
-            time_zone_override: None,
-            default_time_zone: Tz::UTC,
-            dry_run: false,
-        },
-    )
-    .await
-    .context("storing the benchmark conference")?;
+    generate::store(&pool, &slug, &schedule).await?;
     let import_took = started.elapsed();
 
     let autocomplete = generate::autocomplete_inputs(&schedule, AUTOCOMPLETE_RUNS);

@@ -123,21 +123,11 @@ async fn endpoint(binary: &Path, url: &str) -> anyhow::Result<()> {
     }
 
     println!("## confbot run: operations ({STARTS} starts, {scrapes} scrapes)\n");
-    println!("| measurement | n | p50 ms | p99 ms | max ms |");
-    println!("| --- | ---: | ---: | ---: | ---: |");
-    for (what, samples) in [
+    print_latencies(&[
         ("startup to first command answered", &startup),
         ("GET /metrics (new connection each)", &metrics),
         ("GET /healthz (new connection each)", &health),
-    ] {
-        println!(
-            "| {what} | {} | {} | {} | {} |",
-            samples.len(),
-            ms(samples.p50()),
-            ms(samples.p99()),
-            ms(samples.max())
-        );
-    }
+    ]);
     println!("\nRSS idle (ready, one command answered, 2 s quiet): {idle_rss} kB");
     println!("/metrics page: {page_bytes} bytes");
     Ok(())
@@ -167,6 +157,21 @@ fn report_loaded(loaded: &loaded::Loaded) {
         )),
         loaded.first_command_kind
     );
+}
+
+/// A markdown table of latencies: count, p50, p99 and maximum in milliseconds.
+fn print_latencies(rows: &[(&str, &Samples)]) {
+    println!("| measurement | n | p50 ms | p99 ms | max ms |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for (what, samples) in rows {
+        println!(
+            "| {what} | {} | {} | {} | {} |",
+            samples.len(),
+            ms(samples.p50()),
+            ms(samples.p99()),
+            ms(samples.max())
+        );
+    }
 }
 
 /// `target/bench-data`, next to the other benchmarks' output.

@@ -8,12 +8,16 @@
 //! Everything else comes from one seeded SplitMix64 generator, so the programme's shape and
 //! the inputs are the same on every run.
 
+use anyhow::Context as _;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use confbot::domain::import::Format;
 use confbot::domain::model::{
-    ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, SpeakerData, TalkData, TalkKind,
-    TalkStatus,
+    ConferenceSlug, ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, SpeakerData, TalkData,
+    TalkKind, TalkStatus,
 };
+use confbot::store::imports::{apply_import, ImportRequest};
+use sqlx::PgPool;
 
 /// Programme days, rooms and talks per room and day: 5 x 20 x 100 = 10,000 talks.
 pub const DAYS: i64 = 5;
@@ -66,6 +70,29 @@ pub fn room(index: usize) -> String {
 }
 
 /// The whole schedule as an importer would produce it (a pretalx-like timetable).
+/// Stores a generated `schedule` as conference `slug`, as its JSON import would.
+pub async fn store(
+    pool: &PgPool,
+    slug: &ConferenceSlug,
+    schedule: &ImportedSchedule,
+) -> anyhow::Result<()> {
+    apply_import(
+        pool,
+        ImportRequest {
+            slug,
+            source: "benches/commands/generate.rs",
+            format: Format::Json,
+            schedule,
+            time_zone_override: None,
+            default_time_zone: Tz::UTC,
+            dry_run: false,
+        },
+    )
+    .await
+    .context("storing the benchmark conference")?;
+    Ok(())
+}
+
 pub fn schedule(now: DateTime<Utc>) -> ImportedSchedule {
     let mut rng = Rng::new(0x00C0_FFEE_2026);
     let first = first_day(now);

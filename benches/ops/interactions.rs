@@ -15,8 +15,8 @@ use anyhow::{bail, Context as _};
 use ed25519_dalek::{Signer, SigningKey};
 
 use super::payloads;
-use super::stats::{ms, Samples};
-use super::{clean_command, memory, standin, terminate, STARTS};
+use super::stats::Samples;
+use super::{clean_command, memory, print_latencies, standin, terminate, STARTS};
 
 pub async fn bench(binary: &Path, url: &str) -> anyhow::Result<()> {
     let requests: usize = std::env::var("CONFBOT_BENCH_REQUESTS")
@@ -77,21 +77,11 @@ pub async fn bench(binary: &Path, url: &str) -> anyhow::Result<()> {
     }
 
     println!("\n## confbot serve-interactions ({STARTS} starts, {requests} requests)\n");
-    println!("| measurement | n | p50 ms | p99 ms | max ms |");
-    println!("| --- | ---: | ---: | ---: | ---: |");
-    for (what, samples) in [
+    print_latencies(&[
         ("startup to first signed command answered", &startup),
         ("signed `/help` answered (keep-alive)", &answered),
         ("bad signature refused with 401", &refused),
-    ] {
-        println!(
-            "| {what} | {} | {} | {} | {} |",
-            samples.len(),
-            ms(samples.p50()),
-            ms(samples.p99()),
-            ms(samples.max())
-        );
-    }
+    ]);
     println!("\nRSS idle (after the requests, 2 s quiet): {idle_rss} kB");
     Ok(())
 }

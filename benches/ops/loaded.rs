@@ -6,13 +6,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use chrono::{Timelike as _, Utc};
-use chrono_tz::Tz;
-use confbot::domain::import::Format;
 use confbot::domain::model::ConferenceSlug;
 use confbot::domain::reminders::{ChannelPlan, LeadTime};
-use confbot::store::imports::{apply_import, ImportRequest};
 use sqlx::PgPool;
 
 use super::{generate, memory, payloads, Bot};
@@ -68,20 +64,7 @@ pub async fn measure(binary: &Path, url: &str) -> anyhow::Result<Loaded> {
     // Starts tomorrow (Europe/Amsterdam): every reminder lies in the future, none is sent.
     let schedule = generate::schedule(Utc::now() + chrono::Duration::days(3));
     let slug = ConferenceSlug::parse(SLUG)?;
-    apply_import(
-        &pool,
-        ImportRequest {
-            slug: &slug,
-            source: "benches/commands/generate.rs",
-            format: Format::Json,
-            schedule: &schedule,
-            time_zone_override: None,
-            default_time_zone: Tz::UTC,
-            dry_run: false,
-        },
-    )
-    .await
-    .context("storing the benchmark conference")?;
+    generate::store(&pool, &slug, &schedule).await?;
     let talks = i64::try_from(schedule.talks.len())?;
     drop(schedule);
     let conference_id: i64 = sqlx::query_scalar("SELECT id FROM conferences WHERE slug = $1")
