@@ -86,14 +86,7 @@ async fn endpoint(binary: &Path, url: &str) -> anyhow::Result<()> {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1000);
-    // Migrations applied once, so every start below measures a start, not a first migrate.
-    let status = tokio::process::Command::new(binary)
-        .arg("migrate")
-        .env("DATABASE_URL", url)
-        .stdout(Stdio::null())
-        .status()
-        .await?;
-    anyhow::ensure!(status.success(), "confbot migrate failed");
+    migrate(binary, url).await?;
 
     let mut startup = Samples::default();
     let mut idle_rss = 0;
@@ -255,6 +248,19 @@ impl Bot {
     async fn stop(&mut self) -> anyhow::Result<()> {
         terminate(&mut self.child, self.pid, "confbot run").await
     }
+}
+
+/// Applies the migrations once, so every start measured afterwards is a start, not a
+/// first migrate.
+async fn migrate(binary: &Path, url: &str) -> anyhow::Result<()> {
+    let status = clean_command(binary)
+        .arg("migrate")
+        .env("DATABASE_URL", url)
+        .stdout(Stdio::null())
+        .status()
+        .await?;
+    anyhow::ensure!(status.success(), "confbot migrate failed");
+    Ok(())
 }
 
 /// The binary with none of this shell's confbot, database or Discord settings.

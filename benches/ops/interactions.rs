@@ -16,21 +16,14 @@ use ed25519_dalek::{Signer, SigningKey};
 
 use super::payloads;
 use super::stats::Samples;
-use super::{clean_command, memory, print_latencies, standin, terminate, STARTS};
+use super::{clean_command, memory, migrate, print_latencies, standin, terminate, STARTS};
 
 pub async fn bench(binary: &Path, url: &str) -> anyhow::Result<()> {
     let requests: usize = std::env::var("CONFBOT_BENCH_REQUESTS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1000);
-    // Migrations applied once, so every start below measures a start, not a first migrate.
-    let status = clean_command(binary)
-        .arg("migrate")
-        .env("DATABASE_URL", url)
-        .stdout(Stdio::null())
-        .status()
-        .await?;
-    anyhow::ensure!(status.success(), "confbot migrate failed");
+    migrate(binary, url).await?;
     let key = SigningKey::from_bytes(&[11; 32]);
     let client = reqwest::Client::builder().no_proxy().build()?;
     let mut startup = Samples::default();

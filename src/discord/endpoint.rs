@@ -33,7 +33,7 @@ use crate::config::Settings;
 
 use super::interactions::Router;
 use super::respond::Ctx;
-use super::{InFlight, Telemetry, SHUTDOWN_GRACE};
+use super::{InFlight, Telemetry};
 use gate::Gate;
 
 /// Discord drops an interaction whose first response takes longer than this.
@@ -97,12 +97,7 @@ pub async fn serve(
         .context("serving the interactions endpoint");
     registration.abort();
     // Answers whose first response went out may still be editing or following up.
-    if tokio::time::timeout(SHUTDOWN_GRACE, in_flight.idle())
-        .await
-        .is_err()
-    {
-        tracing::warn!("some interactions were still being answered at exit");
-    }
+    in_flight.drain().await;
     served
 }
 

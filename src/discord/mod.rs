@@ -157,12 +157,7 @@ pub async fn run_observed(
     // Interactions already received are answered (their tokens stay valid for 15 minutes
     // whatever the gateway does); serenity runs them as detached tasks, which would
     // otherwise die with the process.
-    if tokio::time::timeout(SHUTDOWN_GRACE, in_flight.idle())
-        .await
-        .is_err()
-    {
-        tracing::warn!("some interactions were still being answered at exit");
-    }
+    in_flight.drain().await;
     ended
 }
 
@@ -217,6 +212,16 @@ impl InFlight {
     async fn idle(&self) {
         // The sender lives in `self`, so the channel cannot close while this waits.
         let _ = self.0.subscribe().wait_for(|count| *count == 0).await;
+    }
+
+    /// At exit: waits (at most [`SHUTDOWN_GRACE`]) for the answers under way.
+    async fn drain(&self) {
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.idle())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some interactions were still being answered at exit");
+        }
     }
 }
 
