@@ -13,13 +13,16 @@
 //! - `postgres` runs as a direct child, spawned from a thread that lives exactly as long as the
 //!   server. On Linux the kernel sends the server SIGQUIT when that thread dies, so even a
 //!   killed or crashed parent process leaves no orphan postgres behind. A normal exit, `stop`
-//!   or `Drop` shut it down cleanly and remove its directory.
+//!   or `Drop` shut it down cleanly and remove its directory; the directory of a killed
+//!   process is removed by the next one to start a server (`leftovers.rs`).
 
+mod leftovers;
 mod process;
 mod setup;
 
+use leftovers::{claim, remove_stale_dirs};
 use process::{run_as, spawn_server, stop_child, Server};
-use setup::{find_bin_dir, remove_stale_dirs, run_initdb, service_user};
+use setup::{find_bin_dir, run_initdb, service_user};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use std::io;
@@ -143,6 +146,7 @@ impl EmbeddedPostgres {
                 parent.display()
             )))?;
         let root = dir.path().to_path_buf();
+        claim(&root).map_err(EmbeddedDbError::io("recording the directory's owner"))?;
         let data = root.join("data");
         let socket_dir = root.join("sock");
         let log_file = root.join("server.log");

@@ -5,7 +5,6 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::cli::connect_configured;
 use crate::config::Settings;
@@ -61,11 +60,10 @@ pub(super) async fn serve(
     now: impl Fn() -> DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let zone = programme.conference.time_zone;
-    // Lines are read as bytes: one line that is not UTF-8 (a pasted binary, a wrong
-    // encoding) gets an error like any other bad line instead of ending the session.
-    let mut lines = BufReader::new(tokio::io::stdin()).split(b'\n');
+    let mut lines = stdin_lines();
     let mut number = 0_usize;
-    while let Some(bytes) = lines.next_segment().await? {
+    while let Some(bytes) = lines.recv().await {
+        let bytes = bytes.context("reading standard input")?;
         number += 1;
         let Ok(line) = std::str::from_utf8(&bytes) else {
             println!("error: line {number} is not valid UTF-8\n");
@@ -83,4 +81,44 @@ pub(super) async fn serve(
         }
     }
     Ok(())
+}
+
+/// The lines of standard input, read on a thread of their own. Not tokio's stdin: its read
+/// blocks a runtime thread that the runtime waits for when it shuts down, so a demo told
+/// to stop by a signal would hang until the next Enter. A plain thread blocked in `read`
+/// does not keep the process alive. Lines are bytes: one line that is not UTF-8 (a pasted
+/// binary, a wrong encoding) gets an error like any other bad line instead of ending the
+/// session.
+fn stdin_lines() -> tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>> {
+    use std::io::BufRead;
+    let (sender, receiver) = tokio::sync::mpsc::channel(16);
+    let spawned = std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let stdin = std::io::stdin();
+            let mut input = stdin.lock();
+            loop {
+                let mut line = Vec::new();
+                let line = match input.read_until(b'\n', &mut line) {
+                    Ok(0) => return,
+                    Ok(_) => {
+                        if line.last() == Some(&b'\n') {
+                            line.pop();
+                        }
+                        Ok(line)
+                    }
+                    Err(error) => Err(error),
+                };
+                let failed = line.is_err();
+                if sender.blocking_send(line).is_err() || failed {
+                    return;
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        let (sender, receiver) = tokio::sync::mpsc::channel(1);
+        let _ = sender.try_send(Err(error));
+        return receiver;
+    }
+    receiver
 }

@@ -1,11 +1,13 @@
 //! `confbot demo`: the newcomer's first command. Needs nothing configured: it brings up a
-//! private throwaway PostgreSQL (unless a database is configured), imports a bundled sample
+//! private throwaway PostgreSQL (always: a configured database is never written to), imports a bundled sample
 //! conference (a pretalx iCalendar export plus a talk listing that enriches it), prints the
 //! programme in the conference's own time zone, and then runs the real scheduler and the
 //! console together on a demo clock set just before the first talk: reminders are printed
 //! as they would be posted (room channels and the demo attendee's DMs), and typed commands
 //! (`/next`, `/now`, `/talk query:...`) are answered at the demo clock's time. `--fast N`
-//! runs the clock N times faster so the reminders can be watched arriving.
+//! runs the clock N times faster so the reminders can be watched arriving. The end of input,
+//! Ctrl-C, SIGTERM and SIGHUP all end it the same way: the server stopped and its files
+//! removed.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -15,7 +17,9 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use tokio::sync::{watch, Notify};
 
-use crate::cli::{connect_or_embedded, output};
+use anyhow::Context;
+
+use crate::cli::output;
 use crate::config::Settings;
 use crate::console::render_text;
 use crate::domain::commands::Message;
@@ -23,6 +27,7 @@ use crate::domain::import::{self, Format, ImportOptions};
 use crate::domain::model::{ConferenceSlug, TalkId};
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{ChannelPlan, Target};
+use crate::embedded_db::EmbeddedPostgres;
 use crate::jobs::{self, Clock, Deliver, DeliveryOptions, PlanSettings, SendError, Setup};
 use crate::store;
 use crate::store::imports::{apply_import, ImportRequest};
@@ -51,39 +56,86 @@ pub struct DemoArgs {
 }
 
 pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
-    let (pool, embedded) = connect_or_embedded(settings).await?;
-    let result = demo(settings, &pool, args).await;
-    pool.close().await;
-    if let Some(db) = embedded {
-        db.stop().await;
-        eprintln!("Stopped the private PostgreSQL and removed its files.");
+    // Listening before anything else: from here on a signal ends the demo through the
+    // clean-up below instead of killing the process and leaving the server's files behind.
+    let stop = stop_signals()?;
+    if settings.database.url.is_some() {
+        eprintln!(
+            "confbot demo runs on a private PostgreSQL of its own: the configured database is \
+             left alone."
+        );
     }
+    let embedded = EmbeddedPostgres::start().await?;
+    eprintln!(
+        "Started a private throwaway PostgreSQL in {} (removed on exit).",
+        embedded.dir().display()
+    );
+    let result = match connect(settings, &embedded).await {
+        Ok(pool) => {
+            let result = demo(settings, &pool, args, stop).await;
+            pool.close().await;
+            result
+        }
+        Err(error) => Err(error),
+    };
+    embedded.stop().await;
+    eprintln!("Stopped the private PostgreSQL and removed its files.");
     result
 }
 
-async fn demo(settings: &Settings, pool: &sqlx::PgPool, args: DemoArgs) -> anyhow::Result<()> {
-    let slug = ConferenceSlug::parse("demo-conf")?;
-    import_sample(settings, pool, &slug).await?;
-    let programme = store::programme::load(pool, &slug)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the demo conference vanished"))?;
-    println!();
-    print!(
-        "{}",
-        output::programme(&programme.conference, &programme.talks)
-    );
+async fn connect(settings: &Settings, db: &EmbeddedPostgres) -> anyhow::Result<sqlx::PgPool> {
+    let pool = store::connect(db.url(), settings.database.max_connections).await?;
+    store::migrate(&pool).await?;
+    Ok(pool)
+}
 
-    let Some(start) = first_reminder(&programme, settings) else {
+/// Becomes true on Ctrl-C (SIGINT), SIGTERM or SIGHUP (the terminal closed): each ends the
+/// demo the way the end of its input does.
+fn stop_signals() -> anyhow::Result<watch::Receiver<bool>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut hangup = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+    let (stop, stopping) = watch::channel(false);
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+            _ = hangup.recv() => {}
+        }
+        let _ = stop.send(true);
+    });
+    Ok(stopping)
+}
+
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    // An error means the sender is gone, which only happens once it has sent.
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+async fn demo(
+    settings: &Settings,
+    pool: &sqlx::PgPool,
+    args: DemoArgs,
+    signalled: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    // A signal during the set-up drops it half-way: its transactions roll back, and the
+    // whole database goes away with the server anyway.
+    let prepared = tokio::select! {
+        prepared = prepare(settings, pool) => prepared?,
+        () = stopped(signalled.clone()) => return Ok(()),
+    };
+    let Some((programme, start)) = prepared else {
         return Ok(());
     };
-    prepare_reminders(settings, pool, &programme).await?;
     let head_start = HEAD_START.max(Duration::seconds(i64::from(args.fast)));
     let clock_start = start.checked_sub_signed(head_start).unwrap_or(start);
     let clock = Clock::starting_at(clock_start, args.fast);
     let zone = programme.conference.time_zone;
     println!(
         "\nThe demo clock now reads {} and runs {}× real time. Reminders appear below as \
-         confbot would post them; type /next, /now, /talk query:..., /help (Ctrl-D ends).\n",
+         confbot would post them; type /next, /now, /talk query:..., /help (Ctrl-D or Ctrl-C \
+         ends).\n",
         clock_start
             .with_timezone(&zone)
             .format("%a %-d %b %H:%M:%S %Z"),
@@ -105,14 +157,13 @@ async fn demo(settings: &Settings, pool: &sqlx::PgPool, args: DemoArgs) -> anyho
         snapshots: Arc::default(),
     };
     let printer = Printer { zone, clock };
-    let scheduler = jobs::run(pool.clone(), printer, setup, async move {
-        let mut stopping = stopping;
-        let _ = stopping.wait_for(|stop| *stop).await;
-    });
+    let scheduler = jobs::run(pool.clone(), printer, setup, stopped(stopping));
     let console = async {
+        // The scheduler stops in order (claims released, loops joined) before the pool
+        // closes, whichever way the console ends.
         let answered = tokio::select! {
             answered = super::console::serve(&programme, || clock.now()) => answered,
-            _ = tokio::signal::ctrl_c() => Ok(()),
+            () = stopped(signalled) => Ok(()),
         };
         let _ = stop.send(true);
         answered
@@ -120,6 +171,29 @@ async fn demo(settings: &Settings, pool: &sqlx::PgPool, args: DemoArgs) -> anyho
     let (scheduler, console) = tokio::join!(scheduler, console);
     scheduler?;
     console
+}
+
+/// Imports the sample, prints the programme and sets up the reminders; the programme and
+/// when the first reminder is due, if any is.
+async fn prepare(
+    settings: &Settings,
+    pool: &sqlx::PgPool,
+) -> anyhow::Result<Option<(Programme, DateTime<Utc>)>> {
+    let slug = ConferenceSlug::parse("demo-conf")?;
+    import_sample(settings, pool, &slug).await?;
+    let programme = store::programme::load(pool, &slug)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo conference vanished"))?;
+    println!();
+    print!(
+        "{}",
+        output::programme(&programme.conference, &programme.talks)
+    );
+    let Some(start) = first_reminder(&programme, settings) else {
+        return Ok(None);
+    };
+    prepare_reminders(settings, pool, &programme).await?;
+    Ok(Some((programme, start)))
 }
 
 async fn import_sample(

@@ -18,7 +18,6 @@ use secrecy::ExposeSecret;
 use sqlx::PgPool;
 
 use crate::config::Settings;
-use crate::embedded_db::EmbeddedPostgres;
 use crate::store;
 
 /// confbot: a Discord bot for conference communities.
@@ -235,18 +234,4 @@ pub async fn connect_configured(settings: &Settings) -> anyhow::Result<PgPool> {
     let pool = store::connect(url.expose_secret(), settings.database.max_connections).await?;
     store::migrate(&pool).await?;
     Ok(pool)
-}
-
-/// The configured database, or a private throwaway one when none is configured.
-pub async fn connect_or_embedded(
-    settings: &Settings,
-) -> anyhow::Result<(PgPool, Option<EmbeddedPostgres>)> {
-    if settings.database.url.is_some() {
-        return Ok((connect_configured(settings).await?, None));
-    }
-    eprintln!("No database configured: starting a private throwaway PostgreSQL (removed on exit).");
-    let embedded = EmbeddedPostgres::start().await?;
-    let pool = store::connect(embedded.url(), settings.database.max_connections).await?;
-    store::migrate(&pool).await?;
-    Ok((pool, Some(embedded)))
 }

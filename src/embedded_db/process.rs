@@ -33,6 +33,13 @@ pub(super) fn run_as(command: &mut Command, user: Option<&ServiceUser>) {
 /// happens when our process dies for any reason. The signal is bound to the spawning *thread*,
 /// so it must not be a runtime worker that could end while the server is still wanted.
 pub(super) fn spawn_server(mut command: Command) -> io::Result<Server> {
+    {
+        use std::os::unix::process::CommandExt;
+        // A group of its own: Ctrl-C in a terminal signals the whole foreground group, and
+        // postgres would take that SIGINT as a fast shutdown under our feet, failing every
+        // query still running while we shut down in order. We stop it ourselves.
+        command.process_group(0);
+    }
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::process::CommandExt;

@@ -2,10 +2,8 @@
 
 use super::{run_as, EmbeddedDbError};
 use std::ffi::CString;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, SystemTime};
 
 /// Debian and Ubuntu keep the server binaries off PATH, one directory per major version.
 const DEBIAN_ROOT: &str = "/usr/lib/postgresql";
@@ -142,50 +140,6 @@ pub(super) fn run_initdb(
     })
 }
 
-/// Deletes server directories under `parent` that a killed process left behind: older than
-/// an hour and with no live server in them. The age keeps this away from a directory another
-/// process is just setting up. Best effort: anything unexpected is left alone.
-pub(super) fn remove_stale_dirs(parent: &Path, prefix: &str) {
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
-    };
-    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        let ours = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with(prefix));
-        // symlink_metadata: never follow a link out of `parent`.
-        let stale = std::fs::symlink_metadata(&path)
-            .and_then(|m| Ok(m.is_dir() && m.modified()? < hour_ago))
-            .unwrap_or(false);
-        if ours && stale && !server_alive(&path.join("data")) {
-            let _ = std::fs::remove_dir_all(&path);
-        }
-    }
-}
-
-/// Whether the postmaster named in `data/postmaster.pid` still runs. A directory without
-/// that file never got a server, or the server shut down cleanly and removed it.
-fn server_alive(data: &Path) -> bool {
-    let Ok(pid_file) = std::fs::read_to_string(data.join("postmaster.pid")) else {
-        return false;
-    };
-    let Some(pid) = pid_file
-        .lines()
-        .next()
-        .and_then(|l| l.trim().parse::<libc::pid_t>().ok())
-    else {
-        // Unreadable: treat as alive rather than delete a server's files.
-        return true;
-    };
-    // SAFETY: signal 0 only checks that the process exists. EPERM means it exists.
-    pid > 0
-        && (unsafe { libc::kill(pid, 0) } == 0
-            || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,37 +164,6 @@ mod tests {
     fn versions_compare_numerically() {
         assert!(parse_version("10") > parse_version("9.6"));
         assert_eq!(parse_version("15beta"), None);
-    }
-
-    #[test]
-    fn only_old_directories_without_a_live_server_are_swept() {
-        let parent = tempfile::tempdir().unwrap();
-        let make = |name: &str, pid: Option<u32>, age_secs: u64| {
-            let data = parent.path().join(name).join("data");
-            std::fs::create_dir_all(&data).unwrap();
-            if let Some(pid) = pid {
-                std::fs::write(data.join("postmaster.pid"), format!("{pid}\n/tmp\n")).unwrap();
-            }
-            let when = SystemTime::now() - Duration::from_secs(age_secs);
-            let dir = std::fs::File::open(parent.path().join(name)).unwrap();
-            dir.set_modified(when).unwrap();
-        };
-        make("confbot-pg-old-dead", Some(u32::MAX / 2), 7200);
-        make("confbot-pg-old-running", Some(std::process::id()), 7200);
-        make("confbot-pg-new", None, 10);
-        make("unrelated-old", None, 7200);
-
-        remove_stale_dirs(parent.path(), "confbot-pg-");
-
-        let mut left: Vec<String> = std::fs::read_dir(parent.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        left.sort();
-        assert_eq!(
-            left,
-            ["confbot-pg-new", "confbot-pg-old-running", "unrelated-old"]
-        );
     }
 
     #[test]

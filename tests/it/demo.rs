@@ -89,3 +89,176 @@ async fn the_demo_posts_the_sample_reminders_on_a_fast_clock_and_answers_command
         "{stderr}"
     );
 }
+
+/// A demo started as a person starts it in a terminal: in a process group of its own, its
+/// input held open (nothing typed), its stderr read as it comes.
+struct Running {
+    child: tokio::process::Child,
+    stdin: Option<tokio::process::ChildStdin>,
+    stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    stderr: tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
+    log: Vec<String>,
+    /// The server directory the demo said it started in.
+    dir: std::path::PathBuf,
+}
+
+impl Running {
+    async fn start(command: &mut tokio::process::Command) -> Running {
+        let mut child = command
+            .args(["demo", "--fast", "60"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("confbot demo starts");
+        let mut running = Running {
+            stdin: child.stdin.take(),
+            stdout: BufReader::new(child.stdout.take().expect("stdout")).lines(),
+            stderr: BufReader::new(child.stderr.take().expect("stderr")).lines(),
+            child,
+            log: Vec::new(),
+            dir: std::path::PathBuf::new(),
+        };
+        let started = running
+            .log_line_with("Started a private throwaway PostgreSQL in ")
+            .await;
+        let dir = started
+            .split(" in ")
+            .nth(1)
+            .and_then(|rest| rest.split(" (removed on exit)").next())
+            .expect("the line names the directory");
+        running.dir = dir.into();
+        let mut seen = Vec::new();
+        line_with(&mut running.stdout, "The demo clock now reads", &mut seen).await;
+        running
+    }
+
+    async fn log_line_with(&mut self, needle: &str) -> String {
+        let found = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = self.stderr.next_line().await.expect("stderr readable") {
+                self.log.push(line.clone());
+                if line.contains(needle) {
+                    return Some(line);
+                }
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(line)) => line,
+            _ => panic!("no log line with {needle:?}; log:\n{}", self.log.join("\n")),
+        }
+    }
+
+    /// Sends `signal` to the demo's whole process group, as a terminal does for Ctrl-C.
+    fn signal_group(&self, signal: libc::c_int) {
+        let pid = self.child.id().expect("running") as libc::pid_t;
+        // SAFETY: signals the process group this test started (the demo is its leader).
+        assert_eq!(unsafe { libc::kill(-pid, signal) }, 0);
+    }
+
+    /// The exit code and the rest of the log, once the demo ended by itself.
+    async fn ended(mut self) -> (Option<i32>, String, std::path::PathBuf) {
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("the demo ends")
+            .expect("status");
+        while let Ok(Some(line)) = self.stderr.next_line().await {
+            self.log.push(line);
+        }
+        drop(self.stdin);
+        (status.code(), self.log.join("\n"), self.dir)
+    }
+}
+
+async fn a_signal_ends_the_demo_at_once_and_removes_its_server(signal: libc::c_int) {
+    let running = Running::start(&mut confbot()).await;
+    assert!(running.dir.is_dir(), "{}", running.dir.display());
+
+    running.signal_group(signal);
+    let (code, log, dir) = running.ended().await;
+
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!dir.exists(), "{} is left behind", dir.display());
+    assert!(log.contains("Stopped the private PostgreSQL"), "{log}");
+    assert!(
+        !log.contains("WARN") && !log.contains("ERROR") && !log.contains("error"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn ctrl_c_ends_the_demo_at_once_without_waiting_for_enter() {
+    a_signal_ends_the_demo_at_once_and_removes_its_server(libc::SIGINT).await;
+}
+
+#[tokio::test]
+async fn sigterm_ends_the_demo_and_removes_its_server() {
+    a_signal_ends_the_demo_at_once_and_removes_its_server(libc::SIGTERM).await;
+}
+
+#[tokio::test]
+async fn a_closed_terminal_ends_the_demo_and_removes_its_server() {
+    a_signal_ends_the_demo_at_once_and_removes_its_server(libc::SIGHUP).await;
+}
+
+#[tokio::test]
+async fn the_demo_never_writes_to_a_configured_database() {
+    let db = crate::harness::TestDb::new().await;
+
+    let running = Running::start(confbot().env("DATABASE_URL", &db.url)).await;
+    running.signal_group(libc::SIGTERM);
+    let (code, log, _) = running.ended().await;
+
+    let conferences: i64 = sqlx::query_scalar("SELECT count(*) FROM conferences")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(conferences, 0, "the demo wrote into DATABASE_URL");
+    assert!(
+        log.contains("the configured database is left alone"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_demo_removes_the_files_of_one_that_was_killed() {
+    let mut killed = Running::start(&mut confbot()).await;
+    let postmaster = std::fs::read_to_string(killed.dir.join("data/postmaster.pid"))
+        .expect("the server runs")
+        .lines()
+        .next()
+        .and_then(|pid| pid.trim().parse::<u32>().ok())
+        .expect("a pid");
+    killed.child.kill().await.expect("SIGKILL");
+    let orphan = killed.dir.clone();
+    // The server follows its killed parent (parent-death signal); wait for that, as a
+    // person would start the next demo some time later.
+    let gone = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/{postmaster}/stat"));
+            if stat.map_or(true, |s| {
+                s.rsplit(')')
+                    .next()
+                    .is_some_and(|r| r.trim_start().starts_with('Z'))
+            }) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    gone.expect("the killed demo's server exits");
+    assert!(orphan.is_dir(), "SIGKILL leaves the directory behind");
+
+    let next = Running::start(&mut confbot()).await;
+    let orphan_left = orphan.exists();
+    next.signal_group(libc::SIGTERM);
+    let (code, log, _) = next.ended().await;
+
+    assert!(!orphan_left, "{} was not removed", orphan.display());
+    assert_eq!(code, Some(0), "{log}");
+}
