@@ -174,6 +174,7 @@ impl Router {
             Ok(Invocation::Setup(command)) => return self.setup(ctx, interaction, command).await,
             Ok(Invocation::Status(command)) => return self.status(interaction, command).await,
             Ok(Invocation::Sync) => return self.sync(ctx, interaction).await,
+            Ok(Invocation::Forget) => return self.forget(interaction).await,
             Ok(Invocation::Announce(command)) => {
                 return self.announcements(interaction, command).await
             }
@@ -257,6 +258,9 @@ impl Router {
         match render::parse_custom_id(&interaction.data.custom_id) {
             Some(ButtonAction::RemindMe(talk)) => {
                 return self.remind_me(ctx, interaction, talk).await
+            }
+            Some(action @ (ButtonAction::ForgetMe | ButtonAction::KeepMyData)) => {
+                return self.forget_button(ctx, interaction, action).await
             }
             Some(action) => return self.announcement_button(ctx, interaction, action).await,
             None => {}

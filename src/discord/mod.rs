@@ -24,6 +24,7 @@ pub mod endpoint;
 mod interactions;
 mod organisers;
 mod pacer;
+mod privacy;
 pub mod registry;
 pub mod render;
 mod respond;

@@ -227,6 +227,11 @@ const COMMANDS: &[CommandSpec] = &[
     organisers::SYNC,
     announcements::ANNOUNCE,
     announcements::ANNOUNCEMENTS,
+    private(
+        "forget",
+        "Delete everything confbot holds about you here (in a DM with me: everywhere)",
+        &[],
+    ),
     private("help", "What confbot does and how to use it", &[]),
 ];
 
@@ -297,6 +302,8 @@ pub enum Invocation {
     Sync,
     /// `/announce`, `/announcements`: organisers only (checked by the handler).
     Announce(AnnounceCommand),
+    /// `/forget`: the asker's own data.
+    Forget,
 }
 
 /// Why an invocation could not be parsed; the Display is shown to the user.
@@ -381,6 +388,7 @@ pub fn parse(name: &str, options: &[CommandDataOption]) -> Result<Invocation, Pa
         "setup" => organisers::parse_setup(&given).map(Invocation::Setup),
         "status" => organisers::parse_status(&given).map(Invocation::Status),
         "sync" => Ok(Invocation::Sync),
+        "forget" => Ok(Invocation::Forget),
         "announce" => announcements::parse_announce(&given).map(Invocation::Announce),
         "announcements" => announcements::parse_announcements(&given).map(Invocation::Announce),
         other => Err(ParseError::UnknownCommand(other.to_owned())),

@@ -25,10 +25,13 @@ const CONFIRM_PREFIX: &str = "announce-confirm:";
 const CANCEL_PREFIX: &str = "announce-cancel:";
 const EDIT_CONFIRM_PREFIX: &str = "announce-edit-confirm:";
 const EDIT_DISCARD_PREFIX: &str = "announce-edit-discard:";
+const FORGET_ME: &str = "forget-me";
+const KEEP_MY_DATA: &str = "forget-keep";
 
 /// The `custom_id` of a button: `remind:<talk id>`, `announce-confirm:<id>`,
 /// `announce-cancel:<id>`, `announce-edit-confirm:<id>:<draft>` or
-/// `announce-edit-discard:<id>:<draft>` (at most 62 characters, under Discord's 100).
+/// `announce-edit-discard:<id>:<draft>` (at most 62 characters, under Discord's 100),
+/// `forget-me` or `forget-keep`.
 pub fn custom_id(action: ButtonAction) -> String {
     match action {
         ButtonAction::RemindMe(TalkId(id)) => format!("{REMIND_PREFIX}{id}"),
@@ -42,6 +45,8 @@ pub fn custom_id(action: ButtonAction) -> String {
             announcement,
             draft,
         } => format!("{EDIT_DISCARD_PREFIX}{}:{}", announcement.0, draft.0),
+        ButtonAction::ForgetMe => FORGET_ME.to_owned(),
+        ButtonAction::KeepMyData => KEEP_MY_DATA.to_owned(),
     }
 }
 
@@ -54,6 +59,11 @@ pub fn parse_custom_id(custom_id: &str) -> Option<ButtonAction> {
             AnnouncementId(draft.parse().ok()?),
         ))
     };
+    match custom_id {
+        FORGET_ME => return Some(ButtonAction::ForgetMe),
+        KEEP_MY_DATA => return Some(ButtonAction::KeepMyData),
+        _ => {}
+    }
     if let Some(id) = custom_id.strip_prefix(REMIND_PREFIX) {
         return Some(ButtonAction::RemindMe(TalkId(id.parse().ok()?)));
     }
@@ -230,9 +240,10 @@ fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
 /// Cancelling is the quiet choice; everything else is the primary one.
 fn style(action: ButtonAction) -> ButtonStyle {
     match action {
-        ButtonAction::CancelAnnouncement(_) | ButtonAction::DiscardEdit { .. } => {
-            ButtonStyle::Secondary
-        }
+        ButtonAction::CancelAnnouncement(_)
+        | ButtonAction::DiscardEdit { .. }
+        | ButtonAction::KeepMyData => ButtonStyle::Secondary,
+        ButtonAction::ForgetMe => ButtonStyle::Danger,
         ButtonAction::RemindMe(_)
         | ButtonAction::ConfirmAnnouncement(_)
         | ButtonAction::ConfirmEdit { .. } => ButtonStyle::Primary,
@@ -374,6 +385,8 @@ mod tests {
                 announcement: AnnouncementId(1),
                 draft: AnnouncementId(2),
             },
+            ButtonAction::ForgetMe,
+            ButtonAction::KeepMyData,
         ];
         for action in announcement_actions {
             assert_eq!(parse_custom_id(&custom_id(action)), Some(action));
@@ -383,6 +396,7 @@ mod tests {
         assert_eq!(parse_custom_id("announce-edit-confirm:1"), None);
         assert_eq!(parse_custom_id("announce-confirm:1:2"), None);
         assert_eq!(parse_custom_id("vote:1"), None);
+        assert_eq!(parse_custom_id("forget-me-not"), None);
     }
 
     #[test]

@@ -105,6 +105,7 @@ impl Router {
                 SetupChange::Role(role)
             }
             SetupCommand::Lead(lead) => SetupChange::Lead(lead),
+            SetupCommand::Retention(days) => SetupChange::Retention(days),
         })))
     }
 

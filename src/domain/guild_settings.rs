@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
 use crate::domain::model::ConferenceSlug;
+use crate::domain::privacy::RetentionDays;
 use crate::domain::reminders::LeadTime;
 use crate::domain::time::zone_by_name;
 
@@ -38,6 +39,8 @@ pub struct GuildSettings {
     pub organiser_role: Option<u64>,
     /// The reminder lead of attendees who never chose one; `None`: `defaults.lead_minutes`.
     pub default_lead: Option<LeadTime>,
+    /// Days after the last talk until personal data is deleted; `None`: the default.
+    pub retention: Option<RetentionDays>,
 }
 
 impl GuildSettings {
@@ -104,6 +107,7 @@ pub enum SetupChange {
     Channel { kind: ChannelKind, channel: u64 },
     Role(u64),
     Lead(LeadTime),
+    Retention(RetentionDays),
 }
 
 /// Why a `/setup` value was refused; the Display is shown to the organiser.
@@ -164,6 +168,7 @@ impl SetupChange {
             SetupChange::Channel { .. } => "setup channel",
             SetupChange::Role(_) => "setup role",
             SetupChange::Lead(_) => "setup lead",
+            SetupChange::Retention(_) => "setup retention",
         }
     }
 
@@ -186,6 +191,7 @@ impl SetupChange {
             },
             SetupChange::Role(role) => after.organiser_role = Some(*role),
             SetupChange::Lead(lead) => after.default_lead = Some(*lead),
+            SetupChange::Retention(days) => after.retention = Some(*days),
         }
         after
     }
@@ -222,6 +228,10 @@ impl SetupChange {
             SetupChange::Lead(_) => {
                 let minutes = settings.default_lead.map(LeadTime::minutes);
                 fields.insert("default_lead_minutes".into(), json!(minutes));
+            }
+            SetupChange::Retention(_) => {
+                let days = settings.retention.map(RetentionDays::days);
+                fields.insert("retention_days".into(), json!(days));
             }
         }
         Value::Object(fields)

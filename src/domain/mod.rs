@@ -11,6 +11,7 @@ pub mod html;
 pub mod import;
 pub mod model;
 pub mod organisers;
+pub mod privacy;
 pub mod programme;
 pub mod reminders;
 pub mod search;

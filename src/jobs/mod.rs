@@ -8,6 +8,8 @@
 //!   process applied it is left alone by the sweep, and applied in full every
 //!   [`planner::FULL_EVERY`]).
 //! - [`delivery`]: sleeps until the next due post, claims, sends, records.
+//! - [`retention`]: deletes a finished conference's personal data once its retention
+//!   passed (on the same minute tick).
 //! - [`clock`]: the wall clock, or a shifted/accelerated one for rehearsals and tests.
 //!
 //! Timers and cron only wake the loops: what is due and what was sent lives in the outbox.
@@ -17,6 +19,7 @@ pub mod deliver;
 pub mod delivery;
 pub mod outcomes;
 pub mod planner;
+pub mod retention;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -90,7 +93,9 @@ pub async fn run<D: Deliver>(
     let wake_delivery = Arc::new(Notify::new());
     let (sweep_tx, sweep_rx) = mpsc::channel::<()>(1);
     let (sync_tx, sync_rx) = mpsc::channel::<()>(1);
-    let mut scheduler = start_sweeps(vec![sweep_tx, sync_tx]).await?;
+    let (retention_tx, retention_rx) = mpsc::channel::<()>(1);
+    let mut scheduler = start_sweeps(vec![sweep_tx, sync_tx, retention_tx]).await?;
+    let retaining = retention::retention_loop(pool.clone(), clock, retention_rx, stop.clone());
     let syncing = async {
         if let Some(settings) = &sync {
             sync_loop(
@@ -127,7 +132,7 @@ pub async fn run<D: Deliver>(
         shutdown.await;
         let _ = stop_tx.send(true);
     };
-    tokio::join!(planning, delivering, syncing, stopper);
+    tokio::join!(planning, delivering, syncing, retaining, stopper);
     if let Err(error) = scheduler.shutdown().await {
         tracing::warn!("stopping the sweep scheduler: {error}");
     }
@@ -139,7 +144,8 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
-/// The minute ticks: the reconciliation sweep and the sync check, each fed a tick. An
+/// The minute ticks: the reconciliation sweep, the sync check and the retention sweep, each
+/// fed a tick. An
 /// async job (a panicking sync job would never run again).
 async fn start_sweeps(ticks: Vec<mpsc::Sender<()>>) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await?;

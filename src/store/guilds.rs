@@ -16,10 +16,12 @@ use sqlx::{Acquire, PgConnection, PgExecutor, Row};
 use super::{id_from_db, id_to_db, StoreError};
 use crate::domain::guild_settings::{AuditEntry, GuildSettings, SetupChange};
 use crate::domain::model::ConferenceSlug;
+use crate::domain::privacy::RetentionDays;
 use crate::domain::reminders::LeadTime;
 
 const COLUMNS: &str = "conference_slug, time_zone, source_url, refresh_minutes, \
-     announcement_channel, organiser_log_channel, organiser_role, default_lead_minutes";
+     announcement_channel, organiser_log_channel, organiser_role, default_lead_minutes, \
+     retention_days";
 
 /// The stored settings of a server; `None` when no organiser has changed any yet.
 pub async fn get(
@@ -91,6 +93,7 @@ async fn write(
          organiser_log_channel = EXCLUDED.organiser_log_channel, \
          organiser_role = EXCLUDED.organiser_role, \
          default_lead_minutes = EXCLUDED.default_lead_minutes, \
+         retention_days = EXCLUDED.retention_days, \
          updated_at = now(), updated_by = EXCLUDED.updated_by"
     };
     let refresh = settings
@@ -99,7 +102,7 @@ async fn write(
         .transpose()?;
     sqlx::query(&format!(
         "INSERT INTO guild_settings (guild_id, {COLUMNS}, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (guild_id) {on_conflict}"
     ))
     .bind(id_to_db(guild_id))
@@ -111,6 +114,11 @@ async fn write(
     .bind(settings.organiser_log_channel.map(id_to_db))
     .bind(settings.organiser_role.map(id_to_db))
     .bind(settings.default_lead.map(|lead| i32::from(lead.minutes())))
+    .bind(
+        settings
+            .retention
+            .map(|days| i32::try_from(days.days()).unwrap_or(i32::MAX)),
+    )
     .bind(id_to_db(user))
     .execute(conn)
     .await?;
@@ -135,6 +143,15 @@ fn from_row(row: &PgRow) -> Result<GuildSettings, StoreError> {
         .try_get::<Option<i32>, _>("default_lead_minutes")?
         .map(|m| LeadTime::from_minutes(m.into()).map_err(|_| invalid("lead", &m.to_string())))
         .transpose()?;
+    let retention = row
+        .try_get::<Option<i32>, _>("retention_days")?
+        .map(|d| {
+            u32::try_from(d)
+                .ok()
+                .and_then(RetentionDays::new)
+                .ok_or_else(|| invalid("retention", &d.to_string()))
+        })
+        .transpose()?;
     let id = |column: &str| -> Result<Option<u64>, StoreError> {
         Ok(row.try_get::<Option<i64>, _>(column)?.map(id_from_db))
     };
@@ -147,6 +164,7 @@ fn from_row(row: &PgRow) -> Result<GuildSettings, StoreError> {
         organiser_log_channel: id("organiser_log_channel")?,
         organiser_role: id("organiser_role")?,
         default_lead,
+        retention,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod conferences;
 pub mod guilds;
 pub mod imports;
 pub mod outbox;
+pub mod privacy;
 pub mod programme;
 pub mod subscriptions;
 pub mod syncs;

@@ -163,3 +163,21 @@ async fn servers_are_apart_and_the_log_channel_follows_the_conference() {
             .expect("c")
     );
 }
+
+#[tokio::test]
+async fn a_retention_period_is_stored_and_audited_in_days() {
+    use confbot::domain::privacy::RetentionDays;
+    let db = TestDb::new().await;
+    let week = RetentionDays::new(7).expect("in range");
+
+    change(&db, GUILD_A, SetupChange::Retention(week), "livecon").await;
+
+    let stored = guilds::get(&db.pool, GUILD_A).await.expect("get");
+    assert_eq!(stored.and_then(|s| s.retention), Some(week));
+    let audit = guilds::recent_audit(&db.pool, GUILD_A, 20)
+        .await
+        .expect("audit");
+    assert_eq!(audit[0].action, "setup retention");
+    assert_eq!(audit[0].before, serde_json::json!({"retention_days": null}));
+    assert_eq!(audit[0].after, serde_json::json!({"retention_days": 7}));
+}

@@ -80,7 +80,9 @@ impl Router {
                     replies::edit_already_done(announcement)
                 })
             }
-            ButtonAction::RemindMe(_) => Ok(ephemeral_text(STALE)),
+            ButtonAction::RemindMe(_) | ButtonAction::ForgetMe | ButtonAction::KeepMyData => {
+                Ok(ephemeral_text(STALE))
+            }
         }
     }
 

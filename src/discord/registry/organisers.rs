@@ -9,6 +9,7 @@ use super::{CommandSpec, OptionKind, OptionSpec, ParseError};
 use crate::domain::commands::setup::SetupCommand;
 use crate::domain::commands::status::StatusCommand;
 use crate::domain::guild_settings::{ChannelKind, REFRESH_MAX, REFRESH_MIN};
+use crate::domain::privacy::{RetentionDays, RETENTION_MAX, RETENTION_MIN};
 use crate::domain::reminders::LeadTime;
 
 /// A subcommand with its options (shared by the organiser commands' entries).
@@ -99,6 +100,18 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
                 },
             )],
         ),
+        subcommand(
+            "retention",
+            "How long attendees' data is kept after the conference's last talk",
+            &[required(
+                "days",
+                "Days after the last talk (1 to 365; default 30)",
+                OptionKind::Integer {
+                    min: RETENTION_MIN as u64,
+                    max: RETENTION_MAX as u64,
+                },
+            )],
+        ),
     ],
     public: false,
     default_member_permissions: Some(Permissions::MANAGE_GUILD),
@@ -155,6 +168,12 @@ pub(super) fn parse_setup(given: &Given<'_>) -> Result<SetupCommand, ParseError>
             options
                 .lead("minutes")?
                 .ok_or(ParseError::MissingOption("minutes"))?,
+        ),
+        "retention" => SetupCommand::Retention(
+            u32::try_from(options.required_integer("days")?)
+                .ok()
+                .and_then(RetentionDays::new)
+                .ok_or(ParseError::MissingOption("days"))?,
         ),
         _ => return Err(ParseError::MissingSubcommand("setup")),
     })

@@ -25,7 +25,7 @@ fn every_command_has_a_short_lowercase_name_and_a_description_discord_accepts() 
             }
         }
     }
-    assert_eq!(registrations().len(), 16);
+    assert_eq!(registrations().len(), 17);
 }
 
 #[test]
@@ -235,6 +235,21 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
         parse("setup", &[subcommand("show", serde_json::json!([]))]),
         Ok(Invocation::Setup(SetupCommand::Show))
     );
+    let retention = |days: i64| {
+        [subcommand(
+            "retention",
+            serde_json::json!([{"name": "days", "type": 4, "value": days}]),
+        )]
+    };
+    assert_eq!(
+        parse("setup", &retention(7)),
+        Ok(Invocation::Setup(SetupCommand::Retention(
+            crate::domain::privacy::RetentionDays::new(7).expect("in range")
+        )))
+    );
+    assert!(parse("setup", &retention(0)).is_err());
+    assert!(parse("setup", &retention(400)).is_err());
+    assert_eq!(parse("forget", &[]), Ok(Invocation::Forget));
     assert_eq!(
         parse("setup", &[]),
         Err(ParseError::MissingSubcommand("setup"))
@@ -261,7 +276,8 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
             "source",
             "channel",
             "role",
-            "lead"
+            "lead",
+            "retention"
         ]
     );
     let channel = &body["options"][4];

@@ -14,6 +14,7 @@ mod complete;
 mod help;
 mod next;
 pub mod overview;
+pub mod privacy;
 mod render;
 mod schedule;
 pub mod setup;
@@ -153,6 +154,11 @@ pub enum ButtonAction {
         announcement: AnnouncementId,
         draft: AnnouncementId,
     },
+    /// `/forget` confirmed: the clicker's data is deleted (where the click happened decides
+    /// the scope, as it did for the command).
+    ForgetMe,
+    /// `/forget` declined: nothing is deleted.
+    KeepMyData,
 }
 
 /// One autocomplete suggestion: what the user sees and what the option's value becomes.

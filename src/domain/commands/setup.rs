@@ -6,6 +6,7 @@ use super::render::{ephemeral, fit, quoted};
 use super::{escape_markdown, truncate, Reply};
 use crate::domain::guild_settings::{ChannelKind, GuildSettings, SetupChange};
 use crate::domain::organisers::Access;
+use crate::domain::privacy::{RetentionDays, DEFAULT_RETENTION_DAYS};
 use crate::domain::reminders::LeadTime;
 
 /// A parsed `/setup` invocation; text values are validated by the adapter after the
@@ -19,6 +20,7 @@ pub enum SetupCommand {
     Channel { kind: ChannelKind, channel: u64 },
     Role(u64),
     Lead(LeadTime),
+    Retention(RetentionDays),
 }
 
 impl SetupCommand {
@@ -32,6 +34,7 @@ impl SetupCommand {
             SetupCommand::Channel { .. } => "/setup channel",
             SetupCommand::Role(_) => "/setup role",
             SetupCommand::Lead(_) => "/setup lead",
+            SetupCommand::Retention(_) => "/setup retention",
         }
     }
 }
@@ -119,10 +122,11 @@ enum Field {
     Channel(ChannelKind),
     Role,
     Lead,
+    Retention,
 }
 
 impl Field {
-    const ALL: [Field; 8] = [
+    const ALL: [Field; 9] = [
         Field::Conference,
         Field::TimeZone,
         Field::Source,
@@ -131,6 +135,7 @@ impl Field {
         Field::Channel(ChannelKind::OrganiserLog),
         Field::Role,
         Field::Lead,
+        Field::Retention,
     ];
 
     fn label(self) -> &'static str {
@@ -143,6 +148,7 @@ impl Field {
             Field::Channel(ChannelKind::OrganiserLog) => "Organiser log channel",
             Field::Role => "Organiser role",
             Field::Lead => "Default reminder lead",
+            Field::Retention => "Personal data kept after the last talk",
         }
     }
 
@@ -181,6 +187,13 @@ impl Field {
                     minutes => format!("{minutes} minutes"),
                 },
             ),
+            Field::Retention => settings.retention.map_or_else(
+                || format!("{DEFAULT_RETENTION_DAYS} days (the default)"),
+                |days| match days.days() {
+                    1 => "1 day".to_owned(),
+                    days => format!("{days} days"),
+                },
+            ),
         }
     }
 }
@@ -194,6 +207,7 @@ fn fields(change: &SetupChange) -> Vec<Field> {
         SetupChange::Channel { kind, .. } => vec![Field::Channel(*kind)],
         SetupChange::Role(_) => vec![Field::Role],
         SetupChange::Lead(_) => vec![Field::Lead],
+        SetupChange::Retention(_) => vec![Field::Retention],
     }
 }
 
@@ -231,15 +245,45 @@ mod tests {
 
         let shown = show(&settings, false);
 
-        let text = text(&shown);
-        assert!(text.contains("Conference: `livecon`"), "{text}");
-        assert!(text.contains("Organiser role: <@&77>"), "{text}");
-        assert!(text.contains("Default reminder lead: 5 minutes"), "{text}");
-        assert!(text.contains("Announcement channel: none"), "{text}");
-        assert!(text.contains("configuration's first values"), "{text}");
+        let shown_text = text(&shown);
+        assert!(shown_text.contains("Conference: `livecon`"), "{shown_text}");
+        assert!(
+            shown_text.contains("Organiser role: <@&77>"),
+            "{shown_text}"
+        );
+        assert!(
+            shown_text.contains("Default reminder lead: 5 minutes"),
+            "{shown_text}"
+        );
+        assert!(
+            shown_text.contains("Personal data kept after the last talk: 30 days (the default)"),
+            "{shown_text}"
+        );
+        assert!(
+            shown_text.contains("Announcement channel: none"),
+            "{shown_text}"
+        );
+        assert!(
+            shown_text.contains("configuration's first values"),
+            "{shown_text}"
+        );
         assert!(!show(&settings, true).messages[0]
             .content
             .contains("first values"));
+    }
+
+    #[test]
+    fn a_retention_change_is_echoed_in_days() {
+        let before = GuildSettings::default();
+        let change = SetupChange::Retention(RetentionDays::new(7).expect("in range"));
+        let after = change.apply(&before);
+
+        let reply = changed(&change, &before, &after);
+
+        assert_eq!(
+            text(&reply),
+            "Saved.\n**Personal data kept after the last talk**: 30 days (the default) → 7 days"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod endpoint;
 pub mod guilds;
 pub mod messages;
 pub mod payloads;
+mod privacy;
 mod replicas;
 mod setup;
 mod setup_guilds;

@@ -1,0 +1,194 @@
+//! People's data: `/forget` and the retention sweep (rules in `domain::privacy`).
+//!
+//! A forget deletes in one transaction; its preview runs the very same statements and rolls
+//! them back, so what the person is shown is exactly what a confirm would delete.
+//! Organisers' ids on audit entries, announcements and settings are replaced by 0 rather than
+//! deleted: the server keeps the record of what was done, without who did it.
+//!
+//! Outbox rows addressed to the person are what makes reminders exactly-once: a sent row
+//! deleted while a subscription to the same talk remains would let the planner send that
+//! reminder again. Rows of a conference are therefore only deleted once no subscription of
+//! the person in that conference is left.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool, Row};
+
+use super::{id_to_db, StoreError};
+use crate::domain::privacy::{ForgetScope, Holdings, RetentionDays};
+
+/// What a forget of `user` in `scope` would delete, counted; nothing is changed.
+pub async fn holdings(
+    pool: &PgPool,
+    user: u64,
+    scope: ForgetScope,
+) -> Result<Holdings, StoreError> {
+    let mut tx = pool.begin().await?;
+    let held = forget_in(&mut tx, user, scope).await?;
+    tx.rollback().await?;
+    Ok(held)
+}
+
+/// Deletes what confbot holds about `user` in `scope`; returns what went.
+pub async fn forget(pool: &PgPool, user: u64, scope: ForgetScope) -> Result<Holdings, StoreError> {
+    let mut tx = pool.begin().await?;
+    let deleted = forget_in(&mut tx, user, scope).await?;
+    tx.commit().await?;
+    Ok(deleted)
+}
+
+async fn forget_in(
+    tx: &mut PgConnection,
+    user: u64,
+    scope: ForgetScope,
+) -> Result<Holdings, StoreError> {
+    let user = id_to_db(user);
+    let (guild, conference) = match scope {
+        ForgetScope::Server { guild, conference } => (Some(id_to_db(guild)), conference),
+        ForgetScope::Everywhere => (None, None),
+    };
+    // $2 NULL: every server. Subscriptions made in a direct message belong to no server.
+    let touched: Vec<i64> = sqlx::query_scalar(
+        "DELETE FROM subscriptions WHERE user_id = $1 AND ($2::bigint IS NULL OR guild_id = $2)
+         RETURNING conference_id",
+    )
+    .bind(user)
+    .bind(guild)
+    .fetch_all(&mut *tx)
+    .await?;
+    let subscriptions = count(touched.len());
+    let mut conferences = touched;
+    conferences.extend(conference);
+    conferences.sort_unstable();
+    conferences.dedup();
+
+    let lead_times = sqlx::query(
+        "DELETE FROM user_settings WHERE user_id = $1
+           AND ($2::bigint IS NULL OR conference_id = $3)",
+    )
+    .bind(user)
+    .bind(guild)
+    .bind(conference)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+
+    let direct_messages = sqlx::query(
+        "DELETE FROM outbox o WHERE o.target_kind = 'dm' AND o.target_id = $1
+           AND ($2::bigint IS NULL OR o.conference_id = ANY($3))
+           AND NOT EXISTS (SELECT 1 FROM subscriptions s
+                           WHERE s.conference_id = o.conference_id AND s.user_id = $1)",
+    )
+    .bind(user)
+    .bind(guild)
+    .bind(&conferences)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+
+    let mut organiser_records = 0;
+    for statement in [
+        "UPDATE audit_log SET user_id = 0
+          WHERE user_id = $1 AND ($2::bigint IS NULL OR guild_id = $2)",
+        "UPDATE announcements SET created_by = 0
+          WHERE created_by = $1 AND ($2::bigint IS NULL OR guild_id = $2)",
+        "UPDATE guild_settings SET updated_by = 0
+          WHERE updated_by = $1 AND ($2::bigint IS NULL OR guild_id = $2)",
+    ] {
+        organiser_records += sqlx::query(statement)
+            .bind(user)
+            .bind(guild)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    Ok(Holdings {
+        subscriptions,
+        lead_times,
+        direct_messages,
+        organiser_records,
+    })
+}
+
+/// A conference that still holds personal data, with what decides when it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retained {
+    pub conference_id: i64,
+    pub slug: String,
+    /// When its last talk ends.
+    pub last_end: DateTime<Utc>,
+    /// The shortest retention chosen by a server following it; `None`: the default.
+    pub retention: Option<RetentionDays>,
+}
+
+/// The conferences with a timed programme that still hold personal data.
+pub async fn retained(pool: &PgPool) -> Result<Vec<Retained>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.slug,
+                (SELECT max(t.ends_at) FROM talks t WHERE t.conference_id = c.id) AS last_end,
+                (SELECT min(g.retention_days) FROM guild_settings g
+                  WHERE g.conference_slug = c.slug) AS retention
+           FROM conferences c
+          WHERE EXISTS (SELECT 1 FROM subscriptions s WHERE s.conference_id = c.id)
+             OR EXISTS (SELECT 1 FROM user_settings u WHERE u.conference_id = c.id)
+             OR EXISTS (SELECT 1 FROM outbox o
+                         WHERE o.conference_id = c.id AND o.target_kind = 'dm')
+             OR EXISTS (SELECT 1 FROM announcements a
+                         WHERE a.conference_id = c.id AND a.created_by <> 0)",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut retained = Vec::new();
+    for row in rows {
+        let Some(last_end) = row.try_get::<Option<DateTime<Utc>>, _>("last_end")? else {
+            continue;
+        };
+        let retention = row
+            .try_get::<Option<i32>, _>("retention")?
+            .and_then(|days| u32::try_from(days).ok())
+            .and_then(RetentionDays::new);
+        retained.push(Retained {
+            conference_id: row.try_get("id")?,
+            slug: row.try_get("slug")?,
+            last_end,
+            retention,
+        });
+    }
+    Ok(retained)
+}
+
+/// Deletes the personal data of a finished conference: its subscriptions, lead times and
+/// direct-message records; its announcements keep their text without their author.
+pub async fn purge(pool: &PgPool, conference_id: i64) -> Result<Holdings, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut deleted = Holdings::default();
+    for (statement, counter) in [
+        (
+            "DELETE FROM subscriptions WHERE conference_id = $1",
+            &mut deleted.subscriptions,
+        ),
+        (
+            "DELETE FROM user_settings WHERE conference_id = $1",
+            &mut deleted.lead_times,
+        ),
+        (
+            "DELETE FROM outbox WHERE conference_id = $1 AND target_kind = 'dm'",
+            &mut deleted.direct_messages,
+        ),
+        (
+            "UPDATE announcements SET created_by = 0 WHERE conference_id = $1 AND created_by <> 0",
+            &mut deleted.organiser_records,
+        ),
+    ] {
+        *counter = sqlx::query(statement)
+            .bind(conference_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(deleted)
+}
+
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
