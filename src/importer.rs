@@ -30,6 +30,8 @@ pub struct ImportJob<'a> {
     pub dry_run: bool,
     /// Import even a source identical to the latest import.
     pub force: bool,
+    /// Read an iCalendar SUMMARY as `Title - Speaker` ([`ImportOptions::summary_speakers`]).
+    pub summary_speakers: bool,
     /// Refuse sources that are not timetables (a listing, or an HTML page read as one):
     /// the live sync must never turn an error page into catalogue entries.
     pub timetable_only: bool,
@@ -42,10 +44,12 @@ pub enum Imported {
     NotModified,
     /// Byte for byte the latest import (same format and zone flags): nothing can change.
     Identical,
-    /// Parsed and applied (or, for a dry run, rolled back); with the parser's warnings.
+    /// Parsed and applied (or, for a dry run, rolled back); with the parser's warnings and
+    /// its notes on how it read the file.
     Applied {
-        outcome: ImportOutcome,
+        outcome: Box<ImportOutcome>,
         warnings: Vec<String>,
+        notes: Vec<String>,
     },
 }
 
@@ -61,7 +65,7 @@ pub async fn run(
     else {
         return Ok(Imported::NotModified);
     };
-    let fingerprint = fingerprint(&bytes, job.format, job.zone_override);
+    let fingerprint = fingerprint(&bytes, job);
     if !job.dry_run
         && !job.force
         && store::imports::latest_fingerprint(pool, slug)
@@ -85,6 +89,7 @@ pub async fn run(
         time_zone: job.zone_override,
         stored_time_zone: existing.as_ref().map(|c| c.conference.time_zone),
         max_bytes: settings.max_bytes,
+        summary_speakers: job.summary_speakers,
     };
     let source = job.source.to_owned();
     let schedule: ImportedSchedule =
@@ -114,20 +119,25 @@ pub async fn run(
             .await?;
     }
     Ok(Imported::Applied {
-        outcome,
+        outcome: Box::new(outcome),
         warnings: schedule.warnings.iter().map(ToString::to_string).collect(),
+        notes: schedule.notes.clone(),
     })
 }
 
 /// SHA-256 over what decides an import's result besides the stored data: the source bytes,
-/// the `--format` and the `--timezone` flags.
-fn fingerprint(bytes: &[u8], format: Option<Format>, zone: Option<Tz>) -> String {
+/// the `--format`, `--timezone` and `--summary-speakers` flags.
+fn fingerprint(bytes: &[u8], job: &ImportJob<'_>) -> String {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
-    hasher.update(format.map_or("auto", Format::as_str).as_bytes());
+    hasher.update(job.format.map_or("auto", Format::as_str).as_bytes());
     hasher.update([0]);
-    hasher.update(zone.map_or("", |z| z.name()).as_bytes());
+    hasher.update(job.zone_override.map_or("", |z| z.name()).as_bytes());
     hasher.update([0]);
+    // Absent unless set, so fingerprints stored before the flag existed still match.
+    if job.summary_speakers {
+        hasher.update(b"summary-speakers\0");
+    }
     hasher.update(bytes);
     hasher
         .finalize()

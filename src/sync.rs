@@ -51,6 +51,7 @@ pub async fn sync_target(
         default_zone,
         dry_run: false,
         force: false,
+        summary_speakers: target.summary_speakers,
         timetable_only: true,
     };
     let name = target.slug.as_str();

@@ -30,6 +30,7 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         default_zone: settings.defaults.time_zone,
         dry_run: args.dry_run,
         force: args.force,
+        summary_speakers: args.summary_speakers,
         timetable_only: false,
     };
     match importer::run(&settings.import, &pool, &job).await? {
@@ -41,7 +42,14 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
             "{slug}: {} is identical to the last import; nothing changed.",
             args.source
         ),
-        Imported::Applied { outcome, warnings } => {
+        Imported::Applied {
+            outcome,
+            warnings,
+            notes,
+        } => {
+            for note in &notes {
+                eprintln!("note: {}: {note}", args.source);
+            }
             for warning in &warnings {
                 eprintln!("warning: {}: {warning}", args.source);
             }

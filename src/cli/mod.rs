@@ -99,6 +99,10 @@ pub struct ImportArgs {
     /// recognised and skipped, since it cannot change anything).
     #[arg(long)]
     pub force: bool,
+    /// The iCalendar SUMMARY reads `Title - Speaker, Speaker` (as pretalx writes it) although
+    /// the file is not from pretalx: split the speakers off the title.
+    #[arg(long)]
+    pub summary_speakers: bool,
 }
 
 /// Source formats accepted by `--format`.

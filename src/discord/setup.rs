@@ -106,6 +106,7 @@ impl Router {
             }
             SetupCommand::Lead(lead) => SetupChange::Lead(lead),
             SetupCommand::Retention(days) => SetupChange::Retention(days),
+            SetupCommand::SummarySpeakers(on) => SetupChange::SummarySpeakers(on),
         })))
     }
 

@@ -41,6 +41,7 @@ impl Router {
                 refresh: chrono::Duration::minutes(i64::from(
                     settings.refresh_minutes.unwrap_or(0),
                 )),
+                summary_speakers: settings.summary_speakers,
             };
             let now = chrono::Utc::now();
             let run = crate::sync::sync_target(

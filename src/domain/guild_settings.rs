@@ -41,6 +41,9 @@ pub struct GuildSettings {
     pub default_lead: Option<LeadTime>,
     /// Days after the last talk until personal data is deleted; `None`: the default.
     pub retention: Option<RetentionDays>,
+    /// The schedule source's iCalendar SUMMARY reads `Title - Speaker` (see
+    /// `ImportOptions::summary_speakers`).
+    pub summary_speakers: bool,
 }
 
 impl GuildSettings {
@@ -108,6 +111,7 @@ pub enum SetupChange {
     Role(u64),
     Lead(LeadTime),
     Retention(RetentionDays),
+    SummarySpeakers(bool),
 }
 
 /// Why a `/setup` value was refused; the Display is shown to the organiser.
@@ -169,6 +173,7 @@ impl SetupChange {
             SetupChange::Role(_) => "setup role",
             SetupChange::Lead(_) => "setup lead",
             SetupChange::Retention(_) => "setup retention",
+            SetupChange::SummarySpeakers(_) => "setup speakers",
         }
     }
 
@@ -192,6 +197,7 @@ impl SetupChange {
             SetupChange::Role(role) => after.organiser_role = Some(*role),
             SetupChange::Lead(lead) => after.default_lead = Some(*lead),
             SetupChange::Retention(days) => after.retention = Some(*days),
+            SetupChange::SummarySpeakers(on) => after.summary_speakers = *on,
         }
         after
     }
@@ -232,6 +238,9 @@ impl SetupChange {
             SetupChange::Retention(_) => {
                 let days = settings.retention.map(RetentionDays::days);
                 fields.insert("retention_days".into(), json!(days));
+            }
+            SetupChange::SummarySpeakers(_) => {
+                fields.insert("summary_speakers".into(), json!(settings.summary_speakers));
             }
         }
         Value::Object(fields)

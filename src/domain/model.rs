@@ -216,6 +216,9 @@ pub struct ImportedSchedule {
     /// Things the importer skipped or guessed, for the organiser ("line 484: a \"Track,
     /// Level\" line has no title above it; skipped"). The import still succeeds.
     pub warnings: Vec<String>,
+    /// How the importer read the file where it had to choose, for the organiser ("speakers
+    /// of 40 of 42 events: 40 from ATTENDEE CN"): never a silent guess.
+    pub notes: Vec<String>,
 }
 
 impl ImportedSchedule {
@@ -228,6 +231,7 @@ impl ImportedSchedule {
             days: Vec::new(),
             talks: Vec::new(),
             warnings: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::domain::reminders::LeadTime;
 
 const COLUMNS: &str = "conference_slug, time_zone, source_url, refresh_minutes, \
      announcement_channel, organiser_log_channel, organiser_role, default_lead_minutes, \
-     retention_days";
+     retention_days, summary_speakers";
 
 /// The stored settings of a server; `None` when no organiser has changed any yet.
 pub async fn get(
@@ -94,6 +94,7 @@ async fn write(
          organiser_role = EXCLUDED.organiser_role, \
          default_lead_minutes = EXCLUDED.default_lead_minutes, \
          retention_days = EXCLUDED.retention_days, \
+         summary_speakers = EXCLUDED.summary_speakers, \
          updated_at = now(), updated_by = EXCLUDED.updated_by"
     };
     let refresh = settings
@@ -102,7 +103,7 @@ async fn write(
         .transpose()?;
     sqlx::query(&format!(
         "INSERT INTO guild_settings (guild_id, {COLUMNS}, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (guild_id) {on_conflict}"
     ))
     .bind(id_to_db(guild_id))
@@ -119,6 +120,7 @@ async fn write(
             .retention
             .map(|days| i32::try_from(days.days()).unwrap_or(i32::MAX)),
     )
+    .bind(settings.summary_speakers)
     .bind(id_to_db(user))
     .execute(conn)
     .await?;
@@ -165,6 +167,7 @@ fn from_row(row: &PgRow) -> Result<GuildSettings, StoreError> {
         organiser_role: id("organiser_role")?,
         default_lead,
         retention,
+        summary_speakers: row.try_get("summary_speakers")?,
     })
 }
 

@@ -15,6 +15,8 @@ pub struct SyncTarget {
     pub url: String,
     /// The shortest refresh interval any server following it asked for.
     pub refresh: Duration,
+    /// A server syncing it said its SUMMARY reads `Title - Speaker` (`/setup speakers`).
+    pub summary_speakers: bool,
 }
 
 /// A source's last sync, for `/status`.
@@ -32,7 +34,8 @@ pub struct SyncState {
 /// conference, whether due or not.
 pub async fn targets(db: impl PgExecutor<'_>) -> Result<Vec<SyncTarget>, StoreError> {
     let rows = sqlx::query(
-        "SELECT c.id, c.slug, g.source_url, min(g.refresh_minutes) AS refresh
+        "SELECT c.id, c.slug, g.source_url, min(g.refresh_minutes) AS refresh,
+                bool_or(g.summary_speakers) AS summary_speakers
          FROM guild_settings g JOIN conferences c ON c.slug = g.conference_slug
          WHERE g.source_url IS NOT NULL AND g.refresh_minutes IS NOT NULL
          GROUP BY c.id, c.slug, g.source_url ORDER BY c.id, g.source_url",
@@ -49,6 +52,7 @@ pub async fn targets(db: impl PgExecutor<'_>) -> Result<Vec<SyncTarget>, StoreEr
                     .map_err(|e| StoreError::Invalid(format!("stored conference: {e}")))?,
                 url: row.try_get("source_url")?,
                 refresh: Duration::minutes(i64::from(minutes)),
+                summary_speakers: row.try_get("summary_speakers")?,
             })
         })
         .collect()

@@ -345,7 +345,7 @@ fn the_demo_runs_with_nothing_configured() {
 
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stderr.contains("starting a private throwaway PostgreSQL"),
+        stderr.contains("Started a private throwaway PostgreSQL in /"),
         "{stderr}"
     );
     assert!(

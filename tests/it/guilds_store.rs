@@ -181,3 +181,31 @@ async fn a_retention_period_is_stored_and_audited_in_days() {
     assert_eq!(audit[0].before, serde_json::json!({"retention_days": null}));
     assert_eq!(audit[0].after, serde_json::json!({"retention_days": 7}));
 }
+
+#[tokio::test]
+async fn a_server_that_reads_speakers_from_the_summary_has_its_source_synced_that_way() {
+    use confbot::store::syncs;
+    let db = TestDb::new().await;
+    crate::fixtures::import_text(&db.pool, "livecon", crate::fixtures::SEED_ICS).await;
+    let source = SetupChange::Source {
+        url: "https://pretalx.example.org/livecon/schedule.ics".into(),
+        refresh_minutes: 15,
+    };
+    change(&db, GUILD_A, source, "livecon").await;
+    let before = syncs::targets(&db.pool).await.expect("targets");
+
+    change(&db, GUILD_A, SetupChange::SummarySpeakers(true), "livecon").await;
+
+    let after = syncs::targets(&db.pool).await.expect("targets");
+    assert_eq!(before.len(), 1);
+    assert!(!before[0].summary_speakers);
+    assert!(after[0].summary_speakers);
+    let audit = guilds::recent_audit(&db.pool, GUILD_A, 1)
+        .await
+        .expect("audit");
+    assert_eq!(audit[0].action, "setup speakers");
+    assert_eq!(
+        audit[0].after,
+        serde_json::json!({"summary_speakers": true})
+    );
+}

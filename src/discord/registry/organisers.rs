@@ -101,6 +101,15 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
             )],
         ),
         subcommand(
+            "speakers",
+            "Where the schedule source names speakers",
+            &[required(
+                "from",
+                "summary: SUMMARY reads \"Title - Speaker\"; auto: pretalx, ATTENDEE CN, a Speaker: line",
+                OptionKind::Choice(SPEAKER_SOURCES),
+            )],
+        ),
+        subcommand(
             "retention",
             "How long attendees' data is kept after the conference's last talk",
             &[required(
@@ -116,6 +125,9 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
     public: false,
     default_member_permissions: Some(Permissions::MANAGE_GUILD),
 };
+
+/// The values of `/setup speakers from:`.
+const SPEAKER_SOURCES: &[&str] = &["auto", "summary"];
 
 /// `/status`: organisers only. Each view is a subcommand (an overview can join `audit`).
 pub(super) const STATUS: CommandSpec = CommandSpec {
@@ -169,6 +181,7 @@ pub(super) fn parse_setup(given: &Given<'_>) -> Result<SetupCommand, ParseError>
                 .lead("minutes")?
                 .ok_or(ParseError::MissingOption("minutes"))?,
         ),
+        "speakers" => SetupCommand::SummarySpeakers(options.required_choice("from")? == "summary"),
         "retention" => SetupCommand::Retention(
             u32::try_from(options.required_integer("days")?)
                 .ok()

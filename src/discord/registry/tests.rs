@@ -250,6 +250,21 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
     assert!(parse("setup", &retention(0)).is_err());
     assert!(parse("setup", &retention(400)).is_err());
     assert_eq!(parse("forget", &[]), Ok(Invocation::Forget));
+    let speakers = |from: &str| {
+        [subcommand(
+            "speakers",
+            serde_json::json!([{"name": "from", "type": 3, "value": from}]),
+        )]
+    };
+    assert_eq!(
+        parse("setup", &speakers("summary")),
+        Ok(Invocation::Setup(SetupCommand::SummarySpeakers(true)))
+    );
+    assert_eq!(
+        parse("setup", &speakers("auto")),
+        Ok(Invocation::Setup(SetupCommand::SummarySpeakers(false)))
+    );
+    assert!(parse("setup", &speakers("sometimes")).is_err());
     assert_eq!(
         parse("setup", &[]),
         Err(ParseError::MissingSubcommand("setup"))
@@ -277,6 +292,7 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
             "channel",
             "role",
             "lead",
+            "speakers",
             "retention"
         ]
     );

@@ -16,11 +16,19 @@ pub enum SetupCommand {
     Show,
     Conference(String),
     TimeZone(String),
-    Source { url: String, refresh_minutes: u32 },
-    Channel { kind: ChannelKind, channel: u64 },
+    Source {
+        url: String,
+        refresh_minutes: u32,
+    },
+    Channel {
+        kind: ChannelKind,
+        channel: u64,
+    },
     Role(u64),
     Lead(LeadTime),
     Retention(RetentionDays),
+    /// Whether the source's SUMMARY is `Title - Speaker`.
+    SummarySpeakers(bool),
 }
 
 impl SetupCommand {
@@ -35,6 +43,7 @@ impl SetupCommand {
             SetupCommand::Role(_) => "/setup role",
             SetupCommand::Lead(_) => "/setup lead",
             SetupCommand::Retention(_) => "/setup retention",
+            SetupCommand::SummarySpeakers(_) => "/setup speakers",
         }
     }
 }
@@ -123,14 +132,16 @@ enum Field {
     Role,
     Lead,
     Retention,
+    Speakers,
 }
 
 impl Field {
-    const ALL: [Field; 9] = [
+    const ALL: [Field; 10] = [
         Field::Conference,
         Field::TimeZone,
         Field::Source,
         Field::Refresh,
+        Field::Speakers,
         Field::Channel(ChannelKind::Announcements),
         Field::Channel(ChannelKind::OrganiserLog),
         Field::Role,
@@ -149,6 +160,7 @@ impl Field {
             Field::Role => "Organiser role",
             Field::Lead => "Default reminder lead",
             Field::Retention => "Personal data kept after the last talk",
+            Field::Speakers => "Speakers read from",
         }
     }
 
@@ -187,6 +199,13 @@ impl Field {
                     minutes => format!("{minutes} minutes"),
                 },
             ),
+            Field::Speakers => {
+                if settings.summary_speakers {
+                    "the SUMMARY \"Title - Speaker\" (/setup speakers)".to_owned()
+                } else {
+                    "pretalx's SUMMARY, ATTENDEE/ORGANIZER CN or a \"Speaker:\" line".to_owned()
+                }
+            }
             Field::Retention => settings.retention.map_or_else(
                 || format!("{DEFAULT_RETENTION_DAYS} days (the default)"),
                 |days| match days.days() {
@@ -208,6 +227,7 @@ fn fields(change: &SetupChange) -> Vec<Field> {
         SetupChange::Role(_) => vec![Field::Role],
         SetupChange::Lead(_) => vec![Field::Lead],
         SetupChange::Retention(_) => vec![Field::Retention],
+        SetupChange::SummarySpeakers(_) => vec![Field::Speakers],
     }
 }
 

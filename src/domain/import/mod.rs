@@ -97,6 +97,9 @@ pub struct ImportOptions {
     pub stored_time_zone: Option<Tz>,
     /// Inputs larger than this are refused.
     pub max_bytes: usize,
+    /// Read an iCalendar SUMMARY as `Title - Speaker, Speaker` even though the file is not
+    /// pretalx's (`--summary-speakers`; pretalx files are recognised by their PRODID).
+    pub summary_speakers: bool,
 }
 
 impl Default for ImportOptions {
@@ -105,6 +108,7 @@ impl Default for ImportOptions {
             time_zone: None,
             stored_time_zone: None,
             max_bytes: DEFAULT_MAX_BYTES,
+            summary_speakers: false,
         }
     }
 }

@@ -1,31 +1,31 @@
 //! One VEVENT -> one [`TalkData`].
 
 use super::lexer::{preview, ContentLine};
+use super::speakers::{self, Credits, SpeakerRule, Summary};
 use super::tree::Component;
 use super::when::Zones;
 use crate::domain::import::ImportError;
 use crate::domain::model::{SpeakerData, TalkData, TalkKind, TalkStatus};
 use crate::domain::text::{clean, clean_line};
 
-/// Reads a VEVENT. `pretalx` says whether SUMMARY is pretalx's `"Title - Speaker, Speaker"`.
+/// Reads a VEVENT, and which rule found its speakers (see [`speakers`]). `owner` is the
+/// calendar's own organiser, never taken for a speaker.
 pub(super) fn talk(
     event: &Component,
     zones: &Zones,
-    pretalx: bool,
-) -> Result<TalkData, ImportError> {
+    read_summary: Summary,
+    owner: Option<&str>,
+) -> Result<(TalkData, Option<SpeakerRule>), ImportError> {
     let slot = zones.slot(event)?;
     let summary_prop = event.property("SUMMARY");
     let summary = summary_prop.map(ContentLine::text).unwrap_or_default();
-
-    // Our own export names speakers explicitly; only then is SUMMARY certainly the bare title.
-    let own_speakers: Vec<&ContentLine> = event.properties_named("X-CONFBOT-SPEAKER").collect();
-    let (title, speakers) = if !own_speakers.is_empty() {
-        (summary, own_speakers.iter().map(|p| p.text()).collect())
-    } else if pretalx {
-        split_pretalx_summary(&summary)
-    } else {
-        (summary, Vec::new())
-    };
+    let description = event.property("DESCRIPTION").and_then(|p| clean(&p.text()));
+    let Credits {
+        title,
+        speakers,
+        description,
+        rule,
+    } = speakers::credits(event, summary, description, read_summary, owner);
     // An empty title would make the talk unfindable and unannounceable: refuse it rather than
     // invent "(untitled)".
     let title = clean_line(&title).ok_or_else(|| {
@@ -72,11 +72,11 @@ pub(super) fn talk(
             .and_then(|p| p.text_list().iter().find_map(|c| clean_line(c)))
     });
 
-    Ok(TalkData {
+    let talk = TalkData {
         source_id: Some(source_id(event, &title)),
         title,
         subtitle: line_text(event, "X-CONFBOT-SUBTITLE"),
-        abstract_text: event.property("DESCRIPTION").and_then(|p| clean(&p.text())),
+        abstract_text: description,
         description: None,
         speakers,
         track,
@@ -89,24 +89,13 @@ pub(super) fn talk(
         kind,
         // A URI, not TEXT: no escapes to resolve.
         url: event.property("URL").and_then(|p| clean_line(&p.value)),
-    })
+    };
+    Ok((talk, rule))
 }
 
 /// A one-line TEXT property, cleaned.
 fn line_text(event: &Component, name: &str) -> Option<String> {
     event.property(name).and_then(|p| clean_line(&p.text()))
-}
-
-/// pretalx writes SUMMARY as `"{title} - {speaker}, {speaker}"`. Titles may themselves
-/// contain " - ", names rarely do, so the split is at the last one.
-fn split_pretalx_summary(summary: &str) -> (String, Vec<String>) {
-    match summary.rsplit_once(" - ") {
-        Some((title, names)) => (
-            title.to_owned(),
-            names.split(", ").map(str::to_owned).collect(),
-        ),
-        None => (summary.to_owned(), Vec::new()),
-    }
 }
 
 /// The UID, or a synthesized id when the event has none.
@@ -133,24 +122,4 @@ fn source_id(event: &Component, title: &str) -> String {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     format!("generated-{hash:016x}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pretalx_summaries_split_at_the_last_dash() {
-        assert_eq!(
-            split_pretalx_summary("Rust - the good parts - Ana Lima, Bo Chen"),
-            (
-                "Rust - the good parts".to_owned(),
-                vec!["Ana Lima".to_owned(), "Bo Chen".to_owned()]
-            )
-        );
-        assert_eq!(
-            split_pretalx_summary("Lunch"),
-            ("Lunch".to_owned(), Vec::new())
-        );
-    }
 }

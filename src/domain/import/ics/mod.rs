@@ -8,6 +8,7 @@
 
 mod event;
 mod lexer;
+pub mod speakers;
 mod tree;
 mod values;
 mod vtimezone;
@@ -15,6 +16,8 @@ mod when;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_speakers;
 #[cfg(test)]
 mod tests_vtimezone;
 #[cfg(test)]
@@ -27,6 +30,7 @@ use crate::domain::model::{ImportedSchedule, ScheduleScope, TalkData};
 use crate::domain::text::clean_line;
 use crate::domain::time::{equivalent_zone, zone_by_name};
 
+use self::speakers::{SpeakerRule, Summary};
 use self::tree::Component;
 use self::when::Zones;
 
@@ -50,6 +54,8 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     let calendars = tree::calendars(lexer::content_lines(input)?)?;
 
+    let mut rules: std::collections::BTreeMap<SpeakerRule, usize> =
+        std::collections::BTreeMap::new();
     let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
     for calendar in &calendars {
         let text = |name: &str| calendar.property(name).and_then(|p| clean_line(&p.text()));
@@ -69,8 +75,20 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
             conference: options.time_zone.or(file_zone).or(options.stored_time_zone),
         };
         let pretalx = text("PRODID").is_some_and(|p| p.to_ascii_lowercase().contains("pretalx"));
+        let read_summary = if pretalx {
+            Summary::Pretalx
+        } else if options.summary_speakers {
+            Summary::Switched
+        } else {
+            Summary::Title
+        };
+        let owner = speakers::calendar_owner(calendar.children_named("VEVENT"));
         for vevent in calendar.children_named("VEVENT") {
-            schedule.talks.push(event::talk(vevent, &zones, pretalx)?);
+            let (talk, rule) = event::talk(vevent, &zones, read_summary, owner.as_deref())?;
+            if let Some(rule) = rule {
+                *rules.entry(rule).or_insert(0_usize) += 1;
+            }
+            schedule.talks.push(talk);
         }
         if schedule.time_zone.is_none() {
             schedule.time_zone = zone_like_first_event(calendar, &zones, &schedule.talks);
@@ -81,7 +99,31 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
             "the calendar contains no VEVENT: refusing to import an empty timetable",
         ));
     }
+    schedule
+        .notes
+        .push(speaker_note(&rules, schedule.talks.len()));
     Ok(schedule)
+}
+
+/// Which rules found the speakers, for the import summary: organisers see how their file
+/// was read instead of a silent guess.
+fn speaker_note(rules: &std::collections::BTreeMap<SpeakerRule, usize>, events: usize) -> String {
+    let found: usize = rules.values().sum();
+    if found == 0 {
+        return format!(
+            "speakers: none found in {events} events (no ATTENDEE or ORGANIZER CN, no \
+             \"Speaker:\" line; if SUMMARY reads \"Title - Speaker\", import with \
+             --summary-speakers)"
+        );
+    }
+    let parts: Vec<String> = rules
+        .iter()
+        .map(|(rule, count)| format!("{count} from {}", rule.describe()))
+        .collect();
+    format!(
+        "speakers of {found} of {events} events: {}",
+        parts.join(", ")
+    )
 }
 
 /// pretalx files carry no X-WR-TIMEZONE, only a VTIMEZONE named like `PST`: the IANA zone
