@@ -139,6 +139,14 @@ pub async fn run<D: Deliver>(
     Ok(())
 }
 
+/// Waits for the next minute tick: `false` once the process is stopping (or the ticks end).
+async fn next_tick(ticks: &mut mpsc::Receiver<()>, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = stop.changed() => false,
+        tick = ticks.recv() => tick.is_some(),
+    }
+}
+
 /// Completes once `stop` turns true.
 async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
@@ -174,11 +182,7 @@ async fn sync_loop<D: Deliver>(
     mut ticks: mpsc::Receiver<()>,
     mut stop: watch::Receiver<bool>,
 ) {
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            tick = ticks.recv() => if tick.is_none() { return },
-        }
+    while next_tick(&mut ticks, &mut stop).await {
         let targets = match crate::store::syncs::targets(&pool).await {
             Ok(targets) => targets,
             Err(error) => {

@@ -16,11 +16,7 @@ pub(super) async fn retention_loop(
     mut ticks: mpsc::Receiver<()>,
     mut stop: watch::Receiver<bool>,
 ) {
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            tick = ticks.recv() => if tick.is_none() { return },
-        }
+    while super::next_tick(&mut ticks, &mut stop).await {
         if let Err(error) = purge_expired(&pool, clock.now()).await {
             // The next tick tries again; nothing is half-deleted (one transaction each).
             tracing::warn!("the retention sweep failed: {error:#}");

@@ -8,9 +8,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::process::confbot;
 
-/// Waits for a line of the demo's output that contains `needle`; returns it.
-async fn line_with(
-    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+/// Waits for a line of the demo's output (or log) that contains `needle`; returns it.
+async fn line_with<R: tokio::io::AsyncBufRead + Unpin>(
+    lines: &mut tokio::io::Lines<R>,
     needle: &str,
     seen: &mut Vec<String>,
 ) -> String {
@@ -136,20 +136,7 @@ impl Running {
     }
 
     async fn log_line_with(&mut self, needle: &str) -> String {
-        let found = tokio::time::timeout(Duration::from_secs(60), async {
-            while let Some(line) = self.stderr.next_line().await.expect("stderr readable") {
-                self.log.push(line.clone());
-                if line.contains(needle) {
-                    return Some(line);
-                }
-            }
-            None
-        })
-        .await;
-        match found {
-            Ok(Some(line)) => line,
-            _ => panic!("no log line with {needle:?}; log:\n{}", self.log.join("\n")),
-        }
+        line_with(&mut self.stderr, needle, &mut self.log).await
     }
 
     /// Sends `signal` to the demo's whole process group, as a terminal does for Ctrl-C.
