@@ -13,7 +13,7 @@ mod discord;
 mod embedded_db;
 mod guilds_store;
 mod import;
-mod import_speakers;
+mod import_real_world;
 mod ops;
 mod privacy;
 pub mod reminders;

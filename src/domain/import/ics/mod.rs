@@ -8,6 +8,7 @@
 
 mod event;
 mod lexer;
+mod recurrence;
 pub mod speakers;
 mod tree;
 mod values;
@@ -17,18 +18,23 @@ mod when;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_recurrence;
+#[cfg(test)]
 mod tests_speakers;
 #[cfg(test)]
 mod tests_vtimezone;
 #[cfg(test)]
 mod tests_zones;
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ScheduleScope, TalkData};
 use crate::domain::text::clean_line;
-use crate::domain::time::{equivalent_zone, zone_by_name};
+use crate::domain::time::{equivalent_zone, local_to_utc, zone_by_name};
 
 use self::speakers::{SpeakerRule, Summary};
 use self::tree::Component;
@@ -83,13 +89,15 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
             Summary::Title
         };
         let owner = speakers::calendar_owner(calendar.children_named("VEVENT"));
+        let mut events = Events::default();
         for vevent in calendar.children_named("VEVENT") {
             let (talk, rule) = event::talk(vevent, &zones, read_summary, owner.as_deref())?;
             if let Some(rule) = rule {
                 *rules.entry(rule).or_insert(0_usize) += 1;
             }
-            schedule.talks.push(talk);
+            events.add(vevent, talk, &zones)?;
         }
+        events.expand_into(&mut schedule, &zones)?;
         if schedule.time_zone.is_none() {
             schedule.time_zone = zone_like_first_event(calendar, &zones, &schedule.talks);
         }
@@ -103,6 +111,108 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         .notes
         .push(speaker_note(&rules, schedule.talks.len()));
     Ok(schedule)
+}
+
+/// A calendar's events, sorted out for recurrence: plain events, recurring masters, and the
+/// overrides (RECURRENCE-ID) of their occurrences.
+#[derive(Default)]
+struct Events<'c> {
+    plain: Vec<TalkData>,
+    masters: Vec<(&'c Component, TalkData)>,
+    /// By UID, then by the original start of the occurrence they replace.
+    overrides: HashMap<String, HashMap<DateTime<Utc>, TalkData>>,
+}
+
+impl<'c> Events<'c> {
+    fn add(
+        &mut self,
+        vevent: &'c Component,
+        talk: TalkData,
+        zones: &Zones,
+    ) -> Result<(), ImportError> {
+        if recurrence::is_recurring(vevent) {
+            self.masters.push((vevent, talk));
+        } else if let Some(original) = recurrence::overridden_start(vevent, zones)? {
+            let uid = talk.source_id.clone().unwrap_or_default();
+            self.overrides
+                .entry(uid)
+                .or_default()
+                .insert(original, talk);
+        } else {
+            self.plain.push(talk);
+        }
+        Ok(())
+    }
+
+    /// The one-off events, then every recurring one expanded within the conference's days
+    /// (the local days the plain events span), then overrides left without a master.
+    fn expand_into(
+        mut self,
+        schedule: &mut ImportedSchedule,
+        zones: &Zones,
+    ) -> Result<(), ImportError> {
+        let days = conference_days(&self.plain, zones.conference);
+        schedule.talks.append(&mut self.plain);
+        for (vevent, master) in &self.masters {
+            let window = match days {
+                Some(days) => days,
+                None => {
+                    let Some(slot) = master.slot else { continue };
+                    schedule.warnings.push(format!(
+                        "line {}: {:?} repeats, and the calendar has no one-off events to \
+                         tell the conference's days: its occurrences in the {} days from its \
+                         start are imported",
+                        vevent.line,
+                        master.title,
+                        recurrence::UNBOUNDED_SPAN.num_days()
+                    ));
+                    recurrence::Window {
+                        start: slot.start,
+                        end: slot.start + recurrence::UNBOUNDED_SPAN,
+                    }
+                }
+            };
+            let uid = master.source_id.clone().unwrap_or_default();
+            let mut overrides = self.overrides.remove(&uid).unwrap_or_default();
+            let talks = recurrence::expand(
+                vevent,
+                master,
+                zones,
+                window,
+                &mut overrides,
+                &mut schedule.warnings,
+            )?;
+            schedule.talks.extend(talks);
+            // Overrides of occurrences the rule does not give (moved in from elsewhere).
+            self.overrides.insert(uid, overrides);
+        }
+        for (uid, overrides) in self.overrides {
+            let mut overrides: Vec<_> = overrides.into_iter().collect();
+            overrides.sort_by_key(|(original, _)| *original);
+            for (original, mut talk) in overrides {
+                let all_day = talk.slot.is_some_and(|s| s.all_day);
+                talk.source_id = Some(recurrence::occurrence_id(&uid, original, all_day));
+                schedule.talks.push(talk);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The conference's days: from the local midnight before the first one-off event to the one
+/// after the last.
+fn conference_days(talks: &[TalkData], zone: Option<Tz>) -> Option<recurrence::Window> {
+    let first = talks.iter().filter_map(|t| t.slot).map(|s| s.start).min()?;
+    let last = talks.iter().filter_map(|t| t.slot).map(|s| s.end).max()?;
+    let zone = zone.unwrap_or(Tz::UTC);
+    let midnight = |at: DateTime<Utc>, days: i64| {
+        let day = at.with_timezone(&zone).date_naive() + chrono::Duration::days(days);
+        local_to_utc(&zone, day.and_time(chrono::NaiveTime::MIN))
+    };
+    Some(recurrence::Window {
+        start: midnight(first, 0),
+        end: midnight(last, 1),
+    })
 }
 
 /// Which rules found the speakers, for the import summary: organisers see how their file

@@ -38,6 +38,19 @@ impl Zone<'_> {
     }
 }
 
+/// A DTSTART's wall-clock time and the zone it is read in.
+pub(super) struct LocalStart<'a> {
+    pub local: NaiveDateTime,
+    zone: Zone<'a>,
+}
+
+impl LocalStart<'_> {
+    /// Another wall-clock time of the same zone, in UTC.
+    pub fn to_utc(&self, local: NaiveDateTime) -> DateTime<Utc> {
+        self.zone.to_utc(local)
+    }
+}
+
 /// A resolved DTSTART/DTEND.
 enum Moment<'a> {
     Date(NaiveDate),
@@ -115,6 +128,32 @@ impl<'a> Zones<'a> {
             )
         })?;
         Ok(local_to_utc(&zone, day.and_time(NaiveTime::MIN)))
+    }
+
+    /// The instant a DATE or DATE-TIME value stands for (a date: its conference-local
+    /// midnight), as RDATE, EXDATE and RECURRENCE-ID name occurrences.
+    pub fn instant(&self, prop: &ContentLine) -> Result<DateTime<Utc>, ImportError> {
+        match self.moment(prop)? {
+            Moment::Date(day) => self.midnight(day, prop),
+            Moment::Time { local, zone } => Ok(zone.to_utc(local)),
+        }
+    }
+
+    /// DTSTART as written, to repeat it on the wall clock (RRULE steps are local times).
+    pub fn local_start(&self, event: &Component) -> Result<LocalStart<'a>, ImportError> {
+        let prop = event
+            .property("DTSTART")
+            .ok_or_else(|| ImportError::at_line(event.line, "VEVENT without DTSTART"))?;
+        Ok(match self.moment(prop)? {
+            Moment::Date(day) => LocalStart {
+                local: day.and_time(NaiveTime::MIN),
+                zone: match self.conference {
+                    Some(zone) => Zone::Named(zone),
+                    None => Zone::Utc,
+                },
+            },
+            Moment::Time { local, zone } => LocalStart { local, zone },
+        })
     }
 
     /// The event's slot from DTSTART and DTEND or DURATION (DTEND wins when a file has both,

@@ -1,6 +1,6 @@
-//! `confbot import --summary-speakers` as an organiser uses it: the note says which rule
-//! found the speakers, and the switch turns a plain calendar's `Title - Speaker` into a
-//! title and its speakers on the re-import.
+//! Real-world calendars through `confbot import` as an organiser runs it: speakers found by
+//! the rule the note names (and `--summary-speakers`), recurring events re-imported as a diff
+//! of zero.
 
 use crate::cli::{confbot, fixture, run};
 use crate::harness::TestDb;
@@ -57,5 +57,26 @@ async fn the_summary_switch_splits_speakers_off_titles_and_the_note_says_so() {
             ),
             ("Typed SQL".to_owned(), Some("João Gonçalves".to_owned())),
         ]
+    );
+}
+
+#[tokio::test]
+async fn a_calendar_of_recurring_open_spaces_reimports_with_nothing_changed() {
+    let db = TestDb::new().await;
+    let file = fixture("real-world/recurring-open-spaces.ics");
+
+    let (first_code, first_out, first_err) = run(confbot(Some(&db.url))
+        .args(["import", "--conference", "summit"])
+        .arg(&file));
+    let (again_code, again_out, again_err) = run(confbot(Some(&db.url))
+        .args(["import", "--force", "--conference", "summit"])
+        .arg(&file));
+
+    assert_eq!(first_code, 0, "{first_err}");
+    assert!(first_out.contains("6 added"), "{first_out}");
+    assert_eq!(again_code, 0, "{again_err}");
+    assert!(
+        again_out.contains("0 added, 0 changed, 0 cancelled, 6 unchanged"),
+        "{again_out}"
     );
 }
