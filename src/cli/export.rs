@@ -18,7 +18,7 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     let talks = store::talks::load(&mut conn, row.id).await?;
     let rendered = match args.format {
         ExportFormat::Json => export::json::to_json(&talks) + "\n",
-        ExportFormat::Ics => export::ics::to_ics(&row.conference, &talks),
+        ExportFormat::Ics => export::ics::to_ics(&row.conference, &talks, chrono::Utc::now()),
     };
     match args.output {
         Some(path) => tokio::fs::write(&path, rendered)

@@ -149,6 +149,11 @@ impl Router {
         asker: Asker,
         target: Resolved<'_>,
     ) -> Result<Reply, StoreError> {
+        let now = chrono::Utc::now();
+        // Nothing can come of a talk that is over: refused before anything is stored.
+        if let Some(reply) = subscriptions::over(&target, now) {
+            return Ok(reply);
+        }
         let conference = self.conference_id(programme).await?;
         let Some(reference) = self.reference(conference, &target).await? else {
             return Ok(gone(&target));
@@ -171,6 +176,7 @@ impl Router {
             lead,
             added,
             &overlapping,
+            now,
         ))
     }
 
@@ -203,7 +209,12 @@ impl Router {
         let mine = store::of_user(&self.pool, conference, asker.user).await?;
         let targets: Vec<SubscriptionTarget> = mine.into_iter().map(|s| s.target).collect();
         let lead = self.lead_of(conference, asker.user).await?.0;
-        Ok(subscriptions::my_talks(programme, &targets, lead))
+        Ok(subscriptions::my_talks(
+            programme,
+            &targets,
+            lead,
+            chrono::Utc::now(),
+        ))
     }
 
     async fn remind(

@@ -307,7 +307,7 @@ async fn the_ics_export_reimports_as_an_unchanged_schedule() {
         .expect("exists")
         .conference;
 
-    let ics = export::ics::to_ics(&conference, &stored);
+    let ics = export::ics::to_ics(&conference, &stored, chrono::Utc::now());
     let outcome = import_text(&db.pool, "nbpy-2026", &ics).await;
 
     assert!(outcome.diff.is_empty(), "{:?}", outcome.diff);

@@ -7,7 +7,10 @@
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
+
 use super::render::{self, ephemeral, full, headline, in_room, name_list, quoted, Pages};
+use super::render::{relative, time_of_day};
 use super::render::{MAX_MESSAGES, MAX_QUERY_CHARS};
 use super::talk::find_talks;
 use super::{escape_markdown, limits, truncate, Attachment, Reply, Visibility};
@@ -153,6 +156,20 @@ fn takes_place(talk: &StoredTalk) -> bool {
     talk.data.status == TalkStatus::Confirmed && talk.data.slot.is_some_and(|s| !s.all_day)
 }
 
+/// The answer to subscribing to a talk that is over: nothing is stored, since nothing can
+/// come of it. `None` for a talk still to come or under way (or a room or track).
+pub fn over(target: &Resolved<'_>, now: DateTime<Utc>) -> Option<Reply> {
+    let Resolved::Talk(talk) = target else {
+        return None;
+    };
+    let slot = talk.data.slot.filter(|slot| slot.end <= now)?;
+    Some(render::fit(ephemeral(format!(
+        "{} is over (it ended {}): there is nothing left to remind you of.",
+        bold_title(talk),
+        relative(slot.end)
+    ))))
+}
+
 /// The answer to a subscription: when the reminder comes, whether it existed already, and
 /// which of the user's other talks overlap.
 pub fn subscribed(
@@ -160,6 +177,7 @@ pub fn subscribed(
     lead: LeadTime,
     added: bool,
     overlapping: &[&StoredTalk],
+    now: DateTime<Utc>,
 ) -> Reply {
     let mut text = String::new();
     if !added {
@@ -168,11 +186,26 @@ pub fn subscribed(
     let phrase = lead_phrase(lead);
     match target {
         Resolved::Talk(talk) => {
-            text.push_str(&format!(
-                "You will be reminded {phrase} {} ({}).",
-                bold_title(talk),
-                when_and_where(talk)
-            ));
+            match talk.data.slot.filter(|slot| slot.start <= now) {
+                // Under way (one that is over never gets here): in /mytalks, but no reminder.
+                Some(slot) => text.push_str(&format!(
+                    "{} started {}, so no reminder will come; it runs until {}{} and is in \
+                     your `/mytalks`.",
+                    bold_title(talk),
+                    relative(slot.start),
+                    time_of_day(slot.end),
+                    talk.data
+                        .room
+                        .as_deref()
+                        .map(|room| format!(" in {}", name(room)))
+                        .unwrap_or_default()
+                )),
+                None => text.push_str(&format!(
+                    "You will be reminded {phrase} {} ({}).",
+                    bold_title(talk),
+                    when_and_where(talk)
+                )),
+            }
             if talk.data.status == TalkStatus::Cancelled {
                 text.push_str("\nThis talk is cancelled: you will hear about it if it comes back.");
             }
@@ -219,6 +252,7 @@ pub fn my_talks(
     programme: &Programme,
     subscriptions: &[SubscriptionTarget],
     lead: LeadTime,
+    now: DateTime<Utc>,
 ) -> Reply {
     let mut ids = Vec::new();
     let mut rooms = Vec::new();
@@ -252,7 +286,7 @@ pub fn my_talks(
     let calendar = owned
         .iter()
         .any(|t| t.data.slot.is_some())
-        .then(|| to_ics(&programme.conference, &owned).into_bytes());
+        .then(|| to_ics(&programme.conference, &owned, now).into_bytes());
 
     let mut pages = Pages::default();
     pages.line(&format!(

@@ -26,9 +26,9 @@ pub const PRODID: &str = "-//confbot//confbot//EN";
 /// Talks without a slot (catalogue entries not yet scheduled) are left out: a VEVENT needs a
 /// start, and inventing one would put a fake session in people's calendars.
 ///
-/// DTSTAMP is fixed at the Unix epoch: the domain has no clock, and a deterministic file
-/// lets HTTP caches and ETags see that an unchanged programme is unchanged.
-pub fn to_ics(conference: &Conference, talks: &[StoredTalk]) -> String {
+/// DTSTAMP is `stamp`, the time the file is made (RFC 5545: when the iCalendar object was
+/// created), given by the caller since the domain has no clock.
+pub fn to_ics(conference: &Conference, talks: &[StoredTalk], stamp: DateTime<Utc>) -> String {
     let name = one_line(&conference.name);
     // RFC 7986 NAME is TEXT, but the crate does not know it and would write it unescaped
     // (`Calendar::name` does): an explicit VALUE=TEXT makes it escape the value.
@@ -45,14 +45,14 @@ pub fn to_ics(conference: &Conference, talks: &[StoredTalk]) -> String {
         .append_property(Property::new("X-WR-CALNAME", &name))
         .append_property(Property::new("X-WR-TIMEZONE", conference.time_zone.name()));
     for talk in talks {
-        if let Some(event) = event(talk, conference.time_zone) {
+        if let Some(event) = event(talk, conference.time_zone, stamp) {
             calendar.push(event);
         }
     }
     calendar.to_string()
 }
 
-fn event(talk: &StoredTalk, zone: Tz) -> Option<Event> {
+fn event(talk: &StoredTalk, zone: Tz, stamp: DateTime<Utc>) -> Option<Event> {
     let data = &talk.data;
     let slot = data.slot?;
     let mut event = Event::new();
@@ -63,7 +63,7 @@ fn event(talk: &StoredTalk, zone: Tz) -> Option<Event> {
         .unwrap_or_else(|| format!("confbot-talk-{}", talk.id.0));
     event
         .uid(&uid)
-        .timestamp(DateTime::UNIX_EPOCH)
+        .timestamp(stamp)
         .sequence(u32::try_from(talk.schedule_version).unwrap_or(0))
         .summary(&one_line(&data.title));
     if slot.all_day {
@@ -147,6 +147,11 @@ mod tests {
 
     fn utc(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    /// When the test's file is made.
+    fn stamp() -> DateTime<Utc> {
+        "2026-12-04T10:00:00Z".parse().expect("instant")
     }
 
     fn conference() -> Conference {
@@ -249,7 +254,7 @@ mod tests {
     #[test]
     fn exporting_then_importing_round_trips_every_field() {
         let talks = talks();
-        let exported = to_ics(&conference(), &talks);
+        let exported = to_ics(&conference(), &talks, stamp());
         let imported = ics::parse(&exported, &ImportOptions::default()).unwrap();
 
         assert_eq!(
@@ -264,7 +269,7 @@ mod tests {
 
     #[test]
     fn all_day_items_are_written_as_conference_local_dates() {
-        let exported = to_ics(&conference(), &talks());
+        let exported = to_ics(&conference(), &talks(), stamp());
         assert!(
             exported.contains("DTSTART;VALUE=DATE:20260425\r\n"),
             "{exported}"
@@ -281,7 +286,7 @@ mod tests {
 
     #[test]
     fn talks_without_a_slot_are_left_out() {
-        let exported = to_ics(&conference(), &talks());
+        let exported = to_ics(&conference(), &talks(), stamp());
         assert_eq!(exported.matches("BEGIN:VEVENT").count(), 3);
         assert!(!exported.contains("Not yet scheduled"));
     }
@@ -292,7 +297,7 @@ mod tests {
         talks[0].data.title = "Carriage\r\nreturn\rtitle".to_owned();
         talks[0].data.abstract_text = Some("a\r\nb\rc".to_owned());
         talks[0].data.url = Some("https://example.org/\r\nX-INJECTED:1".to_owned());
-        let exported = to_ics(&conference(), &talks);
+        let exported = to_ics(&conference(), &talks, stamp());
 
         let body = exported.strip_suffix("\r\n").unwrap();
         for line in body.split("\r\n") {
@@ -310,7 +315,7 @@ mod tests {
 
     #[test]
     fn the_calendar_header_names_the_product_and_the_export_is_deterministic() {
-        let exported = to_ics(&conference(), &talks());
+        let exported = to_ics(&conference(), &talks(), stamp());
         assert!(exported
             .starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//confbot//confbot//EN\r\n"));
         assert!(exported.contains("X-WR-TIMEZONE:America/Los_Angeles\r\n"));
@@ -324,6 +329,6 @@ mod tests {
             "{exported}"
         );
         assert!(exported.contains("SEQUENCE:3\r\n"));
-        assert_eq!(exported, to_ics(&conference(), &talks()));
+        assert_eq!(exported, to_ics(&conference(), &talks(), stamp()));
     }
 }

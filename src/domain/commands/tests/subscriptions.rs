@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use super::*;
 use crate::domain::commands::channels::{channel_plan, with_channel};
 use crate::domain::commands::subscriptions::{
-    lead_set, lead_shown, my_talks, overlaps, resolve, subscribed, unsubscribed, Resolved,
+    lead_set, lead_shown, my_talks, over, overlaps, resolve, subscribed, unsubscribed, Resolved,
     TargetQuery, MYTALKS_FILENAME,
 };
 use crate::domain::import::{self, ImportOptions};
@@ -16,6 +16,11 @@ use crate::domain::model::{TalkId, TalkStatus};
 use crate::domain::programme::testing::{programme, talk, utc};
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{ChannelPlan, LeadTime, SubscriptionTarget};
+
+/// When a `/mytalks` file is made in these tests.
+fn made() -> chrono::DateTime<chrono::Utc> {
+    utc("2026-04-20T08:00:00Z")
+}
 
 fn lead(minutes: i64) -> LeadTime {
     LeadTime::from_minutes(minutes).expect("in range")
@@ -131,9 +136,10 @@ fn the_subscription_reply_says_when_where_and_what_overlaps() {
     let beta = by_title(&p, "Beta");
     let start = utc("2026-04-25T10:00:00Z").timestamp();
 
-    let added = subscribed(&Resolved::Talk(alpha), lead(10), true, &[beta]);
-    let again = subscribed(&Resolved::Talk(alpha), lead(1), false, &[]);
-    let room = subscribed(&Resolved::Room("Barn"), lead(0), true, &[]);
+    let before = utc("2026-04-25T09:00:00Z");
+    let added = subscribed(&Resolved::Talk(alpha), lead(10), true, &[beta], before);
+    let again = subscribed(&Resolved::Talk(alpha), lead(1), false, &[], before);
+    let room = subscribed(&Resolved::Room("Barn"), lead(0), true, &[], before);
 
     assert_eq!(added.visibility, Visibility::Ephemeral);
     assert_eq!(
@@ -182,7 +188,7 @@ fn my_talks_lists_talks_rooms_and_tracks_and_attaches_a_calendar_that_imports_ba
         SubscriptionTarget::Talk(TalkId(999)),
     ];
 
-    let reply = my_talks(&p, &subscriptions, lead(10));
+    let reply = my_talks(&p, &subscriptions, lead(10), made());
 
     assert_within_limits(&reply);
     assert_eq!(reply.visibility, Visibility::Ephemeral);
@@ -208,6 +214,11 @@ fn my_talks_lists_talks_rooms_and_tracks_and_attaches_a_calendar_that_imports_ba
     let files = &reply.messages[0].attachments;
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].filename, MYTALKS_FILENAME);
+    let file = String::from_utf8_lossy(&files[0].bytes);
+    assert!(
+        file.contains("DTSTAMP:20260420T080000Z"),
+        "made then, not in 1970: {file}"
+    );
     let calendar = import::parse(&files[0].bytes, None, &ImportOptions::default())
         .expect("the attachment imports");
     let mut imported: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = calendar
@@ -227,7 +238,7 @@ fn my_talks_lists_talks_rooms_and_tracks_and_attaches_a_calendar_that_imports_ba
 
 #[test]
 fn no_subscriptions_get_a_hint_and_no_file() {
-    let reply = my_talks(&conf(), &[], lead(10));
+    let reply = my_talks(&conf(), &[], lead(10), made());
 
     assert!(content(&reply).starts_with("You have no subscriptions yet"));
     assert!(reply.messages[0].attachments.is_empty());
@@ -255,7 +266,7 @@ fn many_subscriptions_with_hostile_titles_are_paged_within_limits_and_defused() 
         .map(|t| SubscriptionTarget::Talk(t.id))
         .collect();
 
-    let reply = my_talks(&p, &subscriptions, lead(10));
+    let reply = my_talks(&p, &subscriptions, lead(10), made());
 
     assert_within_limits(&reply);
     assert!(reply.messages.len() > 1, "paged");
@@ -333,11 +344,43 @@ fn the_my_talks_calendar_keeps_the_sources_uid_and_description_the_snapshot_hold
     let p = crate::domain::programme::testing::seed();
     let talk = p.talks[0].id;
 
-    let reply = my_talks(&p, &[SubscriptionTarget::Talk(talk)], lead(10));
+    let reply = my_talks(&p, &[SubscriptionTarget::Talk(talk)], lead(10), made());
 
     let ics = String::from_utf8(reply.messages[0].attachments[0].bytes.clone()).expect("utf-8");
     assert!(
         ics.contains("UID:pretalx-nbpy-2026-ERUJ9T@pretalx.northbaypython.org"),
         "{ics}"
     );
+}
+
+#[test]
+fn subscribing_to_a_talk_under_way_or_over_says_so_instead_of_promising_a_reminder() {
+    let p = conf();
+    let alpha = Resolved::Talk(by_title(&p, "Alpha"));
+    let during = utc("2026-04-25T10:05:00Z");
+
+    let refused_before = over(&alpha, utc("2026-04-25T10:29:00Z"));
+    let refused_after = over(&alpha, utc("2026-04-25T10:30:00Z"));
+    let room = over(&Resolved::Room("Barn"), utc("2026-04-25T11:00:00Z"));
+    let under_way = subscribed(&alpha, lead(10), true, &[], during);
+    let ahead = subscribed(&alpha, lead(10), true, &[], utc("2026-04-25T09:00:00Z"));
+
+    assert!(
+        refused_before.is_none(),
+        "under way: it can still go in /mytalks"
+    );
+    assert!(room.is_none(), "a room has talks to come");
+    assert_eq!(
+        content(&refused_after.expect("refused")),
+        "**Alpha** is over (it ended <t:1777113000:R>): there is nothing left to remind you of."
+    );
+    assert!(
+        content(&under_way).starts_with(
+            "**Alpha** started <t:1777111200:R>, so no reminder will come; it runs until \
+             <t:1777113000:t> in Barn and is in your `/mytalks`."
+        ),
+        "{}",
+        content(&under_way)
+    );
+    assert!(content(&ahead).starts_with("You will be reminded 10 minutes before **Alpha**"));
 }
