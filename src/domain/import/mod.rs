@@ -1,6 +1,7 @@
 //! Importers: one file per source format, each turning bytes into the same
 //! [`ImportedSchedule`]. Pure functions: no I/O, no clock.
 
+mod decode;
 pub mod frab_xml;
 pub mod ics;
 pub mod pretalx_json;
@@ -12,6 +13,8 @@ use std::str::FromStr;
 use chrono_tz::Tz;
 
 use crate::domain::model::ImportedSchedule;
+
+pub use decode::{decode, Decoded};
 
 /// The largest input any importer accepts by default (64 MiB): ten thousand talks with long
 /// abstracts fit in a fraction of it; anything larger is refused before parsing.
@@ -119,8 +122,8 @@ impl Default for ImportOptions {
 pub enum ImportError {
     #[error("the input is {size} bytes, over the {limit}-byte limit")]
     TooLarge { size: usize, limit: usize },
-    #[error("line {line}: the input is not valid UTF-8")]
-    InvalidUtf8 { line: usize },
+    #[error("line {line}: the input starts with a UTF-16 byte-order mark but is not valid UTF-16")]
+    InvalidUtf16 { line: usize },
     #[error("line {line}: {message}")]
     AtLine { line: usize, message: String },
     #[error("{0}")]
@@ -148,35 +151,20 @@ pub fn parse(
     format: Option<Format>,
     options: &ImportOptions,
 ) -> Result<ImportedSchedule, ImportError> {
-    let text = decode(input, options.max_bytes)?;
+    let Decoded { text, warning } = decode(input, options.max_bytes)?;
     let format = format.unwrap_or_else(|| Format::detect(text.as_bytes()));
-    match format {
-        Format::Ics => ics::parse(text, options),
-        Format::Json => pretalx_json::parse(text, options),
-        Format::Xml => frab_xml::parse(text, options),
-        Format::Text => text::parse(text, options),
-    }
+    let mut schedule = match format {
+        Format::Ics => ics::parse(&text, options),
+        Format::Json => pretalx_json::parse(&text, options),
+        Format::Xml => frab_xml::parse(&text, options),
+        Format::Text => text::parse(&text, options),
+    }?;
+    schedule.warnings.splice(0..0, warning);
+    Ok(schedule)
 }
 
-/// Enforces the size cap, checks UTF-8 (naming the line of the first bad byte) and drops a
-/// byte-order mark.
-pub fn decode(input: &[u8], max_bytes: usize) -> Result<&str, ImportError> {
-    if input.len() > max_bytes {
-        return Err(ImportError::TooLarge {
-            size: input.len(),
-            limit: max_bytes,
-        });
-    }
-    let text = std::str::from_utf8(input).map_err(|e| {
-        let line = input[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        ImportError::InvalidUtf8 { line }
-    })?;
-    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
-}
+#[cfg(test)]
+mod tests_encodings;
 
 #[cfg(test)]
 mod tests {
@@ -207,26 +195,14 @@ mod tests {
     }
 
     #[test]
-    fn oversized_input_is_refused_before_parsing() {
-        let err = decode(&[b'a'; 11], 10).unwrap_err();
-        assert_eq!(
-            err,
-            ImportError::TooLarge {
-                size: 11,
-                limit: 10
-            }
-        );
-    }
+    fn a_utf16_file_is_detected_and_parsed_like_any_other() {
+        let calendar = "BEGIN:VCALENDAR\r\nX-WR-TIMEZONE:UTC\r\nBEGIN:VEVENT\r\nUID:a\r\n\
+            DTSTART:20270101T100000Z\r\nSUMMARY:Zoë\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let bytes = decode::encode(calendar, encoding_rs::UTF_16LE);
 
-    #[test]
-    fn invalid_utf8_names_the_line() {
-        let err = decode(b"one\ntwo\nthr\xffee\n", 1000).unwrap_err();
-        assert_eq!(err, ImportError::InvalidUtf8 { line: 3 });
-        assert_eq!(err.to_string(), "line 3: the input is not valid UTF-8");
-    }
+        let schedule = parse(&bytes, None, &ImportOptions::default()).expect("imports");
 
-    #[test]
-    fn a_byte_order_mark_is_dropped() {
-        assert_eq!(decode(b"\xEF\xBB\xBFhello", 100), Ok("hello"));
+        assert_eq!(schedule.talks[0].title, "Zoë");
+        assert!(schedule.warnings.is_empty());
     }
 }
