@@ -65,17 +65,32 @@ pub fn local_to_utc(zone: &impl ZoneRules, local: NaiveDateTime) -> DateTime<Utc
     as_utc(offset).and_utc()
 }
 
-/// Looks a zone up by name: an IANA name (quotes and surrounding space ignored, case
-/// insensitive), or a Windows/Outlook display name such as `W. Europe Standard Time`.
+/// Looks a zone up by name as calendar clients write it: an IANA name (quotes and
+/// surrounding space ignored, any case), the same behind a libical or Mozilla prefix
+/// (`/freeassociation.sourceforge.net/Europe/Prague`, `/mozilla.org/20050126_1/Europe/Stockholm`,
+/// `/Europe/Stockholm`), or a Windows/Outlook name such as `W. Europe Standard Time`.
 pub fn zone_by_name(name: &str) -> Option<Tz> {
     let name = name.trim().trim_matches('"').trim();
     if name.is_empty() {
         return None;
     }
-    name.parse::<Tz>()
-        .ok()
-        .or_else(|| Tz::from_str_insensitive(name).ok())
-        .or_else(|| windows_zone(name))
+    let iana = |name: &str| {
+        name.parse::<Tz>()
+            .ok()
+            .or_else(|| Tz::from_str_insensitive(name).ok())
+    };
+    if let Some(prefixed) = name.strip_prefix('/') {
+        // The zone is the longest tail of the path that names one: prefixes are a vendor
+        // path of any depth (`/softwarestudio.org/Olson_20011030_5/America/Chicago`).
+        let mut tail = prefixed;
+        loop {
+            if let Some(zone) = iana(tail) {
+                return Some(zone);
+            }
+            tail = tail.split_once('/')?.1;
+        }
+    }
+    iana(name).or_else(|| windows_zone(name))
 }
 
 /// Discord timestamp styles (`<t:UNIX:STYLE>`), rendered by each reader's client in their own
@@ -103,6 +118,39 @@ pub fn discord_timestamp(instant: DateTime<Utc>, style: TimestampStyle) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zone_names_are_read_as_real_clients_write_them() {
+        let berlin = Some(chrono_tz::Europe::Berlin);
+        for name in [
+            "Europe/Berlin",
+            "europe/berlin",
+            "\"Europe/Berlin\"",
+            "/Europe/Berlin",
+            "/freeassociation.sourceforge.net/Europe/Berlin",
+            "/freeassociation.sourceforge.net/Tzfile/Europe/Berlin",
+            "/mozilla.org/20050126_1/Europe/Berlin",
+            "/softwarestudio.org/Olson_20011030_5/Europe/Berlin",
+            "/citadel.org/20190914_1/EUROPE/BERLIN",
+            "W. Europe Standard Time",
+            "w. europe standard time",
+        ] {
+            assert_eq!(zone_by_name(name), berlin, "{name}");
+        }
+        assert_eq!(
+            zone_by_name("/freeassociation.sourceforge.net/America/Argentina/Buenos_Aires"),
+            Some(chrono_tz::America::Argentina::Buenos_Aires)
+        );
+        for name in [
+            "/",
+            "/example.org/",
+            "/example.org/Mars/Olympus",
+            "Mars/Olympus",
+            "",
+        ] {
+            assert_eq!(zone_by_name(name), None, "{name}");
+        }
+    }
     use chrono::NaiveDate;
 
     fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {

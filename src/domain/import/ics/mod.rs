@@ -22,6 +22,8 @@ mod tests_recurrence;
 #[cfg(test)]
 mod tests_speakers;
 #[cfg(test)]
+mod tests_spellings;
+#[cfg(test)]
 mod tests_vtimezone;
 #[cfg(test)]
 mod tests_zones;
