@@ -32,9 +32,18 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         allow_dtd: true,
         ..ParsingOptions::default()
     };
-    let doc = Document::parse_with_options(input, xml_options).map_err(|e| {
-        let pos = e.pos();
-        ImportError::at_line(pos.row as usize, format!("malformed XML: {e}"))
+    let doc = Document::parse_with_options(input, xml_options).map_err(|e| match e {
+        roxmltree::Error::UnexpectedEndOfStream | roxmltree::Error::UnclosedRootNode => {
+            let (line, open) = guards::truncation(input);
+            let inside = open.map_or_else(String::new, |(name, opened)| {
+                format!(" inside <{name}> (opened on line {opened})")
+            });
+            ImportError::at_line(
+                line,
+                format!("malformed XML: the file ends here{inside}: it looks cut off"),
+            )
+        }
+        e => ImportError::at_line(e.pos().row as usize, format!("malformed XML: {e}")),
     })?;
     let reader = Reader { doc: &doc };
     let root = doc.root_element();

@@ -29,51 +29,14 @@ const MAX_DEPTH: usize = 128;
 /// the point where the parser would stop with an error: comments, CDATA, processing
 /// instructions and declarations are skipped, and `/>` only ends a start tag outside quotes.
 pub(super) fn refuse_deep_nesting(input: &str) -> Result<(), ImportError> {
-    let bytes = input.as_bytes();
-    let find_from = |from: usize, needle: &str| {
-        input
-            .get(from..)
-            .and_then(|rest| rest.find(needle))
-            .map_or(bytes.len(), |at| from + at + needle.len())
-    };
     let mut depth: usize = 0;
-    let mut i = 0;
-    while let Some(rel) = input.get(i..).and_then(|rest| rest.find('<')) {
-        let lt = i + rel;
-        let rest = input.get(lt..).unwrap_or_default();
-        i = if rest.starts_with("<!--") {
-            find_from(lt + 4, "-->")
-        } else if rest.starts_with("<![CDATA[") {
-            find_from(lt + 9, "]]>")
-        } else if rest.starts_with("<?") {
-            find_from(lt + 2, "?>")
-        } else if rest.starts_with("<!") {
-            find_from(lt + 2, ">")
-        } else if rest.starts_with("</") {
-            depth = depth.saturating_sub(1);
-            lt + 2
-        } else {
-            let mut quote = None;
-            let mut end = None;
-            for (k, &b) in bytes.iter().enumerate().skip(lt + 1) {
-                match (quote, b) {
-                    (Some(q), _) if b == q => quote = None,
-                    (Some(_), _) => {}
-                    (None, b'"' | b'\'') => quote = Some(b),
-                    (None, b'>') => {
-                        end = Some(k);
-                        break;
-                    }
-                    (None, _) => {}
-                }
-            }
-            let Some(end) = end else { break };
-            if bytes.get(end.wrapping_sub(1)) != Some(&b'/') {
+    for tag in Tags::new(input) {
+        match tag {
+            Tag::Open { at, .. } => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    let line = input.get(..lt).map_or(1, |h| h.matches('\n').count() + 1);
                     return Err(ImportError::at_line(
-                        line,
+                        line_at(input, at),
                         format!(
                             "elements are nested more than {MAX_DEPTH} levels deep; \
                              a schedule needs far fewer"
@@ -81,8 +44,139 @@ pub(super) fn refuse_deep_nesting(input: &str) -> Result<(), ImportError> {
                     ));
                 }
             }
-            end + 1
-        };
+            Tag::Close => depth = depth.saturating_sub(1),
+        }
     }
     Ok(())
+}
+
+/// Where a file that ends too early ends, and the innermost element still open there with
+/// the line it opened on: roxmltree places "unexpected end of stream" at line 1, which sends
+/// an organiser to the wrong end of a truncated download.
+pub(super) fn truncation(input: &str) -> (usize, Option<(String, usize)>) {
+    let mut open: Vec<(String, usize)> = Vec::new();
+    for tag in Tags::new(input) {
+        match tag {
+            Tag::Open { at, name } => open.push((name.to_owned(), line_at(input, at))),
+            Tag::Close => {
+                open.pop();
+            }
+        }
+    }
+    let last_line = line_at(input, input.trim_end().len());
+    (last_line, open.pop())
+}
+
+fn line_at(input: &str, at: usize) -> usize {
+    input.get(..at).map_or(1, |h| h.matches('\n').count() + 1)
+}
+
+/// An element boundary found by [`Tags`].
+enum Tag<'a> {
+    /// A start tag that is not self-closing, at byte `at`.
+    Open {
+        at: usize,
+        name: &'a str,
+    },
+    Close,
+}
+
+/// Start and end tags of raw XML, skipping comments, CDATA, processing instructions and
+/// declarations; `/>` only ends a start tag outside quotes. A start tag without its `>` ends
+/// the scan.
+struct Tags<'a> {
+    input: &'a str,
+    i: usize,
+}
+
+impl<'a> Tags<'a> {
+    fn new(input: &'a str) -> Self {
+        Tags { input, i: 0 }
+    }
+
+    fn find_from(&self, from: usize, needle: &str) -> usize {
+        self.input
+            .get(from..)
+            .and_then(|rest| rest.find(needle))
+            .map_or(self.input.len(), |at| from + at + needle.len())
+    }
+}
+
+impl<'a> Iterator for Tags<'a> {
+    type Item = Tag<'a>;
+
+    fn next(&mut self) -> Option<Tag<'a>> {
+        let input = self.input;
+        let bytes = input.as_bytes();
+        while let Some(rel) = input.get(self.i..).and_then(|rest| rest.find('<')) {
+            let lt = self.i + rel;
+            let rest = input.get(lt..).unwrap_or_default();
+            if rest.starts_with("<!--") {
+                self.i = self.find_from(lt + 4, "-->");
+            } else if rest.starts_with("<![CDATA[") {
+                self.i = self.find_from(lt + 9, "]]>");
+            } else if rest.starts_with("<?") {
+                self.i = self.find_from(lt + 2, "?>");
+            } else if rest.starts_with("<!") {
+                self.i = self.find_from(lt + 2, ">");
+            } else if rest.starts_with("</") {
+                self.i = lt + 2;
+                return Some(Tag::Close);
+            } else {
+                let mut quote = None;
+                let mut end = None;
+                for (k, &b) in bytes.iter().enumerate().skip(lt + 1) {
+                    match (quote, b) {
+                        (Some(q), _) if b == q => quote = None,
+                        (Some(_), _) => {}
+                        (None, b'"' | b'\'') => quote = Some(b),
+                        (None, b'>') => {
+                            end = Some(k);
+                            break;
+                        }
+                        (None, _) => {}
+                    }
+                }
+                let end = end?;
+                self.i = end + 1;
+                if bytes.get(end.wrapping_sub(1)) != Some(&b'/') {
+                    let tag = input.get(lt + 1..end).unwrap_or_default();
+                    let name_end = tag
+                        .find(|c: char| c.is_whitespace() || c == '/')
+                        .unwrap_or(tag.len());
+                    let name = tag.get(..name_end).unwrap_or_default();
+                    return Some(Tag::Open { at: lt, name });
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::import::{frab_xml, ImportOptions};
+
+    #[test]
+    fn a_cut_off_download_is_placed_where_it_ends_inside_the_element_left_open() {
+        let cut = include_str!("../../../../tests/fixtures/real-world/truncated-schedule.xml");
+
+        let error = frab_xml::parse(cut, &ImportOptions::default()).expect_err("refused");
+
+        assert_eq!(
+            error.to_string(),
+            "line 22: malformed XML: the file ends here inside <event> (opened on line 19): \
+             it looks cut off"
+        );
+    }
+
+    #[test]
+    fn the_innermost_open_element_ignores_comments_cdata_and_empty_elements() {
+        let input = "<a>\n<!-- <x> -->\n<b at=\"1>2\">\n<c/>\n<![CDATA[<y>]]>\n<d>text</d>\n";
+
+        assert_eq!(truncation(input), (6, Some(("b".to_owned(), 3))));
+        assert_eq!(truncation("<a></a>"), (1, None));
+        assert_eq!(truncation("<a>\n<b"), (2, Some(("a".to_owned(), 1))));
+    }
 }
