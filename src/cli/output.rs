@@ -76,6 +76,14 @@ pub fn import_report(conference: &Conference, diff: &ImportDiff, dry_run: bool) 
     for entry in &diff.cancelled {
         line(&mut out, '-', entry, "cancelled".to_owned());
     }
+    for entry in &diff.kept {
+        line(
+            &mut out,
+            '=',
+            entry,
+            "kept as it was: its event could not be read this time (see the warnings)".to_owned(),
+        );
+    }
     out
 }
 

@@ -219,6 +219,9 @@ pub struct ImportedSchedule {
     /// How the importer read the file where it had to choose, for the organiser ("speakers
     /// of 40 of 42 events: 40 from ATTENDEE CN"): never a silent guess.
     pub notes: Vec<String>,
+    /// The ids of events the importer could not read and skipped (with a warning each): their
+    /// stored talks are kept as they are, neither changed nor cancelled.
+    pub unreadable: Vec<String>,
 }
 
 impl ImportedSchedule {
@@ -232,6 +235,7 @@ impl ImportedSchedule {
             talks: Vec::new(),
             warnings: Vec::new(),
             notes: Vec::new(),
+            unreadable: Vec::new(),
         }
     }
 }

@@ -80,3 +80,92 @@ async fn a_calendar_of_recurring_open_spaces_reimports_with_nothing_changed() {
         "{again_out}"
     );
 }
+
+async fn statuses(db: &TestDb) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT title, status FROM talks ORDER BY title")
+        .fetch_all(&db.pool)
+        .await
+        .expect("talks")
+}
+
+#[tokio::test]
+async fn oddities_of_a_hand_written_calendar_cost_a_warning_not_the_import() {
+    let db = TestDb::new().await;
+
+    let (code, stdout, stderr) = run(confbot(Some(&db.url))
+        .args(["import", "--conference", "odd"])
+        .arg(fixture("real-world/hand-written-oddities.ics")));
+
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("3 added"), "{stdout}");
+    assert!(
+        stderr.contains("line 11: invalid property name \"X MY NOTE\"; that line was left out"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 30: X-TRAILING-GARBAGE is outside BEGIN:VCALENDAR"),
+        "{stderr}"
+    );
+    let speakers: Vec<String> = sqlx::query_scalar("SELECT name FROM speakers")
+        .fetch_all(&db.pool)
+        .await
+        .expect("speakers");
+    assert_eq!(
+        speakers,
+        ["Lucía Pérez"],
+        "the quoted CN, text after it dropped"
+    );
+}
+
+#[tokio::test]
+async fn an_event_that_cannot_be_read_now_keeps_its_talk_as_it_was() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let good =
+        std::fs::read_to_string(fixture("real-world/hand-written-oddities.ics")).expect("fixture");
+    let broken = good.replace(
+        "DTSTART;TZID=Europe/Madrid:20270915T110000",
+        "DTSTART;TZID=Europe/Madrid:2027-09-15 11:00",
+    );
+    let mostly_broken = broken.replace("T100000", "T10h").replace("T120000", "noon");
+    let path = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    };
+    run(confbot(Some(&db.url))
+        .args(["import", "--conference", "odd"])
+        .arg(path("good.ics", &good)));
+
+    let (code, stdout, stderr) = run(confbot(Some(&db.url))
+        .args(["import", "--conference", "odd"])
+        .arg(path("broken.ics", &broken)));
+    let after_broken = statuses(&db).await;
+    let (refused, _, refusal) = run(confbot(Some(&db.url))
+        .args(["import", "--conference", "odd"])
+        .arg(path("mostly.ics", &mostly_broken)));
+
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("line 17: DTSTART:"), "{stderr}");
+    assert!(stderr.contains("that event was skipped"), "{stderr}");
+    assert!(stdout.contains("0 cancelled"), "{stdout}");
+    assert!(
+        stdout.contains("= Pipelines: kept as it was: its event could not be read this time"),
+        "{stdout}"
+    );
+    let confirmed = |title: &str| (title.to_owned(), "confirmed".to_owned());
+    assert_eq!(
+        after_broken,
+        [
+            confirmed("Closing"),
+            confirmed("Pipelines"),
+            confirmed("Welcome")
+        ]
+    );
+    assert_eq!(refused, 1);
+    assert!(
+        refusal.contains("3 of 3 events cannot be read, so the file is refused: line 8:"),
+        "{refusal}"
+    );
+    assert_eq!(statuses(&db).await, after_broken, "nothing changed");
+}

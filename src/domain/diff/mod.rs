@@ -119,6 +119,10 @@ pub struct ImportDiff {
     pub changed: Vec<DiffEntry>,
     pub cancelled: Vec<DiffEntry>,
     pub unchanged: usize,
+    /// Talks whose event could not be read this time: kept as they were, neither changed
+    /// nor cancelled (absent from diffs stored before this existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<DiffEntry>,
 }
 
 impl ImportDiff {
@@ -197,20 +201,33 @@ pub fn plan_import(
         }
     }
 
+    let mut plan = ImportPlan::default();
     if imported.scope == ScheduleScope::Timetable {
-        // A timetable talk (one with a source id) missing from the new timetable was cancelled.
+        // A timetable talk (one with a source id) missing from the new timetable was
+        // cancelled, unless its event was there but could not be read: then it stays as it
+        // was, since cancelling would tell every subscriber a falsehood.
         for (i, talk) in working.iter_mut().enumerate() {
-            if !touched.contains(&i)
-                && talk.source_id.is_some()
-                && talk.status == TalkStatus::Confirmed
-            {
+            let Some(id) = talk.source_id.as_deref().filter(|_| !touched.contains(&i)) else {
+                continue;
+            };
+            if is_unreadable(id, &imported.unreadable) {
+                if let Some(stored_talk) = stored.get(i) {
+                    plan.diff.kept.push(DiffEntry {
+                        talk_id: Some(stored_talk.id.0),
+                        source_id: Some(id.to_owned()),
+                        title: talk.title.clone(),
+                        fields: Vec::new(),
+                        before: None,
+                        after: Placement::of(talk),
+                    });
+                }
+            } else if talk.status == TalkStatus::Confirmed {
                 talk.to_mut().status = TalkStatus::Cancelled;
                 touched.insert(i);
             }
         }
     }
 
-    let mut plan = ImportPlan::default();
     let mut touched: Vec<usize> = touched.into_iter().collect();
     touched.sort_unstable();
     for i in touched {
@@ -271,6 +288,17 @@ pub fn plan_import(
         .collect();
     plan.inserts = inserts;
     Ok(plan)
+}
+
+/// Whether a stored talk's id belongs to an event that could not be read: the event's UID
+/// itself, or one of its occurrences (`uid/20270326T120000Z`).
+fn is_unreadable(id: &str, unreadable: &[String]) -> bool {
+    unreadable.iter().any(|uid| {
+        id == uid
+            || id
+                .strip_prefix(uid.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 fn check_unique_source_ids(talks: &[TalkData]) -> Result<(), PlanError> {

@@ -51,8 +51,28 @@ impl ContentLine {
     }
 }
 
-/// Unfolds `input` and splits it into content lines. Blank lines are skipped.
+/// Unfolds `input` and splits it into content lines. Blank lines are skipped; the first
+/// unreadable line is an error.
+#[cfg(test)]
 pub(super) fn content_lines(input: &str) -> Result<Vec<ContentLine>, ImportError> {
+    lex(input).into_iter().collect()
+}
+
+/// [`content_lines`] for real files: an unreadable line (a property name with spaces, a
+/// stray continuation) is left out and reported, so one odd property never costs the import.
+pub(super) fn readable_lines(input: &str) -> (Vec<ContentLine>, Vec<ImportError>) {
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    for line in lex(input) {
+        match line {
+            Ok(line) => lines.push(line),
+            Err(error) => errors.push(error),
+        }
+    }
+    (lines, errors)
+}
+
+fn lex(input: &str) -> Vec<Result<ContentLine, ImportError>> {
     let mut lines = Vec::new();
     // The logical line being assembled and the physical line it started on.
     let mut current: Option<(usize, String)> = None;
@@ -65,26 +85,24 @@ pub(super) fn content_lines(input: &str) -> Result<Vec<ContentLine>, ImportError
         {
             match current.as_mut() {
                 Some((_, text)) => text.push_str(rest),
-                None => {
-                    return Err(ImportError::at_line(
-                        number,
-                        "a continuation line (starting with a space) follows no property",
-                    ))
-                }
+                None => lines.push(Err(ImportError::at_line(
+                    number,
+                    "a continuation line (starting with a space) follows no property",
+                ))),
             }
             continue;
         }
         if let Some((start, text)) = current.take() {
-            lines.push(parse_line(&text, start)?);
+            lines.push(parse_line(&text, start));
         }
         if !physical.is_empty() {
             current = Some((number, physical.to_owned()));
         }
     }
     if let Some((start, text)) = current {
-        lines.push(parse_line(&text, start)?);
+        lines.push(parse_line(&text, start));
     }
-    Ok(lines)
+    lines
 }
 
 fn is_name_char(c: char) -> bool {
@@ -150,6 +168,10 @@ fn parse_param<'a>(
                 .ok_or_else(|| bad(&format!("the quoted value of {name} is never closed")))?;
             values.push(quoted.get(..close).unwrap_or_default().to_owned());
             rest = quoted.get(close + 1..).unwrap_or_default();
+            // Some clients write text after the closing quote (`CN="Jane Doe"x:mailto:…`):
+            // the quoted value is what they meant; the rest up to the next separator goes.
+            let junk = rest.find([',', ';', ':']).unwrap_or(rest.len());
+            rest = rest.get(junk..).unwrap_or_default();
         } else {
             let end = rest.find([',', ';', ':', '"']).unwrap_or(rest.len());
             values.push(rest.get(..end).unwrap_or_default().to_owned());

@@ -60,11 +60,18 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         });
     }
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
-    let calendars = tree::calendars(lexer::content_lines(input)?)?;
+    let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
+    let (lines, unreadable_lines) = lexer::readable_lines(input);
+    for error in unreadable_lines {
+        schedule
+            .warnings
+            .push(format!("{error}; that line was left out"));
+    }
+    let calendars = tree::calendars_noting(lines, &mut schedule.warnings)?;
 
     let mut rules: std::collections::BTreeMap<SpeakerRule, usize> =
         std::collections::BTreeMap::new();
-    let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
+    let mut skipped = Skipped::default();
     for calendar in &calendars {
         let text = |name: &str| calendar.property(name).and_then(|p| clean_line(&p.text()));
         let file_zone: Option<Tz> = text("X-WR-TIMEZONE").and_then(|name| zone_by_name(&name));
@@ -93,17 +100,21 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         let owner = speakers::calendar_owner(calendar.children_named("VEVENT"));
         let mut events = Events::default();
         for vevent in calendar.children_named("VEVENT") {
-            let (talk, rule) = event::talk(vevent, &zones, read_summary, owner.as_deref())?;
-            if let Some(rule) = rule {
-                *rules.entry(rule).or_insert(0_usize) += 1;
+            skipped.events += 1;
+            let read = event::talk(vevent, &zones, read_summary, owner.as_deref())
+                .and_then(|(talk, rule)| events.add(vevent, talk, &zones).map(|()| rule));
+            match read {
+                Ok(Some(rule)) => *rules.entry(rule).or_insert(0_usize) += 1,
+                Ok(None) => {}
+                Err(error) => skipped.note(vevent, error),
             }
-            events.add(vevent, talk, &zones)?;
         }
-        events.expand_into(&mut schedule, &zones)?;
+        events.expand_into(&mut schedule, &zones, &mut skipped);
         if schedule.time_zone.is_none() {
             schedule.time_zone = zone_like_first_event(calendar, &zones, &schedule.talks);
         }
     }
+    skipped.conclude(&mut schedule)?;
     if schedule.talks.is_empty() {
         return Err(ImportError::msg(
             "the calendar contains no VEVENT: refusing to import an empty timetable",
@@ -152,7 +163,8 @@ impl<'c> Events<'c> {
         mut self,
         schedule: &mut ImportedSchedule,
         zones: &Zones,
-    ) -> Result<(), ImportError> {
+        skipped: &mut Skipped,
+    ) {
         let days = conference_days(&self.plain, zones.conference);
         schedule.talks.append(&mut self.plain);
         for (vevent, master) in &self.masters {
@@ -176,15 +188,17 @@ impl<'c> Events<'c> {
             };
             let uid = master.source_id.clone().unwrap_or_default();
             let mut overrides = self.overrides.remove(&uid).unwrap_or_default();
-            let talks = recurrence::expand(
+            match recurrence::expand(
                 vevent,
                 master,
                 zones,
                 window,
                 &mut overrides,
                 &mut schedule.warnings,
-            )?;
-            schedule.talks.extend(talks);
+            ) {
+                Ok(talks) => schedule.talks.extend(talks),
+                Err(error) => skipped.note(vevent, error),
+            }
             // Overrides of occurrences the rule does not give (moved in from elsewhere).
             self.overrides.insert(uid, overrides);
         }
@@ -197,6 +211,67 @@ impl<'c> Events<'c> {
                 schedule.talks.push(talk);
             }
         }
+    }
+}
+
+/// How many of its events a file failed to give.
+#[derive(Default)]
+struct Skipped {
+    events: usize,
+    errors: Vec<ImportError>,
+    ids: Vec<String>,
+}
+
+/// Shown of the reasons when a file is refused for too many unreadable events.
+const REASONS_SHOWN: usize = 3;
+
+impl Skipped {
+    /// An event that cannot be read: left out, its UID remembered so that its stored talk is
+    /// kept as it is rather than cancelled.
+    fn note(&mut self, vevent: &Component, error: ImportError) {
+        if let Some(uid) = vevent.property("UID").and_then(|p| clean_line(&p.text())) {
+            self.ids.push(uid);
+        }
+        self.errors.push(error);
+    }
+
+    /// A few unreadable events are warnings; most of a file unreadable means it is not the
+    /// schedule it claims to be (or is badly broken), and it is refused.
+    fn conclude(self, schedule: &mut ImportedSchedule) -> Result<(), ImportError> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        if self.errors.len() * 2 > self.events {
+            if self.events == 1 {
+                // A one-event file: its reason is the file's.
+                return Err(self.errors.into_iter().next().unwrap_or_else(|| {
+                    ImportError::msg("the calendar's only event cannot be read")
+                }));
+            }
+            let reasons: Vec<String> = self
+                .errors
+                .iter()
+                .take(REASONS_SHOWN)
+                .map(ToString::to_string)
+                .collect();
+            return Err(ImportError::msg(format!(
+                "{} of {} events cannot be read, so the file is refused: {}{}",
+                self.errors.len(),
+                self.events,
+                reasons.join("; "),
+                if self.errors.len() > REASONS_SHOWN {
+                    "; …"
+                } else {
+                    ""
+                }
+            )));
+        }
+        for error in self.errors {
+            schedule
+                .warnings
+                .push(format!("{error}; that event was skipped"));
+        }
+        schedule.unreadable = self.ids;
         Ok(())
     }
 }

@@ -120,15 +120,17 @@ fn a_repeating_event_without_a_programme_is_bounded_and_says_so() {
 }
 
 #[test]
-fn an_unreadable_rule_names_its_line() {
+fn an_unreadable_rule_skips_its_event_with_a_warning_naming_its_line() {
     let calendar = OPEN_SPACES.replace("RRULE:FREQ=DAILY;COUNT=10", "RRULE:FREQ=SOMETIMES");
 
-    let error = parse(&calendar, &ImportOptions::default()).expect_err("refused");
+    let schedule = parse(&calendar, &ImportOptions::default()).expect("the rest imports");
 
     assert!(
-        error
-            .to_string()
-            .starts_with("line 24: RRULE: cannot read it"),
-        "{error}"
+        schedule.warnings[0].starts_with("line 24: RRULE: cannot read it")
+            && schedule.warnings[0].ends_with("; that event was skipped"),
+        "{:?}",
+        schedule.warnings
     );
+    assert!(!schedule.talks.iter().any(|t| t.title == "Open space"));
+    assert_eq!(schedule.unreadable, ["open-space@summit.example.org"]);
 }

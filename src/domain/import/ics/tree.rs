@@ -40,7 +40,17 @@ impl Component {
 }
 
 /// Builds the top-level `VCALENDAR` components.
+#[cfg(test)]
 pub(super) fn calendars(lines: Vec<ContentLine>) -> Result<Vec<Component>, ImportError> {
+    calendars_noting(lines, &mut Vec::new())
+}
+
+/// [`calendars`], noting in `warnings` the properties outside any calendar (a stray line
+/// after `END:VCALENDAR`), which are left out.
+pub(super) fn calendars_noting(
+    lines: Vec<ContentLine>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Component>, ImportError> {
     let mut roots = Vec::new();
     let mut open: Vec<Component> = Vec::new();
     for line in lines {
@@ -98,12 +108,11 @@ pub(super) fn calendars(lines: Vec<ContentLine>) -> Result<Vec<Component>, Impor
             }
             _ => match open.last_mut() {
                 Some(component) => component.properties.push(line),
-                None => {
-                    return Err(ImportError::at_line(
-                        line.line,
-                        format!("{} outside BEGIN:VCALENDAR ... END:VCALENDAR", line.name),
-                    ))
-                }
+                None => warnings.push(format!(
+                    "line {}: {} is outside BEGIN:VCALENDAR ... END:VCALENDAR; left out",
+                    line.line,
+                    preview(&line.name)
+                )),
             },
         }
     }
@@ -162,12 +171,28 @@ mod tests {
     }
 
     #[test]
-    fn content_outside_a_calendar_is_refused() {
-        let err = tree("SUMMARY:x\n").unwrap_err();
+    fn a_stray_line_outside_the_calendar_is_left_out_and_noted() {
+        let mut warnings = Vec::new();
+
+        let roots = calendars_noting(
+            content_lines("BEGIN:VCALENDAR\nX-A:1\nEND:VCALENDAR\nSUMMARY:x\n").unwrap(),
+            &mut warnings,
+        )
+        .unwrap();
+
+        assert_eq!(roots.len(), 1);
         assert_eq!(
-            err,
-            ImportError::at_line(1, "SUMMARY outside BEGIN:VCALENDAR ... END:VCALENDAR")
+            warnings,
+            ["line 4: SUMMARY is outside BEGIN:VCALENDAR ... END:VCALENDAR; left out"]
         );
+        assert_eq!(
+            tree("SUMMARY:x\n").unwrap_err().to_string(),
+            "no BEGIN:VCALENDAR found: this is not an iCalendar file"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_no_calendar_is_refused() {
         assert!(tree("BEGIN:VEVENT\nEND:VEVENT").is_err());
         assert!(tree("").is_err());
         let deep = "BEGIN:VCALENDAR\n".to_owned() + &"BEGIN:X\n".repeat(100);
