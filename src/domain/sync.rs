@@ -177,6 +177,7 @@ mod tests {
                 ("2026-06-01T11:00:00Z", "Barn"),
             )],
             unchanged: 4,
+            ..ImportDiff::default()
         };
 
         let text = report("Py Conf", "https://example.org/s.ics", &diff);
