@@ -8,13 +8,12 @@
 pub(super) mod fields;
 mod guards;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use roxmltree::{Document, Node, NodeId, ParsingOptions};
+use roxmltree::{Document, Node, ParsingOptions};
 
 use crate::domain::html;
+use crate::domain::import::identity::{pretalx_code_from_url, Ids};
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{
     ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, SpeakerData, TalkData,
@@ -75,23 +74,16 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         day_change,
     };
 
-    let mut seen: HashMap<String, NodeId> = HashMap::new();
+    let mut ids = Ids::new();
     for day_node in elements(root, "day") {
         let day = context.day(day_node)?;
         schedule.days.extend(day.programme_day);
         for room in elements(day_node, "room") {
             let room_name = room.attribute("name").and_then(clean_line);
             for event in elements(room, "event") {
-                let talk = context.event(event, &day, room_name.as_deref())?;
-                if let Some(id) = &talk.source_id {
-                    if let Some(first) = seen.insert(id.clone(), event.id()) {
-                        let first_line = doc.get_node(first).map_or(0, |n| reader.line(n));
-                        return Err(reader.error(
-                            event,
-                            format!("the id {:?} is also used on line {first_line}", shorten(id)),
-                        ));
-                    }
-                }
+                let mut talk = context.event(event, &day, room_name.as_deref())?;
+                let place = format!("line {}", reader.line(event));
+                schedule.warnings.extend(ids.claim(&mut talk, &place));
                 schedule.talks.push(talk);
             }
         }
@@ -201,6 +193,11 @@ impl Context<'_, '_> {
             .filter_map(|attr| node.attribute(*attr).and_then(clean_line))
             .next()
             .ok_or_else(|| r.error(node, "the event has no guid or id attribute"))?;
+        // pretalx's talk code (in `<url>`) is the talk's id in every format it exports.
+        let source_id = child(node, "url")
+            .map(text_of)
+            .and_then(|url| pretalx_code_from_url(&url).map(str::to_owned))
+            .unwrap_or(source_id);
         let raw_title = child(node, "title").map(text_of).unwrap_or_default();
         let (title, title_cancelled) = fields::split_cancelled(&raw_title);
         let title = clean_line(title).ok_or_else(|| r.error(node, "missing <title>"))?;

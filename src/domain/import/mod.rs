@@ -3,6 +3,7 @@
 
 pub mod frab_xml;
 pub mod ics;
+pub mod identity;
 pub mod pretalx_json;
 pub mod text;
 

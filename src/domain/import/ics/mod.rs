@@ -22,6 +22,7 @@ mod tests_zones;
 
 use chrono_tz::Tz;
 
+use crate::domain::import::identity::Ids;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ScheduleScope, TalkData};
 use crate::domain::text::clean_line;
@@ -51,6 +52,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     let calendars = tree::calendars(lexer::content_lines(input)?)?;
 
     let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
+    let mut ids = Ids::new();
     for calendar in &calendars {
         let text = |name: &str| calendar.property(name).and_then(|p| clean_line(&p.text()));
         let file_zone: Option<Tz> = text("X-WR-TIMEZONE").and_then(|name| zone_by_name(&name));
@@ -70,7 +72,14 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         };
         let pretalx = text("PRODID").is_some_and(|p| p.to_ascii_lowercase().contains("pretalx"));
         for vevent in calendar.children_named("VEVENT") {
-            schedule.talks.push(event::talk(vevent, &zones, pretalx)?);
+            let mut talk = event::talk(vevent, &zones, pretalx)?;
+            // A UID shared with a RECURRENCE-ID is an override of a recurrence, not a
+            // repeat: those are left to the recurrence handling.
+            if vevent.property("RECURRENCE-ID").is_none() {
+                let place = format!("line {}", vevent.line);
+                schedule.warnings.extend(ids.claim(&mut talk, &place));
+            }
+            schedule.talks.push(talk);
         }
         if schedule.time_zone.is_none() {
             schedule.time_zone = zone_like_first_event(calendar, &zones, &schedule.talks);
