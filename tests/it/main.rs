@@ -14,6 +14,7 @@ mod embedded_db;
 mod guilds_store;
 mod import;
 mod ops;
+mod real_world;
 pub mod reminders;
 mod reminders_store;
 mod sync;

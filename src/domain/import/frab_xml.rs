@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 use roxmltree::{Document, Node, ParsingOptions};
 
 use crate::domain::html;
-use crate::domain::import::identity::{pretalx_code_from_url, Ids};
+use crate::domain::import::identity::Ids;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{
     ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, SpeakerData, TalkData,
@@ -193,11 +193,6 @@ impl Context<'_, '_> {
             .filter_map(|attr| node.attribute(*attr).and_then(clean_line))
             .next()
             .ok_or_else(|| r.error(node, "the event has no guid or id attribute"))?;
-        // pretalx's talk code (in `<url>`) is the talk's id in every format it exports.
-        let source_id = child(node, "url")
-            .map(text_of)
-            .and_then(|url| pretalx_code_from_url(&url).map(str::to_owned))
-            .unwrap_or(source_id);
         let raw_title = child(node, "title").map(text_of).unwrap_or_default();
         let (title, title_cancelled) = fields::split_cancelled(&raw_title);
         let title = clean_line(title).ok_or_else(|| r.error(node, "missing <title>"))?;

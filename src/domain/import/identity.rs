@@ -227,6 +227,9 @@ mod tests {
             pretalx_code_from_url("https://pretalx.example.com/conf/talk/GK99DE?x=1"),
             Some("GK99DE")
         );
-        assert_eq!(pretalx_code_from_url("https://frab.example/events/1234.html"), None);
+        assert_eq!(
+            pretalx_code_from_url("https://frab.example/events/1234.html"),
+            None
+        );
     }
 }

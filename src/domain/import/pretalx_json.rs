@@ -184,8 +184,7 @@ impl Context {
         let raw_title = talk.title.as_deref().unwrap_or_default();
         let (title, title_cancelled) = fields::split_cancelled(raw_title);
         let title = clean_line(title);
-        // The pretalx code first: it is the talk's id in every format pretalx exports.
-        let source_id = [&talk.code, &talk.guid, &talk.id]
+        let source_id = [&talk.guid, &talk.code, &talk.id]
             .into_iter()
             .find_map(|v| v.as_ref().and_then(Scalar::text));
         // Name the talk as the organiser would search for it.

