@@ -52,6 +52,9 @@ pub async fn sync_target(
         dry_run: false,
         force: false,
         timetable_only: true,
+        // A sync never confirms a mass change: the refusal goes to the organisers' log and
+        // /status like any failed sync, and the programme stays as it was.
+        allow_mass_change: false,
     };
     let name = target.slug.as_str();
     // The stored URL may carry credentials (`https://user:token@...`): logged without them.

@@ -100,6 +100,11 @@ pub struct ImportArgs {
     /// recognised and skipped, since it cannot change anything).
     #[arg(long)]
     pub force: bool,
+    /// Apply even an import that would cancel more than half of the conference's scheduled
+    /// talks or change its time zone (refused otherwise, in case the source is another
+    /// conference's schedule).
+    #[arg(long)]
+    pub allow_mass_change: bool,
 }
 
 /// Source formats accepted by `--format`.

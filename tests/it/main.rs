@@ -13,6 +13,7 @@ mod discord;
 mod embedded_db;
 mod guilds_store;
 mod import;
+mod mass_change;
 mod ops;
 mod real_world;
 pub mod reminders;

@@ -24,7 +24,10 @@ use crate::domain::model::{
 };
 use crate::domain::text::{name_key, title_key};
 
+mod guard;
 mod merge;
+
+pub use guard::{mass_change, MassChange};
 
 pub use merge::changed_fields;
 use merge::{merge, new_talk};
