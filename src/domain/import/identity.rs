@@ -212,6 +212,36 @@ mod tests {
     }
 
     #[test]
+    fn a_calendar_of_one_uid_repeated_100_000_times_imports_every_event() {
+        let event = "BEGIN:VEVENT\r\nUID:same@example.org\r\nDTSTART:20261227T100000Z\r\n\
+                     DTEND:20261227T110000Z\r\nSUMMARY:Same\r\nEND:VEVENT\r\n";
+        let ics = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{}END:VCALENDAR\r\n",
+            event.repeat(100_000)
+        );
+        let started = std::time::Instant::now();
+
+        let schedule = crate::domain::import::ics::parse(
+            &ics,
+            &crate::domain::import::ImportOptions::default(),
+        )
+        .expect("imports");
+
+        assert_eq!(schedule.talks.len(), 100_000);
+        assert_eq!(schedule.warnings.len(), 99_999);
+        assert_eq!(
+            ids_of(&schedule.talks)
+                .into_iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            100_000
+        );
+        // Generous for an unoptimised build on a shared machine; quadratic work would take
+        // hours here, not seconds.
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    }
+
+    #[test]
     fn pretalx_codes_are_read_from_uids_and_urls_only_when_they_look_like_codes() {
         assert_eq!(
             pretalx_code_from_uid("pretalx-nbpy-2026-ERUJ9T@pretalx.northbaypython.org"),
