@@ -356,6 +356,7 @@ async fn import_once(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
             time_zone_override: None,
             default_time_zone: chrono_tz::America::Los_Angeles,
             dry_run: false,
+            allow_mass_change: false,
         },
     )
     .await?;

@@ -35,6 +35,8 @@ pub struct ImportJob<'a> {
     /// Refuse sources that are not timetables (a listing, or an HTML page read as one):
     /// the live sync must never turn an error page into catalogue entries.
     pub timetable_only: bool,
+    /// Apply even an import that would cancel most of the programme or change its zone.
+    pub allow_mass_change: bool,
 }
 
 /// What an import did.
@@ -107,6 +109,7 @@ pub async fn run(
             time_zone_override: job.zone_override,
             default_time_zone: job.default_zone,
             dry_run: job.dry_run,
+            allow_mass_change: job.allow_mass_change,
         },
     )
     .await

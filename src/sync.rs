@@ -53,6 +53,9 @@ pub async fn sync_target(
         force: false,
         summary_speakers: target.summary_speakers,
         timetable_only: true,
+        // A sync never confirms a mass change: the refusal goes to the organisers' log and
+        // /status like any failed sync, and the programme stays as it was.
+        allow_mass_change: false,
     };
     let name = target.slug.as_str();
     // The stored URL may carry credentials (`https://user:token@...`): logged without them.

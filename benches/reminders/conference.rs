@@ -115,6 +115,7 @@ pub async fn store(
             time_zone_override: None,
             default_time_zone: Tz::UTC,
             dry_run: false,
+            allow_mass_change: false,
         },
     )
     .await

@@ -217,6 +217,7 @@ async fn import_sample(
                 time_zone_override: None,
                 default_time_zone: settings.defaults.time_zone,
                 dry_run: false,
+                allow_mass_change: false,
             },
         )
         .await?;

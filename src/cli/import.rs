@@ -9,6 +9,7 @@ use crate::domain::import::Format;
 use crate::domain::model::ConferenceSlug;
 use crate::domain::time::zone_by_name;
 use crate::importer::{self, ImportJob, Imported};
+use crate::store::StoreError;
 
 pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
     let slug = ConferenceSlug::parse(&args.conference)?;
@@ -32,8 +33,24 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         force: args.force,
         summary_speakers: args.summary_speakers,
         timetable_only: false,
+        allow_mass_change: args.allow_mass_change,
     };
-    match importer::run(&settings.import, &pool, &job).await? {
+    let imported = importer::run(&settings.import, &pool, &job)
+        .await
+        .map_err(|error| {
+            let refused = error
+                .downcast_ref::<StoreError>()
+                .is_some_and(|e| matches!(e, StoreError::MassChange(_)));
+            if refused {
+                error.context(
+                    "if this is the right schedule for this conference, run again with \
+                     --allow-mass-change",
+                )
+            } else {
+                error
+            }
+        })?;
+    match imported {
         Imported::NotModified => println!(
             "{slug}: {} has not changed since the last import (HTTP 304).",
             args.source

@@ -103,6 +103,11 @@ pub struct ImportArgs {
     /// the file is not from pretalx: split the speakers off the title.
     #[arg(long)]
     pub summary_speakers: bool,
+    /// Apply even an import that would cancel more than half of the conference's scheduled
+    /// talks or change its time zone (refused otherwise, in case the source is another
+    /// conference's schedule).
+    #[arg(long)]
+    pub allow_mass_change: bool,
 }
 
 /// Source formats accepted by `--format`.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::{PgConnection, PgPool, Row};
 
-use crate::domain::diff::{plan_import, ImportDiff};
+use crate::domain::diff::{mass_change, plan_import, ImportDiff};
 use crate::domain::import::Format;
 use crate::domain::model::{Conference, ConferenceSlug, ImportedSchedule, ScheduleScope};
 use crate::store::conferences::{self, ConferenceUpsert};
@@ -26,6 +26,9 @@ pub struct ImportRequest<'a> {
     pub default_time_zone: Tz,
     /// Plan and report, then roll everything back.
     pub dry_run: bool,
+    /// Apply even an import that cancels most of the programme or changes the conference's
+    /// zone (see [`crate::domain::diff::mass_change`]); otherwise such an import is refused.
+    pub allow_mass_change: bool,
 }
 
 /// What an import did (or, for a dry run, would do).
@@ -47,6 +50,9 @@ pub async fn apply_import(
     let schedule = request.schedule;
     let is_timetable = schedule.scope == ScheduleScope::Timetable;
     let mut tx = pool.begin().await?;
+    let zone_before = conferences::find(&mut tx, request.slug)
+        .await?
+        .map(|c| c.conference.time_zone);
     let row = conferences::upsert_and_lock(
         &mut tx,
         &ConferenceUpsert {
@@ -67,6 +73,13 @@ pub async fn apply_import(
         .iter()
         .flat_map(|t| t.speakers.iter().cloned())
         .collect();
+    if !request.allow_mass_change {
+        let zone_after = row.conference.time_zone;
+        if let Some(change) = mass_change(&stored, schedule, &plan.diff, zone_before, zone_after) {
+            // Nothing is written: the transaction rolls back as it is dropped.
+            return Err(StoreError::MassChange(change));
+        }
+    }
     talks::apply(&mut tx, row.id, &mut plan, &stated).await?;
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;

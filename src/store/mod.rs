@@ -35,6 +35,9 @@ pub enum StoreError {
     /// Data that cannot be stored or a stored value that does not parse.
     #[error("{0}")]
     Invalid(String),
+    /// An import that would cancel most of a programme or change its zone, not confirmed.
+    #[error("{0}")]
+    MassChange(crate::domain::diff::MassChange),
 }
 
 /// Opens a connection pool. Fails fast (5 s) when the database cannot be reached.

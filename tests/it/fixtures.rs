@@ -33,12 +33,28 @@ pub async fn import_text(pool: &PgPool, conference: &str, text: &str) -> ImportO
     import_schedule(pool, conference, &parse(text), false).await
 }
 
+/// [`import_text`], confirming an import that cancels most talks or changes the zone (as
+/// `--allow-mass-change` does).
+pub async fn import_text_confirmed(pool: &PgPool, conference: &str, text: &str) -> ImportOutcome {
+    import_with(pool, conference, &parse(text), false, true).await
+}
+
 /// Imports a parsed schedule into `conference`; panics if the import fails.
 pub async fn import_schedule(
     pool: &PgPool,
     conference: &str,
     schedule: &ImportedSchedule,
     dry_run: bool,
+) -> ImportOutcome {
+    import_with(pool, conference, schedule, dry_run, false).await
+}
+
+async fn import_with(
+    pool: &PgPool,
+    conference: &str,
+    schedule: &ImportedSchedule,
+    dry_run: bool,
+    allow_mass_change: bool,
 ) -> ImportOutcome {
     let slug = ConferenceSlug::parse(conference).expect("slug");
     apply_import(
@@ -51,6 +67,7 @@ pub async fn import_schedule(
             time_zone_override: None,
             default_time_zone: Tz::UTC,
             dry_run,
+            allow_mass_change,
         },
     )
     .await

@@ -10,7 +10,9 @@ use confbot::store;
 use confbot::store::imports::{apply_import, ImportRequest};
 use sqlx::PgPool;
 
-use crate::fixtures::{import_schedule, import_text, parse, seed_an_hour_later, SEED_ICS};
+use crate::fixtures::{
+    import_schedule, import_text, import_text_confirmed, parse, seed_an_hour_later, SEED_ICS,
+};
 use crate::harness::TestDb;
 
 const DEMO_ICS: &str = include_str!("../../src/cli/demo/schedule.ics");
@@ -182,6 +184,7 @@ async fn a_refused_import_leaves_the_database_exactly_as_it_was() {
             time_zone_override: None,
             default_time_zone: Tz::UTC,
             dry_run: false,
+            allow_mass_change: false,
         },
     )
     .await;
@@ -298,7 +301,8 @@ async fn schedule_json_and_xml_of_one_conference_agree() {
 async fn the_ics_export_reimports_as_an_unchanged_schedule() {
     let db = TestDb::new().await;
     import_text(&db.pool, "nbpy-2026", SEED_ICS).await;
-    import_text(&db.pool, "nbpy-2026", ANYCONF_JSON).await;
+    // Another conference's file on purpose: a programme with talks of both.
+    import_text_confirmed(&db.pool, "nbpy-2026", ANYCONF_JSON).await;
     let stored = talks(&db.pool, "nbpy-2026").await;
     let mut conn = db.pool.acquire().await.expect("connection");
     let conference = store::conferences::find(&mut conn, &slug("nbpy-2026"))

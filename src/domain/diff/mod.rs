@@ -2,7 +2,8 @@
 //! a plan of inserts and updates plus a human- and machine-readable [`ImportDiff`] out.
 //!
 //! Rules:
-//! - A timetable talk is matched by its source id; failing that, a catalogue entry (from a talk
+//! - A timetable talk is matched by its source id; failing that, by its pretalx code (so one
+//!   conference imported as .ics, then JSON, then XML is the same talks); failing that, a catalogue entry (from a talk
 //!   listing, without id) with the same normalised title adopts the id, so a listing imported
 //!   before the timetable is merged, not duplicated.
 //! - A catalogue talk (listing, proposal page) is matched by normalised title (a shared speaker
@@ -17,12 +18,16 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::import::identity::pretalx_code_of;
 use crate::domain::model::{
     ImportedSchedule, ScheduleScope, StoredTalk, TalkData, TalkId, TalkStatus,
 };
 use crate::domain::text::{name_key, title_key};
 
+mod guard;
 mod merge;
+
+pub use guard::{mass_change, MassChange};
 
 pub use merge::changed_fields;
 use merge::{merge, new_talk};
@@ -320,6 +325,8 @@ fn check_unique_source_ids(talks: &[TalkData]) -> Result<(), PlanError> {
 /// Lookup tables over the stored talks (and the new ones, for catalogue imports).
 struct Index {
     by_source_id: HashMap<String, usize>,
+    /// pretalx talk codes (from a stored UID or URL): the same talk's id in every format.
+    by_pretalx_code: HashMap<String, usize>,
     by_title: HashMap<String, Vec<Target>>,
 }
 
@@ -327,11 +334,15 @@ impl Index {
     fn new(stored: &[StoredTalk]) -> Self {
         let mut index = Self {
             by_source_id: HashMap::with_capacity(stored.len()),
+            by_pretalx_code: HashMap::new(),
             by_title: HashMap::with_capacity(stored.len()),
         };
         for (i, talk) in stored.iter().enumerate() {
             if let Some(id) = &talk.data.source_id {
                 index.by_source_id.insert(id.clone(), i);
+            }
+            if let Some(code) = pretalx_code_of(&talk.data) {
+                index.by_pretalx_code.entry(code.to_owned()).or_insert(i);
             }
             index
                 .by_title
@@ -365,6 +376,11 @@ impl Index {
             .as_ref()
             .and_then(|id| self.by_source_id.get(id))
         {
+            return Some(Target::Stored(*i));
+        }
+        // The same pretalx talk imported from another of its formats (its UID, guid and
+        // code differ): the stored row adopts the new id, subscriptions and all.
+        if let Some(i) = pretalx_code_of(talk).and_then(|code| self.by_pretalx_code.get(code)) {
             return Some(Target::Stored(*i));
         }
         let candidates: Vec<Target> = self

@@ -8,13 +8,12 @@
 pub(super) mod fields;
 mod guards;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use roxmltree::{Document, Node, NodeId, ParsingOptions};
+use roxmltree::{Document, Node, ParsingOptions};
 
 use crate::domain::html;
+use crate::domain::import::identity::Ids;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{
     ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, SpeakerData, TalkData,
@@ -84,23 +83,16 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         day_change,
     };
 
-    let mut seen: HashMap<String, NodeId> = HashMap::new();
+    let mut ids = Ids::new();
     for day_node in elements(root, "day") {
         let day = context.day(day_node)?;
         schedule.days.extend(day.programme_day);
         for room in elements(day_node, "room") {
             let room_name = room.attribute("name").and_then(clean_line);
             for event in elements(room, "event") {
-                let talk = context.event(event, &day, room_name.as_deref())?;
-                if let Some(id) = &talk.source_id {
-                    if let Some(first) = seen.insert(id.clone(), event.id()) {
-                        let first_line = doc.get_node(first).map_or(0, |n| reader.line(n));
-                        return Err(reader.error(
-                            event,
-                            format!("the id {:?} is also used on line {first_line}", shorten(id)),
-                        ));
-                    }
-                }
+                let mut talk = context.event(event, &day, room_name.as_deref())?;
+                let place = format!("line {}", reader.line(event));
+                schedule.warnings.extend(ids.claim(&mut talk, &place));
                 schedule.talks.push(talk);
             }
         }

@@ -4,6 +4,7 @@
 mod decode;
 pub mod frab_xml;
 pub mod ics;
+pub mod identity;
 pub mod pretalx_json;
 pub mod text;
 

@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use super::frab_xml::fields::{
     self, parse_clock, parse_date, parse_duration, parse_stamp, shorten, Stamp,
 };
+use crate::domain::import::identity::Ids;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, TalkData};
 use crate::domain::text::clean_line;
@@ -57,7 +58,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         rooms: room_display_names(&conference.rooms),
     };
 
-    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut ids = Ids::new();
     for (index, day) in conference.days.iter().enumerate() {
         let position = format!("day {}", index + 1);
         let day_info = context.day(day, &position)?;
@@ -65,15 +66,9 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         for (room_key, talks) in &day.rooms {
             for (n, talk) in talks.iter().flatten().enumerate() {
                 let place = format!("{position}, room {:?}, talk {}", shorten(room_key), n + 1);
-                let data = context.talk(talk, &day_info, room_key, &place)?;
-                if let Some(id) = &data.source_id {
-                    if let Some(first) = seen.insert(id.clone(), place.clone()) {
-                        return Err(ImportError::msg(format!(
-                            "{place}: the id {:?} is also used by {first}",
-                            shorten(id)
-                        )));
-                    }
-                }
+                let mut data = context.talk(talk, &day_info, room_key, &place)?;
+                let place = format!("{place} ({:?})", shorten(&data.title));
+                schedule.warnings.extend(ids.claim(&mut data, &place));
                 schedule.talks.push(data);
             }
         }

@@ -285,7 +285,7 @@ fn a_missing_or_bad_duration_is_refused() {
 }
 
 #[test]
-fn events_need_an_id_and_ids_must_be_unique() {
+fn events_need_an_id_and_a_repeated_id_gets_one_of_its_own() {
     let event = "<event><start>10:00</start><duration>00:10</duration><title>T</title></event>";
     let twice = "<event id=\"5\"><start>10:00</start><duration>00:10</duration><title>A</title></event>\n\
                  <event id=\"5\"><start>11:00</start><duration>00:10</duration><title>B</title></event>";
@@ -294,9 +294,20 @@ fn events_need_an_id_and_ids_must_be_unique() {
         parse_err(&schedule("Europe/Brussels", "2024-02-03", event)),
         "line 7: <event>: the event has no guid or id attribute"
     );
+    let parsed = parse(
+        &schedule("Europe/Brussels", "2024-02-03", twice),
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    let ids: Vec<_> = parsed.talks.iter().map(|t| t.source_id.clone()).collect();
+    let second = ids[1].clone().unwrap();
+    assert_eq!(ids[0].as_deref(), Some("5"));
+    assert!(second.starts_with("5#"), "{second}");
     assert_eq!(
-        parse_err(&schedule("Europe/Brussels", "2024-02-03", twice)),
-        "line 8: <event id=\"5\">: the id \"5\" is also used on line 7"
+        parsed.warnings,
+        [format!(
+            "line 8: the id \"5\" is also used by line 7; imported as {second:?}"
+        )]
     );
 }
 

@@ -33,6 +33,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::domain::import::identity::Ids;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ScheduleScope, TalkData};
 use crate::domain::text::clean_line;
@@ -72,6 +73,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     let mut rules: std::collections::BTreeMap<SpeakerRule, usize> =
         std::collections::BTreeMap::new();
     let mut skipped = Skipped::default();
+    let mut ids = Ids::new();
     for calendar in &calendars {
         let text = |name: &str| calendar.property(name).and_then(|p| clean_line(&p.text()));
         let file_zone: Option<Tz> = text("X-WR-TIMEZONE").and_then(|name| zone_by_name(&name));
@@ -101,8 +103,17 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         let mut events = Events::default();
         for vevent in calendar.children_named("VEVENT") {
             skipped.events += 1;
-            let read = event::talk(vevent, &zones, read_summary, owner.as_deref())
-                .and_then(|(talk, rule)| events.add(vevent, talk, &zones).map(|()| rule));
+            let read = event::talk(vevent, &zones, read_summary, owner.as_deref()).and_then(
+                |(mut talk, rule)| {
+                    // A UID shared with a RECURRENCE-ID is an override of a recurrence, not a
+                    // repeat: those are left to the recurrence handling.
+                    if vevent.property("RECURRENCE-ID").is_none() {
+                        let place = format!("line {}", vevent.line);
+                        schedule.warnings.extend(ids.claim(&mut talk, &place));
+                    }
+                    events.add(vevent, talk, &zones).map(|()| rule)
+                },
+            );
             match read {
                 Ok(Some(rule)) => *rules.entry(rule).or_insert(0_usize) += 1,
                 Ok(None) => {}
