@@ -81,6 +81,8 @@ fn fetcher(max_bytes: usize, timeout: Duration) -> Fetcher {
         max_bytes,
         fetch_timeout: timeout,
         user_agent: "confbot-test/1".to_owned(),
+        // The test servers listen on 127.0.0.1; the guard itself is tested in guard/tests.rs.
+        allow_private_addresses: true,
     })
     .unwrap()
 }
