@@ -175,8 +175,7 @@ impl Fetcher {
                 .get(LOCATION)
                 .and_then(|value| value.to_str().ok())
                 .and_then(|location| response.url().join(location).ok());
-            if let Some(location) = location.filter(|l| !matches!(l.scheme(), "http" | "https"))
-            {
+            if let Some(location) = location.filter(|l| !matches!(l.scheme(), "http" | "https")) {
                 let scheme = location.scheme().to_owned();
                 return Err(FetchError::RedirectScheme { url: shown, scheme });
             }

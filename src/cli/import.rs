@@ -32,7 +32,9 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         force: args.force,
         timetable_only: false,
     };
-    match importer::run(&settings.import, &pool, &job).await? {
+    let mut import_settings = settings.import.clone();
+    import_settings.allow_private_addresses |= args.allow_private_addresses;
+    match importer::run(&import_settings, &pool, &job).await? {
         Imported::NotModified => println!(
             "{slug}: {} has not changed since the last import (HTTP 304).",
             args.source

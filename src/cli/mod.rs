@@ -100,6 +100,11 @@ pub struct ImportArgs {
     /// recognised and skipped, since it cannot change anything).
     #[arg(long)]
     pub force: bool,
+    /// Fetch a URL even from loopback, private, link-local and other internal addresses
+    /// (as `import.allow_private_addresses = true` does for every fetch). Without it, a
+    /// command-line import follows the config like the bot does.
+    #[arg(long)]
+    pub allow_private_addresses: bool,
 }
 
 /// Source formats accepted by `--format`.

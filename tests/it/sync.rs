@@ -117,7 +117,7 @@ async fn a_sync_imports_the_changes_reports_them_once_and_an_unchanged_source_co
     }));
     let url = start_server(Arc::clone(&served)).await;
     let target = follow(&db, &url).await;
-    let settings = Settings::load(None, &[]).expect("settings");
+    let settings = Settings::load(None, &allow_loopback()).expect("settings");
     let now = at("2026-05-01T12:00:00Z");
 
     let first = sync_target(&db.pool, &settings.import, Tz::UTC, &target, false, now)
@@ -192,7 +192,7 @@ async fn a_broken_source_keeps_the_last_good_schedule_is_reported_once_and_recov
     }));
     let url = start_server(Arc::clone(&served)).await;
     let target = follow(&db, &url).await;
-    let settings = Settings::load(None, &[]).expect("settings");
+    let settings = Settings::load(None, &allow_loopback()).expect("settings");
     let now = at("2026-05-01T12:00:00Z");
     let sync = |minutes: i64| {
         let (pool, import, target) = (db.pool.clone(), settings.import.clone(), target.clone());
@@ -278,7 +278,8 @@ async fn a_source_over_the_size_limit_is_refused_and_changes_nothing() {
     }));
     let url = start_server(Arc::clone(&served)).await;
     let target = follow(&db, &url).await;
-    let env = [("CONFBOT__IMPORT__MAX_BYTES".to_owned(), "10000".to_owned())];
+    let mut env = allow_loopback();
+    env.push(("CONFBOT__IMPORT__MAX_BYTES".to_owned(), "10000".to_owned()));
     let settings = Settings::load(None, &env).expect("settings");
 
     let run = sync_target(
@@ -309,4 +310,13 @@ async fn a_source_over_the_size_limit_is_refused_and_changes_nothing() {
         at("2026-06-01T09:00:00Z"),
         "the last good schedule stays"
     );
+}
+
+/// The schedule servers here listen on 127.0.0.1, which the fetch guard refuses unless the
+/// operator allows internal addresses.
+fn allow_loopback() -> Vec<(String, String)> {
+    vec![(
+        "CONFBOT__IMPORT__ALLOW_PRIVATE_ADDRESSES".to_owned(),
+        "true".to_owned(),
+    )]
 }

@@ -121,7 +121,11 @@ fn ip_literals_are_checked_after_the_url_parser_normalised_them() {
     let public = Url::parse("https://8.8.8.8/schedule.ics").unwrap();
     assert_eq!(check_host(&public, &rule), Ok(()));
     let name = Url::parse("https://schedule.example/x.ics").unwrap();
-    assert_eq!(check_host(&name, &rule), Ok(()), "names are checked when resolved");
+    assert_eq!(
+        check_host(&name, &rule),
+        Ok(()),
+        "names are checked when resolved"
+    );
 }
 
 /// Resolves names from a table and records every name asked.
@@ -235,8 +239,14 @@ async fn a_name_resolving_to_loopback_is_refused_without_connecting() {
 
     assert!(matches!(error, FetchError::Refused { .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains("not a public internet address"), "{message}");
-    assert!(!message.contains("127.0.0.1"), "no resolved address echoed: {message}");
+    assert!(
+        message.contains("not a public internet address"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("127.0.0.1"),
+        "no resolved address echoed: {message}"
+    );
     assert_eq!(*lookup.asked.lock().unwrap(), vec!["schedule.example"]);
     assert_eq!(connections.load(Ordering::SeqCst), 0);
 }
@@ -254,7 +264,10 @@ async fn loopback_literals_in_any_spelling_are_refused_without_connecting() {
         format!("http://[::ffff:127.0.0.1]:{port}/"),
     ] {
         let error = fetch(&fetcher, &url).await.unwrap_err();
-        assert!(matches!(error, FetchError::Refused { .. }), "{url}: {error:?}");
+        assert!(
+            matches!(error, FetchError::Refused { .. }),
+            "{url}: {error:?}"
+        );
     }
     assert_eq!(connections.load(Ordering::SeqCst), 0);
     assert!(lookup.asked.lock().unwrap().is_empty());
@@ -296,7 +309,9 @@ async fn a_redirect_to_a_refused_literal_is_refused_at_the_hop() {
     let (outer, outer_connections) = counting_server(redirect_to(&target)).await;
     let fetcher = fetcher_trusting_127_0_0_1(TableLookup::with(&[]));
 
-    let error = fetch(&fetcher, &format!("http://{outer}/")).await.unwrap_err();
+    let error = fetch(&fetcher, &format!("http://{outer}/"))
+        .await
+        .unwrap_err();
 
     assert!(matches!(error, FetchError::Refused { .. }), "{error:?}");
     assert!(!error.to_string().contains("127.0.0.2"), "{error}");
@@ -312,7 +327,9 @@ async fn a_redirect_to_a_name_resolving_internally_is_refused_at_the_hop() {
     let lookup = TableLookup::with(&[("metadata.internal", &["127.0.0.3"])]);
     let fetcher = fetcher_trusting_127_0_0_1(lookup.clone());
 
-    let error = fetch(&fetcher, &format!("http://{outer}/")).await.unwrap_err();
+    let error = fetch(&fetcher, &format!("http://{outer}/"))
+        .await
+        .unwrap_err();
 
     assert!(matches!(error, FetchError::Refused { .. }), "{error:?}");
     assert_eq!(*lookup.asked.lock().unwrap(), vec!["metadata.internal"]);
@@ -328,14 +345,19 @@ async fn a_redirect_to_file_or_ftp_says_so_instead_of_naming_the_status() {
         let (outer, _) = counting_server(redirect_to(location)).await;
         let fetcher = fetcher_trusting_127_0_0_1(TableLookup::with(&[]));
 
-        let error = fetch(&fetcher, &format!("http://{outer}/")).await.unwrap_err();
+        let error = fetch(&fetcher, &format!("http://{outer}/"))
+            .await
+            .unwrap_err();
 
         let message = error.to_string();
         assert!(
             matches!(&error, FetchError::RedirectScheme { scheme: s, .. } if s == scheme),
             "{location}: {error:?}"
         );
-        assert!(message.contains(&format!("redirected to a {scheme}: URL")), "{message}");
+        assert!(
+            message.contains(&format!("redirected to a {scheme}: URL")),
+            "{message}"
+        );
         assert!(!message.contains("302"), "{message}");
     }
 }
