@@ -1,6 +1,6 @@
-//! One import, from a file or URL to the store: read (files refused over the size cap
-//! before reading, URLs fetched with the conference's last validators), skip a source
-//! identical to the latest import, parse off the async workers, apply in one transaction,
+//! One import, from a file or URL to the store: read (every source through the size cap,
+//! URLs fetched with the conference's last validators), skip a source identical to the
+//! latest import, parse off the async workers, apply in one transaction,
 //! remember the fingerprint and validators. `confbot import`, the live sync and `/sync`
 //! all run exactly this.
 
@@ -119,6 +119,26 @@ pub async fn run(
     })
 }
 
+/// Reads `path` through a cap: at most `limit + 1` bytes are ever read, and one byte over
+/// the limit refuses the file, whatever kind of file it is.
+async fn read_capped(path: &str, limit: usize) -> anyhow::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let file = tokio::fs::File::open(path)
+        .await
+        .with_context(|| format!("cannot read {path}"))?;
+    let mut bytes = Vec::new();
+    file.take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .await
+        .with_context(|| format!("cannot read {path}"))?;
+    if bytes.len() > limit {
+        bail!(
+            "{path} is larger than the {limit}-byte limit (import.max_bytes); nothing was imported"
+        );
+    }
+    Ok(bytes)
+}
+
 /// SHA-256 over what decides an import's result besides the stored data: the source bytes,
 /// the `--format` and the `--timezone` flags.
 fn fingerprint(bytes: &[u8], format: Option<Format>, zone: Option<Tz>) -> String {
@@ -142,7 +162,7 @@ struct Source {
     validators: Option<Validators>,
 }
 
-/// Reads a file (refusing one over the size cap before reading it) or fetches a URL with the
+/// Reads a file (through the size cap; a regular file over it is refused before reading) or fetches a URL with the
 /// validators of the conference's last fetch. `None`: the server said "not modified".
 async fn read_source(
     settings: &ImportSettings,
@@ -171,19 +191,19 @@ async fn read_source(
     if source.contains("://") {
         bail!("{source}: only local files and http(s) URLs can be imported");
     }
+    let limit = settings.max_bytes;
     let meta = tokio::fs::metadata(source)
         .await
         .with_context(|| format!("cannot read {source}"))?;
-    let limit = settings.max_bytes;
+    // A regular file that says it is too big is refused without reading a byte. Its length
+    // proves nothing otherwise: /dev/zero, a pipe or `<(...)` report 0 and never end.
     if meta.len() > limit as u64 {
         bail!(
             "{source} is {} bytes, over the {limit}-byte limit (import.max_bytes)",
             meta.len()
         );
     }
-    let bytes = tokio::fs::read(source)
-        .await
-        .with_context(|| format!("cannot read {source}"))?;
+    let bytes = read_capped(source, limit).await?;
     Ok(Some(Source {
         bytes,
         validators: None,
