@@ -17,6 +17,7 @@ use reqwest::{StatusCode, Url};
 use self::guard::{AddressRule, GuardedResolver, Lookup, Refusal, SystemLookup};
 
 use crate::config::ImportSettings;
+use crate::domain::source_url;
 
 /// How many redirects a fetch follows before giving up.
 pub const MAX_REDIRECTS: usize = 5;
@@ -83,6 +84,20 @@ pub enum FetchError {
     /// The HTTP client could not be set up.
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
+}
+
+impl FetchError {
+    /// The message for Discord, `/status` and the organiser log: what went wrong, but no
+    /// transport detail (which would make the bot a probe of the network it runs in). The
+    /// operator's log keeps the full Display.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Connect { url, .. } => format!("could not connect to {url}"),
+            Self::Transport { url, .. } => format!("fetching {url} failed"),
+            Self::Client(_) => "cannot set up the HTTP client".to_owned(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// Downloads schedule sources over http(s), within the limits of [`ImportSettings`].
@@ -278,19 +293,14 @@ fn parse_http_url(url: &str) -> Result<Url, FetchError> {
     }
 }
 
-/// The URL without `user:password@`, for messages and logs.
+/// The URL without credentials, for messages and logs (see [`source_url`]).
 fn redacted(url: &Url) -> String {
-    let mut url = url.clone();
-    // Both fail only for URLs that cannot carry credentials: nothing to remove then.
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    url.to_string()
+    source_url::redacted(url)
 }
 
-/// A source URL as logs may show it: without `user:password@`; text that is no URL is
-/// not shown at all (it could be anything).
+/// A source URL as logs and messages may show it: see [`source_url::shown`].
 pub fn shown_url(url: &str) -> String {
-    Url::parse(url).map_or_else(|_| "<not a URL>".to_owned(), |url| redacted(&url))
+    source_url::shown(url)
 }
 
 fn header_value(text: Option<&str>) -> Option<HeaderValue> {

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use crate::config::ImportSettings;
 use crate::domain::import::{self, Format, ImportOptions};
 use crate::domain::model::{ConferenceSlug, ImportedSchedule};
-use crate::fetch::{is_url, Fetched, Fetcher, Validators};
+use crate::fetch::{is_url, shown_url, FetchError, Fetched, Fetcher, Validators};
 use crate::store;
 use crate::store::imports::{apply_import, ImportOutcome, ImportRequest};
 
@@ -72,11 +72,11 @@ pub async fn run(
         return Ok(Imported::Identical);
     }
     let format = job.format.unwrap_or_else(|| Format::detect(&bytes));
+    let shown = shown_source(job.source);
     if job.timetable_only && format == Format::Text {
         bail!(
-            "{} is not a schedule (no iCalendar, schedule.json or schedule.xml): perhaps an \
-             error page or a login page",
-            job.source
+            "{shown} is not a schedule (no iCalendar, schedule.json or schedule.xml): perhaps \
+             an error page or a login page"
         );
     }
     let options = ImportOptions {
@@ -86,7 +86,7 @@ pub async fn run(
         stored_time_zone: existing.as_ref().map(|c| c.conference.time_zone),
         max_bytes: settings.max_bytes,
     };
-    let source = job.source.to_owned();
+    let source = shown.clone();
     let schedule: ImportedSchedule =
         tokio::task::spawn_blocking(move || import::parse(&bytes, Some(format), &options))
             .await
@@ -105,7 +105,7 @@ pub async fn run(
         },
     )
     .await
-    .with_context(|| format!("cannot import {}", job.source))?;
+    .with_context(|| format!("cannot import {shown}"))?;
     if let Some(import_id) = outcome.import_id {
         store::imports::set_fingerprint(pool, import_id, &fingerprint).await?;
     }
@@ -137,6 +137,25 @@ async fn read_capped(path: &str, limit: usize) -> anyhow::Result<Vec<u8>> {
         );
     }
     Ok(bytes)
+}
+
+/// An import error as Discord, `/status` and the organiser log may show it: fetch errors
+/// without transport detail, everything else with its cause chain (which names the source
+/// only as [`shown_source`] does).
+pub fn public_message(error: &anyhow::Error) -> String {
+    match error.downcast_ref::<FetchError>() {
+        Some(fetch) => fetch.public_message(),
+        None => format!("{error:#}"),
+    }
+}
+
+/// A source as messages name it: a URL without its credentials, a path as given.
+fn shown_source(source: &str) -> String {
+    if is_url(source) {
+        shown_url(source)
+    } else {
+        source.to_owned()
+    }
 }
 
 /// SHA-256 over what decides an import's result besides the stored data: the source bytes,
@@ -189,6 +208,7 @@ async fn read_source(
         });
     }
     if source.contains("://") {
+        let source = shown_source(source);
         bail!("{source}: only local files and http(s) URLs can be imported");
     }
     let limit = settings.max_bytes;

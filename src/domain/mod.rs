@@ -14,6 +14,7 @@ pub mod organisers;
 pub mod programme;
 pub mod reminders;
 pub mod search;
+pub mod source_url;
 pub mod sync;
 pub mod text;
 pub mod time;

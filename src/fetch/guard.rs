@@ -74,8 +74,9 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         // private ones included), 100::/64 discard, and everything unallocated.
         return false;
     }
-    let refused = (segments[0] == 0x2001 && segments[1] < 0x0200) // IETF protocol assignments, 2001::/23 (Teredo 2001::/32 among them)
-        || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
+    // 2001::/23 holds the IETF protocol assignments (Teredo, 2001::/32, among them) and
+    // 2001:db8::/32 is documentation.
+    let refused = (segments[0] == 0x2001 && (segments[1] < 0x0200 || segments[1] == 0x0db8))
         || segments[0] == 0x2002 // 6to4: tunnels to an embedded IPv4 address (RFC 7526 deprecated it)
         || (segments[0] == 0x3fff && segments[1] < 0x1000); // documentation, 3fff::/20
     !refused
@@ -96,7 +97,8 @@ impl AddressRule {
     pub fn new(allow_private: bool) -> Self {
         Self {
             allow_private,
-            ..Self::default()
+            #[cfg(test)]
+            stand_ins: Vec::new(),
         }
     }
 
