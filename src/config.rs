@@ -194,6 +194,10 @@ pub struct ImportSettings {
     pub fetch_timeout: Duration,
     /// The `User-Agent` sent when fetching.
     pub user_agent: String,
+    /// Whether schedule URLs may reach loopback, private, link-local and other non-public
+    /// addresses (`import.allow_private_addresses`). Off: a URL set from Discord cannot make
+    /// the bot probe the network it runs in.
+    pub allow_private_addresses: bool,
 }
 
 /// `[log]`.

@@ -2,17 +2,22 @@
 //! timeout, a size cap enforced while the body streams in, and conditional requests
 //! (ETag / Last-Modified) so an unchanged schedule costs a 304 instead of a download.
 
+pub mod guard;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{
-    HeaderValue, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    HeaderValue, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
 };
-use reqwest::{redirect, StatusCode, Url};
+use reqwest::{StatusCode, Url};
+
+use self::guard::{AddressRule, GuardedResolver, Lookup, Refusal, SystemLookup};
 
 use crate::config::ImportSettings;
+use crate::domain::source_url;
 
 /// How many redirects a fetch follows before giving up.
 pub const MAX_REDIRECTS: usize = 5;
@@ -48,6 +53,16 @@ pub enum FetchError {
     /// Only http and https are fetched (no file://, ftp://, ...).
     #[error("{url}: only http and https URLs can be fetched")]
     UnsupportedScheme { url: String },
+    /// The host, or a redirect hop, is not a public internet address and
+    /// `import.allow_private_addresses` is off. Names no address: see [`Refusal`].
+    #[error(
+        "{url}: refused, {reason} (loopback, private, link-local and other internal \
+         addresses are not fetched unless the operator sets import.allow_private_addresses)"
+    )]
+    Refused { url: String, reason: Refusal },
+    /// A redirect to a scheme other than http(s) (file:, ftp:, ...).
+    #[error("{url} redirected to a {scheme}: URL; only http and https redirects are followed")]
+    RedirectScheme { url: String, scheme: String },
     /// No connection could be made.
     #[error("could not connect to {url}: {reason}")]
     Connect { url: String, reason: String },
@@ -71,30 +86,68 @@ pub enum FetchError {
     Client(String),
 }
 
+impl FetchError {
+    /// The message for Discord, `/status` and the organiser log: what went wrong, but no
+    /// transport detail (which would make the bot a probe of the network it runs in). The
+    /// operator's log keeps the full Display.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Connect { url, .. } => format!("could not connect to {url}"),
+            Self::Transport { url, .. } => format!("fetching {url} failed"),
+            Self::Client(_) => "cannot set up the HTTP client".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Downloads schedule sources over http(s), within the limits of [`ImportSettings`].
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     max_bytes: usize,
     timeout: Duration,
+    rule: AddressRule,
 }
 
 impl Fetcher {
-    /// A fetcher with the timeout, size cap and User-Agent of `settings`.
+    /// A fetcher with the timeout, size cap, User-Agent and address guard of `settings`,
+    /// resolving names with the system resolver.
     pub fn new(settings: &ImportSettings) -> Result<Self, FetchError> {
+        Self::with_lookup(settings, Arc::new(SystemLookup))
+    }
+
+    /// [`Fetcher::new`] resolving names through `lookup` (tests point names at 127.0.0.1).
+    pub fn with_lookup(
+        settings: &ImportSettings,
+        lookup: Arc<dyn Lookup>,
+    ) -> Result<Self, FetchError> {
+        let rule = AddressRule::new(settings.allow_private_addresses);
+        Self::with_rule(settings, lookup, rule)
+    }
+
+    fn with_rule(
+        settings: &ImportSettings,
+        lookup: Arc<dyn Lookup>,
+        rule: AddressRule,
+    ) -> Result<Self, FetchError> {
         let client = reqwest::Client::builder()
+            // An HTTP_PROXY from the environment would connect on our behalf to addresses
+            // the guard never saw.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver::new(lookup, rule.clone())))
             .connect_timeout(settings.fetch_timeout)
             // The total timeout also covers reading the body, so a server that trickles
             // bytes forever is cut off too.
             .timeout(settings.fetch_timeout)
             .user_agent(settings.user_agent.as_str())
-            .redirect(redirect::Policy::limited(MAX_REDIRECTS))
+            .redirect(guard::redirect_policy(MAX_REDIRECTS, rule.clone()))
             .build()
             .map_err(|error| FetchError::Client(reason(&error.without_url())))?;
         Ok(Self {
             client,
             max_bytes: settings.max_bytes,
             timeout: settings.fetch_timeout,
+            rule,
         })
     }
 
@@ -105,6 +158,11 @@ impl Fetcher {
         let url = parse_http_url(url)?;
         let shown = redacted(&url);
         tracing::Span::current().record("url", shown.as_str());
+        // IP literals never pass through the resolver: checked here (and at each redirect).
+        guard::check_host(&url, &self.rule).map_err(|reason| FetchError::Refused {
+            url: shown.clone(),
+            reason,
+        })?;
 
         let mut request = self.client.get(url);
         // A validator that is no valid header value is skipped: the worst outcome is a
@@ -123,6 +181,19 @@ impl Fetcher {
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
+        }
+        if status.is_redirection() {
+            // reqwest hands back a redirect it cannot follow (a file: or ftp: Location)
+            // instead of calling the redirect policy: say what it pointed to.
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|location| response.url().join(location).ok());
+            if let Some(location) = location.filter(|l| !matches!(l.scheme(), "http" | "https")) {
+                let scheme = location.scheme().to_owned();
+                return Err(FetchError::RedirectScheme { url: shown, scheme });
+            }
         }
         if !status.is_success() {
             return Err(FetchError::Status { url: shown, status });
@@ -174,6 +245,12 @@ impl Fetcher {
 
     fn classify(&self, url: &str, error: reqwest::Error) -> FetchError {
         let url = url.to_owned();
+        match guard::find_refusal(&error) {
+            Some(Refusal::Scheme(scheme)) => return FetchError::RedirectScheme { url, scheme },
+            Some(Refusal::TooManyRedirects) => return FetchError::TooManyRedirects { url },
+            Some(reason @ Refusal::NotPublic) => return FetchError::Refused { url, reason },
+            None => {}
+        }
         if error.is_timeout() {
             FetchError::Timeout {
                 url,
@@ -216,19 +293,14 @@ fn parse_http_url(url: &str) -> Result<Url, FetchError> {
     }
 }
 
-/// The URL without `user:password@`, for messages and logs.
+/// The URL without credentials, for messages and logs (see [`source_url`]).
 fn redacted(url: &Url) -> String {
-    let mut url = url.clone();
-    // Both fail only for URLs that cannot carry credentials: nothing to remove then.
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    url.to_string()
+    source_url::redacted(url)
 }
 
-/// A source URL as logs may show it: without `user:password@`; text that is no URL is
-/// not shown at all (it could be anything).
+/// A source URL as logs and messages may show it: see [`source_url::shown`].
 pub fn shown_url(url: &str) -> String {
-    Url::parse(url).map_or_else(|_| "<not a URL>".to_owned(), |url| redacted(&url))
+    source_url::shown(url)
 }
 
 fn header_value(text: Option<&str>) -> Option<HeaderValue> {

@@ -1,6 +1,6 @@
-//! One import, from a file or URL to the store: read (files refused over the size cap
-//! before reading, URLs fetched with the conference's last validators), skip a source
-//! identical to the latest import, parse off the async workers, apply in one transaction,
+//! One import, from a file or URL to the store: read (every source through the size cap,
+//! URLs fetched with the conference's last validators), skip a source identical to the
+//! latest import, parse off the async workers, apply in one transaction,
 //! remember the fingerprint and validators. `confbot import`, the live sync and `/sync`
 //! all run exactly this.
 
@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use crate::config::ImportSettings;
 use crate::domain::import::{self, Format, ImportOptions};
 use crate::domain::model::{ConferenceSlug, ImportedSchedule};
-use crate::fetch::{is_url, Fetched, Fetcher, Validators};
+use crate::fetch::{is_url, shown_url, FetchError, Fetched, Fetcher, Validators};
 use crate::store;
 use crate::store::imports::{apply_import, ImportOutcome, ImportRequest};
 
@@ -78,11 +78,11 @@ pub async fn run(
         return Ok(Imported::Identical);
     }
     let format = job.format.unwrap_or_else(|| Format::detect(&bytes));
+    let shown = shown_source(job.source);
     if job.timetable_only && format == Format::Text {
         bail!(
-            "{} is not a schedule (no iCalendar, schedule.json or schedule.xml): perhaps an \
-             error page or a login page",
-            job.source
+            "{shown} is not a schedule (no iCalendar, schedule.json or schedule.xml): perhaps \
+             an error page or a login page"
         );
     }
     let options = ImportOptions {
@@ -93,7 +93,7 @@ pub async fn run(
         max_bytes: settings.max_bytes,
         summary_speakers: job.summary_speakers,
     };
-    let source = job.source.to_owned();
+    let source = shown.clone();
     let schedule: ImportedSchedule =
         tokio::task::spawn_blocking(move || import::parse(&bytes, Some(format), &options))
             .await
@@ -113,7 +113,7 @@ pub async fn run(
         },
     )
     .await
-    .with_context(|| format!("cannot import {}", job.source))?;
+    .with_context(|| format!("cannot import {shown}"))?;
     if let Some(import_id) = outcome.import_id {
         store::imports::set_fingerprint(pool, import_id, &fingerprint).await?;
     }
@@ -126,6 +126,45 @@ pub async fn run(
         warnings: schedule.warnings.iter().map(ToString::to_string).collect(),
         notes: schedule.notes.clone(),
     })
+}
+
+/// Reads `path` through a cap: at most `limit + 1` bytes are ever read, and one byte over
+/// the limit refuses the file, whatever kind of file it is.
+async fn read_capped(path: &str, limit: usize) -> anyhow::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let file = tokio::fs::File::open(path)
+        .await
+        .with_context(|| format!("cannot read {path}"))?;
+    let mut bytes = Vec::new();
+    file.take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .await
+        .with_context(|| format!("cannot read {path}"))?;
+    if bytes.len() > limit {
+        bail!(
+            "{path} is larger than the {limit}-byte limit (import.max_bytes); nothing was imported"
+        );
+    }
+    Ok(bytes)
+}
+
+/// An import error as Discord, `/status` and the organiser log may show it: fetch errors
+/// without transport detail, everything else with its cause chain (which names the source
+/// only as [`shown_source`] does).
+pub fn public_message(error: &anyhow::Error) -> String {
+    match error.downcast_ref::<FetchError>() {
+        Some(fetch) => fetch.public_message(),
+        None => format!("{error:#}"),
+    }
+}
+
+/// A source as messages name it: a URL without its credentials, a path as given.
+fn shown_source(source: &str) -> String {
+    if is_url(source) {
+        shown_url(source)
+    } else {
+        source.to_owned()
+    }
 }
 
 /// SHA-256 over what decides an import's result besides the stored data: the source bytes,
@@ -155,7 +194,7 @@ struct Source {
     validators: Option<Validators>,
 }
 
-/// Reads a file (refusing one over the size cap before reading it) or fetches a URL with the
+/// Reads a file (through the size cap; a regular file over it is refused before reading) or fetches a URL with the
 /// validators of the conference's last fetch. `None`: the server said "not modified".
 async fn read_source(
     settings: &ImportSettings,
@@ -182,21 +221,22 @@ async fn read_source(
         });
     }
     if source.contains("://") {
+        let source = shown_source(source);
         bail!("{source}: only local files and http(s) URLs can be imported");
     }
+    let limit = settings.max_bytes;
     let meta = tokio::fs::metadata(source)
         .await
         .with_context(|| format!("cannot read {source}"))?;
-    let limit = settings.max_bytes;
+    // A regular file that says it is too big is refused without reading a byte. Its length
+    // proves nothing otherwise: /dev/zero, a pipe or `<(...)` report 0 and never end.
     if meta.len() > limit as u64 {
         bail!(
             "{source} is {} bytes, over the {limit}-byte limit (import.max_bytes)",
             meta.len()
         );
     }
-    let bytes = tokio::fs::read(source)
-        .await
-        .with_context(|| format!("cannot read {source}"))?;
+    let bytes = read_capped(source, limit).await?;
     Ok(Some(Source {
         bytes,
         validators: None,

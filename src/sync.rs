@@ -93,10 +93,13 @@ pub async fn sync_target(
         }
         Err(error) => {
             // The error chain says what was wrong (HTTP 404, not a schedule, a parse error
-            // with its line); it names no secret (fetch errors strip credentials).
-            let error = format!("{error:#}");
+            // with its line) and names no secret (source URLs are shown redacted). The
+            // operator's log gets the full chain; Discord and /status get no transport
+            // detail, so a source URL cannot be used to probe the bot's network.
+            let detail = format!("{error:#}");
+            let error = importer::public_message(&error);
             let first = syncs::failed(pool, target.conference_id, &target.url, &error, now).await?;
-            tracing::warn!(conference = name, url = %shown, first, "schedule sync failed: {error}");
+            tracing::warn!(conference = name, url = %shown, first, "schedule sync failed: {detail}");
             SyncRun {
                 log: first.then(|| sync::failure(name, &target.url, &error)),
                 result: Err(error),

@@ -35,7 +35,9 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         timetable_only: false,
         allow_mass_change: args.allow_mass_change,
     };
-    let imported = importer::run(&settings.import, &pool, &job)
+    let mut import_settings = settings.import.clone();
+    import_settings.allow_private_addresses |= args.allow_private_addresses;
+    let imported = importer::run(&import_settings, &pool, &job)
         .await
         .map_err(|error| {
             let refused = error

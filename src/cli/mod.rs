@@ -108,6 +108,11 @@ pub struct ImportArgs {
     /// conference's schedule).
     #[arg(long)]
     pub allow_mass_change: bool,
+    /// Fetch a URL even from loopback, private, link-local and other internal addresses
+    /// (as `import.allow_private_addresses = true` does for every fetch). Without it, a
+    /// command-line import follows the config like the bot does.
+    #[arg(long)]
+    pub allow_private_addresses: bool,
 }
 
 /// Source formats accepted by `--format`.

@@ -135,6 +135,7 @@ pub(super) struct RawImport {
     pub max_bytes: usize,
     pub fetch_timeout_secs: u64,
     pub user_agent: String,
+    pub allow_private_addresses: bool,
 }
 
 impl Default for RawImport {
@@ -143,6 +144,7 @@ impl Default for RawImport {
             max_bytes: DEFAULT_MAX_BYTES,
             fetch_timeout_secs: 30,
             user_agent: super::default_user_agent(),
+            allow_private_addresses: false,
         }
     }
 }

@@ -195,6 +195,7 @@ pub(super) fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, 
             max_bytes: raw.import.max_bytes,
             fetch_timeout: Duration::from_secs(raw.import.fetch_timeout_secs),
             user_agent: raw.import.user_agent,
+            allow_private_addresses: raw.import.allow_private_addresses,
         },
         log: LogSettings {
             format: raw.log.format,

@@ -4,6 +4,7 @@
 //! its audit entry in one transaction and echoed back. Replies come from
 //! [`crate::domain::commands::setup`].
 
+use crate::fetch::guard::{check_host, AddressRule};
 use serenity::all::{ChannelType, CommandInteraction};
 
 use crate::domain::commands::setup::{self, SetupCommand};
@@ -83,7 +84,21 @@ impl Router {
                 url,
                 refresh_minutes,
             } => match guild_settings::parse_source(&url, refresh_minutes) {
-                Ok(change) => change,
+                Ok(change) => {
+                    // An internal IP literal is refused now, with a reason; names are checked
+                    // when each fetch resolves them (the guard that really counts).
+                    let rule = AddressRule::new(self.import.allow_private_addresses);
+                    let internal = reqwest::Url::parse(url.trim())
+                        .is_ok_and(|parsed| check_host(&parsed, &rule).is_err());
+                    if internal {
+                        return Ok(Err(setup::invalid(
+                            "The schedule source must be a public internet address: loopback, \
+                             private, link-local and other internal addresses are refused \
+                             unless the bot's operator sets import.allow_private_addresses.",
+                        )));
+                    }
+                    change
+                }
                 Err(error) => return invalid(error),
             },
             SetupCommand::Channel { kind, channel } => {

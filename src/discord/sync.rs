@@ -73,9 +73,10 @@ impl Router {
                 }
             }
             self.plan_changed.notify_one();
+            let shown = crate::fetch::shown_url(&target.url);
             let outcome = match &run.result {
-                Ok(summary) => serde_json::json!({"source_url": target.url, "result": summary}),
-                Err(error) => serde_json::json!({"source_url": target.url, "error": error}),
+                Ok(summary) => serde_json::json!({"source_url": shown, "result": summary}),
+                Err(error) => serde_json::json!({"source_url": shown, "error": error}),
             };
             crate::store::guilds::append(&self.pool, guild, user, "sync", None, Some(&outcome))
                 .await?;

@@ -218,7 +218,12 @@ impl SetupChange {
                 fields.insert("time_zone".into(), json!(zone));
             }
             SetupChange::Source { .. } => {
-                fields.insert("source_url".into(), json!(settings.source_url));
+                // The audit record is shown to organisers: no credentials in it.
+                let url = settings
+                    .source_url
+                    .as_deref()
+                    .map(crate::domain::source_url::shown);
+                fields.insert("source_url".into(), json!(url));
                 fields.insert("refresh_minutes".into(), json!(settings.refresh_minutes));
             }
             SetupChange::Channel { kind, .. } => {

@@ -15,6 +15,7 @@ pub mod privacy;
 pub mod programme;
 pub mod reminders;
 pub mod search;
+pub mod source_url;
 pub mod sync;
 pub mod text;
 pub mod time;

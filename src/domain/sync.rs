@@ -3,6 +3,7 @@
 
 use crate::domain::commands::{escape_markdown, limits, truncate};
 use crate::domain::diff::{DiffEntry, Field, ImportDiff, Placement};
+use crate::domain::source_url::shown;
 use crate::domain::time::{discord_timestamp, TimestampStyle};
 
 /// At most this many talks are listed; the rest are counted.
@@ -39,7 +40,7 @@ pub fn report(conference: &str, url: &str, diff: &ImportDiff) -> String {
         "📅 **{}** schedule sync: {} (from <{}>)",
         clip(conference, 100),
         summary(diff),
-        truncate(url, 300)
+        truncate(&shown(url), 300)
     );
     let lines: Vec<String> = diff
         .changed
@@ -81,7 +82,7 @@ pub fn failure(conference: &str, url: &str, error: &str) -> String {
             "⚠️ **{}** schedule sync from <{}> failed: {}. The last good schedule stays in use; \
              you will hear here when the sync works again.",
             clip(conference, 100),
-            truncate(url, 300),
+            truncate(&shown(url), 300),
             truncate(&escape_markdown(error), 600)
         ),
         limits::CONTENT,
@@ -94,7 +95,7 @@ pub fn recovered(conference: &str, url: &str, result: &str) -> String {
         &format!(
             "✅ **{}** schedule sync from <{}> works again: {result}.",
             clip(conference, 100),
-            truncate(url, 300)
+            truncate(&shown(url), 300)
         ),
         limits::CONTENT,
     )

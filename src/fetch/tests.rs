@@ -81,6 +81,8 @@ fn fetcher(max_bytes: usize, timeout: Duration) -> Fetcher {
         max_bytes,
         fetch_timeout: timeout,
         user_agent: "confbot-test/1".to_owned(),
+        // The test servers listen on 127.0.0.1; the guard itself is tested in guard/tests.rs.
+        allow_private_addresses: true,
     })
     .unwrap()
 }
@@ -375,4 +377,39 @@ fn a_source_url_is_logged_without_its_credentials() {
         "https://pretalx.example.org/x/schedule.ics"
     );
     assert_eq!(super::shown_url("not a url s3cret"), "<not a URL>");
+}
+
+#[test]
+fn connection_failures_are_generic_in_public_messages_and_detailed_for_the_operator() {
+    let url = "https://schedule.example.org/s.ics".to_owned();
+    let connect = FetchError::Connect {
+        url: url.clone(),
+        reason: "tcp connect error: Connection refused (os error 111)".to_owned(),
+    };
+    let transport = FetchError::Transport {
+        url: url.clone(),
+        reason: "connection reset by peer".to_owned(),
+    };
+
+    assert_eq!(
+        connect.public_message(),
+        format!("could not connect to {url}")
+    );
+    assert_eq!(transport.public_message(), format!("fetching {url} failed"));
+    assert!(connect.to_string().contains("Connection refused"));
+}
+
+#[test]
+fn token_query_parameters_are_hidden_in_fetch_errors() {
+    let error = bounded_parse("https://u:p@host.example/s.ics?token=t0k&lang=en");
+    let message = error.to_string();
+    assert!(
+        !message.contains("t0k") && !message.contains("u:p"),
+        "{message}"
+    );
+}
+
+fn bounded_parse(url: &str) -> FetchError {
+    // An ftp URL is refused while parsing, with the URL in its message.
+    parse_http_url(&url.replacen("https", "ftp", 1)).unwrap_err()
 }

@@ -54,8 +54,15 @@ async fn importing_from_a_url_sends_the_etag_back_and_an_unchanged_schedule_cost
     let seed = std::fs::read_to_string(fixture("seed000-nbpy-pretalx.ics")).expect("seed");
     let (base, requests) = schedule_server(seed).await;
     let url = format!("{base}/nbpy-2026/schedule.ics");
-    let import =
-        |url: &str| run(confbot(Some(&db.url)).args(["import", url, "--conference", "nbpy-2026"]));
+    let import = |url: &str| {
+        run(confbot(Some(&db.url)).args([
+            "import",
+            url,
+            "--conference",
+            "nbpy-2026",
+            "--allow-private-addresses",
+        ]))
+    };
 
     let (code, first, stderr) = import(&url);
     assert_eq!(code, 0, "{stderr}");

@@ -117,7 +117,7 @@ async fn a_sync_imports_the_changes_reports_them_once_and_an_unchanged_source_co
     }));
     let url = start_server(Arc::clone(&served)).await;
     let target = follow(&db, &url).await;
-    let settings = Settings::load(None, &[]).expect("settings");
+    let settings = Settings::load(None, &allow_loopback()).expect("settings");
     let now = at("2026-05-01T12:00:00Z");
 
     let first = sync_target(&db.pool, &settings.import, Tz::UTC, &target, false, now)
@@ -192,7 +192,7 @@ async fn a_broken_source_keeps_the_last_good_schedule_is_reported_once_and_recov
     }));
     let url = start_server(Arc::clone(&served)).await;
     let target = follow(&db, &url).await;
-    let settings = Settings::load(None, &[]).expect("settings");
+    let settings = Settings::load(None, &allow_loopback()).expect("settings");
     let now = at("2026-05-01T12:00:00Z");
     let sync = |minutes: i64| {
         let (pool, import, target) = (db.pool.clone(), settings.import.clone(), target.clone());
@@ -278,7 +278,8 @@ async fn a_source_over_the_size_limit_is_refused_and_changes_nothing() {
     }));
     let url = start_server(Arc::clone(&served)).await;
     let target = follow(&db, &url).await;
-    let env = [("CONFBOT__IMPORT__MAX_BYTES".to_owned(), "10000".to_owned())];
+    let mut env = allow_loopback();
+    env.push(("CONFBOT__IMPORT__MAX_BYTES".to_owned(), "10000".to_owned()));
     let settings = Settings::load(None, &env).expect("settings");
 
     let run = sync_target(
@@ -309,4 +310,135 @@ async fn a_source_over_the_size_limit_is_refused_and_changes_nothing() {
         at("2026-06-01T09:00:00Z"),
         "the last good schedule stays"
     );
+}
+
+/// The schedule servers here listen on 127.0.0.1, which the fetch guard refuses unless the
+/// operator allows internal addresses.
+fn allow_loopback() -> Vec<(String, String)> {
+    vec![(
+        "CONFBOT__IMPORT__ALLOW_PRIVATE_ADDRESSES".to_owned(),
+        "true".to_owned(),
+    )]
+}
+
+/// The titles of synccon's talks that are not cancelled, sorted.
+async fn scheduled_titles(db: &TestDb) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT t.title FROM talks t JOIN conferences c ON c.id = t.conference_id
+         WHERE c.slug = 'synccon' AND t.status <> 'cancelled' ORDER BY t.title",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("titles")
+}
+
+#[tokio::test]
+async fn a_source_on_an_internal_address_is_refused_without_a_request_and_without_probe_detail() {
+    let db = TestDb::new().await;
+    crate::fixtures::import_text(&db.pool, "synccon", &talks(false, false)).await;
+    let before = scheduled_titles(&db).await;
+    let served = Arc::new(Mutex::new(Served {
+        status: 200,
+        body: talks(true, true),
+        ..Served::default()
+    }));
+    let url = start_server(Arc::clone(&served)).await;
+    let target = follow(&db, &url).await;
+    // The deployment's default: no internal addresses.
+    let settings = Settings::load(None, &[]).expect("settings");
+
+    let run = sync_target(
+        &db.pool,
+        &settings.import,
+        Tz::UTC,
+        &target,
+        true,
+        at("2026-05-01T12:00:00Z"),
+    )
+    .await
+    .expect("store")
+    .expect("claimed");
+
+    let error = run.result.expect_err("refused");
+    assert!(
+        error.contains("refused, the address is not a public internet address"),
+        "{error}"
+    );
+    assert!(error.contains("import.allow_private_addresses"), "{error}");
+    let log = run.log.expect("the first failure is reported");
+    for text in [&error, &log] {
+        assert!(
+            !text.to_lowercase().contains("connect"),
+            "no transport detail: {text}"
+        );
+        assert!(!text.contains("os error"), "no transport detail: {text}");
+    }
+    assert_eq!(served.lock().unwrap().requests, 0);
+    assert_eq!(scheduled_titles(&db).await, before);
+}
+
+#[tokio::test]
+async fn a_source_url_s_credentials_appear_in_no_discord_message_or_status() {
+    let db = TestDb::new().await;
+    crate::fixtures::import_text(&db.pool, "synccon", &talks(false, false)).await;
+    let served = Arc::new(Mutex::new(Served {
+        status: 404,
+        body: "gone".to_owned(),
+        ..Served::default()
+    }));
+    let base = start_server(Arc::clone(&served)).await;
+    let secret_url = base.replacen("http://", "http://alice:hunter2@", 1)
+        + "?token=tok-123&api_key=key-456&lang=en";
+    let target = follow(&db, &secret_url).await;
+    let settings = Settings::load(None, &allow_loopback()).expect("settings");
+    let now = at("2026-05-01T12:00:00Z");
+
+    // A failure, reported to the organiser log and kept for /status ...
+    let failed = sync_target(&db.pool, &settings.import, Tz::UTC, &target, true, now)
+        .await
+        .expect("store")
+        .expect("claimed");
+    // ... then a recovery with a diff, reported again.
+    {
+        let mut served = served.lock().unwrap();
+        served.status = 200;
+        served.body = talks(true, false);
+    }
+    let recovered = sync_target(
+        &db.pool,
+        &settings.import,
+        Tz::UTC,
+        &target,
+        true,
+        now + Duration::minutes(10),
+    )
+    .await
+    .expect("store")
+    .expect("claimed");
+
+    let error = failed.result.clone().expect_err("404");
+    assert!(error.contains("HTTP 404"), "{error}");
+    let status: Vec<String> = syncs::states(&db.pool, target.conference_id)
+        .await
+        .expect("states")
+        .into_iter()
+        .flat_map(|s| {
+            [
+                s.last_error.unwrap_or_default(),
+                s.last_result.unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let shown = [
+        error,
+        failed.log.expect("failure reported"),
+        recovered.log.expect("recovery reported"),
+    ];
+    assert!(shown[1].contains("token=redacted"), "{}", shown[1]);
+    assert!(shown[2].contains("lang=en"), "{}", shown[2]);
+    for text in shown.iter().chain(&status) {
+        for secret in ["alice", "hunter2", "tok-123", "key-456"] {
+            assert!(!text.contains(secret), "{secret} shown in {text}");
+        }
+    }
 }

@@ -66,7 +66,7 @@ pub fn overview(view: &Overview) -> Reply {
         ),
         Some((url, minutes)) => lines.push(format!(
             "**Schedule source:** <{}> every {minutes} min",
-            truncate(url, 300)
+            truncate(&crate::domain::source_url::shown(url), 300)
         )),
     }
     for sync in &view.syncs {

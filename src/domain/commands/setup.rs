@@ -180,7 +180,10 @@ impl Field {
             Field::Source => settings.source_url.as_deref().map_or_else(
                 || "none".to_owned(),
                 // In angle brackets: Discord shows the link without an embed preview.
-                |url| format!("<{}>", escape_markdown(&truncate(url, 500))),
+                |url| {
+                    let url = crate::domain::source_url::shown(url);
+                    format!("<{}>", escape_markdown(&truncate(&url, 500)))
+                },
             ),
             Field::Refresh => settings
                 .refresh_minutes

@@ -190,6 +190,11 @@ pub fn bot_env(db: &TestDb, standin: &StandIn, conference: &str) -> Vec<(String,
     .collect()
 }
 
+/// Lets a bot fetch schedule sources from the tests' servers on 127.0.0.1 (refused by
+/// default: loopback is no public address).
+pub const ALLOW_PRIVATE_ADDRESSES: (&str, &str) =
+    ("CONFBOT__IMPORT__ALLOW_PRIVATE_ADDRESSES", "true");
+
 /// The settings of a bot in process: [`bot_env`] with the commands registered in
 /// [`GUILD_ID`], and `extra_env` added.
 pub fn settings(

@@ -367,6 +367,17 @@ async fn setup_source_takes_http_urls_only() {
     };
 
     let refused = ask(&bot, source("file:///etc/passwd")).await;
+    for internal in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:8080/schedule.ics",
+        "http://[::ffff:10.0.0.1]/s.ics",
+    ] {
+        let text = private_text(&ask(&bot, source(internal)).await);
+        assert!(
+            text.starts_with("The schedule source must be a public internet address"),
+            "{internal}: {text}"
+        );
+    }
     let stored = ask(
         &bot,
         source("https://pretalx.example.org/livecon/schedule.ics"),

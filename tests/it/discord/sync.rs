@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::payloads::{self, GUILD_ID, USER_ID};
 use super::subscriptions::{ask, conference_id, private_text};
-use super::{live_schedule, Bot, CONFERENCE, ORCHESTRATOR};
+use super::{live_schedule, Bot, ALLOW_PRIVATE_ADDRESSES, CONFERENCE, ORCHESTRATOR};
 use crate::reminders::{subscribe, Scheduler};
 
 const MANAGE_GUILD: u64 = 1 << 5;
@@ -63,7 +63,7 @@ async fn talk_id(bot: &Bot, title: &str) -> TalkId {
 #[tokio::test]
 async fn sync_posts_the_diff_to_the_organiser_log_and_the_moved_and_cancelled_talks_subscribers_hear_of_it(
 ) {
-    let bot = Bot::start().await;
+    let bot = Bot::start_with_title(ORCHESTRATOR, &[ALLOW_PRIVATE_ADDRESSES]).await;
     let original = live_schedule(bot.now, ORCHESTRATOR);
     // Flask moves from the Loft to the Barn; the large-data talk disappears (cancelled).
     let flask = original.find("LIVE02@").expect("LIVE02");
