@@ -3,6 +3,7 @@
 
 pub mod frab_xml;
 pub mod ics;
+pub mod limits;
 pub mod pretalx_json;
 pub mod text;
 
@@ -138,7 +139,8 @@ impl ImportError {
     }
 }
 
-/// Checks size and encoding, then parses `input` in the given format (or the detected one).
+/// Checks size and encoding, parses `input` in the given format (or the detected one), then
+/// holds the result to the field and date [`limits`].
 pub fn parse(
     input: &[u8],
     format: Option<Format>,
@@ -146,12 +148,14 @@ pub fn parse(
 ) -> Result<ImportedSchedule, ImportError> {
     let text = decode(input, options.max_bytes)?;
     let format = format.unwrap_or_else(|| Format::detect(text.as_bytes()));
-    match format {
+    let mut schedule = match format {
         Format::Ics => ics::parse(text, options),
         Format::Json => pretalx_json::parse(text, options),
         Format::Xml => frab_xml::parse(text, options),
         Format::Text => text::parse(text, options),
-    }
+    }?;
+    limits::enforce(&mut schedule, text)?;
+    Ok(schedule)
 }
 
 /// Enforces the size cap, checks UTF-8 (naming the line of the first bad byte) and drops a
