@@ -33,11 +33,11 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         timetable_only: false,
     };
     match importer::run(&settings.import, &pool, &job).await? {
-        Imported::NotModified => println!(
+        Imported::NotModified => outln!(
             "{slug}: {} has not changed since the last import (HTTP 304).",
             args.source
         ),
-        Imported::Identical => println!(
+        Imported::Identical => outln!(
             "{slug}: {} is identical to the last import; nothing changed.",
             args.source
         ),
@@ -45,7 +45,7 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
             for warning in &warnings {
                 eprintln!("warning: {}: {warning}", args.source);
             }
-            print!(
+            out!(
                 "{}",
                 output::import_report(&outcome.conference, &outcome.diff, args.dry_run)
             );

@@ -1,11 +1,12 @@
 //! The command line: argument types (clap) and one function per subcommand. Every
 //! subcommand is a thin shell: load settings, open the store, call the domain, print.
 
+#[macro_use]
+pub mod output;
 mod console;
 mod demo;
 mod export;
 mod import;
-pub mod output;
 mod run;
 mod serve;
 mod simulate;
@@ -159,7 +160,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let pool = connect_configured(&settings).await?;
             store::migrate(&pool).await?;
-            println!("Database schema is up to date.");
+            outln!("Database schema is up to date.");
             Ok(())
         }
         Command::Import(args) => import::run(&settings, args).await,
@@ -168,7 +169,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = connect_configured(&settings).await?;
             let mut conn = pool.acquire().await?;
             let list = store::conferences::list(&mut conn).await?;
-            print!("{}", output::conference_list(&list));
+            out!("{}", output::conference_list(&list));
             Ok(())
         }
         Command::Demo(args) => demo::run(&settings, args).await,
@@ -180,7 +181,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let addr = args.addr.or(settings.http.listen).context(
                 "no endpoint to check: set http.listen (CONFBOT__HTTP__LISTEN) or pass --addr",
             )?;
-            print!("{}", crate::ops::check(addr).await?);
+            out!("{}", crate::ops::check(addr).await?);
             Ok(())
         }
     }

@@ -10,6 +10,48 @@ use crate::domain::diff::{DiffEntry, ImportDiff, Placement};
 use crate::domain::model::{Conference, StoredTalk, TalkKind, TalkStatus};
 use crate::store::conferences::ConferenceSummary;
 
+/// Standard output was closed by its reader (`confbot export … | head`). Not a failure of
+/// the command: whatever it did (an import's commit included) is done, and the reader chose
+/// to stop reading. `main` ends quietly with status 0 on it, as ripgrep and git do, so a
+/// committed import is never reported as failed (exit 141, the shell's SIGPIPE status,
+/// would fail the pipeline under `set -o pipefail`).
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed")]
+pub struct StdoutClosed;
+
+/// Writes `text` to standard output and flushes it. A closed pipe becomes [`StdoutClosed`]
+/// instead of `print!`'s panic; any other write error is returned as it is.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        result => Ok(result?),
+    }
+}
+
+/// `print!` that ends the command with [`StdoutClosed`] instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::output::emit(&format!($($arg)*))?
+    };
+}
+
+/// `println!` that ends the command with [`StdoutClosed`] instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::cli::output::emit("\n")?
+    };
+    ($($arg:tt)*) => {{
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        $crate::cli::output::emit(&line)?
+    }};
+}
+
 fn local(instant: DateTime<Utc>, zone: Tz) -> String {
     instant
         .with_timezone(&zone)

@@ -54,7 +54,7 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> 
         args.from..args.to,
     );
     for line in lines {
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(())
 }
