@@ -90,7 +90,9 @@ pub async fn sync_target(
         Err(error) => {
             // The error chain says what was wrong (HTTP 404, not a schedule, a parse error
             // with its line); it names no secret (fetch errors strip credentials).
-            let error = format!("{error:#}");
+            // A database failure is shown without its raw text (the log has it).
+            tracing::debug!(conference = name, "schedule sync failed: {error:?}");
+            let error = crate::errors::user_message(&error);
             let first = syncs::failed(pool, target.conference_id, &target.url, &error, now).await?;
             tracing::warn!(conference = name, url = %shown, first, "schedule sync failed: {error}");
             SyncRun {

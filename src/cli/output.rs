@@ -136,11 +136,12 @@ pub fn conference_list(list: &[ConferenceSummary]) -> String {
         };
         let _ = writeln!(
             out,
-            "{}\t{}\t{}\t{} talks ({} cancelled)\t{}",
+            "{}\t{}\t{}\t{} {} ({} cancelled)\t{}",
             c.conference.slug,
             c.conference.name,
             zone.name(),
             c.talks,
+            if c.talks == 1 { "talk" } else { "talks" },
             c.cancelled,
             span
         );

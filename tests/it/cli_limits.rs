@@ -80,3 +80,49 @@ async fn an_over_long_title_is_refused_once_by_the_domain_and_nothing_is_stored(
     assert!(!stderr.contains("index row size"), "{stderr}");
     assert_eq!(talk_count(&db).await, 0);
 }
+
+/// A loopback port with nothing listening on it: bound, then released.
+fn closed_loopback_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    port
+}
+
+#[test]
+fn a_dead_database_is_named_with_its_address_and_cause_at_once_and_only_once() {
+    let port = closed_loopback_port();
+    let url = format!("postgres://confbot@127.0.0.1:{port}/confbot");
+    let started = std::time::Instant::now();
+
+    let (code, stdout, stderr) = run(confbot(Some(&url)).arg("conferences"));
+
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(
+        stderr,
+        format!("error: cannot reach the database at 127.0.0.1:{port}: connection refused\n")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_fetch_is_printed_once_and_without_colour_codes() {
+    let db = TestDb::new().await;
+    let port = closed_loopback_port();
+    let source = format!("http://127.0.0.1:{port}/schedule.ics");
+
+    let (code, _, stderr) = run(confbot(Some(&db.url)).env("RUST_LOG", "info").args([
+        "import",
+        "--conference",
+        "x-2026",
+        &source,
+    ]));
+
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stderr.to_lowercase().matches("connection refused").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}
