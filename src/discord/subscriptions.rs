@@ -171,6 +171,7 @@ impl Router {
             lead,
             added,
             &overlapping,
+            chrono::Utc::now(),
         ))
     }
 
@@ -203,7 +204,12 @@ impl Router {
         let mine = store::of_user(&self.pool, conference, asker.user).await?;
         let targets: Vec<SubscriptionTarget> = mine.into_iter().map(|s| s.target).collect();
         let lead = self.lead_of(conference, asker.user).await?.0;
-        Ok(subscriptions::my_talks(programme, &targets, lead))
+        Ok(subscriptions::my_talks(
+            programme,
+            &targets,
+            lead,
+            chrono::Utc::now(),
+        ))
     }
 
     async fn remind(

@@ -7,11 +7,13 @@
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
+
 use super::render::{self, ephemeral, full, headline, in_room, name_list, quoted, Pages};
 use super::render::{MAX_MESSAGES, MAX_QUERY_CHARS};
 use super::talk::find_talks;
 use super::{escape_markdown, limits, truncate, Attachment, Reply, Visibility};
-use crate::domain::export::ics::to_ics;
+use crate::domain::export::ics::to_ics_stamped;
 use crate::domain::model::{StoredTalk, TalkId, TalkStatus};
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{LeadTime, SubscriptionTarget};
@@ -155,11 +157,15 @@ fn takes_place(talk: &StoredTalk) -> bool {
 
 /// The answer to a subscription: when the reminder comes, whether it existed already, and
 /// which of the user's other talks overlap.
+///
+/// A talk that has already ended is said to be over: no reminder will come for it, and
+/// promising one would be a lie (the subscription is kept, harmlessly, like any other).
 pub fn subscribed(
     target: &Resolved<'_>,
     lead: LeadTime,
     added: bool,
     overlapping: &[&StoredTalk],
+    now: DateTime<Utc>,
 ) -> Reply {
     let mut text = String::new();
     if !added {
@@ -167,6 +173,13 @@ pub fn subscribed(
     }
     let phrase = lead_phrase(lead);
     match target {
+        Resolved::Talk(talk) if talk.data.slot.is_some_and(|slot| slot.end <= now) => {
+            text.push_str(&format!(
+                "{} is over ({}): there is nothing left to remind you of.",
+                bold_title(talk),
+                when_and_where(talk)
+            ));
+        }
         Resolved::Talk(talk) => {
             text.push_str(&format!(
                 "You will be reminded {phrase} {} ({}).",
@@ -215,10 +228,13 @@ pub fn unsubscribed(target: &Resolved<'_>, existed: bool) -> Reply {
 /// `/mytalks`: the user's talks (in programme order, with time, room and overlaps), then
 /// rooms and tracks, paged within Discord's limits; the talks also as an `.ics` file
 /// attached to the first message.
+///
+/// `now` stamps the calendar file (DTSTAMP: when the file was made).
 pub fn my_talks(
     programme: &Programme,
     subscriptions: &[SubscriptionTarget],
     lead: LeadTime,
+    now: DateTime<Utc>,
 ) -> Reply {
     let mut ids = Vec::new();
     let mut rooms = Vec::new();
@@ -252,7 +268,7 @@ pub fn my_talks(
     let calendar = owned
         .iter()
         .any(|t| t.data.slot.is_some())
-        .then(|| to_ics(&programme.conference, &owned).into_bytes());
+        .then(|| to_ics_stamped(&programme.conference, &owned, now).into_bytes());
 
     let mut pages = Pages::default();
     pages.line(&format!(

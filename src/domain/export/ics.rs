@@ -29,6 +29,16 @@ pub const PRODID: &str = "-//confbot//confbot//EN";
 /// DTSTAMP is fixed at the Unix epoch: the domain has no clock, and a deterministic file
 /// lets HTTP caches and ETags see that an unchanged programme is unchanged.
 pub fn to_ics(conference: &Conference, talks: &[StoredTalk]) -> String {
+    to_ics_stamped(conference, talks, DateTime::UNIX_EPOCH)
+}
+
+/// [`to_ics`] with DTSTAMP set to `stamp`: for a file made for one person at one moment
+/// (`/mytalks`), where RFC 5545's "when this was created" is the honest value.
+pub fn to_ics_stamped(
+    conference: &Conference,
+    talks: &[StoredTalk],
+    stamp: DateTime<Utc>,
+) -> String {
     let name = one_line(&conference.name);
     // RFC 7986 NAME is TEXT, but the crate does not know it and would write it unescaped
     // (`Calendar::name` does): an explicit VALUE=TEXT makes it escape the value.
@@ -45,14 +55,14 @@ pub fn to_ics(conference: &Conference, talks: &[StoredTalk]) -> String {
         .append_property(Property::new("X-WR-CALNAME", &name))
         .append_property(Property::new("X-WR-TIMEZONE", conference.time_zone.name()));
     for talk in talks {
-        if let Some(event) = event(talk, conference.time_zone) {
+        if let Some(event) = event(talk, conference.time_zone, stamp) {
             calendar.push(event);
         }
     }
     calendar.to_string()
 }
 
-fn event(talk: &StoredTalk, zone: Tz) -> Option<Event> {
+fn event(talk: &StoredTalk, zone: Tz, stamp: DateTime<Utc>) -> Option<Event> {
     let data = &talk.data;
     let slot = data.slot?;
     let mut event = Event::new();
@@ -63,7 +73,7 @@ fn event(talk: &StoredTalk, zone: Tz) -> Option<Event> {
         .unwrap_or_else(|| format!("confbot-talk-{}", talk.id.0));
     event
         .uid(&uid)
-        .timestamp(DateTime::UNIX_EPOCH)
+        .timestamp(stamp)
         .sequence(u32::try_from(talk.schedule_version).unwrap_or(0))
         .summary(&one_line(&data.title));
     if slot.all_day {

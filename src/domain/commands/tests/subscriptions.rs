@@ -17,6 +17,11 @@ use crate::domain::programme::testing::{programme, talk, utc};
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{ChannelPlan, LeadTime, SubscriptionTarget};
 
+/// A moment before every talk of [`conf`].
+fn before() -> chrono::DateTime<chrono::Utc> {
+    utc("2026-04-01T00:00:00Z")
+}
+
 fn lead(minutes: i64) -> LeadTime {
     LeadTime::from_minutes(minutes).expect("in range")
 }
@@ -131,9 +136,9 @@ fn the_subscription_reply_says_when_where_and_what_overlaps() {
     let beta = by_title(&p, "Beta");
     let start = utc("2026-04-25T10:00:00Z").timestamp();
 
-    let added = subscribed(&Resolved::Talk(alpha), lead(10), true, &[beta]);
-    let again = subscribed(&Resolved::Talk(alpha), lead(1), false, &[]);
-    let room = subscribed(&Resolved::Room("Barn"), lead(0), true, &[]);
+    let added = subscribed(&Resolved::Talk(alpha), lead(10), true, &[beta], before());
+    let again = subscribed(&Resolved::Talk(alpha), lead(1), false, &[], before());
+    let room = subscribed(&Resolved::Room("Barn"), lead(0), true, &[], before());
 
     assert_eq!(added.visibility, Visibility::Ephemeral);
     assert_eq!(
@@ -182,7 +187,7 @@ fn my_talks_lists_talks_rooms_and_tracks_and_attaches_a_calendar_that_imports_ba
         SubscriptionTarget::Talk(TalkId(999)),
     ];
 
-    let reply = my_talks(&p, &subscriptions, lead(10));
+    let reply = my_talks(&p, &subscriptions, lead(10), before());
 
     assert_within_limits(&reply);
     assert_eq!(reply.visibility, Visibility::Ephemeral);
@@ -227,7 +232,7 @@ fn my_talks_lists_talks_rooms_and_tracks_and_attaches_a_calendar_that_imports_ba
 
 #[test]
 fn no_subscriptions_get_a_hint_and_no_file() {
-    let reply = my_talks(&conf(), &[], lead(10));
+    let reply = my_talks(&conf(), &[], lead(10), before());
 
     assert!(content(&reply).starts_with("You have no subscriptions yet"));
     assert!(reply.messages[0].attachments.is_empty());
@@ -255,7 +260,7 @@ fn many_subscriptions_with_hostile_titles_are_paged_within_limits_and_defused() 
         .map(|t| SubscriptionTarget::Talk(t.id))
         .collect();
 
-    let reply = my_talks(&p, &subscriptions, lead(10));
+    let reply = my_talks(&p, &subscriptions, lead(10), before());
 
     assert_within_limits(&reply);
     assert!(reply.messages.len() > 1, "paged");
@@ -333,11 +338,38 @@ fn the_my_talks_calendar_keeps_the_sources_uid_and_description_the_snapshot_hold
     let p = crate::domain::programme::testing::seed();
     let talk = p.talks[0].id;
 
-    let reply = my_talks(&p, &[SubscriptionTarget::Talk(talk)], lead(10));
+    let reply = my_talks(&p, &[SubscriptionTarget::Talk(talk)], lead(10), before());
 
     let ics = String::from_utf8(reply.messages[0].attachments[0].bytes.clone()).expect("utf-8");
     assert!(
         ics.contains("UID:pretalx-nbpy-2026-ERUJ9T@pretalx.northbaypython.org"),
         "{ics}"
     );
+}
+
+#[test]
+fn subscribing_to_a_talk_that_is_over_says_so_instead_of_promising_a_reminder() {
+    let p = conf();
+    let alpha = by_title(&p, "Alpha");
+    let after = alpha.data.slot.unwrap().end;
+
+    let reply = subscribed(&Resolved::Talk(alpha), lead(10), true, &[], after);
+
+    let text = content(&reply);
+    assert!(text.starts_with("**Alpha** is over ("), "{text}");
+    assert!(!text.contains("You will be reminded"), "{text}");
+}
+
+#[test]
+fn the_mytalks_calendar_is_stamped_with_the_time_it_was_made() {
+    let p = conf();
+    let alpha = by_title(&p, "Alpha");
+    let made = utc("2026-04-20T08:30:00Z");
+
+    let reply = my_talks(&p, &[SubscriptionTarget::Talk(alpha.id)], lead(10), made);
+
+    let file = reply.messages[0].attachments[0].bytes.clone();
+    let text = String::from_utf8(file).unwrap();
+    assert!(text.contains("DTSTAMP:20260420T083000Z"), "{text}");
+    assert!(!text.contains("DTSTAMP:19700101"), "{text}");
 }
