@@ -219,7 +219,7 @@ fn init_tracing(settings: &Settings, quiet: bool) {
     // Colour codes are for a person at a terminal: not for a log file, a pipe or a CI log,
     // and never when NO_COLOR is set (no-color.org).
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+        && !matches!(std::env::var_os("NO_COLOR"), Some(value) if !value.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)

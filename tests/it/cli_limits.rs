@@ -8,7 +8,12 @@ use crate::harness::TestDb;
 /// A pipe whose reader is already gone: every write to it fails with EPIPE, as when
 /// `| head -1` has read its line and exited.
 fn closed_stdout() -> Stdio {
-    let (reader, writer) = std::io::pipe().expect("pipe");
+    use std::os::fd::{FromRawFd as _, OwnedFd};
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) writes two new descriptors into the array it is given.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    // SAFETY: both descriptors were just created and are owned by nothing else.
+    let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     drop(reader);
     Stdio::from(writer)
 }
