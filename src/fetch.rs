@@ -153,7 +153,9 @@ impl Fetcher {
 
     /// GETs `url`, sending `validators` as a conditional request, and reads the body up to
     /// the size cap.
-    #[tracing::instrument(skip_all, fields(url = tracing::field::Empty), err)]
+    // The caller reports a failed fetch (the CLI prints it, a sync logs a warning): logged
+    // here at debug only, so it is not printed twice.
+    #[tracing::instrument(skip_all, fields(url = tracing::field::Empty), err(level = "debug"))]
     pub async fn fetch(&self, url: &str, validators: &Validators) -> Result<Fetched, FetchError> {
         let url = parse_http_url(url)?;
         let shown = redacted(&url);

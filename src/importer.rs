@@ -154,7 +154,8 @@ async fn read_capped(path: &str, limit: usize) -> anyhow::Result<Vec<u8>> {
 pub fn public_message(error: &anyhow::Error) -> String {
     match error.downcast_ref::<FetchError>() {
         Some(fetch) => fetch.public_message(),
-        None => format!("{error:#}"),
+        // Database failures without their raw text (the operator's log has it).
+        None => crate::errors::user_message(error),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod console;
 pub mod discord;
 pub mod domain;
 pub mod embedded_db;
+pub mod errors;
 pub mod fetch;
 pub mod importer;
 pub mod jobs;

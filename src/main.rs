@@ -20,9 +20,13 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(confbot::cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`| head`): what the command did is done.
+        Err(error) if error.is::<confbot::cli::output::StdoutClosed>() => ExitCode::SUCCESS,
         Err(error) => {
-            // `{:#}` prints the whole cause chain on one line: "cannot import x.ics: line 3: ...".
-            eprintln!("error: {error:#}");
+            // One line for the person ("cannot import x.ics: line 3: ..."), each cause once
+            // and no raw database text; the whole chain for whoever turns on debug logs.
+            tracing::debug!("command failed: {error:?}");
+            eprintln!("error: {}", confbot::errors::user_message(&error));
             ExitCode::FAILURE
         }
     }

@@ -66,7 +66,7 @@ pub(super) async fn serve(
         let bytes = bytes.context("reading standard input")?;
         number += 1;
         let Ok(line) = std::str::from_utf8(&bytes) else {
-            println!("error: line {number} is not valid UTF-8\n");
+            outln!("error: line {number} is not valid UTF-8\n");
             continue;
         };
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -75,9 +75,9 @@ pub(super) async fn serve(
             Ok(None) => {}
             Ok(Some(command)) => {
                 let reply = answer(programme, now, &command);
-                println!("{}", render(&reply, zone, now));
+                outln!("{}", render(&reply, zone, now));
             }
-            Err(error) => println!("error: {error}\n"),
+            Err(error) => outln!("error: {error}\n"),
         }
     }
     Ok(())

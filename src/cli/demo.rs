@@ -132,7 +132,7 @@ async fn demo(
     let clock_start = start.checked_sub_signed(head_start).unwrap_or(start);
     let clock = Clock::starting_at(clock_start, args.fast);
     let zone = programme.conference.time_zone;
-    println!(
+    outln!(
         "\nThe demo clock now reads {} and runs {}× real time. Reminders appear below as \
          confbot would post them; type /next, /now, /talk query:..., /help (Ctrl-D or Ctrl-C \
          ends).\n",
@@ -184,8 +184,8 @@ async fn prepare(
     let programme = store::programme::load(pool, &slug)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo conference vanished"))?;
-    println!();
-    print!(
+    outln!();
+    out!(
         "{}",
         output::programme(&programme.conference, &programme.talks)
     );
@@ -221,8 +221,8 @@ async fn import_sample(
             },
         )
         .await?;
-        println!("Imported {name}:");
-        print!(
+        outln!("Imported {name}:");
+        out!(
             "{}",
             output::import_report(&outcome.conference, &outcome.diff, false)
         );
@@ -307,11 +307,13 @@ impl Deliver for Printer {
             .iter()
             .map(|b| format!(" [{}]", b.label))
             .collect();
-        println!(
-            "[{}] {place}: {}{buttons}",
+        let line = format!(
+            "[{}] {place}: {}{buttons}\n",
             now.with_timezone(&self.zone).format("%H:%M:%S"),
             text.replace('\n', " ")
         );
+        // A closed terminal is not a failed delivery: the demo ends when its input does.
+        let _ = output::emit(&line);
         Ok(())
     }
 }

@@ -24,7 +24,7 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         Some(path) => tokio::fs::write(&path, rendered)
             .await
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => print!("{rendered}"),
+        None => out!("{rendered}"),
     }
     Ok(())
 }

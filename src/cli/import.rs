@@ -53,11 +53,11 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
             }
         })?;
     match imported {
-        Imported::NotModified => println!(
+        Imported::NotModified => outln!(
             "{slug}: {} has not changed since the last import (HTTP 304).",
             args.source
         ),
-        Imported::Identical => println!(
+        Imported::Identical => outln!(
             "{slug}: {} is identical to the last import; nothing changed.",
             args.source
         ),
@@ -72,7 +72,7 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
             for warning in &warnings {
                 eprintln!("warning: {}: {warning}", args.source);
             }
-            print!(
+            out!(
                 "{}",
                 output::import_report(&outcome.conference, &outcome.diff, args.dry_run)
             );

@@ -1,11 +1,12 @@
 //! The command line: argument types (clap) and one function per subcommand. Every
 //! subcommand is a thin shell: load settings, open the store, call the domain, print.
 
+#[macro_use]
+pub mod output;
 mod console;
 mod demo;
 mod export;
 mod import;
-pub mod output;
 mod run;
 mod serve;
 mod simulate;
@@ -172,7 +173,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let pool = connect_configured(&settings).await?;
             store::migrate(&pool).await?;
-            println!("Database schema is up to date.");
+            outln!("Database schema is up to date.");
             Ok(())
         }
         Command::Import(args) => import::run(&settings, args).await,
@@ -181,7 +182,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = connect_configured(&settings).await?;
             let mut conn = pool.acquire().await?;
             let list = store::conferences::list(&mut conn).await?;
-            print!("{}", output::conference_list(&list));
+            out!("{}", output::conference_list(&list));
             Ok(())
         }
         Command::Demo(args) => demo::run(&settings, args).await,
@@ -193,7 +194,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let addr = args.addr.or(settings.http.listen).context(
                 "no endpoint to check: set http.listen (CONFBOT__HTTP__LISTEN) or pass --addr",
             )?;
-            print!("{}", crate::ops::check(addr).await?);
+            out!("{}", crate::ops::check(addr).await?);
             Ok(())
         }
     }
@@ -228,8 +229,13 @@ fn init_tracing(settings: &Settings, quiet: bool) {
             ))
         })
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour codes are for a person at a terminal: not for a log file, a pipe or a CI log,
+    // and never when NO_COLOR is set (no-color.org).
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && !matches!(std::env::var_os("NO_COLOR"), Some(value) if !value.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     // A second initialisation (tests calling `run` twice) is harmless: keep the first.
     let _ = match settings.log.format {

@@ -3,24 +3,85 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike as _, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::diff::{DiffEntry, ImportDiff, Placement};
 use crate::domain::model::{Conference, StoredTalk, TalkKind, TalkStatus};
 use crate::store::conferences::ConferenceSummary;
 
-fn local(instant: DateTime<Utc>, zone: Tz) -> String {
-    instant
-        .with_timezone(&zone)
-        .format("%a %d %b %H:%M %Z")
-        .to_string()
+/// Standard output was closed by its reader (`confbot export … | head`). Not a failure of
+/// the command: whatever it did (an import's commit included) is done, and the reader chose
+/// to stop reading. `main` ends quietly with status 0 on it, as ripgrep and git do, so a
+/// committed import is never reported as failed (exit 141, the shell's SIGPIPE status,
+/// would fail the pipeline under `set -o pipefail`).
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed")]
+pub struct StdoutClosed;
+
+/// Writes `text` to standard output and flushes it. A closed pipe becomes [`StdoutClosed`]
+/// instead of `print!`'s panic; any other write error is returned as it is.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        result => Ok(result?),
+    }
 }
 
-fn placement(p: &Placement, zone: Tz) -> String {
+/// `print!` that ends the command with [`StdoutClosed`] instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::output::emit(&format!($($arg)*))?
+    };
+}
+
+/// `println!` that ends the command with [`StdoutClosed`] instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::cli::output::emit("\n")?
+    };
+    ($($arg:tt)*) => {{
+        let mut line = format!($($arg)*);
+        line.push('\n');
+        $crate::cli::output::emit(&line)?
+    }};
+}
+
+/// A local time, with its year when that is not `year` (the conference's): a talk typed
+/// into the wrong year must not look like it is on the right day.
+fn local(instant: DateTime<Utc>, zone: Tz, year: Option<i32>) -> String {
+    let local = instant.with_timezone(&zone);
+    let format = if year == Some(local.year()) {
+        "%a %d %b %H:%M %Z"
+    } else {
+        "%a %d %b %Y %H:%M %Z"
+    };
+    local.format(format).to_string()
+}
+
+/// The conference's year as the report sees it: the local year of the middle start of the
+/// talks it lists (one talk in a mistyped year does not move it).
+fn report_year(diff: &ImportDiff, zone: Tz) -> Option<i32> {
+    let mut years: Vec<i32> = diff
+        .added
+        .iter()
+        .chain(&diff.changed)
+        .filter_map(|entry| entry.after.start)
+        .map(|start| start.with_timezone(&zone).year())
+        .collect();
+    years.sort_unstable();
+    years.get(years.len() / 2).copied()
+}
+
+fn placement(p: &Placement, zone: Tz, year: Option<i32>) -> String {
     let when = p
         .start
-        .map_or_else(|| "unscheduled".to_owned(), |s| local(s, zone));
+        .map_or_else(|| "unscheduled".to_owned(), |s| local(s, zone, year));
     let placed = match &p.room {
         Some(room) => format!("{when}, {room}"),
         None => when,
@@ -36,6 +97,7 @@ fn placement(p: &Placement, zone: Tz) -> String {
 /// talk.
 pub fn import_report(conference: &Conference, diff: &ImportDiff, dry_run: bool) -> String {
     let zone = conference.time_zone;
+    let year = report_year(diff, zone);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -56,7 +118,7 @@ pub fn import_report(conference: &Conference, diff: &ImportDiff, dry_run: bool) 
         let _ = writeln!(out, "  {mark} {}: {detail}", entry.title);
     };
     for entry in &diff.added {
-        line(&mut out, '+', entry, placement(&entry.after, zone));
+        line(&mut out, '+', entry, placement(&entry.after, zone, year));
     }
     for entry in &diff.changed {
         let fields: Vec<&str> = entry.fields.iter().map(|f| f.as_str()).collect();
@@ -66,8 +128,8 @@ pub fn import_report(conference: &Conference, diff: &ImportDiff, dry_run: bool) 
                 let _ = write!(
                     detail,
                     " (was {}; now {})",
-                    placement(before, zone),
-                    placement(&entry.after, zone),
+                    placement(before, zone, year),
+                    placement(&entry.after, zone, year),
                 );
             }
         }
@@ -97,16 +159,19 @@ pub fn conference_list(list: &[ConferenceSummary]) -> String {
     for c in list {
         let zone = c.conference.time_zone;
         let span = match (c.first_start, c.last_end) {
-            (Some(first), Some(last)) => format!("{} – {}", local(first, zone), local(last, zone)),
+            (Some(first), Some(last)) => {
+                format!("{} – {}", local(first, zone, None), local(last, zone, None))
+            }
             _ => "no scheduled talks".to_owned(),
         };
         let _ = writeln!(
             out,
-            "{}\t{}\t{}\t{} talks ({} cancelled)\t{}",
+            "{}\t{}\t{}\t{} {} ({} cancelled)\t{}",
             c.conference.slug,
             c.conference.name,
             zone.name(),
             c.talks,
+            if c.talks == 1 { "talk" } else { "talks" },
             c.cancelled,
             span
         );
@@ -218,6 +283,42 @@ mod tests {
             report,
             "nbpy-2026 (America/Los_Angeles): 0 added, 1 changed, 0 cancelled, 3 unchanged\n  \
              ~ Glue: changed start, room (was Sat 25 Apr 15:45 PDT, Barn; now Sat 25 Apr 16:45 PDT, Loft)\n"
+        );
+    }
+
+    #[test]
+    fn a_talk_outside_the_conference_year_shows_its_year_in_the_report() {
+        let added = |id: i64, title: &str, start: &str| DiffEntry {
+            talk_id: Some(id),
+            source_id: None,
+            title: title.to_owned(),
+            fields: Vec::new(),
+            before: None,
+            after: Placement {
+                start: Some(at(start)),
+                end: None,
+                room: None,
+                status: "confirmed".to_owned(),
+            },
+        };
+        let diff = ImportDiff {
+            added: vec![
+                added(1, "Opening", "2026-04-25T16:00:00Z"),
+                added(2, "Typo", "2062-04-25T16:00:00Z"),
+                added(3, "Closing", "2026-04-26T23:00:00Z"),
+            ],
+            ..ImportDiff::default()
+        };
+
+        let report = import_report(&conference(), &diff, false);
+
+        assert!(
+            report.contains("+ Opening: Sat 25 Apr 09:00 PDT\n"),
+            "{report}"
+        );
+        assert!(
+            report.contains("+ Typo: Tue 25 Apr 2062 09:00 PDT\n"),
+            "{report}"
         );
     }
 

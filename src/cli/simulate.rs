@@ -9,7 +9,7 @@ use crate::cli::connect_configured;
 use crate::cli::console::parse_instant;
 use crate::config::Settings;
 use crate::domain::model::ConferenceSlug;
-use crate::domain::reminders::simulate;
+use crate::domain::reminders::{simulate, why_nothing};
 use crate::jobs::{PlanSettings, Planner};
 use crate::store;
 
@@ -53,8 +53,20 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> 
         &inputs.channels,
         args.from..args.to,
     );
+    if lines.is_empty() {
+        // On stderr: stdout stays one post per line for scripts.
+        eprintln!(
+            "{}",
+            why_nothing(
+                &inputs.programme,
+                &inputs.subscriptions,
+                &inputs.channels,
+                args.from..args.to
+            )
+        );
+    }
     for line in lines {
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(())
 }

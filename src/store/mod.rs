@@ -26,11 +26,17 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 pub enum StoreError {
     #[error("the database URL is not valid: {0}")]
     BadUrl(String),
-    #[error("the database is unavailable: {0}")]
+    /// The first connection failed: says where and why ("127.0.0.1:5432: connection
+    /// refused"), which is what an operator needs, instead of a pool's "timed out".
+    #[error("cannot reach the database at {at}: {cause}")]
+    Unreachable { at: String, cause: String },
+    // The sources' own Display is not repeated here: `{:#}` of a chain would print the
+    // same database message two or three times.
+    #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
-    #[error("applying database migrations failed: {0}")]
+    #[error("applying database migrations failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("database error: {0}")]
+    #[error("database error")]
     Query(#[from] sqlx::Error),
     /// Data that cannot be stored or a stored value that does not parse.
     #[error("{0}")]
@@ -40,17 +46,61 @@ pub enum StoreError {
     MassChange(crate::domain::diff::MassChange),
 }
 
-/// Opens a connection pool. Fails fast (5 s) when the database cannot be reached.
+/// How long the first, direct connection may take: a dead database is reported within
+/// seconds, not after the pool's acquire timeout.
+const FIRST_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Opens a connection pool. Connects once directly first, so a dead database is reported
+/// at once with its `host:port` and the cause ("connection refused").
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    use sqlx::ConnectOptions as _;
     // The URL may hold a password: never echo it in the error.
     let options = PgConnectOptions::from_str(url)
-        .map_err(|e| StoreError::BadUrl(redact_error(&e.to_string())))?;
+        .map_err(|e| StoreError::BadUrl(redact_error(&e.to_string())))?
+        // Statements are logged at debug only: a slow import is not a warning, and the
+        // full SQL text of a 10,000-row insert buries the one line that matters.
+        .log_statements(log::LevelFilter::Trace)
+        .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+    let at = format!("{}:{}", options.get_host(), options.get_port());
+    match tokio::time::timeout(FIRST_CONNECT_TIMEOUT, options.connect()).await {
+        Ok(Ok(connection)) => {
+            // Closing politely is a courtesy; the pool opens its own connections.
+            let _ = sqlx::Connection::close(connection).await;
+        }
+        Ok(Err(error)) => {
+            return Err(StoreError::Unreachable {
+                at,
+                cause: connect_cause(&error),
+            })
+        }
+        Err(_) => {
+            return Err(StoreError::Unreachable {
+                at,
+                cause: format!("no answer within {} s", FIRST_CONNECT_TIMEOUT.as_secs()),
+            })
+        }
+    }
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await
         .map_err(StoreError::Unavailable)
+}
+
+/// The reason a connection failed, in words: the OS error for a socket ("connection
+/// refused"), the server's message otherwise (bad password, unknown database).
+fn connect_cause(error: &sqlx::Error) -> String {
+    let text = match error {
+        sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+            std::io::ErrorKind::TimedOut => "timed out".to_owned(),
+            _ => io.to_string(),
+        },
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        other => other.to_string(),
+    };
+    redact_error(&text)
 }
 
 /// Applies pending migrations (idempotent; safe with several processes starting at once,

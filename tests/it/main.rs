@@ -6,6 +6,7 @@ mod harness;
 mod process;
 
 mod cli;
+mod cli_limits;
 mod cli_sources;
 mod console;
 mod demo;

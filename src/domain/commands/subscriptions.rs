@@ -171,7 +171,8 @@ pub fn over(target: &Resolved<'_>, now: DateTime<Utc>) -> Option<Reply> {
 }
 
 /// The answer to a subscription: when the reminder comes, whether it existed already, and
-/// which of the user's other talks overlap.
+/// which of the user's other talks overlap. A talk under way is said to be: no reminder will
+/// come for it (one that is over is refused before, by [`over`]).
 pub fn subscribed(
     target: &Resolved<'_>,
     lead: LeadTime,
@@ -248,6 +249,8 @@ pub fn unsubscribed(target: &Resolved<'_>, existed: bool) -> Reply {
 /// `/mytalks`: the user's talks (in programme order, with time, room and overlaps), then
 /// rooms and tracks, paged within Discord's limits; the talks also as an `.ics` file
 /// attached to the first message.
+///
+/// `now` stamps the calendar file (DTSTAMP: when the file was made).
 pub fn my_talks(
     programme: &Programme,
     subscriptions: &[SubscriptionTarget],

@@ -5,6 +5,7 @@ mod decode;
 pub mod frab_xml;
 pub mod ics;
 pub mod identity;
+pub mod limits;
 pub mod pretalx_json;
 pub mod text;
 
@@ -146,7 +147,8 @@ impl ImportError {
     }
 }
 
-/// Checks size and encoding, then parses `input` in the given format (or the detected one).
+/// Checks size and encoding, parses `input` in the given format (or the detected one), then
+/// holds the result to the field and date [`limits`].
 pub fn parse(
     input: &[u8],
     format: Option<Format>,
@@ -161,6 +163,7 @@ pub fn parse(
         Format::Text => text::parse(&text, options),
     }?;
     schedule.warnings.splice(0..0, warning);
+    limits::enforce(&mut schedule, &text)?;
     Ok(schedule)
 }
 

@@ -33,7 +33,7 @@ use crate::domain::text::title_key;
 pub use changes::change_notices;
 pub use delivery::{decide, due_now, Decision, DropReason};
 pub use lead::{LeadTime, LeadTimeError};
-pub use simulate::{simulate, target_label};
+pub use simulate::{simulate, target_label, why_nothing};
 pub use text::{reminder_content, starting_in, PostBody, ReminderBody};
 
 /// An attendee's wish to hear about talks.

@@ -42,6 +42,42 @@ pub fn simulate(
         .collect()
 }
 
+/// Why [`simulate`] found nothing to post in `window`, for the person who asked: each reason
+/// that holds (no channel map, no subscriptions, no talks starting in the window), or, when
+/// none does, that the reminders fall outside the window.
+pub fn why_nothing(
+    programme: &Programme,
+    subscriptions: &[Subscription],
+    channels: &ChannelPlan,
+    window: Range<DateTime<Utc>>,
+) -> String {
+    let mut reasons = Vec::new();
+    if channels.by_room.is_empty() && channels.default.is_none() {
+        reasons.push("this conference has no channel map (`/channel` sets one)".to_owned());
+    }
+    if subscriptions.is_empty() {
+        reasons.push("nobody has subscribed to anything".to_owned());
+    }
+    let starting = programme
+        .talks
+        .iter()
+        .filter(|talk| talk.data.slot.is_some_and(|s| window.contains(&s.start)))
+        .count();
+    if starting == 0 {
+        reasons.push("no talk starts in the window".to_owned());
+    }
+    let reasons = if reasons.is_empty() {
+        "every reminder falls before or after the window".to_owned()
+    } else {
+        reasons.join("; ")
+    };
+    format!(
+        "Nothing would be posted between {} and {}: {reasons}.",
+        window.start.to_rfc3339_opts(SecondsFormat::Secs, true),
+        window.end.to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
+}
+
 /// `channel:<name>` (or `channel:<id>` when the plan knows no name) or `dm:<user id>`.
 pub fn target_label(target: Target, channels: &ChannelPlan) -> String {
     match target {

@@ -148,3 +148,29 @@ fn a_planned_body_and_lead_time_survive_a_round_trip_through_json_for_the_outbox
     assert_eq!(serde_json::to_string(&lead(5)).expect("serialises"), "5");
     assert!(lead_back.is_err(), "an out-of-range lead time is refused");
 }
+
+#[test]
+fn simulate_with_nothing_to_post_names_each_reason_that_holds() {
+    let window = || utc("2026-04-25T00:00:00Z")..utc("2026-04-26T00:00:00Z");
+    let empty_window = || utc("2030-01-01T00:00:00Z")..utc("2030-01-02T00:00:00Z");
+    let subs = [subscribe(42, SubscriptionTarget::Talk(TalkId(1)))];
+
+    let unmapped = ChannelPlan {
+        by_room: std::collections::BTreeMap::new(),
+        default: None,
+        ..channels()
+    };
+    let bare = why_nothing(&seed(), &[], &unmapped, empty_window());
+    let outside = why_nothing(&seed(), &subs, &channels(), window());
+
+    assert_eq!(
+        bare,
+        "Nothing would be posted between 2030-01-01T00:00:00Z and 2030-01-02T00:00:00Z: \
+         this conference has no channel map (`/channel` sets one); nobody has subscribed to \
+         anything; no talk starts in the window."
+    );
+    assert!(
+        outside.ends_with(": every reminder falls before or after the window."),
+        "{outside}"
+    );
+}

@@ -1,0 +1,133 @@
+//! The binary at the edges a person meets: over-long fields, a closed stdout, a dead database.
+
+use std::process::Stdio;
+
+use crate::cli::{confbot, fixture, run, talk_count};
+use crate::harness::TestDb;
+
+/// A pipe whose reader is already gone: every write to it fails with EPIPE, as when
+/// `| head -1` has read its line and exited.
+fn closed_stdout() -> Stdio {
+    use std::os::fd::{FromRawFd as _, OwnedFd};
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) writes two new descriptors into the array it is given.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    // SAFETY: both descriptors were just created and are owned by nothing else.
+    let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(reader);
+    Stdio::from(writer)
+}
+
+#[tokio::test]
+async fn an_import_whose_stdout_is_closed_commits_and_exits_quietly_with_status_0() {
+    let db = TestDb::new().await;
+
+    let output = confbot(Some(&db.url))
+        .args(["import", "--conference", "nbpy-2026"])
+        .arg(fixture("seed000-nbpy-pretalx.ics"))
+        .stdout(closed_stdout())
+        .output()
+        .expect("confbot runs");
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert!(talk_count(&db).await > 0, "the import was committed");
+}
+
+#[tokio::test]
+async fn an_export_whose_stdout_is_closed_exits_quietly_with_status_0() {
+    let db = TestDb::new().await;
+    let (code, _, stderr) = run(confbot(Some(&db.url))
+        .args(["import", "--conference", "nbpy-2026"])
+        .arg(fixture("seed000-nbpy-pretalx.ics")));
+    assert_eq!(code, 0, "{stderr}");
+
+    let output = confbot(Some(&db.url))
+        .args(["export", "--conference", "nbpy-2026", "--format", "ics"])
+        .stdout(closed_stdout())
+        .output()
+        .expect("confbot runs");
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "");
+}
+
+#[tokio::test]
+async fn an_over_long_title_is_refused_once_by_the_domain_and_nothing_is_stored() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("long.ics");
+    let title = "x".repeat(3_000);
+    std::fs::write(
+        &path,
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\nBEGIN:VEVENT\r\nUID:long@example\r\n\
+             DTSTART:20260425T100000Z\r\nDTEND:20260425T103000Z\r\nSUMMARY:{title}\r\n\
+             END:VEVENT\r\nEND:VCALENDAR\r\n"
+        ),
+    )
+    .expect("write");
+
+    let (code, stdout, stderr) = run(confbot(Some(&db.url))
+        .args(["import", "--conference", "long-2026"])
+        .arg(&path));
+
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("line 5: talk \"xxxx")
+            && stderr.contains("the title is 3000 characters long, over the limit of 500"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("index row size"), "{stderr}");
+    assert_eq!(talk_count(&db).await, 0);
+}
+
+/// A loopback port with nothing listening on it: bound, then released.
+fn closed_loopback_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    port
+}
+
+#[test]
+fn a_dead_database_is_named_with_its_address_and_cause_at_once_and_only_once() {
+    let port = closed_loopback_port();
+    let url = format!("postgres://confbot@127.0.0.1:{port}/confbot");
+    let started = std::time::Instant::now();
+
+    let (code, stdout, stderr) = run(confbot(Some(&url)).arg("conferences"));
+
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(
+        stderr,
+        format!("error: cannot reach the database at 127.0.0.1:{port}: connection refused\n")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_fetch_is_printed_once_and_without_colour_codes() {
+    let db = TestDb::new().await;
+    let port = closed_loopback_port();
+    let source = format!("http://127.0.0.1:{port}/schedule.ics");
+
+    let (code, _, stderr) = run(confbot(Some(&db.url)).env("RUST_LOG", "info").args([
+        "import",
+        "--conference",
+        "x-2026",
+        &source,
+    ]));
+
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stderr.to_lowercase().matches("connection refused").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}
