@@ -118,6 +118,7 @@ async fn a_failed_fetch_is_printed_once_and_without_colour_codes() {
 
     let (code, _, stderr) = run(confbot(Some(&db.url)).env("RUST_LOG", "info").args([
         "import",
+        "--allow-private-addresses",
         "--conference",
         "x-2026",
         &source,

@@ -169,3 +169,29 @@ async fn an_event_that_cannot_be_read_now_keeps_its_talk_as_it_was() {
     );
     assert_eq!(statuses(&db).await, after_broken, "nothing changed");
 }
+
+#[tokio::test]
+async fn encodings_real_exporters_use_import_from_the_command_line() {
+    let db = TestDb::new().await;
+
+    for (slug, file) in [
+        ("enc-utf16le", "real-world/encoding-utf16le-bom.ics"),
+        ("enc-utf16be", "real-world/encoding-utf16be-bom.ics"),
+        ("enc-1252", "real-world/encoding-windows-1252.ics"),
+        ("enc-cr", "real-world/line-endings-cr-only.ics"),
+        ("enc-folded", "real-world/folded-mid-character.ics"),
+    ] {
+        let (code, stdout, stderr) = run(confbot(Some(&db.url))
+            .args(["import", "--conference", slug])
+            .arg(fixture(file)));
+
+        assert_eq!(code, 0, "{file}: {stderr}");
+        assert!(stdout.contains("2 added"), "{file}: {stdout}");
+    }
+    let speakers: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT name FROM speakers ORDER BY name")
+            .fetch_all(&db.pool)
+            .await
+            .expect("speakers");
+    assert_eq!(speakers, ["Håkon Ærø", "José Müller", "Zoë Ødegård"]);
+}

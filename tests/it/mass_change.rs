@@ -143,7 +143,9 @@ async fn a_scheduled_sync_posts_the_refusal_to_the_organisers_and_applies_nothin
         .into_iter()
         .next()
         .expect("one target");
-    let settings = Settings::load(None, &[]).expect("settings");
+    let mut settings = Settings::load(None, &[]).expect("settings");
+    // The test's source is a server on loopback.
+    settings.import.allow_private_addresses = true;
     let now: DateTime<Utc> = "2026-05-01T12:00:00Z".parse().expect("instant");
 
     let run = sync_target(&db.pool, &settings.import, Tz::UTC, &target, false, now)

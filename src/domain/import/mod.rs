@@ -47,8 +47,17 @@ impl Format {
         }
     }
 
-    /// Guesses the format from the first meaningful bytes of the input.
+    /// Guesses the format from the first meaningful bytes of the input (UTF-16 read as such,
+    /// by its byte-order mark).
     pub fn detect(input: &[u8]) -> Format {
+        if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(input) {
+            if encoding != encoding_rs::UTF_8 {
+                let head = input.get(bom..).unwrap_or_default();
+                let head = head.get(..head.len().min(256)).unwrap_or_default();
+                let (text, _) = encoding.decode_without_bom_handling(head);
+                return Format::detect(text.as_bytes());
+            }
+        }
         let text = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
         let start = text
             .iter()
@@ -188,6 +197,13 @@ mod tests {
         );
         assert_eq!(Format::detect(b"top of page\n\nTalks"), Format::Text);
         assert_eq!(Format::detect(b""), Format::Text);
+        let utf16 = |text: &str| {
+            let mut bytes = vec![0xFF, 0xFE];
+            bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+            bytes
+        };
+        assert_eq!(Format::detect(&utf16("BEGIN:VCALENDAR\r\n")), Format::Ics);
+        assert_eq!(Format::detect(&utf16("<schedule/>")), Format::Xml);
     }
 
     #[test]
