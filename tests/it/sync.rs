@@ -282,17 +282,7 @@ async fn a_source_over_the_size_limit_is_refused_and_changes_nothing() {
     env.push(("CONFBOT__IMPORT__MAX_BYTES".to_owned(), "10000".to_owned()));
     let settings = Settings::load(None, &env).expect("settings");
 
-    let run = sync_target(
-        &db.pool,
-        &settings.import,
-        Tz::UTC,
-        &target,
-        true,
-        at("2026-05-01T12:00:00Z"),
-    )
-    .await
-    .expect("bookkeeping")
-    .expect("forced");
+    let run = forced_sync(&db, &settings, &target).await;
 
     let error = run.result.expect_err("too large");
     assert!(
@@ -314,6 +304,25 @@ async fn a_source_over_the_size_limit_is_refused_and_changes_nothing() {
 
 /// The schedule servers here listen on 127.0.0.1, which the fetch guard refuses unless the
 /// operator allows internal addresses.
+/// A `/sync` of `target` now (at a fixed instant), which must get the source's claim.
+async fn forced_sync(
+    db: &TestDb,
+    settings: &Settings,
+    target: &syncs::SyncTarget,
+) -> confbot::sync::SyncRun {
+    sync_target(
+        &db.pool,
+        &settings.import,
+        Tz::UTC,
+        target,
+        true,
+        at("2026-05-01T12:00:00Z"),
+    )
+    .await
+    .expect("the sync's bookkeeping")
+    .expect("a forced sync gets the claim")
+}
+
 fn allow_loopback() -> Vec<(String, String)> {
     vec![(
         "CONFBOT__IMPORT__ALLOW_PRIVATE_ADDRESSES".to_owned(),
@@ -347,17 +356,7 @@ async fn a_source_on_an_internal_address_is_refused_without_a_request_and_withou
     // The deployment's default: no internal addresses.
     let settings = Settings::load(None, &[]).expect("settings");
 
-    let run = sync_target(
-        &db.pool,
-        &settings.import,
-        Tz::UTC,
-        &target,
-        true,
-        at("2026-05-01T12:00:00Z"),
-    )
-    .await
-    .expect("store")
-    .expect("claimed");
+    let run = forced_sync(&db, &settings, &target).await;
 
     let error = run.result.expect_err("refused");
     assert!(
