@@ -1,0 +1,124 @@
+//! Where an imported talk lands among the stored ones: lookup tables by source id, pretalx
+//! code and folded title (speakers break ties between equal titles).
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use super::Target;
+use crate::domain::import::identity::pretalx_code_of;
+use crate::domain::model::{StoredTalk, TalkData};
+use crate::domain::text::{name_key, title_key};
+
+/// Lookup tables over the stored talks (and the new ones, for catalogue imports).
+pub(super) struct Index {
+    by_source_id: HashMap<String, usize>,
+    /// pretalx talk codes (from a stored UID or URL): the same talk's id in every format.
+    by_pretalx_code: HashMap<String, usize>,
+    by_title: HashMap<String, Vec<Target>>,
+}
+
+impl Index {
+    pub(super) fn new(stored: &[StoredTalk]) -> Self {
+        let mut index = Self {
+            by_source_id: HashMap::with_capacity(stored.len()),
+            by_pretalx_code: HashMap::new(),
+            by_title: HashMap::with_capacity(stored.len()),
+        };
+        for (i, talk) in stored.iter().enumerate() {
+            if let Some(id) = &talk.data.source_id {
+                index.by_source_id.insert(id.clone(), i);
+            }
+            if let Some(code) = pretalx_code_of(&talk.data) {
+                index.by_pretalx_code.entry(code.to_owned()).or_insert(i);
+            }
+            index
+                .by_title
+                .entry(title_key(&talk.data.title))
+                .or_default()
+                .push(Target::Stored(i));
+        }
+        index
+    }
+
+    pub(super) fn note_source_id(&mut self, i: usize, talk: &TalkData) {
+        if let Some(id) = &talk.source_id {
+            // A re-imported talk keeps its id: no need to copy the key again.
+            if self.by_source_id.get(id) != Some(&i) {
+                self.by_source_id.insert(id.clone(), i);
+            }
+        }
+    }
+
+    pub(super) fn note_new(&mut self, i: usize, talk: &TalkData) {
+        self.by_title
+            .entry(title_key(&talk.title))
+            .or_default()
+            .push(Target::New(i));
+    }
+
+    /// By source id, else a not-yet-scheduled catalogue entry with the same title.
+    pub(super) fn find_for_timetable(
+        &self,
+        talk: &TalkData,
+        working: &[Cow<'_, TalkData>],
+    ) -> Option<Target> {
+        if let Some(i) = talk
+            .source_id
+            .as_ref()
+            .and_then(|id| self.by_source_id.get(id))
+        {
+            return Some(Target::Stored(*i));
+        }
+        // The same pretalx talk imported from another of its formats (its UID, guid and
+        // code differ): the stored row adopts the new id, subscriptions and all.
+        if let Some(i) = pretalx_code_of(talk).and_then(|code| self.by_pretalx_code.get(code)) {
+            return Some(Target::Stored(*i));
+        }
+        let candidates: Vec<Target> = self
+            .by_title
+            .get(&title_key(&talk.title))?
+            .iter()
+            .copied()
+            .filter(|t| matches!(t, Target::Stored(i) if working[*i].source_id.is_none()))
+            .collect();
+        best_by_speakers(&candidates, talk, |t| match t {
+            Target::Stored(i) => working.get(i).map(Cow::as_ref),
+            Target::New(_) => None,
+        })
+    }
+
+    /// By normalised title, a shared speaker breaking ties.
+    pub(super) fn find_by_title(
+        &self,
+        talk: &TalkData,
+        working: &[Cow<'_, TalkData>],
+        inserts: &[TalkData],
+    ) -> Option<Target> {
+        let candidates = self.by_title.get(&title_key(&talk.title))?;
+        best_by_speakers(candidates, talk, |t| match t {
+            Target::Stored(i) => working.get(i).map(Cow::as_ref),
+            Target::New(i) => inserts.get(i),
+        })
+    }
+}
+
+/// The first candidate sharing a speaker with `talk`, else the first candidate.
+fn best_by_speakers<'a>(
+    candidates: &[Target],
+    talk: &TalkData,
+    data_of: impl Fn(Target) -> Option<&'a TalkData>,
+) -> Option<Target> {
+    let wanted: HashSet<String> = talk.speakers.iter().map(|s| name_key(&s.name)).collect();
+    let shares_speaker = |t: &Target| {
+        data_of(*t).is_some_and(|data| {
+            data.speakers
+                .iter()
+                .any(|s| wanted.contains(&name_key(&s.name)))
+        })
+    };
+    candidates
+        .iter()
+        .find(|t| shares_speaker(t))
+        .or_else(|| candidates.first())
+        .copied()
+}
