@@ -132,3 +132,67 @@ async fn a_failed_fetch_is_printed_once_and_without_colour_codes() {
     );
     assert!(!stderr.contains('\u{1b}'), "{stderr}");
 }
+
+#[tokio::test]
+async fn importing_dev_zero_is_refused_at_the_cap_naming_it_and_the_file() {
+    let db = TestDb::new().await;
+    let before = seeded(&db, "nbpy-2026").await;
+    let started = std::time::Instant::now();
+
+    let (code, _, stderr) = run(confbot(Some(&db.url))
+        .env("CONFBOT__IMPORT__MAX_BYTES", "100000")
+        .args(["import", "--conference", "nbpy-2026", "/dev/zero"]));
+
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("/dev/zero is larger than the 100000-byte limit (import.max_bytes)"),
+        "{stderr}"
+    );
+    // Reading 100 kB takes milliseconds; an unbounded read would not end at all.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(talk_count(&db).await, before);
+}
+
+#[tokio::test]
+async fn a_pipe_longer_than_the_cap_is_refused_and_changes_nothing() {
+    let db = TestDb::new().await;
+    let before = seeded(&db, "nbpy-2026").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("schedule.ics");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    // The writer blocks in open() until confbot opens the pipe for reading; then it writes
+    // more than the cap and gets EPIPE once confbot has stopped reading.
+    let writer_path = fifo.clone();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        if let Ok(mut pipe) = std::fs::OpenOptions::new().write(true).open(writer_path) {
+            let _ = pipe.write_all(&vec![b'x'; 50_000]);
+        }
+    });
+
+    let (code, _, stderr) = run(confbot(Some(&db.url))
+        .env("CONFBOT__IMPORT__MAX_BYTES", "10000")
+        .args(["import", "--conference", "nbpy-2026"])
+        .arg(&fifo));
+
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("is larger than the 10000-byte limit (import.max_bytes)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("schedule.ics"), "{stderr}");
+    assert_eq!(talk_count(&db).await, before);
+}
+
+/// Imports the seed calendar into `slug`, so a refused import can be shown to change nothing.
+async fn seeded(db: &TestDb, slug: &str) -> i64 {
+    let (code, _, stderr) = run(confbot(Some(&db.url))
+        .args(["import", "--conference", slug])
+        .arg(fixture("seed000-nbpy-pretalx.ics")));
+    assert_eq!(code, 0, "{stderr}");
+    talk_count(db).await
+}
