@@ -14,6 +14,7 @@ use roxmltree::{Document, Node, ParsingOptions};
 
 use crate::domain::html;
 use crate::domain::import::identity::Ids;
+use crate::domain::import::skipped::Skipped;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{
     ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, SpeakerData, TalkData,
@@ -84,19 +85,31 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     };
 
     let mut ids = Ids::new();
+    let mut skipped = Skipped::default();
     for day_node in elements(root, "day") {
         let day = context.day(day_node)?;
         schedule.days.extend(day.programme_day);
         for room in elements(day_node, "room") {
             let room_name = room.attribute("name").and_then(clean_line);
             for event in elements(room, "event") {
-                let mut talk = context.event(event, &day, room_name.as_deref())?;
-                let place = format!("line {}", reader.line(event));
-                schedule.warnings.extend(ids.claim(&mut talk, &place));
-                schedule.talks.push(talk);
+                skipped.events += 1;
+                match context.event(event, &day, room_name.as_deref()) {
+                    Ok(mut talk) => {
+                        let place = format!("line {}", reader.line(event));
+                        schedule.warnings.extend(ids.claim(&mut talk, &place));
+                        schedule.talks.push(talk);
+                    }
+                    Err(error) => {
+                        let id = ["guid", "id"]
+                            .iter()
+                            .find_map(|attr| event.attribute(*attr).and_then(clean_line));
+                        skipped.note(id, error);
+                    }
+                }
             }
         }
     }
+    skipped.conclude(&mut schedule)?;
     if schedule.talks.is_empty() {
         // Applied as the full timetable it would cancel every stored talk: a broken or
         // not-yet-filled export must never do that (the iCalendar importer refuses too).

@@ -7,6 +7,7 @@ pub mod ics;
 pub mod identity;
 pub mod limits;
 pub mod pretalx_json;
+mod skipped;
 pub mod text;
 
 use std::fmt;

@@ -14,6 +14,7 @@ use super::frab_xml::fields::{
     self, parse_clock, parse_date, parse_duration, parse_stamp, shorten, Stamp,
 };
 use crate::domain::import::identity::Ids;
+use crate::domain::import::skipped::Skipped;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, TalkData};
 use crate::domain::text::clean_line;
@@ -59,6 +60,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     };
 
     let mut ids = Ids::new();
+    let mut skipped = Skipped::default();
     for (index, day) in conference.days.iter().enumerate() {
         let position = format!("day {}", index + 1);
         let day_info = context.day(day, &position)?;
@@ -66,13 +68,24 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         for (room_key, talks) in &day.rooms {
             for (n, talk) in talks.iter().flatten().enumerate() {
                 let place = format!("{position}, room {:?}, talk {}", shorten(room_key), n + 1);
-                let mut data = context.talk(talk, &day_info, room_key, &place)?;
-                let place = format!("{place} ({:?})", shorten(&data.title));
-                schedule.warnings.extend(ids.claim(&mut data, &place));
-                schedule.talks.push(data);
+                skipped.events += 1;
+                match context.talk(talk, &day_info, room_key, &place) {
+                    Ok(mut data) => {
+                        let place = format!("{place} ({:?})", shorten(&data.title));
+                        schedule.warnings.extend(ids.claim(&mut data, &place));
+                        schedule.talks.push(data);
+                    }
+                    Err(error) => {
+                        let id = [&talk.guid, &talk.code, &talk.id]
+                            .into_iter()
+                            .find_map(|v| v.as_ref().and_then(Scalar::text));
+                        skipped.note(id, error);
+                    }
+                }
             }
         }
     }
+    skipped.conclude(&mut schedule)?;
     if schedule.talks.is_empty() {
         // Applied as the full timetable it would cancel every stored talk: a broken or
         // not-yet-filled export must never do that (the iCalendar importer refuses too).

@@ -34,6 +34,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::import::identity::Ids;
+use crate::domain::import::skipped::Skipped;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ScheduleScope, TalkData};
 use crate::domain::text::clean_line;
@@ -117,7 +118,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
             match read {
                 Ok(Some(rule)) => *rules.entry(rule).or_insert(0_usize) += 1,
                 Ok(None) => {}
-                Err(error) => skipped.note(vevent, error),
+                Err(error) => skipped.note(uid_of(vevent), error),
             }
         }
         events.expand_into(&mut schedule, &zones, &mut skipped);
@@ -208,7 +209,7 @@ impl<'c> Events<'c> {
                 &mut schedule.warnings,
             ) {
                 Ok(talks) => schedule.talks.extend(talks),
-                Err(error) => skipped.note(vevent, error),
+                Err(error) => skipped.note(uid_of(vevent), error),
             }
             // Overrides of occurrences the rule does not give (moved in from elsewhere).
             self.overrides.insert(uid, overrides);
@@ -225,66 +226,8 @@ impl<'c> Events<'c> {
     }
 }
 
-/// How many of its events a file failed to give.
-#[derive(Default)]
-struct Skipped {
-    events: usize,
-    errors: Vec<ImportError>,
-    ids: Vec<String>,
-}
-
-/// Shown of the reasons when a file is refused for too many unreadable events.
-const REASONS_SHOWN: usize = 3;
-
-impl Skipped {
-    /// An event that cannot be read: left out, its UID remembered so that its stored talk is
-    /// kept as it is rather than cancelled.
-    fn note(&mut self, vevent: &Component, error: ImportError) {
-        if let Some(uid) = vevent.property("UID").and_then(|p| clean_line(&p.text())) {
-            self.ids.push(uid);
-        }
-        self.errors.push(error);
-    }
-
-    /// A few unreadable events are warnings; most of a file unreadable means it is not the
-    /// schedule it claims to be (or is badly broken), and it is refused.
-    fn conclude(self, schedule: &mut ImportedSchedule) -> Result<(), ImportError> {
-        if self.errors.is_empty() {
-            return Ok(());
-        }
-        if self.errors.len() * 2 > self.events {
-            if self.events == 1 {
-                // A one-event file: its reason is the file's.
-                return Err(self.errors.into_iter().next().unwrap_or_else(|| {
-                    ImportError::msg("the calendar's only event cannot be read")
-                }));
-            }
-            let reasons: Vec<String> = self
-                .errors
-                .iter()
-                .take(REASONS_SHOWN)
-                .map(ToString::to_string)
-                .collect();
-            return Err(ImportError::msg(format!(
-                "{} of {} events cannot be read, so the file is refused: {}{}",
-                self.errors.len(),
-                self.events,
-                reasons.join("; "),
-                if self.errors.len() > REASONS_SHOWN {
-                    "; …"
-                } else {
-                    ""
-                }
-            )));
-        }
-        for error in self.errors {
-            schedule
-                .warnings
-                .push(format!("{error}; that event was skipped"));
-        }
-        schedule.unreadable = self.ids;
-        Ok(())
-    }
+fn uid_of(vevent: &Component) -> Option<String> {
+    vevent.property("UID").and_then(|p| clean_line(&p.text()))
 }
 
 /// The conference's days: from the local midnight before the first one-off event to the one
