@@ -220,12 +220,16 @@ fn init_tracing(settings: &Settings, quiet: bool) {
     } else {
         settings.log.level.as_str()
     };
+    // The quiet commands talk to a person (the demo) or a health checker: the pool's
+    // complaint about a connection the throwaway server closed as the demo shut it down
+    // is noise to them (under load it can race the end of the demo's last queries).
+    let pool = if quiet { ",sqlx_core::pool=error" } else { "" };
     let filter = EnvFilter::try_from_default_env()
         // Postgres NOTICEs ("relation already exists, skipping" on every migrate) and the
         // cron scheduler's start-up chatter are noise.
         .or_else(|_| {
             EnvFilter::try_new(format!(
-                "{level},sqlx::postgres::notice=warn,tokio_cron_scheduler=warn"
+                "{level},sqlx::postgres::notice=warn,tokio_cron_scheduler=warn{pool}"
             ))
         })
         .unwrap_or_else(|_| EnvFilter::new("info"));
