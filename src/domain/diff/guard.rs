@@ -100,39 +100,25 @@ pub fn mass_change(
 
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
-
     use super::*;
     use crate::domain::diff::{DiffEntry, Placement};
-    use crate::domain::model::{ScheduleScope, Slot, TalkData, TalkId, TalkKind};
+    use crate::domain::model::{ScheduleScope, TalkData};
+    use crate::domain::programme::testing;
 
     fn stored(n: usize) -> Vec<StoredTalk> {
-        let start = Utc.with_ymd_and_hms(2026, 6, 12, 8, 0, 0).unwrap();
         (0..n)
-            .map(|i| StoredTalk {
-                id: TalkId(i as i64),
-                schedule_version: 1,
-                data: TalkData {
+            .map(|i| {
+                let data = TalkData {
                     source_id: Some(format!("t{i}")),
-                    title: format!("Talk {i}"),
-                    subtitle: None,
-                    abstract_text: None,
-                    description: None,
-                    speakers: Vec::new(),
-                    track: None,
-                    level: None,
-                    talk_type: None,
-                    language: None,
-                    room: None,
-                    slot: Some(Slot {
-                        start,
-                        end: start + chrono::Duration::hours(1),
-                        all_day: false,
-                    }),
-                    status: TalkStatus::Confirmed,
-                    kind: TalkKind::Talk,
-                    url: None,
-                },
+                    ..testing::talk(
+                        &format!("Talk {i}"),
+                        "Speaker",
+                        "Hall",
+                        "2026-06-12T08:00:00Z",
+                        60,
+                    )
+                };
+                testing::stored(i, data)
             })
             .collect()
     }

@@ -122,33 +122,14 @@ fn shorten(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
-
     use super::*;
-    use crate::domain::model::{Slot, TalkKind, TalkStatus};
+    use crate::domain::programme::testing;
 
     fn talk(id: &str, title: &str, room: &str, hour: u32) -> TalkData {
-        let start = Utc.with_ymd_and_hms(2026, 12, 27, hour, 0, 0).unwrap();
+        let start = format!("2026-12-27T{hour:02}:00:00Z");
         TalkData {
             source_id: Some(id.to_owned()),
-            title: title.to_owned(),
-            subtitle: None,
-            abstract_text: None,
-            description: None,
-            speakers: Vec::new(),
-            track: None,
-            level: None,
-            talk_type: None,
-            language: None,
-            room: Some(room.to_owned()),
-            slot: Some(Slot {
-                start,
-                end: start + chrono::Duration::hours(1),
-                all_day: false,
-            }),
-            status: TalkStatus::Confirmed,
-            kind: TalkKind::Talk,
-            url: None,
+            ..testing::talk(title, "Speaker", room, &start, 60)
         }
     }
 
