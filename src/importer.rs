@@ -9,11 +9,13 @@ use chrono_tz::Tz;
 use sqlx::PgPool;
 
 use crate::config::ImportSettings;
-use crate::domain::import::{self, Format, ImportOptions};
+use crate::domain::diff::MassChange;
+use crate::domain::import::{self, Fingerprint, Format, ImportOptions};
 use crate::domain::model::{ConferenceSlug, ImportedSchedule};
 use crate::fetch::{is_url, shown_url, FetchError, Fetched, Fetcher, Validators};
 use crate::store;
 use crate::store::imports::{apply_import, ImportOutcome, ImportRequest};
+use crate::store::StoreError;
 
 /// What to import.
 #[derive(Debug, Clone)]
@@ -37,7 +39,26 @@ pub struct ImportJob<'a> {
     pub timetable_only: bool,
     /// Apply even an import that would cancel most of the programme or change its zone.
     pub allow_mass_change: bool,
+    /// Apply only a source with this fingerprint: the one an organiser was shown in a
+    /// preview and confirmed. Anything else the source serves now is refused
+    /// ([`SourceChanged`]).
+    pub previewed: Option<Fingerprint>,
 }
+
+/// An import refused because it would cancel most of the programme or change its zone
+/// (see [`crate::domain::diff::mass_change`]), with the fingerprint of the refused source so
+/// that a preview's Confirm applies exactly what the organiser saw.
+#[derive(Debug, thiserror::Error)]
+#[error("{change}")]
+pub struct MassChangeRefused {
+    pub change: MassChange,
+    pub fingerprint: Fingerprint,
+}
+
+/// The source no longer serves what the organiser previewed.
+#[derive(Debug, thiserror::Error)]
+#[error("the schedule at the source changed since it was previewed, so nothing was changed")]
+pub struct SourceChanged;
 
 /// What an import did.
 #[derive(Debug)]
@@ -65,15 +86,26 @@ pub async fn run(
     let existing = store::conferences::find(&mut *pool.acquire().await?, slug).await?;
     let Some(Source { bytes, validators }) = read_source(settings, pool, job.source, slug).await?
     else {
+        // What is applied now is not what the organiser previewed (a refused source is
+        // never applied, so its validators are never the ones sent).
+        if job.previewed.is_some() {
+            bail!(SourceChanged);
+        }
         return Ok(Imported::NotModified);
     };
-    let fingerprint = fingerprint(&bytes, job);
+    let fingerprint = Fingerprint::of(&bytes, job.format, job.zone_override, job.summary_speakers);
+    if job
+        .previewed
+        .is_some_and(|previewed| previewed != fingerprint)
+    {
+        bail!(SourceChanged);
+    }
     if !job.dry_run
         && !job.force
         && store::imports::latest_fingerprint(pool, slug)
             .await?
             .as_deref()
-            == Some(fingerprint.as_str())
+            == Some(fingerprint.to_string().as_str())
     {
         return Ok(Imported::Identical);
     }
@@ -99,7 +131,7 @@ pub async fn run(
             .await
             .context("the parser stopped unexpectedly")?
             .with_context(|| format!("cannot import {source}"))?;
-    let outcome = apply_import(
+    let applied = apply_import(
         pool,
         ImportRequest {
             slug,
@@ -112,10 +144,22 @@ pub async fn run(
             allow_mass_change: job.allow_mass_change,
         },
     )
-    .await
-    .with_context(|| format!("cannot import {shown}"))?;
+    .await;
+    let outcome = match applied {
+        Ok(outcome) => outcome,
+        Err(StoreError::MassChange(change)) => {
+            return Err(anyhow::Error::new(MassChangeRefused {
+                change,
+                fingerprint,
+            })
+            .context(format!("cannot import {shown}")))
+        }
+        Err(error) => {
+            return Err(anyhow::Error::new(error).context(format!("cannot import {shown}")))
+        }
+    };
     if let Some(import_id) = outcome.import_id {
-        store::imports::set_fingerprint(pool, import_id, &fingerprint).await?;
+        store::imports::set_fingerprint(pool, import_id, &fingerprint.to_string()).await?;
     }
     if let (Some(v), false) = (validators, job.dry_run) {
         store::conferences::set_source_validators(pool, slug, job.source, v.etag, v.last_modified)
@@ -166,27 +210,6 @@ fn shown_source(source: &str) -> String {
     } else {
         source.to_owned()
     }
-}
-
-/// SHA-256 over what decides an import's result besides the stored data: the source bytes,
-/// the `--format`, `--timezone` and `--summary-speakers` flags.
-fn fingerprint(bytes: &[u8], job: &ImportJob<'_>) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    hasher.update(job.format.map_or("auto", Format::as_str).as_bytes());
-    hasher.update([0]);
-    hasher.update(job.zone_override.map_or("", |z| z.name()).as_bytes());
-    hasher.update([0]);
-    // Absent unless set, so fingerprints stored before the flag existed still match.
-    if job.summary_speakers {
-        hasher.update(b"summary-speakers\0");
-    }
-    hasher.update(bytes);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The bytes of a source, and the HTTP validators to remember for the next fetch.

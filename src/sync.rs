@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use sqlx::PgPool;
 
 use crate::config::ImportSettings;
+use crate::domain::import::Fingerprint;
 use crate::domain::sync;
 use crate::importer::{self, ImportJob, Imported};
 use crate::store::syncs::{self, SyncTarget};
@@ -23,6 +24,9 @@ pub struct SyncRun {
     /// What to post in the organiser log, if anything is worth telling: a diff, the first
     /// failure, a recovery.
     pub log: Option<String>,
+    /// The source was refused as a mass change: its fingerprint, for an organiser to
+    /// confirm exactly this source ([`apply_previewed`]).
+    pub refused: Option<Fingerprint>,
 }
 
 /// Syncs `target` unless it was tried less than its refresh interval ago (or another
@@ -40,6 +44,41 @@ pub async fn sync_target(
     } else {
         target.refresh
     };
+    sync(pool, settings, default_zone, target, refresh, None, now).await
+}
+
+/// Applies the source an organiser confirmed under a mass-change preview, now, and only if
+/// the source still serves exactly what the preview described (else the run fails with
+/// [`importer::SourceChanged`] and nothing changes). `None`: another sync is running.
+pub async fn apply_previewed(
+    pool: &PgPool,
+    settings: &ImportSettings,
+    default_zone: Tz,
+    target: &SyncTarget,
+    previewed: Fingerprint,
+    now: DateTime<Utc>,
+) -> Result<Option<SyncRun>, StoreError> {
+    sync(
+        pool,
+        settings,
+        default_zone,
+        target,
+        Duration::zero(),
+        Some(previewed),
+        now,
+    )
+    .await
+}
+
+async fn sync(
+    pool: &PgPool,
+    settings: &ImportSettings,
+    default_zone: Tz,
+    target: &SyncTarget,
+    refresh: Duration,
+    previewed: Option<Fingerprint>,
+    now: DateTime<Utc>,
+) -> Result<Option<SyncRun>, StoreError> {
     if !syncs::claim(pool, target.conference_id, &target.url, refresh, now).await? {
         return Ok(None);
     }
@@ -53,9 +92,11 @@ pub async fn sync_target(
         force: false,
         summary_speakers: target.summary_speakers,
         timetable_only: true,
-        // A sync never confirms a mass change: the refusal goes to the organisers' log and
-        // /status like any failed sync, and the programme stays as it was.
-        allow_mass_change: false,
+        // A sync confirms a mass change only when an organiser applies the previewed source:
+        // otherwise the refusal goes to the organisers' log and /status like any failed
+        // sync, and the programme stays as it was.
+        allow_mass_change: previewed.is_some(),
+        previewed,
     };
     let name = target.slug.as_str();
     // The stored URL may carry credentials (`https://user:token@...`): logged without them.
@@ -89,6 +130,7 @@ pub async fn sync_target(
             SyncRun {
                 result: Ok(result),
                 log,
+                refused: None,
             }
         }
         Err(error) => {
@@ -97,12 +139,20 @@ pub async fn sync_target(
             // operator's log gets the full chain; Discord and /status get no transport
             // detail, so a source URL cannot be used to probe the bot's network.
             let detail = format!("{error:#}");
+            let refused = error
+                .downcast_ref::<importer::MassChangeRefused>()
+                .map(|refusal| refusal.fingerprint);
             let error = importer::public_message(&error);
             let first = syncs::failed(pool, target.conference_id, &target.url, &error, now).await?;
             tracing::warn!(conference = name, url = %shown, first, "schedule sync failed: {detail}");
+            let log = first.then(|| match refused {
+                Some(_) => sync::refused(name, &target.url, &error),
+                None => sync::failure(name, &target.url, &error),
+            });
             SyncRun {
-                log: first.then(|| sync::failure(name, &target.url, &error)),
+                log,
                 result: Err(error),
+                refused,
             }
         }
     };

@@ -9,7 +9,6 @@ use crate::domain::import::Format;
 use crate::domain::model::ConferenceSlug;
 use crate::domain::time::zone_by_name;
 use crate::importer::{self, ImportJob, Imported};
-use crate::store::StoreError;
 
 pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
     let slug = ConferenceSlug::parse(&args.conference)?;
@@ -34,16 +33,17 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
         summary_speakers: args.summary_speakers,
         timetable_only: false,
         allow_mass_change: args.allow_mass_change,
+        previewed: None,
     };
     let mut import_settings = settings.import.clone();
     import_settings.allow_private_addresses |= args.allow_private_addresses;
     let imported = importer::run(&import_settings, &pool, &job)
         .await
         .map_err(|error| {
-            let refused = error
-                .downcast_ref::<StoreError>()
-                .is_some_and(|e| matches!(e, StoreError::MassChange(_)));
-            if refused {
+            if error
+                .downcast_ref::<importer::MassChangeRefused>()
+                .is_some()
+            {
                 error.context(
                     "if this is the right schedule for this conference, run again with \
                      --allow-mass-change",

@@ -262,6 +262,9 @@ impl Router {
             Some(action @ (ButtonAction::ForgetMe | ButtonAction::KeepMyData)) => {
                 return self.forget_button(ctx, interaction, action).await
             }
+            Some(action @ (ButtonAction::ApplySchedule(_) | ButtonAction::KeepProgramme)) => {
+                return self.sync_button(ctx, interaction, action).await
+            }
             Some(action) => return self.announcement_button(ctx, interaction, action).await,
             None => {}
         }

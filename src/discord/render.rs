@@ -27,11 +27,13 @@ const EDIT_CONFIRM_PREFIX: &str = "announce-edit-confirm:";
 const EDIT_DISCARD_PREFIX: &str = "announce-edit-discard:";
 const FORGET_ME: &str = "forget-me";
 const KEEP_MY_DATA: &str = "forget-keep";
+const APPLY_SCHEDULE_PREFIX: &str = "sync-apply:";
+const KEEP_PROGRAMME: &str = "sync-keep";
 
 /// The `custom_id` of a button: `remind:<talk id>`, `announce-confirm:<id>`,
 /// `announce-cancel:<id>`, `announce-edit-confirm:<id>:<draft>` or
 /// `announce-edit-discard:<id>:<draft>` (at most 62 characters, under Discord's 100),
-/// `forget-me` or `forget-keep`.
+/// `forget-me` or `forget-keep`, `sync-apply:<64 hex digits>` (75 characters) or `sync-keep`.
 pub fn custom_id(action: ButtonAction) -> String {
     match action {
         ButtonAction::RemindMe(TalkId(id)) => format!("{REMIND_PREFIX}{id}"),
@@ -47,6 +49,8 @@ pub fn custom_id(action: ButtonAction) -> String {
         } => format!("{EDIT_DISCARD_PREFIX}{}:{}", announcement.0, draft.0),
         ButtonAction::ForgetMe => FORGET_ME.to_owned(),
         ButtonAction::KeepMyData => KEEP_MY_DATA.to_owned(),
+        ButtonAction::ApplySchedule(source) => format!("{APPLY_SCHEDULE_PREFIX}{source}"),
+        ButtonAction::KeepProgramme => KEEP_PROGRAMME.to_owned(),
     }
 }
 
@@ -62,7 +66,11 @@ pub fn parse_custom_id(custom_id: &str) -> Option<ButtonAction> {
     match custom_id {
         FORGET_ME => return Some(ButtonAction::ForgetMe),
         KEEP_MY_DATA => return Some(ButtonAction::KeepMyData),
+        KEEP_PROGRAMME => return Some(ButtonAction::KeepProgramme),
         _ => {}
+    }
+    if let Some(source) = custom_id.strip_prefix(APPLY_SCHEDULE_PREFIX) {
+        return Some(ButtonAction::ApplySchedule(source.parse().ok()?));
     }
     if let Some(id) = custom_id.strip_prefix(REMIND_PREFIX) {
         return Some(ButtonAction::RemindMe(TalkId(id.parse().ok()?)));
@@ -242,8 +250,9 @@ fn style(action: ButtonAction) -> ButtonStyle {
     match action {
         ButtonAction::CancelAnnouncement(_)
         | ButtonAction::DiscardEdit { .. }
-        | ButtonAction::KeepMyData => ButtonStyle::Secondary,
-        ButtonAction::ForgetMe => ButtonStyle::Danger,
+        | ButtonAction::KeepMyData
+        | ButtonAction::KeepProgramme => ButtonStyle::Secondary,
+        ButtonAction::ForgetMe | ButtonAction::ApplySchedule(_) => ButtonStyle::Danger,
         ButtonAction::RemindMe(_)
         | ButtonAction::ConfirmAnnouncement(_)
         | ButtonAction::ConfirmEdit { .. } => ButtonStyle::Primary,
@@ -256,6 +265,7 @@ mod tests {
 
     use super::*;
     use crate::domain::commands::EmbedField;
+    use crate::domain::import::Fingerprint;
 
     fn talk_message() -> Message {
         Message {
@@ -387,6 +397,8 @@ mod tests {
             },
             ButtonAction::ForgetMe,
             ButtonAction::KeepMyData,
+            ButtonAction::ApplySchedule(Fingerprint::of(b"x", None, None, false)),
+            ButtonAction::KeepProgramme,
         ];
         for action in announcement_actions {
             assert_eq!(parse_custom_id(&custom_id(action)), Some(action));
@@ -397,6 +409,11 @@ mod tests {
         assert_eq!(parse_custom_id("announce-confirm:1:2"), None);
         assert_eq!(parse_custom_id("vote:1"), None);
         assert_eq!(parse_custom_id("forget-me-not"), None);
+        assert_eq!(parse_custom_id("sync-apply:"), None);
+        assert_eq!(
+            parse_custom_id(&format!("sync-apply:{}", "g".repeat(64))),
+            None
+        );
     }
 
     #[test]

@@ -89,6 +89,22 @@ pub fn failure(conference: &str, url: &str, error: &str) -> String {
     )
 }
 
+/// The message for a source refused as a mass change (another conference's file, a URL that
+/// now serves a different event), the first time it is refused.
+pub fn refused(conference: &str, url: &str, error: &str) -> String {
+    truncate(
+        &format!(
+            "⚠️ **{}** schedule sync from <{}> was refused: {}. The last good schedule stays in \
+             use and nobody was notified. If the new schedule is right, an organiser can \
+             review it and apply it with `/sync`.",
+            clip(conference, 100),
+            truncate(&shown(url), 300),
+            truncate(&escape_markdown(error), 600)
+        ),
+        limits::CONTENT,
+    )
+}
+
 /// The message when a failing sync works again.
 pub fn recovered(conference: &str, url: &str, result: &str) -> String {
     truncate(
@@ -235,6 +251,25 @@ mod tests {
         );
         assert!(
             text.contains("The last good schedule stays in use"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_refusal_says_nothing_changed_and_how_to_apply_it() {
+        let text = refused(
+            "Py Conf",
+            "https://user:secret@example.org/s.ics",
+            "this import would cancel 3 of 3 talks: refused_in_case",
+        );
+
+        assert!(
+            text.starts_with("⚠️ **Py Conf** schedule sync from <https://example.org/s.ics> was refused: this import would cancel 3 of 3 talks: refused\\_in\\_case."),
+            "{text}"
+        );
+        assert!(!text.contains("secret"), "{text}");
+        assert!(
+            text.contains("nobody was notified") && text.contains("apply it with `/sync`"),
             "{text}"
         );
     }

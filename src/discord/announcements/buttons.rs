@@ -80,9 +80,11 @@ impl Router {
                     replies::edit_already_done(announcement)
                 })
             }
-            ButtonAction::RemindMe(_) | ButtonAction::ForgetMe | ButtonAction::KeepMyData => {
-                Ok(ephemeral_text(STALE))
-            }
+            ButtonAction::RemindMe(_)
+            | ButtonAction::ForgetMe
+            | ButtonAction::KeepMyData
+            | ButtonAction::ApplySchedule(_)
+            | ButtonAction::KeepProgramme => Ok(ephemeral_text(STALE)),
         }
     }
 

@@ -26,6 +26,7 @@ mod talk;
 use chrono::{DateTime, Utc};
 
 use crate::domain::announcements::AnnouncementId;
+use crate::domain::import::Fingerprint;
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
 
@@ -159,6 +160,11 @@ pub enum ButtonAction {
     ForgetMe,
     /// `/forget` declined: nothing is deleted.
     KeepMyData,
+    /// An organiser applies the schedule a `/sync` refused as a mass change, exactly the
+    /// source with this fingerprint (the one the preview described).
+    ApplySchedule(Fingerprint),
+    /// An organiser keeps the programme as it is after such a refusal.
+    KeepProgramme,
 }
 
 /// One autocomplete suggestion: what the user sees and what the option's value becomes.

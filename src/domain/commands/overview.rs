@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::render::{ephemeral, fit};
-use super::{escape_markdown, truncate, Reply};
+use super::{escape_markdown, truncate, Button, ButtonAction, Reply};
+use crate::domain::import::Fingerprint;
 use crate::domain::reminders::{PostBody, Target};
 use crate::domain::time::{discord_timestamp, TimestampStyle};
 
@@ -165,6 +166,52 @@ pub fn synced(result: Result<&str, &str>) -> Reply {
             truncate(&escape_markdown(error), 1500)
         ),
     })
+}
+
+/// `/sync` refused the source as a mass change: what it would do, and the buttons to apply
+/// exactly this source or keep the programme. Nothing is notified unless it is applied.
+pub fn mass_change_preview(error: &str, source: Fingerprint) -> Reply {
+    let mut reply = ephemeral(format!(
+        "The sync was not applied: {}.\n\nIf this really is the schedule of this conference \
+         (a new export, a renamed event), apply it: subscribers then hear of every \
+         cancellation and move. Otherwise keep the programme as it is and check the source \
+         with `/setup source`.",
+        truncate(&escape_markdown(error), 1500)
+    ));
+    if let Some(message) = reply.messages.first_mut() {
+        message.buttons = vec![
+            Button {
+                label: "Apply this schedule".to_owned(),
+                action: ButtonAction::ApplySchedule(source),
+            },
+            Button {
+                label: "Keep the programme".to_owned(),
+                action: ButtonAction::KeepProgramme,
+            },
+        ];
+    }
+    reply
+}
+
+/// The answer to Apply under a mass-change preview.
+pub fn applied(result: Result<&str, &str>) -> Reply {
+    match result {
+        Ok("unchanged") => ephemeral("This schedule is already the one in use.".to_owned()),
+        Ok(summary) => ephemeral(format!(
+            "Applied: {}. The organiser log has the details; subscribers hear of moves and \
+             cancellations.",
+            escape_markdown(summary)
+        )),
+        Err(error) => ephemeral(format!(
+            "Not applied: {}. The last good schedule stays in use.",
+            truncate(&escape_markdown(error), 1500)
+        )),
+    }
+}
+
+/// The answer to Keep under a mass-change preview.
+pub fn kept() -> Reply {
+    ephemeral("Nothing was changed: the programme stays as it is.".to_owned())
 }
 
 /// `/sync` in a server without a source.

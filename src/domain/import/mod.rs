@@ -2,6 +2,7 @@
 //! [`ImportedSchedule`]. Pure functions: no I/O, no clock.
 
 mod decode;
+mod fingerprint;
 pub mod frab_xml;
 pub mod ics;
 pub mod identity;
@@ -18,6 +19,7 @@ use chrono_tz::Tz;
 use crate::domain::model::ImportedSchedule;
 
 pub use decode::{decode, Decoded};
+pub use fingerprint::{Fingerprint, NotAFingerprint};
 
 /// The largest input any importer accepts by default (64 MiB): ten thousand talks with long
 /// abstracts fit in a fraction of it; anything larger is refused before parsing.

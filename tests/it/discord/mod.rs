@@ -23,6 +23,7 @@ mod shards;
 pub mod standin;
 mod subscriptions;
 mod sync;
+mod sync_preview;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

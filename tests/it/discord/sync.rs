@@ -13,12 +13,12 @@ use super::subscriptions::{ask, conference_id, private_text};
 use super::{live_schedule, Bot, ALLOW_PRIVATE_ADDRESSES, CONFERENCE, ORCHESTRATOR};
 use crate::reminders::{subscribe, Scheduler};
 
-const MANAGE_GUILD: u64 = 1 << 5;
-const LOG_CHANNEL: u64 = 4_000_000_000_000_777;
+pub(super) const MANAGE_GUILD: u64 = 1 << 5;
+pub(super) const LOG_CHANNEL: u64 = 4_000_000_000_000_777;
 const FLASK: &str = "Flask for Fun and Profit";
 const LARGE_DATA: &str = "What to do when your data is large, but not big";
 
-fn organiser(
+pub(super) fn organiser(
     command: &'static str,
     subcommand: Option<&'static str>,
 ) -> impl FnOnce(u64, &str) -> Value {
@@ -32,7 +32,7 @@ fn organiser(
 }
 
 /// Serves `body` (changeable) at any path.
-async fn schedule_server(body: Arc<Mutex<String>>) -> String {
+pub(super) async fn schedule_server(body: Arc<Mutex<String>>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
