@@ -59,7 +59,8 @@ impl FromStr for Fingerprint {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let digits = text.as_bytes();
-        if digits.len() != 64 {
+        // `from_str_radix` alone would take a sign ("+1").
+        if digits.len() != 64 || !digits.iter().all(u8::is_ascii_hexdigit) {
             return Err(NotAFingerprint);
         }
         let mut bytes = [0u8; 32];
