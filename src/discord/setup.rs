@@ -4,7 +4,7 @@
 //! its audit entry in one transaction and echoed back. Replies come from
 //! [`crate::domain::commands::setup`].
 
-use crate::fetch::guard::{check_host, AddressRule};
+use crate::fetch::guard::{check_source, AddressRule, SystemLookup};
 use serenity::all::{ChannelType, CommandInteraction};
 
 use crate::domain::commands::setup::{self, SetupCommand};
@@ -15,6 +15,10 @@ use crate::store::{conferences, guilds};
 use super::interactions::{ephemeral_text, Router, GENERIC_FAILURE};
 use super::organisers::{Effective, Unusable};
 use super::respond::Ctx;
+
+/// How long `/setup source` waits for the source's name to resolve: well inside the time an
+/// answer may take before it is deferred. A slower name is checked by the fetch instead.
+const SOURCE_LOOKUP: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Router {
     /// The reply to `/setup`.
@@ -85,11 +89,15 @@ impl Router {
                 refresh_minutes,
             } => match guild_settings::parse_source(&url, refresh_minutes) {
                 Ok(change) => {
-                    // An internal IP literal is refused now, with a reason; names are checked
-                    // when each fetch resolves them (the guard that really counts).
+                    // An internal address is refused now, with a reason; each fetch checks
+                    // every address it connects to again (the guard that really counts).
                     let rule = AddressRule::new(self.import.allow_private_addresses);
-                    let internal = reqwest::Url::parse(url.trim())
-                        .is_ok_and(|parsed| check_host(&parsed, &rule).is_err());
+                    let internal = match reqwest::Url::parse(url.trim()) {
+                        Ok(parsed) => check_source(&parsed, &rule, &SystemLookup, SOURCE_LOOKUP)
+                            .await
+                            .is_err(),
+                        Err(_) => false,
+                    };
                     if internal {
                         return Ok(Err(setup::invalid(
                             "The schedule source must be a public internet address: loopback, \

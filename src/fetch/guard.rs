@@ -145,6 +145,32 @@ pub fn check_host(url: &Url, rule: &AddressRule) -> Result<(), Refusal> {
     }
 }
 
+/// Checks a source URL when an organiser sets it, so a refusal comes at once and with a
+/// reason rather than at the first sync: an IP literal as [`check_host`], a name by resolving
+/// it now. Only a name that resolves, and to no address the rule allows, is refused; one
+/// that does not resolve (yet), or not within `timeout`, is accepted here and left to the
+/// fetch, whose resolver applies the same rule to every connection it makes.
+pub async fn check_source(
+    url: &Url,
+    rule: &AddressRule,
+    lookup: &dyn Lookup,
+    timeout: std::time::Duration,
+) -> Result<(), Refusal> {
+    check_host(url, rule)?;
+    // IPv6 literals come in brackets, and IPv4 ones were checked above.
+    let Some(name) = url.host_str().filter(|host| {
+        !rule.allow_private && !host.starts_with('[') && host.parse::<IpAddr>().is_err()
+    }) else {
+        return Ok(());
+    };
+    match tokio::time::timeout(timeout, lookup.lookup(name.to_owned())).await {
+        Ok(Ok(found)) if !found.is_empty() && !found.iter().any(|&ip| rule.allows(ip)) => {
+            Err(Refusal::NotPublic)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Follows at most `max` redirects, each to http(s) and to no IP-literal host the rule
 /// refuses (names are checked by the resolver when the hop connects).
 pub fn redirect_policy(max: usize, rule: AddressRule) -> redirect::Policy {

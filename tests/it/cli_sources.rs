@@ -82,6 +82,45 @@ async fn importing_from_a_url_sends_the_etag_back_and_an_unchanged_schedule_cost
     assert_eq!(talk_count(&db).await, 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxies_from_the_environment_are_never_used() {
+    // A proxy would be a second way out of the SSRF guard (it connects where the URL says,
+    // to addresses the guard never sees): confbot connects to the source itself.
+    let db = TestDb::new().await;
+    let seed = std::fs::read_to_string(fixture("seed000-nbpy-pretalx.ics")).expect("seed");
+    let (base, requests) = schedule_server(seed).await;
+    let (proxy, proxied) = schedule_server(String::new()).await;
+    let mut command = confbot(Some(&db.url));
+    for name in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ] {
+        command.env(name, &proxy);
+    }
+    command.env_remove("no_proxy").env_remove("NO_PROXY");
+
+    let (code, out, stderr) = run(command.args([
+        "import",
+        &format!("{base}/nbpy-2026/schedule.ics"),
+        "--conference",
+        "nbpy-2026",
+        "--allow-private-addresses",
+    ]));
+
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.contains("1 added"), "{out}");
+    assert_eq!(
+        proxied.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the proxy was asked"
+    );
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
 #[tokio::test]
 async fn a_source_is_only_skipped_when_it_is_identical_to_the_latest_import() {
     let db = TestDb::new().await;

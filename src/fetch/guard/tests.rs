@@ -181,6 +181,70 @@ async fn the_resolver_hands_reqwest_only_the_public_addresses_of_a_name() {
     assert_eq!(find_refusal(&*error), Some(Refusal::NotPublic));
 }
 
+#[tokio::test]
+async fn a_source_set_by_an_organiser_is_refused_at_once_when_its_name_is_internal() {
+    let lookup = TableLookup::with(&[
+        ("internal.example", REFUSED),
+        ("mixed.example", &["10.0.0.1", "93.184.215.14"]),
+        ("public.example", &["93.184.215.14"]),
+    ]);
+    let check = |url: &str, allow_private: bool| {
+        let url = Url::parse(url).unwrap();
+        let lookup = Arc::clone(&lookup);
+        async move {
+            let rule = AddressRule::new(allow_private);
+            check_source(&url, &rule, &*lookup, Duration::from_secs(5)).await
+        }
+    };
+
+    assert_eq!(
+        check("https://internal.example/s.ics", false).await,
+        Err(Refusal::NotPublic)
+    );
+    assert_eq!(
+        check("http://127.0.0.1:8080/s.ics", false).await,
+        Err(Refusal::NotPublic),
+        "literals without a lookup"
+    );
+    assert_eq!(check("https://internal.example/s.ics", true).await, Ok(()));
+    assert_eq!(check("https://public.example/s.ics", false).await, Ok(()));
+    // The fetch connects only to the public address of a mixed name.
+    assert_eq!(check("https://mixed.example/s.ics", false).await, Ok(()));
+    // Not resolvable now: left to the fetch, whose resolver checks every connection.
+    assert_eq!(check("https://unknown.example/s.ics", false).await, Ok(()));
+    assert_eq!(
+        *lookup.asked.lock().unwrap(),
+        [
+            "internal.example",
+            "public.example",
+            "mixed.example",
+            "unknown.example"
+        ],
+        "one lookup per name, none for literals or when internal addresses are allowed"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lookup_that_hangs_does_not_hold_up_the_organiser() {
+    struct Hanging;
+    impl Lookup for Hanging {
+        fn lookup(&self, _host: String) -> LookupFuture {
+            Box::pin(std::future::pending())
+        }
+    }
+    let url = Url::parse("https://slow.example/s.ics").unwrap();
+
+    let checked = check_source(
+        &url,
+        &AddressRule::new(false),
+        &Hanging,
+        Duration::from_secs(2),
+    )
+    .await;
+
+    assert_eq!(checked, Ok(()), "left to the fetch-time guard");
+}
+
 /// A loopback server that answers every connection with `reply` and counts connections.
 async fn counting_server(reply: String) -> (SocketAddr, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

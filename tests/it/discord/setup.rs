@@ -371,6 +371,8 @@ async fn setup_source_takes_http_urls_only() {
         "http://169.254.169.254/latest/meta-data/",
         "http://127.0.0.1:8080/schedule.ics",
         "http://[::ffff:10.0.0.1]/s.ics",
+        // A name is resolved when it is set (`localhost` by the hosts file, not DNS).
+        "http://localhost:8080/schedule.ics",
     ] {
         let text = private_text(&ask(&bot, source(internal)).await);
         assert!(
