@@ -11,93 +11,15 @@ use serenity::all::{
     CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Nonce, RoleId,
 };
 
-use crate::domain::announcements::{AnnouncementId, Ping};
+use crate::domain::announcements::Ping;
 use crate::domain::commands::{Button, ButtonAction, Embed, Message};
-use crate::domain::model::TalkId;
 
 /// Discord's limits on message components.
 const BUTTONS_PER_ROW: usize = 5;
 const ROWS_PER_MESSAGE: usize = 5;
 
-/// The `custom_id` prefixes of confbot's buttons.
-const REMIND_PREFIX: &str = "remind:";
-const CONFIRM_PREFIX: &str = "announce-confirm:";
-const CANCEL_PREFIX: &str = "announce-cancel:";
-const EDIT_CONFIRM_PREFIX: &str = "announce-edit-confirm:";
-const EDIT_DISCARD_PREFIX: &str = "announce-edit-discard:";
-const FORGET_ME: &str = "forget-me";
-const KEEP_MY_DATA: &str = "forget-keep";
-const APPLY_SCHEDULE_PREFIX: &str = "sync-apply:";
-const KEEP_PROGRAMME: &str = "sync-keep";
-
-/// The `custom_id` of a button: `remind:<talk id>`, `announce-confirm:<id>`,
-/// `announce-cancel:<id>`, `announce-edit-confirm:<id>:<draft>` or
-/// `announce-edit-discard:<id>:<draft>` (at most 62 characters, under Discord's 100),
-/// `forget-me` or `forget-keep`, `sync-apply:<64 hex digits>` (75 characters) or `sync-keep`.
-pub fn custom_id(action: ButtonAction) -> String {
-    match action {
-        ButtonAction::RemindMe(TalkId(id)) => format!("{REMIND_PREFIX}{id}"),
-        ButtonAction::ConfirmAnnouncement(AnnouncementId(id)) => format!("{CONFIRM_PREFIX}{id}"),
-        ButtonAction::CancelAnnouncement(AnnouncementId(id)) => format!("{CANCEL_PREFIX}{id}"),
-        ButtonAction::ConfirmEdit {
-            announcement,
-            draft,
-        } => format!("{EDIT_CONFIRM_PREFIX}{}:{}", announcement.0, draft.0),
-        ButtonAction::DiscardEdit {
-            announcement,
-            draft,
-        } => format!("{EDIT_DISCARD_PREFIX}{}:{}", announcement.0, draft.0),
-        ButtonAction::ForgetMe => FORGET_ME.to_owned(),
-        ButtonAction::KeepMyData => KEEP_MY_DATA.to_owned(),
-        ButtonAction::ApplySchedule(source) => format!("{APPLY_SCHEDULE_PREFIX}{source}"),
-        ButtonAction::KeepProgramme => KEEP_PROGRAMME.to_owned(),
-    }
-}
-
-/// The action a clicked button's `custom_id` stands for, if it is one of ours.
-pub fn parse_custom_id(custom_id: &str) -> Option<ButtonAction> {
-    let pair = |rest: &str| -> Option<(AnnouncementId, AnnouncementId)> {
-        let (announcement, draft) = rest.split_once(':')?;
-        Some((
-            AnnouncementId(announcement.parse().ok()?),
-            AnnouncementId(draft.parse().ok()?),
-        ))
-    };
-    match custom_id {
-        FORGET_ME => return Some(ButtonAction::ForgetMe),
-        KEEP_MY_DATA => return Some(ButtonAction::KeepMyData),
-        KEEP_PROGRAMME => return Some(ButtonAction::KeepProgramme),
-        _ => {}
-    }
-    if let Some(source) = custom_id.strip_prefix(APPLY_SCHEDULE_PREFIX) {
-        return Some(ButtonAction::ApplySchedule(source.parse().ok()?));
-    }
-    if let Some(id) = custom_id.strip_prefix(REMIND_PREFIX) {
-        return Some(ButtonAction::RemindMe(TalkId(id.parse().ok()?)));
-    }
-    if let Some(id) = custom_id.strip_prefix(CONFIRM_PREFIX) {
-        return Some(ButtonAction::ConfirmAnnouncement(AnnouncementId(
-            id.parse().ok()?,
-        )));
-    }
-    if let Some(id) = custom_id.strip_prefix(CANCEL_PREFIX) {
-        return Some(ButtonAction::CancelAnnouncement(AnnouncementId(
-            id.parse().ok()?,
-        )));
-    }
-    if let Some(rest) = custom_id.strip_prefix(EDIT_CONFIRM_PREFIX) {
-        let (announcement, draft) = pair(rest)?;
-        return Some(ButtonAction::ConfirmEdit {
-            announcement,
-            draft,
-        });
-    }
-    let (announcement, draft) = pair(custom_id.strip_prefix(EDIT_DISCARD_PREFIX)?)?;
-    Some(ButtonAction::DiscardEdit {
-        announcement,
-        draft,
-    })
-}
+mod custom_id;
+pub use custom_id::{custom_id, parse_custom_id};
 
 /// Mentions allowed in confbot's messages: none.
 pub fn no_mentions() -> CreateAllowedMentions {
@@ -265,7 +187,7 @@ mod tests {
 
     use super::*;
     use crate::domain::commands::EmbedField;
-    use crate::domain::import::Fingerprint;
+    use crate::domain::model::TalkId;
 
     fn talk_message() -> Message {
         Message {
@@ -375,45 +297,6 @@ mod tests {
             assert_eq!(body["attachments"][0]["filename"], "mytalks.ics", "{body}");
             assert_eq!(body["allowed_mentions"]["parse"], json!([]));
         }
-    }
-
-    #[test]
-    fn custom_ids_round_trip_and_foreign_ones_are_not_ours() {
-        let action = ButtonAction::RemindMe(TalkId(i64::MAX));
-
-        assert_eq!(parse_custom_id(&custom_id(action)), Some(action));
-        assert!(custom_id(action).len() <= 100);
-        assert_eq!(parse_custom_id("remind:x"), None);
-        let announcement_actions = [
-            ButtonAction::ConfirmAnnouncement(AnnouncementId(i64::MAX)),
-            ButtonAction::CancelAnnouncement(AnnouncementId(3)),
-            ButtonAction::ConfirmEdit {
-                announcement: AnnouncementId(i64::MAX),
-                draft: AnnouncementId(i64::MAX),
-            },
-            ButtonAction::DiscardEdit {
-                announcement: AnnouncementId(1),
-                draft: AnnouncementId(2),
-            },
-            ButtonAction::ForgetMe,
-            ButtonAction::KeepMyData,
-            ButtonAction::ApplySchedule(Fingerprint::of(b"x", None, None, false)),
-            ButtonAction::KeepProgramme,
-        ];
-        for action in announcement_actions {
-            assert_eq!(parse_custom_id(&custom_id(action)), Some(action));
-            assert!(custom_id(action).len() <= 100);
-        }
-        assert_eq!(custom_id(announcement_actions[1]), "announce-cancel:3");
-        assert_eq!(parse_custom_id("announce-edit-confirm:1"), None);
-        assert_eq!(parse_custom_id("announce-confirm:1:2"), None);
-        assert_eq!(parse_custom_id("vote:1"), None);
-        assert_eq!(parse_custom_id("forget-me-not"), None);
-        assert_eq!(parse_custom_id("sync-apply:"), None);
-        assert_eq!(
-            parse_custom_id(&format!("sync-apply:{}", "g".repeat(64))),
-            None
-        );
     }
 
     #[test]

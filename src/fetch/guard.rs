@@ -8,6 +8,8 @@
 //! and [`redirect_policy`] before every redirect hop.
 
 #[cfg(test)]
+mod fetch_tests;
+#[cfg(test)]
 mod tests;
 
 use std::future::Future;

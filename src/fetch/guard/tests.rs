@@ -1,20 +1,14 @@
-//! Every refusal here happens before a connection: names resolve through an injected lookup,
-//! and the only servers are on loopback, counting the connections they accept.
+//! The address rule, literal checks and the resolver, without a network: names resolve
+//! through an injected lookup (the fetches themselves are in `fetch_tests`).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-
 use super::*;
-use crate::config::ImportSettings;
-use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 
-const REFUSED: &[&str] = &[
+pub(super) const REFUSED: &[&str] = &[
     // IPv4
     "0.0.0.0",
     "0.1.2.3",
@@ -79,7 +73,7 @@ const PUBLIC: &[&str] = &[
     "::ffff:8.8.8.8",
 ];
 
-fn ip(text: &str) -> IpAddr {
+pub(super) fn ip(text: &str) -> IpAddr {
     text.parse().unwrap()
 }
 
@@ -130,13 +124,13 @@ fn ip_literals_are_checked_after_the_url_parser_normalised_them() {
 
 /// Resolves names from a table and records every name asked.
 #[derive(Default)]
-struct TableLookup {
+pub(super) struct TableLookup {
     table: HashMap<String, Vec<IpAddr>>,
-    asked: Mutex<Vec<String>>,
+    pub(super) asked: Mutex<Vec<String>>,
 }
 
 impl TableLookup {
-    fn with(entries: &[(&str, &[&str])]) -> Arc<Self> {
+    pub(super) fn with(entries: &[(&str, &[&str])]) -> Arc<Self> {
         let table = entries
             .iter()
             .map(|(name, ips)| ((*name).to_owned(), ips.iter().map(|t| ip(t)).collect()))
@@ -243,185 +237,4 @@ async fn a_lookup_that_hangs_does_not_hold_up_the_organiser() {
     .await;
 
     assert_eq!(checked, Ok(()), "left to the fetch-time guard");
-}
-
-/// A loopback server that answers every connection with `reply` and counts connections.
-async fn counting_server(reply: String) -> (SocketAddr, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::clone(&count);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            seen.fetch_add(1, Ordering::SeqCst);
-            let reply = reply.clone();
-            tokio::spawn(async move {
-                let mut buffer = [0u8; 2048];
-                let _ = stream.read(&mut buffer).await;
-                let _ = stream.write_all(reply.as_bytes()).await;
-                let _ = stream.shutdown().await;
-            });
-        }
-    });
-    (addr, count)
-}
-
-fn ok_body() -> String {
-    "HTTP/1.1 200 OK\r\nContent-Length: 15\r\nConnection: close\r\n\r\nBEGIN:VCALENDAR".to_owned()
-}
-
-fn redirect_to(location: &str) -> String {
-    format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-}
-
-fn settings(allow_private: bool) -> ImportSettings {
-    ImportSettings {
-        max_bytes: 1024,
-        fetch_timeout: Duration::from_secs(5),
-        user_agent: "confbot-test/1".to_owned(),
-        allow_private_addresses: allow_private,
-    }
-}
-
-async fn fetch(fetcher: &Fetcher, url: &str) -> Result<Fetched, FetchError> {
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        fetcher.fetch(url, &Validators::default()),
-    )
-    .await
-    .expect("the fetch ends well within 10 s")
-}
-
-#[tokio::test]
-async fn a_name_resolving_to_loopback_is_refused_without_connecting() {
-    let (addr, connections) = counting_server(ok_body()).await;
-    let lookup = TableLookup::with(&[("schedule.example", &["127.0.0.1"])]);
-    let fetcher = Fetcher::with_lookup(&settings(false), lookup.clone()).unwrap();
-
-    let url = format!("http://schedule.example:{}/talks.ics", addr.port());
-    let error = fetch(&fetcher, &url).await.unwrap_err();
-
-    assert!(matches!(error, FetchError::Refused { .. }), "{error:?}");
-    let message = error.to_string();
-    assert!(
-        message.contains("not a public internet address"),
-        "{message}"
-    );
-    assert!(
-        !message.contains("127.0.0.1"),
-        "no resolved address echoed: {message}"
-    );
-    assert_eq!(*lookup.asked.lock().unwrap(), vec!["schedule.example"]);
-    assert_eq!(connections.load(Ordering::SeqCst), 0);
-}
-
-#[tokio::test]
-async fn loopback_literals_in_any_spelling_are_refused_without_connecting() {
-    let (addr, connections) = counting_server(ok_body()).await;
-    let lookup = TableLookup::with(&[]);
-    let fetcher = Fetcher::with_lookup(&settings(false), lookup.clone()).unwrap();
-    let port = addr.port();
-
-    for url in [
-        format!("http://127.0.0.1:{port}/"),
-        format!("http://2130706433:{port}/"),
-        format!("http://[::ffff:127.0.0.1]:{port}/"),
-    ] {
-        let error = fetch(&fetcher, &url).await.unwrap_err();
-        assert!(
-            matches!(error, FetchError::Refused { .. }),
-            "{url}: {error:?}"
-        );
-    }
-    assert_eq!(connections.load(Ordering::SeqCst), 0);
-    assert!(lookup.asked.lock().unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn with_allow_private_addresses_a_loopback_server_is_fetched() {
-    let (addr, connections) = counting_server(ok_body()).await;
-    let lookup = TableLookup::with(&[("schedule.example", &["127.0.0.1"])]);
-    let fetcher = Fetcher::with_lookup(&settings(true), lookup).unwrap();
-
-    for url in [
-        format!("http://{addr}/talks.ics"),
-        format!("http://schedule.example:{}/talks.ics", addr.port()),
-    ] {
-        let Fetched::Body { bytes, .. } = fetch(&fetcher, &url).await.unwrap() else {
-            panic!("expected a body from {url}");
-        };
-        assert_eq!(bytes, b"BEGIN:VCALENDAR");
-    }
-    assert_eq!(connections.load(Ordering::SeqCst), 2);
-}
-
-/// A fetcher that treats 127.0.0.1 as a public host, so a redirect away from it can be
-/// refused at the hop while every address involved stays on loopback.
-fn fetcher_trusting_127_0_0_1(lookup: Arc<TableLookup>) -> Fetcher {
-    let rule = AddressRule {
-        allow_private: false,
-        stand_ins: vec![ip("127.0.0.1")],
-    };
-    Fetcher::with_rule(&settings(false), lookup, rule).unwrap()
-}
-
-#[tokio::test]
-async fn a_redirect_to_a_refused_literal_is_refused_at_the_hop() {
-    let (inner, inner_connections) = counting_server(ok_body()).await;
-    // 127.0.0.2 is loopback but not the stand-in: it is refused like any internal address.
-    let target = format!("http://127.0.0.2:{}/latest/meta-data/", inner.port());
-    let (outer, outer_connections) = counting_server(redirect_to(&target)).await;
-    let fetcher = fetcher_trusting_127_0_0_1(TableLookup::with(&[]));
-
-    let error = fetch(&fetcher, &format!("http://{outer}/"))
-        .await
-        .unwrap_err();
-
-    assert!(matches!(error, FetchError::Refused { .. }), "{error:?}");
-    assert!(!error.to_string().contains("127.0.0.2"), "{error}");
-    assert_eq!(outer_connections.load(Ordering::SeqCst), 1);
-    assert_eq!(inner_connections.load(Ordering::SeqCst), 0);
-}
-
-#[tokio::test]
-async fn a_redirect_to_a_name_resolving_internally_is_refused_at_the_hop() {
-    let (inner, inner_connections) = counting_server(ok_body()).await;
-    let target = format!("http://metadata.internal:{}/", inner.port());
-    let (outer, _) = counting_server(redirect_to(&target)).await;
-    let lookup = TableLookup::with(&[("metadata.internal", &["127.0.0.3"])]);
-    let fetcher = fetcher_trusting_127_0_0_1(lookup.clone());
-
-    let error = fetch(&fetcher, &format!("http://{outer}/"))
-        .await
-        .unwrap_err();
-
-    assert!(matches!(error, FetchError::Refused { .. }), "{error:?}");
-    assert_eq!(*lookup.asked.lock().unwrap(), vec!["metadata.internal"]);
-    assert_eq!(inner_connections.load(Ordering::SeqCst), 0);
-}
-
-#[tokio::test]
-async fn a_redirect_to_file_or_ftp_says_so_instead_of_naming_the_status() {
-    for (location, scheme) in [
-        ("file:///etc/passwd", "file"),
-        ("ftp://files.example/schedule.ics", "ftp"),
-    ] {
-        let (outer, _) = counting_server(redirect_to(location)).await;
-        let fetcher = fetcher_trusting_127_0_0_1(TableLookup::with(&[]));
-
-        let error = fetch(&fetcher, &format!("http://{outer}/"))
-            .await
-            .unwrap_err();
-
-        let message = error.to_string();
-        assert!(
-            matches!(&error, FetchError::RedirectScheme { scheme: s, .. } if s == scheme),
-            "{location}: {error:?}"
-        );
-        assert!(
-            message.contains(&format!("redirected to a {scheme}: URL")),
-            "{message}"
-        );
-        assert!(!message.contains("302"), "{message}");
-    }
 }
