@@ -279,7 +279,7 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
                     (attempts < options.max_attempts).then(|| later(now, backoff(attempts)));
                 tracing::warn!(target = %target, attempts, retry = ?retry, "send failed: {error}");
                 let outcome =
-                    outbox::mark_failed(pool, id, worker, &error.to_string(), retry).await;
+                    outbox::mark_failed(pool, id, worker, &error.to_string(), retry, now).await;
                 if retry.is_some() {
                     (outcome, Outcome::Retried)
                 } else {
@@ -292,12 +292,14 @@ async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
                 if let Target::Channel(channel) = key.target {
                     report_unusable(&shared, entry.conference_id, channel, &error).await;
                 }
-                let outcome = outbox::mark_failed(pool, id, worker, &error.to_string(), None).await;
+                let outcome =
+                    outbox::mark_failed(pool, id, worker, &error.to_string(), None, now).await;
                 (outcome, Outcome::Failed)
             }
             Err(error @ (SendError::ClosedDm | SendError::Rejected(_))) => {
                 tracing::info!(target = %target, "not delivered, not retried: {error}");
-                let outcome = outbox::mark_failed(pool, id, worker, &error.to_string(), None).await;
+                let outcome =
+                    outbox::mark_failed(pool, id, worker, &error.to_string(), None, now).await;
                 (outcome, Outcome::Failed)
             }
         };

@@ -122,7 +122,7 @@ pub async fn mark_dropped(
 
 /// Records a failed attempt of `worker` on row `id`: with `retry_at` the row is pending
 /// again, due then (backoff, `retry_after`), else it is given up as failed (e.g. a closed
-/// DM). Either way `attempts` grows by one and the error is kept. Refused like
+/// DM) at `now`. Either way `attempts` grows by one and the error is kept. Refused like
 /// [`mark_sent`] unless the row is still this worker's.
 pub async fn mark_failed(
     db: impl PgExecutor<'_>,
@@ -130,13 +130,14 @@ pub async fn mark_failed(
     worker: &str,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $3,
                            status = CASE WHEN $4::timestamptz IS NULL THEN 'failed'
                                          ELSE 'pending' END,
                            due_at = COALESCE($4, due_at),
-                           failed_at = CASE WHEN $4::timestamptz IS NULL THEN now() END,
+                           failed_at = CASE WHEN $4::timestamptz IS NULL THEN $5 END,
                            claimed_by = NULL, claimed_until = NULL
          WHERE id = $1 AND status = 'pending' AND claimed_by = $2",
     )
@@ -144,6 +145,7 @@ pub async fn mark_failed(
     .bind(worker)
     .bind(clip(error))
     .bind(retry_at)
+    .bind(now)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

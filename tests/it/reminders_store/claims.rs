@@ -197,10 +197,20 @@ async fn a_failure_with_a_retry_is_pending_again_later_and_one_without_is_failed
         "w",
         "429: retry after 3 s",
         Some(retry_at),
+        at(DUE),
     )
     .await;
-    let marked_failed =
-        outbox::mark_failed(&db.pool, given_up, "w", "403 50007: DMs closed", None).await;
+    // The injected clock's instant, not the database's: a day after the due time.
+    let failed_at = at(DUE) + Duration::days(1);
+    let marked_failed = outbox::mark_failed(
+        &db.pool,
+        given_up,
+        "w",
+        "403 50007: DMs closed",
+        None,
+        failed_at,
+    )
+    .await;
 
     assert!(marked_retry.expect("retry") && marked_failed.expect("fail"));
     let row = outbox::entry(&db.pool, retried)
@@ -217,6 +227,15 @@ async fn a_failure_with_a_retry_is_pending_again_later_and_one_without_is_failed
         .expect("q")
         .expect("row");
     assert_eq!((row.status, row.attempts), (OutboxStatus::Failed, 1));
+    let recorded: (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
+        "SELECT (SELECT failed_at FROM outbox WHERE id = $1), (SELECT failed_at FROM outbox WHERE id = $2)",
+    )
+    .bind(given_up)
+    .bind(retried)
+    .fetch_one(&db.pool)
+    .await
+    .expect("failed_at");
+    assert_eq!(recorded, (Some(failed_at), None));
     assert_eq!(
         outbox::next_due(&db.pool).await.expect("next"),
         Some(retry_at)
