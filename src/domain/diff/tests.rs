@@ -341,7 +341,7 @@ fn a_timetable_adopts_a_catalogue_entry_imported_before_it() {
 }
 
 #[test]
-fn same_titled_catalogue_entries_are_told_apart_by_speaker() {
+fn a_title_repeated_within_a_listing_is_one_entry() {
     let listing = schedule(
         ScheduleScope::Catalogue,
         vec![
@@ -350,18 +350,52 @@ fn same_titled_catalogue_entries_are_told_apart_by_speaker() {
         ],
     );
     let (_, stored) = import(&[], &listing);
-    assert_eq!(stored.len(), 1, "same title merges within a listing");
+    assert_eq!(stored.len(), 1, "{stored:?}");
+}
 
-    let mut timetable = two_talks();
-    timetable.talks[0].title = "Lightning talks".to_owned();
-    timetable.talks[0].speakers = vec![speaker("Grace Hopper", None)];
-    let (_, after) = import(&stored, &timetable);
+#[test]
+fn same_titled_catalogue_entries_are_told_apart_by_speaker() {
+    // Two stored entries with one title (two listings can leave them), different speakers.
+    let listing = schedule(
+        ScheduleScope::Catalogue,
+        vec![
+            listing_talk("Lightning talks", "Ada Lovelace", "Day one."),
+            listing_talk("Lightning talks, again", "Grace Hopper", "Day two."),
+        ],
+    );
+    let (_, mut stored) = import(&[], &listing);
+    for talk in &mut stored {
+        talk.data.title = "Lightning talks".to_owned();
+    }
+    let entry_of = |name: &str| {
+        stored
+            .iter()
+            .find(|t| t.data.speakers.iter().any(|s| s.name == name))
+            .map(|t| t.id)
+            .expect("an entry per speaker")
+    };
+    assert_ne!(entry_of("Ada Lovelace"), entry_of("Grace Hopper"));
 
-    let adopted = after
-        .iter()
-        .find(|t| t.data.source_id.as_deref() == Some("A"))
-        .expect("adopted");
-    assert_eq!(adopted.id, TalkId(1));
+    for name in ["Grace Hopper", "Ada Lovelace"] {
+        let mut timetable = two_talks();
+        timetable.talks[0].title = "Lightning talks".to_owned();
+        timetable.talks[0].speakers = vec![speaker(name, None)];
+        let (_, after) = import(&stored, &timetable);
+
+        let adopted = after
+            .iter()
+            .find(|t| t.data.source_id.as_deref() == Some("A"))
+            .expect("adopted");
+        assert_eq!(adopted.id, entry_of(name), "{name}'s entry is adopted");
+        assert_eq!(
+            after
+                .iter()
+                .filter(|t| t.data.title == "Lightning talks")
+                .count(),
+            2,
+            "the other entry stays as it was"
+        );
+    }
 }
 
 #[test]
