@@ -55,32 +55,63 @@ async fn the_first_change_starts_from_the_seed_and_only_touches_its_field() {
     );
 }
 
-#[tokio::test]
-async fn concurrent_changes_of_one_server_keep_both() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_concurrent_changes_of_one_server_keep_all_three() {
     let db = TestDb::new().await;
-    let zone = change(
-        &db,
-        GUILD_A,
+    let week = confbot::domain::privacy::RetentionDays::new(7).expect("days");
+    change(&db, GUILD_A, SetupChange::Retention(week), "livecon").await;
+    // The test holds the server's row: the three changes below are then provably in flight
+    // at once (each waits for the lock), and each must still see the others' results.
+    let mut holder = db.pool.begin().await.expect("begin");
+    sqlx::query("SELECT 1 FROM guild_settings WHERE guild_id = $1 FOR UPDATE")
+        .bind(i64::from_ne_bytes(GUILD_A.to_ne_bytes()))
+        .fetch_one(&mut *holder)
+        .await
+        .expect("lock the row");
+    let changes = [
         SetupChange::TimeZone(chrono_tz::Asia::Tokyo),
-        "livecon",
-    );
-    let channel = change(
-        &db,
-        GUILD_A,
         SetupChange::Channel {
             kind: ChannelKind::Announcements,
             channel: 5,
         },
-        "livecon",
-    );
-    let lead = change(
-        &db,
-        GUILD_A,
         SetupChange::Lead(confbot::domain::reminders::LeadTime::from_minutes(3).expect("lead")),
-        "livecon",
-    );
-
-    tokio::join!(zone, channel, lead);
+    ];
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(changes.len()));
+    let tasks: Vec<_> = changes
+        .into_iter()
+        .map(|setup| {
+            let (pool, start) = (db.pool.clone(), std::sync::Arc::clone(&start));
+            tokio::spawn(async move {
+                let mut conn = pool.acquire().await.expect("connection");
+                start.wait().await;
+                guilds::change(&mut conn, GUILD_A, &seed("livecon"), ALICE, &setup)
+                    .await
+                    .expect("change")
+            })
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .expect("activity");
+        if waiting == 3 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{waiting} of 3 changes waiting"
+        );
+        tokio::task::yield_now().await;
+    }
+    holder.commit().await.expect("release");
+    for task in tasks {
+        task.await.expect("joined");
+    }
 
     let stored = guilds::get(&db.pool, GUILD_A)
         .await
@@ -89,12 +120,13 @@ async fn concurrent_changes_of_one_server_keep_both() {
     assert_eq!(stored.time_zone, Some(chrono_tz::Asia::Tokyo));
     assert_eq!(stored.announcement_channel, Some(5));
     assert_eq!(stored.default_lead.map(|l| l.minutes()), Some(3));
+    assert_eq!(stored.retention, Some(week));
     assert_eq!(
         guilds::recent_audit(&db.pool, GUILD_A, 20)
             .await
             .expect("audit")
             .len(),
-        3
+        4
     );
 }
 
