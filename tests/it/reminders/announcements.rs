@@ -10,7 +10,7 @@ use confbot::store::outbox::{OutboxStatus, UNPLANNED};
 use serde_json::json;
 
 use super::{ics, ids, import, outbox_of, plan_settings, Scheduler, Talk};
-use crate::discord::messages::Posted;
+use crate::discord::messages::{Counts, Posted};
 use crate::discord::standin::StandIn;
 use crate::harness::TestDb;
 
@@ -29,7 +29,7 @@ async fn deliver_until(
     speed: u32,
     what: &str,
     done: impl Fn(&OutcomeCounts) -> bool,
-) -> Vec<Posted> {
+) -> (Vec<Posted>, Counts) {
     let standin = StandIn::start().await;
     let scheduler = Scheduler::start(
         &db.url,
@@ -41,7 +41,7 @@ async fn deliver_until(
     .await;
     scheduler.wait_for(what, done).await;
     scheduler.stop().await;
-    standin.messages().posted()
+    (standin.messages().posted(), standin.messages().counts())
 }
 
 /// A conference to announce in; returns its id.
@@ -108,7 +108,7 @@ async fn a_confirmed_announcement_is_posted_once_at_its_time_pinging_only_the_ch
     )
     .await;
 
-    let posted = deliver_until(&db, t0, 1, "the announcement", |c| c.sent == 1).await;
+    let (posted, _) = deliver_until(&db, t0, 1, "the announcement", |c| c.sent == 1).await;
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0].channel, CHANNEL);
     assert_eq!(posted[0].content, "<@&77> Doors open @everyone");
@@ -143,15 +143,13 @@ async fn a_repeating_announcement_posts_each_occurrence_once() {
     )
     .await;
 
-    let posted = deliver_until(&db, t0, 60, "two occurrences", |c| c.sent >= 2).await;
+    let (posted, counts) = deliver_until(&db, t0, 60, "two occurrences", |c| c.sent >= 2).await;
     assert!(posted.len() >= 2);
     assert!(posted.iter().all(|p| p.content == "Hydrate!"));
     assert_eq!(posted[0].body["allowed_mentions"]["parse"], json!([]));
-    let mut nonces: Vec<_> = posted.iter().filter_map(|p| p.nonce.clone()).collect();
-    nonces.dedup();
-    assert_eq!(nonces.len(), posted.len(), "each occurrence its own post");
-    let due: Vec<DateTime<Utc>> = outbox_of(&db.pool, conference)
-        .await
+    let rows = outbox_of(&db.pool, conference).await;
+    super::assert_each_sent_row_created_once(&posted, counts, &rows);
+    let due: Vec<DateTime<Utc>> = rows
         .iter()
         .filter(|r| r.status == OutboxStatus::Sent)
         .map(|r| r.post.due)
@@ -230,7 +228,7 @@ async fn a_cancelled_announcement_is_never_posted_and_an_edited_one_posts_the_ne
             .expect("edit")
     );
 
-    let posted = deliver_until(&db, t0, 1, "the edited announcement", |c| c.sent == 1).await;
+    let (posted, _) = deliver_until(&db, t0, 1, "the edited announcement", |c| c.sent == 1).await;
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0].content, "Lunch at 12:30");
     let rows = outbox_of(&db.pool, conference).await;

@@ -307,11 +307,8 @@ async fn a_429_storm_and_server_errors_delay_posts_but_lose_and_double_none() {
         "one channel post and 30 DMs: {counts:?}"
     );
     assert!(counts.rate_limited >= 40, "{counts:?}");
-    let mut nonces: Vec<_> = posted.iter().filter_map(|p| p.nonce.clone()).collect();
-    nonces.sort();
-    nonces.dedup();
-    assert_eq!(nonces.len(), 31, "each post created once");
     let rows = outbox_of(&db.pool, conference).await;
+    super::assert_each_sent_row_created_once(&posted, counts, &rows);
     assert!(
         rows.iter().all(|r| r.status == OutboxStatus::Sent),
         "{rows:?}"

@@ -115,6 +115,40 @@ pub async fn outbox_of(pool: &PgPool, conference: i64) -> Vec<OutboxEntry> {
         .expect("outbox")
 }
 
+/// Each sent row created exactly one message (matched by its nonce), no message was created
+/// without a sent row, and no request repeated a created message: so nothing relied on the
+/// stand-in's nonce memory to hide a resend.
+pub fn assert_each_sent_row_created_once(
+    posted: &[crate::discord::messages::Posted],
+    counts: crate::discord::messages::Counts,
+    rows: &[OutboxEntry],
+) {
+    let mut created: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for post in posted {
+        *created
+            .entry(post.nonce.as_deref().expect("every post has a nonce"))
+            .or_default() += 1;
+    }
+    let sent: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter(|r| r.status == outbox::OutboxStatus::Sent)
+        .map(|r| r.nonce.as_str())
+        .collect();
+    assert_eq!(
+        created
+            .keys()
+            .copied()
+            .collect::<std::collections::HashSet<_>>(),
+        sent,
+        "messages created for exactly the sent rows"
+    );
+    assert!(
+        created.values().all(|n| *n == 1),
+        "a nonce created two messages: {created:?}"
+    );
+    assert_eq!(counts.deduplicated, 0, "a created message was sent again");
+}
+
 /// A running scheduler (planner and delivery loop) with the real Discord sender.
 pub struct Scheduler {
     stop: Option<oneshot::Sender<()>>,
