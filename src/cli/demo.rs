@@ -28,7 +28,7 @@ use crate::domain::model::{ConferenceSlug, TalkId};
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{ChannelPlan, Target};
 use crate::embedded_db::EmbeddedPostgres;
-use crate::jobs::{self, Clock, Deliver, DeliveryOptions, PlanSettings, SendError, Setup};
+use crate::jobs::{self, Claim, Clock, Deliver, DeliveryOptions, PlanSettings, SendError, Setup};
 use crate::store;
 use crate::store::imports::{apply_import, ImportRequest};
 use crate::store::subscriptions::SubscriptionRef;
@@ -146,10 +146,14 @@ async fn demo(
     }
 
     let (stop, stopping) = watch::channel(false);
+    let mut delivery = DeliveryOptions::for_rate("demo".to_owned(), 50);
+    // Leases are read on the demo clock: on a fast clock they last as long in real time as
+    // they do in production.
+    delivery.lease = delivery.lease.saturating_mul(args.fast.max(1));
     let setup = Setup {
         plan: PlanSettings::from_settings(settings),
         clock,
-        delivery: DeliveryOptions::for_rate("demo".to_owned(), 50),
+        delivery,
         plan_changed: Arc::new(Notify::new()),
         outcomes: Arc::default(),
         // The demo's conference comes from bundled files, not a URL.
@@ -292,7 +296,11 @@ impl Deliver for Printer {
         target: Target,
         message: &Message,
         _nonce: &str,
+        claim: &Claim,
     ) -> Result<(), SendError> {
+        if !claim.may_leave() {
+            return Err(SendError::ClaimLost);
+        }
         let now = self.clock.now();
         let place = match target {
             Target::Channel(id) => CHANNELS

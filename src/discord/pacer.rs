@@ -32,17 +32,24 @@ impl Pacer {
         }
     }
 
-    /// Waits for this caller's slot. Each call gets its own slot, `interval` after the
-    /// previous one (or at once when the pacer has been idle).
-    pub async fn acquire(&self) {
+    /// Waits for this caller's slot: each call gets its own, `interval` after the previous
+    /// one (or at once when the pacer has been idle). Unless the slot is more than `max`
+    /// away: then nothing is taken and the wait is returned, for a caller that may not wait
+    /// that long (a send whose claim would run out meanwhile).
+    pub async fn acquire_within(&self, max: Duration) -> Result<(), Duration> {
         let interval = *self.interval.lock().unwrap_or_else(|p| p.into_inner());
         let slot = {
             let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-            let slot = (*next).max(Instant::now());
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            if slot - now > max {
+                return Err(slot - now);
+            }
             *next = slot + interval;
             slot
         };
         tokio::time::sleep_until(slot).await;
+        Ok(())
     }
 
     /// Paces at `1/workers` of the rate: `workers` processes share the limit.
@@ -61,6 +68,12 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Pacer {
+        async fn acquire(&self) {
+            self.acquire_within(Duration::MAX).await.expect("no limit");
+        }
+    }
 
     #[tokio::test(start_paused = true)]
     async fn slots_are_spaced_evenly_at_the_rate() {
@@ -91,6 +104,26 @@ mod tests {
 
         assert_eq!(after_pause, Duration::from_secs(2));
         assert_eq!(next, Duration::from_millis(2100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_further_away_than_the_caller_may_wait_is_not_taken() {
+        let pacer = Pacer::new(10);
+        pacer.pause(Duration::from_secs(30));
+        let start = Instant::now();
+
+        let refused = pacer.acquire_within(Duration::from_secs(10)).await;
+        let taken = pacer.acquire_within(Duration::from_secs(31)).await;
+        let next = pacer.acquire_within(Duration::from_millis(100)).await;
+
+        assert_eq!(refused, Err(Duration::from_secs(30)));
+        assert_eq!(taken, Ok(()));
+        assert_eq!(
+            Instant::now() - start,
+            Duration::from_millis(30_100),
+            "the refusal took no slot"
+        );
+        assert_eq!(next, Ok(()));
     }
 
     #[tokio::test(start_paused = true)]

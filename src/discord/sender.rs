@@ -25,10 +25,10 @@ use super::pacer::Pacer;
 use super::render;
 use crate::domain::commands::Message;
 use crate::domain::reminders::Target;
-use crate::jobs::{Deliver, SendError};
+use crate::jobs::{Claim, Deliver, SendError};
 
 /// How long one request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Error texts kept from Discord's answers (they end up in the outbox's last_error).
 const MAX_ERROR: usize = 300;
 
@@ -61,7 +61,7 @@ impl DiscordSender {
     }
 
     /// The DM channel of `user`, opened on first use.
-    async fn dm_channel(&self, user: u64) -> Result<u64, SendError> {
+    async fn dm_channel(&self, user: u64, claim: &Claim) -> Result<u64, SendError> {
         if let Some(channel) = lock(&self.dm_channels).get(&user) {
             return Ok(*channel);
         }
@@ -71,7 +71,13 @@ impl DiscordSender {
         }
         let body = serde_json::json!({ "recipient_id": user.to_string() });
         let response = self
-            .post("dm-open", "/users/@me/channels", body.to_string(), false)
+            .post(
+                "dm-open",
+                "/users/@me/channels",
+                body.to_string(),
+                false,
+                claim,
+            )
             .await?;
         let bytes = response
             .bytes()
@@ -87,16 +93,27 @@ impl DiscordSender {
         Ok(id)
     }
 
-    /// One paced POST; a non-success status becomes the matching [`SendError`].
+    /// One paced POST; a non-success status becomes the matching [`SendError`]. Waits only
+    /// as long as `claim` allows, and sends only if it still holds once the waits are over.
     async fn post(
         &self,
         route: &str,
         path: &str,
         body: String,
         to_channel: bool,
+        claim: &Claim,
     ) -> Result<reqwest::Response, SendError> {
-        self.wait_for_route(route).await;
-        self.pacer.acquire().await;
+        self.wait_for_route(route, claim).await?;
+        self.pacer
+            .acquire_within(claim.time_left())
+            .await
+            .map_err(|retry_after| SendError::RateLimited {
+                retry_after,
+                global: true,
+            })?;
+        if !claim.may_leave() {
+            return Err(SendError::ClaimLost);
+        }
         let response = self
             .client
             .post(format!("{}{path}", self.api))
@@ -136,11 +153,20 @@ impl DiscordSender {
         Err(error)
     }
 
-    async fn wait_for_route(&self, route: &str) {
+    /// Waits until `route`'s bucket refills, if that fits in `claim`; else returns the wait.
+    async fn wait_for_route(&self, route: &str, claim: &Claim) -> Result<(), SendError> {
         let until = lock(&self.routes).get(route).copied();
         if let Some(until) = until {
+            let wait = until.saturating_duration_since(Instant::now());
+            if !claim.fits(wait) {
+                return Err(SendError::RateLimited {
+                    retry_after: wait,
+                    global: false,
+                });
+            }
             tokio::time::sleep_until(until).await;
         }
+        Ok(())
     }
 
     /// Remembers when a route with no requests left refills.
@@ -165,16 +191,17 @@ impl Deliver for DiscordSender {
         target: Target,
         message: &Message,
         nonce: &str,
+        claim: &Claim,
     ) -> Result<(), SendError> {
         let body = serde_json::to_string(&render::channel_message(message, nonce))
             .map_err(|e| SendError::Rejected(format!("message body: {e}")))?;
         let (channel, to_channel) = match target {
             Target::Channel(id) => (id, true),
-            Target::Dm(user) => (self.dm_channel(user).await?, false),
+            Target::Dm(user) => (self.dm_channel(user, claim).await?, false),
         };
         let route = format!("messages:{channel}");
         let path = format!("/channels/{channel}/messages");
-        let sent = self.post(&route, &path, body, to_channel).await;
+        let sent = self.post(&route, &path, body, to_channel, claim).await;
         if let (Err(SendError::Rejected(_)), Target::Dm(user)) = (&sent, target) {
             // A DM channel that stopped working is opened afresh next time.
             lock(&self.dm_channels).remove(&user);

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use super::lease::Claim;
 use crate::domain::commands::Message;
 use crate::domain::reminders::Target;
 
@@ -13,12 +14,16 @@ use crate::domain::reminders::Target;
 /// posting twice, must disable every mention, and pace their own requests (a DM may take
 /// two: opening the DM channel, then the message); after a global 429 they hold every
 /// request back and return [`SendError::RateLimited`] with `global`, and the caller retries.
+/// They honour the `claim`: no wait it does not [`fit`](Claim::fits) (they return the
+/// wait as [`SendError::RateLimited`] instead of sleeping), and no request leaves unless it
+/// [may](Claim::may_leave) ([`SendError::ClaimLost`]).
 pub trait Deliver: Send + Sync + 'static {
     fn deliver(
         &self,
         target: Target,
         message: &Message,
         nonce: &str,
+        claim: &Claim,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
     /// `workers` processes deliver at the moment (this one included): an implementation
@@ -47,4 +52,8 @@ pub enum SendError {
     /// Any other refusal (4xx): retrying the same request cannot help.
     #[error("refused: {0}")]
     Rejected(String),
+    /// Nothing was sent: the claim on the row no longer held when the request was about to
+    /// leave. The row is not this worker's to record any more.
+    #[error("not sent: the claim on the row ran out")]
+    ClaimLost,
 }

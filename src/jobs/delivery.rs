@@ -1,32 +1,39 @@
 //! The delivery loop: sleeps until the outbox's next due post (or until woken because the
 //! plan changed), claims what is due under a lease, sends each post through [`Deliver`] at
-//! the paced rate and records the outcome. The outbox row is the truth throughout: a crash
-//! at any point leaves rows that are either recorded or claimed, and a claimed row whose
-//! lease ran out is sent again with the same nonce, which Discord answers with the first
-//! message instead of a duplicate.
+//! the paced rate and records the outcome ([`row`]). The outbox row is the truth
+//! throughout: a crash at any point leaves rows that are either recorded or claimed. A live
+//! worker renews the claims it still holds, and a request leaves only while its claim holds
+//! for longer than the request can take ([`super::lease`]), so two workers never have one
+//! row in flight; a crashed worker's claimed rows are sent again after the lease with the
+//! same nonce, which Discord answers with the first message instead of a duplicate.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
 use super::clock::Clock;
-use super::deliver::{Deliver, SendError};
-use super::outcomes::{Outcome, Outcomes};
-use crate::domain::reminders::{decide, Decision, Target};
-use crate::store::outbox::{self, OutboxEntry};
+use super::deliver::Deliver;
+use super::lease::{BatchLease, Claim};
+use super::outcomes::Outcomes;
+use crate::store::outbox;
+use row::handle;
+
+mod row;
 
 /// How the loop works; [`DeliveryOptions::for_rate`] gives the production values.
 #[derive(Debug, Clone)]
 pub struct DeliveryOptions {
     /// This worker's name in claims (unique per process).
     pub worker: String,
-    /// How long a claim holds. Well under Discord's nonce window (a few minutes), so a
-    /// crashed worker's sends are retried while Discord still recognises the nonce.
+    /// How long a claim holds unless renewed (it is, every quarter lease, while the worker
+    /// holds the row). Well under Discord's nonce window (a few minutes), so a crashed
+    /// worker's sends are retried while Discord still recognises the nonce; and a quarter of
+    /// it is more than a request may take, so a request never outlives its claim.
     pub lease: Duration,
     /// Rows claimed at once: about a quarter second of sends at the sender's rate, so a
     /// channel post that falls due during a long DM fan-out waits at most that long.
@@ -151,7 +158,8 @@ async fn work_loop<D: Deliver>(
     }
 }
 
-/// Claims one batch of due rows and sends them. Returns how many rows were claimed.
+/// Claims one batch of due rows and sends them, renewing the claims it still holds every
+/// quarter lease (see [`super::lease`]). Returns how many rows were claimed.
 async fn deliver_due<D: Deliver>(
     shared: &Arc<Shared<D>>,
     stop: &mut watch::Receiver<bool>,
@@ -168,23 +176,49 @@ async fn deliver_due<D: Deliver>(
             }
         };
     let count = claimed.len();
+    let batch = BatchLease::new(shared.clock, now, lease);
+    let mut held: HashSet<i64> = claimed.iter().map(|e| e.id).collect();
+    let mut next_renewal = now + batch.renew_every();
     let mut entries = claimed.into_iter();
     let mut tasks = JoinSet::new();
     loop {
         while tasks.len() < options.concurrency {
             let Some(entry) = entries.next() else { break };
-            tasks.spawn(handle(Arc::clone(shared), entry));
+            if batch.is_lost(entry.id) {
+                held.remove(&entry.id);
+                continue;
+            }
+            let claim = Claim::of(&batch, entry.id);
+            tasks.spawn(handle(Arc::clone(shared), entry, claim));
         }
         if tasks.is_empty() {
             break;
         }
         tokio::select! {
-            done = tasks.join_next() => {
-                if let Some(Err(error)) = done {
-                    if error.is_panic() {
-                        tracing::error!("a delivery task panicked; its row is retried after the lease");
-                    }
+            done = tasks.join_next() => match done {
+                Some(Ok(id)) => {
+                    held.remove(&id);
                 }
+                Some(Err(error)) if error.is_panic() => {
+                    tracing::error!("a delivery task panicked; its row is retried after the lease");
+                }
+                _ => {}
+            },
+            () = shared.clock.sleep_until(next_renewal) => {
+                let ids: Vec<i64> = held.iter().copied().collect();
+                let now = shared.clock.now();
+                let until = now + lease;
+                match outbox::renew(&shared.pool, &options.worker, &ids, now, until).await {
+                    Ok(renewed) => {
+                        if renewed.len() < ids.len() {
+                            tracing::warn!(lost = ids.len() - renewed.len(), "claims lost before their sends: not sent by this worker");
+                        }
+                        batch.renewed(&ids, &renewed, until);
+                    }
+                    // Not renewed: the lease runs out and the sends still waiting stop.
+                    Err(error) => tracing::warn!("renewing claims failed: {error:#}"),
+                }
+                next_renewal = now + batch.renew_every();
             }
             _ = stop.changed() => {
                 // Shutting down: sends under way may finish (and be recorded) for a
@@ -222,166 +256,9 @@ async fn heartbeat<D: Deliver>(shared: &Shared<D>) {
 /// How long sends under way may take to finish at shutdown.
 const FINISH_GRACE: Duration = Duration::from_secs(5);
 
-/// How many times one send is retried after a global rate limit (the sender's pacer holds
-/// every request back meanwhile) before the row is postponed.
-const GLOBAL_WAITS: usize = 5;
-
-/// Sends one claimed row (or drops it when too late) and records the outcome.
-async fn handle<D: Deliver>(shared: Arc<Shared<D>>, entry: OutboxEntry) {
-    let options = &shared.options;
-    let (pool, worker, id) = (&shared.pool, options.worker.as_str(), entry.id);
-    let key = entry.post.key;
-    let kind = key.kind;
-    let target = describe(key.target);
-    for _ in 0..GLOBAL_WAITS {
-        // Decided at each attempt: the text states the time left at the real send.
-        let now = shared.clock.now();
-        let message = match decide(&entry.post, now) {
-            Decision::Drop(reason) => {
-                tracing::info!(target = %target, "{reason}");
-                let outcome = outbox::mark_dropped(pool, id, worker, &reason.to_string()).await;
-                record(&shared, outcome, id, kind, Outcome::Dropped);
-                return;
-            }
-            Decision::Send(message) => message,
-        };
-        let result = shared
-            .deliver
-            .deliver(key.target, &message, &entry.nonce)
-            .await;
-        let now = shared.clock.now();
-        let (outcome, counter) = match result {
-            Ok(()) => {
-                let late = (now - entry.post.due).to_std().unwrap_or_default();
-                let late_ms = u64::try_from(late.as_millis()).unwrap_or(u64::MAX);
-                tracing::info!(target = %target, subject = ?key.subject, kind = kind.as_str(), late_ms, "sent");
-                shared.outcomes.observe_lateness(late);
-                (
-                    outbox::mark_sent(pool, id, worker, now).await,
-                    Outcome::Sent,
-                )
-            }
-            Err(SendError::RateLimited {
-                retry_after,
-                global: true,
-            }) => {
-                tracing::warn!(?retry_after, "global rate limit: every send waits");
-                continue;
-            }
-            Err(error @ SendError::RateLimited { retry_after, .. }) => {
-                let until = later(now, retry_after);
-                let outcome = outbox::postpone(pool, id, worker, until, &error.to_string()).await;
-                (outcome, Outcome::Postponed)
-            }
-            Err(error @ SendError::Transient(_)) => {
-                let attempts = entry.attempts + 1;
-                let retry =
-                    (attempts < options.max_attempts).then(|| later(now, backoff(attempts)));
-                tracing::warn!(target = %target, attempts, retry = ?retry, "send failed: {error}");
-                let outcome =
-                    outbox::mark_failed(pool, id, worker, &error.to_string(), retry, now).await;
-                if retry.is_some() {
-                    (outcome, Outcome::Retried)
-                } else {
-                    (outcome, Outcome::Failed)
-                }
-            }
-            Err(error @ SendError::ChannelUnavailable(_)) => {
-                // The organisers must hear of it: their reminders are not reaching anybody.
-                tracing::error!(target = %target, "reminder channel unusable, organisers must fix it: {error}");
-                if let Target::Channel(channel) = key.target {
-                    report_unusable(&shared, entry.conference_id, channel, &error).await;
-                }
-                let outcome =
-                    outbox::mark_failed(pool, id, worker, &error.to_string(), None, now).await;
-                (outcome, Outcome::Failed)
-            }
-            Err(error @ (SendError::ClosedDm | SendError::Rejected(_))) => {
-                tracing::info!(target = %target, "not delivered, not retried: {error}");
-                let outcome =
-                    outbox::mark_failed(pool, id, worker, &error.to_string(), None, now).await;
-                (outcome, Outcome::Failed)
-            }
-        };
-        record(&shared, outcome, id, kind, counter);
-        return;
-    }
-    let until = later(shared.clock.now(), Duration::from_secs(1));
-    let outcome = outbox::postpone(pool, id, worker, until, "global rate limit").await;
-    record(&shared, outcome, id, kind, Outcome::Postponed);
-}
-
-/// Tells the organisers (once per channel and process) that a reminder channel cannot be
-/// posted in.
-async fn report_unusable<D: Deliver>(
-    shared: &Shared<D>,
-    conference_id: i64,
-    channel: u64,
-    error: &SendError,
-) {
-    let first = shared
-        .reported
-        .lock()
-        .map(|mut reported| reported.insert(channel))
-        .unwrap_or(false);
-    if first {
-        let text = format!(
-            "⚠️ Reminders cannot be posted in <#{channel}> ({error}). Give confbot access or pick \
-             another channel with `/channel`."
-        );
-        super::post_to_organisers(&shared.pool, shared.deliver.as_ref(), conference_id, &text)
-            .await;
-    }
-}
-
-/// Counts a recorded outcome, or logs one that could not be recorded: the row then stays
-/// claimed until its lease ends and is sent again with the same nonce, which Discord
-/// deduplicates.
-fn record<D>(
-    shared: &Shared<D>,
-    outcome: Result<bool, crate::store::StoreError>,
-    id: i64,
-    kind: crate::domain::reminders::PostKind,
-    counter: Outcome,
-) {
-    match outcome {
-        Ok(true) => shared.outcomes.bump(kind, counter),
-        Ok(false) => tracing::warn!(
-            row = id,
-            "the claim had expired and another worker owns the row now"
-        ),
-        Err(error) => tracing::error!(row = id, "recording a delivery outcome failed: {error:#}"),
-    }
-}
-
-fn later(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1))
-}
-
-/// 2, 4, 8, ... seconds, at most five minutes.
-fn backoff(attempts: i32) -> Duration {
-    let exponent = u32::try_from(attempts.clamp(1, 9)).unwrap_or(1);
-    Duration::from_secs(2_u64.pow(exponent).min(300))
-}
-
-/// `channel:<id>` or `dm:<user id>`: channel names are not at hand here, and ids are what
-/// an operator greps for anyway.
-fn describe(target: Target) -> String {
-    match target {
-        Target::Channel(id) => format!("channel:{id}"),
-        Target::Dm(user) => format!("dm:{user}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        let secs: Vec<u64> = [1, 2, 3, 8, 9, 20].map(|a| backoff(a).as_secs()).to_vec();
-        assert_eq!(secs, [2, 4, 8, 256, 300, 300]);
-    }
 
     #[test]
     fn production_options_claim_a_quarter_second_of_sends() {
@@ -389,5 +266,13 @@ mod tests {
         assert_eq!((options.batch, options.concurrency), (12, 12));
         let slow = DeliveryOptions::for_rate("w".into(), 1);
         assert_eq!((slow.batch, slow.concurrency), (1, 1));
+    }
+
+    #[test]
+    fn a_production_request_ends_well_inside_the_claim_it_leaves_under() {
+        // A request may leave with a quarter lease left (`lease::MARGIN`): its timeout must
+        // end before that quarter does, or another worker could claim the row mid-request.
+        let options = DeliveryOptions::for_rate("w".into(), 50);
+        assert!(options.lease / 4 > crate::discord::sender::REQUEST_TIMEOUT);
     }
 }

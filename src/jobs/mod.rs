@@ -17,6 +17,7 @@
 pub mod clock;
 pub mod deliver;
 pub mod delivery;
+pub mod lease;
 pub mod outcomes;
 pub mod planner;
 pub mod retention;
@@ -36,6 +37,7 @@ use crate::store::programme::Snapshots;
 pub use clock::Clock;
 pub use deliver::{Deliver, SendError};
 pub use delivery::DeliveryOptions;
+pub use lease::Claim;
 pub use outcomes::{Outcome, OutcomeCounts, Outcomes};
 pub use planner::{PlanSettings, Planner, Replanned};
 
@@ -244,6 +246,7 @@ pub async fn post_to_organisers<D: Deliver>(
             crate::domain::reminders::Target::Channel(channel),
             &message,
             &nonce,
+            &Claim::unclaimed(),
         )
         .await
     {

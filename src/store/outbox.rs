@@ -30,7 +30,9 @@ use crate::store::{id_from_db, id_to_db, StoreError};
 
 mod claims;
 
-pub use claims::{claim_due, mark_dropped, mark_failed, mark_sent, next_due, postpone, release};
+pub use claims::{
+    claim_due, mark_dropped, mark_failed, mark_sent, next_due, postpone, release, renew,
+};
 
 /// Errors and reasons are kept for organisers, not as full logs: at most this many chars.
 const MAX_REASON: usize = 1000;

@@ -77,6 +77,30 @@ fn is_dm(entry: &OutboxEntry) -> bool {
     )
 }
 
+/// Extends `worker`'s claim on the rows `ids` to `until`, at `now`. Returns the rows renewed:
+/// a row missing from the answer is no longer this worker's (its lease ran out, or it was
+/// recorded or released), and must not be sent by it.
+pub async fn renew(
+    db: impl PgExecutor<'_>,
+    worker: &str,
+    ids: &[i64],
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let renewed = sqlx::query_scalar(
+        "UPDATE outbox SET claimed_until = $4
+         WHERE id = ANY($1) AND claimed_by = $2 AND status = 'pending' AND claimed_until > $3
+         RETURNING id",
+    )
+    .bind(ids)
+    .bind(worker)
+    .bind(now)
+    .bind(until)
+    .fetch_all(db)
+    .await?;
+    Ok(renewed)
+}
+
 /// Records that row `id` was sent at `now`. Refused (returns `false`) unless the row is
 /// pending and still claimed by `worker`: after a lease expired and another worker took the
 /// row, that worker's outcome stands. A late worker whose row nobody took yet may still

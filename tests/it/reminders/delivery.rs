@@ -316,6 +316,52 @@ async fn a_429_storm_and_server_errors_delay_posts_but_lose_and_double_none() {
 }
 
 #[tokio::test]
+async fn a_retry_after_longer_than_the_claim_gives_the_rows_back_due_when_it_ends() {
+    let db = TestDb::new().await;
+    let t0 = at("2026-06-01T09:00:00Z");
+    import(
+        &db.pool,
+        &ics(&[talk(
+            "t",
+            "Held up",
+            "Barn",
+            t0 + chrono::Duration::minutes(10),
+        )]),
+    )
+    .await;
+    let (conference, t) = ids(&db.pool, "t").await;
+    subscribe(&db.pool, conference, 1, t).await;
+    let standin = crate::discord::standin::StandIn::start().await;
+    // Ten minutes: far longer than the one-minute lease.
+    standin.messages().storm(1, Duration::from_secs(600));
+
+    let scheduler =
+        Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "w1", |_| {}).await;
+    let counts = scheduler
+        .wait_for("both rows given back", |c| c.postponed == 2)
+        .await;
+    let rows = outbox_of(&db.pool, conference).await;
+    scheduler.stop().await;
+
+    assert_eq!((counts.sent, counts.failed), (0, 0), "{counts:?}");
+    assert_eq!(
+        standin.messages().counts().attempts,
+        1,
+        "one request drew the 429"
+    );
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert_eq!(row.status, OutboxStatus::Pending, "{row:?}");
+        assert_eq!(row.claimed_by, None, "given back, not slept on: {row:?}");
+        assert!(
+            row.post.due >= t0 + chrono::Duration::seconds(599),
+            "due when the wait ends: {row:?}"
+        );
+        assert_eq!(row.attempts, 0, "a rate limit is no failed attempt");
+    }
+}
+
+#[tokio::test]
 async fn a_server_error_is_retried_with_backoff_and_then_sent() {
     let db = TestDb::new().await;
     let t0 = at("2026-06-01T09:00:00Z");

@@ -1,0 +1,197 @@
+//! One claimed row: decided (sent or dropped as too late) at the moment of sending, sent
+//! under its claim, and its outcome recorded: sent, retried with backoff, postponed for a
+//! rate limit, given up, or left alone when the claim was lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::super::deliver::SendError;
+use super::super::lease::Claim;
+use super::super::outcomes::Outcome;
+use super::{Deliver, Shared};
+use crate::domain::reminders::{decide, Decision, Target};
+use crate::store::outbox::{self, OutboxEntry};
+
+/// How many times one send is retried after a global rate limit (the sender's pacer holds
+/// every request back meanwhile) before the row is postponed.
+const GLOBAL_WAITS: usize = 5;
+
+/// Sends one claimed row (or drops it when too late) and records the outcome. Returns the
+/// row's id, for the batch to stop renewing it.
+pub(super) async fn handle<D: Deliver>(
+    shared: Arc<Shared<D>>,
+    entry: OutboxEntry,
+    claim: Claim,
+) -> i64 {
+    let options = &shared.options;
+    let (pool, worker, id) = (&shared.pool, options.worker.as_str(), entry.id);
+    let key = entry.post.key;
+    let kind = key.kind;
+    let target = describe(key.target);
+    for waited in 1..=GLOBAL_WAITS {
+        // Decided at each attempt: the text states the time left at the real send.
+        let now = shared.clock.now();
+        let message = match decide(&entry.post, now) {
+            Decision::Drop(reason) => {
+                tracing::info!(target = %target, "{reason}");
+                let outcome = outbox::mark_dropped(pool, id, worker, &reason.to_string()).await;
+                record(&shared, outcome, id, kind, Outcome::Dropped);
+                return id;
+            }
+            Decision::Send(message) => message,
+        };
+        let result = shared
+            .deliver
+            .deliver(key.target, &message, &entry.nonce, &claim)
+            .await;
+        let now = shared.clock.now();
+        let (outcome, counter) = match result {
+            Ok(()) => {
+                let late = (now - entry.post.due).to_std().unwrap_or_default();
+                let late_ms = u64::try_from(late.as_millis()).unwrap_or(u64::MAX);
+                tracing::info!(target = %target, subject = ?key.subject, kind = kind.as_str(), late_ms, "sent");
+                shared.outcomes.observe_lateness(late);
+                (
+                    outbox::mark_sent(pool, id, worker, now).await,
+                    Outcome::Sent,
+                )
+            }
+            Err(SendError::RateLimited {
+                retry_after,
+                global: true,
+            }) if waited < GLOBAL_WAITS && claim.fits(retry_after) => {
+                // The pacer holds every request back until then: wait for it under the claim.
+                tracing::warn!(?retry_after, "global rate limit: every send waits");
+                continue;
+            }
+            Err(error @ SendError::RateLimited { retry_after, .. }) => {
+                // Too long to wait under the claim: the row goes back, due when the wait ends.
+                let until = later(now, retry_after);
+                let outcome = outbox::postpone(pool, id, worker, until, &error.to_string()).await;
+                (outcome, Outcome::Postponed)
+            }
+            Err(SendError::ClaimLost) => {
+                // Never sent: whoever holds the row now sends and records it.
+                tracing::warn!(target = %target, "not sent: the claim ran out before the request could leave");
+                return id;
+            }
+            Err(error @ SendError::Transient(_)) => {
+                let attempts = entry.attempts + 1;
+                let retry =
+                    (attempts < options.max_attempts).then(|| later(now, backoff(attempts)));
+                tracing::warn!(target = %target, attempts, retry = ?retry, "send failed: {error}");
+                let outcome =
+                    outbox::mark_failed(pool, id, worker, &error.to_string(), retry, now).await;
+                if retry.is_some() {
+                    (outcome, Outcome::Retried)
+                } else {
+                    (outcome, Outcome::Failed)
+                }
+            }
+            Err(error @ SendError::ChannelUnavailable(_)) => {
+                // The organisers must hear of it: their reminders are not reaching anybody.
+                tracing::error!(target = %target, "reminder channel unusable, organisers must fix it: {error}");
+                if let Target::Channel(channel) = key.target {
+                    report_unusable(&shared, entry.conference_id, channel, &error).await;
+                }
+                let outcome =
+                    outbox::mark_failed(pool, id, worker, &error.to_string(), None, now).await;
+                (outcome, Outcome::Failed)
+            }
+            Err(error @ (SendError::ClosedDm | SendError::Rejected(_))) => {
+                tracing::info!(target = %target, "not delivered, not retried: {error}");
+                let outcome =
+                    outbox::mark_failed(pool, id, worker, &error.to_string(), None, now).await;
+                (outcome, Outcome::Failed)
+            }
+        };
+        record(&shared, outcome, id, kind, counter);
+        return id;
+    }
+    // Not reached (the last global wait is postponed above); kept so the row is never
+    // left claimed.
+    let until = later(shared.clock.now(), Duration::from_secs(1));
+    let outcome = outbox::postpone(pool, id, worker, until, "global rate limit").await;
+    record(&shared, outcome, id, kind, Outcome::Postponed);
+    id
+}
+
+/// Tells the organisers (once per channel and process) that a reminder channel cannot be
+/// posted in.
+async fn report_unusable<D: Deliver>(
+    shared: &Shared<D>,
+    conference_id: i64,
+    channel: u64,
+    error: &SendError,
+) {
+    let first = shared
+        .reported
+        .lock()
+        .map(|mut reported| reported.insert(channel))
+        .unwrap_or(false);
+    if first {
+        let text = format!(
+            "⚠️ Reminders cannot be posted in <#{channel}> ({error}). Give confbot access or pick \
+             another channel with `/channel`."
+        );
+        crate::jobs::post_to_organisers(
+            &shared.pool,
+            shared.deliver.as_ref(),
+            conference_id,
+            &text,
+        )
+        .await;
+    }
+}
+
+/// Counts a recorded outcome, or logs one that could not be recorded: the row then stays
+/// claimed until its lease ends and is sent again with the same nonce, which Discord
+/// deduplicates.
+fn record<D>(
+    shared: &Shared<D>,
+    outcome: Result<bool, crate::store::StoreError>,
+    id: i64,
+    kind: crate::domain::reminders::PostKind,
+    counter: Outcome,
+) {
+    match outcome {
+        Ok(true) => shared.outcomes.bump(kind, counter),
+        Ok(false) => tracing::warn!(
+            row = id,
+            "the claim had expired and another worker owns the row now"
+        ),
+        Err(error) => tracing::error!(row = id, "recording a delivery outcome failed: {error:#}"),
+    }
+}
+
+fn later(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1))
+}
+
+/// 2, 4, 8, ... seconds, at most five minutes.
+fn backoff(attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.clamp(1, 9)).unwrap_or(1);
+    Duration::from_secs(2_u64.pow(exponent).min(300))
+}
+
+/// `channel:<id>` or `dm:<user id>`: channel names are not at hand here, and ids are what
+/// an operator greps for anyway.
+fn describe(target: Target) -> String {
+    match target {
+        Target::Channel(id) => format!("channel:{id}"),
+        Target::Dm(user) => format!("dm:{user}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let secs: Vec<u64> = [1, 2, 3, 8, 9, 20].map(|a| backoff(a).as_secs()).to_vec();
+        assert_eq!(secs, [2, 4, 8, 256, 300, 300]);
+    }
+}
