@@ -35,6 +35,9 @@ mod messages;
 mod payloads;
 #[path = "commands/report.rs"]
 mod report;
+#[path = "../tests/it/discord/responses.rs"]
+#[allow(dead_code)] // shared with the integration tests
+mod responses;
 #[path = "../tests/it/discord/standin.rs"]
 #[allow(dead_code)] // shared with the integration tests, which use all of it
 mod standin;

@@ -38,6 +38,9 @@ mod messages;
 #[allow(dead_code)] // shared with the integration tests, which use all of it
 #[path = "../tests/it/discord/payloads.rs"]
 mod payloads;
+#[path = "../tests/it/discord/responses.rs"]
+#[allow(dead_code)] // shared with the integration tests
+mod responses;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/standin.rs"]
 mod standin;

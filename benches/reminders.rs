@@ -34,6 +34,9 @@ mod payloads;
 mod process;
 #[path = "reminders/report.rs"]
 mod report;
+#[path = "../tests/it/discord/responses.rs"]
+#[allow(dead_code)] // shared with the integration tests
+mod responses;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/standin.rs"]
 mod standin;

@@ -291,6 +291,18 @@ struct Printer {
 }
 
 impl Deliver for Printer {
+    /// Printed lines cannot be read back, and nothing else shares the demo's throwaway
+    /// database: no earlier attempt can have printed a post unrecorded.
+    async fn find_sent(
+        &self,
+        _target: Target,
+        _contents: &[String],
+        _after: chrono::DateTime<chrono::Utc>,
+        _claim: &Claim,
+    ) -> Result<bool, SendError> {
+        Ok(false)
+    }
+
     async fn deliver(
         &self,
         target: Target,

@@ -10,27 +10,34 @@
 //!   (`X-RateLimit-Remaining: 0`) holds that route until `X-RateLimit-Reset-After`.
 //! - A DM first opens the DM channel (`POST /users/@me/channels`); channel ids are kept,
 //!   so each user costs that request once per process.
+//! - Every request honours the send's [`Claim`]: no wait longer than the claim allows, and
+//!   no request once it stopped holding. A request that left without an answer is an
+//!   unknown outcome; after Discord's nonce memory the message is looked for
+//!   (`find_sent`: the channel's messages after the first attempt, matched by author and
+//!   text, since Discord does not keep nonces).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
-use reqwest::{Client, StatusCode};
+use reqwest::Client;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::pacer::Pacer;
+
+mod answers;
 use super::render;
 use crate::domain::commands::Message;
 use crate::domain::reminders::Target;
 use crate::jobs::{Claim, Deliver, SendError};
+use answers::{classify, header_number, seconds};
 
 /// How long one request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Error texts kept from Discord's answers (they end up in the outbox's last_error).
-const MAX_ERROR: usize = 300;
 
 /// Posts messages for the delivery loop.
 pub struct DiscordSender {
@@ -43,13 +50,25 @@ pub struct DiscordSender {
     dm_channels: Mutex<HashMap<u64, u64>>,
     /// Route -> instant its bucket refills.
     routes: Mutex<HashMap<String, Instant>>,
+    /// The bot's user id, once asked.
+    own_id: Mutex<Option<u64>>,
 }
 
 impl DiscordSender {
     /// A sender to `base` (`https://discord.com` or a proxy) pacing itself at
     /// `rate_per_second` requests.
     pub fn new(base: &str, token: SecretString, rate_per_second: u32) -> anyhow::Result<Self> {
-        let client = Client::builder().timeout(REQUEST_TIMEOUT).build()?;
+        Self::with_timeout(base, token, rate_per_second, REQUEST_TIMEOUT)
+    }
+
+    /// [`new`](Self::new) with another request timeout (tests of requests that time out).
+    pub fn with_timeout(
+        base: &str,
+        token: SecretString,
+        rate_per_second: u32,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let client = Client::builder().timeout(timeout).build()?;
         Ok(Self {
             client,
             api: format!("{}/api/v10", base.trim_end_matches('/')),
@@ -57,6 +76,7 @@ impl DiscordSender {
             pacer: Pacer::new(rate_per_second),
             dm_channels: Mutex::new(HashMap::new()),
             routes: Mutex::new(HashMap::new()),
+            own_id: Mutex::new(None),
         })
     }
 
@@ -79,12 +99,7 @@ impl DiscordSender {
                 claim,
             )
             .await?;
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| SendError::Transient(format!("reading the DM channel: {e}")))?;
-        let channel: Channel = serde_json::from_slice(&bytes)
-            .map_err(|e| SendError::Rejected(format!("the DM channel answer: {e}")))?;
+        let channel: Channel = read_json(response).await?;
         let id = channel
             .id
             .parse()
@@ -103,6 +118,26 @@ impl DiscordSender {
         to_channel: bool,
         claim: &Claim,
     ) -> Result<reqwest::Response, SendError> {
+        self.request(
+            reqwest::Method::POST,
+            route,
+            path,
+            Some(body),
+            to_channel,
+            claim,
+        )
+        .await
+    }
+
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        route: &str,
+        path: &str,
+        body: Option<String>,
+        to_channel: bool,
+        claim: &Claim,
+    ) -> Result<reqwest::Response, SendError> {
         self.wait_for_route(route, claim).await?;
         self.pacer
             .acquire_within(claim.time_left())
@@ -114,11 +149,10 @@ impl DiscordSender {
         if !claim.may_leave() {
             return Err(SendError::ClaimLost);
         }
-        let response = self
+        let mut request = self
             .client
-            .post(format!("{}{path}", self.api))
+            .request(method, format!("{}{path}", self.api))
             .header(AUTHORIZATION, format!("Bot {}", self.token.expose_secret()))
-            .header(CONTENT_TYPE, "application/json")
             .header(
                 USER_AGENT,
                 concat!(
@@ -126,11 +160,19 @@ impl DiscordSender {
                     env!("CARGO_PKG_VERSION"),
                     ")"
                 ),
-            )
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| SendError::Transient(format!("request failed: {e}")))?;
+            );
+        if let Some(body) = body {
+            request = request.header(CONTENT_TYPE, "application/json").body(body);
+        }
+        let response = request.send().await.map_err(|e| {
+            // Not connected: nothing reached Discord. Anything later (a timeout, a reset
+            // after the body left) may have created the message.
+            if e.is_connect() {
+                SendError::Transient(format!("request failed: {e}"))
+            } else {
+                SendError::Unknown(format!("request failed: {e}"))
+            }
+        })?;
         self.note_bucket(route, response.headers());
         let status = response.status();
         if status.is_success() {
@@ -151,6 +193,27 @@ impl DiscordSender {
             }
         }
         Err(error)
+    }
+
+    /// The bot's own user id (`GET /users/@me`), asked once.
+    async fn own_id(&self, claim: &Claim) -> Result<u64, SendError> {
+        if let Some(id) = *lock(&self.own_id) {
+            return Ok(id);
+        }
+        #[derive(Deserialize)]
+        struct User {
+            id: String,
+        }
+        let response = self
+            .request(reqwest::Method::GET, "me", "/users/@me", None, false, claim)
+            .await?;
+        let user: User = read_json(response).await?;
+        let id = user
+            .id
+            .parse()
+            .map_err(|_| SendError::Rejected(format!("own user id {:?}", user.id)))?;
+        *lock(&self.own_id) = Some(id);
+        Ok(id)
     }
 
     /// Waits until `route`'s bucket refills, if that fits in `claim`; else returns the wait.
@@ -209,66 +272,76 @@ impl Deliver for DiscordSender {
         sent.map(drop)
     }
 
+    async fn find_sent(
+        &self,
+        target: Target,
+        contents: &[String],
+        after: DateTime<Utc>,
+        claim: &Claim,
+    ) -> Result<bool, SendError> {
+        #[derive(Deserialize)]
+        struct Author {
+            id: String,
+        }
+        #[derive(Deserialize)]
+        struct Found {
+            id: String,
+            #[serde(default)]
+            content: String,
+            author: Author,
+        }
+        let channel = match target {
+            Target::Channel(id) => id,
+            Target::Dm(user) => self.dm_channel(user, claim).await?,
+        };
+        let own = self.own_id(claim).await?.to_string();
+        let route = format!("messages-read:{channel}");
+        let mut after = snowflake(after);
+        // A reminder channel may be busy: a few pages of what came after the attempt.
+        for _ in 0..READ_PAGES {
+            let path = format!("/channels/{channel}/messages?after={after}&limit=100");
+            let response = self
+                .request(reqwest::Method::GET, &route, &path, None, true, claim)
+                .await?;
+            let page: Vec<Found> = read_json(response).await?;
+            if page
+                .iter()
+                .any(|m| m.author.id == own && contents.contains(&m.content))
+            {
+                return Ok(true);
+            }
+            match page.iter().filter_map(|m| m.id.parse::<u64>().ok()).max() {
+                Some(last) if page.len() == 100 => after = last,
+                _ => return Ok(false),
+            }
+        }
+        Ok(false)
+    }
+
     fn share_with(&self, workers: u32) {
         self.pacer.share_with(workers);
     }
 }
 
-/// Discord's JSON error body (`{"code": 50007, "message": "..."}`, and for 429s
-/// `retry_after` in seconds and `global`).
-#[derive(Debug, Default, Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    code: u64,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    retry_after: Option<f64>,
-    #[serde(default)]
-    global: Option<bool>,
+/// Pages of 100 messages [`DiscordSender::find_sent`] reads at most.
+const READ_PAGES: usize = 5;
+
+/// The smallest snowflake of the instant `at`: Discord's ids are milliseconds since 2015
+/// shifted left by 22 bits.
+fn snowflake(at: DateTime<Utc>) -> u64 {
+    const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
+    u64::try_from(at.timestamp_millis() - DISCORD_EPOCH_MS).unwrap_or(0) << 22
 }
 
-/// What a failed response means for delivery.
-fn classify(status: StatusCode, headers: &HeaderMap, text: &str, to_channel: bool) -> SendError {
-    let body: ErrorBody = serde_json::from_str(text).unwrap_or_default();
-    let described = || {
-        let message: String = body.message.chars().take(MAX_ERROR).collect();
-        format!("{status} (code {}): {message}", body.code)
-    };
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        let retry_after = body
-            .retry_after
-            .or_else(|| header_number(headers, "retry-after"))
-            .map_or(Duration::from_secs(1), seconds);
-        let global = body.global.unwrap_or(false)
-            || headers.get("x-ratelimit-global").is_some()
-            || headers
-                .get("x-ratelimit-scope")
-                .is_some_and(|scope| scope.as_bytes() == b"global");
-        return SendError::RateLimited {
-            retry_after,
-            global,
-        };
-    }
-    if status.is_server_error() {
-        return SendError::Transient(described());
-    }
-    match body.code {
-        50007 => SendError::ClosedDm,
-        // Unknown Channel, Missing Access, Missing Permissions.
-        10003 | 50001 | 50013 if to_channel => SendError::ChannelUnavailable(described()),
-        _ => SendError::Rejected(described()),
-    }
-}
-
-fn header_number(headers: &HeaderMap, name: &str) -> Option<f64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
-}
-
-/// A non-negative number of seconds as a duration (at most an hour: a bigger wait is a
-/// misreading, and an hour still stops a hammering loop).
-fn seconds(value: f64) -> Duration {
-    Duration::try_from_secs_f64(value.clamp(0.0, 3600.0)).unwrap_or(Duration::from_secs(1))
+async fn read_json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, SendError> {
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| SendError::Transient(format!("reading Discord's answer: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| SendError::Rejected(format!("Discord's answer: {e}")))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -282,77 +355,11 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, value.parse().unwrap());
-        }
-        map
-    }
-
     #[test]
-    fn a_429_body_gives_the_wait_and_whether_it_is_global() {
-        let global = classify(
-            StatusCode::TOO_MANY_REQUESTS,
-            &HeaderMap::new(),
-            r#"{"message": "You are being rate limited.", "retry_after": 0.25, "global": true}"#,
-            true,
-        );
-        let route = classify(
-            StatusCode::TOO_MANY_REQUESTS,
-            &headers(&[("retry-after", "2")]),
-            "",
-            true,
-        );
-
-        assert_eq!(
-            global,
-            SendError::RateLimited {
-                retry_after: Duration::from_millis(250),
-                global: true
-            }
-        );
-        assert_eq!(
-            route,
-            SendError::RateLimited {
-                retry_after: Duration::from_secs(2),
-                global: false
-            }
-        );
-    }
-
-    #[test]
-    fn a_closed_dm_a_missing_channel_and_a_server_error_are_told_apart() {
-        let closed = classify(
-            StatusCode::FORBIDDEN,
-            &HeaderMap::new(),
-            r#"{"code": 50007, "message": "Cannot send messages to this user"}"#,
-            false,
-        );
-        let gone = classify(
-            StatusCode::NOT_FOUND,
-            &HeaderMap::new(),
-            r#"{"code": 10003, "message": "Unknown Channel"}"#,
-            true,
-        );
-        let busy = classify(StatusCode::BAD_GATEWAY, &HeaderMap::new(), "<html>", true);
-        let bad = classify(
-            StatusCode::BAD_REQUEST,
-            &HeaderMap::new(),
-            r#"{"code": 50035, "message": "Invalid Form Body"}"#,
-            true,
-        );
-
-        assert_eq!(closed, SendError::ClosedDm);
-        assert!(matches!(gone, SendError::ChannelUnavailable(m) if m.contains("10003")));
-        assert!(matches!(busy, SendError::Transient(_)));
-        assert!(matches!(bad, SendError::Rejected(m) if m.contains("Invalid Form Body")));
-    }
-
-    #[test]
-    fn absurd_waits_are_bounded() {
-        assert_eq!(seconds(-5.0), Duration::ZERO);
-        assert_eq!(seconds(1e12), Duration::from_secs(3600));
-        assert_eq!(seconds(f64::NAN), Duration::from_secs(1));
+    fn a_snowflake_encodes_the_milliseconds_since_discords_epoch() {
+        // Discord's documented example: 175928847299117063 was made 2016-04-30 11:18:25.796 UTC.
+        let at: DateTime<Utc> = "2016-04-30T11:18:25.796Z".parse().unwrap();
+        assert_eq!(snowflake(at), 175_928_847_299_117_063 >> 22 << 22);
+        assert_eq!(snowflake("2010-01-01T00:00:00Z".parse().unwrap()), 0);
     }
 }

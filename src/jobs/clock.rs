@@ -73,6 +73,18 @@ impl Clock {
         }
     }
 
+    /// The wall-clock instant at which this clock read (or will read) `at`: what Discord's
+    /// timestamps and snowflakes of that moment say.
+    pub fn to_wall(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        match self.kind {
+            Kind::Wall => at,
+            Kind::Shifted { speed, .. } => {
+                let ahead = self.now() - at;
+                Utc::now() - ahead / i32::try_from(speed).unwrap_or(i32::MAX)
+            }
+        }
+    }
+
     /// Sleeps until the clock reads `at`. With the wall clock the remaining time is
     /// re-read after the sleep, so a system clock that was stepped back is waited out.
     pub async fn sleep_until(&self, at: DateTime<Utc>) {
@@ -115,6 +127,23 @@ mod tests {
         assert_eq!(wait, Duration::from_secs(10));
         assert!(clock.now() >= instant("2026-04-25T22:10:00Z"));
         assert!(clock.now() < instant("2026-04-25T22:10:01Z"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shifted_instant_maps_to_the_wall_clock_moment_it_was_read() {
+        let clock = Clock::starting_at(instant("2026-04-25T22:00:00Z"), 60);
+        let wall = Utc::now();
+
+        let mapped = clock.to_wall(instant("2026-04-25T21:50:00Z"));
+
+        let off = (mapped - (wall - chrono::Duration::seconds(10)))
+            .num_milliseconds()
+            .abs();
+        assert!(
+            off < 1_000,
+            "ten clock minutes are ten real seconds: {mapped} vs {wall}"
+        );
+        assert_eq!(Clock::wall().to_wall(wall), wall);
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,6 +5,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use super::lease::Claim;
 use crate::domain::commands::Message;
 use crate::domain::reminders::Target;
@@ -26,6 +28,18 @@ pub trait Deliver: Send + Sync + 'static {
         claim: &Claim,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
+    /// Whether a message of a post already exists in `target`'s channel: created by this bot
+    /// after `after` (wall clock) with one of `contents`. Asked only once Discord may have
+    /// forgotten the post's nonce (see [`crate::domain::reminders::resend`]); honours the
+    /// `claim` like [`deliver`](Self::deliver).
+    fn find_sent(
+        &self,
+        target: Target,
+        contents: &[String],
+        after: DateTime<Utc>,
+        claim: &Claim,
+    ) -> impl Future<Output = Result<bool, SendError>> + Send;
+
     /// `workers` processes deliver at the moment (this one included): an implementation
     /// that paces itself under a global limit takes its share of it. Default: nothing.
     fn share_with(&self, workers: u32) {
@@ -39,9 +53,14 @@ pub enum SendError {
     /// 429: wait `retry_after`. `global`: every request must wait, not only this route's.
     #[error("rate limited for {retry_after:?}{}", if *global { " (global)" } else { "" })]
     RateLimited { retry_after: Duration, global: bool },
-    /// 5xx, a timeout or a network error: worth retrying with backoff.
+    /// No request reached Discord (it could not connect): worth retrying with backoff.
     #[error("temporary failure: {0}")]
     Transient(String),
+    /// The request left but no usable answer came (a timeout, a reset connection, a 5xx):
+    /// the message may exist. Retried with backoff, and remembered, so a retry after
+    /// Discord forgot the nonce looks for the message first.
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
     /// 403 with code 50007: the user does not accept DMs from the bot. Not retried.
     #[error("the user does not accept direct messages (50007)")]
     ClosedDm,

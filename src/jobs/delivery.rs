@@ -43,6 +43,10 @@ pub struct DeliveryOptions {
     pub concurrency: usize,
     /// Failed attempts after which a temporary failure is given up.
     pub max_attempts: i32,
+    /// How long Discord is trusted to remember a nonce: an attempt whose outcome is unknown
+    /// is repeated blindly only this long after it; later, the message is looked for first.
+    /// Discord documents "a few minutes"; a minute is safely inside that.
+    pub nonce_window: Duration,
     /// The longest sleep: the loop looks at the outbox at least this often, for posts
     /// another process queued (that process delivers them too; this only bounds a gap).
     pub max_sleep: Duration,
@@ -58,6 +62,7 @@ impl DeliveryOptions {
             batch: (rate / 4).clamp(1, 50),
             concurrency: usize::try_from((rate / 4).clamp(1, 16)).unwrap_or(16),
             max_attempts: 8,
+            nonce_window: Duration::from_secs(60),
             max_sleep: Duration::from_secs(60),
         }
     }

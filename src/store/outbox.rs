@@ -31,7 +31,8 @@ use crate::store::{id_from_db, id_to_db, StoreError};
 mod claims;
 
 pub use claims::{
-    claim_due, mark_dropped, mark_failed, mark_sent, next_due, postpone, release, renew,
+    claim_due, mark_dropped, mark_failed, mark_not_sent, mark_sent, next_due, postpone, release,
+    renew,
 };
 
 /// Errors and reasons are kept for organisers, not as full logs: at most this many chars.
@@ -82,6 +83,10 @@ pub struct OutboxEntry {
     pub claimed_by: Option<String>,
     pub claimed_until: Option<DateTime<Utc>>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The earliest instant an earlier attempt may have created the message unseen (a
+    /// timed-out request, a worker that died holding the claim); `None` when every earlier
+    /// attempt is known not to have.
+    pub maybe_sent_since: Option<DateTime<Utc>>,
     /// The drop reason, the failure, or the error before the pending retry.
     pub last_error: Option<String>,
 }
@@ -136,7 +141,7 @@ fn clip(text: &str) -> String {
 
 const COLUMNS: &str = "id, conference_id, target_kind, target_id, talk_id, announcement_id, kind,
     schedule_version, due_at, expires_at, body, status, attempts, nonce, claimed_by,
-    claimed_until, sent_at, last_error";
+    claimed_until, sent_at, last_error, maybe_sent_since";
 
 fn row_to_entry(row: &PgRow) -> Result<OutboxEntry, StoreError> {
     let target_kind: String = row.try_get("target_kind")?;
@@ -184,6 +189,7 @@ fn row_to_entry(row: &PgRow) -> Result<OutboxEntry, StoreError> {
         nonce: row.try_get("nonce")?,
         claimed_by: row.try_get("claimed_by")?,
         claimed_until: row.try_get("claimed_until")?,
+        maybe_sent_since: row.try_get("maybe_sent_since")?,
         sent_at: row.try_get("sent_at")?,
         last_error: row.try_get("last_error")?,
     })

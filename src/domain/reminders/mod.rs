@@ -18,6 +18,7 @@
 mod changes;
 mod delivery;
 mod lead;
+mod resend;
 mod simulate;
 mod text;
 
@@ -33,6 +34,7 @@ use crate::domain::text::title_key;
 pub use changes::change_notices;
 pub use delivery::{decide, due_now, Decision, DropReason};
 pub use lead::{LeadTime, LeadTimeError};
+pub use resend::{possible_contents, resend, Resend};
 pub use simulate::{simulate, target_label, why_nothing};
 pub use text::{reminder_content, starting_in, PostBody, ReminderBody};
 

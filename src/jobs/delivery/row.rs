@@ -11,7 +11,7 @@ use super::super::deliver::SendError;
 use super::super::lease::Claim;
 use super::super::outcomes::Outcome;
 use super::{Deliver, Shared};
-use crate::domain::reminders::{decide, Decision, Target};
+use crate::domain::reminders::{decide, possible_contents, resend, Decision, Resend, Target};
 use crate::store::outbox::{self, OutboxEntry};
 
 /// How many times one send is retried after a global rate limit (the sender's pacer holds
@@ -30,10 +30,14 @@ pub(super) async fn handle<D: Deliver>(
     let key = entry.post.key;
     let kind = key.kind;
     let target = describe(key.target);
+    // Looked for at most once: a message found is recorded, one proven absent is sent anew.
+    let mut check_first = entry.maybe_sent_since.filter(|&since| {
+        resend(Some(since), shared.clock.now(), nonce_window(options)) == Resend::CheckFirst
+    });
     for waited in 1..=GLOBAL_WAITS {
         // Decided at each attempt: the text states the time left at the real send.
-        let now = shared.clock.now();
-        let message = match decide(&entry.post, now) {
+        let started = shared.clock.now();
+        let message = match decide(&entry.post, started) {
             Decision::Drop(reason) => {
                 tracing::info!(target = %target, "{reason}");
                 let outcome = outbox::mark_dropped(pool, id, worker, &reason.to_string()).await;
@@ -42,13 +46,28 @@ pub(super) async fn handle<D: Deliver>(
             }
             Decision::Send(message) => message,
         };
-        let result = shared
-            .deliver
-            .deliver(key.target, &message, &entry.nonce, &claim)
-            .await;
+        let result = match check_first.take() {
+            Some(since) => match find_earlier(&shared, &entry, since, &claim).await {
+                Ok(true) => Ok(Sent::Earlier),
+                Ok(false) => match outbox::mark_not_sent(pool, id, worker).await {
+                    Ok(true) => send(&shared, &entry, &message, &claim).await,
+                    // The row is not this worker's any more.
+                    Ok(false) | Err(_) => Err(SendError::ClaimLost),
+                },
+                Err(error) => Err(error),
+            },
+            None => send(&shared, &entry, &message, &claim).await,
+        };
         let now = shared.clock.now();
         let (outcome, counter) = match result {
-            Ok(()) => {
+            Ok(Sent::Earlier) => {
+                tracing::info!(target = %target, subject = ?key.subject, kind = kind.as_str(), "an earlier attempt had created the message: recorded, not sent again");
+                (
+                    outbox::mark_sent(pool, id, worker, now).await,
+                    Outcome::Sent,
+                )
+            }
+            Ok(Sent::Now) => {
                 let late = (now - entry.post.due).to_std().unwrap_or_default();
                 let late_ms = u64::try_from(late.as_millis()).unwrap_or(u64::MAX);
                 tracing::info!(target = %target, subject = ?key.subject, kind = kind.as_str(), late_ms, "sent");
@@ -77,13 +96,23 @@ pub(super) async fn handle<D: Deliver>(
                 tracing::warn!(target = %target, "not sent: the claim ran out before the request could leave");
                 return id;
             }
-            Err(error @ SendError::Transient(_)) => {
+            Err(error @ (SendError::Transient(_) | SendError::Unknown(_))) => {
                 let attempts = entry.attempts + 1;
                 let retry =
                     (attempts < options.max_attempts).then(|| later(now, backoff(attempts)));
                 tracing::warn!(target = %target, attempts, retry = ?retry, "send failed: {error}");
-                let outcome =
-                    outbox::mark_failed(pool, id, worker, &error.to_string(), retry, now).await;
+                // The request may have created the message: from its start on.
+                let maybe_sent = matches!(error, SendError::Unknown(_)).then_some(started);
+                let outcome = outbox::mark_failed(
+                    pool,
+                    id,
+                    worker,
+                    &error.to_string(),
+                    retry,
+                    now,
+                    maybe_sent,
+                )
+                .await;
                 if retry.is_some() {
                     (outcome, Outcome::Retried)
                 } else {
@@ -97,13 +126,15 @@ pub(super) async fn handle<D: Deliver>(
                     report_unusable(&shared, entry.conference_id, channel, &error).await;
                 }
                 let outcome =
-                    outbox::mark_failed(pool, id, worker, &error.to_string(), None, now).await;
+                    outbox::mark_failed(pool, id, worker, &error.to_string(), None, now, None)
+                        .await;
                 (outcome, Outcome::Failed)
             }
             Err(error @ (SendError::ClosedDm | SendError::Rejected(_))) => {
                 tracing::info!(target = %target, "not delivered, not retried: {error}");
                 let outcome =
-                    outbox::mark_failed(pool, id, worker, &error.to_string(), None, now).await;
+                    outbox::mark_failed(pool, id, worker, &error.to_string(), None, now, None)
+                        .await;
                 (outcome, Outcome::Failed)
             }
         };
@@ -116,6 +147,54 @@ pub(super) async fn handle<D: Deliver>(
     let outcome = outbox::postpone(pool, id, worker, until, "global rate limit").await;
     record(&shared, outcome, id, kind, Outcome::Postponed);
     id
+}
+
+/// How a row came to be sent.
+enum Sent {
+    /// By this attempt.
+    Now,
+    /// By an earlier one, whose message was found.
+    Earlier,
+}
+
+async fn send<D: Deliver>(
+    shared: &Shared<D>,
+    entry: &OutboxEntry,
+    message: &crate::domain::commands::Message,
+    claim: &Claim,
+) -> Result<Sent, SendError> {
+    shared
+        .deliver
+        .deliver(entry.post.key.target, message, &entry.nonce, claim)
+        .await
+        .map(|()| Sent::Now)
+}
+
+/// Looks for the message an earlier attempt (from `since` on) may have created, once
+/// Discord may have forgotten the nonce. A failed look is no unknown outcome: it created
+/// nothing.
+async fn find_earlier<D: Deliver>(
+    shared: &Shared<D>,
+    entry: &OutboxEntry,
+    since: DateTime<Utc>,
+    claim: &Claim,
+) -> Result<bool, SendError> {
+    let now = shared.clock.now();
+    let contents = possible_contents(&entry.post, since, now);
+    // Discord's and this host's clocks may differ by a little.
+    let after = shared.clock.to_wall(since) - chrono::Duration::seconds(30);
+    let found = shared
+        .deliver
+        .find_sent(entry.post.key.target, &contents, after, claim)
+        .await;
+    match found {
+        Err(SendError::Unknown(error)) => Err(SendError::Transient(error)),
+        other => other,
+    }
+}
+
+fn nonce_window(options: &super::DeliveryOptions) -> chrono::Duration {
+    chrono::Duration::from_std(options.nonce_window).unwrap_or(chrono::Duration::minutes(1))
 }
 
 /// Tells the organisers (once per channel and process) that a reminder channel cannot be

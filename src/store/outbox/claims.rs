@@ -43,6 +43,8 @@ pub async fn claim_due(
         .ok_or_else(|| StoreError::Invalid(format!("a lease of {lease} is out of range")))?;
     // A CTE rather than `WHERE id IN (subquery)`: it runs exactly once, so the LIMIT and the
     // locks apply to one set of rows.
+    // A row whose earlier claim ran out unrecorded (its worker died) may have been sent
+    // from the moment that claim was taken: the SET reads the old values.
     let rows = sqlx::query(
         "WITH due AS (
              SELECT id FROM outbox
@@ -51,7 +53,10 @@ pub async fn claim_due(
              ORDER BY target_kind, due_at, id
              LIMIT $4
              FOR UPDATE SKIP LOCKED)
-         UPDATE outbox o SET claimed_by = $1, claimed_until = $3
+         UPDATE outbox o SET claimed_by = $1, claimed_until = $3, claimed_at = $2,
+             maybe_sent_since = COALESCE(o.maybe_sent_since,
+                 CASE WHEN o.claimed_until IS NOT NULL
+                      THEN COALESCE(o.claimed_at, o.claimed_until - interval '1 hour') END)
          FROM due WHERE o.id = due.id
          RETURNING o.*",
     )
@@ -146,8 +151,9 @@ pub async fn mark_dropped(
 
 /// Records a failed attempt of `worker` on row `id`: with `retry_at` the row is pending
 /// again, due then (backoff, `retry_after`), else it is given up as failed (e.g. a closed
-/// DM) at `now`. Either way `attempts` grows by one and the error is kept. Refused like
-/// [`mark_sent`] unless the row is still this worker's.
+/// DM) at `now`. Either way `attempts` grows by one and the error is kept. `maybe_sent_at`:
+/// the attempt's request left but its outcome is unknown (a timeout), so the message may
+/// exist from then on. Refused like [`mark_sent`] unless the row is still this worker's.
 pub async fn mark_failed(
     db: impl PgExecutor<'_>,
     id: i64,
@@ -155,6 +161,7 @@ pub async fn mark_failed(
     error: &str,
     retry_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
+    maybe_sent_at: Option<DateTime<Utc>>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $3,
@@ -162,6 +169,7 @@ pub async fn mark_failed(
                                          ELSE 'pending' END,
                            due_at = COALESCE($4, due_at),
                            failed_at = CASE WHEN $4::timestamptz IS NULL THEN $5 END,
+                           maybe_sent_since = COALESCE(maybe_sent_since, $6),
                            claimed_by = NULL, claimed_until = NULL
          WHERE id = $1 AND status = 'pending' AND claimed_by = $2",
     )
@@ -170,6 +178,26 @@ pub async fn mark_failed(
     .bind(clip(error))
     .bind(retry_at)
     .bind(now)
+    .bind(maybe_sent_at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records that no message of row `id` exists (looked for after Discord forgot its
+/// nonce): it is sent afresh. Refused like [`mark_sent`] unless the row is still this
+/// worker's.
+pub async fn mark_not_sent(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET maybe_sent_since = NULL
+         WHERE id = $1 AND status = 'pending' AND claimed_by = $2",
+    )
+    .bind(id)
+    .bind(worker)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -6,19 +6,30 @@
 //! `POST /channels/{id}/messages` creates a message unless the channel is a closed DM
 //! (403, code 50007), a missing channel (404, code 10003), rate limited (429) or failing
 //! on purpose (502). With `enforce_nonce` a repeated nonce in one channel returns the first
-//! message and creates nothing, as Discord does within its window.
+//! message and creates nothing, as Discord does within its window ("a few minutes": 3
+//! minutes here unless a test sets another), and only then. Message ids are snowflakes of
+//! the moment they were made; `GET /channels/{id}/messages?after=&limit=` reads them back,
+//! newest first and without their nonce (Discord does not store it); `GET /users/@me` is
+//! the bot. On demand a message is created and its answer held back (a request that times
+//! out after Discord acted).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use super::payloads;
+use super::responses::{add_bucket_headers, error, message, page, too_many, with_bucket};
+
+/// How long Discord remembers a nonce: "a few minutes".
+pub const NONCE_WINDOW: Duration = Duration::from_secs(180);
+/// Discord's epoch (2015-01-01) in Unix milliseconds: snowflakes count from it.
+const DISCORD_EPOCH_MS: u128 = 1_420_070_400_000;
 
 /// DM channel ids start here, so they never collide with the guild channels tests use.
 const FIRST_DM_CHANNEL: u64 = 9_000_000_000_000_000;
@@ -31,6 +42,8 @@ pub struct Posted {
     pub dm_user: Option<u64>,
     pub content: String,
     pub nonce: Option<String>,
+    /// Its snowflake.
+    pub id: u64,
     /// The whole JSON body as sent.
     pub body: Value,
     /// When the stand-in created it (wall clock, to compare with the outbox's due times).
@@ -80,7 +93,12 @@ struct State {
     server_errors: usize,
     recent: VecDeque<Instant>,
     buckets: HashMap<u64, (u32, Instant)>,
-    nonces: HashMap<(u64, String), u64>,
+    /// (channel, nonce) -> the first message's id and when it was made.
+    nonces: HashMap<(u64, String), (u64, Instant)>,
+    /// How long a nonce is remembered (default [`NONCE_WINDOW`]).
+    nonce_window: Option<Duration>,
+    /// The next this many created messages are answered only after this long.
+    hang: Option<(usize, Duration)>,
     posted: Vec<Posted>,
     counts: Counts,
     next_id: u64,
@@ -112,6 +130,17 @@ impl Messages {
     /// The next `count` message POSTs get a global 429 asking to wait `retry_after`.
     pub fn storm(&self, count: usize, retry_after: Duration) {
         self.state.lock().unwrap().storm = Some((count, retry_after));
+    }
+
+    /// Nonces are remembered for `window` instead of [`NONCE_WINDOW`].
+    pub fn set_nonce_window(&self, window: Duration) {
+        self.state.lock().unwrap().nonce_window = Some(window);
+    }
+
+    /// The next `count` created messages are answered only after `delay`: a client with a
+    /// shorter timeout sees a timeout although the message exists.
+    pub fn hang_after_create(&self, count: usize, delay: Duration) {
+        self.state.lock().unwrap().hang = Some((count, delay));
     }
 
     /// The next `count` message POSTs get a 502.
@@ -147,15 +176,64 @@ impl Messages {
     }
 
     /// Answers a delivery route, or `None` when the request is not one.
-    pub fn handle(&self, method: &str, segments: &[&str], body: &Value) -> Option<Response> {
+    pub async fn handle(
+        &self,
+        method: &str,
+        segments: &[&str],
+        query: Option<&str>,
+        body: &Value,
+    ) -> Option<Response> {
         match (method, segments) {
             ("POST", ["users", "@me", "channels"]) => Some(self.open_dm(body)),
+            ("GET", ["users", "@me"]) => {
+                Some(Json(payloads::user(payloads::BOT_USER_ID, "confbot", true)).into_response())
+            }
             ("POST", ["channels", channel, "messages"]) => {
                 let channel = channel.parse().ok()?;
-                Some(self.create_message(channel, body))
+                let (response, delay) = self.create_message(channel, body);
+                if let Some(delay) = delay {
+                    tokio::time::sleep(delay).await;
+                }
+                Some(response)
+            }
+            ("GET", ["channels", channel, "messages"]) => {
+                let channel = channel.parse().ok()?;
+                Some(self.read_messages(channel, query.unwrap_or_default()))
             }
             _ => None,
         }
+    }
+
+    /// `?after=ID&limit=N`: the channel's messages made after ID, at most N (1-100, default
+    /// 50), newest first.
+    fn read_messages(&self, channel: u64, query: &str) -> Response {
+        let parameter = |name: &str| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+                .map(str::to_owned)
+        };
+        let after: u64 = parameter("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+        let limit: usize = parameter("limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(50);
+        if !(1..=100).contains(&limit) {
+            return error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
+        }
+        let mut state = self.state.lock().unwrap();
+        if let Some(limited) = global_limit(&mut state) {
+            return limited;
+        }
+        let mut found: Vec<&Posted> = state
+            .posted
+            .iter()
+            .filter(|p| p.channel == channel && p.id > after)
+            .collect();
+        // The `limit` oldest after `after`, answered newest first.
+        found.sort_by_key(|p| p.id);
+        found.truncate(limit);
+        found.reverse();
+        page(&found, channel)
     }
 
     fn open_dm(&self, body: &Value) -> Response {
@@ -181,64 +259,95 @@ impl Messages {
         .into_response()
     }
 
-    fn create_message(&self, channel: u64, body: &Value) -> Response {
+    /// The answer, and how long to hold it back.
+    fn create_message(&self, channel: u64, body: &Value) -> (Response, Option<Duration>) {
         let mut state = self.state.lock().unwrap();
         state.counts.attempts += 1;
         if let Some(limited) = global_limit(&mut state) {
-            return limited;
+            return (limited, None);
         }
         if let Some((left, wait)) = state.storm {
             state.storm = (left > 1).then_some((left - 1, wait));
             state.counts.rate_limited += 1;
-            return too_many(wait, true);
+            return (too_many(wait, true), None);
         }
         if state.server_errors > 0 {
             state.server_errors -= 1;
-            return error(StatusCode::BAD_GATEWAY, 0, "stand-in: bad gateway");
+            return (
+                error(StatusCode::BAD_GATEWAY, 0, "stand-in: bad gateway"),
+                None,
+            );
         }
         let dm_user = state.dm_users.get(&channel).copied();
         if dm_user.is_some_and(|user| state.closed_dms.contains(&user)) {
-            return error(
+            let closed = error(
                 StatusCode::FORBIDDEN,
                 50007,
                 "Cannot send messages to this user",
             );
+            return (closed, None);
         }
         if state.missing_channels.contains(&channel) {
-            return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+            return (error(StatusCode::NOT_FOUND, 10003, "Unknown Channel"), None);
         }
         let bucket = match route_bucket(&mut state, channel) {
             Ok(bucket) => bucket,
-            Err(limited) => return *limited,
+            Err(limited) => return (*limited, None),
         };
         let nonce = body["nonce"].as_str().map(str::to_owned);
         let content = body["content"].as_str().unwrap_or_default().to_owned();
         let enforce = body["enforce_nonce"].as_bool().unwrap_or(false);
+        let window = state.nonce_window.unwrap_or(NONCE_WINDOW);
         if let (true, Some(nonce)) = (enforce, &nonce) {
-            if let Some(first) = state.nonces.get(&(channel, nonce.clone())).copied() {
-                state.counts.deduplicated += 1;
-                return with_bucket(message(first, channel, &content, body), bucket);
+            if let Some((first, at)) = state.nonces.get(&(channel, nonce.clone())).copied() {
+                if at.elapsed() < window {
+                    state.counts.deduplicated += 1;
+                    return (
+                        with_bucket(message(first, channel, &content, body), bucket),
+                        None,
+                    );
+                }
             }
         }
-        state.next_id += 1;
-        let id = 20_000_000 + state.next_id;
+        let id = next_snowflake(&mut state);
         if let Some(nonce) = &nonce {
-            state.nonces.insert((channel, nonce.clone()), id);
+            state
+                .nonces
+                .insert((channel, nonce.clone()), (id, Instant::now()));
         }
         state.posted.push(Posted {
             channel,
             dm_user,
             content: content.clone(),
             nonce,
+            id,
             body: body.clone(),
             at: SystemTime::now(),
         });
         state.counts.created += 1;
         let created = state.counts.created;
+        let hang = state.hang.take();
+        let delay = hang.map(|(left, delay)| {
+            state.hang = (left > 1).then_some((left - 1, delay));
+            delay
+        });
         drop(state);
         self.created.send_replace(created);
-        with_bucket(message(id, channel, &content, body), bucket)
+        (
+            with_bucket(message(id, channel, &content, body), bucket),
+            delay,
+        )
     }
+}
+
+/// A snowflake of this moment, above every earlier one.
+fn next_snowflake(state: &mut State) -> u64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis().saturating_sub(DISCORD_EPOCH_MS));
+    let now = u64::try_from(since_epoch).unwrap_or(0) << 22;
+    state.next_id = (state.next_id + 1).max(now);
+    state.next_id
 }
 
 /// A global 429 when the last second already saw the allowed number of requests.
@@ -282,49 +391,4 @@ fn route_bucket(state: &mut State, channel: u64) -> Result<Option<(u32, Duration
     }
     *used += 1;
     Ok(Some((limit - *used, reset_after)))
-}
-
-fn with_bucket(mut response: Response, bucket: Option<(u32, Duration)>) -> Response {
-    if let Some((remaining, reset_after)) = bucket {
-        add_bucket_headers(response.headers_mut(), remaining, reset_after);
-    }
-    response
-}
-
-fn add_bucket_headers(headers: &mut HeaderMap, remaining: u32, reset_after: Duration) {
-    let number = |text: String| HeaderValue::from_str(&text).expect("ascii");
-    headers.insert("x-ratelimit-remaining", number(remaining.to_string()));
-    headers.insert(
-        "x-ratelimit-reset-after",
-        number(format!("{:.3}", reset_after.as_secs_f64())),
-    );
-}
-
-fn too_many(retry_after: Duration, global: bool) -> Response {
-    let secs = retry_after.as_secs_f64();
-    let mut response = (
-        StatusCode::TOO_MANY_REQUESTS,
-        Json(
-            json!({"message": "You are being rate limited.", "retry_after": secs,
-                    "global": global, "code": 0}),
-        ),
-    )
-        .into_response();
-    if global {
-        response
-            .headers_mut()
-            .insert("x-ratelimit-global", HeaderValue::from_static("true"));
-    }
-    response
-}
-
-fn error(status: StatusCode, code: u64, message: &str) -> Response {
-    (status, Json(json!({"message": message, "code": code}))).into_response()
-}
-
-fn message(id: u64, channel: u64, content: &str, body: &Value) -> Response {
-    let field = |name: &str| body.get(name).cloned().unwrap_or(json!([]));
-    let mut object = payloads::message(id, content, &field("embeds"), &field("components"));
-    object["channel_id"] = json!(channel.to_string());
-    Json(object).into_response()
 }

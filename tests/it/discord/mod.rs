@@ -17,6 +17,7 @@ pub mod messages;
 pub mod payloads;
 mod privacy;
 mod replicas;
+pub mod responses;
 mod setup;
 mod setup_guilds;
 mod shards;

@@ -316,7 +316,8 @@ async fn rest(
     let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
     if let Some(response) = shared
         .messages
-        .handle(method.as_str(), &segments, &json_body)
+        .handle(method.as_str(), &segments, uri.query(), &json_body)
+        .await
     {
         return response;
     }

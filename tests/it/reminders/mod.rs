@@ -7,6 +7,7 @@ mod announcements;
 mod binary;
 mod changes;
 mod delivery;
+mod nonce_window;
 mod simulate;
 mod workers;
 
@@ -165,11 +166,25 @@ impl Scheduler {
         worker: &str,
         tune: impl FnOnce(&mut DeliveryOptions),
     ) -> Scheduler {
+        let timeout = confbot::discord::sender::REQUEST_TIMEOUT;
+        Scheduler::start_timing_out(db_url, standin, clock, worker, timeout, tune).await
+    }
+
+    /// [`Scheduler::start`] with requests to Discord that time out after `timeout`.
+    pub async fn start_timing_out(
+        db_url: &str,
+        standin: &StandIn,
+        clock: Clock,
+        worker: &str,
+        timeout: Duration,
+        tune: impl FnOnce(&mut DeliveryOptions),
+    ) -> Scheduler {
         let pool = confbot::store::connect(db_url, 5).await.expect("pool");
-        let sender = confbot::discord::sender::DiscordSender::new(
+        let sender = confbot::discord::sender::DiscordSender::with_timeout(
             &standin.url(),
             "stand-in-token".to_owned().into(),
             1000,
+            timeout,
         )
         .expect("sender");
         let mut options = DeliveryOptions::for_rate(worker.to_owned(), 1000);

@@ -198,6 +198,7 @@ async fn a_failure_with_a_retry_is_pending_again_later_and_one_without_is_failed
         "429: retry after 3 s",
         Some(retry_at),
         at(DUE),
+        None,
     )
     .await;
     // The injected clock's instant, not the database's: a day after the due time.
@@ -209,6 +210,7 @@ async fn a_failure_with_a_retry_is_pending_again_later_and_one_without_is_failed
         "403 50007: DMs closed",
         None,
         failed_at,
+        None,
     )
     .await;
 

@@ -20,6 +20,16 @@ struct Slow {
 }
 
 impl Deliver for Slow {
+    async fn find_sent(
+        &self,
+        _target: Target,
+        _contents: &[String],
+        _after: DateTime<Utc>,
+        _claim: &Claim,
+    ) -> Result<bool, SendError> {
+        Ok(false)
+    }
+
     async fn deliver(
         &self,
         _target: Target,
