@@ -40,6 +40,8 @@ use super::payloads;
 
 /// How long a wait helper waits before failing the test.
 pub const WAIT: Duration = Duration::from_secs(15);
+/// The bot token every REST request must carry (`Authorization: Bot ...`).
+pub const TOKEN: &str = "stand-in-token";
 
 /// One REST request as the stand-in received it.
 #[derive(Debug, Clone)]
@@ -314,6 +316,19 @@ async fn rest(
     shared.recorded.send_modify(|count| *count += 1);
 
     let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
+    // Interaction callbacks and webhooks are authorised by the token in their path; every
+    // other route needs the bot's token, as on Discord.
+    let by_path = matches!(segments.as_slice(), ["interactions", ..] | ["webhooks", ..]);
+    let authorised = headers
+        .get("authorization")
+        .is_some_and(|value| value.as_bytes() == format!("Bot {TOKEN}").as_bytes());
+    if !by_path && !authorised {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "401: Unauthorized", "code": 0})),
+        )
+            .into_response();
+    }
     if let Some(response) = shared
         .messages
         .handle(method.as_str(), &segments, uri.query(), &json_body)

@@ -362,6 +362,41 @@ async fn a_retry_after_longer_than_the_claim_gives_the_rows_back_due_when_it_end
 }
 
 #[tokio::test]
+async fn a_request_with_the_wrong_token_is_refused_and_creates_nothing() {
+    use confbot::jobs::{Claim, Deliver, SendError};
+    let standin = crate::discord::standin::StandIn::start().await;
+    let sender = confbot::discord::sender::DiscordSender::new(
+        &standin.url(),
+        "not-the-token".to_owned().into(),
+        50,
+    )
+    .expect("sender");
+    let message = confbot::domain::commands::Message {
+        content: "hello".to_owned(),
+        ..Default::default()
+    };
+
+    let sent = sender
+        .deliver(
+            confbot::domain::reminders::Target::Channel(BARN),
+            &message,
+            "n",
+            &Claim::unclaimed(),
+        )
+        .await;
+
+    assert!(
+        matches!(&sent, Err(SendError::Rejected(text)) if text.contains("401")),
+        "{sent:?}"
+    );
+    assert_eq!(
+        standin.messages().counts().attempts,
+        0,
+        "refused before the route"
+    );
+}
+
+#[tokio::test]
 async fn a_server_error_is_retried_with_backoff_and_then_sent() {
     let db = TestDb::new().await;
     let t0 = at("2026-06-01T09:00:00Z");
