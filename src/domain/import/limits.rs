@@ -83,14 +83,17 @@ pub fn enforce(schedule: &mut ImportedSchedule, text: &str) -> Result<(), Import
     Ok(())
 }
 
-/// How a message names a talk: its title (shortened) and id, and the line where known.
-struct Place {
-    line: Option<usize>,
+/// How a message names a talk: its title (shortened) and id, and the line where known. The
+/// line is looked up only for a message: finding every talk's id in the text would make a
+/// clean import quadratic in its size.
+struct Place<'a> {
+    id: Option<String>,
+    text: &'a str,
     talk: String,
 }
 
-impl Place {
-    fn of(talk: &TalkData, text: &str) -> Self {
+impl<'a> Place<'a> {
+    fn of(talk: &TalkData, text: &'a str) -> Self {
         let title: String = talk.title.chars().take(60).collect();
         let ellipsis = if talk.title.chars().count() > 60 {
             "…"
@@ -101,25 +104,32 @@ impl Place {
             Some(id) if id.chars().count() <= 80 => format!("talk {title:?}{ellipsis} (id {id})"),
             _ => format!("talk {title:?}{ellipsis}"),
         };
-        let line = talk
-            .source_id
+        Self {
+            id: talk.source_id.clone(),
+            text,
+            talk: name,
+        }
+    }
+
+    fn line(&self) -> Option<usize> {
+        let at = self
+            .id
             .as_deref()
             .filter(|id| !id.is_empty() && id.len() <= 200)
-            .and_then(|id| text.find(id))
-            .map(|at| text[..at].bytes().filter(|&b| b == b'\n').count() + 1);
-        Self { line, talk: name }
+            .and_then(|id| self.text.find(id))?;
+        Some(self.text[..at].bytes().filter(|&b| b == b'\n').count() + 1)
     }
 
     fn error(&self, message: String) -> ImportError {
         let message = format!("{}: {message}", self.talk);
-        match self.line {
+        match self.line() {
             Some(line) => ImportError::at_line(line, message),
             None => ImportError::msg(message),
         }
     }
 
     fn warning(&self, message: String) -> String {
-        match self.line {
+        match self.line() {
             Some(line) => format!("line {line}: {}: {message}", self.talk),
             None => format!("{}: {message}", self.talk),
         }
