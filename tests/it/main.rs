@@ -4,6 +4,7 @@
 mod fixtures;
 mod harness;
 mod process;
+mod served;
 
 mod cli;
 mod cli_limits;

@@ -2,8 +2,6 @@
 //! conference's talks is refused with the numbers, the database unchanged, unless the
 //! organiser confirms it (`--allow-mass-change`); a scheduled sync reports the refusal.
 
-use std::sync::{Arc, Mutex};
-
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use confbot::config::Settings;
@@ -12,6 +10,7 @@ use confbot::sync::sync_target;
 
 use crate::cli::{confbot, fixture, run};
 use crate::harness::TestDb;
+use crate::served::{self, Served};
 
 /// Everything an import writes, as text, to compare before and after.
 async fn snapshot(db: &TestDb) -> (Vec<String>, i64, String) {
@@ -110,24 +109,10 @@ async fn a_scheduled_sync_posts_the_refusal_to_the_organisers_and_applies_nothin
     )
     .await;
     let before = snapshot(&db).await;
-    let body = include_str!("../fixtures/real-world/calendar-duplicate-uid.ics").to_owned();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!(
-        "http://{}/schedule.ics",
-        listener.local_addr().expect("addr")
-    );
-    let served = Arc::new(Mutex::new(0usize));
-    let counter = Arc::clone(&served);
-    let app = axum::Router::new().fallback(move || {
-        *counter.lock().unwrap() += 1;
-        let body = body.clone();
-        async move { body }
-    });
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let served = Served::ok(include_str!(
+        "../fixtures/real-world/calendar-duplicate-uid.ics"
+    ));
+    let url = served::start(&served, "schedule.ics").await;
     sqlx::query(
         "INSERT INTO guild_settings (guild_id, conference_slug, source_url, refresh_minutes,
                                      organiser_log_channel, updated_by)
@@ -153,7 +138,7 @@ async fn a_scheduled_sync_posts_the_refusal_to_the_organisers_and_applies_nothin
         .expect("bookkeeping")
         .expect("due");
 
-    assert_eq!(*served.lock().unwrap(), 1, "the source was fetched");
+    assert_eq!(served.lock().unwrap().requests, 1, "the source was fetched");
     let error = run.result.expect_err("refused");
     assert!(error.contains("would cancel 3 of 3 talks"), "{error}");
     let log = run.log.expect("posted to the organisers' log");

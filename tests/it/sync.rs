@@ -2,11 +2,6 @@
 //! changes: diffs reported to the organisers, a broken source keeping the last good
 //! schedule (reported once, recovered by itself), an unchanged source costing one 304.
 
-use std::sync::{Arc, Mutex};
-
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use confbot::config::Settings;
@@ -15,50 +10,7 @@ use confbot::sync::sync_target;
 
 use crate::harness::TestDb;
 use crate::reminders::{ics, Talk};
-
-/// What the server answers: status, body, ETag; and how many requests it saw.
-#[derive(Default)]
-struct Served {
-    status: u16,
-    body: String,
-    etag: String,
-    requests: usize,
-    conditional: usize,
-}
-
-async fn serve(State(served): State<Arc<Mutex<Served>>>, headers: HeaderMap) -> impl IntoResponse {
-    let mut served = served.lock().unwrap();
-    served.requests += 1;
-    let sent = headers
-        .get("if-none-match")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    if sent.as_deref() == Some(served.etag.as_str()) {
-        served.conditional += 1;
-        return (
-            StatusCode::NOT_MODIFIED,
-            [("etag", served.etag.clone())],
-            String::new(),
-        );
-    }
-    let status = StatusCode::from_u16(served.status).expect("status");
-    (status, [("etag", served.etag.clone())], served.body.clone())
-}
-
-async fn start_server(served: Arc<Mutex<Served>>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!(
-        "http://{}/schedule.ics",
-        listener.local_addr().expect("addr")
-    );
-    let app = axum::Router::new().fallback(serve).with_state(served);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    url
-}
+use crate::served::{self, Served};
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("RFC 3339")
@@ -109,13 +61,8 @@ async fn follow(db: &TestDb, url: &str) -> syncs::SyncTarget {
 async fn a_sync_imports_the_changes_reports_them_once_and_an_unchanged_source_costs_a_304() {
     let db = TestDb::new().await;
     crate::fixtures::import_text(&db.pool, "synccon", &talks(false, false)).await;
-    let served = Arc::new(Mutex::new(Served {
-        status: 200,
-        body: talks(true, true),
-        etag: "\"v2\"".to_owned(),
-        ..Served::default()
-    }));
-    let url = start_server(Arc::clone(&served)).await;
+    let served = Served::tagged(talks(true, true), "\"v2\"");
+    let url = served::start(&served, "schedule.ics").await;
     let target = follow(&db, &url).await;
     let settings = Settings::load(None, &allow_loopback()).expect("settings");
     let now = at("2026-05-01T12:00:00Z");
@@ -184,13 +131,8 @@ async fn a_sync_imports_the_changes_reports_them_once_and_an_unchanged_source_co
 async fn a_broken_source_keeps_the_last_good_schedule_is_reported_once_and_recovers() {
     let db = TestDb::new().await;
     crate::fixtures::import_text(&db.pool, "synccon", &talks(false, false)).await;
-    let served = Arc::new(Mutex::new(Served {
-        status: 200,
-        body: "<html><body>Please log in</body></html>".to_owned(),
-        etag: "\"html\"".to_owned(),
-        ..Served::default()
-    }));
-    let url = start_server(Arc::clone(&served)).await;
+    let served = Served::tagged("<html><body>Please log in</body></html>", "\"html\"");
+    let url = served::start(&served, "schedule.ics").await;
     let target = follow(&db, &url).await;
     let settings = Settings::load(None, &allow_loopback()).expect("settings");
     let now = at("2026-05-01T12:00:00Z");
@@ -269,14 +211,9 @@ async fn a_broken_source_keeps_the_last_good_schedule_is_reported_once_and_recov
 async fn a_source_over_the_size_limit_is_refused_and_changes_nothing() {
     let db = TestDb::new().await;
     crate::fixtures::import_text(&db.pool, "synccon", &talks(false, false)).await;
-    let served = Arc::new(Mutex::new(Served {
-        status: 200,
-        // A valid schedule, but bigger than this deployment allows.
-        body: talks(true, true) + &" ".repeat(20_000),
-        etag: "\"big\"".to_owned(),
-        ..Served::default()
-    }));
-    let url = start_server(Arc::clone(&served)).await;
+    // A valid schedule, but bigger than this deployment allows.
+    let served = Served::tagged(talks(true, true) + &" ".repeat(20_000), "\"big\"");
+    let url = served::start(&served, "schedule.ics").await;
     let target = follow(&db, &url).await;
     let mut env = allow_loopback();
     env.push(("CONFBOT__IMPORT__MAX_BYTES".to_owned(), "10000".to_owned()));
@@ -346,12 +283,8 @@ async fn a_source_on_an_internal_address_is_refused_without_a_request_and_withou
     let db = TestDb::new().await;
     crate::fixtures::import_text(&db.pool, "synccon", &talks(false, false)).await;
     let before = scheduled_titles(&db).await;
-    let served = Arc::new(Mutex::new(Served {
-        status: 200,
-        body: talks(true, true),
-        ..Served::default()
-    }));
-    let url = start_server(Arc::clone(&served)).await;
+    let served = Served::ok(talks(true, true));
+    let url = served::start(&served, "schedule.ics").await;
     let target = follow(&db, &url).await;
     // The deployment's default: no internal addresses.
     let settings = Settings::load(None, &[]).expect("settings");
@@ -380,12 +313,9 @@ async fn a_source_on_an_internal_address_is_refused_without_a_request_and_withou
 async fn a_source_url_s_credentials_appear_in_no_discord_message_or_status() {
     let db = TestDb::new().await;
     crate::fixtures::import_text(&db.pool, "synccon", &talks(false, false)).await;
-    let served = Arc::new(Mutex::new(Served {
-        status: 404,
-        body: "gone".to_owned(),
-        ..Served::default()
-    }));
-    let base = start_server(Arc::clone(&served)).await;
+    let served = Served::ok("gone");
+    served.lock().unwrap().status = 404;
+    let base = served::start(&served, "schedule.ics").await;
     let secret_url = base.replacen("http://", "http://alice:hunter2@", 1)
         + "?token=tok-123&api_key=key-456&lang=en";
     let target = follow(&db, &secret_url).await;

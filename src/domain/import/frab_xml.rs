@@ -86,6 +86,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
 
     let mut ids = Ids::new();
     let mut skipped = Skipped::default();
+    let mut lines = Lines::new(input);
     for day_node in elements(root, "day") {
         let day = context.day(day_node)?;
         schedule.days.extend(day.programme_day);
@@ -95,7 +96,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
                 skipped.events += 1;
                 match context.event(event, &day, room_name.as_deref()) {
                     Ok(mut talk) => {
-                        let place = format!("line {}", reader.line(event));
+                        let place = format!("line {}", lines.at(event.range().start));
                         schedule.warnings.extend(ids.claim(&mut talk, &place));
                         schedule.talks.push(talk);
                     }
@@ -119,6 +120,35 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         ));
     }
     Ok(schedule)
+}
+
+/// Line numbers of positions met in document order, counted onwards from the last one:
+/// every event's line costs only the text since the previous event (asking roxmltree for
+/// each would rescan the file from its start, quadratic in its size).
+struct Lines<'a> {
+    input: &'a str,
+    at: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(input: &'a str) -> Self {
+        Self {
+            input,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    fn at(&mut self, position: usize) -> usize {
+        if position < self.at {
+            *self = Self::new(self.input);
+        }
+        let between = self.input.get(self.at..position).unwrap_or_default();
+        self.line += between.bytes().filter(|&b| b == b'\n').count();
+        self.at = position;
+        self.line
+    }
 }
 
 /// Positions and labels for error messages.

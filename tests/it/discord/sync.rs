@@ -12,6 +12,7 @@ use super::payloads::{self, GUILD_ID, USER_ID};
 use super::subscriptions::{ask, conference_id, private_text};
 use super::{live_schedule, Bot, ALLOW_PRIVATE_ADDRESSES, CONFERENCE, ORCHESTRATOR};
 use crate::reminders::{subscribe, Scheduler};
+use crate::served::{self, Served};
 
 pub(super) const MANAGE_GUILD: u64 = 1 << 5;
 pub(super) const LOG_CHANNEL: u64 = 4_000_000_000_000_777;
@@ -31,23 +32,11 @@ pub(super) fn organiser(
     }
 }
 
-/// Serves `body` (changeable) at any path.
-pub(super) async fn schedule_server(body: Arc<Mutex<String>>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!(
-        "http://{}/livecon.ics",
-        listener.local_addr().expect("addr")
-    );
-    let app = axum::Router::new().fallback(move || {
-        let body = body.lock().unwrap().clone();
-        async move { body }
-    });
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    url
+/// Serves `body` at any path; the test may change it (`served.lock().unwrap().body`).
+pub(super) async fn schedule_server(body: &str) -> (Arc<Mutex<Served>>, String) {
+    let served = Served::ok(body);
+    let url = served::start(&served, "livecon.ics").await;
+    (served, url)
 }
 
 async fn talk_id(bot: &Bot, title: &str) -> TalkId {
@@ -76,7 +65,7 @@ async fn sync_posts_the_diff_to_the_organiser_log_and_the_moved_and_cancelled_ta
     let end =
         start + changed[start..].find("END:VEVENT\r\n").expect("end") + "END:VEVENT\r\n".len();
     changed.replace_range(start..end, "");
-    let url = schedule_server(Arc::new(Mutex::new(changed))).await;
+    let (_served, url) = schedule_server(&changed).await;
     let conference = conference_id(&bot).await;
     sqlx::query(
         "INSERT INTO guild_settings (guild_id, conference_slug, source_url, refresh_minutes,

@@ -2,8 +2,6 @@
 //! the URL): refused with the numbers and previewed privately with Apply / Keep; nothing
 //! changes until an organiser applies it, and Apply applies exactly the previewed source.
 
-use std::sync::{Arc, Mutex};
-
 use serde_json::{json, Value};
 
 use super::announcements::{buttons, click};
@@ -36,8 +34,7 @@ fn final_text(body: &Value) -> String {
 async fn a_mass_change_from_sync_is_previewed_and_only_the_previewed_source_is_applied_by_an_organiser(
 ) {
     let bot = Bot::start_with_title(ORCHESTRATOR, &[ALLOW_PRIVATE_ADDRESSES]).await;
-    let served = Arc::new(Mutex::new(OTHER.to_owned()));
-    let url = schedule_server(Arc::clone(&served)).await;
+    let (served, url) = schedule_server(OTHER).await;
     sqlx::query(
         "INSERT INTO guild_settings (guild_id, conference_slug, source_url, refresh_minutes,
                                      organiser_log_channel, updated_by)
@@ -104,7 +101,7 @@ async fn a_mass_change_from_sync_is_previewed_and_only_the_previewed_source_is_a
     assert_eq!(programme(&bot).await, before);
 
     // The source changes after the preview: Apply refuses to apply what was not shown.
-    *served.lock().unwrap() = OTHER.replace("Main Hall", "Main Hall 2");
+    served.lock().unwrap().body = OTHER.replace("Main Hall", "Main Hall 2");
     let (id, token) = bot.next_interaction();
     bot.standin
         .send_interaction(click(GUILD_ID, MANAGE_GUILD, &ids[0])(id, &token))

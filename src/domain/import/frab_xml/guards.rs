@@ -55,9 +55,17 @@ pub(super) fn refuse_deep_nesting(input: &str) -> Result<(), ImportError> {
 /// an organiser to the wrong end of a truncated download.
 pub(super) fn truncation(input: &str) -> (usize, Option<(String, usize)>) {
     let mut open: Vec<(String, usize)> = Vec::new();
+    // Tags come in order: count lines onwards, not from the start for each one.
+    let (mut counted, mut line) = (0, 1);
     for tag in Tags::new(input) {
         match tag {
-            Tag::Open { at, name } => open.push((name.to_owned(), line_at(input, at))),
+            Tag::Open { at, name } => {
+                line += input
+                    .get(counted..at)
+                    .map_or(0, |between| between.matches('\n').count());
+                counted = at.max(counted);
+                open.push((name.to_owned(), line));
+            }
             Tag::Close => {
                 open.pop();
             }
