@@ -9,19 +9,19 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use super::render::{self, ephemeral, full, headline, in_room, name_list, quoted, Pages};
+use super::render::{self, ephemeral, full, in_room, name_list, quoted, Pages};
 use super::render::{relative, time_of_day};
 use super::render::{MAX_MESSAGES, MAX_QUERY_CHARS};
 use super::talk::find_talks;
-use super::{escape_markdown, limits, truncate, Attachment, Reply, Visibility};
-use crate::domain::export::ics::to_ics;
+use super::{escape_markdown, truncate, Reply};
 use crate::domain::model::{StoredTalk, TalkId, TalkStatus};
 use crate::domain::programme::Programme;
-use crate::domain::reminders::{LeadTime, SubscriptionTarget};
+use crate::domain::reminders::LeadTime;
 use crate::domain::text::title_key;
 
-/// The file name of the calendar `/mytalks` attaches.
-pub const MYTALKS_FILENAME: &str = "mytalks.ics";
+mod my_talks;
+pub use my_talks::{my_talks, MYTALKS_FILENAME};
+
 /// How many talks `/unsubscribe talk` looks through for one the user is subscribed to.
 const CANDIDATES: usize = 10;
 /// How many overlapping talks one line names.
@@ -244,114 +244,6 @@ pub fn unsubscribed(target: &Resolved<'_>, existed: bool) -> Reply {
     } else {
         format!("You were not subscribed to {what}: nothing changed.")
     }))
-}
-
-/// `/mytalks`: the user's talks (in programme order, with time, room and overlaps), then
-/// rooms and tracks, paged within Discord's limits; the talks also as an `.ics` file
-/// attached to the first message.
-///
-/// `now` stamps the calendar file (DTSTAMP: when the file was made).
-pub fn my_talks(
-    programme: &Programme,
-    subscriptions: &[SubscriptionTarget],
-    lead: LeadTime,
-    now: DateTime<Utc>,
-) -> Reply {
-    let mut ids = Vec::new();
-    let mut rooms = Vec::new();
-    let mut tracks = Vec::new();
-    for target in subscriptions {
-        match target {
-            SubscriptionTarget::Talk(id) => ids.push(*id),
-            SubscriptionTarget::Room(room) => rooms.push(name(room)),
-            SubscriptionTarget::Track(track) => tracks.push(name(track)),
-        }
-    }
-    if subscriptions.is_empty() {
-        return render::fit(ephemeral(
-            "You have no subscriptions yet: use `/subscribe`, or **Remind me** on a `/talk` card."
-                .to_owned(),
-        ));
-    }
-    let indexes: Vec<usize> = (0..programme.talks.len())
-        .filter(|&i| programme.talks.get(i).is_some_and(|t| ids.contains(&t.id)))
-        .collect();
-    let talks: Vec<&StoredTalk> = indexes
-        .iter()
-        .filter_map(|&i| programme.talks.get(i))
-        .collect();
-    let gone = ids.len().saturating_sub(talks.len());
-    // The calendar carries the stable UIDs and descriptions the snapshot keeps apart.
-    let owned: Vec<StoredTalk> = indexes
-        .iter()
-        .filter_map(|&i| programme.full_talk(i))
-        .collect();
-    let calendar = owned
-        .iter()
-        .any(|t| t.data.slot.is_some())
-        .then(|| to_ics(&programme.conference, &owned, now).into_bytes());
-
-    let mut pages = Pages::default();
-    pages.line(&format!(
-        "**Your reminders for {}** come {} each talk (`/remind` changes that).",
-        truncate(&escape_markdown(&programme.conference.name), 200),
-        lead_phrase(lead)
-    ));
-    let calendar = match calendar {
-        Some(bytes) if bytes.len() <= limits::ATTACHMENT_BYTES => {
-            pages.line(&format!(
-                "Your talks are attached as `{MYTALKS_FILENAME}` for your calendar (times in UTC)."
-            ));
-            Some(bytes)
-        }
-        Some(_) => {
-            pages.line("Your talks are too many for a calendar file.");
-            None
-        }
-        None => None,
-    };
-    let mut lines = Vec::new();
-    if !talks.is_empty() {
-        lines.push("**Talks**".to_owned());
-    }
-    for talk in &talks {
-        let mut line = format!("• {} · {}", headline(talk), when_and_where(talk));
-        let overlapping = overlaps(programme, talk, &ids);
-        if !overlapping.is_empty() {
-            line.push_str(&format!(" · overlaps with {}", overlap_list(&overlapping)));
-        }
-        lines.push(line);
-    }
-    if gone > 0 {
-        lines.push(format!(
-            "{gone} of your talks are no longer in the programme."
-        ));
-    }
-    if !rooms.is_empty() {
-        lines.push(format!("**Every talk in:** {}", rooms.join(", ")));
-    }
-    if !tracks.is_empty() {
-        lines.push(format!(
-            "**Every talk of the tracks:** {}",
-            tracks.join(", ")
-        ));
-    }
-    push_lines(
-        &mut pages,
-        &lines,
-        "… and more: `/unsubscribe` what you no longer need.",
-    );
-    let mut messages = pages.finish();
-    if let (Some(bytes), Some(first)) = (calendar, messages.first_mut()) {
-        first.attachments.push(Attachment {
-            filename: MYTALKS_FILENAME.to_owned(),
-            bytes,
-        });
-    }
-    render::fit(Reply {
-        visibility: Visibility::Ephemeral,
-        messages,
-    })
 }
 
 /// `/remind` without a lead: the current one.
