@@ -142,7 +142,12 @@ fn check_talk(
     warnings: &mut Vec<String>,
 ) -> Result<(), ImportError> {
     let too_long = |field: &str, value: &str, limit: usize| -> Result<(), ImportError> {
-        let length = value.chars().count();
+        // Bytes bound characters: only a long value needs counting.
+        let length = if value.len() <= limit {
+            0
+        } else {
+            value.chars().count()
+        };
         if length > limit {
             return Err(place.error(format!(
                 "the {field} is {length} characters long, over the limit of {limit}"
@@ -235,6 +240,10 @@ fn check_slot(talk: &TalkData, place: &Place) -> Result<(), ImportError> {
 
 /// Cuts `text` to at most `limit` characters; says whether it cut anything.
 fn cut(text: &mut String, limit: usize) -> bool {
+    // No more bytes than the limit: no more characters either (the usual case, free).
+    if text.len() <= limit {
+        return false;
+    }
     match text.char_indices().nth(limit) {
         Some((at, _)) => {
             text.truncate(at);
