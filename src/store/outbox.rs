@@ -29,11 +29,13 @@ use crate::domain::reminders::{PlannedPost, PostBody, PostKey, PostKind, Subject
 use crate::store::{id_from_db, id_to_db, StoreError};
 
 mod claims;
+mod reads;
 
 pub use claims::{
     claim_due, mark_dropped, mark_failed, mark_not_sent, mark_sent, next_due, postpone, release,
     renew,
 };
+pub use reads::{entry, failures_since, of_conference, pending_count, upcoming};
 
 /// Errors and reasons are kept for organisers, not as full logs: at most this many chars.
 const MAX_REASON: usize = 1000;
@@ -387,77 +389,4 @@ async fn retire_unplanned(
     .execute(db)
     .await?;
     Ok(done.rows_affected())
-}
-
-/// How many rows are pending (claimed or not).
-pub async fn pending_count(db: impl PgExecutor<'_>) -> Result<i64, StoreError> {
-    let count = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'pending'")
-        .fetch_one(db)
-        .await?;
-    Ok(count)
-}
-
-/// One row by id.
-pub async fn entry(db: impl PgExecutor<'_>, id: i64) -> Result<Option<OutboxEntry>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
-    row.as_ref().map(row_to_entry).transpose()
-}
-
-/// Every row of the conference, by due time then id (for `simulate`, operations, tests).
-pub async fn of_conference(
-    db: impl PgExecutor<'_>,
-    conference_id: i64,
-) -> Result<Vec<OutboxEntry>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE conference_id = $1 ORDER BY due_at, id"
-    ))
-    .bind(conference_id)
-    .fetch_all(db)
-    .await?;
-    rows.iter().map(row_to_entry).collect()
-}
-
-/// The conference's next pending posts of `kind`, earliest first (for `/status overview`).
-pub async fn upcoming(
-    db: impl PgExecutor<'_>,
-    conference_id: i64,
-    kind: PostKind,
-    limit: u32,
-) -> Result<Vec<OutboxEntry>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM outbox
-         WHERE conference_id = $1 AND status = 'pending' AND kind = $2
-         ORDER BY due_at, id LIMIT $3"
-    ))
-    .bind(conference_id)
-    .bind(kind.as_str())
-    .bind(i64::from(limit))
-    .fetch_all(db)
-    .await?;
-    rows.iter().map(row_to_entry).collect()
-}
-
-/// The conference's posts given up since `since`, newest first, with when.
-pub async fn failures_since(
-    db: impl PgExecutor<'_>,
-    conference_id: i64,
-    since: DateTime<Utc>,
-    limit: u32,
-) -> Result<Vec<(OutboxEntry, DateTime<Utc>)>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS}, failed_at FROM outbox
-         WHERE conference_id = $1 AND status = 'failed' AND failed_at >= $2
-         ORDER BY failed_at DESC, id DESC LIMIT $3"
-    ))
-    .bind(conference_id)
-    .bind(since)
-    .bind(i64::from(limit))
-    .fetch_all(db)
-    .await?;
-    rows.iter()
-        .map(|row| Ok((row_to_entry(row)?, row.try_get("failed_at")?)))
-        .collect()
 }
