@@ -154,8 +154,11 @@ fn line_of(before: &[u8]) -> usize {
 /// Mac OS 9 line endings (CR alone) as LF; CRLF stays.
 fn lone_cr_to_lf(text: Cow<'_, str>) -> Cow<'_, str> {
     let bytes = text.as_bytes();
-    let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
-    if !(0..bytes.len()).any(lone) {
+    // `match_indices` of one ASCII byte searches with memchr: a CRLF file costs one fast pass.
+    let lone = text
+        .match_indices('\r')
+        .any(|(at, _)| bytes.get(at + 1) != Some(&b'\n'));
+    if !lone {
         return text;
     }
     let mut out = String::with_capacity(text.len());

@@ -87,27 +87,31 @@ pub fn enforce(schedule: &mut ImportedSchedule, text: &str) -> Result<(), Import
 /// line is looked up only for a message: finding every talk's id in the text would make a
 /// clean import quadratic in its size.
 struct Place<'a> {
+    title: String,
     id: Option<String>,
     text: &'a str,
-    talk: String,
 }
 
 impl<'a> Place<'a> {
     fn of(talk: &TalkData, text: &'a str) -> Self {
-        let title: String = talk.title.chars().take(60).collect();
-        let ellipsis = if talk.title.chars().count() > 60 {
+        Self {
+            title: talk.title.clone(),
+            id: talk.source_id.clone(),
+            text,
+        }
+    }
+
+    /// `talk "Title…" (id X)`, built only for a message.
+    fn talk(&self) -> String {
+        let title: String = self.title.chars().take(60).collect();
+        let ellipsis = if self.title.chars().count() > 60 {
             "…"
         } else {
             ""
         };
-        let name = match &talk.source_id {
+        match &self.id {
             Some(id) if id.chars().count() <= 80 => format!("talk {title:?}{ellipsis} (id {id})"),
             _ => format!("talk {title:?}{ellipsis}"),
-        };
-        Self {
-            id: talk.source_id.clone(),
-            text,
-            talk: name,
         }
     }
 
@@ -121,7 +125,7 @@ impl<'a> Place<'a> {
     }
 
     fn error(&self, message: String) -> ImportError {
-        let message = format!("{}: {message}", self.talk);
+        let message = format!("{}: {message}", self.talk());
         match self.line() {
             Some(line) => ImportError::at_line(line, message),
             None => ImportError::msg(message),
@@ -130,8 +134,8 @@ impl<'a> Place<'a> {
 
     fn warning(&self, message: String) -> String {
         match self.line() {
-            Some(line) => format!("line {line}: {}: {message}", self.talk),
-            None => format!("{}: {message}", self.talk),
+            Some(line) => format!("line {line}: {}: {message}", self.talk()),
+            None => format!("{}: {message}", self.talk()),
         }
     }
 }
