@@ -13,6 +13,7 @@ pub mod errors;
 pub mod fetch;
 pub mod importer;
 pub mod jobs;
+mod lock;
 pub mod metrics;
 pub mod ops;
 pub mod store;

@@ -8,6 +8,8 @@
 //! rate instead of alternating bursts and penalties.
 
 use std::sync::Mutex;
+
+use crate::lock::lock;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -37,9 +39,9 @@ impl Pacer {
     /// away: then nothing is taken and the wait is returned, for a caller that may not wait
     /// that long (a send whose claim would run out meanwhile).
     pub async fn acquire_within(&self, max: Duration) -> Result<(), Duration> {
-        let interval = *self.interval.lock().unwrap_or_else(|p| p.into_inner());
+        let interval = *lock(&self.interval);
         let slot = {
-            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let mut next = lock(&self.next);
             let now = Instant::now();
             let slot = (*next).max(now);
             if slot - now > max {
@@ -55,12 +57,12 @@ impl Pacer {
     /// Paces at `1/workers` of the rate: `workers` processes share the limit.
     pub fn share_with(&self, workers: u32) {
         let share = (self.rate / workers.max(1)).max(1);
-        *self.interval.lock().unwrap_or_else(|p| p.into_inner()) = Duration::from_secs(1) / share;
+        *lock(&self.interval) = Duration::from_secs(1) / share;
     }
 
     /// Holds every slot back until `wait` from now (a global 429's `retry_after`).
     pub fn pause(&self, wait: Duration) {
-        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = lock(&self.next);
         *next = (*next).max(Instant::now() + wait);
     }
 }

@@ -28,6 +28,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::pacer::Pacer;
+use crate::lock::lock;
 
 mod answers;
 use super::render;
@@ -342,13 +343,6 @@ async fn read_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| SendError::Transient(format!("reading Discord's answer: {e}")))?;
     serde_json::from_slice(&bytes)
         .map_err(|e| SendError::Rejected(format!("Discord's answer: {e}")))
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding one of these maps leaves it consistent (single inserts/removes).
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

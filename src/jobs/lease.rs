@@ -17,6 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::clock::Clock;
+use crate::lock::lock;
 
 /// The share of the lease a send must still have left when its request leaves.
 const MARGIN: i32 = 4;
@@ -108,12 +109,6 @@ impl Claim {
     pub fn may_leave(&self) -> bool {
         !self.time_left().is_zero()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

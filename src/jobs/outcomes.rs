@@ -3,6 +3,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+
+use crate::lock::lock;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -141,13 +143,13 @@ impl Outcomes {
 
     /// How long ago the loop last looked at the outbox; `None` before it first did.
     pub fn heartbeat_age(&self) -> Option<Duration> {
-        let beat = *self.heartbeat.lock().unwrap_or_else(|p| p.into_inner());
+        let beat = *lock(&self.heartbeat);
         beat.map(|beat| beat.elapsed())
     }
 
     /// Recorded by the delivery loop on every turn (public for tests and rehearsals).
     pub fn beat(&self) {
-        *self.heartbeat.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        *lock(&self.heartbeat) = Some(Instant::now());
     }
 
     pub(super) fn observe_lateness(&self, late: Duration) {
