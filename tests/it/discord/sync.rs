@@ -39,6 +39,22 @@ pub(super) async fn schedule_server(body: &str) -> (Arc<Mutex<Served>>, String) 
     (served, url)
 }
 
+/// The test guild follows [`CONFERENCE`] from `url`, hourly, with an organiser log.
+pub(super) async fn follow_source(bot: &Bot, url: &str) {
+    sqlx::query(
+        "INSERT INTO guild_settings (guild_id, conference_slug, source_url, refresh_minutes,
+                                     organiser_log_channel, updated_by)
+         VALUES ($1, $2, $3, 60, $4, 1)",
+    )
+    .bind(i64::try_from(GUILD_ID).expect("fits"))
+    .bind(CONFERENCE)
+    .bind(url)
+    .bind(i64::try_from(LOG_CHANNEL).expect("fits"))
+    .execute(&bot.db.pool)
+    .await
+    .expect("settings");
+}
+
 async fn talk_id(bot: &Bot, title: &str) -> TalkId {
     TalkId(
         sqlx::query_scalar("SELECT id FROM talks WHERE title = $1")
@@ -67,18 +83,7 @@ async fn sync_posts_the_diff_to_the_organiser_log_and_the_moved_and_cancelled_ta
     changed.replace_range(start..end, "");
     let (_served, url) = schedule_server(&changed).await;
     let conference = conference_id(&bot).await;
-    sqlx::query(
-        "INSERT INTO guild_settings (guild_id, conference_slug, source_url, refresh_minutes,
-                                     organiser_log_channel, updated_by)
-         VALUES ($1, $2, $3, 60, $4, 1)",
-    )
-    .bind(i64::try_from(GUILD_ID).expect("fits"))
-    .bind(CONFERENCE)
-    .bind(&url)
-    .bind(i64::try_from(LOG_CHANNEL).expect("fits"))
-    .execute(&bot.db.pool)
-    .await
-    .expect("settings");
+    follow_source(&bot, &url).await;
     for title in [FLASK, LARGE_DATA] {
         subscribe(&bot.db.pool, conference, 42, talk_id(&bot, title).await).await;
     }

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use super::announcements::{buttons, click};
 use super::payloads::GUILD_ID;
 use super::subscriptions::{ask, private_text};
-use super::sync::{organiser, schedule_server, LOG_CHANNEL, MANAGE_GUILD};
-use super::{data, is_ephemeral, Bot, ALLOW_PRIVATE_ADDRESSES, CONFERENCE, ORCHESTRATOR};
+use super::sync::{follow_source, organiser, schedule_server, LOG_CHANNEL, MANAGE_GUILD};
+use super::{data, is_ephemeral, Bot, ALLOW_PRIVATE_ADDRESSES, ORCHESTRATOR};
 
 const OTHER: &str = include_str!("../../fixtures/real-world/miniconf-pretalx.ics");
 
@@ -35,18 +35,7 @@ async fn a_mass_change_from_sync_is_previewed_and_only_the_previewed_source_is_a
 ) {
     let bot = Bot::start_with_title(ORCHESTRATOR, &[ALLOW_PRIVATE_ADDRESSES]).await;
     let (served, url) = schedule_server(OTHER).await;
-    sqlx::query(
-        "INSERT INTO guild_settings (guild_id, conference_slug, source_url, refresh_minutes,
-                                     organiser_log_channel, updated_by)
-         VALUES ($1, $2, $3, 60, $4, 1)",
-    )
-    .bind(i64::try_from(GUILD_ID).expect("fits"))
-    .bind(CONFERENCE)
-    .bind(&url)
-    .bind(i64::try_from(LOG_CHANNEL).expect("fits"))
-    .execute(&bot.db.pool)
-    .await
-    .expect("settings");
+    follow_source(&bot, &url).await;
     let before = programme(&bot).await;
     let scheduled = before.len();
 

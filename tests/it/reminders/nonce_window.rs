@@ -35,6 +35,31 @@ async fn post_and_dm(db: &TestDb, t0: DateTime<Utc>) -> i64 {
     conference
 }
 
+/// A conference with a channel post and a DM due, and a stand-in that forgets nonces after a
+/// second.
+struct Forgetful {
+    db: TestDb,
+    t0: DateTime<Utc>,
+    conference: i64,
+    standin: StandIn,
+}
+
+impl Forgetful {
+    async fn start() -> Self {
+        let db = TestDb::new().await;
+        let t0 = at("2026-06-01T09:00:00Z");
+        let conference = post_and_dm(&db, t0).await;
+        let standin = StandIn::start().await;
+        standin.messages().set_nonce_window(Duration::from_secs(1));
+        Forgetful {
+            db,
+            t0,
+            conference,
+            standin,
+        }
+    }
+}
+
 fn trust_half_a_second(options: &mut DeliveryOptions) {
     options.nonce_window = Duration::from_millis(500);
 }
@@ -50,11 +75,12 @@ fn reads(standin: &StandIn) -> usize {
 
 #[tokio::test]
 async fn a_send_that_timed_out_after_discord_created_the_message_is_recorded_not_resent() {
-    let db = TestDb::new().await;
-    let t0 = at("2026-06-01T09:00:00Z");
-    let conference = post_and_dm(&db, t0).await;
-    let standin = StandIn::start().await;
-    standin.messages().set_nonce_window(Duration::from_secs(1));
+    let Forgetful {
+        db,
+        t0,
+        conference,
+        standin,
+    } = Forgetful::start().await;
     // Created, but answered after the client gave up.
     standin
         .messages()
@@ -92,11 +118,12 @@ async fn a_send_that_timed_out_after_discord_created_the_message_is_recorded_not
 
 #[tokio::test]
 async fn a_send_whose_outcome_was_unknown_and_that_created_nothing_is_sent_again() {
-    let db = TestDb::new().await;
-    let t0 = at("2026-06-01T09:00:00Z");
-    let conference = post_and_dm(&db, t0).await;
-    let standin = StandIn::start().await;
-    standin.messages().set_nonce_window(Duration::from_secs(1));
+    let Forgetful {
+        db,
+        t0,
+        conference,
+        standin,
+    } = Forgetful::start().await;
     // A 502: Discord may or may not have acted. Here it did not.
     standin.messages().fail_next(1);
 
@@ -126,11 +153,12 @@ async fn a_send_whose_outcome_was_unknown_and_that_created_nothing_is_sent_again
 
 #[tokio::test]
 async fn a_row_whose_worker_died_mid_send_is_not_sent_twice_after_discord_forgot_the_nonce() {
-    let db = TestDb::new().await;
-    let t0 = at("2026-06-01T09:00:00Z");
-    let conference = post_and_dm(&db, t0).await;
-    let standin = StandIn::start().await;
-    standin.messages().set_nonce_window(Duration::from_secs(1));
+    let Forgetful {
+        db,
+        t0,
+        conference,
+        standin,
+    } = Forgetful::start().await;
     // The message is made, and the worker dies before it hears so.
     standin
         .messages()
