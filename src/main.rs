@@ -1,5 +1,6 @@
 //! The `confbot` binary: parse the command line, run it, report errors. Wiring only.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -14,7 +15,10 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot start the async runtime: {error}"
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -26,7 +30,11 @@ fn main() -> ExitCode {
             // One line for the person ("cannot import x.ics: line 3: ..."), each cause once
             // and no raw database text; the whole chain for whoever turns on debug logs.
             tracing::debug!("command failed: {error:?}");
-            eprintln!("error: {}", confbot::errors::user_message(&error));
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                confbot::errors::user_message(&error)
+            );
             ExitCode::FAILURE
         }
     }

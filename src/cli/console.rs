@@ -43,7 +43,7 @@ pub async fn run(settings: &Settings, args: ConsoleArgs) -> anyhow::Result<()> {
     })?;
     let zone = programme.conference.time_zone;
     if std::io::stdin().is_terminal() {
-        eprintln!(
+        note!(
             "{} — times in {}. Type /help, /next, /talk query:..., Ctrl-D to quit.",
             programme.conference.name,
             zone.name()

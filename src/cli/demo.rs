@@ -60,13 +60,13 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
     // clean-up below instead of killing the process and leaving the server's files behind.
     let stop = stop_signals()?;
     if settings.database.url.is_some() {
-        eprintln!(
+        note!(
             "confbot demo runs on a private PostgreSQL of its own: the configured database is \
              left alone."
         );
     }
     let embedded = EmbeddedPostgres::start().await?;
-    eprintln!(
+    note!(
         "Started a private throwaway PostgreSQL in {} (removed on exit).",
         embedded.dir().display()
     );
@@ -79,7 +79,7 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
         Err(error) => Err(error),
     };
     embedded.stop().await;
-    eprintln!("Stopped the private PostgreSQL and removed its files.");
+    note!("Stopped the private PostgreSQL and removed its files.");
     result
 }
 
@@ -142,7 +142,7 @@ async fn demo(
         args.fast
     );
     if !std::io::stdin().is_terminal() {
-        eprintln!("(standard input is not a terminal: the demo ends when it is closed)");
+        note!("(standard input is not a terminal: the demo ends when it is closed)");
     }
 
     let (stop, stopping) = watch::channel(false);

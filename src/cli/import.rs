@@ -67,10 +67,10 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
             notes,
         } => {
             for note in &notes {
-                eprintln!("note: {}: {note}", args.source);
+                note!("note: {}: {note}", args.source);
             }
             for warning in &warnings {
-                eprintln!("warning: {}: {warning}", args.source);
+                note!("warning: {}: {warning}", args.source);
             }
             out!(
                 "{}",

@@ -40,6 +40,15 @@ macro_rules! out {
     };
 }
 
+/// `eprintln!` that never panics: with stderr closed (`confbot demo 2>&1 | head`) the line is
+/// lost and the command goes on to end cleanly (the demo still removes its files).
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// `println!` that ends the command with [`StdoutClosed`] instead of panicking.
 macro_rules! outln {
     () => {

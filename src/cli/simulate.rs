@@ -55,7 +55,7 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> 
     );
     if lines.is_empty() {
         // On stderr: stdout stays one post per line for scripts.
-        eprintln!(
+        note!(
             "{}",
             why_nothing(
                 &inputs.programme,

@@ -56,6 +56,28 @@ async fn an_export_whose_stdout_is_closed_exits_quietly_with_status_0() {
 }
 
 #[tokio::test]
+async fn a_demo_whose_stdout_and_stderr_are_closed_still_ends_cleanly_and_removes_its_files() {
+    // `confbot demo 2>&1 | head`: both streams gone once head has its lines.
+    let temp = tempfile::tempdir().expect("temp dir");
+
+    let status = confbot(None)
+        .arg("demo")
+        .env("TMPDIR", temp.path())
+        .stdin(Stdio::null())
+        .stdout(closed_stdout())
+        .stderr(closed_stdout())
+        .status()
+        .expect("confbot runs");
+
+    assert_eq!(status.code(), Some(0));
+    let left: Vec<_> = std::fs::read_dir(temp.path())
+        .expect("read")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "the demo's files are gone: {left:?}");
+}
+
+#[tokio::test]
 async fn an_over_long_title_is_refused_once_by_the_domain_and_nothing_is_stored() {
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().expect("tempdir");
