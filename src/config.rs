@@ -50,6 +50,12 @@ pub const DEFAULT_DEFER_AFTER_MS: u64 = 1500;
 /// Discord's global rate limit (requests per second), which reminder delivery paces itself
 /// under by default.
 pub const DEFAULT_RATE_PER_SECOND: u32 = 50;
+/// How long a worker's claim on an outbox row holds unless renewed.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+/// How long Discord is trusted to remember a message's nonce ("a few minutes", documented).
+pub const DEFAULT_NONCE_TRUST: Duration = Duration::from_secs(60);
+/// Longer than this, a nonce may be forgotten: Discord documents "a few minutes".
+pub const MAX_NONCE_TRUST: Duration = Duration::from_secs(120);
 /// The longest `discord.defer_after_ms`: the deferral itself must still reach Discord within
 /// its 3-second deadline.
 pub const MAX_DEFER_AFTER_MS: u64 = 2500;
@@ -156,6 +162,12 @@ pub struct ReminderSettings {
     /// Requests per second the delivery loop allows itself towards Discord (its global
     /// limit is 50); at least 1.
     pub rate_per_second: u32,
+    /// How long a worker's claim on a post holds unless renewed (it is, while the worker
+    /// lives): a crashed worker's posts are taken over after this long.
+    pub lease: Duration,
+    /// How long Discord is trusted to remember a nonce: a send whose outcome is unknown is
+    /// repeated blindly only this long, later the channel is read first.
+    pub nonce_trust: Duration,
     /// Configured channel plans by conference (`[[reminders.conferences]]`); a plan stored
     /// by an organiser command wins over these.
     pub channels: Vec<(ConferenceSlug, ChannelPlan)>,

@@ -33,7 +33,12 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
         .proxy_url
         .as_ref()
         .map_or("https://discord.com", |url| url.as_str());
-    let sender = DiscordSender::new(base, token, settings.reminders.rate_per_second)?;
+    let options = DeliveryOptions::from_settings(worker_name(), &settings.reminders);
+    let timeout = options
+        .request_timeout()
+        .min(discord::sender::REQUEST_TIMEOUT);
+    let sender =
+        DiscordSender::with_timeout(base, token, settings.reminders.rate_per_second, timeout)?;
     // Bound before anything connects: a taken port fails the start, not a scrape later.
     let listener = match settings.http.listen {
         Some(addr) => Some(ops::bind(addr).await?),
@@ -41,7 +46,6 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
     };
     let (stop, stopping) = watch::channel(false);
     let plan_changed = Arc::new(Notify::new());
-    let options = DeliveryOptions::for_rate(worker_name(), settings.reminders.rate_per_second);
     let telemetry = Arc::new(discord::Telemetry::default());
     let outcomes = Arc::new(jobs::Outcomes::default());
     // The loop looks at least every `max_sleep`; one missed turn is tolerated.

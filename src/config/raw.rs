@@ -170,6 +170,8 @@ impl Default for RawLog {
 pub(super) struct RawReminders {
     pub channel_lead_minutes: u32,
     pub rate_per_second: u32,
+    pub lease_seconds: u64,
+    pub nonce_trust_seconds: u64,
     pub conferences: Vec<RawReminderChannels>,
 }
 
@@ -178,6 +180,8 @@ impl Default for RawReminders {
         Self {
             channel_lead_minutes: 10,
             rate_per_second: super::DEFAULT_RATE_PER_SECOND,
+            lease_seconds: super::DEFAULT_LEASE.as_secs(),
+            nonce_trust_seconds: super::DEFAULT_NONCE_TRUST.as_secs(),
             conferences: Vec::new(),
         }
     }

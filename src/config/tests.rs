@@ -487,6 +487,37 @@ fn a_reminder_conference_listed_twice_or_a_zero_channel_is_refused() {
 }
 
 #[test]
+fn the_lease_and_nonce_trust_default_to_a_minute_and_are_bounded() {
+    let defaults = Settings::load(None, &env(&[])).unwrap().reminders;
+    let set = env(&[
+        ("CONFBOT__REMINDERS__LEASE_SECONDS", "3"),
+        ("CONFBOT__REMINDERS__NONCE_TRUST_SECONDS", "5"),
+    ]);
+    let set = Settings::load(None, &set).unwrap().reminders;
+    let long_lease = env(&[("CONFBOT__REMINDERS__LEASE_SECONDS", "601")]);
+    let long_trust = env(&[("CONFBOT__REMINDERS__NONCE_TRUST_SECONDS", "121")]);
+    let no_lease = env(&[("CONFBOT__REMINDERS__LEASE_SECONDS", "0")]);
+
+    assert_eq!(defaults.lease, Duration::from_secs(60));
+    assert_eq!(defaults.nonce_trust, Duration::from_secs(60));
+    assert_eq!(set.lease, Duration::from_secs(3));
+    assert_eq!(set.nonce_trust, Duration::from_secs(5));
+    let long_lease = error_of(Settings::load(None, &long_lease));
+    assert!(
+        long_lease.contains("reminders.lease_seconds"),
+        "{long_lease}"
+    );
+    let long_trust = error_of(Settings::load(None, &long_trust));
+    assert!(
+        long_trust.contains("reminders.nonce_trust_seconds"),
+        "{long_trust}"
+    );
+    assert!(long_trust.contains("a few minutes"), "{long_trust}");
+    let no_lease = error_of(Settings::load(None, &no_lease));
+    assert!(no_lease.contains("1 to 600"), "{no_lease}");
+}
+
+#[test]
 fn a_zero_delivery_rate_is_refused() {
     let vars = env(&[("CONFBOT__REMINDERS__RATE_PER_SECOND", "0")]);
 

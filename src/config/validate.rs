@@ -233,6 +233,20 @@ fn reminder_settings(
             "must be at least 1".into(),
         ));
     }
+    // A quarter lease must hold a whole request (its timeout is a fifth of the lease), and a
+    // crashed worker's posts wait a lease: more than ten minutes helps nobody.
+    if !(1..=600).contains(&raw.lease_seconds) {
+        let message = format!("must be 1 to 600 seconds, not {}", raw.lease_seconds);
+        return Err(invalid("reminders.lease_seconds", message));
+    }
+    let max_trust = super::MAX_NONCE_TRUST.as_secs();
+    if !(1..=max_trust).contains(&raw.nonce_trust_seconds) {
+        let message = format!(
+            "must be 1 to {max_trust} seconds (Discord remembers a nonce for a few minutes), not {}",
+            raw.nonce_trust_seconds
+        );
+        return Err(invalid("reminders.nonce_trust_seconds", message));
+    }
     let mut channels: Vec<(ConferenceSlug, ChannelPlan)> = Vec::new();
     for (index, entry) in raw.conferences.into_iter().enumerate() {
         let key = |field: &str| format!("reminders.conferences[{index}].{field}");
@@ -276,6 +290,8 @@ fn reminder_settings(
     Ok(ReminderSettings {
         channel_lead,
         rate_per_second: raw.rate_per_second,
+        lease: std::time::Duration::from_secs(raw.lease_seconds),
+        nonce_trust: std::time::Duration::from_secs(raw.nonce_trust_seconds),
         channels,
     })
 }

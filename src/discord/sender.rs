@@ -62,7 +62,7 @@ impl DiscordSender {
         Self::with_timeout(base, token, rate_per_second, REQUEST_TIMEOUT)
     }
 
-    /// [`new`](Self::new) with another request timeout (tests of requests that time out).
+    /// [`new`](Self::new) with another request timeout (a shorter lease needs a shorter one).
     pub fn with_timeout(
         base: &str,
         token: SecretString,

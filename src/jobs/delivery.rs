@@ -58,13 +58,31 @@ impl DeliveryOptions {
         let rate = rate_per_second.max(1);
         Self {
             worker,
-            lease: Duration::from_secs(60),
+            lease: crate::config::DEFAULT_LEASE,
             batch: (rate / 4).clamp(1, 50),
             concurrency: usize::try_from((rate / 4).clamp(1, 16)).unwrap_or(16),
             max_attempts: 8,
-            nonce_window: Duration::from_secs(60),
+            nonce_window: crate::config::DEFAULT_NONCE_TRUST,
             max_sleep: Duration::from_secs(60),
         }
+    }
+}
+
+impl DeliveryOptions {
+    /// The configured values (`[reminders]`: rate, lease, nonce trust).
+    pub fn from_settings(worker: String, settings: &crate::config::ReminderSettings) -> Self {
+        Self {
+            lease: settings.lease,
+            nonce_window: settings.nonce_trust,
+            ..Self::for_rate(worker, settings.rate_per_second)
+        }
+    }
+
+    /// The longest one request may take: a request leaves only while a quarter lease is
+    /// left ([`super::lease`]), so it must end within a fifth of the lease, or another
+    /// worker could claim the row while it is under way.
+    pub fn request_timeout(&self) -> Duration {
+        self.lease / 5
     }
 }
 
@@ -279,5 +297,6 @@ mod tests {
         // end before that quarter does, or another worker could claim the row mid-request.
         let options = DeliveryOptions::for_rate("w".into(), 50);
         assert!(options.lease / 4 > crate::discord::sender::REQUEST_TIMEOUT);
+        assert!(options.lease / 4 > options.request_timeout());
     }
 }

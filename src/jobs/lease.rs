@@ -74,6 +74,8 @@ impl BatchLease {
 #[derive(Debug, Clone)]
 pub struct Claim {
     held: Option<(Arc<BatchLease>, i64)>,
+    /// A clock instant the request must also have left by (see [`Claim::leaving_by`]).
+    leave_by: Option<DateTime<Utc>>,
 }
 
 impl Claim {
@@ -81,18 +83,45 @@ impl Claim {
     pub fn of(lease: &Arc<BatchLease>, id: i64) -> Self {
         Self {
             held: Some((Arc::clone(lease), id)),
+            leave_by: None,
         }
+    }
+
+    /// This claim, with its request also leaving before `deadline` (clock time): a repeat
+    /// that is safe only while Discord still remembers the first attempt's nonce.
+    pub fn leaving_by(&self, deadline: DateTime<Utc>) -> Self {
+        Self {
+            held: self.held.clone(),
+            leave_by: Some(deadline),
+        }
+    }
+
+    /// Whether the row is still this worker's for long enough to send (its deadline, if it
+    /// has one, aside).
+    pub fn holds(&self) -> bool {
+        !self.held_time_left().is_zero()
     }
 
     /// A send that is no outbox row: nothing can take it over, but it may still not wait
     /// for ever.
     pub fn unclaimed() -> Self {
-        Self { held: None }
+        Self {
+            held: None,
+            leave_by: None,
+        }
     }
 
     /// How long the send may still wait (for a rate limit, a bucket) before its request
-    /// must leave: zero when the row is lost.
+    /// must leave: zero when the row is lost or its deadline passed.
     pub fn time_left(&self) -> Duration {
+        let held = self.held_time_left();
+        match (&self.held, self.leave_by) {
+            (Some((lease, _)), Some(deadline)) => held.min(lease.clock.real_time_until(deadline)),
+            _ => held,
+        }
+    }
+
+    fn held_time_left(&self) -> Duration {
         match &self.held {
             None => UNCLAIMED_WAIT,
             Some((lease, id)) if lease.is_lost(*id) => Duration::ZERO,
@@ -160,5 +189,25 @@ mod tests {
 
         assert_eq!(Claim::of(&lease, 1).time_left(), Duration::from_millis(750));
         assert_eq!(Claim::unclaimed().time_left(), UNCLAIMED_WAIT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deadline_ends_the_wait_before_the_lease_does_but_the_row_stays_held() {
+        let start = at("2026-06-01T09:00:00Z");
+        let clock = Clock::starting_at(start, 1);
+        let lease = BatchLease::new(clock, start, chrono::Duration::seconds(60));
+        let claim = Claim::of(&lease, 1).leaving_by(start + chrono::Duration::seconds(10));
+
+        assert_eq!(claim.time_left(), Duration::from_secs(10));
+        assert!(claim.fits(Duration::from_secs(9)) && !claim.fits(Duration::from_secs(10)));
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert!(!claim.may_leave(), "past its deadline nothing leaves");
+        assert!(claim.holds(), "but the row is still this worker's");
+        let later = Claim::of(&lease, 1).leaving_by(start + chrono::Duration::seconds(50));
+        assert_eq!(
+            later.time_left(),
+            Duration::from_secs(35),
+            "the lease ends first"
+        );
     }
 }

@@ -109,6 +109,14 @@ impl Process {
         }
     }
 
+    /// SIGKILL: the process dies wherever it is, and this returns once it has.
+    pub async fn kill(mut self) {
+        self.child.start_kill().expect("SIGKILL sent");
+        let _ = tokio::time::timeout(self.wait, self.child.wait())
+            .await
+            .expect("a killed process ends");
+    }
+
     /// SIGTERM, then the exit code and the whole log (which ends with the process).
     pub async fn stop(mut self) -> Exit {
         let pid = self.child.id().expect("running") as libc::pid_t;

@@ -30,10 +30,10 @@ pub(super) async fn handle<D: Deliver>(
     let key = entry.post.key;
     let kind = key.kind;
     let target = describe(key.target);
-    // Looked for at most once: a message found is recorded, one proven absent is sent anew.
-    let mut check_first = entry.maybe_sent_since.filter(|&since| {
-        resend(Some(since), shared.clock.now(), nonce_window(options)) == Resend::CheckFirst
-    });
+    // From this instant on an earlier attempt may have created the message; `None` once
+    // none can have (or its message was looked for and is not there).
+    let mut unproven = entry.maybe_sent_since;
+    let window = nonce_window(options);
     for waited in 1..=GLOBAL_WAITS {
         // Decided at each attempt: the text states the time left at the real send.
         let started = shared.clock.now();
@@ -46,16 +46,35 @@ pub(super) async fn handle<D: Deliver>(
             }
             Decision::Send(message) => message,
         };
-        let result = match check_first.take() {
-            Some(since) => match find_earlier(&shared, &entry, since, &claim).await {
-                Ok(true) => Ok(Sent::Earlier),
-                Ok(false) => match outbox::mark_not_sent(pool, id, worker).await {
-                    Ok(true) => send(&shared, &entry, &message, &claim).await,
-                    // The row is not this worker's any more.
-                    Ok(false) | Err(_) => Err(SendError::ClaimLost),
-                },
-                Err(error) => Err(error),
-            },
+        // Decided at each attempt too: a wait for a rate limit may carry a repeat past the
+        // time Discord is trusted to remember the nonce.
+        let result = match unproven {
+            Some(since) if resend(Some(since), started, window) == Resend::CheckFirst => {
+                // Only a look that happened and found nothing proves absence: a look that
+                // was rate limited and waited for leaves the next turn to look again.
+                match find_earlier(&shared, &entry, since, &claim).await {
+                    Ok(true) => Ok(Sent::Earlier),
+                    Ok(false) => match outbox::mark_not_sent(pool, id, worker).await {
+                        Ok(true) => {
+                            unproven = None;
+                            send(&shared, &entry, &message, &claim).await
+                        }
+                        // The row is not this worker's any more.
+                        Ok(false) | Err(_) => Err(SendError::ClaimLost),
+                    },
+                    Err(error) => Err(error),
+                }
+            }
+            // Discord still remembers the nonce, and a repeat returns the first message,
+            // provided the request leaves inside the window: after it, it does not leave
+            // and the next turn looks for the message first.
+            Some(since) => {
+                let repeat = claim.leaving_by(since + window);
+                match send(&shared, &entry, &message, &repeat).await {
+                    Err(SendError::ClaimLost) if claim.holds() && waited < GLOBAL_WAITS => continue,
+                    result => result,
+                }
+            }
             None => send(&shared, &entry, &message, &claim).await,
         };
         let now = shared.clock.now();

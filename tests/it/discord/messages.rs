@@ -79,6 +79,15 @@ pub struct Counts {
     pub dm_opens: usize,
 }
 
+/// A repeated nonce the stand-in answered with its first message.
+#[derive(Debug, Clone)]
+pub struct Repeat {
+    pub nonce: String,
+    /// How long after the first message was made: a client that repeats a send later than
+    /// it trusts Discord to remember the nonce relied on luck.
+    pub age: Duration,
+}
+
 #[derive(Default)]
 struct State {
     limits: Limits,
@@ -91,6 +100,8 @@ struct State {
     storm: Option<(usize, Duration)>,
     /// The next this many message POSTs get a 502.
     server_errors: usize,
+    /// The next this many reads of a channel's messages get a global 429 with this wait.
+    read_storm: Option<(usize, Duration)>,
     recent: VecDeque<Instant>,
     buckets: HashMap<u64, (u32, Instant)>,
     /// (channel, nonce) -> the first message's id and when it was made.
@@ -100,6 +111,7 @@ struct State {
     /// The next this many created messages are answered only after this long.
     hang: Option<(usize, Duration)>,
     posted: Vec<Posted>,
+    repeats: Vec<Repeat>,
     counts: Counts,
     next_id: u64,
 }
@@ -132,6 +144,12 @@ impl Messages {
         self.state.lock().unwrap().storm = Some((count, retry_after));
     }
 
+    /// The next `count` reads of a channel's messages get a global 429 asking to wait
+    /// `retry_after`.
+    pub fn storm_reads(&self, count: usize, retry_after: Duration) {
+        self.state.lock().unwrap().read_storm = Some((count, retry_after));
+    }
+
     /// Nonces are remembered for `window` instead of [`NONCE_WINDOW`].
     pub fn set_nonce_window(&self, window: Duration) {
         self.state.lock().unwrap().nonce_window = Some(window);
@@ -154,6 +172,11 @@ impl Messages {
 
     pub fn counts(&self) -> Counts {
         self.state.lock().unwrap().counts
+    }
+
+    /// Every repeated nonce answered with its first message, in order.
+    pub fn repeats(&self) -> Vec<Repeat> {
+        self.state.lock().unwrap().repeats.clone()
     }
 
     /// Waits until at least `count` messages were created; panics after `wait`.
@@ -223,6 +246,11 @@ impl Messages {
         let mut state = self.state.lock().unwrap();
         if let Some(limited) = global_limit(&mut state) {
             return limited;
+        }
+        if let Some((left, wait)) = state.read_storm {
+            state.read_storm = (left > 1).then_some((left - 1, wait));
+            state.counts.rate_limited += 1;
+            return too_many(wait, true);
         }
         let mut found: Vec<&Posted> = state
             .posted
@@ -300,8 +328,13 @@ impl Messages {
         let window = state.nonce_window.unwrap_or(NONCE_WINDOW);
         if let (true, Some(nonce)) = (enforce, &nonce) {
             if let Some((first, at)) = state.nonces.get(&(channel, nonce.clone())).copied() {
-                if at.elapsed() < window {
+                let age = at.elapsed();
+                if age < window {
                     state.counts.deduplicated += 1;
+                    state.repeats.push(Repeat {
+                        nonce: nonce.clone(),
+                        age,
+                    });
                     return (
                         with_bucket(message(first, channel, &content, body), bucket),
                         None,

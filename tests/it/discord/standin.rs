@@ -13,6 +13,9 @@
 //! total` (direct messages to shard 0). [`StandIn::hold_ready`] keeps a shard's READY back,
 //! so a test sees that shard identified but not connected.
 //!
+//! [`StandIn::set_latency`] holds every REST request back a random (seeded) time before it
+//! is handled, as the network and a busy API do.
+//!
 //! REST answers: `GET /gateway[/bot]` give the websocket URL; `PUT .../commands` returns `[]`
 //! (serenity only needs a list); callbacks and deletes return 204; webhook posts and edits
 //! return a message object; anything else is recorded and answered 404, so an unexpected
@@ -90,6 +93,9 @@ struct Shared {
     messages: Messages,
     /// Channels, roles and the bot's member (the bot's channel checks).
     guilds: Guilds,
+    /// Each request waits a random time in this range before it is handled, drawn from
+    /// this generator (seeded, so a run can be replayed); none when unset.
+    latency: Mutex<Option<(std::ops::Range<Duration>, fastrand::Rng)>>,
 }
 
 /// A gateway session that is READY: its shard and where its dispatches go.
@@ -162,6 +168,13 @@ impl StandIn {
     /// The guild side: which channels exist and where the bot may post.
     pub fn guilds(&self) -> &Guilds {
         &self.shared.guilds
+    }
+
+    /// Every REST request from now on waits a random time in `range` (drawn from a
+    /// generator seeded with `seed`) before Discord acts on it, as a network and a busy API
+    /// would make it.
+    pub fn set_latency(&self, range: std::ops::Range<Duration>, seed: u64) {
+        *self.shared.latency.lock().unwrap() = Some((range, fastrand::Rng::with_seed(seed)));
     }
 
     /// Every REST request so far.
@@ -314,6 +327,19 @@ async fn rest(
         at: Instant::now(),
     });
     shared.recorded.send_modify(|count| *count += 1);
+    let latency = shared
+        .latency
+        .lock()
+        .unwrap()
+        .as_mut()
+        .filter(|(range, _)| !range.is_empty())
+        .map(|(range, rng)| {
+            let span = (range.end - range.start).as_micros() as u64;
+            range.start + Duration::from_micros(rng.u64(0..span))
+        });
+    if let Some(latency) = latency {
+        tokio::time::sleep(latency).await;
+    }
 
     let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
     // Interaction callbacks and webhooks are authorised by the token in their path; every

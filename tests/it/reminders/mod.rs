@@ -6,6 +6,7 @@
 mod announcements;
 mod binary;
 mod changes;
+mod chaos;
 mod delivery;
 mod nonce_window;
 mod simulate;

@@ -117,6 +117,43 @@ async fn a_send_that_timed_out_after_discord_created_the_message_is_recorded_not
 }
 
 #[tokio::test]
+async fn a_look_for_the_message_that_was_rate_limited_is_made_again_before_any_resend() {
+    let Forgetful {
+        db,
+        t0,
+        conference,
+        standin,
+    } = Forgetful::start().await;
+    standin
+        .messages()
+        .hang_after_create(1, Duration::from_secs(2));
+    // The first look is refused with a wait short enough to sit out under the claim.
+    standin
+        .messages()
+        .storm_reads(1, Duration::from_millis(200));
+
+    let scheduler = Scheduler::start_timing_out(
+        &db.url,
+        &standin,
+        Clock::starting_at(t0, 1),
+        "w",
+        Duration::from_millis(300),
+        trust_half_a_second,
+    )
+    .await;
+    scheduler
+        .wait_for("both rows recorded", |c| c.sent == 2)
+        .await;
+    let rows = outbox_of(&db.pool, conference).await;
+    scheduler.stop().await;
+
+    let messages = standin.messages();
+    super::assert_each_sent_row_created_once(&messages.posted(), messages.counts(), &rows);
+    assert_eq!(messages.counts().attempts, 2, "nothing was sent twice");
+    assert_eq!(reads(&standin), 2, "the refused look was made again");
+}
+
+#[tokio::test]
 async fn a_send_whose_outcome_was_unknown_and_that_created_nothing_is_sent_again() {
     let Forgetful {
         db,
