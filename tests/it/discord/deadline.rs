@@ -45,11 +45,12 @@ async fn a_slow_database_gets_a_deferred_response_in_time_and_the_answer_afterwa
 
 #[tokio::test]
 async fn the_configured_deadline_is_the_one_the_bot_waits_for() {
-    // Longer than the default 1.5 s: a deferral after at least 2.4 s can only come from the
-    // configured value, however loaded the machine.
+    // Longer than the default 1.5 s: a deferral after at least 1.9 s can only come from the
+    // configured value, however loaded the machine (and a second before the stand-in's
+    // 3-second deadline, which a loaded machine must not miss).
     let bot = Bot::start_with_title(
         super::ORCHESTRATOR,
-        &[("CONFBOT__DISCORD__DEFER_AFTER_MS", "2500")],
+        &[("CONFBOT__DISCORD__DEFER_AFTER_MS", "2000")],
     )
     .await;
     bot.standin.wait_for_identify().await;
@@ -63,7 +64,7 @@ async fn the_configured_deadline_is_the_one_the_bot_waits_for() {
     let waited = deferred.at.duration_since(sent);
     assert_eq!(deferred.body["type"], 5);
     assert!(!is_ephemeral(data(&deferred)), "/talk is deferred publicly");
-    assert!(waited >= Duration::from_millis(2_400), "{waited:?}");
+    assert!(waited >= Duration::from_millis(1_900), "{waited:?}");
     assert_eq!(edit.body["allowed_mentions"]["parse"], json!([]));
     assert_eq!(edit.body["embeds"][0]["title"], super::ORCHESTRATOR);
 }

@@ -87,6 +87,8 @@ impl Replica {
     }
 
     fn sign_at(&self, interaction: &Value, unix: i64) -> Signed {
+        // Discord sends it now: its reply will be the acknowledgement.
+        self.standin.interactions().answered_over_http(interaction);
         sign(&self.key, interaction, unix)
     }
 

@@ -63,6 +63,7 @@ async fn an_http_replica_answers_the_subscription_and_a_gatewayless_worker_deliv
         .build()
         .expect("client");
     let url = format!("http://{endpoint}/interactions");
+    standin.interactions().answered_over_http(&subscribe);
     let request = sign(&key, &subscribe, Utc::now().timestamp());
     let (status, body) = post(&client, &url, &request).await;
     let reminder = standin.messages().wait_for_created(1, WAIT).await.remove(0);

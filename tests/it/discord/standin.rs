@@ -38,6 +38,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 
 use super::guilds::Guilds;
+use super::interactions::Interactions;
 use super::messages::Messages;
 use super::payloads;
 
@@ -87,12 +88,13 @@ struct Shared {
     identifies: watch::Sender<Vec<Value>>,
     /// Shards whose READY is held back (see [`StandIn::hold_ready`]).
     held: watch::Sender<BTreeSet<u64>>,
-    next_message_id: Mutex<u64>,
     addr: Mutex<Option<SocketAddr>>,
     /// DM channels and channel messages (the reminder delivery routes).
     messages: Messages,
     /// Channels, roles and the bot's member (the bot's channel checks).
     guilds: Guilds,
+    /// Interaction tokens: callbacks, follow-ups and edits under Discord's rules.
+    interactions: Interactions,
     /// Each request waits a random time in this range before it is handled, drawn from
     /// this generator (seeded, so a run can be replayed); none when unset.
     latency: Mutex<Option<(std::ops::Range<Duration>, fastrand::Rng)>>,
@@ -129,6 +131,12 @@ pub struct StandIn {
 impl Drop for StandIn {
     fn drop(&mut self) {
         self.server.abort();
+        // Whatever Discord would have refused fails the test, unless the test took it as
+        // expected.
+        let refused = self.shared.interactions.unexpected_refusals();
+        if !refused.is_empty() && !std::thread::panicking() {
+            panic!("the stand-in refused, as Discord would: {refused:#?}");
+        }
     }
 }
 
@@ -163,6 +171,11 @@ impl StandIn {
     /// The delivery side: messages created, failure modes, rate limits.
     pub fn messages(&self) -> &Messages {
         &self.shared.messages
+    }
+
+    /// The interaction side: tokens, acknowledgements, refusals.
+    pub fn interactions(&self) -> &Interactions {
+        &self.shared.interactions
     }
 
     /// The guild side: which channels exist and where the bot may post.
@@ -277,6 +290,7 @@ impl StandIn {
         self.wait_for_session(shard).await;
         let session = self.shared.sessions.borrow().get(&shard).cloned();
         let sent = Instant::now();
+        self.shared.interactions.sent(&interaction);
         let outbox = session.expect("the shard's session").outbox;
         outbox
             .send(Outgoing::Interaction(interaction))
@@ -355,6 +369,18 @@ async fn rest(
         )
             .into_response();
     }
+    if let Some(response) =
+        shared
+            .interactions
+            .handle(method.as_str(), &path, &segments, &json_body)
+    {
+        return response;
+    }
+    if let ("POST", ["channels", _, "messages"]) = (method.as_str(), segments.as_slice()) {
+        if let Some(problem) = super::limits::message(&json_body) {
+            return shared.interactions.refuse_over_limits(&path, problem);
+        }
+    }
     if let Some(response) = shared
         .messages
         .handle(method.as_str(), &segments, uri.query(), &json_body)
@@ -374,26 +400,6 @@ async fn rest(
         .into_response(),
         ("PUT", ["applications", _, "commands"])
         | ("PUT", ["applications", _, "guilds", _, "commands"]) => Json(json!([])).into_response(),
-        ("POST", ["interactions", _, _, "callback"])
-        | ("DELETE", ["webhooks", _, _, "messages", "@original"]) => {
-            StatusCode::NO_CONTENT.into_response()
-        }
-        ("PATCH", ["webhooks", _, _, "messages", "@original"]) | ("POST", ["webhooks", _, _]) => {
-            let id = {
-                let mut next = shared.next_message_id.lock().unwrap();
-                *next += 1;
-                10_000 + *next
-            };
-            let field = |name: &str| json_body.get(name).cloned().unwrap_or(json!([]));
-            let content = json_body["content"].as_str().unwrap_or_default();
-            Json(payloads::message(
-                id,
-                content,
-                &field("embeds"),
-                &field("components"),
-            ))
-            .into_response()
-        }
         _ => (
             StatusCode::NOT_FOUND,
             Json(json!({"message": "404: Not Found (stand-in)", "code": 0})),

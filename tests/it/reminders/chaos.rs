@@ -210,7 +210,7 @@ async fn run_seed(plan: Plan, posts: usize, rate: u64) -> Result<String, String>
     };
     done.await;
     // Then until every row is recorded: sent, or anything else (a loss).
-    let deadline = Duration::from_secs(60) + Duration::from_millis(20 * expected as u64);
+    let deadline = Duration::from_secs(60 + 4 * expected as u64 / rate.max(1));
     let settled = tokio::time::timeout(deadline, async {
         loop {
             let rows = outbox_of(&db.pool, conference).await;
