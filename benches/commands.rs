@@ -26,6 +26,11 @@ mod guilds;
 mod heap;
 #[path = "commands/inprocess.rs"]
 mod inprocess;
+#[allow(dead_code)] // shared with the integration tests, which use all of it
+#[path = "../tests/it/discord/interactions.rs"]
+mod interactions;
+#[path = "../tests/it/discord/limits.rs"]
+mod limits;
 // The stand-in's delivery routes: part of the stand-in, unused by this benchmark.
 #[allow(dead_code)]
 #[path = "../tests/it/discord/messages.rs"]

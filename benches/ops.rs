@@ -22,14 +22,19 @@
 #[path = "common/entry.rs"]
 mod entry;
 // The command benchmark's programme; its input generators are unused here.
+#[path = "ops/interactions.rs"]
+mod endpoint_load;
 #[allow(dead_code)]
 #[path = "commands/generate.rs"]
 mod generate;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/guilds.rs"]
 mod guilds;
-#[path = "ops/interactions.rs"]
+#[allow(dead_code)] // shared with the integration tests, which use all of it
+#[path = "../tests/it/discord/interactions.rs"]
 mod interactions;
+#[path = "../tests/it/discord/limits.rs"]
+mod limits;
 #[path = "ops/loaded.rs"]
 mod loaded;
 #[allow(dead_code)]
@@ -78,7 +83,7 @@ async fn bench(url: &str) -> anyhow::Result<()> {
         report_loaded(&loaded);
     }
     if wanted("interactions") {
-        interactions::bench(binary, url).await?;
+        endpoint_load::bench(binary, url).await?;
     }
     Ok(())
 }

@@ -24,6 +24,11 @@ mod measure;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/guilds.rs"]
 mod guilds;
+#[allow(dead_code)] // shared with the integration tests, which use all of it
+#[path = "../tests/it/discord/interactions.rs"]
+mod interactions;
+#[path = "../tests/it/discord/limits.rs"]
+mod limits;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/messages.rs"]
 mod messages;
