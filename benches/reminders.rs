@@ -150,10 +150,7 @@ async fn run_scenario(
     log: PathBuf,
 ) -> anyhow::Result<Measured> {
     let standin = StandIn::start().await;
-    standin.messages().set_limits(Limits {
-        global_per_second: Some(50),
-        per_channel: Some((5, Duration::from_secs(5))),
-    });
+    standin.messages().set_limits(Limits::DISCORD);
     // The fan-out's expected length at the allowed rate: two requests per subscriber.
     let span = chrono::Duration::milliseconds(i64::try_from(scenario.fanout)? * 2 * 20);
     let t0 = Utc::now() + chrono::Duration::from_std(LEAD_IN)?;

@@ -195,6 +195,7 @@ pub(super) async fn draft(
 #[tokio::test]
 async fn announce_opens_a_modal_then_previews_and_confirm_schedules_it() {
     let bot = Bot::start().await;
+    bot.standin.guilds().add_text(&[NEWS, CHANNEL_ID_TEXT]);
     let when = (Utc::now() + TimeDelta::hours(3)).to_rfc3339();
     let options = vec![
         ("channel", 7, json!(NEWS.to_string())),
@@ -262,6 +263,7 @@ async fn announce_opens_a_modal_then_previews_and_confirm_schedules_it() {
 #[tokio::test]
 async fn non_organisers_bad_times_repeats_and_channels_are_refused_and_nothing_is_stored() {
     let bot = Bot::start().await;
+    bot.standin.guilds().add_text(&[NEWS, CHANNEL_ID_TEXT]);
     bot.standin.guilds().set(
         NEWS,
         Channel::Text {
@@ -326,6 +328,7 @@ const CHANNEL_ID_TEXT: u64 = 4_000_000_000_000_101;
 #[tokio::test]
 async fn text_over_the_limit_is_refused_and_cancel_leaves_the_draft_cancelled() {
     let bot = Bot::start().await;
+    bot.standin.guilds().add_text(&[NEWS, CHANNEL_ID_TEXT]);
     let options = || vec![("channel", 7, json!(NEWS.to_string()))];
 
     let (long, too_long) = draft(&bot, options(), &"x".repeat(MAX_TEXT + 1)).await;

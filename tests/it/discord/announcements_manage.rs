@@ -18,6 +18,7 @@ use crate::reminders::Scheduler;
 #[tokio::test]
 async fn announcements_lists_cancels_and_edits_after_a_preview_with_confirm() {
     let bot = Bot::start().await;
+    bot.standin.guilds().add_text(&[NEWS]);
     let options = vec![
         ("channel", 7, json!(NEWS.to_string())),
         ("repeat", 3, json!("daily 09:00")),
@@ -93,6 +94,7 @@ async fn announcements_lists_cancels_and_edits_after_a_preview_with_confirm() {
 #[tokio::test]
 async fn members_and_other_servers_cannot_confirm_see_or_cancel_announcements() {
     let bot = Bot::start().await;
+    bot.standin.guilds().add_text(&[NEWS]);
     let (id, _) = draft(
         &bot,
         vec![("channel", 7, json!(NEWS.to_string()))],
@@ -153,6 +155,7 @@ async fn members_and_other_servers_cannot_confirm_see_or_cancel_announcements() 
 #[tokio::test]
 async fn a_confirmed_announcement_is_posted_once_with_only_the_chosen_ping() {
     let bot = Bot::start().await;
+    bot.standin.guilds().add_text(&[NEWS]);
     let options = vec![
         ("channel", 7, json!(NEWS.to_string())),
         ("when", 3, json!("now")),
@@ -190,6 +193,7 @@ async fn a_confirmed_announcement_is_posted_once_with_only_the_chosen_ping() {
 #[tokio::test]
 async fn without_a_channel_option_the_servers_announcement_channel_is_used() {
     let bot = Bot::start().await;
+    bot.standin.guilds().add_text(&[NEWS]);
     let setup = ask(&bot, |id, token| {
         let options = vec![
             payloads::option("kind", 3, json!("announcements")),
@@ -228,6 +232,7 @@ async fn without_a_channel_option_the_servers_announcement_channel_is_used() {
 #[tokio::test]
 async fn announce_in_a_direct_message_is_refused() {
     let bot = Bot::start().await;
+    bot.standin.guilds().add_text(&[NEWS]);
 
     let refused = ask(&bot, |id, token| {
         payloads::in_dm(payloads::slash_with(id, token, "announce", Vec::new()))

@@ -37,6 +37,7 @@ fn channel(channel: u64, room: Option<&str>, permissions: u64) -> impl FnOnce(u6
 #[tokio::test]
 async fn channel_is_refused_to_non_organisers_and_in_dms_and_stored_for_organisers() {
     let bot = Bot::start().await;
+    bot.standin.guilds().add_text(&[BARN_CHANNEL, 900, 901]);
     let conference = conference_id(&bot).await;
     let stored = || subscriptions::channel_plan(&bot.db.pool, conference);
 
@@ -98,6 +99,7 @@ async fn the_first_channel_change_starts_from_the_configured_map() {
         ("CONFBOT__REMINDERS__CHANNEL_LEAD_MINUTES", "3"),
     ];
     let bot = Bot::start_with_title(ORCHESTRATOR, &env).await;
+    bot.standin.guilds().add_text(&[BARN_CHANNEL, 900]);
     let conference = conference_id(&bot).await;
 
     let answer = ask(&bot, channel(BARN_CHANNEL, Some("Barn"), MANAGE_GUILD)).await;

@@ -2,10 +2,11 @@
 //! `GET /guilds/{id}/roles` and `GET /guilds/{id}/members/{user}`.
 //!
 //! Every guild has an @everyone role (its id is the guild's) allowing View Channel and Send
-//! Messages, and the bot is a member without other roles. A channel id nobody configured is
-//! a text channel of [`payloads::GUILD_ID`] without overwrites, where the bot can post;
-//! [`Guilds::set`] makes one muted for @everyone, of another guild, a voice channel, or
-//! missing (404, code 10003).
+//! Messages, and the bot is a member without other roles. As on Discord, a channel exists
+//! only once made: [`Guilds::add_text`] makes text channels of [`payloads::GUILD_ID`]
+//! without overwrites, where the bot can post; [`Guilds::set`] makes one muted for
+//! @everyone, of another guild, a voice channel, or deleted. Any other id is unknown (404,
+//! code 10003), for reads and for messages alike.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -42,21 +43,38 @@ impl Guilds {
         self.channels.lock().unwrap().insert(id, channel);
     }
 
+    /// Makes each of `ids` a text channel of the test guild where everybody may post.
+    pub fn add_text(&self, ids: &[u64]) {
+        let text = Channel::Text {
+            guild: GUILD_ID,
+            muted: false,
+        };
+        let mut channels = self.channels.lock().unwrap();
+        for id in ids {
+            channels.insert(*id, text);
+        }
+    }
+
+    /// Whether messages can be posted to (or read from) guild channel `id`.
+    pub(super) fn has_text_channel(&self, id: u64) -> bool {
+        matches!(
+            self.channels.lock().unwrap().get(&id),
+            Some(Channel::Text { .. })
+        )
+    }
+
     /// Answers the guild routes; `None` for any other request.
     pub(super) fn handle(&self, method: &str, segments: &[&str]) -> Option<Response> {
         match (method, segments) {
             ("GET", ["channels", id]) => {
                 let id: u64 = id.parse().ok()?;
-                let channel =
-                    self.channels
-                        .lock()
-                        .unwrap()
-                        .get(&id)
-                        .copied()
-                        .unwrap_or(Channel::Text {
-                            guild: GUILD_ID,
-                            muted: false,
-                        });
+                let channel = self
+                    .channels
+                    .lock()
+                    .unwrap()
+                    .get(&id)
+                    .copied()
+                    .unwrap_or(Channel::Missing);
                 Some(channel_json(id, channel))
             }
             ("GET", ["guilds", guild, "roles"]) => {

@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use super::payloads;
-use super::responses::{add_bucket_headers, error, message, page, too_many, with_bucket};
+use super::responses::{error, message, page, too_many, with_bucket, Bucket};
 
 /// How long Discord remembers a nonce: "a few minutes".
 pub const NONCE_WINDOW: Duration = Duration::from_secs(180);
@@ -54,14 +54,28 @@ pub struct Posted {
     pub at: SystemTime,
 }
 
-/// Rate limits the stand-in enforces, like Discord's.
-#[derive(Debug, Clone, Copy, Default)]
+/// Rate limits the stand-in enforces: Discord's unless a test makes them stricter.
+#[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Requests per rolling second over all delivery routes; over it: a global 429.
-    pub global_per_second: Option<u32>,
-    /// Messages per channel per window (Discord: 5 per 5 s); over it: a route 429. Every
-    /// answer carries the bucket's `X-RateLimit-Remaining` and `-Reset-After`.
-    pub per_channel: Option<(u32, Duration)>,
+    /// Requests per rolling second over the delivery routes; over it: a global 429.
+    pub global_per_second: u32,
+    /// Messages per channel per window; over it: a route 429. Every answer carries the
+    /// bucket's `X-RateLimit-*` headers.
+    pub per_channel: (u32, Duration),
+}
+
+impl Limits {
+    /// 50 requests a second, 5 messages per channel per 5 seconds.
+    pub const DISCORD: Limits = Limits {
+        global_per_second: 50,
+        per_channel: (5, Duration::from_secs(5)),
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DISCORD
+    }
 }
 
 /// What the stand-in counted.
@@ -125,7 +139,17 @@ pub struct Messages {
 }
 
 impl Messages {
+    /// Stricter limits than Discord's (never looser: a bot that passed against them could
+    /// draw 429s from Discord).
     pub fn set_limits(&self, limits: Limits) {
+        let (count, window) = limits.per_channel;
+        let (discord_count, discord_window) = Limits::DISCORD.per_channel;
+        assert!(
+            limits.global_per_second <= Limits::DISCORD.global_per_second
+                && u128::from(count) * discord_window.as_millis()
+                    <= u128::from(discord_count) * window.as_millis(),
+            "{limits:?} are looser than Discord's"
+        );
         self.state.lock().unwrap().limits = limits;
     }
 
@@ -164,6 +188,11 @@ impl Messages {
     /// The next `count` message POSTs get a 502.
     pub fn fail_next(&self, count: usize) {
         self.state.lock().unwrap().server_errors = count;
+    }
+
+    /// Whether `channel` is a DM channel the stand-in opened.
+    pub(super) fn is_dm_channel(&self, channel: u64) -> bool {
+        self.state.lock().unwrap().dm_users.contains_key(&channel)
     }
 
     pub fn posted(&self) -> Vec<Posted> {
@@ -373,6 +402,9 @@ impl Messages {
     }
 }
 
+/// The bucket id of `POST /channels/{id}/messages` (per channel, as its major parameter).
+const MESSAGES_BUCKET: &str = "80c17d2f203122d936070c88c8d10f33";
+
 /// A snowflake of this moment, above every earlier one.
 fn next_snowflake(state: &mut State) -> u64 {
     let since_epoch = SystemTime::now()
@@ -385,7 +417,7 @@ fn next_snowflake(state: &mut State) -> u64 {
 
 /// A global 429 when the last second already saw the allowed number of requests.
 fn global_limit(state: &mut State) -> Option<Response> {
-    let limit = state.limits.global_per_second?;
+    let limit = state.limits.global_per_second;
     let now = Instant::now();
     while state
         .recent
@@ -404,11 +436,9 @@ fn global_limit(state: &mut State) -> Option<Response> {
     None
 }
 
-/// The channel's bucket after this request: `Ok((remaining, reset_after))`, or a route 429.
-fn route_bucket(state: &mut State, channel: u64) -> Result<Option<(u32, Duration)>, Box<Response>> {
-    let Some((limit, window)) = state.limits.per_channel else {
-        return Ok(None);
-    };
+/// The channel's bucket after this request, or a route 429.
+fn route_bucket(state: &mut State, channel: u64) -> Result<Bucket, Box<Response>> {
+    let (limit, window) = state.limits.per_channel;
     let now = Instant::now();
     let (used, reset) = state.buckets.entry(channel).or_insert((0, now + window));
     if now >= *reset {
@@ -419,9 +449,15 @@ fn route_bucket(state: &mut State, channel: u64) -> Result<Option<(u32, Duration
     if *used >= limit {
         state.counts.rate_limited += 1;
         let mut response = too_many(reset_after, false);
-        add_bucket_headers(response.headers_mut(), 0, reset_after);
+        let bucket = Bucket::new(MESSAGES_BUCKET, limit, 0, reset_after);
+        bucket.add_to(response.headers_mut());
         return Err(Box::new(response));
     }
     *used += 1;
-    Ok(Some((limit - *used, reset_after)))
+    Ok(Bucket::new(
+        MESSAGES_BUCKET,
+        limit,
+        limit - *used,
+        reset_after,
+    ))
 }

@@ -1,8 +1,8 @@
 //! The stand-in's answers as Discord words them: message objects and pages of them, JSON
-//! errors with their codes, 429s with `retry_after` and their scope, and a route bucket's
-//! `X-RateLimit-Remaining` / `-Reset-After` headers.
+//! errors with their codes, 429s with `retry_after` (body and `Retry-After` header) and
+//! their scope, and a route bucket's `X-RateLimit-*` headers.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -28,20 +28,90 @@ pub fn page(found: &[&Posted], channel: u64) -> Response {
     Json(messages).into_response()
 }
 
-pub fn with_bucket(mut response: Response, bucket: Option<(u32, Duration)>) -> Response {
-    if let Some((remaining, reset_after)) = bucket {
-        add_bucket_headers(response.headers_mut(), remaining, reset_after);
-    }
-    response
+/// A route's rate-limit bucket as one answer reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct Bucket {
+    pub id: &'static str,
+    pub limit: u32,
+    pub remaining: u32,
+    pub reset_after: Duration,
 }
 
-pub fn add_bucket_headers(headers: &mut HeaderMap, remaining: u32, reset_after: Duration) {
-    let number = |text: String| HeaderValue::from_str(&text).expect("ascii");
-    headers.insert("x-ratelimit-remaining", number(remaining.to_string()));
-    headers.insert(
-        "x-ratelimit-reset-after",
-        number(format!("{:.3}", reset_after.as_secs_f64())),
-    );
+impl Bucket {
+    pub fn new(id: &'static str, limit: u32, remaining: u32, reset_after: Duration) -> Self {
+        Self {
+            id,
+            limit,
+            remaining,
+            reset_after,
+        }
+    }
+
+    /// Discord's `X-RateLimit-Limit`, `-Remaining`, `-Reset` (Unix seconds), `-Reset-After`
+    /// and `-Bucket` headers.
+    pub fn add_to(&self, headers: &mut HeaderMap) {
+        let number = |text: String| HeaderValue::from_str(&text).expect("ascii");
+        let reset = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            + self.reset_after;
+        headers.insert("x-ratelimit-limit", number(self.limit.to_string()));
+        headers.insert("x-ratelimit-remaining", number(self.remaining.to_string()));
+        headers.insert(
+            "x-ratelimit-reset",
+            number(format!("{:.3}", reset.as_secs_f64())),
+        );
+        headers.insert(
+            "x-ratelimit-reset-after",
+            number(format!("{:.3}", self.reset_after.as_secs_f64())),
+        );
+        headers.insert("x-ratelimit-bucket", number(self.id.to_owned()));
+    }
+}
+
+/// A bucket per route (method and path) for the routes without their own limits: 50
+/// requests a second, each answer saying how many are left.
+#[derive(Default)]
+pub struct RouteBuckets {
+    used: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+}
+
+impl RouteBuckets {
+    const LIMIT: u32 = 50;
+    const WINDOW: Duration = Duration::from_secs(1);
+
+    /// One request on `route`: its bucket after it, or a route 429.
+    pub fn take(&self, route: &str) -> Result<Bucket, Box<Response>> {
+        let now = std::time::Instant::now();
+        let mut used = self.used.lock().unwrap();
+        let (count, reset) = used
+            .entry(route.to_owned())
+            .or_insert((0, now + Self::WINDOW));
+        if now >= *reset {
+            *count = 0;
+            *reset = now + Self::WINDOW;
+        }
+        let reset_after = reset.saturating_duration_since(now);
+        if *count >= Self::LIMIT {
+            let mut response = too_many(reset_after, false);
+            Bucket::new(ROUTE_BUCKET, Self::LIMIT, 0, reset_after).add_to(response.headers_mut());
+            return Err(Box::new(response));
+        }
+        *count += 1;
+        Ok(Bucket::new(
+            ROUTE_BUCKET,
+            Self::LIMIT,
+            Self::LIMIT - *count,
+            reset_after,
+        ))
+    }
+}
+
+const ROUTE_BUCKET: &str = "41f4a1f9e9b04a4e8d7d7b1b0ce0d3a7";
+
+pub fn with_bucket(mut response: Response, bucket: Bucket) -> Response {
+    bucket.add_to(response.headers_mut());
+    response
 }
 
 pub fn too_many(retry_after: Duration, global: bool) -> Response {
@@ -54,10 +124,17 @@ pub fn too_many(retry_after: Duration, global: bool) -> Response {
         ),
     )
         .into_response();
+    let headers = response.headers_mut();
+    // Whole seconds, rounded up, in the header; the body has the exact value.
+    let whole = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    headers.insert(
+        "retry-after",
+        HeaderValue::from_str(&whole.to_string()).expect("ascii"),
+    );
+    let scope = if global { "global" } else { "user" };
+    headers.insert("x-ratelimit-scope", HeaderValue::from_static(scope));
     if global {
-        response
-            .headers_mut()
-            .insert("x-ratelimit-global", HeaderValue::from_static("true"));
+        headers.insert("x-ratelimit-global", HeaderValue::from_static("true"));
     }
     response
 }

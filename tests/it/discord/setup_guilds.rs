@@ -5,6 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Value};
 
+use super::guilds::Channel;
 use super::payloads::{self, GUILD_ID, OTHER_GUILD_ID, USER_ID};
 use super::subscriptions::{ask, conference_id, private_text};
 use super::Bot;
@@ -144,6 +145,12 @@ async fn status_audit_shows_who_changed_what_with_before_and_after() {
 #[tokio::test]
 async fn one_server_cannot_read_or_change_another_servers_settings_audit_or_channels() {
     let bot = Bot::start().await;
+    bot.standin.guilds().add_text(&[900]);
+    let other_guilds_channel = Channel::Text {
+        guild: OTHER_GUILD_ID,
+        muted: false,
+    };
+    bot.standin.guilds().set(950, other_guilds_channel);
     let conference = conference_id(&bot).await;
     let channel = |channel: u64| {
         move |id: u64, token: &str| {

@@ -95,6 +95,8 @@ struct Shared {
     guilds: Guilds,
     /// Interaction tokens: callbacks, follow-ups and edits under Discord's rules.
     interactions: Interactions,
+    /// The buckets of the routes without one of their own.
+    routes: super::responses::RouteBuckets,
     /// Each request waits a random time in this range before it is handled, drawn from
     /// this generator (seeded, so a run can be replayed); none when unset.
     latency: Mutex<Option<(std::ops::Range<Duration>, fastrand::Rng)>>,
@@ -323,9 +325,28 @@ fn shard_field(identify: &Value) -> [u64; 2] {
     }
 }
 
-/// Every REST call: recorded, then answered like Discord would (see the module docs).
+/// Every REST call: recorded, then answered like Discord would (see the module docs), with
+/// its route's rate-limit headers.
 async fn rest(
     State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let route = format!("{method} {}", uri.path());
+    let mut response = answer(Arc::clone(&shared), method, uri, headers, body).await;
+    if !response.headers().contains_key("x-ratelimit-bucket") {
+        match shared.routes.take(&route) {
+            Ok(bucket) => bucket.add_to(response.headers_mut()),
+            Err(limited) => return *limited,
+        }
+    }
+    response
+}
+
+async fn answer(
+    shared: Arc<Shared>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -376,7 +397,14 @@ async fn rest(
     {
         return response;
     }
-    if let ("POST", ["channels", _, "messages"]) = (method.as_str(), segments.as_slice()) {
+    if let ("POST" | "GET", ["channels", channel, "messages"]) =
+        (method.as_str(), segments.as_slice())
+    {
+        // Only channels that exist: a guild channel a test made, or an opened DM.
+        let channel: u64 = channel.parse().unwrap_or(0);
+        if !shared.guilds.has_text_channel(channel) && !shared.messages.is_dm_channel(channel) {
+            return super::responses::error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+        }
         if let Some(problem) = super::limits::message(&json_body) {
             return shared.interactions.refuse_over_limits(&path, problem);
         }

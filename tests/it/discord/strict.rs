@@ -14,7 +14,7 @@ async fn call(
     method: reqwest::Method,
     path: &str,
     body: &Value,
-) -> (u16, Value) {
+) -> (u16, Value, reqwest::header::HeaderMap) {
     let response = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -27,8 +27,13 @@ async fn call(
         .await
         .expect("the stand-in answers");
     let status = response.status().as_u16();
+    let headers = response.headers().clone();
     let body = response.bytes().await.unwrap_or_default();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+        headers,
+    )
 }
 
 fn message(content: &str) -> Value {
@@ -39,6 +44,7 @@ fn message(content: &str) -> Value {
 async fn callbacks_follow_ups_and_message_sizes_are_held_to_discords_rules() {
     use reqwest::Method;
     let standin = StandIn::start().await;
+    standin.guilds().add_text(&[5]);
     let over_http = payloads::slash(1, "answered", "now", &[]);
     standin.interactions().answered_over_http(&over_http);
     let pong = json!({"type": 4, "data": message("hi")});
@@ -215,4 +221,85 @@ async fn an_interaction_whose_time_ran_out_gets_no_follow_up_or_edit() {
         .count();
     assert_eq!(webhooks, 0, "no follow-up or edit for a dead token");
     bot.stop().await.expect("clean stop");
+}
+
+fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_answer_carries_its_rate_limit_headers_and_unknown_channels_do_not_exist() {
+    use reqwest::Method;
+    let standin = StandIn::start().await;
+    standin.guilds().add_text(&[5, 7]);
+
+    let mut posts = Vec::new();
+    for n in 0..6 {
+        let body = message(&format!("m{n}"));
+        posts.push(call(&standin, Method::POST, "/channels/5/messages", &body).await);
+    }
+    let me = call(&standin, Method::GET, "/users/@me", &Value::Null).await;
+    let unknown_post = call(
+        &standin,
+        Method::POST,
+        "/channels/6/messages",
+        &message("?"),
+    )
+    .await;
+    let unknown_read = call(&standin, Method::GET, "/channels/6", &Value::Null).await;
+    standin.messages().storm(1, Duration::from_millis(1_500));
+    let global = call(
+        &standin,
+        Method::POST,
+        "/channels/7/messages",
+        &message("!"),
+    )
+    .await;
+
+    for (n, (status, _, headers)) in posts[..5].iter().enumerate() {
+        assert_eq!(*status, 200);
+        assert_eq!(header(headers, "x-ratelimit-limit"), "5");
+        assert_eq!(
+            header(headers, "x-ratelimit-remaining"),
+            (4 - n).to_string()
+        );
+        for name in [
+            "x-ratelimit-reset",
+            "x-ratelimit-reset-after",
+            "x-ratelimit-bucket",
+        ] {
+            assert!(!header(headers, name).is_empty(), "{name} on answer {n}");
+        }
+    }
+    let (status, body, headers) = &posts[5];
+    assert_eq!(*status, 429, "the sixth message in five seconds");
+    assert_eq!(header(headers, "x-ratelimit-scope"), "user");
+    assert_eq!(header(headers, "x-ratelimit-remaining"), "0");
+    assert!(header(headers, "retry-after")
+        .parse::<u64>()
+        .is_ok_and(|s| s >= 1));
+    assert!(body["retry_after"].as_f64().is_some_and(|s| s > 0.0));
+    assert_eq!(body["global"], false);
+    assert!(headers.get("x-ratelimit-global").is_none());
+    assert_eq!(me.0, 200);
+    assert!(
+        !header(&me.2, "x-ratelimit-bucket").is_empty(),
+        "every route has a bucket"
+    );
+    assert_eq!(
+        (unknown_post.0, &unknown_post.1["code"]),
+        (404, &json!(10003))
+    );
+    assert_eq!(
+        (unknown_read.0, &unknown_read.1["code"]),
+        (404, &json!(10003))
+    );
+    assert_eq!(global.0, 429);
+    assert_eq!(header(&global.2, "x-ratelimit-scope"), "global");
+    assert_eq!(header(&global.2, "x-ratelimit-global"), "true");
+    assert_eq!(header(&global.2, "retry-after"), "2", "1.5 s, rounded up");
+    assert_eq!(standin.messages().counts().created, 5);
 }

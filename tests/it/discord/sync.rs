@@ -69,6 +69,7 @@ async fn talk_id(bot: &Bot, title: &str) -> TalkId {
 async fn sync_posts_the_diff_to_the_organiser_log_and_the_moved_and_cancelled_talks_subscribers_hear_of_it(
 ) {
     let bot = Bot::start_with_title(ORCHESTRATOR, &[ALLOW_PRIVATE_ADDRESSES]).await;
+    bot.standin.guilds().add_text(&[LOG_CHANNEL]);
     let original = live_schedule(bot.now, ORCHESTRATOR);
     // Flask moves from the Loft to the Barn; the large-data talk disappears (cancelled).
     let flask = original.find("LIVE02@").expect("LIVE02");
@@ -160,6 +161,7 @@ async fn sync_posts_the_diff_to_the_organiser_log_and_the_moved_and_cancelled_ta
 #[tokio::test]
 async fn sync_and_the_overview_are_for_organisers_only() {
     let bot = Bot::start().await;
+    bot.standin.guilds().add_text(&[LOG_CHANNEL]);
 
     let sync = ask(&bot, |id, token| {
         let interaction = payloads::slash_with(id, token, "sync", vec![]);

@@ -34,6 +34,7 @@ fn final_text(body: &Value) -> String {
 async fn a_mass_change_from_sync_is_previewed_and_only_the_previewed_source_is_applied_by_an_organiser(
 ) {
     let bot = Bot::start_with_title(ORCHESTRATOR, &[ALLOW_PRIVATE_ADDRESSES]).await;
+    bot.standin.guilds().add_text(&[LOG_CHANNEL]);
     let (served, url) = schedule_server(OTHER).await;
     follow_source(&bot, &url).await;
     let before = programme(&bot).await;

@@ -5,7 +5,6 @@ use serde_json::Value;
 
 use crate::discord::bot_env;
 use crate::discord::payloads::{self, APP_ID, GUILD_ID};
-use crate::discord::standin::StandIn;
 use crate::harness::TestDb;
 use crate::process::{confbot, Process};
 use crate::reminders::{ics, ids, import, subscribe, Talk, BARN, SLUG, WAIT};
@@ -29,7 +28,7 @@ async fn confbot_run_serves_health_and_metrics_and_logs_json_without_secrets_or_
     import(&db.pool, &ics(&[talk])).await;
     let (conference, talk) = ids(&db.pool, "bin-ops").await;
     subscribe(&db.pool, conference, SUBSCRIBER, talk).await;
-    let standin = StandIn::start().await;
+    let standin = crate::reminders::standin().await;
     let mut bot = Process::spawn_json(
         confbot()
             .arg("run")

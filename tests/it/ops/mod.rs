@@ -69,7 +69,7 @@ impl Running {
         import(&db.pool, &ics(&[talk])).await;
         let (conference, talk) = ids(&db.pool, "ops").await;
         subscribe(&db.pool, conference, SUBSCRIBER, talk).await;
-        let standin = StandIn::start().await;
+        let standin = crate::reminders::standin().await;
         prepare(&standin);
 
         let settings = discord::settings(&db, &standin, SLUG, extra_env);

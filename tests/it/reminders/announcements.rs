@@ -11,7 +11,6 @@ use serde_json::json;
 
 use super::{ics, ids, import, outbox_of, plan_settings, Scheduler, Talk};
 use crate::discord::messages::{Counts, Posted};
-use crate::discord::standin::StandIn;
 use crate::harness::TestDb;
 
 const GUILD: u64 = 31;
@@ -30,7 +29,8 @@ async fn deliver_until(
     what: &str,
     done: impl Fn(&OutcomeCounts) -> bool,
 ) -> (Vec<Posted>, Counts) {
-    let standin = StandIn::start().await;
+    let standin = super::standin().await;
+    standin.guilds().add_text(&[CHANNEL]);
     let scheduler = Scheduler::start(
         &db.url,
         &standin,

@@ -6,7 +6,6 @@ use chrono::{DurationRound, TimeDelta, Utc};
 
 use super::{ics, ids, import, subscribe, Talk, BARN, SLUG, WAIT};
 use crate::discord::bot_env;
-use crate::discord::standin::StandIn;
 use crate::harness::TestDb;
 use crate::process::{confbot, Process};
 
@@ -31,7 +30,7 @@ async fn confbot_run_posts_a_due_reminder_in_the_rooms_channel_and_by_dm_then_st
     .await;
     let (conference, talk) = ids(&db.pool, "live").await;
     subscribe(&db.pool, conference, 42, talk).await;
-    let standin = StandIn::start().await;
+    let standin = super::standin().await;
     let bot = Process::spawn(
         confbot().arg("run").envs(bot_env(&db, &standin, SLUG)).env(
             "CONFBOT__REMINDERS__CONFERENCES",

@@ -43,7 +43,7 @@ async fn a_moved_talk_notifies_its_subscriber_and_is_reminded_at_its_new_time_an
     subscribe(&db.pool, conference, 42, talk).await;
     plan_now(&db.pool, t0).await;
     let before = outbox_of(&db.pool, conference).await;
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
     let scheduler =
         Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "w1", |_| {}).await;
 
@@ -108,7 +108,7 @@ async fn a_cancelled_talk_is_announced_once_never_reminded_and_comes_back_when_u
     let (conference, talk) = ids(&db.pool, "move-me").await;
     subscribe(&db.pool, conference, 42, talk).await;
     plan_now(&db.pool, t0).await;
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
     let scheduler =
         Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "w1", |_| {}).await;
 

@@ -170,13 +170,13 @@ async fn run_seed(plan: Plan, posts: usize, rate: u64) -> Result<String, String>
     let conference = talk_ids[0].0;
     let expected = ROOMS.len() + subscribers;
 
-    let standin = StandIn::start().await;
+    let standin = super::standin().await;
     standin.messages().set_nonce_window(NONCE_WINDOW);
     standin.messages().set_limits(Limits {
         // Exactly the workers' own rate: their overlap (a new worker, a dead one still
         // counted) draws real 429s.
-        global_per_second: Some(u32::try_from(rate).unwrap_or(u32::MAX)),
-        per_channel: Some((5, Duration::from_secs(5))),
+        global_per_second: u32::try_from(rate).unwrap_or(u32::MAX),
+        ..Limits::DISCORD
     });
     standin.set_latency(Duration::ZERO..plan.latency, plan.seed);
     let workers: Workers = Arc::new(Mutex::new([

@@ -46,7 +46,7 @@ async fn the_seed_talk_is_reminded_at_22_35_in_the_barn_channel_and_to_its_subsc
     )
     .await;
     subscribe(&db.pool, conference, 42, talk).await;
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
     // Three seconds before the reminder is due: time for the scheduler to start.
     let clock = Clock::starting_at(at("2026-04-25T22:34:57Z"), 1);
 
@@ -129,7 +129,7 @@ async fn after_downtime_a_reminder_states_the_true_time_left_and_one_for_a_start
         .replan_all(t0 - chrono::Duration::minutes(15))
         .await
         .expect("plan");
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
     let clock = Clock::starting_at(t0, 1);
 
     let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
@@ -193,7 +193,7 @@ async fn a_closed_dm_is_recorded_and_not_retried_and_the_channel_post_still_goes
     let (conference, t) = ids(&db.pool, "t").await;
     subscribe(&db.pool, conference, 7, t).await;
     subscribe(&db.pool, conference, 8, t).await;
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
     standin.messages().close_dms(7);
 
     let scheduler =
@@ -245,7 +245,8 @@ async fn a_deleted_channel_fails_its_post_without_retrying() {
     .execute(&db.pool)
     .await
     .expect("an organiser log");
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
+    standin.guilds().add_text(&[4444]);
     standin.messages().delete_channel(BARN);
 
     let scheduler =
@@ -292,7 +293,7 @@ async fn a_429_storm_and_server_errors_delay_posts_but_lose_and_double_none() {
     for user in 1..=30 {
         subscribe(&db.pool, conference, user, t).await;
     }
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
     standin.messages().storm(40, Duration::from_millis(50));
 
     let scheduler =
@@ -331,7 +332,7 @@ async fn a_retry_after_longer_than_the_claim_gives_the_rows_back_due_when_it_end
     .await;
     let (conference, t) = ids(&db.pool, "t").await;
     subscribe(&db.pool, conference, 1, t).await;
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
     // Ten minutes: far longer than the one-minute lease.
     standin.messages().storm(1, Duration::from_secs(600));
 
@@ -364,7 +365,7 @@ async fn a_retry_after_longer_than_the_claim_gives_the_rows_back_due_when_it_end
 #[tokio::test]
 async fn a_request_with_the_wrong_token_is_refused_and_creates_nothing() {
     use confbot::jobs::{Claim, Deliver, SendError};
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
     let sender = confbot::discord::sender::DiscordSender::new(
         &standin.url(),
         "not-the-token".to_owned().into(),
@@ -411,7 +412,7 @@ async fn a_server_error_is_retried_with_backoff_and_then_sent() {
     )
     .await;
     let (conference, _) = ids(&db.pool, "t").await;
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
     standin.messages().fail_next(1);
 
     // Ten times faster: the two-second backoff passes in 0.2 s.

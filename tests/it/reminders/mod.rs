@@ -36,6 +36,13 @@ pub const LOBBY: u64 = 7_000_000_000_000_002;
 /// How long a test waits for what it expects.
 pub const WAIT: Duration = Duration::from_secs(20);
 
+/// The stand-in, with the reminder channels ([`BARN`], [`LOBBY`]) made in the test guild.
+pub async fn standin() -> StandIn {
+    let standin = StandIn::start().await;
+    standin.guilds().add_text(&[BARN, LOBBY]);
+    standin
+}
+
 /// Ten minutes, the lead everywhere here.
 pub fn ten() -> LeadTime {
     LeadTime::from_minutes(10).expect("lead")

@@ -49,7 +49,7 @@ impl Forgetful {
         let db = TestDb::new().await;
         let t0 = at("2026-06-01T09:00:00Z");
         let conference = post_and_dm(&db, t0).await;
-        let standin = StandIn::start().await;
+        let standin = super::standin().await;
         standin.messages().set_nonce_window(Duration::from_secs(1));
         Forgetful {
             db,

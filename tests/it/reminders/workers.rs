@@ -59,17 +59,11 @@ async fn a_worker_killed_mid_fan_out_loses_nothing_and_doubles_nothing_after_a_r
     let db = TestDb::new().await;
     let t0 = at("2026-06-01T09:00:00Z");
     let conference = fan_out(&db, t0, 120).await;
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
     // Slow enough to be killed in the middle; short leases so the restart need not wait.
     let slow = |o: &mut confbot::jobs::DeliveryOptions| {
         o.lease = std::time::Duration::from_secs(2);
     };
-    standin
-        .messages()
-        .set_limits(crate::discord::messages::Limits {
-            global_per_second: Some(100),
-            per_channel: None,
-        });
 
     let first =
         Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "crashy", slow).await;
@@ -115,13 +109,7 @@ async fn a_graceful_stop_releases_claims_and_the_next_worker_finishes_at_once() 
     let db = TestDb::new().await;
     let t0 = at("2026-06-01T09:00:00Z");
     let conference = fan_out(&db, t0, 80).await;
-    let standin = crate::discord::standin::StandIn::start().await;
-    standin
-        .messages()
-        .set_limits(crate::discord::messages::Limits {
-            global_per_second: Some(100),
-            per_channel: None,
-        });
+    let standin = super::standin().await;
 
     // Leases of an hour: only the release lets the second worker in before the test ends.
     let long =
@@ -151,7 +139,7 @@ async fn two_workers_on_one_database_share_a_fan_out_without_sending_anything_tw
     let db = TestDb::new().await;
     let t0 = at("2026-06-01T09:00:00Z");
     let conference = fan_out(&db, t0, 150).await;
-    let standin = crate::discord::standin::StandIn::start().await;
+    let standin = super::standin().await;
 
     // One clock, four seconds before the fan-out falls due. `b` starts once `a` has planned
     // it (a process learns of rows another one planned at its next look at the outbox, up

@@ -107,6 +107,7 @@ async fn a_send_that_takes_longer_than_the_lease_keeps_its_row_by_renewing() {
 #[tokio::test]
 async fn a_request_never_leaves_under_a_lost_claim() {
     let standin = crate::discord::standin::StandIn::start().await;
+    standin.guilds().add_text(&[LOBBY_CHANNEL]);
     let sender = confbot::discord::sender::DiscordSender::new(
         &standin.url(),
         "stand-in-token".to_owned().into(),
