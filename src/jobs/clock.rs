@@ -98,6 +98,27 @@ impl Clock {
     }
 }
 
+/// Tells when a clock has entered a new minute since it was last asked: the minute sweeps
+/// are woken often in real time and run once a minute of the clock's time, so the same code
+/// runs them on the wall clock and on a fast one.
+#[derive(Debug, Default)]
+pub struct MinuteTurns {
+    last: Option<i64>,
+}
+
+impl MinuteTurns {
+    /// Whether `now` lies in a later minute than the last instant asked about (the first
+    /// question only sets the minute: a sweep runs at the start anyway).
+    pub fn turned(&mut self, now: DateTime<Utc>) -> bool {
+        let minute = now.timestamp().div_euclid(60);
+        let turned = self.last.is_some_and(|last| minute > last);
+        if self.last.is_none_or(|last| minute > last) {
+            self.last = Some(minute);
+        }
+        turned
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +174,24 @@ mod tests {
         let wait = clock.real_time_until(instant("2026-04-25T21:00:00Z"));
 
         assert_eq!(wait, Duration::ZERO);
+    }
+
+    #[test]
+    fn a_minute_turns_once_per_minute_of_the_clocks_time() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let mut turns = MinuteTurns::default();
+
+        assert!(
+            !turns.turned(at("2026-06-01T09:00:30Z")),
+            "the first look only sets it"
+        );
+        assert!(!turns.turned(at("2026-06-01T09:00:59Z")));
+        assert!(turns.turned(at("2026-06-01T09:01:00Z")));
+        assert!(!turns.turned(at("2026-06-01T09:01:01Z")));
+        // A fast clock crosses many minutes between two looks: one turn.
+        assert!(turns.turned(at("2026-06-01T09:11:01Z")));
+        // A clock set back (NTP) waits for its minute to pass the last one again.
+        assert!(!turns.turned(at("2026-06-01T09:10:59Z")));
+        assert!(turns.turned(at("2026-06-01T09:12:00Z")));
     }
 }

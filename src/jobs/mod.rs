@@ -43,9 +43,12 @@ pub use planner::{PlanSettings, Planner, Replanned};
 
 /// The PostgreSQL notification channel of plan changes; the payload is a conference id.
 pub const PLAN_CHANNEL: &str = "confbot_plan";
-/// The reconciliation sweep: every minute, at second 0 (tokio-cron-scheduler's cron has a
-/// seconds field).
-const SWEEP: &str = "0 * * * * *";
+/// tokio-cron-scheduler wakes the minute sweeps every second of real time (its cron has a
+/// seconds field), and they run when the injected clock has entered a new minute
+/// ([`clock::MinuteTurns`]): once a minute of wall-clock time in production, once a minute
+/// of simulated time in the demo and the tests, by the same code. (The scheduler reads the
+/// wall clock itself and cannot be given another.)
+const WAKE: &str = "* * * * * *";
 /// How long the planner waits before listening again after losing its connection.
 const RELISTEN_AFTER: Duration = Duration::from_secs(5);
 
@@ -96,7 +99,7 @@ pub async fn run<D: Deliver>(
     let (sweep_tx, sweep_rx) = mpsc::channel::<()>(1);
     let (sync_tx, sync_rx) = mpsc::channel::<()>(1);
     let (retention_tx, retention_rx) = mpsc::channel::<()>(1);
-    let mut scheduler = start_sweeps(vec![sweep_tx, sync_tx, retention_tx]).await?;
+    let mut scheduler = start_sweeps(vec![sweep_tx, sync_tx, retention_tx], clock).await?;
     let retaining = retention::retention_loop(pool.clone(), clock, retention_rx, stop.clone());
     let syncing = async {
         if let Some(settings) = &sync {
@@ -154,15 +157,19 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
-/// The minute ticks: the reconciliation sweep, the sync check and the retention sweep, each
-/// fed a tick. An
-/// async job (a panicking sync job would never run again).
-async fn start_sweeps(ticks: Vec<mpsc::Sender<()>>) -> anyhow::Result<JobScheduler> {
+/// The minute ticks of `clock`: the reconciliation sweep, the sync check and the retention
+/// sweep, each fed a tick. An async job (a panicking sync job would never run again).
+async fn start_sweeps(ticks: Vec<mpsc::Sender<()>>, clock: Clock) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await?;
+    let turns = Arc::new(std::sync::Mutex::new(clock::MinuteTurns::default()));
     scheduler
-        .add(Job::new_async(SWEEP, move |_id, _scheduler| {
+        .add(Job::new_async(WAKE, move |_id, _scheduler| {
             let ticks = ticks.clone();
+            let turned = crate::lock::lock(&turns).turned(clock.now());
             Box::pin(async move {
+                if !turned {
+                    return;
+                }
                 for tick in &ticks {
                     // A tick already waiting is enough.
                     let _ = tick.try_send(());

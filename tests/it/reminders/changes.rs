@@ -288,3 +288,49 @@ async fn a_sweep_leaves_an_unchanged_reminder_plan_alone_until_a_full_apply_is_d
     assert_eq!(after_full, planned);
     assert_eq!(changed.added, 1, "the new subscriber's reminder");
 }
+
+#[tokio::test]
+async fn on_a_fast_clock_the_sweep_runs_every_minute_of_its_time_and_catches_a_missed_change() {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    import(&db.pool, &schedule(t0 + Duration::hours(2), "Barn", false)).await;
+    let (conference, talk) = ids(&db.pool, "move-me").await;
+    let standin = super::standin().await;
+    // A minute of the scheduler's time every second.
+    let scheduler =
+        Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 60), "w", |_| {}).await;
+    let planned = tokio::time::timeout(super::WAIT, async {
+        while outbox_of(&db.pool, conference).await.is_empty() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(planned.is_ok(), "the start plans the channel post");
+    // A subscription whose notification is lost (as while a listener reconnects): only a
+    // sweep can find it, and on the wall clock's minute it would come up to a minute later.
+    sqlx::query("ALTER TABLE subscriptions DISABLE TRIGGER subscriptions_notify_plan")
+        .execute(&db.pool)
+        .await
+        .expect("no notifications");
+    subscribe(&db.pool, conference, 42, talk).await;
+
+    let swept = tokio::time::timeout(super::WAIT, async {
+        loop {
+            let rows = outbox_of(&db.pool, conference).await;
+            if rows
+                .iter()
+                .any(|r| r.post.key.target == confbot::domain::reminders::Target::Dm(42))
+            {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    scheduler.stop().await;
+
+    assert!(
+        swept.is_ok(),
+        "a sweep within seconds planned the missed subscriber's reminder"
+    );
+}
