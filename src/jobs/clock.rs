@@ -112,7 +112,7 @@ impl MinuteTurns {
     pub fn turned(&mut self, now: DateTime<Utc>) -> bool {
         let minute = now.timestamp().div_euclid(60);
         let turned = self.last.is_some_and(|last| minute > last);
-        if self.last.is_none_or(|last| minute > last) {
+        if !matches!(self.last, Some(last) if minute <= last) {
             self.last = Some(minute);
         }
         turned
