@@ -19,6 +19,8 @@ mod entry;
 #[path = "commands/generate.rs"]
 mod generate;
 // The stand-in's guild routes (channel checks): part of the stand-in, unused here.
+#[path = "../tests/it/discord/gateway.rs"]
+mod gateway;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/guilds.rs"]
 mod guilds;
@@ -31,6 +33,9 @@ mod inprocess;
 mod interactions;
 #[path = "../tests/it/discord/limits.rs"]
 mod limits;
+#[allow(dead_code)] // shared with the integration tests, which read attachments
+#[path = "../tests/it/discord/multipart.rs"]
+mod multipart;
 // The stand-in's delivery routes: part of the stand-in, unused by this benchmark.
 #[allow(dead_code)]
 #[path = "../tests/it/discord/messages.rs"]

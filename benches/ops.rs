@@ -24,6 +24,8 @@ mod entry;
 // The command benchmark's programme; its input generators are unused here.
 #[path = "ops/interactions.rs"]
 mod endpoint_load;
+#[path = "../tests/it/discord/gateway.rs"]
+mod gateway;
 #[allow(dead_code)]
 #[path = "commands/generate.rs"]
 mod generate;
@@ -40,6 +42,9 @@ mod loaded;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/messages.rs"]
 mod messages;
+#[allow(dead_code)] // shared with the integration tests, which read attachments
+#[path = "../tests/it/discord/multipart.rs"]
+mod multipart;
 #[allow(dead_code)] // shared with the integration tests, which use all of it
 #[path = "../tests/it/discord/payloads.rs"]
 mod payloads;

@@ -21,6 +21,8 @@ mod entry;
 #[path = "reminders/measure.rs"]
 mod measure;
 // The stand-in: shared with the integration tests, which use all of it.
+#[path = "../tests/it/discord/gateway.rs"]
+mod gateway;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/guilds.rs"]
 mod guilds;
@@ -32,6 +34,9 @@ mod limits;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/messages.rs"]
 mod messages;
+#[allow(dead_code)] // shared with the integration tests, which read attachments
+#[path = "../tests/it/discord/multipart.rs"]
+mod multipart;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/payloads.rs"]
 mod payloads;

@@ -7,7 +7,7 @@
 //! they expect with [`StandIn::wait_for`], never with sleeps. Interactions are injected into
 //! the gateway with [`StandIn::send_interaction`].
 //!
-//! The gateway takes several sessions at once, one per shard: each IDENTIFY's `shard`
+//! The gateway ([`super::gateway`]) takes several sessions at once, one per shard: each IDENTIFY's `shard`
 //! ([id, total], [0, 1] when absent) is recorded and echoed in READY, and an interaction goes
 //! to the session of the shard that owns its guild, by Discord's rule `(guild_id >> 22) %
 //! total` (direct messages to shard 0). [`StandIn::hold_ready`] keeps a shard's READY back,
@@ -27,20 +27,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
+use super::gateway::{gateway, shard_field, Outgoing, Session};
 use super::guilds::Guilds;
 use super::interactions::Interactions;
 use super::messages::Messages;
-use super::payloads;
+use super::multipart::read_body;
+pub use super::multipart::Attachment;
 
 /// How long a wait helper waits before failing the test.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -62,13 +62,6 @@ pub struct Recorded {
     pub at: Instant,
 }
 
-/// A file attached to a recorded request.
-#[derive(Debug, Clone)]
-pub struct Attachment {
-    pub filename: String,
-    pub bytes: Vec<u8>,
-}
-
 impl Recorded {
     /// Whether this is `method` on exactly `path`.
     pub fn is(&self, method: &str, path: &str) -> bool {
@@ -77,44 +70,29 @@ impl Recorded {
 }
 
 #[derive(Default)]
-struct Shared {
-    requests: Mutex<Vec<Recorded>>,
+pub(super) struct Shared {
+    pub(super) requests: Mutex<Vec<Recorded>>,
     /// Bumped on every recorded request, so waiters wake up.
-    recorded: watch::Sender<usize>,
+    pub(super) recorded: watch::Sender<usize>,
     /// The connected gateway sessions by shard id (set once READY is sent, removed when
     /// the session ends).
-    sessions: watch::Sender<BTreeMap<u64, Session>>,
+    pub(super) sessions: watch::Sender<BTreeMap<u64, Session>>,
     /// Identify payloads received, in order.
-    identifies: watch::Sender<Vec<Value>>,
+    pub(super) identifies: watch::Sender<Vec<Value>>,
     /// Shards whose READY is held back (see [`StandIn::hold_ready`]).
-    held: watch::Sender<BTreeSet<u64>>,
-    addr: Mutex<Option<SocketAddr>>,
+    pub(super) held: watch::Sender<BTreeSet<u64>>,
+    pub(super) addr: Mutex<Option<SocketAddr>>,
     /// DM channels and channel messages (the reminder delivery routes).
-    messages: Messages,
+    pub(super) messages: Messages,
     /// Channels, roles and the bot's member (the bot's channel checks).
-    guilds: Guilds,
+    pub(super) guilds: Guilds,
     /// Interaction tokens: callbacks, follow-ups and edits under Discord's rules.
-    interactions: Interactions,
+    pub(super) interactions: Interactions,
     /// The buckets of the routes without one of their own.
-    routes: super::responses::RouteBuckets,
+    pub(super) routes: super::responses::RouteBuckets,
     /// Each request waits a random time in this range before it is handled, drawn from
     /// this generator (seeded, so a run can be replayed); none when unset.
-    latency: Mutex<Option<(std::ops::Range<Duration>, fastrand::Rng)>>,
-}
-
-/// A gateway session that is READY: its shard and where its dispatches go.
-#[derive(Clone)]
-struct Session {
-    total: u64,
-    outbox: mpsc::UnboundedSender<Outgoing>,
-}
-
-/// What a test sends into a session.
-enum Outgoing {
-    /// An INTERACTION_CREATE with this payload.
-    Interaction(Value),
-    /// Close the connection as Discord does when it drops one (the bot reconnects).
-    Close,
+    pub(super) latency: Mutex<Option<(std::ops::Range<Duration>, fastrand::Rng)>>,
 }
 
 /// The shard that receives the events of `guild` (`None`: a direct message) when the bot
@@ -317,14 +295,6 @@ impl StandIn {
     }
 }
 
-/// An identify's `shard` [id, total]; [0, 1] when it has none (an unsharded bot).
-fn shard_field(identify: &Value) -> [u64; 2] {
-    match identify["shard"].as_array().map(Vec::as_slice) {
-        Some([id, total]) => [id.as_u64().unwrap_or(0), total.as_u64().unwrap_or(1)],
-        _ => [0, 1],
-    }
-}
-
 /// Every REST call: recorded, then answered like Discord would (see the module docs), with
 /// its route's rate-limit headers.
 async fn rest(
@@ -434,188 +404,4 @@ async fn answer(
         )
             .into_response(),
     }
-}
-
-/// A request body: JSON, or `multipart/form-data` as serenity sends messages with files (a
-/// `payload_json` part with the JSON and one `files[n]` part per file).
-fn read_body(headers: &HeaderMap, body: &[u8]) -> (Value, Vec<Attachment>) {
-    let boundary = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .filter(|value| value.starts_with("multipart/form-data"))
-        .and_then(|value| parameter(value, "boundary"));
-    let Some(boundary) = boundary else {
-        return (
-            serde_json::from_slice(body).unwrap_or(Value::Null),
-            Vec::new(),
-        );
-    };
-    let delimiter = format!("--{boundary}");
-    let mut json = Value::Null;
-    let mut files = Vec::new();
-    // Parts sit between delimiters: CRLF, headers, a blank line, the content, CRLF. The
-    // closing delimiter is followed by "--".
-    for part in split(body, delimiter.as_bytes()).into_iter().skip(1) {
-        if part.starts_with(b"--") {
-            break;
-        }
-        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
-        let Some(blank) = find(part, b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&part[..blank]);
-        let content = &part[blank + 4..];
-        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
-        let Some(disposition) = head.lines().find(|line| {
-            line.to_ascii_lowercase()
-                .starts_with("content-disposition:")
-        }) else {
-            continue;
-        };
-        match (
-            parameter(disposition, "name").as_deref(),
-            parameter(disposition, "filename"),
-        ) {
-            (Some("payload_json"), _) => {
-                json = serde_json::from_slice(content).unwrap_or(Value::Null);
-            }
-            (_, Some(filename)) => files.push(Attachment {
-                filename,
-                bytes: content.to_vec(),
-            }),
-            _ => {}
-        }
-    }
-    (json, files)
-}
-
-/// `key=value` or `key="value"` among a header value's `;`-separated parameters.
-fn parameter(header: &str, key: &str) -> Option<String> {
-    header.split(';').find_map(|item| {
-        let (name, value) = item.trim().split_once('=')?;
-        (name.eq_ignore_ascii_case(key)).then(|| value.trim_matches('"').to_owned())
-    })
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
-}
-
-fn split<'a>(mut body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
-    let mut parts = Vec::new();
-    while let Some(at) = find(body, delimiter) {
-        parts.push(&body[..at]);
-        body = &body[at + delimiter.len()..];
-    }
-    parts.push(body);
-    parts
-}
-
-async fn gateway(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| session(shared, socket))
-}
-
-/// One gateway session: Hello, then Identify -> READY (unless held), heartbeats
-/// acknowledged, injected dispatches forwarded with increasing sequence numbers. Once it ends
-/// its shard has no session until the bot identifies again.
-async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
-    let (outbox, inbox) = mpsc::unbounded_channel::<Outgoing>();
-    let shard = serve(&shared, &mut socket, &outbox, inbox).await;
-    if let Some(shard) = shard {
-        shared.sessions.send_if_modified(|sessions| {
-            let ours = sessions
-                .get(&shard)
-                .is_some_and(|session| session.outbox.same_channel(&outbox));
-            ours && sessions.remove(&shard).is_some()
-        });
-    }
-}
-
-/// Runs the session until the socket closes; returns the shard it identified as.
-async fn serve(
-    shared: &Shared,
-    socket: &mut WebSocket,
-    outbox: &mpsc::UnboundedSender<Outgoing>,
-    mut inbox: mpsc::UnboundedReceiver<Outgoing>,
-) -> Option<u64> {
-    // A long interval: tests are short, and serenity heartbeats on its own schedule anyway.
-    let hello = json!({"op": 10, "d": {"heartbeat_interval": 41_250}});
-    if send(socket, hello).await.is_err() {
-        return None;
-    }
-    let mut held = shared.held.subscribe();
-    let mut sequence = 0_u64;
-    // [id, total] once identified; `ready` once its READY went out.
-    let mut shard: Option<[u64; 2]> = None;
-    let mut ready = false;
-    loop {
-        tokio::select! {
-            frame = socket.recv() => {
-                let Some(Ok(frame)) = frame else { return shard.map(|[id, _]| id) };
-                let payload: Value = match frame {
-                    WsMessage::Text(text) => serde_json::from_str(text.as_str()).unwrap_or(Value::Null),
-                    WsMessage::Close(_) => return shard.map(|[id, _]| id),
-                    _ => continue,
-                };
-                let reply = match payload["op"].as_u64() {
-                    Some(1) => Some(json!({"op": 11})),
-                    Some(2) => {
-                        let identified = shard_field(&payload["d"]);
-                        shard = Some(identified);
-                        shared.identifies.send_modify(|all| all.push(payload["d"].clone()));
-                        None
-                    }
-                    // Resuming is not supported: "invalid session, identify anew".
-                    Some(6) => Some(json!({"op": 9, "d": false})),
-                    _ => None,
-                };
-                if let Some(reply) = reply {
-                    if send(socket, reply).await.is_err() { return shard.map(|[id, _]| id); }
-                }
-            }
-            Ok(()) = held.changed(), if shard.is_some() && !ready => {}
-            Some(outgoing) = inbox.recv(), if ready => {
-                let Outgoing::Interaction(interaction) = outgoing else {
-                    let close = CloseFrame { code: 4000, reason: "stand-in: dropped".into() };
-                    let _ = socket.send(WsMessage::Close(Some(close))).await;
-                    return shard.map(|[id, _]| id);
-                };
-                sequence += 1;
-                let dispatch = json!({"op": 0, "s": sequence, "t": "INTERACTION_CREATE", "d": interaction});
-                if send(socket, dispatch).await.is_err() { return shard.map(|[id, _]| id); }
-            }
-        }
-        // READY once identified and not held back (checked after every event, so a release
-        // sends it).
-        if let (Some([id, total]), false) = (shard, ready) {
-            if !held.borrow_and_update().contains(&id) {
-                sequence += 1;
-                let resume = format!("ws://{}/ws", shared.addr.lock().unwrap().expect("address"));
-                let mut body = payloads::ready("standin-session", &resume);
-                body["shard"] = json!([id, total]);
-                let dispatch = json!({"op": 0, "s": sequence, "t": "READY", "d": body});
-                if send(socket, dispatch).await.is_err() {
-                    return Some(id);
-                }
-                ready = true;
-                shared.sessions.send_modify(|sessions| {
-                    sessions.insert(
-                        id,
-                        Session {
-                            total,
-                            outbox: outbox.clone(),
-                        },
-                    );
-                });
-            }
-        }
-    }
-}
-
-async fn send(socket: &mut WebSocket, payload: Value) -> Result<(), axum::Error> {
-    socket
-        .send(WsMessage::Text(payload.to_string().into()))
-        .await
 }
