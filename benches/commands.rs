@@ -36,6 +36,8 @@ mod limits;
 #[allow(dead_code)] // shared with the integration tests, which read attachments
 #[path = "../tests/it/discord/multipart.rs"]
 mod multipart;
+#[path = "../tests/it/discord/ratelimits.rs"]
+mod ratelimits;
 // The stand-in's delivery routes: part of the stand-in, unused by this benchmark.
 #[allow(dead_code)]
 #[path = "../tests/it/discord/messages.rs"]

@@ -48,6 +48,8 @@ mod multipart;
 #[allow(dead_code)] // shared with the integration tests, which use all of it
 #[path = "../tests/it/discord/payloads.rs"]
 mod payloads;
+#[path = "../tests/it/discord/ratelimits.rs"]
+mod ratelimits;
 #[path = "../tests/it/discord/responses.rs"]
 #[allow(dead_code)] // shared with the integration tests
 mod responses;

@@ -42,6 +42,8 @@ mod multipart;
 mod payloads;
 #[path = "reminders/process.rs"]
 mod process;
+#[path = "../tests/it/discord/ratelimits.rs"]
+mod ratelimits;
 #[path = "reminders/report.rs"]
 mod report;
 #[path = "../tests/it/discord/responses.rs"]

@@ -13,7 +13,7 @@
 //! the bot. On demand a message is created and its answer held back (a request that times
 //! out after Discord acted).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -24,6 +24,8 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use super::payloads;
+pub use super::ratelimits::Limits;
+use super::ratelimits::RateLimits;
 use super::responses::{error, message, page, too_many, with_bucket, Bucket};
 
 /// How long Discord remembers a nonce: "a few minutes".
@@ -54,30 +56,6 @@ pub struct Posted {
     pub at: SystemTime,
 }
 
-/// Rate limits the stand-in enforces: Discord's unless a test makes them stricter.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Requests per rolling second over the delivery routes; over it: a global 429.
-    pub global_per_second: u32,
-    /// Messages per channel per window; over it: a route 429. Every answer carries the
-    /// bucket's `X-RateLimit-*` headers.
-    pub per_channel: (u32, Duration),
-}
-
-impl Limits {
-    /// 50 requests a second, 5 messages per channel per 5 seconds.
-    pub const DISCORD: Limits = Limits {
-        global_per_second: 50,
-        per_channel: (5, Duration::from_secs(5)),
-    };
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self::DISCORD
-    }
-}
-
 /// What the stand-in counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -104,7 +82,7 @@ pub struct Repeat {
 
 #[derive(Default)]
 struct State {
-    limits: Limits,
+    limits: RateLimits,
     dm_channels: HashMap<u64, u64>,
     /// DM channel -> user, the reverse of `dm_channels` (a fan-out has thousands).
     dm_users: HashMap<u64, u64>,
@@ -116,8 +94,6 @@ struct State {
     server_errors: usize,
     /// The next this many reads of a channel's messages get a global 429 with this wait.
     read_storm: Option<(usize, Duration)>,
-    recent: VecDeque<Instant>,
-    buckets: HashMap<u64, (u32, Instant)>,
     /// (channel, nonce) -> the first message's id and when it was made.
     nonces: HashMap<(u64, String), (u64, Instant)>,
     /// How long a nonce is remembered (default [`NONCE_WINDOW`]).
@@ -128,6 +104,22 @@ struct State {
     repeats: Vec<Repeat>,
     counts: Counts,
     next_id: u64,
+}
+
+impl State {
+    /// A global 429 (counted) when the last second already saw the allowed requests.
+    fn global_limit(&mut self) -> Option<Response> {
+        let limited = self.limits.global()?;
+        self.counts.rate_limited += 1;
+        Some(limited)
+    }
+
+    /// The channel's bucket after this message, or a route 429 (counted).
+    fn route_bucket(&mut self, channel: u64) -> Result<Bucket, Box<Response>> {
+        self.limits
+            .channel(channel)
+            .inspect_err(|_| self.counts.rate_limited += 1)
+    }
 }
 
 /// The delivery side's state; shared by the stand-in's routes and the test.
@@ -142,15 +134,7 @@ impl Messages {
     /// Stricter limits than Discord's (never looser: a bot that passed against them could
     /// draw 429s from Discord).
     pub fn set_limits(&self, limits: Limits) {
-        let (count, window) = limits.per_channel;
-        let (discord_count, discord_window) = Limits::DISCORD.per_channel;
-        assert!(
-            limits.global_per_second <= Limits::DISCORD.global_per_second
-                && u128::from(count) * discord_window.as_millis()
-                    <= u128::from(discord_count) * window.as_millis(),
-            "{limits:?} are looser than Discord's"
-        );
-        self.state.lock().unwrap().limits = limits;
+        self.state.lock().unwrap().limits.set(limits);
     }
 
     /// The user has closed their DMs: messages to their DM channel get 403 / 50007.
@@ -273,7 +257,7 @@ impl Messages {
             return error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
         }
         let mut state = self.state.lock().unwrap();
-        if let Some(limited) = global_limit(&mut state) {
+        if let Some(limited) = state.global_limit() {
             return limited;
         }
         if let Some((left, wait)) = state.read_storm {
@@ -301,7 +285,7 @@ impl Messages {
             return error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
         };
         let mut state = self.state.lock().unwrap();
-        if let Some(limited) = global_limit(&mut state) {
+        if let Some(limited) = state.global_limit() {
             return limited;
         }
         state.counts.dm_opens += 1;
@@ -320,7 +304,7 @@ impl Messages {
     fn create_message(&self, channel: u64, body: &Value) -> (Response, Option<Duration>) {
         let mut state = self.state.lock().unwrap();
         state.counts.attempts += 1;
-        if let Some(limited) = global_limit(&mut state) {
+        if let Some(limited) = state.global_limit() {
             return (limited, None);
         }
         if let Some((left, wait)) = state.storm {
@@ -347,7 +331,7 @@ impl Messages {
         if state.missing_channels.contains(&channel) {
             return (error(StatusCode::NOT_FOUND, 10003, "Unknown Channel"), None);
         }
-        let bucket = match route_bucket(&mut state, channel) {
+        let bucket = match state.route_bucket(channel) {
             Ok(bucket) => bucket,
             Err(limited) => return (*limited, None),
         };
@@ -402,9 +386,6 @@ impl Messages {
     }
 }
 
-/// The bucket id of `POST /channels/{id}/messages` (per channel, as its major parameter).
-const MESSAGES_BUCKET: &str = "80c17d2f203122d936070c88c8d10f33";
-
 /// A snowflake of this moment, above every earlier one.
 fn next_snowflake(state: &mut State) -> u64 {
     let since_epoch = SystemTime::now()
@@ -413,51 +394,4 @@ fn next_snowflake(state: &mut State) -> u64 {
     let now = u64::try_from(since_epoch).unwrap_or(0) << 22;
     state.next_id = (state.next_id + 1).max(now);
     state.next_id
-}
-
-/// A global 429 when the last second already saw the allowed number of requests.
-fn global_limit(state: &mut State) -> Option<Response> {
-    let limit = state.limits.global_per_second;
-    let now = Instant::now();
-    while state
-        .recent
-        .front()
-        .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
-    {
-        state.recent.pop_front();
-    }
-    if state.recent.len() >= limit as usize {
-        let oldest = state.recent.front().copied().unwrap_or(now);
-        let wait = Duration::from_secs(1).saturating_sub(now.duration_since(oldest));
-        state.counts.rate_limited += 1;
-        return Some(too_many(wait, true));
-    }
-    state.recent.push_back(now);
-    None
-}
-
-/// The channel's bucket after this request, or a route 429.
-fn route_bucket(state: &mut State, channel: u64) -> Result<Bucket, Box<Response>> {
-    let (limit, window) = state.limits.per_channel;
-    let now = Instant::now();
-    let (used, reset) = state.buckets.entry(channel).or_insert((0, now + window));
-    if now >= *reset {
-        *used = 0;
-        *reset = now + window;
-    }
-    let reset_after = reset.saturating_duration_since(now);
-    if *used >= limit {
-        state.counts.rate_limited += 1;
-        let mut response = too_many(reset_after, false);
-        let bucket = Bucket::new(MESSAGES_BUCKET, limit, 0, reset_after);
-        bucket.add_to(response.headers_mut());
-        return Err(Box::new(response));
-    }
-    *used += 1;
-    Ok(Bucket::new(
-        MESSAGES_BUCKET,
-        limit,
-        limit - *used,
-        reset_after,
-    ))
 }

@@ -20,6 +20,7 @@ pub mod messages;
 mod multipart;
 pub mod payloads;
 mod privacy;
+mod ratelimits;
 mod replicas;
 pub mod responses;
 mod setup;
