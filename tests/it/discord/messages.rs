@@ -49,10 +49,6 @@ pub struct Posted {
     /// The whole JSON body as sent.
     pub body: Value,
     /// When the stand-in created it (wall clock, to compare with the outbox's due times).
-    #[allow(
-        dead_code,
-        reason = "read by benches/reminders.rs, which includes this file"
-    )]
     pub at: SystemTime,
 }
 

@@ -38,6 +38,9 @@ const LEASE_SECONDS: u64 = 2;
 /// (a fifth of the lease).
 const HANG: Duration = Duration::from_secs(1);
 const ROOMS: [&str; 4] = ["Barn", "Loft", "Hall", "Yard"];
+/// Reminders an hour ahead: a reminder for a talk that has started is dropped, and the
+/// largest fan-outs here take several minutes.
+const LEAD_MINUTES: i64 = 60;
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -110,6 +113,36 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The seed's settings and how many of each trouble.
+    fn summary(&self) -> String {
+        let count =
+            |kind: fn(&Trouble) -> bool| self.troubles.iter().filter(|(_, t)| kind(t)).count();
+        format!(
+            "seed {}: trust {:?}, latency < {:?}, {} troubles ({} kills, {} storms, {} hangs, {} 502s)",
+            self.seed,
+            self.trust,
+            self.latency,
+            self.troubles.len(),
+            count(|t| matches!(t, Trouble::Kill { .. })),
+            count(|t| matches!(t, Trouble::Storm { .. })),
+            count(|t| matches!(t, Trouble::Hang { .. })),
+            count(|t| matches!(t, Trouble::BadGateway { .. })),
+        )
+    }
+}
+
+impl std::fmt::Display for Plan {
+    /// The summary, and every trouble with its moment when there are few enough to read.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.summary())?;
+        if self.troubles.len() <= 20 {
+            write!(f, ": {:?}", self.troubles)?;
+        }
+        Ok(())
+    }
+}
+
 /// The two worker slots; a killed worker's slot is empty until its successor starts.
 type Workers = Arc<Mutex<[Option<Process>; 2]>>;
 
@@ -131,6 +164,11 @@ fn worker(db: &TestDb, standin: &StandIn, trust: Duration, rate: u64) -> Process
                 trust.as_secs().to_string(),
             )
             .env("CONFBOT__REMINDERS__RATE_PER_SECOND", rate.to_string())
+            .env("CONFBOT__DEFAULTS__LEAD_MINUTES", LEAD_MINUTES.to_string())
+            .env(
+                "CONFBOT__REMINDERS__CHANNEL_LEAD_MINUTES",
+                LEAD_MINUTES.to_string(),
+            )
             .env("CONFBOT__DATABASE__MAX_CONNECTIONS", "2"),
         Duration::from_secs(30),
     )
@@ -144,7 +182,7 @@ async fn run_seed(plan: Plan, posts: usize, rate: u64) -> Result<String, String>
     let now = Utc::now()
         .duration_trunc(TimeDelta::seconds(1))
         .expect("whole seconds");
-    let start = now + TimeDelta::minutes(10) + TimeDelta::seconds(1);
+    let start = now + TimeDelta::minutes(LEAD_MINUTES) + TimeDelta::seconds(1);
     let uids: Vec<String> = (0..ROOMS.len()).map(|i| format!("talk-{i}")).collect();
     let talks: Vec<Talk<'_>> = ROOMS
         .iter()
@@ -238,19 +276,19 @@ async fn run_seed(plan: Plan, posts: usize, rate: u64) -> Result<String, String>
     }
     let rows = settled.map_err(|_| {
         format!(
-            "{plan:?}: not every row was recorded within {deadline:?}: stand-in {:?}\n{logs}",
+            "{plan}: not every row was recorded within {deadline:?}: stand-in {:?}\n{logs}",
             standin.messages().counts()
         )
     })?;
     let stray = rows.iter().find(|r| r.status != OutboxStatus::Sent);
     if let Some(row) = stray {
         return Err(format!(
-            "{plan:?}: a row ended {:?} (a loss): {:?}\n{logs}",
+            "{plan}: a row ended {:?} (a loss): {:?}\n{logs}",
             row.status, row.post.key
         ));
     }
     if !logs.is_empty() {
-        return Err(format!("{plan:?}: {logs}"));
+        return Err(format!("{plan}: {logs}"));
     }
 
     // One message per row, and none without a row.
@@ -262,13 +300,13 @@ async fn run_seed(plan: Plan, posts: usize, rate: u64) -> Result<String, String>
     }
     let duplicated: Vec<_> = created.iter().filter(|(_, n)| **n > 1).collect();
     if !duplicated.is_empty() {
-        return Err(format!("{plan:?}: duplicates: {duplicated:?}"));
+        return Err(format!("{plan}: duplicates: {duplicated:?}"));
     }
     let sent: HashSet<&str> = rows.iter().map(|r| r.nonce.as_str()).collect();
     let messages: HashSet<&str> = created.keys().map(String::as_str).collect();
     if sent != messages || rows.len() != expected {
         return Err(format!(
-            "{plan:?}: {} rows, {} messages: rows without a message: {:?}, messages without a row: {:?}",
+            "{plan}: {} rows, {} messages: rows without a message: {:?}, messages without a row: {:?}",
             rows.len(),
             messages.len(),
             sent.difference(&messages).collect::<Vec<_>>(),
@@ -281,7 +319,7 @@ async fn run_seed(plan: Plan, posts: usize, rate: u64) -> Result<String, String>
     let oldest = repeats.iter().map(|r| r.age).max().unwrap_or_default();
     if oldest >= plan.trust + request {
         return Err(format!(
-            "{plan:?}: a repeat came {oldest:?} after its message, trusting Discord for {:?}",
+            "{plan}: a repeat came {oldest:?} after its message, trusting Discord for {:?}",
             plan.trust
         ));
     }
@@ -291,12 +329,15 @@ async fn run_seed(plan: Plan, posts: usize, rate: u64) -> Result<String, String>
         .filter(|r| r.method == "GET" && r.path.ends_with("/messages"))
         .count();
     let counts = standin.messages().counts();
+    let times = posted.iter().map(|p| p.at);
+    let span = match (times.clone().min(), times.max()) {
+        (Some(first), Some(last)) => last.duration_since(first).unwrap_or_default(),
+        _ => Duration::ZERO,
+    };
+    let per_second = posted.len() as f64 / span.as_secs_f64().max(0.001);
     Ok(format!(
-        "seed {}: trust {:?}, latency < {:?}, {} troubles ({kills} kills): {} rows sent, {} messages, {} repeats answered with the first message (oldest {oldest:.1?}), {lookups} looks, {} 429s, settled {settled_after:.1?}, in {:.1?}",
-        plan.seed,
-        plan.trust,
-        plan.latency,
-        plan.troubles.len(),
+        "{}: {kills} kills made, {} rows sent, {} messages, {} repeats answered with the first message (oldest {oldest:.1?}), {lookups} looks, {} 429s, first to last message {span:.1?} ({per_second:.1}/s), settled {settled_after:.1?}, in {:.1?}",
+        plan.summary(),
         rows.len(),
         counts.created,
         repeats.len(),
