@@ -66,9 +66,7 @@ impl DeliveryOptions {
             max_sleep: Duration::from_secs(60),
         }
     }
-}
 
-impl DeliveryOptions {
     /// The configured values (`[reminders]`: rate, lease, nonce trust).
     pub fn from_settings(worker: String, settings: &crate::config::ReminderSettings) -> Self {
         Self {
