@@ -143,6 +143,44 @@ impl std::fmt::Display for Plan {
     }
 }
 
+/// Every request about `nonce`'s message (its sends, and the reads of its channel), with
+/// its arrival after the first: what a failing seed's duplicate went through.
+fn history(standin: &StandIn, nonce: &str) -> String {
+    let requests = standin.requests();
+    let sends: Vec<_> = requests
+        .iter()
+        .filter(|r| r.body["nonce"].as_str() == Some(nonce))
+        .collect();
+    let Some(first) = sends.first() else {
+        return format!("{nonce}: no request");
+    };
+    let channel = first.path.clone();
+    let lines: Vec<String> = requests
+        .iter()
+        .filter(|r| {
+            r.body["nonce"].as_str() == Some(nonce) || (r.method == "GET" && r.path == channel)
+        })
+        .map(|r| {
+            let after = r.at.saturating_duration_since(first.at);
+            format!("  +{after:.3?} {} {}", r.method, r.path)
+        })
+        .collect();
+    let made: Vec<String> = standin
+        .messages()
+        .posted()
+        .iter()
+        .filter(|p| p.nonce.as_deref() == Some(nonce))
+        .map(|p| {
+            format!(
+                "{:?}",
+                p.at.duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    format!("{nonce} (made at {made:?}):\n{}", lines.join("\n"))
+}
+
 /// The two worker slots; a killed worker's slot is empty until its successor starts.
 type Workers = Arc<Mutex<[Option<Process>; 2]>>;
 
@@ -306,9 +344,22 @@ async fn run_seed(plan: Plan, posts: usize, rate: u64) -> Result<String, String>
         let nonce = post.nonce.clone().ok_or("a message without a nonce")?;
         *created.entry(nonce).or_default() += 1;
     }
-    let duplicated: Vec<_> = created.iter().filter(|(_, n)| **n > 1).collect();
+    let duplicated: Vec<&String> = created
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(nonce, _)| nonce)
+        .collect();
     if !duplicated.is_empty() {
-        return Err(format!("{plan}: duplicates: {duplicated:?}"));
+        let story: Vec<String> = duplicated
+            .iter()
+            .take(3)
+            .map(|nonce| history(&standin, nonce))
+            .collect();
+        return Err(format!(
+            "{plan}: {} nonces created two messages; the first ones' requests:\n{}",
+            duplicated.len(),
+            story.join("\n")
+        ));
     }
     let sent: HashSet<&str> = rows.iter().map(|r| r.nonce.as_str()).collect();
     let messages: HashSet<&str> = created.keys().map(String::as_str).collect();
