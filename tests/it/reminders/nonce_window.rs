@@ -60,6 +60,20 @@ impl Forgetful {
     }
 }
 
+/// A scheduler at `t0` whose requests time out after 300 ms and that trusts Discord's nonce
+/// memory for half a second.
+async fn timing_out(db: &TestDb, standin: &StandIn, t0: DateTime<Utc>) -> Scheduler {
+    Scheduler::start_timing_out(
+        &db.url,
+        standin,
+        Clock::starting_at(t0, 1),
+        "w",
+        Duration::from_millis(300),
+        trust_half_a_second,
+    )
+    .await
+}
+
 fn trust_half_a_second(options: &mut DeliveryOptions) {
     options.nonce_window = Duration::from_millis(500);
 }
@@ -86,15 +100,7 @@ async fn a_send_that_timed_out_after_discord_created_the_message_is_recorded_not
         .messages()
         .hang_after_create(1, Duration::from_secs(2));
 
-    let scheduler = Scheduler::start_timing_out(
-        &db.url,
-        &standin,
-        Clock::starting_at(t0, 1),
-        "w",
-        Duration::from_millis(300),
-        trust_half_a_second,
-    )
-    .await;
+    let scheduler = timing_out(&db, &standin, t0).await;
     let counts = scheduler
         .wait_for("both rows recorded", |c| c.sent == 2)
         .await;
@@ -132,15 +138,7 @@ async fn a_look_for_the_message_that_was_rate_limited_is_made_again_before_any_r
         .messages()
         .storm_reads(1, Duration::from_millis(200));
 
-    let scheduler = Scheduler::start_timing_out(
-        &db.url,
-        &standin,
-        Clock::starting_at(t0, 1),
-        "w",
-        Duration::from_millis(300),
-        trust_half_a_second,
-    )
-    .await;
+    let scheduler = timing_out(&db, &standin, t0).await;
     scheduler
         .wait_for("both rows recorded", |c| c.sent == 2)
         .await;
