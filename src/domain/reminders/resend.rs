@@ -48,7 +48,6 @@ pub fn possible_contents(
     const STEP: i64 = 15;
     // A reminder is due at most a few hours before its talk; beyond that the texts repeat.
     const MAX_STEPS: i64 = 4 * 60 * 4;
-    let from = since.max(post.due - Duration::minutes(1));
     let to = post.expires.map_or(now, |expires| expires.min(now));
     let mut contents: Vec<String> = Vec::new();
     let mut push = |at: DateTime<Utc>| {
@@ -58,7 +57,10 @@ pub fn possible_contents(
             }
         }
     };
-    let mut at = from;
+    // From `since`, not from `post.due`: that is the outbox's due time, which every
+    // backoff and postponement moves on, so it can lie long after the attempt that made
+    // the message.
+    let mut at = since;
     let mut steps = 0;
     while at < to && steps < MAX_STEPS {
         push(at);
@@ -150,6 +152,22 @@ mod tests {
             };
             assert!(contents.contains(&message.content), "{}", message.content);
         }
+    }
+
+    #[test]
+    fn a_retry_that_pushed_the_due_time_on_does_not_hide_the_text_of_the_earlier_attempt() {
+        // The outbox's due time moves on with each backoff and postponement; the earlier
+        // attempt's text is the one of `since`, however far the row was pushed since.
+        let since = at("2026-06-01T09:00:25Z");
+        let mut post = reminder();
+        post.due = since + Duration::seconds(70);
+        let Decision::Send(earlier) = decide(&post, since) else {
+            panic!("sent")
+        };
+
+        let contents = possible_contents(&post, since, post.due + Duration::seconds(5));
+
+        assert!(contents.contains(&earlier.content), "{contents:?}");
     }
 
     #[test]
