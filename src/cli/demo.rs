@@ -26,9 +26,11 @@ use crate::domain::commands::Message;
 use crate::domain::import::{self, Format, ImportOptions};
 use crate::domain::model::{ConferenceSlug, TalkId};
 use crate::domain::programme::Programme;
-use crate::domain::reminders::{ChannelPlan, Target};
+use crate::domain::reminders::ChannelPlan;
 use crate::embedded_db::EmbeddedPostgres;
-use crate::jobs::{self, Claim, Clock, Deliver, DeliveryOptions, PlanSettings, SendError, Setup};
+use crate::jobs::{
+    self, Claim, Clock, Deliver, DeliveryOptions, PlanSettings, Recipient, SendError, Setup,
+};
 use crate::store;
 use crate::store::imports::{apply_import, ImportRequest};
 use crate::store::subscriptions::SubscriptionRef;
@@ -295,7 +297,7 @@ impl Deliver for Printer {
     /// database: no earlier attempt can have printed a post unrecorded.
     async fn find_sent(
         &self,
-        _target: Target,
+        _to: Recipient,
         _contents: &[String],
         _after: chrono::DateTime<chrono::Utc>,
         _claim: &Claim,
@@ -303,9 +305,14 @@ impl Deliver for Printer {
         Ok(false)
     }
 
+    /// The demo's DMs are printed: any channel id does.
+    async fn open_dm(&self, user: u64, _claim: &Claim) -> Result<u64, SendError> {
+        Ok(user)
+    }
+
     async fn deliver(
         &self,
-        target: Target,
+        to: Recipient,
         message: &Message,
         _nonce: &str,
         claim: &Claim,
@@ -314,12 +321,12 @@ impl Deliver for Printer {
             return Err(SendError::ClaimLost);
         }
         let now = self.clock.now();
-        let place = match target {
-            Target::Channel(id) => CHANNELS
+        let place = match to {
+            Recipient::Channel(id) => CHANNELS
                 .iter()
                 .find(|(_, channel, _)| *channel == id)
                 .map_or_else(|| format!("#{id}"), |(_, _, name)| format!("#{name}")),
-            Target::Dm(_) => "DM to you".to_owned(),
+            Recipient::Dm { .. } => "DM to you".to_owned(),
         };
         let text = render_text(&message.content, self.zone, now);
         let buttons: String = message

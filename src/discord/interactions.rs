@@ -107,6 +107,15 @@ impl Router {
     /// Answers one interaction, whichever way it arrived, and records how long it took.
     pub async fn dispatch(&self, ctx: &Ctx, interaction: Interaction, telemetry: &Telemetry) {
         let started = Instant::now();
+        let user = match &interaction {
+            Interaction::Command(command) => Some(command.user.id),
+            Interaction::Component(component) => Some(component.user.id),
+            Interaction::Modal(modal) => Some(modal.user.id),
+            _ => None,
+        };
+        if let Some(user) = user {
+            self.interacted(user.get()).await;
+        }
         match interaction {
             Interaction::Command(command) => {
                 self.command(ctx, &command).await;
@@ -121,6 +130,16 @@ impl Router {
             Interaction::Component(component) => self.component(ctx, &component).await,
             Interaction::Modal(modal) => self.modal(ctx, &modal).await,
             other => tracing::debug!(kind = ?other.kind(), "ignoring an interaction"),
+        }
+    }
+
+    /// `user` used the bot: if Discord refused DMs to them earlier, they are tried again
+    /// (they may have opened their DMs meanwhile). One primary-key update.
+    async fn interacted(&self, user: u64) {
+        match crate::store::dm_channels::reopen(&self.pool, user).await {
+            Ok(true) => tracing::info!(user, "DMs are tried again for a user who interacted"),
+            Ok(false) => {}
+            Err(error) => tracing::warn!(user, "reopening a user's DMs failed: {error}"),
         }
     }
 

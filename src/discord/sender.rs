@@ -8,8 +8,8 @@
 //! - Every request takes a slot of the [`Pacer`] (the global limit); a global 429 pauses it.
 //! - Per-route buckets: a response saying the route has no requests left
 //!   (`X-RateLimit-Remaining: 0`) holds that route until `X-RateLimit-Reset-After`.
-//! - A DM first opens the DM channel (`POST /users/@me/channels`); channel ids are kept,
-//!   so each user costs that request once per process.
+//! - A DM goes to the channel the delivery loop opened ahead ([`Deliver::open_dm`],
+//!   `POST /users/@me/channels`) and stored, so at send time it costs one request.
 //! - Every request honours the send's [`Claim`]: no wait longer than the claim allows, and
 //!   no request once it stopped holding. A request that left without an answer is an
 //!   unknown outcome; after Discord's nonce memory the message is looked for
@@ -33,8 +33,7 @@ use crate::lock::lock;
 mod answers;
 use super::render;
 use crate::domain::commands::Message;
-use crate::domain::reminders::Target;
-use crate::jobs::{Claim, Deliver, SendError};
+use crate::jobs::{Claim, Deliver, Recipient, SendError};
 use answers::{classify, header_number, seconds};
 
 /// How long one request may take.
@@ -47,8 +46,6 @@ pub struct DiscordSender {
     api: String,
     token: SecretString,
     pacer: Pacer,
-    /// User id -> DM channel id.
-    dm_channels: Mutex<HashMap<u64, u64>>,
     /// Route -> instant its bucket refills.
     routes: Mutex<HashMap<String, Instant>>,
     /// The bot's user id, once asked.
@@ -75,38 +72,9 @@ impl DiscordSender {
             api: format!("{}/api/v10", base.trim_end_matches('/')),
             token,
             pacer: Pacer::new(rate_per_second),
-            dm_channels: Mutex::new(HashMap::new()),
             routes: Mutex::new(HashMap::new()),
             own_id: Mutex::new(None),
         })
-    }
-
-    /// The DM channel of `user`, opened on first use.
-    async fn dm_channel(&self, user: u64, claim: &Claim) -> Result<u64, SendError> {
-        if let Some(channel) = lock(&self.dm_channels).get(&user) {
-            return Ok(*channel);
-        }
-        #[derive(Deserialize)]
-        struct Channel {
-            id: String,
-        }
-        let body = serde_json::json!({ "recipient_id": user.to_string() });
-        let response = self
-            .post(
-                "dm-open",
-                "/users/@me/channels",
-                body.to_string(),
-                false,
-                claim,
-            )
-            .await?;
-        let channel: Channel = read_json(response).await?;
-        let id = channel
-            .id
-            .parse()
-            .map_err(|_| SendError::Rejected(format!("DM channel id {:?}", channel.id)))?;
-        lock(&self.dm_channels).insert(user, id);
-        Ok(id)
     }
 
     /// One paced POST; a non-success status becomes the matching [`SendError`]. Waits only
@@ -250,32 +218,49 @@ impl DiscordSender {
 }
 
 impl Deliver for DiscordSender {
+    async fn open_dm(&self, user: u64, claim: &Claim) -> Result<u64, SendError> {
+        #[derive(Deserialize)]
+        struct Channel {
+            id: String,
+        }
+        let body = serde_json::json!({ "recipient_id": user.to_string() });
+        let response = self
+            .post(
+                "dm-open",
+                "/users/@me/channels",
+                body.to_string(),
+                false,
+                claim,
+            )
+            .await?;
+        let channel: Channel = read_json(response).await?;
+        channel
+            .id
+            .parse()
+            .map_err(|_| SendError::Rejected(format!("DM channel id {:?}", channel.id)))
+    }
+
     async fn deliver(
         &self,
-        target: Target,
+        to: Recipient,
         message: &Message,
         nonce: &str,
         claim: &Claim,
     ) -> Result<(), SendError> {
         let body = serde_json::to_string(&render::channel_message(message, nonce))
             .map_err(|e| SendError::Rejected(format!("message body: {e}")))?;
-        let (channel, to_channel) = match target {
-            Target::Channel(id) => (id, true),
-            Target::Dm(user) => (self.dm_channel(user, claim).await?, false),
-        };
+        let channel = to.channel();
         let route = format!("messages:{channel}");
         let path = format!("/channels/{channel}/messages");
-        let sent = self.post(&route, &path, body, to_channel, claim).await;
-        if let (Err(SendError::Rejected(_)), Target::Dm(user)) = (&sent, target) {
-            // A DM channel that stopped working is opened afresh next time.
-            lock(&self.dm_channels).remove(&user);
-        }
-        sent.map(drop)
+        let to_channel = matches!(to, Recipient::Channel(_));
+        self.post(&route, &path, body, to_channel, claim)
+            .await
+            .map(drop)
     }
 
     async fn find_sent(
         &self,
-        target: Target,
+        to: Recipient,
         contents: &[String],
         after: DateTime<Utc>,
         claim: &Claim,
@@ -291,10 +276,7 @@ impl Deliver for DiscordSender {
             content: String,
             author: Author,
         }
-        let channel = match target {
-            Target::Channel(id) => id,
-            Target::Dm(user) => self.dm_channel(user, claim).await?,
-        };
+        let channel = to.channel();
         let own = self.own_id(claim).await?.to_string();
         let route = format!("messages-read:{channel}");
         let mut after = snowflake(after);

@@ -11,10 +11,34 @@ use super::lease::Claim;
 use crate::domain::commands::Message;
 use crate::domain::reminders::Target;
 
+/// Where one message goes: a post's [`Target`] with a DM's channel already opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    Channel(u64),
+    Dm { user: u64, channel: u64 },
+}
+
+impl Recipient {
+    /// The channel the message is posted in.
+    pub fn channel(self) -> u64 {
+        match self {
+            Self::Channel(channel) | Self::Dm { channel, .. } => channel,
+        }
+    }
+
+    /// The post's target this recipient stands for.
+    pub fn target(self) -> Target {
+        match self {
+            Self::Channel(channel) => Target::Channel(channel),
+            Self::Dm { user, .. } => Target::Dm(user),
+        }
+    }
+}
+
 /// Sends one message. Implementations must send `nonce` with Discord's `enforce_nonce`, so a
 /// retry of the same post within Discord's window returns the first message instead of
-/// posting twice, must disable every mention, and pace their own requests (a DM may take
-/// two: opening the DM channel, then the message); after a global 429 they hold every
+/// posting twice, must disable every mention, and pace their own requests (opening a DM
+/// channel included); after a global 429 they hold every
 /// request back and return [`SendError::RateLimited`] with `global`, and the caller retries.
 /// They honour the `claim`: no wait it does not [`fit`](Claim::fits) (they return the
 /// wait as [`SendError::RateLimited`] instead of sleeping), and no request leaves unless it
@@ -22,19 +46,27 @@ use crate::domain::reminders::Target;
 pub trait Deliver: Send + Sync + 'static {
     fn deliver(
         &self,
-        target: Target,
+        to: Recipient,
         message: &Message,
         nonce: &str,
         claim: &Claim,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
-    /// Whether a message of a post already exists in `target`'s channel: created by this bot
+    /// Opens (or gets back) `user`'s DM channel with the bot: one paced request, made ahead
+    /// of their reminders so that each DM costs one request when it is due.
+    fn open_dm(
+        &self,
+        user: u64,
+        claim: &Claim,
+    ) -> impl Future<Output = Result<u64, SendError>> + Send;
+
+    /// Whether a message of a post already exists in `to`'s channel: created by this bot
     /// after `after` (wall clock) with one of `contents`. Asked only once Discord may have
     /// forgotten the post's nonce (see [`crate::domain::reminders::resend`]); honours the
     /// `claim` like [`deliver`](Self::deliver).
     fn find_sent(
         &self,
-        target: Target,
+        to: Recipient,
         contents: &[String],
         after: DateTime<Utc>,
         claim: &Claim,

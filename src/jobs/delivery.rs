@@ -7,7 +7,7 @@
 //! row in flight; a crashed worker's claimed rows are sent again after the lease with the
 //! same nonce, which Discord answers with the first message instead of a duplicate.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,9 +20,12 @@ use super::clock::Clock;
 use super::deliver::Deliver;
 use super::lease::{BatchLease, Claim};
 use super::outcomes::Outcomes;
+use crate::domain::reminders::Target;
+use crate::store::dm_channels::{self, DmChannel};
 use crate::store::outbox;
 use row::handle;
 
+mod dms;
 mod row;
 
 /// How the loop works; [`DeliveryOptions::for_rate`] gives the production values.
@@ -157,6 +160,16 @@ async fn work_loop<D: Deliver>(
             // More may be due: claim again before sleeping.
             continue;
         }
+        // Nothing due: open the DM channels of coming fan-outs, a batch at a time so a post
+        // falling due meanwhile waits no longer than behind a batch of sends.
+        let opened = tokio::select! {
+            opened = dms::open_ahead(&shared) => opened,
+            // Seen here, the stop would not wake the sleep below: look at it now.
+            _ = stop.changed() => continue,
+        };
+        if opened > 0 {
+            continue;
+        }
         let now = shared.clock.now();
         let next = match outbox::next_due(&shared.pool).await {
             Ok(next) => next,
@@ -197,6 +210,7 @@ async fn deliver_due<D: Deliver>(
             }
         };
     let count = claimed.len();
+    let known = known_dm_channels(shared, &claimed).await;
     let batch = BatchLease::new(shared.clock, now, lease);
     let mut held: HashSet<i64> = claimed.iter().map(|e| e.id).collect();
     let mut next_renewal = now + batch.renew_every();
@@ -210,7 +224,11 @@ async fn deliver_due<D: Deliver>(
                 continue;
             }
             let claim = Claim::of(&batch, entry.id);
-            tasks.spawn(handle(Arc::clone(shared), entry, claim));
+            let dm = match entry.post.key.target {
+                Target::Dm(user) => known.get(&user).copied(),
+                Target::Channel(_) => None,
+            };
+            tasks.spawn(handle(Arc::clone(shared), entry, dm, claim));
         }
         if tasks.is_empty() {
             break;
@@ -254,6 +272,30 @@ async fn deliver_due<D: Deliver>(
         }
     }
     count
+}
+
+/// The stored DM channels of the batch's users (none on a database error: each DM then
+/// opens its channel).
+async fn known_dm_channels<D>(
+    shared: &Shared<D>,
+    claimed: &[outbox::OutboxEntry],
+) -> HashMap<u64, DmChannel> {
+    let users: Vec<u64> = claimed
+        .iter()
+        .filter_map(|entry| match entry.post.key.target {
+            Target::Dm(user) => Some(user),
+            Target::Channel(_) => None,
+        })
+        .collect();
+    if users.is_empty() {
+        return HashMap::new();
+    }
+    dm_channels::of_users(&shared.pool, &users)
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!("reading stored DM channels failed: {error}");
+            HashMap::new()
+        })
 }
 
 /// How often a delivering worker records that it is alive, and how long a record counts.

@@ -35,7 +35,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use crate::store::programme::Snapshots;
 
 pub use clock::Clock;
-pub use deliver::{Deliver, SendError};
+pub use deliver::{Deliver, Recipient, SendError};
 pub use delivery::DeliveryOptions;
 pub use lease::Claim;
 pub use outcomes::{Outcome, OutcomeCounts, Outcomes};
@@ -250,7 +250,7 @@ pub async fn post_to_organisers<D: Deliver>(
     let nonce: String = nonce.chars().take(25).collect();
     if let Err(error) = deliver
         .deliver(
-            crate::domain::reminders::Target::Channel(channel),
+            Recipient::Channel(channel),
             &message,
             &nonce,
             &Claim::unclaimed(),

@@ -25,6 +25,9 @@ pub struct OutcomeCounts {
     pub retried: u64,
     /// Pending again after a rate limit, attempt not counted.
     pub postponed: u64,
+    /// Users' DM channels opened (and stored), ahead of their DMs or, when that did not
+    /// happen in time, at the send.
+    pub dm_channels_opened: u64,
 }
 
 /// What became of one row.
@@ -154,6 +157,12 @@ impl Outcomes {
 
     pub(super) fn observe_lateness(&self, late: Duration) {
         self.lateness.observe(late);
+    }
+
+    /// Counts one DM channel opened.
+    pub(super) fn opened_dm_channel(&self) {
+        self.totals
+            .send_modify(|counts| counts.dm_channels_opened += 1);
     }
 
     /// Counts one row's outcome. The per-kind counter first: a test woken by the total

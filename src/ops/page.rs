@@ -96,6 +96,14 @@ fn delivery(page: &mut Encoder, ops: &Ops) {
         "Seconds between a post's due time and its send.",
     );
     page.histogram(name, &[], &ops.outcomes.lateness());
+    let name = "confbot_dm_channels_opened_total";
+    page.header(
+        name,
+        "counter",
+        "Users' DM channels opened: ahead of their reminders, or at the send when not in time.",
+    );
+    #[allow(clippy::cast_precision_loss)]
+    page.sample(name, &[], ops.outcomes.counts().dm_channels_opened as f64);
 }
 
 fn gauges(page: &mut Encoder, ops: &Ops, gateway: &Gateway) {

@@ -2,6 +2,7 @@
 
 pub mod announcements;
 pub mod conferences;
+pub mod dm_channels;
 pub mod guilds;
 pub mod imports;
 pub mod outbox;

@@ -5,6 +5,9 @@
 //! Organisers' ids on audit entries, announcements and settings are replaced by 0 rather than
 //! deleted: the server keeps the record of what was done, without who did it.
 //!
+//! The DM channel confbot keeps for a person (`dm_channels`) goes with their last
+//! subscription anywhere: it is how confbot reaches them, and needed only while it does.
+//!
 //! Outbox rows addressed to the person are what makes reminders exactly-once: a sent row
 //! deleted while a subscription to the same talk remains would let the planner send that
 //! reminder again. Rows of a conference are therefore only deleted once no subscription of
@@ -84,6 +87,14 @@ async fn forget_in(
     .execute(&mut *tx)
     .await?
     .rows_affected();
+
+    sqlx::query(
+        "DELETE FROM dm_channels WHERE user_id = $1
+           AND NOT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1)",
+    )
+    .bind(user)
+    .execute(&mut *tx)
+    .await?;
 
     let mut organiser_records = 0;
     for statement in [
@@ -185,6 +196,12 @@ pub async fn purge(pool: &PgPool, conference_id: i64) -> Result<Holdings, StoreE
             .await?
             .rows_affected();
     }
+    sqlx::query(
+        "DELETE FROM dm_channels d
+          WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = d.user_id)",
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(deleted)
 }

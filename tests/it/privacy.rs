@@ -7,7 +7,7 @@ use confbot::domain::privacy::{ForgetScope, Holdings};
 use confbot::domain::reminders::LeadTime;
 use confbot::jobs::retention::purge_expired;
 use confbot::store::subscriptions::SubscriptionRef;
-use confbot::store::{guilds, privacy, subscriptions};
+use confbot::store::{dm_channels, guilds, privacy, subscriptions};
 use sqlx::PgPool;
 
 use crate::fixtures::import_text;
@@ -53,6 +53,9 @@ async fn seeded() -> Seeded {
             .unwrap();
     }
     for user in [ALICE, BOB] {
+        dm_channels::remember(pool, user, user + 1000, Utc::now())
+            .await
+            .unwrap();
         subscriptions::set_lead(pool, conference, user, LeadTime::from_minutes(5).unwrap())
             .await
             .unwrap();
@@ -81,6 +84,14 @@ async fn seeded() -> Seeded {
 }
 
 /// (subscriptions, lead times, DM rows) of `user`, and their audit entries per server.
+/// Whether confbot keeps `user`'s DM channel.
+async fn has_dm_channel(pool: &PgPool, user: u64) -> bool {
+    !dm_channels::of_users(pool, &[user])
+        .await
+        .unwrap()
+        .is_empty()
+}
+
 async fn held(pool: &PgPool, user: u64) -> (i64, i64, i64, Vec<i64>) {
     let count = |sql: &'static str| async move {
         sqlx::query_scalar::<_, i64>(sql)
@@ -129,6 +140,10 @@ async fn forgetting_in_a_server_deletes_what_was_done_there_and_keeps_exactly_on
     assert_eq!(before, (2, 1, 1, vec![HERE as i64, THERE as i64]));
     assert_eq!(held(pool, ALICE).await, (1, 0, 1, vec![THERE as i64]));
     assert_eq!(held(pool, BOB).await, (1, 1, 1, vec![]));
+    assert!(
+        has_dm_channel(pool, ALICE).await,
+        "still subscribed elsewhere: still reached by DM"
+    );
 }
 
 #[tokio::test]
@@ -156,6 +171,8 @@ async fn forgetting_everywhere_deletes_every_trace_of_one_person_only() {
         .unwrap();
     assert_eq!(anonymous, 2, "the organiser actions stay, without her id");
     assert_eq!(held(pool, BOB).await, (1, 1, 1, vec![]));
+    assert!(!has_dm_channel(pool, ALICE).await);
+    assert!(has_dm_channel(pool, BOB).await);
 }
 
 #[tokio::test]
@@ -176,6 +193,9 @@ async fn a_finished_conference_s_personal_data_goes_when_its_retention_has_passe
 
     assert!(on_day_29.is_empty());
     assert_eq!(kept, (1, 1, 1, vec![]));
+    for user in [ALICE, BOB] {
+        assert!(!has_dm_channel(pool, user).await, "no subscription left");
+    }
     assert_eq!(on_day_30.len(), 1);
     assert_eq!(on_day_30[0].0, "nbpy");
     assert_eq!(on_day_30[0].1.subscriptions, 3);

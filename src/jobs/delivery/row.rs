@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::super::deliver::SendError;
+use super::super::deliver::{Recipient, SendError};
 use super::super::lease::Claim;
 use super::super::outcomes::Outcome;
+use super::dms::{learn, recipient};
 use super::{Deliver, Shared};
 use crate::domain::reminders::{decide, possible_contents, resend, Decision, Resend, Target};
+use crate::store::dm_channels::DmChannel;
 use crate::store::outbox::{self, OutboxEntry};
 
 /// How many times one send is retried after a global rate limit (the sender's pacer holds
@@ -19,10 +21,12 @@ use crate::store::outbox::{self, OutboxEntry};
 const GLOBAL_WAITS: usize = 5;
 
 /// Sends one claimed row (or drops it when too late) and records the outcome. Returns the
-/// row's id, for the batch to stop renewing it.
+/// row's id, for the batch to stop renewing it. `dm`: what is known of the DM channel of
+/// the row's user, if it is a DM.
 pub(super) async fn handle<D: Deliver>(
     shared: Arc<Shared<D>>,
     entry: OutboxEntry,
+    mut dm: Option<DmChannel>,
     claim: Claim,
 ) -> i64 {
     let options = &shared.options;
@@ -33,7 +37,6 @@ pub(super) async fn handle<D: Deliver>(
     // From this instant on an earlier attempt may have created the message; `None` once
     // none can have (or its message was looked for and is not there).
     let mut unproven = entry.maybe_sent_since;
-    let window = nonce_window(options);
     for waited in 1..=GLOBAL_WAITS {
         // Decided at each attempt: the text states the time left at the real send.
         let started = shared.clock.now();
@@ -46,36 +49,24 @@ pub(super) async fn handle<D: Deliver>(
             }
             Decision::Send(message) => message,
         };
-        // Decided at each attempt too: a wait for a rate limit may carry a repeat past the
-        // time Discord is trusted to remember the nonce.
-        let result = match unproven {
-            Some(since) if resend(Some(since), started, window) == Resend::CheckFirst => {
-                // Only a look that happened and found nothing proves absence: a look that
-                // was rate limited and waited for leaves the next turn to look again.
-                match find_earlier(&shared, &entry, since, &claim).await {
-                    Ok(true) => Ok(Sent::Earlier),
-                    Ok(false) => match outbox::mark_not_sent(pool, id, worker).await {
-                        Ok(true) => {
-                            unproven = None;
-                            send(&shared, &entry, &message, &claim).await
-                        }
-                        // The row is not this worker's any more.
-                        Ok(false) | Err(_) => Err(SendError::ClaimLost),
-                    },
-                    Err(error) => Err(error),
+        let result = match recipient(&shared, key.target, &mut dm, &claim).await {
+            Err(error) => Err(error),
+            Ok(to) => {
+                let attempt = Attempt {
+                    to,
+                    message: &message,
+                    started,
+                    claim: &claim,
+                    last: waited == GLOBAL_WAITS,
+                };
+                let Some(result) = attempt.make(&shared, &entry, &mut unproven).await else {
+                    continue;
+                };
+                if let Err(error) = &result {
+                    learn(&shared, to, error).await;
                 }
+                result
             }
-            // Discord still remembers the nonce, and a repeat returns the first message,
-            // provided the request leaves inside the window: after it, it does not leave
-            // and the next turn looks for the message first.
-            Some(since) => {
-                let repeat = claim.leaving_by(since + window);
-                match send(&shared, &entry, &message, &repeat).await {
-                    Err(SendError::ClaimLost) if claim.holds() && waited < GLOBAL_WAITS => continue,
-                    result => result,
-                }
-            }
-            None => send(&shared, &entry, &message, &claim).await,
         };
         let now = shared.clock.now();
         let (outcome, counter) = match result {
@@ -168,6 +159,62 @@ pub(super) async fn handle<D: Deliver>(
     id
 }
 
+/// One attempt at a row's message, to a resolved recipient.
+struct Attempt<'a> {
+    to: Recipient,
+    message: &'a crate::domain::commands::Message,
+    started: DateTime<Utc>,
+    claim: &'a Claim,
+    /// No further attempt follows under this claim.
+    last: bool,
+}
+
+impl Attempt<'_> {
+    /// Sends the message, or finds that an earlier attempt did. `None`: nothing left, and
+    /// another attempt under the claim may (a repeat that missed the nonce window's end).
+    async fn make<D: Deliver>(
+        &self,
+        shared: &Shared<D>,
+        entry: &OutboxEntry,
+        unproven: &mut Option<DateTime<Utc>>,
+    ) -> Option<Result<Sent, SendError>> {
+        let (pool, worker, id) = (&shared.pool, shared.options.worker.as_str(), entry.id);
+        let window = nonce_window(&shared.options);
+        // Decided at each attempt: a wait for a rate limit may carry a repeat past the time
+        // Discord is trusted to remember the nonce.
+        let result = match *unproven {
+            Some(since) if resend(Some(since), self.started, window) == Resend::CheckFirst => {
+                // Only a look that happened and found nothing proves absence: a look that
+                // was rate limited and waited for leaves the next turn to look again.
+                match find_earlier(shared, entry, self.to, since, self.claim).await {
+                    Ok(true) => Ok(Sent::Earlier),
+                    Ok(false) => match outbox::mark_not_sent(pool, id, worker).await {
+                        Ok(true) => {
+                            *unproven = None;
+                            send(shared, self.to, entry, self.message, self.claim).await
+                        }
+                        // The row is not this worker's any more.
+                        Ok(false) | Err(_) => Err(SendError::ClaimLost),
+                    },
+                    Err(error) => Err(error),
+                }
+            }
+            // Discord still remembers the nonce, and a repeat returns the first message,
+            // provided the request leaves inside the window: after it, it does not leave
+            // and the next turn looks for the message first.
+            Some(since) => {
+                let repeat = self.claim.leaving_by(since + window);
+                match send(shared, self.to, entry, self.message, &repeat).await {
+                    Err(SendError::ClaimLost) if self.claim.holds() && !self.last => return None,
+                    result => result,
+                }
+            }
+            None => send(shared, self.to, entry, self.message, self.claim).await,
+        };
+        Some(result)
+    }
+}
+
 /// How a row came to be sent.
 enum Sent {
     /// By this attempt.
@@ -178,13 +225,14 @@ enum Sent {
 
 async fn send<D: Deliver>(
     shared: &Shared<D>,
+    to: Recipient,
     entry: &OutboxEntry,
     message: &crate::domain::commands::Message,
     claim: &Claim,
 ) -> Result<Sent, SendError> {
     shared
         .deliver
-        .deliver(entry.post.key.target, message, &entry.nonce, claim)
+        .deliver(to, message, &entry.nonce, claim)
         .await
         .map(|()| Sent::Now)
 }
@@ -195,6 +243,7 @@ async fn send<D: Deliver>(
 async fn find_earlier<D: Deliver>(
     shared: &Shared<D>,
     entry: &OutboxEntry,
+    to: Recipient,
     since: DateTime<Utc>,
     claim: &Claim,
 ) -> Result<bool, SendError> {
@@ -202,10 +251,7 @@ async fn find_earlier<D: Deliver>(
     let contents = possible_contents(&entry.post, since, now);
     // Discord's and this host's clocks may differ by a little.
     let after = shared.clock.to_wall(since) - chrono::Duration::seconds(30);
-    let found = shared
-        .deliver
-        .find_sent(entry.post.key.target, &contents, after, claim)
-        .await;
+    let found = shared.deliver.find_sent(to, &contents, after, claim).await;
     match found {
         Err(SendError::Unknown(error)) => Err(SendError::Transient(error)),
         other => other,

@@ -138,6 +138,11 @@ impl Messages {
         self.state.lock().unwrap().closed_dms.insert(user);
     }
 
+    /// The user accepts DMs from the bot again.
+    pub fn open_dms(&self, user: u64) {
+        self.state.lock().unwrap().closed_dms.remove(&user);
+    }
+
     /// The channel was deleted: messages to it get 404 / 10003.
     pub fn delete_channel(&self, channel: u64) {
         self.state.lock().unwrap().missing_channels.insert(channel);

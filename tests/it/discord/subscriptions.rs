@@ -328,3 +328,29 @@ async fn the_target_options_autocomplete_like_the_lookup_commands() {
     assert_eq!(names(&rooms), ["Barn"]);
     assert_eq!(names(&channel_rooms), ["Loft"]);
 }
+
+#[tokio::test]
+async fn a_user_whose_dms_were_refused_is_dmed_again_once_they_use_the_bot() {
+    use confbot::store::dm_channels::{self, DmChannel};
+    let bot = Bot::start().await;
+    let pool = &bot.db.pool;
+    let now = Utc::now();
+    let other = USER_ID + 1;
+    for user in [USER_ID, other] {
+        dm_channels::mark_closed(pool, user, Some(user + 10), now)
+            .await
+            .expect("closed");
+    }
+
+    slash(&bot, "subscribe", &[("room", "Barn")]).await;
+
+    let known = dm_channels::of_users(pool, &[USER_ID, other])
+        .await
+        .expect("read");
+    assert_eq!(known[&USER_ID], DmChannel::Open(USER_ID + 10));
+    assert_eq!(
+        known[&other],
+        DmChannel::Closed,
+        "only the user who interacted"
+    );
+}

@@ -379,7 +379,7 @@ async fn a_request_with_the_wrong_token_is_refused_and_creates_nothing() {
 
     let sent = sender
         .deliver(
-            confbot::domain::reminders::Target::Channel(BARN),
+            confbot::jobs::Recipient::Channel(BARN),
             &message,
             "n",
             &Claim::unclaimed(),

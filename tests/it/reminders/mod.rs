@@ -8,6 +8,7 @@ mod binary;
 mod changes;
 mod chaos;
 mod delivery;
+mod dm_channels;
 mod nonce_window;
 mod simulate;
 mod workers;

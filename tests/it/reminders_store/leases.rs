@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use confbot::domain::commands::Message;
 use confbot::jobs::lease::BatchLease;
-use confbot::jobs::{delivery, Claim, Clock, Deliver, DeliveryOptions, Outcomes, SendError};
+use confbot::jobs::{
+    delivery, Claim, Clock, Deliver, DeliveryOptions, Outcomes, Recipient, SendError,
+};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use super::*;
@@ -20,9 +22,13 @@ struct Slow {
 }
 
 impl Deliver for Slow {
+    async fn open_dm(&self, user: u64, _claim: &Claim) -> Result<u64, SendError> {
+        Ok(user)
+    }
+
     async fn find_sent(
         &self,
-        _target: Target,
+        _to: Recipient,
         _contents: &[String],
         _after: DateTime<Utc>,
         _claim: &Claim,
@@ -32,7 +38,7 @@ impl Deliver for Slow {
 
     async fn deliver(
         &self,
-        _target: Target,
+        _to: Recipient,
         _message: &Message,
         _nonce: &str,
         claim: &Claim,
@@ -125,7 +131,7 @@ async fn a_request_never_leaves_under_a_lost_claim() {
 
     let lost = sender
         .deliver(
-            Target::Channel(LOBBY_CHANNEL),
+            Recipient::Channel(LOBBY_CHANNEL),
             &message,
             "n1",
             &Claim::of(&lease, 1),
@@ -133,7 +139,7 @@ async fn a_request_never_leaves_under_a_lost_claim() {
         .await;
     let held = sender
         .deliver(
-            Target::Channel(LOBBY_CHANNEL),
+            Recipient::Channel(LOBBY_CHANNEL),
             &message,
             "n2",
             &Claim::of(&lease, 2),

@@ -1,0 +1,121 @@
+//! Direct messages at one request each: every subscriber's DM channel is opened ahead of
+//! their reminders ([`open_ahead`], while nothing is due) and stored for every process, so
+//! the send itself is the only request when a fan-out falls due. A user who does not
+//! accept DMs (50007) is recorded and not tried again until they interact with the bot.
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+
+use super::super::deliver::{Recipient, SendError};
+use super::super::lease::Claim;
+use super::{Deliver, Shared};
+use crate::domain::reminders::Target;
+use crate::store::dm_channels::{self, DmChannel};
+
+/// How far ahead DM channels are opened: every DM due within it has its channel when it
+/// falls due, however many are due at once.
+pub(super) const OPEN_AHEAD: chrono::Duration = chrono::Duration::hours(2);
+
+/// Where a post to `target` goes. A user whose channel is not `known` yet has it opened
+/// now (and stored); a user known to refuse DMs is not asked again.
+pub(super) async fn recipient<D: Deliver>(
+    shared: &Shared<D>,
+    target: Target,
+    known: &mut Option<DmChannel>,
+    claim: &Claim,
+) -> Result<Recipient, SendError> {
+    let user = match target {
+        Target::Channel(channel) => return Ok(Recipient::Channel(channel)),
+        Target::Dm(user) => user,
+    };
+    match *known {
+        Some(DmChannel::Open(channel)) => Ok(Recipient::Dm { user, channel }),
+        Some(DmChannel::Closed) => Err(SendError::ClosedDm),
+        None => {
+            let channel = open(shared, user, claim).await?;
+            *known = Some(DmChannel::Open(channel));
+            Ok(Recipient::Dm { user, channel })
+        }
+    }
+}
+
+/// Opens `user`'s DM channel and stores it. Opening creates no message, so a request
+/// without an answer is only a temporary failure; a refusal is recorded like closed DMs.
+async fn open<D: Deliver>(shared: &Shared<D>, user: u64, claim: &Claim) -> Result<u64, SendError> {
+    let now = shared.clock.now();
+    match shared.deliver.open_dm(user, claim).await {
+        Ok(channel) => {
+            if let Err(error) = dm_channels::remember(&shared.pool, user, channel, now).await {
+                // Opened again next time: a request more, nothing lost.
+                tracing::warn!(user, "storing a DM channel failed: {error}");
+            }
+            shared.outcomes.opened_dm_channel();
+            Ok(channel)
+        }
+        Err(SendError::Rejected(reason)) => {
+            tracing::info!(user, "Discord would not open a DM channel: {reason}");
+            if let Err(error) = dm_channels::mark_closed(&shared.pool, user, None, now).await {
+                tracing::warn!(user, "recording a refused DM channel failed: {error}");
+            }
+            Err(SendError::Rejected(reason))
+        }
+        Err(SendError::Unknown(reason)) => Err(SendError::Transient(reason)),
+        Err(error) => Err(error),
+    }
+}
+
+/// What a failed DM tells about the user's channel: closed DMs are recorded (no DM is
+/// tried until they interact again), and a refused message forgets the stored channel so
+/// the next DM opens it afresh.
+pub(super) async fn learn<D: Deliver>(shared: &Shared<D>, to: Recipient, error: &SendError) {
+    let Recipient::Dm { user, channel } = to else {
+        return;
+    };
+    let stored = match error {
+        SendError::ClosedDm => {
+            dm_channels::mark_closed(&shared.pool, user, Some(channel), shared.clock.now()).await
+        }
+        SendError::Rejected(_) => dm_channels::forget(&shared.pool, user).await,
+        _ => return,
+    };
+    if let Err(error) = stored {
+        tracing::warn!(user, "recording what a DM failure says failed: {error}");
+    }
+}
+
+/// Opens the DM channels of up to a batch of users with DMs due within [`OPEN_AHEAD`] and no
+/// channel yet, at the paced rate. Returns how many users were settled (opened, or refused
+/// by Discord); 0 when none was due or an open failed (the loop then sleeps, and the next
+/// idle turn tries again).
+pub(super) async fn open_ahead<D: Deliver>(shared: &Arc<Shared<D>>) -> usize {
+    let until = shared.clock.now() + OPEN_AHEAD;
+    let users = match dm_channels::to_open(&shared.pool, until, shared.options.batch).await {
+        Ok(users) => users,
+        Err(error) => {
+            tracing::warn!("finding DM channels to open failed: {error}");
+            return 0;
+        }
+    };
+    let mut opens = JoinSet::new();
+    for user in users {
+        let shared = Arc::clone(shared);
+        opens.spawn(async move { open(&shared, user, &Claim::unclaimed()).await });
+    }
+    let (mut settled, mut failed) = (0, false);
+    while let Some(done) = opens.join_next().await {
+        match done {
+            Ok(Ok(_) | Err(SendError::Rejected(_))) => settled += 1,
+            Ok(Err(error)) => {
+                tracing::warn!("opening a DM channel ahead failed: {error}");
+                failed = true;
+            }
+            Err(_) => failed = true,
+        }
+    }
+    if failed {
+        0
+    } else {
+        settled
+    }
+}
