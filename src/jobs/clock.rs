@@ -73,6 +73,15 @@ impl Clock {
         }
     }
 
+    /// How much of this clock's time passes in `real` real time.
+    pub fn stretch(&self, real: Duration) -> chrono::Duration {
+        let speed = match self.kind {
+            Kind::Wall => 1,
+            Kind::Shifted { speed, .. } => speed,
+        };
+        chrono::Duration::from_std(real.saturating_mul(speed)).unwrap_or(chrono::TimeDelta::MAX)
+    }
+
     /// The wall-clock instant at which this clock read (or will read) `at`: what Discord's
     /// timestamps and snowflakes of that moment say.
     pub fn to_wall(&self, at: DateTime<Utc>) -> DateTime<Utc> {

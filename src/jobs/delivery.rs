@@ -20,9 +20,10 @@ use super::clock::Clock;
 use super::deliver::Deliver;
 use super::lease::{BatchLease, Claim};
 use super::outcomes::Outcomes;
-use crate::domain::reminders::Target;
+use crate::domain::reminders::{EarlyStart, Target};
 use crate::store::dm_channels::{self, DmChannel};
 use crate::store::outbox;
+use chrono::{DateTime, Utc};
 use row::handle;
 
 mod dms;
@@ -53,6 +54,10 @@ pub struct DeliveryOptions {
     /// The longest sleep: the loop looks at the outbox at least this often, for posts
     /// another process queued (that process delivers them too; this only bounds a gap).
     pub max_sleep: Duration,
+    /// The share of Discord's rate one post is counted at when fan-outs are sent early
+    /// enough to end by their due instant ([`crate::domain::reminders::early_start`]);
+    /// `None`: every post goes at its due instant (a sender without a rate limit).
+    pub per_request: Option<Duration>,
 }
 
 impl DeliveryOptions {
@@ -67,7 +72,15 @@ impl DeliveryOptions {
             max_attempts: 8,
             nonce_window: crate::config::DEFAULT_NONCE_TRUST,
             max_sleep: Duration::from_secs(60),
+            per_request: Some(Self::per_request_at(rate)),
         }
+    }
+
+    /// One request's share of `rate_per_second`, the rate of every process together, with
+    /// a tenth kept for what else a fan-out costs (retries, looks, channel opens, the
+    /// answers to interactions).
+    pub fn per_request_at(rate_per_second: u32) -> Duration {
+        Duration::from_secs(1) * 10 / (rate_per_second.max(1) * 9)
     }
 
     /// The configured values (`[reminders]`: rate, lease, nonce trust).
@@ -160,16 +173,6 @@ async fn work_loop<D: Deliver>(
             // More may be due: claim again before sleeping.
             continue;
         }
-        // Nothing due: open the DM channels of coming fan-outs, a batch at a time so a post
-        // falling due meanwhile waits no longer than behind a batch of sends.
-        let opened = tokio::select! {
-            opened = dms::open_ahead(&shared) => opened,
-            // Seen here, the stop would not wake the sleep below: look at it now.
-            _ = stop.changed() => continue,
-        };
-        if opened > 0 {
-            continue;
-        }
         let now = shared.clock.now();
         let next = match outbox::next_due(&shared.pool).await {
             Ok(next) => next,
@@ -180,8 +183,22 @@ async fn work_loop<D: Deliver>(
             }
         };
         let limit = now + chrono::Duration::from_std(shared.options.max_sleep).unwrap_or_default();
-        let until = next.map_or(limit, |next| next.min(limit));
+        let early = match early_start(&shared, now).await {
+            Some(start) => start.next,
+            // A fan-out may be starting: look again soon.
+            None => Some(now + chrono::Duration::seconds(1)),
+        };
+        let until = [next, early]
+            .into_iter()
+            .flatten()
+            .fold(limit, DateTime::min);
         if until <= now {
+            continue;
+        }
+        // Meanwhile, open the DM channels of coming fan-outs: a few at a time, each only
+        // when the pacer has a slot within a moment, so a post falling due waits for a
+        // handful of requests at most. Not cancelled midway: an open holds a pacer slot.
+        if dms::open_ahead(&shared).await > 0 {
             continue;
         }
         tokio::select! {
@@ -201,14 +218,25 @@ async fn deliver_due<D: Deliver>(
     let options = &shared.options;
     let now = shared.clock.now();
     let lease = chrono::Duration::from_std(options.lease).unwrap_or(chrono::Duration::minutes(1));
-    let claimed =
-        match outbox::claim_due(&shared.pool, &options.worker, now, lease, options.batch).await {
-            Ok(claimed) => claimed,
-            Err(error) => {
-                tracing::error!("claiming due posts failed: {error:#}");
-                return 0;
-            }
-        };
+    let dms_until = early_start(shared, now)
+        .await
+        .and_then(|start| start.send_until);
+    let claimed = outbox::claim_due_early(
+        &shared.pool,
+        &options.worker,
+        now,
+        dms_until,
+        lease,
+        options.batch,
+    )
+    .await;
+    let claimed = match claimed {
+        Ok(claimed) => claimed,
+        Err(error) => {
+            tracing::error!("claiming due posts failed: {error:#}");
+            return 0;
+        }
+    };
     let count = claimed.len();
     let known = known_dm_channels(shared, &claimed).await;
     let batch = BatchLease::new(shared.clock, now, lease);
@@ -273,6 +301,27 @@ async fn deliver_due<D: Deliver>(
     }
     count
 }
+
+/// Which DMs may go out before their due instant so that a fan-out ends by it. `None` on a
+/// database error: posts then go at their due instants until the next look succeeds.
+async fn early_start<D>(shared: &Shared<D>, now: DateTime<Utc>) -> Option<EarlyStart> {
+    let Some(per_request) = shared.options.per_request else {
+        return Some(EarlyStart::default());
+    };
+    // A request's share of the rate is real time; the outbox is in clock time.
+    let per_request = shared.clock.stretch(per_request);
+    match outbox::send_early(&shared.pool, now, per_request, EARLY_HORIZON).await {
+        Ok(start) => Some(start),
+        Err(error) => {
+            tracing::warn!("planning early sends failed: {error:#}");
+            None
+        }
+    }
+}
+
+/// How far ahead pending posts are counted for early sends: a fan-out longer than this at
+/// Discord's rate (over 300,000 posts) is not foreseen in full.
+const EARLY_HORIZON: chrono::Duration = chrono::Duration::hours(2);
 
 /// The stored DM channels of the batch's users (none on a database error: each DM then
 /// opens its channel).

@@ -74,6 +74,8 @@ impl BatchLease {
 #[derive(Debug, Clone)]
 pub struct Claim {
     held: Option<(Arc<BatchLease>, i64)>,
+    /// How long a send that is no outbox row may wait.
+    unclaimed_wait: Duration,
     /// A clock instant the request must also have left by (see [`Claim::leaving_by`]).
     leave_by: Option<DateTime<Utc>>,
 }
@@ -83,6 +85,7 @@ impl Claim {
     pub fn of(lease: &Arc<BatchLease>, id: i64) -> Self {
         Self {
             held: Some((Arc::clone(lease), id)),
+            unclaimed_wait: UNCLAIMED_WAIT,
             leave_by: None,
         }
     }
@@ -92,6 +95,7 @@ impl Claim {
     pub fn leaving_by(&self, deadline: DateTime<Utc>) -> Self {
         Self {
             held: self.held.clone(),
+            unclaimed_wait: self.unclaimed_wait,
             leave_by: Some(deadline),
         }
     }
@@ -105,8 +109,15 @@ impl Claim {
     /// A send that is no outbox row: nothing can take it over, but it may still not wait
     /// for ever.
     pub fn unclaimed() -> Self {
+        Self::unclaimed_within(UNCLAIMED_WAIT)
+    }
+
+    /// A send that is no outbox row and may wait at most `wait` (for a rate limit, a
+    /// bucket): one that can be made later as well, such as opening a DM channel ahead.
+    pub fn unclaimed_within(wait: Duration) -> Self {
         Self {
             held: None,
+            unclaimed_wait: wait,
             leave_by: None,
         }
     }
@@ -123,7 +134,7 @@ impl Claim {
 
     fn held_time_left(&self) -> Duration {
         match &self.held {
-            None => UNCLAIMED_WAIT,
+            None => self.unclaimed_wait,
             Some((lease, id)) if lease.is_lost(*id) => Duration::ZERO,
             Some((lease, _)) => lease.time_left(),
         }

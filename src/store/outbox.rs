@@ -32,8 +32,8 @@ mod claims;
 mod reads;
 
 pub use claims::{
-    claim_due, mark_dropped, mark_failed, mark_not_sent, mark_sent, next_due, postpone, release,
-    renew,
+    claim_due, claim_due_early, mark_dropped, mark_failed, mark_not_sent, mark_sent, next_due,
+    postpone, release, renew, send_early,
 };
 pub use reads::{entry, failures_since, of_conference, pending_count, upcoming};
 

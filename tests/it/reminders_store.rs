@@ -17,6 +17,7 @@ use crate::fixtures::SEED_ICS;
 use crate::harness::TestDb;
 
 mod claims;
+mod early;
 mod leases;
 mod plans;
 mod snapshots;

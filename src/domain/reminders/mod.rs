@@ -17,6 +17,7 @@
 
 mod changes;
 mod delivery;
+mod early;
 mod lead;
 mod resend;
 mod simulate;
@@ -33,6 +34,7 @@ use crate::domain::text::title_key;
 
 pub use changes::change_notices;
 pub use delivery::{decide, due_now, Decision, DropReason};
+pub use early::{early_start, EarlyStart};
 pub use lead::{LeadTime, LeadTimeError};
 pub use resend::{possible_contents, resend, Resend};
 pub use simulate::{simulate, target_label, why_nothing};

@@ -4,6 +4,7 @@
 //! accept DMs (50007) is recorded and not tried again until they interact with the bot.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 
@@ -84,13 +85,18 @@ pub(super) async fn learn<D: Deliver>(shared: &Shared<D>, to: Recipient, error: 
     }
 }
 
-/// Opens the DM channels of up to a batch of users with DMs due within [`OPEN_AHEAD`] and no
-/// channel yet, at the paced rate. Returns how many users were settled (opened, or refused
-/// by Discord); 0 when none was due or an open failed (the loop then sleeps, and the next
-/// idle turn tries again).
+/// How long opening a DM channel ahead may wait for the pacer: opens take free slots only,
+/// never a queue of them that due posts would wait behind.
+const OPEN_WAIT: Duration = Duration::from_millis(500);
+
+/// Opens the DM channels of a few users (as many as sends run at once) with DMs due within
+/// [`OPEN_AHEAD`] and no channel yet. Returns how many users were settled (opened, or
+/// refused by Discord); 0 when none was due or none could be opened now (the pacer had no
+/// slot soon, or the opens failed): the loop then sleeps, and a later idle turn goes on.
 pub(super) async fn open_ahead<D: Deliver>(shared: &Arc<Shared<D>>) -> usize {
     let until = shared.clock.now() + OPEN_AHEAD;
-    let users = match dm_channels::to_open(&shared.pool, until, shared.options.batch).await {
+    let few = u32::try_from(shared.options.concurrency).unwrap_or(u32::MAX);
+    let users = match dm_channels::to_open(&shared.pool, until, few).await {
         Ok(users) => users,
         Err(error) => {
             tracing::warn!("finding DM channels to open failed: {error}");
@@ -100,22 +106,17 @@ pub(super) async fn open_ahead<D: Deliver>(shared: &Arc<Shared<D>>) -> usize {
     let mut opens = JoinSet::new();
     for user in users {
         let shared = Arc::clone(shared);
-        opens.spawn(async move { open(&shared, user, &Claim::unclaimed()).await });
+        let claim = Claim::unclaimed_within(OPEN_WAIT);
+        opens.spawn(async move { open(&shared, user, &claim).await });
     }
-    let (mut settled, mut failed) = (0, false);
+    let mut settled = 0;
     while let Some(done) = opens.join_next().await {
         match done {
             Ok(Ok(_) | Err(SendError::Rejected(_))) => settled += 1,
-            Ok(Err(error)) => {
-                tracing::warn!("opening a DM channel ahead failed: {error}");
-                failed = true;
-            }
-            Err(_) => failed = true,
+            // The pacer is busy: this one waits for a quieter moment.
+            Ok(Err(SendError::RateLimited { .. })) | Err(_) => {}
+            Ok(Err(error)) => tracing::warn!("opening a DM channel ahead failed: {error}"),
         }
     }
-    if failed {
-        0
-    } else {
-        settled
-    }
+    settled
 }

@@ -4,7 +4,10 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgExecutor;
 
+use sqlx::Row;
+
 use super::{clip, row_to_entry, OutboxEntry};
+use crate::domain::reminders::EarlyStart;
 use crate::store::StoreError;
 
 /// The earliest instant at which [`claim_due`] can return something: the first unclaimed
@@ -38,6 +41,18 @@ pub async fn claim_due(
     lease: Duration,
     limit: u32,
 ) -> Result<Vec<OutboxEntry>, StoreError> {
+    claim_due_early(db, worker, now, None, lease, limit).await
+}
+
+/// [`claim_due`], with DMs due up to `dms_until` (see [`send_early`]) claimable as well.
+pub async fn claim_due_early(
+    db: impl PgExecutor<'_>,
+    worker: &str,
+    now: DateTime<Utc>,
+    dms_until: Option<DateTime<Utc>>,
+    lease: Duration,
+    limit: u32,
+) -> Result<Vec<OutboxEntry>, StoreError> {
     let until = now
         .checked_add_signed(lease)
         .ok_or_else(|| StoreError::Invalid(format!("a lease of {lease} is out of range")))?;
@@ -48,7 +63,8 @@ pub async fn claim_due(
     let rows = sqlx::query(
         "WITH due AS (
              SELECT id FROM outbox
-             WHERE status = 'pending' AND due_at <= $2
+             WHERE status = 'pending'
+               AND (due_at <= $2 OR (target_kind = 'dm' AND due_at <= $5))
                AND (claimed_until IS NULL OR claimed_until <= $2)
              ORDER BY target_kind, due_at, id
              LIMIT $4
@@ -64,6 +80,7 @@ pub async fn claim_due(
     .bind(now)
     .bind(until)
     .bind(i64::from(limit))
+    .bind(dms_until)
     .fetch_all(db)
     .await?;
     let mut claimed = rows
@@ -73,6 +90,40 @@ pub async fn claim_due(
     // RETURNING has no order of its own.
     claimed.sort_by_key(|e| (is_dm(e), e.post.due, e.id));
     Ok(claimed)
+}
+
+/// [`crate::domain::reminders::early_start`] over the outbox's pending rows due within
+/// `horizon` of `now`, each costing `per_request` (clock time): which DMs may go early so
+/// that a fan-out ends by its due instant, and when the next may. In SQL, so a fan-out of
+/// thousands of rows is never read into memory; served by the pending rows' due-time index.
+pub async fn send_early(
+    db: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+    per_request: Duration,
+    horizon: Duration,
+) -> Result<EarlyStart, StoreError> {
+    let seconds = per_request.num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
+    let row = sqlx::query(
+        "WITH ranked AS (
+             SELECT due_at,
+                    due_at - make_interval(secs => $2 * row_number() OVER (ORDER BY due_at, id))
+                        AS latest_start
+             FROM outbox
+             WHERE status = 'pending' AND due_at <= $1 + $3),
+         critical AS (SELECT max(due_at) AS until FROM ranked WHERE latest_start <= $1)
+         SELECT (SELECT until FROM critical) AS send_until,
+                (SELECT min(latest_start) FROM ranked
+                  WHERE due_at > COALESCE((SELECT until FROM critical), '-infinity')) AS next",
+    )
+    .bind(now)
+    .bind(seconds)
+    .bind(horizon)
+    .fetch_one(db)
+    .await?;
+    Ok(EarlyStart {
+        send_until: row.try_get("send_until")?,
+        next: row.try_get("next")?,
+    })
 }
 
 fn is_dm(entry: &OutboxEntry) -> bool {

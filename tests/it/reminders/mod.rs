@@ -9,6 +9,7 @@ mod changes;
 mod chaos;
 mod delivery;
 mod dm_channels;
+mod early;
 mod nonce_window;
 mod simulate;
 mod workers;

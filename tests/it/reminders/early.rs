@@ -1,0 +1,78 @@
+//! A fan-out is sent early enough to end by its due instant, and no earlier than it needs:
+//! the DMs of a 200-subscriber talk, counted at 18 requests a second (a bot limited to 20),
+//! start about 11 s ahead, while the room's channel post waits for the due instant.
+
+use chrono::{DateTime, Duration, Utc};
+use confbot::jobs::{Clock, DeliveryOptions};
+use confbot::store::outbox::OutboxStatus;
+
+use super::{ics, ids, import, outbox_of, subscribe, Scheduler, Talk, BARN};
+use crate::harness::TestDb;
+
+#[tokio::test]
+async fn a_fan_out_starts_its_own_length_ahead_while_the_channel_post_waits_for_its_instant() {
+    let db = TestDb::new().await;
+    let due: DateTime<Utc> = "2026-06-01T09:00:00Z".parse().unwrap();
+    import(
+        &db.pool,
+        &ics(&[Talk {
+            uid: "k",
+            title: "Keynote",
+            room: "Barn",
+            start: due + Duration::minutes(10),
+            cancelled: false,
+        }]),
+    )
+    .await;
+    let (conference, keynote) = ids(&db.pool, "k").await;
+    let subscribers = 200;
+    for user in 1..=subscribers {
+        subscribe(&db.pool, conference, 1000 + user, keynote).await;
+    }
+    let standin = super::standin().await;
+    // Counted at 20/s less a tenth, as production counts at its configured rate; the
+    // stand-in answers at once, so the DMs go out much faster than they are counted.
+    let per_request = DeliveryOptions::per_request_at(20);
+    let clock = Clock::starting_at(due - Duration::seconds(13), 1);
+
+    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |options| {
+        options.per_request = Some(per_request);
+    })
+    .await;
+    scheduler
+        .wait_for("the fan-out and the channel post", |c| {
+            c.sent == subscribers + 1
+        })
+        .await;
+    scheduler.stop().await;
+
+    let rows = outbox_of(&db.pool, conference).await;
+    assert!(rows.iter().all(|r| r.status == OutboxStatus::Sent));
+    let spread = chrono::Duration::from_std(per_request * (subscribers as u32 + 1)).unwrap();
+    for row in &rows {
+        let sent = row.sent_at.expect("sent");
+        assert!(
+            sent >= due - spread,
+            "no earlier than the fan-out needs: {sent}"
+        );
+    }
+    let channel = rows
+        .iter()
+        .find(|r| r.post.key.target == confbot::domain::reminders::Target::Channel(BARN))
+        .and_then(|r| r.sent_at)
+        .expect("the channel post");
+    assert!(
+        channel >= due,
+        "the channel post waited for its instant: {channel}"
+    );
+    // The fan-out started its length (11 s) ahead of its due instant: on time even on a
+    // machine too loaded to send 200 DMs in that time.
+    let first_dm = rows
+        .iter()
+        .filter(|r| r.post.key.target != confbot::domain::reminders::Target::Channel(BARN))
+        .filter_map(|r| r.sent_at)
+        .min()
+        .expect("DMs");
+    assert!(first_dm < due, "the fan-out started early: {first_dm}");
+    assert_eq!(standin.messages().posted().len(), subscribers as usize + 1);
+}
