@@ -20,7 +20,6 @@ use serenity::all::{
     AutocompleteChoice, CommandInteraction, ComponentInteraction, CreateAutocompleteResponse,
     CreateInteractionResponse, CreateInteractionResponseMessage, GuildId, Interaction,
 };
-use serenity::http::Http;
 
 use sqlx::PgPool;
 use tokio::sync::Notify;
@@ -36,6 +35,10 @@ use super::registry::{self, Invocation};
 use super::render;
 use super::respond::Ctx;
 use super::Telemetry;
+
+mod replies;
+pub(super) use replies::split;
+use replies::{complete_deferred, send};
 
 /// Shown when something failed inside confbot; the details go to the log only.
 pub(super) const GENERIC_FAILURE: &str =
@@ -333,71 +336,5 @@ impl Router {
             )),
             CacheError::Store(error) => Failure::Unavailable(error.into()),
         })
-    }
-}
-
-/// Sends a ready reply: the first message as the response, the rest as follow-ups.
-async fn send(ctx: &Ctx, interaction: &CommandInteraction, reply: &Reply) -> anyhow::Result<()> {
-    let ephemeral = reply.visibility == Visibility::Ephemeral;
-    let (first, rest) = split(reply);
-    let response = CreateInteractionResponse::Message(render::response(&first, ephemeral));
-    ctx.respond(interaction.id, &interaction.token, response)
-        .await?;
-    followups(&ctx.http, interaction, rest, ephemeral).await
-}
-
-/// Completes a deferred response with the reply. A private reply to a publicly deferred
-/// command (typically an error to `/talk`) must not end up public: the placeholder is deleted
-/// and the reply sent as private follow-ups instead.
-async fn complete_deferred(
-    http: &Http,
-    interaction: &CommandInteraction,
-    reply: &Reply,
-    deferred_public: bool,
-) -> anyhow::Result<()> {
-    let reply_ephemeral = reply.visibility == Visibility::Ephemeral;
-    let (first, rest) = split(reply);
-    if deferred_public && reply_ephemeral {
-        interaction.delete_response(http).await?;
-        let first = render::followup(&first, true);
-        interaction.create_followup(http, first).await?;
-    } else {
-        interaction
-            .edit_response(http, render::edit(&first))
-            .await?;
-    }
-    // After a private deferral everything stays private, whatever the reply asked for.
-    followups(http, interaction, rest, reply_ephemeral || !deferred_public).await
-}
-
-async fn followups(
-    http: &Http,
-    interaction: &CommandInteraction,
-    messages: &[Message],
-    ephemeral: bool,
-) -> anyhow::Result<()> {
-    for message in messages {
-        interaction
-            .create_followup(http, render::followup(message, ephemeral))
-            .await?;
-    }
-    Ok(())
-}
-
-/// The first message and the rest. A reply without messages would leave the user with
-/// silence: it becomes the generic failure text (and a log line).
-pub(super) fn split(reply: &Reply) -> (Message, &[Message]) {
-    match reply.messages.split_first() {
-        Some((first, rest)) => (first.clone(), rest),
-        None => {
-            tracing::error!("the command logic returned a reply without messages");
-            (
-                Message {
-                    content: GENERIC_FAILURE.to_owned(),
-                    ..Message::default()
-                },
-                &[],
-            )
-        }
     }
 }
