@@ -43,6 +43,10 @@ use replies::{complete_deferred, send};
 /// Shown when something failed inside confbot; the details go to the log only.
 pub(super) const GENERIC_FAILURE: &str =
     "Sorry, something went wrong on my side. The organisers can find the details in confbot's log.";
+/// How long an interaction waits for its user's DMs to be reopened (a millisecond or two
+/// normally): a database that does not answer delays the answer by this much at most, which
+/// still leaves the longest deferral (`MAX_DEFER_AFTER_MS`) inside Discord's 3 seconds.
+const REOPEN_WAIT: Duration = Duration::from_millis(250);
 /// Shown when the database does not answer and no earlier snapshot exists.
 const UNAVAILABLE: &str =
     "The schedule is unavailable right now (its database does not answer). Please try again in a minute.";
@@ -137,12 +141,15 @@ impl Router {
     }
 
     /// `user` used the bot: if Discord refused DMs to them earlier, they are tried again
-    /// (they may have opened their DMs meanwhile). One primary-key update.
+    /// (they may have opened their DMs meanwhile). One primary-key update, given a moment
+    /// at most: a database that does not answer must not cost the interaction its answer.
     async fn interacted(&self, user: u64) {
-        match crate::store::dm_channels::reopen(&self.pool, user).await {
-            Ok(true) => tracing::info!(user, "DMs are tried again for a user who interacted"),
-            Ok(false) => {}
-            Err(error) => tracing::warn!(user, "reopening a user's DMs failed: {error}"),
+        let reopen = crate::store::dm_channels::reopen(&self.pool, user);
+        match tokio::time::timeout(REOPEN_WAIT, reopen).await {
+            Ok(Ok(true)) => tracing::info!(user, "DMs are tried again for a user who interacted"),
+            Ok(Ok(false)) => {}
+            Ok(Err(error)) => tracing::warn!(user, "reopening a user's DMs failed: {error}"),
+            Err(_) => tracing::warn!(user, "reopening a user's DMs took too long: skipped"),
         }
     }
 
