@@ -39,6 +39,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
         .min(discord::sender::REQUEST_TIMEOUT);
     let sender =
         DiscordSender::with_timeout(base, token, settings.reminders.rate_per_second, timeout)?;
+    let invalid = sender.invalid_requests();
     // Bound before anything connects: a taken port fails the start, not a scrape later.
     let listener = match settings.http.listen {
         Some(addr) => Some(ops::bind(addr).await?),
@@ -54,6 +55,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
         if let Some(listener) = listener {
             let ops = Arc::new(Ops {
                 pool: pool.clone(),
+                invalid: Arc::clone(&invalid),
                 telemetry: Arc::clone(&telemetry),
                 outcomes: Arc::clone(&outcomes),
                 delivery_stale_after: stale_after,

@@ -45,6 +45,7 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         if let Some(listener) = ops_listener {
             let ops = Arc::new(Ops {
                 pool: pool.clone(),
+                invalid: Arc::default(),
                 telemetry: Arc::clone(&telemetry),
                 outcomes: Arc::new(Outcomes::default()),
                 delivery_stale_after: Duration::MAX,

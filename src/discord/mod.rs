@@ -22,6 +22,7 @@ mod cache;
 mod channels;
 pub mod endpoint;
 mod interactions;
+pub mod invalid;
 mod organisers;
 mod pacer;
 mod privacy;

@@ -17,7 +17,7 @@
 //!   text, since Discord does not keep nonces).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -27,6 +27,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::time::Instant;
 
+use super::invalid::{self, InvalidRequests};
 use super::pacer::Pacer;
 use crate::lock::lock;
 
@@ -50,6 +51,8 @@ pub struct DiscordSender {
     routes: Mutex<HashMap<String, Instant>>,
     /// The bot's user id, once asked.
     own_id: Mutex<Option<u64>>,
+    /// 401, 403 and 429 answers: too many and Discord's edge bans the IP.
+    invalid: Arc<InvalidRequests>,
 }
 
 impl DiscordSender {
@@ -74,7 +77,19 @@ impl DiscordSender {
             pacer: Pacer::new(rate_per_second),
             routes: Mutex::new(HashMap::new()),
             own_id: Mutex::new(None),
+            invalid: Arc::default(),
         })
+    }
+
+    /// This sender, counting its invalid answers in `invalid` (a smaller budget in tests).
+    pub fn counting_invalid_in(mut self, invalid: Arc<InvalidRequests>) -> Self {
+        self.invalid = invalid;
+        self
+    }
+
+    /// The invalid answers this sender counts, for the metrics.
+    pub fn invalid_requests(&self) -> Arc<InvalidRequests> {
+        Arc::clone(&self.invalid)
     }
 
     /// One paced POST; a non-success status becomes the matching [`SendError`]. Waits only
@@ -107,6 +122,17 @@ impl DiscordSender {
         to_channel: bool,
         claim: &Claim,
     ) -> Result<reqwest::Response, SendError> {
+        if let Some(pause) = self.invalid.paused_for(Instant::now()) {
+            tracing::error!(
+                ?pause,
+                "{} answers 401/403/429 within 10 minutes: no request until fewer (Discord bans the IP at 10,000)",
+                invalid::BUDGET
+            );
+            return Err(SendError::RateLimited {
+                retry_after: pause,
+                global: true,
+            });
+        }
         self.wait_for_route(route, claim).await?;
         self.pacer
             .acquire_within(claim.time_left())
@@ -144,6 +170,9 @@ impl DiscordSender {
         })?;
         self.note_bucket(route, response.headers());
         let status = response.status();
+        if InvalidRequests::counts(status.as_u16()) {
+            self.invalid.record(Instant::now());
+        }
         if status.is_success() {
             return Ok(response);
         }

@@ -36,6 +36,8 @@ pub struct Ops {
     pub pool: PgPool,
     pub telemetry: Arc<Telemetry>,
     pub outcomes: Arc<Outcomes>,
+    /// Discord's 401/403/429 answers to the delivery sender.
+    pub invalid: Arc<crate::discord::invalid::InvalidRequests>,
     /// The delivery loop counts as stuck when it has not looked at the outbox for this
     /// long (it does at least every `max_sleep`; `confbot run` allows twice that).
     pub delivery_stale_after: Duration,

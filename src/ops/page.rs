@@ -96,6 +96,26 @@ fn delivery(page: &mut Encoder, ops: &Ops) {
         "Seconds between a post's due time and its send.",
     );
     page.histogram(name, &[], &ops.outcomes.lateness());
+    let name = "confbot_discord_invalid_requests_total";
+    page.header(
+        name,
+        "counter",
+        "Delivery requests Discord answered 401, 403 or 429 (it bans the IP at 10,000 in 10 minutes).",
+    );
+    #[allow(clippy::cast_precision_loss)]
+    page.sample(name, &[], ops.invalid.total() as f64);
+    let name = "confbot_discord_invalid_requests_window";
+    page.header(
+        name,
+        "gauge",
+        "Of those, the ones in the last 10 minutes; delivery pauses at 1,000.",
+    );
+    #[allow(clippy::cast_precision_loss)]
+    page.sample(
+        name,
+        &[],
+        ops.invalid.in_window(tokio::time::Instant::now()) as f64,
+    );
     let name = "confbot_dm_channels_opened_total";
     page.header(
         name,

@@ -79,6 +79,10 @@ async fn confbot_run_serves_health_and_metrics_and_logs_json_without_secrets_or_
         page.value("confbot_deliveries_total{kind=\"reminder\",outcome=\"sent\"}"),
         2.0
     );
+    // The subscriber's DM channel, opened once (ahead, or at the send).
+    assert_eq!(page.value("confbot_dm_channels_opened_total"), 1.0);
+    assert_eq!(page.value("confbot_discord_invalid_requests_total"), 0.0);
+    assert_eq!(page.value("confbot_discord_invalid_requests_window"), 0.0);
     assert_eq!(exit.code, Some(0), "clean exit; log:\n{log_text}");
     for line in &exit.lines {
         let entry: Value = serde_json::from_str(line)

@@ -186,6 +186,7 @@ async fn the_binary_starts_from_an_empty_directory_with_a_clean_environment() {
     let port = listener.local_addr().unwrap().port();
     let state = Arc::new(Ops {
         pool: db.pool.clone(),
+        invalid: Arc::default(),
         telemetry,
         outcomes,
         delivery_stale_after: Duration::from_secs(120),

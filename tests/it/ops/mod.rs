@@ -102,6 +102,7 @@ impl Running {
         let addr = listener.local_addr().expect("bound");
         let state = Arc::new(Ops {
             pool: ops_pool.clone(),
+            invalid: Arc::default(),
             telemetry: Arc::clone(&telemetry),
             outcomes: Arc::clone(&scheduler.outcomes),
             delivery_stale_after: Duration::from_secs(120),
