@@ -168,7 +168,11 @@ async fn work_loop<D: Deliver>(
             last_heartbeat = Some(tokio::time::Instant::now());
             heartbeat(&shared).await;
         }
-        let batch = deliver_due(&shared, &mut stop).await;
+        // One look at the coming fan-outs serves the claim and, if nothing is claimed, the
+        // sleep after it.
+        let early = early_start(&shared, shared.clock.now()).await;
+        let dms_until = early.and_then(|start| start.send_until);
+        let batch = deliver_due(&shared, dms_until, &mut stop).await;
         if batch > 0 {
             // More may be due: claim again before sleeping.
             continue;
@@ -183,7 +187,7 @@ async fn work_loop<D: Deliver>(
             }
         };
         let limit = now + chrono::Duration::from_std(shared.options.max_sleep).unwrap_or_default();
-        let early = match early_start(&shared, now).await {
+        let early = match early {
             Some(start) => start.next,
             // A fan-out may be starting: look again soon.
             None => Some(now + chrono::Duration::seconds(1)),
@@ -209,18 +213,17 @@ async fn work_loop<D: Deliver>(
     }
 }
 
-/// Claims one batch of due rows and sends them, renewing the claims it still holds every
-/// quarter lease (see [`super::lease`]). Returns how many rows were claimed.
+/// Claims one batch of due rows (and DMs due up to `dms_until`, sent early for a fan-out)
+/// and sends them, renewing the claims it still holds every quarter lease (see
+/// [`super::lease`]). Returns how many rows were claimed.
 async fn deliver_due<D: Deliver>(
     shared: &Arc<Shared<D>>,
+    dms_until: Option<DateTime<Utc>>,
     stop: &mut watch::Receiver<bool>,
 ) -> usize {
     let options = &shared.options;
     let now = shared.clock.now();
     let lease = chrono::Duration::from_std(options.lease).unwrap_or(chrono::Duration::minutes(1));
-    let dms_until = early_start(shared, now)
-        .await
-        .and_then(|start| start.send_until);
     let claimed = outbox::claim_due_early(
         &shared.pool,
         &options.worker,

@@ -21,21 +21,6 @@ fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("RFC 3339")
 }
 
-fn talk(
-    uid: &'static str,
-    title: &'static str,
-    room: &'static str,
-    start: DateTime<Utc>,
-) -> Talk<'static> {
-    Talk {
-        uid,
-        title,
-        room,
-        start,
-        cancelled: false,
-    }
-}
-
 #[tokio::test]
 async fn the_seed_talk_is_reminded_at_22_35_in_the_barn_channel_and_to_its_subscriber() {
     let db = TestDb::new().await;
@@ -109,13 +94,13 @@ async fn after_downtime_a_reminder_states_the_true_time_left_and_one_for_a_start
     import(
         &db.pool,
         &ics(&[
-            talk(
+            Talk::new(
                 "late",
                 "Caught Up",
                 "Barn",
                 t0 + chrono::Duration::minutes(3),
             ),
-            talk(
+            Talk::new(
                 "gone",
                 "Already Running",
                 "Loft",
@@ -182,7 +167,7 @@ async fn a_closed_dm_is_recorded_and_not_retried_and_the_channel_post_still_goes
     let t0 = at("2026-06-01T09:00:00Z");
     import(
         &db.pool,
-        &ics(&[talk(
+        &ics(&[Talk::new(
             "t",
             "Open Talk",
             "Barn",
@@ -228,7 +213,7 @@ async fn a_deleted_channel_fails_its_post_without_retrying() {
     let t0 = at("2026-06-01T09:00:00Z");
     import(
         &db.pool,
-        &ics(&[talk(
+        &ics(&[Talk::new(
             "t",
             "Lost Room",
             "Barn",
@@ -281,7 +266,7 @@ async fn a_429_storm_and_server_errors_delay_posts_but_lose_and_double_none() {
     let t0 = at("2026-06-01T09:00:00Z");
     import(
         &db.pool,
-        &ics(&[talk(
+        &ics(&[Talk::new(
             "t",
             "Stormy",
             "Barn",
@@ -322,7 +307,7 @@ async fn a_retry_after_longer_than_the_claim_gives_the_rows_back_due_when_it_end
     let t0 = at("2026-06-01T09:00:00Z");
     import(
         &db.pool,
-        &ics(&[talk(
+        &ics(&[Talk::new(
             "t",
             "Held up",
             "Barn",
@@ -449,7 +434,7 @@ async fn a_server_error_is_retried_with_backoff_and_then_sent() {
     let t0 = at("2026-06-01T09:00:00Z");
     import(
         &db.pool,
-        &ics(&[talk(
+        &ics(&[Talk::new(
             "t",
             "Flaky",
             "Barn",

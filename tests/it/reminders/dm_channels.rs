@@ -7,22 +7,12 @@ use confbot::jobs::Clock;
 use confbot::store::dm_channels;
 use confbot::store::outbox::OutboxStatus;
 
-use super::{ics, ids, import, outbox_of, subscribe, Scheduler, Talk, BARN};
+use super::{fan_out, ics, ids, import, outbox_of, subscribe, Scheduler, Talk, BARN};
 use crate::discord::standin::{Recorded, StandIn};
 use crate::harness::TestDb;
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("RFC 3339")
-}
-
-fn barn_talk(uid: &'static str, start: DateTime<Utc>) -> Talk<'static> {
-    Talk {
-        uid,
-        title: "Keynote",
-        room: "Barn",
-        start,
-        cancelled: false,
-    }
 }
 
 fn is_open(request: &Recorded) -> bool {
@@ -41,16 +31,8 @@ fn opens(standin: &StandIn) -> usize {
 async fn dm_channels_are_opened_ahead_and_the_fan_out_costs_one_request_per_dm() {
     let db = TestDb::new().await;
     let due = at("2026-06-01T09:00:00Z");
-    import(
-        &db.pool,
-        &ics(&[barn_talk("a", due + Duration::minutes(10))]),
-    )
-    .await;
-    let (conference, a) = ids(&db.pool, "a").await;
-    let users: Vec<u64> = (100..120).collect();
-    for user in &users {
-        subscribe(&db.pool, conference, *user, a).await;
-    }
+    let conference = fan_out(&db.pool, due, 20).await;
+    let users: Vec<u64> = (1..=20).collect();
     let standin = super::standin().await;
 
     // Half an hour ahead nothing is due: one process opens the channels meanwhile.
@@ -97,7 +79,7 @@ async fn a_user_who_refuses_dms_is_not_asked_again_until_they_interact() {
     let talks: Vec<Talk> = ["a", "b", "c"]
         .iter()
         .zip(&due)
-        .map(|(uid, due)| barn_talk(uid, *due + Duration::minutes(10)))
+        .map(|(uid, due)| Talk::new(uid, "Keynote", "Barn", *due + Duration::minutes(10)))
         .collect();
     import(&db.pool, &ics(&talks)).await;
     let conference = ids(&db.pool, "a").await.0;

@@ -6,29 +6,15 @@ use chrono::{DateTime, Duration, Utc};
 use confbot::jobs::{Clock, DeliveryOptions};
 use confbot::store::outbox::OutboxStatus;
 
-use super::{ics, ids, import, outbox_of, subscribe, Scheduler, Talk, BARN};
+use super::{fan_out, outbox_of, Scheduler, BARN};
 use crate::harness::TestDb;
 
 #[tokio::test]
 async fn a_fan_out_starts_its_own_length_ahead_while_the_channel_post_waits_for_its_instant() {
     let db = TestDb::new().await;
     let due: DateTime<Utc> = "2026-06-01T09:00:00Z".parse().unwrap();
-    import(
-        &db.pool,
-        &ics(&[Talk {
-            uid: "k",
-            title: "Keynote",
-            room: "Barn",
-            start: due + Duration::minutes(10),
-            cancelled: false,
-        }]),
-    )
-    .await;
-    let (conference, keynote) = ids(&db.pool, "k").await;
     let subscribers = 200;
-    for user in 1..=subscribers {
-        subscribe(&db.pool, conference, 1000 + user, keynote).await;
-    }
+    let conference = fan_out(&db.pool, due, subscribers).await;
     let standin = super::standin().await;
     // Counted at 20/s less a tenth, as production counts at its configured rate; the
     // stand-in answers at once, so the DMs go out much faster than they are counted.

@@ -74,6 +74,35 @@ pub struct Talk<'a> {
     pub cancelled: bool,
 }
 
+impl<'a> Talk<'a> {
+    /// A confirmed talk.
+    pub fn new(uid: &'a str, title: &'a str, room: &'a str, start: DateTime<Utc>) -> Self {
+        Self {
+            uid,
+            title,
+            room,
+            start,
+            cancelled: false,
+        }
+    }
+}
+
+/// A talk in Barn due for its reminders (ten minutes ahead) at `due`, subscribed to by
+/// users `1..=users`; returns the conference.
+pub async fn fan_out(pool: &PgPool, due: DateTime<Utc>, users: u64) -> i64 {
+    let start = due + chrono::Duration::minutes(10);
+    import(
+        pool,
+        &ics(&[Talk::new("big", "Everybody Comes", "Barn", start)]),
+    )
+    .await;
+    let (conference, talk) = ids(pool, "big").await;
+    for user in 1..=users {
+        subscribe(pool, conference, user, talk).await;
+    }
+    conference
+}
+
 /// An iCalendar schedule of 25-minute talks, times in UTC.
 pub fn ics(talks: &[Talk<'_>]) -> String {
     let stamp = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();

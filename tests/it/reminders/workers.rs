@@ -8,31 +8,11 @@ use chrono::{DateTime, Duration, Utc};
 use confbot::jobs::Clock;
 use confbot::store::outbox::OutboxStatus;
 
-use super::{ics, ids, import, outbox_of, subscribe, Scheduler, Talk, WAIT};
+use super::{fan_out, outbox_of, Scheduler, WAIT};
 use crate::harness::TestDb;
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("RFC 3339")
-}
-
-/// A talk due for its reminders at `t0`, with `users` subscribers.
-async fn fan_out(db: &TestDb, t0: DateTime<Utc>, users: u64) -> i64 {
-    import(
-        &db.pool,
-        &ics(&[Talk {
-            uid: "big",
-            title: "Everybody Comes",
-            room: "Barn",
-            start: t0 + Duration::minutes(10),
-            cancelled: false,
-        }]),
-    )
-    .await;
-    let (conference, talk) = ids(&db.pool, "big").await;
-    for user in 1..=users {
-        subscribe(&db.pool, conference, user, talk).await;
-    }
-    conference
 }
 
 async fn sent_rows(db: &TestDb, conference: i64) -> usize {
@@ -58,7 +38,7 @@ fn per_nonce(standin: &crate::discord::standin::StandIn) -> HashMap<String, usiz
 async fn a_worker_killed_mid_fan_out_loses_nothing_and_doubles_nothing_after_a_restart() {
     let db = TestDb::new().await;
     let t0 = at("2026-06-01T09:00:00Z");
-    let conference = fan_out(&db, t0, 120).await;
+    let conference = fan_out(&db.pool, t0, 120).await;
     let standin = super::standin().await;
     // Slow enough to be killed in the middle; short leases so the restart need not wait.
     let slow = |o: &mut confbot::jobs::DeliveryOptions| {
@@ -108,7 +88,7 @@ async fn a_worker_killed_mid_fan_out_loses_nothing_and_doubles_nothing_after_a_r
 async fn a_graceful_stop_releases_claims_and_the_next_worker_finishes_at_once() {
     let db = TestDb::new().await;
     let t0 = at("2026-06-01T09:00:00Z");
-    let conference = fan_out(&db, t0, 80).await;
+    let conference = fan_out(&db.pool, t0, 80).await;
     let standin = super::standin().await;
 
     // Leases of an hour: only the release lets the second worker in before the test ends.
@@ -138,7 +118,7 @@ async fn a_graceful_stop_releases_claims_and_the_next_worker_finishes_at_once() 
 async fn two_workers_on_one_database_share_a_fan_out_without_sending_anything_twice() {
     let db = TestDb::new().await;
     let t0 = at("2026-06-01T09:00:00Z");
-    let conference = fan_out(&db, t0, 150).await;
+    let conference = fan_out(&db.pool, t0, 150).await;
     let standin = super::standin().await;
 
     // One clock, four seconds before the fan-out falls due. `b` starts once `a` has planned

@@ -40,6 +40,19 @@ fn random_posts(rng: &mut fastrand::Rng, talk: TalkId) -> (Vec<PlannedPost>, Vec
     (posts, sent)
 }
 
+/// Enqueues `posts`, planned an hour before [`NOW`].
+async fn enqueue_before(pool: &PgPool, conference: i64, posts: &[PlannedPost]) {
+    let mut connection = pool.acquire().await.expect("connection");
+    outbox::enqueue(
+        &mut connection,
+        conference,
+        posts,
+        at(NOW) - Duration::hours(1),
+    )
+    .await
+    .expect("enqueue");
+}
+
 #[tokio::test]
 async fn the_sql_rule_matches_the_domain_rule_on_random_outboxes() {
     let db = TestDb::new().await;
@@ -53,15 +66,7 @@ async fn the_sql_rule_matches_the_domain_rule_on_random_outboxes() {
             .await
             .unwrap();
         let (posts, sent) = random_posts(&mut rng, talk);
-        let mut connection = db.pool.acquire().await.expect("connection");
-        outbox::enqueue(
-            &mut connection,
-            conference,
-            &posts,
-            now - Duration::hours(1),
-        )
-        .await
-        .expect("enqueue");
+        enqueue_before(&db.pool, conference, &posts).await;
         let sent: Vec<i64> = sent.iter().map(|t| *t as i64).collect();
         sqlx::query(
             "UPDATE outbox SET status = 'sent', sent_at = due_at WHERE target_id = ANY($1)",
@@ -98,15 +103,7 @@ async fn dms_are_claimed_early_up_to_the_answer_and_channel_posts_only_when_due(
     let mut posts = fan_out(talk, 5, due);
     posts.push(post(Target::Channel(BARN_CHANNEL), talk, 1, due));
     posts.push(post(Target::Dm(99), talk, 1, due + Duration::minutes(5)));
-    let mut connection = db.pool.acquire().await.expect("connection");
-    outbox::enqueue(
-        &mut connection,
-        conference,
-        &posts,
-        now - Duration::hours(1),
-    )
-    .await
-    .expect("enqueue");
+    enqueue_before(&db.pool, conference, &posts).await;
 
     let claimed = outbox::claim_due_early(&db.pool, "w", now, Some(due), Duration::minutes(1), 50)
         .await
