@@ -11,6 +11,7 @@ mod delivery;
 mod dm_channels;
 mod early;
 mod nonce_window;
+mod sender;
 mod simulate;
 mod workers;
 
