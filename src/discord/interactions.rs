@@ -28,6 +28,7 @@ use crate::config::{GuildConferences, ReminderSettings};
 use crate::domain::commands::{self, limits, ButtonAction, Message, Reply, Visibility};
 use crate::domain::programme::Programme;
 use crate::domain::reminders::LeadTime;
+use crate::jobs::planner::UserPlanning;
 
 use super::cache::{CacheError, ProgrammeCache};
 use super::organisers::SettingsCache;
@@ -97,9 +98,11 @@ pub struct Router {
     pub default_lead: LeadTime,
     /// The configured channel plans and channel lead (`[reminders]`).
     pub reminders: ReminderSettings,
-    /// Notified after every change of subscriptions, lead times or channels, so the
-    /// reminder planner replans now instead of at its next deadline.
+    /// Notified after a change this process planned itself (and after others), so the
+    /// delivery loop looks at the outbox before its next deadline.
     pub plan_changed: Arc<Notify>,
+    /// Plans a user's DMs in the transaction of their subscription or lead change.
+    pub planning: UserPlanning,
     /// Servers' `/setup` settings, briefly cached (see `super::organisers`).
     pub settings_cache: SettingsCache,
     /// The bot's own user id, from READY: its permissions decide where it can post.

@@ -57,6 +57,7 @@ use tokio::sync::Notify;
 
 use crate::config::Settings;
 use crate::domain::reminders::LeadTime;
+use crate::jobs::planner::UserPlanning;
 use crate::store::programme::Snapshots;
 
 use cache::ProgrammeCache;
@@ -187,6 +188,11 @@ fn router(
     let default_lead = LeadTime::from_minutes(settings.defaults.lead_time.num_minutes())
         .context("defaults.lead_minutes")?;
     Ok(Router {
+        planning: UserPlanning {
+            pool: pool.clone(),
+            snapshots: Arc::clone(&snapshots),
+            default_lead,
+        },
         cache: ProgrammeCache::new(pool.clone(), VERSION_CHECK_EVERY, snapshots),
         guilds: settings.guilds.clone(),
         defer_after: settings.discord.defer_after,

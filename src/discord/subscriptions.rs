@@ -3,9 +3,10 @@
 //! around the pure logic of [`crate::domain::commands::subscriptions`], which builds every
 //! reply.
 //!
-//! Every successful change (a subscription added or removed, a lead time or channel set)
-//! notifies [`Router::plan_changed`], so the reminder planner replans at once. A store
-//! failure is logged with its causes; the user gets the generic text.
+//! A subscription added or removed, or a lead time set, replans the user's DMs in the
+//! transaction of the change (`jobs::planner::UserPlanning`: one user's talks, not the
+//! conference), then notifies [`Router::plan_changed`] so the delivery loop looks at what
+//! it queued. A store failure is logged with its causes; the user gets the generic text.
 
 use serenity::all::{
     CommandInteraction, ComponentInteraction, CreateInteractionResponse,
@@ -18,7 +19,8 @@ use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{LeadTime, SubscriptionTarget};
 use crate::store::subscriptions::{self as store, SubscriptionRef};
-use crate::store::{conferences, StoreError};
+use crate::store::conferences::{self, ConferenceRow};
+use crate::store::StoreError;
 
 use super::interactions::{ephemeral_text, split, Router, GENERIC_FAILURE};
 use super::render;
@@ -154,12 +156,23 @@ impl Router {
         if let Some(reply) = subscriptions::over(&target, now) {
             return Ok(reply);
         }
-        let conference = self.conference_id(programme).await?;
+        let row = self.stored_conference(programme).await?;
+        let conference = row.id;
         let Some(reference) = self.reference(conference, &target).await? else {
             return Ok(gone(&target));
         };
         let guild = asker.guild.map(GuildId::get);
-        let added = store::subscribe(&self.pool, conference, guild, asker.user, reference).await?;
+        let mut tx = self.pool.begin().await?;
+        self.planning
+            .before_change(&mut tx, conference, asker.user)
+            .await?;
+        let added = store::subscribe(&mut *tx, conference, guild, asker.user, reference).await?;
+        if added {
+            self.planning
+                .after_change(&mut tx, &row, asker.user, now)
+                .await?;
+        }
+        tx.commit().await?;
         if added {
             self.plan_changed.notify_one();
         }
@@ -194,7 +207,8 @@ impl Router {
         };
         let existed = match self.reference(conference, &target).await? {
             Some(reference) => {
-                store::unsubscribe(&self.pool, conference, asker.user, reference).await?
+                self.unsubscribe_planned(programme, asker.user, reference)
+                    .await?
             }
             None => false,
         };
@@ -226,7 +240,16 @@ impl Router {
         let conference = self.conference_id(programme).await?;
         match lead {
             Some(lead) => {
-                store::set_lead(&self.pool, conference, asker.user, lead).await?;
+                let row = self.stored_conference(programme).await?;
+                let mut tx = self.pool.begin().await?;
+                self.planning
+                    .before_change(&mut tx, conference, asker.user)
+                    .await?;
+                store::set_lead(&mut *tx, conference, asker.user, lead).await?;
+                self.planning
+                    .after_change(&mut tx, &row, asker.user, chrono::Utc::now())
+                    .await?;
+                tx.commit().await?;
                 self.plan_changed.notify_one();
                 Ok(subscriptions::lead_set(lead))
             }
@@ -240,12 +263,36 @@ impl Router {
     /// The store id of the snapshot's conference. The snapshot was loaded from a stored
     /// conference and conferences are never deleted, so a missing one is an internal error.
     pub(super) async fn conference_id(&self, programme: &Programme) -> Result<i64, StoreError> {
+        Ok(self.stored_conference(programme).await?.id)
+    }
+
+    async fn stored_conference(&self, programme: &Programme) -> Result<ConferenceRow, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let slug = &programme.conference.slug;
         conferences::find(&mut conn, slug)
             .await?
-            .map(|row| row.id)
             .ok_or_else(|| StoreError::Invalid(format!("conference {slug} is not stored")))
+    }
+
+    /// Removes a subscription and replans the user's DMs, in one transaction. Returns
+    /// whether there was one.
+    async fn unsubscribe_planned(
+        &self,
+        programme: &Programme,
+        user: u64,
+        reference: SubscriptionRef,
+    ) -> Result<bool, StoreError> {
+        let row = self.stored_conference(programme).await?;
+        let mut tx = self.pool.begin().await?;
+        self.planning.before_change(&mut tx, row.id, user).await?;
+        let existed = store::unsubscribe(&mut *tx, row.id, user, reference).await?;
+        if existed {
+            self.planning
+                .after_change(&mut tx, &row, user, chrono::Utc::now())
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(existed)
     }
 
     /// The store id of a target; `None` when a re-import removed its room or track since

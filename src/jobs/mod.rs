@@ -1,12 +1,12 @@
 //! The scheduler: keeps the reminder outbox in step with the plan and delivers it.
 //!
-//! - [`planner`]: replans a conference whenever something may have changed: a
-//!   `confbot_plan` notification from PostgreSQL (any process's import, subscription, lead
-//!   or channel change), a change made in this process, and a reconciliation sweep that
-//!   tokio-cron-scheduler runs every minute (it also catches notifications missed while
-//!   the listening connection was reconnecting; a reminder plan unchanged since this
-//!   process applied it is left alone by the sweep, and applied in full every
-//!   [`planner::FULL_EVERY`]).
+//! - [`planner`]: replans what changed, at the cost of what it touches: a command's own
+//!   subscription or lead change in its transaction, and ([`plan_loop`]) whatever a
+//!   `confbot_plan` notification from PostgreSQL names (any process's import, channel
+//!   plan, or a subscription change no command planned), plus a sweep that
+//!   tokio-cron-scheduler runs every minute (announcements' moving window, and a
+//!   reconciliation of each conference's whole plan every [`planner::FULL_EVERY`], which
+//!   also repairs what a notification lost while the listener reconnected would miss).
 //! - [`delivery`]: sleeps until the next due post, claims, sends, records.
 //! - [`retention`]: deletes a finished conference's personal data once its retention
 //!   passed (on the same minute tick).
@@ -20,14 +20,13 @@ pub mod delivery;
 pub mod lease;
 pub mod outcomes;
 pub mod planner;
+mod plan_loop;
 pub mod retention;
 
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio_cron_scheduler::{Job, JobScheduler};
@@ -41,7 +40,8 @@ pub use lease::Claim;
 pub use outcomes::{Outcome, OutcomeCounts, Outcomes};
 pub use planner::{PlanSettings, Planner, Replanned};
 
-/// The PostgreSQL notification channel of plan changes; the payload is a conference id.
+/// The PostgreSQL notification channel of plan changes; the payload names a conference and
+/// what changed in it ([`plan_loop::Notice`]).
 pub const PLAN_CHANNEL: &str = "confbot_plan";
 /// tokio-cron-scheduler wakes the minute sweeps every second of real time (its cron has a
 /// seconds field), and they run when the injected clock has entered a new minute
@@ -57,9 +57,9 @@ pub struct Setup {
     pub plan: PlanSettings,
     pub clock: Clock,
     pub delivery: DeliveryOptions,
-    /// Notified by this process's Discord handlers after a subscription, lead or channel
-    /// change; the same change also arrives as a PostgreSQL notification, which is what
-    /// other processes see.
+    /// Notified by this process's Discord handlers after a change: a change they planned
+    /// themselves may have queued posts due before the delivery loop's next wake. (What
+    /// needs planning arrives as a PostgreSQL notification, which every process sees.)
     pub plan_changed: Arc<Notify>,
     /// Counts of delivery outcomes, for whoever watches (metrics, tests).
     pub outcomes: Arc<Outcomes>,
@@ -115,7 +115,7 @@ pub async fn run<D: Deliver>(
         }
     };
 
-    let planning = plan_loop(
+    let planning = plan_loop::plan_loop(
         Planner::sharing(pool.clone(), plan_settings, snapshots),
         pool.clone(),
         clock,
@@ -258,133 +258,5 @@ pub async fn post_to_organisers<D: Deliver>(
         .await
     {
         tracing::warn!(channel, "posting to the organiser log failed: {error}");
-    }
-}
-
-/// What the plan loop has to replan next.
-#[derive(Debug, Default)]
-struct Pending {
-    /// Every conference, each plan applied in full.
-    all: bool,
-    /// The minute sweep: every conference, unchanged reminder plans left alone.
-    sweep: bool,
-    conferences: BTreeSet<i64>,
-}
-
-async fn plan_loop(
-    mut planner: Planner,
-    pool: PgPool,
-    clock: Clock,
-    plan_changed: Arc<Notify>,
-    wake_delivery: Arc<Notify>,
-    mut sweeps: mpsc::Receiver<()>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut listener = listen(&pool).await;
-    // Everything once at start: changes made while no planner ran.
-    let mut pending = Pending {
-        all: true,
-        ..Pending::default()
-    };
-    loop {
-        if pending.all || pending.sweep || !pending.conferences.is_empty() {
-            let work = std::mem::take(&mut pending);
-            let now = clock.now();
-            let done = if work.all {
-                planner.replan_all(now).await
-            } else {
-                let mut total = Ok(Replanned::default());
-                for id in work.conferences {
-                    total = planner.replan_id(id, now).await;
-                    if total.is_err() {
-                        break;
-                    }
-                }
-                // After the changed ones, whose plans it then finds applied.
-                if work.sweep && total.is_ok() {
-                    total = planner.sweep(now).await;
-                }
-                total
-            };
-            match done {
-                Ok(done) if done.touched_outbox() => wake_delivery.notify_one(),
-                Ok(_) => {}
-                // Logged with its causes by the planner's span; the next sweep retries.
-                Err(_) => pending.all = true,
-            }
-            continue;
-        }
-        tokio::select! {
-            _ = stop.changed() => return,
-            () = plan_changed.notified() => pending.all = true,
-            Some(()) = sweeps.recv() => pending.sweep = true,
-            notification = next_notification(&mut listener) => match notification {
-                Some(id) => {
-                    match id {
-                        Some(id) => pending.conferences.insert(id),
-                        None => std::mem::replace(&mut pending.all, true),
-                    };
-                    drain(&mut listener, &mut pending).await;
-                }
-                None => {
-                    // The listener is gone: after a pause, listen anew and replan
-                    // everything (notifications may have been missed meanwhile).
-                    tokio::select! {
-                        _ = stop.changed() => return,
-                        () = tokio::time::sleep(RELISTEN_AFTER) => {}
-                    }
-                    listener = listen(&pool).await;
-                    pending.all = true;
-                }
-            },
-        }
-    }
-}
-
-/// A listener on [`PLAN_CHANNEL`], or `None` (logged) when the database does not answer.
-async fn listen(pool: &PgPool) -> Option<PgListener> {
-    let listener = async {
-        let mut listener = PgListener::connect_with(pool).await?;
-        listener.listen(PLAN_CHANNEL).await?;
-        Ok::<_, sqlx::Error>(listener)
-    };
-    match listener.await {
-        Ok(listener) => Some(listener),
-        Err(error) => {
-            tracing::warn!("cannot listen for plan changes (the sweep still runs): {error}");
-            None
-        }
-    }
-}
-
-/// The next notification: `Some(Some(id))` names a conference, `Some(None)` a payload that
-/// is no id (replan everything); `None` when the listener failed or there is none.
-async fn next_notification(listener: &mut Option<PgListener>) -> Option<Option<i64>> {
-    let active = listener.as_mut()?;
-    match active.recv().await {
-        Ok(notification) => Some(notification.payload().parse().ok()),
-        Err(error) => {
-            tracing::warn!("lost the plan-change listener: {error}");
-            *listener = None;
-            None
-        }
-    }
-}
-
-/// Takes the notifications already buffered, so a burst (a bulk import, a fan of clicks)
-/// costs one replan per conference.
-async fn drain(listener: &mut Option<PgListener>, pending: &mut Pending) {
-    let Some(active) = listener.as_mut() else {
-        return;
-    };
-    while let Ok(Ok(notification)) =
-        tokio::time::timeout(Duration::from_millis(5), active.recv()).await
-    {
-        match notification.payload().parse() {
-            Ok(id) => {
-                pending.conferences.insert(id);
-            }
-            Err(_) => pending.all = true,
-        }
     }
 }

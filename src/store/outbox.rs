@@ -30,12 +30,17 @@ use crate::store::{id_from_db, id_to_db, StoreError};
 
 mod claims;
 mod reads;
+mod retire;
 
 pub use claims::{
     claim_due, claim_due_early, mark_dropped, mark_failed, mark_not_sent, mark_sent, next_due,
     postpone, release, renew, send_early,
 };
 pub use reads::{entry, failures_since, of_conference, pending_count, upcoming};
+pub use retire::{
+    retire_unplanned_announcements, retire_unplanned_reminders, retire_unplanned_reminders_in,
+    ReminderScope,
+};
 
 /// Errors and reasons are kept for organisers, not as full logs: at most this many chars.
 const MAX_REASON: usize = 1000;
@@ -319,74 +324,4 @@ async fn enqueue_group(
         added,
         replanned: inserted.len() - added,
     })
-}
-
-/// Drops the conference's pending reminders whose key is not in `planned` (the current
-/// plan): a moved talk's reminders for its old schedule version, a cancelled talk's, an
-/// ended subscription's. Reason [`UNPLANNED`]. Rows being sent under a live lease are left
-/// alone: the send is already under way and its outcome will be recorded. Change notices
-/// (moved/cancelled) are never retired. Returns how many rows were dropped.
-pub async fn retire_unplanned_reminders(
-    db: impl PgExecutor<'_>,
-    conference_id: i64,
-    planned: &[PostKey],
-    now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    retire_unplanned(db, conference_id, PostKind::Reminder, planned, now).await
-}
-
-/// Like [`retire_unplanned_reminders`] for announcement posts: a cancelled announcement's
-/// pending occurrences, or those an edit of its schedule no longer calls for.
-pub async fn retire_unplanned_announcements(
-    db: impl PgExecutor<'_>,
-    conference_id: i64,
-    planned: &[PostKey],
-    now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    retire_unplanned(db, conference_id, PostKind::Announcement, planned, now).await
-}
-
-async fn retire_unplanned(
-    db: impl PgExecutor<'_>,
-    conference_id: i64,
-    kind: PostKind,
-    planned: &[PostKey],
-    now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    let keys: Vec<&PostKey> = planned.iter().filter(|k| k.kind == kind).collect();
-    let column = match kind {
-        PostKind::Announcement => "announcement_id",
-        PostKind::Reminder | PostKind::Moved | PostKind::Cancelled => "talk_id",
-    };
-    let targets: Vec<(&str, i64)> = keys.iter().map(|k| target_to_db(k.target)).collect();
-    // `NOT IN (subquery)` rather than `NOT EXISTS`: PostgreSQL estimates an UNNEST of a
-    // parameter at a few rows and planned the anti-join as a nested loop, 10,000 x 10,000
-    // comparisons (12 s on a 10,000-DM fan-out, measured by benches/reminders.rs); the
-    // subquery becomes one hash table, built once. Every key column is NOT NULL for the
-    // rows of this kind, so NOT IN means "not planned" here.
-    let done = sqlx::query(&format!(
-        "UPDATE outbox o SET status = 'dropped', retired_at = $2, last_error = $3,
-                             claimed_by = NULL, claimed_until = NULL
-         WHERE o.conference_id = $1 AND o.kind = $8 AND o.status = 'pending'
-           AND (o.claimed_until IS NULL OR o.claimed_until <= $2)
-           AND (o.target_kind, o.target_id, o.{column}, o.schedule_version) NOT IN (
-               SELECT k.target_kind, k.target_id, k.subject_id, k.schedule_version
-               FROM UNNEST($4::text[], $5::bigint[], $6::bigint[], $7::integer[])
-                   AS k(target_kind, target_id, subject_id, schedule_version))"
-    ))
-    .bind(conference_id)
-    .bind(now)
-    .bind(UNPLANNED)
-    .bind(targets.iter().map(|(kind, _)| *kind).collect::<Vec<_>>())
-    .bind(targets.iter().map(|(_, id)| *id).collect::<Vec<_>>())
-    .bind(
-        keys.iter()
-            .map(|k| subject_id(k.subject))
-            .collect::<Vec<_>>(),
-    )
-    .bind(keys.iter().map(|k| k.schedule_version).collect::<Vec<_>>())
-    .bind(kind.as_str())
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
 }

@@ -2,16 +2,20 @@
 //! planner needs besides the programme. Discord ids are u64 here and bit-cast `bigint` in
 //! SQL (`store::id_to_db`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::{Connection, PgConnection, PgExecutor, Row};
+use sqlx::{PgExecutor, Row};
 
 use crate::domain::model::TalkId;
-use crate::domain::reminders::{ChannelPlan, LeadTime, Subscription, SubscriptionTarget};
+use crate::domain::reminders::{LeadTime, Subscription, SubscriptionTarget};
 use crate::domain::text::title_key;
 use crate::store::{id_from_db, id_to_db, StoreError};
+
+mod channels;
+
+pub use channels::{channel_plan, set_channel_plan};
 
 /// What a subscription covers, by store id (the domain's [`SubscriptionTarget`] names rooms
 /// and tracks instead).
@@ -298,106 +302,68 @@ pub async fn leads(
         .collect()
 }
 
-/// Replaces the conference's channel plan. Rooms are named as in the programme (matched
-/// like [`room_id`]); when two names denote one room, the later in name order wins.
-///
-/// Returns the names of rooms the conference does not have: when there are any, nothing is
-/// stored (an organiser's typo must not silently drop a room's reminders). A plan with no
-/// channel at all removes the stored plan, and [`channel_plan`] then returns `None`.
-pub async fn set_channel_plan(
-    conn: &mut PgConnection,
-    conference_id: i64,
-    plan: &ChannelPlan,
-) -> Result<Vec<String>, StoreError> {
-    let mut tx = conn.begin().await?;
-    // Serialises concurrent replacements of one conference's plan (delete + insert would
-    // otherwise collide on the unique indexes).
-    sqlx::query("SELECT 1 FROM conferences WHERE id = $1 FOR UPDATE")
-        .bind(conference_id)
-        .execute(&mut *tx)
-        .await?;
-    let rooms = named_ids(&mut *tx, "rooms", conference_id).await?;
-    let mut by_room_id = BTreeMap::new();
-    let mut unknown = Vec::new();
-    for (name, channel) in &plan.by_room {
-        match find_named(&rooms, name) {
-            Some(room) => {
-                by_room_id.insert(room, *channel);
-            }
-            None => unknown.push(name.clone()),
-        }
-    }
-    if !unknown.is_empty() {
-        tx.rollback().await?;
-        return Ok(unknown);
-    }
-    let rows: Vec<(Option<i64>, u64)> = plan
-        .default
-        .map(|channel| (None, channel))
-        .into_iter()
-        .chain(by_room_id.into_iter().map(|(room, ch)| (Some(room), ch)))
-        .collect();
-    sqlx::query("DELETE FROM reminder_channels WHERE conference_id = $1")
-        .bind(conference_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO reminder_channels
-             (conference_id, room_id, channel_id, channel_name, lead_minutes)
-         SELECT $1, r.room_id, r.channel_id, r.channel_name, $5
-         FROM UNNEST($2::bigint[], $3::bigint[], $4::text[])
-             AS r(room_id, channel_id, channel_name)",
-    )
-    .bind(conference_id)
-    .bind(rows.iter().map(|(room, _)| *room).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, ch)| id_to_db(*ch)).collect::<Vec<_>>())
-    .bind(
-        rows.iter()
-            .map(|(_, ch)| plan.names.get(ch).cloned())
-            .collect::<Vec<_>>(),
-    )
-    .bind(i32::from(plan.lead.minutes()))
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Vec::new())
-}
-
-/// The conference's stored channel plan (rooms by their programme name); `None` when none
-/// is stored (use the configured one).
-pub async fn channel_plan(
+/// The subscriptions of these users in the conference, as the planner takes them.
+pub async fn of_users(
     db: impl PgExecutor<'_>,
     conference_id: i64,
-) -> Result<Option<ChannelPlan>, StoreError> {
-    let rows: Vec<(Option<String>, i64, Option<String>, i32)> = sqlx::query_as(
-        "SELECT r.name, rc.channel_id, rc.channel_name, rc.lead_minutes
-         FROM reminder_channels rc LEFT JOIN rooms r ON r.id = rc.room_id
-         WHERE rc.conference_id = $1
-         ORDER BY rc.room_id NULLS FIRST",
-    )
+    users: &[u64],
+) -> Result<Vec<Subscription>, StoreError> {
+    let users: Vec<i64> = users.iter().map(|user| id_to_db(*user)).collect();
+    let rows = sqlx::query(&format!(
+        "{SELECT_SUBSCRIPTIONS} AND s.user_id = ANY($2) ORDER BY s.id"
+    ))
     .bind(conference_id)
+    .bind(users)
     .fetch_all(db)
     .await?;
-    let Some((_, _, _, minutes)) = rows.first() else {
-        return Ok(None);
-    };
-    let mut plan = ChannelPlan {
-        by_room: BTreeMap::new(),
-        default: None,
-        lead: to_lead(*minutes)?,
-        names: BTreeMap::new(),
-    };
-    for (room, channel, name, _) in rows {
-        let channel = id_from_db(channel);
-        match room {
-            Some(room) => {
-                plan.by_room.insert(room, channel);
-            }
-            None => plan.default = Some(channel),
-        }
-        if let Some(name) = name {
-            plan.names.insert(channel, name);
-        }
-    }
-    Ok(Some(plan))
+    rows.iter()
+        .map(|row| {
+            Ok(Subscription {
+                user: id_from_db(row.try_get("user_id")?),
+                target: row_to_subscription(row)?.target,
+            })
+        })
+        .collect()
+}
+
+/// Up to `limit` of the conference's subscribers, in a fixed order, after `after` (a
+/// page's last user; `None`: from the start). Pages the planner's full reconcile.
+pub async fn subscribers_page(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    after: Option<u64>,
+    limit: usize,
+) -> Result<Vec<u64>, StoreError> {
+    // Ordered by the stored (bit-cast) value, which is what the keyset compares.
+    let users: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT user_id FROM subscriptions
+         WHERE conference_id = $1 AND ($2::bigint IS NULL OR user_id > $2)
+         ORDER BY user_id LIMIT $3",
+    )
+    .bind(conference_id)
+    .bind(after.map(id_to_db))
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(db)
+    .await?;
+    Ok(users.into_iter().map(id_from_db).collect())
+}
+
+/// The personal lead times of these users, where set.
+pub async fn leads_of(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    users: &[u64],
+) -> Result<HashMap<u64, LeadTime>, StoreError> {
+    let users: Vec<i64> = users.iter().map(|user| id_to_db(*user)).collect();
+    let rows: Vec<(i64, i32)> = sqlx::query_as(
+        "SELECT user_id, lead_minutes FROM user_settings
+         WHERE conference_id = $1 AND user_id = ANY($2)",
+    )
+    .bind(conference_id)
+    .bind(users)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|(user, minutes)| Ok((id_from_db(user), to_lead(minutes)?)))
+        .collect()
 }

@@ -19,23 +19,26 @@ mod changes;
 mod delivery;
 mod early;
 mod lead;
+mod plan;
 mod resend;
 mod simulate;
 mod text;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use plan::{key, Subscribers};
+
 use crate::domain::announcements::AnnouncementId;
-use crate::domain::model::{StoredTalk, TalkId};
-use crate::domain::programme::Programme;
+use crate::domain::model::TalkId;
 use crate::domain::text::title_key;
 
 pub use changes::change_notices;
 pub use delivery::{decide, due_now, Decision, DropReason};
 pub use early::{early_start, EarlyStart};
 pub use lead::{LeadTime, LeadTimeError};
+pub use plan::{next_deadline, plan, plan_channels, plan_dms, plan_talks};
 pub use resend::{possible_contents, resend, Resend};
 pub use simulate::{simulate, target_label, why_nothing};
 pub use text::{reminder_content, starting_in, PostBody, ReminderBody};
@@ -158,104 +161,6 @@ pub struct PlannedPost {
     /// never expires.
     pub expires: Option<DateTime<Utc>>,
     pub body: PostBody,
-}
-
-/// Every reminder `programme` calls for, ordered by due instant, then target, talk and
-/// kind. Only confirmed, scheduled talks of kind Talk (not all-day) are reminded.
-pub fn plan(
-    programme: &Programme,
-    subscriptions: &[Subscription],
-    user_leads: &HashMap<u64, LeadTime>,
-    default_lead: LeadTime,
-    channels: &ChannelPlan,
-) -> Vec<PlannedPost> {
-    let subscribers = Subscribers::new(subscriptions);
-    let mut posts = Vec::new();
-    for talk in programme
-        .attendable()
-        .filter_map(|i| programme.talks.get(i))
-    {
-        let Some(body) = ReminderBody::of(talk) else {
-            continue;
-        };
-        let mut push = |target: Target, lead: LeadTime| {
-            // An instant too close to chrono's limits to subtract from is no real talk.
-            if let Some(due) = body.start.checked_sub_signed(lead.duration()) {
-                posts.push(PlannedPost {
-                    key: key(target, talk, PostKind::Reminder),
-                    due,
-                    expires: Some(body.start),
-                    body: PostBody::Reminder(body.clone()),
-                });
-            }
-        };
-        if let Some(channel) = channels.channel_for(talk.data.room.as_deref()) {
-            push(Target::Channel(channel), channels.lead);
-        }
-        for user in subscribers.of(talk, None) {
-            let lead = user_leads.get(&user).copied().unwrap_or(default_lead);
-            push(Target::Dm(user), lead);
-        }
-    }
-    posts.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.key.cmp(&b.key)));
-    posts
-}
-
-/// The earliest due instant at or after `now`: how long the delivery loop may sleep.
-pub fn next_deadline(planned: &[PlannedPost], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    planned
-        .iter()
-        .map(|p| p.due)
-        .filter(|due| *due >= now)
-        .min()
-}
-
-fn key(target: Target, talk: &StoredTalk, kind: PostKind) -> PostKey {
-    PostKey {
-        target,
-        subject: Subject::Talk(talk.id),
-        kind,
-        schedule_version: talk.schedule_version,
-    }
-}
-
-/// Subscriptions indexed by what they cover; room and track names by their folded key.
-struct Subscribers {
-    by_talk: HashMap<TalkId, Vec<u64>>,
-    by_room: HashMap<String, Vec<u64>>,
-    by_track: HashMap<String, Vec<u64>>,
-}
-
-impl Subscribers {
-    fn new(subscriptions: &[Subscription]) -> Self {
-        let mut index = Self {
-            by_talk: HashMap::new(),
-            by_room: HashMap::new(),
-            by_track: HashMap::new(),
-        };
-        for s in subscriptions {
-            let list = match &s.target {
-                SubscriptionTarget::Talk(id) => index.by_talk.entry(*id).or_default(),
-                SubscriptionTarget::Room(r) => index.by_room.entry(title_key(r)).or_default(),
-                SubscriptionTarget::Track(t) => index.by_track.entry(title_key(t)).or_default(),
-            };
-            list.push(s.user);
-        }
-        index
-    }
-
-    /// Everybody subscribed to `talk`, its room or its track (and to `also_room`, e.g. the
-    /// room a talk moved away from), each once, by user id.
-    fn of(&self, talk: &StoredTalk, also_room: Option<&str>) -> BTreeSet<u64> {
-        let d = &talk.data;
-        let folded = |name: Option<&str>| name.map(title_key).filter(|k| !k.is_empty());
-        let rooms = [folded(d.room.as_deref()), folded(also_room)];
-        let lists = [self.by_talk.get(&talk.id)]
-            .into_iter()
-            .chain(rooms.iter().flatten().map(|r| self.by_room.get(r)))
-            .chain(folded(d.track.as_deref()).map(|t| self.by_track.get(&t)));
-        lists.flatten().flatten().copied().collect()
-    }
 }
 
 #[cfg(test)]

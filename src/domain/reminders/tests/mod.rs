@@ -3,6 +3,7 @@
 
 mod changes;
 mod delivery;
+mod parts;
 mod plan;
 mod robustness;
 
@@ -15,6 +16,7 @@ use super::*;
 use crate::domain::import::{self, ImportOptions};
 use crate::domain::model::{ImportedSchedule, StoredTalk, TalkData};
 use crate::domain::programme::testing::{conference, SEED_ICS};
+use crate::domain::programme::Programme;
 use crate::domain::time::local_to_utc;
 
 /// The Barn's channel in the test plans.

@@ -1,0 +1,214 @@
+//! Applying part of the plan: one scope of a conference's reminders (some users' DMs, some
+//! talks, the channel posts) planned from the inputs of that scope alone and made true in
+//! the outbox, in the caller's transaction. What the scope no longer calls for is retired
+//! within the scope only, so a part never disturbs the rest of the plan.
+//!
+//! Locking, so that two changes never plan from each other's half-committed state:
+//! - the conference's row is locked `FOR UPDATE` by imports and by every planner pass that
+//!   plans more than one user ([`lock_conference`]);
+//! - a command that plans its own user in its transaction ([`plan_user_in`]) locks it
+//!   `FOR SHARE` (so commands of different users run side by side) and then the user
+//!   ([`lock_user`]), after its own change and before reading the user's subscriptions:
+//!   whichever of two changes of one user plans last sees the other committed.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use crate::domain::model::TalkId;
+use crate::domain::programme::Programme;
+use crate::domain::reminders::{
+    plan_channels, plan_dms, plan_talks, ChannelPlan, LeadTime, PlannedPost, Subscription,
+};
+use crate::store::conferences::ConferenceRow;
+use crate::store::outbox::{self, ReminderScope};
+use crate::store::programme::Snapshots;
+use crate::store::{self, subscriptions, StoreError};
+
+use super::Replanned;
+
+/// The conference's current programme version, its row locked `FOR UPDATE` until the
+/// transaction ends; `None` when it does not exist.
+pub(super) async fn lock_conference(
+    conn: &mut PgConnection,
+    conference_id: i64,
+) -> Result<Option<i64>, StoreError> {
+    store::conferences::lock_and_version(conn, conference_id).await
+}
+
+/// Serialises the planning of one user of one conference until the transaction ends.
+async fn lock_user(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    user: u64,
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("confbot-plan:{conference_id}:{user}"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The lead time of users who never chose one: a server's `/setup lead`, else the
+/// configured default.
+pub(super) async fn default_lead(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    configured: LeadTime,
+) -> Result<LeadTime, StoreError> {
+    Ok(store::guilds::default_lead(conn, conference_id)
+        .await?
+        .unwrap_or(configured))
+}
+
+/// Plans `users`' DMs from their subscriptions and lead times as the transaction sees them.
+pub(super) async fn apply_users(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    programme: &Programme,
+    users: &[u64],
+    default_lead: LeadTime,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
+    let subscriptions = subscriptions::of_users(&mut *conn, conference_id, users).await?;
+    let leads = subscriptions::leads_of(&mut *conn, conference_id, users).await?;
+    let planned = plan_dms(programme, &subscriptions, &leads, default_lead);
+    drop(subscriptions);
+    apply(conn, conference_id, &planned, ReminderScope::Users(users), now).await
+}
+
+/// The whole conference's inputs, for a plan of some talks.
+pub(super) struct Inputs<'a> {
+    pub subscriptions: &'a [Subscription],
+    pub leads: &'a HashMap<u64, LeadTime>,
+    pub default_lead: LeadTime,
+    pub channels: &'a ChannelPlan,
+}
+
+/// Plans the posts about `talks` (channels and DMs).
+pub(super) async fn apply_talks(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    programme: &Programme,
+    inputs: Inputs<'_>,
+    talks: &BTreeSet<TalkId>,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
+    let planned = plan_talks(
+        programme,
+        inputs.subscriptions,
+        inputs.leads,
+        inputs.default_lead,
+        inputs.channels,
+        talks,
+    );
+    let talks: Vec<TalkId> = talks.iter().copied().collect();
+    apply(conn, conference_id, &planned, ReminderScope::Talks(&talks), now).await
+}
+
+/// Plans the channel posts, and retires the DMs of users with no subscription left.
+pub(super) async fn apply_channels(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    programme: &Programme,
+    channels: &ChannelPlan,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
+    let planned = plan_channels(programme, channels);
+    let mut done = apply(conn, conference_id, &planned, ReminderScope::Channels, now).await?;
+    let scope = ReminderScope::Unsubscribed;
+    done.retired +=
+        outbox::retire_unplanned_reminders_in(&mut *conn, conference_id, scope, &[], now).await?;
+    Ok(done)
+}
+
+async fn apply(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    planned: &[PlannedPost],
+    scope: ReminderScope<'_>,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
+    let enqueued = outbox::enqueue(&mut *conn, conference_id, planned, now).await?;
+    let keys: Vec<_> = planned.iter().map(|post| post.key).collect();
+    let retired =
+        outbox::retire_unplanned_reminders_in(&mut *conn, conference_id, scope, &keys, now)
+            .await?;
+    Ok(Replanned {
+        planned: planned.len(),
+        added: enqueued.added,
+        replanned: enqueued.replanned,
+        retired,
+        notices: 0,
+    })
+}
+
+/// What a command's change needs to plan its user: where the programme snapshots are, and
+/// the configured default lead time.
+#[derive(Clone)]
+pub struct UserPlanning {
+    pub pool: PgPool,
+    pub snapshots: Arc<Snapshots>,
+    pub default_lead: LeadTime,
+}
+
+impl UserPlanning {
+    /// Before a change of `user`'s subscriptions or lead time in the transaction `conn`:
+    /// the change will be planned here ([`Self::after_change`]), so its rows notify nobody
+    /// (see the migration `20261204000017_incremental_plans.sql`).
+    pub async fn before_change(
+        &self,
+        conn: &mut PgConnection,
+        conference_id: i64,
+        user: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("SELECT set_config('confbot.planned_user', $1, true)")
+            .bind(format!("{conference_id}:{}", store::id_to_db(user)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// After the change, in the same transaction: plans `user`'s DMs. When the snapshot
+    /// registry cannot give the stored programme version (an import is landing), it plans
+    /// nothing and notifies the planners instead, which replan the user once the
+    /// transaction commits.
+    pub async fn after_change(
+        &self,
+        conn: &mut PgConnection,
+        conference: &ConferenceRow,
+        user: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Replanned>, StoreError> {
+        sqlx::query("SELECT 1 FROM conferences WHERE id = $1 FOR SHARE")
+            .bind(conference.id)
+            .execute(&mut *conn)
+            .await?;
+        // Its own statement, after the lock (see `conferences::lock_and_version`).
+        let version: i64 = sqlx::query_scalar(
+            "SELECT coalesce(max(id), 0) FROM imports WHERE conference_id = $1",
+        )
+        .bind(conference.id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let snapshot = self
+            .snapshots
+            .get_or_load(&self.pool, &conference.conference.slug, conference.id, version)
+            .await?;
+        let Some(snapshot) = snapshot.filter(|s| s.version == version) else {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::jobs::PLAN_CHANNEL)
+                .bind(format!("{}:user:{}", conference.id, store::id_to_db(user)))
+                .execute(&mut *conn)
+                .await?;
+            return Ok(None);
+        };
+        lock_user(conn, conference.id, user).await?;
+        let lead = default_lead(conn, conference.id, self.default_lead).await?;
+        let done =
+            apply_users(conn, conference.id, &snapshot.programme, &[user], lead, now).await?;
+        Ok(Some(done))
+    }
+}
