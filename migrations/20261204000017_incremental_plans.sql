@@ -3,7 +3,8 @@
 -- A subscription or lead-time change names its user (`<conference>:user:<user>`), so a
 -- planner replans that user's DMs instead of the conference. confbot's own commands plan
 -- the user in the transaction of the change and say so with
--- `SET LOCAL confbot.planned_user = '<conference>:<user>'`: that change notifies nothing.
+-- `SET LOCAL confbot.planned_user = '<conference>:<user>'`: that change notifies nothing
+-- but `<conference>:queued` when it queued posts (delivery loops look at the outbox).
 -- (user_id is the bit-cast u64 of store::id_to_db, so it may be negative here.)
 --
 -- The channel plan and a server's default lead time change every reminder of the

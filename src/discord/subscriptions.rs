@@ -18,8 +18,8 @@ use crate::domain::commands::Reply;
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{LeadTime, SubscriptionTarget};
-use crate::store::subscriptions::{self as store, SubscriptionRef};
 use crate::store::conferences::{self, ConferenceRow};
+use crate::store::subscriptions::{self as store, SubscriptionRef};
 use crate::store::StoreError;
 
 use super::interactions::{ephemeral_text, split, Router, GENERIC_FAILURE};

@@ -19,8 +19,8 @@ pub mod deliver;
 pub mod delivery;
 pub mod lease;
 pub mod outcomes;
-pub mod planner;
 mod plan_loop;
+pub mod planner;
 pub mod retention;
 
 use std::future::Future;

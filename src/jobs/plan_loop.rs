@@ -29,6 +29,9 @@ pub enum Notice {
     Full(i64),
     /// One user's DMs in the conference.
     User { conference: i64, user: u64 },
+    /// Another process planned posts in the conference: nothing to plan, but they may be
+    /// due before this process's delivery loop would look again.
+    Queued(i64),
     /// A payload this version does not know (a newer process's): replan everything.
     Unknown,
 }
@@ -40,6 +43,7 @@ impl Notice {
         match (conference, parts.next(), parts.next(), parts.next()) {
             (Some(id), None, _, _) => Self::Changes(id),
             (Some(id), Some("all"), None, _) => Self::Full(id),
+            (Some(id), Some("queued"), None, _) => Self::Queued(id),
             (Some(conference), Some("user"), Some(user), None) => match user.parse::<i64>() {
                 Ok(user) => Self::User {
                     conference,
@@ -65,6 +69,8 @@ struct Pending {
     changes: BTreeSet<i64>,
     /// Users whose DMs are replanned, by conference.
     users: BTreeMap<i64, BTreeSet<u64>>,
+    /// The delivery loop should look at the outbox.
+    queued: bool,
 }
 
 impl Pending {
@@ -74,6 +80,7 @@ impl Pending {
             && self.full.is_empty()
             && self.changes.is_empty()
             && self.users.is_empty()
+            && !self.queued
     }
 
     fn add(&mut self, notice: Notice) {
@@ -87,12 +94,17 @@ impl Pending {
             Notice::User { conference, user } => {
                 self.users.entry(conference).or_default().insert(user);
             }
+            Notice::Queued(_) => self.queued = true,
             Notice::Unknown => self.all = true,
         }
     }
 
     /// Replans what is pending.
-    async fn run(self, planner: &mut Planner, now: chrono::DateTime<chrono::Utc>) -> Result<Replanned, StoreError> {
+    async fn run(
+        self,
+        planner: &mut Planner,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Replanned, StoreError> {
         if self.all {
             return planner.replan_all(now).await;
         }
@@ -140,8 +152,9 @@ pub(super) async fn plan_loop(
     loop {
         if !pending.is_empty() {
             let work = std::mem::take(&mut pending);
+            let queued = work.queued;
             match work.run(&mut planner, clock.now()).await {
-                Ok(done) if done.touched_outbox() => wake_delivery.notify_one(),
+                Ok(done) if done.touched_outbox() || queued => wake_delivery.notify_one(),
                 Ok(_) => {}
                 // Logged with its causes by the planner's span; the next sweep retries.
                 Err(error) => {
@@ -226,6 +239,7 @@ mod tests {
     fn payloads_name_what_to_replan() {
         assert_eq!(Notice::parse("42"), Notice::Changes(42));
         assert_eq!(Notice::parse("42:all"), Notice::Full(42));
+        assert_eq!(Notice::parse("42:queued"), Notice::Queued(42));
         assert_eq!(
             Notice::parse("42:user:7"),
             Notice::User {
@@ -241,7 +255,15 @@ mod tests {
                 user: u64::MAX
             }
         );
-        for unknown in ["", "x", "42:some", "42:user", "42:user:x", "42:all:1", "42:user:1:2"] {
+        for unknown in [
+            "",
+            "x",
+            "42:some",
+            "42:user",
+            "42:user:x",
+            "42:all:1",
+            "42:user:1:2",
+        ] {
             assert_eq!(Notice::parse(unknown), Notice::Unknown, "{unknown:?}");
         }
     }

@@ -18,6 +18,7 @@ use crate::harness::TestDb;
 
 mod claims;
 mod early;
+mod incremental;
 mod leases;
 mod plans;
 mod snapshots;

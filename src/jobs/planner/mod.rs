@@ -144,6 +144,7 @@ pub struct Planner {
     snapshots: Arc<Snapshots>,
     /// Conference id -> when this process last reconciled its whole plan.
     reconciled: HashMap<i64, DateTime<Utc>>,
+    users_per_page: usize,
 }
 
 /// How often the sweep reconciles a conference's whole plan with the outbox.
@@ -174,7 +175,14 @@ impl Planner {
             programmes: HashMap::new(),
             reconciled: HashMap::new(),
             snapshots,
+            users_per_page: USERS_PER_PAGE,
         }
+    }
+
+    /// Plans `users_per_page` users per transaction (at least one) where it pages.
+    pub fn paging(mut self, users_per_page: usize) -> Self {
+        self.users_per_page = users_per_page.max(1);
+        self
     }
 
     /// Reconciles every stored conference's whole plan.
@@ -189,7 +197,11 @@ impl Planner {
         self.replan_every(now, false).await
     }
 
-    async fn replan_every(&mut self, now: DateTime<Utc>, full: bool) -> Result<Replanned, StoreError> {
+    async fn replan_every(
+        &mut self,
+        now: DateTime<Utc>,
+        full: bool,
+    ) -> Result<Replanned, StoreError> {
         let rows = conferences::all(&mut *self.pool.acquire().await?).await?;
         let mut total = Replanned::default();
         for row in &rows {
@@ -250,7 +262,7 @@ impl Planner {
             return Ok(Replanned::default());
         };
         let mut total = Replanned::default();
-        for page in users.chunks(USERS_PER_PAGE) {
+        for page in users.chunks(self.users_per_page) {
             let Some((mut tx, programme)) = self.begin_locked(&row).await? else {
                 break;
             };
@@ -298,7 +310,8 @@ impl Planner {
                 break;
             };
             let users =
-                subscriptions::subscribers_page(&mut *tx, row.id, after, USERS_PER_PAGE).await?;
+                subscriptions::subscribers_page(&mut *tx, row.id, after, self.users_per_page)
+                    .await?;
             let Some(last) = users.last().copied() else {
                 break;
             };
@@ -376,7 +389,12 @@ impl Planner {
         if !imports.is_empty() {
             let touched: BTreeSet<TalkId> = imports
                 .iter()
-                .flat_map(|(_, diff)| diff.added.iter().chain(&diff.changed).chain(&diff.cancelled))
+                .flat_map(|(_, diff)| {
+                    diff.added
+                        .iter()
+                        .chain(&diff.changed)
+                        .chain(&diff.cancelled)
+                })
                 .filter_map(|entry| entry.talk_id.map(TalkId))
                 .collect();
             let subscriptions = subscriptions::of_conference(&mut *conn, row.id).await?;
@@ -429,10 +447,12 @@ impl Planner {
         conn: &mut PgConnection,
         row: &ConferenceRow,
     ) -> Result<ChannelPlan, StoreError> {
-        Ok(match subscriptions::channel_plan(&mut *conn, row.id).await? {
-            Some(stored) => stored,
-            None => self.settings.configured_channels(&row.conference.slug),
-        })
+        Ok(
+            match subscriptions::channel_plan(&mut *conn, row.id).await? {
+                Some(stored) => stored,
+                None => self.settings.configured_channels(&row.conference.slug),
+            },
+        )
     }
 
     /// The plan inputs of a conference as they are now (for `confbot simulate`).
@@ -489,7 +509,6 @@ impl Planner {
         Ok((version, programme))
     }
 }
-
 
 fn log_done(row: &ConferenceRow, done: &Replanned) {
     if done.retired > 0 || done.touched_outbox() {

@@ -76,7 +76,14 @@ pub(super) async fn apply_users(
     let leads = subscriptions::leads_of(&mut *conn, conference_id, users).await?;
     let planned = plan_dms(programme, &subscriptions, &leads, default_lead);
     drop(subscriptions);
-    apply(conn, conference_id, &planned, ReminderScope::Users(users), now).await
+    apply(
+        conn,
+        conference_id,
+        &planned,
+        ReminderScope::Users(users),
+        now,
+    )
+    .await
 }
 
 /// The whole conference's inputs, for a plan of some talks.
@@ -105,7 +112,14 @@ pub(super) async fn apply_talks(
         talks,
     );
     let talks: Vec<TalkId> = talks.iter().copied().collect();
-    apply(conn, conference_id, &planned, ReminderScope::Talks(&talks), now).await
+    apply(
+        conn,
+        conference_id,
+        &planned,
+        ReminderScope::Talks(&talks),
+        now,
+    )
+    .await
 }
 
 /// Plans the channel posts, and retires the DMs of users with no subscription left.
@@ -134,8 +148,7 @@ async fn apply(
     let enqueued = outbox::enqueue(&mut *conn, conference_id, planned, now).await?;
     let keys: Vec<_> = planned.iter().map(|post| post.key).collect();
     let retired =
-        outbox::retire_unplanned_reminders_in(&mut *conn, conference_id, scope, &keys, now)
-            .await?;
+        outbox::retire_unplanned_reminders_in(&mut *conn, conference_id, scope, &keys, now).await?;
     Ok(Replanned {
         planned: planned.len(),
         added: enqueued.added,
@@ -187,28 +200,43 @@ impl UserPlanning {
             .execute(&mut *conn)
             .await?;
         // Its own statement, after the lock (see `conferences::lock_and_version`).
-        let version: i64 = sqlx::query_scalar(
-            "SELECT coalesce(max(id), 0) FROM imports WHERE conference_id = $1",
-        )
-        .bind(conference.id)
-        .fetch_one(&mut *conn)
-        .await?;
+        let version: i64 =
+            sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM imports WHERE conference_id = $1")
+                .bind(conference.id)
+                .fetch_one(&mut *conn)
+                .await?;
         let snapshot = self
             .snapshots
-            .get_or_load(&self.pool, &conference.conference.slug, conference.id, version)
+            .get_or_load(
+                &self.pool,
+                &conference.conference.slug,
+                conference.id,
+                version,
+            )
             .await?;
         let Some(snapshot) = snapshot.filter(|s| s.version == version) else {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(crate::jobs::PLAN_CHANNEL)
-                .bind(format!("{}:user:{}", conference.id, store::id_to_db(user)))
-                .execute(&mut *conn)
-                .await?;
+            let payload = format!("{}:user:{}", conference.id, store::id_to_db(user));
+            notify(conn, payload).await?;
             return Ok(None);
         };
         lock_user(conn, conference.id, user).await?;
         let lead = default_lead(conn, conference.id, self.default_lead).await?;
         let done =
             apply_users(conn, conference.id, &snapshot.programme, &[user], lead, now).await?;
+        if done.touched_outbox() {
+            // Every process's delivery loop may be asleep past what this queued.
+            notify(conn, format!("{}:queued", conference.id)).await?;
+        }
         Ok(Some(done))
     }
+}
+
+/// Sends a plan notification when the transaction commits.
+async fn notify(conn: &mut PgConnection, payload: String) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(crate::jobs::PLAN_CHANNEL)
+        .bind(payload)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -64,8 +64,7 @@ pub async fn retire_unplanned_reminders(
     planned: &[PostKey],
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    retire_unplanned_reminders_in(db, conference_id, ReminderScope::Conference, planned, now)
-        .await
+    retire_unplanned_reminders_in(db, conference_id, ReminderScope::Conference, planned, now).await
 }
 
 /// Like [`retire_unplanned_reminders`] for a plan of part of the conference: only rows in
@@ -89,7 +88,15 @@ pub async fn retire_unplanned_announcements(
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let scope = ReminderScope::Conference;
-    retire_unplanned(db, conference_id, PostKind::Announcement, scope, planned, now).await
+    retire_unplanned(
+        db,
+        conference_id,
+        PostKind::Announcement,
+        scope,
+        planned,
+        now,
+    )
+    .await
 }
 
 async fn retire_unplanned(

@@ -219,7 +219,7 @@ async fn pending_due(pool: &sqlx::PgPool, conference: i64) -> Vec<DateTime<Utc>>
 }
 
 #[tokio::test]
-async fn a_sweep_leaves_an_unchanged_reminder_plan_alone_until_a_full_apply_is_due() {
+async fn a_sweep_leaves_the_reminder_rows_alone_until_a_reconciliation_is_due() {
     let db = TestDb::new().await;
     let t0 = at(T0);
     import(&db.pool, &schedule(t0 + Duration::hours(2), "Barn", false)).await;
@@ -260,15 +260,18 @@ async fn a_sweep_leaves_an_unchanged_reminder_plan_alone_until_a_full_apply_is_d
         .expect("sweep");
     let late = planner.sweep(due).await.expect("sweep");
     let after_full = pending_due(&db.pool, conference).await;
-    // A new subscription changes the plan: the next sweep applies it at once.
+    // A new subscription's notification has the planner replan that user alone.
     subscribe(&db.pool, conference, 43, talk).await;
     let changed = planner
-        .sweep(due + Duration::minutes(1))
+        .replan_users(conference, &[43], due + Duration::minutes(1))
         .await
-        .expect("sweep");
+        .expect("replan the user");
 
-    assert_eq!(swept.replanned, 0, "the unchanged plan was left alone");
-    assert_eq!(swept.planned, planned.len(), "but it was planned");
+    assert_eq!(
+        (swept.planned, swept.replanned),
+        (0, 0),
+        "the reminder rows were left alone"
+    );
     assert!(after_sweep
         .iter()
         .zip(&planned)
@@ -286,7 +289,11 @@ async fn a_sweep_leaves_an_unchanged_reminder_plan_alone_until_a_full_apply_is_d
         "every FULL_EVERY a sweep applies it"
     );
     assert_eq!(after_full, planned);
-    assert_eq!(changed.added, 1, "the new subscriber's reminder");
+    assert_eq!(
+        (changed.planned, changed.added),
+        (1, 1),
+        "the new subscriber's reminder, and nobody else's"
+    );
 }
 
 #[tokio::test]

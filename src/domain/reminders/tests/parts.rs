@@ -47,7 +47,9 @@ fn subscriptions(specs: &[(u64, u8, usize)], talks: usize) -> Vec<Subscription> 
         .iter()
         .map(|&(user, kind, index)| {
             let target = match kind % 3 {
-                0 => SubscriptionTarget::Talk(TalkId(i64::try_from(index % talks.max(1)).unwrap_or(0) + 1)),
+                0 => SubscriptionTarget::Talk(TalkId(
+                    i64::try_from(index % talks.max(1)).unwrap_or(0) + 1,
+                )),
                 1 => SubscriptionTarget::Room(ROOMS[index % ROOMS.len()].to_owned()),
                 _ => SubscriptionTarget::Track(TRACKS[index % TRACKS.len()].to_owned()),
             };
