@@ -8,8 +8,12 @@
 //! 3. the cost of a scrape: `CONFBOT_BENCH_SCRAPES` (default 1,000) sequential
 //!    `GET /metrics` and as many `GET /healthz`, each a new connection, p50/p99/max;
 //! 4. resident memory with 10,000 talks and 100,000 subscriptions loaded (`ops/loaded.rs`):
-//!    before the data, once the planner has filled the outbox, after a command, idle, and
-//!    through a minute sweep.
+//!    before the data, once the planner has filled the outbox, after a command, idle,
+//!    through a reconciliation of the whole plan, and 200 "Remind me" clicks by new
+//!    subscribers (answer latency, time until planned, bot and PostgreSQL CPU per click).
+//!
+//! `CONFBOT_BENCH_BINARY` measures another build (e.g. the previous release) instead of
+//! this one, by the same harness.
 //!
 //! 5. `confbot serve-interactions` (`ops/interactions.rs`): startup to the first signed
 //!    command answered, signed requests answered and forged ones refused, idle memory.
@@ -79,7 +83,11 @@ fn main() -> ExitCode {
 }
 
 async fn bench(url: &str) -> anyhow::Result<()> {
-    let binary = Path::new(env!("CARGO_BIN_EXE_confbot"));
+    // Another build (a previous release) can be measured by the same harness, side by side.
+    let other = std::env::var_os("CONFBOT_BENCH_BINARY").map(PathBuf::from);
+    let binary = other
+        .as_deref()
+        .unwrap_or(Path::new(env!("CARGO_BIN_EXE_confbot")));
     let parts = std::env::var("CONFBOT_BENCH_OPS").unwrap_or_default();
     let wanted = |part: &str| parts.is_empty() || parts.split(',').any(|p| p.trim() == part);
     if wanted("endpoint") {
@@ -150,13 +158,14 @@ fn report_loaded(loaded: &loaded::Loaded) {
         println!("| {moment} | {} | {} |", mb(*rss), mb(*anon));
     }
     println!(
-        "| highest VmRSS sampled (every 50 ms) during the minute sweep | {} | |",
+        "| highest VmRSS sampled (every 20 ms) during the reconciliation | {} | |",
         mb(loaded.sweep_max)
     );
     println!("| peak over the run (VmHWM) | {} | |", mb(loaded.peak));
     println!(
         "\nOutbox rows planned: {} (pending, none sent); subscriptions committed -> outbox \
-         filled: {:.2} s; minute sweep seen for {}; first command's response type {}.",
+         filled: {:.2} s; reconciliation of the whole plan seen for {}; first command's \
+         response type {}.",
         loaded.expected,
         loaded.plan_took.as_secs_f64(),
         loaded.sweep_took.map_or("-".to_owned(), |took| format!(
@@ -164,6 +173,25 @@ fn report_loaded(loaded: &loaded::Loaded) {
             took.as_secs_f64()
         )),
         loaded.first_command_kind
+    );
+    let clicks = &loaded.clicks;
+    let mut answers = Samples::default();
+    for took in &clicks.answers {
+        answers.push(*took);
+    }
+    println!(
+        "\n{} \"Remind me\" clicks by new subscribers, {} at a time:\n",
+        loaded::CLICKS,
+        loaded::CLICKS_AT_ONCE
+    );
+    print_latencies(&[("click -> answer at the stand-in", &answers)]);
+    let per_click = |seconds: f64| seconds * 1000.0 / loaded::CLICKS as f64;
+    println!(
+        "\nLast answer -> every click's reminder in the outbox: {:.2} s. CPU per click until \
+         then: bot {:.1} ms, PostgreSQL {:.1} ms.",
+        clicks.planned_after.as_secs_f64(),
+        per_click(clicks.bot_cpu),
+        per_click(clicks.database_cpu)
     );
 }
 

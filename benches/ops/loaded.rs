@@ -33,7 +33,24 @@ pub struct Loaded {
     pub sweep_took: Option<Duration>,
     pub expected: i64,
     pub first_command_kind: u64,
+    pub clicks: Clicks,
 }
+
+/// "Remind me" clicks by new subscribers while the plan is loaded.
+pub struct Clicks {
+    /// Sent to the bot -> its answer at the stand-in, per click.
+    pub answers: Vec<Duration>,
+    /// The last answer -> every click's reminder in the outbox.
+    pub planned_after: Duration,
+    /// CPU time (user + system) of the bot and of every PostgreSQL process over the clicks
+    /// until all were planned, seconds.
+    pub bot_cpu: f64,
+    pub database_cpu: f64,
+}
+
+/// How many new subscribers click, and how many click at once.
+pub const CLICKS: usize = 200;
+pub const CLICKS_AT_ONCE: usize = 8;
 
 pub async fn measure(binary: &Path, url: &str) -> anyhow::Result<Loaded> {
     let pool = confbot::store::connect(url, 2).await?;
@@ -130,12 +147,21 @@ pub async fn measure(binary: &Path, url: &str) -> anyhow::Result<Loaded> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     rows.push(rss("after `/next` (Discord-side programme cache loaded)")?);
 
-    // Idle: 10 s after the command, then watched through the next minute sweep, which replans
-    // every conference (the whole unchanged plan again).
+    // Idle: 10 s after the command, then watched through a reconciliation of the whole plan
+    // (what the minute sweep does every 10 minutes), asked for as a channel-plan change
+    // asks: the notification `<id>:all` (a process before incremental planning replans
+    // everything on it, as it did on every sweep).
     tokio::time::sleep(Duration::from_secs(10).saturating_sub(answered.elapsed())).await;
     rows.push(rss("idle, 10 s after the command")?);
-    let (sweep_max, sweep_took) = watch_sweep(&pool, pid).await?;
-    rows.push(rss("idle, after the next minute sweep")?);
+    sqlx::query("SELECT pg_notify('confbot_plan', $1)")
+        .bind(format!("{conference_id}:all"))
+        .execute(&pool)
+        .await?;
+    let (sweep_max, sweep_took) = watch_planning(&pool, pid).await?;
+    rows.push(rss("idle, after a reconciliation of the whole plan")?);
+
+    let clicks = clicks(&bot, &pool, conference_id, pid, expected).await?;
+    rows.push(rss("after 200 \"Remind me\" clicks, planned")?);
     let peak = memory(pid, "VmHWM")?;
 
     let statuses: Vec<(String, i64)> = sqlx::query_as(
@@ -144,6 +170,7 @@ pub async fn measure(binary: &Path, url: &str) -> anyhow::Result<Loaded> {
     .bind(conference_id)
     .fetch_all(&pool)
     .await?;
+    let expected = expected + CLICKS as i64;
     anyhow::ensure!(
         statuses == [("pending".to_owned(), expected)],
         "outbox: {statuses:?}, expected {expected} pending rows"
@@ -161,6 +188,7 @@ pub async fn measure(binary: &Path, url: &str) -> anyhow::Result<Loaded> {
         sweep_took,
         expected,
         first_command_kind,
+        clicks,
     })
 }
 
@@ -236,41 +264,136 @@ where
     Ok(())
 }
 
-/// Samples VmRSS every 50 ms until the next minute sweep (second 0) has come and gone: its
-/// replan seen in `pg_stat_activity` (another session's transaction open for more than 100 ms,
-/// or the outbox upsert running), then gone, then 2 s more. Returns the highest sample and
-/// how long the sweep was seen.
-async fn watch_sweep(pool: &PgPool, pid: u32) -> anyhow::Result<(u64, Option<Duration>)> {
+/// Samples VmRSS every 20 ms while the bot plans: from now until no other session of the
+/// database has been active or inside a transaction for a second. Returns the highest sample
+/// and how long the planning was seen (first to last activity).
+async fn watch_planning(pool: &PgPool, pid: u32) -> anyhow::Result<(u64, Option<Duration>)> {
     let started = Instant::now();
     let mut max = 0;
-    let mut seen: Option<Instant> = None;
+    let mut first: Option<Instant> = None;
+    let mut last: Option<Instant> = None;
     loop {
         max = max.max(memory(pid, "VmRSS")?);
-        let (upserting, in_transaction): (bool, bool) = sqlx::query_as(
-            "SELECT coalesce(bool_or(state = 'active' AND query LIKE 'INSERT INTO outbox%'), false),
-                    coalesce(bool_or(xact_start < now() - interval '100 milliseconds'), false)
+        let busy: bool = sqlx::query_scalar(
+            "SELECT coalesce(bool_or(state <> 'idle'), false)
              FROM pg_stat_activity
              WHERE datname = current_database() AND pid <> pg_backend_pid()
-               AND backend_type = 'client backend'",
+               AND backend_type = 'client backend' AND query NOT LIKE 'LISTEN%'",
         )
         .fetch_one(pool)
         .await?;
-        match seen {
-            None if upserting || in_transaction => seen = Some(Instant::now()),
-            Some(at) if !in_transaction && !upserting => {
-                let took = at.elapsed();
-                for _ in 0..40 {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    max = max.max(memory(pid, "VmRSS")?);
-                }
-                return Ok((max, Some(took)));
+        let now = Instant::now();
+        if busy {
+            first.get_or_insert(now);
+            last = Some(now);
+        }
+        match last {
+            Some(at) if now - at > Duration::from_secs(1) => {
+                return Ok((max, first.map(|first| at - first)));
             }
+            None if now - started > Duration::from_secs(30) => return Ok((max, None)),
             _ => {}
         }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(75),
-            "no minute sweep seen in 75 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// [`CLICKS`] new subscribers each click "Remind me" on a talk, [`CLICKS_AT_ONCE`] at a
+/// time, through the gateway; then waits until the outbox holds every click's reminder.
+async fn clicks(
+    bot: &Bot,
+    pool: &PgPool,
+    conference_id: i64,
+    pid: u32,
+    planned_before: i64,
+) -> anyhow::Result<Clicks> {
+    let talks: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM talks WHERE conference_id = $1 ORDER BY id")
+            .bind(conference_id)
+            .fetch_all(pool)
+            .await?;
+    anyhow::ensure!(!talks.is_empty(), "no talks");
+    let cpu_before = (cpu_seconds(&[pid])?, cpu_seconds(&database_pids()?)?);
+    let mut answers = Vec::with_capacity(CLICKS);
+    for batch in (0..CLICKS).collect::<Vec<_>>().chunks(CLICKS_AT_ONCE) {
+        let mut sent = Vec::new();
+        for &i in batch {
+            let talk = talks[(i * 7919) % talks.len()];
+            let token = format!("bench-click-{i}");
+            let click = payloads::as_member_of(
+                payloads::button(20_000 + i as u64, &token, &format!("remind:{talk}")),
+                payloads::GUILD_ID,
+                (FIRST_USER + USERS + 1 + i as i64) as u64,
+                0,
+                &[],
+            );
+            sent.push((token, bot.standin.send_interaction(click).await));
+        }
+        for (token, at) in sent {
+            let path = format!("/{token}/callback");
+            let callback = bot
+                .standin
+                .wait_for("a click's answer", |r| r.path.ends_with(&path))
+                .await;
+            answers.push(callback.at.saturating_duration_since(at));
+        }
+    }
+    let answered = Instant::now();
+    let all = planned_before + CLICKS as i64;
+    wait_until("every click's reminder is planned", || async {
+        Ok(pending_rows(pool, conference_id).await? == all)
+    })
+    .await?;
+    let planned_after = answered.elapsed();
+    // What the bot and the database still do for the clicks after the rows exist (a
+    // replan under way) counts too.
+    let _ = watch_planning(pool, pid).await?;
+    let cpu_after = (cpu_seconds(&[pid])?, cpu_seconds(&database_pids()?)?);
+    Ok(Clicks {
+        answers,
+        planned_after,
+        bot_cpu: cpu_after.0 - cpu_before.0,
+        database_cpu: cpu_after.1 - cpu_before.1,
+    })
+}
+
+/// User + system CPU seconds of these processes (`/proc/<pid>/stat`, clock ticks of 1/100 s).
+fn cpu_seconds(pids: &[u32]) -> anyhow::Result<f64> {
+    let mut ticks = 0u64;
+    for pid in pids {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue; // gone meanwhile
+        };
+        // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+        let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        for index in [11, 12] {
+            ticks += fields
+                .get(index)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    Ok(ticks as f64 / 100.0)
+}
+
+/// Every process called `postgres` (the server and its backends).
+fn database_pids() -> anyhow::Result<Vec<u32>> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let entry = entry?;
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|c| c.trim() == "postgres")
+        {
+            pids.push(pid);
+        }
+    }
+    Ok(pids)
 }
