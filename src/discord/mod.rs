@@ -21,6 +21,7 @@ mod announcements;
 mod cache;
 mod channels;
 pub mod endpoint;
+mod gateway;
 mod interactions;
 pub mod invalid;
 mod organisers;
@@ -38,19 +39,16 @@ mod telemetry;
 
 pub use telemetry::{Gateway, ShardState, Telemetry};
 
+use gateway::{register, InFlight};
+
 use std::future::Future;
 use std::num::NonZeroU64;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::{ExposeSecret, SecretString};
-use serenity::all::{
-    ApplicationId, ClientBuilder, Command as GlobalCommand, ConnectionStage, Context, EventHandler,
-    GatewayIntents, GuildId, HttpBuilder, Interaction, Ready, ResumedEvent, ShardStageUpdateEvent,
-};
-use serenity::async_trait;
+use serenity::all::{ApplicationId, HttpBuilder};
 use serenity::http::Http;
 use sqlx::PgPool;
 use tokio::sync::Notify;
@@ -115,53 +113,14 @@ pub async fn run_observed(
     snapshots: Arc<Snapshots>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let token = token(settings)?;
-    let in_flight = Arc::new(InFlight::default());
-    let handler = Handler {
-        router: router(settings, pool, plan_changed, snapshots)?,
-        guild_ids: settings.discord.guild_ids.clone(),
-        registered: AtomicBool::new(false),
-        in_flight: Arc::clone(&in_flight),
-        telemetry: Arc::clone(&telemetry),
-    };
-    let http = http_client(settings, token);
-    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
-        .event_handler(handler)
-        .await
-        .context("setting up the Discord client")?;
-    let manager = Arc::clone(&client.shard_manager);
-
-    let shards = settings.discord.shards;
-    telemetry.run_shards(shards.ids());
-    telemetry.watch_runners(&manager.runners);
-    tracing::info!(shards = %shards, "starting the Discord gateway");
-    // serenity 0.12 reads the range's end as inclusive (`start_shard_range(4..7, 10)` runs
-    // shards 4 to 7; `start()` is `0..0` of 1): `first..last` is exactly our range.
-    let gateway = client.start_shard_range(shards.first()..shards.last(), shards.total());
-    tokio::pin!(gateway);
-    let ended = tokio::select! {
-        ended = &mut gateway => ended.context("the Discord gateway connection ended"),
-        () = shutdown => {
-            tracing::info!("shutting down: closing the Discord connection");
-            manager.shutdown_all().await;
-            // `start` returns once the shards are gone. Before any shard has connected there
-            // is nothing to close and it may never return: bounded wait.
-            match tokio::time::timeout(SHUTDOWN_GRACE, gateway).await {
-                Ok(ended) => ended.context("closing the Discord gateway connection"),
-                Err(_elapsed) => {
-                    tracing::warn!("the gateway did not close within {SHUTDOWN_GRACE:?}");
-                    Ok(())
-                }
-            }
-        }
-    };
-    // Closed (or lost for good): `/healthz` must not report a connection that is gone.
-    telemetry.close();
-    // Interactions already received are answered (their tokens stay valid for 15 minutes
-    // whatever the gateway does); serenity runs them as detached tasks, which would
-    // otherwise die with the process.
-    in_flight.drain().await;
-    ended
+    // Checked before waiting for any lease: a missing token is the operator's to fix now.
+    token(settings)?;
+    let handler = gateway::Handler::new(
+        router(settings, pool.clone(), plan_changed, snapshots)?,
+        settings.discord.guild_ids.clone(),
+        Arc::clone(&telemetry),
+    );
+    gateway::run_leased(settings, &pool, handler, &telemetry, shutdown).await
 }
 
 /// The REST client: with `discord.proxy_url` every call goes to that proxy and serenity's
@@ -205,127 +164,4 @@ fn router(
         import: settings.import.clone(),
         default_zone: settings.defaults.time_zone,
     })
-}
-
-/// Counts the interactions being answered, so shutdown can wait for them.
-#[derive(Default)]
-struct InFlight(tokio::sync::watch::Sender<usize>);
-
-impl InFlight {
-    fn enter(self: &Arc<Self>) -> InFlightGuard {
-        self.0.send_modify(|count| *count += 1);
-        InFlightGuard(Arc::clone(self))
-    }
-
-    async fn idle(&self) {
-        // The sender lives in `self`, so the channel cannot close while this waits.
-        let _ = self.0.subscribe().wait_for(|count| *count == 0).await;
-    }
-
-    /// At exit: waits (at most [`SHUTDOWN_GRACE`]) for the answers under way.
-    async fn drain(&self) {
-        if tokio::time::timeout(SHUTDOWN_GRACE, self.idle())
-            .await
-            .is_err()
-        {
-            tracing::warn!("some interactions were still being answered at exit");
-        }
-    }
-}
-
-/// One interaction being answered; counted down when dropped (also on panic).
-struct InFlightGuard(Arc<InFlight>);
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        self.0
-             .0
-            .send_modify(|count| *count = count.saturating_sub(1));
-    }
-}
-
-/// serenity's event handler: shard 0's READY registers commands, interactions go to the
-/// router. One handler serves every shard of the process; `ctx.shard_id` tells them apart.
-struct Handler {
-    router: Router,
-    guild_ids: Vec<u64>,
-    /// Set after the first successful registration: a reconnect (a new READY of shard 0)
-    /// does not register again.
-    registered: AtomicBool,
-    in_flight: Arc<InFlight>,
-    telemetry: Arc<Telemetry>,
-}
-
-#[async_trait]
-impl EventHandler for Handler {
-    async fn ready(&self, ctx: Context, ready: Ready) {
-        let shard = ctx.shard_id.0;
-        tracing::info!(
-            shard,
-            shards = ready.shard.map_or(1, |info| info.total),
-            user = %ready.user.name,
-            guilds = ready.guilds.len(),
-            "connected to Discord"
-        );
-        self.telemetry.set_shard_connected(shard, true);
-        // The same bot on every READY; the first one sets it.
-        let _ = self.router.bot_user.set(ready.user.id.get());
-        // Commands belong to the application, not to a shard: one registration, by the
-        // process running shard 0.
-        if shard != 0 || self.registered.load(Ordering::Acquire) {
-            return;
-        }
-        match register(&ctx.http, &self.guild_ids).await {
-            Ok(()) => self.registered.store(true, Ordering::Release),
-            Err(error) => tracing::error!("registering the slash commands failed: {error:#}"),
-        }
-    }
-
-    async fn resume(&self, ctx: Context, _event: ResumedEvent) {
-        self.telemetry.set_shard_connected(ctx.shard_id.0, true);
-    }
-
-    /// Every stage change of a shard: anything but Connected means the interactions of its
-    /// servers cannot arrive now, which `/healthz` reports.
-    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
-        let shard = event.shard_id.0;
-        let connected = matches!(event.new, ConnectionStage::Connected);
-        if !connected {
-            tracing::warn!(shard, stage = %event.new, "a Discord gateway shard is not connected");
-        }
-        self.telemetry.set_shard_connected(shard, connected);
-    }
-
-    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let _answering = self.in_flight.enter();
-        let ctx = respond::Ctx::gateway(ctx.http);
-        self.router
-            .dispatch(&ctx, interaction, &self.telemetry)
-            .await;
-    }
-}
-
-/// Registers every command: in each configured guild (changes show at once), or globally
-/// when none is configured (Discord may take a while to show changes).
-async fn register(http: &Http, guild_ids: &[u64]) -> anyhow::Result<()> {
-    let commands = registry::registrations();
-    if guild_ids.is_empty() {
-        GlobalCommand::set_global_commands(http, commands)
-            .await
-            .context("registering the global commands")?;
-        tracing::info!("registered the commands globally");
-        return Ok(());
-    }
-    for &id in guild_ids {
-        let Some(guild) = NonZeroU64::new(id).map(GuildId::from) else {
-            tracing::error!("discord.guild_ids contains 0, which is not a guild: skipped");
-            continue;
-        };
-        guild
-            .set_commands(http, commands.clone())
-            .await
-            .with_context(|| format!("registering the commands in guild {id}"))?;
-        tracing::info!(guild = id, "registered the commands");
-    }
-    Ok(())
 }

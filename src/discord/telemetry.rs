@@ -35,6 +35,9 @@ pub struct Telemetry {
     /// Set when the adapter stopped: serenity runs event handlers as detached tasks, so a
     /// late "connected" could otherwise land after the final "disconnected".
     closed: AtomicBool,
+    /// Set while another process holds the gateway lease of these shards and this one
+    /// waits to take over (`store::gateway_lease`); no shard is connected meanwhile.
+    standby: AtomicBool,
 }
 
 /// serenity's table of the shard runners it manages, with each one's connection stage.
@@ -54,6 +57,8 @@ pub struct ShardState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gateway {
     pub shards: Vec<ShardState>,
+    /// A hot standby: another process runs these shards, this one takes over when it stops.
+    pub standby: bool,
 }
 
 impl Gateway {
@@ -87,6 +92,7 @@ impl Default for Telemetry {
             }]),
             runners: Mutex::new(Weak::new()),
             closed: AtomicBool::new(false),
+            standby: AtomicBool::new(false),
         }
     }
 }
@@ -108,7 +114,10 @@ impl Telemetry {
                 }
             }
         }
-        Gateway { shards }
+        Gateway {
+            shards,
+            standby: self.standby.load(Ordering::Acquire),
+        }
     }
 
     /// Whether every shard this process runs is connected.
@@ -135,7 +144,9 @@ impl Telemetry {
     /// Recorded by the event handler (public for tests). A shard this process does not
     /// run is ignored.
     pub fn set_shard_connected(&self, id: u32, connected: bool) {
-        let connected = connected && !self.closed.load(Ordering::Acquire);
+        let connected = connected
+            && !self.closed.load(Ordering::Acquire)
+            && !self.standby.load(Ordering::Acquire);
         if let Some(shard) = self.lock().iter_mut().find(|shard| shard.id == id) {
             shard.connected = connected;
         }
@@ -150,7 +161,17 @@ impl Telemetry {
         self.rejected.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The adapter stopped: not connected from now on, whatever arrives late.
+    /// Standing by (no shard connected from now on, whatever arrives late from the client
+    /// this process just closed), or taking over.
+    pub fn set_standby(&self, standby: bool) {
+        self.standby.store(standby, Ordering::Release);
+        if standby {
+            for shard in self.lock().iter_mut() {
+                shard.connected = false;
+            }
+        }
+    }
+
     /// The adapter stopped: no shard connected from now on, whatever arrives late.
     pub(super) fn close(&self) {
         self.closed.store(true, Ordering::Release);
@@ -193,6 +214,22 @@ mod tests {
 
         assert!(telemetry.gateway_connected().await);
         assert_eq!(telemetry.gateway().await.shards.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_standby_reports_no_shard_connected_until_it_takes_over() {
+        let telemetry = Telemetry::default();
+        telemetry.set_shard_connected(0, true);
+        telemetry.set_standby(true);
+        telemetry.set_shard_connected(0, true);
+        let standing_by = telemetry.gateway().await;
+        telemetry.set_standby(false);
+        telemetry.set_shard_connected(0, true);
+
+        assert!(standing_by.standby);
+        assert_eq!(standing_by.connected(), 0, "a late event of the old client");
+        assert!(telemetry.gateway_connected().await);
+        assert!(!telemetry.gateway().await.standby);
     }
 
     #[tokio::test]

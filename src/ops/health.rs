@@ -28,7 +28,8 @@ pub fn problems(probe: &Probe, stale_after: Duration) -> Vec<String> {
     if let Err(error) = &probe.database {
         problems.push(format!("database: unreachable ({error})"));
     }
-    if probe.parts.gateway && !probe.gateway.all_connected() {
+    // A standby is healthy: it is ready to take over, which is its job.
+    if probe.parts.gateway && !probe.gateway.standby && !probe.gateway.all_connected() {
         problems.push(format!("gateway: {}", gateway_problem(&probe.gateway)));
     }
     match probe.delivery_heartbeat_age {
@@ -99,6 +100,7 @@ mod tests {
             .iter()
             .map(|&(id, connected)| ShardState { id, connected });
         Gateway {
+            standby: false,
             shards: shards.collect(),
         }
     }

@@ -57,7 +57,13 @@ async fn route(method: &str, path: &str, ops: &Ops) -> Response {
         ("GET" | "HEAD", "/healthz") => {
             let probe = health::probe(ops).await;
             let problems = health::problems(&probe, ops.delivery_stale_after);
-            if problems.is_empty() {
+            if problems.is_empty() && probe.gateway.standby && ops.parts.gateway {
+                Response::text(
+                    "200 OK",
+                    "ok: standby (another process runs these gateway shards; this one takes \
+                     over when it stops)\n",
+                )
+            } else if problems.is_empty() {
                 Response::text("200 OK", "ok\n")
             } else {
                 // Logged too: the orchestrator may only keep the status code.

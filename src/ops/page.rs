@@ -144,6 +144,12 @@ fn gauges(page: &mut Encoder, ops: &Ops, gateway: &Gateway) {
             "Gateway shards of this process that are connected.",
             gateway.connected() as f64,
         ),
+        (
+            "confbot_gateway_standby",
+            "1 while another process holds the gateway lease of these shards and this one \
+             stands by to take over; 0 while this one holds it.",
+            f64::from(u8::from(gateway.standby)),
+        ),
     ];
     // A process without a gateway (`serve-interactions`, `run --no-gateway`) has no shards
     // to report: a 0 would read as "disconnected".

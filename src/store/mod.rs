@@ -3,6 +3,7 @@
 pub mod announcements;
 pub mod conferences;
 pub mod dm_channels;
+pub mod gateway_lease;
 pub mod guilds;
 pub mod imports;
 pub mod outbox;

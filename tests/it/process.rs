@@ -109,6 +109,27 @@ impl Process {
         }
     }
 
+    /// The first log line (so far or still to come) containing `text`.
+    pub async fn logged(&mut self, text: &str) -> String {
+        if let Some(line) = self.log.iter().find(|line| line.contains(text)) {
+            return line.clone();
+        }
+        let found = tokio::time::timeout(self.wait, async {
+            while let Some(line) = self.lines.recv().await {
+                self.log.push(line.clone());
+                if line.contains(text) {
+                    return Some(line);
+                }
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(line)) => line,
+            _ => panic!("no line with {text:?}; log:\n{}", self.log.join("\n")),
+        }
+    }
+
     /// SIGKILL: the process dies wherever it is, and this returns once it has.
     pub async fn kill(mut self) {
         self.child.start_kill().expect("SIGKILL sent");

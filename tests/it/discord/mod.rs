@@ -26,6 +26,7 @@ pub mod responses;
 mod setup;
 mod setup_guilds;
 mod shards;
+mod standby;
 pub mod standin;
 mod strict;
 mod subscriptions;
