@@ -25,114 +25,23 @@
 //! gets them from a [`Snapshots`] registry, which `confbot run` shares with the Discord
 //! command cache so that both hold the same snapshot.
 
+mod changes;
+mod inputs;
 mod scoped;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
-use crate::config::Settings;
-use crate::domain::model::{ConferenceSlug, TalkId};
 use crate::domain::programme::Programme;
-use crate::domain::reminders::{
-    change_notices, plan, ChannelPlan, LeadTime, PlannedPost, Subscription,
-};
 use crate::store::conferences::{self, ConferenceRow};
 use crate::store::programme::Snapshots;
-use crate::store::{self, outbox, subscriptions, StoreError};
+use crate::store::{self, subscriptions, StoreError};
 
+pub use inputs::{PlanInputs, PlanSettings, Replanned};
 pub use scoped::UserPlanning;
-
-/// What planning needs from the settings.
-#[derive(Debug, Clone)]
-pub struct PlanSettings {
-    /// A subscriber's lead time until they choose their own.
-    pub default_lead: LeadTime,
-    /// The channel lead of conferences without a channel plan.
-    pub channel_lead: LeadTime,
-    /// Configured channel plans (a plan stored by `/channel` wins).
-    pub channels: Vec<(ConferenceSlug, ChannelPlan)>,
-}
-
-impl PlanSettings {
-    pub fn from_settings(settings: &Settings) -> Self {
-        let minutes = settings.defaults.lead_time.num_minutes();
-        Self {
-            // Validated to 0..=120 when the settings were loaded.
-            default_lead: LeadTime::from_minutes(minutes)
-                .unwrap_or(settings.reminders.channel_lead),
-            channel_lead: settings.reminders.channel_lead,
-            channels: settings.reminders.channels.clone(),
-        }
-    }
-
-    fn configured_channels(&self, slug: &ConferenceSlug) -> ChannelPlan {
-        self.channels
-            .iter()
-            .find(|(conference, _)| conference == slug)
-            .map(|(_, plan)| plan.clone())
-            .unwrap_or_else(|| ChannelPlan {
-                by_room: Default::default(),
-                default: None,
-                lead: self.channel_lead,
-                names: Default::default(),
-            })
-    }
-}
-
-/// Everything the pure planner takes for one conference.
-pub struct PlanInputs {
-    pub programme: Arc<Programme>,
-    pub subscriptions: Vec<Subscription>,
-    pub leads: HashMap<u64, LeadTime>,
-    pub default_lead: LeadTime,
-    pub channels: ChannelPlan,
-}
-
-impl PlanInputs {
-    /// Every reminder these inputs call for.
-    pub fn plan(&self) -> Vec<PlannedPost> {
-        plan(
-            &self.programme,
-            &self.subscriptions,
-            &self.leads,
-            self.default_lead,
-            &self.channels,
-        )
-    }
-}
-
-/// What one replan did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Replanned {
-    /// Reminders the plan calls for.
-    pub planned: usize,
-    /// Outbox rows added (reminders and notices).
-    pub added: usize,
-    /// Pending rows whose time or text changed, or retired rows brought back.
-    pub replanned: usize,
-    /// Pending reminders dropped because the plan no longer calls for them.
-    pub retired: u64,
-    /// Change notices queued from new imports.
-    pub notices: usize,
-}
-
-impl Replanned {
-    /// Whether the outbox may now hold work due earlier than before.
-    pub fn touched_outbox(&self) -> bool {
-        self.added > 0 || self.replanned > 0
-    }
-
-    pub(crate) fn add(&mut self, other: Replanned) {
-        self.planned += other.planned;
-        self.added += other.added;
-        self.replanned += other.replanned;
-        self.retired += other.retired;
-        self.notices += other.notices;
-    }
-}
 
 /// Plans for every conference, keeping each programme snapshot until its version changes.
 pub struct Planner {
@@ -299,8 +208,9 @@ impl Planner {
         let Some((mut tx, programme)) = self.begin_locked(row).await? else {
             return Ok(Replanned::default());
         };
-        let mut total = self.apply_changes(&mut tx, row, &programme, now).await?;
-        let channels = self.channels(&mut tx, row).await?;
+        let mut total =
+            changes::apply_changes(&self.settings, &mut tx, row, &programme, now).await?;
+        let channels = changes::channels(&self.settings, &mut tx, row).await?;
         total.add(scoped::apply_channels(&mut tx, row.id, &programme, &channels, now).await?);
         tx.commit().await?;
         drop(programme);
@@ -343,7 +253,7 @@ impl Planner {
         let Some((mut tx, programme)) = self.begin_locked(row).await? else {
             return Ok(Replanned::default());
         };
-        let done = self.apply_changes(&mut tx, row, &programme, now).await?;
+        let done = changes::apply_changes(&self.settings, &mut tx, row, &programme, now).await?;
         tx.commit().await?;
         log_done(row, &done);
         Ok(done)
@@ -374,87 +284,6 @@ impl Planner {
         )))
     }
 
-    /// The store side of the changes of a replan, in the caller's transaction: the talks
-    /// new imports changed, their change notices (queued and marked planned), and the
-    /// announcements' occurrences from an hour back to two days ahead.
-    async fn apply_changes(
-        &self,
-        conn: &mut PgConnection,
-        row: &ConferenceRow,
-        programme: &Programme,
-        now: DateTime<Utc>,
-    ) -> Result<Replanned, StoreError> {
-        let mut done = Replanned::default();
-        let imports = store::imports::unplanned_notices(&mut *conn, row.id).await?;
-        if !imports.is_empty() {
-            let touched: BTreeSet<TalkId> = imports
-                .iter()
-                .flat_map(|(_, diff)| {
-                    diff.added
-                        .iter()
-                        .chain(&diff.changed)
-                        .chain(&diff.cancelled)
-                })
-                .filter_map(|entry| entry.talk_id.map(TalkId))
-                .collect();
-            let subscriptions = subscriptions::of_conference(&mut *conn, row.id).await?;
-            if !touched.is_empty() {
-                let channels = self.channels(&mut *conn, row).await?;
-                let lead = scoped::default_lead(conn, row.id, self.settings.default_lead).await?;
-                let leads = subscriptions::leads(&mut *conn, row.id).await?;
-                done.add(
-                    scoped::apply_talks(
-                        conn,
-                        row.id,
-                        programme,
-                        scoped::Inputs {
-                            subscriptions: &subscriptions,
-                            leads: &leads,
-                            default_lead: lead,
-                            channels: &channels,
-                        },
-                        &touched,
-                        now,
-                    )
-                    .await?,
-                );
-            }
-            let notices: Vec<PlannedPost> = imports
-                .iter()
-                .flat_map(|(_, diff)| change_notices(diff, programme, &subscriptions, now))
-                .collect();
-            let queued = outbox::enqueue(&mut *conn, row.id, &notices, now).await?;
-            let ids: Vec<i64> = imports.iter().map(|(id, _)| *id).collect();
-            store::imports::mark_notices_planned(&mut *conn, &ids, now).await?;
-            done.notices = queued.added;
-            done.added += queued.added;
-            done.replanned += queued.replanned;
-        }
-        let announcements = store::announcements::scheduled(&mut *conn, row.id).await?;
-        let posts: Vec<PlannedPost> = announcements.iter().flat_map(|a| a.posts(now)).collect();
-        let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
-        let queued = outbox::enqueue(&mut *conn, row.id, &posts, now).await?;
-        done.added += queued.added;
-        done.replanned += queued.replanned;
-        done.retired +=
-            outbox::retire_unplanned_announcements(&mut *conn, row.id, &keys, now).await?;
-        Ok(done)
-    }
-
-    /// The conference's channel plan: stored by `/channel`, else configured.
-    async fn channels(
-        &self,
-        conn: &mut PgConnection,
-        row: &ConferenceRow,
-    ) -> Result<ChannelPlan, StoreError> {
-        Ok(
-            match subscriptions::channel_plan(&mut *conn, row.id).await? {
-                Some(stored) => stored,
-                None => self.settings.configured_channels(&row.conference.slug),
-            },
-        )
-    }
-
     /// The plan inputs of a conference as they are now (for `confbot simulate`).
     pub async fn inputs(&mut self, row: &ConferenceRow) -> Result<PlanInputs, StoreError> {
         let (_, programme) = self.programme(row).await?;
@@ -470,7 +299,7 @@ impl Planner {
     ) -> Result<PlanInputs, StoreError> {
         let subscriptions = subscriptions::of_conference(&mut *conn, row.id).await?;
         let leads = subscriptions::leads(&mut *conn, row.id).await?;
-        let channels = self.channels(&mut *conn, row).await?;
+        let channels = changes::channels(&self.settings, &mut *conn, row).await?;
         Ok(PlanInputs {
             programme,
             subscriptions,

@@ -1,0 +1,96 @@
+//! What a notification of an import or announcement change, and every minute sweep, plans:
+//! the talks new imports changed and their change notices, and the announcements' moving
+//! window of occurrences.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use crate::domain::model::TalkId;
+use crate::domain::programme::Programme;
+use crate::domain::reminders::{change_notices, ChannelPlan, PlannedPost};
+use crate::store::conferences::ConferenceRow;
+use crate::store::{self, outbox, subscriptions, StoreError};
+
+use super::{scoped, PlanSettings, Replanned};
+
+/// The store side of the changes of a replan, in the caller's transaction: the talks
+/// new imports changed, their change notices (queued and marked planned), and the
+/// announcements' occurrences from an hour back to two days ahead.
+pub(super) async fn apply_changes(
+    settings: &PlanSettings,
+    conn: &mut PgConnection,
+    row: &ConferenceRow,
+    programme: &Programme,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
+    let mut done = Replanned::default();
+    let imports = store::imports::unplanned_notices(&mut *conn, row.id).await?;
+    if !imports.is_empty() {
+        let touched: BTreeSet<TalkId> = imports
+            .iter()
+            .flat_map(|(_, diff)| {
+                diff.added
+                    .iter()
+                    .chain(&diff.changed)
+                    .chain(&diff.cancelled)
+            })
+            .filter_map(|entry| entry.talk_id.map(TalkId))
+            .collect();
+        let subscriptions = subscriptions::of_conference(&mut *conn, row.id).await?;
+        if !touched.is_empty() {
+            let channels = channels(settings, &mut *conn, row).await?;
+            let lead = scoped::default_lead(conn, row.id, settings.default_lead).await?;
+            let leads = subscriptions::leads(&mut *conn, row.id).await?;
+            done.add(
+                scoped::apply_talks(
+                    conn,
+                    row.id,
+                    programme,
+                    scoped::Inputs {
+                        subscriptions: &subscriptions,
+                        leads: &leads,
+                        default_lead: lead,
+                        channels: &channels,
+                    },
+                    &touched,
+                    now,
+                )
+                .await?,
+            );
+        }
+        let notices: Vec<PlannedPost> = imports
+            .iter()
+            .flat_map(|(_, diff)| change_notices(diff, programme, &subscriptions, now))
+            .collect();
+        let queued = outbox::enqueue(&mut *conn, row.id, &notices, now).await?;
+        let ids: Vec<i64> = imports.iter().map(|(id, _)| *id).collect();
+        store::imports::mark_notices_planned(&mut *conn, &ids, now).await?;
+        done.notices = queued.added;
+        done.added += queued.added;
+        done.replanned += queued.replanned;
+    }
+    let announcements = store::announcements::scheduled(&mut *conn, row.id).await?;
+    let posts: Vec<PlannedPost> = announcements.iter().flat_map(|a| a.posts(now)).collect();
+    let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
+    let queued = outbox::enqueue(&mut *conn, row.id, &posts, now).await?;
+    done.added += queued.added;
+    done.replanned += queued.replanned;
+    done.retired += outbox::retire_unplanned_announcements(&mut *conn, row.id, &keys, now).await?;
+    Ok(done)
+}
+
+/// The conference's channel plan: stored by `/channel`, else configured.
+pub(super) async fn channels(
+    settings: &PlanSettings,
+    conn: &mut PgConnection,
+    row: &ConferenceRow,
+) -> Result<ChannelPlan, StoreError> {
+    Ok(
+        match subscriptions::channel_plan(&mut *conn, row.id).await? {
+            Some(stored) => stored,
+            None => settings.configured_channels(&row.conference.slug),
+        },
+    )
+}
