@@ -53,8 +53,10 @@ pub const CLICKS: usize = 200;
 pub const CLICKS_AT_ONCE: usize = 8;
 
 pub async fn measure(binary: &Path, url: &str) -> anyhow::Result<Loaded> {
+    // The measured binary migrates: an earlier build (`CONFBOT_BENCH_BINARY`) would refuse a
+    // database carrying migrations it does not know.
+    super::migrate(binary, url).await?;
     let pool = confbot::store::connect(url, 2).await?;
-    confbot::store::migrate(&pool).await?;
     sqlx::query("DELETE FROM conferences WHERE slug = $1")
         .bind(SLUG)
         .execute(&pool)

@@ -334,14 +334,23 @@ pub async fn subscribers_page(
     after: Option<u64>,
     limit: usize,
 ) -> Result<Vec<u64>, StoreError> {
-    // Ordered by the stored (bit-cast) value, which is what the keyset compares.
+    // Ordered by the stored (bit-cast) value, which is what the keyset compares; a plain
+    // lower bound (no `$2 IS NULL OR`) lets the (conference_id, user_id) index serve the
+    // range.
+    let from = match after.map(id_to_db) {
+        None => i64::MIN,
+        Some(last) => match last.checked_add(1) {
+            Some(next) => next,
+            None => return Ok(Vec::new()),
+        },
+    };
     let users: Vec<i64> = sqlx::query_scalar(
         "SELECT DISTINCT user_id FROM subscriptions
-         WHERE conference_id = $1 AND ($2::bigint IS NULL OR user_id > $2)
+         WHERE conference_id = $1 AND user_id >= $2
          ORDER BY user_id LIMIT $3",
     )
     .bind(conference_id)
-    .bind(after.map(id_to_db))
+    .bind(from)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     .fetch_all(db)
     .await?;

@@ -227,11 +227,10 @@ impl Planner {
             };
             let lead = scoped::default_lead(&mut tx, row.id, self.settings.default_lead).await?;
             let page = scoped::apply_users(&mut tx, row.id, &programme, &users, lead, now).await?;
-            if page.planned >= LARGE_PLAN {
-                // A page's keys went out in one bind message: give the pooled connection's
-                // grown buffers back.
-                sqlx::Connection::shrink_buffers(&mut *tx);
-            }
+            // A page's posts and keys went out in bind messages of megabytes: give the
+            // pooled connection's grown buffers back, or each connection of the pool keeps
+            // one.
+            sqlx::Connection::shrink_buffers(&mut *tx);
             tx.commit().await?;
             total.add(page);
             after = Some(last);
