@@ -38,8 +38,8 @@ pub use claims::{
 };
 pub use reads::{entry, failures_since, of_conference, pending_count, upcoming};
 pub use retire::{
-    retire_unplanned_announcements, retire_unplanned_reminders, retire_unplanned_reminders_in,
-    ReminderScope,
+    analyze, retire_unplanned_announcements, retire_unplanned_reminders,
+    retire_unplanned_reminders_in, ReminderScope,
 };
 
 /// Errors and reasons are kept for organisers, not as full logs: at most this many chars.

@@ -38,7 +38,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use crate::domain::programme::Programme;
 use crate::store::conferences::{self, ConferenceRow};
 use crate::store::programme::Snapshots;
-use crate::store::{self, subscriptions, StoreError};
+use crate::store::{self, outbox, subscriptions, StoreError};
 
 pub use inputs::{PlanInputs, PlanSettings, Replanned};
 pub use scoped::UserPlanning;
@@ -65,6 +65,10 @@ const USERS_PER_PAGE: usize = 1_000;
 
 /// How often a replan retries when an import lands while it loads the programme.
 const ATTEMPTS: usize = 3;
+
+/// A transaction adding at least this many outbox rows refreshes the outbox's statistics
+/// (`outbox::analyze`) once it has committed.
+const ANALYZE_AFTER: usize = 1_000;
 
 /// A replan of at least this many posts leaves megabytes of freed temporaries (posts, JSON
 /// bodies, bind buffers) that glibc would keep resident: they are handed back after it.
@@ -176,8 +180,10 @@ impl Planner {
                 break;
             };
             let lead = scoped::default_lead(&mut tx, row.id, self.settings.default_lead).await?;
-            total.add(scoped::apply_users(&mut tx, row.id, &programme, page, lead, now).await?);
+            let done = scoped::apply_users(&mut tx, row.id, &programme, page, lead, now).await?;
             tx.commit().await?;
+            self.analyze_if_filled(done.added).await;
+            total.add(done);
         }
         log_done(&row, &total);
         Ok(total)
@@ -191,6 +197,13 @@ impl Planner {
         now: DateTime<Utc>,
     ) -> Result<Replanned, StoreError> {
         self.reconcile(row, now).await
+    }
+
+    /// Keeps the outbox's statistics current after `added` rows came in.
+    async fn analyze_if_filled(&self, added: usize) {
+        if added >= ANALYZE_AFTER {
+            outbox::analyze(&self.pool).await;
+        }
     }
 
     async fn row(&self, conference_id: i64) -> Result<Option<ConferenceRow>, StoreError> {
@@ -213,6 +226,7 @@ impl Planner {
         let channels = changes::channels(&self.settings, &mut tx, row).await?;
         total.add(scoped::apply_channels(&mut tx, row.id, &programme, &channels, now).await?);
         tx.commit().await?;
+        self.analyze_if_filled(total.added).await;
         drop(programme);
         let mut after = None;
         loop {
@@ -232,6 +246,7 @@ impl Planner {
             // one.
             sqlx::Connection::shrink_buffers(&mut *tx);
             tx.commit().await?;
+            self.analyze_if_filled(page.added).await;
             total.add(page);
             after = Some(last);
         }
@@ -254,6 +269,7 @@ impl Planner {
         };
         let done = changes::apply_changes(&self.settings, &mut tx, row, &programme, now).await?;
         tx.commit().await?;
+        self.analyze_if_filled(done.added).await;
         log_done(row, &done);
         Ok(done)
     }
