@@ -105,6 +105,7 @@ async fn stand_by(
 ) -> Option<LeaseSession> {
     let shards = settings.discord.shards;
     let mut announced = false;
+    let mut failing = false;
     let mut session: Option<LeaseSession> = None;
     loop {
         let attempt = async {
@@ -124,6 +125,7 @@ async fn stand_by(
                 return Some(open);
             }
             Ok((open, false)) => {
+                failing = false;
                 session = Some(open);
                 if !announced {
                     tracing::warn!(
@@ -135,7 +137,13 @@ async fn stand_by(
                 }
             }
             Err(error) => {
-                tracing::warn!("cannot take the gateway lease (retrying): {error}");
+                // Once per outage: the database may stay away for a while.
+                if !failing {
+                    tracing::warn!(
+                        "cannot take the gateway lease (retrying every second): {error}"
+                    );
+                }
+                failing = true;
                 telemetry.set_standby(true);
                 announced = true;
             }
