@@ -165,6 +165,14 @@ fn row_to_subscription(row: &PgRow) -> Result<UserSubscription, StoreError> {
     })
 }
 
+/// A subscription row as the planner takes it (rooms and tracks by name).
+fn row_to_planned(row: &PgRow) -> Result<Subscription, StoreError> {
+    Ok(Subscription {
+        user: id_from_db(row.try_get("user_id")?),
+        target: row_to_subscription(row)?.target,
+    })
+}
+
 /// A user's subscriptions in this conference, oldest first.
 pub async fn of_user(
     db: impl PgExecutor<'_>,
@@ -191,14 +199,7 @@ pub async fn of_conference(
         .bind(conference_id)
         .fetch_all(db)
         .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Subscription {
-                user: id_from_db(row.try_get("user_id")?),
-                target: row_to_subscription(row)?.target,
-            })
-        })
-        .collect()
+    rows.iter().map(row_to_planned).collect()
 }
 
 /// The id of the conference's room called `name` (exactly, else ignoring case, accents and
@@ -316,14 +317,7 @@ pub async fn of_users(
     .bind(users)
     .fetch_all(db)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Subscription {
-                user: id_from_db(row.try_get("user_id")?),
-                target: row_to_subscription(row)?.target,
-            })
-        })
-        .collect()
+    rows.iter().map(row_to_planned).collect()
 }
 
 /// Up to `limit` of the conference's subscribers, in a fixed order, after `after` (a
