@@ -54,6 +54,13 @@ impl Pacer {
         Ok(())
     }
 
+    /// How long a request asking now would wait for its slot: the queue of slots already
+    /// handed out (zero when the pacer is idle).
+    pub fn backlog(&self) -> Duration {
+        let next = *lock(&self.next);
+        next.saturating_duration_since(Instant::now())
+    }
+
     /// Paces at `1/workers` of the rate: `workers` processes share the limit.
     pub fn share_with(&self, workers: u32) {
         let share = (self.rate / workers.max(1)).max(1);
@@ -145,6 +152,36 @@ mod tests {
             Instant::now() - start,
             Duration::from_millis(40 + 40 + 40 + 20)
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_backlog_is_the_wait_for_the_next_slot() {
+        let pacer = Pacer::new(10);
+        assert_eq!(pacer.backlog(), Duration::ZERO);
+        for _ in 0..3 {
+            // Taken but not yet waited for: three slots 100 ms apart are queued.
+            let _ = pacer.acquire_within(Duration::ZERO).await;
+        }
+        // Only the first slot (now) was free; the two others were refused and took nothing.
+        assert_eq!(pacer.backlog(), Duration::from_millis(100));
+        let waiting = tokio::spawn(async move {
+            let pacer = std::sync::Arc::new(pacer);
+            let queued: Vec<_> = (0..3)
+                .map(|_| {
+                    let pacer = std::sync::Arc::clone(&pacer);
+                    tokio::spawn(async move { pacer.acquire().await })
+                })
+                .collect();
+            tokio::task::yield_now().await;
+            let backlog = pacer.backlog();
+            for task in queued {
+                task.await.unwrap();
+            }
+            (backlog, pacer.backlog())
+        });
+        let (queued, drained) = waiting.await.unwrap();
+        assert_eq!(queued, Duration::from_millis(400));
+        assert_eq!(drained, Duration::from_millis(100));
     }
 
     #[tokio::test(start_paused = true)]

@@ -333,6 +333,10 @@ impl Deliver for DiscordSender {
     fn share_with(&self, workers: u32) {
         self.pacer.share_with(workers);
     }
+
+    fn backlog(&self) -> Duration {
+        self.pacer.backlog()
+    }
 }
 
 /// Pages of 100 messages [`DiscordSender::find_sent`] reads at most.

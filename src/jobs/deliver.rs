@@ -77,6 +77,14 @@ pub trait Deliver: Send + Sync + 'static {
     fn share_with(&self, workers: u32) {
         let _ = workers;
     }
+
+    /// How long a request made now would wait for its turn under the implementation's own
+    /// pacing: the delivery loop claims more only while this is short, so requests stay in
+    /// flight back to back whatever Discord's latency, and a post falling due never queues
+    /// behind more than a moment of others. Default: no pacing, no wait.
+    fn backlog(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 /// Why a send failed, as the delivery loop needs to tell it apart.

@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,8 +25,10 @@ use crate::domain::reminders::{EarlyStart, Target};
 use crate::store::dm_channels::{self, DmChannel};
 use crate::store::outbox;
 use chrono::{DateTime, Utc};
+use dispatch::{Dispatch, InFlight};
 use row::handle;
 
+mod dispatch;
 mod dms;
 mod row;
 
@@ -42,9 +45,13 @@ pub struct DeliveryOptions {
     /// Rows claimed at once: about a quarter second of sends at the sender's rate, so a
     /// channel post that falls due during a long DM fan-out waits at most that long.
     pub batch: u32,
-    /// Sends in flight at once (Discord answers in tens of milliseconds; one at a time
-    /// could not reach the allowed rate).
+    /// Sends of one batch in flight at once (Discord answers in tens of milliseconds; one
+    /// at a time could not reach the allowed rate).
     pub concurrency: usize,
+    /// Claimed rows not yet done, over every batch: the next batch is claimed while
+    /// earlier ones still wait for Discord's answers, up to this many rows (two seconds
+    /// of sends: the allowed rate under a latency of over a second).
+    pub in_flight: usize,
     /// Failed attempts after which a temporary failure is given up.
     pub max_attempts: i32,
     /// How long Discord is trusted to remember a nonce: an attempt whose outcome is unknown
@@ -69,6 +76,7 @@ impl DeliveryOptions {
             lease: crate::config::DEFAULT_LEASE,
             batch: (rate / 4).clamp(1, 50),
             concurrency: usize::try_from((rate / 4).clamp(1, 16)).unwrap_or(16),
+            in_flight: usize::try_from((rate * 2).clamp(1, 400)).unwrap_or(400),
             max_attempts: 8,
             nonce_window: crate::config::DEFAULT_NONCE_TRUST,
             max_sleep: Duration::from_secs(60),
@@ -161,6 +169,11 @@ async fn work_loop<D: Deliver>(
 ) {
     let stopping = |stop: &watch::Receiver<bool>| *stop.borrow();
     let mut last_heartbeat: Option<tokio::time::Instant> = None;
+    // Claimed batches still sending. A batch is claimed as soon as the previous ones'
+    // requests are queued, not answered: waiting for answers would send in waves, and
+    // under Discord's latency the rate would fall well below the allowed one.
+    let mut batches = JoinSet::new();
+    let in_flight = Arc::new(AtomicUsize::new(0));
     while !stopping(&stop) {
         // At least every `max_sleep`: the health check's sign that this loop still turns.
         shared.outcomes.beat();
@@ -168,12 +181,49 @@ async fn work_loop<D: Deliver>(
             last_heartbeat = Some(tokio::time::Instant::now());
             heartbeat(&shared).await;
         }
+        while batches.try_join_next().is_some() {}
+        let room = shared
+            .options
+            .in_flight
+            .saturating_sub(in_flight.load(Ordering::Acquire));
+        let queued = shared.deliver.backlog();
+        if room == 0 || queued > QUEUE_AHEAD {
+            // Busy: claim more when a batch ends or the queue has shortened.
+            let shortened = if room > 0 {
+                queued.saturating_sub(QUEUE_AHEAD)
+            } else {
+                DISPATCH_WAIT
+            };
+            tokio::select! {
+                _ = batches.join_next(), if !batches.is_empty() => {}
+                () = tokio::time::sleep(shortened) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
         // One look at the coming fan-outs serves the claim and, if nothing is claimed, the
         // sleep after it.
         let early = early_start(&shared, shared.clock.now()).await;
         let dms_until = early.and_then(|start| start.send_until);
-        let batch = deliver_due(&shared, dms_until, &mut stop).await;
-        if batch > 0 {
+        let limit = u32::try_from(room).unwrap_or(u32::MAX);
+        if let Some(batch) = claim_due(&shared, dms_until, limit).await {
+            let rows = InFlight::add(&in_flight, batch.len());
+            let dispatch = Dispatch::new(batch.len());
+            let queued = Arc::clone(&dispatch);
+            batches.spawn(send_batch(
+                Arc::clone(&shared),
+                batch,
+                stop.clone(),
+                rows,
+                dispatch,
+            ));
+            // Its requests queue in the sender's pacer before the backlog is looked at
+            // again; a batch that cannot start its sends (stopping) does not hold the loop.
+            tokio::select! {
+                () = queued.all() => {}
+                () = tokio::time::sleep(DISPATCH_WAIT) => {}
+                _ = stop.changed() => {}
+            }
             // More may be due: claim again before sleeping.
             continue;
         }
@@ -202,54 +252,86 @@ async fn work_loop<D: Deliver>(
         // Meanwhile, open the DM channels of coming fan-outs: a few at a time, each only
         // when the pacer has a slot within a moment, so a post falling due waits for a
         // handful of requests at most. Not cancelled midway: an open holds a pacer slot.
-        if dms::open_ahead(&shared).await > 0 {
+        if batches.is_empty() && dms::open_ahead(&shared).await > 0 {
             continue;
         }
         tokio::select! {
             () = shared.clock.sleep_until(until) => {}
             () = wake.notified() => {}
+            // A batch's retries may fall due before `until`.
+            _ = batches.join_next(), if !batches.is_empty() => {}
             _ = stop.changed() => {}
+        }
+    }
+    // Each batch sees the stop too: it lets its sends under way finish for a moment.
+    while batches.join_next().await.is_some() {}
+}
+
+/// How long the requests already waiting for the pacer may take before the loop claims
+/// more: a post falling due during a long fan-out queues behind at most this much.
+const QUEUE_AHEAD: Duration = Duration::from_millis(250);
+/// The longest the loop waits for a new batch's first requests before it looks again.
+const DISPATCH_WAIT: Duration = Duration::from_secs(1);
+
+/// Claims up to `limit` due rows (at most a batch; DMs due up to `dms_until` too, sent
+/// early for a fan-out). `None` when nothing is due (or the claim failed).
+async fn claim_due<D>(
+    shared: &Shared<D>,
+    dms_until: Option<DateTime<Utc>>,
+    limit: u32,
+) -> Option<Vec<outbox::OutboxEntry>> {
+    let options = &shared.options;
+    let claimed = outbox::claim_due_early(
+        &shared.pool,
+        &options.worker,
+        shared.clock.now(),
+        dms_until,
+        lease_of(options),
+        options.batch.min(limit),
+    )
+    .await;
+    match claimed {
+        Ok(claimed) if claimed.is_empty() => None,
+        Ok(claimed) => Some(claimed),
+        Err(error) => {
+            tracing::error!("claiming due posts failed: {error:#}");
+            None
         }
     }
 }
 
-/// Claims one batch of due rows (and DMs due up to `dms_until`, sent early for a fan-out)
-/// and sends them, renewing the claims it still holds every quarter lease (see
-/// [`super::lease`]). Returns how many rows were claimed.
-async fn deliver_due<D: Deliver>(
-    shared: &Arc<Shared<D>>,
-    dms_until: Option<DateTime<Utc>>,
-    stop: &mut watch::Receiver<bool>,
-) -> usize {
+fn lease_of(options: &DeliveryOptions) -> chrono::Duration {
+    chrono::Duration::from_std(options.lease).unwrap_or(chrono::Duration::minutes(1))
+}
+
+/// Sends one claimed batch, renewing the claims it still holds every quarter lease (see
+/// [`super::lease`]).
+async fn send_batch<D: Deliver>(
+    shared: Arc<Shared<D>>,
+    claimed: Vec<outbox::OutboxEntry>,
+    mut stop: watch::Receiver<bool>,
+    _rows: InFlight,
+    dispatch: Arc<Dispatch>,
+) {
     let options = &shared.options;
     let now = shared.clock.now();
-    let lease = chrono::Duration::from_std(options.lease).unwrap_or(chrono::Duration::minutes(1));
-    let claimed = outbox::claim_due_early(
-        &shared.pool,
-        &options.worker,
-        now,
-        dms_until,
-        lease,
-        options.batch,
-    )
-    .await;
-    let claimed = match claimed {
-        Ok(claimed) => claimed,
-        Err(error) => {
-            tracing::error!("claiming due posts failed: {error:#}");
-            return 0;
-        }
-    };
-    let count = claimed.len();
-    let known = known_dm_channels(shared, &claimed).await;
+    let lease = lease_of(options);
+    let known = known_dm_channels(&shared, &claimed).await;
     let batch = BatchLease::new(shared.clock, now, lease);
     let mut held: HashSet<i64> = claimed.iter().map(|e| e.id).collect();
     let mut next_renewal = now + batch.renew_every();
-    let mut entries = claimed.into_iter();
+    // Each row counts towards the dispatch until it sends, ends or is left unsent.
+    let mut entries = claimed
+        .into_iter()
+        .map(|entry| (entry, dispatch.row()))
+        .collect::<Vec<_>>()
+        .into_iter();
     let mut tasks = JoinSet::new();
     loop {
         while tasks.len() < options.concurrency {
-            let Some(entry) = entries.next() else { break };
+            let Some((entry, departure)) = entries.next() else {
+                break;
+            };
             if batch.is_lost(entry.id) {
                 held.remove(&entry.id);
                 continue;
@@ -259,7 +341,7 @@ async fn deliver_due<D: Deliver>(
                 Target::Dm(user) => known.get(&user).copied(),
                 Target::Channel(_) => None,
             };
-            tasks.spawn(handle(Arc::clone(shared), entry, dm, claim));
+            tasks.spawn(handle(Arc::clone(&shared), entry, dm, claim, departure));
         }
         if tasks.is_empty() {
             break;
@@ -302,7 +384,6 @@ async fn deliver_due<D: Deliver>(
             }
         }
     }
-    count
 }
 
 /// Which DMs may go out before their due instant so that a fan-out ends by it. `None` on a
@@ -379,6 +460,7 @@ mod tests {
     fn production_options_claim_a_quarter_second_of_sends() {
         let options = DeliveryOptions::for_rate("w".into(), 50);
         assert_eq!((options.batch, options.concurrency), (12, 12));
+        assert_eq!(options.in_flight, 100, "two seconds of sends");
         let slow = DeliveryOptions::for_rate("w".into(), 1);
         assert_eq!((slow.batch, slow.concurrency), (1, 1));
     }

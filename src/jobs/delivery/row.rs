@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::super::deliver::{Recipient, SendError};
 use super::super::lease::Claim;
 use super::super::outcomes::Outcome;
+use super::dispatch::Departure;
 use super::dms::{learn, recipient};
 use super::{Deliver, Shared};
 use crate::domain::reminders::{decide, possible_contents, resend, Decision, Resend, Target};
@@ -28,6 +29,7 @@ pub(super) async fn handle<D: Deliver>(
     entry: OutboxEntry,
     mut dm: Option<DmChannel>,
     claim: Claim,
+    mut departure: Departure,
 ) -> i64 {
     let options = &shared.options;
     let (pool, worker, id) = (&shared.pool, options.worker.as_str(), entry.id);
@@ -49,6 +51,7 @@ pub(super) async fn handle<D: Deliver>(
             }
             Decision::Send(message) => message,
         };
+        departure.now();
         let result = match recipient(&shared, key.target, &mut dm, &claim).await {
             Err(error) => Err(error),
             Ok(to) => {

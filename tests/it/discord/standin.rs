@@ -93,6 +93,26 @@ pub(super) struct Shared {
     /// Each request waits a random time in this range before it is handled, drawn from
     /// this generator (seeded, so a run can be replayed); none when unset.
     pub(super) latency: Mutex<Option<(std::ops::Range<Duration>, fastrand::Rng)>>,
+    /// REST requests received and not yet answered, and the most there were at once.
+    pub(super) open: Mutex<(usize, usize)>,
+}
+
+/// Counts one REST request as open until it is answered (or the client went away).
+struct Open<'a>(&'a Mutex<(usize, usize)>);
+
+impl<'a> Open<'a> {
+    fn new(open: &'a Mutex<(usize, usize)>) -> Self {
+        let mut counts = open.lock().unwrap();
+        counts.0 += 1;
+        counts.1 = counts.1.max(counts.0);
+        Open(open)
+    }
+}
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().0 -= 1;
+    }
 }
 
 /// The shard that receives the events of `guild` (`None`: a direct message) when the bot
@@ -168,6 +188,11 @@ impl StandIn {
     /// would make it.
     pub fn set_latency(&self, range: std::ops::Range<Duration>, seed: u64) {
         *self.shared.latency.lock().unwrap() = Some((range, fastrand::Rng::with_seed(seed)));
+    }
+
+    /// The most REST requests that were waiting for their answers at one moment.
+    pub fn most_open_requests(&self) -> usize {
+        self.shared.open.lock().unwrap().1
     }
 
     /// Every REST request so far.
@@ -304,6 +329,7 @@ async fn rest(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let _open = Open::new(&shared.open);
     let route = format!("{method} {}", uri.path());
     let mut response = answer(Arc::clone(&shared), method, uri, headers, body).await;
     if !response.headers().contains_key("x-ratelimit-bucket") {

@@ -10,6 +10,7 @@ mod chaos;
 mod delivery;
 mod dm_channels;
 mod early;
+mod latency;
 mod nonce_window;
 mod sender;
 mod simulate;
