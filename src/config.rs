@@ -47,9 +47,9 @@ pub const ENV_PREFIX: &str = "CONFBOT__";
 pub const MAX_LEAD_MINUTES: u32 = 120;
 /// How long an interaction's answer may take before it is deferred, by default (ms).
 pub const DEFAULT_DEFER_AFTER_MS: u64 = 1500;
-/// Discord's global rate limit (requests per second), which reminder delivery paces itself
-/// under by default.
-pub const DEFAULT_RATE_PER_SECOND: u32 = 50;
+/// Requests per second reminder delivery paces itself at by default: a tenth under
+/// Discord's global 50, so that timing jitter never puts a 51st request into one second.
+pub const DEFAULT_RATE_PER_SECOND: u32 = 45;
 /// How long a worker's claim on an outbox row holds unless renewed.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 /// How long Discord is trusted to remember a message's nonce ("a few minutes", documented).

@@ -18,6 +18,7 @@
 //! - [`Telemetry`]: answer latencies and each shard's connection, for the operations endpoint.
 
 mod announcements;
+mod buckets;
 mod cache;
 mod channels;
 pub mod endpoint;

@@ -6,8 +6,9 @@
 //! Requests go to `discord.proxy_url` when set (as serenity's do), else to discord.com.
 //!
 //! - Every request takes a slot of the [`Pacer`] (the global limit); a global 429 pauses it.
-//! - Per-route buckets: a response saying the route has no requests left
-//!   (`X-RateLimit-Remaining: 0`) holds that route until `X-RateLimit-Reset-After`.
+//! - Per-route buckets ([`Buckets`]): a request takes a place its route's bucket has left
+//!   (`X-RateLimit-Remaining`, less the requests under way) or waits for the refill
+//!   (`X-RateLimit-Reset-After`), so a route's limit is kept to before a 429.
 //! - A DM goes to the channel the delivery loop opened ahead ([`Deliver::open_dm`],
 //!   `POST /users/@me/channels`) and stored, so at send time it costs one request.
 //! - Every request honours the send's [`Claim`]: no wait longer than the claim allows, and
@@ -16,17 +17,17 @@
 //!   (`find_sent`: the channel's messages after the first attempt, matched by author and
 //!   text, since Discord does not keep nonces).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use reqwest::Client;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::time::Instant;
 
+use super::buckets::Buckets;
 use super::invalid::{self, InvalidRequests};
 use super::pacer::Pacer;
 use crate::lock::lock;
@@ -47,8 +48,8 @@ pub struct DiscordSender {
     api: String,
     token: SecretString,
     pacer: Pacer,
-    /// Route -> instant its bucket refills.
-    routes: Mutex<HashMap<String, Instant>>,
+    /// Per-route buckets, kept to before a 429.
+    buckets: Arc<Buckets>,
     /// The bot's user id, once asked.
     own_id: Mutex<Option<u64>>,
     /// 401, 403 and 429 answers: too many and Discord's edge bans the IP.
@@ -75,7 +76,7 @@ impl DiscordSender {
             api: format!("{}/api/v10", base.trim_end_matches('/')),
             token,
             pacer: Pacer::new(rate_per_second),
-            routes: Mutex::new(HashMap::new()),
+            buckets: Arc::default(),
             own_id: Mutex::new(None),
             invalid: Arc::default(),
         })
@@ -133,7 +134,14 @@ impl DiscordSender {
                 global: true,
             });
         }
-        self.wait_for_route(route, claim).await?;
+        let place = self
+            .buckets
+            .take(route, claim.time_left())
+            .await
+            .map_err(|retry_after| SendError::RateLimited {
+                retry_after,
+                global: false,
+            })?;
         self.pacer
             .acquire_within(claim.time_left())
             .await
@@ -168,27 +176,31 @@ impl DiscordSender {
                 SendError::Unknown(format!("request failed: {e}"))
             }
         })?;
-        self.note_bucket(route, response.headers());
         let status = response.status();
         if InvalidRequests::counts(status.as_u16()) {
             self.invalid.record(Instant::now());
         }
+        let headers = response.headers();
+        let remaining = header_number(headers, "x-ratelimit-remaining");
+        let limit = header_number(headers, "x-ratelimit-limit");
+        let reset_after = header_number(headers, "x-ratelimit-reset-after").map(seconds);
         if status.is_success() {
+            place.answered(remaining, limit, reset_after);
             return Ok(response);
         }
-        let headers = response.headers().clone();
+        let headers = headers.clone();
         let text = response.text().await.unwrap_or_default();
         let error = classify(status, &headers, &text, to_channel);
-        if let SendError::RateLimited {
-            retry_after,
-            global,
-        } = &error
-        {
-            if *global {
+        match &error {
+            SendError::RateLimited {
+                retry_after,
+                global: true,
+            } => {
                 self.pacer.pause(*retry_after);
-            } else {
-                lock(&self.routes).insert(route.to_owned(), Instant::now() + *retry_after);
+                place.answered(remaining, limit, reset_after);
             }
+            SendError::RateLimited { retry_after, .. } => place.limited(*retry_after),
+            _ => place.answered(remaining, limit, reset_after),
         }
         Err(error)
     }
@@ -212,37 +224,6 @@ impl DiscordSender {
             .map_err(|_| SendError::Rejected(format!("own user id {:?}", user.id)))?;
         *lock(&self.own_id) = Some(id);
         Ok(id)
-    }
-
-    /// Waits until `route`'s bucket refills, if that fits in `claim`; else returns the wait.
-    async fn wait_for_route(&self, route: &str, claim: &Claim) -> Result<(), SendError> {
-        let until = lock(&self.routes).get(route).copied();
-        if let Some(until) = until {
-            let wait = until.saturating_duration_since(Instant::now());
-            if !claim.fits(wait) {
-                return Err(SendError::RateLimited {
-                    retry_after: wait,
-                    global: false,
-                });
-            }
-            tokio::time::sleep_until(until).await;
-        }
-        Ok(())
-    }
-
-    /// Remembers when a route with no requests left refills.
-    fn note_bucket(&self, route: &str, headers: &HeaderMap) {
-        let remaining = header_number(headers, "x-ratelimit-remaining");
-        let reset_after = header_number(headers, "x-ratelimit-reset-after");
-        let mut routes = lock(&self.routes);
-        match (remaining, reset_after) {
-            (Some(remaining), Some(reset)) if remaining < 1.0 => {
-                routes.insert(route.to_owned(), Instant::now() + seconds(reset));
-            }
-            _ => {
-                routes.remove(route);
-            }
-        }
     }
 }
 

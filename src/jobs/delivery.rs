@@ -1,13 +1,14 @@
 //! The delivery loop: sleeps until the outbox's next due post (or until woken because the
 //! plan changed), claims what is due under a lease, sends each post through [`Deliver`] at
-//! the paced rate and records the outcome ([`row`]). The outbox row is the truth
+//! the paced rate and records the outcome ([`row`]). Batches overlap ([`batch`]): the next
+//! is claimed once the previous one's requests queue in the sender's pacer, so the rate
+//! holds whatever Discord's latency. The outbox row is the truth
 //! throughout: a crash at any point leaves rows that are either recorded or claimed. A live
 //! worker renews the claims it still holds, and a request leaves only while its claim holds
 //! for longer than the request can take ([`super::lease`]), so two workers never have one
 //! row in flight; a crashed worker's claimed rows are sent again after the lease with the
 //! same nonce, which Discord answers with the first message instead of a duplicate.
 
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -19,15 +20,14 @@ use tokio::task::JoinSet;
 
 use super::clock::Clock;
 use super::deliver::Deliver;
-use super::lease::{BatchLease, Claim};
 use super::outcomes::Outcomes;
-use crate::domain::reminders::{EarlyStart, Target};
-use crate::store::dm_channels::{self, DmChannel};
+use crate::domain::reminders::EarlyStart;
 use crate::store::outbox;
+use batch::{claim_due, send_batch};
 use chrono::{DateTime, Utc};
 use dispatch::{Dispatch, InFlight};
-use row::handle;
 
+mod batch;
 mod dispatch;
 mod dms;
 mod row;
@@ -273,119 +273,6 @@ const QUEUE_AHEAD: Duration = Duration::from_millis(250);
 /// The longest the loop waits for a new batch's first requests before it looks again.
 const DISPATCH_WAIT: Duration = Duration::from_secs(1);
 
-/// Claims up to `limit` due rows (at most a batch; DMs due up to `dms_until` too, sent
-/// early for a fan-out). `None` when nothing is due (or the claim failed).
-async fn claim_due<D>(
-    shared: &Shared<D>,
-    dms_until: Option<DateTime<Utc>>,
-    limit: u32,
-) -> Option<Vec<outbox::OutboxEntry>> {
-    let options = &shared.options;
-    let claimed = outbox::claim_due_early(
-        &shared.pool,
-        &options.worker,
-        shared.clock.now(),
-        dms_until,
-        lease_of(options),
-        options.batch.min(limit),
-    )
-    .await;
-    match claimed {
-        Ok(claimed) if claimed.is_empty() => None,
-        Ok(claimed) => Some(claimed),
-        Err(error) => {
-            tracing::error!("claiming due posts failed: {error:#}");
-            None
-        }
-    }
-}
-
-fn lease_of(options: &DeliveryOptions) -> chrono::Duration {
-    chrono::Duration::from_std(options.lease).unwrap_or(chrono::Duration::minutes(1))
-}
-
-/// Sends one claimed batch, renewing the claims it still holds every quarter lease (see
-/// [`super::lease`]).
-async fn send_batch<D: Deliver>(
-    shared: Arc<Shared<D>>,
-    claimed: Vec<outbox::OutboxEntry>,
-    mut stop: watch::Receiver<bool>,
-    _rows: InFlight,
-    dispatch: Arc<Dispatch>,
-) {
-    let options = &shared.options;
-    let now = shared.clock.now();
-    let lease = lease_of(options);
-    let known = known_dm_channels(&shared, &claimed).await;
-    let batch = BatchLease::new(shared.clock, now, lease);
-    let mut held: HashSet<i64> = claimed.iter().map(|e| e.id).collect();
-    let mut next_renewal = now + batch.renew_every();
-    // Each row counts towards the dispatch until it sends, ends or is left unsent.
-    let mut entries = claimed
-        .into_iter()
-        .map(|entry| (entry, dispatch.row()))
-        .collect::<Vec<_>>()
-        .into_iter();
-    let mut tasks = JoinSet::new();
-    loop {
-        while tasks.len() < options.concurrency {
-            let Some((entry, departure)) = entries.next() else {
-                break;
-            };
-            if batch.is_lost(entry.id) {
-                held.remove(&entry.id);
-                continue;
-            }
-            let claim = Claim::of(&batch, entry.id);
-            let dm = match entry.post.key.target {
-                Target::Dm(user) => known.get(&user).copied(),
-                Target::Channel(_) => None,
-            };
-            tasks.spawn(handle(Arc::clone(&shared), entry, dm, claim, departure));
-        }
-        if tasks.is_empty() {
-            break;
-        }
-        tokio::select! {
-            done = tasks.join_next() => match done {
-                Some(Ok(id)) => {
-                    held.remove(&id);
-                }
-                Some(Err(error)) if error.is_panic() => {
-                    tracing::error!("a delivery task panicked; its row is retried after the lease");
-                }
-                _ => {}
-            },
-            () = shared.clock.sleep_until(next_renewal) => {
-                let ids: Vec<i64> = held.iter().copied().collect();
-                let now = shared.clock.now();
-                let until = now + lease;
-                match outbox::renew(&shared.pool, &options.worker, &ids, now, until).await {
-                    Ok(renewed) => {
-                        if renewed.len() < ids.len() {
-                            tracing::warn!(lost = ids.len() - renewed.len(), "claims lost before their sends: not sent by this worker");
-                        }
-                        batch.renewed(&ids, &renewed, until);
-                    }
-                    // Not renewed: the lease runs out and the sends still waiting stop.
-                    Err(error) => tracing::warn!("renewing claims failed: {error:#}"),
-                }
-                next_renewal = now + batch.renew_every();
-            }
-            _ = stop.changed() => {
-                // Shutting down: sends under way may finish (and be recorded) for a
-                // moment; the rest are cancelled and their rows released by the caller.
-                let finishing = async { while tasks.join_next().await.is_some() {} };
-                if tokio::time::timeout(FINISH_GRACE, finishing).await.is_err() {
-                    tasks.abort_all();
-                    while tasks.join_next().await.is_some() {}
-                }
-                break;
-            }
-        }
-    }
-}
-
 /// Which DMs may go out before their due instant so that a fan-out ends by it. `None` on a
 /// database error: posts then go at their due instants until the next look succeeds.
 async fn early_start<D>(shared: &Shared<D>, now: DateTime<Utc>) -> Option<EarlyStart> {
@@ -407,30 +294,6 @@ async fn early_start<D>(shared: &Shared<D>, now: DateTime<Utc>) -> Option<EarlyS
 /// Discord's rate (over 300,000 posts) is not foreseen in full.
 const EARLY_HORIZON: chrono::Duration = chrono::Duration::hours(2);
 
-/// The stored DM channels of the batch's users (none on a database error: each DM then
-/// opens its channel).
-async fn known_dm_channels<D>(
-    shared: &Shared<D>,
-    claimed: &[outbox::OutboxEntry],
-) -> HashMap<u64, DmChannel> {
-    let users: Vec<u64> = claimed
-        .iter()
-        .filter_map(|entry| match entry.post.key.target {
-            Target::Dm(user) => Some(user),
-            Target::Channel(_) => None,
-        })
-        .collect();
-    if users.is_empty() {
-        return HashMap::new();
-    }
-    dm_channels::of_users(&shared.pool, &users)
-        .await
-        .unwrap_or_else(|error| {
-            tracing::warn!("reading stored DM channels failed: {error}");
-            HashMap::new()
-        })
-}
-
 /// How often a delivering worker records that it is alive, and how long a record counts.
 /// Workers share Discord's global limit by the number alive (see `store::workers`); until a
 /// worker sees a newcomer both pace at their old share, so the interval bounds that overlap
@@ -448,9 +311,6 @@ async fn heartbeat<D: Deliver>(shared: &Shared<D>) {
         Err(error) => tracing::warn!("recording the delivery heartbeat failed: {error}"),
     }
 }
-
-/// How long sends under way may take to finish at shutdown.
-const FINISH_GRACE: Duration = Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 
 mod announcements;
 mod binary;
+mod buckets;
 mod changes;
 mod chaos;
 mod delivery;
