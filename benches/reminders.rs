@@ -18,6 +18,8 @@
 mod conference;
 #[path = "common/entry.rs"]
 mod entry;
+#[path = "reminders/keynote.rs"]
+mod keynote;
 #[path = "reminders/measure.rs"]
 mod measure;
 // The stand-in: shared with the integration tests, which use all of it.
@@ -101,8 +103,14 @@ async fn bench(url: &str) -> anyhow::Result<()> {
     let kills = env_number("CONFBOT_BENCH_KILLS", 3);
     let chosen =
         std::env::var("CONFBOT_BENCH_SCENARIOS").unwrap_or_else(|_| "one,sigkill,two".to_owned());
+    let subscribers = env_number("CONFBOT_BENCH_KEYNOTE", 2_000);
     let mut scenarios = Vec::new();
+    let mut keynotes = Vec::new();
     for name in chosen.split(',').map(str::trim) {
+        if let Some(keynote) = keynote_scenario(name, subscribers) {
+            keynotes.push(keynote);
+            continue;
+        }
         scenarios.push(match name {
             "one" => Scenario {
                 label: "one process".to_owned(),
@@ -122,10 +130,15 @@ async fn bench(url: &str) -> anyhow::Result<()> {
                 processes: 2,
                 kills: 0,
             },
-            other => anyhow::bail!("unknown scenario {other:?} (one, sigkill, two)"),
+            other => anyhow::bail!(
+                "unknown scenario {other:?} (one, sigkill, two, keynote-0, keynote-150, keynote-300, keynote-kill, three, rolling)"
+            ),
         });
     }
-    let binary = Path::new(env!("CARGO_BIN_EXE_confbot"));
+    let other = std::env::var_os("CONFBOT_BENCH_BINARY").map(PathBuf::from);
+    let binary = other
+        .as_deref()
+        .unwrap_or(Path::new(env!("CARGO_BIN_EXE_confbot")));
     let dir = binary
         .parent()
         .and_then(Path::parent)
@@ -143,10 +156,55 @@ async fn bench(url: &str) -> anyhow::Result<()> {
         eprintln!("{}", report::scenario_line(&measured));
         results.push(measured);
     }
-    let text = report::markdown(&results);
+    let mut keynote_results = Vec::new();
+    for (index, scenario) in keynotes.iter().enumerate() {
+        eprintln!(
+            "keynote scenario {}: {} x {} DMs, latency {:?}, {:?}",
+            scenario.label,
+            scenario.keynotes,
+            scenario.subscribers,
+            scenario.latency,
+            scenario.fault
+        );
+        let log = dir.join(format!("reminders-keynote-{index}.log"));
+        let _ = std::fs::remove_file(&log);
+        let measured = keynote::run(&pool, url, binary, scenario, log).await?;
+        eprintln!("{}", keynote::markdown(std::slice::from_ref(&measured)));
+        keynote_results.push(measured);
+    }
+    let mut text = String::new();
+    if !results.is_empty() {
+        text.push_str(&report::markdown(&results));
+    }
+    if !keynote_results.is_empty() {
+        text.push_str(&format!("\nKeynotes ({}):\n\n", binary.display()));
+        text.push_str(&keynote::markdown(&keynote_results));
+    }
     println!("{text}");
     std::fs::write(dir.join("reminders-report.md"), &text)?;
     Ok(())
+}
+
+/// The keynote scenario called `name`, if it is one.
+fn keynote_scenario(name: &str, subscribers: usize) -> Option<keynote::Keynote> {
+    use keynote::{Fault, Keynote};
+    let ms = Duration::from_millis;
+    let (keynotes, latency, fault) = match name {
+        "keynote-0" => (1, ms(0), Fault::None),
+        "keynote-150" => (1, ms(150), Fault::None),
+        "keynote-300" => (1, ms(300), Fault::None),
+        "keynote-kill" => (1, ms(150), Fault::Kill),
+        "three" => (3, ms(150), Fault::None),
+        "rolling" => (1, ms(150), Fault::Rolling),
+        _ => return None,
+    };
+    Some(Keynote {
+        label: name.to_owned(),
+        keynotes,
+        subscribers,
+        latency,
+        fault,
+    })
 }
 
 async fn run_scenario(
@@ -168,6 +226,8 @@ async fn run_scenario(
         proxy_url: standin.url(),
         conference: SLUG,
         log,
+        // The pace these scenarios were first measured at (Discord's whole limit).
+        rate: Some(50),
     };
     let mut bots = (0..scenario.processes)
         .map(|_| Bot::start(&launch))

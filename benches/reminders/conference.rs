@@ -25,8 +25,17 @@ pub const ROOMS: usize = 8;
 /// Time between two talks of one room: one channel post every 20 s per channel keeps each
 /// channel far under Discord's 5 per 5 s, so lateness shows the scheduler, not the bucket.
 const ROOM_GAP_SECS: i64 = 20;
-/// Channel ids: the keynote hall's, then the rooms' (`FIRST_CHANNEL + 1 + room`).
+/// Channel ids: the keynote hall's, then the rooms' (`FIRST_CHANNEL + 1 + room`), then
+/// the other halls' ([`hall_channel`]).
 pub const FIRST_CHANNEL: u64 = 7_100_000_000_000_000;
+
+/// The channel of keynote hall `index`.
+pub fn hall_channel(index: usize) -> u64 {
+    match index {
+        0 => FIRST_CHANNEL,
+        _ => FIRST_CHANNEL + ROOMS as u64 + index as u64,
+    }
+}
 /// User ids of the fan-out's subscribers: `FIRST_USER + 1 ..= FIRST_USER + n`.
 pub const FIRST_USER: u64 = 800_000_000_000_000_000;
 const HALL: &str = "Main Hall";
@@ -46,9 +55,28 @@ fn room(index: usize) -> String {
     format!("Room {}", index + 1)
 }
 
-/// A conference whose keynote's DMs fall due at `t0` and whose room talks' channel
-/// reminders fall due from 10 s before `t0` to 30 s after `t0 + span`.
-fn schedule(t0: DateTime<Utc>, span: Duration) -> ImportedSchedule {
+/// Where the talks go: `keynotes` talks whose DMs fall due at `t0` (each in a hall of its
+/// own), and room talks whose channel reminders fall due every 2.5 s from `rooms_from` to
+/// `rooms_until`.
+pub struct Layout {
+    pub t0: DateTime<Utc>,
+    pub keynotes: usize,
+    pub subscribers: usize,
+    pub rooms_from: DateTime<Utc>,
+    pub rooms_until: DateTime<Utc>,
+}
+
+fn hall(index: usize) -> String {
+    if index == 0 {
+        HALL.to_owned()
+    } else {
+        format!("{HALL} {}", index + 1)
+    }
+}
+
+/// A conference laid out as `layout` says.
+fn schedule(layout: &Layout) -> ImportedSchedule {
+    let t0 = layout.t0;
     let lead = Duration::minutes(LEAD_MINUTES);
     let talk = |number: usize, title: String, room: String, start: DateTime<Utc>| TalkData {
         source_id: Some(format!("remind-{number}")),
@@ -66,18 +94,21 @@ fn schedule(t0: DateTime<Utc>, span: Duration) -> ImportedSchedule {
     let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
     schedule.name = Some("RemindConf Bench".to_owned());
     schedule.time_zone = Some(Tz::UTC);
-    schedule.talks.push(talk(
-        0,
-        "Keynote: ten thousand reminders".to_owned(),
-        HALL.to_owned(),
-        t0 + lead,
-    ));
-    let per_room = usize::try_from((span.num_seconds() + 40) / ROOM_GAP_SECS + 1).unwrap_or(1);
+    for k in 0..layout.keynotes {
+        schedule.talks.push(talk(
+            k,
+            format!("Keynote {}: thousands of reminders", k + 1),
+            hall(k),
+            t0 + lead,
+        ));
+    }
+    let rooms_span = (layout.rooms_until - layout.rooms_from).num_seconds().max(0);
+    let per_room = usize::try_from(rooms_span / ROOM_GAP_SECS + 1).unwrap_or(1);
     let stagger = ROOM_GAP_SECS * 1000 / ROOMS as i64;
     for r in 0..ROOMS {
         for k in 0..per_room {
             // Rooms staggered evenly: one channel post every 2.5 s over all rooms.
-            let due = t0 - Duration::seconds(10)
+            let due = layout.rooms_from
                 + Duration::seconds(ROOM_GAP_SECS * k as i64)
                 + Duration::milliseconds(stagger * r as i64);
             let number = schedule.talks.len();
@@ -91,7 +122,8 @@ fn schedule(t0: DateTime<Utc>, span: Duration) -> ImportedSchedule {
 }
 
 /// Stores a fresh conference `slug` with `fanout` keynote subscribers and a channel per
-/// room; the DMs fall due at `t0`. `span` is how long the fan-out is expected to take.
+/// room; the DMs fall due at `t0`. `span` is how long the fan-out is expected to take: the
+/// rooms' channel reminders fall due from 10 s before `t0` to 30 s after `t0 + span`.
 pub async fn store(
     pool: &PgPool,
     slug: &str,
@@ -99,11 +131,25 @@ pub async fn store(
     span: Duration,
     fanout: usize,
 ) -> anyhow::Result<Stored> {
+    let layout = Layout {
+        t0,
+        keynotes: 1,
+        subscribers: fanout,
+        rooms_from: t0 - Duration::seconds(10),
+        rooms_until: t0 + span + Duration::seconds(30),
+    };
+    store_layout(pool, slug, &layout).await
+}
+
+/// Stores a fresh conference `slug` laid out as `layout` says, each keynote with its own
+/// subscribers, and a channel per room and hall.
+pub async fn store_layout(pool: &PgPool, slug: &str, layout: &Layout) -> anyhow::Result<Stored> {
+    let t0 = layout.t0;
     sqlx::query("DELETE FROM conferences WHERE slug = $1")
         .bind(slug)
         .execute(pool)
         .await?;
-    let schedule = schedule(t0, span);
+    let schedule = schedule(layout);
     let parsed = ConferenceSlug::parse(slug)?;
     apply_import(
         pool,
@@ -120,27 +166,36 @@ pub async fn store(
     )
     .await
     .context("storing the benchmark conference")?;
-    let (conference_id, keynote): (i64, i64) = sqlx::query_as(
-        "SELECT t.conference_id, t.id FROM talks t JOIN conferences c ON c.id = t.conference_id
-         WHERE c.slug = $1 AND t.source_id = 'remind-0'",
-    )
-    .bind(slug)
-    .fetch_one(pool)
-    .await?;
-    // In bulk: 10,000 calls of `subscriptions::subscribe` would measure nothing of interest.
-    // The same rows the store writes (a DM-made subscription has no guild).
-    let first_user = i64::try_from(FIRST_USER)?;
-    sqlx::query(
-        "INSERT INTO subscriptions (conference_id, guild_id, user_id, talk_id)
-         SELECT $1, NULL, $2 + g, $3 FROM generate_series(1, $4::bigint) AS g",
-    )
-    .bind(conference_id)
-    .bind(first_user)
-    .bind(keynote)
-    .bind(i64::try_from(fanout)?)
-    .execute(pool)
-    .await?;
-    let mut by_room = BTreeMap::from([(HALL.to_owned(), FIRST_CHANNEL)]);
+    let fanout = layout.keynotes * layout.subscribers;
+    let mut conference_id = 0;
+    for k in 0..layout.keynotes {
+        let (conference, keynote): (i64, i64) = sqlx::query_as(
+            "SELECT t.conference_id, t.id FROM talks t JOIN conferences c ON c.id = t.conference_id
+             WHERE c.slug = $1 AND t.source_id = $2",
+        )
+        .bind(slug)
+        .bind(format!("remind-{k}"))
+        .fetch_one(pool)
+        .await?;
+        conference_id = conference;
+        // In bulk: thousands of calls of `subscriptions::subscribe` would measure nothing of
+        // interest. The same rows the store writes (a DM-made subscription has no guild).
+        let first_user = i64::try_from(FIRST_USER)? + i64::try_from(k * layout.subscribers)?;
+        sqlx::query(
+            "INSERT INTO subscriptions (conference_id, guild_id, user_id, talk_id)
+             SELECT $1, NULL, $2 + g, $3 FROM generate_series(1, $4::bigint) AS g",
+        )
+        .bind(conference_id)
+        .bind(first_user)
+        .bind(keynote)
+        .bind(i64::try_from(layout.subscribers)?)
+        .execute(pool)
+        .await?;
+    }
+    let mut by_room = BTreeMap::new();
+    for k in 0..layout.keynotes {
+        by_room.insert(hall(k), hall_channel(k));
+    }
     for r in 0..ROOMS {
         by_room.insert(room(r), FIRST_CHANNEL + 1 + r as u64);
     }

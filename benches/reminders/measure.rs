@@ -66,25 +66,27 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
-    let expected = i64::try_from(stored.fanout + stored.channel_posts)?;
     loop {
         tick().await?;
-        let (rows, pending): (i64, i64) = sqlx::query_as(
-            "SELECT count(*), count(*) FILTER (WHERE status = 'pending')
-             FROM outbox WHERE conference_id = $1",
-        )
-        .bind(stored.conference_id)
-        .fetch_one(pool)
-        .await?;
-        if rows >= expected && pending == 0 {
+        if all_done(pool, stored).await? {
             return Ok(());
         }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "not done in time: {rows} of {expected} rows planned, {pending} pending"
-        );
+        anyhow::ensure!(Instant::now() < deadline, "not done in time");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Whether the outbox of the conference holds every planned post and none is pending.
+pub async fn all_done(pool: &PgPool, stored: &Stored) -> anyhow::Result<bool> {
+    let expected = i64::try_from(stored.fanout + stored.channel_posts)?;
+    let (rows, pending): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE status = 'pending')
+         FROM outbox WHERE conference_id = $1",
+    )
+    .bind(stored.conference_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(rows >= expected && pending == 0)
 }
 
 /// Counts what the stand-in received for the conference stored as `stored`.

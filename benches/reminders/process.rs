@@ -22,6 +22,8 @@ pub struct Launch<'a> {
     pub conference: &'a str,
     /// Appended to, so the log of a killed process and of its restart stay together.
     pub log: PathBuf,
+    /// `reminders.rate_per_second`; `None`: the build's own default.
+    pub rate: Option<u32>,
 }
 
 impl Bot {
@@ -39,6 +41,9 @@ impl Bot {
                 command.env_remove(key);
             }
         }
+        if let Some(rate) = launch.rate {
+            command.env("CONFBOT__REMINDERS__RATE_PER_SECOND", rate.to_string());
+        }
         let child = command
             .arg("run")
             .env_remove("RUST_LOG")
@@ -54,8 +59,6 @@ impl Bot {
                 "CONFBOT__REMINDERS__CHANNEL_LEAD_MINUTES",
                 super::conference::LEAD_MINUTES.to_string(),
             )
-            // The default, stated: the pace the benchmark holds the sender to.
-            .env("CONFBOT__REMINDERS__RATE_PER_SECOND", "50")
             .stdout(Stdio::null())
             .stderr(log)
             .kill_on_drop(true)

@@ -1,0 +1,365 @@
+//! The keynote scenarios of issue 13: thousands of subscribers' DMs due at one instant,
+//! through the stand-in with Discord's limits and a response latency, with the real
+//! binary. What counts is whether every DM arrives by its due instant, what each DM cost in
+//! requests, and that nothing is doubled or lost when a process dies or is replaced
+//! mid-fan-out.
+//!
+//! The conference is stored early enough for the DM channels to be opened ahead (as they
+//! are when people subscribe days before) and for the fan-out to start its own length
+//! ahead of the due instant; rooms' channel reminders fall due every 2.5 s meanwhile.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use super::conference::{self, hall_channel, Layout, Stored, FIRST_CHANNEL, LEAD_MINUTES, ROOMS};
+use super::measure;
+use super::messages::Limits;
+use super::payloads;
+use super::process::{Bot, Launch};
+use super::standin::StandIn;
+use super::stats::Samples;
+
+/// What goes wrong mid-fan-out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    None,
+    /// SIGKILL at half the DMs, restarted at once.
+    Kill,
+    /// A rolling restart at half the DMs: a new process starts, then the old one gets
+    /// SIGTERM; `/help` is asked through the gateway every half second throughout.
+    Rolling,
+}
+
+pub struct Keynote {
+    pub label: String,
+    pub keynotes: usize,
+    pub subscribers: usize,
+    pub latency: Duration,
+    pub fault: Fault,
+}
+
+/// One keynote scenario's numbers.
+pub struct KeynoteMeasured {
+    pub label: String,
+    pub latency: Duration,
+    pub dms: usize,
+    /// DMs created at or before their due instant.
+    pub on_time: usize,
+    /// The first and the last DM, relative to their due instant (negative: before).
+    pub earliest: f64,
+    pub latest: f64,
+    /// Message POSTs to DM channels (429s and repeats included).
+    pub dm_posts: usize,
+    /// DM-channel opens in all, and those made once the fan-out had begun.
+    pub opens: usize,
+    pub opens_during: usize,
+    pub rate_limited: usize,
+    pub duplicates: usize,
+    pub lost: usize,
+    /// Channel posts: stand-in arrival minus due time.
+    pub lateness: Samples,
+    /// `/help` asked during a rolling restart: asked, answered, and the longest from asking
+    /// to the answer.
+    pub interactions: Option<(usize, usize, Duration)>,
+}
+
+const SLUG: &str = "bench-keynote";
+
+/// Each `/help` asked: when, and when its answer came.
+type Asked = Arc<Mutex<Vec<(Instant, Option<Instant>)>>>;
+
+/// Runs one keynote scenario against `binary`.
+pub async fn run(
+    pool: &PgPool,
+    url: &str,
+    binary: &Path,
+    scenario: &Keynote,
+    log: std::path::PathBuf,
+) -> anyhow::Result<KeynoteMeasured> {
+    let standin = Arc::new(StandIn::start().await);
+    standin.messages().set_limits(Limits::DISCORD);
+    if !scenario.latency.is_zero() {
+        let latency = scenario.latency;
+        standin.set_latency(latency..latency + Duration::from_millis(1), 13);
+    }
+    let dms = scenario.keynotes * scenario.subscribers;
+    // The fan-out counted at 40 requests a second, and the opens ahead at 20 (waves that
+    // wait for Discord's answers), plus the processes' start.
+    let spread = chrono::Duration::milliseconds(i64::try_from(dms)? * 25);
+    let opening = chrono::Duration::milliseconds(i64::try_from(dms)? * 50);
+    let t0 = Utc::now() + chrono::Duration::seconds(15) + opening + spread;
+    let layout = Layout {
+        t0,
+        keynotes: scenario.keynotes,
+        subscribers: scenario.subscribers,
+        rooms_from: t0 - spread - chrono::Duration::seconds(10),
+        rooms_until: t0 + chrono::Duration::seconds(20),
+    };
+    let stored = conference::store_layout(pool, SLUG, &layout).await?;
+    let launch = Launch {
+        binary,
+        database_url: url,
+        proxy_url: standin.url(),
+        conference: SLUG,
+        log,
+        rate: None,
+    };
+    let mut bots = vec![Bot::start(&launch)?];
+    let asked: Asked = Arc::default();
+    let asking = (scenario.fault == Fault::Rolling).then(|| {
+        let (standin, asked) = (Arc::clone(&standin), Arc::clone(&asked));
+        tokio::spawn(ask_help_every_half_second(standin, asked))
+    });
+    let mut fault_done = scenario.fault == Fault::None;
+    let deadline = Instant::now()
+        + (t0 - Utc::now()).to_std()?
+        + spread.to_std()? * 2
+        + Duration::from_secs(120);
+    let half = dms / 2;
+    loop {
+        let created_dms = standin
+            .messages()
+            .posted()
+            .iter()
+            .filter(|p| p.dm_user.is_some())
+            .count();
+        if !fault_done && created_dms >= half {
+            fault_done = true;
+            match scenario.fault {
+                Fault::Kill => {
+                    bots.remove(0).kill().await?;
+                    eprintln!("  SIGKILL after {created_dms} DMs; restarting");
+                    bots.push(Bot::start(&launch)?);
+                }
+                Fault::Rolling => {
+                    bots.push(Bot::start(&launch)?);
+                    // The new process is up (its delivery heartbeat) before the old stops.
+                    wait_for_second_worker(pool).await?;
+                    eprintln!("  rolling restart after {created_dms} DMs: SIGTERM to the old");
+                    bots.remove(0).stop().await?;
+                }
+                Fault::None => {}
+            }
+        }
+        for bot in &mut bots {
+            if let Some(status) = bot.exited() {
+                anyhow::bail!("confbot exited by itself ({status}); see {:?}", launch.log);
+            }
+        }
+        if measure::all_done(pool, &stored).await? {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the keynote scenario did not finish in time");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    if let Some(asking) = asking {
+        asking.abort();
+        let _ = asking.await;
+    }
+    for bot in bots {
+        bot.stop().await?;
+    }
+    let interactions = (scenario.fault == Fault::Rolling).then(|| {
+        let asked = asked.lock().unwrap();
+        let answered: Vec<Duration> = asked
+            .iter()
+            .filter_map(|(at, answer)| answer.map(|answer| answer - *at))
+            .collect();
+        (
+            asked.len(),
+            answered.len(),
+            answered.iter().copied().max().unwrap_or_default(),
+        )
+    });
+    measure_keynote(pool, &standin, &stored, scenario, interactions).await
+}
+
+/// Until two delivery workers have a heartbeat (the new process is delivering too).
+async fn wait_for_second_worker(pool: &PgPool) -> anyhow::Result<()> {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (alive,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM delivery_workers WHERE seen_at > now() - interval '2 seconds'",
+        )
+        .fetch_one(pool)
+        .await?;
+        if alive >= 2 {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < until, "the new process never delivered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Asks `/help` through the gateway every half second and records when it was asked and
+/// when the answer came. An interaction asked while no process holds the gateway waits for
+/// one (Discord would fail it after 3 s: the longest wait shows whether it would).
+async fn ask_help_every_half_second(
+    standin: Arc<StandIn>,
+    asked: Asked,
+) {
+    for id in 1_u64.. {
+        let at = Instant::now();
+        let token = format!("keynote-help-{id}");
+        let index = {
+            let mut asked = asked.lock().unwrap();
+            asked.push((at, None));
+            asked.len() - 1
+        };
+        standin
+            .send_interaction(payloads::slash(900_000 + id, &token, "help", &[]))
+            .await;
+        let path = format!("/{token}/callback");
+        standin
+            .wait_for("the /help answer", |r| r.path.ends_with(&path))
+            .await;
+        asked.lock().unwrap()[index].1 = Some(Instant::now());
+        tokio::time::sleep_until((at + Duration::from_millis(500)).into()).await;
+    }
+}
+
+async fn measure_keynote(
+    pool: &PgPool,
+    standin: &StandIn,
+    stored: &Stored,
+    scenario: &Keynote,
+    interactions: Option<(usize, usize, Duration)>,
+) -> anyhow::Result<KeynoteMeasured> {
+    let rows: Vec<(String, String, i64, i64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT o.nonce, o.target_kind, o.target_id, o.talk_id, t.starts_at
+         FROM outbox o JOIN talks t ON t.id = o.talk_id WHERE o.conference_id = $1",
+    )
+    .bind(stored.conference_id)
+    .fetch_all(pool)
+    .await?;
+    let lead = chrono::Duration::minutes(LEAD_MINUTES);
+    type Key = (String, i64, i64);
+    let planned: HashMap<String, (Key, DateTime<Utc>)> = rows
+        .into_iter()
+        .map(|(nonce, kind, target, talk, starts)| (nonce, ((kind, target, talk), starts - lead)))
+        .collect();
+    let posted = standin.messages().posted();
+    let mut per_key: HashMap<Key, usize> = HashMap::new();
+    let mut unknown = 0;
+    let mut lateness = Samples::default();
+    let mut on_time = 0;
+    let (mut earliest, mut latest) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut first_dm, mut last_dm) = (None::<DateTime<Utc>>, None::<DateTime<Utc>>);
+    for post in &posted {
+        let at = DateTime::<Utc>::from(post.at);
+        let Some((key, due)) = post.nonce.as_ref().and_then(|n| planned.get(n)) else {
+            unknown += 1;
+            continue;
+        };
+        let count = per_key.entry(key.clone()).or_default();
+        *count += 1;
+        if *count > 1 {
+            continue;
+        }
+        if post.dm_user.is_some() {
+            let relative = (at - *due).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
+            earliest = earliest.min(relative);
+            latest = latest.max(relative);
+            if at <= *due {
+                on_time += 1;
+            }
+            first_dm = Some(first_dm.map_or(at, |t| t.min(at)));
+            last_dm = Some(last_dm.map_or(at, |t| t.max(at)));
+        } else {
+            lateness.push((at - *due).to_std().unwrap_or_default());
+        }
+    }
+    let dms = scenario.keynotes * scenario.subscribers;
+    let duplicates = unknown + per_key.values().map(|n| n - 1).sum::<usize>();
+    let lost = (dms + stored.channel_posts).saturating_sub(per_key.len());
+    let guild_channels: HashSet<u64> = (0..=ROOMS as u64)
+        .map(|r| FIRST_CHANNEL + r)
+        .chain((0..scenario.keynotes).map(hall_channel))
+        .collect();
+    let (mono, wall) = (Instant::now(), Utc::now());
+    let to_wall = |at: Instant| {
+        wall - chrono::Duration::from_std(mono.duration_since(at)).unwrap_or_default()
+    };
+    let requests = standin.requests();
+    let dm_posts = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+        .filter(|r| {
+            let channel = r
+                .path
+                .trim_start_matches("/api/v10/channels/")
+                .split('/')
+                .next()
+                .and_then(|id| id.parse::<u64>().ok());
+            channel.is_some_and(|channel| !guild_channels.contains(&channel))
+        })
+        .count();
+    let is_open = |r: &&super::standin::Recorded| {
+        r.method == "POST" && r.path.ends_with("/users/@me/channels")
+    };
+    let opens = requests.iter().filter(is_open).count();
+    let opens_during = match first_dm {
+        Some(first) => requests
+            .iter()
+            .filter(is_open)
+            .filter(|r| to_wall(r.at) >= first)
+            .count(),
+        None => 0,
+    };
+    Ok(KeynoteMeasured {
+        label: scenario.label.clone(),
+        latency: scenario.latency,
+        dms,
+        on_time,
+        earliest,
+        latest,
+        dm_posts,
+        opens,
+        opens_during,
+        rate_limited: standin.messages().counts().rate_limited,
+        duplicates,
+        lost,
+        lateness,
+        interactions,
+    })
+}
+
+/// The keynote scenarios' Markdown table.
+pub fn markdown(results: &[KeynoteMeasured]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "| scenario | latency | DMs | sent by due | first / last DM vs due (s) | DM POSTs per DM | opens (during the fan-out) | 429s | duplicates / lost | channel lateness p50 / p99 / max (ms) | /help asked / answered, longest wait |\n\
+         |---|---:|---:|---:|---|---:|---|---:|---|---|---|\n",
+    );
+    for m in results {
+        let interactions = m.interactions.map_or("-".to_owned(), |(asked, answered, wait)| {
+            format!("{asked} / {answered}, {:.2} s", wait.as_secs_f64())
+        });
+        let _ = writeln!(
+            out,
+            "| {} | {} ms | {} | {:.1} % | {:+.2} / {:+.2} | {:.3} | {} ({}) | {} | {} / {} | {} / {} / {} | {} |",
+            m.label,
+            m.latency.as_millis(),
+            m.dms,
+            100.0 * m.on_time as f64 / m.dms.max(1) as f64,
+            m.earliest,
+            m.latest,
+            m.dm_posts as f64 / m.dms.max(1) as f64,
+            m.opens,
+            m.opens_during,
+            m.rate_limited,
+            m.duplicates,
+            m.lost,
+            super::stats::ms(m.lateness.p50()),
+            super::stats::ms(m.lateness.p99()),
+            super::stats::ms(m.lateness.max()),
+            interactions,
+        );
+    }
+    out
+}
