@@ -216,6 +216,7 @@ async fn run_scenario(
 ) -> anyhow::Result<Measured> {
     let standin = StandIn::start().await;
     standin.messages().set_limits(Limits::DISCORD);
+    standin.guilds().add_text(&conference::channels(1));
     // The fan-out's expected length at the allowed rate: two requests per subscriber.
     let span = chrono::Duration::milliseconds(i64::try_from(scenario.fanout)? * 2 * 20);
     let t0 = Utc::now() + chrono::Duration::from_std(LEAD_IN)?;

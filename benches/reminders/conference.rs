@@ -29,6 +29,14 @@ const ROOM_GAP_SECS: i64 = 20;
 /// the other halls' ([`hall_channel`]).
 pub const FIRST_CHANNEL: u64 = 7_100_000_000_000_000;
 
+/// Every reminder channel of a layout with `keynotes` halls, for the stand-in to make.
+pub fn channels(keynotes: usize) -> Vec<u64> {
+    (0..=ROOMS as u64)
+        .map(|r| FIRST_CHANNEL + r)
+        .chain((1..keynotes).map(hall_channel))
+        .collect()
+}
+
 /// The channel of keynote hall `index`.
 pub fn hall_channel(index: usize) -> u64 {
     match index {
@@ -102,7 +110,9 @@ fn schedule(layout: &Layout) -> ImportedSchedule {
             t0 + lead,
         ));
     }
-    let rooms_span = (layout.rooms_until - layout.rooms_from).num_seconds().max(0);
+    let rooms_span = (layout.rooms_until - layout.rooms_from)
+        .num_seconds()
+        .max(0);
     let per_room = usize::try_from(rooms_span / ROOM_GAP_SECS + 1).unwrap_or(1);
     let stagger = ROOM_GAP_SECS * 1000 / ROOMS as i64;
     for r in 0..ROOMS {
@@ -147,6 +157,12 @@ pub async fn store_layout(pool: &PgPool, slug: &str, layout: &Layout) -> anyhow:
     let t0 = layout.t0;
     sqlx::query("DELETE FROM conferences WHERE slug = $1")
         .bind(slug)
+        .execute(pool)
+        .await?;
+    // Every scenario starts as a first conference would: no DM channel known yet (a new
+    // stand-in knows none of the last scenario's).
+    sqlx::query("DELETE FROM dm_channels WHERE user_id > $1")
+        .bind(i64::try_from(FIRST_USER)?)
         .execute(pool)
         .await?;
     let schedule = schedule(layout);

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::conference::{self, hall_channel, Layout, Stored, FIRST_CHANNEL, LEAD_MINUTES, ROOMS};
+use super::conference::{self, Layout, Stored, LEAD_MINUTES};
 use super::measure;
 use super::messages::Limits;
 use super::payloads;
@@ -83,6 +83,9 @@ pub async fn run(
 ) -> anyhow::Result<KeynoteMeasured> {
     let standin = Arc::new(StandIn::start().await);
     standin.messages().set_limits(Limits::DISCORD);
+    standin
+        .guilds()
+        .add_text(&conference::channels(scenario.keynotes));
     if !scenario.latency.is_zero() {
         let latency = scenario.latency;
         standin.set_latency(latency..latency + Duration::from_millis(1), 13);
@@ -154,7 +157,10 @@ pub async fn run(
         if measure::all_done(pool, &stored).await? {
             break;
         }
-        anyhow::ensure!(Instant::now() < deadline, "the keynote scenario did not finish in time");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the keynote scenario did not finish in time"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     if let Some(asking) = asking {
@@ -199,10 +205,7 @@ async fn wait_for_second_worker(pool: &PgPool) -> anyhow::Result<()> {
 /// Asks `/help` through the gateway every half second and records when it was asked and
 /// when the answer came. An interaction asked while no process holds the gateway waits for
 /// one (Discord would fail it after 3 s: the longest wait shows whether it would).
-async fn ask_help_every_half_second(
-    standin: Arc<StandIn>,
-    asked: Asked,
-) {
+async fn ask_help_every_half_second(standin: Arc<StandIn>, asked: Asked) {
     for id in 1_u64.. {
         let at = Instant::now();
         let token = format!("keynote-help-{id}");
@@ -277,9 +280,8 @@ async fn measure_keynote(
     let dms = scenario.keynotes * scenario.subscribers;
     let duplicates = unknown + per_key.values().map(|n| n - 1).sum::<usize>();
     let lost = (dms + stored.channel_posts).saturating_sub(per_key.len());
-    let guild_channels: HashSet<u64> = (0..=ROOMS as u64)
-        .map(|r| FIRST_CHANNEL + r)
-        .chain((0..scenario.keynotes).map(hall_channel))
+    let guild_channels: HashSet<u64> = conference::channels(scenario.keynotes)
+        .into_iter()
         .collect();
     let (mono, wall) = (Instant::now(), Utc::now());
     let to_wall = |at: Instant| {
@@ -337,9 +339,11 @@ pub fn markdown(results: &[KeynoteMeasured]) -> String {
          |---|---:|---:|---:|---|---:|---|---:|---|---|---|\n",
     );
     for m in results {
-        let interactions = m.interactions.map_or("-".to_owned(), |(asked, answered, wait)| {
-            format!("{asked} / {answered}, {:.2} s", wait.as_secs_f64())
-        });
+        let interactions = m
+            .interactions
+            .map_or("-".to_owned(), |(asked, answered, wait)| {
+                format!("{asked} / {answered}, {:.2} s", wait.as_secs_f64())
+            });
         let _ = writeln!(
             out,
             "| {} | {} ms | {} | {:.1} % | {:+.2} / {:+.2} | {:.3} | {} ({}) | {} | {} / {} | {} / {} / {} | {} |",

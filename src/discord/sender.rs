@@ -33,10 +33,12 @@ use super::pacer::Pacer;
 use crate::lock::lock;
 
 mod answers;
+mod latencies;
 use super::render;
 use crate::domain::commands::Message;
 use crate::jobs::{Claim, Deliver, Recipient, SendError};
 use answers::{classify, header_number, seconds};
+use latencies::Latencies;
 
 /// How long one request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -50,6 +52,8 @@ pub struct DiscordSender {
     pacer: Pacer,
     /// Per-route buckets, kept to before a 429.
     buckets: Arc<Buckets>,
+    /// How long the last requests took, leaving to answer.
+    latencies: Mutex<Latencies>,
     /// The bot's user id, once asked.
     own_id: Mutex<Option<u64>>,
     /// 401, 403 and 429 answers: too many and Discord's edge bans the IP.
@@ -77,6 +81,7 @@ impl DiscordSender {
             token,
             pacer: Pacer::new(rate_per_second),
             buckets: Arc::default(),
+            latencies: Mutex::default(),
             own_id: Mutex::new(None),
             invalid: Arc::default(),
         })
@@ -167,7 +172,10 @@ impl DiscordSender {
         if let Some(body) = body {
             request = request.header(CONTENT_TYPE, "application/json").body(body);
         }
-        let response = request.send().await.map_err(|e| {
+        let left = Instant::now();
+        let response = request.send().await;
+        lock(&self.latencies).record(left.elapsed());
+        let response = response.map_err(|e| {
             // Not connected: nothing reached Discord. Anything later (a timeout, a reset
             // after the body left) may have created the message.
             if e.is_connect() {
@@ -317,6 +325,10 @@ impl Deliver for DiscordSender {
 
     fn backlog(&self) -> Duration {
         self.pacer.backlog()
+    }
+
+    fn latency(&self) -> Duration {
+        lock(&self.latencies).slowest()
     }
 }
 

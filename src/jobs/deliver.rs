@@ -85,6 +85,13 @@ pub trait Deliver: Send + Sync + 'static {
     fn backlog(&self) -> Duration {
         Duration::ZERO
     }
+
+    /// How long a request lately took from leaving to its answer (the slowest of the last
+    /// few): a fan-out ends that much before its due instant, so that its last message has
+    /// arrived by then. Default: none.
+    fn latency(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 /// Why a send failed, as the delivery loop needs to tell it apart.

@@ -275,20 +275,31 @@ const DISPATCH_WAIT: Duration = Duration::from_secs(1);
 
 /// Which DMs may go out before their due instant so that a fan-out ends by it. `None` on a
 /// database error: posts then go at their due instants until the next look succeeds.
-async fn early_start<D>(shared: &Shared<D>, now: DateTime<Utc>) -> Option<EarlyStart> {
+async fn early_start<D: Deliver>(shared: &Shared<D>, now: DateTime<Utc>) -> Option<EarlyStart> {
     let Some(per_request) = shared.options.per_request else {
         return Some(EarlyStart::default());
     };
     // A request's share of the rate is real time; the outbox is in clock time.
     let per_request = shared.clock.stretch(per_request);
-    match outbox::send_early(&shared.pool, now, per_request, EARLY_HORIZON).await {
-        Ok(start) => Some(start),
+    // The fan-out ends this much before its due instant, so that its last DM, which takes
+    // as long as Discord's answers lately took to arrive, is there by then.
+    let margin = shared
+        .clock
+        .stretch(shared.deliver.latency().min(MAX_MARGIN));
+    match outbox::send_early(&shared.pool, now + margin, per_request, EARLY_HORIZON).await {
+        Ok(start) => Some(EarlyStart {
+            send_until: start.send_until,
+            next: start.next.map(|next| next - margin),
+        }),
         Err(error) => {
             tracing::warn!("planning early sends failed: {error:#}");
             None
         }
     }
 }
+
+/// The most a fan-out ends ahead of its due instant for Discord's latency.
+pub const MAX_MARGIN: Duration = Duration::from_secs(2);
 
 /// How far ahead pending posts are counted for early sends: a fan-out longer than this at
 /// Discord's rate (over 300,000 posts) is not foreseen in full.

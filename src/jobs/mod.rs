@@ -35,7 +35,7 @@ use crate::store::programme::Snapshots;
 
 pub use clock::Clock;
 pub use deliver::{Deliver, Recipient, SendError};
-pub use delivery::DeliveryOptions;
+pub use delivery::{DeliveryOptions, MAX_MARGIN};
 pub use lease::Claim;
 pub use outcomes::{Outcome, OutcomeCounts, Outcomes};
 pub use planner::{PlanSettings, Planner, Replanned};

@@ -3,7 +3,7 @@
 //! start about 11 s ahead, while the room's channel post waits for the due instant.
 
 use chrono::{DateTime, Duration, Utc};
-use confbot::jobs::{Clock, DeliveryOptions};
+use confbot::jobs::{Clock, DeliveryOptions, MAX_MARGIN};
 use confbot::store::outbox::OutboxStatus;
 
 use super::{fan_out, outbox_of, Scheduler, BARN};
@@ -34,7 +34,9 @@ async fn a_fan_out_starts_its_own_length_ahead_while_the_channel_post_waits_for_
 
     let rows = outbox_of(&db.pool, conference).await;
     assert!(rows.iter().all(|r| r.status == OutboxStatus::Sent));
-    let spread = chrono::Duration::from_std(per_request * (subscribers as u32 + 1)).unwrap();
+    // The fan-out's length, and ahead of it at most the margin for Discord's latency.
+    let spread =
+        chrono::Duration::from_std(per_request * (subscribers as u32 + 1) + MAX_MARGIN).unwrap();
     for row in &rows {
         let sent = row.sent_at.expect("sent");
         assert!(
@@ -61,4 +63,37 @@ async fn a_fan_out_starts_its_own_length_ahead_while_the_channel_post_waits_for_
         .expect("DMs");
     assert!(first_dm < due, "the fan-out started early: {first_dm}");
     assert_eq!(standin.messages().posted().len(), subscribers as usize + 1);
+}
+
+#[tokio::test]
+async fn under_latency_a_lone_dm_leaves_early_enough_to_arrive_by_its_due_instant() {
+    let db = TestDb::new().await;
+    let due: DateTime<Utc> = "2026-06-01T09:00:00Z".parse().unwrap();
+    fan_out(&db.pool, due, 1).await;
+    let standin = super::standin().await;
+    // Every answer takes 300 ms: the DM channel opened ahead shows it.
+    let latency = std::time::Duration::from_millis(300);
+    standin.set_latency(latency..latency + std::time::Duration::from_millis(1), 3);
+    let per_request = DeliveryOptions::per_request_at(20);
+    let clock = Clock::starting_at(due - Duration::seconds(5), 1);
+    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |options| {
+        options.per_request = Some(per_request);
+    })
+    .await;
+    scheduler
+        .wait_for("the DM and the channel post", |c| c.sent == 2)
+        .await;
+    scheduler.stop().await;
+
+    let posted = standin.messages().posted();
+    let dm = posted
+        .iter()
+        .find(|p| p.dm_user.is_some())
+        .expect("the DM was created");
+    let arrived = DateTime::<Utc>::from(dm.at);
+    assert!(
+        arrived <= clock.to_wall(due),
+        "the DM arrived {} ms after its due instant",
+        (arrived - clock.to_wall(due)).num_milliseconds()
+    );
 }
