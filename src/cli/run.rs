@@ -40,6 +40,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
     let sender =
         DiscordSender::with_timeout(base, token, settings.reminders.rate_per_second, timeout)?;
     let invalid = sender.invalid_requests();
+    let rest = sender.rest();
     // Bound before anything connects: a taken port fails the start, not a scrape later.
     let listener = match settings.http.listen {
         Some(addr) => Some(ops::bind(addr).await?),
@@ -94,6 +95,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
             Arc::clone(&plan_changed),
             Arc::clone(&telemetry),
             Arc::clone(&snapshots),
+            rest,
             wait_for(stopping.clone()),
         )
         .await;

@@ -66,9 +66,17 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (token, gate) = check_settings(settings)?;
     let http = Arc::new(super::http_client(settings, token));
+    // Answers only: its channel checks and reports have the whole rate to themselves.
+    let rest = super::rest::Rest::standalone(settings.reminders.rate_per_second);
     // Nothing in this process plans reminders: the workers hear about subscription changes
     // through the database's notifications.
-    let router = super::router(settings, pool, Arc::new(Notify::new()), Arc::default())?;
+    let router = super::router(
+        settings,
+        pool,
+        Arc::new(Notify::new()),
+        Arc::default(),
+        rest.clone(),
+    )?;
     let in_flight = Arc::new(InFlight::default());
     let endpoint = Arc::new(Endpoint {
         router,
@@ -80,7 +88,7 @@ pub async fn serve(
 
     let guild_ids = settings.discord.guild_ids.clone();
     let registration = tokio::spawn(async move {
-        if let Err(error) = super::register(&http, &guild_ids).await {
+        if let Err(error) = super::register(&http, &rest, &guild_ids).await {
             tracing::error!("registering the slash commands failed: {error:#}");
         }
     });
@@ -148,7 +156,7 @@ async fn receive(
     if let Interaction::Ping(_) = interaction {
         return Json(serde_json::json!({ "type": 1 })).into_response();
     }
-    let (ctx, first) = Ctx::webhook(Arc::clone(&endpoint.http));
+    let (ctx, first) = Ctx::webhook(Arc::clone(&endpoint.http), endpoint.router.rest.clone());
     let answering = endpoint.in_flight.enter();
     let worker = Arc::clone(&endpoint);
     // Detached: after the first response the answer may go on (a deferred edit, follow-ups)

@@ -28,6 +28,7 @@ use crate::config::Settings;
 use crate::store::gateway_lease::LeaseSession;
 
 use super::interactions::Router;
+use super::rest::Rest;
 use super::{http_client, registry, respond, token, Telemetry, SHUTDOWN_GRACE};
 
 /// How often a standby tries the lease, and a holder checks its lease session.
@@ -289,7 +290,7 @@ impl EventHandler for Handler {
         if shard != 0 || self.registered.load(Ordering::Acquire) {
             return;
         }
-        match register(&ctx.http, &self.guild_ids).await {
+        match register(&ctx.http, &self.router.rest, &self.guild_ids).await {
             Ok(()) => self.registered.store(true, Ordering::Release),
             Err(error) => tracing::error!("registering the slash commands failed: {error:#}"),
         }
@@ -310,9 +311,14 @@ impl EventHandler for Handler {
         self.telemetry.set_shard_connected(shard, connected);
     }
 
+    /// serenity's rate limiter met a limit (only when no proxy owns rate limiting).
+    async fn ratelimit(&self, data: serenity::http::RatelimitInfo) {
+        self.router.rest.note_rate_limit(data.global);
+    }
+
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let _answering = self.in_flight.enter();
-        let ctx = respond::Ctx::gateway(ctx.http);
+        let ctx = respond::Ctx::gateway(ctx.http, self.router.rest.clone());
         self.router
             .dispatch(&ctx, interaction, &self.telemetry)
             .await;
@@ -321,10 +327,10 @@ impl EventHandler for Handler {
 
 /// Registers every command: in each configured guild (changes show at once), or globally
 /// when none is configured (Discord may take a while to show changes).
-pub(super) async fn register(http: &Http, guild_ids: &[u64]) -> anyhow::Result<()> {
+pub(super) async fn register(http: &Http, rest: &Rest, guild_ids: &[u64]) -> anyhow::Result<()> {
     let commands = registry::registrations();
     if guild_ids.is_empty() {
-        GlobalCommand::set_global_commands(http, commands)
+        rest.paced(GlobalCommand::set_global_commands(http, commands))
             .await
             .context("registering the global commands")?;
         tracing::info!("registered the commands globally");
@@ -335,8 +341,7 @@ pub(super) async fn register(http: &Http, guild_ids: &[u64]) -> anyhow::Result<(
             tracing::error!("discord.guild_ids contains 0, which is not a guild: skipped");
             continue;
         };
-        guild
-            .set_commands(http, commands.clone())
+        rest.paced(guild.set_commands(http, commands.clone()))
             .await
             .with_context(|| format!("registering the commands in guild {id}"))?;
         tracing::info!(guild = id, "registered the commands");

@@ -111,6 +111,8 @@ pub struct Router {
     pub import: crate::config::ImportSettings,
     /// The zone of a conference a sync creates when nothing names one.
     pub default_zone: chrono_tz::Tz,
+    /// serenity's requests: paced with delivery's, refusals counted.
+    pub rest: super::rest::Rest,
 }
 
 impl Router {
@@ -192,6 +194,9 @@ impl Router {
             }
         };
         if let Err(error) = sent {
+            if let Some(error) = error.downcast_ref::<serenity::Error>() {
+                ctx.rest.note_error(error);
+            }
             tracing::error!("answering the command failed: {error:#}");
         }
     }

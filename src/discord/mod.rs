@@ -31,6 +31,7 @@ mod privacy;
 pub mod registry;
 pub mod render;
 mod respond;
+pub mod rest;
 pub mod sender;
 mod setup;
 mod status;
@@ -99,6 +100,7 @@ pub async fn run(
         plan_changed,
         Arc::default(),
         Arc::default(),
+        rest::Rest::standalone(settings.reminders.rate_per_second),
         shutdown,
     )
     .await
@@ -106,18 +108,20 @@ pub async fn run(
 
 /// [`run`], recording into `telemetry` (what `confbot run`'s `/metrics` and `/healthz` read)
 /// and taking programme snapshots from `snapshots` (shared with `confbot run`'s planner).
+/// serenity's requests keep to `rest` (shared with delivery's sender).
 pub async fn run_observed(
     settings: &Settings,
     pool: PgPool,
     plan_changed: Arc<Notify>,
     telemetry: Arc<Telemetry>,
     snapshots: Arc<Snapshots>,
+    rest: rest::Rest,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     // Checked before waiting for any lease: a missing token is the operator's to fix now.
     token(settings)?;
     let handler = gateway::Handler::new(
-        router(settings, pool.clone(), plan_changed, snapshots)?,
+        router(settings, pool.clone(), plan_changed, snapshots, rest)?,
         settings.discord.guild_ids.clone(),
         Arc::clone(&telemetry),
     );
@@ -144,6 +148,7 @@ fn router(
     pool: PgPool,
     plan_changed: Arc<Notify>,
     snapshots: Arc<Snapshots>,
+    rest: rest::Rest,
 ) -> anyhow::Result<Router> {
     let default_lead = LeadTime::from_minutes(settings.defaults.lead_time.num_minutes())
         .context("defaults.lead_minutes")?;
@@ -164,5 +169,6 @@ fn router(
         bot_user: OnceLock::new(),
         import: settings.import.clone(),
         default_zone: settings.defaults.time_zone,
+        rest,
     })
 }

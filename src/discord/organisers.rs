@@ -188,7 +188,11 @@ impl Router {
         channel: u64,
     ) -> Result<(), Unusable> {
         let because = |reason: &str| Err(Unusable::Because(reason.to_owned()));
-        let channel = match ChannelId::new(channel).to_channel(http).await {
+        let channel = match self
+            .rest
+            .paced(ChannelId::new(channel).to_channel(http))
+            .await
+        {
             Ok(channel) => channel,
             Err(serenity::Error::Http(HttpError::UnsuccessfulRequest(response)))
                 if matches!(response.status_code.as_u16(), 403 | 404) =>
@@ -209,14 +213,14 @@ impl Router {
         let guild_id = GuildId::new(guild);
         let bot = match self.bot_user.get() {
             Some(id) => UserId::new(*id),
-            None => match http.get_current_user().await {
+            None => match self.rest.paced(http.get_current_user()).await {
                 Ok(user) => user.id,
                 Err(error) => return Err(Unusable::Failed(error.into())),
             },
         };
         let (roles, member) = match tokio::try_join!(
-            http.get_guild_roles(guild_id),
-            http.get_member(guild_id, bot)
+            self.rest.paced(http.get_guild_roles(guild_id)),
+            self.rest.paced(http.get_member(guild_id, bot))
         ) {
             Ok(found) => found,
             Err(error) => return Err(Unusable::Failed(error.into())),

@@ -11,10 +11,14 @@ use serenity::builder::Builder as _;
 use serenity::http::Http;
 use tokio::sync::oneshot;
 
+use super::rest::Rest;
+
 /// What an interaction handler answers through: the REST client plus the way out for the
 /// first response.
 pub struct Ctx {
     pub http: Arc<Http>,
+    /// The budget the answers' requests keep to.
+    pub rest: Rest,
     first: First,
 }
 
@@ -27,19 +31,24 @@ enum First {
 
 impl Ctx {
     /// For an interaction that arrived over the gateway.
-    pub fn gateway(http: Arc<Http>) -> Self {
+    pub fn gateway(http: Arc<Http>, rest: Rest) -> Self {
         Self {
             http,
+            rest,
             first: First::Rest,
         }
     }
 
     /// For an interaction that arrived as an HTTP request: its first response arrives on the
     /// returned receiver (which the request handler turns into its reply).
-    pub fn webhook(http: Arc<Http>) -> (Self, oneshot::Receiver<CreateInteractionResponse>) {
+    pub fn webhook(
+        http: Arc<Http>,
+        rest: Rest,
+    ) -> (Self, oneshot::Receiver<CreateInteractionResponse>) {
         let (sender, receiver) = oneshot::channel();
         let ctx = Self {
             http,
+            rest,
             first: First::Reply(Mutex::new(Some(sender))),
         };
         (ctx, receiver)
@@ -66,6 +75,9 @@ impl Ctx {
             // A second first response would be a bug of the handler; Discord rejects it as
             // a REST call too, with an error that says so.
         }
-        response.execute(&*self.http, (interaction, token)).await
+        // An interaction callback: exempt from the global limit, but a refusal counts.
+        let answered = response.execute(&*self.http, (interaction, token)).await;
+        self.rest.note(&answered);
+        answered
     }
 }

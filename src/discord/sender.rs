@@ -49,7 +49,7 @@ pub struct DiscordSender {
     /// `https://discord.com/api/v10` or the proxy's equivalent.
     api: String,
     token: SecretString,
-    pacer: Pacer,
+    pacer: Arc<Pacer>,
     /// Per-route buckets, kept to before a 429.
     buckets: Arc<Buckets>,
     /// How long the last requests took, leaving to answer.
@@ -79,7 +79,7 @@ impl DiscordSender {
             client,
             api: format!("{}/api/v10", base.trim_end_matches('/')),
             token,
-            pacer: Pacer::new(rate_per_second),
+            pacer: Arc::new(Pacer::new(rate_per_second)),
             buckets: Arc::default(),
             latencies: Mutex::default(),
             own_id: Mutex::new(None),
@@ -91,6 +91,12 @@ impl DiscordSender {
     pub fn counting_invalid_in(mut self, invalid: Arc<InvalidRequests>) -> Self {
         self.invalid = invalid;
         self
+    }
+
+    /// The budget serenity's requests share with this sender: its pacer and its count of
+    /// invalid answers.
+    pub fn rest(&self) -> super::rest::Rest {
+        super::rest::Rest::new(Arc::clone(&self.pacer), Arc::clone(&self.invalid))
     }
 
     /// The invalid answers this sender counts, for the metrics.

@@ -165,10 +165,9 @@ impl Router {
             };
             let nonce = format!("sync{interaction}");
             let nonce: String = nonce.chars().take(25).collect();
-            if let Err(error) = ChannelId::new(channel)
-                .send_message(&ctx.http, render::channel_message(&message, &nonce))
-                .await
-            {
+            let post = ChannelId::new(channel)
+                .send_message(&ctx.http, render::channel_message(&message, &nonce));
+            if let Err(error) = ctx.rest.paced(post).await {
                 tracing::warn!(guild, channel, "posting the sync report failed: {error}");
             }
         }

@@ -5,7 +5,8 @@
 //! Messages, and the bot is a member without other roles. As on Discord, a channel exists
 //! only once made: [`Guilds::add_text`] makes text channels of [`payloads::GUILD_ID`]
 //! without overwrites, where the bot can post; [`Guilds::set`] makes one muted for
-//! @everyone, of another guild, a voice channel, or deleted. Any other id is unknown (404,
+//! @everyone, of another guild, a voice channel, hidden from the bot (403), or deleted.
+//! Any other id is unknown (404,
 //! code 10003), for reads and for messages alike.
 
 use std::collections::HashMap;
@@ -30,6 +31,9 @@ pub enum Channel {
     Voice,
     /// Deleted, or never there: 404.
     Missing,
+    /// There, but the bot may not view it: 403, code 50001 (Missing Access), as Discord
+    /// answers for a channel hidden from the bot.
+    Hidden,
 }
 
 #[derive(Default)]
@@ -108,6 +112,13 @@ fn bot_member() -> Value {
 }
 
 fn channel_json(id: u64, channel: Channel) -> Response {
+    if channel == Channel::Hidden {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({"message": "Missing Access", "code": 50001})),
+        )
+            .into_response();
+    }
     match channel_value(id, channel) {
         Some(value) => Json(value).into_response(),
         None => (
@@ -121,7 +132,7 @@ fn channel_json(id: u64, channel: Channel) -> Response {
 /// The channel object Discord returns; `None` for a missing channel.
 fn channel_value(id: u64, channel: Channel) -> Option<Value> {
     let (guild, kind, overwrites) = match channel {
-        Channel::Missing => return None,
+        Channel::Missing | Channel::Hidden => return None,
         Channel::Voice => (GUILD_ID, 2, json!([])),
         Channel::Text { guild, muted } => {
             let overwrites = if muted {

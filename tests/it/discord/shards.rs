@@ -49,6 +49,7 @@ impl Instance {
                 plan_changed,
                 recorder,
                 Arc::default(),
+                confbot::discord::rest::Rest::standalone(50),
                 shutdown,
             )
             .await

@@ -4,7 +4,8 @@ use chrono::{DurationRound, TimeDelta, Utc};
 use serde_json::Value;
 
 use crate::discord::bot_env;
-use crate::discord::payloads::{self, APP_ID, GUILD_ID};
+use crate::discord::guilds::Channel;
+use crate::discord::payloads::{self, APP_ID, GUILD_ID, USER_ID};
 use crate::harness::TestDb;
 use crate::process::{confbot, Process};
 use crate::reminders::{ics, ids, import, subscribe, Talk, BARN, SLUG, WAIT};
@@ -104,4 +105,53 @@ async fn confbot_run_serves_health_and_metrics_and_logs_json_without_secrets_or_
     // Message bodies stay out of the log: neither the reminder's text nor /help's answer.
     assert!(!log_text.contains("Secretive Talk"), "{log_text}");
     assert!(!log_text.contains("`/talk query`"), "{log_text}");
+}
+
+#[tokio::test]
+async fn a_refused_channel_check_counts_as_an_invalid_request() {
+    let db = TestDb::new().await;
+    let start = Utc::now() + TimeDelta::days(1);
+    import(
+        &db.pool,
+        &ics(&[Talk::new("bin-hidden", "Later", "Barn", start)]),
+    )
+    .await;
+    let standin = crate::reminders::standin().await;
+    let hidden = 18_000_000_000_000_000_901;
+    standin.guilds().set(hidden, Channel::Hidden);
+    let mut bot = Process::spawn_json(
+        confbot()
+            .arg("run")
+            .envs(bot_env(&db, &standin, SLUG))
+            .env("CONFBOT__DISCORD__GUILD_IDS", format!("[{GUILD_ID}]"))
+            .env("CONFBOT__HTTP__LISTEN", "127.0.0.1:0"),
+        WAIT,
+    );
+    let addr = bot.bound("operations endpoint listening").await;
+
+    let options = serde_json::json!({"name": "channel", "type": 1, "options": [
+        payloads::option("kind", 3, serde_json::json!("organiser-log")),
+        payloads::option("channel", 7, serde_json::json!(hidden.to_string())),
+    ]});
+    let interaction = payloads::slash_with(41, "ops-bin-hidden", "setup", vec![options]);
+    // Manage Server: an organiser.
+    let interaction = payloads::as_member_of(interaction, GUILD_ID, USER_ID, 1 << 5, &[]);
+    let interaction = payloads::resolved_channel(interaction, hidden, "hidden");
+    standin.send_interaction(interaction).await;
+    let answer = standin
+        .wait_for("the /setup answer", |r| {
+            r.path.ends_with("/ops-bin-hidden/callback")
+        })
+        .await;
+    let page = scrape_until(addr, "the refused channel check counted", |page| {
+        page.value("confbot_discord_invalid_requests_total") >= 1.0
+    })
+    .await;
+    let exit = bot.stop().await;
+
+    let content = answer.body["data"]["content"].as_str().unwrap_or_default();
+    assert!(content.contains("I cannot see it"), "{content}");
+    assert_eq!(page.value("confbot_discord_invalid_requests_total"), 1.0);
+    assert_eq!(page.value("confbot_discord_invalid_requests_window"), 1.0);
+    assert_eq!(exit.code, Some(0), "{}", exit.log());
 }

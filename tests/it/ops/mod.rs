@@ -88,6 +88,7 @@ impl Running {
                 plan_changed,
                 bot_telemetry,
                 Arc::default(),
+                confbot::discord::rest::Rest::standalone(50),
                 shutdown,
             )
             .await
