@@ -37,7 +37,7 @@ mod latencies;
 use super::render;
 use crate::domain::commands::Message;
 use crate::jobs::{Claim, Deliver, Recipient, SendError};
-use answers::{classify, header_number, seconds};
+use answers::{classify, counts_as_invalid, header_number, seconds};
 use latencies::Latencies;
 
 /// How long one request may take.
@@ -191,7 +191,7 @@ impl DiscordSender {
             }
         })?;
         let status = response.status();
-        if InvalidRequests::counts(status.as_u16()) {
+        if counts_as_invalid(status, response.headers()) {
             self.invalid.record(Instant::now());
         }
         let headers = response.headers();

@@ -26,6 +26,17 @@ struct ErrorBody {
     global: Option<bool>,
 }
 
+/// Whether an answer counts towards Discord's invalid-request limit: 401, 403 and 429,
+/// except a 429 of a shared bucket (`X-RateLimit-Scope: shared`), which Discord does not
+/// count since other bots' requests used it up.
+pub(super) fn counts_as_invalid(status: StatusCode, headers: &HeaderMap) -> bool {
+    let shared = headers
+        .get("x-ratelimit-scope")
+        .is_some_and(|scope| scope.as_bytes() == b"shared");
+    crate::discord::invalid::InvalidRequests::counts(status.as_u16())
+        && !(status == StatusCode::TOO_MANY_REQUESTS && shared)
+}
+
 /// What a failed response means for delivery.
 pub(super) fn classify(
     status: StatusCode,
@@ -85,6 +96,24 @@ mod tests {
             map.insert(*name, value.parse().unwrap());
         }
         map
+    }
+
+    #[test]
+    fn a_shared_buckets_429_is_no_invalid_request_but_every_other_429_401_and_403_is() {
+        let shared = headers(&[("x-ratelimit-scope", "shared")]);
+        let user = headers(&[("x-ratelimit-scope", "user")]);
+        assert!(!counts_as_invalid(StatusCode::TOO_MANY_REQUESTS, &shared));
+        assert!(counts_as_invalid(StatusCode::TOO_MANY_REQUESTS, &user));
+        assert!(counts_as_invalid(
+            StatusCode::TOO_MANY_REQUESTS,
+            &HeaderMap::new()
+        ));
+        assert!(counts_as_invalid(StatusCode::FORBIDDEN, &shared));
+        assert!(counts_as_invalid(
+            StatusCode::UNAUTHORIZED,
+            &HeaderMap::new()
+        ));
+        assert!(!counts_as_invalid(StatusCode::NOT_FOUND, &HeaderMap::new()));
     }
 
     #[test]
