@@ -42,6 +42,9 @@ mod ratelimits;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/messages.rs"]
 mod messages;
+#[allow(dead_code)] // shared with the integration tests
+#[path = "../tests/it/discord/network.rs"]
+mod network;
 #[path = "../tests/it/discord/payloads.rs"]
 #[allow(dead_code)] // shared with the integration tests, which use all of it
 mod payloads;

@@ -39,6 +39,9 @@ mod messages;
 #[allow(dead_code)] // shared with the integration tests, which read attachments
 #[path = "../tests/it/discord/multipart.rs"]
 mod multipart;
+#[allow(dead_code)] // shared with the integration tests
+#[path = "../tests/it/discord/network.rs"]
+mod network;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/payloads.rs"]
 mod payloads;

@@ -47,11 +47,20 @@ enum Admit {
     Go,
     /// No place until the bucket refills.
     Until(Instant),
-    /// No place until a request under way is answered.
-    Answer,
+    /// No place until a request under way is answered, or the bucket refills if it is
+    /// known when.
+    Answer(Option<Instant>),
 }
 
+/// Routes kept before the settled ones are forgotten.
+const PRUNE_ABOVE: usize = 4096;
+
 impl Bucket {
+    /// Nothing under way and no refill to wait for: forgetting it loses nothing.
+    fn settled(&self, now: Instant) -> bool {
+        self.open == 0 && self.reset_at.map_or(true, |at| at <= now)
+    }
+
     fn admit(&mut self, now: Instant) -> Admit {
         if self.reset_at.is_some_and(|at| at <= now) {
             self.reset_at = None;
@@ -69,7 +78,7 @@ impl Bucket {
         match (self.remaining, self.reset_at) {
             (Some(0), Some(at)) => Admit::Until(at),
             // Every place left is taken by a request under way (so one is open).
-            _ => Admit::Answer,
+            (_, reset_at) => Admit::Answer(reset_at),
         }
     }
 }
@@ -99,7 +108,8 @@ impl Place {
         match (remaining, reset_after) {
             (Some(remaining), Some(reset_after)) => {
                 bucket.remaining = Some(places(remaining));
-                bucket.limit = limit.map(places).or(bucket.limit);
+                // A limit of none would never refill: unknown instead.
+                bucket.limit = limit.map(places).filter(|l| *l > 0).or(bucket.limit);
                 bucket.reset_at = Some(Instant::now() + reset_after);
             }
             // A route without a bucket of its own: nothing to keep to.
@@ -157,10 +167,14 @@ impl Buckets {
             tokio::pin!(changed);
             changed.as_mut().enable();
             let now = Instant::now();
-            let admit = lock(&self.routes)
-                .entry(route.to_owned())
-                .or_default()
-                .admit(now);
+            let admit = {
+                let mut routes = lock(&self.routes);
+                if routes.len() > PRUNE_ABOVE {
+                    // Every DM channel is a route of its own: forget the settled ones.
+                    routes.retain(|_, bucket| !bucket.settled(now));
+                }
+                routes.entry(route.to_owned()).or_default().admit(now)
+            };
             let left = max.saturating_sub(now - start);
             match admit {
                 Admit::Go => {
@@ -177,8 +191,10 @@ impl Buckets {
                     }
                     tokio::time::sleep_until(at).await;
                 }
-                Admit::Answer => {
-                    if tokio::time::timeout(left, changed).await.is_err() {
+                Admit::Answer(refill) => {
+                    let refill = refill.map_or(left, |at| at.saturating_duration_since(now));
+                    let waited = tokio::time::timeout(left.min(refill), changed).await;
+                    if waited.is_err() && refill >= left {
                         return Err(max);
                     }
                 }
@@ -271,6 +287,42 @@ mod tests {
         let after = buckets.take("m", FIVE).await;
         assert!(after.is_ok());
         assert_eq!(Instant::now() - start, Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_for_an_answer_ends_when_the_bucket_refills() {
+        let buckets = Arc::new(Buckets::default());
+        buckets.take("m", FIVE).await.unwrap().answered(
+            Some(1.0),
+            Some(5.0),
+            Some(Duration::from_secs(1)),
+        );
+        // Its last place is taken by a request that hangs.
+        let _hanging = buckets.take("m", Duration::ZERO).await.unwrap();
+        let start = Instant::now();
+        let next = buckets.take("m", Duration::from_secs(10)).await;
+        assert!(next.is_ok());
+        assert_eq!(Instant::now() - start, Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn settled_routes_are_forgotten_once_there_are_many() {
+        let buckets = Arc::new(Buckets::default());
+        for channel in 0..=PRUNE_ABOVE {
+            buckets
+                .take(&format!("messages:{channel}"), FIVE)
+                .await
+                .unwrap()
+                .answered(Some(4.0), Some(5.0), Some(FIVE));
+        }
+        tokio::time::advance(FIVE).await;
+        let held = buckets.take("messages:0", Duration::ZERO).await.unwrap();
+        assert_eq!(
+            lock(&buckets.routes).len(),
+            1,
+            "only the route in use is kept"
+        );
+        drop(held);
     }
 
     #[tokio::test(start_paused = true)]

@@ -187,16 +187,13 @@ impl Router {
                 {
                     Ok(()) => {
                         let reply = work.await;
-                        complete_deferred(&ctx.http, interaction, &reply, public).await
+                        complete_deferred(ctx, interaction, &reply, public).await
                     }
                     Err(error) => Err(error.into()),
                 }
             }
         };
         if let Err(error) = sent {
-            if let Some(error) = error.downcast_ref::<serenity::Error>() {
-                ctx.rest.note_error(error);
-            }
             tracing::error!("answering the command failed: {error:#}");
         }
     }

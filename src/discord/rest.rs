@@ -64,6 +64,17 @@ impl Rest {
         result
     }
 
+    /// Makes `call`, exempt from the global limit (an interaction's edit or follow-up), and
+    /// counts its answer.
+    pub async fn noted<T>(
+        &self,
+        call: impl Future<Output = serenity::Result<T>>,
+    ) -> serenity::Result<T> {
+        let result = call.await;
+        self.note(&result);
+        result
+    }
+
     /// Counts `result`'s answer if Discord refused it with 401, 403 or 429.
     pub fn note<T>(&self, result: &serenity::Result<T>) {
         if let Err(error) = result {

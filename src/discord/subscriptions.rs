@@ -104,10 +104,8 @@ impl Router {
                     Ok(()) => {
                         let reply = work.await;
                         let (first, _) = split(&reply);
-                        interaction
-                            .edit_response(&ctx.http, render::edit(&first))
-                            .await
-                            .map(drop)
+                        let edit = interaction.edit_response(&ctx.http, render::edit(&first));
+                        ctx.rest.noted(edit).await.map(drop)
                     }
                     Err(error) => Err(error),
                 }

@@ -114,10 +114,8 @@ impl Router {
             }
         };
         let (first, _) = split(&reply);
-        if let Err(error) = interaction
-            .edit_response(&ctx.http, render::edit(&first))
-            .await
-        {
+        let edit = interaction.edit_response(&ctx.http, render::edit(&first));
+        if let Err(error) = ctx.rest.noted(edit).await {
             let error = anyhow::Error::from(error);
             tracing::error!(user, "answering /sync Apply failed: {error:#}");
         }

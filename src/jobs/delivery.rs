@@ -1,8 +1,9 @@
 //! The delivery loop: sleeps until the outbox's next due post (or until woken because the
 //! plan changed), claims what is due under a lease, sends each post through [`Deliver`] at
 //! the paced rate and records the outcome ([`row`]). Batches overlap ([`batch`]): the next
-//! is claimed once the previous one's requests queue in the sender's pacer, so the rate
-//! holds whatever Discord's latency. The outbox row is the truth
+//! is claimed once every row of the previous one has started its request (it then waits in
+//! the sender's bucket or pacer, not for an answer) and the pacer's queue is short, so the
+//! rate holds whatever Discord's latency. The outbox row is the truth
 //! throughout: a crash at any point leaves rows that are either recorded or claimed. A live
 //! worker renews the claims it still holds, and a request leaves only while its claim holds
 //! for longer than the request can take ([`super::lease`]), so two workers never have one
@@ -42,8 +43,10 @@ pub struct DeliveryOptions {
     /// worker's sends are retried while Discord still recognises the nonce; and a quarter of
     /// it is more than a request may take, so a request never outlives its claim.
     pub lease: Duration,
-    /// Rows claimed at once: about a quarter second of sends at the sender's rate, so a
-    /// channel post that falls due during a long DM fan-out waits at most that long.
+    /// Rows claimed at once: about a quarter second of sends at the sender's rate. The next
+    /// batch is claimed while the pacer's queue is under a quarter second, so a channel post
+    /// that falls due during a long DM fan-out waits about that long (longer only for its
+    /// own channel's bucket).
     pub batch: u32,
     /// Sends of one batch in flight at once (Discord answers in tens of milliseconds; one
     /// at a time could not reach the allowed rate).
@@ -74,9 +77,10 @@ impl DeliveryOptions {
         Self {
             worker,
             lease: crate::config::DEFAULT_LEASE,
-            batch: (rate / 4).clamp(1, 50),
+            batch: (rate / 4).clamp(1, 16),
+            // Every row of a batch at once, so the whole batch reaches the sender.
             concurrency: usize::try_from((rate / 4).clamp(1, 16)).unwrap_or(16),
-            in_flight: usize::try_from((rate * 2).clamp(1, 400)).unwrap_or(400),
+            in_flight: usize::try_from(rate.saturating_mul(2).clamp(1, 400)).unwrap_or(400),
             max_attempts: 8,
             nonce_window: crate::config::DEFAULT_NONCE_TRUST,
             max_sleep: Duration::from_secs(60),
@@ -88,7 +92,7 @@ impl DeliveryOptions {
     /// a tenth kept for what else a fan-out costs (retries, looks, channel opens, the
     /// answers to interactions).
     pub fn per_request_at(rate_per_second: u32) -> Duration {
-        Duration::from_secs(1) * 10 / (rate_per_second.max(1) * 9)
+        Duration::from_secs(1) * 10 / rate_per_second.max(1).saturating_mul(9)
     }
 
     /// The configured values (`[reminders]`: rate, lease, nonce trust).
@@ -189,11 +193,14 @@ async fn work_loop<D: Deliver>(
         let queued = shared.deliver.backlog();
         if room == 0 || queued > QUEUE_AHEAD {
             // Busy: claim more when a batch ends or the queue has shortened.
+            // At most a heartbeat apart: a long pause (a global 429) must not make the
+            // other workers think this one gone.
             let shortened = if room > 0 {
                 queued.saturating_sub(QUEUE_AHEAD)
             } else {
                 DISPATCH_WAIT
-            };
+            }
+            .min(HEARTBEAT_EVERY);
             tokio::select! {
                 _ = batches.join_next(), if !batches.is_empty() => {}
                 () = tokio::time::sleep(shortened) => {}
@@ -207,6 +214,10 @@ async fn work_loop<D: Deliver>(
         let dms_until = early.and_then(|start| start.send_until);
         let limit = u32::try_from(room).unwrap_or(u32::MAX);
         if let Some(batch) = claim_due(&shared, dms_until, limit).await {
+            if stopping(&stop) {
+                // Released with the rest of this worker's claims once the loop ends.
+                break;
+            }
             let rows = InFlight::add(&in_flight, batch.len());
             let dispatch = Dispatch::new(batch.len());
             let queued = Arc::clone(&dispatch);
@@ -217,8 +228,9 @@ async fn work_loop<D: Deliver>(
                 rows,
                 dispatch,
             ));
-            // Its requests queue in the sender's pacer before the backlog is looked at
-            // again; a batch that cannot start its sends (stopping) does not hold the loop.
+            // Its rows start their requests (and take their places in the sender's pacer)
+            // before the backlog is looked at again; a batch that cannot start its sends
+            // (stopping) does not hold the loop.
             tokio::select! {
                 () = queued.all() => {}
                 () = tokio::time::sleep(DISPATCH_WAIT) => {}

@@ -2,7 +2,6 @@
 //! completion of a deferred one), the rest as follow-ups, never more public than deferred.
 
 use serenity::all::{CommandInteraction, CreateInteractionResponse};
-use serenity::http::Http;
 
 use super::super::render;
 use super::super::respond::Ctx;
@@ -20,43 +19,45 @@ pub(super) async fn send(
     let response = CreateInteractionResponse::Message(render::response(&first, ephemeral));
     ctx.respond(interaction.id, &interaction.token, response)
         .await?;
-    followups(&ctx.http, interaction, rest, ephemeral).await
+    followups(ctx, interaction, rest, ephemeral).await
 }
 
 /// Completes a deferred response with the reply. A private reply to a publicly deferred
 /// command (typically an error to `/talk`) must not end up public: the placeholder is deleted
 /// and the reply sent as private follow-ups instead.
 pub(super) async fn complete_deferred(
-    http: &Http,
+    ctx: &Ctx,
     interaction: &CommandInteraction,
     reply: &Reply,
     deferred_public: bool,
 ) -> anyhow::Result<()> {
+    let (http, budget) = (&*ctx.http, &ctx.rest);
     let reply_ephemeral = reply.visibility == Visibility::Ephemeral;
     let (first, rest) = split(reply);
     if deferred_public && reply_ephemeral {
-        interaction.delete_response(http).await?;
+        budget.noted(interaction.delete_response(http)).await?;
         let first = render::followup(&first, true);
-        interaction.create_followup(http, first).await?;
+        budget
+            .noted(interaction.create_followup(http, first))
+            .await?;
     } else {
-        interaction
-            .edit_response(http, render::edit(&first))
+        budget
+            .noted(interaction.edit_response(http, render::edit(&first)))
             .await?;
     }
     // After a private deferral everything stays private, whatever the reply asked for.
-    followups(http, interaction, rest, reply_ephemeral || !deferred_public).await
+    followups(ctx, interaction, rest, reply_ephemeral || !deferred_public).await
 }
 
 async fn followups(
-    http: &Http,
+    ctx: &Ctx,
     interaction: &CommandInteraction,
     messages: &[Message],
     ephemeral: bool,
 ) -> anyhow::Result<()> {
     for message in messages {
-        interaction
-            .create_followup(http, render::followup(message, ephemeral))
-            .await?;
+        let followup = interaction.create_followup(&ctx.http, render::followup(message, ephemeral));
+        ctx.rest.noted(followup).await?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! What the delivery loop knows of the batches it claimed: how many rows are still in
-//! flight, and whether the newest batch's requests have been handed to the sender (and so
-//! queue in its pacer, where [`crate::jobs::Deliver::backlog`] sees them).
+//! flight, and whether every row of the newest batch has started its request (it then
+//! waits in the sender: for its route's bucket, or in the pacer, where
+//! [`crate::jobs::Deliver::backlog`] sees it).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

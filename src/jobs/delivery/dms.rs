@@ -89,10 +89,10 @@ pub(super) async fn learn<D: Deliver>(shared: &Shared<D>, to: Recipient, error: 
 /// never a queue of them that due posts would wait behind.
 const OPEN_WAIT: Duration = Duration::from_millis(500);
 
-/// Opens the DM channels of a few users (two batches: as many as the pacer has slots for within
-/// [`OPEN_WAIT`]: a wave waits for its answers, so it must be large enough to keep the
-/// rate under Discord's latency) with DMs due within
-/// [`OPEN_AHEAD`] and no channel yet. Returns how many users were settled (opened, or
+/// Opens the DM channels of a few users with DMs due within
+/// [`OPEN_AHEAD`] and no channel yet: two batches, as many as the pacer has slots for
+/// within [`OPEN_WAIT`] (a wave waits for its answers, so it must be large enough to keep
+/// the rate under Discord's latency). Returns how many users were settled (opened, or
 /// refused by Discord); 0 when none was due or none could be opened now (the pacer had no
 /// slot soon, or the opens failed): the loop then sleeps, and a later idle turn goes on.
 pub(super) async fn open_ahead<D: Deliver>(shared: &Arc<Shared<D>>) -> usize {

@@ -18,6 +18,7 @@ pub mod interactions;
 mod limits;
 pub mod messages;
 mod multipart;
+mod network;
 pub mod payloads;
 mod privacy;
 mod ratelimits;

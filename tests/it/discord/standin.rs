@@ -41,6 +41,7 @@ use super::interactions::Interactions;
 use super::messages::Messages;
 use super::multipart::read_body;
 pub use super::multipart::Attachment;
+use super::network::Network;
 
 /// How long a wait helper waits before failing the test.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -90,29 +91,8 @@ pub(super) struct Shared {
     pub(super) interactions: Interactions,
     /// The buckets of the routes without one of their own.
     pub(super) routes: super::responses::RouteBuckets,
-    /// Each request waits a random time in this range before it is handled, drawn from
-    /// this generator (seeded, so a run can be replayed); none when unset.
-    pub(super) latency: Mutex<Option<(std::ops::Range<Duration>, fastrand::Rng)>>,
-    /// REST requests received and not yet answered, and the most there were at once.
-    pub(super) open: Mutex<(usize, usize)>,
-}
-
-/// Counts one REST request as open until it is answered (or the client went away).
-struct Open<'a>(&'a Mutex<(usize, usize)>);
-
-impl<'a> Open<'a> {
-    fn new(open: &'a Mutex<(usize, usize)>) -> Self {
-        let mut counts = open.lock().unwrap();
-        counts.0 += 1;
-        counts.1 = counts.1.max(counts.0);
-        Open(open)
-    }
-}
-
-impl Drop for Open<'_> {
-    fn drop(&mut self) {
-        self.0.lock().unwrap().0 -= 1;
-    }
+    /// The way to the stand-in: latency, and the requests under way.
+    pub(super) network: Network,
 }
 
 /// The shard that receives the events of `guild` (`None`: a direct message) when the bot
@@ -187,12 +167,12 @@ impl StandIn {
     /// generator seeded with `seed`) before Discord acts on it, as a network and a busy API
     /// would make it.
     pub fn set_latency(&self, range: std::ops::Range<Duration>, seed: u64) {
-        *self.shared.latency.lock().unwrap() = Some((range, fastrand::Rng::with_seed(seed)));
+        self.shared.network.set_latency(range, seed);
     }
 
     /// The most REST requests that were waiting for their answers at one moment.
     pub fn most_open_requests(&self) -> usize {
-        self.shared.open.lock().unwrap().1
+        self.shared.network.most_open()
     }
 
     /// Every REST request so far.
@@ -329,7 +309,7 @@ async fn rest(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let _open = Open::new(&shared.open);
+    let _open = shared.network.open();
     let route = format!("{method} {}", uri.path());
     let mut response = answer(Arc::clone(&shared), method, uri, headers, body).await;
     if !response.headers().contains_key("x-ratelimit-bucket") {
@@ -358,19 +338,7 @@ async fn answer(
         at: Instant::now(),
     });
     shared.recorded.send_modify(|count| *count += 1);
-    let latency = shared
-        .latency
-        .lock()
-        .unwrap()
-        .as_mut()
-        .filter(|(range, _)| !range.is_empty())
-        .map(|(range, rng)| {
-            let span = (range.end - range.start).as_micros() as u64;
-            range.start + Duration::from_micros(rng.u64(0..span))
-        });
-    if let Some(latency) = latency {
-        tokio::time::sleep(latency).await;
-    }
+    shared.network.delay().await;
 
     let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
     // Interaction callbacks and webhooks are authorised by the token in their path; every
