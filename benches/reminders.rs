@@ -11,8 +11,13 @@
 //!    fan-out and restarted at once;
 //! 3. `two`: two processes on one database at once, same fan-out size as `sigkill`.
 //!
-//! `CONFBOT_BENCH_SCENARIOS` (default `one,sigkill,two`) picks scenarios. Prints Markdown
-//! (also written to `target/bench-data/reminders-report.md`).
+//! 4. the keynote scenarios (`benches/reminders/keynote.rs`): `keynote-0`, `keynote-150`,
+//!    `keynote-300` (a keynote's `CONFBOT_BENCH_KEYNOTE`, default 2,000, DMs at that
+//!    latency), `keynote-kill`, `three` (three keynotes at one instant) and `rolling`.
+//!
+//! `CONFBOT_BENCH_SCENARIOS` (default `one,sigkill,two`) picks scenarios;
+//! `CONFBOT_BENCH_BINARY` measures another build. Prints Markdown (also written to
+//! `target/bench-data/reminders-report.md`).
 
 #[path = "reminders/conference.rs"]
 mod conference;
