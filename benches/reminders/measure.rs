@@ -24,11 +24,13 @@ pub struct Measured {
     pub channel_posts: usize,
     /// Channel posts: stand-in arrival minus planned due time.
     pub lateness: Samples,
-    /// From the DMs' due time to the first and the last DM created.
-    pub first_dm: Duration,
-    pub last_dm: Duration,
-    /// Requests the fan-out needed at least: a DM-channel open and a message per
-    /// subscriber, plus the channel posts made meanwhile (they share the global limit).
+    /// The first and the last DM created, in seconds after the DMs' due time (negative:
+    /// before it; fan-outs start early), and the time between them.
+    pub first_dm: f64,
+    pub last_dm: f64,
+    pub span: Duration,
+    /// Requests the fan-out needed at least: a message per subscriber, plus the DM-channel
+    /// opens and the channel posts made meanwhile (they share the global limit).
     pub needed: usize,
     /// Every delivery request the stand-in received during the fan-out (429s included).
     pub received: usize,
@@ -49,7 +51,7 @@ impl Measured {
 
     /// The rate achieved over the fan-out as a share of the allowed rate.
     pub fn share_of_allowed(&self) -> f64 {
-        self.bound().as_secs_f64() / self.last_dm.as_secs_f64().max(1e-9)
+        self.bound().as_secs_f64() / self.span.as_secs_f64().max(1e-9)
     }
 }
 
@@ -136,17 +138,21 @@ pub async fn measure(
     }
     let duplicates = unknown + per_key.values().map(|n| n - 1).sum::<usize>();
     let lost = (stored.fanout + stored.channel_posts).saturating_sub(per_key.len());
-    let since_t0 = |at: Option<DateTime<Utc>>| {
-        at.and_then(|at| (at - stored.t0).to_std().ok())
-            .unwrap_or_default()
-    };
+    let since_t0 =
+        |at: DateTime<Utc>| (at - stored.t0).num_microseconds().unwrap_or(0) as f64 / 1e6;
     let end = last_dm.context("no DM was delivered")?;
-    let in_window = |at: DateTime<Utc>| at >= stored.t0 && at <= end;
+    let start = first_dm.context("no DM was delivered")?;
+    let in_window = |at: DateTime<Utc>| at >= start && at <= end;
     let channel_in_window = posted
         .iter()
         .filter(|p| p.dm_user.is_none() && in_window(DateTime::<Utc>::from(p.at)))
         .count();
-    let received = received_in_window(standin, stored.t0, end);
+    let opens_in_window = requests_in_window(standin, start, end, |path| {
+        path.ends_with("/users/@me/channels")
+    });
+    let received = requests_in_window(standin, start, end, |path| {
+        path.ends_with("/messages") || path.ends_with("/users/@me/channels")
+    });
     let statuses = sqlx::query_as(
         "SELECT status, count(*) FROM outbox WHERE conference_id = $1
          GROUP BY status ORDER BY status",
@@ -159,9 +165,10 @@ pub async fn measure(
         fanout: stored.fanout,
         channel_posts: stored.channel_posts,
         lateness,
-        first_dm: since_t0(first_dm),
-        last_dm: since_t0(last_dm),
-        needed: 2 * stored.fanout + channel_in_window,
+        first_dm: since_t0(start),
+        last_dm: since_t0(end),
+        span: (end - start).to_std().unwrap_or_default(),
+        needed: stored.fanout + opens_in_window + channel_in_window,
         received,
         counts: standin.messages().counts(),
         duplicates,
@@ -170,18 +177,20 @@ pub async fn measure(
     })
 }
 
-/// Delivery requests (DM opens and message posts) that arrived between `from` and `to`.
-/// The stand-in stamps requests with a monotonic `Instant`: mapped to wall time through
-/// one reading of both clocks.
-fn received_in_window(standin: &StandIn, from: DateTime<Utc>, to: DateTime<Utc>) -> usize {
+/// POSTs whose path `matches` that arrived between `from` and `to`. The stand-in stamps
+/// requests with a monotonic `Instant`: mapped to wall time through one reading of both
+/// clocks.
+fn requests_in_window(
+    standin: &StandIn,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    matches: impl Fn(&str) -> bool,
+) -> usize {
     let (mono, wall) = (Instant::now(), Utc::now());
     standin
         .requests()
         .iter()
-        .filter(|r| {
-            r.method == "POST"
-                && (r.path.ends_with("/messages") || r.path.ends_with("/users/@me/channels"))
-        })
+        .filter(|r| r.method == "POST" && matches(&r.path))
         .filter(|r| {
             let ago = chrono::Duration::from_std(mono.duration_since(r.at)).unwrap_or_default();
             let at = wall - ago;
