@@ -8,7 +8,7 @@
 //! are when people subscribe days before) and for the fan-out to start its own length
 //! ahead of the due instant; rooms' channel reminders fall due every 2.5 s meanwhile.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::conference::{self, Layout, Stored, LEAD_MINUTES};
+use super::conference::{self, Layout, Stored};
 use super::measure;
 use super::messages::Limits;
 use super::payloads;
@@ -233,53 +233,27 @@ async fn measure_keynote(
     scenario: &Keynote,
     interactions: Option<(usize, usize, Duration)>,
 ) -> anyhow::Result<KeynoteMeasured> {
-    let rows: Vec<(String, String, i64, i64, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT o.nonce, o.target_kind, o.target_id, o.talk_id, t.starts_at
-         FROM outbox o JOIN talks t ON t.id = o.talk_id WHERE o.conference_id = $1",
-    )
-    .bind(stored.conference_id)
-    .fetch_all(pool)
-    .await?;
-    let lead = chrono::Duration::minutes(LEAD_MINUTES);
-    type Key = (String, i64, i64);
-    let planned: HashMap<String, (Key, DateTime<Utc>)> = rows
-        .into_iter()
-        .map(|(nonce, kind, target, talk, starts)| (nonce, ((kind, target, talk), starts - lead)))
-        .collect();
-    let posted = standin.messages().posted();
-    let mut per_key: HashMap<Key, usize> = HashMap::new();
-    let mut unknown = 0;
+    let matched = measure::match_posts(pool, standin, stored).await?;
     let mut lateness = Samples::default();
     let mut on_time = 0;
     let (mut earliest, mut latest) = (f64::INFINITY, f64::NEG_INFINITY);
-    let (mut first_dm, mut last_dm) = (None::<DateTime<Utc>>, None::<DateTime<Utc>>);
-    for post in &posted {
-        let at = DateTime::<Utc>::from(post.at);
-        let Some((key, due)) = post.nonce.as_ref().and_then(|n| planned.get(n)) else {
-            unknown += 1;
-            continue;
-        };
-        let count = per_key.entry(key.clone()).or_default();
-        *count += 1;
-        if *count > 1 {
-            continue;
-        }
-        if post.dm_user.is_some() {
-            let relative = (at - *due).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
+    let mut first_dm = None::<DateTime<Utc>>;
+    for first in &matched.firsts {
+        let (at, due) = (first.at, first.due);
+        if first.dm {
+            let relative = (at - due).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
             earliest = earliest.min(relative);
             latest = latest.max(relative);
-            if at <= *due {
+            if at <= due {
                 on_time += 1;
             }
             first_dm = Some(first_dm.map_or(at, |t| t.min(at)));
-            last_dm = Some(last_dm.map_or(at, |t| t.max(at)));
         } else {
-            lateness.push((at - *due).to_std().unwrap_or_default());
+            lateness.push((at - due).to_std().unwrap_or_default());
         }
     }
-    let dms = scenario.keynotes * scenario.subscribers;
-    let duplicates = unknown + per_key.values().map(|n| n - 1).sum::<usize>();
-    let lost = (dms + stored.channel_posts).saturating_sub(per_key.len());
+    let dms = stored.fanout;
+    let (duplicates, lost) = (matched.duplicates, matched.lost);
     let guild_channels: HashSet<u64> = conference::channels(scenario.keynotes)
         .into_iter()
         .collect();

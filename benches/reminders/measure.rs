@@ -91,13 +91,30 @@ pub async fn all_done(pool: &PgPool, stored: &Stored) -> anyhow::Result<bool> {
     Ok(rows >= expected && pending == 0)
 }
 
-/// Counts what the stand-in received for the conference stored as `stored`.
-pub async fn measure(
-    label: &str,
+/// The first message the stand-in created for a planned post.
+pub struct First {
+    pub at: DateTime<Utc>,
+    /// The post's planned due time.
+    pub due: DateTime<Utc>,
+    pub dm: bool,
+}
+
+/// The stand-in's messages matched by nonce to the conference's planned posts.
+pub struct Matched {
+    /// One per planned post that got a message.
+    pub firsts: Vec<First>,
+    /// Messages beyond one per planned post, and messages of no planned post.
+    pub duplicates: usize,
+    /// Planned posts without a message.
+    pub lost: usize,
+}
+
+/// Matches every message the stand-in created to the outbox rows of `stored`.
+pub async fn match_posts(
     pool: &PgPool,
     standin: &StandIn,
     stored: &Stored,
-) -> anyhow::Result<Measured> {
+) -> anyhow::Result<Matched> {
     let rows: Vec<(String, String, i64, i64, DateTime<Utc>)> = sqlx::query_as(
         "SELECT o.nonce, o.target_kind, o.target_id, o.talk_id, t.starts_at
          FROM outbox o JOIN talks t ON t.id = o.talk_id WHERE o.conference_id = $1",
@@ -105,39 +122,60 @@ pub async fn measure(
     .bind(stored.conference_id)
     .fetch_all(pool)
     .await?;
-    // Nonce -> (planned post: target and talk, planned due). The due time is computed from the talk, not read
-    // from `due_at`, which a rate-limit postponement moves.
+    // Nonce -> (planned post: target and talk, planned due). The due time is computed from
+    // the talk, not read from `due_at`, which a rate-limit postponement moves.
     let lead = chrono::Duration::minutes(LEAD_MINUTES);
     type Key = (String, i64, i64);
     let planned: HashMap<String, (Key, DateTime<Utc>)> = rows
         .into_iter()
         .map(|(nonce, kind, target, talk, starts)| (nonce, ((kind, target, talk), starts - lead)))
         .collect();
-    let posted = standin.messages().posted();
     let mut per_key: HashMap<Key, usize> = HashMap::new();
     let mut unknown = 0;
-    let mut lateness = Samples::default();
-    let (mut first_dm, mut last_dm) = (None::<DateTime<Utc>>, None::<DateTime<Utc>>);
-    for post in &posted {
-        let at = DateTime::<Utc>::from(post.at);
+    let mut firsts = Vec::new();
+    for post in standin.messages().posted() {
         let Some((key, due)) = post.nonce.as_ref().and_then(|n| planned.get(n)) else {
             unknown += 1;
             continue;
         };
         let count = per_key.entry(key.clone()).or_default();
         *count += 1;
-        if *count > 1 {
-            continue;
+        if *count == 1 {
+            firsts.push(First {
+                at: DateTime::<Utc>::from(post.at),
+                due: *due,
+                dm: post.dm_user.is_some(),
+            });
         }
-        if post.dm_user.is_some() {
+    }
+    Ok(Matched {
+        duplicates: unknown + per_key.values().map(|n| n - 1).sum::<usize>(),
+        lost: (stored.fanout + stored.channel_posts).saturating_sub(per_key.len()),
+        firsts,
+    })
+}
+
+/// Counts what the stand-in received for the conference stored as `stored`.
+pub async fn measure(
+    label: &str,
+    pool: &PgPool,
+    standin: &StandIn,
+    stored: &Stored,
+) -> anyhow::Result<Measured> {
+    let matched = match_posts(pool, standin, stored).await?;
+    let posted = standin.messages().posted();
+    let mut lateness = Samples::default();
+    let (mut first_dm, mut last_dm) = (None::<DateTime<Utc>>, None::<DateTime<Utc>>);
+    for first in &matched.firsts {
+        let at = first.at;
+        if first.dm {
             first_dm = Some(first_dm.map_or(at, |t| t.min(at)));
             last_dm = Some(last_dm.map_or(at, |t| t.max(at)));
         } else {
-            lateness.push((at - *due).to_std().unwrap_or_default());
+            lateness.push((at - first.due).to_std().unwrap_or_default());
         }
     }
-    let duplicates = unknown + per_key.values().map(|n| n - 1).sum::<usize>();
-    let lost = (stored.fanout + stored.channel_posts).saturating_sub(per_key.len());
+    let (duplicates, lost) = (matched.duplicates, matched.lost);
     let since_t0 =
         |at: DateTime<Utc>| (at - stored.t0).num_microseconds().unwrap_or(0) as f64 / 1e6;
     let end = last_dm.context("no DM was delivered")?;
