@@ -75,20 +75,16 @@ pub async fn measure(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
     phases.plan = start.elapsed();
     phases.unchanged = plan.diff.is_empty();
 
-    let stated: Vec<_> = schedule
-        .talks
-        .iter()
-        .flat_map(|t| t.speakers.iter().cloned())
-        .collect();
     let start = Instant::now();
-    talks::apply(&mut tx, row.id, &mut plan, &stated).await?;
+    talks::apply(&mut tx, row.id, &mut plan, &schedule.talks).await?;
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }
     phases.write = start.elapsed();
 
     let start = Instant::now();
-    let json = serde_json::to_value(&plan.diff)?;
+    // What the import record's bind encodes.
+    let json = serde_json::to_vec(&plan.diff)?;
     phases.diff_json = start.elapsed();
     drop(json);
 

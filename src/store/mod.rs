@@ -2,6 +2,7 @@
 
 pub mod announcements;
 pub mod conferences;
+mod copy;
 pub mod dm_channels;
 pub mod gateway_lease;
 pub mod guilds;

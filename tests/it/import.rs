@@ -317,3 +317,36 @@ async fn the_ics_export_reimports_as_an_unchanged_schedule() {
     assert!(outcome.diff.is_empty(), "{:?}", outcome.diff);
     assert_eq!(talks(&db.pool, "nbpy-2026").await, stored);
 }
+
+/// New talks go in through `COPY`'s text format, where backslash, tab and newline are
+/// escapes and `\N` is NULL: such text must come back as it was imported.
+#[tokio::test]
+async fn text_with_copy_escapes_is_stored_as_it_was_imported() {
+    let db = TestDb::new().await;
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\nBEGIN:VEVENT\r\n\
+               UID:escapes-1\r\nDTSTART:20261028T090000Z\r\nDTEND:20261028T093000Z\r\n\
+               SUMMARY:C:\\\\temp\\\\N and \\\\t - Ada \\\\N Lovelace\r\n\
+               DESCRIPTION:line one\\nline two\twith a tab\\n\\\\N\r\n\
+               LOCATION:Room \\\\N\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let parsed = parse(ics);
+    let imported = &parsed.talks[0];
+    assert!(
+        imported.title.contains(r"C:\temp\N"),
+        "{:?}",
+        imported.title
+    );
+    assert!(imported
+        .abstract_text
+        .as_deref()
+        .is_some_and(|a| a.contains('\t') && a.contains('\n') && a.ends_with(r"\N")));
+
+    import_schedule(&db.pool, "escapes", &parsed, false).await;
+
+    let stored = talks(&db.pool, "escapes").await;
+    let talk = &stored[0].data;
+    assert_eq!(talk.title, imported.title);
+    assert_eq!(talk.abstract_text, imported.abstract_text);
+    assert_eq!(talk.room.as_deref(), Some(r"Room \N"));
+    assert_eq!(talk.speakers, imported.speakers);
+    assert!(import_text(&db.pool, "escapes", ics).await.diff.is_empty());
+}

@@ -1,5 +1,5 @@
-//! Writing an import plan in bulk: arrays bound with `UNNEST`, one statement per table and
-//! chunk of [`CHUNK`] talks.
+//! Writing an import plan in bulk: new talks and their speaker links through `COPY`, changed
+//! talks as arrays bound with `UNNEST`, one statement per table and chunk of [`CHUNK`] talks.
 
 use std::collections::HashMap;
 
@@ -8,15 +8,17 @@ use sqlx::{PgConnection, Row};
 use crate::domain::diff::ImportPlan;
 use crate::domain::model::{SpeakerData, TalkData};
 use crate::domain::text::{name_key, title_key};
+use crate::store::copy::CopyIn;
 use crate::store::StoreError;
 
 /// Writes an import plan. Must run inside the import's transaction. Fills in the ids of added
-/// talks in `plan.diff.added`.
+/// talks in `plan.diff.added`. `imported` are the talks as the source states them, whose
+/// speakers' details win over what the plan carried over.
 pub async fn apply(
     conn: &mut PgConnection,
     conference_id: i64,
     plan: &mut ImportPlan,
-    stated_speakers: &[SpeakerData],
+    imported: &[TalkData],
 ) -> Result<(), StoreError> {
     let written: Vec<&TalkData> = plan
         .inserts
@@ -40,7 +42,8 @@ pub async fn apply(
         written.iter().filter_map(|t| t.track.as_deref()),
     )
     .await?;
-    let speaker_ids = upsert_speakers(conn, conference_id, &written, stated_speakers).await?;
+    let stated = imported.iter().flat_map(|t| t.speakers.iter());
+    let speaker_ids = upsert_speakers(conn, conference_id, &written, stated).await?;
 
     let new_ids = allocate_ids(conn, plan.inserts.len()).await?;
     for (entry, id) in plan.diff.added.iter_mut().zip(&new_ids) {
@@ -48,25 +51,11 @@ pub async fn apply(
     }
     let inserted: Vec<(i64, &TalkData)> =
         new_ids.iter().copied().zip(plan.inserts.iter()).collect();
-    write_talks(
-        conn,
-        conference_id,
-        &inserted,
-        &rooms,
-        &tracks,
-        Write::Insert,
-    )
-    .await?;
+    copy_talks(conn, conference_id, &inserted, &rooms, &tracks).await?;
     let updated: Vec<(i64, &TalkData)> = plan.updates.iter().map(|u| (u.id.0, &u.data)).collect();
-    write_talks(
-        conn,
-        conference_id,
-        &updated,
-        &rooms,
-        &tracks,
-        Write::Update,
-    )
-    .await?;
+    for chunk in updated.chunks(CHUNK) {
+        update_talk_chunk(conn, conference_id, chunk, &rooms, &tracks).await?;
+    }
     let rescheduled: Vec<i64> = plan
         .updates
         .iter()
@@ -81,14 +70,17 @@ pub async fn apply(
     }
 
     // New ids come from the sequence, so new talks have no links to replace.
-    link_speakers(conn, &inserted, &speaker_ids, Links::New).await?;
+    copy_links(conn, &inserted, &speaker_ids).await?;
     let relinked: Vec<(i64, &TalkData)> = plan
         .updates
         .iter()
         .filter(|u| u.speakers_changed)
         .map(|u| (u.id.0, &u.data))
         .collect();
-    link_speakers(conn, &relinked, &speaker_ids, Links::Replace).await
+    for chunk in relinked.chunks(CHUNK) {
+        relink_chunk(conn, chunk, &speaker_ids).await?;
+    }
+    Ok(())
 }
 
 /// Inserts missing names into `rooms` or `tracks` and returns name -> id for the conference.
@@ -123,11 +115,11 @@ async fn upsert_names<'a>(
 
 /// Upserts the speakers of the written talks; what the import itself states about a person
 /// (`stated`) wins over what the merged talk data carried over. Returns name key -> id.
-async fn upsert_speakers(
+async fn upsert_speakers<'a>(
     conn: &mut PgConnection,
     conference_id: i64,
     written: &[&TalkData],
-    stated: &[SpeakerData],
+    stated: impl Iterator<Item = &'a SpeakerData>,
 ) -> Result<HashMap<String, i64>, StoreError> {
     let mut people: HashMap<String, SpeakerData> = HashMap::new();
     for speaker in written.iter().flat_map(|t| t.speakers.iter()) {
@@ -205,29 +197,56 @@ async fn allocate_ids(conn: &mut PgConnection, count: usize) -> Result<Vec<i64>,
     Ok(ids)
 }
 
-/// Talks per `INSERT`/`UPDATE` statement. One statement for 10,000 talks needs a 25 MB bind
-/// message on top of the schedule itself (the import's heap peak); chunks of 1,000 keep it
+/// Talks per `UPDATE` statement (and speaker-link replacement). One statement for 10,000
+/// talks needs a 25 MB bind message on top of the schedule itself; chunks of 1,000 keep it
 /// near 2.5 MB for ten round trips within the same transaction.
 const CHUNK: usize = 1_000;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Write {
-    Insert,
-    Update,
+/// The columns of `talks` an import writes, in the order both writers send them.
+const TALK_COLUMNS: &str = "id, source_id, title_key, title, subtitle, abstract, description, \
+     track_id, level, talk_type, language, room_id, starts_at, ends_at, all_day, status, kind, url";
+
+fn lookup(names: &HashMap<String, i64>, name: Option<&str>) -> Option<i64> {
+    name.and_then(|n| names.get(n).copied())
 }
 
-/// Inserts or updates talks from parallel arrays, [`CHUNK`] talks per statement.
-async fn write_talks(
+/// Inserts new talks with one `COPY`, their ids reserved up front.
+async fn copy_talks(
     conn: &mut PgConnection,
     conference_id: i64,
     talks: &[(i64, &TalkData)],
     rooms: &HashMap<String, i64>,
     tracks: &HashMap<String, i64>,
-    mode: Write,
 ) -> Result<(), StoreError> {
-    for chunk in talks.chunks(CHUNK) {
-        write_talk_chunk(conn, conference_id, chunk, rooms, tracks, mode).await?;
+    if talks.is_empty() {
+        return Ok(());
     }
+    // COPY writes the given identity values as INSERT's OVERRIDING SYSTEM VALUE does.
+    let statement = format!("COPY talks (conference_id, {TALK_COLUMNS}) FROM STDIN");
+    let mut copy = CopyIn::start(conn, &statement).await?;
+    for (id, t) in talks {
+        copy.int(Some(conference_id))
+            .int(Some(*id))
+            .text(t.source_id.as_deref())
+            .text(Some(&title_key(&t.title)))
+            .text(Some(&t.title))
+            .text(t.subtitle.as_deref())
+            .text(t.abstract_text.as_deref())
+            .text(t.description.as_deref())
+            .int(lookup(tracks, t.track.as_deref()))
+            .text(t.level.as_deref())
+            .text(t.talk_type.as_deref())
+            .text(t.language.as_deref())
+            .int(lookup(rooms, t.room.as_deref()))
+            .time(t.slot.map(|s| s.start))
+            .time(t.slot.map(|s| s.end))
+            .boolean(t.slot.is_some_and(|s| s.all_day))
+            .text(Some(t.status.as_str()))
+            .text(Some(t.kind.as_str()))
+            .text(t.url.as_deref());
+        copy.end_row().await?;
+    }
+    copy.finish().await?;
     Ok(())
 }
 
@@ -236,40 +255,28 @@ fn column<'a, T>(talks: &[(i64, &'a TalkData)], field: impl Fn(&'a TalkData) -> 
     talks.iter().map(|(_, t)| field(t)).collect()
 }
 
-/// One `INSERT` or `UPDATE` statement for a chunk of talks.
-async fn write_talk_chunk(
+/// One `UPDATE` statement for a chunk of changed talks.
+async fn update_talk_chunk(
     conn: &mut PgConnection,
     conference_id: i64,
     talks: &[(i64, &TalkData)],
     rooms: &HashMap<String, i64>,
     tracks: &HashMap<String, i64>,
-    mode: Write,
 ) -> Result<(), StoreError> {
-    let lookup =
-        |names: &HashMap<String, i64>, name: Option<&str>| name.and_then(|n| names.get(n).copied());
-    let columns = "id, source_id, title_key, title, subtitle, abstract, description, track_id,
-                   level, talk_type, language, room_id, starts_at, ends_at, all_day, status,
-                   kind, url";
-    let unnest = "UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[],
-                         $12::text[], $13::bigint[], $14::timestamptz[], $15::timestamptz[],
-                         $16::bool[], $17::text[], $18::text[], $19::text[])";
-    let sql = match mode {
-        Write::Insert => format!(
-            "INSERT INTO talks (conference_id, {columns}) OVERRIDING SYSTEM VALUE
-             SELECT $1, u.* FROM {unnest} AS u({columns})"
-        ),
-        Write::Update => format!(
-            "UPDATE talks SET source_id = u.source_id, title_key = u.title_key,
-                 title = u.title, subtitle = u.subtitle, abstract = u.abstract,
-                 description = u.description, track_id = u.track_id, level = u.level,
-                 talk_type = u.talk_type, language = u.language, room_id = u.room_id,
-                 starts_at = u.starts_at, ends_at = u.ends_at, all_day = u.all_day,
-                 status = u.status, kind = u.kind, url = u.url, updated_at = now()
-             FROM {unnest} AS u({columns})
-             WHERE talks.id = u.id AND talks.conference_id = $1"
-        ),
-    };
+    let sql = format!(
+        "UPDATE talks SET source_id = u.source_id, title_key = u.title_key,
+             title = u.title, subtitle = u.subtitle, abstract = u.abstract,
+             description = u.description, track_id = u.track_id, level = u.level,
+             talk_type = u.talk_type, language = u.language, room_id = u.room_id,
+             starts_at = u.starts_at, ends_at = u.ends_at, all_day = u.all_day,
+             status = u.status, kind = u.kind, url = u.url, updated_at = now()
+         FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[],
+                     $12::text[], $13::bigint[], $14::timestamptz[], $15::timestamptz[],
+                     $16::bool[], $17::text[], $18::text[], $19::text[])
+              AS u({TALK_COLUMNS})
+         WHERE talks.id = u.id AND talks.conference_id = $1"
+    );
     sqlx::query(&sql)
         .bind(conference_id)
         .bind(talks.iter().map(|(id, _)| *id).collect::<Vec<_>>())
@@ -295,58 +302,64 @@ async fn write_talk_chunk(
     Ok(())
 }
 
-/// Whether the talks being linked may already have speaker links.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Links {
-    /// Talks inserted by this import: nothing to delete first.
-    New,
-    /// Stored talks: their old links are deleted first.
-    Replace,
+/// The speaker links of one talk as (speaker id, position), in the source's order; the same
+/// person listed twice on one talk is linked once.
+fn links_of(talk: &TalkData, speaker_ids: &HashMap<String, i64>) -> Vec<(i64, i32)> {
+    let mut seen: Vec<i64> = Vec::new();
+    for speaker in &talk.speakers {
+        if let Some(&speaker_id) = speaker_ids.get(&name_key(&speaker.name)) {
+            if !seen.contains(&speaker_id) {
+                seen.push(speaker_id);
+            }
+        }
+    }
+    seen.into_iter().zip(1..).collect()
 }
 
-/// Writes the speaker links of the given talks, keeping the source's order, [`CHUNK`]
-/// talks per statement.
-async fn link_speakers(
+/// Links new talks to their speakers with one `COPY` (they have no links yet).
+async fn copy_links(
     conn: &mut PgConnection,
     talks: &[(i64, &TalkData)],
     speaker_ids: &HashMap<String, i64>,
-    links: Links,
 ) -> Result<(), StoreError> {
-    for chunk in talks.chunks(CHUNK) {
-        link_speaker_chunk(conn, chunk, speaker_ids, links).await?;
+    if talks.is_empty() {
+        return Ok(());
     }
+    let mut copy = CopyIn::start(
+        conn,
+        "COPY talk_speakers (talk_id, speaker_id, position) FROM STDIN",
+    )
+    .await?;
+    for (talk_id, talk) in talks {
+        for (speaker_id, position) in links_of(talk, speaker_ids) {
+            copy.int(Some(*talk_id))
+                .int(Some(speaker_id))
+                .int(Some(i64::from(position)));
+            copy.end_row().await?;
+        }
+    }
+    copy.finish().await?;
     Ok(())
 }
 
-/// Writes the speaker links of one chunk of talks.
-async fn link_speaker_chunk(
+/// Replaces the speaker links of one chunk of stored talks.
+async fn relink_chunk(
     conn: &mut PgConnection,
     talks: &[(i64, &TalkData)],
     speaker_ids: &HashMap<String, i64>,
-    links: Links,
 ) -> Result<(), StoreError> {
-    if links == Links::Replace {
-        let talk_ids: Vec<i64> = talks.iter().map(|(id, _)| *id).collect();
-        sqlx::query("DELETE FROM talk_speakers WHERE talk_id = ANY($1)")
-            .bind(&talk_ids)
-            .execute(&mut *conn)
-            .await?;
-    }
+    let talk_ids: Vec<i64> = talks.iter().map(|(id, _)| *id).collect();
+    sqlx::query("DELETE FROM talk_speakers WHERE talk_id = ANY($1)")
+        .bind(&talk_ids)
+        .execute(&mut *conn)
+        .await?;
     let (mut links_talk, mut links_speaker, mut links_position) =
         (Vec::new(), Vec::new(), Vec::new());
     for (talk_id, talk) in talks {
-        let mut seen = Vec::new();
-        for speaker in &talk.speakers {
-            let Some(&speaker_id) = speaker_ids.get(&name_key(&speaker.name)) else {
-                continue;
-            };
-            // The same person listed twice on one talk is linked once.
-            if !seen.contains(&speaker_id) {
-                seen.push(speaker_id);
-                links_talk.push(*talk_id);
-                links_speaker.push(speaker_id);
-                links_position.push(i32::try_from(seen.len()).unwrap_or(i32::MAX));
-            }
+        for (speaker_id, position) in links_of(talk, speaker_ids) {
+            links_talk.push(*talk_id);
+            links_speaker.push(speaker_id);
+            links_position.push(position);
         }
     }
     sqlx::query(
