@@ -68,6 +68,7 @@ async fn import_with(
             default_time_zone: Tz::UTC,
             dry_run,
             allow_mass_change,
+            preloaded: None,
         },
     )
     .await
