@@ -38,8 +38,7 @@ use anyhow::{bail, Context};
 use confbot::domain::import::{self, Format, ImportOptions};
 use confbot::domain::model::ConferenceSlug;
 use confbot::embedded_db::EmbeddedPostgres;
-use confbot::store::conferences;
-use confbot::store::imports::{apply_import, preload, ImportOutcome, ImportRequest};
+use confbot::store::imports::{apply_import, ImportOutcome, ImportRequest};
 use sqlx::PgPool;
 
 use measure::{timed, ProcessCost, Samples};
@@ -342,24 +341,10 @@ async fn measure_enrichment(
     })
 }
 
-/// Parse + store, as `confbot import` does it (minus reading and hashing the file): a
-/// re-import reads the stored talks while the file is parsed.
+/// Parse + store, as `confbot import` does it (minus reading the file).
 async fn import_once(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result<ImportOutcome> {
     let slug = ConferenceSlug::parse(slug)?;
-    let existing = conferences::find(&mut *pool.acquire().await?, &slug).await?;
-    let bytes = input.bytes.clone();
-    let format = input.format;
-    let parse = tokio::task::spawn_blocking(move || {
-        import::parse(&bytes, Some(format), &ImportOptions::default())
-    });
-    let (schedule, preloaded) = match existing {
-        Some(row) => {
-            let (parsed, preloaded) = tokio::join!(parse, preload(pool, row.id));
-            (parsed, Some(preloaded?))
-        }
-        None => (parse.await, None),
-    };
-    let schedule = schedule??;
+    let schedule = import::parse(&input.bytes, Some(input.format), &ImportOptions::default())?;
     let source = input.source();
     let outcome = apply_import(
         pool,
@@ -372,7 +357,6 @@ async fn import_once(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
             default_time_zone: chrono_tz::America::Los_Angeles,
             dry_run: false,
             allow_mass_change: false,
-            preloaded: preloaded.as_ref(),
         },
     )
     .await?;

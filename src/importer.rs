@@ -126,32 +126,11 @@ pub async fn run(
         summary_speakers: job.summary_speakers,
     };
     let source = shown.clone();
-    // A re-import reads the stored talks while the source is parsed. Above PRELOAD_UP_TO the
-    // parser's own peak is large enough that holding both at once costs more memory than the
-    // overlap saves time, so they are read afterwards, under the import's lock.
-    let preload = existing
-        .as_ref()
-        .filter(|_| bytes.len() <= PRELOAD_UP_TO)
-        .map(|row| store::imports::preload(pool, row.id));
-    let parse = tokio::task::spawn_blocking(move || {
-        let parsed = import::parse(&bytes, Some(format), &options);
-        // The source and the parser's temporaries are garbage now; a long-running bot
-        // that synced a large schedule should not keep them resident.
-        drop(bytes);
-        store::programme::release_freed_memory();
-        parsed
-    });
-    let (parsed, preloaded) = match preload {
-        Some(preload) => {
-            let (parsed, preloaded) = tokio::join!(parse, preload);
-            // Only a shortcut: a failed read is made again in the import's transaction.
-            (parsed, preloaded.ok())
-        }
-        None => (parse.await, None),
-    };
-    let schedule: ImportedSchedule = parsed
-        .context("the parser stopped unexpectedly")?
-        .with_context(|| format!("cannot import {source}"))?;
+    let schedule: ImportedSchedule =
+        tokio::task::spawn_blocking(move || import::parse(&bytes, Some(format), &options))
+            .await
+            .context("the parser stopped unexpectedly")?
+            .with_context(|| format!("cannot import {source}"))?;
     let applied = apply_import(
         pool,
         ImportRequest {
@@ -163,7 +142,6 @@ pub async fn run(
             default_time_zone: job.default_zone,
             dry_run: job.dry_run,
             allow_mass_change: job.allow_mass_change,
-            preloaded: preloaded.as_ref(),
         },
     )
     .await;
@@ -194,9 +172,6 @@ pub async fn run(
     })
 }
 
-/// The largest source whose re-import reads the stored talks while it is parsed.
-const PRELOAD_UP_TO: usize = 32 << 20;
-
 /// Reads `path` through a cap: at most `limit + 1` bytes are ever read, and one byte over
 /// the limit refuses the file, whatever kind of file it is.
 async fn read_capped(path: &str, limit: usize) -> anyhow::Result<Vec<u8>> {
@@ -204,14 +179,7 @@ async fn read_capped(path: &str, limit: usize) -> anyhow::Result<Vec<u8>> {
     let file = tokio::fs::File::open(path)
         .await
         .with_context(|| format!("cannot read {path}"))?;
-    // Sized from the file's length: growing by doubling would peak near twice a large file.
-    let expected = file
-        .metadata()
-        .await
-        .ok()
-        .and_then(|m| usize::try_from(m.len()).ok())
-        .unwrap_or(0);
-    let mut bytes = Vec::with_capacity(expected.min(limit).saturating_add(1));
+    let mut bytes = Vec::new();
     file.take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
         .read_to_end(&mut bytes)
         .await

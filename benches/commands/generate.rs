@@ -87,7 +87,6 @@ pub async fn store(
             default_time_zone: Tz::UTC,
             dry_run: false,
             allow_mass_change: false,
-            preloaded: None,
         },
     )
     .await

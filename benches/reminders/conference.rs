@@ -178,7 +178,6 @@ pub async fn store_layout(pool: &PgPool, slug: &str, layout: &Layout) -> anyhow:
             default_time_zone: Tz::UTC,
             dry_run: false,
             allow_mass_change: false,
-            preloaded: None,
         },
     )
     .await

@@ -226,7 +226,6 @@ async fn import_sample(
                 default_time_zone: settings.defaults.time_zone,
                 dry_run: false,
                 allow_mass_change: false,
-                preloaded: None,
             },
         )
         .await?;

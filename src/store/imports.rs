@@ -8,11 +8,9 @@ use sqlx::{PgConnection, PgPool, Row};
 
 use crate::domain::diff::{mass_change, plan_import, ImportDiff};
 use crate::domain::import::Format;
-use crate::domain::model::{
-    Conference, ConferenceSlug, ImportedSchedule, ScheduleScope, StoredTalk,
-};
+use crate::domain::model::{Conference, ConferenceSlug, ImportedSchedule, ScheduleScope};
 use crate::store::conferences::{self, ConferenceUpsert};
-use crate::store::{programme, talks, StoreError};
+use crate::store::{talks, StoreError};
 
 /// One import to apply.
 #[derive(Debug, Clone)]
@@ -32,35 +30,6 @@ pub struct ImportRequest<'a> {
     /// Apply even an import that cancels most of the programme or changes the conference's
     /// zone (see [`crate::domain::diff::mass_change`]); otherwise such an import is refused.
     pub allow_mass_change: bool,
-    /// The conference's talks read while the source was parsed ([`preload`]); used when no
-    /// import has changed them since, else they are read again under the import's lock.
-    pub preloaded: Option<&'a Preloaded>,
-}
-
-/// A conference's stored talks as of one programme version (the latest import's id).
-#[derive(Debug, Clone)]
-pub struct Preloaded {
-    conference_id: i64,
-    version: i64,
-    talks: Vec<StoredTalk>,
-}
-
-/// Reads the conference's talks and their version in one repeatable-read transaction. The
-/// importer runs this while it parses the source, so a re-import does not wait for both one
-/// after the other.
-pub async fn preload(pool: &PgPool, conference_id: i64) -> Result<Preloaded, StoreError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
-        .await?;
-    let version = programme::latest_import(&mut tx, conference_id).await?;
-    let talks = talks::load(&mut tx, conference_id).await?;
-    tx.commit().await?;
-    Ok(Preloaded {
-        conference_id,
-        version,
-        talks,
-    })
 }
 
 /// What an import did (or, for a dry run, would do).
@@ -97,26 +66,12 @@ pub async fn apply_import(
         },
     )
     .await?;
-    // Talks change only through imports, each of which records itself under the conference's
-    // lock (held from here on): an unchanged version means unchanged talks.
-    let fresh = match request.preloaded {
-        Some(p) if p.conference_id == row.id => {
-            (p.version == programme::latest_import(&mut tx, row.id).await?).then_some(p)
-        }
-        _ => None,
-    };
-    let loaded;
-    let stored: &[StoredTalk] = match fresh {
-        Some(p) => &p.talks,
-        None => {
-            loaded = talks::load(&mut tx, row.id).await?;
-            &loaded
-        }
-    };
-    let mut plan = plan_import(stored, schedule).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let stored = talks::load(&mut tx, row.id).await?;
+    let mut plan =
+        plan_import(&stored, schedule).map_err(|e| StoreError::Invalid(e.to_string()))?;
     if !request.allow_mass_change {
         let zone_after = row.conference.time_zone;
-        if let Some(change) = mass_change(stored, schedule, &plan.diff, zone_before, zone_after) {
+        if let Some(change) = mass_change(&stored, schedule, &plan.diff, zone_before, zone_after) {
             // Nothing is written: the transaction rolls back as it is dropped.
             return Err(StoreError::MassChange(change));
         }

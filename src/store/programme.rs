@@ -50,10 +50,7 @@ async fn load_versioned(
 }
 
 /// The conference's [`version`] by id, in the caller's transaction.
-pub(crate) async fn latest_import(
-    conn: &mut PgConnection,
-    conference_id: i64,
-) -> Result<i64, StoreError> {
+async fn latest_import(conn: &mut PgConnection, conference_id: i64) -> Result<i64, StoreError> {
     let version: Option<i64> =
         sqlx::query_scalar("SELECT max(id) FROM imports WHERE conference_id = $1")
             .bind(conference_id)

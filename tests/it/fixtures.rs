@@ -68,7 +68,6 @@ async fn import_with(
             default_time_zone: Tz::UTC,
             dry_run,
             allow_mass_change,
-            preloaded: None,
         },
     )
     .await

@@ -185,7 +185,6 @@ async fn a_refused_import_leaves_the_database_exactly_as_it_was() {
             default_time_zone: Tz::UTC,
             dry_run: false,
             allow_mass_change: false,
-            preloaded: None,
         },
     )
     .await;
@@ -350,56 +349,4 @@ async fn text_with_copy_escapes_is_stored_as_it_was_imported() {
     assert_eq!(talk.room.as_deref(), Some(r"Room \N"));
     assert_eq!(talk.speakers, imported.speakers);
     assert!(import_text(&db.pool, "escapes", ics).await.diff.is_empty());
-}
-
-/// The importer reads the stored talks while it parses (`preloaded`); an import that lands
-/// in between makes that read stale, and the diff must then be taken against the talks as
-/// they are, not as they were read.
-#[tokio::test]
-async fn talks_read_before_another_import_landed_are_read_again() {
-    let db = TestDb::new().await;
-    import_text(&db.pool, "nbpy-2026", SEED_ICS).await;
-    let conference_id: i64 = sqlx::query_scalar("SELECT id FROM conferences")
-        .fetch_one(&db.pool)
-        .await
-        .expect("conference");
-    let read_early = store::imports::preload(&db.pool, conference_id)
-        .await
-        .expect("preload");
-    let read_late = store::imports::preload(&db.pool, conference_id)
-        .await
-        .expect("preload");
-    let original = parse(SEED_ICS);
-    let apply = |preloaded| {
-        let (pool, original) = (&db.pool, &original);
-        async move {
-            let slug = slug("nbpy-2026");
-            apply_import(
-                pool,
-                ImportRequest {
-                    slug: &slug,
-                    source: "test",
-                    format: Format::Ics,
-                    schedule: original,
-                    time_zone_override: None,
-                    default_time_zone: Tz::UTC,
-                    dry_run: false,
-                    allow_mass_change: false,
-                    preloaded,
-                },
-            )
-            .await
-            .expect("import succeeds")
-        }
-    };
-    // A fresh read is used as it is: the same file again changes nothing.
-    assert!(apply(Some(&read_late)).await.diff.is_empty());
-
-    import_text(&db.pool, "nbpy-2026", &seed_an_hour_later()).await;
-    let outcome = apply(Some(&read_early)).await;
-
-    // Against the stale read the talk would look unchanged; it is moved back.
-    assert_eq!(outcome.diff.changed.len(), 1, "{:?}", outcome.diff);
-    let stored = talks(&db.pool, "nbpy-2026").await;
-    assert_eq!(stored[0].data.slot, original.talks[0].slot);
 }
