@@ -126,11 +126,18 @@ pub async fn run(
         summary_speakers: job.summary_speakers,
     };
     let source = shown.clone();
-    let schedule: ImportedSchedule =
-        tokio::task::spawn_blocking(move || import::parse(&bytes, Some(format), &options))
-            .await
-            .context("the parser stopped unexpectedly")?
-            .with_context(|| format!("cannot import {source}"))?;
+    let parsed = tokio::task::spawn_blocking(move || {
+        let parsed = import::parse(&bytes, Some(format), &options);
+        // The source and the parser's temporaries are garbage now; a long-running bot
+        // that synced a large schedule should not keep them resident.
+        drop(bytes);
+        store::programme::release_freed_memory();
+        parsed
+    })
+    .await;
+    let schedule: ImportedSchedule = parsed
+        .context("the parser stopped unexpectedly")?
+        .with_context(|| format!("cannot import {source}"))?;
     let applied = apply_import(
         pool,
         ImportRequest {
@@ -179,7 +186,14 @@ async fn read_capped(path: &str, limit: usize) -> anyhow::Result<Vec<u8>> {
     let file = tokio::fs::File::open(path)
         .await
         .with_context(|| format!("cannot read {path}"))?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length: growing by doubling would peak near twice a large file.
+    let expected = file
+        .metadata()
+        .await
+        .ok()
+        .and_then(|m| usize::try_from(m.len()).ok())
+        .unwrap_or(0);
+    let mut bytes = Vec::with_capacity(expected.min(limit).saturating_add(1));
     file.take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
         .read_to_end(&mut bytes)
         .await
