@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use confbot::jobs::{Clock, DeliveryOptions, MAX_MARGIN};
 use confbot::store::outbox::OutboxStatus;
 
-use super::{fan_out, outbox_of, Scheduler, BARN};
+use super::{fan_out, outbox_of, Scheduler, StandIn, BARN};
 use crate::harness::TestDb;
 
 #[tokio::test]
@@ -18,13 +18,10 @@ async fn a_fan_out_starts_its_own_length_ahead_while_the_channel_post_waits_for_
     let standin = super::standin().await;
     // Counted at 20/s less a tenth, as production counts at its configured rate; the
     // stand-in answers at once, so the DMs go out much faster than they are counted.
-    let per_request = DeliveryOptions::per_request_at(20);
+    let per_request = DeliveryOptions::per_request_at(RATE);
     let clock = Clock::starting_at(due - Duration::seconds(13), 1);
 
-    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |options| {
-        options.per_request = Some(per_request);
-    })
-    .await;
+    let scheduler = start_paced(&db, &standin, clock).await;
     scheduler
         .wait_for("the fan-out and the channel post", |c| {
             c.sent == subscribers + 1
@@ -74,12 +71,8 @@ async fn under_latency_a_lone_dm_leaves_early_enough_to_arrive_by_its_due_instan
     // Every answer takes 300 ms: the DM channel opened ahead shows it.
     let latency = std::time::Duration::from_millis(300);
     standin.set_latency(latency..latency + std::time::Duration::from_millis(1), 3);
-    let per_request = DeliveryOptions::per_request_at(20);
     let clock = Clock::starting_at(due - Duration::seconds(5), 1);
-    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |options| {
-        options.per_request = Some(per_request);
-    })
-    .await;
+    let scheduler = start_paced(&db, &standin, clock).await;
     scheduler
         .wait_for("the DM and the channel post", |c| c.sent == 2)
         .await;
@@ -96,4 +89,17 @@ async fn under_latency_a_lone_dm_leaves_early_enough_to_arrive_by_its_due_instan
         "the DM arrived {} ms after its due instant",
         (arrived - clock.to_wall(due)).num_milliseconds()
     );
+}
+
+/// The rate these tests pace at: slow enough that a fan-out's length is seconds.
+const RATE: u32 = 20;
+
+/// A scheduler counting each request at [`RATE`] less a tenth, as production counts at its
+/// configured rate.
+async fn start_paced(db: &TestDb, standin: &StandIn, clock: Clock) -> Scheduler {
+    let per_request = DeliveryOptions::per_request_at(RATE);
+    Scheduler::start(&db.url, standin, clock, "w1", |options| {
+        options.per_request = Some(per_request);
+    })
+    .await
 }
