@@ -14,6 +14,10 @@
 //! 4. the keynote scenarios (`benches/reminders/keynote.rs`): `keynote-0`, `keynote-150`,
 //!    `keynote-300` (a keynote's `CONFBOT_BENCH_KEYNOTE`, default 2,000, DMs at that
 //!    latency), `keynote-kill`, `three` (three keynotes at one instant) and `rolling`.
+//! 5. `storm` (`benches/reminders/storm.rs`): `CONFBOT_BENCH_STORM_ATTENDEES` (default
+//!    5,000) attendees each subscribing to `CONFBOT_BENCH_STORM_TALKS` (20) talks through
+//!    `/subscribe` over `CONFBOT_BENCH_STORM_SECONDS` (300), while 20 rooms' reminders fall
+//!    due.
 //!
 //! `CONFBOT_BENCH_SCENARIOS` (default `one,sigkill,two`) picks scenarios;
 //! `CONFBOT_BENCH_BINARY` measures another build. Prints Markdown (also written to
@@ -62,6 +66,8 @@ mod responses;
 #[allow(dead_code)]
 #[path = "../tests/it/discord/standin.rs"]
 mod standin;
+#[path = "reminders/storm.rs"]
+mod storm;
 // Percentiles; the table helpers there are the command benchmark's.
 #[allow(dead_code)]
 #[path = "commands/stats.rs"]
@@ -114,7 +120,16 @@ async fn bench(url: &str) -> anyhow::Result<()> {
     let subscribers = env_number("CONFBOT_BENCH_KEYNOTE", 2_000);
     let mut scenarios = Vec::new();
     let mut keynotes = Vec::new();
+    let mut storms = Vec::new();
     for name in chosen.split(',').map(str::trim) {
+        if name == "storm" {
+            storms.push(storm::Storm {
+                attendees: env_number("CONFBOT_BENCH_STORM_ATTENDEES", 5_000),
+                per_attendee: env_number("CONFBOT_BENCH_STORM_TALKS", 20),
+                seconds: env_number("CONFBOT_BENCH_STORM_SECONDS", 300) as u64,
+            });
+            continue;
+        }
         if let Some(keynote) = keynote_scenario(name, subscribers) {
             keynotes.push(keynote);
             continue;
@@ -139,7 +154,7 @@ async fn bench(url: &str) -> anyhow::Result<()> {
                 kills: 0,
             },
             other => anyhow::bail!(
-                "unknown scenario {other:?} (one, sigkill, two, keynote-0, keynote-150, keynote-300, keynote-kill, three, rolling)"
+                "unknown scenario {other:?} (one, sigkill, two, keynote-0, keynote-150, keynote-300, keynote-kill, three, rolling, storm)"
             ),
         });
     }
@@ -180,6 +195,21 @@ async fn bench(url: &str) -> anyhow::Result<()> {
         eprintln!("{}", keynote::markdown(std::slice::from_ref(&measured)));
         keynote_results.push(measured);
     }
+    let mut storm_results = Vec::new();
+    for (index, scenario) in storms.iter().enumerate() {
+        eprintln!(
+            "storm: {} attendees x {} talks over {} s",
+            scenario.attendees, scenario.per_attendee, scenario.seconds
+        );
+        let log = dir.join(format!("reminders-storm-{index}.log"));
+        let _ = std::fs::remove_file(&log);
+        let measured = storm::run(&pool, url, binary, scenario, log).await?;
+        eprintln!(
+            "{}",
+            storm::markdown(binary, std::slice::from_ref(&measured))
+        );
+        storm_results.push(measured);
+    }
     let mut text = String::new();
     if !results.is_empty() {
         text.push_str(&report::markdown(&results));
@@ -187,6 +217,9 @@ async fn bench(url: &str) -> anyhow::Result<()> {
     if !keynote_results.is_empty() {
         text.push_str(&format!("\nKeynotes ({}):\n\n", binary.display()));
         text.push_str(&keynote::markdown(&keynote_results));
+    }
+    if !storm_results.is_empty() {
+        text.push_str(&storm::markdown(binary, &storm_results));
     }
     println!("{text}");
     std::fs::write(dir.join("reminders-report.md"), &text)?;

@@ -90,6 +90,11 @@ impl Bot {
         Ok(())
     }
 
+    /// Its process id, to read its CPU time.
+    pub fn pid(&self) -> u32 {
+        self.pid.unsigned_abs()
+    }
+
     /// Whether the process has exited on its own (it should not).
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()

@@ -165,21 +165,31 @@ impl Router {
             .before_change(&mut tx, conference, asker.user)
             .await?;
         let added = store::subscribe(&mut *tx, conference, guild, asker.user, reference).await?;
-        if added {
+        let planned = if added {
             self.planning
                 .after_change(&mut tx, &row, asker.user, now)
-                .await?;
-        }
+                .await?
+        } else {
+            None
+        };
         tx.commit().await?;
         if added {
             self.plan_changed.notify_one();
         }
-        let lead = self.lead_of(conference, asker.user).await?.0;
-        let overlapping = match target {
-            Resolved::Talk(talk) => {
-                let mine = talk_ids(&store::of_user(&self.pool, conference, asker.user).await?);
-                subscriptions::overlaps(programme, talk, &mine)
+        // The answer's lead time and overlaps: as planned in the transaction, else read.
+        let (lead, mine) = match planned {
+            Some(planned) => {
+                let mine = planned.subscriptions.into_iter().map(|s| s.target);
+                (planned.lead, talk_ids(mine))
             }
+            None => {
+                let mine = store::of_user(&self.pool, conference, asker.user).await?;
+                let lead = self.lead_of(conference, asker.user).await?.0;
+                (lead, talk_ids(mine.into_iter().map(|s| s.target)))
+            }
+        };
+        let overlapping = match target {
+            Resolved::Talk(talk) => subscriptions::overlaps(programme, talk, &mine),
             Resolved::Room(_) | Resolved::Track(_) => Vec::new(),
         };
         Ok(subscriptions::subscribed(
@@ -198,7 +208,8 @@ impl Router {
         query: &TargetQuery,
     ) -> Result<Reply, StoreError> {
         let conference = self.conference_id(programme).await?;
-        let mine = talk_ids(&store::of_user(&self.pool, conference, asker.user).await?);
+        let mine = store::of_user(&self.pool, conference, asker.user).await?;
+        let mine = talk_ids(mine.into_iter().map(|s| s.target));
         let target = match subscriptions::resolve(programme, query, &mine) {
             Ok(target) => target,
             Err(reply) => return Ok(reply),
@@ -324,9 +335,9 @@ impl Router {
     }
 }
 
-fn talk_ids(mine: &[store::UserSubscription]) -> Vec<TalkId> {
-    mine.iter()
-        .filter_map(|s| match s.target {
+fn talk_ids(mine: impl IntoIterator<Item = SubscriptionTarget>) -> Vec<TalkId> {
+    mine.into_iter()
+        .filter_map(|target| match target {
             SubscriptionTarget::Talk(id) => Some(id),
             SubscriptionTarget::Room(_) | SubscriptionTarget::Track(_) => None,
         })

@@ -178,6 +178,7 @@ async fn work_loop<D: Deliver>(
     // under Discord's latency the rate would fall well below the allowed one.
     let mut batches = JoinSet::new();
     let in_flight = Arc::new(AtomicUsize::new(0));
+    let mut last_woken: Option<tokio::time::Instant> = None;
     while !stopping(&stop) {
         // At least every `max_sleep`: the health check's sign that this loop still turns.
         shared.outcomes.beat();
@@ -269,7 +270,19 @@ async fn work_loop<D: Deliver>(
         }
         tokio::select! {
             () = shared.clock.sleep_until(until) => {}
-            () = wake.notified() => {}
+            () = wake.notified() => {
+                // A burst of plan changes (thousands of people subscribing) wakes the loop
+                // once per WAKE_COALESCE, not once per change: each look costs the
+                // database a few queries, and what a change queued is rarely due at once.
+                if let Some(at) = last_woken.filter(|at| at.elapsed() < WAKE_COALESCE) {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at + WAKE_COALESCE) => {}
+                        () = shared.clock.sleep_until(until) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                last_woken = Some(tokio::time::Instant::now());
+            }
             // A batch's retries may fall due before `until`.
             _ = batches.join_next(), if !batches.is_empty() => {}
             _ = stop.changed() => {}
@@ -282,6 +295,9 @@ async fn work_loop<D: Deliver>(
 /// How long the requests already waiting for the pacer may take before the loop claims
 /// more: a post falling due during a long fan-out queues behind at most this much.
 const QUEUE_AHEAD: Duration = Duration::from_millis(250);
+/// The least time between two looks at the outbox that plan changes ask for: a post a
+/// change queued for now leaves this much later at most.
+const WAKE_COALESCE: Duration = Duration::from_millis(250);
 /// The longest the loop waits for a new batch's first requests before it looks again.
 const DISPATCH_WAIT: Duration = Duration::from_secs(1);
 

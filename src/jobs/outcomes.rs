@@ -102,6 +102,8 @@ pub struct Outcomes {
     /// When the loop last looked at the outbox. Monotonic and real time on purpose, not the
     /// loop's [`super::Clock`]: liveness is about this process, not the rehearsed instant.
     heartbeat: Mutex<Option<Instant>>,
+    /// How many times the loop has looked at the outbox.
+    turns: AtomicU64,
 }
 
 impl Default for Outcomes {
@@ -111,6 +113,7 @@ impl Default for Outcomes {
             by_kind: Default::default(),
             lateness: Histogram::new(LATENESS_BUCKETS),
             heartbeat: Mutex::new(None),
+            turns: AtomicU64::new(0),
         }
     }
 }
@@ -153,6 +156,13 @@ impl Outcomes {
     /// Recorded by the delivery loop on every turn (public for tests and rehearsals).
     pub fn beat(&self) {
         *lock(&self.heartbeat) = Some(Instant::now());
+        self.turns.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many times the delivery loop has looked at the outbox: each look costs the
+    /// database a few queries, so a burst of plan changes must not multiply them.
+    pub fn turns(&self) -> u64 {
+        self.turns.load(Ordering::Relaxed)
     }
 
     pub(super) fn observe_lateness(&self, late: Duration) {

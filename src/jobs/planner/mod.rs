@@ -41,7 +41,7 @@ use crate::store::programme::Snapshots;
 use crate::store::{self, outbox, subscriptions, StoreError};
 
 pub use inputs::{PlanInputs, PlanSettings, Replanned};
-pub use scoped::UserPlanning;
+pub use scoped::{UserPlanned, UserPlanning};
 
 /// Plans for every conference, keeping each programme snapshot until its version changes.
 pub struct Planner {

@@ -15,6 +15,7 @@ mod latency;
 mod nonce_window;
 mod sender;
 mod simulate;
+mod wakes;
 mod workers;
 
 use std::collections::BTreeMap;
@@ -197,6 +198,8 @@ pub struct Scheduler {
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     pub outcomes: Arc<Outcomes>,
+    /// What a command notifies after planning its own change.
+    pub plan_changed: Arc<Notify>,
 }
 
 impl Scheduler {
@@ -237,7 +240,7 @@ impl Scheduler {
             plan: plan_settings(),
             clock,
             delivery: options,
-            plan_changed,
+            plan_changed: Arc::clone(&plan_changed),
             outcomes: Arc::clone(&outcomes),
             sync: None,
             snapshots: Arc::default(),
@@ -253,6 +256,7 @@ impl Scheduler {
             stop: Some(stop),
             task,
             outcomes,
+            plan_changed,
         }
     }
 
