@@ -23,6 +23,8 @@
 //! Database: `CONFBOT_BENCH_DATABASE_URL`, else a private embedded server.
 
 // The stand-in's guild and delivery routes: part of the stand-in, unused here.
+#[path = "common/cpu.rs"]
+mod cpu;
 #[path = "common/entry.rs"]
 mod entry;
 // The command benchmark's programme; its input generators are unused here.

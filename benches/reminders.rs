@@ -25,6 +25,8 @@
 
 #[path = "reminders/conference.rs"]
 mod conference;
+#[path = "common/cpu.rs"]
+mod cpu;
 #[path = "common/entry.rs"]
 mod entry;
 #[path = "reminders/keynote.rs"]
@@ -68,6 +70,10 @@ mod responses;
 mod standin;
 #[path = "reminders/storm.rs"]
 mod storm;
+#[path = "reminders/storm_layout.rs"]
+mod storm_layout;
+#[path = "reminders/storm_measure.rs"]
+mod storm_measure;
 // Percentiles; the table helpers there are the command benchmark's.
 #[allow(dead_code)]
 #[path = "commands/stats.rs"]
@@ -206,7 +212,7 @@ async fn bench(url: &str) -> anyhow::Result<()> {
         let measured = storm::run(&pool, url, binary, scenario, log).await?;
         eprintln!(
             "{}",
-            storm::markdown(binary, std::slice::from_ref(&measured))
+            storm_measure::markdown(binary, std::slice::from_ref(&measured))
         );
         storm_results.push(measured);
     }
@@ -219,7 +225,7 @@ async fn bench(url: &str) -> anyhow::Result<()> {
         text.push_str(&keynote::markdown(&keynote_results));
     }
     if !storm_results.is_empty() {
-        text.push_str(&storm::markdown(binary, &storm_results));
+        text.push_str(&storm_measure::markdown(binary, &storm_results));
     }
     println!("{text}");
     std::fs::write(dir.join("reminders-report.md"), &text)?;
