@@ -36,7 +36,9 @@ pub use claims::{
     claim_due, claim_due_early, mark_dropped, mark_failed, mark_not_sent, mark_sent, next_due,
     postpone, release, renew, send_early,
 };
-pub use reads::{entry, failures_since, of_conference, pending_count, upcoming};
+pub use reads::{
+    entry, failures_since, of_conference, pending_count, pending_dm_reminders, upcoming,
+};
 pub use retire::{
     analyze, retire_unplanned_announcements, retire_unplanned_reminders,
     retire_unplanned_reminders_in, ReminderScope,

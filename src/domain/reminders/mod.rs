@@ -17,6 +17,7 @@
 
 mod changes;
 mod delivery;
+mod delta;
 mod early;
 mod lead;
 mod plan;
@@ -36,6 +37,7 @@ use crate::domain::text::title_key;
 
 pub use changes::change_notices;
 pub use delivery::{decide, due_now, Decision, DropReason};
+pub use delta::{plan_delta, PlanDelta};
 pub use early::{early_start, EarlyStart};
 pub use lead::{LeadTime, LeadTimeError};
 pub use plan::{next_deadline, plan, plan_channels, plan_dms, plan_talks};

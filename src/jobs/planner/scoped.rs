@@ -20,7 +20,8 @@ use sqlx::{PgConnection, PgPool};
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{
-    plan_channels, plan_dms, plan_talks, ChannelPlan, LeadTime, PlannedPost, Subscription,
+    plan_channels, plan_delta, plan_dms, plan_talks, ChannelPlan, LeadTime, PlannedPost,
+    Subscription,
 };
 use crate::store::conferences::ConferenceRow;
 use crate::store::outbox::{self, ReminderScope};
@@ -74,27 +75,8 @@ pub(super) async fn apply_users(
 ) -> Result<Replanned, StoreError> {
     let subscriptions = subscriptions::of_users(&mut *conn, conference_id, users).await?;
     let leads = subscriptions::leads_of(&mut *conn, conference_id, users).await?;
-    apply_read_users(
-        conn,
-        conference_id,
-        programme,
-        (users, &subscriptions, &leads),
-        default_lead,
-        now,
-    )
-    .await
-}
-
-/// [`apply_users`] once their subscriptions and chosen lead times are read.
-async fn apply_read_users(
-    conn: &mut PgConnection,
-    conference_id: i64,
-    programme: &Programme,
-    (users, subscriptions, leads): (&[u64], &[Subscription], &HashMap<u64, LeadTime>),
-    default_lead: LeadTime,
-    now: DateTime<Utc>,
-) -> Result<Replanned, StoreError> {
-    let planned = plan_dms(programme, subscriptions, leads, default_lead);
+    let planned = plan_dms(programme, &subscriptions, &leads, default_lead);
+    drop(subscriptions);
     apply(
         conn,
         conference_id,
@@ -155,6 +137,35 @@ pub(super) async fn apply_channels(
     done.retired +=
         outbox::retire_unplanned_reminders_in(&mut *conn, conference_id, scope, &[], now).await?;
     Ok(done)
+}
+
+/// [`apply`] for a scope whose pending posts were read: writes only the posts not stored
+/// as planned, and retires only when something stored is no longer planned. A user's
+/// replan after a click finds all but the new post as planned.
+async fn apply_delta(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    planned: &[PlannedPost],
+    pending: &[PlannedPost],
+    scope: ReminderScope<'_>,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
+    let delta = plan_delta(planned, pending);
+    let write: Vec<PlannedPost> = delta.write.into_iter().cloned().collect();
+    let enqueued = outbox::enqueue(&mut *conn, conference_id, &write, now).await?;
+    let retired = if delta.retire {
+        let keys: Vec<_> = planned.iter().map(|post| post.key).collect();
+        outbox::retire_unplanned_reminders_in(&mut *conn, conference_id, scope, &keys, now).await?
+    } else {
+        0
+    };
+    Ok(Replanned {
+        planned: planned.len(),
+        added: enqueued.added,
+        replanned: enqueued.replanned,
+        retired,
+        notices: 0,
+    })
 }
 
 async fn apply(
@@ -253,16 +264,10 @@ impl UserPlanning {
         let default = default_lead(conn, conference.id, self.default_lead).await?;
         let subscriptions = subscriptions::of_users(&mut *conn, conference.id, &[user]).await?;
         let leads = subscriptions::leads_of(&mut *conn, conference.id, &[user]).await?;
-        let inputs = (&[user][..], &subscriptions[..], &leads);
-        let done = apply_read_users(
-            conn,
-            conference.id,
-            &snapshot.programme,
-            inputs,
-            default,
-            now,
-        )
-        .await?;
+        let planned = plan_dms(&snapshot.programme, &subscriptions, &leads, default);
+        let pending = outbox::pending_dm_reminders(&mut *conn, conference.id, &[user]).await?;
+        let scope = ReminderScope::Users(&[user]);
+        let done = apply_delta(conn, conference.id, &planned, &pending, scope, now).await?;
         if done.touched_outbox() {
             // Every process's delivery loop may be asleep past what this queued.
             notify(conn, format!("{}:queued", conference.id)).await?;

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Row};
 
 use super::{row_to_entry, OutboxEntry, COLUMNS};
-use crate::domain::reminders::PostKind;
-use crate::store::StoreError;
+use crate::domain::reminders::{PlannedPost, PostKind};
+use crate::store::{id_to_db, StoreError};
 
 /// How many rows are pending (claimed or not).
 pub async fn pending_count(db: impl PgExecutor<'_>) -> Result<i64, StoreError> {
@@ -78,5 +78,27 @@ pub async fn failures_since(
     .await?;
     rows.iter()
         .map(|row| Ok((row_to_entry(row)?, row.try_get("failed_at")?)))
+        .collect()
+}
+
+/// The pending DM reminders of `users` in the conference, as planned: a replan of those
+/// users writes only what differs (`domain::reminders::plan_delta`).
+pub async fn pending_dm_reminders(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    users: &[u64],
+) -> Result<Vec<PlannedPost>, StoreError> {
+    let users: Vec<i64> = users.iter().map(|user| id_to_db(*user)).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbox
+         WHERE target_kind = 'dm' AND target_id = ANY($2) AND kind = 'reminder'
+           AND conference_id = $1 AND status = 'pending'"
+    ))
+    .bind(conference_id)
+    .bind(users)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| row_to_entry(row).map(|entry| entry.post))
         .collect()
 }

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use confbot::domain::model::ConferenceSlug;
-use confbot::domain::reminders::ChannelPlan;
+use confbot::domain::reminders::{ChannelPlan, Target};
 use confbot::jobs::planner::UserPlanning;
 use confbot::jobs::{PlanSettings, Planner};
 use confbot::store::conferences::{self, ConferenceRow};
-use confbot::store::outbox;
+use confbot::store::outbox::{self, ReminderScope};
 use confbot::store::subscriptions::{self, SubscriptionRef};
 use sqlx::PgPool;
 
@@ -159,6 +159,35 @@ async fn command(
     tx.commit().await.expect("commit");
 }
 
+/// What a re-plan of `user` alone, from the whole conference's inputs, would still change
+/// in the outbox: (added, re-planned, retired). Right after the user's own command it is
+/// all zeros, whatever other users' changes are still waiting for a planner.
+async fn user_out_of_date(
+    pool: &PgPool,
+    planner: &mut Planner,
+    row: &ConferenceRow,
+    user: u64,
+    now: DateTime<Utc>,
+) -> (usize, usize, u64) {
+    let inputs = planner.inputs(row).await.expect("inputs");
+    let planned: Vec<_> = inputs
+        .plan()
+        .into_iter()
+        .filter(|post| post.key.target == Target::Dm(user))
+        .collect();
+    let keys: Vec<_> = planned.iter().map(|post| post.key).collect();
+    let mut tx = pool.begin().await.expect("begin");
+    let enqueued = outbox::enqueue(&mut tx, row.id, &planned, now)
+        .await
+        .expect("enqueue");
+    let scope = ReminderScope::Users(&[user]);
+    let retired = outbox::retire_unplanned_reminders_in(&mut *tx, row.id, scope, &keys, now)
+        .await
+        .expect("retire");
+    tx.rollback().await.expect("rollback");
+    (enqueued.added, enqueued.replanned, retired)
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Change {
     Subscribe(SubscriptionRef),
@@ -201,7 +230,9 @@ async fn run_seed(seed: u64) -> i64 {
     for step in 0..30 {
         let now = t0 + Duration::minutes(step);
         let user = rng.u64(1..=USERS);
-        match rng.u8(..10) {
+        let log_len = log.len();
+        let kind = rng.u8(..10);
+        match kind {
             0..=2 => {
                 let target = random_target(pool, row.id, &mut rng).await;
                 log.push(format!("{user} subscribes to {target:?}"));
@@ -303,6 +334,18 @@ async fn run_seed(seed: u64) -> i64 {
                 log.push("minute sweep".to_owned());
                 planner.sweep(now).await.expect("sweep");
             }
+        }
+        // A command (a subscription, unsubscription or lead change that was made) planned
+        // its user as a full re-plan would, at once.
+        if kind <= 4 && log.len() > log_len {
+            let stale = user_out_of_date(pool, &mut planner, &row, user, now).await;
+            assert_eq!(
+                stale,
+                (0, 0, 0),
+                "seed {seed}: user {user}'s DMs out of date right after their command \
+                 (added, re-planned, retired) after:\n{}",
+                log.join("\n")
+            );
         }
     }
 
