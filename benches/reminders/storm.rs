@@ -104,7 +104,7 @@ pub async fn run(
         rate: None,
     };
     let mut bot = Bot::start(&launch)?;
-    wait_for_opens(pool, start).await?;
+    wait_for_opens(pool, stored.conference_id, start).await?;
 
     let plan = plan_requests(storm, &stored.later);
     let storm_started = Instant::now()
@@ -234,15 +234,20 @@ fn plan_requests(storm: &Storm, later: &[String]) -> Vec<Request> {
 }
 
 /// Until the live talks' subscribers have their DM channels (opened ahead by the bot).
-async fn wait_for_opens(pool: &PgPool, start: chrono::DateTime<Utc>) -> anyhow::Result<()> {
+async fn wait_for_opens(
+    pool: &PgPool,
+    conference_id: i64,
+    start: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
     loop {
         let (opened, subscribers): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM dm_channels WHERE user_id > $1 AND user_id <= $1 + $2),
                     (SELECT count(DISTINCT user_id) FROM subscriptions
-                     WHERE user_id > $1 AND user_id <= $1 + $2)",
+                     WHERE conference_id = $3 AND user_id > $1 AND user_id <= $1 + $2)",
         )
         .bind(i64::try_from(FIRST_USER)?)
         .bind(i64::try_from(PRE_USERS)?)
+        .bind(conference_id)
         .fetch_one(pool)
         .await?;
         if opened >= subscribers {
