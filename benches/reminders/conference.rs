@@ -155,33 +155,8 @@ pub async fn store(
 /// subscribers, and a channel per room and hall.
 pub async fn store_layout(pool: &PgPool, slug: &str, layout: &Layout) -> anyhow::Result<Stored> {
     let t0 = layout.t0;
-    sqlx::query("DELETE FROM conferences WHERE slug = $1")
-        .bind(slug)
-        .execute(pool)
-        .await?;
-    // Every scenario starts as a first conference would: no DM channel known yet (a new
-    // stand-in knows none of the last scenario's).
-    sqlx::query("DELETE FROM dm_channels WHERE user_id > $1")
-        .bind(i64::try_from(FIRST_USER)?)
-        .execute(pool)
-        .await?;
     let schedule = schedule(layout);
-    let parsed = ConferenceSlug::parse(slug)?;
-    apply_import(
-        pool,
-        ImportRequest {
-            slug: &parsed,
-            source: "benches/reminders/conference.rs",
-            format: Format::Json,
-            schedule: &schedule,
-            time_zone_override: None,
-            default_time_zone: Tz::UTC,
-            dry_run: false,
-            allow_mass_change: false,
-        },
-    )
-    .await
-    .context("storing the benchmark conference")?;
+    import_fresh(pool, slug, &schedule).await?;
     let fanout = layout.keynotes * layout.subscribers;
     let mut conference_id = 0;
     for k in 0..layout.keynotes {
@@ -215,6 +190,56 @@ pub async fn store_layout(pool: &PgPool, slug: &str, layout: &Layout) -> anyhow:
     for r in 0..ROOMS {
         by_room.insert(room(r), FIRST_CHANNEL + 1 + r as u64);
     }
+    set_room_channels(pool, conference_id, by_room).await?;
+    Ok(Stored {
+        conference_id,
+        t0,
+        fanout,
+        channel_posts: schedule.talks.len(),
+    })
+}
+
+/// Imports `schedule` as a fresh conference `slug`, after removing the last run's, and
+/// forgets every benchmark user's DM channel: each scenario starts as a first conference
+/// would (a new stand-in knows none of the last scenario's channels).
+pub async fn import_fresh(
+    pool: &PgPool,
+    slug: &str,
+    schedule: &ImportedSchedule,
+) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM conferences WHERE slug = $1")
+        .bind(slug)
+        .execute(pool)
+        .await?;
+    sqlx::query("DELETE FROM dm_channels WHERE user_id > $1")
+        .bind(i64::try_from(FIRST_USER)?)
+        .execute(pool)
+        .await?;
+    let parsed = ConferenceSlug::parse(slug)?;
+    apply_import(
+        pool,
+        ImportRequest {
+            slug: &parsed,
+            source: "benches/reminders",
+            format: Format::Json,
+            schedule,
+            time_zone_override: None,
+            default_time_zone: Tz::UTC,
+            dry_run: false,
+            allow_mass_change: false,
+        },
+    )
+    .await
+    .with_context(|| format!("storing the benchmark conference {slug}"))?;
+    Ok(())
+}
+
+/// Sends each room's channel reminders to its channel, at the benchmark's lead time.
+pub async fn set_room_channels(
+    pool: &PgPool,
+    conference_id: i64,
+    by_room: BTreeMap<String, u64>,
+) -> anyhow::Result<()> {
     let plan = ChannelPlan {
         by_room,
         default: None,
@@ -225,10 +250,5 @@ pub async fn store_layout(pool: &PgPool, slug: &str, layout: &Layout) -> anyhow:
     let unknown =
         confbot::store::subscriptions::set_channel_plan(&mut conn, conference_id, &plan).await?;
     anyhow::ensure!(unknown.is_empty(), "rooms not stored: {unknown:?}");
-    Ok(Stored {
-        conference_id,
-        t0,
-        fanout,
-        channel_posts: schedule.talks.len(),
-    })
+    Ok(())
 }

@@ -4,18 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use confbot::domain::import::Format;
 use confbot::domain::model::{
-    ConferenceSlug, ImportedSchedule, ScheduleScope, Slot, TalkData, TalkKind, TalkStatus,
+    ImportedSchedule, ScheduleScope, Slot, TalkData, TalkKind, TalkStatus,
 };
-use confbot::domain::reminders::{ChannelPlan, LeadTime};
-use confbot::store::imports::{apply_import, ImportRequest};
 use sqlx::PgPool;
 
-use super::conference::{FIRST_USER, LEAD_MINUTES};
+use super::conference::{import_fresh, set_room_channels, FIRST_USER, LEAD_MINUTES};
 
 pub const SLUG: &str = "bench-storm";
 pub const ROOMS: usize = 20;
@@ -48,14 +44,6 @@ pub struct Stored {
 /// with [`LIVE_SUBSCRIBERS`] of [`PRE_USERS`] subscribed), then [`LATER_PER_ROOM`] talks
 /// per room to subscribe to.
 pub async fn store(pool: &PgPool, start: DateTime<Utc>, seconds: i64) -> anyhow::Result<Stored> {
-    sqlx::query("DELETE FROM conferences WHERE slug = $1")
-        .bind(SLUG)
-        .execute(pool)
-        .await?;
-    sqlx::query("DELETE FROM dm_channels WHERE user_id > $1")
-        .bind(i64::try_from(FIRST_USER)?)
-        .execute(pool)
-        .await?;
     let lead = chrono::Duration::minutes(LEAD_MINUTES);
     let talk = |source: String, title: String, room: usize, start: DateTime<Utc>| TalkData {
         source_id: Some(source),
@@ -101,22 +89,7 @@ pub async fn store(pool: &PgPool, start: DateTime<Utc>, seconds: i64) -> anyhow:
             later.push(title);
         }
     }
-    let slug = ConferenceSlug::parse(SLUG)?;
-    apply_import(
-        pool,
-        ImportRequest {
-            slug: &slug,
-            source: "benches/reminders/storm.rs",
-            format: Format::Json,
-            schedule: &schedule,
-            time_zone_override: None,
-            default_time_zone: Tz::UTC,
-            dry_run: false,
-            allow_mass_change: false,
-        },
-    )
-    .await
-    .context("storing the storm conference")?;
+    import_fresh(pool, SLUG, &schedule).await?;
     let (conference_id,): (i64,) = sqlx::query_as("SELECT id FROM conferences WHERE slug = $1")
         .bind(SLUG)
         .fetch_one(pool)
@@ -143,16 +116,7 @@ pub async fn store(pool: &PgPool, start: DateTime<Utc>, seconds: i64) -> anyhow:
     let by_room: BTreeMap<String, u64> = (0..ROOMS)
         .map(|r| (room_name(r), FIRST_ROOM_CHANNEL + r as u64))
         .collect();
-    let plan = ChannelPlan {
-        by_room,
-        default: None,
-        lead: LeadTime::from_minutes(LEAD_MINUTES)?,
-        names: BTreeMap::new(),
-    };
-    let mut conn = pool.acquire().await?;
-    let unknown =
-        confbot::store::subscriptions::set_channel_plan(&mut conn, conference_id, &plan).await?;
-    anyhow::ensure!(unknown.is_empty(), "rooms not stored: {unknown:?}");
+    set_room_channels(pool, conference_id, by_room).await?;
     Ok(Stored {
         conference_id,
         later,

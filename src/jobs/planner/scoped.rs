@@ -152,22 +152,14 @@ async fn apply_delta(
 ) -> Result<Replanned, StoreError> {
     let delta = plan_delta(planned, pending);
     let write: Vec<PlannedPost> = delta.write.into_iter().cloned().collect();
-    let enqueued = outbox::enqueue(&mut *conn, conference_id, &write, now).await?;
-    let retired = if delta.retire {
-        let keys: Vec<_> = planned.iter().map(|post| post.key).collect();
-        outbox::retire_unplanned_reminders_in(&mut *conn, conference_id, scope, &keys, now).await?
-    } else {
-        0
+    let writes = Writes {
+        write: &write,
+        retire: delta.retire,
     };
-    Ok(Replanned {
-        planned: planned.len(),
-        added: enqueued.added,
-        replanned: enqueued.replanned,
-        retired,
-        notices: 0,
-    })
+    write_plan(conn, conference_id, planned, writes, scope, now).await
 }
 
+/// Makes `planned` true in the outbox within `scope`.
 async fn apply(
     conn: &mut PgConnection,
     conference_id: i64,
@@ -175,10 +167,35 @@ async fn apply(
     scope: ReminderScope<'_>,
     now: DateTime<Utc>,
 ) -> Result<Replanned, StoreError> {
-    let enqueued = outbox::enqueue(&mut *conn, conference_id, planned, now).await?;
-    let keys: Vec<_> = planned.iter().map(|post| post.key).collect();
-    let retired =
-        outbox::retire_unplanned_reminders_in(&mut *conn, conference_id, scope, &keys, now).await?;
+    let writes = Writes {
+        write: planned,
+        retire: true,
+    };
+    write_plan(conn, conference_id, planned, writes, scope, now).await
+}
+
+/// What of a scope's plan goes to the outbox: the posts to upsert, and whether the scope's
+/// unplanned rows are retired.
+struct Writes<'a> {
+    write: &'a [PlannedPost],
+    retire: bool,
+}
+
+async fn write_plan(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    planned: &[PlannedPost],
+    writes: Writes<'_>,
+    scope: ReminderScope<'_>,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
+    let enqueued = outbox::enqueue(&mut *conn, conference_id, writes.write, now).await?;
+    let retired = if writes.retire {
+        let keys: Vec<_> = planned.iter().map(|post| post.key).collect();
+        outbox::retire_unplanned_reminders_in(&mut *conn, conference_id, scope, &keys, now).await?
+    } else {
+        0
+    };
     Ok(Replanned {
         planned: planned.len(),
         added: enqueued.added,
