@@ -153,11 +153,7 @@ fn router(
     let default_lead = LeadTime::from_minutes(settings.defaults.lead_time.num_minutes())
         .context("defaults.lead_minutes")?;
     Ok(Router {
-        planning: UserPlanning {
-            pool: pool.clone(),
-            snapshots: Arc::clone(&snapshots),
-            default_lead,
-        },
+        planning: UserPlanning::new(pool.clone(), Arc::clone(&snapshots), default_lead),
         cache: ProgrammeCache::new(pool.clone(), VERSION_CHECK_EVERY, snapshots),
         guilds: settings.guilds.clone(),
         defer_after: settings.discord.defer_after,

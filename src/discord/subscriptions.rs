@@ -174,7 +174,7 @@ impl Router {
         };
         tx.commit().await?;
         if added {
-            self.plan_changed.notify_one();
+            self.planned_committed();
         }
         // The answer's lead time and overlaps: as planned in the transaction, else read.
         let (lead, mine) = match planned {
@@ -222,7 +222,7 @@ impl Router {
             None => false,
         };
         if existed {
-            self.plan_changed.notify_one();
+            self.planned_committed();
         }
         Ok(subscriptions::unsubscribed(&target, existed))
     }
@@ -259,7 +259,7 @@ impl Router {
                     .after_change(&mut tx, &row, asker.user, chrono::Utc::now())
                     .await?;
                 tx.commit().await?;
-                self.plan_changed.notify_one();
+                self.planned_committed();
                 Ok(subscriptions::lead_set(lead))
             }
             None => {
@@ -302,6 +302,13 @@ impl Router {
         }
         tx.commit().await?;
         Ok(existed)
+    }
+
+    /// After a change planned in its transaction committed: the delivery loop looks at what
+    /// it queued, and the outbox's statistics keep up with what commands add.
+    fn planned_committed(&self) {
+        self.plan_changed.notify_one();
+        self.planning.committed();
     }
 
     /// The store id of a target; `None` when a re-import removed its room or track since

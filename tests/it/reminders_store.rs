@@ -22,6 +22,7 @@ mod incremental;
 mod leases;
 mod plans;
 mod snapshots;
+mod statistics;
 
 /// A Discord channel id above `i64::MAX`: stored as a negative bigint, read back intact.
 const BARN_CHANNEL: u64 = 18_000_000_000_000_000_001;

@@ -220,11 +220,7 @@ async fn run_seed(seed: u64) -> i64 {
     // Two subscribers per page: the reconciliation's paging is exercised too.
     let mut planner = Planner::new(pool.clone(), settings()).paging(2);
     planner.replan_all(t0).await.expect("first plan");
-    let planning = UserPlanning {
-        pool: pool.clone(),
-        snapshots: Arc::default(),
-        default_lead: lead(10),
-    };
+    let planning = UserPlanning::new(pool.clone(), Arc::default(), lead(10));
     let mut log = Vec::new();
     let mut lost = false;
     for step in 0..30 {
