@@ -36,6 +36,9 @@ use super::storm_measure::{check_stored, match_live, wait_for_answers, wait_for_
 /// From storing the conference to the first `/subscribe`: the bot starts, connects and
 /// opens the live talks' subscribers' DM channels.
 const WARM_UP: Duration = Duration::from_secs(60);
+/// An answer slower than this is listed by when it was asked.
+const SLOW: Duration = Duration::from_millis(20);
+
 /// Discord's latency for every request the bot makes.
 const LATENCY: Duration = Duration::from_millis(150);
 
@@ -112,6 +115,7 @@ pub async fn run(
             .to_std()
             .context("the bot was not ready before the storm")?;
     tokio::time::sleep_until(storm_started.into()).await;
+    let storm_wall = Utc::now();
     let cpu_before = (cpu_seconds(&database_pids()?)?, cpu_seconds(&[bot.pid()])?);
     let mut sent = Vec::with_capacity(plan.len());
     for (index, request) in plan.iter().enumerate() {
@@ -145,11 +149,17 @@ pub async fn run(
 
     let mut answers = Samples::default();
     let (mut deferred, mut failed) = (0, plan.len().saturating_sub(answered.len()));
+    let mut slow = std::collections::BTreeMap::<u64, usize>::new();
     for (index, at) in sent.iter().enumerate() {
         let Some((answer_at, body)) = answered.get(&token(index)) else {
             continue;
         };
-        answers.push(answer_at.saturating_duration_since(*at));
+        let took = answer_at.saturating_duration_since(*at);
+        if took > SLOW {
+            let second = at.saturating_duration_since(storm_started).as_secs();
+            *slow.entry(second).or_default() += 1;
+        }
+        answers.push(took);
         match body["type"].as_u64() {
             Some(4) => {
                 let content = body["data"]["content"].as_str().unwrap_or_default();
@@ -161,6 +171,8 @@ pub async fn run(
             _ => failed += 1,
         }
     }
+    // Where the slow answers fall, to tell a periodic stall from queueing under load.
+    eprintln!("  answers over {SLOW:?} by second of the storm (started {storm_wall}): {slow:?}");
     let delivered = match_live(pool, &standin, &stored).await?;
     let opens = standin
         .requests()

@@ -49,6 +49,7 @@ struct Slot {
 #[derive(Clone)]
 struct Snapshot {
     programme: Arc<Programme>,
+    conference_id: i64,
     version: i64,
     checked_at: Instant,
 }
@@ -127,9 +128,21 @@ impl ProgrammeCache {
         );
         Ok(Snapshot {
             programme: loaded.programme,
+            conference_id,
             version: loaded.version,
             checked_at: Instant::now(),
         })
+    }
+
+    /// The store id of the conference whose snapshot is held for `slug`, if one is.
+    pub fn conference_id(&self, slug: &ConferenceSlug) -> Option<i64> {
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(slug)
+            .map(Arc::clone)?;
+        read(&slot.current).map(|snapshot| snapshot.conference_id)
     }
 
     fn slot(&self, slug: &ConferenceSlug) -> Arc<Slot> {

@@ -18,7 +18,7 @@ use crate::domain::commands::Reply;
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{LeadTime, SubscriptionTarget};
-use crate::store::conferences::{self, ConferenceRow};
+use crate::store::conferences;
 use crate::store::subscriptions::{self as store, SubscriptionRef};
 use crate::store::StoreError;
 
@@ -154,27 +154,22 @@ impl Router {
         if let Some(reply) = subscriptions::over(&target, now) {
             return Ok(reply);
         }
-        let row = self.stored_conference(programme).await?;
-        let conference = row.id;
+        let conference = self.conference_id(programme).await?;
         let Some(reference) = self.reference(conference, &target).await? else {
             return Ok(gone(&target));
         };
         let guild = asker.guild.map(GuildId::get);
-        let mut tx = self.pool.begin().await?;
-        self.planning
-            .before_change(&mut tx, conference, asker.user)
-            .await?;
-        let added = store::subscribe(&mut *tx, conference, guild, asker.user, reference).await?;
+        let mut change = self.planning.begin(conference, asker.user).await?;
+        let added =
+            store::subscribe(change.conn(), conference, guild, asker.user, reference).await?;
         let planned = if added {
-            self.planning
-                .after_change(&mut tx, &row, asker.user, now)
-                .await?
+            change.plan(&programme.conference.slug, now).await?
         } else {
             None
         };
-        tx.commit().await?;
+        change.commit().await?;
         if added {
-            self.planned_committed();
+            self.plan_changed.notify_one();
         }
         // The answer's lead time and overlaps: as planned in the transaction, else read.
         let (lead, mine) = match planned {
@@ -222,7 +217,7 @@ impl Router {
             None => false,
         };
         if existed {
-            self.planned_committed();
+            self.plan_changed.notify_one();
         }
         Ok(subscriptions::unsubscribed(&target, existed))
     }
@@ -249,17 +244,12 @@ impl Router {
         let conference = self.conference_id(programme).await?;
         match lead {
             Some(lead) => {
-                let row = self.stored_conference(programme).await?;
-                let mut tx = self.pool.begin().await?;
-                self.planning
-                    .before_change(&mut tx, conference, asker.user)
-                    .await?;
-                store::set_lead(&mut *tx, conference, asker.user, lead).await?;
-                self.planning
-                    .after_change(&mut tx, &row, asker.user, chrono::Utc::now())
-                    .await?;
-                tx.commit().await?;
-                self.planned_committed();
+                let mut change = self.planning.begin(conference, asker.user).await?;
+                store::set_lead(change.conn(), conference, asker.user, lead).await?;
+                let slug = &programme.conference.slug;
+                change.plan(slug, chrono::Utc::now()).await?;
+                change.commit().await?;
+                self.plan_changed.notify_one();
                 Ok(subscriptions::lead_set(lead))
             }
             None => {
@@ -269,17 +259,18 @@ impl Router {
         }
     }
 
-    /// The store id of the snapshot's conference. The snapshot was loaded from a stored
-    /// conference and conferences are never deleted, so a missing one is an internal error.
+    /// The store id of the snapshot's conference: the command cache's, which loaded it, else
+    /// the store's. The snapshot was loaded from a stored conference and conferences are
+    /// never deleted, so a missing one is an internal error.
     pub(super) async fn conference_id(&self, programme: &Programme) -> Result<i64, StoreError> {
-        Ok(self.stored_conference(programme).await?.id)
-    }
-
-    async fn stored_conference(&self, programme: &Programme) -> Result<ConferenceRow, StoreError> {
-        let mut conn = self.pool.acquire().await?;
         let slug = &programme.conference.slug;
+        if let Some(id) = self.cache.conference_id(slug) {
+            return Ok(id);
+        }
+        let mut conn = self.pool.acquire().await?;
         conferences::find(&mut conn, slug)
             .await?
+            .map(|row| row.id)
             .ok_or_else(|| StoreError::Invalid(format!("conference {slug} is not stored")))
     }
 
@@ -291,24 +282,15 @@ impl Router {
         user: u64,
         reference: SubscriptionRef,
     ) -> Result<bool, StoreError> {
-        let row = self.stored_conference(programme).await?;
-        let mut tx = self.pool.begin().await?;
-        self.planning.before_change(&mut tx, row.id, user).await?;
-        let existed = store::unsubscribe(&mut *tx, row.id, user, reference).await?;
+        let conference = self.conference_id(programme).await?;
+        let mut change = self.planning.begin(conference, user).await?;
+        let existed = store::unsubscribe(change.conn(), conference, user, reference).await?;
         if existed {
-            self.planning
-                .after_change(&mut tx, &row, user, chrono::Utc::now())
-                .await?;
+            let slug = &programme.conference.slug;
+            change.plan(slug, chrono::Utc::now()).await?;
         }
-        tx.commit().await?;
+        change.commit().await?;
         Ok(existed)
-    }
-
-    /// After a change planned in its transaction committed: the delivery loop looks at what
-    /// it queued, and the outbox's statistics keep up with what commands add.
-    fn planned_committed(&self) {
-        self.plan_changed.notify_one();
-        self.planning.committed();
     }
 
     /// The store id of a target; `None` when a re-import removed its room or track since
@@ -332,13 +314,12 @@ impl Router {
     /// The user's lead time and whether they chose it (else the conference's `/setup lead`,
     /// else `defaults.lead_minutes`: the planner's rule).
     async fn lead_of(&self, conference: i64, user: u64) -> Result<(LeadTime, bool), StoreError> {
-        Ok(match store::lead(&self.pool, conference, user).await? {
-            Some(lead) => (lead, true),
-            None => {
-                let set = crate::store::guilds::default_lead(&self.pool, conference).await?;
-                (set.unwrap_or(self.default_lead), false)
-            }
-        })
+        Ok(
+            match store::lead_and_default(&self.pool, conference, user).await? {
+                (Some(lead), _) => (lead, true),
+                (None, set) => (set.unwrap_or(self.default_lead), false),
+            },
+        )
     }
 }
 

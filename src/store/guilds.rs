@@ -298,21 +298,23 @@ pub async fn claim_channel_plan(
     Ok((owner != guild_id).then_some(owner))
 }
 
+/// The conference's default lead time in minutes (`$1`: its id): the latest `/setup lead`
+/// of the servers linked to it. Shared with `subscriptions::lead_and_default`.
+pub(crate) const DEFAULT_LEAD: &str = "SELECT g.default_lead_minutes FROM guild_settings g
+     JOIN conferences c ON c.slug = g.conference_slug
+     WHERE c.id = $1 AND g.default_lead_minutes IS NOT NULL
+     ORDER BY g.updated_at DESC, g.guild_id LIMIT 1";
+
 /// The default reminder lead an organiser set with `/setup lead` for a conference (the most
 /// recently changed server following it that set one); `None`: `defaults.lead_minutes`.
 pub async fn default_lead(
     db: impl PgExecutor<'_>,
     conference_id: i64,
 ) -> Result<Option<LeadTime>, StoreError> {
-    let minutes: Option<i32> = sqlx::query_scalar(
-        "SELECT g.default_lead_minutes FROM guild_settings g
-         JOIN conferences c ON c.slug = g.conference_slug
-         WHERE c.id = $1 AND g.default_lead_minutes IS NOT NULL
-         ORDER BY g.updated_at DESC, g.guild_id LIMIT 1",
-    )
-    .bind(conference_id)
-    .fetch_optional(db)
-    .await?;
+    let minutes: Option<i32> = sqlx::query_scalar(DEFAULT_LEAD)
+        .bind(conference_id)
+        .fetch_optional(db)
+        .await?;
     minutes
         .map(|m| {
             LeadTime::from_minutes(i64::from(m))

@@ -288,6 +288,29 @@ pub async fn lead(
     minutes.map(to_lead).transpose()
 }
 
+/// The user's personal lead time and the conference's default (`/setup lead`), read in one
+/// statement: `None` where none was set.
+pub async fn lead_and_default(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    user_id: u64,
+) -> Result<(Option<LeadTime>, Option<LeadTime>), StoreError> {
+    let default = crate::store::guilds::DEFAULT_LEAD;
+    let (own, default): (Option<i32>, Option<i32>) = sqlx::query_as(&format!(
+        "SELECT (SELECT lead_minutes FROM user_settings
+                 WHERE conference_id = $1 AND user_id = $2),
+                ({default})"
+    ))
+    .bind(conference_id)
+    .bind(id_to_db(user_id))
+    .fetch_one(db)
+    .await?;
+    Ok((
+        own.map(to_lead).transpose()?,
+        default.map(to_lead).transpose()?,
+    ))
+}
+
 /// Every personal lead time set in the conference, by user id (the planner's input).
 pub async fn leads(
     db: impl PgExecutor<'_>,

@@ -6,7 +6,7 @@
 //!
 //! Each change costs what it touches ([`scoped`]):
 //! - a subscription or lead change replans its user's DMs: in the command's own
-//!   transaction ([`UserPlanning`]), else on the change's `<conference>:user:<user>`
+//!   transaction ([`UserPlanning`], [`user`]), else on the change's `<conference>:user:<user>`
 //!   notification ([`Planner::replan_users`]);
 //! - an import replans the talks its diff names, with its change notices, under the
 //!   conference's lock ([`Planner::replan_id`]);
@@ -28,6 +28,7 @@
 mod changes;
 mod inputs;
 mod scoped;
+mod user;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,7 +42,7 @@ use crate::store::programme::Snapshots;
 use crate::store::{self, outbox, subscriptions, StoreError};
 
 pub use inputs::{PlanInputs, PlanSettings, Replanned};
-pub use scoped::{UserPlanned, UserPlanning};
+pub use user::{UserChange, UserPlanned, UserPlanning};
 
 /// Plans for every conference, keeping each programme snapshot until its version changes.
 pub struct Planner {

@@ -120,35 +120,34 @@ async fn one_of(
 /// A change of `user`'s subscriptions or lead, planned in its own transaction as a
 /// command does.
 async fn command(
-    pool: &PgPool,
     planning: &UserPlanning,
     row: &ConferenceRow,
     user: u64,
-    change: Change,
+    change_kind: Change,
     now: DateTime<Utc>,
 ) {
-    let mut tx = pool.begin().await.expect("begin");
-    planning
-        .before_change(&mut tx, row.id, user)
-        .await
-        .expect("before");
-    let changed = match change {
-        Change::Subscribe(target) => subscriptions::subscribe(&mut *tx, row.id, None, user, target)
-            .await
-            .expect("subscribe"),
-        Change::Unsubscribe(target) => subscriptions::unsubscribe(&mut *tx, row.id, user, target)
-            .await
-            .expect("unsubscribe"),
+    let mut change = planning.begin(row.id, user).await.expect("begin");
+    let changed = match change_kind {
+        Change::Subscribe(target) => {
+            subscriptions::subscribe(change.conn(), row.id, None, user, target)
+                .await
+                .expect("subscribe")
+        }
+        Change::Unsubscribe(target) => {
+            subscriptions::unsubscribe(change.conn(), row.id, user, target)
+                .await
+                .expect("unsubscribe")
+        }
         Change::Lead(minutes) => {
-            subscriptions::set_lead(&mut *tx, row.id, user, lead(minutes))
+            subscriptions::set_lead(change.conn(), row.id, user, lead(minutes))
                 .await
                 .expect("lead");
             true
         }
     };
     if changed {
-        let planned = planning
-            .after_change(&mut tx, row, user, now)
+        let planned = change
+            .plan(&row.conference.slug, now)
             .await
             .expect("plan the user");
         assert!(
@@ -156,7 +155,7 @@ async fn command(
             "nothing else changes the programme meanwhile"
         );
     }
-    tx.commit().await.expect("commit");
+    change.commit().await.expect("commit");
 }
 
 /// What a re-plan of `user` alone, from the whole conference's inputs, would still change
@@ -232,26 +231,18 @@ async fn run_seed(seed: u64) -> i64 {
             0..=2 => {
                 let target = random_target(pool, row.id, &mut rng).await;
                 log.push(format!("{user} subscribes to {target:?}"));
-                command(pool, &planning, &row, user, Change::Subscribe(target), now).await;
+                command(&planning, &row, user, Change::Subscribe(target), now).await;
             }
             3 => {
                 if let Some(target) = one_of(pool, row.id, user, &mut rng).await {
                     log.push(format!("{user} unsubscribes from {target:?}"));
-                    command(
-                        pool,
-                        &planning,
-                        &row,
-                        user,
-                        Change::Unsubscribe(target),
-                        now,
-                    )
-                    .await;
+                    command(&planning, &row, user, Change::Unsubscribe(target), now).await;
                 }
             }
             4 => {
                 let minutes = rng.i64(0..=120);
                 log.push(format!("{user} sets a lead of {minutes}"));
-                command(pool, &planning, &row, user, Change::Lead(minutes), now).await;
+                command(&planning, &row, user, Change::Lead(minutes), now).await;
             }
             5 => {
                 // A change nothing planned (a purge, another tool): its notification has a

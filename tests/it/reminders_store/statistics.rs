@@ -46,26 +46,27 @@ async fn analyses(pool: &PgPool) -> i64 {
 }
 
 /// `user` subscribes to the room, planned in the change's transaction as `/subscribe`
-/// does; returns what [`UserPlanning::committed`] started.
+/// does; returns the refresh of the outbox's statistics its commit started.
 async fn subscribe(
-    pool: &PgPool,
     planning: &UserPlanning,
     row: &ConferenceRow,
     room: i64,
     user: u64,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let now = at("2026-06-01T08:00:00Z");
-    let mut tx = pool.begin().await.expect("begin");
-    planning
-        .before_change(&mut tx, row.id, user)
-        .await
-        .expect("before");
-    let added = subscriptions::subscribe(&mut *tx, row.id, None, user, SubscriptionRef::Room(room))
-        .await
-        .expect("subscribe");
+    let mut change = planning.begin(row.id, user).await.expect("begin");
+    let added = subscriptions::subscribe(
+        change.conn(),
+        row.id,
+        None,
+        user,
+        SubscriptionRef::Room(room),
+    )
+    .await
+    .expect("subscribe");
     assert!(added, "user {user} subscribes once");
-    let planned = planning
-        .after_change(&mut tx, row, user, now)
+    let planned = change
+        .plan(&row.conference.slug, now)
         .await
         .expect("plan the user")
         .expect("nothing else changes the programme meanwhile");
@@ -73,8 +74,7 @@ async fn subscribe(
         planned.replanned.added, TALKS,
         "one DM per talk of the room"
     );
-    tx.commit().await.expect("commit");
-    planning.committed()
+    change.commit().await.expect("commit")
 }
 
 #[tokio::test]
@@ -98,7 +98,7 @@ async fn commands_analyse_the_outbox_once_they_added_a_thousand_rows() {
     // 25 users add 1,000 rows: the 25th command's commit starts the analysis, none before.
     let threshold_user = 1_000 / TALKS as u64;
     for user in 1..threshold_user {
-        let started = subscribe(pool, &planning, &row, room, user).await;
+        let started = subscribe(&planning, &row, room, user).await;
         assert!(
             started.is_none(),
             "user {user}: analysed at {} rows",
@@ -110,7 +110,7 @@ async fn commands_analyse_the_outbox_once_they_added_a_thousand_rows() {
         before,
         "nothing analysed below 1,000 rows"
     );
-    let started = subscribe(pool, &planning, &row, room, threshold_user).await;
+    let started = subscribe(&planning, &row, room, threshold_user).await;
     started
         .expect("analysed at 1,000 rows")
         .await
@@ -121,10 +121,10 @@ async fn commands_analyse_the_outbox_once_they_added_a_thousand_rows() {
     // A clone (another command's router) shares the count.
     let clone = planning.clone();
     for user in threshold_user + 1..2 * threshold_user {
-        let started = subscribe(pool, &clone, &row, room, user).await;
+        let started = subscribe(&clone, &row, room, user).await;
         assert!(started.is_none(), "user {user}: analysed again too soon");
     }
-    let started = subscribe(pool, &planning, &row, room, 2 * threshold_user).await;
+    let started = subscribe(&planning, &row, room, 2 * threshold_user).await;
     started
         .expect("analysed at 2,000 rows")
         .await
