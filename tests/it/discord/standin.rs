@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::serve::ListenerExt as _;
 use axum::http::Method;
 use axum::routing::get;
 use axum::Router;
@@ -135,6 +136,14 @@ impl StandIn {
             .route("/ws", get(gateway))
             .fallback(rest)
             .with_state(Arc::clone(&shared));
+        // As Discord's servers do: a frame or response leaves at once instead of waiting
+        // (Nagle's algorithm) for the bot to acknowledge the previous one, which Linux
+        // delays by up to 40 ms.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                eprintln!("stand-in: TCP_NODELAY refused: {error}");
+            }
+        });
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("stand-in serves");
         });
