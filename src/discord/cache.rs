@@ -128,7 +128,7 @@ impl ProgrammeCache {
         );
         Ok(Snapshot {
             programme: loaded.programme,
-            conference_id,
+            conference_id: loaded.conference_id,
             version: loaded.version,
             checked_at: Instant::now(),
         })

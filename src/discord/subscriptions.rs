@@ -159,14 +159,11 @@ impl Router {
             return Ok(gone(&target));
         };
         let guild = asker.guild.map(GuildId::get);
-        let mut change = self.planning.begin(conference, asker.user).await?;
+        let slug = &programme.conference.slug;
+        let mut change = self.planning.begin(conference, slug, asker.user).await?;
         let added =
             store::subscribe(change.conn(), conference, guild, asker.user, reference).await?;
-        let planned = if added {
-            change.plan(&programme.conference.slug, now).await?
-        } else {
-            None
-        };
+        let planned = if added { change.plan(now).await? } else { None };
         change.commit().await?;
         if added {
             self.plan_changed.notify_one();
@@ -211,7 +208,7 @@ impl Router {
         };
         let existed = match self.reference(conference, &target).await? {
             Some(reference) => {
-                self.unsubscribe_planned(programme, asker.user, reference)
+                self.unsubscribe_planned(programme, conference, asker.user, reference)
                     .await?
             }
             None => false,
@@ -244,10 +241,10 @@ impl Router {
         let conference = self.conference_id(programme).await?;
         match lead {
             Some(lead) => {
-                let mut change = self.planning.begin(conference, asker.user).await?;
-                store::set_lead(change.conn(), conference, asker.user, lead).await?;
                 let slug = &programme.conference.slug;
-                change.plan(slug, chrono::Utc::now()).await?;
+                let mut change = self.planning.begin(conference, slug, asker.user).await?;
+                store::set_lead(change.conn(), conference, asker.user, lead).await?;
+                change.plan(chrono::Utc::now()).await?;
                 change.commit().await?;
                 self.plan_changed.notify_one();
                 Ok(subscriptions::lead_set(lead))
@@ -279,15 +276,15 @@ impl Router {
     async fn unsubscribe_planned(
         &self,
         programme: &Programme,
+        conference: i64,
         user: u64,
         reference: SubscriptionRef,
     ) -> Result<bool, StoreError> {
-        let conference = self.conference_id(programme).await?;
-        let mut change = self.planning.begin(conference, user).await?;
+        let slug = &programme.conference.slug;
+        let mut change = self.planning.begin(conference, slug, user).await?;
         let existed = store::unsubscribe(change.conn(), conference, user, reference).await?;
         if existed {
-            let slug = &programme.conference.slug;
-            change.plan(slug, chrono::Utc::now()).await?;
+            change.plan(chrono::Utc::now()).await?;
         }
         change.commit().await?;
         Ok(existed)

@@ -23,6 +23,7 @@ mod leases;
 mod plans;
 mod snapshots;
 mod statistics;
+mod user_locks;
 
 /// A Discord channel id above `i64::MAX`: stored as a negative bigint, read back intact.
 const BARN_CHANNEL: u64 = 18_000_000_000_000_000_001;

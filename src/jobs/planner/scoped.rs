@@ -4,9 +4,9 @@
 //! within the scope only, so a part never disturbs the rest of the plan.
 //!
 //! Locking, so that two changes never plan from each other's half-committed state: the
-//! conference's row is locked `FOR UPDATE` by imports and by every planner pass that plans
-//! more than one user ([`lock_conference`]); a command planning its own user takes it
-//! `FOR SHARE` (see `super::user`).
+//! conference's row is locked by imports (their upsert of it) and `FOR UPDATE` by every
+//! planner pass that plans more than one user ([`lock_conference`]); a command planning its
+//! own user takes it `FOR SHARE` (see `super::user`).
 
 use std::collections::{BTreeSet, HashMap};
 

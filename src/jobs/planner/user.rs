@@ -3,15 +3,15 @@
 //! outbox before the change commits ([`UserPlanning::begin`], [`UserChange::plan`]).
 //!
 //! Round trips are what a command costs most: in a subscription storm hundreds of them a
-//! second share the cores with the database. A subscription takes eight statements: the
-//! begin (with the planned-user marker and the conference lock), the change, one for the
+//! second share the cores with the database. A subscription takes nine statements: the
+//! begin (with the planned-user marker), the conference's lock, the change, one for the
 //! version, the user's lock and the wake-up, then the lead times, the subscriptions, the
 //! pending DMs, the write and the commit (BENCHMARKS.md, "Subscription storm").
 //!
 //! Locking, so that two changes never plan from each other's half-committed state:
-//! - the begin locks the conference's row `FOR SHARE`: commands of different users run side
-//!   by side, while an import or a planner pass (`FOR UPDATE`) and commands wait for each
-//!   other;
+//! - before the change, the conference's row is locked `FOR SHARE`: commands of different
+//!   users run side by side, while an import (whose upsert of the row locks it) or a
+//!   planner pass (`FOR UPDATE`) and commands wait for each other;
 //! - the user is locked after the change and before their subscriptions are read:
 //!   whichever of two changes of one user plans last sees the other committed.
 
@@ -49,6 +49,7 @@ pub struct UserChange<'p> {
     planning: &'p UserPlanning,
     tx: Transaction<'static, Postgres>,
     conference_id: i64,
+    slug: ConferenceSlug,
     user: u64,
 }
 
@@ -62,33 +63,45 @@ impl UserPlanning {
         }
     }
 
-    /// Begins a change of `user`'s subscriptions or lead time, in one round trip:
-    /// - the planned-user marker: the change's rows notify no planner, since the change is
-    ///   planned here (see the migration `20261204000017_incremental_plans.sql`);
-    /// - generic query plans: the statements look up one user's rows by key, where a plan
-    ///   made for the values is no better, and planning each statement anew cost more than
-    ///   running it (0.25 ms to plan against 0.06-0.08 ms to run, in a subscription storm);
-    /// - the conference's row locked `FOR SHARE`. It waits for an import or a planner
-    ///   holding the conference, as the change's own foreign-key check would. (`SKIP
-    ///   LOCKED`, once tried here, skipped the row now and then in the tests under load
-    ///   although nothing else in their database was seen holding it; not understood, so
-    ///   commands wait instead.)
-    pub async fn begin(&self, conference_id: i64, user: u64) -> Result<UserChange<'_>, StoreError> {
+    /// Begins a change of `user`'s subscriptions or lead time in the conference
+    /// `conference_id` (whose slug is `slug`):
+    /// - with the `BEGIN`, in one round trip: the planned-user marker (the change's rows
+    ///   notify no planner, since the change is planned here; see the migration
+    ///   `20261204000017_incremental_plans.sql`) and generic query plans (the statements
+    ///   look up one user's rows by key, where a plan made for the values is no better, and
+    ///   planning each statement anew cost more than running it: 0.25 ms to plan against
+    ///   0.06-0.08 ms to run, in a subscription storm);
+    /// - then the conference's row locked `FOR SHARE`, waiting for an import or a planner
+    ///   pass holding it. A statement of its own, in the transaction: a failure or a
+    ///   cancellation while it waits rolls the transaction back, where one inside the
+    ///   `BEGIN` would leave the pooled connection in it. (`SKIP LOCKED`, once tried here,
+    ///   skipped the row now and then in the tests under load although nothing else in
+    ///   their database was seen holding it; not understood, so commands wait instead.)
+    pub async fn begin(
+        &self,
+        conference_id: i64,
+        slug: &ConferenceSlug,
+        user: u64,
+    ) -> Result<UserChange<'_>, StoreError> {
         // Only integers go into this text: a `BEGIN` statement takes no parameters.
         let marker = format!("{conference_id}:{}", store::id_to_db(user));
-        let tx = self
+        let mut tx = self
             .pool
             .begin_with(format!(
                 "BEGIN;
                  SELECT set_config('confbot.planned_user', '{marker}', true),
-                        set_config('plan_cache_mode', 'force_generic_plan', true);
-                 SELECT 1 FROM conferences WHERE id = {conference_id} FOR SHARE"
+                        set_config('plan_cache_mode', 'force_generic_plan', true)"
             ))
+            .await?;
+        sqlx::query("SELECT 1 FROM conferences WHERE id = $1 FOR SHARE")
+            .bind(conference_id)
+            .execute(&mut *tx)
             .await?;
         Ok(UserChange {
             planning: self,
             tx,
             conference_id,
+            slug: slug.clone(),
             user,
         })
     }
@@ -117,22 +130,18 @@ impl UserChange<'_> {
         &mut self.tx
     }
 
-    /// After the change: plans the user's DMs in the conference `slug` (the one the change
-    /// began in). When the snapshot registry cannot give the stored programme version, it
-    /// plans nothing and notifies the planners instead, which replan the user once the
-    /// transaction commits.
-    pub async fn plan(
-        &mut self,
-        slug: &ConferenceSlug,
-        now: DateTime<Utc>,
-    ) -> Result<Option<UserPlanned>, StoreError> {
+    /// After the change: plans the user's DMs. When the snapshot registry cannot give the
+    /// stored programme version, it plans nothing and notifies the planners instead, which
+    /// replan the user once the transaction commits.
+    pub async fn plan(&mut self, now: DateTime<Utc>) -> Result<Option<UserPlanned>, StoreError> {
         let planning = self.planning;
-        let (conference, user) = (self.conference_id, self.user);
+        let (conference, user, slug) = (self.conference_id, self.user, &self.slug);
         let conn: &mut PgConnection = &mut self.tx;
         // A statement of its own after the conference lock (see
         // `conferences::lock_and_version`); the user's lock; and the wake-up of every
         // process's delivery loop, which PostgreSQL sends only once this commits (it may
-        // have been asleep past what the plan queues).
+        // have been asleep past what the plan queues; sent whether or not the plan queues
+        // anything, since knowing would take a round trip more).
         let version: i64 = sqlx::query_scalar(
             "SELECT (SELECT coalesce(max(id), 0) FROM imports WHERE conference_id = $1),
                     pg_advisory_xact_lock(hashtextextended($2, 0)),

@@ -26,9 +26,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::serve::ListenerExt as _;
 use axum::http::Method;
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use axum::Router;
 use serde_json::Value;
 use tokio::sync::watch;

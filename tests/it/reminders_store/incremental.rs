@@ -126,7 +126,10 @@ async fn command(
     change_kind: Change,
     now: DateTime<Utc>,
 ) {
-    let mut change = planning.begin(row.id, user).await.expect("begin");
+    let mut change = planning
+        .begin(row.id, &row.conference.slug, user)
+        .await
+        .expect("begin");
     let changed = match change_kind {
         Change::Subscribe(target) => {
             subscriptions::subscribe(change.conn(), row.id, None, user, target)
@@ -146,10 +149,7 @@ async fn command(
         }
     };
     if changed {
-        let planned = change
-            .plan(&row.conference.slug, now)
-            .await
-            .expect("plan the user");
+        let planned = change.plan(now).await.expect("plan the user");
         assert!(
             planned.is_some(),
             "nothing else changes the programme meanwhile"

@@ -54,7 +54,10 @@ async fn subscribe(
     user: u64,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let now = at("2026-06-01T08:00:00Z");
-    let mut change = planning.begin(row.id, user).await.expect("begin");
+    let mut change = planning
+        .begin(row.id, &row.conference.slug, user)
+        .await
+        .expect("begin");
     let added = subscriptions::subscribe(
         change.conn(),
         row.id,
@@ -66,7 +69,7 @@ async fn subscribe(
     .expect("subscribe");
     assert!(added, "user {user} subscribes once");
     let planned = change
-        .plan(&row.conference.slug, now)
+        .plan(now)
         .await
         .expect("plan the user")
         .expect("nothing else changes the programme meanwhile");
