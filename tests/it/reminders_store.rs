@@ -33,6 +33,15 @@ fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("RFC 3339 in test")
 }
 
+/// The stored row of the conference `slug` (imported by the test).
+async fn stored_row(pool: &PgPool, slug: &str) -> confbot::store::conferences::ConferenceRow {
+    let slug = ConferenceSlug::parse(slug).expect("slug");
+    confbot::store::conferences::find(&mut pool.acquire().await.expect("conn"), &slug)
+        .await
+        .expect("find")
+        .expect("stored")
+}
+
 fn lead(minutes: i64) -> LeadTime {
     LeadTime::from_minutes(minutes).expect("lead in range")
 }

@@ -8,16 +8,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use confbot::domain::model::ConferenceSlug;
 use confbot::domain::reminders::{ChannelPlan, Target};
 use confbot::jobs::planner::UserPlanning;
 use confbot::jobs::{PlanSettings, Planner};
-use confbot::store::conferences::{self, ConferenceRow};
+use confbot::store::conferences::ConferenceRow;
 use confbot::store::outbox::{self, ReminderScope};
 use confbot::store::subscriptions::{self, SubscriptionRef};
 use sqlx::PgPool;
 
-use super::{at, lead};
+use super::{at, lead, stored_row};
 use crate::harness::TestDb;
 
 const SLUG: &str = "incr-con";
@@ -211,11 +210,7 @@ async fn run_seed(seed: u64) -> i64 {
     let t0 = at("2026-06-01T09:00:00Z");
     let mut talks: Vec<Talk> = (0..6).map(|n| random_talk(&mut rng, n, t0)).collect();
     import(pool, &talks).await;
-    let slug = ConferenceSlug::parse(SLUG).expect("slug");
-    let row = conferences::find(&mut pool.acquire().await.expect("conn"), &slug)
-        .await
-        .expect("find")
-        .expect("stored");
+    let row = stored_row(pool, SLUG).await;
     // Two subscribers per page: the reconciliation's paging is exercised too.
     let mut planner = Planner::new(pool.clone(), settings()).paging(2);
     planner.replan_all(t0).await.expect("first plan");

@@ -6,13 +6,12 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use confbot::domain::model::ConferenceSlug;
 use confbot::jobs::planner::UserPlanning;
-use confbot::store::conferences::{self, ConferenceRow};
+use confbot::store::conferences::ConferenceRow;
 use confbot::store::subscriptions::{self, SubscriptionRef};
 use sqlx::PgPool;
 
-use super::{at, lead};
+use super::{at, lead, stored_row};
 use crate::harness::TestDb;
 
 const SLUG: &str = "stats-con";
@@ -85,11 +84,7 @@ async fn commands_analyse_the_outbox_once_they_added_a_thousand_rows() {
     let db = TestDb::new().await;
     let pool = &db.pool;
     crate::fixtures::import_text_confirmed(pool, SLUG, &ics()).await;
-    let slug = ConferenceSlug::parse(SLUG).expect("slug");
-    let row = conferences::find(&mut pool.acquire().await.expect("conn"), &slug)
-        .await
-        .expect("find")
-        .expect("stored");
+    let row = stored_row(pool, SLUG).await;
     let room: i64 = sqlx::query_scalar("SELECT id FROM rooms WHERE conference_id = $1")
         .bind(row.id)
         .fetch_one(pool)

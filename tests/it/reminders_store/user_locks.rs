@@ -5,13 +5,11 @@
 
 use std::sync::Arc;
 
-use confbot::domain::model::ConferenceSlug;
 use confbot::jobs::planner::UserPlanning;
-use confbot::store::conferences;
 use confbot::store::subscriptions::{self, SubscriptionRef};
 use sqlx::PgPool;
 
-use super::{at, lead};
+use super::{at, lead, stored_row};
 use crate::fixtures::SEED_ICS;
 use crate::harness::TestDb;
 
@@ -39,11 +37,7 @@ async fn a_command_waits_for_the_conference_before_changing_anything_then_plans(
     let db = TestDb::new().await;
     let pool = &db.pool;
     crate::fixtures::import_text_confirmed(pool, SLUG, SEED_ICS).await;
-    let slug = ConferenceSlug::parse(SLUG).expect("slug");
-    let row = conferences::find(&mut pool.acquire().await.expect("conn"), &slug)
-        .await
-        .expect("find")
-        .expect("stored");
+    let row = stored_row(pool, SLUG).await;
     let talk: i64 = sqlx::query_scalar("SELECT min(id) FROM talks WHERE conference_id = $1")
         .bind(row.id)
         .fetch_one(pool)
