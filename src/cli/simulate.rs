@@ -9,9 +9,13 @@ use crate::cli::connect_configured;
 use crate::cli::console::parse_instant;
 use crate::config::Settings;
 use crate::domain::model::ConferenceSlug;
-use crate::domain::reminders::{simulate, why_nothing};
+use crate::domain::reminders::{simulate, why_nothing, PlannedPost, PostKind};
 use crate::jobs::{PlanSettings, Planner};
 use crate::store;
+
+/// The most queued schedule update posts listed (each import makes at most a few per
+/// channel).
+const QUEUED_UPDATES: u32 = 1_000;
 
 /// Arguments of `confbot simulate`.
 #[derive(Debug, clap::Args)]
@@ -44,6 +48,12 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> 
     drop(conn);
     let mut planner = Planner::new(pool.clone(), PlanSettings::from_settings(settings));
     let inputs = planner.inputs(&row).await?;
+    let queued: Vec<PlannedPost> =
+        store::outbox::upcoming(&pool, row.id, PostKind::ScheduleUpdate, QUEUED_UPDATES)
+            .await?
+            .into_iter()
+            .map(|entry| entry.post)
+            .collect();
     pool.close().await;
     let lines = simulate(
         &inputs.programme,
@@ -51,6 +61,7 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> 
         &inputs.leads,
         inputs.default_lead,
         &inputs.channels,
+        &queued,
         args.from..args.to,
     );
     if lines.is_empty() {

@@ -130,6 +130,16 @@ impl Router {
             SetupCommand::Lead(lead) => SetupChange::Lead(lead),
             SetupCommand::Retention(days) => SetupChange::Retention(days),
             SetupCommand::SummarySpeakers(on) => SetupChange::SummarySpeakers(on),
+            SetupCommand::Updates(None) => SetupChange::Updates(None),
+            SetupCommand::Updates(Some(channel)) => {
+                if let Err(reply) = self
+                    .usable_channel(ctx, interaction, guild, channel)
+                    .await?
+                {
+                    return Ok(Err(reply));
+                }
+                SetupChange::Updates(Some(channel))
+            }
         })))
     }
 

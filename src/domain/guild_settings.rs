@@ -44,6 +44,9 @@ pub struct GuildSettings {
     /// The schedule source's iCalendar SUMMARY reads `Title - Speaker` (see
     /// `ImportOptions::summary_speakers`).
     pub summary_speakers: bool,
+    /// Where each import's changes are posted for everyone (`domain::updates`); `None`:
+    /// nowhere.
+    pub updates_channel: Option<u64>,
 }
 
 impl GuildSettings {
@@ -106,12 +109,20 @@ impl ChannelKind {
 pub enum SetupChange {
     Conference(ConferenceSlug),
     TimeZone(Tz),
-    Source { url: String, refresh_minutes: u32 },
-    Channel { kind: ChannelKind, channel: u64 },
+    Source {
+        url: String,
+        refresh_minutes: u32,
+    },
+    Channel {
+        kind: ChannelKind,
+        channel: u64,
+    },
     Role(u64),
     Lead(LeadTime),
     Retention(RetentionDays),
     SummarySpeakers(bool),
+    /// The schedule updates channel; `None` turns the updates off.
+    Updates(Option<u64>),
 }
 
 /// Why a `/setup` value was refused; the Display is shown to the organiser.
@@ -174,6 +185,7 @@ impl SetupChange {
             SetupChange::Lead(_) => "setup lead",
             SetupChange::Retention(_) => "setup retention",
             SetupChange::SummarySpeakers(_) => "setup speakers",
+            SetupChange::Updates(_) => "setup updates",
         }
     }
 
@@ -198,6 +210,7 @@ impl SetupChange {
             SetupChange::Lead(lead) => after.default_lead = Some(*lead),
             SetupChange::Retention(days) => after.retention = Some(*days),
             SetupChange::SummarySpeakers(on) => after.summary_speakers = *on,
+            SetupChange::Updates(channel) => after.updates_channel = *channel,
         }
         after
     }
@@ -246,6 +259,9 @@ impl SetupChange {
             }
             SetupChange::SummarySpeakers(_) => {
                 fields.insert("summary_speakers".into(), json!(settings.summary_speakers));
+            }
+            SetupChange::Updates(_) => {
+                fields.insert("updates_channel".into(), id(settings.updates_channel));
             }
         }
         Value::Object(fields)

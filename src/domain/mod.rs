@@ -19,3 +19,4 @@ pub mod source_url;
 pub mod sync;
 pub mod text;
 pub mod time;
+pub mod updates;

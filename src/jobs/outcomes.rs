@@ -75,11 +75,12 @@ impl Outcome {
 }
 
 /// Every kind of post, in the order of [`Outcomes::by_kind`].
-pub const KINDS: [PostKind; 4] = [
+pub const KINDS: [PostKind; 5] = [
     PostKind::Reminder,
     PostKind::Moved,
     PostKind::Cancelled,
     PostKind::Announcement,
+    PostKind::ScheduleUpdate,
 ];
 
 fn kind_index(kind: PostKind) -> usize {
@@ -88,6 +89,7 @@ fn kind_index(kind: PostKind) -> usize {
         PostKind::Moved => 1,
         PostKind::Cancelled => 2,
         PostKind::Announcement => 3,
+        PostKind::ScheduleUpdate => 4,
     }
 }
 
@@ -96,7 +98,7 @@ fn kind_index(kind: PostKind) -> usize {
 pub struct Outcomes {
     totals: watch::Sender<OutcomeCounts>,
     /// `[kind][outcome]`, plain atomics: read only by scrapes.
-    by_kind: [[AtomicU64; 5]; 4],
+    by_kind: [[AtomicU64; 5]; KINDS.len()],
     /// `now - due` of every post sent.
     lateness: Histogram,
     /// When the loop last looked at the outbox. Monotonic and real time on purpose, not the

@@ -21,7 +21,7 @@ use crate::domain::reminders::LeadTime;
 
 const COLUMNS: &str = "conference_slug, time_zone, source_url, refresh_minutes, \
      announcement_channel, organiser_log_channel, organiser_role, default_lead_minutes, \
-     retention_days, summary_speakers";
+     retention_days, summary_speakers, updates_channel";
 
 /// The stored settings of a server; `None` when no organiser has changed any yet.
 pub async fn get(
@@ -95,6 +95,7 @@ async fn write(
          default_lead_minutes = EXCLUDED.default_lead_minutes, \
          retention_days = EXCLUDED.retention_days, \
          summary_speakers = EXCLUDED.summary_speakers, \
+         updates_channel = EXCLUDED.updates_channel, \
          updated_at = now(), updated_by = EXCLUDED.updated_by"
     };
     let refresh = settings
@@ -103,7 +104,7 @@ async fn write(
         .transpose()?;
     sqlx::query(&format!(
         "INSERT INTO guild_settings (guild_id, {COLUMNS}, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (guild_id) {on_conflict}"
     ))
     .bind(id_to_db(guild_id))
@@ -121,6 +122,7 @@ async fn write(
             .map(|days| i32::try_from(days.days()).unwrap_or(i32::MAX)),
     )
     .bind(settings.summary_speakers)
+    .bind(settings.updates_channel.map(id_to_db))
     .bind(id_to_db(user))
     .execute(conn)
     .await?;
@@ -168,6 +170,7 @@ fn from_row(row: &PgRow) -> Result<GuildSettings, StoreError> {
         default_lead,
         retention,
         summary_speakers: row.try_get("summary_speakers")?,
+        updates_channel: id("updates_channel")?,
     })
 }
 
@@ -268,6 +271,24 @@ pub async fn organiser_log_channel(
     .fetch_optional(db)
     .await?;
     Ok(channel.map(id_from_db))
+}
+
+/// The schedule updates channels of every server following the conference
+/// (`/setup updates`), each once.
+pub async fn updates_channels(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+) -> Result<Vec<u64>, StoreError> {
+    let channels: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT g.updates_channel FROM guild_settings g
+         JOIN conferences c ON c.slug = g.conference_slug
+         WHERE c.id = $1 AND g.updates_channel IS NOT NULL
+         ORDER BY 1",
+    )
+    .bind(conference_id)
+    .fetch_all(db)
+    .await?;
+    Ok(channels.into_iter().map(id_from_db).collect())
 }
 
 /// Claims the conference's reminder channel map for `guild_id` unless another server

@@ -116,12 +116,15 @@ fn subject_column(subject: Subject) -> (&'static str, &'static str) {
     match subject {
         Subject::Talk(_) => ("talk_id", ""),
         Subject::Announcement(_) => ("announcement_id", " WHERE announcement_id IS NOT NULL"),
+        Subject::Import(_) => ("import_id", " WHERE import_id IS NOT NULL"),
     }
 }
 
 fn subject_id(subject: Subject) -> i64 {
     match subject {
-        Subject::Talk(TalkId(id)) | Subject::Announcement(AnnouncementId(id)) => id,
+        Subject::Talk(TalkId(id))
+        | Subject::Announcement(AnnouncementId(id))
+        | Subject::Import(id) => id,
     }
 }
 
@@ -138,6 +141,7 @@ fn kind_from_db(kind: &str) -> Result<PostKind, StoreError> {
         PostKind::Moved,
         PostKind::Cancelled,
         PostKind::Announcement,
+        PostKind::ScheduleUpdate,
     ]
     .into_iter()
     .find(|k| k.as_str() == kind)
@@ -148,7 +152,8 @@ fn clip(text: &str) -> String {
     text.chars().take(MAX_REASON).collect()
 }
 
-const COLUMNS: &str = "id, conference_id, target_kind, target_id, talk_id, announcement_id, kind,
+const COLUMNS: &str =
+    "id, conference_id, target_kind, target_id, talk_id, announcement_id, import_id, kind,
     schedule_version, due_at, expires_at, body, status, attempts, nonce, claimed_by,
     claimed_until, sent_at, last_error, maybe_sent_since";
 
@@ -175,11 +180,16 @@ fn row_to_entry(row: &PgRow) -> Result<OutboxEntry, StoreError> {
         post: PlannedPost {
             key: PostKey {
                 target,
-                subject: match (row.try_get("talk_id")?, row.try_get("announcement_id")?) {
-                    (Some(talk), None) => Subject::Talk(TalkId(talk)),
-                    (None, Some(announcement)) => {
+                subject: match (
+                    row.try_get("talk_id")?,
+                    row.try_get("announcement_id")?,
+                    row.try_get("import_id")?,
+                ) {
+                    (Some(talk), None, None) => Subject::Talk(TalkId(talk)),
+                    (None, Some(announcement), None) => {
                         Subject::Announcement(AnnouncementId(announcement))
                     }
+                    (None, None, Some(import)) => Subject::Import(import),
                     _ => {
                         return Err(StoreError::Invalid(
                             "an outbox row must have exactly one subject".to_owned(),
@@ -228,11 +238,18 @@ pub async fn enqueue(
         .filter(|p| !p.expires.is_some_and(|at| now > at))
         .filter(|p| seen.insert(p.key))
         .collect();
-    let (talks, announcements): (Vec<&PlannedPost>, Vec<&PlannedPost>) = posts
-        .into_iter()
-        .partition(|p| matches!(p.key.subject, Subject::Talk(_)));
+    // One upsert per kind of subject: each has its own key column and unique index.
+    let mut groups: [Vec<&PlannedPost>; 3] = Default::default();
+    for post in posts {
+        let group = match post.key.subject {
+            Subject::Talk(_) => 0,
+            Subject::Announcement(_) => 1,
+            Subject::Import(_) => 2,
+        };
+        groups[group].push(post);
+    }
     let mut done = Enqueued::default();
-    for group in [talks, announcements] {
+    for group in groups {
         let Some(first) = group.first() else {
             continue;
         };

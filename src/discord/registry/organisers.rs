@@ -121,6 +121,16 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
                 },
             )],
         ),
+        subcommand(
+            "updates",
+            "Where each schedule change is posted for everyone (no channel: nowhere)",
+            &[OptionSpec {
+                name: "channel",
+                description: "The channel; leave out to stop posting schedule updates",
+                required: false,
+                kind: OptionKind::Channel,
+            }],
+        ),
     ],
     public: false,
     default_member_permissions: Some(Permissions::MANAGE_GUILD),
@@ -175,6 +185,7 @@ pub(super) fn parse_setup(given: &Given<'_>) -> Result<SetupCommand, ParseError>
                 .ok_or(ParseError::MissingOption("kind"))?,
             channel: options.required_channel("channel")?,
         },
+        "updates" => SetupCommand::Updates(options.channel("channel")),
         "role" => SetupCommand::Role(options.required_role("role")?),
         "lead" => SetupCommand::Lead(
             options

@@ -293,9 +293,27 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
             "role",
             "lead",
             "speakers",
-            "retention"
+            "retention",
+            "updates"
         ]
     );
+    let updates = |options: serde_json::Value| [subcommand("updates", options)];
+    assert_eq!(
+        parse(
+            "setup",
+            &updates(serde_json::json!([{"name": "channel", "type": 7, "value": "77"}]))
+        ),
+        Ok(Invocation::Setup(SetupCommand::Updates(Some(77))))
+    );
+    assert_eq!(
+        parse("setup", &updates(serde_json::json!([]))),
+        Ok(Invocation::Setup(SetupCommand::Updates(None)))
+    );
+    assert_eq!(
+        body["options"][9]["options"][0]["type"], 7,
+        "a channel option"
+    );
+    assert_eq!(body["options"][9]["options"][0]["required"], false);
     let channel = &body["options"][4];
     assert_eq!(channel["type"], 1);
     assert_eq!(

@@ -16,6 +16,7 @@ mod next;
 pub mod overview;
 pub mod privacy;
 mod render;
+pub(crate) use render::Pages;
 mod schedule;
 pub mod setup;
 mod speaker;

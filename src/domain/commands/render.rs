@@ -112,7 +112,7 @@ pub(super) fn quoted(text: &str) -> String {
 
 /// Packs lines into messages of at most [`limits::CONTENT`] characters.
 #[derive(Debug, Default)]
-pub(super) struct Pages {
+pub(crate) struct Pages {
     messages: Vec<String>,
     current: String,
     current_chars: usize,
@@ -120,7 +120,7 @@ pub(super) struct Pages {
 
 impl Pages {
     /// Adds a line, starting a new message when it would not fit; an over-long line is cut.
-    pub(super) fn line(&mut self, line: &str) {
+    pub(crate) fn line(&mut self, line: &str) {
         let line = truncate(line, limits::CONTENT);
         let chars = line.chars().count();
         let needed = if self.current.is_empty() {
@@ -142,7 +142,7 @@ impl Pages {
 
     /// Whether `line` can be added without making more than `max_messages` messages, with
     /// `reserve` characters still free in the last one.
-    pub(super) fn fits(&self, line: &str, max_messages: usize, reserve: usize) -> bool {
+    pub(crate) fn fits(&self, line: &str, max_messages: usize, reserve: usize) -> bool {
         let chars = line.chars().count().min(limits::CONTENT);
         let needed = if self.current.is_empty() {
             chars
@@ -165,12 +165,17 @@ impl Pages {
         self.messages.len() + usize::from(!self.current.is_empty())
     }
 
-    /// The messages.
-    pub(super) fn finish(mut self) -> Vec<Message> {
+    /// The messages' texts.
+    pub(crate) fn texts(mut self) -> Vec<String> {
         if !self.current.is_empty() {
             self.messages.push(self.current);
         }
         self.messages
+    }
+
+    /// The messages.
+    pub(super) fn finish(self) -> Vec<Message> {
+        self.texts()
             .into_iter()
             .map(|content| Message {
                 content,

@@ -29,6 +29,8 @@ pub enum SetupCommand {
     Retention(RetentionDays),
     /// Whether the source's SUMMARY is `Title - Speaker`.
     SummarySpeakers(bool),
+    /// Where schedule updates are posted; `None`: nowhere.
+    Updates(Option<u64>),
 }
 
 impl SetupCommand {
@@ -44,6 +46,7 @@ impl SetupCommand {
             SetupCommand::Lead(_) => "/setup lead",
             SetupCommand::Retention(_) => "/setup retention",
             SetupCommand::SummarySpeakers(_) => "/setup speakers",
+            SetupCommand::Updates(_) => "/setup updates",
         }
     }
 }
@@ -133,10 +136,11 @@ enum Field {
     Lead,
     Retention,
     Speakers,
+    Updates,
 }
 
 impl Field {
-    const ALL: [Field; 10] = [
+    const ALL: [Field; 11] = [
         Field::Conference,
         Field::TimeZone,
         Field::Source,
@@ -144,6 +148,7 @@ impl Field {
         Field::Speakers,
         Field::Channel(ChannelKind::Announcements),
         Field::Channel(ChannelKind::OrganiserLog),
+        Field::Updates,
         Field::Role,
         Field::Lead,
         Field::Retention,
@@ -161,6 +166,7 @@ impl Field {
             Field::Lead => "Default reminder lead",
             Field::Retention => "Personal data kept after the last talk",
             Field::Speakers => "Speakers read from",
+            Field::Updates => "Schedule updates channel",
         }
     }
 
@@ -190,6 +196,7 @@ impl Field {
                 .map_or_else(|| "never".to_owned(), |m| format!("{m} minutes")),
             Field::Channel(ChannelKind::Announcements) => channel(settings.announcement_channel),
             Field::Channel(ChannelKind::OrganiserLog) => channel(settings.organiser_log_channel),
+            Field::Updates => channel(settings.updates_channel),
             Field::Role => settings.organiser_role.map_or_else(
                 || "none (Manage Server only)".to_owned(),
                 |role| format!("<@&{role}>"),
@@ -231,6 +238,7 @@ fn fields(change: &SetupChange) -> Vec<Field> {
         SetupChange::Lead(_) => vec![Field::Lead],
         SetupChange::Retention(_) => vec![Field::Retention],
         SetupChange::SummarySpeakers(_) => vec![Field::Speakers],
+        SetupChange::Updates(_) => vec![Field::Updates],
     }
 }
 
@@ -293,6 +301,27 @@ mod tests {
         assert!(!show(&settings, true).messages[0]
             .content
             .contains("first values"));
+    }
+
+    #[test]
+    fn the_updates_channel_is_set_echoed_and_turned_off() {
+        let before = GuildSettings::default();
+        let on = SetupChange::Updates(Some(77));
+        let after = on.apply(&before);
+        assert_eq!(after.updates_channel, Some(77));
+        assert_eq!(
+            text(&changed(&on, &before, &after)),
+            "Saved.\n**Schedule updates channel**: none → <#77>"
+        );
+
+        let off = SetupChange::Updates(None);
+        let cleared = off.apply(&after);
+        assert_eq!(cleared.updates_channel, None);
+        assert_eq!(
+            text(&changed(&off, &after, &cleared)),
+            "Saved.\n**Schedule updates channel**: <#77> → none"
+        );
+        assert!(text(&show(&after, true)).contains("Schedule updates channel: <#77>"));
     }
 
     #[test]

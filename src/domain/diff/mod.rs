@@ -128,6 +128,15 @@ pub struct ImportDiff {
     /// nor cancelled (absent from diffs stored before this existed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kept: Vec<DiffEntry>,
+    /// Stored talks that had a time slot before the import: 0 for a conference's first
+    /// timetable, which publishes the programme rather than changing it (absent, so 0, from
+    /// diffs stored before this existed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub scheduled_before: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl ImportDiff {
@@ -207,6 +216,7 @@ pub fn plan_import(
     }
 
     let mut plan = ImportPlan::default();
+    plan.diff.scheduled_before = stored.iter().filter(|t| t.data.slot.is_some()).count();
     if imported.scope == ScheduleScope::Timetable {
         // A timetable talk (one with a source id) missing from the new timetable was
         // cancelled, unless its event was there but could not be read: then it stays as it
@@ -322,5 +332,7 @@ fn check_unique_source_ids(talks: &[TalkData]) -> Result<(), PlanError> {
     Ok(())
 }
 
+#[cfg(test)]
+pub(crate) mod testing;
 #[cfg(test)]
 mod tests;

@@ -1,34 +1,12 @@
+use super::testing::{at, import, slot, timetable_talk};
 use super::*;
-use crate::domain::model::{Slot, SpeakerData, TalkKind};
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().expect("valid RFC 3339 in test")
-}
-
-fn slot(start: &str, end: &str) -> Option<Slot> {
-    Some(Slot {
-        start: at(start),
-        end: at(end),
-        all_day: false,
-    })
-}
+use crate::domain::model::{SpeakerData, TalkKind};
 
 fn speaker(name: &str, bio: Option<&str>) -> SpeakerData {
     SpeakerData {
         source_id: None,
         name: name.to_owned(),
         biography: bio.map(str::to_owned),
-    }
-}
-
-fn timetable_talk(id: &str, title: &str, room: &str, start: &str, end: &str) -> TalkData {
-    TalkData {
-        source_id: Some(id.to_owned()),
-        title: title.to_owned(),
-        speakers: vec![speaker("Ada Lovelace", None)],
-        room: Some(room.to_owned()),
-        slot: slot(start, end),
-        ..TalkData::default()
     }
 }
 
@@ -48,36 +26,6 @@ fn schedule(scope: ScheduleScope, talks: Vec<TalkData>) -> ImportedSchedule {
         talks,
         ..ImportedSchedule::new(scope)
     }
-}
-
-/// Stores the plan's result the way the store would, handing out ids from `next_id`.
-fn apply(stored: &[StoredTalk], plan: &ImportPlan) -> Vec<StoredTalk> {
-    let mut result: Vec<StoredTalk> = stored.to_vec();
-    for update in &plan.updates {
-        let talk = result
-            .iter_mut()
-            .find(|t| t.id == update.id)
-            .expect("update of a stored talk");
-        talk.data = update.data.clone();
-        if update.reschedules {
-            talk.schedule_version += 1;
-        }
-    }
-    let next = result.iter().map(|t| t.id.0).max().unwrap_or(0) + 1;
-    for (offset, data) in plan.inserts.iter().enumerate() {
-        result.push(StoredTalk {
-            id: TalkId(next + offset as i64),
-            schedule_version: 1,
-            data: data.clone(),
-        });
-    }
-    result
-}
-
-fn import(stored: &[StoredTalk], imported: &ImportedSchedule) -> (ImportPlan, Vec<StoredTalk>) {
-    let plan = plan_import(stored, imported).expect("plan");
-    let after = apply(stored, &plan);
-    (plan, after)
 }
 
 fn two_talks() -> ImportedSchedule {

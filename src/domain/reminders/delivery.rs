@@ -43,6 +43,7 @@ impl fmt::Display for DropReason {
                 let (what, why) = match subject {
                     Subject::Talk(talk) => (format!("talk {}", talk.0), "the talk started"),
                     Subject::Announcement(id) => (format!("announcement {}", id.0), "it was stale"),
+                    Subject::Import(id) => (format!("import {id}"), "it was stale"),
                 };
                 write!(
                     f,

@@ -43,6 +43,7 @@ pub use lead::{LeadTime, LeadTimeError};
 pub use plan::{next_deadline, plan, plan_channels, plan_dms, plan_talks};
 pub use resend::{possible_contents, resend, Resend};
 pub use simulate::{simulate, target_label, why_nothing};
+pub(crate) use text::{added, back_on, cancelled, moved};
 pub use text::{reminder_content, starting_in, PostBody, ReminderBody};
 
 /// An attendee's wish to hear about talks.
@@ -111,6 +112,8 @@ pub enum PostKind {
     Cancelled,
     /// An organiser announcement (see `domain::announcements`).
     Announcement,
+    /// One part of an import's public schedule update (see `domain::updates`).
+    ScheduleUpdate,
 }
 
 impl PostKind {
@@ -121,15 +124,18 @@ impl PostKind {
             Self::Moved => "moved",
             Self::Cancelled => "cancelled",
             Self::Announcement => "announcement",
+            Self::ScheduleUpdate => "schedule_update",
         }
     }
 }
 
-/// What a post is about: a talk (reminders, change notices) or an announcement.
+/// What a post is about: a talk (reminders, change notices), an announcement, or an
+/// import (its public schedule update; the import record's id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Subject {
     Talk(TalkId),
     Announcement(AnnouncementId),
+    Import(i64),
 }
 
 impl Subject {
@@ -137,7 +143,7 @@ impl Subject {
     pub fn talk(self) -> Option<TalkId> {
         match self {
             Self::Talk(talk) => Some(talk),
-            Self::Announcement(_) => None,
+            Self::Announcement(_) | Self::Import(_) => None,
         }
     }
 }
@@ -149,7 +155,7 @@ pub struct PostKey {
     pub subject: Subject,
     pub kind: PostKind,
     /// For a talk, its schedule version the post was planned from; for an announcement, the
-    /// occurrence's index.
+    /// occurrence's index; for a schedule update, the message part's index.
     pub schedule_version: i32,
 }
 

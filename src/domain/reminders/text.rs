@@ -92,7 +92,7 @@ pub fn reminder_content(body: &ReminderBody, now: DateTime<Utc>) -> String {
 }
 
 /// "Moved: **Title** now <t:NEW:F> in Room B (was <t:OLD:F> in Barn)".
-pub(super) fn moved(title: &str, before: &Placement, after: &Placement) -> String {
+pub(crate) fn moved(title: &str, before: &Placement, after: &Placement) -> String {
     let text = format!(
         "Moved: **{}** now {}{} (was {}{})",
         clip(title, 200),
@@ -106,7 +106,7 @@ pub(super) fn moved(title: &str, before: &Placement, after: &Placement) -> Strin
 
 /// "Cancelled: **Title** (was <t:OLD:F> in Barn)", so a reader with many subscriptions
 /// knows which slot is now free; the parenthesis is left out when the old slot is unknown.
-pub(super) fn cancelled(title: &str, before: Option<&Placement>) -> String {
+pub(crate) fn cancelled(title: &str, before: Option<&Placement>) -> String {
     let mut text = format!("Cancelled: **{}**", clip(title, 200));
     if let Some(was) = before.filter(|p| p.start.is_some()) {
         text.push_str(&format!(
@@ -115,6 +115,27 @@ pub(super) fn cancelled(title: &str, before: Option<&Placement>) -> String {
             in_room(was.room.as_deref())
         ));
     }
+    truncate(&text, limits::CONTENT)
+}
+
+/// "New: **Title** <t:START:F> in Barn".
+pub(crate) fn added(title: &str, after: &Placement) -> String {
+    placed("New", title, after)
+}
+
+/// "Back on the schedule: **Title** <t:START:F> in Barn": a cancelled talk the source
+/// restored.
+pub(crate) fn back_on(title: &str, after: &Placement) -> String {
+    placed("Back on the schedule", title, after)
+}
+
+fn placed(label: &str, title: &str, at: &Placement) -> String {
+    let text = format!(
+        "{label}: **{}** {}{}",
+        clip(title, 200),
+        full_time(at),
+        in_room(at.room.as_deref())
+    );
     truncate(&text, limits::CONTENT)
 }
 

@@ -1,22 +1,25 @@
 //! What a notification of an import or announcement change, and every minute sweep, plans:
-//! the talks new imports changed and their change notices, and the announcements' moving
-//! window of occurrences.
+//! the talks new imports changed, their change notices and public schedule updates, and the
+//! announcements' moving window of occurrences.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
+use crate::domain::diff::ImportDiff;
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{change_notices, ChannelPlan, PlannedPost};
+use crate::domain::updates::schedule_updates;
 use crate::store::conferences::ConferenceRow;
 use crate::store::{self, outbox, subscriptions, StoreError};
 
 use super::{scoped, PlanSettings, Replanned};
 
 /// The store side of the changes of a replan, in the caller's transaction: the talks
-/// new imports changed, their change notices (queued and marked planned), and the
+/// new imports changed, their change notices and schedule updates (queued and marked
+/// planned), and the
 /// announcements' occurrences from an hour back to two days ahead.
 pub(super) async fn apply_changes(
     settings: &PlanSettings,
@@ -65,11 +68,18 @@ pub(super) async fn apply_changes(
             .flat_map(|(_, diff)| change_notices(diff, programme, &subscriptions, now))
             .collect();
         let queued = outbox::enqueue(&mut *conn, row.id, &notices, now).await?;
-        let ids: Vec<i64> = imports.iter().map(|(id, _)| *id).collect();
-        store::imports::mark_notices_planned(&mut *conn, &ids, now).await?;
         done.notices = queued.added;
         done.added += queued.added;
         done.replanned += queued.replanned;
+        let channels = store::guilds::updates_channels(&mut *conn, row.id).await?;
+        let diffs: Vec<(i64, &ImportDiff)> = imports.iter().map(|(id, diff)| (*id, diff)).collect();
+        let updates = schedule_updates(&diffs, &channels, now);
+        let queued = outbox::enqueue(&mut *conn, row.id, &updates, now).await?;
+        done.updates = queued.added;
+        done.added += queued.added;
+        done.replanned += queued.replanned;
+        let ids: Vec<i64> = imports.iter().map(|(id, _)| *id).collect();
+        store::imports::mark_notices_planned(&mut *conn, &ids, now).await?;
     }
     let announcements = store::announcements::scheduled(&mut *conn, row.id).await?;
     let posts: Vec<PlannedPost> = announcements.iter().flat_map(|a| a.posts(now)).collect();

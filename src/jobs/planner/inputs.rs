@@ -80,6 +80,8 @@ pub struct Replanned {
     pub retired: u64,
     /// Change notices queued from new imports.
     pub notices: usize,
+    /// Schedule update posts queued from new imports.
+    pub updates: usize,
 }
 
 impl Replanned {
@@ -94,5 +96,6 @@ impl Replanned {
         self.replanned += other.replanned;
         self.retired += other.retired;
         self.notices += other.notices;
+        self.updates += other.updates;
     }
 }

@@ -364,6 +364,7 @@ fn log_done(row: &ConferenceRow, done: &Replanned) {
             replanned = done.replanned,
             retired = done.retired,
             notices = done.notices,
+            updates = done.updates,
             "outbox updated"
         );
     }

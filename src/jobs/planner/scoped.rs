@@ -182,6 +182,6 @@ async fn write_plan(
         added: enqueued.added,
         replanned: enqueued.replanned,
         retired,
-        notices: 0,
+        ..Replanned::default()
     })
 }

@@ -113,6 +113,7 @@ async fn retire_unplanned(
     let keys: Vec<&PostKey> = planned.iter().filter(|k| k.kind == kind).collect();
     let column = match kind {
         PostKind::Announcement => "announcement_id",
+        PostKind::ScheduleUpdate => "import_id",
         PostKind::Reminder | PostKind::Moved | PostKind::Cancelled => "talk_id",
     };
     let targets: Vec<(&str, i64)> = keys.iter().map(|k| target_to_db(k.target)).collect();

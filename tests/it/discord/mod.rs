@@ -26,6 +26,7 @@ mod replicas;
 pub mod responses;
 mod setup;
 mod setup_guilds;
+mod setup_updates;
 mod shards;
 mod standby;
 pub mod standin;

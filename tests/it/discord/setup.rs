@@ -22,26 +22,26 @@ const ORGANISER_ROLE: u64 = 18_000_000_000_000_000_077;
 
 /// Who sends an interaction.
 #[derive(Clone, Copy)]
-struct As {
+pub(super) struct As {
     guild: u64,
     user: u64,
     permissions: u64,
     roles: &'static [u64],
 }
 
-const ORGANISER: As = As {
+pub(super) const ORGANISER: As = As {
     guild: GUILD_ID,
     user: USER_ID,
     permissions: MANAGE_GUILD,
     roles: &[],
 };
-const ATTENDEE: As = As {
+pub(super) const ATTENDEE: As = As {
     permissions: MODERATOR,
     ..ORGANISER
 };
 
 /// `/{command} {subcommand} options...` sent by `who`; a channel option is resolved.
-fn sub(
+pub(super) fn sub(
     command: &'static str,
     subcommand: &'static str,
     options: Vec<Value>,

@@ -15,6 +15,7 @@ mod latency;
 mod nonce_window;
 mod sender;
 mod simulate;
+mod updates;
 mod wakes;
 mod workers;
 

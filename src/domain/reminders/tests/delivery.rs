@@ -99,6 +99,7 @@ fn simulate_prints_each_post_of_the_window_on_one_line_in_order() {
         &leads,
         lead(10),
         &channels(),
+        &[],
         utc("2026-04-25T00:00:00Z")..utc("2026-04-26T00:00:00Z"),
     );
     let narrow = simulate(
@@ -107,6 +108,7 @@ fn simulate_prints_each_post_of_the_window_on_one_line_in_order() {
         &leads,
         lead(10),
         &channels(),
+        &[],
         utc("2026-04-25T22:36:00Z")..utc("2026-04-25T22:40:00Z"),
     );
 
@@ -124,6 +126,49 @@ fn simulate_prints_each_post_of_the_window_on_one_line_in_order() {
         ]
     );
     assert_eq!(narrow, Vec::<String>::new(), "the window's end is excluded");
+}
+
+#[test]
+fn simulate_lists_queued_schedule_updates_among_the_reminders() {
+    let subs = [subscribe(42, SubscriptionTarget::Talk(TalkId(1)))];
+    let leads = HashMap::from([(42, lead(5))]);
+    let update = |due: &str, version| PlannedPost {
+        key: PostKey {
+            target: Target::Channel(LOBBY),
+            subject: Subject::Import(3),
+            kind: PostKind::ScheduleUpdate,
+            schedule_version: version,
+        },
+        due: utc(due),
+        expires: None,
+        body: PostBody::Notice {
+            content: "📅 **Schedule update**\nCancelled: **Gone**".into(),
+        },
+    };
+    let queued = [
+        update("2026-04-25T22:37:00Z", 0),
+        update("2026-04-27T00:00:00Z", 1),
+    ];
+
+    let lines = simulate(
+        &seed(),
+        &subs,
+        &leads,
+        lead(10),
+        &channels(),
+        &queued,
+        utc("2026-04-25T00:00:00Z")..utc("2026-04-26T00:00:00Z"),
+    );
+
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|line| line.split('\t').nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(kinds, ["channel:barn-talks", "channel:900", "dm:42"]);
+    assert_eq!(
+        lines[1],
+        "2026-04-25T22:37:00Z\tchannel:900\t📅 **Schedule update** Cancelled: **Gone**"
+    );
 }
 
 #[test]
