@@ -312,6 +312,24 @@ impl Deliver for Printer {
         Ok(user)
     }
 
+    /// A board's message, printed as posted the first time and as edited after.
+    async fn show(
+        &self,
+        channel: u64,
+        existing: Option<u64>,
+        message: &Message,
+        nonce: &str,
+        claim: &Claim,
+    ) -> Result<u64, SendError> {
+        let mut shown = message.clone();
+        if existing.is_some() {
+            shown.content = format!("(edited) {}", shown.content);
+        }
+        self.deliver(Recipient::Channel(channel), &shown, nonce, claim)
+            .await?;
+        Ok(existing.unwrap_or(channel))
+    }
+
     async fn deliver(
         &self,
         to: Recipient,

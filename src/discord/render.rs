@@ -8,7 +8,8 @@
 use serenity::all::{
     ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
     CreateEmbed, CreateEmbedFooter, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, Nonce, RoleId,
+    CreateInteractionResponseMessage, CreateMessage, EditInteractionResponse, EditMessage, Nonce,
+    RoleId,
 };
 
 use crate::domain::announcements::Ping;
@@ -82,6 +83,17 @@ pub fn edit(message: &Message) -> EditInteractionResponse {
         .files
         .into_iter()
         .fold(builder, EditInteractionResponse::new_attachment)
+}
+
+/// The new text of a message the delivery loop keeps up to date (a board's panel): content
+/// and buttons replaced, nobody pinged.
+pub fn edited_message(message: &Message) -> EditMessage {
+    let parts = Parts::of(message);
+    EditMessage::new()
+        .content(parts.content.unwrap_or_default())
+        .embeds(parts.embeds)
+        .components(parts.rows)
+        .allowed_mentions(no_mentions())
 }
 
 /// A message posted to a channel or DM by the delivery loop, with its outbox nonce and

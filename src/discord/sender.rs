@@ -282,6 +282,45 @@ impl Deliver for DiscordSender {
             .map(drop)
     }
 
+    async fn show(
+        &self,
+        channel: u64,
+        existing: Option<u64>,
+        message: &Message,
+        nonce: &str,
+        claim: &Claim,
+    ) -> Result<u64, SendError> {
+        #[derive(Deserialize)]
+        struct Shown {
+            id: String,
+        }
+        let route = format!("messages:{channel}");
+        if let Some(id) = existing {
+            let body = serde_json::to_string(&render::edited_message(message))
+                .map_err(|e| SendError::Rejected(format!("message body: {e}")))?;
+            let path = format!("/channels/{channel}/messages/{id}");
+            let method = reqwest::Method::PATCH;
+            match self
+                .request(method, &route, &path, Some(body), true, claim)
+                .await
+            {
+                Ok(_) => return Ok(id),
+                // Deleted by someone: shown again as a new message.
+                Err(SendError::MessageGone) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        let body = serde_json::to_string(&render::channel_message(message, nonce))
+            .map_err(|e| SendError::Rejected(format!("message body: {e}")))?;
+        let path = format!("/channels/{channel}/messages");
+        let response = self.post(&route, &path, body, true, claim).await?;
+        let shown: Shown = read_json(response).await?;
+        shown
+            .id
+            .parse()
+            .map_err(|_| SendError::Rejected(format!("message id {:?}", shown.id)))
+    }
+
     async fn find_sent(
         &self,
         to: Recipient,

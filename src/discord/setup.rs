@@ -131,6 +131,16 @@ impl Router {
             SetupCommand::Retention(days) => SetupChange::Retention(days),
             SetupCommand::SummarySpeakers(on) => SetupChange::SummarySpeakers(on),
             SetupCommand::Updates(None) => SetupChange::Updates(None),
+            SetupCommand::Board(None) => SetupChange::Board(None),
+            SetupCommand::Board(Some(board)) => {
+                if let Err(reply) = self
+                    .usable_channel(ctx, interaction, guild, board.channel)
+                    .await?
+                {
+                    return Ok(Err(reply));
+                }
+                SetupChange::Board(Some(board))
+            }
             SetupCommand::Updates(Some(channel)) => {
                 if let Err(reply) = self
                     .usable_channel(ctx, interaction, guild, channel)

@@ -9,6 +9,7 @@
 use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
+use crate::domain::board::Board;
 use crate::domain::model::ConferenceSlug;
 use crate::domain::privacy::RetentionDays;
 use crate::domain::reminders::LeadTime;
@@ -47,6 +48,8 @@ pub struct GuildSettings {
     /// Where each import's changes are posted for everyone (`domain::updates`); `None`:
     /// nowhere.
     pub updates_channel: Option<u64>,
+    /// The live now / next board (`domain::board`); `None`: none.
+    pub board: Option<Board>,
 }
 
 impl GuildSettings {
@@ -123,6 +126,8 @@ pub enum SetupChange {
     SummarySpeakers(bool),
     /// The schedule updates channel; `None` turns the updates off.
     Updates(Option<u64>),
+    /// The live board; `None` turns it off.
+    Board(Option<Board>),
 }
 
 /// Why a `/setup` value was refused; the Display is shown to the organiser.
@@ -186,6 +191,7 @@ impl SetupChange {
             SetupChange::Retention(_) => "setup retention",
             SetupChange::SummarySpeakers(_) => "setup speakers",
             SetupChange::Updates(_) => "setup updates",
+            SetupChange::Board(_) => "setup board",
         }
     }
 
@@ -211,6 +217,7 @@ impl SetupChange {
             SetupChange::Retention(days) => after.retention = Some(*days),
             SetupChange::SummarySpeakers(on) => after.summary_speakers = *on,
             SetupChange::Updates(channel) => after.updates_channel = *channel,
+            SetupChange::Board(board) => after.board = *board,
         }
         after
     }
@@ -262,6 +269,14 @@ impl SetupChange {
             }
             SetupChange::Updates(_) => {
                 fields.insert("updates_channel".into(), id(settings.updates_channel));
+            }
+            SetupChange::Board(_) => {
+                let board = settings.board;
+                fields.insert("board_channel".into(), id(board.map(|b| b.channel)));
+                fields.insert(
+                    "board_layout".into(),
+                    json!(board.map(|b| b.layout.as_str())),
+                );
             }
         }
         Value::Object(fields)

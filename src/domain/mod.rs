@@ -2,6 +2,7 @@
 //! Pure code: no tokio, sqlx, serenity or HTTP, and no clock (`now` is always a parameter).
 
 pub mod announcements;
+pub mod board;
 pub mod commands;
 pub(crate) mod compact;
 pub mod diff;

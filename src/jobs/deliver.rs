@@ -52,6 +52,26 @@ pub trait Deliver: Send + Sync + 'static {
         claim: &Claim,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
+    /// Shows `message` in `channel` as the message `existing` (an edit), or, when there is
+    /// none or Discord no longer has it (10008: someone deleted it), as a new message sent
+    /// with `nonce` like [`deliver`](Self::deliver); returns the id of the message that
+    /// shows it. Paced and bound by the `claim` like `deliver`. Default: refused.
+    fn show(
+        &self,
+        channel: u64,
+        existing: Option<u64>,
+        message: &Message,
+        nonce: &str,
+        claim: &Claim,
+    ) -> impl Future<Output = Result<u64, SendError>> + Send {
+        let _ = (channel, existing, message, nonce, claim);
+        async {
+            Err(SendError::Rejected(
+                "this sender cannot edit messages".to_owned(),
+            ))
+        }
+    }
+
     /// Opens (or gets back) `user`'s DM channel with the bot: one paced request, made ahead
     /// of their reminders so that each DM costs one request when it is due.
     fn open_dm(
@@ -115,6 +135,9 @@ pub enum SendError {
     /// retried; reported to the organisers.
     #[error("cannot post in the channel: {0}")]
     ChannelUnavailable(String),
+    /// 404 with code 10008: the message to edit does not exist (any more).
+    #[error("the message is gone (10008)")]
+    MessageGone,
     /// Any other refusal (4xx): retrying the same request cannot help.
     #[error("refused: {0}")]
     Rejected(String),

@@ -75,12 +75,13 @@ impl Outcome {
 }
 
 /// Every kind of post, in the order of [`Outcomes::by_kind`].
-pub const KINDS: [PostKind; 5] = [
+pub const KINDS: [PostKind; 6] = [
     PostKind::Reminder,
     PostKind::Moved,
     PostKind::Cancelled,
     PostKind::Announcement,
     PostKind::ScheduleUpdate,
+    PostKind::Board,
 ];
 
 fn kind_index(kind: PostKind) -> usize {
@@ -90,6 +91,7 @@ fn kind_index(kind: PostKind) -> usize {
         PostKind::Cancelled => 2,
         PostKind::Announcement => 3,
         PostKind::ScheduleUpdate => 4,
+        PostKind::Board => 5,
     }
 }
 

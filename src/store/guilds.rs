@@ -14,6 +14,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{Acquire, PgConnection, PgExecutor, Row};
 
 use super::{id_from_db, id_to_db, StoreError};
+use crate::domain::board::{Board, BoardLayout};
 use crate::domain::guild_settings::{AuditEntry, GuildSettings, SetupChange};
 use crate::domain::model::ConferenceSlug;
 use crate::domain::privacy::RetentionDays;
@@ -21,7 +22,7 @@ use crate::domain::reminders::LeadTime;
 
 const COLUMNS: &str = "conference_slug, time_zone, source_url, refresh_minutes, \
      announcement_channel, organiser_log_channel, organiser_role, default_lead_minutes, \
-     retention_days, summary_speakers, updates_channel";
+     retention_days, summary_speakers, updates_channel, board_channel, board_layout";
 
 /// The stored settings of a server; `None` when no organiser has changed any yet.
 pub async fn get(
@@ -96,6 +97,7 @@ async fn write(
          retention_days = EXCLUDED.retention_days, \
          summary_speakers = EXCLUDED.summary_speakers, \
          updates_channel = EXCLUDED.updates_channel, \
+         board_channel = EXCLUDED.board_channel, board_layout = EXCLUDED.board_layout, \
          updated_at = now(), updated_by = EXCLUDED.updated_by"
     };
     let refresh = settings
@@ -104,7 +106,7 @@ async fn write(
         .transpose()?;
     sqlx::query(&format!(
         "INSERT INTO guild_settings (guild_id, {COLUMNS}, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (guild_id) {on_conflict}"
     ))
     .bind(id_to_db(guild_id))
@@ -123,6 +125,13 @@ async fn write(
     )
     .bind(settings.summary_speakers)
     .bind(settings.updates_channel.map(id_to_db))
+    .bind(settings.board.map(|board| id_to_db(board.channel)))
+    .bind(
+        settings
+            .board
+            .map_or(BoardLayout::default(), |board| board.layout)
+            .as_str(),
+    )
     .bind(id_to_db(user))
     .execute(conn)
     .await?;
@@ -159,6 +168,9 @@ fn from_row(row: &PgRow) -> Result<GuildSettings, StoreError> {
     let id = |column: &str| -> Result<Option<u64>, StoreError> {
         Ok(row.try_get::<Option<i64>, _>(column)?.map(id_from_db))
     };
+    let layout: String = row.try_get("board_layout")?;
+    let layout = BoardLayout::parse(&layout).ok_or_else(|| invalid("board layout", &layout))?;
+    let board = id("board_channel")?.map(|channel| Board { channel, layout });
     Ok(GuildSettings {
         conference,
         time_zone,
@@ -171,6 +183,7 @@ fn from_row(row: &PgRow) -> Result<GuildSettings, StoreError> {
         retention,
         summary_speakers: row.try_get("summary_speakers")?,
         updates_channel: id("updates_channel")?,
+        board,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The PostgreSQL store: all SQL lives under this module, one file per aggregate.
 
 pub mod announcements;
+pub mod boards;
 pub mod conferences;
 mod copy;
 pub mod dm_channels;

@@ -40,8 +40,8 @@ pub use reads::{
     entry, failures_since, of_conference, pending_count, pending_dm_reminders, upcoming,
 };
 pub use retire::{
-    analyze, retire_unplanned_announcements, retire_unplanned_reminders,
-    retire_unplanned_reminders_in, ReminderScope,
+    analyze, retire_unplanned_announcements, retire_unplanned_board_posts,
+    retire_unplanned_reminders, retire_unplanned_reminders_in, ReminderScope,
 };
 
 /// Errors and reasons are kept for organisers, not as full logs: at most this many chars.
@@ -117,6 +117,7 @@ fn subject_column(subject: Subject) -> (&'static str, &'static str) {
         Subject::Talk(_) => ("talk_id", ""),
         Subject::Announcement(_) => ("announcement_id", " WHERE announcement_id IS NOT NULL"),
         Subject::Import(_) => ("import_id", " WHERE import_id IS NOT NULL"),
+        Subject::Panel(_) => ("panel_id", " WHERE panel_id IS NOT NULL"),
     }
 }
 
@@ -124,7 +125,8 @@ fn subject_id(subject: Subject) -> i64 {
     match subject {
         Subject::Talk(TalkId(id))
         | Subject::Announcement(AnnouncementId(id))
-        | Subject::Import(id) => id,
+        | Subject::Import(id)
+        | Subject::Panel(id) => id,
     }
 }
 
@@ -142,6 +144,7 @@ fn kind_from_db(kind: &str) -> Result<PostKind, StoreError> {
         PostKind::Cancelled,
         PostKind::Announcement,
         PostKind::ScheduleUpdate,
+        PostKind::Board,
     ]
     .into_iter()
     .find(|k| k.as_str() == kind)
@@ -153,7 +156,7 @@ fn clip(text: &str) -> String {
 }
 
 const COLUMNS: &str =
-    "id, conference_id, target_kind, target_id, talk_id, announcement_id, import_id, kind,
+    "id, conference_id, target_kind, target_id, talk_id, announcement_id, import_id, panel_id, kind,
     schedule_version, due_at, expires_at, body, status, attempts, nonce, claimed_by,
     claimed_until, sent_at, last_error, maybe_sent_since";
 
@@ -184,12 +187,14 @@ fn row_to_entry(row: &PgRow) -> Result<OutboxEntry, StoreError> {
                     row.try_get("talk_id")?,
                     row.try_get("announcement_id")?,
                     row.try_get("import_id")?,
+                    row.try_get("panel_id")?,
                 ) {
-                    (Some(talk), None, None) => Subject::Talk(TalkId(talk)),
-                    (None, Some(announcement), None) => {
+                    (Some(talk), None, None, None) => Subject::Talk(TalkId(talk)),
+                    (None, Some(announcement), None, None) => {
                         Subject::Announcement(AnnouncementId(announcement))
                     }
-                    (None, None, Some(import)) => Subject::Import(import),
+                    (None, None, Some(import), None) => Subject::Import(import),
+                    (None, None, None, Some(panel)) => Subject::Panel(panel),
                     _ => {
                         return Err(StoreError::Invalid(
                             "an outbox row must have exactly one subject".to_owned(),
@@ -239,12 +244,13 @@ pub async fn enqueue(
         .filter(|p| seen.insert(p.key))
         .collect();
     // One upsert per kind of subject: each has its own key column and unique index.
-    let mut groups: [Vec<&PlannedPost>; 3] = Default::default();
+    let mut groups: [Vec<&PlannedPost>; 4] = Default::default();
     for post in posts {
         let group = match post.key.subject {
             Subject::Talk(_) => 0,
             Subject::Announcement(_) => 1,
             Subject::Import(_) => 2,
+            Subject::Panel(_) => 3,
         };
         groups[group].push(post);
     }

@@ -6,6 +6,7 @@ use serenity::all::Permissions;
 
 use super::options::Given;
 use super::{CommandSpec, OptionKind, OptionSpec, ParseError};
+use crate::domain::board::{Board, BoardLayout};
 use crate::domain::commands::setup::SetupCommand;
 use crate::domain::commands::status::StatusCommand;
 use crate::domain::guild_settings::{ChannelKind, REFRESH_MAX, REFRESH_MIN};
@@ -131,10 +132,31 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
                 kind: OptionKind::Channel,
             }],
         ),
+        subcommand(
+            "board",
+            "A live now / next board, edited at every talk boundary (no channel: none)",
+            &[
+                OptionSpec {
+                    name: "channel",
+                    description: "The channel; leave out to remove the board",
+                    required: false,
+                    kind: OptionKind::Channel,
+                },
+                OptionSpec {
+                    name: "layout",
+                    description: "rooms: a message per room (default); single: one for all rooms",
+                    required: false,
+                    kind: OptionKind::Choice(BOARD_LAYOUTS),
+                },
+            ],
+        ),
     ],
     public: false,
     default_member_permissions: Some(Permissions::MANAGE_GUILD),
 };
+
+/// The values of `/setup board layout:`, as [`BoardLayout::as_str`] spells them.
+const BOARD_LAYOUTS: &[&str] = &["rooms", "single"];
 
 /// The values of `/setup speakers from:`.
 const SPEAKER_SOURCES: &[&str] = &["auto", "summary"];
@@ -186,6 +208,17 @@ pub(super) fn parse_setup(given: &Given<'_>) -> Result<SetupCommand, ParseError>
             channel: options.required_channel("channel")?,
         },
         "updates" => SetupCommand::Updates(options.channel("channel")),
+        "board" => {
+            let layout = options
+                .choice("layout")?
+                .map_or(Some(BoardLayout::default()), BoardLayout::parse)
+                .ok_or(ParseError::MissingOption("layout"))?;
+            SetupCommand::Board(
+                options
+                    .channel("channel")
+                    .map(|channel| Board { channel, layout }),
+            )
+        }
         "role" => SetupCommand::Role(options.required_role("role")?),
         "lead" => SetupCommand::Lead(
             options

@@ -70,6 +70,7 @@ pub(super) fn classify(
     }
     match body.code {
         50007 => SendError::ClosedDm,
+        10008 => SendError::MessageGone,
         // Unknown Channel, Missing Access, Missing Permissions.
         10003 | 50001 | 50013 if to_channel => SendError::ChannelUnavailable(described()),
         _ => SendError::Rejected(described()),

@@ -145,7 +145,9 @@ fn what(body: &PostBody) -> String {
         PostBody::Reminder(reminder) => {
             format!("⏰ {}", truncate(&escape_markdown(&reminder.title), 100))
         }
-        PostBody::Notice { content } | PostBody::Announcement { content, .. } => {
+        PostBody::Notice { content }
+        | PostBody::Announcement { content, .. }
+        | PostBody::Board { content, .. } => {
             let first = content.lines().next().unwrap_or_default();
             truncate(first, 100)
         }

@@ -4,6 +4,7 @@
 
 use super::render::{ephemeral, fit, quoted};
 use super::{escape_markdown, truncate, Reply};
+use crate::domain::board::{Board, BoardLayout};
 use crate::domain::guild_settings::{ChannelKind, GuildSettings, SetupChange};
 use crate::domain::organisers::Access;
 use crate::domain::privacy::{RetentionDays, DEFAULT_RETENTION_DAYS};
@@ -31,6 +32,8 @@ pub enum SetupCommand {
     SummarySpeakers(bool),
     /// Where schedule updates are posted; `None`: nowhere.
     Updates(Option<u64>),
+    /// Where the live board is kept, and how; `None`: nowhere.
+    Board(Option<Board>),
 }
 
 impl SetupCommand {
@@ -47,6 +50,7 @@ impl SetupCommand {
             SetupCommand::Retention(_) => "/setup retention",
             SetupCommand::SummarySpeakers(_) => "/setup speakers",
             SetupCommand::Updates(_) => "/setup updates",
+            SetupCommand::Board(_) => "/setup board",
         }
     }
 }
@@ -137,10 +141,11 @@ enum Field {
     Retention,
     Speakers,
     Updates,
+    Board,
 }
 
 impl Field {
-    const ALL: [Field; 11] = [
+    const ALL: [Field; 12] = [
         Field::Conference,
         Field::TimeZone,
         Field::Source,
@@ -149,6 +154,7 @@ impl Field {
         Field::Channel(ChannelKind::Announcements),
         Field::Channel(ChannelKind::OrganiserLog),
         Field::Updates,
+        Field::Board,
         Field::Role,
         Field::Lead,
         Field::Retention,
@@ -167,6 +173,7 @@ impl Field {
             Field::Retention => "Personal data kept after the last talk",
             Field::Speakers => "Speakers read from",
             Field::Updates => "Schedule updates channel",
+            Field::Board => "Now / next board",
         }
     }
 
@@ -197,6 +204,13 @@ impl Field {
             Field::Channel(ChannelKind::Announcements) => channel(settings.announcement_channel),
             Field::Channel(ChannelKind::OrganiserLog) => channel(settings.organiser_log_channel),
             Field::Updates => channel(settings.updates_channel),
+            Field::Board => settings.board.map_or_else(
+                || "none".to_owned(),
+                |board| match board.layout {
+                    BoardLayout::Rooms => format!("<#{}>, a message per room", board.channel),
+                    BoardLayout::Single => format!("<#{}>, one message", board.channel),
+                },
+            ),
             Field::Role => settings.organiser_role.map_or_else(
                 || "none (Manage Server only)".to_owned(),
                 |role| format!("<@&{role}>"),
@@ -239,6 +253,7 @@ fn fields(change: &SetupChange) -> Vec<Field> {
         SetupChange::Retention(_) => vec![Field::Retention],
         SetupChange::SummarySpeakers(_) => vec![Field::Speakers],
         SetupChange::Updates(_) => vec![Field::Updates],
+        SetupChange::Board(_) => vec![Field::Board],
     }
 }
 

@@ -44,6 +44,7 @@ impl fmt::Display for DropReason {
                     Subject::Talk(talk) => (format!("talk {}", talk.0), "the talk started"),
                     Subject::Announcement(id) => (format!("announcement {}", id.0), "it was stale"),
                     Subject::Import(id) => (format!("import {id}"), "it was stale"),
+                    Subject::Panel(id) => (format!("board panel {id}"), "its period ended"),
                 };
                 write!(
                     f,
@@ -72,7 +73,9 @@ pub fn decide(post: &PlannedPost, now: DateTime<Utc>) -> Decision {
     }
     let (content, ping) = match &post.body {
         PostBody::Reminder(body) => (reminder_content(body, now), Ping::None),
-        PostBody::Notice { content } => (content.clone(), Ping::None),
+        PostBody::Notice { content } | PostBody::Board { content, .. } => {
+            (content.clone(), Ping::None)
+        }
         PostBody::Announcement { content, ping } => (content.clone(), *ping),
     };
     let remind_me =

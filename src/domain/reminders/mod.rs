@@ -114,6 +114,8 @@ pub enum PostKind {
     Announcement,
     /// One part of an import's public schedule update (see `domain::updates`).
     ScheduleUpdate,
+    /// What a live board's message shows from a talk boundary on (see `domain::board`).
+    Board,
 }
 
 impl PostKind {
@@ -125,17 +127,20 @@ impl PostKind {
             Self::Cancelled => "cancelled",
             Self::Announcement => "announcement",
             Self::ScheduleUpdate => "schedule_update",
+            Self::Board => "board",
         }
     }
 }
 
-/// What a post is about: a talk (reminders, change notices), an announcement, or an
-/// import (its public schedule update; the import record's id).
+/// What a post is about: a talk (reminders, change notices), an announcement, an import
+/// (its public schedule update; the import record's id), or a board's message (the panel's
+/// id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Subject {
     Talk(TalkId),
     Announcement(AnnouncementId),
     Import(i64),
+    Panel(i64),
 }
 
 impl Subject {
@@ -143,7 +148,7 @@ impl Subject {
     pub fn talk(self) -> Option<TalkId> {
         match self {
             Self::Talk(talk) => Some(talk),
-            Self::Announcement(_) | Self::Import(_) => None,
+            Self::Announcement(_) | Self::Import(_) | Self::Panel(_) => None,
         }
     }
 }
@@ -155,7 +160,8 @@ pub struct PostKey {
     pub subject: Subject,
     pub kind: PostKind,
     /// For a talk, its schedule version the post was planned from; for an announcement, the
-    /// occurrence's index; for a schedule update, the message part's index.
+    /// occurrence's index; for a schedule update, the message part's index; for a board, a
+    /// digest of the period and its text.
     pub schedule_version: i32,
 }
 

@@ -24,6 +24,9 @@ pub enum PostBody {
     Notice { content: String },
     /// An organiser's announcement: the text with its ping, and who may be pinged.
     Announcement { content: String, ping: Ping },
+    /// What a board's panel shows: finished markdown, imported text already escaped. Sent
+    /// as an edit of the panel's message (a new message when it has none).
+    Board { panel: i64, content: String },
 }
 
 /// The talk facts a reminder shows, as imported (unescaped: escaping happens on rendering).

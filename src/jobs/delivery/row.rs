@@ -13,7 +13,10 @@ use super::super::outcomes::Outcome;
 use super::dispatch::Departure;
 use super::dms::{learn, recipient};
 use super::{Deliver, Shared};
-use crate::domain::reminders::{decide, possible_contents, resend, Decision, Resend, Target};
+use crate::domain::reminders::{
+    decide, possible_contents, resend, Decision, PostBody, PostKind, Resend, Target,
+};
+use crate::store;
 use crate::store::dm_channels::DmChannel;
 use crate::store::outbox::{self, OutboxEntry};
 
@@ -84,7 +87,11 @@ pub(super) async fn handle<D: Deliver>(
                 let late = (now - entry.post.due).to_std().unwrap_or_default();
                 let late_ms = u64::try_from(late.as_millis()).unwrap_or(u64::MAX);
                 tracing::info!(target = %target, subject = ?key.subject, kind = kind.as_str(), late_ms, "sent");
-                shared.outcomes.observe_lateness(late);
+                // A board's current state is due at its period's start, which may be long
+                // past when a board is set up: no lateness of delivery.
+                if kind != PostKind::Board {
+                    shared.outcomes.observe_lateness(late);
+                }
                 (
                     outbox::mark_sent(pool, id, worker, now).await,
                     Outcome::Sent,
@@ -136,14 +143,16 @@ pub(super) async fn handle<D: Deliver>(
                 // The organisers must hear of it: their reminders are not reaching anybody.
                 tracing::error!(target = %target, "reminder channel unusable, organisers must fix it: {error}");
                 if let Target::Channel(channel) = key.target {
-                    report_unusable(&shared, entry.conference_id, channel, &error).await;
+                    report_unusable(&shared, entry.conference_id, channel, kind, &error).await;
                 }
                 let outcome =
                     outbox::mark_failed(pool, id, worker, &error.to_string(), None, now, None)
                         .await;
                 (outcome, Outcome::Failed)
             }
-            Err(error @ (SendError::ClosedDm | SendError::Rejected(_))) => {
+            Err(
+                error @ (SendError::ClosedDm | SendError::MessageGone | SendError::Rejected(_)),
+            ) => {
                 tracing::info!(target = %target, "not delivered, not retried: {error}");
                 let outcome =
                     outbox::mark_failed(pool, id, worker, &error.to_string(), None, now, None)
@@ -233,11 +242,40 @@ async fn send<D: Deliver>(
     message: &crate::domain::commands::Message,
     claim: &Claim,
 ) -> Result<Sent, SendError> {
+    if let PostBody::Board { panel, .. } = entry.post.body {
+        return show(shared, to.channel(), panel, entry, message, claim).await;
+    }
     shared
         .deliver
         .deliver(to, message, &entry.nonce, claim)
         .await
         .map(|()| Sent::Now)
+}
+
+/// A board's panel: its message edited (or posted, and remembered for the next edits).
+async fn show<D: Deliver>(
+    shared: &Shared<D>,
+    channel: u64,
+    panel: i64,
+    entry: &OutboxEntry,
+    message: &crate::domain::commands::Message,
+    claim: &Claim,
+) -> Result<Sent, SendError> {
+    let existing = store::boards::message_of(&shared.pool, panel)
+        .await
+        .map_err(|e| SendError::Transient(format!("reading the board's message: {e}")))?;
+    let shown = shared
+        .deliver
+        .show(channel, existing, message, &entry.nonce, claim)
+        .await?;
+    if existing != Some(shown) {
+        // Not recorded, the next edit posts a new message and the old one stays behind:
+        // worth an error in the log, not a second post of this one.
+        if let Err(error) = store::boards::set_message(&shared.pool, panel, shown).await {
+            tracing::error!(panel, "recording the board's message failed: {error:#}");
+        }
+    }
+    Ok(Sent::Now)
 }
 
 /// Looks for the message an earlier attempt (from `since` on) may have created, once
@@ -265,12 +303,13 @@ fn nonce_window(options: &super::DeliveryOptions) -> chrono::Duration {
     chrono::Duration::from_std(options.nonce_window).unwrap_or(chrono::Duration::minutes(1))
 }
 
-/// Tells the organisers (once per channel and process) that a reminder channel cannot be
-/// posted in.
+/// Tells the organisers (once per channel and process) that a channel cannot be posted in,
+/// naming the command that picks another for what `kind` posts there.
 async fn report_unusable<D: Deliver>(
     shared: &Shared<D>,
     conference_id: i64,
     channel: u64,
+    kind: PostKind,
     error: &SendError,
 ) {
     let first = shared
@@ -279,9 +318,15 @@ async fn report_unusable<D: Deliver>(
         .map(|mut reported| reported.insert(channel))
         .unwrap_or(false);
     if first {
+        let (what, command) = match kind {
+            PostKind::Board => ("The now / next board", "/setup board"),
+            PostKind::ScheduleUpdate => ("Schedule updates", "/setup updates"),
+            PostKind::Announcement => ("Announcements", "/announcements"),
+            PostKind::Reminder | PostKind::Moved | PostKind::Cancelled => ("Reminders", "/channel"),
+        };
         let text = format!(
-            "⚠️ Reminders cannot be posted in <#{channel}> ({error}). Give confbot access or pick \
-             another channel with `/channel`."
+            "⚠️ {what} cannot be posted in <#{channel}> ({error}). Give confbot access or pick \
+             another channel with `{command}`."
         );
         crate::jobs::post_to_organisers(
             &shared.pool,

@@ -1,12 +1,13 @@
 //! What a notification of an import or announcement change, and every minute sweep, plans:
-//! the talks new imports changed, their change notices and public schedule updates, and the
-//! announcements' moving window of occurrences.
+//! the talks new imports changed, their change notices and public schedule updates, the
+//! live boards, and the announcements' moving window of occurrences.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
+use crate::domain::board;
 use crate::domain::diff::ImportDiff;
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
@@ -81,6 +82,7 @@ pub(super) async fn apply_changes(
         let ids: Vec<i64> = imports.iter().map(|(id, _)| *id).collect();
         store::imports::mark_notices_planned(&mut *conn, &ids, now).await?;
     }
+    done.add(plan_boards(conn, row, programme, now).await?);
     let announcements = store::announcements::scheduled(&mut *conn, row.id).await?;
     let posts: Vec<PlannedPost> = announcements.iter().flat_map(|a| a.posts(now)).collect();
     let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
@@ -89,6 +91,29 @@ pub(super) async fn apply_changes(
     done.replanned += queued.replanned;
     done.retired += outbox::retire_unplanned_announcements(&mut *conn, row.id, &keys, now).await?;
     Ok(done)
+}
+
+/// The live boards' panels and their posts from the current period to the horizon; the
+/// pending posts the plan no longer holds are retired.
+async fn plan_boards(
+    conn: &mut PgConnection,
+    row: &ConferenceRow,
+    programme: &Programme,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
+    let boards = store::boards::boards_of(&mut *conn, row.id).await?;
+    let specs = board::panels(programme, &boards);
+    let panels = store::boards::sync_panels(&mut *conn, row.id, &specs).await?;
+    let posts = board::board_posts(programme, &panels, now);
+    let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
+    let queued = outbox::enqueue(&mut *conn, row.id, &posts, now).await?;
+    let retired = outbox::retire_unplanned_board_posts(&mut *conn, row.id, &keys, now).await?;
+    Ok(Replanned {
+        added: queued.added,
+        replanned: queued.replanned,
+        retired,
+        ..Replanned::default()
+    })
 }
 
 /// The conference's channel plan: stored by `/channel`, else configured.

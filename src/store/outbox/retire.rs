@@ -102,6 +102,18 @@ pub async fn retire_unplanned_announcements(
     .await
 }
 
+/// Like [`retire_unplanned_reminders`] for boards' posts: periods a schedule change
+/// rewrote, and every pending post of a panel that is gone.
+pub async fn retire_unplanned_board_posts(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    planned: &[PostKey],
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let scope = ReminderScope::Conference;
+    retire_unplanned(db, conference_id, PostKind::Board, scope, planned, now).await
+}
+
 async fn retire_unplanned(
     db: impl PgExecutor<'_>,
     conference_id: i64,
@@ -114,6 +126,7 @@ async fn retire_unplanned(
     let column = match kind {
         PostKind::Announcement => "announcement_id",
         PostKind::ScheduleUpdate => "import_id",
+        PostKind::Board => "panel_id",
         PostKind::Reminder | PostKind::Moved | PostKind::Cancelled => "talk_id",
     };
     let targets: Vec<(&str, i64)> = keys.iter().map(|k| target_to_db(k.target)).collect();

@@ -9,7 +9,8 @@
 //! message and creates nothing, as Discord does within its window ("a few minutes": 3
 //! minutes here unless a test sets another), and only then. Message ids are snowflakes of
 //! the moment they were made; `GET /channels/{id}/messages?after=&limit=` reads them back,
-//! newest first and without their nonce (Discord does not store it); `GET /users/@me` is
+//! newest first and without their nonce (Discord does not store it); `PATCH
+//! /channels/{id}/messages/{id}` edits one (see `history`); `GET /users/@me` is
 //! the bot. On demand a message is created and its answer held back (a request that times
 //! out after Discord acted).
 
@@ -26,7 +27,11 @@ use tokio::sync::watch;
 use super::payloads;
 pub use super::ratelimits::Limits;
 use super::ratelimits::RateLimits;
-use super::responses::{error, message, page, too_many, with_bucket, Bucket};
+use super::responses::{error, message, too_many, with_bucket, Bucket};
+
+// A path from this file's directory: the benches include this file by path too.
+#[path = "messages/history.rs"]
+mod history;
 
 /// How long Discord remembers a nonce: "a few minutes".
 pub const NONCE_WINDOW: Duration = Duration::from_secs(180);
@@ -97,6 +102,11 @@ struct State {
     /// The next this many created messages are answered only after this long.
     hang: Option<(usize, Duration)>,
     posted: Vec<Posted>,
+    /// Message id -> its content after the last edit (`history`).
+    edited: HashMap<u64, String>,
+    /// Messages someone deleted.
+    deleted: HashSet<u64>,
+    edits: Vec<history::Edit>,
     repeats: Vec<Repeat>,
     counts: Counts,
     next_id: u64,
@@ -124,6 +134,8 @@ pub struct Messages {
     state: Mutex<State>,
     /// Bumped on every created message, so waiters wake up.
     created: watch::Sender<usize>,
+    /// Bumped on every edit.
+    edit_count: watch::Sender<usize>,
 }
 
 impl Messages {
@@ -237,45 +249,11 @@ impl Messages {
                 let channel = channel.parse().ok()?;
                 Some(self.read_messages(channel, query.unwrap_or_default()))
             }
+            ("PATCH", ["channels", channel, "messages", id]) => {
+                Some(self.edit_message(channel.parse().ok()?, id.parse().ok()?, body))
+            }
             _ => None,
         }
-    }
-
-    /// `?after=ID&limit=N`: the channel's messages made after ID, at most N (1-100, default
-    /// 50), newest first.
-    fn read_messages(&self, channel: u64, query: &str) -> Response {
-        let parameter = |name: &str| {
-            query
-                .split('&')
-                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
-                .map(str::to_owned)
-        };
-        let after: u64 = parameter("after").and_then(|a| a.parse().ok()).unwrap_or(0);
-        let limit: usize = parameter("limit")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(50);
-        if !(1..=100).contains(&limit) {
-            return error(StatusCode::BAD_REQUEST, 50035, "Invalid Form Body");
-        }
-        let mut state = self.state.lock().unwrap();
-        if let Some(limited) = state.global_limit() {
-            return limited;
-        }
-        if let Some((left, wait)) = state.read_storm {
-            state.read_storm = (left > 1).then_some((left - 1, wait));
-            state.counts.rate_limited += 1;
-            return too_many(wait, true);
-        }
-        let mut found: Vec<&Posted> = state
-            .posted
-            .iter()
-            .filter(|p| p.channel == channel && p.id > after)
-            .collect();
-        // The `limit` oldest after `after`, answered newest first.
-        found.sort_by_key(|p| p.id);
-        found.truncate(limit);
-        found.reverse();
-        page(&found, channel)
     }
 
     fn open_dm(&self, body: &Value) -> Response {

@@ -25,6 +25,7 @@ mod ratelimits;
 mod replicas;
 pub mod responses;
 mod setup;
+mod setup_board;
 mod setup_guilds;
 mod setup_updates;
 mod shards;

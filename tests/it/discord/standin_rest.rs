@@ -76,8 +76,8 @@ async fn answer(
     {
         return response;
     }
-    if let ("POST" | "GET", ["channels", channel, "messages"]) =
-        (method.as_str(), segments.as_slice())
+    if let ("POST" | "GET", ["channels", channel, "messages"])
+    | ("PATCH", ["channels", channel, "messages", _]) = (method.as_str(), segments.as_slice())
     {
         // Only channels that exist: a guild channel a test made, or an opened DM.
         let channel: u64 = channel.parse().unwrap_or(0);

@@ -5,6 +5,7 @@
 
 mod announcements;
 mod binary;
+mod board;
 mod buckets;
 mod changes;
 mod chaos;
