@@ -22,7 +22,9 @@ use anyhow::Context;
 use crate::cli::output;
 use crate::config::Settings;
 use crate::console::render_text;
+use crate::domain::board::{Board, BoardLayout};
 use crate::domain::commands::Message;
+use crate::domain::guild_settings::{GuildSettings, SetupChange};
 use crate::domain::import::{self, Format, ImportOptions};
 use crate::domain::model::{ConferenceSlug, TalkId};
 use crate::domain::programme::Programme;
@@ -41,6 +43,10 @@ const SAMPLE_ICS: &str = include_str!("demo/schedule.ics");
 const SAMPLE_LISTING: &str = include_str!("demo/listing.txt");
 /// The demo's room channels (ids are made up; names are what is shown).
 const CHANNELS: [(&str, u64, &str); 2] = [("Barn", 1001, "barn"), ("Loft", 1002, "loft")];
+/// The demo server's live board: one message for every room (`/setup board`).
+const BOARD: (u64, &str) = (1003, "now-next");
+/// The demo's server (for its settings) and organiser (for their audit entry).
+const GUILD: u64 = 2001;
 /// The demo attendee, subscribed to the second talk.
 const ATTENDEE: u64 = 1;
 /// The demo clock starts this long before the first reminder is due (at least: a fast
@@ -252,7 +258,8 @@ fn first_reminder(programme: &Programme, settings: &Settings) -> Option<DateTime
     start.checked_sub_signed(settings.reminders.channel_lead.duration())
 }
 
-/// Room channels for Barn and Loft, and the demo attendee subscribed to the second talk.
+/// Room channels for Barn and Loft, the demo attendee subscribed to the second talk, and a
+/// board for every room in #now-next.
 async fn prepare_reminders(
     settings: &Settings,
     pool: &sqlx::PgPool,
@@ -285,6 +292,12 @@ async fn prepare_reminders(
         )
         .await?;
     }
+    let board = SetupChange::Board(Some(Board {
+        channel: BOARD.0,
+        layout: BoardLayout::Single,
+    }));
+    let seed = GuildSettings::seeded(Some(programme.conference.slug.clone()), None);
+    store::guilds::change(&mut conn, GUILD, &seed, ATTENDEE, &board).await?;
     Ok(())
 }
 
@@ -342,6 +355,7 @@ impl Deliver for Printer {
         }
         let now = self.clock.now();
         let place = match to {
+            Recipient::Channel(id) if id == BOARD.0 => format!("#{}", BOARD.1),
             Recipient::Channel(id) => CHANNELS
                 .iter()
                 .find(|(_, channel, _)| *channel == id)

@@ -1,6 +1,7 @@
 //! `confbot simulate --conference SLUG --from T1 --to T2`: every post the scheduler would
-//! make in a window, one per line, from the stored programme, subscriptions, lead times
-//! and channel plan. Nothing is sent or written.
+//! make in a window, one per line, from the stored programme, subscriptions, lead times,
+//! channel plan and boards, with the schedule updates waiting in the outbox. Nothing is sent
+//! or written.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -8,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::cli::connect_configured;
 use crate::cli::console::parse_instant;
 use crate::config::Settings;
+use crate::domain::board::{self, Panel};
 use crate::domain::model::ConferenceSlug;
 use crate::domain::reminders::{simulate, why_nothing, PlannedPost, PostKind};
 use crate::jobs::{PlanSettings, Planner};
@@ -48,20 +50,32 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> 
     drop(conn);
     let mut planner = Planner::new(pool.clone(), PlanSettings::from_settings(settings));
     let inputs = planner.inputs(&row).await?;
-    let queued: Vec<PlannedPost> =
+    let mut others: Vec<PlannedPost> =
         store::outbox::upcoming(&pool, row.id, PostKind::ScheduleUpdate, QUEUED_UPDATES)
             .await?
             .into_iter()
             .map(|entry| entry.post)
             .collect();
+    let boards = store::boards::boards_of(&pool, row.id).await?;
     pool.close().await;
+    // Ids only key the outbox: any distinct ones do for a rehearsal.
+    let panels: Vec<Panel> = board::panels(&inputs.programme, &boards)
+        .into_iter()
+        .zip(0..)
+        .map(|(spec, id)| Panel { id, spec })
+        .collect();
+    others.extend(board::board_edits(
+        &inputs.programme,
+        &panels,
+        args.from..args.to,
+    ));
     let lines = simulate(
         &inputs.programme,
         &inputs.subscriptions,
         &inputs.leads,
         inputs.default_lead,
         &inputs.channels,
-        &queued,
+        &others,
         args.from..args.to,
     );
     if lines.is_empty() {

@@ -106,6 +106,27 @@ pub fn board_posts(
     panels: &[Panel],
     now: DateTime<Utc>,
 ) -> Vec<PlannedPost> {
+    posts_until(programme, panels, now, now + HORIZON)
+}
+
+/// The edits of `panels` due in `window` (`confbot simulate`).
+pub fn board_edits(
+    programme: &Programme,
+    panels: &[Panel],
+    window: std::ops::Range<DateTime<Utc>>,
+) -> Vec<PlannedPost> {
+    let mut posts = posts_until(programme, panels, window.start, window.end);
+    posts.retain(|post| window.contains(&post.due));
+    posts
+}
+
+/// The posts of the period `now` is in and of every boundary after it up to `horizon`.
+fn posts_until(
+    programme: &Programme,
+    panels: &[Panel],
+    now: DateTime<Utc>,
+    horizon: DateTime<Utc>,
+) -> Vec<PlannedPost> {
     let mut posts = Vec::new();
     for panel in panels {
         let room = panel.spec.room.as_deref();
@@ -118,7 +139,6 @@ pub fn board_posts(
             .find(|b| **b <= now)
             .copied()
             .unwrap_or(DateTime::UNIX_EPOCH);
-        let horizon = now + HORIZON;
         let mut periods: Vec<(DateTime<Utc>, String)> = Vec::new();
         for start in std::iter::once(current).chain(
             boundaries

@@ -48,7 +48,9 @@ async fn the_demo_posts_the_sample_reminders_on_a_fast_clock_and_answers_command
     let mut seen = Vec::new();
 
     let intro = line_with(&mut lines, "The demo clock now reads", &mut seen).await;
+    let board = line_with(&mut lines, "#now-next: 📺 Now and next", &mut seen).await;
     let opening = line_with(&mut lines, "#barn: ⏰ Opening", &mut seen).await;
+    let edited = line_with(&mut lines, "#now-next: (edited)", &mut seen).await;
     let dm = line_with(&mut lines, "DM to you: ⏰ Python 103", &mut seen).await;
     stdin.write_all(b"/next room:Barn\n").await.expect("write");
     let next = line_with(&mut lines, "starts in", &mut seen).await;
@@ -77,6 +79,17 @@ async fn the_demo_posts_the_sample_reminders_on_a_fast_clock_and_answers_command
             && (1..=10).contains(&minutes_left)
             && opening.ends_with("[Remind me]"),
         "{opening}"
+    );
+    assert!(
+        board.contains("Barn · Now: nothing on · Next: Opening: Welcome to Demo Conf in "),
+        "{board}"
+    );
+    // At the opening's start (09:30), a few demo seconds late at most on a loaded machine.
+    let (printed, _) = when(&edited);
+    assert!(
+        ("09:30:00"..="09:31:59").contains(&printed.as_str())
+            && edited.contains("#now-next: (edited) 📺 Now and next Barn · Now: Opening"),
+        "the board changes when the opening starts: {edited}"
     );
     let (printed, minutes_left) = when(&dm);
     assert!(

@@ -294,9 +294,45 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
             "lead",
             "speakers",
             "retention",
-            "updates"
+            "updates",
+            "board"
         ]
     );
+    let board = |options: serde_json::Value| [subcommand("board", options)];
+    use crate::domain::board::{Board, BoardLayout};
+    assert_eq!(
+        parse(
+            "setup",
+            &board(serde_json::json!([
+                {"name": "channel", "type": 7, "value": "77"},
+                {"name": "layout", "type": 3, "value": "single"}
+            ]))
+        ),
+        Ok(Invocation::Setup(SetupCommand::Board(Some(Board {
+            channel: 77,
+            layout: BoardLayout::Single
+        }))))
+    );
+    assert_eq!(
+        parse(
+            "setup",
+            &board(serde_json::json!([{"name": "channel", "type": 7, "value": "77"}]))
+        ),
+        Ok(Invocation::Setup(SetupCommand::Board(Some(Board {
+            channel: 77,
+            layout: BoardLayout::Rooms
+        })))),
+        "a message per room unless told"
+    );
+    assert_eq!(
+        parse("setup", &board(serde_json::json!([]))),
+        Ok(Invocation::Setup(SetupCommand::Board(None)))
+    );
+    assert!(parse(
+        "setup",
+        &board(serde_json::json!([{"name": "layout", "type": 3, "value": "grid"}]))
+    )
+    .is_err());
     let updates = |options: serde_json::Value| [subcommand("updates", options)];
     assert_eq!(
         parse(

@@ -11,19 +11,19 @@ use crate::domain::programme::Programme;
 /// Every post planned to be due in `window` (start included, end excluded), each rendered
 /// as if sent on time: "due instant (RFC 3339 UTC) TAB target TAB text", in plan order.
 /// Line breaks and tabs inside a text become spaces, so a post is exactly one line.
-/// `queued` are posts waiting in the outbox that no plan of the programme makes (an import's
-/// schedule updates): they are listed among the reminders at their due instants.
+/// `others` are posts the reminder plan does not make (an import's schedule updates waiting in
+/// the outbox, the boards' edits): they are listed among the reminders at their due instants.
 pub fn simulate(
     programme: &Programme,
     subscriptions: &[Subscription],
     user_leads: &HashMap<u64, LeadTime>,
     default_lead: LeadTime,
     channels: &ChannelPlan,
-    queued: &[PlannedPost],
+    others: &[PlannedPost],
     window: Range<DateTime<Utc>>,
 ) -> Vec<String> {
     let mut posts = plan(programme, subscriptions, user_leads, default_lead, channels);
-    posts.extend(queued.iter().cloned());
+    posts.extend(others.iter().cloned());
     // Stable: the plan's own order among posts due together.
     posts.sort_by_key(|post| post.due);
     posts

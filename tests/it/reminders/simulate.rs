@@ -140,3 +140,62 @@ async fn simulate_a_sydney_conference_reminds_at_the_true_instant_across_the_zon
         .lines()
         .all(|l| l.split('\t').nth(1) == Some("channel:5")));
 }
+
+#[tokio::test]
+async fn simulate_lists_the_boards_edits_and_waiting_schedule_updates_among_the_reminders() {
+    let db = TestDb::new().await;
+    let (code, _, stderr) = run(confbot(Some(&db.url))
+        .args(["import", "--conference", "nbpy-2026"])
+        .arg(fixture("seed000-nbpy-pretalx.ics")));
+    assert_eq!(code, 0, "{stderr}");
+    // A server with a board in channel 222, and an update the planner queued for channel 333.
+    sqlx::query(
+        "INSERT INTO guild_settings (guild_id, conference_slug, board_channel, updated_by)
+         VALUES (5, 'nbpy-2026', 222, 1)",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("settings");
+    sqlx::query(
+        r#"INSERT INTO outbox (conference_id, target_kind, target_id, import_id, kind,
+                              schedule_version, due_at, body)
+           SELECT conference_id, 'channel', 333, id, 'schedule_update', 0,
+                  '2026-04-25T20:00:00Z',
+                  '{"body": "notice", "content": "📅 **Schedule update**\nNew: **Glue**"}'
+           FROM imports"#,
+    )
+    .execute(&db.pool)
+    .await
+    .expect("queued update");
+
+    let (code, stdout, stderr) = run(confbot(Some(&db.url))
+        .args(["simulate", "--conference", "nbpy-2026"])
+        .args([
+            "--from",
+            "2026-04-25T00:00:00Z",
+            "--to",
+            "2026-04-26T00:00:00Z",
+        ]));
+
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(
+        lines[0],
+        "2026-04-25T20:00:00Z\tchannel:333\t📅 **Schedule update** New: **Glue**"
+    );
+    // The seed talk starts at 22:45 in Barn: the board shows it then, and nothing after it.
+    assert!(
+        lines[1].starts_with(
+            "2026-04-25T22:45:00Z\tchannel:222\t📍 **Barn** Now: **Python as Orchestrator"
+        ),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2]
+            .contains("\tchannel:222\t📍 **Barn** Now: nothing on Next: nothing more scheduled"),
+        "{}",
+        lines[2]
+    );
+}
