@@ -9,7 +9,7 @@
 //! - Per-route buckets ([`Buckets`]): a request takes a place its route's bucket has left
 //!   (`X-RateLimit-Remaining`, less the requests under way) or waits for the refill
 //!   (`X-RateLimit-Reset-After`), so a route's limit is kept to before a 429.
-//! - A DM goes to the channel the delivery loop opened ahead ([`Deliver::open_dm`],
+//! - A DM goes to the channel the delivery loop opened ahead ([`crate::jobs::Deliver::open_dm`],
 //!   `POST /users/@me/channels`) and stored, so at send time it costs one request.
 //! - Every request honours the send's [`Claim`]: no wait longer than the claim allows, and
 //!   no request once it stopped holding. A request that left without an answer is an
@@ -20,7 +20,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use reqwest::Client;
 use secrecy::{ExposeSecret, SecretString};
@@ -33,10 +32,10 @@ use super::pacer::Pacer;
 use crate::lock::lock;
 
 mod answers;
+mod deliver;
 mod latencies;
 use super::render;
-use crate::domain::commands::Message;
-use crate::jobs::{Claim, Deliver, Recipient, SendError};
+use crate::jobs::{Claim, SendError};
 use answers::{classify, counts_as_invalid, header_number, seconds};
 use latencies::Latencies;
 
@@ -241,152 +240,6 @@ impl DiscordSender {
     }
 }
 
-impl Deliver for DiscordSender {
-    async fn open_dm(&self, user: u64, claim: &Claim) -> Result<u64, SendError> {
-        #[derive(Deserialize)]
-        struct Channel {
-            id: String,
-        }
-        let body = serde_json::json!({ "recipient_id": user.to_string() });
-        let response = self
-            .post(
-                "dm-open",
-                "/users/@me/channels",
-                body.to_string(),
-                false,
-                claim,
-            )
-            .await?;
-        let channel: Channel = read_json(response).await?;
-        channel
-            .id
-            .parse()
-            .map_err(|_| SendError::Rejected(format!("DM channel id {:?}", channel.id)))
-    }
-
-    async fn deliver(
-        &self,
-        to: Recipient,
-        message: &Message,
-        nonce: &str,
-        claim: &Claim,
-    ) -> Result<(), SendError> {
-        let body = serde_json::to_string(&render::channel_message(message, nonce))
-            .map_err(|e| SendError::Rejected(format!("message body: {e}")))?;
-        let channel = to.channel();
-        let route = format!("messages:{channel}");
-        let path = format!("/channels/{channel}/messages");
-        let to_channel = matches!(to, Recipient::Channel(_));
-        self.post(&route, &path, body, to_channel, claim)
-            .await
-            .map(drop)
-    }
-
-    async fn show(
-        &self,
-        channel: u64,
-        existing: Option<u64>,
-        message: &Message,
-        nonce: &str,
-        claim: &Claim,
-    ) -> Result<u64, SendError> {
-        #[derive(Deserialize)]
-        struct Shown {
-            id: String,
-        }
-        let route = format!("messages:{channel}");
-        if let Some(id) = existing {
-            let body = serde_json::to_string(&render::edited_message(message))
-                .map_err(|e| SendError::Rejected(format!("message body: {e}")))?;
-            let path = format!("/channels/{channel}/messages/{id}");
-            let method = reqwest::Method::PATCH;
-            match self
-                .request(method, &route, &path, Some(body), true, claim)
-                .await
-            {
-                Ok(_) => return Ok(id),
-                // Deleted by someone: shown again as a new message.
-                Err(SendError::MessageGone) => {}
-                Err(error) => return Err(error),
-            }
-        }
-        let body = serde_json::to_string(&render::channel_message(message, nonce))
-            .map_err(|e| SendError::Rejected(format!("message body: {e}")))?;
-        let path = format!("/channels/{channel}/messages");
-        let response = self.post(&route, &path, body, true, claim).await?;
-        let shown: Shown = read_json(response).await?;
-        shown
-            .id
-            .parse()
-            .map_err(|_| SendError::Rejected(format!("message id {:?}", shown.id)))
-    }
-
-    async fn find_sent(
-        &self,
-        to: Recipient,
-        contents: &[String],
-        after: DateTime<Utc>,
-        claim: &Claim,
-    ) -> Result<bool, SendError> {
-        #[derive(Deserialize)]
-        struct Author {
-            id: String,
-        }
-        #[derive(Deserialize)]
-        struct Found {
-            id: String,
-            #[serde(default)]
-            content: String,
-            author: Author,
-        }
-        let channel = to.channel();
-        let own = self.own_id(claim).await?.to_string();
-        let route = format!("messages-read:{channel}");
-        let mut after = snowflake(after);
-        // A reminder channel may be busy: a few pages of what came after the attempt.
-        for _ in 0..READ_PAGES {
-            let path = format!("/channels/{channel}/messages?after={after}&limit=100");
-            let response = self
-                .request(reqwest::Method::GET, &route, &path, None, true, claim)
-                .await?;
-            let page: Vec<Found> = read_json(response).await?;
-            if page
-                .iter()
-                .any(|m| m.author.id == own && contents.contains(&m.content))
-            {
-                return Ok(true);
-            }
-            match page.iter().filter_map(|m| m.id.parse::<u64>().ok()).max() {
-                Some(last) if page.len() == 100 => after = last,
-                _ => return Ok(false),
-            }
-        }
-        Ok(false)
-    }
-
-    fn share_with(&self, workers: u32) {
-        self.pacer.share_with(workers);
-    }
-
-    fn backlog(&self) -> Duration {
-        self.pacer.backlog()
-    }
-
-    fn latency(&self) -> Duration {
-        lock(&self.latencies).slowest()
-    }
-}
-
-/// Pages of 100 messages [`DiscordSender::find_sent`] reads at most.
-const READ_PAGES: usize = 5;
-
-/// The smallest snowflake of the instant `at`: Discord's ids are milliseconds since 2015
-/// shifted left by 22 bits.
-fn snowflake(at: DateTime<Utc>) -> u64 {
-    const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
-    u64::try_from(at.timestamp_millis() - DISCORD_EPOCH_MS).unwrap_or(0) << 22
-}
-
 async fn read_json<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
 ) -> Result<T, SendError> {
@@ -396,17 +249,4 @@ async fn read_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| SendError::Transient(format!("reading Discord's answer: {e}")))?;
     serde_json::from_slice(&bytes)
         .map_err(|e| SendError::Rejected(format!("Discord's answer: {e}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_snowflake_encodes_the_milliseconds_since_discords_epoch() {
-        // Discord's documented example: 175928847299117063 was made 2016-04-30 11:18:25.796 UTC.
-        let at: DateTime<Utc> = "2016-04-30T11:18:25.796Z".parse().unwrap();
-        assert_eq!(snowflake(at), 175_928_847_299_117_063 >> 22 << 22);
-        assert_eq!(snowflake("2010-01-01T00:00:00Z".parse().unwrap()), 0);
-    }
 }
