@@ -40,8 +40,8 @@ pub use reads::{
     entry, failures_since, of_conference, pending_count, pending_dm_reminders, upcoming,
 };
 pub use retire::{
-    analyze, retire_unplanned_announcements, retire_unplanned_board_posts,
-    retire_unplanned_reminders, retire_unplanned_reminders_in, ReminderScope,
+    analyze, retire_unplanned_of_kind, retire_unplanned_reminders, retire_unplanned_reminders_in,
+    ReminderScope,
 };
 
 /// Errors and reasons are kept for organisers, not as full logs: at most this many chars.

@@ -11,7 +11,7 @@ use crate::domain::board;
 use crate::domain::diff::ImportDiff;
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
-use crate::domain::reminders::{change_notices, ChannelPlan, PlannedPost};
+use crate::domain::reminders::{change_notices, ChannelPlan, PlannedPost, PostKind};
 use crate::domain::updates::schedule_updates;
 use crate::store::conferences::ConferenceRow;
 use crate::store::{self, outbox, subscriptions, StoreError};
@@ -89,7 +89,8 @@ pub(super) async fn apply_changes(
     let queued = outbox::enqueue(&mut *conn, row.id, &posts, now).await?;
     done.added += queued.added;
     done.replanned += queued.replanned;
-    done.retired += outbox::retire_unplanned_announcements(&mut *conn, row.id, &keys, now).await?;
+    let kind = PostKind::Announcement;
+    done.retired += outbox::retire_unplanned_of_kind(&mut *conn, row.id, kind, &keys, now).await?;
     Ok(done)
 }
 
@@ -107,7 +108,8 @@ async fn plan_boards(
     let posts = board::board_posts(programme, &panels, now);
     let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
     let queued = outbox::enqueue(&mut *conn, row.id, &posts, now).await?;
-    let retired = outbox::retire_unplanned_board_posts(&mut *conn, row.id, &keys, now).await?;
+    let kind = PostKind::Board;
+    let retired = outbox::retire_unplanned_of_kind(&mut *conn, row.id, kind, &keys, now).await?;
     Ok(Replanned {
         added: queued.added,
         replanned: queued.replanned,

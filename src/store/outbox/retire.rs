@@ -82,36 +82,19 @@ pub async fn retire_unplanned_reminders_in(
     retire_unplanned(db, conference_id, PostKind::Reminder, scope, planned, now).await
 }
 
-/// Like [`retire_unplanned_reminders`] for announcement posts: a cancelled announcement's
-/// pending occurrences, or those an edit of its schedule no longer calls for.
-pub async fn retire_unplanned_announcements(
+/// Like [`retire_unplanned_reminders`] for the conference's pending posts of another
+/// `kind` the plan keeps whole: announcements (a cancelled one's occurrences, or those an
+/// edit of its schedule no longer calls for) and boards (periods a schedule change rewrote,
+/// the posts of a panel that is gone).
+pub async fn retire_unplanned_of_kind(
     db: impl PgExecutor<'_>,
     conference_id: i64,
+    kind: PostKind,
     planned: &[PostKey],
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let scope = ReminderScope::Conference;
-    retire_unplanned(
-        db,
-        conference_id,
-        PostKind::Announcement,
-        scope,
-        planned,
-        now,
-    )
-    .await
-}
-
-/// Like [`retire_unplanned_reminders`] for boards' posts: periods a schedule change
-/// rewrote, and every pending post of a panel that is gone.
-pub async fn retire_unplanned_board_posts(
-    db: impl PgExecutor<'_>,
-    conference_id: i64,
-    planned: &[PostKey],
-    now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    let scope = ReminderScope::Conference;
-    retire_unplanned(db, conference_id, PostKind::Board, scope, planned, now).await
+    retire_unplanned(db, conference_id, kind, scope, planned, now).await
 }
 
 async fn retire_unplanned(

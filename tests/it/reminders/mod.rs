@@ -72,6 +72,7 @@ pub fn plan_settings() -> PlanSettings {
 }
 
 /// One talk of a test schedule.
+#[derive(Clone, Copy)]
 pub struct Talk<'a> {
     pub uid: &'a str,
     pub title: &'a str,

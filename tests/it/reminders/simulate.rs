@@ -8,13 +8,33 @@ const SEED_TEXT: &str = "⏰ **Python as Orchestrator: When to Glue, When to Com
     Freya Bhushan Mehta — starting in 10 minutes in Barn (<t:1777157100:R>) \
     <https://pretalx.northbaypython.org/nbpy-2026/talk/ERUJ9T/>";
 
-#[tokio::test]
-async fn simulate_prints_the_seed_talks_reminders_at_22_35_for_barn_and_its_subscriber() {
+/// A database with the seed schedule imported into `nbpy-2026` by the CLI.
+async fn seeded() -> TestDb {
     let db = TestDb::new().await;
     let (code, _, stderr) = run(confbot(Some(&db.url))
         .args(["import", "--conference", "nbpy-2026"])
         .arg(fixture("seed000-nbpy-pretalx.ics")));
     assert_eq!(code, 0, "{stderr}");
+    db
+}
+
+/// `confbot simulate` of the seed talk's day.
+fn simulate_the_day(db: &TestDb) -> std::process::Command {
+    let mut command = confbot(Some(&db.url));
+    command
+        .args(["simulate", "--conference", "nbpy-2026"])
+        .args([
+            "--from",
+            "2026-04-25T00:00:00Z",
+            "--to",
+            "2026-04-26T00:00:00Z",
+        ]);
+    command
+}
+
+#[tokio::test]
+async fn simulate_prints_the_seed_talks_reminders_at_22_35_for_barn_and_its_subscriber() {
+    let db = seeded().await;
     sqlx::query(
         "INSERT INTO subscriptions (conference_id, user_id, talk_id)
          SELECT conference_id, 42, id FROM talks",
@@ -23,18 +43,10 @@ async fn simulate_prints_the_seed_talks_reminders_at_22_35_for_barn_and_its_subs
     .await
     .expect("subscribe");
 
-    let (code, stdout, stderr) = run(confbot(Some(&db.url))
-        .env(
-            "CONFBOT__REMINDERS__CONFERENCES",
-            r#"[{conference = "nbpy-2026", rooms = { Barn = { id = 111, name = "barn" } }}]"#,
-        )
-        .args(["simulate", "--conference", "nbpy-2026"])
-        .args([
-            "--from",
-            "2026-04-25T00:00:00Z",
-            "--to",
-            "2026-04-26T00:00:00Z",
-        ]));
+    let (code, stdout, stderr) = run(simulate_the_day(&db).env(
+        "CONFBOT__REMINDERS__CONFERENCES",
+        r#"[{conference = "nbpy-2026", rooms = { Barn = { id = 111, name = "barn" } }}]"#,
+    ));
 
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
@@ -49,11 +61,7 @@ async fn simulate_prints_the_seed_talks_reminders_at_22_35_for_barn_and_its_subs
 
 #[tokio::test]
 async fn simulate_outside_the_window_prints_nothing_and_a_bad_window_or_slug_is_an_error() {
-    let db = TestDb::new().await;
-    let (code, _, stderr) = run(confbot(Some(&db.url))
-        .args(["import", "--conference", "nbpy-2026"])
-        .arg(fixture("seed000-nbpy-pretalx.ics")));
-    assert_eq!(code, 0, "{stderr}");
+    let db = seeded().await;
     let simulate = |args: &[&str]| {
         run(confbot(Some(&db.url))
             .args(["simulate", "--conference"])
@@ -143,11 +151,7 @@ async fn simulate_a_sydney_conference_reminds_at_the_true_instant_across_the_zon
 
 #[tokio::test]
 async fn simulate_lists_the_boards_edits_and_waiting_schedule_updates_among_the_reminders() {
-    let db = TestDb::new().await;
-    let (code, _, stderr) = run(confbot(Some(&db.url))
-        .args(["import", "--conference", "nbpy-2026"])
-        .arg(fixture("seed000-nbpy-pretalx.ics")));
-    assert_eq!(code, 0, "{stderr}");
+    let db = seeded().await;
     // A server with a board in channel 222, and an update the planner queued for channel 333.
     sqlx::query(
         "INSERT INTO guild_settings (guild_id, conference_slug, board_channel, updated_by)
@@ -168,14 +172,7 @@ async fn simulate_lists_the_boards_edits_and_waiting_schedule_updates_among_the_
     .await
     .expect("queued update");
 
-    let (code, stdout, stderr) = run(confbot(Some(&db.url))
-        .args(["simulate", "--conference", "nbpy-2026"])
-        .args([
-            "--from",
-            "2026-04-25T00:00:00Z",
-            "--to",
-            "2026-04-26T00:00:00Z",
-        ]));
+    let (code, stdout, stderr) = run(&mut simulate_the_day(&db));
 
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();

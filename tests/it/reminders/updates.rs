@@ -70,23 +70,22 @@ async fn each_import_is_posted_once_to_every_following_servers_updates_channel()
         Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "w1", |_| {}).await;
 
     // A moved, C gone, B's title fixed (not posted), and a new talk whose title tries a ping.
-    let second = [
+    let (a, b) = (
         talk("a", "Async Rust", "Barn", 5),
         talk("b", "Borrowing Well", "Loft", 3),
+    );
+    let (c, d) = (
+        talk("c", "Cancel Me", "Barn", 7),
         talk("d", "Drop @everyone", "Loft", 6),
-    ];
+    );
+    let second = [a, b, d];
     import(&db.pool, &ics(&second)).await;
     scheduler
         .wait_for("the update in both servers", |c| c.sent == 2)
         .await;
     // The same schedule again changes nothing and posts nothing; C back does.
     import(&db.pool, &ics(&second)).await;
-    let third = [
-        talk("a", "Async Rust", "Barn", 5),
-        talk("b", "Borrowing Well", "Loft", 3),
-        talk("d", "Drop @everyone", "Loft", 6),
-        talk("c", "Cancel Me", "Barn", 7),
-    ];
+    let third = [a, b, d, c];
     import(&db.pool, &ics(&third)).await;
     scheduler
         .wait_for("the second update in both servers", |c| c.sent == 4)
@@ -96,11 +95,7 @@ async fn each_import_is_posted_once_to_every_following_servers_updates_channel()
     // A restarted scheduler plans the next import and nothing of the earlier ones again.
     let scheduler =
         Scheduler::start(&db.url, &standin, Clock::starting_at(t0, 1), "w2", |_| {}).await;
-    let fourth = [
-        talk("a", "Async Rust", "Barn", 5),
-        talk("d", "Drop @everyone", "Loft", 6),
-        talk("c", "Cancel Me", "Barn", 7),
-    ];
+    let fourth = [a, d, c];
     import(&db.pool, &ics(&fourth)).await;
     scheduler
         .wait_for("the third update in both servers", |c| c.sent == 2)
