@@ -349,7 +349,7 @@ impl Deliver for Printer {
         message: &Message,
         _nonce: &str,
         claim: &Claim,
-    ) -> Result<(), SendError> {
+    ) -> Result<Option<u64>, SendError> {
         if !claim.may_leave() {
             return Err(SendError::ClaimLost);
         }
@@ -375,6 +375,6 @@ impl Deliver for Printer {
         );
         // A closed terminal is not a failed delivery: the demo ends when its input does.
         let _ = output::emit(&line);
-        Ok(())
+        Ok(None)
     }
 }

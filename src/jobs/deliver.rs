@@ -44,13 +44,14 @@ impl Recipient {
 /// wait as [`SendError::RateLimited`] instead of sleeping), and no request leaves unless it
 /// [may](Claim::may_leave) ([`SendError::ClaimLost`]).
 pub trait Deliver: Send + Sync + 'static {
+    /// Returns the created message's id when the implementation knows it.
     fn deliver(
         &self,
         to: Recipient,
         message: &Message,
         nonce: &str,
         claim: &Claim,
-    ) -> impl Future<Output = Result<(), SendError>> + Send;
+    ) -> impl Future<Output = Result<Option<u64>, SendError>> + Send;
 
     /// Shows `message` in `channel` as the message `existing` (an edit), or, when there is
     /// none or Discord no longer has it (10008: someone deleted it), as a new message sent

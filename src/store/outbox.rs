@@ -33,7 +33,8 @@ mod reads;
 mod retire;
 
 pub use claims::{
-    claim_due, claim_due_early, mark_dropped, mark_failed, mark_not_sent, mark_sent, next_due,
+    claim_due, claim_due_early, mark_dropped, mark_failed, mark_not_sent, mark_sent, mark_sent_as,
+    next_due,
     postpone, release, renew, send_early,
 };
 pub use reads::{

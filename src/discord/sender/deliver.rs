@@ -11,6 +11,12 @@ use super::{lock, read_json, render, DiscordSender};
 use crate::domain::commands::Message;
 use crate::jobs::{Claim, Deliver, Recipient, SendError};
 
+/// What Discord answers for a message it created: its id.
+#[derive(Deserialize)]
+struct Created {
+    id: String,
+}
+
 impl Deliver for DiscordSender {
     async fn open_dm(&self, user: u64, claim: &Claim) -> Result<u64, SendError> {
         #[derive(Deserialize)]
@@ -40,16 +46,19 @@ impl Deliver for DiscordSender {
         message: &Message,
         nonce: &str,
         claim: &Claim,
-    ) -> Result<(), SendError> {
+    ) -> Result<Option<u64>, SendError> {
         let body = serde_json::to_string(&render::channel_message(message, nonce))
             .map_err(|e| SendError::Rejected(format!("message body: {e}")))?;
         let channel = to.channel();
         let route = format!("messages:{channel}");
         let path = format!("/channels/{channel}/messages");
         let to_channel = matches!(to, Recipient::Channel(_));
-        self.post(&route, &path, body, to_channel, claim)
+        let response = self.post(&route, &path, body, to_channel, claim).await?;
+        // Sent is sent: an answer that does not parse only loses the id.
+        Ok(read_json::<Created>(response)
             .await
-            .map(drop)
+            .ok()
+            .and_then(|created| created.id.parse().ok()))
     }
 
     async fn show(
@@ -60,10 +69,6 @@ impl Deliver for DiscordSender {
         nonce: &str,
         claim: &Claim,
     ) -> Result<u64, SendError> {
-        #[derive(Deserialize)]
-        struct Shown {
-            id: String,
-        }
         let route = format!("messages:{channel}");
         if let Some(id) = existing {
             let body = serde_json::to_string(&render::edited_message(message))
@@ -84,7 +89,7 @@ impl Deliver for DiscordSender {
             .map_err(|e| SendError::Rejected(format!("message body: {e}")))?;
         let path = format!("/channels/{channel}/messages");
         let response = self.post(&route, &path, body, true, claim).await?;
-        let shown: Shown = read_json(response).await?;
+        let shown: Created = read_json(response).await?;
         shown
             .id
             .parse()

@@ -83,7 +83,7 @@ pub(super) async fn handle<D: Deliver>(
                     Outcome::Sent,
                 )
             }
-            Ok(Sent::Now) => {
+            Ok(Sent::Now(message)) => {
                 let late = (now - entry.post.due).to_std().unwrap_or_default();
                 let late_ms = u64::try_from(late.as_millis()).unwrap_or(u64::MAX);
                 tracing::info!(target = %target, subject = ?key.subject, kind = kind.as_str(), late_ms, "sent");
@@ -93,7 +93,7 @@ pub(super) async fn handle<D: Deliver>(
                     shared.outcomes.observe_lateness(late);
                 }
                 (
-                    outbox::mark_sent(pool, id, worker, now).await,
+                    outbox::mark_sent_as(pool, id, worker, now, message).await,
                     Outcome::Sent,
                 )
             }
@@ -229,8 +229,8 @@ impl Attempt<'_> {
 
 /// How a row came to be sent.
 enum Sent {
-    /// By this attempt.
-    Now,
+    /// By this attempt; the message's id when known.
+    Now(Option<u64>),
     /// By an earlier one, whose message was found.
     Earlier,
 }
@@ -249,7 +249,7 @@ async fn send<D: Deliver>(
         .deliver
         .deliver(to, message, &entry.nonce, claim)
         .await
-        .map(|()| Sent::Now)
+        .map(Sent::Now)
 }
 
 /// A board's panel: its message edited (or posted, and remembered for the next edits).
@@ -275,7 +275,7 @@ async fn show<D: Deliver>(
             tracing::error!(panel, "recording the board's message failed: {error:#}");
         }
     }
-    Ok(Sent::Now)
+    Ok(Sent::Now(Some(shown)))
 }
 
 /// Looks for the message an earlier attempt (from `since` on) may have created, once

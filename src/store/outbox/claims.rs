@@ -167,13 +167,27 @@ pub async fn mark_sent(
     worker: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
+    mark_sent_as(db, id, worker, now, None).await
+}
+
+/// [`mark_sent`], keeping the id of the message that shows the post when it is known (a
+/// talk's thread is started on its channel reminder's message).
+pub async fn mark_sent_as(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    now: DateTime<Utc>,
+    message: Option<u64>,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE outbox SET status = 'sent', sent_at = $3, claimed_by = NULL, claimed_until = NULL
+        "UPDATE outbox SET status = 'sent', sent_at = $3, claimed_by = NULL, claimed_until = NULL,
+                           message_id = coalesce($4, message_id)
          WHERE id = $1 AND status = 'pending' AND claimed_by = $2",
     )
     .bind(id)
     .bind(worker)
     .bind(now)
+    .bind(message.map(crate::store::id_to_db))
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

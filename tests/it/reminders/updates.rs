@@ -149,4 +149,18 @@ async fn each_import_is_posted_once_to_every_following_servers_updates_channel()
     assert_eq!(updates.len(), 6);
     assert!(updates.iter().all(|row| row.status == OutboxStatus::Sent));
     super::assert_each_sent_row_created_once(&posted, standin.messages().counts(), &updates);
+    // Each sent row keeps the id of its message.
+    let mut kept: Vec<i64> = sqlx::query_scalar(
+        "SELECT message_id FROM outbox WHERE kind = 'schedule_update' AND message_id IS NOT NULL",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("message ids");
+    let mut created: Vec<i64> = posted
+        .iter()
+        .map(|p| i64::try_from(p.id).expect("snowflake"))
+        .collect();
+    kept.sort_unstable();
+    created.sort_unstable();
+    assert_eq!(kept, created);
 }

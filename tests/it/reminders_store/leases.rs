@@ -42,12 +42,12 @@ impl Deliver for Slow {
         _message: &Message,
         _nonce: &str,
         claim: &Claim,
-    ) -> Result<(), SendError> {
+    ) -> Result<Option<u64>, SendError> {
         let (go, wait) = oneshot::channel();
         let _ = self.started.send(go);
         let _ = wait.await;
         if claim.may_leave() {
-            Ok(())
+            Ok(None)
         } else {
             Err(SendError::ClaimLost)
         }
@@ -147,8 +147,8 @@ async fn a_request_never_leaves_under_a_lost_claim() {
         .await;
 
     assert_eq!(lost, Err(SendError::ClaimLost));
-    assert_eq!(held, Ok(()));
     let posted = standin.messages().posted();
+    assert_eq!(held, Ok(Some(posted[0].id)), "the created message's id");
     assert_eq!(posted.len(), 1, "only the held row's request left");
     assert_eq!(posted[0].nonce.as_deref(), Some("n2"));
     assert_eq!(standin.messages().counts().attempts, 1);
