@@ -20,3 +20,19 @@ ALTER TABLE guild_settings ADD COLUMN thread_tracks text[] NOT NULL DEFAULT '{}'
 ALTER TABLE guild_settings ADD COLUMN thread_grace_minutes integer NOT NULL DEFAULT 15
     CHECK (thread_grace_minutes BETWEEN 0 AND 1440);
 ALTER TABLE guild_settings ADD COLUMN thread_lock boolean NOT NULL DEFAULT false;
+
+-- A change of the thread settings is planned at once (as a board's: the conference's
+-- changes pass plans both).
+CREATE TRIGGER guild_settings_notify_threads AFTER UPDATE ON guild_settings
+    FOR EACH ROW WHEN (OLD.threads IS DISTINCT FROM NEW.threads
+                       OR OLD.thread_rooms IS DISTINCT FROM NEW.thread_rooms
+                       OR OLD.thread_tracks IS DISTINCT FROM NEW.thread_tracks
+                       OR OLD.thread_grace_minutes IS DISTINCT FROM NEW.thread_grace_minutes
+                       OR OLD.thread_lock IS DISTINCT FROM NEW.thread_lock)
+    EXECUTE FUNCTION confbot_notify_board_plan();
+CREATE TRIGGER guild_settings_notify_new_threads AFTER INSERT ON guild_settings
+    FOR EACH ROW WHEN (NEW.threads)
+    EXECUTE FUNCTION confbot_notify_new_board_plan();
+
+-- "Is this talk's thread open": asked when a subscriber's DM reminder is sent, to link it.
+CREATE INDEX outbox_open_threads ON outbox (talk_id) WHERE kind = 'thread' AND status = 'sent';

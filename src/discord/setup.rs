@@ -132,6 +132,7 @@ impl Router {
             SetupCommand::SummarySpeakers(on) => SetupChange::SummarySpeakers(on),
             SetupCommand::Updates(None) => SetupChange::Updates(None),
             SetupCommand::Board(None) => SetupChange::Board(None),
+            SetupCommand::Threads(threads) => SetupChange::Threads(threads),
             SetupCommand::Board(Some(board)) => {
                 if let Err(reply) = self
                     .usable_channel(ctx, interaction, guild, board.channel)

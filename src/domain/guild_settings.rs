@@ -13,6 +13,7 @@ use crate::domain::board::Board;
 use crate::domain::model::ConferenceSlug;
 use crate::domain::privacy::RetentionDays;
 use crate::domain::reminders::LeadTime;
+use crate::domain::threads::ThreadSettings;
 use crate::domain::time::zone_by_name;
 
 /// The refresh interval range of a schedule source, in minutes: often enough for a
@@ -50,6 +51,8 @@ pub struct GuildSettings {
     pub updates_channel: Option<u64>,
     /// The live now / next board (`domain::board`); `None`: none.
     pub board: Option<Board>,
+    /// A Q&A thread for every talk (`domain::threads`); `None`: none.
+    pub threads: Option<ThreadSettings>,
 }
 
 impl GuildSettings {
@@ -128,6 +131,8 @@ pub enum SetupChange {
     Updates(Option<u64>),
     /// The live board; `None` turns it off.
     Board(Option<Board>),
+    /// Talk threads; `None` turns them off.
+    Threads(Option<ThreadSettings>),
 }
 
 /// Why a `/setup` value was refused; the Display is shown to the organiser.
@@ -192,6 +197,7 @@ impl SetupChange {
             SetupChange::SummarySpeakers(_) => "setup speakers",
             SetupChange::Updates(_) => "setup updates",
             SetupChange::Board(_) => "setup board",
+            SetupChange::Threads(_) => "setup threads",
         }
     }
 
@@ -218,6 +224,7 @@ impl SetupChange {
             SetupChange::SummarySpeakers(on) => after.summary_speakers = *on,
             SetupChange::Updates(channel) => after.updates_channel = *channel,
             SetupChange::Board(board) => after.board = *board,
+            SetupChange::Threads(threads) => after.threads = threads.clone(),
         }
         after
     }
@@ -269,6 +276,17 @@ impl SetupChange {
             }
             SetupChange::Updates(_) => {
                 fields.insert("updates_channel".into(), id(settings.updates_channel));
+            }
+            SetupChange::Threads(_) => {
+                let threads = settings.threads.as_ref();
+                fields.insert("threads".into(), json!(threads.is_some()));
+                fields.insert("thread_rooms".into(), json!(threads.map(|t| &t.rooms)));
+                fields.insert("thread_tracks".into(), json!(threads.map(|t| &t.tracks)));
+                fields.insert(
+                    "thread_grace_minutes".into(),
+                    json!(threads.map(|t| t.grace_minutes)),
+                );
+                fields.insert("thread_lock".into(), json!(threads.map(|t| t.lock)));
             }
             SetupChange::Board(_) => {
                 let board = settings.board;

@@ -19,5 +19,6 @@ pub mod search;
 pub mod source_url;
 pub mod sync;
 pub mod text;
+pub mod threads;
 pub mod time;
 pub mod updates;

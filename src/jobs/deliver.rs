@@ -73,6 +73,42 @@ pub trait Deliver: Send + Sync + 'static {
         }
     }
 
+    /// Starts a public thread named `name` on message `message` of `channel` (a thread
+    /// started before on it counts as started: Discord's 160004) and posts `card` in it with
+    /// `nonce` like [`deliver`](Self::deliver). The thread's id is the message's. Paced
+    /// and bound by the `claim`. Default: refused.
+    fn open_thread(
+        &self,
+        channel: u64,
+        message: u64,
+        name: &str,
+        card: &Message,
+        nonce: &str,
+        claim: &Claim,
+    ) -> impl Future<Output = Result<(), SendError>> + Send {
+        let _ = (channel, message, name, card, nonce, claim);
+        async {
+            Err(SendError::Rejected(
+                "this sender cannot start threads".to_owned(),
+            ))
+        }
+    }
+
+    /// Archives `thread`, and locks it when `lock`. Default: refused.
+    fn close_thread(
+        &self,
+        thread: u64,
+        lock: bool,
+        claim: &Claim,
+    ) -> impl Future<Output = Result<(), SendError>> + Send {
+        let _ = (thread, lock, claim);
+        async {
+            Err(SendError::Rejected(
+                "this sender cannot archive threads".to_owned(),
+            ))
+        }
+    }
+
     /// Opens (or gets back) `user`'s DM channel with the bot: one paced request, made ahead
     /// of their reminders so that each DM costs one request when it is due.
     fn open_dm(
@@ -139,6 +175,13 @@ pub enum SendError {
     /// 404 with code 10008: the message to edit does not exist (any more).
     #[error("the message is gone (10008)")]
     MessageGone,
+    /// 400 with code 160004: a thread was started on the message already.
+    #[error("a thread exists on the message already (160004)")]
+    ThreadExists,
+    /// Nothing to send any more, found at send time (a thread whose reminder was never
+    /// posted): the row is dropped, not failed.
+    #[error("{0}")]
+    Stale(String),
     /// Any other refusal (4xx): retrying the same request cannot help.
     #[error("refused: {0}")]
     Rejected(String),

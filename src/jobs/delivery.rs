@@ -32,6 +32,7 @@ mod batch;
 mod dispatch;
 mod dms;
 mod row;
+mod threads;
 
 /// How the loop works; [`DeliveryOptions::for_rate`] gives the production values.
 #[derive(Debug, Clone)]

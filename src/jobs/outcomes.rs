@@ -75,13 +75,15 @@ impl Outcome {
 }
 
 /// Every kind of post, in the order of [`Outcomes::by_kind`].
-pub const KINDS: [PostKind; 6] = [
+pub const KINDS: [PostKind; 8] = [
     PostKind::Reminder,
     PostKind::Moved,
     PostKind::Cancelled,
     PostKind::Announcement,
     PostKind::ScheduleUpdate,
     PostKind::Board,
+    PostKind::Thread,
+    PostKind::ThreadClose,
 ];
 
 fn kind_index(kind: PostKind) -> usize {
@@ -92,6 +94,8 @@ fn kind_index(kind: PostKind) -> usize {
         PostKind::Announcement => 3,
         PostKind::ScheduleUpdate => 4,
         PostKind::Board => 5,
+        PostKind::Thread => 6,
+        PostKind::ThreadClose => 7,
     }
 }
 

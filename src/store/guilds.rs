@@ -19,10 +19,12 @@ use crate::domain::guild_settings::{AuditEntry, GuildSettings, SetupChange};
 use crate::domain::model::ConferenceSlug;
 use crate::domain::privacy::RetentionDays;
 use crate::domain::reminders::LeadTime;
+use crate::domain::threads::ThreadSettings;
 
 const COLUMNS: &str = "conference_slug, time_zone, source_url, refresh_minutes, \
      announcement_channel, organiser_log_channel, organiser_role, default_lead_minutes, \
-     retention_days, summary_speakers, updates_channel, board_channel, board_layout";
+     retention_days, summary_speakers, updates_channel, board_channel, board_layout, threads, \
+     thread_rooms, thread_tracks, thread_grace_minutes, thread_lock";
 
 /// The stored settings of a server; `None` when no organiser has changed any yet.
 pub async fn get(
@@ -98,15 +100,22 @@ async fn write(
          summary_speakers = EXCLUDED.summary_speakers, \
          updates_channel = EXCLUDED.updates_channel, \
          board_channel = EXCLUDED.board_channel, board_layout = EXCLUDED.board_layout, \
+         threads = EXCLUDED.threads, thread_rooms = EXCLUDED.thread_rooms, \
+         thread_tracks = EXCLUDED.thread_tracks, \
+         thread_grace_minutes = EXCLUDED.thread_grace_minutes, \
+         thread_lock = EXCLUDED.thread_lock, \
          updated_at = now(), updated_by = EXCLUDED.updated_by"
     };
+    // Kept while threads are off, so turning them on again starts from the same choices.
+    let threads = settings.threads.clone().unwrap_or_default();
     let refresh = settings
         .refresh_minutes
         .map(|m| i32::try_from(m).map_err(|_| StoreError::Invalid(format!("refresh {m}"))))
         .transpose()?;
     sqlx::query(&format!(
         "INSERT INTO guild_settings (guild_id, {COLUMNS}, updated_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, $19, $20)
          ON CONFLICT (guild_id) {on_conflict}"
     ))
     .bind(id_to_db(guild_id))
@@ -132,6 +141,11 @@ async fn write(
             .map_or(BoardLayout::default(), |board| board.layout)
             .as_str(),
     )
+    .bind(settings.threads.is_some())
+    .bind(threads.rooms)
+    .bind(threads.tracks)
+    .bind(i32::try_from(threads.grace_minutes).unwrap_or(i32::MAX))
+    .bind(threads.lock)
     .bind(id_to_db(user))
     .execute(conn)
     .await?;
@@ -184,7 +198,49 @@ fn from_row(row: &PgRow) -> Result<GuildSettings, StoreError> {
         summary_speakers: row.try_get("summary_speakers")?,
         updates_channel: id("updates_channel")?,
         board,
+        threads: thread_settings(row)?,
     })
+}
+
+/// The thread settings of a settings row (`None` when threads are off).
+fn thread_settings(row: &PgRow) -> Result<Option<ThreadSettings>, StoreError> {
+    if !row.try_get::<bool, _>("threads")? {
+        return Ok(None);
+    }
+    let grace: i32 = row.try_get("thread_grace_minutes")?;
+    Ok(Some(ThreadSettings {
+        rooms: row.try_get("thread_rooms")?,
+        tracks: row.try_get("thread_tracks")?,
+        grace_minutes: u32::try_from(grace)
+            .map_err(|_| StoreError::Invalid(format!("stored thread grace {grace}")))?,
+        lock: row.try_get("thread_lock")?,
+    }))
+}
+
+/// The thread settings that apply to a conference's talks: those of the server that
+/// manages its reminder channels (`/channel`), whose messages the threads start on; without
+/// one, of the most recently changed server following it that turned threads on. `None`:
+/// no threads. With the server's id: the threads are in its channels.
+pub async fn threads_of(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+) -> Result<Option<(u64, ThreadSettings)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT g.guild_id, g.threads, g.thread_rooms, g.thread_tracks, g.thread_grace_minutes, g.thread_lock
+         FROM guild_settings g
+         JOIN conferences c ON c.slug = g.conference_slug
+         LEFT JOIN channel_plan_owners o ON o.conference_id = c.id
+         WHERE c.id = $1 AND (o.guild_id = g.guild_id OR (o.guild_id IS NULL AND g.threads))
+         ORDER BY g.updated_at DESC, g.guild_id LIMIT 1",
+    )
+    .bind(conference_id)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let guild = id_from_db(row.try_get("guild_id")?);
+    Ok(thread_settings(&row)?.map(|threads| (guild, threads)))
 }
 
 /// Appends an audit entry: `action` by `user` in the server, with the touched fields

@@ -34,11 +34,11 @@ mod retire;
 
 pub use claims::{
     claim_due, claim_due_early, mark_dropped, mark_failed, mark_not_sent, mark_sent, mark_sent_as,
-    next_due,
-    postpone, release, renew, send_early,
+    next_due, postpone, release, renew, send_early,
 };
 pub use reads::{
-    entry, failures_since, of_conference, pending_count, pending_dm_reminders, upcoming,
+    entry, failures_since, of_conference, pending_count, pending_dm_reminders, posted, thread_of,
+    upcoming, Posted,
 };
 pub use retire::{
     analyze, retire_unplanned_of_kind, retire_unplanned_reminders, retire_unplanned_reminders_in,
@@ -146,6 +146,8 @@ fn kind_from_db(kind: &str) -> Result<PostKind, StoreError> {
         PostKind::Announcement,
         PostKind::ScheduleUpdate,
         PostKind::Board,
+        PostKind::Thread,
+        PostKind::ThreadClose,
     ]
     .into_iter()
     .find(|k| k.as_str() == kind)

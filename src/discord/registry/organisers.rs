@@ -12,6 +12,7 @@ use crate::domain::commands::status::StatusCommand;
 use crate::domain::guild_settings::{ChannelKind, REFRESH_MAX, REFRESH_MIN};
 use crate::domain::privacy::{RetentionDays, RETENTION_MAX, RETENTION_MIN};
 use crate::domain::reminders::LeadTime;
+use crate::domain::threads::{ThreadSettings, MAX_GRACE_MINUTES};
 
 /// A subcommand with its options (shared by the organiser commands' entries).
 pub(super) const fn subcommand(
@@ -150,6 +151,40 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
                 },
             ],
         ),
+        subcommand(
+            "threads",
+            "A Q&A thread on each talk's channel reminder",
+            &[
+                required("enabled", "on or off", OptionKind::Choice(ON_OFF)),
+                OptionSpec {
+                    name: "rooms",
+                    description: "Only these rooms, comma-separated (default: every room)",
+                    required: false,
+                    kind: TEXT,
+                },
+                OptionSpec {
+                    name: "tracks",
+                    description: "Only these tracks, comma-separated (default: every track)",
+                    required: false,
+                    kind: TEXT,
+                },
+                OptionSpec {
+                    name: "grace",
+                    description: "Minutes a thread stays open after its talk (default 15)",
+                    required: false,
+                    kind: OptionKind::Integer {
+                        min: 0,
+                        max: MAX_GRACE_MINUTES as u64,
+                    },
+                },
+                OptionSpec {
+                    name: "after",
+                    description: "archive (default), or archive-and-lock: nobody posts any more",
+                    required: false,
+                    kind: OptionKind::Choice(THREAD_ENDS),
+                },
+            ],
+        ),
     ],
     public: false,
     default_member_permissions: Some(Permissions::MANAGE_GUILD),
@@ -157,6 +192,13 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
 
 /// The values of `/setup board layout:`, as [`BoardLayout::as_str`] spells them.
 const BOARD_LAYOUTS: &[&str] = &["rooms", "single"];
+
+/// The values of `/setup threads enabled:` and `after:`.
+const ON_OFF: &[&str] = &["on", "off"];
+const THREAD_ENDS: &[&str] = &["archive", "archive-and-lock"];
+/// The most rooms or tracks `/setup threads` takes, and their longest name.
+const MAX_LISTED: usize = 50;
+const MAX_LISTED_CHARS: usize = 100;
 
 /// The values of `/setup speakers from:`.
 const SPEAKER_SOURCES: &[&str] = &["auto", "summary"];
@@ -208,6 +250,20 @@ pub(super) fn parse_setup(given: &Given<'_>) -> Result<SetupCommand, ParseError>
             channel: options.required_channel("channel")?,
         },
         "updates" => SetupCommand::Updates(options.channel("channel")),
+        "threads" => SetupCommand::Threads(match options.required_choice("enabled")? {
+            "off" => None,
+            _ => Some(ThreadSettings {
+                rooms: listed(options.text("rooms")),
+                tracks: listed(options.text("tracks")),
+                grace_minutes: match options.integer("grace")? {
+                    Some(minutes) => {
+                        u32::try_from(minutes).map_err(|_| ParseError::MissingOption("grace"))?
+                    }
+                    None => ThreadSettings::default().grace_minutes,
+                },
+                lock: options.choice("after")? == Some("archive-and-lock"),
+            }),
+        }),
         "board" => {
             let layout = options
                 .choice("layout")?
@@ -234,6 +290,18 @@ pub(super) fn parse_setup(given: &Given<'_>) -> Result<SetupCommand, ParseError>
         ),
         _ => return Err(ParseError::MissingSubcommand("setup")),
     })
+}
+
+/// "Barn, Loft " as its names, trimmed, each cut to a sane length, at most [`MAX_LISTED`].
+fn listed(typed: Option<String>) -> Vec<String> {
+    typed
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| name.chars().take(MAX_LISTED_CHARS).collect())
+        .take(MAX_LISTED)
+        .collect()
 }
 
 /// A `/status` invocation.

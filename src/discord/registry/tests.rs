@@ -295,7 +295,8 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
             "speakers",
             "retention",
             "updates",
-            "board"
+            "board",
+            "threads"
         ]
     );
     let board = |options: serde_json::Value| [subcommand("board", options)];

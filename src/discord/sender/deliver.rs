@@ -96,6 +96,42 @@ impl Deliver for DiscordSender {
             .map_err(|_| SendError::Rejected(format!("message id {:?}", shown.id)))
     }
 
+    async fn open_thread(
+        &self,
+        channel: u64,
+        message: u64,
+        name: &str,
+        card: &Message,
+        nonce: &str,
+        claim: &Claim,
+    ) -> Result<(), SendError> {
+        let body = serde_json::json!({ "name": name, "auto_archive_duration": 1440 });
+        let path = format!("/channels/{channel}/messages/{message}/threads");
+        let route = format!("threads:{channel}");
+        match self
+            .post(&route, &path, body.to_string(), true, claim)
+            .await
+        {
+            // Started by an earlier attempt: the card may be missing still.
+            Ok(_) | Err(SendError::ThreadExists) => {}
+            Err(error) => return Err(error),
+        }
+        // The thread is a channel with the message's id; the nonce keeps the card single.
+        self.deliver(Recipient::Channel(message), card, nonce, claim)
+            .await
+            .map(drop)
+    }
+
+    async fn close_thread(&self, thread: u64, lock: bool, claim: &Claim) -> Result<(), SendError> {
+        let body = serde_json::json!({ "archived": true, "locked": lock });
+        let path = format!("/channels/{thread}");
+        let route = format!("thread:{thread}");
+        let method = reqwest::Method::PATCH;
+        self.request(method, &route, &path, Some(body.to_string()), true, claim)
+            .await
+            .map(drop)
+    }
+
     async fn find_sent(
         &self,
         to: Recipient,

@@ -147,10 +147,12 @@ fn what(body: &PostBody) -> String {
         }
         PostBody::Notice { content }
         | PostBody::Announcement { content, .. }
-        | PostBody::Board { content, .. } => {
+        | PostBody::Board { content, .. }
+        | PostBody::ThreadOpen { card: content, .. } => {
             let first = content.lines().next().unwrap_or_default();
             truncate(first, 100)
         }
+        PostBody::ThreadClose { .. } => "(the talk's thread is archived)".to_owned(),
     }
 }
 

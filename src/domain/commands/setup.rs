@@ -9,6 +9,7 @@ use crate::domain::guild_settings::{ChannelKind, GuildSettings, SetupChange};
 use crate::domain::organisers::Access;
 use crate::domain::privacy::{RetentionDays, DEFAULT_RETENTION_DAYS};
 use crate::domain::reminders::LeadTime;
+use crate::domain::threads::ThreadSettings;
 
 /// A parsed `/setup` invocation; text values are validated by the adapter after the
 /// organiser check (a non-organiser learns nothing about what would have been accepted).
@@ -34,6 +35,8 @@ pub enum SetupCommand {
     Updates(Option<u64>),
     /// Where the live board is kept, and how; `None`: nowhere.
     Board(Option<Board>),
+    /// Talk threads, and for which talks; `None`: none.
+    Threads(Option<ThreadSettings>),
 }
 
 impl SetupCommand {
@@ -51,6 +54,7 @@ impl SetupCommand {
             SetupCommand::SummarySpeakers(_) => "/setup speakers",
             SetupCommand::Updates(_) => "/setup updates",
             SetupCommand::Board(_) => "/setup board",
+            SetupCommand::Threads(_) => "/setup threads",
         }
     }
 }
@@ -142,10 +146,11 @@ enum Field {
     Speakers,
     Updates,
     Board,
+    Threads,
 }
 
 impl Field {
-    const ALL: [Field; 12] = [
+    const ALL: [Field; 13] = [
         Field::Conference,
         Field::TimeZone,
         Field::Source,
@@ -155,6 +160,7 @@ impl Field {
         Field::Channel(ChannelKind::OrganiserLog),
         Field::Updates,
         Field::Board,
+        Field::Threads,
         Field::Role,
         Field::Lead,
         Field::Retention,
@@ -174,6 +180,7 @@ impl Field {
             Field::Speakers => "Speakers read from",
             Field::Updates => "Schedule updates channel",
             Field::Board => "Now / next board",
+            Field::Threads => "Talk threads",
         }
     }
 
@@ -211,6 +218,10 @@ impl Field {
                     BoardLayout::Single => format!("<#{}>, one message", board.channel),
                 },
             ),
+            Field::Threads => settings
+                .threads
+                .as_ref()
+                .map_or_else(|| "off".to_owned(), threads_shown),
             Field::Role => settings.organiser_role.map_or_else(
                 || "none (Manage Server only)".to_owned(),
                 |role| format!("<@&{role}>"),
@@ -241,6 +252,35 @@ impl Field {
     }
 }
 
+/// "on in Barn, Loft, tracks Web; archived 15 minutes after each talk".
+fn threads_shown(threads: &ThreadSettings) -> String {
+    let list = |items: &[String]| {
+        items
+            .iter()
+            .map(|item| escape_markdown(&truncate(item, 60)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut shown = if threads.rooms.is_empty() {
+        "on in every room".to_owned()
+    } else {
+        format!("on in {}", list(&threads.rooms))
+    };
+    if !threads.tracks.is_empty() {
+        shown.push_str(&format!(", tracks {}", list(&threads.tracks)));
+    }
+    let then = if threads.lock {
+        "archived and locked"
+    } else {
+        "archived"
+    };
+    shown.push_str(&format!(
+        "; {then} {} minutes after each talk",
+        threads.grace_minutes
+    ));
+    shown
+}
+
 /// The settings a change touches.
 fn fields(change: &SetupChange) -> Vec<Field> {
     match change {
@@ -254,6 +294,7 @@ fn fields(change: &SetupChange) -> Vec<Field> {
         SetupChange::SummarySpeakers(_) => vec![Field::Speakers],
         SetupChange::Updates(_) => vec![Field::Updates],
         SetupChange::Board(_) => vec![Field::Board],
+        SetupChange::Threads(_) => vec![Field::Threads],
     }
 }
 

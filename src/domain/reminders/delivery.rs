@@ -73,9 +73,10 @@ pub fn decide(post: &PlannedPost, now: DateTime<Utc>) -> Decision {
     }
     let (content, ping) = match &post.body {
         PostBody::Reminder(body) => (reminder_content(body, now), Ping::None),
-        PostBody::Notice { content } | PostBody::Board { content, .. } => {
-            (content.clone(), Ping::None)
-        }
+        PostBody::Notice { content }
+        | PostBody::Board { content, .. }
+        | PostBody::ThreadOpen { card: content, .. } => (content.clone(), Ping::None),
+        PostBody::ThreadClose { .. } => (String::new(), Ping::None),
         PostBody::Announcement { content, ping } => (content.clone(), *ping),
     };
     let remind_me =

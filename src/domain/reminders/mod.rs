@@ -43,8 +43,8 @@ pub use lead::{LeadTime, LeadTimeError};
 pub use plan::{next_deadline, plan, plan_channels, plan_dms, plan_talks};
 pub use resend::{possible_contents, resend, Resend};
 pub use simulate::{simulate, target_label, why_nothing};
-pub(crate) use text::{added, back_on, cancelled, moved};
-pub use text::{reminder_content, starting_in, PostBody, ReminderBody};
+pub(crate) use text::{added, back_on, cancelled, is_web_url, moved};
+pub use text::{reminder_content, starting_in, with_thread_link, PostBody, ReminderBody};
 
 /// An attendee's wish to hear about talks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -116,6 +116,10 @@ pub enum PostKind {
     ScheduleUpdate,
     /// What a live board's message shows from a talk boundary on (see `domain::board`).
     Board,
+    /// A talk's Q&A thread started on its channel reminder (see `domain::threads`).
+    Thread,
+    /// The archiving of a talk's thread.
+    ThreadClose,
 }
 
 impl PostKind {
@@ -128,6 +132,8 @@ impl PostKind {
             Self::Announcement => "announcement",
             Self::ScheduleUpdate => "schedule_update",
             Self::Board => "board",
+            Self::Thread => "thread",
+            Self::ThreadClose => "thread_close",
         }
     }
 }

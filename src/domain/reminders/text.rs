@@ -27,6 +27,15 @@ pub enum PostBody {
     /// What a board's panel shows: finished markdown, imported text already escaped. Sent
     /// as an edit of the panel's message (a new message when it has none).
     Board { panel: i64, content: String },
+    /// A talk's thread: its name (plain text) and the card posted in it first (finished
+    /// markdown). Started on the channel reminder the post's key names.
+    ThreadOpen {
+        guild: u64,
+        name: String,
+        card: String,
+    },
+    /// The archiving of the thread of the channel reminder the post's key names.
+    ThreadClose { lock: bool },
 }
 
 /// The talk facts a reminder shows, as imported (unescaped: escaping happens on rendering).
@@ -121,6 +130,15 @@ pub(crate) fn cancelled(title: &str, before: Option<&Placement>) -> String {
     truncate(&text, limits::CONTENT)
 }
 
+/// A DM reminder with the link to its talk's open thread in `guild` on a line of its own.
+pub fn with_thread_link(content: &str, guild: u64, thread: u64) -> String {
+    let link = format!("\n💬 Questions: https://discord.com/channels/{guild}/{thread}");
+    if content.chars().count() + link.chars().count() > limits::CONTENT {
+        return content.to_owned();
+    }
+    format!("{content}{link}")
+}
+
 /// "New: **Title** <t:START:F> in Barn".
 pub(crate) fn added(title: &str, after: &Placement) -> String {
     placed("New", title, after)
@@ -163,7 +181,7 @@ fn full_time(placement: &Placement) -> String {
 }
 
 /// A link worth showing: http(s), short, and nothing that could end the `<…>` early.
-fn is_web_url(url: &str) -> bool {
+pub(crate) fn is_web_url(url: &str) -> bool {
     (url.starts_with("https://") || url.starts_with("http://"))
         && url.len() <= MAX_URL
         && !url

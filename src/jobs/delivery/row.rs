@@ -52,7 +52,7 @@ pub(super) async fn handle<D: Deliver>(
                 record(&shared, outcome, id, kind, Outcome::Dropped);
                 return id;
             }
-            Decision::Send(message) => message,
+            Decision::Send(message) => super::threads::linked(&shared, &entry, message).await,
         };
         departure.now();
         let result = match recipient(&shared, key.target, &mut dm, &claim).await {
@@ -150,8 +150,16 @@ pub(super) async fn handle<D: Deliver>(
                         .await;
                 (outcome, Outcome::Failed)
             }
+            Err(SendError::Stale(reason)) => {
+                tracing::info!(target = %target, "not sent: {reason}");
+                let outcome = outbox::mark_dropped(pool, id, worker, &reason).await;
+                (outcome, Outcome::Dropped)
+            }
             Err(
-                error @ (SendError::ClosedDm | SendError::MessageGone | SendError::Rejected(_)),
+                error @ (SendError::ClosedDm
+                | SendError::MessageGone
+                | SendError::ThreadExists
+                | SendError::Rejected(_)),
             ) => {
                 tracing::info!(target = %target, "not delivered, not retried: {error}");
                 let outcome =
@@ -228,7 +236,7 @@ impl Attempt<'_> {
 }
 
 /// How a row came to be sent.
-enum Sent {
+pub(super) enum Sent {
     /// By this attempt; the message's id when known.
     Now(Option<u64>),
     /// By an earlier one, whose message was found.
@@ -242,8 +250,17 @@ async fn send<D: Deliver>(
     message: &crate::domain::commands::Message,
     claim: &Claim,
 ) -> Result<Sent, SendError> {
-    if let PostBody::Board { panel, .. } = entry.post.body {
-        return show(shared, to.channel(), panel, entry, message, claim).await;
+    match &entry.post.body {
+        PostBody::Board { panel, .. } => {
+            return show(shared, to.channel(), *panel, entry, message, claim).await;
+        }
+        PostBody::ThreadOpen { name, .. } => {
+            return super::threads::open(shared, to.channel(), entry, name, message, claim).await;
+        }
+        PostBody::ThreadClose { lock } => {
+            return super::threads::close(shared, entry, *lock, claim).await;
+        }
+        _ => {}
     }
     shared
         .deliver
@@ -322,6 +339,7 @@ async fn report_unusable<D: Deliver>(
             PostKind::Board => ("The now / next board", "/setup board"),
             PostKind::ScheduleUpdate => ("Schedule updates", "/setup updates"),
             PostKind::Announcement => ("Announcements", "/announcements"),
+            PostKind::Thread | PostKind::ThreadClose => ("Talk threads", "/setup threads"),
             PostKind::Reminder | PostKind::Moved | PostKind::Cancelled => ("Reminders", "/channel"),
         };
         let text = format!(

@@ -83,6 +83,7 @@ pub(super) async fn apply_changes(
         store::imports::mark_notices_planned(&mut *conn, &ids, now).await?;
     }
     done.add(plan_boards(conn, row, programme, now).await?);
+    done.add(plan_threads(settings, conn, row, programme, now).await?);
     let announcements = store::announcements::scheduled(&mut *conn, row.id).await?;
     let posts: Vec<PlannedPost> = announcements.iter().flat_map(|a| a.posts(now)).collect();
     let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
@@ -109,6 +110,36 @@ async fn plan_boards(
     let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
     let queued = outbox::enqueue(&mut *conn, row.id, &posts, now).await?;
     let kind = PostKind::Board;
+    let retired = outbox::retire_unplanned_of_kind(&mut *conn, row.id, kind, &keys, now).await?;
+    Ok(Replanned {
+        added: queued.added,
+        replanned: queued.replanned,
+        retired,
+        ..Replanned::default()
+    })
+}
+
+/// The talk threads of the reminders due from an hour back to the horizon. Pending opens
+/// the plan no longer holds are retired (threads turned off, a talk moved far away); an
+/// archive is never retired, so an opened thread is always archived (delivery drops an
+/// archive whose thread never opened).
+async fn plan_threads(
+    settings: &PlanSettings,
+    conn: &mut PgConnection,
+    row: &ConferenceRow,
+    programme: &Programme,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
+    let posts = match store::guilds::threads_of(&mut *conn, row.id).await? {
+        Some((guild, threads)) => {
+            let channels = channels(settings, &mut *conn, row).await?;
+            crate::domain::threads::thread_posts(programme, &channels, guild, &threads, now)
+        }
+        None => Vec::new(),
+    };
+    let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
+    let queued = outbox::enqueue(&mut *conn, row.id, &posts, now).await?;
+    let kind = PostKind::Thread;
     let retired = outbox::retire_unplanned_of_kind(&mut *conn, row.id, kind, &keys, now).await?;
     Ok(Replanned {
         added: queued.added,

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Row};
 
-use super::{row_to_entry, OutboxEntry, COLUMNS};
-use crate::domain::reminders::{PlannedPost, PostKind};
-use crate::store::{id_to_db, StoreError};
+use super::{row_to_entry, subject_column, subject_id, target_to_db, OutboxEntry, COLUMNS};
+use crate::domain::reminders::{PlannedPost, PostKey, PostKind};
+use crate::store::{id_from_db, id_to_db, StoreError};
 
 /// How many rows are pending (claimed or not).
 pub async fn pending_count(db: impl PgExecutor<'_>) -> Result<i64, StoreError> {
@@ -101,4 +101,60 @@ pub async fn pending_dm_reminders(
     rows.iter()
         .map(|row| row_to_entry(row).map(|entry| entry.post))
         .collect()
+}
+
+/// What became of the post with `key`: sent (with its message, when known), still
+/// pending, or not made (never planned, dropped, failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    Sent(Option<u64>),
+    Pending,
+    Not,
+}
+
+/// Looks up the post with `key` of the conference (a talk's thread reads its reminder's).
+pub async fn posted(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    key: &PostKey,
+) -> Result<Posted, StoreError> {
+    let (target_kind, target_id) = target_to_db(key.target);
+    let (column, _) = subject_column(key.subject);
+    let row: Option<(String, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT status, message_id FROM outbox
+         WHERE conference_id = $1 AND target_kind = $2 AND target_id = $3 AND {column} = $4
+           AND kind = $5 AND schedule_version = $6"
+    ))
+    .bind(conference_id)
+    .bind(target_kind)
+    .bind(target_id)
+    .bind(subject_id(key.subject))
+    .bind(key.kind.as_str())
+    .bind(key.schedule_version)
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        Some((status, message)) if status == "sent" => Posted::Sent(message.map(id_from_db)),
+        Some((status, _)) if status == "pending" => Posted::Pending,
+        _ => Posted::Not,
+    })
+}
+
+/// The open thread of a talk, if one was started: the server and the thread's id (the
+/// message it was started on).
+pub async fn thread_of(
+    db: impl PgExecutor<'_>,
+    conference_id: i64,
+    talk: i64,
+) -> Result<Option<(u64, u64)>, StoreError> {
+    let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT message_id, body->>'guild' FROM outbox
+         WHERE talk_id = $1 AND kind = 'thread' AND status = 'sent' AND conference_id = $2
+         ORDER BY sent_at DESC LIMIT 1",
+    )
+    .bind(talk)
+    .bind(conference_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|(thread, guild)| Some((guild?.parse().ok()?, id_from_db(thread?)))))
 }

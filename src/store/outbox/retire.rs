@@ -110,7 +110,11 @@ async fn retire_unplanned(
         PostKind::Announcement => "announcement_id",
         PostKind::ScheduleUpdate => "import_id",
         PostKind::Board => "panel_id",
-        PostKind::Reminder | PostKind::Moved | PostKind::Cancelled => "talk_id",
+        PostKind::Reminder
+        | PostKind::Moved
+        | PostKind::Cancelled
+        | PostKind::Thread
+        | PostKind::ThreadClose => "talk_id",
     };
     let targets: Vec<(&str, i64)> = keys.iter().map(|k| target_to_db(k.target)).collect();
     // `NOT IN (subquery)` rather than `NOT EXISTS`: PostgreSQL estimates an UNNEST of a

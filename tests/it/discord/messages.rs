@@ -32,6 +32,9 @@ use super::responses::{error, message, too_many, with_bucket, Bucket};
 // A path from this file's directory: the benches include this file by path too.
 #[path = "messages/history.rs"]
 mod history;
+#[path = "messages/threads.rs"]
+mod threads;
+pub use threads::Thread;
 
 /// How long Discord remembers a nonce: "a few minutes".
 pub const NONCE_WINDOW: Duration = Duration::from_secs(180);
@@ -82,7 +85,7 @@ pub struct Repeat {
 }
 
 #[derive(Default)]
-struct State {
+pub(super) struct State {
     limits: RateLimits,
     dm_channels: HashMap<u64, u64>,
     /// DM channel -> user, the reverse of `dm_channels` (a fan-out has thousands).
@@ -107,6 +110,7 @@ struct State {
     /// Messages someone deleted.
     deleted: HashSet<u64>,
     edits: Vec<history::Edit>,
+    threads: std::collections::BTreeMap<u64, Thread>,
     repeats: Vec<Repeat>,
     counts: Counts,
     next_id: u64,
@@ -252,6 +256,10 @@ impl Messages {
             ("PATCH", ["channels", channel, "messages", id]) => {
                 Some(self.edit_message(channel.parse().ok()?, id.parse().ok()?, body))
             }
+            ("POST", ["channels", channel, "messages", id, "threads"]) => {
+                Some(self.start_thread(channel.parse().ok()?, id.parse().ok()?, body))
+            }
+            ("PATCH", ["channels", thread]) => self.change_thread(thread.parse().ok()?, body),
             _ => None,
         }
     }
@@ -309,6 +317,9 @@ impl Messages {
         }
         if state.missing_channels.contains(&channel) {
             return (error(StatusCode::NOT_FOUND, 10003, "Unknown Channel"), None);
+        }
+        if let Some(archived) = threads::refuse_post(&state, channel) {
+            return (archived, None);
         }
         let bucket = match state.route_bucket(channel) {
             Ok(bucket) => bucket,

@@ -81,11 +81,22 @@ async fn answer(
     {
         // Only channels that exist: a guild channel a test made, or an opened DM.
         let channel: u64 = channel.parse().unwrap_or(0);
-        if !shared.guilds.has_text_channel(channel) && !shared.messages.is_dm_channel(channel) {
+        if !shared.guilds.has_text_channel(channel)
+            && !shared.messages.is_dm_channel(channel)
+            && !shared.messages.is_thread(channel)
+        {
             return responses::error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
         }
         if let Some(problem) = limits::message(&json_body) {
             return shared.interactions.refuse_over_limits(&path, problem);
+        }
+    }
+    if let ("POST", ["channels", channel, "messages", _, "threads"]) =
+        (method.as_str(), segments.as_slice())
+    {
+        // A thread is started in a text channel of the guild.
+        if !shared.guilds.has_text_channel(channel.parse().unwrap_or(0)) {
+            return responses::error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
         }
     }
     if let Some(response) = shared

@@ -16,6 +16,7 @@ mod latency;
 mod nonce_window;
 mod sender;
 mod simulate;
+mod threads;
 mod updates;
 mod wakes;
 mod workers;

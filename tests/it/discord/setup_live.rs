@@ -1,6 +1,7 @@
-//! `/setup board` through the stand-in: organisers choose the board's channel and layout,
-//! the scheduler keeps one message for every room there, and leaving the channel out
-//! removes the board.
+//! `/setup board` and `/setup threads` through the stand-in: organisers choose the board's
+//! channel and layout, the scheduler keeps one message for every room there, and leaving
+//! the channel out removes the board; threads are turned on for some rooms and off again,
+//! organisers only.
 
 use std::time::Duration;
 
@@ -81,4 +82,44 @@ async fn setup_board_keeps_one_message_for_every_room_until_it_is_removed() {
     scheduler.stop().await;
     assert!(gone.is_ok(), "the board's panel is still there");
     assert_eq!(bot.standin.messages().counts().created, 1);
+}
+
+#[tokio::test]
+async fn setup_threads_is_for_organisers_and_is_echoed_on_and_off() {
+    let bot = Bot::start().await;
+    let threads = |options: Vec<serde_json::Value>, who| sub("setup", "threads", options, who);
+    let text = |name: &str, value: &str| payloads::option(name, 3, json!(value));
+    let on = vec![
+        text("enabled", "on"),
+        text("rooms", " Barn,  Loft ,"),
+        payloads::option("grace", 4, json!(30)),
+        text("after", "archive-and-lock"),
+    ];
+
+    let refused = private_text(&ask(&bot, threads(on.clone(), ATTENDEE)).await);
+    let saved = private_text(&ask(&bot, threads(on, ORGANISER)).await);
+    let stored: (bool, Vec<String>, i32, bool) = sqlx::query_as(
+        "SELECT threads, thread_rooms, thread_grace_minutes, thread_lock FROM guild_settings",
+    )
+    .fetch_one(&bot.db.pool)
+    .await
+    .expect("stored");
+    let off = private_text(&ask(&bot, threads(vec![text("enabled", "off")], ORGANISER)).await);
+
+    assert_eq!(
+        refused,
+        "Only this server's organisers (Manage Server, or the organiser role) can use `/setup threads`."
+    );
+    assert_eq!(
+        saved,
+        "Saved.\n**Talk threads**: off → on in Barn, Loft; archived and locked 30 minutes after each talk"
+    );
+    assert_eq!(
+        stored,
+        (true, vec!["Barn".to_owned(), "Loft".to_owned()], 30, true)
+    );
+    assert_eq!(
+        off,
+        "Saved.\n**Talk threads**: on in Barn, Loft; archived and locked 30 minutes after each talk → off"
+    );
 }
