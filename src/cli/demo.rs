@@ -14,25 +14,21 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 use tokio::sync::{watch, Notify};
 
 use anyhow::Context;
 
 use crate::cli::output;
 use crate::config::Settings;
-use crate::console::render_text;
 use crate::domain::board::{Board, BoardLayout};
-use crate::domain::commands::Message;
 use crate::domain::guild_settings::{GuildSettings, SetupChange};
 use crate::domain::import::{self, Format, ImportOptions};
 use crate::domain::model::{ConferenceSlug, TalkId};
 use crate::domain::programme::Programme;
 use crate::domain::reminders::ChannelPlan;
+use crate::domain::threads::ThreadSettings;
 use crate::embedded_db::EmbeddedPostgres;
-use crate::jobs::{
-    self, Claim, Clock, Deliver, DeliveryOptions, PlanSettings, Recipient, SendError, Setup,
-};
+use crate::jobs::{self, Clock, DeliveryOptions, PlanSettings, Setup};
 use crate::store;
 use crate::store::imports::{apply_import, ImportRequest};
 use crate::store::subscriptions::SubscriptionRef;
@@ -41,6 +37,9 @@ use crate::store::subscriptions::SubscriptionRef;
 /// (TZID=PST with a VTIMEZONE), and a plain-text listing of some of its talks.
 const SAMPLE_ICS: &str = include_str!("demo/schedule.ics");
 const SAMPLE_LISTING: &str = include_str!("demo/listing.txt");
+
+mod printer;
+use printer::Printer;
 /// The demo's room channels (ids are made up; names are what is shown).
 const CHANNELS: [(&str, u64, &str); 2] = [("Barn", 1001, "barn"), ("Loft", 1002, "loft")];
 /// The demo server's live board: one message for every room (`/setup board`).
@@ -170,7 +169,12 @@ async fn demo(
         sync: None,
         snapshots: Arc::default(),
     };
-    let printer = Printer { zone, clock };
+    let printer = Printer {
+        zone,
+        clock,
+        next_id: std::sync::atomic::AtomicU64::new(1),
+        threads: std::sync::Mutex::default(),
+    };
     let scheduler = jobs::run(pool.clone(), printer, setup, stopped(stopping));
     let console = async {
         // The scheduler stops in order (claims released, loops joined) before the pool
@@ -258,8 +262,8 @@ fn first_reminder(programme: &Programme, settings: &Settings) -> Option<DateTime
     start.checked_sub_signed(settings.reminders.channel_lead.duration())
 }
 
-/// Room channels for Barn and Loft, the demo attendee subscribed to the second talk, and a
-/// board for every room in #now-next.
+/// Room channels for Barn and Loft, the demo attendee subscribed to the second talk, a
+/// board for every room in #now-next, and a thread for every talk.
 async fn prepare_reminders(
     settings: &Settings,
     pool: &sqlx::PgPool,
@@ -296,85 +300,10 @@ async fn prepare_reminders(
         channel: BOARD.0,
         layout: BoardLayout::Single,
     }));
+    let threads = SetupChange::Threads(Some(ThreadSettings::default()));
     let seed = GuildSettings::seeded(Some(programme.conference.slug.clone()), None);
-    store::guilds::change(&mut conn, GUILD, &seed, ATTENDEE, &board).await?;
+    for change in [board, threads] {
+        store::guilds::change(&mut conn, GUILD, &seed, ATTENDEE, &change).await?;
+    }
     Ok(())
-}
-
-/// Delivers by printing: what confbot would post, where, at the demo clock's time.
-struct Printer {
-    zone: Tz,
-    clock: Clock,
-}
-
-impl Deliver for Printer {
-    /// Printed lines cannot be read back, and nothing else shares the demo's throwaway
-    /// database: no earlier attempt can have printed a post unrecorded.
-    async fn find_sent(
-        &self,
-        _to: Recipient,
-        _contents: &[String],
-        _after: chrono::DateTime<chrono::Utc>,
-        _claim: &Claim,
-    ) -> Result<bool, SendError> {
-        Ok(false)
-    }
-
-    /// The demo's DMs are printed: any channel id does.
-    async fn open_dm(&self, user: u64, _claim: &Claim) -> Result<u64, SendError> {
-        Ok(user)
-    }
-
-    /// A board's message, printed as posted the first time and as edited after.
-    async fn show(
-        &self,
-        channel: u64,
-        existing: Option<u64>,
-        message: &Message,
-        nonce: &str,
-        claim: &Claim,
-    ) -> Result<u64, SendError> {
-        let mut shown = message.clone();
-        if existing.is_some() {
-            shown.content = format!("(edited) {}", shown.content);
-        }
-        self.deliver(Recipient::Channel(channel), &shown, nonce, claim)
-            .await?;
-        Ok(existing.unwrap_or(channel))
-    }
-
-    async fn deliver(
-        &self,
-        to: Recipient,
-        message: &Message,
-        _nonce: &str,
-        claim: &Claim,
-    ) -> Result<Option<u64>, SendError> {
-        if !claim.may_leave() {
-            return Err(SendError::ClaimLost);
-        }
-        let now = self.clock.now();
-        let place = match to {
-            Recipient::Channel(id) if id == BOARD.0 => format!("#{}", BOARD.1),
-            Recipient::Channel(id) => CHANNELS
-                .iter()
-                .find(|(_, channel, _)| *channel == id)
-                .map_or_else(|| format!("#{id}"), |(_, _, name)| format!("#{name}")),
-            Recipient::Dm { .. } => "DM to you".to_owned(),
-        };
-        let text = render_text(&message.content, self.zone, now);
-        let buttons: String = message
-            .buttons
-            .iter()
-            .map(|b| format!(" [{}]", b.label))
-            .collect();
-        let line = format!(
-            "[{}] {place}: {}{buttons}\n",
-            now.with_timezone(&self.zone).format("%H:%M:%S"),
-            text.replace('\n', " ")
-        );
-        // A closed terminal is not a failed delivery: the demo ends when its input does.
-        let _ = output::emit(&line);
-        Ok(None)
-    }
 }

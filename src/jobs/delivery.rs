@@ -31,6 +31,7 @@ use dispatch::{Dispatch, InFlight};
 mod batch;
 mod dispatch;
 mod dms;
+mod panels;
 mod row;
 mod threads;
 
@@ -122,6 +123,8 @@ struct Shared<D> {
     outcomes: Arc<Outcomes>,
     /// Channels already reported unusable to the organisers by this process.
     reported: std::sync::Mutex<std::collections::HashSet<u64>>,
+    /// Talks' open threads as last looked up, for DM links (`threads::linked`).
+    threads: threads::Known,
 }
 
 /// Runs the delivery loop until `shutdown` completes, then stops claiming, cancels the
@@ -143,6 +146,7 @@ pub async fn run<D: Deliver>(
         options,
         outcomes,
         reported: std::sync::Mutex::default(),
+        threads: threads::Known::default(),
     });
     let (stop_tx, stop) = watch::channel(false);
     let work = work_loop(Arc::clone(&shared), wake, stop);

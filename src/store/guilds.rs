@@ -14,12 +14,16 @@ use sqlx::postgres::PgRow;
 use sqlx::{Acquire, PgConnection, PgExecutor, Row};
 
 use super::{id_from_db, id_to_db, StoreError};
+
+mod following;
 use crate::domain::board::{Board, BoardLayout};
 use crate::domain::guild_settings::{AuditEntry, GuildSettings, SetupChange};
 use crate::domain::model::ConferenceSlug;
 use crate::domain::privacy::RetentionDays;
 use crate::domain::reminders::LeadTime;
 use crate::domain::threads::ThreadSettings;
+pub(crate) use following::DEFAULT_LEAD;
+pub use following::{default_lead, organiser_log_channel, threads_of, updates_channels};
 
 const COLUMNS: &str = "conference_slug, time_zone, source_url, refresh_minutes, \
      announcement_channel, organiser_log_channel, organiser_role, default_lead_minutes, \
@@ -203,7 +207,7 @@ fn from_row(row: &PgRow) -> Result<GuildSettings, StoreError> {
 }
 
 /// The thread settings of a settings row (`None` when threads are off).
-fn thread_settings(row: &PgRow) -> Result<Option<ThreadSettings>, StoreError> {
+pub(super) fn thread_settings(row: &PgRow) -> Result<Option<ThreadSettings>, StoreError> {
     if !row.try_get::<bool, _>("threads")? {
         return Ok(None);
     }
@@ -215,32 +219,6 @@ fn thread_settings(row: &PgRow) -> Result<Option<ThreadSettings>, StoreError> {
             .map_err(|_| StoreError::Invalid(format!("stored thread grace {grace}")))?,
         lock: row.try_get("thread_lock")?,
     }))
-}
-
-/// The thread settings that apply to a conference's talks: those of the server that
-/// manages its reminder channels (`/channel`), whose messages the threads start on; without
-/// one, of the most recently changed server following it that turned threads on. `None`:
-/// no threads. With the server's id: the threads are in its channels.
-pub async fn threads_of(
-    db: impl PgExecutor<'_>,
-    conference_id: i64,
-) -> Result<Option<(u64, ThreadSettings)>, StoreError> {
-    let row = sqlx::query(
-        "SELECT g.guild_id, g.threads, g.thread_rooms, g.thread_tracks, g.thread_grace_minutes, g.thread_lock
-         FROM guild_settings g
-         JOIN conferences c ON c.slug = g.conference_slug
-         LEFT JOIN channel_plan_owners o ON o.conference_id = c.id
-         WHERE c.id = $1 AND (o.guild_id = g.guild_id OR (o.guild_id IS NULL AND g.threads))
-         ORDER BY g.updated_at DESC, g.guild_id LIMIT 1",
-    )
-    .bind(conference_id)
-    .fetch_optional(db)
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let guild = id_from_db(row.try_get("guild_id")?);
-    Ok(thread_settings(&row)?.map(|threads| (guild, threads)))
 }
 
 /// Appends an audit entry: `action` by `user` in the server, with the touched fields
@@ -323,43 +301,6 @@ pub async fn recent_audit(
         .collect())
 }
 
-/// The organiser log channel of a server following the conference (by the settings stored
-/// with `/setup`), for posting sync results and delivery failures. When several servers
-/// follow it and set one, the most recently changed server's; `None` when none set one.
-pub async fn organiser_log_channel(
-    db: impl PgExecutor<'_>,
-    conference_id: i64,
-) -> Result<Option<u64>, StoreError> {
-    let channel: Option<i64> = sqlx::query_scalar(
-        "SELECT g.organiser_log_channel FROM guild_settings g
-         JOIN conferences c ON c.slug = g.conference_slug
-         WHERE c.id = $1 AND g.organiser_log_channel IS NOT NULL
-         ORDER BY g.updated_at DESC, g.guild_id LIMIT 1",
-    )
-    .bind(conference_id)
-    .fetch_optional(db)
-    .await?;
-    Ok(channel.map(id_from_db))
-}
-
-/// The schedule updates channels of every server following the conference
-/// (`/setup updates`), each once.
-pub async fn updates_channels(
-    db: impl PgExecutor<'_>,
-    conference_id: i64,
-) -> Result<Vec<u64>, StoreError> {
-    let channels: Vec<i64> = sqlx::query_scalar(
-        "SELECT DISTINCT g.updates_channel FROM guild_settings g
-         JOIN conferences c ON c.slug = g.conference_slug
-         WHERE c.id = $1 AND g.updates_channel IS NOT NULL
-         ORDER BY 1",
-    )
-    .bind(conference_id)
-    .fetch_all(db)
-    .await?;
-    Ok(channels.into_iter().map(id_from_db).collect())
-}
-
 /// Claims the conference's reminder channel map for `guild_id` unless another server
 /// manages it already (see the `channel_plan_owners` table). Returns the managing server
 /// when it is another one (then the caller must not change the map). Call it in the
@@ -386,29 +327,4 @@ pub async fn claim_channel_plan(
             .await?;
     let owner = id_from_db(owner);
     Ok((owner != guild_id).then_some(owner))
-}
-
-/// The conference's default lead time in minutes (`$1`: its id): the latest `/setup lead`
-/// of the servers linked to it. Shared with `subscriptions::lead_and_default`.
-pub(crate) const DEFAULT_LEAD: &str = "SELECT g.default_lead_minutes FROM guild_settings g
-     JOIN conferences c ON c.slug = g.conference_slug
-     WHERE c.id = $1 AND g.default_lead_minutes IS NOT NULL
-     ORDER BY g.updated_at DESC, g.guild_id LIMIT 1";
-
-/// The default reminder lead an organiser set with `/setup lead` for a conference (the most
-/// recently changed server following it that set one); `None`: `defaults.lead_minutes`.
-pub async fn default_lead(
-    db: impl PgExecutor<'_>,
-    conference_id: i64,
-) -> Result<Option<LeadTime>, StoreError> {
-    let minutes: Option<i32> = sqlx::query_scalar(DEFAULT_LEAD)
-        .bind(conference_id)
-        .fetch_optional(db)
-        .await?;
-    minutes
-        .map(|m| {
-            LeadTime::from_minutes(i64::from(m))
-                .map_err(|e| StoreError::Invalid(format!("stored default lead: {e}")))
-        })
-        .transpose()
 }

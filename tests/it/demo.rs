@@ -50,6 +50,7 @@ async fn the_demo_posts_the_sample_reminders_on_a_fast_clock_and_answers_command
     let intro = line_with(&mut lines, "The demo clock now reads", &mut seen).await;
     let board = line_with(&mut lines, "#now-next: 📺 Now and next", &mut seen).await;
     let opening = line_with(&mut lines, "#barn: ⏰ Opening", &mut seen).await;
+    let thread = line_with(&mut lines, "#barn › 🧵 Q&A · Opening", &mut seen).await;
     let edited = line_with(&mut lines, "#now-next: (edited)", &mut seen).await;
     let dm = line_with(&mut lines, "DM to you: ⏰ Python 103", &mut seen).await;
     stdin.write_all(b"/next room:Barn\n").await.expect("write");
@@ -79,6 +80,10 @@ async fn the_demo_posts_the_sample_reminders_on_a_fast_clock_and_answers_command
             && (1..=10).contains(&minutes_left)
             && opening.ends_with("[Remind me]"),
         "{opening}"
+    );
+    assert!(
+        thread.contains("🎤 Opening: Welcome to Demo Conf With Organising Team Ends 10:00"),
+        "the opening's thread starts on its reminder with its card: {thread}"
     );
     assert!(
         board.contains("Barn · Now: nothing on · Next: Opening: Welcome to Demo Conf in "),

@@ -16,7 +16,6 @@ use super::{Deliver, Shared};
 use crate::domain::reminders::{
     decide, possible_contents, resend, Decision, PostBody, PostKind, Resend, Target,
 };
-use crate::store;
 use crate::store::dm_channels::DmChannel;
 use crate::store::outbox::{self, OutboxEntry};
 
@@ -252,7 +251,7 @@ async fn send<D: Deliver>(
 ) -> Result<Sent, SendError> {
     match &entry.post.body {
         PostBody::Board { panel, .. } => {
-            return show(shared, to.channel(), *panel, entry, message, claim).await;
+            return super::panels::show(shared, to.channel(), *panel, entry, message, claim).await;
         }
         PostBody::ThreadOpen { name, .. } => {
             return super::threads::open(shared, to.channel(), entry, name, message, claim).await;
@@ -267,32 +266,6 @@ async fn send<D: Deliver>(
         .deliver(to, message, &entry.nonce, claim)
         .await
         .map(Sent::Now)
-}
-
-/// A board's panel: its message edited (or posted, and remembered for the next edits).
-async fn show<D: Deliver>(
-    shared: &Shared<D>,
-    channel: u64,
-    panel: i64,
-    entry: &OutboxEntry,
-    message: &crate::domain::commands::Message,
-    claim: &Claim,
-) -> Result<Sent, SendError> {
-    let existing = store::boards::message_of(&shared.pool, panel)
-        .await
-        .map_err(|e| SendError::Transient(format!("reading the board's message: {e}")))?;
-    let shown = shared
-        .deliver
-        .show(channel, existing, message, &entry.nonce, claim)
-        .await?;
-    if existing != Some(shown) {
-        // Not recorded, the next edit posts a new message and the old one stays behind:
-        // worth an error in the log, not a second post of this one.
-        if let Err(error) = store::boards::set_message(&shared.pool, panel, shown).await {
-            tracing::error!(panel, "recording the board's message failed: {error:#}");
-        }
-    }
-    Ok(Sent::Now(Some(shown)))
 }
 
 /// Looks for the message an earlier attempt (from `since` on) may have created, once

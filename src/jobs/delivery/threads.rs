@@ -3,11 +3,16 @@
 //! outbox, so a thread whose reminder was retired (the talk moved or was cancelled) or
 //! never posted is dropped, not sent.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use super::row::Sent;
 use super::{Deliver, Shared};
 use crate::domain::commands::Message;
 use crate::domain::reminders::{with_thread_link, PostKey, PostKind, Target};
 use crate::jobs::{Claim, SendError};
+use crate::lock::lock;
 use crate::store::outbox::{self, OutboxEntry, Posted};
 
 /// Starts the thread on the reminder's message and posts the card in it.
@@ -89,15 +94,61 @@ pub(super) async fn linked<D: Deliver>(
     else {
         return message;
     };
-    match outbox::thread_of(&shared.pool, entry.conference_id, talk.0).await {
-        Ok(Some((guild, thread))) => {
-            message.content = with_thread_link(&message.content, guild, thread);
-        }
-        Ok(None) => {}
-        // The reminder matters more than its link.
-        Err(error) => tracing::warn!("looking for the talk's thread failed: {error}"),
+    let key = (entry.conference_id, talk.0);
+    let known = shared.threads.get(key);
+    let thread = match known {
+        Some(thread) => thread,
+        None => match outbox::thread_of(&shared.pool, entry.conference_id, talk.0).await {
+            Ok(thread) => {
+                shared.threads.put(key, thread);
+                thread
+            }
+            // The reminder matters more than its link.
+            Err(error) => {
+                tracing::warn!("looking for the talk's thread failed: {error}");
+                None
+            }
+        },
+    };
+    if let Some((guild, thread)) = thread {
+        message.content = with_thread_link(&message.content, guild, thread);
     }
     message
+}
+
+/// How long a looked-up thread (or its absence) is trusted: a keynote's 2,000 DMs ask once
+/// every few seconds, not 2,000 times.
+const KNOWN_FOR: Duration = Duration::from_secs(5);
+
+/// A talk's open thread: its server and the thread's id.
+type Thread = (u64, u64);
+
+/// A lookup's answer and when it was made.
+#[derive(Debug, Clone, Copy)]
+struct LookedUp {
+    at: Instant,
+    thread: Option<Thread>,
+}
+
+/// Talks' threads as last looked up, by (conference, talk).
+#[derive(Debug, Default)]
+pub(super) struct Known(Mutex<HashMap<(i64, i64), LookedUp>>);
+
+impl Known {
+    fn get(&self, key: (i64, i64)) -> Option<Option<Thread>> {
+        let known = lock(&self.0);
+        known
+            .get(&key)
+            .filter(|looked| looked.at.elapsed() < KNOWN_FOR)
+            .map(|looked| looked.thread)
+    }
+
+    fn put(&self, key: (i64, i64), thread: Option<Thread>) {
+        let mut known = lock(&self.0);
+        known.retain(|_, looked| looked.at.elapsed() < KNOWN_FOR);
+        let at = Instant::now();
+        known.insert(key, LookedUp { at, thread });
+    }
 }
 
 async fn posted<D: Deliver>(
