@@ -241,3 +241,52 @@ async fn a_server_that_reads_speakers_from_the_summary_has_its_source_synced_tha
         serde_json::json!({"summary_speakers": true})
     );
 }
+
+#[tokio::test]
+async fn threads_follow_the_server_that_manages_the_reminder_channels_and_no_other() {
+    use confbot::domain::threads::ThreadSettings;
+    let db = TestDb::new().await;
+    crate::fixtures::import_text(&db.pool, "livecon", crate::fixtures::SEED_ICS).await;
+    let conference: i64 = sqlx::query_scalar("SELECT id FROM conferences WHERE slug = 'livecon'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("conference");
+    let threads = |rooms: &[&str]| {
+        SetupChange::Threads(Some(ThreadSettings {
+            rooms: rooms.iter().map(|r| (*r).to_owned()).collect(),
+            ..ThreadSettings::default()
+        }))
+    };
+    let applying = || async {
+        guilds::threads_of(&db.pool, conference)
+            .await
+            .expect("read")
+    };
+
+    change(&db, GUILD_A, threads(&["Barn"]), "livecon").await;
+    let alone = applying().await;
+    // A second server following the conference, threads on: with configured channels
+    // neither may decide for channels that may be the other's.
+    change(&db, GUILD_B, threads(&["Loft"]), "livecon").await;
+    let two = applying().await;
+    // B manages the reminder channels (`/channel`): B's settings apply, A's do not.
+    let mut conn = db.pool.acquire().await.expect("connection");
+    let other = guilds::claim_channel_plan(&mut conn, conference, GUILD_B)
+        .await
+        .expect("claim");
+    let owned = applying().await;
+    change(&db, GUILD_B, SetupChange::Threads(None), "livecon").await;
+    let owner_off = applying().await;
+
+    assert_eq!(
+        alone.map(|(g, t)| (g, t.rooms)),
+        Some((GUILD_A, vec!["Barn".to_owned()]))
+    );
+    assert_eq!(two, None);
+    assert_eq!(other, None, "B claimed the map");
+    assert_eq!(
+        owned.map(|(g, t)| (g, t.rooms)),
+        Some((GUILD_B, vec!["Loft".to_owned()]))
+    );
+    assert_eq!(owner_off, None, "A's threads do not apply in B's channels");
+}

@@ -47,9 +47,11 @@ pub async fn updates_channels(
 }
 
 /// The thread settings that apply to a conference's talks: those of the server that
-/// manages its reminder channels (`/channel`), whose messages the threads start on; without
-/// one, of the most recently changed server following it that turned threads on. `None`:
-/// no threads. With the server's id: the threads are in its channels.
+/// manages its reminder channels (`/channel`), whose messages the threads start on. With
+/// configured channels (no server manages them), those of the server following the
+/// conference when it is the only one: with several, no server may start, archive or lock
+/// threads in channels that may be another's. `None`: no threads. With the server's id: the
+/// threads (and the DM links to them) are in its channels.
 pub async fn threads_of(
     db: impl PgExecutor<'_>,
     conference_id: i64,
@@ -59,8 +61,12 @@ pub async fn threads_of(
          FROM guild_settings g
          JOIN conferences c ON c.slug = g.conference_slug
          LEFT JOIN channel_plan_owners o ON o.conference_id = c.id
-         WHERE c.id = $1 AND (o.guild_id = g.guild_id OR (o.guild_id IS NULL AND g.threads))
-         ORDER BY g.updated_at DESC, g.guild_id LIMIT 1",
+         WHERE c.id = $1
+           AND (o.guild_id = g.guild_id
+                OR (o.guild_id IS NULL
+                    AND (SELECT count(*) FROM guild_settings f
+                          WHERE f.conference_slug = g.conference_slug) = 1))
+         LIMIT 1",
     )
     .bind(conference_id)
     .fetch_optional(db)
