@@ -119,7 +119,11 @@ fn main() {
     let panels: Vec<Panel> = board::panels(&programme, &boards)
         .into_iter()
         .zip(1..)
-        .map(|(spec, id)| Panel { id, spec })
+        .map(|(spec, id)| Panel {
+            id,
+            spec,
+            shown: None,
+        })
         .collect();
     let (start, end) = programme.talks.iter().filter_map(|t| t.data.slot).fold(
         (DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC),

@@ -15,6 +15,11 @@ CREATE TABLE board_panels (
     channel_id    bigint NOT NULL,
     room          text NOT NULL,
     message_id    bigint,
+    -- The post the message shows now (its schedule_version) and its text: the planner
+    -- compares the text it plans for the current period with it, so a change that comes
+    -- back to an earlier text is shown again.
+    shown_version integer,
+    shown_content text,
     created_at    timestamptz NOT NULL DEFAULT now(),
     UNIQUE (conference_id, channel_id, room)
 );

@@ -62,7 +62,11 @@ pub async fn run(settings: &Settings, args: SimulateArgs) -> anyhow::Result<()> 
     let panels: Vec<Panel> = board::panels(&inputs.programme, &boards)
         .into_iter()
         .zip(0..)
-        .map(|(spec, id)| Panel { id, spec })
+        .map(|(spec, id)| Panel {
+            id,
+            spec,
+            shown: None,
+        })
         .collect();
     others.extend(board::board_edits(
         &inputs.programme,

@@ -7,9 +7,10 @@
 //! - A panel changes only at its talk boundaries (a start or an end in its rooms). The plan
 //!   holds one post per boundary from the current period up to [`HORIZON`] ahead, due at the
 //!   boundary, expiring at the next one (after downtime only the current state is shown).
-//! - A post's key carries a digest of its period and text: a schedule change that alters
-//!   what a period shows is a new post (shown at once), and the same text is never shown
-//!   twice. The planner retires pending posts the plan no longer holds.
+//! - A post's key carries a digest of its period and text (for the current period, of what
+//!   the message shows now too): a schedule change that alters what a period shows is a new
+//!   post (shown at once), a text already shown is not posted again, and a change undone
+//!   is shown again. The planner retires pending posts the plan no longer holds.
 //! - Only talks that take place count (cancelled talks, breaks and all-day entries do not);
 //!   texts are escaped and within Discord's limits.
 
@@ -64,11 +65,19 @@ pub struct PanelSpec {
     pub room: Option<String>,
 }
 
-/// A stored panel: its spec and the store's id for it.
+/// A stored panel: its spec, the store's id for it, and what its message shows now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Panel {
     pub id: i64,
     pub spec: PanelSpec,
+    pub shown: Option<Shown>,
+}
+
+/// The post a panel's message shows: its key's version and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub version: i32,
+    pub content: String,
 }
 
 /// The panels `boards` need with this programme: for layout `rooms`, one per room with a
@@ -153,6 +162,14 @@ fn posts_until(
             }
         }
         for (i, (start, text)) in periods.iter().enumerate() {
+            // The current period's key names what the message shows now: the same text is
+            // that post (nothing to do), another one a new post even if it was shown before
+            // (a change undone within one period is shown again).
+            let version = match (&panel.shown, i) {
+                (Some(shown), 0) if shown.content == *text => shown.version,
+                (Some(shown), 0) => digest(*start, &format!("{}\n{text}", shown.version)),
+                _ => digest(*start, text),
+            };
             // Valid until the next change of text: the next kept period, else the next
             // boundary beyond the window (the next sweep plans it).
             let expires = periods.get(i + 1).map(|(next, _)| *next).or_else(|| {
@@ -166,7 +183,7 @@ fn posts_until(
                     target: Target::Channel(panel.spec.channel),
                     subject: Subject::Panel(panel.id),
                     kind: PostKind::Board,
-                    schedule_version: digest(*start, text),
+                    schedule_version: version,
                 },
                 due: *start,
                 expires,

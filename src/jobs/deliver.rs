@@ -178,6 +178,10 @@ pub enum SendError {
     /// 400 with code 160004: a thread was started on the message already.
     #[error("a thread exists on the message already (160004)")]
     ThreadExists,
+    /// Not to be sent yet: what it depends on (a thread's reminder) is still to come. The
+    /// row goes back, due again after the wait, and no attempt is counted.
+    #[error("{reason}")]
+    NotYet { reason: String, wait: Duration },
     /// Nothing to send any more, found at send time (a thread whose reminder was never
     /// posted): the row is dropped, not failed.
     #[error("{0}")]

@@ -5,7 +5,7 @@
 use sqlx::{PgConnection, PgExecutor, Row};
 
 use super::{id_from_db, id_to_db, StoreError};
-use crate::domain::board::{Board, BoardLayout, Panel, PanelSpec};
+use crate::domain::board::{Board, BoardLayout, Panel, PanelSpec, Shown};
 
 /// The boards of every server following the conference, each channel once.
 pub async fn boards_of(
@@ -67,11 +67,13 @@ pub async fn sync_panels(
     .bind(&rooms)
     .execute(&mut *conn)
     .await?;
-    let stored =
-        sqlx::query("SELECT id, channel_id, room FROM board_panels WHERE conference_id = $1")
-            .bind(conference_id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let stored = sqlx::query(
+        "SELECT id, channel_id, room, shown_version, shown_content FROM board_panels
+         WHERE conference_id = $1",
+    )
+    .bind(conference_id)
+    .fetch_all(&mut *conn)
+    .await?;
     let mut panels = Vec::with_capacity(specs.len());
     for spec in specs {
         let room = spec.room.as_deref().unwrap_or("");
@@ -79,9 +81,14 @@ pub async fn sync_panels(
             if id_from_db(row.try_get("channel_id")?) == spec.channel
                 && row.try_get::<&str, _>("room")? == room
             {
+                let version: Option<i32> = row.try_get("shown_version")?;
+                let content: Option<String> = row.try_get("shown_content")?;
                 panels.push(Panel {
                     id: row.try_get("id")?,
                     spec: spec.clone(),
+                    shown: version
+                        .zip(content)
+                        .map(|(version, content)| Shown { version, content }),
                 });
             }
         }
@@ -89,27 +96,37 @@ pub async fn sync_panels(
     Ok(panels)
 }
 
-/// The message a panel edits, once it has one.
-pub async fn message_of(db: impl PgExecutor<'_>, panel: i64) -> Result<Option<u64>, StoreError> {
+/// Locks a panel's row until the transaction ends and returns the message it edits, once it
+/// has one; `None` when the panel is gone.
+pub async fn lock_panel(
+    conn: &mut PgConnection,
+    panel: i64,
+) -> Result<Option<Option<u64>>, StoreError> {
     let message: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT message_id FROM board_panels WHERE id = $1")
+        sqlx::query_scalar("SELECT message_id FROM board_panels WHERE id = $1 FOR UPDATE")
             .bind(panel)
-            .fetch_optional(db)
+            .fetch_optional(conn)
             .await?;
-    Ok(message.flatten().map(id_from_db))
+    Ok(message.map(|message| message.map(id_from_db)))
 }
 
-/// Records the message a panel edits from now on (a first post, or one re-created after
-/// someone deleted it).
-pub async fn set_message(
+/// Records what a panel's message shows now, and the message (a first post, or one
+/// re-created after someone deleted it) it edits from now on.
+pub async fn set_shown(
     db: impl PgExecutor<'_>,
     panel: i64,
     message: u64,
+    shown: &Shown,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE board_panels SET message_id = $2 WHERE id = $1")
-        .bind(panel)
-        .bind(id_to_db(message))
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE board_panels SET message_id = $2, shown_version = $3, shown_content = $4
+         WHERE id = $1",
+    )
+    .bind(panel)
+    .bind(id_to_db(message))
+    .bind(shown.version)
+    .bind(&shown.content)
+    .execute(db)
+    .await?;
     Ok(())
 }

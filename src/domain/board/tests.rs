@@ -32,6 +32,7 @@ fn panel(id: i64, room: Option<&str>) -> Panel {
             channel: 500,
             room: room.map(str::to_owned),
         },
+        shown: None,
     }
 }
 
@@ -214,4 +215,40 @@ fn schedule_text_on_a_board_is_escaped() {
         text.starts_with("📍 **\\`Barn\\`**\nNow: **\\*\\*@\u{200b}everyone\\*\\* \\<@\u{200b}&1\\>** — \\_Mallory\\_"),
         "{text}"
     );
+}
+
+#[test]
+fn a_change_undone_within_a_period_is_shown_again_and_what_is_shown_is_not_posted_twice() {
+    let a = day();
+    let mut talks: Vec<_> = a.talks.iter().map(|t| t.data.clone()).collect();
+    if let Some(b) = talks.iter_mut().find(|t| t.title == "B") {
+        b.title = "B, renamed".into();
+    }
+    let b = programme(chrono_tz::Europe::Berlin, vec![], talks);
+    let now = utc("2026-06-01T10:10:00Z");
+    let showing = |shown: Option<&PlannedPost>| Panel {
+        shown: shown.map(|post| Shown {
+            version: post.key.schedule_version,
+            content: match &post.body {
+                PostBody::Board { content, .. } => content.clone(),
+                other => panic!("{other:?}"),
+            },
+        }),
+        ..panel(9, Some("Barn"))
+    };
+    let current = |p: &Programme, shown: Option<&PlannedPost>| {
+        board_posts(p, &[showing(shown)], now).remove(0)
+    };
+
+    let first_a = current(&a, None);
+    let again_a = current(&a, Some(&first_a));
+    let then_b = current(&b, Some(&first_a));
+    let back_to_a = current(&a, Some(&then_b));
+    let still_a = current(&a, Some(&back_to_a));
+
+    assert_eq!(again_a.key, first_a.key, "shown already: the same post, nothing new");
+    assert_ne!(then_b.key, first_a.key);
+    assert_eq!(back_to_a.body, first_a.body, "the first text again");
+    assert_ne!(back_to_a.key, first_a.key, "a new post: A was replaced by B meanwhile");
+    assert_eq!(still_a.key, back_to_a.key, "and then stable");
 }

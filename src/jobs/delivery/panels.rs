@@ -3,11 +3,15 @@
 
 use super::row::Sent;
 use super::{Deliver, Shared};
+use crate::domain::board::Shown;
 use crate::jobs::{Claim, SendError};
 use crate::store;
 use crate::store::outbox::OutboxEntry;
 
 /// A board's panel: its message edited (or posted, and remembered for the next edits).
+/// The panel's row stays locked from reading its message to recording it, so two edits of
+/// one panel (two workers, a retry overlapping the next boundary) never run together: they
+/// could leave the older text up, or post two messages for a panel that had none.
 pub(super) async fn show<D: Deliver>(
     shared: &Shared<D>,
     channel: u64,
@@ -16,19 +20,40 @@ pub(super) async fn show<D: Deliver>(
     message: &crate::domain::commands::Message,
     claim: &Claim,
 ) -> Result<Sent, SendError> {
-    let existing = store::boards::message_of(&shared.pool, panel)
+    let unreadable = |error: store::StoreError| {
+        // Organisers see the row's last error: the database's own words stay in the log.
+        tracing::error!(panel, "reading the board's message failed: {error:#}");
+        SendError::Transient("the board could not be read".to_owned())
+    };
+    let mut tx = shared
+        .pool
+        .begin()
         .await
-        .map_err(|e| SendError::Transient(format!("reading the board's message: {e}")))?;
+        .map_err(|e| unreadable(e.into()))?;
+    let existing = match store::boards::lock_panel(&mut tx, panel)
+        .await
+        .map_err(unreadable)?
+    {
+        Some(existing) => existing,
+        // Removed (the board was turned off or moved, the room has no talk left).
+        None => return Err(SendError::Stale("the board's panel is gone".to_owned())),
+    };
     let shown = shared
         .deliver
         .show(channel, existing, message, &entry.nonce, claim)
         .await?;
-    if existing != Some(shown) {
-        // Not recorded, the next edit posts a new message and the old one stays behind:
-        // worth an error in the log, not a second post of this one.
-        if let Err(error) = store::boards::set_message(&shared.pool, panel, shown).await {
+    let now_shown = Shown {
+        version: entry.post.key.schedule_version,
+        content: message.content.clone(),
+    };
+    store::boards::set_shown(&mut *tx, panel, shown, &now_shown)
+        .await
+        .map_err(|error| {
+            // Not recorded, the next edit would post yet another message: an error in the
+            // log, and this one tried again (its nonce finds the same message).
             tracing::error!(panel, "recording the board's message failed: {error:#}");
-        }
-    }
+            SendError::Transient("the board's message could not be recorded".to_owned())
+        })?;
+    tx.commit().await.map_err(|e| unreadable(e.into()))?;
     Ok(Sent::Now(Some(shown)))
 }

@@ -104,6 +104,10 @@ pub(super) async fn handle<D: Deliver>(
                 tracing::warn!(?retry_after, "global rate limit: every send waits");
                 continue;
             }
+            Err(SendError::NotYet { reason, wait }) => {
+                let outcome = outbox::postpone(pool, id, worker, later(now, wait), &reason).await;
+                (outcome, Outcome::Postponed)
+            }
             Err(error @ SendError::RateLimited { retry_after, .. }) => {
                 // Too long to wait under the claim: the row goes back, due when the wait ends.
                 let until = later(now, retry_after);
@@ -279,7 +283,24 @@ async fn find_earlier<D: Deliver>(
     claim: &Claim,
 ) -> Result<bool, SendError> {
     let now = shared.clock.now();
-    let contents = possible_contents(&entry.post, since, now);
+    // Where an earlier attempt's message would be, and what it may say.
+    let (to, contents) = match &entry.post.body {
+        // Edits, thread starts (160004) and archives may simply be made again.
+        PostBody::Board { .. } | PostBody::ThreadClose { .. } => return Ok(false),
+        // A thread's card is in the thread.
+        PostBody::ThreadOpen { .. } => match super::threads::thread_channel(shared, entry).await? {
+            Some(thread) => (thread, possible_contents(&entry.post, since, now)),
+            None => return Ok(false),
+        },
+        // A DM reminder may carry its thread's link.
+        _ => {
+            let contents = possible_contents(&entry.post, since, now);
+            (
+                to,
+                super::threads::with_link_variants(shared, entry, contents).await,
+            )
+        }
+    };
     // Discord's and this host's clocks may differ by a little.
     let after = shared.clock.to_wall(since) - chrono::Duration::seconds(30);
     let found = shared.deliver.find_sent(to, &contents, after, claim).await;

@@ -11,7 +11,7 @@ use super::row::Sent;
 use super::{Deliver, Shared};
 use crate::domain::commands::Message;
 use crate::domain::reminders::{with_thread_link, PostKey, PostKind, Target};
-use crate::jobs::{Claim, SendError};
+use crate::jobs::{Claim, Recipient, SendError};
 use crate::lock::lock;
 use crate::store::outbox::{self, OutboxEntry, Posted};
 
@@ -36,10 +36,8 @@ pub(super) async fn open<D: Deliver>(
             ))
         }
         Posted::Pending => {
-            // Retried with backoff: the reminder goes first, a moment earlier.
-            return Err(SendError::Transient(
-                "the reminder is not posted yet".to_owned(),
-            ));
+            // The reminder goes first, a moment earlier (or after its own retries).
+            return Err(not_yet("the reminder is not posted yet"));
         }
         Posted::Not => {
             return Err(SendError::Stale(
@@ -68,17 +66,47 @@ pub(super) async fn close<D: Deliver>(
     };
     let thread = match posted(shared, entry.conference_id, &opened).await? {
         Posted::Sent(Some(thread)) => thread,
-        Posted::Pending => {
-            return Err(SendError::Transient(
-                "the thread is not open yet".to_owned(),
-            ));
-        }
+        Posted::Pending => return Err(not_yet("the thread is not open yet")),
         Posted::Sent(None) | Posted::Not => {
             return Err(SendError::Stale("the thread was never opened".to_owned()));
         }
     };
     shared.deliver.close_thread(thread, lock, claim).await?;
     Ok(Sent::Now(Some(thread)))
+}
+
+/// The thread a `ThreadOpen` row's card goes to, once its reminder's message is known.
+pub(super) async fn thread_channel<D: Deliver>(
+    shared: &Shared<D>,
+    entry: &OutboxEntry,
+) -> Result<Option<Recipient>, SendError> {
+    let reminder = PostKey {
+        kind: PostKind::Reminder,
+        ..entry.post.key
+    };
+    Ok(
+        match posted(shared, entry.conference_id, &reminder).await? {
+            Posted::Sent(Some(message)) => Some(Recipient::Channel(message)),
+            _ => None,
+        },
+    )
+}
+
+/// `contents` and, for a DM reminder whose talk has a thread, each with the thread's link:
+/// what an earlier attempt's message may say.
+pub(super) async fn with_link_variants<D: Deliver>(
+    shared: &Shared<D>,
+    entry: &OutboxEntry,
+    contents: Vec<String>,
+) -> Vec<String> {
+    let Some((guild, thread)) = dm_thread(shared, entry).await else {
+        return contents;
+    };
+    let linked: Vec<String> = contents
+        .iter()
+        .map(|content| with_thread_link(content, guild, thread))
+        .collect();
+    contents.into_iter().chain(linked).collect()
 }
 
 /// A subscriber's reminder with the link to its talk's thread, once that is open (a DM due
@@ -88,32 +116,36 @@ pub(super) async fn linked<D: Deliver>(
     entry: &OutboxEntry,
     mut message: Message,
 ) -> Message {
+    if let Some((guild, thread)) = dm_thread(shared, entry).await {
+        message.content = with_thread_link(&message.content, guild, thread);
+    }
+    message
+}
+
+/// The open thread of a DM reminder's talk, for the same schedule version.
+async fn dm_thread<D: Deliver>(shared: &Shared<D>, entry: &OutboxEntry) -> Option<Thread> {
     let key = entry.post.key;
     let (Target::Dm(_), PostKind::Reminder, Some(talk)) =
         (key.target, key.kind, key.subject.talk())
     else {
-        return message;
+        return None;
     };
-    let key = (entry.conference_id, talk.0);
-    let known = shared.threads.get(key);
-    let thread = match known {
-        Some(thread) => thread,
-        None => match outbox::thread_of(&shared.pool, entry.conference_id, talk.0).await {
-            Ok(thread) => {
-                shared.threads.put(key, thread);
-                thread
-            }
-            // The reminder matters more than its link.
-            Err(error) => {
-                tracing::warn!("looking for the talk's thread failed: {error}");
-                None
-            }
-        },
-    };
-    if let Some((guild, thread)) = thread {
-        message.content = with_thread_link(&message.content, guild, thread);
+    let version = key.schedule_version;
+    let known = (entry.conference_id, talk.0, version);
+    if let Some(thread) = shared.threads.get(known) {
+        return thread;
     }
-    message
+    match outbox::thread_of(&shared.pool, entry.conference_id, talk.0, version).await {
+        Ok(thread) => {
+            shared.threads.put(known, thread);
+            thread
+        }
+        // The reminder matters more than its link.
+        Err(error) => {
+            tracing::warn!("looking for the talk's thread failed: {error}");
+            None
+        }
+    }
 }
 
 /// How long a looked-up thread (or its absence) is trusted: a keynote's 2,000 DMs ask once
@@ -130,12 +162,12 @@ struct LookedUp {
     thread: Option<Thread>,
 }
 
-/// Talks' threads as last looked up, by (conference, talk).
+/// Talks' threads as last looked up, by (conference, talk, schedule version).
 #[derive(Debug, Default)]
-pub(super) struct Known(Mutex<HashMap<(i64, i64), LookedUp>>);
+pub(super) struct Known(Mutex<HashMap<(i64, i64, i32), LookedUp>>);
 
 impl Known {
-    fn get(&self, key: (i64, i64)) -> Option<Option<Thread>> {
+    fn get(&self, key: (i64, i64, i32)) -> Option<Option<Thread>> {
         let known = lock(&self.0);
         known
             .get(&key)
@@ -143,7 +175,7 @@ impl Known {
             .map(|looked| looked.thread)
     }
 
-    fn put(&self, key: (i64, i64), thread: Option<Thread>) {
+    fn put(&self, key: (i64, i64, i32), thread: Option<Thread>) {
         let mut known = lock(&self.0);
         known.retain(|_, looked| looked.at.elapsed() < KNOWN_FOR);
         let at = Instant::now();
@@ -158,5 +190,19 @@ async fn posted<D: Deliver>(
 ) -> Result<Posted, SendError> {
     outbox::posted(&shared.pool, conference_id, key)
         .await
-        .map_err(|e| SendError::Transient(format!("reading the outbox: {e}")))
+        .map_err(|error| {
+            // Organisers see the row's last error: the database's own words stay in the log.
+            tracing::error!("reading the outbox for a thread failed: {error:#}");
+            SendError::Transient("the outbox could not be read".to_owned())
+        })
+}
+
+/// How long a thread waits for what it depends on before it is tried again.
+const WAIT_FOR_DEPENDENCY: Duration = Duration::from_secs(2);
+
+fn not_yet(reason: &str) -> SendError {
+    SendError::NotYet {
+        reason: reason.to_owned(),
+        wait: WAIT_FOR_DEPENDENCY,
+    }
 }

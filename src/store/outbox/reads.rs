@@ -140,20 +140,29 @@ pub async fn posted(
     })
 }
 
-/// The open thread of a talk, if one was started: the server and the thread's id (the
-/// message it was started on).
+/// The open thread of a talk at a schedule version (a moved talk's old thread is not its
+/// thread any more), if one was started and not archived yet: the server and the thread's
+/// id (the message it was started on).
 pub async fn thread_of(
     db: impl PgExecutor<'_>,
     conference_id: i64,
     talk: i64,
+    schedule_version: i32,
 ) -> Result<Option<(u64, u64)>, StoreError> {
     let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
-        "SELECT message_id, body->>'guild' FROM outbox
-         WHERE talk_id = $1 AND kind = 'thread' AND status = 'sent' AND conference_id = $2
-         ORDER BY sent_at DESC LIMIT 1",
+        "SELECT t.message_id, t.body->>'guild' FROM outbox t
+         WHERE t.talk_id = $1 AND t.kind = 'thread' AND t.status = 'sent'
+           AND t.conference_id = $2 AND t.schedule_version = $3
+           AND NOT EXISTS (
+               SELECT 1 FROM outbox c
+               WHERE c.talk_id = t.talk_id AND c.kind = 'thread_close' AND c.status = 'sent'
+                 AND c.target_kind = t.target_kind AND c.target_id = t.target_id
+                 AND c.schedule_version = t.schedule_version)
+         ORDER BY t.sent_at DESC LIMIT 1",
     )
     .bind(talk)
     .bind(conference_id)
+    .bind(schedule_version)
     .fetch_optional(db)
     .await?;
     Ok(row.and_then(|(thread, guild)| Some((guild?.parse().ok()?, id_from_db(thread?)))))
