@@ -175,6 +175,10 @@ pub enum SendError {
     /// 404 with code 10008: the message to edit does not exist (any more).
     #[error("the message is gone (10008)")]
     MessageGone,
+    /// 400 with code 50083: the thread is archived already (by Discord after its idle time,
+    /// or by a moderator).
+    #[error("the thread is archived (50083)")]
+    ThreadArchived,
     /// 400 with code 160004: a thread was started on the message already.
     #[error("a thread exists on the message already (160004)")]
     ThreadExists,

@@ -127,9 +127,18 @@ impl Deliver for DiscordSender {
         let path = format!("/channels/{thread}");
         let route = format!("thread:{thread}");
         let method = reqwest::Method::PATCH;
-        self.request(method, &route, &path, Some(body.to_string()), true, claim)
+        match self
+            .request(method, &route, &path, Some(body.to_string()), true, claim)
             .await
-            .map(drop)
+        {
+            Ok(_) => Ok(()),
+            // Archived already (idle, or by a moderator): it stays as they left it.
+            Err(SendError::ThreadArchived) => {
+                tracing::info!(thread, "the thread was archived already");
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
     }
 
     async fn find_sent(

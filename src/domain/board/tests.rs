@@ -246,9 +246,15 @@ fn a_change_undone_within_a_period_is_shown_again_and_what_is_shown_is_not_poste
     let back_to_a = current(&a, Some(&then_b));
     let still_a = current(&a, Some(&back_to_a));
 
-    assert_eq!(again_a.key, first_a.key, "shown already: the same post, nothing new");
+    assert_eq!(
+        again_a.key, first_a.key,
+        "shown already: the same post, nothing new"
+    );
     assert_ne!(then_b.key, first_a.key);
     assert_eq!(back_to_a.body, first_a.body, "the first text again");
-    assert_ne!(back_to_a.key, first_a.key, "a new post: A was replaced by B meanwhile");
+    assert_ne!(
+        back_to_a.key, first_a.key,
+        "a new post: A was replaced by B meanwhile"
+    );
     assert_eq!(still_a.key, back_to_a.key, "and then stable");
 }

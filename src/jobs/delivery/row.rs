@@ -86,9 +86,13 @@ pub(super) async fn handle<D: Deliver>(
                 let late = (now - entry.post.due).to_std().unwrap_or_default();
                 let late_ms = u64::try_from(late.as_millis()).unwrap_or(u64::MAX);
                 tracing::info!(target = %target, subject = ?key.subject, kind = kind.as_str(), late_ms, "sent");
-                // A board's current state is due at its period's start, which may be long
-                // past when a board is set up: no lateness of delivery.
-                if kind != PostKind::Board {
+                // A board's current state and a thread are due at their period's start or
+                // reminder, which may be long past when they are set up: no lateness of
+                // delivery.
+                if !matches!(
+                    kind,
+                    PostKind::Board | PostKind::Thread | PostKind::ThreadClose
+                ) {
                     shared.outcomes.observe_lateness(late);
                 }
                 (
@@ -162,6 +166,7 @@ pub(super) async fn handle<D: Deliver>(
                 error @ (SendError::ClosedDm
                 | SendError::MessageGone
                 | SendError::ThreadExists
+                | SendError::ThreadArchived
                 | SendError::Rejected(_)),
             ) => {
                 tracing::info!(target = %target, "not delivered, not retried: {error}");

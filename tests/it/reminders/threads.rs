@@ -61,6 +61,15 @@ async fn each_talk_gets_one_thread_on_its_reminder_linked_from_dms_and_archived_
         .await;
     let outcomes = std::sync::Arc::clone(&scheduler.outcomes);
     scheduler.stop().await;
+    // A moderator archives the moving talk's thread before its end: confbot's archive finds
+    // it archived and leaves it so.
+    let moving = standin
+        .messages()
+        .threads()
+        .into_iter()
+        .find(|t| t.name == "Q&A · Moving Target")
+        .expect("the moving talk's thread");
+    standin.messages().archive_thread(moving.id);
     let before = outcomes.counts().sent;
     let scheduler = Scheduler::start(&db.url, &standin, clock, "w2", |_| {}).await;
     // Seven in all: two reminders, two threads, the DM (five minutes before Async Rust)
@@ -95,8 +104,18 @@ async fn each_talk_gets_one_thread_on_its_reminder_linked_from_dms_and_archived_
             .collect();
         assert_eq!(cards.len(), 1, "one card per thread: {cards:?}");
         assert!(cards[0].starts_with("🎤 **"), "{cards:?}");
-        assert!(thread.archived && thread.locked, "{thread:?}");
+        assert!(thread.archived, "{thread:?}");
     }
+    assert!(threads[0].locked, "archived and locked by confbot");
+    assert!(
+        !threads[1].locked,
+        "archived by a moderator first, left as it was"
+    );
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'failed'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(failed, 0);
     let rust = &threads[0];
     let dm = posted
         .iter()

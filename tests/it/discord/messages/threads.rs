@@ -5,7 +5,8 @@
 //!   characters and `auto_archive_duration` one of 60, 1440, 4320, 10080 (else 400 / 50035);
 //! - the answer is the thread channel (type 11, public) with its `thread_metadata`;
 //! - messages are posted in a thread as in its channel (the thread is a channel), except
-//!   in an archived one: 400 / 50083 ("Thread is archived").
+//!   in an archived one: 400 / 50083 ("Thread is archived"); an archived thread changes
+//!   only with a request that unarchives it (else 50083 too).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -93,6 +94,10 @@ impl Messages {
             return Some(limited);
         }
         let thread = state.threads.get_mut(&id)?;
+        // An archived thread changes only when the request unarchives it.
+        if thread.archived && body["archived"].as_bool() != Some(false) {
+            return Some(error(StatusCode::BAD_REQUEST, 50083, "Thread is archived"));
+        }
         if let Some(archived) = body["archived"].as_bool() {
             thread.archived = archived;
         }
@@ -105,6 +110,13 @@ impl Messages {
     /// Whether `id` is a thread the bot started.
     pub(crate) fn is_thread(&self, id: u64) -> bool {
         self.state.lock().unwrap().threads.contains_key(&id)
+    }
+
+    /// A moderator archives the thread.
+    pub fn archive_thread(&self, id: u64) {
+        if let Some(thread) = self.state.lock().unwrap().threads.get_mut(&id) {
+            thread.archived = true;
+        }
     }
 
     /// Every thread started, by id.
