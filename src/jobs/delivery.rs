@@ -34,6 +34,7 @@ mod dms;
 mod panels;
 mod row;
 mod threads;
+mod unusable;
 
 /// How the loop works; [`DeliveryOptions::for_rate`] gives the production values.
 #[derive(Debug, Clone)]

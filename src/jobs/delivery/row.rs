@@ -150,7 +150,8 @@ pub(super) async fn handle<D: Deliver>(
                 // The organisers must hear of it: their reminders are not reaching anybody.
                 tracing::error!(target = %target, "reminder channel unusable, organisers must fix it: {error}");
                 if let Target::Channel(channel) = key.target {
-                    report_unusable(&shared, entry.conference_id, channel, kind, &error).await;
+                    super::unusable::report(&shared, entry.conference_id, channel, kind, &error)
+                        .await;
                 }
                 let outcome =
                     outbox::mark_failed(pool, id, worker, &error.to_string(), None, now, None)
@@ -317,42 +318,6 @@ async fn find_earlier<D: Deliver>(
 
 fn nonce_window(options: &super::DeliveryOptions) -> chrono::Duration {
     chrono::Duration::from_std(options.nonce_window).unwrap_or(chrono::Duration::minutes(1))
-}
-
-/// Tells the organisers (once per channel and process) that a channel cannot be posted in,
-/// naming the command that picks another for what `kind` posts there.
-async fn report_unusable<D: Deliver>(
-    shared: &Shared<D>,
-    conference_id: i64,
-    channel: u64,
-    kind: PostKind,
-    error: &SendError,
-) {
-    let first = shared
-        .reported
-        .lock()
-        .map(|mut reported| reported.insert(channel))
-        .unwrap_or(false);
-    if first {
-        let (what, command) = match kind {
-            PostKind::Board => ("The now / next board", "/setup board"),
-            PostKind::ScheduleUpdate => ("Schedule updates", "/setup updates"),
-            PostKind::Announcement => ("Announcements", "/announcements"),
-            PostKind::Thread | PostKind::ThreadClose => ("Talk threads", "/setup threads"),
-            PostKind::Reminder | PostKind::Moved | PostKind::Cancelled => ("Reminders", "/channel"),
-        };
-        let text = format!(
-            "⚠️ {what} cannot be posted in <#{channel}> ({error}). Give confbot access or pick \
-             another channel with `{command}`."
-        );
-        crate::jobs::post_to_organisers(
-            &shared.pool,
-            shared.deliver.as_ref(),
-            conference_id,
-            &text,
-        )
-        .await;
-    }
 }
 
 /// Counts a recorded outcome, or logs one that could not be recorded: the row then stays

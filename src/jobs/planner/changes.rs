@@ -107,16 +107,7 @@ async fn plan_boards(
     let specs = board::panels(programme, &boards);
     let panels = store::boards::sync_panels(&mut *conn, row.id, &specs).await?;
     let posts = board::board_posts(programme, &panels, now);
-    let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
-    let queued = outbox::enqueue(&mut *conn, row.id, &posts, now).await?;
-    let kind = PostKind::Board;
-    let retired = outbox::retire_unplanned_of_kind(&mut *conn, row.id, kind, &keys, now).await?;
-    Ok(Replanned {
-        added: queued.added,
-        replanned: queued.replanned,
-        retired,
-        ..Replanned::default()
-    })
+    queue_whole(conn, row.id, &posts, PostKind::Board, now).await
 }
 
 /// The talk threads of the reminders due from an hour back to the horizon. Pending opens
@@ -137,10 +128,21 @@ async fn plan_threads(
         }
         None => Vec::new(),
     };
+    queue_whole(conn, row.id, &posts, PostKind::Thread, now).await
+}
+
+/// Queues `posts`, all of `kind`, and retires the conference's pending posts of that kind
+/// they do not hold: for the kinds planned whole on every pass (boards, thread openings).
+async fn queue_whole(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    posts: &[PlannedPost],
+    kind: PostKind,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
     let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
-    let queued = outbox::enqueue(&mut *conn, row.id, &posts, now).await?;
-    let kind = PostKind::Thread;
-    let retired = outbox::retire_unplanned_of_kind(&mut *conn, row.id, kind, &keys, now).await?;
+    let queued = outbox::enqueue(&mut *conn, conference_id, posts, now).await?;
+    let retired = outbox::retire_unplanned_of_kind(conn, conference_id, kind, &keys, now).await?;
     Ok(Replanned {
         added: queued.added,
         replanned: queued.replanned,
