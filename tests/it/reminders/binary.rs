@@ -65,3 +65,100 @@ async fn confbot_run_posts_a_due_reminder_in_the_rooms_channel_and_by_dm_then_st
         .expect("count");
     assert_eq!(sent, 2, "both recorded as sent before exit; log:\n{stderr}");
 }
+
+#[tokio::test]
+async fn confbot_run_keeps_a_board_starts_a_thread_and_posts_schedule_updates() {
+    const BOARD: u64 = 7_300_000_000_000_001;
+    const UPDATES: u64 = 7_300_000_000_000_002;
+    let db = TestDb::new().await;
+    let now = Utc::now()
+        .duration_trunc(TimeDelta::seconds(1))
+        .expect("trunc");
+    let start = now + TimeDelta::minutes(10) + TimeDelta::seconds(3);
+    let talk = |title| Talk {
+        uid: "live",
+        title,
+        room: "Barn",
+        start,
+        cancelled: false,
+    };
+    import(&db.pool, &ics(&[talk("Live From The Binary")])).await;
+    sqlx::query(
+        "INSERT INTO guild_settings (guild_id, conference_slug, board_channel, updates_channel,
+                                     threads, updated_by)
+         VALUES (5, $1, $2, $3, true, 1)",
+    )
+    .bind(SLUG)
+    .bind(i64::try_from(BOARD).expect("small"))
+    .bind(i64::try_from(UPDATES).expect("small"))
+    .execute(&db.pool)
+    .await
+    .expect("settings");
+    let standin = super::standin().await;
+    standin.guilds().add_text(&[BOARD, UPDATES]);
+    let bot = Process::spawn(
+        confbot().arg("run").envs(bot_env(&db, &standin, SLUG)).env(
+            "CONFBOT__REMINDERS__CONFERENCES",
+            format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
+        ),
+        WAIT,
+    );
+    let messages = standin.messages();
+
+    // The reminder, the board and the thread's card.
+    let first = messages.wait_for_created(3, WAIT).await;
+    let board = first.iter().find(|p| p.channel == BOARD).expect("board");
+    // A moderator deletes the board; an import renames the talk and adds one.
+    messages.delete_message(board.id);
+    let extra = Talk {
+        uid: "extra",
+        title: "Extra Session",
+        room: "Loft",
+        start: now + TimeDelta::hours(2),
+        cancelled: false,
+    };
+    import(&db.pool, &ics(&[talk("Renamed From The Binary"), extra])).await;
+    // Barn's panel again, the new Loft's panel, and the update.
+    let all = messages.wait_for_created(6, WAIT).await;
+    let exit = bot.stop().await;
+    let stderr = exit.log();
+
+    assert_eq!(exit.code, Some(0), "clean exit; log:\n{stderr}");
+    let reminder = all.iter().find(|p| p.channel == BARN).expect("reminder");
+    let threads = messages.threads();
+    assert_eq!(threads.len(), 1);
+    assert_eq!(threads[0].id, reminder.id, "the thread is on the reminder");
+    assert_eq!(threads[0].name, "Q&A · Live From The Binary");
+    let card = all
+        .iter()
+        .find(|p| p.channel == reminder.id)
+        .expect("the card");
+    assert!(
+        card.content.starts_with("🎤 **Live From The Binary**"),
+        "{}",
+        card.content
+    );
+    let barn: Vec<&str> = all
+        .iter()
+        .filter(|p| p.channel == BOARD && p.content.starts_with("📍 **Barn**"))
+        .map(|p| p.content.as_str())
+        .collect();
+    assert_eq!(barn.len(), 2, "re-created after the deletion: {barn:?}");
+    assert!(
+        barn[1].contains("Next: **Renamed From The Binary**"),
+        "{barn:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|p| p.channel == BOARD && p.content.starts_with("📍 **Loft**")),
+        "a panel for the room that has a talk now"
+    );
+    let update = all.iter().find(|p| p.channel == UPDATES).expect("update");
+    assert_eq!(
+        update.content,
+        format!(
+            "📅 **Schedule update**\nNew: **Extra Session** <t:{}:F> in Loft",
+            (now + TimeDelta::hours(2)).timestamp()
+        )
+    );
+}
