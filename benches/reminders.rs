@@ -13,7 +13,8 @@
 //!
 //! 4. the keynote scenarios (`benches/reminders/keynote.rs`): `keynote-0`, `keynote-150`,
 //!    `keynote-300` (a keynote's `CONFBOT_BENCH_KEYNOTE`, default 2,000, DMs at that
-//!    latency), `keynote-kill`, `three` (three keynotes at one instant) and `rolling`.
+//!    latency), `keynote-kill`, `three` (three keynotes at one instant), `rolling`, and
+//!    `keynote-live` (`keynote-150` with a board, talk threads and schedule updates on).
 //! 5. `storm` (`benches/reminders/storm.rs`): `CONFBOT_BENCH_STORM_ATTENDEES` (default
 //!    5,000) attendees each subscribing to `CONFBOT_BENCH_STORM_TALKS` (20) talks through
 //!    `/subscribe` over `CONFBOT_BENCH_STORM_SECONDS` (300), while 20 rooms' reminders fall
@@ -243,6 +244,7 @@ fn keynote_scenario(name: &str, subscribers: usize) -> Option<keynote::Keynote> 
         "keynote-kill" => (1, ms(150), Fault::Kill),
         "three" => (3, ms(150), Fault::None),
         "rolling" => (1, ms(150), Fault::Rolling),
+        "keynote-live" => (1, ms(150), Fault::None),
         _ => return None,
     };
     Some(Keynote {
@@ -251,6 +253,7 @@ fn keynote_scenario(name: &str, subscribers: usize) -> Option<keynote::Keynote> 
         subscribers,
         latency,
         fault,
+        live: name == "keynote-live",
     })
 }
 

@@ -41,9 +41,16 @@ pub struct Keynote {
     pub subscribers: usize,
     pub latency: Duration,
     pub fault: Fault,
+    /// The live-session features on (issue 14): a schedule updates channel, a board of a
+    /// message per room and a Q&A thread on every talk's channel reminder.
+    pub live: bool,
 }
 
-/// One keynote scenario's numbers.
+/// The board's and the schedule updates' channels of the `live` scenarios.
+const LIVE_CHANNELS: [u64; 2] = [8_800_000_000_000_001, 8_800_000_000_000_002];
+
+/// Number of the server following the bench conference in the `live` scenarios.
+const LIVE_GUILD: i64 = 5;
 pub struct KeynoteMeasured {
     pub label: String,
     pub latency: Duration,
@@ -104,6 +111,24 @@ pub async fn run(
         rooms_until: t0 + chrono::Duration::seconds(20),
     };
     let stored = conference::store_layout(pool, SLUG, &layout).await?;
+    sqlx::query("DELETE FROM guild_settings WHERE guild_id = $1")
+        .bind(LIVE_GUILD)
+        .execute(pool)
+        .await?;
+    if scenario.live {
+        standin.guilds().add_text(&LIVE_CHANNELS);
+        sqlx::query(
+            "INSERT INTO guild_settings (guild_id, conference_slug, board_channel,
+                                         updates_channel, threads, updated_by)
+             VALUES ($1, $2, $3, $4, true, 1)",
+        )
+        .bind(LIVE_GUILD)
+        .bind(SLUG)
+        .bind(i64::try_from(LIVE_CHANNELS[0])?)
+        .bind(i64::try_from(LIVE_CHANNELS[1])?)
+        .execute(pool)
+        .await?;
+    }
     let launch = Launch {
         binary,
         database_url: url,

@@ -81,9 +81,10 @@ where
 /// Whether the outbox of the conference holds every planned post and none is pending.
 pub async fn all_done(pool: &PgPool, stored: &Stored) -> anyhow::Result<bool> {
     let expected = i64::try_from(stored.fanout + stored.channel_posts)?;
+    // Reminders only: a board's later periods and threads' archives are planned hours ahead.
     let (rows, pending): (i64, i64) = sqlx::query_as(
         "SELECT count(*), count(*) FILTER (WHERE status = 'pending')
-         FROM outbox WHERE conference_id = $1",
+         FROM outbox WHERE conference_id = $1 AND kind = 'reminder'",
     )
     .bind(stored.conference_id)
     .fetch_one(pool)
@@ -117,11 +118,22 @@ pub async fn match_posts(
 ) -> anyhow::Result<Matched> {
     let rows: Vec<(String, String, i64, i64, DateTime<Utc>)> = sqlx::query_as(
         "SELECT o.nonce, o.target_kind, o.target_id, o.talk_id, t.starts_at
-         FROM outbox o JOIN talks t ON t.id = o.talk_id WHERE o.conference_id = $1",
+         FROM outbox o JOIN talks t ON t.id = o.talk_id
+         WHERE o.conference_id = $1 AND o.kind = 'reminder'",
     )
     .bind(stored.conference_id)
     .fetch_all(pool)
     .await?;
+    // The posts of the live-session features (a thread's card, a board, an update) are
+    // not reminders: neither matched nor counted as strays.
+    let others: std::collections::HashSet<String> = sqlx::query_scalar(
+        "SELECT nonce FROM outbox WHERE conference_id = $1 AND kind <> 'reminder'",
+    )
+    .bind(stored.conference_id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
     // Nonce -> (planned post: target and talk, planned due). The due time is computed from
     // the talk, not read from `due_at`, which a rate-limit postponement moves.
     let lead = chrono::Duration::minutes(LEAD_MINUTES);
@@ -134,6 +146,9 @@ pub async fn match_posts(
     let mut unknown = 0;
     let mut firsts = Vec::new();
     for post in standin.messages().posted() {
+        if post.nonce.as_ref().is_some_and(|n| others.contains(n)) {
+            continue;
+        }
         let Some((key, due)) = post.nonce.as_ref().and_then(|n| planned.get(n)) else {
             unknown += 1;
             continue;
