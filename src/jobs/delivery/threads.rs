@@ -24,11 +24,7 @@ pub(super) async fn open<D: Deliver>(
     card: &Message,
     claim: &Claim,
 ) -> Result<Sent, SendError> {
-    let reminder = PostKey {
-        kind: PostKind::Reminder,
-        ..entry.post.key
-    };
-    let message = match posted(shared, entry.conference_id, &reminder).await? {
+    let message = match sibling(shared, entry, PostKind::Reminder).await? {
         Posted::Sent(Some(message)) => message,
         Posted::Sent(None) => {
             return Err(SendError::Stale(
@@ -60,11 +56,7 @@ pub(super) async fn close<D: Deliver>(
     lock: bool,
     claim: &Claim,
 ) -> Result<Sent, SendError> {
-    let opened = PostKey {
-        kind: PostKind::Thread,
-        ..entry.post.key
-    };
-    let thread = match posted(shared, entry.conference_id, &opened).await? {
+    let thread = match sibling(shared, entry, PostKind::Thread).await? {
         Posted::Sent(Some(thread)) => thread,
         Posted::Pending => return Err(not_yet("the thread is not open yet")),
         Posted::Sent(None) | Posted::Not => {
@@ -80,16 +72,10 @@ pub(super) async fn thread_channel<D: Deliver>(
     shared: &Shared<D>,
     entry: &OutboxEntry,
 ) -> Result<Option<Recipient>, SendError> {
-    let reminder = PostKey {
-        kind: PostKind::Reminder,
-        ..entry.post.key
-    };
-    Ok(
-        match posted(shared, entry.conference_id, &reminder).await? {
-            Posted::Sent(Some(message)) => Some(Recipient::Channel(message)),
-            _ => None,
-        },
-    )
+    Ok(match sibling(shared, entry, PostKind::Reminder).await? {
+        Posted::Sent(Some(message)) => Some(Recipient::Channel(message)),
+        _ => None,
+    })
 }
 
 /// `contents` and, for a DM reminder whose talk has a thread, each with the thread's link:
@@ -183,12 +169,18 @@ impl Known {
     }
 }
 
-async fn posted<D: Deliver>(
+/// What became of the post of `kind` that `entry` belongs with: same channel, talk and
+/// schedule version (a thread's reminder, an archive's thread).
+async fn sibling<D: Deliver>(
     shared: &Shared<D>,
-    conference_id: i64,
-    key: &PostKey,
+    entry: &OutboxEntry,
+    kind: PostKind,
 ) -> Result<Posted, SendError> {
-    outbox::posted(&shared.pool, conference_id, key)
+    let key = PostKey {
+        kind,
+        ..entry.post.key
+    };
+    outbox::posted(&shared.pool, entry.conference_id, &key)
         .await
         .map_err(|error| {
             // Organisers see the row's last error: the database's own words stay in the log.

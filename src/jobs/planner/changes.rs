@@ -18,10 +18,10 @@ use crate::store::{self, outbox, subscriptions, StoreError};
 
 use super::{scoped, PlanSettings, Replanned};
 
-/// The store side of the changes of a replan, in the caller's transaction: the talks
-/// new imports changed, their change notices and schedule updates (queued and marked
-/// planned), and the
-/// announcements' occurrences from an hour back to two days ahead.
+/// The store side of the changes of a replan, in the caller's transaction: the talks new
+/// imports changed, their change notices and schedule updates (queued and marked planned),
+/// the boards, the talk threads, and the announcements' occurrences from an hour back to
+/// two days ahead.
 pub(super) async fn apply_changes(
     settings: &PlanSettings,
     conn: &mut PgConnection,

@@ -8,7 +8,6 @@ use confbot::domain::announcements::{AnnouncementId, Ping, MAX_TEXT};
 use confbot::store::announcements::{self as store, Status, StoredAnnouncement};
 use serde_json::{json, Value};
 
-use super::guilds::Channel;
 use super::payloads::{self, GUILD_ID, USER_ID};
 use super::standin::Recorded;
 use super::subscriptions::{ask, assert_every_message_pings_nobody, private_text};
@@ -264,13 +263,7 @@ async fn announce_opens_a_modal_then_previews_and_confirm_schedules_it() {
 async fn non_organisers_bad_times_repeats_and_channels_are_refused_and_nothing_is_stored() {
     let bot = Bot::start().await;
     bot.standin.guilds().add_text(&[NEWS, CHANNEL_ID_TEXT]);
-    bot.standin.guilds().set(
-        NEWS,
-        Channel::Text {
-            guild: GUILD_ID,
-            muted: true,
-        },
-    );
+    bot.standin.guilds().add_muted(NEWS);
     let channel = || ("channel", 7, json!(CHANNEL_ID_TEXT.to_string()));
     // `/announce` from an organiser with a text channel and one more option.
     let with_channel = |option| announce(GUILD_ID, MANAGE_GUILD, vec![channel(), option]);

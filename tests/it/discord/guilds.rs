@@ -59,6 +59,18 @@ impl Guilds {
         }
     }
 
+    /// Makes `id` a text channel of the test guild where @everyone may not post (the bot
+    /// lacks Send Messages there).
+    pub fn add_muted(&self, id: u64) {
+        self.set(
+            id,
+            Channel::Text {
+                guild: GUILD_ID,
+                muted: true,
+            },
+        );
+    }
+
     /// Whether messages can be posted to (or read from) guild channel `id`.
     pub(super) fn has_text_channel(&self, id: u64) -> bool {
         matches!(

@@ -298,13 +298,7 @@ async fn setup_channel_refuses_channels_the_bot_cannot_post_in_and_stores_one_it
     let (muted, foreign, voice, gone, good) = (801, 802, 803, 804, 18_000_000_000_000_000_805);
     let guilds_side = bot.standin.guilds();
     guilds_side.add_text(&[good]);
-    guilds_side.set(
-        muted,
-        Channel::Text {
-            guild: GUILD_ID,
-            muted: true,
-        },
-    );
+    guilds_side.add_muted(muted);
     guilds_side.set(
         foreign,
         Channel::Text {

@@ -8,8 +8,7 @@ use std::time::Duration;
 use confbot::store::subscriptions::{self, SubscriptionRef};
 use serde_json::json;
 
-use super::guilds::Channel;
-use super::payloads::{self, GUILD_ID};
+use super::payloads;
 use super::setup::{sub, ATTENDEE, ORGANISER};
 use super::subscriptions::{ask, assert_every_message_pings_nobody, conference_id, private_text};
 use super::{import_ics, live_schedule, Bot, ORCHESTRATOR};
@@ -44,13 +43,7 @@ async fn setup_updates_posts_the_next_schedule_change_in_the_chosen_channel_unti
     let (muted, good) = (811, 18_000_000_000_000_000_812);
     let guilds_side = bot.standin.guilds();
     guilds_side.add_text(&[good]);
-    guilds_side.set(
-        muted,
-        Channel::Text {
-            guild: GUILD_ID,
-            muted: true,
-        },
-    );
+    guilds_side.add_muted(muted);
     // A subscriber of the talk that moves: their change notice comes from the same planning
     // transaction as the update, so it tells when the import was planned.
     let conference = conference_id(&bot).await;
