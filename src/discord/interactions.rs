@@ -25,8 +25,11 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use crate::config::{GuildConferences, ReminderSettings};
-use crate::domain::commands::{self, limits, ButtonAction, Message, Reply, Visibility};
+use crate::domain::commands::{
+    self, limits, AutocompleteField, ButtonAction, Message, Reply, Visibility,
+};
 use crate::domain::programme::Programme;
+use crate::domain::questions;
 use crate::domain::reminders::LeadTime;
 use crate::jobs::planner::UserPlanning;
 
@@ -212,6 +215,9 @@ impl Router {
             Ok(Invocation::Announce(command)) => {
                 return self.announcements(interaction, command).await
             }
+            Ok(Invocation::Questions(command)) => {
+                return self.questions(interaction, command).await
+            }
             Err(error) => return Failure::User(error.to_string()).into_reply(),
         };
         let programme = match self.programme(interaction.guild_id).await {
@@ -242,6 +248,9 @@ impl Router {
                             self.programme(interaction.guild_id),
                         );
                         match programme.await {
+                            Ok(Ok(programme)) if field == AutocompleteField::LiveTalk => {
+                                questions::suggestions(&programme, focused.value, Utc::now())
+                            }
                             Ok(Ok(programme)) => {
                                 commands::autocomplete(&programme, field, focused.value)
                             }
@@ -292,6 +301,12 @@ impl Router {
         match render::parse_custom_id(&interaction.data.custom_id) {
             Some(ButtonAction::RemindMe(talk)) => {
                 return self.remind_me(ctx, interaction, talk).await
+            }
+            Some(ButtonAction::Upvote(question)) => {
+                return self.upvote(ctx, interaction, question).await
+            }
+            Some(ButtonAction::Moderate(question, decision)) => {
+                return self.moderate(ctx, interaction, question, decision).await
             }
             Some(action @ (ButtonAction::ForgetMe | ButtonAction::KeepMyData)) => {
                 return self.forget_button(ctx, interaction, action).await

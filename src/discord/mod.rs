@@ -28,6 +28,7 @@ pub mod invalid;
 mod organisers;
 mod pacer;
 mod privacy;
+mod questions;
 pub mod registry;
 pub mod render;
 mod respond;

@@ -17,6 +17,8 @@ use crate::domain::reminders::LeadTime;
 mod announcements;
 mod options;
 mod organisers;
+mod questions;
+pub use questions::QuestionsCommand;
 
 use options::Given;
 
@@ -57,6 +59,8 @@ pub enum OptionKind {
     Channel,
     /// A role of the server.
     Role,
+    /// True or false (Discord shows a toggle).
+    Boolean,
     /// Text, one of these values (Discord shows them as a list).
     Choice(&'static [&'static str]),
     /// A subcommand with its own options (`/setup timezone zone:`); a command's options are
@@ -227,6 +231,8 @@ const COMMANDS: &[CommandSpec] = &[
     organisers::SYNC,
     announcements::ANNOUNCE,
     announcements::ANNOUNCEMENTS,
+    questions::ASK,
+    questions::QUESTIONS,
     private(
         "forget",
         "Delete everything confbot holds about you here (in a DM with me: everywhere)",
@@ -272,6 +278,7 @@ fn registration(option: &OptionSpec) -> CreateCommandOption {
         OptionKind::Channel => builder(CommandOptionType::Channel)
             .channel_types(vec![ChannelType::Text, ChannelType::News]),
         OptionKind::Role => builder(CommandOptionType::Role),
+        OptionKind::Boolean => builder(CommandOptionType::Boolean),
         OptionKind::Choice(values) => values
             .iter()
             .fold(builder(CommandOptionType::String), |option, value| {
@@ -304,6 +311,8 @@ pub enum Invocation {
     Announce(AnnounceCommand),
     /// `/forget`: the asker's own data.
     Forget,
+    /// `/ask` and `/questions` (chairs only, checked by the handler).
+    Questions(QuestionsCommand),
 }
 
 /// Why an invocation could not be parsed; the Display is shown to the user.
@@ -390,6 +399,7 @@ pub fn parse(name: &str, options: &[CommandDataOption]) -> Result<Invocation, Pa
         "sync" => Ok(Invocation::Sync),
         "forget" => Ok(Invocation::Forget),
         "announce" => announcements::parse_announce(&given).map(Invocation::Announce),
+        "ask" | "questions" => questions::parse(spec.name, &given).map(Invocation::Questions),
         "announcements" => announcements::parse_announcements(&given).map(Invocation::Announce),
         other => Err(ParseError::UnknownCommand(other.to_owned())),
     }
@@ -407,6 +417,7 @@ pub fn autocomplete_field(command: &str, option: &str) -> Option<AutocompleteFie
         OptionKind::Integer { .. }
         | OptionKind::Channel
         | OptionKind::Role
+        | OptionKind::Boolean
         | OptionKind::Choice(_)
         | OptionKind::Subcommand(_) => None,
     }

@@ -14,6 +14,7 @@ use serenity::all::{
 
 use crate::domain::announcements::Ping;
 use crate::domain::commands::{Button, ButtonAction, Embed, Message};
+use crate::domain::model::Moderation;
 
 /// Discord's limits on message components.
 const BUTTONS_PER_ROW: usize = 5;
@@ -158,11 +159,23 @@ fn embed(embed: &Embed) -> CreateEmbed {
     builder
 }
 
-/// Buttons in rows of five; more than Discord allows are dropped rather than failing the
-/// whole message.
+/// Buttons in rows of five, a new row also where a chair's list goes from one kind of
+/// decision to the other (Answered 1-5, Hide 1-5); more than Discord allows are dropped
+/// rather than failing the whole message.
 fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
-    buttons
-        .chunks(BUTTONS_PER_ROW)
+    let mut groups: Vec<&[Button]> = Vec::new();
+    let mut start = 0;
+    for (i, pair) in buttons.windows(2).enumerate() {
+        if row_group(pair[0].action) != row_group(pair[1].action) {
+            groups.push(&buttons[start..=i]);
+            start = i + 1;
+        }
+    }
+    groups.push(&buttons[start..]);
+    groups
+        .into_iter()
+        .flat_map(|group| group.chunks(BUTTONS_PER_ROW))
+        .filter(|chunk| !chunk.is_empty())
         .take(ROWS_PER_MESSAGE)
         .map(|chunk| {
             CreateActionRow::Buttons(
@@ -179,6 +192,14 @@ fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
         .collect()
 }
 
+/// Buttons that share a row only with their own kind (`None`: any row).
+fn row_group(action: ButtonAction) -> Option<Moderation> {
+    match action {
+        ButtonAction::Moderate(_, decision) => Some(decision),
+        _ => None,
+    }
+}
+
 /// Cancelling is the quiet choice; everything else is the primary one.
 fn style(action: ButtonAction) -> ButtonStyle {
     match action {
@@ -187,7 +208,10 @@ fn style(action: ButtonAction) -> ButtonStyle {
         | ButtonAction::KeepMyData
         | ButtonAction::KeepProgramme => ButtonStyle::Secondary,
         ButtonAction::ForgetMe | ButtonAction::ApplySchedule(_) => ButtonStyle::Danger,
+        ButtonAction::Moderate(_, Moderation::Answered) => ButtonStyle::Success,
+        ButtonAction::Moderate(_, Moderation::Hide) => ButtonStyle::Secondary,
         ButtonAction::RemindMe(_)
+        | ButtonAction::Upvote(_)
         | ButtonAction::ConfirmAnnouncement(_)
         | ButtonAction::ConfirmEdit { .. } => ButtonStyle::Primary,
     }

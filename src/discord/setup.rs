@@ -133,6 +133,14 @@ impl Router {
             SetupCommand::Updates(None) => SetupChange::Updates(None),
             SetupCommand::Board(None) => SetupChange::Board(None),
             SetupCommand::Threads(threads) => SetupChange::Threads(threads),
+            SetupCommand::Questions(questions) => {
+                if questions.chair_role == Some(guild) {
+                    return Ok(Err(setup::invalid(
+                        "@everyone cannot chair sessions: pick a role for the session chairs.",
+                    )));
+                }
+                SetupChange::Questions(questions)
+            }
             SetupCommand::Board(Some(board)) => {
                 if let Err(reply) = self
                     .usable_channel(ctx, interaction, guild, board.channel)

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::domain::board::Board;
 use crate::domain::model::ConferenceSlug;
 use crate::domain::privacy::RetentionDays;
+use crate::domain::questions::QuestionSettings;
 use crate::domain::reminders::LeadTime;
 use crate::domain::threads::ThreadSettings;
 use crate::domain::time::zone_by_name;
@@ -53,6 +54,8 @@ pub struct GuildSettings {
     pub board: Option<Board>,
     /// A Q&A thread for every talk (`domain::threads`); `None`: none.
     pub threads: Option<ThreadSettings>,
+    /// Who chairs and whether questions may be anonymous (`domain::questions`).
+    pub questions: QuestionSettings,
 }
 
 impl GuildSettings {
@@ -133,6 +136,7 @@ pub enum SetupChange {
     Board(Option<Board>),
     /// Talk threads; `None` turns them off.
     Threads(Option<ThreadSettings>),
+    Questions(QuestionSettings),
 }
 
 /// Why a `/setup` value was refused; the Display is shown to the organiser.
@@ -198,6 +202,7 @@ impl SetupChange {
             SetupChange::Updates(_) => "setup updates",
             SetupChange::Board(_) => "setup board",
             SetupChange::Threads(_) => "setup threads",
+            SetupChange::Questions(_) => "setup questions",
         }
     }
 
@@ -225,6 +230,7 @@ impl SetupChange {
             SetupChange::Updates(channel) => after.updates_channel = *channel,
             SetupChange::Board(board) => after.board = *board,
             SetupChange::Threads(threads) => after.threads = threads.clone(),
+            SetupChange::Questions(questions) => after.questions = *questions,
         }
         after
     }
@@ -287,6 +293,11 @@ impl SetupChange {
                     json!(threads.map(|t| t.grace_minutes)),
                 );
                 fields.insert("thread_lock".into(), json!(threads.map(|t| t.lock)));
+            }
+            SetupChange::Questions(_) => {
+                let questions = settings.questions;
+                fields.insert("questions_anonymous".into(), json!(questions.anonymous));
+                fields.insert("questions_chair_role".into(), id(questions.chair_role));
             }
             SetupChange::Board(_) => {
                 let board = settings.board;

@@ -14,6 +14,7 @@ pub mod model;
 pub mod organisers;
 pub mod privacy;
 pub mod programme;
+pub mod questions;
 pub mod reminders;
 pub mod search;
 pub mod source_url;

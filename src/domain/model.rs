@@ -183,6 +183,19 @@ pub struct StoredTalk {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TalkId(pub i64);
 
+/// A stored question's id (`/ask`, see `domain::questions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QuestionId(pub i64);
+
+/// A chair's decision on a question (`/questions`' buttons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Moderation {
+    /// Marked answered: the card says so and takes no more votes.
+    Answered,
+    /// Hidden: removed from the thread and from `/questions`.
+    Hide,
+}
+
 /// A programme day as the source defines it: a local date and the instants it spans. A day
 /// may run past local midnight (a talk at 01:00 belongs to the evening before).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

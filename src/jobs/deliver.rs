@@ -94,6 +94,22 @@ pub trait Deliver: Send + Sync + 'static {
         }
     }
 
+    /// Deletes the bot's message `message` of `channel` (one already gone counts as
+    /// deleted). Paced and bound by the `claim`. Default: refused.
+    fn remove(
+        &self,
+        channel: u64,
+        message: u64,
+        claim: &Claim,
+    ) -> impl Future<Output = Result<(), SendError>> + Send {
+        let _ = (channel, message, claim);
+        async {
+            Err(SendError::Rejected(
+                "this sender cannot delete messages".to_owned(),
+            ))
+        }
+    }
+
     /// Archives `thread`, and locks it when `lock`. Default: refused.
     fn close_thread(
         &self,

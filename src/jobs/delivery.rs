@@ -32,6 +32,7 @@ mod batch;
 mod dispatch;
 mod dms;
 mod panels;
+mod questions;
 mod row;
 mod threads;
 mod unusable;

@@ -75,7 +75,7 @@ impl Outcome {
 }
 
 /// Every kind of post, in the order of [`Outcomes::by_kind`].
-pub const KINDS: [PostKind; 8] = [
+pub const KINDS: [PostKind; 9] = [
     PostKind::Reminder,
     PostKind::Moved,
     PostKind::Cancelled,
@@ -84,6 +84,7 @@ pub const KINDS: [PostKind; 8] = [
     PostKind::Board,
     PostKind::Thread,
     PostKind::ThreadClose,
+    PostKind::Question,
 ];
 
 fn kind_index(kind: PostKind) -> usize {
@@ -96,6 +97,7 @@ fn kind_index(kind: PostKind) -> usize {
         PostKind::Board => 5,
         PostKind::Thread => 6,
         PostKind::ThreadClose => 7,
+        PostKind::Question => 8,
     }
 }
 

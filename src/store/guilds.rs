@@ -20,6 +20,7 @@ use crate::domain::board::{Board, BoardLayout};
 use crate::domain::guild_settings::{AuditEntry, GuildSettings, SetupChange};
 use crate::domain::model::ConferenceSlug;
 use crate::domain::privacy::RetentionDays;
+use crate::domain::questions::QuestionSettings;
 use crate::domain::reminders::LeadTime;
 use crate::domain::threads::ThreadSettings;
 pub(crate) use following::DEFAULT_LEAD;
@@ -28,7 +29,8 @@ pub use following::{default_lead, organiser_log_channel, threads_of, updates_cha
 const COLUMNS: &str = "conference_slug, time_zone, source_url, refresh_minutes, \
      announcement_channel, organiser_log_channel, organiser_role, default_lead_minutes, \
      retention_days, summary_speakers, updates_channel, board_channel, board_layout, threads, \
-     thread_rooms, thread_tracks, thread_grace_minutes, thread_lock";
+     thread_rooms, thread_tracks, thread_grace_minutes, thread_lock, questions_anonymous, \
+     questions_chair_role";
 
 /// The stored settings of a server; `None` when no organiser has changed any yet.
 pub async fn get(
@@ -108,6 +110,8 @@ async fn write(
          thread_tracks = EXCLUDED.thread_tracks, \
          thread_grace_minutes = EXCLUDED.thread_grace_minutes, \
          thread_lock = EXCLUDED.thread_lock, \
+         questions_anonymous = EXCLUDED.questions_anonymous, \
+         questions_chair_role = EXCLUDED.questions_chair_role, \
          updated_at = now(), updated_by = EXCLUDED.updated_by"
     };
     // Kept while threads are off, so turning them on again starts from the same choices.
@@ -119,7 +123,7 @@ async fn write(
     sqlx::query(&format!(
         "INSERT INTO guild_settings (guild_id, {COLUMNS}, updated_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20)
+                 $18, $19, $20, $21, $22)
          ON CONFLICT (guild_id) {on_conflict}"
     ))
     .bind(id_to_db(guild_id))
@@ -150,6 +154,8 @@ async fn write(
     .bind(threads.tracks)
     .bind(i32::try_from(threads.grace_minutes).unwrap_or(i32::MAX))
     .bind(threads.lock)
+    .bind(settings.questions.anonymous)
+    .bind(settings.questions.chair_role.map(id_to_db))
     .bind(id_to_db(user))
     .execute(conn)
     .await?;
@@ -203,6 +209,10 @@ fn from_row(row: &PgRow) -> Result<GuildSettings, StoreError> {
         updates_channel: id("updates_channel")?,
         board,
         threads: thread_settings(row)?,
+        questions: QuestionSettings {
+            anonymous: row.try_get("questions_anonymous")?,
+            chair_role: id("questions_chair_role")?,
+        },
     })
 }
 

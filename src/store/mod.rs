@@ -11,6 +11,7 @@ pub mod imports;
 pub mod outbox;
 pub mod privacy;
 pub mod programme;
+pub mod questions;
 pub mod subscriptions;
 pub mod syncs;
 pub mod talks;

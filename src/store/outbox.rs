@@ -24,7 +24,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgExecutor, Row};
 
 use crate::domain::announcements::AnnouncementId;
-use crate::domain::model::TalkId;
+use crate::domain::model::{QuestionId, TalkId};
 use crate::domain::reminders::{PlannedPost, PostBody, PostKey, PostKind, Subject, Target};
 use crate::store::{id_from_db, id_to_db, StoreError};
 
@@ -119,6 +119,7 @@ fn subject_column(subject: Subject) -> (&'static str, &'static str) {
         Subject::Announcement(_) => ("announcement_id", " WHERE announcement_id IS NOT NULL"),
         Subject::Import(_) => ("import_id", " WHERE import_id IS NOT NULL"),
         Subject::Panel(_) => ("panel_id", " WHERE panel_id IS NOT NULL"),
+        Subject::Question(_) => ("question_id", " WHERE question_id IS NOT NULL"),
     }
 }
 
@@ -127,7 +128,8 @@ fn subject_id(subject: Subject) -> i64 {
         Subject::Talk(TalkId(id))
         | Subject::Announcement(AnnouncementId(id))
         | Subject::Import(id)
-        | Subject::Panel(id) => id,
+        | Subject::Panel(id)
+        | Subject::Question(QuestionId(id)) => id,
     }
 }
 
@@ -148,6 +150,7 @@ fn kind_from_db(kind: &str) -> Result<PostKind, StoreError> {
         PostKind::Board,
         PostKind::Thread,
         PostKind::ThreadClose,
+        PostKind::Question,
     ]
     .into_iter()
     .find(|k| k.as_str() == kind)
@@ -159,7 +162,7 @@ fn clip(text: &str) -> String {
 }
 
 const COLUMNS: &str =
-    "id, conference_id, target_kind, target_id, talk_id, announcement_id, import_id, panel_id, kind,
+    "id, conference_id, target_kind, target_id, talk_id, announcement_id, import_id, panel_id, question_id, kind,
     schedule_version, due_at, expires_at, body, status, attempts, nonce, claimed_by,
     claimed_until, sent_at, last_error, maybe_sent_since";
 
@@ -191,13 +194,17 @@ fn row_to_entry(row: &PgRow) -> Result<OutboxEntry, StoreError> {
                     row.try_get("announcement_id")?,
                     row.try_get("import_id")?,
                     row.try_get("panel_id")?,
+                    row.try_get("question_id")?,
                 ) {
-                    (Some(talk), None, None, None) => Subject::Talk(TalkId(talk)),
-                    (None, Some(announcement), None, None) => {
+                    (Some(talk), None, None, None, None) => Subject::Talk(TalkId(talk)),
+                    (None, Some(announcement), None, None, None) => {
                         Subject::Announcement(AnnouncementId(announcement))
                     }
-                    (None, None, Some(import), None) => Subject::Import(import),
-                    (None, None, None, Some(panel)) => Subject::Panel(panel),
+                    (None, None, Some(import), None, None) => Subject::Import(import),
+                    (None, None, None, Some(panel), None) => Subject::Panel(panel),
+                    (None, None, None, None, Some(question)) => {
+                        Subject::Question(QuestionId(question))
+                    }
                     _ => {
                         return Err(StoreError::Invalid(
                             "an outbox row must have exactly one subject".to_owned(),
@@ -247,13 +254,14 @@ pub async fn enqueue(
         .filter(|p| seen.insert(p.key))
         .collect();
     // One upsert per kind of subject: each has its own key column and unique index.
-    let mut groups: [Vec<&PlannedPost>; 4] = Default::default();
+    let mut groups: [Vec<&PlannedPost>; 5] = Default::default();
     for post in posts {
         let group = match post.key.subject {
             Subject::Talk(_) => 0,
             Subject::Announcement(_) => 1,
             Subject::Import(_) => 2,
             Subject::Panel(_) => 3,
+            Subject::Question(_) => 4,
         };
         groups[group].push(post);
     }

@@ -81,6 +81,8 @@ impl Router {
                 })
             }
             ButtonAction::RemindMe(_)
+            | ButtonAction::Upvote(_)
+            | ButtonAction::Moderate(..)
             | ButtonAction::ForgetMe
             | ButtonAction::KeepMyData
             | ButtonAction::ApplySchedule(_)

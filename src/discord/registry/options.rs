@@ -104,6 +104,14 @@ impl<'a> Given<'a> {
             .map(|id| id.get())
     }
 
+    /// A boolean option's value, which must be given.
+    pub(super) fn required_boolean(&self, key: &'static str) -> Result<bool, ParseError> {
+        match self.option(key).map(|option| &option.value) {
+            Some(CommandDataOptionValue::Boolean(value)) => Ok(*value),
+            _ => Err(ParseError::MissingOption(key)),
+        }
+    }
+
     /// A role option's role id, which must be given.
     pub(super) fn required_role(&self, key: &'static str) -> Result<u64, ParseError> {
         self.role(key).ok_or(ParseError::MissingOption(key))

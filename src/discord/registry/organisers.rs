@@ -11,6 +11,7 @@ use crate::domain::commands::setup::SetupCommand;
 use crate::domain::commands::status::StatusCommand;
 use crate::domain::guild_settings::{ChannelKind, REFRESH_MAX, REFRESH_MIN};
 use crate::domain::privacy::{RetentionDays, RETENTION_MAX, RETENTION_MIN};
+use crate::domain::questions::QuestionSettings;
 use crate::domain::reminders::LeadTime;
 use crate::domain::threads::{ThreadSettings, MAX_GRACE_MINUTES};
 
@@ -185,6 +186,24 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
                 },
             ],
         ),
+        subcommand(
+            "questions",
+            "Questions with votes (/ask): anonymous or named, and who chairs (/questions)",
+            &[
+                required(
+                    "anonymous",
+                    "true: cards do not name the asker (the audit log still does)",
+                    OptionKind::Boolean,
+                ),
+                OptionSpec {
+                    name: "chair_role",
+                    description: "This role may mark questions answered or hide them \
+                                  (organisers always may; default: none)",
+                    required: false,
+                    kind: OptionKind::Role,
+                },
+            ],
+        ),
     ],
     public: false,
     default_member_permissions: Some(Permissions::MANAGE_GUILD),
@@ -250,6 +269,10 @@ pub(super) fn parse_setup(given: &Given<'_>) -> Result<SetupCommand, ParseError>
             channel: options.required_channel("channel")?,
         },
         "updates" => SetupCommand::Updates(options.channel("channel")),
+        "questions" => SetupCommand::Questions(QuestionSettings {
+            anonymous: options.required_boolean("anonymous")?,
+            chair_role: options.role("chair_role"),
+        }),
         "threads" => SetupCommand::Threads(match options.required_choice("enabled")? {
             "off" => None,
             _ => Some(ThreadSettings {

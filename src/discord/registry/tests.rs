@@ -25,7 +25,7 @@ fn every_command_has_a_short_lowercase_name_and_a_description_discord_accepts() 
             }
         }
     }
-    assert_eq!(registrations().len(), 17);
+    assert_eq!(registrations().len(), 19);
 }
 
 #[test]
@@ -296,7 +296,8 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
             "retention",
             "updates",
             "board",
-            "threads"
+            "threads",
+            "questions"
         ]
     );
     let board = |options: serde_json::Value| [subcommand("board", options)];
@@ -361,4 +362,44 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
     assert_eq!(body["options"][5]["options"][0]["type"], 8, "a role option");
     assert_eq!(registered("status")["options"][0]["name"], "overview");
     assert_eq!(registered("status")["options"][1]["name"], "audit");
+}
+
+#[test]
+fn ask_and_questions_take_a_live_talk_and_setup_questions_a_boolean_and_a_role() {
+    let ask = [
+        string_option("question", "  Why Rust?  "),
+        string_option("talk", "Rust"),
+    ];
+    let ask: Vec<CommandDataOption> = ask.into_iter().collect();
+    assert_eq!(
+        parse("ask", &ask),
+        Ok(Invocation::Questions(QuestionsCommand::Ask {
+            question: "Why Rust?".to_owned(),
+            talk: Some("Rust".to_owned()),
+        }))
+    );
+    assert_eq!(
+        parse("ask", &[]),
+        Err(ParseError::MissingOption("question"))
+    );
+    assert_eq!(
+        parse("questions", &[]),
+        Ok(Invocation::Questions(QuestionsCommand::List { talk: None }))
+    );
+    assert_eq!(
+        autocomplete_field("ask", "talk"),
+        Some(AutocompleteField::LiveTalk)
+    );
+    let body = registered("questions");
+    // Chairs need not have Manage Server: the handler checks who chairs.
+    assert!(body["default_member_permissions"].is_null());
+    let setup = registered("setup");
+    let questions = setup["options"]
+        .as_array()
+        .expect("subcommands")
+        .iter()
+        .find(|o| o["name"] == "questions")
+        .expect("/setup questions");
+    assert_eq!(questions["options"][0]["type"], 5, "a boolean");
+    assert_eq!(questions["options"][1]["type"], 8, "a role");
 }

@@ -3,7 +3,7 @@
 
 use crate::domain::announcements::AnnouncementId;
 use crate::domain::commands::ButtonAction;
-use crate::domain::model::TalkId;
+use crate::domain::model::{Moderation, QuestionId, TalkId};
 
 /// The `custom_id` prefixes of confbot's buttons.
 const REMIND_PREFIX: &str = "remind:";
@@ -15,11 +15,15 @@ const FORGET_ME: &str = "forget-me";
 const KEEP_MY_DATA: &str = "forget-keep";
 const APPLY_SCHEDULE_PREFIX: &str = "sync-apply:";
 const KEEP_PROGRAMME: &str = "sync-keep";
+const UPVOTE_PREFIX: &str = "q-up:";
+const ANSWERED_PREFIX: &str = "q-answered:";
+const HIDE_PREFIX: &str = "q-hide:";
 
 /// The `custom_id` of a button: `remind:<talk id>`, `announce-confirm:<id>`,
 /// `announce-cancel:<id>`, `announce-edit-confirm:<id>:<draft>` or
 /// `announce-edit-discard:<id>:<draft>` (at most 62 characters, under Discord's 100),
-/// `forget-me` or `forget-keep`, `sync-apply:<64 hex digits>` (75 characters) or `sync-keep`.
+/// `forget-me` or `forget-keep`, `sync-apply:<64 hex digits>` (75 characters), `sync-keep`,
+/// and a question's `q-up:<id>`, `q-answered:<id>` or `q-hide:<id>`.
 pub fn custom_id(action: ButtonAction) -> String {
     match action {
         ButtonAction::RemindMe(TalkId(id)) => format!("{REMIND_PREFIX}{id}"),
@@ -37,6 +41,11 @@ pub fn custom_id(action: ButtonAction) -> String {
         ButtonAction::KeepMyData => KEEP_MY_DATA.to_owned(),
         ButtonAction::ApplySchedule(source) => format!("{APPLY_SCHEDULE_PREFIX}{source}"),
         ButtonAction::KeepProgramme => KEEP_PROGRAMME.to_owned(),
+        ButtonAction::Upvote(QuestionId(id)) => format!("{UPVOTE_PREFIX}{id}"),
+        ButtonAction::Moderate(QuestionId(id), Moderation::Answered) => {
+            format!("{ANSWERED_PREFIX}{id}")
+        }
+        ButtonAction::Moderate(QuestionId(id), Moderation::Hide) => format!("{HIDE_PREFIX}{id}"),
     }
 }
 
@@ -57,6 +66,20 @@ pub fn parse_custom_id(custom_id: &str) -> Option<ButtonAction> {
     }
     if let Some(source) = custom_id.strip_prefix(APPLY_SCHEDULE_PREFIX) {
         return Some(ButtonAction::ApplySchedule(source.parse().ok()?));
+    }
+    if let Some(id) = custom_id.strip_prefix(UPVOTE_PREFIX) {
+        return Some(ButtonAction::Upvote(QuestionId(id.parse().ok()?)));
+    }
+    for (prefix, decision) in [
+        (ANSWERED_PREFIX, Moderation::Answered),
+        (HIDE_PREFIX, Moderation::Hide),
+    ] {
+        if let Some(id) = custom_id.strip_prefix(prefix) {
+            return Some(ButtonAction::Moderate(
+                QuestionId(id.parse().ok()?),
+                decision,
+            ));
+        }
     }
     if let Some(id) = custom_id.strip_prefix(REMIND_PREFIX) {
         return Some(ButtonAction::RemindMe(TalkId(id.parse().ok()?)));
@@ -112,12 +135,18 @@ mod tests {
             ButtonAction::KeepMyData,
             ButtonAction::ApplySchedule(Fingerprint::of(b"x", None, None, false)),
             ButtonAction::KeepProgramme,
+            ButtonAction::Upvote(QuestionId(i64::MAX)),
+            ButtonAction::Moderate(QuestionId(7), Moderation::Answered),
+            ButtonAction::Moderate(QuestionId(i64::MAX), Moderation::Hide),
         ];
         for action in announcement_actions {
             assert_eq!(parse_custom_id(&custom_id(action)), Some(action));
             assert!(custom_id(action).len() <= 100);
         }
         assert_eq!(custom_id(announcement_actions[1]), "announce-cancel:3");
+        assert_eq!(custom_id(announcement_actions[9]), "q-answered:7");
+        assert_eq!(parse_custom_id("q-up:"), None);
+        assert_eq!(parse_custom_id("q-hide:-x"), None);
         assert_eq!(parse_custom_id("announce-edit-confirm:1"), None);
         assert_eq!(parse_custom_id("announce-confirm:1:2"), None);
         assert_eq!(parse_custom_id("vote:1"), None);

@@ -122,6 +122,17 @@ impl Deliver for DiscordSender {
             .map(drop)
     }
 
+    async fn remove(&self, channel: u64, message: u64, claim: &Claim) -> Result<(), SendError> {
+        let path = format!("/channels/{channel}/messages/{message}");
+        let route = format!("messages-delete:{channel}");
+        let method = reqwest::Method::DELETE;
+        match self.request(method, &route, &path, None, true, claim).await {
+            // Deleted by someone (or by an earlier attempt): gone is what was asked.
+            Ok(_) | Err(SendError::MessageGone) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
     async fn close_thread(&self, thread: u64, lock: bool, claim: &Claim) -> Result<(), SendError> {
         let body = serde_json::json!({ "archived": true, "locked": lock });
         let path = format!("/channels/{thread}");

@@ -11,7 +11,8 @@ use crate::domain::text::title_key;
 pub(super) fn suggest(programme: &Programme, field: AutocompleteField, typed: &str) -> Vec<Choice> {
     let typed: String = typed.chars().take(MAX_QUERY_CHARS).collect();
     let choices = match field {
-        AutocompleteField::TalkQuery => talks(programme, &typed),
+        // Live talks need the time: `domain::questions::suggestions` answers for them.
+        AutocompleteField::TalkQuery | AutocompleteField::LiveTalk => talks(programme, &typed),
         AutocompleteField::SpeakerName => speakers(programme, &typed),
         AutocompleteField::Room => named(programme.rooms(), &typed),
         AutocompleteField::Track => named(programme.tracks(), &typed),

@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::announcements::AnnouncementId;
 use crate::domain::import::Fingerprint;
-use crate::domain::model::TalkId;
+use crate::domain::model::{Moderation, QuestionId, TalkId};
 use crate::domain::programme::Programme;
 
 /// Discord's limits, respected at character boundaries by every reply.
@@ -142,6 +142,10 @@ pub struct Button {
 pub enum ButtonAction {
     /// Subscribe the clicker to a talk's reminders.
     RemindMe(TalkId),
+    /// Toggle the clicker's vote for a question (its card's Upvote button).
+    Upvote(QuestionId),
+    /// A chair marks a question answered or hides it (`/questions`).
+    Moderate(QuestionId, Moderation),
     /// An organiser confirms a previewed announcement draft: it is scheduled.
     ConfirmAnnouncement(AnnouncementId),
     /// An organiser cancels a previewed draft (or the announcement): nothing is posted.
@@ -185,6 +189,8 @@ pub enum AutocompleteField {
     Room,
     Track,
     Day,
+    /// `/ask talk`, `/questions talk`: talks running or starting soon.
+    LiveTalk,
 }
 
 /// Answers a command. Pure: the same programme, instant and input give the same reply, and

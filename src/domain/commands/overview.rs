@@ -153,6 +153,7 @@ fn what(body: &PostBody) -> String {
             truncate(first, 100)
         }
         PostBody::ThreadClose { .. } => "(the talk's thread is archived)".to_owned(),
+        PostBody::QuestionCard => "(a question's card)".to_owned(),
     }
 }
 

@@ -8,6 +8,7 @@ use crate::domain::board::{Board, BoardLayout};
 use crate::domain::guild_settings::{ChannelKind, GuildSettings, SetupChange};
 use crate::domain::organisers::Access;
 use crate::domain::privacy::{RetentionDays, DEFAULT_RETENTION_DAYS};
+use crate::domain::questions::QuestionSettings;
 use crate::domain::reminders::LeadTime;
 use crate::domain::threads::ThreadSettings;
 
@@ -37,6 +38,8 @@ pub enum SetupCommand {
     Board(Option<Board>),
     /// Talk threads, and for which talks; `None`: none.
     Threads(Option<ThreadSettings>),
+    /// Questions: anonymous or not, and the chairs' role.
+    Questions(QuestionSettings),
 }
 
 impl SetupCommand {
@@ -55,6 +58,7 @@ impl SetupCommand {
             SetupCommand::Updates(_) => "/setup updates",
             SetupCommand::Board(_) => "/setup board",
             SetupCommand::Threads(_) => "/setup threads",
+            SetupCommand::Questions(_) => "/setup questions",
         }
     }
 }
@@ -147,10 +151,11 @@ enum Field {
     Updates,
     Board,
     Threads,
+    Questions,
 }
 
 impl Field {
-    const ALL: [Field; 13] = [
+    const ALL: [Field; 14] = [
         Field::Conference,
         Field::TimeZone,
         Field::Source,
@@ -161,6 +166,7 @@ impl Field {
         Field::Updates,
         Field::Board,
         Field::Threads,
+        Field::Questions,
         Field::Role,
         Field::Lead,
         Field::Retention,
@@ -181,6 +187,7 @@ impl Field {
             Field::Updates => "Schedule updates channel",
             Field::Board => "Now / next board",
             Field::Threads => "Talk threads",
+            Field::Questions => "Questions (/ask)",
         }
     }
 
@@ -222,6 +229,18 @@ impl Field {
                 .threads
                 .as_ref()
                 .map_or_else(|| "off".to_owned(), threads_shown),
+            Field::Questions => {
+                let questions = settings.questions;
+                let named = if questions.anonymous {
+                    "anonymous cards"
+                } else {
+                    "cards name the asker"
+                };
+                match questions.chair_role {
+                    Some(role) => format!("{named}; chaired by organisers and <@&{role}>"),
+                    None => format!("{named}; chaired by organisers"),
+                }
+            }
             Field::Role => settings.organiser_role.map_or_else(
                 || "none (Manage Server only)".to_owned(),
                 |role| format!("<@&{role}>"),
@@ -295,6 +314,7 @@ fn fields(change: &SetupChange) -> Vec<Field> {
         SetupChange::Updates(_) => vec![Field::Updates],
         SetupChange::Board(_) => vec![Field::Board],
         SetupChange::Threads(_) => vec![Field::Threads],
+        SetupChange::Questions(_) => vec![Field::Questions],
     }
 }
 

@@ -45,6 +45,7 @@ impl fmt::Display for DropReason {
                     Subject::Announcement(id) => (format!("announcement {}", id.0), "it was stale"),
                     Subject::Import(id) => (format!("import {id}"), "it was stale"),
                     Subject::Panel(id) => (format!("board panel {id}"), "its period ended"),
+                    Subject::Question(id) => (format!("question {}", id.0), "it was stale"),
                 };
                 write!(
                     f,
@@ -76,7 +77,8 @@ pub fn decide(post: &PlannedPost, now: DateTime<Utc>) -> Decision {
         PostBody::Notice { content }
         | PostBody::Board { content, .. }
         | PostBody::ThreadOpen { card: content, .. } => (content.clone(), Ping::None),
-        PostBody::ThreadClose { .. } => (String::new(), Ping::None),
+        // A card is read from the question when it is sent.
+        PostBody::ThreadClose { .. } | PostBody::QuestionCard => (String::new(), Ping::None),
         PostBody::Announcement { content, ping } => (content.clone(), *ping),
     };
     let remind_me =

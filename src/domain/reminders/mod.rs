@@ -32,7 +32,7 @@ use chrono::{DateTime, Utc};
 use plan::{key, Subscribers};
 
 use crate::domain::announcements::AnnouncementId;
-use crate::domain::model::TalkId;
+use crate::domain::model::{QuestionId, TalkId};
 use crate::domain::text::title_key;
 
 pub use changes::change_notices;
@@ -120,6 +120,9 @@ pub enum PostKind {
     Thread,
     /// The archiving of a talk's thread.
     ThreadClose,
+    /// A question's card in its talk's thread, posted or brought up to date (see
+    /// `domain::questions`).
+    Question,
 }
 
 impl PostKind {
@@ -134,6 +137,7 @@ impl PostKind {
             Self::Board => "board",
             Self::Thread => "thread",
             Self::ThreadClose => "thread_close",
+            Self::Question => "question",
         }
     }
 }
@@ -147,6 +151,7 @@ pub enum Subject {
     Announcement(AnnouncementId),
     Import(i64),
     Panel(i64),
+    Question(QuestionId),
 }
 
 impl Subject {
@@ -154,7 +159,7 @@ impl Subject {
     pub fn talk(self) -> Option<TalkId> {
         match self {
             Self::Talk(talk) => Some(talk),
-            Self::Announcement(_) | Self::Import(_) | Self::Panel(_) => None,
+            Self::Announcement(_) | Self::Import(_) | Self::Panel(_) | Self::Question(_) => None,
         }
     }
 }
@@ -167,7 +172,7 @@ pub struct PostKey {
     pub kind: PostKind,
     /// For a talk, its schedule version the post was planned from; for an announcement, the
     /// occurrence's index; for a schedule update, the message part's index; for a board, a
-    /// digest of the period and its text.
+    /// digest of the period and its text; for a question's card, the change's number.
     pub schedule_version: i32,
 }
 

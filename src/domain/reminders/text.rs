@@ -36,6 +36,9 @@ pub enum PostBody {
     },
     /// The archiving of the thread of the channel reminder the post's key names.
     ThreadClose { lock: bool },
+    /// A question's card: what it shows is read when it is sent, so the last change sent
+    /// shows the question's last state (see `domain::questions`).
+    QuestionCard,
 }
 
 /// The talk facts a reminder shows, as imported (unescaped: escaping happens on rendering).

@@ -91,7 +91,7 @@ pub(super) async fn handle<D: Deliver>(
                 // delivery.
                 if !matches!(
                     kind,
-                    PostKind::Board | PostKind::Thread | PostKind::ThreadClose
+                    PostKind::Board | PostKind::Thread | PostKind::ThreadClose | PostKind::Question
                 ) {
                     shared.outcomes.observe_lateness(late);
                 }
@@ -269,6 +269,7 @@ async fn send<D: Deliver>(
         PostBody::ThreadClose { lock } => {
             return super::threads::close(shared, entry, *lock, claim).await;
         }
+        PostBody::QuestionCard => return super::questions::show(shared, entry, claim).await,
         _ => {}
     }
     shared
@@ -292,7 +293,9 @@ async fn find_earlier<D: Deliver>(
     // Where an earlier attempt's message would be, and what it may say.
     let (to, contents) = match &entry.post.body {
         // Edits, thread starts (160004) and archives may simply be made again.
-        PostBody::Board { .. } | PostBody::ThreadClose { .. } => return Ok(false),
+        PostBody::Board { .. } | PostBody::ThreadClose { .. } | PostBody::QuestionCard => {
+            return Ok(false)
+        }
         // A thread's card is in the thread.
         PostBody::ThreadOpen { .. } => match super::threads::thread_channel(shared, entry).await? {
             Some(thread) => (thread, possible_contents(&entry.post, since, now)),

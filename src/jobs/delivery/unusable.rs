@@ -25,6 +25,7 @@ pub(super) async fn report<D: Deliver>(
             PostKind::ScheduleUpdate => ("Schedule updates", "/setup updates"),
             PostKind::Announcement => ("Announcements", "/announcements"),
             PostKind::Thread | PostKind::ThreadClose => ("Talk threads", "/setup threads"),
+            PostKind::Question => ("Questions", "/setup threads"),
             PostKind::Reminder | PostKind::Moved | PostKind::Cancelled => ("Reminders", "/channel"),
         };
         let text = format!(

@@ -110,6 +110,7 @@ async fn retire_unplanned(
         PostKind::Announcement => "announcement_id",
         PostKind::ScheduleUpdate => "import_id",
         PostKind::Board => "panel_id",
+        PostKind::Question => "question_id",
         PostKind::Reminder
         | PostKind::Moved
         | PostKind::Cancelled

@@ -109,6 +109,8 @@ pub(super) struct State {
     edited: HashMap<u64, String>,
     /// Messages someone deleted.
     deleted: HashSet<u64>,
+    /// Messages the bot deleted: (channel, id).
+    removed: Vec<(u64, u64)>,
     edits: Vec<history::Edit>,
     threads: std::collections::BTreeMap<u64, Thread>,
     repeats: Vec<Repeat>,
@@ -260,6 +262,9 @@ impl Messages {
                 Some(self.start_thread(channel.parse().ok()?, id.parse().ok()?, body))
             }
             ("PATCH", ["channels", thread]) => self.change_thread(thread.parse().ok()?, body),
+            ("DELETE", ["channels", channel, "messages", id]) => {
+                Some(self.remove_message(channel.parse().ok()?, id.parse().ok()?))
+            }
             _ => None,
         }
     }

@@ -5,7 +5,9 @@
 //!   the message with `edited_timestamp`, and counts against the channel's bucket and the
 //!   global limit like a post;
 //! - a deleted or unknown message is 404 with code 10008 ("Unknown Message"), a missing
-//!   channel 404 / 10003; reads no longer return a deleted message and show edited text.
+//!   channel 404 / 10003; reads no longer return a deleted message and show edited text;
+//! - the bot deletes its own message with `DELETE /channels/{id}/messages/{id}` (204);
+//! - a message in an archived thread can be neither edited nor deleted (400 / 50083).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -84,6 +86,9 @@ impl Messages {
         if !known || state.deleted.contains(&id) {
             return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
         }
+        if let Some(archived) = super::threads::refuse_post(&state, channel) {
+            return archived;
+        }
         let bucket = match state.route_bucket(channel) {
             Ok(bucket) => bucket,
             Err(limited) => return *limited,
@@ -104,6 +109,39 @@ impl Messages {
         object["channel_id"] = json!(channel.to_string());
         object["edited_timestamp"] = json!(chrono::Utc::now().to_rfc3339());
         with_bucket(Json(object).into_response(), bucket)
+    }
+
+    /// `DELETE /channels/{channel}/messages/{id}` by the bot.
+    pub(super) fn remove_message(&self, channel: u64, id: u64) -> Response {
+        let mut state = self.state.lock().unwrap();
+        if let Some(limited) = state.global_limit() {
+            return limited;
+        }
+        if state.missing_channels.contains(&channel) {
+            return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
+        }
+        let known = state
+            .posted
+            .iter()
+            .any(|p| p.channel == channel && p.id == id);
+        if !known || state.deleted.contains(&id) {
+            return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
+        }
+        if let Some(archived) = super::threads::refuse_post(&state, channel) {
+            return archived;
+        }
+        let bucket = match state.route_bucket(channel) {
+            Ok(bucket) => bucket,
+            Err(limited) => return *limited,
+        };
+        state.deleted.insert(id);
+        state.removed.push((channel, id));
+        with_bucket(StatusCode::NO_CONTENT.into_response(), bucket)
+    }
+
+    /// The messages the bot deleted, `(channel, id)` in order.
+    pub fn removed(&self) -> Vec<(u64, u64)> {
+        self.state.lock().unwrap().removed.clone()
     }
 
     /// Someone deleted the message: edits of it get 404 / 10008 from now on.
