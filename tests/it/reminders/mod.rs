@@ -14,6 +14,7 @@ mod dm_channels;
 mod early;
 mod latency;
 mod nonce_window;
+mod questions;
 mod sender;
 mod simulate;
 mod threads;
