@@ -21,6 +21,7 @@ mod multipart;
 mod network;
 pub mod payloads;
 mod privacy;
+mod questions;
 mod ratelimits;
 mod replicas;
 pub mod responses;

@@ -33,7 +33,11 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
     let db = TestDb::new().await;
     let t0 = at("2026-06-01T09:00:00Z");
     let start = t0 + Duration::minutes(10) + Duration::seconds(1);
-    import(&db.pool, &ics(&[Talk::new("a", "Async Rust", "Barn", start)])).await;
+    import(
+        &db.pool,
+        &ics(&[Talk::new("a", "Async Rust", "Barn", start)]),
+    )
+    .await;
     let (conference, talk) = ids(&db.pool, "a").await;
     sqlx::query(
         "INSERT INTO guild_settings (guild_id, conference_slug, threads, updated_by)
@@ -60,9 +64,13 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
         text: text.to_owned(),
     };
 
-    let first = questions::ask(&db.pool, &asked(71, "Will it **compile**?", false), clock.now())
-        .await
-        .expect("ask");
+    let first = questions::ask(
+        &db.pool,
+        &asked(71, "Will it **compile**?", false),
+        clock.now(),
+    )
+    .await
+    .expect("ask");
     let Asked::Stored(first) = first else {
         panic!("{first:?}");
     };
@@ -80,10 +88,19 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
         voting.spawn(async move { questions::vote(&pool, GUILD, first, 100 + voter, now).await });
     }
     for voted in voting.join_all().await {
-        assert!(matches!(voted, Ok(Voted::Toggled { counted: true, .. })), "{voted:?}");
+        assert!(
+            matches!(voted, Ok(Voted::Toggled { counted: true, .. })),
+            "{voted:?}"
+        );
     }
     let back = questions::vote(&db.pool, GUILD, first, 100, clock.now()).await;
-    assert_eq!(back.expect("vote"), Voted::Toggled { counted: false, votes: 5 });
+    assert_eq!(
+        back.expect("vote"),
+        Voted::Toggled {
+            counted: false,
+            votes: 5
+        }
+    );
     let other_server = questions::vote(&db.pool, GUILD + 1, first, 100, clock.now()).await;
     assert_eq!(other_server.expect("vote"), Voted::Missing);
     // Seven changes queued: each sent or found current (dropped).
@@ -91,7 +108,11 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
         .wait_for("the votes", |c| c.sent + c.dropped >= 3 + 7)
         .await;
     let shown = card(&standin, thread, "Will it").expect("the card");
-    assert!(shown.content.contains("asked by <@71> · ▲ 5 votes"), "{}", shown.content);
+    assert!(
+        shown.content.contains("asked by <@71> · ▲ 5 votes"),
+        "{}",
+        shown.content
+    );
     let edits = standin.messages().edits();
     assert!(
         (1..=7).contains(&edits.len()),
@@ -107,21 +128,34 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
     let Asked::Stored(second) = second else {
         panic!("{second:?}");
     };
-    let answered = questions::moderate(&db.pool, GUILD, first, 9, Moderation::Answered, clock.now())
-        .await
-        .expect("answered");
+    let answered =
+        questions::moderate(&db.pool, GUILD, first, 9, Moderation::Answered, clock.now())
+            .await
+            .expect("answered");
     assert_eq!(answered, Some(talk));
     let scheduler = Scheduler::start(&db.url, &standin, clock, "w2", |_| {}).await;
-    scheduler.wait_for("the new card and the answer", |c| c.sent >= 2).await;
+    scheduler
+        .wait_for("the new card and the answer", |c| c.sent >= 2)
+        .await;
     let anonymous = card(&standin, thread, "Is it").expect("the second card");
-    assert!(anonymous.content.contains("asked anonymously"), "{}", anonymous.content);
+    assert!(
+        anonymous.content.contains("asked anonymously"),
+        "{}",
+        anonymous.content
+    );
     assert!(!anonymous.content.contains("72"), "{}", anonymous.content);
     let done = card(&standin, thread, "Will it").expect("the first card");
     assert!(done.content.contains("✅ Answered"), "{}", done.content);
     let last_edit = standin.messages().edits().pop().expect("an edit");
-    assert_eq!(last_edit.body["components"], serde_json::json!([]), "no more votes");
     assert_eq!(
-        questions::vote(&db.pool, GUILD, first, 200, clock.now()).await.expect("vote"),
+        last_edit.body["components"],
+        serde_json::json!([]),
+        "no more votes"
+    );
+    assert_eq!(
+        questions::vote(&db.pool, GUILD, first, 200, clock.now())
+            .await
+            .expect("vote"),
         Voted::Closed
     );
 
@@ -135,16 +169,28 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
     assert_eq!(twice, None, "already hidden");
     scheduler.wait_for("the removal", |c| c.sent >= 3).await;
     scheduler.stop().await;
-    assert!(card(&standin, thread, "Is it").is_none(), "hidden: gone from the thread");
+    assert!(
+        card(&standin, thread, "Is it").is_none(),
+        "hidden: gone from the thread"
+    );
     assert_eq!(standin.messages().removed(), [(thread, anonymous.id)]);
 
     let messages = standin.messages();
     let posted = messages.posted();
-    let cards: Vec<&Posted> = posted.iter().filter(|p| p.content.starts_with("❓")).collect();
+    let cards: Vec<&Posted> = posted
+        .iter()
+        .filter(|p| p.content.starts_with("❓"))
+        .collect();
     assert_eq!(cards.len(), 2, "each card posted once: {cards:?}");
-    assert_eq!(cards[0].body["components"][0]["components"][0]["custom_id"], format!("q-up:{}", first.0));
+    assert_eq!(
+        cards[0].body["components"][0]["components"][0]["custom_id"],
+        format!("q-up:{}", first.0)
+    );
     for post in &posted {
-        assert_eq!(post.body["allowed_mentions"]["parse"], serde_json::json!([]));
+        assert_eq!(
+            post.body["allowed_mentions"]["parse"],
+            serde_json::json!([])
+        );
     }
     let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'failed'")
         .fetch_one(&db.pool)
