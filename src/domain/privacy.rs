@@ -64,6 +64,8 @@ pub struct Holdings {
     pub direct_messages: u64,
     /// Audit entries and announcements that name them as the organiser who acted.
     pub organiser_records: u64,
+    /// Questions they asked (taken out of the threads) and votes they gave.
+    pub questions: u64,
 }
 
 impl Holdings {

@@ -96,6 +96,8 @@ async fn forget_in(
     .execute(&mut *tx)
     .await?;
 
+    let questions = forget_questions(&mut *tx, user, guild).await?;
+
     let mut organiser_records = 0;
     for statement in [
         "UPDATE audit_log SET user_id = 0
@@ -117,7 +119,46 @@ async fn forget_in(
         lead_times,
         direct_messages,
         organiser_records,
+        questions,
     })
+}
+
+/// Takes the person's votes back and their questions out: each question's text is
+/// replaced, its asker forgotten and its card removed from the thread (through the outbox,
+/// like every change of a card). `guild` `None`: every server.
+async fn forget_questions(
+    tx: &mut PgConnection,
+    user: i64,
+    guild: Option<i64>,
+) -> Result<u64, StoreError> {
+    let votes = sqlx::query(
+        "DELETE FROM question_votes v USING questions q
+          WHERE v.user_id = $1 AND q.id = v.question_id
+            AND ($2::bigint IS NULL OR q.guild_id = $2)",
+    )
+    .bind(user)
+    .bind(guild)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let asked: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "UPDATE questions SET state = 'hidden', asker_id = 0, text = '(forgotten)'
+          WHERE asker_id = $1 AND ($2::bigint IS NULL OR guild_id = $2)
+         RETURNING id, conference_id, thread_id",
+    )
+    .bind(user)
+    .bind(guild)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, conference_id, thread) in &asked {
+        let card = super::questions::Card {
+            id: crate::domain::model::QuestionId(*id),
+            conference_id: *conference_id,
+            thread: super::id_from_db(*thread),
+        };
+        super::questions::queue_card(&mut *tx, card, chrono::Utc::now()).await?;
+    }
+    Ok(votes + count(asked.len()))
 }
 
 /// A conference that still holds personal data, with what decides when it goes.
@@ -188,6 +229,11 @@ pub async fn purge(pool: &PgPool, conference_id: i64) -> Result<Holdings, StoreE
         (
             "UPDATE announcements SET created_by = 0 WHERE conference_id = $1 AND created_by <> 0",
             &mut deleted.organiser_records,
+        ),
+        // Their threads are archived by now: the questions go with their votes.
+        (
+            "DELETE FROM questions WHERE conference_id = $1",
+            &mut deleted.questions,
         ),
     ] {
         *counter = sqlx::query(statement)

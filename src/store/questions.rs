@@ -13,6 +13,9 @@ use crate::domain::model::{Moderation, QuestionId, TalkId};
 use crate::domain::questions::{cooldown_left, Question, QuestionState};
 use crate::domain::reminders::{PlannedPost, PostBody, PostKey, PostKind, Subject, Target};
 
+mod cards;
+pub use cards::{lock_card, set_card, CardState};
+
 /// A question to store.
 #[derive(Debug, Clone)]
 pub struct NewQuestion {
@@ -269,58 +272,13 @@ pub async fn open_thread(
     Ok(thread.map(id_from_db))
 }
 
-/// A card's state at send time: the question, the message showing it and what it shows.
-#[derive(Debug, Clone)]
-pub struct CardState {
-    pub question: Question,
-    pub message: Option<u64>,
-    pub shown: Option<String>,
-}
-
-/// Locks a question's card (the question row: votes are another table, so they do not wait
-/// for it) and reads what it should show. `None`: the question is gone.
-pub async fn lock_card(
-    conn: &mut PgConnection,
-    question: QuestionId,
-) -> Result<Option<CardState>, StoreError> {
-    let row = sqlx::query(&format!(
-        "{SELECT_QUESTION} WHERE q.id = $1 FOR UPDATE OF q"
-    ))
-    .bind(question.0)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|row| {
-        Ok(CardState {
-            question: question_from_row(&row)?,
-            message: row.try_get::<Option<i64>, _>("message_id")?.map(id_from_db),
-            shown: row.try_get("shown_content")?,
-        })
-    })
-    .transpose()
-}
-
-/// Records the message that shows the card and its text (`None`, `None`: removed).
-pub async fn set_card(
-    db: impl PgExecutor<'_>,
-    question: QuestionId,
-    message: Option<u64>,
-    shown: Option<&str>,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE questions SET message_id = $2, shown_content = $3 WHERE id = $1")
-        .bind(question.0)
-        .bind(message.map(id_to_db))
-        .bind(shown)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-const SELECT_QUESTION: &str = "SELECT q.id, q.talk_id, q.asker_id, q.anonymous, q.text, q.state,
+pub(super) const SELECT_QUESTION: &str =
+    "SELECT q.id, q.talk_id, q.asker_id, q.anonymous, q.text, q.state,
         q.asked_at, q.message_id, q.shown_content,
         (SELECT count(*) FROM question_votes v WHERE v.question_id = q.id) AS votes
      FROM questions q";
 
-fn question_from_row(row: &PgRow) -> Result<Question, StoreError> {
+pub(super) fn question_from_row(row: &PgRow) -> Result<Question, StoreError> {
     let state: String = row.try_get("state")?;
     let votes: i64 = row.try_get("votes")?;
     Ok(Question {
@@ -338,10 +296,10 @@ fn question_from_row(row: &PgRow) -> Result<Question, StoreError> {
 
 /// Where a question's card is.
 #[derive(Debug, Clone, Copy)]
-struct Card {
-    id: QuestionId,
-    conference_id: i64,
-    thread: u64,
+pub(super) struct Card {
+    pub(super) id: QuestionId,
+    pub(super) conference_id: i64,
+    pub(super) thread: u64,
 }
 
 async fn card_of(
@@ -381,7 +339,7 @@ async fn votes_of(db: impl PgExecutor<'_>, question: QuestionId) -> Result<u32, 
 /// Queues a post of the card: a row per change, due now. What it shows is read when it is
 /// sent, so of a burst of votes the rows sent later find the card up to date and cost no
 /// request.
-async fn queue_card(
+pub(super) async fn queue_card(
     conn: &mut PgConnection,
     card: Card,
     now: DateTime<Utc>,

@@ -134,6 +134,7 @@ async fn forgetting_in_a_server_deletes_what_was_done_there_and_keeps_exactly_on
         // or the planner would send them again.
         direct_messages: 0,
         organiser_records: 1,
+        questions: 0,
     };
     assert_eq!(previewed, expected);
     assert_eq!(deleted, expected);
@@ -162,6 +163,7 @@ async fn forgetting_everywhere_deletes_every_trace_of_one_person_only() {
             lead_times: 1,
             direct_messages: 1,
             organiser_records: 2,
+            questions: 0,
         }
     );
     assert_eq!(held(pool, ALICE).await, (0, 0, 0, vec![]));

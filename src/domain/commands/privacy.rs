@@ -89,6 +89,13 @@ fn list(held: &Holdings) -> String {
             "records of direct messages (sent or planned)",
         ));
     }
+    if held.questions > 0 {
+        lines.push(count(
+            held.questions,
+            "question or vote of yours (questions are removed from their threads)",
+            "questions and votes of yours (questions are removed from their threads)",
+        ));
+    }
     if held.organiser_records > 0 {
         lines.push(count(
             held.organiser_records,
@@ -115,6 +122,7 @@ mod tests {
             lead_times: 1,
             direct_messages: 12,
             organiser_records: 0,
+            questions: 2,
         };
 
         let reply = preview(SERVER, &held);

@@ -174,6 +174,28 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
         "hidden: gone from the thread"
     );
     assert_eq!(standin.messages().removed(), [(thread, anonymous.id)]);
+    // A voter and the first asker use /forget: the vote and the question go, and the card's
+    // removal is queued.
+    let everywhere = confbot::domain::privacy::ForgetScope::Everywhere;
+    let voter = confbot::store::privacy::forget(&db.pool, 101, everywhere).await;
+    assert_eq!(voter.expect("forget").questions, 1, "one vote");
+    let asker = confbot::store::privacy::forget(&db.pool, 71, everywhere).await;
+    assert_eq!(asker.expect("forget").questions, 1, "one question");
+    let kept: Vec<(String, i64, String)> =
+        sqlx::query_as("SELECT text, asker_id, state FROM questions WHERE id = $1")
+            .bind(first.0)
+            .fetch_all(&db.pool)
+            .await
+            .expect("question");
+    assert_eq!(kept, [("(forgotten)".to_owned(), 0, "hidden".to_owned())]);
+    let queued: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE question_id = $1 AND status = 'pending'",
+    )
+    .bind(first.0)
+    .fetch_one(&db.pool)
+    .await
+    .expect("queued");
+    assert_eq!(queued, 1, "the card's removal is queued");
 
     let messages = standin.messages();
     let posted = messages.posted();
@@ -205,5 +227,9 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
     .fetch_all(&db.pool)
     .await
     .expect("audit");
-    assert_eq!(askers, [71, 72]);
+    assert_eq!(
+        askers,
+        [0, 72],
+        "the forgotten asker's entry kept without their id"
+    );
 }
