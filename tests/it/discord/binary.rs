@@ -37,7 +37,7 @@ async fn confbot_run_registers_answers_help_and_exits_cleanly_on_sigterm() {
     let exit = bot.stop().await;
     let stderr = exit.log();
 
-    assert_eq!(registration.body.as_array().map(Vec::len), Some(17));
+    assert_eq!(registration.body.as_array().map(Vec::len), Some(19));
     assert_eq!(help.body["type"], 4);
     let help = data(&help)["content"].as_str().unwrap_or_default();
     assert!(

@@ -38,6 +38,8 @@ async fn commands_are_registered_in_the_configured_guild_with_described_options(
             "sync",
             "announce",
             "announcements",
+            "ask",
+            "questions",
             "forget",
             "help"
         ]
