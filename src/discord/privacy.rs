@@ -20,7 +20,7 @@ impl Router {
         let user = interaction.user.id.get();
         let answer = async {
             let scope = self.forget_scope(interaction.guild_id).await?;
-            let held = store::holdings(&self.pool, user, scope).await?;
+            let held = store::holdings(&self.pool, user, scope, chrono::Utc::now()).await?;
             anyhow::Ok(replies::preview(scope, &held))
         };
         answer.await.unwrap_or_else(|error| {
@@ -41,7 +41,8 @@ impl Router {
             ButtonAction::ForgetMe => {
                 let forgotten = async {
                     let scope = self.forget_scope(interaction.guild_id).await?;
-                    let deleted = store::forget(&self.pool, user, scope).await?;
+                    let deleted =
+                        store::forget(&self.pool, user, scope, chrono::Utc::now()).await?;
                     // Never the user id: the point is to forget it.
                     tracing::info!(
                         guild = interaction.guild_id.map(GuildId::get),

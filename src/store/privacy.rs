@@ -24,17 +24,24 @@ pub async fn holdings(
     pool: &PgPool,
     user: u64,
     scope: ForgetScope,
+    now: DateTime<Utc>,
 ) -> Result<Holdings, StoreError> {
     let mut tx = pool.begin().await?;
-    let held = forget_in(&mut tx, user, scope).await?;
+    let held = forget_in(&mut tx, user, scope, now).await?;
     tx.rollback().await?;
     Ok(held)
 }
 
-/// Deletes what confbot holds about `user` in `scope`; returns what went.
-pub async fn forget(pool: &PgPool, user: u64, scope: ForgetScope) -> Result<Holdings, StoreError> {
+/// Deletes what confbot holds about `user` in `scope`; returns what went. Cards of their
+/// questions (and of those they voted for) are queued due `now`.
+pub async fn forget(
+    pool: &PgPool,
+    user: u64,
+    scope: ForgetScope,
+    now: DateTime<Utc>,
+) -> Result<Holdings, StoreError> {
     let mut tx = pool.begin().await?;
-    let deleted = forget_in(&mut tx, user, scope).await?;
+    let deleted = forget_in(&mut tx, user, scope, now).await?;
     tx.commit().await?;
     Ok(deleted)
 }
@@ -43,6 +50,7 @@ async fn forget_in(
     tx: &mut PgConnection,
     user: u64,
     scope: ForgetScope,
+    now: DateTime<Utc>,
 ) -> Result<Holdings, StoreError> {
     let user = id_to_db(user);
     let (guild, conference) = match scope {
@@ -96,7 +104,7 @@ async fn forget_in(
     .execute(&mut *tx)
     .await?;
 
-    let questions = forget_questions(&mut *tx, user, guild).await?;
+    let questions = forget_questions(&mut *tx, user, guild, now).await?;
 
     let mut organiser_records = 0;
     for statement in [
@@ -124,23 +132,25 @@ async fn forget_in(
 }
 
 /// Takes the person's votes back and their questions out: each question's text is
-/// replaced, its asker forgotten and its card removed from the thread (through the outbox,
-/// like every change of a card). `guild` `None`: every server.
+/// replaced, its asker forgotten and its card removed from the thread; the cards they voted
+/// for show the count without them. Through the outbox, like every change of a card.
+/// `guild` `None`: every server.
 async fn forget_questions(
     tx: &mut PgConnection,
     user: i64,
     guild: Option<i64>,
+    now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let votes = sqlx::query(
+    let voted: Vec<(i64, i64, i64)> = sqlx::query_as(
         "DELETE FROM question_votes v USING questions q
           WHERE v.user_id = $1 AND q.id = v.question_id
-            AND ($2::bigint IS NULL OR q.guild_id = $2)",
+            AND ($2::bigint IS NULL OR q.guild_id = $2)
+         RETURNING q.id, q.conference_id, q.thread_id",
     )
     .bind(user)
     .bind(guild)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .fetch_all(&mut *tx)
+    .await?;
     let asked: Vec<(i64, i64, i64)> = sqlx::query_as(
         "UPDATE questions SET state = 'hidden', asker_id = 0, text = '(forgotten)'
           WHERE asker_id = $1 AND ($2::bigint IS NULL OR guild_id = $2)
@@ -150,15 +160,18 @@ async fn forget_questions(
     .bind(guild)
     .fetch_all(&mut *tx)
     .await?;
-    for (id, conference_id, thread) in &asked {
+    let mut cards: Vec<&(i64, i64, i64)> = voted.iter().chain(&asked).collect();
+    cards.sort_unstable();
+    cards.dedup();
+    for &&(id, conference_id, thread) in &cards {
         let card = super::questions::Card {
-            id: crate::domain::model::QuestionId(*id),
-            conference_id: *conference_id,
-            thread: super::id_from_db(*thread),
+            id: crate::domain::model::QuestionId(id),
+            conference_id,
+            thread: super::id_from_db(thread),
         };
-        super::questions::queue_card(&mut *tx, card, chrono::Utc::now()).await?;
+        super::questions::queue_card(&mut *tx, card, now).await?;
     }
-    Ok(votes + count(asked.len()))
+    Ok(count(voted.len() + asked.len()))
 }
 
 /// A conference that still holds personal data, with what decides when it goes.

@@ -123,9 +123,13 @@ async fn forgetting_in_a_server_deletes_what_was_done_there_and_keeps_exactly_on
         conference: Some(seeded.conference),
     };
 
-    let previewed = privacy::holdings(pool, ALICE, here).await.unwrap();
+    let previewed = privacy::holdings(pool, ALICE, here, Utc::now())
+        .await
+        .unwrap();
     let before = held(pool, ALICE).await;
-    let deleted = privacy::forget(pool, ALICE, here).await.unwrap();
+    let deleted = privacy::forget(pool, ALICE, here, Utc::now())
+        .await
+        .unwrap();
 
     let expected = Holdings {
         subscriptions: 1,
@@ -152,7 +156,7 @@ async fn forgetting_everywhere_deletes_every_trace_of_one_person_only() {
     let seeded = seeded().await;
     let pool = &seeded.db.pool;
 
-    let deleted = privacy::forget(pool, ALICE, ForgetScope::Everywhere)
+    let deleted = privacy::forget(pool, ALICE, ForgetScope::Everywhere, Utc::now())
         .await
         .unwrap();
 

@@ -1,7 +1,7 @@
 //! Questions' cards through the real outbox and sender against the stand-in: posted in the
 //! talk's thread with an Upvote button, brought up to date after a burst of votes (rows
-//! that find the card current cost no request), marked answered, deleted when hidden, and
-//! each posted once across a restart.
+//! that find the card current cost no request), marked answered, deleted when hidden or
+//! forgotten, recounted when a voter is forgotten, and each posted once across a restart.
 
 use chrono::{DateTime, Duration, Utc};
 use confbot::domain::model::Moderation;
@@ -168,19 +168,39 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
         .expect("hidden");
     assert_eq!(twice, None, "already hidden");
     scheduler.wait_for("the removal", |c| c.sent >= 3).await;
-    scheduler.stop().await;
     assert!(
         card(&standin, thread, "Is it").is_none(),
         "hidden: gone from the thread"
     );
     assert_eq!(standin.messages().removed(), [(thread, anonymous.id)]);
-    // A voter and the first asker use /forget: the vote and the question go, and the card's
-    // removal is queued.
+
+    // A voter uses /forget: their vote goes and the card counts without it.
     let everywhere = confbot::domain::privacy::ForgetScope::Everywhere;
-    let voter = confbot::store::privacy::forget(&db.pool, 101, everywhere).await;
+    let voter = confbot::store::privacy::forget(&db.pool, 101, everywhere, clock.now()).await;
     assert_eq!(voter.expect("forget").questions, 1, "one vote");
-    let asker = confbot::store::privacy::forget(&db.pool, 71, everywhere).await;
+    scheduler.wait_for("the recount", |c| c.sent >= 4).await;
+    let recounted = card(&standin, thread, "Will it").expect("the first card");
+    assert!(
+        recounted.content.contains("▲ 4 votes · ✅ Answered"),
+        "{}",
+        recounted.content
+    );
+    // The first asker does: their question's text and name go, and its card.
+    let asker = confbot::store::privacy::forget(&db.pool, 71, everywhere, clock.now()).await;
     assert_eq!(asker.expect("forget").questions, 1, "one question");
+    scheduler
+        .wait_for("the forgotten card's removal", |c| c.sent >= 5)
+        .await;
+    scheduler.stop().await;
+    assert!(
+        card(&standin, thread, "Will it").is_none(),
+        "forgotten: gone from the thread"
+    );
+    let mut removed = standin.messages().removed();
+    removed.sort_unstable();
+    let mut expected = vec![(thread, anonymous.id), (thread, done.id)];
+    expected.sort_unstable();
+    assert_eq!(removed, expected);
     let kept: Vec<(String, i64, String)> =
         sqlx::query_as("SELECT text, asker_id, state FROM questions WHERE id = $1")
             .bind(first.0)
@@ -188,14 +208,6 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
             .await
             .expect("question");
     assert_eq!(kept, [("(forgotten)".to_owned(), 0, "hidden".to_owned())]);
-    let queued: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM outbox WHERE question_id = $1 AND status = 'pending'",
-    )
-    .bind(first.0)
-    .fetch_one(&db.pool)
-    .await
-    .expect("queued");
-    assert_eq!(queued, 1, "the card's removal is queued");
 
     let messages = standin.messages();
     let posted = messages.posted();
