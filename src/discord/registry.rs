@@ -2,10 +2,7 @@
 //! the registration payloads built from it, and the parsing of an invocation back into a
 //! [`Command`]. Registration and parsing read the same table, so they cannot disagree.
 
-use serenity::all::{
-    ChannelType, CommandDataOption, CommandOptionType, CreateCommand, CreateCommandOption,
-    Permissions,
-};
+use serenity::all::{CommandDataOption, Permissions};
 
 use crate::domain::commands::announcements::AnnounceCommand;
 use crate::domain::commands::setup::SetupCommand;
@@ -18,7 +15,9 @@ mod announcements;
 mod options;
 mod organisers;
 mod questions;
+mod registration;
 pub use questions::QuestionsCommand;
+pub use registration::registrations;
 
 use options::Given;
 
@@ -244,56 +243,6 @@ const COMMANDS: &[CommandSpec] = &[
 /// The registry entry of a command name.
 pub fn find(name: &str) -> Option<&'static CommandSpec> {
     commands().iter().find(|spec| spec.name == name)
-}
-
-/// The registration payloads (`PUT .../commands` replaces the whole set, so commands
-/// removed from the registry disappear from Discord too).
-pub fn registrations() -> Vec<CreateCommand> {
-    commands()
-        .iter()
-        .map(|spec| {
-            let mut command = CreateCommand::new(spec.name)
-                .description(spec.description)
-                .set_options(spec.options.iter().map(registration).collect());
-            if let Some(permissions) = spec.default_member_permissions {
-                command = command.default_member_permissions(permissions);
-            }
-            command
-        })
-        .collect()
-}
-
-/// The registration payload of one option (a subcommand with its own options).
-fn registration(option: &OptionSpec) -> CreateCommandOption {
-    let builder = |kind| {
-        CreateCommandOption::new(kind, option.name, option.description).required(option.required)
-    };
-    match option.kind {
-        OptionKind::String(autocomplete) => {
-            builder(CommandOptionType::String).set_autocomplete(autocomplete.is_some())
-        }
-        OptionKind::Integer { min, max } => builder(CommandOptionType::Integer)
-            .min_int_value(min)
-            .max_int_value(max),
-        OptionKind::Channel => builder(CommandOptionType::Channel)
-            .channel_types(vec![ChannelType::Text, ChannelType::News]),
-        OptionKind::Role => builder(CommandOptionType::Role),
-        OptionKind::Boolean => builder(CommandOptionType::Boolean),
-        OptionKind::Choice(values) => values
-            .iter()
-            .fold(builder(CommandOptionType::String), |option, value| {
-                option.add_string_choice(*value, *value)
-            }),
-        // Discord refuses `required` on a subcommand.
-        OptionKind::Subcommand(options) => options.iter().fold(
-            CreateCommandOption::new(
-                CommandOptionType::SubCommand,
-                option.name,
-                option.description,
-            ),
-            |subcommand, option| subcommand.add_sub_option(registration(option)),
-        ),
-    }
 }
 
 /// A parsed invocation: answered from the programme alone, or about the user's reminders.

@@ -36,6 +36,7 @@ pub use claims::{
     claim_due, claim_due_early, mark_dropped, mark_failed, mark_not_sent, mark_sent, mark_sent_as,
     next_due, postpone, release, renew, send_early,
 };
+pub(crate) use reads::NOT_ARCHIVED;
 pub use reads::{
     entry, failures_since, of_conference, pending_count, pending_dm_reminders, posted, thread_of,
     upcoming, Posted,

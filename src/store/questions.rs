@@ -254,17 +254,13 @@ pub async fn open_thread(
     guild: u64,
     talk: TalkId,
 ) -> Result<Option<u64>, StoreError> {
-    let thread: Option<i64> = sqlx::query_scalar(
+    let thread: Option<i64> = sqlx::query_scalar(&format!(
         "SELECT t.message_id FROM outbox t
          WHERE t.talk_id = $1 AND t.kind = 'thread' AND t.status = 'sent'
-           AND t.body->>'guild' = $2 AND t.message_id IS NOT NULL
-           AND NOT EXISTS (
-               SELECT 1 FROM outbox c
-               WHERE c.talk_id = t.talk_id AND c.kind = 'thread_close' AND c.status = 'sent'
-                 AND c.target_kind = t.target_kind AND c.target_id = t.target_id
-                 AND c.schedule_version = t.schedule_version)
+           AND t.body->>'guild' = $2 AND t.message_id IS NOT NULL AND {}
          ORDER BY t.sent_at DESC LIMIT 1",
-    )
+        outbox::NOT_ARCHIVED
+    ))
     .bind(talk.0)
     .bind(guild.to_string())
     .fetch_optional(db)

@@ -140,6 +140,14 @@ pub async fn posted(
     })
 }
 
+/// "The thread `t` (a sent `thread` row) is not archived yet": no sent `thread_close` of
+/// the same reminder.
+pub(crate) const NOT_ARCHIVED: &str = "NOT EXISTS (
+        SELECT 1 FROM outbox c
+        WHERE c.talk_id = t.talk_id AND c.kind = 'thread_close' AND c.status = 'sent'
+          AND c.target_kind = t.target_kind AND c.target_id = t.target_id
+          AND c.schedule_version = t.schedule_version)";
+
 /// The open thread of a talk at a schedule version (a moved talk's old thread is not its
 /// thread any more), if one was started and not archived yet: the server and the thread's
 /// id (the message it was started on).
@@ -149,17 +157,12 @@ pub async fn thread_of(
     talk: i64,
     schedule_version: i32,
 ) -> Result<Option<(u64, u64)>, StoreError> {
-    let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+    let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(&format!(
         "SELECT t.message_id, t.body->>'guild' FROM outbox t
          WHERE t.talk_id = $1 AND t.kind = 'thread' AND t.status = 'sent'
-           AND t.conference_id = $2 AND t.schedule_version = $3
-           AND NOT EXISTS (
-               SELECT 1 FROM outbox c
-               WHERE c.talk_id = t.talk_id AND c.kind = 'thread_close' AND c.status = 'sent'
-                 AND c.target_kind = t.target_kind AND c.target_id = t.target_id
-                 AND c.schedule_version = t.schedule_version)
-         ORDER BY t.sent_at DESC LIMIT 1",
-    )
+           AND t.conference_id = $2 AND t.schedule_version = $3 AND {NOT_ARCHIVED}
+         ORDER BY t.sent_at DESC LIMIT 1"
+    ))
     .bind(talk)
     .bind(conference_id)
     .bind(schedule_version)

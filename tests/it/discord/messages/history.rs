@@ -15,8 +15,9 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::super::payloads;
+use super::super::responses::Bucket;
 use super::super::responses::{error, page, too_many, with_bucket};
-use super::{Messages, Posted};
+use super::{Messages, Posted, State};
 
 /// One edit the stand-in applied.
 #[derive(Debug, Clone)]
@@ -26,6 +27,37 @@ pub struct Edit {
     pub content: String,
     /// The whole JSON body as sent.
     pub body: Value,
+}
+
+/// Whether the bot may change (edit or delete) message `id` of `channel` now, as Discord
+/// decides it: the global limit, the channel, the message, an archived thread, then the
+/// channel's bucket, whose place is returned.
+fn changeable(state: &mut State, channel: u64, id: u64) -> Result<Bucket, Box<Response>> {
+    if let Some(limited) = state.global_limit() {
+        return Err(Box::new(limited));
+    }
+    if state.missing_channels.contains(&channel) {
+        return Err(Box::new(error(
+            StatusCode::NOT_FOUND,
+            10003,
+            "Unknown Channel",
+        )));
+    }
+    let known = state
+        .posted
+        .iter()
+        .any(|p| p.channel == channel && p.id == id);
+    if !known || state.deleted.contains(&id) {
+        return Err(Box::new(error(
+            StatusCode::NOT_FOUND,
+            10008,
+            "Unknown Message",
+        )));
+    }
+    if let Some(archived) = super::threads::refuse_post(state, channel) {
+        return Err(Box::new(archived));
+    }
+    state.route_bucket(channel)
 }
 
 impl Messages {
@@ -73,25 +105,9 @@ impl Messages {
 
     pub(super) fn edit_message(&self, channel: u64, id: u64, body: &Value) -> Response {
         let mut state = self.state.lock().unwrap();
-        if let Some(limited) = state.global_limit() {
-            return limited;
-        }
-        if state.missing_channels.contains(&channel) {
-            return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
-        }
-        let known = state
-            .posted
-            .iter()
-            .any(|p| p.channel == channel && p.id == id);
-        if !known || state.deleted.contains(&id) {
-            return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
-        }
-        if let Some(archived) = super::threads::refuse_post(&state, channel) {
-            return archived;
-        }
-        let bucket = match state.route_bucket(channel) {
+        let bucket = match changeable(&mut state, channel, id) {
             Ok(bucket) => bucket,
-            Err(limited) => return *limited,
+            Err(refused) => return *refused,
         };
         let content = body["content"].as_str().unwrap_or_default().to_owned();
         state.edited.insert(id, content.clone());
@@ -114,25 +130,9 @@ impl Messages {
     /// `DELETE /channels/{channel}/messages/{id}` by the bot.
     pub(super) fn remove_message(&self, channel: u64, id: u64) -> Response {
         let mut state = self.state.lock().unwrap();
-        if let Some(limited) = state.global_limit() {
-            return limited;
-        }
-        if state.missing_channels.contains(&channel) {
-            return error(StatusCode::NOT_FOUND, 10003, "Unknown Channel");
-        }
-        let known = state
-            .posted
-            .iter()
-            .any(|p| p.channel == channel && p.id == id);
-        if !known || state.deleted.contains(&id) {
-            return error(StatusCode::NOT_FOUND, 10008, "Unknown Message");
-        }
-        if let Some(archived) = super::threads::refuse_post(&state, channel) {
-            return archived;
-        }
-        let bucket = match state.route_bucket(channel) {
+        let bucket = match changeable(&mut state, channel, id) {
             Ok(bucket) => bucket,
-            Err(limited) => return *limited,
+            Err(refused) => return *refused,
         };
         state.deleted.insert(id);
         state.removed.push((channel, id));
