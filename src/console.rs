@@ -12,9 +12,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::commands::{Command, Reply};
+use crate::domain::questions::QuestionsCommand;
 
 /// Options any command knows; an unquoted value runs until the next `name:` of these.
-const OPTION_NAMES: [&str; 5] = ["query", "room", "track", "day", "name"];
+const OPTION_NAMES: [&str; 7] = ["query", "room", "track", "day", "name", "question", "talk"];
 
 /// Why a console line is not a command. One line, safe to print.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +100,58 @@ pub fn parse_line(line: &str) -> Result<Option<Command>, ParseError> {
         },
         _ => Command::Help,
     }))
+}
+
+/// Parses a line that is `/ask` or `/questions` (answered with the store, where there is
+/// one: the demo); `None` for any other line.
+pub fn parse_questions_line(line: &str) -> Option<Result<QuestionsCommand, ParseError>> {
+    let line = line.trim();
+    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let (command, bare) = match word
+        .strip_prefix('/')
+        .unwrap_or(word)
+        .to_lowercase()
+        .as_str()
+    {
+        "ask" => ("ask", "question"),
+        "questions" => ("questions", "talk"),
+        _ => return None,
+    };
+    let parsed = parse_options(rest.trim(), Some(bare)).and_then(|options| {
+        let known = ["question", "talk"];
+        if let Some((option, _)) = options.iter().find(|(n, _)| {
+            !known.contains(&n.as_str()) || (command == "questions" && n == "question")
+        }) {
+            return Err(ParseError::UnknownOption {
+                command,
+                option: option.chars().take(40).collect(),
+                known: if command == "ask" {
+                    "question, talk"
+                } else {
+                    "talk"
+                },
+            });
+        }
+        let get = |option: &str| {
+            options
+                .iter()
+                .rev()
+                .find(|(n, _)| n == option)
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.trim().is_empty())
+        };
+        Ok(match command {
+            "ask" => QuestionsCommand::Ask {
+                question: get("question").ok_or(ParseError::Missing {
+                    command,
+                    option: "question",
+                })?,
+                talk: get("talk"),
+            },
+            _ => QuestionsCommand::List { talk: get("talk") },
+        })
+    });
+    Some(parsed)
 }
 
 /// Reads `name:value` / `name:"quoted value"` pairs. A command with one text option
@@ -248,6 +301,10 @@ pub fn render_text(text: &str, zone: Tz, now: DateTime<Utc>) -> String {
             continue;
         } else if c == '\u{200b}' {
             rest = rest.get(width..).unwrap_or("");
+            continue;
+        } else if rest.starts_with("-# ") && (out.is_empty() || out.ends_with('\n')) {
+            // Discord's small "subtext" line: plain text here.
+            rest = rest.get(3..).unwrap_or("");
             continue;
         } else if let Some((shown, used)) = timestamp(rest, zone, now) {
             out.push_str(&shown);

@@ -16,6 +16,7 @@ pub mod jobs;
 mod lock;
 pub mod metrics;
 pub mod ops;
+pub mod questions;
 pub mod store;
 pub mod sync;
 

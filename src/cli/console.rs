@@ -8,10 +8,11 @@ use chrono::{DateTime, Utc};
 
 use crate::cli::connect_configured;
 use crate::config::Settings;
-use crate::console::{parse_line, render};
+use crate::console::{parse_line, parse_questions_line, render};
 use crate::domain::commands::answer;
 use crate::domain::model::ConferenceSlug;
 use crate::domain::programme::Programme;
+use crate::domain::questions::QuestionsCommand;
 use crate::store;
 
 /// Arguments of `confbot console`.
@@ -51,13 +52,35 @@ pub async fn run(settings: &Settings, args: ConsoleArgs) -> anyhow::Result<()> {
     }
     // The clock is read per line so a long session stays current; --at pins it.
     let at = args.at;
-    serve(&programme, move || at.unwrap_or_else(Utc::now)).await
+    serve(&programme, move || at.unwrap_or_else(Utc::now), &NoDesk).await
+}
+
+/// Who answers `/ask` and `/questions` in a console: they need a server's threads.
+pub(super) trait Desk {
+    /// The text to print for `command` at `now`.
+    fn answer(
+        &self,
+        command: QuestionsCommand,
+        now: DateTime<Utc>,
+    ) -> impl std::future::Future<Output = String>;
+}
+
+/// `confbot console` reads the programme only: no server, no threads.
+struct NoDesk;
+
+impl Desk for NoDesk {
+    async fn answer(&self, _command: QuestionsCommand, _now: DateTime<Utc>) -> String {
+        "/ask and /questions need a server's Q&A threads: try them in `confbot demo`, or on \
+         Discord.\n"
+            .to_owned()
+    }
 }
 
 /// Answers each line of standard input with `now()` as the clock, until end of input.
 pub(super) async fn serve(
     programme: &Programme,
     now: impl Fn() -> DateTime<Utc>,
+    desk: &impl Desk,
 ) -> anyhow::Result<()> {
     let zone = programme.conference.time_zone;
     let mut lines = stdin_lines();
@@ -71,6 +94,17 @@ pub(super) async fn serve(
         };
         let line = line.strip_suffix('\r').unwrap_or(line);
         let now = now();
+        match parse_questions_line(line) {
+            Some(Ok(command)) => {
+                outln!("{}", desk.answer(command, now).await);
+                continue;
+            }
+            Some(Err(error)) => {
+                outln!("error: {error}\n");
+                continue;
+            }
+            None => {}
+        }
         match parse_line(line) {
             Ok(None) => {}
             Ok(Some(command)) => {

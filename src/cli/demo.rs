@@ -38,7 +38,9 @@ use crate::store::subscriptions::SubscriptionRef;
 const SAMPLE_ICS: &str = include_str!("demo/schedule.ics");
 const SAMPLE_LISTING: &str = include_str!("demo/listing.txt");
 
+mod desk;
 mod printer;
+use desk::DemoDesk;
 use printer::Printer;
 /// The demo's room channels (ids are made up; names are what is shown).
 const CHANNELS: [(&str, u64, &str); 2] = [("Barn", 1001, "barn"), ("Loft", 1002, "loft")];
@@ -141,8 +143,8 @@ async fn demo(
     let zone = programme.conference.time_zone;
     outln!(
         "\nThe demo clock now reads {} and runs {}× real time. Reminders appear below as \
-         confbot would post them; type /next, /now, /talk query:..., /help (Ctrl-D or Ctrl-C \
-         ends).\n",
+         confbot would post them; type /next, /now, /talk query:..., /help, and once a talk's \
+         thread is open /ask question:\"...\" and /questions (Ctrl-D or Ctrl-C ends).\n",
         clock_start
             .with_timezone(&zone)
             .format("%a %-d %b %H:%M:%S %Z"),
@@ -175,12 +177,25 @@ async fn demo(
         next_id: std::sync::atomic::AtomicU64::new(1),
         threads: std::sync::Mutex::default(),
     };
+    let conference_id = {
+        let mut conn = pool.acquire().await?;
+        store::conferences::find(&mut conn, &programme.conference.slug)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the demo conference vanished"))?
+            .id
+    };
+    let desk = DemoDesk {
+        pool,
+        programme: &programme,
+        conference_id,
+        zone,
+    };
     let scheduler = jobs::run(pool.clone(), printer, setup, stopped(stopping));
     let console = async {
         // The scheduler stops in order (claims released, loops joined) before the pool
         // closes, whichever way the console ends.
         let answered = tokio::select! {
-            answered = super::console::serve(&programme, || clock.now()) => answered,
+            answered = super::console::serve(&programme, || clock.now(), &desk) => answered,
             () = stopped(signalled) => Ok(()),
         };
         let _ = stop.send(true);

@@ -87,6 +87,16 @@ fn text_loses_its_escapes_and_timestamps_show_in_the_conference_zone() {
 }
 
 #[test]
+fn a_subtext_line_is_shown_as_plain_text_but_only_at_a_line_start() {
+    let shown = render_text(
+        "❓ a -# b\n-# asked by someone",
+        Tz::UTC,
+        utc("2026-04-25T22:00:00Z"),
+    );
+    assert_eq!(shown, "❓ a -# b\nasked by someone");
+}
+
+#[test]
 fn relative_times_read_naturally() {
     let now = utc("2026-04-25T22:00:00Z");
     let at = |s: &str| relative(utc(s), now);
@@ -198,4 +208,39 @@ fn relative_times_round_to_the_nearest_minute_like_discord() {
     assert_eq!(relative(utc("2026-04-25T10:19:45Z"), now), "in 1 hour");
     assert_eq!(relative(utc("2026-04-25T09:20:31Z"), now), "in 30 seconds");
     assert_eq!(relative(utc("2026-04-25T09:10:02Z"), now), "10 minutes ago");
+}
+
+#[test]
+fn ask_and_questions_lines_are_read_apart_from_the_lookups() {
+    use crate::domain::questions::QuestionsCommand;
+    assert_eq!(
+        parse_questions_line(r#"/ask question:"Will the slides be online?" talk:Opening"#),
+        Some(Ok(QuestionsCommand::Ask {
+            question: "Will the slides be online?".to_owned(),
+            talk: Some("Opening".to_owned()),
+        }))
+    );
+    assert_eq!(
+        parse_questions_line("/ask why glue?"),
+        Some(Ok(QuestionsCommand::Ask {
+            question: "why glue?".to_owned(),
+            talk: None,
+        }))
+    );
+    assert_eq!(
+        parse_questions_line("/questions"),
+        Some(Ok(QuestionsCommand::List { talk: None }))
+    );
+    assert_eq!(
+        parse_questions_line("/ask talk:Opening"),
+        Some(Err(ParseError::Missing {
+            command: "ask",
+            option: "question",
+        }))
+    );
+    assert!(matches!(
+        parse_questions_line("/questions question:x"),
+        Some(Err(ParseError::UnknownOption { .. }))
+    ));
+    assert_eq!(parse_questions_line("/next room:Barn"), None);
 }

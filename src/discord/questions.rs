@@ -13,9 +13,10 @@ use super::respond::Ctx;
 use crate::domain::commands::{Reply, Visibility};
 use crate::domain::model::{Moderation, QuestionId, TalkId};
 use crate::domain::programme::Programme;
-use crate::domain::questions::{self, chair_list, question_text, too_soon, voted};
+use crate::domain::questions::{self, voted};
+use crate::questions::Asker;
 use crate::store;
-use crate::store::questions::{Asked, NewQuestion, Voted};
+use crate::store::questions::Voted;
 
 /// Where to look for a question's talk when none is named.
 const NO_TALK: &str = "Which talk is it for? Type `/ask` in the talk's Q&A thread or its \
@@ -58,10 +59,6 @@ impl Router {
         typed: &str,
         talk: Option<&str>,
     ) -> anyhow::Result<Reply> {
-        let text = match question_text(typed) {
-            Ok(text) => text,
-            Err(refusal) => return Ok(ephemeral_text(refusal)),
-        };
         let programme = match self.programme(interaction.guild_id).await {
             Ok(programme) => programme,
             Err(failure) => return Ok(failure.into_reply()),
@@ -71,34 +68,18 @@ impl Router {
         let Some(talk) = self.talk_of(&programme, guild, channel, talk, now).await? else {
             return Ok(ephemeral_text(NO_TALK));
         };
-        let title = talk_title(&programme, talk);
-        let Some(thread) = store::questions::open_thread(&self.pool, guild, talk).await? else {
-            return Ok(ephemeral_text(format!(
-                "**{}** has no open Q&A thread in this server: threads open with the talk's \
-                 reminder and close after it (organisers: `/setup threads`).",
-                crate::domain::commands::escape_markdown(&title)
-            )));
-        };
-        let anonymous = self.settings(guild).await?.settings.questions.anonymous;
-        let question = NewQuestion {
+        let asker = Asker {
             conference_id: self.conference_id(&programme).await?,
-            talk,
             guild,
-            thread,
-            asker: interaction.user.id.get(),
-            anonymous,
-            text,
+            user: interaction.user.id.get(),
+            anonymous: self.settings(guild).await?.settings.questions.anonymous,
         };
-        Ok(
-            match store::questions::ask(&self.pool, &question, now).await? {
-                Asked::TooSoon(wait) => ephemeral_text(too_soon(wait)),
-                Asked::Stored(id) => {
-                    tracing::info!(question = id.0, talk = talk.0, guild, "question asked");
-                    self.plan_changed.notify_one();
-                    ephemeral_text(questions::asked(&title, guild, thread, anonymous))
-                }
-            },
-        )
+        let (told, queued) =
+            crate::questions::ask(&self.pool, &programme, asker, talk, typed, now).await?;
+        if queued {
+            self.plan_changed.notify_one();
+        }
+        Ok(ephemeral_text(told))
     }
 
     /// The talk a question or list is for: the one named, else the one whose thread this
@@ -148,20 +129,7 @@ impl Router {
         else {
             return Ok(ephemeral_text(NO_TALK.replace("/ask", "/questions")));
         };
-        self.list_of(&programme, guild, talk).await
-    }
-
-    async fn list_of(
-        &self,
-        programme: &Programme,
-        guild: u64,
-        talk: TalkId,
-    ) -> anyhow::Result<Reply> {
-        let Some(stored) = programme.talks.iter().find(|t| t.id == talk) else {
-            return Ok(ephemeral_text("That talk is no longer in the programme."));
-        };
-        let asked = store::questions::of_talk(&self.pool, guild, talk).await?;
-        Ok(chair_list(stored, &asked))
+        Ok(crate::questions::list(&self.pool, &programme, guild, talk).await?)
     }
 
     /// Organisers, or members with the server's chair role (`/setup questions`).
@@ -273,7 +241,7 @@ impl Router {
                 Ok(programme) => programme,
                 Err(failure) => return Ok(failure.into_reply()),
             };
-            self.list_of(&programme, guild, talk).await
+            Ok(crate::questions::list(&self.pool, &programme, guild, talk).await?)
         };
         let reply = done.await.unwrap_or_else(|error: anyhow::Error| {
             tracing::error!(
@@ -285,15 +253,6 @@ impl Router {
         });
         answer_click(ctx, interaction, &reply, true).await;
     }
-}
-
-fn talk_title(programme: &Programme, talk: TalkId) -> String {
-    programme
-        .talks
-        .iter()
-        .find(|t| t.id == talk)
-        .map(|t| t.data.title.clone())
-        .unwrap_or_default()
 }
 
 /// Answers a click: a private message, or (`update`) the clicked message replaced.

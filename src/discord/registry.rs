@@ -16,7 +16,7 @@ mod options;
 mod organisers;
 mod questions;
 mod registration;
-pub use questions::QuestionsCommand;
+pub use crate::domain::questions::QuestionsCommand;
 pub use registration::registrations;
 
 use options::Given;

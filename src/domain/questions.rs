@@ -33,6 +33,19 @@ pub const AHEAD: Duration = Duration::minutes(30);
 /// How many questions `/questions` lists (each open one with two buttons: 4 rows of 5).
 pub const LISTED: usize = 10;
 
+/// A parsed `/ask` or `/questions`; `talk` as typed (or suggested), `None`: the talk of
+/// where it is typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuestionsCommand {
+    Ask {
+        question: String,
+        talk: Option<String>,
+    },
+    List {
+        talk: Option<String>,
+    },
+}
+
 /// A server's `/setup questions`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QuestionSettings {
@@ -329,6 +342,14 @@ pub fn chair_list(talk: &StoredTalk, questions: &[Question]) -> Reply {
         buttons.extend_from_slice(hide);
     }
     private(truncate(&lines.join("\n"), limits::CONTENT), buttons)
+}
+
+/// A list asked for a talk the programme no longer has.
+pub fn talk_gone() -> Reply {
+    private(
+        "That talk is no longer in the programme.".to_owned(),
+        Vec::new(),
+    )
 }
 
 fn private(content: String, buttons: Vec<Button>) -> Reply {

@@ -22,6 +22,14 @@ pub(super) struct Printer {
 }
 
 impl Printer {
+    /// A channel's name, or `🧵 <name>` for a thread the demo opened.
+    fn place(&self, channel: u64) -> String {
+        match crate::lock::lock(&self.threads).get(&channel) {
+            Some(name) => format!("🧵 {name}"),
+            None => channel_name(channel),
+        }
+    }
+
     fn line(&self, place: &str, text: &str) {
         let now = self.clock.now();
         let text = render_text(text, self.zone, now);
@@ -71,6 +79,15 @@ impl Deliver for Printer {
         Ok(())
     }
 
+    /// A question's card leaving its thread (hidden or forgotten).
+    async fn remove(&self, channel: u64, _message: u64, claim: &Claim) -> Result<(), SendError> {
+        if !claim.may_leave() {
+            return Err(SendError::ClaimLost);
+        }
+        self.line(&self.place(channel), "(a question's card removed)");
+        Ok(())
+    }
+
     async fn close_thread(&self, thread: u64, lock: bool, claim: &Claim) -> Result<(), SendError> {
         if !claim.may_leave() {
             return Err(SendError::ClaimLost);
@@ -88,7 +105,8 @@ impl Deliver for Printer {
         Ok(())
     }
 
-    /// A board's message, printed as posted the first time and as edited after.
+    /// A board's message or a question's card, printed as posted the first time and as
+    /// edited after.
     async fn show(
         &self,
         channel: u64,
@@ -117,7 +135,7 @@ impl Deliver for Printer {
             return Err(SendError::ClaimLost);
         }
         let place = match to {
-            Recipient::Channel(id) => channel_name(id),
+            Recipient::Channel(id) => self.place(id),
             Recipient::Dm { .. } => "DM to you".to_owned(),
         };
         let buttons: String = message

@@ -3,20 +3,7 @@
 use super::options::Given;
 use super::{option, CommandSpec, OptionKind, OptionSpec, ParseError};
 use crate::domain::commands::AutocompleteField;
-use crate::domain::questions::MAX_LENGTH;
-
-/// A parsed `/ask` or `/questions`; `talk` as typed (or suggested), `None`: the talk of the
-/// channel it is typed in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QuestionsCommand {
-    Ask {
-        question: String,
-        talk: Option<String>,
-    },
-    List {
-        talk: Option<String>,
-    },
-}
+use crate::domain::questions::{QuestionsCommand, MAX_LENGTH};
 
 const TALK: OptionSpec = option(
     "talk",
