@@ -162,3 +162,139 @@ async fn confbot_run_keeps_a_board_starts_a_thread_and_posts_schedule_updates() 
         )
     );
 }
+
+/// `(channel, custom id)` as sent by the member `user` of the stand-in's guild: an
+/// interaction typed (or clicked) in `channel`.
+fn in_channel(mut payload: serde_json::Value, channel: u64, user: u64) -> serde_json::Value {
+    payload["channel_id"] = serde_json::json!(channel.to_string());
+    crate::discord::payloads::as_member_of(
+        payload,
+        crate::discord::payloads::GUILD_ID,
+        user,
+        0,
+        &[],
+    )
+}
+
+#[tokio::test]
+async fn confbot_run_takes_a_question_in_a_talks_thread_and_counts_a_vote_on_its_card() {
+    use crate::discord::payloads;
+    let db = TestDb::new().await;
+    let now = Utc::now()
+        .duration_trunc(TimeDelta::seconds(1))
+        .expect("trunc");
+    let start = now + TimeDelta::minutes(10) + TimeDelta::seconds(2);
+    let talk = Talk {
+        uid: "live",
+        title: "Live From The Binary",
+        room: "Barn",
+        start,
+        cancelled: false,
+    };
+    import(&db.pool, &ics(&[talk])).await;
+    sqlx::query(
+        "INSERT INTO guild_settings (guild_id, conference_slug, threads, updated_by)
+         VALUES ($1, $2, true, 1)",
+    )
+    .bind(i64::try_from(payloads::GUILD_ID).expect("small"))
+    .bind(SLUG)
+    .execute(&db.pool)
+    .await
+    .expect("settings");
+    let standin = super::standin().await;
+    let bot = Process::spawn(
+        confbot().arg("run").envs(bot_env(&db, &standin, SLUG)).env(
+            "CONFBOT__REMINDERS__CONFERENCES",
+            format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
+        ),
+        WAIT,
+    );
+    let messages = standin.messages();
+    // The reminder and its thread's card.
+    messages.wait_for_created(2, WAIT).await;
+    let thread = messages.threads()[0].id;
+
+    let ask = |id: u64, token: &str, text: &str| {
+        let options = vec![payloads::option("question", 3, serde_json::json!(text))];
+        in_channel(payloads::slash_with(id, token, "ask", options), thread, 61)
+    };
+    standin
+        .send_interaction(ask(801, "binary-ask", "Does it **scale**?"))
+        .await;
+    standin
+        .send_interaction(ask(802, "binary-long", &"x".repeat(501)))
+        .await;
+    let asked = callback(&standin, "binary-ask").await;
+    let long = callback(&standin, "binary-long").await;
+    let posted = messages.wait_for_created(3, WAIT).await;
+    let card = posted
+        .iter()
+        .find(|p| p.content.starts_with("❓"))
+        .expect("the card")
+        .clone();
+    let question = card.body["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .expect("the Upvote button")
+        .to_owned();
+    let click = payloads::button(803, "binary-vote", &question);
+    standin
+        .send_interaction(in_channel(click, thread, 62))
+        .await;
+    let voted = callback(&standin, "binary-vote").await;
+    let edits = messages.wait_for_edits(1, WAIT).await;
+    let exit = bot.stop().await;
+    let stderr = exit.log();
+
+    assert_eq!(exit.code, Some(0), "clean exit; log:\n{stderr}");
+    let text = |r: &crate::discord::standin::Recorded| {
+        r.body["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        text(&asked).starts_with("Your question to **Live From The Binary** is posted in "),
+        "{}",
+        text(&asked)
+    );
+    assert!(text(&long).contains("501 characters"), "{}", text(&long));
+    assert_eq!(card.channel, thread);
+    assert!(
+        card.content
+            .starts_with("❓ Does it \\*\\*scale\\*\\*?\n-# asked by <@61> · ▲ 0 votes"),
+        "{}",
+        card.content
+    );
+    assert_eq!(
+        card.body["allowed_mentions"]["parse"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        text(&voted),
+        "Upvoted: the question has 1 vote now. Click again to take your vote back."
+    );
+    assert_eq!(edits[0].id, card.id);
+    assert!(
+        edits[0].content.contains("▲ 1 vote"),
+        "{}",
+        edits[0].content
+    );
+    let cards = messages
+        .posted()
+        .iter()
+        .filter(|p| p.content.starts_with("❓"))
+        .count();
+    assert_eq!(cards, 1, "one question, one card");
+}
+
+async fn callback(
+    standin: &crate::discord::standin::StandIn,
+    token: &str,
+) -> crate::discord::standin::Recorded {
+    let suffix = format!("/{token}/callback");
+    standin
+        .wait_for("an interaction's answer", |r| {
+            r.method == "POST" && r.path.ends_with(&suffix)
+        })
+        .await
+}
