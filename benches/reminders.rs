@@ -14,7 +14,10 @@
 //! 4. the keynote scenarios (`benches/reminders/keynote.rs`): `keynote-0`, `keynote-150`,
 //!    `keynote-300` (a keynote's `CONFBOT_BENCH_KEYNOTE`, default 2,000, DMs at that
 //!    latency), `keynote-kill`, `three` (three keynotes at one instant), `rolling`, and
-//!    `keynote-live` (`keynote-150` with a board, talk threads and schedule updates on).
+//!    `keynote-live` (`keynote-150` with a board, talk threads and schedule updates on),
+//!    `keynote-votes` (`keynote-live` with a question in the keynote's thread and
+//!    `CONFBOT_BENCH_VOTERS` (2,000) members upvoting it at `CONFBOT_BENCH_VOTES_PER_SECOND`
+//!    (100), see `benches/reminders/votes.rs`).
 //! 5. `storm` (`benches/reminders/storm.rs`): `CONFBOT_BENCH_STORM_ATTENDEES` (default
 //!    5,000) attendees each subscribing to `CONFBOT_BENCH_STORM_TALKS` (20) talks through
 //!    `/subscribe` over `CONFBOT_BENCH_STORM_SECONDS` (300), while 20 rooms' reminders fall
@@ -75,6 +78,8 @@ mod storm;
 mod storm_layout;
 #[path = "reminders/storm_measure.rs"]
 mod storm_measure;
+#[path = "reminders/votes.rs"]
+mod votes;
 // Percentiles; the table helpers there are the command benchmark's.
 #[allow(dead_code)]
 #[path = "commands/stats.rs"]
@@ -224,6 +229,15 @@ async fn bench(url: &str) -> anyhow::Result<()> {
     if !keynote_results.is_empty() {
         text.push_str(&format!("\nKeynotes ({}):\n\n", binary.display()));
         text.push_str(&keynote::markdown(&keynote_results));
+        let bursts: Vec<String> = keynote_results
+            .iter()
+            .filter_map(|m| Some(votes::markdown(&m.label, m.votes.as_ref()?)))
+            .collect();
+        if !bursts.is_empty() {
+            text.push_str("\nVotes on a question in the keynote's thread:\n\n");
+            text.push_str(votes::HEADER);
+            text.extend(bursts);
+        }
     }
     if !storm_results.is_empty() {
         text.push_str(&storm_measure::markdown(binary, &storm_results));
@@ -244,7 +258,7 @@ fn keynote_scenario(name: &str, subscribers: usize) -> Option<keynote::Keynote> 
         "keynote-kill" => (1, ms(150), Fault::Kill),
         "three" => (3, ms(150), Fault::None),
         "rolling" => (1, ms(150), Fault::Rolling),
-        "keynote-live" => (1, ms(150), Fault::None),
+        "keynote-live" | "keynote-votes" => (1, ms(150), Fault::None),
         _ => return None,
     };
     Some(Keynote {
@@ -253,7 +267,11 @@ fn keynote_scenario(name: &str, subscribers: usize) -> Option<keynote::Keynote> 
         subscribers,
         latency,
         fault,
-        live: name == "keynote-live",
+        live: matches!(name, "keynote-live" | "keynote-votes"),
+        votes: (name == "keynote-votes").then(|| votes::Burst {
+            voters: env_number("CONFBOT_BENCH_VOTERS", 2_000),
+            per_second: env_number("CONFBOT_BENCH_VOTES_PER_SECOND", 100),
+        }),
     })
 }
 

@@ -44,6 +44,8 @@ pub struct Keynote {
     /// The live-session features on (issue 14): a schedule updates channel, a board of a
     /// message per room and a Q&A thread on every talk's channel reminder.
     pub live: bool,
+    /// With `live`: a question in the keynote's thread and a burst of votes on its card.
+    pub votes: Option<super::votes::Burst>,
 }
 
 /// The board's and the schedule updates' channels of the `live` scenarios.
@@ -73,6 +75,7 @@ pub struct KeynoteMeasured {
     /// `/help` asked during a rolling restart: asked, answered, and the longest from asking
     /// to the answer.
     pub interactions: Option<(usize, usize, Duration)>,
+    pub votes: Option<super::votes::VotesMeasured>,
 }
 
 const SLUG: &str = "bench-keynote";
@@ -103,12 +106,17 @@ pub async fn run(
     let spread = chrono::Duration::milliseconds(i64::try_from(dms)? * 25);
     let opening = chrono::Duration::milliseconds(i64::try_from(dms)? * 50);
     let t0 = Utc::now() + chrono::Duration::seconds(15) + opening + spread;
+    // A vote burst starts once the keynote's thread opens (2 s after t0): the rooms'
+    // reminders keep falling due throughout it.
+    let burst_span = scenario.votes.map_or(0, |burst| {
+        i64::try_from(burst.voters / burst.per_second.max(1)).unwrap_or(0) + 10
+    });
     let layout = Layout {
         t0,
         keynotes: scenario.keynotes,
         subscribers: scenario.subscribers,
         rooms_from: t0 - spread - chrono::Duration::seconds(10),
-        rooms_until: t0 + chrono::Duration::seconds(20),
+        rooms_until: t0 + chrono::Duration::seconds(20 + burst_span),
     };
     let stored = conference::store_layout(pool, SLUG, &layout).await?;
     sqlx::query("DELETE FROM guild_settings WHERE guild_id = $1")
@@ -147,7 +155,12 @@ pub async fn run(
     let deadline = Instant::now()
         + (t0 - Utc::now()).to_std()?
         + spread.to_std()? * 2
-        + Duration::from_secs(120);
+        + Duration::from_secs(120 + u64::try_from(burst_span)?);
+    let voting = scenario.votes.map(|burst| {
+        let guild = u64::try_from(LIVE_GUILD).unwrap_or_default();
+        let (standin, pool) = (Arc::clone(&standin), pool.clone());
+        tokio::spawn(super::votes::burst(standin, pool, guild, burst, deadline))
+    });
     let half = dms / 2;
     loop {
         let created_dms = standin
@@ -192,6 +205,10 @@ pub async fn run(
         asking.abort();
         let _ = asking.await;
     }
+    let votes = match voting {
+        Some(voting) => Some(voting.await??),
+        None => None,
+    };
     for bot in bots {
         bot.stop().await?;
     }
@@ -207,7 +224,9 @@ pub async fn run(
             answered.iter().copied().max().unwrap_or_default(),
         )
     });
-    measure_keynote(pool, &standin, &stored, scenario, interactions).await
+    let mut measured = measure_keynote(pool, &standin, &stored, scenario, interactions).await?;
+    measured.votes = votes;
+    Ok(measured)
 }
 
 /// Until two delivery workers have a heartbeat (the new process is delivering too).
@@ -327,6 +346,7 @@ async fn measure_keynote(
         lost,
         lateness,
         interactions,
+        votes: None,
     })
 }
 

@@ -18,12 +18,17 @@ pub struct CardState {
 
 /// Locks a question's card (the question row: votes are another table, so they do not wait
 /// for it) and reads what it should show. `None`: the question is gone.
+///
+/// `FOR NO KEY UPDATE`, not `FOR UPDATE`: a vote's row (and a card's outbox row) references
+/// the question, and the foreign key's check takes `FOR KEY SHARE` on it, which `FOR
+/// UPDATE` would block for the whole edit, bucket waits included (a burst of 100 votes a
+/// second waited 5 s, past Discord's 3 s for an answer; BENCHMARKS.md, "Votes").
 pub async fn lock_card(
     conn: &mut PgConnection,
     question: QuestionId,
 ) -> Result<Option<CardState>, StoreError> {
     let row = sqlx::query(&format!(
-        "{SELECT_QUESTION} WHERE q.id = $1 FOR UPDATE OF q"
+        "{SELECT_QUESTION} WHERE q.id = $1 FOR NO KEY UPDATE OF q"
     ))
     .bind(question.0)
     .fetch_optional(&mut *conn)

@@ -245,3 +245,50 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
         "the forgotten asker's entry kept without their id"
     );
 }
+
+#[tokio::test]
+async fn a_vote_does_not_wait_for_a_card_being_edited() {
+    let db = TestDb::new().await;
+    let t0 = at("2026-06-01T09:00:00Z");
+    import(
+        &db.pool,
+        &ics(&[Talk::new(
+            "a",
+            "Async Rust",
+            "Barn",
+            t0 + Duration::minutes(5),
+        )]),
+    )
+    .await;
+    let (conference, talk) = ids(&db.pool, "a").await;
+    let question = NewQuestion {
+        conference_id: conference,
+        talk,
+        guild: GUILD,
+        thread: 99,
+        asker: 71,
+        anonymous: false,
+        text: "Why?".to_owned(),
+    };
+    let Asked::Stored(id) = questions::ask(&db.pool, &question, t0).await.expect("ask") else {
+        panic!("stored");
+    };
+    // Delivery holds the card from reading it to recording its edit.
+    let mut delivering = db.pool.begin().await.expect("begin");
+    questions::lock_card(&mut delivering, id)
+        .await
+        .expect("lock")
+        .expect("the card");
+    let vote = questions::vote(&db.pool, GUILD, id, 100, t0);
+    let voted = tokio::time::timeout(std::time::Duration::from_secs(5), vote).await;
+    assert_eq!(
+        voted
+            .expect("the vote is not held up by the card's lock")
+            .expect("vote"),
+        Voted::Toggled {
+            counted: true,
+            votes: 1
+        }
+    );
+    delivering.rollback().await.expect("rollback");
+}
