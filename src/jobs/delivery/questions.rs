@@ -10,10 +10,15 @@ use crate::domain::reminders::{Subject, Target};
 use crate::jobs::{Claim, SendError};
 use crate::store;
 use crate::store::outbox::OutboxEntry;
+use crate::store::questions::Locked;
+
+/// How long a card's change waits when another worker is editing the card: about one edit.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Brings the card of the row's question up to date. The question's row stays locked from
 /// reading it to recording the message, so two workers never edit one card at once (the
-/// older text could win) or post it twice; votes are rows of their own and do not wait.
+/// older text could win) or post it twice; a second worker puts its row back for a moment
+/// instead of waiting; votes are rows of their own and do not wait.
 pub(super) async fn show<D: Deliver>(
     shared: &Shared<D>,
     entry: &OutboxEntry,
@@ -37,11 +42,19 @@ pub(super) async fn show<D: Deliver>(
         .begin()
         .await
         .map_err(|e| unreadable(e.into()))?;
-    let Some(state) = store::questions::lock_card(&mut tx, question)
+    let state = match store::questions::lock_card(&mut tx, question)
         .await
         .map_err(unreadable)?
-    else {
-        return Err(SendError::Stale("the question is gone".to_owned()));
+    {
+        Locked::Card(state) => state,
+        Locked::Gone => return Err(SendError::Stale("the question is gone".to_owned())),
+        // The other worker's edit may predate this row's change: this row reads it again.
+        Locked::Busy => {
+            return Err(SendError::NotYet {
+                reason: "another worker is updating the card".to_owned(),
+                wait: BUSY_WAIT,
+            })
+        }
     };
     let shown = match card(&state.question) {
         Card::Show(message) => {

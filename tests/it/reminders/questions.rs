@@ -247,7 +247,7 @@ async fn a_question_card_is_posted_once_kept_up_to_date_answered_and_removed_whe
 }
 
 #[tokio::test]
-async fn a_vote_does_not_wait_for_a_card_being_edited() {
+async fn neither_a_vote_nor_another_worker_waits_for_a_card_being_edited() {
     let db = TestDb::new().await;
     let t0 = at("2026-06-01T09:00:00Z");
     import(
@@ -275,10 +275,15 @@ async fn a_vote_does_not_wait_for_a_card_being_edited() {
     };
     // Delivery holds the card from reading it to recording its edit.
     let mut delivering = db.pool.begin().await.expect("begin");
-    questions::lock_card(&mut delivering, id)
+    let locked = questions::lock_card(&mut delivering, id)
         .await
-        .expect("lock")
-        .expect("the card");
+        .expect("lock");
+    assert!(matches!(locked, questions::Locked::Card(_)), "{locked:?}");
+    // A second worker does not wait for the first.
+    let mut second = db.pool.begin().await.expect("begin");
+    let busy = questions::lock_card(&mut second, id).await.expect("lock");
+    assert!(matches!(busy, questions::Locked::Busy), "{busy:?}");
+    second.rollback().await.expect("rollback");
     let vote = questions::vote(&db.pool, GUILD, id, 100, t0);
     let voted = tokio::time::timeout(std::time::Duration::from_secs(5), vote).await;
     assert_eq!(
