@@ -32,7 +32,8 @@ pub struct VotesMeasured {
     pub answer: Samples,
     /// From `/ask` sent to its card in the thread.
     pub ask_to_card: Duration,
-    /// Edits of the card, and the card's outbox rows: sent, and dropped as already shown.
+    /// Edits of the card, and the card's outbox rows: sent, and dropped (the card showed
+    /// their change already, or a later change still to send will).
     pub edits: usize,
     pub rows_sent: i64,
     pub rows_current: i64,
@@ -149,6 +150,18 @@ pub async fn burst(
             last_answer = last_answer.max(callback.at);
         }
     }
+    // Every change of the card settled (sent, or dropped as shown by another).
+    loop {
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM outbox WHERE kind = 'question' AND status = 'pending'",
+        )
+        .fetch_one(&pool)
+        .await?;
+        if pending == 0 || Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT status, count(*) FROM outbox WHERE kind = 'question' GROUP BY status",
     )
@@ -195,4 +208,4 @@ pub fn markdown(label: &str, m: &VotesMeasured) -> String {
 }
 
 /// The header of [`markdown`]'s rows.
-pub const HEADER: &str = "| scenario | voters | clicks answered | answer p50 / p99 / max (ms) | /ask to card | card edits | card rows sent / found current | last answer to final count shown |\n|---|---:|---:|---|---:|---:|---|---:|\n";
+pub const HEADER: &str = "| scenario | voters | clicks answered | answer p50 / p99 / max (ms) | /ask to card | card edits | card rows sent / dropped as shown | last answer to final count shown |\n|---|---:|---:|---|---:|---:|---|---:|\n";

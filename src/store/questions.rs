@@ -14,7 +14,7 @@ use crate::domain::questions::{cooldown_left, Question, QuestionState};
 use crate::domain::reminders::{PlannedPost, PostBody, PostKey, PostKind, Subject, Target};
 
 mod cards;
-pub use cards::{lock_card, set_card, CardState, Locked};
+pub use cards::{later_change_queued, lock_card, set_card, CardState, Locked};
 
 /// A question to store.
 #[derive(Debug, Clone)]

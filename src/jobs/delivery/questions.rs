@@ -48,12 +48,20 @@ pub(super) async fn show<D: Deliver>(
     {
         Locked::Card(state) => state,
         Locked::Gone => return Err(SendError::Stale("the question is gone".to_owned())),
-        // The other worker's edit may predate this row's change: this row reads it again.
+        // The other worker's edit may predate this row's change: a later change still to
+        // send shows it, else this row reads the question again after the edit.
         Locked::Busy => {
-            return Err(SendError::NotYet {
-                reason: "another worker is updating the card".to_owned(),
-                wait: BUSY_WAIT,
-            })
+            let covered = store::questions::later_change_queued(&shared.pool, question, entry.id)
+                .await
+                .map_err(unreadable)?;
+            return Err(if covered {
+                SendError::Stale("a later change of the card shows this one".to_owned())
+            } else {
+                SendError::NotYet {
+                    reason: "another worker is updating the card".to_owned(),
+                    wait: BUSY_WAIT,
+                }
+            });
         }
     };
     let shown = match card(&state.question) {

@@ -65,6 +65,26 @@ pub async fn lock_card(
     }))
 }
 
+/// Whether a change of the card queued after outbox row `row` waits, unclaimed: it will be
+/// sent later, reading the question then, so it shows `row`'s change too. (A claimed one
+/// may have read the question before `row`'s change was committed.)
+pub async fn later_change_queued(
+    db: impl PgExecutor<'_>,
+    question: QuestionId,
+    row: i64,
+) -> Result<bool, StoreError> {
+    let later: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM outbox
+         WHERE question_id = $1 AND id > $2 AND status = 'pending' AND claimed_by IS NULL
+         LIMIT 1",
+    )
+    .bind(question.0)
+    .bind(row)
+    .fetch_optional(db)
+    .await?;
+    Ok(later.is_some())
+}
+
 /// Records the message that shows the card and its text (`None`, `None`: removed).
 pub async fn set_card(
     db: impl PgExecutor<'_>,

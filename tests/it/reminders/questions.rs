@@ -296,4 +296,21 @@ async fn neither_a_vote_nor_another_worker_waits_for_a_card_being_edited() {
         }
     );
     delivering.rollback().await.expect("rollback");
+    // Of the card's two changes (the question, the vote), the first is shown by the second.
+    let rows: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM outbox WHERE question_id = $1 ORDER BY id")
+            .bind(id.0)
+            .fetch_all(&db.pool)
+            .await
+            .expect("rows");
+    let covered = |row| questions::later_change_queued(&db.pool, id, row);
+    assert!(covered(rows[0]).await.expect("read"));
+    assert!(!covered(rows[1]).await.expect("read"));
+    // Unless the second is being sent: it may have read the question before the first.
+    sqlx::query("UPDATE outbox SET claimed_by = 'w', claimed_until = now() + interval '1 minute' WHERE id = $1")
+        .bind(rows[1])
+        .execute(&db.pool)
+        .await
+        .expect("claim");
+    assert!(!covered(rows[0]).await.expect("read"));
 }
