@@ -51,7 +51,8 @@ pub(super) async fn show<D: Deliver>(
         // The other worker's edit may predate this row's change: a later change still to
         // send shows it, else this row reads the question again after the edit.
         Locked::Busy => {
-            let covered = store::questions::later_change_queued(&shared.pool, question, entry.id)
+            // On this row's own connection: a burst's rows must not take two each.
+            let covered = store::questions::later_change_queued(&mut *tx, question, entry.id)
                 .await
                 .map_err(unreadable)?;
             return Err(if covered {
