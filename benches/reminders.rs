@@ -166,7 +166,7 @@ async fn bench(url: &str) -> anyhow::Result<()> {
                 kills: 0,
             },
             other => anyhow::bail!(
-                "unknown scenario {other:?} (one, sigkill, two, keynote-0, keynote-150, keynote-300, keynote-kill, three, rolling, storm)"
+                "unknown scenario {other:?} (one, sigkill, two, keynote-0, keynote-150, keynote-300, keynote-kill, three, rolling, keynote-live, keynote-votes, storm)"
             ),
         });
     }

@@ -181,6 +181,19 @@ impl ReminderSettings {
             .find(|(conference, _)| conference == slug)
             .map(|(_, plan)| plan)
     }
+
+    /// The channel plan of a conference when none is stored: its configured one, else none
+    /// (no channels, the configured channel lead).
+    pub fn plan_or_empty(&self, slug: &ConferenceSlug) -> ChannelPlan {
+        self.channel_plan(slug)
+            .cloned()
+            .unwrap_or_else(|| ChannelPlan {
+                by_room: Default::default(),
+                default: None,
+                lead: self.channel_lead,
+                names: Default::default(),
+            })
+    }
 }
 
 /// `[http]`: the operations endpoint (`/healthz`, `/metrics`) of `confbot run`.

@@ -99,16 +99,7 @@ impl Router {
         let stored = store::channel_plan(&mut *tx, conference).await?;
         let base = match &stored {
             Some(plan) => plan.clone(),
-            None => self
-                .reminders
-                .channel_plan(&programme.conference.slug)
-                .cloned()
-                .unwrap_or_else(|| ChannelPlan {
-                    by_room: Default::default(),
-                    default: None,
-                    lead: self.reminders.channel_lead,
-                    names: Default::default(),
-                }),
+            None => self.reminders.plan_or_empty(&programme.conference.slug),
         };
         let before = audit_fields(stored.as_ref());
         let plan = match channels::with_channel(programme, base, room, channel, channel_name) {

@@ -103,13 +103,11 @@ impl Router {
                 return Ok(Some(talk));
             }
         }
-        let stored = store::subscriptions::channel_plan(&self.pool, conference).await?;
-        let plan = stored.or_else(|| {
-            self.reminders
-                .channel_plan(&programme.conference.slug)
-                .cloned()
-        });
-        Ok(plan.and_then(|plan| questions::talk_in_channel(programme, &plan, channel, now)))
+        let plan = match store::subscriptions::channel_plan(&self.pool, conference).await? {
+            Some(stored) => stored,
+            None => self.reminders.plan_or_empty(&programme.conference.slug),
+        };
+        Ok(questions::talk_in_channel(programme, &plan, channel, now))
     }
 
     async fn chair_list(
