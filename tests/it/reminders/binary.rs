@@ -9,13 +9,29 @@ use crate::discord::bot_env;
 use crate::harness::TestDb;
 use crate::process::{confbot, Process};
 
+/// `confbot run` on `db` through `standin`, with Barn's reminders in [`BARN`].
+fn run_with_barn(db: &TestDb, standin: &crate::discord::standin::StandIn) -> Process {
+    Process::spawn(
+        confbot().arg("run").envs(bot_env(db, standin, SLUG)).env(
+            "CONFBOT__REMINDERS__CONFERENCES",
+            format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
+        ),
+        WAIT,
+    )
+}
+
+/// Now, in whole seconds (as Discord timestamps are).
+fn whole_second() -> chrono::DateTime<Utc> {
+    Utc::now()
+        .duration_trunc(TimeDelta::seconds(1))
+        .expect("trunc")
+}
+
 #[tokio::test]
 async fn confbot_run_posts_a_due_reminder_in_the_rooms_channel_and_by_dm_then_stops_on_sigterm() {
     let db = TestDb::new().await;
-    // Due three seconds from now (whole seconds, as Discord timestamps are).
-    let now = Utc::now()
-        .duration_trunc(TimeDelta::seconds(1))
-        .expect("trunc");
+    // Due three seconds from now.
+    let now = whole_second();
     let start = now + TimeDelta::minutes(10) + TimeDelta::seconds(3);
     import(
         &db.pool,
@@ -31,13 +47,7 @@ async fn confbot_run_posts_a_due_reminder_in_the_rooms_channel_and_by_dm_then_st
     let (conference, talk) = ids(&db.pool, "live").await;
     subscribe(&db.pool, conference, 42, talk).await;
     let standin = super::standin().await;
-    let bot = Process::spawn(
-        confbot().arg("run").envs(bot_env(&db, &standin, SLUG)).env(
-            "CONFBOT__REMINDERS__CONFERENCES",
-            format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
-        ),
-        WAIT,
-    );
+    let bot = run_with_barn(&db, &standin);
 
     let posted = standin.messages().wait_for_created(2, WAIT).await;
     let exit = bot.stop().await;
@@ -71,9 +81,7 @@ async fn confbot_run_keeps_a_board_starts_a_thread_and_posts_schedule_updates() 
     const BOARD: u64 = 7_300_000_000_000_001;
     const UPDATES: u64 = 7_300_000_000_000_002;
     let db = TestDb::new().await;
-    let now = Utc::now()
-        .duration_trunc(TimeDelta::seconds(1))
-        .expect("trunc");
+    let now = whole_second();
     let start = now + TimeDelta::minutes(10) + TimeDelta::seconds(3);
     let talk = |title| Talk {
         uid: "live",
@@ -96,13 +104,7 @@ async fn confbot_run_keeps_a_board_starts_a_thread_and_posts_schedule_updates() 
     .expect("settings");
     let standin = super::standin().await;
     standin.guilds().add_text(&[BOARD, UPDATES]);
-    let bot = Process::spawn(
-        confbot().arg("run").envs(bot_env(&db, &standin, SLUG)).env(
-            "CONFBOT__REMINDERS__CONFERENCES",
-            format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
-        ),
-        WAIT,
-    );
+    let bot = run_with_barn(&db, &standin);
     let messages = standin.messages();
 
     // The reminder, the board and the thread's card.
@@ -180,9 +182,7 @@ fn in_channel(mut payload: serde_json::Value, channel: u64, user: u64) -> serde_
 async fn confbot_run_takes_a_question_in_a_talks_thread_and_counts_a_vote_on_its_card() {
     use crate::discord::payloads;
     let db = TestDb::new().await;
-    let now = Utc::now()
-        .duration_trunc(TimeDelta::seconds(1))
-        .expect("trunc");
+    let now = whole_second();
     let start = now + TimeDelta::minutes(10) + TimeDelta::seconds(2);
     let talk = Talk {
         uid: "live",
@@ -202,13 +202,7 @@ async fn confbot_run_takes_a_question_in_a_talks_thread_and_counts_a_vote_on_its
     .await
     .expect("settings");
     let standin = super::standin().await;
-    let bot = Process::spawn(
-        confbot().arg("run").envs(bot_env(&db, &standin, SLUG)).env(
-            "CONFBOT__REMINDERS__CONFERENCES",
-            format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
-        ),
-        WAIT,
-    );
+    let bot = run_with_barn(&db, &standin);
     let messages = standin.messages();
     // The reminder and its thread's card.
     messages.wait_for_created(2, WAIT).await;
