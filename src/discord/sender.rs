@@ -33,6 +33,7 @@ use crate::lock::lock;
 
 mod answers;
 mod deliver;
+mod events;
 mod latencies;
 use super::render;
 use crate::jobs::{Claim, SendError};

@@ -6,6 +6,7 @@ pub mod board;
 pub mod commands;
 pub(crate) mod compact;
 pub mod diff;
+pub mod events;
 pub mod export;
 pub mod guild_settings;
 pub mod html;

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::lease::Claim;
 use crate::domain::commands::Message;
+use crate::domain::events::{EventAction, EventSpec};
 use crate::domain::reminders::Target;
 
 /// Where one message goes: a post's [`Target`] with a DM's channel already opened.
@@ -125,6 +126,40 @@ pub trait Deliver: Send + Sync + 'static {
         }
     }
 
+    /// Makes `action` on `guild`'s scheduled events (a new one, an edit, a cancellation, an
+    /// early end) and returns the event's id. Discord keeps no nonce for events: a create
+    /// whose outcome is unknown is looked for with [`find_event`](Self::find_event) before
+    /// it is made again. Paced and bound by the `claim`. Default: refused.
+    fn event(
+        &self,
+        guild: u64,
+        action: &EventAction,
+        claim: &Claim,
+    ) -> impl Future<Output = Result<u64, SendError>> + Send {
+        let _ = (guild, action, claim);
+        async {
+            Err(SendError::Rejected(
+                "this sender cannot manage events".to_owned(),
+            ))
+        }
+    }
+
+    /// The id of `guild`'s scheduled or active event made by this bot with `spec`'s name
+    /// and start, if there is one. Default: refused.
+    fn find_event(
+        &self,
+        guild: u64,
+        spec: &EventSpec,
+        claim: &Claim,
+    ) -> impl Future<Output = Result<Option<u64>, SendError>> + Send {
+        let _ = (guild, spec, claim);
+        async {
+            Err(SendError::Rejected(
+                "this sender cannot read events".to_owned(),
+            ))
+        }
+    }
+
     /// Opens (or gets back) `user`'s DM channel with the bot: one paced request, made ahead
     /// of their reminders so that each DM costs one request when it is due.
     fn open_dm(
@@ -195,6 +230,13 @@ pub enum SendError {
     /// or by a moderator).
     #[error("the thread is archived (50083)")]
     ThreadArchived,
+    /// 400 with code 30038: the server has the most scheduled or active events Discord
+    /// allows (100; events made by people count too).
+    #[error("the server has the most scheduled events Discord allows (30038)")]
+    EventsFull,
+    /// 404 with code 10070: the scheduled event is gone (someone deleted it).
+    #[error("the scheduled event is gone (10070)")]
+    EventGone,
     /// 400 with code 160004: a thread was started on the message already.
     #[error("a thread exists on the message already (160004)")]
     ThreadExists,

@@ -31,6 +31,7 @@ use dispatch::{Dispatch, InFlight};
 mod batch;
 mod dispatch;
 mod dms;
+mod events;
 mod panels;
 mod questions;
 mod row;

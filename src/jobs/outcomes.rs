@@ -75,7 +75,7 @@ impl Outcome {
 }
 
 /// Every kind of post, in the order of [`Outcomes::by_kind`].
-pub const KINDS: [PostKind; 9] = [
+pub const KINDS: [PostKind; 10] = [
     PostKind::Reminder,
     PostKind::Moved,
     PostKind::Cancelled,
@@ -85,6 +85,7 @@ pub const KINDS: [PostKind; 9] = [
     PostKind::Thread,
     PostKind::ThreadClose,
     PostKind::Question,
+    PostKind::Event,
 ];
 
 fn kind_index(kind: PostKind) -> usize {
@@ -98,6 +99,7 @@ fn kind_index(kind: PostKind) -> usize {
         PostKind::Thread => 6,
         PostKind::ThreadClose => 7,
         PostKind::Question => 8,
+        PostKind::Event => 9,
     }
 }
 

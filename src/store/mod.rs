@@ -5,6 +5,7 @@ pub mod boards;
 pub mod conferences;
 mod copy;
 pub mod dm_channels;
+pub mod events;
 pub mod gateway_lease;
 pub mod guilds;
 pub mod imports;

@@ -138,6 +138,7 @@ fn target_to_db(target: Target) -> (&'static str, i64) {
     match target {
         Target::Channel(id) => ("channel", id_to_db(id)),
         Target::Dm(id) => ("dm", id_to_db(id)),
+        Target::Guild(id) => ("guild", id_to_db(id)),
     }
 }
 
@@ -152,6 +153,7 @@ fn kind_from_db(kind: &str) -> Result<PostKind, StoreError> {
         PostKind::Thread,
         PostKind::ThreadClose,
         PostKind::Question,
+        PostKind::Event,
     ]
     .into_iter()
     .find(|k| k.as_str() == kind)
@@ -173,6 +175,7 @@ fn row_to_entry(row: &PgRow) -> Result<OutboxEntry, StoreError> {
     let target = match target_kind.as_str() {
         "channel" => Target::Channel(target_id),
         "dm" => Target::Dm(target_id),
+        "guild" => Target::Guild(target_id),
         other => {
             return Err(StoreError::Invalid(format!(
                 "unknown outbox target kind {other:?}"

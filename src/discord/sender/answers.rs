@@ -72,6 +72,8 @@ pub(super) fn classify(
         50007 => SendError::ClosedDm,
         10008 => SendError::MessageGone,
         160004 => SendError::ThreadExists,
+        30038 => SendError::EventsFull,
+        10070 => SendError::EventGone,
         50083 => SendError::ThreadArchived,
         // Unknown Channel, Missing Access, Missing Permissions.
         10003 | 50001 | 50013 if to_channel => SendError::ChannelUnavailable(described()),

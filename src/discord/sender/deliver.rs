@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{lock, read_json, render, DiscordSender};
 use crate::domain::commands::Message;
+use crate::domain::events::{EventAction, EventSpec};
 use crate::jobs::{Claim, Deliver, Recipient, SendError};
 
 /// What Discord answers for a message it created: its id.
@@ -193,6 +194,24 @@ impl Deliver for DiscordSender {
             }
         }
         Ok(false)
+    }
+
+    async fn event(
+        &self,
+        guild: u64,
+        action: &EventAction,
+        claim: &Claim,
+    ) -> Result<u64, SendError> {
+        self.scheduled_event(guild, action, claim).await
+    }
+
+    async fn find_event(
+        &self,
+        guild: u64,
+        spec: &EventSpec,
+        claim: &Claim,
+    ) -> Result<Option<u64>, SendError> {
+        self.own_event(guild, spec, claim).await
     }
 
     fn share_with(&self, workers: u32) {

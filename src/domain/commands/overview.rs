@@ -136,6 +136,7 @@ fn place(target: Target) -> String {
     match target {
         Target::Channel(id) => format!("<#{id}>"),
         Target::Dm(user) => format!("DM <@{user}>"),
+        Target::Guild(_) => "this server's events".to_owned(),
     }
 }
 
@@ -154,6 +155,10 @@ fn what(body: &PostBody) -> String {
         }
         PostBody::ThreadClose { .. } => "(the talk's thread is archived)".to_owned(),
         PostBody::QuestionCard => "(a question's card)".to_owned(),
+        PostBody::Event { spec: Some(spec) } => {
+            format!("📅 {}", truncate(&escape_markdown(&spec.name), 100))
+        }
+        PostBody::Event { spec: None } => "(a talk's event is cancelled)".to_owned(),
     }
 }
 

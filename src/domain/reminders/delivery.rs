@@ -78,7 +78,10 @@ pub fn decide(post: &PlannedPost, now: DateTime<Utc>) -> Decision {
         | PostBody::Board { content, .. }
         | PostBody::ThreadOpen { card: content, .. } => (content.clone(), Ping::None),
         // A card is read from the question when it is sent.
-        PostBody::ThreadClose { .. } | PostBody::QuestionCard => (String::new(), Ping::None),
+        // An event is no message: its fields are the body's.
+        PostBody::ThreadClose { .. } | PostBody::QuestionCard | PostBody::Event { .. } => {
+            (String::new(), Ping::None)
+        }
         PostBody::Announcement { content, ping } => (content.clone(), *ping),
     };
     let remind_me =

@@ -102,6 +102,8 @@ pub enum Target {
     Channel(u64),
     /// A direct message to this user id.
     Dm(u64),
+    /// A server (guild id): its scheduled events.
+    Guild(u64),
 }
 
 /// What a post is about.
@@ -123,6 +125,9 @@ pub enum PostKind {
     /// A question's card in its talk's thread, posted or brought up to date (see
     /// `domain::questions`).
     Question,
+    /// A talk's Discord Event created, brought up to date or cancelled (see
+    /// `domain::events`).
+    Event,
 }
 
 impl PostKind {
@@ -138,6 +143,7 @@ impl PostKind {
             Self::Thread => "thread",
             Self::ThreadClose => "thread_close",
             Self::Question => "question",
+            Self::Event => "event",
         }
     }
 }

@@ -93,5 +93,6 @@ pub fn target_label(target: Target, channels: &ChannelPlan) -> String {
             None => format!("channel:{id}"),
         },
         Target::Dm(user) => format!("dm:{user}"),
+        Target::Guild(guild) => format!("events:{guild}"),
     }
 }

@@ -39,6 +39,11 @@ pub enum PostBody {
     /// A question's card: what it shows is read when it is sent, so the last change sent
     /// shows the question's last state (see `domain::questions`).
     QuestionCard,
+    /// A talk's Discord Event as it is to be (`None`: cancelled); whether it is created or
+    /// edited is decided when it is sent (see `domain::events::action`).
+    Event {
+        spec: Option<crate::domain::events::EventSpec>,
+    },
 }
 
 /// The talk facts a reminder shows, as imported (unescaped: escaping happens on rendering).

@@ -84,7 +84,7 @@ pub(super) async fn send_batch<D: Deliver>(
             let claim = Claim::of(&batch, entry.id);
             let dm = match entry.post.key.target {
                 Target::Dm(user) => known.get(&user).copied(),
-                Target::Channel(_) => None,
+                Target::Channel(_) | Target::Guild(_) => None,
             };
             tasks.spawn(handle(Arc::clone(&shared), entry, dm, claim, departure));
         }
@@ -141,7 +141,7 @@ async fn known_dm_channels<D>(
         .iter()
         .filter_map(|entry| match entry.post.key.target {
             Target::Dm(user) => Some(user),
-            Target::Channel(_) => None,
+            Target::Channel(_) | Target::Guild(_) => None,
         })
         .collect();
     if users.is_empty() {

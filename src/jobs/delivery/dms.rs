@@ -29,6 +29,12 @@ pub(super) async fn recipient<D: Deliver>(
     let user = match target {
         Target::Channel(channel) => return Ok(Recipient::Channel(channel)),
         Target::Dm(user) => user,
+        // Events are made by their own requests (`super::events`), never a message.
+        Target::Guild(_) => {
+            return Err(SendError::Rejected(
+                "a server is no message recipient".to_owned(),
+            ))
+        }
     };
     match *known {
         Some(DmChannel::Open(channel)) => Ok(Recipient::Dm { user, channel }),

@@ -54,7 +54,12 @@ pub(super) async fn handle<D: Deliver>(
             Decision::Send(message) => super::threads::linked(&shared, &entry, message).await,
         };
         departure.now();
-        let result = match recipient(&shared, key.target, &mut dm, &claim).await {
+        let result = if let PostBody::Event { spec } = &entry.post.body {
+            // No message: the event's own requests (and their own look for an earlier
+            // attempt's event: Discord keeps no nonce for events).
+            super::events::apply(&shared, &entry, spec.as_ref(), &claim).await
+        } else {
+            match recipient(&shared, key.target, &mut dm, &claim).await {
             Err(error) => Err(error),
             Ok(to) => {
                 let attempt = Attempt {
@@ -72,6 +77,7 @@ pub(super) async fn handle<D: Deliver>(
                 }
                 result
             }
+        }
         };
         let now = shared.clock.now();
         let (outcome, counter) = match result {
@@ -91,7 +97,11 @@ pub(super) async fn handle<D: Deliver>(
                 // delivery.
                 if !matches!(
                     kind,
-                    PostKind::Board | PostKind::Thread | PostKind::ThreadClose | PostKind::Question
+                    PostKind::Board
+                        | PostKind::Thread
+                        | PostKind::ThreadClose
+                        | PostKind::Question
+                        | PostKind::Event
                 ) {
                     shared.outcomes.observe_lateness(late);
                 }
@@ -168,6 +178,8 @@ pub(super) async fn handle<D: Deliver>(
                 | SendError::MessageGone
                 | SendError::ThreadExists
                 | SendError::ThreadArchived
+                | SendError::EventsFull
+                | SendError::EventGone
                 | SendError::Rejected(_)),
             ) => {
                 tracing::info!(target = %target, "not delivered, not retried: {error}");
@@ -293,9 +305,10 @@ async fn find_earlier<D: Deliver>(
     // Where an earlier attempt's message would be, and what it may say.
     let (to, contents) = match &entry.post.body {
         // Edits, thread starts (160004) and archives may simply be made again.
-        PostBody::Board { .. } | PostBody::ThreadClose { .. } | PostBody::QuestionCard => {
-            return Ok(false)
-        }
+        PostBody::Board { .. }
+        | PostBody::ThreadClose { .. }
+        | PostBody::QuestionCard
+        | PostBody::Event { .. } => return Ok(false),
         // A thread's card is in the thread.
         PostBody::ThreadOpen { .. } => match super::threads::thread_channel(shared, entry).await? {
             Some(thread) => (thread, possible_contents(&entry.post, since, now)),
@@ -359,6 +372,7 @@ fn describe(target: Target) -> String {
     match target {
         Target::Channel(id) => format!("channel:{id}"),
         Target::Dm(user) => format!("dm:{user}"),
+        Target::Guild(guild) => format!("events:{guild}"),
     }
 }
 

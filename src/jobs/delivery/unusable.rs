@@ -26,6 +26,7 @@ pub(super) async fn report<D: Deliver>(
             PostKind::Announcement => ("Announcements", "/announcements"),
             PostKind::Thread | PostKind::ThreadClose => ("Talk threads", "/setup threads"),
             PostKind::Question => ("Questions", "/setup threads"),
+            PostKind::Event => ("Discord Events", "/setup events"),
             PostKind::Reminder | PostKind::Moved | PostKind::Cancelled => ("Reminders", "/channel"),
         };
         let text = format!(

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use crate::domain::board;
+use crate::domain::{board, events};
 use crate::domain::diff::ImportDiff;
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
@@ -84,6 +84,7 @@ pub(super) async fn apply_changes(
     }
     done.add(plan_boards(conn, row, programme, now).await?);
     done.add(plan_threads(settings, conn, row, programme, now).await?);
+    done.add(plan_events(conn, row, programme, now).await?);
     let announcements = store::announcements::scheduled(&mut *conn, row.id).await?;
     let posts: Vec<PlannedPost> = announcements.iter().flat_map(|a| a.posts(now)).collect();
     let keys: Vec<_> = posts.iter().map(|post| post.key).collect();
@@ -129,6 +130,36 @@ async fn plan_threads(
         None => Vec::new(),
     };
     queue_whole(conn, row.id, &posts, PostKind::Thread, now).await
+}
+
+/// The Discord Events of every server with events on, and the cancellation of the live
+/// events of servers that turned them off or follow another conference now.
+async fn plan_events(
+    conn: &mut PgConnection,
+    row: &ConferenceRow,
+    programme: &Programme,
+    now: DateTime<Utc>,
+) -> Result<Replanned, StoreError> {
+    let selections = store::events::selections(&mut *conn, row.id).await?;
+    let recorded = store::events::recorded(&mut *conn, row.id).await?;
+    let mut guilds: BTreeSet<u64> = selections.iter().map(|(guild, _)| *guild).collect();
+    guilds.extend(recorded.iter().map(|(guild, _)| *guild));
+    let mut posts = Vec::new();
+    for guild in guilds {
+        let stored: Vec<_> = recorded
+            .iter()
+            .filter(|(of, _)| *of == guild)
+            .map(|(_, event)| event.clone())
+            .collect();
+        let selection = selections
+            .iter()
+            .find(|(of, _)| *of == guild)
+            .map(|(_, selection)| selection);
+        posts.extend(events::event_posts(
+            programme, guild, selection, &stored, now,
+        ));
+    }
+    queue_whole(conn, row.id, &posts, PostKind::Event, now).await
 }
 
 /// Queues `posts`, all of `kind`, and retires the conference's pending posts of that kind

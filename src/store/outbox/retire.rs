@@ -115,7 +115,8 @@ async fn retire_unplanned(
         | PostKind::Moved
         | PostKind::Cancelled
         | PostKind::Thread
-        | PostKind::ThreadClose => "talk_id",
+        | PostKind::ThreadClose
+        | PostKind::Event => "talk_id",
     };
     let targets: Vec<(&str, i64)> = keys.iter().map(|k| target_to_db(k.target)).collect();
     // `NOT IN (subquery)` rather than `NOT EXISTS`: PostgreSQL estimates an UNNEST of a
