@@ -10,6 +10,7 @@ use serenity::all::{ChannelType, CommandInteraction};
 use crate::domain::commands::setup::{self, SetupCommand};
 use crate::domain::commands::Reply;
 use crate::domain::guild_settings::{self, SetupChange};
+use crate::domain::organisers;
 use crate::store::{conferences, guilds};
 
 use super::interactions::{ephemeral_text, Router, GENERIC_FAILURE};
@@ -133,6 +134,17 @@ impl Router {
             SetupCommand::Updates(None) => SetupChange::Updates(None),
             SetupCommand::Board(None) => SetupChange::Board(None),
             SetupCommand::Threads(threads) => SetupChange::Threads(threads),
+            SetupCommand::Events(events) => {
+                // Discord computed the bot's permissions for the interaction; a payload
+                // without them is not refused (Discord refuses each request instead, and
+                // `/status` says so).
+                let bot = interaction.app_permissions.map(|p| p.bits());
+                if events.is_some() && bot.is_some_and(|bits| !organisers::can_manage_events(bits))
+                {
+                    return Ok(Err(setup::invalid(setup::NEEDS_MANAGE_EVENTS)));
+                }
+                SetupChange::Events(events)
+            }
             SetupCommand::Questions(questions) => {
                 if questions.chair_role == Some(guild) {
                     return Ok(Err(setup::invalid(

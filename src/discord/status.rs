@@ -27,7 +27,10 @@ impl Router {
             StatusCommand::Audit => guilds::recent_audit(&self.pool, guild, AUDIT_ENTRIES)
                 .await
                 .map(|entries| status::audit(&entries)),
-            StatusCommand::Overview => self.overview(guild).await,
+            StatusCommand::Overview => {
+                let bot = interaction.app_permissions.map(|p| p.bits());
+                self.overview(guild, bot).await
+            }
         };
         answer.unwrap_or_else(|error| {
             let error = anyhow::Error::from(error);

@@ -6,7 +6,7 @@ use serenity::all::{
 };
 
 use crate::domain::commands::overview::{
-    self, Overview, PostView, SyncView, FAILURES_SINCE, UPCOMING,
+    self, EventsView, Overview, PostView, SyncView, FAILURES_SINCE, UPCOMING,
 };
 use crate::domain::commands::{ButtonAction, Message, Reply};
 use crate::domain::import::Fingerprint;
@@ -183,7 +183,11 @@ impl Router {
     }
 
     /// `/status overview` for an authorised organiser of `guild`.
-    pub(super) async fn overview(&self, guild: u64) -> Result<Reply, StoreError> {
+    pub(super) async fn overview(
+        &self,
+        guild: u64,
+        bot_permissions: Option<u64>,
+    ) -> Result<Reply, StoreError> {
         let settings = self.settings(guild).await?.settings;
         let row = match &settings.conference {
             Some(slug) => self.conference_row(slug).await?,
@@ -197,6 +201,7 @@ impl Router {
                 reminders: vec![],
                 announcements: vec![],
                 failures: vec![],
+                events: None,
             }));
         };
         let upcoming = |kind| outbox::upcoming(&self.pool, row.id, kind, UPCOMING);
@@ -205,6 +210,14 @@ impl Router {
         let since = chrono::Utc::now() - FAILURES_SINCE;
         let failures = outbox::failures_since(&self.pool, row.id, since, UPCOMING).await?;
         let syncs = syncs::states(&self.pool, row.id).await?;
+        let events = match settings.events {
+            Some(_) => Some(EventsView {
+                live: crate::store::events::live_count(&self.pool, guild, chrono::Utc::now())
+                    .await?,
+                can_manage: bot_permissions.map(crate::domain::organisers::can_manage_events),
+            }),
+            None => None,
+        };
         let view = |entry: &OutboxEntry, at, error| PostView {
             at,
             target: entry.post.key.target,
@@ -238,6 +251,7 @@ impl Router {
                 .iter()
                 .map(|(e, at)| view(e, *at, e.last_error.clone()))
                 .collect(),
+            events,
         }))
     }
 

@@ -23,7 +23,9 @@ use sha2::{Digest, Sha256};
 use crate::domain::commands::{escape_markdown, truncate};
 use crate::domain::model::{StoredTalk, TalkId, TalkKind, TalkStatus};
 use crate::domain::programme::Programme;
-use crate::domain::reminders::{is_web_url, PlannedPost, PostBody, PostKey, PostKind, Subject, Target};
+use crate::domain::reminders::{
+    is_web_url, PlannedPost, PostBody, PostKey, PostKind, Subject, Target,
+};
 use crate::domain::text::title_key;
 
 /// Discord's limit of scheduled or active events per server.
@@ -57,7 +59,8 @@ impl EventSelection {
         let d = &talk.data;
         d.kind == TalkKind::Talk
             && d.status == TalkStatus::Confirmed
-            && d.slot.is_some_and(|slot| !slot.all_day && slot.end > slot.start)
+            && d.slot
+                .is_some_and(|slot| !slot.all_day && slot.end > slot.start)
             && listed(&self.rooms, d.room.as_deref())
             && listed(&self.tracks, d.track.as_deref())
     }
@@ -65,7 +68,8 @@ impl EventSelection {
 
 /// Whether `value` is in `list`, matched like room names; an empty list takes anything.
 fn listed(list: &[String], value: Option<&str>) -> bool {
-    list.is_empty() || value.is_some_and(|v| list.iter().any(|item| title_key(item) == title_key(v)))
+    list.is_empty()
+        || value.is_some_and(|v| list.iter().any(|item| title_key(item) == title_key(v)))
 }
 
 /// What a talk's event shows, within Discord's limits.

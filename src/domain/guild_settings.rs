@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
 use crate::domain::board::Board;
+use crate::domain::events::EventSelection;
 use crate::domain::model::ConferenceSlug;
 use crate::domain::privacy::RetentionDays;
 use crate::domain::questions::QuestionSettings;
@@ -56,6 +57,8 @@ pub struct GuildSettings {
     pub threads: Option<ThreadSettings>,
     /// Who chairs and whether questions may be anonymous (`domain::questions`).
     pub questions: QuestionSettings,
+    /// A Discord Event for each selected talk (`domain::events`); `None`: none.
+    pub events: Option<EventSelection>,
 }
 
 impl GuildSettings {
@@ -137,6 +140,8 @@ pub enum SetupChange {
     /// Talk threads; `None` turns them off.
     Threads(Option<ThreadSettings>),
     Questions(QuestionSettings),
+    /// Discord Events, and for which talks; `None` turns them off.
+    Events(Option<EventSelection>),
 }
 
 /// Why a `/setup` value was refused; the Display is shown to the organiser.
@@ -203,6 +208,7 @@ impl SetupChange {
             SetupChange::Board(_) => "setup board",
             SetupChange::Threads(_) => "setup threads",
             SetupChange::Questions(_) => "setup questions",
+            SetupChange::Events(_) => "setup events",
         }
     }
 
@@ -231,6 +237,7 @@ impl SetupChange {
             SetupChange::Board(board) => after.board = *board,
             SetupChange::Threads(threads) => after.threads = threads.clone(),
             SetupChange::Questions(questions) => after.questions = *questions,
+            SetupChange::Events(events) => after.events = events.clone(),
         }
         after
     }
@@ -298,6 +305,13 @@ impl SetupChange {
                 let questions = settings.questions;
                 fields.insert("questions_anonymous".into(), json!(questions.anonymous));
                 fields.insert("questions_chair_role".into(), id(questions.chair_role));
+            }
+            SetupChange::Events(_) => {
+                let events = settings.events.as_ref();
+                fields.insert("events".into(), json!(events.is_some()));
+                fields.insert("event_rooms".into(), json!(events.map(|e| &e.rooms)));
+                fields.insert("event_tracks".into(), json!(events.map(|e| &e.tracks)));
+                fields.insert("event_types".into(), json!(events.map(|e| &e.types)));
             }
             SetupChange::Board(_) => {
                 let board = settings.board;

@@ -12,6 +12,7 @@ pub mod bits {
     pub const MANAGE_GUILD: u64 = 1 << 5;
     pub const VIEW_CHANNEL: u64 = 1 << 10;
     pub const SEND_MESSAGES: u64 = 1 << 11;
+    pub const MANAGE_EVENTS: u64 = 1 << 33;
 }
 
 /// What Discord told us about the member who acted; `None` for a direct message.
@@ -64,6 +65,12 @@ pub fn missing_to_post(bot_permissions: u64) -> Vec<&'static str> {
     .filter(|(bit, _)| bot_permissions & bit == 0)
     .map(|(_, name)| name)
     .collect()
+}
+
+/// Whether the bot may create and edit the server's scheduled events: Manage Events (which
+/// covers editing events it made), or Administrator.
+pub fn can_manage_events(bot_permissions: u64) -> bool {
+    bot_permissions & (bits::MANAGE_EVENTS | bits::ADMINISTRATOR) != 0
 }
 
 /// Whom a channel permission overwrite applies to.

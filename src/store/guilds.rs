@@ -17,6 +17,7 @@ use super::{id_from_db, id_to_db, StoreError};
 
 mod following;
 use crate::domain::board::{Board, BoardLayout};
+use crate::domain::events::EventSelection;
 use crate::domain::guild_settings::{AuditEntry, GuildSettings, SetupChange};
 use crate::domain::model::ConferenceSlug;
 use crate::domain::privacy::RetentionDays;
@@ -30,7 +31,7 @@ const COLUMNS: &str = "conference_slug, time_zone, source_url, refresh_minutes, 
      announcement_channel, organiser_log_channel, organiser_role, default_lead_minutes, \
      retention_days, summary_speakers, updates_channel, board_channel, board_layout, threads, \
      thread_rooms, thread_tracks, thread_grace_minutes, thread_lock, questions_anonymous, \
-     questions_chair_role";
+     questions_chair_role, events, event_rooms, event_tracks, event_types";
 
 /// The stored settings of a server; `None` when no organiser has changed any yet.
 pub async fn get(
@@ -112,10 +113,13 @@ async fn write(
          thread_lock = EXCLUDED.thread_lock, \
          questions_anonymous = EXCLUDED.questions_anonymous, \
          questions_chair_role = EXCLUDED.questions_chair_role, \
+         events = EXCLUDED.events, event_rooms = EXCLUDED.event_rooms, \
+         event_tracks = EXCLUDED.event_tracks, event_types = EXCLUDED.event_types, \
          updated_at = now(), updated_by = EXCLUDED.updated_by"
     };
     // Kept while threads are off, so turning them on again starts from the same choices.
     let threads = settings.threads.clone().unwrap_or_default();
+    let events = settings.events.clone().unwrap_or_default();
     let refresh = settings
         .refresh_minutes
         .map(|m| i32::try_from(m).map_err(|_| StoreError::Invalid(format!("refresh {m}"))))
@@ -123,7 +127,7 @@ async fn write(
     sqlx::query(&format!(
         "INSERT INTO guild_settings (guild_id, {COLUMNS}, updated_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22)
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26)
          ON CONFLICT (guild_id) {on_conflict}"
     ))
     .bind(id_to_db(guild_id))
@@ -156,6 +160,10 @@ async fn write(
     .bind(threads.lock)
     .bind(settings.questions.anonymous)
     .bind(settings.questions.chair_role.map(id_to_db))
+    .bind(settings.events.is_some())
+    .bind(&events.rooms)
+    .bind(&events.tracks)
+    .bind(&events.types)
     .bind(id_to_db(user))
     .execute(conn)
     .await?;
@@ -213,6 +221,16 @@ fn from_row(row: &PgRow) -> Result<GuildSettings, StoreError> {
             anonymous: row.try_get("questions_anonymous")?,
             chair_role: id("questions_chair_role")?,
         },
+        events: row
+            .try_get::<bool, _>("events")?
+            .then(|| -> Result<EventSelection, StoreError> {
+                Ok(EventSelection {
+                    rooms: row.try_get("event_rooms")?,
+                    tracks: row.try_get("event_tracks")?,
+                    types: row.try_get("event_types")?,
+                })
+            })
+            .transpose()?,
     })
 }
 

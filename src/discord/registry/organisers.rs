@@ -9,6 +9,7 @@ use super::{CommandSpec, OptionKind, OptionSpec, ParseError};
 use crate::domain::board::{Board, BoardLayout};
 use crate::domain::commands::setup::SetupCommand;
 use crate::domain::commands::status::StatusCommand;
+use crate::domain::events::EventSelection;
 use crate::domain::guild_settings::{ChannelKind, REFRESH_MAX, REFRESH_MIN};
 use crate::domain::privacy::{RetentionDays, RETENTION_MAX, RETENTION_MIN};
 use crate::domain::questions::QuestionSettings;
@@ -204,6 +205,31 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
                 },
             ],
         ),
+        subcommand(
+            "events",
+            "A Discord Event for each selected talk (confbot needs Manage Events)",
+            &[
+                required("enabled", "on or off", OptionKind::Choice(ON_OFF)),
+                OptionSpec {
+                    name: "rooms",
+                    description: "Only these rooms, comma-separated (default: every room)",
+                    required: false,
+                    kind: TEXT,
+                },
+                OptionSpec {
+                    name: "tracks",
+                    description: "Only these tracks, comma-separated (e.g. Keynotes)",
+                    required: false,
+                    kind: TEXT,
+                },
+                OptionSpec {
+                    name: "types",
+                    description: "Only these submission types, comma-separated (e.g. Keynote)",
+                    required: false,
+                    kind: TEXT,
+                },
+            ],
+        ),
     ],
     public: false,
     default_member_permissions: Some(Permissions::MANAGE_GUILD),
@@ -285,6 +311,14 @@ pub(super) fn parse_setup(given: &Given<'_>) -> Result<SetupCommand, ParseError>
                     None => ThreadSettings::default().grace_minutes,
                 },
                 lock: options.choice("after")? == Some("archive-and-lock"),
+            }),
+        }),
+        "events" => SetupCommand::Events(match options.required_choice("enabled")? {
+            "off" => None,
+            _ => Some(EventSelection {
+                rooms: listed(options.text("rooms")),
+                tracks: listed(options.text("tracks")),
+                types: listed(options.text("types")),
             }),
         }),
         "board" => {

@@ -297,7 +297,8 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
             "updates",
             "board",
             "threads",
-            "questions"
+            "questions",
+            "events"
         ]
     );
     let board = |options: serde_json::Value| [subcommand("board", options)];

@@ -46,6 +46,17 @@ pub struct Overview {
     pub reminders: Vec<PostView>,
     pub announcements: Vec<PostView>,
     pub failures: Vec<PostView>,
+    /// Discord Events, when the server has them on.
+    pub events: Option<EventsView>,
+}
+
+/// The state of a server's Discord Events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventsView {
+    /// confbot's events scheduled or under way.
+    pub live: i64,
+    /// Whether the bot has Manage Events; `None`: Discord did not say.
+    pub can_manage: Option<bool>,
 }
 
 /// The overview as one private reply.
@@ -85,6 +96,9 @@ pub fn overview(view: &Overview) -> Reply {
         &view.announcements,
         "none scheduled",
     );
+    if let Some(events) = view.events {
+        lines.push(events_line(events));
+    }
     section(
         &mut lines,
         "Delivery failures in the last hour",
@@ -92,6 +106,20 @@ pub fn overview(view: &Overview) -> Reply {
         "none",
     );
     fit(ephemeral(lines.join("\n")))
+}
+
+fn events_line(events: EventsView) -> String {
+    let count = match events.live {
+        1 => "1 event".to_owned(),
+        n => format!("{n} events"),
+    };
+    match events.can_manage {
+        Some(false) => format!(
+            "⚠️ **Discord Events:** on, {count} in Discord, but confbot lacks the Manage Events \
+             permission: no event is made or changed until it has it (Server Settings → Roles)."
+        ),
+        _ => format!("**Discord Events:** on, {count} scheduled or under way"),
+    }
 }
 
 fn sync_line(sync: &SyncView) -> String {
@@ -273,6 +301,10 @@ mod tests {
                 body: reminder,
                 error: Some("the user does not accept direct messages (50007)".to_owned()),
             }],
+            events: Some(EventsView {
+                live: 3,
+                can_manage: Some(false),
+            }),
         };
 
         let text = &overview(&view).messages[0].content;
@@ -285,6 +317,8 @@ mod tests {
              **Next reminders:**\n\
              • <t:1780303800:R> <#5>: ⏰ Keynote @\u{200b}everyone\n\
              **Next announcements:** none scheduled\n\
+             ⚠️ **Discord Events:** on, 3 events in Discord, but confbot lacks the Manage Events \
+             permission: no event is made or changed until it has it (Server Settings → Roles).\n\
              **Delivery failures in the last hour:**\n\
              • <t:1780302600:R> DM <@9>: ⏰ Keynote @\u{200b}everyone — the user does not accept direct messages \\(50007\\)"
         );
@@ -299,6 +333,7 @@ mod tests {
             reminders: vec![],
             announcements: vec![],
             failures: vec![],
+            events: None,
         };
 
         assert!(overview(&view).messages[0]

@@ -5,6 +5,7 @@
 use super::render::{ephemeral, fit, quoted};
 use super::{escape_markdown, truncate, Reply};
 use crate::domain::board::{Board, BoardLayout};
+use crate::domain::events::EventSelection;
 use crate::domain::guild_settings::{ChannelKind, GuildSettings, SetupChange};
 use crate::domain::organisers::Access;
 use crate::domain::privacy::{RetentionDays, DEFAULT_RETENTION_DAYS};
@@ -40,6 +41,8 @@ pub enum SetupCommand {
     Threads(Option<ThreadSettings>),
     /// Questions: anonymous or not, and the chairs' role.
     Questions(QuestionSettings),
+    /// Discord Events, and for which talks; `None`: none.
+    Events(Option<EventSelection>),
 }
 
 impl SetupCommand {
@@ -59,6 +62,7 @@ impl SetupCommand {
             SetupCommand::Board(_) => "/setup board",
             SetupCommand::Threads(_) => "/setup threads",
             SetupCommand::Questions(_) => "/setup questions",
+            SetupCommand::Events(_) => "/setup events",
         }
     }
 }
@@ -131,6 +135,10 @@ pub fn unusable_channel(channel: u64, reason: &str) -> Reply {
     ephemeral(format!("I can't use <#{channel}>: {reason}"))
 }
 
+/// The refusal of `/setup events` while the bot lacks the permission.
+pub const NEEDS_MANAGE_EVENTS: &str = "I need the Manage Events permission in this server to \
+     keep its events. Give it to me (Server Settings → Roles), then try again.";
+
 /// A value refused by validation, with its reason (already safe to show).
 pub fn invalid(reason: &str) -> Reply {
     ephemeral(reason.to_owned())
@@ -152,10 +160,11 @@ enum Field {
     Board,
     Threads,
     Questions,
+    Events,
 }
 
 impl Field {
-    const ALL: [Field; 14] = [
+    const ALL: [Field; 15] = [
         Field::Conference,
         Field::TimeZone,
         Field::Source,
@@ -167,6 +176,7 @@ impl Field {
         Field::Board,
         Field::Threads,
         Field::Questions,
+        Field::Events,
         Field::Role,
         Field::Lead,
         Field::Retention,
@@ -188,6 +198,7 @@ impl Field {
             Field::Board => "Now / next board",
             Field::Threads => "Talk threads",
             Field::Questions => "Questions (/ask)",
+            Field::Events => "Discord Events",
         }
     }
 
@@ -241,6 +252,10 @@ impl Field {
                     None => format!("{named}; chaired by organisers"),
                 }
             }
+            Field::Events => settings
+                .events
+                .as_ref()
+                .map_or_else(|| "off".to_owned(), events_shown),
             Field::Role => settings.organiser_role.map_or_else(
                 || "none (Manage Server only)".to_owned(),
                 |role| format!("<@&{role}>"),
@@ -273,13 +288,6 @@ impl Field {
 
 /// "on in Barn, Loft, tracks Web; archived 15 minutes after each talk".
 fn threads_shown(threads: &ThreadSettings) -> String {
-    let list = |items: &[String]| {
-        items
-            .iter()
-            .map(|item| escape_markdown(&truncate(item, 60)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let mut shown = if threads.rooms.is_empty() {
         "on in every room".to_owned()
     } else {
@@ -300,6 +308,32 @@ fn threads_shown(threads: &ThreadSettings) -> String {
     shown
 }
 
+/// "on for every talk", or "on for rooms Barn; types Keynote".
+fn events_shown(events: &EventSelection) -> String {
+    let lists: Vec<String> = [
+        ("rooms", &events.rooms),
+        ("tracks", &events.tracks),
+        ("types", &events.types),
+    ]
+    .into_iter()
+    .filter(|(_, items)| !items.is_empty())
+    .map(|(what, items)| format!("{what} {}", list(items)))
+    .collect();
+    if lists.is_empty() {
+        "on for every talk".to_owned()
+    } else {
+        format!("on for {}", lists.join("; "))
+    }
+}
+
+fn list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|item| escape_markdown(&truncate(item, 60)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The settings a change touches.
 fn fields(change: &SetupChange) -> Vec<Field> {
     match change {
@@ -315,6 +349,7 @@ fn fields(change: &SetupChange) -> Vec<Field> {
         SetupChange::Board(_) => vec![Field::Board],
         SetupChange::Threads(_) => vec![Field::Threads],
         SetupChange::Questions(_) => vec![Field::Questions],
+        SetupChange::Events(_) => vec![Field::Events],
     }
 }
 

@@ -24,11 +24,17 @@ pub(super) async fn apply<D: Deliver>(
 ) -> Result<Sent, SendError> {
     let key = entry.post.key;
     let (Target::Guild(guild), Some(talk)) = (key.target, key.subject.talk()) else {
-        return Err(SendError::Rejected("an event post names no server's talk".to_owned()));
+        return Err(SendError::Rejected(
+            "an event post names no server's talk".to_owned(),
+        ));
     };
     let failed = |error: store::StoreError| {
         // Organisers see the row's last error: the database's own words stay in the log.
-        tracing::error!(guild, talk = talk.0, "the talk's event could not be read or recorded: {error:#}");
+        tracing::error!(
+            guild,
+            talk = talk.0,
+            "the talk's event could not be read or recorded: {error:#}"
+        );
         SendError::Transient("the event could not be read or recorded".to_owned())
     };
     let mut tx = shared.pool.begin().await.map_err(|e| failed(e.into()))?;
@@ -54,7 +60,10 @@ pub(super) async fn apply<D: Deliver>(
             store::events::set_shown(&mut *tx, guild, talk, event, spec).await,
             Ok(Sent::Now(None)),
         ),
-        (EventAction::Cancel { .. } | EventAction::End { .. }, Ok(_) | Err(SendError::EventGone)) => (
+        (
+            EventAction::Cancel { .. } | EventAction::End { .. },
+            Ok(_) | Err(SendError::EventGone),
+        ) => (
             store::events::set_cancelled(&mut *tx, guild, talk).await,
             Ok(Sent::Now(None)),
         ),
@@ -69,7 +78,10 @@ pub(super) async fn apply<D: Deliver>(
             )
         }
         (_, Err(SendError::EventsFull)) => {
-            tracing::warn!(guild, "the server has 100 scheduled events: the talk's waits");
+            tracing::warn!(
+                guild,
+                "the server has 100 scheduled events: the talk's waits"
+            );
             return Err(SendError::NotYet {
                 reason: SendError::EventsFull.to_string(),
                 wait: FULL_WAIT,

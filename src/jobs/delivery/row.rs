@@ -60,24 +60,24 @@ pub(super) async fn handle<D: Deliver>(
             super::events::apply(&shared, &entry, spec.as_ref(), &claim).await
         } else {
             match recipient(&shared, key.target, &mut dm, &claim).await {
-            Err(error) => Err(error),
-            Ok(to) => {
-                let attempt = Attempt {
-                    to,
-                    message: &message,
-                    started,
-                    claim: &claim,
-                    last: waited == GLOBAL_WAITS,
-                };
-                let Some(result) = attempt.make(&shared, &entry, &mut unproven).await else {
-                    continue;
-                };
-                if let Err(error) = &result {
-                    learn(&shared, to, error).await;
+                Err(error) => Err(error),
+                Ok(to) => {
+                    let attempt = Attempt {
+                        to,
+                        message: &message,
+                        started,
+                        claim: &claim,
+                        last: waited == GLOBAL_WAITS,
+                    };
+                    let Some(result) = attempt.make(&shared, &entry, &mut unproven).await else {
+                        continue;
+                    };
+                    if let Err(error) = &result {
+                        learn(&shared, to, error).await;
+                    }
+                    result
                 }
-                result
             }
-        }
         };
         let now = shared.clock.now();
         let (outcome, counter) = match result {

@@ -7,12 +7,12 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use crate::domain::{board, events};
 use crate::domain::diff::ImportDiff;
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{change_notices, ChannelPlan, PlannedPost, PostKind};
 use crate::domain::updates::schedule_updates;
+use crate::domain::{board, events};
 use crate::store::conferences::ConferenceRow;
 use crate::store::{self, outbox, subscriptions, StoreError};
 
