@@ -8,6 +8,10 @@
 //! @everyone, of another guild, a voice channel, hidden from the bot (403), or deleted.
 //! Any other id is unknown (404,
 //! code 10003), for reads and for messages alike.
+//!
+//! The bot has no permission beyond @everyone's until a test grants it more
+//! ([`Guilds::grant_bot`]: a role of its own); interactions carry its permissions as
+//! `app_permissions`, and the guild's scheduled events ([`ScheduledEvents`]) check them.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,8 +23,17 @@ use serde_json::{json, Value};
 
 use super::payloads::{self, BOT_USER_ID, GUILD_ID};
 
+// A sibling on disk, so the benches that include this file by path find it too.
+#[path = "guild_events.rs"]
+mod guild_events;
+#[allow(unused_imports)] // the benches use the events but not their statuses
+pub use guild_events::{ScheduledEvents, CANCELED, SCHEDULED};
+
 pub const VIEW_CHANNEL: u64 = 1 << 10;
 pub const SEND_MESSAGES: u64 = 1 << 11;
+pub const MANAGE_EVENTS: u64 = 1 << 33;
+/// The role the bot gets when a test grants it more than @everyone has.
+pub const BOT_ROLE: u64 = 4_000_000_000_000_777;
 
 /// What a configured channel is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +52,9 @@ pub enum Channel {
 #[derive(Default)]
 pub struct Guilds {
     channels: Mutex<HashMap<u64, Channel>>,
+    /// What the bot's own role allows (0: it has none).
+    bot_role: Mutex<u64>,
+    events: ScheduledEvents,
 }
 
 impl Guilds {
@@ -71,6 +87,33 @@ impl Guilds {
         );
     }
 
+    /// Gives the bot a role allowing `permissions` (replacing what it allowed before; 0
+    /// takes the role away).
+    pub fn grant_bot(&self, permissions: u64) {
+        *self.bot_role.lock().unwrap() = permissions;
+    }
+
+    /// The bot's permissions in the server: @everyone's and its role's.
+    pub fn bot_permissions(&self) -> u64 {
+        VIEW_CHANNEL | SEND_MESSAGES | *self.bot_role.lock().unwrap()
+    }
+
+    /// The servers' scheduled events.
+    pub fn events(&self) -> &ScheduledEvents {
+        &self.events
+    }
+
+    /// Answers the scheduled-event routes; `None` for any other request.
+    pub(super) fn handle_events(
+        &self,
+        method: &str,
+        segments: &[&str],
+        body: &Value,
+    ) -> Option<Response> {
+        let allowed = self.bot_permissions() & MANAGE_EVENTS != 0;
+        self.events.handle(method, segments, body, allowed)
+    }
+
     /// Whether messages can be posted to (or read from) guild channel `id`.
     pub(super) fn has_text_channel(&self, id: u64) -> bool {
         matches!(
@@ -94,30 +137,44 @@ impl Guilds {
                 Some(channel_json(id, channel))
             }
             ("GET", ["guilds", guild, "roles"]) => {
-                Some(Json(roles(guild.parse().ok()?)).into_response())
+                let role = *self.bot_role.lock().unwrap();
+                Some(Json(roles(guild.parse().ok()?, role)).into_response())
             }
             ("GET", ["guilds", _, "members", user]) if *user == BOT_USER_ID.to_string() => {
-                Some(Json(bot_member()).into_response())
+                let role = *self.bot_role.lock().unwrap();
+                Some(Json(bot_member(role)).into_response())
             }
             _ => None,
         }
     }
 }
 
-/// The guild's roles: @everyone only, allowed to view and send.
-fn roles(guild: u64) -> Value {
-    json!([{"id": guild.to_string(), "name": "@everyone", "color": 0,
-        "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
-        "hoist": false, "managed": false, "mentionable": false, "position": 0,
-        "permissions": (VIEW_CHANNEL | SEND_MESSAGES).to_string(), "icon": null,
-        "unicode_emoji": null, "flags": 0}])
+/// The guild's roles: @everyone, allowed to view and send, and the bot's own role when it
+/// allows anything (`bot_role`).
+fn roles(guild: u64, bot_role: u64) -> Value {
+    let role = |id: u64, name: &str, permissions: u64| {
+        json!({"id": id.to_string(), "name": name, "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
+            "hoist": false, "managed": false, "mentionable": false, "position": 0,
+            "permissions": permissions.to_string(), "icon": null,
+            "unicode_emoji": null, "flags": 0})
+    };
+    let mut roles = vec![role(guild, "@everyone", VIEW_CHANNEL | SEND_MESSAGES)];
+    if bot_role != 0 {
+        roles.push(role(BOT_ROLE, "confbot", bot_role));
+    }
+    json!(roles)
 }
 
-/// The bot as a member of any guild, without roles.
-fn bot_member() -> Value {
+/// The bot as a member of any guild, with its own role when it has one.
+fn bot_member(bot_role: u64) -> Value {
+    let roles: Vec<String> = (bot_role != 0)
+        .then(|| BOT_ROLE.to_string())
+        .into_iter()
+        .collect();
     json!({
         "user": payloads::user(BOT_USER_ID, "confbot", true),
-        "roles": [],
+        "roles": roles,
         "joined_at": "2026-01-01T00:00:00.000000+00:00",
         "deaf": false, "mute": false, "flags": 0,
     })
@@ -174,13 +231,15 @@ fn serenity_reads_the_guild_routes_answers() {
     };
     let channel: SerenityChannel =
         serde_json::from_value(channel_value(5, muted).expect("a channel")).expect("channel");
-    let roles: Vec<Role> = serde_json::from_value(roles(GUILD_ID)).expect("roles");
-    let member: Member = serde_json::from_value(bot_member()).expect("member");
+    let roles: Vec<Role> = serde_json::from_value(roles(GUILD_ID, MANAGE_EVENTS)).expect("roles");
+    let member: Member = serde_json::from_value(bot_member(MANAGE_EVENTS)).expect("member");
 
     let channel = channel.guild().expect("a guild channel");
     assert_eq!(channel.guild_id.get(), GUILD_ID);
     assert_eq!(channel.permission_overwrites.len(), 1);
     assert_eq!(roles[0].permissions.bits(), VIEW_CHANNEL | SEND_MESSAGES);
     assert_eq!(member.user.id.get(), BOT_USER_ID);
+    assert_eq!(roles[1].permissions.bits(), MANAGE_EVENTS);
+    assert_eq!(member.roles[0].get(), BOT_ROLE);
     assert_eq!(channel_value(6, Channel::Missing), None);
 }

@@ -269,7 +269,12 @@ impl StandIn {
     /// Sends an INTERACTION_CREATE dispatch into the session of the shard owning the
     /// interaction's guild (waiting for the bot to connect it first). Returns when it is
     /// queued, and the instant it was.
-    pub async fn send_interaction(&self, interaction: Value) -> Instant {
+    pub async fn send_interaction(&self, mut interaction: Value) -> Instant {
+        // As Discord does: the bot's permissions where the interaction happened.
+        if interaction.get("app_permissions").is_some() && interaction["guild_id"].is_string() {
+            interaction["app_permissions"] =
+                Value::String(self.shared.guilds.bot_permissions().to_string());
+        }
         let guild = interaction["guild_id"]
             .as_str()
             .map(|id| id.parse::<u64>().expect("a guild id"));

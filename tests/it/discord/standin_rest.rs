@@ -106,6 +106,12 @@ async fn answer(
     {
         return response;
     }
+    if let Some(response) = shared
+        .guilds
+        .handle_events(method.as_str(), &segments, &json_body)
+    {
+        return response;
+    }
     if let Some(response) = shared.guilds.handle(method.as_str(), &segments) {
         return response;
     }

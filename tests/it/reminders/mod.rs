@@ -12,6 +12,7 @@ mod chaos;
 mod delivery;
 mod dm_channels;
 mod early;
+mod events;
 mod latency;
 mod nonce_window;
 mod questions;

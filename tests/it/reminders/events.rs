@@ -1,0 +1,259 @@
+//! Discord Events through the real planner, outbox and sender against the stand-in's
+//! scheduled events: one external event per selected talk, edited when it moves, cancelled
+//! when it is cancelled, made again when a moderator deletes it, never twice with two
+//! schedulers or after a restart; Discord's limit of 100 and a missing permission.
+
+use chrono::{DateTime, Duration, Utc};
+use confbot::jobs::Clock;
+
+use super::{ics, import, Scheduler, Talk, SLUG};
+use crate::discord::guilds::{CANCELED, MANAGE_EVENTS, SCHEDULED};
+use crate::discord::payloads::GUILD_ID;
+use crate::discord::standin::{Recorded, StandIn};
+use crate::harness::TestDb;
+
+const T0: &str = "2026-06-01T09:00:00Z";
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("RFC 3339")
+}
+
+/// Three talks two, three and four hours on (25 minutes each); `change` alters them.
+fn schedule(t0: DateTime<Utc>, change: impl FnOnce(&mut Vec<Talk<'static>>)) -> String {
+    let mut talks = vec![
+        Talk::new("a", "Async Rust", "Barn", t0 + Duration::hours(2)),
+        Talk::new("b", "Borrowing", "Loft", t0 + Duration::hours(3)),
+        Talk::new("c", "Closures", "Barn", t0 + Duration::hours(4)),
+    ];
+    change(&mut talks);
+    ics(&talks)
+}
+
+async fn events_on(db: &TestDb, guild: u64) {
+    sqlx::query(
+        "INSERT INTO guild_settings (guild_id, conference_slug, events, updated_by)
+         VALUES ($1, $2, true, 1)",
+    )
+    .bind(i64::try_from(guild).expect("small id"))
+    .bind(SLUG)
+    .execute(&db.pool)
+    .await
+    .expect("settings");
+}
+
+fn creates(standin: &StandIn, guild: u64) -> Vec<Recorded> {
+    let path = format!("/api/v10/guilds/{guild}/scheduled-events");
+    standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.is("POST", &path))
+        .collect()
+}
+
+fn is_create_of(guild: u64, name: &'static str) -> impl Fn(&Recorded) -> bool {
+    let path = format!("/api/v10/guilds/{guild}/scheduled-events");
+    move |r| r.is("POST", &path) && r.body["name"] == name
+}
+
+#[tokio::test]
+async fn each_talk_keeps_one_event_through_moves_cancellations_deletions_and_restarts() {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    import(&db.pool, &schedule(t0, |_| {})).await;
+    events_on(&db, GUILD_ID).await;
+    let standin = super::standin().await;
+    standin.guilds().grant_bot(MANAGE_EVENTS);
+    // A minute is two seconds; Discord's automation reads the same clock.
+    let clock = Clock::starting_at(t0, 30);
+    standin.guilds().events().set_clock(move || clock.now());
+    let one = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
+    let two = Scheduler::start(&db.url, &standin, clock, "w2", |_| {}).await;
+
+    let closures = standin
+        .wait_for("the third event", is_create_of(GUILD_ID, "Closures"))
+        .await;
+    assert_eq!(closures.body["entity_type"], 3);
+    assert_eq!(closures.body["privacy_level"], 2);
+    assert_eq!(closures.body["entity_metadata"]["location"], "Barn");
+    let start = (t0 + Duration::hours(4)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(closures.body["scheduled_start_time"], start.as_str());
+    standin
+        .guilds()
+        .events()
+        .wait_until(GUILD_ID, "three events", |events| events.len() == 3)
+        .await;
+    let live = standin.guilds().events().live(GUILD_ID);
+
+    // Borrowing moves a quarter of an hour on; Closures is cancelled.
+    import(
+        &db.pool,
+        &schedule(t0, |talks| {
+            talks[1].start += Duration::minutes(15);
+            talks[2].cancelled = true;
+        }),
+    )
+    .await;
+    let borrowing = live
+        .iter()
+        .find(|e| e.name == "Borrowing")
+        .expect("made")
+        .id;
+    let cancelled = live.iter().find(|e| e.name == "Closures").expect("made").id;
+    let edit = |id: u64| format!("/api/v10/guilds/{GUILD_ID}/scheduled-events/{id}");
+    let moved = standin
+        .wait_for("the moved talk's edit", |r| r.is("PATCH", &edit(borrowing)))
+        .await;
+    standin
+        .wait_for("the cancellation", |r| {
+            r.is("PATCH", &edit(cancelled)) && r.body["status"] == 4
+        })
+        .await;
+    let moved_to = (t0 + Duration::minutes(195)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(moved.body["scheduled_start_time"], moved_to.as_str());
+
+    // A moderator deletes Async Rust's event; its talk is renamed: the edit finds it gone
+    // and the event is made again.
+    let async_rust = live
+        .iter()
+        .find(|e| e.name == "Async Rust")
+        .expect("made")
+        .id;
+    standin.guilds().events().delete(async_rust);
+    import(
+        &db.pool,
+        &schedule(t0, |talks| {
+            talks[0].title = "Async Rust, Again";
+            talks[1].start += Duration::minutes(15);
+            talks[2].cancelled = true;
+        }),
+    )
+    .await;
+    standin
+        .wait_for(
+            "the deleted event made again",
+            is_create_of(GUILD_ID, "Async Rust, Again"),
+        )
+        .await;
+    one.stop().await;
+    two.stop().await;
+
+    // A restart: nothing is made twice; the next change is one more edit.
+    let restarted = Scheduler::start(&db.url, &standin, clock, "w3", |_| {}).await;
+    import(
+        &db.pool,
+        &schedule(t0, |talks| {
+            talks[0].title = "Async Rust, Again";
+            talks[1].title = "Borrowing Well";
+            talks[1].start += Duration::minutes(15);
+            talks[2].cancelled = true;
+        }),
+    )
+    .await;
+    standin
+        .wait_for("the renamed talk's edit", |r| {
+            r.is("PATCH", &edit(borrowing)) && r.body["name"] == "Borrowing Well"
+        })
+        .await;
+    restarted.stop().await;
+
+    let mut names: Vec<String> = creates(&standin, GUILD_ID)
+        .iter()
+        .map(|r| r.body["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["Async Rust", "Async Rust, Again", "Borrowing", "Closures"].map(String::from),
+        "each event made once, two schedulers and a restart notwithstanding"
+    );
+    let events = standin.guilds().events().of(GUILD_ID);
+    let status = |name: &str| {
+        events
+            .iter()
+            .find(|(e, _)| e.name == name)
+            .map(|(_, status)| *status)
+    };
+    assert_eq!(status("Closures"), Some(CANCELED));
+    assert_eq!(status("Borrowing Well"), Some(SCHEDULED));
+    assert_eq!(status("Async Rust, Again"), Some(SCHEDULED));
+}
+
+#[tokio::test]
+async fn a_full_server_gets_the_rest_of_its_events_as_places_free_up() {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    import(&db.pool, &schedule(t0, |_| {})).await;
+    events_on(&db, GUILD_ID).await;
+    let standin = super::standin().await;
+    standin.guilds().grant_bot(MANAGE_EVENTS);
+    // Two minutes a second.
+    let clock = Clock::starting_at(t0, 120);
+    let events = standin.guilds().events();
+    events.set_clock(move || clock.now());
+    // People made 98 events of their own, over six minutes in: two places are left.
+    events.add_by_people(
+        GUILD_ID,
+        98,
+        t0 + Duration::minutes(1),
+        t0 + Duration::minutes(16),
+    );
+    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
+
+    // Two events are made at once; the third (whichever comes last) waits (30038) and is
+    // tried again every five minutes until the people's events have ended.
+    standin
+        .guilds()
+        .events()
+        .wait_until(GUILD_ID, "the third of confbot's events", |events| {
+            events.iter().filter(|(e, _)| e.creator != 1).count() == 3
+        })
+        .await;
+    let postponed = scheduler.outcomes.counts().postponed;
+    scheduler.stop().await;
+
+    assert!(postponed >= 1, "a create waited for a free place");
+    assert!(
+        creates(&standin, GUILD_ID).len() >= 4,
+        "refused while the server was full, then made"
+    );
+    assert!(clock.now() >= t0 + Duration::minutes(16));
+    let live = standin.guilds().events().live(GUILD_ID);
+    assert_eq!(live.len(), 3, "the people's events are over: {live:#?}");
+}
+
+#[tokio::test]
+async fn without_manage_events_each_event_is_refused_and_recorded_as_failed() {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    import(&db.pool, &schedule(t0, |_| {})).await;
+    events_on(&db, GUILD_ID).await;
+    let standin = super::standin().await;
+    let clock = Clock::starting_at(t0, 30);
+    standin.guilds().events().set_clock(move || clock.now());
+    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
+
+    scheduler
+        .wait_for("three refusals", |counts| counts.failed >= 3)
+        .await;
+    scheduler.stop().await;
+
+    let failed: Vec<String> = sqlx::query_scalar(
+        "SELECT last_error FROM outbox WHERE kind = 'event' AND status = 'failed'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("rows");
+    assert_eq!(failed.len(), 3);
+    assert!(
+        failed
+            .iter()
+            .all(|e| e.contains("50013") && e.contains("Missing Permissions")),
+        "{failed:?}"
+    );
+    assert_eq!(
+        creates(&standin, GUILD_ID).len(),
+        3,
+        "one attempt each, not retried"
+    );
+    assert!(standin.guilds().events().of(GUILD_ID).is_empty());
+}
