@@ -365,4 +365,5 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
     assert_eq!(registered("status")["options"][1]["name"], "audit");
 }
 
+mod events;
 mod questions;

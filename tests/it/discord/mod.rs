@@ -26,6 +26,7 @@ mod ratelimits;
 mod replicas;
 pub mod responses;
 mod setup;
+mod setup_events;
 mod setup_guilds;
 mod setup_live;
 mod setup_updates;
