@@ -79,6 +79,8 @@ pub struct ScheduledEvents {
     changed: tokio::sync::watch::Sender<u64>,
     next: Mutex<u64>,
     now: Mutex<Now>,
+    /// Creates still to answer 500 after making the event (see [`Self::fail_after_creating`]).
+    failing: Mutex<usize>,
 }
 
 impl Default for ScheduledEvents {
@@ -88,6 +90,7 @@ impl Default for ScheduledEvents {
             changed: tokio::sync::watch::Sender::new(0),
             next: Mutex::new(9_000_000_000_000_000),
             now: Mutex::new(Arc::new(Utc::now)),
+            failing: Mutex::new(0),
         }
     }
 }
@@ -141,6 +144,12 @@ impl ScheduledEvents {
         })
         .await;
         assert!(done.is_ok(), "no {what}: {:#?}", self.of(guild));
+    }
+
+    /// The next `count` creates make their event and then answer 500, as Discord does when
+    /// it fails after acting: the caller cannot know whether the event exists.
+    pub fn fail_after_creating(&self, count: usize) {
+        *self.failing.lock().unwrap() = count;
     }
 
     /// A moderator deletes event `id`.
@@ -279,6 +288,15 @@ impl ScheduledEvents {
         let answer = Json(event.json(now)).into_response();
         events = self.events.lock().unwrap();
         events.insert(event.id, event);
+        let mut failing = self.failing.lock().unwrap();
+        if *failing > 0 {
+            *failing -= 1;
+            return responses::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                0,
+                "500: Internal Server Error",
+            );
+        }
         answer
     }
 }

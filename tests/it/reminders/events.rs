@@ -257,3 +257,58 @@ async fn without_manage_events_each_event_is_refused_and_recorded_as_failed() {
     );
     assert!(standin.guilds().events().of(GUILD_ID).is_empty());
 }
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_looked_for_and_never_made_twice() {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    import(&db.pool, &schedule(t0, |_| {})).await;
+    events_on(&db, GUILD_ID).await;
+    let standin = super::standin().await;
+    standin.guilds().grant_bot(MANAGE_EVENTS);
+    let clock = Clock::starting_at(t0, 30);
+    let events = standin.guilds().events();
+    events.set_clock(move || clock.now());
+    // Each of the three creates makes its event and answers 500.
+    events.fail_after_creating(3);
+    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
+
+    scheduler
+        .wait_for("three events sent", |counts| counts.sent >= 3)
+        .await;
+    scheduler.stop().await;
+
+    let path = format!("/api/v10/guilds/{GUILD_ID}/scheduled-events");
+    let requests = standin.requests();
+    let count = |method: &str, exact: bool| {
+        requests
+            .iter()
+            .filter(|r| {
+                r.method == method
+                    && (if exact {
+                        r.path == path
+                    } else {
+                        r.path.starts_with(&path) && r.path != path
+                    })
+            })
+            .count()
+    };
+    assert_eq!(count("POST", true), 3, "each made once");
+    assert!(
+        count("GET", true) >= 3,
+        "each looked for before a second try"
+    );
+    assert_eq!(
+        count("PATCH", false),
+        3,
+        "the one found is brought up to date instead"
+    );
+    assert_eq!(standin.guilds().events().live(GUILD_ID).len(), 3);
+    let recorded: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT event_id) FROM guild_events WHERE event_id IS NOT NULL",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("count");
+    assert_eq!(recorded, 3);
+}

@@ -22,11 +22,13 @@ fn setup_events_takes_on_or_off_and_lists_of_rooms_tracks_and_types() {
 
     assert_eq!(
         parse("setup", &[on]),
-        Ok(Invocation::Setup(SetupCommand::Events(Some(EventSelection {
-            rooms: vec![],
-            tracks: vec!["Keynotes".to_owned(), "Main".to_owned()],
-            types: vec!["Keynote".to_owned()],
-        }))))
+        Ok(Invocation::Setup(SetupCommand::Events(Some(
+            EventSelection {
+                rooms: vec![],
+                tracks: vec!["Keynotes".to_owned(), "Main".to_owned()],
+                types: vec!["Keynote".to_owned()],
+            }
+        ))))
     );
     assert_eq!(
         parse("setup", &[off]),
