@@ -234,6 +234,11 @@ pub enum SendError {
     /// allows (100; events made by people count too).
     #[error("the server has the most scheduled events Discord allows (30038)")]
     EventsFull,
+    /// 403 with code 50013 on a request that posts no message (a scheduled event): the bot
+    /// lacks a permission in the server. Not retried, except where a caller waits for the
+    /// organisers to grant it.
+    #[error("missing permissions: {0}")]
+    MissingPermission(String),
     /// 404 with code 10070: the scheduled event is gone (someone deleted it).
     #[error("the scheduled event is gone (10070)")]
     EventGone,

@@ -77,6 +77,7 @@ pub(super) fn classify(
         50083 => SendError::ThreadArchived,
         // Unknown Channel, Missing Access, Missing Permissions.
         10003 | 50001 | 50013 if to_channel => SendError::ChannelUnavailable(described()),
+        50013 => SendError::MissingPermission(described()),
         _ => SendError::Rejected(described()),
     }
 }
@@ -178,6 +179,28 @@ mod tests {
         assert!(matches!(gone, SendError::ChannelUnavailable(m) if m.contains("10003")));
         assert!(matches!(busy, SendError::Unknown(_)));
         assert!(matches!(bad, SendError::Rejected(m) if m.contains("Invalid Form Body")));
+    }
+
+    #[test]
+    fn a_full_server_a_deleted_event_and_a_missing_permission_are_told_apart() {
+        let answer = |status, body: &str| classify(status, &HeaderMap::new(), body, false);
+
+        let full = answer(
+            StatusCode::BAD_REQUEST,
+            r#"{"code": 30038, "message": "Maximum number of guild scheduled events reached (100)"}"#,
+        );
+        let deleted = answer(
+            StatusCode::NOT_FOUND,
+            r#"{"code": 10070, "message": "Unknown Guild Scheduled Event"}"#,
+        );
+        let forbidden = answer(
+            StatusCode::FORBIDDEN,
+            r#"{"code": 50013, "message": "Missing Permissions"}"#,
+        );
+
+        assert_eq!(full, SendError::EventsFull);
+        assert_eq!(deleted, SendError::EventGone);
+        assert!(matches!(forbidden, SendError::MissingPermission(m) if m.contains("50013")));
     }
 
     #[test]

@@ -9,6 +9,10 @@ use crate::jobs::{Claim, SendError};
 use crate::store;
 use crate::store::outbox::OutboxEntry;
 
+/// How long an event waits when confbot lacks Manage Events: it is made once the organisers
+/// grant it (`/status` tells them), at the cost of one refused request per event this often.
+const PERMISSION_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// How long a new event waits when the server has as many events as Discord allows
 /// (events people made count too): one ends meanwhile, or an organiser removes some.
 const FULL_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
@@ -85,6 +89,16 @@ pub(super) async fn apply<D: Deliver>(
             return Err(SendError::NotYet {
                 reason: SendError::EventsFull.to_string(),
                 wait: FULL_WAIT,
+            });
+        }
+        (_, Err(SendError::MissingPermission(error))) => {
+            tracing::warn!(
+                guild,
+                "confbot lacks Manage Events: the talk's event waits ({error})"
+            );
+            return Err(SendError::NotYet {
+                reason: format!("confbot lacks the Manage Events permission: {error}"),
+                wait: PERMISSION_WAIT,
             });
         }
         (_, Err(error)) => return Err(error),

@@ -180,6 +180,7 @@ pub(super) async fn handle<D: Deliver>(
                 | SendError::ThreadArchived
                 | SendError::EventsFull
                 | SendError::EventGone
+                | SendError::MissingPermission(_)
                 | SendError::Rejected(_)),
             ) => {
                 tracing::info!(target = %target, "not delivered, not retried: {error}");

@@ -292,3 +292,80 @@ async fn callback(
         })
         .await
 }
+
+#[tokio::test]
+async fn confbot_run_keeps_a_talks_discord_event_cancels_it_and_logs_a_refusal() {
+    use crate::discord::guilds::{CANCELED, MANAGE_EVENTS};
+    use crate::discord::payloads::GUILD_ID;
+    let db = TestDb::new().await;
+    let now = whole_second();
+    let talk = |uid, title, hours, cancelled| Talk {
+        uid,
+        title,
+        room: "Barn",
+        start: now + TimeDelta::hours(hours),
+        cancelled,
+    };
+    import(&db.pool, &ics(&[talk("a", "Eventful", 2, false)])).await;
+    sqlx::query(
+        "INSERT INTO guild_settings (guild_id, conference_slug, events, updated_by)
+         VALUES ($1, $2, true, 1)",
+    )
+    .bind(i64::try_from(GUILD_ID).expect("small"))
+    .bind(SLUG)
+    .execute(&db.pool)
+    .await
+    .expect("settings");
+    let standin = super::standin().await;
+    standin.guilds().grant_bot(MANAGE_EVENTS);
+    let events = standin.guilds().events();
+    let bot = run_with_barn(&db, &standin);
+
+    events
+        .wait_until(GUILD_ID, "the talk's event", |e| e.len() == 1)
+        .await;
+    // The talk is cancelled.
+    let cancelled = talk("a", "Eventful", 2, true);
+    import(&db.pool, &ics(&[cancelled])).await;
+    events
+        .wait_until(GUILD_ID, "the cancellation", |e| {
+            e.iter()
+                .any(|(event, status)| event.name == "Eventful" && *status == CANCELED)
+        })
+        .await;
+    // A new talk while confbot lacks the permission; another once it has it again.
+    standin.guilds().grant_bot(0);
+    let refused = talk("b", "Refused", 3, false);
+    import(&db.pool, &ics(&[talk("a", "Eventful", 2, true), refused])).await;
+    let path = format!("/api/v10/guilds/{GUILD_ID}/scheduled-events");
+    standin
+        .wait_for("the refused create", |r| {
+            r.is("POST", &path) && r.body["name"] == "Refused"
+        })
+        .await;
+    standin.guilds().grant_bot(MANAGE_EVENTS);
+    let all = [
+        talk("a", "Eventful", 2, true),
+        talk("b", "Refused", 3, false),
+        talk("c", "Allowed Again", 4, false),
+    ];
+    import(&db.pool, &ics(&all)).await;
+    events
+        .wait_until(GUILD_ID, "the next event", |e| e.len() == 2)
+        .await;
+    let exit = bot.stop().await;
+    let stderr = exit.log();
+
+    assert_eq!(exit.code, Some(0), "clean exit; log:\n{stderr}");
+    assert!(
+        stderr.contains("Missing Permissions"),
+        "the refusal is in the log:\n{stderr}"
+    );
+    let names: Vec<String> = events
+        .of(GUILD_ID)
+        .into_iter()
+        .map(|(e, _)| e.name)
+        .collect();
+    // The refused one waits ten minutes for its next try (see the events tests).
+    assert_eq!(names, ["Eventful", "Allowed Again"]);
+}

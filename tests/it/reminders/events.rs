@@ -222,40 +222,44 @@ async fn a_full_server_gets_the_rest_of_its_events_as_places_free_up() {
 }
 
 #[tokio::test]
-async fn without_manage_events_each_event_is_refused_and_recorded_as_failed() {
+async fn without_manage_events_each_event_waits_and_is_made_once_it_is_granted() {
     let db = TestDb::new().await;
     let t0 = at(T0);
     import(&db.pool, &schedule(t0, |_| {})).await;
     events_on(&db, GUILD_ID).await;
     let standin = super::standin().await;
-    let clock = Clock::starting_at(t0, 30);
+    // Ten minutes a second: the ten minutes' wait after a refusal is a second.
+    let clock = Clock::starting_at(t0, 600);
     standin.guilds().events().set_clock(move || clock.now());
     let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
 
     scheduler
-        .wait_for("three refusals", |counts| counts.failed >= 3)
+        .wait_for("three refusals", |counts| counts.postponed >= 3)
         .await;
-    scheduler.stop().await;
-
-    let failed: Vec<String> = sqlx::query_scalar(
-        "SELECT last_error FROM outbox WHERE kind = 'event' AND status = 'failed'",
+    let waiting: Vec<String> = sqlx::query_scalar(
+        "SELECT last_error FROM outbox WHERE kind = 'event' AND status = 'pending'",
     )
     .fetch_all(&db.pool)
     .await
     .expect("rows");
-    assert_eq!(failed.len(), 3);
-    assert!(
-        failed
-            .iter()
-            .all(|e| e.contains("50013") && e.contains("Missing Permissions")),
-        "{failed:?}"
-    );
-    assert_eq!(
-        creates(&standin, GUILD_ID).len(),
-        3,
-        "one attempt each, not retried"
-    );
+    let refused = creates(&standin, GUILD_ID).len();
     assert!(standin.guilds().events().of(GUILD_ID).is_empty());
+    standin.guilds().grant_bot(MANAGE_EVENTS);
+    standin
+        .guilds()
+        .events()
+        .wait_until(GUILD_ID, "the events once allowed", |e| e.len() == 3)
+        .await;
+    scheduler.stop().await;
+
+    assert_eq!(waiting.len(), 3);
+    assert!(
+        waiting
+            .iter()
+            .all(|e| e.contains("Manage Events") && e.contains("50013")),
+        "{waiting:?}"
+    );
+    assert!(refused >= 3, "each refused at first");
 }
 
 #[tokio::test]
