@@ -6,7 +6,10 @@
 //! Requests per post: a reminder, a board edit (or its first post) and a thread's archive
 //! are one request each; a thread's opening is two (start it on the reminder, post the
 //! card). A schedule update is one request per following server and import with changes
-//! (more only past 2,000 characters), whatever the hour.
+//! (more only past 2,000 characters), whatever the hour. Discord Events: one request per
+//! event made (Discord starts and ends external events by itself), planned by the minute
+//! sweep from the moment events are turned on (two hours before the first talk) under
+//! Discord's 100 live events per server; edits and cancellations come only with changes.
 //!
 //! Environment: CONFBOT_BENCH_LIVE_ROOMS (default 20), CONFBOT_BENCH_LIVE_DAYS (3),
 //! CONFBOT_BENCH_LIVE_RUNS (timing runs, 50).
@@ -16,11 +19,14 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use confbot::domain::board::{self, Board, BoardLayout, Panel};
+use confbot::domain::events::{event_posts, EventSelection, StoredEvent};
 use confbot::domain::model::{
     Conference, ConferenceSlug, Slot, SpeakerData, StoredTalk, TalkData, TalkId,
 };
 use confbot::domain::programme::Programme;
-use confbot::domain::reminders::{plan_channels, ChannelPlan, LeadTime, PostKey, PostKind};
+use confbot::domain::reminders::{
+    plan_channels, ChannelPlan, LeadTime, PostBody, PostKey, PostKind,
+};
 use confbot::domain::threads::{thread_posts, ThreadSettings};
 
 fn env(name: &str, default: usize) -> usize {
@@ -132,7 +138,7 @@ fn main() {
     let window = (start - Duration::hours(2))..(end + Duration::hours(2));
 
     // Requests per clock hour, by feature.
-    let mut per_hour: BTreeMap<DateTime<Utc>, [usize; 4]> = BTreeMap::new();
+    let mut per_hour: BTreeMap<DateTime<Utc>, [usize; 5]> = BTreeMap::new();
     let mut add = |at: DateTime<Utc>, feature: usize, requests: usize| {
         per_hour.entry(hour(at)).or_default()[feature] += requests;
     };
@@ -167,6 +173,32 @@ fn main() {
     for (key, due) in &threads {
         add(*due, 3, if key.kind == PostKind::Thread { 2 } else { 1 });
     }
+    // Events: every minute sweep's posts, each made at once and recorded as Discord has it.
+    let selection = EventSelection::default();
+    let mut stored: Vec<StoredEvent> = Vec::new();
+    let mut most_live = 0;
+    let mut now = window.start;
+    while now < window.end {
+        for post in event_posts(&programme, 1, Some(&selection), &stored, now) {
+            let (Some(talk), PostBody::Event { spec: Some(spec) }) =
+                (post.key.subject.talk(), &post.body)
+            else {
+                continue;
+            };
+            add(now, 4, 1);
+            stored.retain(|event| event.talk != talk);
+            stored.push(StoredEvent {
+                talk,
+                event: Some(talk.0 as u64),
+                shown: Some(spec.digest()),
+                start: Some(spec.start),
+                end: Some(spec.end),
+                cancelled: false,
+            });
+        }
+        most_live = most_live.max(stored.iter().filter(|e| e.live(now)).count());
+        now += Duration::minutes(1);
+    }
 
     let busiest = |feature: usize| {
         per_hour
@@ -192,6 +224,7 @@ fn main() {
         "board, a message per room",
         "board, one message",
         "threads (open 2, archive 1)",
+        "Discord Events (one per event made)",
     ];
     for (feature, name) in names.iter().enumerate() {
         let (peak, at) = busiest(feature);
@@ -199,7 +232,7 @@ fn main() {
         println!("| {name} | {} | {peak} | {total} |", at.format("%a %H:00"));
     }
     println!(
-        "| all four | {} | {total_peak} (baseline {baseline_at_total}) | {} |",
+        "| all of them | {} | {total_peak} (baseline {baseline_at_total}) | {} |",
         total_at.format("%a %H:00"),
         per_hour
             .values()
@@ -210,14 +243,34 @@ fn main() {
         "rate budget: 45 requests/s = 162,000 per hour; the busiest hour uses {:.2} %",
         total_peak as f64 / 1_620.0
     );
+    let steady: Vec<usize> = per_hour
+        .iter()
+        .filter(|(at, _)| **at > hour(window.start))
+        .map(|(_, c)| c[4])
+        .collect();
+    println!(
+        "events: {} made at switch-on, then at most {} an hour; at most {most_live} live at once (Discord allows 100)",
+        per_hour.get(&hour(window.start)).map_or(0, |c| c[4]),
+        steady.iter().max().copied().unwrap_or(0)
+    );
 
     // The planner's share: what one minute sweep computes for boards and threads at the
     // busiest hour (the outbox upserts of unchanged rows come on top, in the database).
     let at = total_at + Duration::minutes(20);
     let mut board_ms = Vec::with_capacity(runs);
     let mut thread_ms = Vec::with_capacity(runs);
+    let mut event_ms = Vec::with_capacity(runs);
     let mut planned = (0, 0);
+    let live_then: Vec<StoredEvent> = stored
+        .iter()
+        .filter(|e| e.start.is_some_and(|s| s <= at + Duration::hours(6)))
+        .cloned()
+        .collect();
     for _ in 0..runs {
+        let started = Instant::now();
+        let events = event_posts(&programme, 1, Some(&selection), &live_then, at);
+        event_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(events);
         let started = Instant::now();
         let posts = board::board_posts(&programme, &panels, at);
         board_ms.push(started.elapsed().as_secs_f64() * 1e3);
@@ -227,11 +280,12 @@ fn main() {
         planned = (posts.len(), opened.len());
     }
     println!(
-        "per sweep at {}: boards {} posts in {:.3} ms, threads {} posts in {:.3} ms (medians of {runs})",
+        "per sweep at {}: boards {} posts in {:.3} ms, threads {} posts in {:.3} ms, events {:.3} ms (medians of {runs})",
         at.format("%a %H:%M"),
         planned.0,
         median(board_ms),
         planned.1,
-        median(thread_ms)
+        median(thread_ms),
+        median(event_ms)
     );
 }

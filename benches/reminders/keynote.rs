@@ -42,7 +42,8 @@ pub struct Keynote {
     pub latency: Duration,
     pub fault: Fault,
     /// The live-session features on (issue 14): a schedule updates channel, a board of a
-    /// message per room and a Q&A thread on every talk's channel reminder.
+    /// message per room, a Q&A thread on every talk's channel reminder and a Discord Event
+    /// for every talk (Manage Events granted).
     pub live: bool,
     /// With `live`: a question in the keynote's thread and a burst of votes on its card.
     pub votes: Option<super::votes::Burst>,
@@ -125,10 +126,11 @@ pub async fn run(
         .await?;
     if scenario.live {
         standin.guilds().add_text(&LIVE_CHANNELS);
+        standin.guilds().grant_bot(super::guilds::MANAGE_EVENTS);
         sqlx::query(
             "INSERT INTO guild_settings (guild_id, conference_slug, board_channel,
-                                         updates_channel, threads, updated_by)
-             VALUES ($1, $2, $3, $4, true, 1)",
+                                         updates_channel, threads, events, updated_by)
+             VALUES ($1, $2, $3, $4, true, true, 1)",
         )
         .bind(LIVE_GUILD)
         .bind(SLUG)
@@ -211,6 +213,20 @@ pub async fn run(
     };
     for bot in bots {
         bot.stop().await?;
+    }
+    if scenario.live {
+        let guild = u64::try_from(LIVE_GUILD).unwrap_or_default();
+        let events = standin.guilds().events().of(guild);
+        let path = format!("/api/v10/guilds/{guild}/scheduled-events");
+        let requests = standin
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with(&path))
+            .count();
+        eprintln!(
+            "  Discord Events: {} made, {requests} event requests",
+            events.len()
+        );
     }
     let interactions = (scenario.fault == Fault::Rolling).then(|| {
         let asked = asked.lock().unwrap();
