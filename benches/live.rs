@@ -180,8 +180,12 @@ fn main() {
     let mut now = window.start;
     while now < window.end {
         for post in event_posts(&programme, 1, Some(&selection), &stored, now) {
-            let (Some(talk), PostBody::Event { spec: Some(spec) }) =
-                (post.key.subject.talk(), &post.body)
+            let (
+                Some(talk),
+                PostBody::Event {
+                    spec: Some(spec), ..
+                },
+            ) = (post.key.subject.talk(), &post.body)
             else {
                 continue;
             };
@@ -194,6 +198,7 @@ fn main() {
                 start: Some(spec.start),
                 end: Some(spec.end),
                 cancelled: false,
+                revision: 1,
             });
         }
         most_live = most_live.max(stored.iter().filter(|e| e.live(now)).count());

@@ -11,6 +11,12 @@ ALTER TABLE guild_settings ADD COLUMN event_types text[] NOT NULL DEFAULT '{}';
 -- its fields, and its times: Discord starts an external event at its start and ends it at
 -- its end by itself, so the times say whether it is scheduled, active or over). A
 -- cancelled event stays recorded (a talk put back gets a new one).
+--
+-- revision: bumped at every change recorded; a post applies only to the revision it was
+-- planned from. in_flight_until: a worker is making a request for this event (until then,
+-- at most its claim's lease), so no other row of the talk sends meanwhile; the row is not
+-- locked across the request. create_tried_at: a create was sent and its answer not
+-- recorded (Discord keeps no nonce for events): the next create looks for it first.
 CREATE TABLE guild_events (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     conference_id bigint NOT NULL REFERENCES conferences (id) ON DELETE CASCADE,
@@ -21,6 +27,9 @@ CREATE TABLE guild_events (
     shown_start   timestamptz,
     shown_end     timestamptz,
     cancelled     boolean NOT NULL DEFAULT false,
+    revision      integer NOT NULL DEFAULT 0,
+    in_flight_until timestamptz,
+    create_tried_at timestamptz,
     UNIQUE (guild_id, talk_id)
 );
 CREATE INDEX guild_events_conference ON guild_events (conference_id, guild_id);

@@ -208,7 +208,7 @@ impl Router {
         let reminders = upcoming(PostKind::Reminder).await?;
         let announcements = upcoming(PostKind::Announcement).await?;
         let since = chrono::Utc::now() - FAILURES_SINCE;
-        let failures = outbox::failures_since(&self.pool, row.id, since, UPCOMING).await?;
+        let failures = outbox::failures_since(&self.pool, row.id, guild, since, UPCOMING).await?;
         let syncs = syncs::states(&self.pool, row.id).await?;
         let events = match settings.events {
             Some(_) => Some(EventsView {

@@ -13,8 +13,13 @@
 //!   under way gets none.
 //! - A moved or changed talk's event is edited (an active event keeps its start); a
 //!   cancelled or deselected talk's event is cancelled, or ended when it is under way.
-//! - A post's key carries a digest of what the event is to show and of what it shows now,
-//!   so each change is sent once and a change undone is sent again.
+//! - A post's key carries the recorded event's revision (bumped at every change confbot
+//!   records) and a digest of what the event is to show, so each change is sent once, a
+//!   change undone is sent again, and a talk put back (or events turned on again) gets a
+//!   new event. A post applies only to the revision it was planned from ([`action`]): an
+//!   older post claimed late never overwrites a newer change.
+//! - New events are due 30 days before their talk (the nearest first, under the limit),
+//!   edits and cancellations at once.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -34,9 +39,9 @@ pub const MAX_EVENTS: usize = 100;
 pub const MAX_NAME: usize = 100;
 pub const MAX_DESCRIPTION: usize = 1000;
 pub const MAX_LOCATION: usize = 100;
-/// A post is due this long before its talk: in practice at once, and the same instant on
-/// every pass (a due that moved with `now` would re-plan the row at each sweep).
-const AHEAD: Duration = Duration::days(30);
+/// A new event is due this long before its talk: the same instant on every pass (a due
+/// that moved with `now` would re-plan the row at each sweep).
+pub const AHEAD: Duration = Duration::days(30);
 
 /// Which talks of the programme get an event: each list that is not empty must name the
 /// talk's room, track or submission type ("Keynote"), matched like room names everywhere.
@@ -135,8 +140,10 @@ pub struct StoredEvent {
     pub shown: Option<i32>,
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
-    /// Cancelled, or ended early, by confbot.
+    /// Cancelled, or ended early, by confbot (or found deleted).
     pub cancelled: bool,
+    /// Bumped at every change recorded: the posts planned from it carry it.
+    pub revision: i32,
 }
 
 impl StoredEvent {
@@ -191,32 +198,40 @@ pub fn event_posts(
         let Some(spec) = EventSpec::of(&full, venue) else {
             continue;
         };
+        let revision = recorded.get(&talk).map_or(0, |event| event.revision);
         if let Some(event) = event {
             kept.insert(talk);
             if event.shown != Some(spec.digest()) {
-                posts.push(post(guild, talk, event.shown, Some(spec)));
+                posts.push(post(guild, talk, revision, Some(spec), false));
             }
         } else {
             free -= 1;
-            posts.push(post(guild, talk, None, Some(spec)));
+            posts.push(post(guild, talk, revision, Some(spec), true));
         }
     }
     for event in stored {
         if event.live(now) && !kept.contains(&event.talk) {
-            posts.push(post(guild, event.talk, event.shown, None));
+            posts.push(post(guild, event.talk, event.revision, None, false));
         }
     }
     posts
 }
 
-fn post(guild: u64, talk: TalkId, shown: Option<i32>, spec: Option<EventSpec>) -> PlannedPost {
+fn post(
+    guild: u64,
+    talk: TalkId,
+    revision: i32,
+    spec: Option<EventSpec>,
+    new: bool,
+) -> PlannedPost {
     let mut hasher = Sha256::new();
-    hasher.update(shown.unwrap_or(0).to_be_bytes());
+    hasher.update(revision.to_be_bytes());
     hasher.update(spec.as_ref().map_or(0, EventSpec::digest).to_be_bytes());
     let bytes = hasher.finalize();
     let (due, expires) = match &spec {
-        Some(spec) => (spec.start - AHEAD, Some(spec.end)),
-        // Cancelled at once, whatever it showed.
+        Some(spec) if new => (spec.start - AHEAD, Some(spec.end)),
+        // Edits and cancellations at once.
+        Some(spec) => (DateTime::<Utc>::UNIX_EPOCH, Some(spec.end)),
         None => (DateTime::<Utc>::UNIX_EPOCH, None),
     };
     PlannedPost {
@@ -228,7 +243,7 @@ fn post(guild: u64, talk: TalkId, shown: Option<i32>, spec: Option<EventSpec>) -
         },
         due,
         expires,
-        body: PostBody::Event { spec },
+        body: PostBody::Event { spec, revision },
     }
 }
 
@@ -237,8 +252,8 @@ fn post(guild: u64, talk: TalkId, shown: Option<i32>, spec: Option<EventSpec>) -
 pub enum EventAction {
     /// A new event.
     Create(EventSpec),
-    /// Every field of a scheduled event, or all but the start of one under way (Discord
-    /// started it already).
+    /// Every field of a scheduled event, or all but the start (`started`: Discord started
+    /// the event already, or the talk's new start is past, which Discord refuses).
     Edit {
         event: u64,
         spec: EventSpec,
@@ -250,13 +265,18 @@ pub enum EventAction {
     End { event: u64 },
 }
 
-/// What a post (`spec`: the event to show; `None`: none) asks of the recorded event at
-/// `now`; `Err` with the reason when nothing is left to do.
+/// What a post (`spec`: the event to show; `None`: none; planned from the event's
+/// `revision`) asks of the recorded event at `now`; `Err` with the reason when nothing is
+/// left to do.
 pub fn action(
     spec: Option<&EventSpec>,
+    revision: i32,
     stored: Option<&StoredEvent>,
     now: DateTime<Utc>,
 ) -> Result<EventAction, &'static str> {
+    if stored.map_or(0, |event| event.revision) != revision {
+        return Err("the event changed since this was planned; the next plan has it");
+    }
     let live = stored.filter(|event| event.live(now));
     let started = |event: &StoredEvent| event.start.is_some_and(|start| start <= now);
     match (spec, live) {
@@ -266,7 +286,7 @@ pub fn action(
         (Some(spec), Some(event)) => Ok(EventAction::Edit {
             event: event.event.unwrap_or_default(),
             spec: spec.clone(),
-            started: started(event),
+            started: started(event) || spec.start <= now,
         }),
         (Some(spec), None) if spec.start > now => Ok(EventAction::Create(spec.clone())),
         (Some(_), None) => Err("the talk has begun: Discord schedules no event in the past"),

@@ -41,10 +41,10 @@ pub async fn recorded(
     db: impl PgExecutor<'_>,
     conference_id: i64,
 ) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT guild_id, talk_id, event_id, shown_version, shown_start, shown_end, cancelled
-           FROM guild_events WHERE conference_id = $1 ORDER BY guild_id, talk_id",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT guild_id, {STORED} FROM guild_events WHERE conference_id = $1
+                  ORDER BY guild_id, talk_id"
+    ))
     .bind(conference_id)
     .fetch_all(db)
     .await?;
@@ -53,14 +53,23 @@ pub async fn recorded(
         .collect()
 }
 
+/// A talk's event as locked for a request: what is recorded, and whether a request for it
+/// is under way or a create's answer was lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locked {
+    pub stored: StoredEvent,
+    pub in_flight_until: Option<DateTime<Utc>>,
+    pub create_tried_at: Option<DateTime<Utc>>,
+}
+
 /// Locks the talk's event in the server until the transaction ends (recording it first
-/// when it has none), so that two workers never make two events for one talk.
+/// when it has none).
 pub async fn lock(
     conn: &mut PgConnection,
     conference_id: i64,
     guild: u64,
     talk: TalkId,
-) -> Result<StoredEvent, StoreError> {
+) -> Result<Locked, StoreError> {
     sqlx::query(
         "INSERT INTO guild_events (conference_id, guild_id, talk_id) VALUES ($1, $2, $3)
          ON CONFLICT (guild_id, talk_id) DO NOTHING",
@@ -70,35 +79,86 @@ pub async fn lock(
     .bind(talk.0)
     .execute(&mut *conn)
     .await?;
-    let row = sqlx::query(
-        "SELECT talk_id, event_id, shown_version, shown_start, shown_end, cancelled
-           FROM guild_events WHERE guild_id = $1 AND talk_id = $2 FOR UPDATE",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT {STORED}, in_flight_until, create_tried_at
+           FROM guild_events WHERE guild_id = $1 AND talk_id = $2 FOR UPDATE"
+    ))
     .bind(id_to_db(guild))
     .bind(talk.0)
     .fetch_one(&mut *conn)
     .await?;
-    stored(&row)
+    Ok(Locked {
+        stored: stored(&row)?,
+        in_flight_until: row.try_get("in_flight_until")?,
+        create_tried_at: row.try_get("create_tried_at")?,
+    })
 }
 
-/// Records that the talk's event `event` shows `spec` now.
+/// Marks a request for the talk's event under way until `until` (and, for a create, that
+/// one was tried, unless an earlier try is marked already).
+pub async fn begin_request(
+    db: impl PgExecutor<'_>,
+    guild: u64,
+    talk: TalkId,
+    until: DateTime<Utc>,
+    creating_at: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE guild_events SET in_flight_until = $3,
+                create_tried_at = COALESCE(create_tried_at, $4)
+          WHERE guild_id = $1 AND talk_id = $2",
+    )
+    .bind(id_to_db(guild))
+    .bind(talk.0)
+    .bind(until)
+    .bind(creating_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Ends a request that changed nothing confbot records; `made_nothing`: Discord answered,
+/// so a create it refused made no event.
+pub async fn end_request(
+    db: impl PgExecutor<'_>,
+    guild: u64,
+    talk: TalkId,
+    made_nothing: bool,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE guild_events SET in_flight_until = NULL,
+                create_tried_at = CASE WHEN $3 THEN NULL ELSE create_tried_at END
+          WHERE guild_id = $1 AND talk_id = $2",
+    )
+    .bind(id_to_db(guild))
+    .bind(talk.0)
+    .bind(made_nothing)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records that the talk's event `event` shows `spec` now, from `start` (Discord's, when it
+/// kept its start).
 pub async fn set_shown(
     db: impl PgExecutor<'_>,
     guild: u64,
     talk: TalkId,
     event: u64,
     spec: &EventSpec,
+    start: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE guild_events SET event_id = $3, shown_version = $4, shown_start = $5,
-                shown_end = $6, cancelled = false
+                shown_end = $6, cancelled = false, revision = revision + 1,
+                in_flight_until = NULL, create_tried_at = NULL
           WHERE guild_id = $1 AND talk_id = $2",
     )
     .bind(id_to_db(guild))
     .bind(talk.0)
     .bind(id_to_db(event))
     .bind(spec.digest())
-    .bind(spec.start)
+    .bind(start)
     .bind(spec.end)
     .execute(db)
     .await?;
@@ -111,12 +171,32 @@ pub async fn set_cancelled(
     guild: u64,
     talk: TalkId,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE guild_events SET cancelled = true WHERE guild_id = $1 AND talk_id = $2")
-        .bind(id_to_db(guild))
-        .bind(talk.0)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE guild_events SET cancelled = true, revision = revision + 1,
+                in_flight_until = NULL, create_tried_at = NULL
+          WHERE guild_id = $1 AND talk_id = $2",
+    )
+    .bind(id_to_db(guild))
+    .bind(talk.0)
+    .execute(db)
+    .await?;
     Ok(())
+}
+
+/// The start recorded for the talk's event.
+pub async fn recorded_start(
+    db: impl PgExecutor<'_>,
+    guild: u64,
+    talk: TalkId,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT shown_start FROM guild_events WHERE guild_id = $1 AND talk_id = $2",
+    )
+    .bind(id_to_db(guild))
+    .bind(talk.0)
+    .fetch_optional(db)
+    .await?
+    .flatten())
 }
 
 /// How many of the server's events are live at `now`: Discord counts them towards its
@@ -136,6 +216,10 @@ pub async fn live_count(
     .await?)
 }
 
+/// The columns [`stored`] reads.
+const STORED: &str =
+    "talk_id, event_id, shown_version, shown_start, shown_end, cancelled, revision";
+
 fn stored(row: &sqlx::postgres::PgRow) -> Result<StoredEvent, StoreError> {
     Ok(StoredEvent {
         talk: TalkId(row.try_get("talk_id")?),
@@ -144,5 +228,6 @@ fn stored(row: &sqlx::postgres::PgRow) -> Result<StoredEvent, StoreError> {
         start: row.try_get("shown_start")?,
         end: row.try_get("shown_end")?,
         cancelled: row.try_get("cancelled")?,
+        revision: row.try_get("revision")?,
     })
 }

@@ -25,6 +25,16 @@ struct Event {
     creator_id: Option<String>,
     #[serde(default)]
     scheduled_start_time: Option<String>,
+    #[serde(default)]
+    status: Option<u8>,
+    #[serde(default)]
+    entity_metadata: Option<Location>,
+}
+
+#[derive(Deserialize)]
+struct Location {
+    #[serde(default)]
+    location: Option<String>,
 }
 
 impl DiscordSender {
@@ -36,6 +46,9 @@ impl DiscordSender {
         claim: &Claim,
     ) -> Result<u64, SendError> {
         let route = format!("events:{guild}");
+        if let EventAction::Cancel { event } | EventAction::End { event } = action {
+            return self.finish_event(guild, *event, action, claim).await;
+        }
         let (method, path, body, known) = match action {
             EventAction::Create(spec) => {
                 let mut body = fields(spec, true);
@@ -55,18 +68,9 @@ impl DiscordSender {
                 fields(spec, !started),
                 Some(*event),
             ),
-            EventAction::Cancel { event } => (
-                reqwest::Method::PATCH,
-                edit_path(guild, *event),
-                json!({ "status": CANCELED }),
-                Some(*event),
-            ),
-            EventAction::End { event } => (
-                reqwest::Method::PATCH,
-                edit_path(guild, *event),
-                json!({ "status": COMPLETED }),
-                Some(*event),
-            ),
+            EventAction::Cancel { event } | EventAction::End { event } => {
+                return Ok(*event);
+            }
         };
         let response = self
             .request(method, &route, &path, Some(body.to_string()), false, claim)
@@ -78,6 +82,45 @@ impl DiscordSender {
         made.id
             .parse()
             .map_err(|_| SendError::Unknown(format!("event id {:?}", made.id)))
+    }
+
+    /// Cancels a scheduled event or ends an active one. Discord may start an event a moment
+    /// after its start, and a lost answer may have finished it already: a refused status
+    /// is tried the other way, and an event found finished (or gone) counts as done.
+    async fn finish_event(
+        &self,
+        guild: u64,
+        event: u64,
+        action: &EventAction,
+        claim: &Claim,
+    ) -> Result<u64, SendError> {
+        let route = format!("events:{guild}");
+        let path = edit_path(guild, event);
+        let (first, second) = match action {
+            EventAction::End { .. } => (COMPLETED, CANCELED),
+            _ => (CANCELED, COMPLETED),
+        };
+        let mut refused = None;
+        for status in [first, second] {
+            let body = json!({ "status": status }).to_string();
+            let method = reqwest::Method::PATCH;
+            match self
+                .request(method, &route, &path, Some(body), false, claim)
+                .await
+            {
+                Ok(_) => return Ok(event),
+                Err(error @ SendError::Rejected(_)) => refused = Some(error),
+                Err(error) => return Err(error),
+            }
+        }
+        let response = self
+            .request(reqwest::Method::GET, &route, &path, None, false, claim)
+            .await?;
+        let found: Event = read_json(response).await?;
+        if matches!(found.status, Some(COMPLETED | CANCELED)) {
+            return Ok(event);
+        }
+        Err(refused.unwrap_or_else(|| SendError::Rejected("the event's status".to_owned())))
     }
 
     /// The id of `guild`'s live event made by this bot with `spec`'s name and start.
@@ -98,6 +141,13 @@ impl DiscordSender {
             .iter()
             .filter(|event| event.creator_id.as_deref() == Some(own.as_str()))
             .filter(|event| event.name == spec.name)
+            .filter(|event| {
+                let location = event
+                    .entity_metadata
+                    .as_ref()
+                    .and_then(|m| m.location.as_deref());
+                location == Some(spec.location.as_str())
+            })
             .filter(|event| {
                 event
                     .scheduled_start_time

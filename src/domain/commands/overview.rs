@@ -183,10 +183,12 @@ fn what(body: &PostBody) -> String {
         }
         PostBody::ThreadClose { .. } => "(the talk's thread is archived)".to_owned(),
         PostBody::QuestionCard => "(a question's card)".to_owned(),
-        PostBody::Event { spec: Some(spec) } => {
+        PostBody::Event {
+            spec: Some(spec), ..
+        } => {
             format!("📅 {}", truncate(&escape_markdown(&spec.name), 100))
         }
-        PostBody::Event { spec: None } => "(a talk's event is cancelled)".to_owned(),
+        PostBody::Event { spec: None, .. } => "(a talk's event is cancelled)".to_owned(),
     }
 }
 

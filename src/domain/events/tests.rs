@@ -42,7 +42,7 @@ fn created(posts: &[PlannedPost]) -> Vec<(i64, String)> {
     posts
         .iter()
         .map(|post| {
-            let PostBody::Event { spec } = &post.body else {
+            let PostBody::Event { spec, .. } = &post.body else {
                 panic!("{post:?}");
             };
             let talk = post.key.subject.talk().expect("a talk").0;
@@ -60,7 +60,10 @@ fn recorded(posts: &[PlannedPost]) -> Vec<StoredEvent> {
         .iter()
         .enumerate()
         .filter_map(|(i, post)| {
-            let PostBody::Event { spec: Some(spec) } = &post.body else {
+            let PostBody::Event {
+                spec: Some(spec), ..
+            } = &post.body
+            else {
                 return None;
             };
             Some(StoredEvent {
@@ -70,6 +73,7 @@ fn recorded(posts: &[PlannedPost]) -> Vec<StoredEvent> {
                 start: Some(spec.start),
                 end: Some(spec.end),
                 cancelled: false,
+                revision: 1,
             })
         })
         .collect()
@@ -222,7 +226,10 @@ fn a_moved_talk_is_edited_a_cancelled_one_cancelled_and_an_undone_change_sent_ag
         created(&posts),
         [(1, "Opening".into()), (2, "(cancel)".into())]
     );
-    let PostBody::Event { spec: Some(moved) } = &posts[0].body else {
+    let PostBody::Event {
+        spec: Some(moved), ..
+    } = &posts[0].body
+    else {
         panic!("{posts:?}");
     };
     assert_eq!(moved.start, utc("2026-06-01T09:15:00Z"));
@@ -232,10 +239,23 @@ fn a_moved_talk_is_edited_a_cancelled_one_cancelled_and_an_undone_change_sent_ag
     // Moved back after the move was shown: a post again, under another key than the first.
     let mut shown_moved = stored.clone();
     shown_moved[0].shown = Some(moved.digest());
+    shown_moved[0].revision += 1;
     let back = event_posts(&p, GUILD, Some(&selection), &shown_moved, now);
     assert_eq!(created(&back), [(1, "Opening".into())]);
     let first = event_posts(&p, GUILD, Some(&selection), &[], now);
     assert_ne!(back[0].key, first[0].key);
+    // Events off, then on again: the cancelled events' talks get new ones, under new keys.
+    let cancelled: Vec<StoredEvent> = stored
+        .iter()
+        .map(|event| StoredEvent {
+            cancelled: true,
+            revision: event.revision + 1,
+            ..event.clone()
+        })
+        .collect();
+    let again = event_posts(&p, GUILD, Some(&selection), &cancelled, now);
+    assert_eq!(created(&again), created(&first));
+    assert!(again.iter().zip(&first).all(|(a, f)| a.key != f.key));
 }
 
 #[test]
@@ -251,6 +271,7 @@ fn each_post_becomes_the_one_request_the_recorded_event_needs() {
         start: Some(spec.start),
         end: Some(spec.end),
         cancelled: false,
+        revision: 3,
     };
     let cancelled = StoredEvent {
         cancelled: true,
@@ -260,43 +281,57 @@ fn each_post_becomes_the_one_request_the_recorded_event_needs() {
         shown: Some(spec.digest()),
         ..live.clone()
     };
+    let edit = |spec: &EventSpec, started| EventAction::Edit {
+        event: 42,
+        spec: spec.clone(),
+        started,
+    };
+    let create = Ok(EventAction::Create(spec.clone()));
 
+    assert_eq!(action(Some(&spec), 0, None, before), create);
     assert_eq!(
-        action(Some(&spec), None, before),
-        Ok(EventAction::Create(spec.clone()))
-    );
-    assert_eq!(
-        action(Some(&spec), Some(&cancelled), before),
-        Ok(EventAction::Create(spec.clone())),
+        action(Some(&spec), 3, Some(&cancelled), before),
+        create,
         "a talk put back gets a new event"
     );
     assert!(
-        action(Some(&spec), None, during).is_err(),
+        action(Some(&spec), 0, None, during).is_err(),
         "none in the past"
     );
     assert_eq!(
-        action(Some(&spec), Some(&live), during),
-        Ok(EventAction::Edit {
-            event: 42,
-            spec: spec.clone(),
-            started: true
-        })
-    );
-    assert!(
-        action(Some(&spec), Some(&current), before).is_err(),
-        "shown already"
+        action(Some(&spec), 3, Some(&live), during),
+        Ok(edit(&spec, true))
     );
     assert_eq!(
-        action(None, Some(&live), before),
+        action(Some(&spec), 3, Some(&live), before),
+        Ok(edit(&spec, false))
+    );
+    let mut moved_back = spec.clone();
+    moved_back.start = before - Duration::minutes(1);
+    assert_eq!(
+        action(Some(&moved_back), 3, Some(&live), before),
+        Ok(edit(&moved_back, true)),
+        "a start in the past is left out: Discord refuses it"
+    );
+    assert!(
+        action(Some(&spec), 3, Some(&current), before).is_err(),
+        "shown already"
+    );
+    assert!(
+        action(Some(&spec), 2, Some(&live), before).is_err(),
+        "planned from an older revision"
+    );
+    assert_eq!(
+        action(None, 3, Some(&live), before),
         Ok(EventAction::Cancel { event: 42 })
     );
     assert_eq!(
-        action(None, Some(&live), during),
+        action(None, 3, Some(&live), during),
         Ok(EventAction::End { event: 42 })
     );
-    assert!(action(None, Some(&cancelled), before).is_err());
+    assert!(action(None, 3, Some(&cancelled), before).is_err());
     assert!(
-        action(None, Some(&live), spec.end).is_err(),
+        action(None, 3, Some(&live), spec.end).is_err(),
         "over by itself"
     );
 }

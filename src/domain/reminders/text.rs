@@ -43,6 +43,9 @@ pub enum PostBody {
     /// edited is decided when it is sent (see `domain::events::action`).
     Event {
         spec: Option<crate::domain::events::EventSpec>,
+        /// The revision of the recorded event it was planned from.
+        #[serde(default)]
+        revision: i32,
     },
 }
 

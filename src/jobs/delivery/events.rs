@@ -1,29 +1,44 @@
 //! A talk's Discord Event at send time: created, edited, cancelled or ended as
 //! `domain::events::action` decides from what is recorded, and the outcome recorded.
+//!
+//! Three steps, so that no database row or pooled connection is held while Discord is
+//! asked (and while the pacer waits): the talk's event row is locked to decide and to mark
+//! the request under way (`in_flight_until`, at most a lease: a crashed worker's mark
+//! expires), then the request is made, then its outcome is recorded under the lock again.
+//! Another row of the same talk that comes meanwhile waits for the mark; a row planned
+//! from an older revision is dropped. Discord keeps no nonce for events, so a create is
+//! marked as tried before it leaves (`create_tried_at`, cleared only by an answer): the next
+//! create for the talk, by this row or a later one, looks for the event first.
+
+use std::time::Duration;
 
 use super::row::Sent;
 use super::{Deliver, Shared};
 use crate::domain::events::{self, EventAction, EventSpec};
+use crate::domain::model::TalkId;
 use crate::domain::reminders::Target;
 use crate::jobs::{Claim, SendError};
 use crate::store;
 use crate::store::outbox::OutboxEntry;
 
-/// How long an event waits when confbot lacks Manage Events: it is made once the organisers
-/// grant it (`/status` tells them), at the cost of one refused request per event this often.
-const PERMISSION_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
-
 /// How long a new event waits when the server has as many events as Discord allows
 /// (events people made count too): one ends meanwhile, or an organiser removes some.
-const FULL_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+const FULL_WAIT: Duration = Duration::from_secs(300);
 
-/// Brings the talk's event in the post's server to `spec` (`None`: cancelled). The talk's
-/// event row stays locked from reading it to recording the outcome, so two workers never
-/// make two events for one talk, nor apply two changes out of order.
+/// How long an event waits when confbot lacks Manage Events: it is made once the organisers
+/// grant it (`/status` tells them), at the cost of one refused request per event this often.
+const PERMISSION_WAIT: Duration = Duration::from_secs(600);
+
+/// How long a row waits while another request for the same event is under way.
+const BUSY_WAIT: Duration = Duration::from_secs(1);
+
+/// Brings the talk's event in the post's server to `spec` (`None`: cancelled), if the event
+/// is still at the `revision` the post was planned from.
 pub(super) async fn apply<D: Deliver>(
     shared: &Shared<D>,
     entry: &OutboxEntry,
     spec: Option<&EventSpec>,
+    revision: i32,
     claim: &Claim,
 ) -> Result<Sent, SendError> {
     let key = entry.post.key;
@@ -32,88 +47,187 @@ pub(super) async fn apply<D: Deliver>(
             "an event post names no server's talk".to_owned(),
         ));
     };
-    let failed = |error: store::StoreError| {
+    let event = Event { guild, talk };
+    let (action, look_first) = event.begin(shared, entry, spec, revision).await?;
+    let action = match (&action, look_first) {
+        (EventAction::Create(spec), true) => {
+            match shared.deliver.find_event(guild, spec, claim).await {
+                Ok(Some(found)) => EventAction::Edit {
+                    event: found,
+                    spec: spec.clone(),
+                    started: false,
+                },
+                Ok(None) => action,
+                Err(error) => {
+                    event.end(shared, false).await?;
+                    return Err(error);
+                }
+            }
+        }
+        _ => action,
+    };
+    let result = shared.deliver.event(guild, &action, claim).await;
+    event.finish(shared, &action, result).await
+}
+
+/// The talk's event in a server, as the row's requests touch it.
+struct Event {
+    guild: u64,
+    talk: TalkId,
+}
+
+impl Event {
+    /// Decides the request under the row's lock and marks it under way; whether a create
+    /// must look for an earlier attempt's event first.
+    async fn begin<D: Deliver>(
+        &self,
+        shared: &Shared<D>,
+        entry: &OutboxEntry,
+        spec: Option<&EventSpec>,
+        revision: i32,
+    ) -> Result<(EventAction, bool), SendError> {
+        let failed = |error| self.failed(error);
+        let mut tx = shared.pool.begin().await.map_err(|e| failed(e.into()))?;
+        let locked = store::events::lock(&mut tx, entry.conference_id, self.guild, self.talk)
+            .await
+            .map_err(failed)?;
+        let now = shared.clock.now();
+        if locked.in_flight_until.is_some_and(|until| until > now) {
+            return Err(SendError::NotYet {
+                reason: "another request for this event is under way".to_owned(),
+                wait: BUSY_WAIT,
+            });
+        }
+        let action = events::action(spec, revision, Some(&locked.stored), now)
+            .map_err(|why| SendError::Stale(why.to_owned()))?;
+        let creating = matches!(action, EventAction::Create(_));
+        let look_first =
+            creating && (locked.create_tried_at.is_some() || entry.maybe_sent_since.is_some());
+        let until = now + shared.clock.stretch(shared.options.lease);
+        store::events::begin_request(
+            &mut *tx,
+            self.guild,
+            self.talk,
+            until,
+            creating.then_some(now),
+        )
+        .await
+        .map_err(failed)?;
+        tx.commit().await.map_err(|e| failed(e.into()))?;
+        Ok((action, look_first))
+    }
+
+    /// Records Discord's answer to `action`.
+    async fn finish<D: Deliver>(
+        &self,
+        shared: &Shared<D>,
+        action: &EventAction,
+        result: Result<u64, SendError>,
+    ) -> Result<Sent, SendError> {
+        let (guild, talk) = (self.guild, self.talk);
+        let pool = &shared.pool;
+        let recorded = match (action, &result) {
+            (EventAction::Create(spec), Ok(event)) => {
+                store::events::set_shown(pool, guild, talk, *event, spec, spec.start).await
+            }
+            (EventAction::Edit { spec, started, .. }, Ok(event)) => {
+                // An edit that kept Discord's start: the recorded start stays.
+                let start = if *started {
+                    self.recorded_start(shared).await.unwrap_or(spec.start)
+                } else {
+                    spec.start
+                };
+                store::events::set_shown(pool, guild, talk, *event, spec, start).await
+            }
+            (
+                EventAction::Cancel { .. } | EventAction::End { .. },
+                Ok(_) | Err(SendError::EventGone),
+            )
+            | (EventAction::Edit { .. }, Err(SendError::EventGone)) => {
+                // Cancelled, ended, or deleted in Discord by someone: the next plan makes a
+                // deleted one again.
+                store::events::set_cancelled(pool, guild, talk).await
+            }
+            // Discord answered without acting: a refused create made nothing.
+            (
+                _,
+                Err(
+                    SendError::EventsFull
+                    | SendError::MissingPermission(_)
+                    | SendError::Rejected(_),
+                ),
+            ) => store::events::end_request(pool, guild, talk, true).await,
+            // No answer: a create may have made the event.
+            (_, Err(_)) => store::events::end_request(pool, guild, talk, false).await,
+        };
+        if let Err(error) = recorded {
+            let error = self.failed(error);
+            // Made in Discord but not recorded: the mark makes the next create look first.
+            return Err(match action {
+                EventAction::Create(_) => SendError::Unknown(error.to_string()),
+                _ => error,
+            });
+        }
+        match result {
+            Ok(_) => Ok(Sent::Now(None)),
+            Err(SendError::EventGone) if matches!(action, EventAction::Edit { .. }) => {
+                Err(SendError::Stale(
+                    "the event was deleted in Discord: the next plan makes it again".to_owned(),
+                ))
+            }
+            Err(SendError::EventGone) => Ok(Sent::Now(None)),
+            Err(SendError::EventsFull) => {
+                tracing::warn!(
+                    guild,
+                    "the server has 100 scheduled events: the talk's waits"
+                );
+                Err(SendError::NotYet {
+                    reason: SendError::EventsFull.to_string(),
+                    wait: FULL_WAIT,
+                })
+            }
+            Err(SendError::MissingPermission(error)) => {
+                tracing::warn!(
+                    guild,
+                    "confbot lacks Manage Events: the talk's event waits ({error})"
+                );
+                Err(SendError::NotYet {
+                    reason: format!("confbot lacks the Manage Events permission: {error}"),
+                    wait: PERMISSION_WAIT,
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Clears the request's mark after a failure before any request left.
+    async fn end<D: Deliver>(
+        &self,
+        shared: &Shared<D>,
+        made_nothing: bool,
+    ) -> Result<(), SendError> {
+        store::events::end_request(&shared.pool, self.guild, self.talk, made_nothing)
+            .await
+            .map_err(|error| self.failed(error))
+    }
+
+    async fn recorded_start<D: Deliver>(
+        &self,
+        shared: &Shared<D>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        store::events::recorded_start(&shared.pool, self.guild, self.talk)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    fn failed(&self, error: store::StoreError) -> SendError {
         // Organisers see the row's last error: the database's own words stay in the log.
         tracing::error!(
-            guild,
-            talk = talk.0,
+            guild = self.guild,
+            talk = self.talk.0,
             "the talk's event could not be read or recorded: {error:#}"
         );
         SendError::Transient("the event could not be read or recorded".to_owned())
-    };
-    let mut tx = shared.pool.begin().await.map_err(|e| failed(e.into()))?;
-    let stored = store::events::lock(&mut tx, entry.conference_id, guild, talk)
-        .await
-        .map_err(failed)?;
-    let now = shared.clock.now();
-    let mut action =
-        events::action(spec, Some(&stored), now).map_err(|why| SendError::Stale(why.to_owned()))?;
-    if let (EventAction::Create(spec), Some(_)) = (&action, entry.maybe_sent_since) {
-        // An earlier attempt may have made it: Discord keeps no nonce for events.
-        if let Some(event) = shared.deliver.find_event(guild, spec, claim).await? {
-            action = EventAction::Edit {
-                event,
-                spec: spec.clone(),
-                started: false,
-            };
-        }
     }
-    let result = shared.deliver.event(guild, &action, claim).await;
-    let (recorded, outcome) = match (&action, result) {
-        (EventAction::Create(spec) | EventAction::Edit { spec, .. }, Ok(event)) => (
-            store::events::set_shown(&mut *tx, guild, talk, event, spec).await,
-            Ok(Sent::Now(None)),
-        ),
-        (
-            EventAction::Cancel { .. } | EventAction::End { .. },
-            Ok(_) | Err(SendError::EventGone),
-        ) => (
-            store::events::set_cancelled(&mut *tx, guild, talk).await,
-            Ok(Sent::Now(None)),
-        ),
-        (EventAction::Edit { .. }, Err(SendError::EventGone)) => {
-            // Someone deleted it in Discord: the row comes back and makes it anew.
-            (
-                store::events::set_cancelled(&mut *tx, guild, talk).await,
-                Err(SendError::NotYet {
-                    reason: "the event was deleted in Discord: it is made again".to_owned(),
-                    wait: std::time::Duration::ZERO,
-                }),
-            )
-        }
-        (_, Err(SendError::EventsFull)) => {
-            tracing::warn!(
-                guild,
-                "the server has 100 scheduled events: the talk's waits"
-            );
-            return Err(SendError::NotYet {
-                reason: SendError::EventsFull.to_string(),
-                wait: FULL_WAIT,
-            });
-        }
-        (_, Err(SendError::MissingPermission(error))) => {
-            tracing::warn!(
-                guild,
-                "confbot lacks Manage Events: the talk's event waits ({error})"
-            );
-            return Err(SendError::NotYet {
-                reason: format!("confbot lacks the Manage Events permission: {error}"),
-                wait: PERMISSION_WAIT,
-            });
-        }
-        (_, Err(error)) => return Err(error),
-    };
-    let kept = match recorded {
-        Ok(()) => tx.commit().await.map_err(Into::into),
-        Err(error) => Err(error),
-    };
-    if let Err(error) = kept {
-        let error = failed(error);
-        // Made in Discord but not recorded: the retry looks for it before making another.
-        return Err(match action {
-            EventAction::Create(_) => SendError::Unknown(error.to_string()),
-            _ => error,
-        });
-    }
-    outcome
 }

@@ -54,10 +54,10 @@ pub(super) async fn handle<D: Deliver>(
             Decision::Send(message) => super::threads::linked(&shared, &entry, message).await,
         };
         departure.now();
-        let result = if let PostBody::Event { spec } = &entry.post.body {
+        let result = if let PostBody::Event { spec, revision } = &entry.post.body {
             // No message: the event's own requests (and their own look for an earlier
             // attempt's event: Discord keeps no nonce for events).
-            super::events::apply(&shared, &entry, spec.as_ref(), &claim).await
+            super::events::apply(&shared, &entry, spec.as_ref(), *revision, &claim).await
         } else {
             match recipient(&shared, key.target, &mut dm, &claim).await {
                 Err(error) => Err(error),

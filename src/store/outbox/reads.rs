@@ -63,17 +63,21 @@ pub async fn upcoming(
 pub async fn failures_since(
     db: impl PgExecutor<'_>,
     conference_id: i64,
+    guild: u64,
     since: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<(OutboxEntry, DateTime<Utc>)>, StoreError> {
+    // A server's own events only: another server following the conference keeps its own.
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS}, failed_at FROM outbox
          WHERE conference_id = $1 AND status = 'failed' AND failed_at >= $2
+           AND (target_kind <> 'guild' OR target_id = $4)
          ORDER BY failed_at DESC, id DESC LIMIT $3"
     ))
     .bind(conference_id)
     .bind(since)
     .bind(i64::from(limit))
+    .bind(id_to_db(guild))
     .fetch_all(db)
     .await?;
     rows.iter()

@@ -81,6 +81,8 @@ pub struct ScheduledEvents {
     now: Mutex<Now>,
     /// Creates still to answer 500 after making the event (see [`Self::fail_after_creating`]).
     failing: Mutex<usize>,
+    /// Every answer given: `METHOD path segments` and the status code.
+    answers: Mutex<Vec<(String, u16)>>,
 }
 
 impl Default for ScheduledEvents {
@@ -91,6 +93,7 @@ impl Default for ScheduledEvents {
             next: Mutex::new(9_000_000_000_000_000),
             now: Mutex::new(Arc::new(Utc::now)),
             failing: Mutex::new(0),
+            answers: Mutex::default(),
         }
     }
 }
@@ -201,9 +204,38 @@ impl ScheduledEvents {
         allowed: bool,
     ) -> Option<Response> {
         let answer = self.answer(method, segments, body, allowed);
+        if let Some(answer) = &answer {
+            let request = format!("{method} {}", segments.join("/"));
+            let status = answer.status().as_u16();
+            self.answers.lock().unwrap().push((request, status));
+        }
         // Whatever the request did is done: waiters look again.
         self.changed.send_modify(|n| *n += 1);
         answer
+    }
+
+    /// Until an answer (`METHOD guilds/…/scheduled-events…`, status) satisfies `matches`.
+    pub async fn wait_for_answer(&self, what: &str, matches: impl Fn(&str, u16) -> bool) {
+        let mut changed = self.changed.subscribe();
+        let found = || {
+            let answers = self.answers.lock().unwrap();
+            answers
+                .iter()
+                .any(|(request, status)| matches(request, *status))
+        };
+        let done = tokio::time::timeout(super::super::standin::WAIT, async {
+            while !found() {
+                if changed.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(
+            done.is_ok(),
+            "no {what}: {:#?}",
+            self.answers.lock().unwrap()
+        );
     }
 
     fn answer(
@@ -283,10 +315,9 @@ impl ScheduledEvents {
                 "Maximum number of guild scheduled events reached (100)",
             );
         }
-        drop(events);
+        // Counted and inserted under one lock: two creates at once cannot pass 100.
         event.id = self.next_id();
         let answer = Json(event.json(now)).into_response();
-        events = self.events.lock().unwrap();
         events.insert(event.id, event);
         let mut failing = self.failing.lock().unwrap();
         if *failing > 0 {
@@ -310,9 +341,17 @@ fn edit(event: &mut Event, body: &Value, now: DateTime<Utc>) -> Response {
             "Cannot update a finished event",
         );
     }
+    // Started is started: a later start does not make an active event scheduled again.
+    if status == ACTIVE {
+        event.set = Some(ACTIVE);
+    }
     let mut changed = event.clone();
     if let Err(refusal) = apply(&mut changed, body, false) {
         return invalid(&refusal);
+    }
+    let new_start = body.get("scheduled_start_time").is_some();
+    if status == SCHEDULED && new_start && changed.start <= now {
+        return invalid("Cannot schedule event in the past.");
     }
     if let Some(to) = body.get("status").and_then(Value::as_u64) {
         let allowed = matches!(

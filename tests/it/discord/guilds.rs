@@ -27,7 +27,7 @@ use super::payloads::{self, BOT_USER_ID, GUILD_ID};
 #[path = "guild_events.rs"]
 mod guild_events;
 #[allow(unused_imports)] // the benches use the events but not their statuses
-pub use guild_events::{ScheduledEvents, CANCELED, SCHEDULED};
+pub use guild_events::{Event, ScheduledEvents, ACTIVE, CANCELED, COMPLETED, SCHEDULED};
 
 pub const VIEW_CHANNEL: u64 = 1 << 10;
 pub const SEND_MESSAGES: u64 = 1 << 11;

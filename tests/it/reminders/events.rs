@@ -316,3 +316,84 @@ async fn a_create_whose_answer_was_lost_is_looked_for_and_never_made_twice() {
     .expect("count");
     assert_eq!(recorded, 3);
 }
+
+#[tokio::test]
+async fn a_cancelled_talk_under_way_is_ended_and_events_turned_off_and_on_are_made_anew() {
+    use crate::discord::guilds::{ACTIVE, COMPLETED};
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    let soon = |talks: &mut Vec<Talk<'static>>| talks[0].start = t0 + Duration::minutes(2);
+    import(&db.pool, &schedule(t0, soon)).await;
+    events_on(&db, GUILD_ID).await;
+    let standin = super::standin().await;
+    standin.guilds().grant_bot(MANAGE_EVENTS);
+    let clock = Clock::starting_at(t0, 30);
+    let events = standin.guilds().events();
+    events.set_clock(move || clock.now());
+    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
+    let status = |name: &'static str, wanted: u64| {
+        move |events: &[(crate::discord::guilds::Event, u64)]| {
+            events.iter().any(|(e, s)| e.name == name && *s == wanted)
+        }
+    };
+
+    events
+        .wait_until(GUILD_ID, "the events", |events| events.len() == 3)
+        .await;
+    // Discord starts the event at its talk's start: the test waits for that instant.
+    let started = t0 + Duration::minutes(2) + Duration::seconds(10);
+    tokio::time::sleep(clock.real_time_until(started)).await;
+    assert!(status("Async Rust", ACTIVE)(&events.of(GUILD_ID)));
+    // Cancelled while under way: Discord lets an active event only end.
+    import(
+        &db.pool,
+        &schedule(t0, |talks| {
+            soon(talks);
+            talks[0].cancelled = true;
+        }),
+    )
+    .await;
+    events
+        .wait_until(
+            GUILD_ID,
+            "Async Rust ended",
+            status("Async Rust", COMPLETED),
+        )
+        .await;
+    let set = |on: bool| {
+        sqlx::query("UPDATE guild_settings SET events = $1, updated_at = now()")
+            .bind(on)
+            .execute(&db.pool)
+    };
+    set(false).await.expect("off");
+    events
+        .wait_until(GUILD_ID, "the events cancelled", |events| {
+            events.iter().filter(|(_, s)| *s == CANCELED).count() == 2
+        })
+        .await;
+    set(true).await.expect("on");
+    events
+        .wait_until(GUILD_ID, "the events made anew", |events| {
+            events.iter().filter(|(_, s)| *s == SCHEDULED).count() == 2
+        })
+        .await;
+    scheduler.stop().await;
+
+    let mut names: Vec<String> = creates(&standin, GUILD_ID)
+        .iter()
+        .map(|r| r.body["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "Async Rust",
+            "Borrowing",
+            "Borrowing",
+            "Closures",
+            "Closures"
+        ]
+        .map(String::from),
+        "the cancelled talk gets no new event"
+    );
+}
