@@ -158,18 +158,8 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
             "A Q&A thread on each talk's channel reminder",
             &[
                 required("enabled", "on or off", OptionKind::Choice(ON_OFF)),
-                OptionSpec {
-                    name: "rooms",
-                    description: "Only these rooms, comma-separated (default: every room)",
-                    required: false,
-                    kind: TEXT,
-                },
-                OptionSpec {
-                    name: "tracks",
-                    description: "Only these tracks, comma-separated (default: every track)",
-                    required: false,
-                    kind: TEXT,
-                },
+                ONLY_ROOMS,
+                ONLY_TRACKS,
                 OptionSpec {
                     name: "grace",
                     description: "Minutes a thread stays open after its talk (default 15)",
@@ -210,18 +200,8 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
             "A Discord Event for each selected talk (confbot needs Manage Events)",
             &[
                 required("enabled", "on or off", OptionKind::Choice(ON_OFF)),
-                OptionSpec {
-                    name: "rooms",
-                    description: "Only these rooms, comma-separated (default: every room)",
-                    required: false,
-                    kind: TEXT,
-                },
-                OptionSpec {
-                    name: "tracks",
-                    description: "Only these tracks, comma-separated (e.g. Keynotes)",
-                    required: false,
-                    kind: TEXT,
-                },
+                ONLY_ROOMS,
+                ONLY_TRACKS,
                 OptionSpec {
                     name: "types",
                     description: "Only these submission types, comma-separated (e.g. Keynote)",
@@ -241,6 +221,19 @@ const BOARD_LAYOUTS: &[&str] = &["rooms", "single"];
 /// The values of `/setup threads enabled:` and `after:`.
 const ON_OFF: &[&str] = &["on", "off"];
 const THREAD_ENDS: &[&str] = &["archive", "archive-and-lock"];
+/// The `rooms` and `tracks` options of `/setup threads` and `/setup events`.
+const ONLY_ROOMS: OptionSpec = OptionSpec {
+    name: "rooms",
+    description: "Only these rooms, comma-separated (default: every room)",
+    required: false,
+    kind: TEXT,
+};
+const ONLY_TRACKS: OptionSpec = OptionSpec {
+    name: "tracks",
+    description: "Only these tracks, comma-separated (default: every track)",
+    required: false,
+    kind: TEXT,
+};
 /// The most rooms or tracks `/setup threads` takes, and their longest name.
 const MAX_LISTED: usize = 50;
 const MAX_LISTED_CHARS: usize = 100;

@@ -137,16 +137,23 @@ impl ScheduledEvents {
         what: &str,
         reached: impl Fn(&[(Event, u64)]) -> bool,
     ) {
+        let shown = || format!("{:#?}", self.of(guild));
+        self.wait(what, || reached(&self.of(guild)), shown).await;
+    }
+
+    /// Waits, re-checking at every request answered, until `done`; else panics with `what`
+    /// and `shown`.
+    async fn wait(&self, what: &str, done: impl Fn() -> bool, shown: impl Fn() -> String) {
         let mut changed = self.changed.subscribe();
-        let done = tokio::time::timeout(super::super::standin::WAIT, async {
-            while !reached(&self.of(guild)) {
+        let waited = tokio::time::timeout(super::super::standin::WAIT, async {
+            while !done() {
                 if changed.changed().await.is_err() {
                     break;
                 }
             }
         })
         .await;
-        assert!(done.is_ok(), "no {what}: {:#?}", self.of(guild));
+        assert!(waited.is_ok(), "no {what}: {}", shown());
     }
 
     /// The next `count` creates make their event and then answer 500, as Discord does when
@@ -216,26 +223,13 @@ impl ScheduledEvents {
 
     /// Until an answer (`METHOD guilds/…/scheduled-events…`, status) satisfies `matches`.
     pub async fn wait_for_answer(&self, what: &str, matches: impl Fn(&str, u16) -> bool) {
-        let mut changed = self.changed.subscribe();
+        let answers = || self.answers.lock().unwrap().clone();
         let found = || {
-            let answers = self.answers.lock().unwrap();
-            answers
+            answers()
                 .iter()
                 .any(|(request, status)| matches(request, *status))
         };
-        let done = tokio::time::timeout(super::super::standin::WAIT, async {
-            while !found() {
-                if changed.changed().await.is_err() {
-                    break;
-                }
-            }
-        })
-        .await;
-        assert!(
-            done.is_ok(),
-            "no {what}: {:#?}",
-            self.answers.lock().unwrap()
-        );
+        self.wait(what, found, || format!("{:#?}", answers())).await;
     }
 
     fn answer(

@@ -307,15 +307,7 @@ async fn confbot_run_keeps_a_talks_discord_event_cancels_it_and_logs_a_refusal()
         cancelled,
     };
     import(&db.pool, &ics(&[talk("a", "Eventful", 2, false)])).await;
-    sqlx::query(
-        "INSERT INTO guild_settings (guild_id, conference_slug, events, updated_by)
-         VALUES ($1, $2, true, 1)",
-    )
-    .bind(i64::try_from(GUILD_ID).expect("small"))
-    .bind(SLUG)
-    .execute(&db.pool)
-    .await
-    .expect("settings");
+    super::events::events_on(&db, GUILD_ID).await;
     let standin = super::standin().await;
     standin.guilds().grant_bot(MANAGE_EVENTS);
     let events = standin.guilds().events();

@@ -29,7 +29,7 @@ fn schedule(t0: DateTime<Utc>, change: impl FnOnce(&mut Vec<Talk<'static>>)) -> 
     ics(&talks)
 }
 
-async fn events_on(db: &TestDb, guild: u64) {
+pub(super) async fn events_on(db: &TestDb, guild: u64) {
     sqlx::query(
         "INSERT INTO guild_settings (guild_id, conference_slug, events, updated_by)
          VALUES ($1, $2, true, 1)",
@@ -39,6 +39,27 @@ async fn events_on(db: &TestDb, guild: u64) {
     .execute(&db.pool)
     .await
     .expect("settings");
+}
+
+/// What every test here starts from: `schedule(t0, change)` imported, events on in the test
+/// server, the stand-in (confbot granted Manage Events when `granted`) reading a clock that
+/// starts at T0 and runs `speed` times real time, for Discord's automation.
+async fn set_up(
+    speed: u32,
+    granted: bool,
+    change: impl FnOnce(&mut Vec<Talk<'static>>),
+) -> (TestDb, StandIn, Clock, DateTime<Utc>) {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    import(&db.pool, &schedule(t0, change)).await;
+    events_on(&db, GUILD_ID).await;
+    let standin = super::standin().await;
+    if granted {
+        standin.guilds().grant_bot(MANAGE_EVENTS);
+    }
+    let clock = Clock::starting_at(t0, speed);
+    standin.guilds().events().set_clock(move || clock.now());
+    (db, standin, clock, t0)
 }
 
 fn creates(standin: &StandIn, guild: u64) -> Vec<Recorded> {
@@ -57,15 +78,8 @@ fn is_create_of(guild: u64, name: &'static str) -> impl Fn(&Recorded) -> bool {
 
 #[tokio::test]
 async fn each_talk_keeps_one_event_through_moves_cancellations_deletions_and_restarts() {
-    let db = TestDb::new().await;
-    let t0 = at(T0);
-    import(&db.pool, &schedule(t0, |_| {})).await;
-    events_on(&db, GUILD_ID).await;
-    let standin = super::standin().await;
-    standin.guilds().grant_bot(MANAGE_EVENTS);
-    // A minute is two seconds; Discord's automation reads the same clock.
-    let clock = Clock::starting_at(t0, 30);
-    standin.guilds().events().set_clock(move || clock.now());
+    // A minute is two seconds.
+    let (db, standin, clock, t0) = set_up(30, true, |_| {}).await;
     let one = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
     let two = Scheduler::start(&db.url, &standin, clock, "w2", |_| {}).await;
 
@@ -180,16 +194,9 @@ async fn each_talk_keeps_one_event_through_moves_cancellations_deletions_and_res
 
 #[tokio::test]
 async fn a_full_server_gets_the_rest_of_its_events_as_places_free_up() {
-    let db = TestDb::new().await;
-    let t0 = at(T0);
-    import(&db.pool, &schedule(t0, |_| {})).await;
-    events_on(&db, GUILD_ID).await;
-    let standin = super::standin().await;
-    standin.guilds().grant_bot(MANAGE_EVENTS);
     // Two minutes a second.
-    let clock = Clock::starting_at(t0, 120);
+    let (db, standin, clock, t0) = set_up(120, true, |_| {}).await;
     let events = standin.guilds().events();
-    events.set_clock(move || clock.now());
     // People made 98 events of their own, over six minutes in: two places are left.
     events.add_by_people(
         GUILD_ID,
@@ -223,14 +230,8 @@ async fn a_full_server_gets_the_rest_of_its_events_as_places_free_up() {
 
 #[tokio::test]
 async fn without_manage_events_each_event_waits_and_is_made_once_it_is_granted() {
-    let db = TestDb::new().await;
-    let t0 = at(T0);
-    import(&db.pool, &schedule(t0, |_| {})).await;
-    events_on(&db, GUILD_ID).await;
-    let standin = super::standin().await;
     // Ten minutes a second: the ten minutes' wait after a refusal is a second.
-    let clock = Clock::starting_at(t0, 600);
-    standin.guilds().events().set_clock(move || clock.now());
+    let (db, standin, clock, _) = set_up(600, false, |_| {}).await;
     let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
 
     scheduler
@@ -264,15 +265,8 @@ async fn without_manage_events_each_event_waits_and_is_made_once_it_is_granted()
 
 #[tokio::test]
 async fn a_create_whose_answer_was_lost_is_looked_for_and_never_made_twice() {
-    let db = TestDb::new().await;
-    let t0 = at(T0);
-    import(&db.pool, &schedule(t0, |_| {})).await;
-    events_on(&db, GUILD_ID).await;
-    let standin = super::standin().await;
-    standin.guilds().grant_bot(MANAGE_EVENTS);
-    let clock = Clock::starting_at(t0, 30);
+    let (db, standin, clock, _) = set_up(30, true, |_| {}).await;
     let events = standin.guilds().events();
-    events.set_clock(move || clock.now());
     // Each of the three creates makes its event and answers 500.
     events.fail_after_creating(3);
     let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
@@ -320,16 +314,9 @@ async fn a_create_whose_answer_was_lost_is_looked_for_and_never_made_twice() {
 #[tokio::test]
 async fn a_cancelled_talk_under_way_is_ended_and_events_turned_off_and_on_are_made_anew() {
     use crate::discord::guilds::{ACTIVE, COMPLETED};
-    let db = TestDb::new().await;
-    let t0 = at(T0);
-    let soon = |talks: &mut Vec<Talk<'static>>| talks[0].start = t0 + Duration::minutes(2);
-    import(&db.pool, &schedule(t0, soon)).await;
-    events_on(&db, GUILD_ID).await;
-    let standin = super::standin().await;
-    standin.guilds().grant_bot(MANAGE_EVENTS);
-    let clock = Clock::starting_at(t0, 30);
+    let soon = |talks: &mut Vec<Talk<'static>>| talks[0].start = at(T0) + Duration::minutes(2);
+    let (db, standin, clock, t0) = set_up(30, true, soon).await;
     let events = standin.guilds().events();
-    events.set_clock(move || clock.now());
     let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
     let status = |name: &'static str, wanted: u64| {
         move |events: &[(crate::discord::guilds::Event, u64)]| {
