@@ -71,6 +71,16 @@ fn creates(standin: &StandIn, guild: u64) -> Vec<Recorded> {
         .collect()
 }
 
+/// The names of the events confbot asked to create in the test server, sorted.
+fn created_names(standin: &StandIn) -> Vec<String> {
+    let mut names: Vec<String> = creates(standin, GUILD_ID)
+        .iter()
+        .map(|r| r.body["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 fn is_create_of(guild: u64, name: &'static str) -> impl Fn(&Recorded) -> bool {
     let path = format!("/api/v10/guilds/{guild}/scheduled-events");
     move |r| r.is("POST", &path) && r.body["name"] == name
@@ -170,11 +180,7 @@ async fn each_talk_keeps_one_event_through_moves_cancellations_deletions_and_res
         .await;
     restarted.stop().await;
 
-    let mut names: Vec<String> = creates(&standin, GUILD_ID)
-        .iter()
-        .map(|r| r.body["name"].as_str().unwrap_or_default().to_owned())
-        .collect();
-    names.sort();
+    let names = created_names(&standin);
     assert_eq!(
         names,
         ["Async Rust", "Async Rust, Again", "Borrowing", "Closures"].map(String::from),
@@ -366,11 +372,7 @@ async fn a_cancelled_talk_under_way_is_ended_and_events_turned_off_and_on_are_ma
         .await;
     scheduler.stop().await;
 
-    let mut names: Vec<String> = creates(&standin, GUILD_ID)
-        .iter()
-        .map(|r| r.body["name"].as_str().unwrap_or_default().to_owned())
-        .collect();
-    names.sort();
+    let names = created_names(&standin);
     assert_eq!(
         names,
         [
