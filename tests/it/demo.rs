@@ -14,10 +14,20 @@ async fn line_with<R: tokio::io::AsyncBufRead + Unpin>(
     needle: &str,
     seen: &mut Vec<String>,
 ) -> String {
+    line_where(lines, needle, |line| line.contains(needle), seen).await
+}
+
+/// Waits for a line of the demo's output that satisfies `wanted` (`what` names it).
+async fn line_where<R: tokio::io::AsyncBufRead + Unpin>(
+    lines: &mut tokio::io::Lines<R>,
+    what: &str,
+    wanted: impl Fn(&str) -> bool,
+    seen: &mut Vec<String>,
+) -> String {
     let found = tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(line) = lines.next_line().await.expect("stdout readable") {
             seen.push(line.clone());
-            if line.contains(needle) {
+            if wanted(&line) {
                 return Some(line);
             }
         }
@@ -26,10 +36,7 @@ async fn line_with<R: tokio::io::AsyncBufRead + Unpin>(
     .await;
     match found {
         Ok(Some(line)) => line,
-        _ => panic!(
-            "no line with {needle:?}; output so far:\n{}",
-            seen.join("\n")
-        ),
+        _ => panic!("no line with {what:?}; output so far:\n{}", seen.join("\n")),
     }
 }
 
@@ -64,12 +71,29 @@ async fn the_demo_posts_the_sample_reminders_on_a_fast_clock_and_answers_command
     let board = line_with(&mut lines, "#now-next: 📺 Now and next", &mut seen).await;
     let opening = line_with(&mut lines, "#barn: ⏰ Opening", &mut seen).await;
     let thread = line_with(&mut lines, "#barn › 🧵 Q&A · Opening", &mut seen).await;
-    // A question to the talk whose thread is open, then the chair's list.
-    stdin
-        .write_all(b"/ask question:\"Will the **slides** be online? @everyone\"\n/questions\n")
-        .await
-        .expect("write");
-    let asked = seen_or_next(&mut lines, "Your question to", &mut seen).await;
+    // A question to the talk whose thread is open, then the chair's list. The thread is
+    // printed as it is posted, a moment before confbot records it: a question typed in that
+    // moment is told no thread is open yet (as in Discord), and is asked again, as a person
+    // would, once that answer is read.
+    let mut asked = String::new();
+    for _ in 0..20 {
+        stdin
+            .write_all(b"/ask question:\"Will the **slides** be online? @everyone\"\n")
+            .await
+            .expect("write");
+        let answer = line_where(
+            &mut lines,
+            "the answer to /ask",
+            |line| line.starts_with("Your question to") || line.starts_with("No talk takes"),
+            &mut seen,
+        )
+        .await;
+        if !answer.starts_with("No talk takes questions now") {
+            asked = answer;
+            break;
+        }
+    }
+    stdin.write_all(b"/questions\n").await.expect("write");
     let card = seen_or_next(
         &mut lines,
         "🧵 Q&A · Opening: Welcome to Demo Conf: ❓",

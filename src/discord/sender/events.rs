@@ -78,7 +78,12 @@ impl DiscordSender {
         if let Some(event) = known {
             return Ok(event);
         }
-        let made: Event = read_json(response).await?;
+        // Created, whatever the answer says: one that cannot be read leaves the event made
+        // but unknown, and the retry looks for it.
+        let made: Event = read_json(response).await.map_err(|error| match error {
+            SendError::Rejected(reason) => SendError::Unknown(reason),
+            other => other,
+        })?;
         made.id
             .parse()
             .map_err(|_| SendError::Unknown(format!("event id {:?}", made.id)))
