@@ -216,17 +216,8 @@ pub async fn run(
     }
     if scenario.live {
         let guild = u64::try_from(LIVE_GUILD).unwrap_or_default();
-        let events = standin.guilds().events().of(guild);
-        let path = format!("/api/v10/guilds/{guild}/scheduled-events");
-        let requests = standin
-            .requests()
-            .iter()
-            .filter(|r| r.path.starts_with(&path))
-            .count();
-        eprintln!(
-            "  Discord Events: {} made, {requests} event requests",
-            events.len()
-        );
+        let (made, requests) = super::measure::events_of(&standin, guild);
+        eprintln!("  Discord Events: {made} made, {requests} event requests");
     }
     let interactions = (scenario.fault == Fault::Rolling).then(|| {
         let asked = asked.lock().unwrap();

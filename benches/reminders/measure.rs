@@ -251,3 +251,14 @@ fn requests_in_window(
         })
         .count()
 }
+
+/// The Discord Events the stand-in holds for `guild`, and the event requests it received.
+pub fn events_of(standin: &StandIn, guild: u64) -> (usize, usize) {
+    let path = format!("/api/v10/guilds/{guild}/scheduled-events");
+    let requests = standin.requests();
+    let asked = requests
+        .iter()
+        .filter(|r| r.path.starts_with(&path))
+        .count();
+    (standin.guilds().events().of(guild).len(), asked)
+}

@@ -183,22 +183,6 @@ pub async fn set_cancelled(
     Ok(())
 }
 
-/// The start recorded for the talk's event.
-pub async fn recorded_start(
-    db: impl PgExecutor<'_>,
-    guild: u64,
-    talk: TalkId,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT shown_start FROM guild_events WHERE guild_id = $1 AND talk_id = $2",
-    )
-    .bind(id_to_db(guild))
-    .bind(talk.0)
-    .fetch_optional(db)
-    .await?
-    .flatten())
-}
-
 /// How many of the server's events are live at `now`: Discord counts them towards its
 /// limit.
 pub async fn live_count(

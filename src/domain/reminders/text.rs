@@ -44,7 +44,6 @@ pub enum PostBody {
     Event {
         spec: Option<crate::domain::events::EventSpec>,
         /// The revision of the recorded event it was planned from.
-        #[serde(default)]
         revision: i32,
     },
 }

@@ -47,8 +47,13 @@ pub(super) async fn apply<D: Deliver>(
             "an event post names no server's talk".to_owned(),
         ));
     };
-    let event = Event { guild, talk };
-    let (action, look_first) = event.begin(shared, entry, spec, revision).await?;
+    let mut event = Event {
+        guild,
+        talk,
+        recorded_start: None,
+    };
+    let (action, look_first, recorded_start) = event.begin(shared, entry, spec, revision).await?;
+    event.recorded_start = recorded_start;
     let action = match (&action, look_first) {
         (EventAction::Create(spec), true) => {
             match shared.deliver.find_event(guild, spec, claim).await {
@@ -74,18 +79,20 @@ pub(super) async fn apply<D: Deliver>(
 struct Event {
     guild: u64,
     talk: TalkId,
+    /// The start recorded when the request began (kept by an edit of a started event).
+    recorded_start: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Event {
     /// Decides the request under the row's lock and marks it under way; whether a create
-    /// must look for an earlier attempt's event first.
+    /// must look for an earlier attempt's event first, and the start recorded.
     async fn begin<D: Deliver>(
         &self,
         shared: &Shared<D>,
         entry: &OutboxEntry,
         spec: Option<&EventSpec>,
         revision: i32,
-    ) -> Result<(EventAction, bool), SendError> {
+    ) -> Result<(EventAction, bool, Option<chrono::DateTime<chrono::Utc>>), SendError> {
         let failed = |error| self.failed(error);
         let mut tx = shared.pool.begin().await.map_err(|e| failed(e.into()))?;
         let locked = store::events::lock(&mut tx, entry.conference_id, self.guild, self.talk)
@@ -114,7 +121,7 @@ impl Event {
         .await
         .map_err(failed)?;
         tx.commit().await.map_err(|e| failed(e.into()))?;
-        Ok((action, look_first))
+        Ok((action, look_first, locked.stored.start))
     }
 
     /// Records Discord's answer to `action`.
@@ -132,10 +139,9 @@ impl Event {
             }
             (EventAction::Edit { spec, started, .. }, Ok(event)) => {
                 // An edit that kept Discord's start: the recorded start stays.
-                let start = if *started {
-                    self.recorded_start(shared).await.unwrap_or(spec.start)
-                } else {
-                    spec.start
+                let start = match self.recorded_start {
+                    Some(start) if *started => start,
+                    _ => spec.start,
                 };
                 store::events::set_shown(pool, guild, talk, *event, spec, start).await
             }
@@ -209,16 +215,6 @@ impl Event {
         store::events::end_request(&shared.pool, self.guild, self.talk, made_nothing)
             .await
             .map_err(|error| self.failed(error))
-    }
-
-    async fn recorded_start<D: Deliver>(
-        &self,
-        shared: &Shared<D>,
-    ) -> Option<chrono::DateTime<chrono::Utc>> {
-        store::events::recorded_start(&shared.pool, self.guild, self.talk)
-            .await
-            .ok()
-            .flatten()
     }
 
     fn failed(&self, error: store::StoreError) -> SendError {
