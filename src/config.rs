@@ -17,6 +17,7 @@ mod sources;
 #[cfg(test)]
 mod tests;
 mod validate;
+mod web;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -76,6 +77,7 @@ pub struct Settings {
     pub import: ImportSettings,
     pub log: LogSettings,
     pub reminders: ReminderSettings,
+    pub web: WebSettings,
 }
 
 /// `[database]`.
@@ -201,6 +203,32 @@ impl ReminderSettings {
 pub struct HttpSettings {
     /// Where it listens; `None` (the default): no endpoint.
     pub listen: Option<SocketAddr>,
+}
+
+/// `[web]`: the web surface: `/healthz`, `/metrics`, `/interactions` and the calendar feeds,
+/// on one listener.
+#[derive(Debug, Clone, Default)]
+pub struct WebSettings {
+    /// Where `confbot run` listens (`None`: it serves no HTTP), and where `confbot
+    /// serve-interactions` listens unless `--listen` says otherwise.
+    pub listen: Option<SocketAddr>,
+    /// The address people reach the web surface at (behind the reverse proxy): the base of
+    /// the calendar links `/mytalks` gives. `None`: no links are given.
+    pub public_url: Option<Url>,
+    /// Believe the last `X-Forwarded-For` entry as the client's address (only behind a
+    /// proxy that sets it): per-address limits then see people, not the proxy.
+    pub trust_forwarded_for: bool,
+}
+
+impl Settings {
+    /// Where `confbot run` serves the web surface, and the key that said so: `web.listen`,
+    /// else its old name `http.listen`.
+    pub fn run_listen(&self) -> Option<(SocketAddr, &'static str)> {
+        self.web
+            .listen
+            .map(|addr| (addr, "web.listen"))
+            .or(self.http.listen.map(|addr| (addr, "http.listen")))
+    }
 }
 
 /// `[interactions]`: the HTTP interactions endpoint of `confbot serve-interactions`.

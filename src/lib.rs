@@ -19,6 +19,7 @@ pub mod ops;
 pub mod questions;
 pub mod store;
 pub mod sync;
+pub mod web;
 
 #[cfg(test)]
 mod test_support;

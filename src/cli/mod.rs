@@ -63,7 +63,7 @@ pub enum Command {
     /// due instant (RFC 3339 UTC), target (`channel:<name or id>` / `dm:<user id>`), text.
     /// Sends nothing.
     Simulate(simulate::SimulateArgs),
-    /// Ask a running `confbot run` whether it is healthy (GET /healthz on `http.listen`, or
+    /// Ask a running `confbot run` whether it is healthy (GET /healthz on `web.listen`, or
     /// --addr): exit status 0 if so, 1 with the reasons if not. For container health
     /// checks, where no curl is installed.
     Healthcheck(HealthcheckArgs),
@@ -72,7 +72,7 @@ pub enum Command {
 /// Arguments of `confbot healthcheck`.
 #[derive(Debug, clap::Args)]
 pub struct HealthcheckArgs {
-    /// The endpoint's address, e.g. `127.0.0.1:9090`; default `http.listen` (an unspecified
+    /// The endpoint's address, e.g. `127.0.0.1:9090`; default `web.listen` (an unspecified
     /// address such as `0.0.0.0` is reached on the loopback).
     #[arg(long, value_name = "HOST:PORT")]
     pub addr: Option<std::net::SocketAddr>,
@@ -191,9 +191,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Console(args) => console::run(&settings, args).await,
         Command::Simulate(args) => simulate::run(&settings, args).await,
         Command::Healthcheck(args) => {
-            let addr = args.addr.or(settings.http.listen).context(
-                "no endpoint to check: set http.listen (CONFBOT__HTTP__LISTEN) or pass --addr",
-            )?;
+            let addr = args
+                .addr
+                .or(settings.run_listen().map(|(addr, _)| addr))
+                .context(
+                    "no endpoint to check: set web.listen (CONFBOT__WEB__LISTEN) or pass --addr",
+                )?;
             out!("{}", crate::ops::check(addr).await?);
             Ok(())
         }

@@ -1,6 +1,6 @@
 //! `confbot run`: the bot itself, until SIGTERM or Ctrl-C: the Discord gateway answering
-//! interactions, the scheduler planning and delivering reminders, and (with `[http]
-//! listen`) the operations endpoint. With `--no-gateway` it is a delivery worker only, for
+//! interactions, the scheduler planning and delivering reminders, and (with `[web] listen`)
+//! the web surface: `/healthz`, `/metrics` and the calendar feeds. With `--no-gateway` it is a delivery worker only, for
 //! deployments whose commands are answered by `confbot serve-interactions` replicas.
 
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use crate::discord::{self, sender::DiscordSender};
 use crate::jobs::{self, Clock, DeliveryOptions, PlanSettings, Setup, SyncSettings};
 use crate::ops::{self, Ops};
 use crate::store::programme::Snapshots;
+use crate::web;
 
 /// Arguments of `confbot run`.
 #[derive(Debug, clap::Args)]
@@ -42,8 +43,13 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
     let invalid = sender.invalid_requests();
     let rest = sender.rest();
     // Bound before anything connects: a taken port fails the start, not a scrape later.
-    let listener = match settings.http.listen {
-        Some(addr) => Some(ops::bind(addr).await?),
+    let listener = match settings.run_listen() {
+        Some((addr, key)) => {
+            if key == "http.listen" {
+                tracing::warn!("http.listen is the old name of web.listen: rename it");
+            }
+            Some(web::bind(addr, key).await?)
+        }
         None => None,
     };
     let (stop, stopping) = watch::channel(false);
@@ -52,6 +58,10 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
     let outcomes = Arc::new(jobs::Outcomes::default());
     // The loop looks at least every `max_sleep`; one missed turn is tolerated.
     let stale_after = options.max_sleep * 2;
+    // One programme snapshot per conference version for the planner, the commands and the
+    // feeds.
+    let snapshots = Arc::new(Snapshots::default());
+    let feeds = web::feeds::Feeds::from_settings(settings, pool.clone(), Arc::clone(&snapshots))?;
     let endpoint = async {
         if let Some(listener) = listener {
             let ops = Arc::new(Ops {
@@ -65,11 +75,14 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
                     delivery: true,
                 },
             });
-            ops::serve(listener, ops, wait_for(stopping.clone())).await;
+            let site = web::Site {
+                ops: Some(ops),
+                interactions: None,
+                feeds: Some(feeds),
+            };
+            web::serve(vec![listener], site.router(), wait_for(stopping.clone())).await;
         }
     };
-    // One programme snapshot per conference version for the planner and the commands.
-    let snapshots = Arc::new(Snapshots::default());
     let setup = Setup {
         plan: PlanSettings::from_settings(settings),
         clock: Clock::wall(),

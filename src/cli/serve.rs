@@ -1,27 +1,26 @@
 //! `confbot serve-interactions`: a stateless replica answering Discord's HTTP interactions
 //! (`POST /interactions`), until SIGTERM or Ctrl-C. Reminders are not delivered here: run
-//! one or more `confbot run` workers on the same database for that. With `[http] listen`
-//! the operations endpoint (`/healthz`, `/metrics`) runs too; health then means the
-//! database answers.
+//! one or more `confbot run` workers on the same database for that. The same listener
+//! serves the rest of the web surface: `/healthz` (healthy when the database answers),
+//! `/metrics` and the calendar feeds.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Settings;
 use crate::discord::{self, endpoint};
 use crate::jobs::Outcomes;
-use crate::ops::{self, Ops, Parts};
+use crate::ops::{Ops, Parts};
+use crate::web;
 
 /// Arguments of `confbot serve-interactions`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Where to listen for Discord's requests; default `interactions.listen`
-    /// (127.0.0.1:8080). Point the application's Interactions Endpoint URL at
+    /// Where to listen; default `web.listen`, else `interactions.listen` (127.0.0.1:8080).
+    /// Point the application's Interactions Endpoint URL at
     /// `https://<your host>/interactions` (TLS ends at the load balancer).
     #[arg(long, value_name = "HOST:PORT")]
     pub listen: Option<SocketAddr>,
@@ -31,52 +30,58 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     // Checked before connecting to the database, so a missing key fails at once.
     endpoint::check_settings(settings)?;
     let pool = super::connect_configured(settings).await?;
-    let addr = args.listen.unwrap_or(settings.interactions.listen);
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr} (interactions.listen or --listen)"))?;
-    let ops_listener = match settings.http.listen {
-        Some(addr) => Some(ops::bind(addr).await?),
-        None => None,
+    let (addr, key) = match (args.listen, settings.web.listen) {
+        (Some(addr), _) => (addr, "--listen"),
+        (None, Some(addr)) => (addr, "web.listen"),
+        (None, None) => (settings.interactions.listen, "interactions.listen"),
     };
+    let mut listeners = vec![web::bind(addr, key).await?];
+    // The operations endpoint had a port of its own before the web surface was one: a
+    // health check still pointed there keeps working for one release.
+    // Port 0 is a new port each time: two of them are two listeners.
+    if let Some(old) = settings
+        .http
+        .listen
+        .filter(|old| *old != addr || old.port() == 0)
+    {
+        tracing::warn!(
+            "http.listen ({old}) is the old name of web.listen: serving there too for now; \
+             point the health check at {addr} and remove http.listen"
+        );
+        listeners.push(web::bind(old, "http.listen").await?);
+    }
     let telemetry = Arc::new(discord::Telemetry::default());
-    let (stop, stopping) = watch::channel(false);
-    let operations = async {
-        if let Some(listener) = ops_listener {
-            let ops = Arc::new(Ops {
-                pool: pool.clone(),
-                invalid: Arc::default(),
-                telemetry: Arc::clone(&telemetry),
-                outcomes: Arc::new(Outcomes::default()),
-                delivery_stale_after: Duration::MAX,
-                parts: Parts::INTERACTIONS,
-            });
-            ops::serve(listener, ops, super::run::wait_for(stopping.clone())).await;
-        }
-    };
-    let served = async {
-        let served = endpoint::serve(
+    let interactions = endpoint::routes(settings, pool.clone(), Arc::clone(&telemetry))?;
+    let ops = Arc::new(Ops {
+        pool: pool.clone(),
+        invalid: Arc::default(),
+        telemetry: Arc::clone(&telemetry),
+        outcomes: Arc::new(Outcomes::default()),
+        delivery_stale_after: Duration::MAX,
+        parts: Parts::INTERACTIONS,
+    });
+    let site = web::Site {
+        ops: Some(ops),
+        interactions: Some(interactions.router.clone()),
+        feeds: Some(web::feeds::Feeds::from_settings(
             settings,
             pool.clone(),
-            listener,
-            Arc::clone(&telemetry),
-            super::run::wait_for(stopping.clone()),
-        )
-        .await;
-        let _ = stop.send(true);
-        served
+            Arc::default(),
+        )?),
     };
+    let (stop, stopping) = watch::channel(false);
+    let served = web::serve(
+        listeners,
+        site.router(),
+        super::run::wait_for(stopping.clone()),
+    );
     let signals = async {
-        tokio::select! {
-            () = super::run::stop_requested() => {
-                let _ = stop.send(true);
-            }
-            () = super::run::wait_for(stopping.clone()) => {}
-        }
+        super::run::stop_requested().await;
+        let _ = stop.send(true);
     };
-    let (served, (), ()) = tokio::join!(served, operations, signals);
+    tokio::join!(served, signals);
+    interactions.finish().await;
     pool.close().await;
-    served?;
     tracing::info!("stopped");
     Ok(())
 }

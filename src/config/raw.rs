@@ -21,6 +21,16 @@ pub(super) struct RawSettings {
     pub import: RawImport,
     pub log: RawLog,
     pub reminders: RawReminders,
+    pub web: RawWeb,
+}
+
+/// `[web]`: the web surface (operations, interactions, calendar feeds).
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RawWeb {
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Deserialize)]
@@ -115,19 +125,13 @@ pub(super) struct RawHttp {
     pub listen: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawInteractions {
-    pub listen: String,
+    /// `None`: the default, [`super::DEFAULT_INTERACTIONS_LISTEN`].
+    pub listen: Option<String>,
 }
 
-impl Default for RawInteractions {
-    fn default() -> Self {
-        Self {
-            listen: super::DEFAULT_INTERACTIONS_LISTEN.to_owned(),
-        }
-    }
-}
 
 #[derive(Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -190,7 +190,7 @@ fn an_unknown_section_in_the_file_is_named_with_the_file() {
 
     let expected = format!(
         "unknown key \"databse\" in config file {}; expected one of \
-         database, discord, defaults, guilds, http, interactions, import, log, reminders",
+         database, discord, defaults, guilds, http, interactions, import, log, reminders, web",
         file.path().display()
     );
     assert_eq!(message, expected);
@@ -545,32 +545,6 @@ fn a_guild_may_name_its_organiser_role_and_zero_is_refused() {
 }
 
 #[test]
-fn the_ops_endpoint_is_off_by_default_and_listens_where_configured() {
-    let defaults = Settings::load(None, &[]).unwrap();
-    let vars = env(&[("CONFBOT__HTTP__LISTEN", "0.0.0.0:9090")]);
-    let configured = Settings::load(None, &vars).unwrap();
-
-    assert_eq!(defaults.http.listen, None);
-    assert_eq!(
-        configured.http.listen,
-        Some("0.0.0.0:9090".parse().unwrap())
-    );
-}
-
-#[test]
-fn an_ops_address_without_a_port_is_refused_with_its_key() {
-    let vars = env(&[("CONFBOT__HTTP__LISTEN", "localhost")]);
-
-    let message = error_of(Settings::load(None, &vars));
-
-    assert!(
-        message.starts_with("http.listen: expected an address and port"),
-        "{message}"
-    );
-    assert!(message.contains("CONFBOT__HTTP__LISTEN"), "{message}");
-}
-
-#[test]
 fn the_public_key_is_read_as_32_bytes_from_its_conventional_variable() {
     let hex = "0f".repeat(31) + "A0";
     let settings = Settings::load(None, &env(&[("DISCORD_PUBLIC_KEY", hex.as_str())])).unwrap();
@@ -587,20 +561,6 @@ fn a_public_key_that_is_not_64_hex_digits_is_refused_by_name() {
         let error = Settings::load(None, &env(&vars)).unwrap_err().to_string();
         assert!(error.contains("discord.public_key"), "{bad}: {error}");
     }
-}
-
-#[test]
-fn the_interactions_endpoint_listens_on_loopback_unless_configured() {
-    let settings = Settings::load(None, &env(&[])).unwrap();
-    assert_eq!(settings.interactions.listen.to_string(), "127.0.0.1:8080");
-
-    let vars = [("CONFBOT__INTERACTIONS__LISTEN", "0.0.0.0:8443")];
-    let settings = Settings::load(None, &env(&vars)).unwrap();
-    assert_eq!(settings.interactions.listen.to_string(), "0.0.0.0:8443");
-
-    let vars = [("CONFBOT__INTERACTIONS__LISTEN", "everywhere")];
-    let error = Settings::load(None, &env(&vars)).unwrap_err().to_string();
-    assert!(error.contains("interactions.listen"), "{error}");
 }
 
 #[test]
@@ -719,3 +679,5 @@ fn a_reversed_or_malformed_shard_range_is_refused_with_its_key() {
         "{wrong_type}"
     );
 }
+
+mod web;

@@ -133,21 +133,28 @@ pub(super) fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, 
         return Err(invalid("import.user_agent", message));
     }
     let reminders = reminder_settings(raw.reminders, &invalid)?;
-    let listen = match raw.http.listen.filter(|listen| !listen.is_empty()) {
-        None => None,
-        Some(listen) => Some(listen.parse::<SocketAddr>().map_err(|_| {
+    let address = |key: &str, value: Option<String>, example: &str| match value
+        .filter(|value| !value.is_empty())
+    {
+        None => Ok(None),
+        Some(value) => value.parse::<SocketAddr>().map(Some).map_err(|_| {
             let message =
-                format!("expected an address and port such as \"127.0.0.1:9090\", not {listen:?}");
-            invalid("http.listen", message)
-        })?),
+                format!("expected an address and port such as \"{example}\", not {value:?}");
+            invalid(key, message)
+        }),
     };
-    let interactions_listen = raw.interactions.listen.parse::<SocketAddr>().map_err(|_| {
-        let message = format!(
-            "expected an address and port such as \"0.0.0.0:8080\", not {:?}",
-            raw.interactions.listen
-        );
-        invalid("interactions.listen", message)
-    })?;
+    let listen = address("http.listen", raw.http.listen, "127.0.0.1:9090")?;
+    let interactions_listen = address(
+        "interactions.listen",
+        raw.interactions.listen,
+        "0.0.0.0:8080",
+    )?;
+    let web = super::web::web_settings(raw.web, listen, interactions_listen, &invalid)?;
+    let interactions_listen = interactions_listen.unwrap_or_else(|| {
+        super::DEFAULT_INTERACTIONS_LISTEN
+            .parse()
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)))
+    });
     let public_key = match raw.discord.public_key.filter(|key| !key.is_empty()) {
         None => None,
         Some(key) => Some(parse_public_key(&key).ok_or_else(|| {
@@ -188,6 +195,7 @@ pub(super) fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, 
             default_conference,
         },
         http: HttpSettings { listen },
+        web,
         interactions: InteractionsSettings {
             listen: interactions_listen,
         },

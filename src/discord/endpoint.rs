@@ -51,12 +51,8 @@ struct Endpoint {
     in_flight: Arc<InFlight>,
 }
 
-/// Answers interactions on `listener` until `shutdown` completes; then stops accepting,
-/// lets answers in progress finish (bounded) and returns.
-///
-/// Needs `discord.public_key` (to verify requests), `discord.application_id` (edits and
-/// follow-ups address the application's webhook) and the bot token (channel checks,
-/// registration). The slash commands are registered at start, in the background.
+/// Answers interactions on `listener` alone until `shutdown` completes; then stops
+/// accepting, lets answers in progress finish (bounded) and returns.
 pub async fn serve(
     settings: &Settings,
     pool: PgPool,
@@ -64,6 +60,46 @@ pub async fn serve(
     telemetry: Arc<Telemetry>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let interactions = routes(settings, pool, telemetry)?;
+    let bound = listener.local_addr().context("the interactions listener")?;
+    tracing::info!(%bound, "web surface listening (interactions only)");
+    let site = crate::web::Site {
+        interactions: Some(interactions.router.clone()),
+        ..crate::web::Site::default()
+    };
+    crate::web::serve(vec![listener], site.router(), shutdown).await;
+    interactions.finish().await;
+    Ok(())
+}
+
+/// The interactions route, and what must be finished once the web surface serving it
+/// has stopped.
+pub struct Interactions {
+    /// `POST /interactions`, for [`crate::web::Site::interactions`].
+    pub router: axum::Router,
+    in_flight: Arc<InFlight>,
+    registration: tokio::task::JoinHandle<()>,
+}
+
+impl Interactions {
+    /// Stops the registration if it still runs and waits (bounded) for answers whose first
+    /// response went out but which may still be editing or following up.
+    pub async fn finish(self) {
+        self.registration.abort();
+        self.in_flight.drain().await;
+    }
+}
+
+/// The interactions endpoint's route, its commands registered in the background.
+///
+/// Needs `discord.public_key` (to verify requests), `discord.application_id` (edits and
+/// follow-ups address the application's webhook) and the bot token (channel checks,
+/// registration).
+pub fn routes(
+    settings: &Settings,
+    pool: PgPool,
+    telemetry: Arc<Telemetry>,
+) -> anyhow::Result<Interactions> {
     let (token, gate) = check_settings(settings)?;
     let http = Arc::new(super::http_client(settings, token));
     // Answers only: its channel checks and reports have the whole rate to themselves.
@@ -93,20 +129,15 @@ pub async fn serve(
         }
     });
 
-    let app = axum::Router::new()
+    let router = axum::Router::new()
         .route("/interactions", post(receive))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(endpoint);
-    let bound = listener.local_addr().context("the interactions listener")?;
-    tracing::info!(%bound, "interactions endpoint listening (POST /interactions)");
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving the interactions endpoint");
-    registration.abort();
-    // Answers whose first response went out may still be editing or following up.
-    in_flight.drain().await;
-    served
+    Ok(Interactions {
+        router,
+        in_flight,
+        registration,
+    })
 }
 
 /// The token and the request gate, or an error naming the setting that is missing.

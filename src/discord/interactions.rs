@@ -116,6 +116,9 @@ pub struct Router {
     pub default_zone: chrono_tz::Tz,
     /// serenity's requests: paced with delivery's, refusals counted.
     pub rest: super::rest::Rest,
+    /// The web surface's public base (`web.public_url`): `/mytalks` links calendar feeds
+    /// under it; `None`: no links.
+    pub public_url: Option<reqwest::Url>,
 }
 
 impl Router {

@@ -166,6 +166,7 @@ fn router(
         bot_user: OnceLock::new(),
         import: settings.import.clone(),
         default_zone: settings.defaults.time_zone,
+        public_url: settings.web.public_url.clone(),
         rest,
     })
 }

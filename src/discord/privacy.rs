@@ -50,6 +50,7 @@ impl Router {
                         lead_times = deleted.lead_times,
                         direct_messages = deleted.direct_messages,
                         organiser_records = deleted.organiser_records,
+                        calendar_links = deleted.calendar_links,
                         "a user's data was deleted at their request"
                     );
                     anyhow::Ok(replies::forgotten(scope, &deleted))

@@ -189,8 +189,13 @@ const COMMANDS: &[CommandSpec] = &[
     ),
     private(
         "mytalks",
-        "Your subscriptions, with a calendar file of your talks",
-        &[],
+        "Your subscriptions, with a calendar file and a live calendar link",
+        &[OptionSpec {
+            name: "reset-link",
+            description: "True: the old calendar link stops working and you get a new one",
+            required: false,
+            kind: OptionKind::Boolean,
+        }],
     ),
     private(
         "remind",
@@ -335,7 +340,9 @@ pub fn parse(name: &str, options: &[CommandDataOption]) -> Result<Invocation, Pa
         "help" => lookup(Command::Help),
         "subscribe" => reminders(ReminderCommand::Subscribe(target()?)),
         "unsubscribe" => reminders(ReminderCommand::Unsubscribe(target()?)),
-        "mytalks" => reminders(ReminderCommand::MyTalks),
+        "mytalks" => reminders(ReminderCommand::MyTalks {
+            reset_link: given.boolean("reset-link").unwrap_or(false),
+        }),
         "remind" => reminders(ReminderCommand::Remind {
             lead: given.lead("lead")?,
         }),

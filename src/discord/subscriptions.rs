@@ -13,14 +13,17 @@ use serenity::all::{
     CreateInteractionResponseMessage, GuildId,
 };
 
-use crate::domain::commands::subscriptions::{self, ReminderCommand, Resolved, TargetQuery};
+use crate::domain::commands::subscriptions::{
+    self, CalendarLink, ReminderCommand, Resolved, TargetQuery,
+};
 use crate::domain::commands::Reply;
+use crate::domain::feeds::{personal_urls, FeedToken};
 use crate::domain::model::TalkId;
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{LeadTime, SubscriptionTarget};
-use crate::store::conferences;
 use crate::store::subscriptions::{self as store, SubscriptionRef};
 use crate::store::StoreError;
+use crate::store::{conferences, feeds};
 
 use super::interactions::{ephemeral_text, split, Router, GENERIC_FAILURE};
 use super::render;
@@ -63,7 +66,9 @@ impl Router {
             ReminderCommand::Unsubscribe(query) => {
                 self.unsubscribe(&programme, asker, &query).await
             }
-            ReminderCommand::MyTalks => self.my_talks(&programme, asker).await,
+            ReminderCommand::MyTalks { reset_link } => {
+                self.my_talks(&programme, asker, reset_link).await
+            }
             ReminderCommand::Remind { lead } => self.remind(&programme, asker, lead).await,
             // Answered above, after the organiser check.
             ReminderCommand::Channel { .. } => Ok(ephemeral_text(GENERIC_FAILURE)),
@@ -219,16 +224,42 @@ impl Router {
         Ok(subscriptions::unsubscribed(&target, existed))
     }
 
-    async fn my_talks(&self, programme: &Programme, asker: Asker) -> Result<Reply, StoreError> {
+    async fn my_talks(
+        &self,
+        programme: &Programme,
+        asker: Asker,
+        reset_link: bool,
+    ) -> Result<Reply, StoreError> {
         let conference = self.conference_id(programme).await?;
         let mine = store::of_user(&self.pool, conference, asker.user).await?;
         let targets: Vec<SubscriptionTarget> = mine.into_iter().map(|s| s.target).collect();
         let lead = self.lead_of(conference, asker.user).await?.0;
+        let now = chrono::Utc::now();
+        let link = match &self.public_url {
+            Some(base) if reset_link || !targets.is_empty() => {
+                let guild = asker.guild.map(GuildId::get);
+                let fresh = fresh_token()?;
+                let token = if reset_link {
+                    feeds::reset(&self.pool, conference, asker.user, guild, &fresh, now).await?;
+                    fresh
+                } else {
+                    feeds::token_of(&self.pool, conference, asker.user, guild, &fresh, now).await?
+                };
+                let (https, webcal) = personal_urls(base.as_str(), &token);
+                Some(CalendarLink {
+                    https,
+                    webcal,
+                    reset: reset_link,
+                })
+            }
+            _ => None,
+        };
         Ok(subscriptions::my_talks(
             programme,
             &targets,
             lead,
-            chrono::Utc::now(),
+            now,
+            link.as_ref(),
         ))
     }
 
@@ -318,6 +349,14 @@ impl Router {
             },
         )
     }
+}
+
+/// A new calendar token from the operating system's random source.
+fn fresh_token() -> Result<FeedToken, StoreError> {
+    let mut bytes = [0; FeedToken::BYTES];
+    getrandom::fill(&mut bytes)
+        .map_err(|error| StoreError::Invalid(format!("no randomness for a token: {error}")))?;
+    Ok(FeedToken::from_random(bytes))
 }
 
 fn talk_ids(mine: impl IntoIterator<Item = SubscriptionTarget>) -> Vec<TalkId> {

@@ -8,6 +8,7 @@ pub(crate) mod compact;
 pub mod diff;
 pub mod events;
 pub mod export;
+pub mod feeds;
 pub mod guild_settings;
 pub mod html;
 pub mod import;

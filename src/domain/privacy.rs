@@ -66,6 +66,8 @@ pub struct Holdings {
     pub organiser_records: u64,
     /// Questions they asked (taken out of the threads) and votes they gave.
     pub questions: u64,
+    /// Private calendar links (`/mytalks`): the link stops working.
+    pub calendar_links: u64,
 }
 
 impl Holdings {

@@ -1,15 +1,12 @@
-//! The operations endpoint of `confbot run` (`[http] listen`): `GET /healthz` and
-//! `GET /metrics` for the platform's health check and for Prometheus.
+//! Operations: what `/healthz` and `/metrics` report, for the platform's health check and
+//! for Prometheus. The routes themselves are part of the web surface ([`crate::web`]).
 //!
 //! - [`health`]: what "healthy" means (database, every gateway shard of the process, delivery
 //!   loop), decided purely.
 //! - [`page`]: the metrics page, from the recorders of [`crate::discord::Telemetry`] and
 //!   [`crate::jobs::Outcomes`] plus two cheap queries.
-//! - [`http`]: a minimal HTTP/1.1 responder on tokio. Two GET routes with no bodies do not
-//!   justify a server framework as a normal dependency (axum stays a dev-dependency).
 
 pub mod health;
-mod http;
 pub mod page;
 
 use std::future::Future;
@@ -27,9 +24,6 @@ use crate::jobs::Outcomes;
 /// How long a database query of a probe or a scrape may take: a health check that hangs
 /// is worse than one that says "unreachable".
 pub const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Connections answered at once (a scraper and a health checker need one each).
-const MAX_CONNECTIONS: usize = 64;
 
 /// Everything the endpoint reads.
 pub struct Ops {
@@ -67,42 +61,23 @@ impl Parts {
     };
 }
 
-/// Binds the listener (before anything else starts, so a taken port fails the start).
+/// Binds the listener of the operations routes (before anything else starts, so a taken
+/// port fails the start).
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr} (http.listen)"))?;
-    let bound = listener.local_addr().unwrap_or(addr);
-    tracing::info!(%bound, "operations endpoint listening (/healthz, /metrics)");
-    Ok(listener)
+    crate::web::bind(addr, "web.listen").await
 }
 
-/// Answers requests on `listener` until `shutdown` completes; then stops accepting and
-/// drops the connections still open (each is one short request).
-pub async fn serve(listener: TcpListener, ops: Arc<Ops>, shutdown: impl Future<Output = ()>) {
-    let mut connections = tokio::task::JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                // Each connection is held for at most the read timeout; past the cap a new one
-                // is closed at once, so idle clients cannot pile up tasks.
-                Ok((stream, _peer)) if connections.len() < MAX_CONNECTIONS => {
-                    connections.spawn(http::answer(stream, Arc::clone(&ops)));
-                }
-                Ok((stream, peer)) => {
-                    tracing::warn!(%peer, "operations endpoint: too many connections, refused");
-                    drop(stream);
-                }
-                // Out of file descriptors and the like: the next accept may work.
-                Err(error) => tracing::warn!("operations endpoint: accept failed: {error}"),
-            },
-            // Reap finished connections so the set does not grow.
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    connections.shutdown().await;
+/// Serves `/healthz` and `/metrics` alone on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    ops: Arc<Ops>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let site = crate::web::Site {
+        ops: Some(ops),
+        ..crate::web::Site::default()
+    };
+    crate::web::serve(vec![listener], site.router(), shutdown).await;
 }
 
 /// `confbot healthcheck`: GETs `/healthz` at `addr` (an unspecified address such as

@@ -6,6 +6,7 @@ pub mod conferences;
 mod copy;
 pub mod dm_channels;
 pub mod events;
+pub mod feeds;
 pub mod gateway_lease;
 pub mod guilds;
 pub mod imports;

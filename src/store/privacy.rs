@@ -105,6 +105,7 @@ async fn forget_in(
     .await?;
 
     let questions = forget_questions(&mut *tx, user, guild, now).await?;
+    let calendar_links = super::feeds::forget(&mut *tx, user, guild, conference).await?;
 
     let mut organiser_records = 0;
     for statement in [
@@ -128,6 +129,7 @@ async fn forget_in(
         direct_messages,
         organiser_records,
         questions,
+        calendar_links,
     })
 }
 
@@ -247,6 +249,10 @@ pub async fn purge(pool: &PgPool, conference_id: i64) -> Result<Holdings, StoreE
         (
             "DELETE FROM questions WHERE conference_id = $1",
             &mut deleted.questions,
+        ),
+        (
+            "DELETE FROM calendar_feeds WHERE conference_id = $1",
+            &mut deleted.calendar_links,
         ),
     ] {
         *counter = sqlx::query(statement)

@@ -23,3 +23,4 @@ mod real_world;
 pub mod reminders;
 mod reminders_store;
 mod sync;
+mod web;

@@ -2,12 +2,13 @@
 //! its preview changes nothing), and the retention sweep after a conference ends.
 
 use chrono::{DateTime, Duration, Utc};
+use confbot::domain::feeds::FeedToken;
 use confbot::domain::model::TalkId;
 use confbot::domain::privacy::{ForgetScope, Holdings};
 use confbot::domain::reminders::LeadTime;
 use confbot::jobs::retention::purge_expired;
 use confbot::store::subscriptions::SubscriptionRef;
-use confbot::store::{dm_channels, guilds, privacy, subscriptions};
+use confbot::store::{dm_channels, feeds, guilds, privacy, subscriptions};
 use sqlx::PgPool;
 
 use crate::fixtures::import_text;
@@ -70,6 +71,13 @@ async fn seeded() -> Seeded {
         .execute(pool)
         .await
         .unwrap();
+    }
+    // Both asked /mytalks for their calendar link here.
+    for user in [ALICE, BOB] {
+        let token = FeedToken::from_random([u8::try_from(user).unwrap(); FeedToken::BYTES]);
+        feeds::token_of(pool, conference, user, Some(HERE), &token, Utc::now())
+            .await
+            .unwrap();
     }
     for guild in [HERE, THERE] {
         guilds::append(pool, guild, ALICE, "setup lead", None, None)
@@ -139,6 +147,7 @@ async fn forgetting_in_a_server_deletes_what_was_done_there_and_keeps_exactly_on
         direct_messages: 0,
         organiser_records: 1,
         questions: 0,
+        calendar_links: 1,
     };
     assert_eq!(previewed, expected);
     assert_eq!(deleted, expected);
@@ -168,6 +177,7 @@ async fn forgetting_everywhere_deletes_every_trace_of_one_person_only() {
             direct_messages: 1,
             organiser_records: 2,
             questions: 0,
+            calendar_links: 1,
         }
     );
     assert_eq!(held(pool, ALICE).await, (0, 0, 0, vec![]));
@@ -177,6 +187,11 @@ async fn forgetting_everywhere_deletes_every_trace_of_one_person_only() {
         .unwrap();
     assert_eq!(anonymous, 2, "the organiser actions stay, without her id");
     assert_eq!(held(pool, BOB).await, (1, 1, 1, vec![]));
+    let links: Vec<i64> = sqlx::query_scalar("SELECT user_id FROM calendar_feeds")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(links, [BOB as i64], "only Bob's link is left");
     assert!(!has_dm_channel(pool, ALICE).await);
     assert!(has_dm_channel(pool, BOB).await);
 }
@@ -205,6 +220,7 @@ async fn a_finished_conference_s_personal_data_goes_when_its_retention_has_passe
     assert_eq!(on_day_30.len(), 1);
     assert_eq!(on_day_30[0].0, "nbpy");
     assert_eq!(on_day_30[0].1.subscriptions, 3);
+    assert_eq!(on_day_30[0].1.calendar_links, 2);
     assert_eq!(held(pool, ALICE).await.0, 0);
     assert_eq!(held(pool, BOB).await, (0, 0, 0, vec![]));
     assert!(again.is_empty(), "nothing is left to delete");

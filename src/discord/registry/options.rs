@@ -112,6 +112,14 @@ impl<'a> Given<'a> {
         }
     }
 
+    /// A boolean option's value, if given.
+    pub(super) fn boolean(&self, key: &str) -> Option<bool> {
+        match self.option(key).map(|option| &option.value) {
+            Some(CommandDataOptionValue::Boolean(value)) => Some(*value),
+            _ => None,
+        }
+    }
+
     /// A role option's role id, which must be given.
     pub(super) fn required_role(&self, key: &'static str) -> Result<u64, ParseError> {
         self.role(key).ok_or(ParseError::MissingOption(key))

@@ -89,6 +89,13 @@ fn list(held: &Holdings) -> String {
             "records of direct messages (sent or planned)",
         ));
     }
+    if held.calendar_links > 0 {
+        lines.push(count(
+            held.calendar_links,
+            "private calendar link (it stops working)",
+            "private calendar links (they stop working)",
+        ));
+    }
     if held.questions > 0 {
         lines.push(count(
             held.questions,
@@ -123,9 +130,17 @@ mod tests {
             direct_messages: 12,
             organiser_records: 0,
             questions: 2,
+            calendar_links: 1,
         };
 
         let reply = preview(SERVER, &held);
+        assert!(
+            reply.messages[0]
+                .content
+                .contains("• 1 private calendar link (it stops working)"),
+            "{}",
+            reply.messages[0].content
+        );
 
         let message = &reply.messages[0];
         assert!(

@@ -20,7 +20,7 @@ use crate::domain::reminders::LeadTime;
 use crate::domain::text::title_key;
 
 mod my_talks;
-pub use my_talks::{my_talks, MYTALKS_FILENAME};
+pub use my_talks::{my_talks, CalendarLink, MYTALKS_FILENAME};
 
 /// How many talks `/unsubscribe talk` looks through for one the user is subscribed to.
 const CANDIDATES: usize = 10;
@@ -36,8 +36,9 @@ pub enum ReminderCommand {
     Subscribe(TargetQuery),
     /// `/unsubscribe talk|room|track` (exactly one).
     Unsubscribe(TargetQuery),
-    /// `/mytalks`
-    MyTalks,
+    /// `/mytalks [reset-link]`; `reset_link` revokes the private calendar link and makes
+    /// a new one.
+    MyTalks { reset_link: bool },
     /// `/remind [lead]`; without a lead it shows the current one.
     Remind { lead: Option<LeadTime> },
     /// `/channel channel [room]` (organisers only); without a room it sets the default

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
+use icalendar::{Alarm, Calendar, Component, Event, EventLike, EventStatus, Property, Trigger};
 
 use crate::domain::model::{Conference, StoredTalk, TalkStatus};
 
@@ -29,6 +29,27 @@ pub const PRODID: &str = "-//confbot//confbot//EN";
 /// DTSTAMP is `stamp`, the time the file is made (RFC 5545: when the iCalendar object was
 /// created), given by the caller since the domain has no clock.
 pub fn to_ics(conference: &Conference, talks: &[StoredTalk], stamp: DateTime<Utc>) -> String {
+    calendar(conference, talks, stamp, Extras::default())
+}
+
+/// What a live feed adds to an export.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// A display alarm this long before each timed talk that takes place (a personal
+    /// feed's reminder lead time). Cancelled talks and all-day entries get none.
+    pub alarm: Option<chrono::Duration>,
+    /// How often calendar apps should fetch the feed again (RFC 7986 REFRESH-INTERVAL, and
+    /// X-PUBLISHED-TTL, which Outlook and Apple Calendar read).
+    pub refresh: Option<chrono::Duration>,
+}
+
+/// [`to_ics`] with a live feed's [`Extras`].
+pub fn calendar(
+    conference: &Conference,
+    talks: &[StoredTalk],
+    stamp: DateTime<Utc>,
+    extras: Extras,
+) -> String {
     let name = one_line(&conference.name);
     // RFC 7986 NAME is TEXT, but the crate does not know it and would write it unescaped
     // (`Calendar::name` does): an explicit VALUE=TEXT makes it escape the value.
@@ -44,15 +65,38 @@ pub fn to_ics(conference: &Conference, talks: &[StoredTalk], stamp: DateTime<Utc
         .append_property(calendar_name)
         .append_property(Property::new("X-WR-CALNAME", &name))
         .append_property(Property::new("X-WR-TIMEZONE", conference.time_zone.name()));
+    if let Some(refresh) = extras.refresh {
+        let period = format!("PT{}M", refresh.num_minutes().max(1));
+        calendar
+            .append_property(
+                Property::new("REFRESH-INTERVAL", &period)
+                    .add_parameter("VALUE", "DURATION")
+                    .done(),
+            )
+            .append_property(Property::new("X-PUBLISHED-TTL", &period));
+    }
     for talk in talks {
-        if let Some(event) = event(talk, conference.time_zone, stamp) {
+        if let Some((mut event, uid)) = event(talk, conference.time_zone, stamp) {
+            let timed = talk.data.slot.is_some_and(|slot| !slot.all_day);
+            let confirmed = talk.data.status == TalkStatus::Confirmed;
+            if let Some(lead) = extras.alarm.filter(|_| timed && confirmed) {
+                // The crate gives a component without a UID or DTSTAMP a random UID and the
+                // current time: set both, so the same feed is the same text (RFC 9074 allows
+                // an alarm UID).
+                let alarm = Alarm::display(&alarm_text(talk), Trigger::before_start(lead))
+                    .uid(&format!("{uid}-alarm"))
+                    .timestamp(stamp)
+                    .done();
+                event.alarm(alarm);
+            }
             calendar.push(event);
         }
     }
     calendar.to_string()
 }
 
-fn event(talk: &StoredTalk, zone: Tz, stamp: DateTime<Utc>) -> Option<Event> {
+/// The talk's VEVENT and its UID.
+fn event(talk: &StoredTalk, zone: Tz, stamp: DateTime<Utc>) -> Option<(Event, String)> {
     let data = &talk.data;
     let slot = data.slot?;
     let mut event = Event::new();
@@ -114,7 +158,29 @@ fn event(talk: &StoredTalk, zone: Tz, stamp: DateTime<Utc>) -> Option<Event> {
             event.add_property(name, one_line(value));
         }
     }
-    Some(event.done())
+    Some((event.done(), uid))
+}
+
+/// What the alarm says: the title, and the room when there is one.
+fn alarm_text(talk: &StoredTalk) -> String {
+    let title = one_line(&talk.data.title);
+    match talk.data.room.as_deref().map(one_line) {
+        Some(room) if !room.is_empty() => format!("{title} ({room})"),
+        _ => title,
+    }
+}
+
+/// The stamp of a calendar rendered before its stamp is known ([`stamped`] sets it).
+pub const UNSTAMPED: DateTime<Utc> = DateTime::UNIX_EPOCH;
+
+/// `ics` (rendered with [`UNSTAMPED`]) with every DTSTAMP set to `stamp`: a feed hashes the
+/// unstamped text to tell whether anything changed, then stamps it with when it did. Only a
+/// DTSTAMP property can begin a line with that text: schedule text is escaped onto its own
+/// property lines, and folded continuations begin with a space.
+pub fn stamped(ics: &str, stamp: DateTime<Utc>) -> String {
+    let unstamped = format!("\r\nDTSTAMP:{}\r\n", UNSTAMPED.format("%Y%m%dT%H%M%SZ"));
+    let stamped = format!("\r\nDTSTAMP:{}\r\n", stamp.format("%Y%m%dT%H%M%SZ"));
+    ics.replace(&unstamped, &stamped)
 }
 
 /// The conference-local date of an instant.

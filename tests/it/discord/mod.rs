@@ -9,7 +9,7 @@ mod announcements;
 mod announcements_manage;
 mod binary;
 mod channels;
-mod commands;
+pub mod commands;
 mod deadline;
 pub mod endpoint;
 mod gateway;

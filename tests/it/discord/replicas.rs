@@ -35,22 +35,25 @@ async fn an_http_replica_answers_the_subscription_and_a_gatewayless_worker_deliv
     let common = |command: &mut tokio::process::Command| {
         command
             .envs(bot_env(&db, &standin, SLUG))
-            .env("CONFBOT__DISCORD__APPLICATION_ID", APP_ID.to_string())
-            .env("CONFBOT__HTTP__LISTEN", "127.0.0.1:0");
+            .env("CONFBOT__DISCORD__APPLICATION_ID", APP_ID.to_string());
     };
     let mut replica = confbot();
     common(&mut replica);
     replica
         .args(["serve-interactions", "--listen", "127.0.0.1:0"])
+        // The operations port of before the web surface was one: served too, for now.
+        .env("CONFBOT__HTTP__LISTEN", "127.0.0.1:0")
         .env("DISCORD_PUBLIC_KEY", hex(&key.verifying_key().to_bytes()));
     let mut replica = Process::spawn_json(&mut replica, WAIT);
     let mut worker = confbot();
     common(&mut worker);
-    worker.args(["run", "--no-gateway"]);
+    worker
+        .args(["run", "--no-gateway"])
+        .env("CONFBOT__WEB__LISTEN", "127.0.0.1:0");
     let mut worker = Process::spawn_json(&mut worker, WAIT);
-    let endpoint = replica.bound("interactions endpoint listening").await;
-    let replica_ops = replica.bound("operations endpoint listening").await;
-    let worker_ops = worker.bound("operations endpoint listening").await;
+    let endpoint = replica.bound("web surface listening (--listen)").await;
+    let replica_ops = replica.bound("web surface listening (http.listen)").await;
+    let worker_ops = worker.bound("web surface listening (web.listen)").await;
 
     let subscribe = payloads::slash(
         950,
@@ -68,6 +71,8 @@ async fn an_http_replica_answers_the_subscription_and_a_gatewayless_worker_deliv
     let (status, body) = post(&client, &url, &request).await;
     let reminder = standin.messages().wait_for_created(1, WAIT).await.remove(0);
     let replica_health = get(replica_ops, "/healthz").await;
+    // One listener serves the replica's whole web surface: interactions and operations.
+    assert_eq!(get(endpoint, "/healthz").await, replica_health);
     let worker_health = get(worker_ops, "/healthz").await;
     let (_, worker_metrics) = get(worker_ops, "/metrics").await;
     let replica = replica.stop().await;

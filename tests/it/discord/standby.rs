@@ -17,7 +17,7 @@ fn start(db: &TestDb, standin: &StandIn) -> Process {
     let mut command = confbot();
     command
         .envs(bot_env(db, standin, SLUG))
-        .env("CONFBOT__HTTP__LISTEN", "127.0.0.1:0")
+        .env("CONFBOT__WEB__LISTEN", "127.0.0.1:0")
         .arg("run");
     Process::spawn_json(&mut command, WAIT)
 }
@@ -60,12 +60,12 @@ async fn takes_over(kill: bool) {
     let db = TestDb::new().await;
     let standin = StandIn::start().await;
     let mut first = start(&db, &standin);
-    let first_ops = first.bound("operations endpoint listening").await;
+    let first_ops = first.bound("web surface listening").await;
     standin.wait_for_identify().await;
     help_answered(&standin, 1).await;
 
     let mut second = start(&db, &standin);
-    let second_ops = second.bound("operations endpoint listening").await;
+    let second_ops = second.bound("web surface listening").await;
     let standing_by = second.logged("standing by to take over").await;
     let (standby_status, standby_health) = get(second_ops, "/healthz").await;
     let standby_metrics = scrape_until(second_ops, "the standby's gauge", |page| {

@@ -39,11 +39,11 @@ async fn confbot_run_serves_health_and_metrics_and_logs_json_without_secrets_or_
                 "CONFBOT__REMINDERS__CONFERENCES",
                 format!("[{{conference = \"{SLUG}\", rooms = {{ Barn = {BARN} }} }}]"),
             )
-            .env("CONFBOT__HTTP__LISTEN", "127.0.0.1:0"),
+            .env("CONFBOT__WEB__LISTEN", "127.0.0.1:0"),
         WAIT,
     );
     // The endpoint's port is in the first lines.
-    let addr = bot.bound("operations endpoint listening").await;
+    let addr = bot.bound("web surface listening (web.listen)").await;
 
     let path = format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands");
     standin
@@ -124,10 +124,13 @@ async fn a_refused_channel_check_counts_as_an_invalid_request() {
             .arg("run")
             .envs(bot_env(&db, &standin, SLUG))
             .env("CONFBOT__DISCORD__GUILD_IDS", format!("[{GUILD_ID}]"))
+            // The old name of web.listen still works, with a warning.
             .env("CONFBOT__HTTP__LISTEN", "127.0.0.1:0"),
         WAIT,
     );
-    let addr = bot.bound("operations endpoint listening").await;
+    let addr = bot.bound("web surface listening (http.listen)").await;
+    bot.logged("http.listen is the old name of web.listen")
+        .await;
 
     let options = serde_json::json!({"name": "channel", "type": 1, "options": [
         payloads::option("kind", 3, serde_json::json!("organiser-log")),

@@ -11,6 +11,32 @@ use crate::domain::model::StoredTalk;
 use crate::domain::programme::Programme;
 use crate::domain::reminders::{LeadTime, SubscriptionTarget};
 
+/// A person's live calendar feed, as `/mytalks` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarLink {
+    /// `https://…/cal/<token>.ics`
+    pub https: String,
+    /// The same as `webcal://…`, which phones open in their calendar app.
+    pub webcal: String,
+    /// The link was just made anew (`reset-link`): the old one no longer works.
+    pub reset: bool,
+}
+
+/// The line giving the link. The URL sits in angle brackets so Discord shows no preview
+/// of it; the webcal twin in code, as Discord links only http(s).
+fn link_line(link: &CalendarLink) -> String {
+    let lead = if link.reset {
+        "Your old calendar link no longer works. Your new live calendar"
+    } else {
+        "Your live calendar, which follows every change"
+    };
+    format!(
+        "{lead}: <{}> (or `{}` to open it in a calendar app). Anyone with the link sees your \
+         talks: `/mytalks reset-link:True` replaces it.",
+        link.https, link.webcal
+    )
+}
+
 /// The file name of the calendar `/mytalks` attaches.
 pub const MYTALKS_FILENAME: &str = "mytalks.ics";
 
@@ -18,12 +44,14 @@ pub const MYTALKS_FILENAME: &str = "mytalks.ics";
 /// rooms and tracks, paged within Discord's limits; the talks also as an `.ics` file
 /// attached to the first message.
 ///
-/// `now` stamps the calendar file (DTSTAMP: when the file was made).
+/// `now` stamps the calendar file (DTSTAMP: when the file was made). `link` is the
+/// person's live calendar feed, when the web surface has a public address.
 pub fn my_talks(
     programme: &Programme,
     subscriptions: &[SubscriptionTarget],
     lead: LeadTime,
     now: DateTime<Utc>,
+    link: Option<&CalendarLink>,
 ) -> Reply {
     let mut ids = Vec::new();
     let mut rooms = Vec::new();
@@ -36,10 +64,14 @@ pub fn my_talks(
         }
     }
     if subscriptions.is_empty() {
-        return render::fit(ephemeral(
-            "You have no subscriptions yet: use `/subscribe`, or **Remind me** on a `/talk` card."
-                .to_owned(),
-        ));
+        let mut text = "You have no subscriptions yet: use `/subscribe`, or **Remind me** on a \
+                        `/talk` card."
+            .to_owned();
+        if let Some(link) = link.filter(|link| link.reset) {
+            text.push('\n');
+            text.push_str(&link_line(link));
+        }
+        return render::fit(ephemeral(text));
     }
     let indexes: Vec<usize> = (0..programme.talks.len())
         .filter(|&i| programme.talks.get(i).is_some_and(|t| ids.contains(&t.id)))
@@ -78,6 +110,9 @@ pub fn my_talks(
         }
         None => None,
     };
+    if let Some(link) = link {
+        pages.line(&link_line(link));
+    }
     let mut lines = Vec::new();
     if !talks.is_empty() {
         lines.push("**Talks**".to_owned());

@@ -188,7 +188,7 @@ fn my_talks_lists_talks_rooms_and_tracks_and_attaches_a_calendar_that_imports_ba
         SubscriptionTarget::Talk(TalkId(999)),
     ];
 
-    let reply = my_talks(&p, &subscriptions, lead(10), made());
+    let reply = my_talks(&p, &subscriptions, lead(10), made(), None);
 
     assert_within_limits(&reply);
     assert_eq!(reply.visibility, Visibility::Ephemeral);
@@ -238,7 +238,7 @@ fn my_talks_lists_talks_rooms_and_tracks_and_attaches_a_calendar_that_imports_ba
 
 #[test]
 fn no_subscriptions_get_a_hint_and_no_file() {
-    let reply = my_talks(&conf(), &[], lead(10), made());
+    let reply = my_talks(&conf(), &[], lead(10), made(), None);
 
     assert!(content(&reply).starts_with("You have no subscriptions yet"));
     assert!(reply.messages[0].attachments.is_empty());
@@ -266,7 +266,7 @@ fn many_subscriptions_with_hostile_titles_are_paged_within_limits_and_defused() 
         .map(|t| SubscriptionTarget::Talk(t.id))
         .collect();
 
-    let reply = my_talks(&p, &subscriptions, lead(10), made());
+    let reply = my_talks(&p, &subscriptions, lead(10), made(), None);
 
     assert_within_limits(&reply);
     assert!(reply.messages.len() > 1, "paged");
@@ -344,7 +344,13 @@ fn the_my_talks_calendar_keeps_the_sources_uid_and_description_the_snapshot_hold
     let p = crate::domain::programme::testing::seed();
     let talk = p.talks[0].id;
 
-    let reply = my_talks(&p, &[SubscriptionTarget::Talk(talk)], lead(10), made());
+    let reply = my_talks(
+        &p,
+        &[SubscriptionTarget::Talk(talk)],
+        lead(10),
+        made(),
+        None,
+    );
 
     let ics = String::from_utf8(reply.messages[0].attachments[0].bytes.clone()).expect("utf-8");
     assert!(
