@@ -132,7 +132,6 @@ pub(super) struct RawInteractions {
     pub listen: Option<String>,
 }
 
-
 #[derive(Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(super) struct RawImport {

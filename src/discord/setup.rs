@@ -131,6 +131,7 @@ impl Router {
             SetupCommand::Lead(lead) => SetupChange::Lead(lead),
             SetupCommand::Retention(days) => SetupChange::Retention(days),
             SetupCommand::SummarySpeakers(on) => SetupChange::SummarySpeakers(on),
+            SetupCommand::Web(public) => SetupChange::Web(public),
             SetupCommand::Updates(None) => SetupChange::Updates(None),
             SetupCommand::Board(None) => SetupChange::Board(None),
             SetupCommand::Threads(threads) => SetupChange::Threads(threads),
@@ -227,6 +228,12 @@ impl Router {
             action = change.action(),
             "organiser setting changed"
         );
-        Ok(setup::changed(change, &before, &after))
+        let reply = setup::changed(change, &before, &after);
+        Ok(match (change, &self.public_url, &after.conference) {
+            (SetupChange::Web(true), Some(base), Some(slug)) => {
+                setup::with_web_links(reply, base.as_str(), slug)
+            }
+            _ => reply,
+        })
     }
 }

@@ -118,7 +118,7 @@ pub fn personal_talks(
 
 /// Which part of a conference's public feed is asked for: rooms and tracks (each list empty
 /// for all; names matched like subscriptions).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Filter {
     pub rooms: Vec<String>,
     pub tracks: Vec<String>,

@@ -59,6 +59,8 @@ pub struct GuildSettings {
     pub questions: QuestionSettings,
     /// A Discord Event for each selected talk (`domain::events`); `None`: none.
     pub events: Option<EventSelection>,
+    /// The conference's calendar feed and room screens are public on the web surface.
+    pub web_public: bool,
 }
 
 impl GuildSettings {
@@ -142,6 +144,8 @@ pub enum SetupChange {
     Questions(QuestionSettings),
     /// Discord Events, and for which talks; `None` turns them off.
     Events(Option<EventSelection>),
+    /// Public web pages on or off.
+    Web(bool),
 }
 
 /// Why a `/setup` value was refused; the Display is shown to the organiser.
@@ -209,6 +213,7 @@ impl SetupChange {
             SetupChange::Threads(_) => "setup threads",
             SetupChange::Questions(_) => "setup questions",
             SetupChange::Events(_) => "setup events",
+            SetupChange::Web(_) => "setup web",
         }
     }
 
@@ -238,6 +243,7 @@ impl SetupChange {
             SetupChange::Threads(threads) => after.threads = threads.clone(),
             SetupChange::Questions(questions) => after.questions = *questions,
             SetupChange::Events(events) => after.events = events.clone(),
+            SetupChange::Web(public) => after.web_public = *public,
         }
         after
     }
@@ -305,6 +311,9 @@ impl SetupChange {
                 let questions = settings.questions;
                 fields.insert("questions_anonymous".into(), json!(questions.anonymous));
                 fields.insert("questions_chair_role".into(), id(questions.chair_role));
+            }
+            SetupChange::Web(_) => {
+                fields.insert("web_public".into(), json!(settings.web_public));
             }
             SetupChange::Events(_) => {
                 let events = settings.events.as_ref();

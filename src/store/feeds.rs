@@ -149,3 +149,36 @@ pub(super) async fn forget(
     .await?
     .rows_affected())
 }
+
+/// A conference whose organisers made its pages public (`/setup web public:on` in a server
+/// following it): its id, and the latest import's id and time (0 and `None` before any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicConference {
+    pub conference_id: i64,
+    pub version: i64,
+    pub imported_at: Option<DateTime<Utc>>,
+}
+
+/// The conference `slug` if its pages are public; `None` otherwise, and when there is no
+/// such conference (the two are not told apart).
+pub async fn public(pool: &PgPool, slug: &str) -> Result<Option<PublicConference>, StoreError> {
+    let row: Option<(i64, Option<i64>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT c.id, i.id, i.imported_at
+           FROM conferences c
+           LEFT JOIN LATERAL (SELECT id, imported_at FROM imports
+                               WHERE conference_id = c.id ORDER BY id DESC LIMIT 1) i ON true
+          WHERE c.slug = $1
+            AND EXISTS (SELECT 1 FROM guild_settings g
+                         WHERE g.conference_slug = c.slug AND g.web_public)",
+    )
+    .bind(slug)
+    .fetch_optional(pool)
+    .await?;
+    Ok(
+        row.map(|(conference_id, version, imported_at)| PublicConference {
+            conference_id,
+            version: version.unwrap_or(0),
+            imported_at,
+        }),
+    )
+}

@@ -31,7 +31,7 @@ const COLUMNS: &str = "conference_slug, time_zone, source_url, refresh_minutes, 
      announcement_channel, organiser_log_channel, organiser_role, default_lead_minutes, \
      retention_days, summary_speakers, updates_channel, board_channel, board_layout, threads, \
      thread_rooms, thread_tracks, thread_grace_minutes, thread_lock, questions_anonymous, \
-     questions_chair_role, events, event_rooms, event_tracks, event_types";
+     questions_chair_role, events, event_rooms, event_tracks, event_types, web_public";
 
 /// The stored settings of a server; `None` when no organiser has changed any yet.
 pub async fn get(
@@ -115,7 +115,7 @@ async fn write(
          questions_chair_role = EXCLUDED.questions_chair_role, \
          events = EXCLUDED.events, event_rooms = EXCLUDED.event_rooms, \
          event_tracks = EXCLUDED.event_tracks, event_types = EXCLUDED.event_types, \
-         updated_at = now(), updated_by = EXCLUDED.updated_by"
+         web_public = EXCLUDED.web_public, updated_at = now(), updated_by = EXCLUDED.updated_by"
     };
     // Kept while threads are off, so turning them on again starts from the same choices.
     let threads = settings.threads.clone().unwrap_or_default();
@@ -127,7 +127,7 @@ async fn write(
     sqlx::query(&format!(
         "INSERT INTO guild_settings (guild_id, {COLUMNS}, updated_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $23, $24, $25, $26)
+                 $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
          ON CONFLICT (guild_id) {on_conflict}"
     ))
     .bind(id_to_db(guild_id))
@@ -164,6 +164,7 @@ async fn write(
     .bind(&events.rooms)
     .bind(&events.tracks)
     .bind(&events.types)
+    .bind(settings.web_public)
     .bind(id_to_db(user))
     .execute(conn)
     .await?;
@@ -231,6 +232,7 @@ fn from_row(row: &PgRow) -> Result<GuildSettings, StoreError> {
                 })
             })
             .transpose()?,
+        web_public: row.try_get("web_public")?,
     })
 }
 

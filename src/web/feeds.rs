@@ -17,6 +17,8 @@ use chrono::Utc;
 use sqlx::PgPool;
 
 use super::Throttle;
+
+mod public;
 use crate::config::Settings;
 use crate::domain::feeds::{self, FeedToken, Unstamped};
 use crate::domain::model::ConferenceSlug;
@@ -41,6 +43,9 @@ pub struct Feeds {
     held: Mutex<HashMap<i64, Snapshot>>,
     default_lead: LeadTime,
     throttle: Throttle,
+    /// Public feeds as last rendered, by conference, version and filter: the same few
+    /// variants are fetched by every calendar that follows them.
+    rendered: Mutex<HashMap<public::Variant, Arc<public::Rendered>>>,
 }
 
 impl Feeds {
@@ -56,6 +61,7 @@ impl Feeds {
             held: Mutex::default(),
             default_lead,
             throttle,
+            rendered: Mutex::default(),
         }
     }
 
@@ -79,11 +85,25 @@ impl Feeds {
 
     /// The conference's current programme: the held snapshot while its version stands.
     async fn programme(&self, slug: &str) -> Result<Option<Arc<Programme>>, StoreError> {
-        let Ok(slug) = ConferenceSlug::parse(slug) else {
+        let Ok(parsed) = ConferenceSlug::parse(slug) else {
             return Ok(None);
         };
-        let Some((conference_id, version)) = store::programme::current(&self.pool, &slug).await?
+        let Some((conference_id, version)) = store::programme::current(&self.pool, &parsed).await?
         else {
+            return Ok(None);
+        };
+        self.programme_at(slug, conference_id, version).await
+    }
+
+    /// The programme of `slug` at `version` (or newer): the held snapshot when it is that
+    /// version.
+    pub(super) async fn programme_at(
+        &self,
+        slug: &str,
+        conference_id: i64,
+        version: i64,
+    ) -> Result<Option<Arc<Programme>>, StoreError> {
+        let Ok(slug) = ConferenceSlug::parse(slug) else {
             return Ok(None);
         };
         let held = self.lock().get(&conference_id).cloned();
@@ -111,6 +131,7 @@ impl Feeds {
 pub(super) fn routes(feeds: Arc<Feeds>) -> axum::Router {
     axum::Router::new()
         .route("/cal/{file}", get(personal))
+        .route("/c/{file}", get(public::calendar))
         .with_state(feeds)
 }
 
@@ -180,13 +201,27 @@ async fn personal_feed(
 }
 
 /// 200 with the stamped feed, or 304 when the client's copy is current; both with the
-/// validators and a cache lifetime matching the refresh the feed asks for.
+/// validators and a cache lifetime matching the refresh the feed asks for (`private`: only
+/// the person's own calendar app may keep it).
 fn answer(
     unstamped: &Unstamped,
     changed_at: chrono::DateTime<Utc>,
     headers: &HeaderMap,
 ) -> Response {
-    let etag = unstamped.etag();
+    let cache = format!("private, max-age={}", feeds::REFRESH.num_seconds());
+    conditional(unstamped.etag(), changed_at, cache, headers, || {
+        unstamped.stamped(changed_at)
+    })
+}
+
+/// 200 with `body()`, or 304 when the request's validators say the client has it.
+fn conditional(
+    etag: String,
+    changed_at: chrono::DateTime<Utc>,
+    cache: String,
+    headers: &HeaderMap,
+    body: impl FnOnce() -> String,
+) -> Response {
     let last_modified = feeds::http_date(changed_at);
     let header_text = |name| {
         headers
@@ -199,7 +234,6 @@ fn answer(
         header_text(header::IF_NONE_MATCH),
         header_text(header::IF_MODIFIED_SINCE),
     );
-    let cache = format!("private, max-age={}", feeds::REFRESH.num_seconds());
     let validators = [
         (header::ETAG, etag),
         (header::LAST_MODIFIED, last_modified),
@@ -208,10 +242,5 @@ fn answer(
     if fresh {
         return (StatusCode::NOT_MODIFIED, validators).into_response();
     }
-    (
-        validators,
-        [(header::CONTENT_TYPE, CALENDAR)],
-        unstamped.stamped(changed_at),
-    )
-        .into_response()
+    (validators, [(header::CONTENT_TYPE, CALENDAR)], body()).into_response()
 }

@@ -210,6 +210,11 @@ pub(super) const SETUP: CommandSpec = CommandSpec {
                 },
             ],
         ),
+        subcommand(
+            "web",
+            "The conference's calendar feed and room screens on the web, for everyone",
+            &[required("public", "on or off", OptionKind::Choice(ON_OFF))],
+        ),
     ],
     public: false,
     default_member_permissions: Some(Permissions::MANAGE_GUILD),
@@ -331,6 +336,7 @@ pub(super) fn parse_setup(given: &Given<'_>) -> Result<SetupCommand, ParseError>
                 .lead("minutes")?
                 .ok_or(ParseError::MissingOption("minutes"))?,
         ),
+        "web" => SetupCommand::Web(options.required_choice("public")? == "on"),
         "speakers" => SetupCommand::SummarySpeakers(options.required_choice("from")? == "summary"),
         "retention" => SetupCommand::Retention(
             u32::try_from(options.required_integer("days")?)

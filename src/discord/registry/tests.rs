@@ -298,7 +298,8 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
             "board",
             "threads",
             "questions",
-            "events"
+            "events",
+            "web"
         ]
     );
     let board = |options: serde_json::Value| [subcommand("board", options)];
@@ -367,3 +368,4 @@ fn setup_is_registered_as_subcommands_and_parsed_from_the_same_table() {
 
 mod events;
 mod questions;
+mod web;

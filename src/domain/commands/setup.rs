@@ -7,6 +7,7 @@ use super::{escape_markdown, truncate, Reply};
 use crate::domain::board::{Board, BoardLayout};
 use crate::domain::events::EventSelection;
 use crate::domain::guild_settings::{ChannelKind, GuildSettings, SetupChange};
+use crate::domain::model::ConferenceSlug;
 use crate::domain::organisers::Access;
 use crate::domain::privacy::{RetentionDays, DEFAULT_RETENTION_DAYS};
 use crate::domain::questions::QuestionSettings;
@@ -43,6 +44,8 @@ pub enum SetupCommand {
     Questions(QuestionSettings),
     /// Discord Events, and for which talks; `None`: none.
     Events(Option<EventSelection>),
+    /// `/setup web public:on|off`
+    Web(bool),
 }
 
 impl SetupCommand {
@@ -63,6 +66,7 @@ impl SetupCommand {
             SetupCommand::Threads(_) => "/setup threads",
             SetupCommand::Questions(_) => "/setup questions",
             SetupCommand::Events(_) => "/setup events",
+            SetupCommand::Web(_) => "/setup web",
         }
     }
 }
@@ -92,6 +96,18 @@ pub fn changed(change: &SetupChange, before: &GuildSettings, after: &GuildSettin
         })
         .collect();
     fit(ephemeral(format!("Saved.\n{}", lines.join("\n"))))
+}
+
+/// `reply` (the echo of `/setup web public:on`) with the public addresses under `base`
+/// (`web.public_url`) of the conference `slug`.
+pub fn with_web_links(mut reply: Reply, base: &str, slug: &ConferenceSlug) -> Reply {
+    let base = base.trim_end_matches('/');
+    if let Some(first) = reply.messages.first_mut() {
+        first.content.push_str(&format!(
+            "\nThe programme's calendar: <{base}/c/{slug}.ics> (`?room=` and `?track=` narrow it)."
+        ));
+    }
+    fit(reply)
 }
 
 /// `/setup show`: every setting. `stored` says whether an organiser changed any yet (else
@@ -161,10 +177,11 @@ enum Field {
     Threads,
     Questions,
     Events,
+    Web,
 }
 
 impl Field {
-    const ALL: [Field; 15] = [
+    const ALL: [Field; 16] = [
         Field::Conference,
         Field::TimeZone,
         Field::Source,
@@ -177,6 +194,7 @@ impl Field {
         Field::Threads,
         Field::Questions,
         Field::Events,
+        Field::Web,
         Field::Role,
         Field::Lead,
         Field::Retention,
@@ -199,6 +217,7 @@ impl Field {
             Field::Threads => "Talk threads",
             Field::Questions => "Questions (/ask)",
             Field::Events => "Discord Events",
+            Field::Web => "Public calendar feed and room screens",
         }
     }
 
@@ -256,6 +275,8 @@ impl Field {
                 .events
                 .as_ref()
                 .map_or_else(|| "off".to_owned(), events_shown),
+            Field::Web if settings.web_public => "on".to_owned(),
+            Field::Web => "off".to_owned(),
             Field::Role => settings.organiser_role.map_or_else(
                 || "none (Manage Server only)".to_owned(),
                 |role| format!("<@&{role}>"),
@@ -350,6 +371,7 @@ fn fields(change: &SetupChange) -> Vec<Field> {
         SetupChange::Threads(_) => vec![Field::Threads],
         SetupChange::Questions(_) => vec![Field::Questions],
         SetupChange::Events(_) => vec![Field::Events],
+        SetupChange::Web(_) => vec![Field::Web],
     }
 }
 

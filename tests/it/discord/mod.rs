@@ -30,6 +30,7 @@ mod setup_events;
 mod setup_guilds;
 mod setup_live;
 mod setup_updates;
+mod setup_web;
 mod shards;
 mod standby;
 pub mod standin;

@@ -3,6 +3,7 @@
 
 mod feeds;
 mod mytalks;
+mod public;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
