@@ -18,6 +18,7 @@ pub mod privacy;
 pub mod programme;
 pub mod questions;
 pub mod reminders;
+pub mod screens;
 pub mod search;
 pub mod source_url;
 pub mod sync;

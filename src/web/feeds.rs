@@ -19,6 +19,7 @@ use sqlx::PgPool;
 use super::Throttle;
 
 mod public;
+mod screens;
 use crate::config::Settings;
 use crate::domain::feeds::{self, FeedToken, Unstamped};
 use crate::domain::model::ConferenceSlug;
@@ -46,6 +47,10 @@ pub struct Feeds {
     /// Public feeds as last rendered, by conference, version and filter: the same few
     /// variants are fetched by every calendar that follows them.
     rendered: Mutex<HashMap<public::Variant, Arc<public::Rendered>>>,
+    /// The running screen hubs, by conference slug.
+    hubs: Mutex<HashMap<String, tokio::sync::watch::Sender<screens::Hub>>>,
+    /// Screen streams open now.
+    streams: std::sync::atomic::AtomicUsize,
 }
 
 impl Feeds {
@@ -62,6 +67,8 @@ impl Feeds {
             default_lead,
             throttle,
             rendered: Mutex::default(),
+            hubs: Mutex::default(),
+            streams: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -131,7 +138,10 @@ impl Feeds {
 pub(super) fn routes(feeds: Arc<Feeds>) -> axum::Router {
     axum::Router::new()
         .route("/cal/{file}", get(personal))
-        .route("/c/{file}", get(public::calendar))
+        .route("/c/{name}", get(public::calendar))
+        .route("/c/{name}/screen", get(screens::page))
+        .route("/c/{name}/screen/events", get(screens::events))
+        .route("/static/{name}", get(screens::asset))
         .with_state(feeds)
 }
 

@@ -104,7 +104,8 @@ pub fn with_web_links(mut reply: Reply, base: &str, slug: &ConferenceSlug) -> Re
     let base = base.trim_end_matches('/');
     if let Some(first) = reply.messages.first_mut() {
         first.content.push_str(&format!(
-            "\nThe programme's calendar: <{base}/c/{slug}.ics> (`?room=` and `?track=` narrow it)."
+            "\nThe programme's calendar: <{base}/c/{slug}.ics> (`?room=` and `?track=` narrow \
+             it). Room screens: <{base}/c/{slug}/screen> (`?room=` for one room's door)."
         ));
     }
     fit(reply)

@@ -38,7 +38,8 @@ async fn setup_web_publishes_the_conference_feed_and_takes_it_back() {
         saved,
         format!(
             "Saved.\n**Public calendar feed and room screens**: off → on\nThe programme's \
-             calendar: <{public}/c/{CONFERENCE}.ics> (`?room=` and `?track=` narrow it)."
+             calendar: <{public}/c/{CONFERENCE}.ics> (`?room=` and `?track=` narrow it). Room \
+             screens: <{public}/c/{CONFERENCE}/screen> (`?room=` for one room's door)."
         )
     );
     assert_eq!(served_status, 200);

@@ -1,9 +1,11 @@
 //! The web surface (`confbot::web`) served on a free port against a real database: the
 //! calendar feeds, their caching and their safety.
 
+mod browser;
 mod feeds;
 mod mytalks;
 mod public;
+mod screens;
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -27,6 +29,11 @@ pub struct Web {
 impl Web {
     /// Feeds on `pool` with a ten-minute default lead; misses limited to bursts of 20.
     pub async fn start(pool: PgPool) -> Web {
+        Web::start_on(pool, "127.0.0.1:0".parse().expect("addr")).await
+    }
+
+    /// [`Web::start`] on `addr` (a restarted server on the port of the one before).
+    pub async fn start_on(pool: PgPool, addr: SocketAddr) -> Web {
         let n = |n| NonZeroU32::new(n).expect("non-zero");
         let lead = LeadTime::from_minutes(10).expect("lead");
         let feeds = Feeds::new(
@@ -39,9 +46,7 @@ impl Web {
             feeds: Some(Arc::new(feeds)),
             ..Site::default()
         };
-        let listener = web::bind("127.0.0.1:0".parse().expect("addr"), "test")
-            .await
-            .expect("bind");
+        let listener = web::bind(addr, "test").await.expect("bind");
         let addr = listener.local_addr().expect("bound");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(web::serve(vec![listener], site.router(), async {
