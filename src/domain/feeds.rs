@@ -108,12 +108,37 @@ pub fn personal_talks(
             }
         }
     }
-    let folded = |name: Option<&String>| name.map(|n| title_key(n));
+    let rooms = spellings(programme.rooms(), &rooms);
+    let tracks = spellings(programme.tracks(), &tracks);
     select(programme, |talk| {
         talks.contains(&talk.id)
-            || folded(talk.data.room.as_ref()).is_some_and(|room| rooms.contains(&room))
-            || folded(talk.data.track.as_ref()).is_some_and(|track| tracks.contains(&track))
+            || talk
+                .data
+                .room
+                .as_deref()
+                .is_some_and(|room| rooms.contains(room))
+            || talk
+                .data
+                .track
+                .as_deref()
+                .is_some_and(|track| tracks.contains(track))
     })
+}
+
+/// The names among `names` (a programme's rooms or tracks, each spelling once) whose folded
+/// key is one of `keys`: matching talks then compares strings, not folds every talk's room.
+pub(crate) fn spellings<'a>(
+    names: &'a [String],
+    keys: &std::collections::HashSet<String>,
+) -> std::collections::HashSet<&'a str> {
+    if keys.is_empty() {
+        return std::collections::HashSet::new();
+    }
+    names
+        .iter()
+        .filter(|name| keys.contains(&title_key(name)))
+        .map(String::as_str)
+        .collect()
 }
 
 /// Which part of a conference's public feed is asked for: rooms and tracks (each list empty
@@ -126,13 +151,15 @@ pub struct Filter {
 
 /// The talks of a conference's public feed under `filter`, in programme order.
 pub fn public_talks(programme: &Programme, filter: &Filter) -> Vec<StoredTalk> {
-    let keys = |names: &[String]| names.iter().map(|n| title_key(n)).collect::<Vec<_>>();
-    let (rooms, tracks) = (keys(&filter.rooms), keys(&filter.tracks));
-    let wanted = |keys: &[String], name: Option<&String>| {
-        keys.is_empty() || name.is_some_and(|name| keys.contains(&title_key(name)))
+    let keys = |names: &[String]| names.iter().map(|n| title_key(n)).collect();
+    let rooms = spellings(programme.rooms(), &keys(&filter.rooms));
+    let tracks = spellings(programme.tracks(), &keys(&filter.tracks));
+    let wanted = |asked: &[String], names: &std::collections::HashSet<&str>, name: Option<&str>| {
+        asked.is_empty() || name.is_some_and(|name| names.contains(name))
     };
     select(programme, |talk| {
-        wanted(&rooms, talk.data.room.as_ref()) && wanted(&tracks, talk.data.track.as_ref())
+        wanted(&filter.rooms, &rooms, talk.data.room.as_deref())
+            && wanted(&filter.tracks, &tracks, talk.data.track.as_deref())
     })
 }
 

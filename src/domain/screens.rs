@@ -13,6 +13,9 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use std::collections::HashSet;
+
+use crate::domain::feeds::spellings;
 use crate::domain::model::{StoredTalk, TalkStatus};
 use crate::domain::programme::Programme;
 use crate::domain::text::title_key;
@@ -147,16 +150,12 @@ pub fn screen(programme: &Programme, room: Option<&str>, at: DateTime<Utc>) -> S
 }
 
 fn room_screen(programme: &Programme, room: String, at: DateTime<Utc>) -> RoomScreen {
-    let key = title_key(&room);
+    let names = room_spellings(programme, &room);
     let mut now: Option<&StoredTalk> = None;
     let mut next: Option<&StoredTalk> = None;
     let in_room = programme.talks.iter().filter(|talk| {
         talk.data.slot.is_some_and(|slot| !slot.all_day)
-            && talk
-                .data
-                .room
-                .as_deref()
-                .is_some_and(|r| title_key(r) == key)
+            && talk.data.room.as_deref().is_some_and(|r| names.contains(r))
     });
     // Between two talks starting together, one that takes place is shown.
     let rank = |talk: &StoredTalk| talk.data.status != TalkStatus::Confirmed;
@@ -187,6 +186,11 @@ fn room_screen(programme: &Programme, room: String, at: DateTime<Utc>) -> RoomSc
     }
 }
 
+/// The programme's spellings of `room` (matched like subscriptions).
+fn room_spellings<'a>(programme: &'a Programme, room: &str) -> HashSet<&'a str> {
+    spellings(programme.rooms(), &HashSet::from([title_key(room)]))
+}
+
 fn entry(talk: &StoredTalk) -> Entry {
     let data = &talk.data;
     let (start, end) = data
@@ -211,16 +215,13 @@ pub fn next_boundary(
     room: Option<&str>,
     at: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    let key = room.map(title_key);
+    let names = room.map(|room| room_spellings(programme, room));
     programme
         .talks
         .iter()
         .filter(|talk| {
-            key.as_ref().map_or(true, |key| {
-                talk.data
-                    .room
-                    .as_deref()
-                    .is_some_and(|r| &title_key(r) == key)
+            names.as_ref().map_or(true, |names| {
+                talk.data.room.as_deref().is_some_and(|r| names.contains(r))
             })
         })
         .filter_map(|talk| talk.data.slot.filter(|slot| !slot.all_day))
