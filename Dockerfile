@@ -44,13 +44,13 @@ RUN apt-get update \
 COPY --from=builder /usr/local/bin/confbot /usr/local/bin/confbot
 USER confbot
 WORKDIR /home/confbot
-# The operations endpoint on every interface of the container (publish it only where the
-# health checker and Prometheus run); JSON logs for the log collector.
-ENV CONFBOT__HTTP__LISTEN=0.0.0.0:9090 \
-    CONFBOT__INTERACTIONS__LISTEN=0.0.0.0:8080 \
+# The web surface on every interface of the container (put the reverse proxy with TLS in
+# front; see the README); JSON logs for the log collector.
+ENV CONFBOT__WEB__LISTEN=0.0.0.0:8080 \
     CONFBOT__LOG__FORMAT=json
-# 9090: /healthz and /metrics; 8080: POST /interactions of `confbot serve-interactions`.
-EXPOSE 9090 8080
+# 8080: /healthz, /metrics, the calendar feeds and room screens, and POST /interactions of
+# `confbot serve-interactions`.
+EXPOSE 8080
 # Slim images have no curl: the binary checks itself (GET /healthz, exit 0 or 1). The start
 # period covers migrations and the first gateway connection.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \

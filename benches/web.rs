@@ -95,29 +95,20 @@ async fn bench(url: &str) -> anyhow::Result<()> {
     let (page, _, _) = repeat(&client, &screen, None, requests).await?;
 
     println!("## Web surface: 10,000 talks, a person with {SUBSCRIPTIONS} subscriptions\n");
-    println!("| request | n | p50 ms | p99 ms | max ms | body |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    let row = |what: &str, samples: &Samples, body: String| {
-        println!(
-            "| {what} | {} | {} | {} | {} | {body} |",
-            samples.len(),
-            ms(samples.p50()),
-            ms(samples.p99()),
-            ms(samples.max())
-        );
-    };
-    row("GET /cal/<token>.ics (200)", &full, format!("{bytes} B"));
-    row(
-        "GET /cal/<token>.ics, If-None-Match (304)",
-        &conditional,
-        "0 B".into(),
-    );
-    row(
-        "GET /c/<slug>.ics, kept rendered (200)",
-        &warm,
-        format!("{public_bytes} B"),
-    );
-    row("GET /c/<slug>/screen?room=… (page)", &page, "".into());
+    table(&[
+        ("GET /cal/<token>.ics (200)", &full, format!("{bytes} B")),
+        (
+            "GET /cal/<token>.ics, If-None-Match (304)",
+            &conditional,
+            "0 B".into(),
+        ),
+        (
+            "GET /c/<slug>.ics, kept rendered (200)",
+            &warm,
+            format!("{public_bytes} B"),
+        ),
+        ("GET /c/<slug>/screen?room=… (page)", &page, String::new()),
+    ]);
     println!(
         "\nThe whole programme's public feed, first request (rendered): {} ms.",
         ms(cold)
@@ -239,20 +230,14 @@ async fn screens(pool: &PgPool, addr: SocketAddr) -> anyhow::Result<()> {
         reached.push(changed.elapsed());
     }
     println!("\n## {SCREENS} room screens open at once\n");
-    println!("| measurement | n | p50 ms | p99 ms | max ms |");
-    println!("| --- | ---: | ---: | ---: | ---: |");
-    for (what, samples) in [
-        ("connect -> first event", &first),
-        ("import -> the change on each screen", &reached),
-    ] {
-        println!(
-            "| {what} | {} | {} | {} | {} |",
-            samples.len(),
-            ms(samples.p50()),
-            ms(samples.p99()),
-            ms(samples.max())
-        );
-    }
+    table(&[
+        ("connect -> first event", &first, String::new()),
+        (
+            "import -> the change on each screen",
+            &reached,
+            String::new(),
+        ),
+    ]);
     let per = (after.saturating_sub(before)) as f64 / SCREENS as f64;
     println!(
         "\nAll {SCREENS} open in {} ms. VmRSS {before} kB before, {after} kB with them open: \
@@ -260,6 +245,21 @@ async fn screens(pool: &PgPool, addr: SocketAddr) -> anyhow::Result<()> {
         ms(all_open)
     );
     Ok(())
+}
+
+/// Latency rows as a Markdown table, with a body size where one is given.
+fn table(rows: &[(&str, &Samples, String)]) {
+    println!("| measurement | n | p50 ms | p99 ms | max ms | body |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (what, samples, body) in rows {
+        println!(
+            "| {what} | {} | {} | {} | {} | {body} |",
+            samples.len(),
+            ms(samples.p50()),
+            ms(samples.p99()),
+            ms(samples.max())
+        );
+    }
 }
 
 /// Reads until the end of one `event: screen` event (a blank line after its data).

@@ -220,22 +220,13 @@ pub struct WebSettings {
     pub trust_forwarded_for: bool,
 }
 
-impl Settings {
-    /// Where `confbot run` serves the web surface, and the key that said so: `web.listen`,
-    /// else its old name `http.listen`.
-    pub fn run_listen(&self) -> Option<(SocketAddr, &'static str)> {
-        self.web
-            .listen
-            .map(|addr| (addr, "web.listen"))
-            .or(self.http.listen.map(|addr| (addr, "http.listen")))
-    }
-}
-
 /// `[interactions]`: the HTTP interactions endpoint of `confbot serve-interactions`.
 #[derive(Debug, Clone)]
 pub struct InteractionsSettings {
     /// Where it listens for Discord's POSTs (`/interactions`).
     pub listen: SocketAddr,
+    /// Whether the configuration set it (else it is the default).
+    pub set: bool,
 }
 
 /// `[import]`: limits for reading schedule sources.

@@ -43,15 +43,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
     let invalid = sender.invalid_requests();
     let rest = sender.rest();
     // Bound before anything connects: a taken port fails the start, not a scrape later.
-    let listener = match settings.run_listen() {
-        Some((addr, key)) => {
-            if key == "http.listen" {
-                tracing::warn!("http.listen is the old name of web.listen: rename it");
-            }
-            Some(web::bind(addr, key).await?)
-        }
-        None => None,
-    };
+    let listeners = web::bind_all(&settings.run_listeners()).await?;
     let (stop, stopping) = watch::channel(false);
     let plan_changed = Arc::new(Notify::new());
     let telemetry = Arc::new(discord::Telemetry::default());
@@ -63,7 +55,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
     let snapshots = Arc::new(Snapshots::default());
     let feeds = web::feeds::Feeds::from_settings(settings, pool.clone(), Arc::clone(&snapshots))?;
     let endpoint = async {
-        if let Some(listener) = listener {
+        if !listeners.is_empty() {
             let ops = Arc::new(Ops {
                 pool: pool.clone(),
                 invalid: Arc::clone(&invalid),
@@ -80,7 +72,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
                 interactions: None,
                 feeds: Some(feeds),
             };
-            web::serve(vec![listener], site.router(), wait_for(stopping.clone())).await;
+            web::serve(listeners, site.router(), wait_for(stopping.clone())).await;
         }
     };
     let setup = Setup {

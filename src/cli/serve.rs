@@ -30,26 +30,7 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     // Checked before connecting to the database, so a missing key fails at once.
     endpoint::check_settings(settings)?;
     let pool = super::connect_configured(settings).await?;
-    let (addr, key) = match (args.listen, settings.web.listen) {
-        (Some(addr), _) => (addr, "--listen"),
-        (None, Some(addr)) => (addr, "web.listen"),
-        (None, None) => (settings.interactions.listen, "interactions.listen"),
-    };
-    let mut listeners = vec![web::bind(addr, key).await?];
-    // The operations endpoint had a port of its own before the web surface was one: a
-    // health check still pointed there keeps working for one release.
-    // Port 0 is a new port each time: two of them are two listeners.
-    if let Some(old) = settings
-        .http
-        .listen
-        .filter(|old| *old != addr || old.port() == 0)
-    {
-        tracing::warn!(
-            "http.listen ({old}) is the old name of web.listen: serving there too for now; \
-             point the health check at {addr} and remove http.listen"
-        );
-        listeners.push(web::bind(old, "http.listen").await?);
-    }
+    let listeners = web::bind_all(&settings.serve_listeners(args.listen)).await?;
     let telemetry = Arc::new(discord::Telemetry::default());
     let interactions = endpoint::routes(settings, pool.clone(), Arc::clone(&telemetry))?;
     let ops = Arc::new(Ops {

@@ -149,7 +149,8 @@ pub(super) fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, 
         raw.interactions.listen,
         "0.0.0.0:8080",
     )?;
-    let web = super::web::web_settings(raw.web, listen, interactions_listen, &invalid)?;
+    let web = super::web::web_settings(raw.web, &invalid)?;
+    let interactions_set = interactions_listen.is_some();
     let interactions_listen = interactions_listen.unwrap_or_else(|| {
         super::DEFAULT_INTERACTIONS_LISTEN
             .parse()
@@ -198,6 +199,7 @@ pub(super) fn validate(raw: RawSettings, figment: &Figment) -> Result<Settings, 
         web,
         interactions: InteractionsSettings {
             listen: interactions_listen,
+            set: interactions_set,
         },
         import: ImportSettings {
             max_bytes: raw.import.max_bytes,

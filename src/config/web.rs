@@ -1,7 +1,11 @@
 //! `[web]` typed: where the web surface listens, its public address, and whether it sits
-//! behind a proxy that sets `X-Forwarded-For`. `http.listen` and `interactions.listen` are
-//! the keys of the two servers the web surface replaced; they still work for one release,
-//! as the listener of `confbot run` and of `confbot serve-interactions` respectively.
+//! behind a proxy that sets `X-Forwarded-For`; and the listeners each command opens.
+//!
+//! `http.listen` and `interactions.listen` are the keys of the two servers the web surface
+//! replaced. For one release they still work: alone, as the listener of `confbot run` and
+//! of `confbot serve-interactions` respectively; beside a different `web.listen`, as a
+//! second listener serving the same routes (so an old health check or compose file keeps
+//! working after the image moved to `web.listen`), with a warning to remove them.
 
 use std::net::SocketAddr;
 
@@ -12,8 +16,6 @@ use super::{ConfigError, WebSettings};
 
 pub(super) fn web_settings(
     raw: RawWeb,
-    http_listen: Option<SocketAddr>,
-    interactions_listen: Option<SocketAddr>,
     invalid: &impl Fn(&str, String) -> ConfigError,
 ) -> Result<WebSettings, ConfigError> {
     let listen = match raw.listen.filter(|listen| !listen.is_empty()) {
@@ -24,21 +26,6 @@ pub(super) fn web_settings(
             invalid("web.listen", message)
         })?),
     };
-    // Both names set to different places: which one the operator meant is a guess.
-    for (key, old) in [
-        ("http.listen", http_listen),
-        ("interactions.listen", interactions_listen),
-    ] {
-        if let (Some(listen), Some(old)) = (listen, old) {
-            if listen != old {
-                let message = format!(
-                    "is the old name of web.listen and differs from it ({old} and {listen}): \
-                     keep only web.listen"
-                );
-                return Err(invalid(key, message));
-            }
-        }
-    }
     let public_url = match raw.public_url.filter(|url| !url.is_empty()) {
         None => None,
         Some(url) => Some(public_url(&url).map_err(|message| invalid("web.public_url", message))?),
@@ -65,4 +52,58 @@ fn public_url(text: &str) -> Result<Url, String> {
         ));
     }
     Ok(url)
+}
+
+/// The addresses a command listens on, each with the key that named it: `first`, then the
+/// old keys' addresses that differ from it (port 0 is a new port each time, so always
+/// differs), each once.
+fn listeners(
+    first: Option<(SocketAddr, &'static str)>,
+    old: &[(Option<SocketAddr>, &'static str)],
+) -> Vec<(SocketAddr, &'static str)> {
+    let mut all: Vec<(SocketAddr, &'static str)> = first.into_iter().collect();
+    for (addr, key) in old {
+        let Some(addr) = *addr else { continue };
+        let taken = all
+            .iter()
+            .any(|(other, _)| *other == addr && addr.port() != 0);
+        if !taken {
+            all.push((addr, key));
+        }
+    }
+    all
+}
+
+impl super::Settings {
+    /// Where `confbot run` serves the web surface: `web.listen`, else its old name
+    /// `http.listen` (both, when both are set and differ). Empty: no web surface.
+    pub fn run_listeners(&self) -> Vec<(SocketAddr, &'static str)> {
+        let first = self.web.listen.map(|addr| (addr, "web.listen"));
+        listeners(first, &[(self.http.listen, "http.listen")])
+    }
+
+    /// Where `confbot run` is asked whether it is healthy: its first listener.
+    pub fn run_listen(&self) -> Option<(SocketAddr, &'static str)> {
+        self.run_listeners().into_iter().next()
+    }
+
+    /// Where `confbot serve-interactions` serves: `--listen` (`flag`), else `web.listen`,
+    /// else `interactions.listen` (127.0.0.1:8080 by default); then `interactions.listen`
+    /// and `http.listen` where they were set and differ.
+    pub fn serve_listeners(&self, flag: Option<SocketAddr>) -> Vec<(SocketAddr, &'static str)> {
+        let interactions = self.interactions.listen;
+        let first = match (flag, self.web.listen) {
+            (Some(addr), _) => (addr, "--listen"),
+            (None, Some(addr)) => (addr, "web.listen"),
+            (None, None) => (interactions, "interactions.listen"),
+        };
+        let set = self.interactions.set.then_some(interactions);
+        listeners(
+            Some(first),
+            &[
+                (set, "interactions.listen"),
+                (self.http.listen, "http.listen"),
+            ],
+        )
+    }
 }

@@ -240,8 +240,7 @@ impl Router {
                 let guild = asker.guild.map(GuildId::get);
                 let fresh = fresh_token()?;
                 let token = if reset_link {
-                    feeds::reset(&self.pool, conference, asker.user, guild, &fresh, now).await?;
-                    fresh
+                    feeds::reset(&self.pool, conference, asker.user, guild, &fresh, now).await?
                 } else {
                     feeds::token_of(&self.pool, conference, asker.user, guild, &fresh, now).await?
                 };

@@ -52,13 +52,41 @@ pub async fn token_of(
     now: DateTime<Utc>,
 ) -> Result<FeedToken, StoreError> {
     // DO UPDATE of nothing so that RETURNING gives the row that won either way.
-    let token: String = sqlx::query_scalar(
+    let keep = "SET token = calendar_feeds.token";
+    upsert(pool, (conference_id, user, guild), fresh, now, keep).await
+}
+
+/// Replaces `user`'s token in the conference with `fresh` (the old link stops working at
+/// once), or records it when they had none; returns it.
+pub async fn reset(
+    pool: &PgPool,
+    conference_id: i64,
+    user: u64,
+    guild: Option<u64>,
+    fresh: &FeedToken,
+    now: DateTime<Utc>,
+) -> Result<FeedToken, StoreError> {
+    let replace = "SET token = EXCLUDED.token, token_hash = EXCLUDED.token_hash, \
+                   guild_id = EXCLUDED.guild_id, created_at = EXCLUDED.created_at";
+    upsert(pool, (conference_id, user, guild), fresh, now, replace).await
+}
+
+/// Inserts `fresh` for (conference, user, guild), or `update`s the existing row; returns
+/// the token the row holds afterwards.
+async fn upsert(
+    pool: &PgPool,
+    (conference_id, user, guild): (i64, u64, Option<u64>),
+    fresh: &FeedToken,
+    now: DateTime<Utc>,
+    update: &str,
+) -> Result<FeedToken, StoreError> {
+    let token: String = sqlx::query_scalar(&format!(
         "INSERT INTO calendar_feeds (conference_id, user_id, guild_id, token, token_hash,
                                      created_at)
          VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (conference_id, user_id) DO UPDATE SET token = calendar_feeds.token
-         RETURNING token",
-    )
+         ON CONFLICT (conference_id, user_id) DO UPDATE {update}
+         RETURNING token"
+    ))
     .bind(conference_id)
     .bind(id_to_db(user))
     .bind(guild.map(id_to_db))
@@ -69,35 +97,6 @@ pub async fn token_of(
     .await?;
     FeedToken::parse(&token)
         .ok_or_else(|| StoreError::Invalid("a stored calendar token is malformed".to_owned()))
-}
-
-/// Replaces `user`'s token in the conference with `fresh` (the old link stops working at
-/// once), or records it when they had none.
-pub async fn reset(
-    pool: &PgPool,
-    conference_id: i64,
-    user: u64,
-    guild: Option<u64>,
-    fresh: &FeedToken,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO calendar_feeds (conference_id, user_id, guild_id, token, token_hash,
-                                     created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (conference_id, user_id) DO UPDATE
-            SET token = EXCLUDED.token, token_hash = EXCLUDED.token_hash,
-                guild_id = EXCLUDED.guild_id, created_at = EXCLUDED.created_at",
-    )
-    .bind(conference_id)
-    .bind(id_to_db(user))
-    .bind(guild.map(id_to_db))
-    .bind(fresh.as_str())
-    .bind(fresh.lookup_key().as_slice())
-    .bind(now)
-    .execute(pool)
-    .await?;
-    Ok(())
 }
 
 /// Records that the feed of `token_key` now serves `digest`, first at `now`; returns since

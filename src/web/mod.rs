@@ -105,6 +105,24 @@ pub async fn bind(addr: SocketAddr, setting: &str) -> anyhow::Result<TcpListener
     Ok(listener)
 }
 
+/// Binds every listener a command was configured with (see
+/// [`crate::config::Settings::run_listeners`]); the old keys get a warning to rename them.
+pub async fn bind_all(addrs: &[(SocketAddr, &'static str)]) -> anyhow::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::with_capacity(addrs.len());
+    for (addr, key) in addrs {
+        if matches!(*key, "http.listen" | "interactions.listen") && addrs.len() > 1 {
+            tracing::warn!(
+                "{key} is an old name of web.listen and differs from it: serving on {addr} too \
+                 for this release; move what uses it to web.listen and remove {key}"
+            );
+        } else if *key == "http.listen" {
+            tracing::warn!("http.listen is the old name of web.listen: rename it");
+        }
+        listeners.push(bind(*addr, key).await?);
+    }
+    Ok(listeners)
+}
+
 /// Serves `app` on every listener until `shutdown` completes; then stops accepting, lets
 /// requests in progress finish for at most [`SHUTDOWN_GRACE`] and returns.
 pub async fn serve(

@@ -65,22 +65,50 @@ fn the_web_surface_listens_where_configured_and_the_old_keys_still_work() {
 }
 
 #[test]
-fn an_old_key_that_disagrees_with_web_listen_is_refused_by_name() {
-    for (old, var) in [
-        ("http.listen", "CONFBOT__HTTP__LISTEN"),
-        ("interactions.listen", "CONFBOT__INTERACTIONS__LISTEN"),
-    ] {
-        let vars = [
-            ("CONFBOT__WEB__LISTEN", "0.0.0.0:8080"),
-            (var, "0.0.0.0:9999"),
-        ];
-        let message = error_of(Settings::load(None, &env(&vars)));
-        assert!(
-            message.starts_with(&format!("{old}: is the old name of web.listen")),
-            "{message}"
-        );
-        assert!(message.contains("keep only web.listen"), "{message}");
-    }
+fn an_old_key_beside_a_different_web_listen_is_served_too_for_one_release() {
+    let addr = |text: &str| text.parse::<std::net::SocketAddr>().unwrap();
+    let vars = [
+        ("CONFBOT__WEB__LISTEN", "0.0.0.0:8080"),
+        ("CONFBOT__HTTP__LISTEN", "0.0.0.0:9090"),
+        ("CONFBOT__INTERACTIONS__LISTEN", "0.0.0.0:8443"),
+    ];
+    let settings = Settings::load(None, &env(&vars)).unwrap();
+    assert_eq!(
+        settings.run_listeners(),
+        [
+            (addr("0.0.0.0:8080"), "web.listen"),
+            (addr("0.0.0.0:9090"), "http.listen")
+        ]
+    );
+    assert_eq!(
+        settings.serve_listeners(None),
+        [
+            (addr("0.0.0.0:8080"), "web.listen"),
+            (addr("0.0.0.0:8443"), "interactions.listen"),
+            (addr("0.0.0.0:9090"), "http.listen")
+        ]
+    );
+    assert_eq!(
+        settings.serve_listeners(Some(addr("127.0.0.1:7000")))[0],
+        (addr("127.0.0.1:7000"), "--listen")
+    );
+    let defaults = Settings::load(None, &[]).unwrap();
+    assert!(defaults.run_listeners().is_empty());
+    assert_eq!(
+        defaults.serve_listeners(None),
+        [(addr("127.0.0.1:8080"), "interactions.listen")],
+        "the default is not served twice"
+    );
+    let ephemeral = [
+        ("CONFBOT__WEB__LISTEN", "127.0.0.1:0"),
+        ("CONFBOT__HTTP__LISTEN", "127.0.0.1:0"),
+    ];
+    let twice = Settings::load(None, &env(&ephemeral)).unwrap();
+    assert_eq!(
+        twice.run_listeners().len(),
+        2,
+        "port 0 is a new port each time"
+    );
 }
 
 #[test]

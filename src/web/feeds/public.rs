@@ -17,8 +17,10 @@ use crate::store::{self, StoreError};
 /// Filter values a request may give, and the longest one: a room name is far shorter.
 const MAX_FILTERS: usize = 20;
 const MAX_FILTER_CHARS: usize = 200;
-/// Variants kept rendered; past this the old versions go, then everything.
+/// Variants kept rendered, and their bytes at most (a 10,000-talk programme is about 10 MB);
+/// past either the old versions go, then everything else.
 const MAX_RENDERED: usize = 64;
+const MAX_RENDERED_BYTES: usize = 48 * 1024 * 1024;
 
 /// What a public feed is rendered for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -136,12 +138,16 @@ async fn public_feed(
 /// Keeps a rendered variant, making room by dropping other versions first.
 fn keep(feeds: &Feeds, variant: Variant, rendered: Arc<Rendered>) {
     let mut kept = feeds.rendered();
-    if kept.len() >= MAX_RENDERED {
+    let full = |kept: &HashMap<Variant, Arc<Rendered>>| {
+        let bytes: usize = kept.values().map(|r| r.text.len()).sum();
+        kept.len() >= MAX_RENDERED || bytes + rendered.text.len() > MAX_RENDERED_BYTES
+    };
+    if full(&kept) {
         kept.retain(|old, _| {
             old.conference_id != variant.conference_id || old.version == variant.version
         });
     }
-    if kept.len() >= MAX_RENDERED {
+    if full(&kept) {
         kept.clear();
     }
     kept.insert(variant, rendered);

@@ -50,35 +50,48 @@ pub(super) async fn page(
     Path(slug): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some(room) = room_of(query.as_deref()) else {
-        return (StatusCode::BAD_REQUEST, "the room name is too long\n").into_response();
+    let (room, programme) = match published(&feeds, &slug, query.as_deref()).await {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
     };
-    let programme = match store::feeds::public(&feeds.pool, &slug).await {
+    let screen = screens::screen(&programme, room.as_deref(), Utc::now());
+    let body = whole(&screen, room.as_deref()).into_string();
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The room asked for and the programme of a published conference, or the answer saying
+/// why not: 400 for a room name too long, 404 for a conference not published (or none),
+/// 503 when the database fails.
+async fn published(
+    feeds: &Feeds,
+    slug: &str,
+    query: Option<&str>,
+) -> Result<(Option<String>, Arc<Programme>), Response> {
+    let Some(room) = room_of(query) else {
+        return Err((StatusCode::BAD_REQUEST, "the room name is too long\n").into_response());
+    };
+    let programme = match store::feeds::public(&feeds.pool, slug).await {
         Ok(Some(public)) => {
             feeds
-                .programme_at(&slug, public.conference_id, public.version)
+                .programme_at(slug, public.conference_id, public.version)
                 .await
         }
         Ok(None) => Ok(None),
         Err(error) => Err(error),
     };
     match programme {
-        Ok(Some(programme)) => {
-            let screen = screens::screen(&programme, room.as_deref(), Utc::now());
-            let body = whole(&screen, room.as_deref()).into_string();
-            (
-                [
-                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                    (header::CACHE_CONTROL, "no-cache"),
-                ],
-                body,
-            )
-                .into_response()
-        }
-        Ok(None) => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+        Ok(Some(programme)) => Ok((room, programme)),
+        Ok(None) => Err((StatusCode::NOT_FOUND, "not found\n").into_response()),
         Err(error) => {
             tracing::error!("a screen failed: {:#}", anyhow::Error::from(error));
-            (StatusCode::SERVICE_UNAVAILABLE, "try again shortly\n").into_response()
+            Err((StatusCode::SERVICE_UNAVAILABLE, "try again shortly\n").into_response())
         }
     }
 }
@@ -88,17 +101,10 @@ pub(super) async fn events(
     Path(slug): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some(room) = room_of(query.as_deref()) else {
-        return (StatusCode::BAD_REQUEST, "the room name is too long\n").into_response();
+    let room = match published(&feeds, &slug, query.as_deref()).await {
+        Ok((room, _)) => room,
+        Err(refusal) => return refusal,
     };
-    match store::feeds::public(&feeds.pool, &slug).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return (StatusCode::NOT_FOUND, "not found\n").into_response(),
-        Err(error) => {
-            tracing::error!("a screen stream failed: {:#}", anyhow::Error::from(error));
-            return (StatusCode::SERVICE_UNAVAILABLE, "try again shortly\n").into_response();
-        }
-    }
     let Some(open) = Open::new(&feeds) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many open screens\n").into_response();
     };
