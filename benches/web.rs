@@ -2,13 +2,14 @@
 //!
 //! The web surface (`confbot::web`) serves a 10,000-talk conference from a real PostgreSQL,
 //! in this process, on a loopback port. It measures:
-//! 1. a person's live calendar with 200 subscriptions: `GET /cal/<token>.ics` in full and
+//! 1. `CONFBOT_BENCH_SCREENS` (default 200) screens open at once (`…/screen/events`, raw
+//!    sockets), measured first while the heap is fresh: time until each has its first
+//!    event, memory per open screen (VmRSS of this process, which holds the server and the
+//!    minimal clients), and how long an import takes to reach all of them;
+//! 2. a person's live calendar with 200 subscriptions: `GET /cal/<token>.ics` in full and
 //!    as a conditional request answered 304 (one keep-alive connection, sequential);
-//! 2. the public feed of the whole programme: the first request (rendered) and later ones
-//!    (kept rendered), and a room's screen page;
-//! 3. 200 screens open at once (`…/screen/events`, raw sockets): time until each has its
-//!    first event, memory per open screen (VmRSS of this process, which holds the
-//!    server and the minimal clients), and how long an import takes to reach all 200.
+//! 3. the public feed of the whole programme: the first request (rendered) and later ones
+//!    (kept rendered), and a room's screen page.
 //!
 //! `CONFBOT_BENCH_REQUESTS` (default 2,000) sets the sequential request count.
 //! Database: `CONFBOT_BENCH_DATABASE_URL`, else a private embedded server.
@@ -80,6 +81,13 @@ async fn bench(url: &str) -> anyhow::Result<()> {
     let server = tokio::spawn(confbot::web::serve(vec![listener], site.router(), async {
         let _ = stopped.await;
     }));
+    // The screens first, while the process's heap is fresh: the feeds' megabytes freed later
+    // would hide a screen's memory in reused pages.
+    let screens_open: usize = std::env::var("CONFBOT_BENCH_SCREENS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(SCREENS);
+    screens(&pool, addr, screens_open).await?;
     let client = reqwest::Client::builder().no_proxy().build()?;
     let base = format!("http://{addr}");
 
@@ -94,7 +102,7 @@ async fn bench(url: &str) -> anyhow::Result<()> {
     let screen = format!("{base}/c/{SLUG}/screen?room=Hall%201");
     let (page, _, _) = repeat(&client, &screen, None, requests).await?;
 
-    println!("## Web surface: 10,000 talks, a person with {SUBSCRIPTIONS} subscriptions\n");
+    println!("\n## Web surface: 10,000 talks, a person with {SUBSCRIPTIONS} subscriptions\n");
     table(&[
         ("GET /cal/<token>.ics (200)", &full, format!("{bytes} B")),
         (
@@ -114,7 +122,6 @@ async fn bench(url: &str) -> anyhow::Result<()> {
         ms(cold)
     );
 
-    screens(&pool, addr).await?;
     let _ = stop.send(());
     server.await?;
     Ok(())
@@ -185,13 +192,13 @@ async fn repeat(
     Ok((samples, size, tag))
 }
 
-/// Part 3: [`SCREENS`] open screens.
-async fn screens(pool: &PgPool, addr: SocketAddr) -> anyhow::Result<()> {
+/// Part 3: `count` open screens ([`SCREENS`] unless `CONFBOT_BENCH_SCREENS` says).
+async fn screens(pool: &PgPool, addr: SocketAddr, count: usize) -> anyhow::Result<()> {
     let before = rss_kb()?;
     let opened = Instant::now();
-    let mut open = Vec::with_capacity(SCREENS);
+    let mut open = Vec::with_capacity(count);
     let mut first = Samples::default();
-    for i in 0..SCREENS {
+    for i in 0..count {
         let room = i % 20 + 1;
         let started = Instant::now();
         let mut socket = TcpStream::connect(addr).await?;
@@ -229,7 +236,7 @@ async fn screens(pool: &PgPool, addr: SocketAddr) -> anyhow::Result<()> {
         read_event(socket).await?;
         reached.push(changed.elapsed());
     }
-    println!("\n## {SCREENS} room screens open at once\n");
+    println!("## {count} room screens open at once\n");
     table(&[
         ("connect -> first event", &first, String::new()),
         (
@@ -238,9 +245,9 @@ async fn screens(pool: &PgPool, addr: SocketAddr) -> anyhow::Result<()> {
             String::new(),
         ),
     ]);
-    let per = (after.saturating_sub(before)) as f64 / SCREENS as f64;
+    let per = (after.saturating_sub(before)) as f64 / count as f64;
     println!(
-        "\nAll {SCREENS} open in {} ms. VmRSS {before} kB before, {after} kB with them open: \
+        "\nAll {count} open in {} ms. VmRSS {before} kB before, {after} kB with them open: \
          {per:.1} kB per open screen (server and a raw-socket client in one process).",
         ms(all_open)
     );

@@ -340,7 +340,7 @@ fn slot(screen: &Screen, class: &str, label: &str, entry: Option<&Entry>) -> Mar
             div class="label" { (label) }
             @match entry {
                 None => div class="empty" {
-                    @if class == "now" { "Nothing on" } @else { "Nothing more today" }
+                    @if class == "now" { "Nothing on" } @else { "Nothing more scheduled" }
                 },
                 Some(entry) => {
                     div class="title" { (entry.title) }
