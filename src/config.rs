@@ -147,6 +147,15 @@ impl GuildConferences {
             .or(self.default_conference.as_ref())
     }
 
+    /// The conference the guild's own `[[guilds]]` entry assigns it (the default does not
+    /// count: it applies to every server).
+    pub fn assigned(&self, guild_id: u64) -> Option<&ConferenceSlug> {
+        self.entries
+            .iter()
+            .find(|entry| entry.guild_id == guild_id)
+            .map(|entry| &entry.conference)
+    }
+
     /// The configured organiser role of a guild, if its entry names one.
     pub fn organiser_role_for(&self, guild_id: u64) -> Option<u64> {
         self.entries

@@ -72,7 +72,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
                 interactions: None,
                 feeds: Some(feeds),
             };
-            web::serve(listeners, site.router(), wait_for(stopping.clone())).await;
+            site.serve(listeners, wait_for(stopping.clone())).await;
         }
     };
     let setup = Setup {

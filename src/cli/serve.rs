@@ -51,11 +51,7 @@ pub async fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         )?),
     };
     let (stop, stopping) = watch::channel(false);
-    let served = web::serve(
-        listeners,
-        site.router(),
-        super::run::wait_for(stopping.clone()),
-    );
+    let served = site.serve(listeners, super::run::wait_for(stopping.clone()));
     let signals = async {
         super::run::stop_requested().await;
         let _ = stop.send(true);

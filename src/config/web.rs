@@ -87,21 +87,22 @@ impl super::Settings {
         self.run_listeners().into_iter().next()
     }
 
-    /// Where `confbot serve-interactions` serves: `--listen` (`flag`), else `web.listen`,
-    /// else `interactions.listen` (127.0.0.1:8080 by default); then `interactions.listen`
-    /// and `http.listen` where they were set and differ.
+    /// Where `confbot serve-interactions` serves: `--listen` (`flag`), which replaces the
+    /// configured addresses as it always did, else `web.listen` (with an `interactions.listen`
+    /// that was set and differs beside it), else `interactions.listen` (127.0.0.1:8080 by
+    /// default); then `http.listen` where it was set and differs.
     pub fn serve_listeners(&self, flag: Option<SocketAddr>) -> Vec<(SocketAddr, &'static str)> {
         let interactions = self.interactions.listen;
-        let first = match (flag, self.web.listen) {
-            (Some(addr), _) => (addr, "--listen"),
-            (None, Some(addr)) => (addr, "web.listen"),
-            (None, None) => (interactions, "interactions.listen"),
-        };
         let set = self.interactions.set.then_some(interactions);
+        let (first, old_interactions) = match (flag, self.web.listen) {
+            (Some(addr), _) => ((addr, "--listen"), None),
+            (None, Some(addr)) => ((addr, "web.listen"), set),
+            (None, None) => ((interactions, "interactions.listen"), None),
+        };
         listeners(
             Some(first),
             &[
-                (set, "interactions.listen"),
+                (old_interactions, "interactions.listen"),
                 (self.http.listen, "http.listen"),
             ],
         )

@@ -131,7 +131,14 @@ impl Router {
             SetupCommand::Lead(lead) => SetupChange::Lead(lead),
             SetupCommand::Retention(days) => SetupChange::Retention(days),
             SetupCommand::SummarySpeakers(on) => SetupChange::SummarySpeakers(on),
-            SetupCommand::Web(public) => SetupChange::Web(public),
+            SetupCommand::Web(public) => {
+                let settings = self.settings(guild).await?.settings;
+                let configured = self.guilds.assigned(guild);
+                if public && !guild_settings::may_publish(&settings, configured) {
+                    return Ok(Err(setup::invalid(setup::NOT_THE_PROGRAMME_S_SERVER)));
+                }
+                SetupChange::Web(public)
+            }
             SetupCommand::Updates(None) => SetupChange::Updates(None),
             SetupCommand::Board(None) => SetupChange::Board(None),
             SetupCommand::Threads(threads) => SetupChange::Threads(threads),

@@ -235,24 +235,24 @@ impl Router {
         let targets: Vec<SubscriptionTarget> = mine.into_iter().map(|s| s.target).collect();
         let lead = self.lead_of(conference, asker.user).await?.0;
         let now = chrono::Utc::now();
-        let link = match &self.public_url {
-            Some(base) if reset_link || !targets.is_empty() => {
-                let guild = asker.guild.map(GuildId::get);
-                let fresh = fresh_token()?;
-                let token = if reset_link {
-                    feeds::reset(&self.pool, conference, asker.user, guild, &fresh, now).await?
-                } else {
-                    feeds::token_of(&self.pool, conference, asker.user, guild, &fresh, now).await?
-                };
-                let (https, webcal) = personal_urls(base.as_str(), &token);
-                Some(CalendarLink {
-                    https,
-                    webcal,
-                    reset: reset_link,
-                })
-            }
-            _ => None,
+        let guild = asker.guild.map(GuildId::get);
+        // A reset revokes the link even where none is shown: `/cal/` may be served anyway.
+        let token = if reset_link {
+            let fresh = fresh_token()?;
+            Some(feeds::reset(&self.pool, conference, asker.user, guild, &fresh, now).await?)
+        } else if self.public_url.is_some() && !targets.is_empty() {
+            let fresh = fresh_token()?;
+            Some(feeds::token_of(&self.pool, conference, asker.user, guild, &fresh, now).await?)
+        } else {
+            None
         };
+        let link = token.map(|token| CalendarLink {
+            urls: self
+                .public_url
+                .as_ref()
+                .map(|base| personal_urls(base.as_str(), &token)),
+            reset: reset_link,
+        });
         Ok(subscriptions::my_talks(
             programme,
             &targets,

@@ -200,12 +200,14 @@ impl Unstamped {
         ics::stamped(&self.text, changed_at)
     }
 
-    /// The strong ETag of this content (quoted, as the header carries it).
-    pub fn etag(&self) -> String {
-        let hex: String = self.digest[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+    /// The strong ETag of this content stamped with `changed_at` (quoted, as the header
+    /// carries it): the stamp is part of the bytes, so two stamps are two tags.
+    pub fn etag(&self, changed_at: DateTime<Utc>) -> String {
+        let mut hash = Sha256::new();
+        hash.update(self.digest);
+        hash.update(changed_at.timestamp().to_be_bytes());
+        let tag = hash.finalize();
+        let hex: String = tag[..16].iter().map(|b| format!("{b:02x}")).collect();
         format!("\"{hex}\"")
     }
 }

@@ -148,6 +148,17 @@ pub enum SetupChange {
     Web(bool),
 }
 
+/// Whether a server may publish its conference's calendar feed and room screens: any
+/// stored conference may be followed, so only the server that brings the programme in (its
+/// `/setup source`) or the one the bot's operator assigned the conference to (`configured`,
+/// its `[[guilds]]` entry) speaks for the conference's organisers.
+pub fn may_publish(settings: &GuildSettings, configured: Option<&ConferenceSlug>) -> bool {
+    settings
+        .conference
+        .as_ref()
+        .is_some_and(|slug| settings.source_url.is_some() || configured == Some(slug))
+}
+
 /// Why a `/setup` value was refused; the Display is shown to the organiser.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SetupError {
@@ -221,7 +232,13 @@ impl SetupChange {
     pub fn apply(&self, settings: &GuildSettings) -> GuildSettings {
         let mut after = settings.clone();
         match self {
-            SetupChange::Conference(slug) => after.conference = Some(slug.clone()),
+            SetupChange::Conference(slug) => {
+                // Publishing was decided for the conference followed until now.
+                if after.conference.as_ref() != Some(slug) {
+                    after.web_public = false;
+                }
+                after.conference = Some(slug.clone());
+            }
             SetupChange::TimeZone(zone) => after.time_zone = Some(*zone),
             SetupChange::Source {
                 url,

@@ -14,7 +14,7 @@ pub struct Feed {
     pub slug: String,
     pub user: u64,
     /// The stored token, for the constant-time check against the one presented.
-    pub token: String,
+    pub token: FeedToken,
     /// The digest of the content last served, and since when it is served.
     pub served: Option<(Vec<u8>, DateTime<Utc>)>,
 }
@@ -30,13 +30,19 @@ pub async fn find(pool: &PgPool, key: &[u8; 32]) -> Result<Option<Feed>, StoreEr
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
+    let token: String = row.try_get("token")?;
+    let Some(token) = FeedToken::parse(&token) else {
+        return Err(StoreError::Invalid(
+            "a stored calendar token is malformed".to_owned(),
+        ));
+    };
     let digest: Option<Vec<u8>> = row.try_get("digest")?;
     let changed_at: Option<DateTime<Utc>> = row.try_get("changed_at")?;
     Ok(Some(Feed {
         conference_id: row.try_get("conference_id")?,
         slug: row.try_get("slug")?,
         user: id_from_db(row.try_get("user_id")?),
-        token: row.try_get("token")?,
+        token,
         served: digest.zip(changed_at),
     }))
 }

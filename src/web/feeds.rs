@@ -51,6 +51,8 @@ pub struct Feeds {
     hubs: Mutex<HashMap<String, tokio::sync::watch::Sender<screens::Hub>>>,
     /// Screen streams open now.
     streams: std::sync::atomic::AtomicUsize,
+    /// Set when the server stops: the screens' streams and hubs end.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Feeds {
@@ -69,6 +71,7 @@ impl Feeds {
             rendered: Mutex::default(),
             hubs: Mutex::default(),
             streams: std::sync::atomic::AtomicUsize::new(0),
+            closing: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -129,6 +132,25 @@ impl Feeds {
         Ok(Some(programme))
     }
 
+    /// The answer to a request that found nothing: a plain 404, or 429 once its address
+    /// missed too often (each miss costs a query).
+    fn missed(&self, peer: SocketAddr, headers: &HeaderMap) -> Response {
+        if self.throttle.miss(self.throttle.client(peer, headers)) {
+            return (StatusCode::NOT_FOUND, "not found\n").into_response();
+        }
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "60")],
+            "too many requests\n",
+        )
+            .into_response()
+    }
+
+    /// Ends the screens' streams and hubs (the server is stopping).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Snapshot>> {
         // The map holds plain values: a panic elsewhere leaves it usable.
         self.held.lock().unwrap_or_else(PoisonError::into_inner)
@@ -158,15 +180,7 @@ async fn personal(
     };
     match answer {
         Ok(Some(response)) => response,
-        Ok(None) if feeds.throttle.miss(feeds.throttle.client(peer, &headers)) => {
-            (StatusCode::NOT_FOUND, "not found\n").into_response()
-        }
-        Ok(None) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, "60")],
-            "too many requests\n",
-        )
-            .into_response(),
+        Ok(None) => feeds.missed(peer, &headers),
         Err(error) => {
             tracing::error!("a calendar feed failed: {:#}", anyhow::Error::from(error));
             (
@@ -189,7 +203,7 @@ async fn personal_feed(
     let Some(feed) = store::feeds::find(&feeds.pool, &key).await? else {
         return Ok(None);
     };
-    if !token.matches(&feed.token) {
+    if !token.matches(feed.token.as_str()) {
         return Ok(None);
     }
     let Some(programme) = feeds.programme(&feed.slug).await? else {
@@ -219,9 +233,13 @@ fn answer(
     headers: &HeaderMap,
 ) -> Response {
     let cache = format!("private, max-age={}", feeds::REFRESH.num_seconds());
-    conditional(unstamped.etag(), changed_at, cache, headers, || {
-        unstamped.stamped(changed_at)
-    })
+    conditional(
+        unstamped.etag(changed_at),
+        changed_at,
+        cache,
+        headers,
+        || unstamped.stamped(changed_at),
+    )
 }
 
 /// 200 with `body()`, or 304 when the request's validators say the client has it.

@@ -43,15 +43,75 @@ pub struct Site {
     pub feeds: Option<Arc<feeds::Feeds>>,
 }
 
+/// Which of a site's routes a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Routes {
+    ops: bool,
+    interactions: bool,
+    pages: bool,
+}
+
+impl Routes {
+    const ALL: Self = Self {
+        ops: true,
+        interactions: true,
+        pages: true,
+    };
+
+    /// What a listener named by `key` serves: `web.listen` and `--listen` everything; the
+    /// old keys what they served before the surface was one (so a public interactions port
+    /// of an old configuration does not start answering `/metrics`): `http.listen` the
+    /// operations routes, `interactions.listen` the interactions and the public pages.
+    fn of_key(key: &str) -> Self {
+        match key {
+            "http.listen" => Self {
+                ops: true,
+                interactions: false,
+                pages: false,
+            },
+            "interactions.listen" => Self {
+                ops: false,
+                ..Self::ALL
+            },
+            _ => Self::ALL,
+        }
+    }
+}
+
 impl Site {
     /// The router of every route this site has, hardened.
-    pub fn router(self) -> axum::Router {
+    pub fn router(&self) -> axum::Router {
+        self.routes(Routes::ALL)
+    }
+
+    /// Serves the site on `listeners` (each with the key that configured it, which decides
+    /// its routes) until `shutdown` completes; the screens' event streams end then too.
+    pub async fn serve(
+        self,
+        listeners: Vec<(TcpListener, &'static str)>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) {
+        let served = listeners
+            .into_iter()
+            .map(|(listener, key)| (listener, self.routes(Routes::of_key(key))))
+            .collect();
+        let feeds = self.feeds.clone();
+        let shutdown = async move {
+            shutdown.await;
+            if let Some(feeds) = feeds {
+                feeds.close();
+            }
+        };
+        serve_each(served, shutdown).await;
+    }
+
+    fn routes(&self, want: Routes) -> axum::Router {
         let mut app = axum::Router::new();
-        if let Some(state) = self.ops {
-            app = app.merge(ops::routes(state));
+        if let Some(state) = self.ops.as_ref().filter(|_| want.ops) {
+            app = app.merge(ops::routes(Arc::clone(state)));
         }
-        if let Some(state) = self.feeds {
-            app = app.merge(feeds::routes(state));
+        if let Some(state) = self.feeds.as_ref().filter(|_| want.pages) {
+            app = app.merge(feeds::routes(Arc::clone(state)));
         }
         let app =
             app.fallback(not_found)
@@ -60,8 +120,8 @@ impl Site {
                     REQUEST_TIMEOUT,
                 ));
         // The interactions endpoint has its own 3 s deadline and body limit.
-        let app = match self.interactions {
-            Some(interactions) => app.merge(interactions),
+        let app = match self.interactions.as_ref().filter(|_| want.interactions) {
+            Some(interactions) => app.merge(interactions.clone()),
             None => app,
         };
         harden(app)
@@ -106,19 +166,20 @@ pub async fn bind(addr: SocketAddr, setting: &str) -> anyhow::Result<TcpListener
 }
 
 /// Binds every listener a command was configured with (see
-/// [`crate::config::Settings::run_listeners`]); the old keys get a warning to rename them.
-pub async fn bind_all(addrs: &[(SocketAddr, &'static str)]) -> anyhow::Result<Vec<TcpListener>> {
+/// [`crate::config::Settings::run_listeners`]), each with its key; an old key that was set
+/// gets a warning to move to `web.listen`.
+pub async fn bind_all(
+    addrs: &[(SocketAddr, &'static str)],
+) -> anyhow::Result<Vec<(TcpListener, &'static str)>> {
     let mut listeners = Vec::with_capacity(addrs.len());
     for (addr, key) in addrs {
-        if matches!(*key, "http.listen" | "interactions.listen") && addrs.len() > 1 {
+        if matches!(*key, "http.listen" | "interactions.listen") {
             tracing::warn!(
-                "{key} is an old name of web.listen and differs from it: serving on {addr} too \
-                 for this release; move what uses it to web.listen and remove {key}"
+                "{key} is an old name of web.listen, still served for this release with the \
+                 routes it served before: move to web.listen"
             );
-        } else if *key == "http.listen" {
-            tracing::warn!("http.listen is the old name of web.listen: rename it");
         }
-        listeners.push(bind(*addr, key).await?);
+        listeners.push((bind(*addr, key).await?, *key));
     }
     Ok(listeners)
 }
@@ -130,13 +191,23 @@ pub async fn serve(
     app: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    let served = listeners
+        .into_iter()
+        .map(|listener| (listener, app.clone()))
+        .collect();
+    serve_each(served, shutdown).await;
+}
+
+/// [`serve`], each listener with its own router.
+async fn serve_each(
+    listeners: Vec<(TcpListener, axum::Router)>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut servers = tokio::task::JoinSet::new();
-    for listener in listeners {
+    for (listener, app) in listeners {
         let mut stopping = stopping.clone();
-        let service = app
-            .clone()
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
         servers.spawn(async move {
             let stopped = async move {
                 let _ = stopping.wait_for(|stop| *stop).await;

@@ -9,12 +9,19 @@ use std::num::NonZeroU32;
 use axum::http::HeaderMap;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// How many tracked addresses trigger a sweep of those whose limit has recovered.
+/// How many tracked addresses make a sweep of those whose limit has recovered worth it, and
+/// at most how often (in misses) one runs: a sweep walks every address.
 const SWEEP_ABOVE: usize = 10_000;
+const SWEEP_EVERY: u64 = 1_000;
+/// Past this many addresses still limited, every miss is refused: memory stays bounded
+/// under a spread-out guess, and a link that exists still works.
+const MAX_TRACKED: usize = 100_000;
 
 /// Misses allowed per address: a burst, then a steady rate.
 pub struct Throttle {
     misses: DefaultKeyedRateLimiter<IpAddr>,
+    /// Misses counted, to space the sweeps.
+    counted: std::sync::atomic::AtomicU64,
     /// Whether `X-Forwarded-For` is believed (only behind a reverse proxy that sets it).
     trust_forwarded: bool,
 }
@@ -24,16 +31,24 @@ impl Throttle {
     pub fn new(per_minute: NonZeroU32, burst: NonZeroU32, trust_forwarded: bool) -> Self {
         Self {
             misses: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            counted: std::sync::atomic::AtomicU64::new(0),
             trust_forwarded,
         }
     }
 
-    /// Records a miss from `client`; `false` once it has missed too often.
+    /// Records a miss from `client`; `false` once it has missed too often. An IPv6 client
+    /// counts by its /64, which one host usually holds whole.
     pub fn miss(&self, client: IpAddr) -> bool {
-        if self.misses.len() > SWEEP_ABOVE {
+        let n = self
+            .counted
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % SWEEP_EVERY == 0 && self.misses.len() > SWEEP_ABOVE {
             self.misses.retain_recent();
         }
-        self.misses.check_key(&client).is_ok()
+        if self.misses.len() > MAX_TRACKED {
+            return false;
+        }
+        self.misses.check_key(&network(client)).is_ok()
     }
 
     /// The address a request came from: the peer, or behind a trusted proxy the address
@@ -54,6 +69,17 @@ impl Throttle {
     }
 }
 
+/// The unit a client is limited by: an IPv4 address, or an IPv6 /64.
+fn network(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V4(_) => client,
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1_u128 << 64) - 1);
+            IpAddr::V6(bits.into())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +97,16 @@ mod tests {
         let allowed: Vec<bool> = (0..5).map(|_| throttle.miss(guesser)).collect();
         assert_eq!(allowed, [true, true, true, false, false]);
         assert!(throttle.miss(other));
+        // Another address of the same IPv6 /64 is the same guesser.
+        let v6 = |text: &str| text.parse::<IpAddr>().expect("ip");
+        for _ in 0..3 {
+            assert!(throttle.miss(v6("2001:db8:1:2::1")));
+        }
+        assert!(!throttle.miss(v6("2001:db8:1:2:ffff::9")));
+        assert!(
+            throttle.miss(v6("2001:db8:1:3::1")),
+            "the next /64 is someone else"
+        );
     }
 
     #[test]

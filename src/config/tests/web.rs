@@ -89,8 +89,12 @@ fn an_old_key_beside_a_different_web_listen_is_served_too_for_one_release() {
         ]
     );
     assert_eq!(
-        settings.serve_listeners(Some(addr("127.0.0.1:7000")))[0],
-        (addr("127.0.0.1:7000"), "--listen")
+        settings.serve_listeners(Some(addr("127.0.0.1:7000"))),
+        [
+            (addr("127.0.0.1:7000"), "--listen"),
+            (addr("0.0.0.0:9090"), "http.listen")
+        ],
+        "--listen replaces the configured interactions address, as before"
     );
     let defaults = Settings::load(None, &[]).unwrap();
     assert!(defaults.run_listeners().is_empty());

@@ -156,6 +156,11 @@ pub fn unusable_channel(channel: u64, reason: &str) -> Reply {
 pub const NEEDS_MANAGE_EVENTS: &str = "I need the Manage Events permission in this server to \
      keep its events. Give it to me (Server Settings → Roles), then try again.";
 
+/// The refusal of `/setup web public:on` from a server that does not bring the programme.
+pub const NOT_THE_PROGRAMME_S_SERVER: &str = "Only the server that imports this conference's \
+     programme (with `/setup source`), or the one the bot's operator assigned it to, can publish \
+     it on the web.";
+
 /// A value refused by validation, with its reason (already safe to show).
 pub fn invalid(reason: &str) -> Reply {
     ephemeral(reason.to_owned())

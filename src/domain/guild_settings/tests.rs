@@ -73,3 +73,38 @@ fn every_channel_kind_round_trips_through_its_option_value() {
     }
     assert_eq!(ChannelKind::parse("general"), None);
 }
+
+#[test]
+fn only_the_server_bringing_the_programme_or_assigned_it_may_publish() {
+    let slug = ConferenceSlug::parse("nbpy").expect("slug");
+    let follower = GuildSettings::seeded(Some(slug.clone()), None);
+    assert!(!may_publish(&follower, None), "following is not enough");
+    assert!(
+        may_publish(&follower, Some(&slug)),
+        "the operator assigned it"
+    );
+    let other = ConferenceSlug::parse("other").expect("slug");
+    assert!(!may_publish(&follower, Some(&other)));
+    let importer = GuildSettings {
+        source_url: Some("https://pretalx.example.org/nbpy/schedule.ics".into()),
+        ..follower.clone()
+    };
+    assert!(
+        may_publish(&importer, None),
+        "its /setup source brings the programme"
+    );
+    assert!(
+        !may_publish(&GuildSettings::default(), Some(&slug)),
+        "no conference"
+    );
+
+    let published = SetupChange::Web(true).apply(&importer);
+    let moved = SetupChange::Conference(other.clone()).apply(&published);
+    assert!(published.web_public);
+    assert!(
+        !moved.web_public,
+        "publishing was decided for the other conference"
+    );
+    let same = SetupChange::Conference(slug).apply(&published);
+    assert!(same.web_public);
+}

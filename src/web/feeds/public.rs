@@ -5,13 +5,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 
-use axum::extract::{Path, RawQuery, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{conditional, Feeds};
 use crate::domain::export::ics;
 use crate::domain::feeds::{self, Filter, Unstamped};
+use crate::domain::text::title_key;
 use crate::store::{self, StoreError};
 
 /// Filter values a request may give, and the longest one: a room name is far shorter.
@@ -38,12 +41,13 @@ pub(super) struct Rendered {
 
 pub(super) async fn calendar(
     State(feeds): State<Arc<Feeds>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let Some(slug) = file.strip_suffix(".ics") else {
-        return not_found();
+        return feeds.missed(peer, &headers);
     };
     let Some(filter) = filter(query.as_deref()) else {
         return (
@@ -56,7 +60,7 @@ pub(super) async fn calendar(
     };
     match public_feed(&feeds, slug, filter, &headers).await {
         Ok(Some(response)) => response,
-        Ok(None) => not_found(),
+        Ok(None) => feeds.missed(peer, &headers),
         Err(error) => {
             tracing::error!("a public feed failed: {:#}", anyhow::Error::from(error));
             (
@@ -66,10 +70,6 @@ pub(super) async fn calendar(
                 .into_response()
         }
     }
-}
-
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "not found\n").into_response()
 }
 
 /// `room=` and `track=` values (repeated, each a name); `None` when there are too many or
@@ -87,7 +87,17 @@ fn filter(query: Option<&str>) -> Option<Filter> {
         }
         list.push(value.into_owned());
     }
-    (filter.rooms.len() + filter.tracks.len() <= MAX_FILTERS).then_some(filter)
+    if filter.rooms.len() + filter.tracks.len() > MAX_FILTERS {
+        return None;
+    }
+    // One variant per meaning: `?room=Barn&room=barn` and `?room=barn` are kept once.
+    for list in [&mut filter.rooms, &mut filter.tracks] {
+        let mut keys: Vec<String> = list.iter().map(|name| title_key(name)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        *list = keys;
+    }
+    Some(filter)
 }
 
 async fn public_feed(
@@ -118,7 +128,7 @@ async fn public_feed(
             let talks = feeds::public_talks(&programme, &variant.filter);
             let unstamped = Unstamped::render(&programme.conference, &talks, None);
             let rendered = Arc::new(Rendered {
-                etag: unstamped.etag(),
+                etag: unstamped.etag(changed_at),
                 text: unstamped.stamped(changed_at),
             });
             keep(feeds, variant, Arc::clone(&rendered));
@@ -165,9 +175,14 @@ mod tests {
 
     #[test]
     fn rooms_and_tracks_repeat_and_other_parameters_are_ignored() {
-        let filter = filter(Some("room=Barn&room=Main%20Hall&track=Web&t=123")).expect("ok");
-        assert_eq!(filter.rooms, ["Barn", "Main Hall"]);
-        assert_eq!(filter.tracks, ["Web"]);
+        let filter =
+            filter(Some("room=Main%20Hall&room=barn&room=Barn&track=Web&t=1")).expect("ok");
+        assert_eq!(
+            filter.rooms,
+            ["barn", "main hall"],
+            "folded, sorted, once each"
+        );
+        assert_eq!(filter.tracks, ["web"]);
         assert_eq!(super::filter(None), Some(Filter::default()));
     }
 

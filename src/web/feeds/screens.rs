@@ -14,8 +14,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, StatusCode};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -50,10 +52,18 @@ pub(super) enum Hub {
 
 pub(super) async fn page(
     State(feeds): State<Arc<Feeds>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(slug): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
-    let (room, programme) = match published(&feeds, &slug, query.as_deref()).await {
+    let asked = Asked {
+        slug: &slug,
+        query: query.as_deref(),
+        peer,
+        headers: &headers,
+    };
+    let (room, programme) = match published(&feeds, asked).await {
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
@@ -69,15 +79,24 @@ pub(super) async fn page(
         .into_response()
 }
 
+/// What a screen request asks for, and who asks.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    slug: &'a str,
+    query: Option<&'a str>,
+    peer: SocketAddr,
+    headers: &'a HeaderMap,
+}
+
 /// The room asked for and the programme of a published conference, or the answer saying
 /// why not: 400 for a room name too long, 404 for a conference not published (or none),
 /// 503 when the database fails.
 async fn published(
     feeds: &Feeds,
-    slug: &str,
-    query: Option<&str>,
+    asked: Asked<'_>,
 ) -> Result<(Option<String>, Arc<Programme>), Response> {
-    let Some(room) = room_of(query) else {
+    let slug = asked.slug;
+    let Some(room) = room_of(asked.query) else {
         return Err((StatusCode::BAD_REQUEST, "the room name is too long\n").into_response());
     };
     let programme = match store::feeds::public(&feeds.pool, slug).await {
@@ -91,7 +110,7 @@ async fn published(
     };
     match programme {
         Ok(Some(programme)) => Ok((room, programme)),
-        Ok(None) => Err((StatusCode::NOT_FOUND, "not found\n").into_response()),
+        Ok(None) => Err(feeds.missed(asked.peer, asked.headers)),
         Err(error) => {
             tracing::error!("a screen failed: {:#}", anyhow::Error::from(error));
             Err((StatusCode::SERVICE_UNAVAILABLE, "try again shortly\n").into_response())
@@ -101,10 +120,18 @@ async fn published(
 
 pub(super) async fn events(
     State(feeds): State<Arc<Feeds>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(slug): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
-    let room = match published(&feeds, &slug, query.as_deref()).await {
+    let asked = Asked {
+        slug: &slug,
+        query: query.as_deref(),
+        peer,
+        headers: &headers,
+    };
+    let room = match published(&feeds, asked).await {
         Ok((room, _)) => room,
         Err(refusal) => return refusal,
     };
@@ -116,6 +143,7 @@ pub(super) async fn events(
         room,
         last: None,
         ended: false,
+        closing: feeds.closing.subscribe(),
         _open: open,
     };
     let events = futures_util::stream::unfold(stream, next_event);
@@ -159,6 +187,8 @@ struct Stream {
     /// The contents last sent.
     last: Option<String>,
     ended: bool,
+    /// True once the server stops.
+    closing: watch::Receiver<bool>,
     _open: Open,
 }
 
@@ -169,6 +199,11 @@ async fn next_event(mut stream: Stream) -> Option<(Result<Event, Infallible>, St
         return None;
     }
     loop {
+        // The server is stopping: end the stream, so the browser reconnects to whichever
+        // server answers next.
+        if *stream.closing.borrow() {
+            return None;
+        }
         let hub = stream.hub.borrow_and_update().clone();
         let mut wait = MAX_WAIT;
         match hub {
@@ -198,6 +233,7 @@ async fn next_event(mut stream: Stream) -> Option<(Result<Event, Infallible>, St
         }
         tokio::select! {
             changed = stream.hub.changed() => if changed.is_err() { return None },
+            _ = stream.closing.changed() => {}
             () = tokio::time::sleep(wait) => {}
         }
     }
@@ -207,6 +243,14 @@ async fn next_event(mut stream: Stream) -> Option<(Result<Event, Infallible>, St
 fn subscribe(feeds: &Arc<Feeds>, slug: &str) -> watch::Receiver<Hub> {
     let mut hubs = feeds.hubs();
     if let Some(hub) = hubs.get(slug) {
+        // Unpublished and published again before the hub noticed: it says so within a poll.
+        hub.send_if_modified(|state| {
+            let gone = matches!(state, Hub::Gone);
+            if gone {
+                *state = Hub::Loading;
+            }
+            gone
+        });
         return hub.subscribe();
     }
     let (sender, receiver) = watch::channel(Hub::Loading);
@@ -217,8 +261,19 @@ fn subscribe(feeds: &Arc<Feeds>, slug: &str) -> watch::Receiver<Hub> {
 
 /// A hub: hands the conference's current snapshot to its streams until none is left.
 async fn watch_conference(feeds: Arc<Feeds>, slug: String, sender: watch::Sender<Hub>) {
+    // Leaves the map however the task ends (a panic included), so a new screen starts a
+    // new hub instead of waiting on a dead one.
+    let _leave = Leave {
+        feeds: Arc::clone(&feeds),
+        slug: slug.clone(),
+        sender: sender.clone(),
+    };
+    let mut closing = feeds.closing.subscribe();
     let mut shown: Option<i64> = None;
     loop {
+        if *closing.borrow_and_update() {
+            return;
+        }
         match store::feeds::public(&feeds.pool, &slug).await {
             Ok(None) => {
                 shown = None;
@@ -245,12 +300,34 @@ async fn watch_conference(feeds: Arc<Feeds>, slug: String, sender: watch::Sender
             // Kept as it was: the screens go on showing the last programme.
             Err(error) => tracing::warn!("a screen's conference: {error}"),
         }
-        tokio::time::sleep(HUB_POLL).await;
+        tokio::select! {
+            () = tokio::time::sleep(HUB_POLL) => {}
+            _ = closing.changed() => return,
+        }
         let mut hubs = feeds.hubs();
         // Under the lock that `subscribe` takes: nobody joins between the count and the end.
         if sender.receiver_count() == 0 {
             hubs.remove(&slug);
             return;
+        }
+    }
+}
+
+/// Removes a hub's entry when its task ends.
+struct Leave {
+    feeds: Arc<Feeds>,
+    slug: String,
+    sender: watch::Sender<Hub>,
+}
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        let mut hubs = self.feeds.hubs();
+        if hubs
+            .get(&self.slug)
+            .is_some_and(|hub| hub.same_channel(&self.sender))
+        {
+            hubs.remove(&self.slug);
         }
     }
 }

@@ -29,6 +29,8 @@
     events.close();
     main.innerHTML = "";
     status.textContent = "This screen is no longer published.";
+    // Published again later: the page finds out by itself.
+    setTimeout(() => location.reload(), 60000);
   });
   events.onerror = () => {
     status.textContent = "Reconnecting…";

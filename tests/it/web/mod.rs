@@ -49,7 +49,8 @@ impl Web {
         let listener = web::bind(addr, "test").await.expect("bind");
         let addr = listener.local_addr().expect("bound");
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(web::serve(vec![listener], site.router(), async {
+        // As `confbot run` serves it: stopping ends the screens' streams too.
+        let task = tokio::spawn(site.serve(vec![(listener, "web.listen")], async {
             let _ = stopped.await;
         }));
         Web {

@@ -12,28 +12,39 @@ use crate::domain::programme::Programme;
 use crate::domain::reminders::{LeadTime, SubscriptionTarget};
 
 /// A person's live calendar feed, as `/mytalks` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct CalendarLink {
-    /// `https://…/cal/<token>.ics`
-    pub https: String,
-    /// The same as `webcal://…`, which phones open in their calendar app.
-    pub webcal: String,
+    /// `https://…/cal/<token>.ics` and the same as `webcal://…`, which phones open in their
+    /// calendar app; `None` when the web surface has no public address to give.
+    pub urls: Option<(String, String)>,
     /// The link was just made anew (`reset-link`): the old one no longer works.
     pub reset: bool,
+}
+
+impl std::fmt::Debug for CalendarLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URLs hold the token: a working link to the person's calendar.
+        f.debug_struct("CalendarLink")
+            .field("urls", &self.urls.as_ref().map(|_| "…"))
+            .field("reset", &self.reset)
+            .finish()
+    }
 }
 
 /// The line giving the link. The URL sits in angle brackets so Discord shows no preview
 /// of it; the webcal twin in code, as Discord links only http(s).
 fn link_line(link: &CalendarLink) -> String {
+    let Some((https, webcal)) = &link.urls else {
+        return "Your old calendar link no longer works.".to_owned();
+    };
     let lead = if link.reset {
         "Your old calendar link no longer works. Your new live calendar"
     } else {
         "Your live calendar, which follows every change"
     };
     format!(
-        "{lead}: <{}> (or `{}` to open it in a calendar app). Anyone with the link sees your \
-         talks: `/mytalks reset-link:True` replaces it.",
-        link.https, link.webcal
+        "{lead}: <{https}> (or `{webcal}` to open it in a calendar app). Anyone with the link \
+         sees your talks: `/mytalks reset-link:True` replaces it."
     )
 }
 
