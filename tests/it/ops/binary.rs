@@ -129,7 +129,7 @@ async fn a_refused_channel_check_counts_as_an_invalid_request() {
         WAIT,
     );
     let addr = bot.bound("web surface listening (http.listen)").await;
-    bot.logged("http.listen is the old name of web.listen")
+    bot.logged("http.listen is an old name of web.listen")
         .await;
 
     let options = serde_json::json!({"name": "channel", "type": 1, "options": [
