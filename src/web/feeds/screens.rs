@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -50,20 +51,8 @@ pub(super) enum Hub {
     Live(Arc<Programme>),
 }
 
-pub(super) async fn page(
-    State(feeds): State<Arc<Feeds>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(slug): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let asked = Asked {
-        slug: &slug,
-        query: query.as_deref(),
-        peer,
-        headers: &headers,
-    };
-    let (room, programme) = match published(&feeds, asked).await {
+pub(super) async fn page(State(feeds): State<Arc<Feeds>>, asked: Asked) -> Response {
+    let (room, programme) = match published(&feeds, &asked).await {
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
@@ -79,24 +68,42 @@ pub(super) async fn page(
         .into_response()
 }
 
-/// What a screen request asks for, and who asks.
-#[derive(Clone, Copy)]
-struct Asked<'a> {
-    slug: &'a str,
-    query: Option<&'a str>,
+/// What a screen request asks for (the slug, the query), and who asks.
+pub(super) struct Asked {
+    slug: String,
+    query: Option<String>,
     peer: SocketAddr,
-    headers: &'a HeaderMap,
+    headers: HeaderMap,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Asked {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(slug) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            slug,
+            query: parts.uri.query().map(str::to_owned),
+            peer,
+            headers: parts.headers.clone(),
+        })
+    }
 }
 
 /// The room asked for and the programme of a published conference, or the answer saying
-/// why not: 400 for a room name too long, 404 for a conference not published (or none),
-/// 503 when the database fails.
+/// why not: 400 for a room name too long, 404 for a conference not published (or none;
+/// 429 once the address missed too often), 503 when the database fails.
 async fn published(
     feeds: &Feeds,
-    asked: Asked<'_>,
+    asked: &Asked,
 ) -> Result<(Option<String>, Arc<Programme>), Response> {
-    let slug = asked.slug;
-    let Some(room) = room_of(asked.query) else {
+    let slug = asked.slug.as_str();
+    let Some(room) = room_of(asked.query.as_deref()) else {
         return Err((StatusCode::BAD_REQUEST, "the room name is too long\n").into_response());
     };
     let programme = match store::feeds::public(&feeds.pool, slug).await {
@@ -110,7 +117,7 @@ async fn published(
     };
     match programme {
         Ok(Some(programme)) => Ok((room, programme)),
-        Ok(None) => Err(feeds.missed(asked.peer, asked.headers)),
+        Ok(None) => Err(feeds.missed(asked.peer, &asked.headers)),
         Err(error) => {
             tracing::error!("a screen failed: {:#}", anyhow::Error::from(error));
             Err((StatusCode::SERVICE_UNAVAILABLE, "try again shortly\n").into_response())
@@ -118,23 +125,12 @@ async fn published(
     }
 }
 
-pub(super) async fn events(
-    State(feeds): State<Arc<Feeds>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(slug): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let asked = Asked {
-        slug: &slug,
-        query: query.as_deref(),
-        peer,
-        headers: &headers,
-    };
-    let room = match published(&feeds, asked).await {
+pub(super) async fn events(State(feeds): State<Arc<Feeds>>, asked: Asked) -> Response {
+    let room = match published(&feeds, &asked).await {
         Ok((room, _)) => room,
         Err(refusal) => return refusal,
     };
+    let slug = asked.slug;
     let Some(open) = Open::new(&feeds) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many open screens\n").into_response();
     };

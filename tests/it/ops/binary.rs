@@ -129,8 +129,7 @@ async fn a_refused_channel_check_counts_as_an_invalid_request() {
         WAIT,
     );
     let addr = bot.bound("web surface listening (http.listen)").await;
-    bot.logged("http.listen is an old name of web.listen")
-        .await;
+    bot.logged("http.listen is an old name of web.listen").await;
 
     let options = serde_json::json!({"name": "channel", "type": 1, "options": [
         payloads::option("kind", 3, serde_json::json!("organiser-log")),
