@@ -16,28 +16,13 @@
 
 use std::time::{Duration, Instant};
 
+use confbot::discord::registry;
 use confbot::metrics::{Family, LATENCY_BUCKETS};
 use prometheus_client::metrics::family::Family as ClientFamily;
 use prometheus_client::metrics::histogram::Histogram as ClientHistogram;
 
 type Labels = Vec<(&'static str, &'static str)>;
 
-const COMMANDS: &[&str] = &[
-    "talk",
-    "next",
-    "now",
-    "schedule",
-    "speaker",
-    "subscribe",
-    "unsubscribe",
-    "mytalks",
-    "remind",
-    "help",
-    "setup",
-    "status",
-    "announce",
-    "sync",
-];
 const RUNS: usize = 5;
 
 fn main() {
@@ -47,12 +32,14 @@ fn main() {
         .unwrap_or(2_000_000);
     let took = Duration::from_micros(1_500);
 
-    let own = Family::new(COMMANDS.iter().copied(), LATENCY_BUCKETS);
+    // The registered commands, as the bot's telemetry keys them.
+    let commands: Vec<&'static str> = registry::commands().iter().map(|c| c.name).collect();
+    let own = Family::new(commands.iter().copied(), LATENCY_BUCKETS);
     let client: ClientFamily<Labels, ClientHistogram, fn() -> ClientHistogram> =
         ClientFamily::new_with_constructor(|| {
             ClientHistogram::new(LATENCY_BUCKETS.iter().copied())
         });
-    let labels: Vec<(&str, Labels)> = COMMANDS
+    let labels: Vec<(&str, Labels)> = commands
         .iter()
         .map(|name| (*name, vec![("command", *name)]))
         .collect();
