@@ -4,11 +4,15 @@
 //! costs the command or delivery hot path more than a microsecond per event. An event there
 //! is one latency observed into a histogram chosen by command name (a command answered, a
 //! post delivered). This measures, per event, in this process, no I/O:
-//! - confbot's own recorders (`confbot::metrics::Family::observe`: a lookup by name in a
-//!   fixed map, then relaxed atomic adds);
-//! - `prometheus-client` as confbot would use it: a `Family` keyed by the command label,
-//!   `get_or_create` then `observe` (a read lock on the family, a write lock on the series);
-//! - `prometheus-client` with the series resolved beforehand (`Histogram::observe` only);
+//! - confbot's recorder (`confbot::metrics::ByCommand::observe`: a lookup by name in a fixed
+//!   map of series resolved at start, then `prometheus-client`'s `Counter::inc` and
+//!   `Histogram::observe`);
+//! - `prometheus-client`'s `Family` used directly: `get_or_create` by the command label then
+//!   `observe` (a read lock on the family, a write lock on the series);
+//! - `prometheus-client`'s `Histogram::observe` alone, the series resolved beforehand;
+//!
+//! (Before the move to `prometheus-client`, the first row was confbot's hand-written
+//! recorder; BENCHMARKS.md has both builds side by side.)
 //!
 //! each on one thread, and on two threads recording into the same series at once (the
 //! machine's two cores: the contended case). `CONFBOT_BENCH_EVENTS` (default 2,000,000)
@@ -17,7 +21,7 @@
 use std::time::{Duration, Instant};
 
 use confbot::discord::registry;
-use confbot::metrics::{Family, LATENCY_BUCKETS};
+use confbot::metrics::{ByCommand, LATENCY_BUCKETS};
 use prometheus_client::metrics::family::Family as ClientFamily;
 use prometheus_client::metrics::histogram::Histogram as ClientHistogram;
 
@@ -34,7 +38,7 @@ fn main() {
 
     // The registered commands, as the bot's telemetry keys them.
     let commands: Vec<&'static str> = registry::commands().iter().map(|c| c.name).collect();
-    let own = Family::new(commands.iter().copied(), LATENCY_BUCKETS);
+    let own = ByCommand::new(commands.iter().copied(), LATENCY_BUCKETS);
     let client: ClientFamily<Labels, ClientHistogram, fn() -> ClientHistogram> =
         ClientFamily::new_with_constructor(|| {
             ClientHistogram::new(LATENCY_BUCKETS.iter().copied())
@@ -68,7 +72,7 @@ fn main() {
     println!("## Recording one latency event ({events} events per run, median of {RUNS} runs)\n");
     println!("| recorder | 1 thread, ns/event | 2 threads on one series, ns/event |");
     println!("| --- | ---: | ---: |");
-    row("confbot::metrics::Family::observe", events, &own_event);
+    row("confbot::metrics::ByCommand::observe", events, &own_event);
     row(
         "prometheus-client Family::get_or_create + observe",
         events,

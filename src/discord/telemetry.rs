@@ -14,7 +14,7 @@ use std::time::Duration;
 use serenity::all::{ConnectionStage, ShardId};
 use serenity::gateway::ShardRunnerInfo;
 
-use crate::metrics::{Family, LATENCY_BUCKETS};
+use crate::metrics::{ByCommand, LATENCY_BUCKETS};
 
 use super::registry;
 
@@ -22,9 +22,9 @@ use super::registry;
 #[derive(Debug)]
 pub struct Telemetry {
     /// Slash commands, from the interaction arriving to its answer sent (deferral included).
-    pub commands: Family,
+    pub commands: ByCommand,
     /// Autocomplete requests, from arrival to the suggestions sent.
-    pub autocompletes: Family,
+    pub autocompletes: ByCommand,
     /// Requests to the HTTP interactions endpoint refused (bad signature, stale, replayed).
     rejected: AtomicU64,
     /// The shards this process runs, in id order, each connected or not (READY or RESUMED
@@ -83,8 +83,8 @@ impl Default for Telemetry {
     fn default() -> Self {
         let names = || registry::commands().iter().map(|spec| spec.name);
         Self {
-            commands: Family::new(names(), LATENCY_BUCKETS),
-            autocompletes: Family::new(names(), LATENCY_BUCKETS),
+            commands: ByCommand::new(names(), LATENCY_BUCKETS),
+            autocompletes: ByCommand::new(names(), LATENCY_BUCKETS),
             rejected: AtomicU64::new(0),
             shards: Mutex::new(vec![ShardState {
                 id: 0,

@@ -3,14 +3,17 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-
-use crate::lock::lock;
 use std::time::{Duration, Instant};
 
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::watch;
 
 use crate::domain::reminders::PostKind;
-use crate::metrics::{Histogram, HistogramSnapshot, LATENESS_BUCKETS};
+use crate::lock::lock;
+use crate::metrics::{Buckets, LATENESS_BUCKETS};
 
 /// How many rows reached each outcome since start: for logs, metrics and tests, which
 /// wait on [`Outcomes::subscribe`] instead of polling the database.
@@ -103,12 +106,21 @@ fn kind_index(kind: PostKind) -> usize {
     }
 }
 
+/// The labels of the delivery counters.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Delivery {
+    pub kind: &'static str,
+    pub outcome: &'static str,
+}
+
 /// Outcome counters, shared between the loop and whoever watches it.
 #[derive(Debug)]
 pub struct Outcomes {
     totals: watch::Sender<OutcomeCounts>,
-    /// `[kind][outcome]`, plain atomics: read only by scrapes.
-    by_kind: [[AtomicU64; 5]; KINDS.len()],
+    /// Every post by kind and outcome, for `/metrics`.
+    deliveries: Family<Delivery, Counter>,
+    /// Its series, resolved once, `[kind][outcome]`: counting takes no lock.
+    by_kind: [[Counter; 5]; KINDS.len()],
     /// `now - due` of every post sent.
     lateness: Histogram,
     /// When the loop last looked at the outbox. Monotonic and real time on purpose, not the
@@ -120,10 +132,21 @@ pub struct Outcomes {
 
 impl Default for Outcomes {
     fn default() -> Self {
+        let deliveries = Family::<Delivery, Counter>::default();
+        let by_kind = std::array::from_fn(|kind| {
+            std::array::from_fn(|outcome| {
+                let labels = Delivery {
+                    kind: KINDS[kind].as_str(),
+                    outcome: Outcome::ALL[outcome].as_str(),
+                };
+                deliveries.get_or_create(&labels).clone()
+            })
+        });
         Self {
             totals: watch::Sender::default(),
-            by_kind: Default::default(),
-            lateness: Histogram::new(LATENESS_BUCKETS),
+            deliveries,
+            by_kind,
+            lateness: Buckets(LATENESS_BUCKETS).histogram(),
             heartbeat: Mutex::new(None),
             turns: AtomicU64::new(0),
         }
@@ -146,17 +169,19 @@ impl Outcomes {
             .iter()
             .map(|kind| {
                 let row = &self.by_kind[kind_index(*kind)];
-                (
-                    *kind,
-                    std::array::from_fn(|i| row[i].load(Ordering::Relaxed)),
-                )
+                (*kind, std::array::from_fn(|i| row[i].get()))
             })
             .collect()
     }
 
-    /// How late sent posts went out.
-    pub fn lateness(&self) -> HistogramSnapshot {
-        self.lateness.snapshot()
+    /// The counters of [`Self::by_kind`], labelled `kind` and `outcome`, to register.
+    pub fn deliveries(&self) -> Family<Delivery, Counter> {
+        self.deliveries.clone()
+    }
+
+    /// How late sent posts went out, to register.
+    pub fn lateness(&self) -> Histogram {
+        self.lateness.clone()
     }
 
     /// How long ago the loop last looked at the outbox; `None` before it first did.
@@ -178,7 +203,7 @@ impl Outcomes {
     }
 
     pub(super) fn observe_lateness(&self, late: Duration) {
-        self.lateness.observe(late);
+        self.lateness.observe(late.as_secs_f64());
     }
 
     /// Counts one DM channel opened.
@@ -190,7 +215,7 @@ impl Outcomes {
     /// Counts one row's outcome. The per-kind counter first: a test woken by the total
     /// then sees the kind's count as well.
     pub(super) fn bump(&self, kind: PostKind, outcome: Outcome) {
-        self.by_kind[kind_index(kind)][outcome.index()].fetch_add(1, Ordering::Relaxed);
+        self.by_kind[kind_index(kind)][outcome.index()].inc();
         self.totals
             .send_modify(|counts| *outcome.field(counts) += 1);
     }

@@ -1,233 +1,176 @@
-//! `/metrics`: the Prometheus text page. Counters and histograms come from memory; the
-//! outbox depth and the sync summary are one query each at scrape time (bounded by
+//! `/metrics`: the OpenMetrics page. The recorders of the Discord adapter and the delivery
+//! loop are registered as they are; what other parts keep for their own decisions (the
+//! gateway's shards, the invalid-request window, the heartbeat) is copied in as constants;
+//! the outbox depth and the sync summary are one query each at scrape time (bounded by
 //! [`DATABASE_TIMEOUT`]; when the database does not answer they are left out and
 //! `confbot_metrics_database_up` says 0).
+//!
+//! The registry is built per scrape: registering clones shares the recorders, and a
+//! scrape-time value then needs no state of its own.
 
 use chrono::Utc;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::{Registry, Unit};
 
 use super::{Ops, DATABASE_TIMEOUT};
 use crate::discord::Gateway;
-use crate::jobs::Outcome;
-use crate::metrics::Encoder;
+use crate::metrics;
 use crate::store::{outbox, syncs};
 
 /// The whole page.
 pub async fn render(ops: &Ops) -> String {
-    let mut page = Encoder::default();
-    page.header("confbot_build_info", "gauge", "The running version.");
-    page.sample(
-        "confbot_build_info",
-        &[("version", env!("CARGO_PKG_VERSION"))],
-        1.0,
-    );
-    commands(&mut page, ops);
-    delivery(&mut page, ops);
     let gateway = ops.telemetry.gateway().await;
-    gauges(&mut page, ops, &gateway);
-    database(&mut page, ops).await;
-    page.finish()
-}
-
-fn commands(page: &mut Encoder, ops: &Ops) {
-    let kinds = [
-        (
-            &ops.telemetry.commands,
-            "commands",
-            "command",
-            "slash command",
-        ),
-        (
-            &ops.telemetry.autocompletes,
-            "autocompletes",
-            "autocomplete",
-            "autocomplete request",
-        ),
-    ];
-    for (family, plural, singular, label) in kinds {
-        let series = family.snapshot();
-        let total = format!("confbot_{plural}_total");
-        page.header(
-            &total,
-            "counter",
-            &format!("Each {label} answered, by command."),
-        );
-        for (name, snapshot) in &series {
-            #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
-            page.sample(&total, &[("command", name)], snapshot.count() as f64);
-        }
-        let duration = format!("confbot_{singular}_duration_seconds");
-        let help = format!("Seconds from a {label} arriving to its answer sent, by command.");
-        page.header(&duration, "histogram", &help);
-        for (name, snapshot) in &series {
-            page.histogram(&duration, &[("command", name)], snapshot);
-        }
-    }
-    let name = "confbot_interactions_rejected_total";
-    page.header(
-        name,
-        "counter",
-        "Requests to the HTTP interactions endpoint refused: bad signature, stale or replayed.",
-    );
-    #[allow(clippy::cast_precision_loss)] // counts stay far below 2^53
-    page.sample(name, &[], ops.telemetry.rejected() as f64);
-}
-
-fn delivery(page: &mut Encoder, ops: &Ops) {
-    let name = "confbot_deliveries_total";
-    page.header(
-        name,
-        "counter",
-        "Outbox rows by kind (reminder, moved, cancelled, announcement) and outcome.",
-    );
-    for (kind, counts) in ops.outcomes.by_kind() {
-        for (outcome, count) in Outcome::ALL.iter().zip(counts) {
-            #[allow(clippy::cast_precision_loss)]
-            page.sample(
-                name,
-                &[("kind", kind.as_str()), ("outcome", outcome.as_str())],
-                count as f64,
-            );
-        }
-    }
-    let name = "confbot_delivery_lateness_seconds";
-    page.header(
-        name,
-        "histogram",
-        "Seconds between a post's due time and its send.",
-    );
-    page.histogram(name, &[], &ops.outcomes.lateness());
-    let name = "confbot_discord_invalid_requests_total";
-    page.header(
-        name,
-        "counter",
-        "Delivery requests Discord answered 401, 403 or 429 (it bans the IP at 10,000 in 10 minutes).",
-    );
-    #[allow(clippy::cast_precision_loss)]
-    page.sample(name, &[], ops.invalid.total() as f64);
-    let name = "confbot_discord_invalid_requests_window";
-    page.header(
-        name,
-        "gauge",
-        "Of those, the ones in the last 10 minutes; delivery pauses at 1,000.",
-    );
-    #[allow(clippy::cast_precision_loss)]
-    page.sample(
-        name,
-        &[],
-        ops.invalid.in_window(tokio::time::Instant::now()) as f64,
-    );
-    let name = "confbot_dm_channels_opened_total";
-    page.header(
-        name,
-        "counter",
-        "Users' DM channels opened: ahead of their reminders, or at the send when not in time.",
-    );
-    #[allow(clippy::cast_precision_loss)]
-    page.sample(name, &[], ops.outcomes.counts().dm_channels_opened as f64);
-}
-
-fn gauges(page: &mut Encoder, ops: &Ops, gateway: &Gateway) {
-    #[allow(clippy::cast_precision_loss)] // shard counts are small
-    let shards = [
-        (
-            "confbot_gateway_connected",
-            "1 while every gateway shard this process runs is connected.",
-            f64::from(u8::from(gateway.all_connected())),
-        ),
-        (
-            "confbot_gateway_shards",
-            "Gateway shards this process runs.",
-            gateway.shards.len() as f64,
-        ),
-        (
-            "confbot_gateway_shards_connected",
-            "Gateway shards of this process that are connected.",
-            gateway.connected() as f64,
-        ),
-        (
-            "confbot_gateway_standby",
-            "1 while another process holds the gateway lease of these shards and this one \
-             stands by to take over; 0 while this one holds it.",
-            f64::from(u8::from(gateway.standby)),
-        ),
-    ];
-    // A process without a gateway (`serve-interactions`, `run --no-gateway`) has no shards
-    // to report: a 0 would read as "disconnected".
-    for (name, help, value) in shards.into_iter().filter(|_| ops.parts.gateway) {
-        page.header(name, "gauge", help);
-        page.sample(name, &[], value);
-    }
-    if let Some(age) = ops.outcomes.heartbeat_age() {
-        let name = "confbot_delivery_heartbeat_age_seconds";
-        page.header(
-            name,
-            "gauge",
-            "Seconds since the delivery loop last looked at the outbox.",
-        );
-        page.sample(name, &[], age.as_secs_f64());
-    }
-}
-
-async fn database(page: &mut Encoder, ops: &Ops) {
     let read = async {
         let pending = outbox::pending_count(&ops.pool).await?;
         let syncs = syncs::summary(&ops.pool).await?;
         Ok::<_, crate::store::StoreError>((pending, syncs))
     };
-    let read = tokio::time::timeout(DATABASE_TIMEOUT, read).await;
-    let name = "confbot_metrics_database_up";
-    page.header(
-        name,
-        "gauge",
-        "1 when this scrape could read the database gauges.",
+    let database = tokio::time::timeout(DATABASE_TIMEOUT, read).await;
+
+    let mut page = Registry::with_prefix("confbot");
+    let version = [("version", env!("CARGO_PKG_VERSION"))];
+    page.register("build", "The running version", Info::new(version));
+    commands(&mut page, ops);
+    delivery(&mut page, ops);
+    gauges(&mut page, ops, &gateway);
+    match database {
+        Ok(Ok((pending, syncs))) => stored(&mut page, pending, &syncs),
+        _ => database_up(&mut page, false),
+    }
+    metrics::encode(&page)
+}
+
+fn commands(page: &mut Registry, ops: &Ops) {
+    let telemetry = &ops.telemetry;
+    let commands = &telemetry.commands;
+    commands.register(page, "commands", "command_duration", "slash command");
+    let autocompletes = &telemetry.autocompletes;
+    let request = "autocomplete request";
+    autocompletes.register(page, "autocompletes", "autocomplete_duration", request);
+    page.register(
+        "interactions_rejected",
+        "Requests to the HTTP interactions endpoint refused: bad signature, stale or replayed",
+        ConstCounter::new(telemetry.rejected()),
     );
-    let Ok(Ok((pending, syncs))) = read else {
-        page.sample(name, &[], 0.0);
-        return;
-    };
-    page.sample(name, &[], 1.0);
-    #[allow(clippy::cast_precision_loss)]
+}
+
+fn delivery(page: &mut Registry, ops: &Ops) {
+    page.register(
+        "deliveries",
+        "Outbox rows by kind (reminder, moved, cancelled, announcement, ...) and outcome",
+        ops.outcomes.deliveries(),
+    );
+    page.register_with_unit(
+        "delivery_lateness",
+        "Seconds between a post's due time and its send",
+        Unit::Seconds,
+        ops.outcomes.lateness(),
+    );
+    page.register(
+        "discord_invalid_requests",
+        "Delivery requests Discord answered 401, 403 or 429 (it bans the IP at 10,000 in 10 \
+         minutes)",
+        ConstCounter::new(ops.invalid.total()),
+    );
+    let window = ops.invalid.in_window(tokio::time::Instant::now());
+    page.register(
+        "discord_invalid_requests_window",
+        "Of those, the ones in the last 10 minutes; delivery pauses at 1,000",
+        ConstGauge::new(i64::try_from(window).unwrap_or(i64::MAX)),
+    );
+    page.register(
+        "dm_channels_opened",
+        "Users' DM channels opened: ahead of their reminders, or at the send when not in time",
+        ConstCounter::new(ops.outcomes.counts().dm_channels_opened),
+    );
+}
+
+fn gauges(page: &mut Registry, ops: &Ops, gateway: &Gateway) {
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let shards = [
+        (
+            "gateway_connected",
+            "1 while every gateway shard this process runs is connected",
+            i64::from(gateway.all_connected()),
+        ),
+        (
+            "gateway_shards",
+            "Gateway shards this process runs",
+            count(gateway.shards.len()),
+        ),
+        (
+            "gateway_shards_connected",
+            "Gateway shards of this process that are connected",
+            count(gateway.connected()),
+        ),
+        (
+            "gateway_standby",
+            "1 while another process holds the gateway lease of these shards and this one \
+             stands by to take over; 0 while this one holds it",
+            i64::from(gateway.standby),
+        ),
+    ];
+    // A process without a gateway (`serve-interactions`, `run --no-gateway`) has no shards
+    // to report: a 0 would read as "disconnected".
+    for (name, help, value) in shards.into_iter().filter(|_| ops.parts.gateway) {
+        page.register(name, help, ConstGauge::new(value));
+    }
+    if let Some(age) = ops.outcomes.heartbeat_age() {
+        page.register_with_unit(
+            "delivery_heartbeat_age",
+            "Seconds since the delivery loop last looked at the outbox",
+            Unit::Seconds,
+            ConstGauge::new(age.as_secs_f64()),
+        );
+    }
+}
+
+fn database_up(page: &mut Registry, up: bool) {
+    page.register(
+        "metrics_database_up",
+        "1 when this scrape could read the database gauges",
+        ConstGauge::new(i64::from(up)),
+    );
+}
+
+fn stored(page: &mut Registry, pending: i64, syncs: &syncs::SyncSummary) {
+    database_up(page, true);
     let gauges = [
         (
-            "confbot_outbox_pending",
-            "Outbox rows waiting to be sent (claimed or not).",
-            pending as f64,
+            "outbox_pending",
+            "Outbox rows waiting to be sent (claimed or not)",
+            pending,
         ),
         (
-            "confbot_sync_sources",
-            "Schedule sources synced at least once.",
-            syncs.sources as f64,
+            "sync_sources",
+            "Schedule sources synced at least once",
+            syncs.sources,
         ),
         (
-            "confbot_sync_sources_failing",
-            "Schedule sources whose last sync failed.",
-            syncs.failing as f64,
+            "sync_sources_failing",
+            "Schedule sources whose last sync failed",
+            syncs.failing,
         ),
     ];
     for (name, help, value) in gauges {
-        page.header(name, "gauge", help);
-        page.sample(name, &[], value);
+        page.register(name, help, ConstGauge::new(value));
     }
     if let Some(last) = syncs.last_success_at {
-        let name = "confbot_sync_last_success_timestamp_seconds";
-        page.header(
-            name,
-            "gauge",
-            "Unix time of the latest successful schedule sync.",
+        #[allow(clippy::cast_precision_loss)] // milliseconds since 1970: exact below 2^53
+        let seconds = |millis: i64| millis as f64 / 1000.0;
+        page.register_with_unit(
+            "sync_last_success_timestamp",
+            "Unix time of the latest successful schedule sync",
+            Unit::Seconds,
+            ConstGauge::new(seconds(last.timestamp_millis())),
         );
-        #[allow(clippy::cast_precision_loss)]
-        page.sample(name, &[], last.timestamp_millis() as f64 / 1000.0);
-        let name = "confbot_sync_last_success_age_seconds";
-        page.header(
-            name,
-            "gauge",
-            "Seconds since the latest successful schedule sync.",
-        );
-        #[allow(clippy::cast_precision_loss)]
-        page.sample(
-            name,
-            &[],
-            (Utc::now() - last).num_milliseconds() as f64 / 1000.0,
+        page.register_with_unit(
+            "sync_last_success_age",
+            "Seconds since the latest successful schedule sync",
+            Unit::Seconds,
+            ConstGauge::new(seconds((Utc::now() - last).num_milliseconds())),
         );
     }
 }

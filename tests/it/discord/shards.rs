@@ -70,11 +70,8 @@ impl Instance {
             .expect("the bot stops in time")
             .expect("no panic")
             .expect("the bot ran without error");
-        let counts = self.telemetry.commands.snapshot().into_iter();
-        counts
-            .map(|(name, snapshot)| (name, snapshot.count()))
-            .filter(|(_, count)| *count > 0)
-            .collect()
+        let counts = self.telemetry.commands.counts().into_iter();
+        counts.filter(|(_, count)| *count > 0).collect()
     }
 }
 

@@ -17,6 +17,10 @@ async fn metrics_count_a_command_answered_through_the_stand_in_and_the_reminders
         page.value("confbot_commands_total{command=\"help\"}") >= 1.0
     })
     .await;
+    let response = reqwest::get(format!("http://{}/metrics", running.addr))
+        .await
+        .expect("GET /metrics");
+    let content_type = response.headers()[reqwest::header::CONTENT_TYPE].clone();
     let created = running.standin.messages().posted();
     let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'sent'")
         .fetch_one(&running.db.pool)
@@ -25,6 +29,17 @@ async fn metrics_count_a_command_answered_through_the_stand_in_and_the_reminders
     running.stop().await;
 
     assert_eq!(help.body["type"], 4, "/help answered at once");
+    assert_eq!(
+        content_type, "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        "what Prometheus asks for first, so it reads the page as OpenMetrics"
+    );
+    assert_eq!(page.types["confbot_build"], "info");
+    let build = format!(
+        "confbot_build_info{{version=\"{}\"}}",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(page.value(&build), 1.0);
+    assert_eq!(page.types["confbot_commands"], "counter");
     assert_eq!((posted.sent, recorded), (2, 2));
     assert!(created.iter().any(|p| p.channel == BARN));
     assert!(created.iter().any(|p| p.dm_user == Some(SUBSCRIBER)));

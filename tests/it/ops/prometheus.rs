@@ -1,13 +1,16 @@
-//! A strict reader of the Prometheus text format (0.0.4) for the tests: every sample line
-//! must be well formed and belong to a family announced by `# TYPE`; histograms must be
-//! cumulative and end in `+Inf` equal to `_count`.
+//! A strict reader of the OpenMetrics text format (1.0.0), what `/metrics` serves, for the
+//! tests: every line well formed, each family's lines together with its `# TYPE` before its
+//! samples, sample names as the family's type allows (`_total` for a counter, `_bucket`,
+//! `_sum`, `_count` for a histogram, `_info` for an info), `# UNIT` matching the name,
+//! histograms cumulative and ending in `+Inf` equal to `_count`, and `# EOF` last.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Samples by `name{label="value",...}` exactly as written.
 #[derive(Debug, Default)]
 pub struct Page {
     pub samples: BTreeMap<String, f64>,
+    /// The type of each family, by family name (a counter's without `_total`).
     pub types: BTreeMap<String, String>,
 }
 
@@ -18,64 +21,73 @@ impl Page {
     }
 }
 
+const TYPES: [&str; 8] = [
+    "counter",
+    "gauge",
+    "histogram",
+    "gaugehistogram",
+    "stateset",
+    "info",
+    "summary",
+    "unknown",
+];
+
 pub fn parse(text: &str) -> Result<Page, String> {
     let mut page = Page::default();
-    for (number, line) in text.lines().enumerate() {
+    let body = text
+        .strip_suffix("# EOF\n")
+        .or_else(|| text.strip_suffix("# EOF"))
+        .ok_or("the page does not end with # EOF")?;
+    // The family whose lines come now, and those already over (they may not come back).
+    let mut current: Option<String> = None;
+    let mut over: BTreeSet<String> = BTreeSet::new();
+    for (number, line) in body.lines().enumerate() {
         let at = |message: &str| format!("line {}: {message}: {line}", number + 1);
-        if line.is_empty() {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest
-                .split_once(' ')
-                .ok_or_else(|| at("TYPE without kind"))?;
-            if !["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind) {
-                return Err(at("unknown type"));
+        if let Some(rest) = line.strip_prefix("# ") {
+            let (keyword, rest) = rest.split_once(' ').ok_or_else(|| at("bare comment"))?;
+            let (name, value) = rest.split_once(' ').ok_or_else(|| at("no value"))?;
+            check_name(name).map_err(|e| at(&e))?;
+            if current.as_deref() != Some(name) {
+                if !over.insert(name.to_owned()) {
+                    return Err(at("family interleaved with another"));
+                }
+                current = Some(name.to_owned());
             }
-            if page
-                .types
-                .insert(name.to_owned(), kind.to_owned())
-                .is_some()
-            {
-                return Err(at("family typed twice"));
+            match keyword {
+                "HELP" => {}
+                "TYPE" => {
+                    if !TYPES.contains(&value) {
+                        return Err(at("unknown type"));
+                    }
+                    if page.types.insert(name.into(), value.into()).is_some() {
+                        return Err(at("family typed twice"));
+                    }
+                }
+                "UNIT" => {
+                    if value.is_empty() || !name.ends_with(&format!("_{value}")) {
+                        return Err(at("the name does not end in its unit"));
+                    }
+                }
+                _ => return Err(at("unknown comment")),
             }
             continue;
         }
-        if line.starts_with("# HELP ") {
-            continue;
-        }
-        if line.starts_with('#') {
-            return Err(at("unknown comment"));
-        }
-        let (key, value) = line.rsplit_once(' ').ok_or_else(|| at("no value"))?;
-        let value: f64 = match value {
-            "+Inf" => f64::INFINITY,
-            "-Inf" => f64::NEG_INFINITY,
-            other => other.parse().map_err(|_| at("bad value"))?,
-        };
+        let (key, value) = split_sample(line).map_err(|e| at(&e))?;
         let name = key.split('{').next().unwrap_or(key);
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-            || name.starts_with(|c: char| c.is_ascii_digit())
+        let family = current
+            .as_deref()
+            .ok_or_else(|| at("sample before any # TYPE"))?;
+        let kind = page
+            .types
+            .get(family)
+            .ok_or_else(|| at("sample before its # TYPE"))?;
+        if !belongs(name, family, kind) {
+            return Err(at(&format!("not a sample name of the {kind} {family}")));
+        }
+        if (kind == "counter" && name.ends_with("_total") && value < 0.0)
+            || (kind == "info" && value != 1.0)
         {
-            return Err(at("bad metric name"));
-        }
-        if let Some(labels) = key.strip_prefix(name) {
-            if !labels.is_empty() {
-                check_labels(labels).map_err(|e| at(&e))?;
-            }
-        }
-        let family = ["_bucket", "_sum", "_count"]
-            .iter()
-            .find_map(|suffix| {
-                let base = name.strip_suffix(suffix)?;
-                (page.types.get(base).map(String::as_str) == Some("histogram")).then_some(base)
-            })
-            .unwrap_or(name);
-        if !page.types.contains_key(family) {
-            return Err(at("sample before its # TYPE"));
+            return Err(at("value out of range for its type"));
         }
         if page.samples.insert(key.to_owned(), value).is_some() {
             return Err(at("duplicate sample"));
@@ -85,37 +97,103 @@ pub fn parse(text: &str) -> Result<Page, String> {
     Ok(page)
 }
 
-/// `{a="x",b="y"}` with escaped values.
-fn check_labels(labels: &str) -> Result<(), String> {
-    let inner = labels
-        .strip_prefix('{')
-        .and_then(|l| l.strip_suffix('}'))
-        .ok_or("labels not in braces")?;
-    let mut rest = inner;
-    while !rest.is_empty() {
+fn check_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    valid
+        .then_some(())
+        .ok_or(format!("bad metric name {name:?}"))
+}
+
+/// Whether a sample called `name` is one of `family`'s, given its type.
+fn belongs(name: &str, family: &str, kind: &str) -> bool {
+    let suffixes: &[&str] = match kind {
+        "counter" => &["_total", "_created"],
+        "histogram" => &["_bucket", "_sum", "_count", "_created"],
+        "gaugehistogram" => &["_bucket", "_gsum", "_gcount"],
+        "summary" => &["", "_sum", "_count", "_created"],
+        "info" => &["_info"],
+        _ => &[""],
+    };
+    suffixes
+        .iter()
+        .any(|suffix| name.strip_suffix(suffix) == Some(family))
+}
+
+/// `name{labels} value [timestamp]` into the key and the value.
+fn split_sample(line: &str) -> Result<(&str, f64), String> {
+    let name_end = line.find(['{', ' ']).ok_or("a sample without a value")?;
+    check_name(&line[..name_end])?;
+    let key_end = if line[name_end..].starts_with('{') {
+        name_end + labels_end(&line[name_end..])?
+    } else {
+        name_end
+    };
+    let rest = line[key_end..]
+        .strip_prefix(' ')
+        .ok_or("no space before the value")?;
+    let mut parts = rest.split(' ');
+    let value = parts.next().unwrap_or_default();
+    let value: f64 = match value {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        "NaN" => f64::NAN,
+        other => other.parse().map_err(|_| "bad value")?,
+    };
+    if let Some(timestamp) = parts.next() {
+        timestamp.parse::<f64>().map_err(|_| "bad timestamp")?;
+    }
+    if parts.next().is_some() {
+        return Err("text after the timestamp".into());
+    }
+    Ok((&line[..key_end], value))
+}
+
+/// The length of `{a="x",b="y"}` at the start of `labels`, values escaped.
+fn labels_end(labels: &str) -> Result<usize, String> {
+    let mut rest = labels.strip_prefix('{').ok_or("labels not in braces")?;
+    let mut names = BTreeSet::new();
+    loop {
+        if let Some(after) = rest.strip_prefix('}') {
+            return Ok(labels.len() - after.len());
+        }
         let (name, after) = rest.split_once("=\"").ok_or("label without =\"")?;
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if name.is_empty()
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || name.starts_with(|c: char| c.is_ascii_digit())
+        {
             return Err(format!("bad label name {name:?}"));
+        }
+        if !names.insert(name) {
+            return Err(format!("label {name} twice"));
         }
         let mut chars = after.char_indices();
         let mut end = None;
         while let Some((index, c)) = chars.next() {
             match c {
-                '\\' => {
-                    chars.next();
-                }
+                '\\' => match chars.next() {
+                    Some((_, '\\' | '"' | 'n')) => {}
+                    _ => return Err("bad escape in a label value".into()),
+                },
                 '"' => {
                     end = Some(index);
                     break;
                 }
+                '\n' => return Err("newline in a label value".into()),
                 _ => {}
             }
         }
         let end = end.ok_or("unterminated label value")?;
         rest = &after[end + 1..];
-        rest = rest.strip_prefix(',').unwrap_or(rest);
+        if let Some(after) = rest.strip_prefix(',') {
+            rest = after;
+        } else if !rest.starts_with('}') {
+            return Err("labels not separated by commas".into());
+        }
     }
-    Ok(())
 }
 
 /// Buckets never decrease and the `+Inf` bucket equals `_count`.
@@ -154,8 +232,11 @@ fn check_histograms(page: &Page) -> Result<(), String> {
                 return Err(format!("{family}{labels}: buckets not cumulative"));
             }
             let last = buckets.last().ok_or("no buckets")?;
-            let count = page.value(&format!("{family}_count{labels}"));
-            if last.0 != f64::INFINITY || last.1 != count {
+            let count = page
+                .samples
+                .get(&format!("{family}_count{labels}"))
+                .ok_or(format!("{family}{labels}: no _count"))?;
+            if last.0 != f64::INFINITY || last.1 != *count {
                 return Err(format!("{family}{labels}: +Inf bucket is not _count"));
             }
         }
@@ -165,14 +246,56 @@ fn check_histograms(page: &Page) -> Result<(), String> {
 
 #[test]
 fn the_reader_refuses_what_prometheus_would() {
-    assert!(parse("# TYPE a counter\na 1\n").is_ok());
-    assert!(parse("a 1\n").is_err(), "untyped sample");
-    assert!(
-        parse("# TYPE a counter\na{x=\"1} 1\n").is_err(),
-        "unterminated label"
-    );
-    assert!(parse(
-        "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_count 1\n"
-    )
-    .is_err());
+    let refused = [
+        ("a 1\n# EOF\n", "untyped sample"),
+        ("# TYPE a counter\na_total 1\n", "no # EOF"),
+        (
+            "# TYPE a counter\na_total 1\n# EOF\n# TYPE b gauge\n",
+            "text after # EOF",
+        ),
+        ("# TYPE a counter\n\na_total 1\n# EOF\n", "blank line"),
+        ("# TYPE a counter\na 1\n# EOF\n", "a counter without _total"),
+        (
+            "# TYPE a counter\na_total -1\n# EOF\n",
+            "a negative counter",
+        ),
+        (
+            "# TYPE a_s gauge\n# UNIT a_s bytes\na_s 1\n# EOF\n",
+            "unit not in the name",
+        ),
+        (
+            "# TYPE a gauge\n# TYPE b gauge\na 1\n# EOF\n",
+            "a sample after another family's # TYPE",
+        ),
+        (
+            "# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\n# HELP a again\n# EOF\n",
+            "a family interleaved",
+        ),
+        ("# TYPE a gauge\na{x=\"1} 1\n# EOF\n", "unterminated label"),
+        (
+            "# TYPE a gauge\na{x=\"1\" y=\"2\"} 1\n# EOF\n",
+            "labels without comma",
+        ),
+        ("# TYPE a gauge\na{x=\"\\t\"} 1\n# EOF\n", "bad escape"),
+        (
+            "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_count 1\n# EOF\n",
+            "buckets not cumulative",
+        ),
+        (
+            "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\n# EOF\n",
+            "no _count",
+        ),
+    ];
+    let accepted = "# HELP a_seconds A.\n# TYPE a_seconds histogram\n# UNIT a_seconds seconds\n\
+        a_seconds_sum{c=\"x y\"} 1.5\na_seconds_count{c=\"x y\"} 2\n\
+        a_seconds_bucket{le=\"1.0\",c=\"x y\"} 1\na_seconds_bucket{le=\"+Inf\",c=\"x y\"} 2\n\
+        # TYPE b counter\nb_total{q=\"\\\"\"} 3 1700000000\n# TYPE v info\nv_info{version=\"1\"} 1\n# EOF\n";
+
+    let page = parse(accepted).expect("a valid page");
+    assert_eq!(page.value("a_seconds_count{c=\"x y\"}"), 2.0);
+    assert_eq!(page.value("b_total{q=\"\\\"\"}"), 3.0);
+    assert_eq!(page.types["b"], "counter");
+    for (text, why) in refused {
+        assert!(parse(text).is_err(), "{why}: {text}");
+    }
 }
