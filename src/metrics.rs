@@ -4,8 +4,9 @@
 //!
 //! On the hot paths (a command answered, a post sent) every series is resolved when its
 //! recorder is made, from a fixed set of names: recording is a lookup in a small map and the
-//! crate's `inc` and `observe` (tens of nanoseconds, BENCHMARKS.md), never
-//! `Family::get_or_create`, so nothing a client sends can add a series either.
+//! crate's `inc` and `observe` (tens of nanoseconds, BENCHMARKS.md; `observe` takes the
+//! series' own short lock), never `Family::get_or_create`, so nothing a client sends can add
+//! a series either. The crate writes label values unescaped: every one here is a fixed name.
 //!
 //! A leaf module.
 
@@ -110,13 +111,13 @@ impl ByCommand {
             .collect()
     }
 
-    /// Registers the counter as `<answered>_total` and the histogram as `<took>_seconds`,
-    /// both labelled `command`.
-    pub fn register(&self, registry: &mut Registry, answered: &str, took: &str, what: &str) {
-        let help = format!("Each {what} answered, by command");
-        registry.register(answered, help, self.answered.clone());
-        let help = format!("Seconds from a {what} arriving to its answer sent, by command");
-        registry.register_with_unit(took, help, Unit::Seconds, self.took.clone());
+    /// Registers the counter as `<answered.0>_total` and the histogram as
+    /// `<took.0>_seconds`, both labelled `command`, each with its help text.
+    pub fn register(&self, registry: &mut Registry, answered: [&str; 2], took: [&str; 2]) {
+        let [name, help] = answered;
+        registry.register(name, help, self.answered.clone());
+        let [name, help] = took;
+        registry.register_with_unit(name, help, Unit::Seconds, self.took.clone());
     }
 }
 
@@ -148,7 +149,8 @@ mod tests {
             commands.observe("talk", Duration::from_millis(millis));
         }
         let mut registry = Registry::with_prefix("x");
-        commands.register(&mut registry, "commands", "command_duration", "command");
+        let answered = ["commands", "Answered"];
+        commands.register(&mut registry, answered, ["command_duration", "Took"]);
         let text = encode(&registry);
 
         let lines: Vec<&str> = text.lines().collect();

@@ -44,11 +44,25 @@ pub async fn render(ops: &Ops) -> String {
 
 fn commands(page: &mut Registry, ops: &Ops) {
     let telemetry = &ops.telemetry;
-    let commands = &telemetry.commands;
-    commands.register(page, "commands", "command_duration", "slash command");
-    let autocompletes = &telemetry.autocompletes;
-    let request = "autocomplete request";
-    autocompletes.register(page, "autocompletes", "autocomplete_duration", request);
+    telemetry.commands.register(
+        page,
+        ["commands", "Each slash command answered, by command"],
+        [
+            "command_duration",
+            "Seconds from a slash command arriving to its answer sent, by command",
+        ],
+    );
+    telemetry.autocompletes.register(
+        page,
+        [
+            "autocompletes",
+            "Each autocomplete request answered, by command",
+        ],
+        [
+            "autocomplete_duration",
+            "Seconds from an autocomplete request arriving to its suggestions sent, by command",
+        ],
+    );
     page.register(
         "interactions_rejected",
         "Requests to the HTTP interactions endpoint refused: bad signature, stale or replayed",

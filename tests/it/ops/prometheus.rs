@@ -1,8 +1,11 @@
 //! A strict reader of the OpenMetrics text format (1.0.0), what `/metrics` serves, for the
-//! tests: every line well formed, each family's lines together with its `# TYPE` before its
-//! samples, sample names as the family's type allows (`_total` for a counter, `_bucket`,
-//! `_sum`, `_count` for a histogram, `_info` for an info), `# UNIT` matching the name,
-//! histograms cumulative and ending in `+Inf` equal to `_count`, and `# EOF` last.
+//! tests: every line well formed (labels, escapes, values, timestamps, exemplars), each
+//! family's lines together and its metadata (`# HELP`, `# TYPE`, `# UNIT`, once each) before
+//! its samples, sample names as the family's type allows (`_total` for a counter, `_bucket`,
+//! `_sum`, `_count` for a histogram, `_info` for an info), `# UNIT` matching the name, no
+//! sample twice, histograms with increasing bounds, cumulative, ending in `+Inf` equal to
+//! `_count`, and `# EOF` last. One rule is confbot's rather than the format's: every family
+//! has a `# TYPE`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,9 +18,13 @@ pub struct Page {
 }
 
 impl Page {
-    /// The sample `key` (`name` or `name{labels}`), 0 when absent.
+    /// The sample `key` (`name` or `name{labels}` as written); a missing one fails the test,
+    /// so an assertion of 0 cannot pass on a metric that is gone.
     pub fn value(&self, key: &str) -> f64 {
-        self.samples.get(key).copied().unwrap_or(0.0)
+        match self.samples.get(key) {
+            Some(value) => *value,
+            None => panic!("no sample {key} on the page: {:#?}", self.samples.keys()),
+        }
     }
 }
 
@@ -32,29 +39,67 @@ const TYPES: [&str; 8] = [
     "unknown",
 ];
 
+/// One family's metadata and whether its samples have begun.
+#[derive(Default)]
+struct Family {
+    name: String,
+    help: bool,
+    unit: bool,
+    sampled: bool,
+}
+
+/// A histogram's sample, for the checks across its series.
+enum Part {
+    Bucket { bound: f64, count: f64 },
+    Count(f64),
+}
+
+/// Label names and values (as escaped on the page), in the page's order.
+type Labels<'a> = Vec<(&'a str, &'a str)>;
+
+/// One sample line, its labels parsed.
+struct Sample<'a> {
+    name: &'a str,
+    labels: Labels<'a>,
+    value: f64,
+}
+
 pub fn parse(text: &str) -> Result<Page, String> {
     let mut page = Page::default();
     let body = text
         .strip_suffix("# EOF\n")
         .or_else(|| text.strip_suffix("# EOF"))
         .ok_or("the page does not end with # EOF")?;
-    // The family whose lines come now, and those already over (they may not come back).
-    let mut current: Option<String> = None;
+    let mut current = Family::default();
+    // Families already over: their lines may not come back.
     let mut over: BTreeSet<String> = BTreeSet::new();
+    let mut canonical: BTreeSet<String> = BTreeSet::new();
+    let mut histograms: BTreeMap<String, Vec<Part>> = BTreeMap::new();
     for (number, line) in body.lines().enumerate() {
         let at = |message: &str| format!("line {}: {message}: {line}", number + 1);
         if let Some(rest) = line.strip_prefix("# ") {
             let (keyword, rest) = rest.split_once(' ').ok_or_else(|| at("bare comment"))?;
-            let (name, value) = rest.split_once(' ').ok_or_else(|| at("no value"))?;
+            let (name, value) = rest.split_once(' ').unwrap_or((rest, ""));
             check_name(name).map_err(|e| at(&e))?;
-            if current.as_deref() != Some(name) {
+            if current.name != name {
                 if !over.insert(name.to_owned()) {
                     return Err(at("family interleaved with another"));
                 }
-                current = Some(name.to_owned());
+                current = Family {
+                    name: name.to_owned(),
+                    ..Family::default()
+                };
+            }
+            if current.sampled {
+                return Err(at("metadata after the family's samples"));
             }
             match keyword {
-                "HELP" => {}
+                "HELP" => {
+                    check_escaped(value).map_err(|e| at(&e))?;
+                    if std::mem::replace(&mut current.help, true) {
+                        return Err(at("HELP twice"));
+                    }
+                }
                 "TYPE" => {
                     if !TYPES.contains(&value) {
                         return Err(at("unknown type"));
@@ -64,36 +109,64 @@ pub fn parse(text: &str) -> Result<Page, String> {
                     }
                 }
                 "UNIT" => {
-                    if value.is_empty() || !name.ends_with(&format!("_{value}")) {
+                    if !value.is_empty() && !name.ends_with(&format!("_{value}")) {
                         return Err(at("the name does not end in its unit"));
+                    }
+                    if std::mem::replace(&mut current.unit, true) {
+                        return Err(at("UNIT twice"));
                     }
                 }
                 _ => return Err(at("unknown comment")),
             }
             continue;
         }
-        let (key, value) = split_sample(line).map_err(|e| at(&e))?;
-        let name = key.split('{').next().unwrap_or(key);
-        let family = current
-            .as_deref()
-            .ok_or_else(|| at("sample before any # TYPE"))?;
+        let (key, sample) = split_sample(line).map_err(|e| at(&e))?;
+        // Valid OpenMetrics reads a sample without metadata as a family of type `unknown`;
+        // confbot types every family, so here it is an error.
+        let family = current.name.as_str();
         let kind = page
             .types
             .get(family)
-            .ok_or_else(|| at("sample before its # TYPE"))?;
-        if !belongs(name, family, kind) {
+            .ok_or_else(|| at("sample without its # TYPE"))?;
+        if !belongs(sample.name, family, kind) {
             return Err(at(&format!("not a sample name of the {kind} {family}")));
         }
-        if (kind == "counter" && name.ends_with("_total") && value < 0.0)
-            || (kind == "info" && value != 1.0)
-        {
+        let value = sample.value;
+        let counted = kind == "counter" && sample.name.ends_with("_total");
+        let negative = value.is_nan() || value < 0.0;
+        if (counted && negative) || (kind == "info" && value != 1.0) {
             return Err(at("value out of range for its type"));
         }
-        if page.samples.insert(key.to_owned(), value).is_some() {
+        current.sampled = true;
+        let mut sorted = sample.labels.clone();
+        sorted.sort_unstable();
+        if !canonical.insert(format!("{}{sorted:?}", sample.name)) {
             return Err(at("duplicate sample"));
         }
+        if kind == "histogram" {
+            let le = sample.labels.iter().find(|(name, _)| *name == "le");
+            let others = sample.labels.iter().filter(|(name, _)| *name != "le");
+            let series = format!("{family}{:?}", others.collect::<Vec<_>>());
+            let part = match (sample.name.strip_prefix(family), le) {
+                (Some("_bucket"), Some((_, le))) => {
+                    let bound = match *le {
+                        "+Inf" => f64::INFINITY,
+                        le => le.parse().map_err(|_| at("bad le"))?,
+                    };
+                    Some(Part::Bucket {
+                        bound,
+                        count: value,
+                    })
+                }
+                (Some("_bucket"), None) => return Err(at("a bucket without le")),
+                (Some("_count"), _) => Some(Part::Count(value)),
+                _ => None,
+            };
+            histograms.entry(series).or_default().extend(part);
+        }
+        page.samples.insert(key.to_owned(), value);
     }
-    check_histograms(&page)?;
+    check_histograms(&histograms)?;
     Ok(page)
 }
 
@@ -106,6 +179,20 @@ fn check_name(name: &str) -> Result<(), String> {
     valid
         .then_some(())
         .ok_or(format!("bad metric name {name:?}"))
+}
+
+/// A HELP text or label value: no raw newline or quote, and only `\\`, `\"`, `\n` escapes.
+fn check_escaped(text: &str) -> Result<(), String> {
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if matches!(chars.next(), Some('\\' | '"' | 'n')) => {}
+            '\\' => return Err("bad escape".into()),
+            '"' | '\n' => return Err("unescaped quote or newline".into()),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Whether a sample called `name` is one of `family`'s, given its type.
@@ -123,42 +210,70 @@ fn belongs(name: &str, family: &str, kind: &str) -> bool {
         .any(|suffix| name.strip_suffix(suffix) == Some(family))
 }
 
-/// `name{labels} value [timestamp]` into the key and the value.
-fn split_sample(line: &str) -> Result<(&str, f64), String> {
+/// `name{labels} value [timestamp] [# {labels} value [timestamp]]` into the key as written
+/// and the sample.
+fn split_sample(line: &str) -> Result<(&str, Sample<'_>), String> {
     let name_end = line.find(['{', ' ']).ok_or("a sample without a value")?;
-    check_name(&line[..name_end])?;
-    let key_end = if line[name_end..].starts_with('{') {
-        name_end + labels_end(&line[name_end..])?
+    let name = &line[..name_end];
+    check_name(name)?;
+    let (labels, key_end) = if line[name_end..].starts_with('{') {
+        let (labels, length) = parse_labels(&line[name_end..])?;
+        (labels, name_end + length)
     } else {
-        name_end
+        (Vec::new(), name_end)
     };
     let rest = line[key_end..]
         .strip_prefix(' ')
         .ok_or("no space before the value")?;
-    let mut parts = rest.split(' ');
-    let value = parts.next().unwrap_or_default();
-    let value: f64 = match value {
-        "+Inf" => f64::INFINITY,
-        "-Inf" => f64::NEG_INFINITY,
-        "NaN" => f64::NAN,
-        other => other.parse().map_err(|_| "bad value")?,
+    let (rest, exemplar) = match rest.split_once(" # ") {
+        Some((rest, exemplar)) => (rest, Some(exemplar)),
+        None => (rest, None),
     };
-    if let Some(timestamp) = parts.next() {
-        timestamp.parse::<f64>().map_err(|_| "bad timestamp")?;
+    let (value, _timestamp) = value_and_timestamp(rest)?;
+    if let Some(exemplar) = exemplar {
+        let (_, length) = parse_labels(exemplar)?;
+        let rest = exemplar[length..]
+            .strip_prefix(' ')
+            .ok_or("an exemplar without a value")?;
+        value_and_timestamp(rest)?;
     }
+    let sample = Sample {
+        name,
+        labels,
+        value,
+    };
+    Ok((&line[..key_end], sample))
+}
+
+fn value_and_timestamp(text: &str) -> Result<(f64, Option<f64>), String> {
+    let number = |text: &str| -> Result<f64, String> {
+        match text {
+            "+Inf" => Ok(f64::INFINITY),
+            "-Inf" => Ok(f64::NEG_INFINITY),
+            "NaN" => Ok(f64::NAN),
+            other => other.parse().map_err(|_| format!("bad number {other:?}")),
+        }
+    };
+    let mut parts = text.split(' ');
+    let value = number(parts.next().unwrap_or_default())?;
+    let timestamp = parts.next().map(number).transpose()?;
     if parts.next().is_some() {
         return Err("text after the timestamp".into());
     }
-    Ok((&line[..key_end], value))
+    Ok((value, timestamp))
 }
 
-/// The length of `{a="x",b="y"}` at the start of `labels`, values escaped.
-fn labels_end(labels: &str) -> Result<usize, String> {
-    let mut rest = labels.strip_prefix('{').ok_or("labels not in braces")?;
-    let mut names = BTreeSet::new();
+/// `{a="x",b="y"}` at the start of `text`: the pairs (values as escaped) and its length.
+fn parse_labels(text: &str) -> Result<(Labels<'_>, usize), String> {
+    let mut rest = text.strip_prefix('{').ok_or("labels not in braces")?;
+    let mut labels = Vec::new();
+    let mut after_comma = false;
     loop {
         if let Some(after) = rest.strip_prefix('}') {
-            return Ok(labels.len() - after.len());
+            if after_comma {
+                return Err("a trailing comma in the labels".into());
+            }
+            return Ok((labels, text.len() - after.len()));
         }
         let (name, after) = rest.split_once("=\"").ok_or("label without =\"")?;
         if name.is_empty()
@@ -167,78 +282,65 @@ fn labels_end(labels: &str) -> Result<usize, String> {
         {
             return Err(format!("bad label name {name:?}"));
         }
-        if !names.insert(name) {
+        if labels.iter().any(|(seen, _)| *seen == name) {
             return Err(format!("label {name} twice"));
         }
         let mut chars = after.char_indices();
         let mut end = None;
         while let Some((index, c)) = chars.next() {
             match c {
-                '\\' => match chars.next() {
-                    Some((_, '\\' | '"' | 'n')) => {}
-                    _ => return Err("bad escape in a label value".into()),
-                },
+                '\\' => {
+                    chars.next();
+                }
                 '"' => {
                     end = Some(index);
                     break;
                 }
-                '\n' => return Err("newline in a label value".into()),
                 _ => {}
             }
         }
         let end = end.ok_or("unterminated label value")?;
+        check_escaped(&after[..end])?;
+        labels.push((name, &after[..end]));
         rest = &after[end + 1..];
-        if let Some(after) = rest.strip_prefix(',') {
-            rest = after;
+        after_comma = rest.starts_with(',');
+        if after_comma {
+            rest = &rest[1..];
         } else if !rest.starts_with('}') {
             return Err("labels not separated by commas".into());
         }
     }
 }
 
-/// Buckets never decrease and the `+Inf` bucket equals `_count`.
-fn check_histograms(page: &Page) -> Result<(), String> {
-    for (family, _) in page.types.iter().filter(|(_, kind)| *kind == "histogram") {
-        let prefix = format!("{family}_bucket");
-        let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-        for (key, value) in page.samples.range(prefix.clone()..) {
-            let Some(labels) = key.strip_prefix(&prefix) else {
-                break;
-            };
-            let le_at = labels
-                .find("le=\"")
-                .ok_or(format!("{key}: bucket without le"))?;
-            let le_end = labels[le_at + 4..].find('"').ok_or("bad le")? + le_at + 4;
-            let le = &labels[le_at + 4..le_end];
-            let bound = if le == "+Inf" {
-                f64::INFINITY
-            } else {
-                le.parse().map_err(|_| format!("{key}: bad le"))?
-            };
-            let others = format!("{}{}", &labels[..le_at], &labels[le_end + 1..])
-                .replace("{,", "{")
-                .replace(",}", "}")
-                .replace(",,", ",");
-            let others = if others == "{}" {
-                String::new()
-            } else {
-                others
-            };
-            series.entry(others).or_default().push((bound, *value));
+/// Per histogram series, in the page's order: buckets with increasing bounds, counts never
+/// decreasing, the last bucket `+Inf`, equal to `_count`.
+fn check_histograms(histograms: &BTreeMap<String, Vec<Part>>) -> Result<(), String> {
+    for (series, parts) in histograms {
+        let buckets: Vec<(f64, f64)> = parts
+            .iter()
+            .filter_map(|part| match part {
+                Part::Bucket { bound, count } => Some((*bound, *count)),
+                Part::Count(_) => None,
+            })
+            .collect();
+        let count = parts.iter().find_map(|part| match part {
+            Part::Count(count) => Some(*count),
+            Part::Bucket { .. } => None,
+        });
+        let Some(last) = buckets.last() else {
+            return Err(format!("{series}: no buckets"));
+        };
+        if buckets
+            .windows(2)
+            .any(|w| w[0].0 >= w[1].0 || w[1].0.is_nan())
+        {
+            return Err(format!("{series}: bucket bounds not increasing"));
         }
-        for (labels, mut buckets) in series {
-            buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-            if buckets.windows(2).any(|w| w[1].1 < w[0].1) {
-                return Err(format!("{family}{labels}: buckets not cumulative"));
-            }
-            let last = buckets.last().ok_or("no buckets")?;
-            let count = page
-                .samples
-                .get(&format!("{family}_count{labels}"))
-                .ok_or(format!("{family}{labels}: no _count"))?;
-            if last.0 != f64::INFINITY || last.1 != *count {
-                return Err(format!("{family}{labels}: +Inf bucket is not _count"));
-            }
+        if buckets.windows(2).any(|w| w[1].1 < w[0].1) {
+            return Err(format!("{series}: buckets not cumulative"));
+        }
+        if last.0 != f64::INFINITY || Some(last.1) != count {
+            return Err(format!("{series}: the +Inf bucket is not _count"));
         }
     }
     Ok(())
@@ -247,7 +349,6 @@ fn check_histograms(page: &Page) -> Result<(), String> {
 #[test]
 fn the_reader_refuses_what_prometheus_would() {
     let refused = [
-        ("a 1\n# EOF\n", "untyped sample"),
         ("# TYPE a counter\na_total 1\n", "no # EOF"),
         (
             "# TYPE a counter\na_total 1\n# EOF\n# TYPE b gauge\n",
@@ -259,9 +360,22 @@ fn the_reader_refuses_what_prometheus_would() {
             "# TYPE a counter\na_total -1\n# EOF\n",
             "a negative counter",
         ),
+        ("# TYPE a counter\na_total NaN\n# EOF\n", "a counter of NaN"),
         (
             "# TYPE a_s gauge\n# UNIT a_s bytes\na_s 1\n# EOF\n",
             "unit not in the name",
+        ),
+        (
+            "# TYPE a gauge\n# HELP a say \"hi\"\na 1\n# EOF\n",
+            "raw quote in HELP",
+        ),
+        (
+            "# TYPE a gauge\n# HELP a x\n# HELP a y\na 1\n# EOF\n",
+            "HELP twice",
+        ),
+        (
+            "# TYPE a gauge\na 1\n# HELP a late\n# EOF\n",
+            "metadata after samples",
         ),
         (
             "# TYPE a gauge\n# TYPE b gauge\na 1\n# EOF\n",
@@ -276,20 +390,38 @@ fn the_reader_refuses_what_prometheus_would() {
             "# TYPE a gauge\na{x=\"1\" y=\"2\"} 1\n# EOF\n",
             "labels without comma",
         ),
+        ("# TYPE a gauge\na{x=\"1\",} 1\n# EOF\n", "a trailing comma"),
         ("# TYPE a gauge\na{x=\"\\t\"} 1\n# EOF\n", "bad escape"),
+        (
+            "# TYPE a gauge\na{x=\"1\",y=\"2\"} 1\na{y=\"2\",x=\"1\"} 1\n# EOF\n",
+            "the same sample twice, labels reordered",
+        ),
         (
             "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_count 1\n# EOF\n",
             "buckets not cumulative",
         ),
         (
+            "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_bucket{le=\"1\"} 1\nh_count 1\n# EOF\n",
+            "bounds out of order",
+        ),
+        (
             "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\n# EOF\n",
             "no _count",
         ),
+        (
+            "# TYPE h histogram\nh_sum 1\nh_count 1\n# EOF\n",
+            "no buckets",
+        ),
+        // Valid OpenMetrics (type `unknown`), but confbot types every family.
+        ("a 1\n# EOF\n", "a sample without # TYPE"),
     ];
-    let accepted = "# HELP a_seconds A.\n# TYPE a_seconds histogram\n# UNIT a_seconds seconds\n\
+    let accepted = "# HELP a_seconds A \\\"quoted\\\" help.\n# TYPE a_seconds histogram\n\
+        # UNIT a_seconds seconds\n\
         a_seconds_sum{c=\"x y\"} 1.5\na_seconds_count{c=\"x y\"} 2\n\
-        a_seconds_bucket{le=\"1.0\",c=\"x y\"} 1\na_seconds_bucket{le=\"+Inf\",c=\"x y\"} 2\n\
-        # TYPE b counter\nb_total{q=\"\\\"\"} 3 1700000000\n# TYPE v info\nv_info{version=\"1\"} 1\n# EOF\n";
+        a_seconds_bucket{le=\"1.0\",c=\"x y\"} 1 # {trace=\"abc\"} 0.5 1700000000.5\n\
+        a_seconds_bucket{le=\"+Inf\",c=\"x y\"} 2\n\
+        # TYPE b counter\n# UNIT b \nb_total{q=\"\\\"\"} 3 1700000000\n\
+        # TYPE v info\nv_info{version=\"1\"} 1\n# EOF\n";
 
     let page = parse(accepted).expect("a valid page");
     assert_eq!(page.value("a_seconds_count{c=\"x y\"}"), 2.0);
