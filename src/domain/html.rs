@@ -55,8 +55,8 @@ const KNOWN_TAGS: &[&str] = &[
 /// Whether `s` looks like HTML: it holds a common tag (`<p>`, `</a>`, `<br/>`) or a character
 /// entity (`&amp;`, `&#39;`). Markdown and plain text answer `false`.
 pub fn looks_like_html(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    let mut rest = lower.as_str();
+    // Names are compared without case rather than lowercasing a copy of every abstract.
+    let mut rest = s;
     while let Some(lt) = rest.find('<') {
         let after = rest.get(lt + 1..).unwrap_or_default();
         let name_part = after.strip_prefix('/').unwrap_or(after);
@@ -66,7 +66,8 @@ pub fn looks_like_html(s: &str) -> bool {
             .count();
         let name = name_part.get(..name_len).unwrap_or_default();
         let next = name_part.as_bytes().get(name_len);
-        if KNOWN_TAGS.contains(&name) && matches!(next, Some(b'>' | b'/' | b' ' | b'\t' | b'\n')) {
+        let known = KNOWN_TAGS.iter().any(|tag| tag.eq_ignore_ascii_case(name));
+        if known && matches!(next, Some(b'>' | b'/' | b' ' | b'\t' | b'\n')) {
             return true;
         }
         rest = after;
@@ -311,13 +312,21 @@ struct Output {
 
 impl Output {
     fn text(&mut self, s: &str) {
-        for c in s.chars() {
-            if c.is_whitespace() {
+        // A word at a time: only its first character can have a separator pending (a flush
+        // per character was a tenth of an XML re-import).
+        let mut rest = s;
+        while !rest.is_empty() {
+            let word_start = rest.find(|c: char| !c.is_whitespace()).unwrap_or(rest.len());
+            if word_start > 0 {
                 self.space = true;
-            } else {
-                self.flush();
-                self.buf.push(c);
             }
+            let word = rest.get(word_start..).unwrap_or_default();
+            let word_len = word.find(char::is_whitespace).unwrap_or(word.len());
+            if word_len > 0 {
+                self.flush();
+                self.buf.push_str(word.get(..word_len).unwrap_or_default());
+            }
+            rest = word.get(word_len..).unwrap_or_default();
         }
     }
 

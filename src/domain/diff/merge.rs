@@ -54,15 +54,19 @@ fn merge_speakers(
 ) -> Vec<SpeakerData> {
     let names_from_incoming =
         !incoming.is_empty() && (scope == ScheduleScope::Timetable || current.is_empty());
-    let base = if names_from_incoming {
-        incoming
+    // Each name is folded once (folding was most of a merge when done per comparison).
+    let current_keys: Vec<String> = current.iter().map(|s| name_key(&s.name)).collect();
+    let incoming_keys: Vec<String> = incoming.iter().map(|s| name_key(&s.name)).collect();
+    let (base, base_keys) = if names_from_incoming {
+        (incoming, &incoming_keys)
     } else {
-        current
+        (current, &current_keys)
     };
     base.iter()
-        .map(|speaker| {
-            let key = name_key(&speaker.name);
-            let (old, new) = (find_by_key(current, &key), find_by_key(incoming, &key));
+        .zip(base_keys)
+        .map(|(speaker, key)| {
+            let old = find_by_key(current, &current_keys, key);
+            let new = find_by_key(incoming, &incoming_keys, key);
             SpeakerData {
                 source_id: new
                     .and_then(|s| s.source_id.clone())
@@ -76,9 +80,11 @@ fn merge_speakers(
         .collect()
 }
 
-/// The speaker of `list` whose name has the key `key`.
-fn find_by_key<'a>(list: &'a [SpeakerData], key: &str) -> Option<&'a SpeakerData> {
-    list.iter().find(|s| name_key(&s.name) == key)
+/// The first speaker of `list` whose name has the key `key` (`keys[i]` is `list[i]`'s).
+fn find_by_key<'a>(list: &'a [SpeakerData], keys: &[String], key: &str) -> Option<&'a SpeakerData> {
+    keys.iter()
+        .position(|k| k == key)
+        .and_then(|i| list.get(i))
 }
 
 /// The reported fields that differ between two versions of a talk.

@@ -193,6 +193,9 @@ fn parse_param<'a>(
 /// Resolves RFC 5545 TEXT escapes: `\\` `\;` `\,` `\n` `\N`. An unknown escape keeps its
 /// character (lenient, as most readers are), a trailing lone backslash is kept.
 pub(super) fn unescape(raw: &str) -> String {
+    if !raw.contains('\\') {
+        return raw.to_owned();
+    }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
     while let Some(c) = chars.next() {
