@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use confbot::domain::diff::plan_import;
+use confbot::domain::diff::{plan_settled, settle};
 use confbot::domain::import::{self, ImportOptions};
 use confbot::domain::model::{ConferenceSlug, ScheduleScope};
 use confbot::store::conferences::{self, ConferenceUpsert};
@@ -21,11 +21,11 @@ pub struct Phases {
     pub parse: Duration,
     /// Begin + conference upsert and row lock.
     pub upsert: Duration,
-    /// `talks::load`: the stored programme.
+    /// `talks::load_keys`, `diff::settle`, then `talks::load` of the talks not settled.
     pub load: Duration,
-    /// `diff::plan_import`.
+    /// `diff::plan_settled`.
     pub plan: Duration,
-    /// `talks::apply` + `conferences::replace_days`.
+    /// `talks::apply` + `talks::record_digests` + `conferences::replace_days`.
     pub write: Duration,
     /// The diff as JSON (what the import record stores).
     pub diff_json: Duration,
@@ -66,17 +66,20 @@ pub async fn measure(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
     .await?;
     phases.upsert = start.elapsed();
 
-    let (stored, took) = timed(talks::load(&mut tx, row.id)).await;
-    let stored = stored?;
-    phases.load = took;
+    let start = Instant::now();
+    let keys = talks::load_keys(&mut tx, row.id).await?;
+    let settled = settle(&keys, &schedule);
+    let stored = talks::load_unsettled(&mut tx, row.id, &keys, &settled).await?;
+    phases.load = start.elapsed();
 
     let start = Instant::now();
-    let mut plan = plan_import(&stored, &schedule)?;
+    let mut plan = plan_settled(&stored, &schedule, &settled)?;
     phases.plan = start.elapsed();
     phases.unchanged = plan.diff.is_empty();
 
     let start = Instant::now();
     talks::apply(&mut tx, row.id, &mut plan, &schedule.talks).await?;
+    talks::record_digests(&mut tx, &plan.unchanged_digests).await?;
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }

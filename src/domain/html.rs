@@ -316,7 +316,9 @@ impl Output {
         // per character was a tenth of an XML re-import).
         let mut rest = s;
         while !rest.is_empty() {
-            let word_start = rest.find(|c: char| !c.is_whitespace()).unwrap_or(rest.len());
+            let word_start = rest
+                .find(|c: char| !c.is_whitespace())
+                .unwrap_or(rest.len());
             if word_start > 0 {
                 self.space = true;
             }

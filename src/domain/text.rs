@@ -12,10 +12,7 @@ pub fn title_key(title: &str) -> String {
     if title.is_ascii() {
         fold_key(title.chars(), title.len())
     } else {
-        fold_key(
-            title.nfkd().filter(|c| !is_combining_mark(*c)),
-            title.len(),
-        )
+        fold_key(title.nfkd().filter(|c| !is_combining_mark(*c)), title.len())
     }
 }
 

@@ -1,14 +1,17 @@
 //! Imports: applying an imported schedule to a conference in one transaction, and the
 //! record of each import with its diff.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
-use crate::domain::diff::{mass_change, plan_import, ImportDiff};
+use crate::domain::diff::Digest;
+use crate::domain::diff::{mass_change, plan_settled, settle, ImportDiff};
 use crate::domain::import::Format;
-use crate::domain::model::{Conference, ConferenceSlug, ImportedSchedule, ScheduleScope};
+use crate::domain::model::{Conference, ConferenceSlug, ImportedSchedule, ScheduleScope, TalkId};
 use crate::store::conferences::{self, ConferenceUpsert};
 use crate::store::{talks, StoreError};
 
@@ -66,17 +69,30 @@ pub async fn apply_import(
         },
     )
     .await?;
-    let stored = talks::load(&mut tx, row.id).await?;
-    let mut plan =
-        plan_import(&stored, schedule).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let keys = talks::load_keys(&mut tx, row.id).await?;
+    let settled = settle(&keys, schedule);
+    let stored = talks::load_unsettled(&mut tx, row.id, &keys, &settled).await?;
+    let mut plan = plan_settled(&stored, schedule, &settled)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
     if !request.allow_mass_change {
         let zone_after = row.conference.time_zone;
-        if let Some(change) = mass_change(&stored, schedule, &plan.diff, zone_before, zone_after) {
+        if let Some(change) = mass_change(&keys, schedule, &plan.diff, zone_before, zone_after) {
             // Nothing is written: the transaction rolls back as it is dropped.
             return Err(StoreError::MassChange(change));
         }
     }
     talks::apply(&mut tx, row.id, &mut plan, &schedule.talks).await?;
+    let held: HashMap<TalkId, Digest> = keys
+        .iter()
+        .filter_map(|k| Some((k.id, k.digest?)))
+        .collect();
+    let new_digests: Vec<(TalkId, Digest)> = plan
+        .unchanged_digests
+        .iter()
+        .filter(|(id, digest)| held.get(id) != Some(digest))
+        .copied()
+        .collect();
+    talks::record_digests(&mut tx, &new_digests).await?;
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }

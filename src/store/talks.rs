@@ -2,37 +2,119 @@
 //! import plan in bulk (arrays bound with `UNNEST`, one statement per table and thousand
 //! talks, so ten thousand talks cost a few dozen round trips).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
-use crate::domain::model::{Slot, SpeakerData, StoredTalk, TalkData, TalkId};
+use crate::domain::diff::{Digest, Settled, StoredKey};
+use crate::domain::model::{Slot, StoredTalk, TalkData, TalkId};
 use crate::store::StoreError;
 
+mod speakers;
 mod write;
 
-pub use write::apply;
+pub use write::{apply, record_digests};
+
+/// What a re-import reads of every stored talk before deciding which to load in full (see
+/// [`crate::domain::diff::settle`]).
+pub async fn load_keys(
+    conn: &mut PgConnection,
+    conference_id: i64,
+) -> Result<Vec<StoredKey>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, source_id, source_digest, status, starts_at IS NOT NULL AS scheduled
+         FROM talks WHERE conference_id = $1",
+    )
+    .bind(conference_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let digest: Option<Vec<u8>> = r.try_get("source_digest")?;
+            let status: String = r.try_get("status")?;
+            Ok(StoredKey {
+                id: TalkId(r.try_get("id")?),
+                source_id: r.try_get("source_id")?,
+                // A digest of another length is no digest of ours: compare in full.
+                digest: digest.and_then(|d| Digest::try_from(d.as_slice()).ok()),
+                status: status.parse().map_err(StoreError::Invalid)?,
+                scheduled: r.try_get("scheduled")?,
+            })
+        })
+        .collect()
+}
 
 /// Every talk of a conference with its speakers, ordered by start (unscheduled last), then id.
 pub async fn load(
     conn: &mut PgConnection,
     conference_id: i64,
 ) -> Result<Vec<StoredTalk>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT t.id, t.source_id, t.title, t.subtitle, t.abstract, t.description,
-                tr.name AS track, t.level, t.talk_type, t.language, r.name AS room,
-                t.starts_at, t.ends_at, t.all_day, t.status, t.kind, t.url, t.schedule_version
+    load_rows(conn, conference_id, None).await
+}
+
+/// The talks `ids` of a conference, as [`load`] reads them.
+pub async fn load_only(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    ids: &[i64],
+) -> Result<Vec<StoredTalk>, StoreError> {
+    load_rows(conn, conference_id, Some(ids)).await
+}
+
+/// The stored talks the plan must compare: all of them, or all but the settled ones.
+pub async fn load_unsettled(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    keys: &[StoredKey],
+    settled: &Settled,
+) -> Result<Vec<StoredTalk>, StoreError> {
+    if settled.ids.is_empty() {
+        return load(conn, conference_id).await;
+    }
+    let skip: HashSet<TalkId> = settled.ids.iter().copied().collect();
+    let wanted: Vec<i64> = keys
+        .iter()
+        .filter(|k| !skip.contains(&k.id))
+        .map(|k| k.id.0)
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    load_only(conn, conference_id, &wanted).await
+}
+
+async fn load_rows(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    only: Option<&[i64]>,
+) -> Result<Vec<StoredTalk>, StoreError> {
+    const COLUMNS: &str = "SELECT t.id, t.source_id, t.title, t.subtitle, t.abstract,
+                t.description, tr.name AS track, t.level, t.talk_type, t.language,
+                r.name AS room, t.starts_at, t.ends_at, t.all_day, t.status, t.kind, t.url,
+                t.schedule_version
          FROM talks t
          LEFT JOIN rooms r ON r.id = t.room_id
-         LEFT JOIN tracks tr ON tr.id = t.track_id
-         WHERE t.conference_id = $1
-         ORDER BY t.starts_at NULLS LAST, t.id",
-    )
-    .bind(conference_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut speakers = load_speakers(conn, conference_id).await?;
+         LEFT JOIN tracks tr ON tr.id = t.track_id";
+    const ORDER: &str = "ORDER BY t.starts_at NULLS LAST, t.id";
+    let rows = match only {
+        None => {
+            sqlx::query(&format!("{COLUMNS} WHERE t.conference_id = $1 {ORDER}"))
+                .bind(conference_id)
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        Some(ids) => {
+            sqlx::query(&format!(
+                "{COLUMNS} WHERE t.conference_id = $1 AND t.id = ANY($2) {ORDER}"
+            ))
+            .bind(conference_id)
+            .bind(ids)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+    };
+    let mut speakers = speakers::load(conn, conference_id, only).await?;
     let mut talks = rows
         .iter()
         .map(|r| {
@@ -83,48 +165,4 @@ pub async fn load(
         d.description = r.try_get("description")?;
     }
     Ok(talks)
-}
-
-async fn load_speakers(
-    conn: &mut PgConnection,
-    conference_id: i64,
-) -> Result<HashMap<i64, Vec<SpeakerData>>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT ts.talk_id, s.name, s.source_id, s.biography
-         FROM talk_speakers ts
-         JOIN speakers s ON s.id = ts.speaker_id
-         WHERE s.conference_id = $1
-         ORDER BY ts.talk_id, ts.position",
-    )
-    .bind(conference_id)
-    .fetch_all(conn)
-    .await?;
-    let mut by_talk: HashMap<i64, Vec<SpeakerData>> = HashMap::new();
-    for r in &rows {
-        by_talk
-            .entry(r.try_get("talk_id")?)
-            .or_default()
-            .push(SpeakerData {
-                name: r.try_get("name")?,
-                source_id: None,
-                biography: None,
-            });
-    }
-    // Biographies and source ids last, for the same reason as the talks' long texts (see
-    // `load`). The rows come grouped by talk in position order, so the n-th row of a talk
-    // is its n-th speaker.
-    let mut previous: Option<(i64, usize)> = None;
-    for r in &rows {
-        let talk: i64 = r.try_get("talk_id")?;
-        let position = match previous {
-            Some((t, p)) if t == talk => p + 1,
-            _ => 0,
-        };
-        previous = Some((talk, position));
-        if let Some(speaker) = by_talk.get_mut(&talk).and_then(|s| s.get_mut(position)) {
-            speaker.source_id = r.try_get("source_id")?;
-            speaker.biography = r.try_get("biography")?;
-        }
-    }
-    Ok(by_talk)
 }

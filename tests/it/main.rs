@@ -16,6 +16,7 @@ mod embedded_db;
 mod guilds_store;
 mod import;
 mod import_real_world;
+mod import_settled;
 mod mass_change;
 mod ops;
 mod privacy;

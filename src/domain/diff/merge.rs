@@ -82,9 +82,7 @@ fn merge_speakers(
 
 /// The first speaker of `list` whose name has the key `key` (`keys[i]` is `list[i]`'s).
 fn find_by_key<'a>(list: &'a [SpeakerData], keys: &[String], key: &str) -> Option<&'a SpeakerData> {
-    keys.iter()
-        .position(|k| k == key)
-        .and_then(|i| list.get(i))
+    keys.iter().position(|k| k == key).and_then(|i| list.get(i))
 }
 
 /// The reported fields that differ between two versions of a talk.

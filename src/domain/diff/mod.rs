@@ -25,8 +25,10 @@ use crate::domain::model::{
 mod guard;
 mod index;
 mod merge;
+mod settled;
 
 pub use guard::{mass_change, MassChange};
+pub use settled::{settle, source_digest, Digest, Settled, StoredKey};
 
 use index::Index;
 pub use merge::changed_fields;
@@ -155,13 +157,21 @@ pub struct TalkUpdate {
     pub reschedules: bool,
     /// Whether the speaker list (names or order) changed (links are rewritten).
     pub speakers_changed: bool,
+    /// The digest of the one timetable entry the new version was merged from; `None` for a
+    /// cancellation or a listing's enrichment (see [`settled`]).
+    pub source_digest: Option<Digest>,
 }
 
 /// What the store must write. `inserts[i]` is described by `diff.added[i]`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportPlan {
     pub inserts: Vec<TalkData>,
+    /// `insert_digests[i]` is the source digest of `inserts[i]`.
+    pub insert_digests: Vec<Option<Digest>>,
     pub updates: Vec<TalkUpdate>,
+    /// Stored talks a timetable entry left as they were, with that entry's digest: the store
+    /// records the ones that differ from the digest it holds.
+    pub unchanged_digests: Vec<(TalkId, Digest)>,
     pub diff: ImportDiff,
 }
 
@@ -183,10 +193,21 @@ enum Target {
     New(usize),
 }
 
-/// Plans an import of `imported` over the conference's `stored` talks.
+/// Plans an import of `imported` over all of the conference's `stored` talks, comparing
+/// every one: the reference [`plan_settled`] must agree with.
 pub fn plan_import(
     stored: &[StoredTalk],
     imported: &ImportedSchedule,
+) -> Result<ImportPlan, PlanError> {
+    plan_settled(stored, imported, &Settled::nothing(imported))
+}
+
+/// Plans an import over the conference's talks, of which `stored` holds every one but the
+/// rows `settled` already matched to an unchanged entry (see [`settle`]).
+pub fn plan_settled(
+    stored: &[StoredTalk],
+    imported: &ImportedSchedule,
+    settled: &Settled,
 ) -> Result<ImportPlan, PlanError> {
     check_unique_source_ids(&imported.talks)?;
     let mut index = Index::new(stored);
@@ -194,9 +215,15 @@ pub fn plan_import(
     let mut working: Vec<Cow<'_, TalkData>> =
         stored.iter().map(|t| Cow::Borrowed(&t.data)).collect();
     let mut touched: HashSet<usize> = HashSet::new();
+    // The timetable entry each touched row was merged from; `None` after a second one.
+    let mut merged_from: HashMap<usize, Option<usize>> = HashMap::new();
     let mut inserts: Vec<TalkData> = Vec::new();
+    let mut insert_digests: Vec<Option<Digest>> = Vec::new();
 
-    for talk in &imported.talks {
+    for (j, talk) in imported.talks.iter().enumerate() {
+        if settled.is_settled(j) {
+            continue;
+        }
         let target = match imported.scope {
             ScheduleScope::Timetable => index.find_for_timetable(talk, &working),
             ScheduleScope::Catalogue => index.find_by_title(talk, &working, &inserts),
@@ -206,17 +233,36 @@ pub fn plan_import(
                 merge(working[i].to_mut(), talk, imported.scope);
                 index.note_source_id(i, &working[i]);
                 touched.insert(i);
+                merged_from
+                    .entry(i)
+                    .and_modify(|from| *from = None)
+                    .or_insert(Some(j));
             }
-            Some(Target::New(i)) => merge(&mut inserts[i], talk, imported.scope),
+            Some(Target::New(i)) => {
+                merge(&mut inserts[i], talk, imported.scope);
+                if let Some(digest) = insert_digests.get_mut(i) {
+                    *digest = None;
+                }
+            }
             None => {
                 index.note_new(inserts.len(), talk);
                 inserts.push(new_talk(talk, imported.scope));
+                insert_digests.push(settled.digest(j));
             }
         }
     }
+    let digest_of = |i: usize| {
+        merged_from
+            .get(&i)
+            .copied()
+            .flatten()
+            .and_then(|j| settled.digest(j))
+    };
 
     let mut plan = ImportPlan::default();
-    plan.diff.scheduled_before = stored.iter().filter(|t| t.data.slot.is_some()).count();
+    plan.diff.scheduled_before =
+        stored.iter().filter(|t| t.data.slot.is_some()).count() + settled.scheduled;
+    plan.diff.unchanged = settled.ids.len();
     if imported.scope == ScheduleScope::Timetable {
         // A timetable talk (one with a source id) missing from the new timetable was
         // cancelled, unless its event was there but could not be read: then it stays as it
@@ -262,7 +308,10 @@ pub fn plan_import(
                     data: after,
                     reschedules: false,
                     speakers_changed: false,
+                    source_digest: digest_of(i),
                 });
+            } else if let Some(digest) = digest_of(i) {
+                plan.unchanged_digests.push((stored_talk.id, digest));
             }
             continue;
         }
@@ -288,6 +337,7 @@ pub fn plan_import(
             data: after,
             reschedules,
             speakers_changed,
+            source_digest: digest_of(i),
         });
     }
     plan.diff.added = inserts
@@ -302,6 +352,7 @@ pub fn plan_import(
         })
         .collect();
     plan.inserts = inserts;
+    plan.insert_digests = insert_digests;
     Ok(plan)
 }
 

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use sqlx::{PgConnection, Row};
 
-use crate::domain::diff::ImportPlan;
-use crate::domain::model::{SpeakerData, TalkData};
-use crate::domain::text::{name_key, title_key};
+use super::speakers;
+use crate::domain::diff::{Digest, ImportPlan};
+use crate::domain::model::{TalkData, TalkId};
+use crate::domain::text::title_key;
 use crate::store::copy::CopyIn;
 use crate::store::StoreError;
 
@@ -43,7 +44,7 @@ pub async fn apply(
     )
     .await?;
     let stated = imported.iter().flat_map(|t| t.speakers.iter());
-    let speaker_ids = upsert_speakers(conn, conference_id, &written, stated).await?;
+    let speaker_ids = speakers::upsert(conn, conference_id, &written, stated).await?;
 
     let new_ids = allocate_ids(conn, plan.inserts.len()).await?;
     for (entry, id) in plan.diff.added.iter_mut().zip(&new_ids) {
@@ -51,10 +52,15 @@ pub async fn apply(
     }
     let inserted: Vec<(i64, &TalkData)> =
         new_ids.iter().copied().zip(plan.inserts.iter()).collect();
-    copy_talks(conn, conference_id, &inserted, &rooms, &tracks).await?;
+    let names = Names {
+        rooms: &rooms,
+        tracks: &tracks,
+    };
+    copy_talks(conn, conference_id, &inserted, &plan.insert_digests, &names).await?;
     let updated: Vec<(i64, &TalkData)> = plan.updates.iter().map(|u| (u.id.0, &u.data)).collect();
-    for chunk in updated.chunks(CHUNK) {
-        update_talk_chunk(conn, conference_id, chunk, &rooms, &tracks).await?;
+    let digests: Vec<Option<Digest>> = plan.updates.iter().map(|u| u.source_digest).collect();
+    for (chunk, digests) in updated.chunks(CHUNK).zip(digests.chunks(CHUNK)) {
+        update_talk_chunk(conn, conference_id, chunk, digests, &names).await?;
     }
     let rescheduled: Vec<i64> = plan
         .updates
@@ -70,7 +76,7 @@ pub async fn apply(
     }
 
     // New ids come from the sequence, so new talks have no links to replace.
-    copy_links(conn, &inserted, &speaker_ids).await?;
+    speakers::copy_links(conn, &inserted, &speaker_ids).await?;
     let relinked: Vec<(i64, &TalkData)> = plan
         .updates
         .iter()
@@ -78,7 +84,7 @@ pub async fn apply(
         .map(|u| (u.id.0, &u.data))
         .collect();
     for chunk in relinked.chunks(CHUNK) {
-        relink_chunk(conn, chunk, &speaker_ids).await?;
+        speakers::relink_chunk(conn, chunk, &speaker_ids).await?;
     }
     Ok(())
 }
@@ -113,74 +119,6 @@ async fn upsert_names<'a>(
         .collect()
 }
 
-/// Upserts the speakers of the written talks; what the import itself states about a person
-/// (`stated`) wins over what the merged talk data carried over. Returns name key -> id.
-async fn upsert_speakers<'a>(
-    conn: &mut PgConnection,
-    conference_id: i64,
-    written: &[&TalkData],
-    stated: impl Iterator<Item = &'a SpeakerData>,
-) -> Result<HashMap<String, i64>, StoreError> {
-    let mut people: HashMap<String, SpeakerData> = HashMap::new();
-    for speaker in written.iter().flat_map(|t| t.speakers.iter()) {
-        people
-            .entry(name_key(&speaker.name))
-            .or_insert_with(|| speaker.clone());
-    }
-    for speaker in stated {
-        if let Some(person) = people.get_mut(&name_key(&speaker.name)) {
-            if speaker.biography.is_some() {
-                person.biography.clone_from(&speaker.biography);
-            }
-            if speaker.source_id.is_some() {
-                person.source_id.clone_from(&speaker.source_id);
-            }
-        }
-    }
-    let (keys, people): (Vec<String>, Vec<SpeakerData>) = people.into_iter().unzip();
-    sqlx::query(
-        "INSERT INTO speakers (conference_id, name_key, name, source_id, biography)
-         SELECT $1, p.name_key, p.name, p.source_id, p.biography
-         FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[])
-              AS p(name_key, name, source_id, biography)
-         ON CONFLICT (conference_id, name_key) DO UPDATE SET
-             name = EXCLUDED.name,
-             source_id = COALESCE(EXCLUDED.source_id, speakers.source_id),
-             biography = COALESCE(EXCLUDED.biography, speakers.biography)
-         WHERE (speakers.name, speakers.source_id, speakers.biography)
-               IS DISTINCT FROM (EXCLUDED.name,
-                                 COALESCE(EXCLUDED.source_id, speakers.source_id),
-                                 COALESCE(EXCLUDED.biography, speakers.biography))",
-    )
-    .bind(conference_id)
-    .bind(&keys)
-    .bind(people.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
-    .bind(
-        people
-            .iter()
-            .map(|p| p.source_id.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        people
-            .iter()
-            .map(|p| p.biography.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .execute(&mut *conn)
-    .await?;
-    let rows = sqlx::query(
-        "SELECT id, name_key FROM speakers WHERE conference_id = $1 AND name_key = ANY($2)",
-    )
-    .bind(conference_id)
-    .bind(&keys)
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("name_key")?, r.try_get("id")?)))
-        .collect()
-}
-
 /// Reserves ids for new talks up front, so the diff can name them and links can be written
 /// without relying on the order of `RETURNING` rows.
 async fn allocate_ids(conn: &mut PgConnection, count: usize) -> Result<Vec<i64>, StoreError> {
@@ -204,10 +142,48 @@ const CHUNK: usize = 1_000;
 
 /// The columns of `talks` an import writes, in the order both writers send them.
 const TALK_COLUMNS: &str = "id, source_id, title_key, title, subtitle, abstract, description, \
-     track_id, level, talk_type, language, room_id, starts_at, ends_at, all_day, status, kind, url";
+     track_id, level, talk_type, language, room_id, starts_at, ends_at, all_day, status, kind, \
+     url, source_digest";
+
+/// The conference's rooms and tracks, name -> id.
+struct Names<'a> {
+    rooms: &'a HashMap<String, i64>,
+    tracks: &'a HashMap<String, i64>,
+}
 
 fn lookup(names: &HashMap<String, i64>, name: Option<&str>) -> Option<i64> {
     name.and_then(|n| names.get(n).copied())
+}
+
+/// `bytea`'s hex input form, `\x0a1b…`.
+fn bytea_hex(digest: &Digest) -> String {
+    use std::fmt::Write as _;
+    let mut hex = String::with_capacity(2 + 2 * digest.len());
+    hex.push_str("\\x");
+    for byte in digest {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+/// Records the source digests of talks the import left unchanged (see
+/// [`crate::domain::diff::settle`]): one statement per chunk.
+pub async fn record_digests(
+    conn: &mut PgConnection,
+    digests: &[(TalkId, Digest)],
+) -> Result<(), StoreError> {
+    for chunk in digests.chunks(CHUNK) {
+        sqlx::query(
+            "UPDATE talks SET source_digest = u.digest
+             FROM UNNEST($1::bigint[], $2::bytea[]) AS u(id, digest)
+             WHERE talks.id = u.id",
+        )
+        .bind(chunk.iter().map(|(id, _)| id.0).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|(_, d)| d.to_vec()).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Inserts new talks with one `COPY`, their ids reserved up front.
@@ -215,8 +191,8 @@ async fn copy_talks(
     conn: &mut PgConnection,
     conference_id: i64,
     talks: &[(i64, &TalkData)],
-    rooms: &HashMap<String, i64>,
-    tracks: &HashMap<String, i64>,
+    digests: &[Option<Digest>],
+    names: &Names<'_>,
 ) -> Result<(), StoreError> {
     if talks.is_empty() {
         return Ok(());
@@ -224,7 +200,8 @@ async fn copy_talks(
     // COPY writes the given identity values as INSERT's OVERRIDING SYSTEM VALUE does.
     let statement = format!("COPY talks (conference_id, {TALK_COLUMNS}) FROM STDIN");
     let mut copy = CopyIn::start(conn, &statement).await?;
-    for (id, t) in talks {
+    for (i, (id, t)) in talks.iter().enumerate() {
+        let digest = digests.get(i).copied().flatten().map(|d| bytea_hex(&d));
         copy.int(Some(conference_id))
             .int(Some(*id))
             .text(t.source_id.as_deref())
@@ -233,17 +210,18 @@ async fn copy_talks(
             .text(t.subtitle.as_deref())
             .text(t.abstract_text.as_deref())
             .text(t.description.as_deref())
-            .int(lookup(tracks, t.track.as_deref()))
+            .int(lookup(names.tracks, t.track.as_deref()))
             .text(t.level.as_deref())
             .text(t.talk_type.as_deref())
             .text(t.language.as_deref())
-            .int(lookup(rooms, t.room.as_deref()))
+            .int(lookup(names.rooms, t.room.as_deref()))
             .time(t.slot.map(|s| s.start))
             .time(t.slot.map(|s| s.end))
             .boolean(t.slot.is_some_and(|s| s.all_day))
             .text(Some(t.status.as_str()))
             .text(Some(t.kind.as_str()))
-            .text(t.url.as_deref());
+            .text(t.url.as_deref())
+            .text(digest.as_deref());
         copy.end_row().await?;
     }
     copy.finish().await?;
@@ -260,8 +238,8 @@ async fn update_talk_chunk(
     conn: &mut PgConnection,
     conference_id: i64,
     talks: &[(i64, &TalkData)],
-    rooms: &HashMap<String, i64>,
-    tracks: &HashMap<String, i64>,
+    digests: &[Option<Digest>],
+    names: &Names<'_>,
 ) -> Result<(), StoreError> {
     let sql = format!(
         "UPDATE talks SET source_id = u.source_id, title_key = u.title_key,
@@ -269,11 +247,12 @@ async fn update_talk_chunk(
              description = u.description, track_id = u.track_id, level = u.level,
              talk_type = u.talk_type, language = u.language, room_id = u.room_id,
              starts_at = u.starts_at, ends_at = u.ends_at, all_day = u.all_day,
-             status = u.status, kind = u.kind, url = u.url, updated_at = now()
+             status = u.status, kind = u.kind, url = u.url,
+             source_digest = u.source_digest, updated_at = now()
          FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
                      $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[],
                      $12::text[], $13::bigint[], $14::timestamptz[], $15::timestamptz[],
-                     $16::bool[], $17::text[], $18::text[], $19::text[])
+                     $16::bool[], $17::text[], $18::text[], $19::text[], $20::bytea[])
               AS u({TALK_COLUMNS})
          WHERE talks.id = u.id AND talks.conference_id = $1"
     );
@@ -286,90 +265,24 @@ async fn update_talk_chunk(
         .bind(column(talks, |t| t.subtitle.as_deref()))
         .bind(column(talks, |t| t.abstract_text.as_deref()))
         .bind(column(talks, |t| t.description.as_deref()))
-        .bind(column(talks, |t| lookup(tracks, t.track.as_deref())))
+        .bind(column(talks, |t| lookup(names.tracks, t.track.as_deref())))
         .bind(column(talks, |t| t.level.as_deref()))
         .bind(column(talks, |t| t.talk_type.as_deref()))
         .bind(column(talks, |t| t.language.as_deref()))
-        .bind(column(talks, |t| lookup(rooms, t.room.as_deref())))
+        .bind(column(talks, |t| lookup(names.rooms, t.room.as_deref())))
         .bind(column(talks, |t| t.slot.map(|s| s.start)))
         .bind(column(talks, |t| t.slot.map(|s| s.end)))
         .bind(column(talks, |t| t.slot.is_some_and(|s| s.all_day)))
         .bind(column(talks, |t| t.status.as_str()))
         .bind(column(talks, |t| t.kind.as_str()))
         .bind(column(talks, |t| t.url.as_deref()))
+        .bind(
+            digests
+                .iter()
+                .map(|d| d.map(|d| d.to_vec()))
+                .collect::<Vec<_>>(),
+        )
         .execute(conn)
         .await?;
-    Ok(())
-}
-
-/// The speaker links of one talk as (speaker id, position), in the source's order; the same
-/// person listed twice on one talk is linked once.
-fn links_of(talk: &TalkData, speaker_ids: &HashMap<String, i64>) -> Vec<(i64, i32)> {
-    let mut seen: Vec<i64> = Vec::new();
-    for speaker in &talk.speakers {
-        if let Some(&speaker_id) = speaker_ids.get(&name_key(&speaker.name)) {
-            if !seen.contains(&speaker_id) {
-                seen.push(speaker_id);
-            }
-        }
-    }
-    seen.into_iter().zip(1..).collect()
-}
-
-/// Links new talks to their speakers with one `COPY` (they have no links yet).
-async fn copy_links(
-    conn: &mut PgConnection,
-    talks: &[(i64, &TalkData)],
-    speaker_ids: &HashMap<String, i64>,
-) -> Result<(), StoreError> {
-    if talks.is_empty() {
-        return Ok(());
-    }
-    let mut copy = CopyIn::start(
-        conn,
-        "COPY talk_speakers (talk_id, speaker_id, position) FROM STDIN",
-    )
-    .await?;
-    for (talk_id, talk) in talks {
-        for (speaker_id, position) in links_of(talk, speaker_ids) {
-            copy.int(Some(*talk_id))
-                .int(Some(speaker_id))
-                .int(Some(i64::from(position)));
-            copy.end_row().await?;
-        }
-    }
-    copy.finish().await?;
-    Ok(())
-}
-
-/// Replaces the speaker links of one chunk of stored talks.
-async fn relink_chunk(
-    conn: &mut PgConnection,
-    talks: &[(i64, &TalkData)],
-    speaker_ids: &HashMap<String, i64>,
-) -> Result<(), StoreError> {
-    let talk_ids: Vec<i64> = talks.iter().map(|(id, _)| *id).collect();
-    sqlx::query("DELETE FROM talk_speakers WHERE talk_id = ANY($1)")
-        .bind(&talk_ids)
-        .execute(&mut *conn)
-        .await?;
-    let (mut links_talk, mut links_speaker, mut links_position) =
-        (Vec::new(), Vec::new(), Vec::new());
-    for (talk_id, talk) in talks {
-        for (speaker_id, position) in links_of(talk, speaker_ids) {
-            links_talk.push(*talk_id);
-            links_speaker.push(speaker_id);
-            links_position.push(position);
-        }
-    }
-    sqlx::query(
-        "INSERT INTO talk_speakers (talk_id, speaker_id, position)
-         SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::int[])",
-    )
-    .bind(&links_talk)
-    .bind(&links_speaker)
-    .bind(&links_position)
-    .execute(conn)
-    .await?;
     Ok(())
 }

@@ -1,0 +1,279 @@
+//! The settled path against the reference: after any sequence of timetable and listing
+//! imports, settling talks by digest leaves the stored programme, and reports each import,
+//! exactly as comparing every talk does.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+
+use super::{settle, Digest, StoredKey};
+use crate::domain::diff::testing::{apply, at};
+use crate::domain::diff::{plan_import, plan_settled, ImportPlan};
+use crate::domain::model::{
+    ImportedSchedule, ScheduleScope, Slot, SpeakerData, StoredTalk, TalkData, TalkId, TalkStatus,
+};
+
+const TALKS: usize = 6;
+const PEOPLE: [&str; 3] = ["Ada Lovelace", "Grace Hopper", "Edsger Dijkstra"];
+
+/// What one timetable says about one talk, or that it leaves it out.
+#[derive(Debug, Clone)]
+struct Entry {
+    listed: bool,
+    title: u8,
+    room: u8,
+    hour: u8,
+    person: usize,
+    abstract_text: Option<u8>,
+    cancelled: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// The entries and the biography version every person has in this export.
+    Timetable(Vec<Entry>, u8),
+    /// A listing enriching some talks by title: (talk, title variant, abstract, biography).
+    Listing(Vec<(usize, u8, u8, u8)>),
+}
+
+fn entry() -> impl Strategy<Value = Entry> {
+    (
+        prop::bool::weighted(0.85),
+        0u8..2,
+        0u8..2,
+        0u8..2,
+        0..PEOPLE.len(),
+        prop::option::of(0u8..2),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(
+            |(listed, title, room, hour, person, abstract_text, cancelled)| Entry {
+                listed,
+                title,
+                room,
+                hour,
+                person,
+                abstract_text,
+                cancelled,
+            },
+        )
+}
+
+/// How one timetable treats one talk: as the first export had it (so a talk often comes
+/// back exactly as it was, after a cancellation or a listing), left out, or changed.
+#[derive(Debug, Clone)]
+enum Choice {
+    AsFirst,
+    Absent,
+    Changed(Entry),
+}
+
+fn choice() -> impl Strategy<Value = Choice> {
+    prop_oneof![
+        6 => Just(Choice::AsFirst),
+        1 => Just(Choice::Absent),
+        3 => entry().prop_map(Choice::Changed),
+    ]
+}
+
+/// Imports over one first timetable: later timetables mostly repeat it.
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    let timetable = (
+        prop::collection::vec(choice(), TALKS),
+        prop::bool::weighted(0.7),
+    );
+    let listing = prop::collection::vec((0..TALKS, 0u8..2, 0u8..2, 0u8..2), 1..4);
+    let later = prop_oneof![
+        3 => timetable.prop_map(|(choices, same_bios)| (Some((choices, same_bios)), None)),
+        1 => listing.prop_map(|entries| (None, Some(entries))),
+    ];
+    (
+        prop::collection::vec(entry(), TALKS),
+        prop::collection::vec(later, 1..8),
+    )
+        .prop_map(|(first, later)| {
+            let mut steps = vec![Step::Timetable(first.clone(), 0)];
+            for step in later {
+                match step {
+                    (Some((choices, same_bios)), _) => {
+                        let entries = first
+                            .iter()
+                            .zip(choices)
+                            .map(|(first, choice)| match choice {
+                                Choice::AsFirst => first.clone(),
+                                Choice::Absent => Entry {
+                                    listed: false,
+                                    ..first.clone()
+                                },
+                                Choice::Changed(entry) => entry,
+                            })
+                            .collect();
+                        steps.push(Step::Timetable(entries, u8::from(!same_bios)));
+                    }
+                    (None, Some(entries)) => steps.push(Step::Listing(entries)),
+                    (None, None) => {}
+                }
+            }
+            steps
+        })
+}
+
+fn title(talk: usize, variant: u8) -> String {
+    format!("Talk {talk} take {variant}")
+}
+
+fn schedule(step: &Step) -> ImportedSchedule {
+    match step {
+        Step::Timetable(entries, bio) => ImportedSchedule {
+            talks: entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.listed)
+                .map(|(n, e)| TalkData {
+                    source_id: Some(format!("t{n}")),
+                    title: title(n, e.title),
+                    abstract_text: e.abstract_text.map(|a| format!("Abstract {a}")),
+                    speakers: vec![SpeakerData {
+                        name: PEOPLE[e.person].to_owned(),
+                        source_id: None,
+                        biography: Some(format!("{} bio {bio}", PEOPLE[e.person])),
+                    }],
+                    room: Some(format!("Room {}", e.room)),
+                    slot: Some(Slot {
+                        start: at("2027-03-01T09:00:00Z")
+                            + chrono::Duration::hours(i64::from(e.hour)),
+                        end: at("2027-03-01T09:45:00Z")
+                            + chrono::Duration::hours(i64::from(e.hour)),
+                        all_day: false,
+                    }),
+                    status: if e.cancelled {
+                        TalkStatus::Cancelled
+                    } else {
+                        TalkStatus::Confirmed
+                    },
+                    ..TalkData::default()
+                })
+                .collect(),
+            ..ImportedSchedule::new(ScheduleScope::Timetable)
+        },
+        Step::Listing(entries) => ImportedSchedule {
+            talks: entries
+                .iter()
+                .map(|&(n, variant, abstract_text, bio)| TalkData {
+                    title: title(n, variant),
+                    abstract_text: Some(format!("Listed abstract {abstract_text}")),
+                    speakers: vec![SpeakerData {
+                        name: PEOPLE[n % PEOPLE.len()].to_owned(),
+                        source_id: None,
+                        biography: Some(format!("listed bio {bio}")),
+                    }],
+                    ..TalkData::default()
+                })
+                .collect(),
+            ..ImportedSchedule::new(ScheduleScope::Catalogue)
+        },
+    }
+}
+
+/// The store's side of the settled path: the rows and the digests it keeps beside them.
+#[derive(Default)]
+struct Settling {
+    talks: Vec<StoredTalk>,
+    digests: HashMap<TalkId, Digest>,
+}
+
+impl Settling {
+    fn import(&mut self, imported: &ImportedSchedule) -> ImportPlan {
+        let keys: Vec<StoredKey> = self
+            .talks
+            .iter()
+            .map(|t| StoredKey {
+                id: t.id,
+                source_id: t.data.source_id.clone(),
+                digest: self.digests.get(&t.id).copied(),
+                status: t.data.status,
+                scheduled: t.data.slot.is_some(),
+            })
+            .collect();
+        let settled = settle(&keys, imported);
+        let unsettled: Vec<StoredTalk> = self
+            .talks
+            .iter()
+            .filter(|t| !settled.ids.contains(&t.id))
+            .cloned()
+            .collect();
+        let plan = plan_settled(&unsettled, imported, &settled).expect("plans");
+        let next = self.talks.iter().map(|t| t.id.0).max().unwrap_or(0) + 1;
+        self.talks = apply(&self.talks, &plan);
+        for update in &plan.updates {
+            match update.source_digest {
+                Some(digest) => self.digests.insert(update.id, digest),
+                None => self.digests.remove(&update.id),
+            };
+        }
+        for (offset, digest) in plan.insert_digests.iter().enumerate() {
+            if let Some(digest) = digest {
+                self.digests.insert(TalkId(next + offset as i64), *digest);
+            }
+        }
+        self.digests.extend(plan.unchanged_digests.iter().copied());
+        plan
+    }
+}
+
+proptest! {
+    #![proptest_config(crate::test_support::proptest_config(256))]
+
+    #[test]
+    fn settling_by_digest_stores_and_reports_what_comparing_everything_does(
+        steps in steps()
+    ) {
+        let mut reference: Vec<StoredTalk> = Vec::new();
+        let mut settling = Settling::default();
+        for (n, step) in steps.iter().enumerate() {
+            let imported = schedule(step);
+            let expected = plan_import(&reference, &imported).expect("plans");
+            reference = apply(&reference, &expected);
+
+            let plan = settling.import(&imported);
+
+            prop_assert_eq!(&plan.diff, &expected.diff, "the report of import {}", n);
+            prop_assert_eq!(&settling.talks, &reference, "the programme after import {}", n);
+        }
+    }
+}
+
+#[test]
+fn an_unchanged_re_import_settles_every_talk_and_reads_none() {
+    let steps = Step::Timetable(
+        (0..TALKS)
+            .map(|n| Entry {
+                listed: true,
+                title: 0,
+                room: (n % 2) as u8,
+                hour: 0,
+                person: n % PEOPLE.len(),
+                abstract_text: Some(1),
+                cancelled: false,
+            })
+            .collect(),
+        0,
+    );
+    let imported = schedule(&steps);
+    let mut settling = Settling::default();
+    settling.import(&imported);
+    assert_eq!(
+        settling.digests.len(),
+        TALKS,
+        "every new row keeps its digest"
+    );
+
+    let plan = settling.import(&imported);
+
+    assert_eq!(plan.diff.unchanged, TALKS);
+    assert!(plan.diff.is_empty() && plan.updates.is_empty() && plan.inserts.is_empty());
+    assert!(
+        plan.unchanged_digests.is_empty(),
+        "settled talks are not even merged"
+    );
+}

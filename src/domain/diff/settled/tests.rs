@@ -1,0 +1,194 @@
+use super::*;
+use crate::domain::model::{SpeakerData, TalkKind};
+use crate::domain::programme::testing;
+
+fn talk(id: &str, title: &str) -> TalkData {
+    TalkData {
+        source_id: Some(id.to_owned()),
+        ..testing::talk(title, "Ada", "Hall", "2026-06-12T08:00:00Z", 60)
+    }
+}
+
+fn timetable(talks: Vec<TalkData>) -> ImportedSchedule {
+    ImportedSchedule {
+        talks,
+        ..ImportedSchedule::new(ScheduleScope::Timetable)
+    }
+}
+
+fn key(id: i64, talk: &TalkData, digest: Option<Digest>) -> StoredKey {
+    StoredKey {
+        id: TalkId(id),
+        source_id: talk.source_id.clone(),
+        digest,
+        status: talk.status,
+        scheduled: talk.slot.is_some(),
+    }
+}
+
+#[test]
+fn any_change_to_what_a_source_states_changes_the_digest() {
+    let base = talk("a", "Async Rust");
+    let some = |s: &str| Some(s.to_owned());
+    type Change = Box<dyn Fn(&mut TalkData)>;
+    let changes: Vec<(&str, Change)> = vec![
+        ("source id", Box::new(|t| t.source_id = None)),
+        ("title", Box::new(|t| t.title.push('!'))),
+        ("subtitle", Box::new(move |t| t.subtitle = some("x"))),
+        ("abstract", Box::new(move |t| t.abstract_text = some(""))),
+        ("description", Box::new(move |t| t.description = some("d"))),
+        ("speaker name", Box::new(|t| t.speakers[0].name.push('x'))),
+        (
+            "speaker id",
+            Box::new(move |t| t.speakers[0].source_id = some("7")),
+        ),
+        (
+            "biography",
+            Box::new(move |t| t.speakers[0].biography = some("b")),
+        ),
+        (
+            "a second speaker",
+            Box::new(|t| {
+                t.speakers.push(SpeakerData {
+                    name: "Grace".into(),
+                    source_id: None,
+                    biography: None,
+                })
+            }),
+        ),
+        ("no speakers", Box::new(|t| t.speakers.clear())),
+        ("track", Box::new(move |t| t.track = some("Web"))),
+        ("level", Box::new(move |t| t.level = some("Beginner"))),
+        ("type", Box::new(move |t| t.talk_type = some("Talk"))),
+        ("language", Box::new(move |t| t.language = some("en"))),
+        ("room", Box::new(|t| t.room = None)),
+        (
+            "start",
+            Box::new(|t| {
+                if let Some(s) = &mut t.slot {
+                    s.start += chrono::Duration::nanoseconds(1);
+                }
+            }),
+        ),
+        (
+            "end",
+            Box::new(|t| {
+                if let Some(s) = &mut t.slot {
+                    s.end += chrono::Duration::minutes(5);
+                }
+            }),
+        ),
+        (
+            "all day",
+            Box::new(|t| {
+                if let Some(s) = &mut t.slot {
+                    s.all_day = true;
+                }
+            }),
+        ),
+        ("unscheduled", Box::new(|t| t.slot = None)),
+        ("status", Box::new(|t| t.status = TalkStatus::Cancelled)),
+        ("kind", Box::new(|t| t.kind = TalkKind::Other)),
+        (
+            "url",
+            Box::new(move |t| t.url = some("https://example.org/a")),
+        ),
+    ];
+    let original = source_digest(&base);
+    assert_eq!(source_digest(&base.clone()), original);
+    let mut seen = vec![original];
+    for (what, change) in changes {
+        let mut changed = base.clone();
+        change(&mut changed);
+        assert_ne!(changed, base, "{what}: the change changes nothing");
+        let digest = source_digest(&changed);
+        assert!(!seen.contains(&digest), "{what}: digest seen before");
+        seen.push(digest);
+    }
+}
+
+#[test]
+fn fields_cannot_borrow_each_others_bytes() {
+    let mut a = talk("a", "T");
+    a.subtitle = Some("xy".into());
+    let mut b = talk("a", "T");
+    b.subtitle = Some("x".into());
+    b.abstract_text = Some("y".into());
+    assert_ne!(source_digest(&a), source_digest(&b));
+}
+
+#[test]
+fn a_stated_id_with_its_stored_digest_is_settled_and_nothing_else_is() {
+    let same = talk("same", "Unchanged");
+    let moved = talk("moved", "Moved");
+    let cancelled_before = talk("back", "Cancelled, now back");
+    let listing_enriched = talk("enriched", "Enriched by a listing");
+    let new = talk("new", "New");
+    let mut no_id = talk("x", "No id");
+    no_id.source_id = None;
+    let mut moved_now = moved.clone();
+    moved_now.room = Some("Barn".into());
+    let stored = [
+        key(1, &same, Some(source_digest(&same))),
+        key(2, &moved, Some(source_digest(&moved))),
+        // A cancellation or a listing wrote these rows last: no digest.
+        key(3, &cancelled_before, None),
+        key(4, &listing_enriched, None),
+        StoredKey {
+            source_id: None,
+            ..key(5, &no_id, Some(source_digest(&no_id)))
+        },
+    ];
+    let imported = timetable(vec![
+        same.clone(),
+        moved_now,
+        cancelled_before,
+        listing_enriched,
+        new,
+        no_id,
+    ]);
+
+    let settled = settle(&stored, &imported);
+
+    assert_eq!(settled.settled, [true, false, false, false, false, false]);
+    assert_eq!(settled.ids, [TalkId(1)]);
+    assert_eq!((settled.scheduled, settled.scheduled_confirmed), (1, 1));
+    assert_eq!(settled.digests.len(), 6);
+    assert!(settled.digests.iter().all(Option::is_some));
+    assert_eq!(settled.digest(0), Some(source_digest(&same)));
+}
+
+#[test]
+fn a_listing_settles_nothing_and_owns_no_digest() {
+    let entry = talk("a", "Listed");
+    let stored = [key(1, &entry, Some(source_digest(&entry)))];
+    let listing = ImportedSchedule {
+        talks: vec![entry],
+        ..ImportedSchedule::new(ScheduleScope::Catalogue)
+    };
+
+    let settled = settle(&stored, &listing);
+
+    assert_eq!(settled.settled, [false]);
+    assert_eq!(settled.digests, [None]);
+    assert!(settled.ids.is_empty());
+}
+
+#[test]
+fn settled_rows_are_counted_by_whether_they_are_scheduled_and_confirmed() {
+    let mut unscheduled = talk("u", "Unscheduled");
+    unscheduled.slot = None;
+    let mut cancelled = talk("c", "Cancelled");
+    cancelled.status = TalkStatus::Cancelled;
+    let talks = vec![talk("s", "Scheduled"), unscheduled, cancelled];
+    let stored: Vec<StoredKey> = talks
+        .iter()
+        .zip(1..)
+        .map(|(t, id)| key(id, t, Some(source_digest(t))))
+        .collect();
+
+    let settled = settle(&stored, &timetable(talks));
+
+    assert_eq!(settled.ids.len(), 3);
+    assert_eq!((settled.scheduled, settled.scheduled_confirmed), (2, 1));
+}

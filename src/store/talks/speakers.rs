@@ -1,0 +1,206 @@
+//! Speakers: read with their talks, upserted once per person, and linked to talks in order.
+
+use std::collections::HashMap;
+
+use sqlx::{PgConnection, Row};
+
+use crate::domain::model::{SpeakerData, TalkData};
+use crate::domain::text::name_key;
+use crate::store::copy::CopyIn;
+use crate::store::StoreError;
+
+/// The speakers of a conference's talks (of the talks `only`, when given), by talk, in order.
+pub(super) async fn load(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    only: Option<&[i64]>,
+) -> Result<HashMap<i64, Vec<SpeakerData>>, StoreError> {
+    const SELECT: &str = "SELECT ts.talk_id, s.name, s.source_id, s.biography
+         FROM talk_speakers ts
+         JOIN speakers s ON s.id = ts.speaker_id
+         WHERE s.conference_id = $1";
+    const ORDER: &str = "ORDER BY ts.talk_id, ts.position";
+    let rows = match only {
+        None => {
+            sqlx::query(&format!("{SELECT} {ORDER}"))
+                .bind(conference_id)
+                .fetch_all(conn)
+                .await?
+        }
+        Some(ids) => {
+            sqlx::query(&format!("{SELECT} AND ts.talk_id = ANY($2) {ORDER}"))
+                .bind(conference_id)
+                .bind(ids)
+                .fetch_all(conn)
+                .await?
+        }
+    };
+    let mut by_talk: HashMap<i64, Vec<SpeakerData>> = HashMap::new();
+    for r in &rows {
+        by_talk
+            .entry(r.try_get("talk_id")?)
+            .or_default()
+            .push(SpeakerData {
+                name: r.try_get("name")?,
+                source_id: None,
+                biography: None,
+            });
+    }
+    // Biographies and source ids last, for the same reason as the talks' long texts (see
+    // `load`). The rows come grouped by talk in position order, so the n-th row of a talk
+    // is its n-th speaker.
+    let mut previous: Option<(i64, usize)> = None;
+    for r in &rows {
+        let talk: i64 = r.try_get("talk_id")?;
+        let position = match previous {
+            Some((t, p)) if t == talk => p + 1,
+            _ => 0,
+        };
+        previous = Some((talk, position));
+        if let Some(speaker) = by_talk.get_mut(&talk).and_then(|s| s.get_mut(position)) {
+            speaker.source_id = r.try_get("source_id")?;
+            speaker.biography = r.try_get("biography")?;
+        }
+    }
+    Ok(by_talk)
+}
+
+/// Upserts the speakers of the written talks; what the import itself states about a person
+/// (`stated`) wins over what the merged talk data carried over. Returns name key -> id.
+pub(super) async fn upsert<'a>(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    written: &[&TalkData],
+    stated: impl Iterator<Item = &'a SpeakerData>,
+) -> Result<HashMap<String, i64>, StoreError> {
+    let mut people: HashMap<String, SpeakerData> = HashMap::new();
+    for speaker in written.iter().flat_map(|t| t.speakers.iter()) {
+        people
+            .entry(name_key(&speaker.name))
+            .or_insert_with(|| speaker.clone());
+    }
+    for speaker in stated {
+        if let Some(person) = people.get_mut(&name_key(&speaker.name)) {
+            if speaker.biography.is_some() {
+                person.biography.clone_from(&speaker.biography);
+            }
+            if speaker.source_id.is_some() {
+                person.source_id.clone_from(&speaker.source_id);
+            }
+        }
+    }
+    let (keys, people): (Vec<String>, Vec<SpeakerData>) = people.into_iter().unzip();
+    sqlx::query(
+        "INSERT INTO speakers (conference_id, name_key, name, source_id, biography)
+         SELECT $1, p.name_key, p.name, p.source_id, p.biography
+         FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[])
+              AS p(name_key, name, source_id, biography)
+         ON CONFLICT (conference_id, name_key) DO UPDATE SET
+             name = EXCLUDED.name,
+             source_id = COALESCE(EXCLUDED.source_id, speakers.source_id),
+             biography = COALESCE(EXCLUDED.biography, speakers.biography)
+         WHERE (speakers.name, speakers.source_id, speakers.biography)
+               IS DISTINCT FROM (EXCLUDED.name,
+                                 COALESCE(EXCLUDED.source_id, speakers.source_id),
+                                 COALESCE(EXCLUDED.biography, speakers.biography))",
+    )
+    .bind(conference_id)
+    .bind(&keys)
+    .bind(people.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
+    .bind(
+        people
+            .iter()
+            .map(|p| p.source_id.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        people
+            .iter()
+            .map(|p| p.biography.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut *conn)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT id, name_key FROM speakers WHERE conference_id = $1 AND name_key = ANY($2)",
+    )
+    .bind(conference_id)
+    .bind(&keys)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("name_key")?, r.try_get("id")?)))
+        .collect()
+}
+
+/// The speaker links of one talk as (speaker id, position), in the source's order; the same
+/// person listed twice on one talk is linked once.
+fn links_of(talk: &TalkData, speaker_ids: &HashMap<String, i64>) -> Vec<(i64, i32)> {
+    let mut seen: Vec<i64> = Vec::new();
+    for speaker in &talk.speakers {
+        if let Some(&speaker_id) = speaker_ids.get(&name_key(&speaker.name)) {
+            if !seen.contains(&speaker_id) {
+                seen.push(speaker_id);
+            }
+        }
+    }
+    seen.into_iter().zip(1..).collect()
+}
+
+/// Links new talks to their speakers with one `COPY` (they have no links yet).
+pub(super) async fn copy_links(
+    conn: &mut PgConnection,
+    talks: &[(i64, &TalkData)],
+    speaker_ids: &HashMap<String, i64>,
+) -> Result<(), StoreError> {
+    if talks.is_empty() {
+        return Ok(());
+    }
+    let mut copy = CopyIn::start(
+        conn,
+        "COPY talk_speakers (talk_id, speaker_id, position) FROM STDIN",
+    )
+    .await?;
+    for (talk_id, talk) in talks {
+        for (speaker_id, position) in links_of(talk, speaker_ids) {
+            copy.int(Some(*talk_id))
+                .int(Some(speaker_id))
+                .int(Some(i64::from(position)));
+            copy.end_row().await?;
+        }
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// Replaces the speaker links of one chunk of stored talks.
+pub(super) async fn relink_chunk(
+    conn: &mut PgConnection,
+    talks: &[(i64, &TalkData)],
+    speaker_ids: &HashMap<String, i64>,
+) -> Result<(), StoreError> {
+    let talk_ids: Vec<i64> = talks.iter().map(|(id, _)| *id).collect();
+    sqlx::query("DELETE FROM talk_speakers WHERE talk_id = ANY($1)")
+        .bind(&talk_ids)
+        .execute(&mut *conn)
+        .await?;
+    let (mut links_talk, mut links_speaker, mut links_position) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for (talk_id, talk) in talks {
+        for (speaker_id, position) in links_of(talk, speaker_ids) {
+            links_talk.push(*talk_id);
+            links_speaker.push(speaker_id);
+            links_position.push(position);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO talk_speakers (talk_id, speaker_id, position)
+         SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::int[])",
+    )
+    .bind(&links_talk)
+    .bind(&links_speaker)
+    .bind(&links_position)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
