@@ -5,12 +5,12 @@
 //! any input: every slice boundary is the position of an ASCII byte found by searching, which
 //! is always a UTF-8 character boundary.
 
-use crate::domain::text;
-
 mod entities;
+mod render;
 
 pub(crate) use entities::decode_entities;
 use entities::entity_at;
+pub(crate) use render::{is_raw_text, Renderer};
 
 /// How far past a `<` we look for the `>` closing a tag. Real tags are short; the cap keeps
 /// hostile input such as `<a "<a "<a "...` linear instead of quadratic.
@@ -90,8 +90,7 @@ pub fn looks_like_html(s: &str) -> bool {
 pub fn html_to_text(html: &str) -> String {
     // ASCII lowercasing keeps every byte offset, so positions found in `lower` index `html`.
     let lower = html.to_ascii_lowercase();
-    let mut out = Output::default();
-    let mut links: Vec<(String, usize)> = Vec::new();
+    let mut out = Renderer::default();
     let mut pos = 0;
     while pos < html.len() {
         let rest = html.get(pos..).unwrap_or_default();
@@ -101,19 +100,13 @@ pub fn html_to_text(html: &str) -> String {
         };
         let lt = pos + rel;
         out.text(&decode_entities(html.get(pos..lt).unwrap_or_default()));
-        pos = markup(html, &lower, lt, &mut out, &mut links);
+        pos = markup(html, &lower, lt, &mut out);
     }
-    text::clean(&out.buf).unwrap_or_default()
+    out.finish()
 }
 
 /// Handles the markup starting at `lt` (a `<`) and returns where text resumes.
-fn markup(
-    html: &str,
-    lower: &str,
-    lt: usize,
-    out: &mut Output,
-    links: &mut Vec<(String, usize)>,
-) -> usize {
+fn markup(html: &str, lower: &str, lt: usize, out: &mut Renderer) -> usize {
     let here = lower.get(lt..).unwrap_or_default();
     let find_after = |needle: &str, from: usize| {
         lower
@@ -131,63 +124,15 @@ fn markup(
         out.text("<");
         return lt + 1;
     };
-    if !tag.closing && matches!(tag.name.as_str(), "script" | "style") {
+    if !tag.closing && is_raw_text(&tag.name) {
         // Raw text: everything up to the matching end tag goes, even if it looks like markup.
         let close = format!("</{}", tag.name);
         let end_tag = lower.get(tag.end..).and_then(|s| s.find(&close));
         return end_tag.map_or(html.len(), |i| find_after(">", tag.end + i));
     }
-    match tag.name.as_str() {
-        "br" => out.line_break(),
-        "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol" | "dl" | "table"
-        | "blockquote" | "pre" | "hr" | "section" | "article" | "header" | "footer" | "figure" => {
-            out.block(2);
-        }
-        "div" | "tr" | "dt" | "dd" | "caption" => out.block(1),
-        "li" => {
-            out.block(1);
-            if !tag.closing {
-                out.bullet();
-            }
-        }
-        "td" | "th" if !tag.closing => out.text(" "),
-        "a" if !tag.closing => {
-            let href = attribute(tag.attrs, "href").unwrap_or_default();
-            out.flush_space();
-            links.push((href, out.buf.len()));
-        }
-        "a" => {
-            if let Some((href, start)) = links.pop() {
-                let label = out.buf.get(start..).unwrap_or_default();
-                if shows_url(&href) && !same_target(label, &href) {
-                    out.text(&format!(" ({href})"));
-                }
-            }
-        }
-        _ => {}
-    }
+    let href = (tag.name == "a" && !tag.closing).then(|| attribute(tag.attrs, "href"));
+    out.tag(&tag.name, tag.closing, href.flatten().as_deref());
     tag.end
-}
-
-/// Only absolute web and mail links mean something outside the page they came from.
-fn shows_url(href: &str) -> bool {
-    let lower = href.to_ascii_lowercase();
-    ["http://", "https://", "mailto:"]
-        .iter()
-        .any(|scheme| lower.starts_with(scheme))
-}
-
-/// Whether a link's text already says where it goes (`example.com` for `https://example.com/`).
-fn same_target(label: &str, href: &str) -> bool {
-    let strip = |s: &str| -> String {
-        let s = s.trim().to_ascii_lowercase();
-        let s = ["https://", "http://", "mailto:"]
-            .iter()
-            .find_map(|scheme| s.strip_prefix(scheme).map(str::to_owned))
-            .unwrap_or(s);
-        s.trim_end_matches('/').to_owned()
-    };
-    strip(label) == strip(href)
 }
 
 /// A start or end tag: its lowercase name, its attribute text and the offset just past `>`.
@@ -299,81 +244,6 @@ fn attribute(attrs: &str, wanted: &str) -> Option<String> {
         }
     }
     None
-}
-
-/// The text being built, with pending separators that only materialise before the next
-/// visible character: no leading, trailing or doubled blank space.
-#[derive(Default)]
-struct Output {
-    buf: String,
-    newlines: u8,
-    space: bool,
-}
-
-impl Output {
-    fn text(&mut self, s: &str) {
-        // A word at a time: only its first character can have a separator pending (a flush
-        // per character was a tenth of an XML re-import).
-        let mut rest = s;
-        while !rest.is_empty() {
-            let word_start = rest
-                .find(|c: char| !c.is_whitespace())
-                .unwrap_or(rest.len());
-            if word_start > 0 {
-                self.space = true;
-            }
-            let word = rest.get(word_start..).unwrap_or_default();
-            let word_len = word.find(char::is_whitespace).unwrap_or(word.len());
-            if word_len > 0 {
-                self.flush();
-                self.buf.push_str(word.get(..word_len).unwrap_or_default());
-            }
-            rest = word.get(word_len..).unwrap_or_default();
-        }
-    }
-
-    /// Writes the pending separator.
-    fn flush(&mut self) {
-        if !self.buf.is_empty() {
-            if self.newlines > 0 {
-                while self.buf.ends_with(' ') {
-                    self.buf.pop();
-                }
-                for _ in 0..self.newlines {
-                    self.buf.push('\n');
-                }
-            } else if self.space && !self.buf.ends_with(' ') {
-                self.buf.push(' ');
-            }
-        }
-        self.newlines = 0;
-        self.space = false;
-    }
-
-    /// Writes a pending space now (so a link's text starts after it), keeping line breaks
-    /// pending.
-    fn flush_space(&mut self) {
-        if self.newlines == 0 && self.space {
-            self.flush();
-        }
-    }
-
-    /// A block boundary: at least `lines` line breaks before the next text.
-    fn block(&mut self, lines: u8) {
-        self.newlines = self.newlines.max(lines);
-        self.space = false;
-    }
-
-    /// `<br>`: each one adds a line break, up to one blank line.
-    fn line_break(&mut self) {
-        self.newlines = (self.newlines + 1).min(2);
-        self.space = false;
-    }
-
-    fn bullet(&mut self) {
-        self.flush();
-        self.buf.push_str("• ");
-    }
 }
 
 #[cfg(test)]

@@ -161,54 +161,6 @@ fn hostile_unterminated_tags_are_handled_in_linear_time() {
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
 
-/// The output as it was built a character at a time: what the word-at-a-time `Output::text`
-/// must match.
-fn text_char_by_char(out: &mut Output, s: &str) {
-    for c in s.chars() {
-        if c.is_whitespace() {
-            out.space = true;
-        } else {
-            out.flush();
-            out.buf.push(c);
-        }
-    }
-}
-
-proptest! {
-    #![proptest_config(crate::test_support::proptest_config(256))]
-
-    #[test]
-    fn text_is_written_as_a_character_at_a_time_would_write_it(
-        steps in proptest::collection::vec(
-            (
-                prop_oneof![
-                    "[a-z]{0,4}",
-                    Just(" \t\n".to_owned()),
-                    Just("\u{a0}é\u{2003}東 ".to_owned()),
-                    "\\PC{0,6}",
-                ],
-                0u8..4,
-            ),
-            0..12,
-        )
-    ) {
-        let (mut fast, mut slow) = (Output::default(), Output::default());
-        for (text, separator) in &steps {
-            for out in [&mut fast, &mut slow] {
-                match separator {
-                    1 => out.block(2),
-                    2 => out.line_break(),
-                    3 => out.flush_space(),
-                    _ => {}
-                }
-            }
-            fast.text(text);
-            text_char_by_char(&mut slow, text);
-        }
-        prop_assert_eq!(fast.buf, slow.buf);
-    }
-}
-
 #[test]
 fn tag_names_are_recognised_in_any_case() {
     assert!(looks_like_html("Intro<BR>more"));

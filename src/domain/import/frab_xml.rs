@@ -7,12 +7,12 @@
 
 pub(super) mod fields;
 mod guards;
+mod rich;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use roxmltree::{Document, Node, ParsingOptions};
 
-use crate::domain::html;
 use crate::domain::import::identity::Ids;
 use crate::domain::import::skipped::Skipped;
 use crate::domain::import::{ImportError, ImportOptions};
@@ -22,6 +22,7 @@ use crate::domain::model::{
 use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
 use fields::{parse_clock, parse_date, parse_duration, parse_stamp, shorten};
+use rich::rich_element;
 
 /// Parses a frab/pentabarf `schedule.xml` into the whole timetable.
 pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
@@ -376,54 +377,6 @@ fn text_of(node: Node<'_, '_>) -> String {
         .filter(Node::is_text)
         .filter_map(|n| n.text())
         .collect()
-}
-
-/// A free-text element as readable text. Abstracts hold HTML either as child elements
-/// (`<abstract><p>..</p></abstract>`) or as escaped text (`&lt;p&gt;..`); both end up in
-/// [`html::html_to_text`].
-fn rich_element(node: Node<'_, '_>) -> Option<String> {
-    if node.children().any(|c| c.is_element()) {
-        crate::domain::text::clean(&html::html_to_text(&inner_markup(node)))
-    } else {
-        fields::rich_text(&text_of(node))
-    }
-}
-
-/// Rebuilds an element's content as HTML source. Iterative (a stack of open elements) rather
-/// than recursive, so deeply nested input cannot exhaust the call stack.
-fn inner_markup(node: Node<'_, '_>) -> String {
-    let mut out = String::new();
-    let mut open: Vec<Node<'_, '_>> = Vec::new();
-    for descendant in node.descendants().skip(1) {
-        while let Some(top) = open.last() {
-            if descendant.parent() == Some(*top) {
-                break;
-            }
-            out.push_str(&format!("</{}>", top.tag_name().name()));
-            open.pop();
-        }
-        if descendant.is_element() {
-            let name = descendant.tag_name().name();
-            match descendant.attribute("href") {
-                Some(href) => out.push_str(&format!("<{name} href=\"{}\">", escape(href))),
-                None => out.push_str(&format!("<{name}>")),
-            }
-            open.push(descendant);
-        } else if let Some(text) = descendant.text().filter(|_| descendant.is_text()) {
-            out.push_str(&escape(text));
-        }
-    }
-    while let Some(top) = open.pop() {
-        out.push_str(&format!("</{}>", top.tag_name().name()));
-    }
-    out
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
