@@ -25,7 +25,7 @@ pub struct Phases {
     pub load: Duration,
     /// `diff::plan_settled`.
     pub plan: Duration,
-    /// `talks::apply` + `talks::record_digests` + `conferences::replace_days`.
+    /// `talks::record_digests` + `talks::apply` + `conferences::replace_days`.
     pub write: Duration,
     /// The diff as JSON (what the import record stores).
     pub diff_json: Duration,
@@ -78,8 +78,8 @@ pub async fn measure(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
     phases.unchanged = plan.diff.is_empty();
 
     let start = Instant::now();
-    talks::apply(&mut tx, row.id, &mut plan, &schedule.talks).await?;
     talks::record_digests(&mut tx, &plan.unchanged_digests).await?;
+    talks::apply(&mut tx, row.id, &mut plan, &schedule.talks).await?;
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }

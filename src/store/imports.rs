@@ -1,17 +1,14 @@
 //! Imports: applying an imported schedule to a conference in one transaction, and the
 //! record of each import with its diff.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
-use crate::domain::diff::Digest;
 use crate::domain::diff::{mass_change, plan_settled, settle, ImportDiff};
 use crate::domain::import::Format;
-use crate::domain::model::{Conference, ConferenceSlug, ImportedSchedule, ScheduleScope, TalkId};
+use crate::domain::model::{Conference, ConferenceSlug, ImportedSchedule, ScheduleScope};
 use crate::store::conferences::{self, ConferenceUpsert};
 use crate::store::{talks, StoreError};
 
@@ -81,18 +78,10 @@ pub async fn apply_import(
             return Err(StoreError::MassChange(change));
         }
     }
+    // Before the writes: a person whose row they change clears the digests of all their
+    // talks, and that must win over a digest recorded here.
+    talks::record_digests(&mut tx, &plan.unchanged_digests).await?;
     talks::apply(&mut tx, row.id, &mut plan, &schedule.talks).await?;
-    let held: HashMap<TalkId, Digest> = keys
-        .iter()
-        .filter_map(|k| Some((k.id, k.digest?)))
-        .collect();
-    let new_digests: Vec<(TalkId, Digest)> = plan
-        .unchanged_digests
-        .iter()
-        .filter(|(id, digest)| held.get(id) != Some(digest))
-        .copied()
-        .collect();
-    talks::record_digests(&mut tx, &new_digests).await?;
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }

@@ -166,3 +166,170 @@ async fn rows_without_a_digest_or_with_a_foreign_one_are_compared_in_full() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_settled_row_is_neither_read_nor_rewritten() {
+    let db = TestDb::new().await;
+    import_text(&db.pool, "demo", DEMO_ICS).await;
+    // Changed behind the import's back, digest kept: only a full comparison would notice.
+    let edited =
+        sqlx::query("UPDATE talks SET abstract = 'edited in place' WHERE title = 'Closing'")
+            .execute(&db.pool)
+            .await
+            .expect("edit")
+            .rows_affected();
+    assert_eq!(edited, 1);
+
+    let again = import_text(&db.pool, "demo", DEMO_ICS).await;
+
+    assert!(again.diff.is_empty(), "{:?}", again.diff);
+    assert_eq!(again.diff.unchanged, 8);
+    let closing = &by_title(talks(&db.pool, "demo").await)["Closing"];
+    assert_eq!(closing.abstract_text.as_deref(), Some("edited in place"));
+}
+
+/// A pretalx schedule.json of `talks`: (code, title, hour, [(speaker, biography)]).
+fn pretalx_json(talks: &[(&str, &str, u32, &[(&str, &str)])]) -> String {
+    let talks: Vec<serde_json::Value> = talks
+        .iter()
+        .map(|(code, title, hour, people)| {
+            serde_json::json!({
+                "guid": format!("guid-{code}"),
+                "code": code,
+                "date": format!("2027-05-10T{hour:02}:00:00+02:00"),
+                "start": format!("{hour:02}:00"),
+                "duration": "00:30",
+                "room": "Hall",
+                "title": title,
+                "url": format!("https://pretalx.example.org/conf/talk/{code}/"),
+                "persons": people.iter().map(|(name, bio)| serde_json::json!({
+                    "code": name.replace(' ', "").to_uppercase(),
+                    "public_name": name,
+                    "biography": bio,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "schedule": {"conference": {
+            "title": "Settle Conf",
+            "time_zone_name": "Europe/Berlin",
+            "days": [{"date": "2027-05-10", "rooms": {"Hall": talks}}],
+        }}
+    })
+    .to_string()
+}
+
+/// Imports `text` into `settling` as it is, and into `comparing` after clearing its digests,
+/// so that one compares every talk; returns both reports.
+async fn both(pool: &PgPool, text: &str) -> (ImportDiffSummary, ImportDiffSummary) {
+    let settled = import_text_confirmed(pool, "settling", text).await;
+    sqlx::query(
+        "UPDATE talks SET source_digest = NULL
+         WHERE conference_id = (SELECT id FROM conferences WHERE slug = 'comparing')",
+    )
+    .execute(pool)
+    .await
+    .expect("digests cleared");
+    let compared = import_text_confirmed(pool, "comparing", text).await;
+    (summary(&settled.diff), summary(&compared.diff))
+}
+
+/// A report without the talk ids, which differ between the two conferences.
+type ImportDiffSummary = (Vec<String>, Vec<(String, Vec<Field>)>, Vec<String>, usize);
+
+fn summary(diff: &confbot::domain::diff::ImportDiff) -> ImportDiffSummary {
+    (
+        diff.added.iter().map(|e| e.title.clone()).collect(),
+        diff.changed
+            .iter()
+            .map(|e| (e.title.clone(), e.fields.clone()))
+            .collect(),
+        diff.cancelled.iter().map(|e| e.title.clone()).collect(),
+        diff.unchanged,
+    )
+}
+
+#[tokio::test]
+async fn shared_speakers_report_and_store_what_comparing_every_talk_does() {
+    let db = TestDb::new().await;
+    let ada = ("Ada Lovelace", "Ada writes engines.");
+    let timetable = pretalx_json(&[
+        ("AAAA11", "Engines", 9, &[ada]),
+        (
+            "BBBB22",
+            "Looms",
+            10,
+            &[ada, ("Grace Hopper", "Grace writes compilers.")],
+        ),
+        (
+            "CCCC33",
+            "Cards",
+            11,
+            &[("Grace Hopper", "Grace writes compilers.")],
+        ),
+    ]);
+    // One talk now gives Ada another biography: her one row can show only one of them.
+    let two_bios = pretalx_json(&[
+        ("AAAA11", "Engines", 9, &[ada]),
+        (
+            "BBBB22",
+            "Looms",
+            10,
+            &[
+                ("Ada Lovelace", "Ada, revised."),
+                ("Grace Hopper", "Grace writes compilers."),
+            ],
+        ),
+        (
+            "CCCC33",
+            "Cards",
+            11,
+            &[("Grace Hopper", "Grace writes compilers.")],
+        ),
+    ]);
+    let moved = timetable
+        .replace("T11:00:00", "T12:00:00")
+        .replace("\"11:00\"", "\"12:00\"");
+    let listing = "top of page\n\nTalks\n\nEngines\n\nAda Lovelace\n\nHistory, Beginner\n\n\
+        Bio: Ada, as the listing tells it.\n";
+    let steps = [
+        timetable.as_str(),
+        timetable.as_str(),
+        listing,
+        timetable.as_str(),
+        timetable.as_str(),
+        two_bios.as_str(),
+        two_bios.as_str(),
+        two_bios.as_str(),
+        timetable.as_str(),
+        moved.as_str(),
+        moved.as_str(),
+    ];
+    let mut reports = Vec::new();
+    for (n, step) in steps.iter().enumerate() {
+        let (settled, compared) = both(&db.pool, step).await;
+        assert_eq!(settled, compared, "import {n}");
+        assert_eq!(
+            by_title(talks(&db.pool, "settling").await),
+            by_title(talks(&db.pool, "comparing").await),
+            "after import {n}"
+        );
+        reports.push(settled);
+    }
+    // The listing's biography shows on both of Ada's talks, so the timetable puts its own
+    // back on both: a talk whose entry did not change is still reported.
+    let changed_titles =
+        |n: usize| -> Vec<&str> { reports[n].1.iter().map(|(t, _)| t.as_str()).collect() };
+    assert_eq!(changed_titles(3), ["Engines", "Looms"], "{:?}", reports[3]);
+    assert_eq!(reports[4].3, 3, "then all three settle");
+    assert_eq!(changed_titles(9), ["Cards"]);
+    let settled_rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM talks t JOIN conferences c ON c.id = t.conference_id
+         WHERE c.slug = 'settling' AND t.source_digest IS NOT NULL",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("count");
+    assert_eq!(settled_rows, 3);
+}

@@ -18,7 +18,15 @@ pub(super) struct Index {
 }
 
 impl Index {
-    pub(super) fn new(stored: &[StoredTalk]) -> Self {
+    /// `imported` is the whole import, settled entries included.
+    pub(super) fn new(stored: &[StoredTalk], imported: &[TalkData]) -> Self {
+        // A row whose own id the import states is that entry's: another entry with the same
+        // pretalx code (the same talk given twice) must not take it over. This also keeps the
+        // fallback blind to whether the row was settled and left out of `stored`.
+        let stated: HashSet<&str> = imported
+            .iter()
+            .filter_map(|t| t.source_id.as_deref())
+            .collect();
         let mut index = Self {
             by_source_id: HashMap::with_capacity(stored.len()),
             by_pretalx_code: HashMap::new(),
@@ -28,7 +36,12 @@ impl Index {
             if let Some(id) = &talk.data.source_id {
                 index.by_source_id.insert(id.clone(), i);
             }
-            if let Some(code) = pretalx_code_of(&talk.data) {
+            let claimed = talk
+                .data
+                .source_id
+                .as_deref()
+                .is_some_and(|id| stated.contains(id));
+            if let Some(code) = pretalx_code_of(&talk.data).filter(|_| !claimed) {
                 index.by_pretalx_code.entry(code.to_owned()).or_insert(i);
             }
             index

@@ -169,8 +169,8 @@ pub struct ImportPlan {
     /// `insert_digests[i]` is the source digest of `inserts[i]`.
     pub insert_digests: Vec<Option<Digest>>,
     pub updates: Vec<TalkUpdate>,
-    /// Stored talks a timetable entry left as they were, with that entry's digest: the store
-    /// records the ones that differ from the digest it holds.
+    /// Stored talks a timetable entry left as they were, with that entry's digest to record
+    /// (they hold another, or none: one holding this digest would have been settled).
     pub unchanged_digests: Vec<(TalkId, Digest)>,
     pub diff: ImportDiff,
 }
@@ -210,7 +210,15 @@ pub fn plan_settled(
     settled: &Settled,
 ) -> Result<ImportPlan, PlanError> {
     check_unique_source_ids(&imported.talks)?;
-    let mut index = Index::new(stored);
+    #[cfg(debug_assertions)]
+    {
+        let settled_ids: HashSet<TalkId> = settled.ids.iter().copied().collect();
+        debug_assert!(
+            stored.iter().all(|t| !settled_ids.contains(&t.id)),
+            "a settled row was passed to be compared: it would be cancelled"
+        );
+    }
+    let mut index = Index::new(stored, &imported.talks);
     // A stored talk is copied only when the import touches it.
     let mut working: Vec<Cow<'_, TalkData>> =
         stored.iter().map(|t| Cow::Borrowed(&t.data)).collect();

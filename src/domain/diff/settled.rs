@@ -7,10 +7,10 @@
 //! talk is *settled*: counted as unchanged without loading its texts or merging it, which is
 //! most of a re-import's work when most of a programme did not change.
 //!
-//! One thing stays shared between talks: a speaker's biography lives once per person. A talk
-//! is settled on what its own source entry says, so when two entries of one person state
-//! different biographies, only the talks whose entry changed are reported; the stored rows
-//! end the same as a full comparison leaves them.
+//! One thing is shared between talks: a person's name and biography live once, in their
+//! speaker row. So the store keeps a digest only while the row reads back as its entry states
+//! it: a person's row that changes clears the digests of all their talks, and a talk whose
+//! entry spells a person differently from another entry in the same import gets none.
 
 use std::collections::HashMap;
 
@@ -110,9 +110,8 @@ pub struct Settled {
     pub settled: Vec<bool>,
     /// The stored rows of the settled talks.
     pub ids: Vec<TalkId>,
-    /// Of those rows, how many have a time slot, and how many are also confirmed.
+    /// How many of those rows have a time slot.
     pub scheduled: usize,
-    pub scheduled_confirmed: usize,
 }
 
 impl Settled {
@@ -171,9 +170,6 @@ pub fn settle(stored: &[StoredKey], imported: &ImportedSchedule) -> Settled {
         settled.ids.push(key.id);
         if key.scheduled {
             settled.scheduled += 1;
-            if key.status == TalkStatus::Confirmed {
-                settled.scheduled_confirmed += 1;
-            }
         }
     }
     settled

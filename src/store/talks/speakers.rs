@@ -65,14 +65,38 @@ pub(super) async fn load(
     Ok(by_talk)
 }
 
+/// The people an import wrote: their ids, and what it wrote of each.
+pub(super) struct People {
+    pub ids: HashMap<String, i64>,
+    written: HashMap<String, SpeakerData>,
+}
+
+impl People {
+    /// Whether `talk` will read back with every speaker as it states them. Not so when one
+    /// source gives a person two spellings or biographies: the person's one row shows only
+    /// one, so such a talk must be compared in full next time rather than settled.
+    pub fn show_as_stated(&self, talk: &TalkData) -> bool {
+        talk.speakers.iter().all(|speaker| {
+            self.written
+                .get(&name_key(&speaker.name))
+                .is_some_and(|person| {
+                    person.name == speaker.name
+                        && (speaker.biography.is_none() || person.biography == speaker.biography)
+                        && (speaker.source_id.is_none() || person.source_id == speaker.source_id)
+                })
+        })
+    }
+}
+
 /// Upserts the speakers of the written talks; what the import itself states about a person
-/// (`stated`) wins over what the merged talk data carried over. Returns name key -> id.
+/// (`stated`) wins over what the merged talk data carried over. Clears the source digest of
+/// every talk of a person whose row changed.
 pub(super) async fn upsert<'a>(
     conn: &mut PgConnection,
     conference_id: i64,
     written: &[&TalkData],
     stated: impl Iterator<Item = &'a SpeakerData>,
-) -> Result<HashMap<String, i64>, StoreError> {
+) -> Result<People, StoreError> {
     let mut people: HashMap<String, SpeakerData> = HashMap::new();
     for speaker in written.iter().flat_map(|t| t.speakers.iter()) {
         people
@@ -90,7 +114,11 @@ pub(super) async fn upsert<'a>(
         }
     }
     let (keys, people): (Vec<String>, Vec<SpeakerData>) = people.into_iter().unzip();
-    sqlx::query(
+    let people_written = || keys.iter().cloned().zip(people.iter().cloned()).collect();
+    // The people whose stored row this changes (not those it creates): every talk showing
+    // them now reads differently, so none of those may stay settled (see
+    // `domain::diff::settled`).
+    let changed: Vec<i64> = sqlx::query_scalar::<_, Option<i64>>(
         "INSERT INTO speakers (conference_id, name_key, name, source_id, biography)
          SELECT $1, p.name_key, p.name, p.source_id, p.biography
          FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[])
@@ -102,7 +130,8 @@ pub(super) async fn upsert<'a>(
          WHERE (speakers.name, speakers.source_id, speakers.biography)
                IS DISTINCT FROM (EXCLUDED.name,
                                  COALESCE(EXCLUDED.source_id, speakers.source_id),
-                                 COALESCE(EXCLUDED.biography, speakers.biography))",
+                                 COALESCE(EXCLUDED.biography, speakers.biography))
+         RETURNING CASE WHEN xmax <> 0 THEN id END",
     )
     .bind(conference_id)
     .bind(&keys)
@@ -119,8 +148,21 @@ pub(super) async fn upsert<'a>(
             .map(|p| p.biography.as_deref())
             .collect::<Vec<_>>(),
     )
-    .execute(&mut *conn)
-    .await?;
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .flatten()
+    .collect();
+    if !changed.is_empty() {
+        sqlx::query(
+            "UPDATE talks SET source_digest = NULL
+             WHERE source_digest IS NOT NULL
+               AND id IN (SELECT talk_id FROM talk_speakers WHERE speaker_id = ANY($1))",
+        )
+        .bind(&changed)
+        .execute(&mut *conn)
+        .await?;
+    }
     let rows = sqlx::query(
         "SELECT id, name_key FROM speakers WHERE conference_id = $1 AND name_key = ANY($2)",
     )
@@ -128,9 +170,14 @@ pub(super) async fn upsert<'a>(
     .bind(&keys)
     .fetch_all(conn)
     .await?;
-    rows.iter()
+    let ids = rows
+        .iter()
         .map(|r| Ok((r.try_get("name_key")?, r.try_get("id")?)))
-        .collect()
+        .collect::<Result<_, StoreError>>()?;
+    Ok(People {
+        ids,
+        written: people_written(),
+    })
 }
 
 /// The speaker links of one talk as (speaker id, position), in the source's order; the same

@@ -44,7 +44,11 @@ pub async fn apply(
     )
     .await?;
     let stated = imported.iter().flat_map(|t| t.speakers.iter());
-    let speaker_ids = speakers::upsert(conn, conference_id, &written, stated).await?;
+    let people = speakers::upsert(conn, conference_id, &written, stated).await?;
+    let speaker_ids = &people.ids;
+    // A digest stands for the row only if the row reads back as its entry states it.
+    let shown =
+        |talk: &TalkData, digest: Option<Digest>| digest.filter(|_| people.show_as_stated(talk));
 
     let new_ids = allocate_ids(conn, plan.inserts.len()).await?;
     for (entry, id) in plan.diff.added.iter_mut().zip(&new_ids) {
@@ -56,9 +60,19 @@ pub async fn apply(
         rooms: &rooms,
         tracks: &tracks,
     };
-    copy_talks(conn, conference_id, &inserted, &plan.insert_digests, &names).await?;
+    let insert_digests: Vec<Option<Digest>> = plan
+        .inserts
+        .iter()
+        .zip(&plan.insert_digests)
+        .map(|(talk, digest)| shown(talk, *digest))
+        .collect();
+    copy_talks(conn, conference_id, &inserted, &insert_digests, &names).await?;
     let updated: Vec<(i64, &TalkData)> = plan.updates.iter().map(|u| (u.id.0, &u.data)).collect();
-    let digests: Vec<Option<Digest>> = plan.updates.iter().map(|u| u.source_digest).collect();
+    let digests: Vec<Option<Digest>> = plan
+        .updates
+        .iter()
+        .map(|u| shown(&u.data, u.source_digest))
+        .collect();
     for (chunk, digests) in updated.chunks(CHUNK).zip(digests.chunks(CHUNK)) {
         update_talk_chunk(conn, conference_id, chunk, digests, &names).await?;
     }
@@ -76,7 +90,7 @@ pub async fn apply(
     }
 
     // New ids come from the sequence, so new talks have no links to replace.
-    speakers::copy_links(conn, &inserted, &speaker_ids).await?;
+    speakers::copy_links(conn, &inserted, speaker_ids).await?;
     let relinked: Vec<(i64, &TalkData)> = plan
         .updates
         .iter()
@@ -84,7 +98,7 @@ pub async fn apply(
         .map(|u| (u.id.0, &u.data))
         .collect();
     for chunk in relinked.chunks(CHUNK) {
-        speakers::relink_chunk(conn, chunk, &speaker_ids).await?;
+        speakers::relink_chunk(conn, chunk, speaker_ids).await?;
     }
     Ok(())
 }

@@ -152,7 +152,7 @@ fn a_stated_id_with_its_stored_digest_is_settled_and_nothing_else_is() {
 
     assert_eq!(settled.settled, [true, false, false, false, false, false]);
     assert_eq!(settled.ids, [TalkId(1)]);
-    assert_eq!((settled.scheduled, settled.scheduled_confirmed), (1, 1));
+    assert_eq!(settled.scheduled, 1);
     assert_eq!(settled.digests.len(), 6);
     assert!(settled.digests.iter().all(Option::is_some));
     assert_eq!(settled.digest(0), Some(source_digest(&same)));
@@ -175,7 +175,7 @@ fn a_listing_settles_nothing_and_owns_no_digest() {
 }
 
 #[test]
-fn settled_rows_are_counted_by_whether_they_are_scheduled_and_confirmed() {
+fn settled_rows_are_counted_by_whether_they_are_scheduled() {
     let mut unscheduled = talk("u", "Unscheduled");
     unscheduled.slot = None;
     let mut cancelled = talk("c", "Cancelled");
@@ -190,5 +190,52 @@ fn settled_rows_are_counted_by_whether_they_are_scheduled_and_confirmed() {
     let settled = settle(&stored, &timetable(talks));
 
     assert_eq!(settled.ids.len(), 3);
-    assert_eq!((settled.scheduled, settled.scheduled_confirmed), (2, 1));
+    assert_eq!(settled.scheduled, 2, "scheduled, cancelled or not");
+}
+
+#[test]
+fn a_talk_given_twice_keeps_both_rows_when_its_second_session_moves() {
+    use crate::domain::diff::testing::timetable_talk;
+    use crate::domain::diff::{plan_import, plan_settled};
+    let url = Some("https://pretalx.example.org/conf/talk/ABCD12/".to_owned());
+    let session = |id: &str, start: &str, end: &str| TalkData {
+        url: url.clone(),
+        ..timetable_talk(id, "Twice", "Hall", start, end)
+    };
+    let first = session("g1", "2027-03-01T10:00:00Z", "2027-03-01T10:30:00Z");
+    let second = session("g1#h1", "2027-03-01T14:00:00Z", "2027-03-01T14:30:00Z");
+    let stored = vec![
+        testing::stored(0, first.clone()),
+        testing::stored(1, second),
+    ];
+    // The second session moved, so the id derived from its start changed too.
+    let moved = session("g1#h2", "2027-03-01T15:00:00Z", "2027-03-01T15:30:00Z");
+    let imported = timetable(vec![first.clone(), moved]);
+
+    let full = plan_import(&stored, &imported).expect("plans");
+    let keys: Vec<StoredKey> = stored
+        .iter()
+        .map(|t| key(t.id.0, &t.data, Some(source_digest(&t.data))))
+        .collect();
+    let settled = settle(&keys, &imported);
+    assert_eq!(settled.ids, [TalkId(1)]);
+    let unsettled: Vec<_> = stored
+        .iter()
+        .filter(|t| t.id != TalkId(1))
+        .cloned()
+        .collect();
+    let fast = plan_settled(&unsettled, &imported, &settled).expect("plans");
+
+    for plan in [&full, &fast] {
+        assert!(plan.diff.cancelled.is_empty(), "{:?}", plan.diff);
+        assert_eq!(plan.diff.changed.len(), 1);
+        assert_eq!(
+            plan.diff.changed[0].talk_id,
+            Some(2),
+            "the moved session's own row"
+        );
+        assert_eq!(plan.updates.len(), 1);
+        assert_eq!(plan.updates[0].data.source_id.as_deref(), Some("g1#h2"));
+    }
+    assert_eq!(full.diff, fast.diff);
 }

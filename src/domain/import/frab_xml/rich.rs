@@ -23,10 +23,10 @@ fn element_text(node: Node<'_, '_>) -> String {
     let mut out = Renderer::default();
     let mut open: Vec<Open<'_, '_>> = Vec::new();
     // A script or style element, whose whole content is dropped.
-    let mut dropped: Option<std::ops::Range<usize>> = None;
+    let mut dropped: Option<Node<'_, '_>> = None;
     for descendant in node.descendants().skip(1) {
-        if let Some(range) = &dropped {
-            if range.contains(&descendant.range().start) {
+        if let Some(raw) = dropped {
+            if descendant.ancestors().any(|a| a == raw) {
                 continue;
             }
             dropped = None;
@@ -40,8 +40,8 @@ fn element_text(node: Node<'_, '_>) -> String {
         }
         if descendant.is_element() {
             let element = Open::new(descendant);
-            if element.plain && is_raw_text(&element.name) {
-                dropped = Some(descendant.range());
+            if element.plain && is_raw_text(tag_part(&element.name)) {
+                dropped = Some(descendant);
                 continue;
             }
             element.start(&mut out);
