@@ -2,8 +2,10 @@
 # Whole `confbot import` processes against a real PostgreSQL, two builds side by side in one
 # run (BENCHMARKS.md, "Import at the database's speed"): for each file, each round runs
 # build A then build B: a first import into a new conference, then `--force` (a full
-# re-diff of the unchanged file), then deletes the conference. Prints wall time and peak RSS
-# (GNU time's %e and %M) per run, then the medians.
+# re-diff of the unchanged file), then, where a file FILE.changed exists beside it (the same
+# programme with some talks changed), the import of that as an organiser's next export, then
+# deletes the conference. Prints wall time and peak RSS (GNU time's %e and %M) per run, then
+# the medians.
 #
 #   benches/import_cli.sh ROUNDS BIN_A URL_A BIN_B URL_B FILE...
 #
@@ -22,12 +24,15 @@ for file in "$@"; do
         for side in A B; do
             if [ "$side" = A ]; then bin="$bin_a" url="$url_a"; else bin="$bin_b" url="$url_b"; fi
             slug="bench-cli-$round"
-            for step in first force; do
-                flag=""
+            steps="first force"
+            [ -f "$file.changed" ] && steps="$steps changed"
+            for step in $steps; do
+                flag="" source="$file"
                 [ "$step" = force ] && flag="--force"
+                [ "$step" = changed ] && source="$file.changed"
                 # shellcheck disable=SC2086
                 DATABASE_URL="$url" /usr/bin/time -f "%e %M" -o "$out" \
-                    "$bin" import "$file" --conference "$slug" $flag >/dev/null 2>&1
+                    "$bin" import "$source" --conference "$slug" $flag >/dev/null 2>&1
                 read -r wall kb <"$out"
                 echo "$(basename "$file") $side $step $round $wall $((kb / 1024))"
             done

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use confbot::domain::diff::{plan_settled, settle};
+use confbot::domain::diff::plan_settled;
 use confbot::domain::import::{self, ImportOptions};
 use confbot::domain::model::{ConferenceSlug, ScheduleScope};
 use confbot::store::conferences::{self, ConferenceUpsert};
@@ -21,7 +21,7 @@ pub struct Phases {
     pub parse: Duration,
     /// Begin + conference upsert and row lock.
     pub upsert: Duration,
-    /// `talks::load_keys`, `diff::settle`, then `talks::load` of the talks not settled.
+    /// `talks::load_for_import`: keys, `diff::settle`, then the talks not settled in full.
     pub load: Duration,
     /// `diff::plan_settled`.
     pub plan: Duration,
@@ -67,9 +67,9 @@ pub async fn measure(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
     phases.upsert = start.elapsed();
 
     let start = Instant::now();
-    let keys = talks::load_keys(&mut tx, row.id).await?;
-    let settled = settle(&keys, &schedule);
-    let stored = talks::load_unsettled(&mut tx, row.id, &keys, &settled).await?;
+    let talks::Comparison {
+        settled, stored, ..
+    } = talks::load_for_import(&mut tx, row.id, &schedule).await?;
     phases.load = start.elapsed();
 
     let start = Instant::now();

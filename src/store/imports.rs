@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
-use crate::domain::diff::{mass_change, plan_settled, settle, ImportDiff};
+use crate::domain::diff::{mass_change, plan_settled, ImportDiff};
 use crate::domain::import::Format;
 use crate::domain::model::{Conference, ConferenceSlug, ImportedSchedule, ScheduleScope};
 use crate::store::conferences::{self, ConferenceUpsert};
@@ -66,9 +66,11 @@ pub async fn apply_import(
         },
     )
     .await?;
-    let keys = talks::load_keys(&mut tx, row.id).await?;
-    let settled = settle(&keys, schedule);
-    let stored = talks::load_unsettled(&mut tx, row.id, &keys, &settled).await?;
+    let talks::Comparison {
+        keys,
+        settled,
+        stored,
+    } = talks::load_for_import(&mut tx, row.id, schedule).await?;
     let mut plan = plan_settled(&stored, schedule, &settled)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     if !request.allow_mass_change {

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
-use crate::domain::diff::{Digest, Settled, StoredKey};
-use crate::domain::model::{Slot, StoredTalk, TalkData, TalkId};
+use crate::domain::diff::{settle, Digest, Settled, StoredKey};
+use crate::domain::model::{ImportedSchedule, ScheduleScope, Slot, StoredTalk, TalkData, TalkId};
 use crate::store::StoreError;
 
 mod speakers;
@@ -62,8 +62,43 @@ pub async fn load_only(
     load_rows(conn, conference_id, Some(ids)).await
 }
 
+/// What an import compares against.
+pub struct Comparison {
+    /// Every stored talk's key.
+    pub keys: Vec<StoredKey>,
+    /// The imported entries whose rows are settled.
+    pub settled: Settled,
+    /// The stored talks to compare in full: every one but the settled rows.
+    pub stored: Vec<StoredTalk>,
+}
+
+/// Reads what an import of `imported` compares against. A listing settles nothing (its
+/// entries enrich rows they do not own), so for one the talks are read once, keys and all.
+pub async fn load_for_import(
+    conn: &mut PgConnection,
+    conference_id: i64,
+    imported: &ImportedSchedule,
+) -> Result<Comparison, StoreError> {
+    if imported.scope == ScheduleScope::Catalogue {
+        let stored = load(conn, conference_id).await?;
+        return Ok(Comparison {
+            keys: stored.iter().map(StoredKey::of).collect(),
+            settled: Settled::nothing(imported),
+            stored,
+        });
+    }
+    let keys = load_keys(conn, conference_id).await?;
+    let settled = settle(&keys, imported);
+    let stored = load_unsettled(conn, conference_id, &keys, &settled).await?;
+    Ok(Comparison {
+        keys,
+        settled,
+        stored,
+    })
+}
+
 /// The stored talks the plan must compare: all of them, or all but the settled ones.
-pub async fn load_unsettled(
+async fn load_unsettled(
     conn: &mut PgConnection,
     conference_id: i64,
     keys: &[StoredKey],

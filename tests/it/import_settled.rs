@@ -188,8 +188,11 @@ async fn a_settled_row_is_neither_read_nor_rewritten() {
     assert_eq!(closing.abstract_text.as_deref(), Some("edited in place"));
 }
 
-/// A pretalx schedule.json of `talks`: (code, title, hour, [(speaker, biography)]).
-fn pretalx_json(talks: &[(&str, &str, u32, &[(&str, &str)])]) -> String {
+/// One talk of [`pretalx_json`]: code, title, hour, and (speaker, biography) pairs.
+type Entry<'a> = (&'a str, &'a str, u32, &'a [(&'a str, &'a str)]);
+
+/// A pretalx schedule.json of `talks`.
+fn pretalx_json(talks: &[Entry<'_>]) -> String {
     let talks: Vec<serde_json::Value> = talks
         .iter()
         .map(|(code, title, hour, people)| {

@@ -16,7 +16,9 @@ use std::collections::HashMap;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::domain::model::{ImportedSchedule, ScheduleScope, TalkData, TalkId, TalkStatus};
+use crate::domain::model::{
+    ImportedSchedule, ScheduleScope, StoredTalk, TalkData, TalkId, TalkStatus,
+};
 
 /// A SHA-256 digest of one talk as a source stated it.
 pub type Digest = [u8; 32];
@@ -98,6 +100,19 @@ pub struct StoredKey {
     pub digest: Option<Digest>,
     pub status: TalkStatus,
     pub scheduled: bool,
+}
+
+impl StoredKey {
+    /// The key of a talk already read in full; its digest is not needed then.
+    pub fn of(talk: &StoredTalk) -> Self {
+        Self {
+            id: talk.id,
+            source_id: talk.data.source_id.clone(),
+            digest: None,
+            status: talk.data.status,
+            scheduled: talk.data.slot.is_some(),
+        }
+    }
 }
 
 /// Which imported talks are settled, and the digests of all of them.

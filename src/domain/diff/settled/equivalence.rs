@@ -188,11 +188,8 @@ impl Settling {
             .talks
             .iter()
             .map(|t| StoredKey {
-                id: t.id,
-                source_id: t.data.source_id.clone(),
                 digest: self.digests.get(&t.id).copied(),
-                status: t.data.status,
-                scheduled: t.data.slot.is_some(),
+                ..StoredKey::of(t)
             })
             .collect();
         let settled = settle(&keys, imported);
