@@ -44,7 +44,8 @@ pub async fn apply(
     )
     .await?;
     let stated = imported.iter().flat_map(|t| t.speakers.iter());
-    let people = speakers::upsert(conn, conference_id, &written, stated).await?;
+    let rewritten: Vec<i64> = plan.updates.iter().map(|u| u.id.0).collect();
+    let people = speakers::upsert(conn, conference_id, &written, &rewritten, stated).await?;
     let speaker_ids = &people.ids;
     // A digest stands for the row only if the row reads back as its entry states it.
     let shown =
