@@ -2,7 +2,8 @@
 
 use chrono_tz::Tz;
 use confbot::domain::import::{self, Format, ImportOptions};
-use confbot::domain::model::{ConferenceSlug, ImportedSchedule};
+use confbot::domain::model::{ConferenceSlug, ImportedSchedule, StoredTalk};
+use confbot::store;
 use confbot::store::imports::{apply_import, ImportOutcome, ImportRequest};
 use sqlx::PgPool;
 
@@ -21,6 +22,17 @@ pub fn seed_an_hour_later() -> String {
             "DTEND;TZID=PST:20260425T161000",
             "DTEND;TZID=PST:20260425T171000",
         )
+}
+
+/// Every stored talk of `conference`, as `store::talks::load` reads them.
+pub async fn stored_talks(pool: &PgPool, conference: &str) -> Vec<StoredTalk> {
+    let mut conn = pool.acquire().await.expect("connection");
+    let slug = ConferenceSlug::parse(conference).expect("slug");
+    let row = store::conferences::find(&mut conn, &slug)
+        .await
+        .expect("query")
+        .expect("conference exists");
+    store::talks::load(&mut conn, row.id).await.expect("talks")
 }
 
 /// Parses a fixture in whatever format it is (detected), with no zone given.

@@ -5,13 +5,14 @@ use chrono_tz::Tz;
 use confbot::domain::diff::Field;
 use confbot::domain::export;
 use confbot::domain::import::Format;
-use confbot::domain::model::{ConferenceSlug, StoredTalk, TalkStatus};
+use confbot::domain::model::{ConferenceSlug, TalkStatus};
 use confbot::store;
 use confbot::store::imports::{apply_import, ImportRequest};
 use sqlx::PgPool;
 
 use crate::fixtures::{
-    import_schedule, import_text, import_text_confirmed, parse, seed_an_hour_later, SEED_ICS,
+    import_schedule, import_text, import_text_confirmed, parse, seed_an_hour_later, stored_talks,
+    SEED_ICS,
 };
 use crate::harness::TestDb;
 
@@ -29,15 +30,6 @@ fn slug(s: &str) -> ConferenceSlug {
     ConferenceSlug::parse(s).expect("slug")
 }
 
-async fn talks(pool: &PgPool, conference: &str) -> Vec<StoredTalk> {
-    let mut conn = pool.acquire().await.expect("connection");
-    let row = store::conferences::find(&mut conn, &slug(conference))
-        .await
-        .expect("query")
-        .expect("conference exists");
-    store::talks::load(&mut conn, row.id).await.expect("talks")
-}
-
 async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
         .fetch_one(pool)
@@ -52,7 +44,7 @@ async fn the_pretalx_seed_is_stored_at_its_true_instant_in_barn() {
     let outcome = import_text(&db.pool, "nbpy-2026", SEED_ICS).await;
 
     assert_eq!(outcome.diff.added.len(), 1);
-    let stored = talks(&db.pool, "nbpy-2026").await;
+    let stored = stored_talks(&db.pool, "nbpy-2026").await;
     let talk = &stored[0].data;
     assert_eq!(
         talk.title,
@@ -74,7 +66,7 @@ async fn the_pretalx_seed_is_stored_at_its_true_instant_in_barn() {
 async fn reimporting_an_unchanged_schedule_changes_nothing() {
     let db = TestDb::new().await;
     import_text(&db.pool, "anyconf", ANYCONF_JSON).await;
-    let before = talks(&db.pool, "anyconf").await;
+    let before = stored_talks(&db.pool, "anyconf").await;
     let updated_before = count(
         &db.pool,
         "SELECT count(*) FROM talks WHERE updated_at > created_at",
@@ -85,7 +77,7 @@ async fn reimporting_an_unchanged_schedule_changes_nothing() {
 
     assert!(outcome.diff.is_empty(), "{:?}", outcome.diff);
     assert_eq!(outcome.diff.unchanged, before.len());
-    assert_eq!(talks(&db.pool, "anyconf").await, before);
+    assert_eq!(stored_talks(&db.pool, "anyconf").await, before);
     assert_eq!(
         count(
             &db.pool,
@@ -115,7 +107,7 @@ async fn a_moved_talk_is_reported_stored_with_its_diff_and_gets_a_new_version() 
         .expect("query")
         .expect("diff stored");
     assert_eq!(stored_diff, outcome.diff);
-    let talk = &talks(&db.pool, "nbpy-2026").await[0];
+    let talk = &stored_talks(&db.pool, "nbpy-2026").await[0];
     assert_eq!(talk.schedule_version, 2);
     assert_eq!(
         talk.data.slot.map(|s| s.start),
@@ -142,7 +134,7 @@ async fn a_talk_that_disappears_is_cancelled_and_kept() {
     assert_eq!(outcome.diff.cancelled.len(), 1);
     assert_eq!(outcome.diff.cancelled[0].title, "Closing");
     assert_eq!(outcome.diff.unchanged, 7);
-    let stored = talks(&db.pool, "demo").await;
+    let stored = stored_talks(&db.pool, "demo").await;
     assert_eq!(stored.len(), 8, "nothing is deleted");
     let closing = stored
         .iter()
@@ -167,7 +159,7 @@ async fn a_dry_run_reports_the_diff_and_changes_nothing() {
 async fn a_refused_import_leaves_the_database_exactly_as_it_was() {
     let db = TestDb::new().await;
     import_text(&db.pool, "anyconf", ANYCONF_JSON).await;
-    let before = talks(&db.pool, "anyconf").await;
+    let before = stored_talks(&db.pool, "anyconf").await;
     let mut broken = parse(ANYCONF_JSON);
     let mut twin = broken.talks[0].clone();
     twin.title = "Another talk with the same id".to_owned();
@@ -191,7 +183,7 @@ async fn a_refused_import_leaves_the_database_exactly_as_it_was() {
 
     let error = result.expect_err("duplicate ids are refused").to_string();
     assert!(error.contains("used by two talks"), "{error}");
-    assert_eq!(talks(&db.pool, "anyconf").await, before);
+    assert_eq!(stored_talks(&db.pool, "anyconf").await, before);
     assert_eq!(count(&db.pool, "SELECT count(*) FROM imports").await, 1);
 }
 
@@ -217,7 +209,7 @@ async fn overlapping_listings_do_not_duplicate_talks() {
     let outcome = import_schedule(&db.pool, "pybay", &second, false).await;
 
     assert!(outcome.diff.unchanged > 0);
-    assert_eq!(talks(&db.pool, "pybay").await.len(), keys.len());
+    assert_eq!(stored_talks(&db.pool, "pybay").await.len(), keys.len());
     let python_103 = count(
         &db.pool,
         "SELECT count(*) FROM talks WHERE title = 'Python 103: Memory Model & Best Practices'",
@@ -240,7 +232,7 @@ async fn a_listing_enriches_the_timetable_talk_with_description_and_bio() {
     let outcome = import_text(&db.pool, "nbpy-2026", listing).await;
 
     assert!(outcome.diff.added.is_empty(), "{:?}", outcome.diff.added);
-    let stored = talks(&db.pool, "nbpy-2026").await;
+    let stored = stored_talks(&db.pool, "nbpy-2026").await;
     assert_eq!(stored.len(), 1);
     let talk = &stored[0].data;
     assert_eq!(talk.description.as_deref(), Some("Where Python belongs."));
@@ -256,7 +248,7 @@ async fn a_listing_enriches_the_timetable_talk_with_description_and_bio() {
     // Re-importing the timetable keeps the enrichment.
     let again = import_text(&db.pool, "nbpy-2026", SEED_ICS).await;
     assert!(again.diff.is_empty(), "{:?}", again.diff);
-    let talk = &talks(&db.pool, "nbpy-2026").await[0].data;
+    let talk = &stored_talks(&db.pool, "nbpy-2026").await[0].data;
     assert_eq!(
         talk.speakers[0].biography.as_deref(),
         Some("Freya builds data systems.")
@@ -271,8 +263,8 @@ async fn schedule_json_and_xml_of_one_conference_agree() {
     import_text(&db.pool, "from-xml", ANYCONF_XML).await;
 
     let (json, xml) = (
-        talks(&db.pool, "from-json").await,
-        talks(&db.pool, "from-xml").await,
+        stored_talks(&db.pool, "from-json").await,
+        stored_talks(&db.pool, "from-xml").await,
     );
     assert_eq!(json.len(), 1);
     assert_eq!(xml.len(), 1);
@@ -303,7 +295,7 @@ async fn the_ics_export_reimports_as_an_unchanged_schedule() {
     import_text(&db.pool, "nbpy-2026", SEED_ICS).await;
     // Another conference's file on purpose: a programme with talks of both.
     import_text_confirmed(&db.pool, "nbpy-2026", ANYCONF_JSON).await;
-    let stored = talks(&db.pool, "nbpy-2026").await;
+    let stored = stored_talks(&db.pool, "nbpy-2026").await;
     let mut conn = db.pool.acquire().await.expect("connection");
     let conference = store::conferences::find(&mut conn, &slug("nbpy-2026"))
         .await
@@ -315,7 +307,7 @@ async fn the_ics_export_reimports_as_an_unchanged_schedule() {
     let outcome = import_text(&db.pool, "nbpy-2026", &ics).await;
 
     assert!(outcome.diff.is_empty(), "{:?}", outcome.diff);
-    assert_eq!(talks(&db.pool, "nbpy-2026").await, stored);
+    assert_eq!(stored_talks(&db.pool, "nbpy-2026").await, stored);
 }
 
 /// New talks go in through `COPY`'s text format, where backslash, tab and newline are
@@ -342,7 +334,7 @@ async fn text_with_copy_escapes_is_stored_as_it_was_imported() {
 
     import_schedule(&db.pool, "escapes", &parsed, false).await;
 
-    let stored = talks(&db.pool, "escapes").await;
+    let stored = stored_talks(&db.pool, "escapes").await;
     let talk = &stored[0].data;
     assert_eq!(talk.title, imported.title);
     assert_eq!(talk.abstract_text, imported.abstract_text);

@@ -6,23 +6,12 @@ use std::collections::HashMap;
 
 use confbot::domain::diff::Field;
 use confbot::domain::model::{StoredTalk, TalkData, TalkStatus};
-use confbot::store;
 use sqlx::PgPool;
 
-use crate::fixtures::{import_text, import_text_confirmed};
+use crate::fixtures::{import_text, import_text_confirmed, stored_talks};
 use crate::harness::TestDb;
 
 const DEMO_ICS: &str = include_str!("../../src/cli/demo/schedule.ics");
-
-async fn talks(pool: &PgPool, conference: &str) -> Vec<StoredTalk> {
-    let mut conn = pool.acquire().await.expect("connection");
-    let slug = confbot::domain::model::ConferenceSlug::parse(conference).expect("slug");
-    let row = store::conferences::find(&mut conn, &slug)
-        .await
-        .expect("query")
-        .expect("conference exists");
-    store::talks::load(&mut conn, row.id).await.expect("talks")
-}
 
 /// Title -> the row's stored digest.
 async fn digests(pool: &PgPool) -> HashMap<String, Option<Vec<u8>>> {
@@ -82,8 +71,8 @@ async fn a_reimport_reports_and_rewrites_only_the_entry_that_changed() {
     // Exactly what a first import of the moved file stores.
     import_text(&db.pool, "fresh", &moved).await;
     assert_eq!(
-        by_title(talks(&db.pool, "demo").await),
-        by_title(talks(&db.pool, "fresh").await)
+        by_title(stored_talks(&db.pool, "demo").await),
+        by_title(stored_talks(&db.pool, "fresh").await)
     );
 }
 
@@ -103,7 +92,7 @@ async fn a_cancelled_talk_loses_its_digest_and_comes_back_confirmed() {
     assert_eq!(back.diff.changed[0].title, title);
     assert_eq!(back.diff.changed[0].fields, [Field::Status]);
     assert_eq!(back.diff.unchanged, 7);
-    let stored = by_title(talks(&db.pool, "demo").await);
+    let stored = by_title(stored_talks(&db.pool, "demo").await);
     assert_eq!(stored[&title].status, TalkStatus::Confirmed);
     assert!(digests(&db.pool).await[&title].is_some());
 }
@@ -112,7 +101,7 @@ async fn a_cancelled_talk_loses_its_digest_and_comes_back_confirmed() {
 async fn a_listing_clears_the_digest_it_enriches_and_the_timetable_keeps_the_enrichment() {
     let db = TestDb::new().await;
     import_text(&db.pool, "demo", DEMO_ICS).await;
-    let title = by_title(talks(&db.pool, "demo").await)
+    let title = by_title(stored_talks(&db.pool, "demo").await)
         .into_keys()
         .find(|t| t.contains("Welcome"))
         .expect("a talk called Welcome");
@@ -127,7 +116,7 @@ async fn a_listing_clears_the_digest_it_enriches_and_the_timetable_keeps_the_enr
 
     assert!(again.diff.is_empty(), "{:?}", again.diff);
     assert_eq!(again.diff.unchanged, 8);
-    let talk = &by_title(talks(&db.pool, "demo").await)[&title];
+    let talk = &by_title(stored_talks(&db.pool, "demo").await)[&title];
     assert_eq!(talk.description.as_deref(), Some("Listed only here."));
     assert!(
         digests(&db.pool).await[&title].is_some(),
@@ -184,7 +173,7 @@ async fn a_settled_row_is_neither_read_nor_rewritten() {
 
     assert!(again.diff.is_empty(), "{:?}", again.diff);
     assert_eq!(again.diff.unchanged, 8);
-    let closing = &by_title(talks(&db.pool, "demo").await)["Closing"];
+    let closing = &by_title(stored_talks(&db.pool, "demo").await)["Closing"];
     assert_eq!(closing.abstract_text.as_deref(), Some("edited in place"));
 }
 
@@ -314,8 +303,8 @@ async fn shared_speakers_report_and_store_what_comparing_every_talk_does() {
         let (settled, compared) = both(&db.pool, step).await;
         assert_eq!(settled, compared, "import {n}");
         assert_eq!(
-            by_title(talks(&db.pool, "settling").await),
-            by_title(talks(&db.pool, "comparing").await),
+            by_title(stored_talks(&db.pool, "settling").await),
+            by_title(stored_talks(&db.pool, "comparing").await),
             "after import {n}"
         );
         reports.push(settled);

@@ -1,13 +1,10 @@
 //! Real-world exports (`tests/fixtures/real-world/`): files that repeat an id, and one pretalx
 //! conference in all three of its formats.
 
-use confbot::domain::model::ConferenceSlug;
-use confbot::domain::model::{ImportedSchedule, StoredTalk};
-use confbot::store;
+use confbot::domain::model::ImportedSchedule;
 use confbot::store::subscriptions::{self, SubscriptionRef};
-use sqlx::PgPool;
 
-use crate::fixtures::{import_text, parse};
+use crate::fixtures::{import_text, parse, stored_talks};
 use crate::harness::TestDb;
 
 const CONGRESS_XML: &str = include_str!("../fixtures/real-world/congress-duplicate-guids.xml");
@@ -167,18 +164,8 @@ async fn reimporting_files_that_repeat_ids_is_a_zero_diff() {
 
         assert!(again.diff.is_empty(), "{slug}: {:?}", again.diff);
         assert_eq!(again.diff.unchanged, count, "{slug}");
-        assert_eq!(talks(&db.pool, slug).await.len(), count, "{slug}");
+        assert_eq!(stored_talks(&db.pool, slug).await.len(), count, "{slug}");
     }
-}
-
-async fn talks(pool: &PgPool, conference: &str) -> Vec<StoredTalk> {
-    let mut conn = pool.acquire().await.expect("connection");
-    let slug = ConferenceSlug::parse(conference).expect("slug");
-    let row = store::conferences::find(&mut conn, &slug)
-        .await
-        .expect("query")
-        .expect("conference exists");
-    store::talks::load(&mut conn, row.id).await.expect("talks")
 }
 
 #[test]
@@ -227,7 +214,7 @@ async fn one_pretalx_conference_as_ics_then_json_then_xml_keeps_its_talks_and_su
             .await
             .expect("subscribe")
     );
-    let ids_before: Vec<_> = talks(&db.pool, "miniconf")
+    let ids_before: Vec<_> = stored_talks(&db.pool, "miniconf")
         .await
         .iter()
         .map(|t| t.id)
@@ -247,7 +234,7 @@ async fn one_pretalx_conference_as_ics_then_json_then_xml_keeps_its_talks_and_su
             outcome.diff
         );
         assert!(outcome.diff.is_empty(), "{format}: {:?}", outcome.diff);
-        let stored = talks(&db.pool, "miniconf").await;
+        let stored = stored_talks(&db.pool, "miniconf").await;
         assert_eq!(
             stored.iter().map(|t| t.id).collect::<Vec<_>>(),
             ids_before,

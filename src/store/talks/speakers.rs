@@ -115,8 +115,8 @@ pub(super) async fn upsert<'a>(
             }
         }
     }
-    let (keys, people): (Vec<String>, Vec<SpeakerData>) = people.into_iter().unzip();
-    let people_written = || keys.iter().cloned().zip(people.iter().cloned()).collect();
+    let (keys, values): (Vec<&str>, Vec<&SpeakerData>) =
+        people.iter().map(|(k, p)| (k.as_str(), p)).unzip();
     // The people whose stored row this changes (not those it creates): every talk showing
     // them now reads differently, so none of those may stay settled (see
     // `domain::diff::settled`).
@@ -137,15 +137,15 @@ pub(super) async fn upsert<'a>(
     )
     .bind(conference_id)
     .bind(&keys)
-    .bind(people.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
+    .bind(values.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
     .bind(
-        people
+        values
             .iter()
             .map(|p| p.source_id.as_deref())
             .collect::<Vec<_>>(),
     )
     .bind(
-        people
+        values
             .iter()
             .map(|p| p.biography.as_deref())
             .collect::<Vec<_>>(),
@@ -183,7 +183,7 @@ pub(super) async fn upsert<'a>(
         .collect::<Result<_, StoreError>>()?;
     Ok(People {
         ids,
-        written: people_written(),
+        written: people,
     })
 }
 
