@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
 use crate::domain::diff::{settle, Digest, Settled, StoredKey};
-use crate::domain::model::{ImportedSchedule, ScheduleScope, Slot, StoredTalk, TalkData, TalkId};
+use crate::domain::model::{ImportedSchedule, Slot, StoredTalk, TalkData, TalkId};
 use crate::store::StoreError;
 
 mod speakers;
@@ -23,7 +23,7 @@ pub async fn load_keys(
     conference_id: i64,
 ) -> Result<Vec<StoredKey>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, source_id, source_digest, status, starts_at IS NOT NULL AS scheduled
+        "SELECT id, source_id, title, source_digest, status, starts_at IS NOT NULL AS scheduled
          FROM talks WHERE conference_id = $1",
     )
     .bind(conference_id)
@@ -36,6 +36,7 @@ pub async fn load_keys(
             Ok(StoredKey {
                 id: TalkId(r.try_get("id")?),
                 source_id: r.try_get("source_id")?,
+                title: r.try_get("title")?,
                 // A digest of another length is no digest of ours: compare in full.
                 digest: digest.and_then(|d| Digest::try_from(d.as_slice()).ok()),
                 status: status.parse().map_err(StoreError::Invalid)?,
@@ -72,21 +73,13 @@ pub struct Comparison {
     pub stored: Vec<StoredTalk>,
 }
 
-/// Reads what an import of `imported` compares against. A listing settles nothing (its
-/// entries enrich rows they do not own), so for one the talks are read once, keys and all.
+/// Reads what an import of `imported` compares against: every talk's key, then in full the
+/// talks no entry is settled on.
 pub async fn load_for_import(
     conn: &mut PgConnection,
     conference_id: i64,
     imported: &ImportedSchedule,
 ) -> Result<Comparison, StoreError> {
-    if imported.scope == ScheduleScope::Catalogue {
-        let stored = load(conn, conference_id).await?;
-        return Ok(Comparison {
-            keys: stored.iter().map(StoredKey::of).collect(),
-            settled: Settled::nothing(imported),
-            stored,
-        });
-    }
     let keys = load_keys(conn, conference_id).await?;
     let settled = settle(&keys, imported);
     let stored = load_unsettled(conn, conference_id, &keys, &settled).await?;

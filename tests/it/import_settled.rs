@@ -98,7 +98,7 @@ async fn a_cancelled_talk_loses_its_digest_and_comes_back_confirmed() {
 }
 
 #[tokio::test]
-async fn a_listing_clears_the_digest_it_enriches_and_the_timetable_keeps_the_enrichment() {
+async fn a_listing_replaces_the_digest_it_enriches_and_the_timetable_keeps_the_enrichment() {
     let db = TestDb::new().await;
     import_text(&db.pool, "demo", DEMO_ICS).await;
     let title = by_title(stored_talks(&db.pool, "demo").await)
@@ -109,8 +109,13 @@ async fn a_listing_clears_the_digest_it_enriches_and_the_timetable_keeps_the_enr
         "top of page\n\nTalks\n\n{title}\n\nSomebody New\n\nTrack Zero, Beginner\n\n\
          Description: Listed only here.\n"
     );
+    let timetable_digest = digests(&db.pool).await[&title].clone();
     import_text(&db.pool, "demo", &listing).await;
-    assert_eq!(digests(&db.pool).await[&title], None);
+    let listed = digests(&db.pool).await[&title].clone();
+    assert!(
+        listed.is_some() && listed != timetable_digest,
+        "the row keeps the listing entry's digest, which no timetable entry has"
+    );
 
     let again = import_text(&db.pool, "demo", DEMO_ICS).await;
 
@@ -122,6 +127,95 @@ async fn a_listing_clears_the_digest_it_enriches_and_the_timetable_keeps_the_enr
         digests(&db.pool).await[&title].is_some(),
         "an unchanged row gets its entry's digest back"
     );
+}
+
+/// The demo timetable, then a listing enriching two of its talks by title.
+async fn listed_demo(pool: &PgPool) -> String {
+    import_text(pool, "demo", DEMO_ICS).await;
+    let titles: Vec<String> = {
+        let mut titles: Vec<String> = by_title(stored_talks(pool, "demo").await)
+            .into_keys()
+            .collect();
+        titles.sort();
+        titles.into_iter().take(2).collect()
+    };
+    let listing = format!(
+        "top of page\n\nTalks\n\n{}\n\nSomebody New\n\nTrack Zero, Beginner\n\n\
+         Description: Listed first.\n\n{}\n\nSomebody Else\n\nTrack One, Advanced\n\n\
+         Description: Listed second.\n",
+        titles[0], titles[1]
+    );
+    let first = import_text(pool, "demo", &listing).await;
+    assert_eq!(first.diff.changed.len(), 2, "{:?}", first.diff);
+    listing
+}
+
+#[tokio::test]
+async fn a_listing_imported_again_settles_the_rows_it_enriched() {
+    let db = TestDb::new().await;
+    let listing = listed_demo(&db.pool).await;
+    // Changed behind the import's back, digest kept: only a full comparison would put the
+    // listing's description back.
+    let edited = sqlx::query(
+        "UPDATE talks SET description = 'edited in place' WHERE description = 'Listed first.'",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("edit")
+    .rows_affected();
+    assert_eq!(edited, 1);
+
+    let again = import_text(&db.pool, "demo", &listing).await;
+
+    assert!(again.diff.is_empty(), "{:?}", again.diff);
+    assert_eq!(again.diff.unchanged, 2);
+    let descriptions: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT description FROM talks ORDER BY description")
+            .fetch_all(&db.pool)
+            .await
+            .expect("descriptions");
+    assert!(descriptions.contains(&Some("edited in place".to_owned())));
+
+    // With the digests gone, the same listing is compared in full and puts it back.
+    sqlx::query("UPDATE talks SET source_digest = NULL")
+        .execute(&db.pool)
+        .await
+        .expect("digests cleared");
+    let compared = import_text(&db.pool, "demo", &listing).await;
+    assert_eq!(compared.diff.changed.len(), 1, "{:?}", compared.diff);
+    assert_eq!(compared.diff.changed[0].fields, [Field::Description]);
+}
+
+#[tokio::test]
+async fn a_listing_entry_whose_title_names_two_rows_is_compared_in_full() {
+    let db = TestDb::new().await;
+    let listing = listed_demo(&db.pool).await;
+    let listed_title: String =
+        sqlx::query_scalar("SELECT title FROM talks WHERE description = 'Listed first.'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("the listed talk");
+    // A second row of that title (a catalogue entry of another listing, say): the entry
+    // could now be merged into either, so neither is settled.
+    sqlx::query(
+        "INSERT INTO talks (conference_id, title_key, title, status, kind, source_digest)
+         SELECT conference_id, title_key, upper(title), status, kind, source_digest FROM talks
+         WHERE description = 'Listed first.'",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("a second row");
+    sqlx::query("UPDATE talks SET description = 'edited in place' WHERE title = $1")
+        .bind(&listed_title)
+        .execute(&db.pool)
+        .await
+        .expect("edit");
+
+    let again = import_text(&db.pool, "demo", &listing).await;
+
+    assert_eq!(again.diff.changed.len(), 1, "{:?}", again.diff);
+    assert_eq!(again.diff.changed[0].title, listed_title);
+    assert_eq!(again.diff.changed[0].fields, [Field::Description]);
 }
 
 #[tokio::test]
@@ -285,9 +379,14 @@ async fn shared_speakers_report_and_store_what_comparing_every_talk_does() {
         .replace("\"11:00\"", "\"12:00\"");
     let listing = "top of page\n\nTalks\n\nEngines\n\nAda Lovelace\n\nHistory, Beginner\n\n\
         Bio: Ada, as the listing tells it.\n";
+    // A listing giving Ada two biographies, and one enriching a talk she shares with Grace.
+    let listing_two_bios = "top of page\n\nTalks\n\nEngines\n\nAda Lovelace\n\n\
+        History, Beginner\n\nBio: Ada, once.\n\n\nLooms\n\nAda Lovelace, Grace Hopper\n\n\
+        Weaving, Advanced\n\nBio: Ada, twice.\n\nBio2: Grace, listed.\n";
     let steps = [
         timetable.as_str(),
         timetable.as_str(),
+        listing,
         listing,
         timetable.as_str(),
         timetable.as_str(),
@@ -296,6 +395,11 @@ async fn shared_speakers_report_and_store_what_comparing_every_talk_does() {
         two_bios.as_str(),
         timetable.as_str(),
         moved.as_str(),
+        moved.as_str(),
+        listing_two_bios,
+        listing_two_bios,
+        listing,
+        listing,
         moved.as_str(),
     ];
     let mut reports = Vec::new();
@@ -309,13 +413,16 @@ async fn shared_speakers_report_and_store_what_comparing_every_talk_does() {
         );
         reports.push(settled);
     }
-    // The listing's biography shows on both of Ada's talks, so the timetable puts its own
-    // back on both: a talk whose entry did not change is still reported.
+    // The listing enriches one talk and is then settled. Its biography of Ada shows on both
+    // of her talks, so the timetable puts its own back on both: a talk whose entry did not
+    // change is still reported.
     let changed_titles =
         |n: usize| -> Vec<&str> { reports[n].1.iter().map(|(t, _)| t.as_str()).collect() };
-    assert_eq!(changed_titles(3), ["Engines", "Looms"], "{:?}", reports[3]);
-    assert_eq!(reports[4].3, 3, "then all three settle");
-    assert_eq!(changed_titles(9), ["Cards"]);
+    assert_eq!(changed_titles(2), ["Engines"], "{:?}", reports[2]);
+    assert!(changed_titles(3).is_empty(), "{:?}", reports[3]);
+    assert_eq!(changed_titles(4), ["Engines", "Looms"], "{:?}", reports[4]);
+    assert_eq!(reports[5].3, 3, "then all three settle");
+    assert_eq!(changed_titles(10), ["Cards"]);
     let settled_rows: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM talks t JOIN conferences c ON c.id = t.conference_id
          WHERE c.slug = 'settling' AND t.source_digest IS NOT NULL",
@@ -323,5 +430,8 @@ async fn shared_speakers_report_and_store_what_comparing_every_talk_does() {
     .fetch_one(&db.pool)
     .await
     .expect("count");
-    assert_eq!(settled_rows, 3);
+    assert_eq!(
+        settled_rows, 3,
+        "the last timetable wrote or settled every row"
+    );
 }

@@ -130,6 +130,7 @@ mod tests {
             .map(|t| StoredKey {
                 id: t.id,
                 source_id: t.data.source_id,
+                title: t.data.title,
                 digest: None,
                 status: t.data.status,
                 scheduled: t.data.slot.is_some(),

@@ -28,7 +28,7 @@ mod merge;
 mod settled;
 
 pub use guard::{mass_change, MassChange};
-pub use settled::{settle, source_digest, Digest, Settled, StoredKey};
+pub use settled::{listing_digest, settle, source_digest, Digest, Settled, StoredKey};
 
 use index::Index;
 pub use merge::changed_fields;
@@ -157,8 +157,8 @@ pub struct TalkUpdate {
     pub reschedules: bool,
     /// Whether the speaker list (names or order) changed (links are rewritten).
     pub speakers_changed: bool,
-    /// The digest of the one timetable entry the new version was merged from; `None` for a
-    /// cancellation or a listing's enrichment (see [`settled`]).
+    /// The digest of the one entry the new version was merged from; `None` for a
+    /// cancellation, or a row more than one entry was merged into (see [`settled`]).
     pub source_digest: Option<Digest>,
 }
 

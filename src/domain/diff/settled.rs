@@ -7,6 +7,13 @@
 //! talk is *settled*: counted as unchanged without loading its texts or merging it, which is
 //! most of a re-import's work when most of a programme did not change.
 //!
+//! A listing's entry owns no row: it enriches the one talk its title names. A row enriched by
+//! exactly one entry keeps that entry's [`listing_digest`] (of another layout, so it never
+//! settles a timetable entry, nor a timetable digest a listing entry). The next listing
+//! settles the entry when its title is the only one of its kind on both sides (among the
+//! stored rows and among the listing's entries), so it can name no other row, and the row
+//! holds its digest, so merging it again would change nothing.
+//!
 //! One thing is shared between talks: a person's name and biography live once, in their
 //! speaker row. So the store keeps a digest only while the row reads back as its entry states
 //! it: a person's row that changes clears the digests of all their talks, and a talk whose
@@ -19,16 +26,29 @@ use sha2::{Digest as _, Sha256};
 use crate::domain::model::{
     ImportedSchedule, ScheduleScope, StoredTalk, TalkData, TalkId, TalkStatus,
 };
+use crate::domain::text::title_key;
 
 /// A SHA-256 digest of one talk as a source stated it.
 pub type Digest = [u8; 32];
 
 /// Bumped when the digest's input changes, so digests of an older layout never match.
 const LAYOUT: &[u8] = b"confbot talk source digest 1\0";
+/// A listing entry's: the same fields, a layout of its own.
+const LISTING_LAYOUT: &[u8] = b"confbot listing entry digest 1\0";
+
+/// The digest of everything a timetable's `talk` states.
+pub fn source_digest(talk: &TalkData) -> Digest {
+    digest(LAYOUT, talk)
+}
+
+/// The digest of everything a listing's `talk` states.
+pub fn listing_digest(talk: &TalkData) -> Digest {
+    digest(LISTING_LAYOUT, talk)
+}
 
 /// The digest of everything `talk` states. Every field is length-prefixed and every absence
 /// marked, so no two different talks write the same bytes into the hash.
-pub fn source_digest(talk: &TalkData) -> Digest {
+fn digest(layout: &[u8], talk: &TalkData) -> Digest {
     // Destructured so a new field cannot be left out of the digest unnoticed.
     let TalkData {
         source_id,
@@ -48,7 +68,7 @@ pub fn source_digest(talk: &TalkData) -> Digest {
         url,
     } = talk;
     let mut hash = Sha256::new();
-    hash.update(LAYOUT);
+    hash.update(layout);
     let mut text = |value: Option<&str>| match value {
         None => hash.update([0]),
         Some(value) => {
@@ -95,8 +115,10 @@ pub fn source_digest(talk: &TalkData) -> Digest {
 pub struct StoredKey {
     pub id: TalkId,
     pub source_id: Option<String>,
-    /// The digest of the timetable entry the row was last written from; `None` when
-    /// something else wrote it last.
+    /// What a listing's entries are matched by.
+    pub title: String,
+    /// The digest of the entry the row was last written from; `None` when something else
+    /// wrote it last, or more than one entry.
     pub digest: Option<Digest>,
     pub status: TalkStatus,
     pub scheduled: bool,
@@ -108,6 +130,7 @@ impl StoredKey {
         Self {
             id: talk.id,
             source_id: talk.data.source_id.clone(),
+            title: talk.data.title.clone(),
             digest: None,
             status: talk.data.status,
             scheduled: talk.data.slot.is_some(),
@@ -118,8 +141,8 @@ impl StoredKey {
 /// Which imported talks are settled, and the digests of all of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settled {
-    /// `digests[j]` is the digest of imported talk `j`: `None` for a listing's entries,
-    /// which enrich rows but never own them.
+    /// `digests[j]` is the digest of imported talk `j`, of the timetable's or the listing's
+    /// layout as the import is one or the other.
     pub digests: Vec<Option<Digest>>,
     /// `settled[j]`: imported talk `j` is its stored row, unchanged.
     pub settled: Vec<bool>,
@@ -132,14 +155,11 @@ pub struct Settled {
 impl Settled {
     /// Digests only, nothing settled: the full comparison.
     pub fn nothing(imported: &ImportedSchedule) -> Self {
-        let digests: Vec<Option<Digest>> = match imported.scope {
-            ScheduleScope::Timetable => imported
-                .talks
-                .iter()
-                .map(|t| Some(source_digest(t)))
-                .collect(),
-            ScheduleScope::Catalogue => vec![None; imported.talks.len()],
+        let of = match imported.scope {
+            ScheduleScope::Timetable => source_digest,
+            ScheduleScope::Catalogue => listing_digest,
         };
+        let digests: Vec<Option<Digest>> = imported.talks.iter().map(|t| Some(of(t))).collect();
         Self {
             settled: vec![false; digests.len()],
             digests,
@@ -157,23 +177,16 @@ impl Settled {
     }
 }
 
-/// Settles the imported talks whose id names a stored row carrying their digest.
+/// Settles the imported entries whose stored row already holds their digest: a timetable's
+/// entry by its id, a listing's by a title no other row and no other entry has.
 pub fn settle(stored: &[StoredKey], imported: &ImportedSchedule) -> Settled {
     let mut settled = Settled::nothing(imported);
-    if imported.scope != ScheduleScope::Timetable {
-        return settled;
-    }
-    let by_source_id: HashMap<&str, &StoredKey> = stored
-        .iter()
-        .filter(|k| k.digest.is_some())
-        .filter_map(|k| Some((k.source_id.as_deref()?, k)))
-        .collect();
-    for (j, talk) in imported.talks.iter().enumerate() {
-        let Some(key) = talk
-            .source_id
-            .as_deref()
-            .and_then(|id| by_source_id.get(id))
-        else {
+    let rows = match imported.scope {
+        ScheduleScope::Timetable => by_source_id(stored, imported),
+        ScheduleScope::Catalogue => by_unique_title(stored, imported),
+    };
+    for (j, key) in rows.into_iter().enumerate() {
+        let Some(key) = key else {
             continue;
         };
         if key.digest.is_none() || key.digest != settled.digest(j) {
@@ -188,6 +201,54 @@ pub fn settle(stored: &[StoredKey], imported: &ImportedSchedule) -> Settled {
         }
     }
     settled
+}
+
+/// For each imported talk, the row with a digest its id names.
+fn by_source_id<'a>(
+    stored: &'a [StoredKey],
+    imported: &ImportedSchedule,
+) -> Vec<Option<&'a StoredKey>> {
+    let by_source_id: HashMap<&str, &StoredKey> = stored
+        .iter()
+        .filter(|k| k.digest.is_some())
+        .filter_map(|k| Some((k.source_id.as_deref()?, k)))
+        .collect();
+    imported
+        .talks
+        .iter()
+        .map(|talk| {
+            let id = talk.source_id.as_deref()?;
+            by_source_id.get(id).copied()
+        })
+        .collect()
+}
+
+/// For each listing entry, the one row with a digest and its title, when no other row and no
+/// other entry has that title: the only row the entry can be merged into, and nothing else
+/// is merged into it.
+fn by_unique_title<'a>(
+    stored: &'a [StoredKey],
+    imported: &ImportedSchedule,
+) -> Vec<Option<&'a StoredKey>> {
+    // `None` once a second row or entry has the title.
+    let mut rows: HashMap<String, Option<&StoredKey>> = HashMap::with_capacity(stored.len());
+    for key in stored {
+        rows.entry(title_key(&key.title))
+            .and_modify(|row| *row = None)
+            .or_insert(Some(key));
+    }
+    let titles: Vec<String> = imported.talks.iter().map(|t| title_key(&t.title)).collect();
+    let mut entries: HashMap<&str, usize> = HashMap::with_capacity(titles.len());
+    for title in &titles {
+        *entries.entry(title).or_default() += 1;
+    }
+    titles
+        .iter()
+        .map(|title| {
+            let row = rows.get(title).copied().flatten()?;
+            (entries.get(title.as_str()) == Some(&1) && row.digest.is_some()).then_some(row)
+        })
+        .collect()
 }
 
 #[cfg(test)]

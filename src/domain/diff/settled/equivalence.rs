@@ -39,7 +39,7 @@ enum Step {
 fn entry() -> impl Strategy<Value = Entry> {
     (
         prop::bool::weighted(0.85),
-        0u8..2,
+        0u8..3,
         0u8..2,
         0u8..2,
         0..PEOPLE.len(),
@@ -76,16 +76,25 @@ fn choice() -> impl Strategy<Value = Choice> {
     ]
 }
 
+#[derive(Debug, Clone)]
+enum Later {
+    Timetable(Vec<Choice>, bool),
+    Listing(Vec<(usize, u8, u8, u8)>),
+    ListingAgain,
+}
+
 /// Imports over one first timetable: later timetables mostly repeat it.
 fn steps() -> impl Strategy<Value = Vec<Step>> {
     let timetable = (
         prop::collection::vec(choice(), TALKS),
         prop::bool::weighted(0.7),
     );
-    let listing = prop::collection::vec((0..TALKS, 0u8..2, 0u8..2, 0u8..2), 1..4);
+    let listing = prop::collection::vec((0..TALKS, 0u8..3, 0u8..2, 0u8..2), 1..4);
     let later = prop_oneof![
-        3 => timetable.prop_map(|(choices, same_bios)| (Some((choices, same_bios)), None)),
-        1 => listing.prop_map(|entries| (None, Some(entries))),
+        6 => timetable.prop_map(|(choices, same_bios)| Later::Timetable(choices, same_bios)),
+        2 => listing.prop_map(Later::Listing),
+        // An organiser's listing imported again, so its entries can settle.
+        1 => Just(Later::ListingAgain),
     ];
     (
         prop::collection::vec(entry(), TALKS),
@@ -95,7 +104,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
             let mut steps = vec![Step::Timetable(first.clone(), 0)];
             for step in later {
                 match step {
-                    (Some((choices, same_bios)), _) => {
+                    Later::Timetable(choices, same_bios) => {
                         let entries = first
                             .iter()
                             .zip(choices)
@@ -110,16 +119,25 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
                             .collect();
                         steps.push(Step::Timetable(entries, u8::from(!same_bios)));
                     }
-                    (None, Some(entries)) => steps.push(Step::Listing(entries)),
-                    (None, None) => {}
+                    Later::Listing(entries) => steps.push(Step::Listing(entries)),
+                    Later::ListingAgain => {
+                        let last = steps.iter().rev().find(|s| matches!(s, Step::Listing(_)));
+                        if let Some(last) = last.cloned() {
+                            steps.push(last);
+                        }
+                    }
                 }
             }
             steps
         })
 }
 
+/// Variant 2 is variant 0 spelled otherwise: the same title to a listing.
 fn title(talk: usize, variant: u8) -> String {
-    format!("Talk {talk} take {variant}")
+    match variant {
+        2 => format!("TALK {talk}: take 0!"),
+        _ => format!("Talk {talk} take {variant}"),
+    }
 }
 
 fn schedule(step: &Step) -> ImportedSchedule {
@@ -272,5 +290,48 @@ fn an_unchanged_re_import_settles_every_talk_and_reads_none() {
     assert!(
         plan.unchanged_digests.is_empty(),
         "settled talks are not even merged"
+    );
+}
+
+#[test]
+fn a_listing_imported_again_settles_every_entry_it_alone_enriched() {
+    let first = Step::Timetable(
+        (0..TALKS)
+            .map(|n| Entry {
+                listed: true,
+                title: 0,
+                room: 0,
+                hour: (n % 2) as u8,
+                person: n % PEOPLE.len(),
+                abstract_text: None,
+                cancelled: false,
+            })
+            .collect(),
+        0,
+    );
+    // Talk 1 twice (its two entries are never settled), talk 4 by another spelling, talk 5
+    // under a title no row has (a new catalogue entry).
+    let listing = Step::Listing(vec![
+        (0, 0, 1, 0),
+        (1, 0, 0, 0),
+        (1, 0, 1, 1),
+        (4, 2, 0, 0),
+        (5, 1, 0, 0),
+    ]);
+    let mut settling = Settling::default();
+    settling.import(&schedule(&first));
+    let enriched = settling.import(&schedule(&listing));
+    assert_eq!(enriched.diff.added.len(), 1, "{:?}", enriched.diff);
+    assert_eq!(enriched.diff.changed.len(), 3, "{:?}", enriched.diff);
+
+    let again = settling.import(&schedule(&listing));
+
+    assert!(again.diff.is_empty(), "{:?}", again.diff);
+    assert_eq!(again.diff.unchanged, 4, "talks 0, 1, 4 and the new entry");
+    assert!(again.updates.is_empty() && again.inserts.is_empty());
+    assert!(
+        again.unchanged_digests.is_empty(),
+        "only talk 1 was merged, and it keeps no digest: {:?}",
+        again.unchanged_digests
     );
 }

@@ -20,6 +20,7 @@ fn key(id: i64, talk: &TalkData, digest: Option<Digest>) -> StoredKey {
     StoredKey {
         id: TalkId(id),
         source_id: talk.source_id.clone(),
+        title: talk.title.clone(),
         digest,
         status: talk.status,
         scheduled: talk.slot.is_some(),
@@ -158,20 +159,74 @@ fn a_stated_id_with_its_stored_digest_is_settled_and_nothing_else_is() {
     assert_eq!(settled.digest(0), Some(source_digest(&same)));
 }
 
-#[test]
-fn a_listing_settles_nothing_and_owns_no_digest() {
-    let entry = talk("a", "Listed");
-    let stored = [key(1, &entry, Some(source_digest(&entry)))];
-    let listing = ImportedSchedule {
-        talks: vec![entry],
+fn listing(talks: Vec<TalkData>) -> ImportedSchedule {
+    ImportedSchedule {
+        talks,
         ..ImportedSchedule::new(ScheduleScope::Catalogue)
+    }
+}
+
+#[test]
+fn a_listing_entry_settles_on_the_one_row_of_its_title_holding_its_digest() {
+    let entry = |title: &str| TalkData {
+        source_id: None,
+        slot: None,
+        room: None,
+        ..talk("unused", title)
     };
+    let unique = entry("Unique");
+    let twice_stored = entry("Stored twice");
+    let twice_listed = entry("Listed twice");
+    let timetable_digest = entry("Holds a timetable digest");
+    let no_digest = entry("Holds none");
+    let changed = entry("Changed since");
+    let mut changed_now = changed.clone();
+    changed_now.abstract_text = Some("Rewritten".into());
+    let stored = [
+        key(1, &unique, Some(listing_digest(&unique))),
+        key(2, &twice_stored, Some(listing_digest(&twice_stored))),
+        // Another row whose title folds to the same key: the entry could be merged into it.
+        key(3, &entry("STORED  twice"), None),
+        key(4, &twice_listed, Some(listing_digest(&twice_listed))),
+        key(5, &timetable_digest, Some(source_digest(&timetable_digest))),
+        key(6, &no_digest, None),
+        key(7, &changed, Some(listing_digest(&changed))),
+    ];
+    let imported = listing(vec![
+        unique.clone(),
+        twice_stored,
+        twice_listed.clone(),
+        entry("listed TWICE"),
+        timetable_digest,
+        no_digest,
+        changed_now,
+        entry("New"),
+    ]);
 
-    let settled = settle(&stored, &listing);
+    let settled = settle(&stored, &imported);
 
-    assert_eq!(settled.settled, [false]);
-    assert_eq!(settled.digests, [None]);
-    assert!(settled.ids.is_empty());
+    assert_eq!(
+        settled.settled,
+        [true, false, false, false, false, false, false, false]
+    );
+    assert_eq!(settled.ids, [TalkId(1)]);
+    assert_eq!(settled.scheduled, 0);
+    assert_eq!(settled.digest(0), Some(listing_digest(&unique)));
+    assert!(settled.digests.iter().all(Option::is_some));
+}
+
+#[test]
+fn timetable_and_listing_digests_never_settle_each_other() {
+    let same = talk("a", "Same");
+    assert_ne!(source_digest(&same), listing_digest(&same));
+    let stored = [key(1, &same, Some(listing_digest(&same)))];
+    assert!(settle(&stored, &timetable(vec![same.clone()]))
+        .ids
+        .is_empty());
+    let stored = [key(1, &same, Some(source_digest(&same)))];
+    assert!(settle(&stored, &listing(vec![same.clone()])).ids.is_empty());
+    let stored = [key(1, &same, Some(listing_digest(&same)))];
+    assert_eq!(settle(&stored, &listing(vec![same])).ids, [TalkId(1)]);
 }
 
 #[test]
