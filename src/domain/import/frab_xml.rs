@@ -7,6 +7,7 @@
 
 pub(super) mod fields;
 mod guards;
+mod nodes;
 mod rich;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -22,6 +23,7 @@ use crate::domain::model::{
 use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
 use fields::{parse_clock, parse_date, parse_duration, parse_stamp, shorten};
+use nodes::{child, elements, text_of, EventFields};
 use rich::rich_element;
 
 /// Parses a frab/pentabarf `schedule.xml` into the whole timetable.
@@ -241,20 +243,20 @@ impl Context<'_, '_> {
         room_name: Option<&str>,
     ) -> Result<TalkData, ImportError> {
         let r = self.reader;
+        let found = EventFields::of(node);
         let source_id = ["guid", "id"]
             .iter()
             .filter_map(|attr| node.attribute(*attr).and_then(clean_line))
             .next()
             .ok_or_else(|| r.error(node, "the event has no guid or id attribute"))?;
-        let raw_title = child(node, "title").map(text_of).unwrap_or_default();
+        let raw_title = found.title.map(text_of).unwrap_or_default();
         let (title, title_cancelled) = fields::split_cancelled(&raw_title);
         let title = clean_line(title).ok_or_else(|| r.error(node, "missing <title>"))?;
-        let status_text = child(node, "status")
-            .or_else(|| child(node, "state"))
-            .map(text_of);
-        let start = self.event_start(node, day)?;
-        let duration_node =
-            child(node, "duration").ok_or_else(|| r.error(node, "missing <duration>"))?;
+        let status_text = found.status.or(found.state).map(text_of);
+        let start = self.event_start(node, &found, day)?;
+        let duration_node = found
+            .duration
+            .ok_or_else(|| r.error(node, "missing <duration>"))?;
         let duration_text = text_of(duration_node);
         let duration = parse_duration(&duration_text).ok_or_else(|| {
             r.error(
@@ -268,38 +270,45 @@ impl Context<'_, '_> {
         let end = start
             .checked_add_signed(duration)
             .ok_or_else(|| r.error(node, "the event ends out of range"))?;
-        let line_field = |name: &str| child(node, name).and_then(|n| clean_line(&text_of(n)));
-        let talk_type = line_field("type");
+        let line_field = |node: Option<Node<'_, '_>>| node.and_then(|n| clean_line(&text_of(n)));
+        let talk_type = line_field(found.talk_type);
         Ok(TalkData {
             source_id: Some(source_id),
             title,
-            subtitle: line_field("subtitle"),
-            abstract_text: child(node, "abstract").and_then(rich_element),
-            description: child(node, "description").and_then(rich_element),
-            speakers: persons(node),
-            track: line_field("track"),
+            subtitle: line_field(found.subtitle),
+            abstract_text: found.abstract_text.and_then(rich_element),
+            description: found.description.and_then(rich_element),
+            speakers: found.persons.map(persons).unwrap_or_default(),
+            track: line_field(found.track),
             level: None,
             kind: fields::kind_for_type(talk_type.as_deref()),
             talk_type,
-            language: line_field("language"),
-            room: room_name.map(str::to_owned).or_else(|| line_field("room")),
+            language: line_field(found.language),
+            room: room_name
+                .map(str::to_owned)
+                .or_else(|| line_field(found.room)),
             slot: Some(Slot {
                 start,
                 end,
                 all_day: false,
             }),
             status: fields::status(title_cancelled, status_text.as_deref()),
-            url: child(node, "url").and_then(|n| fields::web_url(&text_of(n))),
+            url: found.url.and_then(|n| fields::web_url(&text_of(n))),
         })
     }
 
     /// The true start: `<date>` when given (it carries its offset), else the day's date and
     /// `<start>` in the conference zone.
-    fn event_start(&self, node: Node<'_, '_>, day: &Day) -> Result<DateTime<Utc>, ImportError> {
+    fn event_start(
+        &self,
+        node: Node<'_, '_>,
+        found: &EventFields<'_, '_>,
+        day: &Day,
+    ) -> Result<DateTime<Utc>, ImportError> {
         let r = self.reader;
         let no_zone = "has no offset and the schedule names no time zone: add <time_zone_name> \
                        or choose the conference's time zone";
-        if let Some(date_node) = child(node, "date").filter(|n| !text_of(*n).trim().is_empty()) {
+        if let Some(date_node) = found.date.filter(|n| !text_of(*n).trim().is_empty()) {
             let value = text_of(date_node);
             let stamp = parse_stamp(&value).ok_or_else(|| {
                 r.error(
@@ -314,7 +323,9 @@ impl Context<'_, '_> {
                 .to_utc(self.zone)
                 .ok_or_else(|| r.error(node, format!("<date> {no_zone}")));
         }
-        let start_node = child(node, "start").ok_or_else(|| r.error(node, "missing <start>"))?;
+        let start_node = found
+            .start
+            .ok_or_else(|| r.error(node, "missing <start>"))?;
         let start_text = text_of(start_node);
         let clock = parse_clock(&start_text).ok_or_else(|| {
             r.error(
@@ -340,10 +351,7 @@ impl Context<'_, '_> {
 }
 
 /// `<persons><person id="2">Name</person></persons>`.
-fn persons(event: Node<'_, '_>) -> Vec<SpeakerData> {
-    let Some(list) = child(event, "persons") else {
-        return Vec::new();
-    };
+fn persons(list: Node<'_, '_>) -> Vec<SpeakerData> {
     elements(list, "person")
         .filter_map(|person| {
             let name = clean_line(&text_of(person))?;
@@ -353,29 +361,6 @@ fn persons(event: Node<'_, '_>) -> Vec<SpeakerData> {
                 biography: None,
             })
         })
-        .collect()
-}
-
-/// The first child element called `name`.
-fn child<'a, 'input>(node: Node<'a, 'input>, name: &str) -> Option<Node<'a, 'input>> {
-    node.children()
-        .find(|c| c.is_element() && c.tag_name().name() == name)
-}
-
-/// All child elements called `name`.
-fn elements<'a, 'input: 'a>(
-    node: Node<'a, 'input>,
-    name: &'a str,
-) -> impl Iterator<Item = Node<'a, 'input>> + 'a {
-    node.children()
-        .filter(move |c| c.is_element() && c.tag_name().name() == name)
-}
-
-/// All the text inside an element (CDATA included), tags ignored.
-fn text_of(node: Node<'_, '_>) -> String {
-    node.descendants()
-        .filter(Node::is_text)
-        .filter_map(|n| n.text())
         .collect()
 }
 

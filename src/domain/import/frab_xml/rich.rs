@@ -5,7 +5,8 @@
 
 use roxmltree::Node;
 
-use super::{fields, text_of};
+use super::fields;
+use super::nodes::text_of;
 use crate::domain::html::{is_raw_text, Renderer};
 
 pub(super) fn rich_element(node: Node<'_, '_>) -> Option<String> {
