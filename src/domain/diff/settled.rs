@@ -3,7 +3,8 @@
 //! Each talk row written from a timetable keeps the digest of what the timetable said about it
 //! (its [`source_digest`]). When the next timetable states the same id with the same digest,
 //! merging it again would give the stored row back unchanged: merging is idempotent, and every
-//! other write to the row (a cancellation, a listing's enrichment) clears the digest. Such a
+//! other write to the row (a cancellation, a second entry merged into it, a listing's
+//! enrichment) clears or replaces the digest. Such a
 //! talk is *settled*: counted as unchanged without loading its texts or merging it, which is
 //! most of a re-import's work when most of a programme did not change.
 //!
