@@ -258,9 +258,9 @@ proptest! {
     }
 }
 
-#[test]
-fn an_unchanged_re_import_settles_every_talk_and_reads_none() {
-    let steps = Step::Timetable(
+/// A timetable listing every talk: rooms alternate, people go round, abstracts as given.
+fn every_talk(abstract_text: Option<u8>) -> Step {
+    Step::Timetable(
         (0..TALKS)
             .map(|n| Entry {
                 listed: true,
@@ -268,13 +268,17 @@ fn an_unchanged_re_import_settles_every_talk_and_reads_none() {
                 room: (n % 2) as u8,
                 hour: 0,
                 person: n % PEOPLE.len(),
-                abstract_text: Some(1),
+                abstract_text,
                 cancelled: false,
             })
             .collect(),
         0,
-    );
-    let imported = schedule(&steps);
+    )
+}
+
+#[test]
+fn an_unchanged_re_import_settles_every_talk_and_reads_none() {
+    let imported = schedule(&every_talk(Some(1)));
     let mut settling = Settling::default();
     settling.import(&imported);
     assert_eq!(
@@ -295,20 +299,7 @@ fn an_unchanged_re_import_settles_every_talk_and_reads_none() {
 
 #[test]
 fn a_listing_imported_again_settles_every_entry_it_alone_enriched() {
-    let first = Step::Timetable(
-        (0..TALKS)
-            .map(|n| Entry {
-                listed: true,
-                title: 0,
-                room: 0,
-                hour: (n % 2) as u8,
-                person: n % PEOPLE.len(),
-                abstract_text: None,
-                cancelled: false,
-            })
-            .collect(),
-        0,
-    );
+    let first = every_talk(None);
     // Talk 1 twice (its two entries are never settled), talk 4 by another spelling, talk 5
     // under a title no row has (a new catalogue entry).
     let listing = Step::Listing(vec![
