@@ -115,7 +115,7 @@ fn source_id(event: &Component, title: &str) -> String {
     let parts = [
         title,
         start.and_then(|p| p.param("TZID")).unwrap_or_default(),
-        start.map_or("", |p| p.value.as_str()),
+        start.map_or("", |p| p.value.as_ref()),
     ];
     for byte in parts.join("\u{0}").bytes() {
         hash ^= u64::from(byte);

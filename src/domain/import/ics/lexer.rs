@@ -5,36 +5,61 @@
 //! unfolds before it tokenises and so loses line numbers: an organiser told "invalid date"
 //! without a line cannot find the mistake in a 5,000-line export.
 
+use std::borrow::Cow;
+
 use crate::domain::import::ImportError;
 
-/// One unfolded content line.
+/// One unfolded content line. Its parts borrow from the input unless the line was folded:
+/// a calendar has a content line per property, a million for 100,000 events, and a copy of
+/// each was most of what a large import held.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ContentLine {
+pub(super) struct ContentLine<'a> {
     /// The property name, upper-cased (names are case-insensitive).
-    pub name: String,
-    pub params: Vec<Param>,
+    pub name: Cow<'a, str>,
+    pub params: Vec<Param<'a>>,
     /// The raw value, still escaped: only TEXT values are unescaped, by [`ContentLine::text`].
-    pub value: String,
+    pub value: Cow<'a, str>,
     /// The 1-based physical line the property starts on.
     pub line: usize,
 }
 
 /// A property parameter with its values (quotes removed).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Param {
+pub(super) struct Param<'a> {
     /// Upper-cased parameter name.
-    pub name: String,
-    pub values: Vec<String>,
+    pub name: Cow<'a, str>,
+    pub values: Vec<Cow<'a, str>>,
 }
 
-impl ContentLine {
+impl ContentLine<'_> {
     /// The first value of the parameter `name` (upper case), if present.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
             .find(|p| p.name == name)
             .and_then(|p| p.values.first())
-            .map(String::as_str)
+            .map(AsRef::as_ref)
+    }
+
+    /// The line with every part copied: for a line unfolded into a buffer of its own.
+    fn into_owned(self) -> ContentLine<'static> {
+        ContentLine {
+            name: Cow::Owned(self.name.into_owned()),
+            params: self
+                .params
+                .into_iter()
+                .map(|p| Param {
+                    name: Cow::Owned(p.name.into_owned()),
+                    values: p
+                        .values
+                        .into_iter()
+                        .map(|v| Cow::Owned(v.into_owned()))
+                        .collect(),
+                })
+                .collect(),
+            value: Cow::Owned(self.value.into_owned()),
+            line: self.line,
+        }
     }
 
     /// The value read as TEXT, escapes resolved.
@@ -54,13 +79,13 @@ impl ContentLine {
 /// Unfolds `input` and splits it into content lines. Blank lines are skipped; the first
 /// unreadable line is an error.
 #[cfg(test)]
-pub(super) fn content_lines(input: &str) -> Result<Vec<ContentLine>, ImportError> {
+pub(super) fn content_lines(input: &str) -> Result<Vec<ContentLine<'_>>, ImportError> {
     lex(input).into_iter().collect()
 }
 
 /// [`content_lines`] for real files: an unreadable line (a property name with spaces, a
 /// stray continuation) is left out and reported, so one odd property never costs the import.
-pub(super) fn readable_lines(input: &str) -> (Vec<ContentLine>, Vec<ImportError>) {
+pub(super) fn readable_lines(input: &str) -> (Vec<ContentLine<'_>>, Vec<ImportError>) {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     for line in lex(input) {
@@ -72,10 +97,11 @@ pub(super) fn readable_lines(input: &str) -> (Vec<ContentLine>, Vec<ImportError>
     (lines, errors)
 }
 
-fn lex(input: &str) -> Vec<Result<ContentLine, ImportError>> {
+fn lex(input: &str) -> Vec<Result<ContentLine<'_>, ImportError>> {
     let mut lines = Vec::new();
-    // The logical line being assembled and the physical line it started on.
-    let mut current: Option<(usize, String)> = None;
+    // The logical line being assembled and the physical line it started on: borrowed until a
+    // continuation line makes it a copy.
+    let mut current: Option<(usize, Cow<'_, str>)> = None;
     for (index, physical) in input.split('\n').enumerate() {
         let number = index + 1;
         let physical = physical.strip_suffix('\r').unwrap_or(physical);
@@ -84,7 +110,7 @@ fn lex(input: &str) -> Vec<Result<ContentLine, ImportError>> {
             .or_else(|| physical.strip_prefix('\t'))
         {
             match current.as_mut() {
-                Some((_, text)) => text.push_str(rest),
+                Some((_, text)) => text.to_mut().push_str(rest),
                 None => lines.push(Err(ImportError::at_line(
                     number,
                     "a continuation line (starting with a space) follows no property",
@@ -93,16 +119,32 @@ fn lex(input: &str) -> Vec<Result<ContentLine, ImportError>> {
             continue;
         }
         if let Some((start, text)) = current.take() {
-            lines.push(parse_line(&text, start));
+            lines.push(parse_unfolded(text, start));
         }
         if !physical.is_empty() {
-            current = Some((number, physical.to_owned()));
+            current = Some((number, Cow::Borrowed(physical)));
         }
     }
     if let Some((start, text)) = current {
-        lines.push(parse_line(&text, start));
+        lines.push(parse_unfolded(text, start));
     }
     lines
+}
+
+fn parse_unfolded(text: Cow<'_, str>, line: usize) -> Result<ContentLine<'_>, ImportError> {
+    match text {
+        Cow::Borrowed(text) => parse_line(text, line),
+        Cow::Owned(text) => parse_line(&text, line).map(ContentLine::into_owned),
+    }
+}
+
+/// `text` upper-cased, borrowed when it already is (as nearly every name is).
+fn upper(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(text.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 fn is_name_char(c: char) -> bool {
@@ -110,7 +152,7 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// Splits one unfolded line into name, parameters and value.
-fn parse_line(text: &str, line: usize) -> Result<ContentLine, ImportError> {
+fn parse_line(text: &str, line: usize) -> Result<ContentLine<'_>, ImportError> {
     let name_end = text.find([';', ':']).ok_or_else(|| {
         ImportError::at_line(
             line,
@@ -138,9 +180,9 @@ fn parse_line(text: &str, line: usize) -> Result<ContentLine, ImportError> {
         )
     })?;
     Ok(ContentLine {
-        name: name.to_ascii_uppercase(),
+        name: upper(name),
         params,
-        value: value.to_owned(),
+        value: Cow::Borrowed(value),
         line,
     })
 }
@@ -150,7 +192,7 @@ fn parse_param<'a>(
     text: &'a str,
     line: usize,
     property: &str,
-) -> Result<(Param, &'a str), ImportError> {
+) -> Result<(Param<'a>, &'a str), ImportError> {
     let bad = |why: &str| ImportError::at_line(line, format!("{property}: {why}"));
     let eq = text
         .find('=')
@@ -166,7 +208,7 @@ fn parse_param<'a>(
             let close = quoted
                 .find('"')
                 .ok_or_else(|| bad(&format!("the quoted value of {name} is never closed")))?;
-            values.push(quoted.get(..close).unwrap_or_default().to_owned());
+            values.push(Cow::Borrowed(quoted.get(..close).unwrap_or_default()));
             rest = quoted.get(close + 1..).unwrap_or_default();
             // Some clients write text after the closing quote (`CN="Jane Doe"x:mailto:…`):
             // the quoted value is what they meant; the rest up to the next separator goes.
@@ -174,7 +216,7 @@ fn parse_param<'a>(
             rest = rest.get(junk..).unwrap_or_default();
         } else {
             let end = rest.find([',', ';', ':', '"']).unwrap_or(rest.len());
-            values.push(rest.get(..end).unwrap_or_default().to_owned());
+            values.push(Cow::Borrowed(rest.get(..end).unwrap_or_default()));
             rest = rest.get(end..).unwrap_or_default();
         }
         match rest.chars().next() {
@@ -184,7 +226,7 @@ fn parse_param<'a>(
         }
     }
     let param = Param {
-        name: name.to_ascii_uppercase(),
+        name: upper(name),
         values,
     };
     Ok((param, rest))
@@ -253,6 +295,20 @@ mod tests {
             assert_eq!(lines[1].line, 2);
             assert_eq!(lines[2].line, 5);
         }
+    }
+
+    #[test]
+    fn plain_lines_borrow_from_the_input_and_folded_ones_own_their_text() {
+        let input = "SUMMARY:plain\r\nDESCRIPTION;lang=en:fol\r\n ded\r\nx-lower;A=\"q\":v\r\n";
+        let lines = content_lines(input).unwrap();
+        assert!(matches!(lines[0].name, Cow::Borrowed("SUMMARY")));
+        assert!(matches!(lines[0].value, Cow::Borrowed("plain")));
+        assert_eq!(lines[1].value, "folded");
+        assert!(matches!(lines[1].value, Cow::Owned(_)));
+        assert_eq!(lines[1].param("LANG"), Some("en"));
+        assert_eq!(lines[2].name, "X-LOWER");
+        assert!(matches!(lines[2].name, Cow::Owned(_)));
+        assert!(matches!(lines[2].params[0].values[0], Cow::Borrowed("q")));
     }
 
     #[test]

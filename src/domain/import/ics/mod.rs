@@ -143,7 +143,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
 #[derive(Default)]
 struct Events<'c> {
     plain: Vec<TalkData>,
-    masters: Vec<(&'c Component, TalkData)>,
+    masters: Vec<(&'c Component<'c>, TalkData)>,
     /// By UID, then by the original start of the occurrence they replace.
     overrides: HashMap<String, HashMap<DateTime<Utc>, TalkData>>,
 }
@@ -151,7 +151,7 @@ struct Events<'c> {
 impl<'c> Events<'c> {
     fn add(
         &mut self,
-        vevent: &'c Component,
+        vevent: &'c Component<'c>,
         talk: TalkData,
         zones: &Zones,
     ) -> Result<(), ImportError> {

@@ -189,7 +189,7 @@ fn instants(prop: &ContentLine, zones: &Zones) -> Result<Vec<DateTime<Utc>>, Imp
         .filter(|v| !v.trim().is_empty())
         .map(|value| {
             let single = ContentLine {
-                value: value.trim().to_owned(),
+                value: value.trim().into(),
                 ..prop.clone()
             };
             zones.instant(&single)

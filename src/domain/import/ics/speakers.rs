@@ -124,7 +124,9 @@ pub(super) fn credits(
 
 /// The organiser named on every event of a calendar with more than one event: the
 /// calendar's owner (a conference account, a team), not a speaker.
-pub(super) fn calendar_owner<'a>(events: impl Iterator<Item = &'a Component>) -> Option<String> {
+pub(super) fn calendar_owner<'a, 'input: 'a>(
+    events: impl Iterator<Item = &'a Component<'input>>,
+) -> Option<String> {
     let mut owner: Option<String> = None;
     let mut events_seen = 0_usize;
     for event in events {

@@ -148,9 +148,11 @@ fn a_calendar_with_more_zone_rules_than_any_real_one_is_refused() {
                  TZOFFSETFROM:+0100\nTZOFFSETTO:+0000\nRRULE:FREQ=YEARLY\nEND:STANDARD\n\
                  END:VTIMEZONE\n";
     let text = |n: usize| format!("BEGIN:VCALENDAR\n{}END:VCALENDAR\n", block.repeat(n));
-    let roots = calendars(content_lines(&text(64)).unwrap()).unwrap();
+    let input = text(64);
+    let roots = calendars(content_lines(&input).unwrap()).unwrap();
     assert_eq!(zones_of(&roots[0]).unwrap().len(), 64);
-    let roots = calendars(content_lines(&text(65)).unwrap()).unwrap();
+    let input = text(65);
+    let roots = calendars(content_lines(&input).unwrap()).unwrap();
     assert_eq!(
         zones_of(&roots[0]).unwrap_err(),
         ImportError::at_line(64 * 9 + 8, "more than 64 RRULEs in VTIMEZONE blocks")

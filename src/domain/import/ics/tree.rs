@@ -10,51 +10,54 @@ const MAX_DEPTH: usize = 16;
 
 /// One `BEGIN:X` ... `END:X` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Component {
+pub(super) struct Component<'a> {
     /// Upper-cased component name (`VEVENT`).
     pub name: String,
     /// The line of its `BEGIN`.
     pub line: usize,
-    pub properties: Vec<ContentLine>,
-    pub children: Vec<Component>,
+    pub properties: Vec<ContentLine<'a>>,
+    pub children: Vec<Component<'a>>,
 }
 
-impl Component {
+impl<'a> Component<'a> {
     /// The first property called `name`.
-    pub fn property(&self, name: &str) -> Option<&ContentLine> {
+    pub fn property(&self, name: &str) -> Option<&ContentLine<'a>> {
         self.properties.iter().find(|p| p.name == name)
     }
 
     /// Every property called `name`, in file order.
-    pub fn properties_named<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> impl Iterator<Item = &'a ContentLine> + 'a {
+    pub fn properties_named<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s ContentLine<'a>> + 's {
         self.properties.iter().filter(move |p| p.name == name)
     }
 
     /// The child components called `name`.
-    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Component> + 'a {
+    pub fn children_named<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s Component<'a>> + 's {
         self.children.iter().filter(move |c| c.name == name)
     }
 }
 
 /// Builds the top-level `VCALENDAR` components.
 #[cfg(test)]
-pub(super) fn calendars(lines: Vec<ContentLine>) -> Result<Vec<Component>, ImportError> {
+pub(super) fn calendars(lines: Vec<ContentLine<'_>>) -> Result<Vec<Component<'_>>, ImportError> {
     calendars_noting(lines, &mut Vec::new())
 }
 
 /// [`calendars`], noting in `warnings` the properties outside any calendar (a stray line
 /// after `END:VCALENDAR`), which are left out.
-pub(super) fn calendars_noting(
-    lines: Vec<ContentLine>,
+pub(super) fn calendars_noting<'a>(
+    lines: Vec<ContentLine<'a>>,
     warnings: &mut Vec<String>,
-) -> Result<Vec<Component>, ImportError> {
+) -> Result<Vec<Component<'a>>, ImportError> {
     let mut roots = Vec::new();
     let mut open: Vec<Component> = Vec::new();
     for line in lines {
-        match line.name.as_str() {
+        match line.name.as_ref() {
             "BEGIN" => {
                 let name = line.value.trim().to_ascii_uppercase();
                 if name.is_empty() {
@@ -138,7 +141,7 @@ mod tests {
     use super::super::lexer::content_lines;
     use super::*;
 
-    fn tree(input: &str) -> Result<Vec<Component>, ImportError> {
+    fn tree(input: &str) -> Result<Vec<Component<'_>>, ImportError> {
         calendars(content_lines(input)?)
     }
 
