@@ -20,7 +20,7 @@
 //! it: a person's row that changes clears the digests of all their talks, and a talk whose
 //! entry spells a person differently from another entry in the same import gets none.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest as _, Sha256};
 
@@ -126,7 +126,7 @@ pub struct StoredKey {
 }
 
 impl StoredKey {
-    /// The key of a talk already read in full; its digest is not needed then.
+    /// The key of a stored talk without a digest (for tests and models of the store).
     pub fn of(talk: &StoredTalk) -> Self {
         Self {
             id: talk.id,
@@ -151,6 +151,9 @@ pub struct Settled {
     pub ids: Vec<TalkId>,
     /// How many of those rows have a time slot.
     pub scheduled: usize,
+    /// For a listing: the stored rows holding a digest of either kind, which a listing entry
+    /// that leaves them unchanged does not replace with its own (see [`settle`]).
+    pub holding: HashSet<TalkId>,
 }
 
 impl Settled {
@@ -180,11 +183,24 @@ impl Settled {
 
 /// Settles the imported entries whose stored row already holds their digest: a timetable's
 /// entry by its id, a listing's by a title no other row and no other entry has.
+///
+/// A row holds one digest. An organiser who imports a timetable and a listing in turn would
+/// have each replace the other's on every row the listing names, and neither would ever
+/// settle; so a listing entry that leaves a row unchanged records its digest only on a row
+/// holding none. The timetable keeps settling, and a listing settles where no timetable
+/// entry owns the row (a listing-only programme, catalogue entries).
 pub fn settle(stored: &[StoredKey], imported: &ImportedSchedule) -> Settled {
     let mut settled = Settled::nothing(imported);
     let rows = match imported.scope {
         ScheduleScope::Timetable => by_source_id(stored, imported),
-        ScheduleScope::Catalogue => by_unique_title(stored, imported),
+        ScheduleScope::Catalogue => {
+            settled.holding = stored
+                .iter()
+                .filter(|k| k.digest.is_some())
+                .map(|k| k.id)
+                .collect();
+            by_unique_title(stored, imported)
+        }
     };
     for (j, key) in rows.into_iter().enumerate() {
         let Some(key) = key else {

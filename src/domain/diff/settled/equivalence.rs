@@ -326,3 +326,39 @@ fn a_listing_imported_again_settles_every_entry_it_alone_enriched() {
         again.unchanged_digests
     );
 }
+
+#[test]
+fn a_timetable_keeps_settling_the_talks_a_listing_enriches_in_turn() {
+    // Other people than the listing names, so the two sources never disagree: the listing
+    // adds abstracts, which the timetable does not state.
+    let Step::Timetable(mut entries, bios) = every_talk(None) else {
+        unreachable!("every_talk is a timetable")
+    };
+    for entry in &mut entries {
+        entry.person = (entry.person + 1) % PEOPLE.len();
+    }
+    let timetable = schedule(&Step::Timetable(entries, bios));
+    let listing = schedule(&Step::Listing(vec![(0, 0, 1, 0), (2, 0, 0, 1)]));
+    let mut settling = Settling::default();
+    settling.import(&timetable);
+    let enriched = settling.import(&listing);
+    assert_eq!(enriched.diff.changed.len(), 2, "{:?}", enriched.diff);
+    // The enriched rows are compared in full once, and take the timetable's digests back.
+    settling.import(&timetable);
+    let entry_digests: Vec<Digest> = timetable.talks.iter().map(super::source_digest).collect();
+    assert_eq!(settling.digests.len(), TALKS);
+    assert!(settling.digests.values().all(|d| entry_digests.contains(d)));
+    let timetable_digests = settling.digests.clone();
+
+    let relisted = settling.import(&listing);
+
+    assert!(relisted.diff.is_empty(), "{:?}", relisted.diff);
+    assert!(
+        relisted.unchanged_digests.is_empty() && relisted.updates.is_empty(),
+        "a listing leaving a row as it is does not displace the row's timetable digest"
+    );
+    assert_eq!(settling.digests, timetable_digests);
+    let last = settling.import(&timetable);
+    assert_eq!(last.diff.unchanged, TALKS);
+    assert!(last.unchanged_digests.is_empty(), "every talk settled");
+}
