@@ -4,13 +4,15 @@
 //! (its [`source_digest`]). When the next timetable states the same id with the same digest,
 //! merging it again would give the stored row back unchanged: merging is idempotent, and every
 //! other write to the row (a cancellation, a second entry merged into it, a listing's
-//! enrichment) clears or replaces the digest. Such a
-//! talk is *settled*: counted as unchanged without loading its texts or merging it, which is
-//! most of a re-import's work when most of a programme did not change.
+//! enrichment) clears or replaces the digest. Such a talk is *settled*: counted as unchanged
+//! without loading its texts or merging it, which is most of a re-import's work when most of
+//! a programme did not change.
 //!
-//! A listing's entry owns no row: it enriches the one talk its title names. A row enriched by
-//! exactly one entry keeps that entry's [`listing_digest`] (of another layout, so it never
-//! settles a timetable entry, nor a timetable digest a listing entry). The next listing
+//! A listing's entry owns no row: it enriches the one talk its title names. A row the entry
+//! alone changed, or left unchanged while it held no digest, keeps that entry's
+//! [`listing_digest`] (of another layout, so it never settles a timetable entry, nor a
+//! timetable digest a listing entry; see [`settle`] for why it never displaces one). The next
+//! listing
 //! settles the entry when its title is the only one of its kind on both sides (among the
 //! stored rows and among the listing's entries), so it can name no other row, and the row
 //! holds its digest, so merging it again would change nothing.
