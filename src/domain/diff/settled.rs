@@ -9,11 +9,10 @@
 //! a programme did not change.
 //!
 //! A listing's entry owns no row: it enriches the one talk its title names. A row the entry
-//! alone changed, or left unchanged while it held no digest, keeps that entry's
+//! alone changed, or left unchanged while no timetable entry owned it, keeps that entry's
 //! [`listing_digest`] (of another layout, so it never settles a timetable entry, nor a
 //! timetable digest a listing entry; see [`settle`] for why it never displaces one). The next
-//! listing
-//! settles the entry when its title is the only one of its kind on both sides (among the
+//! listing settles the entry when its title is the only one of its kind on both sides (among the
 //! stored rows and among the listing's entries), so it can name no other row, and the row
 //! holds its digest, so merging it again would change nothing.
 //!
@@ -153,8 +152,8 @@ pub struct Settled {
     pub ids: Vec<TalkId>,
     /// How many of those rows have a time slot.
     pub scheduled: usize,
-    /// For a listing: the stored rows holding a digest of either kind, which a listing entry
-    /// that leaves them unchanged does not replace with its own (see [`settle`]).
+    /// For a listing: the timetable's rows (with a source id) holding a digest, which a
+    /// listing entry that leaves them unchanged does not replace with its own (see [`settle`]).
     pub holding: HashSet<TalkId>,
 }
 
@@ -188,9 +187,10 @@ impl Settled {
 ///
 /// A row holds one digest. An organiser who imports a timetable and a listing in turn would
 /// have each replace the other's on every row the listing names, and neither would ever
-/// settle; so a listing entry that leaves a row unchanged records its digest only on a row
-/// holding none. The timetable keeps settling, and a listing settles where no timetable
-/// entry owns the row (a listing-only programme, catalogue entries).
+/// settle; so a listing entry that leaves a timetable's row (one with a source id) unchanged
+/// does not record its digest there if the row holds one. The timetable keeps settling, and
+/// a listing settles where no timetable entry owns the row (a listing-only programme,
+/// catalogue entries), there replacing an older entry's digest as any entry does.
 pub fn settle(stored: &[StoredKey], imported: &ImportedSchedule) -> Settled {
     let mut settled = Settled::nothing(imported);
     let rows = match imported.scope {
@@ -198,7 +198,7 @@ pub fn settle(stored: &[StoredKey], imported: &ImportedSchedule) -> Settled {
         ScheduleScope::Catalogue => {
             settled.holding = stored
                 .iter()
-                .filter(|k| k.digest.is_some())
+                .filter(|k| k.digest.is_some() && k.source_id.is_some())
                 .map(|k| k.id)
                 .collect();
             by_unique_title(stored, imported)

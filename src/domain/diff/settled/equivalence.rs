@@ -362,3 +362,21 @@ fn a_timetable_keeps_settling_the_talks_a_listing_enriches_in_turn() {
     assert_eq!(last.diff.unchanged, TALKS);
     assert!(last.unchanged_digests.is_empty(), "every talk settled");
 }
+
+#[test]
+fn a_listing_only_talk_takes_the_digest_of_an_entry_that_leaves_it_unchanged() {
+    let first = schedule(&Step::Listing(vec![(0, 0, 1, 0)]));
+    // The same talk under another spelling of its title, which a listing never renames.
+    let respelled = schedule(&Step::Listing(vec![(0, 2, 1, 0)]));
+    let mut settling = Settling::default();
+    settling.import(&first);
+
+    let unchanged = settling.import(&respelled);
+
+    assert!(unchanged.diff.is_empty(), "{:?}", unchanged.diff);
+    assert_eq!(
+        settling.digests.values().copied().collect::<Vec<_>>(),
+        [super::listing_digest(&respelled.talks[0])],
+        "a row no timetable owns takes the new entry's digest, so it settles next time"
+    );
+}

@@ -41,6 +41,23 @@ impl ContentLine<'_> {
             .map(AsRef::as_ref)
     }
 
+    /// The line with every part borrowed from this one.
+    pub fn borrowed(&self) -> ContentLine<'_> {
+        ContentLine {
+            name: Cow::Borrowed(&self.name),
+            params: self
+                .params
+                .iter()
+                .map(|p| Param {
+                    name: Cow::Borrowed(&p.name),
+                    values: p.values.iter().map(|v| Cow::Borrowed(v.as_ref())).collect(),
+                })
+                .collect(),
+            value: Cow::Borrowed(&self.value),
+            line: self.line,
+        }
+    }
+
     /// The line with every part copied: for a line unfolded into a buffer of its own.
     fn into_owned(self) -> ContentLine<'static> {
         ContentLine {

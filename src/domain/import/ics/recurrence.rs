@@ -184,13 +184,16 @@ fn rule_starts(
 
 /// The instants of an RDATE or EXDATE (a comma-separated list of dates or date-times).
 fn instants(prop: &ContentLine, zones: &Zones) -> Result<Vec<DateTime<Utc>>, ImportError> {
+    // Each date is read as a property of its own. Those borrow the list's name and
+    // parameters: copying the whole property per date made a long folded list quadratic.
+    let view = prop.borrowed();
     prop.value
         .split(',')
         .filter(|v| !v.trim().is_empty())
         .map(|value| {
             let single = ContentLine {
                 value: value.trim().into(),
-                ..prop.clone()
+                ..view.clone()
             };
             zones.instant(&single)
         })
