@@ -25,9 +25,7 @@ use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::domain::model::{
-    ImportedSchedule, ScheduleScope, StoredTalk, TalkData, TalkId, TalkStatus,
-};
+use crate::domain::model::{ImportedSchedule, ScheduleScope, TalkData, TalkId, TalkStatus};
 use crate::domain::text::title_key;
 
 /// A SHA-256 digest of one talk as a source stated it.
@@ -124,20 +122,6 @@ pub struct StoredKey {
     pub digest: Option<Digest>,
     pub status: TalkStatus,
     pub scheduled: bool,
-}
-
-impl StoredKey {
-    /// The key of a stored talk without a digest (for tests and models of the store).
-    pub fn of(talk: &StoredTalk) -> Self {
-        Self {
-            id: talk.id,
-            source_id: talk.data.source_id.clone(),
-            title: talk.data.title.clone(),
-            digest: None,
-            status: talk.data.status,
-            scheduled: talk.data.slot.is_some(),
-        }
-    }
 }
 
 /// Which imported talks are settled, and the digests of all of them.

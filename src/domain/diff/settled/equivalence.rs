@@ -206,8 +206,12 @@ impl Settling {
             .talks
             .iter()
             .map(|t| StoredKey {
+                id: t.id,
+                source_id: t.data.source_id.clone(),
+                title: t.data.title.clone(),
                 digest: self.digests.get(&t.id).copied(),
-                ..StoredKey::of(t)
+                status: t.data.status,
+                scheduled: t.data.slot.is_some(),
             })
             .collect();
         let settled = settle(&keys, imported);

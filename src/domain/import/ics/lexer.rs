@@ -97,7 +97,9 @@ impl ContentLine<'_> {
 /// unreadable line is an error.
 #[cfg(test)]
 pub(super) fn content_lines(input: &str) -> Result<Vec<ContentLine<'_>>, ImportError> {
-    lex(input).into_iter().collect()
+    let mut lines = Vec::new();
+    lex(input, |line| lines.push(line));
+    lines.into_iter().collect()
 }
 
 /// [`content_lines`] for real files: an unreadable line (a property name with spaces, a
@@ -105,17 +107,16 @@ pub(super) fn content_lines(input: &str) -> Result<Vec<ContentLine<'_>>, ImportE
 pub(super) fn readable_lines(input: &str) -> (Vec<ContentLine<'_>>, Vec<ImportError>) {
     let mut lines = Vec::new();
     let mut errors = Vec::new();
-    for line in lex(input) {
-        match line {
-            Ok(line) => lines.push(line),
-            Err(error) => errors.push(error),
-        }
-    }
+    lex(input, |line| match line {
+        Ok(line) => lines.push(line),
+        Err(error) => errors.push(error),
+    });
     (lines, errors)
 }
 
-fn lex(input: &str) -> Vec<Result<ContentLine<'_>, ImportError>> {
-    let mut lines = Vec::new();
+/// Hands each content line to `emit` as it is read, so a caller keeps only what it wants
+/// (collecting them first held every line twice).
+fn lex<'a>(input: &'a str, mut emit: impl FnMut(Result<ContentLine<'a>, ImportError>)) {
     // The logical line being assembled and the physical line it started on: borrowed until a
     // continuation line makes it a copy.
     let mut current: Option<(usize, Cow<'_, str>)> = None;
@@ -128,7 +129,7 @@ fn lex(input: &str) -> Vec<Result<ContentLine<'_>, ImportError>> {
         {
             match current.as_mut() {
                 Some((_, text)) => text.to_mut().push_str(rest),
-                None => lines.push(Err(ImportError::at_line(
+                None => emit(Err(ImportError::at_line(
                     number,
                     "a continuation line (starting with a space) follows no property",
                 ))),
@@ -136,16 +137,15 @@ fn lex(input: &str) -> Vec<Result<ContentLine<'_>, ImportError>> {
             continue;
         }
         if let Some((start, text)) = current.take() {
-            lines.push(parse_unfolded(text, start));
+            emit(parse_unfolded(text, start));
         }
         if !physical.is_empty() {
             current = Some((number, Cow::Borrowed(physical)));
         }
     }
     if let Some((start, text)) = current {
-        lines.push(parse_unfolded(text, start));
+        emit(parse_unfolded(text, start));
     }
-    lines
 }
 
 fn parse_unfolded(text: Cow<'_, str>, line: usize) -> Result<ContentLine<'_>, ImportError> {
