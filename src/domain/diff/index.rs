@@ -105,12 +105,12 @@ impl Index {
         &self,
         talk: &TalkData,
         working: &[Cow<'_, TalkData>],
-        inserts: &[TalkData],
+        inserts: &[Cow<'_, TalkData>],
     ) -> Option<Target> {
         let candidates = self.by_title.get(&title_key(&talk.title))?;
         best_by_speakers(candidates, talk, |t| match t {
             Target::Stored(i) => working.get(i).map(Cow::as_ref),
-            Target::New(i) => inserts.get(i),
+            Target::New(i) => inserts.get(i).map(Cow::as_ref),
         })
     }
 }

@@ -1,5 +1,7 @@
 //! Helpers for tests that plan imports over stored talks (the diff's and the updates').
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use super::{plan_import, ImportPlan};
@@ -56,17 +58,23 @@ pub(crate) fn apply(stored: &[StoredTalk], plan: &ImportPlan) -> Vec<StoredTalk>
         result.push(StoredTalk {
             id: TalkId(next + offset as i64),
             schedule_version: 1,
-            data: data.clone(),
+            data: TalkData::clone(data),
         });
     }
     result
 }
 
+/// Plans and applies `imported`; the plan owns its new talks, so tests may pass a temporary.
 pub(crate) fn import(
     stored: &[StoredTalk],
     imported: &ImportedSchedule,
-) -> (ImportPlan, Vec<StoredTalk>) {
+) -> (ImportPlan<'static>, Vec<StoredTalk>) {
     let plan = plan_import(stored, imported).expect("plan");
     let after = apply(stored, &plan);
-    (plan, after)
+    let inserts = plan
+        .inserts
+        .into_iter()
+        .map(|t| Cow::Owned(t.into_owned()))
+        .collect();
+    (ImportPlan { inserts, ..plan }, after)
 }

@@ -18,12 +18,13 @@ use crate::store::StoreError;
 pub async fn apply(
     conn: &mut PgConnection,
     conference_id: i64,
-    plan: &mut ImportPlan,
+    plan: &mut ImportPlan<'_>,
     imported: &[TalkData],
 ) -> Result<(), StoreError> {
     let written: Vec<&TalkData> = plan
         .inserts
         .iter()
+        .map(AsRef::as_ref)
         .chain(plan.updates.iter().map(|u| &u.data))
         .collect();
     if written.is_empty() {
@@ -55,8 +56,11 @@ pub async fn apply(
     for (entry, id) in plan.diff.added.iter_mut().zip(&new_ids) {
         entry.talk_id = Some(*id);
     }
-    let inserted: Vec<(i64, &TalkData)> =
-        new_ids.iter().copied().zip(plan.inserts.iter()).collect();
+    let inserted: Vec<(i64, &TalkData)> = new_ids
+        .iter()
+        .copied()
+        .zip(plan.inserts.iter().map(AsRef::as_ref))
+        .collect();
     let names = Names {
         rooms: &rooms,
         tracks: &tracks,

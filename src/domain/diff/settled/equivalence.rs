@@ -201,7 +201,7 @@ struct Settling {
 }
 
 impl Settling {
-    fn import(&mut self, imported: &ImportedSchedule) -> ImportPlan {
+    fn import<'a>(&mut self, imported: &'a ImportedSchedule) -> ImportPlan<'a> {
         let keys: Vec<StoredKey> = self
             .talks
             .iter()
@@ -315,11 +315,12 @@ fn a_listing_imported_again_settles_every_entry_it_alone_enriched() {
     ]);
     let mut settling = Settling::default();
     settling.import(&schedule(&first));
-    let enriched = settling.import(&schedule(&listing));
+    let listed = schedule(&listing);
+    let enriched = settling.import(&listed);
     assert_eq!(enriched.diff.added.len(), 1, "{:?}", enriched.diff);
     assert_eq!(enriched.diff.changed.len(), 3, "{:?}", enriched.diff);
 
-    let again = settling.import(&schedule(&listing));
+    let again = settling.import(&listed);
 
     assert!(again.diff.is_empty(), "{:?}", again.diff);
     assert_eq!(again.diff.unchanged, 4, "talks 0, 1, 4 and the new entry");
