@@ -19,7 +19,7 @@ use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, TalkData};
 use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
-use wire::{Day, Person, RoomInfo, Root, Scalar, Talk};
+use wire::{Day, Person, RoomInfo, Root, Scalar, Talk, Text};
 
 mod wire;
 
@@ -154,7 +154,7 @@ struct DayInfo {
 
 impl Context {
     fn day(&self, day: &Day, position: &str) -> Result<DayInfo, ImportError> {
-        let stamp = |field: &str, value: &Option<String>| -> Result<Option<Stamp>, ImportError> {
+        let stamp = |field: &str, value: &Option<Text>| -> Result<Option<Stamp>, ImportError> {
             match value.as_deref() {
                 Some(v) => parse_stamp(v).map(Some).ok_or_else(|| {
                     ImportError::msg(format!(
@@ -226,8 +226,8 @@ impl Context {
             .checked_add_signed(duration)
             .ok_or_else(|| fail("ends out of range".into()))?;
 
-        let line = |v: &Option<String>| v.as_deref().and_then(clean_line);
-        let rich = |v: &Option<String>| v.as_deref().and_then(fields::rich_text);
+        let line = |v: &Option<Text>| v.as_deref().and_then(clean_line);
+        let rich = |v: &Option<Text>| v.as_deref().and_then(fields::rich_text);
         let room_name = talk.room.as_deref().unwrap_or(room_key);
         let talk_type = line(&talk.talk_type);
         let status_text = talk.status.as_deref().or(talk.state.as_deref());

@@ -1,8 +1,12 @@
 //! The schedule.json as it is written: typed, tolerant of unknown fields, absent fields and
 //! `null`s, so real exports parse and a malformed one fails with serde's line and column.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Deref;
 
+use serde::de::{Error, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::fields;
@@ -19,85 +23,164 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// A string as the file holds it, borrowed unless it had escapes to decode: a 100,000-talk
+/// schedule.json otherwise held a copy of nearly all of its text besides the file itself.
+/// (serde's own `Cow<str>` always copies inside an `Option`.)
+#[derive(Debug, PartialEq)]
+pub(super) struct Text<'a>(Cow<'a, str>);
+
+impl Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'a> From<&'a str> for Text<'a> {
+    fn from(text: &'a str) -> Self {
+        Self(Cow::Borrowed(text))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+
+            fn visit_string<E: Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(expecting = "a pretalx/frab schedule object")]
-pub(super) struct Root {
-    pub(super) schedule: Option<ScheduleJson>,
+pub(super) struct Root<'a> {
+    #[serde(borrow)]
+    pub(super) schedule: Option<ScheduleJson<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(expecting = "a schedule object")]
-pub(super) struct ScheduleJson {
-    pub(super) conference: Option<Conference>,
+pub(super) struct ScheduleJson<'a> {
+    #[serde(borrow)]
+    pub(super) conference: Option<Conference<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(expecting = "a conference object")]
-pub(super) struct Conference {
-    pub(super) acronym: Option<String>,
-    pub(super) title: Option<String>,
-    pub(super) time_zone_name: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub(super) rooms: Vec<RoomInfo>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub(super) days: Vec<Day>,
+pub(super) struct Conference<'a> {
+    #[serde(borrow)]
+    pub(super) acronym: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) title: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) time_zone_name: Option<Text<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_default")]
+    pub(super) rooms: Vec<RoomInfo<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_default")]
+    pub(super) days: Vec<Day<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(expecting = "a room object")]
-pub(super) struct RoomInfo {
-    pub(super) name: Option<String>,
-    pub(super) description: Option<String>,
+pub(super) struct RoomInfo<'a> {
+    #[serde(borrow)]
+    pub(super) name: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) description: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(expecting = "a day object")]
-pub(super) struct Day {
-    pub(super) date: Option<String>,
-    pub(super) day_start: Option<String>,
-    pub(super) day_end: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub(super) rooms: BTreeMap<String, Option<Vec<Talk>>>,
+pub(super) struct Day<'a> {
+    #[serde(borrow)]
+    pub(super) date: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) day_start: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) day_end: Option<Text<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_default")]
+    pub(super) rooms: BTreeMap<String, Option<Vec<Talk<'a>>>>,
 }
 
 #[derive(Deserialize)]
 #[serde(expecting = "a talk object")]
-pub(super) struct Talk {
-    pub(super) guid: Option<Scalar>,
-    pub(super) code: Option<Scalar>,
-    pub(super) id: Option<Scalar>,
-    pub(super) date: Option<String>,
-    pub(super) start: Option<String>,
-    pub(super) duration: Option<String>,
-    pub(super) room: Option<String>,
-    pub(super) title: Option<String>,
-    pub(super) subtitle: Option<String>,
-    pub(super) track: Option<String>,
-    #[serde(rename = "type")]
-    pub(super) talk_type: Option<String>,
-    pub(super) language: Option<String>,
-    #[serde(rename = "abstract")]
-    pub(super) abstract_text: Option<String>,
-    pub(super) description: Option<String>,
-    pub(super) url: Option<String>,
-    pub(super) status: Option<String>,
-    pub(super) state: Option<String>,
-    #[serde(default, deserialize_with = "null_default")]
-    pub(super) persons: Vec<Person>,
+pub(super) struct Talk<'a> {
+    #[serde(borrow)]
+    pub(super) guid: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    pub(super) code: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    pub(super) id: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    pub(super) date: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) start: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) duration: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) room: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) title: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) subtitle: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) track: Option<Text<'a>>,
+    #[serde(borrow, rename = "type")]
+    pub(super) talk_type: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) language: Option<Text<'a>>,
+    #[serde(borrow, rename = "abstract")]
+    pub(super) abstract_text: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) description: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) url: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) status: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) state: Option<Text<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_default")]
+    pub(super) persons: Vec<Person<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(expecting = "a person object")]
-pub(super) struct Person {
-    pub(super) code: Option<Scalar>,
-    pub(super) id: Option<Scalar>,
-    pub(super) public_name: Option<String>,
-    pub(super) name: Option<String>,
-    pub(super) full_name: Option<String>,
-    pub(super) biography: Option<String>,
+pub(super) struct Person<'a> {
+    #[serde(borrow)]
+    pub(super) code: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    pub(super) id: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    pub(super) public_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) name: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) full_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) biography: Option<Text<'a>>,
 }
 
-impl Person {
+impl Person<'_> {
     pub(super) fn speaker(&self) -> Option<SpeakerData> {
         let name = [&self.public_name, &self.name, &self.full_name]
             .into_iter()
@@ -115,16 +198,66 @@ impl Person {
 /// An identifier written as a string or a number (`"id": 1234`, `"code": "GK99DE"`).
 #[derive(Deserialize)]
 #[serde(untagged, expecting = "a string or a number")]
-pub(super) enum Scalar {
-    Text(String),
+pub(super) enum Scalar<'a> {
+    #[serde(borrow)]
+    Text(Text<'a>),
     Number(serde_json::Number),
 }
 
-impl Scalar {
+impl Scalar<'_> {
     pub(super) fn text(&self) -> Option<String> {
         match self {
             Self::Text(s) => clean_line(s),
             Self::Number(n) => Some(n.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn borrowed(text: &Option<Text<'_>>) -> bool {
+        matches!(text, Some(Text(Cow::Borrowed(_))))
+    }
+
+    #[test]
+    fn strings_without_escapes_borrow_the_input_and_escaped_ones_are_decoded() {
+        let input = r#"{"guid": "a1", "code": 7, "title": "Plain", "description": "Two\nlines",
+            "room": "Caf\u00e9", "persons": [{"public_name": "Ada", "biography": "Says \"hi\""}]}"#;
+
+        let talk: Talk<'_> = serde_json::from_str(input).expect("parses");
+
+        assert!(borrowed(&talk.title));
+        assert_eq!(talk.title.as_deref(), Some("Plain"));
+        assert!(!borrowed(&talk.description));
+        assert_eq!(talk.description.as_deref(), Some("Two\nlines"));
+        assert!(!borrowed(&talk.room));
+        assert_eq!(talk.room.as_deref(), Some("Café"));
+        assert!(matches!(
+            &talk.guid,
+            Some(Scalar::Text(Text(Cow::Borrowed("a1"))))
+        ));
+        assert_eq!(
+            talk.code.as_ref().and_then(Scalar::text).as_deref(),
+            Some("7")
+        );
+        let person = &talk.persons[0];
+        assert!(borrowed(&person.public_name));
+        assert_eq!(person.biography.as_deref(), Some("Says \"hi\""));
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_refused_as_before() {
+        let error = serde_json::from_str::<Talk<'_>>(r#"{"title": 5}"#)
+            .err()
+            .expect("a number is no title");
+
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid type: integer `5`, expected a string"),
+            "{error}"
+        );
     }
 }
