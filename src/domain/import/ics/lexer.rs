@@ -102,21 +102,9 @@ pub(super) fn content_lines(input: &str) -> Result<Vec<ContentLine<'_>>, ImportE
     lines.into_iter().collect()
 }
 
-/// [`content_lines`] for real files: an unreadable line (a property name with spaces, a
-/// stray continuation) is left out and reported, so one odd property never costs the import.
-pub(super) fn readable_lines(input: &str) -> (Vec<ContentLine<'_>>, Vec<ImportError>) {
-    let mut lines = Vec::new();
-    let mut errors = Vec::new();
-    lex(input, |line| match line {
-        Ok(line) => lines.push(line),
-        Err(error) => errors.push(error),
-    });
-    (lines, errors)
-}
-
-/// Hands each content line to `emit` as it is read, so a caller keeps only what it wants
-/// (collecting them first held every line twice).
-fn lex<'a>(input: &'a str, mut emit: impl FnMut(Result<ContentLine<'a>, ImportError>)) {
+/// Hands each content line, or the error that makes a line unreadable, to `emit` as it is
+/// read, so a caller keeps only what it wants (collecting them first held every line twice).
+pub(super) fn lex<'a>(input: &'a str, mut emit: impl FnMut(Result<ContentLine<'a>, ImportError>)) {
     // The logical line being assembled and the physical line it started on: borrowed until a
     // continuation line makes it a copy.
     let mut current: Option<(usize, Cow<'_, str>)> = None;

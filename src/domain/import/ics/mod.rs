@@ -63,13 +63,16 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     }
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
-    let (lines, unreadable_lines) = lexer::readable_lines(input);
-    for error in unreadable_lines {
-        schedule
+    // An unreadable line (a property name with spaces, a stray continuation) is left out and
+    // reported, so one odd property never costs the import.
+    let mut builder = tree::Builder::default();
+    lexer::lex(input, |line| match line {
+        Ok(line) => builder.push(line),
+        Err(error) => schedule
             .warnings
-            .push(format!("{error}; that line was left out"));
-    }
-    let calendars = tree::calendars_noting(lines, &mut schedule.warnings)?;
+            .push(format!("{error}; that line was left out")),
+    });
+    let calendars = builder.finish(&mut schedule.warnings)?;
 
     let mut rules: std::collections::BTreeMap<SpeakerRule, usize> =
         std::collections::BTreeMap::new();

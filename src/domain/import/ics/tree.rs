@@ -50,13 +50,67 @@ pub(super) fn calendars(lines: Vec<ContentLine<'_>>) -> Result<Vec<Component<'_>
 
 /// [`calendars`], noting in `warnings` the properties outside any calendar (a stray line
 /// after `END:VCALENDAR`), which are left out.
+#[cfg(test)]
 pub(super) fn calendars_noting<'a>(
     lines: Vec<ContentLine<'a>>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Component<'a>>, ImportError> {
-    let mut roots = Vec::new();
-    let mut open: Vec<Component> = Vec::new();
+    let mut builder = Builder::default();
     for line in lines {
+        builder.push(line);
+    }
+    builder.finish(warnings)
+}
+
+/// Builds the tree one content line at a time, as the lexer reads them: a list of every
+/// line of a 100,000-event file, held until the tree was built, was about 100 MB.
+#[derive(Default)]
+pub(super) struct Builder<'a> {
+    roots: Vec<Component<'a>>,
+    open: Vec<Component<'a>>,
+    warnings: Vec<String>,
+    /// The first error; every later line is ignored.
+    error: Option<ImportError>,
+}
+
+impl<'a> Builder<'a> {
+    pub(super) fn push(&mut self, line: ContentLine<'a>) {
+        if self.error.is_none() {
+            if let Err(error) = self.take(line) {
+                self.error = Some(error);
+            }
+        }
+    }
+
+    /// The top-level `VCALENDAR` components, noting in `warnings` the properties outside any
+    /// calendar (a stray line after `END:VCALENDAR`), which are left out.
+    pub(super) fn finish(
+        self,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<Component<'a>>, ImportError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        warnings.extend(self.warnings);
+        if let Some(unclosed) = self.open.last() {
+            return Err(ImportError::at_line(
+                unclosed.line,
+                format!(
+                    "BEGIN:{0} is never closed by END:{0}: the file looks truncated",
+                    preview(&unclosed.name)
+                ),
+            ));
+        }
+        if self.roots.is_empty() {
+            return Err(ImportError::msg(
+                "no BEGIN:VCALENDAR found: this is not an iCalendar file",
+            ));
+        }
+        Ok(self.roots)
+    }
+
+    fn take(&mut self, line: ContentLine<'a>) -> Result<(), ImportError> {
+        let open = &mut self.open;
         match line.name.as_ref() {
             "BEGIN" => {
                 let name = line.value.trim().to_ascii_uppercase();
@@ -106,34 +160,20 @@ pub(super) fn calendars_noting<'a>(
                 }
                 match open.last_mut() {
                     Some(parent) => parent.children.push(component),
-                    None => roots.push(component),
+                    None => self.roots.push(component),
                 }
             }
             _ => match open.last_mut() {
                 Some(component) => component.properties.push(line),
-                None => warnings.push(format!(
+                None => self.warnings.push(format!(
                     "line {}: {} is outside BEGIN:VCALENDAR ... END:VCALENDAR; left out",
                     line.line,
                     preview(&line.name)
                 )),
             },
         }
+        Ok(())
     }
-    if let Some(unclosed) = open.last() {
-        return Err(ImportError::at_line(
-            unclosed.line,
-            format!(
-                "BEGIN:{0} is never closed by END:{0}: the file looks truncated",
-                preview(&unclosed.name)
-            ),
-        ));
-    }
-    if roots.is_empty() {
-        return Err(ImportError::msg(
-            "no BEGIN:VCALENDAR found: this is not an iCalendar file",
-        ));
-    }
-    Ok(roots)
 }
 
 #[cfg(test)]
