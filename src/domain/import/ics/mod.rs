@@ -78,7 +78,17 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         std::collections::BTreeMap::new();
     let mut skipped = Skipped::default();
     let mut ids = Ids::new();
-    for calendar in &calendars {
+    for mut calendar in calendars {
+        // Each event is read and then dropped, its lines with it, so the file's lines and its
+        // talks are never all held at once.
+        let vevents: Vec<Component> = {
+            let (vevents, rest) = std::mem::take(&mut calendar.children)
+                .into_iter()
+                .partition(|c| c.name == "VEVENT");
+            calendar.children = rest;
+            vevents
+        };
+        let calendar = &calendar;
         let text = |name: &str| calendar.property(name).and_then(|p| clean_line(&p.text()));
         let file_zone: Option<Tz> = text("X-WR-TIMEZONE").and_then(|name| zone_by_name(&name));
         schedule.name = schedule
@@ -103,12 +113,13 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         } else {
             Summary::Title
         };
-        let owner = speakers::calendar_owner(calendar.children_named("VEVENT"));
+        let owner = speakers::calendar_owner(vevents.iter());
+        let first_tzid = first_event_tzid(&vevents);
         let mut events = Events::default();
-        for vevent in calendar.children_named("VEVENT") {
+        for vevent in vevents {
             skipped.events += 1;
-            let read = event::talk(vevent, &zones, read_summary, owner.as_deref()).and_then(
-                |(mut talk, rule)| {
+            let read = match event::talk(&vevent, &zones, read_summary, owner.as_deref()) {
+                Ok((mut talk, rule)) => {
                     // A UID shared with a RECURRENCE-ID is an override of a recurrence, not a
                     // repeat: those are left to the recurrence handling.
                     if vevent.property("RECURRENCE-ID").is_none() {
@@ -116,17 +127,18 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
                         schedule.warnings.extend(ids.claim(&mut talk, &place));
                     }
                     events.add(vevent, talk, &zones).map(|()| rule)
-                },
-            );
+                }
+                Err(error) => Err((error, uid_of(&vevent))),
+            };
             match read {
                 Ok(Some(rule)) => *rules.entry(rule).or_insert(0_usize) += 1,
                 Ok(None) => {}
-                Err(error) => skipped.note(uid_of(vevent), error),
+                Err((error, uid)) => skipped.note(uid, error),
             }
         }
         events.expand_into(&mut schedule, &zones, &mut skipped);
         if schedule.time_zone.is_none() {
-            schedule.time_zone = zone_like_first_event(calendar, &zones, &schedule.talks);
+            schedule.time_zone = zone_like_first_event(first_tzid, &zones, &schedule.talks);
         }
     }
     skipped.conclude(&mut schedule)?;
@@ -144,23 +156,27 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
 /// A calendar's events, sorted out for recurrence: plain events, recurring masters, and the
 /// overrides (RECURRENCE-ID) of their occurrences.
 #[derive(Default)]
-struct Events<'c> {
+struct Events<'a> {
     plain: Vec<TalkData>,
-    masters: Vec<(&'c Component<'c>, TalkData)>,
+    masters: Vec<(Component<'a>, TalkData)>,
     /// By UID, then by the original start of the occurrence they replace.
     overrides: HashMap<String, HashMap<DateTime<Utc>, TalkData>>,
 }
 
-impl<'c> Events<'c> {
+impl<'a> Events<'a> {
+    /// Keeps a recurring event's lines for its expansion; any other event's go. An error
+    /// comes with the event's UID.
     fn add(
         &mut self,
-        vevent: &'c Component<'c>,
+        vevent: Component<'a>,
         talk: TalkData,
         zones: &Zones,
-    ) -> Result<(), ImportError> {
-        if recurrence::is_recurring(vevent) {
+    ) -> Result<(), (ImportError, Option<String>)> {
+        if recurrence::is_recurring(&vevent) {
             self.masters.push((vevent, talk));
-        } else if let Some(original) = recurrence::overridden_start(vevent, zones)? {
+        } else if let Some(original) = recurrence::overridden_start(&vevent, zones)
+            .map_err(|error| (error, uid_of(&vevent)))?
+        {
             let uid = talk.source_id.clone().unwrap_or_default();
             self.overrides
                 .entry(uid)
@@ -270,13 +286,24 @@ fn speaker_note(rules: &std::collections::BTreeMap<SpeakerRule, usize>, events: 
     )
 }
 
+/// The TZID of the first event's DTSTART that has one.
+fn first_event_tzid(vevents: &[Component]) -> Option<String> {
+    vevents
+        .iter()
+        .find_map(|event| event.property("DTSTART")?.param("TZID"))
+        .map(str::to_owned)
+}
+
 /// pretalx files carry no X-WR-TIMEZONE, only a VTIMEZONE named like `PST`: the IANA zone
 /// that behaves like the first event's VTIMEZONE becomes the reported conference zone (for
 /// local days and display); a TZID without a VTIMEZONE is the zone it names. The instants never depend on it: they come from the file's rules.
-fn zone_like_first_event(calendar: &Component, zones: &Zones, talks: &[TalkData]) -> Option<Tz> {
-    let tzid = calendar
-        .children_named("VEVENT")
-        .find_map(|event| event.property("DTSTART")?.param("TZID"))?;
+fn zone_like_first_event(
+    first_tzid: Option<String>,
+    zones: &Zones,
+    talks: &[TalkData],
+) -> Option<Tz> {
+    let tzid = first_tzid?;
+    let tzid = tzid.as_str();
     let Some(rules) = zones.defined_zone(tzid) else {
         // No VTIMEZONE: the TZID names the zone itself (IANA or Windows), as for the times.
         // Without this the conference would stay on the default zone (UTC) and its local
