@@ -70,7 +70,7 @@ fn track_level(text: &str) -> Option<(String, String)> {
 
 /// A one-line paragraph holding a `Track, Level` line.
 fn anchor_of(paragraph: &Paragraph<'_>) -> Option<(String, String)> {
-    match paragraph.lines.as_slice() {
+    match paragraph.lines {
         [line] => track_level(line.text),
         _ => None,
     }
@@ -232,7 +232,7 @@ fn talk(paras: &[Paragraph<'_>], head: &Heading, fields: &[Paragraph<'_>]) -> Op
 
     let mut blocks: Vec<(Field, TextBlock)> = Vec::new();
     for para in fields {
-        for line in &para.lines {
+        for line in para.lines {
             let labelled = split_label(line.text)
                 .and_then(|(label, rest)| field_of(&label).map(|field| (field, rest)));
             match (labelled, blocks.last_mut()) {

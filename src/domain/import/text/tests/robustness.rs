@@ -88,3 +88,26 @@ proptest! {
         check(&mutate(SAMPLES[sample], &edits));
     }
 }
+
+#[test]
+fn paragraphs_are_runs_of_lines_with_the_blank_lines_before_each() {
+    let lines = split_lines("\nA\n\nB\n  \nC\nD\n\n\n\nE\n\n");
+
+    let found: Vec<(Vec<&str>, usize, usize)> = paragraphs(&lines)
+        .iter()
+        .map(|p| {
+            let texts = p.lines.iter().map(|l| l.text).collect();
+            (texts, p.blanks_before, p.first_no())
+        })
+        .collect();
+
+    assert_eq!(
+        found,
+        [
+            (vec!["A"], 1, 2),
+            (vec!["B"], 1, 4),
+            (vec!["C", "D"], 1, 6),
+            (vec!["E"], 3, 11),
+        ]
+    );
+}
