@@ -79,8 +79,8 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     let mut skipped = Skipped::default();
     let mut ids = Ids::new();
     for mut calendar in calendars {
-        // Each event is read and then dropped, its lines with it, so the file's lines and its
-        // talks are never all held at once.
+        // Each event's parsed lines are freed once it is read (a recurring one's once it is
+        // expanded), so they are not all held beside the talks read from them.
         let vevents: Vec<Component> = {
             let (vevents, rest) = std::mem::take(&mut calendar.children)
                 .into_iter()
@@ -138,7 +138,8 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         }
         events.expand_into(&mut schedule, &zones, &mut skipped);
         if schedule.time_zone.is_none() {
-            schedule.time_zone = zone_like_first_event(first_tzid, &zones, &schedule.talks);
+            schedule.time_zone =
+                zone_like_first_event(first_tzid.as_deref(), &zones, &schedule.talks);
         }
     }
     skipped.conclude(&mut schedule)?;
@@ -298,12 +299,11 @@ fn first_event_tzid(vevents: &[Component]) -> Option<String> {
 /// that behaves like the first event's VTIMEZONE becomes the reported conference zone (for
 /// local days and display); a TZID without a VTIMEZONE is the zone it names. The instants never depend on it: they come from the file's rules.
 fn zone_like_first_event(
-    first_tzid: Option<String>,
+    first_tzid: Option<&str>,
     zones: &Zones,
     talks: &[TalkData],
 ) -> Option<Tz> {
     let tzid = first_tzid?;
-    let tzid = tzid.as_str();
     let Some(rules) = zones.defined_zone(tzid) else {
         // No VTIMEZONE: the TZID names the zone itself (IANA or Windows), as for the times.
         // Without this the conference would stay on the default zone (UTC) and its local

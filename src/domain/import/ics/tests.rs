@@ -294,3 +294,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn unreadable_lines_are_noted_before_lines_outside_the_calendar() {
+    let input = "BEGIN:VCALENDAR\nBAD NAME:x\nBEGIN:VEVENT\nUID:a\n\
+                 DTSTART:20270301T100000Z\nDTEND:20270301T110000Z\nSUMMARY:Talk\nEND:VEVENT\n\
+                 END:VCALENDAR\nSUMMARY:after\nBAD NAME2:y\n";
+
+    let schedule = parse(input, &ImportOptions::default()).expect("imports");
+
+    let lines: Vec<&str> = schedule
+        .warnings
+        .iter()
+        .map(|w| w.split(':').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        lines,
+        ["line 2", "line 11", "line 10"],
+        "{:?}",
+        schedule.warnings
+    );
+    assert!(schedule.warnings[2].contains("SUMMARY is outside BEGIN:VCALENDAR"));
+}

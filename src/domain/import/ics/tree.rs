@@ -68,6 +68,8 @@ pub(super) fn calendars_noting<'a>(
 pub(super) struct Builder<'a> {
     roots: Vec<Component<'a>>,
     open: Vec<Component<'a>>,
+    /// Kept apart until [`Builder::finish`], so they follow the lexer's warnings about
+    /// unreadable lines, as when the tree was built after the whole file was lexed.
     warnings: Vec<String>,
     /// The first error; every later line is ignored.
     error: Option<ImportError>,
