@@ -266,7 +266,7 @@ pub async fn import_ics(db: &TestDb, ics: &str) {
 
 /// A pretalx-style calendar (in UTC) built around `now`: `title` runs in Barn from 10
 /// minutes ago for 30 minutes, two talks follow in Loft and Barn, and [`LIGHTNING_TALKS`]
-/// five-minute talks fill three stages from the start of today.
+/// five-minute talks fill three stages on today's date, away from now.
 pub fn live_schedule(now: DateTime<Utc>, title: &str) -> String {
     let now = now.duration_trunc(TimeDelta::minutes(1)).expect("truncate");
     let midnight = now.duration_trunc(TimeDelta::days(1)).expect("truncate");
@@ -293,9 +293,18 @@ pub fn live_schedule(now: DateTime<Utc>, title: &str) -> String {
             "What to do when your data is large\\, but not big - Dillon Niederhut".to_owned(),
         ),
     ];
+    // The lightning talks fill a stretch of `now`'s day clear of the talks around now: from
+    // midnight when they end an hour before now, else from two hours after now (a run in the
+    // first hours of a UTC day used to find them running, and `/ask` suggested them).
+    let block = TimeDelta::minutes(5 * LIGHTNING_TALKS.div_ceil(3) as i64);
+    let first = if midnight + block + TimeDelta::hours(1) <= now {
+        midnight
+    } else {
+        now + TimeDelta::hours(2)
+    };
     for i in 0..LIGHTNING_TALKS {
         let stage = ["Stage A", "Stage B", "Stage C"][i % 3];
-        let start = midnight + TimeDelta::minutes(5 * (i / 3) as i64);
+        let start = first + TimeDelta::minutes(5 * (i / 3) as i64);
         let summary = format!("Lightning talk {i}: notes from a test suite - Speaker {i}");
         talks.push((format!("LT{i:03}"), start, 5, stage, summary));
     }
