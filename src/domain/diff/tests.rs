@@ -21,14 +21,14 @@ fn listing_talk(title: &str, speaker_name: &str, description: &str) -> TalkData 
     }
 }
 
-fn schedule(scope: ScheduleScope, talks: Vec<TalkData>) -> ImportedSchedule {
+pub(super) fn schedule(scope: ScheduleScope, talks: Vec<TalkData>) -> ImportedSchedule {
     ImportedSchedule {
         talks,
         ..ImportedSchedule::new(scope)
     }
 }
 
-fn two_talks() -> ImportedSchedule {
+pub(super) fn two_talks() -> ImportedSchedule {
     schedule(
         ScheduleScope::Timetable,
         vec![

@@ -3,14 +3,8 @@
 use std::borrow::Cow;
 
 use super::testing::timetable_talk;
+use super::tests::{schedule, two_talks};
 use super::*;
-
-fn schedule(scope: ScheduleScope, talks: Vec<TalkData>) -> ImportedSchedule {
-    ImportedSchedule {
-        talks,
-        ..ImportedSchedule::new(scope)
-    }
-}
 
 fn entry(title: &str, description: Option<&str>) -> TalkData {
     TalkData {
@@ -28,25 +22,7 @@ fn borrows(insert: &Cow<'_, TalkData>, entry: &TalkData) -> bool {
 
 #[test]
 fn a_timetable_first_import_borrows_every_new_talk() {
-    let imported = schedule(
-        ScheduleScope::Timetable,
-        vec![
-            timetable_talk(
-                "A",
-                "Glue",
-                "Barn",
-                "2026-04-25T22:45:00Z",
-                "2026-04-25T23:10:00Z",
-            ),
-            timetable_talk(
-                "B",
-                "Compute",
-                "Loft",
-                "2026-04-25T23:15:00Z",
-                "2026-04-25T23:40:00Z",
-            ),
-        ],
-    );
+    let imported = two_talks();
 
     let plan = plan_import(&[], &imported).expect("plans");
 
