@@ -2,17 +2,23 @@
 //! `<day date start end>` → `<room name>` → `<event guid id>` with `<date>`, `<start>`,
 //! `<duration>`, `<title>`, `<abstract>`, `<persons>` and friends.
 //!
+//! The file is read as an outline ([`outline`]), and each `<event>` is built into a tree of
+//! its own, read and dropped: a large schedule is never one tree.
+//!
 //! Untrusted input: DTD entity declarations are refused outright (no entity expansion at all,
 //! so no "billion laughs"), and every error names the line and element.
 
 pub(super) mod fields;
 mod guards;
 mod nodes;
+mod outline;
 mod rich;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use roxmltree::{Document, Node, ParsingOptions};
+
+use outline::{Element, Fragment, Outline};
 
 use crate::domain::import::identity::Ids;
 use crate::domain::import::skipped::Skipped;
@@ -30,162 +36,272 @@ use rich::rich_element;
 pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
     guards::refuse_entity_declarations(input)?;
     guards::refuse_deep_nesting(input)?;
-    // A DTD without entity declarations (a bare `<!DOCTYPE schedule>`) is harmless.
-    let xml_options = ParsingOptions {
-        allow_dtd: true,
-        ..ParsingOptions::default()
-    };
-    let doc = Document::parse_with_options(input, xml_options).map_err(|e| match e {
-        roxmltree::Error::UnexpectedEndOfStream | roxmltree::Error::UnclosedRootNode => {
-            let (line, open) = guards::truncation(input);
-            let inside = open.map_or_else(String::new, |(name, opened)| {
-                format!(" inside <{name}> (opened on line {opened})")
-            });
-            ImportError::at_line(
-                line,
-                format!("malformed XML: the file ends here{inside}: it looks cut off"),
-            )
-        }
-        e => ImportError::at_line(e.pos().row as usize, format!("malformed XML: {e}")),
-    })?;
-    let reader = Reader { doc: &doc };
-    let root = doc.root_element();
-    if root.tag_name().name() != "schedule" {
-        return Err(reader.error(
-            root,
+    let mut outline = Outline::new(input);
+    let root = outline.root()?;
+    if root.name != "schedule" {
+        return Err(error_at(
+            root.line,
+            &root,
             "the root element should be <schedule> (a frab/pentabarf schedule.xml)",
         ));
     }
 
-    let conference = child(root, "conference");
-    let file_zone = match conference.and_then(|c| child(c, "time_zone_name")) {
-        Some(node) => {
-            let name = text_of(node);
-            let zone = zone_by_name(&name).ok_or_else(|| {
-                reader.error(node, format!("unknown time zone {:?}", shorten(&name)))
-            })?;
-            Some(zone)
-        }
-        None => None,
-    };
-    let day_change = match conference.and_then(|c| child(c, "day_change")) {
-        Some(node) => Some(
-            parse_clock(&text_of(node))
-                .ok_or_else(|| reader.error(node, "<day_change> should be a time such as 04:00"))?,
-        ),
-        None => None,
-    };
-
+    let root_prefixes = Prefixes::of(&root);
     let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
-    schedule.name = conference
-        .and_then(|c| child(c, "title"))
-        .and_then(|t| clean_line(&text_of(t)));
-    schedule.time_zone = file_zone;
+    let conference = match outline::conference(input)? {
+        Some(fragment) => Some(with_tree(fragment, &root_prefixes.0, Conference::read)??),
+        None => None,
+    };
+    let conference = conference.unwrap_or_default();
+    schedule.name = conference.title;
+    schedule.time_zone = conference.zone;
     let context = Context {
-        reader,
-        zone: file_zone.or(options.time_zone).or(options.stored_time_zone),
-        day_change,
+        zone: conference
+            .zone
+            .or(options.time_zone)
+            .or(options.stored_time_zone),
+        day_change: conference.day_change,
     };
 
     let mut ids = Ids::new();
     let mut skipped = Skipped::default();
-    let mut lines = Lines::new(input);
-    for day_node in elements(root, "day") {
-        let day = context.day(day_node)?;
+    while let Some(day_element) = children(&mut outline, &root, "day")? {
+        let day = context.day(&day_element)?;
         schedule.days.extend(day.programme_day);
-        for room in elements(day_node, "room") {
+        let day_prefixes = root_prefixes.with(&day_element);
+        while let Some(room) = children(&mut outline, &day_element, "room")? {
             let room_name = room.attribute("name").and_then(clean_line);
-            for event in elements(room, "event") {
+            let prefixes = day_prefixes.with(&room);
+            while let Some(event) = children(&mut outline, &room, "event")? {
+                let fragment = outline.fragment(&event)?;
                 skipped.events += 1;
-                match context.event(event, &day, room_name.as_deref()) {
-                    Ok(mut talk) => {
-                        let place = format!("line {}", lines.at(event.range().start));
+                let read = with_tree(fragment, &prefixes.0, |reader, node| {
+                    let id = ["guid", "id"]
+                        .iter()
+                        .find_map(|attr| node.attribute(*attr).and_then(clean_line));
+                    (context.event(reader, node, &day, room_name.as_deref()), id)
+                })?;
+                match read {
+                    (Ok(mut talk), _) => {
+                        let place = format!("line {}", fragment.line);
                         schedule.warnings.extend(ids.claim(&mut talk, &place));
                         schedule.talks.push(talk);
                     }
-                    Err(error) => {
-                        let id = ["guid", "id"]
-                            .iter()
-                            .find_map(|attr| event.attribute(*attr).and_then(clean_line));
-                        skipped.note(id, error);
-                    }
+                    (Err(error), id) => skipped.note(id, error),
                 }
             }
         }
     }
+    outline.finish()?;
     skipped.conclude(&mut schedule)?;
     if schedule.talks.is_empty() {
         // Applied as the full timetable it would cancel every stored talk: a broken or
         // not-yet-filled export must never do that (the iCalendar importer refuses too).
-        return Err(reader.error(
-            root,
+        return Err(error_at(
+            root.line,
+            &root,
             "no <day><room><event> found: refusing to import an empty timetable",
         ));
     }
     Ok(schedule)
 }
 
-/// Line numbers of positions met in document order, counted onwards from the last one:
-/// every event's line costs only the text since the previous event (asking roxmltree for
-/// each would rescan the file from its start, quadratic in its size).
-struct Lines<'a> {
-    input: &'a str,
-    at: usize,
-    line: usize,
+/// The next child of `parent` called `name`, stepping over any other; `None` once `parent`
+/// ends (at once for an empty element).
+fn children<'i>(
+    outline: &mut Outline<'i>,
+    parent: &Element<'i>,
+    name: &str,
+) -> Result<Option<Element<'i>>, ImportError> {
+    if parent.is_empty() {
+        return Ok(None);
+    }
+    while let Some(child) = outline.next_child()? {
+        if child.name == name {
+            return Ok(Some(child));
+        }
+        outline.skip(&child)?;
+    }
+    Ok(None)
 }
 
-impl<'a> Lines<'a> {
-    fn new(input: &'a str) -> Self {
-        Self {
-            input,
-            at: 0,
-            line: 1,
-        }
+/// The namespace prefixes declared around an event. Its fragment is parsed on its own, so a
+/// prefix declared on `<schedule>`, `<day>` or `<room>` and used inside it must be declared
+/// again around it. Each is kept as `prefix:` and its namespace.
+#[derive(Clone, Default)]
+struct Prefixes(Vec<(String, String)>);
+
+impl Prefixes {
+    fn of(element: &Element<'_>) -> Self {
+        Self::default().with(element)
     }
 
-    fn at(&mut self, position: usize) -> usize {
-        if position < self.at {
-            *self = Self::new(self.input);
+    /// These and the ones `element` declares, which shadow them.
+    fn with(&self, element: &Element<'_>) -> Self {
+        let mut all = self.0.clone();
+        for (prefix, uri) in element.prefixes() {
+            let used = format!("{prefix}:");
+            all.retain(|(p, _)| *p != used);
+            all.push((used, uri.to_owned()));
         }
-        let between = self.input.get(self.at..position).unwrap_or_default();
-        self.line += between.bytes().filter(|&b| b == b'\n').count();
-        self.at = position;
-        self.line
+        Self(all)
     }
 }
 
-/// Positions and labels for error messages.
+/// Builds the tree of one element's fragment and reads it with `read`. Not well-formed XML
+/// refuses the whole file, as it did when the whole file was one tree.
+fn with_tree<T>(
+    fragment: Fragment<'_>,
+    prefixes: &[(String, String)],
+    read: impl FnOnce(Reader<'_, '_>, Node<'_, '_>) -> T,
+) -> Result<T, ImportError> {
+    // Only a prefix the fragment may use: exports following the c3voc schema declare `xsi:`
+    // on `<schedule>` for its schema attribute alone, and their events are parsed in place.
+    let used: Vec<_> = prefixes
+        .iter()
+        .filter(|(prefix, _)| fragment.text.contains(prefix.as_str()))
+        .collect();
+    let wrapped;
+    let text = if used.is_empty() {
+        fragment.text
+    } else {
+        // On the fragment's first line, so the lines inside it do not move.
+        let mut open = String::from("<wrap");
+        for (prefix, uri) in &used {
+            let uri = uri
+                .replace('&', "&amp;")
+                .replace('"', "&quot;")
+                .replace('<', "&lt;");
+            let name = prefix.trim_end_matches(':');
+            open.push_str(&format!(" xmlns:{name}=\"{uri}\""));
+        }
+        wrapped = format!("{open}>{}</wrap>", fragment.text);
+        wrapped.as_str()
+    };
+    // A DTD cannot be inside an element: the default options refuse one.
+    let doc = Document::parse_with_options(text, ParsingOptions::default()).map_err(|e| {
+        ImportError::at_line(
+            fragment.line + e.pos().row as usize - 1,
+            format!("malformed XML: {e}"),
+        )
+    })?;
+    let root = doc.root_element();
+    let node = if used.is_empty() {
+        Some(root)
+    } else {
+        root.first_element_child()
+    };
+    let node = node.ok_or_else(|| {
+        ImportError::at_line(fragment.line, "malformed XML: the element is missing")
+    })?;
+    Ok(read(
+        Reader {
+            doc: &doc,
+            first_line: fragment.line,
+        },
+        node,
+    ))
+}
+
+/// What `<conference>` says about the whole schedule.
+#[derive(Default)]
+struct Conference {
+    title: Option<String>,
+    zone: Option<Tz>,
+    day_change: Option<NaiveTime>,
+}
+
+impl Conference {
+    fn read(reader: Reader<'_, '_>, conference: Node<'_, '_>) -> Result<Self, ImportError> {
+        let zone = match child(conference, "time_zone_name") {
+            Some(node) => {
+                let name = text_of(node);
+                let zone = zone_by_name(&name).ok_or_else(|| {
+                    reader.error(node, format!("unknown time zone {:?}", shorten(&name)))
+                })?;
+                Some(zone)
+            }
+            None => None,
+        };
+        let day_change = match child(conference, "day_change") {
+            Some(node) => Some(parse_clock(&text_of(node)).ok_or_else(|| {
+                reader.error(node, "<day_change> should be a time such as 04:00")
+            })?),
+            None => None,
+        };
+        Ok(Self {
+            title: child(conference, "title").and_then(|t| clean_line(&text_of(t))),
+            zone,
+            day_change,
+        })
+    }
+}
+
+/// Positions and labels for error messages inside one fragment's tree.
 #[derive(Clone, Copy)]
 struct Reader<'a, 'input> {
     doc: &'a Document<'input>,
+    /// The line of the file the fragment starts on.
+    first_line: usize,
 }
 
 impl Reader<'_, '_> {
     fn line(&self, node: Node<'_, '_>) -> usize {
-        self.doc.text_pos_at(node.range().start).row as usize
+        self.first_line + self.doc.text_pos_at(node.range().start).row as usize - 1
     }
 
     /// An error at `node`: `line 14: <event id="1235">: missing <start>`.
     fn error(&self, node: Node<'_, '_>, message: impl std::fmt::Display) -> ImportError {
-        ImportError::at_line(self.line(node), format!("{}: {message}", label(node)))
+        error_at(self.line(node), &node, message)
     }
 }
 
-/// The element as an organiser would find it in the file: its name and identifying attribute.
-fn label(node: Node<'_, '_>) -> String {
-    let name = node.tag_name().name();
+/// An element as an organiser would find it in the file: its name and attributes.
+trait Named {
+    fn name(&self) -> &str;
+    fn attribute(&self, name: &str) -> Option<&str>;
+}
+
+impl Named for Node<'_, '_> {
+    fn name(&self) -> &str {
+        self.tag_name().name()
+    }
+
+    fn attribute(&self, name: &str) -> Option<&str> {
+        Node::attribute(self, name)
+    }
+}
+
+impl Named for Element<'_> {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn attribute(&self, name: &str) -> Option<&str> {
+        Element::attribute(self, name)
+    }
+}
+
+/// `line 14: <event id="1235">: missing <start>`.
+fn error_at(line: usize, element: &impl Named, message: impl std::fmt::Display) -> ImportError {
+    ImportError::at_line(line, format!("{}: {message}", label(element)))
+}
+
+/// The element named by its identifying attribute.
+fn label(element: &impl Named) -> String {
+    let name = element.name();
     ["id", "guid", "index", "name", "date"]
         .iter()
         .find_map(|attr| {
-            node.attribute(*attr)
+            element
+                .attribute(attr)
                 .map(|value| format!("<{name} {attr}=\"{}\">", shorten(value)))
         })
         .unwrap_or_else(|| format!("<{name}>"))
 }
 
 /// What every day and event needs to know.
-struct Context<'a, 'input> {
-    reader: Reader<'a, 'input>,
+struct Context {
     /// The conference zone: the file's, else the caller's.
     zone: Option<Tz>,
     /// frab's `<day_change>`: when one programme day ends and the next begins.
@@ -200,11 +316,12 @@ struct Day {
     programme_day: Option<ProgrammeDay>,
 }
 
-impl Context<'_, '_> {
-    fn day(&self, node: Node<'_, '_>) -> Result<Day, ImportError> {
+impl Context {
+    fn day(&self, node: &Element<'_>) -> Result<Day, ImportError> {
         let stamp_attr = |attr: &str| match node.attribute(attr) {
             Some(value) => parse_stamp(value).map(Some).ok_or_else(|| {
-                self.reader.error(
+                error_at(
+                    node.line,
                     node,
                     format!("{attr}=\"{}\" is not an ISO 8601 date-time", shorten(value)),
                 )
@@ -215,7 +332,8 @@ impl Context<'_, '_> {
         let end = stamp_attr("end")?;
         let date = match node.attribute("date") {
             Some(value) => Some(parse_date(value).ok_or_else(|| {
-                self.reader.error(
+                error_at(
+                    node.line,
                     node,
                     format!(
                         "date=\"{}\" is not a date such as 2024-02-03",
@@ -238,11 +356,11 @@ impl Context<'_, '_> {
 
     fn event(
         &self,
+        r: Reader<'_, '_>,
         node: Node<'_, '_>,
         day: &Day,
         room_name: Option<&str>,
     ) -> Result<TalkData, ImportError> {
-        let r = self.reader;
         let found = EventFields::of(node);
         let source_id = ["guid", "id"]
             .iter()
@@ -253,7 +371,7 @@ impl Context<'_, '_> {
         let (title, title_cancelled) = fields::split_cancelled(&raw_title);
         let title = clean_line(title).ok_or_else(|| r.error(node, "missing <title>"))?;
         let status_text = found.status.or(found.state).map(text_of);
-        let start = self.event_start(node, &found, day)?;
+        let start = self.event_start(r, node, &found, day)?;
         let duration_node = found
             .duration
             .ok_or_else(|| r.error(node, "missing <duration>"))?;
@@ -301,11 +419,11 @@ impl Context<'_, '_> {
     /// `<start>` in the conference zone.
     fn event_start(
         &self,
+        r: Reader<'_, '_>,
         node: Node<'_, '_>,
         found: &EventFields<'_, '_>,
         day: &Day,
     ) -> Result<DateTime<Utc>, ImportError> {
-        let r = self.reader;
         let no_zone = "has no offset and the schedule names no time zone: add <time_zone_name> \
                        or choose the conference's time zone";
         if let Some(date_node) = found.date.filter(|n| !text_of(*n).trim().is_empty()) {
@@ -366,3 +484,5 @@ fn persons(list: Node<'_, '_>) -> Vec<SpeakerData> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_outline;

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 
 const FOSDEM: &str = include_str!("../../../../tests/fixtures/pretalx-fosdemformat.xml");
 
-fn utc(s: &str) -> DateTime<Utc> {
+pub(super) fn utc(s: &str) -> DateTime<Utc> {
     s.parse().expect("valid RFC 3339 in test")
 }
 
@@ -12,18 +12,18 @@ fn date(s: &str) -> NaiveDate {
     s.parse().expect("valid date in test")
 }
 
-fn parse_ok(xml: &str) -> ImportedSchedule {
+pub(super) fn parse_ok(xml: &str) -> ImportedSchedule {
     parse(xml, &ImportOptions::default()).expect("schedule parses")
 }
 
-fn parse_err(xml: &str) -> String {
+pub(super) fn parse_err(xml: &str) -> String {
     parse(xml, &ImportOptions::default())
         .expect_err("schedule is refused")
         .to_string()
 }
 
 /// A one-day schedule around the given events, in `zone`, whose days change at 04:00.
-fn schedule(zone: &str, day_date: &str, events: &str) -> String {
+pub(super) fn schedule(zone: &str, day_date: &str, events: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <schedule>

@@ -1,0 +1,277 @@
+//! The document's outline read as a stream (quick-xml): `<schedule>`, its `<day>`s and
+//! `<room>`s as elements met one after another, and each `<conference>` or `<event>` handed
+//! out as the slice of the file it spans, for roxmltree to build a small tree of. A tree of
+//! the whole file was most of an XML import's peak memory: about 480 MB for 100,000 talks,
+//! where one event's tree is a few kilobytes and is dropped once the talk is read.
+
+use quick_xml::errors::{Error, IllFormedError, SyntaxError};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::QName;
+use quick_xml::Reader;
+
+use super::guards;
+use crate::domain::import::ImportError;
+
+/// An element of the outline: its name (without a namespace prefix, as roxmltree gives it),
+/// its attributes and where it starts.
+pub(super) struct Element<'i> {
+    pub(super) name: &'i str,
+    /// With its prefix (`x:event`), as its end tag repeats it.
+    qname: &'i str,
+    /// Qualified names (`xmlns:x`, `name`) and values, entities resolved and whitespace
+    /// normalised as XML prescribes.
+    attributes: Vec<(String, String)>,
+    /// Byte offset of its `<`.
+    at: usize,
+    pub(super) line: usize,
+    /// `<room/>`: nothing inside, and no end tag to read.
+    empty: bool,
+}
+
+impl Element<'_> {
+    /// An attribute without a namespace prefix, as roxmltree's `Node::attribute` finds it.
+    pub(super) fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// `<room/>`: nothing inside it.
+    pub(super) fn is_empty(&self) -> bool {
+        self.empty
+    }
+
+    /// The namespace prefixes it declares (`xmlns:x="..."`).
+    pub(super) fn prefixes(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.attributes.iter().filter_map(|(key, value)| {
+            key.strip_prefix("xmlns:")
+                .map(|prefix| (prefix, value.as_str()))
+        })
+    }
+}
+
+/// An element's whole text, from its `<` to the end of its end tag, and the line it starts on.
+#[derive(Clone, Copy)]
+pub(super) struct Fragment<'i> {
+    pub(super) text: &'i str,
+    pub(super) line: usize,
+}
+
+/// A reader positioned inside some element, handing out its children one at a time.
+pub(super) struct Outline<'i> {
+    input: &'i str,
+    reader: Reader<&'i [u8]>,
+    lines: Lines<'i>,
+    /// How many elements the outline is inside.
+    depth: usize,
+}
+
+impl<'i> Outline<'i> {
+    pub(super) fn new(input: &'i str) -> Self {
+        let mut reader = Reader::from_str(input);
+        let config = reader.config_mut();
+        // Positions are taken before each event: text must stay an event of its own so that
+        // the position before an element is its `<`.
+        config.trim_text(false);
+        config.check_comments = true;
+        Self {
+            input,
+            reader,
+            lines: Lines::new(input),
+            depth: 0,
+        }
+    }
+
+    /// The root element; the outline is then inside it (unless it is empty).
+    pub(super) fn root(&mut self) -> Result<Element<'i>, ImportError> {
+        match self.next_child()? {
+            Some(root) => Ok(root),
+            None => Err(ImportError::at_line(
+                self.lines.at(self.input.len()),
+                "malformed XML: the file holds no element",
+            )),
+        }
+    }
+
+    /// The next child element of the element the outline is in, or `None` at its end tag.
+    /// The outline is then inside the child, unless it is empty: read its children with
+    /// further calls, or step over it with [`Self::skip`] or [`Self::fragment`].
+    pub(super) fn next_child(&mut self) -> Result<Option<Element<'i>>, ImportError> {
+        loop {
+            let at = self.position();
+            match self.reader.read_event() {
+                Ok(Event::Start(start)) => {
+                    self.depth += 1;
+                    return self.element(&start, at, false).map(Some);
+                }
+                Ok(Event::Empty(start)) => return self.element(&start, at, true).map(Some),
+                Ok(Event::End(_)) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    return Ok(None);
+                }
+                Ok(Event::Eof) if self.depth == 0 => return Ok(None),
+                Ok(Event::Eof) => return Err(self.truncated()),
+                Ok(_) => {}
+                Err(error) => return Err(self.error(&error)),
+            }
+        }
+    }
+
+    /// Steps over `element` and everything inside it.
+    pub(super) fn skip(&mut self, element: &Element<'i>) -> Result<(), ImportError> {
+        self.fragment(element).map(drop)
+    }
+
+    /// Steps over `element`, giving its text.
+    pub(super) fn fragment(&mut self, element: &Element<'i>) -> Result<Fragment<'i>, ImportError> {
+        if !element.empty {
+            let name = QName(element.qname);
+            if let Err(error) = self.reader.read_to_end(name) {
+                return Err(self.error(&error));
+            }
+            self.depth = self.depth.saturating_sub(1);
+        }
+        let end = self.position();
+        Ok(Fragment {
+            text: self.input.get(element.at..end).unwrap_or_default(),
+            line: element.line,
+        })
+    }
+
+    /// After the root's end tag: nothing but comments, processing instructions and
+    /// whitespace may follow.
+    pub(super) fn finish(&mut self) -> Result<(), ImportError> {
+        loop {
+            let at = self.position();
+            match self.reader.read_event() {
+                Ok(Event::Eof) => return Ok(()),
+                Ok(Event::Comment(_) | Event::PI(_)) => {}
+                Ok(Event::Text(text)) if text.trim_ascii().is_empty() => {}
+                Ok(_) => {
+                    return Err(ImportError::at_line(
+                        self.lines.at(at),
+                        "malformed XML: there is more after the root element's end tag",
+                    ))
+                }
+                Err(error) => return Err(self.error(&error)),
+            }
+        }
+    }
+
+    fn position(&self) -> usize {
+        usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX)
+    }
+
+    fn element(
+        &mut self,
+        start: &BytesStart<'_>,
+        at: usize,
+        empty: bool,
+    ) -> Result<Element<'i>, ImportError> {
+        let line = self.lines.at(at);
+        let qname_len = start.name().as_ref().len();
+        let qname = self
+            .input
+            .get(at + 1..at + 1 + qname_len)
+            .unwrap_or_default();
+        let name = qname.rsplit_once(':').map_or(qname, |(_, local)| local);
+        let mut attributes = Vec::new();
+        for attribute in start.attributes().with_checks(true) {
+            let value = attribute.map_err(Error::from).and_then(|attribute| {
+                let value = attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0)?;
+                let key = attribute.key.as_ref().to_owned();
+                Ok((key, value.into_owned()))
+            });
+            match value {
+                Ok(pair) => attributes.push(pair),
+                Err(error) => {
+                    return Err(ImportError::at_line(
+                        line,
+                        format!("malformed XML: <{name}>: {error}"),
+                    ))
+                }
+            }
+        }
+        Ok(Element {
+            name,
+            qname,
+            attributes,
+            at,
+            line,
+            empty,
+        })
+    }
+
+    fn error(&mut self, error: &Error) -> ImportError {
+        let cut_off = matches!(
+            error,
+            Error::Syntax(e) if !matches!(e, SyntaxError::InvalidBangMarkup)
+        ) || matches!(error, Error::IllFormed(IllFormedError::MissingEndTag(_)));
+        if cut_off {
+            return self.truncated();
+        }
+        let at = usize::try_from(self.reader.error_position()).unwrap_or(usize::MAX);
+        ImportError::at_line(
+            self.lines.at(at.min(self.input.len())),
+            format!("malformed XML: {error}"),
+        )
+    }
+
+    /// The file ends with an element still open: a cut-off download, placed where it ends.
+    fn truncated(&self) -> ImportError {
+        let (line, open) = guards::truncation(self.input);
+        let inside = open.map_or_else(String::new, |(name, opened)| {
+            format!(" inside <{name}> (opened on line {opened})")
+        });
+        ImportError::at_line(
+            line,
+            format!("malformed XML: the file ends here{inside}: it looks cut off"),
+        )
+    }
+}
+
+/// The outline of a file whose `<conference>` comes after its days (or is missing) is read
+/// twice: once to find it, as every day needs the zone it names.
+pub(super) fn conference(input: &str) -> Result<Option<Fragment<'_>>, ImportError> {
+    let mut outline = Outline::new(input);
+    let root = outline.root()?;
+    if root.is_empty() {
+        return Ok(None);
+    }
+    while let Some(child) = outline.next_child()? {
+        if child.name == "conference" {
+            return outline.fragment(&child).map(Some);
+        }
+        outline.skip(&child)?;
+    }
+    Ok(None)
+}
+
+/// Line numbers of positions met in document order, counted onwards from the last one:
+/// each position costs only the text since the previous one.
+struct Lines<'a> {
+    input: &'a str,
+    at: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(input: &'a str) -> Self {
+        Self {
+            input,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    fn at(&mut self, position: usize) -> usize {
+        if position < self.at {
+            *self = Self::new(self.input);
+        }
+        let between = self.input.get(self.at..position).unwrap_or_default();
+        self.line += between.bytes().filter(|&b| b == b'\n').count();
+        self.at = position;
+        self.line
+    }
+}

@@ -1,0 +1,142 @@
+//! The file read as an outline with one small tree per event: what the single tree of the
+//! whole file used to give, wherever the outline and the trees meet.
+
+use super::tests::{parse_err, parse_ok, schedule, utc};
+use super::*;
+
+const EVENT: &str =
+    "<event id=\"1\"><start>10:00</start><duration>00:30</duration><title>T</title></event>";
+
+#[test]
+fn a_conference_after_the_days_still_gives_the_zone_title_and_day_change() {
+    let xml = format!(
+        "<schedule>\n<day date=\"2024-02-03\"><room name=\"A\">\n{}\n</room></day>\n\
+         <conference><title>Late</title><time_zone_name>Europe/Brussels</time_zone_name>\
+         <day_change>04:00</day_change></conference>\n</schedule>",
+        EVENT.replace("10:00", "01:00")
+    );
+
+    let parsed = parse_ok(&xml);
+
+    assert_eq!(parsed.name.as_deref(), Some("Late"));
+    assert_eq!(parsed.time_zone, Some(Tz::Europe__Brussels));
+    // 01:00 is before the 04:00 day change: the next morning, in Brussels.
+    let slot = parsed.talks[0].slot.expect("scheduled");
+    assert_eq!(slot.start, utc("2024-02-04T00:00:00Z"));
+}
+
+#[test]
+fn errors_inside_the_conference_and_events_name_lines_of_the_whole_file() {
+    let zone = "<schedule>\n\n<conference>\n<title>C</title>\n\
+                <time_zone_name>Mars/Olympus</time_zone_name></conference></schedule>";
+    assert_eq!(
+        parse_err(zone),
+        "line 5: <time_zone_name>: unknown time zone \"Mars/Olympus\""
+    );
+
+    let events =
+        format!("{EVENT}\n<event id=\"2\">\n<title>T</title>\n<start>10:00</start>\n</event>");
+    // The second event starts on line 8 of `schedule`'s file.
+    assert_eq!(
+        parse_ok(&schedule("UTC", "2024-02-03", &events)).warnings,
+        ["line 8: <event id=\"2\">: missing <duration>; that event was skipped"]
+    );
+}
+
+#[test]
+fn malformed_xml_inside_an_event_names_its_line_in_the_file() {
+    let events = format!(
+        "{EVENT}\n<event id=\"2\">\n<title>T</title>\n<start a=\"1\" a=\"2\">10:00</start></event>"
+    );
+
+    let err = parse_err(&schedule("UTC", "2024-02-03", &events));
+
+    assert!(err.starts_with("line 10: malformed XML: "), "{err}");
+}
+
+#[test]
+fn a_prefix_declared_around_an_event_can_be_used_inside_it() {
+    let xml = "<schedule xmlns:x=\"urn:example\">\n<conference><time_zone_name>UTC</time_zone_name>\
+               </conference>\n<day date=\"2024-02-03\"><room name=\"A\">\n<event id=\"1\" x:note=\"n\">\
+               <x:extra>ignored</x:extra><start>10:00</start><duration>00:30</duration>\
+               <title>Namespaced</title></event>\n<x:event id=\"2\">\n<title>Also read</title>\
+               <start>11:00</start></x:event>\n</room></day></schedule>";
+
+    let parsed = parse_ok(xml);
+
+    assert_eq!(parsed.talks[0].title, "Namespaced");
+    // The second event, prefixed, is read as roxmltree reads names: by their local part. It
+    // misses a duration, on its own line, which the wrapper around it must not move.
+    assert_eq!(
+        parsed.warnings,
+        ["line 5: <event id=\"2\">: missing <duration>; that event was skipped"]
+    );
+}
+
+#[test]
+fn empty_days_and_rooms_and_elements_around_them_are_stepped_over() {
+    let xml = format!(
+        "<schedule><conference><time_zone_name>UTC</time_zone_name></conference>\
+         <day date=\"2024-02-02\"/><notes><day date=\"1999-01-01\"><room name=\"X\">{EVENT}\
+         </room></day></notes><day date=\"2024-02-03\"><room name=\"Empty\"/>\
+         <room name=\"A\"><!-- <event> --><![CDATA[<event>]]><comment>{EVENT}</comment>{}\
+         </room></day></schedule>",
+        EVENT.replace("id=\"1\"", "id=\"2\"")
+    );
+
+    let parsed = parse_ok(&xml);
+
+    let ids: Vec<_> = parsed
+        .talks
+        .iter()
+        .map(|t| t.source_id.as_deref())
+        .collect();
+    assert_eq!(ids, [Some("2")]);
+    let dates: Vec<_> = parsed.days.iter().map(|d| d.date.to_string()).collect();
+    assert_eq!(dates, ["2024-02-02", "2024-02-03"]);
+}
+
+#[test]
+fn the_outline_is_checked_as_strictly_as_a_tree_would_be() {
+    let base = schedule("UTC", "2024-02-03", EVENT);
+
+    let after = format!("{base}\n<schedule/>");
+    assert_eq!(
+        parse_err(&after),
+        "line 11: malformed XML: there is more after the root element's end tag"
+    );
+    let mismatched = base.replace("</room>", "</rooms>");
+    let err = parse_err(&mismatched);
+    assert!(err.starts_with("line 8: malformed XML: "), "{err}");
+    assert!(err.contains("rooms"), "{err}");
+    let doubled = base.replace("<day index=\"1\"", "<day date=\"2024-01-01\" index=\"1\"");
+    let err = parse_err(&doubled);
+    assert!(err.starts_with("line 5: malformed XML: <day>: "), "{err}");
+    let entity = base.replace("name=\"Main Hall\"", "name=\"Main &unknown; Hall\"");
+    assert!(parse_err(&entity).starts_with("line 6: malformed XML: <room>: "));
+    assert_eq!(
+        parse_err(""),
+        "line 1: malformed XML: the file holds no element"
+    );
+}
+
+#[test]
+fn attributes_of_days_and_rooms_are_unescaped_and_normalised() {
+    let xml = schedule("UTC", "2024-02-03", EVENT)
+        .replace("name=\"Main Hall\"", "name=\"Barn &amp; &#x4F;ven\n Room\"");
+
+    let parsed = parse_ok(&xml);
+
+    assert_eq!(parsed.talks[0].room.as_deref(), Some("Barn & Oven Room"));
+}
+
+#[test]
+fn a_c3voc_schema_declaration_on_the_root_is_accepted() {
+    let xml = schedule("UTC", "2024-02-03", EVENT).replace(
+        "<schedule>",
+        "<schedule xsi:noNamespaceSchemaLocation=\"https://c3voc.de/schedule/schema.xsd\" \
+         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">",
+    );
+
+    assert_eq!(parse_ok(&xml).talks[0].title, "T");
+}
