@@ -19,7 +19,7 @@ use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, TalkData};
 use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
-use wire::{Day, Person, RoomInfo, Root, Scalar, Talk, Text};
+use wire::{Day, RoomInfo, Root, Scalar, Talk, Text};
 
 mod wire;
 
@@ -61,15 +61,15 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
 
     let mut ids = Ids::new();
     let mut skipped = Skipped::default();
-    for (index, day) in conference.days.iter().enumerate() {
+    for (index, day) in conference.days.into_iter().enumerate() {
         let position = format!("day {}", index + 1);
-        let day_info = context.day(day, &position)?;
+        let day_info = context.day(&day, &position)?;
         schedule.days.extend(day_info.programme_day);
-        for (room_key, talks) in &day.rooms {
-            for (n, talk) in talks.iter().flatten().enumerate() {
-                let place = format!("{position}, room {:?}, talk {}", shorten(room_key), n + 1);
+        for (room_key, talks) in day.rooms {
+            for (n, mut talk) in talks.into_iter().flatten().enumerate() {
+                let place = format!("{position}, room {:?}, talk {}", shorten(&room_key), n + 1);
                 skipped.events += 1;
-                match context.talk(talk, &day_info, room_key, &place) {
+                match context.talk(&mut talk, &day_info, &room_key, &place) {
                     Ok(mut data) => {
                         let place = format!("{place} ({:?})", shorten(&data.title));
                         schedule.warnings.extend(ids.claim(&mut data, &place));
@@ -187,9 +187,10 @@ impl Context {
         })
     }
 
+    /// The talk's converted free text and speakers are moved out of `talk`, not copied.
     fn talk(
         &self,
-        talk: &Talk,
+        talk: &mut Talk,
         day: &DayInfo,
         room_key: &str,
         place: &str,
@@ -227,7 +228,6 @@ impl Context {
             .ok_or_else(|| fail("ends out of range".into()))?;
 
         let line = |v: &Option<Text>| v.as_deref().and_then(clean_line);
-        let rich = |v: &Option<Text>| v.as_deref().and_then(fields::rich_text);
         let room_name = talk.room.as_deref().unwrap_or(room_key);
         let talk_type = line(&talk.talk_type);
         let status_text = talk.status.as_deref().or(talk.state.as_deref());
@@ -235,9 +235,9 @@ impl Context {
             source_id: Some(source_id),
             title,
             subtitle: line(&talk.subtitle),
-            abstract_text: rich(&talk.abstract_text),
-            description: rich(&talk.description),
-            speakers: talk.persons.iter().filter_map(Person::speaker).collect(),
+            abstract_text: talk.abstract_text.take(),
+            description: talk.description.take(),
+            speakers: std::mem::take(&mut talk.persons),
             track: line(&talk.track),
             level: None,
             kind: fields::kind_for_type(talk_type.as_deref()),
