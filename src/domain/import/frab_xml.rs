@@ -6,7 +6,8 @@
 //! its own, read and dropped: a large schedule is never one tree.
 //!
 //! Untrusted input: DTD entity declarations are refused outright (no entity expansion at all,
-//! so no "billion laughs"), and every error names the line and element.
+//! so no "billion laughs"), and every error names the line (and the element, where the
+//! problem is in one rather than in the XML itself).
 
 pub(super) mod fields;
 mod guards;
@@ -34,6 +35,8 @@ use rich::rich_element;
 
 /// Parses a frab/pentabarf `schedule.xml` into the whole timetable.
 pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
+    // quick-xml skips a byte-order mark without counting it in its positions.
+    let input = input.trim_start_matches('\u{feff}');
     guards::refuse_entity_declarations(input)?;
     guards::refuse_deep_nesting(input)?;
     let mut outline = Outline::new(input);
@@ -75,11 +78,9 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
             while let Some(event) = children(&mut outline, &room, "event")? {
                 let fragment = outline.fragment(&event)?;
                 skipped.events += 1;
-                let read = with_tree(fragment, &prefixes.0, |reader, node| {
-                    let id = ["guid", "id"]
-                        .iter()
-                        .find_map(|attr| node.attribute(*attr).and_then(clean_line));
-                    (context.event(reader, node, &day, room_name.as_deref()), id)
+                let read = with_tree(fragment, &prefixes.0, |tree, node| {
+                    let read = context.event(tree, node, &day, room_name.as_deref());
+                    (read, event_id(node))
                 })?;
                 match read {
                     (Ok(mut talk), _) => {
@@ -153,7 +154,7 @@ impl Prefixes {
 fn with_tree<T>(
     fragment: Fragment<'_>,
     prefixes: &[(String, String)],
-    read: impl FnOnce(Reader<'_, '_>, Node<'_, '_>) -> T,
+    read: impl FnOnce(Tree<'_, '_>, Node<'_, '_>) -> T,
 ) -> Result<T, ImportError> {
     // Only a prefix the fragment may use: exports following the c3voc schema declare `xsi:`
     // on `<schedule>` for its schema attribute alone, and their events are parsed in place.
@@ -180,10 +181,21 @@ fn with_tree<T>(
     };
     // A DTD cannot be inside an element: the default options refuse one.
     let doc = Document::parse_with_options(text, ParsingOptions::default()).map_err(|e| {
-        ImportError::at_line(
-            fragment.line + e.pos().row as usize - 1,
-            format!("malformed XML: {e}"),
-        )
+        // roxmltree's message holds its position in the fragment: give the file's instead.
+        let (row, col) = (e.pos().row as usize, e.pos().col as usize);
+        let line = fragment.line + row - 1;
+        let column = if row == 1 {
+            // The wrapper's start tag, if any, comes before the fragment on its first line.
+            let end_tag = if used.is_empty() { 0 } else { "</wrap>".len() };
+            let before = text.len() - fragment.text.len() - end_tag;
+            (col + fragment.column()).saturating_sub(before + 1)
+        } else {
+            col
+        };
+        let message =
+            e.to_string()
+                .replacen(&format!("{row}:{col}"), &format!("{line}:{column}"), 1);
+        ImportError::at_line(line, format!("malformed XML: {message}"))
     })?;
     let root = doc.root_element();
     let node = if used.is_empty() {
@@ -195,7 +207,7 @@ fn with_tree<T>(
         ImportError::at_line(fragment.line, "malformed XML: the element is missing")
     })?;
     Ok(read(
-        Reader {
+        Tree {
             doc: &doc,
             first_line: fragment.line,
         },
@@ -212,23 +224,24 @@ struct Conference {
 }
 
 impl Conference {
-    fn read(reader: Reader<'_, '_>, conference: Node<'_, '_>) -> Result<Self, ImportError> {
+    fn read(tree: Tree<'_, '_>, conference: Node<'_, '_>) -> Result<Self, ImportError> {
         let zone = match child(conference, "time_zone_name") {
             Some(node) => {
                 let name = text_of(node);
                 let zone = zone_by_name(&name).ok_or_else(|| {
-                    reader.error(node, format!("unknown time zone {:?}", shorten(&name)))
+                    tree.error(node, format!("unknown time zone {:?}", shorten(&name)))
                 })?;
                 Some(zone)
             }
             None => None,
         };
-        let day_change = match child(conference, "day_change") {
-            Some(node) => Some(parse_clock(&text_of(node)).ok_or_else(|| {
-                reader.error(node, "<day_change> should be a time such as 04:00")
-            })?),
-            None => None,
-        };
+        let day_change =
+            match child(conference, "day_change") {
+                Some(node) => Some(parse_clock(&text_of(node)).ok_or_else(|| {
+                    tree.error(node, "<day_change> should be a time such as 04:00")
+                })?),
+                None => None,
+            };
         Ok(Self {
             title: child(conference, "title").and_then(|t| clean_line(&text_of(t))),
             zone,
@@ -237,15 +250,15 @@ impl Conference {
     }
 }
 
-/// Positions and labels for error messages inside one fragment's tree.
+/// One fragment's tree, with what placing its errors in the file needs.
 #[derive(Clone, Copy)]
-struct Reader<'a, 'input> {
+struct Tree<'a, 'input> {
     doc: &'a Document<'input>,
     /// The line of the file the fragment starts on.
     first_line: usize,
 }
 
-impl Reader<'_, '_> {
+impl Tree<'_, '_> {
     fn line(&self, node: Node<'_, '_>) -> usize {
         self.first_line + self.doc.text_pos_at(node.range().start).row as usize - 1
     }
@@ -356,17 +369,14 @@ impl Context {
 
     fn event(
         &self,
-        r: Reader<'_, '_>,
+        r: Tree<'_, '_>,
         node: Node<'_, '_>,
         day: &Day,
         room_name: Option<&str>,
     ) -> Result<TalkData, ImportError> {
         let found = EventFields::of(node);
-        let source_id = ["guid", "id"]
-            .iter()
-            .filter_map(|attr| node.attribute(*attr).and_then(clean_line))
-            .next()
-            .ok_or_else(|| r.error(node, "the event has no guid or id attribute"))?;
+        let source_id =
+            event_id(node).ok_or_else(|| r.error(node, "the event has no guid or id attribute"))?;
         let raw_title = found.title.map(text_of).unwrap_or_default();
         let (title, title_cancelled) = fields::split_cancelled(&raw_title);
         let title = clean_line(title).ok_or_else(|| r.error(node, "missing <title>"))?;
@@ -419,7 +429,7 @@ impl Context {
     /// `<start>` in the conference zone.
     fn event_start(
         &self,
-        r: Reader<'_, '_>,
+        r: Tree<'_, '_>,
         node: Node<'_, '_>,
         found: &EventFields<'_, '_>,
         day: &Day,
@@ -466,6 +476,13 @@ impl Context {
         fields::start_from_day(date, clock, day.starts_at, zone)
             .ok_or_else(|| r.error(node, "the event's date is out of range"))
     }
+}
+
+/// The event's id as the source gives it: `guid`, else `id`.
+fn event_id(node: Node<'_, '_>) -> Option<String> {
+    ["guid", "id"]
+        .iter()
+        .find_map(|attr| node.attribute(*attr).and_then(clean_line))
 }
 
 /// `<persons><person id="2">Name</person></persons>`.

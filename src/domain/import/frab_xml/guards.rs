@@ -1,5 +1,5 @@
-//! Checks run on the raw text before roxmltree sees it: what the parser itself would let
-//! through or choke on.
+//! Checks run on the raw text before the parsers see it: what they would let through or
+//! choke on.
 
 use crate::domain::import::ImportError;
 
@@ -23,8 +23,9 @@ pub(super) fn refuse_entity_declarations(input: &str) -> Result<(), ImportError>
 /// How deeply elements may nest. A schedule with HTML abstracts needs about 20 levels.
 const MAX_DEPTH: usize = 128;
 
-/// roxmltree parses nested elements recursively, so a hostile file nesting thousands of
-/// elements would overflow the stack (2 MiB on a tokio worker) and abort the process. This
+/// roxmltree parses an event's nested elements recursively, so a hostile file nesting
+/// thousands of elements would overflow the stack (2 MiB on a tokio worker) and abort the
+/// process. This
 /// scan counts nesting first. It may over-count on malformed input, never under-count up to
 /// the point where the parser would stop with an error: comments, CDATA, processing
 /// instructions and declarations are skipped, and `/>` only ends a start tag outside quotes.
@@ -51,8 +52,8 @@ pub(super) fn refuse_deep_nesting(input: &str) -> Result<(), ImportError> {
 }
 
 /// Where a file that ends too early ends, and the innermost element still open there with
-/// the line it opened on: roxmltree places "unexpected end of stream" at line 1, which sends
-/// an organiser to the wrong end of a truncated download.
+/// the line it opened on: a parser's "unexpected end of stream" names no element, or the line
+/// it started on, which sends an organiser to the wrong end of a truncated download.
 pub(super) fn truncation(input: &str) -> (usize, Option<(String, usize)>) {
     let mut open: Vec<(String, usize)> = Vec::new();
     // Tags come in order: count lines onwards, not from the start for each one.

@@ -5,7 +5,7 @@
 //! where one event's tree is a few kilobytes and is dropped once the talk is read.
 
 use quick_xml::errors::{Error, IllFormedError, SyntaxError};
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::QName;
 use quick_xml::Reader;
 
@@ -56,6 +56,21 @@ impl Element<'_> {
 pub(super) struct Fragment<'i> {
     pub(super) text: &'i str,
     pub(super) line: usize,
+    /// The file before it, for its column should an error need one.
+    head: &'i str,
+}
+
+impl Fragment<'_> {
+    /// The column (in characters, from 1) the fragment starts at on its first line.
+    pub(super) fn column(&self) -> usize {
+        self.head
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count()
+            + 1
+    }
 }
 
 /// A reader positioned inside some element, handing out its children one at a time.
@@ -72,7 +87,8 @@ impl<'i> Outline<'i> {
         let mut reader = Reader::from_str(input);
         let config = reader.config_mut();
         // Positions are taken before each event: text must stay an event of its own so that
-        // the position before an element is its `<`.
+        // the position before an element is its `<`. (quick-xml also skips a byte-order mark
+        // without counting it, so `parse` removes any before the outline sees the file.)
         config.trim_text(false);
         config.check_comments = true;
         Self {
@@ -112,10 +128,45 @@ impl<'i> Outline<'i> {
                 }
                 Ok(Event::Eof) if self.depth == 0 => return Ok(None),
                 Ok(Event::Eof) => return Err(self.truncated()),
+                Ok(Event::Text(text)) if self.depth == 0 => {
+                    let blank = text.len() - text.trim_ascii_start().len();
+                    if blank < text.len() {
+                        return Err(self.misplaced(at + blank, "text outside the root element"));
+                    }
+                }
+                Ok(Event::CData(_)) if self.depth == 0 => {
+                    return Err(self.misplaced(at, "text outside the root element"));
+                }
+                Ok(Event::Decl(_)) if at > 0 => {
+                    return Err(self.misplaced(at, "an XML declaration after the start"));
+                }
+                Ok(Event::DocType(_)) if self.depth > 0 => {
+                    return Err(self.misplaced(at, "a DOCTYPE inside an element"));
+                }
+                Ok(Event::GeneralRef(reference)) => self.check_reference(&reference, at)?,
                 Ok(_) => {}
                 Err(error) => return Err(self.error(&error)),
             }
         }
+    }
+
+    /// What the outline reads between elements is not kept, but an entity there must still
+    /// be one XML defines: `&nbsp;` means the file is HTML, or broken.
+    fn check_reference(&mut self, reference: &BytesRef<'_>, at: usize) -> Result<(), ImportError> {
+        let known = if reference.is_char_ref() {
+            matches!(reference.resolve_char_ref(), Ok(Some(_)))
+        } else {
+            matches!(&**reference, "lt" | "gt" | "amp" | "apos" | "quot")
+        };
+        if known {
+            return Ok(());
+        }
+        let name = super::fields::shorten(reference);
+        Err(self.misplaced(at, &format!("an unknown entity &{name};")))
+    }
+
+    fn misplaced(&mut self, at: usize, what: &str) -> ImportError {
+        ImportError::at_line(self.lines.at(at), format!("malformed XML: {what}"))
     }
 
     /// Steps over `element` and everything inside it.
@@ -136,6 +187,7 @@ impl<'i> Outline<'i> {
         Ok(Fragment {
             text: self.input.get(element.at..end).unwrap_or_default(),
             line: element.line,
+            head: self.input.get(..element.at).unwrap_or_default(),
         })
     }
 
@@ -148,11 +200,13 @@ impl<'i> Outline<'i> {
                 Ok(Event::Eof) => return Ok(()),
                 Ok(Event::Comment(_) | Event::PI(_)) => {}
                 Ok(Event::Text(text)) if text.trim_ascii().is_empty() => {}
-                Ok(_) => {
-                    return Err(ImportError::at_line(
-                        self.lines.at(at),
-                        "malformed XML: there is more after the root element's end tag",
-                    ))
+                Ok(event) => {
+                    let blank = match &event {
+                        Event::Text(text) => text.len() - text.trim_ascii_start().len(),
+                        _ => 0,
+                    };
+                    return Err(self
+                        .misplaced(at + blank, "there is more after the root element's end tag"));
                 }
                 Err(error) => return Err(self.error(&error)),
             }
@@ -176,12 +230,26 @@ impl<'i> Outline<'i> {
             .get(at + 1..at + 1 + qname_len)
             .unwrap_or_default();
         let name = qname.rsplit_once(':').map_or(qname, |(_, local)| local);
+        if !is_name(qname) {
+            let shown = super::fields::shorten(qname);
+            return Err(self.misplaced(at, &format!("<{shown}> is not an element name")));
+        }
         let mut attributes = Vec::new();
         for attribute in start.attributes().with_checks(true) {
             let value = attribute.map_err(Error::from).and_then(|attribute| {
                 let value = attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0)?;
                 let key = attribute.key.as_ref().to_owned();
                 Ok((key, value.into_owned()))
+            });
+            let value = value.map_err(|e| e.to_string()).and_then(|(key, value)| {
+                if is_name(&key) {
+                    Ok((key, value))
+                } else {
+                    Err(format!(
+                        "{:?} is not an attribute name",
+                        super::fields::shorten(&key)
+                    ))
+                }
             });
             match value {
                 Ok(pair) => attributes.push(pair),
@@ -204,18 +272,25 @@ impl<'i> Outline<'i> {
     }
 
     fn error(&mut self, error: &Error) -> ImportError {
-        let cut_off = matches!(
-            error,
-            Error::Syntax(e) if !matches!(e, SyntaxError::InvalidBangMarkup)
-        ) || matches!(error, Error::IllFormed(IllFormedError::MissingEndTag(_)));
-        if cut_off {
-            return self.truncated();
+        let at = usize::try_from(self.reader.error_position())
+            .unwrap_or(usize::MAX)
+            .min(self.input.len());
+        match error {
+            // quick-xml looked for the tag's `>` (or its quote's end) up to the end of the
+            // file. With a `>` after it, the tag is broken where it starts (a stray quote);
+            // without one, the download was cut off in it.
+            Error::Syntax(
+                SyntaxError::UnclosedTag
+                | SyntaxError::UnclosedSingleQuotedAttributeValue
+                | SyntaxError::UnclosedDoubleQuotedAttributeValue,
+            ) if self.input.get(at..).is_some_and(|rest| rest.contains('>')) => self.misplaced(
+                at,
+                "this tag never closes: a stray quote or `<` in it? (or the file is cut off)",
+            ),
+            Error::Syntax(e) if !matches!(e, SyntaxError::InvalidBangMarkup) => self.truncated(),
+            Error::IllFormed(IllFormedError::MissingEndTag(_)) => self.truncated(),
+            _ => self.misplaced(at, &error.to_string()),
         }
-        let at = usize::try_from(self.reader.error_position()).unwrap_or(usize::MAX);
-        ImportError::at_line(
-            self.lines.at(at.min(self.input.len())),
-            format!("malformed XML: {error}"),
-        )
     }
 
     /// The file ends with an element still open: a cut-off download, placed where it ends.
@@ -229,6 +304,21 @@ impl<'i> Outline<'i> {
             format!("malformed XML: the file ends here{inside}: it looks cut off"),
         )
     }
+}
+
+/// An XML name as far as the outline needs to tell: no markup or quote characters in it, and
+/// not starting with a digit, `-`, `.` or `:` (`<1x>`, `name:=` and `d<ate=` are not names).
+fn is_name(name: &str) -> bool {
+    let starts_well = name
+        .chars()
+        .next()
+        .is_some_and(|c| !(c.is_ascii_digit() || matches!(c, '-' | '.' | ':')));
+    starts_well
+        && !name.ends_with(':')
+        && name.matches(':').count() <= 1
+        && !name.contains(|c: char| {
+            c.is_whitespace() || c.is_control() || "<>&\"'=/!?;,()[]{}".contains(c)
+        })
 }
 
 /// The outline of a file whose `<conference>` comes after its days (or is missing) is read

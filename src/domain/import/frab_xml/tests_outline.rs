@@ -51,7 +51,24 @@ fn malformed_xml_inside_an_event_names_its_line_in_the_file() {
 
     let err = parse_err(&schedule("UTC", "2024-02-03", &events));
 
+    // roxmltree's own position is the file's too, not the event's.
     assert!(err.starts_with("line 10: malformed XML: "), "{err}");
+    assert!(err.contains(" 10:14 "), "{err}");
+}
+
+#[test]
+fn positions_on_an_events_first_line_count_from_the_start_of_the_files_line() {
+    let event = "   <event id=\"2\"><title a=\"1\" a=\"2\">T</title></event>";
+    let plain = schedule("UTC", "2024-02-03", &format!("{EVENT}\n{event}"));
+    let wrapped = plain
+        .replace("<schedule>", "<schedule xmlns:x=\"urn:x\">")
+        .replace("T</title></event>", "T</title><x:y/></event>");
+
+    for xml in [plain, wrapped] {
+        let err = parse_err(&xml);
+        assert!(err.starts_with("line 8: malformed XML: "), "{err}");
+        assert!(err.contains(" 8:31 "), "{err}");
+    }
 }
 
 #[test]
@@ -97,7 +114,7 @@ fn empty_days_and_rooms_and_elements_around_them_are_stepped_over() {
 }
 
 #[test]
-fn the_outline_is_checked_as_strictly_as_a_tree_would_be() {
+fn broken_markup_in_the_outline_is_refused_with_its_line() {
     let base = schedule("UTC", "2024-02-03", EVENT);
 
     let after = format!("{base}\n<schedule/>");
@@ -139,4 +156,77 @@ fn a_c3voc_schema_declaration_on_the_root_is_accepted() {
     );
 
     assert_eq!(parse_ok(&xml).talks[0].title, "T");
+}
+
+#[test]
+fn what_lies_between_elements_is_checked_too() {
+    let base = schedule("UTC", "2024-02-03", EVENT);
+    let refused = |xml: &str| parse_err(xml);
+
+    assert_eq!(
+        refused(&format!("junk\n{base}")),
+        "line 1: malformed XML: text outside the root element"
+    );
+    assert_eq!(
+        refused(&base.replace(
+            "<room name=\"Main Hall\">",
+            "<room name=\"Main Hall\">&nbsp;"
+        )),
+        "line 6: malformed XML: an unknown entity &nbsp;"
+    );
+    assert_eq!(
+        refused(&base.replace("<room name=", "<room name:=")),
+        "line 6: malformed XML: <room>: \"name:\" is not an attribute name"
+    );
+    assert_eq!(
+        refused(&base.replace("<room ", "<1x/><room ")),
+        "line 6: malformed XML: <1x> is not an element name"
+    );
+    assert_eq!(
+        refused(&base.replace("</schedule>", "</schedule>\n\n  trailing")),
+        "line 12: malformed XML: there is more after the root element's end tag"
+    );
+    assert_eq!(
+        refused(
+            &base
+                .replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", "")
+                .replace("<conference>", "<?xml version=\"1.0\"?><conference>")
+        ),
+        "line 2: malformed XML: an XML declaration after the start"
+    );
+    // A character reference and the five named entities are XML's own.
+    let fine = base.replace(
+        "<room name=\"Main Hall\">",
+        "<room name=\"Main Hall\">&#x20;&amp;",
+    );
+    assert_eq!(parse_ok(&fine).talks.len(), 1);
+}
+
+#[test]
+fn a_stray_quote_is_placed_at_its_tag_and_a_cut_tag_at_the_end_of_the_file() {
+    let base = schedule("UTC", "2024-02-03", EVENT);
+
+    let stray = base.replace("<room name=\"Main Hall\">", "<room name=\"Main Hall>");
+    assert_eq!(
+        parse_err(&stray),
+        "line 6: malformed XML: this tag never closes: a stray quote or `<` in it? \
+         (or the file is cut off)"
+    );
+    let cut = base
+        .get(..base.find("Main Hall").unwrap_or_default())
+        .unwrap_or_default();
+    assert_eq!(
+        parse_err(cut),
+        "line 6: malformed XML: the file ends here inside <day> (opened on line 5): it looks cut off"
+    );
+}
+
+#[test]
+fn byte_order_marks_before_the_file_do_not_shift_it() {
+    let xml = format!("\u{feff}\u{feff}{}", schedule("UTC", "2024-02-03", EVENT));
+
+    let parsed = parse_ok(&xml);
+
+    assert_eq!(parsed.talks[0].title, "T");
+    assert_eq!(parsed.name.as_deref(), Some("Test Conf"));
 }
