@@ -25,10 +25,10 @@ const MAX_DEPTH: usize = 128;
 
 /// roxmltree parses an event's nested elements recursively, so a hostile file nesting
 /// thousands of elements would overflow the stack (2 MiB on a tokio worker) and abort the
-/// process. This
-/// scan counts nesting first. It may over-count on malformed input, never under-count up to
-/// the point where the parser would stop with an error: comments, CDATA, processing
-/// instructions and declarations are skipped, and `/>` only ends a start tag outside quotes.
+/// process. This scan counts nesting first. It may over-count on malformed input, never
+/// under-count up to the point where the parser would stop with an error: comments, CDATA,
+/// processing instructions and declarations are skipped, and `/>` only ends a start tag
+/// outside quotes.
 pub(super) fn refuse_deep_nesting(input: &str) -> Result<(), ImportError> {
     let mut depth: usize = 0;
     for tag in Tags::new(input) {

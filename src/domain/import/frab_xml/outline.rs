@@ -5,10 +5,12 @@
 //! where one event's tree is a few kilobytes and is dropped once the talk is read.
 
 use quick_xml::errors::{Error, IllFormedError, SyntaxError};
+use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::QName;
 use quick_xml::Reader;
 
+use super::fields::shorten;
 use super::guards;
 use crate::domain::import::ImportError;
 
@@ -129,12 +131,12 @@ impl<'i> Outline<'i> {
                 Ok(Event::Eof) if self.depth == 0 => return Ok(None),
                 Ok(Event::Eof) => return Err(self.truncated()),
                 Ok(Event::Text(text)) if self.depth == 0 => {
-                    let blank = text.len() - text.trim_ascii_start().len();
+                    let blank = leading_blank(&text);
                     if blank < text.len() {
                         return Err(self.misplaced(at + blank, "text outside the root element"));
                     }
                 }
-                Ok(Event::CData(_)) if self.depth == 0 => {
+                Ok(Event::CData(_) | Event::GeneralRef(_)) if self.depth == 0 => {
                     return Err(self.misplaced(at, "text outside the root element"));
                 }
                 Ok(Event::Decl(_)) if at > 0 => {
@@ -161,8 +163,13 @@ impl<'i> Outline<'i> {
         if known {
             return Ok(());
         }
-        let name = super::fields::shorten(reference);
-        Err(self.misplaced(at, &format!("an unknown entity &{name};")))
+        let name = shorten(reference);
+        let what = if reference.is_char_ref() {
+            format!("&{name}; is a character reference to no character")
+        } else {
+            format!("an unknown entity &{name};")
+        };
+        Err(self.misplaced(at, &what))
     }
 
     fn misplaced(&mut self, at: usize, what: &str) -> ImportError {
@@ -202,7 +209,7 @@ impl<'i> Outline<'i> {
                 Ok(Event::Text(text)) if text.trim_ascii().is_empty() => {}
                 Ok(event) => {
                     let blank = match &event {
-                        Event::Text(text) => text.len() - text.trim_ascii_start().len(),
+                        Event::Text(text) => leading_blank(text),
                         _ => 0,
                     };
                     return Err(self
@@ -230,33 +237,44 @@ impl<'i> Outline<'i> {
             .get(at + 1..at + 1 + qname_len)
             .unwrap_or_default();
         let name = qname.rsplit_once(':').map_or(qname, |(_, local)| local);
+        if qname.is_empty() {
+            return Err(self.misplaced(at, "a `<` followed by no element name"));
+        }
         if !is_name(qname) {
-            let shown = super::fields::shorten(qname);
+            let shown = shorten(qname);
             return Err(self.misplaced(at, &format!("<{shown}> is not an element name")));
         }
         let mut attributes = Vec::new();
         for attribute in start.attributes().with_checks(true) {
-            let value = attribute.map_err(Error::from).and_then(|attribute| {
-                let value = attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0)?;
-                let key = attribute.key.as_ref().to_owned();
-                Ok((key, value.into_owned()))
-            });
-            let value = value.map_err(|e| e.to_string()).and_then(|(key, value)| {
-                if is_name(&key) {
-                    Ok((key, value))
-                } else {
-                    Err(format!(
-                        "{:?} is not an attribute name",
-                        super::fields::shorten(&key)
-                    ))
-                }
-            });
+            let attribute = match attribute {
+                Ok(attribute) => attribute,
+                Err(error) => return Err(self.attribute_error(at, name, &error)),
+            };
+            let key = attribute.key.as_ref();
+            let problem = if !is_name(key) {
+                Some(format!("{:?} is not an attribute name", shorten(key)))
+            } else if attribute.value.contains('<') {
+                Some(format!("the value of {key} holds a `<`"))
+            } else {
+                namespace_problem(key, &attribute.value).map(str::to_owned)
+            };
+            let value = match problem {
+                Some(problem) => Err(problem),
+                None => attribute
+                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .map_err(|_| {
+                        format!(
+                            "the value of {key} holds an unknown entity or a character \
+                             reference to no character"
+                        )
+                    }),
+            };
             match value {
-                Ok(pair) => attributes.push(pair),
-                Err(error) => {
+                Ok(value) => attributes.push((key.to_owned(), value.into_owned())),
+                Err(problem) => {
                     return Err(ImportError::at_line(
                         line,
-                        format!("malformed XML: <{name}>: {error}"),
+                        format!("malformed XML: <{name}>: {problem}"),
                     ))
                 }
             }
@@ -269,6 +287,19 @@ impl<'i> Outline<'i> {
             line,
             empty,
         })
+    }
+
+    /// quick-xml counts an attribute's position from the tag's name: placed in the file.
+    fn attribute_error(&mut self, at: usize, name: &str, error: &AttrError) -> ImportError {
+        let (position, what) = match *error {
+            AttrError::ExpectedEq(p) => (p, "an attribute name must be followed by `=`"),
+            AttrError::ExpectedValue(p) => (p, "an `=` must be followed by a quoted value"),
+            AttrError::UnquotedValue(p) => (p, "an attribute value must be in quotes"),
+            AttrError::ExpectedQuote(p, _) => (p, "an attribute value's closing quote is missing"),
+            AttrError::Duplicated(p, _) => (p, "an attribute is given twice"),
+        };
+        let line = self.lines.at(at + 1 + position);
+        ImportError::at_line(line, format!("malformed XML: <{name}>: {what}"))
     }
 
     fn error(&mut self, error: &Error) -> ImportError {
@@ -287,7 +318,25 @@ impl<'i> Outline<'i> {
                 at,
                 "this tag never closes: a stray quote or `<` in it? (or the file is cut off)",
             ),
-            Error::Syntax(e) if !matches!(e, SyntaxError::InvalidBangMarkup) => self.truncated(),
+            Error::Syntax(
+                SyntaxError::UnclosedTag
+                | SyntaxError::UnclosedSingleQuotedAttributeValue
+                | SyntaxError::UnclosedDoubleQuotedAttributeValue,
+            ) => self.truncated(),
+            Error::Syntax(unclosed) if !matches!(unclosed, SyntaxError::InvalidBangMarkup) => {
+                let what = match unclosed {
+                    SyntaxError::UnclosedComment => "comment",
+                    SyntaxError::UnclosedCData => "CDATA section",
+                    SyntaxError::UnclosedDoctype => "DOCTYPE",
+                    SyntaxError::UnclosedXmlDecl => "XML declaration",
+                    SyntaxError::UnclosedPI => "processing instruction",
+                    _ => "markup",
+                };
+                self.misplaced(
+                    at,
+                    &format!("this {what} never closes (or the file is cut off)"),
+                )
+            }
             Error::IllFormed(IllFormedError::MissingEndTag(_)) => self.truncated(),
             _ => self.misplaced(at, &error.to_string()),
         }
@@ -306,19 +355,36 @@ impl<'i> Outline<'i> {
     }
 }
 
-/// An XML name as far as the outline needs to tell: no markup or quote characters in it, and
-/// not starting with a digit, `-`, `.` or `:` (`<1x>`, `name:=` and `d<ate=` are not names).
+/// An XML name with at most one namespace prefix (`<1x>`, `name:=`, `a%b` and `d<ate` are
+/// not names). XML's name characters, with non-ASCII letters and marks taken as letters.
 fn is_name(name: &str) -> bool {
-    let starts_well = name
-        .chars()
-        .next()
-        .is_some_and(|c| !(c.is_ascii_digit() || matches!(c, '-' | '.' | ':')));
-    starts_well
+    let letter = |c: char| c.is_alphabetic() || c == '_' || (!c.is_ascii() && !c.is_whitespace());
+    let mut chars = name.chars();
+    chars.next().is_some_and(letter)
+        && chars.all(|c| letter(c) || c.is_ascii_digit() || matches!(c, '-' | '.' | ':'))
         && !name.ends_with(':')
         && name.matches(':').count() <= 1
-        && !name.contains(|c: char| {
-            c.is_whitespace() || c.is_control() || "<>&\"'=/!?;,()[]{}".contains(c)
-        })
+}
+
+/// The two namespaces XML reserves: `xml:` is bound to its own, and nothing else is bound to
+/// either (roxmltree refuses these; an event's tree would meet them only where used).
+fn namespace_problem(key: &str, value: &str) -> Option<&'static str> {
+    const XML: &str = "http://www.w3.org/XML/1998/namespace";
+    const XMLNS: &str = "http://www.w3.org/2000/xmlns/";
+    match key {
+        "xmlns:xmlns" => Some("the prefix xmlns cannot be declared"),
+        "xmlns:xml" if value != XML => Some("the prefix xml is bound to the wrong namespace"),
+        "xmlns:xml" => None,
+        _ if (key == "xmlns" || key.starts_with("xmlns:")) && (value == XML || value == XMLNS) => {
+            Some("XML's reserved namespaces cannot be bound to another prefix")
+        }
+        _ => None,
+    }
+}
+
+/// How many bytes of whitespace start `text`.
+fn leading_blank(text: &str) -> usize {
+    text.len() - text.trim_ascii_start().len()
 }
 
 /// The outline of a file whose `<conference>` comes after its days (or is missing) is read

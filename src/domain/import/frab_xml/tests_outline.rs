@@ -64,7 +64,8 @@ fn positions_on_an_events_first_line_count_from_the_start_of_the_files_line() {
         .replace("<schedule>", "<schedule xmlns:x=\"urn:x\">")
         .replace("T</title></event>", "T</title><x:y/></event>");
 
-    for xml in [plain, wrapped] {
+    let unicode = wrapped.replace("urn:x", "urn:ü€😀");
+    for xml in [plain, wrapped, unicode] {
         let err = parse_err(&xml);
         assert!(err.starts_with("line 8: malformed XML: "), "{err}");
         assert!(err.contains(" 8:31 "), "{err}");
@@ -194,12 +195,55 @@ fn what_lies_between_elements_is_checked_too() {
         ),
         "line 2: malformed XML: an XML declaration after the start"
     );
+    assert_eq!(
+        refused(&format!("&amp;{base}")),
+        "line 1: malformed XML: text outside the root element"
+    );
+    assert_eq!(
+        refused(&base.replace("name=\"Main Hall\"", "name=\"A < B\"")),
+        "line 6: malformed XML: <room>: the value of name holds a `<`"
+    );
+    assert_eq!(
+        refused(&base.replace("<room ", "<a%b/><room ")),
+        "line 6: malformed XML: <a%b> is not an element name"
+    );
+    assert_eq!(
+        refused(&base.replace("<room ", "&#0;<room ")),
+        "line 6: malformed XML: &#0; is a character reference to no character"
+    );
+    assert_eq!(
+        refused(&base.replace("<schedule>", "<schedule xmlns:xml=\"urn:wrong\">")),
+        "line 2: malformed XML: <schedule>: the prefix xml is bound to the wrong namespace"
+    );
+    assert_eq!(
+        refused(&base.replace(
+            "<room name=\"Main Hall\">",
+            "<room name=\"Main Hall\"><!-- open"
+        )),
+        "line 6: malformed XML: this comment never closes (or the file is cut off)"
+    );
+    // quick-xml counts an attribute's position within its tag; the line is the file's.
+    assert_eq!(
+        refused(&base.replace("<day index=\"1\"", "<day index=\"1\"\n index=\"2\"")),
+        "line 6: malformed XML: <day>: an attribute is given twice"
+    );
     // A character reference and the five named entities are XML's own.
     let fine = base.replace(
         "<room name=\"Main Hall\">",
         "<room name=\"Main Hall\">&#x20;&amp;",
     );
     assert_eq!(parse_ok(&fine).talks.len(), 1);
+}
+
+#[test]
+fn a_position_quoted_from_the_file_is_left_as_it_is() {
+    let events = format!("{EVENT}\n<event id=\"2\"><title>&e1:68;</title></event>");
+
+    let err = parse_err(&schedule("UTC", "2024-02-03", &events));
+
+    assert!(err.starts_with("line 8: malformed XML: "), "{err}");
+    assert!(err.contains("'e1:68'"), "{err}");
+    assert!(err.contains(" 8:"), "{err}");
 }
 
 #[test]

@@ -69,14 +69,18 @@ pub(super) fn with_tree<T>(
         let column = if row == 1 {
             // The wrapper's start tag, if any, comes before the fragment on its first line.
             let end_tag = if used.is_empty() { 0 } else { "</wrap>".len() };
-            let before = text.len() - fragment.text.len() - end_tag;
+            let wrapper = text.get(..text.len() - fragment.text.len() - end_tag);
+            let before = wrapper.unwrap_or_default().chars().count();
             (col + fragment.column()).saturating_sub(before + 1)
         } else {
             col
         };
-        let message =
-            e.to_string()
-                .replacen(&format!("{row}:{col}"), &format!("{line}:{column}"), 1);
+        // The last `r:c`: one earlier is text quoted from the file.
+        let mut message = e.to_string();
+        let position = format!("{row}:{col}");
+        if let Some(at) = message.rfind(&position) {
+            message.replace_range(at..at + position.len(), &format!("{line}:{column}"));
+        }
         ImportError::at_line(line, format!("malformed XML: {message}"))
     })?;
     let root = doc.root_element();
