@@ -11,6 +11,7 @@
 
 pub(super) mod fields;
 mod guards;
+mod lexical;
 mod nodes;
 mod outline;
 mod rich;

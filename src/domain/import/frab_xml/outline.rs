@@ -12,6 +12,7 @@ use quick_xml::Reader;
 
 use super::fields::shorten;
 use super::guards;
+use super::lexical::{is_name, leading_blank, namespace_problem, Lines};
 use crate::domain::import::ImportError;
 
 /// An element of the outline: its name (without a namespace prefix, as roxmltree gives it),
@@ -355,38 +356,6 @@ impl<'i> Outline<'i> {
     }
 }
 
-/// An XML name with at most one namespace prefix (`<1x>`, `name:=`, `a%b` and `d<ate` are
-/// not names). XML's name characters, with non-ASCII letters and marks taken as letters.
-fn is_name(name: &str) -> bool {
-    let letter = |c: char| c.is_alphabetic() || c == '_' || (!c.is_ascii() && !c.is_whitespace());
-    let mut chars = name.chars();
-    chars.next().is_some_and(letter)
-        && chars.all(|c| letter(c) || c.is_ascii_digit() || matches!(c, '-' | '.' | ':'))
-        && !name.ends_with(':')
-        && name.matches(':').count() <= 1
-}
-
-/// The two namespaces XML reserves: `xml:` is bound to its own, and nothing else is bound to
-/// either (roxmltree refuses these; an event's tree would meet them only where used).
-fn namespace_problem(key: &str, value: &str) -> Option<&'static str> {
-    const XML: &str = "http://www.w3.org/XML/1998/namespace";
-    const XMLNS: &str = "http://www.w3.org/2000/xmlns/";
-    match key {
-        "xmlns:xmlns" => Some("the prefix xmlns cannot be declared"),
-        "xmlns:xml" if value != XML => Some("the prefix xml is bound to the wrong namespace"),
-        "xmlns:xml" => None,
-        _ if (key == "xmlns" || key.starts_with("xmlns:")) && (value == XML || value == XMLNS) => {
-            Some("XML's reserved namespaces cannot be bound to another prefix")
-        }
-        _ => None,
-    }
-}
-
-/// How many bytes of whitespace start `text`.
-fn leading_blank(text: &str) -> usize {
-    text.len() - text.trim_ascii_start().len()
-}
-
 /// The outline of a file whose `<conference>` comes after its days (or is missing) is read
 /// twice: once to find it, as every day needs the zone it names.
 pub(super) fn conference(input: &str) -> Result<Option<Fragment<'_>>, ImportError> {
@@ -402,32 +371,4 @@ pub(super) fn conference(input: &str) -> Result<Option<Fragment<'_>>, ImportErro
         outline.skip(&child)?;
     }
     Ok(None)
-}
-
-/// Line numbers of positions met in document order, counted onwards from the last one:
-/// each position costs only the text since the previous one.
-struct Lines<'a> {
-    input: &'a str,
-    at: usize,
-    line: usize,
-}
-
-impl<'a> Lines<'a> {
-    fn new(input: &'a str) -> Self {
-        Self {
-            input,
-            at: 0,
-            line: 1,
-        }
-    }
-
-    fn at(&mut self, position: usize) -> usize {
-        if position < self.at {
-            *self = Self::new(self.input);
-        }
-        let between = self.input.get(self.at..position).unwrap_or_default();
-        self.line += between.bytes().filter(|&b| b == b'\n').count();
-        self.at = position;
-        self.line
-    }
 }
