@@ -162,71 +162,71 @@ fn a_c3voc_schema_declaration_on_the_root_is_accepted() {
 #[test]
 fn what_lies_between_elements_is_checked_too() {
     let base = schedule("UTC", "2024-02-03", EVENT);
-    let refused = |xml: &str| parse_err(xml);
-
-    assert_eq!(
-        refused(&format!("junk\n{base}")),
-        "line 1: malformed XML: text outside the root element"
-    );
-    assert_eq!(
-        refused(&base.replace(
-            "<room name=\"Main Hall\">",
-            "<room name=\"Main Hall\">&nbsp;"
-        )),
-        "line 6: malformed XML: an unknown entity &nbsp;"
-    );
-    assert_eq!(
-        refused(&base.replace("<room name=", "<room name:=")),
-        "line 6: malformed XML: <room>: \"name:\" is not an attribute name"
-    );
-    assert_eq!(
-        refused(&base.replace("<room ", "<1x/><room ")),
-        "line 6: malformed XML: <1x> is not an element name"
-    );
-    assert_eq!(
-        refused(&base.replace("</schedule>", "</schedule>\n\n  trailing")),
-        "line 12: malformed XML: there is more after the root element's end tag"
-    );
-    assert_eq!(
-        refused(
-            &base
-                .replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", "")
-                .replace("<conference>", "<?xml version=\"1.0\"?><conference>")
+    let cases = [
+        (
+            format!("junk\n{base}"),
+            "line 1: malformed XML: text outside the root element",
         ),
-        "line 2: malformed XML: an XML declaration after the start"
-    );
-    assert_eq!(
-        refused(&format!("&amp;{base}")),
-        "line 1: malformed XML: text outside the root element"
-    );
-    assert_eq!(
-        refused(&base.replace("name=\"Main Hall\"", "name=\"A < B\"")),
-        "line 6: malformed XML: <room>: the value of name holds a `<`"
-    );
-    assert_eq!(
-        refused(&base.replace("<room ", "<a%b/><room ")),
-        "line 6: malformed XML: <a%b> is not an element name"
-    );
-    assert_eq!(
-        refused(&base.replace("<room ", "&#0;<room ")),
-        "line 6: malformed XML: &#0; is a character reference to no character"
-    );
-    assert_eq!(
-        refused(&base.replace("<schedule>", "<schedule xmlns:xml=\"urn:wrong\">")),
-        "line 2: malformed XML: <schedule>: the prefix xml is bound to the wrong namespace"
-    );
-    assert_eq!(
-        refused(&base.replace(
-            "<room name=\"Main Hall\">",
-            "<room name=\"Main Hall\"><!-- open"
-        )),
-        "line 6: malformed XML: this comment never closes (or the file is cut off)"
-    );
-    // quick-xml counts an attribute's position within its tag; the line is the file's.
-    assert_eq!(
-        refused(&base.replace("<day index=\"1\"", "<day index=\"1\"\n index=\"2\"")),
-        "line 6: malformed XML: <day>: an attribute is given twice"
-    );
+        (
+            base.replace(
+                "<room name=\"Main Hall\">",
+                "<room name=\"Main Hall\">&nbsp;",
+            ),
+            "line 6: malformed XML: an unknown entity &nbsp;",
+        ),
+        (
+            base.replace("<room name=", "<room name:="),
+            "line 6: malformed XML: <room>: \"name:\" is not an attribute name",
+        ),
+        (
+            base.replace("<room ", "<1x/><room "),
+            "line 6: malformed XML: <1x> is not an element name",
+        ),
+        (
+            base.replace("</schedule>", "</schedule>\n\n  trailing"),
+            "line 12: malformed XML: there is more after the root element's end tag",
+        ),
+        (
+            base.replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", "")
+                .replace("<conference>", "<?xml version=\"1.0\"?><conference>"),
+            "line 2: malformed XML: an XML declaration after the start",
+        ),
+        (
+            format!("&amp;{base}"),
+            "line 1: malformed XML: text outside the root element",
+        ),
+        (
+            base.replace("name=\"Main Hall\"", "name=\"A < B\""),
+            "line 6: malformed XML: <room>: the value of name holds a `<`",
+        ),
+        (
+            base.replace("<room ", "<a%b/><room "),
+            "line 6: malformed XML: <a%b> is not an element name",
+        ),
+        (
+            base.replace("<room ", "&#0;<room "),
+            "line 6: malformed XML: &#0; is a character reference to no character",
+        ),
+        (
+            base.replace("<schedule>", "<schedule xmlns:xml=\"urn:wrong\">"),
+            "line 2: malformed XML: <schedule>: the prefix xml is bound to the wrong namespace",
+        ),
+        (
+            base.replace(
+                "<room name=\"Main Hall\">",
+                "<room name=\"Main Hall\"><!-- open",
+            ),
+            "line 6: malformed XML: this comment never closes (or the file is cut off)",
+        ),
+        (
+            base.replace("<day index=\"1\"", "<day index=\"1\"\n index=\"2\""),
+            "line 6: malformed XML: <day>: an attribute is given twice",
+        ),
+    ];
+
+    for (xml, expected) in cases {
+        assert_eq!(parse_err(&xml), expected, "{xml}");
+    }
     // A character reference and the five named entities are XML's own.
     let fine = base.replace(
         "<room name=\"Main Hall\">",
