@@ -44,50 +44,24 @@ pub(super) fn with_tree<T>(
         .iter()
         .filter(|(prefix, _)| fragment.text.contains(prefix.as_str()))
         .collect();
+    let wrapper = (!used.is_empty()).then(|| wrapper(&used));
     let wrapped;
-    let text = if used.is_empty() {
-        fragment.text
-    } else {
-        // On the fragment's first line, so the lines inside it do not move.
-        let mut open = String::from("<wrap");
-        for (prefix, uri) in &used {
-            let uri = uri
-                .replace('&', "&amp;")
-                .replace('"', "&quot;")
-                .replace('<', "&lt;");
-            let name = prefix.trim_end_matches(':');
-            open.push_str(&format!(" xmlns:{name}=\"{uri}\""));
+    let text = match &wrapper {
+        None => fragment.text,
+        Some(open) => {
+            wrapped = format!("{open}{}</wrap>", fragment.text);
+            wrapped.as_str()
         }
-        wrapped = format!("{open}>{}</wrap>", fragment.text);
-        wrapped.as_str()
     };
     // A DTD cannot be inside an element: the default options refuse one.
     let doc = Document::parse_with_options(text, ParsingOptions::default()).map_err(|e| {
-        // roxmltree's message holds its position in the fragment: give the file's instead.
-        let (row, col) = (e.pos().row as usize, e.pos().col as usize);
-        let line = fragment.line + row - 1;
-        let column = if row == 1 {
-            // The wrapper's start tag, if any, comes before the fragment on its first line.
-            let end_tag = if used.is_empty() { 0 } else { "</wrap>".len() };
-            let wrapper = text.get(..text.len() - fragment.text.len() - end_tag);
-            let before = wrapper.unwrap_or_default().chars().count();
-            (col + fragment.column()).saturating_sub(before + 1)
-        } else {
-            col
-        };
-        // The last `r:c`: one earlier is text quoted from the file.
-        let mut message = e.to_string();
-        let position = format!("{row}:{col}");
-        if let Some(at) = message.rfind(&position) {
-            message.replace_range(at..at + position.len(), &format!("{line}:{column}"));
-        }
-        ImportError::at_line(line, format!("malformed XML: {message}"))
+        let before = wrapper.as_deref().map_or(0, |open| open.chars().count());
+        placed(&e, fragment, before)
     })?;
     let root = doc.root_element();
-    let node = if used.is_empty() {
-        Some(root)
-    } else {
-        root.first_element_child()
+    let node = match wrapper {
+        None => Some(root),
+        Some(_) => root.first_element_child(),
     };
     let node = node.ok_or_else(|| {
         ImportError::at_line(fragment.line, "malformed XML: the element is missing")
@@ -99,6 +73,41 @@ pub(super) fn with_tree<T>(
         },
         node,
     ))
+}
+
+/// The start tag of an element declaring `used` prefixes again, to parse a fragment inside.
+/// It has no line break, so that the lines inside the fragment do not move.
+fn wrapper(used: &[&(String, String)]) -> String {
+    let mut open = String::from("<wrap");
+    for (prefix, uri) in used {
+        let uri = uri
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;");
+        let name = prefix.trim_end_matches(':');
+        open.push_str(&format!(" xmlns:{name}=\"{uri}\""));
+    }
+    open.push('>');
+    open
+}
+
+/// roxmltree's error, its position in the parsed text (`before` characters of wrapper, then
+/// the fragment) made the file's.
+fn placed(error: &roxmltree::Error, fragment: Fragment<'_>, before: usize) -> ImportError {
+    let (row, col) = (error.pos().row as usize, error.pos().col as usize);
+    let line = fragment.line + row - 1;
+    let column = if row == 1 {
+        (col + fragment.column()).saturating_sub(before + 1)
+    } else {
+        col
+    };
+    // The last `r:c`: one earlier is text quoted from the file.
+    let mut message = error.to_string();
+    let position = format!("{row}:{col}");
+    if let Some(at) = message.rfind(&position) {
+        message.replace_range(at..at + position.len(), &format!("{line}:{column}"));
+    }
+    ImportError::at_line(line, format!("malformed XML: {message}"))
 }
 
 /// One fragment's tree, with what placing its errors in the file needs.
