@@ -59,7 +59,7 @@ impl Renderer {
 
     /// The text, through [`text::clean`].
     pub(crate) fn finish(self) -> String {
-        text::clean(&self.out.buf).unwrap_or_default()
+        text::clean_owned(self.out.buf).unwrap_or_default()
     }
 }
 

@@ -206,7 +206,7 @@ pub(crate) fn kind_for_type(talk_type: Option<&str>) -> TalkKind {
 /// lines removed.
 pub(crate) fn rich_text(value: &str) -> Option<String> {
     if html::looks_like_html(value) {
-        return text::clean(&html::html_to_text(value));
+        return text::clean_owned(html::html_to_text(value));
     }
     let mut out = String::with_capacity(value.len());
     let mut blank_run = 0;
@@ -222,7 +222,7 @@ pub(crate) fn rich_text(value: &str) -> Option<String> {
         blank_run = 0;
         out.push_str(line);
     }
-    text::clean(&dedent(&out))
+    text::clean_owned(dedent(&out))
 }
 
 /// Removes the indentation every line shares (pretty-printed XML indents element text).

@@ -6,7 +6,7 @@ use super::tree::Component;
 use super::when::Zones;
 use crate::domain::import::ImportError;
 use crate::domain::model::{SpeakerData, TalkData, TalkKind, TalkStatus};
-use crate::domain::text::{clean, clean_line};
+use crate::domain::text::{clean_line, clean_owned};
 
 /// Reads a VEVENT, and which rule found its speakers (see [`speakers`]). `owner` is the
 /// calendar's own organiser, never taken for a speaker.
@@ -19,7 +19,9 @@ pub(super) fn talk(
     let slot = zones.slot(event)?;
     let summary_prop = event.property("SUMMARY");
     let summary = summary_prop.map(ContentLine::text).unwrap_or_default();
-    let description = event.property("DESCRIPTION").and_then(|p| clean(&p.text()));
+    let description = event
+        .property("DESCRIPTION")
+        .and_then(|p| clean_owned(p.text()));
     let Credits {
         title,
         speakers,

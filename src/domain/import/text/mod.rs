@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ScheduleScope, SpeakerData, TalkData};
-use crate::domain::text::{clean, clean_line, name_key, title_key};
+use crate::domain::text::{clean_line, clean_owned, name_key, title_key};
 
 /// What the organiser is told when nothing in the text looks like a talk.
 const NO_TALK: &str = "no talk found: expected a listing (title, speaker, \"Track, Level\" \
@@ -197,14 +197,14 @@ impl TextBlock {
     /// The text with paragraphs separated by one blank line, cleaned; `None` when empty.
     fn finish(mut self) -> Option<String> {
         self.end_paragraph();
-        clean(&self.paragraphs.join("\n\n"))
+        clean_owned(self.paragraphs.join("\n\n"))
     }
 }
 
 /// Joins optional text parts with a blank line between them.
 fn join_parts(parts: impl IntoIterator<Item = Option<String>>) -> Option<String> {
     let parts: Vec<String> = parts.into_iter().flatten().collect();
-    clean(&parts.join("\n\n"))
+    clean_owned(parts.join("\n\n"))
 }
 
 /// A person's name from a speaker reference: `Shuvam Manna (~shuvam)`, `By Avery Pennarun

@@ -5,7 +5,7 @@
 //! bullets kept, indentation relative to the section.
 
 use crate::domain::model::{TalkData, TalkKind, TalkStatus};
-use crate::domain::text::{clean, clean_line, title_key};
+use crate::domain::text::{clean_line, clean_owned, title_key};
 
 use super::{join_parts, speakers_with_bios, split_names, Line, TextBlock};
 
@@ -232,7 +232,10 @@ pub(super) fn parse(lines: &[Line<'_>]) -> Vec<TalkData> {
         }
         described.push(render(section));
     }
-    let bios = bios.into_iter().map(|b| clean(&b.join("\n"))).collect();
+    let bios = bios
+        .into_iter()
+        .map(|b| clean_owned(b.join("\n")))
+        .collect();
     vec![TalkData {
         title,
         description: join_parts(described),
