@@ -124,6 +124,13 @@ proptest! {
     }
 
     #[test]
+    fn plain_text_becomes_its_words_with_one_space_between(s in "[ \t\n\r\x0b\x0c\x01a-z]*|\\PC*|[ a\u{a0}\u{85}\u{2003}\u{e9}\u{3000}\u{1f389}]*") {
+        let plain = s.replace(['<', '&'], "");
+        let words = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+        prop_assert_eq!(html_to_text(&plain), crate::domain::text::clean(&words).unwrap_or_default());
+    }
+
+    #[test]
     fn tag_soup_converts_without_panicking(
         parts in proptest::collection::vec(
             prop_oneof![
