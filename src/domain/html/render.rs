@@ -84,9 +84,18 @@ fn same_target(label: &str, href: &str) -> bool {
     strip(label) == strip(href)
 }
 
-/// The length of `s`'s leading run of white space (`blank`) or of other characters, as
-/// `char::is_whitespace` tells them apart. Read a byte at a time while the text is ASCII,
-/// which is several times faster than decoding characters.
+/// The length of `s`'s leading white space, as `char::is_whitespace` has it.
+fn blank_len(s: &str) -> usize {
+    run_of(s, true)
+}
+
+/// The length of `s`'s leading word: up to its first white space.
+fn word_len(s: &str) -> usize {
+    run_of(s, false)
+}
+
+/// The length of `s`'s leading run of white space (`blank`) or of other characters. Read a
+/// byte at a time while the text is ASCII, instead of decoding characters.
 fn run_of(s: &str, blank: bool) -> usize {
     for (i, &byte) in s.as_bytes().iter().enumerate() {
         if !byte.is_ascii() {
@@ -120,12 +129,12 @@ impl Output {
         // per character was a tenth of an XML re-import).
         let mut rest = s;
         while !rest.is_empty() {
-            let word_start = run_of(rest, true);
+            let word_start = blank_len(rest);
             if word_start > 0 {
                 self.space = true;
             }
             let word = rest.get(word_start..).unwrap_or_default();
-            let word_len = run_of(word, false);
+            let word_len = word_len(word);
             if word_len > 0 {
                 self.flush();
                 self.buf.push_str(word.get(..word_len).unwrap_or_default());
@@ -208,6 +217,7 @@ mod tests {
                         "[a-z]{0,4}",
                         Just(" \t\n".to_owned()),
                         Just("\u{a0}é\u{2003}東 ".to_owned()),
+                        Just("a\u{b}\u{c}\r b\u{85}c\u{1f}".to_owned()),
                         "\\PC{0,6}",
                     ],
                     0u8..4,

@@ -113,6 +113,15 @@ fn html_is_recognised_and_markdown_is_not() {
     assert!(!looks_like_html(""));
 }
 
+#[test]
+fn unicode_white_space_separates_words_as_ascii_white_space_does() {
+    assert_eq!(
+        html_to_text("a\u{b}b\u{85}c\u{a0}d\u{3000}e\u{1c}f"),
+        // U+001C is a control character, not white space: dropped, not a separator.
+        "a b c d ef"
+    );
+}
+
 proptest! {
     #![proptest_config(crate::test_support::proptest_config(256))]
 
@@ -124,7 +133,7 @@ proptest! {
     }
 
     #[test]
-    fn plain_text_becomes_its_words_with_one_space_between(s in "[ \t\n\r\x0b\x0c\x01a-z]*|\\PC*|[ a\u{a0}\u{85}\u{2003}\u{e9}\u{3000}\u{1f389}]*") {
+    fn plain_text_becomes_its_words_with_one_space_between(s in "[ \t\n\r\x0b\x0c\x00\x01\x1c-\x1fa-z]*|\\PC*|[ a\u{a0}\u{85}\u{2003}\u{e9}\u{3000}\u{1f389}]*") {
         let plain = s.replace(['<', '&'], "");
         let words = plain.split_whitespace().collect::<Vec<_>>().join(" ");
         prop_assert_eq!(html_to_text(&plain), crate::domain::text::clean(&words).unwrap_or_default());

@@ -206,7 +206,7 @@ pub(crate) fn kind_for_type(talk_type: Option<&str>) -> TalkKind {
 /// lines removed.
 pub(crate) fn rich_text(value: &str) -> Option<String> {
     if html::looks_like_html(value) {
-        return text::clean_owned(html::html_to_text(value));
+        return Some(html::html_to_text(value)).filter(|text| !text.is_empty());
     }
     let mut out = String::with_capacity(value.len());
     let mut blank_run = 0;

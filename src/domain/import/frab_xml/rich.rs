@@ -11,7 +11,8 @@ use crate::domain::html::{is_raw_text, Renderer};
 
 pub(super) fn rich_element(node: Node<'_, '_>) -> Option<String> {
     if node.children().any(|c| c.is_element()) {
-        crate::domain::text::clean_owned(element_text(node))
+        // Already cleaned: the renderer's output is.
+        Some(element_text(node)).filter(|text| !text.is_empty())
     } else {
         fields::rich_text(&text_of(node))
     }
