@@ -2,39 +2,37 @@
 //! `<day date start end>` → `<room name>` → `<event guid id>` with `<date>`, `<start>`,
 //! `<duration>`, `<title>`, `<abstract>`, `<persons>` and friends.
 //!
-//! The file is read as an outline ([`outline`]), and each `<event>` is built into a tree of
-//! its own, read and dropped: a large schedule is never one tree.
+//! The file is read as a stream ([`outline`]): each `<event>`'s fields are read as the reader
+//! passes them, and no tree of the file, or of an event, is ever built.
 //!
 //! Untrusted input: DTD entity declarations are refused outright (no entity expansion at all,
 //! so no "billion laughs"), and every error names the line (and the element, where the
 //! problem is in one rather than in the XML itself).
 
+mod content;
+mod errors;
 pub(super) mod fields;
 mod guards;
 mod lexical;
-mod nodes;
 mod outline;
 mod rich;
-mod tree;
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use roxmltree::Node;
 
+use content::{EventFields, Field};
+use errors::error_in;
 use outline::{Element, Outline};
 
 use crate::domain::import::identity::Ids;
 use crate::domain::import::skipped::Skipped;
 use crate::domain::import::{ImportError, ImportOptions};
-use crate::domain::model::{
-    ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, SpeakerData, TalkData,
-};
+use crate::domain::model::{ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, TalkData};
 use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
 use fields::{parse_clock, parse_date, parse_duration, parse_stamp, shorten};
-use nodes::{child, elements, text_of, EventFields};
-use rich::rich_element;
-use tree::{error_at, with_tree, Prefixes, Tree};
 
 /// Parses a frab/pentabarf `schedule.xml` into the whole timetable.
 pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
@@ -45,20 +43,14 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     let mut outline = Outline::new(input);
     let root = outline.root()?;
     if root.name != "schedule" {
-        return Err(error_at(
-            root.line,
+        return Err(error_in(
             &root,
             "the root element should be <schedule> (a frab/pentabarf schedule.xml)",
         ));
     }
 
-    let root_prefixes = Prefixes::of(&root);
     let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
-    let conference = match outline::conference(input)? {
-        Some(fragment) => Some(with_tree(fragment, &root_prefixes, Conference::read)??),
-        None => None,
-    };
-    let conference = conference.unwrap_or_default();
+    let conference = Conference::find(input)?;
     schedule.name = conference.title;
     schedule.time_zone = conference.zone;
     let context = Context {
@@ -74,24 +66,19 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     while let Some(day_element) = children(&mut outline, &root, "day")? {
         let day = context.day(&day_element)?;
         schedule.days.extend(day.programme_day);
-        let day_prefixes = root_prefixes.with(&day_element);
         while let Some(room) = children(&mut outline, &day_element, "room")? {
             let room_name = room.attribute("name").and_then(clean_line);
-            let prefixes = day_prefixes.with(&room);
             while let Some(event) = children(&mut outline, &room, "event")? {
-                let fragment = outline.fragment(&event)?;
+                // Malformed XML anywhere in it refuses the file; a missing field skips the talk.
+                let found = EventFields::read(&mut outline, &event)?;
                 skipped.events += 1;
-                let read = with_tree(fragment, &prefixes, |tree, node| {
-                    let read = context.event(tree, node, &day, room_name.as_deref());
-                    (read, event_id(node))
-                })?;
-                match read {
-                    (Ok(mut talk), _) => {
-                        let place = format!("line {}", fragment.line);
+                match context.event(&event, found, &day, room_name.as_deref()) {
+                    Ok(mut talk) => {
+                        let place = format!("line {}", event.line);
                         schedule.warnings.extend(ids.claim(&mut talk, &place));
                         schedule.talks.push(talk);
                     }
-                    (Err(error), id) => skipped.note(id, error),
+                    Err(error) => skipped.note(event_id(&event), error),
                 }
             }
         }
@@ -101,8 +88,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     if schedule.talks.is_empty() {
         // Applied as the full timetable it would cancel every stored talk: a broken or
         // not-yet-filled export must never do that (the iCalendar importer refuses too).
-        return Err(error_at(
-            root.line,
+        return Err(error_in(
             &root,
             "no <day><room><event> found: refusing to import an empty timetable",
         ));
@@ -138,26 +124,44 @@ struct Conference {
 }
 
 impl Conference {
-    fn read(tree: Tree<'_, '_>, conference: Node<'_, '_>) -> Result<Self, ImportError> {
-        let zone = match child(conference, "time_zone_name") {
-            Some(node) => {
-                let name = text_of(node);
-                let zone = zone_by_name(&name).ok_or_else(|| {
-                    tree.error(node, format!("unknown time zone {:?}", shorten(&name)))
-                })?;
-                Some(zone)
+    /// The `<conference>` child of the root, wherever it is: a file whose days come first is
+    /// read twice, as every day needs the zone it names.
+    fn find(input: &str) -> Result<Self, ImportError> {
+        let mut outline = Outline::new(input);
+        let root = outline.root()?;
+        if root.is_empty() {
+            return Ok(Self::default());
+        }
+        while let Some(child) = outline.next_child()? {
+            if child.name == "conference" {
+                return Self::read(&mut outline, &child);
             }
-            None => None,
-        };
-        let day_change =
-            match child(conference, "day_change") {
-                Some(node) => Some(parse_clock(&text_of(node)).ok_or_else(|| {
-                    tree.error(node, "<day_change> should be a time such as 04:00")
-                })?),
-                None => None,
-            };
+            outline.skip(&child)?;
+        }
+        Ok(Self::default())
+    }
+
+    fn read<'i>(outline: &mut Outline<'i>, conference: &Element<'i>) -> Result<Self, ImportError> {
+        let [title, zone, day_change] = content::fields(
+            outline,
+            conference,
+            ["title", "time_zone_name", "day_change"],
+        )?;
+        let zone = zone
+            .map(|(node, name): Field<'_>| {
+                zone_by_name(&name).ok_or_else(|| {
+                    error_in(&node, format!("unknown time zone {:?}", shorten(&name)))
+                })
+            })
+            .transpose()?;
+        let day_change = day_change
+            .map(|(node, text): Field<'_>| {
+                parse_clock(&text)
+                    .ok_or_else(|| error_in(&node, "<day_change> should be a time such as 04:00"))
+            })
+            .transpose()?;
         Ok(Self {
-            title: child(conference, "title").and_then(|t| clean_line(&text_of(t))),
+            title: title.and_then(|(_, text)| clean_line(&text)),
             zone,
             day_change,
         })
@@ -184,8 +188,7 @@ impl Context {
     fn day(&self, node: &Element<'_>) -> Result<Day, ImportError> {
         let stamp_attr = |attr: &str| match node.attribute(attr) {
             Some(value) => parse_stamp(value).map(Some).ok_or_else(|| {
-                error_at(
-                    node.line,
+                error_in(
                     node,
                     format!("{attr}=\"{}\" is not an ISO 8601 date-time", shorten(value)),
                 )
@@ -196,8 +199,7 @@ impl Context {
         let end = stamp_attr("end")?;
         let date = match node.attribute("date") {
             Some(value) => Some(parse_date(value).ok_or_else(|| {
-                error_at(
-                    node.line,
+                error_in(
                     node,
                     format!(
                         "date=\"{}\" is not a date such as 2024-02-03",
@@ -220,26 +222,24 @@ impl Context {
 
     fn event(
         &self,
-        r: Tree<'_, '_>,
-        node: Node<'_, '_>,
+        event: &Element<'_>,
+        found: EventFields<'_>,
         day: &Day,
         room_name: Option<&str>,
     ) -> Result<TalkData, ImportError> {
-        let found = EventFields::of(node);
-        let source_id =
-            event_id(node).ok_or_else(|| r.error(node, "the event has no guid or id attribute"))?;
-        let raw_title = found.title.map(text_of).unwrap_or_default();
+        let source_id = event_id(event)
+            .ok_or_else(|| error_in(event, "the event has no guid or id attribute"))?;
+        let raw_title = found.title.unwrap_or_default();
         let (title, title_cancelled) = fields::split_cancelled(&raw_title);
-        let title = clean_line(title).ok_or_else(|| r.error(node, "missing <title>"))?;
-        let status_text = found.status.or(found.state).map(text_of);
-        let start = self.event_start(r, node, &found, day)?;
-        let duration_node = found
+        let title = clean_line(title).ok_or_else(|| error_in(event, "missing <title>"))?;
+        let start = self.event_start(event, found.date.as_deref(), found.start.as_deref(), day)?;
+        let status_text = found.status.or(found.state);
+        let duration_text = found
             .duration
-            .ok_or_else(|| r.error(node, "missing <duration>"))?;
-        let duration_text = text_of(duration_node);
+            .ok_or_else(|| error_in(event, "missing <duration>"))?;
         let duration = parse_duration(&duration_text).ok_or_else(|| {
-            r.error(
-                node,
+            error_in(
+                event,
                 format!(
                     "<duration> \"{}\" should be HH:MM or HH:MM:SS",
                     shorten(&duration_text)
@@ -248,16 +248,16 @@ impl Context {
         })?;
         let end = start
             .checked_add_signed(duration)
-            .ok_or_else(|| r.error(node, "the event ends out of range"))?;
-        let line_field = |node: Option<Node<'_, '_>>| node.and_then(|n| clean_line(&text_of(n)));
+            .ok_or_else(|| error_in(event, "the event ends out of range"))?;
+        let line_field = |text: Option<Cow<'_, str>>| text.and_then(|t| clean_line(&t));
         let talk_type = line_field(found.talk_type);
         Ok(TalkData {
             source_id: Some(source_id),
             title,
             subtitle: line_field(found.subtitle),
-            abstract_text: found.abstract_text.and_then(rich_element),
-            description: found.description.and_then(rich_element),
-            speakers: found.persons.map(persons).unwrap_or_default(),
+            abstract_text: found.abstract_text.flatten(),
+            description: found.description.flatten(),
+            speakers: found.persons.unwrap_or_default(),
             track: line_field(found.track),
             level: None,
             kind: fields::kind_for_type(talk_type.as_deref()),
@@ -272,7 +272,7 @@ impl Context {
                 all_day: false,
             }),
             status: fields::status(title_cancelled, status_text.as_deref()),
-            url: found.url.and_then(|n| fields::web_url(&text_of(n))),
+            url: found.url.and_then(|t| fields::web_url(&t)),
         })
     }
 
@@ -280,74 +280,53 @@ impl Context {
     /// `<start>` in the conference zone.
     fn event_start(
         &self,
-        r: Tree<'_, '_>,
-        node: Node<'_, '_>,
-        found: &EventFields<'_, '_>,
+        event: &Element<'_>,
+        date: Option<&str>,
+        start: Option<&str>,
         day: &Day,
     ) -> Result<DateTime<Utc>, ImportError> {
         let no_zone = "has no offset and the schedule names no time zone: add <time_zone_name> \
                        or choose the conference's time zone";
-        if let Some(date_node) = found.date.filter(|n| !text_of(*n).trim().is_empty()) {
-            let value = text_of(date_node);
-            let stamp = parse_stamp(&value).ok_or_else(|| {
-                r.error(
-                    node,
-                    format!(
-                        "<date> \"{}\" is not an ISO 8601 date-time",
-                        shorten(&value)
-                    ),
+        if let Some(value) = date.filter(|t| !t.trim().is_empty()) {
+            let stamp = parse_stamp(value).ok_or_else(|| {
+                error_in(
+                    event,
+                    format!("<date> \"{}\" is not an ISO 8601 date-time", shorten(value)),
                 )
             })?;
             return stamp
                 .to_utc(self.zone)
-                .ok_or_else(|| r.error(node, format!("<date> {no_zone}")));
+                .ok_or_else(|| error_in(event, format!("<date> {no_zone}")));
         }
-        let start_node = found
-            .start
-            .ok_or_else(|| r.error(node, "missing <start>"))?;
-        let start_text = text_of(start_node);
-        let clock = parse_clock(&start_text).ok_or_else(|| {
-            r.error(
-                node,
+        let start_text = start.ok_or_else(|| error_in(event, "missing <start>"))?;
+        let clock = parse_clock(start_text).ok_or_else(|| {
+            error_in(
+                event,
                 format!(
                     "<start> \"{}\" should be a time such as 09:30",
-                    shorten(&start_text)
+                    shorten(start_text)
                 ),
             )
         })?;
         let date = day.date.ok_or_else(|| {
-            r.error(
-                node,
+            error_in(
+                event,
                 "the event has no <date>, and its <day> has no date attribute",
             )
         })?;
         let zone = self
             .zone
-            .ok_or_else(|| r.error(node, format!("the event's <start> {no_zone}")))?;
+            .ok_or_else(|| error_in(event, format!("the event's <start> {no_zone}")))?;
         fields::start_from_day(date, clock, day.starts_at, zone)
-            .ok_or_else(|| r.error(node, "the event's date is out of range"))
+            .ok_or_else(|| error_in(event, "the event's date is out of range"))
     }
 }
 
 /// The event's id as the source gives it: `guid`, else `id`.
-fn event_id(node: Node<'_, '_>) -> Option<String> {
+fn event_id(event: &Element<'_>) -> Option<String> {
     ["guid", "id"]
         .iter()
-        .find_map(|attr| node.attribute(*attr).and_then(clean_line))
-}
-
-/// `<persons><person id="2">Name</person></persons>`.
-fn persons(list: Node<'_, '_>) -> Vec<SpeakerData> {
-    elements(list, "person")
-        .filter_map(|person| {
-            let name = clean_line(&text_of(person))?;
-            Some(SpeakerData {
-                source_id: person.attribute("id").and_then(clean_line),
-                name,
-                biography: None,
-            })
-        })
-        .collect()
+        .find_map(|attr| event.attribute(attr).and_then(clean_line))
 }
 
 #[cfg(test)]

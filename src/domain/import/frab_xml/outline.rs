@@ -1,8 +1,9 @@
-//! The document's outline read as a stream (quick-xml): `<schedule>`, its `<day>`s and
-//! `<room>`s as elements met one after another, and each `<conference>` or `<event>` handed
-//! out as the slice of the file it spans, for roxmltree to build a small tree of. A tree of
-//! the whole file was most of an XML import's peak memory: about 480 MB for 100,000 talks,
-//! where one event's tree is a few kilobytes and is dropped once the talk is read.
+//! The document read as a stream (quick-xml): elements and their text met one after another,
+//! with the checks of XML's rules that quick-xml leaves to its caller. Nothing is built of the
+//! whole file: a tree of it was most of an XML import's peak memory (about 480 MB for 100,000
+//! talks), and a tree per `<event>` was a quarter of an import's time.
+
+use std::borrow::Cow;
 
 use quick_xml::errors::{Error, IllFormedError, SyntaxError};
 use quick_xml::events::attributes::AttrError;
@@ -15,8 +16,8 @@ use super::guards;
 use super::lexical::{is_name, leading_blank, namespace_problem, Lines};
 use crate::domain::import::ImportError;
 
-/// An element of the outline: its name (without a namespace prefix, as roxmltree gives it),
-/// its attributes and where it starts.
+/// An element met in the file: its name (the local part: `x:event` is an event), its
+/// attributes and the line it starts on.
 pub(super) struct Element<'i> {
     pub(super) name: &'i str,
     /// With its prefix (`x:event`), as its end tag repeats it.
@@ -24,15 +25,13 @@ pub(super) struct Element<'i> {
     /// Qualified names (`xmlns:x`, `name`) and values, entities resolved and whitespace
     /// normalised as XML prescribes.
     attributes: Vec<(String, String)>,
-    /// Byte offset of its `<`.
-    at: usize,
     pub(super) line: usize,
     /// `<room/>`: nothing inside, and no end tag to read.
     empty: bool,
 }
 
 impl Element<'_> {
-    /// An attribute without a namespace prefix, as roxmltree's `Node::attribute` finds it.
+    /// An attribute without a namespace prefix.
     pub(super) fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes
             .iter()
@@ -44,36 +43,17 @@ impl Element<'_> {
     pub(super) fn is_empty(&self) -> bool {
         self.empty
     }
-
-    /// The namespace prefixes it declares (`xmlns:x="..."`).
-    pub(super) fn prefixes(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.attributes.iter().filter_map(|(key, value)| {
-            key.strip_prefix("xmlns:")
-                .map(|prefix| (prefix, value.as_str()))
-        })
-    }
 }
 
-/// An element's whole text, from its `<` to the end of its end tag, and the line it starts on.
-#[derive(Clone, Copy)]
-pub(super) struct Fragment<'i> {
-    pub(super) text: &'i str,
-    pub(super) line: usize,
-    /// The file before it, for its column should an error need one.
-    head: &'i str,
-}
-
-impl Fragment<'_> {
-    /// The column (in characters, from 1) the fragment starts at on its first line.
-    pub(super) fn column(&self) -> usize {
-        self.head
-            .rsplit('\n')
-            .next()
-            .unwrap_or_default()
-            .chars()
-            .count()
-            + 1
-    }
+/// What an element holds, met in order.
+pub(super) enum Content<'i> {
+    /// A child element.
+    Element(Element<'i>),
+    /// A piece of its text: character data, a CDATA section's content or a reference's
+    /// character, as XML reads them.
+    Text(Cow<'i, str>),
+    /// Its end tag.
+    End,
 }
 
 /// A reader positioned inside some element, handing out its children one at a time.
@@ -115,21 +95,35 @@ impl<'i> Outline<'i> {
 
     /// The next child element of the element the outline is in, or `None` at its end tag.
     /// The outline is then inside the child, unless it is empty: read its children with
-    /// further calls, or step over it with [`Self::skip`] or [`Self::fragment`].
+    /// further calls, or step over it with [`Self::skip`].
     pub(super) fn next_child(&mut self) -> Result<Option<Element<'i>>, ImportError> {
+        loop {
+            match self.next_content()? {
+                Content::Element(child) => return Ok(Some(child)),
+                Content::End => return Ok(None),
+                Content::Text(_) => {}
+            }
+        }
+    }
+
+    /// What comes next inside the element the outline is in: a child element (the outline is
+    /// then inside it, unless it is empty), a piece of its text, or its end.
+    pub(super) fn next_content(&mut self) -> Result<Content<'i>, ImportError> {
         loop {
             let at = self.position();
             match self.reader.read_event() {
                 Ok(Event::Start(start)) => {
                     self.depth += 1;
-                    return self.element(&start, at, false).map(Some);
+                    return self.element(&start, at, false).map(Content::Element);
                 }
-                Ok(Event::Empty(start)) => return self.element(&start, at, true).map(Some),
+                Ok(Event::Empty(start)) => {
+                    return self.element(&start, at, true).map(Content::Element)
+                }
                 Ok(Event::End(_)) => {
                     self.depth = self.depth.saturating_sub(1);
-                    return Ok(None);
+                    return Ok(Content::End);
                 }
-                Ok(Event::Eof) if self.depth == 0 => return Ok(None),
+                Ok(Event::Eof) if self.depth == 0 => return Ok(Content::End),
                 Ok(Event::Eof) => return Err(self.truncated()),
                 Ok(Event::Text(text)) if self.depth == 0 => {
                     let blank = leading_blank(&text);
@@ -140,29 +134,76 @@ impl<'i> Outline<'i> {
                 Ok(Event::CData(_) | Event::GeneralRef(_)) if self.depth == 0 => {
                     return Err(self.misplaced(at, "text outside the root element"));
                 }
+                Ok(Event::Text(_)) => {
+                    let end = self.position();
+                    return self.text(at, end).map(Content::Text);
+                }
+                Ok(Event::CData(_)) => {
+                    // `<![CDATA[` and `]]>` around it.
+                    let end = self.position().saturating_sub(3);
+                    return self.text(at + 9, end).map(Content::Text);
+                }
                 Ok(Event::Decl(_)) if at > 0 => {
                     return Err(self.misplaced(at, "an XML declaration after the start"));
                 }
                 Ok(Event::DocType(_)) if self.depth > 0 => {
                     return Err(self.misplaced(at, "a DOCTYPE inside an element"));
                 }
-                Ok(Event::GeneralRef(reference)) => self.check_reference(&reference, at)?,
+                Ok(Event::GeneralRef(reference)) => {
+                    return self.reference(&reference, at).map(Content::Text)
+                }
                 Ok(_) => {}
                 Err(error) => return Err(self.error(&error)),
             }
         }
     }
 
-    /// What the outline reads between elements is not kept, but an entity there must still
-    /// be one XML defines: `&nbsp;` means the file is HTML, or broken.
-    fn check_reference(&mut self, reference: &BytesRef<'_>, at: usize) -> Result<(), ImportError> {
-        let known = if reference.is_char_ref() {
-            matches!(reference.resolve_char_ref(), Ok(Some(_)))
+    /// The file's text from `from` to `to`, as XML reads it: a character XML forbids (a C0
+    /// control other than tab and line breaks) is refused, and line ends become `\n`.
+    fn text(&mut self, from: usize, to: usize) -> Result<Cow<'i, str>, ImportError> {
+        let input = self.input;
+        let text = input.get(from..to).unwrap_or_default();
+        if let Some(at) = text
+            .bytes()
+            .position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+        {
+            let code = text.as_bytes().get(at).copied().unwrap_or_default();
+            return Err(self.misplaced(
+                from + at,
+                &format!("the text holds U+{code:04X}, a control character XML does not allow"),
+            ));
+        }
+        if !text.contains('\r') {
+            return Ok(Cow::Borrowed(text));
+        }
+        Ok(Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n")))
+    }
+
+    /// The text a reference stands for: a character reference's character, or one of the
+    /// five entities XML defines. Any other (`&nbsp;`) means the file is HTML, or broken.
+    fn reference(
+        &mut self,
+        reference: &BytesRef<'_>,
+        at: usize,
+    ) -> Result<Cow<'i, str>, ImportError> {
+        let resolved = if reference.is_char_ref() {
+            match reference.resolve_char_ref() {
+                Ok(Some(c)) => Some(Cow::Owned(c.to_string())),
+                _ => None,
+            }
         } else {
-            matches!(&**reference, "lt" | "gt" | "amp" | "apos" | "quot")
+            let entity = match &**reference {
+                "lt" => Some("<"),
+                "gt" => Some(">"),
+                "amp" => Some("&"),
+                "apos" => Some("'"),
+                "quot" => Some("\""),
+                _ => None,
+            };
+            entity.map(Cow::Borrowed)
         };
-        if known {
-            return Ok(());
+        if let Some(text) = resolved {
+            return Ok(text);
         }
         let name = shorten(reference);
         let what = if reference.is_char_ref() {
@@ -179,11 +220,6 @@ impl<'i> Outline<'i> {
 
     /// Steps over `element` and everything inside it.
     pub(super) fn skip(&mut self, element: &Element<'i>) -> Result<(), ImportError> {
-        self.fragment(element).map(drop)
-    }
-
-    /// Steps over `element`, giving its text.
-    pub(super) fn fragment(&mut self, element: &Element<'i>) -> Result<Fragment<'i>, ImportError> {
         if !element.empty {
             let name = QName(element.qname);
             if let Err(error) = self.reader.read_to_end(name) {
@@ -191,12 +227,7 @@ impl<'i> Outline<'i> {
             }
             self.depth = self.depth.saturating_sub(1);
         }
-        let end = self.position();
-        Ok(Fragment {
-            text: self.input.get(element.at..end).unwrap_or_default(),
-            line: element.line,
-            head: self.input.get(..element.at).unwrap_or_default(),
-        })
+        Ok(())
     }
 
     /// After the root's end tag: nothing but comments, processing instructions and
@@ -284,7 +315,6 @@ impl<'i> Outline<'i> {
             name,
             qname,
             attributes,
-            at,
             line,
             empty,
         })
@@ -354,21 +384,4 @@ impl<'i> Outline<'i> {
             format!("malformed XML: the file ends here{inside}: it looks cut off"),
         )
     }
-}
-
-/// The outline of a file whose `<conference>` comes after its days (or is missing) is read
-/// twice: once to find it, as every day needs the zone it names.
-pub(super) fn conference(input: &str) -> Result<Option<Fragment<'_>>, ImportError> {
-    let mut outline = Outline::new(input);
-    let root = outline.root()?;
-    if root.is_empty() {
-        return Ok(None);
-    }
-    while let Some(child) = outline.next_child()? {
-        if child.name == "conference" {
-            return outline.fragment(&child).map(Some);
-        }
-        outline.skip(&child)?;
-    }
-    Ok(None)
 }

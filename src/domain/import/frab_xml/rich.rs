@@ -1,66 +1,68 @@
 //! Free-text elements (abstracts, descriptions) as readable text. An abstract holds HTML either
 //! as child elements (`<abstract><p>..</p></abstract>`) or as escaped text (`&lt;p&gt;..`):
-//! elements are read off the tree the XML parser already built, escaped text goes through
+//! elements are rendered as the reader meets them, escaped text goes through
 //! [`crate::domain::html::html_to_text`].
 
-use roxmltree::Node;
+use std::borrow::Cow;
 
 use super::fields;
-use super::nodes::text_of;
+use super::outline::{Content, Element, Outline};
 use crate::domain::html::{is_raw_text, Renderer};
+use crate::domain::import::ImportError;
 
-pub(super) fn rich_element(node: Node<'_, '_>) -> Option<String> {
-    if node.children().any(|c| c.is_element()) {
+/// The readable text of `element`, read up to its end tag.
+pub(super) fn read<'i>(
+    outline: &mut Outline<'i>,
+    element: &Element<'i>,
+) -> Result<Option<String>, ImportError> {
+    // Text until the first child element: with none, the element is plain (or escaped) text.
+    let mut plain = Cow::Borrowed("");
+    let mut out: Option<Renderer> = None;
+    let mut open: Vec<Open<'i>> = Vec::new();
+    if !element.is_empty() {
+        loop {
+            match outline.next_content()? {
+                Content::Text(piece) => match &mut out {
+                    Some(out) => out.text(&piece),
+                    None if plain.is_empty() => plain = piece,
+                    None => plain.to_mut().push_str(&piece),
+                },
+                Content::Element(child) => {
+                    let out = out.get_or_insert_with(|| {
+                        let mut out = Renderer::default();
+                        out.text(&plain);
+                        out
+                    });
+                    let child = Open::new(child);
+                    if child.plain && is_raw_text(tag_part(&child.name)) {
+                        // A script or style element: its whole content is dropped.
+                        outline.skip(&child.element)?;
+                        continue;
+                    }
+                    child.start(out);
+                    if child.element.is_empty() {
+                        child.close(out);
+                    } else {
+                        open.push(child);
+                    }
+                }
+                Content::End => match (open.pop(), &mut out) {
+                    (Some(top), Some(out)) => top.close(out),
+                    _ => break,
+                },
+            }
+        }
+    }
+    Ok(match out {
         // Already cleaned: the renderer's output is.
-        Some(element_text(node)).filter(|text| !text.is_empty())
-    } else {
-        fields::rich_text(&text_of(node))
-    }
-}
-
-/// The text of an element's content. Walking the tree, instead of writing the content out
-/// as HTML for `html_to_text` to parse again, was a fifth of an XML import. Iterative (a stack
-/// of open elements), so deeply nested input cannot exhaust the call stack.
-fn element_text(node: Node<'_, '_>) -> String {
-    let mut out = Renderer::default();
-    let mut open: Vec<Open<'_, '_>> = Vec::new();
-    // A script or style element, whose whole content is dropped.
-    let mut dropped: Option<Node<'_, '_>> = None;
-    for descendant in node.descendants().skip(1) {
-        if let Some(raw) = dropped {
-            if descendant.ancestors().any(|a| a == raw) {
-                continue;
-            }
-            dropped = None;
-        }
-        while let Some(top) = open.last() {
-            if descendant.parent() == Some(top.node) {
-                break;
-            }
-            top.close(&mut out);
-            open.pop();
-        }
-        if descendant.is_element() {
-            let element = Open::new(descendant);
-            if element.plain && is_raw_text(tag_part(&element.name)) {
-                dropped = Some(descendant);
-                continue;
-            }
-            element.start(&mut out);
-            open.push(element);
-        } else if let Some(text) = descendant.text().filter(|_| descendant.is_text()) {
-            out.text(text);
-        }
-    }
-    while let Some(top) = open.pop() {
-        top.close(&mut out);
-    }
-    out.finish()
+        Some(out) => Some(out.finish()).filter(|text| !text.is_empty()),
+        None => fields::rich_text(&plain),
+    })
 }
 
 /// An element whose end tag is still to come.
-struct Open<'a, 'input> {
-    node: Node<'a, 'input>,
+struct Open<'i> {
+    element: Element<'i>,
     /// Lower case, as HTML names compare.
     name: String,
     /// Whether HTML would read the name as a tag at all: one starting with anything but an
@@ -68,24 +70,20 @@ struct Open<'a, 'input> {
     plain: bool,
 }
 
-impl<'a, 'input> Open<'a, 'input> {
-    fn new(node: Node<'a, 'input>) -> Self {
-        let name = node.tag_name().name();
+impl<'i> Open<'i> {
+    fn new(element: Element<'i>) -> Self {
         Self {
-            node,
-            plain: name.starts_with(|c: char| c.is_ascii_alphabetic()),
-            name: name.to_ascii_lowercase(),
+            plain: element.name.starts_with(|c: char| c.is_ascii_alphabetic()),
+            name: element.name.to_ascii_lowercase(),
+            element,
         }
     }
 
-    fn href(&self) -> Option<&'a str> {
-        self.node.attribute("href").map(str::trim)
-    }
-
     fn start(&self, out: &mut Renderer) {
+        let href = self.element.attribute("href");
         if !self.plain {
-            let name = self.node.tag_name().name();
-            match self.node.attribute("href") {
+            let name = self.element.name;
+            match href {
                 Some(href) => out.text(&format!("<{name} href=\"{href}\">")),
                 None => out.text(&format!("<{name}>")),
             }
@@ -93,14 +91,14 @@ impl<'a, 'input> Open<'a, 'input> {
         }
         // Only the letters and digits of a name make the tag (`<my-list>` is `my`).
         let name = tag_part(&self.name);
-        out.tag(name, false, self.href().filter(|_| name == "a"));
+        out.tag(name, false, href.map(str::trim).filter(|_| name == "a"));
     }
 
     fn close(&self, out: &mut Renderer) {
         if self.plain {
             out.tag(tag_part(&self.name), true, None);
         } else {
-            out.text(&format!("</{}>", self.node.tag_name().name()));
+            out.text(&format!("</{}>", self.element.name));
         }
     }
 }

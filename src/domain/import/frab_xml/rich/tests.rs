@@ -40,10 +40,22 @@ fn rewritten(node: Node<'_, '_>) -> String {
     crate::domain::text::clean(&html::html_to_text(&out)).unwrap_or_default()
 }
 
+/// The text `read` gives of the root element.
+fn streamed(xml: &str) -> Option<String> {
+    let mut outline = Outline::new(xml);
+    let root = outline.root().expect("an element");
+    let text = read(&mut outline, &root).expect("well-formed test XML");
+    assert!(
+        matches!(outline.next_content(), Ok(Content::End)),
+        "read stops at the element's end tag: {xml}"
+    );
+    text
+}
+
 fn both(xml: &str) -> (String, String) {
     let doc = Document::parse(xml).expect("well-formed test XML");
     let root = doc.root_element();
-    (rich_element(root).unwrap_or_default(), rewritten(root))
+    (streamed(xml).unwrap_or_default(), rewritten(root))
 }
 
 #[test]
@@ -63,6 +75,33 @@ fn abstracts_read_as_they_were_read_through_html() {
         assert_eq!(walked, reparsed, "{xml}");
     }
     assert_eq!(both(cases[0]).0, "One bold idea.\n\nSecond paragraph.");
+}
+
+#[test]
+fn text_without_elements_is_read_as_plain_or_escaped_html() {
+    let cases = [
+        ("<abstract/>", None),
+        ("<abstract> \n </abstract>", None),
+        (
+            "<abstract>&lt;p&gt;One&lt;/p&gt;&lt;p&gt;Two&lt;/p&gt;</abstract>",
+            Some("One\n\nTwo"),
+        ),
+        (
+            "<abstract>\n    First\n      indented<!-- c --> line\n\n\n    Second\n  </abstract>",
+            Some("First\n  indented line\n\nSecond"),
+        ),
+        (
+            "<abstract><![CDATA[<b>bold</b>]]> text</abstract>",
+            Some("bold text"),
+        ),
+        (
+            "<abstract>lead <b>bold</b> &amp; tail</abstract>",
+            Some("lead bold & tail"),
+        ),
+    ];
+    for (xml, expected) in cases {
+        assert_eq!(streamed(xml).as_deref(), expected, "{xml}");
+    }
 }
 
 fn raw_in_raw(xml: &str) -> bool {
