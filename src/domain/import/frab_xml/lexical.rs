@@ -28,6 +28,30 @@ pub(super) fn namespace_problem(key: &str, value: &str) -> Option<&'static str> 
     }
 }
 
+/// A character XML 1.0 allows in a document: not a C0 control other than tab and line breaks,
+/// nor U+FFFE or U+FFFF (a `str` holds no surrogates).
+pub(super) fn is_xml_char(c: char) -> bool {
+    (c >= ' ' || matches!(c, '\t' | '\n' | '\r')) && !matches!(c, '\u{fffe}' | '\u{ffff}')
+}
+
+/// The first character of `text` XML does not allow, and its byte offset. One pass over the
+/// bytes: only C0 controls and the lead byte of U+F000..U+FFFF need a closer look.
+pub(super) fn forbidden_char(text: &str) -> Option<(usize, char)> {
+    let mut from = 0;
+    loop {
+        let rest = text.as_bytes().get(from..)?;
+        let at = from
+            + rest
+                .iter()
+                .position(|&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)?;
+        let c = text.get(at..)?.chars().next()?;
+        if !is_xml_char(c) {
+            return Some((at, c));
+        }
+        from = at + 1;
+    }
+}
+
 /// How many bytes of whitespace start `text`.
 pub(super) fn leading_blank(text: &str) -> usize {
     text.len() - text.trim_ascii_start().len()

@@ -13,7 +13,9 @@ use quick_xml::Reader;
 
 use super::fields::shorten;
 use super::guards;
-use super::lexical::{is_name, leading_blank, namespace_problem, Lines};
+use super::lexical::{
+    forbidden_char, is_name, is_xml_char, leading_blank, namespace_problem, Lines,
+};
 use crate::domain::import::ImportError;
 
 /// An element met in the file: its name (the local part: `x:event` is an event), its
@@ -163,14 +165,17 @@ impl<'i> Outline<'i> {
     fn text(&mut self, from: usize, to: usize) -> Result<Cow<'i, str>, ImportError> {
         let input = self.input;
         let text = input.get(from..to).unwrap_or_default();
-        if let Some(at) = text
-            .bytes()
-            .position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
-        {
-            let code = text.as_bytes().get(at).copied().unwrap_or_default();
+        if let Some((at, c)) = forbidden_char(text) {
+            let code = u32::from(c);
             return Err(self.misplaced(
                 from + at,
-                &format!("the text holds U+{code:04X}, a control character XML does not allow"),
+                &format!("the text holds U+{code:04X}, a character XML does not allow"),
+            ));
+        }
+        if let Some(at) = text.find("]]>") {
+            return Err(self.misplaced(
+                from + at,
+                "`]]>` in text, where XML allows it only to end a CDATA section",
             ));
         }
         if !text.contains('\r') {
@@ -188,7 +193,7 @@ impl<'i> Outline<'i> {
     ) -> Result<Cow<'i, str>, ImportError> {
         let resolved = if reference.is_char_ref() {
             match reference.resolve_char_ref() {
-                Ok(Some(c)) => Some(Cow::Owned(c.to_string())),
+                Ok(Some(c)) if is_xml_char(c) => Some(Cow::Owned(c.to_string())),
                 _ => None,
             }
         } else {
@@ -207,7 +212,7 @@ impl<'i> Outline<'i> {
         }
         let name = shorten(reference);
         let what = if reference.is_char_ref() {
-            format!("&{name}; is a character reference to no character")
+            format!("&{name}; is a character reference to no character XML allows")
         } else {
             format!("an unknown entity &{name};")
         };
@@ -299,6 +304,13 @@ impl<'i> Outline<'i> {
                             "the value of {key} holds an unknown entity or a character \
                              reference to no character"
                         )
+                    })
+                    .and_then(|value| match forbidden_char(&value) {
+                        Some((_, c)) => Err(format!(
+                            "the value of {key} holds U+{:04X}, a character XML does not allow",
+                            u32::from(c)
+                        )),
+                        None => Ok(value),
                     }),
             };
             match value {

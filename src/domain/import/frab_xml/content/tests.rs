@@ -82,16 +82,42 @@ fn line_ends_are_read_as_xml_reads_them() {
 }
 
 #[test]
-fn a_control_character_in_text_is_malformed_xml() {
+fn a_character_xml_forbids_is_malformed_xml_however_it_is_written() {
+    let cases = [
+        (
+            "<t>\n\nbad \u{1} text</t>",
+            "line 3: malformed XML: the text holds U+0001, a character XML does not allow",
+        ),
+        (
+            "<t>fine\u{ff0c} then \u{ffff}</t>",
+            "line 1: malformed XML: the text holds U+FFFF, a character XML does not allow",
+        ),
+        (
+            "<t><![CDATA[\u{1f}]]></t>",
+            "line 1: malformed XML: the text holds U+001F, a character XML does not allow",
+        ),
+        (
+            "<t>\n&#1;</t>",
+            "line 2: malformed XML: &#1; is a character reference to no character XML allows",
+        ),
+        (
+            "<t><x a=\"&#x1B;\"/></t>",
+            "line 1: malformed XML: <x>: the value of a holds U+001B, a character XML does \
+             not allow",
+        ),
+        (
+            "<t>a ]]> b</t>",
+            "line 1: malformed XML: `]]>` in text, where XML allows it only to end a CDATA \
+             section",
+        ),
+    ];
+    for (xml, expected) in cases {
+        assert_eq!(text_of(xml), Err(expected.to_owned()), "{xml:?}");
+    }
     assert_eq!(
-        text_of("<t>\n\nbad \u{1} text</t>"),
-        Err(
-            "line 3: malformed XML: the text holds U+0001, a control character XML does not \
-             allow"
-                .to_owned()
-        )
+        text_of("<t>tab\there\u{feff}\u{fffd}</t>").as_deref(),
+        Ok("tab\there\u{feff}\u{fffd}")
     );
-    assert_eq!(text_of("<t>tab\there</t>").as_deref(), Ok("tab\there"));
 }
 
 #[test]
@@ -106,6 +132,9 @@ fn references_inside_text_are_xml_s_own_only() {
     );
     assert_eq!(
         text_of("<t>&#0;</t>"),
-        Err("line 1: malformed XML: &#0; is a character reference to no character".to_owned())
+        Err(
+            "line 1: malformed XML: &#0; is a character reference to no character XML allows"
+                .to_owned()
+        )
     );
 }
