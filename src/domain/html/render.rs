@@ -1,5 +1,5 @@
 //! What HTML's structure means as plain text, however the HTML was read (a fragment parsed
-//! by [`super::html_to_text`], or elements an XML parser already built): block elements
+//! by [`super::html_to_text`], or elements an XML reader meets in a schedule): block elements
 //! become line breaks, list items bullets, links their text and a differing URL.
 
 use crate::domain::text;

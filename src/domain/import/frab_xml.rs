@@ -69,7 +69,8 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         while let Some(room) = children(&mut outline, &day_element, "room")? {
             let room_name = room.attribute("name").and_then(clean_line);
             while let Some(event) = children(&mut outline, &room, "event")? {
-                // Malformed XML anywhere in it refuses the file; a missing field skips the talk.
+                // Malformed XML where the event is read refuses the file; a missing field skips
+                // the talk.
                 let found = EventFields::read(&mut outline, &event)?;
                 skipped.events += 1;
                 match context.event(&event, found, &day, room_name.as_deref()) {

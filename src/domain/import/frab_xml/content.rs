@@ -134,8 +134,8 @@ pub(super) fn text<'i>(
     let mut depth = 0_usize;
     loop {
         match outline.next_content()? {
-            Content::Text(piece) if text.is_empty() => text = piece,
-            Content::Text(piece) => text.to_mut().push_str(&piece),
+            Content::Text(piece) if text.is_empty() => text = piece.read(),
+            Content::Text(piece) => text.to_mut().push_str(&piece.read()),
             Content::Element(inner) if !inner.is_empty() => depth += 1,
             Content::Element(_) => {}
             Content::End if depth == 0 => return Ok(text),

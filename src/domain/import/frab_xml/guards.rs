@@ -23,9 +23,10 @@ pub(super) fn refuse_entity_declarations(input: &str) -> Result<(), ImportError>
 /// How deeply elements may nest. A schedule with HTML abstracts needs about 20 levels.
 const MAX_DEPTH: usize = 128;
 
-/// roxmltree parses an event's nested elements recursively, so a hostile file nesting
-/// thousands of elements would overflow the stack (2 MiB on a tokio worker) and abort the
-/// process. This scan counts nesting first. It may over-count on malformed input, never
+/// Hostile nesting is refused outright, as the size of a file is capped: no schedule nests
+/// deeply, and every reader of the file (and any recursive one added later) can rely on it.
+/// (It was first needed when each event was a roxmltree tree, parsed recursively: thousands
+/// of nested elements overflowed the stack.) This scan counts nesting first. It may over-count on malformed input, never
 /// under-count up to the point where the parser would stop with an error: comments, CDATA,
 /// processing instructions and declarations are skipped, and `/>` only ends a start tag
 /// outside quotes.

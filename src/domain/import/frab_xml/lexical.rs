@@ -13,7 +13,7 @@ pub(super) fn is_name(name: &str) -> bool {
 }
 
 /// The two namespaces XML reserves: `xml:` is bound to its own, and nothing else is bound to
-/// either (roxmltree refuses these; an event's tree would meet them only where used).
+/// either: XML's namespace rules, checked on every element read.
 pub(super) fn namespace_problem(key: &str, value: &str) -> Option<&'static str> {
     const XML: &str = "http://www.w3.org/XML/1998/namespace";
     const XMLNS: &str = "http://www.w3.org/2000/xmlns/";

@@ -5,18 +5,17 @@
 
 use std::borrow::Cow;
 
-use quick_xml::errors::{Error, IllFormedError, SyntaxError};
-use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::QName;
 use quick_xml::Reader;
 
 use super::fields::shorten;
-use super::guards;
 use super::lexical::{
     forbidden_char, is_name, is_xml_char, leading_blank, namespace_problem, Lines,
 };
 use crate::domain::import::ImportError;
+
+mod errors;
 
 /// An element met in the file: its name (the local part: `x:event` is an event), its
 /// attributes and the line it starts on.
@@ -51,11 +50,36 @@ impl Element<'_> {
 pub(super) enum Content<'i> {
     /// A child element.
     Element(Element<'i>),
-    /// A piece of its text: character data, a CDATA section's content or a reference's
-    /// character, as XML reads them.
-    Text(Cow<'i, str>),
+    /// A piece of its text.
+    Text(Text<'i>),
     /// Its end tag.
     End,
+}
+
+/// A piece of an element's text, already checked against XML's rules; [`Text::read`] gives
+/// it as XML reads it. Text nobody keeps (the white space between elements) costs no copy.
+pub(super) enum Text<'i> {
+    /// Character data, or a CDATA section's content, as the file has it.
+    Raw(&'i str),
+    /// A character reference's character.
+    Char(char),
+    /// One of the five entities XML defines.
+    Entity(&'static str),
+}
+
+impl<'i> Text<'i> {
+    /// The text, line ends (`\r\n`, a lone `\r`) read as `\n`. A character reference is
+    /// taken as it is: `&#13;` stays a carriage return.
+    pub(super) fn read(self) -> Cow<'i, str> {
+        match self {
+            Self::Raw(text) if text.contains('\r') => {
+                Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+            }
+            Self::Raw(text) => Cow::Borrowed(text),
+            Self::Char(c) => Cow::Owned(c.to_string()),
+            Self::Entity(text) => Cow::Borrowed(text),
+        }
+    }
 }
 
 /// A reader positioned inside some element, handing out its children one at a time.
@@ -138,12 +162,28 @@ impl<'i> Outline<'i> {
                 }
                 Ok(Event::Text(_)) => {
                     let end = self.position();
-                    return self.text(at, end).map(Content::Text);
+                    let text = self.checked(at, end, "the text")?;
+                    if let Some(inside) = text.find("]]>") {
+                        return Err(self.misplaced(
+                            at + inside,
+                            "`]]>` in text, where XML allows it only to end a CDATA section",
+                        ));
+                    }
+                    return Ok(Content::Text(Text::Raw(text)));
                 }
                 Ok(Event::CData(_)) => {
                     // `<![CDATA[` and `]]>` around it.
                     let end = self.position().saturating_sub(3);
-                    return self.text(at + 9, end).map(Content::Text);
+                    let text = self.checked(at + 9, end, "the text")?;
+                    return Ok(Content::Text(Text::Raw(text)));
+                }
+                Ok(Event::Comment(_)) => {
+                    let end = self.position();
+                    self.checked(at, end, "a comment")?;
+                }
+                Ok(Event::PI(_)) => {
+                    let end = self.position();
+                    self.checked(at, end, "a processing instruction")?;
                 }
                 Ok(Event::Decl(_)) if at > 0 => {
                     return Err(self.misplaced(at, "an XML declaration after the start"));
@@ -160,40 +200,29 @@ impl<'i> Outline<'i> {
         }
     }
 
-    /// The file's text from `from` to `to`, as XML reads it: a character XML forbids (a C0
-    /// control other than tab and line breaks) is refused, and line ends become `\n`.
-    fn text(&mut self, from: usize, to: usize) -> Result<Cow<'i, str>, ImportError> {
+    /// The file from `from` to `to`, refused if it holds a character XML forbids (a C0
+    /// control other than tab and line breaks, U+FFFE, U+FFFF): `what` names what it is.
+    fn checked(&mut self, from: usize, to: usize, what: &str) -> Result<&'i str, ImportError> {
         let input = self.input;
         let text = input.get(from..to).unwrap_or_default();
-        if let Some((at, c)) = forbidden_char(text) {
-            let code = u32::from(c);
-            return Err(self.misplaced(
+        match forbidden_char(text) {
+            Some((at, c)) => Err(self.misplaced(
                 from + at,
-                &format!("the text holds U+{code:04X}, a character XML does not allow"),
-            ));
+                &format!(
+                    "{what} holds U+{:04X}, a character XML does not allow",
+                    u32::from(c)
+                ),
+            )),
+            None => Ok(text),
         }
-        if let Some(at) = text.find("]]>") {
-            return Err(self.misplaced(
-                from + at,
-                "`]]>` in text, where XML allows it only to end a CDATA section",
-            ));
-        }
-        if !text.contains('\r') {
-            return Ok(Cow::Borrowed(text));
-        }
-        Ok(Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n")))
     }
 
     /// The text a reference stands for: a character reference's character, or one of the
     /// five entities XML defines. Any other (`&nbsp;`) means the file is HTML, or broken.
-    fn reference(
-        &mut self,
-        reference: &BytesRef<'_>,
-        at: usize,
-    ) -> Result<Cow<'i, str>, ImportError> {
+    fn reference(&mut self, reference: &BytesRef<'_>, at: usize) -> Result<Text<'i>, ImportError> {
         let resolved = if reference.is_char_ref() {
             match reference.resolve_char_ref() {
-                Ok(Some(c)) if is_xml_char(c) => Some(Cow::Owned(c.to_string())),
+                Ok(Some(c)) if is_xml_char(c) => Some(Text::Char(c)),
                 _ => None,
             }
         } else {
@@ -205,7 +234,7 @@ impl<'i> Outline<'i> {
                 "quot" => Some("\""),
                 _ => None,
             };
-            entity.map(Cow::Borrowed)
+            entity.map(Text::Entity)
         };
         if let Some(text) = resolved {
             return Ok(text);
@@ -217,10 +246,6 @@ impl<'i> Outline<'i> {
             format!("an unknown entity &{name};")
         };
         Err(self.misplaced(at, &what))
-    }
-
-    fn misplaced(&mut self, at: usize, what: &str) -> ImportError {
-        ImportError::at_line(self.lines.at(at), format!("malformed XML: {what}"))
     }
 
     /// Steps over `element` and everything inside it.
@@ -302,7 +327,7 @@ impl<'i> Outline<'i> {
                     .map_err(|_| {
                         format!(
                             "the value of {key} holds an unknown entity or a character \
-                             reference to no character"
+                             reference to no character XML allows"
                         )
                     })
                     .and_then(|value| match forbidden_char(&value) {
@@ -330,70 +355,5 @@ impl<'i> Outline<'i> {
             line,
             empty,
         })
-    }
-
-    /// quick-xml counts an attribute's position from the tag's name: placed in the file.
-    fn attribute_error(&mut self, at: usize, name: &str, error: &AttrError) -> ImportError {
-        let (position, what) = match *error {
-            AttrError::ExpectedEq(p) => (p, "an attribute name must be followed by `=`"),
-            AttrError::ExpectedValue(p) => (p, "an `=` must be followed by a quoted value"),
-            AttrError::UnquotedValue(p) => (p, "an attribute value must be in quotes"),
-            AttrError::ExpectedQuote(p, _) => (p, "an attribute value's closing quote is missing"),
-            AttrError::Duplicated(p, _) => (p, "an attribute is given twice"),
-        };
-        let line = self.lines.at(at + 1 + position);
-        ImportError::at_line(line, format!("malformed XML: <{name}>: {what}"))
-    }
-
-    fn error(&mut self, error: &Error) -> ImportError {
-        let at = usize::try_from(self.reader.error_position())
-            .unwrap_or(usize::MAX)
-            .min(self.input.len());
-        match error {
-            // quick-xml looked for the tag's `>` (or its quote's end) up to the end of the
-            // file. With a `>` after it, the tag is broken where it starts (a stray quote);
-            // without one, the download was cut off in it.
-            Error::Syntax(
-                SyntaxError::UnclosedTag
-                | SyntaxError::UnclosedSingleQuotedAttributeValue
-                | SyntaxError::UnclosedDoubleQuotedAttributeValue,
-            ) if self.input.get(at..).is_some_and(|rest| rest.contains('>')) => self.misplaced(
-                at,
-                "this tag never closes: a stray quote or `<` in it? (or the file is cut off)",
-            ),
-            Error::Syntax(
-                SyntaxError::UnclosedTag
-                | SyntaxError::UnclosedSingleQuotedAttributeValue
-                | SyntaxError::UnclosedDoubleQuotedAttributeValue,
-            ) => self.truncated(),
-            Error::Syntax(unclosed) if !matches!(unclosed, SyntaxError::InvalidBangMarkup) => {
-                let what = match unclosed {
-                    SyntaxError::UnclosedComment => "comment",
-                    SyntaxError::UnclosedCData => "CDATA section",
-                    SyntaxError::UnclosedDoctype => "DOCTYPE",
-                    SyntaxError::UnclosedXmlDecl => "XML declaration",
-                    SyntaxError::UnclosedPI => "processing instruction",
-                    _ => "markup",
-                };
-                self.misplaced(
-                    at,
-                    &format!("this {what} never closes (or the file is cut off)"),
-                )
-            }
-            Error::IllFormed(IllFormedError::MissingEndTag(_)) => self.truncated(),
-            _ => self.misplaced(at, &error.to_string()),
-        }
-    }
-
-    /// The file ends with an element still open: a cut-off download, placed where it ends.
-    fn truncated(&self) -> ImportError {
-        let (line, open) = guards::truncation(self.input);
-        let inside = open.map_or_else(String::new, |(name, opened)| {
-            format!(" inside <{name}> (opened on line {opened})")
-        });
-        ImportError::at_line(
-            line,
-            format!("malformed XML: the file ends here{inside}: it looks cut off"),
-        )
     }
 }

@@ -23,9 +23,9 @@ pub(super) fn read<'i>(
         loop {
             match outline.next_content()? {
                 Content::Text(piece) => match &mut out {
-                    Some(out) => out.text(&piece),
-                    None if plain.is_empty() => plain = piece,
-                    None => plain.to_mut().push_str(&piece),
+                    Some(out) => out.text(&piece.read()),
+                    None if plain.is_empty() => plain = piece.read(),
+                    None => plain.to_mut().push_str(&piece.read()),
                 },
                 Content::Element(child) => {
                     let out = out.get_or_insert_with(|| {
