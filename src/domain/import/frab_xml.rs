@@ -39,7 +39,6 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     // quick-xml skips a byte-order mark without counting it in its positions.
     let input = input.trim_start_matches('\u{feff}');
     guards::refuse_entity_declarations(input)?;
-    guards::refuse_deep_nesting(input)?;
     let mut outline = Outline::new(input);
     let root = outline.root()?;
     if root.name != "schedule" {

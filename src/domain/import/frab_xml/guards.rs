@@ -20,38 +20,6 @@ pub(super) fn refuse_entity_declarations(input: &str) -> Result<(), ImportError>
     }
 }
 
-/// How deeply elements may nest. A schedule with HTML abstracts needs about 20 levels.
-const MAX_DEPTH: usize = 128;
-
-/// Hostile nesting is refused outright, as the size of a file is capped: no schedule nests
-/// deeply, and every reader of the file (and any recursive one added later) can rely on it.
-/// (It was first needed when each event was a roxmltree tree, parsed recursively: thousands
-/// of nested elements overflowed the stack.) This scan counts nesting first. It may over-count on malformed input, never
-/// under-count up to the point where the parser would stop with an error: comments, CDATA,
-/// processing instructions and declarations are skipped, and `/>` only ends a start tag
-/// outside quotes.
-pub(super) fn refuse_deep_nesting(input: &str) -> Result<(), ImportError> {
-    let mut depth: usize = 0;
-    for tag in Tags::new(input) {
-        match tag {
-            Tag::Open { at, .. } => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(ImportError::at_line(
-                        line_at(input, at),
-                        format!(
-                            "elements are nested more than {MAX_DEPTH} levels deep; \
-                             a schedule needs far fewer"
-                        ),
-                    ));
-                }
-            }
-            Tag::Close => depth = depth.saturating_sub(1),
-        }
-    }
-    Ok(())
-}
-
 /// Where a file that ends too early ends, and the innermost element still open there with
 /// the line it opened on: a parser's "unexpected end of stream" names no element, or the line
 /// it started on, which sends an organiser to the wrong end of a truncated download.

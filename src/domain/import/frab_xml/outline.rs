@@ -82,6 +82,13 @@ impl<'i> Text<'i> {
     }
 }
 
+/// How deeply the elements the reader reads may nest. A schedule with HTML abstracts needs
+/// about 20 levels; hostile nesting is refused outright, so that no reader of the file (and
+/// no recursive one added later) meets it. (Each event was once a tree parsed recursively,
+/// and thousands of nested elements overflowed the stack.) What is skipped unread is not
+/// counted: quick-xml steps over it without recursion.
+const MAX_DEPTH: usize = 128;
+
 /// A reader positioned inside some element, handing out its children one at a time.
 pub(super) struct Outline<'i> {
     input: &'i str,
@@ -140,6 +147,15 @@ impl<'i> Outline<'i> {
             match self.reader.read_event() {
                 Ok(Event::Start(start)) => {
                     self.depth += 1;
+                    if self.depth > MAX_DEPTH {
+                        return Err(ImportError::at_line(
+                            self.lines.at(at),
+                            format!(
+                                "elements are nested more than {MAX_DEPTH} levels deep; a \
+                                 schedule needs far fewer"
+                            ),
+                        ));
+                    }
                     return self.element(&start, at, false).map(Content::Element);
                 }
                 Ok(Event::Empty(start)) => {

@@ -276,3 +276,61 @@ fn byte_order_marks_before_the_file_do_not_shift_it() {
     assert_eq!(parsed.talks[0].title, "T");
     assert_eq!(parsed.name.as_deref(), Some("Test Conf"));
 }
+
+#[test]
+fn deeply_nested_abstract_markup_does_not_exhaust_the_stack() {
+    let nested = format!("{}deep{}", "<span>".repeat(5_000), "</span>".repeat(5_000));
+    let events = format!(
+        "<event id=\"d\"><start>12:00</start><duration>01:00</duration><title>T</title><abstract>{nested}</abstract></event>"
+    );
+
+    let err = parse_err(&schedule("Europe/Brussels", "2024-02-03", &events));
+
+    assert_eq!(
+        err,
+        "line 7: elements are nested more than 128 levels deep; a schedule needs far fewer"
+    );
+}
+
+#[test]
+fn nesting_is_counted_where_the_file_is_read_and_comments_and_quotes_do_not_count() {
+    let abstract_of = |depth: usize| {
+        let nested = format!(
+            "{}deep{}",
+            "<a x=\"/>\">".repeat(depth),
+            "</a>".repeat(depth)
+        );
+        let events = format!(
+            "<event id=\"d\"><start>12:00</start><duration>01:00</duration><title>T</title>\
+             <abstract>{nested}</abstract></event>"
+        );
+        schedule("Europe/Brussels", "2024-02-03", &events).replacen(
+            "<schedule>",
+            &format!("<!-- {} --><schedule>", "</a>".repeat(500)),
+            1,
+        )
+    };
+
+    // The schedule and its day, room, event and abstract are five levels.
+    let err = parse_err(&abstract_of(124));
+    assert!(err.contains("more than 128 levels"), "{err}");
+    assert_eq!(
+        parse_ok(&abstract_of(123)).talks[0]
+            .abstract_text
+            .as_deref(),
+        Some("deep")
+    );
+    // Not read, so not refused: an unknown element is stepped over without recursion.
+    let skipped = format!(
+        "<notes>{}{}</notes>",
+        "<n>".repeat(5_000),
+        "</n>".repeat(5_000)
+    );
+    let events = format!("{skipped}<event id=\"e\"><start>12:00</start><duration>01:00</duration><title>T</title></event>");
+    assert_eq!(
+        parse_ok(&schedule("UTC", "2024-02-03", &events))
+            .talks
+            .len(),
+        1
+    );
+}
