@@ -103,10 +103,7 @@ fn children<'i>(
     parent: &Element<'i>,
     name: &str,
 ) -> Result<Option<Element<'i>>, ImportError> {
-    if parent.is_empty() {
-        return Ok(None);
-    }
-    while let Some(child) = outline.next_child()? {
+    while let Some(child) = outline.child_of(parent)? {
         if child.name == name {
             return Ok(Some(child));
         }
@@ -129,10 +126,7 @@ impl Conference {
     fn find(input: &str) -> Result<Self, ImportError> {
         let mut outline = Outline::new(input);
         let root = outline.root()?;
-        if root.is_empty() {
-            return Ok(Self::default());
-        }
-        while let Some(child) = outline.next_child()? {
+        while let Some(child) = outline.child_of(&root)? {
             if child.name == "conference" {
                 return Self::read(&mut outline, &child);
             }

@@ -41,15 +41,7 @@ impl<'i> EventFields<'i> {
         event: &Element<'i>,
     ) -> Result<Self, ImportError> {
         let mut found = Self::default();
-        if event.is_empty() {
-            return Ok(found);
-        }
-        loop {
-            let child = match outline.next_content()? {
-                Content::Element(child) => child,
-                Content::Text(_) => continue,
-                Content::End => return Ok(found),
-            };
+        while let Some(child) = outline.child_of(event)? {
             let slot = match child.name {
                 "title" => &mut found.title,
                 "subtitle" => &mut found.subtitle,
@@ -86,6 +78,7 @@ impl<'i> EventFields<'i> {
                 *slot = Some(text(outline, &child)?);
             }
         }
+        Ok(found)
     }
 }
 
@@ -97,15 +90,7 @@ pub(super) fn fields<'i, const N: usize>(
     names: [&str; N],
 ) -> Result<[Option<Field<'i>>; N], ImportError> {
     let mut found = [const { None }; N];
-    if element.is_empty() {
-        return Ok(found);
-    }
-    loop {
-        let child = match outline.next_content()? {
-            Content::Element(child) => child,
-            Content::Text(_) => continue,
-            Content::End => return Ok(found),
-        };
+    while let Some(child) = outline.child_of(element)? {
         let slot = names
             .iter()
             .position(|name| *name == child.name)
@@ -119,6 +104,7 @@ pub(super) fn fields<'i, const N: usize>(
             None => outline.skip(&child)?,
         }
     }
+    Ok(found)
 }
 
 /// All the text inside `element` (CDATA included), tags ignored, up to its end tag:
@@ -150,26 +136,21 @@ fn persons<'i>(
     list: &Element<'i>,
 ) -> Result<Vec<SpeakerData>, ImportError> {
     let mut speakers = Vec::new();
-    if list.is_empty() {
-        return Ok(speakers);
-    }
-    loop {
-        match outline.next_content()? {
-            Content::Element(person) if person.name == "person" => {
-                let name = text(outline, &person)?;
-                if let Some(name) = clean_line(&name) {
-                    speakers.push(SpeakerData {
-                        source_id: person.attribute("id").and_then(clean_line),
-                        name,
-                        biography: None,
-                    });
-                }
-            }
-            Content::Element(other) => outline.skip(&other)?,
-            Content::Text(_) => {}
-            Content::End => return Ok(speakers),
+    while let Some(child) = outline.child_of(list)? {
+        if child.name != "person" {
+            outline.skip(&child)?;
+            continue;
+        }
+        let name = text(outline, &child)?;
+        if let Some(name) = clean_line(&name) {
+            speakers.push(SpeakerData {
+                source_id: child.attribute("id").and_then(clean_line),
+                name,
+                biography: None,
+            });
         }
     }
+    Ok(speakers)
 }
 
 #[cfg(test)]

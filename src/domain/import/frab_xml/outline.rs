@@ -139,6 +139,18 @@ impl<'i> Outline<'i> {
         }
     }
 
+    /// The next child element of `parent`, which the outline is inside: `None` at its end
+    /// tag, and at once for an empty element.
+    pub(super) fn child_of(
+        &mut self,
+        parent: &Element<'i>,
+    ) -> Result<Option<Element<'i>>, ImportError> {
+        if parent.is_empty() {
+            return Ok(None);
+        }
+        self.next_child()
+    }
+
     /// What comes next inside the element the outline is in: a child element (the outline is
     /// then inside it, unless it is empty), a piece of its text, or its end.
     pub(super) fn next_content(&mut self) -> Result<Content<'i>, ImportError> {
