@@ -5,26 +5,39 @@
 #
 #   benches/import_cpu.sh ROUNDS BIN_A URL_A BIN_B URL_B FILE
 #
-# Each build gets its own database; the file is imported once first into conference `cpu`,
-# which is deleted at the end.
+# Each build gets its own database (each migrates its own schema); create them first. The
+# file is imported once into conference `cpu` first, which is deleted at the end.
 set -euo pipefail
+if [ "$#" -ne 6 ] || [ "$1" -lt 1 ]; then
+    echo "usage: $0 ROUNDS BIN_A URL_A BIN_B URL_B FILE" >&2
+    exit 2
+fi
 rounds="$1" bin_a="$2" url_a="$3" bin_b="$4" url_b="$5" file="$6"
 out="$(mktemp)"
-trap 'rm -f "$out"' EXIT
-for bin_url in "$bin_a $url_a" "$bin_b $url_b"; do
-    read -r bin url <<<"$bin_url"
+cleanup() {
+    rm -f "$out"
+    for url in "$url_a" "$url_b"; do
+        psql "$url" -qAt -c "DELETE FROM conferences WHERE slug = 'cpu'" \
+            -c "VACUUM ANALYZE talks, talk_speakers, speakers, imports" >/dev/null || true
+    done
+}
+trap cleanup EXIT
+side() {
+    if [ "$1" = A ]; then bin="$bin_a" url="$url_a"; else bin="$bin_b" url="$url_b"; fi
+}
+for s in A B; do
+    side "$s"
     DATABASE_URL="$url" "$bin" migrate >/dev/null
-    DATABASE_URL="$url" "$bin" import "$file" --conference cpu >/dev/null 2>&1
+    DATABASE_URL="$url" "$bin" import "$file" --conference cpu >/dev/null 2>&1 ||
+        { echo "the first import failed: $bin $file" >&2; exit 1; }
 done
 for _ in $(seq "$rounds"); do
-    for side in A B; do
-        if [ "$side" = A ]; then bin="$bin_a" url="$url_a"; else bin="$bin_b" url="$url_b"; fi
-        DATABASE_URL="$url" /usr/bin/time -f "$side %U %S %e" -a -o "$out" \
-            "$bin" import "$file" --conference cpu --force >/dev/null 2>&1
+    for s in A B; do
+        side "$s"
+        DATABASE_URL="$url" /usr/bin/time -f "$s %U %S %e" -a -o "$out" \
+            "$bin" import "$file" --conference cpu --force >/dev/null 2>&1 ||
+            { echo "import --force failed: $bin $file" >&2; exit 1; }
     done
-done
-for url in "$url_a" "$url_b"; do
-    psql "$url" -qAt -c "DELETE FROM conferences WHERE slug = 'cpu'" >/dev/null
 done
 python3 - "$out" <<'PY'
 import statistics, sys

@@ -1,5 +1,5 @@
-//! Checks run on the raw text before the parsers see it: what they would let through or
-//! choke on.
+//! Checks on the raw text: entity declarations, refused before the reader sees the file, and
+//! where a cut-off file ends, for the reader's error.
 
 use crate::domain::import::ImportError;
 

@@ -295,14 +295,16 @@ fn deeply_nested_abstract_markup_does_not_exhaust_the_stack() {
 #[test]
 fn nesting_is_counted_where_the_file_is_read_and_comments_and_quotes_do_not_count() {
     let abstract_of = |depth: usize| {
+        // An empty element nests nothing, and neither do the skipped siblings before it.
         let nested = format!(
-            "{}deep{}",
+            "{}deep<br/>{}",
             "<a x=\"/>\">".repeat(depth),
             "</a>".repeat(depth)
         );
+        let notes = "<notes><n>x</n></notes><notes/>".repeat(200);
         let events = format!(
-            "<event id=\"d\"><start>12:00</start><duration>01:00</duration><title>T</title>\
-             <abstract>{nested}</abstract></event>"
+            "<event id=\"d\">{notes}<start>12:00</start><duration>01:00</duration>\
+             <title>T</title><abstract>{nested}</abstract></event>"
         );
         schedule("Europe/Brussels", "2024-02-03", &events).replacen(
             "<schedule>",
@@ -320,6 +322,7 @@ fn nesting_is_counted_where_the_file_is_read_and_comments_and_quotes_do_not_coun
             .as_deref(),
         Some("deep")
     );
+    assert!(parse_err("<schedule/>").contains("empty timetable"));
     // Not read, so not refused: an unknown element is stepped over without recursion.
     let skipped = format!(
         "<notes>{}{}</notes>",
