@@ -33,6 +33,9 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::OnceCell;
 
+mod drops;
+pub use drops::dropped_within;
+
 /// The environment variable naming an existing server to test against.
 pub const SERVER_URL_VAR: &str = "CONFBOT_TEST_DATABASE_URL";
 
@@ -55,7 +58,7 @@ struct Server {
     template: String,
 }
 
-/// A fresh database for one test, dropped again when this value is dropped.
+/// A fresh database for one test, dropped again (off this thread) once this value is dropped.
 pub struct TestDb {
     /// A pool connected to this test's database.
     pub pool: PgPool,
@@ -109,23 +112,11 @@ impl TestDb {
 }
 
 impl Drop for TestDb {
-    /// Drops the database (and, `WITH (FORCE)`, any connection still open to it) so a long
-    /// test run does not fill the disk with copies. Drop cannot await, and this test's runtime
-    /// may be shutting down: a helper thread with its own small runtime does the work.
+    /// Queues the database to be dropped (and, `WITH (FORCE)`, any connection still open to
+    /// it) so a long test run does not fill the disk with copies. Never waits here: see
+    /// [`drops`] for why a test's own thread must not.
     fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(drop_database(&admin_url, &name))
-        })
-        .join();
-        if let Ok(Err(e)) = dropped {
-            eprintln!("warning: could not drop test database {}: {e}", self.name);
-        }
+        drops::drop_later(self.admin_url.clone(), self.name.clone());
     }
 }
 
