@@ -107,8 +107,20 @@ fn has_dropped_control(value: &str) -> bool {
 /// Like [`clean`], for one-line values (titles, names, rooms): line breaks and runs of white
 /// space become single spaces.
 pub fn clean_line(value: &str) -> Option<String> {
-    let mut joined = String::with_capacity(value.len());
-    for word in value.split_whitespace() {
+    // Controls go before the words are found: `a \u{1} b` is then two words, not three
+    // joined around one that vanishes into a double space. Those that are white space
+    // (`\r`, U+0085) are kept to part words.
+    let kept: std::borrow::Cow<'_, str> = if has_dropped_control(value) {
+        value
+            .chars()
+            .filter(|c| !c.is_control() || c.is_whitespace())
+            .collect::<String>()
+            .into()
+    } else {
+        value.into()
+    };
+    let mut joined = String::with_capacity(kept.len());
+    for word in kept.split_whitespace() {
         if !joined.is_empty() {
             joined.push(' ');
         }
@@ -157,6 +169,9 @@ mod tests {
         assert_eq!(clean("  \t "), None);
         assert_eq!(clean(" a\u{7}b\nc "), Some("ab\nc".to_owned()));
         assert_eq!(clean_line(" a \n  b "), Some("a b".to_owned()));
+        assert_eq!(clean_line("a \u{1} b"), Some("a b".to_owned()));
+        assert_eq!(clean_line("a\u{1}b\u{85}c\r\nd"), Some("ab c d".to_owned()));
+        assert_eq!(clean_line(" \u{7f} \u{0}\t"), None);
     }
 
     #[test]
@@ -221,6 +236,19 @@ mod tests {
                 proptest::prop_assert_eq!(text.capacity(), text.len());
             }
             proptest::prop_assert_eq!(cleaned, clean(&value));
+        }
+
+        #[test]
+        fn clean_line_gives_the_words_of_the_text_without_controls_single_spaced(value in "\\PC*|[\\x00-\\u{a0} a\u{e9}]*|[ \\x01\\x7f\\u{85}\\u{a0}\u{2003}a]*") {
+            let kept: String = value.chars().filter(|c| !c.is_control() || c.is_whitespace()).collect();
+            let words: Vec<&str> = kept.split_whitespace().collect();
+            let expected = Some(words.join(" ")).filter(|line| !line.is_empty());
+            let line = clean_line(&value);
+            if let Some(line) = &line {
+                proptest::prop_assert!(!line.contains("  "), "{:?}", line);
+                proptest::prop_assert!(!line.chars().any(char::is_control), "{:?}", line);
+            }
+            proptest::prop_assert_eq!(line, expected);
         }
     }
 }

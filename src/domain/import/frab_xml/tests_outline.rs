@@ -217,6 +217,10 @@ fn what_lies_between_elements_is_checked_too() {
             "line 6: malformed XML: <a%b> is not an element name",
         ),
         (
+            base.replace("<room ", "<a\u{1}b/><room "),
+            "line 6: malformed XML: <a\\u{1}b> is not an element name",
+        ),
+        (
             base.replace("<room ", "&#0;<room "),
             "line 6: malformed XML: &#0; is a character reference to no character XML allows",
         ),
