@@ -150,6 +150,9 @@ fn persons<'i>(
             });
         }
     }
+    // Grown as read, a list of one speaker has room for four, and talks are held until the
+    // import is written (glibc shrinks a block where it lies).
+    speakers.shrink_to_fit();
     Ok(speakers)
 }
 

@@ -34,7 +34,11 @@ fn rich<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D:
 /// A talk's persons as speakers, read as they come.
 fn speakers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<SpeakerData>, D::Error> {
     let persons: Vec<Person<'de>> = null_default(deserializer)?;
-    Ok(persons.into_iter().filter_map(Person::speaker).collect())
+    let mut speakers: Vec<SpeakerData> = persons.into_iter().filter_map(Person::speaker).collect();
+    // Grown as read, a list of one speaker has room for four, and talks are held until the
+    // import is written (glibc shrinks a block where it lies).
+    speakers.shrink_to_fit();
+    Ok(speakers)
 }
 
 /// A string as the file holds it, borrowed unless it had escapes to decode: a 100,000-talk
