@@ -209,8 +209,8 @@ fn template_name() -> String {
     format!("confbot_tpl_{:016x}", hasher.finish())
 }
 
-/// Drops test databases older than an hour that a killed run left on a shared server.
-/// Best effort: one in use or already gone is simply skipped.
+/// Queues for dropping the test databases older than an hour that a killed run left on a
+/// shared server (off this test's thread, like every drop of a test database).
 async fn drop_stale_test_databases(admin_url: &str) {
     let Ok(mut admin) = options(admin_url).connect().await else {
         return;
@@ -228,9 +228,7 @@ async fn drop_stale_test_databases(admin_url: &str) {
             .and_then(|rest| rest.split('_').next())
             .and_then(|secs| secs.parse::<u64>().ok());
         if created.is_some_and(|secs| secs < cutoff) {
-            let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}""#))
-                .execute(&mut admin)
-                .await;
+            drops::drop_later(admin_url.to_owned(), name);
         }
     }
     let _ = admin.close().await;
@@ -267,6 +265,8 @@ fn keep_until_exit(server: EmbeddedPostgres) {
 }
 
 extern "C" fn stop_embedded_server() {
+    // The drops still queued go first, while the server answers.
+    drops::drain_at_exit();
     // A panic must not unwind into libc.
     let _ = std::panic::catch_unwind(|| {
         let server = match EMBEDDED.lock() {

@@ -247,9 +247,18 @@ pub(crate) fn web_url(value: &str) -> Option<String> {
     (lower.starts_with("https://") || lower.starts_with("http://")).then_some(url)
 }
 
-/// Keeps input quoted in error messages short and free of raw control characters, which are
-/// shown escaped (`\u{1}`): dropped, they would hide what was wrong with a name.
+/// Keeps input quoted in error messages short and free of control characters.
 pub(crate) fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().filter(|c| !c.is_control()).take(60).collect();
+    if s.chars().count() > 60 {
+        out.push('…');
+    }
+    out
+}
+
+/// [`shorten`] for a name shown as it is (not `{:?}`-quoted): its control characters are
+/// escaped (`\u{1}`) rather than dropped, which would hide what is wrong with it.
+pub(crate) fn shorten_escaped(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars().take(60) {
         if c.is_control() {

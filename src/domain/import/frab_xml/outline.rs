@@ -9,7 +9,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::QName;
 use quick_xml::Reader;
 
-use super::fields::shorten;
+use super::fields::{shorten, shorten_escaped};
 use super::lexical::{
     forbidden_char, is_name, is_xml_char, leading_blank, namespace_problem, Lines,
 };
@@ -331,7 +331,7 @@ impl<'i> Outline<'i> {
             return Err(self.misplaced(at, "a `<` followed by no element name"));
         }
         if !is_name(qname) {
-            let shown = shorten(qname);
+            let shown = shorten_escaped(qname);
             return Err(self.misplaced(at, &format!("<{shown}> is not an element name")));
         }
         let mut attributes = Vec::new();
