@@ -1,11 +1,13 @@
 //! iCalendar (RFC 5545) importer, as pretalx, calendar apps and our own export write it.
 //!
 //! The pipeline: `lexer` (unfolding, parameters, escapes, physical line numbers) -> `tree`
-//! (BEGIN/END nesting) -> `vtimezone` (the file's own zone rules) -> `when`
-//! (DTSTART/DTEND/DURATION to UTC) -> `event` (VEVENT fields). Unknown components
-//! (VALARM, VTODO, ...) and unknown properties are ignored; RRULEs on VEVENTs are not
-//! expanded (a conference timetable lists each session once).
+//! (BEGIN/END nesting, each VEVENT handed out as it closes) -> `calendar` (each event read
+//! at its `END` with what its calendar stated before it) -> `vtimezone` (the file's own
+//! zone rules) -> `when` (DTSTART/DTEND/DURATION to UTC) -> `event` (VEVENT fields) ->
+//! `recurrence` (repeating events expanded over the conference's days). Unknown components
+//! (VALARM, VTODO, ...) and unknown properties are ignored.
 
+mod calendar;
 mod event;
 mod lexer;
 mod recurrence;
@@ -24,11 +26,13 @@ mod tests_speakers;
 #[cfg(test)]
 mod tests_spellings;
 #[cfg(test)]
+mod tests_streaming;
+#[cfg(test)]
 mod tests_vtimezone;
 #[cfg(test)]
 mod tests_zones;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -40,8 +44,9 @@ use crate::domain::model::{ImportedSchedule, ScheduleScope, TalkData};
 use crate::domain::text::clean_line;
 use crate::domain::time::{equivalent_zone, local_to_utc, zone_by_name};
 
-use self::speakers::{SpeakerRule, Summary};
-use self::tree::Component;
+use self::calendar::{Calendar, Read, Stop};
+use self::speakers::SpeakerRule;
+use self::tree::{Closed, Component};
 use self::when::Zones;
 
 /// Parses an iCalendar file into the whole timetable: one talk per VEVENT.
@@ -62,91 +67,97 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         });
     }
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
-    let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
-    // An unreadable line (a property name with spaces, a stray continuation) is left out and
-    // reported, so one odd property never costs the import.
-    let mut builder = tree::Builder::default();
-    lexer::lex(input, |line| match line {
-        Ok(line) => builder.push(line),
-        Err(error) => schedule
-            .warnings
-            .push(format!("{error}; that line was left out")),
-    });
-    let calendars = builder.finish(&mut schedule.warnings)?;
+    match read(input, options, Read::AsTheyClose) {
+        Ok(schedule) => Ok(schedule),
+        Err(Stop::Error(error)) => Err(error),
+        Err(Stop::Reread) => read(input, options, Read::Holding).map_err(|stop| match stop {
+            Stop::Error(error) => error,
+            // Holding every event, a calendar has nothing to state too late.
+            Stop::Reread => ImportError::msg("the calendar could not be read"),
+        }),
+    }
+}
 
-    let mut rules: std::collections::BTreeMap<SpeakerRule, usize> =
-        std::collections::BTreeMap::new();
-    let mut skipped = Skipped::default();
-    let mut ids = Ids::new();
-    for mut calendar in calendars {
-        // Each event's parsed lines are freed once it is read (a recurring one's once it is
-        // expanded), so they are not all held beside the talks read from them.
-        let vevents: Vec<Component> = {
-            let (vevents, rest) = std::mem::take(&mut calendar.children)
-                .into_iter()
-                .partition(|c| c.name == "VEVENT");
-            calendar.children = rest;
-            vevents
-        };
-        let calendar = &calendar;
-        let text = |name: &str| calendar.property(name).and_then(|p| clean_line(&p.text()));
-        let file_zone: Option<Tz> = text("X-WR-TIMEZONE").and_then(|name| zone_by_name(&name));
-        schedule.name = schedule
-            .name
-            .take()
-            .or_else(|| text("X-WR-CALNAME"))
-            .or_else(|| text("NAME"));
-        schedule.time_zone = schedule.time_zone.or(file_zone).or(options.time_zone);
+/// What reading a file's calendars builds up.
+struct Tally {
+    /// The talks, and the warnings about events (the lexer's are put first at the end).
+    schedule: ImportedSchedule,
+    rules: BTreeMap<SpeakerRule, usize>,
+    skipped: Skipped,
+    ids: Ids,
+}
 
-        let defined = vtimezone::zones_of(calendar)?;
-        let zones = Zones {
-            defined: &defined,
-            // The organiser's --timezone is deliberate; X-WR-TIMEZONE is only a hint, but
-            // one that beats the zone a conference may merely have been given by default.
-            conference: options.time_zone.or(file_zone).or(options.stored_time_zone),
-        };
-        let pretalx = text("PRODID").is_some_and(|p| p.to_ascii_lowercase().contains("pretalx"));
-        let read_summary = if pretalx {
-            Summary::Pretalx
-        } else if options.summary_speakers {
-            Summary::Switched
-        } else {
-            Summary::Title
-        };
-        let owner = speakers::calendar_owner(vevents.iter());
-        let first_tzid = first_event_tzid(&vevents);
-        let mut events = Events::default();
-        for vevent in vevents {
-            skipped.events += 1;
-            let read = match event::talk(&vevent, &zones, read_summary, owner.as_deref()) {
-                Ok((mut talk, rule)) => {
-                    // A UID shared with a RECURRENCE-ID is an override of a recurrence, not a
-                    // repeat: those are left to the recurrence handling.
-                    if vevent.property("RECURRENCE-ID").is_none() {
-                        let place = format!("line {}", vevent.line);
-                        schedule.warnings.extend(ids.claim(&mut talk, &place));
-                    }
-                    events.add(vevent, talk, &zones).map(|()| rule)
-                }
-                Err(error) => Err((error, uid_of(&vevent))),
-            };
-            match read {
-                Ok(Some(rule)) => *rules.entry(rule).or_insert(0_usize) += 1,
-                Ok(None) => {}
-                Err((error, uid)) => skipped.note(uid, error),
-            }
-        }
-        events.expand_into(&mut schedule, &zones, &mut skipped);
-        if schedule.time_zone.is_none() {
-            schedule.time_zone =
-                zone_like_first_event(first_tzid.as_deref(), &zones, &schedule.talks);
+impl Tally {
+    fn new() -> Self {
+        Self {
+            schedule: ImportedSchedule::new(ScheduleScope::Timetable),
+            rules: BTreeMap::new(),
+            skipped: Skipped::default(),
+            ids: Ids::new(),
         }
     }
+}
+
+/// Reads every calendar of `input`, its events as `how` says.
+fn read(input: &str, options: &ImportOptions, how: Read) -> Result<ImportedSchedule, Stop> {
+    // An unreadable line (a property name with spaces, a stray continuation) is left out and
+    // reported, so one odd property never costs the import.
+    let mut warnings = Vec::new();
+    let mut builder = tree::Builder::detaching();
+    let mut tally = Tally::new();
+    let mut open: Option<Calendar> = None;
+    // The first calendar that cannot be read; lines are still built into the tree after it,
+    // because an error in the file's structure is the one to report.
+    let mut failed: Option<Stop> = None;
+    lexer::lex(input, |line| {
+        let line = match line {
+            Ok(line) => line,
+            Err(error) => return warnings.push(format!("{error}; that line was left out")),
+        };
+        if matches!(failed, Some(Stop::Reread)) {
+            return;
+        }
+        let closed = builder.push(line);
+        if failed.is_some() {
+            return;
+        }
+        let read = match closed {
+            Some(Closed::Event(vevent)) => match builder.calendar() {
+                Some(calendar) => open
+                    .get_or_insert_with(|| Calendar::new(how))
+                    .event(vevent, calendar, options, &mut tally)
+                    .map_err(Stop::Error),
+                None => Ok(()),
+            },
+            Some(Closed::Calendar(calendar)) => open
+                .take()
+                .unwrap_or_else(|| Calendar::new(how))
+                .end(&calendar, options, &mut tally),
+            None => Ok(()),
+        };
+        failed = read.err();
+    });
+    if let Some(Stop::Reread) = failed {
+        return Err(Stop::Reread);
+    }
+    builder.finish(&mut warnings)?;
+    if let Some(stop) = failed {
+        return Err(stop);
+    }
+    let Tally {
+        mut schedule,
+        rules,
+        skipped,
+        ids: _,
+    } = tally;
+    warnings.append(&mut schedule.warnings);
+    schedule.warnings = warnings;
     skipped.conclude(&mut schedule)?;
     if schedule.talks.is_empty() {
         return Err(ImportError::msg(
             "the calendar contains no VEVENT: refusing to import an empty timetable",
-        ));
+        )
+        .into());
     }
     schedule
         .notes
@@ -198,7 +209,12 @@ impl<'a> Events<'a> {
         skipped: &mut Skipped,
     ) {
         let days = conference_days(&self.plain, zones.conference);
-        schedule.talks.append(&mut self.plain);
+        if schedule.talks.is_empty() {
+            // Moved, not copied: appending 100,000 talks to an empty list held them twice.
+            schedule.talks = std::mem::take(&mut self.plain);
+        } else {
+            schedule.talks.append(&mut self.plain);
+        }
         for (vevent, master) in &self.masters {
             let window = match days {
                 Some(days) => days,
@@ -234,7 +250,10 @@ impl<'a> Events<'a> {
             // Overrides of occurrences the rule does not give (moved in from elsewhere).
             self.overrides.insert(uid, overrides);
         }
-        for (uid, overrides) in self.overrides {
+        // By UID: the map's own order changes from run to run.
+        let mut orphans: Vec<_> = self.overrides.into_iter().collect();
+        orphans.sort_by(|(a, _), (b, _)| a.cmp(b));
+        for (uid, overrides) in orphans {
             let mut overrides: Vec<_> = overrides.into_iter().collect();
             overrides.sort_by_key(|(original, _)| *original);
             for (original, mut talk) in overrides {
@@ -268,7 +287,7 @@ fn conference_days(talks: &[TalkData], zone: Option<Tz>) -> Option<recurrence::W
 
 /// Which rules found the speakers, for the import summary: organisers see how their file
 /// was read instead of a silent guess.
-fn speaker_note(rules: &std::collections::BTreeMap<SpeakerRule, usize>, events: usize) -> String {
+fn speaker_note(rules: &BTreeMap<SpeakerRule, usize>, events: usize) -> String {
     let found: usize = rules.values().sum();
     if found == 0 {
         return format!(
@@ -287,12 +306,9 @@ fn speaker_note(rules: &std::collections::BTreeMap<SpeakerRule, usize>, events: 
     )
 }
 
-/// The TZID of the first event's DTSTART that has one.
-fn first_event_tzid(vevents: &[Component]) -> Option<String> {
-    vevents
-        .iter()
-        .find_map(|event| event.property("DTSTART")?.param("TZID"))
-        .map(str::to_owned)
+/// The TZID of an event's DTSTART, if it has one.
+fn first_tzid_of(event: &Component) -> Option<String> {
+    event.property("DTSTART")?.param("TZID").map(str::to_owned)
 }
 
 /// pretalx files carry no X-WR-TIMEZONE, only a VTIMEZONE named like `PST`: the IANA zone

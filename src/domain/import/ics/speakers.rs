@@ -60,7 +60,7 @@ pub(super) struct Credits {
     pub rule: Option<SpeakerRule>,
 }
 
-/// Reads the credits of `event`. `owner` is the calendar's organiser (see [`calendar_owner`]).
+/// Reads the credits of `event`. `owner` is the calendar's organiser (see [`Owner`]).
 pub(super) fn credits(
     event: &Component,
     summary: String,
@@ -122,23 +122,44 @@ pub(super) fn credits(
     }
 }
 
-/// The organiser named on every event of a calendar with more than one event: the
-/// calendar's owner (a conference account, a team), not a speaker.
-pub(super) fn calendar_owner<'a, 'input: 'a>(
-    events: impl Iterator<Item = &'a Component<'input>>,
-) -> Option<String> {
-    let mut owner: Option<String> = None;
-    let mut events_seen = 0_usize;
-    for event in events {
-        events_seen += 1;
-        let name = event.property("ORGANIZER").and_then(common_name)?;
-        match &owner {
-            Some(known) if *known != name => return None,
-            Some(_) => {}
-            None => owner = Some(name),
+/// The calendar's owner, learnt as its events arrive: the organiser named on every event of
+/// a calendar with more than one event (a conference account, a team), not a speaker.
+#[derive(Debug, Default)]
+pub(super) enum Owner {
+    /// No event seen yet.
+    #[default]
+    Unknown,
+    /// Every event so far names this organiser.
+    Candidate { name: String, events: usize },
+    /// An event without an organiser, or with another one: the calendar has no owner.
+    RuledOut,
+}
+
+impl Owner {
+    /// Takes the calendar's next event.
+    pub(super) fn see(&mut self, event: &Component) {
+        let name = event.property("ORGANIZER").and_then(common_name);
+        *self = match (std::mem::take(self), name) {
+            (Owner::Unknown, Some(name)) => Owner::Candidate { name, events: 1 },
+            (Owner::Candidate { name, events }, Some(next)) if next == name => Owner::Candidate {
+                name,
+                events: events + 1,
+            },
+            _ => Owner::RuledOut,
+        };
+    }
+
+    pub(super) fn is_ruled_out(&self) -> bool {
+        matches!(self, Owner::RuledOut)
+    }
+
+    /// The owner, once every event has been seen.
+    pub(super) fn settled(&self) -> Option<&str> {
+        match self {
+            Owner::Candidate { name, events } if *events > 1 => Some(name),
+            _ => None,
         }
     }
-    owner.filter(|_| events_seen > 1)
 }
 
 /// A person's name from the `CN` parameter; `None` when there is none, or it is only an

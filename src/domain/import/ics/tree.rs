@@ -68,6 +68,12 @@ pub(super) fn calendars_noting<'a>(
 pub(super) struct Builder<'a> {
     roots: Vec<Component<'a>>,
     open: Vec<Component<'a>>,
+    /// Hand each calendar's VEVENTs and each calendar out as they close ([`Closed`]) instead
+    /// of building the whole tree: a reader that turns every event into a talk at its `END`
+    /// never holds the lines of more than one.
+    detach: bool,
+    /// Calendars handed out (the tree's roots, when they are detached).
+    calendars: usize,
     /// Kept apart until [`Builder::finish`], so they follow the lexer's warnings about
     /// unreadable lines, as when the tree was built after the whole file was lexed.
     warnings: Vec<String>,
@@ -75,13 +81,41 @@ pub(super) struct Builder<'a> {
     error: Option<ImportError>,
 }
 
+/// A component handed out by a detaching [`Builder`] as it closes.
+pub(super) enum Closed<'a> {
+    /// A VEVENT of the calendar that is open.
+    Event(Component<'a>),
+    /// A whole calendar, without its VEVENTs.
+    Calendar(Component<'a>),
+}
+
 impl<'a> Builder<'a> {
-    pub(super) fn push(&mut self, line: ContentLine<'a>) {
-        if self.error.is_none() {
-            if let Err(error) = self.take(line) {
+    /// A builder that hands out VEVENTs and calendars as they close (see [`Closed`]).
+    pub(super) fn detaching() -> Self {
+        Self {
+            detach: true,
+            ..Self::default()
+        }
+    }
+
+    /// Takes the next content line; a detaching builder returns what it closed. After the
+    /// first error every line is ignored.
+    pub(super) fn push(&mut self, line: ContentLine<'a>) -> Option<Closed<'a>> {
+        if self.error.is_some() {
+            return None;
+        }
+        match self.take(line) {
+            Ok(closed) => closed,
+            Err(error) => {
                 self.error = Some(error);
+                None
             }
         }
+    }
+
+    /// The calendar that is open, with what it has read so far.
+    pub(super) fn calendar(&self) -> Option<&Component<'a>> {
+        self.open.first()
     }
 
     /// The top-level `VCALENDAR` components, noting in `warnings` the properties outside any
@@ -103,7 +137,7 @@ impl<'a> Builder<'a> {
                 ),
             ));
         }
-        if self.roots.is_empty() {
+        if self.calendars == 0 {
             return Err(ImportError::msg(
                 "no BEGIN:VCALENDAR found: this is not an iCalendar file",
             ));
@@ -111,7 +145,7 @@ impl<'a> Builder<'a> {
         Ok(self.roots)
     }
 
-    fn take(&mut self, line: ContentLine<'a>) -> Result<(), ImportError> {
+    fn take(&mut self, line: ContentLine<'a>) -> Result<Option<Closed<'a>>, ImportError> {
         let open = &mut self.open;
         match line.name.as_ref() {
             "BEGIN" => {
@@ -160,9 +194,18 @@ impl<'a> Builder<'a> {
                         ),
                     ));
                 }
+                if self.detach && open.len() == 1 && component.name == "VEVENT" {
+                    return Ok(Some(Closed::Event(component)));
+                }
                 match open.last_mut() {
                     Some(parent) => parent.children.push(component),
-                    None => self.roots.push(component),
+                    None => {
+                        self.calendars += 1;
+                        if self.detach {
+                            return Ok(Some(Closed::Calendar(component)));
+                        }
+                        self.roots.push(component);
+                    }
                 }
             }
             _ => match open.last_mut() {
@@ -174,7 +217,7 @@ impl<'a> Builder<'a> {
                 )),
             },
         }
-        Ok(())
+        Ok(None)
     }
 }
 
