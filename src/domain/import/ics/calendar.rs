@@ -117,13 +117,17 @@ pub(super) struct Calendar<'a> {
 }
 
 impl<'a> Calendar<'a> {
-    pub(super) fn new(read: Read) -> Self {
+    /// A calendar of about `events` events (a hint: the list of talks is sized to it).
+    pub(super) fn new(read: Read, events: usize) -> Self {
         Self {
             read,
             header: None,
             owner: Owner::default(),
             waiting: Vec::new(),
-            events: Events::default(),
+            events: Events {
+                plain: Vec::with_capacity(events),
+                ..Events::default()
+            },
             first_tzid: None,
         }
     }
