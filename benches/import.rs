@@ -352,7 +352,7 @@ async fn import_once(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
             slug: &slug,
             source: &source,
             format: input.format,
-            schedule: &schedule,
+            schedule,
             time_zone_override: None,
             default_time_zone: chrono_tz::America::Los_Angeles,
             dry_run: false,

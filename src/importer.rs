@@ -135,16 +135,18 @@ pub async fn run(
         parsed
     })
     .await;
-    let schedule: ImportedSchedule = parsed
+    let mut schedule: ImportedSchedule = parsed
         .context("the parser stopped unexpectedly")?
         .with_context(|| format!("cannot import {source}"))?;
+    let warnings = std::mem::take(&mut schedule.warnings);
+    let notes = std::mem::take(&mut schedule.notes);
     let applied = apply_import(
         pool,
         ImportRequest {
             slug,
             source: job.source,
             format,
-            schedule: &schedule,
+            schedule,
             time_zone_override: job.zone_override,
             default_time_zone: job.default_zone,
             dry_run: job.dry_run,
@@ -174,8 +176,8 @@ pub async fn run(
     }
     Ok(Imported::Applied {
         outcome: Box::new(outcome),
-        warnings: schedule.warnings.iter().map(ToString::to_string).collect(),
-        notes: schedule.notes.clone(),
+        warnings,
+        notes,
     })
 }
 

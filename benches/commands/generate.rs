@@ -82,7 +82,7 @@ pub async fn store(
             slug,
             source: "benches/commands/generate.rs",
             format: Format::Json,
-            schedule,
+            schedule: schedule.clone(),
             time_zone_override: None,
             default_time_zone: Tz::UTC,
             dry_run: false,

@@ -222,7 +222,7 @@ pub async fn import_fresh(
             slug: &parsed,
             source: "benches/reminders",
             format: Format::Json,
-            schedule,
+            schedule: schedule.clone(),
             time_zone_override: None,
             default_time_zone: Tz::UTC,
             dry_run: false,

@@ -246,7 +246,7 @@ async fn import_sample(
                 slug,
                 source: name,
                 format,
-                schedule: &schedule,
+                schedule,
                 time_zone_override: None,
                 default_time_zone: settings.defaults.time_zone,
                 dry_run: false,

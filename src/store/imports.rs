@@ -19,7 +19,9 @@ pub struct ImportRequest<'a> {
     /// Where the schedule came from (path or URL), recorded with the import.
     pub source: &'a str,
     pub format: Format,
-    pub schedule: &'a ImportedSchedule,
+    /// Taken, so that its talks are freed once written: the import record of a 100,000-talk
+    /// import (its diff as JSON, twice while it is sent) no longer comes on top of them.
+    pub schedule: ImportedSchedule,
     /// `--timezone`: wins over the zone the source states.
     pub time_zone_override: Option<Tz>,
     /// The zone of a conference created by this import when neither the flag nor the source
@@ -48,21 +50,30 @@ pub async fn apply_import(
     pool: &PgPool,
     request: ImportRequest<'_>,
 ) -> Result<ImportOutcome, StoreError> {
-    let schedule = request.schedule;
+    let ImportRequest {
+        slug,
+        source,
+        format,
+        schedule,
+        time_zone_override,
+        default_time_zone,
+        dry_run,
+        allow_mass_change,
+    } = request;
     let is_timetable = schedule.scope == ScheduleScope::Timetable;
     let mut tx = pool.begin().await?;
-    let zone_before = conferences::find(&mut tx, request.slug)
+    let zone_before = conferences::find(&mut tx, slug)
         .await?
         .map(|c| c.conference.time_zone);
     let row = conferences::upsert_and_lock(
         &mut tx,
         &ConferenceUpsert {
-            slug: request.slug,
+            slug,
             name: schedule.name.as_deref(),
-            time_zone: request.time_zone_override.or(schedule.time_zone),
-            default_time_zone: request.default_time_zone,
+            time_zone: time_zone_override.or(schedule.time_zone),
+            default_time_zone,
             // Only a timetable is "the source" of a conference; listings merely enrich it.
-            source_url: is_timetable.then_some(request.source),
+            source_url: is_timetable.then_some(source),
         },
     )
     .await?;
@@ -70,12 +81,12 @@ pub async fn apply_import(
         keys,
         settled,
         stored,
-    } = talks::load_for_import(&mut tx, row.id, schedule).await?;
-    let mut plan = plan_settled(&stored, schedule, &settled)
+    } = talks::load_for_import(&mut tx, row.id, &schedule).await?;
+    let mut plan = plan_settled(&stored, &schedule, &settled)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
-    if !request.allow_mass_change {
+    if !allow_mass_change {
         let zone_after = row.conference.time_zone;
-        if let Some(change) = mass_change(&keys, schedule, &plan.diff, zone_before, zone_after) {
+        if let Some(change) = mass_change(&keys, &schedule, &plan.diff, zone_before, zone_after) {
             // Nothing is written: the transaction rolls back as it is dropped.
             return Err(StoreError::MassChange(change));
         }
@@ -87,22 +98,26 @@ pub async fn apply_import(
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }
-    if request.dry_run {
+    let inserted = plan.inserts.len();
+    let diff = plan.into_diff();
+    // The talks are written: free them before the import record is built and sent.
+    drop((stored, schedule));
+    if dry_run {
         tx.rollback().await?;
         return Ok(ImportOutcome {
             conference: row.conference,
-            diff: plan.diff,
+            diff,
             import_id: None,
         });
     }
-    let import_id = record(&mut tx, row.id, &request, &plan.diff).await?;
+    let import_id = record(&mut tx, row.id, source, format, &diff).await?;
     tx.commit().await?;
-    if plan.inserts.len() >= ANALYZE_AFTER_INSERTS {
+    if inserted >= ANALYZE_AFTER_INSERTS {
         refresh_statistics(pool).await;
     }
     Ok(ImportOutcome {
         conference: row.conference,
-        diff: plan.diff,
+        diff,
         import_id: Some(import_id),
     })
 }
@@ -141,7 +156,8 @@ async fn analyze_keys(pool: &PgPool) -> Result<(), sqlx::Error> {
 async fn record(
     conn: &mut sqlx::PgConnection,
     conference_id: i64,
-    request: &ImportRequest<'_>,
+    source: &str,
+    format: Format,
     diff: &ImportDiff,
 ) -> Result<i64, StoreError> {
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
@@ -152,8 +168,8 @@ async fn record(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json) RETURNING id",
     )
     .bind(conference_id)
-    .bind(request.source)
-    .bind(request.format.as_str())
+    .bind(source)
+    .bind(format.as_str())
     .bind(count(diff.added.len()))
     .bind(count(diff.changed.len()))
     .bind(count(diff.cancelled.len()))

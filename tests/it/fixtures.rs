@@ -75,7 +75,7 @@ async fn import_with(
             slug: &slug,
             source: "test",
             format: Format::Ics,
-            schedule,
+            schedule: schedule.clone(),
             time_zone_override: None,
             default_time_zone: Tz::UTC,
             dry_run,

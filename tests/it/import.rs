@@ -172,7 +172,7 @@ async fn a_refused_import_leaves_the_database_exactly_as_it_was() {
             slug: &slug,
             source: "broken",
             format: Format::Json,
-            schedule: &broken,
+            schedule: broken,
             time_zone_override: None,
             default_time_zone: Tz::UTC,
             dry_run: false,
