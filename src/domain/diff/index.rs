@@ -1,10 +1,9 @@
 //! Where an imported talk lands among the stored ones: lookup tables by source id, pretalx
 //! code and folded title (speakers break ties between equal titles).
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use super::Target;
+use super::{TalkRef, Target};
 use crate::domain::import::identity::pretalx_code_of;
 use crate::domain::model::{StoredTalk, TalkData};
 use crate::domain::text::{name_key, title_key};
@@ -73,7 +72,7 @@ impl Index {
     pub(super) fn find_for_timetable(
         &self,
         talk: &TalkData,
-        working: &[Cow<'_, TalkData>],
+        working: &[TalkRef<'_>],
     ) -> Option<Target> {
         if let Some(i) = talk
             .source_id
@@ -95,7 +94,7 @@ impl Index {
             .filter(|t| matches!(t, Target::Stored(i) if working[*i].source_id.is_none()))
             .collect();
         best_by_speakers(&candidates, talk, |t| match t {
-            Target::Stored(i) => working.get(i).map(Cow::as_ref),
+            Target::Stored(i) => working.get(i).map(AsRef::as_ref),
             Target::New(_) => None,
         })
     }
@@ -104,13 +103,13 @@ impl Index {
     pub(super) fn find_by_title(
         &self,
         talk: &TalkData,
-        working: &[Cow<'_, TalkData>],
-        inserts: &[Cow<'_, TalkData>],
+        working: &[TalkRef<'_>],
+        inserts: &[TalkRef<'_>],
     ) -> Option<Target> {
         let candidates = self.by_title.get(&title_key(&talk.title))?;
         best_by_speakers(candidates, talk, |t| match t {
-            Target::Stored(i) => working.get(i).map(Cow::as_ref),
-            Target::New(i) => inserts.get(i).map(Cow::as_ref),
+            Target::Stored(i) => working.get(i).map(AsRef::as_ref),
+            Target::New(i) => inserts.get(i).map(AsRef::as_ref),
         })
     }
 }

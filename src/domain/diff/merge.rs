@@ -1,23 +1,21 @@
 //! Merging what an import states into a stored talk, and naming what changed.
 
-use std::borrow::Cow;
-
-use crate::domain::diff::Field;
+use crate::domain::diff::{Field, TalkRef};
 use crate::domain::model::{ScheduleScope, SpeakerData, TalkData};
 use crate::domain::text::name_key;
 
 /// A talk first seen in this import: the entry itself, unless it must be changed.
-pub(super) fn new_talk(talk: &TalkData, scope: ScheduleScope) -> Cow<'_, TalkData> {
+pub(super) fn new_talk(talk: &TalkData, scope: ScheduleScope) -> TalkRef<'_> {
     let placed = talk.source_id.is_some() || talk.slot.is_some() || talk.room.is_some();
     if scope == ScheduleScope::Timetable || !placed {
-        return Cow::Borrowed(talk);
+        return TalkRef::Borrowed(talk);
     }
     // Listings carry no schedule: they create unscheduled catalogue entries.
     let mut data = talk.clone();
     data.source_id = None;
     data.slot = None;
     data.room = None;
-    Cow::Owned(data)
+    TalkRef::Owned(Box::new(data))
 }
 
 /// Applies what `incoming` states onto `merged` (the current version of the talk), in place.

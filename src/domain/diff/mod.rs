@@ -12,7 +12,6 @@
 //!   to it survive; if it comes back it is confirmed again.
 //! - A field the source does not state (`None`) keeps its stored value.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::model::{
@@ -24,10 +23,12 @@ mod index;
 mod merge;
 mod report;
 mod settled;
+mod talk_ref;
 
 pub use guard::{mass_change, MassChange};
 pub use report::{DiffEntry, Field, ImportDiff, Placement};
 pub use settled::{listing_digest, settle, source_digest, Digest, Settled, StoredKey};
+pub use talk_ref::TalkRef;
 
 use index::Index;
 pub use merge::changed_fields;
@@ -52,7 +53,7 @@ pub struct TalkUpdate {
 pub struct ImportPlan<'a> {
     /// A new talk an entry states as it is borrows that entry: a first import of 100,000
     /// talks would otherwise hold every talk twice while the database is written.
-    pub inserts: Vec<Cow<'a, TalkData>>,
+    pub inserts: Vec<TalkRef<'a>>,
     /// `insert_digests[i]` is the source digest of `inserts[i]`.
     pub insert_digests: Vec<Option<Digest>>,
     pub updates: Vec<TalkUpdate>,
@@ -61,6 +62,13 @@ pub struct ImportPlan<'a> {
     /// see [`settle`]).
     pub unchanged_digests: Vec<(TalkId, Digest)>,
     pub diff: ImportDiff,
+}
+
+impl ImportPlan<'_> {
+    /// The report, the rest of the plan dropped (and what it borrows free to go).
+    pub fn into_diff(self) -> ImportDiff {
+        self.diff
+    }
 }
 
 /// Why an import cannot be applied. Safe to show to the organiser.
@@ -108,12 +116,11 @@ pub fn plan_settled<'a>(
     }
     let mut index = Index::new(stored, &imported.talks);
     // A stored talk is copied only when the import touches it.
-    let mut working: Vec<Cow<'_, TalkData>> =
-        stored.iter().map(|t| Cow::Borrowed(&t.data)).collect();
+    let mut working: Vec<TalkRef<'_>> = stored.iter().map(|t| TalkRef::Borrowed(&t.data)).collect();
     let mut touched: HashSet<usize> = HashSet::new();
     // The entry each touched row was merged from; `None` after a second one.
     let mut merged_from: HashMap<usize, Option<usize>> = HashMap::new();
-    let mut inserts: Vec<Cow<'a, TalkData>> = Vec::new();
+    let mut inserts: Vec<TalkRef<'a>> = Vec::new();
     let mut insert_digests: Vec<Option<Digest>> = Vec::new();
 
     for (j, talk) in imported.talks.iter().enumerate() {
@@ -193,7 +200,7 @@ pub fn plan_settled<'a>(
         };
         let before = &stored_talk.data;
         // Every touched talk was merged or cancelled, so this moves the copy, never clones.
-        let after = std::mem::replace(&mut working[i], Cow::Borrowed(before)).into_owned();
+        let after = std::mem::replace(&mut working[i], TalkRef::Borrowed(before)).into_owned();
         let fields = changed_fields(before, &after);
         if fields.is_empty() {
             plan.diff.unchanged += 1;

@@ -1,10 +1,8 @@
 //! Helpers for tests that plan imports over stored talks (the diff's and the updates').
 
-use std::borrow::Cow;
-
 use chrono::{DateTime, Utc};
 
-use super::{plan_import, ImportPlan};
+use super::{plan_import, ImportPlan, TalkRef};
 use crate::domain::model::{ImportedSchedule, Slot, SpeakerData, StoredTalk, TalkData, TalkId};
 
 pub(crate) fn at(s: &str) -> DateTime<Utc> {
@@ -74,7 +72,7 @@ pub(crate) fn import(
     let inserts = plan
         .inserts
         .into_iter()
-        .map(|t| Cow::Owned(t.into_owned()))
+        .map(|t| TalkRef::Owned(Box::new(t.into_owned())))
         .collect();
     (ImportPlan { inserts, ..plan }, after)
 }

@@ -1,7 +1,5 @@
 //! New talks in a plan borrow the entries that state them as they are.
 
-use std::borrow::Cow;
-
 use super::testing::timetable_talk;
 use super::tests::{schedule, two_talks};
 use super::*;
@@ -14,10 +12,9 @@ fn entry(title: &str, description: Option<&str>) -> TalkData {
     }
 }
 
-// The variant is what is checked, so the `Cow` itself is passed.
-#[allow(clippy::ptr_arg)]
-fn borrows(insert: &Cow<'_, TalkData>, entry: &TalkData) -> bool {
-    matches!(insert, Cow::Borrowed(t) if std::ptr::eq(*t, entry))
+// The variant is what is checked, so the `TalkRef` itself is passed.
+fn borrows(insert: &TalkRef<'_>, entry: &TalkData) -> bool {
+    matches!(insert, TalkRef::Borrowed(t) if std::ptr::eq(*t, entry))
 }
 
 #[test]
@@ -56,7 +53,7 @@ fn a_listing_entry_is_borrowed_unless_its_placement_must_be_dropped() {
     let plan = plan_import(&[], &imported).expect("plans");
 
     assert!(borrows(&plan.inserts[0], &imported.talks[0]));
-    let Cow::Owned(unplaced) = &plan.inserts[1] else {
+    let TalkRef::Owned(unplaced) = &plan.inserts[1] else {
         panic!(
             "a placed listing entry was borrowed as it is: {:?}",
             plan.inserts[1]
@@ -90,7 +87,7 @@ fn a_new_talk_two_entries_merge_into_is_a_copy_and_the_entries_stay_as_they_were
     let plan = plan_import(&[], &imported).expect("plans");
 
     assert_eq!(plan.inserts.len(), 1);
-    assert!(matches!(plan.inserts[0], Cow::Owned(_)));
+    assert!(matches!(plan.inserts[0], TalkRef::Owned(_)));
     assert_eq!(
         plan.inserts[0].description.as_deref(),
         Some("From the second entry.")
