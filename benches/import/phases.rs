@@ -83,11 +83,15 @@ pub async fn measure(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }
+    // As `apply_import` does, the talks are freed before the import record (their freeing is
+    // part of the write).
+    let diff = plan.into_diff();
+    drop((stored, schedule));
     phases.write = start.elapsed();
 
     let start = Instant::now();
     // What the import record's bind encodes.
-    let json = serde_json::to_vec(&plan.diff)?;
+    let json = serde_json::to_vec(&diff)?;
     phases.diff_json = start.elapsed();
     drop(json);
 

@@ -13,7 +13,7 @@ use crate::store::conferences::{self, ConferenceUpsert};
 use crate::store::{talks, StoreError};
 
 /// One import to apply.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ImportRequest<'a> {
     pub slug: &'a ConferenceSlug,
     /// Where the schedule came from (path or URL), recorded with the import.
@@ -101,7 +101,7 @@ pub async fn apply_import(
     let inserted = plan.inserts.len();
     let diff = plan.into_diff();
     // The talks are written: free them before the import record is built and sent.
-    drop((stored, schedule));
+    drop((keys, settled, stored, schedule));
     if dry_run {
         tx.rollback().await?;
         return Ok(ImportOutcome {

@@ -7,7 +7,7 @@ use crate::domain::model::TalkData;
 /// A talk as an entry or a stored row states it, borrowed, until the plan changes it: then a
 /// boxed copy. 16 bytes in a list, where a `Cow<TalkData>` takes the 320 of a talk held
 /// inline, whichever it holds: 30 MB more for the new talks of a 100,000-talk first import.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum TalkRef<'a> {
     Borrowed(&'a TalkData),
     Owned(Box<TalkData>),
@@ -46,6 +46,13 @@ impl Deref for TalkRef<'_> {
     }
 }
 
+/// Equal when the talks are, borrowed or not (as `Cow` compares).
+impl PartialEq for TalkRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
 impl AsRef<TalkData> for TalkRef<'_> {
     fn as_ref(&self) -> &TalkData {
         self
@@ -69,6 +76,11 @@ mod tests {
 
         assert_eq!(stated.title, "Stated");
         assert!(matches!(&talk, TalkRef::Owned(t) if t.title == "Merged" && t.room.is_some()));
+        assert_ne!(talk, TalkRef::Borrowed(&stated));
+        assert_eq!(
+            TalkRef::Owned(Box::new(stated.clone())),
+            TalkRef::Borrowed(&stated)
+        );
         assert_eq!(talk.into_owned().title, "Merged");
         assert_eq!(std::mem::size_of::<TalkRef<'_>>(), 16);
     }

@@ -16,7 +16,7 @@ use super::speakers::{Owner, Summary};
 use super::tree::Component;
 use super::vtimezone::{self, VTimeZone};
 use super::when::Zones;
-use super::{first_tzid_of, uid_of, zone_like_first_event, Events, Tally};
+use super::{dtstart_tzid, uid_of, zone_like_first_event, Events, Tally};
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
@@ -49,8 +49,8 @@ impl From<ImportError> for Stop {
 /// What a calendar states that its events are read with.
 #[derive(PartialEq)]
 struct Stated {
-    /// `X-WR-TIMEZONE`.
-    file_zone: Option<Tz>,
+    /// Floating times and all-day dates are read in it.
+    conference: Option<Tz>,
     read_summary: Summary,
     /// How many VTIMEZONEs it has.
     vtimezones: usize,
@@ -61,7 +61,12 @@ impl Stated {
         let pretalx =
             text(calendar, "PRODID").is_some_and(|p| p.to_ascii_lowercase().contains("pretalx"));
         Self {
-            file_zone: text(calendar, "X-WR-TIMEZONE").and_then(|name| zone_by_name(&name)),
+            // The organiser's --timezone is deliberate; X-WR-TIMEZONE is only a hint, but
+            // one that beats the zone a conference may merely have been given by default.
+            conference: options
+                .time_zone
+                .or(file_zone(calendar))
+                .or(options.stored_time_zone),
             read_summary: if pretalx {
                 Summary::Pretalx
             } else if options.summary_speakers {
@@ -88,17 +93,17 @@ impl Header {
         })
     }
 
-    fn zones(&self, options: &ImportOptions) -> Zones<'_> {
+    fn zones(&self) -> Zones<'_> {
         Zones {
             defined: &self.defined,
-            // The organiser's --timezone is deliberate; X-WR-TIMEZONE is only a hint, but
-            // one that beats the zone a conference may merely have been given by default.
-            conference: options
-                .time_zone
-                .or(self.stated.file_zone)
-                .or(options.stored_time_zone),
+            conference: self.stated.conference,
         }
     }
+}
+
+/// `X-WR-TIMEZONE`.
+fn file_zone(calendar: &Component) -> Option<Tz> {
+    text(calendar, "X-WR-TIMEZONE").and_then(|name| zone_by_name(&name))
 }
 
 fn text(calendar: &Component, name: &str) -> Option<String> {
@@ -108,6 +113,7 @@ fn text(calendar: &Component, name: &str) -> Option<String> {
 /// The calendar that is open.
 pub(super) struct Calendar<'a> {
     read: Read,
+    /// Fixed at the first event read as it closes.
     header: Option<Header>,
     owner: Owner,
     /// Events waiting for their owner to be known.
@@ -119,13 +125,16 @@ pub(super) struct Calendar<'a> {
 impl<'a> Calendar<'a> {
     /// A calendar of about `events` events (a hint: the list of talks is sized to it).
     pub(super) fn new(read: Read, events: usize) -> Self {
+        let mut plain = Vec::new();
+        // A hint that cannot be had is no reason to fail: the list grows as it must.
+        let _ = plain.try_reserve_exact(events);
         Self {
             read,
             header: None,
             owner: Owner::default(),
             waiting: Vec::new(),
             events: Events {
-                plain: Vec::with_capacity(events),
+                plain,
                 ..Events::default()
             },
             first_tzid: None,
@@ -139,38 +148,42 @@ impl<'a> Calendar<'a> {
         calendar: &Component,
         options: &ImportOptions,
         tally: &mut Tally,
-    ) -> Result<(), ImportError> {
+    ) -> Result<(), Stop> {
         if self.first_tzid.is_none() {
-            self.first_tzid = first_tzid_of(&vevent);
+            self.first_tzid = dtstart_tzid(&vevent);
         }
         self.owner.see(&vevent);
         if self.read == Read::Holding {
             self.waiting.push(vevent);
             return Ok(());
         }
-        if self.header.is_none() {
-            self.header = Some(Header::of(calendar, options)?);
-        }
+        let header = match self.header.take() {
+            Some(header) => header,
+            // A calendar whose zones cannot be read before its events is read holding them,
+            // so that it fails as a whole calendar does (which of its faults is named first
+            // depends on all of it).
+            None => Header::of(calendar, options).map_err(|_| Stop::Reread)?,
+        };
         if !self.owner.is_ruled_out() {
             self.waiting.push(vevent);
-            return Ok(());
+        } else {
+            for waiting in std::mem::take(&mut self.waiting) {
+                self.read_event(&header, waiting, None, tally);
+            }
+            self.read_event(&header, vevent, None, tally);
         }
-        for waiting in std::mem::take(&mut self.waiting) {
-            self.read_event(waiting, None, options, tally);
-        }
-        self.read_event(vevent, None, options, tally);
+        self.header = Some(header);
         Ok(())
     }
 
     fn read_event(
         &mut self,
+        header: &Header,
         vevent: Component<'a>,
         owner: Option<&str>,
-        options: &ImportOptions,
         tally: &mut Tally,
     ) {
-        let Some(header) = &self.header else { return };
-        let zones = header.zones(options);
+        let zones = header.zones();
         tally.skipped.events += 1;
         let read = match event::talk(&vevent, &zones, header.stated.read_summary, owner) {
             Ok((mut talk, rule)) => {
@@ -200,20 +213,17 @@ impl<'a> Calendar<'a> {
         options: &ImportOptions,
         tally: &mut Tally,
     ) -> Result<(), Stop> {
-        match &self.header {
+        let header = match self.header.take() {
             Some(header) if header.stated != Stated::of(calendar, options) => {
                 return Err(Stop::Reread)
             }
-            Some(_) => {}
-            None => self.header = Some(Header::of(calendar, options)?),
-        }
+            Some(header) => header,
+            None => Header::of(calendar, options)?,
+        };
         let owner = self.owner.settled().map(str::to_owned);
         for waiting in std::mem::take(&mut self.waiting) {
-            self.read_event(waiting, owner.as_deref(), options, tally);
+            self.read_event(&header, waiting, owner.as_deref(), tally);
         }
-        let Some(header) = &self.header else {
-            return Ok(());
-        };
         let schedule = &mut tally.schedule;
         schedule.name = schedule
             .name
@@ -222,9 +232,9 @@ impl<'a> Calendar<'a> {
             .or_else(|| text(calendar, "NAME"));
         schedule.time_zone = schedule
             .time_zone
-            .or(header.stated.file_zone)
+            .or(file_zone(calendar))
             .or(options.time_zone);
-        let zones = header.zones(options);
+        let zones = header.zones();
         self.events
             .expand_into(schedule, &zones, &mut tally.skipped);
         if schedule.time_zone.is_none() {

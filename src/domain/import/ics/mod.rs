@@ -72,8 +72,13 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         Err(Stop::Error(error)) => Err(error),
         Err(Stop::Reread) => read(input, options, Read::Holding).map_err(|stop| match stop {
             Stop::Error(error) => error,
-            // Holding every event, a calendar has nothing to state too late.
-            Stop::Reread => ImportError::msg("the calendar could not be read"),
+            Stop::Reread => {
+                debug_assert!(
+                    false,
+                    "a calendar read holding its events asked to be read again"
+                );
+                ImportError::msg("the calendar could not be read")
+            }
         }),
     }
 }
@@ -98,6 +103,21 @@ impl Tally {
     }
 }
 
+/// How many talks a calendar of `input` may give, to size their list: the VEVENTs that begin
+/// a line, but no more than an event of [`MIN_EVENT_BYTES`] each could give, so a file of
+/// empty or hostile events cannot have a list of hundreds of MB reserved. A calendar spelling
+/// BEGIN in lower case is merely not sized.
+fn vevent_hint(input: &str) -> usize {
+    let at_line_start =
+        input.matches("\nBEGIN:VEVENT").count() + usize::from(input.starts_with("BEGIN:VEVENT"));
+    at_line_start.min(input.len() / MIN_EVENT_BYTES)
+}
+
+/// Sized up front, a 100,000-event calendar's talks are not copied as their list grows, nor
+/// held with a quarter of it to spare (60 MB at the last doubling). A real event takes over a
+/// hundred bytes (BEGIN, UID, DTSTART, SUMMARY, END), one with an abstract over a thousand.
+const MIN_EVENT_BYTES: usize = 128;
+
 /// Reads every calendar of `input`, its events as `how` says.
 fn read(input: &str, options: &ImportOptions, how: Read) -> Result<ImportedSchedule, Stop> {
     // An unreadable line (a property name with spaces, a stray continuation) is left out and
@@ -106,17 +126,18 @@ fn read(input: &str, options: &ImportOptions, how: Read) -> Result<ImportedSched
     let mut builder = tree::Builder::detaching();
     let mut tally = Tally::new();
     let mut open: Option<Calendar> = None;
-    // Sized up front, a 100,000-event calendar's talks are not copied as their list grows,
-    // nor held with a quarter of it to spare (60 MB at the last doubling). Counting costs a
-    // pass over the text; a calendar spelling BEGIN in lower case is merely not sized.
-    let mut events = input.matches("BEGIN:VEVENT").count();
+    let mut vevent_hint = vevent_hint(input);
     // The first calendar that cannot be read; lines are still built into the tree after it,
-    // because an error in the file's structure is the one to report.
+    // because an error in the file's structure is the one to report (after a `Reread`, the
+    // second reading finds it).
     let mut failed: Option<Stop> = None;
     lexer::lex(input, |line| {
         let line = match line {
             Ok(line) => line,
-            Err(error) => return warnings.push(format!("{error}; that line was left out")),
+            Err(error) => {
+                warnings.push(format!("{error}; that line was left out"));
+                return;
+            }
         };
         if matches!(failed, Some(Stop::Reread)) {
             return;
@@ -128,9 +149,8 @@ fn read(input: &str, options: &ImportOptions, how: Read) -> Result<ImportedSched
         let read = match closed {
             Some(Closed::Event(vevent)) => match builder.calendar() {
                 Some(calendar) => open
-                    .get_or_insert_with(|| Calendar::new(how, std::mem::take(&mut events)))
-                    .event(vevent, calendar, options, &mut tally)
-                    .map_err(Stop::Error),
+                    .get_or_insert_with(|| Calendar::new(how, std::mem::take(&mut vevent_hint)))
+                    .event(vevent, calendar, options, &mut tally),
                 None => Ok(()),
             },
             Some(Closed::Calendar(calendar)) => open
@@ -311,7 +331,7 @@ fn speaker_note(rules: &BTreeMap<SpeakerRule, usize>, events: usize) -> String {
 }
 
 /// The TZID of an event's DTSTART, if it has one.
-fn first_tzid_of(event: &Component) -> Option<String> {
+fn dtstart_tzid(event: &Component) -> Option<String> {
     event.property("DTSTART")?.param("TZID").map(str::to_owned)
 }
 

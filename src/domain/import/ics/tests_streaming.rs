@@ -14,6 +14,10 @@ const PST: &str = "BEGIN:VTIMEZONE\nTZID:PST\nBEGIN:STANDARD\nDTSTART:20071104T0
     END:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:20070311T020000\nTZOFFSETFROM:-0800\n\
     TZOFFSETTO:-0700\nRRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3\nEND:DAYLIGHT\nEND:VTIMEZONE\n";
 
+/// A VTIMEZONE whose observance has no offset: an error once the calendar's zones are read.
+const BROKEN_ZONE: &str =
+    "BEGIN:VTIMEZONE\nTZID:Bad\nBEGIN:STANDARD\nDTSTART:20070101T000000\nEND:STANDARD\nEND:VTIMEZONE\n";
+
 fn holding(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
     match read(input, options, Read::Holding) {
         Ok(schedule) => Ok(schedule),
@@ -126,11 +130,22 @@ fn piece() -> impl Strategy<Value = String> {
         1 => Just("RRULE:FREQ=DAILY;COUNT=2\n"),
         1 => Just("RECURRENCE-ID:20270116T090000Z\n"),
     ];
-    let vevent = (uid, start, summary, organiser, repeat)
-        .prop_map(|(u, s, m, o, r)| event(u, &s, &format!("{m}{o}{r}")));
+    let vevent = (uid, start, summary, organiser, repeat, any::<bool>()).prop_map(
+        |(u, s, m, o, r, lower)| {
+            let event = event(u, &s, &format!("{m}{o}{r}"));
+            if lower {
+                event
+                    .replace("BEGIN:VEVENT", "begin:vevent")
+                    .replace("END:VEVENT", "end:Vevent")
+            } else {
+                event
+            }
+        },
+    );
     prop_oneof![
         6 => vevent,
         1 => Just(PST.to_owned()),
+        1 => Just(BROKEN_ZONE.to_owned()),
         1 => Just("X-WR-TIMEZONE:America/New_York\n".to_owned()),
         1 => Just("PRODID:-//pretalx//example\n".to_owned()),
         1 => Just("X-WR-CALNAME:Example\n".to_owned()),
@@ -145,18 +160,20 @@ proptest! {
     #[test]
     fn reading_events_as_they_close_gives_what_holding_them_gives(
         pieces in prop::collection::vec(piece(), 0..14),
+        closed in prop::bool::weighted(0.9),
         summary_speakers in any::<bool>(),
         zone in prop_oneof![Just(None), Just(Some(chrono_tz::Asia::Tokyo))],
     ) {
-        let input = format!("BEGIN:VCALENDAR\n{}END:VCALENDAR\n", pieces.concat());
+        let end = if closed { "END:VCALENDAR\n" } else { "" };
+        let input = format!("BEGIN:VCALENDAR\n{}{end}", pieces.concat());
         let options = ImportOptions { summary_speakers, time_zone: zone, ..ImportOptions::default() };
         let held = holding(&input, &options);
         // Whether each calendar states everything its events are read with before them.
         let stated_first = input.split("BEGIN:VCALENDAR").all(|calendar| {
-            let first_event = calendar.find("BEGIN:VEVENT").unwrap_or(calendar.len());
+            let first_event = calendar.to_ascii_uppercase().find("BEGIN:VEVENT").unwrap_or(calendar.len());
             let after = calendar.get(first_event..).unwrap_or_default();
             !["TZID:PST", "X-WR-TIMEZONE", "PRODID"].iter().any(|s| after.contains(s))
-        });
+        }) && !input.contains(BROKEN_ZONE);
 
         match read(&input, &options, Read::AsTheyClose) {
             Ok(streamed) => prop_assert_eq!(Ok(streamed), held.clone()),
@@ -165,4 +182,43 @@ proptest! {
         }
         prop_assert_eq!(parse(&input, &options), held);
     }
+}
+
+#[test]
+fn a_late_zone_that_the_organisers_own_overrides_is_no_reason_to_read_again() {
+    let input = format!(
+        "BEGIN:VCALENDAR\n{}X-WR-TIMEZONE:Europe/Berlin\nEND:VCALENDAR\n",
+        event("a", ":20270115T090000", "SUMMARY:Floating\n")
+    );
+    let options = ImportOptions {
+        time_zone: Some(chrono_tz::Asia::Tokyo),
+        ..ImportOptions::default()
+    };
+
+    let read_once = read(&input, &options, Read::AsTheyClose);
+
+    let Ok(schedule) = read_once else {
+        panic!("read again or refused: {read_once:?}");
+    };
+    assert_eq!(Ok(schedule), holding(&input, &options));
+}
+
+#[test]
+fn the_talk_list_is_sized_by_events_that_begin_a_line_and_never_beyond_the_text() {
+    let real = event(
+        "a",
+        ":20270115T090000Z",
+        "SUMMARY:A\nDESCRIPTION:a long abstract, \n ...\n",
+    );
+    let calendar = format!("BEGIN:VCALENDAR\n{}{}END:VCALENDAR\n", real.repeat(3), PST);
+    assert_eq!(super::vevent_hint(&calendar), 3);
+
+    // One event whose description repeats BEGIN:VEVENT, and a file of empty events.
+    let quoted = format!("{}DESCRIPTION:{}\n", real, "BEGIN:VEVENT".repeat(10_000));
+    assert_eq!(super::vevent_hint(&quoted), 1);
+    let empty = "BEGIN:VEVENT\nEND:VEVENT\n".repeat(10_000);
+    assert_eq!(
+        super::vevent_hint(&empty),
+        empty.len() / super::MIN_EVENT_BYTES
+    );
 }

@@ -59,7 +59,7 @@ pub(super) fn calendars_noting<'a>(
     for line in lines {
         builder.push(line);
     }
-    builder.finish(warnings)
+    builder.finish_tree(warnings)
 }
 
 /// Builds the tree one content line at a time, as the lexer reads them: a list of every
@@ -118,12 +118,14 @@ impl<'a> Builder<'a> {
         self.open.first()
     }
 
-    /// The top-level `VCALENDAR` components, noting in `warnings` the properties outside any
-    /// calendar (a stray line after `END:VCALENDAR`), which are left out.
-    pub(super) fn finish(
-        self,
-        warnings: &mut Vec<String>,
-    ) -> Result<Vec<Component<'a>>, ImportError> {
+    /// Checks that the file was a whole calendar, noting in `warnings` the properties outside
+    /// any calendar (a stray line after `END:VCALENDAR`), which are left out.
+    pub(super) fn finish(self, warnings: &mut Vec<String>) -> Result<(), ImportError> {
+        self.finish_tree(warnings).map(drop)
+    }
+
+    /// [`Builder::finish`], returning the calendars a builder that does not detach them built.
+    fn finish_tree(self, warnings: &mut Vec<String>) -> Result<Vec<Component<'a>>, ImportError> {
         if let Some(error) = self.error {
             return Err(error);
         }
