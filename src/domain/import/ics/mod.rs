@@ -123,7 +123,7 @@ fn read(input: &str, options: &ImportOptions, how: Read) -> Result<ImportedSched
     // An unreadable line (a property name with spaces, a stray continuation) is left out and
     // reported, so one odd property never costs the import.
     let mut warnings = Vec::new();
-    let mut builder = tree::Builder::detaching();
+    let mut builder = tree::Builder::default();
     let mut tally = Tally::new();
     let mut open: Option<Calendar> = None;
     let mut vevent_hint = vevent_hint(input);

@@ -49,30 +49,38 @@ pub(super) fn calendars(lines: Vec<ContentLine<'_>>) -> Result<Vec<Component<'_>
 }
 
 /// [`calendars`], noting in `warnings` the properties outside any calendar (a stray line
-/// after `END:VCALENDAR`), which are left out.
+/// after `END:VCALENDAR`), which are left out. Each calendar gets its VEVENTs back, after
+/// its other components.
 #[cfg(test)]
 pub(super) fn calendars_noting<'a>(
     lines: Vec<ContentLine<'a>>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Component<'a>>, ImportError> {
     let mut builder = Builder::default();
+    let (mut calendars, mut events) = (Vec::new(), Vec::new());
     for line in lines {
-        builder.push(line);
+        match builder.push(line) {
+            Some(Closed::Event(event)) => events.push(event),
+            Some(Closed::Calendar(mut calendar)) => {
+                calendar.children.append(&mut events);
+                calendars.push(calendar);
+            }
+            None => {}
+        }
     }
-    builder.finish_tree(warnings)
+    builder.finish(warnings)?;
+    Ok(calendars)
 }
 
-/// Builds the tree one content line at a time, as the lexer reads them: a list of every
-/// line of a 100,000-event file, held until the tree was built, was about 100 MB.
+/// Builds the tree one content line at a time, as the lexer reads them, and hands each
+/// calendar's VEVENTs and each calendar out as they close ([`Closed`]) instead of building
+/// the whole tree: a reader that turns every event into a talk at its `END` never holds the
+/// lines of more than one (every event's lines, held until the tree was built, were 150 MB
+/// of a 100,000-event file).
 #[derive(Default)]
 pub(super) struct Builder<'a> {
-    roots: Vec<Component<'a>>,
     open: Vec<Component<'a>>,
-    /// Hand each calendar's VEVENTs and each calendar out as they close ([`Closed`]) instead
-    /// of building the whole tree: a reader that turns every event into a talk at its `END`
-    /// never holds the lines of more than one.
-    detach: bool,
-    /// Calendars handed out (the tree's roots, when they are detached).
+    /// Calendars handed out.
     calendars: usize,
     /// Kept apart until [`Builder::finish`], so they follow the lexer's warnings about
     /// unreadable lines, as when the tree was built after the whole file was lexed.
@@ -81,7 +89,7 @@ pub(super) struct Builder<'a> {
     error: Option<ImportError>,
 }
 
-/// A component handed out by a detaching [`Builder`] as it closes.
+/// A component handed out by the [`Builder`] as it closes.
 pub(super) enum Closed<'a> {
     /// A VEVENT of the calendar that is open.
     Event(Component<'a>),
@@ -90,16 +98,8 @@ pub(super) enum Closed<'a> {
 }
 
 impl<'a> Builder<'a> {
-    /// A builder that hands out VEVENTs and calendars as they close (see [`Closed`]).
-    pub(super) fn detaching() -> Self {
-        Self {
-            detach: true,
-            ..Self::default()
-        }
-    }
-
-    /// Takes the next content line; a detaching builder returns what it closed. After the
-    /// first error every line is ignored.
+    /// Takes the next content line and returns what it closed. After the first error every
+    /// line is ignored.
     pub(super) fn push(&mut self, line: ContentLine<'a>) -> Option<Closed<'a>> {
         if self.error.is_some() {
             return None;
@@ -121,11 +121,6 @@ impl<'a> Builder<'a> {
     /// Checks that the file was a whole calendar, noting in `warnings` the properties outside
     /// any calendar (a stray line after `END:VCALENDAR`), which are left out.
     pub(super) fn finish(self, warnings: &mut Vec<String>) -> Result<(), ImportError> {
-        self.finish_tree(warnings).map(drop)
-    }
-
-    /// [`Builder::finish`], returning the calendars a builder that does not detach them built.
-    fn finish_tree(self, warnings: &mut Vec<String>) -> Result<Vec<Component<'a>>, ImportError> {
         if let Some(error) = self.error {
             return Err(error);
         }
@@ -144,7 +139,7 @@ impl<'a> Builder<'a> {
                 "no BEGIN:VCALENDAR found: this is not an iCalendar file",
             ));
         }
-        Ok(self.roots)
+        Ok(())
     }
 
     fn take(&mut self, line: ContentLine<'a>) -> Result<Option<Closed<'a>>, ImportError> {
@@ -196,17 +191,14 @@ impl<'a> Builder<'a> {
                         ),
                     ));
                 }
-                if self.detach && open.len() == 1 && component.name == "VEVENT" {
+                if open.len() == 1 && component.name == "VEVENT" {
                     return Ok(Some(Closed::Event(component)));
                 }
                 match open.last_mut() {
                     Some(parent) => parent.children.push(component),
                     None => {
                         self.calendars += 1;
-                        if self.detach {
-                            return Ok(Some(Closed::Calendar(component)));
-                        }
-                        self.roots.push(component);
+                        return Ok(Some(Closed::Calendar(component)));
                     }
                 }
             }
