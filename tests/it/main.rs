@@ -18,6 +18,7 @@ mod import;
 mod import_real_world;
 mod import_settled;
 mod import_settled_listing;
+mod integrity;
 mod mass_change;
 mod ops;
 mod privacy;

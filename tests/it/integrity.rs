@@ -1,0 +1,300 @@
+//! The references of `talks` and `talk_speakers`, checked once per statement by triggers
+//! instead of per row by foreign keys (migration `..._statement_integrity.sql`, issue 13 item
+//! 6): everything the five keys promised still holds, against a real database.
+
+use sqlx::{PgConnection, PgPool};
+
+use crate::fixtures::import_text;
+use crate::harness::TestDb;
+use crate::import_settled::DEMO_ICS;
+
+const FOREIGN_KEY_VIOLATION: &str = "23503";
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+
+fn code(error: &sqlx::Error) -> String {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|| panic!("not a database error: {error}"))
+}
+
+async fn scalar(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Runs `sql` and returns the SQLSTATE it failed with.
+async fn refused(pool: &PgPool, sql: &str) -> String {
+    let error = sqlx::query(sql)
+        .execute(pool)
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("{sql} was accepted"));
+    code(&error)
+}
+
+/// Two conferences with the demo programme each.
+async fn two_conferences() -> TestDb {
+    let db = TestDb::new().await;
+    import_text(&db.pool, "a", DEMO_ICS).await;
+    import_text(&db.pool, "b", DEMO_ICS).await;
+    db
+}
+
+const CONF_A: &str = "(SELECT id FROM conferences WHERE slug = 'a')";
+const A_TALK: &str = "(SELECT min(id) FROM talks WHERE conference_id = \
+     (SELECT id FROM conferences WHERE slug = 'a'))";
+
+#[tokio::test]
+async fn references_that_do_not_exist_are_refused_and_the_statement_writes_nothing() {
+    let db = two_conferences().await;
+    let pool = &db.pool;
+    let talks = scalar(pool, "SELECT count(*) FROM talks").await;
+    let links = scalar(pool, "SELECT count(*) FROM talk_speakers").await;
+    assert!(talks > 0 && links > 0, "{talks} talks, {links} links");
+
+    for sql in [
+        "INSERT INTO talks (conference_id, title_key, title) VALUES (-1, 'x', 'x')".to_owned(),
+        format!(
+            "INSERT INTO talks (conference_id, title_key, title, room_id) \
+             VALUES ({CONF_A}, 'ok', 'ok', NULL), ({CONF_A}, 'x', 'x', -1)"
+        ),
+        format!("INSERT INTO talks (conference_id, title_key, title, track_id) VALUES ({CONF_A}, 'x', 'x', -1)"),
+        "INSERT INTO talk_speakers (talk_id, speaker_id, position) VALUES (-1, (SELECT min(id) FROM speakers), 9)".to_owned(),
+        format!("INSERT INTO talk_speakers (talk_id, speaker_id, position) VALUES ({A_TALK}, -1, 9)"),
+        format!("UPDATE talks SET room_id = -1 WHERE id = {A_TALK}"),
+        format!("UPDATE talks SET conference_id = -1 WHERE id = {A_TALK}"),
+        "UPDATE talk_speakers SET speaker_id = -1 WHERE talk_id IN (SELECT talk_id FROM talk_speakers LIMIT 1)".to_owned(),
+    ] {
+        assert_eq!(refused(pool, &sql).await, FOREIGN_KEY_VIOLATION, "{sql}");
+    }
+
+    // The bulk path the import takes.
+    let mut conn = pool.acquire().await.expect("connection");
+    let conference = scalar(pool, &format!("SELECT {CONF_A}")).await;
+    let mut copy = conn
+        .copy_in_raw("COPY talks (conference_id, title_key, title, room_id) FROM STDIN")
+        .await
+        .expect("copy");
+    copy.send(format!("{conference}\tok\tok\t\\N\n{conference}\tx\tx\t-1\n").into_bytes())
+        .await
+        .expect("send");
+    let error = copy
+        .finish()
+        .await
+        .expect_err("a COPY naming a missing room");
+    assert_eq!(code(&error), FOREIGN_KEY_VIOLATION);
+    drop(conn);
+
+    assert_eq!(scalar(pool, "SELECT count(*) FROM talks").await, talks);
+    assert_eq!(
+        scalar(pool, "SELECT count(*) FROM talk_speakers").await,
+        links
+    );
+
+    // References that exist are accepted, on insert and on update.
+    sqlx::query(&format!(
+        "UPDATE talks SET room_id = (SELECT max(id) FROM rooms WHERE conference_id = {CONF_A}) \
+         WHERE id = {A_TALK}"
+    ))
+    .execute(pool)
+    .await
+    .expect("a room that exists");
+    sqlx::query(&format!(
+        "INSERT INTO talks (conference_id, title_key, title, room_id, track_id) \
+         SELECT {CONF_A}, 'new', 'New', (SELECT min(id) FROM rooms), (SELECT min(id) FROM tracks)"
+    ))
+    .execute(pool)
+    .await
+    .expect("references that exist");
+}
+
+#[tokio::test]
+async fn deleting_a_conference_deletes_its_talks_and_their_links_and_nothing_else() {
+    let db = two_conferences().await;
+    let pool = &db.pool;
+    let b_talks = "SELECT count(*) FROM talks t JOIN conferences c ON c.id = t.conference_id \
+                   WHERE c.slug = 'b'";
+    let b_links = "SELECT count(*) FROM talk_speakers l JOIN talks t ON t.id = l.talk_id \
+                   JOIN conferences c ON c.id = t.conference_id WHERE c.slug = 'b'";
+    let (talks, links) = (scalar(pool, b_talks).await, scalar(pool, b_links).await);
+
+    sqlx::query("DELETE FROM conferences WHERE slug = 'a'")
+        .execute(pool)
+        .await
+        .expect("delete a conference, its rooms and tracks with it");
+
+    assert_eq!(scalar(pool, "SELECT count(*) FROM talks").await, talks);
+    assert_eq!(
+        scalar(pool, "SELECT count(*) FROM talk_speakers").await,
+        links
+    );
+    assert_eq!(scalar(pool, b_talks).await, talks);
+    assert_eq!(scalar(pool, b_links).await, links);
+    assert!(talks > 0 && links > 0);
+}
+
+#[tokio::test]
+async fn deleting_a_talk_or_a_speaker_deletes_their_links() {
+    let db = two_conferences().await;
+    let pool = &db.pool;
+    let links = scalar(pool, "SELECT count(*) FROM talk_speakers").await;
+    let talk: i64 = scalar(pool, "SELECT min(talk_id) FROM talk_speakers").await;
+    let of_talk = scalar(
+        pool,
+        &format!("SELECT count(*) FROM talk_speakers WHERE talk_id = {talk}"),
+    )
+    .await;
+
+    sqlx::query("DELETE FROM talks WHERE id = $1")
+        .bind(talk)
+        .execute(pool)
+        .await
+        .expect("delete a talk");
+    assert_eq!(
+        scalar(pool, "SELECT count(*) FROM talk_speakers").await,
+        links - of_talk
+    );
+
+    let speaker: i64 = scalar(pool, "SELECT min(speaker_id) FROM talk_speakers").await;
+    let of_speaker = scalar(
+        pool,
+        &format!("SELECT count(*) FROM talk_speakers WHERE speaker_id = {speaker}"),
+    )
+    .await;
+    sqlx::query("DELETE FROM speakers WHERE id = $1")
+        .bind(speaker)
+        .execute(pool)
+        .await
+        .expect("delete a speaker");
+    assert_eq!(
+        scalar(pool, "SELECT count(*) FROM talk_speakers").await,
+        links - of_talk - of_speaker
+    );
+    assert!(of_talk > 0 && of_speaker > 0);
+}
+
+#[tokio::test]
+async fn a_named_room_or_track_stays_and_ids_and_tables_under_talks_stay_put() {
+    let db = two_conferences().await;
+    let pool = &db.pool;
+    // The demo programme has rooms but no tracks: give one talk a track.
+    sqlx::query(&format!(
+        "WITH t AS (INSERT INTO tracks (conference_id, name) VALUES ({CONF_A}, 'Main') \
+         RETURNING id) UPDATE talks SET track_id = (SELECT id FROM t) WHERE id = {A_TALK}"
+    ))
+    .execute(pool)
+    .await
+    .expect("a track");
+    let used_room = "(SELECT min(room_id) FROM talks)";
+    let used_track = "(SELECT min(track_id) FROM talks)";
+    assert_eq!(
+        scalar(
+            pool,
+            "SELECT count(*) FROM talks WHERE track_id IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    for sql in [
+        format!("DELETE FROM rooms WHERE id = {used_room}"),
+        format!("DELETE FROM tracks WHERE id = {used_track}"),
+    ] {
+        assert_eq!(refused(pool, &sql).await, FOREIGN_KEY_VIOLATION, "{sql}");
+    }
+    for sql in [
+        "UPDATE rooms SET id = DEFAULT",
+        "UPDATE talks SET id = DEFAULT",
+        "UPDATE speakers SET id = DEFAULT",
+    ] {
+        assert_eq!(refused(pool, sql).await, FOREIGN_KEY_VIOLATION, "{sql}");
+    }
+    for table in ["rooms", "tracks", "speakers", "talks"] {
+        let sql = format!("TRUNCATE {table} CASCADE");
+        assert_eq!(refused(pool, &sql).await, "0A000", "{sql}");
+    }
+    assert!(scalar(pool, "SELECT count(*) FROM talks WHERE room_id IS NOT NULL").await > 0);
+
+    // A room no talk names can go.
+    sqlx::query(&format!(
+        "INSERT INTO rooms (conference_id, name) VALUES ({CONF_A}, 'Unused')"
+    ))
+    .execute(pool)
+    .await
+    .expect("a room");
+    sqlx::query("DELETE FROM rooms WHERE name = 'Unused'")
+        .execute(pool)
+        .await
+        .expect("an unused room is deleted");
+}
+
+async fn begin_with_lock_timeout(pool: &PgPool) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = pool.begin().await.expect("begin");
+    // Waiting on a lock is what is asserted: a timeout turns the wait into an error.
+    sqlx::query("SET LOCAL lock_timeout = '200ms'")
+        .execute(&mut *tx)
+        .await
+        .expect("lock_timeout");
+    tx
+}
+
+async fn insert_talk(conn: &mut PgConnection, conference: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO talks (conference_id, title_key, title) VALUES ($1, 'held', 'Held')")
+        .bind(conference)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+#[tokio::test]
+async fn an_insert_and_a_delete_of_its_conference_wait_for_each_other() {
+    let db = two_conferences().await;
+    let pool = &db.pool;
+    let conference = scalar(pool, &format!("SELECT {CONF_A}")).await;
+    let delete = "DELETE FROM conferences WHERE slug = 'a'";
+
+    // An uncommitted talk holds its conference, as a key's check does.
+    let mut inserting = pool.begin().await.expect("begin");
+    insert_talk(&mut inserting, conference)
+        .await
+        .expect("insert");
+    let mut deleting = begin_with_lock_timeout(pool).await;
+    let error = sqlx::query(delete)
+        .execute(&mut *deleting)
+        .await
+        .expect_err("the delete waits for the insert");
+    assert_eq!(code(&error), LOCK_NOT_AVAILABLE);
+    drop(deleting);
+    inserting.commit().await.expect("commit");
+
+    // An uncommitted delete holds the conference against new talks; once it commits, a new
+    // talk is refused and the committed one went with its conference.
+    let mut deleting = pool.begin().await.expect("begin");
+    sqlx::query(delete)
+        .execute(&mut *deleting)
+        .await
+        .expect("delete");
+    let mut inserting = begin_with_lock_timeout(pool).await;
+    let error = insert_talk(&mut inserting, conference)
+        .await
+        .expect_err("the insert waits for the delete");
+    assert_eq!(code(&error), LOCK_NOT_AVAILABLE);
+    drop(inserting);
+    deleting.commit().await.expect("commit");
+    let mut conn = pool.acquire().await.expect("connection");
+    let error = insert_talk(&mut conn, conference)
+        .await
+        .expect_err("the conference is gone");
+    assert_eq!(code(&error), FOREIGN_KEY_VIOLATION);
+    assert_eq!(
+        scalar(
+            pool,
+            &format!("SELECT count(*) FROM talks WHERE conference_id = {conference}")
+        )
+        .await,
+        0
+    );
+}
