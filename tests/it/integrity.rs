@@ -45,6 +45,8 @@ async fn two_conferences() -> TestDb {
 }
 
 const CONF_A: &str = "(SELECT id FROM conferences WHERE slug = 'a')";
+const ONE_LINK: &str =
+    "(talk_id, speaker_id) = (SELECT talk_id, speaker_id FROM talk_speakers LIMIT 1)";
 const A_TALK: &str = "(SELECT min(id) FROM talks WHERE conference_id = \
      (SELECT id FROM conferences WHERE slug = 'a'))";
 
@@ -67,7 +69,9 @@ async fn references_that_do_not_exist_are_refused_and_the_statement_writes_nothi
         format!("INSERT INTO talk_speakers (talk_id, speaker_id, position) VALUES ({A_TALK}, -1, 9)"),
         format!("UPDATE talks SET room_id = -1 WHERE id = {A_TALK}"),
         format!("UPDATE talks SET conference_id = -1 WHERE id = {A_TALK}"),
-        "UPDATE talk_speakers SET speaker_id = -1 WHERE talk_id IN (SELECT talk_id FROM talk_speakers LIMIT 1)".to_owned(),
+        format!("UPDATE talk_speakers SET speaker_id = -1 WHERE {ONE_LINK}"),
+        format!("UPDATE talk_speakers SET talk_id = -1 WHERE {ONE_LINK}"),
+        format!("UPDATE talks SET track_id = -1 WHERE id = {A_TALK}"),
     ] {
         assert_eq!(refused(pool, &sql).await, FOREIGN_KEY_VIOLATION, "{sql}");
     }
@@ -112,6 +116,17 @@ async fn references_that_do_not_exist_are_refused_and_the_statement_writes_nothi
     .expect("references that exist");
 }
 
+/// The demo programme has rooms but no tracks: gives one talk of conference `a` a track.
+async fn give_a_talk_a_track(pool: &PgPool) {
+    sqlx::query(&format!(
+        "WITH t AS (INSERT INTO tracks (conference_id, name) VALUES ({CONF_A}, 'Main') \
+         RETURNING id) UPDATE talks SET track_id = (SELECT id FROM t) WHERE id = {A_TALK}"
+    ))
+    .execute(pool)
+    .await
+    .expect("a track");
+}
+
 #[tokio::test]
 async fn deleting_a_conference_deletes_its_talks_and_their_links_and_nothing_else() {
     let db = two_conferences().await;
@@ -121,6 +136,7 @@ async fn deleting_a_conference_deletes_its_talks_and_their_links_and_nothing_els
     let b_links = "SELECT count(*) FROM talk_speakers l JOIN talks t ON t.id = l.talk_id \
                    JOIN conferences c ON c.id = t.conference_id WHERE c.slug = 'b'";
     let (talks, links) = (scalar(pool, b_talks).await, scalar(pool, b_links).await);
+    give_a_talk_a_track(pool).await;
 
     sqlx::query("DELETE FROM conferences WHERE slug = 'a'")
         .execute(pool)
@@ -181,14 +197,7 @@ async fn deleting_a_talk_or_a_speaker_deletes_their_links() {
 async fn a_named_room_or_track_stays_and_ids_and_tables_under_talks_stay_put() {
     let db = two_conferences().await;
     let pool = &db.pool;
-    // The demo programme has rooms but no tracks: give one talk a track.
-    sqlx::query(&format!(
-        "WITH t AS (INSERT INTO tracks (conference_id, name) VALUES ({CONF_A}, 'Main') \
-         RETURNING id) UPDATE talks SET track_id = (SELECT id FROM t) WHERE id = {A_TALK}"
-    ))
-    .execute(pool)
-    .await
-    .expect("a track");
+    give_a_talk_a_track(pool).await;
     let used_room = "(SELECT min(room_id) FROM talks)";
     let used_track = "(SELECT min(track_id) FROM talks)";
     assert_eq!(
@@ -206,13 +215,15 @@ async fn a_named_room_or_track_stays_and_ids_and_tables_under_talks_stay_put() {
         assert_eq!(refused(pool, &sql).await, FOREIGN_KEY_VIOLATION, "{sql}");
     }
     for sql in [
+        "UPDATE conferences SET id = DEFAULT",
         "UPDATE rooms SET id = DEFAULT",
+        "UPDATE tracks SET id = DEFAULT",
         "UPDATE talks SET id = DEFAULT",
         "UPDATE speakers SET id = DEFAULT",
     ] {
         assert_eq!(refused(pool, sql).await, FOREIGN_KEY_VIOLATION, "{sql}");
     }
-    for table in ["rooms", "tracks", "speakers", "talks"] {
+    for table in ["conferences", "rooms", "tracks", "speakers", "talks"] {
         let sql = format!("TRUNCATE {table} CASCADE");
         assert_eq!(refused(pool, &sql).await, "0A000", "{sql}");
     }
@@ -296,5 +307,38 @@ async fn an_insert_and_a_delete_of_its_conference_wait_for_each_other() {
         )
         .await,
         0
+    );
+}
+
+#[tokio::test]
+async fn deletes_outside_read_committed_are_refused_rather_than_leaving_rows_behind() {
+    let db = two_conferences().await;
+    let pool = &db.pool;
+    let talks = scalar(pool, "SELECT count(*) FROM talks").await;
+    let links = scalar(pool, "SELECT count(*) FROM talk_speakers").await;
+    for level in ["REPEATABLE READ", "SERIALIZABLE"] {
+        for delete in [
+            "DELETE FROM conferences WHERE slug = 'a'".to_owned(),
+            format!("DELETE FROM talks WHERE id = {A_TALK}"),
+            "DELETE FROM speakers WHERE id = (SELECT min(speaker_id) FROM talk_speakers)"
+                .to_owned(),
+            "DELETE FROM rooms WHERE id = (SELECT max(id) FROM rooms)".to_owned(),
+        ] {
+            let mut tx = pool.begin().await.expect("begin");
+            sqlx::query(&format!("SET TRANSACTION ISOLATION LEVEL {level}"))
+                .execute(&mut *tx)
+                .await
+                .expect("isolation");
+            let error = sqlx::query(&delete)
+                .execute(&mut *tx)
+                .await
+                .expect_err("refused");
+            assert_eq!(code(&error), "0A000", "{level}: {delete}");
+        }
+    }
+    assert_eq!(scalar(pool, "SELECT count(*) FROM talks").await, talks);
+    assert_eq!(
+        scalar(pool, "SELECT count(*) FROM talk_speakers").await,
+        links
     );
 }
