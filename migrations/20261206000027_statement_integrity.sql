@@ -3,8 +3,9 @@
 --
 -- A foreign key runs one lookup (and one row lock) per inserted row and key. talks has three
 -- and talk_speakers two: of a 100,000-talk import they took about half of `COPY talks` and
--- `COPY talk_speakers` (BENCHMARKS.md, "References checked once per statement"). The triggers
--- below keep what those five keys promised, with one pass over the new rows per statement:
+-- two thirds of `COPY talk_speakers` (BENCHMARKS.md, "References checked once per
+-- statement"). The triggers below keep what those five keys promised, with one pass over the
+-- new rows per statement:
 --   * every reference exists when the statement ends (SQLSTATE 23503, as a key reports it);
 --   * the referenced rows are locked FOR KEY SHARE, as a key's check locks them, so a
 --     concurrent delete waits for the inserting transaction;
