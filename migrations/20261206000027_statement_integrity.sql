@@ -189,38 +189,24 @@ BEGIN
     END IF;
 END $$;
 
-CREATE FUNCTION conferences_delete_talks() RETURNS trigger LANGUAGE plpgsql AS $$
+-- ON DELETE CASCADE: deletes the rows of TG_ARGV[0] whose column TG_ARGV[1] names a deleted
+-- row. Both arguments are constants of the triggers below, never input.
+CREATE FUNCTION delete_dependents() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM refuse_outside_read_committed();
-    DELETE FROM talks WHERE conference_id IN (SELECT id FROM old_conferences);
+    EXECUTE format('DELETE FROM %I WHERE %I IN (SELECT id FROM old_rows)', TG_ARGV[0], TG_ARGV[1]);
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER conferences_talks_deleted AFTER DELETE ON conferences
-    REFERENCING OLD TABLE AS old_conferences
-    FOR EACH STATEMENT EXECUTE FUNCTION conferences_delete_talks();
-
-CREATE FUNCTION talks_delete_links() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM refuse_outside_read_committed();
-    DELETE FROM talk_speakers WHERE talk_id IN (SELECT id FROM old_talks);
-    RETURN NULL;
-END $$;
-
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION delete_dependents('talks', 'conference_id');
 CREATE TRIGGER talks_links_deleted AFTER DELETE ON talks
-    REFERENCING OLD TABLE AS old_talks
-    FOR EACH STATEMENT EXECUTE FUNCTION talks_delete_links();
-
-CREATE FUNCTION speakers_delete_links() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM refuse_outside_read_committed();
-    DELETE FROM talk_speakers WHERE speaker_id IN (SELECT id FROM old_speakers);
-    RETURN NULL;
-END $$;
-
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION delete_dependents('talk_speakers', 'talk_id');
 CREATE TRIGGER speakers_links_deleted AFTER DELETE ON speakers
-    REFERENCING OLD TABLE AS old_speakers
-    FOR EACH STATEMENT EXECUTE FUNCTION speakers_delete_links();
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION delete_dependents('talk_speakers', 'speaker_id');
 
 -- NO ACTION for rooms and tracks. When a conference is deleted, the keys' cascades to its rooms
 -- and tracks run without firing their triggers at once (PostgreSQL queues them behind the

@@ -158,39 +158,29 @@ async fn deleting_a_talk_or_a_speaker_deletes_their_links() {
     let db = two_conferences().await;
     let pool = &db.pool;
     let links = scalar(pool, "SELECT count(*) FROM talk_speakers").await;
-    let talk: i64 = scalar(pool, "SELECT min(talk_id) FROM talk_speakers").await;
-    let of_talk = scalar(
-        pool,
-        &format!("SELECT count(*) FROM talk_speakers WHERE talk_id = {talk}"),
-    )
-    .await;
+    let mut left = links;
+    for (table, column) in [("talks", "talk_id"), ("speakers", "speaker_id")] {
+        let id = scalar(pool, &format!("SELECT min({column}) FROM talk_speakers")).await;
+        let of_row = scalar(
+            pool,
+            &format!("SELECT count(*) FROM talk_speakers WHERE {column} = {id}"),
+        )
+        .await;
+        assert!(of_row > 0, "{table} {id} has links");
 
-    sqlx::query("DELETE FROM talks WHERE id = $1")
-        .bind(talk)
-        .execute(pool)
-        .await
-        .expect("delete a talk");
-    assert_eq!(
-        scalar(pool, "SELECT count(*) FROM talk_speakers").await,
-        links - of_talk
-    );
+        sqlx::query(&format!("DELETE FROM {table} WHERE id = {id}"))
+            .execute(pool)
+            .await
+            .unwrap_or_else(|e| panic!("delete from {table}: {e}"));
 
-    let speaker: i64 = scalar(pool, "SELECT min(speaker_id) FROM talk_speakers").await;
-    let of_speaker = scalar(
-        pool,
-        &format!("SELECT count(*) FROM talk_speakers WHERE speaker_id = {speaker}"),
-    )
-    .await;
-    sqlx::query("DELETE FROM speakers WHERE id = $1")
-        .bind(speaker)
-        .execute(pool)
-        .await
-        .expect("delete a speaker");
-    assert_eq!(
-        scalar(pool, "SELECT count(*) FROM talk_speakers").await,
-        links - of_talk - of_speaker
-    );
-    assert!(of_talk > 0 && of_speaker > 0);
+        left -= of_row;
+        assert_eq!(
+            scalar(pool, "SELECT count(*) FROM talk_speakers").await,
+            left,
+            "{table}"
+        );
+    }
+    assert!(left < links);
 }
 
 #[tokio::test]
