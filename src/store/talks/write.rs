@@ -145,8 +145,11 @@ async fn allocate_ids(conn: &mut PgConnection, count: usize) -> Result<Vec<i64>,
         return Ok(Vec::new());
     }
     let count = i64::try_from(count).map_err(|_| StoreError::Invalid("too many talks".into()))?;
+    // The sequence is looked up once, as an InitPlan: written inline, the catalogue lookup ran
+    // for every id and took two thirds of the statement (BENCHMARKS.md, "The id reservation").
     let ids = sqlx::query_scalar(
-        "SELECT nextval(pg_get_serial_sequence('talks', 'id')) FROM generate_series(1, $1)",
+        "SELECT nextval((SELECT pg_get_serial_sequence('talks', 'id'))::regclass)
+         FROM generate_series(1, $1)",
     )
     .bind(count)
     .fetch_all(conn)
