@@ -34,8 +34,8 @@ ALTER TABLE talk_speakers
 
 -- Locks the rows of `table_name` with the given ids FOR KEY SHARE and says whether all exist.
 -- Lock, then count: a row that a concurrent transaction deleted is gone once the lock is ours.
--- `= ANY` of an array gives index lookups whatever the array's size, so the plan the function
--- caches for the first statement suits every later one.
+-- `= ANY` of an array gives index lookups whatever the array's size, and EXECUTE plans the
+-- query for each call's table and array instead of caching one plan for the first call's.
 CREATE FUNCTION lock_referenced(table_name regclass, ids bigint[]) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
