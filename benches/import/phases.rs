@@ -25,7 +25,8 @@ pub struct Phases {
     pub load: Duration,
     /// `diff::plan_settled`.
     pub plan: Duration,
-    /// `talks::record_digests` + `talks::apply` + `conferences::replace_days`.
+    /// `talks::record_digests` + `talks::reserve_ids` + `talks::apply` +
+    /// `conferences::replace_days`, and freeing the talks.
     pub write: Duration,
     /// The diff as JSON (what the import record stores).
     pub diff_json: Duration,
@@ -79,12 +80,13 @@ pub async fn measure(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
 
     let start = Instant::now();
     talks::record_digests(&mut tx, &plan.unchanged_digests).await?;
-    talks::apply(&mut tx, row.id, &mut plan, &schedule.talks).await?;
+    let new_ids = talks::reserve_ids(&mut tx, &mut plan).await?;
+    talks::apply(&mut tx, row.id, &plan, &new_ids, &schedule.talks).await?;
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }
-    // As `apply_import` does, the talks are freed before the import record (their freeing is
-    // part of the write).
+    // Each phase alone, one after another: `apply_import` encodes the diff while the writes
+    // run and frees the talks on a thread of its own, so these phases overlap there.
     let diff = plan.into_diff();
     drop((stored, schedule));
     phases.write = start.elapsed();

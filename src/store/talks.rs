@@ -14,7 +14,7 @@ use crate::store::StoreError;
 mod speakers;
 mod write;
 
-pub use write::{apply, record_digests};
+pub use write::{apply, record_digests, reserve_ids, NewIds};
 
 /// What a re-import reads of every stored talk before deciding which to load in full (see
 /// [`crate::domain::diff::settle`]).

@@ -314,3 +314,38 @@ async fn shared_speakers_report_and_store_what_comparing_every_talk_does() {
         "the last timetable wrote or settled every row"
     );
 }
+
+#[tokio::test]
+async fn a_new_talk_is_linked_to_people_stored_unchanged_and_to_new_ones_in_order() {
+    let db = TestDb::new().await;
+    let ada = ("Ada Lovelace", "Ada writes engines.");
+    let grace = ("Grace Hopper", "Grace writes compilers.");
+    import_text(&db.pool, "linking", &pretalx_json(&[("AAAA11", "Engines", 9, &[ada])])).await;
+    let person_ids = |name: &'static str| {
+        sqlx::query_scalar::<_, i64>("SELECT id FROM speakers WHERE name = $1")
+            .bind(name)
+            .fetch_all(&db.pool)
+    };
+    let ada_before = person_ids("Ada Lovelace").await.expect("ada");
+
+    // Ada's row does not change, so the upsert returns no row for her: her id is looked up.
+    let both = pretalx_json(&[
+        ("AAAA11", "Engines", 9, &[ada]),
+        ("BBBB22", "Looms", 10, &[grace, ada]),
+    ]);
+    let outcome = import_text(&db.pool, "linking", &both).await;
+
+    assert_eq!(outcome.diff.added.len(), 1, "{:?}", outcome.diff);
+    assert_eq!(person_ids("Ada Lovelace").await.expect("ada"), ada_before);
+    assert_eq!(person_ids("Grace Hopper").await.expect("grace").len(), 1);
+    let talks = by_title(stored_talks(&db.pool, "linking").await);
+    let names = |title: &str| -> Vec<String> {
+        talks[title]
+            .speakers
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()
+    };
+    assert_eq!(names("Looms"), ["Grace Hopper", "Ada Lovelace"]);
+    assert_eq!(names("Engines"), ["Ada Lovelace"]);
+}

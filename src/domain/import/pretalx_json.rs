@@ -94,9 +94,10 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
         ));
     }
     // Rooms come out of a JSON object in name order; time order reads better everywhere.
-    schedule
-        .talks
-        .sort_by_key(|t| (t.slot.map(|s| s.start), t.room.clone()));
+    // Compared in place: a key holding a clone of the room cloned two names per comparison.
+    schedule.talks.sort_by(|a, b| {
+        (a.slot.map(|s| s.start), &a.room).cmp(&(b.slot.map(|s| s.start), &b.room))
+    });
     Ok(schedule)
 }
 

@@ -12,13 +12,31 @@ use crate::domain::text::title_key;
 use crate::store::copy::CopyIn;
 use crate::store::StoreError;
 
-/// Writes an import plan. Must run inside the import's transaction. Fills in the ids of added
-/// talks in `plan.diff.added`. `imported` are the talks as the source states them, whose
+/// Reserves the ids of the plan's new talks and fills them in `plan.diff.added`, which is then
+/// final: the caller can build the import record while [`apply`] writes. Must run inside the
+/// import's transaction.
+pub async fn reserve_ids(
+    conn: &mut PgConnection,
+    plan: &mut ImportPlan<'_>,
+) -> Result<NewIds, StoreError> {
+    let ids = allocate_ids(conn, plan.inserts.len()).await?;
+    for (entry, id) in plan.diff.added.iter_mut().zip(&ids) {
+        entry.talk_id = Some(*id);
+    }
+    Ok(NewIds(ids))
+}
+
+/// The ids [`reserve_ids`] reserved for a plan's new talks, in the order of `plan.inserts`.
+pub struct NewIds(Vec<i64>);
+
+/// Writes an import plan, its new talks under the ids `new_ids` reserved for them. Must run
+/// inside the import's transaction. `imported` are the talks as the source states them, whose
 /// speakers' details win over what the plan carried over.
 pub async fn apply(
     conn: &mut PgConnection,
     conference_id: i64,
-    plan: &mut ImportPlan<'_>,
+    plan: &ImportPlan<'_>,
+    new_ids: &NewIds,
     imported: &[TalkData],
 ) -> Result<(), StoreError> {
     let written: Vec<&TalkData> = plan
@@ -52,11 +70,8 @@ pub async fn apply(
     let shown =
         |talk: &TalkData, digest: Option<Digest>| digest.filter(|_| people.show_as_stated(talk));
 
-    let new_ids = allocate_ids(conn, plan.inserts.len()).await?;
-    for (entry, id) in plan.diff.added.iter_mut().zip(&new_ids) {
-        entry.talk_id = Some(*id);
-    }
     let inserted: Vec<(i64, &TalkData)> = new_ids
+        .0
         .iter()
         .copied()
         .zip(plan.inserts.iter().map(AsRef::as_ref))
