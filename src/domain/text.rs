@@ -169,6 +169,11 @@ mod tests {
             assert_eq!(title_key(sample), decomposed(sample), "{sample:?}");
         }
         assert_eq!(title_key("  Rust\x0b/async_io"), "rust async io");
+        // Every byte alone and between two letters, where a separator shows as a space.
+        for byte in 0u8..128 {
+            let sample = format!("a{}b", char::from(byte));
+            assert_eq!(title_key(&sample), decomposed(&sample), "{byte:#04x}");
+        }
     }
 
     #[test]

@@ -96,8 +96,10 @@ pub async fn apply_import(
     // talks, and that must win over a digest recorded here.
     talks::record_digests(&mut tx, &plan.unchanged_digests).await?;
     let new_ids = talks::reserve_ids(&mut tx, &mut plan).await?;
-    // The diff is final now: its record (tens of MB of JSON at 100,000 talks) is written out
-    // on a blocking thread while the database works through the writes.
+    // The diff is final now: its record (tens of MB of JSON at 100,000 talks) is encoded on a
+    // blocking thread while the database works through the writes, so it is held beside the
+    // talks (the process's peak stays the parse's; BENCHMARKS.md, "The importing process's
+    // own time"). Should a write fail, the encoding finishes unused and is dropped.
     let encoding = (!dry_run).then(|| {
         let diff = std::mem::take(&mut plan.diff);
         tokio::task::spawn_blocking(move || {
@@ -110,19 +112,21 @@ pub async fn apply_import(
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }
     let inserted = plan.inserts.len();
-    let (diff, diff_json) = match encoding {
-        None => (plan.into_diff(), None),
+    let diff_json = match encoding {
+        None => None,
         Some(encoding) => {
-            let (diff, json) = encoding
-                .await
-                .map_err(|e| StoreError::Invalid(format!("encoding the diff failed: {e}")))?;
-            let json = json.map_err(|e| StoreError::Invalid(format!("diff: {e}")))?;
-            (diff, Some(json))
+            let (diff, json) = encoding.await.map_err(|error| {
+                tracing::error!(%error, "encoding an import's diff stopped");
+                StoreError::Invalid("the import's report could not be encoded".into())
+            })?;
+            plan.diff = diff;
+            Some(json.map_err(|e| StoreError::Invalid(format!("diff: {e}")))?)
         }
     };
-    // The talks are written: free them before the import record is built and sent, on a
-    // thread of their own (freeing 100,000 talks took a fifth of a second), which then hands
-    // the import's freed memory back to the operating system for a bot that idles next.
+    let diff = plan.into_diff();
+    // The talks are written: free them before the import record is sent, on a thread of
+    // their own (freeing 100,000 talks took a fifth of a second), which then hands the
+    // import's freed memory back to the operating system for a bot that idles next.
     let garbage = (keys, settled, stored, schedule);
     let freeing = std::thread::Builder::new()
         .name("import-free".into())

@@ -320,13 +320,20 @@ async fn a_new_talk_is_linked_to_people_stored_unchanged_and_to_new_ones_in_orde
     let db = TestDb::new().await;
     let ada = ("Ada Lovelace", "Ada writes engines.");
     let grace = ("Grace Hopper", "Grace writes compilers.");
-    import_text(&db.pool, "linking", &pretalx_json(&[("AAAA11", "Engines", 9, &[ada])])).await;
+    import_text(
+        &db.pool,
+        "linking",
+        &pretalx_json(&[("AAAA11", "Engines", 9, &[ada])]),
+    )
+    .await;
     let person_ids = |name: &'static str| {
         sqlx::query_scalar::<_, i64>("SELECT id FROM speakers WHERE name = $1")
             .bind(name)
             .fetch_all(&db.pool)
     };
     let ada_before = person_ids("Ada Lovelace").await.expect("ada");
+    let engines_digest = digests(&db.pool).await["Engines"].clone();
+    assert!(engines_digest.is_some(), "the first import settles Engines");
 
     // Ada's row does not change, so the upsert returns no row for her: her id is looked up.
     let both = pretalx_json(&[
@@ -337,6 +344,8 @@ async fn a_new_talk_is_linked_to_people_stored_unchanged_and_to_new_ones_in_orde
 
     assert_eq!(outcome.diff.added.len(), 1, "{:?}", outcome.diff);
     assert_eq!(person_ids("Ada Lovelace").await.expect("ada"), ada_before);
+    // Ada counted as changed would have cleared the digest of her other talk.
+    assert_eq!(digests(&db.pool).await["Engines"], engines_digest);
     assert_eq!(person_ids("Grace Hopper").await.expect("grace").len(), 1);
     let talks = by_title(stored_talks(&db.pool, "linking").await);
     let names = |title: &str| -> Vec<String> {

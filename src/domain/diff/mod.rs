@@ -48,7 +48,8 @@ pub struct TalkUpdate {
     pub source_digest: Option<Digest>,
 }
 
-/// What the store must write. `inserts[i]` is described by `diff.added[i]`.
+/// What the store must write. `inserts[i]` is described by `diff.added[i]` (the store takes
+/// the diff out to encode it while it writes the rest, and puts it back).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportPlan<'a> {
     /// A new talk an entry states as it is borrows that entry: a first import of 100,000

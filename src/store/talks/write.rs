@@ -70,6 +70,11 @@ pub async fn apply(
     let shown =
         |talk: &TalkData, digest: Option<Digest>| digest.filter(|_| people.show_as_stated(talk));
 
+    debug_assert_eq!(
+        new_ids.0.len(),
+        plan.inserts.len(),
+        "ids reserved for this plan"
+    );
     let inserted: Vec<(i64, &TalkData)> = new_ids
         .0
         .iter()

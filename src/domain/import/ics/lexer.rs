@@ -365,6 +365,8 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config(256))]
+
         #[test]
         fn unescaping_matches_the_rule_char_by_char(raw in "([a-z\u{e9}\u{1F600} ,;nN]|\\\\)*") {
             proptest::prop_assert_eq!(unescape(&raw), unescape_char_by_char(&raw));
