@@ -20,8 +20,8 @@ pub struct ImportRequest<'a> {
     /// Where the schedule came from (path or URL), recorded with the import.
     pub source: &'a str,
     pub format: Format,
-    /// Taken, so that its talks are freed once written: the import record of a 100,000-talk
-    /// import (its diff as JSON, twice while it is sent) no longer comes on top of them.
+    /// Taken, so that its talks are freed once written, while the import record (its diff as
+    /// JSON, encoded during the writes) is sent.
     pub schedule: ImportedSchedule,
     /// `--timezone`: wins over the zone the source states.
     pub time_zone_override: Option<Tz>,
