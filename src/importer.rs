@@ -82,6 +82,21 @@ pub async fn run(
     pool: &PgPool,
     job: &ImportJob<'_>,
 ) -> anyhow::Result<Imported> {
+    let imported = run_job(settings, pool, job).await;
+    if imported.is_err() {
+        // A long-running bot should not keep a refused schedule's memory resident (the live
+        // sync retries a refused mass change every tick). An applied one's is given back by
+        // `apply_import` itself, once the talks are freed.
+        let _ = tokio::task::spawn_blocking(store::programme::release_freed_memory).await;
+    }
+    imported
+}
+
+async fn run_job(
+    settings: &ImportSettings,
+    pool: &PgPool,
+    job: &ImportJob<'_>,
+) -> anyhow::Result<Imported> {
     let slug = job.slug;
     let existing = store::conferences::find(&mut *pool.acquire().await?, slug).await?;
     let Some(Source { bytes, validators }) = read_source(settings, pool, job.source, slug).await?
@@ -135,12 +150,8 @@ pub async fn run(
         let (fingerprint, parsed) =
             parse_while_hashing(&bytes, format, &options, known, fingerprint_of);
         drop(bytes);
-        // A long-running bot should not keep a refused schedule's temporaries resident. A
-        // parsed one's are given back once it is written, or refused (below): trimming here
-        // took a fifth of a second of a 100,000-talk import, and the write reuses the memory.
-        if parsed.is_err() {
-            store::programme::release_freed_memory();
-        }
+        // Not trimmed here (a fifth of a second of a 100,000-talk import): the write reuses
+        // the memory, and it is given back once the import is written or refused.
         (fingerprint, parsed)
     })
     .await;
@@ -163,11 +174,6 @@ pub async fn run(
         },
     )
     .await;
-    if applied.is_err() {
-        // Refused (a mass change the live sync retries each tick) or failed: the schedule
-        // is freed, and a written one's memory is given back by `apply_import` itself.
-        let _ = tokio::task::spawn_blocking(store::programme::release_freed_memory).await;
-    }
     let outcome = match applied {
         Ok(outcome) => outcome,
         Err(StoreError::MassChange(change)) => {

@@ -10,7 +10,7 @@ pub fn title_key(title: &str) -> String {
     // ASCII is its own decomposition and has no combining marks: skipping the decomposer
     // keeps the key identical at a fraction of the cost (diffs fold every title and name).
     if title.is_ascii() {
-        fold_ascii(title)
+        fold_key(title.chars(), title.len())
     } else {
         fold_key(title.nfkd().filter(|c| !is_combining_mark(*c)), title.len())
     }
@@ -26,32 +26,18 @@ fn fold_key(chars: impl Iterator<Item = char>, capacity: usize) -> String {
                 key.push(' ');
             }
             pending_space = false;
-            key.extend(c.to_lowercase());
+            // Every title and name of an import is folded, several times: pushing
+            // `to_lowercase`'s iterator for plain ASCII was a tenth of a 100,000-talk import's
+            // time (BENCHMARKS.md, "The importing process's own time").
+            if c.is_ascii() {
+                key.push(c.to_ascii_lowercase());
+            } else {
+                key.extend(c.to_lowercase());
+            }
         } else if c.is_whitespace() || c == '-' || c == '_' || c == '/' {
             pending_space = true;
         }
         // Other punctuation (quotes, ?, !, :) is dropped without splitting the word.
-    }
-    key
-}
-
-/// [`fold_key`] of ASCII text, byte by byte: every title and name of an import is folded,
-/// several times, and pushing `char::to_lowercase`'s iterator was a tenth of the process's
-/// time in a 100,000-talk import (BENCHMARKS.md, "The importing process's own time").
-fn fold_ascii(text: &str) -> String {
-    let mut key = String::with_capacity(text.len());
-    let mut pending_space = false;
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() {
-            if pending_space && !key.is_empty() {
-                key.push(' ');
-            }
-            pending_space = false;
-            key.push(char::from(byte.to_ascii_lowercase()));
-        } else if char::from(byte).is_whitespace() || matches!(byte, b'-' | b'_' | b'/') {
-            // `char::is_whitespace`, not `u8::is_ascii_whitespace`: the vertical tab counts.
-            pending_space = true;
-        }
     }
     key
 }
