@@ -310,8 +310,9 @@ async fn the_ics_export_reimports_as_an_unchanged_schedule() {
     assert_eq!(stored_talks(&db.pool, "nbpy-2026").await, stored);
 }
 
-/// New talks go in through `COPY`'s text format, where backslash, tab and newline are
-/// escapes and `\N` is NULL: such text must come back as it was imported.
+/// New talks go in through `COPY`, each value length-prefixed in its binary format; in its
+/// text format backslash, tab and newline were escapes and `\N` was NULL. Either way such text
+/// must come back as it was imported.
 #[tokio::test]
 async fn text_with_copy_escapes_is_stored_as_it_was_imported() {
     let db = TestDb::new().await;

@@ -232,9 +232,9 @@ pub(super) async fn copy_links(
     .await?;
     for (talk_id, talk) in talks {
         for (speaker_id, position) in links_of(talk, speaker_ids) {
-            copy.int(Some(*talk_id))
-                .int(Some(speaker_id))
-                .int(Some(i64::from(position)));
+            copy.int8(Some(*talk_id))
+                .int8(Some(speaker_id))
+                .int4(position);
             copy.end_row().await?;
         }
     }

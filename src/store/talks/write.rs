@@ -197,17 +197,6 @@ fn lookup(names: &HashMap<String, i64>, name: Option<&str>) -> Option<i64> {
     name.and_then(|n| names.get(n).copied())
 }
 
-/// `bytea`'s hex input form, `\x0a1b…`.
-fn bytea_hex(digest: &Digest) -> String {
-    use std::fmt::Write as _;
-    let mut hex = String::with_capacity(2 + 2 * digest.len());
-    hex.push_str("\\x");
-    for byte in digest {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
-}
-
 /// Records the source digests of talks the import left unchanged (see
 /// [`crate::domain::diff::settle`]): one statement per chunk.
 pub async fn record_digests(
@@ -243,27 +232,27 @@ async fn copy_talks(
     let statement = format!("COPY talks (conference_id, {TALK_COLUMNS}) FROM STDIN");
     let mut copy = CopyIn::start(conn, &statement).await?;
     for (i, (id, t)) in talks.iter().enumerate() {
-        let digest = digests.get(i).copied().flatten().map(|d| bytea_hex(&d));
-        copy.int(Some(conference_id))
-            .int(Some(*id))
+        let digest = digests.get(i).copied().flatten();
+        copy.int8(Some(conference_id))
+            .int8(Some(*id))
             .text(t.source_id.as_deref())
             .text(Some(&title_key(&t.title)))
             .text(Some(&t.title))
             .text(t.subtitle.as_deref())
             .text(t.abstract_text.as_deref())
             .text(t.description.as_deref())
-            .int(lookup(names.tracks, t.track.as_deref()))
+            .int8(lookup(names.tracks, t.track.as_deref()))
             .text(t.level.as_deref())
             .text(t.talk_type.as_deref())
             .text(t.language.as_deref())
-            .int(lookup(names.rooms, t.room.as_deref()))
-            .time(t.slot.map(|s| s.start))
-            .time(t.slot.map(|s| s.end))
+            .int8(lookup(names.rooms, t.room.as_deref()))
+            .timestamptz(t.slot.map(|s| s.start))
+            .timestamptz(t.slot.map(|s| s.end))
             .boolean(t.slot.is_some_and(|s| s.all_day))
             .text(Some(t.status.as_str()))
             .text(Some(t.kind.as_str()))
             .text(t.url.as_deref())
-            .text(digest.as_deref());
+            .bytea(digest.as_ref().map(|d| &d[..]));
         copy.end_row().await?;
     }
     copy.finish().await?;
