@@ -71,11 +71,11 @@ pub(super) async fn run_leased(
         .await;
         match connected {
             Ok(Ended::LeaseLost) => {
+                telemetry.set_standby(true);
                 tracing::error!(
                     shards = %shards,
                     "lost the gateway lease session: disconnected, standing by to take it again"
                 );
-                telemetry.set_standby(true);
             }
             Ok(Ended::Shutdown) => {
                 lease.release().await;
@@ -129,15 +129,17 @@ async fn stand_by(
                 failing = false;
                 session = Some(open);
                 if !announced {
+                    // The state first: whoever reads the line may ask `/healthz` at once.
+                    telemetry.set_standby(true);
                     tracing::warn!(
                         shards = %shards,
                         "another process runs these gateway shards: standing by to take over"
                     );
-                    telemetry.set_standby(true);
                     announced = true;
                 }
             }
             Err(error) => {
+                telemetry.set_standby(true);
                 // Once per outage: the database may stay away for a while.
                 if !failing {
                     tracing::warn!(
@@ -145,7 +147,6 @@ async fn stand_by(
                     );
                 }
                 failing = true;
-                telemetry.set_standby(true);
                 announced = true;
             }
         }
