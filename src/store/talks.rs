@@ -16,6 +16,32 @@ mod write;
 
 pub use write::{apply, record_digests, reserve_ids, NewIds};
 
+/// Reserves `count` ids of `table` (`talks` or `speakers`) up front, so that the rows can be
+/// written by `COPY` with their ids, the diff can name new talks, and links can be written
+/// without relying on the order of `RETURNING` rows.
+async fn allocate_ids(
+    conn: &mut PgConnection,
+    table: &'static str,
+    count: usize,
+) -> Result<Vec<i64>, StoreError> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let count =
+        i64::try_from(count).map_err(|_| StoreError::Invalid(format!("too many {table}")))?;
+    // The sequence is looked up once, as an InitPlan: written inline, the catalogue lookup ran
+    // for every id and took two thirds of the statement (BENCHMARKS.md, "The id reservation").
+    let ids = sqlx::query_scalar(
+        "SELECT nextval((SELECT pg_get_serial_sequence($2, 'id'))::regclass)
+         FROM generate_series(1, $1)",
+    )
+    .bind(count)
+    .bind(table)
+    .fetch_all(conn)
+    .await?;
+    Ok(ids)
+}
+
 /// What a re-import reads of every stored talk before deciding which to load in full (see
 /// [`crate::domain::diff::settle`]).
 pub async fn load_keys(

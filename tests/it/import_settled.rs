@@ -151,10 +151,10 @@ async fn a_settled_row_is_neither_read_nor_rewritten() {
 }
 
 /// One talk of [`pretalx_json`]: code, title, hour, and (speaker, biography) pairs.
-type Entry<'a> = (&'a str, &'a str, u32, &'a [(&'a str, &'a str)]);
+pub(crate) type Entry<'a> = (&'a str, &'a str, u32, &'a [(&'a str, &'a str)]);
 
 /// A pretalx schedule.json of `talks`.
-fn pretalx_json(talks: &[Entry<'_>]) -> String {
+pub(crate) fn pretalx_json(talks: &[Entry<'_>]) -> String {
     let talks: Vec<serde_json::Value> = talks
         .iter()
         .map(|(code, title, hour, people)| {

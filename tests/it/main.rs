@@ -15,6 +15,7 @@ mod discord;
 mod embedded_db;
 mod guilds_store;
 mod import;
+mod import_people;
 mod import_real_world;
 mod import_settled;
 mod import_settled_listing;

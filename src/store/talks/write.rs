@@ -19,7 +19,7 @@ pub async fn reserve_ids(
     conn: &mut PgConnection,
     plan: &mut ImportPlan<'_>,
 ) -> Result<NewIds, StoreError> {
-    let ids = allocate_ids(conn, plan.inserts.len()).await?;
+    let ids = super::allocate_ids(conn, "talks", plan.inserts.len()).await?;
     for (entry, id) in plan.diff.added.iter_mut().zip(&ids) {
         entry.talk_id = Some(*id);
     }
@@ -156,25 +156,6 @@ async fn upsert_names<'a>(
     rows.iter()
         .map(|r| Ok((r.try_get("name")?, r.try_get("id")?)))
         .collect()
-}
-
-/// Reserves ids for new talks up front, so the diff can name them and links can be written
-/// without relying on the order of `RETURNING` rows.
-async fn allocate_ids(conn: &mut PgConnection, count: usize) -> Result<Vec<i64>, StoreError> {
-    if count == 0 {
-        return Ok(Vec::new());
-    }
-    let count = i64::try_from(count).map_err(|_| StoreError::Invalid("too many talks".into()))?;
-    // The sequence is looked up once, as an InitPlan: written inline, the catalogue lookup ran
-    // for every id and took two thirds of the statement (BENCHMARKS.md, "The id reservation").
-    let ids = sqlx::query_scalar(
-        "SELECT nextval((SELECT pg_get_serial_sequence('talks', 'id'))::regclass)
-         FROM generate_series(1, $1)",
-    )
-    .bind(count)
-    .fetch_all(conn)
-    .await?;
-    Ok(ids)
 }
 
 /// Talks per `UPDATE` statement (and speaker-link replacement). One statement for 10,000

@@ -1,0 +1,127 @@
+//! A conference's people as imports store them: its first people are copied in with ids
+//! reserved up front, later ones upserted, against a real database.
+
+use sqlx::PgPool;
+
+use crate::fixtures::{import_text, stored_talks};
+use crate::harness::TestDb;
+use crate::import_settled::{by_title, pretalx_json};
+
+/// A conference's people as stored: (id, name, source id, biography), by name.
+async fn people(pool: &PgPool, slug: &str) -> Vec<(i64, String, Option<String>, Option<String>)> {
+    sqlx::query_as(
+        "SELECT s.id, s.name, s.source_id, s.biography
+         FROM speakers s JOIN conferences c ON c.id = s.conference_id
+         WHERE c.slug = $1 ORDER BY s.name",
+    )
+    .bind(slug)
+    .fetch_all(pool)
+    .await
+    .expect("people")
+}
+
+fn without_ids<T, A: Clone, B: Clone, C: Clone>(rows: &[(T, A, B, C)]) -> Vec<(A, B, C)> {
+    rows.iter()
+        .map(|(_, a, b, c)| (a.clone(), b.clone(), c.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn first_people_are_copied_as_stated_each_conference_has_its_own_and_later_ones_follow() {
+    let db = TestDb::new().await;
+    let ada = ("Ada Lovelace", "Ada writes engines.");
+    let grace = ("Grace Hopper", "Grace writes compilers.");
+    let first = pretalx_json(&[
+        ("AAAA11", "Engines", 9, &[ada]),
+        ("BBBB22", "Looms", 10, &[grace, ada]),
+    ]);
+    let expected = vec![
+        (
+            "Ada Lovelace".to_owned(),
+            Some("ADALOVELACE".to_owned()),
+            Some("Ada writes engines.".to_owned()),
+        ),
+        (
+            "Grace Hopper".to_owned(),
+            Some("GRACEHOPPER".to_owned()),
+            Some("Grace writes compilers.".to_owned()),
+        ),
+    ];
+
+    import_text(&db.pool, "copied", &first).await;
+    let copied = people(&db.pool, "copied").await;
+    assert_eq!(without_ids(&copied), expected);
+    let talks = by_title(stored_talks(&db.pool, "copied").await);
+    let names = |title: &str| -> Vec<String> {
+        talks[title]
+            .speakers
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()
+    };
+    assert_eq!(names("Looms"), ["Grace Hopper", "Ada Lovelace"]);
+    assert_eq!(names("Engines"), ["Ada Lovelace"]);
+
+    // The same people in another conference are that conference's first people: rows of
+    // their own, not a conflict with the first conference's.
+    import_text(&db.pool, "also", &first).await;
+    let also = people(&db.pool, "also").await;
+    assert_eq!(without_ids(&also), expected);
+
+    // Once a conference has people, new ones are upserted: their ids come from the sequence
+    // the copied ones were reserved from, so they follow every one of them.
+    let poet = ("Ada Lovelace", "Ada writes poems.");
+    let later = pretalx_json(&[
+        ("AAAA11", "Engines", 9, &[poet]),
+        ("BBBB22", "Looms", 10, &[grace, poet]),
+        (
+            "CCCC33",
+            "Orbits",
+            11,
+            &[("Katherine Johnson", "Katherine computes.")],
+        ),
+    ]);
+    let outcome = import_text(&db.pool, "copied", &later).await;
+    assert_eq!(outcome.diff.added.len(), 1, "{:?}", outcome.diff);
+    let after = people(&db.pool, "copied").await;
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert_eq!(after[0].0, copied[0].0, "Ada keeps her row");
+    assert_eq!(after[0].3.as_deref(), Some("Ada writes poems."));
+    assert_eq!(after[1], copied[1], "Grace is unchanged");
+    assert_eq!(after[2].1, "Katherine Johnson");
+    let reserved = copied.iter().chain(&also).map(|(id, ..)| *id).max();
+    assert!(Some(after[2].0) > reserved, "{after:?} after {reserved:?}");
+}
+
+#[tokio::test]
+async fn a_conference_with_talks_but_no_people_gets_its_first_people_on_a_later_import() {
+    let db = TestDb::new().await;
+    let grace = ("Grace Hopper", "Grace writes compilers.");
+    import_text(
+        &db.pool,
+        "quiet",
+        &pretalx_json(&[("AAAA11", "Silence", 9, &[])]),
+    )
+    .await;
+    assert!(people(&db.pool, "quiet").await.is_empty());
+
+    let outcome = import_text(
+        &db.pool,
+        "quiet",
+        &pretalx_json(&[("AAAA11", "Silence", 9, &[grace])]),
+    )
+    .await;
+
+    assert_eq!(outcome.diff.changed.len(), 1, "{:?}", outcome.diff);
+    assert_eq!(
+        without_ids(&people(&db.pool, "quiet").await),
+        [(
+            "Grace Hopper".to_owned(),
+            Some("GRACEHOPPER".to_owned()),
+            Some("Grace writes compilers.".to_owned()),
+        )]
+    );
+    let talks = by_title(stored_talks(&db.pool, "quiet").await);
+    assert_eq!(talks["Silence"].speakers.len(), 1);
+    assert_eq!(talks["Silence"].speakers[0].name, "Grace Hopper");
+}
