@@ -61,7 +61,7 @@ impl<'c> CopyIn<'c> {
 
     /// An `integer` field.
     pub fn int4(&mut self, value: i32) -> &mut Self {
-        self.rows.field(&value.to_be_bytes());
+        self.rows.int4(value);
         self
     }
 
@@ -73,16 +73,13 @@ impl<'c> CopyIn<'c> {
 
     /// A `boolean` field.
     pub fn boolean(&mut self, value: bool) -> &mut Self {
-        self.rows.field(&[u8::from(value)]);
+        self.rows.boolean(value);
         self
     }
 
     /// A `bytea` field; `None` is NULL.
     pub fn bytea(&mut self, value: Option<&[u8]>) -> &mut Self {
-        match value {
-            None => self.rows.null(),
-            Some(value) => self.rows.field(value),
-        }
+        self.rows.bytea(value);
         self
     }
 
@@ -191,6 +188,21 @@ impl Rows {
         }
     }
 
+    fn int4(&mut self, value: i32) {
+        self.field(&value.to_be_bytes());
+    }
+
+    fn boolean(&mut self, value: bool) {
+        self.field(&[u8::from(value)]);
+    }
+
+    fn bytea(&mut self, value: Option<&[u8]>) {
+        match value {
+            None => self.null(),
+            Some(value) => self.field(value),
+        }
+    }
+
     /// Microseconds since 2000-01-01 UTC, truncated as sqlx truncates the instants it binds,
     /// so that both write paths store the same one. Every instant chrono holds fits; the
     /// check stays so that no arithmetic can go wrong unseen. PostgreSQL itself refuses
@@ -266,13 +278,15 @@ mod tests {
         let mut rows = Rows::new(0);
         rows.int8(Some(-2));
         rows.int8(None);
-        rows.field(&7i32.to_be_bytes());
-        rows.field(&[u8::from(true)]);
+        rows.int4(7);
+        rows.boolean(true);
         rows.text(Some("Café"));
         rows.text(Some(""));
+        rows.bytea(Some(&[0, 0xff]));
+        rows.bytea(None);
         rows.end().unwrap();
         let expected: &[&[u8]] = &[
-            &[0, 6],
+            &[0, 8],
             &[0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe],
             &[0xff, 0xff, 0xff, 0xff],
             &[0, 0, 0, 4, 0, 0, 0, 7],
@@ -280,6 +294,8 @@ mod tests {
             &[0, 0, 0, 5],
             "Café".as_bytes(),
             &[0, 0, 0, 0],
+            &[0, 0, 0, 2, 0, 0xff],
+            &[0xff, 0xff, 0xff, 0xff],
         ];
         assert_eq!(body(&rows), expected.concat());
         assert_eq!(rows.ended, 1);
