@@ -107,7 +107,7 @@ pub async fn apply_import(
             (diff, json)
         })
     });
-    talks::apply(&mut tx, row.id, &plan, &new_ids, &schedule.talks).await?;
+    talks::apply(&mut tx, row.id, &plan, &new_ids, &schedule).await?;
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }

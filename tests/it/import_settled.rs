@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use confbot::domain::diff::Field;
+use confbot::domain::diff::{source_digest, Field};
 use confbot::domain::model::{StoredTalk, TalkData, TalkStatus};
 use sqlx::PgPool;
 
-use crate::fixtures::{import_text, import_text_confirmed, stored_talks};
+use crate::fixtures::{import_text, import_text_confirmed, parse, stored_talks};
 use crate::harness::TestDb;
 
 pub(crate) const DEMO_ICS: &str = include_str!("../../src/cli/demo/schedule.ics");
@@ -156,6 +156,21 @@ async fn a_settled_row_is_neither_read_nor_rewritten() {
     assert_eq!(again.diff.unchanged, 8);
     let closing = &by_title(stored_talks(&db.pool, "demo").await)["Closing"];
     assert_eq!(closing.abstract_text.as_deref(), Some("edited in place"));
+}
+
+#[tokio::test]
+async fn a_first_import_stores_each_row_with_the_digest_of_its_own_entry() {
+    let db = TestDb::new().await;
+    import_text(&db.pool, "demo", DEMO_ICS).await;
+
+    // Computed only as each row is written (nothing stored could settle), yet each row's.
+    let expected: HashMap<String, Option<Vec<u8>>> = parse(DEMO_ICS)
+        .talks
+        .iter()
+        .map(|t| (t.title.clone(), Some(source_digest(t).to_vec())))
+        .collect();
+    assert_eq!(expected.len(), 8);
+    assert_eq!(digests(&db.pool).await, expected);
 }
 
 /// One talk of [`pretalx_json`]: code, title, hour, and (speaker, biography) pairs.

@@ -27,7 +27,9 @@ mod talk_ref;
 
 pub use guard::{mass_change, MassChange};
 pub use report::{DiffEntry, Field, ImportDiff, Placement};
-pub use settled::{listing_digest, settle, source_digest, Digest, Settled, StoredKey};
+pub use settled::{
+    entry_digest, listing_digest, settle, source_digest, Digest, NewDigest, Settled, StoredKey,
+};
 pub use talk_ref::TalkRef;
 
 use index::Index;
@@ -56,7 +58,7 @@ pub struct ImportPlan<'a> {
     /// talks would otherwise hold every talk twice while the database is written.
     pub inserts: Vec<TalkRef<'a>>,
     /// `insert_digests[i]` is the source digest of `inserts[i]`.
-    pub insert_digests: Vec<Option<Digest>>,
+    pub insert_digests: Vec<NewDigest>,
     pub updates: Vec<TalkUpdate>,
     /// Stored talks one entry left as they were, with that entry's digest to record: they hold
     /// another or none (a listing's entry records its digest only on a talk holding none,
@@ -122,7 +124,7 @@ pub fn plan_settled<'a>(
     // The entry each touched row was merged from; `None` after a second one.
     let mut merged_from: HashMap<usize, Option<usize>> = HashMap::new();
     let mut inserts: Vec<TalkRef<'a>> = Vec::new();
-    let mut insert_digests: Vec<Option<Digest>> = Vec::new();
+    let mut insert_digests: Vec<NewDigest> = Vec::new();
 
     for (j, talk) in imported.talks.iter().enumerate() {
         if settled.is_settled(j) {
@@ -145,13 +147,13 @@ pub fn plan_settled<'a>(
             Some(Target::New(i)) => {
                 merge(inserts[i].to_mut(), talk, imported.scope);
                 if let Some(digest) = insert_digests.get_mut(i) {
-                    *digest = None;
+                    *digest = NewDigest::None;
                 }
             }
             None => {
                 index.note_new(inserts.len(), talk);
                 inserts.push(new_talk(talk, imported.scope));
-                insert_digests.push(settled.digest(j));
+                insert_digests.push(settled.new_digest(j));
             }
         }
     }

@@ -7,7 +7,7 @@ use sqlx::{PgConnection, Row};
 
 use super::speakers;
 use crate::domain::diff::{Digest, ImportPlan};
-use crate::domain::model::{TalkData, TalkId};
+use crate::domain::model::{ImportedSchedule, TalkData, TalkId};
 use crate::domain::text::title_key;
 use crate::store::copy::CopyIn;
 use crate::store::StoreError;
@@ -37,7 +37,7 @@ pub async fn apply(
     conference_id: i64,
     plan: &ImportPlan<'_>,
     new_ids: &NewIds,
-    imported: &[TalkData],
+    imported: &ImportedSchedule,
 ) -> Result<(), StoreError> {
     let written: Vec<&TalkData> = plan
         .inserts
@@ -62,7 +62,7 @@ pub async fn apply(
         written.iter().filter_map(|t| t.track.as_deref()),
     )
     .await?;
-    let stated = imported.iter().flat_map(|t| t.speakers.iter());
+    let stated = imported.talks.iter().flat_map(|t| t.speakers.iter());
     let rewritten: Vec<i64> = plan.updates.iter().map(|u| u.id.0).collect();
     let people = speakers::upsert(conn, conference_id, &written, &rewritten, stated).await?;
     let speaker_ids = &people.ids;
@@ -85,13 +85,13 @@ pub async fn apply(
         rooms: &rooms,
         tracks: &tracks,
     };
-    let insert_digests: Vec<Option<Digest>> = plan
-        .inserts
-        .iter()
-        .zip(&plan.insert_digests)
-        .map(|(talk, digest)| shown(talk, *digest))
-        .collect();
-    copy_talks(conn, conference_id, &inserted, &insert_digests, &names).await?;
+    // Resolved row by row as the rows are sent: a deferred digest is computed while the
+    // database stores the rows before it.
+    let insert_digest = |i: usize| {
+        let (talk, digest) = plan.inserts.get(i).zip(plan.insert_digests.get(i))?;
+        shown(talk, digest.resolve(imported))
+    };
+    copy_talks(conn, conference_id, &inserted, insert_digest, &names).await?;
     let updated: Vec<(i64, &TalkData)> = plan.updates.iter().map(|u| (u.id.0, &u.data)).collect();
     let digests: Vec<Option<Digest>> = plan
         .updates
@@ -203,7 +203,7 @@ async fn copy_talks(
     conn: &mut PgConnection,
     conference_id: i64,
     talks: &[(i64, &TalkData)],
-    digests: &[Option<Digest>],
+    digest: impl Fn(usize) -> Option<Digest>,
     names: &Names<'_>,
 ) -> Result<(), StoreError> {
     if talks.is_empty() {
@@ -213,7 +213,7 @@ async fn copy_talks(
     let statement = format!("COPY talks (conference_id, {TALK_COLUMNS}) FROM STDIN");
     let mut copy = CopyIn::start(conn, &statement).await?;
     for (i, (id, t)) in talks.iter().enumerate() {
-        let digest = digests.get(i).copied().flatten();
+        let digest = digest(i);
         copy.int8(Some(conference_id))
             .int8(Some(*id))
             .text(t.source_id.as_deref())

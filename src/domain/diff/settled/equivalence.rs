@@ -231,8 +231,8 @@ impl Settling {
             };
         }
         for (offset, digest) in plan.insert_digests.iter().enumerate() {
-            if let Some(digest) = digest {
-                self.digests.insert(TalkId(next + offset as i64), *digest);
+            if let Some(digest) = digest.resolve(imported) {
+                self.digests.insert(TalkId(next + offset as i64), digest);
             }
         }
         self.digests.extend(plan.unchanged_digests.iter().copied());

@@ -294,3 +294,44 @@ fn a_talk_given_twice_keeps_both_rows_when_its_second_session_moves() {
     }
     assert_eq!(full.diff, fast.diff);
 }
+
+#[test]
+fn with_nothing_stored_no_digest_is_computed_before_a_new_row_needs_it() {
+    use crate::domain::diff::plan_settled;
+    let (a, b) = (talk("a", "Alpha"), talk("b", "Beta"));
+    let imported = timetable(vec![a.clone(), b.clone()]);
+
+    let settled = settle(&[], &imported);
+
+    assert!(settled.deferred);
+    assert!(settled.digests.is_empty());
+    assert_eq!(settled.settled, [false, false]);
+    let plan = plan_settled(&[], &imported, &settled).expect("plans");
+    assert_eq!(
+        plan.insert_digests,
+        [NewDigest::Entry(0), NewDigest::Entry(1)]
+    );
+    let resolve = |plan: &crate::domain::diff::ImportPlan<'_>, imported| {
+        let digests = plan.insert_digests.iter();
+        digests.map(|d| d.resolve(imported)).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        resolve(&plan, &imported),
+        [Some(source_digest(&a)), Some(source_digest(&b))]
+    );
+    let up_front = plan_settled(&[], &imported, &Settled::nothing(&imported)).expect("plans");
+    assert_eq!(resolve(&up_front, &imported), resolve(&plan, &imported));
+
+    // A listing's entry records its own layout; two entries of one title make one row, which
+    // records neither's digest.
+    let untitled = |title: &str| TalkData {
+        source_id: None,
+        ..talk("", title)
+    };
+    let entries = listing(vec![untitled("Once"), untitled("Twice"), untitled("Twice")]);
+    let plan = plan_settled(&[], &entries, &settle(&[], &entries)).expect("plans");
+    assert_eq!(
+        resolve(&plan, &entries),
+        [Some(listing_digest(&entries.talks[0])), None]
+    );
+}
