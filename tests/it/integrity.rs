@@ -1,6 +1,7 @@
-//! The references of `talks` and `talk_speakers`, checked once per statement by triggers
-//! instead of per row by foreign keys (migration `..._statement_integrity.sql`, issue 13 item
-//! 6): everything the five keys promised still holds, against a real database.
+//! The references of `talks`, `talk_speakers` and `speakers`, checked once per statement by
+//! triggers instead of per row by foreign keys (migrations `..._statement_integrity.sql` and
+//! `..._speakers_statement_integrity.sql`, issue 13 item 6): everything the six keys promised
+//! still holds, against a real database.
 
 use sqlx::{PgConnection, PgPool};
 
@@ -56,6 +57,7 @@ async fn references_that_do_not_exist_are_refused_and_the_statement_writes_nothi
     let pool = &db.pool;
     let talks = scalar(pool, "SELECT count(*) FROM talks").await;
     let links = scalar(pool, "SELECT count(*) FROM talk_speakers").await;
+    let people = scalar(pool, "SELECT count(*) FROM speakers").await;
     assert!(talks > 0 && links > 0, "{talks} talks, {links} links");
 
     for sql in [
@@ -72,6 +74,13 @@ async fn references_that_do_not_exist_are_refused_and_the_statement_writes_nothi
         format!("UPDATE talk_speakers SET speaker_id = -1 WHERE {ONE_LINK}"),
         format!("UPDATE talk_speakers SET talk_id = -1 WHERE {ONE_LINK}"),
         format!("UPDATE talks SET track_id = -1 WHERE id = {A_TALK}"),
+        "INSERT INTO speakers (conference_id, name_key, name) VALUES (-1, 'x', 'x')".to_owned(),
+        format!(
+            "INSERT INTO speakers (conference_id, name_key, name) \
+             VALUES ({CONF_A}, 'ok', 'ok'), (-1, 'x', 'x')"
+        ),
+        "UPDATE speakers SET conference_id = -1 WHERE id = (SELECT min(id) FROM speakers)"
+            .to_owned(),
     ] {
         assert_eq!(refused(pool, &sql).await, FOREIGN_KEY_VIOLATION, "{sql}");
     }
@@ -91,6 +100,18 @@ async fn references_that_do_not_exist_are_refused_and_the_statement_writes_nothi
         .await
         .expect_err("a COPY naming a missing room");
     assert_eq!(code(&error), FOREIGN_KEY_VIOLATION);
+    let mut copy = conn
+        .copy_in_raw("COPY speakers (conference_id, name_key, name) FROM STDIN")
+        .await
+        .expect("copy");
+    copy.send(format!("{conference}\tok\tok\n-1\tx\tx\n").into_bytes())
+        .await
+        .expect("send");
+    let error = copy
+        .finish()
+        .await
+        .expect_err("a COPY naming a missing conference");
+    assert_eq!(code(&error), FOREIGN_KEY_VIOLATION);
     drop(conn);
 
     assert_eq!(scalar(pool, "SELECT count(*) FROM talks").await, talks);
@@ -98,6 +119,7 @@ async fn references_that_do_not_exist_are_refused_and_the_statement_writes_nothi
         scalar(pool, "SELECT count(*) FROM talk_speakers").await,
         links
     );
+    assert_eq!(scalar(pool, "SELECT count(*) FROM speakers").await, people);
 
     // References that exist are accepted, on insert and on update.
     sqlx::query(&format!(
@@ -114,6 +136,12 @@ async fn references_that_do_not_exist_are_refused_and_the_statement_writes_nothi
     .execute(pool)
     .await
     .expect("references that exist");
+    sqlx::query(&format!(
+        "INSERT INTO speakers (conference_id, name_key, name) VALUES ({CONF_A}, 'new', 'New')"
+    ))
+    .execute(pool)
+    .await
+    .expect("a person of a conference that exists");
 }
 
 /// The demo programme has rooms but no tracks: gives one talk of conference `a` a track.
@@ -128,9 +156,12 @@ async fn give_a_talk_a_track(pool: &PgPool) {
 }
 
 #[tokio::test]
-async fn deleting_a_conference_deletes_its_talks_and_their_links_and_nothing_else() {
+async fn deleting_a_conference_deletes_its_talks_people_and_links_and_nothing_else() {
     let db = two_conferences().await;
     let pool = &db.pool;
+    let b_people = "SELECT count(*) FROM speakers s JOIN conferences c ON c.id = s.conference_id \
+                    WHERE c.slug = 'b'";
+    let people = scalar(pool, b_people).await;
     let b_talks = "SELECT count(*) FROM talks t JOIN conferences c ON c.id = t.conference_id \
                    WHERE c.slug = 'b'";
     let b_links = "SELECT count(*) FROM talk_speakers l JOIN talks t ON t.id = l.talk_id \
@@ -150,7 +181,9 @@ async fn deleting_a_conference_deletes_its_talks_and_their_links_and_nothing_els
     );
     assert_eq!(scalar(pool, b_talks).await, talks);
     assert_eq!(scalar(pool, b_links).await, links);
-    assert!(talks > 0 && links > 0);
+    assert_eq!(scalar(pool, "SELECT count(*) FROM speakers").await, people);
+    assert_eq!(scalar(pool, b_people).await, people);
+    assert!(talks > 0 && links > 0 && people > 0);
 }
 
 #[tokio::test]
@@ -298,6 +331,35 @@ async fn an_insert_and_a_delete_of_its_conference_wait_for_each_other() {
         .await,
         0
     );
+}
+
+#[tokio::test]
+async fn an_uncommitted_person_holds_their_conference_against_its_delete() {
+    let db = two_conferences().await;
+    let pool = &db.pool;
+    let conference = scalar(pool, &format!("SELECT {CONF_A}")).await;
+    let mut inserting = pool.begin().await.expect("begin");
+    sqlx::query("INSERT INTO speakers (conference_id, name_key, name) VALUES ($1, 'held', 'Held')")
+        .bind(conference)
+        .execute(&mut *inserting)
+        .await
+        .expect("insert");
+
+    let mut deleting = begin_with_lock_timeout(pool).await;
+    let error = sqlx::query("DELETE FROM conferences WHERE slug = 'a'")
+        .execute(&mut *deleting)
+        .await
+        .expect_err("the delete waits for the insert");
+
+    assert_eq!(code(&error), LOCK_NOT_AVAILABLE);
+    drop(deleting);
+    inserting.commit().await.expect("commit");
+    sqlx::query("DELETE FROM conferences WHERE slug = 'a'")
+        .execute(pool)
+        .await
+        .expect("delete once the person is committed");
+    let left = format!("SELECT count(*) FROM speakers WHERE conference_id = {conference}");
+    assert_eq!(scalar(pool, &left).await, 0, "the person went with it");
 }
 
 #[tokio::test]
