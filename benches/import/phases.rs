@@ -81,7 +81,7 @@ pub async fn measure(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
     let start = Instant::now();
     talks::record_digests(&mut tx, &plan.unchanged_digests).await?;
     let new_ids = talks::reserve_ids(&mut tx, &mut plan).await?;
-    talks::apply(&mut tx, row.id, &plan, &new_ids, &schedule.talks).await?;
+    talks::apply(&mut tx, row.id, &plan, &new_ids, &schedule).await?;
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }

@@ -61,6 +61,7 @@ impl Index {
         }
     }
 
+    /// Makes new talk `i` findable by its title, for a listing's later entries.
     pub(super) fn note_new(&mut self, i: usize, talk: &TalkData) {
         self.by_title
             .entry(title_key(&talk.title))
@@ -85,6 +86,10 @@ impl Index {
         // code differ): the stored row adopts the new id, subscriptions and all.
         if let Some(i) = pretalx_code_of(talk).and_then(|code| self.by_pretalx_code.get(code)) {
             return Some(Target::Stored(*i));
+        }
+        if self.by_title.is_empty() {
+            // No row to adopt the id: the title's key is not worth making.
+            return None;
         }
         let candidates: Vec<Target> = self
             .by_title

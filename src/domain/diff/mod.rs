@@ -151,7 +151,12 @@ pub fn plan_settled<'a>(
                 }
             }
             None => {
-                index.note_new(inserts.len(), talk);
+                // Only a listing's entries are matched to new talks by title (`find_by_title`);
+                // a timetable's title lookups want stored rows. Indexing a timetable's new
+                // talks cost a 100,000-talk first import a title key and an entry per talk.
+                if imported.scope == ScheduleScope::Catalogue {
+                    index.note_new(inserts.len(), talk);
+                }
                 inserts.push(new_talk(talk, imported.scope));
                 insert_digests.push(settled.new_digest(j));
             }
