@@ -134,12 +134,22 @@ impl Output {
                 self.space = true;
             }
             let word = rest.get(word_start..).unwrap_or_default();
-            let word_len = word_len(word);
-            if word_len > 0 {
+            let mut len = word_len(word);
+            if len > 0 {
                 self.flush();
-                self.buf.push_str(word.get(..word_len).unwrap_or_default());
+                // Words apart by one plain space are written as they stand, as one run: the
+                // separator between them would be that space (a third of an XML import's
+                // rendering went to taking such words one at a time).
+                while let Some(after) = word.get(len..).and_then(|a| a.strip_prefix(' ')) {
+                    let next = word_len(after);
+                    if next == 0 {
+                        break;
+                    }
+                    len += 1 + next;
+                }
+                self.buf.push_str(word.get(..len).unwrap_or_default());
             }
-            rest = word.get(word_len..).unwrap_or_default();
+            rest = word.get(len..).unwrap_or_default();
         }
     }
 
@@ -215,6 +225,8 @@ mod tests {
                 (
                     prop_oneof![
                         "[a-z]{0,4}",
+                        // Words apart by single spaces, which are copied as one run.
+                        " ?[a-z]{1,3}( [a-zé\u{a0}\t]{1,3}){0,5} {0,2}",
                         Just(" \t\n".to_owned()),
                         Just("\u{a0}é\u{2003}東 ".to_owned()),
                         Just("a\u{b}\u{c}\r b\u{85}c\u{1f}".to_owned()),
