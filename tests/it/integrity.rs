@@ -86,33 +86,23 @@ async fn references_that_do_not_exist_are_refused_and_the_statement_writes_nothi
     }
 
     // The bulk path the import takes.
-    let mut conn = pool.acquire().await.expect("connection");
     let conference = scalar(pool, &format!("SELECT {CONF_A}")).await;
-    let mut copy = conn
-        .copy_in_raw("COPY talks (conference_id, title_key, title, room_id) FROM STDIN")
-        .await
-        .expect("copy");
-    copy.send(format!("{conference}\tok\tok\t\\N\n{conference}\tx\tx\t-1\n").into_bytes())
-        .await
-        .expect("send");
-    let error = copy
-        .finish()
-        .await
-        .expect_err("a COPY naming a missing room");
-    assert_eq!(code(&error), FOREIGN_KEY_VIOLATION);
-    let mut copy = conn
-        .copy_in_raw("COPY speakers (conference_id, name_key, name) FROM STDIN")
-        .await
-        .expect("copy");
-    copy.send(format!("{conference}\tok\tok\n-1\tx\tx\n").into_bytes())
-        .await
-        .expect("send");
-    let error = copy
-        .finish()
-        .await
-        .expect_err("a COPY naming a missing conference");
-    assert_eq!(code(&error), FOREIGN_KEY_VIOLATION);
-    drop(conn);
+    for (statement, rows) in [
+        (
+            "COPY talks (conference_id, title_key, title, room_id) FROM STDIN",
+            format!("{conference}\tok\tok\t\\N\n{conference}\tx\tx\t-1\n"),
+        ),
+        (
+            "COPY speakers (conference_id, name_key, name) FROM STDIN",
+            format!("{conference}\tok\tok\n-1\tx\tx\n"),
+        ),
+    ] {
+        let mut conn = pool.acquire().await.expect("connection");
+        let mut copy = conn.copy_in_raw(statement).await.expect("copy");
+        copy.send(rows.into_bytes()).await.expect("send");
+        let error = copy.finish().await.expect_err(statement);
+        assert_eq!(code(&error), FOREIGN_KEY_VIOLATION, "{statement}");
+    }
 
     assert_eq!(scalar(pool, "SELECT count(*) FROM talks").await, talks);
     assert_eq!(
