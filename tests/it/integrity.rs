@@ -265,6 +265,16 @@ async fn begin_with_lock_timeout(pool: &PgPool) -> sqlx::Transaction<'static, sq
     tx
 }
 
+/// Asserts that `delete` waits for a lock another transaction holds.
+async fn assert_delete_waits(pool: &PgPool, delete: &str) {
+    let mut deleting = begin_with_lock_timeout(pool).await;
+    let error = sqlx::query(delete)
+        .execute(&mut *deleting)
+        .await
+        .expect_err("the delete waits for the insert");
+    assert_eq!(code(&error), LOCK_NOT_AVAILABLE, "{delete}");
+}
+
 async fn insert_talk(conn: &mut PgConnection, conference: i64) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO talks (conference_id, title_key, title) VALUES ($1, 'held', 'Held')")
         .bind(conference)
@@ -285,13 +295,7 @@ async fn an_insert_and_a_delete_of_its_conference_wait_for_each_other() {
     insert_talk(&mut inserting, conference)
         .await
         .expect("insert");
-    let mut deleting = begin_with_lock_timeout(pool).await;
-    let error = sqlx::query(delete)
-        .execute(&mut *deleting)
-        .await
-        .expect_err("the delete waits for the insert");
-    assert_eq!(code(&error), LOCK_NOT_AVAILABLE);
-    drop(deleting);
+    assert_delete_waits(pool, delete).await;
     inserting.commit().await.expect("commit");
 
     // An uncommitted delete holds the conference against new talks; once it commits, a new
@@ -335,14 +339,8 @@ async fn an_uncommitted_person_holds_their_conference_against_its_delete() {
         .await
         .expect("insert");
 
-    let mut deleting = begin_with_lock_timeout(pool).await;
-    let error = sqlx::query("DELETE FROM conferences WHERE slug = 'a'")
-        .execute(&mut *deleting)
-        .await
-        .expect_err("the delete waits for the insert");
+    assert_delete_waits(pool, "DELETE FROM conferences WHERE slug = 'a'").await;
 
-    assert_eq!(code(&error), LOCK_NOT_AVAILABLE);
-    drop(deleting);
     inserting.commit().await.expect("commit");
     sqlx::query("DELETE FROM conferences WHERE slug = 'a'")
         .execute(pool)
