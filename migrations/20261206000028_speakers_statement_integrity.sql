@@ -1,8 +1,9 @@
 -- Issue 13, item 6: the conference reference of `speakers`, checked once per statement instead
 -- of once per row, as migration 27 did for talks and their links. A conference's first people
 -- are written by one `COPY` (54,000 of them in a 100,000-talk import), and the key's lookup and
--- row lock per person were a fifth of that statement (BENCHMARKS.md, "People's conference
--- checked once per statement").
+-- row lock per person were about two fifths of that statement (0.37-0.43 s to 0.22-0.23 s,
+-- BENCHMARKS.md, "A first import's digests taken as its rows are copied, people's conference
+-- checked per statement").
 --
 -- What the key promised still holds, in the same ways as migration 27's triggers:
 --   * every new person's conference exists when the statement ends (SQLSTATE 23503), and is

@@ -20,6 +20,7 @@ mod import_real_world;
 mod import_settled;
 mod import_settled_listing;
 mod integrity;
+mod integrity_locks;
 mod mass_change;
 mod ops;
 mod privacy;

@@ -57,7 +57,8 @@ pub struct ImportPlan<'a> {
     /// A new talk an entry states as it is borrows that entry: a first import of 100,000
     /// talks would otherwise hold every talk twice while the database is written.
     pub inserts: Vec<TalkRef<'a>>,
-    /// `insert_digests[i]` is the source digest of `inserts[i]`.
+    /// `insert_digests[i]` is the digest `inserts[i]`'s row records (of the timetable's or the
+    /// listing's layout), possibly still to be computed ([`NewDigest::Entry`]).
     pub insert_digests: Vec<NewDigest>,
     pub updates: Vec<TalkUpdate>,
     /// Stored talks one entry left as they were, with that entry's digest to record: they hold
@@ -115,6 +116,10 @@ pub fn plan_settled<'a>(
         debug_assert!(
             stored.iter().all(|t| !settled_ids.contains(&t.id)),
             "a settled row was passed to be compared: it would be cancelled"
+        );
+        debug_assert!(
+            !settled.deferred || stored.is_empty(),
+            "digests deferred with stored rows to compare: their digests would be lost"
         );
     }
     let mut index = Index::new(stored, &imported.talks);

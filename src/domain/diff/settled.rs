@@ -157,7 +157,7 @@ impl NewDigest {
     }
 }
 
-/// Which imported talks are settled, and the digests of all of them.
+/// Which imported talks are settled, and the digests of all of them unless they are deferred.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settled {
     /// `digests[j]` is the digest of imported talk `j` ([`entry_digest`]); empty when

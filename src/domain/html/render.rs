@@ -125,8 +125,8 @@ struct Output {
 
 impl Output {
     fn text(&mut self, s: &str) {
-        // A word at a time: only its first character can have a separator pending (a flush
-        // per character was a tenth of an XML re-import).
+        // A run of words at a time: only its first character can have a separator pending (a
+        // flush per character was a tenth of an XML re-import).
         let mut rest = s;
         while !rest.is_empty() {
             let word_start = blank_len(rest);
