@@ -27,9 +27,7 @@ mod talk_ref;
 
 pub use guard::{mass_change, MassChange};
 pub use report::{DiffEntry, Field, ImportDiff, Placement};
-pub use settled::{
-    entry_digest, listing_digest, settle, source_digest, Digest, NewDigest, Settled, StoredKey,
-};
+pub use settled::{listing_digest, settle, source_digest, Digest, NewDigest, Settled, StoredKey};
 pub use talk_ref::TalkRef;
 
 use index::Index;
