@@ -17,6 +17,8 @@ use crate::store;
 use crate::store::imports::{apply_import, ImportOutcome, ImportRequest};
 use crate::store::StoreError;
 
+mod pieces;
+
 /// What to import.
 #[derive(Debug, Clone)]
 pub struct ImportJob<'a> {
@@ -99,44 +101,6 @@ async fn run_job(
 ) -> anyhow::Result<Imported> {
     let slug = job.slug;
     let existing = store::conferences::find(&mut *pool.acquire().await?, slug).await?;
-    let Some(Source { bytes, validators }) = read_source(settings, pool, job.source, slug).await?
-    else {
-        // What is applied now is not what the organiser previewed (a refused source is
-        // never applied, so its validators are never the ones sent).
-        if job.previewed.is_some() {
-            bail!(SourceChanged);
-        }
-        return Ok(Imported::NotModified);
-    };
-    let (format_flag, zone, summary_speakers) =
-        (job.format, job.zone_override, job.summary_speakers);
-    let fingerprint_of = move |bytes: &[u8]| -> Fingerprint {
-        Fingerprint::of(bytes, format_flag, zone, summary_speakers)
-    };
-    let latest = if job.dry_run || job.force {
-        None
-    } else {
-        store::imports::latest_fingerprint(pool, slug).await?
-    };
-    // Needed before parsing only to check a preview or to skip a source identical to the
-    // latest import; otherwise it is taken while the source is parsed.
-    let known = (job.previewed.is_some() || latest.is_some()).then(|| fingerprint_of(&bytes));
-    if let Some(known) = known {
-        if job.previewed.is_some_and(|previewed| previewed != known) {
-            bail!(SourceChanged);
-        }
-        if latest.as_deref() == Some(known.to_string().as_str()) {
-            return Ok(Imported::Identical);
-        }
-    }
-    let format = job.format.unwrap_or_else(|| Format::detect(&bytes));
-    let shown = shown_source(job.source);
-    if job.timetable_only && format == Format::Text {
-        bail!(
-            "{shown} is not a schedule (no iCalendar, schedule.json or schedule.xml): perhaps \
-             an error page or a login page"
-        );
-    }
     let options = ImportOptions {
         // An explicit flag wins over the file; the stored zone only fills in for a file that
         // names none (it may be just the default a talk listing created the conference with).
@@ -145,19 +109,27 @@ async fn run_job(
         max_bytes: settings.max_bytes,
         summary_speakers: job.summary_speakers,
     };
-    let source = shown.clone();
-    let parsed = tokio::task::spawn_blocking(move || {
-        let (fingerprint, parsed) =
-            parse_while_hashing(&bytes, format, &options, known, fingerprint_of);
-        drop(bytes);
-        // Not trimmed here (a fifth of a second of a 100,000-talk import): the write reuses
-        // the memory, and it is given back once the import is written or refused.
-        (fingerprint, parsed)
-    })
-    .await;
-    let (fingerprint, parsed) = parsed.context("the parser stopped unexpectedly")?;
+    let latest = if job.dry_run || job.force {
+        None
+    } else {
+        store::imports::latest_fingerprint(pool, slug).await?
+    };
+    let read = match read_in_pieces(job, &options, latest.is_some()).await {
+        Some(read) => read,
+        None => match read_whole(settings, pool, job, &options, latest).await? {
+            Ok(read) => read,
+            Err(nothing_to_do) => return Ok(nothing_to_do),
+        },
+    };
+    let Parsed {
+        format,
+        fingerprint,
+        parsed,
+        validators,
+    } = read;
+    let shown = shown_source(job.source);
     let mut schedule: ImportedSchedule =
-        parsed.with_context(|| format!("cannot import {source}"))?;
+        parsed.with_context(|| format!("cannot import {shown}"))?;
     let warnings = std::mem::take(&mut schedule.warnings);
     let notes = std::mem::take(&mut schedule.notes);
     let applied = apply_import(
@@ -199,6 +171,106 @@ async fn run_job(
         warnings,
         notes,
     })
+}
+
+/// A source read and parsed, and what the import keeps of its reading.
+struct Parsed {
+    format: Format,
+    fingerprint: Fingerprint,
+    parsed: Result<ImportedSchedule, import::ImportError>,
+    validators: Option<Validators>,
+}
+
+/// A local iCalendar file imported as it is read ([`pieces`]), when nothing must be known
+/// about its bytes before they are parsed: no preview to check, no latest import to compare
+/// (a first, forced or dry run). `None`: the file is read whole instead.
+async fn read_in_pieces(
+    job: &ImportJob<'_>,
+    options: &ImportOptions,
+    has_latest: bool,
+) -> Option<Parsed> {
+    let in_pieces = !is_url(job.source)
+        && !job.source.contains("://")
+        && job.previewed.is_none()
+        && !has_latest
+        && matches!(job.format, None | Some(Format::Ics));
+    if !in_pieces {
+        return None;
+    }
+    let (path, options, format) = (job.source.to_owned(), options.clone(), job.format);
+    let hasher = Fingerprint::hasher(job.format, job.zone_override, job.summary_speakers);
+    let read = tokio::task::spawn_blocking(move || pieces::parse(&path, &options, format, hasher))
+        .await
+        .ok()
+        .flatten()?;
+    Some(Parsed {
+        format: Format::Ics,
+        fingerprint: read.fingerprint,
+        parsed: Ok(read.schedule),
+        validators: None,
+    })
+}
+
+/// Reads the whole source (a URL, or a file [`read_in_pieces`] did not take) and parses it.
+/// `Err`: nothing to do (the server said "not modified", or the source is the latest import).
+async fn read_whole(
+    settings: &ImportSettings,
+    pool: &PgPool,
+    job: &ImportJob<'_>,
+    options: &ImportOptions,
+    latest: Option<String>,
+) -> anyhow::Result<Result<Parsed, Imported>> {
+    let Some(Source { bytes, validators }) =
+        read_source(settings, pool, job.source, job.slug).await?
+    else {
+        // What is applied now is not what the organiser previewed (a refused source is
+        // never applied, so its validators are never the ones sent).
+        if job.previewed.is_some() {
+            bail!(SourceChanged);
+        }
+        return Ok(Err(Imported::NotModified));
+    };
+    let (format_flag, zone, summary_speakers) =
+        (job.format, job.zone_override, job.summary_speakers);
+    let fingerprint_of = move |bytes: &[u8]| -> Fingerprint {
+        Fingerprint::of(bytes, format_flag, zone, summary_speakers)
+    };
+    // Needed before parsing only to check a preview or to skip a source identical to the
+    // latest import; otherwise it is taken while the source is parsed.
+    let known = (job.previewed.is_some() || latest.is_some()).then(|| fingerprint_of(&bytes));
+    if let Some(known) = known {
+        if job.previewed.is_some_and(|previewed| previewed != known) {
+            bail!(SourceChanged);
+        }
+        if latest.as_deref() == Some(known.to_string().as_str()) {
+            return Ok(Err(Imported::Identical));
+        }
+    }
+    let format = job.format.unwrap_or_else(|| Format::detect(&bytes));
+    if job.timetable_only && format == Format::Text {
+        bail!(
+            "{} is not a schedule (no iCalendar, schedule.json or schedule.xml): perhaps \
+             an error page or a login page",
+            shown_source(job.source)
+        );
+    }
+    let options = options.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        let (fingerprint, parsed) =
+            parse_while_hashing(&bytes, format, &options, known, fingerprint_of);
+        drop(bytes);
+        // Not trimmed here (a fifth of a second of a 100,000-talk import): the write reuses
+        // the memory, and it is given back once the import is written or refused.
+        (fingerprint, parsed)
+    })
+    .await;
+    let (fingerprint, parsed) = parsed.context("the parser stopped unexpectedly")?;
+    Ok(Ok(Parsed {
+        format,
+        fingerprint,
+        parsed,
+        validators,
+    }))
 }
 
 /// Parses `bytes`, and takes their fingerprint unless it is `known`: on a second thread, as an

@@ -23,6 +23,13 @@ impl Fingerprint {
         zone: Option<Tz>,
         summary_speakers: bool,
     ) -> Self {
+        let mut hasher = Self::hasher(format, zone, summary_speakers);
+        hasher.update(bytes);
+        hasher.finish()
+    }
+
+    /// [`Fingerprint::of`] the bytes given to the hasher, in order, as they are read.
+    pub fn hasher(format: Option<Format>, zone: Option<Tz>, summary_speakers: bool) -> Hasher {
         let mut hasher = Sha256::new();
         hasher.update(format.map_or("auto", Format::as_str).as_bytes());
         hasher.update([0]);
@@ -32,8 +39,20 @@ impl Fingerprint {
         if summary_speakers {
             hasher.update(b"summary-speakers\0");
         }
-        hasher.update(bytes);
-        Self(hasher.finalize().into())
+        Hasher(hasher)
+    }
+}
+
+/// A fingerprint being taken ([`Fingerprint::hasher`]).
+pub struct Hasher(Sha256);
+
+impl Hasher {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    pub fn finish(self) -> Fingerprint {
+        Fingerprint(self.0.finalize().into())
     }
 }
 

@@ -65,8 +65,9 @@ pub fn latest_all_day_end() -> DateTime<Utc> {
 }
 
 /// Checks and trims every field and slot of `schedule`. `text` is the decoded input, used only
-/// to name the line of an offending talk (found by its id) where it can be.
-pub fn enforce(schedule: &mut ImportedSchedule, text: &str) -> Result<(), ImportError> {
+/// to name the line of an offending talk (found by its id) where it can be; without it,
+/// messages name the talk alone.
+pub fn enforce(schedule: &mut ImportedSchedule, text: Option<&str>) -> Result<(), ImportError> {
     if let Some(name) = &mut schedule.name {
         if cut(name, MAX_CONFERENCE_NAME_CHARS) {
             schedule.warnings.push(format!(
@@ -89,11 +90,11 @@ pub fn enforce(schedule: &mut ImportedSchedule, text: &str) -> Result<(), Import
 struct Place<'a> {
     title: String,
     id: Option<String>,
-    text: &'a str,
+    text: Option<&'a str>,
 }
 
 impl<'a> Place<'a> {
-    fn of(talk: &TalkData, text: &'a str) -> Self {
+    fn of(talk: &TalkData, text: Option<&'a str>) -> Self {
         Self {
             title: talk.title.clone(),
             id: talk.source_id.clone(),
@@ -120,8 +121,8 @@ impl<'a> Place<'a> {
             .id
             .as_deref()
             .filter(|id| !id.is_empty() && id.len() <= 200)
-            .and_then(|id| self.text.find(id))?;
-        Some(self.text[..at].bytes().filter(|&b| b == b'\n').count() + 1)
+            .and_then(|id| self.text?.find(id))?;
+        Some(self.text?[..at].bytes().filter(|&b| b == b'\n').count() + 1)
     }
 
     fn error(&self, message: String) -> ImportError {

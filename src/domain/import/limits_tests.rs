@@ -140,7 +140,7 @@ fn slot_talk(title: &str, start: &str, end: &str) -> TalkData {
 fn held(talks: Vec<TalkData>) -> Result<ImportedSchedule, ImportError> {
     let mut schedule = ImportedSchedule::new(crate::domain::model::ScheduleScope::Timetable);
     schedule.talks = talks;
-    enforce(&mut schedule, "").map(|()| schedule)
+    enforce(&mut schedule, Some("")).map(|()| schedule)
 }
 
 #[test]

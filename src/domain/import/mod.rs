@@ -2,11 +2,12 @@
 //! [`ImportedSchedule`]. Pure functions: no I/O, no clock.
 
 mod decode;
-mod fingerprint;
+pub mod fingerprint;
 pub mod frab_xml;
 pub mod ics;
 pub mod identity;
 pub mod limits;
+pub mod pieces;
 pub mod pretalx_json;
 mod skipped;
 pub mod text;
@@ -175,7 +176,7 @@ pub fn parse(
         Format::Text => text::parse(&text, options),
     }?;
     schedule.warnings.splice(0..0, warning);
-    limits::enforce(&mut schedule, &text)?;
+    limits::enforce(&mut schedule, Some(&text))?;
     Ok(schedule)
 }
 

@@ -133,10 +133,7 @@ impl<'a> Calendar<'a> {
             header: None,
             owner: Owner::default(),
             waiting: Vec::new(),
-            events: Events {
-                plain,
-                ..Events::default()
-            },
+            events: Events::with_plain(plain),
             first_tzid: None,
         }
     }

@@ -98,18 +98,23 @@ impl ContentLine<'_> {
 #[cfg(test)]
 pub(super) fn content_lines(input: &str) -> Result<Vec<ContentLine<'_>>, ImportError> {
     let mut lines = Vec::new();
-    lex(input, |line| lines.push(line));
+    lex(input, 1, |line| lines.push(line));
     lines.into_iter().collect()
 }
 
 /// Hands each content line, or the error that makes a line unreadable, to `emit` as it is
 /// read, so a caller keeps only what it wants (collecting them first held every line twice).
-pub(super) fn lex<'a>(input: &'a str, mut emit: impl FnMut(Result<ContentLine<'a>, ImportError>)) {
+/// `input`'s first line is numbered `first_line`.
+pub(super) fn lex<'a>(
+    input: &'a str,
+    first_line: usize,
+    mut emit: impl FnMut(Result<ContentLine<'a>, ImportError>),
+) {
     // The logical line being assembled and the physical line it started on: borrowed until a
     // continuation line makes it a copy.
     let mut current: Option<(usize, Cow<'_, str>)> = None;
     for (index, physical) in input.split('\n').enumerate() {
-        let number = index + 1;
+        let number = index + first_line;
         let physical = physical.strip_suffix('\r').unwrap_or(physical);
         if let Some(rest) = physical
             .strip_prefix(' ')

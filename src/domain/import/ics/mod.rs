@@ -9,9 +9,11 @@
 
 mod calendar;
 mod event;
+mod events;
 mod lexer;
 mod recurrence;
 pub mod speakers;
+mod streamed;
 mod tree;
 mod values;
 mod vtimezone;
@@ -32,9 +34,8 @@ mod tests_vtimezone;
 #[cfg(test)]
 mod tests_zones;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::import::identity::Ids;
@@ -42,10 +43,13 @@ use crate::domain::import::skipped::Skipped;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ScheduleScope, TalkData};
 use crate::domain::text::clean_line;
-use crate::domain::time::{equivalent_zone, local_to_utc, zone_by_name};
+use crate::domain::time::{equivalent_zone, zone_by_name};
 
 use self::calendar::{Calendar, Read, Stop};
+use self::events::Events;
+use self::lexer::ContentLine;
 use self::speakers::SpeakerRule;
+pub use self::streamed::{talks_hint, Streamed};
 use self::tree::{Closed, Component};
 use self::when::Zones;
 
@@ -120,193 +124,126 @@ const MIN_EVENT_BYTES: usize = 128;
 
 /// Reads every calendar of `input`, its events as `how` says.
 fn read(input: &str, options: &ImportOptions, how: Read) -> Result<ImportedSchedule, Stop> {
+    let mut reader = Reader::new(options, how, vevent_hint(input));
+    lexer::lex(input, 1, |line| reader.line(line));
+    reader.finish()
+}
+
+/// A file's calendars read one content line at a time, as the lexer hands them out: from
+/// the whole text, or piece by piece as a file is read ([`streamed`]).
+struct Reader<'a, 'o> {
+    options: &'o ImportOptions,
+    how: Read,
     // An unreadable line (a property name with spaces, a stray continuation) is left out and
     // reported, so one odd property never costs the import.
-    let mut warnings = Vec::new();
-    let mut builder = tree::Builder::default();
-    let mut tally = Tally::new();
-    let mut open: Option<Calendar> = None;
-    let mut vevent_hint = vevent_hint(input);
+    warnings: Vec<String>,
+    builder: tree::Builder<'a>,
+    tally: Tally,
+    open: Option<Calendar<'a>>,
+    vevent_hint: usize,
     // The first calendar that cannot be read; lines are still built into the tree after it,
     // because an error in the file's structure is the one to report (after a `Reread`, the
     // second reading finds it).
-    let mut failed: Option<Stop> = None;
-    lexer::lex(input, |line| {
+    failed: Option<Stop>,
+}
+
+impl<'a, 'o> Reader<'a, 'o> {
+    /// `vevent_hint`: how many talks to size the list for ([`vevent_hint`]).
+    fn new(options: &'o ImportOptions, how: Read, vevent_hint: usize) -> Self {
+        Self {
+            options,
+            how,
+            warnings: Vec::new(),
+            builder: tree::Builder::default(),
+            tally: Tally::new(),
+            open: None,
+            vevent_hint,
+            failed: None,
+        }
+    }
+
+    /// Whether the rest of the file can change nothing: it must be read again, holding
+    /// its events.
+    fn rereads(&self) -> bool {
+        matches!(self.failed, Some(Stop::Reread))
+    }
+
+    fn line(&mut self, line: Result<ContentLine<'a>, ImportError>) {
         let line = match line {
             Ok(line) => line,
             Err(error) => {
-                warnings.push(format!("{error}; that line was left out"));
+                self.warnings
+                    .push(format!("{error}; that line was left out"));
                 return;
             }
         };
-        if matches!(failed, Some(Stop::Reread)) {
+        if self.rereads() {
             return;
         }
-        let closed = builder.push(line);
-        if failed.is_some() {
+        let closed = self.builder.push(line);
+        if self.failed.is_some() {
             return;
         }
+        let (how, options) = (self.how, self.options);
         let read = match closed {
-            Some(Closed::Event(vevent)) => match builder.calendar() {
-                Some(calendar) => open
-                    .get_or_insert_with(|| Calendar::new(how, std::mem::take(&mut vevent_hint)))
-                    .event(vevent, calendar, options, &mut tally),
+            Some(Closed::Event(vevent)) => match self.builder.calendar() {
+                Some(calendar) => {
+                    let hint = &mut self.vevent_hint;
+                    self.open
+                        .get_or_insert_with(|| Calendar::new(how, std::mem::take(hint)))
+                        .event(vevent, calendar, options, &mut self.tally)
+                }
                 None => Ok(()),
             },
-            Some(Closed::Calendar(calendar)) => open
+            Some(Closed::Calendar(calendar)) => self
+                .open
                 .take()
                 .unwrap_or_else(|| Calendar::new(how, 0))
-                .end(&calendar, options, &mut tally),
+                .end(&calendar, options, &mut self.tally),
             None => Ok(()),
         };
-        failed = read.err();
-    });
-    if let Some(Stop::Reread) = failed {
-        return Err(Stop::Reread);
+        self.failed = read.err();
     }
-    builder.finish(&mut warnings)?;
-    if let Some(stop) = failed {
-        return Err(stop);
-    }
-    let Tally {
-        mut schedule,
-        rules,
-        skipped,
-        ids: _,
-    } = tally;
-    warnings.append(&mut schedule.warnings);
-    schedule.warnings = warnings;
-    skipped.conclude(&mut schedule)?;
-    if schedule.talks.is_empty() {
-        return Err(ImportError::msg(
-            "the calendar contains no VEVENT: refusing to import an empty timetable",
-        )
-        .into());
-    }
-    schedule
-        .notes
-        .push(speaker_note(&rules, schedule.talks.len()));
-    Ok(schedule)
-}
 
-/// A calendar's events, sorted out for recurrence: plain events, recurring masters, and the
-/// overrides (RECURRENCE-ID) of their occurrences.
-#[derive(Default)]
-struct Events<'a> {
-    plain: Vec<TalkData>,
-    masters: Vec<(Component<'a>, TalkData)>,
-    /// By UID, then by the original start of the occurrence they replace.
-    overrides: HashMap<String, HashMap<DateTime<Utc>, TalkData>>,
-}
-
-impl<'a> Events<'a> {
-    /// Keeps a recurring event's lines for its expansion; any other event's go. An error
-    /// comes with the event's UID.
-    fn add(
-        &mut self,
-        vevent: Component<'a>,
-        talk: TalkData,
-        zones: &Zones,
-    ) -> Result<(), (ImportError, Option<String>)> {
-        if recurrence::is_recurring(&vevent) {
-            self.masters.push((vevent, talk));
-        } else if let Some(original) = recurrence::overridden_start(&vevent, zones)
-            .map_err(|error| (error, uid_of(&vevent)))?
-        {
-            let uid = talk.source_id.clone().unwrap_or_default();
-            self.overrides
-                .entry(uid)
-                .or_default()
-                .insert(original, talk);
-        } else {
-            self.plain.push(talk);
+    fn finish(self) -> Result<ImportedSchedule, Stop> {
+        let Self {
+            mut warnings,
+            builder,
+            tally,
+            failed,
+            ..
+        } = self;
+        if let Some(Stop::Reread) = failed {
+            return Err(Stop::Reread);
         }
-        Ok(())
-    }
-
-    /// The one-off events, then every recurring one expanded within the conference's days
-    /// (the local days the plain events span), then overrides left without a master.
-    fn expand_into(
-        mut self,
-        schedule: &mut ImportedSchedule,
-        zones: &Zones,
-        skipped: &mut Skipped,
-    ) {
-        let days = conference_days(&self.plain, zones.conference);
+        builder.finish(&mut warnings)?;
+        if let Some(stop) = failed {
+            return Err(stop);
+        }
+        let Tally {
+            mut schedule,
+            rules,
+            skipped,
+            ids: _,
+        } = tally;
+        warnings.append(&mut schedule.warnings);
+        schedule.warnings = warnings;
+        skipped.conclude(&mut schedule)?;
         if schedule.talks.is_empty() {
-            // Moved, not copied: appending 100,000 talks to an empty list held them twice.
-            schedule.talks = std::mem::take(&mut self.plain);
-        } else {
-            schedule.talks.append(&mut self.plain);
+            return Err(ImportError::msg(
+                "the calendar contains no VEVENT: refusing to import an empty timetable",
+            )
+            .into());
         }
-        for (vevent, master) in &self.masters {
-            let window = match days {
-                Some(days) => days,
-                None => {
-                    let Some(slot) = master.slot else { continue };
-                    schedule.warnings.push(format!(
-                        "line {}: {:?} repeats, and the calendar has no one-off events to \
-                         tell the conference's days: its occurrences in the {} days from its \
-                         start are imported",
-                        vevent.line,
-                        master.title,
-                        recurrence::UNBOUNDED_SPAN.num_days()
-                    ));
-                    recurrence::Window {
-                        start: slot.start,
-                        end: slot.start + recurrence::UNBOUNDED_SPAN,
-                    }
-                }
-            };
-            let uid = master.source_id.clone().unwrap_or_default();
-            let mut overrides = self.overrides.remove(&uid).unwrap_or_default();
-            match recurrence::expand(
-                vevent,
-                master,
-                zones,
-                window,
-                &mut overrides,
-                &mut schedule.warnings,
-            ) {
-                Ok(talks) => schedule.talks.extend(talks),
-                Err(error) => skipped.note(uid_of(vevent), error),
-            }
-            // Overrides of occurrences the rule does not give (moved in from elsewhere).
-            self.overrides.insert(uid, overrides);
-        }
-        // By UID: the map's own order changes from run to run.
-        let mut orphans: Vec<_> = self.overrides.into_iter().collect();
-        orphans.sort_by(|(a, _), (b, _)| a.cmp(b));
-        for (uid, overrides) in orphans {
-            let mut overrides: Vec<_> = overrides.into_iter().collect();
-            overrides.sort_by_key(|(original, _)| *original);
-            for (original, mut talk) in overrides {
-                let all_day = talk.slot.is_some_and(|s| s.all_day);
-                talk.source_id = Some(recurrence::occurrence_id(&uid, original, all_day));
-                schedule.talks.push(talk);
-            }
-        }
+        schedule
+            .notes
+            .push(speaker_note(&rules, schedule.talks.len()));
+        Ok(schedule)
     }
 }
 
 fn uid_of(vevent: &Component) -> Option<String> {
     vevent.property("UID").and_then(|p| clean_line(&p.text()))
-}
-
-/// The conference's days: from the local midnight before the first one-off event to the one
-/// after the last.
-fn conference_days(talks: &[TalkData], zone: Option<Tz>) -> Option<recurrence::Window> {
-    let first = talks.iter().filter_map(|t| t.slot).map(|s| s.start).min()?;
-    let last = talks.iter().filter_map(|t| t.slot).map(|s| s.end).max()?;
-    let zone = zone.unwrap_or(Tz::UTC);
-    let midnight = |at: DateTime<Utc>, days: i64| {
-        let day = at.with_timezone(&zone).date_naive() + chrono::Duration::days(days);
-        local_to_utc(&zone, day.and_time(chrono::NaiveTime::MIN))
-    };
-    Some(recurrence::Window {
-        start: midnight(first, 0),
-        end: midnight(last, 1),
-    })
 }
 
 /// Which rules found the speakers, for the import summary: organisers see how their file

@@ -1,0 +1,175 @@
+//! An iCalendar file imported as it is read, a piece at a time, so that its text is never
+//! held whole: 125 MB of a 100,000-event calendar, most of what such an import held at its
+//! peak. Only what is certain to read the same as the whole text is read this way: UTF-8
+//! (a BOM is dropped, as [`super::decode`] does) with LF or CRLF line ends, giving a
+//! schedule that the [`super::limits`] leave as it is. Anything else (another encoding, a
+//! character folded in half, lone CRs, an error, a warning about a limit, a zone stated
+//! after the events) is [`ReadWhole`]: the caller reads the whole file with [`super::parse`],
+//! whose messages name lines and talks as they always have.
+
+use std::io::Read;
+
+use super::ics::{self, Streamed};
+use super::{limits, Format, ImportOptions};
+use crate::domain::model::ImportedSchedule;
+
+/// How many bytes a piece is read in (a piece ends at a whole line, so may be longer).
+pub const PIECE_BYTES: usize = 1 << 20;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The file cannot be imported a piece at a time; the reason is for the operator's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadWhole(pub &'static str);
+
+/// Where the next piece of `pending` (bytes read, not yet handed out) ends: just after the
+/// last line feed whose next line is known and does not continue it (RFC 5545 folds a line
+/// by starting the next with a space or tab). `0`: no piece can end yet, read more. At the
+/// end of the file (`at_end`), everything left is the piece.
+pub fn cut(pending: &[u8], at_end: bool) -> usize {
+    if at_end {
+        return pending.len();
+    }
+    let mut end = pending.len();
+    while let Some(at) = pending
+        .get(..end)
+        .and_then(|b| b.iter().rposition(|&b| b == b'\n'))
+    {
+        match pending.get(at + 1) {
+            Some(b' ' | b'\t') | None => end = at,
+            Some(_) => return at + 1,
+        }
+    }
+    0
+}
+
+/// Reads `source` (`total_bytes` long) to its end, a piece at a time as [`cut`] ends them,
+/// parsing each piece and then handing its bytes to `hashed` (which returns `false` when it
+/// can take no more).
+pub fn read(
+    source: &mut impl Read,
+    options: &ImportOptions,
+    format: Option<Format>,
+    total_bytes: usize,
+    hashed: impl FnMut(Vec<u8>) -> bool,
+) -> Result<ImportedSchedule, ReadWhole> {
+    read_by(source, PIECE_BYTES, options, format, total_bytes, hashed)
+}
+
+/// [`read`], reading `piece_bytes` at a time.
+fn read_by(
+    source: &mut impl Read,
+    piece_bytes: usize,
+    options: &ImportOptions,
+    format: Option<Format>,
+    total_bytes: usize,
+    mut hashed: impl FnMut(Vec<u8>) -> bool,
+) -> Result<ImportedSchedule, ReadWhole> {
+    let mut pieces: Option<Pieces> = None;
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        pending.reserve(piece_bytes);
+        let read = source
+            .take(u64::try_from(piece_bytes).unwrap_or(u64::MAX))
+            .read_to_end(&mut pending)
+            .map_err(|_| ReadWhole("a read failed"))?;
+        let at_end = read == 0;
+        let at = cut(&pending, at_end);
+        if at == 0 && !at_end {
+            continue;
+        }
+        let rest = pending.split_off(at);
+        let piece = std::mem::replace(&mut pending, rest);
+        let started = match pieces.take() {
+            Some(started) => started,
+            None => Pieces::start(options, format, &piece, total_bytes)?,
+        };
+        pieces.insert(started).take(&piece)?;
+        if !hashed(piece) {
+            return Err(ReadWhole("the hash stopped"));
+        }
+        if at_end {
+            return pieces.ok_or(ReadWhole("an empty file"))?.finish();
+        }
+    }
+}
+
+/// An iCalendar file being imported as it is read.
+struct Pieces<'o> {
+    calendar: Streamed<'o>,
+    options: &'o ImportOptions,
+    /// The number of the next piece's first line.
+    next_line: usize,
+    /// Bytes taken so far, against `options.max_bytes`.
+    taken: usize,
+}
+
+impl<'o> Pieces<'o> {
+    /// Starts on a file of `total_bytes` whose first piece (or any start of it) is `sample`,
+    /// if it is an iCalendar file (`format`, or detected from `sample`).
+    fn start(
+        options: &'o ImportOptions,
+        format: Option<Format>,
+        sample: &[u8],
+        total_bytes: usize,
+    ) -> Result<Self, ReadWhole> {
+        if format.unwrap_or_else(|| Format::detect(sample)) != Format::Ics {
+            return Err(ReadWhole("not an iCalendar file"));
+        }
+        let sample = std::str::from_utf8(sample).map_err(|_| ReadWhole("not UTF-8"))?;
+        Ok(Self {
+            calendar: Streamed::new(options, ics::talks_hint(sample, total_bytes)),
+            options,
+            next_line: 1,
+            taken: 0,
+        })
+    }
+
+    /// Reads the next piece, as [`cut`] ends it.
+    fn take(&mut self, piece: &[u8]) -> Result<(), ReadWhole> {
+        let first = self.taken == 0;
+        self.taken = self.taken.saturating_add(piece.len());
+        if self.taken > self.options.max_bytes {
+            return Err(ReadWhole("over the size limit"));
+        }
+        // Two BOMs, as the whole reading drops: the bytes' (decoding) and the text's.
+        let body = if first {
+            let once = piece.strip_prefix(BOM).unwrap_or(piece);
+            once.strip_prefix(BOM).unwrap_or(once)
+        } else {
+            piece
+        };
+        let text = std::str::from_utf8(body).map_err(|_| ReadWhole("not UTF-8"))?;
+        // `match_indices` of one ASCII byte searches with memchr.
+        if text
+            .match_indices('\r')
+            .any(|(at, _)| body.get(at + 1) != Some(&b'\n'))
+        {
+            return Err(ReadWhole("a CR that ends no line"));
+        }
+        self.calendar.piece(text, self.next_line);
+        self.next_line += body.iter().filter(|&&b| b == b'\n').count();
+        if self.calendar.rereads() {
+            return Err(ReadWhole("a zone or producer stated after the events"));
+        }
+        Ok(())
+    }
+
+    /// The schedule, once every piece is taken.
+    fn finish(self) -> Result<ImportedSchedule, ReadWhole> {
+        let mut schedule = self
+            .calendar
+            .finish()
+            .ok_or(ReadWhole("the calendar could not be read this way"))?;
+        let warned = schedule.warnings.len();
+        // No text to find a talk's line in: any message is given by reading the whole file.
+        match limits::enforce(&mut schedule, None) {
+            Ok(()) if schedule.warnings.len() == warned => Ok(schedule),
+            _ => Err(ReadWhole("a field over its limit")),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "tests_pieces.rs"]
+mod tests;

@@ -1,0 +1,197 @@
+//! A calendar imported as it is read, a piece at a time, against the same bytes read whole:
+//! the same schedule, or [`ReadWhole`], never anything else.
+
+use std::io::{self, Read};
+
+use proptest::prelude::*;
+
+use super::{cut, read_by, ReadWhole};
+use crate::domain::import::{parse, Fingerprint, ImportOptions};
+use crate::domain::model::ImportedSchedule;
+
+macro_rules! fixture {
+    ($name:literal) => {
+        (
+            $name,
+            include_bytes!(concat!("../../../tests/fixtures/", $name)) as &[u8],
+        )
+    };
+}
+
+/// Clean UTF-8 calendars: every one of them must be read in pieces.
+const CLEAN: [(&str, &[u8]); 11] = [
+    fixture!("seed000-nbpy-pretalx.ics"),
+    fixture!("ics-manila-pst.ics"),
+    fixture!("ics-outlook-w-europe.ics"),
+    fixture!("ics-sydney-aest.ics"),
+    fixture!("real-world/calendar-duplicate-uid.ics"),
+    fixture!("real-world/hand-written-oddities.ics"),
+    fixture!("real-world/miniconf-pretalx.ics"),
+    fixture!("real-world/recurring-open-spaces.ics"),
+    fixture!("real-world/speakers-attendee-description.ics"),
+    fixture!("real-world/speakers-in-summary.ics"),
+    fixture!("real-world/zone-spellings.ics"),
+];
+
+/// Calendars only the whole reading can read as it does.
+const UNCLEAN: [(&str, &[u8]); 5] = [
+    fixture!("real-world/encoding-utf16be-bom.ics"),
+    fixture!("real-world/encoding-utf16le-bom.ics"),
+    fixture!("real-world/encoding-windows-1252.ics"),
+    fixture!("real-world/folded-mid-character.ics"),
+    fixture!("real-world/line-endings-cr-only.ics"),
+];
+
+/// Hands out its bytes in reads of the given sizes, in turn, as a file or a pipe may.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    sizes: Vec<usize>,
+    next: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let size = self.sizes[self.next % self.sizes.len()];
+        self.next += 1;
+        let n = size.min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// Reads `bytes` in pieces of about `piece` bytes, through reads of `sizes`; with the bytes
+/// the hash was handed.
+fn in_pieces(
+    bytes: &[u8],
+    piece: usize,
+    sizes: Vec<usize>,
+) -> (Result<ImportedSchedule, ReadWhole>, Vec<u8>) {
+    let mut hashed = Vec::new();
+    let mut source = Trickle {
+        bytes,
+        sizes,
+        next: 0,
+    };
+    let read = read_by(
+        &mut source,
+        piece,
+        &ImportOptions::default(),
+        None,
+        bytes.len(),
+        |piece| {
+            hashed.extend_from_slice(&piece);
+            true
+        },
+    );
+    (read, hashed)
+}
+
+fn whole(bytes: &[u8]) -> ImportedSchedule {
+    parse(bytes, None, &ImportOptions::default()).expect("the fixture imports")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn a_clean_calendar_in_pieces_of_any_size_reads_as_the_whole_text_does(
+        piece in 1usize..400,
+        sizes in proptest::collection::vec(1usize..300, 1..5),
+    ) {
+        for (name, bytes) in CLEAN {
+            let (read, hashed) = in_pieces(bytes, piece, sizes.clone());
+            let read = read.unwrap_or_else(|why| panic!("{name} was not read in pieces: {why:?}"));
+            prop_assert_eq!(&read, &whole(bytes), "{}", name);
+            prop_assert_eq!(&hashed, &bytes.to_vec(), "{}: the hash saw other bytes", name);
+        }
+    }
+
+    #[test]
+    fn an_unclean_calendar_is_left_to_the_whole_reading(
+        piece in 1usize..400,
+        sizes in proptest::collection::vec(1usize..300, 1..5),
+    ) {
+        for (name, bytes) in UNCLEAN {
+            let (read, _) = in_pieces(bytes, piece, sizes.clone());
+            prop_assert!(read.is_err(), "{} was read in pieces", name);
+        }
+    }
+}
+
+#[test]
+fn a_piece_ends_only_where_the_next_line_does_not_continue_it() {
+    assert_eq!(cut(b"A:1\nB:2\n", false), 4, "B:2 may still be folded");
+    assert_eq!(cut(b"A:1\n B\nC:3", false), 7, "the fold belongs to A");
+    assert_eq!(cut(b"A:1\n\tB\n", false), 0, "nothing known to follow");
+    assert_eq!(cut(b"A:1 long line without an end", false), 0);
+    assert_eq!(cut(b"A:1\r\nB:2\r\n", false), 5);
+    assert_eq!(cut(b"A:1\n B", true), 6, "at the end everything goes");
+    assert_eq!(cut(b"", true), 0);
+}
+
+#[test]
+fn a_zone_stated_after_the_events_or_a_field_over_its_limit_is_read_whole() {
+    let late = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nDTSTART:20270115T090000\n\
+        DURATION:PT30M\nSUMMARY:Floating\nEND:VEVENT\nX-WR-TIMEZONE:Europe/Berlin\nEND:VCALENDAR\n";
+    let event = |title: &str, level: &str| {
+        format!(
+            "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nDTSTART:20270115T090000Z\nDURATION:PT30M\n\
+             SUMMARY:{title}\nX-CONFBOT-LEVEL:{level}\nEND:VEVENT\nEND:VCALENDAR\n"
+        )
+    };
+    let long_title = event(&"t".repeat(2_000), "Beginner");
+    let long_level = event("Talk", &"l".repeat(2_000));
+    let empty = "BEGIN:VCALENDAR\nEND:VCALENDAR\n";
+    for (name, text) in [
+        ("late zone", late),
+        ("long title", &long_title),
+        ("long level", &long_level),
+        ("no event", empty),
+    ] {
+        let (read, _) = in_pieces(text.as_bytes(), 16, vec![7]);
+        assert!(read.is_err(), "{name} was read in pieces");
+    }
+    // What the whole reading makes of them: the late zone imports; the long level is cut
+    // with a warning naming its line; the long title and the empty calendar are refused.
+    let options = ImportOptions::default();
+    assert!(parse(late.as_bytes(), None, &options).is_ok());
+    let cut = parse(long_level.as_bytes(), None, &options).expect("imports");
+    assert!(
+        cut.warnings.iter().any(|w| w.starts_with("line 3: ")),
+        "{:?}",
+        cut.warnings
+    );
+    assert!(parse(long_title.as_bytes(), None, &options).is_err());
+    assert!(parse(empty.as_bytes(), None, &options).is_err());
+}
+
+#[test]
+fn a_file_over_the_limit_or_not_a_calendar_is_read_whole() {
+    let (_, bytes) = CLEAN[0];
+    let options = ImportOptions {
+        max_bytes: bytes.len() - 1,
+        ..ImportOptions::default()
+    };
+    let mut source = Trickle {
+        bytes,
+        sizes: vec![100],
+        next: 0,
+    };
+    let read = read_by(&mut source, 64, &options, None, bytes.len() - 1, |_| true);
+    assert_eq!(read, Err(ReadWhole("over the size limit")));
+
+    let listing = b"Talks\n\nA talk\nSpeaker: Ann\n";
+    let (read, _) = in_pieces(listing, 8, vec![3]);
+    assert_eq!(read, Err(ReadWhole("not an iCalendar file")));
+}
+
+#[test]
+fn the_fingerprint_of_pieces_is_the_fingerprint_of_the_bytes() {
+    let (_, bytes) = CLEAN[0];
+    let mut hasher = Fingerprint::hasher(None, None, false);
+    for piece in bytes.chunks(97) {
+        hasher.update(piece);
+    }
+    assert_eq!(hasher.finish(), Fingerprint::of(bytes, None, None, false));
+}

@@ -1,0 +1,132 @@
+//! A local iCalendar file imported as it is read, a piece at a time
+//! ([`crate::domain::import::pieces`]): the file's text is never held whole. Its fingerprint
+//! is taken from the same bytes on a thread of its own, so it is the fingerprint of exactly
+//! what was parsed, even should the file change while it is read.
+
+use std::fs::File;
+use std::sync::mpsc::sync_channel;
+
+use crate::domain::import::fingerprint::Hasher;
+use crate::domain::import::pieces::{self, ReadWhole};
+use crate::domain::import::{Fingerprint, Format, ImportOptions};
+use crate::domain::model::ImportedSchedule;
+
+/// A file parsed as it was read.
+pub(super) struct Piecewise {
+    pub fingerprint: Fingerprint,
+    pub schedule: ImportedSchedule,
+}
+
+/// Parses the file at `path` as it reads it, feeding its bytes to `hasher`. `None`: the
+/// file is to be read whole instead (anything but a clean read of a regular UTF-8 iCalendar
+/// file; why goes to the debug log).
+pub(super) fn parse(
+    path: &str,
+    options: &ImportOptions,
+    format: Option<Format>,
+    hasher: Hasher,
+) -> Option<Piecewise> {
+    let read = std::thread::scope(|scope| {
+        // Bounded: the hash keeps up with the parser, and a stalled one holds four pieces.
+        let (send, receive) = sync_channel::<Vec<u8>>(4);
+        let hashing = std::thread::Builder::new()
+            .name("import-hash".into())
+            .spawn_scoped(scope, move || {
+                let mut hasher = hasher;
+                for piece in receive {
+                    hasher.update(&piece);
+                }
+                hasher.finish()
+            })
+            .map_err(|_| ReadWhole("the hashing thread could not start"))?;
+        let schedule = read(path, options, format, |piece| send.send(piece).is_ok());
+        drop(send);
+        let fingerprint = hashing
+            .join()
+            .map_err(|_| ReadWhole("the hashing thread stopped"))?;
+        schedule.map(|schedule| Piecewise {
+            fingerprint,
+            schedule,
+        })
+    });
+    match read {
+        Ok(read) => Some(read),
+        Err(ReadWhole(why)) => {
+            tracing::debug!(why, "the file is read whole");
+            None
+        }
+    }
+}
+
+/// Opens the file and reads it in pieces ([`pieces::read`]).
+fn read(
+    path: &str,
+    options: &ImportOptions,
+    format: Option<Format>,
+    hashed: impl FnMut(Vec<u8>) -> bool,
+) -> Result<ImportedSchedule, ReadWhole> {
+    let mut file = File::open(path).map_err(|_| ReadWhole("it could not be opened"))?;
+    let meta = file
+        .metadata()
+        .map_err(|_| ReadWhole("its length is unknown"))?;
+    // A pipe or a device cannot be read again should this reading give up.
+    if !meta.is_file() {
+        return Err(ReadWhole("not a regular file"));
+    }
+    let total = usize::try_from(meta.len()).map_err(|_| ReadWhole("over the size limit"))?;
+    if total > options.max_bytes {
+        return Err(ReadWhole("over the size limit"));
+    }
+    pieces::read(&mut file, options, format, total, hashed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::domain::import;
+
+    const CALENDAR: &[u8] = include_bytes!("../../tests/fixtures/seed000-nbpy-pretalx.ics");
+
+    fn file(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
+        file.write_all(bytes).expect("written");
+        file
+    }
+
+    fn in_pieces(path: &str, options: &ImportOptions) -> Option<Piecewise> {
+        parse(path, options, None, Fingerprint::hasher(None, None, false))
+    }
+
+    #[test]
+    fn a_file_read_in_pieces_has_the_talks_and_fingerprint_of_its_bytes() {
+        let options = ImportOptions::default();
+        let calendar = file(CALENDAR);
+        let path = calendar.path().to_str().expect("a UTF-8 path");
+
+        let read = in_pieces(path, &options).expect("read in pieces");
+
+        assert_eq!(
+            read.fingerprint,
+            Fingerprint::of(CALENDAR, None, None, false)
+        );
+        assert_eq!(
+            read.schedule,
+            import::parse(CALENDAR, None, &options).expect("imports")
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_read_again_or_is_over_the_limit_is_read_whole() {
+        let calendar = file(CALENDAR);
+        let path = calendar.path().to_str().expect("a UTF-8 path");
+        let small = ImportOptions {
+            max_bytes: CALENDAR.len() - 1,
+            ..ImportOptions::default()
+        };
+        assert!(in_pieces(path, &small).is_none());
+        assert!(in_pieces("/dev/null", &ImportOptions::default()).is_none());
+        assert!(in_pieces("/nonexistent/calendar.ics", &ImportOptions::default()).is_none());
+    }
+}
