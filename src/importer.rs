@@ -114,7 +114,7 @@ async fn run_job(
     } else {
         store::imports::latest_fingerprint(pool, slug).await?
     };
-    let read = match read_in_pieces(job, &options, latest.is_some()).await {
+    let read = match pieces::read_in_pieces(job, &options, latest.is_some()).await {
         Some(read) => read,
         None => match read_whole(settings, pool, job, &options, latest).await? {
             Ok(read) => read,
@@ -181,37 +181,7 @@ struct Parsed {
     validators: Option<Validators>,
 }
 
-/// A local iCalendar file imported as it is read ([`pieces`]), when nothing must be known
-/// about its bytes before they are parsed: no preview to check, no latest import to compare
-/// (a first, forced or dry run). `None`: the file is read whole instead.
-async fn read_in_pieces(
-    job: &ImportJob<'_>,
-    options: &ImportOptions,
-    has_latest: bool,
-) -> Option<Parsed> {
-    let in_pieces = !is_url(job.source)
-        && !job.source.contains("://")
-        && job.previewed.is_none()
-        && !has_latest
-        && matches!(job.format, None | Some(Format::Ics));
-    if !in_pieces {
-        return None;
-    }
-    let (path, options, format) = (job.source.to_owned(), options.clone(), job.format);
-    let hasher = Fingerprint::hasher(job.format, job.zone_override, job.summary_speakers);
-    let read = tokio::task::spawn_blocking(move || pieces::parse(&path, &options, format, hasher))
-        .await
-        .ok()
-        .flatten()?;
-    Some(Parsed {
-        format: Format::Ics,
-        fingerprint: read.fingerprint,
-        parsed: Ok(read.schedule),
-        validators: None,
-    })
-}
-
-/// Reads the whole source (a URL, or a file [`read_in_pieces`] did not take) and parses it.
+/// Reads the whole source (a URL, or a file [`pieces::read_in_pieces`] did not take) and parses it.
 /// `Err`: nothing to do (the server said "not modified", or the source is the latest import).
 async fn read_whole(
     settings: &ImportSettings,

@@ -10,6 +10,39 @@ use crate::domain::import::fingerprint::Hasher;
 use crate::domain::import::pieces::{self, ReadWhole};
 use crate::domain::import::{Fingerprint, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
+use crate::fetch::is_url;
+
+use super::{ImportJob, Parsed};
+
+/// A local iCalendar file imported as it is read, when nothing must be known
+/// about its bytes before they are parsed: no preview to check, no latest import to compare
+/// (a first, forced or dry run). `None`: the file is read whole instead.
+pub(super) async fn read_in_pieces(
+    job: &ImportJob<'_>,
+    options: &ImportOptions,
+    has_latest: bool,
+) -> Option<Parsed> {
+    let in_pieces = !is_url(job.source)
+        && !job.source.contains("://")
+        && job.previewed.is_none()
+        && !has_latest
+        && matches!(job.format, None | Some(Format::Ics));
+    if !in_pieces {
+        return None;
+    }
+    let (path, options, format) = (job.source.to_owned(), options.clone(), job.format);
+    let hasher = Fingerprint::hasher(job.format, job.zone_override, job.summary_speakers);
+    let read = tokio::task::spawn_blocking(move || parse(&path, &options, format, hasher))
+        .await
+        .ok()
+        .flatten()?;
+    Some(Parsed {
+        format: Format::Ics,
+        fingerprint: read.fingerprint,
+        parsed: Ok(read.schedule),
+        validators: None,
+    })
+}
 
 /// A file parsed as it was read.
 pub(super) struct Piecewise {
