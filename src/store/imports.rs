@@ -13,6 +13,8 @@ use crate::store::conferences::{self, ConferenceUpsert};
 use crate::store::programme::release_freed_memory;
 use crate::store::{talks, StoreError};
 
+mod record;
+
 /// One import to apply.
 #[derive(Debug)]
 pub struct ImportRequest<'a> {
@@ -21,7 +23,7 @@ pub struct ImportRequest<'a> {
     pub source: &'a str,
     pub format: Format,
     /// Taken, so that its talks are freed once written, while the import record (its diff as
-    /// JSON, encoded during the writes) is sent.
+    /// JSON, encoded as it is sent) is written.
     pub schedule: ImportedSchedule,
     /// `--timezone`: wins over the zone the source states.
     pub time_zone_override: Option<Tz>,
@@ -96,33 +98,11 @@ pub async fn apply_import(
     // talks, and that must win over a digest recorded here.
     talks::record_digests(&mut tx, &plan.unchanged_digests).await?;
     let new_ids = talks::reserve_ids(&mut tx, &mut plan).await?;
-    // The diff is final now: its record (tens of MB of JSON at 100,000 talks) is encoded on a
-    // blocking thread while the database works through the writes, so it is held beside the
-    // talks (the process's peak stays the parse's; BENCHMARKS.md, "The importing process's
-    // own time"). Should a write fail, the encoding finishes unused and is dropped.
-    let encoding = (!dry_run).then(|| {
-        let diff = std::mem::take(&mut plan.diff);
-        tokio::task::spawn_blocking(move || {
-            let json = serde_json::to_string(&diff);
-            (diff, json)
-        })
-    });
     talks::apply(&mut tx, row.id, &plan, &new_ids, &schedule).await?;
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }
     let inserted = plan.inserts.len();
-    let diff_json = match encoding {
-        None => None,
-        Some(encoding) => {
-            let (diff, json) = encoding.await.map_err(|error| {
-                tracing::error!(%error, "encoding an import's diff stopped");
-                StoreError::Invalid("the import's report could not be encoded".into())
-            })?;
-            plan.diff = diff;
-            Some(json.map_err(|e| StoreError::Invalid(format!("diff: {e}")))?)
-        }
-    };
     let diff = plan.into_diff();
     // The talks are written: free them before the import record is sent, on a thread of
     // their own (freeing 100,000 talks took a fifth of a second), which then hands the
@@ -138,16 +118,16 @@ pub async fn apply_import(
         // The closure, and so the talks, were dropped here instead.
         tracing::warn!(%error, "could not start a thread to free an import's talks");
     }
-    let Some(diff_json) = diff_json else {
-        // A dry run: nothing was encoded, nothing is kept.
+    if dry_run {
+        // Nothing is kept.
         tx.rollback().await?;
         return Ok(ImportOutcome {
             conference: row.conference,
             diff,
             import_id: None,
         });
-    };
-    let import_id = record(&mut tx, row.id, source, format, &diff, diff_json).await?;
+    }
+    let (import_id, diff) = record::record(&mut tx, row.id, source, format, diff).await?;
     tx.commit().await?;
     if inserted >= ANALYZE_AFTER_INSERTS {
         refresh_statistics(pool).await;
@@ -188,34 +168,6 @@ async fn analyze_keys(pool: &PgPool) -> Result<(), sqlx::Error> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await
-}
-
-/// Stores the import's record: the counts of `diff`, and `diff_json`, the same diff encoded.
-async fn record(
-    conn: &mut sqlx::PgConnection,
-    conference_id: i64,
-    source: &str,
-    format: Format,
-    diff: &ImportDiff,
-    diff_json: String,
-) -> Result<i64, StoreError> {
-    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
-    let id = sqlx::query_scalar(
-        "INSERT INTO imports (conference_id, source, format, added, changed, cancelled, unchanged, diff)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json) RETURNING id",
-    )
-    .bind(conference_id)
-    .bind(source)
-    .bind(format.as_str())
-    .bind(count(diff.added.len()))
-    .bind(count(diff.changed.len()))
-    .bind(count(diff.cancelled.len()))
-    .bind(count(diff.unchanged))
-    // Text, not a `serde_json::Value`: a Value of a 100,000-talk diff held tens of MB.
-    .bind(diff_json)
-    .fetch_one(conn)
-    .await?;
-    Ok(id)
 }
 
 /// The stored diff of an import.

@@ -17,6 +17,7 @@ mod guilds_store;
 mod import;
 mod import_people;
 mod import_real_world;
+mod import_record;
 mod import_settled;
 mod import_settled_listing;
 mod integrity;
