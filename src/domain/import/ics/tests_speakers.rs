@@ -122,3 +122,18 @@ fn pretalx_files_still_split_their_summary_and_say_so() {
         ["speakers of 1 of 1 events: 1 from the SUMMARY \"Title - Speaker\" (a pretalx file)"]
     );
 }
+
+#[test]
+fn a_talks_speaker_list_holds_no_room_for_speakers_it_does_not_have() {
+    for schedule in [import(ATTENDEES_AND_LINES, false), import(IN_SUMMARY, true)] {
+        for talk in &schedule.talks {
+            assert_eq!(
+                talk.speakers.capacity(),
+                talk.speakers.len(),
+                "{}: talks are held until the import is written",
+                talk.title
+            );
+        }
+        assert!(schedule.talks.iter().any(|t| !t.speakers.is_empty()));
+    }
+}
