@@ -95,7 +95,7 @@ fn placement(p: &Placement, zone: Tz, year: Option<i32>) -> String {
         Some(room) => format!("{when}, {room}"),
         None => when,
     };
-    if p.status == TalkStatus::Cancelled.as_str() {
+    if p.status == TalkStatus::Cancelled {
         format!("{placed}, cancelled")
     } else {
         placed
@@ -269,17 +269,17 @@ mod tests {
                 source_id: Some("A".to_owned()),
                 title: "Glue".to_owned(),
                 fields: vec![Field::Start, Field::Room],
-                before: Some(Placement {
+                before: Some(Box::new(Placement {
                     start: Some(at("2026-04-25T22:45:00Z")),
                     end: None,
                     room: Some("Barn".to_owned()),
-                    status: "confirmed".to_owned(),
-                }),
+                    status: TalkStatus::Confirmed,
+                })),
                 after: Placement {
                     start: Some(at("2026-04-25T23:45:00Z")),
                     end: None,
                     room: Some("Loft".to_owned()),
-                    status: "confirmed".to_owned(),
+                    status: TalkStatus::Confirmed,
                 },
             }],
             unchanged: 3,
@@ -307,7 +307,7 @@ mod tests {
                 start: Some(at(start)),
                 end: None,
                 room: None,
-                status: "confirmed".to_owned(),
+                status: TalkStatus::Confirmed,
             },
         };
         let diff = ImportDiff {
@@ -337,7 +337,7 @@ mod tests {
             start: Some(at("2026-04-25T22:45:00Z")),
             end: None,
             room: Some("Barn".to_owned()),
-            status: "cancelled".to_owned(),
+            status: TalkStatus::Cancelled,
         };
         let diff = ImportDiff {
             added: vec![DiffEntry {
@@ -353,9 +353,9 @@ mod tests {
                 source_id: None,
                 title: "Back".to_owned(),
                 fields: vec![Field::Status],
-                before: Some(cancelled.clone()),
+                before: Some(Box::new(cancelled.clone())),
                 after: Placement {
-                    status: "confirmed".to_owned(),
+                    status: TalkStatus::Confirmed,
                     ..cancelled
                 },
             }],

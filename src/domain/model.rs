@@ -70,7 +70,10 @@ pub struct Conference {
 }
 
 /// Whether a talk takes place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum TalkStatus {
     #[default]
     Confirmed,

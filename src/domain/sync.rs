@@ -47,7 +47,7 @@ pub fn report(conference: &str, url: &str, diff: &ImportDiff) -> String {
         .iter()
         .filter(|e| relocated(e))
         .map(|e| {
-            let was = e.before.as_ref().map(place).unwrap_or_default();
+            let was = e.before.as_deref().map(place).unwrap_or_default();
             format!(
                 "• Moved: **{}** now {} (was {was})",
                 clip(&e.title, 150),
@@ -134,6 +134,7 @@ fn clip(text: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::model::TalkStatus;
     use chrono::{DateTime, Utc};
 
     use super::*;
@@ -152,14 +153,14 @@ mod tests {
             start: Some(at(start)),
             end: None,
             room: Some(room.to_owned()),
-            status: "confirmed".to_owned(),
+            status: TalkStatus::Confirmed,
         };
         DiffEntry {
             talk_id: Some(1),
             source_id: None,
             title: title.to_owned(),
             fields,
-            before: before.map(placement),
+            before: before.map(|b| Box::new(placement(b))),
             after: placement(after),
         }
     }

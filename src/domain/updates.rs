@@ -134,11 +134,11 @@ fn more(n: usize) -> String {
 
 /// The line one talk's entry calls for, if attendees care.
 fn line(entry: &DiffEntry, now: DateTime<Utc>) -> Option<Line> {
-    let on = |p: &Placement| p.status == TalkStatus::Confirmed.as_str() && p.start.is_some();
+    let on = |p: &Placement| p.status == TalkStatus::Confirmed && p.start.is_some();
     let after = &entry.after;
-    let before = entry.before.as_ref();
+    let before = entry.before.as_deref();
     let was_on = before.is_some_and(on);
-    let was_cancelled = before.is_some_and(|b| b.status == TalkStatus::Cancelled.as_str());
+    let was_cancelled = before.is_some_and(|b| b.status == TalkStatus::Cancelled);
     let (change, shown) = match (was_on, on(after)) {
         (true, false) => (Change::Cancelled, before?),
         (false, true) if was_cancelled => (Change::Back, after),

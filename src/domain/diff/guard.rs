@@ -63,8 +63,8 @@ pub fn mass_change(
         .iter()
         .filter(|t| t.status == TalkStatus::Confirmed && t.scheduled)
         .count();
-    let confirmed = TalkStatus::Confirmed.as_str();
-    let cancelled_status = TalkStatus::Cancelled.as_str();
+    let confirmed = TalkStatus::Confirmed;
+    let cancelled_status = TalkStatus::Cancelled;
     // Only talks that vanished from the source count: one the source itself marks cancelled
     // (STATUS:CANCELLED, a "CANCELLED" title) is the organiser's word, not a wrong file.
     let stated_cancelled: HashSet<&str> = imported
@@ -143,7 +143,7 @@ mod tests {
             start: None,
             end: None,
             room: None,
-            status: status.as_str().to_owned(),
+            status,
         };
         ImportDiff {
             cancelled: (0..n)
@@ -152,7 +152,7 @@ mod tests {
                     source_id: None,
                     title: format!("Talk {i}"),
                     fields: Vec::new(),
-                    before: Some(placement(TalkStatus::Confirmed)),
+                    before: Some(Box::new(placement(TalkStatus::Confirmed))),
                     after: placement(TalkStatus::Cancelled),
                 })
                 .collect(),

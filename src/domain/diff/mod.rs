@@ -235,7 +235,7 @@ pub fn plan_settled<'a>(
             talk_id: Some(stored_talk.id.0),
             source_id: after.source_id.clone(),
             title: after.title.clone(),
-            before: Some(Placement::of(before)),
+            before: Some(Box::new(Placement::of(before))),
             after: Placement::of(&after),
             fields: Vec::new(),
         };

@@ -62,8 +62,8 @@ fn notice(
     if d.kind != TalkKind::Talk || d.slot.is_some_and(|s| s.all_day) {
         return None;
     }
-    let before = entry.before.as_ref()?;
-    let confirmed = TalkStatus::Confirmed.as_str();
+    let before = entry.before.as_deref()?;
+    let confirmed = TalkStatus::Confirmed;
     let (was_on, is_on) = (before.status == confirmed, entry.after.status == confirmed);
     if was_on && !is_on {
         let content = cancelled(&d.title, Some(before));
