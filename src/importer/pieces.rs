@@ -3,7 +3,7 @@
 //! is taken from the same bytes on a thread of its own, so it is the fingerprint of exactly
 //! what was parsed, even should the file change while it is read.
 
-use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::mpsc::sync_channel;
 
 use crate::domain::import::fingerprint::Hasher;
@@ -34,6 +34,7 @@ pub(super) async fn read_in_pieces(
     let hasher = Fingerprint::hasher(job.format, job.zone_override, job.summary_speakers);
     let read = tokio::task::spawn_blocking(move || parse(&path, &options, format, hasher))
         .await
+        .inspect_err(|error| tracing::warn!(%error, "reading a file in pieces stopped"))
         .ok()
         .flatten()?;
     Some(Parsed {
@@ -85,7 +86,7 @@ pub(super) fn parse(
     match read {
         Ok(read) => Some(read),
         Err(ReadWhole(why)) => {
-            tracing::debug!(why, "the file is read whole");
+            tracing::debug!(why, path, "the file is read whole");
             None
         }
     }
@@ -98,12 +99,22 @@ fn read(
     format: Option<Format>,
     hashed: impl FnMut(Vec<u8>) -> bool,
 ) -> Result<ImportedSchedule, ReadWhole> {
-    let mut file = File::open(path).map_err(|_| ReadWhole("it could not be opened"))?;
+    // A pipe or a device cannot be read again should this reading give up, and opening a
+    // named pipe would wait for its writer: such a source is never opened here. Opened
+    // without waiting should the path become one meanwhile; a regular file reads the same.
+    let regular = |meta: &std::fs::Metadata| meta.is_file();
+    if !std::fs::metadata(path).is_ok_and(|meta| regular(&meta)) {
+        return Err(ReadWhole("not a regular file"));
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|_| ReadWhole("it could not be opened"))?;
     let meta = file
         .metadata()
         .map_err(|_| ReadWhole("its length is unknown"))?;
-    // A pipe or a device cannot be read again should this reading give up.
-    if !meta.is_file() {
+    if !regular(&meta) {
         return Err(ReadWhole("not a regular file"));
     }
     let total = usize::try_from(meta.len()).map_err(|_| ReadWhole("over the size limit"))?;
@@ -159,7 +170,24 @@ mod tests {
             ..ImportOptions::default()
         };
         assert!(in_pieces(path, &small).is_none());
-        assert!(in_pieces("/dev/null", &ImportOptions::default()).is_none());
         assert!(in_pieces("/nonexistent/calendar.ics", &ImportOptions::default()).is_none());
+    }
+
+    #[test]
+    fn a_named_pipe_is_left_unopened_for_the_whole_reading() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let fifo = dir.path().join("calendar.ics");
+        let name = std::ffi::CString::new(fifo.to_str().expect("a UTF-8 path")).expect("no NUL");
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+
+        // Opening it for reading would wait for a writer that never comes (and lose what a
+        // writer sent before the whole reading opened it again).
+        let read = in_pieces(
+            fifo.to_str().expect("a UTF-8 path"),
+            &ImportOptions::default(),
+        );
+
+        assert!(read.is_none());
     }
 }

@@ -1,11 +1,11 @@
 //! An iCalendar file imported as it is read, a piece at a time, so that its text is never
 //! held whole: 125 MB of a 100,000-event calendar, most of what such an import held at its
 //! peak. Only what is certain to read the same as the whole text is read this way: UTF-8
-//! (a BOM is dropped, as [`super::decode`] does) with LF or CRLF line ends, giving a
-//! schedule that the [`super::limits`] leave as it is. Anything else (another encoding, a
-//! character folded in half, lone CRs, an error, a warning about a limit, a zone stated
-//! after the events) is [`ReadWhole`]: the caller reads the whole file with [`super::parse`],
-//! whose messages name lines and talks as they always have.
+//! (its BOMs dropped as [`super::decode`] and the iCalendar reader drop them) with LF or
+//! CRLF line ends, giving a schedule that the [`super::limits`] leave as it is. Anything
+//! else (another encoding, a character folded in half, lone CRs, an error, a warning about a
+//! limit, a zone stated after the events) is [`ReadWhole`]: the caller reads the whole file
+//! with [`super::parse`], whose messages name lines and talks as they always have.
 
 use std::io::Read;
 
@@ -18,22 +18,26 @@ pub const PIECE_BYTES: usize = 1 << 20;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Bytes read before the format is told: a BOM, some blank lines and `BEGIN:VCALENDAR`.
+const SNIFF_BYTES: usize = 1 << 10;
+
 /// The file cannot be imported a piece at a time; the reason is for the operator's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadWhole(pub &'static str);
 
 /// Where the next piece of `pending` (bytes read, not yet handed out) ends: just after the
-/// last line feed whose next line is known and does not continue it (RFC 5545 folds a line
-/// by starting the next with a space or tab). `0`: no piece can end yet, read more. At the
-/// end of the file (`at_end`), everything left is the piece.
-pub fn cut(pending: &[u8], at_end: bool) -> usize {
+/// last line feed from `from` on whose next line is known and does not continue it (RFC 5545
+/// folds a line by starting the next with a space or tab). `0`: no piece can end yet, read
+/// more. At the end of the file (`at_end`), everything left is the piece.
+pub fn cut(pending: &[u8], from: usize, at_end: bool) -> usize {
     if at_end {
         return pending.len();
     }
     let mut end = pending.len();
     while let Some(at) = pending
-        .get(..end)
+        .get(from..end)
         .and_then(|b| b.iter().rposition(|&b| b == b'\n'))
+        .map(|at| at + from)
     {
         match pending.get(at + 1) {
             Some(b' ' | b'\t') | None => end = at,
@@ -67,6 +71,10 @@ fn read_by(
 ) -> Result<ImportedSchedule, ReadWhole> {
     let mut pieces: Option<Pieces> = None;
     let mut pending: Vec<u8> = Vec::new();
+    // Line feeds before this offset of `pending` end no piece: each byte is looked at once,
+    // however long a run without a piece's end (an indented JSON file has no line a fold
+    // could not continue).
+    let mut scanned = 0;
     loop {
         pending.reserve(piece_bytes);
         let read = source
@@ -74,17 +82,28 @@ fn read_by(
             .read_to_end(&mut pending)
             .map_err(|_| ReadWhole("a read failed"))?;
         let at_end = read == 0;
-        let at = cut(&pending, at_end);
+        // Whatever the file said its length was: it may be growing.
+        if pending.len() > options.max_bytes {
+            return Err(ReadWhole("over the size limit"));
+        }
+        // Known from the first kilobyte: anything but a calendar is left to the whole
+        // reading before more of it is read.
+        let started = match pieces.take() {
+            Some(started) => started,
+            None if pending.len() < SNIFF_BYTES && !at_end => continue,
+            None => Pieces::start(options, format, &pending, total_bytes)?,
+        };
+        let started = pieces.insert(started);
+        let at = cut(&pending, scanned, at_end);
         if at == 0 && !at_end {
+            // The last byte may be a line feed whose next line is still to come.
+            scanned = pending.len().saturating_sub(1);
             continue;
         }
         let rest = pending.split_off(at);
         let piece = std::mem::replace(&mut pending, rest);
-        let started = match pieces.take() {
-            Some(started) => started,
-            None => Pieces::start(options, format, &piece, total_bytes)?,
-        };
-        pieces.insert(started).take(&piece)?;
+        scanned = pending.len().saturating_sub(1);
+        started.take(&piece)?;
         if !hashed(piece) {
             return Err(ReadWhole("the hash stopped"));
         }
@@ -105,8 +124,8 @@ struct Pieces<'o> {
 }
 
 impl<'o> Pieces<'o> {
-    /// Starts on a file of `total_bytes` whose first piece (or any start of it) is `sample`,
-    /// if it is an iCalendar file (`format`, or detected from `sample`).
+    /// Starts on a file of `total_bytes` that begins with `sample` (its first read), if it is
+    /// an iCalendar file (`format`, or detected from `sample`).
     fn start(
         options: &'o ImportOptions,
         format: Option<Format>,
@@ -116,7 +135,15 @@ impl<'o> Pieces<'o> {
         if format.unwrap_or_else(|| Format::detect(sample)) != Format::Ics {
             return Err(ReadWhole("not an iCalendar file"));
         }
-        let sample = std::str::from_utf8(sample).map_err(|_| ReadWhole("not UTF-8"))?;
+        // A read may end inside a character; the sample only sizes the list of talks.
+        let sample = match std::str::from_utf8(sample) {
+            Ok(sample) => sample,
+            Err(error) if error.error_len().is_none() => sample
+                .get(..error.valid_up_to())
+                .and_then(|valid| std::str::from_utf8(valid).ok())
+                .unwrap_or_default(),
+            Err(_) => return Err(ReadWhole("not UTF-8")),
+        };
         Ok(Self {
             calendar: Streamed::new(options, ics::talks_hint(sample, total_bytes)),
             options,
@@ -149,8 +176,8 @@ impl<'o> Pieces<'o> {
         }
         self.calendar.piece(text, self.next_line);
         self.next_line += body.iter().filter(|&&b| b == b'\n').count();
-        if self.calendar.rereads() {
-            return Err(ReadWhole("a zone or producer stated after the events"));
+        if self.calendar.failed() {
+            return Err(ReadWhole("a calendar that this reading cannot read"));
         }
         Ok(())
     }

@@ -121,13 +121,79 @@ proptest! {
 
 #[test]
 fn a_piece_ends_only_where_the_next_line_does_not_continue_it() {
-    assert_eq!(cut(b"A:1\nB:2\n", false), 4, "B:2 may still be folded");
-    assert_eq!(cut(b"A:1\n B\nC:3", false), 7, "the fold belongs to A");
-    assert_eq!(cut(b"A:1\n\tB\n", false), 0, "nothing known to follow");
-    assert_eq!(cut(b"A:1 long line without an end", false), 0);
-    assert_eq!(cut(b"A:1\r\nB:2\r\n", false), 5);
-    assert_eq!(cut(b"A:1\n B", true), 6, "at the end everything goes");
-    assert_eq!(cut(b"", true), 0);
+    assert_eq!(cut(b"A:1\nB:2\n", 0, false), 4, "B:2 may still be folded");
+    assert_eq!(cut(b"A:1\n B\nC:3", 0, false), 7, "the fold belongs to A");
+    assert_eq!(cut(b"A:1\n\tB\n", 0, false), 0, "nothing known to follow");
+    assert_eq!(cut(b"A:1 long line without an end", 0, false), 0);
+    assert_eq!(cut(b"A:1\r\nB:2\r\n", 0, false), 5);
+    assert_eq!(cut(b"A:1\n B", 0, true), 6, "at the end everything goes");
+    assert_eq!(cut(b"", 0, true), 0);
+    assert_eq!(cut(b"A:1\nB:2\nC", 5, false), 8);
+    assert_eq!(
+        cut(b"A:1\nB:2\n", 4, false),
+        0,
+        "the line feed before 4 was looked at"
+    );
+}
+
+/// Counts what is read through it.
+struct Counted<'a> {
+    bytes: &'a [u8],
+    read: usize,
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        self.read += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_calendar_is_left_after_its_first_read() {
+    // Indented: no line could end a piece, so a reader waiting for one would read it all.
+    let json = format!(
+        "{{\n{}  \"end\": 1\n}}\n",
+        "  \"talk\": {},\n".repeat(10_000)
+    );
+    let mut source = Counted {
+        bytes: json.as_bytes(),
+        read: 0,
+    };
+
+    let read = read_by(
+        &mut source,
+        4_096,
+        &ImportOptions::default(),
+        None,
+        json.len(),
+        |_| true,
+    );
+
+    assert_eq!(read, Err(ReadWhole("not an iCalendar file")));
+    assert!(source.read <= 4_096, "{} bytes read", source.read);
+}
+
+#[test]
+fn a_line_folded_across_many_pieces_reads_as_the_whole_text_does() {
+    let description: String = (0..2_000).map(|i| format!("\r\n word{i}")).collect();
+    let calendar = format!(
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20270115T090000Z\r\n\
+         DURATION:PT30M\r\nSUMMARY:Long\r\nDESCRIPTION:start{description}\r\nEND:VEVENT\r\n\
+         END:VCALENDAR\r\n"
+    );
+    let (read, hashed) = in_pieces(calendar.as_bytes(), 64, vec![50]);
+
+    let read = read.expect("read in pieces");
+    assert_eq!(read, whole(calendar.as_bytes()));
+    assert!(read.talks[0]
+        .abstract_text
+        .as_deref()
+        .is_some_and(|d| d.ends_with("word1999")));
+    assert_eq!(hashed, calendar.as_bytes());
 }
 
 #[test]

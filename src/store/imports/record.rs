@@ -61,16 +61,32 @@ pub(super) async fn record(
         let encoded = serde_json::to_writer(&mut json, &diff).and_then(|()| json.send());
         (diff, encoded)
     });
-    // Should a send fail, the COPY is dropped and so aborted, and the encoding stops at its
-    // next piece, which has nowhere to go.
+    // Should a send fail, the encoding stops at its next piece, which has nowhere to go.
     while let Some(piece) = pieces.recv().await {
-        copy.send(piece).await?;
+        if let Err(error) = copy.send(piece).await {
+            // Told, the server ends the COPY and keeps the connection (a dropped COPY leaves
+            // it to be closed); the transaction fails either way.
+            let _ = copy.abort("the import's record could not be sent").await;
+            return Err(error.into());
+        }
     }
-    let (diff, encoded) = encoding.await.map_err(|error| {
-        tracing::error!(%error, "encoding an import's diff stopped");
-        StoreError::Invalid("the import's report could not be encoded".into())
-    })?;
-    encoded.map_err(|e| StoreError::Invalid(format!("diff: {e}")))?;
+    let encoded = match encoding.await {
+        Ok((diff, Ok(()))) => Ok(diff),
+        Ok((_, Err(error))) => Err(StoreError::Invalid(format!("diff: {error}"))),
+        Err(error) => {
+            tracing::error!(%error, "encoding an import's diff stopped");
+            Err(StoreError::Invalid(
+                "the import's report could not be encoded".into(),
+            ))
+        }
+    };
+    let diff = match encoded {
+        Ok(diff) => diff,
+        Err(error) => {
+            let _ = copy.abort("the import's record could not be encoded").await;
+            return Err(error);
+        }
+    };
     copy.send(b"\n".as_slice()).await?;
     copy.finish().await?;
     let id = sqlx::query_scalar("SELECT currval(pg_get_serial_sequence('imports', 'id'))")

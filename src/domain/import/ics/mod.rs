@@ -168,6 +168,11 @@ impl<'a, 'o> Reader<'a, 'o> {
         matches!(self.failed, Some(Stop::Reread))
     }
 
+    /// Whether a calendar could not be read (or must be read again).
+    fn failed(&self) -> bool {
+        self.failed.is_some()
+    }
+
     fn line(&mut self, line: Result<ContentLine<'a>, ImportError>) {
         let line = match line {
             Ok(line) => line,

@@ -31,10 +31,11 @@ impl<'o> Streamed<'o> {
         lexer::lex(text, first_line, |line| reader.line(line.map(owned)));
     }
 
-    /// Whether the rest of the text need not be read: the calendar stated after its events
-    /// something they are read with, so only a reading of the whole text can import it.
-    pub fn rereads(&self) -> bool {
-        self.reader.rereads()
+    /// Whether the rest of the text need not be read: a calendar could not be read, or
+    /// stated after its events something they are read with. Only a reading of the whole
+    /// text can import it, or name its fault as it always has.
+    pub fn failed(&self) -> bool {
+        self.reader.failed()
     }
 
     /// The schedule, or `None` when the calendar could not be read this way: an error, or a
