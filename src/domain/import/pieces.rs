@@ -76,9 +76,16 @@ fn read_by(
     // could not continue).
     let mut scanned = 0;
     loop {
-        pending.reserve(piece_bytes);
+        // The first kilobyte tells the format: anything but a calendar is left to the whole
+        // reading before more of it is read.
+        let want = if pieces.is_some() {
+            piece_bytes
+        } else {
+            SNIFF_BYTES
+        };
+        pending.reserve(want);
         let read = source
-            .take(u64::try_from(piece_bytes).unwrap_or(u64::MAX))
+            .take(u64::try_from(want).unwrap_or(u64::MAX))
             .read_to_end(&mut pending)
             .map_err(|_| ReadWhole("a read failed"))?;
         let at_end = read == 0;
@@ -86,14 +93,16 @@ fn read_by(
         if pending.len() > options.max_bytes {
             return Err(ReadWhole("over the size limit"));
         }
-        // Known from the first kilobyte: anything but a calendar is left to the whole
-        // reading before more of it is read.
         let started = match pieces.take() {
             Some(started) => started,
             None if pending.len() < SNIFF_BYTES && !at_end => continue,
             None => Pieces::start(options, format, &pending, total_bytes)?,
         };
         let started = pieces.insert(started);
+        // A whole piece at a time (the first sizes the list of talks).
+        if pending.len() < piece_bytes && !at_end {
+            continue;
+        }
         let at = cut(&pending, scanned, at_end);
         if at == 0 && !at_end {
             // The last byte may be a line feed whose next line is still to come.
@@ -115,8 +124,10 @@ fn read_by(
 
 /// An iCalendar file being imported as it is read.
 struct Pieces<'o> {
-    calendar: Streamed<'o>,
+    /// Begun at the first piece, which sizes its list of talks.
+    calendar: Option<Streamed<'o>>,
     options: &'o ImportOptions,
+    total_bytes: usize,
     /// The number of the next piece's first line.
     next_line: usize,
     /// Bytes taken so far, against `options.max_bytes`.
@@ -124,29 +135,21 @@ struct Pieces<'o> {
 }
 
 impl<'o> Pieces<'o> {
-    /// Starts on a file of `total_bytes` that begins with `sample` (its first read), if it is
-    /// an iCalendar file (`format`, or detected from `sample`).
+    /// Starts on a file of `total_bytes` that begins with `head`, if it is an iCalendar file
+    /// (`format`, or detected from `head`).
     fn start(
         options: &'o ImportOptions,
         format: Option<Format>,
-        sample: &[u8],
+        head: &[u8],
         total_bytes: usize,
     ) -> Result<Self, ReadWhole> {
-        if format.unwrap_or_else(|| Format::detect(sample)) != Format::Ics {
+        if format.unwrap_or_else(|| Format::detect(head)) != Format::Ics {
             return Err(ReadWhole("not an iCalendar file"));
         }
-        // A read may end inside a character; the sample only sizes the list of talks.
-        let sample = match std::str::from_utf8(sample) {
-            Ok(sample) => sample,
-            Err(error) if error.error_len().is_none() => sample
-                .get(..error.valid_up_to())
-                .and_then(|valid| std::str::from_utf8(valid).ok())
-                .unwrap_or_default(),
-            Err(_) => return Err(ReadWhole("not UTF-8")),
-        };
         Ok(Self {
-            calendar: Streamed::new(options, ics::talks_hint(sample, total_bytes)),
+            calendar: None,
             options,
+            total_bytes,
             next_line: 1,
             taken: 0,
         })
@@ -174,9 +177,13 @@ impl<'o> Pieces<'o> {
         {
             return Err(ReadWhole("a CR that ends no line"));
         }
-        self.calendar.piece(text, self.next_line);
+        let (options, total) = (self.options, self.total_bytes);
+        let calendar = self
+            .calendar
+            .get_or_insert_with(|| Streamed::new(options, ics::talks_hint(text, total)));
+        calendar.piece(text, self.next_line);
         self.next_line += body.iter().filter(|&&b| b == b'\n').count();
-        if self.calendar.failed() {
+        if calendar.failed() {
             return Err(ReadWhole("a calendar that this reading cannot read"));
         }
         Ok(())
@@ -186,7 +193,7 @@ impl<'o> Pieces<'o> {
     fn finish(self) -> Result<ImportedSchedule, ReadWhole> {
         let mut schedule = self
             .calendar
-            .finish()
+            .and_then(Streamed::finish)
             .ok_or(ReadWhole("the calendar could not be read this way"))?;
         let warned = schedule.warnings.len();
         // No text to find a talk's line in: any message is given by reading the whole file.

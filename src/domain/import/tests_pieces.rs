@@ -5,7 +5,7 @@ use std::io::{self, Read};
 
 use proptest::prelude::*;
 
-use super::{cut, read_by, ReadWhole};
+use super::{cut, read_by, ReadWhole, SNIFF_BYTES};
 use crate::domain::import::{parse, Fingerprint, ImportOptions};
 use crate::domain::model::ImportedSchedule;
 
@@ -174,7 +174,7 @@ fn a_file_that_is_not_a_calendar_is_left_after_its_first_read() {
     );
 
     assert_eq!(read, Err(ReadWhole("not an iCalendar file")));
-    assert!(source.read <= 4_096, "{} bytes read", source.read);
+    assert!(source.read <= SNIFF_BYTES, "{} bytes read", source.read);
 }
 
 #[test]
@@ -260,4 +260,91 @@ fn the_fingerprint_of_pieces_is_the_fingerprint_of_the_bytes() {
         hasher.update(piece);
     }
     assert_eq!(hasher.finish(), Fingerprint::of(bytes, None, None, false));
+}
+
+/// One generated event: its summary, its description and where that is folded (byte
+/// offsets, moved to the next character boundary), whether a blank line and an unreadable
+/// line follow it.
+type Event = (String, String, Vec<usize>, bool, bool);
+
+fn calendar(bom: usize, crlf: bool, calendars: &[Vec<Event>], trailing: bool) -> Vec<u8> {
+    let end = if crlf { "\r\n" } else { "\n" };
+    let mut text = "\u{feff}".repeat(bom);
+    for (c, events) in calendars.iter().enumerate() {
+        text +=
+            &format!("BEGIN:VCALENDAR{end}PRODID:-//gen//{c}{end}X-WR-TIMEZONE:Europe/Berlin{end}");
+        for (e, (summary, description, folds, blank, bad)) in events.iter().enumerate() {
+            let mut folded = String::new();
+            let mut last = 0;
+            for &at in folds {
+                let Some(at) = (at.max(last + 1)..description.len())
+                    .find(|&i| description.is_char_boundary(i))
+                else {
+                    break;
+                };
+                folded += &description[last..at];
+                folded += end;
+                folded += " ";
+                last = at;
+            }
+            folded += &description[last..];
+            text += &format!(
+                "BEGIN:VEVENT{end}UID:{c}-{e}{end}DTSTART:202701{:02}T090000{end}DURATION:PT30M{end}\
+                 SUMMARY:{summary}{end}DESCRIPTION:{folded}{end}END:VEVENT{end}",
+                e % 28 + 1
+            );
+            if *blank {
+                text += end;
+            }
+            if *bad {
+                text += &format!("NOT A PROPERTY{end}");
+            }
+        }
+        text += "END:VCALENDAR";
+        if trailing || c + 1 < calendars.len() {
+            text += end;
+        }
+    }
+    text.into_bytes()
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    (
+        "[a-zA-Z ,;ü🎉-]{1,30}",
+        "[a-zA-Z0-9 ,.;ü🎉\\\\-]{0,300}",
+        proptest::collection::vec(0usize..300, 0..4).prop_map(|mut v| {
+            v.sort_unstable();
+            v
+        }),
+        any::<bool>(),
+        proptest::bool::weighted(0.1),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn a_generated_calendar_in_pieces_reads_as_the_whole_text_or_is_read_whole(
+        bom in 0usize..3,
+        crlf in any::<bool>(),
+        calendars in proptest::collection::vec(proptest::collection::vec(event(), 0..5), 1..3),
+        trailing in any::<bool>(),
+        piece in 1usize..200,
+        sizes in proptest::collection::vec(1usize..150, 1..4),
+    ) {
+        let bytes = calendar(bom, crlf, &calendars, trailing);
+        let (read, hashed) = in_pieces(&bytes, piece, sizes);
+        let whole = parse(&bytes, None, &ImportOptions::default());
+        // Clean enough that the reading in pieces must take it: at most one BOM (two are
+        // no calendar to the format's detection), and events in every calendar.
+        let must = bom <= 1 && calendars.iter().all(|events| !events.is_empty());
+        match read {
+            Ok(read) => {
+                prop_assert_eq!(Ok(read), whole);
+                prop_assert_eq!(hashed, bytes);
+            }
+            Err(why) => prop_assert!(!must, "read whole ({why:?}): {}", String::from_utf8_lossy(&bytes)),
+        }
+    }
 }
