@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use confbot::domain::import::Format;
 use confbot::domain::model::{ConferenceSlug, ImportedSchedule, ScheduleScope, Slot, TalkData};
 use confbot::store;
-use confbot::store::imports::{apply_import, ImportRequest};
+use confbot::store::imports::{apply_import, ImportOutcome, ImportRequest};
 
 use crate::harness::TestDb;
 
@@ -37,19 +37,16 @@ fn schedule(talks: usize) -> ImportedSchedule {
     schedule
 }
 
-#[tokio::test]
-async fn a_diff_of_many_pieces_and_awkward_text_is_stored_as_the_import_returned_it() {
-    let db = TestDb::new().await;
-    let slug = ConferenceSlug::parse("awkward").expect("slug");
-    let source = "/tmp/a\tpath\\with\nbreaks.ics";
-    // About 250 bytes of JSON a talk: over a megabyte, several pieces.
-    let outcome = apply_import(
+/// Imports `talks` generated talks into `slug` from `source`.
+async fn import(db: &TestDb, slug: &str, source: &str, talks: usize) -> ImportOutcome {
+    let slug = ConferenceSlug::parse(slug).expect("slug");
+    apply_import(
         &db.pool,
         ImportRequest {
             slug: &slug,
             source,
             format: Format::Ics,
-            schedule: schedule(5_000),
+            schedule: schedule(talks),
             time_zone_override: None,
             default_time_zone: Tz::UTC,
             dry_run: false,
@@ -57,7 +54,15 @@ async fn a_diff_of_many_pieces_and_awkward_text_is_stored_as_the_import_returned
         },
     )
     .await
-    .expect("imports");
+    .expect("imports")
+}
+
+#[tokio::test]
+async fn a_diff_of_many_pieces_and_awkward_text_is_stored_as_the_import_returned_it() {
+    let db = TestDb::new().await;
+    let source = "/tmp/a\tpath\\with\nbreaks.ics";
+    // About 250 bytes of JSON a talk: over a megabyte, several pieces.
+    let outcome = import(&db, "awkward", source, 5_000).await;
 
     let id = outcome.import_id.expect("recorded");
     let stored = store::imports::diff_of(&db.pool, id)
@@ -90,24 +95,9 @@ async fn a_diff_of_many_pieces_and_awkward_text_is_stored_as_the_import_returned
 #[tokio::test]
 async fn a_second_import_records_a_second_row_under_its_own_id() {
     let db = TestDb::new().await;
-    let slug = ConferenceSlug::parse("twice").expect("slug");
     let mut ids = Vec::new();
     for talks in [3, 4] {
-        let outcome = apply_import(
-            &db.pool,
-            ImportRequest {
-                slug: &slug,
-                source: "twice.ics",
-                format: Format::Ics,
-                schedule: schedule(talks),
-                time_zone_override: None,
-                default_time_zone: Tz::UTC,
-                dry_run: false,
-                allow_mass_change: false,
-            },
-        )
-        .await
-        .expect("imports");
+        let outcome = import(&db, "twice", "twice.ics", talks).await;
         let id = outcome.import_id.expect("recorded");
         let stored = store::imports::diff_of(&db.pool, id)
             .await

@@ -8,9 +8,11 @@
 //! (VALARM, VTODO, ...) and unknown properties are ignored.
 
 mod calendar;
+mod escapes;
 mod event;
 mod events;
 mod lexer;
+mod names;
 mod recurrence;
 pub mod speakers;
 mod streamed;

@@ -1,12 +1,10 @@
 //! A calendar read from its text a piece at a time, as its file is read, so that no more
 //! than one piece of the text is held (a 100,000-event calendar is 125 MB of text). Each
-//! content line is copied out of its piece as it is lexed; everything else is the reading
+//! content line is copied out of its piece as it is lexed ([`ContentLine::into_owned`]); everything else is the reading
 //! of the whole text ([`super::read`]), so both give the same talks.
 
-use std::borrow::Cow;
-
 use super::calendar::Read;
-use super::lexer::{self, ContentLine, Param};
+use super::lexer::{self, ContentLine};
 use super::{Reader, MIN_EVENT_BYTES};
 use crate::domain::import::ImportOptions;
 use crate::domain::model::ImportedSchedule;
@@ -28,7 +26,9 @@ impl<'o> Streamed<'o> {
     /// `first_line`, none continued by the next piece.
     pub fn piece(&mut self, text: &str, first_line: usize) {
         let reader = &mut self.reader;
-        lexer::lex(text, first_line, |line| reader.line(line.map(owned)));
+        lexer::lex(text, first_line, |line| {
+            reader.line(line.map(ContentLine::into_owned))
+        });
     }
 
     /// Whether the rest of the text need not be read: a calendar could not be read, or
@@ -56,67 +56,4 @@ pub fn talks_hint(sample: &str, total_bytes: usize) -> usize {
         len => in_sample.saturating_mul(total_bytes.div_ceil(len)),
     };
     scaled.min(total_bytes / MIN_EVENT_BYTES)
-}
-
-/// The line with every part copied, names and component names shared: a calendar repeats
-/// a dozen of them a million times.
-fn owned(line: ContentLine<'_>) -> ContentLine<'static> {
-    let name = shared(line.name);
-    let value = if matches!(name.as_ref(), "BEGIN" | "END") {
-        shared(line.value)
-    } else {
-        Cow::Owned(line.value.into_owned())
-    };
-    ContentLine {
-        name,
-        params: line
-            .params
-            .into_iter()
-            .map(|p| Param {
-                name: shared(p.name),
-                values: p
-                    .values
-                    .into_iter()
-                    .map(|v| Cow::Owned(v.into_owned()))
-                    .collect(),
-            })
-            .collect(),
-        value,
-        line: line.line,
-    }
-}
-
-/// The names a calendar repeats on every event, kept once.
-const SHARED: [&str; 24] = [
-    "BEGIN",
-    "END",
-    "VEVENT",
-    "UID",
-    "DTSTAMP",
-    "DTSTART",
-    "DTEND",
-    "DURATION",
-    "SUMMARY",
-    "DESCRIPTION",
-    "LOCATION",
-    "URL",
-    "STATUS",
-    "CATEGORIES",
-    "ATTENDEE",
-    "ORGANIZER",
-    "TZID",
-    "CN",
-    "VALUE",
-    "X-CONFBOT-TRACK",
-    "X-CONFBOT-LEVEL",
-    "X-CONFBOT-TYPE",
-    "X-CONFBOT-LANGUAGE",
-    "X-CONFBOT-SUBTITLE",
-];
-
-fn shared(name: Cow<'_, str>) -> Cow<'static, str> {
-    match SHARED.iter().find(|known| **known == name.as_ref()) {
-        Some(known) => Cow::Borrowed(known),
-        None => Cow::Owned(name.into_owned()),
-    }
 }
