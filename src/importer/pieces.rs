@@ -10,7 +10,6 @@ use crate::domain::import::fingerprint::Hasher;
 use crate::domain::import::pieces::{self, ReadWhole};
 use crate::domain::import::{Fingerprint, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
-use crate::fetch::is_url;
 
 use super::{ImportJob, Parsed};
 
@@ -22,8 +21,8 @@ pub(super) async fn read_in_pieces(
     options: &ImportOptions,
     has_latest: bool,
 ) -> Option<Parsed> {
-    let in_pieces = !is_url(job.source)
-        && !job.source.contains("://")
+    // A URL (or what only looks like one: `read_source` refuses it) is never a local file.
+    let in_pieces = !job.source.contains("://")
         && job.previewed.is_none()
         && !has_latest
         && matches!(job.format, None | Some(Format::Ics));
@@ -102,8 +101,7 @@ fn read(
     // A pipe or a device cannot be read again should this reading give up, and opening a
     // named pipe would wait for its writer: such a source is never opened here. Opened
     // without waiting should the path become one meanwhile; a regular file reads the same.
-    let regular = |meta: &std::fs::Metadata| meta.is_file();
-    if !std::fs::metadata(path).is_ok_and(|meta| regular(&meta)) {
+    if !std::fs::metadata(path).is_ok_and(|meta| meta.is_file()) {
         return Err(ReadWhole("not a regular file"));
     }
     let mut file = std::fs::OpenOptions::new()
@@ -114,7 +112,7 @@ fn read(
     let meta = file
         .metadata()
         .map_err(|_| ReadWhole("its length is unknown"))?;
-    if !regular(&meta) {
+    if !meta.is_file() {
         return Err(ReadWhole("not a regular file"));
     }
     let total = usize::try_from(meta.len()).map_err(|_| ReadWhole("over the size limit"))?;

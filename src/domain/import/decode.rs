@@ -151,14 +151,17 @@ fn line_of(before: &[u8]) -> usize {
     before.iter().filter(|&&b| b == b'\n').count() + 1
 }
 
-/// Mac OS 9 line endings (CR alone) as LF; CRLF stays.
-fn lone_cr_to_lf(text: Cow<'_, str>) -> Cow<'_, str> {
+/// Whether `text` has a CR that no LF follows (a Mac OS 9 line end).
+pub(super) fn has_lone_cr(text: &str) -> bool {
     let bytes = text.as_bytes();
     // `match_indices` of one ASCII byte searches with memchr: a CRLF file costs one fast pass.
-    let lone = text
-        .match_indices('\r')
-        .any(|(at, _)| bytes.get(at + 1) != Some(&b'\n'));
-    if !lone {
+    text.match_indices('\r')
+        .any(|(at, _)| bytes.get(at + 1) != Some(&b'\n'))
+}
+
+/// Mac OS 9 line endings (CR alone) as LF; CRLF stays.
+fn lone_cr_to_lf(text: Cow<'_, str>) -> Cow<'_, str> {
+    if !has_lone_cr(&text) {
         return text;
     }
     let mut out = String::with_capacity(text.len());

@@ -9,6 +9,7 @@
 
 use std::io::Read;
 
+use super::decode::has_lone_cr;
 use super::ics::{self, Streamed};
 use super::{limits, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
@@ -69,39 +70,34 @@ fn read_by(
     total_bytes: usize,
     mut hashed: impl FnMut(Vec<u8>) -> bool,
 ) -> Result<ImportedSchedule, ReadWhole> {
-    let mut pieces: Option<Pieces> = None;
     let mut pending: Vec<u8> = Vec::new();
+    let mut read_so_far = 0_usize;
+    // Reads up to `want` more bytes; `true` at the end of the source (a `Take` read to its end
+    // stops short only there).
+    let mut fill = |pending: &mut Vec<u8>, want: usize| {
+        pending.reserve(want);
+        let read = source
+            .take(u64::try_from(want).unwrap_or(u64::MAX))
+            .read_to_end(pending)
+            .map_err(|_| ReadWhole("a read failed"))?;
+        read_so_far = read_so_far.saturating_add(read);
+        // Whatever the file said its length was: it may be growing.
+        if read_so_far > options.max_bytes {
+            return Err(ReadWhole("over the size limit"));
+        }
+        Ok(read < want)
+    };
+    // The first kilobyte tells the format: anything but a calendar is left to the whole
+    // reading before more of it is read.
+    let mut at_end = fill(&mut pending, SNIFF_BYTES)?;
+    let mut pieces = Pieces::start(options, format, &pending, total_bytes)?;
     // Line feeds before this offset of `pending` end no piece: each byte is looked at once,
     // however long a run without a piece's end (an indented JSON file has no line a fold
     // could not continue).
     let mut scanned = 0;
     loop {
-        // The first kilobyte tells the format: anything but a calendar is left to the whole
-        // reading before more of it is read.
-        let want = if pieces.is_some() {
-            piece_bytes
-        } else {
-            SNIFF_BYTES
-        };
-        pending.reserve(want);
-        let read = source
-            .take(u64::try_from(want).unwrap_or(u64::MAX))
-            .read_to_end(&mut pending)
-            .map_err(|_| ReadWhole("a read failed"))?;
-        let at_end = read == 0;
-        // Whatever the file said its length was: it may be growing.
-        if pending.len() > options.max_bytes {
-            return Err(ReadWhole("over the size limit"));
-        }
-        let started = match pieces.take() {
-            Some(started) => started,
-            None if pending.len() < SNIFF_BYTES && !at_end => continue,
-            None => Pieces::start(options, format, &pending, total_bytes)?,
-        };
-        let started = pieces.insert(started);
-        // A whole piece at a time (the first sizes the list of talks).
-        if pending.len() < piece_bytes && !at_end {
-            continue;
+        if !at_end {
+            at_end = fill(&mut pending, piece_bytes)?;
         }
         let at = cut(&pending, scanned, at_end);
         if at == 0 && !at_end {
@@ -112,12 +108,12 @@ fn read_by(
         let rest = pending.split_off(at);
         let piece = std::mem::replace(&mut pending, rest);
         scanned = pending.len().saturating_sub(1);
-        started.take(&piece)?;
+        pieces.take(&piece)?;
         if !hashed(piece) {
             return Err(ReadWhole("the hash stopped"));
         }
         if at_end {
-            return pieces.ok_or(ReadWhole("an empty file"))?.finish();
+            return pieces.finish();
         }
     }
 }
@@ -130,8 +126,6 @@ struct Pieces<'o> {
     total_bytes: usize,
     /// The number of the next piece's first line.
     next_line: usize,
-    /// Bytes taken so far, against `options.max_bytes`.
-    taken: usize,
 }
 
 impl<'o> Pieces<'o> {
@@ -151,30 +145,20 @@ impl<'o> Pieces<'o> {
             options,
             total_bytes,
             next_line: 1,
-            taken: 0,
         })
     }
 
     /// Reads the next piece, as [`cut`] ends it.
     fn take(&mut self, piece: &[u8]) -> Result<(), ReadWhole> {
-        let first = self.taken == 0;
-        self.taken = self.taken.saturating_add(piece.len());
-        if self.taken > self.options.max_bytes {
-            return Err(ReadWhole("over the size limit"));
-        }
         // Two BOMs, as the whole reading drops: the bytes' (decoding) and the text's.
-        let body = if first {
+        let body = if self.calendar.is_none() {
             let once = piece.strip_prefix(BOM).unwrap_or(piece);
             once.strip_prefix(BOM).unwrap_or(once)
         } else {
             piece
         };
         let text = std::str::from_utf8(body).map_err(|_| ReadWhole("not UTF-8"))?;
-        // `match_indices` of one ASCII byte searches with memchr.
-        if text
-            .match_indices('\r')
-            .any(|(at, _)| body.get(at + 1) != Some(&b'\n'))
-        {
+        if has_lone_cr(text) {
             return Err(ReadWhole("a CR that ends no line"));
         }
         let (options, total) = (self.options, self.total_bytes);

@@ -12,6 +12,7 @@
 
 use std::io;
 
+use sqlx::postgres::PgCopyIn;
 use sqlx::PgConnection;
 use tokio::sync::mpsc;
 
@@ -52,6 +53,28 @@ pub(super) async fn record(
         )
         .await?;
     copy.send(head.as_bytes()).await?;
+    let diff = match send_encoded(&mut copy, diff).await {
+        Ok(diff) => diff,
+        Err(error) => {
+            // Told, the server ends the COPY and keeps the connection (a dropped COPY leaves
+            // it to be closed); the transaction fails either way.
+            let _ = copy.abort("the import's record could not be written").await;
+            return Err(error);
+        }
+    };
+    copy.send(b"\n".as_slice()).await?;
+    copy.finish().await?;
+    let id = sqlx::query_scalar("SELECT currval(pg_get_serial_sequence('imports', 'id'))")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((id, diff))
+}
+
+/// Sends `diff` as JSON into `copy` as it is encoded on a blocking thread, and hands it back.
+async fn send_encoded(
+    copy: &mut PgCopyIn<&mut PgConnection>,
+    diff: ImportDiff,
+) -> Result<ImportDiff, StoreError> {
     let (send, mut pieces) = mpsc::channel::<Vec<u8>>(4);
     let encoding = tokio::task::spawn_blocking(move || {
         let mut json = Pieces {
@@ -63,14 +86,9 @@ pub(super) async fn record(
     });
     // Should a send fail, the encoding stops at its next piece, which has nowhere to go.
     while let Some(piece) = pieces.recv().await {
-        if let Err(error) = copy.send(piece).await {
-            // Told, the server ends the COPY and keeps the connection (a dropped COPY leaves
-            // it to be closed); the transaction fails either way.
-            let _ = copy.abort("the import's record could not be sent").await;
-            return Err(error.into());
-        }
+        copy.send(piece).await?;
     }
-    let encoded = match encoding.await {
+    match encoding.await {
         Ok((diff, Ok(()))) => Ok(diff),
         Ok((_, Err(error))) => Err(StoreError::Invalid(format!("diff: {error}"))),
         Err(error) => {
@@ -79,20 +97,7 @@ pub(super) async fn record(
                 "the import's report could not be encoded".into(),
             ))
         }
-    };
-    let diff = match encoded {
-        Ok(diff) => diff,
-        Err(error) => {
-            let _ = copy.abort("the import's record could not be encoded").await;
-            return Err(error);
-        }
-    };
-    copy.send(b"\n".as_slice()).await?;
-    copy.finish().await?;
-    let id = sqlx::query_scalar("SELECT currval(pg_get_serial_sequence('imports', 'id'))")
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok((id, diff))
+    }
 }
 
 /// `value` as one field of `COPY`'s text format.

@@ -188,7 +188,7 @@ impl<'a, 'o> Reader<'a, 'o> {
             return;
         }
         let closed = self.builder.push(line);
-        if self.failed.is_some() {
+        if self.failed() {
             return;
         }
         let (how, options) = (self.how, self.options);

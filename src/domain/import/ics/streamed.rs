@@ -1,7 +1,8 @@
 //! A calendar read from its text a piece at a time, as its file is read, so that no more
 //! than one piece of the text is held (a 100,000-event calendar is 125 MB of text). Each
-//! content line is copied out of its piece as it is lexed ([`ContentLine::into_owned`]); everything else is the reading
-//! of the whole text ([`super::read`]), so both give the same talks.
+//! content line is copied out of its piece as it is lexed ([`ContentLine::into_owned`]);
+//! everything else is the reading of the whole text ([`super::read`]), so both give the
+//! same talks.
 
 use super::calendar::Read;
 use super::lexer::{self, ContentLine};
