@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use confbot::domain::diff::plan_settled;
+use confbot::domain::diff::{describe_added, plan_settled};
 use confbot::domain::import::{self, ImportOptions};
 use confbot::domain::model::{ConferenceSlug, ScheduleScope};
 use confbot::store::conferences::{self, ConferenceUpsert};
@@ -48,7 +48,7 @@ pub async fn measure(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
     let mut phases = Phases::default();
 
     let start = Instant::now();
-    let schedule = import::parse(&input.bytes, Some(input.format), &ImportOptions::default())?;
+    let mut schedule = import::parse(&input.bytes, Some(input.format), &ImportOptions::default())?;
     phases.parse = start.elapsed();
     let is_timetable = schedule.scope == ScheduleScope::Timetable;
 
@@ -74,20 +74,25 @@ pub async fn measure(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
     phases.load = start.elapsed();
 
     let start = Instant::now();
-    let mut plan = plan_settled(&stored, &schedule, &settled)?;
+    let plan = plan_settled(&stored, &schedule, &settled)?;
     phases.plan = start.elapsed();
-    phases.unchanged = plan.diff.is_empty();
+    phases.unchanged = plan.changes.is_empty() && plan.inserts.is_empty();
 
     let start = Instant::now();
     talks::record_digests(&mut tx, &plan.unchanged_digests).await?;
-    let new_ids = talks::reserve_ids(&mut tx, &mut plan).await?;
+    let new_ids = talks::reserve_ids(&mut tx, plan.inserts.len()).await?;
     talks::apply(&mut tx, row.id, &plan, &new_ids, &schedule).await?;
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }
-    // Each phase alone, one after another: `apply_import` encodes the diff while the writes
-    // run and frees the talks on a thread of its own, so these phases overlap there.
-    let diff = plan.into_diff();
+    // As `apply_import` describes the added talks, which then frees the talks on a thread of
+    // its own, so that the freeing overlaps the import record there.
+    let (mut diff, added) = plan.finish();
+    diff.added = describe_added(
+        added,
+        std::mem::take(&mut schedule.talks),
+        new_ids.as_slice(),
+    );
     drop((stored, schedule));
     phases.write = start.elapsed();
 

@@ -18,6 +18,7 @@ use crate::domain::model::{
     ImportedSchedule, ScheduleScope, StoredTalk, TalkData, TalkId, TalkStatus,
 };
 
+mod added;
 mod guard;
 mod index;
 mod merge;
@@ -25,6 +26,7 @@ mod report;
 mod settled;
 mod talk_ref;
 
+pub use added::{describe as describe_added, Added};
 pub use guard::{mass_change, MassChange};
 pub use report::{DiffEntry, Field, ImportDiff, Placement};
 pub use settled::{listing_digest, settle, source_digest, Digest, NewDigest, Settled, StoredKey};
@@ -48,13 +50,14 @@ pub struct TalkUpdate {
     pub source_digest: Option<Digest>,
 }
 
-/// What the store must write. `inserts[i]` is described by `diff.added[i]` (the store takes
-/// the diff out to encode it while it writes the rest, and puts it back).
+/// What the store must write, and the report of it: `inserts[i]` is the report's `added[i]`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportPlan<'a> {
     /// A new talk an entry states as it is borrows that entry: a first import of 100,000
     /// talks would otherwise hold every talk twice while the database is written.
     pub inserts: Vec<TalkRef<'a>>,
+    /// `insert_entries[i]` is the index of the imported talk `inserts[i]` was made from.
+    insert_entries: Vec<usize>,
     /// `insert_digests[i]` is the digest `inserts[i]`'s row records (of the timetable's or the
     /// listing's layout), possibly still to be computed ([`NewDigest::Entry`]).
     pub insert_digests: Vec<NewDigest>,
@@ -63,13 +66,45 @@ pub struct ImportPlan<'a> {
     /// another or none (a listing's entry records its digest only on a talk holding none,
     /// see [`settle`]).
     pub unchanged_digests: Vec<(TalkId, Digest)>,
-    pub diff: ImportDiff,
+    /// The report but for its added talks (`added` is empty): they are described from
+    /// `inserts` by [`ImportPlan::into_diff`], or once written by [`ImportPlan::finish`].
+    pub changes: ImportDiff,
 }
 
 impl ImportPlan<'_> {
-    /// The report, the rest of the plan dropped (and what it borrows free to go).
-    pub fn into_diff(self) -> ImportDiff {
-        self.diff
+    /// The whole report, its added talks copied from `inserts` (with no talk ids).
+    pub fn report(&self) -> ImportDiff {
+        self.clone_report(self.changes.clone())
+    }
+
+    /// [`ImportPlan::report`], the rest of the plan dropped.
+    pub fn into_diff(mut self) -> ImportDiff {
+        let changes = std::mem::take(&mut self.changes);
+        self.clone_report(changes)
+    }
+
+    fn clone_report(&self, mut diff: ImportDiff) -> ImportDiff {
+        diff.added = self.inserts.iter().map(|t| added::copied(t)).collect();
+        diff
+    }
+
+    /// The report but for its added talks, and what [`describe_added`] needs to describe
+    /// them; the rest of the plan dropped, so that the imported talks it borrowed may be
+    /// taken apart.
+    pub fn finish(self) -> (ImportDiff, Vec<Added>) {
+        let added = self
+            .inserts
+            .into_iter()
+            .zip(self.insert_entries)
+            .map(|(talk, entry)| Added {
+                entry,
+                made: match talk {
+                    TalkRef::Borrowed(_) => None,
+                    TalkRef::Owned(talk) => Some(talk),
+                },
+            })
+            .collect();
+        (self.changes, added)
     }
 }
 
@@ -127,6 +162,7 @@ pub fn plan_settled<'a>(
     // The entry each touched row was merged from; `None` after a second one.
     let mut merged_from: HashMap<usize, Option<usize>> = HashMap::new();
     let mut inserts: Vec<TalkRef<'a>> = Vec::new();
+    let mut insert_entries: Vec<usize> = Vec::new();
     let mut insert_digests: Vec<NewDigest> = Vec::new();
 
     for (j, talk) in imported.talks.iter().enumerate() {
@@ -161,6 +197,7 @@ pub fn plan_settled<'a>(
                     index.note_new(inserts.len(), talk);
                 }
                 inserts.push(new_talk(talk, imported.scope));
+                insert_entries.push(j);
                 insert_digests.push(settled.new_digest(j));
             }
         }
@@ -174,9 +211,9 @@ pub fn plan_settled<'a>(
     };
 
     let mut plan = ImportPlan::default();
-    plan.diff.scheduled_before =
+    plan.changes.scheduled_before =
         stored.iter().filter(|t| t.data.slot.is_some()).count() + settled.scheduled;
-    plan.diff.unchanged = settled.ids.len();
+    plan.changes.unchanged = settled.ids.len();
     if imported.scope == ScheduleScope::Timetable {
         // A timetable talk (one with a source id) missing from the new timetable was
         // cancelled, unless its event was there but could not be read: then it stays as it
@@ -187,7 +224,7 @@ pub fn plan_settled<'a>(
             };
             if is_unreadable(id, &imported.unreadable) {
                 if let Some(stored_talk) = stored.get(i) {
-                    plan.diff.kept.push(DiffEntry {
+                    plan.changes.kept.push(DiffEntry {
                         talk_id: Some(stored_talk.id.0),
                         source_id: Some(id.to_owned()),
                         title: talk.title.clone(),
@@ -214,7 +251,7 @@ pub fn plan_settled<'a>(
         let after = std::mem::replace(&mut working[i], TalkRef::Borrowed(before)).into_owned();
         let fields = changed_fields(before, &after);
         if fields.is_empty() {
-            plan.diff.unchanged += 1;
+            plan.changes.unchanged += 1;
             if before.source_id != after.source_id {
                 // A catalogue entry adopted a timetable id: persist it, nothing to report.
                 plan.updates.push(TalkUpdate {
@@ -244,9 +281,9 @@ pub fn plan_settled<'a>(
         let cancelled_now =
             before.status == TalkStatus::Confirmed && after.status == TalkStatus::Cancelled;
         if cancelled_now && fields == [Field::Status] {
-            plan.diff.cancelled.push(entry);
+            plan.changes.cancelled.push(entry);
         } else {
-            plan.diff.changed.push(DiffEntry { fields, ..entry });
+            plan.changes.changed.push(DiffEntry { fields, ..entry });
         }
         plan.updates.push(TalkUpdate {
             id: stored_talk.id,
@@ -256,18 +293,8 @@ pub fn plan_settled<'a>(
             source_digest: digest_of(i),
         });
     }
-    plan.diff.added = inserts
-        .iter()
-        .map(|t| DiffEntry {
-            talk_id: None,
-            source_id: t.source_id.clone(),
-            title: t.title.clone(),
-            fields: Vec::new(),
-            before: None,
-            after: Placement::of(t),
-        })
-        .collect();
     plan.inserts = inserts;
+    plan.insert_entries = insert_entries;
     plan.insert_digests = insert_digests;
     Ok(plan)
 }

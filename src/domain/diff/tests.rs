@@ -54,10 +54,10 @@ pub(super) fn two_talks() -> ImportedSchedule {
 fn a_first_import_adds_every_talk() {
     let (plan, after) = import(&[], &two_talks());
 
-    assert_eq!(plan.diff.added.len(), 2);
-    assert_eq!(plan.diff.added[0].title, "Glue");
-    assert_eq!(plan.diff.added[0].after.room.as_deref(), Some("Barn"));
-    assert!(plan.diff.changed.is_empty() && plan.diff.cancelled.is_empty());
+    assert_eq!(plan.report().added.len(), 2);
+    assert_eq!(plan.report().added[0].title, "Glue");
+    assert_eq!(plan.report().added[0].after.room.as_deref(), Some("Barn"));
+    assert!(plan.report().changed.is_empty() && plan.report().cancelled.is_empty());
     assert_eq!(after.len(), 2);
 }
 
@@ -67,8 +67,8 @@ fn reimporting_an_unchanged_schedule_changes_nothing() {
 
     let (plan, after) = import(&stored, &two_talks());
 
-    assert!(plan.diff.is_empty(), "{:?}", plan.diff);
-    assert_eq!(plan.diff.unchanged, 2);
+    assert!(plan.report().is_empty(), "{:?}", plan.report());
+    assert_eq!(plan.report().unchanged, 2);
     assert!(plan.inserts.is_empty() && plan.updates.is_empty());
     assert_eq!(after, stored);
 }
@@ -82,14 +82,15 @@ fn a_moved_talk_reports_start_end_and_room_and_bumps_its_version() {
 
     let (plan, after) = import(&stored, &moved);
 
-    assert_eq!(plan.diff.changed.len(), 1);
-    let change = &plan.diff.changed[0];
+    let report = plan.report();
+    assert_eq!(report.changed.len(), 1);
+    let change = &report.changed[0];
     assert_eq!(change.fields, vec![Field::Start, Field::End, Field::Room]);
     let before = change.before.as_ref().expect("before");
     assert_eq!(before.room.as_deref(), Some("Barn"));
     assert_eq!(before.start, Some(at("2026-04-25T22:45:00Z")));
     assert_eq!(change.after.start, Some(at("2026-04-26T00:00:00Z")));
-    assert_eq!(plan.diff.unchanged, 1);
+    assert_eq!(plan.report().unchanged, 1);
     let glue = after.iter().find(|t| t.data.title == "Glue").expect("glue");
     assert_eq!(glue.schedule_version, 2);
 }
@@ -102,8 +103,8 @@ fn a_talk_missing_from_the_timetable_is_cancelled_not_deleted() {
 
     let (plan, after) = import(&stored, &shorter);
 
-    assert_eq!(plan.diff.cancelled.len(), 1);
-    assert_eq!(plan.diff.cancelled[0].title, "Compute");
+    assert_eq!(plan.report().cancelled.len(), 1);
+    assert_eq!(plan.report().cancelled[0].title, "Compute");
     assert_eq!(after.len(), 2, "nothing is deleted");
     let compute = after
         .iter()
@@ -114,7 +115,7 @@ fn a_talk_missing_from_the_timetable_is_cancelled_not_deleted() {
 
     // Importing the shorter timetable again does not cancel twice.
     let (again, _) = import(&after, &shorter);
-    assert!(again.diff.is_empty(), "{:?}", again.diff);
+    assert!(again.report().is_empty(), "{:?}", again.report());
 }
 
 #[test]
@@ -126,8 +127,8 @@ fn a_cancelled_talk_that_comes_back_is_confirmed_again() {
 
     let (plan, after) = import(&cancelled, &two_talks());
 
-    assert_eq!(plan.diff.changed.len(), 1);
-    assert_eq!(plan.diff.changed[0].fields, vec![Field::Status]);
+    assert_eq!(plan.report().changed.len(), 1);
+    assert_eq!(plan.report().changed[0].fields, vec![Field::Status]);
     let compute = after
         .iter()
         .find(|t| t.data.title == "Compute")
@@ -143,8 +144,8 @@ fn a_status_cancelled_in_the_source_is_reported_as_cancelled() {
 
     let (plan, _) = import(&stored, &with_cancellation);
 
-    assert_eq!(plan.diff.cancelled.len(), 1);
-    assert_eq!(plan.diff.cancelled[0].talk_id, Some(2));
+    assert_eq!(plan.report().cancelled.len(), 1);
+    assert_eq!(plan.report().cancelled[0].talk_id, Some(2));
 }
 
 #[test]
@@ -159,7 +160,7 @@ fn renamed_talks_and_new_speakers_are_reported_by_field() {
     let (plan, _) = import(&stored, &renamed);
 
     let fields: Vec<(String, Vec<Field>)> = plan
-        .diff
+        .report()
         .changed
         .iter()
         .map(|c| (c.title.clone(), c.fields.clone()))
@@ -190,9 +191,9 @@ fn a_listing_enriches_a_scheduled_talk_matched_by_normalised_title() {
     let (plan, after) = import(&stored, &listing);
 
     assert!(plan.inserts.is_empty());
-    assert_eq!(plan.diff.changed.len(), 1);
+    assert_eq!(plan.report().changed.len(), 1);
     assert_eq!(
-        plan.diff.changed[0].fields,
+        plan.report().changed[0].fields,
         vec![
             Field::Description,
             Field::Track,
@@ -226,8 +227,8 @@ fn a_listing_never_cancels_timetable_talks() {
 
     let (plan, after) = import(&stored, &listing);
 
-    assert!(plan.diff.cancelled.is_empty());
-    assert_eq!(plan.diff.added.len(), 1);
+    assert!(plan.report().cancelled.is_empty());
+    assert_eq!(plan.report().added.len(), 1);
     assert!(after.iter().all(|t| t.data.status == TalkStatus::Confirmed));
     let added = &after[2].data;
     assert_eq!((added.source_id.as_ref(), added.slot), (None, None));
@@ -255,7 +256,7 @@ fn overlapping_listings_do_not_duplicate_talks() {
     let (plan, after) = import(&stored, &second);
 
     assert!(plan.inserts.is_empty());
-    assert_eq!(plan.diff.unchanged, 1);
+    assert_eq!(plan.report().unchanged, 1);
     assert_eq!(after.len(), 2);
 }
 
@@ -273,8 +274,8 @@ fn a_timetable_adopts_a_catalogue_entry_imported_before_it() {
 
     let (plan, after) = import(&stored, &two_talks());
 
-    assert_eq!(plan.diff.added.len(), 1, "only Compute is new");
-    assert_eq!(plan.diff.changed.len(), 1);
+    assert_eq!(plan.report().added.len(), 1, "only Compute is new");
+    assert_eq!(plan.report().changed.len(), 1);
     let glue = after.iter().find(|t| t.data.title == "Glue").expect("glue");
     assert_eq!(glue.data.source_id.as_deref(), Some("A"));
     assert_eq!(
@@ -367,5 +368,5 @@ fn a_kind_change_is_reported() {
 
     let (plan, _) = import(&stored, &other);
 
-    assert_eq!(plan.diff.changed[0].fields, vec![Field::Kind]);
+    assert_eq!(plan.report().changed[0].fields, vec![Field::Kind]);
 }

@@ -94,3 +94,88 @@ fn a_new_talk_two_entries_merge_into_is_a_copy_and_the_entries_stay_as_they_were
     );
     assert_eq!(imported.talks[0].description, None);
 }
+
+#[test]
+fn the_added_talks_are_described_from_the_talks_they_were_made_of_under_their_ids() {
+    let imported = two_talks();
+    let stored = super::testing::apply(&[], &plan_import(&[], &imported).expect("plans"));
+    let mut again = two_talks();
+    again.talks.insert(
+        1,
+        timetable_talk(
+            "N",
+            "New",
+            "Loft",
+            "2026-04-26T10:00:00Z",
+            "2026-04-26T10:30:00Z",
+        ),
+    );
+    again.talks.push(timetable_talk(
+        "M",
+        "Newer",
+        "Barn",
+        "2026-04-26T11:00:00Z",
+        "2026-04-26T11:30:00Z",
+    ));
+
+    let plan = plan_import(&stored, &again).expect("plans");
+    let report = plan.report();
+    let (diff, added) = plan.finish();
+    let talks = again.talks;
+    let list = talks.as_ptr() as usize;
+    let described = describe_added(added, talks, &[70, 71]);
+
+    let ids: Vec<Option<i64>> = described.iter().map(|e| e.talk_id).collect();
+    assert_eq!(ids, [Some(70), Some(71)]);
+    assert_eq!(
+        described.as_ptr() as usize,
+        list,
+        "the entries are written over the talks' own list"
+    );
+    let without_ids: Vec<DiffEntry> = described
+        .into_iter()
+        .map(|e| DiffEntry { talk_id: None, ..e })
+        .collect();
+    assert_eq!(without_ids, report.added, "the entries a copy gives");
+    assert_eq!(without_ids[0].after.room.as_deref(), Some("Loft"));
+    assert_eq!(
+        diff,
+        ImportDiff {
+            added: Vec::new(),
+            ..report
+        }
+    );
+}
+
+#[test]
+fn a_new_talk_the_plan_made_is_described_as_made_not_as_its_entry_states_it() {
+    let imported = schedule(
+        ScheduleScope::Catalogue,
+        vec![
+            entry("Plain", None),
+            TalkData {
+                room: Some("Loft".to_owned()),
+                ..entry("Roomed", None)
+            },
+            entry("Twice", None),
+            entry("Twice", Some("Merged.")),
+        ],
+    );
+
+    let (_, added) = plan_import(&[], &imported).expect("plans").finish();
+    let described = describe_added(added, imported.talks.clone(), &[5]);
+
+    let entries: Vec<(Option<i64>, &str, Option<&str>)> = described
+        .iter()
+        .map(|e| (e.talk_id, e.title.as_str(), e.after.room.as_deref()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (Some(5), "Plain", None),
+            (None, "Roomed", None),
+            (None, "Twice", None)
+        ],
+        "no id past the ids given; a listing's room is not a placement"
+    );
+}

@@ -41,7 +41,7 @@ fn first() -> Vec<TalkData> {
 /// Imports `talks` over `stored`: the update's messages at [`NOW`] and the talks after.
 fn update(stored: &[StoredTalk], talks: Vec<TalkData>) -> (Vec<String>, Vec<StoredTalk>) {
     let (plan, after) = import(stored, &timetable(talks));
-    (messages(&plan.diff, at(NOW)), after)
+    (messages(&plan.report(), at(NOW)), after)
 }
 
 #[test]
@@ -239,7 +239,7 @@ fn each_part_goes_to_every_channel_once_and_later_imports_fall_due_later() {
     let now = at(NOW);
 
     let posts = schedule_updates(
-        &[(7, &plan_two.diff), (8, &plan_three.diff)],
+        &[(7, &plan_two.report()), (8, &plan_three.report())],
         &[100, 200],
         now,
     );
@@ -264,5 +264,5 @@ fn each_part_goes_to_every_channel_once_and_later_imports_fall_due_later() {
             (200, Subject::Import(8), 0, now + PART_SPACING),
         ]
     );
-    assert!(schedule_updates(&[(7, &plan_two.diff)], &[], now).is_empty());
+    assert!(schedule_updates(&[(7, &plan_two.report())], &[], now).is_empty());
 }

@@ -66,24 +66,41 @@ pub(super) async fn load(
     Ok(by_talk)
 }
 
-/// The people an import wrote: their ids, and what it wrote of each.
-pub(super) struct People {
-    pub ids: HashMap<String, i64>,
-    written: HashMap<String, SpeakerData>,
+/// The people an import wrote, by name key: their ids, and what it wrote of each. Borrowed
+/// from the talks that state them, in one map: a copy of each person and a second map of ids
+/// were 6 MB more of a 100,000-talk first import's peak (54,000 people).
+pub(super) struct People<'a> {
+    by_key: HashMap<String, Person<'a>>,
 }
 
-impl People {
+/// What an import wrote of one person.
+struct Person<'a> {
+    /// `None` until the row's id is known.
+    id: Option<i64>,
+    name: &'a str,
+    source_id: Option<&'a str>,
+    biography: Option<&'a str>,
+}
+
+impl People<'_> {
+    /// The id of the person with this name key.
+    fn id(&self, key: &str) -> Option<i64> {
+        self.by_key.get(key).and_then(|person| person.id)
+    }
+
     /// Whether `talk` will read back with every speaker as it states them. Not so when one
     /// source gives a person two spellings or biographies: the person's one row shows only
     /// one, so such a talk must be compared in full next time rather than settled.
     pub fn show_as_stated(&self, talk: &TalkData) -> bool {
         talk.speakers.iter().all(|speaker| {
-            self.written
+            self.by_key
                 .get(&name_key(&speaker.name))
                 .is_some_and(|person| {
                     person.name == speaker.name
-                        && (speaker.biography.is_none() || person.biography == speaker.biography)
-                        && (speaker.source_id.is_none() || person.source_id == speaker.source_id)
+                        && (speaker.biography.is_none()
+                            || person.biography == speaker.biography.as_deref())
+                        && (speaker.source_id.is_none()
+                            || person.source_id == speaker.source_id.as_deref())
                 })
         })
     }
@@ -97,40 +114,39 @@ impl People {
 pub(super) async fn upsert<'a>(
     conn: &mut PgConnection,
     conference_id: i64,
-    written: &[&TalkData],
+    written: &[&'a TalkData],
     rewritten: &[i64],
     stated: impl Iterator<Item = &'a SpeakerData>,
-) -> Result<People, StoreError> {
-    let mut people: HashMap<String, SpeakerData> = HashMap::new();
+) -> Result<People<'a>, StoreError> {
+    let mut people: HashMap<String, Person<'a>> = HashMap::new();
     for speaker in written.iter().flat_map(|t| t.speakers.iter()) {
         people
             .entry(name_key(&speaker.name))
-            .or_insert_with(|| speaker.clone());
+            .or_insert_with(|| Person {
+                id: None,
+                name: &speaker.name,
+                source_id: speaker.source_id.as_deref(),
+                biography: speaker.biography.as_deref(),
+            });
     }
     for speaker in stated {
         if let Some(person) = people.get_mut(&name_key(&speaker.name)) {
-            if speaker.biography.is_some() {
-                person.biography.clone_from(&speaker.biography);
+            if let Some(biography) = &speaker.biography {
+                person.biography = Some(biography);
             }
-            if speaker.source_id.is_some() {
-                person.source_id.clone_from(&speaker.source_id);
+            if let Some(source_id) = &speaker.source_id {
+                person.source_id = Some(source_id);
             }
         }
     }
     if people.is_empty() {
-        return Ok(People {
-            ids: HashMap::new(),
-            written: people,
-        });
+        return Ok(People { by_key: people });
     }
     if !any_stored(conn, conference_id).await? {
-        let ids = copy_first(conn, conference_id, &people).await?;
-        return Ok(People {
-            ids,
-            written: people,
-        });
+        copy_first(conn, conference_id, &mut people).await?;
+        return Ok(People { by_key: people });
     }
-    let (keys, values): (Vec<&str>, Vec<&SpeakerData>) =
+    let (keys, values): (Vec<&str>, Vec<&Person>) =
         people.iter().map(|(k, p)| (k.as_str(), p)).unzip();
     // Inserted and changed people come back with their ids; only the unchanged ones are
     // looked up afterwards (none when every person is new).
@@ -151,22 +167,12 @@ pub(super) async fn upsert<'a>(
     )
     .bind(conference_id)
     .bind(&keys)
-    .bind(values.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
-    .bind(
-        values
-            .iter()
-            .map(|p| p.source_id.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        values
-            .iter()
-            .map(|p| p.biography.as_deref())
-            .collect::<Vec<_>>(),
-    )
+    .bind(values.iter().map(|p| p.name).collect::<Vec<_>>())
+    .bind(values.iter().map(|p| p.source_id).collect::<Vec<_>>())
+    .bind(values.iter().map(|p| p.biography).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(keys.len());
+    drop((keys, values));
     // The people whose stored row this changes (not those it creates): every talk showing
     // them now reads differently, so none of those may stay settled (see
     // `domain::diff::settled`).
@@ -176,9 +182,17 @@ pub(super) async fn upsert<'a>(
         if row.try_get("existed")? {
             changed.push(id);
         }
-        ids.insert(row.try_get("name_key")?, id);
+        let key: &str = row.try_get("name_key")?;
+        if let Some(person) = people.get_mut(key) {
+            person.id = Some(id);
+        }
     }
     drop(rows);
+    let unchanged: Vec<String> = people
+        .iter()
+        .filter(|(_, person)| person.id.is_none())
+        .map(|(key, _)| key.clone())
+        .collect();
     if !changed.is_empty() {
         sqlx::query(
             // Not the talks this import rewrites anyway: a listing that enriches every talk
@@ -194,11 +208,6 @@ pub(super) async fn upsert<'a>(
         .execute(&mut *conn)
         .await?;
     }
-    let unchanged: Vec<&str> = keys
-        .iter()
-        .copied()
-        .filter(|key| !ids.contains_key(*key))
-        .collect();
     if !unchanged.is_empty() {
         let rows = sqlx::query(
             "SELECT id, name_key FROM speakers WHERE conference_id = $1 AND name_key = ANY($2)",
@@ -208,13 +217,13 @@ pub(super) async fn upsert<'a>(
         .fetch_all(conn)
         .await?;
         for row in &rows {
-            ids.insert(row.try_get("name_key")?, row.try_get("id")?);
+            let key: &str = row.try_get("name_key")?;
+            if let Some(person) = people.get_mut(key) {
+                person.id = Some(row.try_get("id")?);
+            }
         }
     }
-    Ok(People {
-        ids,
-        written: people,
-    })
+    Ok(People { by_key: people })
 }
 
 /// Whether the conference has any person stored. Only imports write people, and they hold
@@ -229,15 +238,16 @@ async fn any_stored(conn: &mut PgConnection, conference_id: i64) -> Result<bool,
     )
 }
 
-/// A conference's first people, none of them stored: their ids reserved, then one `COPY`
-/// instead of the upsert, which looks for a conflict row by row and sends each id back (the
-/// 54,000 people of a 100,000-talk import in 0.38 s instead of 0.54 s, and their ids reserved
-/// in about 0.03 s; BENCHMARKS.md, "A conference's first people by `COPY`").
+/// A conference's first people, none of them stored: their ids reserved (and set in
+/// `people`), then one `COPY` instead of the upsert, which looks for a conflict row by row and
+/// sends each id back (the 54,000 people of a 100,000-talk import in 0.38 s instead of
+/// 0.54 s, and their ids reserved in about 0.03 s; BENCHMARKS.md, "A conference's first
+/// people by `COPY`").
 async fn copy_first(
     conn: &mut PgConnection,
     conference_id: i64,
-    people: &HashMap<String, SpeakerData>,
-) -> Result<HashMap<String, i64>, StoreError> {
+    people: &mut HashMap<String, Person<'_>>,
+) -> Result<(), StoreError> {
     let ids = super::allocate_ids(conn, "speakers", people.len()).await?;
     if ids.len() != people.len() {
         return Err(StoreError::Invalid(format!(
@@ -251,25 +261,26 @@ async fn copy_first(
         "COPY speakers (id, conference_id, name_key, name, source_id, biography) FROM STDIN",
     )
     .await?;
-    for ((key, person), id) in people.iter().zip(&ids) {
-        copy.int8(Some(*id))
+    for ((key, person), id) in people.iter_mut().zip(ids) {
+        person.id = Some(id);
+        copy.int8(Some(id))
             .int8(Some(conference_id))
             .text(Some(key))
-            .text(Some(&person.name))
-            .text(person.source_id.as_deref())
-            .text(person.biography.as_deref());
+            .text(Some(person.name))
+            .text(person.source_id)
+            .text(person.biography);
         copy.end_row().await?;
     }
     copy.finish().await?;
-    Ok(people.keys().cloned().zip(ids).collect())
+    Ok(())
 }
 
 /// The speaker links of one talk as (speaker id, position), in the source's order; the same
 /// person listed twice on one talk is linked once.
-fn links_of(talk: &TalkData, speaker_ids: &HashMap<String, i64>) -> Vec<(i64, i32)> {
+fn links_of(talk: &TalkData, people: &People<'_>) -> Vec<(i64, i32)> {
     let mut seen: Vec<i64> = Vec::new();
     for speaker in &talk.speakers {
-        if let Some(&speaker_id) = speaker_ids.get(&name_key(&speaker.name)) {
+        if let Some(speaker_id) = people.id(&name_key(&speaker.name)) {
             if !seen.contains(&speaker_id) {
                 seen.push(speaker_id);
             }
@@ -282,7 +293,7 @@ fn links_of(talk: &TalkData, speaker_ids: &HashMap<String, i64>) -> Vec<(i64, i3
 pub(super) async fn copy_links(
     conn: &mut PgConnection,
     talks: &[(i64, &TalkData)],
-    speaker_ids: &HashMap<String, i64>,
+    people: &People<'_>,
 ) -> Result<(), StoreError> {
     if talks.is_empty() {
         return Ok(());
@@ -293,7 +304,7 @@ pub(super) async fn copy_links(
     )
     .await?;
     for (talk_id, talk) in talks {
-        for (speaker_id, position) in links_of(talk, speaker_ids) {
+        for (speaker_id, position) in links_of(talk, people) {
             copy.int8(Some(*talk_id))
                 .int8(Some(speaker_id))
                 .int4(position);
@@ -308,7 +319,7 @@ pub(super) async fn copy_links(
 pub(super) async fn relink_chunk(
     conn: &mut PgConnection,
     talks: &[(i64, &TalkData)],
-    speaker_ids: &HashMap<String, i64>,
+    people: &People<'_>,
 ) -> Result<(), StoreError> {
     let talk_ids: Vec<i64> = talks.iter().map(|(id, _)| *id).collect();
     sqlx::query("DELETE FROM talk_speakers WHERE talk_id = ANY($1)")
@@ -318,7 +329,7 @@ pub(super) async fn relink_chunk(
     let (mut links_talk, mut links_speaker, mut links_position) =
         (Vec::new(), Vec::new(), Vec::new());
     for (talk_id, talk) in talks {
-        for (speaker_id, position) in links_of(talk, speaker_ids) {
+        for (speaker_id, position) in links_of(talk, people) {
             links_talk.push(*talk_id);
             links_speaker.push(speaker_id);
             links_position.push(position);

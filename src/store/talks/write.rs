@@ -12,22 +12,19 @@ use crate::domain::text::title_key;
 use crate::store::copy::CopyIn;
 use crate::store::StoreError;
 
-/// Reserves the ids of the plan's new talks and fills them in `plan.diff.added`, which is then
-/// final: the caller can build the import record while [`apply`] writes. Must run inside the
-/// import's transaction.
-pub async fn reserve_ids(
-    conn: &mut PgConnection,
-    plan: &mut ImportPlan<'_>,
-) -> Result<NewIds, StoreError> {
-    let ids = super::allocate_ids(conn, "talks", plan.inserts.len()).await?;
-    for (entry, id) in plan.diff.added.iter_mut().zip(&ids) {
-        entry.talk_id = Some(*id);
-    }
-    Ok(NewIds(ids))
+/// Reserves the ids of a plan's `count` new talks. Must run inside the import's transaction.
+pub async fn reserve_ids(conn: &mut PgConnection, count: usize) -> Result<NewIds, StoreError> {
+    Ok(NewIds(super::allocate_ids(conn, "talks", count).await?))
 }
 
 /// The ids [`reserve_ids`] reserved for a plan's new talks, in the order of `plan.inserts`.
 pub struct NewIds(Vec<i64>);
+
+impl NewIds {
+    pub fn as_slice(&self) -> &[i64] {
+        &self.0
+    }
+}
 
 /// Writes an import plan, its new talks under the ids `new_ids` reserved for them. Must run
 /// inside the import's transaction. `imported` are the talks as the source states them, whose
@@ -65,7 +62,6 @@ pub async fn apply(
     let stated = imported.talks.iter().flat_map(|t| t.speakers.iter());
     let rewritten: Vec<i64> = plan.updates.iter().map(|u| u.id.0).collect();
     let people = speakers::upsert(conn, conference_id, &written, &rewritten, stated).await?;
-    let speaker_ids = &people.ids;
     // A digest stands for the row only if the row reads back as its entry states it.
     let shown =
         |talk: &TalkData, digest: Option<Digest>| digest.filter(|_| people.show_as_stated(talk));
@@ -115,7 +111,7 @@ pub async fn apply(
     }
 
     // New ids come from the sequence, so new talks have no links to replace.
-    speakers::copy_links(conn, &inserted, speaker_ids).await?;
+    speakers::copy_links(conn, &inserted, &people).await?;
     let relinked: Vec<(i64, &TalkData)> = plan
         .updates
         .iter()
@@ -123,7 +119,7 @@ pub async fn apply(
         .map(|u| (u.id.0, &u.data))
         .collect();
     for chunk in relinked.chunks(CHUNK) {
-        speakers::relink_chunk(conn, chunk, speaker_ids).await?;
+        speakers::relink_chunk(conn, chunk, &people).await?;
     }
     Ok(())
 }

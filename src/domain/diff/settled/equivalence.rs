@@ -256,7 +256,7 @@ proptest! {
 
             let plan = settling.import(&imported);
 
-            prop_assert_eq!(&plan.diff, &expected.diff, "the report of import {}", n);
+            prop_assert_eq!(&plan.report(), &expected.report(), "the report of import {}", n);
             prop_assert_eq!(&settling.talks, &reference, "the programme after import {}", n);
         }
     }
@@ -293,8 +293,8 @@ fn an_unchanged_re_import_settles_every_talk_and_reads_none() {
 
     let plan = settling.import(&imported);
 
-    assert_eq!(plan.diff.unchanged, TALKS);
-    assert!(plan.diff.is_empty() && plan.updates.is_empty() && plan.inserts.is_empty());
+    assert_eq!(plan.report().unchanged, TALKS);
+    assert!(plan.report().is_empty() && plan.updates.is_empty() && plan.inserts.is_empty());
     assert!(
         plan.unchanged_digests.is_empty(),
         "settled talks are not even merged"
@@ -317,13 +317,22 @@ fn a_listing_imported_again_settles_every_entry_it_alone_enriched() {
     settling.import(&schedule(&first));
     let listed = schedule(&listing);
     let enriched = settling.import(&listed);
-    assert_eq!(enriched.diff.added.len(), 1, "{:?}", enriched.diff);
-    assert_eq!(enriched.diff.changed.len(), 3, "{:?}", enriched.diff);
+    assert_eq!(enriched.report().added.len(), 1, "{:?}", enriched.report());
+    assert_eq!(
+        enriched.report().changed.len(),
+        3,
+        "{:?}",
+        enriched.report()
+    );
 
     let again = settling.import(&listed);
 
-    assert!(again.diff.is_empty(), "{:?}", again.diff);
-    assert_eq!(again.diff.unchanged, 4, "talks 0, 1, 4 and the new entry");
+    assert!(again.report().is_empty(), "{:?}", again.report());
+    assert_eq!(
+        again.report().unchanged,
+        4,
+        "talks 0, 1, 4 and the new entry"
+    );
     assert!(again.updates.is_empty() && again.inserts.is_empty());
     assert!(
         again.unchanged_digests.is_empty(),
@@ -347,7 +356,12 @@ fn a_timetable_keeps_settling_the_talks_a_listing_enriches_in_turn() {
     let mut settling = Settling::default();
     settling.import(&timetable);
     let enriched = settling.import(&listing);
-    assert_eq!(enriched.diff.changed.len(), 2, "{:?}", enriched.diff);
+    assert_eq!(
+        enriched.report().changed.len(),
+        2,
+        "{:?}",
+        enriched.report()
+    );
     // The enriched rows are compared in full once, and take the timetable's digests back.
     settling.import(&timetable);
     let entry_digests: Vec<Digest> = timetable.talks.iter().map(super::source_digest).collect();
@@ -357,14 +371,14 @@ fn a_timetable_keeps_settling_the_talks_a_listing_enriches_in_turn() {
 
     let relisted = settling.import(&listing);
 
-    assert!(relisted.diff.is_empty(), "{:?}", relisted.diff);
+    assert!(relisted.report().is_empty(), "{:?}", relisted.report());
     assert!(
         relisted.unchanged_digests.is_empty() && relisted.updates.is_empty(),
         "a listing leaving a row as it is does not displace the row's timetable digest"
     );
     assert_eq!(settling.digests, timetable_digests);
     let last = settling.import(&timetable);
-    assert_eq!(last.diff.unchanged, TALKS);
+    assert_eq!(last.report().unchanged, TALKS);
     assert!(last.unchanged_digests.is_empty(), "every talk settled");
 }
 
@@ -378,7 +392,7 @@ fn a_listing_only_talk_takes_the_digest_of_an_entry_that_leaves_it_unchanged() {
 
     let unchanged = settling.import(&respelled);
 
-    assert!(unchanged.diff.is_empty(), "{:?}", unchanged.diff);
+    assert!(unchanged.report().is_empty(), "{:?}", unchanged.report());
     assert_eq!(
         settling.digests.values().copied().collect::<Vec<_>>(),
         [super::listing_digest(&respelled.talks[0])],

@@ -282,17 +282,17 @@ fn a_talk_given_twice_keeps_both_rows_when_its_second_session_moves() {
     let fast = plan_settled(&unsettled, &imported, &settled).expect("plans");
 
     for plan in [&full, &fast] {
-        assert!(plan.diff.cancelled.is_empty(), "{:?}", plan.diff);
-        assert_eq!(plan.diff.changed.len(), 1);
+        assert!(plan.report().cancelled.is_empty(), "{:?}", plan.report());
+        assert_eq!(plan.report().changed.len(), 1);
         assert_eq!(
-            plan.diff.changed[0].talk_id,
+            plan.report().changed[0].talk_id,
             Some(2),
             "the moved session's own row"
         );
         assert_eq!(plan.updates.len(), 1);
         assert_eq!(plan.updates[0].data.source_id.as_deref(), Some("g1#h2"));
     }
-    assert_eq!(full.diff, fast.diff);
+    assert_eq!(full.report(), fast.report());
 }
 
 #[test]

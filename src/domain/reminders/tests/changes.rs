@@ -22,7 +22,7 @@ fn reimport(old: &[StoredTalk], imported: &ImportedSchedule) -> (Vec<StoredTalk>
         }
     }
     assert!(plan.inserts.is_empty(), "no new talks in these tests");
-    (talks, plan.diff)
+    (talks, plan.changes)
 }
 
 /// The seed moved one hour later into Room B.
