@@ -85,15 +85,13 @@ pub async fn measure(pool: &PgPool, slug: &str, input: &Input) -> anyhow::Result
     if is_timetable && !schedule.days.is_empty() {
         conferences::replace_days(&mut tx, row.id, &schedule.days).await?;
     }
-    // As `apply_import` describes the added talks, which then frees the talks on a thread of
-    // its own, so that the freeing overlaps the import record there.
+    // As `apply_import` describes the added talks (a first import's talks freed as it goes);
+    // what is left is freed on a thread of its own there, while the import record is sent.
     let (mut diff, added) = plan.finish();
-    diff.added = describe_added(
-        added,
-        std::mem::take(&mut schedule.talks),
-        new_ids.as_slice(),
-    );
-    drop((stored, schedule));
+    let talks = std::mem::take(&mut schedule.talks);
+    let described = describe_added(added, talks, new_ids.as_slice());
+    diff.added = described.entries;
+    drop((stored, schedule, described.untouched));
     phases.write = start.elapsed();
 
     let start = Instant::now();

@@ -3,7 +3,7 @@
 //! A first import of 100,000 talks holds every talk while the database is written. A report
 //! entry copied from each new talk (its id, title and room) was 33 MB more at that peak, so
 //! the plan keeps only where each new talk came from, and the store describes them after
-//! the writes by moving those three fields out of the talks as it frees them.
+//! the writes, by moving those three fields out of the talks as it frees them.
 
 use super::report::{DiffEntry, Placement};
 use crate::domain::model::TalkData;
@@ -18,15 +18,48 @@ pub struct Added {
     pub(super) made: Option<Box<TalkData>>,
 }
 
+/// The report's entries for a plan's new talks, and the imported talks they were not made
+/// by taking apart.
+#[derive(Debug)]
+pub struct Described {
+    pub entries: Vec<DiffEntry>,
+    /// Left whole, to be freed where it costs the import no time.
+    pub untouched: Vec<TalkData>,
+}
+
 /// The report's entries for a plan's new talks, in the plan's order (which is the order of
 /// the entries they were made from), `ids[i]` being the id of the `i`th (none where there are
-/// fewer ids). Takes the imported `talks` apart: their ids, titles and rooms move into the
-/// entries, and the rest of each talk is freed as it is passed. The entries are written over
-/// the talks' own list, whose entries are larger, so no second list of 100,000 is allocated
-/// while the talks are held.
-pub fn describe(added: Vec<Added>, talks: Vec<TalkData>, ids: &[i64]) -> Vec<DiffEntry> {
+/// fewer ids). Fewer entries than `added` means they were not made of these `talks`.
+///
+/// When the new talks are most of the talks (a first import), the talks are taken apart:
+/// their ids, titles and rooms move into the entries, which are written over the talks' own
+/// list (whose entries are larger), and the rest of each talk is freed as it is passed, so no
+/// second list of 100,000 is allocated while the talks are held. Otherwise the few entries
+/// are copies and the talks are left whole: freeing every talk here would cost a re-import a
+/// tenth of a second or more.
+pub fn describe(added: Vec<Added>, talks: Vec<TalkData>, ids: &[i64]) -> Described {
+    if added.len().saturating_mul(2) < talks.len() {
+        let entries = added
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, Added { entry, made })| {
+                let talk_id = ids.get(i).copied();
+                Some(match made {
+                    Some(made) => taken(talk_id, *made),
+                    None => DiffEntry {
+                        talk_id,
+                        ..copied(talks.get(entry)?)
+                    },
+                })
+            })
+            .collect();
+        return Described {
+            entries,
+            untouched: talks,
+        };
+    }
     let mut added = added.into_iter().enumerate().peekable();
-    let described = talks
+    let mut entries: Vec<DiffEntry> = talks
         .into_iter()
         .enumerate()
         .filter_map(|(j, talk)| {
@@ -38,11 +71,12 @@ pub fn describe(added: Vec<Added>, talks: Vec<TalkData>, ids: &[i64]) -> Vec<Dif
             Some(taken(ids.get(i).copied(), talk))
         })
         .collect();
-    debug_assert!(
-        added.next().is_none(),
-        "every added talk names an imported talk, in order"
-    );
-    described
+    // The list is the talks' own, sized for every talk: shrunk in place.
+    entries.shrink_to_fit();
+    Described {
+        entries,
+        untouched: Vec::new(),
+    }
 }
 
 /// The entry of a new talk, copied from it (for a plan that is only read).

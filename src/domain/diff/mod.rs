@@ -26,7 +26,7 @@ mod report;
 mod settled;
 mod talk_ref;
 
-pub use added::{describe as describe_added, Added};
+pub use added::{describe as describe_added, Added, Described};
 pub use guard::{mass_change, MassChange};
 pub use report::{DiffEntry, Field, ImportDiff, Placement};
 pub use settled::{listing_digest, settle, source_digest, Digest, NewDigest, Settled, StoredKey};
@@ -67,25 +67,17 @@ pub struct ImportPlan<'a> {
     /// see [`settle`]).
     pub unchanged_digests: Vec<(TalkId, Digest)>,
     /// The report but for its added talks (`added` is empty): they are described from
-    /// `inserts` by [`ImportPlan::into_diff`], or once written by [`ImportPlan::finish`].
+    /// `inserts` by [`ImportPlan::report`], or once written by [`ImportPlan::finish`].
     pub changes: ImportDiff,
 }
 
 impl ImportPlan<'_> {
     /// The whole report, its added talks copied from `inserts` (with no talk ids).
     pub fn report(&self) -> ImportDiff {
-        self.clone_report(self.changes.clone())
-    }
-
-    /// [`ImportPlan::report`], the rest of the plan dropped.
-    pub fn into_diff(mut self) -> ImportDiff {
-        let changes = std::mem::take(&mut self.changes);
-        self.clone_report(changes)
-    }
-
-    fn clone_report(&self, mut diff: ImportDiff) -> ImportDiff {
-        diff.added = self.inserts.iter().map(|t| added::copied(t)).collect();
-        diff
+        ImportDiff {
+            added: self.inserts.iter().map(|t| added::copied(t)).collect(),
+            ..self.changes.clone()
+        }
     }
 
     /// The report but for its added talks, and what [`describe_added`] needs to describe

@@ -123,7 +123,8 @@ fn the_added_talks_are_described_from_the_talks_they_were_made_of_under_their_id
     let (diff, added) = plan.finish();
     let talks = again.talks;
     let list = talks.as_ptr() as usize;
-    let described = describe_added(added, talks, &[70, 71]);
+    let Described { entries, untouched } = describe_added(added, talks, &[70, 71]);
+    let described = entries;
 
     let ids: Vec<Option<i64>> = described.iter().map(|e| e.talk_id).collect();
     assert_eq!(ids, [Some(70), Some(71)]);
@@ -132,6 +133,7 @@ fn the_added_talks_are_described_from_the_talks_they_were_made_of_under_their_id
         list,
         "the entries are written over the talks' own list"
     );
+    assert!(untouched.is_empty());
     let without_ids: Vec<DiffEntry> = described
         .into_iter()
         .map(|e| DiffEntry { talk_id: None, ..e })
@@ -163,7 +165,7 @@ fn a_new_talk_the_plan_made_is_described_as_made_not_as_its_entry_states_it() {
     );
 
     let (_, added) = plan_import(&[], &imported).expect("plans").finish();
-    let described = describe_added(added, imported.talks.clone(), &[5]);
+    let described = describe_added(added, imported.talks.clone(), &[5]).entries;
 
     let entries: Vec<(Option<i64>, &str, Option<&str>)> = described
         .iter()
@@ -178,4 +180,36 @@ fn a_new_talk_the_plan_made_is_described_as_made_not_as_its_entry_states_it() {
         ],
         "no id past the ids given; a listing's room is not a placement"
     );
+}
+
+#[test]
+fn a_few_added_talks_are_copies_and_every_talk_is_handed_back_whole() {
+    let imported = two_talks();
+    let stored = super::testing::apply(&[], &plan_import(&[], &imported).expect("plans"));
+    let mut again = two_talks();
+    let new = timetable_talk(
+        "N",
+        "New",
+        "Loft",
+        "2026-04-26T10:00:00Z",
+        "2026-04-26T10:30:00Z",
+    );
+    again.talks.insert(1, new.clone());
+
+    let plan = plan_import(&stored, &again).expect("plans");
+    let report = plan.report();
+    let (_, added) = plan.finish();
+    let expected = again.talks.clone();
+    let Described { entries, untouched } = describe_added(added, again.talks, &[9]);
+
+    assert_eq!(
+        entries,
+        [DiffEntry {
+            talk_id: Some(9),
+            ..report.added[0].clone()
+        }]
+    );
+    assert_eq!(entries[0].title, "New");
+    assert_eq!(untouched, expected, "handed back as they were");
+    assert_eq!(untouched[1], new);
 }

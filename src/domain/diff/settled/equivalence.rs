@@ -316,23 +316,15 @@ fn a_listing_imported_again_settles_every_entry_it_alone_enriched() {
     let mut settling = Settling::default();
     settling.import(&schedule(&first));
     let listed = schedule(&listing);
-    let enriched = settling.import(&listed);
-    assert_eq!(enriched.report().added.len(), 1, "{:?}", enriched.report());
-    assert_eq!(
-        enriched.report().changed.len(),
-        3,
-        "{:?}",
-        enriched.report()
-    );
+    let enriched = settling.import(&listed).report();
+    assert_eq!(enriched.added.len(), 1, "{enriched:?}");
+    assert_eq!(enriched.changed.len(), 3, "{enriched:?}");
 
     let again = settling.import(&listed);
 
-    assert!(again.report().is_empty(), "{:?}", again.report());
-    assert_eq!(
-        again.report().unchanged,
-        4,
-        "talks 0, 1, 4 and the new entry"
-    );
+    let report = again.report();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(report.unchanged, 4, "talks 0, 1, 4 and the new entry");
     assert!(again.updates.is_empty() && again.inserts.is_empty());
     assert!(
         again.unchanged_digests.is_empty(),
@@ -355,13 +347,8 @@ fn a_timetable_keeps_settling_the_talks_a_listing_enriches_in_turn() {
     let listing = schedule(&Step::Listing(vec![(0, 0, 1, 0), (2, 0, 0, 1)]));
     let mut settling = Settling::default();
     settling.import(&timetable);
-    let enriched = settling.import(&listing);
-    assert_eq!(
-        enriched.report().changed.len(),
-        2,
-        "{:?}",
-        enriched.report()
-    );
+    let enriched = settling.import(&listing).report();
+    assert_eq!(enriched.changed.len(), 2, "{enriched:?}");
     // The enriched rows are compared in full once, and take the timetable's digests back.
     settling.import(&timetable);
     let entry_digests: Vec<Digest> = timetable.talks.iter().map(super::source_digest).collect();
