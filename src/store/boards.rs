@@ -96,18 +96,28 @@ pub async fn sync_panels(
     Ok(panels)
 }
 
-/// Locks a panel's row until the transaction ends and returns the message it edits, once it
-/// has one; `None` when the panel is gone.
+/// A locked panel: the message it edits, once it has one, and the text that message shows.
+pub struct LockedPanel {
+    pub message: Option<u64>,
+    pub shown_content: Option<String>,
+}
+
+/// Locks a panel's row until the transaction ends and returns its message and what it shows;
+/// `None` when the panel is gone.
 pub async fn lock_panel(
     conn: &mut PgConnection,
     panel: i64,
-) -> Result<Option<Option<u64>>, StoreError> {
-    let message: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT message_id FROM board_panels WHERE id = $1 FOR UPDATE")
-            .bind(panel)
-            .fetch_optional(conn)
-            .await?;
-    Ok(message.map(|message| message.map(id_from_db)))
+) -> Result<Option<LockedPanel>, StoreError> {
+    let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT message_id, shown_content FROM board_panels WHERE id = $1 FOR UPDATE",
+    )
+    .bind(panel)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(message, shown_content)| LockedPanel {
+        message: message.map(id_from_db),
+        shown_content,
+    }))
 }
 
 /// Records what a panel's message shows now, and the message (a first post, or one

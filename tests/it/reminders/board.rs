@@ -138,3 +138,57 @@ async fn the_board_follows_talk_boundaries_and_changes_in_one_message_that_survi
         );
     }
 }
+
+/// At a boundary the plan can name the new period's text a second time while its first post
+/// is on its way (it compares with the text of the period before). Made certain here: what
+/// the panel's message shows is recorded under another version, so the next plan holds a new
+/// post of the very text shown. It is marked sent without a request.
+#[tokio::test]
+async fn a_board_post_of_the_text_its_message_shows_already_is_not_sent_again() {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    import(&db.pool, &schedule(t0, "Borrowing", &[])).await;
+    sqlx::query(
+        "INSERT INTO guild_settings (guild_id, conference_slug, board_channel, updated_by)
+         VALUES (5, $1, $2, 1)",
+    )
+    .bind(SLUG)
+    .bind(i64::try_from(BOARD).expect("small id"))
+    .execute(&db.pool)
+    .await
+    .expect("settings");
+    let standin = super::standin().await;
+    standin.guilds().add_text(&[BOARD]);
+    let messages = standin.messages();
+    let clock = Clock::starting_at(t0, 30);
+    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
+    messages.wait_for_created(2, WAIT).await;
+    let edits = messages.wait_for_edits(2, WAIT).await;
+    // B's channel reminder, the board and its two edits.
+    scheduler
+        .wait_for("the board's boundaries", |c| c.sent >= 4)
+        .await;
+
+    let moved = sqlx::query(
+        "UPDATE board_panels SET shown_version = shown_version + 1 WHERE shown_content = $1",
+    )
+    .bind(&edits[1].content)
+    .execute(&db.pool)
+    .await
+    .expect("shown under another version")
+    .rows_affected();
+    assert_eq!(moved, 1);
+    scheduler
+        .wait_for("the post of the text shown", |c| c.sent >= 5)
+        .await;
+    scheduler.stop().await;
+
+    let board_posts: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'board' AND status = 'sent'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("outbox");
+    assert_eq!(board_posts, 4, "the text shown was planned a second time");
+    assert_eq!(messages.edits().len(), 2, "{:?}", messages.edits());
+    assert_eq!(messages.counts().created, 2);
+}
