@@ -6,9 +6,11 @@ use chrono_tz::Tz;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
-use crate::domain::diff::{describe_added, mass_change, plan_settled, Described, ImportDiff};
+use crate::domain::diff::{
+    describe_added, mass_change, plan_settled, Added, Described, ImportDiff,
+};
 use crate::domain::import::Format;
-use crate::domain::model::{Conference, ConferenceSlug, ImportedSchedule, ScheduleScope};
+use crate::domain::model::{Conference, ConferenceSlug, ImportedSchedule, ScheduleScope, TalkData};
 use crate::store::conferences::{self, ConferenceUpsert};
 use crate::store::programme::release_freed_memory;
 use crate::store::{talks, StoreError};
@@ -105,31 +107,12 @@ pub async fn apply_import(
     }
     let inserted = plan.inserts.len();
     let (mut diff, added) = plan.finish();
-    // Only now: a first import's added talks take their ids, titles and rooms out of the
-    // talks as these are freed, instead of copies held through the writes (33 MB at the peak
-    // of a 100,000-talk first import). Off the async workers: that frees every talk (a tenth
-    // of a second or so for 100,000).
-    let talks = std::mem::take(&mut schedule.talks);
-    let describing =
-        tokio::task::spawn_blocking(move || describe_added(added, talks, new_ids.as_slice()));
-    let Described { entries, untouched } = describing.await.map_err(|error| {
-        tracing::error!(%error, "describing an import's added talks stopped");
-        StoreError::Invalid("the import's report could not be made".into())
-    })?;
+    let Described { entries, untouched } =
+        describe_written(added, std::mem::take(&mut schedule.talks), new_ids).await?;
     diff.added = entries;
-    if diff.added.len() != inserted {
-        tracing::error!(
-            described = diff.added.len(),
-            inserted,
-            "an import's added talks were not all described"
-        );
-        return Err(StoreError::Invalid(
-            "the import's report could not be made".into(),
-        ));
-    }
     // The rest (the talks left whole, the stored rows compared, the keys) is freed on a thread
-    // of its own, which then hands the import's freed memory back to the operating system for a bot
-    // that idles next (trimming after a 100,000-talk import took a fifth of a second).
+    // of its own, which then hands the import's freed memory back to the operating system for
+    // a bot that idles next (trimming after a 100,000-talk import took a fifth of a second).
     let garbage = (keys, settled, stored, schedule, untouched);
     let freeing = std::thread::Builder::new()
         .name("import-free".into())
@@ -160,6 +143,41 @@ pub async fn apply_import(
         diff,
         import_id: Some(import_id),
     })
+}
+
+/// The report's entries for the talks an import added, made only once they are written: a
+/// first import's added talks take their ids, titles and rooms out of the talks as these are
+/// freed, instead of copies held through the writes (33 MB at the peak of a 100,000-talk
+/// first import). Off the async workers: that frees every talk (a tenth of a second or so for
+/// 100,000).
+async fn describe_written(
+    added: Vec<Added>,
+    talks: Vec<TalkData>,
+    new_ids: talks::NewIds,
+) -> Result<Described, StoreError> {
+    let count = added.len();
+    let described =
+        tokio::task::spawn_blocking(move || describe_added(added, talks, new_ids.as_slice())).await;
+    match described {
+        Ok(described) if described.entries.len() == count => Ok(described),
+        Ok(described) => {
+            let entries = described.entries.len();
+            tracing::error!(
+                entries,
+                count,
+                "an import's added talks were not all described"
+            );
+            Err(StoreError::Invalid(
+                "the import's report could not be made".into(),
+            ))
+        }
+        Err(error) => {
+            tracing::error!(%error, "describing an import's added talks stopped");
+            Err(StoreError::Invalid(
+                "the import's report could not be made".into(),
+            ))
+        }
+    }
 }
 
 /// An import adding at least this many talks refreshes the planner statistics right away.

@@ -53,11 +53,12 @@ pub(super) fn two_talks() -> ImportedSchedule {
 #[test]
 fn a_first_import_adds_every_talk() {
     let (plan, after) = import(&[], &two_talks());
+    let report = plan.report();
 
-    assert_eq!(plan.report().added.len(), 2);
-    assert_eq!(plan.report().added[0].title, "Glue");
-    assert_eq!(plan.report().added[0].after.room.as_deref(), Some("Barn"));
-    assert!(plan.report().changed.is_empty() && plan.report().cancelled.is_empty());
+    assert_eq!(report.added.len(), 2);
+    assert_eq!(report.added[0].title, "Glue");
+    assert_eq!(report.added[0].after.room.as_deref(), Some("Barn"));
+    assert!(report.changed.is_empty() && report.cancelled.is_empty());
     assert_eq!(after.len(), 2);
 }
 
@@ -66,9 +67,10 @@ fn reimporting_an_unchanged_schedule_changes_nothing() {
     let (_, stored) = import(&[], &two_talks());
 
     let (plan, after) = import(&stored, &two_talks());
+    let report = plan.report();
 
-    assert!(plan.report().is_empty(), "{:?}", plan.report());
-    assert_eq!(plan.report().unchanged, 2);
+    assert!(report.is_empty(), "{:?}", report);
+    assert_eq!(report.unchanged, 2);
     assert!(plan.inserts.is_empty() && plan.updates.is_empty());
     assert_eq!(after, stored);
 }
@@ -90,7 +92,7 @@ fn a_moved_talk_reports_start_end_and_room_and_bumps_its_version() {
     assert_eq!(before.room.as_deref(), Some("Barn"));
     assert_eq!(before.start, Some(at("2026-04-25T22:45:00Z")));
     assert_eq!(change.after.start, Some(at("2026-04-26T00:00:00Z")));
-    assert_eq!(plan.report().unchanged, 1);
+    assert_eq!(report.unchanged, 1);
     let glue = after.iter().find(|t| t.data.title == "Glue").expect("glue");
     assert_eq!(glue.schedule_version, 2);
 }
@@ -102,9 +104,10 @@ fn a_talk_missing_from_the_timetable_is_cancelled_not_deleted() {
     shorter.talks.remove(1);
 
     let (plan, after) = import(&stored, &shorter);
+    let report = plan.report();
 
-    assert_eq!(plan.report().cancelled.len(), 1);
-    assert_eq!(plan.report().cancelled[0].title, "Compute");
+    assert_eq!(report.cancelled.len(), 1);
+    assert_eq!(report.cancelled[0].title, "Compute");
     assert_eq!(after.len(), 2, "nothing is deleted");
     let compute = after
         .iter()
@@ -126,9 +129,10 @@ fn a_cancelled_talk_that_comes_back_is_confirmed_again() {
     let (_, cancelled) = import(&stored, &shorter);
 
     let (plan, after) = import(&cancelled, &two_talks());
+    let report = plan.report();
 
-    assert_eq!(plan.report().changed.len(), 1);
-    assert_eq!(plan.report().changed[0].fields, vec![Field::Status]);
+    assert_eq!(report.changed.len(), 1);
+    assert_eq!(report.changed[0].fields, vec![Field::Status]);
     let compute = after
         .iter()
         .find(|t| t.data.title == "Compute")
@@ -143,9 +147,10 @@ fn a_status_cancelled_in_the_source_is_reported_as_cancelled() {
     with_cancellation.talks[1].status = TalkStatus::Cancelled;
 
     let (plan, _) = import(&stored, &with_cancellation);
+    let report = plan.report();
 
-    assert_eq!(plan.report().cancelled.len(), 1);
-    assert_eq!(plan.report().cancelled[0].talk_id, Some(2));
+    assert_eq!(report.cancelled.len(), 1);
+    assert_eq!(report.cancelled[0].talk_id, Some(2));
 }
 
 #[test]
@@ -189,11 +194,12 @@ fn a_listing_enriches_a_scheduled_talk_matched_by_normalised_title() {
     );
 
     let (plan, after) = import(&stored, &listing);
+    let report = plan.report();
 
     assert!(plan.inserts.is_empty());
-    assert_eq!(plan.report().changed.len(), 1);
+    assert_eq!(report.changed.len(), 1);
     assert_eq!(
-        plan.report().changed[0].fields,
+        report.changed[0].fields,
         vec![
             Field::Description,
             Field::Track,
@@ -226,9 +232,10 @@ fn a_listing_never_cancels_timetable_talks() {
     );
 
     let (plan, after) = import(&stored, &listing);
+    let report = plan.report();
 
-    assert!(plan.report().cancelled.is_empty());
-    assert_eq!(plan.report().added.len(), 1);
+    assert!(report.cancelled.is_empty());
+    assert_eq!(report.added.len(), 1);
     assert!(after.iter().all(|t| t.data.status == TalkStatus::Confirmed));
     let added = &after[2].data;
     assert_eq!((added.source_id.as_ref(), added.slot), (None, None));
@@ -273,9 +280,10 @@ fn a_timetable_adopts_a_catalogue_entry_imported_before_it() {
     let (_, stored) = import(&[], &listing);
 
     let (plan, after) = import(&stored, &two_talks());
+    let report = plan.report();
 
-    assert_eq!(plan.report().added.len(), 1, "only Compute is new");
-    assert_eq!(plan.report().changed.len(), 1);
+    assert_eq!(report.added.len(), 1, "only Compute is new");
+    assert_eq!(report.changed.len(), 1);
     let glue = after.iter().find(|t| t.data.title == "Glue").expect("glue");
     assert_eq!(glue.data.source_id.as_deref(), Some("A"));
     assert_eq!(

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use confbot::jobs::Clock;
 
 use super::{ics, import, Scheduler, Talk, SLUG, WAIT};
+use crate::discord::standin::StandIn;
 use crate::harness::TestDb;
 
 const T0: &str = "2026-06-01T09:00:00Z";
@@ -38,11 +39,9 @@ fn schedule(t0: DateTime<Utc>, b_title: &str, extra: &[Talk<'_>]) -> String {
     ics(&talks)
 }
 
-#[tokio::test]
-async fn the_board_follows_talk_boundaries_and_changes_in_one_message_that_survives_deletion_and_restarts(
-) {
-    let db = TestDb::new().await;
-    let t0 = at(T0);
+/// Barn's programme ([`schedule`] with B called "Borrowing") imported, and a server with a
+/// board in [`BOARD`] on the stand-in.
+async fn barn_with_a_board(db: &TestDb, t0: DateTime<Utc>) -> StandIn {
     import(&db.pool, &schedule(t0, "Borrowing", &[])).await;
     sqlx::query(
         "INSERT INTO guild_settings (guild_id, conference_slug, board_channel, updated_by)
@@ -55,6 +54,15 @@ async fn the_board_follows_talk_boundaries_and_changes_in_one_message_that_survi
     .expect("settings");
     let standin = super::standin().await;
     standin.guilds().add_text(&[BOARD]);
+    standin
+}
+
+#[tokio::test]
+async fn the_board_follows_talk_boundaries_and_changes_in_one_message_that_survives_deletion_and_restarts(
+) {
+    let db = TestDb::new().await;
+    let t0 = at(T0);
+    let standin = barn_with_a_board(&db, t0).await;
     let messages = standin.messages();
     // A minute is two seconds.
     let clock = Clock::starting_at(t0, 30);
@@ -147,18 +155,7 @@ async fn the_board_follows_talk_boundaries_and_changes_in_one_message_that_survi
 async fn a_board_post_of_the_text_its_message_shows_already_is_not_sent_again() {
     let db = TestDb::new().await;
     let t0 = at(T0);
-    import(&db.pool, &schedule(t0, "Borrowing", &[])).await;
-    sqlx::query(
-        "INSERT INTO guild_settings (guild_id, conference_slug, board_channel, updated_by)
-         VALUES (5, $1, $2, 1)",
-    )
-    .bind(SLUG)
-    .bind(i64::try_from(BOARD).expect("small id"))
-    .execute(&db.pool)
-    .await
-    .expect("settings");
-    let standin = super::standin().await;
-    standin.guilds().add_text(&[BOARD]);
+    let standin = barn_with_a_board(&db, t0).await;
     let messages = standin.messages();
     let clock = Clock::starting_at(t0, 30);
     let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;

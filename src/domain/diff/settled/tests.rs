@@ -282,10 +282,11 @@ fn a_talk_given_twice_keeps_both_rows_when_its_second_session_moves() {
     let fast = plan_settled(&unsettled, &imported, &settled).expect("plans");
 
     for plan in [&full, &fast] {
-        assert!(plan.report().cancelled.is_empty(), "{:?}", plan.report());
-        assert_eq!(plan.report().changed.len(), 1);
+        let report = plan.report();
+        assert!(report.cancelled.is_empty(), "{report:?}");
+        assert_eq!(report.changed.len(), 1);
         assert_eq!(
-            plan.report().changed[0].talk_id,
+            report.changed[0].talk_id,
             Some(2),
             "the moved session's own row"
         );
