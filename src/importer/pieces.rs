@@ -1,4 +1,4 @@
-//! A local iCalendar file imported as it is read, a piece at a time
+//! A local iCalendar file or schedule.json imported as it is read
 //! ([`crate::domain::import::pieces`]): the file's text is never held whole. Its fingerprint
 //! is taken from the same bytes on a thread of its own, so it is the fingerprint of exactly
 //! what was parsed, even should the file change while it is read.
@@ -13,7 +13,7 @@ use crate::domain::model::ImportedSchedule;
 
 use super::{ImportJob, Parsed};
 
-/// A local iCalendar file imported as it is read, when nothing must be known
+/// A local iCalendar file or schedule.json imported as it is read, when nothing must be known
 /// about its bytes before they are parsed: no preview to check, no latest import to compare
 /// (a first, forced or dry run). `None`: the file is read whole instead.
 pub(super) async fn read_in_pieces(
@@ -25,7 +25,7 @@ pub(super) async fn read_in_pieces(
     let in_pieces = !job.source.contains("://")
         && job.previewed.is_none()
         && !has_latest
-        && matches!(job.format, None | Some(Format::Ics));
+        && matches!(job.format, None | Some(Format::Ics | Format::Json));
     if !in_pieces {
         return None;
     }
@@ -37,7 +37,7 @@ pub(super) async fn read_in_pieces(
         .ok()
         .flatten()?;
     Some(Parsed {
-        format: Format::Ics,
+        format: read.format,
         fingerprint: read.fingerprint,
         parsed: Ok(read.schedule),
         validators: None,
@@ -46,13 +46,14 @@ pub(super) async fn read_in_pieces(
 
 /// A file parsed as it was read.
 pub(super) struct Piecewise {
+    pub format: Format,
     pub fingerprint: Fingerprint,
     pub schedule: ImportedSchedule,
 }
 
 /// Parses the file at `path` as it reads it, feeding its bytes to `hasher`. `None`: the
 /// file is to be read whole instead (anything but a clean read of a regular UTF-8 iCalendar
-/// file; why goes to the debug log).
+/// file or schedule.json; why goes to the debug log).
 pub(super) fn parse(
     path: &str,
     options: &ImportOptions,
@@ -77,7 +78,8 @@ pub(super) fn parse(
         let fingerprint = hashing
             .join()
             .map_err(|_| ReadWhole("the hashing thread stopped"))?;
-        schedule.map(|schedule| Piecewise {
+        schedule.map(|(format, schedule)| Piecewise {
+            format,
             fingerprint,
             schedule,
         })
@@ -97,7 +99,7 @@ fn read(
     options: &ImportOptions,
     format: Option<Format>,
     hashed: impl FnMut(Vec<u8>) -> bool,
-) -> Result<ImportedSchedule, ReadWhole> {
+) -> Result<(Format, ImportedSchedule), ReadWhole> {
     // A pipe or a device cannot be read again should this reading give up, and opening a
     // named pipe would wait for its writer: such a source is never opened here. Opened
     // without waiting should the path become one meanwhile; a regular file reads the same.

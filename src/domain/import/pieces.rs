@@ -1,18 +1,27 @@
-//! An iCalendar file imported as it is read, a piece at a time, so that its text is never
-//! held whole: 125 MB of a 100,000-event calendar, most of what such an import held at its
-//! peak. Only what is certain to read the same as the whole text is read this way: UTF-8
-//! (its BOMs dropped as [`super::decode`] and the iCalendar reader drop them) with LF or
-//! CRLF line ends, giving a schedule that the [`super::limits`] leave as it is. Anything
-//! else (another encoding, a character folded in half, lone CRs, an error, a warning about a
-//! limit, a zone stated after the events) is [`ReadWhole`]: the caller reads the whole file
-//! with [`super::parse`], whose messages name lines and talks as they always have.
+//! A file imported as it is read, so that its text is never held whole (125 MB of a
+//! 100,000-event calendar, 277 MB of a 100,000-talk schedule.json, most of what such an import
+//! held at its peak). Only what is certain to read the same as the whole text is read this
+//! way, as UTF-8 (its BOMs dropped as [`super::decode`] and the format's reader drop them)
+//! giving a schedule that the [`super::limits`] leave as it is:
+//!
+//! - an iCalendar file a piece at a time, with LF or CRLF line ends;
+//! - a schedule.json through a buffer, its talks converted as they are read
+//!   ([`super::pretalx_json::read`]), when it states what its talks are read with before them.
+//!
+//! Anything else (another format or encoding, a character folded in half, lone CRs, an
+//! error, a warning about a limit, a zone stated after the events) is [`ReadWhole`]: the
+//! caller reads the whole file with [`super::parse`], whose messages name lines and talks as
+//! they always have.
 
 use std::io::Read;
 
 use super::decode::has_lone_cr;
 use super::ics::{self, Streamed};
-use super::{limits, Format, ImportOptions};
+use super::{limits, pretalx_json, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
+use hashed::Hashed;
+
+mod hashed;
 
 /// How many bytes a piece is read in (a piece ends at a whole line, so may be longer).
 pub const PIECE_BYTES: usize = 1 << 20;
@@ -48,16 +57,16 @@ pub fn cut(pending: &[u8], from: usize, at_end: bool) -> usize {
     0
 }
 
-/// Reads `source` (`total_bytes` long) to its end, a piece at a time as [`cut`] ends them,
-/// parsing each piece and then handing its bytes to `hashed` (which returns `false` when it
-/// can take no more).
+/// Reads `source` (`total_bytes` long) to its end, parsing it as it is read, and hands each
+/// run of its bytes to `hashed` once parsed (which returns `false` when it can take no more).
+/// A calendar is read a piece at a time as [`cut`] ends them. Gives the format read.
 pub fn read(
     source: &mut impl Read,
     options: &ImportOptions,
     format: Option<Format>,
     total_bytes: usize,
     hashed: impl FnMut(Vec<u8>) -> bool,
-) -> Result<ImportedSchedule, ReadWhole> {
+) -> Result<(Format, ImportedSchedule), ReadWhole> {
     read_by(source, PIECE_BYTES, options, format, total_bytes, hashed)
 }
 
@@ -69,7 +78,7 @@ fn read_by(
     format: Option<Format>,
     total_bytes: usize,
     mut hashed: impl FnMut(Vec<u8>) -> bool,
-) -> Result<ImportedSchedule, ReadWhole> {
+) -> Result<(Format, ImportedSchedule), ReadWhole> {
     let mut pending: Vec<u8> = Vec::new();
     let mut read_so_far = 0_usize;
     // Reads up to `want` more bytes; `true` at the end of the source (a `Take` read to its end
@@ -87,10 +96,15 @@ fn read_by(
         }
         Ok(read < want)
     };
-    // The first kilobyte tells the format: anything but a calendar is left to the whole
-    // reading before more of it is read.
+    // The first kilobyte tells the format: anything else is left to the whole reading before
+    // more of it is read.
     let mut at_end = fill(&mut pending, SNIFF_BYTES)?;
-    let mut pieces = Pieces::start(options, format, &pending, total_bytes)?;
+    if readable(format, &pending)? == Format::Json {
+        let schedule = Hashed::new(pending, source, options.max_bytes, &mut hashed)
+            .read(|json| pretalx_json::read(json, options))?;
+        return within_limits(schedule).map(|schedule| (Format::Json, schedule));
+    }
+    let mut pieces = Pieces::start(options, total_bytes);
     // Line feeds before this offset of `pending` end no piece: each byte is looked at once,
     // however long a run without a piece's end (an indented JSON file has no line a fold
     // could not continue).
@@ -113,7 +127,7 @@ fn read_by(
             return Err(ReadWhole("the hash stopped"));
         }
         if at_end {
-            return pieces.finish();
+            return pieces.finish().map(|schedule| (Format::Ics, schedule));
         }
     }
 }
@@ -129,23 +143,14 @@ struct Pieces<'o> {
 }
 
 impl<'o> Pieces<'o> {
-    /// Starts on a file of `total_bytes` that begins with `head`, if it is an iCalendar file
-    /// (`format`, or detected from `head`).
-    fn start(
-        options: &'o ImportOptions,
-        format: Option<Format>,
-        head: &[u8],
-        total_bytes: usize,
-    ) -> Result<Self, ReadWhole> {
-        if format.unwrap_or_else(|| Format::detect(head)) != Format::Ics {
-            return Err(ReadWhole("not an iCalendar file"));
-        }
-        Ok(Self {
+    /// Starts on a calendar of `total_bytes`.
+    fn start(options: &'o ImportOptions, total_bytes: usize) -> Self {
+        Self {
             calendar: None,
             options,
             total_bytes,
             next_line: 1,
-        })
+        }
     }
 
     /// Reads the next piece, as [`cut`] ends it.
@@ -175,19 +180,39 @@ impl<'o> Pieces<'o> {
 
     /// The schedule, once every piece is taken.
     fn finish(self) -> Result<ImportedSchedule, ReadWhole> {
-        let mut schedule = self
+        let schedule = self
             .calendar
             .and_then(Streamed::finish)
             .ok_or(ReadWhole("the calendar could not be read this way"))?;
-        let warned = schedule.warnings.len();
-        // No text to find a talk's line in: any message is given by reading the whole file.
-        match limits::enforce(&mut schedule, None) {
-            Ok(()) if schedule.warnings.len() == warned => Ok(schedule),
-            _ => Err(ReadWhole("a field over its limit")),
-        }
+        within_limits(schedule)
+    }
+}
+
+/// The format a file that begins with `head` is read in pieces as: `format`, or the one
+/// detected, if it is iCalendar or schedule.json and not in UTF-16.
+fn readable(format: Option<Format>, head: &[u8]) -> Result<Format, ReadWhole> {
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return Err(ReadWhole("UTF-16"));
+    }
+    match format.unwrap_or_else(|| Format::detect(head)) {
+        format @ (Format::Ics | Format::Json) => Ok(format),
+        _ => Err(ReadWhole("neither an iCalendar file nor a schedule.json")),
+    }
+}
+
+/// `schedule`, if the [`limits`] leave it as it is.
+fn within_limits(mut schedule: ImportedSchedule) -> Result<ImportedSchedule, ReadWhole> {
+    let warned = schedule.warnings.len();
+    // No text to find a talk's line in: any message is given by reading the whole file.
+    match limits::enforce(&mut schedule, None) {
+        Ok(()) if schedule.warnings.len() == warned => Ok(schedule),
+        _ => Err(ReadWhole("a field over its limit")),
     }
 }
 
 #[cfg(test)]
 #[path = "tests_pieces.rs"]
 mod tests;
+#[cfg(test)]
+#[path = "tests_pieces_json.rs"]
+mod tests_json;

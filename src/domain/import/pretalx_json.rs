@@ -21,7 +21,10 @@ use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
 use wire::{Day, RoomInfo, Root, Scalar, Talk, Text};
 
+mod streamed;
 mod wire;
+
+pub use streamed::read;
 
 /// Parses a pretalx/frab `schedule.json` into the whole timetable.
 pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
@@ -39,66 +42,155 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
             "the JSON has no schedule.conference object: is this a pretalx or frab schedule.json?",
         )
     })?;
-    let file_zone = match conference.time_zone_name.as_deref().map(str::trim) {
-        Some(name) if !name.is_empty() => Some(zone_by_name(name).ok_or_else(|| {
+    let file_zone = file_zone(conference.time_zone_name.as_deref())?;
+
+    let mut schedule = Talks::new(options);
+    schedule.zone(file_zone);
+    schedule.rooms(&conference.rooms);
+    schedule.days(conference.days)?;
+    schedule.finish(name(
+        conference.title.as_deref(),
+        conference.acronym.as_deref(),
+    ))
+}
+
+/// The conference's name: its title, else its acronym.
+fn name(title: Option<&str>, acronym: Option<&str>) -> Option<String> {
+    [title, acronym].into_iter().flatten().find_map(clean_line)
+}
+
+/// The talks of a schedule.json as its days are read: each talk converted, or noted as
+/// skipped, then claimed in the order of its day's rooms by name (as the file's rooms
+/// object is read into a map) whatever order it was converted in.
+struct Talks {
+    schedule: ImportedSchedule,
+    context: Context,
+    ids: Ids,
+    skipped: Skipped,
+    caller_zone: Option<Tz>,
+}
+
+/// A talk converted, or why it was skipped and the id it was given under.
+type Converted = Result<TalkData, (Option<String>, ImportError)>;
+
+impl Talks {
+    fn new(options: &ImportOptions) -> Self {
+        Self {
+            schedule: ImportedSchedule::new(ScheduleScope::Timetable),
+            context: Context {
+                zone: options.time_zone.or(options.stored_time_zone),
+                rooms: HashMap::new(),
+            },
+            ids: Ids::new(),
+            skipped: Skipped::default(),
+            caller_zone: options.time_zone.or(options.stored_time_zone),
+        }
+    }
+
+    /// The zone `schedule.conference` names: it wins over the caller's.
+    fn zone(&mut self, zone: Option<Tz>) {
+        self.schedule.time_zone = zone;
+        self.context.zone = zone.or(self.caller_zone);
+    }
+
+    /// The rooms `schedule.conference` lists, for their names as attendees know them.
+    fn rooms(&mut self, rooms: &[RoomInfo]) {
+        self.context.rooms = room_display_names(rooms);
+    }
+
+    /// Reads `days`, the conference's zone and rooms being known.
+    fn days(&mut self, days: Vec<Day>) -> Result<(), ImportError> {
+        for (index, day) in days.into_iter().enumerate() {
+            let fields = [&day.date, &day.day_start, &day.day_end].map(|v| v.as_deref());
+            let day_info = self.day(index, fields)?;
+            for (room_key, talks) in day.rooms {
+                for (n, mut talk) in talks.into_iter().flatten().enumerate() {
+                    let converted = self.convert(&mut talk, &day_info, &room_key, n);
+                    self.add(&day_info, &room_key, n, converted);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The `index`th day (from 0), from its `date`, `day_start` and `day_end`.
+    fn day(&mut self, index: usize, fields: [Option<&str>; 3]) -> Result<DayInfo, ImportError> {
+        let info = self.context.day(format!("day {}", index + 1), fields)?;
+        self.schedule.days.extend(info.programme_day);
+        Ok(info)
+    }
+
+    /// The `n`th talk (from 0) of the room `room_key` on `day`; its converted free text and
+    /// speakers are moved out of `talk`.
+    fn convert(&self, talk: &mut Talk, day: &DayInfo, room_key: &str, n: usize) -> Converted {
+        let place = place(day, room_key, n);
+        self.context
+            .talk(talk, day, room_key, &place)
+            .map_err(|error| {
+                let id = [&talk.guid, &talk.code, &talk.id]
+                    .into_iter()
+                    .find_map(|v| v.as_ref().and_then(Scalar::text));
+                (id, error)
+            })
+    }
+
+    /// Takes the `n`th talk of `room_key` on `day` into the schedule, or notes it skipped.
+    fn add(&mut self, day: &DayInfo, room_key: &str, n: usize, converted: Converted) {
+        self.skipped.events += 1;
+        match converted {
+            Ok(mut data) => {
+                let place = format!("{} ({:?})", place(day, room_key, n), shorten(&data.title));
+                self.schedule
+                    .warnings
+                    .extend(self.ids.claim(&mut data, &place));
+                self.schedule.talks.push(data);
+            }
+            Err((id, error)) => self.skipped.note(id, error),
+        }
+    }
+
+    /// The schedule of the conference called `name`, once every day is read.
+    fn finish(self, name: Option<String>) -> Result<ImportedSchedule, ImportError> {
+        let mut schedule = self.schedule;
+        schedule.name = name;
+        self.skipped.conclude(&mut schedule)?;
+        if schedule.talks.is_empty() {
+            // Applied as the full timetable it would cancel every stored talk: a broken or
+            // not-yet-filled export must never do that (the iCalendar importer refuses too).
+            return Err(ImportError::msg(
+                "the schedule.json contains no talk: refusing to import an empty timetable",
+            ));
+        }
+        // Rooms come out of a JSON object in name order; time order reads better everywhere.
+        // Compared in place: a key holding a clone of the room cloned two names per comparison.
+        schedule.talks.sort_by(|a, b| {
+            (a.slot.map(|s| s.start), &a.room).cmp(&(b.slot.map(|s| s.start), &b.room))
+        });
+        Ok(schedule)
+    }
+}
+
+/// Where a talk is in the file, for messages about one without a title or id.
+fn place(day: &DayInfo, room_key: &str, n: usize) -> String {
+    format!(
+        "{}, room {:?}, talk {}",
+        day.position,
+        shorten(room_key),
+        n + 1
+    )
+}
+
+/// The zone `time_zone_name` names, if it names one.
+fn file_zone(name: Option<&str>) -> Result<Option<Tz>, ImportError> {
+    match name.map(str::trim) {
+        Some(name) if !name.is_empty() => zone_by_name(name).map(Some).ok_or_else(|| {
             ImportError::msg(format!(
                 "schedule.conference.time_zone_name: unknown time zone {:?}",
                 shorten(name)
             ))
-        })?),
-        _ => None,
-    };
-
-    let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
-    schedule.name = [&conference.title, &conference.acronym]
-        .into_iter()
-        .find_map(|v| v.as_deref().and_then(clean_line));
-    schedule.time_zone = file_zone;
-    let context = Context {
-        zone: file_zone.or(options.time_zone).or(options.stored_time_zone),
-        rooms: room_display_names(&conference.rooms),
-    };
-
-    let mut ids = Ids::new();
-    let mut skipped = Skipped::default();
-    for (index, day) in conference.days.into_iter().enumerate() {
-        let position = format!("day {}", index + 1);
-        let day_info = context.day(&day, &position)?;
-        schedule.days.extend(day_info.programme_day);
-        for (room_key, talks) in day.rooms {
-            for (n, mut talk) in talks.into_iter().flatten().enumerate() {
-                let place = format!("{position}, room {:?}, talk {}", shorten(&room_key), n + 1);
-                skipped.events += 1;
-                match context.talk(&mut talk, &day_info, &room_key, &place) {
-                    Ok(mut data) => {
-                        let place = format!("{place} ({:?})", shorten(&data.title));
-                        schedule.warnings.extend(ids.claim(&mut data, &place));
-                        schedule.talks.push(data);
-                    }
-                    Err(error) => {
-                        let id = [&talk.guid, &talk.code, &talk.id]
-                            .into_iter()
-                            .find_map(|v| v.as_ref().and_then(Scalar::text));
-                        skipped.note(id, error);
-                    }
-                }
-            }
-        }
+        }),
+        _ => Ok(None),
     }
-    skipped.conclude(&mut schedule)?;
-    if schedule.talks.is_empty() {
-        // Applied as the full timetable it would cancel every stored talk: a broken or
-        // not-yet-filled export must never do that (the iCalendar importer refuses too).
-        return Err(ImportError::msg(
-            "the schedule.json contains no talk: refusing to import an empty timetable",
-        ));
-    }
-    // Rooms come out of a JSON object in name order; time order reads better everywhere.
-    // Compared in place: a key holding a clone of the room cloned two names per comparison.
-    schedule.talks.sort_by(|a, b| {
-        (a.slot.map(|s| s.start), &a.room).cmp(&(b.slot.map(|s| s.start), &b.room))
-    });
-    Ok(schedule)
 }
 
 /// serde_json's message with its position moved to the front: `line 3: column 7: expected
@@ -147,6 +239,8 @@ struct Context {
 
 /// A day as its talks need it.
 struct DayInfo {
+    /// `day 2`: where the day is in the file.
+    position: String,
     date: Option<NaiveDate>,
     /// The local time of day the programme day starts: a talk earlier than it is after midnight.
     starts_at: Option<NaiveTime>,
@@ -154,9 +248,11 @@ struct DayInfo {
 }
 
 impl Context {
-    fn day(&self, day: &Day, position: &str) -> Result<DayInfo, ImportError> {
-        let stamp = |field: &str, value: &Option<Text>| -> Result<Option<Stamp>, ImportError> {
-            match value.as_deref() {
+    /// A day from its `date`, `day_start` and `day_end`.
+    fn day(&self, position: String, fields: [Option<&str>; 3]) -> Result<DayInfo, ImportError> {
+        let [date, day_start, day_end] = fields;
+        let stamp = |field: &str, value: Option<&str>| -> Result<Option<Stamp>, ImportError> {
+            match value {
                 Some(v) => parse_stamp(v).map(Some).ok_or_else(|| {
                     ImportError::msg(format!(
                         "{position}: {field} {:?} is not an ISO 8601 date-time",
@@ -166,9 +262,9 @@ impl Context {
                 None => Ok(None),
             }
         };
-        let start = stamp("day_start", &day.day_start)?;
-        let end = stamp("day_end", &day.day_end)?;
-        let date = match day.date.as_deref() {
+        let start = stamp("day_start", day_start)?;
+        let end = stamp("day_end", day_end)?;
+        let date = match date {
             Some(v) => Some(parse_date(v).ok_or_else(|| {
                 ImportError::msg(format!(
                     "{position}: date {:?} is not a date such as 2024-02-03",
@@ -182,6 +278,7 @@ impl Context {
         // the next calendar date, in the conference zone.
         let programme_day = fields::programme_day(date, start, end, starts_at, self.zone);
         Ok(DayInfo {
+            position,
             date,
             starts_at,
             programme_day,

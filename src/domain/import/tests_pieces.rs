@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use proptest::prelude::*;
 
 use super::{cut, read_by, ReadWhole, SNIFF_BYTES};
-use crate::domain::import::{parse, Fingerprint, ImportOptions};
+use crate::domain::import::{parse, Fingerprint, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
 
 macro_rules! fixture {
@@ -35,8 +35,8 @@ const CLEAN: [(&str, &[u8]); 11] = [
 
 /// Calendars only the whole reading can read as it does, and why.
 const UNCLEAN: [((&str, &[u8]), &str); 5] = [
-    (fixture!("real-world/encoding-utf16be-bom.ics"), "not UTF-8"),
-    (fixture!("real-world/encoding-utf16le-bom.ics"), "not UTF-8"),
+    (fixture!("real-world/encoding-utf16be-bom.ics"), "UTF-16"),
+    (fixture!("real-world/encoding-utf16le-bom.ics"), "UTF-16"),
     (
         fixture!("real-world/encoding-windows-1252.ics"),
         "not UTF-8",
@@ -50,11 +50,11 @@ const UNCLEAN: [((&str, &[u8]), &str); 5] = [
 
 /// Hands out its bytes in reads of the given sizes, in turn, as a file or a pipe may, and
 /// counts them.
-struct Trickle<'a> {
-    bytes: &'a [u8],
-    sizes: Vec<usize>,
-    next: usize,
-    read: usize,
+pub(super) struct Trickle<'a> {
+    pub(super) bytes: &'a [u8],
+    pub(super) sizes: Vec<usize>,
+    pub(super) next: usize,
+    pub(super) read: usize,
 }
 
 impl Read for Trickle<'_> {
@@ -71,11 +71,11 @@ impl Read for Trickle<'_> {
 
 /// Reads `bytes` in pieces of about `piece` bytes, through reads of `sizes`; with the bytes
 /// the hash was handed.
-fn in_pieces(
+pub(super) fn in_pieces(
     bytes: &[u8],
     piece: usize,
     sizes: Vec<usize>,
-) -> (Result<ImportedSchedule, ReadWhole>, Vec<u8>) {
+) -> (Result<(Format, ImportedSchedule), ReadWhole>, Vec<u8>) {
     let mut hashed = Vec::new();
     let mut source = Trickle {
         bytes,
@@ -112,7 +112,7 @@ proptest! {
         for (name, bytes) in CLEAN {
             let (read, hashed) = in_pieces(bytes, piece, sizes.clone());
             let read = read.unwrap_or_else(|why| panic!("{name} was not read in pieces: {why:?}"));
-            prop_assert_eq!(&read, &whole(bytes), "{}", name);
+            prop_assert_eq!(&read, &(Format::Ics, whole(bytes)), "{}", name);
             prop_assert_eq!(&hashed, &bytes.to_vec(), "{}: the hash saw other bytes", name);
         }
     }
@@ -147,14 +147,13 @@ fn a_piece_ends_only_where_the_next_line_does_not_continue_it() {
 }
 
 #[test]
-fn a_file_that_is_not_a_calendar_is_left_after_its_first_read() {
-    // Indented: no line could end a piece, so a reader waiting for one would read it all.
-    let json = format!(
-        "{{\n{}  \"end\": 1\n}}\n",
-        "  \"talk\": {},\n".repeat(10_000)
+fn a_file_that_is_not_a_calendar_or_json_is_left_after_its_first_read() {
+    let xml = format!(
+        "<schedule>\n{}</schedule>\n",
+        "  <day date=\"2027-01-15\"></day>\n".repeat(10_000)
     );
     let mut source = Trickle {
-        bytes: json.as_bytes(),
+        bytes: xml.as_bytes(),
         sizes: vec![usize::MAX],
         next: 0,
         read: 0,
@@ -165,11 +164,14 @@ fn a_file_that_is_not_a_calendar_is_left_after_its_first_read() {
         4_096,
         &ImportOptions::default(),
         None,
-        json.len(),
+        xml.len(),
         |_| true,
     );
 
-    assert_eq!(read, Err(ReadWhole("not an iCalendar file")));
+    assert_eq!(
+        read,
+        Err(ReadWhole("neither an iCalendar file nor a schedule.json"))
+    );
     assert!(source.read <= SNIFF_BYTES, "{} bytes read", source.read);
 }
 
@@ -183,7 +185,7 @@ fn a_line_folded_across_many_pieces_reads_as_the_whole_text_does() {
     );
     let (read, hashed) = in_pieces(calendar.as_bytes(), 64, vec![50]);
 
-    let read = read.expect("read in pieces");
+    let (_, read) = read.expect("read in pieces");
     assert_eq!(read, whole(calendar.as_bytes()));
     assert!(read.talks[0]
         .abstract_text
@@ -246,7 +248,10 @@ fn a_file_over_the_limit_or_not_a_calendar_is_read_whole() {
 
     let listing = b"Talks\n\nA talk\nSpeaker: Ann\n";
     let (read, _) = in_pieces(listing, 8, vec![3]);
-    assert_eq!(read, Err(ReadWhole("not an iCalendar file")));
+    assert_eq!(
+        read,
+        Err(ReadWhole("neither an iCalendar file nor a schedule.json"))
+    );
 }
 
 #[test]
@@ -337,7 +342,8 @@ proptest! {
         // no calendar to the format's detection), and events in every calendar.
         let must = bom <= 1 && calendars.iter().all(|events| !events.is_empty());
         match read {
-            Ok(read) => {
+            Ok((format, read)) => {
+                prop_assert_eq!(format, Format::Ics);
                 prop_assert_eq!(Ok(read), whole);
                 prop_assert_eq!(hashed, bytes);
             }

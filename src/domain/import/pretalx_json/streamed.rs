@@ -1,0 +1,401 @@
+//! A schedule.json read as its bytes come (a file through a buffer), so that the file's text
+//! (277 MB of a 100,000-talk export) is never held whole. Where the conference states its
+//! zone and rooms before its days, as pretalx writes it, each talk is converted as serde reads
+//! it and no tree of the days is held either; where it does not (a writer that sorts its
+//! keys puts `days` first), the days are read whole, as [`super::parse`] reads them, and
+//! converted once the conference is read. Either gives what the whole text gives. A day that
+//! states its date or bounds after its rooms, and any error, is [`ReadWhole`]: the caller
+//! reads the whole file, whose messages name lines and talks as they always have.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Read;
+
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserializer;
+
+use super::wire::{self, RoomInfo, Talk, Text};
+use super::{file_zone, name, Converted, DayInfo, Talks};
+use crate::domain::import::pieces::ReadWhole;
+use crate::domain::import::ImportOptions;
+use crate::domain::model::ImportedSchedule;
+
+/// Reads a schedule.json from `reader` (UTF-8, without a byte-order mark).
+pub fn read(reader: impl Read, options: &ImportOptions) -> Result<ImportedSchedule, ReadWhole> {
+    let mut reading = Reading {
+        talks: Talks::new(options),
+        title: None,
+        acronym: None,
+        conference: false,
+        zone: false,
+        rooms: false,
+        stop: None,
+    };
+    let mut json = serde_json::Deserializer::from_reader(reader);
+    let read = Root(&mut reading)
+        .deserialize(&mut json)
+        .and_then(|()| json.end());
+    if read.is_err() {
+        return Err(ReadWhole(
+            reading.stop.unwrap_or("JSON this reading cannot read"),
+        ));
+    }
+    if !reading.conference {
+        return Err(ReadWhole("no schedule.conference"));
+    }
+    let name = name(reading.title.as_deref(), reading.acronym.as_deref());
+    reading
+        .talks
+        .finish(name)
+        .map_err(|_| ReadWhole("a schedule that cannot be imported"))
+}
+
+/// What is known so far.
+struct Reading {
+    talks: Talks,
+    title: Option<String>,
+    acronym: Option<String>,
+    /// Whether `schedule.conference` was an object.
+    conference: bool,
+    /// Whether the conference's zone and rooms were read: its talks are read with them.
+    zone: bool,
+    rooms: bool,
+    /// Why the reading stopped, when it was not the JSON itself.
+    stop: Option<&'static str>,
+}
+
+impl Reading {
+    fn stop<E: serde::de::Error>(&mut self, why: &'static str) -> E {
+        self.stop.get_or_insert(why);
+        E::custom(why)
+    }
+}
+
+/// A key met twice: serde's derived readers refuse the file, so only the whole reading can
+/// give its message.
+const TWICE: &str = "a key given twice";
+
+/// Reads an object's keys, handing each to `value` (which reads its value).
+fn keys<'de, A: MapAccess<'de>>(
+    mut map: A,
+    mut value: impl FnMut(&str, &mut A) -> Result<(), A::Error>,
+) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key::<Text<'de>>()? {
+        value(&key, &mut map)?;
+    }
+    Ok(())
+}
+
+/// Marks `key` (one of `names`) seen in `seen`; `false` if it was already.
+fn first_time(seen: &mut [bool], names: &[&str], key: &str) -> bool {
+    match names.iter().position(|name| *name == key) {
+        Some(at) => !std::mem::replace(&mut seen[at], true),
+        None => true,
+    }
+}
+
+/// The top-level object.
+struct Root<'r>(&'r mut Reading);
+
+impl<'de> DeserializeSeed<'de> for Root<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Root<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a pretalx/frab schedule object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let reading = self.0;
+        let mut seen = [false];
+        keys(map, |key, map| {
+            if !first_time(&mut seen, &["schedule"], key) {
+                return Err(reading.stop(TWICE));
+            }
+            match key {
+                "schedule" => map
+                    .next_value_seed(Nullable(Schedule(&mut *reading)))
+                    .map(drop),
+                _ => map.next_value::<IgnoredAny>().map(drop),
+            }
+        })
+    }
+}
+
+/// `schedule`: the conference is all that is read of it.
+struct Schedule<'r>(&'r mut Reading);
+
+impl<'de> Visitor<'de> for Schedule<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a schedule object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let reading = self.0;
+        let mut seen = [false];
+        keys(map, |key, map| {
+            if !first_time(&mut seen, &["conference"], key) {
+                return Err(reading.stop(TWICE));
+            }
+            match key {
+                "conference" => map
+                    .next_value_seed(Nullable(Conference(&mut *reading)))
+                    .map(drop),
+                _ => map.next_value::<IgnoredAny>().map(drop),
+            }
+        })
+    }
+}
+
+/// `schedule.conference`.
+struct Conference<'r>(&'r mut Reading);
+
+impl<'de> Visitor<'de> for Conference<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a conference object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        const NAMES: [&str; 5] = ["acronym", "title", "time_zone_name", "rooms", "days"];
+        let reading = self.0;
+        reading.conference = true;
+        let mut seen = [false; NAMES.len()];
+        // Days met before the zone and rooms, read whole.
+        let mut days: Vec<wire::Day<'de>> = Vec::new();
+        keys(map, |key, map| {
+            if !first_time(&mut seen, &NAMES, key) {
+                return Err(reading.stop(TWICE));
+            }
+            let text = |map: &mut A| {
+                let text: Option<Text<'de>> = map.next_value()?;
+                Ok(text.map(|text| text.to_string()))
+            };
+            match key {
+                "acronym" => reading.acronym = text(map)?,
+                "title" => reading.title = text(map)?,
+                "time_zone_name" => {
+                    let zone = file_zone(text(map)?.as_deref())
+                        .map_err(|_| reading.stop("an unknown time zone"))?;
+                    reading.talks.zone(zone);
+                    reading.zone = true;
+                }
+                "rooms" => {
+                    let rooms: Option<Vec<RoomInfo<'de>>> = map.next_value()?;
+                    reading.talks.rooms(&rooms.unwrap_or_default());
+                    reading.rooms = true;
+                }
+                "days" if reading.zone && reading.rooms => {
+                    map.next_value_seed(Nullable(Days(&mut *reading)))?;
+                }
+                "days" => {
+                    let read: Option<Vec<wire::Day<'de>>> = map.next_value()?;
+                    days = read.unwrap_or_default();
+                }
+                _ => map.next_value::<IgnoredAny>().map(drop)?,
+            }
+            Ok(())
+        })?;
+        reading
+            .talks
+            .days(days)
+            .map_err(|_| reading.stop("a day that cannot be read"))
+    }
+}
+
+/// `conference.days`.
+struct Days<'r>(&'r mut Reading);
+
+impl<'de> Visitor<'de> for Days<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let reading = self.0;
+        let mut index = 0;
+        while let Some(()) = seq.next_element_seed(Day {
+            reading: &mut *reading,
+            index,
+        })? {
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The `index`th day (from 0): its talks are converted as they are read, and taken into the
+/// schedule in the order of their rooms' names once the day ends.
+struct Day<'r> {
+    reading: &'r mut Reading,
+    index: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Day<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Day<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a day object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        const NAMES: [&str; 4] = ["date", "day_start", "day_end", "rooms"];
+        let Day { reading, index } = self;
+        let mut seen = [false; NAMES.len()];
+        let mut fields: [Option<String>; 3] = Default::default();
+        let mut read: Option<(DayInfo, BTreeMap<String, Vec<Converted>>)> = None;
+        keys(map, |key, map| {
+            if !first_time(&mut seen, &NAMES, key) {
+                return Err(reading.stop(TWICE));
+            }
+            let field = NAMES[..3].iter().position(|name| *name == key);
+            match (key, field) {
+                (_, Some(_)) if read.is_some() => {
+                    Err(reading.stop("a day's date or bounds after its rooms"))
+                }
+                (_, Some(at)) => {
+                    let text: Option<Text<'de>> = map.next_value()?;
+                    fields[at] = text.map(|text| text.to_string());
+                    Ok(())
+                }
+                ("rooms", None) => {
+                    let day = reading
+                        .talks
+                        .day(index, fields.each_ref().map(Option::as_deref))
+                        .map_err(|_| reading.stop("a day that cannot be read"))?;
+                    let rooms = map.next_value_seed(Nullable(Rooms {
+                        talks: &reading.talks,
+                        day: &day,
+                    }))?;
+                    read = Some((day, rooms.unwrap_or_default()));
+                    Ok(())
+                }
+                _ => map.next_value::<IgnoredAny>().map(drop),
+            }
+        })?;
+        let (day, rooms) = match read {
+            Some(read) => read,
+            None => {
+                let day = reading
+                    .talks
+                    .day(index, fields.each_ref().map(Option::as_deref))
+                    .map_err(|_| reading.stop("a day that cannot be read"))?;
+                (day, BTreeMap::new())
+            }
+        };
+        for (room_key, talks) in rooms {
+            for (n, converted) in talks.into_iter().enumerate() {
+                reading.talks.add(&day, &room_key, n, converted);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A day's `rooms`: each room's name and its talks, converted. A name met twice keeps its
+/// last talks, as a map read whole does.
+struct Rooms<'r> {
+    talks: &'r Talks,
+    day: &'r DayInfo,
+}
+
+impl<'de> Visitor<'de> for Rooms<'_> {
+    type Value = BTreeMap<String, Vec<Converted>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut rooms = BTreeMap::new();
+        while let Some(room_key) = map.next_key::<String>()? {
+            let talks = map.next_value_seed(Nullable(RoomTalks {
+                talks: self.talks,
+                day: self.day,
+                room_key: &room_key,
+            }))?;
+            rooms.insert(room_key, talks.unwrap_or_default());
+        }
+        Ok(rooms)
+    }
+}
+
+/// One room's talks, each converted as it is read.
+struct RoomTalks<'r> {
+    talks: &'r Talks,
+    day: &'r DayInfo,
+    room_key: &'r str,
+}
+
+impl<'de> Visitor<'de> for RoomTalks<'_> {
+    type Value = Vec<Converted>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut converted = Vec::new();
+        while let Some(mut talk) = seq.next_element::<Talk<'de>>()? {
+            let n = converted.len();
+            converted.push(self.talks.convert(&mut talk, self.day, self.room_key, n));
+        }
+        Ok(converted)
+    }
+}
+
+/// A value that may be `null` (read as nothing), else read by the visitor it wraps.
+struct Nullable<V>(V);
+
+impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for Nullable<V> {
+    type Value = Option<V::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Nullable<V> {
+    type Value = Option<V::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        // The visitor takes the map or sequence it expects, and refuses any other value.
+        deserializer.deserialize_any(self.0).map(Some)
+    }
+}
+
+#[cfg(test)]
+#[path = "tests_streamed.rs"]
+mod tests;

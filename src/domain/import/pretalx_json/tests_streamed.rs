@@ -1,0 +1,208 @@
+//! A schedule.json read as its bytes come, against the same text read whole: the same
+//! schedule, or [`ReadWhole`], never anything else.
+
+use std::io::{self, Read};
+
+use chrono_tz::Tz;
+use proptest::prelude::*;
+
+use super::read;
+use crate::domain::import::pieces::ReadWhole;
+use crate::domain::import::pretalx_json::parse;
+use crate::domain::import::ImportOptions;
+use crate::domain::model::ImportedSchedule;
+
+const ANYCONF: &str = include_str!("../../../../tests/fixtures/pretalx-anyconf.json");
+const FIXTURES: [&str; 3] = [
+    ANYCONF,
+    include_str!("../../../../tests/fixtures/real-world/miniconf-pretalx.json"),
+    include_str!("../../../../tests/fixtures/real-world/schedule-duplicate-guid.json"),
+];
+
+/// Gives its bytes `size` at a time: a reader is never handed more than it asks for.
+struct Slowly<'a> {
+    bytes: &'a [u8],
+    size: usize,
+}
+
+impl Read for Slowly<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.size.min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+fn streamed(json: &str, options: &ImportOptions) -> Result<ImportedSchedule, ReadWhole> {
+    read(
+        Slowly {
+            bytes: json.as_bytes(),
+            size: 7,
+        },
+        options,
+    )
+}
+
+/// Read as its bytes come, `json` gives what the whole reading gives (which must be a
+/// schedule), unless `why` says it cannot.
+fn reads_as_whole(json: &str, options: &ImportOptions) -> Result<(), ReadWhole> {
+    let whole = parse(json, options).expect("the whole reading imports it");
+    let read = streamed(json, options)?;
+    assert_eq!(read, whole);
+    Ok(())
+}
+
+/// Two days; the first lists its rooms out of name order, with a talk in two of them that has
+/// the same guid, a talk that cannot be read, a room of `null` and a room given twice.
+fn two_days(
+    conference_head: &str,
+    conference_tail: &str,
+    day_head: &str,
+    day_tail: &str,
+) -> String {
+    format!(
+        r#"{{"version": "1", "schedule": {{"conference": {{{conference_head}
+  "days": [
+    {{{day_head} "rooms": {{
+      "Zebra": [{{"guid": "same", "title": "Late in the alphabet", "start": "10:00",
+                  "duration": "00:30", "persons": [{{"public_name": "Ann"}}]}},
+                {{"guid": "broken", "title": "No duration", "start": "11:00"}}],
+      "Aardvark": [{{"guid": "same", "title": "Early in the alphabet", "start": "10:00",
+                     "duration": "00:45", "abstract": "<p>One &amp; two</p>"}}],
+      "Null": null,
+      "Aardvark": [{{"guid": "kept", "title": "The last of a key given twice",
+                     "start": "12:00", "duration": "00:30"}}],
+      "Spare": [{{"guid": "a", "title": "A", "start": "09:00", "duration": "00:30"}},
+                {{"guid": "same", "title": "B", "start": "09:30", "duration": "00:30"}}]
+    }}{day_tail}}},
+    {{"date": "2027-03-02", "rooms": {{"j1106": [{{"code": "XYZ", "title": "Second day",
+      "date": "2027-03-02T09:00:00+01:00", "duration": "01:00"}}]}}}}
+  ]{conference_tail}
+}}}}}}"#
+    )
+}
+
+const HEAD: &str = r#""title": "Streamed", "time_zone_name": "Europe/Brussels",
+  "rooms": [{"name": "j1106", "description": "J.1.106"}],"#;
+const DAY: &str = r#""index": 1, "date": "2027-03-01", "day_start": "2027-03-01T04:00:00+01:00","#;
+
+#[test]
+fn the_fixtures_read_as_they_come_as_the_whole_text_does() {
+    for fixture in FIXTURES {
+        reads_as_whole(fixture, &ImportOptions::default()).expect("read as it comes");
+    }
+}
+
+#[test]
+fn talks_are_claimed_in_the_order_of_their_rooms_names_as_the_whole_reading_claims_them() {
+    let json = two_days(HEAD, "", DAY, "");
+
+    reads_as_whole(&json, &ImportOptions::default()).expect("read as it comes");
+
+    let read = streamed(&json, &ImportOptions::default()).expect("read as it comes");
+    let titles: Vec<&str> = read.talks.iter().map(|t| t.title.as_str()).collect();
+    assert!(
+        titles.contains(&"The last of a key given twice"),
+        "{titles:?}"
+    );
+    assert!(!titles.contains(&"Early in the alphabet"), "{titles:?}");
+    assert!(read.warnings.iter().any(|w| w.contains("No duration")));
+    let twice = read.warnings.iter().find(|w| w.contains("\"same\""));
+    assert!(
+        twice.is_some_and(|w| w.contains("Late in the alphabet")),
+        "the room later by name holds the second: {:?}",
+        read.warnings
+    );
+    assert_eq!(read.unreadable, ["broken"]);
+    assert_eq!(read.days.len(), 2);
+    let room = read.talks.iter().find(|t| t.title == "Second day");
+    assert_eq!(room.and_then(|t| t.room.as_deref()), Some("J.1.106"));
+}
+
+#[test]
+fn a_conference_that_states_its_zone_or_rooms_after_its_days_reads_as_the_whole_text_does() {
+    let zone_late = two_days(
+        r#""title": "Late", "rooms": [],"#,
+        r#", "time_zone_name": "Europe/Brussels""#,
+        DAY,
+        "",
+    );
+    let rooms_late = two_days(
+        r#""time_zone_name": "Europe/Brussels","#,
+        r#", "rooms": [{"name": "j1106", "description": "J.1.106"}]"#,
+        DAY,
+        "",
+    );
+    let options = ImportOptions::default();
+
+    for json in [&zone_late, &rooms_late] {
+        reads_as_whole(json, &options).expect("read as it comes");
+    }
+    // Read talk by talk, the first day's talks would have been read without the zone (they
+    // give only a wall-clock start) and the second's room by its slug.
+    let read = streamed(&zone_late, &options).expect("read as it comes");
+    assert_eq!(read.time_zone, Some(chrono_tz::Europe::Brussels));
+    assert_eq!(read.talks.len(), 5);
+    let read = streamed(&rooms_late, &options).expect("read as it comes");
+    let room = read.talks.iter().find(|t| t.title == "Second day");
+    assert_eq!(room.and_then(|t| t.room.as_deref()), Some("J.1.106"));
+}
+
+#[test]
+fn a_day_that_states_its_date_after_its_rooms_is_left_to_the_whole_reading() {
+    let day_late = two_days(HEAD, "", "", r#", "date": "2027-03-01""#);
+
+    assert_eq!(
+        reads_as_whole(&day_late, &ImportOptions::default()),
+        Err(ReadWhole("a day's date or bounds after its rooms"))
+    );
+}
+
+#[test]
+fn a_key_given_twice_or_a_file_the_whole_reading_refuses_is_left_to_it() {
+    let options = ImportOptions::default();
+    let twice = two_days(&format!("{HEAD} \"title\": \"Again\","), "", DAY, "");
+    assert!(parse(&twice, &options).is_err(), "serde refuses it");
+    assert_eq!(
+        streamed(&twice, &options),
+        Err(ReadWhole("a key given twice"))
+    );
+
+    for refused in [
+        "[]",
+        "{}",
+        r#"{"schedule": null}"#,
+        r#"{"schedule": {"conference": {"days": []}}}"#,
+        r#"{"schedule": {"conference": {"time_zone_name": "Mars/Olympus", "days": []}}}"#,
+        &two_days(HEAD, "", DAY, "").replace("\"Streamed\"", "5"),
+        &format!("{} trailing", two_days(HEAD, "", DAY, "")),
+    ] {
+        assert!(parse(refused, &options).is_err(), "{refused}");
+        assert!(streamed(refused, &options).is_err(), "{refused}");
+    }
+}
+
+proptest! {
+    #![proptest_config(crate::test_support::proptest_config(128))]
+
+    #[test]
+    fn a_mutated_fixture_reads_as_the_whole_text_does_or_is_left_to_it(
+        edits in proptest::collection::vec((0usize..2600, "[{}\\[\\]:,\"0-9a-z .+-]{0,3}"), 1..6),
+        size in 1usize..64,
+    ) {
+        let json = crate::test_support::with_insertions(ANYCONF, edits);
+        let options = ImportOptions { time_zone: Some(Tz::UTC), ..ImportOptions::default() };
+        let read = read(Slowly { bytes: json.as_bytes(), size }, &options);
+        if let Ok(read) = read {
+            prop_assert_eq!(Ok(read), parse(&json, &options));
+        }
+    }
+
+    #[test]
+    fn a_cut_fixture_is_never_read_as_it_comes(at in 0usize..2600) {
+        let json = crate::test_support::prefix_at(ANYCONF, at);
+        prop_assume!(json.trim_end() != ANYCONF.trim_end());
+        prop_assert!(streamed(json, &ImportOptions::default()).is_err());
+    }
+}

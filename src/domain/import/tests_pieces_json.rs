@@ -1,0 +1,159 @@
+//! A schedule.json imported as it is read, through the hash and the checks the whole reading
+//! makes of its bytes: the same schedule and the same bytes hashed, or [`ReadWhole`].
+
+use proptest::prelude::*;
+
+use super::tests::{in_pieces, Trickle};
+use super::{read_by, ReadWhole};
+use crate::domain::import::{parse, Format, ImportOptions};
+
+const FIXTURES: [(&str, &[u8]); 3] = [
+    (
+        "pretalx-anyconf.json",
+        include_bytes!("../../../tests/fixtures/pretalx-anyconf.json"),
+    ),
+    (
+        "miniconf-pretalx.json",
+        include_bytes!("../../../tests/fixtures/real-world/miniconf-pretalx.json"),
+    ),
+    (
+        "schedule-duplicate-guid.json",
+        include_bytes!("../../../tests/fixtures/real-world/schedule-duplicate-guid.json"),
+    ),
+];
+
+/// A schedule whose strings hold characters of two, three and four bytes, read and skipped.
+fn accented(unread: &[u8]) -> Vec<u8> {
+    let mut json = br#"{"schedule": {"conference": {"title": "Zo\u00eb caf"#.to_vec();
+    json.extend_from_slice("é ☕ 𝄞\", \"unread\": \"".as_bytes());
+    json.extend_from_slice(unread);
+    json.extend_from_slice(
+        "\", \"time_zone_name\": \"UTC\", \"days\": [{\"date\": \"2027-01-15\", \"rooms\": \
+         {\"Café ☕\": [{\"guid\": \"g\", \"title\": \"Über 𝄞\", \"start\": \"09:00\", \
+         \"duration\": \"00:30\"}]}}]}}}\n"
+            .as_bytes(),
+    );
+    json
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn a_schedule_json_in_reads_of_any_size_reads_as_the_whole_text_does(
+        bom in any::<bool>(),
+        sizes in proptest::collection::vec(1usize..300, 1..5),
+    ) {
+        let mut files: Vec<(&str, Vec<u8>)> =
+            FIXTURES.iter().map(|(name, bytes)| (*name, bytes.to_vec())).collect();
+        files.push(("accented", accented("ñ ☕ 𝄞".as_bytes())));
+        for (name, mut bytes) in files {
+            if bom {
+                bytes.splice(0..0, *b"\xEF\xBB\xBF");
+            }
+            let (read, hashed) = in_pieces(&bytes, 64, sizes.clone());
+            let read = read.unwrap_or_else(|why| panic!("{name} was not read as it came: {why:?}"));
+            let whole = parse(&bytes, None, &ImportOptions::default()).expect("imports");
+            prop_assert_eq!(read, (Format::Json, whole), "{}", name);
+            prop_assert_eq!(hashed, bytes, "{}: the hash saw other bytes", name);
+        }
+    }
+}
+
+#[test]
+fn bytes_that_are_not_utf8_where_nothing_reads_them_are_left_to_the_whole_reading() {
+    let latin1 = accented(b"caf\xE9");
+    for sizes in [vec![1], vec![2], vec![1_000]] {
+        let (read, _) = in_pieces(&latin1, 64, sizes);
+        assert_eq!(read, Err(ReadWhole("not UTF-8")));
+    }
+    let whole = parse(&latin1, None, &ImportOptions::default()).expect("imports");
+    assert!(
+        whole.warnings[0].contains("Windows-1252"),
+        "{:?}",
+        whole.warnings
+    );
+    // A character cut in two inside a string, the second half never coming.
+    let cut = accented(&"☕".as_bytes()[..2]);
+    for sizes in [vec![1], vec![1_000]] {
+        assert_eq!(in_pieces(&cut, 64, sizes).0, Err(ReadWhole("not UTF-8")));
+    }
+}
+
+#[test]
+fn a_schedule_json_that_grows_past_the_limit_or_whose_hash_stops_is_read_whole() {
+    let (_, bytes) = FIXTURES[0];
+    let options = ImportOptions {
+        max_bytes: bytes.len() - 1,
+        ..ImportOptions::default()
+    };
+    let mut source = Trickle {
+        bytes,
+        sizes: vec![100],
+        next: 0,
+        read: 0,
+    };
+    let read = read_by(&mut source, 64, &options, None, 1_000, |_| true);
+    assert_eq!(read, Err(ReadWhole("over the size limit")));
+
+    for taken in [0, 1, 3] {
+        let mut source = Trickle {
+            bytes,
+            sizes: vec![100],
+            next: 0,
+            read: 0,
+        };
+        let mut runs = 0;
+        let read = read_by(
+            &mut source,
+            64,
+            &ImportOptions::default(),
+            None,
+            bytes.len(),
+            |_| {
+                runs += 1;
+                runs <= taken
+            },
+        );
+        assert_eq!(read, Err(ReadWhole("the hash stopped")), "after {taken}");
+    }
+}
+
+#[test]
+fn a_schedule_json_told_as_json_is_read_as_it_comes_and_a_listing_told_as_json_is_not() {
+    let (_, bytes) = FIXTURES[0];
+    let mut source = Trickle {
+        bytes,
+        sizes: vec![300],
+        next: 0,
+        read: 0,
+    };
+    let options = ImportOptions::default();
+    let read = read_by(
+        &mut source,
+        64,
+        &options,
+        Some(Format::Json),
+        bytes.len(),
+        |_| true,
+    );
+    assert_eq!(read.map(|(format, _)| format), Ok(Format::Json));
+
+    let listing = b"Talks\n\nA talk\nSpeaker: Ann\n";
+    let mut source = Trickle {
+        bytes: listing,
+        sizes: vec![3],
+        next: 0,
+        read: 0,
+    };
+    let read = read_by(
+        &mut source,
+        8,
+        &options,
+        Some(Format::Json),
+        listing.len(),
+        |_| true,
+    );
+    assert_eq!(read, Err(ReadWhole("JSON this reading cannot read")));
+    assert!(parse(listing, Some(Format::Json), &options).is_err());
+}
