@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::generate::{Conference, Talk};
@@ -141,10 +142,12 @@ fn push_folded(out: &mut String, line: &str) {
     out.push_str("\r\n");
 }
 
-/// pretalx's schedule.json (the shape of tests/fixtures/pretalx-anyconf.json).
+/// pretalx's schedule.json (the shape of tests/fixtures/pretalx-anyconf.json), its keys in
+/// pretalx's order: the conference's zone and rooms before its days, each day's date before
+/// its rooms (a `serde_json::Value` would sort them, putting `days` first).
 pub fn json(conf: &Conference) -> String {
     let zone = conf.zone;
-    let days: Vec<Value> = conf
+    let days: Vec<JsonDay> = conf
         .days
         .iter()
         .enumerate()
@@ -161,41 +164,84 @@ pub fn json(conf: &Conference) -> String {
                     rooms.insert(room.clone(), Value::Array(talks));
                 }
             }
-            json!({
-                "index": d + 1,
-                "date": date.to_string(),
-                "day_start": with_offset(zone, at(*date, 4, 0)),
-                "day_end": with_offset(zone, at(*date + Duration::days(1), 3, 59)),
-                "rooms": rooms,
-            })
+            JsonDay {
+                index: d + 1,
+                date: date.to_string(),
+                day_start: with_offset(zone, at(*date, 4, 0)),
+                day_end: with_offset(zone, at(*date + Duration::days(1), 3, 59)),
+                rooms,
+            }
         })
         .collect();
-    let root = json!({
-        "$schema": "https://c3voc.de/schedule/schema.json",
-        "generator": {"name": "pretalx", "version": "2024.3.1"},
-        "schedule": {
-            "version": "1.0",
-            "base_url": format!("https://{HOST}/{}/schedule/", conf.acronym),
-            "conference": {
-                "acronym": conf.acronym,
-                "title": conf.title,
-                "start": conf.days.first().map(ToString::to_string),
-                "end": conf.days.last().map(ToString::to_string),
-                "daysCount": conf.days.len(),
-                "timeslot_duration": "00:05",
-                "time_zone_name": zone.name(),
-                "colors": {"primary": "#3aa57c"},
-                "rooms": conf.rooms.iter().map(|r| json!({
-                    "name": r, "guid": null, "description": null, "capacity": 200
-                })).collect::<Vec<_>>(),
-                "tracks": super::words::TRACKS.iter().map(|t| json!({
-                    "name": t, "slug": null, "color": "#2185d0"
-                })).collect::<Vec<_>>(),
-                "days": days,
-            }
-        }
-    });
+    let root = JsonRoot {
+        schema: "https://c3voc.de/schedule/schema.json",
+        generator: json!({"name": "pretalx", "version": "2024.3.1"}),
+        schedule: JsonSchedule {
+            version: "1.0",
+            base_url: format!("https://{HOST}/{}/schedule/", conf.acronym),
+            conference: JsonConference {
+                acronym: &conf.acronym,
+                title: &conf.title,
+                start: conf.days.first().map(ToString::to_string),
+                end: conf.days.last().map(ToString::to_string),
+                days_count: conf.days.len(),
+                timeslot_duration: "00:05",
+                time_zone_name: zone.name(),
+                colors: json!({"primary": "#3aa57c"}),
+                rooms: conf
+                    .rooms
+                    .iter()
+                    .map(|r| json!({"name": r, "guid": null, "description": null, "capacity": 200}))
+                    .collect(),
+                tracks: super::words::TRACKS
+                    .iter()
+                    .map(|t| json!({"name": t, "slug": null, "color": "#2185d0"}))
+                    .collect(),
+                days,
+            },
+        },
+    };
     serde_json::to_string_pretty(&root).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct JsonRoot<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    generator: Value,
+    schedule: JsonSchedule<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonSchedule<'a> {
+    version: &'static str,
+    base_url: String,
+    conference: JsonConference<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonConference<'a> {
+    acronym: &'a str,
+    title: &'a str,
+    start: Option<String>,
+    end: Option<String>,
+    #[serde(rename = "daysCount")]
+    days_count: usize,
+    timeslot_duration: &'static str,
+    time_zone_name: &'static str,
+    colors: Value,
+    rooms: Vec<Value>,
+    tracks: Vec<Value>,
+    days: Vec<JsonDay>,
+}
+
+#[derive(Serialize)]
+struct JsonDay {
+    index: usize,
+    date: String,
+    day_start: String,
+    day_end: String,
+    rooms: serde_json::Map<String, Value>,
 }
 
 fn at(date: NaiveDate, hour: u32, minute: u32) -> NaiveDateTime {

@@ -162,10 +162,14 @@ impl Talks {
             ));
         }
         // Rooms come out of a JSON object in name order; time order reads better everywhere.
-        // Compared in place: a key holding a clone of the room cloned two names per comparison.
-        schedule.talks.sort_by(|a, b| {
-            (a.slot.map(|s| s.start), &a.room).cmp(&(b.slot.map(|s| s.start), &b.room))
-        });
+        // Grown by doubling, the list has room for up to twice its talks (10 MB of 100,000).
+        schedule.talks.shrink_to_fit();
+        // Keyed once per talk and stable: a key cloned per comparison cloned two room names
+        // each time, and a stable sort of the talks themselves takes room for half of them
+        // (16 MB of 100,000) where this takes a key and an index per talk.
+        schedule
+            .talks
+            .sort_by_cached_key(|talk| (talk.slot.map(|s| s.start), talk.room.clone()));
         Ok(schedule)
     }
 }

@@ -57,12 +57,14 @@ impl<'a, S: Read> Hashed<'a, S> {
     /// [`ReadWhole`], whatever `parse` made of it.
     pub(super) fn read<T>(
         mut self,
-        parse: impl FnOnce(&mut BufReader<&mut Self>) -> Result<T, ReadWhole>,
+        parse: impl FnOnce(BufReader<&mut Self>) -> Result<T, ReadWhole>,
     ) -> Result<T, ReadWhole> {
         if let Some(why) = self.stop {
             return Err(ReadWhole(why));
         }
-        let parsed = parse(&mut BufReader::with_capacity(PIECE_BYTES, &mut self));
+        // Handed over by value: a reader of one byte at a time (serde_json's) is fast only
+        // on a `BufReader` itself, which std reads bytes from without a call per byte.
+        let parsed = parse(BufReader::with_capacity(PIECE_BYTES, &mut self));
         match (self.stop, self.ended) {
             (Some(why), _) => Err(ReadWhole(why)),
             (None, false) => parsed.and(Err(ReadWhole("the file was not read to its end"))),
