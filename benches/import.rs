@@ -23,6 +23,8 @@ mod measure;
 mod phases;
 #[path = "import/render.rs"]
 mod render;
+#[path = "import/render_json.rs"]
+mod render_json;
 #[path = "import/report.rs"]
 mod report;
 #[path = "import/rounds.rs"]
@@ -111,7 +113,7 @@ fn run() -> anyhow::Result<()> {
     let conf = generate::conference(talks);
     let renderers: [(Format, &str, Render); 4] = [
         (Format::Ics, "ics", render::ics),
-        (Format::Json, "json", render::json),
+        (Format::Json, "json", render_json::json),
         (Format::Xml, "xml", render::xml),
         (Format::Text, "txt", render::listing),
     ];

@@ -151,6 +151,7 @@ mod tests {
 
         let read = in_pieces(path, &options).expect("read in pieces");
 
+        assert_eq!(read.format, Format::Ics);
         assert_eq!(
             read.fingerprint,
             Fingerprint::of(CALENDAR, None, None, false)
@@ -158,6 +159,23 @@ mod tests {
         assert_eq!(
             read.schedule,
             import::parse(CALENDAR, None, &options).expect("imports")
+        );
+    }
+
+    #[test]
+    fn a_schedule_json_is_read_as_it_comes_with_the_fingerprint_of_its_bytes() {
+        const JSON: &[u8] = include_bytes!("../../tests/fixtures/pretalx-anyconf.json");
+        let options = ImportOptions::default();
+        let json = file(JSON);
+        let path = json.path().to_str().expect("a UTF-8 path");
+
+        let read = in_pieces(path, &options).expect("read as it comes");
+
+        assert_eq!(read.format, Format::Json);
+        assert_eq!(read.fingerprint, Fingerprint::of(JSON, None, None, false));
+        assert_eq!(
+            read.schedule,
+            import::parse(JSON, None, &options).expect("imports")
         );
     }
 

@@ -1,8 +1,9 @@
 //! A file imported as it is read, so that its text is never held whole (125 MB of a
 //! 100,000-event calendar, 277 MB of a 100,000-talk schedule.json, most of what such an import
 //! held at its peak). Only what is certain to read the same as the whole text is read this
-//! way, as UTF-8 (its BOMs dropped as [`super::decode`] and the format's reader drop them)
-//! giving a schedule that the [`super::limits`] leave as it is:
+//! way, as UTF-8 (the BOMs dropped that [`super::decode`] and the format's reader drop: two
+//! from a calendar, one from a schedule.json, where a second is an error either way) giving a
+//! schedule that the [`super::limits`] leave as it is:
 //!
 //! - an iCalendar file a piece at a time, with LF or CRLF line ends;
 //! - a schedule.json through a buffer, its talks converted as they are read

@@ -24,7 +24,7 @@ use wire::{Day, RoomInfo, Root, Scalar, Talk, Text};
 mod streamed;
 mod wire;
 
-pub use streamed::read;
+pub(in crate::domain::import) use streamed::read;
 
 /// Parses a pretalx/frab `schedule.json` into the whole timetable.
 pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {

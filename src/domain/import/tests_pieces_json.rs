@@ -22,15 +22,21 @@ const FIXTURES: [(&str, &[u8]); 3] = [
     ),
 ];
 
-/// A schedule whose strings hold characters of two, three and four bytes, read and skipped.
+/// A schedule whose strings hold characters of two, three and four bytes, read and skipped,
+/// after its first kilobyte (read before the format is told, and handed on whole), so that
+/// reads of a few bytes cut them.
 fn accented(unread: &[u8]) -> Vec<u8> {
-    let mut json = br#"{"schedule": {"conference": {"title": "Zo\u00eb caf"#.to_vec();
+    let mut json = format!(
+        r#"{{"pad": "{}", "schedule": {{"conference": {{"title": "Zo\u00eb caf"#,
+        "-".repeat(1_100)
+    )
+    .into_bytes();
     json.extend_from_slice("é ☕ 𝄞\", \"unread\": \"".as_bytes());
     json.extend_from_slice(unread);
     json.extend_from_slice(
-        "\", \"time_zone_name\": \"UTC\", \"days\": [{\"date\": \"2027-01-15\", \"rooms\": \
-         {\"Café ☕\": [{\"guid\": \"g\", \"title\": \"Über 𝄞\", \"start\": \"09:00\", \
-         \"duration\": \"00:30\"}]}}]}}}\n"
+        "\", \"time_zone_name\": \"UTC\", \"rooms\": [], \"days\": [{\"date\": \"2027-01-15\", \
+         \"rooms\": {\"Café ☕\": [{\"guid\": \"g\", \"title\": \"Über 𝄞\", \
+         \"start\": \"09:00\", \"duration\": \"00:30\"}]}}]}}}\n"
             .as_bytes(),
     );
     json
@@ -43,6 +49,7 @@ proptest! {
     fn a_schedule_json_in_reads_of_any_size_reads_as_the_whole_text_does(
         bom in any::<bool>(),
         sizes in proptest::collection::vec(1usize..300, 1..5),
+        small in 1usize..5,
     ) {
         let mut files: Vec<(&str, Vec<u8>)> =
             FIXTURES.iter().map(|(name, bytes)| (*name, bytes.to_vec())).collect();
@@ -51,7 +58,9 @@ proptest! {
             if bom {
                 bytes.splice(0..0, *b"\xEF\xBB\xBF");
             }
-            let (read, hashed) = in_pieces(&bytes, 64, sizes.clone());
+            // Reads of a few bytes cut the accented characters.
+            let sizes = if name == "accented" { vec![small] } else { sizes.clone() };
+            let (read, hashed) = in_pieces(&bytes, 64, sizes);
             let read = read.unwrap_or_else(|why| panic!("{name} was not read as it came: {why:?}"));
             let whole = parse(&bytes, None, &ImportOptions::default()).expect("imports");
             prop_assert_eq!(read, (Format::Json, whole), "{}", name);
@@ -156,4 +165,49 @@ fn a_schedule_json_told_as_json_is_read_as_it_comes_and_a_listing_told_as_json_i
     );
     assert_eq!(read, Err(ReadWhole("JSON this reading cannot read")));
     assert!(parse(listing, Some(Format::Json), &options).is_err());
+}
+
+#[test]
+fn an_odd_schedule_json_reads_as_the_whole_text_does_or_is_left_to_it() {
+    let (_, fixture) = FIXTURES[0];
+    let text = std::str::from_utf8(fixture).expect("UTF-8");
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let cases: [(&str, Vec<u8>, bool); 7] = [
+        (
+            "two BOMs",
+            [b"\xEF\xBB\xBF\xEF\xBB\xBF", fixture].concat(),
+            false,
+        ),
+        ("lone CRs", text.replace('\n', "\r").into_bytes(), true),
+        ("CRLF", text.replace('\n', "\r\n").into_bytes(), true),
+        ("UTF-16", utf16, false),
+        ("trailing data", [fixture, b"}"].concat(), false),
+        (
+            "an escaped key",
+            text.replacen("\"days\"", "\"d\\u0061ys\"", 1).into_bytes(),
+            true,
+        ),
+        (
+            "a key given twice, once escaped",
+            text.replacen("\"title\"", "\"t\\u0069tle\": \"Twice\", \"title\"", 1)
+                .into_bytes(),
+            false,
+        ),
+    ];
+    for (name, bytes, read_as_it_comes) in cases {
+        let (read, hashed) = in_pieces(&bytes, 64, vec![37]);
+        let whole = parse(&bytes, None, &ImportOptions::default());
+        match read {
+            Ok((format, read)) => {
+                assert!(read_as_it_comes, "{name} was read as it came");
+                assert_eq!(format, Format::Json, "{name}");
+                assert_eq!(Ok(read), whole, "{name}");
+                assert_eq!(hashed, bytes, "{name}: the hash saw other bytes");
+            }
+            Err(why) => assert!(!read_as_it_comes, "{name} was read whole: {why:?}"),
+        }
+    }
 }

@@ -334,7 +334,7 @@ async fn a_retry_after_longer_than_the_claim_gives_the_rows_back_due_when_it_end
     let requests = standin.messages().counts();
     assert!(
         (1..=2).contains(&requests.attempts),
-        "no row is tried twice: {requests:?}"
+        "no more requests than rows: {requests:?}"
     );
     assert_eq!(
         requests.rate_limited, requests.attempts,

@@ -15,7 +15,7 @@ pub(super) struct Hashed<'a, S> {
     given: usize,
     source: &'a mut S,
     hashed: &'a mut dyn FnMut(Vec<u8>) -> bool,
-    read: usize,
+    bytes_read: usize,
     max_bytes: usize,
     /// The start of a character the last run ended inside.
     split: Vec<u8>,
@@ -33,13 +33,13 @@ impl<'a, S: Read> Hashed<'a, S> {
         hashed: &'a mut dyn FnMut(Vec<u8>) -> bool,
     ) -> Self {
         let given = if head.starts_with(BOM) { BOM.len() } else { 0 };
-        let read = head.len();
+        let bytes_read = head.len();
         let mut this = Self {
             head: Vec::new(),
             given,
             source,
             hashed,
-            read,
+            bytes_read,
             max_bytes,
             split: Vec::new(),
             ended: false,
@@ -78,23 +78,22 @@ impl<'a, S: Read> Hashed<'a, S> {
     }
 
     /// Whether `bytes`, after what was given before, is UTF-8 so far.
-    fn utf8(&mut self, mut bytes: &[u8]) -> bool {
+    pub(super) fn utf8(&mut self, mut bytes: &[u8]) -> bool {
         if let Some(&lead) = self.split.first() {
-            let width = match lead {
+            let width: usize = match lead {
                 0xC0..=0xDF => 2,
                 0xE0..=0xEF => 3,
                 _ => 4,
             };
-            let take = (width - self.split.len()).min(bytes.len());
+            let take = width.saturating_sub(self.split.len()).min(bytes.len());
             self.split.extend_from_slice(&bytes[..take]);
             bytes = &bytes[take..];
-            if self.split.len() < width {
-                return true;
+            match std::str::from_utf8(&self.split) {
+                Ok(_) => self.split.clear(),
+                // Still the start of a character, its rest in a later run.
+                Err(error) if error.error_len().is_none() && bytes.is_empty() => return true,
+                Err(_) => return false,
             }
-            if std::str::from_utf8(&self.split).is_err() {
-                return false;
-            }
-            self.split.clear();
         }
         match std::str::from_utf8(bytes) {
             Ok(_) => true,
@@ -113,6 +112,10 @@ impl<S: Read> Read for Hashed<'_, S> {
         if let Some(why) = self.stop {
             return Err(io::Error::other(why));
         }
+        // Nothing asked for is no end of the file.
+        if buf.is_empty() {
+            return Ok(0);
+        }
         if let Some(head) = self.head.get(self.given..).filter(|rest| !rest.is_empty()) {
             let n = head.len().min(buf.len());
             buf[..n].copy_from_slice(&head[..n]);
@@ -127,13 +130,13 @@ impl<S: Read> Read for Hashed<'_, S> {
             .read(buf)
             .map_err(|_| self.fail("a read failed"))?;
         let run = &buf[..n];
-        self.read = self.read.saturating_add(n);
+        self.bytes_read = self.bytes_read.saturating_add(n);
         if n == 0 {
             self.ended = true;
             if !self.split.is_empty() {
                 return Err(self.fail("not UTF-8"));
             }
-        } else if self.read > self.max_bytes {
+        } else if self.bytes_read > self.max_bytes {
             // Whatever the file said its length was: it may be growing.
             return Err(self.fail("over the size limit"));
         } else if !self.utf8(run) {
@@ -142,5 +145,33 @@ impl<S: Read> Read for Hashed<'_, S> {
             return Err(self.fail("the hash stopped"));
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hashed<'a>(
+        source: &'a mut &'static [u8],
+        sink: &'a mut dyn FnMut(Vec<u8>) -> bool,
+    ) -> Hashed<'a, &'static [u8]> {
+        Hashed::new(Vec::new(), source, usize::MAX, sink)
+    }
+
+    #[test]
+    fn a_character_cut_between_runs_is_utf8_once_whole_and_a_broken_one_is_not() {
+        let (mut source, mut sink) = (&b""[..], |_: Vec<u8>| true);
+        let mut reading = hashed(&mut source, &mut sink);
+        for byte in "𝄞".bytes() {
+            assert!(reading.utf8(&[byte]), "a prefix of a character");
+        }
+        assert!(reading.split.is_empty(), "the character was completed");
+        assert!(reading.utf8("a☕".as_bytes()));
+
+        assert!(reading.utf8(&[0xE2]));
+        assert!(!reading.utf8(b"A"), "a three-byte character cut short");
+        let mut fresh = hashed(&mut source, &mut sink);
+        assert!(!fresh.utf8(&[0xE9, b' ']), "Latin-1");
     }
 }

@@ -19,8 +19,13 @@ use super::{file_zone, name, Converted, DayInfo, Talks};
 use crate::domain::import::pieces::ReadWhole;
 use crate::domain::import::ImportOptions;
 use crate::domain::model::ImportedSchedule;
+use keyed::{first_time, keys, Nullable};
 
-/// Reads a schedule.json from `reader` (UTF-8, without a byte-order mark).
+mod keyed;
+
+/// Reads a schedule.json from `reader` (without a byte-order mark). The caller checks that
+/// every byte is UTF-8: serde_json checks only the strings it reads, not those it skips, and
+/// the whole reading reads a file that is not UTF-8 as Windows-1252.
 pub fn read(reader: impl Read, options: &ImportOptions) -> Result<ImportedSchedule, ReadWhole> {
     let mut reading = Reading {
         talks: Talks::new(options),
@@ -74,25 +79,6 @@ impl Reading {
 /// A key met twice: serde's derived readers refuse the file, so only the whole reading can
 /// give its message.
 const TWICE: &str = "a key given twice";
-
-/// Reads an object's keys, handing each to `value` (which reads its value).
-fn keys<'de, A: MapAccess<'de>>(
-    mut map: A,
-    mut value: impl FnMut(&str, &mut A) -> Result<(), A::Error>,
-) -> Result<(), A::Error> {
-    while let Some(key) = map.next_key::<Text<'de>>()? {
-        value(&key, &mut map)?;
-    }
-    Ok(())
-}
-
-/// Marks `key` (one of `names`) seen in `seen`; `false` if it was already.
-fn first_time(seen: &mut [bool], names: &[&str], key: &str) -> bool {
-    match names.iter().position(|name| *name == key) {
-        Some(at) => !std::mem::replace(&mut seen[at], true),
-        None => true,
-    }
-}
 
 /// The top-level object.
 struct Root<'r>(&'r mut Reading);
@@ -361,38 +347,6 @@ impl<'de> Visitor<'de> for RoomTalks<'_> {
             converted.push(self.talks.convert(&mut talk, self.day, self.room_key, n));
         }
         Ok(converted)
-    }
-}
-
-/// A value that may be `null` (read as nothing), else read by the visitor it wraps.
-struct Nullable<V>(V);
-
-impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for Nullable<V> {
-    type Value = Option<V::Value>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de, V: Visitor<'de>> Visitor<'de> for Nullable<V> {
-    type Value = Option<V::Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.expecting(f)
-    }
-
-    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        // The visitor takes the map or sequence it expects, and refuses any other value.
-        deserializer.deserialize_any(self.0).map(Some)
     }
 }
 
