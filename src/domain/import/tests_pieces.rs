@@ -57,6 +57,30 @@ pub(super) struct Trickle<'a> {
     pub(super) read: usize,
 }
 
+impl<'a> Trickle<'a> {
+    pub(super) fn new(bytes: &'a [u8], sizes: Vec<usize>) -> Self {
+        Self {
+            bytes,
+            sizes,
+            next: 0,
+            read: 0,
+        }
+    }
+}
+
+/// Reads `bytes`, said to be `total_bytes` long, with a limit one byte short of them.
+pub(super) fn over_the_limit(
+    bytes: &[u8],
+    total_bytes: usize,
+) -> Result<(Format, ImportedSchedule), ReadWhole> {
+    let options = ImportOptions {
+        max_bytes: bytes.len() - 1,
+        ..ImportOptions::default()
+    };
+    let mut source = Trickle::new(bytes, vec![100]);
+    read_by(&mut source, 64, &options, None, total_bytes, |_| true)
+}
+
 impl Read for Trickle<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let size = self.sizes[self.next % self.sizes.len()];
@@ -77,12 +101,7 @@ pub(super) fn in_pieces(
     sizes: Vec<usize>,
 ) -> (Result<(Format, ImportedSchedule), ReadWhole>, Vec<u8>) {
     let mut hashed = Vec::new();
-    let mut source = Trickle {
-        bytes,
-        sizes,
-        next: 0,
-        read: 0,
-    };
+    let mut source = Trickle::new(bytes, sizes);
     let read = read_by(
         &mut source,
         piece,
@@ -152,12 +171,7 @@ fn a_file_that_is_not_a_calendar_or_json_is_left_after_its_first_read() {
         "<schedule>\n{}</schedule>\n",
         "  <day date=\"2027-01-15\"></day>\n".repeat(10_000)
     );
-    let mut source = Trickle {
-        bytes: xml.as_bytes(),
-        sizes: vec![usize::MAX],
-        next: 0,
-        read: 0,
-    };
+    let mut source = Trickle::new(xml.as_bytes(), vec![usize::MAX]);
 
     let read = read_by(
         &mut source,
@@ -233,17 +247,7 @@ fn a_zone_stated_after_the_events_or_a_field_over_its_limit_is_read_whole() {
 #[test]
 fn a_file_over_the_limit_or_not_a_calendar_is_read_whole() {
     let (_, bytes) = CLEAN[0];
-    let options = ImportOptions {
-        max_bytes: bytes.len() - 1,
-        ..ImportOptions::default()
-    };
-    let mut source = Trickle {
-        bytes,
-        sizes: vec![100],
-        next: 0,
-        read: 0,
-    };
-    let read = read_by(&mut source, 64, &options, None, bytes.len() - 1, |_| true);
+    let read = over_the_limit(bytes, bytes.len() - 1);
     assert_eq!(read, Err(ReadWhole("over the size limit")));
 
     let listing = b"Talks\n\nA talk\nSpeaker: Ann\n";

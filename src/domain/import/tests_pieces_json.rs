@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::tests::{in_pieces, Trickle};
+use super::tests::{in_pieces, over_the_limit, Trickle};
 use super::{read_by, ReadWhole};
 use crate::domain::import::{parse, Format, ImportOptions};
 
@@ -92,26 +92,11 @@ fn bytes_that_are_not_utf8_where_nothing_reads_them_are_left_to_the_whole_readin
 #[test]
 fn a_schedule_json_that_grows_past_the_limit_or_whose_hash_stops_is_read_whole() {
     let (_, bytes) = FIXTURES[0];
-    let options = ImportOptions {
-        max_bytes: bytes.len() - 1,
-        ..ImportOptions::default()
-    };
-    let mut source = Trickle {
-        bytes,
-        sizes: vec![100],
-        next: 0,
-        read: 0,
-    };
-    let read = read_by(&mut source, 64, &options, None, 1_000, |_| true);
+    let read = over_the_limit(bytes, 1_000);
     assert_eq!(read, Err(ReadWhole("over the size limit")));
 
     for taken in [0, 1, 3] {
-        let mut source = Trickle {
-            bytes,
-            sizes: vec![100],
-            next: 0,
-            read: 0,
-        };
+        let mut source = Trickle::new(bytes, vec![100]);
         let mut runs = 0;
         let read = read_by(
             &mut source,
@@ -131,12 +116,7 @@ fn a_schedule_json_that_grows_past_the_limit_or_whose_hash_stops_is_read_whole()
 #[test]
 fn a_schedule_json_told_as_json_is_read_as_it_comes_and_a_listing_told_as_json_is_not() {
     let (_, bytes) = FIXTURES[0];
-    let mut source = Trickle {
-        bytes,
-        sizes: vec![300],
-        next: 0,
-        read: 0,
-    };
+    let mut source = Trickle::new(bytes, vec![300]);
     let options = ImportOptions::default();
     let read = read_by(
         &mut source,
@@ -149,12 +129,7 @@ fn a_schedule_json_told_as_json_is_read_as_it_comes_and_a_listing_told_as_json_i
     assert_eq!(read.map(|(format, _)| format), Ok(Format::Json));
 
     let listing = b"Talks\n\nA talk\nSpeaker: Ann\n";
-    let mut source = Trickle {
-        bytes: listing,
-        sizes: vec![3],
-        next: 0,
-        read: 0,
-    };
+    let mut source = Trickle::new(listing, vec![3]);
     let read = read_by(
         &mut source,
         8,

@@ -37,9 +37,12 @@ pub fn read(reader: impl Read, options: &ImportOptions) -> Result<ImportedSchedu
         stop: None,
     };
     let mut json = serde_json::Deserializer::from_reader(reader);
-    let read = Root(&mut reading)
-        .deserialize(&mut json)
-        .and_then(|()| json.end());
+    let read = Path {
+        path: CONFERENCE,
+        reading: &mut reading,
+    }
+    .deserialize(&mut json)
+    .and_then(|()| json.end());
     if read.is_err() {
         return Err(ReadWhole(
             reading.stop.unwrap_or("JSON this reading cannot read"),
@@ -80,10 +83,16 @@ impl Reading {
 /// give its message.
 const TWICE: &str = "a key given twice";
 
-/// The top-level object.
-struct Root<'r>(&'r mut Reading);
+/// The objects on the way to the conference, from the top: of each, the key `path` names
+/// next is read and every other is skipped.
+struct Path<'r> {
+    path: &'static [&'static str],
+    reading: &'r mut Reading,
+}
 
-impl<'de> DeserializeSeed<'de> for Root<'_> {
+const CONFERENCE: &[&str] = &["schedule", "conference"];
+
+impl<'de> DeserializeSeed<'de> for Path<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -91,53 +100,35 @@ impl<'de> DeserializeSeed<'de> for Root<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Root<'_> {
+impl<'de> Visitor<'de> for Path<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a pretalx/frab schedule object")
+        write!(f, "an object holding {}", self.path.join("."))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        let reading = self.0;
+        let Path { path, reading } = self;
+        let Some((&wanted, rest)) = path.split_first() else {
+            return Err(reading.stop("an empty path"));
+        };
         let mut seen = [false];
         keys(map, |key, map| {
-            if !first_time(&mut seen, &["schedule"], key) {
+            if !first_time(&mut seen, &[wanted], key) {
                 return Err(reading.stop(TWICE));
             }
-            match key {
-                "schedule" => map
-                    .next_value_seed(Nullable(Schedule(&mut *reading)))
-                    .map(drop),
-                _ => map.next_value::<IgnoredAny>().map(drop),
+            if key != wanted {
+                return map.next_value::<IgnoredAny>().map(drop);
             }
-        })
-    }
-}
-
-/// `schedule`: the conference is all that is read of it.
-struct Schedule<'r>(&'r mut Reading);
-
-impl<'de> Visitor<'de> for Schedule<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a schedule object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        let reading = self.0;
-        let mut seen = [false];
-        keys(map, |key, map| {
-            if !first_time(&mut seen, &["conference"], key) {
-                return Err(reading.stop(TWICE));
+            let reading = &mut *reading;
+            match rest {
+                [] => map.next_value_seed(Nullable(Conference(reading))),
+                _ => map.next_value_seed(Nullable(Path {
+                    path: rest,
+                    reading,
+                })),
             }
-            match key {
-                "conference" => map
-                    .next_value_seed(Nullable(Conference(&mut *reading)))
-                    .map(drop),
-                _ => map.next_value::<IgnoredAny>().map(drop),
-            }
+            .map(drop)
         })
     }
 }
