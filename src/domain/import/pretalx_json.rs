@@ -67,7 +67,6 @@ struct Talks {
     context: Context,
     ids: Ids,
     skipped: Skipped,
-    caller_zone: Option<Tz>,
 }
 
 /// A talk converted, or why it was skipped and the id it was given under.
@@ -83,14 +82,14 @@ impl Talks {
             },
             ids: Ids::new(),
             skipped: Skipped::default(),
-            caller_zone: options.time_zone.or(options.stored_time_zone),
         }
     }
 
-    /// The zone `schedule.conference` names: it wins over the caller's.
+    /// The zone `schedule.conference` names (given once): it wins over the caller's, which
+    /// the context holds until then.
     fn zone(&mut self, zone: Option<Tz>) {
         self.schedule.time_zone = zone;
-        self.context.zone = zone.or(self.caller_zone);
+        self.context.zone = zone.or(self.context.zone);
     }
 
     /// The rooms `schedule.conference` lists, for their names as attendees know them.

@@ -57,16 +57,21 @@ async fn barn_with_a_board(db: &TestDb, t0: DateTime<Utc>) -> StandIn {
     standin
 }
 
+/// [`barn_with_a_board`] at [`T0`], with a scheduler ("w1") whose minute is two seconds.
+async fn barn_board_running(db: &TestDb) -> (DateTime<Utc>, Clock, StandIn, Scheduler) {
+    let t0 = at(T0);
+    let standin = barn_with_a_board(db, t0).await;
+    let clock = Clock::starting_at(t0, 30);
+    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
+    (t0, clock, standin, scheduler)
+}
+
 #[tokio::test]
 async fn the_board_follows_talk_boundaries_and_changes_in_one_message_that_survives_deletion_and_restarts(
 ) {
     let db = TestDb::new().await;
-    let t0 = at(T0);
-    let standin = barn_with_a_board(&db, t0).await;
+    let (t0, clock, standin, scheduler) = barn_board_running(&db).await;
     let messages = standin.messages();
-    // A minute is two seconds.
-    let clock = Clock::starting_at(t0, 30);
-    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
 
     // B's channel reminder (due already) and the board.
     let first = on_board(messages.wait_for_created(2, WAIT).await);
@@ -154,11 +159,8 @@ async fn the_board_follows_talk_boundaries_and_changes_in_one_message_that_survi
 #[tokio::test]
 async fn a_board_post_of_the_text_its_message_shows_already_is_not_sent_again() {
     let db = TestDb::new().await;
-    let t0 = at(T0);
-    let standin = barn_with_a_board(&db, t0).await;
+    let (_, _, standin, scheduler) = barn_board_running(&db).await;
     let messages = standin.messages();
-    let clock = Clock::starting_at(t0, 30);
-    let scheduler = Scheduler::start(&db.url, &standin, clock, "w1", |_| {}).await;
     messages.wait_for_created(2, WAIT).await;
     let edits = messages.wait_for_edits(2, WAIT).await;
     // B's channel reminder, the board and its two edits.

@@ -77,6 +77,17 @@ impl Reading {
         self.stop.get_or_insert(why);
         E::custom(why)
     }
+
+    /// The `index`th day, from its `date`, `day_start` and `day_end`.
+    fn day<E: serde::de::Error>(
+        &mut self,
+        index: usize,
+        fields: &[Option<String>; 3],
+    ) -> Result<DayInfo, E> {
+        self.talks
+            .day(index, fields.each_ref().map(Option::as_deref))
+            .map_err(|_| self.stop("a day that cannot be read"))
+    }
 }
 
 /// A key met twice: serde's derived readers refuse the file, so only the whole reading can
@@ -256,10 +267,7 @@ impl<'de> Visitor<'de> for Day<'_> {
                     Ok(())
                 }
                 ("rooms", None) => {
-                    let day = reading
-                        .talks
-                        .day(index, fields.each_ref().map(Option::as_deref))
-                        .map_err(|_| reading.stop("a day that cannot be read"))?;
+                    let day = reading.day(index, &fields)?;
                     let rooms = map.next_value_seed(Nullable(Rooms {
                         talks: &reading.talks,
                         day: &day,
@@ -272,13 +280,7 @@ impl<'de> Visitor<'de> for Day<'_> {
         })?;
         let (day, rooms) = match read {
             Some(read) => read,
-            None => {
-                let day = reading
-                    .talks
-                    .day(index, fields.each_ref().map(Option::as_deref))
-                    .map_err(|_| reading.stop("a day that cannot be read"))?;
-                (day, BTreeMap::new())
-            }
+            None => (reading.day(index, &fields)?, BTreeMap::new()),
         };
         for (room_key, talks) in rooms {
             for (n, converted) in talks.into_iter().enumerate() {
