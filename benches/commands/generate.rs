@@ -169,12 +169,15 @@ fn speaker(rng: &mut Rng) -> SpeakerData {
     SpeakerData {
         source_id: None,
         name: format!("{first} {last}"),
-        biography: Some(format!(
-            "{first} works on {} and {} and has spoken about {} at many meetups.",
-            rng.pick(WORDS),
-            rng.pick(WORDS),
-            rng.pick(TOPICS)
-        )),
+        biography: Some(
+            format!(
+                "{first} works on {} and {} and has spoken about {} at many meetups.",
+                rng.pick(WORDS),
+                rng.pick(WORDS),
+                rng.pick(TOPICS)
+            )
+            .into(),
+        ),
     }
 }
 

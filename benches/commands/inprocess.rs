@@ -296,7 +296,10 @@ pub async fn snapshot_cost(pool: &PgPool, slug: &ConferenceSlug) -> anyhow::Resu
             let text = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
             text(&d.abstract_text)
                 + text(&d.description)
-                + d.speakers.iter().map(|s| text(&s.biography)).sum::<usize>()
+                + d.speakers
+                    .iter()
+                    .map(|s| s.biography.as_ref().map_or(0, |b| b.len()))
+                    .sum::<usize>()
         })
         .sum();
     let mut build = Samples::default();

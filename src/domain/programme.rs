@@ -8,6 +8,7 @@
 //! `texts`), since the snapshot stays resident while the bot runs.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -116,7 +117,7 @@ impl Programme {
         d.talk_type = taken.talk_type;
         d.language = taken.language;
         for (speaker, (bio, id)) in d.speakers.iter_mut().zip(taken.speakers) {
-            speaker.biography = bio;
+            speaker.biography = bio.map(Arc::from);
             speaker.source_id = id;
         }
         Some(talk)

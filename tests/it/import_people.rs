@@ -1,9 +1,11 @@
 //! A conference's people as imports store them: its first people are copied in with ids
 //! reserved up front, later ones upserted, against a real database.
 
+use std::sync::Arc;
+
 use sqlx::PgPool;
 
-use crate::fixtures::import_text;
+use crate::fixtures::{import_text, stored_talks};
 use crate::harness::TestDb;
 use crate::import_settled::{pretalx_json, speaker_names};
 
@@ -84,6 +86,34 @@ async fn first_people_are_copied_as_stated_each_conference_has_its_own_and_later
     assert_eq!(after[2].1, "Katherine Johnson");
     let reserved = copied.iter().chain(&also).map(|(id, ..)| *id).max();
     assert!(Some(after[2].0) > reserved, "{after:?} after {reserved:?}");
+}
+
+/// A person's biography is read back once for all their talks, as an import holds it.
+#[tokio::test]
+async fn a_person_giving_several_talks_is_read_back_with_one_biography() {
+    let db = TestDb::new().await;
+    let ada = ("Ada Lovelace", "Ada writes engines.");
+    let grace = ("Grace Hopper", "Grace writes compilers.");
+    let file = pretalx_json(&[
+        ("AAAA11", "Engines", 9, &[ada]),
+        ("BBBB22", "Looms", 10, &[grace, ada]),
+    ]);
+    import_text(&db.pool, "shared", &file).await;
+
+    let talks = stored_talks(&db.pool, "shared").await;
+    let bio = |title: &str, name: &str| {
+        let talk = talks.iter().find(|t| t.data.title == title);
+        let speaker = talk.and_then(|t| t.data.speakers.iter().find(|s| s.name == name));
+        speaker
+            .and_then(|s| s.biography.clone())
+            .unwrap_or_else(|| panic!("{name} has a biography in {title}"))
+    };
+    assert_eq!(&*bio("Engines", "Ada Lovelace"), ada.1);
+    assert!(Arc::ptr_eq(
+        &bio("Engines", "Ada Lovelace"),
+        &bio("Looms", "Ada Lovelace")
+    ));
+    assert_eq!(&*bio("Looms", "Grace Hopper"), grace.1);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ fn speaker(name: &str, bio: Option<&str>) -> SpeakerData {
     SpeakerData {
         source_id: None,
         name: name.to_owned(),
-        biography: bio.map(str::to_owned),
+        biography: bio.map(Into::into),
     }
 }
 

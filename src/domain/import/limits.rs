@@ -13,6 +13,8 @@
 //! talk is still right, only shorter. An over-long URL is dropped with a warning: half a URL
 //! is a wrong link, and the talk does not need one.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::ImportError;
@@ -192,7 +194,17 @@ fn check_talk(
     cut_with_warning("type", &mut talk.talk_type, MAX_LABEL_CHARS);
     cut_with_warning("level", &mut talk.level, MAX_LABEL_CHARS);
     for speaker in &mut talk.speakers {
-        cut_with_warning("speaker biography", &mut speaker.biography, MAX_PROSE_CHARS);
+        let Some(shared) = &mut speaker.biography else {
+            continue;
+        };
+        // Copied only when it may be cut: the text is shared with the person's other talks.
+        if shared.len() > MAX_PROSE_CHARS {
+            let mut text = Some(shared.to_string());
+            cut_with_warning("speaker biography", &mut text, MAX_PROSE_CHARS);
+            if let Some(text) = text.filter(|text| text.len() < shared.len()) {
+                *shared = Arc::from(text);
+            }
+        }
     }
     if talk
         .url

@@ -1,10 +1,14 @@
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::*;
 use crate::domain::export;
 use crate::domain::import::{parse, Format, ImportOptions};
-use crate::domain::model::{Conference, ConferenceSlug, Slot, StoredTalk, TalkId};
+use crate::domain::model::{
+    Conference, ConferenceSlug, ScheduleScope, Slot, SpeakerData, StoredTalk, TalkId,
+};
 
 /// A calendar of one event with the given extra property lines.
 fn calendar(event_lines: &str) -> String {
@@ -52,6 +56,51 @@ fn a_room_name_over_the_limit_is_refused() {
             .contains("talk \"Long room\" (id long@example): the room is 20000 characters long, over the limit of 200"),
         "{err}"
     );
+}
+
+/// A biography is shared between a person's talks: cut in each, warned about in each, and
+/// one that needs no cut stays the shared text.
+#[test]
+fn a_shared_over_long_biography_is_cut_in_every_talk_and_a_short_one_stays_shared() {
+    let long: Arc<str> = "é".repeat(MAX_PROSE_CHARS + 5).into();
+    let short: Arc<str> = "Short.".into();
+    let speakers = vec![
+        SpeakerData {
+            name: "Ann".into(),
+            biography: Some(Arc::clone(&long)),
+            ..SpeakerData::default()
+        },
+        SpeakerData {
+            name: "Bo".into(),
+            biography: Some(Arc::clone(&short)),
+            ..SpeakerData::default()
+        },
+    ];
+    let mut schedule = ImportedSchedule::new(ScheduleScope::Catalogue);
+    for title in ["One", "Two"] {
+        schedule.talks.push(TalkData {
+            title: title.into(),
+            speakers: speakers.clone(),
+            ..TalkData::default()
+        });
+    }
+
+    enforce(&mut schedule, None).unwrap();
+
+    for talk in &schedule.talks {
+        let ann = talk.speakers[0].biography.as_deref().unwrap();
+        assert_eq!(ann.chars().count(), MAX_PROSE_CHARS, "{}", talk.title);
+        assert!(long.starts_with(ann));
+        let bo = talk.speakers[1].biography.as_ref().unwrap();
+        assert!(Arc::ptr_eq(bo, &short), "{}", talk.title);
+    }
+    let warning = |title: &str| {
+        format!(
+            "talk \"{title}\": the speaker biography is longer than {MAX_PROSE_CHARS} \
+             characters; cut to {MAX_PROSE_CHARS}"
+        )
+    };
+    assert_eq!(schedule.warnings, [warning("One"), warning("Two")]);
 }
 
 #[test]

@@ -16,7 +16,9 @@ use super::frab_xml::fields::{
 use crate::domain::import::identity::Ids;
 use crate::domain::import::skipped::Skipped;
 use crate::domain::import::{ImportError, ImportOptions};
-use crate::domain::model::{ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, TalkData};
+use crate::domain::model::{
+    Biographies, ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, TalkData,
+};
 use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
 use wire::{Day, RoomInfo, Root, Scalar, Talk, Text};
@@ -67,6 +69,7 @@ struct Talks {
     context: Context,
     ids: Ids,
     skipped: Skipped,
+    biographies: Biographies,
 }
 
 /// A talk converted, or why it was skipped and the id it was given under.
@@ -82,6 +85,7 @@ impl Talks {
             },
             ids: Ids::new(),
             skipped: Skipped::default(),
+            biographies: Biographies::default(),
         }
     }
 
@@ -142,6 +146,7 @@ impl Talks {
                 self.schedule
                     .warnings
                     .extend(self.ids.claim(&mut data, &place));
+                self.biographies.share_all(&mut data.speakers);
                 self.schedule.talks.push(data);
             }
             Err((id, error)) => self.skipped.note(id, error),

@@ -58,7 +58,7 @@ fn a_talk_after_midnight_belongs_to_the_source_day_that_spans_it() {
 fn speakers_are_gathered_across_talks_with_their_first_biography() {
     let mut first = talk("One", "José Núñez", "Hall", "2026-04-25T16:00:00Z", 30);
     let mut second = talk("Two", "jose nunez", "Hall", "2026-04-25T17:00:00Z", 30);
-    second.speakers[0].biography = Some("Writes parsers.".to_owned());
+    second.speakers[0].biography = Some("Writes parsers.".into());
     first.speakers.push(crate::domain::model::SpeakerData {
         name: "Ann".to_owned(),
         ..Default::default()
@@ -76,14 +76,14 @@ fn speakers_are_gathered_across_talks_with_their_first_biography() {
 fn long_texts_and_unread_fields_live_beside_the_talks_and_come_back_whole() {
     let mut late = talk("Late", "Ann", "Hall", "2026-04-25T18:00:00Z", 30);
     late.abstract_text = Some("Ann's *abstract*, with ünïcode.".to_owned());
-    late.speakers[0].biography = Some("Ann writes.".to_owned());
+    late.speakers[0].biography = Some("Ann writes.".into());
     late.speakers[0].source_id = Some("ANN".to_owned());
     late.source_id = Some("uid-late".to_owned());
     late.talk_type = Some("Talk".to_owned());
     late.language = Some("en".to_owned());
     let mut early = talk("Early", "Ann", "Hall", "2026-04-25T09:00:00Z", 30);
     early.description = Some("Only a description.".to_owned());
-    early.speakers[0].biography = Some("Ann writes.".to_owned());
+    early.speakers[0].biography = Some("Ann writes.".into());
     let p = programme(Tz::UTC, vec![], vec![late.clone(), early.clone()]);
 
     assert!(p.talks.iter().all(|t| t.data.abstract_text.is_none()

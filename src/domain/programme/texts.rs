@@ -77,7 +77,8 @@ impl Texts {
             languages.push(intern(d.language.take()));
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             for speaker in &mut d.speakers {
-                biographies.push((index, intern(speaker.biography.take())));
+                let biography = speaker.biography.take().map(|text| String::from(&*text));
+                biographies.push((index, intern(biography)));
                 speaker_ids.push((index, intern(speaker.source_id.take())));
             }
         }
@@ -194,6 +195,7 @@ fn code(texts: &[String]) -> (StrList, Box<[u8]>, Box<[u32]>) {
 mod tests {
     use super::*;
     use crate::domain::model::{SpeakerData, TalkData, TalkId};
+    use std::sync::Arc;
 
     fn talk(abstract_text: Option<&str>, bios: &[Option<&str>]) -> StoredTalk {
         StoredTalk {
@@ -206,7 +208,7 @@ mod tests {
                     .iter()
                     .map(|b| SpeakerData {
                         name: "S".to_owned(),
-                        biography: b.map(str::to_owned),
+                        biography: b.map(Arc::from),
                         ..SpeakerData::default()
                     })
                     .collect(),

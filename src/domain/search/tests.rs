@@ -87,7 +87,7 @@ fn nothing_similar_gives_no_hits_and_blank_queries_give_none() {
 #[test]
 fn full_text_reaches_a_speakers_biography_and_ranks_all_words_first() {
     let mut bio_talk = talk("Quiet Title", "Ann Lee", "Hall", "2026-04-25T09:00:00Z", 30);
-    bio_talk.speakers[0].biography = Some("Ann maintains a telescope driver.".to_owned());
+    bio_talk.speakers[0].biography = Some("Ann maintains a telescope driver.".into());
     let mut abstract_talk = talk("Other Title", "Bob", "Hall", "2026-04-25T10:00:00Z", 30);
     abstract_talk.abstract_text = Some("We point a telescope at the sky.".to_owned());
     let title_talk = talk(
@@ -153,7 +153,7 @@ fn ten_thousand_talks() -> Programme {
             t.abstract_text = Some(format!("Abstract {i} about {}", WORDS[(i * 7) % 16]));
             t.speakers.push(SpeakerData {
                 name: format!("Guest{i}"),
-                biography: Some(format!("Guest {i} studies astronomy{i}")),
+                biography: Some(format!("Guest {i} studies astronomy{i}").into()),
                 ..SpeakerData::default()
             });
             t

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::{PgConnection, Row};
 
-use crate::domain::model::{SpeakerData, TalkData};
+use crate::domain::model::{Biographies, SpeakerData, TalkData};
 use crate::domain::text::name_key;
 use crate::store::copy::CopyIn;
 use crate::store::StoreError;
@@ -51,6 +51,7 @@ pub(super) async fn load(
     // `load`). The rows come grouped by talk in position order, so the n-th row of a talk
     // is its n-th speaker.
     let mut previous: Option<(i64, usize)> = None;
+    let mut biographies = Biographies::default();
     for r in &rows {
         let talk: i64 = r.try_get("talk_id")?;
         let position = match previous {
@@ -60,7 +61,8 @@ pub(super) async fn load(
         previous = Some((talk, position));
         if let Some(speaker) = by_talk.get_mut(&talk).and_then(|s| s.get_mut(position)) {
             speaker.source_id = r.try_get("source_id")?;
-            speaker.biography = r.try_get("biography")?;
+            let biography: Option<&str> = r.try_get("biography")?;
+            speaker.biography = biography.map(|text| biographies.share_str(text));
         }
     }
     Ok(by_talk)

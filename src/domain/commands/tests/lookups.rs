@@ -150,7 +150,7 @@ fn a_hostile_title_shows_literally_and_pings_nobody() {
 #[test]
 fn a_talk_found_only_through_a_speakers_biography() {
     let mut quiet = talk("Quiet Title", "Ann Lee", "Hall", "2026-04-25T10:00:00Z", 30);
-    quiet.speakers[0].biography = Some("Ann restores pipe organs.".to_owned());
+    quiet.speakers[0].biography = Some("Ann restores pipe organs.".into());
     let p = programme(Tz::UTC, vec![], vec![quiet]);
 
     let reply = answer(&p, utc("2026-04-25T09:00:00Z"), &talk_query("pipe organs"));
@@ -161,7 +161,7 @@ fn a_talk_found_only_through_a_speakers_biography() {
 #[test]
 fn speaker_shows_the_biography_and_talks_privately() {
     let mut first = talk("First", "Zoë Ng", "Hall", "2026-04-25T10:00:00Z", 30);
-    first.speakers[0].biography = Some("Zoë builds *fast* things.".to_owned());
+    first.speakers[0].biography = Some("Zoë builds *fast* things.".into());
     let second = talk("Second", "Zoë Ng", "Annex", "2026-04-26T10:00:00Z", 30);
     let p = programme(Tz::UTC, vec![], vec![first, second]);
 

@@ -154,7 +154,7 @@ fn schedule(step: &Step) -> ImportedSchedule {
                     speakers: vec![SpeakerData {
                         name: PEOPLE[e.person].to_owned(),
                         source_id: None,
-                        biography: Some(format!("{} bio {bio}", PEOPLE[e.person])),
+                        biography: Some(format!("{} bio {bio}", PEOPLE[e.person]).into()),
                     }],
                     room: Some(format!("Room {}", e.room)),
                     slot: Some(Slot {
@@ -183,7 +183,7 @@ fn schedule(step: &Step) -> ImportedSchedule {
                     speakers: vec![SpeakerData {
                         name: PEOPLE[n % PEOPLE.len()].to_owned(),
                         source_id: None,
-                        biography: Some(format!("listed bio {bio}")),
+                        biography: Some(format!("listed bio {bio}").into()),
                     }],
                     ..TalkData::default()
                 })

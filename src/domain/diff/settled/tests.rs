@@ -45,7 +45,7 @@ fn any_change_to_what_a_source_states_changes_the_digest() {
         ),
         (
             "biography",
-            Box::new(move |t| t.speakers[0].biography = some("b")),
+            Box::new(move |t| t.speakers[0].biography = some("b").map(Into::into)),
         ),
         (
             "a second speaker",

@@ -2,6 +2,7 @@
 //! schedule, or [`ReadWhole`], never anything else.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use chrono_tz::Tz;
 use proptest::prelude::*;
@@ -51,6 +52,32 @@ fn reads_as_whole(json: &str, options: &ImportOptions) -> Result<(), ReadWhole> 
     let read = streamed(json, options)?;
     assert_eq!(read, whole);
     Ok(())
+}
+
+/// A person who gives several talks has one biography in memory, however the file is read.
+#[test]
+fn a_biography_given_on_several_talks_is_held_once() {
+    let json = r#"{"schedule": {"conference": {"title": "C", "time_zone_name": "Europe/Berlin",
+      "days": [{"date": "2027-03-01", "rooms": {
+        "B": [{"guid": "1", "title": "One", "date": "2027-03-01T09:00:00+01:00",
+               "duration": "00:30", "persons": [{"public_name": "Ann", "biography": "Writes."},
+                                                {"public_name": "Bo", "biography": "Reads."}]}],
+        "A": [{"guid": "2", "title": "Two", "date": "2027-03-01T10:00:00+01:00",
+               "duration": "00:30", "persons": [{"public_name": "Ann", "biography": "Writes."}]}]
+      }}]}}}"#;
+    let options = ImportOptions::default();
+    let whole = parse(json, &options).expect("the whole reading imports it");
+    let read = streamed(json, &options).expect("read as it comes");
+    for schedule in [whole, read] {
+        let bio = |title: &str, speaker: usize| {
+            let talk = schedule.talks.iter().find(|t| t.title == title);
+            talk.and_then(|t| t.speakers.get(speaker)?.biography.clone())
+                .unwrap_or_else(|| panic!("{title:?} has a speaker {speaker} with a biography"))
+        };
+        assert_eq!(&*bio("One", 0), "Writes.");
+        assert!(Arc::ptr_eq(&bio("One", 0), &bio("Two", 0)));
+        assert_eq!(&*bio("One", 1), "Reads.");
+    }
 }
 
 /// Two days; the first lists its rooms out of name order, with a talk in two of them that has

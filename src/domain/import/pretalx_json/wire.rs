@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use serde::de::{Error, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -208,7 +209,7 @@ impl Person<'_> {
                 .into_iter()
                 .find_map(|v| v.as_ref().and_then(Scalar::text)),
             name,
-            biography: self.biography,
+            biography: self.biography.map(Arc::from),
         })
     }
 }

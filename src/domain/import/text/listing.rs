@@ -8,7 +8,7 @@
 //! Everything between two anchors that is not the next talk's heading belongs to the fields
 //! of the talk before.
 
-use crate::domain::model::{TalkData, TalkKind, TalkStatus};
+use crate::domain::model::{Biographies, TalkData, TalkKind, TalkStatus};
 use crate::domain::text::clean_line;
 
 use super::{
@@ -190,11 +190,15 @@ pub(super) fn parse(
     // talks (10 MB) through the import of 100,000.
     let mut talks = Vec::with_capacity(headings.len());
     let mut untitled = Vec::new();
+    let mut biographies = Biographies::default();
     for (k, head) in headings.iter().enumerate() {
         let fields_end = headings.get(k + 1).map_or(paras.len(), Heading::start);
         let fields = paras.get(head.anchor + 1..fields_end).unwrap_or(&[]);
         match talk(&paras, head, fields) {
-            Some(talk) => talks.push(talk),
+            Some(mut talk) => {
+                biographies.share_all(&mut talk.speakers);
+                talks.push(talk);
+            }
             None => untitled.push(paras.get(head.anchor).map_or(0, Paragraph::first_no)),
         }
     }

@@ -13,6 +13,8 @@ mod rst;
 mod tests;
 
 use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ScheduleScope, SpeakerData, TalkData};
@@ -287,7 +289,7 @@ fn merge_talk(target: &mut TalkData, other: TalkData) {
     }
 }
 
-fn merge_longer(target: &mut Option<String>, other: Option<String>) {
+fn merge_longer<T: Deref<Target = str>>(target: &mut Option<T>, other: Option<T>) {
     if let Some(other) = other {
         let longer = match target {
             Some(known) => other.chars().count() > known.chars().count(),
@@ -313,7 +315,7 @@ fn speakers_with_bios(names: Vec<String>, mut bios: Vec<Option<String>>) -> Vec<
         speakers.push(SpeakerData {
             source_id: None,
             name,
-            biography,
+            biography: biography.map(Arc::from),
         });
     }
     speakers

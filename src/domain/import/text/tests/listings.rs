@@ -1,5 +1,7 @@
 //! Talk listing pages: the two scraped samples and hand-written edge cases.
 
+use std::sync::Arc;
+
 use super::*;
 
 const PYTHON_103_BIO: &str = "Wesley J Chun is the author of the bestselling Core Python titles \
@@ -248,6 +250,34 @@ fn a_talk_repeated_in_one_file_yields_one_talk_with_merged_fields() {
     assert_eq!(talk.description.as_deref(), Some("A longer description."));
     assert_eq!(talk.abstract_text.as_deref(), Some("More."));
     assert_eq!(talk.level.as_deref(), Some("All"));
+}
+
+#[test]
+fn a_biography_repeated_on_several_talks_is_held_once() {
+    let other = "Second Talk\n\nBo Chan and Ann Lee\n\nFundamentals, All\n\n\
+Description: Another.\n\nBio: Bo's bio.\n\nBio2: Ann's bio.\n";
+    let page = format!("{RICHER_BLOCK}\n\n{other}");
+
+    let schedule = import(&page);
+
+    let shared = |title: &str, name: &str| {
+        talk(&schedule, title)
+            .speakers
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.biography.clone())
+            .unwrap_or_else(|| panic!("{name:?} has a biography in {title:?}"))
+    };
+    let first = "\"Good Enough\" IS Good Enough!";
+    for name in ["Ann Lee", "Bo Chan"] {
+        let (one, two) = (shared(first, name), shared("Second Talk", name));
+        assert_eq!(one, two);
+        assert!(Arc::ptr_eq(&one, &two), "{name}'s biography is one text");
+    }
+    assert!(!Arc::ptr_eq(
+        &shared(first, "Ann Lee"),
+        &shared(first, "Bo Chan")
+    ));
 }
 
 #[test]
