@@ -1,4 +1,4 @@
-//! A local iCalendar file or schedule.json imported as it is read
+//! A local iCalendar file, schedule.json or schedule.xml imported as it is read
 //! ([`crate::domain::import::pieces`]): the file's text is never held whole. Its fingerprint
 //! is taken from the same bytes on a thread of its own, so it is the fingerprint of exactly
 //! what was parsed, even should the file change while it is read.
@@ -13,7 +13,7 @@ use crate::domain::model::ImportedSchedule;
 
 use super::{ImportJob, Parsed};
 
-/// A local iCalendar file or schedule.json imported as it is read, when nothing must be known
+/// A local iCalendar file, schedule.json or schedule.xml imported as it is read, when nothing must be known
 /// about its bytes before they are parsed: no preview to check, no latest import to compare
 /// (a first, forced or dry run). `None`: the file is read whole instead.
 pub(super) async fn read_in_pieces(
@@ -25,7 +25,10 @@ pub(super) async fn read_in_pieces(
     let in_pieces = !job.source.contains("://")
         && job.previewed.is_none()
         && !has_latest
-        && matches!(job.format, None | Some(Format::Ics | Format::Json));
+        && matches!(
+            job.format,
+            None | Some(Format::Ics | Format::Json | Format::Xml)
+        );
     if !in_pieces {
         return None;
     }
@@ -163,20 +166,23 @@ mod tests {
     }
 
     #[test]
-    fn a_schedule_json_is_read_as_it_comes_with_the_fingerprint_of_its_bytes() {
+    fn a_schedule_json_or_xml_is_read_as_it_comes_with_the_fingerprint_of_its_bytes() {
         const JSON: &[u8] = include_bytes!("../../tests/fixtures/pretalx-anyconf.json");
+        const XML: &[u8] = include_bytes!("../../tests/fixtures/pretalx-fosdemformat.xml");
         let options = ImportOptions::default();
-        let json = file(JSON);
-        let path = json.path().to_str().expect("a UTF-8 path");
+        for (bytes, format) in [(JSON, Format::Json), (XML, Format::Xml)] {
+            let source = file(bytes);
+            let path = source.path().to_str().expect("a UTF-8 path");
 
-        let read = in_pieces(path, &options).expect("read as it comes");
+            let read = in_pieces(path, &options).expect("read as it comes");
 
-        assert_eq!(read.format, Format::Json);
-        assert_eq!(read.fingerprint, Fingerprint::of(JSON, None, None, false));
-        assert_eq!(
-            read.schedule,
-            import::parse(JSON, None, &options).expect("imports")
-        );
+            assert_eq!(read.format, format);
+            assert_eq!(read.fingerprint, Fingerprint::of(bytes, None, None, false));
+            assert_eq!(
+                read.schedule,
+                import::parse(bytes, None, &options).expect("imports")
+            );
+        }
     }
 
     #[test]

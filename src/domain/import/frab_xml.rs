@@ -10,6 +10,7 @@
 //! problem is in one rather than in the XML itself).
 
 mod content;
+mod days;
 mod errors;
 pub(super) mod fields;
 mod guards;
@@ -21,6 +22,8 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
+
+pub(super) use days::read;
 
 use content::{EventFields, Field};
 use errors::error_in;
@@ -41,59 +44,101 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
     guards::refuse_entity_declarations(input)?;
     let mut outline = Outline::new(input);
     let root = outline.root()?;
+    check_root(&root)?;
+    let mut reading = Reading::new(Conference::find(input)?, options);
+    while let Some(day_element) = children(&mut outline, &root, "day")? {
+        reading.day(&mut outline, &day_element)?;
+    }
+    outline.finish()?;
+    reading.finish(&root)
+}
+
+fn check_root(root: &Element<'_>) -> Result<(), ImportError> {
     if root.name != "schedule" {
         return Err(error_in(
-            &root,
+            root,
             "the root element should be <schedule> (a frab/pentabarf schedule.xml)",
         ));
     }
+    Ok(())
+}
 
-    let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
-    let conference = Conference::find(input)?;
-    schedule.name = conference.title;
-    schedule.time_zone = conference.zone;
-    let context = Context {
-        zone: conference
-            .zone
-            .or(options.time_zone)
-            .or(options.stored_time_zone),
-        day_change: conference.day_change,
-    };
+/// A timetable read a `<day>` at a time, from the whole file or from its days one by one
+/// ([`days`]).
+struct Reading {
+    schedule: ImportedSchedule,
+    context: Context,
+    ids: Ids,
+    skipped: Skipped,
+}
 
-    let mut ids = Ids::new();
-    let mut skipped = Skipped::default();
-    while let Some(day_element) = children(&mut outline, &root, "day")? {
-        let day = context.day(&day_element)?;
-        schedule.days.extend(day.programme_day);
-        while let Some(room) = children(&mut outline, &day_element, "room")? {
+impl Reading {
+    fn new(conference: Conference, options: &ImportOptions) -> Self {
+        let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
+        schedule.name = conference.title;
+        schedule.time_zone = conference.zone;
+        let context = Context {
+            zone: conference
+                .zone
+                .or(options.time_zone)
+                .or(options.stored_time_zone),
+            day_change: conference.day_change,
+        };
+        Self {
+            schedule,
+            context,
+            ids: Ids::new(),
+            skipped: Skipped::default(),
+        }
+    }
+
+    /// Reads `day_element`, which `outline` is inside, to its end tag.
+    fn day<'i>(
+        &mut self,
+        outline: &mut Outline<'i>,
+        day_element: &Element<'i>,
+    ) -> Result<(), ImportError> {
+        let day = self.context.day(day_element)?;
+        self.schedule.days.extend(day.programme_day);
+        while let Some(room) = children(outline, day_element, "room")? {
             let room_name = room.attribute("name").and_then(clean_line);
-            while let Some(event) = children(&mut outline, &room, "event")? {
-                // Malformed XML where the event is read refuses the file; a missing field skips
-                // the talk.
-                let found = EventFields::read(&mut outline, &event)?;
-                skipped.events += 1;
-                match context.event(&event, found, &day, room_name.as_deref()) {
+            while let Some(event) = children(outline, &room, "event")? {
+                // Malformed XML where the event is read refuses the file; a missing field
+                // skips the talk.
+                let found = EventFields::read(outline, &event)?;
+                self.skipped.events += 1;
+                match self
+                    .context
+                    .event(&event, found, &day, room_name.as_deref())
+                {
                     Ok(mut talk) => {
                         let place = format!("line {}", event.line);
-                        schedule.warnings.extend(ids.claim(&mut talk, &place));
-                        schedule.talks.push(talk);
+                        self.schedule
+                            .warnings
+                            .extend(self.ids.claim(&mut talk, &place));
+                        self.schedule.talks.push(talk);
                     }
-                    Err(error) => skipped.note(event_id(&event), error),
+                    Err(error) => self.skipped.note(event_id(&event), error),
                 }
             }
         }
+        Ok(())
     }
-    outline.finish()?;
-    skipped.conclude(&mut schedule)?;
-    if schedule.talks.is_empty() {
-        // Applied as the full timetable it would cancel every stored talk: a broken or
-        // not-yet-filled export must never do that (the iCalendar importer refuses too).
-        return Err(error_in(
-            &root,
-            "no <day><room><event> found: refusing to import an empty timetable",
-        ));
+
+    /// The timetable, once every day of the file whose root is `root` is read.
+    fn finish(self, root: &Element<'_>) -> Result<ImportedSchedule, ImportError> {
+        let mut schedule = self.schedule;
+        self.skipped.conclude(&mut schedule)?;
+        if schedule.talks.is_empty() {
+            // Applied as the full timetable it would cancel every stored talk: a broken or
+            // not-yet-filled export must never do that (the iCalendar importer refuses too).
+            return Err(error_in(
+                root,
+                "no <day><room><event> found: refusing to import an empty timetable",
+            ));
+        }
+        Ok(schedule)
     }
-    Ok(schedule)
 }
 
 /// The next child of `parent` called `name`, stepping over any other; `None` once `parent`

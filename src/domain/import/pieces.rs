@@ -2,12 +2,14 @@
 //! 100,000-event calendar, 277 MB of a 100,000-talk schedule.json, most of what such an import
 //! held at its peak). Only what is certain to read the same as the whole text is read this
 //! way, as UTF-8 (the BOMs dropped that [`super::decode`] and the format's reader drop: two
-//! from a calendar, one from a schedule.json, where a second is an error either way) giving a
-//! schedule that the [`super::limits`] leave as it is:
+//! from a calendar, one from a schedule.json or schedule.xml, where a second is an error or
+//! read whole) giving a schedule that the [`super::limits`] leave as it is:
 //!
 //! - an iCalendar file a piece at a time, with LF or CRLF line ends;
 //! - a schedule.json through a buffer, its talks converted as they are read
-//!   ([`super::pretalx_json::read`]), when it states what its talks are read with before them.
+//!   ([`super::pretalx_json::read`]), when it states what its talks are read with before them;
+//! - a schedule.xml a `<day>` at a time ([`super::frab_xml::read`]), when its conference comes
+//!   before its days and nothing but white space comes between them.
 //!
 //! Anything else (another format or encoding, a character folded in half, lone CRs, an
 //! error, a warning about a limit, a zone stated after the events) is [`ReadWhole`]: the
@@ -18,7 +20,7 @@ use std::io::Read;
 
 use super::decode::has_lone_cr;
 use super::ics::{self, Streamed};
-use super::{limits, pretalx_json, Format, ImportOptions};
+use super::{frab_xml, limits, pretalx_json, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
 use hashed::Hashed;
 
@@ -100,10 +102,18 @@ fn read_by(
     // The first kilobyte tells the format: anything else is left to the whole reading before
     // more of it is read.
     let mut at_end = fill(&mut pending, SNIFF_BYTES)?;
-    if readable(format, &pending)? == Format::Json {
-        let schedule = Hashed::new(pending, source, options.max_bytes, &mut hashed)
-            .read(|json| pretalx_json::read(json, options))?;
-        return within_limits(schedule).map(|schedule| (Format::Json, schedule));
+    match readable(format, &pending)? {
+        Format::Json => {
+            let schedule = Hashed::new(pending, source, options.max_bytes, &mut hashed)
+                .read(|json| pretalx_json::read(json, options))?;
+            return within_limits(schedule).map(|schedule| (Format::Json, schedule));
+        }
+        Format::Xml => {
+            let schedule = Hashed::new(pending, source, options.max_bytes, &mut hashed)
+                .read(|xml| frab_xml::read(xml, piece_bytes, options))?;
+            return within_limits(schedule).map(|schedule| (Format::Xml, schedule));
+        }
+        Format::Ics | Format::Text => {}
     }
     let mut pieces = Pieces::start(options, total_bytes);
     // Line feeds before this offset of `pending` end no piece: each byte is looked at once,
@@ -190,14 +200,14 @@ impl<'o> Pieces<'o> {
 }
 
 /// The format a file that begins with `head` is read in pieces as: `format`, or the one
-/// detected, if it is iCalendar or schedule.json and not in UTF-16.
+/// detected, if it is iCalendar, schedule.json or schedule.xml and not in UTF-16.
 fn readable(format: Option<Format>, head: &[u8]) -> Result<Format, ReadWhole> {
     if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
         return Err(ReadWhole("UTF-16"));
     }
     match format.unwrap_or_else(|| Format::detect(head)) {
-        format @ (Format::Ics | Format::Json) => Ok(format),
-        _ => Err(ReadWhole("neither an iCalendar file nor a schedule.json")),
+        format @ (Format::Ics | Format::Json | Format::Xml) => Ok(format),
+        Format::Text => Err(ReadWhole("a talk listing")),
     }
 }
 
@@ -217,3 +227,6 @@ mod tests;
 #[cfg(test)]
 #[path = "tests_pieces_json.rs"]
 mod tests_json;
+#[cfg(test)]
+#[path = "tests_pieces_xml.rs"]
+mod tests_xml;

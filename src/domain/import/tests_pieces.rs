@@ -166,26 +166,23 @@ fn a_piece_ends_only_where_the_next_line_does_not_continue_it() {
 }
 
 #[test]
-fn a_file_that_is_not_a_calendar_or_json_is_left_after_its_first_read() {
-    let xml = format!(
-        "<schedule>\n{}</schedule>\n",
-        "  <day date=\"2027-01-15\"></day>\n".repeat(10_000)
+fn a_talk_listing_is_left_after_its_first_read() {
+    let listing = format!(
+        "Talks\n\n{}",
+        "A talk\n\nAnn Lee\n\nFundamentals, All\n\nDescription: Short.\n\n\n".repeat(10_000)
     );
-    let mut source = Trickle::new(xml.as_bytes(), vec![usize::MAX]);
+    let mut source = Trickle::new(listing.as_bytes(), vec![usize::MAX]);
 
     let read = read_by(
         &mut source,
         4_096,
         &ImportOptions::default(),
         None,
-        xml.len(),
+        listing.len(),
         |_| true,
     );
 
-    assert_eq!(
-        read,
-        Err(ReadWhole("neither an iCalendar file nor a schedule.json"))
-    );
+    assert_eq!(read, Err(ReadWhole("a talk listing")));
     assert!(source.read <= SNIFF_BYTES, "{} bytes read", source.read);
 }
 
@@ -252,10 +249,7 @@ fn a_file_over_the_limit_or_not_a_calendar_is_read_whole() {
 
     let listing = b"Talks\n\nA talk\nSpeaker: Ann\n";
     let (read, _) = in_pieces(listing, 8, vec![3]);
-    assert_eq!(
-        read,
-        Err(ReadWhole("neither an iCalendar file nor a schedule.json"))
-    );
+    assert_eq!(read, Err(ReadWhole("a talk listing")));
 }
 
 #[test]

@@ -61,22 +61,26 @@ pub(super) fn leading_blank(text: &str) -> usize {
 /// each position costs only the text since the previous one.
 pub(super) struct Lines<'a> {
     input: &'a str,
+    /// The line `input` starts on: a piece of a file may start further on.
+    first: usize,
     at: usize,
     line: usize,
 }
 
 impl<'a> Lines<'a> {
-    pub(super) fn new(input: &'a str) -> Self {
+    /// Lines of `input`, which starts on line `first`.
+    pub(super) fn new(input: &'a str, first: usize) -> Self {
         Self {
             input,
+            first,
             at: 0,
-            line: 1,
+            line: first,
         }
     }
 
     pub(super) fn at(&mut self, position: usize) -> usize {
         if position < self.at {
-            *self = Self::new(self.input);
+            *self = Self::new(self.input, self.first);
         }
         let between = self.input.get(self.at..position).unwrap_or_default();
         self.line += between.bytes().filter(|&b| b == b'\n').count();

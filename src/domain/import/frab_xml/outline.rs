@@ -100,6 +100,12 @@ pub(super) struct Outline<'i> {
 
 impl<'i> Outline<'i> {
     pub(super) fn new(input: &'i str) -> Self {
+        Self::within(input, 1, 0)
+    }
+
+    /// The outline of a piece of a file that starts on line `first_line`, inside `depth`
+    /// elements opened before it (as a day's text is inside the root).
+    pub(super) fn within(input: &'i str, first_line: usize, depth: usize) -> Self {
         let mut reader = Reader::from_str(input);
         let config = reader.config_mut();
         // Positions are taken before each event: text must stay an event of its own so that
@@ -110,8 +116,8 @@ impl<'i> Outline<'i> {
         Self {
             input,
             reader,
-            lines: Lines::new(input),
-            depth: 0,
+            lines: Lines::new(input, first_line),
+            depth,
         }
     }
 

@@ -1,0 +1,218 @@
+//! A schedule.xml imported a day at a time, through the hash and the checks the whole reading
+//! makes of its bytes: the same schedule and the same bytes hashed, or [`ReadWhole`].
+
+use proptest::prelude::*;
+
+use super::tests::in_pieces;
+use crate::domain::import::{parse, Format, ImportOptions};
+use crate::domain::model::ImportedSchedule;
+
+const FIXTURES: [(&str, &str); 3] = [
+    (
+        "pretalx-fosdemformat.xml",
+        include_str!("../../../tests/fixtures/pretalx-fosdemformat.xml"),
+    ),
+    (
+        "congress-duplicate-guids.xml",
+        include_str!("../../../tests/fixtures/real-world/congress-duplicate-guids.xml"),
+    ),
+    (
+        "miniconf-pretalx.xml",
+        include_str!("../../../tests/fixtures/real-world/miniconf-pretalx.xml"),
+    ),
+];
+
+/// `bytes` read `piece` bytes at a time from reads of `sizes`: the schedule if it was read a
+/// day at a time, which must then be the whole reading's, with every byte hashed; `None` if
+/// it was left to the whole reading.
+fn by_days(name: &str, bytes: &[u8], piece: usize, sizes: Vec<usize>) -> Option<ImportedSchedule> {
+    let (read, hashed) = in_pieces(bytes, piece, sizes);
+    let (format, read) = read.ok()?;
+    let whole = parse(bytes, None, &ImportOptions::default());
+    assert_eq!(format, Format::Xml, "{name}");
+    assert_eq!(Ok(&read), whole.as_ref(), "{name}");
+    assert_eq!(hashed, bytes, "{name}: the hash saw other bytes");
+    Some(read)
+}
+
+/// `days` days, each with an event in two rooms: one that reads, and one without a duration
+/// (skipped, with a warning naming its line); every day's first guid is the same, so each
+/// repeat is renamed with a warning naming both lines.
+fn many_days(days: usize) -> String {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\"?>\n<schedule>\n  <conference>\n    <title>Many</title>\n    \
+         <days>2</days>\n    <time_zone_name>Europe/Berlin</time_zone_name>\n  \
+         </conference>\n",
+    );
+    for day in 1..=days {
+        let date = format!("2027-03-{day:02}");
+        xml.push_str(&format!(
+            "  <day index=\"{day}\" date=\"{date}\">\n    <room name=\"Barn\">\n      \
+             <event guid=\"same\"><title>Talk {day}</title><start>09:00</start>\
+             <duration>00:30</duration>\n        <abstract>Line one.\n\nLine two.</abstract>\
+             </event>\n    </room>\n    <room name=\"Loft\">\n      <event guid=\"g{day}\">\
+             <title>No duration</title><start>10:00</start></event>\n    </room>\n  </day>\n"
+        ));
+    }
+    xml.push_str("</schedule>\n");
+    xml
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn a_schedule_xml_in_reads_of_any_size_reads_as_the_whole_text_does(
+        bom in any::<bool>(),
+        piece in 1usize..2_000,
+        sizes in proptest::collection::vec(1usize..300, 1..5),
+    ) {
+        let many = many_days(12);
+        let files = FIXTURES.iter().map(|(name, text)| (*name, *text)).chain([("many days", many.as_str())]);
+        for (name, text) in files {
+            let mut bytes = text.as_bytes().to_vec();
+            if bom {
+                bytes.splice(0..0, *b"\xEF\xBB\xBF");
+            }
+            let read = by_days(name, &bytes, piece, sizes.clone());
+            prop_assert!(read.is_some(), "{} was left to the whole reading", name);
+        }
+    }
+
+    /// However a file is broken or odd, a day at a time it reads as the whole reading does or
+    /// is left to it: never another schedule, never one the whole reading refuses.
+    #[test]
+    fn an_edited_schedule_xml_reads_as_the_whole_text_does_or_is_left_to_it(
+        fixture in 0usize..4,
+        edits in proptest::collection::vec((0.0f64..1.0, 0usize..12, 0usize..40), 1..4),
+        piece in 1usize..300,
+    ) {
+        const SNIPPETS: [&str; 12] = [
+            "</day>", "<day>", "<day/>", "<!--", "-->", "<![CDATA[", "]]>", "</schedule>",
+            "<conference><title>Late</title></conference>", "\n", "<!ENTITY x \"y\">", "&amp;",
+        ];
+        let many = many_days(4);
+        let text = FIXTURES.get(fixture).map_or(many.as_str(), |(_, text)| *text);
+        let mut bytes = text.as_bytes().to_vec();
+        for (at, snippet, cut) in edits {
+            // Edits land on character boundaries: the fixtures are UTF-8, and a file that is
+            // not is read whole before it is ever cut into days.
+            let mut at = (at * bytes.len() as f64) as usize;
+            while !text_boundary(&bytes, at) {
+                at -= 1;
+            }
+            let mut end = (at + cut).min(bytes.len());
+            while !text_boundary(&bytes, end) {
+                end += 1;
+            }
+            bytes.splice(at..end, SNIPPETS[snippet].bytes());
+        }
+        by_days("an edited file", &bytes, piece, vec![97]);
+    }
+}
+
+fn text_boundary(bytes: &[u8], at: usize) -> bool {
+    bytes.get(at).is_none_or(|&b| (b as i8) >= -0x40)
+}
+
+#[test]
+fn lines_are_counted_across_days_as_the_whole_reading_counts_them() {
+    let xml = many_days(30);
+    let read = by_days("many days", xml.as_bytes(), 64, vec![50]).expect("read a day at a time");
+    assert_eq!(read.talks.len(), 30);
+    // Each day is 11 lines from line 8; the last day's repeat of the first guid names both
+    // events' lines.
+    let repeat = read.warnings.iter().rev().find(|w| w.contains("\"same\""));
+    assert!(
+        repeat.is_some_and(|w| w.starts_with("line 329: ") && w.contains("used by line 10;")),
+        "{:?}",
+        read.warnings
+    );
+}
+
+#[test]
+fn an_odd_schedule_xml_reads_as_the_whole_text_does_or_is_left_to_it() {
+    let (_, text) = FIXTURES[0];
+    let day_end = text.find("</day>").expect("a day") + "</day>".len();
+    let (head, days) = text.split_at(text.find("  <day ").expect("a day"));
+    let cases: [(&str, String, bool); 15] = [
+        ("CRLF", text.replace('\n', "\r\n"), true),
+        ("lone CRs", text.replace('\n', "\r"), true),
+        (
+            "a comment and a DOCTYPE in the head",
+            {
+                let head = head.replacen(
+                    "<schedule>",
+                    "<!DOCTYPE schedule>\n<!-- made by hand -->\n<schedule>",
+                    1,
+                );
+                format!("{head}{days}")
+            },
+            true,
+        ),
+        (
+            "end tags spaced out",
+            text.replace("</day>", "</day \n >")
+                .replace("</schedule>", "</schedule >"),
+            true,
+        ),
+        ("two BOMs", format!("\u{feff}\u{feff}{text}"), false),
+        (
+            "the conference after the days",
+            {
+                let conference = &head[head.find("  <conference>").expect("a conference")..];
+                let head = head.replace(conference, "");
+                format!(
+                    "{head}{}",
+                    days.replace("</schedule>", &format!("{conference}</schedule>"))
+                )
+            },
+            false,
+        ),
+        (
+            "a comment between the days",
+            format!("{}<!-- two -->{}", &text[..day_end], &text[day_end..]),
+            false,
+        ),
+        ("text after the root", format!("{text}trailing"), false),
+        (
+            "a comment after the root",
+            format!("{text}<!-- end -->\n"),
+            false,
+        ),
+        (
+            "an entity declaration",
+            format!("<!DOCTYPE s [<!ENTITY x \"y\">]>\n{text}"),
+            false,
+        ),
+        (
+            "`</day>` in a CDATA section",
+            text.replacen("</abstract>", "<![CDATA[</day>]]></abstract>", 1),
+            false,
+        ),
+        (
+            "an empty day among the days",
+            format!(
+                "{}<day date=\"2024-02-05\"/>{}",
+                &text[..day_end],
+                &text[day_end..]
+            ),
+            false,
+        ),
+        (
+            "a day cut off",
+            text[..text.rfind("</day>").expect("a day")].to_owned(),
+            false,
+        ),
+        ("no talk", format!("{head}</schedule>\n"), false),
+        (
+            "an unknown element among the days",
+            format!("{}<note/>{}", &text[..day_end], &text[day_end..]),
+            false,
+        ),
+    ];
+    for (name, xml, by_days_expected) in cases {
+        let read = by_days(name, xml.as_bytes(), 64, vec![37]);
+        assert_eq!(read.is_some(), by_days_expected, "{name}");
+    }
+}
