@@ -151,8 +151,8 @@ pub struct SpeakerData {
     pub biography: Option<Arc<str>>,
 }
 
-/// One copy of each biography: the importers and the store hand every speaker's biography
-/// through [`Biographies::share_all`] as they read a talk, so that equal texts are one.
+/// One copy of each biography: the schedule.json and listing readers and the store hand every
+/// speaker's biography through it as they read a talk, so that equal texts are one.
 #[derive(Debug, Default)]
 pub struct Biographies(HashSet<Arc<str>>);
 

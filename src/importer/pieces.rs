@@ -13,9 +13,9 @@ use crate::domain::model::ImportedSchedule;
 
 use super::{ImportJob, Parsed};
 
-/// A local iCalendar file, schedule.json or schedule.xml imported as it is read, when nothing must be known
-/// about its bytes before they are parsed: no preview to check, no latest import to compare
-/// (a first, forced or dry run). `None`: the file is read whole instead.
+/// A local iCalendar file, schedule.json or schedule.xml imported as it is read, when nothing
+/// must be known about its bytes before they are parsed: no preview to check, no latest
+/// import to compare (a first, forced or dry run). `None`: the file is read whole instead.
 pub(super) async fn read_in_pieces(
     job: &ImportJob<'_>,
     options: &ImportOptions,
@@ -56,7 +56,7 @@ pub(super) struct Piecewise {
 
 /// Parses the file at `path` as it reads it, feeding its bytes to `hasher`. `None`: the
 /// file is to be read whole instead (anything but a clean read of a regular UTF-8 iCalendar
-/// file or schedule.json; why goes to the debug log).
+/// file, schedule.json or schedule.xml; why goes to the debug log).
 pub(super) fn parse(
     path: &str,
     options: &ImportOptions,

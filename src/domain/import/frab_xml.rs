@@ -98,29 +98,44 @@ impl Reading {
         outline: &mut Outline<'i>,
         day_element: &Element<'i>,
     ) -> Result<(), ImportError> {
+        let day = self.day_start(day_element)?;
+        while let Some(room) = children(outline, day_element, "room")? {
+            let room_name = room_name(&room);
+            while let Some(event) = children(outline, &room, "event")? {
+                self.event(outline, &event, &day, room_name.as_deref())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What a day's start tag says.
+    fn day_start(&mut self, day_element: &Element<'_>) -> Result<Day, ImportError> {
         let day = self.context.day(day_element)?;
         self.schedule.days.extend(day.programme_day);
-        while let Some(room) = children(outline, day_element, "room")? {
-            let room_name = room.attribute("name").and_then(clean_line);
-            while let Some(event) = children(outline, &room, "event")? {
-                // Malformed XML where the event is read refuses the file; a missing field
-                // skips the talk.
-                let found = EventFields::read(outline, &event)?;
-                self.skipped.events += 1;
-                match self
-                    .context
-                    .event(&event, found, &day, room_name.as_deref())
-                {
-                    Ok(mut talk) => {
-                        let place = format!("line {}", event.line);
-                        self.schedule
-                            .warnings
-                            .extend(self.ids.claim(&mut talk, &place));
-                        self.schedule.talks.push(talk);
-                    }
-                    Err(error) => self.skipped.note(event_id(&event), error),
-                }
+        Ok(day)
+    }
+
+    /// Reads `event`, which `outline` is inside, to its end tag.
+    fn event<'i>(
+        &mut self,
+        outline: &mut Outline<'i>,
+        event: &Element<'i>,
+        day: &Day,
+        room_name: Option<&str>,
+    ) -> Result<(), ImportError> {
+        // Malformed XML where the event is read refuses the file; a missing field skips the
+        // talk.
+        let found = EventFields::read(outline, event)?;
+        self.skipped.events += 1;
+        match self.context.event(event, found, day, room_name) {
+            Ok(mut talk) => {
+                let place = format!("line {}", event.line);
+                self.schedule
+                    .warnings
+                    .extend(self.ids.claim(&mut talk, &place));
+                self.schedule.talks.push(talk);
             }
+            Err(error) => self.skipped.note(event_id(event), error),
         }
         Ok(())
     }
@@ -359,6 +374,10 @@ impl Context {
         fields::start_from_day(date, clock, day.starts_at, zone)
             .ok_or_else(|| error_in(event, "the event's date is out of range"))
     }
+}
+
+fn room_name(room: &Element<'_>) -> Option<String> {
+    room.attribute("name").and_then(clean_line)
 }
 
 /// The event's id as the source gives it: `guid`, else `id`.

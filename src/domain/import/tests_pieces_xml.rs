@@ -1,4 +1,4 @@
-//! A schedule.xml imported a day at a time, through the hash and the checks the whole reading
+//! A schedule.xml imported an element at a time, through the hash and the checks the whole reading
 //! makes of its bytes: the same schedule and the same bytes hashed, or [`ReadWhole`].
 
 use proptest::prelude::*;
@@ -23,9 +23,14 @@ const FIXTURES: [(&str, &str); 3] = [
 ];
 
 /// `bytes` read `piece` bytes at a time from reads of `sizes`: the schedule if it was read a
-/// day at a time, which must then be the whole reading's, with every byte hashed; `None` if
+/// element at a time, which must then be the whole reading's, with every byte hashed; `None` if
 /// it was left to the whole reading.
-fn by_days(name: &str, bytes: &[u8], piece: usize, sizes: Vec<usize>) -> Option<ImportedSchedule> {
+fn by_elements(
+    name: &str,
+    bytes: &[u8],
+    piece: usize,
+    sizes: Vec<usize>,
+) -> Option<ImportedSchedule> {
     let (read, hashed) = in_pieces(bytes, piece, sizes);
     let (format, read) = read.ok()?;
     let whole = parse(bytes, None, &ImportOptions::default());
@@ -68,28 +73,32 @@ proptest! {
         sizes in proptest::collection::vec(1usize..300, 1..5),
     ) {
         let many = many_days(12);
-        let files = FIXTURES.iter().map(|(name, text)| (*name, *text)).chain([("many days", many.as_str())]);
+        let files = FIXTURES
+            .iter()
+            .map(|(name, text)| (*name, *text))
+            .chain([("many days", many.as_str())]);
         for (name, text) in files {
             let mut bytes = text.as_bytes().to_vec();
             if bom {
                 bytes.splice(0..0, *b"\xEF\xBB\xBF");
             }
-            let read = by_days(name, &bytes, piece, sizes.clone());
+            let read = by_elements(name, &bytes, piece, sizes.clone());
             prop_assert!(read.is_some(), "{} was left to the whole reading", name);
         }
     }
 
-    /// However a file is broken or odd, a day at a time it reads as the whole reading does or
+    /// However a file is broken or odd, an element at a time it reads as the whole reading does or
     /// is left to it: never another schedule, never one the whole reading refuses.
     #[test]
     fn an_edited_schedule_xml_reads_as_the_whole_text_does_or_is_left_to_it(
         fixture in 0usize..4,
-        edits in proptest::collection::vec((0.0f64..1.0, 0usize..12, 0usize..40), 1..4),
+        edits in proptest::collection::vec((0.0f64..1.0, 0usize..18, 0usize..40), 1..4),
         piece in 1usize..300,
     ) {
-        const SNIPPETS: [&str; 12] = [
+        const SNIPPETS: [&str; 18] = [
             "</day>", "<day>", "<day/>", "<!--", "-->", "<![CDATA[", "]]>", "</schedule>",
             "<conference><title>Late</title></conference>", "\n", "<!ENTITY x \"y\">", "&amp;",
+            "\r", "</schedule ", "</day ", "</room x>", "<x:day>", "<days>",
         ];
         let many = many_days(4);
         let text = FIXTURES.get(fixture).map_or(many.as_str(), |(_, text)| *text);
@@ -107,8 +116,15 @@ proptest! {
             }
             bytes.splice(at..end, SNIPPETS[snippet].bytes());
         }
-        by_days("an edited file", &bytes, piece, vec![97]);
+        by_elements("an edited file", &bytes, piece, vec![97]);
     }
+}
+
+/// `text` with `depth` elements nested in its first abstract: with the root, day, room, event
+/// and abstract around them, 123 is as deep as a file may nest.
+fn nested(text: &str, depth: usize) -> String {
+    let inner = format!("{}deep{}", "<b>".repeat(depth), "</b>".repeat(depth));
+    text.replacen("</abstract>", &format!("{inner}</abstract>"), 1)
 }
 
 fn text_boundary(bytes: &[u8], at: usize) -> bool {
@@ -118,7 +134,8 @@ fn text_boundary(bytes: &[u8], at: usize) -> bool {
 #[test]
 fn lines_are_counted_across_days_as_the_whole_reading_counts_them() {
     let xml = many_days(30);
-    let read = by_days("many days", xml.as_bytes(), 64, vec![50]).expect("read a day at a time");
+    let read =
+        by_elements("many days", xml.as_bytes(), 64, vec![50]).expect("read an element at a time");
     assert_eq!(read.talks.len(), 30);
     // Each day is 11 lines from line 8; the last day's repeat of the first guid names both
     // events' lines.
@@ -134,10 +151,13 @@ fn lines_are_counted_across_days_as_the_whole_reading_counts_them() {
 fn an_odd_schedule_xml_reads_as_the_whole_text_does_or_is_left_to_it() {
     let (_, text) = FIXTURES[0];
     let day_end = text.find("</day>").expect("a day") + "</day>".len();
+    let event_end = text.find("</event>").expect("an event") + "</event>".len();
+    let room_start = text.find("<room ").expect("a room");
     let (head, days) = text.split_at(text.find("  <day ").expect("a day"));
-    let cases: [(&str, String, bool); 15] = [
+    let after = |at: usize, inserted: &str| format!("{}{inserted}{}", &text[..at], &text[at..]);
+    let cases: [(&str, String, bool); 29] = [
         ("CRLF", text.replace('\n', "\r\n"), true),
-        ("lone CRs", text.replace('\n', "\r"), true),
+        ("lone CRs", text.replace('\n', "\r"), false),
         (
             "a comment and a DOCTYPE in the head",
             {
@@ -171,8 +191,33 @@ fn an_odd_schedule_xml_reads_as_the_whole_text_does_or_is_left_to_it() {
         ),
         (
             "a comment between the days",
-            format!("{}<!-- two -->{}", &text[..day_end], &text[day_end..]),
+            after(day_end, "<!-- two -->"),
             false,
+        ),
+        (
+            "a comment between the events",
+            after(event_end, "<!-- two -->"),
+            false,
+        ),
+        (
+            "an empty room",
+            after(room_start, "<room name=\"Empty\"/>\n"),
+            true,
+        ),
+        (
+            "an empty event",
+            after(event_end, "<event guid=\"e\"/>"),
+            true,
+        ),
+        (
+            "an unknown element in a room",
+            after(event_end, "<note/>"),
+            false,
+        ),
+        (
+            "an unknown element in an event",
+            text.replacen("</abstract>", "</abstract><note>n</note>", 1),
+            true,
         ),
         ("text after the root", format!("{text}trailing"), false),
         (
@@ -188,31 +233,72 @@ fn an_odd_schedule_xml_reads_as_the_whole_text_does_or_is_left_to_it() {
         (
             "`</day>` in a CDATA section",
             text.replacen("</abstract>", "<![CDATA[</day>]]></abstract>", 1),
+            true,
+        ),
+        (
+            "`</event>` in a CDATA section",
+            text.replacen("</abstract>", "<![CDATA[</event>]]></abstract>", 1),
             false,
         ),
         (
             "an empty day among the days",
-            format!(
-                "{}<day date=\"2024-02-05\"/>{}",
-                &text[..day_end],
-                &text[day_end..]
-            ),
-            false,
+            after(day_end, "<day date=\"2024-02-05\"/>"),
+            true,
         ),
         (
             "a day cut off",
             text[..text.rfind("</day>").expect("a day")].to_owned(),
             false,
         ),
-        ("no talk", format!("{head}</schedule>\n"), false),
+        (
+            "no talk",
+            format!("{head}  <day date=\"2024-02-03\"></day>\n</schedule>\n"),
+            false,
+        ),
+        (
+            "a malformed root end tag",
+            text.replace("</schedule>", "</schedule x></schedule>"),
+            false,
+        ),
+        (
+            "a malformed day end tag",
+            text.replacen("</day>", "</day x></day>", 1),
+            false,
+        ),
+        (
+            "a malformed room end tag",
+            text.replacen("</room>", "</room/></room>", 1),
+            false,
+        ),
+        (
+            "an entity declaration in a day",
+            after(event_end, "<!ENTITY x \"y\">"),
+            false,
+        ),
+        (
+            "`</day>` in a comment in an event",
+            text.replacen("</abstract>", "</abstract><!-- </day> -->", 1),
+            true,
+        ),
+        (
+            "another root",
+            text.replace("schedule>", "programme>"),
+            false,
+        ),
+        ("nesting to the limit in an event", nested(text, 123), true),
+        (
+            "nesting past the limit in an event",
+            nested(text, 124),
+            false,
+        ),
         (
             "an unknown element among the days",
-            format!("{}<note/>{}", &text[..day_end], &text[day_end..]),
+            after(day_end, "<note/>"),
             false,
         ),
     ];
-    for (name, xml, by_days_expected) in cases {
-        let read = by_days(name, xml.as_bytes(), 64, vec![37]);
-        assert_eq!(read.is_some(), by_days_expected, "{name}");
+    for (name, xml, by_elements_expected) in cases {
+        let read = by_elements(name, xml.as_bytes(), 64, vec![37]);
+        assert_eq!(read.is_some(), by_elements_expected, "{name}");
     }
 }

@@ -1,28 +1,29 @@
-//! A local schedule.xml read a `<day>` at a time ([`crate::domain::import::pieces`]), so that
-//! its text is never held whole: 172 MB of a 100,000-talk file, half of what its import held
-//! at its peak. Each day's text is read by the same outline and code as the whole file's
-//! days, with its lines counted from where it starts, and is freed once its talks are
-//! converted.
+//! A local schedule.xml read an element at a time ([`crate::domain::import::pieces`]), so
+//! that its text is never held whole: 172 MB of a 100,000-talk file, half of what its import
+//! held at its peak. Each `<event>`, and each day's and room's start tag, is read by the same
+//! outline and code as the whole file's, alone, with its lines counted from where it starts
+//! and its depth from the elements around it; its text is freed once it is read.
 //!
 //! Only a file laid out as frab and pretalx write it is read this way: the root `<schedule>`
-//! with its `<conference>` before the first day, then the days, with only white space
-//! between them, then the root's end tag. Anything else (a comment or another element among
-//! or after the days, no conference before them, an entity declaration, a second BOM, an
-//! error, a day that does not end where its first `</day>` is) is [`ReadWhole`]: the whole
+//! with its `<conference>` before the first day, then days of rooms of events, with only
+//! white space between them, then the root's end tag. Anything else (a comment or another
+//! element among them, no conference before the days, an entity declaration, a second BOM,
+//! an error, an event that does not end at its first `</event>`) is [`ReadWhole`]: the whole
 //! reading then gives the schedule, or the message naming the line.
 
 use std::io::Read;
 
 use memchr::memmem;
 
-use super::outline::Outline;
-use super::{Conference, Reading};
+use super::outline::{Element, Outline};
+use super::{room_name, Conference, Day, Reading};
+use crate::domain::import::decode::has_lone_cr;
 use crate::domain::import::pieces::ReadWhole;
-use crate::domain::import::ImportOptions;
+use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::ImportedSchedule;
 
-/// Reads a schedule.xml from `source` (UTF-8, its BOM dropped) a day at a time, reading
-/// `read_bytes` at a time (a day may take many reads).
+/// Reads a schedule.xml from `source` (UTF-8, its BOM dropped) an event at a time, reading
+/// `read_bytes` at a time (an event may take many reads).
 pub(in crate::domain::import) fn read(
     source: impl Read,
     read_bytes: usize,
@@ -32,18 +33,19 @@ pub(in crate::domain::import) fn read(
         source,
         read_bytes: read_bytes.max(1),
         pending: Vec::new(),
+        start: 0,
         at_end: false,
+        line: 1,
     };
     let first_day = file
         .tag(0, b"<day")?
         .ok_or(ReadWhole("no <day> in the file"))?;
     // The head, closed where the days would start, is read as a file of its own: the root and
     // whatever comes before the days, with the conference the days need.
-    let head = file.take(first_day)?;
+    let (head, _) = file.take(first_day)?;
     if head.starts_with('\u{feff}') {
         return Err(ReadWhole("a second byte-order mark"));
     }
-    let mut line = 1 + newlines(&head);
     let head = format!("{head}</schedule>");
     let mut outline = Outline::new(&head);
     let root = outline.root().map_err(|_| ReadWhole("the head"))?;
@@ -63,48 +65,95 @@ pub(in crate::domain::import) fn read(
     let conference = conference.ok_or(ReadWhole("no <conference> before the days"))?;
 
     let mut reading = Reading::new(conference, options);
-    loop {
-        let end = file
-            .end_tag(0, b"</day")?
-            .ok_or(ReadWhole("a <day> that does not end"))?;
-        let day = file.take(end)?;
-        let mut outline = Outline::within(&day, line, 1);
-        let read = outline.root().and_then(|element| {
-            reading.day(&mut outline, &element)?;
-            outline.finish()
-        });
-        read.map_err(|_| ReadWhole("a day"))?;
-        line += newlines(&day);
+    while file.starts_tag(b"<day")? {
+        let (tag, line, empty) = file.start_tag()?;
+        if empty {
+            alone(&tag, line, 1, |outline, day| reading.day(outline, day))?;
+        } else {
+            let tag = format!("{tag}</day>");
+            let day = alone(&tag, line, 1, |outline, day| {
+                let read = reading.day_start(day)?;
+                outline.child_of(day).map(|_| read)
+            })?;
+            rooms(&mut file, &mut reading, &day)?;
+        }
+        file.skip_blank()?;
+    }
+    // The root's end tag, and nothing after it but white space: a comment after the root,
+    // which the whole reading allows, is rare enough to leave to it.
+    if !file.end(b"</schedule")? {
+        return Err(ReadWhole("something other than a day among the days"));
+    }
+    file.skip_blank()?;
+    if !file.rest().is_empty() || !file.at_end {
+        return Err(ReadWhole("something after the root's end tag"));
+    }
+    reading
+        .finish(&root)
+        .map_err(|_| ReadWhole("no talk in the file"))
+}
 
-        let blank = file.blank()?;
-        let between = file.pending.drain(..blank);
-        line += between.filter(|&b| b == b'\n').count();
-        if file.starts_tag(b"<day")? {
+/// Reads the rooms of `day`, whose start tag is read, to the day's end tag.
+fn rooms<R: Read>(file: &mut File<R>, reading: &mut Reading, day: &Day) -> Result<(), ReadWhole> {
+    loop {
+        file.skip_blank()?;
+        if file.end(b"</day")? {
+            return Ok(());
+        }
+        if !file.starts_tag(b"<room")? {
+            return Err(ReadWhole("something other than a room in a day"));
+        }
+        let (tag, line, empty) = file.start_tag()?;
+        let tag = if empty { tag } else { format!("{tag}</room>") };
+        // Depth 2: inside the root and the day.
+        let room_name = alone(&tag, line, 2, |outline, room| {
+            outline.child_of(room).map(|_| room_name(room))
+        })?;
+        if empty {
             continue;
         }
-        // Only the root's end tag is left, with nothing after it but white space.
-        let end = match file.starts_tag(b"</schedule")? {
-            true => file.end_tag(0, b"</schedule")?,
-            false => None,
-        };
-        let end = end.ok_or(ReadWhole("something other than a day among the days"))?;
-        file.pending.drain(..end);
-        if file.blank()? != file.pending.len() || !file.at_end {
-            return Err(ReadWhole("something after the root's end tag"));
+        loop {
+            file.skip_blank()?;
+            if file.end(b"</room")? {
+                break;
+            }
+            if !file.starts_tag(b"<event")? {
+                return Err(ReadWhole("something other than an event in a room"));
+            }
+            let (event, line) = file.element(b"</event")?;
+            alone(&event, line, 3, |outline, event| {
+                reading.event(outline, event, day, room_name.as_deref())
+            })?;
         }
-        return reading
-            .finish(&root)
-            .map_err(|_| ReadWhole("no talk in the file"));
     }
 }
 
-/// The file, read on as the days need.
+/// Reads `text`, one element starting on `line` inside `depth` others, with `read`, which
+/// reads it to its end tag; nothing may follow it.
+fn alone<T>(
+    text: &str,
+    line: usize,
+    depth: usize,
+    read: impl for<'i> FnOnce(&mut Outline<'i>, &Element<'i>) -> Result<T, ImportError>,
+) -> Result<T, ReadWhole> {
+    let mut outline = Outline::within(text, line, depth);
+    let read = outline.root().and_then(|element| {
+        let read = read(&mut outline, &element)?;
+        outline.finish().map(|()| read)
+    });
+    read.map_err(|_| ReadWhole("an element this reading cannot read"))
+}
+
+/// The file, read on as the elements need.
 struct File<R> {
     source: R,
     read_bytes: usize,
-    /// Read, not yet taken.
+    /// Read; the bytes from `start` on are not yet taken.
     pending: Vec<u8>,
+    start: usize,
     at_end: bool,
+    /// The line the bytes not yet taken start on.
+    line: usize,
 }
 
 impl<R: Read> File<R> {
@@ -113,6 +162,10 @@ impl<R: Read> File<R> {
         if self.at_end {
             return Ok(false);
         }
+        // What was taken is dropped once per read, not once per element: an element is a
+        // few hundred bytes, a read a mebibyte.
+        self.pending.drain(..self.start);
+        self.start = 0;
         let want = self.read_bytes;
         let read = (&mut self.source)
             .take(u64::try_from(want).unwrap_or(u64::MAX))
@@ -123,27 +176,32 @@ impl<R: Read> File<R> {
         Ok(read > 0)
     }
 
-    /// The byte at `at`, reading on as far as it; `None` past the end of the file.
+    /// The bytes not yet taken.
+    fn rest(&self) -> &[u8] {
+        self.pending.get(self.start..).unwrap_or_default()
+    }
+
+    /// The byte at `at` of the rest, reading on as far as it; `None` past the end of the file.
     fn byte(&mut self, at: usize) -> Result<Option<u8>, ReadWhole> {
-        while self.pending.len() <= at {
+        while self.rest().len() <= at {
             if !self.more()? {
                 return Ok(None);
             }
         }
-        Ok(self.pending.get(at).copied())
+        Ok(self.rest().get(at).copied())
     }
 
-    /// Where the first `needle` at or after `from` starts, reading on until it is found or
-    /// the file ends.
+    /// Where in the rest the first `needle` at or after `from` starts, reading on until it is
+    /// found or the file ends.
     fn find(&mut self, mut from: usize, needle: &[u8]) -> Result<Option<usize>, ReadWhole> {
         loop {
-            let rest = self.pending.get(from..).unwrap_or_default();
+            let rest = self.rest().get(from..).unwrap_or_default();
             if let Some(at) = memmem::find(rest, needle) {
                 return Ok(Some(from + at));
             }
             // A needle cut by the end of what is read starts in its last bytes.
             from = self
-                .pending
+                .rest()
                 .len()
                 .saturating_sub(needle.len().saturating_sub(1))
                 .max(from);
@@ -166,10 +224,10 @@ impl<R: Read> File<R> {
         Ok(None)
     }
 
-    /// Whether what is pending starts with the tag `open` (as [`Self::tag`] tells one).
+    /// Whether the rest starts with the tag `open` (as [`Self::tag`] tells one).
     fn starts_tag(&mut self, open: &[u8]) -> Result<bool, ReadWhole> {
         let after = self.byte(open.len())?;
-        Ok(self.pending.starts_with(open)
+        Ok(self.rest().starts_with(open)
             && matches!(after, Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/')))
     }
 
@@ -190,28 +248,84 @@ impl<R: Read> File<R> {
         Ok(None)
     }
 
-    /// How many bytes of white space start what is pending, reading on past them.
-    fn blank(&mut self) -> Result<usize, ReadWhole> {
+    /// The start tag the rest starts with (to its first `>`: one in an attribute's value
+    /// cuts it short, and its reading fails), the line it starts on, and whether it is an
+    /// empty element's (`/>`).
+    fn start_tag(&mut self) -> Result<(String, usize, bool), ReadWhole> {
+        let end = self
+            .find(0, b">")?
+            .ok_or(ReadWhole("a tag that does not end"))?
+            + 1;
+        let empty = self
+            .rest()
+            .get(..end)
+            .is_some_and(|tag| tag.ends_with(b"/>"));
+        let (tag, line) = self.take(end)?;
+        Ok((tag, line, empty))
+    }
+
+    /// The element the rest starts with, to its first end tag `close` (or its start tag, if
+    /// empty), and the line it starts on.
+    fn element(&mut self, close: &[u8]) -> Result<(String, usize), ReadWhole> {
+        let tag_end = self
+            .find(0, b">")?
+            .ok_or(ReadWhole("a tag that does not end"))?
+            + 1;
+        let end = if self
+            .rest()
+            .get(..tag_end)
+            .is_some_and(|tag| tag.ends_with(b"/>"))
+        {
+            tag_end
+        } else {
+            self.end_tag(tag_end, close)?
+                .ok_or(ReadWhole("an element that does not end"))?
+        };
+        self.take(end)
+    }
+
+    /// Takes the end tag `close` if the rest starts with it. Nothing it takes is read by the
+    /// outline, so it must be exactly an end tag: `</day x>` is an error to the whole reading.
+    fn end(&mut self, close: &[u8]) -> Result<bool, ReadWhole> {
+        if !self.starts_tag(close)? {
+            return Ok(false);
+        }
+        let mut end = close.len();
+        while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.byte(end)? {
+            end += 1;
+        }
+        if self.byte(end)? != Some(b'>') {
+            return Err(ReadWhole("a malformed end tag"));
+        }
+        self.take(end + 1)?;
+        Ok(true)
+    }
+
+    /// Takes the white space the rest starts with.
+    fn skip_blank(&mut self) -> Result<(), ReadWhole> {
         let mut at = 0;
         while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.byte(at)? {
             at += 1;
         }
-        Ok(at)
+        self.take(at).map(drop)
     }
 
-    /// The first `end` bytes pending, as text.
-    fn take(&mut self, end: usize) -> Result<String, ReadWhole> {
-        let rest = self.pending.split_off(end.min(self.pending.len()));
-        let taken = std::mem::replace(&mut self.pending, rest);
-        let text = String::from_utf8(taken).map_err(|_| ReadWhole("not UTF-8"))?;
+    /// Takes the first `end` bytes of the rest as text, with the line it starts on.
+    fn take(&mut self, end: usize) -> Result<(String, usize), ReadWhole> {
+        let bytes = self.rest().get(..end).unwrap_or_default();
+        let text = std::str::from_utf8(bytes).map_err(|_| ReadWhole("not UTF-8"))?;
         // Refused by the whole reading, with its line.
         if text.contains("<!ENTITY") {
             return Err(ReadWhole("an entity declaration"));
         }
-        Ok(text)
+        // The whole reading reads a lone CR as a line end, and counts lines after it.
+        if has_lone_cr(text) {
+            return Err(ReadWhole("a CR that ends no line"));
+        }
+        let text = text.to_owned();
+        let line = self.line;
+        self.line += memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        self.start += text.len();
+        Ok((text, line))
     }
-}
-
-fn newlines(text: &str) -> usize {
-    memchr::memchr_iter(b'\n', text.as_bytes()).count()
 }
