@@ -63,7 +63,7 @@ fn check_root(root: &Element<'_>) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// A timetable read a `<day>` at a time, from the whole file or from its days one by one
+/// A timetable read a `<day>` at a time from the whole file, or an element at a time
 /// ([`days`]).
 struct Reading {
     schedule: ImportedSchedule,

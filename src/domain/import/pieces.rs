@@ -8,8 +8,9 @@
 //! - an iCalendar file a piece at a time, with LF or CRLF line ends;
 //! - a schedule.json through a buffer, its talks converted as they are read
 //!   ([`super::pretalx_json::read`]), when it states what its talks are read with before them;
-//! - a schedule.xml a `<day>` at a time ([`super::frab_xml::read`]), when its conference comes
-//!   before its days and nothing but white space comes between them.
+//! - a schedule.xml an element at a time ([`super::frab_xml::read`]), when its conference
+//!   comes before its days and nothing but white space comes between its days, rooms and
+//!   events.
 //!
 //! Anything else (another format or encoding, a character folded in half, lone CRs, an
 //! error, a warning about a limit, a zone stated after the events) is [`ReadWhole`]: the

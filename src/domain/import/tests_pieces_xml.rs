@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 
 use super::tests::in_pieces;
+use super::ReadWhole;
 use crate::domain::import::{parse, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
 
@@ -147,6 +148,25 @@ fn lines_are_counted_across_days_as_the_whole_reading_counts_them() {
     );
 }
 
+/// Read alone, an event would take these as the whole reading does not; every byte is checked
+/// for them as it is taken.
+#[test]
+fn an_entity_declaration_or_a_lone_cr_inside_an_event_is_left_to_the_whole_reading() {
+    let (_, text) = FIXTURES[0];
+    let cases = [
+        (
+            "<!-- <!ENTITY x \"y\"> -->",
+            ReadWhole("an entity declaration"),
+        ),
+        ("one\rtwo", ReadWhole("a CR that ends no line")),
+    ];
+    for (inserted, why) in cases {
+        let xml = text.replacen("</abstract>", &format!("{inserted}</abstract>"), 1);
+        let (read, _) = in_pieces(xml.as_bytes(), 64, vec![37]);
+        assert_eq!(read, Err(why), "{inserted:?}");
+    }
+}
+
 #[test]
 fn an_odd_schedule_xml_reads_as_the_whole_text_does_or_is_left_to_it() {
     let (_, text) = FIXTURES[0];
@@ -271,7 +291,7 @@ fn an_odd_schedule_xml_reads_as_the_whole_text_does_or_is_left_to_it() {
             false,
         ),
         (
-            "an entity declaration in a day",
+            "an entity declaration among the events",
             after(event_end, "<!ENTITY x \"y\">"),
             false,
         ),

@@ -7,8 +7,9 @@
 //! Only a file laid out as frab and pretalx write it is read this way: the root `<schedule>`
 //! with its `<conference>` before the first day, then days of rooms of events, with only
 //! white space between them, then the root's end tag. Anything else (a comment or another
-//! element among them, no conference before the days, an entity declaration, a second BOM,
-//! an error, an event that does not end at its first `</event>`) is [`ReadWhole`]: the whole
+//! element among them, no conference before the days, an entity declaration, a lone CR, a
+//! second BOM, an error, an event that does not end at its first `</event>`) is
+//! [`ReadWhole`]: the whole
 //! reading then gives the schedule, or the message naming the line.
 
 use std::io::Read;
@@ -21,6 +22,12 @@ use crate::domain::import::decode::has_lone_cr;
 use crate::domain::import::pieces::ReadWhole;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::ImportedSchedule;
+
+/// How deep the elements read alone lie, counted as the whole reading counts them from the
+/// root: its limit on nesting must fall at the same element.
+const IN_ROOT: usize = 1;
+const IN_DAY: usize = 2;
+const IN_ROOM: usize = 3;
 
 /// Reads a schedule.xml from `source` (UTF-8, its BOM dropped) an event at a time, reading
 /// `read_bytes` at a time (an event may take many reads).
@@ -68,10 +75,12 @@ pub(in crate::domain::import) fn read(
     while file.starts_tag(b"<day")? {
         let (tag, line, empty) = file.start_tag()?;
         if empty {
-            alone(&tag, line, 1, |outline, day| reading.day(outline, day))?;
+            alone(&tag, line, IN_ROOT, |outline, day| {
+                reading.day(outline, day)
+            })?;
         } else {
             let tag = format!("{tag}</day>");
-            let day = alone(&tag, line, 1, |outline, day| {
+            let day = alone(&tag, line, IN_ROOT, |outline, day| {
                 let read = reading.day_start(day)?;
                 outline.child_of(day).map(|_| read)
             })?;
@@ -105,8 +114,7 @@ fn rooms<R: Read>(file: &mut File<R>, reading: &mut Reading, day: &Day) -> Resul
         }
         let (tag, line, empty) = file.start_tag()?;
         let tag = if empty { tag } else { format!("{tag}</room>") };
-        // Depth 2: inside the root and the day.
-        let room_name = alone(&tag, line, 2, |outline, room| {
+        let room_name = alone(&tag, line, IN_DAY, |outline, room| {
             outline.child_of(room).map(|_| room_name(room))
         })?;
         if empty {
@@ -121,7 +129,7 @@ fn rooms<R: Read>(file: &mut File<R>, reading: &mut Reading, day: &Day) -> Resul
                 return Err(ReadWhole("something other than an event in a room"));
             }
             let (event, line) = file.element(b"</event")?;
-            alone(&event, line, 3, |outline, event| {
+            alone(&event, line, IN_ROOM, |outline, event| {
                 reading.event(outline, event, day, room_name.as_deref())
             })?;
         }
@@ -297,8 +305,7 @@ impl<R: Read> File<R> {
         if self.byte(end)? != Some(b'>') {
             return Err(ReadWhole("a malformed end tag"));
         }
-        self.take(end + 1)?;
-        Ok(true)
+        self.skip(end + 1).map(|()| true)
     }
 
     /// Takes the white space the rest starts with.
@@ -307,14 +314,32 @@ impl<R: Read> File<R> {
         while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.byte(at)? {
             at += 1;
         }
-        self.take(at).map(drop)
+        self.skip(at)
     }
 
     /// Takes the first `end` bytes of the rest as text, with the line it starts on.
     fn take(&mut self, end: usize) -> Result<(String, usize), ReadWhole> {
-        let bytes = self.rest().get(..end).unwrap_or_default();
+        let text = self.checked(end)?.to_owned();
+        Ok((text, self.advance(end)))
+    }
+
+    /// Takes the first `end` bytes of the rest unread (white space, an end tag).
+    fn skip(&mut self, end: usize) -> Result<(), ReadWhole> {
+        self.checked(end)?;
+        self.advance(end);
+        Ok(())
+    }
+
+    /// The first `end` bytes of the rest, if the whole reading would read them as they are.
+    /// Every byte of the file passes here: the outline reading a piece alone sees neither
+    /// what lies outside it nor what the whole reading did to the text first.
+    fn checked(&self, end: usize) -> Result<&str, ReadWhole> {
+        let bytes = self
+            .rest()
+            .get(..end)
+            .ok_or(ReadWhole("past what is read"))?;
         let text = std::str::from_utf8(bytes).map_err(|_| ReadWhole("not UTF-8"))?;
-        // Refused by the whole reading, with its line.
+        // Refused by the whole reading, with its line, even inside a comment.
         if text.contains("<!ENTITY") {
             return Err(ReadWhole("an entity declaration"));
         }
@@ -322,10 +347,16 @@ impl<R: Read> File<R> {
         if has_lone_cr(text) {
             return Err(ReadWhole("a CR that ends no line"));
         }
-        let text = text.to_owned();
+        Ok(text)
+    }
+
+    /// Moves past the first `end` bytes of the rest, checked; gives the line they start on.
+    fn advance(&mut self, end: usize) -> usize {
+        let taken = self.rest().get(..end).unwrap_or_default();
+        let (newlines, len) = (memchr::memchr_iter(b'\n', taken).count(), taken.len());
         let line = self.line;
-        self.line += memchr::memchr_iter(b'\n', text.as_bytes()).count();
-        self.start += text.len();
-        Ok((text, line))
+        self.line += newlines;
+        self.start += len;
+        line
     }
 }
