@@ -73,17 +73,12 @@ pub(in crate::domain::import) fn read(
 
     let mut reading = Reading::new(conference, options);
     while file.starts_tag(b"<day")? {
-        let (tag, line, empty) = file.start_tag()?;
-        if empty {
-            alone(&tag, line, IN_ROOT, |outline, day| {
-                reading.day(outline, day)
-            })?;
-        } else {
-            let tag = format!("{tag}</day>");
-            let day = alone(&tag, line, IN_ROOT, |outline, day| {
-                let read = reading.day_start(day)?;
-                outline.child_of(day).map(|_| read)
-            })?;
+        let (tag, line, empty) = file.start_tag("day")?;
+        let day = alone(&tag, line, IN_ROOT, |outline, day| {
+            let read = reading.day_start(day)?;
+            outline.child_of(day).map(|_| read)
+        })?;
+        if !empty {
             rooms(&mut file, &mut reading, &day)?;
         }
         file.skip_blank()?;
@@ -112,8 +107,7 @@ fn rooms<R: Read>(file: &mut File<R>, reading: &mut Reading, day: &Day) -> Resul
         if !file.starts_tag(b"<room")? {
             return Err(ReadWhole("something other than a room in a day"));
         }
-        let (tag, line, empty) = file.start_tag()?;
-        let tag = if empty { tag } else { format!("{tag}</room>") };
+        let (tag, line, empty) = file.start_tag("room")?;
         let room_name = alone(&tag, line, IN_DAY, |outline, room| {
             outline.child_of(room).map(|_| room_name(room))
         })?;
@@ -256,10 +250,9 @@ impl<R: Read> File<R> {
         Ok(None)
     }
 
-    /// The start tag the rest starts with (to its first `>`: one in an attribute's value
-    /// cuts it short, and its reading fails), the line it starts on, and whether it is an
-    /// empty element's (`/>`).
-    fn start_tag(&mut self) -> Result<(String, usize, bool), ReadWhole> {
+    /// Where the start tag the rest starts with ends (at its first `>`: one in an attribute's
+    /// value cuts it short, and its reading fails), and whether it is an empty element's.
+    fn tag_end(&mut self) -> Result<(usize, bool), ReadWhole> {
         let end = self
             .find(0, b">")?
             .ok_or(ReadWhole("a tag that does not end"))?
@@ -268,22 +261,26 @@ impl<R: Read> File<R> {
             .rest()
             .get(..end)
             .is_some_and(|tag| tag.ends_with(b"/>"));
-        let (tag, line) = self.take(end)?;
+        Ok((end, empty))
+    }
+
+    /// The start tag of the element `name` the rest starts with, closed by its end tag unless
+    /// it is empty (`/>`) so that it reads as an element of its own; the line it starts on,
+    /// and whether it is empty (nothing inside it is left to read).
+    fn start_tag(&mut self, name: &str) -> Result<(String, usize, bool), ReadWhole> {
+        let (end, empty) = self.tag_end()?;
+        let (mut tag, line) = self.take(end)?;
+        if !empty {
+            tag.push_str(&format!("</{name}>"));
+        }
         Ok((tag, line, empty))
     }
 
     /// The element the rest starts with, to its first end tag `close` (or its start tag, if
     /// empty), and the line it starts on.
     fn element(&mut self, close: &[u8]) -> Result<(String, usize), ReadWhole> {
-        let tag_end = self
-            .find(0, b">")?
-            .ok_or(ReadWhole("a tag that does not end"))?
-            + 1;
-        let end = if self
-            .rest()
-            .get(..tag_end)
-            .is_some_and(|tag| tag.ends_with(b"/>"))
-        {
+        let (tag_end, empty) = self.tag_end()?;
+        let end = if empty {
             tag_end
         } else {
             self.end_tag(tag_end, close)?
