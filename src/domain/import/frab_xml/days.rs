@@ -17,7 +17,8 @@ use std::io::Read;
 use memchr::memmem;
 
 use super::outline::{Element, Outline};
-use super::{room_name, Conference, Day, Reading};
+use super::reading::Reading;
+use super::{room_name, Conference, Day};
 use crate::domain::import::decode::has_lone_cr;
 use crate::domain::import::pieces::ReadWhole;
 use crate::domain::import::{ImportError, ImportOptions};

@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::model::{TalkKind, TalkStatus};
+use crate::domain::model::{ScheduleScope, TalkKind, TalkStatus};
 use proptest::prelude::*;
 
 const FOSDEM: &str = include_str!("../../../../tests/fixtures/pretalx-fosdemformat.xml");
