@@ -59,7 +59,7 @@ fn conference(rooms: usize, days: usize) -> Programme {
                             name: format!("Speaker {id}"),
                             ..SpeakerData::default()
                         }],
-                        room: Some(format!("Room {room}")),
+                        room: Some(format!("Room {room}").into()),
                         slot: Some(Slot {
                             start,
                             end: start + Duration::minutes(30),

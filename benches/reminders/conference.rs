@@ -89,7 +89,7 @@ fn schedule(layout: &Layout) -> ImportedSchedule {
     let talk = |number: usize, title: String, room: String, start: DateTime<Utc>| TalkData {
         source_id: Some(format!("remind-{number}")),
         title,
-        room: Some(room),
+        room: Some(room.into()),
         slot: Some(Slot {
             start,
             end: start + Duration::seconds(ROOM_GAP_SECS - 5),

@@ -48,7 +48,7 @@ pub async fn store(pool: &PgPool, start: DateTime<Utc>, seconds: i64) -> anyhow:
     let talk = |source: String, title: String, room: usize, start: DateTime<Utc>| TalkData {
         source_id: Some(source),
         title,
-        room: Some(room_name(room)),
+        room: Some(room_name(room).into()),
         slot: Some(Slot {
             start,
             end: start + chrono::Duration::minutes(25),

@@ -28,13 +28,13 @@ fn an_import_report_shows_moves_in_the_conference_zone() {
             before: Some(Box::new(Placement {
                 start: Some(at("2026-04-25T22:45:00Z")),
                 end: None,
-                room: Some("Barn".to_owned()),
+                room: Some("Barn".into()),
                 status: TalkStatus::Confirmed,
             })),
             after: Placement {
                 start: Some(at("2026-04-25T23:45:00Z")),
                 end: None,
-                room: Some("Loft".to_owned()),
+                room: Some("Loft".into()),
                 status: TalkStatus::Confirmed,
             },
         }],
@@ -92,7 +92,7 @@ fn a_cancelled_talk_says_so_in_the_report() {
     let cancelled = Placement {
         start: Some(at("2026-04-25T22:45:00Z")),
         end: None,
-        room: Some("Barn".to_owned()),
+        room: Some("Barn".into()),
         status: TalkStatus::Cancelled,
     };
     let diff = ImportDiff {
@@ -140,7 +140,7 @@ fn the_programme_groups_talks_by_local_day_not_utc_date() {
         schedule_version: 1,
         data: TalkData {
             title: title.to_owned(),
-            room: Some("Barn".to_owned()),
+            room: Some("Barn".into()),
             slot: Some(Slot {
                 start: at(start),
                 end: at(end),

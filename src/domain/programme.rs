@@ -114,8 +114,8 @@ impl Programme {
         d.abstract_text = taken.abstract_text;
         d.description = taken.description;
         d.source_id = taken.source_id;
-        d.talk_type = taken.talk_type;
-        d.language = taken.language;
+        d.talk_type = taken.talk_type.map(Arc::from);
+        d.language = taken.language.map(Arc::from);
         for (speaker, (bio, id)) in d.speakers.iter_mut().zip(taken.speakers) {
             speaker.biography = bio.map(Arc::from);
             speaker.source_id = id;

@@ -152,7 +152,7 @@ mod tests {
         let placement = |(start, room): (&str, &str)| Placement {
             start: Some(at(start)),
             end: None,
-            room: Some(room.to_owned()),
+            room: Some(room.into()),
             status: TalkStatus::Confirmed,
         };
         DiffEntry {

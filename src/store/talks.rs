@@ -3,12 +3,14 @@
 //! talks, so ten thousand talks cost a few dozen round trips).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use crate::domain::diff::{settle, Digest, Settled, StoredKey};
-use crate::domain::model::{ImportedSchedule, Slot, StoredTalk, TalkData, TalkId};
+use crate::domain::model::{ImportedSchedule, SharedTexts, Slot, StoredTalk, TalkData, TalkId};
 use crate::store::StoreError;
 
 mod speakers;
@@ -169,6 +171,11 @@ async fn load_rows(
         }
     };
     let mut speakers = speakers::load(conn, conference_id, only).await?;
+    let mut shared = SharedTexts::default();
+    let mut label = |r: &PgRow, column: &str| -> Result<Option<Arc<str>>, sqlx::Error> {
+        let text: Option<&str> = r.try_get(column)?;
+        Ok(text.map(|text| shared.share_str(text)))
+    };
     let mut talks = rows
         .iter()
         .map(|r| {
@@ -188,11 +195,11 @@ async fn load_rows(
                     abstract_text: None,
                     description: None,
                     speakers: speakers.remove(&id).unwrap_or_default(),
-                    track: r.try_get("track")?,
-                    level: r.try_get("level")?,
+                    track: label(r, "track")?,
+                    level: label(r, "level")?,
                     talk_type: None,
                     language: None,
-                    room: r.try_get("room")?,
+                    room: label(r, "room")?,
                     slot: starts_at.zip(ends_at).map(|(start, end)| Slot {
                         start,
                         end,
@@ -213,8 +220,8 @@ async fn load_rows(
     for (talk, r) in talks.iter_mut().zip(&rows) {
         let d = &mut talk.data;
         d.source_id = r.try_get("source_id")?;
-        d.talk_type = r.try_get("talk_type")?;
-        d.language = r.try_get("language")?;
+        d.talk_type = label(r, "talk_type")?;
+        d.language = label(r, "language")?;
         d.abstract_text = r.try_get("abstract")?;
         d.description = r.try_get("description")?;
     }

@@ -149,3 +149,32 @@ async fn a_conference_with_talks_but_no_people_gets_its_first_people_on_a_later_
         ["Grace Hopper"]
     );
 }
+
+/// A programme's labels (room, track, type, language) are read back once for all the talks
+/// that carry them, as an import holds them.
+#[tokio::test]
+async fn a_programme_is_read_back_with_each_label_once() {
+    let db = TestDb::new().await;
+    let file = include_str!("../fixtures/real-world/miniconf-pretalx.json");
+    import_text(&db.pool, "labels", file).await;
+
+    let talks = stored_talks(&db.pool, "labels").await;
+    let mut first: std::collections::HashMap<String, Arc<str>> = Default::default();
+    let mut repeats = 0;
+    for talk in &talks {
+        let d = &talk.data;
+        for label in [&d.room, &d.track, &d.talk_type, &d.language]
+            .into_iter()
+            .flatten()
+        {
+            let known = first
+                .entry(label.to_string())
+                .or_insert_with(|| label.clone());
+            if !Arc::ptr_eq(known, label) {
+                panic!("{label:?} is held twice");
+            }
+            repeats += 1;
+        }
+    }
+    assert!(repeats > first.len() + 5, "{repeats} labels, {first:?}");
+}

@@ -25,7 +25,7 @@ fn schedule(talks: usize) -> ImportedSchedule {
         .map(|i| TalkData {
             source_id: Some(format!("id\\{i}\t\"x\"")),
             title: format!("{AWKWARD} {i}"),
-            room: Some(format!("Room \\{}", i % 7)),
+            room: Some(format!("Room \\{}", i % 7).into()),
             slot: Some(Slot {
                 start: start + Duration::minutes(i as i64),
                 end: start + Duration::minutes(i as i64 + 30),

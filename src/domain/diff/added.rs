@@ -98,7 +98,7 @@ fn taken(talk_id: Option<i64>, talk: TalkData) -> DiffEntry {
         after: Placement {
             start: talk.slot.map(|s| s.start),
             end: talk.slot.map(|s| s.end),
-            room: talk.room,
+            room: talk.room.as_deref().map(str::to_owned),
             status: talk.status,
         },
         source_id: talk.source_id,

@@ -20,7 +20,7 @@ pub(super) fn new_talk(talk: &TalkData, scope: ScheduleScope) -> TalkRef<'_> {
 
 /// Applies what `incoming` states onto `merged` (the current version of the talk), in place.
 pub(super) fn merge(merged: &mut TalkData, incoming: &TalkData, scope: ScheduleScope) {
-    fn take(field: &mut Option<String>, value: &Option<String>) {
+    fn take<T: Clone>(field: &mut Option<T>, value: &Option<T>) {
         if value.is_some() {
             field.clone_from(value);
         }

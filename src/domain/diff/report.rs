@@ -73,7 +73,7 @@ impl Placement {
         Self {
             start: talk.slot.map(|s| s.start),
             end: talk.slot.map(|s| s.end),
-            room: talk.room.clone(),
+            room: talk.room.as_deref().map(str::to_owned),
             status: talk.status,
         }
     }

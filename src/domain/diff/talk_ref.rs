@@ -72,7 +72,7 @@ mod tests {
         let mut talk = TalkRef::Borrowed(&stated);
 
         talk.to_mut().title = "Merged".to_owned();
-        talk.to_mut().room = Some("Barn".to_owned());
+        talk.to_mut().room = Some("Barn".into());
 
         assert_eq!(stated.title, "Stated");
         assert!(matches!(&talk, TalkRef::Owned(t) if t.title == "Merged" && t.room.is_some()));

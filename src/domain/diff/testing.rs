@@ -32,7 +32,7 @@ pub(crate) fn timetable_talk(
             name: "Ada Lovelace".to_owned(),
             biography: None,
         }],
-        room: Some(room.to_owned()),
+        room: Some(room.into()),
         slot: slot(start, end),
         ..TalkData::default()
     }

@@ -15,8 +15,8 @@ fn listing_talk(title: &str, speaker_name: &str, description: &str) -> TalkData 
         title: title.to_owned(),
         speakers: vec![speaker(speaker_name, Some("Writes code."))],
         description: Some(description.to_owned()),
-        track: Some("Fundamentals".to_owned()),
-        level: Some("Intermediate".to_owned()),
+        track: Some("Fundamentals".into()),
+        level: Some("Intermediate".into()),
         ..TalkData::default()
     }
 }
@@ -80,7 +80,7 @@ fn a_moved_talk_reports_start_end_and_room_and_bumps_its_version() {
     let (_, stored) = import(&[], &two_talks());
     let mut moved = two_talks();
     moved.talks[0].slot = slot("2026-04-26T00:00:00Z", "2026-04-26T00:25:00Z");
-    moved.talks[0].room = Some("Loft".to_owned());
+    moved.talks[0].room = Some("Loft".into());
 
     let (plan, after) = import(&stored, &moved);
 

@@ -44,7 +44,7 @@ fn a_listing_entry_is_borrowed_unless_its_placement_must_be_dropped() {
             entry("Plain", Some("As listed.")),
             placed,
             TalkData {
-                room: Some("Loft".to_owned()),
+                room: Some("Loft".into()),
                 ..entry("Roomed", None)
             },
         ],
@@ -156,7 +156,7 @@ fn a_new_talk_the_plan_made_is_described_as_made_not_as_its_entry_states_it() {
         vec![
             entry("Plain", None),
             TalkData {
-                room: Some("Loft".to_owned()),
+                room: Some("Loft".into()),
                 ..entry("Roomed", None)
             },
             entry("Twice", None),

@@ -137,7 +137,7 @@ fn an_event_keeps_to_discords_limits_and_escapes_what_the_schedule_says() {
     );
     data.abstract_text = Some("x".repeat(5000));
     data.url = Some("https://example.org/talk".into());
-    data.room = Some("R".repeat(300));
+    data.room = Some("R".repeat(300).into());
     let p = programme(chrono_tz::UTC, vec![], vec![data]);
     let full = p.full_talk(0).expect("talk");
 

@@ -91,7 +91,7 @@ mod tests {
                     name: "Freya".to_owned(),
                     ..SpeakerData::default()
                 }],
-                room: Some("Barn".to_owned()),
+                room: Some("Barn".into()),
                 slot: Some(Slot {
                     start: "2026-04-25T22:45:00Z".parse().expect("instant"),
                     end: "2026-04-25T23:10:00Z".parse().expect("instant"),

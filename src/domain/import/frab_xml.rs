@@ -20,6 +20,7 @@ mod reading;
 mod rich;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -219,14 +220,14 @@ impl Context {
             abstract_text: found.abstract_text.flatten(),
             description: found.description.flatten(),
             speakers: found.persons.unwrap_or_default(),
-            track: line_field(found.track),
+            track: line_field(found.track).map(Arc::from),
             level: None,
             kind: fields::kind_for_type(talk_type.as_deref()),
-            talk_type,
-            language: line_field(found.language),
+            talk_type: talk_type.map(Arc::from),
+            language: line_field(found.language).map(Arc::from),
             room: room_name
-                .map(str::to_owned)
-                .or_else(|| line_field(found.room)),
+                .map(Arc::from)
+                .or_else(|| line_field(found.room).map(Arc::from)),
             slot: Some(Slot {
                 start,
                 end,

@@ -190,21 +190,25 @@ fn check_talk(
     cut_with_warning("subtitle", &mut talk.subtitle, MAX_SUBTITLE_CHARS);
     cut_with_warning("abstract", &mut talk.abstract_text, MAX_PROSE_CHARS);
     cut_with_warning("description", &mut talk.description, MAX_PROSE_CHARS);
-    cut_with_warning("language", &mut talk.language, MAX_LABEL_CHARS);
-    cut_with_warning("type", &mut talk.talk_type, MAX_LABEL_CHARS);
-    cut_with_warning("level", &mut talk.level, MAX_LABEL_CHARS);
-    for speaker in &mut talk.speakers {
-        let Some(shared) = &mut speaker.biography else {
-            continue;
+    // Labels and biographies are shared with other talks (`SharedTexts`): copied only when
+    // they may be cut.
+    let mut cut_shared = |field: &str, value: &mut Option<Arc<str>>, limit: usize| {
+        let Some(shared) = value else {
+            return;
         };
-        // Copied only when it may be cut: the text is shared with the person's other talks.
-        if shared.len() > MAX_PROSE_CHARS {
+        if shared.len() > limit {
             let mut text = Some(shared.to_string());
-            cut_with_warning("speaker biography", &mut text, MAX_PROSE_CHARS);
+            cut_with_warning(field, &mut text, limit);
             if let Some(text) = text.filter(|text| text.len() < shared.len()) {
                 *shared = Arc::from(text);
             }
         }
+    };
+    cut_shared("language", &mut talk.language, MAX_LABEL_CHARS);
+    cut_shared("type", &mut talk.talk_type, MAX_LABEL_CHARS);
+    cut_shared("level", &mut talk.level, MAX_LABEL_CHARS);
+    for speaker in &mut talk.speakers {
+        cut_shared("speaker biography", &mut speaker.biography, MAX_PROSE_CHARS);
     }
     if talk
         .url

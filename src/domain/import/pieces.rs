@@ -229,5 +229,8 @@ mod tests;
 #[path = "tests_pieces_json.rs"]
 mod tests_json;
 #[cfg(test)]
+#[path = "tests_shared.rs"]
+mod tests_shared;
+#[cfg(test)]
 #[path = "tests_pieces_xml.rs"]
 mod tests_xml;

@@ -6,6 +6,7 @@
 //! `null`s, so real exports parse and a malformed one fails with serde's line and column.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -17,7 +18,7 @@ use crate::domain::import::identity::Ids;
 use crate::domain::import::skipped::Skipped;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{
-    Biographies, ImportedSchedule, ProgrammeDay, ScheduleScope, Slot, TalkData,
+    ImportedSchedule, ProgrammeDay, ScheduleScope, SharedTexts, Slot, TalkData,
 };
 use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
@@ -69,7 +70,7 @@ struct Talks {
     context: Context,
     ids: Ids,
     skipped: Skipped,
-    biographies: Biographies,
+    shared: SharedTexts,
 }
 
 /// A talk converted, or why it was skipped and the id it was given under.
@@ -85,7 +86,7 @@ impl Talks {
             },
             ids: Ids::new(),
             skipped: Skipped::default(),
-            biographies: Biographies::default(),
+            shared: SharedTexts::default(),
         }
     }
 
@@ -146,7 +147,7 @@ impl Talks {
                 self.schedule
                     .warnings
                     .extend(self.ids.claim(&mut data, &place));
-                self.biographies.share_all(&mut data.speakers);
+                self.shared.share_talk(&mut data);
                 self.schedule.talks.push(data);
             }
             Err((id, error)) => self.skipped.note(id, error),
@@ -218,7 +219,7 @@ fn json_error(e: serde_json::Error) -> ImportError {
 /// `j1106`) and put the sign on the door in `description` (`Janson`, `J.1.106`); pretalx names
 /// rooms properly and uses `description` for directions ("Take the stairs..."). So the
 /// description wins only over a slug-like name, and only when it is a short single line.
-fn room_display_names(rooms: &[RoomInfo]) -> HashMap<String, String> {
+fn room_display_names(rooms: &[RoomInfo]) -> HashMap<String, Arc<str>> {
     rooms
         .iter()
         .filter_map(|room| {
@@ -235,14 +236,14 @@ fn room_display_names(rooms: &[RoomInfo]) -> HashMap<String, String> {
                 Some(d) if slug_like => d,
                 _ => clean_line(name)?,
             };
-            Some((name.to_owned(), display))
+            Some((name.to_owned(), Arc::from(display)))
         })
         .collect()
 }
 
 struct Context {
     zone: Option<Tz>,
-    rooms: HashMap<String, String>,
+    rooms: HashMap<String, Arc<str>>,
 }
 
 /// A day as its talks need it.
@@ -344,16 +345,16 @@ impl Context {
             abstract_text: talk.abstract_text.take(),
             description: talk.description.take(),
             speakers: std::mem::take(&mut talk.persons),
-            track: line(&talk.track),
+            track: line(&talk.track).map(Arc::from),
             level: None,
             kind: fields::kind_for_type(talk_type.as_deref()),
-            talk_type,
-            language: line(&talk.language),
+            talk_type: talk_type.map(Arc::from),
+            language: line(&talk.language).map(Arc::from),
             room: self
                 .rooms
                 .get(room_name.trim())
                 .cloned()
-                .or_else(|| clean_line(room_name)),
+                .or_else(|| clean_line(room_name).map(Arc::from)),
             slot: Some(Slot {
                 start,
                 end,

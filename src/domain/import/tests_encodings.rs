@@ -28,7 +28,7 @@ fn programme(schedule: &ImportedSchedule) -> Vec<(String, String, String, String
                 t.slot.map(|s| s.start.to_rfc3339()).unwrap_or_default(),
                 t.title.clone(),
                 speakers.join(", "),
-                t.room.clone().unwrap_or_default(),
+                t.room.as_deref().unwrap_or_default().to_owned(),
             )
         })
         .collect()

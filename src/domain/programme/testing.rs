@@ -76,7 +76,7 @@ pub fn talk(title: &str, speaker: &str, room: &str, start: &str, minutes: i64) -
             name: speaker.to_owned(),
             ..SpeakerData::default()
         }],
-        room: Some(room.to_owned()),
+        room: Some(room.into()),
         slot: Some(Slot {
             start,
             end: start + Duration::minutes(minutes),

@@ -11,9 +11,9 @@ fn date(s: &str) -> NaiveDate {
 #[test]
 fn rooms_and_tracks_are_distinct_and_sorted_ignoring_case() {
     let mut a = talk("A", "Ann", "barn", "2026-04-25T16:00:00Z", 30);
-    a.track = Some("Web".to_owned());
+    a.track = Some("Web".into());
     let mut b = talk("B", "Bob", "Atrium", "2026-04-25T17:00:00Z", 30);
-    b.track = Some("data".to_owned());
+    b.track = Some("data".into());
     let c = talk("C", "Cy", "Atrium", "2026-04-25T18:00:00Z", 30);
     let p = programme(Tz::UTC, vec![], vec![a, b, c]);
 
@@ -79,8 +79,8 @@ fn long_texts_and_unread_fields_live_beside_the_talks_and_come_back_whole() {
     late.speakers[0].biography = Some("Ann writes.".into());
     late.speakers[0].source_id = Some("ANN".to_owned());
     late.source_id = Some("uid-late".to_owned());
-    late.talk_type = Some("Talk".to_owned());
-    late.language = Some("en".to_owned());
+    late.talk_type = Some("Talk".into());
+    late.language = Some("en".into());
     let mut early = talk("Early", "Ann", "Hall", "2026-04-25T09:00:00Z", 30);
     early.description = Some("Only a description.".to_owned());
     early.speakers[0].biography = Some("Ann writes.".into());

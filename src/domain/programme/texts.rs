@@ -73,8 +73,9 @@ impl Texts {
             abstracts.push(intern(d.abstract_text.take()));
             descriptions.push(intern(d.description.take()));
             source_ids.push(intern(d.source_id.take()));
-            talk_types.push(intern(d.talk_type.take()));
-            languages.push(intern(d.language.take()));
+            // Shared labels (`SharedTexts`) are copied into the one buffer like the rest.
+            talk_types.push(intern(d.talk_type.take().map(|text| String::from(&*text))));
+            languages.push(intern(d.language.take().map(|text| String::from(&*text))));
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             for speaker in &mut d.speakers {
                 let biography = speaker.biography.take().map(|text| String::from(&*text));
@@ -247,8 +248,8 @@ mod tests {
     fn the_unread_fields_come_back_too() {
         let mut one = talk(None, &[Some("Bio"), None]);
         one.data.source_id = Some("ABC123".to_owned());
-        one.data.talk_type = Some("Talk".to_owned());
-        one.data.language = Some("en".to_owned());
+        one.data.talk_type = Some("Talk".into());
+        one.data.language = Some("en".into());
         one.data.speakers[1].source_id = Some("P7".to_owned());
         let mut talks = vec![one];
         let texts = Texts::take(&mut talks);

@@ -96,7 +96,7 @@ mod tests {
                 title: "Glue".to_owned(),
                 speakers: vec!["Ada".to_owned()],
                 start,
-                room: Some("Barn".to_owned()),
+                room: Some("Barn".into()),
                 url: None,
             }),
         }

@@ -65,7 +65,7 @@ impl ReminderBody {
         Some(Self {
             title: d.title.clone(),
             speakers: d.speakers.iter().map(|s| s.name.clone()).collect(),
-            room: d.room.clone(),
+            room: d.room.as_deref().map(str::to_owned),
             start: d.slot?.start,
             url: d.url.clone(),
         })

@@ -69,7 +69,7 @@ impl FullText {
                 }
             };
             add(&d.title, TITLE);
-            for text in [&d.subtitle, &d.track].into_iter().flatten() {
+            for text in d.subtitle.as_deref().into_iter().chain(d.track.as_deref()) {
                 add(text, NAME);
             }
             for speaker in &d.speakers {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::{PgConnection, Row};
 
-use crate::domain::model::{Biographies, SpeakerData, TalkData};
+use crate::domain::model::{SharedTexts, SpeakerData, TalkData};
 use crate::domain::text::name_key;
 use crate::store::copy::CopyIn;
 use crate::store::StoreError;
@@ -47,11 +47,11 @@ pub(super) async fn load(
                 biography: None,
             });
     }
-    // Biographies and source ids last, for the same reason as the talks' long texts (see
+    // SharedTexts and source ids last, for the same reason as the talks' long texts (see
     // `load`). The rows come grouped by talk in position order, so the n-th row of a talk
     // is its n-th speaker.
     let mut previous: Option<(i64, usize)> = None;
-    let mut biographies = Biographies::default();
+    let mut biographies = SharedTexts::default();
     for r in &rows {
         let talk: i64 = r.try_get("talk_id")?;
         let position = match previous {

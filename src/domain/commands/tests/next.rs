@@ -77,9 +77,9 @@ fn before_the_conference_next_gives_the_first_talks_with_their_dates() {
 #[test]
 fn next_in_a_room_or_track_only_looks_there() {
     let mut web = talk("Web Things", "Ann", "Hall", "2026-04-25T10:00:00Z", 30);
-    web.track = Some("Web".to_owned());
+    web.track = Some("Web".into());
     let mut data = talk("Data Things", "Bob", "Hall", "2026-04-25T09:00:00Z", 30);
-    data.track = Some("Data".to_owned());
+    data.track = Some("Data".into());
     let other = talk("Elsewhere", "Cy", "Annex", "2026-04-25T09:00:00Z", 30);
     let p = programme(Tz::UTC, vec![], vec![web, data, other]);
     let at = utc("2026-04-25T08:00:00Z");

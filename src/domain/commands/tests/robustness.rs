@@ -18,8 +18,8 @@ fn hostile_programme(texts: &[String]) -> Programme {
                 + Duration::minutes(17 * i as i64);
             let mut t = talk(text, text, text, &start.to_rfc3339(), 30);
             t.abstract_text = Some(text.repeat(40));
-            t.track = Some(text.clone());
-            t.level = Some(text.clone());
+            t.track = Some(text.as_str().into());
+            t.level = Some(text.as_str().into());
             t.url = Some(format!("https://x.example/{text}"));
             if i % 3 == 0 {
                 t.status = TalkStatus::Cancelled;

@@ -32,7 +32,7 @@ fn conf() -> Programme {
     let mut delta = talk("Delta", "Dee", "Barn", "2026-04-25T10:00:00Z", 60);
     delta.status = TalkStatus::Cancelled;
     let mut epsilon = talk("Epsilon", "Eve", "Loft", "2026-04-25T12:00:00Z", 30);
-    epsilon.track = Some("Data".to_owned());
+    epsilon.track = Some("Data".into());
     programme(
         Tz::UTC,
         vec![],

@@ -156,7 +156,7 @@ fn schedule(step: &Step) -> ImportedSchedule {
                         source_id: None,
                         biography: Some(format!("{} bio {bio}", PEOPLE[e.person]).into()),
                     }],
-                    room: Some(format!("Room {}", e.room)),
+                    room: Some(format!("Room {}", e.room).into()),
                     slot: Some(Slot {
                         start: at("2027-03-01T09:00:00Z")
                             + chrono::Duration::hours(i64::from(e.hour)),

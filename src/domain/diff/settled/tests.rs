@@ -58,10 +58,16 @@ fn any_change_to_what_a_source_states_changes_the_digest() {
             }),
         ),
         ("no speakers", Box::new(|t| t.speakers.clear())),
-        ("track", Box::new(move |t| t.track = some("Web"))),
-        ("level", Box::new(move |t| t.level = some("Beginner"))),
-        ("type", Box::new(move |t| t.talk_type = some("Talk"))),
-        ("language", Box::new(move |t| t.language = some("en"))),
+        ("track", Box::new(move |t| t.track = Some("Web".into()))),
+        (
+            "level",
+            Box::new(move |t| t.level = Some("Beginner".into())),
+        ),
+        ("type", Box::new(move |t| t.talk_type = Some("Talk".into()))),
+        (
+            "language",
+            Box::new(move |t| t.language = Some("en".into())),
+        ),
         ("room", Box::new(|t| t.room = None)),
         (
             "start",

@@ -8,7 +8,7 @@ use super::{children, event_id, room_name, Conference, Context, Day};
 use crate::domain::import::identity::Ids;
 use crate::domain::import::skipped::Skipped;
 use crate::domain::import::{ImportError, ImportOptions};
-use crate::domain::model::{ImportedSchedule, ScheduleScope};
+use crate::domain::model::{ImportedSchedule, ScheduleScope, SharedTexts};
 
 /// A timetable read a `<day>` at a time from the whole file, or an element at a time
 /// ([`days`]).
@@ -17,6 +17,7 @@ pub(super) struct Reading {
     context: Context,
     ids: Ids,
     skipped: Skipped,
+    shared: SharedTexts,
 }
 
 impl Reading {
@@ -36,6 +37,7 @@ impl Reading {
             context,
             ids: Ids::new(),
             skipped: Skipped::default(),
+            shared: SharedTexts::default(),
         }
     }
 
@@ -80,6 +82,7 @@ impl Reading {
                 self.schedule
                     .warnings
                     .extend(self.ids.claim(&mut talk, &place));
+                self.shared.share_talk(&mut talk);
                 self.schedule.talks.push(talk);
             }
             Err(error) => self.skipped.note(event_id(event), error),

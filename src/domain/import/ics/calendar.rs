@@ -191,6 +191,7 @@ impl<'a> Calendar<'a> {
                     let warning = tally.ids.claim(&mut talk, &place);
                     tally.schedule.warnings.extend(warning);
                 }
+                tally.shared.share_talk(&mut talk);
                 self.events.add(vevent, talk, &zones).map(|()| rule)
             }
             Err(error) => Err((error, uid_of(&vevent))),

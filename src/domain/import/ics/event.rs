@@ -1,5 +1,7 @@
 //! One VEVENT -> one [`TalkData`].
 
+use std::sync::Arc;
+
 use super::lexer::{preview, ContentLine};
 use super::speakers::{self, Credits, SpeakerRule, Summary};
 use super::tree::Component;
@@ -84,11 +86,11 @@ pub(super) fn talk(
         abstract_text: description,
         description: None,
         speakers,
-        track,
-        level: line_text(event, "X-CONFBOT-LEVEL"),
-        talk_type: line_text(event, "X-CONFBOT-TYPE"),
-        language: line_text(event, "X-CONFBOT-LANGUAGE"),
-        room: line_text(event, "LOCATION"),
+        track: track.map(Arc::from),
+        level: line_text(event, "X-CONFBOT-LEVEL").map(Arc::from),
+        talk_type: line_text(event, "X-CONFBOT-TYPE").map(Arc::from),
+        language: line_text(event, "X-CONFBOT-LANGUAGE").map(Arc::from),
+        room: line_text(event, "LOCATION").map(Arc::from),
         slot: Some(slot),
         status,
         kind,

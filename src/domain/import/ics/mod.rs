@@ -43,7 +43,7 @@ use chrono_tz::Tz;
 use crate::domain::import::identity::Ids;
 use crate::domain::import::skipped::Skipped;
 use crate::domain::import::{ImportError, ImportOptions};
-use crate::domain::model::{ImportedSchedule, ScheduleScope, TalkData};
+use crate::domain::model::{ImportedSchedule, ScheduleScope, SharedTexts, TalkData};
 use crate::domain::text::clean_line;
 use crate::domain::time::{equivalent_zone, zone_by_name};
 
@@ -96,6 +96,8 @@ struct Tally {
     rules: BTreeMap<SpeakerRule, usize>,
     skipped: Skipped,
     ids: Ids,
+    /// Labels and biographies held once ([`SharedTexts`]).
+    shared: SharedTexts,
 }
 
 impl Tally {
@@ -105,6 +107,7 @@ impl Tally {
             rules: BTreeMap::new(),
             skipped: Skipped::default(),
             ids: Ids::new(),
+            shared: SharedTexts::default(),
         }
     }
 }
@@ -232,6 +235,7 @@ impl<'a, 'o> Reader<'a, 'o> {
             rules,
             skipped,
             ids: _,
+            shared: _,
         } = tally;
         warnings.append(&mut schedule.warnings);
         schedule.warnings = warnings;

@@ -8,7 +8,7 @@
 //! Everything between two anchors that is not the next talk's heading belongs to the fields
 //! of the talk before.
 
-use crate::domain::model::{Biographies, TalkData, TalkKind, TalkStatus};
+use crate::domain::model::{SharedTexts, TalkData, TalkKind, TalkStatus};
 use crate::domain::text::clean_line;
 
 use super::{
@@ -190,13 +190,13 @@ pub(super) fn parse(
     // talks (10 MB) through the import of 100,000.
     let mut talks = Vec::with_capacity(headings.len());
     let mut untitled = Vec::new();
-    let mut biographies = Biographies::default();
+    let mut shared = SharedTexts::default();
     for (k, head) in headings.iter().enumerate() {
         let fields_end = headings.get(k + 1).map_or(paras.len(), Heading::start);
         let fields = paras.get(head.anchor + 1..fields_end).unwrap_or(&[]);
         match talk(&paras, head, fields) {
             Some(mut talk) => {
-                biographies.share_all(&mut talk.speakers);
+                shared.share_talk(&mut talk);
                 talks.push(talk);
             }
             None => untitled.push(paras.get(head.anchor).map_or(0, Paragraph::first_no)),
@@ -280,8 +280,8 @@ fn talk(paras: &[Paragraph<'_>], head: &Heading, fields: &[Paragraph<'_>]) -> Op
         description: join_parts([text_of(Field::Lead), text_of(Field::Description)]),
         abstract_text: text_of(Field::Abstract),
         speakers: speakers_with_bios(names, bios),
-        track: Some(track),
-        level: Some(level),
+        track: Some(track.into()),
+        level: Some(level.into()),
         status: TalkStatus::Confirmed,
         kind: TalkKind::Talk,
         ..TalkData::default()

@@ -3,6 +3,8 @@
 //! parts: `Prerequisites:`, `Speaker Info:` (the biography), `Section:` (track), `Type:`
 //! (talk type) and `Target Audience:` (level).
 
+use std::sync::Arc;
+
 use crate::domain::import::ImportError;
 use crate::domain::model::{TalkData, TalkKind, TalkStatus};
 use crate::domain::text::clean_line;
@@ -119,9 +121,9 @@ pub(super) fn parse(lines: &[Line<'_>]) -> Result<Vec<TalkData>, ImportError> {
         description: join_parts([text_of(Part::Description), prerequisites]),
         abstract_text: text_of(Part::Abstract),
         speakers: speakers_with_bios(names, bios),
-        track: line_of(Part::Track),
-        level: line_of(Part::Level),
-        talk_type: line_of(Part::Type),
+        track: line_of(Part::Track).map(Arc::from),
+        level: line_of(Part::Level).map(Arc::from),
+        talk_type: line_of(Part::Type).map(Arc::from),
         status: TalkStatus::Confirmed,
         kind: TalkKind::Talk,
         ..TalkData::default()

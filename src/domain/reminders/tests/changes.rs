@@ -29,7 +29,7 @@ fn reimport(old: &[StoredTalk], imported: &ImportedSchedule) -> (Vec<StoredTalk>
 fn seed_moved() -> ImportedSchedule {
     let mut import = seed_import();
     let talk = &mut import.talks[0];
-    talk.room = Some("Room B".to_owned());
+    talk.room = Some("Room B".into());
     talk.slot = talk.slot.map(|s| Slot {
         start: s.start + Duration::hours(1),
         end: s.end + Duration::hours(1),

@@ -25,8 +25,8 @@ fn programme(specs: &[TalkSpec]) -> Programme {
         .iter()
         .map(|&(room, track, hour, slotted, cancelled)| {
             let mut data = template.clone();
-            data.room = Some(ROOMS[room % ROOMS.len()].to_owned());
-            data.track = track.map(|t| TRACKS[t % TRACKS.len()].to_owned());
+            data.room = Some(ROOMS[room % ROOMS.len()].into());
+            data.track = track.map(|t| TRACKS[t % TRACKS.len()].into());
             data.slot = slotted.then(|| Slot {
                 start: start + Duration::hours(hour),
                 end: start + Duration::hours(hour) + Duration::minutes(30),

@@ -8,7 +8,7 @@ const SEED_LINK: &str = "<https://pretalx.northbaypython.org/nbpy-2026/talk/ERUJ
 fn talk_at(title: &str, room: &str, start: DateTime<Utc>) -> TalkData {
     TalkData {
         title: title.to_owned(),
-        room: Some(room.to_owned()),
+        room: Some(room.into()),
         slot: Some(Slot {
             start,
             end: start + chrono::Duration::minutes(30),
@@ -68,7 +68,7 @@ fn the_seed_talk_is_reminded_in_the_barn_channel_and_to_a_subscriber_at_their_le
 fn a_user_subscribed_to_the_talk_its_room_and_its_track_gets_one_dm() {
     let import = seed_import();
     let mut talks = import.talks;
-    talks[0].track = Some("Performance".to_owned());
+    talks[0].track = Some("Performance".into());
     let programme = programme_of(Tz::America__Los_Angeles, stored(talks, 1));
     let subs = [
         subscribe(7, SubscriptionTarget::Talk(TalkId(1))),

@@ -16,8 +16,8 @@ fn hostile_talk(text: &str, start: DateTime<Utc>) -> TalkData {
             };
             3
         ],
-        room: Some(text.to_owned()),
-        track: Some(text.to_owned()),
+        room: Some(text.into()),
+        track: Some(text.into()),
         url: Some(format!("https://x.example/{text}")),
         slot: Some(Slot {
             start,
