@@ -185,7 +185,7 @@ impl SharedTexts {
     }
 
     /// Shares `talk`'s labels (track, level, type, language, room) and its speakers'
-    /// biographies. At 100,000 talks the labels held once per talk were 13 MB.
+    /// biographies.
     pub fn share_talk(&mut self, talk: &mut TalkData) {
         for label in [
             &mut talk.track,
@@ -215,8 +215,9 @@ pub struct TalkData {
     pub description: Option<String>,
     pub speakers: Vec<SpeakerData>,
     /// The track, level, type, language and room are labels many talks repeat: shared
-    /// ([`SharedTexts::share_labels`]), each is held once per import or programme load
-    /// instead of once per talk.
+    /// ([`SharedTexts::share_talk`]), each is held once per import or programme load
+    /// instead of once per talk (with the talk list's smaller fields, 17 MB of a
+    /// 100,000-talk frab XML import, BENCHMARKS.md).
     pub track: Option<Arc<str>>,
     /// Audience level ("Intermediate").
     pub level: Option<Arc<str>>,

@@ -216,7 +216,8 @@ async fn load_rows(
     // the long texts and the ones no command reads) are decoded last, so they lie together
     // on the heap: freed in one stretch they give whole pages back to the system, where
     // freed between each talk's other strings they left resident holes (5 MB for 10,000
-    // talks, BENCHMARKS.md).
+    // talks, BENCHMARKS.md). The type and language are shared labels: a handful of texts,
+    // wherever they are decoded.
     for (talk, r) in talks.iter_mut().zip(&rows) {
         let d = &mut talk.data;
         d.source_id = r.try_get("source_id")?;

@@ -91,7 +91,8 @@ pub(super) fn copied(talk: &TalkData) -> DiffEntry {
     }
 }
 
-/// The entry of a new talk, made of its strings; the rest of it is dropped.
+/// The entry of a new talk, made of its strings (its room, shared with other talks, is
+/// copied); the rest of it is dropped.
 fn taken(talk_id: Option<i64>, talk: TalkData) -> DiffEntry {
     DiffEntry {
         talk_id,

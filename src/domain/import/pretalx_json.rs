@@ -5,6 +5,7 @@
 //! The JSON is read into typed structs that tolerate unknown fields, absent fields and
 //! `null`s, so real exports parse and a malformed one fails with serde's line and column.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -70,7 +71,10 @@ struct Talks {
     context: Context,
     ids: Ids,
     skipped: Skipped,
-    shared: SharedTexts,
+    /// Shared as each talk is converted, not as it is taken: read as it comes, a day's talks
+    /// are all converted before the first is taken. In a `Cell` because the readers convert
+    /// through a shared `&Talks`; taken out and put back around each use.
+    shared: Cell<SharedTexts>,
 }
 
 /// A talk converted, or why it was skipped and the id it was given under.
@@ -86,7 +90,7 @@ impl Talks {
             },
             ids: Ids::new(),
             skipped: Skipped::default(),
-            shared: SharedTexts::default(),
+            shared: Cell::default(),
         }
     }
 
@@ -128,14 +132,21 @@ impl Talks {
     /// speakers are moved out of `talk`.
     fn convert(&self, talk: &mut Talk, day: &DayInfo, room_key: &str, n: usize) -> Converted {
         let place = place(day, room_key, n);
-        self.context
+        let mut converted = self
+            .context
             .talk(talk, day, room_key, &place)
             .map_err(|error| {
                 let id = [&talk.guid, &talk.code, &talk.id]
                     .into_iter()
                     .find_map(|v| v.as_ref().and_then(Scalar::text));
                 (id, error)
-            })
+            });
+        if let Ok(data) = &mut converted {
+            let mut shared = self.shared.take();
+            shared.share_talk(data);
+            self.shared.set(shared);
+        }
+        converted
     }
 
     /// Takes the `n`th talk of `room_key` on `day` into the schedule, or notes it skipped.
@@ -147,7 +158,6 @@ impl Talks {
                 self.schedule
                     .warnings
                     .extend(self.ids.claim(&mut data, &place));
-                self.shared.share_talk(&mut data);
                 self.schedule.talks.push(data);
             }
             Err((id, error)) => self.skipped.note(id, error),

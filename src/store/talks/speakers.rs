@@ -47,7 +47,7 @@ pub(super) async fn load(
                 biography: None,
             });
     }
-    // SharedTexts and source ids last, for the same reason as the talks' long texts (see
+    // Biographies and source ids last, for the same reason as the talks' long texts (see
     // `load`). The rows come grouped by talk in position order, so the n-th row of a talk
     // is its n-th speaker.
     let mut previous: Option<(i64, usize)> = None;
