@@ -216,7 +216,7 @@ pub struct TalkData {
     pub speakers: Vec<SpeakerData>,
     /// The track, level, type, language and room are labels many talks repeat: shared
     /// ([`SharedTexts::share_talk`]), each is held once per import or programme load
-    /// instead of once per talk (with the talk list's smaller fields, 17 MB of a
+    /// instead of once per talk (with the talk list's smaller fields, 15 MB of a
     /// 100,000-talk frab XML import, BENCHMARKS.md).
     pub track: Option<Arc<str>>,
     /// Audience level ("Intermediate").
