@@ -176,7 +176,7 @@ impl SharedTexts {
     }
 
     /// Shares the biographies of `speakers`.
-    pub fn share_all(&mut self, speakers: &mut [SpeakerData]) {
+    fn share_all(&mut self, speakers: &mut [SpeakerData]) {
         for speaker in speakers {
             if let Some(text) = speaker.biography.take() {
                 speaker.biography = Some(self.share(text));
@@ -216,8 +216,8 @@ pub struct TalkData {
     pub speakers: Vec<SpeakerData>,
     /// The track, level, type, language and room are labels many talks repeat: shared
     /// ([`SharedTexts::share_talk`]), each is held once per import or programme load
-    /// instead of once per talk (with the talk list's smaller fields, 15 MB of a
-    /// 100,000-talk frab XML import, BENCHMARKS.md).
+    /// instead of once per talk. Sharing them, with the talk list's smaller fields, took
+    /// 15 MB off a 100,000-talk frab XML import (BENCHMARKS.md).
     pub track: Option<Arc<str>>,
     /// Audience level ("Intermediate").
     pub level: Option<Arc<str>>,

@@ -150,31 +150,49 @@ async fn a_conference_with_talks_but_no_people_gets_its_first_people_on_a_later_
     );
 }
 
-/// A programme's labels (a track and a level for each of a listing's 37 talks) are read back
-/// once for all the talks that carry them, as an import holds them.
+/// A programme's labels are read back once for all the talks that carry them, as an import
+/// holds them: a listing's tracks and levels (37 talks), a calendar's rooms, types and
+/// languages (6 talks).
 #[tokio::test]
 async fn a_programme_is_read_back_with_each_label_once() {
     let db = TestDb::new().await;
-    let file = include_str!("../fixtures/seed004-listing-pybay.txt");
-    import_text(&db.pool, "labels", file).await;
-
-    let talks = stored_talks(&db.pool, "labels").await;
-    assert_eq!(talks.len(), 37);
-    let mut first: std::collections::HashMap<String, Arc<str>> = Default::default();
-    let mut labels = 0;
-    for talk in &talks {
-        let d = &talk.data;
-        for label in [&d.room, &d.track, &d.level, &d.talk_type, &d.language]
-            .into_iter()
-            .flatten()
-        {
-            let known = first
-                .entry(label.to_string())
-                .or_insert_with(|| label.clone());
-            assert!(Arc::ptr_eq(known, label), "{label:?} is held twice");
-            labels += 1;
-        }
+    let listing = include_str!("../fixtures/seed004-listing-pybay.txt");
+    let mut calendar = String::from("BEGIN:VCALENDAR\nPRODID:-//labels//\nX-WR-TIMEZONE:UTC\n");
+    for i in 0..6 {
+        calendar += &format!(
+            "BEGIN:VEVENT\nUID:label-{i}@example.org\nDTSTART:20270115T{:02}0000Z\n\
+             DURATION:PT30M\nSUMMARY:Talk {i}\nLOCATION:{}\nX-CONFBOT-TYPE:{}\n\
+             X-CONFBOT-LANGUAGE:en\nEND:VEVENT\n",
+            9 + i,
+            ["Barn", "Loft"][i % 2],
+            ["Talk", "Workshop"][i % 2]
+        );
     }
-    assert_eq!(labels, 2 * 37, "{first:?}");
-    assert!(first.len() < 20, "{first:?}");
+    calendar += "END:VCALENDAR\n";
+    for (slug, file, talks, labels) in [
+        ("listing", listing, 37, 2 * 37),
+        ("calendar", calendar.as_str(), 6, 3 * 6),
+    ] {
+        import_text(&db.pool, slug, file).await;
+
+        let stored = stored_talks(&db.pool, slug).await;
+        assert_eq!(stored.len(), talks, "{slug}");
+        let mut first: std::collections::HashMap<String, Arc<str>> = Default::default();
+        let mut seen = 0;
+        for talk in &stored {
+            let d = &talk.data;
+            for label in [&d.room, &d.track, &d.level, &d.talk_type, &d.language]
+                .into_iter()
+                .flatten()
+            {
+                let known = first
+                    .entry(label.to_string())
+                    .or_insert_with(|| label.clone());
+                assert!(Arc::ptr_eq(known, label), "{slug}: {label:?} is held twice");
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, labels, "{slug}: {first:?}");
+        assert!(first.len() < 20, "{slug}: {first:?}");
+    }
 }

@@ -51,7 +51,7 @@ pub(super) async fn load(
     // `load`). The rows come grouped by talk in position order, so the n-th row of a talk
     // is its n-th speaker.
     let mut previous: Option<(i64, usize)> = None;
-    let mut biographies = SharedTexts::default();
+    let mut shared = SharedTexts::default();
     for r in &rows {
         let talk: i64 = r.try_get("talk_id")?;
         let position = match previous {
@@ -62,7 +62,7 @@ pub(super) async fn load(
         if let Some(speaker) = by_talk.get_mut(&talk).and_then(|s| s.get_mut(position)) {
             speaker.source_id = r.try_get("source_id")?;
             let biography: Option<&str> = r.try_get("biography")?;
-            speaker.biography = biography.map(|text| biographies.share_str(text));
+            speaker.biography = biography.map(|text| shared.share_str(text));
         }
     }
     Ok(by_talk)
