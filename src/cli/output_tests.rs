@@ -28,13 +28,13 @@ fn an_import_report_shows_moves_in_the_conference_zone() {
             before: Some(Box::new(Placement {
                 start: Some(at("2026-04-25T22:45:00Z")),
                 end: None,
-                room: Some("Barn".into()),
+                room: Some("Barn".to_owned()),
                 status: TalkStatus::Confirmed,
             })),
             after: Placement {
                 start: Some(at("2026-04-25T23:45:00Z")),
                 end: None,
-                room: Some("Loft".into()),
+                room: Some("Loft".to_owned()),
                 status: TalkStatus::Confirmed,
             },
         }],
@@ -92,7 +92,7 @@ fn a_cancelled_talk_says_so_in_the_report() {
     let cancelled = Placement {
         start: Some(at("2026-04-25T22:45:00Z")),
         end: None,
-        room: Some("Barn".into()),
+        room: Some("Barn".to_owned()),
         status: TalkStatus::Cancelled,
     };
     let diff = ImportDiff {

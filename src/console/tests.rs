@@ -16,7 +16,7 @@ fn options_are_read_plain_quoted_and_up_to_the_next_option() {
     assert_eq!(
         parsed("/next room:Barn"),
         Command::Next {
-            room: Some("Barn".into()),
+            room: Some("Barn".to_owned()),
             track: None
         }
     );
@@ -30,7 +30,7 @@ fn options_are_read_plain_quoted_and_up_to_the_next_option() {
         parsed("schedule room:Main Hall day:2026-04-25"),
         Command::Schedule {
             day: Some("2026-04-25".to_owned()),
-            room: Some("Main Hall".into())
+            room: Some("Main Hall".to_owned())
         }
     );
     assert_eq!(
@@ -180,7 +180,7 @@ fn no_line_makes_the_parser_panic() {
         parsed("/schedule day:é room:\"ü\""),
         Command::Schedule {
             day: Some("é".to_owned()),
-            room: Some("ü".into())
+            room: Some("ü".to_owned())
         }
     );
 }

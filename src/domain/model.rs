@@ -175,30 +175,22 @@ impl SharedTexts {
         }
     }
 
-    /// Shares the biographies of `speakers`.
-    fn share_all(&mut self, speakers: &mut [SpeakerData]) {
-        for speaker in speakers {
-            if let Some(text) = speaker.biography.take() {
-                speaker.biography = Some(self.share(text));
-            }
-        }
-    }
-
     /// Shares `talk`'s labels (track, level, type, language, room) and its speakers'
     /// biographies.
     pub fn share_talk(&mut self, talk: &mut TalkData) {
-        for label in [
+        let labels = [
             &mut talk.track,
             &mut talk.level,
             &mut talk.talk_type,
             &mut talk.language,
             &mut talk.room,
-        ] {
-            if let Some(text) = label.take() {
-                *label = Some(self.share(text));
+        ];
+        let biographies = talk.speakers.iter_mut().map(|s| &mut s.biography);
+        for text in labels.into_iter().chain(biographies) {
+            if let Some(shared) = text.take() {
+                *text = Some(self.share(shared));
             }
         }
-        self.share_all(&mut talk.speakers);
     }
 }
 

@@ -152,7 +152,7 @@ mod tests {
         let placement = |(start, room): (&str, &str)| Placement {
             start: Some(at(start)),
             end: None,
-            room: Some(room.into()),
+            room: Some(room.to_owned()),
             status: TalkStatus::Confirmed,
         };
         DiffEntry {

@@ -40,7 +40,7 @@ fn options_become_a_command_with_blank_ones_left_out() {
     assert_eq!(
         command,
         Ok(Invocation::Lookup(Command::Next {
-            room: Some("Barn".into()),
+            room: Some("Barn".to_owned()),
             track: None
         }))
     );
@@ -151,7 +151,7 @@ fn channel_is_registered_for_managers_and_reads_a_channel_option() {
         parse("channel", &options),
         Ok(Invocation::Reminders(ReminderCommand::Channel {
             channel: 18_000_000_000_000_000_001,
-            room: Some("Barn".into())
+            room: Some("Barn".to_owned())
         }))
     );
     assert_eq!(

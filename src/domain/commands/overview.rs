@@ -276,7 +276,7 @@ mod tests {
         let reminder = PostBody::Reminder(ReminderBody {
             title: "Keynote @everyone".to_owned(),
             speakers: vec![],
-            room: Some("Barn".into()),
+            room: Some("Barn".to_owned()),
             start: at("2026-06-01T09:00:00Z"),
             url: None,
         });

@@ -96,7 +96,7 @@ mod tests {
                 title: "Glue".to_owned(),
                 speakers: vec!["Ada".to_owned()],
                 start,
-                room: Some("Barn".into()),
+                room: Some("Barn".to_owned()),
                 url: None,
             }),
         }
