@@ -1,4 +1,4 @@
-//! A local iCalendar file, schedule.json or schedule.xml imported as it is read
+//! A local iCalendar file, schedule.json, schedule.xml or talk listing imported as it is read
 //! ([`crate::domain::import::pieces`]): the file's text is never held whole. Its fingerprint
 //! is taken from the same bytes on a thread of its own, so it is the fingerprint of exactly
 //! what was parsed, even should the file change while it is read.
@@ -13,7 +13,8 @@ use crate::domain::model::ImportedSchedule;
 
 use super::{ImportJob, Parsed};
 
-/// A local iCalendar file, schedule.json or schedule.xml imported as it is read, when nothing
+/// A local iCalendar file, schedule.json, schedule.xml or talk listing imported as it is
+/// read, when nothing
 /// must be known about its bytes before they are parsed: no preview to check, no latest
 /// import to compare (a first, forced or dry run). `None`: the file is read whole instead.
 pub(super) async fn read_in_pieces(
@@ -22,13 +23,7 @@ pub(super) async fn read_in_pieces(
     has_latest: bool,
 ) -> Option<Parsed> {
     // A URL (or what only looks like one: `read_source` refuses it) is never a local file.
-    let in_pieces = !job.source.contains("://")
-        && job.previewed.is_none()
-        && !has_latest
-        && matches!(
-            job.format,
-            None | Some(Format::Ics | Format::Json | Format::Xml)
-        );
+    let in_pieces = !job.source.contains("://") && job.previewed.is_none() && !has_latest;
     if !in_pieces {
         return None;
     }
@@ -56,7 +51,7 @@ pub(super) struct Piecewise {
 
 /// Parses the file at `path` as it reads it, feeding its bytes to `hasher`. `None`: the
 /// file is to be read whole instead (anything but a clean read of a regular UTF-8 iCalendar
-/// file, schedule.json or schedule.xml; why goes to the debug log).
+/// file, schedule.json, schedule.xml or talk listing; why goes to the debug log).
 pub(super) fn parse(
     path: &str,
     options: &ImportOptions,
@@ -166,11 +161,17 @@ mod tests {
     }
 
     #[test]
-    fn a_schedule_json_or_xml_is_read_as_it_comes_with_the_fingerprint_of_its_bytes() {
+    fn a_schedule_json_xml_or_listing_is_read_as_it_comes_with_the_fingerprint_of_its_bytes() {
         const JSON: &[u8] = include_bytes!("../../tests/fixtures/pretalx-anyconf.json");
         const XML: &[u8] = include_bytes!("../../tests/fixtures/pretalx-fosdemformat.xml");
+        const LISTING: &[u8] = include_bytes!("../../tests/fixtures/seed004-listing-pybay.txt");
         let options = ImportOptions::default();
-        for (bytes, format) in [(JSON, Format::Json), (XML, Format::Xml)] {
+        let files = [
+            (JSON, Format::Json),
+            (XML, Format::Xml),
+            (LISTING, Format::Text),
+        ];
+        for (bytes, format) in files {
             let source = file(bytes);
             let path = source.path().to_str().expect("a UTF-8 path");
 

@@ -10,10 +10,13 @@
 //!   ([`super::pretalx_json::read`]), when it states what its talks are read with before them;
 //! - a schedule.xml an element at a time ([`super::frab_xml::read`]), when its conference
 //!   comes before its days and nothing but white space comes between its days, rooms and
-//!   events.
+//!   events;
+//! - a talk listing a piece at a time ([`super::text::Streamed`]), each talk built once the
+//!   next one's `Track, Level` line is read.
 //!
 //! Anything else (another format or encoding, a character folded in half, lone CRs, an
-//! error, a warning about a limit, a zone stated after the events) is [`ReadWhole`]: the
+//! error, a warning about a limit, a zone stated after the events, a proposal page or
+//! reStructuredText notes) is [`ReadWhole`]: the
 //! caller reads the whole file with [`super::parse`], whose messages name lines and talks as
 //! they always have.
 
@@ -21,7 +24,7 @@ use std::io::Read;
 
 use super::decode::has_lone_cr;
 use super::ics::{self, Streamed};
-use super::{frab_xml, limits, pretalx_json, Format, ImportOptions};
+use super::{frab_xml, limits, pretalx_json, text, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
 use hashed::Hashed;
 
@@ -103,7 +106,8 @@ fn read_by(
     // The first kilobyte tells the format: anything else is left to the whole reading before
     // more of it is read.
     let mut at_end = fill(&mut pending, SNIFF_BYTES)?;
-    match readable(format, &pending)? {
+    let format_read = readable(format, &pending)?;
+    match format_read {
         Format::Json => {
             let schedule = Hashed::new(pending, source, options.max_bytes, &mut hashed)
                 .read(|json| pretalx_json::read(json, options))?;
@@ -116,7 +120,7 @@ fn read_by(
         }
         Format::Ics | Format::Text => {}
     }
-    let mut pieces = Pieces::start(options, total_bytes);
+    let mut pieces = Pieces::start(format_read, options, total_bytes);
     // Line feeds before this offset of `pending` end no piece: each byte is looked at once,
     // however long a run without a piece's end (an indented JSON file has no line a fold
     // could not continue).
@@ -139,15 +143,19 @@ fn read_by(
             return Err(ReadWhole("the hash stopped"));
         }
         if at_end {
-            return pieces.finish().map(|schedule| (Format::Ics, schedule));
+            return pieces.finish().map(|schedule| (format_read, schedule));
         }
     }
 }
 
-/// An iCalendar file being imported as it is read.
+/// An iCalendar file or a talk listing being imported as it is read.
 struct Pieces<'o> {
     /// Begun at the first piece, which sizes its list of talks.
     calendar: Option<Streamed<'o>>,
+    /// `Some` for a talk listing.
+    listing: Option<text::Streamed>,
+    /// Whether the first piece is still to come.
+    first: bool,
     options: &'o ImportOptions,
     total_bytes: usize,
     /// The number of the next piece's first line.
@@ -155,10 +163,12 @@ struct Pieces<'o> {
 }
 
 impl<'o> Pieces<'o> {
-    /// Starts on a calendar of `total_bytes`.
-    fn start(options: &'o ImportOptions, total_bytes: usize) -> Self {
+    /// Starts on a calendar (or, as `format` says, a talk listing) of `total_bytes`.
+    fn start(format: Format, options: &'o ImportOptions, total_bytes: usize) -> Self {
         Self {
             calendar: None,
+            listing: (format == Format::Text).then(text::Streamed::new),
+            first: true,
             options,
             total_bytes,
             next_line: 1,
@@ -167,16 +177,26 @@ impl<'o> Pieces<'o> {
 
     /// Reads the next piece, as [`cut`] ends it.
     fn take(&mut self, piece: &[u8]) -> Result<(), ReadWhole> {
-        // Two BOMs, as the whole reading drops: the bytes' (decoding) and the text's.
-        let body = if self.calendar.is_none() {
+        // The BOMs the whole reading drops: the bytes' (decoding) and a calendar's text's.
+        let body = if std::mem::take(&mut self.first) {
             let once = piece.strip_prefix(BOM).unwrap_or(piece);
-            once.strip_prefix(BOM).unwrap_or(once)
+            match self.listing {
+                Some(_) => once,
+                None => once.strip_prefix(BOM).unwrap_or(once),
+            }
         } else {
             piece
         };
         let text = std::str::from_utf8(body).map_err(|_| ReadWhole("not UTF-8"))?;
         if has_lone_cr(text) {
             return Err(ReadWhole("a CR that ends no line"));
+        }
+        if let Some(listing) = &mut self.listing {
+            listing.piece(text);
+            return match listing.failed() {
+                true => Err(ReadWhole("a text this reading cannot read")),
+                false => Ok(()),
+            };
         }
         let (options, total) = (self.options, self.total_bytes);
         let calendar = self
@@ -192,6 +212,9 @@ impl<'o> Pieces<'o> {
 
     /// The schedule, once every piece is taken.
     fn finish(self) -> Result<ImportedSchedule, ReadWhole> {
+        if let Some(listing) = self.listing {
+            return within_limits(listing.finish().map_err(ReadWhole)?);
+        }
         let schedule = self
             .calendar
             .and_then(Streamed::finish)
@@ -201,14 +224,16 @@ impl<'o> Pieces<'o> {
 }
 
 /// The format a file that begins with `head` is read in pieces as: `format`, or the one
-/// detected, if it is iCalendar, schedule.json or schedule.xml and not in UTF-16.
+/// detected, unless it is in UTF-16.
 fn readable(format: Option<Format>, head: &[u8]) -> Result<Format, ReadWhole> {
     if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
         return Err(ReadWhole("UTF-16"));
     }
-    match format.unwrap_or_else(|| Format::detect(head)) {
-        format @ (Format::Ics | Format::Json | Format::Xml) => Ok(format),
-        Format::Text => Err(ReadWhole("a talk listing")),
+    match format {
+        Some(format) => Ok(format),
+        // Detected from the whole text, white space this long may be followed by anything.
+        None if head.iter().all(u8::is_ascii_whitespace) => Err(ReadWhole("only white space")),
+        None => Ok(Format::detect(head)),
     }
 }
 

@@ -166,24 +166,46 @@ fn a_piece_ends_only_where_the_next_line_does_not_continue_it() {
 }
 
 #[test]
-fn a_talk_listing_is_left_after_its_first_read() {
-    let listing = format!(
-        "Talks\n\n{}",
-        "A talk\n\nAnn Lee\n\nFundamentals, All\n\nDescription: Short.\n\n\n".repeat(10_000)
-    );
-    let mut source = Trickle::new(listing.as_bytes(), vec![usize::MAX]);
+fn a_talk_listing_in_pieces_of_any_size_reads_as_the_whole_text_does() {
+    let listings = [
+        fixture!("seed001-listing-fundamentals.txt"),
+        fixture!("seed004-listing-pybay.txt"),
+    ];
+    for (name, bytes) in listings {
+        let crlf = String::from_utf8_lossy(bytes).replace('\n', "\r\n");
+        let with_bom = [b"\xEF\xBB\xBF", bytes].concat();
+        for bytes in [bytes, crlf.as_bytes(), &with_bom] {
+            for (piece, sizes) in [(1, vec![7]), (64, vec![100, 3]), (4_096, vec![usize::MAX])] {
+                let (read, hashed) = in_pieces(bytes, piece, sizes);
+                let read = read.unwrap_or_else(|why| panic!("{name} was read whole: {why:?}"));
+                assert_eq!(
+                    read,
+                    (Format::Text, whole(bytes)),
+                    "{name} in pieces of {piece}"
+                );
+                assert_eq!(hashed, bytes, "{name}: the hash saw other bytes");
+            }
+        }
+    }
+}
 
-    let read = read_by(
-        &mut source,
-        4_096,
-        &ImportOptions::default(),
-        None,
-        listing.len(),
-        |_| true,
+#[test]
+fn other_text_pages_are_left_to_the_whole_reading() {
+    let pages = [
+        fixture!("seed002-proposal-page.txt"),
+        fixture!("seed003-talk-notes.rst"),
+    ];
+    for (name, bytes) in pages {
+        let (read, _) = in_pieces(bytes, 64, vec![100]);
+        assert_eq!(read, Err(ReadWhole("not a talk listing")), "{name}");
+    }
+    let spaced = [vec![b' '; SNIFF_BYTES], b"{\"schedule\": {}}".to_vec()].concat();
+    let (read, _) = in_pieces(&spaced, 64, vec![100]);
+    assert_eq!(
+        read,
+        Err(ReadWhole("only white space")),
+        "told from the whole text"
     );
-
-    assert_eq!(read, Err(ReadWhole("a talk listing")));
-    assert!(source.read <= SNIFF_BYTES, "{} bytes read", source.read);
 }
 
 #[test]
@@ -242,14 +264,14 @@ fn a_zone_stated_after_the_events_or_a_field_over_its_limit_is_read_whole() {
 }
 
 #[test]
-fn a_file_over_the_limit_or_not_a_calendar_is_read_whole() {
+fn a_file_over_the_limit_or_not_a_listing_is_read_whole() {
     let (_, bytes) = CLEAN[0];
     let read = over_the_limit(bytes, bytes.len() - 1);
     assert_eq!(read, Err(ReadWhole("over the size limit")));
 
-    let listing = b"Talks\n\nA talk\nSpeaker: Ann\n";
-    let (read, _) = in_pieces(listing, 8, vec![3]);
-    assert_eq!(read, Err(ReadWhole("a talk listing")));
+    let page = b"Talks\n\nA talk\nSpeaker: Ann\n";
+    let (read, _) = in_pieces(page, 8, vec![3]);
+    assert_eq!(read, Err(ReadWhole("not a talk listing")));
 }
 
 #[test]

@@ -31,7 +31,7 @@ const LEVELS: [&str; 9] = [
 ];
 
 /// Website boilerplate that is not part of any talk.
-fn is_page_noise(text: &str) -> bool {
+pub(super) fn is_page_noise(text: &str) -> bool {
     let text = text.trim().to_lowercase();
     matches!(
         text.as_str(),
@@ -41,14 +41,14 @@ fn is_page_noise(text: &str) -> bool {
 
 /// Where the page footer starts: after the last talk, its bio would otherwise swallow the
 /// social-media links that follow.
-fn is_page_footer(text: &str) -> bool {
+pub(super) fn is_page_footer(text: &str) -> bool {
     let text = text.trim();
     text.eq_ignore_ascii_case("please reload") || text.eq_ignore_ascii_case("bottom of page")
 }
 
 /// Reads a `Track, Level` line. The level must be a known audience level; the track is what
 /// precedes the last comma and must not look like a list item.
-fn track_level(text: &str) -> Option<(String, String)> {
+pub(super) fn track_level(text: &str) -> Option<(String, String)> {
     let text = text.trim();
     if text.chars().count() > 100 {
         return None;
@@ -69,7 +69,7 @@ fn track_level(text: &str) -> Option<(String, String)> {
 }
 
 /// A one-line paragraph holding a `Track, Level` line.
-fn anchor_of(paragraph: &Paragraph<'_>) -> Option<(String, String)> {
+pub(super) fn anchor_of(paragraph: &Paragraph<'_>) -> Option<(String, String)> {
     match paragraph.lines {
         [line] => track_level(line.text),
         _ => None,
@@ -110,7 +110,7 @@ fn is_field_paragraph(paragraph: &Paragraph<'_>) -> bool {
 
 /// Where one talk's heading sits in the paragraph list.
 #[derive(Debug, Clone, Copy)]
-struct Heading {
+pub(super) struct Heading {
     title: Option<usize>,
     speakers: Option<usize>,
     anchor: usize,
@@ -118,7 +118,7 @@ struct Heading {
 
 impl Heading {
     /// The first paragraph of the block: the previous talk's fields end before it.
-    fn start(&self) -> usize {
+    pub(super) fn start(&self) -> usize {
         self.title.or(self.speakers).unwrap_or(self.anchor)
     }
 }
@@ -128,7 +128,7 @@ impl Heading {
 /// and the one before that the title. With a single candidate the talk has no speaker line.
 /// Two blank lines before the last candidate (and not before the one above it) also mean
 /// "no speaker": the paragraph above is then the tail of the previous talk's last field.
-fn heading(paras: &[Paragraph<'_>], from: usize, anchor: usize) -> Heading {
+pub(super) fn heading(paras: &[Paragraph<'_>], from: usize, anchor: usize) -> Heading {
     let after_fields = (from..anchor)
         .rev()
         .find(|&i| paras.get(i).is_some_and(is_field_paragraph))
@@ -202,11 +202,7 @@ pub(super) fn parse(
             None => untitled.push(paras.get(head.anchor).map_or(0, Paragraph::first_no)),
         }
     }
-    for line in &untitled {
-        warnings.push(format!(
-            "line {line}: a \"Track, Level\" line has no talk title above it; skipped"
-        ));
-    }
+    warnings.extend(untitled.iter().map(|&line| untitled_warning(line)));
     match untitled.first() {
         Some(&line) if talks.is_empty() => Err(ImportError::at_line(
             line,
@@ -216,8 +212,17 @@ pub(super) fn parse(
     }
 }
 
+/// What the organiser is told of a talk skipped for want of a title.
+pub(super) fn untitled_warning(line: usize) -> String {
+    format!("line {line}: a \"Track, Level\" line has no talk title above it; skipped")
+}
+
 /// Builds one talk from its heading and field paragraphs; `None` without a title.
-fn talk(paras: &[Paragraph<'_>], head: &Heading, fields: &[Paragraph<'_>]) -> Option<TalkData> {
+pub(super) fn talk(
+    paras: &[Paragraph<'_>],
+    head: &Heading,
+    fields: &[Paragraph<'_>],
+) -> Option<TalkData> {
     let (track, level) = paras.get(head.anchor).and_then(anchor_of)?;
     let title_para = paras.get(head.title?)?;
     // A heading squeezed into one paragraph: the first line is the title, the rest speakers.

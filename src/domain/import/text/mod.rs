@@ -9,6 +9,7 @@
 mod listing;
 mod proposal;
 mod rst;
+mod streamed;
 #[cfg(test)]
 mod tests;
 
@@ -19,6 +20,8 @@ use std::sync::Arc;
 use crate::domain::import::{ImportError, ImportOptions};
 use crate::domain::model::{ImportedSchedule, ScheduleScope, SpeakerData, TalkData};
 use crate::domain::text::{clean_line, clean_owned, name_key, title_key};
+
+pub use streamed::Streamed;
 
 /// What the organiser is told when nothing in the text looks like a talk.
 const NO_TALK: &str = "no talk found: expected a listing (title, speaker, \"Track, Level\" \
@@ -253,19 +256,46 @@ fn split_names(line: &str) -> Vec<String> {
 
 /// Folds talks with the same [`title_key`] into the first one, keeping first-seen order.
 fn merge_duplicates(talks: Vec<TalkData>) -> Vec<TalkData> {
-    let mut merged: Vec<TalkData> = Vec::with_capacity(talks.len());
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(talks.len());
+    let mut merged = Merged::with_capacity(talks.len());
     for talk in talks {
+        merged.push(talk);
+    }
+    merged.into_talks()
+}
+
+/// Talks as they are taken, each repeat of a title ([`title_key`]) folded into the first.
+#[derive(Debug, Default)]
+struct Merged {
+    talks: Vec<TalkData>,
+    index: HashMap<String, usize>,
+}
+
+impl Merged {
+    fn with_capacity(talks: usize) -> Self {
+        Self {
+            talks: Vec::with_capacity(talks),
+            index: HashMap::with_capacity(talks),
+        }
+    }
+
+    fn push(&mut self, talk: TalkData) {
         let key = title_key(&talk.title);
-        match index.get(&key).and_then(|&i| merged.get_mut(i)) {
+        match self.index.get(&key).and_then(|&i| self.talks.get_mut(i)) {
             Some(existing) => merge_talk(existing, talk),
             None => {
-                index.insert(key, merged.len());
-                merged.push(talk);
+                self.index.insert(key, self.talks.len());
+                self.talks.push(talk);
             }
         }
     }
-    merged
+
+    fn is_empty(&self) -> bool {
+        self.talks.is_empty()
+    }
+
+    fn into_talks(self) -> Vec<TalkData> {
+        self.talks
+    }
 }
 
 /// Fills what `target` lacks from `other`. For free text the longer version wins: listing

@@ -4,6 +4,7 @@
 mod listings;
 mod pages;
 mod robustness;
+mod streamed;
 
 use super::*;
 use crate::domain::model::{TalkKind, TalkStatus};
