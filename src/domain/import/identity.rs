@@ -10,6 +10,7 @@
 //!   talks again and reordering the file does not swap ids between events that differ.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use crate::domain::model::TalkData;
 
@@ -45,28 +46,70 @@ fn is_code(code: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
-/// Hands out ids in file order, giving every repeat of an id one of its own.
-#[derive(Debug, Default)]
-pub struct Ids {
+/// Hands out ids in file order, giving every repeat of an id one of its own. `P` is where a
+/// talk is in its file (a line number; a day, room and position), kept to name the first
+/// holder of an id should a repeat turn up: the place's text held for every talk was 10 MB
+/// of a 100,000-talk schedule.json.
+#[derive(Debug)]
+pub struct Ids<P> {
     /// Every id handed out so far, with the place of the talk that holds it.
-    taken: HashMap<String, String>,
+    taken: HashMap<String, P>,
     /// For a derived id, the last number tried after it, so long runs do not re-probe.
     last_number: HashMap<String, u64>,
 }
 
-impl Ids {
+/// A talk given an id of its own because its id was taken.
+#[derive(Debug)]
+pub struct Repeat<'a, P> {
+    /// The place of the talk that has the id.
+    pub first: &'a P,
+    id: String,
+    derived: String,
+}
+
+impl<P> Repeat<'_, P> {
+    /// The warning to show: the repeat is at `place`, the id's holder at `first`.
+    pub fn warning(&self, place: impl fmt::Display, first: impl fmt::Display) -> String {
+        format!(
+            "{place}: the id {:?} is also used by {first}; imported as {:?}",
+            shorten(&self.id),
+            shorten(&self.derived)
+        )
+    }
+}
+
+impl Repeat<'_, usize> {
+    /// [`Repeat::warning`] where places are line numbers.
+    pub fn at_line(&self, line: usize) -> String {
+        self.warning(
+            format_args!("line {line}"),
+            format_args!("line {}", self.first),
+        )
+    }
+}
+
+impl<P> Default for Ids<P> {
+    fn default() -> Self {
+        Self {
+            taken: HashMap::new(),
+            last_number: HashMap::new(),
+        }
+    }
+}
+
+impl<P: Clone> Ids<P> {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Records `talk`'s id, found at `place` (`line 12`, `day 1, room "A", talk 3`). When the
-    /// id is already taken the talk gets a derived one, and the warning to show is returned.
-    pub fn claim(&mut self, talk: &mut TalkData, place: &str) -> Option<String> {
+    /// Records `talk`'s id, found at `place`. When the id is already taken the talk gets a
+    /// derived one, and what the warning needs is returned.
+    pub fn claim(&mut self, talk: &mut TalkData, place: P) -> Option<Repeat<'_, P>> {
         let id = talk.source_id.clone()?;
-        let Some(first) = self.taken.get(&id).cloned() else {
-            self.taken.insert(id, place.to_owned());
+        if !self.taken.contains_key(&id) {
+            self.taken.insert(id, place);
             return None;
-        };
+        }
         let base = format!("{id}#{:08x}", fields_hash(talk) >> 32);
         // Identical repeats (same start, room and title) are told apart by their order; each
         // probe is one hash lookup, and a run of n identical repeats costs O(n) in total
@@ -77,13 +120,10 @@ impl Ids {
             n = self.next_number(&base, n);
             derived = format!("{base}-{n}");
         }
-        self.taken.insert(derived.clone(), place.to_owned());
+        self.taken.insert(derived.clone(), place);
         talk.source_id = Some(derived.clone());
-        Some(format!(
-            "{place}: the id {:?} is also used by {first}; imported as {:?}",
-            shorten(&id),
-            shorten(&derived)
-        ))
+        let first = self.taken.get(&id)?;
+        Some(Repeat { first, id, derived })
     }
 
     /// The next number to try for `base`.
@@ -138,7 +178,7 @@ mod tests {
         talks
             .iter_mut()
             .enumerate()
-            .filter_map(|(i, t)| ids.claim(t, &format!("line {}", i + 1)))
+            .filter_map(|(i, t)| ids.claim(t, i + 1).map(|repeat| repeat.at_line(i + 1)))
             .collect()
     }
 

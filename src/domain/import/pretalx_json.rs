@@ -71,12 +71,23 @@ fn name(title: Option<&str>, acronym: Option<&str>) -> Option<String> {
 struct Talks {
     schedule: ImportedSchedule,
     context: Context,
-    ids: Ids,
+    ids: Ids<Spot>,
     skipped: Skipped,
     /// Shared as each talk is converted, not as it is taken: read as it comes, a day's talks
     /// are all converted before the first is taken. In a `Cell` because the readers convert
     /// through a shared `&Talks`; taken out and put back around each use.
     shared: Cell<SharedTexts>,
+}
+
+/// Where a talk is in a schedule.json, kept for each id in case a repeat must name it.
+#[derive(Debug, Clone)]
+struct Spot {
+    day: Arc<str>,
+    room: Arc<str>,
+    /// Its position in its room's list (from 0).
+    n: usize,
+    /// Its position in the schedule's talks, which hold its title.
+    talk: usize,
 }
 
 /// A talk converted, or why it was skipped and the id it was given under.
@@ -156,10 +167,25 @@ impl Talks {
         self.skipped.events += 1;
         match converted {
             Ok(mut data) => {
-                let place = format!("{} ({:?})", place(day, room_key, n), shorten(&data.title));
-                self.schedule
-                    .warnings
-                    .extend(self.ids.claim(&mut data, &place));
+                let spot = Spot {
+                    day: Arc::clone(&day.position),
+                    room: self.shared.get_mut().share_str(room_key),
+                    n,
+                    talk: self.schedule.talks.len(),
+                };
+                if let Some(repeat) = self.ids.claim(&mut data, spot) {
+                    let first = repeat.first;
+                    let title = self.schedule.talks.get(first.talk).map(|t| &*t.title);
+                    let warning = repeat.warning(
+                        format_args!("{} ({:?})", place(day, room_key, n), shorten(&data.title)),
+                        format_args!(
+                            "{} ({:?})",
+                            spot_place(first),
+                            shorten(title.unwrap_or_default())
+                        ),
+                    );
+                    self.schedule.warnings.push(warning);
+                }
                 self.schedule.talks.push(data);
             }
             Err((id, error)) => self.skipped.note(id, error),
@@ -193,12 +219,15 @@ impl Talks {
 
 /// Where a talk is in the file, for messages about one without a title or id.
 fn place(day: &DayInfo, room_key: &str, n: usize) -> String {
-    format!(
-        "{}, room {:?}, talk {}",
-        day.position,
-        shorten(room_key),
-        n + 1
-    )
+    place_in(&day.position, room_key, n)
+}
+
+fn spot_place(spot: &Spot) -> String {
+    place_in(&spot.day, &spot.room, spot.n)
+}
+
+fn place_in(day: &str, room_key: &str, n: usize) -> String {
+    format!("{day}, room {:?}, talk {}", shorten(room_key), n + 1)
 }
 
 /// The zone `time_zone_name` names, if it names one.
@@ -235,7 +264,7 @@ struct Context {
 /// A day as its talks need it.
 struct DayInfo {
     /// `day 2`: where the day is in the file.
-    position: String,
+    position: Arc<str>,
     date: Option<NaiveDate>,
     /// The local time of day the programme day starts: a talk earlier than it is after midnight.
     starts_at: Option<NaiveTime>,
@@ -273,7 +302,7 @@ impl Context {
         // the next calendar date, in the conference zone.
         let programme_day = fields::programme_day(date, start, end, starts_at, self.zone);
         Ok(DayInfo {
-            position,
+            position: position.into(),
             date,
             starts_at,
             programme_day,

@@ -186,3 +186,49 @@ fn an_odd_schedule_json_reads_as_the_whole_text_does_or_is_left_to_it() {
         }
     }
 }
+
+#[test]
+fn a_repeated_id_names_its_first_holder_by_day_room_and_title_in_either_reading() {
+    let talk = |title: &str, start: &str| {
+        format!(r#"{{"guid": "g", "title": "{title}", "start": "{start}", "duration": "00:30"}}"#)
+    };
+    let json = format!(
+        r#"{{"schedule": {{"conference": {{"title": "T", "time_zone_name": "UTC", "rooms": [],
+        "days": [
+          {{"date": "2027-01-15", "rooms": {{"Aula": [{}], "Barn": [{}, {}]}}}},
+          {{"date": "2027-01-16", "rooms": {{"Barn": [{}]}}}}]}}}}}}"#,
+        talk("First", "09:00"),
+        r#"{"guid": "h", "title": "Other", "start": "09:00", "duration": "00:30"}"#,
+        talk("Second", "10:00"),
+        talk("Third", "09:00"),
+    );
+    let whole = parse(json.as_bytes(), None, &ImportOptions::default()).expect("imports");
+    let ids: Vec<_> = whole
+        .talks
+        .iter()
+        .filter_map(|t| t.source_id.clone())
+        .collect();
+    let derived = |title: &str| {
+        let talk = whole.talks.iter().find(|t| t.title == title);
+        talk.and_then(|t| t.source_id.clone())
+            .expect("a derived id")
+    };
+    assert_eq!(ids.len(), 4);
+    assert_eq!(
+        whole.warnings,
+        [
+            format!(
+                "day 1, room \"Barn\", talk 2 (\"Second\"): the id \"g\" is also used by day 1, \
+                 room \"Aula\", talk 1 (\"First\"); imported as {:?}",
+                derived("Second")
+            ),
+            format!(
+                "day 2, room \"Barn\", talk 1 (\"Third\"): the id \"g\" is also used by day 1, \
+                 room \"Aula\", talk 1 (\"First\"); imported as {:?}",
+                derived("Third")
+            ),
+        ]
+    );
+    let (read, _) = in_pieces(json.as_bytes(), 64, vec![100]);
+    assert_eq!(read, Ok((Format::Json, whole)), "read as it comes");
+}

@@ -15,7 +15,7 @@ use crate::domain::model::{ImportedSchedule, ScheduleScope, SharedTexts};
 pub(super) struct Reading {
     schedule: ImportedSchedule,
     context: Context,
-    ids: Ids,
+    ids: Ids<usize>,
     skipped: Skipped,
     shared: SharedTexts,
 }
@@ -78,10 +78,9 @@ impl Reading {
         self.skipped.events += 1;
         match self.context.event(event, found, day, room_name) {
             Ok(mut talk) => {
-                let place = format!("line {}", event.line);
-                self.schedule
-                    .warnings
-                    .extend(self.ids.claim(&mut talk, &place));
+                let repeat = self.ids.claim(&mut talk, event.line);
+                let warning = repeat.map(|repeat| repeat.at_line(event.line));
+                self.schedule.warnings.extend(warning);
                 self.shared.share_talk(&mut talk);
                 self.schedule.talks.push(talk);
             }

@@ -187,8 +187,8 @@ impl<'a> Calendar<'a> {
                 // A UID shared with a RECURRENCE-ID is an override of a recurrence, not a
                 // repeat: those are left to the recurrence handling.
                 if vevent.property("RECURRENCE-ID").is_none() {
-                    let place = format!("line {}", vevent.line);
-                    let warning = tally.ids.claim(&mut talk, &place);
+                    let repeat = tally.ids.claim(&mut talk, vevent.line);
+                    let warning = repeat.map(|repeat| repeat.at_line(vevent.line));
                     tally.schedule.warnings.extend(warning);
                 }
                 tally.shared.share_talk(&mut talk);

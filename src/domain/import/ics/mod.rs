@@ -95,7 +95,7 @@ struct Tally {
     schedule: ImportedSchedule,
     rules: BTreeMap<SpeakerRule, usize>,
     skipped: Skipped,
-    ids: Ids,
+    ids: Ids<usize>,
     /// Labels and biographies held once ([`SharedTexts`]).
     shared: SharedTexts,
 }
