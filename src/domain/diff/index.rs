@@ -1,6 +1,7 @@
 //! Where an imported talk lands among the stored ones: lookup tables by source id, pretalx
 //! code and folded title (speakers break ties between equal titles).
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use super::{TalkRef, Target};
@@ -13,7 +14,40 @@ pub(super) struct Index {
     by_source_id: HashMap<String, usize>,
     /// pretalx talk codes (from a stored UID or URL): the same talk's id in every format.
     by_pretalx_code: HashMap<String, usize>,
-    by_title: HashMap<String, Vec<Target>>,
+    by_title: HashMap<String, Targets>,
+}
+
+/// The talks a title key leads to: nearly always one, held without a list of its own (a
+/// list per title was 8 MB of a 100,000-talk listing's first import).
+#[derive(Debug)]
+enum Targets {
+    One(Target),
+    Many(Vec<Target>),
+}
+
+impl Targets {
+    fn as_slice(&self) -> &[Target] {
+        match self {
+            Self::One(target) => std::slice::from_ref(target),
+            Self::Many(targets) => targets,
+        }
+    }
+}
+
+/// Adds `target` to the talks `key` leads to.
+fn note_title(by_title: &mut HashMap<String, Targets>, key: String, target: Target) {
+    match by_title.entry(key) {
+        Entry::Vacant(entry) => {
+            entry.insert(Targets::One(target));
+        }
+        Entry::Occupied(mut entry) => {
+            let targets = entry.get_mut();
+            match targets {
+                Targets::One(first) => *targets = Targets::Many(vec![*first, target]),
+                Targets::Many(list) => list.push(target),
+            }
+        }
+    }
 }
 
 impl Index {
@@ -43,11 +77,11 @@ impl Index {
             if let Some(code) = pretalx_code_of(&talk.data).filter(|_| !claimed) {
                 index.by_pretalx_code.entry(code.to_owned()).or_insert(i);
             }
-            index
-                .by_title
-                .entry(title_key(&talk.data.title))
-                .or_default()
-                .push(Target::Stored(i));
+            note_title(
+                &mut index.by_title,
+                title_key(&talk.data.title),
+                Target::Stored(i),
+            );
         }
         index
     }
@@ -63,10 +97,7 @@ impl Index {
 
     /// Makes new talk `i` findable by its title, for a listing's later entries.
     pub(super) fn note_new(&mut self, i: usize, talk: &TalkData) {
-        self.by_title
-            .entry(title_key(&talk.title))
-            .or_default()
-            .push(Target::New(i));
+        note_title(&mut self.by_title, title_key(&talk.title), Target::New(i));
     }
 
     /// By source id, else a not-yet-scheduled catalogue entry with the same title.
@@ -94,6 +125,7 @@ impl Index {
         let candidates: Vec<Target> = self
             .by_title
             .get(&title_key(&talk.title))?
+            .as_slice()
             .iter()
             .copied()
             .filter(|t| matches!(t, Target::Stored(i) if working[*i].source_id.is_none()))
@@ -111,7 +143,7 @@ impl Index {
         working: &[TalkRef<'_>],
         inserts: &[TalkRef<'_>],
     ) -> Option<Target> {
-        let candidates = self.by_title.get(&title_key(&talk.title))?;
+        let candidates = self.by_title.get(&title_key(&talk.title))?.as_slice();
         best_by_speakers(candidates, talk, |t| match t {
             Target::Stored(i) => working.get(i).map(AsRef::as_ref),
             Target::New(i) => inserts.get(i).map(AsRef::as_ref),
