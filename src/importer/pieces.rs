@@ -1,7 +1,7 @@
-//! A local iCalendar file, schedule.json, schedule.xml or talk listing imported as it is read
-//! ([`crate::domain::import::pieces`]): the file's text is never held whole. Its fingerprint
-//! is taken from the same bytes on a thread of its own, so it is the fingerprint of exactly
-//! what was parsed, even should the file change while it is read.
+//! A local iCalendar file, schedule.json, schedule.xml or talk listing imported as it is
+//! read ([`crate::domain::import::pieces`]): the file's text is never held whole. Its
+//! fingerprint is taken from the same bytes on a thread of its own, so it is the fingerprint
+//! of exactly what was parsed, even should the file change while it is read.
 
 use std::os::unix::fs::OpenOptionsExt;
 use std::sync::mpsc::sync_channel;
@@ -14,9 +14,9 @@ use crate::domain::model::ImportedSchedule;
 use super::{ImportJob, Parsed};
 
 /// A local iCalendar file, schedule.json, schedule.xml or talk listing imported as it is
-/// read, when nothing
-/// must be known about its bytes before they are parsed: no preview to check, no latest
-/// import to compare (a first, forced or dry run). `None`: the file is read whole instead.
+/// read, when nothing must be known about its bytes before they are parsed: no preview to
+/// check, no latest import to compare (a first, forced or dry run). `None`: the file is read
+/// whole instead (and a talk listing where only a timetable will do is refused there).
 pub(super) async fn read_in_pieces(
     job: &ImportJob<'_>,
     options: &ImportOptions,
@@ -33,7 +33,8 @@ pub(super) async fn read_in_pieces(
         .await
         .inspect_err(|error| tracing::warn!(%error, "reading a file in pieces stopped"))
         .ok()
-        .flatten()?;
+        .flatten()
+        .filter(|read| !(job.timetable_only && read.format == Format::Text))?;
     Some(Parsed {
         format: read.format,
         fingerprint: read.fingerprint,

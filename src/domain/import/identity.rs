@@ -60,14 +60,14 @@ pub struct Ids<P> {
 
 /// A talk given an id of its own because its id was taken.
 #[derive(Debug)]
-pub struct Repeat<'a, P> {
+pub struct Repeat<P> {
     /// The place of the talk that has the id.
-    pub first: &'a P,
+    pub first: P,
     id: String,
     derived: String,
 }
 
-impl<P> Repeat<'_, P> {
+impl<P> Repeat<P> {
     /// The warning to show: the repeat is at `place`, the id's holder at `first`.
     pub fn warning(&self, place: impl fmt::Display, first: impl fmt::Display) -> String {
         format!(
@@ -78,7 +78,7 @@ impl<P> Repeat<'_, P> {
     }
 }
 
-impl Repeat<'_, usize> {
+impl Repeat<usize> {
     /// [`Repeat::warning`] where places are line numbers.
     pub fn at_line(&self, line: usize) -> String {
         self.warning(
@@ -104,12 +104,12 @@ impl<P: Clone> Ids<P> {
 
     /// Records `talk`'s id, found at `place`. When the id is already taken the talk gets a
     /// derived one, and what the warning needs is returned.
-    pub fn claim(&mut self, talk: &mut TalkData, place: P) -> Option<Repeat<'_, P>> {
+    pub fn claim(&mut self, talk: &mut TalkData, place: P) -> Option<Repeat<P>> {
         let id = talk.source_id.clone()?;
-        if !self.taken.contains_key(&id) {
+        let Some(first) = self.taken.get(&id).cloned() else {
             self.taken.insert(id, place);
             return None;
-        }
+        };
         let base = format!("{id}#{:08x}", fields_hash(talk) >> 32);
         // Identical repeats (same start, room and title) are told apart by their order; each
         // probe is one hash lookup, and a run of n identical repeats costs O(n) in total
@@ -122,7 +122,6 @@ impl<P: Clone> Ids<P> {
         }
         self.taken.insert(derived.clone(), place);
         talk.source_id = Some(derived.clone());
-        let first = self.taken.get(&id)?;
         Some(Repeat { first, id, derived })
     }
 

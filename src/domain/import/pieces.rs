@@ -3,7 +3,8 @@
 //! held at its peak). Only what is certain to read the same as the whole text is read this
 //! way, as UTF-8 (the BOMs dropped that [`super::decode`] and the format's reader drop: two
 //! from a calendar, one from a schedule.json or schedule.xml, where a second is an error or
-//! read whole) giving a schedule that the [`super::limits`] leave as it is:
+//! read whole, and one from a talk listing, which keeps a second as text) giving a schedule
+//! that the [`super::limits`] leave as it is:
 //!
 //! - an iCalendar file a piece at a time, with LF or CRLF line ends;
 //! - a schedule.json through a buffer, its talks converted as they are read
@@ -14,11 +15,11 @@
 //! - a talk listing a piece at a time ([`super::text::Streamed`]), each talk built once the
 //!   next one's `Track, Level` line is read.
 //!
-//! Anything else (another format or encoding, a character folded in half, lone CRs, an
-//! error, a warning about a limit, a zone stated after the events, a proposal page or
-//! reStructuredText notes) is [`ReadWhole`]: the
-//! caller reads the whole file with [`super::parse`], whose messages name lines and talks as
-//! they always have.
+//! Anything else (another format or encoding, a format told only past the first kilobyte, a
+//! character folded in half, lone CRs, an error, a warning about a limit, a zone stated after
+//! the events, a proposal page or reStructuredText notes) is [`ReadWhole`]: the caller reads
+//! the whole file with [`super::parse`], whose messages name lines and talks as they always
+//! have.
 
 use std::io::Read;
 
@@ -37,6 +38,10 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Bytes read before the format is told: a BOM, some blank lines and `BEGIN:VCALENDAR`.
 const SNIFF_BYTES: usize = 1 << 10;
+
+/// How many bytes from the first that is not white space tell a format
+/// ([`Format::detect`]: `BEGIN:VCALENDAR`).
+const TELLING_BYTES: usize = 15;
 
 /// The file cannot be imported a piece at a time; the reason is for the operator's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +67,18 @@ pub fn cut(pending: &[u8], from: usize, at_end: bool) -> usize {
         }
     }
     0
+}
+
+/// [`cut`] for text whose lines are never folded: a piece may end after any line feed, so a
+/// listing whose lines start with a space is still read a piece at a time.
+fn cut_lines(pending: &[u8], from: usize, at_end: bool) -> usize {
+    if at_end {
+        return pending.len();
+    }
+    pending
+        .get(from..)
+        .and_then(|bytes| bytes.iter().rposition(|&b| b == b'\n'))
+        .map_or(0, |at| from + at + 1)
 }
 
 /// Reads `source` (`total_bytes` long) to its end, parsing it as it is read, and hands each
@@ -106,7 +123,7 @@ fn read_by(
     // The first kilobyte tells the format: anything else is left to the whole reading before
     // more of it is read.
     let mut at_end = fill(&mut pending, SNIFF_BYTES)?;
-    let format_read = readable(format, &pending)?;
+    let format_read = readable(format, &pending, at_end)?;
     match format_read {
         Format::Json => {
             let schedule = Hashed::new(pending, source, options.max_bytes, &mut hashed)
@@ -129,7 +146,10 @@ fn read_by(
         if !at_end {
             at_end = fill(&mut pending, piece_bytes)?;
         }
-        let at = cut(&pending, scanned, at_end);
+        let at = match format_read {
+            Format::Text => cut_lines(&pending, scanned, at_end),
+            _ => cut(&pending, scanned, at_end),
+        };
         if at == 0 && !at_end {
             // The last byte may be a line feed whose next line is still to come.
             scanned = pending.len().saturating_sub(1);
@@ -152,9 +172,9 @@ fn read_by(
 struct Pieces<'o> {
     /// Begun at the first piece, which sizes its list of talks.
     calendar: Option<Streamed<'o>>,
-    /// `Some` for a talk listing.
+    /// `Some` for a talk listing, whose pieces go to its own reader.
     listing: Option<text::Streamed>,
-    /// Whether the first piece is still to come.
+    /// Set until the first piece is taken: only that one may start with a BOM.
     first: bool,
     options: &'o ImportOptions,
     total_bytes: usize,
@@ -223,17 +243,26 @@ impl<'o> Pieces<'o> {
     }
 }
 
-/// The format a file that begins with `head` is read in pieces as: `format`, or the one
-/// detected, unless it is in UTF-16.
-fn readable(format: Option<Format>, head: &[u8]) -> Result<Format, ReadWhole> {
+/// The format a file that begins with `head` (all of it when `at_end`) is read in pieces
+/// as: `format`, or the one detected, unless it is in UTF-16 or `head` may not tell it.
+fn readable(format: Option<Format>, head: &[u8], at_end: bool) -> Result<Format, ReadWhole> {
     if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
         return Err(ReadWhole("UTF-16"));
     }
-    match format {
-        Some(format) => Ok(format),
-        // Detected from the whole text, white space this long may be followed by anything.
-        None if head.iter().all(u8::is_ascii_whitespace) => Err(ReadWhole("only white space")),
-        None => Ok(Format::detect(head)),
+    if let Some(format) = format {
+        return Ok(format);
+    }
+    // The whole reading detects from the whole file: after a long run of white space the
+    // first kilobyte would say "text" of what may be a calendar, JSON or XML.
+    let body = head.strip_prefix(BOM).unwrap_or(head);
+    let told = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .is_some_and(|at| body.len() - at >= TELLING_BYTES);
+    if told || at_end {
+        Ok(Format::detect(head))
+    } else {
+        Err(ReadWhole("the format is not told in the first kilobyte"))
     }
 }
 

@@ -24,9 +24,11 @@ use crate::domain::model::{
 use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
 use rooms::room_display_names;
+use spot::{place, repeat_warning, Spot};
 use wire::{Day, RoomInfo, Root, Scalar, Talk, Text};
 
 mod rooms;
+mod spot;
 mod streamed;
 mod wire;
 
@@ -77,17 +79,6 @@ struct Talks {
     /// are all converted before the first is taken. In a `Cell` because the readers convert
     /// through a shared `&Talks`; taken out and put back around each use.
     shared: Cell<SharedTexts>,
-}
-
-/// Where a talk is in a schedule.json, kept for each id in case a repeat must name it.
-#[derive(Debug, Clone)]
-struct Spot {
-    day: Arc<str>,
-    room: Arc<str>,
-    /// Its position in its room's list (from 0).
-    n: usize,
-    /// Its position in the schedule's talks, which hold its title.
-    talk: usize,
 }
 
 /// A talk converted, or why it was skipped and the id it was given under.
@@ -174,17 +165,15 @@ impl Talks {
                     talk: self.schedule.talks.len(),
                 };
                 if let Some(repeat) = self.ids.claim(&mut data, spot) {
-                    let first = repeat.first;
-                    let title = self.schedule.talks.get(first.talk).map(|t| &*t.title);
-                    let warning = repeat.warning(
-                        format_args!("{} ({:?})", place(day, room_key, n), shorten(&data.title)),
-                        format_args!(
-                            "{} ({:?})",
-                            spot_place(first),
-                            shorten(title.unwrap_or_default())
-                        ),
-                    );
-                    self.schedule.warnings.push(warning);
+                    // The first holder was taken before: it is in the list, where nothing
+                    // moves until the file is read.
+                    let first = self.schedule.talks.get(repeat.first.talk);
+                    self.schedule.warnings.push(repeat_warning(
+                        &repeat,
+                        &place(day, room_key, n),
+                        &data.title,
+                        first.map_or("", |talk| &talk.title),
+                    ));
                 }
                 self.schedule.talks.push(data);
             }
@@ -215,19 +204,6 @@ impl Talks {
             .sort_by_cached_key(|talk| (talk.slot.map(|s| s.start), talk.room.clone()));
         Ok(schedule)
     }
-}
-
-/// Where a talk is in the file, for messages about one without a title or id.
-fn place(day: &DayInfo, room_key: &str, n: usize) -> String {
-    place_in(&day.position, room_key, n)
-}
-
-fn spot_place(spot: &Spot) -> String {
-    place_in(&spot.day, &spot.room, spot.n)
-}
-
-fn place_in(day: &str, room_key: &str, n: usize) -> String {
-    format!("{day}, room {:?}, talk {}", shorten(room_key), n + 1)
 }
 
 /// The zone `time_zone_name` names, if it names one.

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 
 use proptest::prelude::*;
 
-use super::{cut, read_by, ReadWhole, SNIFF_BYTES};
+use super::{cut, cut_lines, read_by, ReadWhole, SNIFF_BYTES};
 use crate::domain::import::{parse, Fingerprint, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
 
@@ -199,13 +199,72 @@ fn other_text_pages_are_left_to_the_whole_reading() {
         let (read, _) = in_pieces(bytes, 64, vec![100]);
         assert_eq!(read, Err(ReadWhole("not a talk listing")), "{name}");
     }
-    let spaced = [vec![b' '; SNIFF_BYTES], b"{\"schedule\": {}}".to_vec()].concat();
-    let (read, _) = in_pieces(&spaced, 64, vec![100]);
+}
+
+#[test]
+fn a_format_the_first_kilobyte_may_not_tell_is_left_to_the_whole_reading() {
+    let late = Err(ReadWhole("the format is not told in the first kilobyte"));
+    let (_, calendar) = CLEAN[0];
+    let xml = b"<schedule><conference><title>T</title></conference></schedule>\n";
+    let cases: [(&str, Vec<u8>); 3] = [
+        (
+            "spaces, then XML",
+            [&vec![b' '; SNIFF_BYTES][..], xml].concat(),
+        ),
+        (
+            "a BOM and line feeds, then JSON",
+            [
+                b"\xEF\xBB\xBF",
+                &vec![b'\n'; SNIFF_BYTES - 10][..],
+                b"{\"schedule\": {}}",
+            ]
+            .concat(),
+        ),
+        (
+            "BEGIN:VCALENDAR across the first kilobyte",
+            [&vec![b' '; SNIFF_BYTES - 8][..], calendar].concat(),
+        ),
+    ];
+    for (name, bytes) in cases {
+        assert_ne!(
+            Format::detect(&bytes),
+            Format::Text,
+            "{name}: the whole text tells"
+        );
+        let (read, _) = in_pieces(&bytes, 64, vec![100]);
+        assert_eq!(read, late, "{name}");
+    }
+    // Told within the first kilobyte (then left by the calendar's own reader, which takes
+    // no white space before BEGIN), or by a file no longer than it.
+    let told = [&vec![b' '; SNIFF_BYTES - 15][..], calendar].concat();
+    let (read, _) = in_pieces(&told, 64, vec![100]);
+    assert_eq!(read, Err(ReadWhole("the calendar could not be read this way")));
+    let (read, _) = in_pieces(b"   \n\n", 64, vec![100]);
     assert_eq!(
         read,
-        Err(ReadWhole("only white space")),
-        "told from the whole text"
+        Err(ReadWhole("not a talk listing")),
+        "a short blank file"
     );
+}
+
+#[test]
+fn an_indented_listing_is_still_read_a_piece_at_a_time() {
+    let (_, bytes) = fixture!("seed004-listing-pybay.txt");
+    let indented = String::from_utf8_lossy(bytes).replace('\n', "\n  ");
+    assert_eq!(
+        cut_lines(b"  a\n  b\n  c", 0, false),
+        8,
+        "after any line feed"
+    );
+    assert_eq!(cut(b"  a\n  b\n  c", 0, false), 0, "a calendar's fold rule");
+    assert_eq!(cut_lines(b"  a\n  b", 4, false), 0);
+    assert_eq!(cut_lines(b"  a", 0, true), 3);
+
+    let (read, hashed) = in_pieces(indented.as_bytes(), 64, vec![100]);
+
+    let (format, read) = read.expect("read a piece at a time");
+    assert_eq!((format, &read), (Format::Text, &whole(indented.as_bytes())));
+    assert_eq!(hashed, indented.as_bytes());
 }
 
 #[test]
@@ -332,7 +391,8 @@ fn calendar(bom: usize, crlf: bool, calendars: &[Vec<Event>], trailing: bool) ->
 
 fn event() -> impl Strategy<Value = Event> {
     (
-        "[a-zA-Z ,;ü🎉-]{1,30}",
+        // A summary of white space alone is no title: the whole reading refuses the event.
+        "[a-zA-Z][a-zA-Z ,;ü🎉-]{0,29}",
         "[a-zA-Z0-9 ,.;ü🎉\\\\-]{0,300}",
         proptest::collection::vec(0usize..300, 0..4).prop_map(|mut v| {
             v.sort_unstable();

@@ -192,13 +192,19 @@ fn a_repeated_id_names_its_first_holder_by_day_room_and_title_in_either_reading(
     let talk = |title: &str, start: &str| {
         format!(r#"{{"guid": "g", "title": "{title}", "start": "{start}", "duration": "00:30"}}"#)
     };
+    let other = |guid: &str, start: &str| {
+        format!(
+            r#"{{"guid": "{guid}", "title": "Other", "start": "{start}", "duration": "00:30"}}"#
+        )
+    };
     let json = format!(
         r#"{{"schedule": {{"conference": {{"title": "T", "time_zone_name": "UTC", "rooms": [],
         "days": [
-          {{"date": "2027-01-15", "rooms": {{"Aula": [{}], "Barn": [{}, {}]}}}},
+          {{"date": "2027-01-15", "rooms": {{"Aula": [{}, {}], "Barn": [{}, {}]}}}},
           {{"date": "2027-01-16", "rooms": {{"Barn": [{}]}}}}]}}}}}}"#,
+        other("h", "08:00"),
         talk("First", "09:00"),
-        r#"{"guid": "h", "title": "Other", "start": "09:00", "duration": "00:30"}"#,
+        other("i", "09:00"),
         talk("Second", "10:00"),
         talk("Third", "09:00"),
     );
@@ -213,18 +219,18 @@ fn a_repeated_id_names_its_first_holder_by_day_room_and_title_in_either_reading(
         talk.and_then(|t| t.source_id.clone())
             .expect("a derived id")
     };
-    assert_eq!(ids.len(), 4);
+    assert_eq!(ids.len(), 5);
     assert_eq!(
         whole.warnings,
         [
             format!(
                 "day 1, room \"Barn\", talk 2 (\"Second\"): the id \"g\" is also used by day 1, \
-                 room \"Aula\", talk 1 (\"First\"); imported as {:?}",
+                 room \"Aula\", talk 2 (\"First\"); imported as {:?}",
                 derived("Second")
             ),
             format!(
                 "day 2, room \"Barn\", talk 1 (\"Third\"): the id \"g\" is also used by day 1, \
-                 room \"Aula\", talk 1 (\"First\"); imported as {:?}",
+                 room \"Aula\", talk 2 (\"First\"); imported as {:?}",
                 derived("Third")
             ),
         ]

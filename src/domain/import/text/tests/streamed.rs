@@ -93,6 +93,20 @@ fn a_footer_cuts_the_last_talk_only_when_no_anchor_follows_it() {
 }
 
 #[test]
+fn an_anchor_line_inside_a_paragraph_after_a_footer_keeps_what_follows_the_footer() {
+    let text = "Talk A\n\nAnn Lee\n\nWeb, Beginner\n\nDescription: a.\n\nPlease reload\n\n\
+                More text.\nData, All\n\nLast words.\n";
+    let read = streamed(text, &[1]).expect("a listing");
+
+    assert_eq!(read, import(text));
+    assert_eq!(
+        read.talks[0].description.as_deref(),
+        Some("a.\n\nMore text.\nData, All\n\nLast words."),
+        "the footer is not after the last anchor line"
+    );
+}
+
+#[test]
 fn noise_beside_an_anchor_is_blanked_as_the_whole_reading_blanks_it() {
     // Written, the anchor shares its paragraph with "Top of page"; blanked, it stands alone.
     let text =
