@@ -238,7 +238,10 @@ fn a_format_the_first_kilobyte_may_not_tell_is_left_to_the_whole_reading() {
     // no white space before BEGIN), or by a file no longer than it.
     let told = [&vec![b' '; SNIFF_BYTES - 15][..], calendar].concat();
     let (read, _) = in_pieces(&told, 64, vec![100]);
-    assert_eq!(read, Err(ReadWhole("the calendar could not be read this way")));
+    assert_eq!(
+        read,
+        Err(ReadWhole("the calendar could not be read this way"))
+    );
     let (read, _) = in_pieces(b"   \n\n", 64, vec![100]);
     assert_eq!(
         read,

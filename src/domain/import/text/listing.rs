@@ -50,7 +50,8 @@ pub(super) fn is_page_footer(text: &str) -> bool {
 /// precedes the last comma and must not look like a list item.
 pub(super) fn track_level(text: &str) -> Option<(String, String)> {
     let text = text.trim();
-    if text.chars().count() > 100 {
+    // No char is over 4 bytes: most lines of prose are told apart without counting theirs.
+    if text.len() > 400 || text.chars().count() > 100 {
         return None;
     }
     let (track, level) = text.rsplit_once(',')?;

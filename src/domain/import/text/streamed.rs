@@ -178,14 +178,17 @@ impl Streamed {
                 .checked_sub(1)
                 .and_then(|last| paras.get(last))
                 .and_then(|p| p.lines.last())
-                .map(|line| line.no + 1);
+                .map(|last| {
+                    let before = lines.iter().take_while(|line| line.no <= last.no);
+                    (last.no + 1, before.map(|line| line.text.len() + 1).sum())
+                });
             (taken, keep_from)
         };
         if let Some(taken) = taken {
             self.take(taken);
         }
-        if let Some(keep_from) = keep_from {
-            self.cut_before(keep_from);
+        if let Some((line, bytes)) = keep_from {
+            self.cut_before(line, bytes);
         }
         self.holds_anchor = true;
     }
@@ -200,14 +203,8 @@ impl Streamed {
         }
     }
 
-    /// Drops the window's lines numbered below `line`.
-    fn cut_before(&mut self, line: usize) {
-        let bytes: usize = self
-            .window
-            .split_terminator('\n')
-            .take(line.saturating_sub(self.window_first))
-            .map(|text| text.len() + 1)
-            .sum();
+    /// Drops the window's lines numbered below `line`, its first `bytes`.
+    fn cut_before(&mut self, line: usize, bytes: usize) {
         self.window.drain(..bytes.min(self.window.len()));
         self.window_first = line.max(self.window_first);
     }
