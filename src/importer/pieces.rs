@@ -16,14 +16,18 @@ use super::{ImportJob, Parsed};
 /// A local iCalendar file, schedule.json, schedule.xml or talk listing imported as it is
 /// read, when nothing must be known about its bytes before they are parsed: no preview to
 /// check, no latest import to compare (a first, forced or dry run). `None`: the file is read
-/// whole instead (and a talk listing where only a timetable will do is refused there).
+/// whole instead.
 pub(super) async fn read_in_pieces(
     job: &ImportJob<'_>,
     options: &ImportOptions,
     has_latest: bool,
 ) -> Option<Parsed> {
     // A URL (or what only looks like one: `read_source` refuses it) is never a local file.
-    let in_pieces = !job.source.contains("://") && job.previewed.is_none() && !has_latest;
+    // Nor is a source that must be a timetable (a sync's): `read_whole` refuses a listing.
+    let in_pieces = !job.source.contains("://")
+        && job.previewed.is_none()
+        && !has_latest
+        && !job.timetable_only;
     if !in_pieces {
         return None;
     }
@@ -33,8 +37,7 @@ pub(super) async fn read_in_pieces(
         .await
         .inspect_err(|error| tracing::warn!(%error, "reading a file in pieces stopped"))
         .ok()
-        .flatten()
-        .filter(|read| !(job.timetable_only && read.format == Format::Text))?;
+        .flatten()?;
     Some(Parsed {
         format: read.format,
         fingerprint: read.fingerprint,
