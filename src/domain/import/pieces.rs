@@ -286,5 +286,8 @@ mod tests_json;
 #[path = "tests_shared.rs"]
 mod tests_shared;
 #[cfg(test)]
+#[path = "tests_pieces_text.rs"]
+mod tests_text;
+#[cfg(test)]
 #[path = "tests_pieces_xml.rs"]
 mod tests_xml;
