@@ -48,7 +48,7 @@ fn is_code(code: &str) -> bool {
 
 /// Hands out ids in file order, giving every repeat of an id one of its own. `P` is where a
 /// talk is in its file (a line number; a day, room and position), kept to name the first
-/// holder of an id should a repeat turn up: the place's text held for every talk was 10 MB
+/// holder of an id should a repeat turn up: the place's text held for every talk was 4 MB
 /// of a 100,000-talk schedule.json.
 #[derive(Debug)]
 pub struct Ids<P> {

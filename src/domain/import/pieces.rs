@@ -174,8 +174,6 @@ struct Pieces<'o> {
     calendar: Option<Streamed<'o>>,
     /// `Some` for a talk listing, whose pieces go to its own reader.
     listing: Option<text::Streamed>,
-    /// Set until the first piece is taken: only that one may start with a BOM.
-    first: bool,
     options: &'o ImportOptions,
     total_bytes: usize,
     /// The number of the next piece's first line.
@@ -188,7 +186,6 @@ impl<'o> Pieces<'o> {
         Self {
             calendar: None,
             listing: (format == Format::Text).then(text::Streamed::new),
-            first: true,
             options,
             total_bytes,
             next_line: 1,
@@ -197,8 +194,10 @@ impl<'o> Pieces<'o> {
 
     /// Reads the next piece, as [`cut`] ends it.
     fn take(&mut self, piece: &[u8]) -> Result<(), ReadWhole> {
-        // The BOMs the whole reading drops: the bytes' (decoding) and a calendar's text's.
-        let body = if std::mem::take(&mut self.first) {
+        // The BOMs the whole reading drops from the first piece (every piece but the last
+        // ends a line, so only the first starts at line 1): the bytes' (decoding) and a
+        // calendar's text's.
+        let body = if self.next_line == 1 {
             let once = piece.strip_prefix(BOM).unwrap_or(piece);
             match self.listing {
                 Some(_) => once,
@@ -211,6 +210,8 @@ impl<'o> Pieces<'o> {
         if has_lone_cr(text) {
             return Err(ReadWhole("a CR that ends no line"));
         }
+        let first_line = self.next_line;
+        self.next_line += body.iter().filter(|&&b| b == b'\n').count();
         if let Some(listing) = &mut self.listing {
             listing.piece(text);
             return match listing.failed() {
@@ -222,8 +223,7 @@ impl<'o> Pieces<'o> {
         let calendar = self
             .calendar
             .get_or_insert_with(|| Streamed::new(options, ics::talks_hint(text, total)));
-        calendar.piece(text, self.next_line);
-        self.next_line += body.iter().filter(|&&b| b == b'\n').count();
+        calendar.piece(text, first_line);
         if calendar.failed() {
             return Err(ReadWhole("a calendar that this reading cannot read"));
         }

@@ -195,12 +195,12 @@ pub(super) fn parse(
     for (k, head) in headings.iter().enumerate() {
         let fields_end = headings.get(k + 1).map_or(paras.len(), Heading::start);
         let fields = paras.get(head.anchor + 1..fields_end).unwrap_or(&[]);
-        match talk(&paras, head, fields) {
-            Some(mut talk) => {
+        match talk_or_anchor_line(&paras, head, fields) {
+            Ok(mut talk) => {
                 shared.share_talk(&mut talk);
                 talks.push(talk);
             }
-            None => untitled.push(paras.get(head.anchor).map_or(0, Paragraph::first_no)),
+            Err(line) => untitled.push(line),
         }
     }
     warnings.extend(untitled.iter().map(|&line| untitled_warning(line)));
@@ -218,12 +218,17 @@ pub(super) fn untitled_warning(line: usize) -> String {
     format!("line {line}: a \"Track, Level\" line has no talk title above it; skipped")
 }
 
-/// Builds one talk from its heading and field paragraphs; `None` without a title.
-pub(super) fn talk(
+/// [`talk`], or the line of its anchor when it has no title (for the warning).
+pub(super) fn talk_or_anchor_line(
     paras: &[Paragraph<'_>],
     head: &Heading,
     fields: &[Paragraph<'_>],
-) -> Option<TalkData> {
+) -> Result<TalkData, usize> {
+    talk(paras, head, fields).ok_or_else(|| paras.get(head.anchor).map_or(0, Paragraph::first_no))
+}
+
+/// Builds one talk from its heading and field paragraphs; `None` without a title.
+fn talk(paras: &[Paragraph<'_>], head: &Heading, fields: &[Paragraph<'_>]) -> Option<TalkData> {
     let (track, level) = paras.get(head.anchor).and_then(anchor_of)?;
     let title_para = paras.get(head.title?)?;
     // A heading squeezed into one paragraph: the first line is the title, the rest speakers.

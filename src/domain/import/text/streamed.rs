@@ -16,9 +16,10 @@
 //! text instead.
 
 use super::listing::{
-    anchor_of, heading, is_page_footer, is_page_noise, talk, track_level, untitled_warning,
+    anchor_of, heading, is_page_footer, is_page_noise, talk_or_anchor_line, track_level,
+    untitled_warning,
 };
-use super::{paragraphs, Line, Merged};
+use super::{paragraphs, Line, Merged, Paragraph};
 use crate::domain::model::{ImportedSchedule, ScheduleScope, SharedTexts, TalkData};
 
 /// Text before the first anchor is held until one comes: a page without one within this
@@ -167,11 +168,7 @@ impl Streamed {
                 None
             };
             let head = heading(&paras, current.map_or(0, |at| at + 1), new);
-            let taken = current.map(|at| {
-                let fields = paras.get(at + 1..head.start()).unwrap_or(&[]);
-                let before = heading(&paras, 0, at);
-                talk(&paras, &before, fields).ok_or_else(|| first_no(&paras, at))
-            });
+            let taken = current.map(|at| first_talk(&paras, at, head.start()));
             // The new heading's blank lines stay: they tell its title from its speakers.
             let keep_from = head
                 .start()
@@ -228,11 +225,8 @@ impl Streamed {
                 // Cut where the whole reading cuts: at a footer after the last anchor line.
                 let lines = self.lines(self.footer);
                 let paras = paragraphs(&lines);
-                paras.iter().position(|p| anchor_of(p).is_some()).map(|at| {
-                    let fields = paras.get(at + 1..).unwrap_or(&[]);
-                    let head = heading(&paras, 0, at);
-                    talk(&paras, &head, fields).ok_or_else(|| first_no(&paras, at))
-                })
+                let current = paras.iter().position(|p| anchor_of(p).is_some());
+                current.map(|at| first_talk(&paras, at, paras.len()))
             };
             if let Some(taken) = taken {
                 self.take(taken);
@@ -249,6 +243,9 @@ impl Streamed {
     }
 }
 
-fn first_no(paras: &[super::Paragraph<'_>], at: usize) -> usize {
-    paras.get(at).map_or(0, super::Paragraph::first_no)
+/// The window's talk, its anchor at `at` and its fields up to paragraph `end`: its heading
+/// is whatever of the window comes before the anchor (the cut left no earlier talk's fields).
+fn first_talk(paras: &[Paragraph<'_>], at: usize, end: usize) -> Result<TalkData, usize> {
+    let fields = paras.get(at + 1..end).unwrap_or(&[]);
+    talk_or_anchor_line(paras, &heading(paras, 0, at), fields)
 }
