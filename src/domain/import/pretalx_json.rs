@@ -5,7 +5,6 @@
 //! The JSON is read into typed structs that tolerate unknown fields, absent fields and
 //! `null`s, so real exports parse and a malformed one fails with serde's line and column.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -23,10 +22,12 @@ use crate::domain::model::{
 };
 use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
+use day::{DayTalks, Held};
 use rooms::room_display_names;
-use spot::{place, repeat_warning, Spot};
+use spot::{place, Spot};
 use wire::{Day, RoomInfo, Root, Scalar, Talk, Text};
 
+mod day;
 mod rooms;
 mod spot;
 mod streamed;
@@ -69,20 +70,15 @@ fn name(title: Option<&str>, acronym: Option<&str>) -> Option<String> {
 
 /// The talks of a schedule.json as its days are read: each talk converted, or noted as
 /// skipped, then claimed in the order of its day's rooms by name (as the file's rooms
-/// object is read into a map) whatever order it was converted in.
+/// object is read into a map) whatever order it was read in.
 struct Talks {
     schedule: ImportedSchedule,
     context: Context,
     ids: Ids<Spot>,
     skipped: Skipped,
-    /// Shared as each talk is converted, not as it is taken: read as it comes, a day's talks
-    /// are all converted before the first is taken. In a `Cell` because the readers convert
-    /// through a shared `&Talks`; taken out and put back around each use.
-    shared: Cell<SharedTexts>,
+    shared: SharedTexts,
+    day: DayTalks,
 }
-
-/// A talk converted, or why it was skipped and the id it was given under.
-type Converted = Result<TalkData, (Option<String>, ImportError)>;
 
 impl Talks {
     fn new(options: &ImportOptions) -> Self {
@@ -94,7 +90,8 @@ impl Talks {
             },
             ids: Ids::new(),
             skipped: Skipped::default(),
-            shared: Cell::default(),
+            shared: SharedTexts::default(),
+            day: DayTalks::default(),
         }
     }
 
@@ -117,68 +114,42 @@ impl Talks {
             let day_info = self.day(index, fields)?;
             for (room_key, talks) in day.rooms {
                 for (n, mut talk) in talks.into_iter().flatten().enumerate() {
-                    let converted = self.convert(&mut talk, &day_info, &room_key, n);
-                    self.add(&day_info, &room_key, n, converted);
+                    self.read(&mut talk, &day_info, &room_key, n);
                 }
             }
+            self.end_day(&day_info);
         }
         Ok(())
     }
 
-    /// The `index`th day (from 0), from its `date`, `day_start` and `day_end`.
+    /// The `index`th day (from 0), from its `date`, `day_start` and `day_end`: its talks
+    /// are read next.
     fn day(&mut self, index: usize, fields: [Option<&str>; 3]) -> Result<DayInfo, ImportError> {
         let info = self.context.day(format!("day {}", index + 1), fields)?;
         self.schedule.days.extend(info.programme_day);
+        self.day.begin(self.schedule.talks.len());
         Ok(info)
     }
 
-    /// The `n`th talk (from 0) of the room `room_key` on `day`; its converted free text and
-    /// speakers are moved out of `talk`.
-    fn convert(&self, talk: &mut Talk, day: &DayInfo, room_key: &str, n: usize) -> Converted {
+    /// Reads the `n`th talk (from 0) of the room `room_key` on the day being read; its
+    /// converted free text and speakers are moved out of `talk`.
+    fn read(&mut self, talk: &mut Talk, day: &DayInfo, room_key: &str, n: usize) {
         let place = place(day, room_key, n);
-        let mut converted = self
-            .context
-            .talk(talk, day, room_key, &place)
-            .map_err(|error| {
+        let room = self.shared.share_str(room_key);
+        let talk = match self.context.talk(talk, day, room_key, &place) {
+            Ok(mut data) => {
+                self.shared.share_talk(&mut data);
+                self.schedule.talks.push(data);
+                Ok(self.schedule.talks.len() - 1)
+            }
+            Err(error) => {
                 let id = [&talk.guid, &talk.code, &talk.id]
                     .into_iter()
                     .find_map(|v| v.as_ref().and_then(Scalar::text));
-                (id, error)
-            });
-        if let Ok(data) = &mut converted {
-            let mut shared = self.shared.take();
-            shared.share_talk(data);
-            self.shared.set(shared);
-        }
-        converted
-    }
-
-    /// Takes the `n`th talk of `room_key` on `day` into the schedule, or notes it skipped.
-    fn add(&mut self, day: &DayInfo, room_key: &str, n: usize, converted: Converted) {
-        self.skipped.events += 1;
-        match converted {
-            Ok(mut data) => {
-                let spot = Spot {
-                    day: Arc::clone(&day.position),
-                    room: self.shared.get_mut().share_str(room_key),
-                    n,
-                    talk: self.schedule.talks.len(),
-                };
-                if let Some(repeat) = self.ids.claim(&mut data, spot) {
-                    // The first holder was taken before: it is in the list, where nothing
-                    // moves until the file is read.
-                    let first = self.schedule.talks.get(repeat.first.talk);
-                    self.schedule.warnings.push(repeat_warning(
-                        &repeat,
-                        &place(day, room_key, n),
-                        &data.title,
-                        first.map_or("", |talk| &talk.title),
-                    ));
-                }
-                self.schedule.talks.push(data);
+                Err(Box::new((id, error)))
             }
-            Err((id, error)) => self.skipped.note(id, error),
-        }
+        };
+        self.day.hold(Held { room, n, talk });
     }
 
     /// The schedule of the conference called `name`, once every day is read.

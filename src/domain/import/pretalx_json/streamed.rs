@@ -7,7 +7,7 @@
 //! states its date or bounds after its rooms, and any error, is [`ReadWhole`]: the caller
 //! reads the whole file, whose messages name lines and talks as they always have.
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
 
@@ -15,7 +15,7 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserializer;
 
 use super::wire::{self, RoomInfo, Talk, Text};
-use super::{file_zone, name, Converted, DayInfo, Talks};
+use super::{file_zone, name, DayInfo, Talks};
 use crate::domain::import::pieces::ReadWhole;
 use crate::domain::import::ImportOptions;
 use crate::domain::model::ImportedSchedule;
@@ -224,8 +224,8 @@ impl<'de> Visitor<'de> for Days<'_> {
     }
 }
 
-/// The `index`th day (from 0): its talks are converted as they are read, and taken into the
-/// schedule in the order of their rooms' names once the day ends.
+/// The `index`th day (from 0): its talks are converted as they are read, and claimed in the
+/// order of their rooms' names once the day ends.
 struct Day<'r> {
     reading: &'r mut Reading,
     index: usize,
@@ -251,7 +251,7 @@ impl<'de> Visitor<'de> for Day<'_> {
         let Day { reading, index } = self;
         let mut seen = [false; NAMES.len()];
         let mut fields: [Option<String>; 3] = Default::default();
-        let mut read: Option<(DayInfo, BTreeMap<String, Vec<Converted>>)> = None;
+        let mut read: Option<DayInfo> = None;
         keys(map, |key, map| {
             if !first_time(&mut seen, &NAMES, key) {
                 return Err(reading.stop(TWICE));
@@ -268,78 +268,77 @@ impl<'de> Visitor<'de> for Day<'_> {
                 }
                 ("rooms", None) => {
                     let day = reading.day(index, &fields)?;
-                    let rooms = map.next_value_seed(Nullable(Rooms {
-                        talks: &reading.talks,
+                    map.next_value_seed(Nullable(Rooms {
+                        talks: &mut reading.talks,
                         day: &day,
                     }))?;
-                    read = Some((day, rooms.unwrap_or_default()));
+                    read = Some(day);
                     Ok(())
                 }
                 _ => map.next_value::<IgnoredAny>().map(drop),
             }
         })?;
-        let (day, rooms) = match read {
-            Some(read) => read,
-            None => (reading.day(index, &fields)?, BTreeMap::new()),
+        let day = match read {
+            Some(day) => day,
+            None => reading.day(index, &fields)?,
         };
-        for (room_key, talks) in rooms {
-            for (n, converted) in talks.into_iter().enumerate() {
-                reading.talks.add(&day, &room_key, n, converted);
-            }
-        }
+        reading.talks.end_day(&day);
         Ok(())
     }
 }
 
-/// A day's `rooms`: each room's name and its talks, converted. A name met twice keeps its
-/// last talks, as a map read whole does.
+/// A day's `rooms`: each room's name and its talks. A name met twice keeps its last talks,
+/// as a map read whole does.
 struct Rooms<'r> {
-    talks: &'r Talks,
+    talks: &'r mut Talks,
     day: &'r DayInfo,
 }
 
 impl<'de> Visitor<'de> for Rooms<'_> {
-    type Value = BTreeMap<String, Vec<Converted>>;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a map")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut rooms = BTreeMap::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = HashSet::new();
         while let Some(room_key) = map.next_key::<String>()? {
-            let talks = map.next_value_seed(Nullable(RoomTalks {
-                talks: self.talks,
+            if seen.contains(&room_key) {
+                self.talks.replace_room(&room_key);
+            }
+            map.next_value_seed(Nullable(RoomTalks {
+                talks: &mut *self.talks,
                 day: self.day,
                 room_key: &room_key,
             }))?;
-            rooms.insert(room_key, talks.unwrap_or_default());
+            seen.insert(room_key);
         }
-        Ok(rooms)
+        Ok(())
     }
 }
 
 /// One room's talks, each converted as it is read.
 struct RoomTalks<'r> {
-    talks: &'r Talks,
+    talks: &'r mut Talks,
     day: &'r DayInfo,
     room_key: &'r str,
 }
 
 impl<'de> Visitor<'de> for RoomTalks<'_> {
-    type Value = Vec<Converted>;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a sequence")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut converted = Vec::new();
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut n = 0;
         while let Some(mut talk) = seq.next_element::<Talk<'de>>()? {
-            let n = converted.len();
-            converted.push(self.talks.convert(&mut talk, self.day, self.room_key, n));
+            self.talks.read(&mut talk, self.day, self.room_key, n);
+            n += 1;
         }
-        Ok(converted)
+        Ok(())
     }
 }
 
