@@ -13,6 +13,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::domain::model::TalkData;
+use taken::Taken;
+
+mod taken;
 
 /// The pretalx code in a UID such as `pretalx-nbpy-2026-ERUJ9T@pretalx.northbaypython.org`.
 pub fn pretalx_code_from_uid(uid: &str) -> Option<&str> {
@@ -53,7 +56,7 @@ fn is_code(code: &str) -> bool {
 #[derive(Debug)]
 pub struct Ids<P> {
     /// Every id handed out so far, with the place of the talk that holds it.
-    taken: HashMap<String, P>,
+    taken: Taken<P>,
     /// For a derived id, the last number tried after it, so long runs do not re-probe.
     last_number: HashMap<String, u64>,
 }
@@ -91,7 +94,7 @@ impl Repeat<usize> {
 impl<P> Default for Ids<P> {
     fn default() -> Self {
         Self {
-            taken: HashMap::new(),
+            taken: Taken::default(),
             last_number: HashMap::new(),
         }
     }
@@ -107,7 +110,7 @@ impl<P: Clone> Ids<P> {
     pub fn claim(&mut self, talk: &mut TalkData, place: P) -> Option<Repeat<P>> {
         let id = talk.source_id.clone()?;
         let Some(first) = self.taken.get(&id).cloned() else {
-            self.taken.insert(id, place);
+            self.taken.insert(&id, place);
             return None;
         };
         let base = format!("{id}#{:08x}", fields_hash(talk) >> 32);
@@ -116,11 +119,11 @@ impl<P: Clone> Ids<P> {
         // because the next free number is remembered.
         let mut derived = base.clone();
         let mut n = 1u64;
-        while self.taken.contains_key(&derived) {
+        while self.taken.contains(&derived) {
             n = self.next_number(&base, n);
             derived = format!("{base}-{n}");
         }
-        self.taken.insert(derived.clone(), place);
+        self.taken.insert(&derived, place);
         talk.source_id = Some(derived.clone());
         Some(Repeat { first, id, derived })
     }

@@ -24,7 +24,7 @@ use crate::domain::text::clean_line;
 use crate::domain::time::zone_by_name;
 use day::{DayTalks, Held};
 use rooms::room_display_names;
-use spot::{place, Spot};
+use spot::{place, Places, Spot};
 use wire::{Day, RoomInfo, Root, Scalar, Talk, Text};
 
 mod day;
@@ -78,6 +78,7 @@ struct Talks {
     skipped: Skipped,
     shared: SharedTexts,
     day: DayTalks,
+    places: Places,
 }
 
 impl Talks {
@@ -92,6 +93,7 @@ impl Talks {
             skipped: Skipped::default(),
             shared: SharedTexts::default(),
             day: DayTalks::default(),
+            places: Places::default(),
         }
     }
 
@@ -154,9 +156,16 @@ impl Talks {
 
     /// The schedule of the conference called `name`, once every day is read.
     fn finish(self, name: Option<String>) -> Result<ImportedSchedule, ImportError> {
-        let mut schedule = self.schedule;
+        let Talks {
+            mut schedule,
+            skipped,
+            ids,
+            ..
+        } = self;
+        // The ids are freed before the sort below takes its keys, not with the rest after it.
+        drop(ids);
         schedule.name = name;
-        self.skipped.conclude(&mut schedule)?;
+        skipped.conclude(&mut schedule)?;
         if schedule.talks.is_empty() {
             // Applied as the full timetable it would cancel every stored talk: a broken or
             // not-yet-filled export must never do that (the iCalendar importer refuses too).

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::spot::{place, repeat_warning, Spot};
+use super::spot::place;
 use super::{DayInfo, Talks};
 use crate::domain::import::ImportError;
 use crate::domain::model::TalkData;
@@ -110,12 +110,7 @@ impl Talks {
 
     /// Claims the id of the talk at `index`, the `n`th of `room` on `day`.
     fn claim(&mut self, day: &DayInfo, room: &Arc<str>, n: usize, index: usize) {
-        let spot = Spot {
-            day: Arc::clone(&day.position),
-            room: Arc::clone(room),
-            n,
-            talk: index,
-        };
+        let spot = self.places.spot(&day.position, room, n, index);
         let Some(talk) = self.schedule.talks.get_mut(index) else {
             return;
         };
@@ -125,12 +120,10 @@ impl Talks {
         // The first holder was claimed before: nothing moves in the list until the file is
         // read.
         let title = |at: usize| self.schedule.talks.get(at).map_or("", |t| &t.title);
-        let warning = repeat_warning(
-            &repeat,
-            &place(day, room, n),
-            title(index),
-            title(repeat.first.talk),
-        );
+        let first = usize::try_from(repeat.first.talk).unwrap_or(usize::MAX);
+        let warning =
+            self.places
+                .repeat_warning(&repeat, &place(day, room, n), title(index), title(first));
         self.schedule.warnings.push(warning);
     }
 }
