@@ -116,12 +116,12 @@ impl People<'_> {
 pub(super) async fn upsert<'a>(
     conn: &mut PgConnection,
     conference_id: i64,
-    written: &[&'a TalkData],
+    written: impl Iterator<Item = &'a TalkData>,
     rewritten: &[i64],
     stated: impl Iterator<Item = &'a SpeakerData>,
 ) -> Result<People<'a>, StoreError> {
     let mut people: HashMap<String, Person<'a>> = HashMap::new();
-    for speaker in written.iter().flat_map(|t| t.speakers.iter()) {
+    for speaker in written.flat_map(|t| t.speakers.iter()) {
         people
             .entry(name_key(&speaker.name))
             .or_insert_with(|| Person {
@@ -294,10 +294,10 @@ fn links_of(talk: &TalkData, people: &People<'_>) -> Vec<(i64, i32)> {
 /// Links new talks to their speakers with one `COPY` (they have no links yet).
 pub(super) async fn copy_links(
     conn: &mut PgConnection,
-    talks: &[(i64, &TalkData)],
+    talks: impl ExactSizeIterator<Item = (i64, &TalkData)>,
     people: &People<'_>,
 ) -> Result<(), StoreError> {
-    if talks.is_empty() {
+    if talks.len() == 0 {
         return Ok(());
     }
     let mut copy = CopyIn::start(
@@ -307,7 +307,7 @@ pub(super) async fn copy_links(
     .await?;
     for (talk_id, talk) in talks {
         for (speaker_id, position) in links_of(talk, people) {
-            copy.int8(Some(*talk_id))
+            copy.int8(Some(talk_id))
                 .int8(Some(speaker_id))
                 .int4(position);
             copy.end_row().await?;
