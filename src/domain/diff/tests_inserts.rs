@@ -213,3 +213,32 @@ fn a_few_added_talks_are_copies_and_every_talk_is_handed_back_whole() {
     assert_eq!(untouched, expected, "handed back as they were");
     assert_eq!(untouched[1], new);
 }
+
+#[test]
+fn an_import_stating_one_id_twice_is_refused_naming_both_talks() {
+    let talk = |id: &str, title: &str, hour: u32| {
+        let start = format!("2026-04-25T{hour:02}:00:00Z");
+        let end = format!("2026-04-25T{hour:02}:30:00Z");
+        timetable_talk(id, title, "Barn", &start, &end)
+    };
+    let imported = schedule(
+        ScheduleScope::Timetable,
+        vec![
+            talk("A", "Glue", 9),
+            talk("B", "Opening", 10),
+            talk("C", "Lunch", 11),
+            talk("B", "Closing", 12),
+        ],
+    );
+
+    let refused = plan_import(&[], &imported).map(|_| ());
+
+    assert_eq!(
+        refused,
+        Err(PlanError::DuplicateSourceId {
+            id: "B".into(),
+            first: "Opening".into(),
+            second: "Closing".into(),
+        })
+    );
+}
