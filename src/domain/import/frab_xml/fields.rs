@@ -222,17 +222,23 @@ pub(crate) fn rich_text(value: &str) -> Option<String> {
         blank_run = 0;
         out.push_str(line);
     }
-    text::clean_owned(dedent(&out))
+    text::clean_owned(dedent(out))
 }
 
-/// Removes the indentation every line shares (pretty-printed XML indents element text).
-fn dedent(s: &str) -> String {
+/// Removes the indentation every line shares (pretty-printed XML indents element text). Text
+/// with none is handed back as it is: rebuilt, each abstract of a schedule.json left two
+/// freed blocks of its own size behind the one kept, holes a 100,000-talk import's writes
+/// could not all reuse.
+fn dedent(s: String) -> String {
     let indent = s
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| l.len() - l.trim_start().len())
         .min()
         .unwrap_or(0);
+    if indent == 0 {
+        return s;
+    }
     s.lines()
         .map(|l| l.get(indent..).unwrap_or_else(|| l.trim_start()))
         .collect::<Vec<_>>()
