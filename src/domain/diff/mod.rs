@@ -153,9 +153,12 @@ pub fn plan_settled<'a>(
     let mut touched: HashSet<usize> = HashSet::new();
     // The entry each touched row was merged from; `None` after a second one.
     let mut merged_from: HashMap<usize, Option<usize>> = HashMap::new();
-    // At most every entry not settled is new: sized once, the lists are not copied as they
-    // grow, and a first import's have no room left over.
-    let at_most = imported.talks.len().saturating_sub(settled.ids.len());
+    // With nothing stored every entry is new: sized once, a first import's lists are not
+    // copied as they grow and have no room left over. A re-import's new talks are few.
+    let at_most = match stored {
+        [] => imported.talks.len().saturating_sub(settled.ids.len()),
+        _ => 0,
+    };
     let mut inserts: Vec<TalkRef<'a>> = Vec::with_capacity(at_most);
     let mut insert_entries: Vec<usize> = Vec::with_capacity(at_most);
     let mut insert_digests: Vec<NewDigest> = Vec::with_capacity(at_most);
@@ -314,7 +317,9 @@ fn check_unique_source_ids(talks: &[TalkData]) -> Result<(), PlanError> {
             continue;
         };
         if !seen.insert(id) {
-            let first = talks[..at]
+            let first = talks
+                .get(..at)
+                .unwrap_or_default()
                 .iter()
                 .find(|t| t.source_id.as_deref() == Some(id))
                 .map_or("", |t| t.title.as_str());

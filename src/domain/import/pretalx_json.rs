@@ -151,7 +151,7 @@ impl Talks {
                 Err(Box::new((id, error)))
             }
         };
-        self.day.hold(Held { room, n, talk });
+        self.day.hold(Held::new(room, n, talk));
     }
 
     /// The schedule of the conference called `name`, once every day is read.
@@ -160,10 +160,11 @@ impl Talks {
             mut schedule,
             skipped,
             ids,
+            shared,
             ..
         } = self;
-        // The ids are freed before the sort below takes its keys, not with the rest after it.
-        drop(ids);
+        // Freed before the sort below takes its keys, not with the rest after it.
+        drop((ids, shared));
         schedule.name = name;
         skipped.conclude(&mut schedule)?;
         if schedule.talks.is_empty() {

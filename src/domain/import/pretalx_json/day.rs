@@ -3,6 +3,7 @@
 //! (as the file's `rooms` object is read into a map) whatever order the file gives them in.
 //! Held aside until then instead, a day's converted talks were 5.7 MB of a 100,000-talk file.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::spot::place;
@@ -19,9 +20,10 @@ pub(super) struct DayTalks {
     /// Where the day's talks begin in the schedule's.
     start: usize,
     held: Vec<Held>,
-    /// The talks (indices in the schedule's) of a room given again, which the later one
-    /// replaces as a map read whole keeps a key's last value.
-    replaced: Vec<usize>,
+    /// How many times each room given more than once was given again: a room keeps the
+    /// talks of its last giving, as a map read whole keeps a key's last value. Counted, so
+    /// that a file giving one room a million times is not read in quadratic time.
+    given: HashMap<Arc<str>, u32>,
 }
 
 /// A talk of the day: its room's key, its position there (from 0), and where it is in the
@@ -31,6 +33,19 @@ pub(super) struct Held {
     pub(super) room: Arc<str>,
     pub(super) n: usize,
     pub(super) talk: Result<usize, Box<Skip>>,
+    /// Which giving of its room it was read in (from 0).
+    given: u32,
+}
+
+impl Held {
+    pub(super) fn new(room: Arc<str>, n: usize, talk: Result<usize, Box<Skip>>) -> Self {
+        Self {
+            room,
+            n,
+            talk,
+            given: 0,
+        }
+    }
 }
 
 impl DayTalks {
@@ -38,42 +53,58 @@ impl DayTalks {
     pub(super) fn begin(&mut self, talks: usize) {
         self.start = talks;
         self.held.clear();
-        self.replaced.clear();
+        self.given.clear();
     }
 
     /// A talk read.
-    pub(super) fn hold(&mut self, held: Held) {
+    pub(super) fn hold(&mut self, mut held: Held) {
+        held.given = self.giving(&held.room);
         self.held.push(held);
     }
 
     /// A room met again this day: the talks read for it so far are left out.
     pub(super) fn replace_room(&mut self, room: &str) {
-        let replaced = &mut self.replaced;
-        self.held.retain(|held| {
-            let keep = *held.room != *room;
-            if let (false, Ok(index)) = (keep, &held.talk) {
-                replaced.push(*index);
+        match self.given.get_mut(room) {
+            Some(given) => *given = given.saturating_add(1),
+            None => {
+                self.given.insert(Arc::from(room), 1);
             }
-            keep
-        });
+        }
+    }
+
+    /// The giving of `room` being read.
+    fn giving(&self, room: &str) -> u32 {
+        match self.given.is_empty() {
+            true => 0,
+            false => self.given.get(room).copied().unwrap_or(0),
+        }
     }
 
     /// Ends the day: its talks in `talks` are put in the order of their rooms' names and
     /// their positions, and returned in that order, each talk with its new index.
     pub(super) fn end(&mut self, talks: &mut Vec<TalkData>) -> Vec<Held> {
         let mut held = std::mem::take(&mut self.held);
-        // Stable, and a room is met once: each talk has its own place in this order.
-        held.sort_by(|a, b| a.room.cmp(&b.room).then(a.n.cmp(&b.n)));
+        let mut replaced = Vec::new();
+        held.retain(|h| {
+            let last = h.given == self.giving(&h.room);
+            if let (false, Ok(index)) = (last, &h.talk) {
+                replaced.push(*index);
+            }
+            last
+        });
+        // A room's last giving lists each position once: no two talks sort alike.
+        held.sort_unstable_by(|a, b| a.room.cmp(&b.room).then(a.n.cmp(&b.n)));
         let kept = held.iter().filter(|h| h.talk.is_ok()).count();
         // Where each of the day's talks comes from: the kept ones in order, then those
         // replaced, which are cut off the end.
         let mut from: Vec<usize> = held
             .iter()
             .filter_map(|h| h.talk.as_ref().ok())
-            .chain(&self.replaced)
-            .map(|index| index - self.start)
+            .chain(&replaced)
+            .map(|index| index.saturating_sub(self.start))
             .collect();
         if let Some(day) = talks.get_mut(self.start..) {
+            debug_assert_eq!(from.len(), day.len(), "every talk of the day is held");
             permute(day, &mut from);
         }
         talks.truncate(self.start + kept);
@@ -81,7 +112,7 @@ impl DayTalks {
         for (index, talk) in (self.start..).zip(talks) {
             *talk = index;
         }
-        self.replaced.clear();
+        self.given.clear();
         held
     }
 }
@@ -96,7 +127,7 @@ impl Talks {
     /// Ends the day being read: its talks are claimed, or noted as skipped, in the order of
     /// their rooms' names.
     pub(super) fn end_day(&mut self, day: &DayInfo) {
-        for Held { room, n, talk } in self.day.end(&mut self.schedule.talks) {
+        for Held { room, n, talk, .. } in self.day.end(&mut self.schedule.talks) {
             self.skipped.events += 1;
             match talk {
                 Ok(index) => self.claim(day, &room, n, index),
@@ -112,13 +143,14 @@ impl Talks {
     fn claim(&mut self, day: &DayInfo, room: &Arc<str>, n: usize, index: usize) {
         let spot = self.places.spot(&day.position, room, n, index);
         let Some(talk) = self.schedule.talks.get_mut(index) else {
+            debug_assert!(false, "talk {index} was held but is not in the schedule");
             return;
         };
         let Some(repeat) = self.ids.claim(talk, spot) else {
             return;
         };
-        // The first holder was claimed before: nothing moves in the list until the file is
-        // read.
+        // The first holder was claimed before, at its final index: a day's talks are put in
+        // order before any is claimed, and later days only add after them.
         let title = |at: usize| self.schedule.talks.get(at).map_or("", |t| &t.title);
         let first = usize::try_from(repeat.first.talk).unwrap_or(usize::MAX);
         let warning =

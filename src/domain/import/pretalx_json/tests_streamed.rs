@@ -233,3 +233,49 @@ proptest! {
         prop_assert!(streamed(json, &ImportOptions::default()).is_err());
     }
 }
+
+/// A day's `rooms` object: each entry a room key (a few, so that keys repeat) given as
+/// `null`, as an empty list or as talks, some unreadable, some sharing a guid.
+fn rooms_object() -> impl Strategy<Value = String> {
+    let talk = (0usize..4, 0u32..4, any::<bool>()).prop_map(|(guid, hour, readable)| {
+        let duration = if readable { r#", "duration": "00:30""# } else { "" };
+        format!(
+            r#"{{"guid": "g{guid}", "title": "Talk {guid} at {hour}", "start": "1{hour}:00"{duration}}}"#
+        )
+    });
+    let room = (
+        prop::sample::select(vec!["Hall", "Annex", "Barn", "Zebra"]),
+        prop::option::of(proptest::collection::vec(talk, 0..4)),
+    )
+        .prop_map(|(key, talks)| match talks {
+            None => format!(r#""{key}": null"#),
+            Some(talks) => format!(r#""{key}": [{}]"#, talks.join(", ")),
+        });
+    proptest::collection::vec(room, 0..8).prop_map(|rooms| rooms.join(", "))
+}
+
+proptest! {
+    #![proptest_config(crate::test_support::proptest_config(256))]
+
+    /// Rooms out of name order, given twice or more (the last giving kept), `null` or empty,
+    /// with unreadable talks and repeated ids: read as it comes, the day is the whole
+    /// reading's, its talks, warnings, skipped ids and all.
+    #[test]
+    fn a_day_of_rooms_in_any_order_and_repeated_reads_as_the_whole_text_does(
+        first in rooms_object(),
+        second in rooms_object(),
+    ) {
+        let json = format!(
+            r#"{{"schedule": {{"conference": {{"title": "Rooms", "time_zone_name": "Europe/Vienna",
+              "rooms": [], "days": [{{"date": "2027-03-01", "rooms": {{{first}}}}},
+                                    {{"date": "2027-03-02", "rooms": {{{second}}}}}]}}}}}}"#
+        );
+        let options = ImportOptions::default();
+        let whole = parse(&json, &options);
+        let read = streamed(&json, &options);
+        match whole {
+            Ok(whole) => prop_assert_eq!(read, Ok(whole)),
+            Err(_) => prop_assert!(read.is_err()),
+        }
+    }
+}
