@@ -226,9 +226,8 @@ pub(crate) fn rich_text(value: &str) -> Option<String> {
 }
 
 /// Removes the indentation every line shares (pretty-printed XML indents element text). Text
-/// with none is handed back as it is: rebuilt, each abstract of a schedule.json left two
-/// freed blocks of its own size behind the one kept, holes a 100,000-talk import's writes
-/// could not all reuse.
+/// with none is handed back as it is: rebuilt, every abstract was copied twice more (a list
+/// of its lines and the text joined again) for nothing.
 fn dedent(s: String) -> String {
     let indent = s
         .lines()
