@@ -153,8 +153,8 @@ pub fn plan_settled<'a>(
     let mut touched: HashSet<usize> = HashSet::new();
     // The entry each touched row was merged from; `None` after a second one.
     let mut merged_from: HashMap<usize, Option<usize>> = HashMap::new();
-    // With nothing stored every entry is new: sized once, a first import's lists are not
-    // copied as they grow and have no room left over. A re-import's new talks are few.
+    // With nothing stored at most every entry is new: sized once, a first import's lists are
+    // not copied as they grow. A re-import's new talks are few.
     let at_most = match stored {
         [] => imported.talks.len().saturating_sub(settled.ids.len()),
         _ => 0,

@@ -226,8 +226,8 @@ pub(crate) fn rich_text(value: &str) -> Option<String> {
 }
 
 /// Removes the indentation every line shares (pretty-printed XML indents element text). Text
-/// with none is handed back as it is: rebuilt, every abstract was copied twice more (a list
-/// of its lines and the text joined again) for nothing.
+/// with none is handed back as it is: rebuilt, every plain free text was copied once more
+/// (joined again from a list of its lines) for nothing.
 fn dedent(s: String) -> String {
     let indent = s
         .lines()

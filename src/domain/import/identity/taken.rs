@@ -1,8 +1,8 @@
 //! The ids handed out so far, each with the place of the talk that holds it, kept in as
 //! little memory as a 100,000-talk import allows: a map of `String`s gave every id an
 //! allocation of its own and a key beside its place in every slot (with schedule.json's
-//! places, 12.4 MB of a 100,000-talk file; BENCHMARKS.md, "schedule.json's talks held in
-//! place, its ids in one string").
+//! places, 12.4 MB of a 100,000-talk file: BENCHMARKS.md, "A talk listing read as it
+//! comes", its last part).
 
 use std::hash::{BuildHasher, RandomState};
 

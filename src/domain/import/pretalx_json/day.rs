@@ -81,7 +81,8 @@ impl DayTalks {
     }
 
     /// Ends the day: its talks in `talks` are put in the order of their rooms' names and
-    /// their positions, and returned in that order, each talk with its new index.
+    /// their positions, and returned in that order, each talk with its new index. The talks
+    /// of a room's earlier givings are cut from `talks` and not returned.
     pub(super) fn end(&mut self, talks: &mut Vec<TalkData>) -> Vec<Held> {
         let mut held = std::mem::take(&mut self.held);
         let mut replaced = Vec::new();
