@@ -108,11 +108,13 @@ impl<P: Clone> Ids<P> {
     /// Records `talk`'s id, found at `place`. When the id is already taken the talk gets a
     /// derived one, and what the warning needs is returned.
     pub fn claim(&mut self, talk: &mut TalkData, place: P) -> Option<Repeat<P>> {
-        let id = talk.source_id.clone()?;
-        let Some(first) = self.taken.get(&id).cloned() else {
-            self.taken.insert(&id, place);
+        // Borrowed until a repeat is found: most talks' ids are not copied at all.
+        let id = talk.source_id.as_deref()?;
+        let Some(first) = self.taken.get(id).cloned() else {
+            self.taken.insert(id, place);
             return None;
         };
+        let id = id.to_owned();
         let base = format!("{id}#{:08x}", fields_hash(talk) >> 32);
         // Identical repeats (same start, room and title) are told apart by their order; each
         // probe is one hash lookup, and a run of n identical repeats costs O(n) in total

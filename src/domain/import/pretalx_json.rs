@@ -136,9 +136,9 @@ impl Talks {
     /// Reads the `n`th talk (from 0) of the room `room_key` on the day being read; its
     /// converted free text and speakers are moved out of `talk`.
     fn read(&mut self, talk: &mut Talk, day: &DayInfo, room_key: &str, n: usize) {
-        let place = place(day, room_key, n);
         let room = self.shared.share_str(room_key);
-        let talk = match self.context.talk(talk, day, room_key, &place) {
+        let place = || place(day, room_key, n);
+        let talk = match self.context.talk(talk, day, room_key, place) {
             Ok(mut data) => {
                 self.shared.share_talk(&mut data);
                 self.schedule.talks.push(data);
@@ -184,6 +184,17 @@ impl Talks {
             .talks
             .sort_by_cached_key(|talk| (talk.slot.map(|s| s.start), talk.room.clone()));
         Ok(schedule)
+    }
+}
+
+/// A talk named as the organiser would search for it: by title and id, else by where it is.
+/// Made only for a message: a talk read without one costs no text.
+fn who(title: Option<&str>, id: Option<&str>, place: &dyn Fn() -> String) -> String {
+    match (title, id) {
+        (Some(t), Some(id)) => format!("talk {:?} ({})", shorten(t), shorten(id)),
+        (Some(t), None) => format!("{} ({:?})", place(), shorten(t)),
+        (None, Some(id)) => format!("talk {}", shorten(id)),
+        (None, None) => place(),
     }
 }
 
@@ -267,12 +278,13 @@ impl Context {
     }
 
     /// The talk's converted free text and speakers are moved out of `talk`, not copied.
+    /// `place` says where it is, and is asked only for a message.
     fn talk(
         &self,
         talk: &mut Talk,
         day: &DayInfo,
         room_key: &str,
-        place: &str,
+        place: impl Fn() -> String,
     ) -> Result<TalkData, ImportError> {
         let raw_title = talk.title.as_deref().unwrap_or_default();
         let (title, title_cancelled) = fields::split_cancelled(raw_title);
@@ -280,16 +292,16 @@ impl Context {
         let source_id = [&talk.guid, &talk.code, &talk.id]
             .into_iter()
             .find_map(|v| v.as_ref().and_then(Scalar::text));
-        // Name the talk as the organiser would search for it.
-        let who = match (&title, &source_id) {
-            (Some(t), Some(id)) => format!("talk {:?} ({})", shorten(t), shorten(id)),
-            (Some(t), None) => format!("{place} ({:?})", shorten(t)),
-            (None, Some(id)) => format!("talk {}", shorten(id)),
-            (None, None) => place.to_owned(),
+        let failed = |title: Option<&str>, id: Option<&str>, message: &str| {
+            ImportError::msg(format!("{}: {message}", who(title, id, &place)))
         };
-        let fail = |message: String| ImportError::msg(format!("{who}: {message}"));
-        let source_id = source_id.ok_or_else(|| fail("has no guid, code or id".into()))?;
-        let title = title.ok_or_else(|| fail("has no title".into()))?;
+        let Some(source_id) = source_id else {
+            return Err(failed(title.as_deref(), None, "has no guid, code or id"));
+        };
+        let Some(title) = title else {
+            return Err(failed(None, Some(&source_id), "has no title"));
+        };
+        let fail = |message: String| failed(Some(&title), Some(&source_id), &message);
 
         let start = self.talk_start(talk, day).map_err(fail)?;
         let duration_text = talk
