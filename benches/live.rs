@@ -53,7 +53,7 @@ fn conference(rooms: usize, days: usize) -> Programme {
                     id: TalkId(id),
                     schedule_version: 1,
                     data: TalkData {
-                        source_id: Some(format!("t{id}")),
+                        source_id: Some(format!("t{id}").into()),
                         title: format!("Talk {id}: a fairly ordinary title for a talk"),
                         speakers: vec![SpeakerData {
                             name: format!("Speaker {id}"),
@@ -65,7 +65,7 @@ fn conference(rooms: usize, days: usize) -> Programme {
                             end: start + Duration::minutes(30),
                             all_day: false,
                         }),
-                        url: Some(format!("https://example.org/talk/{id}/")),
+                        url: Some(format!("https://example.org/talk/{id}/").into()),
                         ..TalkData::default()
                     },
                 });

@@ -119,9 +119,9 @@ pub fn schedule(now: DateTime<Utc>) -> ImportedSchedule {
                 let start = local(date, 8 * 60 + k as i64 * SLOT_MINUTES);
                 let number = schedule.talks.len();
                 schedule.talks.push(TalkData {
-                    source_id: Some(format!("bench-{number}")),
+                    source_id: Some(format!("bench-{number}").into()),
                     title: unique_title(&mut rng, &mut seen),
-                    abstract_text: Some(abstract_text(&mut rng)),
+                    abstract_text: Some(abstract_text(&mut rng).into()),
                     speakers: (0..1 + rng.below(3)).map(|_| speaker(&mut rng)).collect(),
                     track: Some(rng.pick(TRACKS).into()),
                     level: Some(rng.pick(LEVELS).into()),
@@ -135,9 +135,9 @@ pub fn schedule(now: DateTime<Utc>) -> ImportedSchedule {
                     }),
                     status: TalkStatus::Confirmed,
                     kind: TalkKind::Talk,
-                    url: Some(format!(
-                        "https://pretalx.example.org/bench/talk/B{number:05}/"
-                    )),
+                    url: Some(
+                        format!("https://pretalx.example.org/bench/talk/B{number:05}/").into(),
+                    ),
                     ..TalkData::default()
                 });
             }

@@ -293,7 +293,7 @@ pub async fn snapshot_cost(pool: &PgPool, slug: &ConferenceSlug) -> anyhow::Resu
         .iter()
         .map(|t| {
             let d = &t.data;
-            let text = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+            let text = |s: &Option<Box<str>>| s.as_ref().map_or(0, |s| s.len());
             text(&d.abstract_text)
                 + text(&d.description)
                 + d.speakers

@@ -87,7 +87,7 @@ fn schedule(layout: &Layout) -> ImportedSchedule {
     let t0 = layout.t0;
     let lead = Duration::minutes(LEAD_MINUTES);
     let talk = |number: usize, title: String, room: String, start: DateTime<Utc>| TalkData {
-        source_id: Some(format!("remind-{number}")),
+        source_id: Some(format!("remind-{number}").into()),
         title,
         room: Some(room.into()),
         slot: Some(Slot {

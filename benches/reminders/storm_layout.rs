@@ -46,7 +46,7 @@ pub struct Stored {
 pub async fn store(pool: &PgPool, start: DateTime<Utc>, seconds: i64) -> anyhow::Result<Stored> {
     let lead = chrono::Duration::minutes(LEAD_MINUTES);
     let talk = |source: String, title: String, room: usize, start: DateTime<Utc>| TalkData {
-        source_id: Some(source),
+        source_id: Some(source.into()),
         title,
         room: Some(room_name(room).into()),
         slot: Some(Slot {

@@ -144,7 +144,7 @@ pub struct Slot {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SpeakerData {
     /// The source's stable id for the person (pretalx code, frab person id), if any.
-    pub source_id: Option<String>,
+    pub source_id: Option<Box<str>>,
     pub name: String,
     /// Shared ([`SharedTexts`]): a person gives several talks, and each talk names them with
     /// the same biography. Held once per talk, they were 42 MB of a 100,000-talk import.
@@ -200,11 +200,11 @@ impl SharedTexts {
 pub struct TalkData {
     /// The source's stable id (iCalendar UID, frab/pretalx guid or code). Talk listings
     /// without ids leave it empty and are matched by normalised title instead.
-    pub source_id: Option<String>,
+    pub source_id: Option<Box<str>>,
     pub title: String,
-    pub subtitle: Option<String>,
-    pub abstract_text: Option<String>,
-    pub description: Option<String>,
+    pub subtitle: Option<Box<str>>,
+    pub abstract_text: Option<Box<str>>,
+    pub description: Option<Box<str>>,
     pub speakers: Vec<SpeakerData>,
     /// The track, level, type, language and room are labels many talks repeat: shared
     /// ([`SharedTexts::share_talk`]), each is held once per import or programme load
@@ -221,7 +221,7 @@ pub struct TalkData {
     pub slot: Option<Slot>,
     pub status: TalkStatus,
     pub kind: TalkKind,
-    pub url: Option<String>,
+    pub url: Option<Box<str>>,
 }
 
 /// A talk as stored: its data plus the store's identity and schedule version.

@@ -111,14 +111,14 @@ impl Programme {
         let mut talk = self.talks.get(index)?.clone();
         let taken = self.texts.taken(index);
         let d = &mut talk.data;
-        d.abstract_text = taken.abstract_text;
-        d.description = taken.description;
-        d.source_id = taken.source_id;
+        d.abstract_text = taken.abstract_text.map(Into::into);
+        d.description = taken.description.map(Into::into);
+        d.source_id = taken.source_id.map(Into::into);
         d.talk_type = taken.talk_type.map(Arc::from);
         d.language = taken.language.map(Arc::from);
         for (speaker, (bio, id)) in d.speakers.iter_mut().zip(taken.speakers) {
             speaker.biography = bio.map(Arc::from);
-            speaker.source_id = id;
+            speaker.source_id = id.map(Into::into);
         }
         Some(talk)
     }

@@ -23,7 +23,7 @@ fn schedule(talks: usize) -> ImportedSchedule {
     let mut schedule = ImportedSchedule::new(ScheduleScope::Timetable);
     schedule.talks = (0..talks)
         .map(|i| TalkData {
-            source_id: Some(format!("id\\{i}\t\"x\"")),
+            source_id: Some(format!("id\\{i}\t\"x\"").into()),
             title: format!("{AWKWARD} {i}"),
             room: Some(format!("Room \\{}", i % 7).into()),
             slot: Some(Slot {

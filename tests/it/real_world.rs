@@ -19,7 +19,7 @@ fn ids(schedule: &ImportedSchedule) -> Vec<(String, String)> {
     schedule
         .talks
         .iter()
-        .map(|t| (t.title.clone(), t.source_id.clone().expect("an id")))
+        .map(|t| (t.title.clone(), t.source_id.clone().expect("an id").into()))
         .collect()
 }
 

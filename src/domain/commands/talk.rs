@@ -121,7 +121,11 @@ pub(super) fn talk_embed(programme: &Programme, index: usize, talk: &StoredTalk)
     }
     Embed {
         title: render::title(talk, limits::EMBED_TITLE),
-        url: d.url.clone().filter(|u| render::is_web_url(u)),
+        url: d
+            .url
+            .as_deref()
+            .filter(|u| render::is_web_url(u))
+            .map(str::to_owned),
         description: truncate(&description, limits::EMBED_DESCRIPTION),
         fields,
         footer: Some(truncate(&programme.conference.name, 200)),

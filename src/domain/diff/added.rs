@@ -83,7 +83,7 @@ pub fn describe(added: Vec<Added>, talks: Vec<TalkData>, ids: &[i64]) -> Describ
 pub(super) fn copied(talk: &TalkData) -> DiffEntry {
     DiffEntry {
         talk_id: None,
-        source_id: talk.source_id.clone(),
+        source_id: talk.source_id.as_deref().map(str::to_owned),
         title: talk.title.clone(),
         fields: Vec::new(),
         before: None,
@@ -102,7 +102,7 @@ fn taken(talk_id: Option<i64>, talk: TalkData) -> DiffEntry {
             room: talk.room.as_deref().map(str::to_owned),
             status: talk.status,
         },
-        source_id: talk.source_id,
+        source_id: talk.source_id.map(String::from),
         title: talk.title,
         fields: Vec::new(),
         before: None,

@@ -109,7 +109,7 @@ mod tests {
         (0..n)
             .map(|i| {
                 let data = TalkData {
-                    source_id: Some(format!("t{i}")),
+                    source_id: Some(format!("t{i}").into()),
                     ..testing::talk(
                         &format!("Talk {i}"),
                         "Speaker",
@@ -173,7 +173,7 @@ mod tests {
         for (i, entry) in diff.cancelled.iter_mut().enumerate() {
             entry.source_id = Some(format!("t{i}"));
             let mut talk = stored(1).remove(0).data;
-            talk.source_id = Some(format!("t{i}"));
+            talk.source_id = Some(format!("t{i}").into());
             talk.status = TalkStatus::Cancelled;
             imported.talks.push(talk);
         }

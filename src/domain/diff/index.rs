@@ -11,7 +11,7 @@ use crate::domain::text::{name_key, title_key};
 
 /// Lookup tables over the stored talks (and the new ones, for catalogue imports).
 pub(super) struct Index {
-    by_source_id: HashMap<String, usize>,
+    by_source_id: HashMap<Box<str>, usize>,
     /// pretalx talk codes (from a stored UID or URL): the same talk's id in every format.
     by_pretalx_code: HashMap<String, usize>,
     by_title: HashMap<String, Targets>,

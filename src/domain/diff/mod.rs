@@ -268,7 +268,7 @@ pub fn plan_settled<'a>(
         }
         let entry = DiffEntry {
             talk_id: Some(stored_talk.id.0),
-            source_id: after.source_id.clone(),
+            source_id: after.source_id.as_deref().map(str::to_owned),
             title: after.title.clone(),
             before: Some(Box::new(Placement::of(before))),
             after: Placement::of(&after),

@@ -114,7 +114,7 @@ fn digest(layout: &[u8], talk: &TalkData) -> Digest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredKey {
     pub id: TalkId,
-    pub source_id: Option<String>,
+    pub source_id: Option<Box<str>>,
     /// What a listing's entries are matched by.
     pub title: String,
     /// The digest of the entry the row was last written from; `None` when something else

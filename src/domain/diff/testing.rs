@@ -25,7 +25,7 @@ pub(crate) fn timetable_talk(
     end: &str,
 ) -> TalkData {
     TalkData {
-        source_id: Some(id.to_owned()),
+        source_id: Some(id.into()),
         title: title.to_owned(),
         speakers: vec![SpeakerData {
             source_id: None,

@@ -14,7 +14,7 @@ fn listing_talk(title: &str, speaker_name: &str, description: &str) -> TalkData 
     TalkData {
         title: title.to_owned(),
         speakers: vec![speaker(speaker_name, Some("Writes code."))],
-        description: Some(description.to_owned()),
+        description: Some(description.into()),
         track: Some("Fundamentals".into()),
         level: Some("Intermediate".into()),
         ..TalkData::default()
@@ -358,7 +358,7 @@ fn same_titled_catalogue_entries_are_told_apart_by_speaker() {
 #[test]
 fn a_duplicate_source_id_in_one_import_is_refused() {
     let mut imported = two_talks();
-    imported.talks[1].source_id = Some("A".to_owned());
+    imported.talks[1].source_id = Some("A".into());
 
     let err = plan_import(&[], &imported).unwrap_err();
 

@@ -7,7 +7,7 @@ use super::*;
 fn entry(title: &str, description: Option<&str>) -> TalkData {
     TalkData {
         title: title.to_owned(),
-        description: description.map(str::to_owned),
+        description: description.map(Into::into),
         ..TalkData::default()
     }
 }

@@ -135,7 +135,7 @@ fn an_event_keeps_to_discords_limits_and_escapes_what_the_schedule_says() {
         "2026-06-01T09:00:00Z",
         30,
     );
-    data.abstract_text = Some("x".repeat(5000));
+    data.abstract_text = Some("x".repeat(5000).into());
     data.url = Some("https://example.org/talk".into());
     data.room = Some("R".repeat(300).into());
     let p = programme(chrono_tz::UTC, vec![], vec![data]);

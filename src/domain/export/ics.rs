@@ -253,13 +253,11 @@ mod tests {
             stored(
                 1,
                 TalkData {
-                    source_id: Some(
-                        "pretalx-nbpy-2026-ERUJ9T@pretalx.northbaypython.org".to_owned(),
-                    ),
+                    source_id: Some("pretalx-nbpy-2026-ERUJ9T@pretalx.northbaypython.org".into()),
                     title: HOSTILE.to_owned(),
-                    subtitle: Some("A subtitle, with; punctuation".to_owned()),
+                    subtitle: Some("A subtitle, with; punctuation".into()),
                     abstract_text: Some(
-                        "Line one, with; specials \\n\n\nLine three\twith a tab".to_owned(),
+                        "Line one, with; specials \\n\n\nLine three\twith a tab".into(),
                     ),
                     speakers: vec![speaker("Freya Bhushan Mehta"), speaker("Doe, Jane; PhD")],
                     track: Some("Web, APIs".into()),
@@ -273,8 +271,7 @@ mod tests {
                         all_day: false,
                     }),
                     url: Some(
-                        "https://pretalx.northbaypython.org/nbpy-2026/talk/ERUJ9T/?a=1,2;b"
-                            .to_owned(),
+                        "https://pretalx.northbaypython.org/nbpy-2026/talk/ERUJ9T/?a=1,2;b".into(),
                     ),
                     ..TalkData::default()
                 },
@@ -295,7 +292,7 @@ mod tests {
             stored(
                 3,
                 TalkData {
-                    source_id: Some("cancelled-1".to_owned()),
+                    source_id: Some("cancelled-1".into()),
                     title: "Cancelled break".to_owned(),
                     slot: Some(Slot {
                         start: utc("2026-04-26T18:00:00Z"),
@@ -329,7 +326,7 @@ mod tests {
         );
         assert_eq!(imported.time_zone, Some(Tz::America__Los_Angeles));
         let mut expected: Vec<TalkData> = talks.iter().take(3).map(|t| t.data.clone()).collect();
-        expected[1].source_id = Some("confbot-talk-2".to_owned());
+        expected[1].source_id = Some("confbot-talk-2".into());
         assert_eq!(imported.talks, expected);
     }
 
@@ -361,8 +358,8 @@ mod tests {
     fn the_file_is_folded_crlf_text_with_no_stray_carriage_returns() {
         let mut talks = talks();
         talks[0].data.title = "Carriage\r\nreturn\rtitle".to_owned();
-        talks[0].data.abstract_text = Some("a\r\nb\rc".to_owned());
-        talks[0].data.url = Some("https://example.org/\r\nX-INJECTED:1".to_owned());
+        talks[0].data.abstract_text = Some("a\r\nb\rc".into());
+        talks[0].data.url = Some("https://example.org/\r\nX-INJECTED:1".into());
         let exported = to_ics(&conference(), &talks, stamp());
 
         let body = exported.strip_suffix("\r\n").unwrap();

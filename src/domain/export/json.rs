@@ -35,8 +35,8 @@ pub struct ExportedTalk<'a> {
 pub fn export_id(talk: &StoredTalk) -> String {
     talk.data
         .source_id
-        .clone()
-        .unwrap_or_else(|| format!("confbot-talk-{}", talk.id.0))
+        .as_deref()
+        .map_or_else(|| format!("confbot-talk-{}", talk.id.0), str::to_owned)
 }
 
 fn rfc3339(instant: DateTime<Utc>) -> String {
@@ -85,7 +85,7 @@ mod tests {
             id: TalkId(7),
             schedule_version: 1,
             data: TalkData {
-                source_id: Some("pretalx-x-ERUJ9T".to_owned()),
+                source_id: Some("pretalx-x-ERUJ9T".into()),
                 title: "Glue".to_owned(),
                 speakers: vec![SpeakerData {
                     name: "Freya".to_owned(),

@@ -214,11 +214,11 @@ impl Context {
         let line_field = |text: Option<Cow<'_, str>>| text.and_then(|t| clean_line(&t));
         let talk_type = line_field(found.talk_type);
         Ok(TalkData {
-            source_id: Some(source_id),
+            source_id: Some(source_id.into()),
             title,
-            subtitle: line_field(found.subtitle),
-            abstract_text: found.abstract_text.flatten(),
-            description: found.description.flatten(),
+            subtitle: line_field(found.subtitle).map(Into::into),
+            abstract_text: found.abstract_text.flatten().map(Into::into),
+            description: found.description.flatten().map(Into::into),
             speakers: found.persons.unwrap_or_default(),
             track: line_field(found.track).map(Arc::from),
             level: None,
@@ -234,7 +234,7 @@ impl Context {
                 all_day: false,
             }),
             status: fields::status(title_cancelled, status_text.as_deref()),
-            url: found.url.and_then(|t| fields::web_url(&t)),
+            url: found.url.and_then(|t| fields::web_url(&t)).map(Into::into),
         })
     }
 

@@ -126,7 +126,7 @@ impl<P: Clone> Ids<P> {
             derived = format!("{base}-{n}");
         }
         self.taken.insert(&derived, place);
-        talk.source_id = Some(derived.clone());
+        talk.source_id = Some(derived.as_str().into());
         Some(Repeat { first, id, derived })
     }
 
@@ -172,7 +172,7 @@ mod tests {
     fn talk(id: &str, title: &str, room: &str, hour: u32) -> TalkData {
         let start = format!("2026-12-27T{hour:02}:00:00Z");
         TalkData {
-            source_id: Some(id.to_owned()),
+            source_id: Some(id.into()),
             ..testing::talk(title, "Speaker", room, &start, 60)
         }
     }
@@ -187,7 +187,10 @@ mod tests {
     }
 
     fn ids_of(talks: &[TalkData]) -> Vec<String> {
-        talks.iter().filter_map(|t| t.source_id.clone()).collect()
+        talks
+            .iter()
+            .filter_map(|t| t.source_id.as_deref().map(str::to_owned))
+            .collect()
     }
 
     #[test]

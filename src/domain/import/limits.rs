@@ -99,7 +99,7 @@ impl<'a> Place<'a> {
     fn of(talk: &TalkData, text: Option<&'a str>) -> Self {
         Self {
             title: talk.title.clone(),
-            id: talk.source_id.clone(),
+            id: talk.source_id.as_deref().map(str::to_owned),
             text,
         }
     }
@@ -178,9 +178,9 @@ fn check_talk(
         }
     }
 
-    let mut cut_with_warning = |field: &str, value: &mut Option<String>, limit: usize| {
+    let mut cut_with_warning = |field: &str, value: &mut Option<Box<str>>, limit: usize| {
         if let Some(text) = value {
-            if cut(text, limit) {
+            if cut_boxed(text, limit) {
                 warnings.push(place.warning(format!(
                     "the {field} is longer than {limit} characters; cut to {limit}"
                 )));
@@ -197,7 +197,7 @@ fn check_talk(
             return;
         };
         if shared.len() > limit {
-            let mut text = Some(shared.to_string());
+            let mut text = Some(Box::from(&**shared));
             cut_with_warning(field, &mut text, limit);
             if let Some(text) = text.filter(|text| text.len() < shared.len()) {
                 *shared = Arc::from(text);
@@ -261,17 +261,29 @@ fn check_slot(talk: &TalkData, place: &Place) -> Result<(), ImportError> {
 
 /// Cuts `text` to at most `limit` characters; says whether it cut anything.
 fn cut(text: &mut String, limit: usize) -> bool {
+    let at = cut_at(text, limit);
+    if let Some(at) = at {
+        text.truncate(at);
+    }
+    at.is_some()
+}
+
+/// [`cut`] of a boxed text: copied only when it is cut.
+fn cut_boxed(text: &mut Box<str>, limit: usize) -> bool {
+    let at = cut_at(text, limit);
+    if let Some(kept) = at.and_then(|at| text.get(..at)) {
+        *text = kept.into();
+    }
+    at.is_some()
+}
+
+/// Where `text` is cut to keep `limit` characters, if it has more.
+fn cut_at(text: &str, limit: usize) -> Option<usize> {
     // No more bytes than the limit: no more characters either (the usual case, free).
     if text.len() <= limit {
-        return false;
+        return None;
     }
-    match text.char_indices().nth(limit) {
-        Some((at, _)) => {
-            text.truncate(at);
-            true
-        }
-        None => false,
-    }
+    text.char_indices().nth(limit).map(|(at, _)| at)
 }
 
 #[cfg(test)]

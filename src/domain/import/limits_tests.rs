@@ -175,7 +175,7 @@ fn an_instant_before_1970_is_refused() {
 
 fn slot_talk(title: &str, start: &str, end: &str) -> TalkData {
     TalkData {
-        source_id: Some(format!("{title}@example")),
+        source_id: Some(format!("{title}@example").into()),
         title: title.to_owned(),
         slot: Some(Slot {
             start: start.parse().unwrap(),

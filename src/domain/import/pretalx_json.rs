@@ -323,9 +323,9 @@ impl Context {
         let talk_type = line(&talk.talk_type);
         let status_text = talk.status.as_deref().or(talk.state.as_deref());
         Ok(TalkData {
-            source_id: Some(source_id),
+            source_id: Some(source_id.into()),
             title,
-            subtitle: line(&talk.subtitle),
+            subtitle: line(&talk.subtitle).map(Into::into),
             abstract_text: talk.abstract_text.take(),
             description: talk.description.take(),
             speakers: std::mem::take(&mut talk.persons),
@@ -345,7 +345,11 @@ impl Context {
                 all_day: false,
             }),
             status: fields::status(title_cancelled, status_text),
-            url: talk.url.as_deref().and_then(fields::web_url),
+            url: talk
+                .url
+                .as_deref()
+                .and_then(fields::web_url)
+                .map(Into::into),
         })
     }
 

@@ -75,14 +75,14 @@ fn speakers_are_gathered_across_talks_with_their_first_biography() {
 #[test]
 fn long_texts_and_unread_fields_live_beside_the_talks_and_come_back_whole() {
     let mut late = talk("Late", "Ann", "Hall", "2026-04-25T18:00:00Z", 30);
-    late.abstract_text = Some("Ann's *abstract*, with ünïcode.".to_owned());
+    late.abstract_text = Some("Ann's *abstract*, with ünïcode.".into());
     late.speakers[0].biography = Some("Ann writes.".into());
-    late.speakers[0].source_id = Some("ANN".to_owned());
-    late.source_id = Some("uid-late".to_owned());
+    late.speakers[0].source_id = Some("ANN".into());
+    late.source_id = Some("uid-late".into());
     late.talk_type = Some("Talk".into());
     late.language = Some("en".into());
     let mut early = talk("Early", "Ann", "Hall", "2026-04-25T09:00:00Z", 30);
-    early.description = Some("Only a description.".to_owned());
+    early.description = Some("Only a description.".into());
     early.speakers[0].biography = Some("Ann writes.".into());
     let p = programme(Tz::UTC, vec![], vec![late.clone(), early.clone()]);
 

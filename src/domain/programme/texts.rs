@@ -70,9 +70,9 @@ impl Texts {
         let mut speaker_ids: Vec<(u32, u32)> = Vec::new();
         for (index, talk) in talks.iter_mut().enumerate() {
             let d = &mut talk.data;
-            abstracts.push(intern(d.abstract_text.take()));
-            descriptions.push(intern(d.description.take()));
-            source_ids.push(intern(d.source_id.take()));
+            abstracts.push(intern(d.abstract_text.take().map(String::from)));
+            descriptions.push(intern(d.description.take().map(String::from)));
+            source_ids.push(intern(d.source_id.take().map(String::from)));
             // Shared labels (`SharedTexts`) are copied into the one buffer like the rest.
             talk_types.push(intern(d.talk_type.take().map(|text| String::from(&*text))));
             languages.push(intern(d.language.take().map(|text| String::from(&*text))));
@@ -80,7 +80,7 @@ impl Texts {
             for speaker in &mut d.speakers {
                 let biography = speaker.biography.take().map(|text| String::from(&*text));
                 biographies.push((index, intern(biography)));
-                speaker_ids.push((index, intern(speaker.source_id.take())));
+                speaker_ids.push((index, intern(speaker.source_id.take().map(String::from))));
             }
         }
         drop(ids);
@@ -204,7 +204,7 @@ mod tests {
             schedule_version: 1,
             data: TalkData {
                 title: "T".to_owned(),
-                abstract_text: abstract_text.map(str::to_owned),
+                abstract_text: abstract_text.map(Into::into),
                 speakers: bios
                     .iter()
                     .map(|b| SpeakerData {
@@ -226,7 +226,7 @@ mod tests {
             talk(None, &[]),
             talk(Some(""), &[Some("Bio one.")]),
         ];
-        talks[1].data.description = Some("Only a description".to_owned());
+        talks[1].data.description = Some("Only a description".into());
         let texts = Texts::take(&mut talks);
         assert_eq!(texts.abstract_text(0).as_deref(), Some(odd));
         assert_eq!(texts.abstract_text(1), None);
@@ -247,10 +247,10 @@ mod tests {
     #[test]
     fn the_unread_fields_come_back_too() {
         let mut one = talk(None, &[Some("Bio"), None]);
-        one.data.source_id = Some("ABC123".to_owned());
+        one.data.source_id = Some("ABC123".into());
         one.data.talk_type = Some("Talk".into());
         one.data.language = Some("en".into());
-        one.data.speakers[1].source_id = Some("P7".to_owned());
+        one.data.speakers[1].source_id = Some("P7".into());
         let mut talks = vec![one];
         let texts = Texts::take(&mut talks);
         let taken = texts.taken(0);

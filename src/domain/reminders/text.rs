@@ -67,7 +67,7 @@ impl ReminderBody {
             speakers: d.speakers.iter().map(|s| s.name.clone()).collect(),
             room: d.room.as_deref().map(str::to_owned),
             start: d.slot?.start,
-            url: d.url.clone(),
+            url: d.url.as_deref().map(str::to_owned),
         })
     }
 }

@@ -89,7 +89,7 @@ fn full_text_reaches_a_speakers_biography_and_ranks_all_words_first() {
     let mut bio_talk = talk("Quiet Title", "Ann Lee", "Hall", "2026-04-25T09:00:00Z", 30);
     bio_talk.speakers[0].biography = Some("Ann maintains a telescope driver.".into());
     let mut abstract_talk = talk("Other Title", "Bob", "Hall", "2026-04-25T10:00:00Z", 30);
-    abstract_talk.abstract_text = Some("We point a telescope at the sky.".to_owned());
+    abstract_talk.abstract_text = Some("We point a telescope at the sky.".into());
     let title_talk = talk(
         "Telescope Drivers",
         "Cy",
@@ -150,7 +150,7 @@ fn ten_thousand_talks() -> Programme {
                 "2026-04-25T09:00:00Z",
                 30,
             );
-            t.abstract_text = Some(format!("Abstract {i} about {}", WORDS[(i * 7) % 16]));
+            t.abstract_text = Some(format!("Abstract {i} about {}", WORDS[(i * 7) % 16]).into());
             t.speakers.push(SpeakerData {
                 name: format!("Guest{i}"),
                 biography: Some(format!("Guest {i} studies astronomy{i}").into()),

@@ -17,10 +17,10 @@ fn hostile_programme(texts: &[String]) -> Programme {
             let start = Utc.with_ymd_and_hms(2026, 4, 25, 8, 0, 0).unwrap()
                 + Duration::minutes(17 * i as i64);
             let mut t = talk(text, text, text, &start.to_rfc3339(), 30);
-            t.abstract_text = Some(text.repeat(40));
+            t.abstract_text = Some(text.repeat(40).into());
             t.track = Some(text.as_str().into());
             t.level = Some(text.as_str().into());
-            t.url = Some(format!("https://x.example/{text}"));
+            t.url = Some(format!("https://x.example/{text}").into());
             if i % 3 == 0 {
                 t.status = TalkStatus::Cancelled;
             }
@@ -101,7 +101,7 @@ proptest! {
 #[test]
 fn a_huge_abstract_is_trimmed_to_the_embed_limits() {
     let mut t = talk("Big", "Ann", "Hall", "2026-04-25T10:00:00Z", 30);
-    t.abstract_text = Some("word ".repeat(5000));
+    t.abstract_text = Some("word ".repeat(5000).into());
     t.speakers[0].name = "N".repeat(3000);
     let p = programme(Tz::UTC, vec![], vec![t]);
 

@@ -148,9 +148,9 @@ fn schedule(step: &Step) -> ImportedSchedule {
                 .enumerate()
                 .filter(|(_, e)| e.listed)
                 .map(|(n, e)| TalkData {
-                    source_id: Some(format!("t{n}")),
+                    source_id: Some(format!("t{n}").into()),
                     title: title(n, e.title),
-                    abstract_text: e.abstract_text.map(|a| format!("Abstract {a}")),
+                    abstract_text: e.abstract_text.map(|a| format!("Abstract {a}").into()),
                     speakers: vec![SpeakerData {
                         name: PEOPLE[e.person].to_owned(),
                         source_id: None,
@@ -179,7 +179,7 @@ fn schedule(step: &Step) -> ImportedSchedule {
                 .iter()
                 .map(|&(n, variant, abstract_text, bio)| TalkData {
                     title: title(n, variant),
-                    abstract_text: Some(format!("Listed abstract {abstract_text}")),
+                    abstract_text: Some(format!("Listed abstract {abstract_text}").into()),
                     speakers: vec![SpeakerData {
                         name: PEOPLE[n % PEOPLE.len()].to_owned(),
                         source_id: None,

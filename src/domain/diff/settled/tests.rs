@@ -4,7 +4,7 @@ use crate::domain::programme::testing;
 
 fn talk(id: &str, title: &str) -> TalkData {
     TalkData {
-        source_id: Some(id.to_owned()),
+        source_id: Some(id.into()),
         ..testing::talk(title, "Ada", "Hall", "2026-06-12T08:00:00Z", 60)
     }
 }
@@ -30,7 +30,7 @@ fn key(id: i64, talk: &TalkData, digest: Option<Digest>) -> StoredKey {
 #[test]
 fn any_change_to_what_a_source_states_changes_the_digest() {
     let base = talk("a", "Async Rust");
-    let some = |s: &str| Some(s.to_owned());
+    let some = |s: &str| Some(s.into());
     type Change = Box<dyn Fn(&mut TalkData)>;
     let changes: Vec<(&str, Change)> = vec![
         ("source id", Box::new(|t| t.source_id = None)),
@@ -258,7 +258,7 @@ fn settled_rows_are_counted_by_whether_they_are_scheduled() {
 fn a_talk_given_twice_keeps_both_rows_when_its_second_session_moves() {
     use crate::domain::diff::testing::timetable_talk;
     use crate::domain::diff::{plan_import, plan_settled};
-    let url = Some("https://pretalx.example.org/conf/talk/ABCD12/".to_owned());
+    let url: Option<Box<str>> = Some("https://pretalx.example.org/conf/talk/ABCD12/".into());
     let session = |id: &str, start: &str, end: &str| TalkData {
         url: url.clone(),
         ..timetable_talk(id, "Twice", "Hall", start, end)

@@ -144,7 +144,7 @@ fn persons<'i>(
         let name = text(outline, &child)?;
         if let Some(name) = clean_line(&name) {
             speakers.push(SpeakerData {
-                source_id: child.attribute("id").and_then(clean_line),
+                source_id: child.attribute("id").and_then(clean_line).map(Into::into),
                 name,
                 biography: None,
             });

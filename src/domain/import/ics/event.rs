@@ -80,10 +80,10 @@ pub(super) fn talk(
     });
 
     let talk = TalkData {
-        source_id: Some(source_id(event, &title)),
+        source_id: Some(source_id(event, &title).into()),
         title,
-        subtitle: line_text(event, "X-CONFBOT-SUBTITLE"),
-        abstract_text: description,
+        subtitle: line_text(event, "X-CONFBOT-SUBTITLE").map(Into::into),
+        abstract_text: description.map(Into::into),
         description: None,
         speakers,
         track: track.map(Arc::from),
@@ -95,7 +95,10 @@ pub(super) fn talk(
         status,
         kind,
         // A URI, not TEXT: no escapes to resolve.
-        url: event.property("URL").and_then(|p| clean_line(&p.value)),
+        url: event
+            .property("URL")
+            .and_then(|p| clean_line(&p.value))
+            .map(Into::into),
     };
     Ok((talk, rule))
 }

@@ -46,7 +46,7 @@ impl<'a> Events<'a> {
         } else if let Some(original) = recurrence::overridden_start(&vevent, zones)
             .map_err(|error| (error, uid_of(&vevent)))?
         {
-            let uid = talk.source_id.clone().unwrap_or_default();
+            let uid = talk.source_id.as_deref().unwrap_or_default().to_owned();
             self.overrides
                 .entry(uid)
                 .or_default()
@@ -91,7 +91,7 @@ impl<'a> Events<'a> {
                     }
                 }
             };
-            let uid = master.source_id.clone().unwrap_or_default();
+            let uid = master.source_id.as_deref().unwrap_or_default().to_owned();
             let mut overrides = self.overrides.remove(&uid).unwrap_or_default();
             match recurrence::expand(
                 vevent,
@@ -115,7 +115,7 @@ impl<'a> Events<'a> {
             overrides.sort_by_key(|(original, _)| *original);
             for (original, mut talk) in overrides {
                 let all_day = talk.slot.is_some_and(|s| s.all_day);
-                talk.source_id = Some(recurrence::occurrence_id(&uid, original, all_day));
+                talk.source_id = Some(recurrence::occurrence_id(&uid, original, all_day).into());
                 schedule.talks.push(talk);
             }
         }

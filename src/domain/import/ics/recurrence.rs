@@ -117,7 +117,7 @@ pub(super) fn expand(
                 }),
                 ..master.clone()
             });
-            talk.source_id = Some(id);
+            talk.source_id = Some(id.into());
             talk
         })
         .collect();

@@ -147,7 +147,7 @@ fn confbot_speaker_properties_win_over_summary_splitting() {
 #[test]
 fn an_event_without_uid_gets_a_stable_generated_id() {
     let input = calendar("SUMMARY:Lunch\nDTSTART:20260425T120000Z");
-    let first = import(&input).unwrap()[0].source_id.clone().unwrap();
+    let first = String::from(import(&input).unwrap()[0].source_id.clone().unwrap());
     assert!(
         first.starts_with("generated-") && first.len() == "generated-".len() + 16,
         "{first}"

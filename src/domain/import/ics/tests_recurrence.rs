@@ -19,7 +19,7 @@ fn rows(talks: &[TalkData]) -> Vec<(String, String, String)> {
             (
                 slot.start.format("%Y-%m-%dT%H:%MZ").to_string(),
                 t.title.clone(),
-                t.source_id.clone().unwrap_or_default(),
+                t.source_id.as_deref().unwrap_or_default().to_owned(),
             )
         })
         .collect();

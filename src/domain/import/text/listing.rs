@@ -288,8 +288,9 @@ fn talk(paras: &[Paragraph<'_>], head: &Heading, fields: &[Paragraph<'_>]) -> Op
 
     Some(TalkData {
         title: title?,
-        description: join_parts([text_of(Field::Lead), text_of(Field::Description)]),
-        abstract_text: text_of(Field::Abstract),
+        description: join_parts([text_of(Field::Lead), text_of(Field::Description)])
+            .map(Into::into),
+        abstract_text: text_of(Field::Abstract).map(Into::into),
         speakers: speakers_with_bios(names, bios),
         track: Some(track.into()),
         level: Some(level.into()),

@@ -118,8 +118,8 @@ pub(super) fn parse(lines: &[Line<'_>]) -> Result<Vec<TalkData>, ImportError> {
 
     Ok(vec![TalkData {
         title,
-        description: join_parts([text_of(Part::Description), prerequisites]),
-        abstract_text: text_of(Part::Abstract),
+        description: join_parts([text_of(Part::Description), prerequisites]).map(Into::into),
+        abstract_text: text_of(Part::Abstract).map(Into::into),
         speakers: speakers_with_bios(names, bios),
         track: line_of(Part::Track).map(Arc::from),
         level: line_of(Part::Level).map(Arc::from),

@@ -238,7 +238,7 @@ pub(super) fn parse(lines: &[Line<'_>]) -> Vec<TalkData> {
         .collect();
     vec![TalkData {
         title,
-        description: join_parts(described),
+        description: join_parts(described).map(Into::into),
         speakers: speakers_with_bios(names, bios),
         status: TalkStatus::Confirmed,
         kind: TalkKind::Talk,

@@ -18,7 +18,7 @@ fn hostile_talk(text: &str, start: DateTime<Utc>) -> TalkData {
         ],
         room: Some(text.into()),
         track: Some(text.into()),
-        url: Some(format!("https://x.example/{text}")),
+        url: Some(format!("https://x.example/{text}").into()),
         slot: Some(Slot {
             start,
             end: start + Duration::minutes(30),
@@ -52,7 +52,7 @@ fn a_hostile_title_is_escaped_and_the_reminder_stays_within_limits() {
 fn a_link_that_is_not_a_plain_web_address_is_left_out() {
     let start = utc("2026-06-01T10:00:00Z");
     let mut talk = hostile_talk("Plain", start);
-    talk.url = Some("javascript:alert(1)".to_owned());
+    talk.url = Some("javascript:alert(1)".into());
     let programme = programme_of(Tz::UTC, stored(vec![talk], 1));
 
     let posts = plan(&programme, &[], &no_leads(), lead(10), &channels());

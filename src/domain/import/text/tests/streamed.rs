@@ -86,7 +86,7 @@ fn a_footer_cuts_the_last_talk_only_when_no_anchor_follows_it() {
     let descriptions: Vec<_> = read.talks.iter().map(|t| t.description.clone()).collect();
     assert_eq!(
         descriptions,
-        [Some("a.\n\nMore of a.".to_owned()), None],
+        [Some("a.\n\nMore of a.".into()), None],
         "the first footer is page noise, the last ends the fields"
     );
     assert_eq!(read.talks[1].abstract_text.as_deref(), Some("b."));
