@@ -42,7 +42,7 @@ fn an_import_report_shows_moves_in_the_conference_zone() {
         ..ImportDiff::default()
     };
 
-    let report = import_report(&conference(), &diff, false);
+    let report = import_report(&conference(), &diff, false).to_string();
 
     assert_eq!(
         report,
@@ -75,7 +75,7 @@ fn a_talk_outside_the_conference_year_shows_its_year_in_the_report() {
         ..ImportDiff::default()
     };
 
-    let report = import_report(&conference(), &diff, false);
+    let report = import_report(&conference(), &diff, false).to_string();
 
     assert!(
         report.contains("+ Opening: Sat 25 Apr 09:00 PDT\n"),
@@ -118,7 +118,7 @@ fn a_cancelled_talk_says_so_in_the_report() {
         ..ImportDiff::default()
     };
 
-    let report = import_report(&conference(), &diff, false);
+    let report = import_report(&conference(), &diff, false).to_string();
 
     assert!(
         report.contains("+ Gone: Sat 25 Apr 15:45 PDT, Barn, cancelled\n"),
