@@ -293,6 +293,7 @@ pub async fn snapshot_cost(pool: &PgPool, slug: &ConferenceSlug) -> anyhow::Resu
         .iter()
         .map(|t| {
             let d = &t.data;
+            // Lengths: the texts are boxed since b489c9c (before, this summed capacities).
             let text = |s: &Option<Box<str>>| s.as_ref().map_or(0, |s| s.len());
             text(&d.abstract_text)
                 + text(&d.description)

@@ -34,12 +34,17 @@ pub fn emit(text: &str) -> anyhow::Result<()> {
 }
 
 /// Writes `args` to standard output as they are formatted, through a buffer, and flushes it:
-/// a long text (the report of a 100,000-talk import, 9 MB) is never held whole, nor copied
-/// into a second string to be printed. Errors as [`emit`].
+/// a long text made by a `Display` (the report of a 100,000-talk import, 9 MB) is never held
+/// whole, and no text is copied into a second string to be printed. Errors as [`emit`].
 pub fn emit_fmt(args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    emit_to(std::io::stdout().lock(), args)
+}
+
+/// [`emit_fmt`] to `out`.
+fn emit_to(out: impl std::io::Write, args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
     use std::io::Write as _;
-    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    match stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    match out.write_fmt(args).and_then(|()| out.flush()) {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
         result => Ok(result?),
     }

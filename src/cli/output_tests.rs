@@ -168,3 +168,91 @@ fn the_programme_groups_talks_by_local_day_not_utc_date() {
          09:00–09:30  Barn     Next morning\n"
     );
 }
+
+/// Standard output whose reader stops after `room` bytes, failing then with `kind`.
+struct Reader {
+    read: Vec<u8>,
+    room: usize,
+    kind: std::io::ErrorKind,
+}
+
+impl std::io::Write for Reader {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.room - self.read.len());
+        if n == 0 {
+            return Err(self.kind.into());
+        }
+        self.read.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A first import's report, longer than the buffer it is printed through.
+fn long_diff() -> ImportDiff {
+    let added = (0..3_000)
+        .map(|i| DiffEntry {
+            talk_id: Some(i),
+            source_id: None,
+            title: format!("Talk number {i}"),
+            fields: Vec::new(),
+            before: None,
+            after: Placement {
+                start: Some(at("2026-04-25T22:45:00Z")),
+                end: None,
+                room: Some("Barn".to_owned()),
+                status: TalkStatus::Confirmed,
+            },
+        })
+        .collect();
+    ImportDiff {
+        added,
+        ..ImportDiff::default()
+    }
+}
+
+#[test]
+fn a_report_is_printed_whole_through_the_buffer() {
+    let (conference, diff) = (conference(), long_diff());
+    let report = import_report(&conference, &diff, false);
+    let whole = report.to_string();
+    assert!(whole.len() > 1 << 16, "{} bytes", whole.len());
+    let mut reader = Reader {
+        read: Vec::new(),
+        room: usize::MAX,
+        kind: std::io::ErrorKind::BrokenPipe,
+    };
+
+    emit_to(&mut reader, format_args!("{report}")).expect("printed");
+
+    assert_eq!(String::from_utf8(reader.read).expect("utf-8"), whole);
+}
+
+#[test]
+fn a_reader_that_goes_away_mid_report_ends_it_as_a_closed_stdout_and_other_errors_stay_errors() {
+    let (conference, diff) = (conference(), long_diff());
+    let report = import_report(&conference, &diff, false);
+    let whole = report.to_string();
+    let mut reader = Reader {
+        read: Vec::new(),
+        room: 10_000,
+        kind: std::io::ErrorKind::BrokenPipe,
+    };
+
+    let error = emit_to(&mut reader, format_args!("{report}")).expect_err("the pipe closed");
+
+    assert!(error.is::<StdoutClosed>(), "{error:#}");
+    assert_eq!(reader.read.len(), 10_000);
+    assert!(whole.as_bytes().starts_with(&reader.read));
+
+    let mut full = Reader {
+        read: Vec::new(),
+        room: 10_000,
+        kind: std::io::ErrorKind::StorageFull,
+    };
+    let error = emit_to(&mut full, format_args!("{report}")).expect_err("the disk is full");
+    assert!(!error.is::<StdoutClosed>(), "{error:#}");
+}

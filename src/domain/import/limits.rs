@@ -181,27 +181,23 @@ fn check_talk(
     let mut cut_with_warning = |field: &str, value: &mut Option<Box<str>>, limit: usize| {
         if let Some(text) = value {
             if cut_boxed(text, limit) {
-                warnings.push(place.warning(format!(
-                    "the {field} is longer than {limit} characters; cut to {limit}"
-                )));
+                warnings.push(place.warning(cut_message(field, limit)));
             }
         }
     };
     cut_with_warning("subtitle", &mut talk.subtitle, MAX_SUBTITLE_CHARS);
     cut_with_warning("abstract", &mut talk.abstract_text, MAX_PROSE_CHARS);
     cut_with_warning("description", &mut talk.description, MAX_PROSE_CHARS);
-    // Labels and biographies are shared with other talks (`SharedTexts`): copied only when
-    // they may be cut.
+    // Labels and biographies are shared with other talks (`SharedTexts`): only a cut one is
+    // replaced, by a copy of what is kept.
     let mut cut_shared = |field: &str, value: &mut Option<Arc<str>>, limit: usize| {
         let Some(shared) = value else {
             return;
         };
-        if shared.len() > limit {
-            let mut text = Some(Box::from(&**shared));
-            cut_with_warning(field, &mut text, limit);
-            if let Some(text) = text.filter(|text| text.len() < shared.len()) {
-                *shared = Arc::from(text);
-            }
+        if let Some(kept) = cut_at(shared, limit).and_then(|at| shared.get(..at)) {
+            let kept = Arc::from(kept);
+            *shared = kept;
+            warnings.push(place.warning(cut_message(field, limit)));
         }
     };
     cut_shared("language", &mut talk.language, MAX_LABEL_CHARS);
@@ -270,11 +266,18 @@ fn cut(text: &mut String, limit: usize) -> bool {
 
 /// [`cut`] of a boxed text: copied only when it is cut.
 fn cut_boxed(text: &mut Box<str>, limit: usize) -> bool {
-    let at = cut_at(text, limit);
-    if let Some(kept) = at.and_then(|at| text.get(..at)) {
-        *text = kept.into();
+    match cut_at(text, limit).and_then(|at| text.get(..at)) {
+        Some(kept) => {
+            let kept = Box::from(kept);
+            *text = kept;
+            true
+        }
+        None => false,
     }
-    at.is_some()
+}
+
+fn cut_message(field: &str, limit: usize) -> String {
+    format!("the {field} is longer than {limit} characters; cut to {limit}")
 }
 
 /// Where `text` is cut to keep `limit` characters, if it has more.

@@ -132,6 +132,11 @@ fn cutting_never_splits_a_multi_byte_character() {
     assert!(cut(&mut text, 3));
     assert_eq!(text, "ééé");
     assert!(!cut(&mut text, 3));
+    let mut boxed: Box<str> = "aé🎉b".into();
+    assert!(cut_boxed(&mut boxed, 3));
+    assert_eq!(&*boxed, "aé🎉");
+    assert!(!cut_boxed(&mut boxed, 3));
+    assert_eq!(&*boxed, "aé🎉");
 }
 
 #[test]

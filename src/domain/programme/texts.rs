@@ -140,11 +140,16 @@ impl Texts {
             .and_then(|j| self.ends.get(j))
             .map_or(0, |&e| e as usize);
         let end = self.ends.get(id).map_or(start, |&e| e as usize);
-        let mut bytes = self.coded.get(start..end)?;
-        let mut out = String::new();
-        while let Some(token) = next_varint(&mut bytes) {
-            out.push_str(self.tokens.get(token as usize));
-        }
+        let coded = self.coded.get(start..end)?;
+        let tokens = || {
+            let mut bytes = coded;
+            std::iter::from_fn(move || next_varint(&mut bytes))
+                .map(|token| self.tokens.get(token as usize))
+        };
+        // Sized first: the talk keeps the text (boxed), which would otherwise be copied again
+        // to shed the room a string grows.
+        let mut out = String::with_capacity(tokens().map(str::len).sum());
+        out.extend(tokens());
         Some(out)
     }
 }
