@@ -146,8 +146,8 @@ impl Texts {
             std::iter::from_fn(move || next_varint(&mut bytes))
                 .map(|token| self.tokens.get(token as usize))
         };
-        // Sized first: the talk keeps the text (boxed), which would otherwise be copied again
-        // to shed the room a string grows.
+        // Sized first: where `full_talk` boxes the text, a grown string would be copied again
+        // to shed its spare room.
         let mut out = String::with_capacity(tokens().map(str::len).sum());
         out.extend(tokens());
         Some(out)

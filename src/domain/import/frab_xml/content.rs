@@ -151,8 +151,9 @@ fn persons<'i>(
         }
     }
     // Grown as read, a list of one speaker has room for four, and talks are held until the
-    // import is written. Shrunk where it lies: unlike schedule.json's persons
-    // (`pretalx_json::wire::Speakers`), measured here this leaves no holes that matter.
+    // import is written. Shrunk where it lies, unlike schedule.json's persons
+    // (`pretalx_json::wire::Speakers`): not looked at in the heap, but this format's peak did
+    // not rise when the speaker shrank (BENCHMARKS.md).
     speakers.shrink_to_fit();
     Ok(speakers)
 }
