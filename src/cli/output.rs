@@ -22,15 +22,7 @@ pub struct StdoutClosed;
 /// Writes `text` to standard output and flushes it. A closed pipe becomes [`StdoutClosed`]
 /// instead of `print!`'s panic; any other write error is returned as it is.
 pub fn emit(text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
-        result => Ok(result?),
-    }
+    emit_fmt(format_args!("{text}"))
 }
 
 /// Writes `args` to standard output as they are formatted, through a buffer, and flushes it:

@@ -79,8 +79,7 @@ pub fn enforce(schedule: &mut ImportedSchedule, text: Option<&str>) -> Result<()
     }
     let mut warnings = Vec::new();
     for talk in &mut schedule.talks {
-        let place = Place::of(talk, text);
-        check_talk(talk, &place, &mut warnings)?;
+        check_talk(talk, text, &mut warnings)?;
     }
     schedule.warnings.extend(warnings);
     Ok(())
@@ -88,22 +87,15 @@ pub fn enforce(schedule: &mut ImportedSchedule, text: Option<&str>) -> Result<()
 
 /// How a message names a talk: its title (shortened) and id, and the line where known. The
 /// line is looked up only for a message: finding every talk's id in the text would make a
-/// clean import quadratic in its size.
+/// clean import quadratic in its size. Borrowed from the talk (whose title and id are
+/// checked, never cut): a copy of both for every talk was two allocations per talk read.
 struct Place<'a> {
-    title: String,
-    id: Option<String>,
+    title: &'a str,
+    id: Option<&'a str>,
     text: Option<&'a str>,
 }
 
-impl<'a> Place<'a> {
-    fn of(talk: &TalkData, text: Option<&'a str>) -> Self {
-        Self {
-            title: talk.title.clone(),
-            id: talk.source_id.as_deref().map(str::to_owned),
-            text,
-        }
-    }
-
+impl Place<'_> {
     /// `talk "Title…" (id X)`, built only for a message.
     fn talk(&self) -> String {
         let title: String = self.title.chars().take(60).collect();
@@ -112,7 +104,7 @@ impl<'a> Place<'a> {
         } else {
             ""
         };
-        match &self.id {
+        match self.id {
             Some(id) if id.chars().count() <= 80 => format!("talk {title:?}{ellipsis} (id {id})"),
             _ => format!("talk {title:?}{ellipsis}"),
         }
@@ -121,7 +113,6 @@ impl<'a> Place<'a> {
     fn line(&self) -> Option<usize> {
         let at = self
             .id
-            .as_deref()
             .filter(|id| !id.is_empty() && id.len() <= 200)
             .and_then(|id| self.text?.find(id))?;
         Some(self.text?[..at].bytes().filter(|&b| b == b'\n').count() + 1)
@@ -145,9 +136,14 @@ impl<'a> Place<'a> {
 
 fn check_talk(
     talk: &mut TalkData,
-    place: &Place,
+    text: Option<&str>,
     warnings: &mut Vec<String>,
 ) -> Result<(), ImportError> {
+    let place = &Place {
+        title: &talk.title,
+        id: talk.source_id.as_deref(),
+        text,
+    };
     let too_long = |field: &str, value: &str, limit: usize| -> Result<(), ImportError> {
         // Bytes bound characters: only a long value needs counting.
         let length = if value.len() <= limit {
