@@ -27,12 +27,14 @@ use crate::store::outbox;
 use batch::{claim_due, send_batch};
 use chrono::{DateTime, Utc};
 use dispatch::{Dispatch, InFlight};
+use peers::{Peers, HEARTBEAT_EVERY};
 
 mod batch;
 mod dispatch;
 mod dms;
 mod events;
 mod panels;
+mod peers;
 mod questions;
 mod row;
 mod threads;
@@ -180,7 +182,7 @@ async fn work_loop<D: Deliver>(
     mut stop: watch::Receiver<bool>,
 ) {
     let stopping = |stop: &watch::Receiver<bool>| *stop.borrow();
-    let mut last_heartbeat: Option<tokio::time::Instant> = None;
+    let mut peers = Peers::default();
     // Claimed batches still sending. A batch is claimed as soon as the previous ones'
     // requests are queued, not answered: waiting for answers would send in waves, and
     // under Discord's latency the rate would fall well below the allowed one.
@@ -190,9 +192,15 @@ async fn work_loop<D: Deliver>(
     while !stopping(&stop) {
         // At least every `max_sleep`: the health check's sign that this loop still turns.
         shared.outcomes.beat();
-        if !last_heartbeat.is_some_and(|at| at.elapsed() < HEARTBEAT_EVERY) {
-            last_heartbeat = Some(tokio::time::Instant::now());
-            heartbeat(&shared).await;
+        peers.beat(&shared).await;
+        if let Some(wait) = peers.holding_off(tokio::time::Instant::now()) {
+            // A newcomer among running workers: it sends nothing (not even DM channel
+            // opens) until they pace at their new share, heartbeating meanwhile.
+            tokio::select! {
+                () = tokio::time::sleep(wait.min(HEARTBEAT_EVERY)) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
         }
         while batches.try_join_next().is_some() {}
         let room = shared
@@ -340,24 +348,6 @@ pub const MAX_MARGIN: Duration = Duration::from_secs(2);
 /// How far ahead pending posts are counted for early sends: a fan-out longer than this at
 /// Discord's rate (over 300,000 posts) is not foreseen in full.
 const EARLY_HORIZON: chrono::Duration = chrono::Duration::hours(2);
-
-/// How often a delivering worker records that it is alive, and how long a record counts.
-/// Workers share Discord's global limit by the number alive (see `store::workers`); until a
-/// worker sees a newcomer both pace at their old share, so the interval bounds that overlap
-/// (one small upsert per interval while delivering).
-const HEARTBEAT_EVERY: Duration = Duration::from_millis(250);
-const ALIVE_FOR: chrono::Duration = chrono::Duration::seconds(10);
-
-/// Records this worker's heartbeat and takes its share of the global rate.
-async fn heartbeat<D: Deliver>(shared: &Shared<D>) {
-    let now = shared.clock.now();
-    match crate::store::workers::heartbeat(&shared.pool, &shared.options.worker, now, ALIVE_FOR)
-        .await
-    {
-        Ok(workers) => shared.deliver.share_with(workers),
-        Err(error) => tracing::warn!("recording the delivery heartbeat failed: {error}"),
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -199,6 +199,14 @@ pub fn assert_each_sent_row_created_once(
     assert_eq!(counts.deduplicated, 0, "a created message was sent again");
 }
 
+/// How a scheduler's sender paces and times out its requests to Discord.
+#[derive(Debug, Clone, Copy)]
+pub struct Paced {
+    pub timeout: Duration,
+    /// Requests per second, shared with the other workers alive.
+    pub rate: u32,
+}
+
 /// A running scheduler (planner and delivery loop) with the real Discord sender.
 pub struct Scheduler {
     stop: Option<oneshot::Sender<()>>,
@@ -230,15 +238,32 @@ impl Scheduler {
         timeout: Duration,
         tune: impl FnOnce(&mut DeliveryOptions),
     ) -> Scheduler {
+        let paced = Paced {
+            timeout,
+            rate: 1000,
+        };
+        Scheduler::start_paced(db_url, standin, clock, worker, paced, tune).await
+    }
+
+    /// [`Scheduler::start`] with the sender and the delivery options at `paced`'s rate, as
+    /// the binary configures them from `reminders.rate_per_second`.
+    pub async fn start_paced(
+        db_url: &str,
+        standin: &StandIn,
+        clock: Clock,
+        worker: &str,
+        paced: Paced,
+        tune: impl FnOnce(&mut DeliveryOptions),
+    ) -> Scheduler {
         let pool = confbot::store::connect(db_url, 5).await.expect("pool");
         let sender = confbot::discord::sender::DiscordSender::with_timeout(
             &standin.url(),
             "stand-in-token".to_owned().into(),
-            1000,
-            timeout,
+            paced.rate,
+            paced.timeout,
         )
         .expect("sender");
-        let mut options = DeliveryOptions::for_rate(worker.to_owned(), 1000);
+        let mut options = DeliveryOptions::for_rate(worker.to_owned(), paced.rate);
         tune(&mut options);
         let plan_changed = Arc::new(Notify::new());
         let outcomes = Arc::new(Outcomes::default());

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use confbot::jobs::Clock;
 use confbot::store::outbox::OutboxStatus;
 
-use super::{fan_out, outbox_of, Scheduler, WAIT};
+use super::{fan_out, outbox_of, Paced, Scheduler, WAIT};
 use crate::harness::TestDb;
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -161,6 +161,49 @@ async fn two_workers_on_one_database_share_a_fan_out_without_sending_anything_tw
     // the second message by its nonce).
     assert_eq!(a_sent + b_sent, 151, "a: {a_sent}, b: {b_sent}");
     assert!(a_sent > 0 && b_sent > 0, "a: {a_sent}, b: {b_sent}");
+}
+
+#[tokio::test]
+async fn a_worker_joining_a_fan_out_at_discords_rate_draws_no_429() {
+    let db = TestDb::new().await;
+    let t0 = at("2026-06-01T09:00:00Z");
+    let subscribers = 120;
+    let conference = fan_out(&db.pool, t0, subscribers).await;
+    // Discord's own limit (50 requests in any rolling second), the binary's default rate.
+    let standin = super::standin().await;
+    let paced = Paced {
+        timeout: confbot::discord::sender::REQUEST_TIMEOUT,
+        rate: confbot::config::DEFAULT_RATE_PER_SECOND,
+    };
+
+    // `a` runs the fan-out alone at the full rate (every DM costs an open and a send: about
+    // five seconds); `b` starts a second in, as in a rolling restart.
+    let clock = Clock::starting_at(t0, 1);
+    let a = Scheduler::start_paced(&db.url, &standin, clock, "a", paced, |_| {}).await;
+    standin.messages().wait_for_created(20, WAIT).await;
+    let b = Scheduler::start_paced(&db.url, &standin, clock, "b", paced, |_| {}).await;
+    standin
+        .messages()
+        .wait_for_created(subscribers as usize + 1, WAIT)
+        .await;
+    let (a_outcomes, b_outcomes) = (a.outcomes.clone(), b.outcomes.clone());
+    a.stop().await;
+    b.stop().await;
+
+    let counts = standin.messages().counts();
+    assert_eq!(
+        counts.rate_limited, 0,
+        "the newcomer and the running worker together overran the global limit"
+    );
+    let rows = outbox_of(&db.pool, conference).await;
+    assert!(rows.iter().all(|r| r.status == OutboxStatus::Sent));
+    super::assert_each_sent_row_created_once(&standin.messages().posted(), counts, &rows);
+    let (a_sent, b_sent) = (a_outcomes.counts().sent, b_outcomes.counts().sent);
+    assert_eq!(a_sent + b_sent, subscribers + 1);
+    assert!(
+        b_sent > 0,
+        "the newcomer took its share: a {a_sent}, b {b_sent}"
+    );
 }
 
 #[tokio::test]
