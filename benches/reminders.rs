@@ -13,7 +13,8 @@
 //!
 //! 4. the keynote scenarios (`benches/reminders/keynote.rs`): `keynote-0`, `keynote-150`,
 //!    `keynote-300` (a keynote's `CONFBOT_BENCH_KEYNOTE`, default 2,000, DMs at that
-//!    latency), `keynote-kill`, `three` (three keynotes at one instant), `rolling`, and
+//!    latency), `keynote-kill`, `three` (three keynotes at one instant), `rolling`, `join`
+//!    (a second process added at half the DMs), and
 //!    `keynote-live` (`keynote-150` with a board, talk threads and schedule updates on),
 //!    `keynote-votes` (`keynote-live` with a question in the keynote's thread and
 //!    `CONFBOT_BENCH_VOTERS` (2,000) members upvoting it at `CONFBOT_BENCH_VOTES_PER_SECOND`
@@ -37,6 +38,8 @@ mod entry;
 mod keynote;
 #[path = "reminders/measure.rs"]
 mod measure;
+#[path = "reminders/restart.rs"]
+mod restart;
 // The stand-in: shared with the integration tests, which use all of it.
 #[path = "../tests/it/discord/gateway.rs"]
 mod gateway;
@@ -166,7 +169,7 @@ async fn bench(url: &str) -> anyhow::Result<()> {
                 kills: 0,
             },
             other => anyhow::bail!(
-                "unknown scenario {other:?} (one, sigkill, two, keynote-0, keynote-150, keynote-300, keynote-kill, three, rolling, keynote-live, keynote-votes, storm)"
+                "unknown scenario {other:?} (one, sigkill, two, keynote-0, keynote-150, keynote-300, keynote-kill, three, rolling, join, keynote-live, keynote-votes, storm)"
             ),
         });
     }
@@ -258,6 +261,7 @@ fn keynote_scenario(name: &str, subscribers: usize) -> Option<keynote::Keynote> 
         "keynote-kill" => (1, ms(150), Fault::Kill),
         "three" => (3, ms(150), Fault::None),
         "rolling" => (1, ms(150), Fault::Rolling),
+        "join" => (1, ms(150), Fault::Join),
         "keynote-live" | "keynote-votes" => (1, ms(150), Fault::None),
         _ => return None,
     };

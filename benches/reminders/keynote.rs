@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -19,8 +19,8 @@ use sqlx::PgPool;
 use super::conference::{self, Layout, Stored};
 use super::measure;
 use super::messages::Limits;
-use super::payloads;
 use super::process::{Bot, Launch};
+use super::restart::{ask_help_every_half_second, wait_for_second_worker, Asked};
 use super::standin::StandIn;
 use super::stats::Samples;
 
@@ -33,6 +33,9 @@ pub enum Fault {
     /// A rolling restart at half the DMs: a new process starts, then the old one gets
     /// SIGTERM; `/help` is asked through the gateway every half second throughout.
     Rolling,
+    /// A second process started at half the DMs, both delivering to the end (a replica
+    /// added mid-fan-out): the processes share the global limit from then on.
+    Join,
 }
 
 pub struct Keynote {
@@ -80,9 +83,6 @@ pub struct KeynoteMeasured {
 }
 
 const SLUG: &str = "bench-keynote";
-
-/// Each `/help` asked: when, and when its answer came.
-type Asked = Arc<Mutex<Vec<(Instant, Option<Instant>)>>>;
 
 /// Runs one keynote scenario against `binary`.
 pub async fn run(
@@ -186,6 +186,10 @@ pub async fn run(
                     eprintln!("  rolling restart after {created_dms} DMs: SIGTERM to the old");
                     bots.remove(0).stop().await?;
                 }
+                Fault::Join => {
+                    bots.push(Bot::start(&launch)?);
+                    eprintln!("  second process started after {created_dms} DMs");
+                }
                 Fault::None => {}
             }
         }
@@ -234,47 +238,6 @@ pub async fn run(
     let mut measured = measure_keynote(pool, &standin, &stored, scenario, interactions).await?;
     measured.votes = votes;
     Ok(measured)
-}
-
-/// Until two delivery workers have a heartbeat (the new process is delivering too).
-async fn wait_for_second_worker(pool: &PgPool) -> anyhow::Result<()> {
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (alive,): (i64,) = sqlx::query_as(
-            "SELECT count(*) FROM delivery_workers WHERE seen_at > now() - interval '2 seconds'",
-        )
-        .fetch_one(pool)
-        .await?;
-        if alive >= 2 {
-            return Ok(());
-        }
-        anyhow::ensure!(Instant::now() < until, "the new process never delivered");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Asks `/help` through the gateway every half second and records when it was asked and
-/// when the answer came. An interaction asked while no process holds the gateway waits for
-/// one (Discord would fail it after 3 s: the longest wait shows whether it would).
-async fn ask_help_every_half_second(standin: Arc<StandIn>, asked: Asked) {
-    for id in 1_u64.. {
-        let at = Instant::now();
-        let token = format!("keynote-help-{id}");
-        let index = {
-            let mut asked = asked.lock().unwrap();
-            asked.push((at, None));
-            asked.len() - 1
-        };
-        standin
-            .send_interaction(payloads::slash(900_000 + id, &token, "help", &[]))
-            .await;
-        let path = format!("/{token}/callback");
-        standin
-            .wait_for("the /help answer", |r| r.path.ends_with(&path))
-            .await;
-        asked.lock().unwrap()[index].1 = Some(Instant::now());
-        tokio::time::sleep_until((at + Duration::from_millis(500)).into()).await;
-    }
 }
 
 async fn measure_keynote(

@@ -75,6 +75,9 @@ pub struct DeliveryOptions {
     /// enough to end by their due instant ([`crate::domain::reminders::early_start`]);
     /// `None`: every post goes at its due instant (a sender without a rate limit).
     pub per_request: Option<Duration>,
+    /// How long a worker's heartbeat counts it among those sharing the rate (it heartbeats
+    /// every quarter second): a worker that died stops taking a share after this long.
+    pub alive_for: Duration,
 }
 
 impl DeliveryOptions {
@@ -92,6 +95,7 @@ impl DeliveryOptions {
             nonce_window: crate::config::DEFAULT_NONCE_TRUST,
             max_sleep: Duration::from_secs(60),
             per_request: Some(Self::per_request_at(rate)),
+            alive_for: Duration::from_secs(10),
         }
     }
 
@@ -154,7 +158,16 @@ pub async fn run<D: Deliver>(
         threads: threads::Known::default(),
     });
     let (stop_tx, stop) = watch::channel(false);
-    let work = work_loop(Arc::clone(&shared), wake, stop);
+    let peers = Arc::new(Peers::new(
+        tokio::time::Instant::now(),
+        shared.options.alive_for,
+    ));
+    let beating = tokio::spawn(peers::keep_beating(
+        Arc::clone(&shared),
+        Arc::clone(&peers),
+        stop.clone(),
+    ));
+    let work = work_loop(Arc::clone(&shared), peers, wake, stop);
     tokio::pin!(work);
     tokio::select! {
         () = &mut work => {}
@@ -163,6 +176,11 @@ pub async fn run<D: Deliver>(
             // The loop notices at its next await point; in-flight sends are cancelled there.
             work.await;
         }
+    }
+    let _ = stop_tx.send(true);
+    // Before leaving: a heartbeat recorded after it would count this worker for a while.
+    if let Err(error) = beating.await {
+        tracing::warn!("the delivery heartbeat task ended abnormally: {error}");
     }
     if let Err(error) = crate::store::workers::leave(&shared.pool, &shared.options.worker).await {
         tracing::warn!("removing this worker's heartbeat failed (it expires by itself): {error}");
@@ -178,11 +196,11 @@ pub async fn run<D: Deliver>(
 
 async fn work_loop<D: Deliver>(
     shared: Arc<Shared<D>>,
+    peers: Arc<Peers>,
     wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
     let stopping = |stop: &watch::Receiver<bool>| *stop.borrow();
-    let mut peers = Peers::default();
     // Claimed batches still sending. A batch is claimed as soon as the previous ones'
     // requests are queued, not answered: waiting for answers would send in waves, and
     // under Discord's latency the rate would fall well below the allowed one.
@@ -192,10 +210,9 @@ async fn work_loop<D: Deliver>(
     while !stopping(&stop) {
         // At least every `max_sleep`: the health check's sign that this loop still turns.
         shared.outcomes.beat();
-        peers.beat(&shared).await;
         if let Some(wait) = peers.holding_off(tokio::time::Instant::now()) {
-            // A newcomer among running workers: it sends nothing (not even DM channel
-            // opens) until they pace at their new share, heartbeating meanwhile.
+            // Not known yet to the other workers, or just joined them: no claim and no DM
+            // channel open until they pace at their new share (`peers`).
             tokio::select! {
                 () = tokio::time::sleep(wait.min(HEARTBEAT_EVERY)) => {}
                 _ = stop.changed() => {}
@@ -209,9 +226,9 @@ async fn work_loop<D: Deliver>(
             .saturating_sub(in_flight.load(Ordering::Acquire));
         let queued = shared.deliver.backlog();
         if room == 0 || queued > QUEUE_AHEAD {
-            // Busy: claim more when a batch ends or the queue has shortened.
-            // At most a heartbeat apart: a long pause (a global 429) must not make the
-            // other workers think this one gone.
+            // Busy: claim more when a batch ends or the queue has shortened. At most a
+            // quarter second apart, so that the loop's health beat goes on through a long
+            // pause (a global 429).
             let shortened = if room > 0 {
                 queued.saturating_sub(QUEUE_AHEAD)
             } else {

@@ -163,18 +163,24 @@ async fn two_workers_on_one_database_share_a_fan_out_without_sending_anything_tw
     assert!(a_sent > 0 && b_sent > 0, "a: {a_sent}, b: {b_sent}");
 }
 
-#[tokio::test]
+/// Discord's own limit (50 requests in any rolling second) at the binary's default rate.
+fn discords_rate() -> Paced {
+    Paced {
+        timeout: confbot::discord::sender::REQUEST_TIMEOUT,
+        rate: confbot::config::DEFAULT_RATE_PER_SECOND,
+    }
+}
+
+// Two runtime threads: the stand-in's answers do not wait behind the workers' tasks, whose
+// stalls would bunch requests into one rolling second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_joining_a_fan_out_at_discords_rate_draws_no_429() {
     let db = TestDb::new().await;
     let t0 = at("2026-06-01T09:00:00Z");
     let subscribers = 120;
     let conference = fan_out(&db.pool, t0, subscribers).await;
-    // Discord's own limit (50 requests in any rolling second), the binary's default rate.
     let standin = super::standin().await;
-    let paced = Paced {
-        timeout: confbot::discord::sender::REQUEST_TIMEOUT,
-        rate: confbot::config::DEFAULT_RATE_PER_SECOND,
-    };
+    let paced = discords_rate();
 
     // `a` runs the fan-out alone at the full rate (every DM costs an open and a send: about
     // five seconds); `b` starts a second in, as in a rolling restart.
@@ -204,6 +210,81 @@ async fn a_worker_joining_a_fan_out_at_discords_rate_draws_no_429() {
         b_sent > 0,
         "the newcomer took its share: a {a_sent}, b {b_sent}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_workers_keep_counting_each_other_and_start_a_fan_out_at_their_share() {
+    let db = TestDb::new().await;
+    let t0 = at("2026-06-01T09:00:00Z");
+    let subscribers = 120;
+    let conference = fan_out(&db.pool, t0, subscribers).await;
+    let standin = super::standin().await;
+    // A heartbeat counts for a second here (ten by default): both workers open their
+    // subscribers' DM channels, then have nothing to do for several times that before the
+    // fan-out starts (about three seconds before its due instant).
+    let alive = std::time::Duration::from_secs(1);
+    let short = |o: &mut confbot::jobs::DeliveryOptions| o.alive_for = alive;
+    let clock = Clock::starting_at(t0 - Duration::seconds(12), 1);
+    let a = Scheduler::start_paced(&db.url, &standin, clock, "a", discords_rate(), short).await;
+    let b = Scheduler::start_paced(&db.url, &standin, clock, "b", discords_rate(), short).await;
+    // Until the fan-out's first message, a tenth of a second apart: how many workers a
+    // heartbeat would count, once both have recorded one.
+    let (mut counted, mut samples) = (Vec::new(), std::time::Duration::from_millis(100));
+    let mut every = tokio::time::interval(samples);
+    while standin.messages().counts().created == 0 {
+        every.tick().await;
+        let fresh = clock.now() - Duration::from_std(alive).expect("a second");
+        let (alive_now,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM delivery_workers WHERE seen_at >= $1")
+                .bind(fresh)
+                .fetch_one(&db.pool)
+                .await
+                .expect("count");
+        if alive_now == 2 || !counted.is_empty() {
+            counted.push(alive_now);
+        }
+    }
+    samples *= u32::try_from(counted.len()).expect("samples");
+    standin
+        .messages()
+        .wait_for_created(subscribers as usize + 1, WAIT)
+        .await;
+    let (a_outcomes, b_outcomes) = (a.outcomes.clone(), b.outcomes.clone());
+    a.stop().await;
+    b.stop().await;
+
+    let counts = standin.messages().counts();
+    let requests = standin.requests();
+    let last_open = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/users/@me/channels"))
+        .map(|r| r.at)
+        .max()
+        .expect("opens");
+    let first_message = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/messages"))
+        .map(|r| r.at)
+        .min()
+        .expect("messages");
+    assert!(
+        first_message.duration_since(last_open) > alive && samples > 2 * alive,
+        "the workers were idle longer than a heartbeat counts before the fan-out"
+    );
+    assert!(
+        counted.iter().all(|n| *n == 2),
+        "a worker dropped out of the count while idle: {counted:?}"
+    );
+    assert_eq!(
+        counts.rate_limited, 0,
+        "the workers overran the global limit at the fan-out's start"
+    );
+    let rows = outbox_of(&db.pool, conference).await;
+    assert!(rows.iter().all(|r| r.status == OutboxStatus::Sent));
+    super::assert_each_sent_row_created_once(&standin.messages().posted(), counts, &rows);
+    let (a_sent, b_sent) = (a_outcomes.counts().sent, b_outcomes.counts().sent);
+    assert_eq!(a_sent + b_sent, subscribers + 1);
+    assert!(a_sent > 0 && b_sent > 0, "a {a_sent}, b {b_sent}");
 }
 
 #[tokio::test]
