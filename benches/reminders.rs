@@ -14,7 +14,8 @@
 //! 4. the keynote scenarios (`benches/reminders/keynote.rs`): `keynote-0`, `keynote-150`,
 //!    `keynote-300` (a keynote's `CONFBOT_BENCH_KEYNOTE`, default 2,000, DMs at that
 //!    latency), `keynote-kill`, `three` (three keynotes at one instant), `rolling`, `join`
-//!    (a second process added at half the DMs), and
+//!    (a second process added at half the DMs), `join-late` (the same with the first process
+//!    started once the keynote is due, so the fan-out goes at the full rate), and
 //!    `keynote-live` (`keynote-150` with a board, talk threads and schedule updates on),
 //!    `keynote-votes` (`keynote-live` with a question in the keynote's thread and
 //!    `CONFBOT_BENCH_VOTERS` (2,000) members upvoting it at `CONFBOT_BENCH_VOTES_PER_SECOND`
@@ -169,7 +170,7 @@ async fn bench(url: &str) -> anyhow::Result<()> {
                 kills: 0,
             },
             other => anyhow::bail!(
-                "unknown scenario {other:?} (one, sigkill, two, keynote-0, keynote-150, keynote-300, keynote-kill, three, rolling, join, keynote-live, keynote-votes, storm)"
+                "unknown scenario {other:?} (one, sigkill, two, keynote-0, keynote-150, keynote-300, keynote-kill, three, rolling, join, join-late, keynote-live, keynote-votes, storm)"
             ),
         });
     }
@@ -261,7 +262,7 @@ fn keynote_scenario(name: &str, subscribers: usize) -> Option<keynote::Keynote> 
         "keynote-kill" => (1, ms(150), Fault::Kill),
         "three" => (3, ms(150), Fault::None),
         "rolling" => (1, ms(150), Fault::Rolling),
-        "join" => (1, ms(150), Fault::Join),
+        "join" | "join-late" => (1, ms(150), Fault::Join),
         "keynote-live" | "keynote-votes" => (1, ms(150), Fault::None),
         _ => return None,
     };
@@ -276,6 +277,7 @@ fn keynote_scenario(name: &str, subscribers: usize) -> Option<keynote::Keynote> 
             voters: env_number("CONFBOT_BENCH_VOTERS", 2_000),
             per_second: env_number("CONFBOT_BENCH_VOTES_PER_SECOND", 100),
         }),
+        late: name == "join-late",
     })
 }
 

@@ -50,6 +50,10 @@ pub struct Keynote {
     pub live: bool,
     /// With `live`: a question in the keynote's thread and a burst of votes on its card.
     pub votes: Option<super::votes::Burst>,
+    /// The first process starts only once the keynote is due (after downtime): every DM is
+    /// overdue, so the fan-out goes at the full paced rate with its DM channels opened as it
+    /// goes, instead of being released at the counted rate from its own length ahead.
+    pub late: bool,
 }
 
 /// The board's and the schedule updates' channels of the `live` scenarios.
@@ -104,8 +108,13 @@ pub async fn run(
     let dms = scenario.keynotes * scenario.subscribers;
     // The fan-out counted at 40 requests a second, and the opens ahead at 20 (waves that
     // wait for Discord's answers), plus the processes' start.
-    let spread = chrono::Duration::milliseconds(i64::try_from(dms)? * 25);
-    let opening = chrono::Duration::milliseconds(i64::try_from(dms)? * 50);
+    let ahead = if scenario.late {
+        0
+    } else {
+        i64::try_from(dms)?
+    };
+    let spread = chrono::Duration::milliseconds(ahead * 25);
+    let opening = chrono::Duration::milliseconds(ahead * 50);
     let t0 = Utc::now() + chrono::Duration::seconds(15) + opening + spread;
     // A vote burst starts once the keynote's thread opens (2 s after t0): the rooms'
     // reminders keep falling due throughout it.
@@ -147,6 +156,9 @@ pub async fn run(
         log,
         rate: None,
     };
+    if scenario.late {
+        tokio::time::sleep((t0 - Utc::now()).to_std().unwrap_or_default()).await;
+    }
     let mut bots = vec![Bot::start(&launch)?];
     let asked: Asked = Arc::default();
     let asking = (scenario.fault == Fault::Rolling).then(|| {

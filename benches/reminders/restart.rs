@@ -13,7 +13,8 @@ use super::standin::StandIn;
 /// Each `/help` asked: when, and when its answer came.
 pub type Asked = Arc<Mutex<Vec<(Instant, Option<Instant>)>>>;
 
-/// Until two delivery workers have a heartbeat (the new process is delivering too).
+/// Until two delivery workers have a heartbeat (the new process has joined; it claims once
+/// the others have slowed to their share, `JOIN_WAIT` later).
 pub async fn wait_for_second_worker(pool: &PgPool) -> anyhow::Result<()> {
     let until = Instant::now() + Duration::from_secs(30);
     loop {

@@ -27,7 +27,7 @@ use crate::store::outbox;
 use batch::{claim_due, send_batch};
 use chrono::{DateTime, Utc};
 use dispatch::{Dispatch, InFlight};
-use peers::{Peers, HEARTBEAT_EVERY};
+use peers::Peers;
 
 mod batch;
 mod dispatch;
@@ -162,10 +162,13 @@ pub async fn run<D: Deliver>(
         tokio::time::Instant::now(),
         shared.options.alive_for,
     ));
+    // Stopped only once the loop has ended: its sends under way still take this worker's
+    // share meanwhile, so the others must go on counting it.
+    let (stop_beating, beating_stops) = watch::channel(false);
     let beating = tokio::spawn(peers::keep_beating(
         Arc::clone(&shared),
         Arc::clone(&peers),
-        stop.clone(),
+        beating_stops,
     ));
     let work = work_loop(Arc::clone(&shared), peers, wake, stop);
     tokio::pin!(work);
@@ -177,7 +180,7 @@ pub async fn run<D: Deliver>(
             work.await;
         }
     }
-    let _ = stop_tx.send(true);
+    let _ = stop_beating.send(true);
     // Before leaving: a heartbeat recorded after it would count this worker for a while.
     if let Err(error) = beating.await {
         tracing::warn!("the delivery heartbeat task ended abnormally: {error}");
@@ -214,7 +217,7 @@ async fn work_loop<D: Deliver>(
             // Not known yet to the other workers, or just joined them: no claim and no DM
             // channel open until they pace at their new share (`peers`).
             tokio::select! {
-                () = tokio::time::sleep(wait.min(HEARTBEAT_EVERY)) => {}
+                () = tokio::time::sleep(wait) => {}
                 _ = stop.changed() => {}
             }
             continue;
@@ -226,15 +229,14 @@ async fn work_loop<D: Deliver>(
             .saturating_sub(in_flight.load(Ordering::Acquire));
         let queued = shared.deliver.backlog();
         if room == 0 || queued > QUEUE_AHEAD {
-            // Busy: claim more when a batch ends or the queue has shortened. At most a
-            // quarter second apart, so that the loop's health beat goes on through a long
-            // pause (a global 429).
+            // Busy: claim more when a batch ends or the queue has shortened. A long pause
+            // (a global 429) still lets the loop's health beat through.
             let shortened = if room > 0 {
                 queued.saturating_sub(QUEUE_AHEAD)
             } else {
                 DISPATCH_WAIT
             }
-            .min(HEARTBEAT_EVERY);
+            .min(shared.options.max_sleep);
             tokio::select! {
                 _ = batches.join_next(), if !batches.is_empty() => {}
                 () = tokio::time::sleep(shortened) => {}

@@ -6,7 +6,7 @@ use sqlx::PgExecutor;
 
 use crate::store::StoreError;
 
-/// Records that `worker` is delivering at `now` and returns how many workers (itself
+/// Records that `worker` is alive at `now` and returns how many workers (itself
 /// included) were seen within `alive` of `now`. One statement: the count sees this
 /// worker's own heartbeat.
 pub async fn heartbeat(

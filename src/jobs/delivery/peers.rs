@@ -2,7 +2,7 @@
 //! heartbeat every quarter second from a task of its own, busy or idle, and paces at
 //! `1/workers` of the rate (`store::workers`). Two cases would still overrun the limit:
 //! - A worker only learns of a newcomer at its next heartbeat, and the slots its pacer has
-//!   already handed out keep the old spacing. So a worker that finds others delivering when it
+//!   already handed out keep the old spacing. So a worker that finds others alive when it
 //!   starts (a rolling restart, a replica added) claims nothing for [`JOIN_WAIT`]. Without that
 //!   wait, a rolling restart mid-fan-out drew 7 global 429s (BENCHMARKS.md) and a worker added
 //!   mid-fan-out drew 2-18 in the test.
@@ -23,7 +23,8 @@ use crate::lock::lock;
 /// to see a newcomer and slow to its share (one small upsert per interval).
 pub(super) const HEARTBEAT_EVERY: Duration = Duration::from_millis(250);
 
-/// How long a worker that finds others delivering at its first heartbeat claims nothing.
+/// How long a worker that finds others alive when it joins claims nothing: at its first
+/// heartbeat, or at the first after a gap long enough for the others to stop counting it.
 /// It rests on two bounds:
 /// - a running worker heartbeats within `HEARTBEAT_EVERY` of the newcomer's record (plus the
 ///   query's own time);
@@ -46,10 +47,17 @@ pub(super) struct Peers {
 #[derive(Debug)]
 struct State {
     started: Instant,
-    /// When a heartbeat last succeeded.
+    /// When the last heartbeat that succeeded was sent: its record ages from then.
     recorded: Option<Instant>,
     join: Join,
 }
+
+/// The shortest and longest time a record may count: shorter than two heartbeats, every
+/// heartbeat would be a join; the longest keeps the database's date arithmetic in range.
+const ALIVE_BOUNDS: (Duration, Duration) = (
+    HEARTBEAT_EVERY.saturating_mul(2),
+    Duration::from_secs(24 * 60 * 60),
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Join {
@@ -65,7 +73,7 @@ impl Peers {
     /// A worker counted by the others while its heartbeat is younger than `alive_for`.
     pub(super) fn new(started: Instant, alive_for: Duration) -> Self {
         Self {
-            alive_for,
+            alive_for: alive_for.clamp(ALIVE_BOUNDS.0, ALIVE_BOUNDS.1),
             state: Mutex::new(State {
                 started,
                 recorded: None,
@@ -84,36 +92,50 @@ impl Peers {
         }
     }
 
-    /// A heartbeat answered at `now`: `workers` are alive, this one included. The first, and
-    /// the first after a gap in which the others stopped counting this worker, is a join.
-    fn recorded(&self, now: Instant, workers: u32) {
-        let mut state = lock(&self.state);
-        let joined = state
-            .recorded
-            .map_or(true, |at| now.duration_since(at) >= self.alive_for);
-        state.recorded = Some(now);
-        if !joined {
-            return;
-        }
-        state.join = if workers > 1 {
+    /// A heartbeat sent at `sent` and answered at `answered`: `workers` are alive, this one
+    /// included. The first, and the first after a gap in which the others stopped counting
+    /// this worker, is a join.
+    fn recorded(&self, sent: Instant, answered: Instant, workers: u32) {
+        let waiting = {
+            let mut state = lock(&self.state);
+            let joined = state
+                .recorded
+                .map_or(true, |at| answered.duration_since(at) >= self.alive_for);
+            state.recorded = Some(sent);
+            if !joined {
+                return;
+            }
+            let waiting = workers > 1;
+            state.join = if waiting {
+                Join::Until(answered + JOIN_WAIT)
+            } else {
+                Join::Settled
+            };
+            waiting
+        };
+        if waiting {
             tracing::info!(
                 workers,
                 "other delivery workers are alive: claiming starts once they have slowed to their share"
             );
-            Join::Until(now + JOIN_WAIT)
-        } else {
-            Join::Settled
-        };
+        }
     }
 
     /// A heartbeat failed at `now`. A worker whose heartbeats have never succeeded goes on
     /// as if alone once the others would have stopped counting it anyway; its first
     /// heartbeat that succeeds then counts as a join.
     fn failed(&self, now: Instant) {
-        let mut state = lock(&self.state);
-        if state.join == Join::Unknown && now.duration_since(state.started) >= self.alive_for {
-            tracing::warn!("no delivery heartbeat recorded yet: delivering as if alone");
-            state.join = Join::Settled;
+        let alone = {
+            let mut state = lock(&self.state);
+            let alone =
+                state.join == Join::Unknown && now.duration_since(state.started) >= self.alive_for;
+            if alone {
+                state.join = Join::Settled;
+            }
+            alone
+        };
+        if alone {
+            tracing::warn!("no delivery_workers heartbeat recorded yet: delivering as if alone");
         }
     }
 }
@@ -126,29 +148,31 @@ pub(super) async fn keep_beating<D: Deliver>(
     peers: Arc<Peers>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let alive_for = chrono::Duration::from_std(peers.alive_for).unwrap_or(chrono::Duration::MAX);
+    let alive_for =
+        chrono::Duration::from_std(peers.alive_for).unwrap_or_else(|_| chrono::Duration::days(1));
     let worker = &shared.options.worker;
     let mut every = tokio::time::interval(HEARTBEAT_EVERY);
     every.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut failing = false;
     while !*stop.borrow() {
         tokio::select! {
-            _ = every.tick() => {}
+            biased;
             _ = stop.changed() => break,
+            _ = every.tick() => {}
         }
-        let at = shared.clock.now();
+        let (sent, at) = (Instant::now(), shared.clock.now());
         match crate::store::workers::heartbeat(&shared.pool, worker, at, alive_for).await {
             Ok(workers) => {
                 shared.deliver.share_with(workers);
-                peers.recorded(Instant::now(), workers);
+                peers.recorded(sent, Instant::now(), workers);
                 if std::mem::take(&mut failing) {
-                    tracing::info!("the delivery heartbeat is recorded again");
+                    tracing::info!("the delivery_workers heartbeat is recorded again");
                 }
             }
             Err(error) => {
                 // Once per outage, not four times a second.
                 if !std::mem::replace(&mut failing, true) {
-                    tracing::warn!("recording the delivery heartbeat failed: {error}");
+                    tracing::warn!("recording the delivery_workers heartbeat failed: {error}");
                 }
                 peers.failed(Instant::now());
             }
@@ -173,10 +197,11 @@ mod tests {
             "before any heartbeat"
         );
 
-        peers.recorded(start, 1);
-        peers.recorded(start + HEARTBEAT_EVERY, 2);
+        peers.recorded(start, start, 1);
+        let next = start + HEARTBEAT_EVERY;
+        peers.recorded(next, next, 2);
 
-        assert_eq!(peers.holding_off(start + HEARTBEAT_EVERY), None);
+        assert_eq!(peers.holding_off(next), None);
     }
 
     #[test]
@@ -184,9 +209,10 @@ mod tests {
         let start = Instant::now();
         let peers = Peers::new(start, ALIVE);
 
-        peers.recorded(start, 2);
+        peers.recorded(start, start, 2);
         let waiting = peers.holding_off(start + Duration::from_millis(100));
-        peers.recorded(start + HEARTBEAT_EVERY, 3);
+        let next = start + HEARTBEAT_EVERY;
+        peers.recorded(next, next, 3);
         let still = peers.holding_off(start + HEARTBEAT_EVERY);
         let after = peers.holding_off(start + JOIN_WAIT);
 
@@ -203,12 +229,13 @@ mod tests {
     fn a_worker_the_others_stopped_counting_joins_again() {
         let start = Instant::now();
         let peers = Peers::new(start, ALIVE);
-        peers.recorded(start, 1);
+        // A slow heartbeat: its record ages from when it was sent.
+        peers.recorded(start, start + Duration::from_secs(2), 1);
 
-        // The database was away for longer than a record counts.
-        let back = start + ALIVE + HEARTBEAT_EVERY;
-        peers.failed(start + HEARTBEAT_EVERY);
-        peers.recorded(back, 2);
+        // The database was away for longer than a record counts, from the record's time.
+        let back = start + ALIVE;
+        peers.failed(start + Duration::from_secs(5));
+        peers.recorded(back, back, 2);
 
         assert_eq!(peers.holding_off(back), Some(JOIN_WAIT));
     }
@@ -222,12 +249,29 @@ mod tests {
         let early = peers.holding_off(start + HEARTBEAT_EVERY);
         peers.failed(start + ALIVE);
         let late = peers.holding_off(start + ALIVE);
-        peers.recorded(start + ALIVE + HEARTBEAT_EVERY, 2);
-        let recorded = peers.holding_off(start + ALIVE + HEARTBEAT_EVERY);
+        let back = start + ALIVE + HEARTBEAT_EVERY;
+        peers.recorded(back, back, 2);
+        let recorded = peers.holding_off(back);
 
         assert_eq!(early, Some(HEARTBEAT_EVERY));
         assert_eq!(late, None, "delivering as if alone");
         assert_eq!(recorded, Some(JOIN_WAIT), "then a join like any other");
+    }
+
+    #[test]
+    fn a_record_counts_for_at_least_two_heartbeats() {
+        let start = Instant::now();
+        let peers = Peers::new(start, Duration::ZERO);
+        peers.recorded(start, start, 2);
+        let next = start + HEARTBEAT_EVERY;
+        peers.recorded(next, next, 2);
+
+        assert_eq!(peers.alive_for, 2 * HEARTBEAT_EVERY);
+        assert_eq!(
+            peers.holding_off(next),
+            Some(JOIN_WAIT - HEARTBEAT_EVERY),
+            "the next heartbeat is no join that would move the wait"
+        );
     }
 
     #[test]

@@ -219,18 +219,18 @@ async fn idle_workers_keep_counting_each_other_and_start_a_fan_out_at_their_shar
     let subscribers = 120;
     let conference = fan_out(&db.pool, t0, subscribers).await;
     let standin = super::standin().await;
-    // A heartbeat counts for a second here (ten by default): both workers open their
-    // subscribers' DM channels, then have nothing to do for several times that before the
+    // A heartbeat counts for two seconds here (ten by default): both workers open their
+    // subscribers' DM channels, then have nothing to do for longer than that before the
     // fan-out starts (about three seconds before its due instant).
-    let alive = std::time::Duration::from_secs(1);
+    let alive = std::time::Duration::from_secs(2);
     let short = |o: &mut confbot::jobs::DeliveryOptions| o.alive_for = alive;
     let clock = Clock::starting_at(t0 - Duration::seconds(12), 1);
     let a = Scheduler::start_paced(&db.url, &standin, clock, "a", discords_rate(), short).await;
     let b = Scheduler::start_paced(&db.url, &standin, clock, "b", discords_rate(), short).await;
     // Until the fan-out's first message, a tenth of a second apart: how many workers a
     // heartbeat would count, once both have recorded one.
-    let (mut counted, mut samples) = (Vec::new(), std::time::Duration::from_millis(100));
-    let mut every = tokio::time::interval(samples);
+    let (mut counted, mut sampled_from) = (Vec::new(), None);
+    let mut every = tokio::time::interval(std::time::Duration::from_millis(100));
     while standin.messages().counts().created == 0 {
         every.tick().await;
         let fresh = clock.now() - Duration::from_std(alive).expect("a second");
@@ -241,10 +241,11 @@ async fn idle_workers_keep_counting_each_other_and_start_a_fan_out_at_their_shar
                 .await
                 .expect("count");
         if alive_now == 2 || !counted.is_empty() {
+            sampled_from.get_or_insert_with(std::time::Instant::now);
             counted.push(alive_now);
         }
     }
-    samples *= u32::try_from(counted.len()).expect("samples");
+    let sampled = sampled_from.expect("both workers recorded").elapsed();
     standin
         .messages()
         .wait_for_created(subscribers as usize + 1, WAIT)
@@ -268,7 +269,7 @@ async fn idle_workers_keep_counting_each_other_and_start_a_fan_out_at_their_shar
         .min()
         .expect("messages");
     assert!(
-        first_message.duration_since(last_open) > alive && samples > 2 * alive,
+        first_message.duration_since(last_open) > alive && sampled > 2 * alive,
         "the workers were idle longer than a heartbeat counts before the fan-out"
     );
     assert!(
