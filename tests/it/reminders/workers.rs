@@ -188,28 +188,45 @@ async fn a_worker_joining_a_fan_out_at_discords_rate_draws_no_429() {
     let a = Scheduler::start_paced(&db.url, &standin, clock, "a", paced, |_| {}).await;
     standin.messages().wait_for_created(20, WAIT).await;
     let b = Scheduler::start_paced(&db.url, &standin, clock, "b", paced, |_| {}).await;
-    standin
-        .messages()
-        .wait_for_created(subscribers as usize + 1, WAIT)
-        .await;
-    let (a_outcomes, b_outcomes) = (a.outcomes.clone(), b.outcomes.clone());
-    a.stop().await;
-    b.stop().await;
+    let (a_sent, b_sent) = both_finish(&db, &standin, conference, subscribers, [a, b]).await;
 
-    let counts = standin.messages().counts();
-    assert_eq!(
-        counts.rate_limited, 0,
-        "the newcomer and the running worker together overran the global limit"
-    );
-    let rows = outbox_of(&db.pool, conference).await;
-    assert!(rows.iter().all(|r| r.status == OutboxStatus::Sent));
-    super::assert_each_sent_row_created_once(&standin.messages().posted(), counts, &rows);
-    let (a_sent, b_sent) = (a_outcomes.counts().sent, b_outcomes.counts().sent);
-    assert_eq!(a_sent + b_sent, subscribers + 1);
     assert!(
         b_sent > 0,
         "the newcomer took its share: a {a_sent}, b {b_sent}"
     );
+}
+
+/// Waits for the fan-out to `subscribers` and the room's post, stops both workers, and checks
+/// that no request drew a 429 and that every row was sent once, by one of them; returns how
+/// many each sent.
+async fn both_finish(
+    db: &TestDb,
+    standin: &crate::discord::standin::StandIn,
+    conference: i64,
+    subscribers: u64,
+    workers: [Scheduler; 2],
+) -> (u64, u64) {
+    standin
+        .messages()
+        .wait_for_created(subscribers as usize + 1, WAIT)
+        .await;
+    let mut sent = [0; 2];
+    for (worker, sent) in workers.into_iter().zip(&mut sent) {
+        let outcomes = worker.outcomes.clone();
+        worker.stop().await;
+        *sent = outcomes.counts().sent;
+    }
+
+    let counts = standin.messages().counts();
+    assert_eq!(
+        counts.rate_limited, 0,
+        "the workers together overran the global limit"
+    );
+    let rows = outbox_of(&db.pool, conference).await;
+    assert!(rows.iter().all(|r| r.status == OutboxStatus::Sent));
+    super::assert_each_sent_row_created_once(&standin.messages().posted(), counts, &rows);
+    assert_eq!(sent[0] + sent[1], subscribers + 1);
+    (sent[0], sent[1])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,15 +263,8 @@ async fn idle_workers_keep_counting_each_other_and_start_a_fan_out_at_their_shar
         }
     }
     let sampled = sampled_from.expect("both workers recorded").elapsed();
-    standin
-        .messages()
-        .wait_for_created(subscribers as usize + 1, WAIT)
-        .await;
-    let (a_outcomes, b_outcomes) = (a.outcomes.clone(), b.outcomes.clone());
-    a.stop().await;
-    b.stop().await;
+    let (a_sent, b_sent) = both_finish(&db, &standin, conference, subscribers, [a, b]).await;
 
-    let counts = standin.messages().counts();
     let requests = standin.requests();
     let last_open = requests
         .iter()
@@ -276,15 +286,6 @@ async fn idle_workers_keep_counting_each_other_and_start_a_fan_out_at_their_shar
         counted.iter().all(|n| *n == 2),
         "a worker dropped out of the count while idle: {counted:?}"
     );
-    assert_eq!(
-        counts.rate_limited, 0,
-        "the workers overran the global limit at the fan-out's start"
-    );
-    let rows = outbox_of(&db.pool, conference).await;
-    assert!(rows.iter().all(|r| r.status == OutboxStatus::Sent));
-    super::assert_each_sent_row_created_once(&standin.messages().posted(), counts, &rows);
-    let (a_sent, b_sent) = (a_outcomes.counts().sent, b_outcomes.counts().sent);
-    assert_eq!(a_sent + b_sent, subscribers + 1);
     assert!(a_sent > 0 && b_sent > 0, "a {a_sent}, b {b_sent}");
 }
 
