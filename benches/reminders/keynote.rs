@@ -170,6 +170,8 @@ pub async fn run(
         // Past already when the first process starts late.
         + (t0 - Utc::now()).to_std().unwrap_or_default()
         + spread.to_std()? * 2
+        // A late start's backlog goes at the full rate: an open and a send per DM.
+        + Duration::from_millis(if scenario.late { u64::try_from(dms)? * 50 } else { 0 })
         + Duration::from_secs(120 + u64::try_from(burst_span)?);
     let voting = scenario.votes.map(|burst| {
         let guild = u64::try_from(LIVE_GUILD).unwrap_or_default();

@@ -4,8 +4,8 @@
 //! - A worker only learns of a newcomer at its next heartbeat, and the slots its pacer has
 //!   already handed out keep the old spacing. So a worker that finds others alive when it
 //!   starts (a rolling restart, a replica added) claims nothing for [`JOIN_WAIT`]. Without that
-//!   wait, a rolling restart mid-fan-out drew 7 global 429s (BENCHMARKS.md) and a worker added
-//!   mid-fan-out drew 2-18 in the test.
+//!   wait, a process added to a fan-out going at the full paced rate drew 6-7 global 429s
+//!   (BENCHMARKS.md, `join-late`), and a worker added in the test 2-18.
 //! - An idle worker that stopped heartbeating would drop out of the others' count, and at the
 //!   next fan-out both would start at the full rate. Hence the heartbeat's own task, instead of
 //!   heartbeats from the delivery loop, which sleeps up to a minute when nothing is due.
@@ -61,16 +61,17 @@ const ALIVE_BOUNDS: (Duration, Duration) = (
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Join {
-    /// No heartbeat has succeeded yet: whether others are delivering is not known.
+    /// No heartbeat has succeeded yet: whether others are alive is not known.
     Unknown,
     /// Claims may go ahead.
     Settled,
-    /// Others were delivering when this worker joined: no claim before this instant.
+    /// Others were alive when this worker joined: no claim before this instant.
     Until(Instant),
 }
 
 impl Peers {
-    /// A worker counted by the others while its heartbeat is younger than `alive_for`.
+    /// A worker counted by the others while its heartbeat is younger than `alive_for` (real
+    /// time).
     pub(super) fn new(started: Instant, alive_for: Duration) -> Self {
         Self {
             alive_for: alive_for.clamp(ALIVE_BOUNDS.0, ALIVE_BOUNDS.1),
@@ -148,8 +149,11 @@ pub(super) async fn keep_beating<D: Deliver>(
     peers: Arc<Peers>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let alive_for =
-        chrono::Duration::from_std(peers.alive_for).unwrap_or_else(|_| chrono::Duration::days(1));
+    // Records carry the clock's time, which a demo or a test may run faster than real time.
+    let alive_for = shared
+        .clock
+        .stretch(peers.alive_for)
+        .min(chrono::Duration::days(3650));
     let worker = &shared.options.worker;
     let mut every = tokio::time::interval(HEARTBEAT_EVERY);
     every.set_missed_tick_behavior(MissedTickBehavior::Delay);

@@ -250,7 +250,7 @@ async fn idle_workers_keep_counting_each_other_and_start_a_fan_out_at_their_shar
     let mut every = tokio::time::interval(std::time::Duration::from_millis(100));
     while standin.messages().counts().created == 0 {
         every.tick().await;
-        let fresh = clock.now() - Duration::from_std(alive).expect("a second");
+        let fresh = clock.now() - Duration::from_std(alive).expect("alive_for fits");
         let (alive_now,): (i64,) =
             sqlx::query_as("SELECT count(*) FROM delivery_workers WHERE seen_at >= $1")
                 .bind(fresh)
