@@ -39,7 +39,7 @@ pub async fn of_users(
         match (row.try_get::<bool, _>("closed")?, channel) {
             (true, _) => known.insert(user, DmChannel::Closed),
             (false, Some(channel)) => known.insert(user, DmChannel::Open(id_from_db(channel))),
-            // Reopened after a refused open: to open again.
+            // The table's check excludes it: nothing known, to open.
             (false, None) => None,
         };
     }
@@ -47,7 +47,7 @@ pub async fn of_users(
 }
 
 /// Stores `user`'s DM channel, opened at `now` (a channel opened afresh replaces the old
-/// one; whether DMs are closed is kept).
+/// one; whether DMs are closed is kept), and ends any hold on opening it.
 pub async fn remember(
     db: impl PgExecutor<'_>,
     user: u64,
@@ -55,7 +55,8 @@ pub async fn remember(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO dm_channels (user_id, channel_id, opened_at) VALUES ($1, $2, $3)
+        "WITH settled AS (DELETE FROM dm_channel_opening WHERE user_id = $1)
+         INSERT INTO dm_channels (user_id, channel_id, opened_at) VALUES ($1, $2, $3)
          ON CONFLICT (user_id) DO UPDATE
             SET channel_id = EXCLUDED.channel_id, opened_at = EXCLUDED.opened_at",
     )
@@ -77,7 +78,7 @@ pub async fn forget(db: impl PgExecutor<'_>, user: u64) -> Result<(), StoreError
 }
 
 /// Records at `now` that `user` does not accept DMs from the bot (in `channel`, or Discord
-/// would not open one).
+/// would not open one), and ends any hold on opening their channel.
 pub async fn mark_closed(
     db: impl PgExecutor<'_>,
     user: u64,
@@ -85,7 +86,8 @@ pub async fn mark_closed(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO dm_channels (user_id, channel_id, opened_at, closed_at)
+        "WITH settled AS (DELETE FROM dm_channel_opening WHERE user_id = $1)
+         INSERT INTO dm_channels (user_id, channel_id, opened_at, closed_at)
          VALUES ($1, $2, $3, $3)
          ON CONFLICT (user_id) DO UPDATE
             SET closed_at = EXCLUDED.closed_at,
@@ -100,36 +102,74 @@ pub async fn mark_closed(
 }
 
 /// `user` interacted with the bot: DMs to them are tried again. Returns whether they were
-/// marked closed. One primary-key look when they were not.
+/// marked closed. A stored channel is kept; a user whose channel Discord would not open has
+/// no channel to keep, so their row goes and the next look ahead opens one. Primary-key
+/// looks only.
 pub async fn reopen(db: impl PgExecutor<'_>, user: u64) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE dm_channels SET closed_at = NULL WHERE user_id = $1 AND closed_at IS NOT NULL",
+    let reopened: i64 = sqlx::query_scalar(
+        "WITH gone AS (
+            DELETE FROM dm_channels
+             WHERE user_id = $1 AND closed_at IS NOT NULL AND channel_id IS NULL
+            RETURNING 1),
+         kept AS (
+            UPDATE dm_channels SET closed_at = NULL
+             WHERE user_id = $1 AND closed_at IS NOT NULL AND channel_id IS NOT NULL
+            RETURNING 1)
+         SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM kept)",
     )
     .bind(id_to_db(user))
-    .execute(db)
+    .fetch_one(db)
     .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(reopened > 0)
 }
 
-/// Up to `limit` users with a pending DM due before `until` and no stored DM channel: the
-/// channels to open ahead of their reminders, soonest first.
-pub async fn to_open(
+/// Takes up to `limit` users with a pending DM due before `due_before` and no stored DM
+/// channel, soonest first, for this process to open their channels ahead: each is held
+/// until `hold_until`, so that another process looking ahead meanwhile is given others.
+/// Users another process holds (until after `now`) are skipped. The hold ends with
+/// [`remember`], [`mark_closed`] or [`let_go`].
+///
+/// Two processes taking the same users at once: the second one's insert waits for the
+/// first's and then finds the hold live, so each user goes to one of them. Both take in the
+/// same order (due, then user), so neither waits on a row the other is about to wait on.
+pub async fn take_to_open(
     db: impl PgExecutor<'_>,
-    until: DateTime<Utc>,
+    due_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    hold_until: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<u64>, StoreError> {
     let rows: Vec<i64> = sqlx::query_scalar(
-        "SELECT o.target_id FROM outbox o
-          WHERE o.status = 'pending' AND o.target_kind = 'dm' AND o.due_at < $1
-            AND NOT EXISTS (SELECT 1 FROM dm_channels d WHERE d.user_id = o.target_id
-                              AND (d.channel_id IS NOT NULL OR d.closed_at IS NOT NULL))
-          GROUP BY o.target_id
-          ORDER BY min(o.due_at)
-          LIMIT $2",
+        "WITH wanted AS (
+            SELECT o.target_id FROM outbox o
+             WHERE o.status = 'pending' AND o.target_kind = 'dm' AND o.due_at < $1
+               AND NOT EXISTS (SELECT 1 FROM dm_channels d WHERE d.user_id = o.target_id
+                                 AND (d.channel_id IS NOT NULL OR d.closed_at IS NOT NULL))
+               AND NOT EXISTS (SELECT 1 FROM dm_channel_opening h
+                                WHERE h.user_id = o.target_id AND h.until > $2)
+             GROUP BY o.target_id
+             ORDER BY min(o.due_at), o.target_id
+             LIMIT $4)
+         INSERT INTO dm_channel_opening AS h (user_id, until)
+         SELECT target_id, $3 FROM wanted
+         ON CONFLICT (user_id) DO UPDATE SET until = EXCLUDED.until WHERE h.until <= $2
+         RETURNING h.user_id",
     )
-    .bind(until)
+    .bind(due_before)
+    .bind(now)
+    .bind(hold_until)
     .bind(i64::from(limit))
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(id_from_db).collect())
+}
+
+/// Ends this process's hold on opening `user`'s channel without an answer (the pacer had no
+/// slot, or the request failed): the next look ahead, by any process, may take them.
+pub async fn let_go(db: impl PgExecutor<'_>, user: u64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM dm_channel_opening WHERE user_id = $1")
+        .bind(id_to_db(user))
+        .execute(db)
+        .await?;
+    Ok(())
 }

@@ -95,6 +95,11 @@ pub(super) async fn learn<D: Deliver>(shared: &Shared<D>, to: Recipient, error: 
 /// never a queue of them that due posts would wait behind.
 const OPEN_WAIT: Duration = Duration::from_millis(500);
 
+/// How long a process holds the users whose channels it opens ahead, so that no other
+/// process opens them too: the pacer's wait and a request's timeout, with room to spare.
+/// A hold outlives its process only if that process dies mid-open.
+const OPEN_HOLD: Duration = Duration::from_secs(30);
+
 /// Opens the DM channels of a few users with DMs due within
 /// [`OPEN_AHEAD`] and no channel yet: two batches, as many as the pacer has slots for
 /// within [`OPEN_WAIT`] (a wave waits for its answers, so it must be large enough to keep
@@ -102,9 +107,11 @@ const OPEN_WAIT: Duration = Duration::from_millis(500);
 /// refused by Discord); 0 when none was due or none could be opened now (the pacer had no
 /// slot soon, or the opens failed): the loop then sleeps, and a later idle turn goes on.
 pub(super) async fn open_ahead<D: Deliver>(shared: &Arc<Shared<D>>) -> usize {
-    let until = shared.clock.now() + OPEN_AHEAD;
+    let now = shared.clock.now();
+    let hold_until = now + shared.clock.stretch(OPEN_HOLD);
     let few = shared.options.batch.saturating_mul(2);
-    let users = match dm_channels::to_open(&shared.pool, until, few).await {
+    let taken = dm_channels::take_to_open(&shared.pool, now + OPEN_AHEAD, now, hold_until, few);
+    let users = match taken.await {
         Ok(users) => users,
         Err(error) => {
             tracing::warn!("finding DM channels to open failed: {error}");
@@ -115,7 +122,16 @@ pub(super) async fn open_ahead<D: Deliver>(shared: &Arc<Shared<D>>) -> usize {
     for user in users {
         let shared = Arc::clone(shared);
         let claim = Claim::unclaimed_within(OPEN_WAIT);
-        opens.spawn(async move { open(&shared, user, &claim).await });
+        opens.spawn(async move {
+            let opened = open(&shared, user, &claim).await;
+            // Settled ends the hold as it is stored; otherwise any process may try again.
+            if !matches!(opened, Ok(_) | Err(SendError::Rejected(_))) {
+                if let Err(error) = dm_channels::let_go(&shared.pool, user).await {
+                    tracing::warn!(user, "letting go of a DM channel to open failed: {error}");
+                }
+            }
+            opened
+        });
     }
     let mut settled = 0;
     while let Some(done) = opens.join_next().await {
@@ -127,4 +143,16 @@ pub(super) async fn open_ahead<D: Deliver>(shared: &Arc<Shared<D>>) -> usize {
         }
     }
     settled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_ahead_is_settled_well_inside_its_hold() {
+        // A hold that ran out mid-request would let another process open the same channel.
+        let options = super::super::DeliveryOptions::for_rate("w".into(), 50);
+        assert!(OPEN_HOLD > 2 * (OPEN_WAIT + options.request_timeout()));
+    }
 }

@@ -135,3 +135,114 @@ async fn a_user_who_refuses_dms_is_not_asked_again_until_they_interact() {
     assert_eq!(to_7.iter().filter(|p| p.dm_user == Some(7)).count(), 1);
     assert_eq!(opens(&standin), 1, "the stored channel was kept");
 }
+
+/// A talk due at `due` with `users` subscribers, its reminders planned at `now`.
+async fn planned_fan_out(db: &TestDb, due: DateTime<Utc>, users: u64, now: DateTime<Utc>) {
+    fan_out(&db.pool, due, users).await;
+    confbot::jobs::Planner::new(db.pool.clone(), super::plan_settings())
+        .replan_all(now)
+        .await
+        .expect("plan");
+}
+
+/// Users to open, taken by one process: sorted, to compare as sets.
+async fn take(db: &TestDb, now: DateTime<Utc>, hold: Duration, limit: u32) -> Vec<u64> {
+    let due_before = now + Duration::hours(2);
+    let mut taken = dm_channels::take_to_open(&db.pool, due_before, now, now + hold, limit)
+        .await
+        .expect("take");
+    taken.sort_unstable();
+    taken
+}
+
+#[tokio::test]
+async fn processes_looking_ahead_together_are_given_different_users_to_open() {
+    let db = TestDb::new().await;
+    let due = at("2026-06-01T09:00:00Z");
+    let now = due - Duration::minutes(30);
+    planned_fan_out(&db, due, 10, now).await;
+    let hold = Duration::seconds(30);
+
+    let first = take(&db, now, hold, 6).await;
+    let second = take(&db, now, hold, 6).await;
+    assert_eq!(first.len(), 6);
+    assert_eq!(
+        second.len(),
+        4,
+        "held users are not given again: {second:?}"
+    );
+    let mut all: Vec<u64> = first.iter().chain(&second).copied().collect();
+    all.sort_unstable();
+    assert_eq!(all, (1..=10).collect::<Vec<_>>());
+    assert!(
+        take(&db, now, hold, 6).await.is_empty(),
+        "every user is held"
+    );
+
+    // Let go (the pacer had no slot): given again. Opened or refused: never again.
+    dm_channels::let_go(&db.pool, first[0])
+        .await
+        .expect("let go");
+    dm_channels::remember(&db.pool, first[1], 900, now)
+        .await
+        .expect("remember");
+    dm_channels::mark_closed(&db.pool, first[2], None, now)
+        .await
+        .expect("closed");
+    assert_eq!(take(&db, now, hold, 6).await, vec![first[0]]);
+
+    // A hold that outlived its process (it died mid-open) is taken again once it ran out.
+    let later = take(&db, now + hold + Duration::seconds(1), hold, 20).await;
+    let settled = [first[1], first[2]];
+    let expected: Vec<u64> = (1..=10).filter(|u| !settled.contains(u)).collect();
+    assert_eq!(later, expected);
+}
+
+#[tokio::test]
+async fn processes_taking_at_the_same_moment_split_the_users_between_them() {
+    let db = TestDb::new().await;
+    let due = at("2026-06-01T09:00:00Z");
+    let now = due - Duration::minutes(30);
+    planned_fan_out(&db, due, 200, now).await;
+    let hold = Duration::seconds(30);
+    // Each round, two processes take (on their own connections) before either has
+    // settled anything, until nobody is left: every user goes to one of them, once, and
+    // neither fails.
+    let mut given = Vec::new();
+    // At least 15 a round while any are left: 14 rounds and an empty one.
+    for round in 0.. {
+        assert!(round < 16, "users were given again and again: {given:?}");
+        let (a, b) = tokio::join!(take(&db, now, hold, 15), take(&db, now, hold, 15));
+        if a.is_empty() && b.is_empty() {
+            break;
+        }
+        given.extend(a);
+        given.extend(b);
+    }
+    given.sort_unstable();
+    assert_eq!(given, (1..=200).collect::<Vec<_>>(), "each user given once");
+}
+
+#[tokio::test]
+async fn a_user_whose_channel_discord_would_not_open_is_tried_again_after_interacting() {
+    let db = TestDb::new().await;
+    let due = at("2026-06-01T09:00:00Z");
+    let now = due - Duration::minutes(30);
+    planned_fan_out(&db, due, 1, now).await;
+    assert_eq!(take(&db, now, Duration::seconds(30), 5).await, vec![1]);
+    dm_channels::mark_closed(&db.pool, 1, None, now)
+        .await
+        .expect("refused");
+    assert!(take(&db, now, Duration::seconds(30), 5).await.is_empty());
+    let known = dm_channels::of_users(&db.pool, &[1]).await.expect("known");
+    assert_eq!(known.get(&1), Some(&dm_channels::DmChannel::Closed));
+
+    assert!(dm_channels::reopen(&db.pool, 1).await.expect("reopen"));
+    let known = dm_channels::of_users(&db.pool, &[1]).await.expect("known");
+    assert!(known.is_empty(), "no channel is known: {known:?}");
+    assert_eq!(take(&db, now, Duration::seconds(30), 5).await, vec![1]);
+    assert!(
+        !dm_channels::reopen(&db.pool, 1).await.expect("reopen"),
+        "not closed any more"
+    );
+}

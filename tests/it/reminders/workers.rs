@@ -266,12 +266,17 @@ async fn idle_workers_keep_counting_each_other_and_start_a_fan_out_at_their_shar
     let (a_sent, b_sent) = both_finish(&db, &standin, conference, subscribers, [a, b]).await;
 
     let requests = standin.requests();
-    let last_open = requests
-        .iter()
-        .filter(|r| r.path.ends_with("/users/@me/channels"))
-        .map(|r| r.at)
-        .max()
-        .expect("opens");
+    let opens = || {
+        requests
+            .iter()
+            .filter(|r| r.path.ends_with("/users/@me/channels"))
+    };
+    assert_eq!(
+        opens().count(),
+        subscribers as usize,
+        "both looked ahead at once: each channel is opened by one of them"
+    );
+    let last_open = opens().map(|r| r.at).max().expect("opens");
     let first_message = requests
         .iter()
         .filter(|r| r.path.ends_with("/messages"))
