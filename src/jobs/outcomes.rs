@@ -1,7 +1,7 @@
 //! What the delivery loop reports to whoever watches it (metrics, health, tests): outcome
 //! counts in total and by kind of post, how late posts went out, and a heartbeat.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -128,6 +128,9 @@ pub struct Outcomes {
     heartbeat: Mutex<Option<Instant>>,
     /// How many times the loop has looked at the outbox.
     turns: AtomicU64,
+    /// The delivering workers (this one included) the last heartbeat counted; 0 before one
+    /// succeeded.
+    workers: AtomicU32,
 }
 
 impl Default for Outcomes {
@@ -149,6 +152,7 @@ impl Default for Outcomes {
             lateness: Buckets(LATENESS_BUCKETS).histogram(),
             heartbeat: Mutex::new(None),
             turns: AtomicU64::new(0),
+            workers: AtomicU32::new(0),
         }
     }
 }
@@ -188,6 +192,17 @@ impl Outcomes {
     pub fn heartbeat_age(&self) -> Option<Duration> {
         let beat = *lock(&self.heartbeat);
         beat.map(|beat| beat.elapsed())
+    }
+
+    /// How many delivering workers share Discord's rate, this one included, as its last
+    /// heartbeat counted them; `None` before a heartbeat succeeded.
+    pub fn workers(&self) -> Option<u32> {
+        Some(self.workers.load(Ordering::Relaxed)).filter(|n| *n > 0)
+    }
+
+    /// Recorded by each heartbeat that succeeds.
+    pub(crate) fn counted_workers(&self, workers: u32) {
+        self.workers.store(workers, Ordering::Relaxed);
     }
 
     /// Recorded by the delivery loop on every turn (public for tests and rehearsals).
@@ -243,5 +258,12 @@ mod tests {
         assert_eq!(by_kind[0], (PostKind::Reminder, [1, 0, 0, 0, 0]));
         assert_eq!(by_kind[3], (PostKind::Announcement, [0, 0, 1, 0, 0]));
         assert_eq!(outcomes.heartbeat_age(), None);
+        assert_eq!(
+            outcomes.workers(),
+            None,
+            "no heartbeat has counted them yet"
+        );
+        outcomes.counted_workers(2);
+        assert_eq!(outcomes.workers(), Some(2));
     }
 }

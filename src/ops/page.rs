@@ -139,6 +139,14 @@ fn gauges(page: &mut Registry, ops: &Ops, gateway: &Gateway) {
             ConstGauge::new(age.as_secs_f64()),
         );
     }
+    if let Some(workers) = ops.outcomes.workers() {
+        page.register(
+            "delivery_workers",
+            "Delivering processes sharing Discord's global rate (this one included), as this \
+             process's last heartbeat counted them: each paces at its share",
+            ConstGauge::new(i64::from(workers)),
+        );
+    }
 }
 
 fn database_up(page: &mut Registry, up: bool) {

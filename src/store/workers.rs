@@ -6,9 +6,14 @@ use sqlx::PgExecutor;
 
 use crate::store::StoreError;
 
+/// How long after it last counted a worker's record is deleted: a worker that left
+/// gracefully deletes its own, but one that crashed (or whose name changed with its
+/// restart) leaves it behind.
+const FORGOTTEN_AFTER: Duration = Duration::hours(1);
+
 /// Records that `worker` is alive at `now` and returns how many workers (itself
-/// included) were seen within `alive` of `now`. One statement: the count sees this
-/// worker's own heartbeat.
+/// included) were seen within `alive` of `now`; records that stopped counting
+/// [`FORGOTTEN_AFTER`] ago go. One statement: the count sees this worker's own heartbeat.
 pub async fn heartbeat(
     db: impl PgExecutor<'_>,
     worker: &str,
@@ -19,13 +24,15 @@ pub async fn heartbeat(
         "WITH me AS (
              INSERT INTO delivery_workers (worker, seen_at) VALUES ($1, $2)
              ON CONFLICT (worker) DO UPDATE SET seen_at = EXCLUDED.seen_at
-             RETURNING worker)
+             RETURNING worker),
+         forgotten AS (DELETE FROM delivery_workers WHERE seen_at < $4 AND worker <> $1)
          SELECT 1 + count(*) FROM delivery_workers
          WHERE seen_at >= $3 AND worker <> (SELECT worker FROM me)",
     )
     .bind(worker)
     .bind(now)
     .bind(now - alive)
+    .bind(now - alive - FORGOTTEN_AFTER)
     .fetch_one(db)
     .await?;
     Ok(u32::try_from(count).unwrap_or(u32::MAX))

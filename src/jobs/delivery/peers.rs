@@ -168,6 +168,7 @@ pub(super) async fn keep_beating<D: Deliver>(
         match crate::store::workers::heartbeat(&shared.pool, worker, at, alive_for).await {
             Ok(workers) => {
                 shared.deliver.share_with(workers);
+                shared.outcomes.counted_workers(workers);
                 peers.recorded(sent, Instant::now(), workers);
                 if std::mem::take(&mut failing) {
                     tracing::info!("the delivery_workers heartbeat is recorded again");

@@ -72,6 +72,11 @@ async fn metrics_count_a_command_answered_through_the_stand_in_and_the_reminders
     assert!(page
         .samples
         .contains_key("confbot_delivery_heartbeat_age_seconds"));
+    assert_eq!(
+        page.value("confbot_delivery_workers"),
+        1.0,
+        "this one, alone"
+    );
 }
 
 #[tokio::test]

@@ -327,4 +327,30 @@ async fn workers_count_each_other_while_their_heartbeats_are_fresh() {
         "a heartbeat older than the window does not count"
     );
     assert_eq!(b_left, 1, "a worker that left does not count");
+
+    // A worker that crashed leaves its record; an hour after it stopped counting, it goes.
+    workers::heartbeat(&db.pool, "crashed", t0 + Duration::seconds(15), alive)
+        .await
+        .expect("crashed");
+    let names = || async {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT worker FROM delivery_workers ORDER BY worker")
+                .fetch_all(&db.pool)
+                .await
+                .expect("names");
+        names
+    };
+    let hour = t0 + Duration::seconds(15) + alive + Duration::hours(1);
+    workers::heartbeat(&db.pool, "a", hour, alive)
+        .await
+        .expect("a");
+    assert_eq!(
+        names().await,
+        ["a", "crashed"],
+        "not yet an hour past counting"
+    );
+    workers::heartbeat(&db.pool, "a", hour + Duration::seconds(1), alive)
+        .await
+        .expect("a");
+    assert_eq!(names().await, ["a"]);
 }
