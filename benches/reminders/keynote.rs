@@ -20,7 +20,7 @@ use super::conference::{self, Layout, Stored};
 use super::measure;
 use super::messages::Limits;
 use super::process::{Bot, Launch};
-use super::restart::{ask_help_every_half_second, wait_for_second_worker, Asked};
+use super::restart::{answers, ask_help_every_half_second, wait_for_second_worker, Asked};
 use super::standin::StandIn;
 use super::stats::Samples;
 
@@ -166,6 +166,7 @@ pub async fn run(
         tokio::spawn(ask_help_every_half_second(standin, asked))
     });
     let mut fault_done = scenario.fault == Fault::None;
+    let mut sigterm = None;
     let deadline = Instant::now()
         // Past already when the first process starts late.
         + (t0 - Utc::now()).to_std().unwrap_or_default()
@@ -199,6 +200,7 @@ pub async fn run(
                     // The new process is up (its delivery heartbeat) before the old stops.
                     wait_for_second_worker(pool).await?;
                     eprintln!("  rolling restart after {created_dms} DMs: SIGTERM to the old");
+                    sigterm = Some(Instant::now());
                     bots.remove(0).stop().await?;
                 }
                 Fault::Join => {
@@ -226,6 +228,11 @@ pub async fn run(
         asking.abort();
         let _ = asking.await;
     }
+    // Before the processes stop: the last asked are answered by a running one.
+    let interactions = match scenario.fault {
+        Fault::Rolling => Some(answers(&standin, &asked, sigterm).await),
+        _ => None,
+    };
     let votes = match voting {
         Some(voting) => Some(voting.await??),
         None => None,
@@ -238,18 +245,7 @@ pub async fn run(
         let (made, requests) = super::measure::events_of(&standin, guild);
         eprintln!("  Discord Events: {made} made, {requests} event requests");
     }
-    let interactions = (scenario.fault == Fault::Rolling).then(|| {
-        let asked = asked.lock().unwrap();
-        let answered: Vec<Duration> = asked
-            .iter()
-            .filter_map(|(at, answer)| answer.map(|answer| answer - *at))
-            .collect();
-        (
-            asked.len(),
-            answered.len(),
-            answered.iter().copied().max().unwrap_or_default(),
-        )
-    });
+
     let mut measured = measure_keynote(pool, &standin, &stored, scenario, interactions).await?;
     measured.votes = votes;
     Ok(measured)

@@ -2,6 +2,7 @@
 //! `/help` through the gateway throughout, to see that interactions are answered while the
 //! gateway lease moves.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,8 +11,8 @@ use sqlx::PgPool;
 use super::payloads;
 use super::standin::StandIn;
 
-/// Each `/help` asked: when, and when its answer came.
-pub type Asked = Arc<Mutex<Vec<(Instant, Option<Instant>)>>>;
+/// Each `/help` asked: its interaction token, and when it was asked.
+pub type Asked = Arc<Mutex<Vec<(String, Instant)>>>;
 
 /// Until two delivery workers have a heartbeat (the new process has joined; it claims once
 /// the others have slowed to their share, `JOIN_WAIT` later).
@@ -31,26 +32,67 @@ pub async fn wait_for_second_worker(pool: &PgPool) -> anyhow::Result<()> {
     }
 }
 
-/// Asks `/help` through the gateway every half second and records when it was asked and
-/// when the answer came. An interaction asked while no process holds the gateway waits for
-/// one (Discord would fail it after 3 s: the longest wait shows whether it would).
+/// Asks `/help` through the gateway every half second, whether or not the last was answered
+/// (an answer that never comes must not stop the asking), and records each. An interaction
+/// asked while no process holds the gateway waits for one (Discord would fail it after 3 s:
+/// the longest wait shows whether it would).
 pub async fn ask_help_every_half_second(standin: Arc<StandIn>, asked: Asked) {
+    let mut every = tokio::time::interval(Duration::from_millis(500));
     for id in 1_u64.. {
-        let at = Instant::now();
+        every.tick().await;
         let token = format!("keynote-help-{id}");
-        let index = {
-            let mut asked = asked.lock().unwrap();
-            asked.push((at, None));
-            asked.len() - 1
-        };
-        standin
-            .send_interaction(payloads::slash(900_000 + id, &token, "help", &[]))
-            .await;
-        let path = format!("/{token}/callback");
-        standin
-            .wait_for("the /help answer", |r| r.path.ends_with(&path))
-            .await;
-        asked.lock().unwrap()[index].1 = Some(Instant::now());
-        tokio::time::sleep_until((at + Duration::from_millis(500)).into()).await;
+        asked.lock().unwrap().push((token.clone(), Instant::now()));
+        let standin = Arc::clone(&standin);
+        tokio::spawn(async move {
+            let help = payloads::slash(900_000 + id, &token, "help", &[]);
+            standin.send_interaction(help).await;
+        });
+    }
+}
+
+/// How many `/help`s were asked and answered, and the longest from asking to the answer's
+/// arrival at the stand-in. Waits up to 15 s for answers still due; each one still missing is
+/// printed with when it was asked, relative to the SIGTERM.
+pub async fn answers(
+    standin: &StandIn,
+    asked: &Asked,
+    sigterm: Option<Instant>,
+) -> (usize, usize, Duration) {
+    let asked = asked.lock().unwrap().clone();
+    let until = Instant::now() + Duration::from_secs(15);
+    loop {
+        let requests = standin.requests();
+        let answered: HashMap<&str, Instant> = requests
+            .iter()
+            .filter_map(|r| {
+                let segments: Vec<&str> = r.path.split('/').collect();
+                match segments.as_slice() {
+                    [.., "interactions", _, token, "callback"] => Some((*token, r.at)),
+                    _ => None,
+                }
+            })
+            .collect();
+        let waits: Vec<Option<Duration>> = asked
+            .iter()
+            .map(|(token, at)| answered.get(token.as_str()).map(|answer| *answer - *at))
+            .collect();
+        if waits.iter().all(Option::is_some) || Instant::now() >= until {
+            for ((token, at), wait) in asked.iter().zip(&waits) {
+                if wait.is_none() {
+                    let after = sigterm.map_or(f64::NAN, |sigterm| {
+                        let (later, sooner) = (
+                            at.saturating_duration_since(sigterm),
+                            sigterm.saturating_duration_since(*at),
+                        );
+                        (later.as_secs_f64() - sooner.as_secs_f64()) * 1000.0
+                    });
+                    eprintln!("  /help {token} unanswered: asked {after:+.0} ms from the SIGTERM");
+                }
+            }
+            let answered: Vec<Duration> = waits.into_iter().flatten().collect();
+            let longest = answered.iter().copied().max().unwrap_or_default();
+            return (asked.len(), answered.len(), longest);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
