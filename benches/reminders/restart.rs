@@ -38,6 +38,8 @@ pub async fn wait_for_second_worker(pool: &PgPool) -> anyhow::Result<()> {
 /// the longest wait shows whether it would).
 pub async fn ask_help_every_half_second(standin: Arc<StandIn>, asked: Asked) {
     let mut every = tokio::time::interval(Duration::from_millis(500));
+    // After a stall, on at the same pace rather than a burst of the asks missed.
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for id in 1_u64.. {
         every.tick().await;
         let token = format!("keynote-help-{id}");
@@ -62,21 +64,30 @@ pub async fn answers(
     let until = Instant::now() + Duration::from_secs(15);
     loop {
         let requests = standin.requests();
-        let answered: HashMap<&str, Instant> = requests
-            .iter()
-            .filter_map(|r| {
-                let segments: Vec<&str> = r.path.split('/').collect();
-                match segments.as_slice() {
-                    [.., "interactions", _, token, "callback"] => Some((*token, r.at)),
-                    _ => None,
-                }
-            })
-            .collect();
+        // Each token's first answer, and how many answers it drew (two processes answering
+        // one interaction would show here: Discord refuses the second).
+        let mut answered: HashMap<&str, (Instant, usize)> = HashMap::new();
+        for r in &requests {
+            let segments: Vec<&str> = r.path.split('/').collect();
+            if let [.., "interactions", _, token, "callback"] = segments.as_slice() {
+                let (_, count) = answered.entry(*token).or_insert((r.at, 0));
+                *count += 1;
+            }
+        }
         let waits: Vec<Option<Duration>> = asked
             .iter()
-            .map(|(token, at)| answered.get(token.as_str()).map(|answer| *answer - *at))
+            .map(|(token, at)| {
+                answered
+                    .get(token.as_str())
+                    .map(|(answer, _)| *answer - *at)
+            })
             .collect();
         if waits.iter().all(Option::is_some) || Instant::now() >= until {
+            for (token, (_, count)) in &answered {
+                if *count > 1 && token.starts_with("keynote-help-") {
+                    eprintln!("  /help {token} answered {count} times");
+                }
+            }
             for ((token, at), wait) in asked.iter().zip(&waits) {
                 if wait.is_none() {
                     let after = sigterm.map_or(f64::NAN, |sigterm| {

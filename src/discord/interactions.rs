@@ -152,7 +152,7 @@ impl Router {
     }
 
     /// `user` used the bot: if Discord refused DMs to them earlier, they are tried again
-    /// (they may have opened their DMs meanwhile). One primary-key update, given a moment
+    /// (they may have opened their DMs meanwhile). One statement by primary key, given a moment
     /// at most: a database that does not answer must not cost the interaction its answer.
     async fn interacted(&self, user: u64) {
         let reopen = crate::store::dm_channels::reopen(&self.pool, user);

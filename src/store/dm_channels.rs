@@ -126,12 +126,14 @@ pub async fn reopen(db: impl PgExecutor<'_>, user: u64) -> Result<bool, StoreErr
 /// Takes up to `limit` users with a pending DM due before `due_before` and no stored DM
 /// channel, soonest first, for this process to open their channels ahead: each is held
 /// until `hold_until`, so that another process looking ahead meanwhile is given others.
-/// Users another process holds (until after `now`) are skipped. The hold ends with
-/// [`remember`], [`mark_closed`] or [`let_go`].
+/// Users another process holds (until after `now`) are skipped, and so are DMs a process has
+/// claimed to send: the send opens its channel itself. The hold ends with [`remember`],
+/// [`mark_closed`] or [`let_go`].
 ///
 /// Two processes taking the same users at once: the second one's insert waits for the
-/// first's and then finds the hold live, so each user goes to one of them. Both take in the
-/// same order (due, then user), so neither waits on a row the other is about to wait on.
+/// first's and then finds the hold live, so each user goes to one of them. Both insert in
+/// user order, whatever each one's snapshot says is due first, so neither waits on a row the
+/// other is about to wait on (a deadlock would cost a turn's opens, not correctness).
 pub async fn take_to_open(
     db: impl PgExecutor<'_>,
     due_before: DateTime<Utc>,
@@ -143,6 +145,7 @@ pub async fn take_to_open(
         "WITH wanted AS (
             SELECT o.target_id FROM outbox o
              WHERE o.status = 'pending' AND o.target_kind = 'dm' AND o.due_at < $1
+               AND (o.claimed_until IS NULL OR o.claimed_until <= $2)
                AND NOT EXISTS (SELECT 1 FROM dm_channels d WHERE d.user_id = o.target_id
                                  AND (d.channel_id IS NOT NULL OR d.closed_at IS NOT NULL))
                AND NOT EXISTS (SELECT 1 FROM dm_channel_opening h
@@ -151,7 +154,7 @@ pub async fn take_to_open(
              ORDER BY min(o.due_at), o.target_id
              LIMIT $4)
          INSERT INTO dm_channel_opening AS h (user_id, until)
-         SELECT target_id, $3 FROM wanted
+         SELECT target_id, $3 FROM wanted ORDER BY target_id
          ON CONFLICT (user_id) DO UPDATE SET until = EXCLUDED.until WHERE h.until <= $2
          RETURNING h.user_id",
     )
@@ -164,11 +167,17 @@ pub async fn take_to_open(
     Ok(rows.into_iter().map(id_from_db).collect())
 }
 
-/// Ends this process's hold on opening `user`'s channel without an answer (the pacer had no
-/// slot, or the request failed): the next look ahead, by any process, may take them.
-pub async fn let_go(db: impl PgExecutor<'_>, user: u64) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM dm_channel_opening WHERE user_id = $1")
+/// Ends this process's hold on opening `user`'s channel, taken until `hold_until`, without an
+/// answer (the pacer had no slot, or the request failed): the next look ahead, by any
+/// process, may take them. A hold another process took since this one's ran out is kept.
+pub async fn let_go(
+    db: impl PgExecutor<'_>,
+    user: u64,
+    hold_until: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM dm_channel_opening WHERE user_id = $1 AND until = $2")
         .bind(id_to_db(user))
+        .bind(hold_until)
         .execute(db)
         .await?;
     Ok(())

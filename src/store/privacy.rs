@@ -6,7 +6,9 @@
 //! deleted: the server keeps the record of what was done, without who did it.
 //!
 //! The DM channel confbot keeps for a person (`dm_channels`) goes with their last
-//! subscription anywhere: it is how confbot reaches them, and needed only while it does.
+//! subscription anywhere: it is how confbot reaches them, and needed only while it does. A
+//! process's hold on opening it (`dm_channel_opening`) goes with a forget, and with the
+//! last subscription at the retention sweep.
 //!
 //! Outbox rows addressed to the person are what makes reminders exactly-once: a sent row
 //! deleted while a subscription to the same talk remains would let the planner send that
@@ -103,6 +105,11 @@ async fn forget_in(
     .bind(user)
     .execute(&mut *tx)
     .await?;
+    // A process opening their channel this moment: at worst it opens it once more.
+    sqlx::query("DELETE FROM dm_channel_opening WHERE user_id = $1")
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
 
     let questions = forget_questions(&mut *tx, user, guild, now).await?;
     let calendar_links = super::feeds::forget(&mut *tx, user, guild, conference).await?;
@@ -264,6 +271,14 @@ pub async fn purge(pool: &PgPool, conference_id: i64) -> Result<Holdings, StoreE
     sqlx::query(
         "DELETE FROM dm_channels d
           WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = d.user_id)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    // A hold left by a process that died mid-open, of someone no longer subscribed anywhere
+    // (one still subscribed is taken again at their next DM).
+    sqlx::query(
+        "DELETE FROM dm_channel_opening h
+          WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = h.user_id)",
     )
     .execute(&mut *tx)
     .await?;

@@ -126,7 +126,7 @@ pub(super) async fn open_ahead<D: Deliver>(shared: &Arc<Shared<D>>) -> usize {
             let opened = open(&shared, user, &claim).await;
             // Settled ends the hold as it is stored; otherwise any process may try again.
             if !matches!(opened, Ok(_) | Err(SendError::Rejected(_))) {
-                if let Err(error) = dm_channels::let_go(&shared.pool, user).await {
+                if let Err(error) = dm_channels::let_go(&shared.pool, user, hold_until).await {
                     tracing::warn!(user, "letting go of a DM channel to open failed: {error}");
                 }
             }
@@ -152,7 +152,9 @@ mod tests {
     #[test]
     fn an_open_ahead_is_settled_well_inside_its_hold() {
         // A hold that ran out mid-request would let another process open the same channel.
-        let options = super::super::DeliveryOptions::for_rate("w".into(), 50);
-        assert!(OPEN_HOLD > 2 * (OPEN_WAIT + options.request_timeout()));
+        // An open ahead waits for its route's bucket and then for the pacer (up to
+        // `OPEN_WAIT` each), and its request ends within the sender's timeout.
+        let longest = 2 * OPEN_WAIT + crate::discord::sender::REQUEST_TIMEOUT;
+        assert!(OPEN_HOLD > 2 * longest);
     }
 }

@@ -8,7 +8,7 @@ use confbot::store::dm_channels;
 use confbot::store::outbox::OutboxStatus;
 
 use super::{fan_out, ics, ids, import, outbox_of, subscribe, Scheduler, Talk, BARN};
-use crate::discord::standin::{Recorded, StandIn};
+use crate::discord::standin::{Recorded, StandIn, WAIT};
 use crate::harness::TestDb;
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -179,8 +179,13 @@ async fn processes_looking_ahead_together_are_given_different_users_to_open() {
         "every user is held"
     );
 
-    // Let go (the pacer had no slot): given again. Opened or refused: never again.
-    dm_channels::let_go(&db.pool, first[0])
+    // Let go (the pacer had no slot): given again. Opened or refused: never again. A let-go
+    // of a hold taken since by someone else (another `until`) leaves that hold alone.
+    dm_channels::let_go(&db.pool, first[0], now)
+        .await
+        .expect("let go");
+    assert!(take(&db, now, hold, 6).await.is_empty(), "not this hold");
+    dm_channels::let_go(&db.pool, first[0], now + hold)
         .await
         .expect("let go");
     dm_channels::remember(&db.pool, first[1], 900, now)
@@ -191,36 +196,86 @@ async fn processes_looking_ahead_together_are_given_different_users_to_open() {
         .expect("closed");
     assert_eq!(take(&db, now, hold, 6).await, vec![first[0]]);
 
+    // A DM claimed by a process sending it: the send opens the channel, the look-ahead not.
+    let claimed = first[3];
+    sqlx::query(
+        "UPDATE outbox SET claimed_by = 'sender', claimed_until = $2, claimed_at = $3
+          WHERE target_kind = 'dm' AND target_id = $1",
+    )
+    .bind(i64::try_from(claimed).expect("small"))
+    .bind(now + hold + Duration::seconds(10))
+    .bind(now)
+    .execute(&db.pool)
+    .await
+    .expect("claim");
+
     // A hold that outlived its process (it died mid-open) is taken again once it ran out.
     let later = take(&db, now + hold + Duration::seconds(1), hold, 20).await;
     let settled = [first[1], first[2]];
-    let expected: Vec<u64> = (1..=10).filter(|u| !settled.contains(u)).collect();
+    let expected: Vec<u64> = (1..=10)
+        .filter(|u| !settled.contains(u) && *u != claimed)
+        .collect();
     assert_eq!(later, expected);
+    // Once its claim ran out (its process died), the look-ahead may open it again.
+    let after_claim = take(&db, now + hold + Duration::seconds(11), hold, 20).await;
+    assert_eq!(after_claim, vec![claimed]);
 }
 
 #[tokio::test]
-async fn processes_taking_at_the_same_moment_split_the_users_between_them() {
+async fn a_take_meeting_another_under_way_waits_for_it_and_skips_its_users() {
     let db = TestDb::new().await;
     let due = at("2026-06-01T09:00:00Z");
     let now = due - Duration::minutes(30);
-    planned_fan_out(&db, due, 200, now).await;
-    let hold = Duration::seconds(30);
-    // Each round, two processes take (on their own connections) before either has
-    // settled anything, until nobody is left: every user goes to one of them, once, and
-    // neither fails.
-    let mut given = Vec::new();
-    // At least 15 a round while any are left: 14 rounds and an empty one.
-    for round in 0.. {
-        assert!(round < 16, "users were given again and again: {given:?}");
-        let (a, b) = tokio::join!(take(&db, now, hold, 15), take(&db, now, hold, 15));
-        if a.is_empty() && b.is_empty() {
-            break;
+    planned_fan_out(&db, due, 30, now).await;
+    let (due_before, hold_until) = (now + Duration::hours(2), now + Duration::seconds(30));
+
+    // `a` has taken the 15 soonest and not committed yet; `b` looks at that moment, when its
+    // snapshot shows no hold, so it goes for the same users and waits on `a`'s rows.
+    let mut a = db.pool.begin().await.expect("begin");
+    let taken_by_a = dm_channels::take_to_open(&mut *a, due_before, now, hold_until, 15)
+        .await
+        .expect("a takes");
+    let pool = db.pool.clone();
+    let b = tokio::spawn(async move {
+        dm_channels::take_to_open(&pool, due_before, now, hold_until, 15).await
+    });
+    let waiting = tokio::time::timeout(WAIT, async {
+        loop {
+            let (waiting,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND wait_event_type = 'Lock'
+                    AND query LIKE '%dm_channel_opening%'",
+            )
+            .fetch_one(&db.pool)
+            .await
+            .expect("pg_stat_activity");
+            if waiting > 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        given.extend(a);
-        given.extend(b);
-    }
-    given.sort_unstable();
-    assert_eq!(given, (1..=200).collect::<Vec<_>>(), "each user given once");
+    })
+    .await;
+    waiting.expect("b waits on a's holds");
+    a.commit().await.expect("commit");
+    let taken_by_b = b
+        .await
+        .expect("b ran")
+        .expect("b takes, without a deadlock");
+
+    assert_eq!(taken_by_a.len(), 15);
+    assert!(
+        taken_by_b.is_empty(),
+        "a's users went to b too: {taken_by_b:?}"
+    );
+    let mut all: Vec<u64> = taken_by_a.into_iter().collect();
+    all.extend(take(&db, now, Duration::seconds(30), 20).await);
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (1..=30).collect::<Vec<_>>(),
+        "the next take, the others"
+    );
 }
 
 #[tokio::test]
