@@ -126,8 +126,8 @@ pub async fn reopen(db: impl PgExecutor<'_>, user: u64) -> Result<bool, StoreErr
 /// Takes up to `limit` users with a pending DM due before `due_before` and no stored DM
 /// channel, soonest first, for this process to open their channels ahead: each is held
 /// until `hold_until`, so that another process looking ahead meanwhile is given others.
-/// Users another process holds (until after `now`) are skipped, and so are DMs a process has
-/// claimed to send: the send opens its channel itself. The hold ends with [`remember`],
+/// Users another process holds (until after `now`) are skipped, and so are users with a DM a
+/// process has claimed to send: that send opens their channel itself. The hold ends with [`remember`],
 /// [`mark_closed`] or [`let_go`].
 ///
 /// Two processes taking the same users at once: the second one's insert waits for the
@@ -145,7 +145,9 @@ pub async fn take_to_open(
         "WITH wanted AS (
             SELECT o.target_id FROM outbox o
              WHERE o.status = 'pending' AND o.target_kind = 'dm' AND o.due_at < $1
-               AND (o.claimed_until IS NULL OR o.claimed_until <= $2)
+               AND NOT EXISTS (SELECT 1 FROM outbox c
+                                WHERE c.target_kind = 'dm' AND c.target_id = o.target_id
+                                  AND c.status = 'pending' AND c.claimed_until > $2)
                AND NOT EXISTS (SELECT 1 FROM dm_channels d WHERE d.user_id = o.target_id
                                  AND (d.channel_id IS NOT NULL OR d.closed_at IS NOT NULL))
                AND NOT EXISTS (SELECT 1 FROM dm_channel_opening h

@@ -105,7 +105,8 @@ async fn forget_in(
     .bind(user)
     .execute(&mut *tx)
     .await?;
-    // A process opening their channel this moment: at worst it opens it once more.
+    // A process opening their channel this moment may still store it as it finishes; the
+    // retention sweep deletes it with the user's last subscription.
     sqlx::query("DELETE FROM dm_channel_opening WHERE user_id = $1")
         .bind(user)
         .execute(&mut *tx)

@@ -196,18 +196,38 @@ async fn processes_looking_ahead_together_are_given_different_users_to_open() {
         .expect("closed");
     assert_eq!(take(&db, now, hold, 6).await, vec![first[0]]);
 
-    // A DM claimed by a process sending it: the send opens the channel, the look-ahead not.
+    // A DM claimed by a process sending it: the send opens the channel, the look-ahead not,
+    // even for the user's next DM (a second talk five minutes later).
     let claimed = first[3];
-    sqlx::query(
+    let start = due + Duration::minutes(10);
+    let talks = [
+        Talk::new("big", "Everybody Comes", "Barn", start),
+        Talk::new(
+            "later",
+            "Some Come Back",
+            "Barn",
+            start + Duration::minutes(5),
+        ),
+    ];
+    import(&db.pool, &ics(&talks)).await;
+    let (conference, later) = ids(&db.pool, "later").await;
+    subscribe(&db.pool, conference, claimed, later).await;
+    confbot::jobs::Planner::new(db.pool.clone(), super::plan_settings())
+        .replan_all(now)
+        .await
+        .expect("plan");
+    let claim = sqlx::query(
         "UPDATE outbox SET claimed_by = 'sender', claimed_until = $2, claimed_at = $3
-          WHERE target_kind = 'dm' AND target_id = $1",
+          WHERE target_kind = 'dm' AND target_id = $1 AND due_at = $4",
     )
     .bind(i64::try_from(claimed).expect("small"))
     .bind(now + hold + Duration::seconds(10))
     .bind(now)
+    .bind(due)
     .execute(&db.pool)
     .await
     .expect("claim");
+    assert_eq!(claim.rows_affected(), 1, "the first of two DMs claimed");
 
     // A hold that outlived its process (it died mid-open) is taken again once it ran out.
     let later = take(&db, now + hold + Duration::seconds(1), hold, 20).await;
