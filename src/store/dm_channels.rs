@@ -126,9 +126,9 @@ pub async fn reopen(db: impl PgExecutor<'_>, user: u64) -> Result<bool, StoreErr
 /// Takes up to `limit` users with a pending DM due before `due_before` and no stored DM
 /// channel, soonest first, for this process to open their channels ahead: each is held
 /// until `hold_until`, so that another process looking ahead meanwhile is given others.
-/// Users another process holds (until after `now`) are skipped, and so are users with a DM a
-/// process has claimed to send: that send opens their channel itself. The hold ends with [`remember`],
-/// [`mark_closed`] or [`let_go`].
+/// Users another process holds (until after `now`) are skipped, and so are users with a DM
+/// a process has claimed to send: that send opens their channel itself. The hold ends with
+/// [`remember`], [`mark_closed`] or [`let_go`].
 ///
 /// Two processes taking the same users at once: the second one's insert waits for the
 /// first's and then finds the hold live, so each user goes to one of them. Both insert in
