@@ -4,12 +4,12 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use confbot::domain::announcements::{AnnouncementId, Ping, Repeat};
-use confbot::jobs::{Clock, OutcomeCounts, Planner};
+use confbot::jobs::{Clock, OutcomeCounts};
 use confbot::store::announcements::{self, NewAnnouncement};
 use confbot::store::outbox::{OutboxStatus, UNPLANNED};
 use serde_json::json;
 
-use super::{ics, ids, import, outbox_of, plan_settings, Scheduler, Talk};
+use super::{ics, ids, import, outbox_of, plan_all, Scheduler, Talk};
 use crate::discord::messages::{Counts, Posted};
 use crate::harness::TestDb;
 
@@ -84,13 +84,6 @@ async fn announce(
         .await
         .expect("confirm"));
     id
-}
-
-async fn replan(db: &TestDb, now: DateTime<Utc>) {
-    Planner::new(db.pool.clone(), plan_settings())
-        .replan_all(now)
-        .await
-        .expect("plan");
 }
 
 #[tokio::test]
@@ -174,7 +167,7 @@ async fn daily_at_nine_in_berlin_is_planned_at_nine_local_on_both_sides_of_the_d
     )
     .await;
 
-    replan(&db, at("2026-03-27T12:00:00Z")).await;
+    plan_all(&db.pool, at("2026-03-27T12:00:00Z")).await;
 
     let due: Vec<DateTime<Utc>> = outbox_of(&db.pool, conference)
         .await
@@ -211,7 +204,7 @@ async fn a_cancelled_announcement_is_never_posted_and_an_edited_one_posts_the_ne
         Ping::None,
     )
     .await;
-    replan(&db, t0 - Duration::minutes(5)).await;
+    plan_all(&db.pool, t0 - Duration::minutes(5)).await;
 
     assert!(announcements::cancel(&db.pool, GUILD, cancelled)
         .await

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use confbot::domain::reminders::{Subject, Target};
-use confbot::jobs::{Clock, Planner, MAX_MARGIN};
+use confbot::jobs::{Clock, MAX_MARGIN};
 use confbot::store::outbox::OutboxStatus;
 use serde_json::json;
 
@@ -119,10 +119,7 @@ async fn after_downtime_a_reminder_states_the_true_time_left_and_one_for_a_start
     )
     .await;
     // Planned at 08:45, then the bot was down until 09:00: both reminders are overdue.
-    Planner::new(db.pool.clone(), super::plan_settings())
-        .replan_all(t0 - chrono::Duration::minutes(15))
-        .await
-        .expect("plan");
+    super::plan_all(&db.pool, t0 - chrono::Duration::minutes(15)).await;
     let standin = super::standin().await;
     let clock = Clock::starting_at(t0, 1);
 

@@ -139,10 +139,7 @@ async fn a_user_who_refuses_dms_is_not_asked_again_until_they_interact() {
 /// A talk due at `due` with `users` subscribers, its reminders planned at `now`.
 async fn planned_fan_out(db: &TestDb, due: DateTime<Utc>, users: u64, now: DateTime<Utc>) {
     fan_out(&db.pool, due, users).await;
-    confbot::jobs::Planner::new(db.pool.clone(), super::plan_settings())
-        .replan_all(now)
-        .await
-        .expect("plan");
+    super::plan_all(&db.pool, now).await;
 }
 
 /// Users to open, taken by one process: sorted, to compare as sets.
@@ -212,10 +209,7 @@ async fn processes_looking_ahead_together_are_given_different_users_to_open() {
     import(&db.pool, &ics(&talks)).await;
     let (conference, later) = ids(&db.pool, "later").await;
     subscribe(&db.pool, conference, claimed, later).await;
-    confbot::jobs::Planner::new(db.pool.clone(), super::plan_settings())
-        .replan_all(now)
-        .await
-        .expect("plan");
+    super::plan_all(&db.pool, now).await;
     let claim = sqlx::query(
         "UPDATE outbox SET claimed_by = 'sender', claimed_until = $2, claimed_at = $3
           WHERE target_kind = 'dm' AND target_id = $1 AND due_at = $4",

@@ -158,6 +158,14 @@ pub async fn subscribe(pool: &PgPool, conference: i64, user: u64, talk: TalkId) 
     assert!(added);
 }
 
+/// Plans every conference's reminders at `now`, as the planner's full sweep does.
+pub async fn plan_all(pool: &PgPool, now: DateTime<Utc>) {
+    jobs::Planner::new(pool.clone(), plan_settings())
+        .replan_all(now)
+        .await
+        .expect("plan");
+}
+
 /// The outbox of the conference.
 pub async fn outbox_of(pool: &PgPool, conference: i64) -> Vec<OutboxEntry> {
     outbox::of_conference(pool, conference)
