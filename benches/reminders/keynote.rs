@@ -20,7 +20,7 @@ use super::conference::{self, Layout, Stored};
 use super::measure;
 use super::messages::Limits;
 use super::process::{Bot, Launch};
-use super::restart::{answers, ask_help_every_half_second, wait_for_second_worker, Asked};
+use super::restart::{answers, ask_help_throughout, wait_for_second_worker, Asked};
 use super::standin::StandIn;
 use super::stats::Samples;
 
@@ -31,7 +31,7 @@ pub enum Fault {
     /// SIGKILL at half the DMs, restarted at once.
     Kill,
     /// A rolling restart at half the DMs: a new process starts, then the old one gets
-    /// SIGTERM; `/help` is asked through the gateway every half second throughout.
+    /// SIGTERM; `/help` is asked through the gateway every 100 ms throughout.
     Rolling,
     /// A second process started at half the DMs, both delivering to the end (a replica
     /// added mid-fan-out): the processes share the global limit from then on.
@@ -163,7 +163,7 @@ pub async fn run(
     let asked: Asked = Arc::default();
     let asking = (scenario.fault == Fault::Rolling).then(|| {
         let (standin, asked) = (Arc::clone(&standin), Arc::clone(&asked));
-        tokio::spawn(ask_help_every_half_second(standin, asked))
+        tokio::spawn(ask_help_throughout(standin, asked))
     });
     let mut fault_done = scenario.fault == Fault::None;
     let mut sigterm = None;

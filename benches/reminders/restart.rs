@@ -11,8 +11,13 @@ use sqlx::PgPool;
 use super::payloads;
 use super::standin::StandIn;
 
-/// Each `/help` asked: its interaction token, and when it was asked.
-pub type Asked = Arc<Mutex<Vec<(String, Instant)>>>;
+/// Each `/help` asked: its interaction token, when it was asked, and whether a gateway
+/// session received it (one that found none failed, as at Discord).
+pub type Asked = Arc<Mutex<Vec<(String, Instant, bool)>>>;
+
+/// How often `/help` is asked during a rolling restart: often enough that a gap of a few
+/// hundred milliseconds without a session shows.
+const ASK_EVERY: Duration = Duration::from_millis(100);
 
 /// Until two delivery workers have a heartbeat (the new process has joined; it claims once
 /// the others have slowed to their share, `JOIN_WAIT` later).
@@ -32,29 +37,31 @@ pub async fn wait_for_second_worker(pool: &PgPool) -> anyhow::Result<()> {
     }
 }
 
-/// Asks `/help` through the gateway every half second, whether or not the last was answered
-/// (an answer that never comes must not stop the asking), and records each. An interaction
-/// asked while no process holds the gateway waits for one (Discord would fail it after 3 s:
-/// the longest wait shows whether it would).
-pub async fn ask_help_every_half_second(standin: Arc<StandIn>, asked: Asked) {
-    let mut every = tokio::time::interval(Duration::from_millis(500));
+/// Once the bot is first connected, asks `/help` through the gateway every [`ASK_EVERY`],
+/// whether or not the last was answered (an answer that never comes must not stop the
+/// asking), and records each. An interaction asked while its shard has no session fails, as
+/// at Discord: a rolling restart that leaves a gap loses what is asked in it.
+pub async fn ask_help_throughout(standin: Arc<StandIn>, asked: Asked) {
+    standin.wait_for_identify().await;
+    let mut every = tokio::time::interval(ASK_EVERY);
     // After a stall, on at the same pace rather than a burst of the asks missed.
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for id in 1_u64.. {
         every.tick().await;
         let token = format!("keynote-help-{id}");
-        asked.lock().unwrap().push((token.clone(), Instant::now()));
-        let standin = Arc::clone(&standin);
-        tokio::spawn(async move {
-            let help = payloads::slash(900_000 + id, &token, "help", &[]);
-            standin.send_interaction(help).await;
-        });
+        let help = payloads::slash(900_000 + id, &token, "help", &[]);
+        let delivered = standin.send_interaction_now(help).is_some();
+        asked
+            .lock()
+            .unwrap()
+            .push((token, Instant::now(), delivered));
     }
 }
 
 /// How many `/help`s were asked and answered, and the longest from asking to the answer's
 /// arrival at the stand-in. Waits up to 15 s for answers still due; each one still missing is
-/// printed with when it was asked, relative to the SIGTERM.
+/// printed with when it was asked, relative to the SIGTERM, and whether a session received
+/// it.
 pub async fn answers(
     standin: &StandIn,
     asked: &Asked,
@@ -76,19 +83,23 @@ pub async fn answers(
         }
         let waits: Vec<Option<Duration>> = asked
             .iter()
-            .map(|(token, at)| {
+            .map(|(token, at, _)| {
                 answered
                     .get(token.as_str())
                     .map(|(answer, _)| *answer - *at)
             })
             .collect();
-        if waits.iter().all(Option::is_some) || Instant::now() >= until {
+        let due = asked.iter().zip(&waits);
+        let settled = due
+            .filter(|((_, _, delivered), _)| *delivered)
+            .all(|(_, w)| w.is_some());
+        if settled || Instant::now() >= until {
             for (token, (_, count)) in &answered {
                 if *count > 1 && token.starts_with("keynote-help-") {
                     eprintln!("  /help {token} answered {count} times");
                 }
             }
-            for ((token, at), wait) in asked.iter().zip(&waits) {
+            for ((token, at, delivered), wait) in asked.iter().zip(&waits) {
                 if wait.is_none() {
                     let after = sigterm.map_or(f64::NAN, |sigterm| {
                         let (later, sooner) = (
@@ -97,7 +108,12 @@ pub async fn answers(
                         );
                         (later.as_secs_f64() - sooner.as_secs_f64()) * 1000.0
                     });
-                    eprintln!("  /help {token} unanswered: asked {after:+.0} ms from the SIGTERM");
+                    let why = if *delivered {
+                        "unanswered"
+                    } else {
+                        "failed, no session"
+                    };
+                    eprintln!("  /help {token} {why}: asked {after:+.0} ms from the SIGTERM");
                 }
             }
             let answered: Vec<Duration> = waits.into_iter().flatten().collect();

@@ -1,40 +1,68 @@
 //! The gateway connection, under the gateway lease (`store::gateway_lease`): this process
 //! connects its shards only while it holds their lease, so two processes configured with
-//! the same shards never both answer an interaction. The other one stands by, healthy and
-//! saying so in `/healthz` and `/metrics`, tries the lease every second and connects as soon
-//! as it is free: when the holder stops (it gives the lease back after closing its shards),
-//! or dies (PostgreSQL ends its session). A holder that can no longer reach its lease
-//! session disconnects and stands by, since it cannot tell whether the lease is still its.
+//! the same shards are not both connected, except for the moment of a handover. The other
+//! one stands by, healthy and saying so in `/healthz` and `/metrics`, tries the lease every
+//! second and connects as soon as it is free: when the holder dies (PostgreSQL ends its
+//! session), or when it stops. A holder that can no longer reach its lease session
+//! disconnects and stands by, since it cannot tell whether the lease is still its.
 //!
-//! Also here: serenity's event handler ([`Handler`]), the count of interactions being
-//! answered ([`InFlight`]) and the command registration.
+//! A stopping holder hands over: it asks the standby to connect first, and closes its own
+//! shards once the standby's are connected (bounded). Closing first would leave Discord
+//! nowhere to send the interactions of the gap, and those it writes to the closing
+//! connection are discarded by serenity. While both are connected Discord sends every
+//! interaction to both, and the claim in the handler ([`super::handler`]) lets one answer.
+//!
+//! Also here: the command registration.
 
 use std::future::Future;
 use std::num::NonZeroU64;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use serenity::all::{
-    ClientBuilder, Command as GlobalCommand, ConnectionStage, Context, EventHandler,
-    GatewayIntents, GuildId, Interaction, Ready, ResumedEvent, ShardStageUpdateEvent,
-};
-use serenity::async_trait;
+use serenity::all::{ClientBuilder, Command as GlobalCommand, GatewayIntents, GuildId};
 use serenity::http::Http;
 use sqlx::PgPool;
+use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::config::Settings;
-use crate::store::gateway_lease::LeaseSession;
+use crate::store::gateway_lease::{Handover, LeaseSession};
+use crate::store::interaction_claims;
 
-use super::interactions::Router;
+use super::handler::Handler;
 use super::rest::Rest;
-use super::{http_client, registry, respond, token, Telemetry, SHUTDOWN_GRACE};
+use super::{http_client, registry, token, Telemetry, SHUTDOWN_GRACE};
 
 /// How often a standby tries the lease, and a holder checks its lease session.
 const LEASE_EVERY: Duration = Duration::from_secs(1);
 /// How long a holder's lease check may take before the holder counts the lease as lost.
 const LEASE_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+/// A standby that has not tried the lease for this long is gone: a stopping holder closes
+/// without a handover.
+const STANDBY_FRESH: Duration = Duration::from_secs(3);
+/// How long a stopping holder waits for a standby to take its handover up (a standby looks
+/// every [`LEASE_EVERY`]).
+const TAKER_WAIT: Duration = Duration::from_secs(3);
+/// How often, during a handover, the holder looks at it and the taker tries the lease.
+const HANDOVER_EVERY: Duration = Duration::from_millis(100);
+/// How long after taking the lease from a handover a process keeps claiming interactions:
+/// the old holder may still be answering (and claiming) what it received.
+const OVERLAP_SETTLE: Duration = Duration::from_secs(10);
+/// How often the holder forgets the interaction claims whose tokens have expired.
+const FORGET_CLAIMS_EVERY: Duration = Duration::from_secs(60);
+
+/// How long a stopping holder waits for the taker's shards to connect: serenity starts a
+/// process's shards 5 seconds apart, and a READY takes a moment.
+fn ready_wait(shards: u32) -> Duration {
+    Duration::from_secs(5 * u64::from(shards) + 5)
+}
+
+/// How long a taker waits for the lease after it connected: the holder's whole handover
+/// and close. A holder that keeps it longer did not let go (it may be stuck), and the taker
+/// disconnects and stands by again.
+fn lease_wait(shards: u32) -> Duration {
+    TAKER_WAIT + ready_wait(shards) + SHUTDOWN_GRACE + Duration::from_secs(5)
+}
 
 /// How a connection under the lease ended.
 enum Ended {
@@ -42,10 +70,13 @@ enum Ended {
     Shutdown,
     /// The lease session stopped answering: the shards are closed, stand by again.
     LeaseLost,
+    /// A taker did not get the lease in time: the shards are closed, stand by again.
+    NotHandedOver,
 }
 
-/// Runs the gateway whenever this process holds the lease of its shards, until `shutdown`
-/// completes or the connection fails for good (e.g. a rejected token).
+/// Runs the gateway whenever this process holds the lease of its shards (or takes a
+/// handover up), until `shutdown` completes or the connection fails for good (e.g. a
+/// rejected token).
 pub(super) async fn run_leased(
     settings: &Settings,
     pool: &PgPool,
@@ -61,9 +92,12 @@ pub(super) async fn run_leased(
             break Ok(());
         };
         telemetry.set_standby(false);
+        handler.set_leased(lease.is_held());
+        handler.set_overlap(!lease.is_held());
         let connected = connect(
             settings,
-            handler.clone(),
+            pool,
+            &handler,
             telemetry,
             &mut lease,
             &mut shutdown,
@@ -71,13 +105,28 @@ pub(super) async fn run_leased(
         .await;
         match connected {
             Ok(Ended::LeaseLost) => {
+                handler.set_leased(false);
+                handler.set_overlap(false);
                 telemetry.set_standby(true);
                 tracing::error!(
                     shards = %shards,
                     "lost the gateway lease session: disconnected, standing by to take it again"
                 );
             }
+            Ok(Ended::NotHandedOver) => {
+                handler.set_overlap(false);
+                telemetry.set_standby(true);
+                tracing::warn!(
+                    shards = %shards,
+                    "the holder of the gateway lease did not let go after asking for a \
+                     handover: disconnected, standing by"
+                );
+                lease.release().await;
+            }
             Ok(Ended::Shutdown) => {
+                // From the release on the taker holds the lease: a failed claim is its to
+                // answer, not this process's (whose answers under way may still claim).
+                handler.set_leased(false);
                 lease.release().await;
                 break Ok(());
             }
@@ -92,12 +141,14 @@ pub(super) async fn run_leased(
     // Interactions already received are answered (their tokens stay valid for 15 minutes
     // whatever the gateway does); serenity runs them as detached tasks, which would
     // otherwise die with the process.
-    handler.in_flight.drain().await;
+    handler.in_flight().drain().await;
     ended
 }
 
-/// Waits until this process holds the lease of its shards; `None` when `shutdown` came
-/// first. Logs once that it stands by, and what keeps it from the database if anything.
+/// Waits until this process holds the lease of its shards, or is asked to take them over
+/// by a stopping holder (the session is then returned without the lease); `None` when
+/// `shutdown` came first. Logs once that it stands by, and what keeps it from the database
+/// if anything.
 async fn stand_by(
     pool: &PgPool,
     settings: &Settings,
@@ -116,16 +167,24 @@ async fn stand_by(
             };
             let mut open = open;
             let taken = open.try_take().await?;
-            Ok::<_, crate::store::StoreError>((open, taken))
+            let asked = !taken && open.wait_as_standby(STANDBY_FRESH).await?;
+            Ok::<_, crate::store::StoreError>((open, taken, asked))
         };
         match attempt.await {
-            Ok((open, true)) => {
+            Ok((open, true, _)) => {
                 if announced {
                     tracing::info!(shards = %shards, "took over the gateway lease");
                 }
                 return Some(open);
             }
-            Ok((open, false)) => {
+            Ok((open, false, true)) => {
+                tracing::info!(
+                    shards = %shards,
+                    "the holder of the gateway lease is stopping: connecting to take over"
+                );
+                return Some(open);
+            }
+            Ok((open, false, false)) => {
                 failing = false;
                 session = Some(open);
                 if !announced {
@@ -158,10 +217,12 @@ async fn stand_by(
 }
 
 /// Connects the shards and runs them until shutdown, the loss of the lease session or a
-/// failure of the gateway.
+/// failure of the gateway. A taker (`lease` not held yet) tells the holder when its shards
+/// are connected and takes the lease once the holder gives it back.
 async fn connect(
     settings: &Settings,
-    handler: Handler,
+    pool: &PgPool,
+    handler: &Handler,
     telemetry: &Telemetry,
     lease: &mut LeaseSession,
     shutdown: &mut (impl Future<Output = ()> + Unpin),
@@ -169,30 +230,88 @@ async fn connect(
     let token = token(settings)?;
     let http = http_client(settings, token);
     let mut client = ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
-        .event_handler(handler)
+        .event_handler(handler.clone())
         .await
         .context("setting up the Discord client")?;
     let manager = Arc::clone(&client.shard_manager);
     telemetry.watch_runners(&manager.runners);
     let shards = settings.discord.shards;
+    let count = shards.last() - shards.first() + 1;
     tracing::info!(shards = %shards, "starting the Discord gateway");
     // serenity 0.12 reads the range's end as inclusive (`start_shard_range(4..7, 10)` runs
     // shards 4 to 7; `start()` is `0..0` of 1): `first..last` is exactly our range.
     let gateway = client.start_shard_range(shards.first()..shards.last(), shards.total());
     tokio::pin!(gateway);
+    let give_up = Instant::now() + lease_wait(count);
+    // When the overlap of a handover this process took up is over: the old holder's
+    // answers under way (drained for at most `SHUTDOWN_GRACE`) have claimed theirs.
+    let mut overlap_ends: Option<Instant> = None;
+    let mut told_ready = false;
+    let mut forget_claims = tokio::time::interval(FORGET_CLAIMS_EVERY);
+    forget_claims.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let ended = loop {
+        let every = if lease.is_held() {
+            LEASE_EVERY
+        } else {
+            HANDOVER_EVERY
+        };
         tokio::select! {
             ended = &mut gateway => {
                 ended.context("the Discord gateway connection ended")?;
                 anyhow::bail!("the Discord gateway connection ended");
             }
             () = &mut *shutdown => {
+                if lease.is_held() {
+                    hand_over(lease, handler, &mut gateway, count).await?;
+                } else if let Err(error) = lease.handover_done().await {
+                    tracing::debug!("giving the handover up: {error}");
+                }
                 tracing::info!("shutting down: closing the Discord connection");
                 break Ended::Shutdown;
             }
-            () = tokio::time::sleep(LEASE_EVERY) => {
-                if !lease.held(LEASE_CHECK_TIMEOUT).await {
-                    break Ended::LeaseLost;
+            () = tokio::time::sleep(every) => {
+                if lease.is_held() {
+                    if overlap_ends.is_some_and(|ends| Instant::now() >= ends) {
+                        handler.set_overlap(false);
+                        overlap_ends = None;
+                    }
+                    if !lease.held(LEASE_CHECK_TIMEOUT).await {
+                        break Ended::LeaseLost;
+                    }
+                    continue;
+                }
+                if !told_ready && telemetry.gateway_connected().await {
+                    match lease.handover_ready().await {
+                        Ok(()) => told_ready = true,
+                        Err(error) => tracing::warn!("telling the holder this process is connected: {error}"),
+                    }
+                }
+                match lease.try_take().await {
+                    Ok(true) => {
+                        handler.set_leased(true);
+                        overlap_ends = Some(Instant::now() + OVERLAP_SETTLE);
+                        if let Err(error) = lease.handover_done().await {
+                            tracing::debug!("closing the handover: {error}");
+                        }
+                        tracing::info!(shards = %shards, "took over the gateway lease");
+                    }
+                    Ok(false) if Instant::now() < give_up => {}
+                    Ok(false) => {
+                        if let Err(error) = lease.handover_done().await {
+                            tracing::debug!("giving the handover up: {error}");
+                        }
+                        break Ended::NotHandedOver;
+                    }
+                    Err(error) => {
+                        tracing::warn!("trying the gateway lease during a handover: {error}");
+                        break Ended::NotHandedOver;
+                    }
+                }
+            }
+            _ = forget_claims.tick(), if lease.is_held() => {
+                match interaction_claims::forget_old(pool).await {
+                    Ok(gone) => tracing::debug!(gone, "forgot old interaction claims"),
+                    Err(error) => tracing::warn!("forgetting old interaction claims: {error}"),
                 }
             }
         }
@@ -207,123 +326,58 @@ async fn connect(
     Ok(ended)
 }
 
-/// Counts the interactions being answered, so shutdown can wait for them.
-#[derive(Default)]
-pub(super) struct InFlight(tokio::sync::watch::Sender<usize>);
-
-impl InFlight {
-    pub(super) fn enter(self: &Arc<Self>) -> InFlightGuard {
-        self.0.send_modify(|count| *count += 1);
-        InFlightGuard(Arc::clone(self))
-    }
-
-    async fn idle(&self) {
-        // The sender lives in `self`, so the channel cannot close while this waits.
-        let _ = self.0.subscribe().wait_for(|count| *count == 0).await;
-    }
-
-    /// At exit: waits (at most [`SHUTDOWN_GRACE`]) for the answers under way.
-    pub(super) async fn drain(&self) {
-        if tokio::time::timeout(SHUTDOWN_GRACE, self.idle())
-            .await
-            .is_err()
-        {
-            tracing::warn!("some interactions were still being answered at exit");
+/// A stopping holder: asks a standby to connect first, and keeps its own shards (answering
+/// what they receive) until the standby's are connected, at most [`ready_wait`]. Without a
+/// standby it returns at once. `Err` when the gateway itself ended meanwhile.
+async fn hand_over(
+    lease: &mut LeaseSession,
+    handler: &Handler,
+    gateway: &mut (impl Future<Output = serenity::Result<()>> + Unpin),
+    shards: u32,
+) -> anyhow::Result<()> {
+    // Before the ask: once asked, the standby may connect and receive what this process does.
+    handler.set_overlap(true);
+    match lease.ask_handover(STANDBY_FRESH).await {
+        Ok(true) => {}
+        Ok(false) => {
+            handler.set_overlap(false);
+            return Ok(());
+        }
+        Err(error) => {
+            // The ask may have landed all the same: the overlap stays.
+            tracing::warn!("cannot ask the standby to take over, closing without: {error}");
+            return Ok(());
         }
     }
-}
-
-/// One interaction being answered; counted down when dropped (also on panic).
-pub(super) struct InFlightGuard(Arc<InFlight>);
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        self.0
-             .0
-            .send_modify(|count| *count = count.saturating_sub(1));
-    }
-}
-
-/// serenity's event handler: shard 0's READY registers commands, interactions go to the
-/// router. One handler serves every shard of the process; `ctx.shard_id` tells them apart.
-///
-/// Cheap to clone: each time this process takes the gateway lease it connects a new client,
-/// and the handler's state (the router's caches, the registration) carries over.
-#[derive(Clone)]
-pub(super) struct Handler {
-    router: Arc<Router>,
-    guild_ids: Vec<u64>,
-    /// Set after the first successful registration: a reconnect (a new READY of shard 0)
-    /// does not register again.
-    registered: Arc<AtomicBool>,
-    in_flight: Arc<InFlight>,
-    telemetry: Arc<Telemetry>,
-}
-
-impl Handler {
-    pub(super) fn new(router: Router, guild_ids: Vec<u64>, telemetry: Arc<Telemetry>) -> Self {
-        Self {
-            router: Arc::new(router),
-            guild_ids,
-            registered: Arc::default(),
-            in_flight: Arc::default(),
-            telemetry,
+    tracing::info!("handing the gateway over: the standby connects before this process closes");
+    let asked = Instant::now();
+    let taken_up = async {
+        loop {
+            match lease.handover().await {
+                Ok(Handover::Ready) => return true,
+                Ok(Handover::Asked) if asked.elapsed() > TAKER_WAIT => return false,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!("following the handover: {error}");
+                    return false;
+                }
+            }
+            tokio::time::sleep(HANDOVER_EVERY).await;
         }
-    }
-}
-
-#[async_trait]
-impl EventHandler for Handler {
-    async fn ready(&self, ctx: Context, ready: Ready) {
-        let shard = ctx.shard_id.0;
-        tracing::info!(
-            shard,
-            shards = ready.shard.map_or(1, |info| info.total),
-            user = %ready.user.name,
-            guilds = ready.guilds.len(),
-            "connected to Discord"
-        );
-        self.telemetry.set_shard_connected(shard, true);
-        // The same bot on every READY; the first one sets it.
-        let _ = self.router.bot_user.set(ready.user.id.get());
-        // Commands belong to the application, not to a shard: one registration, by the
-        // process running shard 0.
-        if shard != 0 || self.registered.load(Ordering::Acquire) {
-            return;
+    };
+    let wait = ready_wait(shards);
+    tokio::select! {
+        ended = gateway => {
+            ended.context("the Discord gateway connection ended during a handover")?;
+            anyhow::bail!("the Discord gateway connection ended during a handover");
         }
-        match register(&ctx.http, &self.router.rest, &self.guild_ids).await {
-            Ok(()) => self.registered.store(true, Ordering::Release),
-            Err(error) => tracing::error!("registering the slash commands failed: {error:#}"),
-        }
+        ready = tokio::time::timeout(wait, taken_up) => match ready {
+            Ok(true) => tracing::info!("the standby is connected"),
+            Ok(false) => tracing::warn!("no standby took the gateway over: closing without a handover"),
+            Err(_) => tracing::warn!("the standby did not connect within {wait:?}: closing anyway"),
+        },
     }
-
-    async fn resume(&self, ctx: Context, _event: ResumedEvent) {
-        self.telemetry.set_shard_connected(ctx.shard_id.0, true);
-    }
-
-    /// Every stage change of a shard: anything but Connected means the interactions of its
-    /// servers cannot arrive now, which `/healthz` reports.
-    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
-        let shard = event.shard_id.0;
-        let connected = matches!(event.new, ConnectionStage::Connected);
-        if !connected {
-            tracing::warn!(shard, stage = %event.new, "a Discord gateway shard is not connected");
-        }
-        self.telemetry.set_shard_connected(shard, connected);
-    }
-
-    /// serenity's rate limiter met a limit (only when no proxy owns rate limiting).
-    async fn ratelimit(&self, data: serenity::http::RatelimitInfo) {
-        self.router.rest.note_rate_limit(data.global);
-    }
-
-    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let _answering = self.in_flight.enter();
-        let ctx = respond::Ctx::gateway(ctx.http, self.router.rest.clone());
-        self.router
-            .dispatch(&ctx, interaction, &self.telemetry)
-            .await;
-    }
+    Ok(())
 }
 
 /// Registers every command: in each configured guild (changes show at once), or globally
@@ -348,4 +402,27 @@ pub(super) async fn register(http: &Http, rest: &Rest, guild_ids: &[u64]) -> any
         tracing::info!(guild = id, "registered the commands");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discord::handler::CLAIM_WAIT;
+
+    #[test]
+    fn a_taker_claims_until_the_old_holders_answers_have_claimed_theirs() {
+        // The old holder drains its answers for at most SHUTDOWN_GRACE after closing, each
+        // waiting at most CLAIM_WAIT for its claim.
+        assert!(OVERLAP_SETTLE > SHUTDOWN_GRACE + CLAIM_WAIT);
+    }
+
+    #[test]
+    fn a_taker_waits_for_the_lease_as_long_as_a_holder_may_take_to_hand_over() {
+        for shards in [1, 4, 16] {
+            let handover = TAKER_WAIT + ready_wait(shards) + SHUTDOWN_GRACE;
+            assert!(lease_wait(shards) > handover, "{shards} shards");
+        }
+        // serenity starts a process's shards 5 s apart.
+        assert!(ready_wait(4) >= Duration::from_secs(15));
+    }
 }

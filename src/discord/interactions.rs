@@ -49,7 +49,8 @@ pub(super) const GENERIC_FAILURE: &str =
     "Sorry, something went wrong on my side. The organisers can find the details in confbot's log.";
 /// How long an interaction waits for its user's DMs to be reopened (a millisecond or two
 /// normally): a database that does not answer delays the answer by this much at most, which
-/// still leaves the longest deferral (`MAX_DEFER_AFTER_MS`) inside Discord's 3 seconds.
+/// with the gateway's claim (`handler::CLAIM_WAIT`) still leaves the longest deferral
+/// (`MAX_DEFER_AFTER_MS`) inside Discord's 3 seconds.
 const REOPEN_WAIT: Duration = Duration::from_millis(250);
 /// Shown when the database does not answer and no earlier snapshot exists.
 const UNAVAILABLE: &str =

@@ -23,6 +23,7 @@ mod cache;
 mod channels;
 pub mod endpoint;
 mod gateway;
+mod handler;
 mod interactions;
 pub mod invalid;
 mod organisers;
@@ -42,7 +43,8 @@ mod telemetry;
 
 pub use telemetry::{Gateway, ShardState, Telemetry};
 
-use gateway::{register, InFlight};
+use gateway::register;
+use handler::InFlight;
 
 use std::future::Future;
 use std::num::NonZeroU64;
@@ -121,7 +123,7 @@ pub async fn run_observed(
 ) -> anyhow::Result<()> {
     // Checked before waiting for any lease: a missing token is the operator's to fix now.
     token(settings)?;
-    let handler = gateway::Handler::new(
+    let handler = handler::Handler::new(
         router(settings, pool.clone(), plan_changed, snapshots, rest)?,
         settings.discord.guild_ids.clone(),
         Arc::clone(&telemetry),

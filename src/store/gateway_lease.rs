@@ -95,6 +95,112 @@ impl LeaseSession {
     }
 }
 
+/// Where a handover stands, as the holder that asked for it sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handover {
+    /// No standby has taken it up yet.
+    Asked,
+    /// A standby is connecting its shards.
+    Taken,
+    /// The standby's shards are all connected: the holder may close its own.
+    Ready,
+}
+
+/// The handover of a rolling deploy (`gateway_handover`): a stopping holder asks a standby
+/// of exactly its range to connect before it closes, so that no interaction finds the shards
+/// without a session. Every statement runs on the lease session, whose backend pid names the
+/// standby that took the handover up.
+impl LeaseSession {
+    /// As a standby (between tries of the lease): records that it waits, and takes up a
+    /// handover asked for within `fresh` that no other standby took. `true`: this session
+    /// is the taker and connects its shards now, without the lease.
+    pub async fn wait_as_standby(&mut self, fresh: Duration) -> Result<bool, StoreError> {
+        let taker: Option<bool> = sqlx::query_scalar(
+            "INSERT INTO gateway_handover AS h (shards, standby_seen) VALUES ($1, now())
+             ON CONFLICT (shards) DO UPDATE SET
+                 standby_seen = now(),
+                 taker = CASE WHEN h.taker IS NULL AND h.asked_at > now() - make_interval(secs => $2)
+                              THEN pg_backend_pid() ELSE h.taker END
+             RETURNING taker = pg_backend_pid() AND asked_at > now() - make_interval(secs => $2)",
+        )
+        .bind(self.range())
+        .bind(fresh.as_secs_f64())
+        .fetch_one(&mut self.conn)
+        .await?;
+        Ok(taker == Some(true))
+    }
+
+    /// As the holder, stopping: asks a standby seen within `fresh` to take over. `false`
+    /// when there is none (the holder closes at once).
+    pub async fn ask_handover(&mut self, fresh: Duration) -> Result<bool, StoreError> {
+        let asked = sqlx::query(
+            "UPDATE gateway_handover
+                SET asked_at = now(), taker = NULL, ready_at = NULL
+              WHERE shards = $1 AND standby_seen > now() - make_interval(secs => $2)",
+        )
+        .bind(self.range())
+        .bind(fresh.as_secs_f64())
+        .execute(&mut self.conn)
+        .await?;
+        Ok(asked.rows_affected() == 1)
+    }
+
+    /// As the holder that asked: how far the handover got.
+    pub async fn handover(&mut self) -> Result<Handover, StoreError> {
+        let row: Option<(bool, bool)> = sqlx::query_as(
+            "SELECT taker IS NOT NULL, ready_at IS NOT NULL
+               FROM gateway_handover WHERE shards = $1 AND asked_at IS NOT NULL",
+        )
+        .bind(self.range())
+        .fetch_optional(&mut self.conn)
+        .await?;
+        Ok(match row {
+            Some((_, true)) => Handover::Ready,
+            Some((true, false)) => Handover::Taken,
+            _ => Handover::Asked,
+        })
+    }
+
+    /// As the taker: its shards are all connected.
+    pub async fn handover_ready(&mut self) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE gateway_handover SET ready_at = now()
+              WHERE shards = $1 AND taker = pg_backend_pid()",
+        )
+        .bind(self.range())
+        .execute(&mut self.conn)
+        .await?;
+        Ok(())
+    }
+
+    /// As the taker, once it holds the lease or gave up: the handover is over.
+    pub async fn handover_done(&mut self) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE gateway_handover SET asked_at = NULL, taker = NULL, ready_at = NULL
+              WHERE shards = $1 AND taker = pg_backend_pid()",
+        )
+        .bind(self.range())
+        .execute(&mut self.conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether this session holds the leases.
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+
+    /// The handover row's key: only a standby of exactly this range may take over.
+    fn range(&self) -> String {
+        format!(
+            "{}-{}/{}",
+            self.shards.start(),
+            self.shards.end(),
+            self.total
+        )
+    }
+}
+
 /// The lock key of one shard: shard ids are only comparable within one shard count.
 fn key(total: u32, shard: u32) -> String {
     format!("confbot gateway shard {shard} of {total}")

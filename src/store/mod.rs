@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod gateway_lease;
 pub mod guilds;
 pub mod imports;
+pub mod interaction_claims;
 pub mod outbox;
 pub mod privacy;
 pub mod programme;

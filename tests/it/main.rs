@@ -13,6 +13,7 @@ mod console;
 mod demo;
 mod discord;
 mod embedded_db;
+mod gateway_store;
 mod guilds_store;
 mod import;
 mod import_people;

@@ -1,6 +1,7 @@
 //! The stand-in's gateway websocket: Hello, Identify -> READY (unless held back), heartbeats
 //! acknowledged, and the dispatches a test injects forwarded with increasing sequence
-//! numbers. One session per shard.
+//! numbers. A shard may have several sessions at once, as Discord allows: each receives every
+//! event of its shard.
 
 use std::sync::Arc;
 
@@ -51,10 +52,16 @@ async fn session(shared: Arc<Shared>, mut socket: WebSocket) {
     let shard = serve(&shared, &mut socket, &outbox, inbox).await;
     if let Some(shard) = shard {
         shared.sessions.send_if_modified(|sessions| {
-            let ours = sessions
-                .get(&shard)
-                .is_some_and(|session| session.outbox.same_channel(&outbox));
-            ours && sessions.remove(&shard).is_some()
+            let Some(open) = sessions.get_mut(&shard) else {
+                return false;
+            };
+            let before = open.len();
+            open.retain(|session| !session.outbox.same_channel(&outbox));
+            let removed = open.len() < before;
+            if open.is_empty() {
+                sessions.remove(&shard);
+            }
+            removed
         });
     }
 }
@@ -122,19 +129,18 @@ async fn serve(
                 let mut body = payloads::ready("standin-session", &resume);
                 body["shard"] = json!([id, total]);
                 let dispatch = json!({"op": 0, "s": sequence, "t": "READY", "d": body});
+                // Registered before READY goes out: a client that has READY can be sent to
+                // (what is queued meanwhile follows READY).
+                shared.sessions.send_modify(|sessions| {
+                    sessions.entry(id).or_default().push(Session {
+                        total,
+                        outbox: outbox.clone(),
+                    });
+                });
                 if send(socket, dispatch).await.is_err() {
                     return Some(id);
                 }
                 ready = true;
-                shared.sessions.send_modify(|sessions| {
-                    sessions.insert(
-                        id,
-                        Session {
-                            total,
-                            outbox: outbox.clone(),
-                        },
-                    );
-                });
             }
         }
     }

@@ -118,7 +118,7 @@ impl Interactions {
     }
 
     /// The refusals nobody took.
-    pub(super) fn unexpected_refusals(&self) -> Vec<Refusal> {
+    pub fn unexpected_refusals(&self) -> Vec<Refusal> {
         self.state.lock().unwrap().refusals.clone()
     }
 

@@ -25,6 +25,7 @@ mod questions;
 mod ratelimits;
 mod replicas;
 pub mod responses;
+mod sessions;
 mod setup;
 mod setup_events;
 mod setup_guilds;

@@ -1,8 +1,13 @@
 //! One gateway per shard: a second `confbot run` configured with the same shards stands by
 //! (healthy, saying so in `/healthz` and `/metrics`, not connected to the gateway) and takes
-//! over when the first one dies (SIGKILL) or stops (SIGTERM, as a rolling deploy does).
+//! over when the first one dies (SIGKILL) or stops (SIGTERM, as a rolling deploy does). A
+//! stopping holder hands over: the standby connects first, and no interaction of the deploy
+//! is lost or answered twice.
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use super::bot_env;
 use super::payloads;
@@ -35,21 +40,28 @@ async fn help_answered(standin: &StandIn, id: u64) -> String {
         .path
 }
 
-/// `/healthz` until it answers `ok\n` (every shard connected), at most [`WAIT`]: a bounded
-/// poll of a condition another process brings about.
-async fn healthy_and_connected(ops: SocketAddr) -> (u16, String) {
+/// `/healthz` until it answers `expected`, at most [`WAIT`]: a bounded poll of a condition
+/// another process brings about. The last answer either way.
+async fn health_until(ops: SocketAddr, expected: &str) -> (u16, String) {
+    let mut last = (0, String::new());
     let polled = tokio::time::timeout(WAIT, async {
         loop {
-            let answer = get(ops, "/healthz").await;
-            if answer == (200, "ok\n".to_owned()) {
-                return answer;
+            last = get(ops, "/healthz").await;
+            if last.1 == expected {
+                return;
             }
             tokio::task::yield_now().await;
         }
     })
     .await;
-    polled.unwrap_or_else(|_| panic!("{ops}: /healthz never said every shard is connected"))
+    if polled.is_err() {
+        eprintln!("{ops}: /healthz never said {expected:?}");
+    }
+    last
 }
+
+const STANDBY_HEALTH: &str =
+    "ok: standby (another process runs these gateway shards; this one takes over when it stops)\n";
 
 /// Identifies the stand-in received so far.
 fn identifies(standin: &StandIn) -> usize {
@@ -67,7 +79,8 @@ async fn takes_over(kill: bool) {
     let mut second = start(&db, &standin);
     let second_ops = second.bound("web surface listening").await;
     let standing_by = second.logged("standing by to take over").await;
-    let (standby_status, standby_health) = get(second_ops, "/healthz").await;
+    // Its other parts (the delivery loop) may still be starting.
+    let (standby_status, standby_health) = health_until(second_ops, STANDBY_HEALTH).await;
     let standby_metrics = scrape_until(second_ops, "the standby's gauge", |page| {
         page.value("confbot_gateway_standby") == 1.0
     })
@@ -86,7 +99,7 @@ async fn takes_over(kill: bool) {
     }
     let took_over = second.logged("took over the gateway lease").await;
     let answered_after = help_answered(&standin, 3).await;
-    let (status, health) = healthy_and_connected(second_ops).await;
+    let (status, health) = health_until(second_ops, "ok\n").await;
     let (_, metrics) = get(second_ops, "/metrics").await;
     let metrics = prometheus::parse(&metrics).expect("metrics page");
     let second = second.stop().await;
@@ -94,11 +107,7 @@ async fn takes_over(kill: bool) {
     assert!(standing_by.contains("WARN"), "{standing_by}");
     assert_eq!(
         (standby_status, standby_health.as_str()),
-        (
-            200,
-            "ok: standby (another process runs these gateway shards; this one takes over \
-             when it stops)\n"
-        ),
+        (200, STANDBY_HEALTH),
         "a standby is healthy and says what it is"
     );
     assert_eq!(standby_metrics.value("confbot_gateway_connected"), 0.0);
@@ -131,4 +140,103 @@ async fn a_standby_takes_over_the_gateway_when_the_holder_is_killed() {
 #[tokio::test]
 async fn a_standby_takes_over_the_gateway_when_the_holder_stops_for_a_rolling_deploy() {
     takes_over(false).await;
+}
+
+/// A user typing `/help` every 20 milliseconds (each a fresh interaction, straight into the
+/// gateway: one that finds no session fails, as at Discord) until `done`, and a few times
+/// after. `asked` counts them. Returns each token with when it was delivered (`None`: no
+/// session received it).
+async fn ask_help_until(
+    standin: &StandIn,
+    asked: watch::Sender<usize>,
+    mut done: watch::Receiver<bool>,
+) -> Vec<(String, Option<Instant>)> {
+    // 50 a second: a gap of a few tens of milliseconds without a session shows.
+    const EVERY: Duration = Duration::from_millis(20);
+    const AFTER: usize = 20;
+    let mut sent = Vec::new();
+    let mut pace = tokio::time::interval(EVERY);
+    let mut after = 0;
+    while after < AFTER {
+        pace.tick().await;
+        let id = 10_000 + sent.len() as u64;
+        let token = format!("deploy-help-{id}");
+        let delivered = standin.send_interaction_now(payloads::slash(id, &token, "help", &[]));
+        sent.push((token, delivered));
+        asked.send_replace(sent.len());
+        if *done.borrow_and_update() {
+            after += 1;
+        }
+    }
+    sent
+}
+
+#[tokio::test]
+async fn a_rolling_deploy_hands_the_gateway_over_and_answers_every_interaction_once() {
+    let db = TestDb::new().await;
+    let standin = StandIn::start().await;
+    let mut first = start(&db, &standin);
+    first.bound("web surface listening").await;
+    standin.wait_for_identify().await;
+    let mut second = start(&db, &standin);
+    second.bound("web surface listening").await;
+    second.logged("standing by to take over").await;
+
+    let (asked, mut asked_so_far) = watch::channel(0);
+    let (done, done_rx) = watch::channel(false);
+    let deploying = async {
+        // SIGTERM mid-stream: some asks answered by the holder before it.
+        asked_so_far
+            .wait_for(|&count| count >= 20)
+            .await
+            .expect("the asker runs");
+        let holder = first.stop().await;
+        let took_over = second.logged("took over the gateway lease").await;
+        done.send_replace(true);
+        (holder, took_over)
+    };
+    let (help, (holder, took_over)) =
+        tokio::join!(ask_help_until(&standin, asked, done_rx), deploying);
+    // Both processes answer what they received before they exit.
+    let second = second.stop().await;
+
+    let undelivered: Vec<&String> = help
+        .iter()
+        .filter(|(_, delivered)| delivered.is_none())
+        .map(|(token, _)| token)
+        .collect();
+    assert_eq!(
+        undelivered,
+        Vec::<&String>::new(),
+        "every /help of the deploy found a session ({} asked)",
+        help.len()
+    );
+    let requests = standin.requests();
+    let answers = |token: &str| {
+        let path = format!("/{token}/callback");
+        requests.iter().filter(|r| r.path.ends_with(&path)).count()
+    };
+    let not_once: Vec<(&String, usize)> = help
+        .iter()
+        .map(|(token, _)| (token, answers(token)))
+        .filter(|&(_, answers)| answers != 1)
+        .collect();
+    assert_eq!(not_once, Vec::new(), "each /help answered once");
+    // Here rather than at the stand-in's drop, with both logs.
+    let refused = standin.interactions().unexpected_refusals();
+    assert!(
+        refused.is_empty(),
+        "refused as Discord would: {refused:#?}\nholder:\n{}\nsuccessor:\n{}",
+        holder.log(),
+        second.log()
+    );
+    assert_eq!(holder.code, Some(0), "{}", holder.log());
+    let log = holder.log();
+    assert!(log.contains("handing the gateway over"), "{log}");
+    assert!(log.contains("the standby is connected"), "{log}");
+    assert!(took_over.contains("took over"), "{took_over}");
+    let log = second.log();
+    assert!(log.contains("connecting to take over"), "{log}");
+    assert_eq!(second.code, Some(0), "{log}");
+    assert_eq!(identifies(&standin), 2, "one identify each");
 }

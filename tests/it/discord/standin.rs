@@ -7,11 +7,14 @@
 //! they expect with [`StandIn::wait_for`], never with sleeps. Interactions are injected into
 //! the gateway with [`StandIn::send_interaction`].
 //!
-//! The gateway ([`super::gateway`]) takes several sessions at once, one per shard: each IDENTIFY's `shard`
+//! The gateway ([`super::gateway`]) takes several sessions at once: each IDENTIFY's `shard`
 //! ([id, total], [0, 1] when absent) is recorded and echoed in READY, and an interaction goes
-//! to the session of the shard that owns its guild, by Discord's rule `(guild_id >> 22) %
-//! total` (direct messages to shard 0). [`StandIn::hold_ready`] keeps a shard's READY back,
-//! so a test sees that shard identified but not connected.
+//! to every session of the shard that owns its guild, by Discord's rule `(guild_id >> 22) %
+//! total` (direct messages to shard 0); as at Discord, a shard may have two sessions, and
+//! only the first answer to an interaction counts (the second gets 40060). An interaction
+//! that finds its shard without a session fails ([`StandIn::send_interaction_now`]), as
+//! Discord's "The application did not respond". [`StandIn::hold_ready`] keeps a shard's
+//! READY back, so a test sees that shard identified but not connected.
 //!
 //! [`StandIn::set_latency`] holds every REST request back a random (seeded) time before it
 //! is handled, as the network and a busy API do.
@@ -78,9 +81,9 @@ pub(super) struct Shared {
     pub(super) requests: Mutex<Vec<Recorded>>,
     /// Bumped on every recorded request, so waiters wake up.
     pub(super) recorded: watch::Sender<usize>,
-    /// The connected gateway sessions by shard id (set once READY is sent, removed when
-    /// the session ends).
-    pub(super) sessions: watch::Sender<BTreeMap<u64, Session>>,
+    /// The connected gateway sessions by shard id, oldest first (added once READY is sent,
+    /// removed when the session ends; a shard without any has no entry).
+    pub(super) sessions: watch::Sender<BTreeMap<u64, Vec<Session>>>,
     /// Identify payloads received, in order.
     pub(super) identifies: watch::Sender<Vec<Value>>,
     /// Shards whose READY is held back (see [`StandIn::hold_ready`]).
@@ -239,15 +242,20 @@ impl StandIn {
 
     /// Waits until shard `id`'s session is READY.
     pub async fn wait_for_session(&self, id: u64) {
+        self.wait_for_sessions(id, 1).await;
+    }
+
+    /// Waits until shard `id` has `count` sessions READY (0: until it has none).
+    pub async fn wait_for_sessions(&self, id: u64, count: usize) {
         let mut sessions = self.shared.sessions.subscribe();
         let waited = tokio::time::timeout(
             WAIT,
-            sessions.wait_for(|sessions| sessions.contains_key(&id)),
+            sessions.wait_for(|sessions| sessions.get(&id).map_or(0, Vec::len) == count),
         )
         .await;
         assert!(
             waited.is_ok(),
-            "shard {id} not READY within {WAIT:?}; identified shards: {:?}",
+            "shard {id} has not {count} sessions READY within {WAIT:?}; identified shards: {:?}",
             self.identified_shards()
         );
     }
@@ -266,48 +274,68 @@ impl StandIn {
         });
     }
 
-    /// Sends an INTERACTION_CREATE dispatch into the session of the shard owning the
-    /// interaction's guild (waiting for the bot to connect it first). Returns when it is
-    /// queued, and the instant it was.
-    pub async fn send_interaction(&self, mut interaction: Value) -> Instant {
+    /// Sends an INTERACTION_CREATE dispatch into every session of the shard owning the
+    /// interaction's guild, once the bot has connected that shard: a user who waits for the
+    /// bot to be online before typing. Returns when it is queued, and the instant it was.
+    pub async fn send_interaction(&self, interaction: Value) -> Instant {
+        // The shard count is the bot's: any session tells it.
+        self.wait_for_identify().await;
+        let shard = self.shard_of_interaction(&interaction);
+        self.wait_for_session(shard.expect("a shard count")).await;
+        self.send_interaction_now(interaction)
+            .expect("a session of the shard")
+    }
+
+    /// Sends an INTERACTION_CREATE dispatch into every session of the shard owning the
+    /// interaction's guild now. `None` when that shard has no session: Discord fails the
+    /// interaction ("The application did not respond") and never sends it later.
+    pub fn send_interaction_now(&self, mut interaction: Value) -> Option<Instant> {
         // As Discord does: the bot's permissions where the interaction happened.
         if interaction.get("app_permissions").is_some() && interaction["guild_id"].is_string() {
             interaction["app_permissions"] =
                 Value::String(self.shared.guilds.bot_permissions().to_string());
         }
+        let shard = self.shard_of_interaction(&interaction)?;
+        let sessions = self.shared.sessions.borrow().get(&shard).cloned()?;
+        let sent = Instant::now();
+        self.shared.interactions.sent(&interaction);
+        for session in sessions {
+            // A session ending right now: Discord's write to it would be lost the same way.
+            let _ = session
+                .outbox
+                .send(Outgoing::Interaction(interaction.clone()));
+        }
+        Some(sent)
+    }
+
+    /// The shard that receives `interaction` with the bot's shard count, which any session
+    /// tells; `None` when no session is connected.
+    fn shard_of_interaction(&self, interaction: &Value) -> Option<u64> {
         let guild = interaction["guild_id"]
             .as_str()
             .map(|id| id.parse::<u64>().expect("a guild id"));
-        // The shard count is the bot's: any session tells it.
-        self.wait_for_identify().await;
-        let total = self
-            .shared
-            .sessions
-            .borrow()
-            .values()
-            .next()
-            .map(|s| s.total);
-        let shard = shard_of(guild, total.expect("a session"));
-        self.wait_for_session(shard).await;
-        let session = self.shared.sessions.borrow().get(&shard).cloned();
-        let sent = Instant::now();
-        self.shared.interactions.sent(&interaction);
-        let outbox = session.expect("the shard's session").outbox;
-        outbox
-            .send(Outgoing::Interaction(interaction))
-            .expect("gateway session open");
-        sent
+        let sessions = self.shared.sessions.borrow();
+        let total = sessions.values().flatten().next()?.total;
+        Some(shard_of(guild, total))
     }
 
-    /// Drops shard `id`'s connection (close code 4000, "unknown error": the bot reconnects
-    /// and identifies anew, since resuming is refused). Returns once the session is gone.
+    /// Drops shard `id`'s connections (close code 4000, "unknown error": the bot
+    /// reconnects and identifies anew, since resuming is refused). Returns once those
+    /// sessions are gone.
     pub async fn disconnect(&self, id: u64) {
-        let session = self.shared.sessions.borrow().get(&id).cloned();
-        let session = session.unwrap_or_else(|| panic!("shard {id} has no session"));
-        let _ = session.outbox.send(Outgoing::Close);
+        let dropped = self.shared.sessions.borrow().get(&id).cloned();
+        let dropped = dropped.unwrap_or_else(|| panic!("shard {id} has no session"));
+        for session in &dropped {
+            let _ = session.outbox.send(Outgoing::Close);
+        }
         let mut sessions = self.shared.sessions.subscribe();
         let gone = sessions.wait_for(|sessions| {
-            !matches!(sessions.get(&id), Some(now) if now.outbox.same_channel(&session.outbox))
+            let open = sessions.get(&id).map_or(&[][..], Vec::as_slice);
+            !open.iter().any(|now| {
+                dropped
+                    .iter()
+                    .any(|old| now.outbox.same_channel(&old.outbox))
+            })
         });
         assert!(
             tokio::time::timeout(WAIT, gone).await.is_ok(),
