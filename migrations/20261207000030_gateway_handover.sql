@@ -13,8 +13,11 @@
 -- One row per shard range ("first-last/total") that a standby waits for.
 CREATE UNLOGGED TABLE gateway_handover (
     shards       text PRIMARY KEY,
-    -- The last time a standby for exactly this range tried the lease (every second).
+    -- The last time a standby for exactly this range tried the lease (every second), and
+    -- its lease session (backend pid): a holder that was a standby itself moments ago must
+    -- not take its own mark for a standby.
     standby_seen timestamptz NOT NULL,
+    standby_pid  integer NOT NULL,
     -- The holder is stopping and asks a standby to connect before it closes.
     asked_at     timestamptz,
     -- The lease session (backend pid) of the standby that answered.

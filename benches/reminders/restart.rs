@@ -50,11 +50,10 @@ pub async fn ask_help_throughout(standin: Arc<StandIn>, asked: Asked) {
         every.tick().await;
         let token = format!("keynote-help-{id}");
         let help = payloads::slash(900_000 + id, &token, "help", &[]);
-        let delivered = standin.send_interaction_now(help).is_some();
-        asked
-            .lock()
-            .unwrap()
-            .push((token, Instant::now(), delivered));
+        let asked_at = Instant::now();
+        let delivered = standin.send_interaction_now(help);
+        let at = delivered.map_or(asked_at, |delivered| delivered.at);
+        asked.lock().unwrap().push((token, at, delivered.is_some()));
     }
 }
 

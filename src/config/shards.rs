@@ -49,6 +49,11 @@ impl ShardRange {
         self.total
     }
 
+    /// How many shards this process runs.
+    pub fn count(&self) -> u32 {
+        self.last - self.first + 1
+    }
+
     /// The ids of the shards this process runs.
     pub fn ids(&self) -> RangeInclusive<u32> {
         self.first..=self.last

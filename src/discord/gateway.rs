@@ -26,10 +26,11 @@ use sqlx::PgPool;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::config::Settings;
-use crate::store::gateway_lease::{Handover, LeaseSession};
+use crate::store::gateway_lease::LeaseSession;
 use crate::store::interaction_claims;
 
 use super::handler::Handler;
+use super::handover::{self, hand_over, Look, Step, Taker, HANDOVER_EVERY};
 use super::rest::Rest;
 use super::{http_client, registry, token, Telemetry, SHUTDOWN_GRACE};
 
@@ -37,32 +38,8 @@ use super::{http_client, registry, token, Telemetry, SHUTDOWN_GRACE};
 const LEASE_EVERY: Duration = Duration::from_secs(1);
 /// How long a holder's lease check may take before the holder counts the lease as lost.
 const LEASE_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
-/// A standby that has not tried the lease for this long is gone: a stopping holder closes
-/// without a handover.
-const STANDBY_FRESH: Duration = Duration::from_secs(3);
-/// How long a stopping holder waits for a standby to take its handover up (a standby looks
-/// every [`LEASE_EVERY`]).
-const TAKER_WAIT: Duration = Duration::from_secs(3);
-/// How often, during a handover, the holder looks at it and the taker tries the lease.
-const HANDOVER_EVERY: Duration = Duration::from_millis(100);
-/// How long after taking the lease from a handover a process keeps claiming interactions:
-/// the old holder may still be answering (and claiming) what it received.
-const OVERLAP_SETTLE: Duration = Duration::from_secs(10);
 /// How often the holder forgets the interaction claims whose tokens have expired.
 const FORGET_CLAIMS_EVERY: Duration = Duration::from_secs(60);
-
-/// How long a stopping holder waits for the taker's shards to connect: serenity starts a
-/// process's shards 5 seconds apart, and a READY takes a moment.
-fn ready_wait(shards: u32) -> Duration {
-    Duration::from_secs(5 * u64::from(shards) + 5)
-}
-
-/// How long a taker waits for the lease after it connected: the holder's whole handover
-/// and close. A holder that keeps it longer did not let go (it may be stuck), and the taker
-/// disconnects and stands by again.
-fn lease_wait(shards: u32) -> Duration {
-    TAKER_WAIT + ready_wait(shards) + SHUTDOWN_GRACE + Duration::from_secs(5)
-}
 
 /// How a connection under the lease ended.
 enum Ended {
@@ -92,7 +69,7 @@ pub(super) async fn run_leased(
             break Ok(());
         };
         telemetry.set_standby(false);
-        handler.set_leased(lease.is_held());
+        handler.set_fallback(lease.is_held());
         handler.set_overlap(!lease.is_held());
         let connected = connect(
             settings,
@@ -105,7 +82,7 @@ pub(super) async fn run_leased(
         .await;
         match connected {
             Ok(Ended::LeaseLost) => {
-                handler.set_leased(false);
+                handler.set_fallback(false);
                 handler.set_overlap(false);
                 telemetry.set_standby(true);
                 tracing::error!(
@@ -114,7 +91,9 @@ pub(super) async fn run_leased(
                 );
             }
             Ok(Ended::NotHandedOver) => {
-                handler.set_overlap(false);
+                // The overlap stays: answers under way may not have read it yet, and the
+                // next connection sets it anew.
+                handler.set_fallback(false);
                 telemetry.set_standby(true);
                 tracing::warn!(
                     shards = %shards,
@@ -126,7 +105,7 @@ pub(super) async fn run_leased(
             Ok(Ended::Shutdown) => {
                 // From the release on the taker holds the lease: a failed claim is its to
                 // answer, not this process's (whose answers under way may still claim).
-                handler.set_leased(false);
+                handler.set_fallback(false);
                 lease.release().await;
                 break Ok(());
             }
@@ -166,9 +145,10 @@ async fn stand_by(
                 None => LeaseSession::open(pool, shards.ids(), shards.total()).await?,
             };
             let mut open = open;
-            let taken = open.try_take().await?;
-            let asked = !taken && open.wait_as_standby(STANDBY_FRESH).await?;
-            Ok::<_, crate::store::StoreError>((open, taken, asked))
+            // The handover first: a lease let go during one is the taker's.
+            let look = handover::look(&mut open, shards.count()).await?;
+            let taken = matches!(look, Look::TryLease) && open.try_take().await?;
+            Ok::<_, crate::store::StoreError>((open, taken, look))
         };
         match attempt.await {
             Ok((open, true, _)) => {
@@ -177,14 +157,14 @@ async fn stand_by(
                 }
                 return Some(open);
             }
-            Ok((open, false, true)) => {
+            Ok((open, false, Look::Take)) => {
                 tracing::info!(
                     shards = %shards,
                     "the holder of the gateway lease is stopping: connecting to take over"
                 );
                 return Some(open);
             }
-            Ok((open, false, false)) => {
+            Ok((open, false, _)) => {
                 failing = false;
                 session = Some(open);
                 if !announced {
@@ -236,17 +216,15 @@ async fn connect(
     let manager = Arc::clone(&client.shard_manager);
     telemetry.watch_runners(&manager.runners);
     let shards = settings.discord.shards;
-    let count = shards.last() - shards.first() + 1;
+    let count = shards.count();
     tracing::info!(shards = %shards, "starting the Discord gateway");
     // serenity 0.12 reads the range's end as inclusive (`start_shard_range(4..7, 10)` runs
     // shards 4 to 7; `start()` is `0..0` of 1): `first..last` is exactly our range.
     let gateway = client.start_shard_range(shards.first()..shards.last(), shards.total());
     tokio::pin!(gateway);
-    let give_up = Instant::now() + lease_wait(count);
-    // When the overlap of a handover this process took up is over: the old holder's
-    // answers under way (drained for at most `SHUTDOWN_GRACE`) have claimed theirs.
+    let mut taker = (!lease.is_held()).then(|| Taker::new(count));
+    // When the overlap of a handover this process took up is over.
     let mut overlap_ends: Option<Instant> = None;
-    let mut told_ready = false;
     let mut forget_claims = tokio::time::interval(FORGET_CLAIMS_EVERY);
     forget_claims.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let ended = loop {
@@ -263,8 +241,8 @@ async fn connect(
             () = &mut *shutdown => {
                 if lease.is_held() {
                     hand_over(lease, handler, &mut gateway, count).await?;
-                } else if let Err(error) = lease.handover_done().await {
-                    tracing::debug!("giving the handover up: {error}");
+                } else {
+                    handover::done(lease).await;
                 }
                 tracing::info!("shutting down: closing the Discord connection");
                 break Ended::Shutdown;
@@ -280,32 +258,15 @@ async fn connect(
                     }
                     continue;
                 }
-                if !told_ready && telemetry.gateway_connected().await {
-                    match lease.handover_ready().await {
-                        Ok(()) => told_ready = true,
-                        Err(error) => tracing::warn!("telling the holder this process is connected: {error}"),
-                    }
-                }
-                match lease.try_take().await {
-                    Ok(true) => {
-                        handler.set_leased(true);
-                        overlap_ends = Some(Instant::now() + OVERLAP_SETTLE);
-                        if let Err(error) = lease.handover_done().await {
-                            tracing::debug!("closing the handover: {error}");
-                        }
+                let Some(taking) = taker.as_mut() else { continue };
+                match taking.step(lease, handler, telemetry).await {
+                    Step::Waiting => {}
+                    Step::Took { overlap_ends: ends } => {
+                        overlap_ends = Some(ends);
+                        taker = None;
                         tracing::info!(shards = %shards, "took over the gateway lease");
                     }
-                    Ok(false) if Instant::now() < give_up => {}
-                    Ok(false) => {
-                        if let Err(error) = lease.handover_done().await {
-                            tracing::debug!("giving the handover up: {error}");
-                        }
-                        break Ended::NotHandedOver;
-                    }
-                    Err(error) => {
-                        tracing::warn!("trying the gateway lease during a handover: {error}");
-                        break Ended::NotHandedOver;
-                    }
+                    Step::GaveUp => break Ended::NotHandedOver,
                 }
             }
             _ = forget_claims.tick(), if lease.is_held() => {
@@ -316,68 +277,18 @@ async fn connect(
             }
         }
     };
-    manager.shutdown_all().await;
     // `start` returns once the shards are gone. Before any shard has connected there is
-    // nothing to close and it may never return: bounded wait.
-    match tokio::time::timeout(SHUTDOWN_GRACE, gateway).await {
+    // nothing to close and it may never return, and serenity gives each shard 5 s to
+    // acknowledge: bounded wait, which a taker's wait for the lease counts on.
+    let closing = async {
+        manager.shutdown_all().await;
+        (&mut gateway).await
+    };
+    match tokio::time::timeout(SHUTDOWN_GRACE, closing).await {
         Ok(closed) => closed.context("closing the Discord gateway connection")?,
         Err(_elapsed) => tracing::warn!("the gateway did not close within {SHUTDOWN_GRACE:?}"),
     }
     Ok(ended)
-}
-
-/// A stopping holder: asks a standby to connect first, and keeps its own shards (answering
-/// what they receive) until the standby's are connected, at most [`ready_wait`]. Without a
-/// standby it returns at once. `Err` when the gateway itself ended meanwhile.
-async fn hand_over(
-    lease: &mut LeaseSession,
-    handler: &Handler,
-    gateway: &mut (impl Future<Output = serenity::Result<()>> + Unpin),
-    shards: u32,
-) -> anyhow::Result<()> {
-    // Before the ask: once asked, the standby may connect and receive what this process does.
-    handler.set_overlap(true);
-    match lease.ask_handover(STANDBY_FRESH).await {
-        Ok(true) => {}
-        Ok(false) => {
-            handler.set_overlap(false);
-            return Ok(());
-        }
-        Err(error) => {
-            // The ask may have landed all the same: the overlap stays.
-            tracing::warn!("cannot ask the standby to take over, closing without: {error}");
-            return Ok(());
-        }
-    }
-    tracing::info!("handing the gateway over: the standby connects before this process closes");
-    let asked = Instant::now();
-    let taken_up = async {
-        loop {
-            match lease.handover().await {
-                Ok(Handover::Ready) => return true,
-                Ok(Handover::Asked) if asked.elapsed() > TAKER_WAIT => return false,
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!("following the handover: {error}");
-                    return false;
-                }
-            }
-            tokio::time::sleep(HANDOVER_EVERY).await;
-        }
-    };
-    let wait = ready_wait(shards);
-    tokio::select! {
-        ended = gateway => {
-            ended.context("the Discord gateway connection ended during a handover")?;
-            anyhow::bail!("the Discord gateway connection ended during a handover");
-        }
-        ready = tokio::time::timeout(wait, taken_up) => match ready {
-            Ok(true) => tracing::info!("the standby is connected"),
-            Ok(false) => tracing::warn!("no standby took the gateway over: closing without a handover"),
-            Err(_) => tracing::warn!("the standby did not connect within {wait:?}: closing anyway"),
-        },
-    }
-    Ok(())
 }
 
 /// Registers every command: in each configured guild (changes show at once), or globally
@@ -402,27 +313,4 @@ pub(super) async fn register(http: &Http, rest: &Rest, guild_ids: &[u64]) -> any
         tracing::info!(guild = id, "registered the commands");
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::discord::handler::CLAIM_WAIT;
-
-    #[test]
-    fn a_taker_claims_until_the_old_holders_answers_have_claimed_theirs() {
-        // The old holder drains its answers for at most SHUTDOWN_GRACE after closing, each
-        // waiting at most CLAIM_WAIT for its claim.
-        assert!(OVERLAP_SETTLE > SHUTDOWN_GRACE + CLAIM_WAIT);
-    }
-
-    #[test]
-    fn a_taker_waits_for_the_lease_as_long_as_a_holder_may_take_to_hand_over() {
-        for shards in [1, 4, 16] {
-            let handover = TAKER_WAIT + ready_wait(shards) + SHUTDOWN_GRACE;
-            assert!(lease_wait(shards) > handover, "{shards} shards");
-        }
-        // serenity starts a process's shards 5 s apart.
-        assert!(ready_wait(4) >= Duration::from_secs(15));
-    }
 }

@@ -20,9 +20,9 @@ use super::{respond, Telemetry, SHUTDOWN_GRACE};
 
 /// How long an interaction received during a handover waits for its claim (a millisecond
 /// normally). Giving up early is not free: the other process's claim may land meanwhile,
-/// and both would answer. With the wait for the user's DMs to be reopened (`REOPEN_WAIT`,
-/// 250 ms) and the default deferral (`defer_after_ms`, 1.5 s) the answer stays inside
-/// Discord's 3 seconds; only during a handover, and only with a database that slow.
+/// and both would answer. The deferral's timer runs from the interaction's arrival, so with
+/// the wait for the user's DMs to be reopened (`REOPEN_WAIT`, 250 ms) an answer is deferred
+/// by 1.25 s at the latest even then, inside Discord's 3 seconds.
 pub(super) const CLAIM_WAIT: Duration = Duration::from_secs(1);
 
 /// Counts the interactions being answered, so shutdown can wait for them.
@@ -80,10 +80,10 @@ pub(super) struct Handler {
     /// an interaction claimed before it is answered. A process alone on its shards answers
     /// what it receives, without a database round trip.
     overlap: Arc<AtomicBool>,
-    /// Whether this process holds the gateway lease (a taker connects before it does, and
-    /// a stopping holder gives it back after closing): it decides what an interaction whose
-    /// claim fails becomes.
-    leased: Arc<AtomicBool>,
+    /// Whether this process answers an interaction whose claim failed: the lease holder
+    /// until a taker's shards are connected, the taker from then on (the holder is about to
+    /// close its own), so that one process is meant at any moment.
+    fallback: Arc<AtomicBool>,
 }
 
 impl Handler {
@@ -95,7 +95,7 @@ impl Handler {
             in_flight: Arc::default(),
             telemetry,
             overlap: Arc::default(),
-            leased: Arc::default(),
+            fallback: Arc::default(),
         }
     }
 
@@ -104,9 +104,9 @@ impl Handler {
         self.overlap.store(overlap, Ordering::Release);
     }
 
-    /// Whether this process holds the gateway lease, from now on.
-    pub(super) fn set_leased(&self, leased: bool) {
-        self.leased.store(leased, Ordering::Release);
+    /// Whether this process answers interactions whose claim failed, from now on.
+    pub(super) fn set_fallback(&self, fallback: bool) {
+        self.fallback.store(fallback, Ordering::Release);
     }
 
     /// The interactions being answered.
@@ -116,9 +116,7 @@ impl Handler {
 
     /// Whether this process answers interaction `id`: the first process to claim it does.
     /// When the claim cannot be made in [`CLAIM_WAIT`] (the database is away or swamped),
-    /// the holder of the gateway lease answers, as it is alone on its shards unless a
-    /// handover is under way, and a taker that does not hold it yet leaves the interaction
-    /// to the holder.
+    /// the process in charge of those answers does (see `fallback`).
     async fn claim(&self, id: InteractionId) -> bool {
         let claim = interaction_claims::claim(&self.router.pool, id.get());
         match tokio::time::timeout(CLAIM_WAIT, claim).await {
@@ -132,19 +130,17 @@ impl Handler {
         }
     }
 
-    /// An interaction whose claim failed: answered by the lease holder only.
+    /// An interaction whose claim failed: answered by one of the two processes only.
     fn unclaimed(&self, why: &dyn std::fmt::Display) -> bool {
-        let leased = self.leased.load(Ordering::Acquire);
-        if leased {
-            tracing::warn!(
-                "claiming an interaction failed, answering it as the gateway lease holder: {why}"
-            );
+        let fallback = self.fallback.load(Ordering::Acquire);
+        if fallback {
+            tracing::warn!("claiming an interaction failed, answering it all the same: {why}");
         } else {
             tracing::warn!(
-                "claiming an interaction failed, leaving it to the gateway lease holder: {why}"
+                "claiming an interaction failed, leaving it to the other process: {why}"
             );
         }
-        leased
+        fallback
     }
 }
 
@@ -195,12 +191,13 @@ impl EventHandler for Handler {
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let _answering = self.in_flight.enter();
+        // First: the deferral's timer runs from here.
+        let ctx = respond::Ctx::gateway(ctx.http, self.router.rest.clone());
         // Read when the interaction is handled, not when it arrived: a handover starts by
         // setting it, before the other process can connect.
         if self.overlap.load(Ordering::Acquire) && !self.claim(interaction.id()).await {
             return;
         }
-        let ctx = respond::Ctx::gateway(ctx.http, self.router.rest.clone());
         self.router
             .dispatch(&ctx, interaction, &self.telemetry)
             .await;

@@ -48,9 +48,9 @@ use replies::{complete_deferred, send};
 pub(super) const GENERIC_FAILURE: &str =
     "Sorry, something went wrong on my side. The organisers can find the details in confbot's log.";
 /// How long an interaction waits for its user's DMs to be reopened (a millisecond or two
-/// normally): a database that does not answer delays the answer by this much at most, which
-/// with the gateway's claim (`handler::CLAIM_WAIT`) still leaves the longest deferral
-/// (`MAX_DEFER_AFTER_MS`) inside Discord's 3 seconds.
+/// normally). The deferral's timer runs from the interaction's arrival (`Ctx::defer_at`),
+/// so this wait and the gateway's claim (`handler::CLAIM_WAIT`) delay the answer, never
+/// the deferral beyond `defer_after_ms`, as long as they fit inside it together.
 const REOPEN_WAIT: Duration = Duration::from_millis(250);
 /// Shown when the database does not answer and no earlier snapshot exists.
 const UNAVAILABLE: &str =
@@ -178,7 +178,7 @@ impl Router {
         }
         let work = self.reply_to(ctx, interaction);
         tokio::pin!(work);
-        let sent = match tokio::time::timeout(self.defer_after, &mut work).await {
+        let sent = match tokio::time::timeout_at(ctx.defer_at(self.defer_after), &mut work).await {
             Ok(reply) => send(ctx, interaction, &reply).await,
             Err(_elapsed) => {
                 // The deferral must go out now, before the visibility of the answer is known:
@@ -247,8 +247,8 @@ impl Router {
             Some(focused) => {
                 match registry::autocomplete_field(&interaction.data.name, focused.name) {
                     Some(field) => {
-                        let programme = tokio::time::timeout(
-                            self.defer_after,
+                        let programme = tokio::time::timeout_at(
+                            ctx.defer_at(self.defer_after),
                             self.programme(interaction.guild_id),
                         );
                         match programme.await {

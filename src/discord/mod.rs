@@ -24,6 +24,7 @@ mod channels;
 pub mod endpoint;
 mod gateway;
 mod handler;
+mod handover;
 mod interactions;
 pub mod invalid;
 mod organisers;

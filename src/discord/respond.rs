@@ -10,6 +10,7 @@ use serenity::all::{CreateInteractionResponse, InteractionId};
 use serenity::builder::Builder as _;
 use serenity::http::Http;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use super::rest::Rest;
 
@@ -19,6 +20,9 @@ pub struct Ctx {
     pub http: Arc<Http>,
     /// The budget the answers' requests keep to.
     pub rest: Rest,
+    /// When the interaction arrived: Discord's 3 seconds for the first response run from
+    /// here, whatever the bot did before answering (a claim, a reopen).
+    pub received: Instant,
     first: First,
 }
 
@@ -35,6 +39,7 @@ impl Ctx {
         Self {
             http,
             rest,
+            received: Instant::now(),
             first: First::Rest,
         }
     }
@@ -49,9 +54,16 @@ impl Ctx {
         let ctx = Self {
             http,
             rest,
+            received: Instant::now(),
             first: First::Reply(Mutex::new(Some(sender))),
         };
         (ctx, receiver)
+    }
+
+    /// When an answer not ready yet must be deferred (or, where it cannot be, given up): `after`
+    /// the interaction arrived.
+    pub fn defer_at(&self, after: std::time::Duration) -> Instant {
+        self.received + after
     }
 
     /// Sends the interaction's first response (a message, a deferral, suggestions, a modal).

@@ -90,7 +90,7 @@ impl Router {
     ) {
         let work = self.remind_me_reply(interaction, talk);
         tokio::pin!(work);
-        let sent = match tokio::time::timeout(self.defer_after, &mut work).await {
+        let sent = match tokio::time::timeout_at(ctx.defer_at(self.defer_after), &mut work).await {
             Ok(reply) => {
                 let (first, _) = split(&reply);
                 let response = CreateInteractionResponse::Message(render::response(&first, true));

@@ -95,6 +95,17 @@ impl LeaseSession {
     }
 }
 
+/// What a standby's look at the handover found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standby {
+    /// This session took the handover up: connect now.
+    Taker,
+    /// Another standby's session, still alive, took up a recent one: it takes the lease.
+    OtherTaker,
+    /// No handover under way.
+    Waiting,
+}
+
 /// Where a handover stands, as the holder that asked for it sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handover {
@@ -111,32 +122,52 @@ pub enum Handover {
 /// without a session. Every statement runs on the lease session, whose backend pid names the
 /// standby that took the handover up.
 impl LeaseSession {
-    /// As a standby (between tries of the lease): records that it waits, and takes up a
-    /// handover asked for within `fresh` that no other standby took. `true`: this session
-    /// is the taker and connects its shards now, without the lease.
-    pub async fn wait_as_standby(&mut self, fresh: Duration) -> Result<bool, StoreError> {
-        let taker: Option<bool> = sqlx::query_scalar(
-            "INSERT INTO gateway_handover AS h (shards, standby_seen) VALUES ($1, now())
+    /// As a standby (before each try of the lease): records that it waits, and takes up a
+    /// handover asked for within `fresh` that no other standby took. Another standby's
+    /// handover counts for `taking` after its ask, while that standby's session lives:
+    /// the lease is its to take when the holder lets go.
+    pub async fn wait_as_standby(
+        &mut self,
+        fresh: Duration,
+        taking: Duration,
+    ) -> Result<Standby, StoreError> {
+        let found: i32 = sqlx::query_scalar(
+            "INSERT INTO gateway_handover AS h (shards, standby_seen, standby_pid)
+             VALUES ($1, now(), pg_backend_pid())
              ON CONFLICT (shards) DO UPDATE SET
                  standby_seen = now(),
+                 standby_pid = pg_backend_pid(),
                  taker = CASE WHEN h.taker IS NULL AND h.asked_at > now() - make_interval(secs => $2)
                               THEN pg_backend_pid() ELSE h.taker END
-             RETURNING taker = pg_backend_pid() AND asked_at > now() - make_interval(secs => $2)",
+             RETURNING CASE
+                 WHEN taker = pg_backend_pid() AND asked_at > now() - make_interval(secs => $2)
+                     THEN 1
+                 WHEN taker <> pg_backend_pid() AND asked_at > now() - make_interval(secs => $3)
+                      AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = taker)
+                     THEN 2
+                 ELSE 0 END",
         )
         .bind(self.range())
         .bind(fresh.as_secs_f64())
+        .bind(taking.as_secs_f64())
         .fetch_one(&mut self.conn)
         .await?;
-        Ok(taker == Some(true))
+        Ok(match found {
+            1 => Standby::Taker,
+            2 => Standby::OtherTaker,
+            _ => Standby::Waiting,
+        })
     }
 
     /// As the holder, stopping: asks a standby seen within `fresh` to take over. `false`
-    /// when there is none (the holder closes at once).
+    /// when there is none (the holder closes at once). The holder's own mark from when it
+    /// stood by does not count.
     pub async fn ask_handover(&mut self, fresh: Duration) -> Result<bool, StoreError> {
         let asked = sqlx::query(
             "UPDATE gateway_handover
                 SET asked_at = now(), taker = NULL, ready_at = NULL
-              WHERE shards = $1 AND standby_seen > now() - make_interval(secs => $2)",
+              WHERE shards = $1 AND standby_seen > now() - make_interval(secs => $2)
+                AND standby_pid <> pg_backend_pid()",
         )
         .bind(self.range())
         .bind(fresh.as_secs_f64())
@@ -145,17 +176,19 @@ impl LeaseSession {
         Ok(asked.rows_affected() == 1)
     }
 
-    /// As the holder that asked: how far the handover got.
+    /// As the holder that asked: how far the handover got. A taker whose session has ended
+    /// (it died, or gave up) counts as none.
     pub async fn handover(&mut self) -> Result<Handover, StoreError> {
         let row: Option<(bool, bool)> = sqlx::query_as(
-            "SELECT taker IS NOT NULL, ready_at IS NOT NULL
-               FROM gateway_handover WHERE shards = $1 AND asked_at IS NOT NULL",
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = h.taker),
+                    ready_at IS NOT NULL
+               FROM gateway_handover h WHERE shards = $1 AND asked_at IS NOT NULL",
         )
         .bind(self.range())
         .fetch_optional(&mut self.conn)
         .await?;
         Ok(match row {
-            Some((_, true)) => Handover::Ready,
+            Some((true, true)) => Handover::Ready,
             Some((true, false)) => Handover::Taken,
             _ => Handover::Asked,
         })

@@ -66,12 +66,12 @@ async fn both_sessions_of_a_shard_receive_an_interaction_and_none_is_kept_for_la
     standin.wait_for_sessions(0, 0).await;
     let to_none = standin.send_interaction_now(payloads::slash(3, "none", "help", &[]));
 
-    assert!(delivered.is_some());
+    assert_eq!(delivered.map(|d| d.sessions), Some(2));
     for received in [&to_first, &to_second] {
         assert_eq!(received["t"], "INTERACTION_CREATE");
         assert_eq!(received["d"]["token"], "both");
     }
-    assert!(to_the_one_left.is_some());
+    assert_eq!(to_the_one_left.map(|d| d.sessions), Some(1));
     assert_eq!(to_second_again["d"]["token"], "one");
-    assert_eq!(to_none, None, "no session: the interaction fails");
+    assert!(to_none.is_none(), "no session: the interaction fails");
 }

@@ -101,6 +101,14 @@ pub(super) struct Shared {
     pub(super) network: Network,
 }
 
+/// An interaction the gateway took: when, and how many sessions it went to (two while a
+/// bot hands its shards over from one process to another).
+#[derive(Debug, Clone, Copy)]
+pub struct Delivered {
+    pub at: Instant,
+    pub sessions: usize,
+}
+
 /// The shard that receives the events of `guild` (`None`: a direct message) when the bot
 /// has `total` shards: Discord's `(guild_id >> 22) % num_shards`, DMs on shard 0.
 pub fn shard_of(guild: Option<u64>, total: u64) -> u64 {
@@ -240,22 +248,28 @@ impl StandIn {
         self.identifies().iter().map(shard_field).collect()
     }
 
-    /// Waits until shard `id`'s session is READY.
+    /// Waits until shard `id` has a session READY.
     pub async fn wait_for_session(&self, id: u64) {
-        self.wait_for_sessions(id, 1).await;
+        self.wait_for_sessions_where(id, "a session", |count| count >= 1)
+            .await;
     }
 
-    /// Waits until shard `id` has `count` sessions READY (0: until it has none).
+    /// Waits until shard `id` has exactly `count` sessions READY (0: until it has none).
     pub async fn wait_for_sessions(&self, id: u64, count: usize) {
+        self.wait_for_sessions_where(id, &count.to_string(), |now| now == count)
+            .await;
+    }
+
+    async fn wait_for_sessions_where(&self, id: u64, what: &str, enough: impl Fn(usize) -> bool) {
         let mut sessions = self.shared.sessions.subscribe();
         let waited = tokio::time::timeout(
             WAIT,
-            sessions.wait_for(|sessions| sessions.get(&id).map_or(0, Vec::len) == count),
+            sessions.wait_for(|sessions| enough(sessions.get(&id).map_or(0, Vec::len))),
         )
         .await;
         assert!(
             waited.is_ok(),
-            "shard {id} has not {count} sessions READY within {WAIT:?}; identified shards: {:?}",
+            "shard {id} has not {what} READY within {WAIT:?}; identified shards: {:?}",
             self.identified_shards()
         );
     }
@@ -282,30 +296,50 @@ impl StandIn {
         self.wait_for_identify().await;
         let shard = self.shard_of_interaction(&interaction);
         self.wait_for_session(shard.expect("a shard count")).await;
-        self.send_interaction_now(interaction)
-            .expect("a session of the shard")
+        let delivered = self.send_interaction_now(interaction);
+        delivered.expect("a session of the shard").at
     }
 
-    /// Sends an INTERACTION_CREATE dispatch into every session of the shard owning the
-    /// interaction's guild now. `None` when that shard has no session: Discord fails the
-    /// interaction ("The application did not respond") and never sends it later.
-    pub fn send_interaction_now(&self, mut interaction: Value) -> Option<Instant> {
+    /// Sends an INTERACTION_CREATE dispatch now into every session that owns the
+    /// interaction's guild by its own shard count. `None` when no session does: Discord fails
+    /// the interaction ("The application did not respond") and never sends it later.
+    pub fn send_interaction_now(&self, mut interaction: Value) -> Option<Delivered> {
         // As Discord does: the bot's permissions where the interaction happened.
         if interaction.get("app_permissions").is_some() && interaction["guild_id"].is_string() {
             interaction["app_permissions"] =
                 Value::String(self.shared.guilds.bot_permissions().to_string());
         }
-        let shard = self.shard_of_interaction(&interaction)?;
-        let sessions = self.shared.sessions.borrow().get(&shard).cloned()?;
-        let sent = Instant::now();
+        let guild = interaction["guild_id"]
+            .as_str()
+            .map(|id| id.parse::<u64>().expect("a guild id"));
+        // Each session by its own shard count, as Discord routes (two processes with
+        // different counts during a resharding each get their own share).
+        let owners: Vec<Session> = self
+            .shared
+            .sessions
+            .borrow()
+            .iter()
+            .flat_map(|(&id, open)| {
+                open.iter()
+                    .filter(move |session| shard_of(guild, session.total) == id)
+            })
+            .cloned()
+            .collect();
+        if owners.is_empty() {
+            return None;
+        }
+        let at = Instant::now();
         self.shared.interactions.sent(&interaction);
-        for session in sessions {
+        for session in &owners {
             // A session ending right now: Discord's write to it would be lost the same way.
             let _ = session
                 .outbox
                 .send(Outgoing::Interaction(interaction.clone()));
         }
-        Some(sent)
+        Some(Delivered {
+            at,
+            sessions: owners.len(),
+        })
     }
 
     /// The shard that receives `interaction` with the bot's shard count, which any session
