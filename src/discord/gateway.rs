@@ -279,12 +279,14 @@ async fn connect(
     };
     // `start` returns once the shards are gone. Before any shard has connected there is
     // nothing to close and it may never return, and serenity gives each shard 5 s to
-    // acknowledge: bounded wait, which a taker's wait for the lease counts on.
-    let closing = async {
-        manager.shutdown_all().await;
-        (&mut gateway).await
-    };
-    match tokio::time::timeout(SHUTDOWN_GRACE, closing).await {
+    // acknowledge: bounded wait, which a taker's wait for the lease counts on. The shutdown
+    // itself runs to its end on its own: cut short, it would not tell serenity's queuer to
+    // stop starting shards, and those would stay connected.
+    tokio::spawn({
+        let manager = Arc::clone(&manager);
+        async move { manager.shutdown_all().await }
+    });
+    match tokio::time::timeout(SHUTDOWN_GRACE, &mut gateway).await {
         Ok(closed) => closed.context("closing the Discord gateway connection")?,
         Err(_elapsed) => tracing::warn!("the gateway did not close within {SHUTDOWN_GRACE:?}"),
     }

@@ -21,8 +21,10 @@ use super::{respond, Telemetry, SHUTDOWN_GRACE};
 /// How long an interaction received during a handover waits for its claim (a millisecond
 /// normally). Giving up early is not free: the other process's claim may land meanwhile,
 /// and both would answer. The deferral's timer runs from the interaction's arrival, so with
-/// the wait for the user's DMs to be reopened (`REOPEN_WAIT`, 250 ms) an answer is deferred
-/// by 1.25 s at the latest even then, inside Discord's 3 seconds.
+/// the wait for the user's DMs to be reopened (`REOPEN_WAIT`, 250 ms) a deferrable answer is
+/// deferred by `defer_after_ms` or 1.25 s, whichever is later, inside Discord's 3 seconds.
+/// An answer that cannot be deferred (a modal, a button's update) has 1.25 s less for its own
+/// work, only during a handover and only with a database that slow.
 pub(super) const CLAIM_WAIT: Duration = Duration::from_secs(1);
 
 /// Counts the interactions being answered, so shutdown can wait for them.
@@ -82,7 +84,8 @@ pub(super) struct Handler {
     overlap: Arc<AtomicBool>,
     /// Whether this process answers an interaction whose claim failed: the lease holder
     /// until a taker's shards are connected, the taker from then on (the holder is about to
-    /// close its own), so that one process is meant at any moment.
+    /// close its own). Both may be for the moment the holder takes to see the taker ready
+    /// (a tenth of a second), which a failed claim in both at once would need.
     fallback: Arc<AtomicBool>,
 }
 

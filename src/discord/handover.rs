@@ -63,16 +63,13 @@ pub(super) async fn look(
     lease: &mut LeaseSession,
     shards: u32,
 ) -> Result<Look, crate::store::StoreError> {
-    Ok(
-        match lease
-            .wait_as_standby(STANDBY_FRESH, lease_wait(shards))
-            .await?
-        {
-            Standby::Taker => Look::Take,
-            Standby::OtherTaker => Look::LeaveIt,
-            Standby::Waiting => Look::TryLease,
-        },
-    )
+    // The taker starts its own wait up to a look (a second) after the ask: a margin on top.
+    let taking = lease_wait(shards) + Duration::from_secs(2);
+    Ok(match lease.wait_as_standby(STANDBY_FRESH, taking).await? {
+        Standby::Taker => Look::Take,
+        Standby::OtherTaker => Look::LeaveIt,
+        Standby::Waiting => Look::TryLease,
+    })
 }
 
 /// A stopping holder: asks a standby to connect first, and keeps its own shards (answering
@@ -169,11 +166,14 @@ impl Taker {
     ) -> Step {
         if !self.told_ready && telemetry.gateway_connected().await {
             match lease.handover_ready().await {
-                Ok(()) => {
+                Ok(true) => {
                     self.told_ready = true;
-                    // The holder closes its shards now: interactions are this process's.
+                    // The holder closes its shards once it sees this: the interactions whose
+                    // claim fails are this process's to answer.
                     handler.set_fallback(true);
                 }
+                // The holder gave up on this handover (or asked anew): not ready for it.
+                Ok(false) => {}
                 Err(error) => {
                     tracing::warn!("telling the holder this process is connected: {error}")
                 }
@@ -188,6 +188,9 @@ impl Taker {
             }
         };
         if taken {
+            // The old holder has let go (whether or not it saw this process ready): this
+            // process is the only one left to answer what fails to be claimed.
+            handler.set_fallback(true);
             done(lease).await;
             return Step::Took {
                 overlap_ends: Instant::now() + OVERLAP_SETTLE,

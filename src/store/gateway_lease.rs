@@ -137,8 +137,15 @@ impl LeaseSession {
              ON CONFLICT (shards) DO UPDATE SET
                  standby_seen = now(),
                  standby_pid = pg_backend_pid(),
-                 taker = CASE WHEN h.taker IS NULL AND h.asked_at > now() - make_interval(secs => $2)
-                              THEN pg_backend_pid() ELSE h.taker END
+                 taker = CASE WHEN h.asked_at > now() - make_interval(secs => $2)
+                                   AND (h.taker IS NULL OR NOT EXISTS
+                                        (SELECT 1 FROM pg_stat_activity a WHERE a.pid = h.taker))
+                              THEN pg_backend_pid() ELSE h.taker END,
+                 -- A dead taker's readiness is not the new taker's.
+                 ready_at = CASE WHEN h.asked_at > now() - make_interval(secs => $2)
+                                   AND (h.taker IS NULL OR NOT EXISTS
+                                        (SELECT 1 FROM pg_stat_activity a WHERE a.pid = h.taker))
+                              THEN NULL ELSE h.ready_at END
              RETURNING CASE
                  WHEN taker = pg_backend_pid() AND asked_at > now() - make_interval(secs => $2)
                      THEN 1
@@ -194,16 +201,17 @@ impl LeaseSession {
         })
     }
 
-    /// As the taker: its shards are all connected.
-    pub async fn handover_ready(&mut self) -> Result<(), StoreError> {
-        sqlx::query(
+    /// As the taker: its shards are all connected. `false` when this session is no longer
+    /// the taker (the holder gave up, or asked anew).
+    pub async fn handover_ready(&mut self) -> Result<bool, StoreError> {
+        let ready = sqlx::query(
             "UPDATE gateway_handover SET ready_at = now()
-              WHERE shards = $1 AND taker = pg_backend_pid()",
+              WHERE shards = $1 AND taker = pg_backend_pid() AND asked_at IS NOT NULL",
         )
         .bind(self.range())
         .execute(&mut self.conn)
         .await?;
-        Ok(())
+        Ok(ready.rows_affected() == 1)
     }
 
     /// As the taker, once it holds the lease or gave up: the handover is over.

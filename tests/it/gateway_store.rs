@@ -94,7 +94,7 @@ async fn a_stopping_holder_hands_over_to_one_standby_of_exactly_its_shards() {
 }
 
 #[tokio::test]
-async fn a_taker_whose_session_ended_holds_up_neither_the_holder_nor_the_other_standbys() {
+async fn a_taker_whose_session_ended_leaves_the_handover_to_another_standby() {
     let db = TestDb::new().await;
     let mut holder = session(&db, 0..=0, 1).await;
     let mut taker = session(&db, 0..=0, 1).await;
@@ -121,22 +121,27 @@ async fn a_taker_whose_session_ended_holds_up_neither_the_holder_nor_the_other_s
     let gone = async {
         loop {
             pace.tick().await;
-            let after = (
-                holder.handover().await.unwrap(),
-                spare.wait_as_standby(FRESH, TAKING).await.unwrap(),
-            );
-            if after.0 != Handover::Ready {
-                return after;
+            let seen = holder.handover().await.unwrap();
+            if seen != Handover::Ready {
+                return seen;
             }
         }
     };
     // PostgreSQL lists a closed session for a moment after it closed: bounded wait.
-    let after = tokio::time::timeout(Duration::from_secs(10), gone)
+    let without_taker = tokio::time::timeout(Duration::from_secs(10), gone)
         .await
         .expect("the ended session leaves pg_stat_activity");
+    let spare_looks = spare.wait_as_standby(FRESH, TAKING).await.unwrap();
+    let with_the_spare = holder.handover().await.unwrap();
 
     assert_eq!(while_alive, (Handover::Ready, Standby::OtherTaker));
-    assert_eq!(after, (Handover::Asked, Standby::Waiting));
+    assert_eq!(without_taker, Handover::Asked, "a dead taker is none");
+    assert_eq!(
+        spare_looks,
+        Standby::Taker,
+        "the spare takes the ask up afresh"
+    );
+    assert_eq!(with_the_spare, Handover::Taken, "and is not ready yet");
 }
 
 #[tokio::test]

@@ -9,8 +9,9 @@
 //!
 //! The gateway ([`super::gateway`]) takes several sessions at once: each IDENTIFY's `shard`
 //! ([id, total], [0, 1] when absent) is recorded and echoed in READY, and an interaction goes
-//! to every session of the shard that owns its guild, by Discord's rule `(guild_id >> 22) %
-//! total` (direct messages to shard 0); as at Discord, a shard may have two sessions, and
+//! to every session whose shard owns its guild by that session's own shard count, by
+//! Discord's rule `(guild_id >> 22) % total` (direct messages to shard 0); as at Discord, a
+//! shard may have two sessions, and
 //! only the first answer to an interaction counts (the second gets 40060). An interaction
 //! that finds its shard without a session fails ([`StandIn::send_interaction_now`]), as
 //! Discord's "The application did not respond". [`StandIn::hold_ready`] keeps a shard's
