@@ -26,11 +26,11 @@ use sqlx::PgPool;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::config::Settings;
-use crate::store::gateway_lease::LeaseSession;
+use crate::store::gateway_lease::{LeaseSession, Standby};
 use crate::store::interaction_claims;
 
 use super::handler::Handler;
-use super::handover::{self, hand_over, Look, Step, Taker, HANDOVER_EVERY};
+use super::handover::{self, hand_over, Step, Taker, HANDOVER_EVERY};
 use super::rest::Rest;
 use super::{http_client, registry, token, Telemetry, SHUTDOWN_GRACE};
 
@@ -147,7 +147,8 @@ async fn stand_by(
             let mut open = open;
             // The handover first: a lease let go during one is the taker's.
             let look = handover::look(&mut open, shards.count()).await?;
-            let taken = matches!(look, Look::TryLease) && open.try_take().await?;
+            // Another standby's handover: the lease is its to take.
+            let taken = look == Standby::Waiting && open.try_take().await?;
             Ok::<_, crate::store::StoreError>((open, taken, look))
         };
         match attempt.await {
@@ -157,7 +158,7 @@ async fn stand_by(
                 }
                 return Some(open);
             }
-            Ok((open, false, Look::Take)) => {
+            Ok((open, false, Standby::Taker)) => {
                 tracing::info!(
                     shards = %shards,
                     "the holder of the gateway lease is stopping: connecting to take over"

@@ -48,28 +48,14 @@ fn lease_wait(shards: u32) -> Duration {
     TAKER_WAIT + ready_wait(shards) + SHUTDOWN_GRACE + Duration::from_secs(5)
 }
 
-/// The standby's answer on one look at the handover, or what keeps it from the lease.
-pub(super) enum Look {
-    /// It takes the handover up: connect now, without the lease.
-    Take,
-    /// Another standby took up a handover of these shards: leave the lease to it.
-    LeaveIt,
-    /// No handover: try the lease.
-    TryLease,
-}
-
 /// One look of a standby at the handover of its shards (which also records that it waits).
 pub(super) async fn look(
     lease: &mut LeaseSession,
     shards: u32,
-) -> Result<Look, crate::store::StoreError> {
+) -> Result<Standby, crate::store::StoreError> {
     // The taker starts its own wait up to a look (a second) after the ask: a margin on top.
     let taking = lease_wait(shards) + Duration::from_secs(2);
-    Ok(match lease.wait_as_standby(STANDBY_FRESH, taking).await? {
-        Standby::Taker => Look::Take,
-        Standby::OtherTaker => Look::LeaveIt,
-        Standby::Waiting => Look::TryLease,
-    })
+    lease.wait_as_standby(STANDBY_FRESH, taking).await
 }
 
 /// A stopping holder: asks a standby to connect first, and keeps its own shards (answering
