@@ -18,6 +18,7 @@ mod nonce_window;
 mod questions;
 mod sender;
 mod simulate;
+mod spread_changes;
 mod threads;
 mod updates;
 mod wakes;
