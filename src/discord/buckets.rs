@@ -9,8 +9,17 @@
 //! reminder channel that several rooms share: 5 messages per 5 s) go as fast as the bucket
 //! allows and none draws a 429.
 //!
-//! Routes are keyed by the caller (`messages:<channel>`): one per major parameter, which is
-//! how Discord scopes the buckets these routes have.
+//! Routes are named by the caller (`messages:<channel>`, its kind and its major parameter,
+//! which is how Discord scopes the buckets these routes have), and a route's methods share
+//! its bucket until Discord names them. Discord names each answer's bucket
+//! (`X-RateLimit-Bucket`) and shares one bucket between similar routes, or keeps a route's
+//! methods apart, as it sees fit: once a method on a kind of route has been answered with a
+//! name, its requests take their places in the named bucket for their major parameter, with
+//! every other method and kind Discord answered with the same name. A method of that kind
+//! not answered yet goes in the kind's last named bucket until its own answer names one, so
+//! naming never lets it past a bucket it shared before. An unknown bucket lets one request
+//! through, and that one's answer names it; so when a kind is named, a route with its probe
+//! still under way may have one more request under way in the named bucket, never more.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,9 +33,48 @@ use crate::lock::lock;
 /// The buckets of every route this process has used.
 #[derive(Debug, Default)]
 pub struct Buckets {
-    routes: Mutex<HashMap<String, Bucket>>,
+    routes: Mutex<Routes>,
     /// Notified whenever a place is given back or a bucket learnt of.
     changed: Notify,
+}
+
+#[derive(Debug, Default)]
+struct Routes {
+    /// By [`Routes::key`]: a route's name until Discord has named its bucket.
+    buckets: HashMap<String, Bucket>,
+    /// The bucket Discord named for a method on a kind of route (`"POST messages"`).
+    named: HashMap<String, String>,
+    /// The last bucket Discord named for any method on a kind of route (`"messages"`).
+    kinds: HashMap<String, String>,
+}
+
+/// The longest bucket name kept: Discord's are short hashes; anything else is not one.
+const NAME_MAX: usize = 64;
+
+impl Routes {
+    /// Where a request of `method` on `route` takes its place.
+    fn key(&self, method: &str, route: &str) -> String {
+        let (kind, major) = route.split_once(':').unwrap_or((route, ""));
+        let name = self
+            .named
+            .get(&format!("{method} {kind}"))
+            .or_else(|| self.kinds.get(kind));
+        match name {
+            // `#` keeps a name from ever meeting a route's own name.
+            Some(name) => format!("#{name}:{major}"),
+            None => route.to_owned(),
+        }
+    }
+
+    /// Discord answered a request of `method` on `route` from the bucket `name`: the key its
+    /// requests take their places under from now on.
+    fn learn(&mut self, method: &str, route: &str, name: &str) -> String {
+        let kind = route.split_once(':').map_or(route, |(kind, _)| kind);
+        self.named
+            .insert(format!("{method} {kind}"), name.to_owned());
+        self.kinds.insert(kind.to_owned(), name.to_owned());
+        self.key(method, route)
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -88,11 +136,26 @@ impl Bucket {
 #[derive(Debug)]
 pub struct Place {
     buckets: Arc<Buckets>,
+    method: String,
     route: String,
+    /// The bucket the place was taken in.
+    key: String,
+    /// The bucket the answer named.
+    name: Option<String>,
     open: bool,
 }
 
 impl Place {
+    /// The answer named its bucket (`X-RateLimit-Bucket`); a name that is empty, long or
+    /// not printable ASCII is ignored.
+    pub fn in_bucket(mut self, name: Option<&str>) -> Self {
+        self.name = name
+            .filter(|n| !n.is_empty() && n.len() <= NAME_MAX)
+            .filter(|n| n.bytes().all(|b| b.is_ascii_graphic()))
+            .map(str::to_owned);
+        self
+    }
+
     /// The answer's headers: `remaining` places left (`None` when it did not say), of
     /// `limit`, refilling `reset_after` from now.
     pub fn answered(
@@ -101,10 +164,10 @@ impl Place {
         limit: Option<f64>,
         reset_after: Option<Duration>,
     ) {
-        self.open = false;
-        let mut routes = lock(&self.buckets.routes);
-        let bucket = routes.entry(self.route.clone()).or_default();
-        bucket.open = bucket.open.saturating_sub(1);
+        let buckets = Arc::clone(&self.buckets);
+        let mut routes = lock(&buckets.routes);
+        let key = self.give_back(&mut routes);
+        let bucket = routes.buckets.entry(key.clone()).or_default();
         match (remaining, reset_after) {
             (Some(remaining), Some(reset_after)) => {
                 bucket.remaining = Some(places(remaining));
@@ -115,31 +178,55 @@ impl Place {
             // A route without a bucket of its own: nothing to keep to.
             _ => {
                 if bucket.open == 0 {
-                    routes.remove(&self.route);
+                    routes.buckets.remove(&key);
                 }
             }
         }
         drop(routes);
-        self.buckets.changed.notify_waiters();
+        buckets.changed.notify_waiters();
     }
 
-    /// A 429 for this route alone: nothing until `retry_after` from now.
+    /// A 429 for this route's bucket alone: nothing until `retry_after` from now.
     pub fn limited(mut self, retry_after: Duration) {
-        self.open = false;
-        let mut routes = lock(&self.buckets.routes);
-        let bucket = routes.entry(self.route.clone()).or_default();
-        bucket.open = bucket.open.saturating_sub(1);
+        let buckets = Arc::clone(&self.buckets);
+        let mut routes = lock(&buckets.routes);
+        let key = self.give_back(&mut routes);
+        let bucket = routes.buckets.entry(key).or_default();
         bucket.remaining = Some(0);
         bucket.reset_at = Some(Instant::now() + retry_after);
         drop(routes);
-        self.buckets.changed.notify_waiters();
+        buckets.changed.notify_waiters();
+    }
+
+    /// Gives the place back to the bucket it was taken in, and returns the bucket the answer
+    /// is about: the one it named, if it named one. A route's own bucket left for a named
+    /// one is forgotten here if it has settled, else by the prune of settled buckets.
+    fn give_back(&mut self, routes: &mut Routes) -> String {
+        self.open = false;
+        let now = Instant::now();
+        if let Some(bucket) = routes.buckets.get_mut(&self.key) {
+            bucket.open = bucket.open.saturating_sub(1);
+        }
+        let Some(name) = self.name.take() else {
+            return self.key.clone();
+        };
+        let key = routes.learn(&self.method, &self.route, &name);
+        if key != self.key
+            && routes
+                .buckets
+                .get(&self.key)
+                .is_some_and(|b| b.settled(now))
+        {
+            routes.buckets.remove(&self.key);
+        }
+        key
     }
 }
 
 impl Drop for Place {
     fn drop(&mut self) {
         if self.open {
-            if let Some(bucket) = lock(&self.buckets.routes).get_mut(&self.route) {
+            if let Some(bucket) = lock(&self.buckets.routes).buckets.get_mut(&self.key) {
                 bucket.open = bucket.open.saturating_sub(1);
             }
             self.buckets.changed.notify_waiters();
@@ -157,30 +244,40 @@ fn places(value: f64) -> u32 {
 }
 
 impl Buckets {
-    /// Takes a place in `route`'s bucket, waiting for one at most `max`; else returns how
-    /// long the wait would be (a refill further away than `max`, or `max` itself while
-    /// requests under way hold every place).
-    pub async fn take(self: &Arc<Self>, route: &str, max: Duration) -> Result<Place, Duration> {
+    /// Takes a place for a request of `method` on `route` in its bucket, waiting for one at
+    /// most `max`; else returns how long the wait would be (a refill further away than
+    /// `max`, or `max` itself while requests under way hold every place).
+    pub async fn take(
+        self: &Arc<Self>,
+        method: &str,
+        route: &str,
+        max: Duration,
+    ) -> Result<Place, Duration> {
         let start = Instant::now();
         loop {
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
             let now = Instant::now();
-            let admit = {
+            let (key, admit) = {
                 let mut routes = lock(&self.routes);
-                if routes.len() > PRUNE_ABOVE {
+                if routes.buckets.len() > PRUNE_ABOVE {
                     // Every DM channel is a route of its own: forget the settled ones.
-                    routes.retain(|_, bucket| !bucket.settled(now));
+                    routes.buckets.retain(|_, bucket| !bucket.settled(now));
                 }
-                routes.entry(route.to_owned()).or_default().admit(now)
+                let key = routes.key(method, route);
+                let admit = routes.buckets.entry(key.clone()).or_default().admit(now);
+                (key, admit)
             };
             let left = max.saturating_sub(now - start);
             match admit {
                 Admit::Go => {
                     return Ok(Place {
                         buckets: Arc::clone(self),
+                        method: method.to_owned(),
                         route: route.to_owned(),
+                        key,
+                        name: None,
                         open: true,
                     })
                 }
@@ -204,137 +301,4 @@ impl Buckets {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const FIVE: Duration = Duration::from_secs(5);
-
-    #[tokio::test(start_paused = true)]
-    async fn an_unknown_route_lets_one_request_find_out_its_bucket() {
-        let buckets = Arc::new(Buckets::default());
-        let first = buckets.take("messages:1", FIVE).await.unwrap();
-        let waiting = tokio::spawn({
-            let buckets = Arc::clone(&buckets);
-            async move { buckets.take("messages:1", FIVE).await.map(drop) }
-        });
-        tokio::task::yield_now().await;
-        assert!(
-            !waiting.is_finished(),
-            "the second waits for the first answer"
-        );
-        // Another route is not held up.
-        let other = buckets.take("messages:2", Duration::ZERO).await;
-        assert!(other.is_ok());
-        first.answered(Some(4.0), Some(5.0), Some(FIVE));
-        assert_eq!(waiting.await.unwrap(), Ok(()));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn requests_under_way_count_against_the_places_left() {
-        let buckets = Arc::new(Buckets::default());
-        buckets
-            .take("m", FIVE)
-            .await
-            .unwrap()
-            .answered(Some(4.0), Some(5.0), Some(FIVE));
-        // Four places left: four go at once and stay open.
-        let mut open = Vec::new();
-        for _ in 0..4 {
-            open.push(buckets.take("m", Duration::ZERO).await.unwrap());
-        }
-        assert_eq!(
-            buckets.take("m", Duration::from_secs(1)).await.err(),
-            Some(Duration::from_secs(1)),
-            "a fifth must wait for an answer"
-        );
-        let start = Instant::now();
-        for (left, place) in (0..4).rev().zip(open) {
-            place.answered(Some(f64::from(left)), Some(5.0), Some(FIVE));
-        }
-        // None left: the next waits for the refill, then the bucket is full again.
-        assert_eq!(
-            buckets.take("m", Duration::from_secs(1)).await.err(),
-            Some(FIVE)
-        );
-        let refilled = buckets.take("m", Duration::from_secs(10)).await.unwrap();
-        assert_eq!(Instant::now() - start, FIVE);
-        let also = buckets.take("m", Duration::ZERO).await;
-        assert!(also.is_ok(), "a refill gives the limit back, not one place");
-        drop(refilled);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_place_given_back_without_an_answer_frees_it() {
-        let buckets = Arc::new(Buckets::default());
-        let first = buckets.take("m", FIVE).await.unwrap();
-        drop(first);
-        assert!(buckets.take("m", Duration::ZERO).await.is_ok());
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_route_429_holds_the_route_until_its_retry_after() {
-        let buckets = Arc::new(Buckets::default());
-        let start = Instant::now();
-        buckets
-            .take("m", FIVE)
-            .await
-            .unwrap()
-            .limited(Duration::from_secs(2));
-        assert_eq!(
-            buckets.take("m", Duration::from_secs(1)).await.err(),
-            Some(Duration::from_secs(2))
-        );
-        let after = buckets.take("m", FIVE).await;
-        assert!(after.is_ok());
-        assert_eq!(Instant::now() - start, Duration::from_secs(2));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_wait_for_an_answer_ends_when_the_bucket_refills() {
-        let buckets = Arc::new(Buckets::default());
-        buckets.take("m", FIVE).await.unwrap().answered(
-            Some(1.0),
-            Some(5.0),
-            Some(Duration::from_secs(1)),
-        );
-        // Its last place is taken by a request that hangs.
-        let _hanging = buckets.take("m", Duration::ZERO).await.unwrap();
-        let start = Instant::now();
-        let next = buckets.take("m", Duration::from_secs(10)).await;
-        assert!(next.is_ok());
-        assert_eq!(Instant::now() - start, Duration::from_secs(1));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn settled_routes_are_forgotten_once_there_are_many() {
-        let buckets = Arc::new(Buckets::default());
-        for channel in 0..=PRUNE_ABOVE {
-            buckets
-                .take(&format!("messages:{channel}"), FIVE)
-                .await
-                .unwrap()
-                .answered(Some(4.0), Some(5.0), Some(FIVE));
-        }
-        tokio::time::advance(FIVE).await;
-        let held = buckets.take("messages:0", Duration::ZERO).await.unwrap();
-        assert_eq!(
-            lock(&buckets.routes).len(),
-            1,
-            "only the route in use is kept"
-        );
-        drop(held);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_route_without_bucket_headers_is_not_held() {
-        let buckets = Arc::new(Buckets::default());
-        buckets
-            .take("me", FIVE)
-            .await
-            .unwrap()
-            .answered(None, None, None);
-        let first = buckets.take("me", Duration::ZERO).await.unwrap();
-        first.answered(None, None, None);
-        assert!(lock(&buckets.routes).is_empty());
-    }
-}
+mod tests;

@@ -147,7 +147,7 @@ impl DiscordSender {
         }
         let place = self
             .buckets
-            .take(route, claim.time_left())
+            .take(method.as_str(), route, claim.time_left())
             .await
             .map_err(|retry_after| SendError::RateLimited {
                 retry_after,
@@ -198,6 +198,11 @@ impl DiscordSender {
         let remaining = header_number(headers, "x-ratelimit-remaining");
         let limit = header_number(headers, "x-ratelimit-limit");
         let reset_after = header_number(headers, "x-ratelimit-reset-after").map(seconds);
+        let place = place.in_bucket(
+            headers
+                .get("x-ratelimit-bucket")
+                .and_then(|name| name.to_str().ok()),
+        );
         if status.is_success() {
             place.answered(remaining, limit, reset_after);
             return Ok(response);

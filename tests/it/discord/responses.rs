@@ -29,18 +29,20 @@ pub fn page(found: &[&Posted], channel: u64) -> Response {
 }
 
 /// A route's rate-limit bucket as one answer reports it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Bucket {
-    pub id: &'static str,
+    /// Discord's name for it (`X-RateLimit-Bucket`): the same for every route and method
+    /// that shares the limit, and only for those.
+    pub id: String,
     pub limit: u32,
     pub remaining: u32,
     pub reset_after: Duration,
 }
 
 impl Bucket {
-    pub fn new(id: &'static str, limit: u32, remaining: u32, reset_after: Duration) -> Self {
+    pub fn new(id: impl Into<String>, limit: u32, remaining: u32, reset_after: Duration) -> Self {
         Self {
-            id,
+            id: id.into(),
             limit,
             remaining,
             reset_after,
@@ -65,12 +67,14 @@ impl Bucket {
             "x-ratelimit-reset-after",
             number(format!("{:.3}", self.reset_after.as_secs_f64())),
         );
-        headers.insert("x-ratelimit-bucket", number(self.id.to_owned()));
+        headers.insert("x-ratelimit-bucket", number(self.id.clone()));
     }
 }
 
-/// A bucket per route (method and path) for the routes without their own limits: 50
-/// requests a second, each answer saying how many are left.
+/// A bucket per route shape (method and path with its ids left out) and major parameter
+/// (the path's first id: a channel, a server, a user) for the routes without limits of their
+/// own: 50 requests a second, each answer saying how many are left and naming the bucket
+/// after the route's shape, as Discord leaves the major parameter out of its names.
 #[derive(Default)]
 pub struct RouteBuckets {
     used: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
@@ -84,9 +88,8 @@ impl RouteBuckets {
     pub fn take(&self, route: &str) -> Result<Bucket, Box<Response>> {
         let now = std::time::Instant::now();
         let mut used = self.used.lock().unwrap();
-        let (count, reset) = used
-            .entry(route.to_owned())
-            .or_insert((0, now + Self::WINDOW));
+        let (name, counted) = route_shape(route);
+        let (count, reset) = used.entry(counted).or_insert((0, now + Self::WINDOW));
         if now >= *reset {
             *count = 0;
             *reset = now + Self::WINDOW;
@@ -94,12 +97,12 @@ impl RouteBuckets {
         let reset_after = reset.saturating_duration_since(now);
         if *count >= Self::LIMIT {
             let mut response = too_many(reset_after, false);
-            Bucket::new(ROUTE_BUCKET, Self::LIMIT, 0, reset_after).add_to(response.headers_mut());
+            Bucket::new(name, Self::LIMIT, 0, reset_after).add_to(response.headers_mut());
             return Err(Box::new(response));
         }
         *count += 1;
         Ok(Bucket::new(
-            ROUTE_BUCKET,
+            name,
             Self::LIMIT,
             Self::LIMIT - *count,
             reset_after,
@@ -107,7 +110,28 @@ impl RouteBuckets {
     }
 }
 
-const ROUTE_BUCKET: &str = "41f4a1f9e9b04a4e8d7d7b1b0ce0d3a7";
+/// `route` ("METHOD /path")'s bucket name, a hash of its shape (its ids as `{id}`), and
+/// what it is counted by: the shape and the major parameter, the path's first id.
+pub fn route_shape(route: &str) -> (String, String) {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut major = None;
+    let shape: Vec<&str> = route
+        .split('/')
+        .map(|segment| {
+            if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+                major.get_or_insert(segment);
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect();
+    let shape = shape.join("/");
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    shape.hash(&mut hasher);
+    let counted = format!("{shape} {}", major.unwrap_or(""));
+    (format!("{:016x}", hasher.finish()), counted)
+}
 
 pub fn with_bucket(mut response: Response, bucket: Bucket) -> Response {
     bucket.add_to(response.headers_mut());

@@ -289,6 +289,7 @@ async fn every_answer_carries_its_rate_limit_headers_and_unknown_channels_do_not
         !header(&me.2, "x-ratelimit-bucket").is_empty(),
         "every route has a bucket"
     );
+
     assert_eq!(
         (unknown_post.0, &unknown_post.1["code"]),
         (404, &json!(10003))
@@ -302,4 +303,17 @@ async fn every_answer_carries_its_rate_limit_headers_and_unknown_channels_do_not
     assert_eq!(header(&global.2, "x-ratelimit-global"), "true");
     assert_eq!(header(&global.2, "retry-after"), "2", "1.5 s, rounded up");
     assert_eq!(standin.messages().counts().created, 5);
+}
+
+#[test]
+fn generic_routes_are_named_by_their_shape_and_counted_per_major_parameter() {
+    use super::responses::route_shape;
+    let (edit, one) = route_shape("PATCH /api/v10/channels/1/messages/2");
+    let (other_edit, other_channel) = route_shape("PATCH /api/v10/channels/3/messages/4");
+    let (_, same_channel) = route_shape("PATCH /api/v10/channels/1/messages/5");
+    assert_eq!(edit, other_edit, "one name whatever the ids");
+    assert_ne!(one, other_channel, "counted per channel");
+    assert_eq!(one, same_channel, "a channel's edits share its count");
+    assert_ne!(route_shape("GET /api/v10/users/@me").0, edit);
+    assert_ne!(route_shape("DELETE /api/v10/channels/1/messages/2").0, edit);
 }
