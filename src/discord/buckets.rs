@@ -17,9 +17,11 @@
 //! name, its requests take their places in the named bucket for their major parameter, with
 //! every other method and kind Discord answered with the same name. A method of that kind
 //! not answered yet goes in the kind's last named bucket until its own answer names one, so
-//! naming never lets it past a bucket it shared before. An unknown bucket lets one request
-//! through, and that one's answer names it; so when a kind is named, a route with its probe
-//! still under way may have one more request under way in the named bucket, never more.
+//! naming never lets it past a bucket it shared before. Requests under way stay counted in
+//! the bucket they were let into: when a method's own answer names a bucket other than the
+//! one it kept to, the named one does not count them, so for one round trip that route may
+//! have as many more under way as the old bucket had places (Discord's next answers say
+//! what is left).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -175,9 +177,10 @@ impl Place {
                 bucket.limit = limit.map(places).filter(|l| *l > 0).or(bucket.limit);
                 bucket.reset_at = Some(Instant::now() + reset_after);
             }
-            // A route without a bucket of its own: nothing to keep to.
+            // A route without a bucket of its own: nothing to keep to, unless a bucket named
+            // alike still waits for its refill.
             _ => {
-                if bucket.open == 0 {
+                if bucket.settled(Instant::now()) {
                     routes.buckets.remove(&key);
                 }
             }

@@ -198,9 +198,15 @@ impl DiscordSender {
         let remaining = header_number(headers, "x-ratelimit-remaining");
         let limit = header_number(headers, "x-ratelimit-limit");
         let reset_after = header_number(headers, "x-ratelimit-reset-after").map(seconds);
+        // A bucket is named by the answers it gives: a success or its own 429. An error from
+        // elsewhere (a closed DM, a global 429, a gateway's 502) says nothing of the route.
+        let own_answer = status.is_success()
+            || (status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                && !headers.contains_key("x-ratelimit-global"));
         let place = place.in_bucket(
             headers
                 .get("x-ratelimit-bucket")
+                .filter(|_| own_answer)
                 .and_then(|name| name.to_str().ok()),
         );
         if status.is_success() {

@@ -281,3 +281,29 @@ fn a_bucket_name_that_is_no_hash_is_ignored() {
     assert_eq!(place("a b"), None);
     assert_eq!(place(&"x".repeat(NAME_MAX + 1)), None);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_without_headers_leaves_an_empty_bucket_waiting_for_its_refill() {
+    let buckets = Arc::new(Buckets::default());
+    buckets
+        .take("POST", "messages:1", FIVE)
+        .await
+        .unwrap()
+        .in_bucket(Some("h"))
+        .answered(Some(2.0), Some(5.0), Some(FIVE));
+    let first = buckets.take("POST", "messages:1", FIVE).await.unwrap();
+    let second = buckets.take("POST", "messages:1", FIVE).await.unwrap();
+    first
+        .in_bucket(Some("h"))
+        .answered(Some(0.0), Some(5.0), Some(FIVE));
+    // An error from elsewhere (a gateway's 502) says nothing of the bucket.
+    second.answered(None, None, None);
+    assert_eq!(
+        buckets
+            .take("POST", "messages:1", Duration::from_secs(1))
+            .await
+            .err(),
+        Some(FIVE),
+        "still empty until its refill"
+    );
+}
