@@ -146,22 +146,23 @@ async fn a_route_without_bucket_headers_is_not_held() {
     assert!(lock(&buckets.routes).buckets.is_empty());
 }
 
+/// A request of `method` on `route` answered from the bucket `name` (of 5, refilling in
+/// 5 s) with `left` places left.
+async fn answer(buckets: &Arc<Buckets>, method: &str, route: &str, name: Option<&str>, left: f64) {
+    buckets
+        .take(method, route, FIVE)
+        .await
+        .unwrap()
+        .in_bucket(name)
+        .answered(Some(left), Some(5.0), Some(FIVE));
+}
+
 #[tokio::test(start_paused = true)]
 async fn routes_discord_names_as_one_bucket_share_its_places_for_the_same_major_parameter() {
     let buckets = Arc::new(Buckets::default());
-    buckets
-        .take("POST", "threads:1", FIVE)
-        .await
-        .unwrap()
-        .in_bucket(Some("h1"))
-        .answered(Some(1.0), Some(5.0), Some(FIVE));
+    answer(&buckets, "POST", "threads:1", Some("h1"), 1.0).await;
     // Another kind of route, answered from the same bucket: its last place is gone.
-    buckets
-        .take("POST", "messages:1", FIVE)
-        .await
-        .unwrap()
-        .in_bucket(Some("h1"))
-        .answered(Some(0.0), Some(5.0), Some(FIVE));
+    answer(&buckets, "POST", "messages:1", Some("h1"), 0.0).await;
     assert_eq!(
         buckets.take("POST", "threads:1", FIVE).await.err(),
         Some(FIVE),
@@ -179,11 +180,7 @@ async fn routes_discord_names_as_one_bucket_share_its_places_for_the_same_major_
 #[tokio::test(start_paused = true)]
 async fn a_routes_methods_share_its_bucket_until_discord_names_them_apart() {
     let buckets = Arc::new(Buckets::default());
-    buckets
-        .take("POST", "messages:1", FIVE)
-        .await
-        .unwrap()
-        .answered(Some(0.0), Some(5.0), Some(FIVE));
+    answer(&buckets, "POST", "messages:1", None, 0.0).await;
     assert!(
         buckets
             .take("PATCH", "messages:1", Duration::ZERO)
@@ -192,12 +189,7 @@ async fn a_routes_methods_share_its_bucket_until_discord_names_them_apart() {
         "unnamed, a route's methods share its bucket"
     );
     tokio::time::advance(FIVE).await;
-    buckets
-        .take("POST", "messages:1", FIVE)
-        .await
-        .unwrap()
-        .in_bucket(Some("create"))
-        .answered(Some(0.0), Some(5.0), Some(FIVE));
+    answer(&buckets, "POST", "messages:1", Some("create"), 0.0).await;
     assert!(
         buckets
             .take("PATCH", "messages:1", Duration::ZERO)
@@ -206,18 +198,8 @@ async fn a_routes_methods_share_its_bucket_until_discord_names_them_apart() {
         "a method not answered yet stays in the bucket it shared"
     );
     tokio::time::advance(FIVE).await;
-    buckets
-        .take("PATCH", "messages:1", FIVE)
-        .await
-        .unwrap()
-        .in_bucket(Some("edit"))
-        .answered(Some(4.0), Some(5.0), Some(FIVE));
-    buckets
-        .take("POST", "messages:1", FIVE)
-        .await
-        .unwrap()
-        .in_bucket(Some("create"))
-        .answered(Some(0.0), Some(5.0), Some(FIVE));
+    answer(&buckets, "PATCH", "messages:1", Some("edit"), 4.0).await;
+    answer(&buckets, "POST", "messages:1", Some("create"), 0.0).await;
     assert!(
         buckets
             .take("PATCH", "messages:1", Duration::ZERO)
@@ -236,12 +218,7 @@ async fn a_place_taken_before_its_kind_was_named_is_given_back_where_it_was_take
     let buckets = Arc::new(Buckets::default());
     // Channel 2's probe is under way when channel 1's answer names the kind.
     let probe = buckets.take("POST", "messages:2", FIVE).await.unwrap();
-    buckets
-        .take("POST", "messages:1", FIVE)
-        .await
-        .unwrap()
-        .in_bucket(Some("create"))
-        .answered(Some(4.0), Some(5.0), Some(FIVE));
+    answer(&buckets, "POST", "messages:1", Some("create"), 4.0).await;
     let named = buckets
         .take("POST", "messages:2", Duration::ZERO)
         .await
@@ -285,12 +262,7 @@ fn a_bucket_name_that_is_no_hash_is_ignored() {
 #[tokio::test(start_paused = true)]
 async fn an_answer_without_headers_leaves_an_empty_bucket_waiting_for_its_refill() {
     let buckets = Arc::new(Buckets::default());
-    buckets
-        .take("POST", "messages:1", FIVE)
-        .await
-        .unwrap()
-        .in_bucket(Some("h"))
-        .answered(Some(2.0), Some(5.0), Some(FIVE));
+    answer(&buckets, "POST", "messages:1", Some("h"), 2.0).await;
     let first = buckets.take("POST", "messages:1", FIVE).await.unwrap();
     let second = buckets.take("POST", "messages:1", FIVE).await.unwrap();
     first
