@@ -56,7 +56,7 @@ const NAME_MAX: usize = 64;
 impl Routes {
     /// Where a request of `method` on `route` takes its place.
     fn key(&self, method: &str, route: &str) -> String {
-        let (kind, major) = route.split_once(':').unwrap_or((route, ""));
+        let (kind, major) = kind_and_major(route);
         let name = self
             .named
             .get(&format!("{method} {kind}"))
@@ -69,14 +69,24 @@ impl Routes {
     }
 
     /// Discord answered a request of `method` on `route` from the bucket `name`: the key its
-    /// requests take their places under from now on.
+    /// requests take their places under from now on. Every answer names its bucket, and it
+    /// is almost always the one already known: nothing is stored again then.
     fn learn(&mut self, method: &str, route: &str, name: &str) -> String {
-        let kind = route.split_once(':').map_or(route, |(kind, _)| kind);
-        self.named
-            .insert(format!("{method} {kind}"), name.to_owned());
-        self.kinds.insert(kind.to_owned(), name.to_owned());
+        let (kind, _) = kind_and_major(route);
+        let method_kind = format!("{method} {kind}");
+        if self.named.get(&method_kind).map(String::as_str) != Some(name) {
+            self.named.insert(method_kind, name.to_owned());
+        }
+        if self.kinds.get(kind).map(String::as_str) != Some(name) {
+            self.kinds.insert(kind.to_owned(), name.to_owned());
+        }
         self.key(method, route)
     }
+}
+
+/// A route's name (`messages:<channel>`) as its kind and its major parameter.
+fn kind_and_major(route: &str) -> (&str, &str) {
+    route.split_once(':').unwrap_or((route, ""))
 }
 
 #[derive(Debug, Default, Clone, Copy)]
