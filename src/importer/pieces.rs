@@ -1,13 +1,14 @@
 //! A local iCalendar file, schedule.json, schedule.xml or talk listing imported as it is
 //! read ([`crate::domain::import::pieces`]): the file's text is never held whole. Its
 //! fingerprint is taken from the same bytes on a thread of its own, so it is the fingerprint
-//! of exactly what was parsed, even should the file change while it is read.
+//! of exactly what was parsed, even should the file change while it is read (of a
+//! schedule.json read twice, the second reading's).
 
 use std::os::unix::fs::OpenOptionsExt;
 use std::sync::mpsc::sync_channel;
 
 use crate::domain::import::fingerprint::Hasher;
-use crate::domain::import::pieces::{self, ReadWhole};
+use crate::domain::import::pieces::{self, Hashing, ReadWhole};
 use crate::domain::import::{Fingerprint, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
 
@@ -64,15 +65,20 @@ pub(super) fn parse(
 ) -> Option<Piecewise> {
     let read = std::thread::scope(|scope| {
         // Bounded: the hash keeps up with the parser, and a stalled one holds four pieces.
-        let (send, receive) = sync_channel::<Vec<u8>>(4);
+        let (send, receive) = sync_channel::<Hashing>(4);
         let hashing = std::thread::Builder::new()
             .name("import-hash".into())
             .spawn_scoped(scope, move || {
-                let mut hasher = hasher;
+                // Kept unused: a schedule.json read a second time starts its fingerprint
+                // again from the options alone.
+                let mut taking = hasher.clone();
                 for piece in receive {
-                    hasher.update(&piece);
+                    match piece {
+                        Hashing::Run(bytes) => taking.update(&bytes),
+                        Hashing::Again => taking = hasher.clone(),
+                    }
                 }
-                hasher.finish()
+                taking.finish()
             })
             .map_err(|_| ReadWhole("the hashing thread could not start"))?;
         let schedule = read(path, options, format, |piece| send.send(piece).is_ok());
@@ -100,7 +106,7 @@ fn read(
     path: &str,
     options: &ImportOptions,
     format: Option<Format>,
-    hashed: impl FnMut(Vec<u8>) -> bool,
+    hashed: impl FnMut(Hashing) -> bool,
 ) -> Result<(Format, ImportedSchedule), ReadWhole> {
     // A pipe or a device cannot be read again should this reading give up, and opening a
     // named pipe would wait for its writer: such a source is never opened here. Opened
@@ -169,9 +175,13 @@ mod tests {
         const JSON: &[u8] = include_bytes!("../../tests/fixtures/pretalx-anyconf.json");
         const XML: &[u8] = include_bytes!("../../tests/fixtures/pretalx-fosdemformat.xml");
         const LISTING: &[u8] = include_bytes!("../../tests/fixtures/seed004-listing-pybay.txt");
+        // Its days before its zone: read twice, fingerprinted once.
+        const SORTED: &[u8] =
+            include_bytes!("../../tests/fixtures/pretalx-anyconf-sorted-keys.json");
         let options = ImportOptions::default();
         let files = [
             (JSON, Format::Json),
+            (SORTED, Format::Json),
             (XML, Format::Xml),
             (LISTING, Format::Text),
         ];

@@ -44,6 +44,7 @@ impl Fingerprint {
 }
 
 /// A fingerprint being taken ([`Fingerprint::hasher`]).
+#[derive(Clone)]
 pub struct Hasher(Sha256);
 
 impl Hasher {

@@ -8,7 +8,9 @@
 //!
 //! - an iCalendar file a piece at a time, with LF or CRLF line ends;
 //! - a schedule.json through a buffer, its talks converted as they are read
-//!   ([`super::pretalx_json::read`]), when it states what its talks are read with before them;
+//!   ([`super::pretalx_json::read`]); one whose conference states its zone and rooms after
+//!   its days (its keys sorted) or not at all is read twice, its days skipped the first time
+//!   and converted the second, with the zone and rooms the first reading found;
 //! - a schedule.xml an element at a time ([`super::frab_xml::read`]), when its conference
 //!   comes before its days and nothing but white space comes between its days, rooms and
 //!   events;
@@ -17,15 +19,17 @@
 //!
 //! Anything else (another format or encoding, a format told only past the first kilobyte, a
 //! character folded in half, lone CRs, an error, a warning about a limit, a zone stated after
-//! the events, a proposal page or reStructuredText notes) is [`ReadWhole`]: the caller reads
+//! the events, a schedule.json whose zone or rooms changed between its two readings, a
+//! proposal page or reStructuredText notes) is [`ReadWhole`]: the caller reads
 //! the whole file with [`super::parse`], whose messages name lines and talks as they always
 //! have.
 
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 
 use super::decode::has_lone_cr;
 use super::ics::{self, Streamed};
-use super::{frab_xml, limits, pretalx_json, text, Format, ImportOptions};
+use super::pretalx_json::{self, Ahead, Pass};
+use super::{frab_xml, limits, text, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
 use hashed::Hashed;
 
@@ -46,6 +50,15 @@ const TELLING_BYTES: usize = 15;
 /// The file cannot be imported a piece at a time; the reason is for the operator's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadWhole(pub &'static str);
+
+/// What the file's fingerprint is taken from, as it is read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Hashing {
+    /// The next bytes of the file.
+    Run(Vec<u8>),
+    /// The file is read again from its start: the fingerprint is of what comes next only.
+    Again,
+}
 
 /// Where the next piece of `pending` (bytes read, not yet handed out) ends: just after the
 /// last line feed from `from` on whose next line is known and does not continue it (RFC 5545
@@ -83,25 +96,27 @@ fn cut_lines(pending: &[u8], from: usize, at_end: bool) -> usize {
 
 /// Reads `source` (`total_bytes` long) to its end, parsing it as it is read, and hands each
 /// run of its bytes to `hashed` once parsed (which returns `false` when it can take no more).
-/// A calendar is read a piece at a time as [`cut`] ends them. Gives the format read.
+/// A calendar is read a piece at a time as [`cut`] ends them. A schedule.json may be read a
+/// second time from its start (hence `Seek`), and `hashed` is then told [`Hashing::Again`]
+/// first. Gives the format read.
 pub fn read(
-    source: &mut impl Read,
+    source: &mut (impl Read + Seek),
     options: &ImportOptions,
     format: Option<Format>,
     total_bytes: usize,
-    hashed: impl FnMut(Vec<u8>) -> bool,
+    hashed: impl FnMut(Hashing) -> bool,
 ) -> Result<(Format, ImportedSchedule), ReadWhole> {
     read_by(source, PIECE_BYTES, options, format, total_bytes, hashed)
 }
 
 /// [`read`], reading `piece_bytes` at a time.
 fn read_by(
-    source: &mut impl Read,
+    source: &mut (impl Read + Seek),
     piece_bytes: usize,
     options: &ImportOptions,
     format: Option<Format>,
     total_bytes: usize,
-    mut hashed: impl FnMut(Vec<u8>) -> bool,
+    mut hashed: impl FnMut(Hashing) -> bool,
 ) -> Result<(Format, ImportedSchedule), ReadWhole> {
     let mut pending: Vec<u8> = Vec::new();
     let mut read_so_far = 0_usize;
@@ -126,8 +141,7 @@ fn read_by(
     let format_read = readable(format, &pending, at_end)?;
     match format_read {
         Format::Json => {
-            let schedule = Hashed::new(pending, source, options.max_bytes, &mut hashed)
-                .read(|json| pretalx_json::read(json, options))?;
+            let schedule = read_json(pending, source, options, &mut hashed)?;
             return within_limits(schedule).map(|schedule| (Format::Json, schedule));
         }
         Format::Xml => {
@@ -159,13 +173,69 @@ fn read_by(
         let piece = std::mem::replace(&mut pending, rest);
         scanned = pending.len().saturating_sub(1);
         pieces.take(&piece)?;
-        if !hashed(piece) {
+        if !hashed(Hashing::Run(piece)) {
             return Err(ReadWhole("the hash stopped"));
         }
         if at_end {
             return pieces.finish().map(|schedule| (format_read, schedule));
         }
     }
+}
+
+/// Reads a schedule.json whose first bytes, `head`, were read from `source`: once, or, when
+/// its days come before its zone or rooms (or it states neither), a second time from its start
+/// with what the first reading found. The fingerprint is then of the second reading's bytes,
+/// the ones parsed, even should the file have changed in between.
+fn read_json(
+    head: Vec<u8>,
+    source: &mut (impl Read + Seek),
+    options: &ImportOptions,
+    hashed: &mut impl FnMut(Hashing) -> bool,
+) -> Result<ImportedSchedule, ReadWhole> {
+    let ahead = match json_pass(head, source, options, hashed, None)? {
+        Pass::Schedule(schedule) => return Ok(schedule),
+        Pass::Again(ahead) => ahead,
+    };
+    if !hashed(Hashing::Again) {
+        return Err(ReadWhole("the hash stopped"));
+    }
+    let head = head_again(source, options.max_bytes)?;
+    match json_pass(head, source, options, hashed, Some(&ahead))? {
+        Pass::Schedule(schedule) => Ok(schedule),
+        Pass::Again(_) => Err(ReadWhole(
+            "the days were skipped with the zone and rooms known",
+        )),
+    }
+}
+
+/// One reading of a schedule.json, through the hash and the checks of [`Hashed`].
+fn json_pass(
+    head: Vec<u8>,
+    source: &mut impl Read,
+    options: &ImportOptions,
+    hashed: &mut impl FnMut(Hashing) -> bool,
+    ahead: Option<&Ahead>,
+) -> Result<Pass, ReadWhole> {
+    Hashed::new(head, source, options.max_bytes, hashed)
+        .read(|json| pretalx_json::read(json, options, ahead))
+}
+
+/// The first kilobyte of `source` read again from its start. Handed to [`Hashed`] as the
+/// head, as the first reading's was, so that a byte-order mark is dropped there again: the
+/// JSON reader refuses one.
+fn head_again(source: &mut (impl Read + Seek), max_bytes: usize) -> Result<Vec<u8>, ReadWhole> {
+    let mut head = Vec::new();
+    source
+        .seek(SeekFrom::Start(0))
+        .and_then(|_| {
+            let sniff = u64::try_from(SNIFF_BYTES).unwrap_or(u64::MAX);
+            source.take(sniff).read_to_end(&mut head)
+        })
+        .map_err(|_| ReadWhole("the file could not be read again"))?;
+    if head.len() > max_bytes {
+        return Err(ReadWhole("over the size limit"));
+    }
+    Ok(head)
 }
 
 /// An iCalendar file or a talk listing being imported as it is read.

@@ -25,7 +25,7 @@ use crate::domain::time::zone_by_name;
 use day::{DayTalks, Held};
 use rooms::room_display_names;
 use spot::{place, Places, Spot};
-use wire::{Day, RoomInfo, Root, Scalar, Talk, Text};
+use wire::{Day, Root, Scalar, Talk, Text};
 
 mod day;
 mod rooms;
@@ -33,7 +33,7 @@ mod spot;
 mod streamed;
 mod wire;
 
-pub(in crate::domain::import) use streamed::read;
+pub(in crate::domain::import) use streamed::{read, Ahead, Pass};
 
 /// Parses a pretalx/frab `schedule.json` into the whole timetable.
 pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, ImportError> {
@@ -55,7 +55,7 @@ pub fn parse(input: &str, options: &ImportOptions) -> Result<ImportedSchedule, I
 
     let mut schedule = Talks::new(options);
     schedule.zone(file_zone);
-    schedule.rooms(&conference.rooms);
+    schedule.room_names(room_display_names(&conference.rooms));
     schedule.days(conference.days)?;
     schedule.finish(name(
         conference.title.as_deref(),
@@ -104,9 +104,9 @@ impl Talks {
         self.context.zone = zone.or(self.context.zone);
     }
 
-    /// The rooms `schedule.conference` lists, for their names as attendees know them.
-    fn rooms(&mut self, rooms: &[RoomInfo]) {
-        self.context.rooms = room_display_names(rooms);
+    /// The rooms' names as attendees know them ([`room_display_names`]).
+    fn room_names(&mut self, names: HashMap<String, Arc<str>>) {
+        self.context.rooms = names;
     }
 
     /// Reads `days`, the conference's zone and rooms being known.

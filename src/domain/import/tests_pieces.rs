@@ -1,11 +1,11 @@
 //! A calendar imported as it is read, a piece at a time, against the same bytes read whole:
 //! the same schedule, or [`ReadWhole`], never anything else.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 
 use proptest::prelude::*;
 
-use super::{cut, read_by, ReadWhole};
+use super::{cut, read_by, Hashing, ReadWhole};
 use crate::domain::import::{parse, Fingerprint, Format, ImportOptions};
 use crate::domain::model::ImportedSchedule;
 
@@ -49,12 +49,14 @@ const UNCLEAN: [((&str, &[u8]), &str); 5] = [
 ];
 
 /// Hands out its bytes in reads of the given sizes, in turn, as a file or a pipe may, and
-/// counts them.
+/// counts them. Rewound to its start, it gives `again` (a file changed meanwhile).
 pub(super) struct Trickle<'a> {
     pub(super) bytes: &'a [u8],
     pub(super) sizes: Vec<usize>,
     pub(super) next: usize,
     pub(super) read: usize,
+    pub(super) again: &'a [u8],
+    pub(super) rewound: usize,
 }
 
 impl<'a> Trickle<'a> {
@@ -64,7 +66,21 @@ impl<'a> Trickle<'a> {
             sizes,
             next: 0,
             read: 0,
+            again: bytes,
+            rewound: 0,
         }
+    }
+}
+
+/// Only to the start, as the readings rewind.
+impl Seek for Trickle<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        if to != SeekFrom::Start(0) {
+            return Err(io::Error::other("only to the start"));
+        }
+        self.bytes = self.again;
+        self.rewound += 1;
+        Ok(0)
     }
 }
 
@@ -93,6 +109,14 @@ impl Read for Trickle<'_> {
     }
 }
 
+/// The bytes a fingerprint is taken of, as `hashed` holds them, after `piece`.
+pub(super) fn hash(hashed: &mut Vec<u8>, piece: Hashing) {
+    match piece {
+        Hashing::Run(bytes) => hashed.extend_from_slice(&bytes),
+        Hashing::Again => hashed.clear(),
+    }
+}
+
 /// Reads `bytes` in pieces of about `piece` bytes, through reads of `sizes`; with the bytes
 /// the hash was handed.
 pub(super) fn in_pieces(
@@ -109,7 +133,7 @@ pub(super) fn in_pieces(
         None,
         bytes.len(),
         |piece| {
-            hashed.extend_from_slice(&piece);
+            hash(&mut hashed, piece);
             true
         },
     );

@@ -3,11 +3,12 @@
 
 use proptest::prelude::*;
 
-use super::tests::{in_pieces, over_the_limit, Trickle};
-use super::{read_by, ReadWhole};
+use super::tests::{hash, in_pieces, over_the_limit, Trickle};
+use super::{read_by, Hashing, ReadWhole};
 use crate::domain::import::{parse, Format, ImportOptions};
+use crate::domain::model::ImportedSchedule;
 
-const FIXTURES: [(&str, &[u8]); 3] = [
+const FIXTURES: [(&str, &[u8]); 4] = [
     (
         "pretalx-anyconf.json",
         include_bytes!("../../../tests/fixtures/pretalx-anyconf.json"),
@@ -19,6 +20,11 @@ const FIXTURES: [(&str, &[u8]); 3] = [
     (
         "schedule-duplicate-guid.json",
         include_bytes!("../../../tests/fixtures/real-world/schedule-duplicate-guid.json"),
+    ),
+    // `jq -S`: the days before the zone and rooms.
+    (
+        "pretalx-anyconf-sorted-keys.json",
+        include_bytes!("../../../tests/fixtures/pretalx-anyconf-sorted-keys.json"),
     ),
 ];
 
@@ -67,6 +73,106 @@ proptest! {
             prop_assert_eq!(hashed, bytes, "{}: the hash saw other bytes", name);
         }
     }
+}
+
+/// Reads `bytes`, and `again` should it be rewound, with `options`, while `take` says the
+/// hash takes each piece; with how many times the hash was told to start again and the bytes
+/// it was handed since.
+fn twice_with(
+    bytes: &[u8],
+    again: &[u8],
+    options: &ImportOptions,
+    mut take: impl FnMut(&Hashing) -> bool,
+) -> (
+    Result<(Format, ImportedSchedule), ReadWhole>,
+    usize,
+    Vec<u8>,
+) {
+    let mut source = Trickle::new(bytes, vec![100]);
+    source.again = again;
+    let (mut hashed, mut agains) = (Vec::new(), 0);
+    let read = read_by(&mut source, 64, options, None, bytes.len(), |piece| {
+        if !take(&piece) {
+            return false;
+        }
+        agains += usize::from(piece == Hashing::Again);
+        hash(&mut hashed, piece);
+        true
+    });
+    assert_eq!(source.rewound, agains, "rewound as the hash was told");
+    (read, agains, hashed)
+}
+
+/// [`twice_with`] the default options, the hash taking everything.
+fn twice(
+    bytes: &[u8],
+    again: &[u8],
+) -> (
+    Result<(Format, ImportedSchedule), ReadWhole>,
+    usize,
+    Vec<u8>,
+) {
+    twice_with(bytes, again, &ImportOptions::default(), |_| true)
+}
+
+#[test]
+fn a_schedule_json_with_its_days_first_is_read_twice_and_hashed_from_its_second_reading() {
+    let (_, pretalx) = FIXTURES[0];
+    let (_, sorted) = FIXTURES[3];
+    let whole = |bytes: &[u8]| parse(bytes, None, &ImportOptions::default()).expect("imports");
+
+    let (read, agains, hashed) = twice(pretalx, pretalx);
+    assert_eq!((read, agains), (Ok((Format::Json, whole(pretalx))), 0));
+    assert_eq!(hashed, pretalx);
+
+    let (read, agains, hashed) = twice(sorted, sorted);
+    assert_eq!((read, agains), (Ok((Format::Json, whole(sorted))), 1));
+    assert_eq!(hashed, sorted, "the second reading's bytes, once");
+    assert_eq!(whole(sorted), whole(pretalx), "the same programme");
+
+    // Changed between the readings, the file is what the second read, its bytes the hash's.
+    let text = String::from_utf8(sorted.to_vec()).expect("UTF-8");
+    let talk_changed = text.replacen("AnyConf welcome", "AnyConf hello", 1);
+    let (read, agains, hashed) = twice(sorted, talk_changed.as_bytes());
+    let changed = whole(talk_changed.as_bytes());
+    assert_ne!(changed, whole(sorted));
+    assert_eq!((read, agains), (Ok((Format::Json, changed)), 1));
+    assert_eq!(hashed, talk_changed.as_bytes());
+
+    let zone_changed = text.replacen("Europe/Brussels", "Europe/Lisbon", 1);
+    let (read, _, _) = twice(sorted, zone_changed.as_bytes());
+    let why = "the conference's zone or rooms changed between two readings";
+    assert_eq!(read, Err(ReadWhole(why)));
+}
+
+#[test]
+fn a_second_reading_the_hash_refuses_or_that_grew_past_the_limit_is_read_whole() {
+    let (_, sorted) = FIXTURES[3];
+    let options = ImportOptions::default();
+
+    let refused = twice_with(sorted, sorted, &options, |piece| *piece != Hashing::Again);
+    assert_eq!(refused.0, Err(ReadWhole("the hash stopped")));
+    assert_eq!(refused.1, 0, "not rewound");
+    // A run of the second reading refused.
+    let mut runs_after = None::<usize>;
+    let refused = twice_with(sorted, sorted, &options, |piece| {
+        if *piece == Hashing::Again {
+            runs_after = Some(0);
+        } else if let Some(runs) = &mut runs_after {
+            *runs += 1;
+            return *runs < 2;
+        }
+        true
+    });
+    assert_eq!(refused.0, Err(ReadWhole("the hash stopped")));
+
+    let limit = ImportOptions {
+        max_bytes: sorted.len(),
+        ..ImportOptions::default()
+    };
+    let grown = [sorted, b" ".repeat(2_000).as_slice()].concat();
+    let (read, agains, _) = twice_with(sorted, &grown, &limit, |_| true);
+    assert_eq!((read, agains), (Err(ReadWhole("over the size limit")), 1));
 }
 
 #[test]

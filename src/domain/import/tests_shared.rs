@@ -10,7 +10,7 @@ use crate::domain::model::{ImportedSchedule, TalkData};
 
 /// Twelve talks in three rooms, two tracks, types and languages, given by four people with
 /// biographies (where the format has them), as an iCalendar file, a schedule.json (with its
-/// conference's rooms before its days, read as it comes, and without, read as a tree) and a
+/// conference's rooms before its days, read once as it comes, and without, read twice) and a
 /// schedule.xml.
 fn generated() -> [(&'static str, String); 4] {
     let talks = 0..12;
@@ -84,7 +84,7 @@ fn generated() -> [(&'static str, String); 4] {
     [
         ("calendar", ics),
         ("schedule.json", json(r#""rooms": [], "#)),
-        ("schedule.json read as a tree", json("")),
+        ("schedule.json read twice", json("")),
         ("schedule.xml", xml),
     ]
 }

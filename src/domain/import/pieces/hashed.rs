@@ -5,7 +5,7 @@
 
 use std::io::{self, BufReader, Read};
 
-use super::{ReadWhole, BOM, PIECE_BYTES};
+use super::{Hashing, ReadWhole, BOM, PIECE_BYTES};
 
 /// The bytes of a file read from `source` after its first bytes, `head`.
 pub(super) struct Hashed<'a, S> {
@@ -14,7 +14,7 @@ pub(super) struct Hashed<'a, S> {
     head: Vec<u8>,
     given: usize,
     source: &'a mut S,
-    hashed: &'a mut dyn FnMut(Vec<u8>) -> bool,
+    hashed: &'a mut dyn FnMut(Hashing) -> bool,
     bytes_read: usize,
     max_bytes: usize,
     /// The start of a character the last run ended inside.
@@ -30,7 +30,7 @@ impl<'a, S: Read> Hashed<'a, S> {
         head: Vec<u8>,
         source: &'a mut S,
         max_bytes: usize,
-        hashed: &'a mut dyn FnMut(Vec<u8>) -> bool,
+        hashed: &'a mut dyn FnMut(Hashing) -> bool,
     ) -> Self {
         let given = if head.starts_with(BOM) { BOM.len() } else { 0 };
         let bytes_read = head.len();
@@ -45,7 +45,7 @@ impl<'a, S: Read> Hashed<'a, S> {
             ended: false,
             stop: None,
         };
-        if !(this.hashed)(head.clone()) {
+        if !(this.hashed)(Hashing::Run(head.clone())) {
             this.stop = Some("the hash stopped");
         }
         this.head = head;
@@ -141,7 +141,7 @@ impl<S: Read> Read for Hashed<'_, S> {
             return Err(self.fail("over the size limit"));
         } else if !self.utf8(run) {
             return Err(self.fail("not UTF-8"));
-        } else if !(self.hashed)(run.to_vec()) {
+        } else if !(self.hashed)(Hashing::Run(run.to_vec())) {
             return Err(self.fail("the hash stopped"));
         }
         Ok(n)
@@ -154,14 +154,14 @@ mod tests {
 
     fn hashed<'a>(
         source: &'a mut &'static [u8],
-        sink: &'a mut dyn FnMut(Vec<u8>) -> bool,
+        sink: &'a mut dyn FnMut(Hashing) -> bool,
     ) -> Hashed<'a, &'static [u8]> {
         Hashed::new(Vec::new(), source, usize::MAX, sink)
     }
 
     #[test]
     fn a_character_cut_between_runs_is_utf8_once_whole_and_a_broken_one_is_not() {
-        let (mut source, mut sink) = (&b""[..], |_: Vec<u8>| true);
+        let (mut source, mut sink) = (&b""[..], |_: Hashing| true);
         let mut reading = hashed(&mut source, &mut sink);
         for byte in "𝄞".bytes() {
             assert!(reading.utf8(&[byte]), "a prefix of a character");

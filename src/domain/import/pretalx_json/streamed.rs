@@ -1,39 +1,80 @@
 //! A schedule.json read as its bytes come (a file through a buffer), so that the file's text
-//! (277 MB of a 100,000-talk export) is never held whole. Where the conference states its
-//! zone and rooms before its days, as pretalx writes it, each talk is converted as serde reads
-//! it and no tree of the days is held either; where it does not (a writer that sorts its
-//! keys puts `days` first), the days are read whole, as [`super::parse`] reads them, and
-//! converted once the conference is read. Either gives what the whole text gives. A day that
-//! states its date or bounds after its rooms, and any error, is [`ReadWhole`]: the caller
-//! reads the whole file, whose messages name lines and talks as they always have.
+//! (277 MB of a 100,000-talk export) is never held whole. Each talk is converted as serde
+//! reads it, with the conference's zone and rooms, and no tree of the days is held. Where the
+//! conference states its zone and rooms before its days, as pretalx writes it, one reading
+//! does. Where it does not (a writer that sorts its keys puts `days` first; an export that
+//! names no zone or lists no rooms), the first reading skips the days and gives
+//! [`Pass::Again`] with the zone and rooms it found; the caller reads the file again from its
+//! start with these [`Ahead`], and that reading converts the days as they come and checks
+//! that the conference still states the same.
+//! Either gives what the whole text gives. A day that states its date or bounds after its
+//! rooms, and any error, is [`ReadWhole`]: the caller reads the whole file, whose messages
+//! name lines and talks as they always have.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
+use std::sync::Arc;
 
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserializer;
 
-use super::wire::{self, RoomInfo, Talk, Text};
+use chrono_tz::Tz;
+
+use super::rooms::room_display_names;
+use super::wire::{RoomInfo, Text};
 use super::{file_zone, name, DayInfo, Talks};
 use crate::domain::import::pieces::ReadWhole;
 use crate::domain::import::ImportOptions;
 use crate::domain::model::ImportedSchedule;
+use days::Days;
 use keyed::{first_time, keys, Nullable};
 
+mod days;
 mod keyed;
 
-/// Reads a schedule.json from `reader` (without a byte-order mark). The caller checks that
-/// every byte is UTF-8: serde_json checks only the strings it reads, not those it skips, and
-/// the whole reading reads a file that is not UTF-8 as Windows-1252.
-pub fn read(reader: impl Read, options: &ImportOptions) -> Result<ImportedSchedule, ReadWhole> {
+/// What the conference states that its talks are read with: its zone (`None` when it names
+/// none) and its rooms' names as attendees know them.
+#[derive(Debug, PartialEq)]
+pub struct Ahead {
+    zone: Option<Tz>,
+    rooms: HashMap<String, Arc<str>>,
+}
+
+/// What a reading of a schedule.json gave.
+#[derive(Debug, PartialEq)]
+pub enum Pass {
+    /// The days were read: the schedule.
+    Schedule(ImportedSchedule),
+    /// The days came before the conference's zone or rooms, and were skipped: read the file
+    /// again from its start with these.
+    Again(Ahead),
+}
+
+/// Reads a schedule.json from `reader` (without a byte-order mark), knowing what `ahead`
+/// holds from a reading before (whose days were skipped; the conference must state the same
+/// again). The caller checks that every byte is UTF-8: serde_json checks only the strings it
+/// reads, not those it skips, and the whole reading reads a file that is not UTF-8 as
+/// Windows-1252.
+pub fn read(
+    reader: impl Read,
+    options: &ImportOptions,
+    ahead: Option<&Ahead>,
+) -> Result<Pass, ReadWhole> {
+    let mut talks = Talks::new(options);
+    if let Some(ahead) = ahead {
+        talks.zone(ahead.zone);
+        talks.room_names(ahead.rooms.clone());
+    }
     let mut reading = Reading {
-        talks: Talks::new(options),
+        talks,
+        ahead,
         title: None,
         acronym: None,
         conference: false,
-        zone: false,
-        rooms: false,
+        zone: None,
+        rooms: None,
+        days_skipped: false,
         stop: None,
     };
     let mut json = serde_json::Deserializer::from_reader(reader);
@@ -51,31 +92,54 @@ pub fn read(reader: impl Read, options: &ImportOptions) -> Result<ImportedSchedu
     if !reading.conference {
         return Err(ReadWhole("no schedule.conference"));
     }
+    let found = Ahead {
+        zone: reading.zone.flatten(),
+        rooms: reading.rooms.unwrap_or_default(),
+    };
+    if reading.days_skipped {
+        return Ok(Pass::Again(found));
+    }
+    if ahead.is_some_and(|ahead| *ahead != found) {
+        return Err(ReadWhole(
+            "the conference's zone or rooms changed between two readings",
+        ));
+    }
     let name = name(reading.title.as_deref(), reading.acronym.as_deref());
     reading
         .talks
         .finish(name)
+        .map(Pass::Schedule)
         .map_err(|_| ReadWhole("a schedule that cannot be imported"))
 }
 
 /// What is known so far.
-struct Reading {
+struct Reading<'a> {
     talks: Talks,
+    /// What a reading before found; its talks are read with it.
+    ahead: Option<&'a Ahead>,
     title: Option<String>,
     acronym: Option<String>,
     /// Whether `schedule.conference` was an object.
     conference: bool,
-    /// Whether the conference's zone and rooms were read: its talks are read with them.
-    zone: bool,
-    rooms: bool,
+    /// The conference's zone once read (`Some(None)`: it names none), and its rooms.
+    zone: Option<Option<Tz>>,
+    rooms: Option<HashMap<String, Arc<str>>>,
+    /// Whether the days came before the zone and rooms (without [`Self::ahead`]) and were
+    /// skipped.
+    days_skipped: bool,
     /// Why the reading stopped, when it was not the JSON itself.
     stop: Option<&'static str>,
 }
 
-impl Reading {
+impl Reading<'_> {
     fn stop<E: serde::de::Error>(&mut self, why: &'static str) -> E {
         self.stop.get_or_insert(why);
         E::custom(why)
+    }
+
+    /// Whether the talks can be read now: with the zone and rooms ahead, else read.
+    fn ready(&self) -> bool {
+        self.ahead.is_some() || (self.zone.is_some() && self.rooms.is_some())
     }
 
     /// The `index`th day, from its `date`, `day_start` and `day_end`.
@@ -96,14 +160,14 @@ const TWICE: &str = "a key given twice";
 
 /// The objects on the way to the conference, from the top: of each, the key `path` names
 /// next is read and every other is skipped.
-struct Path<'r> {
+struct Path<'r, 'a> {
     path: &'static [&'static str],
-    reading: &'r mut Reading,
+    reading: &'r mut Reading<'a>,
 }
 
 const CONFERENCE: &[&str] = &["schedule", "conference"];
 
-impl<'de> DeserializeSeed<'de> for Path<'_> {
+impl<'de> DeserializeSeed<'de> for Path<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -111,7 +175,7 @@ impl<'de> DeserializeSeed<'de> for Path<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Path<'_> {
+impl<'de> Visitor<'de> for Path<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -145,9 +209,9 @@ impl<'de> Visitor<'de> for Path<'_> {
 }
 
 /// `schedule.conference`.
-struct Conference<'r>(&'r mut Reading);
+struct Conference<'r, 'a>(&'r mut Reading<'a>);
 
-impl<'de> Visitor<'de> for Conference<'_> {
+impl<'de> Visitor<'de> for Conference<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -159,8 +223,6 @@ impl<'de> Visitor<'de> for Conference<'_> {
         let reading = self.0;
         reading.conference = true;
         let mut seen = [false; NAMES.len()];
-        // Days met before the zone and rooms, read whole.
-        let mut days: Vec<wire::Day<'de>> = Vec::new();
         keys(map, |key, map| {
             if !first_time(&mut seen, &NAMES, key) {
                 return Err(reading.stop(TWICE));
@@ -175,170 +237,32 @@ impl<'de> Visitor<'de> for Conference<'_> {
                 "time_zone_name" => {
                     let zone = file_zone(text(map)?.as_deref())
                         .map_err(|_| reading.stop("an unknown time zone"))?;
-                    reading.talks.zone(zone);
-                    reading.zone = true;
+                    if reading.ahead.is_none() {
+                        reading.talks.zone(zone);
+                    }
+                    reading.zone = Some(zone);
                 }
                 "rooms" => {
                     let rooms: Option<Vec<RoomInfo<'de>>> = map.next_value()?;
-                    reading.talks.rooms(&rooms.unwrap_or_default());
-                    reading.rooms = true;
+                    let names = room_display_names(&rooms.unwrap_or_default());
+                    if reading.ahead.is_none() {
+                        reading.talks.room_names(names.clone());
+                    }
+                    reading.rooms = Some(names);
                 }
-                "days" if reading.zone && reading.rooms => {
+                "days" if reading.ready() => {
                     map.next_value_seed(Nullable(Days(&mut *reading)))?;
                 }
+                // Not held as a tree (290 MB of a 100,000-talk file's days): skipped, and
+                // converted by a second reading, once the zone and rooms are known.
                 "days" => {
-                    let read: Option<Vec<wire::Day<'de>>> = map.next_value()?;
-                    days = read.unwrap_or_default();
+                    map.next_value::<IgnoredAny>()?;
+                    reading.days_skipped = true;
                 }
                 _ => map.next_value::<IgnoredAny>().map(drop)?,
             }
             Ok(())
-        })?;
-        reading
-            .talks
-            .days(days)
-            .map_err(|_| reading.stop("a day that cannot be read"))
-    }
-}
-
-/// `conference.days`.
-struct Days<'r>(&'r mut Reading);
-
-impl<'de> Visitor<'de> for Days<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a sequence")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let reading = self.0;
-        let mut index = 0;
-        while let Some(()) = seq.next_element_seed(Day {
-            reading: &mut *reading,
-            index,
-        })? {
-            index += 1;
-        }
-        Ok(())
-    }
-}
-
-/// The `index`th day (from 0): its talks are converted as they are read, and claimed in the
-/// order of their rooms' names once the day ends.
-struct Day<'r> {
-    reading: &'r mut Reading,
-    index: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for Day<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Day<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a day object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        const NAMES: [&str; 4] = ["date", "day_start", "day_end", "rooms"];
-        let Day { reading, index } = self;
-        let mut seen = [false; NAMES.len()];
-        let mut fields: [Option<String>; 3] = Default::default();
-        let mut read: Option<DayInfo> = None;
-        keys(map, |key, map| {
-            if !first_time(&mut seen, &NAMES, key) {
-                return Err(reading.stop(TWICE));
-            }
-            let field = NAMES[..3].iter().position(|name| *name == key);
-            match (key, field) {
-                (_, Some(_)) if read.is_some() => {
-                    Err(reading.stop("a day's date or bounds after its rooms"))
-                }
-                (_, Some(at)) => {
-                    let text: Option<Text<'de>> = map.next_value()?;
-                    fields[at] = text.map(|text| text.to_string());
-                    Ok(())
-                }
-                ("rooms", None) => {
-                    let day = reading.day(index, &fields)?;
-                    map.next_value_seed(Nullable(Rooms {
-                        talks: &mut reading.talks,
-                        day: &day,
-                    }))?;
-                    read = Some(day);
-                    Ok(())
-                }
-                _ => map.next_value::<IgnoredAny>().map(drop),
-            }
-        })?;
-        let day = match read {
-            Some(day) => day,
-            None => reading.day(index, &fields)?,
-        };
-        reading.talks.end_day(&day);
-        Ok(())
-    }
-}
-
-/// A day's `rooms`: each room's name and its talks. A name met twice keeps its last talks,
-/// as a map read whole does.
-struct Rooms<'r> {
-    talks: &'r mut Talks,
-    day: &'r DayInfo,
-}
-
-impl<'de> Visitor<'de> for Rooms<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a map")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(room_key) = map.next_key::<String>()? {
-            if seen.contains(&room_key) {
-                self.talks.replace_room(&room_key);
-            }
-            map.next_value_seed(Nullable(RoomTalks {
-                talks: &mut *self.talks,
-                day: self.day,
-                room_key: &room_key,
-            }))?;
-            seen.insert(room_key);
-        }
-        Ok(())
-    }
-}
-
-/// One room's talks, each converted as it is read.
-struct RoomTalks<'r> {
-    talks: &'r mut Talks,
-    day: &'r DayInfo,
-    room_key: &'r str,
-}
-
-impl<'de> Visitor<'de> for RoomTalks<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a sequence")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut n = 0;
-        while let Some(mut talk) = seq.next_element::<Talk<'de>>()? {
-            self.talks.read(&mut talk, self.day, self.room_key, n);
-            n += 1;
-        }
-        Ok(())
+        })
     }
 }
 

@@ -1,3 +1,4 @@
+use super::wire::RoomInfo;
 use super::*;
 use crate::domain::model::TalkStatus;
 use proptest::prelude::*;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 use proptest::prelude::*;
 
-use super::read;
+use super::{read, Pass};
 use crate::domain::import::pieces::ReadWhole;
 use crate::domain::import::pretalx_json::parse;
 use crate::domain::import::ImportOptions;
@@ -35,13 +35,30 @@ impl Read for Slowly<'_> {
     }
 }
 
+/// `json` read as its bytes come: once, or twice when the first reading asks.
 fn streamed(json: &str, options: &ImportOptions) -> Result<ImportedSchedule, ReadWhole> {
-    read(
-        Slowly {
-            bytes: json.as_bytes(),
-            size: 7,
+    let slowly = || Slowly {
+        bytes: json.as_bytes(),
+        size: 7,
+    };
+    match read(slowly(), options, None)? {
+        Pass::Schedule(schedule) => Ok(schedule),
+        Pass::Again(ahead) => match read(slowly(), options, Some(&ahead))? {
+            Pass::Schedule(schedule) => Ok(schedule),
+            Pass::Again(_) => panic!("read with what is ahead, the days were skipped"),
         },
-        options,
+    }
+}
+
+/// Whether `json`'s first reading skips its days and asks to be read again.
+fn read_again(json: &str) -> bool {
+    let slowly = Slowly {
+        bytes: json.as_bytes(),
+        size: 7,
+    };
+    matches!(
+        read(slowly, &ImportOptions::default(), None),
+        Ok(Pass::Again(_))
     )
 }
 
@@ -110,7 +127,7 @@ fn two_days(
     )
 }
 
-const HEAD: &str = r#""title": "Streamed", "time_zone_name": "Europe/Brussels",
+const HEAD: &str = r#""title": "Pass", "time_zone_name": "Europe/Brussels",
   "rooms": [{"name": "j1106", "description": "J.1.106"}],"#;
 const DAY: &str = r#""index": 1, "date": "2027-03-01", "day_start": "2027-03-01T04:00:00+01:00","#;
 
@@ -164,8 +181,10 @@ fn a_conference_that_states_its_zone_or_rooms_after_its_days_reads_as_the_whole_
     let options = ImportOptions::default();
 
     for json in [&zone_late, &rooms_late] {
+        assert!(read_again(json), "the days are skipped the first time");
         reads_as_whole(json, &options).expect("read as it comes");
     }
+    assert!(!read_again(&two_days(HEAD, "", DAY, "")), "read once");
     // Read talk by talk, the first day's talks would have been read without the zone (they
     // give only a wall-clock start) and the second's room by its slug.
     let read = streamed(&zone_late, &options).expect("read as it comes");
@@ -174,6 +193,75 @@ fn a_conference_that_states_its_zone_or_rooms_after_its_days_reads_as_the_whole_
     let read = streamed(&rooms_late, &options).expect("read as it comes");
     let room = read.talks.iter().find(|t| t.title == "Second day");
     assert_eq!(room.and_then(|t| t.room.as_deref()), Some("J.1.106"));
+}
+
+/// A file that changed between its two readings: read with what the first found, the second
+/// must find the same zone and rooms, or the file is read whole.
+#[test]
+fn a_second_reading_that_finds_another_zone_or_other_rooms_is_left_to_the_whole_reading() {
+    let sorted = two_days(
+        r#""rooms": [{"name": "j1106", "description": "J.1.106"}],"#,
+        r#", "time_zone_name": "Europe/Brussels""#,
+        DAY,
+        "",
+    );
+    let options = ImportOptions::default();
+    let slowly = || Slowly {
+        bytes: sorted.as_bytes(),
+        size: 7,
+    };
+    let Ok(Pass::Again(found)) = read(slowly(), &options, None) else {
+        panic!("the days come first: read again");
+    };
+    let same = read(slowly(), &options, Some(&found));
+    assert_eq!(
+        same,
+        Ok(Pass::Schedule(parse(&sorted, &options).expect("imports")))
+    );
+
+    let changed =
+        [("Europe/Brussels", "Europe/Lisbon"), ("J.1.106", "J.1.107")].map(|(stated, instead)| {
+            let other = sorted.replace(stated, instead);
+            let read = read(
+                Slowly {
+                    bytes: other.as_bytes(),
+                    size: 7,
+                },
+                &options,
+                Some(&found),
+            );
+            (stated, read)
+        });
+    for (stated, read) in changed {
+        assert_eq!(
+            read,
+            Err(ReadWhole(
+                "the conference's zone or rooms changed between two readings"
+            )),
+            "{stated} changed"
+        );
+    }
+}
+
+#[test]
+fn a_conference_that_names_no_zone_and_lists_no_rooms_is_read_twice_as_the_whole_text_does() {
+    let neither = two_days(r#""title": "Neither","#, "", DAY, "").replace(
+        r#""date": "2027-03-02T09:00:00+01:00""#,
+        r#""start": "09:00""#,
+    );
+    let options = ImportOptions {
+        time_zone: Some(chrono_tz::Europe::Brussels),
+        ..ImportOptions::default()
+    };
+
+    assert!(
+        read_again(&neither),
+        "nothing says the days can be read yet"
+    );
+    reads_as_whole(&neither, &options).expect("read as it comes");
+    let read = streamed(&neither, &options).expect("read as it comes");
+    assert_eq!(read.time_zone, None, "the file names none");
+    assert_eq!(read.talks.len(), 5);
 }
 
 #[test]
@@ -202,7 +290,7 @@ fn a_key_given_twice_or_a_file_the_whole_reading_refuses_is_left_to_it() {
         r#"{"schedule": null}"#,
         r#"{"schedule": {"conference": {"days": []}}}"#,
         r#"{"schedule": {"conference": {"time_zone_name": "Mars/Olympus", "days": []}}}"#,
-        &two_days(HEAD, "", DAY, "").replace("\"Streamed\"", "5"),
+        &two_days(HEAD, "", DAY, "").replace("\"Pass\"", "5"),
         &format!("{} trailing", two_days(HEAD, "", DAY, "")),
     ] {
         assert!(parse(refused, &options).is_err(), "{refused}");
@@ -220,8 +308,12 @@ proptest! {
     ) {
         let json = crate::test_support::with_insertions(ANYCONF, edits);
         let options = ImportOptions { time_zone: Some(Tz::UTC), ..ImportOptions::default() };
-        let read = read(Slowly { bytes: json.as_bytes(), size }, &options);
-        if let Ok(read) = read {
+        let slowly = || Slowly { bytes: json.as_bytes(), size };
+        let read = match read(slowly(), &options, None) {
+            Ok(Pass::Again(ahead)) => read(slowly(), &options, Some(&ahead)),
+            first => first,
+        };
+        if let Ok(Pass::Schedule(read)) = read {
             prop_assert_eq!(Ok(read), parse(&json, &options));
         }
     }
