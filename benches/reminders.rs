@@ -13,7 +13,9 @@
 //!
 //! 4. the keynote scenarios (`benches/reminders/keynote.rs`): `keynote-0`, `keynote-150`,
 //!    `keynote-300` (a keynote's `CONFBOT_BENCH_KEYNOTE`, default 2,000, DMs at that
-//!    latency), `keynote-kill`, `three` (three keynotes at one instant), `rolling`, `join`
+//!    latency), `keynote-kill`, `three-0`, `three` (or `three-150`), `three-300` (three
+//!    keynotes at one instant at that latency), `three-kill`, `rolling`, `takeover` (a
+//!    standby started at half the DMs, then SIGKILL to the gateway's holder), `join`
 //!    (a second process added at half the DMs), `join-late` (the same with the first process
 //!    started once the keynote is due, so the fan-out goes at the full rate), and
 //!    `keynote-live` (`keynote-150` with a board, talk threads and schedule updates on),
@@ -170,7 +172,7 @@ async fn bench(url: &str) -> anyhow::Result<()> {
                 kills: 0,
             },
             other => anyhow::bail!(
-                "unknown scenario {other:?} (one, sigkill, two, keynote-0, keynote-150, keynote-300, keynote-kill, three, rolling, join, join-late, keynote-live, keynote-votes, storm)"
+                "unknown scenario {other:?} (one, sigkill, two, keynote-0, keynote-150, keynote-300, keynote-kill, three-0, three, three-300, three-kill, rolling, takeover, join, join-late, keynote-live, keynote-votes, storm)"
             ),
         });
     }
@@ -260,8 +262,12 @@ fn keynote_scenario(name: &str, subscribers: usize) -> Option<keynote::Keynote> 
         "keynote-150" => (1, ms(150), Fault::None),
         "keynote-300" => (1, ms(300), Fault::None),
         "keynote-kill" => (1, ms(150), Fault::Kill),
-        "three" => (3, ms(150), Fault::None),
+        "three-0" => (3, ms(0), Fault::None),
+        "three" | "three-150" => (3, ms(150), Fault::None),
+        "three-300" => (3, ms(300), Fault::None),
+        "three-kill" => (3, ms(150), Fault::Kill),
         "rolling" => (1, ms(150), Fault::Rolling),
+        "takeover" => (1, ms(150), Fault::Takeover),
         "join" | "join-late" => (1, ms(150), Fault::Join),
         "keynote-live" | "keynote-votes" => (1, ms(150), Fault::None),
         _ => return None,

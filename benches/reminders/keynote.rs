@@ -36,6 +36,10 @@ pub enum Fault {
     /// A second process started at half the DMs, both delivering to the end (a replica
     /// added mid-fan-out): the processes share the global limit from then on.
     Join,
+    /// A standby started at half the DMs, then the holder of the gateway killed with
+    /// SIGKILL: it cannot hand over, so the standby takes the lease once PostgreSQL ends the
+    /// dead session. `/help` is asked as for [`Fault::Rolling`].
+    Takeover,
 }
 
 pub struct Keynote {
@@ -161,12 +165,12 @@ pub async fn run(
     }
     let mut bots = vec![Bot::start(&launch)?];
     let asked: Asked = Arc::default();
-    let asking = (scenario.fault == Fault::Rolling).then(|| {
+    let asking = matches!(scenario.fault, Fault::Rolling | Fault::Takeover).then(|| {
         let (standin, asked) = (Arc::clone(&standin), Arc::clone(&asked));
         tokio::spawn(ask_help_throughout(standin, asked))
     });
     let mut fault_done = scenario.fault == Fault::None;
-    let mut sigterm = None;
+    let mut stopped_at = None;
     let deadline = Instant::now()
         // Past already when the first process starts late.
         + (t0 - Utc::now()).to_std().unwrap_or_default()
@@ -200,8 +204,15 @@ pub async fn run(
                     // The new process is up (its delivery heartbeat) before the old stops.
                     wait_for_second_worker(pool).await?;
                     eprintln!("  rolling restart after {created_dms} DMs: SIGTERM to the old");
-                    sigterm = Some(Instant::now());
+                    stopped_at = Some(Instant::now());
                     bots.remove(0).stop().await?;
+                }
+                Fault::Takeover => {
+                    bots.push(Bot::start(&launch)?);
+                    wait_for_second_worker(pool).await?;
+                    eprintln!("  SIGKILL to the gateway's holder after {created_dms} DMs");
+                    stopped_at = Some(Instant::now());
+                    bots.remove(0).kill().await?;
                 }
                 Fault::Join => {
                     bots.push(Bot::start(&launch)?);
@@ -230,7 +241,7 @@ pub async fn run(
     }
     // Before the processes stop: the last asked are answered by a running one.
     let interactions = match scenario.fault {
-        Fault::Rolling => Some(answers(&standin, &asked, sigterm).await),
+        Fault::Rolling | Fault::Takeover => Some(answers(&standin, &asked, stopped_at).await),
         _ => None,
     };
     let votes = match voting {

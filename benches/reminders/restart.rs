@@ -59,12 +59,12 @@ pub async fn ask_help_throughout(standin: Arc<StandIn>, asked: Asked) {
 
 /// How many `/help`s were asked and answered, and the longest from asking to the answer's
 /// arrival at the stand-in. Waits up to 15 s for answers still due; each one still missing is
-/// printed with when it was asked, relative to the SIGTERM, and whether a session received
+/// printed with when it was asked, relative to the stop of the first process, and whether a session received
 /// it.
 pub async fn answers(
     standin: &StandIn,
     asked: &Asked,
-    sigterm: Option<Instant>,
+    stopped_at: Option<Instant>,
 ) -> (usize, usize, Duration) {
     let asked = asked.lock().unwrap().clone();
     let until = Instant::now() + Duration::from_secs(15);
@@ -100,10 +100,10 @@ pub async fn answers(
             }
             for ((token, at, delivered), wait) in asked.iter().zip(&waits) {
                 if wait.is_none() {
-                    let after = sigterm.map_or(f64::NAN, |sigterm| {
+                    let after = stopped_at.map_or(f64::NAN, |stopped_at| {
                         let (later, sooner) = (
-                            at.saturating_duration_since(sigterm),
-                            sigterm.saturating_duration_since(*at),
+                            at.saturating_duration_since(stopped_at),
+                            stopped_at.saturating_duration_since(*at),
                         );
                         (later.as_secs_f64() - sooner.as_secs_f64()) * 1000.0
                     });
@@ -112,7 +112,7 @@ pub async fn answers(
                     } else {
                         "failed, no session"
                     };
-                    eprintln!("  /help {token} {why}: asked {after:+.0} ms from the SIGTERM");
+                    eprintln!("  /help {token} {why}: asked {after:+.0} ms from the stop (SIGTERM, or SIGKILL for `takeover`)");
                 }
             }
             let answered: Vec<Duration> = waits.into_iter().flatten().collect();
