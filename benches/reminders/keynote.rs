@@ -199,20 +199,19 @@ pub async fn run(
                     eprintln!("  SIGKILL after {created_dms} DMs; restarting");
                     bots.push(Bot::start(&launch)?);
                 }
-                Fault::Rolling => {
+                Fault::Rolling | Fault::Takeover => {
                     bots.push(Bot::start(&launch)?);
                     // The new process is up (its delivery heartbeat) before the old stops.
                     wait_for_second_worker(pool).await?;
-                    eprintln!("  rolling restart after {created_dms} DMs: SIGTERM to the old");
                     stopped_at = Some(Instant::now());
-                    bots.remove(0).stop().await?;
-                }
-                Fault::Takeover => {
-                    bots.push(Bot::start(&launch)?);
-                    wait_for_second_worker(pool).await?;
-                    eprintln!("  SIGKILL to the gateway's holder after {created_dms} DMs");
-                    stopped_at = Some(Instant::now());
-                    bots.remove(0).kill().await?;
+                    let old = bots.remove(0);
+                    if scenario.fault == Fault::Rolling {
+                        eprintln!("  rolling restart after {created_dms} DMs: SIGTERM to the old");
+                        old.stop().await?;
+                    } else {
+                        eprintln!("  SIGKILL to the gateway's holder after {created_dms} DMs");
+                        old.kill().await?;
+                    }
                 }
                 Fault::Join => {
                     bots.push(Bot::start(&launch)?);
