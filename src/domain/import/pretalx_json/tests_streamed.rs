@@ -35,15 +35,19 @@ impl Read for Slowly<'_> {
     }
 }
 
-/// `json` read as its bytes come: once, or twice when the first reading asks.
-fn streamed(json: &str, options: &ImportOptions) -> Result<ImportedSchedule, ReadWhole> {
-    let slowly = || Slowly {
+/// `json`'s bytes, 7 at a time.
+fn slowly(json: &str) -> Slowly<'_> {
+    Slowly {
         bytes: json.as_bytes(),
         size: 7,
-    };
-    match read(slowly(), options, None)? {
+    }
+}
+
+/// `json` read as its bytes come: once, or twice when the first reading asks.
+fn streamed(json: &str, options: &ImportOptions) -> Result<ImportedSchedule, ReadWhole> {
+    match read(slowly(json), options, None)? {
         Pass::Schedule(schedule) => Ok(schedule),
-        Pass::Again(ahead) => match read(slowly(), options, Some(&ahead))? {
+        Pass::Again(ahead) => match read(slowly(json), options, Some(&ahead))? {
             Pass::Schedule(schedule) => Ok(schedule),
             Pass::Again(_) => panic!("read with what is ahead, the days were skipped"),
         },
@@ -52,12 +56,8 @@ fn streamed(json: &str, options: &ImportOptions) -> Result<ImportedSchedule, Rea
 
 /// Whether `json`'s first reading skips its days and asks to be read again.
 fn read_again(json: &str) -> bool {
-    let slowly = Slowly {
-        bytes: json.as_bytes(),
-        size: 7,
-    };
     matches!(
-        read(slowly, &ImportOptions::default(), None),
+        read(slowly(json), &ImportOptions::default(), None),
         Ok(Pass::Again(_))
     )
 }
@@ -127,7 +127,7 @@ fn two_days(
     )
 }
 
-const HEAD: &str = r#""title": "Pass", "time_zone_name": "Europe/Brussels",
+const HEAD: &str = r#""title": "Streamed", "time_zone_name": "Europe/Brussels",
   "rooms": [{"name": "j1106", "description": "J.1.106"}],"#;
 const DAY: &str = r#""index": 1, "date": "2027-03-01", "day_start": "2027-03-01T04:00:00+01:00","#;
 
@@ -206,14 +206,10 @@ fn a_second_reading_that_finds_another_zone_or_other_rooms_is_left_to_the_whole_
         "",
     );
     let options = ImportOptions::default();
-    let slowly = || Slowly {
-        bytes: sorted.as_bytes(),
-        size: 7,
-    };
-    let Ok(Pass::Again(found)) = read(slowly(), &options, None) else {
+    let Ok(Pass::Again(found)) = read(slowly(&sorted), &options, None) else {
         panic!("the days come first: read again");
     };
-    let same = read(slowly(), &options, Some(&found));
+    let same = read(slowly(&sorted), &options, Some(&found));
     assert_eq!(
         same,
         Ok(Pass::Schedule(parse(&sorted, &options).expect("imports")))
@@ -222,14 +218,7 @@ fn a_second_reading_that_finds_another_zone_or_other_rooms_is_left_to_the_whole_
     let changed =
         [("Europe/Brussels", "Europe/Lisbon"), ("J.1.106", "J.1.107")].map(|(stated, instead)| {
             let other = sorted.replace(stated, instead);
-            let read = read(
-                Slowly {
-                    bytes: other.as_bytes(),
-                    size: 7,
-                },
-                &options,
-                Some(&found),
-            );
+            let read = read(slowly(&other), &options, Some(&found));
             (stated, read)
         });
     for (stated, read) in changed {
@@ -290,7 +279,7 @@ fn a_key_given_twice_or_a_file_the_whole_reading_refuses_is_left_to_it() {
         r#"{"schedule": null}"#,
         r#"{"schedule": {"conference": {"days": []}}}"#,
         r#"{"schedule": {"conference": {"time_zone_name": "Mars/Olympus", "days": []}}}"#,
-        &two_days(HEAD, "", DAY, "").replace("\"Pass\"", "5"),
+        &two_days(HEAD, "", DAY, "").replace("\"Streamed\"", "5"),
         &format!("{} trailing", two_days(HEAD, "", DAY, "")),
     ] {
         assert!(parse(refused, &options).is_err(), "{refused}");
